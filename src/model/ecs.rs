@@ -1,0 +1,204 @@
+//! ECS: clusters, services, deployments, tasks and task definitions.
+
+use super::Timestamp;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LaunchType {
+    Fargate,
+    Ec2,
+}
+
+impl fmt::Display for LaunchType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LaunchType::Fargate => "FARGATE",
+            LaunchType::Ec2 => "EC2",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Cluster {
+    pub name: String,
+    pub status: String,
+    pub launch_type: LaunchType,
+    pub active_services: u32,
+    pub running_tasks: u32,
+    pub pending_tasks: u32,
+    /// Whether Container Insights is enabled (richer metrics).
+    pub container_insights: bool,
+}
+
+/// `family:revision`, the way ECS names a task definition.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TaskDefRef {
+    pub family: String,
+    pub revision: u32,
+}
+
+impl TaskDefRef {
+    pub fn new(family: impl Into<String>, revision: u32) -> Self {
+        Self { family: family.into(), revision }
+    }
+}
+
+impl fmt::Display for TaskDefRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.family, self.revision)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum DeploymentStatus {
+    Primary,
+    Active,
+    Inactive,
+}
+
+impl fmt::Display for DeploymentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DeploymentStatus::Primary => "PRIMARY",
+            DeploymentStatus::Active => "ACTIVE",
+            DeploymentStatus::Inactive => "INACTIVE",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RolloutState {
+    Completed,
+    InProgress,
+    Failed,
+}
+
+impl fmt::Display for RolloutState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RolloutState::Completed => "COMPLETED",
+            RolloutState::InProgress => "IN_PROGRESS",
+            RolloutState::Failed => "FAILED",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deployment {
+    pub id: String,
+    pub status: DeploymentStatus,
+    pub task_definition: TaskDefRef,
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub failed_tasks: u32,
+    pub rollout_state: RolloutState,
+    pub rollout_reason: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceEvent {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Service {
+    pub cluster: String,
+    pub name: String,
+    pub status: String,
+    pub desired: u32,
+    pub running: u32,
+    pub pending: u32,
+    pub task_definition: TaskDefRef,
+    pub launch_type: LaunchType,
+    /// Newest first, as ECS returns them.
+    pub deployments: Vec<Deployment>,
+    /// Newest first; ECS keeps the last 100.
+    pub events: Vec<ServiceEvent>,
+    pub created_at: Timestamp,
+}
+
+impl Service {
+    /// The PRIMARY deployment, the one the service is converging to.
+    pub fn primary_deployment(&self) -> Option<&Deployment> {
+        self.deployments.iter().find(|d| d.status == DeploymentStatus::Primary)
+    }
+
+    /// The rollout state of the primary deployment.
+    pub fn rollout_state(&self) -> Option<RolloutState> {
+        self.primary_deployment().map(|d| d.rollout_state)
+    }
+
+    /// The log group convention of the seed environments.
+    pub fn default_log_group(&self) -> String {
+        format!("/ecs/{}/{}", self.cluster, self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerState {
+    pub name: String,
+    pub last_status: String,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Task {
+    pub id: String,
+    pub task_definition: TaskDefRef,
+    pub last_status: String,
+    pub desired_status: String,
+    pub health: String,
+    pub availability_zone: String,
+    pub started_at: Option<Timestamp>,
+    pub stopped_at: Option<Timestamp>,
+    pub stopped_reason: Option<String>,
+    pub containers: Vec<ContainerState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+/// A secret injected from Secrets Manager or SSM: only its reference is known.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecretRef {
+    pub name: String,
+    pub value_from: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainerDefinition {
+    pub name: String,
+    pub image: String,
+    pub cpu: u32,
+    pub memory: u32,
+    pub essential: bool,
+    pub port: Option<u16>,
+    pub environment: Vec<EnvVar>,
+    pub secrets: Vec<SecretRef>,
+    pub log_group: Option<String>,
+    pub log_stream_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TaskDefinition {
+    pub reference: TaskDefRef,
+    /// Task-level CPU units (1024 = 1 vCPU) and memory in MiB.
+    pub cpu: u32,
+    pub memory: u32,
+    pub containers: Vec<ContainerDefinition>,
+    pub registered_at: Timestamp,
+    pub status: String,
+}

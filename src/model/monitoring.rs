@@ -1,0 +1,227 @@
+//! CloudWatch alarms and metrics, and CloudWatch Logs events.
+
+use super::Timestamp;
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum AlarmState {
+    /// Ordered so that sorting puts ALARM first.
+    Alarm,
+    InsufficientData,
+    Ok,
+}
+
+impl AlarmState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+            AlarmState::Ok => "OK",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_uppercase().as_str() {
+            "ALARM" => Some(AlarmState::Alarm),
+            "INSUFFICIENT_DATA" => Some(AlarmState::InsufficientData),
+            "OK" => Some(AlarmState::Ok),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AlarmState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Comparison {
+    GreaterThanThreshold,
+    GreaterThanOrEqualToThreshold,
+    LessThanThreshold,
+    LessThanOrEqualToThreshold,
+}
+
+impl Comparison {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::GreaterThanThreshold => ">",
+            Comparison::GreaterThanOrEqualToThreshold => ">=",
+            Comparison::LessThanThreshold => "<",
+            Comparison::LessThanOrEqualToThreshold => "<=",
+        }
+    }
+
+    pub fn breaches(self, value: f64, threshold: f64) -> bool {
+        match self {
+            Comparison::GreaterThanThreshold => value > threshold,
+            Comparison::GreaterThanOrEqualToThreshold => value >= threshold,
+            Comparison::LessThanThreshold => value < threshold,
+            Comparison::LessThanOrEqualToThreshold => value <= threshold,
+        }
+    }
+}
+
+/// How loud an alarm is meant to be, from its name or tags (`warning`, `critical`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alarm {
+    pub name: String,
+    pub description: String,
+    pub state: AlarmState,
+    pub state_reason: String,
+    pub state_updated_at: Timestamp,
+    pub metric: String,
+    pub namespace: String,
+    /// `(name, value)` pairs, e.g. `("ServiceName", "backend-api")`.
+    pub dimensions: Vec<(String, String)>,
+    pub statistic: String,
+    pub threshold: f64,
+    pub comparison: Comparison,
+    pub period_secs: u32,
+    pub evaluation_periods: u32,
+    pub unit: String,
+    pub severity: Severity,
+    /// ARNs of alarm actions (scaling policies, SNS topics).
+    pub actions: Vec<String>,
+}
+
+impl Alarm {
+    pub fn dimension(&self, name: &str) -> Option<&str> {
+        self.dimensions.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// `CPUUtilization > 70 for 2x300s`
+    pub fn condition(&self) -> String {
+        format!(
+            "{} {} {} for {}x{}s",
+            self.metric,
+            self.comparison.symbol(),
+            trim_float(self.threshold),
+            self.evaluation_periods,
+            self.period_secs
+        )
+    }
+
+    /// A metric query that fetches this alarm's own metric.
+    pub fn metric_query(&self) -> MetricQuery {
+        MetricQuery {
+            id: self.name.clone(),
+            namespace: self.namespace.clone(),
+            metric: self.metric.clone(),
+            dimensions: self.dimensions.clone(),
+            statistic: self.statistic.clone(),
+            period_secs: self.period_secs.min(60),
+        }
+    }
+}
+
+/// Formats `70.0` as `70` and `0.5` as `0.5`.
+pub fn trim_float(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AlarmHistoryItem {
+    pub timestamp: Timestamp,
+    pub from: AlarmState,
+    pub to: AlarmState,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct MetricQuery {
+    pub id: String,
+    pub namespace: String,
+    pub metric: String,
+    pub dimensions: Vec<(String, String)>,
+    pub statistic: String,
+    pub period_secs: u32,
+}
+
+impl MetricQuery {
+    /// AWS/ECS service-level utilisation, `metric` is `CPUUtilization` or `MemoryUtilization`.
+    pub fn ecs_service(cluster: &str, service: &str, metric: &str) -> Self {
+        Self {
+            id: format!("{cluster}/{service}/{metric}"),
+            namespace: "AWS/ECS".into(),
+            metric: metric.into(),
+            dimensions: vec![
+                ("ClusterName".into(), cluster.into()),
+                ("ServiceName".into(), service.into()),
+            ],
+            statistic: "Average".into(),
+            period_secs: 60,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MetricPoint {
+    pub at: Timestamp,
+    pub value: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricSeries {
+    /// The `id` of the query that produced this series.
+    pub id: String,
+    /// Oldest first. Empty means "no data" (e.g. no task running), never zero.
+    pub points: Vec<MetricPoint>,
+}
+
+impl MetricSeries {
+    pub fn last(&self) -> Option<f64> {
+        self.points.last().map(|p| p.value)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogEvent {
+    /// Unique within a log group; used to de-duplicate overlapping polls.
+    pub id: String,
+    pub timestamp: Timestamp,
+    pub stream: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alarm_state_sorts_alarm_first() {
+        let mut v = vec![AlarmState::Ok, AlarmState::InsufficientData, AlarmState::Alarm];
+        v.sort();
+        assert_eq!(v, vec![AlarmState::Alarm, AlarmState::InsufficientData, AlarmState::Ok]);
+    }
+
+    #[test]
+    fn comparisons_breach_on_the_right_side() {
+        assert!(Comparison::GreaterThanThreshold.breaches(71.0, 70.0));
+        assert!(!Comparison::GreaterThanThreshold.breaches(70.0, 70.0));
+        assert!(Comparison::GreaterThanOrEqualToThreshold.breaches(70.0, 70.0));
+        assert!(Comparison::LessThanThreshold.breaches(24.0, 25.0));
+    }
+
+    #[test]
+    fn trim_float_drops_useless_decimals() {
+        assert_eq!(trim_float(70.0), "70");
+        assert_eq!(trim_float(0.5), "0.5");
+    }
+}

@@ -1,0 +1,104 @@
+//! The provider layer: async traits for every read and write the cockpit
+//! performs, over the provider-neutral [`crate::model`] types.
+//!
+//! Implementations: [`crate::sim::SimProvider`] (the embedded simulated
+//! production) and, with the `aws` feature, the AWS SDK provider.
+//! Cross-cutting wrappers such as [`ReadOnlyGuard`] wrap any provider rather
+//! than being copied into each one.
+
+mod error;
+mod guard;
+
+pub use error::ProviderError;
+pub use guard::ReadOnlyGuard;
+
+use crate::model::{
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
+    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task,
+    TaskDefRef, TaskDefinition, Timestamp,
+};
+use async_trait::async_trait;
+
+pub type Result<T> = std::result::Result<T, ProviderError>;
+
+/// A request for log events of one log group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogQuery {
+    pub log_group: String,
+    /// Only events at or after this instant.
+    pub since: Timestamp,
+    /// CloudWatch Logs filter pattern (plain text match in the sim).
+    pub filter: Option<String>,
+    pub limit: usize,
+}
+
+/// Every read the cockpit makes of one environment.
+#[async_trait]
+pub trait ReadProvider: Send + Sync {
+    /// The environment this provider reads.
+    fn environment(&self) -> &EnvironmentInfo;
+    async fn caller_identity(&self) -> Result<CallerIdentity>;
+    async fn clusters(&self) -> Result<Vec<Cluster>>;
+    /// Every service of a cluster, fully described (deployments and events).
+    async fn services(&self, cluster: &str) -> Result<Vec<Service>>;
+    /// Running tasks and recently stopped ones (with stop reasons) of a service.
+    async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>>;
+    async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition>;
+    /// Every revision of a family, newest first.
+    async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>>;
+    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>>;
+    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>>;
+    /// Newest first.
+    async fn scaling_activities(&self, resource_id: &str) -> Result<Vec<ScalingActivity>>;
+    async fn alarms(&self) -> Result<Vec<Alarm>>;
+    /// Newest first.
+    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>>;
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<MetricSeries>>;
+    /// Oldest first.
+    async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>>;
+    async fn costs(&self, days: u32) -> Result<CostReport>;
+}
+
+/// A change to a service, the way ECS UpdateService expresses it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ServiceUpdate {
+    pub desired: Option<u32>,
+    pub task_definition: Option<TaskDefRef>,
+    pub force_new_deployment: bool,
+}
+
+/// A change to a scalable target, the way RegisterScalableTarget expresses it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TargetUpdate {
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+    pub suspend_dynamic_scaling: Option<bool>,
+}
+
+/// Every write the cockpit can make. Only the operations layer calls these,
+/// after a plan and a confirmation; [`ReadOnlyGuard`] refuses them all for a
+/// read-only environment whatever the caller.
+#[async_trait]
+pub trait WriteProvider: Send + Sync {
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> Result<Service>;
+    async fn register_scalable_target(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &TargetUpdate,
+    ) -> Result<ScalableTarget>;
+}
+
+/// A provider that can both read and write one environment.
+pub trait Provider: ReadProvider + WriteProvider {}
+impl<T: ReadProvider + WriteProvider> Provider for T {}

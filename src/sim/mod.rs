@@ -1,0 +1,12 @@
+//! The embedded simulated production: the six seed environments, alive and
+//! deterministic under a seed and an injectable clock.
+
+pub mod catalog;
+mod costs;
+mod logs;
+mod provider;
+mod signals;
+pub mod world;
+
+pub use provider::{SharedWorld, SimProvider};
+pub use world::World;
