@@ -5,3 +5,5 @@ pub mod clock;
 pub mod model;
 pub mod provider;
 pub mod sim;
+pub mod app;
+pub mod engine;

@@ -1,0 +1,137 @@
+//! Keys to actions, in the k9s tradition. The help overlay is generated
+//! from [`BINDINGS`], so it can never disagree with what the keys do.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    NextPane,
+    PrevPane,
+    GoPane(usize),
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Open,
+    Back,
+    Filter,
+    Help,
+    Palette,
+    SwitchEnv,
+    Refresh,
+    ToggleFollow,
+    ToggleWrap,
+    ToggleTimestamps,
+    Search,
+    NextMatch,
+    PrevMatch,
+    PrevLogSource,
+    NextLogSource,
+}
+
+/// Where a binding applies; the help overlay groups by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    Global,
+    Lists,
+    Logs,
+}
+
+impl Context {
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Global",
+            Context::Lists => "Lists and details",
+            Context::Logs => "Logs pane",
+        }
+    }
+}
+
+pub struct Binding {
+    pub keys: &'static [(KeyCode, KeyModifiers)],
+    pub label: &'static str,
+    pub action: Action,
+    pub context: Context,
+    pub help: &'static str,
+}
+
+const NONE: KeyModifiers = KeyModifiers::NONE;
+const SHIFT: KeyModifiers = KeyModifiers::SHIFT;
+const CTRL: KeyModifiers = KeyModifiers::CONTROL;
+
+macro_rules! bind {
+    ($label:expr, $action:expr, $ctx:expr, $help:expr, [$(($code:expr, $mods:expr)),+ $(,)?]) => {
+        Binding { keys: &[$(($code, $mods)),+], label: $label, action: $action, context: $ctx, help: $help }
+    };
+}
+
+use Context::{Global, Lists, Logs};
+use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
+
+pub static BINDINGS: &[Binding] = &[
+    bind!("1-5", Action::GoPane(0), Global, "services, scaling, alarms, logs, costs", [(Char('1'), NONE)]),
+    bind!("Tab", Action::NextPane, Global, "next pane", [(Tab, NONE)]),
+    bind!("S-Tab", Action::PrevPane, Global, "previous pane", [(BackTab, SHIFT), (BackTab, NONE)]),
+    bind!("e", Action::SwitchEnv, Global, "switch environment", [(Char('e'), NONE)]),
+    bind!(":", Action::Palette, Global, "jump to environment, cluster, service or pane", [(Char(':'), NONE), (Char(':'), SHIFT)]),
+    bind!("/", Action::Filter, Global, "filter the current list", [(Char('/'), NONE)]),
+    bind!("?", Action::Help, Global, "this help", [(Char('?'), NONE), (Char('?'), SHIFT)]),
+    bind!("r", Action::Refresh, Global, "refresh now", [(Char('r'), NONE), (Char('r'), CTRL)]),
+    bind!("Esc", Action::Back, Global, "back: close, leave detail, clear filter", [(Esc, NONE)]),
+    bind!("q C-c", Action::Quit, Global, "quit", [(Char('q'), NONE), (Char('c'), CTRL)]),
+    bind!("j/Down", Action::Down, Lists, "down", [(Char('j'), NONE), (Down, NONE)]),
+    bind!("k/Up", Action::Up, Lists, "up", [(Char('k'), NONE), (Up, NONE)]),
+    bind!("g/Home", Action::Top, Lists, "first", [(Char('g'), NONE), (Home, NONE)]),
+    bind!("G/End", Action::Bottom, Lists, "last", [(Char('G'), SHIFT), (Char('G'), NONE), (End, NONE)]),
+    bind!("PgUp", Action::PageUp, Lists, "page up", [(PageUp, NONE), (Char('b'), CTRL)]),
+    bind!("PgDn", Action::PageDown, Lists, "page down", [(PageDown, NONE), (Char('f'), CTRL)]),
+    bind!("Enter", Action::Open, Lists, "open the service / the service's logs", [(Enter, NONE)]),
+    bind!("f", Action::ToggleFollow, Logs, "follow / pause", [(Char('f'), NONE), (Char(' '), NONE)]),
+    bind!("s", Action::Search, Logs, "search (highlight)", [(Char('s'), NONE)]),
+    bind!("n/N", Action::NextMatch, Logs, "next / previous match", [(Char('n'), NONE)]),
+    bind!("N", Action::PrevMatch, Logs, "", [(Char('N'), SHIFT), (Char('N'), NONE)]),
+    bind!("w", Action::ToggleWrap, Logs, "wrap long lines", [(Char('w'), NONE)]),
+    bind!("t", Action::ToggleTimestamps, Logs, "timestamps", [(Char('t'), NONE)]),
+    bind!("[ ]", Action::PrevLogSource, Logs, "previous / next service", [(Char('['), NONE)]),
+    bind!("]", Action::NextLogSource, Logs, "", [(Char(']'), NONE)]),
+];
+
+/// The action bound to a key, if any. Number keys 1-5 pick a pane.
+pub fn action_for(key: &KeyEvent) -> Option<Action> {
+    if let Char(c @ '1'..='5') = key.code
+        && !key.modifiers.contains(CTRL)
+    {
+        return Some(Action::GoPane(c as usize - '1' as usize));
+    }
+    BINDINGS
+        .iter()
+        .find(|b| b.keys.iter().any(|(code, mods)| *code == key.code && *mods == key.modifiers))
+        .map(|b| b.action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_keys_pick_panes_and_q_quits() {
+        let k = |c| KeyEvent::new(Char(c), NONE);
+        assert_eq!(action_for(&k('3')), Some(Action::GoPane(2)));
+        assert_eq!(action_for(&k('q')), Some(Action::Quit));
+        assert_eq!(action_for(&KeyEvent::new(Char('c'), CTRL)), Some(Action::Quit));
+        assert_eq!(action_for(&k('x')), None);
+    }
+
+    #[test]
+    fn no_key_is_bound_twice() {
+        let mut seen = std::collections::HashSet::new();
+        for b in BINDINGS {
+            for k in b.keys {
+                assert!(seen.insert(*k), "{k:?} bound twice");
+            }
+        }
+    }
+}

@@ -1,0 +1,294 @@
+//! App state and the pure [`update`]: every key and every engine result is
+//! a [`Msg`]; `update` changes the state and returns [`Effect`]s for the
+//! runtime. No terminal, no clock, no I/O here, so all of it is testable.
+
+mod data;
+pub mod keymap;
+mod palette;
+mod update;
+
+pub use data::{AlarmDetail, EnvData, LOG_BUFFER, LogBuffer, Slot};
+pub use palette::{Jump, PaletteItem};
+pub use update::update;
+
+use crate::engine::{DataEvent, Focus, View};
+use crate::model::{Alarm, EnvironmentInfo, LogEvent, ScalableTarget, Service, Timestamp};
+use crossterm::event::KeyEvent;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Services,
+    Scaling,
+    Alarms,
+    Logs,
+    Costs,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 5] = [Pane::Services, Pane::Scaling, Pane::Alarms, Pane::Logs, Pane::Costs];
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Services => "Services",
+            Pane::Scaling => "Scaling",
+            Pane::Alarms => "Alarms",
+            Pane::Logs => "Logs",
+            Pane::Costs => "Costs",
+        }
+    }
+
+    fn view(self) -> View {
+        match self {
+            Pane::Services => View::Services,
+            Pane::Scaling => View::Scaling,
+            Pane::Alarms => View::Alarms,
+            Pane::Logs => View::Logs,
+            Pane::Costs => View::Costs,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help { scroll: u16 },
+    Palette { input: String, selected: usize },
+    EnvSwitcher { selected: usize },
+}
+
+/// What a line of text typed at the bottom of the screen goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputTarget {
+    Filter(Pane),
+    LogSearch,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogsView {
+    /// `(cluster, service)` whose log group is shown; `None` follows the
+    /// service selected in the services pane.
+    pub source: Option<(String, String)>,
+    pub follow: bool,
+    pub wrap: bool,
+    pub timestamps: bool,
+    pub search: String,
+    /// Lines scrolled up from the newest; 0 while following.
+    pub scroll: usize,
+    /// Index, in the filtered lines, of the search match last jumped to.
+    pub current_match: Option<usize>,
+}
+
+impl Default for LogsView {
+    fn default() -> Self {
+        Self { source: None, follow: true, wrap: false, timestamps: true, search: String::new(), scroll: 0, current_match: None }
+    }
+}
+
+pub enum Msg {
+    Key(KeyEvent),
+    Data(Box<DataEvent>),
+    Tick(Timestamp),
+    Resize(u16, u16),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub envs: Vec<EnvData>,
+    pub current: usize,
+    pub pane: Pane,
+    /// Selected row per pane, in that pane's filtered rows.
+    pub selected: [usize; 5],
+    /// Filter text per pane.
+    pub filters: [String; 5],
+    /// `(cluster, service)` of the open service detail.
+    pub detail: Option<(String, String)>,
+    pub detail_scroll: u16,
+    pub logs: LogsView,
+    pub overlay: Option<Overlay>,
+    pub input: Option<InputTarget>,
+    pub now: Timestamp,
+    /// Global `--read-only`.
+    pub read_only: bool,
+    pub refresh: u64,
+    pub quit: bool,
+    /// Set by every change; the runtime redraws only then and clears it.
+    pub dirty: bool,
+    /// Rows a page moves.
+    pub page: usize,
+    /// The simulated production, for the header.
+    pub demo: bool,
+}
+
+impl App {
+    pub fn new(envs: Vec<EnvironmentInfo>, now: Timestamp, read_only: bool) -> Self {
+        Self {
+            envs: envs.into_iter().map(EnvData::new).collect(),
+            current: 0,
+            pane: Pane::Services,
+            selected: [0; 5],
+            filters: Default::default(),
+            detail: None,
+            detail_scroll: 0,
+            logs: LogsView::default(),
+            overlay: None,
+            input: None,
+            now,
+            read_only,
+            refresh: 0,
+            quit: false,
+            dirty: true,
+            page: 10,
+            demo: false,
+        }
+    }
+
+    pub fn env(&self) -> &EnvData {
+        &self.envs[self.current.min(self.envs.len().saturating_sub(1))]
+    }
+
+    /// Whether writes are refused in the current environment.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only || self.env().info.read_only
+    }
+
+    pub fn filter(&self, pane: Pane) -> &str {
+        &self.filters[pane.index()]
+    }
+
+    pub fn selected(&self, pane: Pane) -> usize {
+        self.selected[pane.index()]
+    }
+
+    /// Services of the current environment matching the filter, by cluster then name.
+    pub fn service_rows(&self) -> Vec<&Service> {
+        let f = self.filter(Pane::Services).to_lowercase();
+        let mut rows: Vec<&Service> = self
+            .env()
+            .services()
+            .iter()
+            .filter(|s| {
+                f.is_empty()
+                    || s.name.to_lowercase().contains(&f)
+                    || s.cluster.to_lowercase().contains(&f)
+                    || s.task_definition.to_string().contains(&f)
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.cluster, &a.name).cmp(&(&b.cluster, &b.name)));
+        rows
+    }
+
+    /// Alarms matching the filter: ALARM first, then by name.
+    pub fn alarm_rows(&self) -> Vec<&Alarm> {
+        let f = self.filter(Pane::Alarms).to_lowercase();
+        let mut rows: Vec<&Alarm> = self
+            .env()
+            .alarms()
+            .iter()
+            .filter(|a| f.is_empty() || a.name.to_lowercase().contains(&f) || a.metric.to_lowercase().contains(&f) || a.state.as_str().to_lowercase().contains(&f))
+            .collect();
+        rows.sort_by(|a, b| (a.state, &a.name).cmp(&(b.state, &b.name)));
+        rows
+    }
+
+    pub fn target_rows(&self) -> Vec<&ScalableTarget> {
+        let f = self.filter(Pane::Scaling).to_lowercase();
+        let mut rows: Vec<&ScalableTarget> = self
+            .env()
+            .scaling
+            .data
+            .iter()
+            .flat_map(|d| d.targets.iter())
+            .filter(|t| f.is_empty() || t.service.to_lowercase().contains(&f) || t.cluster.to_lowercase().contains(&f))
+            .collect();
+        rows.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
+        rows
+    }
+
+    pub fn selected_service(&self) -> Option<&Service> {
+        self.service_rows().get(self.selected(Pane::Services)).copied()
+    }
+
+    pub fn selected_alarm(&self) -> Option<&Alarm> {
+        self.alarm_rows().get(self.selected(Pane::Alarms)).copied()
+    }
+
+    pub fn selected_target(&self) -> Option<&ScalableTarget> {
+        self.target_rows().get(self.selected(Pane::Scaling)).copied()
+    }
+
+    pub fn detail_service(&self) -> Option<&Service> {
+        let (cluster, name) = self.detail.as_ref()?;
+        self.env().services().iter().find(|s| &s.cluster == cluster && &s.name == name)
+    }
+
+    /// `(cluster, service)` shown in the logs pane.
+    pub fn log_source(&self) -> Option<(String, String)> {
+        if let Some(src) = &self.logs.source {
+            return Some(src.clone());
+        }
+        self.selected_service()
+            .or_else(|| self.env().services().first())
+            .map(|s| (s.cluster.clone(), s.name.clone()))
+    }
+
+    /// The log group of the logs pane: from the task definition's log
+    /// configuration when it is known, else the `/ecs/<cluster>/<service>` convention.
+    pub fn log_group(&self) -> Option<String> {
+        let (cluster, name) = self.log_source()?;
+        let svc = self.env().services().iter().find(|s| s.cluster == cluster && s.name == name);
+        let from_td = svc.and_then(|s| {
+            self.env().task_definitions.get(&s.task_definition)?.data.as_ref()?.containers.iter().find_map(|c| c.log_group.clone())
+        });
+        Some(from_td.unwrap_or_else(|| format!("/ecs/{cluster}/{name}")))
+    }
+
+    /// Log lines of the logs pane after the filter, oldest first.
+    pub fn log_lines(&self) -> Vec<&LogEvent> {
+        let Some(group) = self.log_group() else { return vec![] };
+        let f = self.filter(Pane::Logs).to_lowercase();
+        self.env()
+            .logs
+            .get(&group)
+            .map(|b| b.events.iter().filter(|e| f.is_empty() || e.message.to_lowercase().contains(&f)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The newest data age of what the current pane shows.
+    pub fn data_fetched_at(&self) -> Option<Timestamp> {
+        let env = self.env();
+        match self.pane {
+            Pane::Services => env.services.fetched_at,
+            Pane::Scaling => env.scaling.fetched_at,
+            Pane::Alarms => env.alarms.fetched_at,
+            Pane::Logs => self.log_group().and_then(|g| env.logs.get(&g)).and_then(|b| b.fetched_at),
+            Pane::Costs => env.costs.fetched_at,
+        }
+    }
+
+    /// What the engine should poll for the screen as it is.
+    pub fn focus(&self) -> Focus {
+        let env = self.env();
+        let detail = self.detail_service().map(|s| (s.cluster.clone(), s.name.clone(), s.task_definition.clone()));
+        let log_group = (self.pane == Pane::Logs).then(|| self.log_group()).flatten();
+        Focus {
+            env: env.info.name.clone(),
+            all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
+            view: self.pane.view(),
+            services: env.services().iter().map(|s| (s.cluster.clone(), s.name.clone())).collect(),
+            service_detail: detail,
+            alarm: self.selected_alarm().map(|a| (a.name.clone(), a.metric_query())),
+            logs_since: log_group.as_ref().and_then(|g| env.logs.get(g)).and_then(LogBuffer::newest),
+            log_group,
+            logs_following: self.logs.follow,
+            refresh: self.refresh,
+        }
+    }
+}

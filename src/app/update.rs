@@ -1,0 +1,368 @@
+//! The one place where the app state changes.
+
+use super::keymap::{Action, action_for};
+use super::palette::Jump;
+use super::{App, Effect, InputTarget, Msg, Overlay, Pane};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+/// Applies one message to the state and says what the runtime must do.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Tick(now) => {
+            if now.timestamp() != app.now.timestamp() {
+                app.dirty = true;
+            }
+            app.now = now;
+            vec![]
+        }
+        Msg::Resize(_, height) => {
+            app.page = usize::from(height.saturating_sub(8)).max(1);
+            app.dirty = true;
+            vec![]
+        }
+        Msg::Data(event) => {
+            if let Some(env) = app.envs.iter_mut().find(|e| e.info.name == event.key.env)
+                && env.apply(*event)
+            {
+                clamp_selections(app);
+                app.dirty = true;
+            }
+            vec![]
+        }
+        Msg::Key(key) => {
+            if key.kind == KeyEventKind::Release {
+                return vec![];
+            }
+            app.dirty = true;
+            on_key(app, key)
+        }
+    }
+}
+
+fn is_ctrl_c(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    if is_ctrl_c(&key) {
+        app.quit = true;
+        return vec![Effect::Quit];
+    }
+    if let Some(target) = app.input {
+        on_input_key(app, target, key);
+        return vec![];
+    }
+    match app.overlay.clone() {
+        Some(Overlay::Help { scroll }) => {
+            match key.code {
+                KeyCode::Char('j') | KeyCode::Down => app.overlay = Some(Overlay::Help { scroll: scroll.saturating_add(1) }),
+                KeyCode::Char('k') | KeyCode::Up => app.overlay = Some(Overlay::Help { scroll: scroll.saturating_sub(1) }),
+                _ => app.overlay = None,
+            }
+            return vec![];
+        }
+        Some(Overlay::Palette { input, selected }) => {
+            on_palette_key(app, input, selected, key);
+            return vec![];
+        }
+        Some(Overlay::EnvSwitcher { selected }) => {
+            let last = app.envs.len().saturating_sub(1);
+            match action_for(&key) {
+                Some(Action::Down) => app.overlay = Some(Overlay::EnvSwitcher { selected: (selected + 1).min(last) }),
+                Some(Action::Up) => app.overlay = Some(Overlay::EnvSwitcher { selected: selected.saturating_sub(1) }),
+                Some(Action::Open) => {
+                    switch_env(app, selected);
+                    app.overlay = None;
+                }
+                Some(Action::Quit) => {
+                    app.quit = true;
+                    return vec![Effect::Quit];
+                }
+                _ if key.code == KeyCode::Esc || key.code == KeyCode::Char('e') => app.overlay = None,
+                _ => {}
+            }
+            return vec![];
+        }
+        None => {}
+    }
+    match action_for(&key) {
+        Some(action) => on_action(app, action),
+        None => vec![],
+    }
+}
+
+fn on_input_key(app: &mut App, target: InputTarget, key: KeyEvent) {
+    let buffer = match target {
+        InputTarget::Filter(p) => &mut app.filters[p.index()],
+        InputTarget::LogSearch => &mut app.logs.search,
+    };
+    match key.code {
+        KeyCode::Enter => app.input = None,
+        KeyCode::Esc => {
+            buffer.clear();
+            app.input = None;
+        }
+        KeyCode::Backspace => {
+            buffer.pop();
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => buffer.push(c),
+        _ => {}
+    }
+    match target {
+        InputTarget::Filter(p) => app.selected[p.index()] = 0,
+        InputTarget::LogSearch => {
+            app.logs.current_match = None;
+            if key.code == KeyCode::Enter {
+                jump_to_match(app, false);
+            }
+        }
+    }
+}
+
+fn on_palette_key(app: &mut App, mut input: String, mut selected: usize, key: KeyEvent) {
+    match key.code {
+        KeyCode::Esc => {
+            app.overlay = None;
+            return;
+        }
+        KeyCode::Enter => {
+            if let Some(item) = app.palette_items(&input).get(selected).cloned() {
+                jump(app, item.jump);
+            }
+            app.overlay = None;
+            return;
+        }
+        KeyCode::Down | KeyCode::Tab => selected += 1,
+        KeyCode::Up | KeyCode::BackTab => selected = selected.saturating_sub(1),
+        KeyCode::Backspace => {
+            input.pop();
+            selected = 0;
+        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            input.push(c);
+            selected = 0;
+        }
+        _ => {}
+    }
+    let count = app.palette_items(&input).len();
+    app.overlay = Some(Overlay::Palette { input, selected: selected.min(count.saturating_sub(1)) });
+}
+
+fn jump(app: &mut App, target: Jump) {
+    match target {
+        Jump::Pane(p) => app.pane = p,
+        Jump::Env(i) => switch_env(app, i),
+        Jump::Cluster(i, cluster) => {
+            switch_env(app, i);
+            app.pane = Pane::Services;
+            app.filters[Pane::Services.index()] = cluster;
+        }
+        Jump::Service(i, cluster, service) => {
+            switch_env(app, i);
+            app.pane = Pane::Services;
+            open_service(app, cluster, service);
+        }
+    }
+}
+
+fn switch_env(app: &mut App, index: usize) {
+    if index >= app.envs.len() || index == app.current {
+        return;
+    }
+    app.current = index;
+    app.selected = [0; 5];
+    app.filters = Default::default();
+    app.detail = None;
+    app.detail_scroll = 0;
+    app.logs.source = None;
+    app.logs.scroll = 0;
+    app.logs.current_match = None;
+}
+
+fn open_service(app: &mut App, cluster: String, service: String) {
+    if let Some(i) = app.service_rows().iter().position(|s| s.cluster == cluster && s.name == service) {
+        app.selected[Pane::Services.index()] = i;
+    }
+    app.detail = Some((cluster, service));
+    app.detail_scroll = 0;
+}
+
+fn row_count(app: &App) -> usize {
+    match app.pane {
+        Pane::Services => app.service_rows().len(),
+        Pane::Scaling => app.target_rows().len(),
+        Pane::Alarms => app.alarm_rows().len(),
+        Pane::Logs => app.log_lines().len(),
+        Pane::Costs => app.env().costs.data.as_ref().map_or(0, |c| c.by_service.len()),
+    }
+}
+
+fn clamp_selections(app: &mut App) {
+    let pane = app.pane;
+    for p in [Pane::Services, Pane::Scaling, Pane::Alarms, Pane::Costs] {
+        app.pane = p;
+        let n = row_count(app);
+        let sel = &mut app.selected[p.index()];
+        *sel = (*sel).min(n.saturating_sub(1));
+    }
+    app.pane = pane;
+}
+
+/// Moves the selection (or the scroll of a detail or the logs) by `delta`
+/// rows; `None` means to the end in that direction.
+fn move_by(app: &mut App, delta: Option<isize>, down: bool) {
+    if app.pane == Pane::Services && app.detail.is_some() {
+        app.detail_scroll = match delta {
+            None if down => u16::MAX / 2,
+            None => 0,
+            Some(d) => (i64::from(app.detail_scroll) + d as i64).clamp(0, i64::from(u16::MAX / 2)) as u16,
+        };
+        return;
+    }
+    if app.pane == Pane::Logs {
+        let total = app.log_lines().len();
+        // Scrolling is counted from the newest line; moving up leaves follow.
+        let scroll = match delta {
+            None if down => 0,
+            None => total.saturating_sub(1),
+            Some(d) => (app.logs.scroll as isize - d).clamp(0, total.saturating_sub(1) as isize) as usize,
+        };
+        app.logs.scroll = scroll;
+        app.logs.follow = scroll == 0 && (app.logs.follow || delta.is_none());
+        return;
+    }
+    let n = row_count(app);
+    let sel = &mut app.selected[app.pane.index()];
+    *sel = match delta {
+        None if down => n.saturating_sub(1),
+        None => 0,
+        Some(d) => (*sel as isize + d).clamp(0, n.saturating_sub(1) as isize) as usize,
+    };
+}
+
+fn jump_to_match(app: &mut App, backwards: bool) {
+    let needle = app.logs.search.to_lowercase();
+    if needle.is_empty() {
+        return;
+    }
+    let lines = app.log_lines();
+    let total = lines.len();
+    let matches: Vec<usize> = lines.iter().enumerate().filter(|(_, e)| e.message.to_lowercase().contains(&needle)).map(|(i, _)| i).collect();
+    let from = app.logs.current_match.unwrap_or(total);
+    let next = if backwards {
+        matches.iter().rev().find(|&&i| i < from).or(matches.last())
+    } else if app.logs.current_match.is_none() {
+        matches.last()
+    } else {
+        matches.iter().find(|&&i| i > from).or(matches.first())
+    };
+    if let Some(&i) = next {
+        app.logs.current_match = Some(i);
+        app.logs.follow = false;
+        app.logs.scroll = total - 1 - i;
+    }
+}
+
+fn cycle_log_source(app: &mut App, forward: bool) {
+    let services: Vec<(String, String)> = app.service_rows().iter().map(|s| (s.cluster.clone(), s.name.clone())).collect();
+    if services.is_empty() {
+        return;
+    }
+    let current = app.log_source().and_then(|src| services.iter().position(|s| *s == src)).unwrap_or(0);
+    let n = services.len();
+    let next = if forward { (current + 1) % n } else { (current + n - 1) % n };
+    app.logs.source = Some(services[next].clone());
+    app.logs.scroll = 0;
+    app.logs.follow = true;
+    app.logs.current_match = None;
+}
+
+fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
+    let page = app.page as isize;
+    match action {
+        Action::Quit => {
+            app.quit = true;
+            return vec![Effect::Quit];
+        }
+        Action::GoPane(i) => app.pane = Pane::ALL[i.min(4)],
+        Action::NextPane => app.pane = Pane::ALL[(app.pane.index() + 1) % 5],
+        Action::PrevPane => app.pane = Pane::ALL[(app.pane.index() + 4) % 5],
+        Action::Up => move_by(app, Some(-1), false),
+        Action::Down => move_by(app, Some(1), true),
+        Action::PageUp => move_by(app, Some(-page), false),
+        Action::PageDown => move_by(app, Some(page), true),
+        Action::Top => move_by(app, None, false),
+        Action::Bottom => move_by(app, None, true),
+        Action::Open => open(app),
+        Action::Back => back(app),
+        Action::Filter => app.input = Some(InputTarget::Filter(app.pane)),
+        Action::Help => app.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::Palette => app.overlay = Some(Overlay::Palette { input: String::new(), selected: 0 }),
+        Action::SwitchEnv => app.overlay = Some(Overlay::EnvSwitcher { selected: app.current }),
+        Action::Refresh => app.refresh += 1,
+        Action::ToggleFollow if app.pane == Pane::Logs => {
+            app.logs.follow = !app.logs.follow;
+            if app.logs.follow {
+                app.logs.scroll = 0;
+                app.logs.current_match = None;
+            }
+        }
+        Action::ToggleWrap if app.pane == Pane::Logs => app.logs.wrap = !app.logs.wrap,
+        Action::ToggleTimestamps if app.pane == Pane::Logs => app.logs.timestamps = !app.logs.timestamps,
+        Action::Search if app.pane == Pane::Logs => app.input = Some(InputTarget::LogSearch),
+        Action::NextMatch if app.pane == Pane::Logs => jump_to_match(app, false),
+        Action::PrevMatch if app.pane == Pane::Logs => jump_to_match(app, true),
+        Action::PrevLogSource if app.pane == Pane::Logs => cycle_log_source(app, false),
+        Action::NextLogSource if app.pane == Pane::Logs => cycle_log_source(app, true),
+        _ => {}
+    }
+    vec![]
+}
+
+fn open(app: &mut App) {
+    match app.pane {
+        Pane::Services => {
+            if let Some(svc) = app.detail_service() {
+                // Enter in a service's detail opens its logs.
+                app.logs.source = Some((svc.cluster.clone(), svc.name.clone()));
+                app.logs.follow = true;
+                app.logs.scroll = 0;
+                app.pane = Pane::Logs;
+            } else if let Some(svc) = app.selected_service() {
+                let (c, s) = (svc.cluster.clone(), svc.name.clone());
+                open_service(app, c, s);
+            }
+        }
+        Pane::Scaling => {
+            if let Some(t) = app.selected_target() {
+                let (c, s) = (t.cluster.clone(), t.service.clone());
+                app.pane = Pane::Services;
+                open_service(app, c, s);
+            }
+        }
+        Pane::Alarms => {
+            let target = app.selected_alarm().and_then(|a| {
+                let svc = a.dimension("ServiceName")?.to_string();
+                let cluster = a.dimension("ClusterName").map(str::to_string);
+                app.env().services().iter().find(|s| s.name == svc && cluster.as_ref().is_none_or(|c| *c == s.cluster)).map(|s| (s.cluster.clone(), s.name.clone()))
+            });
+            if let Some((c, s)) = target {
+                app.pane = Pane::Services;
+                open_service(app, c, s);
+            }
+        }
+        Pane::Logs | Pane::Costs => {}
+    }
+}
+
+fn back(app: &mut App) {
+    if app.pane == Pane::Services && app.detail.is_some() {
+        app.detail = None;
+        app.detail_scroll = 0;
+    } else if app.pane == Pane::Logs && !app.logs.search.is_empty() {
+        app.logs.search.clear();
+        app.logs.current_match = None;
+    } else if !app.filters[app.pane.index()].is_empty() {
+        app.filters[app.pane.index()].clear();
+    }
+}
