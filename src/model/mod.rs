@@ -14,7 +14,7 @@ pub use ecs::{
 };
 pub use monitoring::{
     Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, MetricPoint, MetricQuery,
-    MetricSeries, Severity,
+    MetricSeries, Severity, trim_float,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
 

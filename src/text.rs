@@ -1,0 +1,99 @@
+//! Text from AWS made safe to show, and secrets kept out of sight.
+//!
+//! Everything that came from AWS (log lines, event messages, tags, names)
+//! goes through [`sanitize`] before it reaches a terminal, so nothing can
+//! send escape sequences to the operator's terminal.
+
+/// Replaces control characters (ESC, BEL, CR, C1 controls, ...) with `?`
+/// and tabs with spaces. Newlines are kept only when `keep_newlines`.
+pub fn sanitize_with(s: &str, keep_newlines: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("    "),
+            '\n' if keep_newlines => out.push('\n'),
+            '\n' => out.push(' '),
+            c if c.is_control() => out.push('?'),
+            // Bidirectional overrides can disguise text.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// [`sanitize_with`] on one line.
+pub fn sanitize(s: &str) -> String {
+    sanitize_with(s, false)
+}
+
+const SECRET_NAME_PARTS: [&str; 10] =
+    ["SECRET", "PASSWORD", "PASSWD", "TOKEN", "API_KEY", "APIKEY", "PRIVATE", "CREDENTIAL", "DSN", "ACCESS_KEY"];
+
+/// Whether an environment variable's name or value looks like a secret.
+pub fn looks_secret(name: &str, value: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
+        || upper.ends_with("_KEY")
+        || value.starts_with("AKIA")
+        || value.starts_with("-----BEGIN")
+        || url_has_password(value)
+}
+
+fn url_has_password(value: &str) -> bool {
+    value.split_once("://").is_some_and(|(_, rest)| {
+        let authority = rest.split('/').next().unwrap_or("");
+        authority.split_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    })
+}
+
+pub const REDACTED: &str = "****** (redacted)";
+
+/// The value to show for an environment variable.
+pub fn display_env_value(name: &str, value: &str) -> String {
+    if looks_secret(name, value) { REDACTED.to_string() } else { sanitize(value) }
+}
+
+/// Shortens `s` to `max` characters, ending with `…` when cut.
+pub fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_never_pass() {
+        let evil = "ok\x1b]0;pwned\x07\x1b[2J\r\u{9b}31m\u{202e}";
+        let clean = sanitize(evil);
+        assert!(!clean.chars().any(|c| c.is_control()), "{clean:?}");
+        assert!(clean.starts_with("ok?]0;pwned??[2J"));
+    }
+
+    #[test]
+    fn secrets_are_recognised_by_name_and_by_value() {
+        assert!(looks_secret("DB_PASSWORD", "x"));
+        assert!(looks_secret("AUTH_API_KEY", "x"));
+        assert!(looks_secret("SENTRY_DSN", "https://a@b/1"));
+        assert!(looks_secret("DATABASE_URL", "postgres://app:hunter2@db:5432/app"));
+        assert!(looks_secret("X", "AKIAIOSFODNN7EXAMPLE"));
+        assert!(!looks_secret("NODE_ENV", "production"));
+        assert!(!looks_secret("API_URL", "http://backend:8080"));
+        assert_eq!(display_env_value("JWT_SECRET", "abc"), REDACTED);
+    }
+
+    #[test]
+    fn ellipsize_marks_the_cut() {
+        assert_eq!(ellipsize("abcdef", 4), "abc…");
+        assert_eq!(ellipsize("abc", 4), "abc");
+    }
+}

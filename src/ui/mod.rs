@@ -1,0 +1,149 @@
+//! Pure render functions from the app state to a ratatui frame. Nothing
+//! here changes state or does I/O; the runtime redraws only when the state
+//! says it changed.
+
+mod alarms;
+mod costs;
+mod logs;
+mod overlays;
+mod scaling;
+mod services;
+pub mod widgets;
+
+use crate::app::{App, InputTarget, Pane};
+use crate::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use widgets::age;
+
+/// Below this the cockpit shows a message instead of a broken layout.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 16;
+
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "Terminal too small: {}x{}.\nflightdeck needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\nEnlarge the window, or press q to quit.",
+            area.width, area.height
+        );
+        frame.render_widget(Paragraph::new(msg).style(theme.warn).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let [header, tabs, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(frame, app, theme, header);
+    render_tabs(frame, app, theme, tabs);
+    match app.pane {
+        Pane::Services => services::render(frame, app, theme, body),
+        Pane::Scaling => scaling::render(frame, app, theme, body),
+        Pane::Alarms => alarms::render(frame, app, theme, body),
+        Pane::Logs => logs::render(frame, app, theme, body),
+        Pane::Costs => costs::render(frame, app, theme, body),
+    }
+    render_footer(frame, app, theme, footer);
+    overlays::render(frame, app, theme, body);
+}
+
+/// Pieces of the header, most important first; the rest is dropped when
+/// the terminal is narrow.
+fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let env = app.env();
+    let sep = || Span::styled(" │ ", theme.header);
+    let mut parts: Vec<Vec<Span>> = vec![];
+    let badge = if app.is_read_only() { "[RO]" } else { "[RW]" };
+    parts.push(vec![Span::styled(format!(" {} ", env.info.name), theme.header)]);
+    if env.info.production {
+        parts.push(vec![Span::styled(" PRODUCTION ", theme.production)]);
+    }
+    parts.push(vec![Span::styled(badge, theme.header)]);
+    let data = match app.data_fetched_at() {
+        Some(t) => format!("data {}", age(app.now, t)),
+        None => "data loading…".to_string(),
+    };
+    parts.push(vec![Span::styled(data, theme.header)]);
+    parts.push(vec![Span::styled(app.now.format("%H:%M:%SZ").to_string(), theme.header)]);
+    if let Some(id) = &env.identity.data {
+        parts.push(vec![Span::styled(format!("acct {}", id.account), theme.header)]);
+    }
+    parts.push(vec![Span::styled(env.info.region.clone(), theme.header)]);
+    if app.demo {
+        parts.push(vec![Span::styled("SIMULATED", theme.header)]);
+    }
+    parts.push(vec![Span::styled("flightdeck", theme.header)]);
+    let mut spans: Vec<Span> = vec![];
+    let mut used = 0usize;
+    for (i, part) in parts.into_iter().enumerate() {
+        let w: usize = part.iter().map(|s| s.width()).sum::<usize>() + if i > 0 { 3 } else { 0 };
+        if used + w > usize::from(area.width) {
+            break;
+        }
+        if i > 0 {
+            spans.push(sep());
+        }
+        spans.extend(part);
+        used += w;
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
+}
+
+fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let firing = app.env().alarms_firing();
+    let mut spans = vec![];
+    for (i, pane) in Pane::ALL.iter().enumerate() {
+        let mut label = format!(" {} {} ", i + 1, pane.title());
+        if *pane == Pane::Alarms && firing > 0 {
+            label = format!(" {} {} ({firing} ALARM) ", i + 1, pane.title());
+        }
+        let style = if *pane == app.pane { theme.cursor } else if *pane == Pane::Alarms && firing > 0 { theme.crit } else { theme.tab };
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw(" "));
+    }
+    let others: usize = app.envs.iter().enumerate().filter(|(i, _)| *i != app.current).map(|(_, e)| e.alarms_firing()).sum();
+    if others > 0 {
+        spans.push(Span::styled(format!(" other envs: {others} ALARM "), theme.warn));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let line = if let Some(target) = app.input {
+        let (label, text) = match target {
+            InputTarget::Filter(p) => ("filter", app.filter(p)),
+            InputTarget::LogSearch => ("search", app.logs.search.as_str()),
+        };
+        Line::from(vec![
+            Span::styled(format!("{label}: "), theme.accent),
+            Span::styled(text.to_string(), theme.text),
+            Span::styled("█", theme.accent),
+            Span::styled("  Enter keep · Esc clear", theme.muted),
+        ])
+    } else {
+        let mut hints: Vec<(&str, &str)> = vec![("?", "help"), (":", "jump"), ("e", "env"), ("/", "filter")];
+        match app.pane {
+            Pane::Services if app.detail.is_some() => hints.extend([("Enter", "logs"), ("Esc", "back")]),
+            Pane::Services | Pane::Scaling | Pane::Alarms => hints.push(("Enter", "open")),
+            Pane::Logs => hints.extend([("f", "follow"), ("s", "search"), ("w", "wrap"), ("[ ]", "service")]),
+            Pane::Costs => {}
+        }
+        hints.push(("q", "quit"));
+        let mut spans = vec![];
+        for (k, v) in hints {
+            spans.push(Span::styled(format!(" {k}"), theme.accent));
+            spans.push(Span::styled(format!(" {v} "), theme.muted));
+        }
+        let filter = app.filter(app.pane);
+        if !filter.is_empty() {
+            spans.push(Span::styled(format!(" filter: {filter} "), theme.info));
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

@@ -1,0 +1,135 @@
+//! Small pieces the panes share: ages, sparklines, state styles, and
+//! columns that collapse by priority on narrow terminals.
+
+use crate::model::{AlarmState, RolloutState, Timestamp};
+use crate::theme::Theme;
+use ratatui::layout::Constraint;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+/// `42s`, `5m`, `3h`, `2d`.
+pub fn age(now: Timestamp, then: Timestamp) -> String {
+    let secs = (now - then).num_seconds().max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A text sparkline of the last `width` values scaled to 0..=100.
+pub fn sparkline(values: &[f64], width: usize) -> String {
+    let start = values.len().saturating_sub(width);
+    values[start..]
+        .iter()
+        .map(|v| BARS[((v.clamp(0.0, 100.0) / 100.0) * 7.0).round() as usize])
+        .collect()
+}
+
+pub fn alarm_style(theme: &Theme, state: AlarmState) -> Style {
+    match state {
+        AlarmState::Alarm => theme.crit,
+        AlarmState::InsufficientData => theme.warn,
+        AlarmState::Ok => theme.ok,
+    }
+}
+
+pub fn rollout_style(theme: &Theme, state: Option<RolloutState>) -> Style {
+    match state {
+        Some(RolloutState::Completed) => theme.ok,
+        Some(RolloutState::InProgress) => theme.warn,
+        Some(RolloutState::Failed) => theme.crit,
+        None => theme.muted,
+    }
+}
+
+/// Style for a percentage that has warn/crit thresholds.
+pub fn level_style(theme: &Theme, value: f64, warn: f64, crit: f64) -> Style {
+    if value >= crit {
+        theme.crit
+    } else if value >= warn {
+        theme.warn
+    } else {
+        theme.text
+    }
+}
+
+/// A table column: its header, its width, and how important it is (0 =
+/// always shown; higher numbers go first when the terminal is narrow).
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub header: &'static str,
+    pub width: u16,
+    pub priority: u8,
+    /// Takes the leftover width.
+    pub fill: bool,
+}
+
+impl Column {
+    pub const fn new(header: &'static str, width: u16, priority: u8) -> Self {
+        Self { header, width, priority, fill: false }
+    }
+
+    pub const fn fill(header: &'static str, width: u16, priority: u8) -> Self {
+        Self { header, width, priority, fill: true }
+    }
+}
+
+/// Indices of the columns that fit in `available` cells (one cell of
+/// spacing between columns), dropping the least important first.
+pub fn fit_columns(columns: &[Column], available: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..columns.len()).collect();
+    let total = |keep: &[usize]| -> u16 {
+        keep.iter().map(|&i| columns[i].width).sum::<u16>() + keep.len().saturating_sub(1) as u16
+    };
+    while total(&keep) > available && keep.len() > 1 {
+        let Some(pos) = keep
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| columns[**i].priority > 0)
+            .max_by_key(|(pos, i)| (columns[**i].priority, *pos))
+            .map(|(pos, _)| pos)
+        else {
+            break;
+        };
+        keep.remove(pos);
+    }
+    keep
+}
+
+pub fn constraints(columns: &[Column], keep: &[usize]) -> Vec<Constraint> {
+    keep.iter()
+        .map(|&i| if columns[i].fill { Constraint::Min(columns[i].width) } else { Constraint::Length(columns[i].width) })
+        .collect()
+}
+
+/// A line saying that data failed to load, with its age.
+pub fn error_line<'a>(theme: &Theme, now: Timestamp, error: &crate::provider::ProviderError, at: Timestamp) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(" ! ", theme.crit),
+        Span::styled(crate::text::sanitize(&error.to_string()), theme.crit),
+        Span::styled(format!(" ({} ago)", age(now, at)), theme.muted),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_collapse_by_priority() {
+        let cols = [Column::new("A", 10, 0), Column::new("B", 10, 2), Column::new("C", 10, 1), Column::new("D", 10, 3)];
+        assert_eq!(fit_columns(&cols, 100), vec![0, 1, 2, 3]);
+        assert_eq!(fit_columns(&cols, 32), vec![0, 2]);
+        assert_eq!(fit_columns(&cols, 5), vec![0]);
+    }
+
+    #[test]
+    fn sparkline_scales_to_percent() {
+        assert_eq!(sparkline(&[0.0, 50.0, 100.0], 10), "▁▅█");
+        assert_eq!(sparkline(&[0.0, 50.0, 100.0], 2), "▅█");
+    }
+}
