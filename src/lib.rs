@@ -1,10 +1,13 @@
 //! flightdeck: a terminal cockpit for operating AWS production environments
 //! built on ECS. See `ARCHITECTURE.md` for the map.
 
+pub mod cli;
 pub mod clock;
+pub mod config;
 pub mod diagnostic;
 pub mod model;
 pub mod provider;
+pub mod runtime;
 pub mod sim;
 pub mod text;
 pub mod theme;

@@ -1,1 +1,14 @@
-fn main(){}
+use clap::Parser;
+use flightdeck::cli::{Cli, run};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("flightdeck: {:#}", failure.error);
+            ExitCode::from(failure.exit as u8)
+        }
+    }
+}

@@ -132,8 +132,13 @@ impl EnvData {
         self.alarms.data.as_deref().unwrap_or(&[])
     }
 
+    /// Alarms in ALARM that page people: auto scaling's own alarms (which
+    /// sit in ALARM whenever there is room to scale in) are not counted.
     pub fn alarms_firing(&self) -> usize {
-        self.alarms().iter().filter(|a| a.state == crate::model::AlarmState::Alarm).count()
+        self.alarms()
+            .iter()
+            .filter(|a| a.state == crate::model::AlarmState::Alarm && a.severity != crate::model::Severity::Info)
+            .count()
     }
 
     /// Applies one engine result; returns whether anything changed.

@@ -93,7 +93,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
             Dataset::default().name(alarm.metric.clone()).marker(Marker::Braille).graph_type(GraphType::Line).style(theme.info).data(&points),
             Dataset::default().name(format!("threshold {}", trim_float(alarm.threshold))).marker(Marker::Braille).graph_type(GraphType::Line).style(theme.crit).data(&threshold),
         ];
-        let y_label = |v: f64| if v >= 10.0 { format!("{v:.0}") } else { format!("{v:.2}") };
+        let y_label = |v: f64| if y_max >= 10.0 { format!("{v:.0}") } else { format!("{v:.2}") };
         let chart = Chart::new(datasets)
             .block(block)
             .x_axis(Axis::default().bounds([x_min, 0.0]).labels([format!("{:.0}m", x_min), "now".to_string()]).style(theme.muted))

@@ -24,9 +24,9 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Layout::vertical([Constraint::Length(1), Constraint::Percentage(50), Constraint::Min(3)]).areas(area);
     let c = &report.currency;
     let mut spans = vec![
-        Span::styled(format!(" month to date {c} {:.2}", report.month_to_date), theme.accent),
-        Span::styled(format!(" · forecast {c} {}", report.forecast_month.map_or("n/a".into(), |f| format!("{f:.2}"))), theme.info),
-        Span::styled(format!(" · last {} days {c} {:.2}", report.days.len(), report.total), theme.text),
+        Span::styled(format!(" MTD {c} {:.2}", report.month_to_date), theme.accent),
+        Span::styled(format!(" · forecast {}", report.forecast_month.map_or("n/a".into(), |f| format!("{f:.2}"))), theme.info),
+        Span::styled(format!(" · {}d {:.2}", report.days.len(), report.total), theme.text),
     ];
     if let Some(at) = env.costs.fetched_at {
         spans.push(Span::styled(format!(" · fetched {} ago", age(app.now, at)), theme.muted));
@@ -43,12 +43,17 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Bar::default()
                 .value((d.amount * 100.0).round() as u64)
                 .text_value(String::new())
-                .label(Line::from(d.date.get(8..10).unwrap_or("").to_string()))
+                // Day-of-month labels need two cells per bar.
+                .label(Line::from(if bar_width >= 2 { d.date.get(8..10).unwrap_or("").to_string() } else { String::new() }))
                 .style(theme.info)
         })
         .collect();
     let max = report.days.iter().map(|d| d.amount).fold(0.0, f64::max);
-    let title = format!(" daily cost, {c} (max {max:.2}/day) ");
+    let span = match (report.days.first(), report.days.last()) {
+        (Some(a), Some(b)) => format!(" {} → {}", a.date, b.date),
+        _ => String::new(),
+    };
+    let title = format!(" daily cost, {c}, max {max:.2}/day{span} ");
     let chart = BarChart::default()
         .block(Block::default().borders(Borders::TOP).border_style(theme.border).title(Span::styled(title, theme.muted)))
         .data(BarGroup::default().bars(&bars))

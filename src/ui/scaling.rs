@@ -23,7 +23,8 @@ const COLUMNS: [Column; 7] = [
 
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let env = app.env();
-    let rows_needed = app.target_rows().len() as u16 + 2;
+    // Title, header, rows and the bottom border.
+    let rows_needed = app.target_rows().len() as u16 + 3;
     let [top, bottom] = Layout::vertical([Constraint::Length(rows_needed.clamp(3, area.height / 2)), Constraint::Min(3)]).areas(area);
     let Some(data) = &env.scaling.data else {
         let line = match &env.scaling.error {

@@ -1,0 +1,108 @@
+//! The command line: flags, subcommands and exit codes of DESIGN.md.
+
+mod commands;
+
+/// Loading helpers shared with the runtime.
+pub mod commands_support {
+    pub use super::commands::{load_config, load_themes, theme_name};
+}
+
+pub use commands::run;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Exit codes: 0 success, 1 operation failed, 2 usage or configuration
+/// error, 3 refused (not confirmed, read-only, stale plan, guard).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Failed = 1,
+    Usage = 2,
+    Refused = 3,
+}
+
+/// A failed command: what to print and how to exit.
+#[derive(Debug)]
+pub struct Failure {
+    pub exit: Exit,
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    pub fn usage(error: impl Into<anyhow::Error>) -> Self {
+        Self { exit: Exit::Usage, error: error.into() }
+    }
+
+    pub fn failed(error: impl Into<anyhow::Error>) -> Self {
+        Self { exit: Exit::Failed, error: error.into() }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "flightdeck", version, about = "A terminal cockpit for operating AWS production environments built on ECS")]
+pub struct Cli {
+    /// Config file (default: see `flightdeck config path`).
+    #[arg(long, global = true, env = "FLIGHTDECK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Only this environment.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub env: Option<String>,
+    /// AWS profile.
+    #[arg(long, global = true, value_name = "P")]
+    pub profile: Option<String>,
+    /// AWS region.
+    #[arg(long, global = true, value_name = "R")]
+    pub region: Option<String>,
+    /// Endpoint URL for every AWS service (moto, LocalStack).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Use the embedded simulated production instead of AWS.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Refuse every write.
+    #[arg(long, global = true, env = "FLIGHTDECK_READ_ONLY", value_parser = clap::builder::BoolishValueParser::new(), default_missing_value = "true", num_args = 0..=1)]
+    pub read_only: Option<bool>,
+    /// Theme name (see `flightdeck theme list`).
+    #[arg(long, global = true, env = "FLIGHTDECK_THEME", value_name = "NAME")]
+    pub theme: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The cockpit on the embedded simulated production.
+    Demo {
+        /// Seed of the simulation (default: config `demo.seed`, else 42).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// The cockpit on the configured environment(s) (the default command).
+    Tui,
+    /// Configuration file: check, path, init.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Themes.
+    Theme {
+        #[command(subcommand)]
+        action: ThemeAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Validate a config file (default: the configured one); exit 2 on error.
+    Check { file: Option<PathBuf> },
+    /// Print where flightdeck keeps its files.
+    Path,
+    /// Write the documented example config to the config path.
+    Init,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ThemeAction {
+    /// List the built-in and user themes.
+    List,
+}

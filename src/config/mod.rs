@@ -1,0 +1,157 @@
+//! Configuration: a TOML file found with the `directories` crate (XDG on
+//! Linux), overridden by `--config`. Errors name file, line and column;
+//! unknown keys are errors, never silently ignored.
+//!
+//! Precedence: defaults < config file < environment section < environment
+//! variables < flags (the last two are applied by the CLI).
+
+mod paths;
+
+pub use paths::Paths;
+
+use crate::diagnostic::FileError;
+use serde::Deserialize;
+use std::path::Path;
+use toml::Spanned;
+
+/// The documented example, shipped in the binary for `config init`.
+pub const EXAMPLE: &str = include_str!("../../config.example.toml");
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Theme name (built-in or from the user's themes directory).
+    pub theme: Option<Spanned<String>>,
+    /// Refuse every write in every environment.
+    #[serde(default)]
+    pub read_only: bool,
+    /// `tracing` filter for the log file, e.g. `info` or `flightdeck=debug`.
+    pub log_level: Option<String>,
+    #[serde(default)]
+    pub demo: DemoConfig,
+    #[serde(default, rename = "environment")]
+    pub environments: Vec<EnvironmentConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// Seed of the simulated production; the same seed replays the same world.
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    pub name: Spanned<String>,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<Spanned<String>>,
+    /// Only these clusters; all when absent.
+    pub clusters: Option<Vec<String>>,
+    /// Defaults to the name convention: `-prod` or `-production` suffix.
+    pub production: Option<bool>,
+    #[serde(default)]
+    pub read_only: bool,
+    pub theme: Option<Spanned<String>>,
+}
+
+impl EnvironmentConfig {
+    pub fn is_production(&self) -> bool {
+        self.production.unwrap_or_else(|| crate::model::is_production_name(self.name.get_ref()))
+    }
+}
+
+impl Config {
+    /// Parses and validates a config file's text.
+    pub fn parse(path: &Path, source: &str) -> Result<Config, FileError> {
+        let config: Config = FileError::parse_toml(path, source)?;
+        config.validate(path, source)?;
+        Ok(config)
+    }
+
+    /// Reads `path`; a missing file at the default location is an empty config.
+    pub fn load(path: &Path, must_exist: bool) -> Result<Config, FileError> {
+        match std::fs::read_to_string(path) {
+            Ok(source) => Config::parse(path, &source),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(Config::default()),
+            Err(e) => Err(FileError::whole_file(path, format!("cannot read: {e}"))),
+        }
+    }
+
+    fn validate(&self, path: &Path, source: &str) -> Result<(), FileError> {
+        let mut seen = std::collections::HashSet::new();
+        for env in &self.environments {
+            let name = env.name.get_ref();
+            let at = env.name.span().start;
+            if name.trim().is_empty() {
+                return Err(FileError::at(path, source, at, "environment name must not be empty"));
+            }
+            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+                return Err(FileError::at(path, source, at, format!("environment name `{name}` may only use letters, digits, `-` and `_`")));
+            }
+            if !seen.insert(name.clone()) {
+                return Err(FileError::at(path, source, at, format!("environment `{name}` is defined twice")));
+            }
+            if let Some(url) = &env.endpoint_url
+                && !(url.get_ref().starts_with("http://") || url.get_ref().starts_with("https://"))
+            {
+                return Err(FileError::at(path, source, url.span().start, format!("endpoint_url `{}` must start with http:// or https://", url.get_ref())));
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks every theme name against the themes that exist.
+    pub fn check_themes(&self, path: &Path, source: &str, exists: impl Fn(&str) -> bool) -> Result<(), FileError> {
+        let named = self.theme.iter().chain(self.environments.iter().filter_map(|e| e.theme.as_ref()));
+        for theme in named {
+            if !exists(theme.get_ref()) {
+                return Err(FileError::at(path, source, theme.span().start, format!("unknown theme `{}` (see `flightdeck theme list`)", theme.get_ref())));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn environment(&self, name: &str) -> Option<&EnvironmentConfig> {
+        self.environments.iter().find(|e| e.name.get_ref() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<Config, FileError> {
+        Config::parse(Path::new("c.toml"), src)
+    }
+
+    #[test]
+    fn the_example_parses_and_documents_every_key() {
+        let c = parse(EXAMPLE).unwrap();
+        assert!(c.theme.is_some() && c.log_level.is_some() && c.demo.seed.is_some());
+        let e = &c.environments[0];
+        assert!(e.profile.is_some() && e.region.is_some() && e.endpoint_url.is_some() && e.clusters.is_some());
+        assert!(e.production.is_some() && e.theme.is_some());
+    }
+
+    #[test]
+    fn unknown_keys_are_reported_with_line_and_column() {
+        let err = parse("theme = \"dark\"\n[[environment]]\nname = \"a\"\nregoin = \"x\"\n").unwrap_err();
+        assert_eq!((err.line, err.column), (4, 1), "{err}");
+        assert!(err.message.contains("unknown field `regoin`"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_environments_point_at_the_second() {
+        let err = parse("[[environment]]\nname = \"a\"\n[[environment]]\nname = \"a\"\n").unwrap_err();
+        assert_eq!((err.line, err.column), (4, 8), "{err}");
+    }
+
+    #[test]
+    fn production_follows_the_name_unless_set() {
+        let c = parse("[[environment]]\nname = \"x-prod\"\n[[environment]]\nname = \"y\"\nproduction = true\n[[environment]]\nname = \"z-prod\"\nproduction = false\n").unwrap();
+        let p: Vec<bool> = c.environments.iter().map(EnvironmentConfig::is_production).collect();
+        assert_eq!(p, [true, true, false]);
+    }
+}

@@ -1,0 +1,45 @@
+//! Where flightdeck keeps its files, by the platform's conventions.
+
+use directories::ProjectDirs;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub themes_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub audit_log: PathBuf,
+    pub log_file: PathBuf,
+}
+
+impl Paths {
+    /// The platform's directories (XDG on Linux); `config_override` replaces
+    /// the config file only.
+    pub fn discover(config_override: Option<PathBuf>) -> Paths {
+        let dirs = ProjectDirs::from("", "", "flightdeck");
+        let config_dir = dirs.as_ref().map_or_else(|| PathBuf::from(".flightdeck"), |d| d.config_dir().to_path_buf());
+        let state_dir = dirs
+            .as_ref()
+            .map(|d| d.state_dir().unwrap_or_else(|| d.data_local_dir()).to_path_buf())
+            .unwrap_or_else(|| PathBuf::from(".flightdeck/state"));
+        Paths {
+            config_file: config_override.unwrap_or_else(|| config_dir.join("config.toml")),
+            themes_dir: config_dir.join("themes"),
+            audit_log: state_dir.join("audit.jsonl"),
+            log_file: state_dir.join("flightdeck.log"),
+            state_dir,
+        }
+    }
+
+    /// `key: path` lines, as `flightdeck config path` prints them.
+    pub fn describe(&self) -> String {
+        format!(
+            "config: {}\nthemes: {}\nstate: {}\naudit: {}\nlog: {}\n",
+            self.config_file.display(),
+            self.themes_dir.display(),
+            self.state_dir.display(),
+            self.audit_log.display(),
+            self.log_file.display()
+        )
+    }
+}
