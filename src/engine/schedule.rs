@@ -95,6 +95,8 @@ pub struct Schedule {
 }
 
 const NEVER_AGAIN: Duration = Duration::days(3650);
+/// How often environments not on screen are polled.
+const BACKGROUND: Duration = Duration::seconds(60);
 
 fn interval(kind: &JobKind, focus: &Focus) -> Duration {
     let visible = |v: View| focus.view == v;
@@ -155,11 +157,14 @@ impl Schedule {
             .map(|kind| Job { key: JobKey { env: focus.env.clone(), kind }, logs_since: focus.logs_since })
             .filter(|job| self.is_due(&job.key, focus, now))
             .collect();
-        // Other environments: alarms only, slowly, for the switcher's counts.
+        // Other environments, slowly: alarms for the switcher's counts,
+        // services for the palette.
         for env in focus.all_envs.iter().filter(|e| **e != focus.env) {
-            let key = JobKey { env: env.clone(), kind: JobKind::Alarms };
-            if self.last_run.get(&key).is_none_or(|t| now - *t >= Duration::seconds(60)) {
-                jobs.push(Job { key, logs_since: None });
+            for kind in [JobKind::Alarms, JobKind::Services] {
+                let key = JobKey { env: env.clone(), kind };
+                if self.last_run.get(&key).is_none_or(|t| now - *t >= BACKGROUND) {
+                    jobs.push(Job { key, logs_since: None });
+                }
             }
         }
         jobs

@@ -129,10 +129,16 @@ impl Theme {
     pub fn parse(path: &Path, source: &str) -> Result<Theme, FileError> {
         let file: ThemeFile = FileError::parse_toml(path, source)?;
         let palette = &file.palette;
+        for (name, value) in palette {
+            if value.parse::<Color>().is_err() {
+                let offset = find_key(source, "palette", name).unwrap_or(0);
+                return Err(FileError::at(path, source, offset, format!("palette colour `{name}` = `{value}` is not a colour name or #rrggbb")));
+            }
+        }
         // Colour errors point at the role's line.
         let resolve = |role: &str, spec: &StyleSpec| {
             spec.resolve(palette).map_err(|message| {
-                let offset = find_key(source, role).unwrap_or(0);
+                let offset = find_key(source, "roles", role).or_else(|| find_key(source, "components", role)).unwrap_or(0);
                 FileError::at(path, source, offset, format!("{role}: {message}"))
             })
         };
@@ -163,11 +169,18 @@ impl Theme {
     }
 }
 
-/// Byte offset of the first line that starts with `key` (for locating errors).
-fn find_key(source: &str, key: &str) -> Option<usize> {
+/// Byte offset of the line that sets `key` in table `[section]` (`""` for
+/// the top level), for locating errors the parser cannot see.
+fn find_key(source: &str, section: &str, key: &str) -> Option<usize> {
     let mut offset = 0;
+    let mut current = String::new();
     for line in source.split_inclusive('\n') {
-        if line.trim_start().starts_with(key) {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            current = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
+        } else if current == section
+            && trimmed.split(['=', ' ']).next() == Some(key)
+        {
             return Some(offset + (line.len() - line.trim_start().len()));
         }
         offset += line.len();
@@ -205,7 +218,7 @@ impl ThemeSet {
                 let theme = Theme::parse(&path, &source)?;
                 let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
                 if stem != theme.name {
-                    return Err(FileError::at(&path, &source, find_key(&source, "name").unwrap_or(0), format!("theme name `{}` must match the file name `{stem}.toml`", theme.name)));
+                    return Err(FileError::at(&path, &source, find_key(&source, "", "name").unwrap_or(0), format!("theme name `{}` must match the file name `{stem}.toml`", theme.name)));
                 }
                 themes.insert(stem, (Origin::User(path), theme));
             }
@@ -276,5 +289,25 @@ mod tests {
         assert_eq!(choose(None, true, Some("light")), "monochrome");
         assert_eq!(choose(None, false, Some("light")), "light");
         assert_eq!(choose(None, false, None), "dark");
+    }
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_role_colour_points_at_the_role() {
+        let src = "name = \"x\"\n[palette]\nblue = \"#0000ff\"\n[roles]\ntext = {}\nmuted = {}\naccent = { fg = \"bleu\" }\nok = {}\nwarn = {}\ncrit = {}\ninfo = {}\ncursor = {}\n";
+        let err = Theme::parse(Path::new("x.toml"), src).unwrap_err();
+        assert_eq!((err.line, err.column), (7, 1), "{err}");
+        assert!(err.message.contains("unknown colour `bleu`"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_role_is_reported() {
+        let src = "name = \"x\"\n[roles]\ntext = {}\n";
+        let err = Theme::parse(Path::new("x.toml"), src).unwrap_err();
+        assert!(err.message.contains("missing field"), "{err}");
     }
 }

@@ -1,0 +1,129 @@
+//! The command line: config check/path/init and theme list, against valid
+//! and broken fixtures. Errors name file, line and column and exit 2.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn flightdeck(home: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env_remove("FLIGHTDECK_CONFIG")
+        .env_remove("FLIGHTDECK_THEME")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+#[test]
+fn config_check_accepts_the_example_and_a_valid_file() {
+    let home = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+    for file in [example, fixture("valid.toml")] {
+        let o = flightdeck(home.path(), &["config", "check", file.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains(": ok ("), "{}", stdout(&o));
+    }
+}
+
+#[test]
+fn config_check_locates_every_kind_of_error_and_exits_2() {
+    let home = tempfile::tempdir().unwrap();
+    for (file, line, col, words) in [
+        ("unknown_key.toml", 5, 1, "unknown field `regoin`"),
+        ("bad_syntax.toml", 3, 20, "invalid basic string"),
+        ("unknown_theme.toml", 3, 9, "unknown theme `solarized-neon`"),
+        ("bad_endpoint.toml", 3, 16, "must start with http://"),
+    ] {
+        let path = fixture(file);
+        let o = flightdeck(home.path(), &["config", "check", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{file}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(&format!("{file}:{line}:{col}:")), "{file}: {err}");
+        assert!(err.contains(words), "{file}: {err}");
+    }
+}
+
+#[test]
+fn a_broken_config_stops_the_demo_with_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    let path = fixture("unknown_key.toml");
+    let o = flightdeck(home.path(), &["--config", path.to_str().unwrap(), "demo"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown_key.toml:5:1"), "{}", stderr(&o));
+}
+
+#[test]
+fn config_path_names_every_file() {
+    let home = tempfile::tempdir().unwrap();
+    let o = flightdeck(home.path(), &["config", "path"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for key in ["config: ", "themes: ", "state: ", "audit: ", "log: "] {
+        assert!(out.lines().any(|l| l.starts_with(key)), "{key} missing in {out}");
+    }
+    assert!(out.contains(&home.path().join("config/flightdeck/config.toml").display().to_string()), "{out}");
+}
+
+#[test]
+fn config_init_writes_the_example_once() {
+    let home = tempfile::tempdir().unwrap();
+    let o = flightdeck(home.path(), &["config", "init"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let written = home.path().join("config/flightdeck/config.toml");
+    assert_eq!(std::fs::read_to_string(&written).unwrap(), include_str!("../config.example.toml"));
+    let again = flightdeck(home.path(), &["config", "init"]);
+    assert_eq!(again.status.code(), Some(2));
+    let check = flightdeck(home.path(), &["config", "check"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+}
+
+#[test]
+fn theme_list_shows_five_builtins_and_user_overrides() {
+    let home = tempfile::tempdir().unwrap();
+    let o = flightdeck(home.path(), &["theme", "list"]);
+    assert!(o.status.success());
+    for name in ["dark", "light", "high-contrast", "colorblind", "monochrome"] {
+        assert!(stdout(&o).lines().any(|l| l.starts_with(name)), "{name}: {}", stdout(&o));
+    }
+    let dir = home.path().join("config/flightdeck/themes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dark = include_str!("../themes/dark.toml").replace("Default: calm colours on a dark terminal", "my own dark");
+    std::fs::write(dir.join("dark.toml"), dark).unwrap();
+    let o = flightdeck(home.path(), &["theme", "list"]);
+    assert!(stdout(&o).contains("my own dark"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_broken_user_theme_is_located() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/flightdeck/themes");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixture("themes/broken.toml"), dir.join("broken.toml")).unwrap();
+    let o = flightdeck(home.path(), &["theme", "list"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("broken.toml:4:1: palette colour `accent` = `#12345` is not a colour"), "{err}");
+}
+
+#[test]
+fn an_unknown_theme_flag_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let o = flightdeck(home.path(), &["--theme", "nope", "demo"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown theme `nope`"), "{}", stderr(&o));
+}

@@ -1,0 +1,105 @@
+//! Test harness: an app fed by the simulated production at a fixed seed
+//! and a manual clock, through the engine's own schedule and fetch code.
+#![allow(dead_code)]
+
+use chrono::TimeZone;
+use flightdeck::app::{App, Msg, update};
+use flightdeck::clock::{Clock, ManualClock};
+use flightdeck::engine::{Schedule, fetch};
+use flightdeck::model::Timestamp;
+use flightdeck::provider::{Provider, ReadProvider};
+use flightdeck::sim::{SimProvider, World};
+use flightdeck::theme::{Theme, ThemeSet};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::sync::{Arc, Mutex};
+
+pub const SEED: u64 = 42;
+
+pub fn start() -> Timestamp {
+    chrono::Utc.with_ymd_and_hms(2026, 11, 22, 14, 30, 0).unwrap()
+}
+
+pub struct Harness {
+    pub app: App,
+    pub clock: ManualClock,
+    pub providers: Vec<Arc<dyn Provider>>,
+    schedule: Schedule,
+    generation: u64,
+}
+
+impl Harness {
+    pub fn new() -> Self {
+        let clock = ManualClock::new(start());
+        let world = Arc::new(Mutex::new(World::new(SEED, start())));
+        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+        let providers: Vec<Arc<dyn Provider>> =
+            SimProvider::all(world, shared).into_iter().map(|p| Arc::new(p) as Arc<dyn Provider>).collect();
+        let infos = providers.iter().map(|p| p.environment().clone()).collect();
+        let mut app = App::new(infos, start(), false);
+        app.demo = true;
+        let mut h = Harness { app, clock, providers, schedule: Schedule::default(), generation: 0 };
+        h.settle();
+        h
+    }
+
+    /// Runs every due job until nothing new is due (the screen is loaded).
+    pub fn settle(&mut self) {
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        for _ in 0..4 {
+            let now = self.clock.now();
+            let jobs = self.schedule.due(&self.app.focus(), now);
+            if jobs.is_empty() {
+                break;
+            }
+            for job in jobs {
+                self.schedule.started(&job.key, now);
+                self.generation += 1;
+                let provider = self.providers.iter().find(|p| p.environment().name == job.key.env).unwrap().clone();
+                let event = rt.block_on(fetch(provider.as_ref(), &job, self.generation, &self.clock));
+                update(&mut self.app, Msg::Data(Box::new(event)));
+            }
+        }
+        update(&mut self.app, Msg::Tick(self.clock.now()));
+    }
+
+    pub fn advance(&mut self, by: chrono::Duration) {
+        self.clock.advance(by);
+        self.settle();
+    }
+
+    pub fn keys(&mut self, keys: &str) {
+        for c in keys.chars() {
+            self.key(crossterm::event::KeyCode::Char(c));
+        }
+    }
+
+    pub fn key(&mut self, code: crossterm::event::KeyCode) {
+        let mods = if code.as_char().is_some_and(|c| c.is_ascii_uppercase()) {
+            crossterm::event::KeyModifiers::SHIFT
+        } else {
+            crossterm::event::KeyModifiers::NONE
+        };
+        update(&mut self.app, Msg::Key(crossterm::event::KeyEvent::new(code, mods)));
+        self.settle();
+    }
+
+    /// The screen as text at `width`x`height`.
+    pub fn screen(&mut self, width: u16, height: u16, theme: &Theme) -> String {
+        update(&mut self.app, Msg::Resize(width, height));
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| flightdeck::ui::render(f, &self.app, theme)).unwrap();
+        terminal.backend().to_string()
+    }
+
+    pub fn buffer(&mut self, width: u16, height: u16, theme: &Theme) -> ratatui::buffer::Buffer {
+        update(&mut self.app, Msg::Resize(width, height));
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| flightdeck::ui::render(f, &self.app, theme)).unwrap();
+        terminal.backend().buffer().clone()
+    }
+}
+
+pub fn theme(name: &str) -> Theme {
+    ThemeSet::load(None).unwrap().get(name).unwrap().clone()
+}

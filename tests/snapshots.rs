@@ -1,0 +1,126 @@
+//! Every pane at 80x24 and 160x48, with a fixed seed and clock, through
+//! ratatui's TestBackend. Review changes with `cargo insta review`.
+
+mod common;
+
+use common::{Harness, theme};
+use crossterm::event::KeyCode;
+
+fn snap_pane(pane: char, name: &str) {
+    let dark = theme("dark");
+    let mut h = Harness::new();
+    h.keys(&pane.to_string());
+    for (w, hgt) in [(80, 24), (160, 48)] {
+        insta::assert_snapshot!(format!("{name}_{w}x{hgt}"), h.screen(w, hgt, &dark));
+    }
+}
+
+#[test]
+fn services_pane() {
+    snap_pane('1', "services");
+}
+
+#[test]
+fn scaling_pane() {
+    snap_pane('2', "scaling");
+}
+
+#[test]
+fn alarms_pane() {
+    snap_pane('3', "alarms");
+}
+
+#[test]
+fn logs_pane() {
+    snap_pane('4', "logs");
+}
+
+#[test]
+fn costs_pane() {
+    snap_pane('5', "costs");
+}
+
+#[test]
+fn service_detail_redacts_secrets() {
+    let dark = theme("dark");
+    let mut h = Harness::new();
+    // tellmemore-prod's auth-service carries a secret-looking plain env var.
+    h.key(KeyCode::Char(':'));
+    h.keys("tellmemore auth");
+    h.key(KeyCode::Enter);
+    let screen = h.screen(160, 48, &dark);
+    assert!(screen.contains("AUTH_API_KEY=****** (redacted)"), "{screen}");
+    assert!(!screen.contains("tmm_live_"), "{screen}");
+    insta::assert_snapshot!("service_detail_160x48", screen);
+    insta::assert_snapshot!("service_detail_80x24", h.screen(80, 24, &dark));
+}
+
+#[test]
+fn help_overlay_lists_the_keymap() {
+    let dark = theme("dark");
+    let mut h = Harness::new();
+    h.keys("?");
+    let screen = h.screen(80, 24, &dark);
+    for b in flightdeck::app::keymap::BINDINGS.iter().filter(|b| !b.help.is_empty() && b.context != flightdeck::app::keymap::Context::Logs) {
+        assert!(screen.contains(b.help), "help lacks {:?}", b.help);
+    }
+    insta::assert_snapshot!("help_80x24", screen);
+}
+
+#[test]
+fn environment_switcher_shows_all_six() {
+    let dark = theme("dark");
+    let mut h = Harness::new();
+    h.keys("e");
+    let screen = h.screen(80, 24, &dark);
+    for env in ["radiox-prod", "reelnet-prod", "prod-infra-production", "tellmemore-prod", "muejam-staging", "muejam-production"] {
+        assert!(screen.contains(env), "{env} missing:\n{screen}");
+    }
+    insta::assert_snapshot!("env_switcher_80x24", screen);
+}
+
+#[test]
+fn too_small_terminal_says_so() {
+    let mut h = Harness::new();
+    let screen = h.screen(50, 12, &theme("dark"));
+    assert!(screen.contains("Terminal too small: 50x12"), "{screen}");
+}
+
+#[test]
+fn monochrome_shows_state_without_colour() {
+    let mono = theme("monochrome");
+    let mut h = Harness::new();
+    h.keys("3");
+    let buffer = h.buffer(80, 24, &mono);
+    for cell in buffer.content() {
+        assert_eq!(cell.fg, ratatui::style::Color::Reset);
+        assert_eq!(cell.bg, ratatui::style::Color::Reset);
+    }
+    let screen = h.screen(80, 24, &mono);
+    assert!(screen.contains("OK") || screen.contains("ALARM"), "{screen}");
+    assert!(screen.contains("[RW]"));
+}
+
+#[test]
+fn every_environment_has_services_alarms_and_costs() {
+    let dark = theme("dark");
+    let mut h = Harness::new();
+    for i in 0..6 {
+        h.keys("e");
+        for _ in 0..6 {
+            h.key(KeyCode::Char('k'));
+        }
+        for _ in 0..i {
+            h.key(KeyCode::Char('j'));
+        }
+        h.key(KeyCode::Enter);
+        let env = h.app.env().info.name.clone();
+        assert!(!h.app.env().services().is_empty(), "{env} has no services");
+        h.keys("3");
+        assert!(!h.app.env().alarms().is_empty(), "{env} has no alarms");
+        h.keys("5");
+        let screen = h.screen(80, 24, &dark);
+        assert!(screen.contains("MTD USD"), "{env}: {screen}");
+        h.keys("1");
+    }
+}
