@@ -19,24 +19,44 @@ impl fmt::Display for FileError {
         if self.line == 0 {
             write!(f, "{}: {}", self.path.display(), self.message)
         } else {
-            write!(f, "{}:{}:{}: {}", self.path.display(), self.line, self.column, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                self.line,
+                self.column,
+                self.message
+            )
         }
     }
 }
 
 impl FileError {
     pub fn whole_file(path: &Path, message: impl Into<String>) -> Self {
-        Self { path: path.to_path_buf(), line: 0, column: 0, message: message.into() }
+        Self {
+            path: path.to_path_buf(),
+            line: 0,
+            column: 0,
+            message: message.into(),
+        }
     }
 
     /// The error at byte `offset` of `source`.
     pub fn at(path: &Path, source: &str, offset: usize, message: impl Into<String>) -> Self {
         let (line, column) = line_column(source, offset);
-        Self { path: path.to_path_buf(), line, column, message: message.into() }
+        Self {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
     }
 
     /// Parses TOML into `T`, turning a syntax or schema error into a located one.
-    pub fn parse_toml<T: serde::de::DeserializeOwned>(path: &Path, source: &str) -> Result<T, FileError> {
+    pub fn parse_toml<T: serde::de::DeserializeOwned>(
+        path: &Path,
+        source: &str,
+    ) -> Result<T, FileError> {
         toml::from_str(source).map_err(|e| {
             let message = e.message().trim().to_string();
             match e.span() {

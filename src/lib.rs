@@ -1,10 +1,12 @@
 //! flightdeck: a terminal cockpit for operating AWS production environments
 //! built on ECS. See `ARCHITECTURE.md` for the map.
 
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod diagnostic;
+pub mod engine;
 pub mod model;
 pub mod provider;
 pub mod runtime;
@@ -12,5 +14,3 @@ pub mod sim;
 pub mod text;
 pub mod theme;
 pub mod ui;
-pub mod app;
-pub mod engine;

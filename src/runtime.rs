@@ -39,12 +39,18 @@ pub fn demo(cli: &Cli, paths: &Paths, seed: Option<u64>) -> Result<(), Failure> 
         providers.push(Arc::new(ReadOnlyGuard::new(sim, read_only)));
     }
     if providers.is_empty() {
-        let names = SimProvider::all(Arc::new(Mutex::new(World::new(seed, clock.now()))), clock.clone())
-            .iter()
-            .map(|p| p.environment().name.clone())
-            .collect::<Vec<_>>()
-            .join(", ");
-        return Err(Failure::usage(anyhow!("no demo environment is called `{}`; there are: {names}", cli.env.clone().unwrap_or_default())));
+        let names = SimProvider::all(
+            Arc::new(Mutex::new(World::new(seed, clock.now()))),
+            clock.clone(),
+        )
+        .iter()
+        .map(|p| p.environment().name.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+        return Err(Failure::usage(anyhow!(
+            "no demo environment is called `{}`; there are: {names}",
+            cli.env.clone().unwrap_or_default()
+        )));
     }
     let infos = providers
         .iter()
@@ -70,8 +76,12 @@ struct Palette {
 
 impl Palette {
     fn new(themes: &ThemeSet, name: &str, config: &Config) -> Result<Palette, Failure> {
-        let default = themes.require(name).map_err(|e| Failure::usage(anyhow!(e)))?.clone();
-        let explicit = name != crate::theme::DEFAULT_THEME && config.theme.as_ref().is_none_or(|t| t.get_ref() != name);
+        let default = themes
+            .require(name)
+            .map_err(|e| Failure::usage(anyhow!(e)))?
+            .clone();
+        let explicit = name != crate::theme::DEFAULT_THEME
+            && config.theme.as_ref().is_none_or(|t| t.get_ref() != name);
         let mut per_env = HashMap::new();
         // An explicit --theme or NO_COLOR beats per-environment themes.
         if !explicit {
@@ -90,13 +100,24 @@ impl Palette {
 }
 
 fn init_logging(paths: &Paths, config: &Config) {
-    let filter = std::env::var("FLIGHTDECK_LOG").ok().or_else(|| config.log_level.clone()).unwrap_or_else(|| "info".into());
+    let filter = std::env::var("FLIGHTDECK_LOG")
+        .ok()
+        .or_else(|| config.log_level.clone())
+        .unwrap_or_else(|| "info".into());
     if std::fs::create_dir_all(&paths.state_dir).is_err() {
         return;
     }
-    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&paths.log_file) else { return };
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&paths.log_file)
+    else {
+        return;
+    };
     let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(Mutex::new(file))
         .with_ansi(false)
         .try_init();
@@ -109,8 +130,17 @@ enum Input {
 
 /// Runs the cockpit until the operator quits. The terminal is restored on
 /// every way out: quit, error, signal and panic (ratatui's panic hook).
-fn run(mut app: App, providers: Vec<Arc<dyn Provider>>, clock: Arc<dyn Clock>, palette: Palette) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().context("cannot start the async runtime")?;
+fn run(
+    mut app: App,
+    providers: Vec<Arc<dyn Provider>>,
+    clock: Arc<dyn Clock>,
+    palette: Palette,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let mut terminal = ratatui::init();
     let result = runtime.block_on(async {
         let size = terminal.size()?;
@@ -132,7 +162,8 @@ fn run(mut app: App, providers: Vec<Arc<dyn Provider>>, clock: Arc<dyn Clock>, p
             }
         });
         let mut ticker = tokio::time::interval(Duration::from_millis(250));
-        let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         loop {
             if app.dirty {

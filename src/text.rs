@@ -27,8 +27,18 @@ pub fn sanitize(s: &str) -> String {
     sanitize_with(s, false)
 }
 
-const SECRET_NAME_PARTS: [&str; 10] =
-    ["SECRET", "PASSWORD", "PASSWD", "TOKEN", "API_KEY", "APIKEY", "PRIVATE", "CREDENTIAL", "DSN", "ACCESS_KEY"];
+const SECRET_NAME_PARTS: [&str; 10] = [
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "TOKEN",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE",
+    "CREDENTIAL",
+    "DSN",
+    "ACCESS_KEY",
+];
 
 /// Whether an environment variable's name or value looks like a secret.
 pub fn looks_secret(name: &str, value: &str) -> bool {
@@ -43,7 +53,9 @@ pub fn looks_secret(name: &str, value: &str) -> bool {
 fn url_has_password(value: &str) -> bool {
     value.split_once("://").is_some_and(|(_, rest)| {
         let authority = rest.split('/').next().unwrap_or("");
-        authority.split_once('@').is_some_and(|(userinfo, _)| userinfo.contains(':'))
+        authority
+            .split_once('@')
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
     })
 }
 
@@ -51,7 +63,11 @@ pub const REDACTED: &str = "****** (redacted)";
 
 /// The value to show for an environment variable.
 pub fn display_env_value(name: &str, value: &str) -> String {
-    if looks_secret(name, value) { REDACTED.to_string() } else { sanitize(value) }
+    if looks_secret(name, value) {
+        REDACTED.to_string()
+    } else {
+        sanitize(value)
+    }
 }
 
 /// Shortens `s` to `max` characters, ending with `…` when cut.
@@ -84,7 +100,10 @@ mod tests {
         assert!(looks_secret("DB_PASSWORD", "x"));
         assert!(looks_secret("AUTH_API_KEY", "x"));
         assert!(looks_secret("SENTRY_DSN", "https://a@b/1"));
-        assert!(looks_secret("DATABASE_URL", "postgres://app:hunter2@db:5432/app"));
+        assert!(looks_secret(
+            "DATABASE_URL",
+            "postgres://app:hunter2@db:5432/app"
+        ));
         assert!(looks_secret("X", "AKIAIOSFODNN7EXAMPLE"));
         assert!(!looks_secret("NODE_ENV", "production"));
         assert!(!looks_secret("API_URL", "http://backend:8080"));

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn flightdeck(home: &Path, args: &[&str]) -> Output {
@@ -53,7 +55,10 @@ fn config_check_locates_every_kind_of_error_and_exits_2() {
         let o = flightdeck(home.path(), &["config", "check", path.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{file}: {}", stderr(&o));
         let err = stderr(&o);
-        assert!(err.contains(&format!("{file}:{line}:{col}:")), "{file}: {err}");
+        assert!(
+            err.contains(&format!("{file}:{line}:{col}:")),
+            "{file}: {err}"
+        );
         assert!(err.contains(words), "{file}: {err}");
     }
 }
@@ -64,7 +69,11 @@ fn a_broken_config_stops_the_demo_with_exit_2() {
     let path = fixture("unknown_key.toml");
     let o = flightdeck(home.path(), &["--config", path.to_str().unwrap(), "demo"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown_key.toml:5:1"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown_key.toml:5:1"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -74,9 +83,21 @@ fn config_path_names_every_file() {
     assert!(o.status.success());
     let out = stdout(&o);
     for key in ["config: ", "themes: ", "state: ", "audit: ", "log: "] {
-        assert!(out.lines().any(|l| l.starts_with(key)), "{key} missing in {out}");
+        assert!(
+            out.lines().any(|l| l.starts_with(key)),
+            "{key} missing in {out}"
+        );
     }
-    assert!(out.contains(&home.path().join("config/flightdeck/config.toml").display().to_string()), "{out}");
+    assert!(
+        out.contains(
+            &home
+                .path()
+                .join("config/flightdeck/config.toml")
+                .display()
+                .to_string()
+        ),
+        "{out}"
+    );
 }
 
 #[test]
@@ -85,7 +106,10 @@ fn config_init_writes_the_example_once() {
     let o = flightdeck(home.path(), &["config", "init"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let written = home.path().join("config/flightdeck/config.toml");
-    assert_eq!(std::fs::read_to_string(&written).unwrap(), include_str!("../config.example.toml"));
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        include_str!("../config.example.toml")
+    );
     let again = flightdeck(home.path(), &["config", "init"]);
     assert_eq!(again.status.code(), Some(2));
     let check = flightdeck(home.path(), &["config", "check"]);
@@ -98,11 +122,16 @@ fn theme_list_shows_five_builtins_and_user_overrides() {
     let o = flightdeck(home.path(), &["theme", "list"]);
     assert!(o.status.success());
     for name in ["dark", "light", "high-contrast", "colorblind", "monochrome"] {
-        assert!(stdout(&o).lines().any(|l| l.starts_with(name)), "{name}: {}", stdout(&o));
+        assert!(
+            stdout(&o).lines().any(|l| l.starts_with(name)),
+            "{name}: {}",
+            stdout(&o)
+        );
     }
     let dir = home.path().join("config/flightdeck/themes");
     std::fs::create_dir_all(&dir).unwrap();
-    let dark = include_str!("../themes/dark.toml").replace("Default: calm colours on a dark terminal", "my own dark");
+    let dark = include_str!("../themes/dark.toml")
+        .replace("Default: calm colours on a dark terminal", "my own dark");
     std::fs::write(dir.join("dark.toml"), dark).unwrap();
     let o = flightdeck(home.path(), &["theme", "list"]);
     assert!(stdout(&o).contains("my own dark"), "{}", stdout(&o));
@@ -117,7 +146,10 @@ fn a_broken_user_theme_is_located() {
     let o = flightdeck(home.path(), &["theme", "list"]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("broken.toml:4:1: palette colour `accent` = `#12345` is not a colour"), "{err}");
+    assert!(
+        err.contains("broken.toml:4:1: palette colour `accent` = `#12345` is not a colour"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -125,5 +157,9 @@ fn an_unknown_theme_flag_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let o = flightdeck(home.path(), &["--theme", "nope", "demo"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("unknown theme `nope`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown theme `nope`"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -20,7 +20,14 @@ fn wait_for(output: &Arc<Mutex<Vec<u8>>>, needle: &str, timeout: Duration) -> bo
 #[test]
 fn demo_runs_switches_panes_quits_and_restores_the_terminal() {
     let home = tempfile::tempdir().unwrap();
-    let pty = native_pty_system().openpty(PtySize { rows: 24, cols: 80, pixel_width: 0, pixel_height: 0 }).unwrap();
+    let pty = native_pty_system()
+        .openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_flightdeck"));
     cmd.arg("demo");
     cmd.env("HOME", home.path());
@@ -43,12 +50,24 @@ fn demo_runs_switches_panes_quits_and_restores_the_terminal() {
         }
     });
     let mut writer = pty.master.take_writer().unwrap();
-    assert!(wait_for(&output, "backend-api", Duration::from_secs(60)), "the services pane never showed");
-    for (key, expect) in [("3", "STATE"), ("4", "FOLLOW"), ("5", "MTD USD"), ("2", "scalable targets"), ("1", "DES/RUN/PEND")] {
+    assert!(
+        wait_for(&output, "backend-api", Duration::from_secs(60)),
+        "the services pane never showed"
+    );
+    for (key, expect) in [
+        ("3", "STATE"),
+        ("4", "FOLLOW"),
+        ("5", "MTD USD"),
+        ("2", "scalable targets"),
+        ("1", "DES/RUN/PEND"),
+    ] {
         output.lock().unwrap().clear();
         writer.write_all(key.as_bytes()).unwrap();
         writer.flush().unwrap();
-        assert!(wait_for(&output, expect, Duration::from_secs(20)), "pane {key} never showed {expect}");
+        assert!(
+            wait_for(&output, expect, Duration::from_secs(20)),
+            "pane {key} never showed {expect}"
+        );
     }
     writer.write_all(b"q").unwrap();
     writer.flush().unwrap();

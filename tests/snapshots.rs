@@ -49,7 +49,10 @@ fn service_detail_redacts_secrets() {
     h.keys("tellmemore auth");
     h.key(KeyCode::Enter);
     let screen = h.screen(160, 48, &dark);
-    assert!(screen.contains("AUTH_API_KEY=****** (redacted)"), "{screen}");
+    assert!(
+        screen.contains("AUTH_API_KEY=****** (redacted)"),
+        "{screen}"
+    );
     assert!(!screen.contains("tmm_live_"), "{screen}");
     insta::assert_snapshot!("service_detail_160x48", screen);
     insta::assert_snapshot!("service_detail_80x24", h.screen(80, 24, &dark));
@@ -61,7 +64,10 @@ fn help_overlay_lists_the_keymap() {
     let mut h = Harness::new();
     h.keys("?");
     let screen = h.screen(80, 24, &dark);
-    for b in flightdeck::app::keymap::BINDINGS.iter().filter(|b| !b.help.is_empty() && b.context != flightdeck::app::keymap::Context::Logs) {
+    for b in flightdeck::app::keymap::BINDINGS
+        .iter()
+        .filter(|b| !b.help.is_empty() && b.context != flightdeck::app::keymap::Context::Logs)
+    {
         assert!(screen.contains(b.help), "help lacks {:?}", b.help);
     }
     insta::assert_snapshot!("help_80x24", screen);
@@ -73,7 +79,14 @@ fn environment_switcher_shows_all_six() {
     let mut h = Harness::new();
     h.keys("e");
     let screen = h.screen(80, 24, &dark);
-    for env in ["radiox-prod", "reelnet-prod", "prod-infra-production", "tellmemore-prod", "muejam-staging", "muejam-production"] {
+    for env in [
+        "radiox-prod",
+        "reelnet-prod",
+        "prod-infra-production",
+        "tellmemore-prod",
+        "muejam-staging",
+        "muejam-production",
+    ] {
         assert!(screen.contains(env), "{env} missing:\n{screen}");
     }
     insta::assert_snapshot!("env_switcher_80x24", screen);
@@ -97,7 +110,10 @@ fn monochrome_shows_state_without_colour() {
         assert_eq!(cell.bg, ratatui::style::Color::Reset);
     }
     let screen = h.screen(80, 24, &mono);
-    assert!(screen.contains("OK") || screen.contains("ALARM"), "{screen}");
+    assert!(
+        screen.contains("OK") || screen.contains("ALARM"),
+        "{screen}"
+    );
     assert!(screen.contains("[RW]"));
 }
 

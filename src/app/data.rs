@@ -22,7 +22,12 @@ pub struct Slot<T> {
 
 impl<T> Default for Slot<T> {
     fn default() -> Self {
-        Self { data: None, fetched_at: None, generation: 0, error: None }
+        Self {
+            data: None,
+            fetched_at: None,
+            generation: 0,
+            error: None,
+        }
     }
 }
 
@@ -137,7 +142,10 @@ impl EnvData {
     pub fn alarms_firing(&self) -> usize {
         self.alarms()
             .iter()
-            .filter(|a| a.state == crate::model::AlarmState::Alarm && a.severity != crate::model::Severity::Info)
+            .filter(|a| {
+                a.state == crate::model::AlarmState::Alarm
+                    && a.severity != crate::model::Severity::Info
+            })
             .count()
     }
 
@@ -147,31 +155,51 @@ impl EnvData {
         let (generation, at) = (data.generation, data.fetched_at);
         let result = data.result;
         match (key.kind, result) {
-            (JobKind::Identity, r) => self.identity.store(generation, at, r.and_then(expect_identity)),
+            (JobKind::Identity, r) => {
+                self.identity
+                    .store(generation, at, r.and_then(expect_identity))
+            }
             (JobKind::Services, r) => {
                 let r = r.and_then(expect_services);
                 let (clusters, services) = match r {
                     Ok((c, s)) => (Ok(c), Ok(s)),
                     Err(e) => (Err(e.clone()), Err(e)),
                 };
-                self.clusters.store(generation, at, clusters) | self.services.store(generation, at, services)
+                self.clusters.store(generation, at, clusters)
+                    | self.services.store(generation, at, services)
             }
             (JobKind::Metrics(_), r) => self.metrics.store(
                 generation,
                 at,
-                r.and_then(expect_metrics).map(|v| v.into_iter().map(|s| (s.id.clone(), s)).collect()),
+                r.and_then(expect_metrics)
+                    .map(|v| v.into_iter().map(|s| (s.id.clone(), s)).collect()),
             ),
-            (JobKind::Scaling, r) => self.scaling.store(generation, at, r.and_then(expect_scaling)),
+            (JobKind::Scaling, r) => self
+                .scaling
+                .store(generation, at, r.and_then(expect_scaling)),
             (JobKind::Alarms, r) => self.alarms.store(generation, at, r.and_then(expect_alarms)),
             (JobKind::AlarmDetail(name, _), Ok(Payload::AlarmDetail { history, series })) => {
-                self.alarm_details.insert(name, AlarmDetail { history, series: Some(series), fetched_at: Some(at) });
+                self.alarm_details.insert(
+                    name,
+                    AlarmDetail {
+                        history,
+                        series: Some(series),
+                        fetched_at: Some(at),
+                    },
+                );
                 true
             }
             (JobKind::AlarmDetail(..), _) => false,
-            (JobKind::Tasks(c, s), r) => self.tasks.entry((c, s)).or_default().store(generation, at, r.and_then(expect_tasks)),
-            (JobKind::TaskDefinition(td), r) => {
-                self.task_definitions.entry(td).or_default().store(generation, at, r.and_then(expect_task_definition))
-            }
+            (JobKind::Tasks(c, s), r) => self.tasks.entry((c, s)).or_default().store(
+                generation,
+                at,
+                r.and_then(expect_tasks),
+            ),
+            (JobKind::TaskDefinition(td), r) => self.task_definitions.entry(td).or_default().store(
+                generation,
+                at,
+                r.and_then(expect_task_definition),
+            ),
             (JobKind::Logs(group), r) => {
                 let buffer = self.logs.entry(group).or_default();
                 match r.and_then(expect_logs) {
@@ -235,7 +263,11 @@ mod tests {
         assert_eq!(b.extend(vec![ev("c", 3), ev("b", 2)]), 1);
         let ids: Vec<_> = b.events.iter().map(|e| e.id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "c"]);
-        b.extend((0..LOG_BUFFER as i64 + 10).map(|i| ev(&format!("x{i}"), 10 + i)).collect());
+        b.extend(
+            (0..LOG_BUFFER as i64 + 10)
+                .map(|i| ev(&format!("x{i}"), 10 + i))
+                .collect(),
+        );
         assert_eq!(b.events.len(), LOG_BUFFER);
         assert_eq!(b.ids.len(), LOG_BUFFER);
     }

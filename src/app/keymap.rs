@@ -72,30 +72,168 @@ use Context::{Global, Lists, Logs};
 use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
 
 pub static BINDINGS: &[Binding] = &[
-    bind!("1-5", Action::GoPane(0), Global, "services, scaling, alarms, logs, costs", [(Char('1'), NONE)]),
+    bind!(
+        "1-5",
+        Action::GoPane(0),
+        Global,
+        "services, scaling, alarms, logs, costs",
+        [(Char('1'), NONE)]
+    ),
     bind!("Tab", Action::NextPane, Global, "next pane", [(Tab, NONE)]),
-    bind!("S-Tab", Action::PrevPane, Global, "previous pane", [(BackTab, SHIFT), (BackTab, NONE)]),
-    bind!("e", Action::SwitchEnv, Global, "switch environment", [(Char('e'), NONE)]),
-    bind!(":", Action::Palette, Global, "jump to environment, cluster, service or pane", [(Char(':'), NONE), (Char(':'), SHIFT)]),
-    bind!("/", Action::Filter, Global, "filter the current list", [(Char('/'), NONE)]),
-    bind!("?", Action::Help, Global, "this help", [(Char('?'), NONE), (Char('?'), SHIFT)]),
-    bind!("r", Action::Refresh, Global, "refresh now", [(Char('r'), NONE), (Char('r'), CTRL)]),
-    bind!("Esc", Action::Back, Global, "back: close, leave detail, clear filter", [(Esc, NONE)]),
-    bind!("q C-c", Action::Quit, Global, "quit", [(Char('q'), NONE), (Char('c'), CTRL)]),
-    bind!("j/Down", Action::Down, Lists, "down", [(Char('j'), NONE), (Down, NONE)]),
-    bind!("k/Up", Action::Up, Lists, "up", [(Char('k'), NONE), (Up, NONE)]),
-    bind!("g/Home", Action::Top, Lists, "first", [(Char('g'), NONE), (Home, NONE)]),
-    bind!("G/End", Action::Bottom, Lists, "last", [(Char('G'), SHIFT), (Char('G'), NONE), (End, NONE)]),
-    bind!("PgUp", Action::PageUp, Lists, "page up", [(PageUp, NONE), (Char('b'), CTRL)]),
-    bind!("PgDn", Action::PageDown, Lists, "page down", [(PageDown, NONE), (Char('f'), CTRL)]),
-    bind!("Enter", Action::Open, Lists, "open the service / the service's logs", [(Enter, NONE)]),
-    bind!("f", Action::ToggleFollow, Logs, "follow / pause", [(Char('f'), NONE), (Char(' '), NONE)]),
-    bind!("s", Action::Search, Logs, "search (highlight)", [(Char('s'), NONE)]),
-    bind!("n/N", Action::NextMatch, Logs, "next / previous match", [(Char('n'), NONE)]),
-    bind!("N", Action::PrevMatch, Logs, "", [(Char('N'), SHIFT), (Char('N'), NONE)]),
-    bind!("w", Action::ToggleWrap, Logs, "wrap long lines", [(Char('w'), NONE)]),
-    bind!("t", Action::ToggleTimestamps, Logs, "timestamps", [(Char('t'), NONE)]),
-    bind!("[ ]", Action::PrevLogSource, Logs, "previous / next service", [(Char('['), NONE)]),
+    bind!(
+        "S-Tab",
+        Action::PrevPane,
+        Global,
+        "previous pane",
+        [(BackTab, SHIFT), (BackTab, NONE)]
+    ),
+    bind!(
+        "e",
+        Action::SwitchEnv,
+        Global,
+        "switch environment",
+        [(Char('e'), NONE)]
+    ),
+    bind!(
+        ":",
+        Action::Palette,
+        Global,
+        "jump to environment, cluster, service or pane",
+        [(Char(':'), NONE), (Char(':'), SHIFT)]
+    ),
+    bind!(
+        "/",
+        Action::Filter,
+        Global,
+        "filter the current list",
+        [(Char('/'), NONE)]
+    ),
+    bind!(
+        "?",
+        Action::Help,
+        Global,
+        "this help",
+        [(Char('?'), NONE), (Char('?'), SHIFT)]
+    ),
+    bind!(
+        "r",
+        Action::Refresh,
+        Global,
+        "refresh now",
+        [(Char('r'), NONE), (Char('r'), CTRL)]
+    ),
+    bind!(
+        "Esc",
+        Action::Back,
+        Global,
+        "back: close, leave detail, clear filter",
+        [(Esc, NONE)]
+    ),
+    bind!(
+        "q C-c",
+        Action::Quit,
+        Global,
+        "quit",
+        [(Char('q'), NONE), (Char('c'), CTRL)]
+    ),
+    bind!(
+        "j/Down",
+        Action::Down,
+        Lists,
+        "down",
+        [(Char('j'), NONE), (Down, NONE)]
+    ),
+    bind!(
+        "k/Up",
+        Action::Up,
+        Lists,
+        "up",
+        [(Char('k'), NONE), (Up, NONE)]
+    ),
+    bind!(
+        "g/Home",
+        Action::Top,
+        Lists,
+        "first",
+        [(Char('g'), NONE), (Home, NONE)]
+    ),
+    bind!(
+        "G/End",
+        Action::Bottom,
+        Lists,
+        "last",
+        [(Char('G'), SHIFT), (Char('G'), NONE), (End, NONE)]
+    ),
+    bind!(
+        "PgUp",
+        Action::PageUp,
+        Lists,
+        "page up",
+        [(PageUp, NONE), (Char('b'), CTRL)]
+    ),
+    bind!(
+        "PgDn",
+        Action::PageDown,
+        Lists,
+        "page down",
+        [(PageDown, NONE), (Char('f'), CTRL)]
+    ),
+    bind!(
+        "Enter",
+        Action::Open,
+        Lists,
+        "open the service / the service's logs",
+        [(Enter, NONE)]
+    ),
+    bind!(
+        "f",
+        Action::ToggleFollow,
+        Logs,
+        "follow / pause",
+        [(Char('f'), NONE), (Char(' '), NONE)]
+    ),
+    bind!(
+        "s",
+        Action::Search,
+        Logs,
+        "search (highlight)",
+        [(Char('s'), NONE)]
+    ),
+    bind!(
+        "n/N",
+        Action::NextMatch,
+        Logs,
+        "next / previous match",
+        [(Char('n'), NONE)]
+    ),
+    bind!(
+        "N",
+        Action::PrevMatch,
+        Logs,
+        "",
+        [(Char('N'), SHIFT), (Char('N'), NONE)]
+    ),
+    bind!(
+        "w",
+        Action::ToggleWrap,
+        Logs,
+        "wrap long lines",
+        [(Char('w'), NONE)]
+    ),
+    bind!(
+        "t",
+        Action::ToggleTimestamps,
+        Logs,
+        "timestamps",
+        [(Char('t'), NONE)]
+    ),
+    bind!(
+        "[ ]",
+        Action::PrevLogSource,
+        Logs,
+        "previous / next service",
+        [(Char('['), NONE)]
+    ),
     bind!("]", Action::NextLogSource, Logs, "", [(Char(']'), NONE)]),
 ];
 
@@ -108,7 +246,11 @@ pub fn action_for(key: &KeyEvent) -> Option<Action> {
     }
     BINDINGS
         .iter()
-        .find(|b| b.keys.iter().any(|(code, mods)| *code == key.code && *mods == key.modifiers))
+        .find(|b| {
+            b.keys
+                .iter()
+                .any(|(code, mods)| *code == key.code && *mods == key.modifiers)
+        })
         .map(|b| b.action)
 }
 
@@ -121,7 +263,10 @@ mod tests {
         let k = |c| KeyEvent::new(Char(c), NONE);
         assert_eq!(action_for(&k('3')), Some(Action::GoPane(2)));
         assert_eq!(action_for(&k('q')), Some(Action::Quit));
-        assert_eq!(action_for(&KeyEvent::new(Char('c'), CTRL)), Some(Action::Quit));
+        assert_eq!(
+            action_for(&KeyEvent::new(Char('c'), CTRL)),
+            Some(Action::Quit)
+        );
         assert_eq!(action_for(&k('x')), None);
     }
 

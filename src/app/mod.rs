@@ -25,7 +25,13 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [Pane::Services, Pane::Scaling, Pane::Alarms, Pane::Logs, Pane::Costs];
+    pub const ALL: [Pane; 5] = [
+        Pane::Services,
+        Pane::Scaling,
+        Pane::Alarms,
+        Pane::Logs,
+        Pane::Costs,
+    ];
 
     pub fn index(self) -> usize {
         Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
@@ -83,7 +89,15 @@ pub struct LogsView {
 
 impl Default for LogsView {
     fn default() -> Self {
-        Self { source: None, follow: true, wrap: false, timestamps: true, search: String::new(), scroll: 0, current_match: None }
+        Self {
+            source: None,
+            follow: true,
+            wrap: false,
+            timestamps: true,
+            search: String::new(),
+            scroll: 0,
+            current_match: None,
+        }
     }
 }
 
@@ -192,7 +206,12 @@ impl App {
             .env()
             .alarms()
             .iter()
-            .filter(|a| f.is_empty() || a.name.to_lowercase().contains(&f) || a.metric.to_lowercase().contains(&f) || a.state.as_str().to_lowercase().contains(&f))
+            .filter(|a| {
+                f.is_empty()
+                    || a.name.to_lowercase().contains(&f)
+                    || a.metric.to_lowercase().contains(&f)
+                    || a.state.as_str().to_lowercase().contains(&f)
+            })
             .collect();
         rows.sort_by(|a, b| (a.state, &a.name).cmp(&(b.state, &b.name)));
         rows
@@ -206,14 +225,20 @@ impl App {
             .data
             .iter()
             .flat_map(|d| d.targets.iter())
-            .filter(|t| f.is_empty() || t.service.to_lowercase().contains(&f) || t.cluster.to_lowercase().contains(&f))
+            .filter(|t| {
+                f.is_empty()
+                    || t.service.to_lowercase().contains(&f)
+                    || t.cluster.to_lowercase().contains(&f)
+            })
             .collect();
         rows.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
         rows
     }
 
     pub fn selected_service(&self) -> Option<&Service> {
-        self.service_rows().get(self.selected(Pane::Services)).copied()
+        self.service_rows()
+            .get(self.selected(Pane::Services))
+            .copied()
     }
 
     pub fn selected_alarm(&self) -> Option<&Alarm> {
@@ -221,12 +246,17 @@ impl App {
     }
 
     pub fn selected_target(&self) -> Option<&ScalableTarget> {
-        self.target_rows().get(self.selected(Pane::Scaling)).copied()
+        self.target_rows()
+            .get(self.selected(Pane::Scaling))
+            .copied()
     }
 
     pub fn detail_service(&self) -> Option<&Service> {
         let (cluster, name) = self.detail.as_ref()?;
-        self.env().services().iter().find(|s| &s.cluster == cluster && &s.name == name)
+        self.env()
+            .services()
+            .iter()
+            .find(|s| &s.cluster == cluster && &s.name == name)
     }
 
     /// `(cluster, service)` shown in the logs pane.
@@ -243,21 +273,39 @@ impl App {
     /// configuration when it is known, else the `/ecs/<cluster>/<service>` convention.
     pub fn log_group(&self) -> Option<String> {
         let (cluster, name) = self.log_source()?;
-        let svc = self.env().services().iter().find(|s| s.cluster == cluster && s.name == name);
+        let svc = self
+            .env()
+            .services()
+            .iter()
+            .find(|s| s.cluster == cluster && s.name == name);
         let from_td = svc.and_then(|s| {
-            self.env().task_definitions.get(&s.task_definition)?.data.as_ref()?.containers.iter().find_map(|c| c.log_group.clone())
+            self.env()
+                .task_definitions
+                .get(&s.task_definition)?
+                .data
+                .as_ref()?
+                .containers
+                .iter()
+                .find_map(|c| c.log_group.clone())
         });
         Some(from_td.unwrap_or_else(|| format!("/ecs/{cluster}/{name}")))
     }
 
     /// Log lines of the logs pane after the filter, oldest first.
     pub fn log_lines(&self) -> Vec<&LogEvent> {
-        let Some(group) = self.log_group() else { return vec![] };
+        let Some(group) = self.log_group() else {
+            return vec![];
+        };
         let f = self.filter(Pane::Logs).to_lowercase();
         self.env()
             .logs
             .get(&group)
-            .map(|b| b.events.iter().filter(|e| f.is_empty() || e.message.to_lowercase().contains(&f)).collect())
+            .map(|b| {
+                b.events
+                    .iter()
+                    .filter(|e| f.is_empty() || e.message.to_lowercase().contains(&f))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -268,7 +316,10 @@ impl App {
             Pane::Services => env.services.fetched_at,
             Pane::Scaling => env.scaling.fetched_at,
             Pane::Alarms => env.alarms.fetched_at,
-            Pane::Logs => self.log_group().and_then(|g| env.logs.get(&g)).and_then(|b| b.fetched_at),
+            Pane::Logs => self
+                .log_group()
+                .and_then(|g| env.logs.get(&g))
+                .and_then(|b| b.fetched_at),
             Pane::Costs => env.costs.fetched_at,
         }
     }
@@ -276,16 +327,29 @@ impl App {
     /// What the engine should poll for the screen as it is.
     pub fn focus(&self) -> Focus {
         let env = self.env();
-        let detail = self.detail_service().map(|s| (s.cluster.clone(), s.name.clone(), s.task_definition.clone()));
-        let log_group = (self.pane == Pane::Logs).then(|| self.log_group()).flatten();
+        let detail = self
+            .detail_service()
+            .map(|s| (s.cluster.clone(), s.name.clone(), s.task_definition.clone()));
+        let log_group = (self.pane == Pane::Logs)
+            .then(|| self.log_group())
+            .flatten();
         Focus {
             env: env.info.name.clone(),
             all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
             view: self.pane.view(),
-            services: env.services().iter().map(|s| (s.cluster.clone(), s.name.clone())).collect(),
+            services: env
+                .services()
+                .iter()
+                .map(|s| (s.cluster.clone(), s.name.clone()))
+                .collect(),
             service_detail: detail,
-            alarm: self.selected_alarm().map(|a| (a.name.clone(), a.metric_query())),
-            logs_since: log_group.as_ref().and_then(|g| env.logs.get(g)).and_then(LogBuffer::newest),
+            alarm: self
+                .selected_alarm()
+                .map(|a| (a.name.clone(), a.metric_query())),
+            logs_since: log_group
+                .as_ref()
+                .and_then(|g| env.logs.get(g))
+                .and_then(LogBuffer::newest),
             log_group,
             logs_following: self.logs.follow,
             refresh: self.refresh,

@@ -23,12 +23,21 @@ impl App {
     pub fn palette_items(&self, input: &str) -> Vec<PaletteItem> {
         let mut items = Vec::new();
         for p in Pane::ALL {
-            items.push(PaletteItem { label: format!("pane {}", p.title().to_lowercase()), jump: Jump::Pane(p) });
+            items.push(PaletteItem {
+                label: format!("pane {}", p.title().to_lowercase()),
+                jump: Jump::Pane(p),
+            });
         }
         for (i, env) in self.envs.iter().enumerate() {
-            items.push(PaletteItem { label: format!("env {}", env.info.name), jump: Jump::Env(i) });
+            items.push(PaletteItem {
+                label: format!("env {}", env.info.name),
+                jump: Jump::Env(i),
+            });
             for c in env.clusters.data.iter().flatten() {
-                items.push(PaletteItem { label: format!("cluster {} ({})", c.name, env.info.name), jump: Jump::Cluster(i, c.name.clone()) });
+                items.push(PaletteItem {
+                    label: format!("cluster {} ({})", c.name, env.info.name),
+                    jump: Jump::Cluster(i, c.name.clone()),
+                });
             }
             for s in env.services() {
                 items.push(PaletteItem {

@@ -55,8 +55,16 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     match app.overlay.clone() {
         Some(Overlay::Help { scroll }) => {
             match key.code {
-                KeyCode::Char('j') | KeyCode::Down => app.overlay = Some(Overlay::Help { scroll: scroll.saturating_add(1) }),
-                KeyCode::Char('k') | KeyCode::Up => app.overlay = Some(Overlay::Help { scroll: scroll.saturating_sub(1) }),
+                KeyCode::Char('j') | KeyCode::Down => {
+                    app.overlay = Some(Overlay::Help {
+                        scroll: scroll.saturating_add(1),
+                    })
+                }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    app.overlay = Some(Overlay::Help {
+                        scroll: scroll.saturating_sub(1),
+                    })
+                }
                 _ => app.overlay = None,
             }
             return vec![];
@@ -68,8 +76,16 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Some(Overlay::EnvSwitcher { selected }) => {
             let last = app.envs.len().saturating_sub(1);
             match action_for(&key) {
-                Some(Action::Down) => app.overlay = Some(Overlay::EnvSwitcher { selected: (selected + 1).min(last) }),
-                Some(Action::Up) => app.overlay = Some(Overlay::EnvSwitcher { selected: selected.saturating_sub(1) }),
+                Some(Action::Down) => {
+                    app.overlay = Some(Overlay::EnvSwitcher {
+                        selected: (selected + 1).min(last),
+                    })
+                }
+                Some(Action::Up) => {
+                    app.overlay = Some(Overlay::EnvSwitcher {
+                        selected: selected.saturating_sub(1),
+                    })
+                }
                 Some(Action::Open) => {
                     switch_env(app, selected);
                     app.overlay = None;
@@ -78,7 +94,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                     app.quit = true;
                     return vec![Effect::Quit];
                 }
-                _ if key.code == KeyCode::Esc || key.code == KeyCode::Char('e') => app.overlay = None,
+                _ if key.code == KeyCode::Esc || key.code == KeyCode::Char('e') => {
+                    app.overlay = None
+                }
                 _ => {}
             }
             return vec![];
@@ -105,7 +123,9 @@ fn on_input_key(app: &mut App, target: InputTarget, key: KeyEvent) {
         KeyCode::Backspace => {
             buffer.pop();
         }
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => buffer.push(c),
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) && !c.is_control() => {
+            buffer.push(c)
+        }
         _ => {}
     }
     match target {
@@ -145,7 +165,10 @@ fn on_palette_key(app: &mut App, mut input: String, mut selected: usize, key: Ke
         _ => {}
     }
     let count = app.palette_items(&input).len();
-    app.overlay = Some(Overlay::Palette { input, selected: selected.min(count.saturating_sub(1)) });
+    app.overlay = Some(Overlay::Palette {
+        input,
+        selected: selected.min(count.saturating_sub(1)),
+    });
 }
 
 fn jump(app: &mut App, target: Jump) {
@@ -180,7 +203,11 @@ fn switch_env(app: &mut App, index: usize) {
 }
 
 fn open_service(app: &mut App, cluster: String, service: String) {
-    if let Some(i) = app.service_rows().iter().position(|s| s.cluster == cluster && s.name == service) {
+    if let Some(i) = app
+        .service_rows()
+        .iter()
+        .position(|s| s.cluster == cluster && s.name == service)
+    {
         app.selected[Pane::Services.index()] = i;
     }
     app.detail = Some((cluster, service));
@@ -193,7 +220,12 @@ fn row_count(app: &App) -> usize {
         Pane::Scaling => app.target_rows().len(),
         Pane::Alarms => app.alarm_rows().len(),
         Pane::Logs => app.log_lines().len(),
-        Pane::Costs => app.env().costs.data.as_ref().map_or(0, |c| c.by_service.len()),
+        Pane::Costs => app
+            .env()
+            .costs
+            .data
+            .as_ref()
+            .map_or(0, |c| c.by_service.len()),
     }
 }
 
@@ -215,7 +247,9 @@ fn move_by(app: &mut App, delta: Option<isize>, down: bool) {
         app.detail_scroll = match delta {
             None if down => u16::MAX / 2,
             None => 0,
-            Some(d) => (i64::from(app.detail_scroll) + d as i64).clamp(0, i64::from(u16::MAX / 2)) as u16,
+            Some(d) => {
+                (i64::from(app.detail_scroll) + d as i64).clamp(0, i64::from(u16::MAX / 2)) as u16
+            }
         };
         return;
     }
@@ -225,7 +259,9 @@ fn move_by(app: &mut App, delta: Option<isize>, down: bool) {
         let scroll = match delta {
             None if down => 0,
             None => total.saturating_sub(1),
-            Some(d) => (app.logs.scroll as isize - d).clamp(0, total.saturating_sub(1) as isize) as usize,
+            Some(d) => {
+                (app.logs.scroll as isize - d).clamp(0, total.saturating_sub(1) as isize) as usize
+            }
         };
         app.logs.scroll = scroll;
         app.logs.follow = scroll == 0 && (app.logs.follow || delta.is_none());
@@ -247,7 +283,12 @@ fn jump_to_match(app: &mut App, backwards: bool) {
     }
     let lines = app.log_lines();
     let total = lines.len();
-    let matches: Vec<usize> = lines.iter().enumerate().filter(|(_, e)| e.message.to_lowercase().contains(&needle)).map(|(i, _)| i).collect();
+    let matches: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.message.to_lowercase().contains(&needle))
+        .map(|(i, _)| i)
+        .collect();
     let from = app.logs.current_match.unwrap_or(total);
     let next = if backwards {
         matches.iter().rev().find(|&&i| i < from).or(matches.last())
@@ -264,13 +305,24 @@ fn jump_to_match(app: &mut App, backwards: bool) {
 }
 
 fn cycle_log_source(app: &mut App, forward: bool) {
-    let services: Vec<(String, String)> = app.service_rows().iter().map(|s| (s.cluster.clone(), s.name.clone())).collect();
+    let services: Vec<(String, String)> = app
+        .service_rows()
+        .iter()
+        .map(|s| (s.cluster.clone(), s.name.clone()))
+        .collect();
     if services.is_empty() {
         return;
     }
-    let current = app.log_source().and_then(|src| services.iter().position(|s| *s == src)).unwrap_or(0);
+    let current = app
+        .log_source()
+        .and_then(|src| services.iter().position(|s| *s == src))
+        .unwrap_or(0);
     let n = services.len();
-    let next = if forward { (current + 1) % n } else { (current + n - 1) % n };
+    let next = if forward {
+        (current + 1) % n
+    } else {
+        (current + n - 1) % n
+    };
     app.logs.source = Some(services[next].clone());
     app.logs.scroll = 0;
     app.logs.follow = true;
@@ -297,8 +349,17 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Back => back(app),
         Action::Filter => app.input = Some(InputTarget::Filter(app.pane)),
         Action::Help => app.overlay = Some(Overlay::Help { scroll: 0 }),
-        Action::Palette => app.overlay = Some(Overlay::Palette { input: String::new(), selected: 0 }),
-        Action::SwitchEnv => app.overlay = Some(Overlay::EnvSwitcher { selected: app.current }),
+        Action::Palette => {
+            app.overlay = Some(Overlay::Palette {
+                input: String::new(),
+                selected: 0,
+            })
+        }
+        Action::SwitchEnv => {
+            app.overlay = Some(Overlay::EnvSwitcher {
+                selected: app.current,
+            })
+        }
         Action::Refresh => app.refresh += 1,
         Action::ToggleFollow if app.pane == Pane::Logs => {
             app.logs.follow = !app.logs.follow;
@@ -308,7 +369,9 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             }
         }
         Action::ToggleWrap if app.pane == Pane::Logs => app.logs.wrap = !app.logs.wrap,
-        Action::ToggleTimestamps if app.pane == Pane::Logs => app.logs.timestamps = !app.logs.timestamps,
+        Action::ToggleTimestamps if app.pane == Pane::Logs => {
+            app.logs.timestamps = !app.logs.timestamps
+        }
         Action::Search if app.pane == Pane::Logs => app.input = Some(InputTarget::LogSearch),
         Action::NextMatch if app.pane == Pane::Logs => jump_to_match(app, false),
         Action::PrevMatch if app.pane == Pane::Logs => jump_to_match(app, true),
@@ -344,7 +407,11 @@ fn open(app: &mut App) {
             let target = app.selected_alarm().and_then(|a| {
                 let svc = a.dimension("ServiceName")?.to_string();
                 let cluster = a.dimension("ClusterName").map(str::to_string);
-                app.env().services().iter().find(|s| s.name == svc && cluster.as_ref().is_none_or(|c| *c == s.cluster)).map(|s| (s.cluster.clone(), s.name.clone()))
+                app.env()
+                    .services()
+                    .iter()
+                    .find(|s| s.name == svc && cluster.as_ref().is_none_or(|c| *c == s.cluster))
+                    .map(|s| (s.cluster.clone(), s.name.clone()))
             });
             if let Some((c, s)) = target {
                 app.pane = Pane::Services;

@@ -11,7 +11,9 @@ pub fn run(cli: Cli) -> Result<()> {
     let paths = Paths::discover(cli.config.clone());
     match &cli.command {
         Some(Command::Config { action }) => config_command(action, &paths),
-        Some(Command::Theme { action: ThemeAction::List }) => theme_list(&paths),
+        Some(Command::Theme {
+            action: ThemeAction::List,
+        }) => theme_list(&paths),
         Some(Command::Demo { seed }) => {
             let seed = *seed;
             crate::runtime::demo(&cli, &paths, seed)
@@ -29,7 +31,9 @@ pub fn load_config(cli: &Cli, paths: &Paths, themes: &ThemeSet) -> Result<Config
     let path = &paths.config_file;
     let config = Config::load(path, cli.config.is_some()).map_err(Failure::usage)?;
     if let Ok(source) = std::fs::read_to_string(path) {
-        config.check_themes(path, &source, |n| themes.get(n).is_some()).map_err(Failure::usage)?;
+        config
+            .check_themes(path, &source, |n| themes.get(n).is_some())
+            .map_err(Failure::usage)?;
     }
     Ok(config)
 }
@@ -40,7 +44,11 @@ pub fn load_themes(paths: &Paths) -> Result<ThemeSet> {
 
 /// The theme name to use, by the precedence of DESIGN.md.
 pub fn theme_name(cli: &Cli, config: &Config) -> String {
-    choose(cli.theme.as_deref(), no_color_requested(), config.theme.as_ref().map(|t| t.get_ref().as_str()))
+    choose(
+        cli.theme.as_deref(),
+        no_color_requested(),
+        config.theme.as_ref().map(|t| t.get_ref().as_str()),
+    )
 }
 
 fn config_command(action: &ConfigAction, paths: &Paths) -> Result<()> {
@@ -56,19 +64,32 @@ fn config_command(action: &ConfigAction, paths: &Paths) -> Result<()> {
                 .with_context(|| format!("cannot read {}", path.display()))
                 .map_err(Failure::usage)?;
             let config = Config::parse(&path, &source).map_err(Failure::usage)?;
-            config.check_themes(&path, &source, |n| themes.get(n).is_some()).map_err(Failure::usage)?;
-            println!("{}: ok ({} environments)", path.display(), config.environments.len());
+            config
+                .check_themes(&path, &source, |n| themes.get(n).is_some())
+                .map_err(Failure::usage)?;
+            println!(
+                "{}: ok ({} environments)",
+                path.display(),
+                config.environments.len()
+            );
             Ok(())
         }
         ConfigAction::Init => {
             let path = &paths.config_file;
             if path.exists() {
-                return Err(Failure::usage(anyhow!("{} exists already; not overwriting it", path.display())));
+                return Err(Failure::usage(anyhow!(
+                    "{} exists already; not overwriting it",
+                    path.display()
+                )));
             }
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display())).map_err(Failure::failed)?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))
+                    .map_err(Failure::failed)?;
             }
-            std::fs::write(path, EXAMPLE).with_context(|| format!("cannot write {}", path.display())).map_err(Failure::failed)?;
+            std::fs::write(path, EXAMPLE)
+                .with_context(|| format!("cannot write {}", path.display()))
+                .map_err(Failure::failed)?;
             println!("wrote {}", path.display());
             Ok(())
         }

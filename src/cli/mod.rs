@@ -30,16 +30,26 @@ pub struct Failure {
 
 impl Failure {
     pub fn usage(error: impl Into<anyhow::Error>) -> Self {
-        Self { exit: Exit::Usage, error: error.into() }
+        Self {
+            exit: Exit::Usage,
+            error: error.into(),
+        }
     }
 
     pub fn failed(error: impl Into<anyhow::Error>) -> Self {
-        Self { exit: Exit::Failed, error: error.into() }
+        Self {
+            exit: Exit::Failed,
+            error: error.into(),
+        }
     }
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "flightdeck", version, about = "A terminal cockpit for operating AWS production environments built on ECS")]
+#[command(
+    name = "flightdeck",
+    version,
+    about = "A terminal cockpit for operating AWS production environments built on ECS"
+)]
 pub struct Cli {
     /// Config file (default: see `flightdeck config path`).
     #[arg(long, global = true, env = "FLIGHTDECK_CONFIG", value_name = "FILE")]

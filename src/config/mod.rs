@@ -58,7 +58,8 @@ pub struct EnvironmentConfig {
 
 impl EnvironmentConfig {
     pub fn is_production(&self) -> bool {
-        self.production.unwrap_or_else(|| crate::model::is_production_name(self.name.get_ref()))
+        self.production
+            .unwrap_or_else(|| crate::model::is_production_name(self.name.get_ref()))
     }
 }
 
@@ -74,7 +75,9 @@ impl Config {
     pub fn load(path: &Path, must_exist: bool) -> Result<Config, FileError> {
         match std::fs::read_to_string(path) {
             Ok(source) => Config::parse(path, &source),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => Ok(Config::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
+                Ok(Config::default())
+            }
             Err(e) => Err(FileError::whole_file(path, format!("cannot read: {e}"))),
         }
     }
@@ -85,29 +88,71 @@ impl Config {
             let name = env.name.get_ref();
             let at = env.name.span().start;
             if name.trim().is_empty() {
-                return Err(FileError::at(path, source, at, "environment name must not be empty"));
+                return Err(FileError::at(
+                    path,
+                    source,
+                    at,
+                    "environment name must not be empty",
+                ));
             }
-            if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-                return Err(FileError::at(path, source, at, format!("environment name `{name}` may only use letters, digits, `-` and `_`")));
+            if !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err(FileError::at(
+                    path,
+                    source,
+                    at,
+                    format!("environment name `{name}` may only use letters, digits, `-` and `_`"),
+                ));
             }
             if !seen.insert(name.clone()) {
-                return Err(FileError::at(path, source, at, format!("environment `{name}` is defined twice")));
+                return Err(FileError::at(
+                    path,
+                    source,
+                    at,
+                    format!("environment `{name}` is defined twice"),
+                ));
             }
             if let Some(url) = &env.endpoint_url
                 && !(url.get_ref().starts_with("http://") || url.get_ref().starts_with("https://"))
             {
-                return Err(FileError::at(path, source, url.span().start, format!("endpoint_url `{}` must start with http:// or https://", url.get_ref())));
+                return Err(FileError::at(
+                    path,
+                    source,
+                    url.span().start,
+                    format!(
+                        "endpoint_url `{}` must start with http:// or https://",
+                        url.get_ref()
+                    ),
+                ));
             }
         }
         Ok(())
     }
 
     /// Checks every theme name against the themes that exist.
-    pub fn check_themes(&self, path: &Path, source: &str, exists: impl Fn(&str) -> bool) -> Result<(), FileError> {
-        let named = self.theme.iter().chain(self.environments.iter().filter_map(|e| e.theme.as_ref()));
+    pub fn check_themes(
+        &self,
+        path: &Path,
+        source: &str,
+        exists: impl Fn(&str) -> bool,
+    ) -> Result<(), FileError> {
+        let named = self
+            .theme
+            .iter()
+            .chain(self.environments.iter().filter_map(|e| e.theme.as_ref()));
         for theme in named {
             if !exists(theme.get_ref()) {
-                return Err(FileError::at(path, source, theme.span().start, format!("unknown theme `{}` (see `flightdeck theme list`)", theme.get_ref())));
+                return Err(FileError::at(
+                    path,
+                    source,
+                    theme.span().start,
+                    format!(
+                        "unknown theme `{}` (see `flightdeck theme list`)",
+                        theme.get_ref()
+                    ),
+                ));
             }
         }
         Ok(())
@@ -131,27 +176,38 @@ mod tests {
         let c = parse(EXAMPLE).unwrap();
         assert!(c.theme.is_some() && c.log_level.is_some() && c.demo.seed.is_some());
         let e = &c.environments[0];
-        assert!(e.profile.is_some() && e.region.is_some() && e.endpoint_url.is_some() && e.clusters.is_some());
+        assert!(
+            e.profile.is_some()
+                && e.region.is_some()
+                && e.endpoint_url.is_some()
+                && e.clusters.is_some()
+        );
         assert!(e.production.is_some() && e.theme.is_some());
     }
 
     #[test]
     fn unknown_keys_are_reported_with_line_and_column() {
-        let err = parse("theme = \"dark\"\n[[environment]]\nname = \"a\"\nregoin = \"x\"\n").unwrap_err();
+        let err =
+            parse("theme = \"dark\"\n[[environment]]\nname = \"a\"\nregoin = \"x\"\n").unwrap_err();
         assert_eq!((err.line, err.column), (4, 1), "{err}");
         assert!(err.message.contains("unknown field `regoin`"), "{err}");
     }
 
     #[test]
     fn duplicate_environments_point_at_the_second() {
-        let err = parse("[[environment]]\nname = \"a\"\n[[environment]]\nname = \"a\"\n").unwrap_err();
+        let err =
+            parse("[[environment]]\nname = \"a\"\n[[environment]]\nname = \"a\"\n").unwrap_err();
         assert_eq!((err.line, err.column), (4, 8), "{err}");
     }
 
     #[test]
     fn production_follows_the_name_unless_set() {
         let c = parse("[[environment]]\nname = \"x-prod\"\n[[environment]]\nname = \"y\"\nproduction = true\n[[environment]]\nname = \"z-prod\"\nproduction = false\n").unwrap();
-        let p: Vec<bool> = c.environments.iter().map(EnvironmentConfig::is_production).collect();
+        let p: Vec<bool> = c
+            .environments
+            .iter()
+            .map(EnvironmentConfig::is_production)
+            .collect();
         assert_eq!(p, [true, true, false]);
     }
 }

@@ -17,10 +17,17 @@ impl Paths {
     /// the config file only.
     pub fn discover(config_override: Option<PathBuf>) -> Paths {
         let dirs = ProjectDirs::from("", "", "flightdeck");
-        let config_dir = dirs.as_ref().map_or_else(|| PathBuf::from(".flightdeck"), |d| d.config_dir().to_path_buf());
+        let config_dir = dirs.as_ref().map_or_else(
+            || PathBuf::from(".flightdeck"),
+            |d| d.config_dir().to_path_buf(),
+        );
         let state_dir = dirs
             .as_ref()
-            .map(|d| d.state_dir().unwrap_or_else(|| d.data_local_dir()).to_path_buf())
+            .map(|d| {
+                d.state_dir()
+                    .unwrap_or_else(|| d.data_local_dir())
+                    .to_path_buf()
+            })
             .unwrap_or_else(|| PathBuf::from(".flightdeck/state"));
         Paths {
             config_file: config_override.unwrap_or_else(|| config_dir.join("config.toml")),

@@ -44,7 +44,12 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     pub fn new(capacity: f64, refill_per_sec: f64, now: Timestamp) -> Self {
-        Self { capacity, refill_per_sec, tokens: capacity, last: now }
+        Self {
+            capacity,
+            refill_per_sec,
+            tokens: capacity,
+            last: now,
+        }
     }
 
     pub fn for_family(family: ApiFamily, now: Timestamp) -> Self {

@@ -29,11 +29,17 @@ pub struct ScalingData {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Payload {
     Identity(CallerIdentity),
-    Services { clusters: Vec<Cluster>, services: Vec<Service> },
+    Services {
+        clusters: Vec<Cluster>,
+        services: Vec<Service>,
+    },
     Metrics(Vec<MetricSeries>),
     Scaling(ScalingData),
     Alarms(Vec<Alarm>),
-    AlarmDetail { history: Vec<AlarmHistoryItem>, series: MetricSeries },
+    AlarmDetail {
+        history: Vec<AlarmHistoryItem>,
+        series: MetricSeries,
+    },
     Tasks(Vec<Task>),
     TaskDefinition(Box<TaskDefinition>),
     Logs(Vec<LogEvent>),
@@ -56,9 +62,21 @@ pub struct DataEvent {
 }
 
 /// Runs one job against one provider.
-pub async fn fetch(provider: &dyn Provider, job: &Job, generation: u64, clock: &dyn Clock) -> DataEvent {
+pub async fn fetch(
+    provider: &dyn Provider,
+    job: &Job,
+    generation: u64,
+    clock: &dyn Clock,
+) -> DataEvent {
     let result = run(provider, job, clock.now()).await;
-    DataEvent { key: job.key.clone(), data: Fetched { fetched_at: clock.now(), generation, result } }
+    DataEvent {
+        key: job.key.clone(),
+        data: Fetched {
+            fetched_at: clock.now(),
+            generation,
+            result,
+        },
+    }
 }
 
 async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, ProviderError> {
@@ -76,7 +94,8 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
             let queries: Vec<MetricQuery> = services
                 .iter()
                 .flat_map(|(c, s)| {
-                    ["CPUUtilization", "MemoryUtilization"].map(|m| MetricQuery::ecs_service(c, s, m))
+                    ["CPUUtilization", "MemoryUtilization"]
+                        .map(|m| MetricQuery::ecs_service(c, s, m))
                 })
                 .collect();
             Payload::Metrics(p.metrics(&queries, now - SPARKLINE_WINDOW, now).await?)
@@ -88,8 +107,12 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
             for t in &targets {
                 activities.extend(p.scaling_activities(&t.resource_id).await?);
             }
-            activities.sort_by(|a, b| b.started_at.cmp(&a.started_at));
-            Payload::Scaling(ScalingData { targets, policies, activities })
+            activities.sort_by_key(|a| std::cmp::Reverse(a.started_at));
+            Payload::Scaling(ScalingData {
+                targets,
+                policies,
+                activities,
+            })
         }
         JobKind::Alarms => Payload::Alarms(p.alarms().await?),
         JobKind::AlarmDetail(name, query) => {
@@ -99,14 +122,24 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
                 .await?
                 .into_iter()
                 .next()
-                .unwrap_or(MetricSeries { id: query.id.clone(), points: vec![] });
+                .unwrap_or(MetricSeries {
+                    id: query.id.clone(),
+                    points: vec![],
+                });
             Payload::AlarmDetail { history, series }
         }
         JobKind::Tasks(cluster, service) => Payload::Tasks(p.tasks(cluster, service).await?),
-        JobKind::TaskDefinition(r) => Payload::TaskDefinition(Box::new(p.task_definition(r).await?)),
+        JobKind::TaskDefinition(r) => {
+            Payload::TaskDefinition(Box::new(p.task_definition(r).await?))
+        }
         JobKind::Logs(group) => {
             let since = job.logs_since.unwrap_or(now - LOG_BACKFILL);
-            let query = LogQuery { log_group: group.clone(), since, filter: None, limit: LOG_PAGE };
+            let query = LogQuery {
+                log_group: group.clone(),
+                since,
+                filter: None,
+                limit: LOG_PAGE,
+            };
             Payload::Logs(p.log_events(&query).await?)
         }
         JobKind::Costs => Payload::Costs(p.costs(COST_DAYS).await?),

@@ -48,11 +48,18 @@ pub async fn run(
         let now = clock.now();
         let current = focus.borrow_and_update().clone();
         for job in schedule.due(&current, now) {
-            let busy = in_flight.lock().unwrap_or_else(PoisonError::into_inner).contains(&job.key);
+            let busy = in_flight
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .contains(&job.key);
             if busy {
                 continue;
             }
-            let Some(provider) = providers.iter().find(|p| p.environment().name == job.key.env).cloned() else {
+            let Some(provider) = providers
+                .iter()
+                .find(|p| p.environment().name == job.key.env)
+                .cloned()
+            else {
                 continue;
             };
             let bucket = buckets
@@ -64,13 +71,19 @@ pub async fn run(
             }
             schedule.started(&job.key, now);
             generation += 1;
-            in_flight.lock().unwrap_or_else(PoisonError::into_inner).insert(job.key.clone());
+            in_flight
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(job.key.clone());
             let events = events.clone();
             let in_flight = in_flight.clone();
             let clock = clock.clone();
             tokio::spawn(async move {
                 let event = fetch(provider.as_ref(), &job, generation, clock.as_ref()).await;
-                in_flight.lock().unwrap_or_else(PoisonError::into_inner).remove(&job.key);
+                in_flight
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&job.key);
                 let _ = events.send(event);
             });
         }

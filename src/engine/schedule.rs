@@ -67,8 +67,13 @@ pub struct Job {
 impl Job {
     pub fn family(&self) -> ApiFamily {
         match self.key.kind {
-            JobKind::Identity | JobKind::Services | JobKind::Tasks(..) | JobKind::TaskDefinition(_) => ApiFamily::Ecs,
-            JobKind::Metrics(_) | JobKind::Alarms | JobKind::AlarmDetail(..) => ApiFamily::CloudWatch,
+            JobKind::Identity
+            | JobKind::Services
+            | JobKind::Tasks(..)
+            | JobKind::TaskDefinition(_) => ApiFamily::Ecs,
+            JobKind::Metrics(_) | JobKind::Alarms | JobKind::AlarmDetail(..) => {
+                ApiFamily::CloudWatch
+            }
             JobKind::Scaling => ApiFamily::AutoScaling,
             JobKind::Logs(_) => ApiFamily::Logs,
             JobKind::Costs => ApiFamily::CostExplorer,
@@ -102,7 +107,9 @@ fn interval(kind: &JobKind, focus: &Focus) -> Duration {
     let visible = |v: View| focus.view == v;
     match kind {
         JobKind::Identity => Duration::hours(1),
-        JobKind::Services if visible(View::Services) || visible(View::Scaling) => Duration::seconds(5),
+        JobKind::Services if visible(View::Services) || visible(View::Scaling) => {
+            Duration::seconds(5)
+        }
         JobKind::Services => Duration::seconds(30),
         // CloudWatch data is per minute: no point asking faster.
         JobKind::Metrics(_) => Duration::seconds(30),
@@ -130,7 +137,12 @@ impl Schedule {
                 k.env != focus.env || matches!(k.kind, JobKind::Costs | JobKind::TaskDefinition(_))
             });
         }
-        let mut kinds = vec![JobKind::Identity, JobKind::Services, JobKind::Alarms, JobKind::Scaling];
+        let mut kinds = vec![
+            JobKind::Identity,
+            JobKind::Services,
+            JobKind::Alarms,
+            JobKind::Scaling,
+        ];
         if !focus.services.is_empty() && matches!(focus.view, View::Services | View::Scaling) {
             kinds.push(JobKind::Metrics(focus.services.clone()));
         }
@@ -154,16 +166,32 @@ impl Schedule {
         }
         let mut jobs: Vec<Job> = kinds
             .into_iter()
-            .map(|kind| Job { key: JobKey { env: focus.env.clone(), kind }, logs_since: focus.logs_since })
+            .map(|kind| Job {
+                key: JobKey {
+                    env: focus.env.clone(),
+                    kind,
+                },
+                logs_since: focus.logs_since,
+            })
             .filter(|job| self.is_due(&job.key, focus, now))
             .collect();
         // Other environments, slowly: alarms for the switcher's counts,
         // services for the palette.
         for env in focus.all_envs.iter().filter(|e| **e != focus.env) {
             for kind in [JobKind::Alarms, JobKind::Services] {
-                let key = JobKey { env: env.clone(), kind };
-                if self.last_run.get(&key).is_none_or(|t| now - *t >= BACKGROUND) {
-                    jobs.push(Job { key, logs_since: None });
+                let key = JobKey {
+                    env: env.clone(),
+                    kind,
+                };
+                if self
+                    .last_run
+                    .get(&key)
+                    .is_none_or(|t| now - *t >= BACKGROUND)
+                {
+                    jobs.push(Job {
+                        key,
+                        logs_since: None,
+                    });
                 }
             }
         }
@@ -171,7 +199,9 @@ impl Schedule {
     }
 
     fn is_due(&self, key: &JobKey, focus: &Focus, now: Timestamp) -> bool {
-        self.last_run.get(key).is_none_or(|t| now - *t >= interval(&key.kind, focus))
+        self.last_run
+            .get(key)
+            .is_none_or(|t| now - *t >= interval(&key.kind, focus))
     }
 
     pub fn started(&mut self, key: &JobKey, now: Timestamp) {
@@ -195,7 +225,9 @@ mod tests {
     }
 
     fn kinds(jobs: &[Job]) -> Vec<(String, JobKind)> {
-        jobs.iter().map(|j| (j.key.env.clone(), j.key.kind.clone())).collect()
+        jobs.iter()
+            .map(|j| (j.key.env.clone(), j.key.kind.clone()))
+            .collect()
     }
 
     #[test]
@@ -240,6 +272,9 @@ mod tests {
         }
         assert!(s.due(&f, t0 + Duration::seconds(1)).is_empty());
         f.refresh += 1;
-        assert!(kinds(&s.due(&f, t0 + Duration::seconds(1))).contains(&("radiox-prod".into(), JobKind::Alarms)));
+        assert!(
+            kinds(&s.due(&f, t0 + Duration::seconds(1)))
+                .contains(&("radiox-prod".into(), JobKind::Alarms))
+        );
     }
 }

@@ -41,7 +41,10 @@ pub struct TaskDefRef {
 
 impl TaskDefRef {
     pub fn new(family: impl Into<String>, revision: u32) -> Self {
-        Self { family: family.into(), revision }
+        Self {
+            family: family.into(),
+            revision,
+        }
     }
 }
 
@@ -129,7 +132,9 @@ pub struct Service {
 impl Service {
     /// The PRIMARY deployment, the one the service is converging to.
     pub fn primary_deployment(&self) -> Option<&Deployment> {
-        self.deployments.iter().find(|d| d.status == DeploymentStatus::Primary)
+        self.deployments
+            .iter()
+            .find(|d| d.status == DeploymentStatus::Primary)
     }
 
     /// The rollout state of the primary deployment.

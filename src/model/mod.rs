@@ -9,8 +9,8 @@ mod scaling;
 
 pub use cost::{CostReport, DailyCost, ServiceCost};
 pub use ecs::{
-    Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar,
-    LaunchType, RolloutState, SecretRef, Service, ServiceEvent, Task, TaskDefRef, TaskDefinition,
+    Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
+    RolloutState, SecretRef, Service, ServiceEvent, Task, TaskDefRef, TaskDefinition,
 };
 pub use monitoring::{
     Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, MetricPoint, MetricQuery,

@@ -99,7 +99,10 @@ pub struct Alarm {
 
 impl Alarm {
     pub fn dimension(&self, name: &str) -> Option<&str> {
-        self.dimensions.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.dimensions
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `CPUUtilization > 70 for 2x300s`
@@ -206,9 +209,20 @@ mod tests {
 
     #[test]
     fn alarm_state_sorts_alarm_first() {
-        let mut v = vec![AlarmState::Ok, AlarmState::InsufficientData, AlarmState::Alarm];
+        let mut v = vec![
+            AlarmState::Ok,
+            AlarmState::InsufficientData,
+            AlarmState::Alarm,
+        ];
         v.sort();
-        assert_eq!(v, vec![AlarmState::Alarm, AlarmState::InsufficientData, AlarmState::Ok]);
+        assert_eq!(
+            v,
+            vec![
+                AlarmState::Alarm,
+                AlarmState::InsufficientData,
+                AlarmState::Ok
+            ]
+        );
     }
 
     #[test]

@@ -30,8 +30,14 @@ pub struct StepAdjustment {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type")]
 pub enum PolicyKind {
-    TargetTracking { metric: String, target: f64 },
-    StepScaling { adjustments: Vec<StepAdjustment>, cooldown_secs: u32 },
+    TargetTracking {
+        metric: String,
+        target: f64,
+    },
+    StepScaling {
+        adjustments: Vec<StepAdjustment>,
+        cooldown_secs: u32,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

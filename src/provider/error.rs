@@ -15,7 +15,10 @@ pub enum ProviderError {
     #[error("credentials expired or missing: {0}")]
     Credentials(String),
     #[error("environment {environment} is read-only: {operation} refused")]
-    ReadOnly { environment: String, operation: String },
+    ReadOnly {
+        environment: String,
+        operation: String,
+    },
     #[error("invalid request: {0}")]
     Invalid(String),
     #[error("{0}")]

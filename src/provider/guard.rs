@@ -1,7 +1,7 @@
 //! The read-only guard: the one place where read-only is enforced.
 
 use super::{
-    LogQuery, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider, ProviderError,
+    LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
 };
 use crate::model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
@@ -24,7 +24,11 @@ impl<P: ReadProvider> ReadOnlyGuard<P> {
     pub fn new(inner: P, read_only: bool) -> Self {
         let mut info = inner.environment().clone();
         info.read_only = read_only;
-        Self { inner, info, read_only: Arc::new(AtomicBool::new(read_only)) }
+        Self {
+            inner,
+            info,
+            read_only: Arc::new(AtomicBool::new(read_only)),
+        }
     }
 
     pub fn is_read_only(&self) -> bool {
@@ -115,6 +119,8 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
         update: &TargetUpdate,
     ) -> Result<ScalableTarget> {
         self.refuse_if_read_only("application-autoscaling:RegisterScalableTarget")?;
-        self.inner.register_scalable_target(cluster, service, update).await
+        self.inner
+            .register_scalable_target(cluster, service, update)
+            .await
     }
 }

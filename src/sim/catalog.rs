@@ -63,7 +63,12 @@ pub enum PolicySpec {
     /// Target tracking on CPU or memory utilisation (percent).
     TargetTracking { signal: Signal, target: f64 },
     /// Step scaling driven by one of the environment's alarms, by name suffix.
-    Step { name: String, alarm: String, adjustment: i32, cooldown_secs: u32 },
+    Step {
+        name: String,
+        alarm: String,
+        adjustment: i32,
+        cooldown_secs: u32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -128,7 +133,13 @@ fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 fn container(name: &str, image: &str, port: Option<u16>) -> ContainerSpec {
-    ContainerSpec { name: s(name), image: s(image), port, environment: vec![], secrets: vec![] }
+    ContainerSpec {
+        name: s(name),
+        image: s(image),
+        port,
+        environment: vec![],
+        secrets: vec![],
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -165,21 +176,49 @@ fn ecr(account: &str, repo: &str, tag: &str) -> String {
 
 /// All six seed environments, in the order of SEED_ENVIRONMENTS.md.
 pub fn seed_environments() -> Vec<EnvSpec> {
-    vec![radiox(), reelnet(), prod_infra(), tellmemore(), muejam("staging"), muejam("production")]
+    vec![
+        radiox(),
+        reelnet(),
+        prod_infra(),
+        tellmemore(),
+        muejam("staging"),
+        muejam("production"),
+    ]
 }
 
 fn radiox() -> EnvSpec {
     let acct = "210987654321";
     let env = "radiox-prod";
-    let mut api = container("backend-api", &ecr(acct, "radiox/backend-api", "v2.14.3"), Some(3000));
-    api.environment = pairs(&[("NODE_ENV", "production"), ("PORT", "3000"), ("LOG_LEVEL", "info")]);
-    api.secrets = pairs(&[
-        ("MONGODB_URI", "arn:aws:secretsmanager:us-east-1:210987654321:secret:radiox/prod/mongodb"),
-        ("JWT_SECRET", "arn:aws:secretsmanager:us-east-1:210987654321:secret:radiox/prod/jwt"),
+    let mut api = container(
+        "backend-api",
+        &ecr(acct, "radiox/backend-api", "v2.14.3"),
+        Some(3000),
+    );
+    api.environment = pairs(&[
+        ("NODE_ENV", "production"),
+        ("PORT", "3000"),
+        ("LOG_LEVEL", "info"),
     ]);
-    let mut proc = container("processing-service", &ecr(acct, "radiox/processing", "v1.9.0"), None);
+    api.secrets = pairs(&[
+        (
+            "MONGODB_URI",
+            "arn:aws:secretsmanager:us-east-1:210987654321:secret:radiox/prod/mongodb",
+        ),
+        (
+            "JWT_SECRET",
+            "arn:aws:secretsmanager:us-east-1:210987654321:secret:radiox/prod/jwt",
+        ),
+    ]);
+    let mut proc = container(
+        "processing-service",
+        &ecr(acct, "radiox/processing", "v1.9.0"),
+        None,
+    );
     proc.environment = pairs(&[
-        ("QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/210987654321/radiox-processing"),
+        (
+            "QUEUE_URL",
+            "https://sqs.us-east-1.amazonaws.com/210987654321/radiox-processing",
+        ),
         ("WORKER_CONCURRENCY", "4"),
     ]);
     EnvSpec {
@@ -242,15 +281,105 @@ fn radiox() -> EnvSpec {
             },
         ],
         alarms: vec![
-            alarm("radiox-prod-backend-api-scale-out-cpu", "backend-api", Signal::Cpu, Gt, 70.0, 60, 3, Info, "Scale out backend-api: CPU > 70% for 3 minutes"),
-            alarm("radiox-prod-backend-api-scale-in-cpu", "backend-api", Signal::Cpu, Lt, 30.0, 300, 3, Info, "Scale in backend-api: CPU < 30% for 15 minutes"),
-            alarm("radiox-prod-processing-queue-depth-scaling", "processing-service", Signal::QueueDepth, Gt, 10.0, 60, 2, Info, "Scale out processing-service: queue depth > 10 for 2 minutes"),
-            alarm("radiox-prod-backend-api-cpu-high", "backend-api", Signal::Cpu, Gt, 70.0, 300, 2, Warning, "CPU > 70% for 10 minutes"),
-            alarm("radiox-prod-backend-api-memory-high", "backend-api", Signal::Memory, Gt, 80.0, 300, 2, Warning, "Memory > 80% for 10 minutes"),
-            alarm("radiox-prod-backend-api-response-time", "backend-api", Signal::Latency, Gt, 0.5, 60, 5, Critical, "Response time > 500 ms for 5 minutes"),
-            alarm("radiox-prod-processing-cpu-high", "processing-service", Signal::Cpu, Gt, 70.0, 300, 2, Warning, "CPU > 70% for 10 minutes"),
-            alarm("radiox-prod-processing-memory-high", "processing-service", Signal::Memory, Gt, 80.0, 300, 2, Warning, "Memory > 80% for 10 minutes"),
-            alarm("radiox-prod-queue-depth", "processing-service", Signal::QueueDepth, Gt, 10.0, 300, 1, Warning, "Processing queue depth > 10"),
+            alarm(
+                "radiox-prod-backend-api-scale-out-cpu",
+                "backend-api",
+                Signal::Cpu,
+                Gt,
+                70.0,
+                60,
+                3,
+                Info,
+                "Scale out backend-api: CPU > 70% for 3 minutes",
+            ),
+            alarm(
+                "radiox-prod-backend-api-scale-in-cpu",
+                "backend-api",
+                Signal::Cpu,
+                Lt,
+                30.0,
+                300,
+                3,
+                Info,
+                "Scale in backend-api: CPU < 30% for 15 minutes",
+            ),
+            alarm(
+                "radiox-prod-processing-queue-depth-scaling",
+                "processing-service",
+                Signal::QueueDepth,
+                Gt,
+                10.0,
+                60,
+                2,
+                Info,
+                "Scale out processing-service: queue depth > 10 for 2 minutes",
+            ),
+            alarm(
+                "radiox-prod-backend-api-cpu-high",
+                "backend-api",
+                Signal::Cpu,
+                Gt,
+                70.0,
+                300,
+                2,
+                Warning,
+                "CPU > 70% for 10 minutes",
+            ),
+            alarm(
+                "radiox-prod-backend-api-memory-high",
+                "backend-api",
+                Signal::Memory,
+                Gt,
+                80.0,
+                300,
+                2,
+                Warning,
+                "Memory > 80% for 10 minutes",
+            ),
+            alarm(
+                "radiox-prod-backend-api-response-time",
+                "backend-api",
+                Signal::Latency,
+                Gt,
+                0.5,
+                60,
+                5,
+                Critical,
+                "Response time > 500 ms for 5 minutes",
+            ),
+            alarm(
+                "radiox-prod-processing-cpu-high",
+                "processing-service",
+                Signal::Cpu,
+                Gt,
+                70.0,
+                300,
+                2,
+                Warning,
+                "CPU > 70% for 10 minutes",
+            ),
+            alarm(
+                "radiox-prod-processing-memory-high",
+                "processing-service",
+                Signal::Memory,
+                Gt,
+                80.0,
+                300,
+                2,
+                Warning,
+                "Memory > 80% for 10 minutes",
+            ),
+            alarm(
+                "radiox-prod-queue-depth",
+                "processing-service",
+                Signal::QueueDepth,
+                Gt,
+                10.0,
+                300,
+                1,
+                Warning,
+                "Processing queue depth > 10",
+            ),
         ],
         fixed_monthly_costs: vec![
             (s("Amazon DocumentDB"), 190.0),
@@ -267,11 +396,28 @@ fn radiox() -> EnvSpec {
 
 fn reelnet() -> EnvSpec {
     let acct = "345678901234";
-    let mut backend = container("backend", &ecr(acct, "reelnet/backend", "2024.11.3"), Some(8080));
-    backend.environment = pairs(&[("SPRING_PROFILES_ACTIVE", "prod"), ("JAVA_OPTS", "-Xmx1536m -XX:+UseG1GC")]);
-    backend.secrets = pairs(&[("DB_PASSWORD", "arn:aws:secretsmanager:us-east-1:345678901234:secret:reelnet/prod/db")]);
-    let mut frontend = container("frontend", &ecr(acct, "reelnet/frontend", "2024.11.3"), Some(3000));
-    frontend.environment = pairs(&[("NODE_ENV", "production"), ("API_URL", "http://backend-service.reelnet.local:8080")]);
+    let mut backend = container(
+        "backend",
+        &ecr(acct, "reelnet/backend", "2024.11.3"),
+        Some(8080),
+    );
+    backend.environment = pairs(&[
+        ("SPRING_PROFILES_ACTIVE", "prod"),
+        ("JAVA_OPTS", "-Xmx1536m -XX:+UseG1GC"),
+    ]);
+    backend.secrets = pairs(&[(
+        "DB_PASSWORD",
+        "arn:aws:secretsmanager:us-east-1:345678901234:secret:reelnet/prod/db",
+    )]);
+    let mut frontend = container(
+        "frontend",
+        &ecr(acct, "reelnet/frontend", "2024.11.3"),
+        Some(3000),
+    );
+    frontend.environment = pairs(&[
+        ("NODE_ENV", "production"),
+        ("API_URL", "http://backend-service.reelnet.local:8080"),
+    ]);
     let scaling = |name: &str| ScalingSpec {
         min: 2,
         max: 10,
@@ -292,10 +438,50 @@ fn reelnet() -> EnvSpec {
     };
     let mut alarms = vec![];
     for svc in ["backend-service", "frontend-service"] {
-        alarms.push(alarm(&format!("reelnet-prod-{svc}-scale-up"), svc, Signal::Cpu, Gt, 75.0, 60, 2, Info, "Scale up at 75% CPU"));
-        alarms.push(alarm(&format!("reelnet-prod-{svc}-scale-down"), svc, Signal::Cpu, Lt, 25.0, 300, 2, Info, "Scale down at 25% CPU"));
-        alarms.push(alarm(&format!("reelnet-prod-{svc}-cpu_utilization"), svc, Signal::Cpu, Gt, 80.0, 300, 2, Warning, "cpu_utilization > 80 for 2 periods of 300 s"));
-        alarms.push(alarm(&format!("reelnet-prod-{svc}-memory_utilization"), svc, Signal::Memory, Gt, 85.0, 300, 2, Warning, "memory_utilization > 85 for 2 periods of 300 s"));
+        alarms.push(alarm(
+            &format!("reelnet-prod-{svc}-scale-up"),
+            svc,
+            Signal::Cpu,
+            Gt,
+            75.0,
+            60,
+            2,
+            Info,
+            "Scale up at 75% CPU",
+        ));
+        alarms.push(alarm(
+            &format!("reelnet-prod-{svc}-scale-down"),
+            svc,
+            Signal::Cpu,
+            Lt,
+            25.0,
+            300,
+            2,
+            Info,
+            "Scale down at 25% CPU",
+        ));
+        alarms.push(alarm(
+            &format!("reelnet-prod-{svc}-cpu_utilization"),
+            svc,
+            Signal::Cpu,
+            Gt,
+            80.0,
+            300,
+            2,
+            Warning,
+            "cpu_utilization > 80 for 2 periods of 300 s",
+        ));
+        alarms.push(alarm(
+            &format!("reelnet-prod-{svc}-memory_utilization"),
+            svc,
+            Signal::Memory,
+            Gt,
+            85.0,
+            300,
+            2,
+            Warning,
+            "memory_utilization > 85 for 2 periods of 300 s",
+        ));
     }
     EnvSpec {
         name: s("reelnet-prod"),
@@ -344,14 +530,32 @@ fn reelnet() -> EnvSpec {
 fn prod_infra() -> EnvSpec {
     let acct = "456789012345";
     let cluster = "prod-infra-production-cluster";
-    let svc = |name: &str, desired: u32, cpu: u32, memory: u32, workload: Workload, image: String, port: u16, base_cpu: f64, revisions: u32| {
+    let svc = |name: &str,
+               desired: u32,
+               cpu: u32,
+               memory: u32,
+               workload: Workload,
+               image: String,
+               port: u16,
+               base_cpu: f64,
+               revisions: u32| {
         let mut c = container(name, &image, Some(port));
         if workload == Workload::PythonApi {
-            c.secrets = pairs(&[("OPENAI_API_KEY", "arn:aws:secretsmanager:us-east-1:456789012345:secret:prod-infra/ai-service")]);
+            c.secrets = pairs(&[(
+                "OPENAI_API_KEY",
+                "arn:aws:secretsmanager:us-east-1:456789012345:secret:prod-infra/ai-service",
+            )]);
         }
         if name == "backend" {
-            c.environment = pairs(&[("NODE_ENV", "production"), ("REDIS_URL", "redis://redis.prod-infra.local:6379"), ("QDRANT_URL", "http://qdrant.prod-infra.local:6333")]);
-            c.secrets = pairs(&[("DATABASE_URL", "arn:aws:secretsmanager:us-east-1:456789012345:secret:prod-infra/backend/db")]);
+            c.environment = pairs(&[
+                ("NODE_ENV", "production"),
+                ("REDIS_URL", "redis://redis.prod-infra.local:6379"),
+                ("QDRANT_URL", "http://qdrant.prod-infra.local:6333"),
+            ]);
+            c.secrets = pairs(&[(
+                "DATABASE_URL",
+                "arn:aws:secretsmanager:us-east-1:456789012345:secret:prod-infra/backend/db",
+            )]);
         }
         ServiceSpec {
             name: s(name),
@@ -365,8 +569,14 @@ fn prod_infra() -> EnvSpec {
                 min: 1,
                 max: 10,
                 policies: vec![
-                    PolicySpec::TargetTracking { signal: Signal::Cpu, target: 70.0 },
-                    PolicySpec::TargetTracking { signal: Signal::Memory, target: 80.0 },
+                    PolicySpec::TargetTracking {
+                        signal: Signal::Cpu,
+                        target: 70.0,
+                    },
+                    PolicySpec::TargetTracking {
+                        signal: Signal::Memory,
+                        target: 80.0,
+                    },
                 ],
             }),
             base_cpu,
@@ -374,20 +584,110 @@ fn prod_infra() -> EnvSpec {
         }
     };
     let services = vec![
-        svc("frontend", 2, 512, 1024, Workload::Frontend, ecr(acct, "prod-infra/frontend", "1.12.0"), 3000, 35.0, 23),
-        svc("backend", 2, 512, 1024, Workload::NodeApi, ecr(acct, "prod-infra/backend", "1.12.0"), 8000, 50.0, 31),
-        svc("ai-service", 1, 1024, 2048, Workload::PythonApi, ecr(acct, "prod-infra/ai-service", "0.7.2"), 8001, 55.0, 12),
-        svc("redis", 1, 256, 512, Workload::Redis, s("public.ecr.aws/docker/library/redis:7-alpine"), 6379, 12.0, 3),
-        svc("qdrant", 1, 512, 1024, Workload::VectorDb, s("public.ecr.aws/qdrant/qdrant:v1.7.4"), 6333, 30.0, 4),
+        svc(
+            "frontend",
+            2,
+            512,
+            1024,
+            Workload::Frontend,
+            ecr(acct, "prod-infra/frontend", "1.12.0"),
+            3000,
+            35.0,
+            23,
+        ),
+        svc(
+            "backend",
+            2,
+            512,
+            1024,
+            Workload::NodeApi,
+            ecr(acct, "prod-infra/backend", "1.12.0"),
+            8000,
+            50.0,
+            31,
+        ),
+        svc(
+            "ai-service",
+            1,
+            1024,
+            2048,
+            Workload::PythonApi,
+            ecr(acct, "prod-infra/ai-service", "0.7.2"),
+            8001,
+            55.0,
+            12,
+        ),
+        svc(
+            "redis",
+            1,
+            256,
+            512,
+            Workload::Redis,
+            s("public.ecr.aws/docker/library/redis:7-alpine"),
+            6379,
+            12.0,
+            3,
+        ),
+        svc(
+            "qdrant",
+            1,
+            512,
+            1024,
+            Workload::VectorDb,
+            s("public.ecr.aws/qdrant/qdrant:v1.7.4"),
+            6333,
+            30.0,
+            4,
+        ),
     ];
     let mut alarms = vec![];
     for sv in &services {
         let n = &sv.name;
-        alarms.push(alarm(&format!("prod-infra-production-{n}-cpu-high"), n, Signal::Cpu, Gt, 70.0, 60, 2, Warning, "CPU > 70% for 2 minutes"));
-        alarms.push(alarm(&format!("prod-infra-production-{n}-memory-high"), n, Signal::Memory, Gt, 80.0, 60, 2, Warning, "Memory > 80% for 2 minutes"));
+        alarms.push(alarm(
+            &format!("prod-infra-production-{n}-cpu-high"),
+            n,
+            Signal::Cpu,
+            Gt,
+            70.0,
+            60,
+            2,
+            Warning,
+            "CPU > 70% for 2 minutes",
+        ));
+        alarms.push(alarm(
+            &format!("prod-infra-production-{n}-memory-high"),
+            n,
+            Signal::Memory,
+            Gt,
+            80.0,
+            60,
+            2,
+            Warning,
+            "Memory > 80% for 2 minutes",
+        ));
     }
-    alarms.push(alarm("prod-infra-production-requests-high", "backend", Signal::Requests, Gt, 1000.0, 60, 1, Warning, "Requests > 1000 per minute"));
-    alarms.push(alarm("prod-infra-production-response-time", "backend", Signal::Latency, Gt, 2.0, 60, 2, Critical, "Response time > 2 s"));
+    alarms.push(alarm(
+        "prod-infra-production-requests-high",
+        "backend",
+        Signal::Requests,
+        Gt,
+        1000.0,
+        60,
+        1,
+        Warning,
+        "Requests > 1000 per minute",
+    ));
+    alarms.push(alarm(
+        "prod-infra-production-response-time",
+        "backend",
+        Signal::Latency,
+        Gt,
+        2.0,
+        60,
+        2,
+        Critical,
+        "Response time > 2 s",
+    ));
     EnvSpec {
         name: s("prod-infra-production"),
         account: s(acct),
@@ -411,7 +711,14 @@ fn prod_infra() -> EnvSpec {
 
 fn tellmemore() -> EnvSpec {
     let acct = "567890123456";
-    let mk = |name: &str, desired: u32, cpu: u32, memory: u32, workload: Workload, base_cpu: f64, revisions: u32, containers: Vec<ContainerSpec>| ServiceSpec {
+    let mk = |name: &str,
+              desired: u32,
+              cpu: u32,
+              memory: u32,
+              workload: Workload,
+              base_cpu: f64,
+              revisions: u32,
+              containers: Vec<ContainerSpec>| ServiceSpec {
         name: s(name),
         family: format!("tellmemore-{name}"),
         desired,
@@ -424,23 +731,58 @@ fn tellmemore() -> EnvSpec {
         revisions,
     };
     let mut api_c = container("api", &ecr(acct, "tellmemore/api", "3.4.1"), Some(8000));
-    api_c.environment = pairs(&[("ENVIRONMENT", "production"), ("WORKERS", "4"), ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4317")]);
-    api_c.secrets = pairs(&[
-        ("MONGODB_URI", "arn:aws:secretsmanager:us-east-1:567890123456:secret:tellmemore/prod/mongodb"),
-        ("OPENAI_API_KEY", "arn:aws:secretsmanager:us-east-1:567890123456:secret:tellmemore/prod/openai"),
+    api_c.environment = pairs(&[
+        ("ENVIRONMENT", "production"),
+        ("WORKERS", "4"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://localhost:4317"),
     ]);
-    let mut api = mk("api", 3, 1024, 2048, Workload::PythonApi, 50.0, 57, vec![api_c]);
+    api_c.secrets = pairs(&[
+        (
+            "MONGODB_URI",
+            "arn:aws:secretsmanager:us-east-1:567890123456:secret:tellmemore/prod/mongodb",
+        ),
+        (
+            "OPENAI_API_KEY",
+            "arn:aws:secretsmanager:us-east-1:567890123456:secret:tellmemore/prod/openai",
+        ),
+    ]);
+    let mut api = mk(
+        "api",
+        3,
+        1024,
+        2048,
+        Workload::PythonApi,
+        50.0,
+        57,
+        vec![api_c],
+    );
     api.scaling = Some(ScalingSpec {
         min: 3,
         max: 20,
         policies: vec![
-            PolicySpec::TargetTracking { signal: Signal::Cpu, target: 70.0 },
-            PolicySpec::TargetTracking { signal: Signal::Memory, target: 80.0 },
+            PolicySpec::TargetTracking {
+                signal: Signal::Cpu,
+                target: 70.0,
+            },
+            PolicySpec::TargetTracking {
+                signal: Signal::Memory,
+                target: 80.0,
+            },
         ],
     });
-    let mut auth_c = container("auth-service", &ecr(acct, "tellmemore/auth-service", "1.8.0"), Some(8001));
-    auth_c.environment = pairs(&[("TOKEN_TTL_SECONDS", "3600"), ("AUTH_API_KEY", "tmm_live_4f8a1c2e9b7d")]);
-    auth_c.secrets = pairs(&[("JWT_PRIVATE_KEY", "arn:aws:secretsmanager:us-east-1:567890123456:secret:tellmemore/prod/jwt")]);
+    let mut auth_c = container(
+        "auth-service",
+        &ecr(acct, "tellmemore/auth-service", "1.8.0"),
+        Some(8001),
+    );
+    auth_c.environment = pairs(&[
+        ("TOKEN_TTL_SECONDS", "3600"),
+        ("AUTH_API_KEY", "tmm_live_4f8a1c2e9b7d"),
+    ]);
+    auth_c.secrets = pairs(&[(
+        "JWT_PRIVATE_KEY",
+        "arn:aws:secretsmanager:us-east-1:567890123456:secret:tellmemore/prod/jwt",
+    )]);
     let worker_containers = ["transcriber", "summarizer", "embedding"]
         .iter()
         .map(|n| {
@@ -451,20 +793,144 @@ fn tellmemore() -> EnvSpec {
         .collect();
     let services = vec![
         api,
-        mk("auth-service", 2, 512, 1024, Workload::PythonApi, 30.0, 22, vec![auth_c]),
-        mk("playlist-service", 2, 512, 1024, Workload::PythonApi, 34.0, 19, vec![container("playlist-service", &ecr(acct, "tellmemore/playlist-service", "2.1.4"), Some(8002))]),
-        mk("search-service", 2, 1024, 2048, Workload::PythonApi, 45.0, 26, vec![container("search-service", &ecr(acct, "tellmemore/search-service", "2.3.0"), Some(8003))]),
-        mk("worker", 2, 2048, 4096, Workload::Worker, 60.0, 35, worker_containers),
+        mk(
+            "auth-service",
+            2,
+            512,
+            1024,
+            Workload::PythonApi,
+            30.0,
+            22,
+            vec![auth_c],
+        ),
+        mk(
+            "playlist-service",
+            2,
+            512,
+            1024,
+            Workload::PythonApi,
+            34.0,
+            19,
+            vec![container(
+                "playlist-service",
+                &ecr(acct, "tellmemore/playlist-service", "2.1.4"),
+                Some(8002),
+            )],
+        ),
+        mk(
+            "search-service",
+            2,
+            1024,
+            2048,
+            Workload::PythonApi,
+            45.0,
+            26,
+            vec![container(
+                "search-service",
+                &ecr(acct, "tellmemore/search-service", "2.3.0"),
+                Some(8003),
+            )],
+        ),
+        mk(
+            "worker",
+            2,
+            2048,
+            4096,
+            Workload::Worker,
+            60.0,
+            35,
+            worker_containers,
+        ),
     ];
     let alarms = vec![
-        alarm("tellmemore-prod-api-error-rate-warning", "api", Signal::ErrorRate, Gt, 1.0, 60, 5, Warning, "Error rate > 1%"),
-        alarm("tellmemore-prod-api-error-rate-critical", "api", Signal::ErrorRate, Gt, 5.0, 60, 3, Critical, "Error rate > 5%"),
-        alarm("tellmemore-prod-api-p95-latency-warning", "api", Signal::LatencyP95, Gt, 1.0, 60, 5, Warning, "p95 response time > 1 s"),
-        alarm("tellmemore-prod-api-p99-latency-critical", "api", Signal::LatencyP99, Gt, 3.0, 60, 5, Critical, "p99 response time > 3 s"),
-        alarm("tellmemore-prod-api-cpu-warning", "api", Signal::Cpu, Gt, 80.0, 300, 2, Warning, "CPU > 80%"),
-        alarm("tellmemore-prod-api-memory-critical", "api", Signal::Memory, Gt, 90.0, 300, 2, Critical, "Memory > 90%"),
-        alarm("tellmemore-prod-worker-cpu-warning", "worker", Signal::Cpu, Gt, 80.0, 300, 2, Warning, "CPU > 80%"),
-        alarm("tellmemore-prod-worker-memory-critical", "worker", Signal::Memory, Gt, 90.0, 300, 2, Critical, "Memory > 90%"),
+        alarm(
+            "tellmemore-prod-api-error-rate-warning",
+            "api",
+            Signal::ErrorRate,
+            Gt,
+            1.0,
+            60,
+            5,
+            Warning,
+            "Error rate > 1%",
+        ),
+        alarm(
+            "tellmemore-prod-api-error-rate-critical",
+            "api",
+            Signal::ErrorRate,
+            Gt,
+            5.0,
+            60,
+            3,
+            Critical,
+            "Error rate > 5%",
+        ),
+        alarm(
+            "tellmemore-prod-api-p95-latency-warning",
+            "api",
+            Signal::LatencyP95,
+            Gt,
+            1.0,
+            60,
+            5,
+            Warning,
+            "p95 response time > 1 s",
+        ),
+        alarm(
+            "tellmemore-prod-api-p99-latency-critical",
+            "api",
+            Signal::LatencyP99,
+            Gt,
+            3.0,
+            60,
+            5,
+            Critical,
+            "p99 response time > 3 s",
+        ),
+        alarm(
+            "tellmemore-prod-api-cpu-warning",
+            "api",
+            Signal::Cpu,
+            Gt,
+            80.0,
+            300,
+            2,
+            Warning,
+            "CPU > 80%",
+        ),
+        alarm(
+            "tellmemore-prod-api-memory-critical",
+            "api",
+            Signal::Memory,
+            Gt,
+            90.0,
+            300,
+            2,
+            Critical,
+            "Memory > 90%",
+        ),
+        alarm(
+            "tellmemore-prod-worker-cpu-warning",
+            "worker",
+            Signal::Cpu,
+            Gt,
+            80.0,
+            300,
+            2,
+            Warning,
+            "CPU > 80%",
+        ),
+        alarm(
+            "tellmemore-prod-worker-memory-critical",
+            "worker",
+            Signal::Memory,
+            Gt,
+            90.0,
+            300,
+            2,
+            Critical,
+            "Memory > 90%",
+        ),
     ];
     // The seed's monthly table: total $600.
     EnvSpec {
@@ -493,29 +959,114 @@ fn muejam(stage: &str) -> EnvSpec {
     let acct = "678901234567";
     let production = stage == "production";
     let env = format!("muejam-{stage}");
-    let mut c = container("backend", &ecr(acct, "muejam-backend", if production { "v5.2.0" } else { "v5.3.0-rc.2" }), Some(8000));
+    let mut c = container(
+        "backend",
+        &ecr(
+            acct,
+            "muejam-backend",
+            if production { "v5.2.0" } else { "v5.3.0-rc.2" },
+        ),
+        Some(8000),
+    );
     c.environment = pairs(&[
         ("DJANGO_SETTINGS_MODULE", "config.settings.production"),
         ("DJANGO_ENV", stage),
         ("GUNICORN_WORKERS", "3"),
-        ("SENTRY_DSN", "https://3c5a9e7f21b04d8e@o41.ingest.sentry.io/55"),
+        (
+            "SENTRY_DSN",
+            "https://3c5a9e7f21b04d8e@o41.ingest.sentry.io/55",
+        ),
     ]);
     c.secrets = pairs(&[
-        ("DATABASE_URL", &format!("arn:aws:secretsmanager:us-east-1:678901234567:secret:muejam/{stage}/database")),
-        ("DJANGO_SECRET_KEY", &format!("arn:aws:secretsmanager:us-east-1:678901234567:secret:muejam/{stage}/django")),
+        (
+            "DATABASE_URL",
+            &format!(
+                "arn:aws:secretsmanager:us-east-1:678901234567:secret:muejam/{stage}/database"
+            ),
+        ),
+        (
+            "DJANGO_SECRET_KEY",
+            &format!("arn:aws:secretsmanager:us-east-1:678901234567:secret:muejam/{stage}/django"),
+        ),
     ]);
     let (desired, min, max) = if production { (4, 2, 20) } else { (2, 1, 4) };
     let a = |suffix: &str, signal, threshold, period, evals, severity, description: &str| {
-        alarm(&format!("{env}-backend-{suffix}"), "backend", signal, Gt, threshold, period, evals, severity, description)
+        alarm(
+            &format!("{env}-backend-{suffix}"),
+            "backend",
+            signal,
+            Gt,
+            threshold,
+            period,
+            evals,
+            severity,
+            description,
+        )
     };
     let alarms = vec![
-        a("error-rate-critical", Signal::ErrorRate, 5.0, 60, 3, Critical, "Error rate > 5%"),
-        a("p95-latency-critical", Signal::LatencyP95, 2.0, 60, 3, Critical, "p95 response time > 2 s"),
-        a("error-rate-warning", Signal::ErrorRate, 1.0, 60, 5, Warning, "Error rate > 1%"),
-        a("p95-latency-warning", Signal::LatencyP95, 1.0, 60, 5, Warning, "p95 response time > 1 s"),
-        a("cpu-warning", Signal::Cpu, 80.0, 300, 2, Warning, "CPU > 80%"),
-        a("memory-warning", Signal::Memory, 80.0, 300, 2, Warning, "Memory > 80%"),
-        a("replication-lag-warning", Signal::ReplicaLag, 10.0, 60, 3, Warning, "Database replication lag > 10 s"),
+        a(
+            "error-rate-critical",
+            Signal::ErrorRate,
+            5.0,
+            60,
+            3,
+            Critical,
+            "Error rate > 5%",
+        ),
+        a(
+            "p95-latency-critical",
+            Signal::LatencyP95,
+            2.0,
+            60,
+            3,
+            Critical,
+            "p95 response time > 2 s",
+        ),
+        a(
+            "error-rate-warning",
+            Signal::ErrorRate,
+            1.0,
+            60,
+            5,
+            Warning,
+            "Error rate > 1%",
+        ),
+        a(
+            "p95-latency-warning",
+            Signal::LatencyP95,
+            1.0,
+            60,
+            5,
+            Warning,
+            "p95 response time > 1 s",
+        ),
+        a(
+            "cpu-warning",
+            Signal::Cpu,
+            80.0,
+            300,
+            2,
+            Warning,
+            "CPU > 80%",
+        ),
+        a(
+            "memory-warning",
+            Signal::Memory,
+            80.0,
+            300,
+            2,
+            Warning,
+            "Memory > 80%",
+        ),
+        a(
+            "replication-lag-warning",
+            Signal::ReplicaLag,
+            10.0,
+            60,
+            3,
+            Warning,
+            "Database replication lag > 10 s",
+        ),
     ];
     EnvSpec {
         name: env.clone(),
@@ -535,7 +1086,10 @@ fn muejam(stage: &str) -> EnvSpec {
             scaling: Some(ScalingSpec {
                 min,
                 max,
-                policies: vec![PolicySpec::TargetTracking { signal: Signal::Cpu, target: 70.0 }],
+                policies: vec![PolicySpec::TargetTracking {
+                    signal: Signal::Cpu,
+                    target: 70.0,
+                }],
             }),
             base_cpu: if production { 55.0 } else { 20.0 },
             revisions: if production { 112 } else { 118 },

@@ -15,9 +15,12 @@ pub const ECS_LINE: &str = "Amazon Elastic Container Service";
 
 /// The cost lines of one day, `(service, amount)`.
 fn day_lines(env: &EnvSpec, seed: u64, date: NaiveDate) -> Vec<(String, f64)> {
-    let day_seed = env.name.bytes().fold(seed ^ u64::from(date.num_days_from_ce() as u32), |h, b| {
-        h.rotate_left(5) ^ u64::from(b)
-    });
+    let day_seed = env
+        .name
+        .bytes()
+        .fold(seed ^ u64::from(date.num_days_from_ce() as u32), |h, b| {
+            h.rotate_left(5) ^ u64::from(b)
+        });
     let mut rng = ChaCha8Rng::seed_from_u64(day_seed);
     let weekend = date.weekday().number_from_monday() >= 6;
     let traffic = if weekend { 0.9 } else { 1.0 };
@@ -36,7 +39,10 @@ fn day_lines(env: &EnvSpec, seed: u64, date: NaiveDate) -> Vec<(String, f64)> {
     );
     let mut lines = Vec::new();
     if ecs > 0.0 {
-        lines.push((ECS_LINE.to_string(), ecs * traffic * rng.random_range(0.92..1.12)));
+        lines.push((
+            ECS_LINE.to_string(),
+            ecs * traffic * rng.random_range(0.92..1.12),
+        ));
     }
     for (name, monthly) in &env.fixed_monthly_costs {
         lines.push((name.clone(), monthly / 30.0 * rng.random_range(0.9..1.1)));
@@ -67,10 +73,20 @@ pub fn report(env: &EnvSpec, seed: u64, today: NaiveDate, days: u32) -> CostRepo
     let first = today.with_day(1).unwrap_or(today);
     let elapsed = (today - first).num_days();
     let month_to_date: f64 = (0..elapsed)
-        .map(|d| day_lines(env, seed, first + Duration::days(d)).iter().map(|(_, v)| v).sum::<f64>())
+        .map(|d| {
+            day_lines(env, seed, first + Duration::days(d))
+                .iter()
+                .map(|(_, v)| v)
+                .sum::<f64>()
+        })
         .sum();
     let recent: f64 = (1..=7)
-        .map(|d| day_lines(env, seed, today - Duration::days(d)).iter().map(|(_, v)| v).sum::<f64>())
+        .map(|d| {
+            day_lines(env, seed, today - Duration::days(d))
+                .iter()
+                .map(|(_, v)| v)
+                .sum::<f64>()
+        })
         .sum::<f64>()
         / 7.0;
     let days_in_month = if today.month() == 12 {
@@ -82,7 +98,10 @@ pub fn report(env: &EnvSpec, seed: u64, today: NaiveDate, days: u32) -> CostRepo
     let forecast = month_to_date + recent * (days_in_month - elapsed) as f64;
     let mut by_service: Vec<ServiceCost> = by_service
         .into_iter()
-        .map(|(service, amount)| ServiceCost { service, amount: round2(amount) })
+        .map(|(service, amount)| ServiceCost {
+            service,
+            amount: round2(amount),
+        })
         .collect();
     by_service.sort_by(|a, b| b.amount.total_cmp(&a.amount));
     CostReport {
@@ -102,7 +121,10 @@ mod tests {
 
     #[test]
     fn tellmemore_runs_near_the_seed_table() {
-        let env = seed_environments().into_iter().find(|e| e.name == "tellmemore-prod").unwrap();
+        let env = seed_environments()
+            .into_iter()
+            .find(|e| e.name == "tellmemore-prod")
+            .unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
         let r = report(&env, 1, today, 30);
         assert_eq!(r.days.len(), 30);

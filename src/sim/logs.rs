@@ -23,19 +23,28 @@ fn path(rng: &mut impl Rng) -> String {
     pick(rng, &API_PATHS).replace("{id}", &rng.random_range(1..99_999).to_string())
 }
 
+const METHODS: [&str; 7] = ["GET", "GET", "GET", "GET", "POST", "PUT", "DELETE"];
+
 fn method(rng: &mut impl Rng) -> &'static str {
-    *pick(rng, &["GET", "GET", "GET", "GET", "POST", "PUT", "DELETE"])
+    METHODS[rng.random_range(0..METHODS.len())]
 }
 
 fn client_ip(rng: &mut impl Rng) -> String {
-    format!("10.0.{}.{}", rng.random_range(0..32), rng.random_range(2..250))
+    format!(
+        "10.0.{}.{}",
+        rng.random_range(0..32),
+        rng.random_range(2..250)
+    )
 }
 
 fn status(rng: &mut impl Rng, error: bool) -> u16 {
     if error {
         *pick(rng, &[500, 502, 503, 504])
     } else {
-        *pick(rng, &[200, 200, 200, 200, 200, 201, 204, 304, 400, 401, 404])
+        *pick(
+            rng,
+            &[200, 200, 200, 200, 200, 201, 204, 304, 400, 401, 404],
+        )
     }
 }
 
@@ -132,14 +141,25 @@ fn frontend(rng: &mut impl Rng, ms: u64, error: bool) -> String {
     }
     let asset = rng.random_bool(0.6);
     if asset {
-        format!("GET /_next/static/chunks/{:06x}.js 200 in {}ms", rng.random::<u32>() & 0xff_ffff, ms / 8 + 1)
+        format!(
+            "GET /_next/static/chunks/{:06x}.js 200 in {}ms",
+            rng.random::<u32>() & 0xff_ffff,
+            ms / 8 + 1
+        )
     } else {
-        format!("GET {} 200 in {ms}ms", pick(rng, &["/", "/browse", "/watch", "/account", "/search"]))
+        format!(
+            "GET {} 200 in {ms}ms",
+            pick(rng, &["/", "/browse", "/watch", "/account", "/search"])
+        )
     }
 }
 
 fn worker(rng: &mut impl Rng, container: &str, ms: u64, error: bool) -> String {
-    let job = format!("{}-{}", &container[..container.len().min(4)], rng.random_range(1000..99_999));
+    let job = format!(
+        "{}-{}",
+        &container[..container.len().min(4)],
+        rng.random_range(1000..99_999)
+    );
     if error {
         return format!(
             "ERROR worker.{container} job={job} status=failed attempt={} error=\"TimeoutError: upstream did not answer in 30s\"",
@@ -152,10 +172,14 @@ fn worker(rng: &mut impl Rng, container: &str, ms: u64, error: bool) -> String {
 
 fn redis(rng: &mut impl Rng, error: bool) -> String {
     if error {
-        return "1:M # WARNING: 95% of maxmemory used, evicting keys (policy allkeys-lru)".to_string();
+        return "1:M # WARNING: 95% of maxmemory used, evicting keys (policy allkeys-lru)"
+            .to_string();
     }
     match rng.random_range(0..3) {
-        0 => format!("1:M * {} changes in 300 seconds. Saving...", rng.random_range(100..5000)),
+        0 => format!(
+            "1:M * {} changes in 300 seconds. Saving...",
+            rng.random_range(100..5000)
+        ),
         1 => "1:M * Background saving started by pid 214".to_string(),
         _ => "1:C * DB saved on disk".to_string(),
     }

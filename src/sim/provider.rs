@@ -70,7 +70,11 @@ impl SimProvider {
         }
     }
 
-    fn find_service<'a>(env: &'a EnvState, cluster: &str, service: &str) -> Result<&'a ServiceState> {
+    fn find_service<'a>(
+        env: &'a EnvState,
+        cluster: &str,
+        service: &str,
+    ) -> Result<&'a ServiceState> {
         Self::check_cluster(env, cluster)?;
         env.service(service)
             .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))
@@ -103,7 +107,12 @@ fn to_task(t: &world::SimTask) -> Task {
         id: t.id.clone(),
         task_definition: t.task_definition.clone(),
         last_status: status.into(),
-        desired_status: if t.phase == TaskPhase::Stopped { "STOPPED" } else { "RUNNING" }.into(),
+        desired_status: if t.phase == TaskPhase::Stopped {
+            "STOPPED"
+        } else {
+            "RUNNING"
+        }
+        .into(),
         health: match t.phase {
             TaskPhase::Running => "HEALTHY",
             TaskPhase::Pending { .. } => "UNKNOWN",
@@ -129,10 +138,14 @@ fn older_image(image: &str, back: u32) -> String {
     if back == 0 {
         return image.to_string();
     }
-    let Some((repo, tag)) = image.rsplit_once(':') else { return image.to_string() };
+    let Some((repo, tag)) = image.rsplit_once(':') else {
+        return image.to_string();
+    };
     let digits_end = tag.rfind(|c: char| c.is_ascii_digit()).map(|i| i + 1);
     if let Some(end) = digits_end {
-        let start = tag[..end].rfind(|c: char| !c.is_ascii_digit()).map_or(0, |i| i + 1);
+        let start = tag[..end]
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
         if let Ok(n) = tag[start..end].parse::<u32>()
             && n >= back
         {
@@ -160,8 +173,22 @@ fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
                 memory: svc.spec.memory / svc.spec.containers.len().max(1) as u32,
                 essential: true,
                 port: c.port,
-                environment: c.environment.iter().map(|(n, v)| EnvVar { name: n.clone(), value: v.clone() }).collect(),
-                secrets: c.secrets.iter().map(|(n, v)| SecretRef { name: n.clone(), value_from: v.clone() }).collect(),
+                environment: c
+                    .environment
+                    .iter()
+                    .map(|(n, v)| EnvVar {
+                        name: n.clone(),
+                        value: v.clone(),
+                    })
+                    .collect(),
+                secrets: c
+                    .secrets
+                    .iter()
+                    .map(|(n, v)| SecretRef {
+                        name: n.clone(),
+                        value_from: v.clone(),
+                    })
+                    .collect(),
                 log_group: Some(log_group.clone()),
                 log_stream_prefix: Some("ecs".into()),
             })
@@ -192,12 +219,27 @@ pub fn metric_identity(signal: Signal) -> (&'static str, &'static str, &'static 
     match signal {
         Signal::Cpu => ("AWS/ECS", "CPUUtilization", "Average", "Percent"),
         Signal::Memory => ("AWS/ECS", "MemoryUtilization", "Average", "Percent"),
-        Signal::Latency => ("AWS/ApplicationELB", "TargetResponseTime", "Average", "Seconds"),
+        Signal::Latency => (
+            "AWS/ApplicationELB",
+            "TargetResponseTime",
+            "Average",
+            "Seconds",
+        ),
         Signal::LatencyP95 => ("AWS/ApplicationELB", "TargetResponseTime", "p95", "Seconds"),
         Signal::LatencyP99 => ("AWS/ApplicationELB", "TargetResponseTime", "p99", "Seconds"),
-        Signal::ErrorRate => ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Percent", "Average", "Percent"),
+        Signal::ErrorRate => (
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Percent",
+            "Average",
+            "Percent",
+        ),
         Signal::Requests => ("AWS/ApplicationELB", "RequestCount", "Sum", "Count"),
-        Signal::QueueDepth => ("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "Count"),
+        Signal::QueueDepth => (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Count",
+        ),
         Signal::ReplicaLag => ("AWS/RDS", "ReplicaLag", "Maximum", "Seconds"),
     }
 }
@@ -205,10 +247,19 @@ pub fn metric_identity(signal: Signal) -> (&'static str, &'static str, &'static 
 fn dimensions(env: &EnvState, service: &str, signal: Signal) -> Vec<(String, String)> {
     let cluster = env.spec.cluster.clone();
     match signal {
-        Signal::Cpu | Signal::Memory => vec![("ClusterName".into(), cluster), ("ServiceName".into(), service.into())],
+        Signal::Cpu | Signal::Memory => vec![
+            ("ClusterName".into(), cluster),
+            ("ServiceName".into(), service.into()),
+        ],
         Signal::QueueDepth => vec![("QueueName".into(), format!("{}-{service}", env.spec.name))],
-        Signal::ReplicaLag => vec![("DBInstanceIdentifier".into(), format!("{}-replica", env.spec.name))],
-        _ => vec![("TargetGroup".into(), format!("targetgroup/{}-{service}", env.spec.name))],
+        Signal::ReplicaLag => vec![(
+            "DBInstanceIdentifier".into(),
+            format!("{}-replica", env.spec.name),
+        )],
+        _ => vec![(
+            "TargetGroup".into(),
+            format!("targetgroup/{}-{service}", env.spec.name),
+        )],
     }
 }
 
@@ -253,7 +304,10 @@ impl ReadProvider for SimProvider {
         self.read(|env, _| {
             Ok(CallerIdentity {
                 account: env.spec.account.clone(),
-                arn: format!("arn:aws:sts::{}:assumed-role/OnCallEngineer/demo", env.spec.account),
+                arn: format!(
+                    "arn:aws:sts::{}:assumed-role/OnCallEngineer/demo",
+                    env.spec.account
+                ),
             })
         })
     }
@@ -282,7 +336,12 @@ impl ReadProvider for SimProvider {
     async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
         self.read(|env, _| {
             let svc = Self::find_service(env, cluster, service)?;
-            Ok(svc.tasks.iter().chain(svc.stopped.iter()).map(to_task).collect())
+            Ok(svc
+                .tasks
+                .iter()
+                .chain(svc.stopped.iter())
+                .map(to_task)
+                .collect())
         })
     }
 
@@ -291,7 +350,11 @@ impl ReadProvider for SimProvider {
             let svc = env
                 .services
                 .iter()
-                .find(|s| s.spec.family == reference.family && reference.revision >= 1 && reference.revision <= s.latest_revision)
+                .find(|s| {
+                    s.spec.family == reference.family
+                        && reference.revision >= 1
+                        && reference.revision <= s.latest_revision
+                })
                 .ok_or_else(|| ProviderError::NotFound(format!("task definition {reference}")))?;
             Ok(to_task_definition(svc, reference.revision))
         })
@@ -303,8 +366,13 @@ impl ReadProvider for SimProvider {
                 .services
                 .iter()
                 .find(|s| s.spec.family == family)
-                .ok_or_else(|| ProviderError::NotFound(format!("task definition family {family}")))?;
-            Ok((1..=svc.latest_revision).rev().map(|r| TaskDefRef::new(family, r)).collect())
+                .ok_or_else(|| {
+                    ProviderError::NotFound(format!("task definition family {family}"))
+                })?;
+            Ok((1..=svc.latest_revision)
+                .rev()
+                .map(|r| TaskDefRef::new(family, r))
+                .collect())
         })
     }
 
@@ -375,16 +443,32 @@ impl ReadProvider for SimProvider {
         })
     }
 
-    async fn metrics(&self, queries: &[MetricQuery], start: Timestamp, end: Timestamp) -> Result<Vec<MetricSeries>> {
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<MetricSeries>> {
         self.read(|env, _| {
             Ok(queries
                 .iter()
                 .map(|q| {
                     let points: Vec<MetricPoint> = resolve(env, q)
-                        .and_then(|(svc, signal)| env.service(&svc).and_then(|s| s.series.get(&signal)))
-                        .map(|series| series.iter().filter(|p| p.at >= start && p.at <= end).copied().collect())
+                        .and_then(|(svc, signal)| {
+                            env.service(&svc).and_then(|s| s.series.get(&signal))
+                        })
+                        .map(|series| {
+                            series
+                                .iter()
+                                .filter(|p| p.at >= start && p.at <= end)
+                                .copied()
+                                .collect()
+                        })
                         .unwrap_or_default();
-                    MetricSeries { id: q.id.clone(), points }
+                    MetricSeries {
+                        id: q.id.clone(),
+                        points,
+                    }
                 })
                 .collect())
         })
@@ -399,23 +483,49 @@ impl ReadProvider for SimProvider {
                 .ok_or_else(|| ProviderError::NotFound(format!("log group {}", query.log_group)))?;
             let matches = |e: &&LogEvent| {
                 e.timestamp >= query.since
-                    && query.filter.as_deref().is_none_or(|f| e.message.contains(f))
+                    && query
+                        .filter
+                        .as_deref()
+                        .is_none_or(|f| e.message.contains(f))
             };
-            let mut events: Vec<LogEvent> = svc.logs.iter().rev().filter(matches).take(query.limit).cloned().collect();
+            let mut events: Vec<LogEvent> = svc
+                .logs
+                .iter()
+                .rev()
+                .filter(matches)
+                .take(query.limit)
+                .cloned()
+                .collect();
             events.reverse();
             Ok(events)
         })
     }
 
     async fn costs(&self, days: u32) -> Result<CostReport> {
-        let seed = self.world.lock().unwrap_or_else(PoisonError::into_inner).seed;
-        self.read(|env, now| Ok(costs::report(&env.spec, seed, now.date_naive(), days.clamp(1, 90))))
+        let seed = self
+            .world
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .seed;
+        self.read(|env, now| {
+            Ok(costs::report(
+                &env.spec,
+                seed,
+                now.date_naive(),
+                days.clamp(1, 90),
+            ))
+        })
     }
 }
 
 #[async_trait]
 impl WriteProvider for SimProvider {
-    async fn update_service(&self, cluster: &str, service: &str, update: &ServiceUpdate) -> Result<Service> {
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> Result<Service> {
         let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
         world.advance_to(self.clock.now());
         let (env, rng, now) = world
@@ -431,19 +541,29 @@ impl WriteProvider for SimProvider {
             svc.desired = desired;
         }
         if let Some(td) = &update.task_definition {
-            if td.family != svc.spec.family || td.revision == 0 || td.revision > svc.latest_revision {
-                return Err(ProviderError::Invalid(format!("task definition {td} does not exist")));
+            if td.family != svc.spec.family || td.revision == 0 || td.revision > svc.latest_revision
+            {
+                return Err(ProviderError::Invalid(format!(
+                    "task definition {td} does not exist"
+                )));
             }
             world::start_deployment(svc, td.clone(), now, rng);
         } else if update.force_new_deployment {
             let td = svc.task_definition();
             world::start_deployment(svc, td, now, rng);
         }
-        let svc = env.service(service).ok_or_else(|| ProviderError::NotFound(service.into()))?;
+        let svc = env
+            .service(service)
+            .ok_or_else(|| ProviderError::NotFound(service.into()))?;
         Ok(to_service(svc, env))
     }
 
-    async fn register_scalable_target(&self, cluster: &str, service: &str, update: &TargetUpdate) -> Result<ScalableTarget> {
+    async fn register_scalable_target(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &TargetUpdate,
+    ) -> Result<ScalableTarget> {
         let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
         world.advance_to(self.clock.now());
         let env = world
@@ -456,14 +576,15 @@ impl WriteProvider for SimProvider {
             .service_mut(service)
             .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))?;
         let desired = svc.desired;
-        let target = svc
-            .target
-            .as_mut()
-            .ok_or_else(|| ProviderError::NotFound(format!("scalable target service/{cluster}/{service}")))?;
+        let target = svc.target.as_mut().ok_or_else(|| {
+            ProviderError::NotFound(format!("scalable target service/{cluster}/{service}"))
+        })?;
         let min = update.min.unwrap_or(target.min);
         let max = update.max.unwrap_or(target.max);
         if min > max {
-            return Err(ProviderError::Invalid(format!("min {min} is greater than max {max}")));
+            return Err(ProviderError::Invalid(format!(
+                "min {min} is greater than max {max}"
+            )));
         }
         target.min = min;
         target.max = max;

@@ -78,8 +78,8 @@ fn requests_per_task(w: Workload) -> f64 {
 pub fn compute(inputs: &Inputs, rng: &mut impl Rng) -> Vec<(Signal, Option<f64>)> {
     let spike_demand = inputs.spike.map_or(1.0, |s| s.demand);
     let nominal = f64::from(inputs.nominal_tasks.max(1));
-    let demand = inputs.base_cpu / 100.0 * nominal * inputs.daily * spike_demand
-        * (1.0 + noise(rng, 0.06));
+    let demand =
+        inputs.base_cpu / 100.0 * nominal * inputs.daily * spike_demand * (1.0 + noise(rng, 0.06));
     let running = f64::from(inputs.running);
     let cpu = (inputs.running > 0).then(|| (demand / running * 100.0).clamp(0.5, 100.0));
     let cpu_or_saturated = cpu.unwrap_or(100.0);
@@ -90,12 +90,14 @@ pub fn compute(inputs: &Inputs, rng: &mut impl Rng) -> Vec<(Signal, Option<f64>)
     let overload = ((cpu_or_saturated - 55.0).max(0.0) / 15.0).powi(2);
     let latency = base_latency(inputs.workload) * (1.0 + overload) * (1.0 + noise(rng, 0.08));
     let spike_errors = inputs.spike.map_or(0.0, |s| s.errors);
-    let error_rate = (0.15 + (cpu_or_saturated - 75.0).max(0.0) * 0.25 + spike_errors
-        + noise(rng, 0.1))
-    .max(0.0);
-    let requests =
-        requests_per_task(inputs.workload) * nominal * inputs.daily * spike_demand
-            * (1.0 + noise(rng, 0.05));
+    let error_rate =
+        (0.15 + (cpu_or_saturated - 75.0).max(0.0) * 0.25 + spike_errors + noise(rng, 0.1))
+            .max(0.0);
+    let requests = requests_per_task(inputs.workload)
+        * nominal
+        * inputs.daily
+        * spike_demand
+        * (1.0 + noise(rng, 0.05));
     let queue_depth = if inputs.workload == Workload::Worker {
         let capacity = running / nominal;
         (6.0 * inputs.daily * spike_demand / capacity.max(0.25) + noise(rng, 1.0)).max(0.0)

@@ -8,9 +8,9 @@ use super::catalog::{
 use super::logs;
 use super::signals::{self, Spike};
 use crate::model::{
-    AlarmHistoryItem, AlarmState, Comparison, Deployment, DeploymentStatus, LogEvent,
-    MetricPoint, PolicyKind, RolloutState, ScalingActivity, ServiceEvent, Severity,
-    StepAdjustment, TaskDefRef, Timestamp,
+    AlarmHistoryItem, AlarmState, Comparison, Deployment, DeploymentStatus, LogEvent, MetricPoint,
+    PolicyKind, RolloutState, ScalingActivity, ServiceEvent, Severity, StepAdjustment, TaskDefRef,
+    Timestamp,
 };
 use chrono::{Duration, TimeZone, Timelike};
 use rand::{Rng, SeedableRng};
@@ -99,11 +99,17 @@ pub struct ServiceState {
 
 impl ServiceState {
     pub fn running(&self) -> u32 {
-        self.tasks.iter().filter(|t| t.phase == TaskPhase::Running).count() as u32
+        self.tasks
+            .iter()
+            .filter(|t| t.phase == TaskPhase::Running)
+            .count() as u32
     }
 
     pub fn pending(&self) -> u32 {
-        self.tasks.iter().filter(|t| matches!(t.phase, TaskPhase::Pending { .. })).count() as u32
+        self.tasks
+            .iter()
+            .filter(|t| matches!(t.phase, TaskPhase::Pending { .. }))
+            .count() as u32
     }
 
     pub fn task_definition(&self) -> TaskDefRef {
@@ -115,11 +121,18 @@ impl ServiceState {
     }
 
     fn latest(&self, signal: Signal) -> Option<f64> {
-        self.series.get(&signal).and_then(|s| s.back()).map(|p| p.value)
+        self.series
+            .get(&signal)
+            .and_then(|s| s.back())
+            .map(|p| p.value)
     }
 
     fn push_event(&mut self, id: String, at: Timestamp, message: String) {
-        self.events.push_front(ServiceEvent { id, created_at: at, message });
+        self.events.push_front(ServiceEvent {
+            id,
+            created_at: at,
+            message,
+        });
         self.events.truncate(EVENT_CAPACITY);
     }
 }
@@ -163,11 +176,16 @@ pub struct World {
 
 /// Lowercase hex of `len` random digits.
 fn hex(rng: &mut impl Rng, len: usize) -> String {
-    (0..len).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect()
+    (0..len)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
 }
 
 fn deployment_id(rng: &mut impl Rng) -> String {
-    format!("ecs-svc/{}", rng.random_range(1_000_000_000_000_000_000u64..9_999_999_999_999_999_999))
+    format!(
+        "ecs-svc/{}",
+        rng.random_range(1_000_000_000_000_000_000u64..9_999_999_999_999_999_999)
+    )
 }
 
 /// Aligns an instant down to a whole tick so that every world with the same
@@ -175,7 +193,10 @@ fn deployment_id(rng: &mut impl Rng) -> String {
 fn align(t: Timestamp) -> Timestamp {
     let secs = t.timestamp();
     let step = TICK.num_seconds();
-    chrono::Utc.timestamp_opt(secs - secs.rem_euclid(step), 0).single().unwrap_or(t)
+    chrono::Utc
+        .timestamp_opt(secs - secs.rem_euclid(step), 0)
+        .single()
+        .unwrap_or(t)
 }
 
 impl World {
@@ -189,7 +210,12 @@ impl World {
             .into_iter()
             .map(|spec| build_env(spec, origin, &mut rng))
             .collect();
-        let mut world = Self { seed, rng, now: origin, envs };
+        let mut world = Self {
+            seed,
+            rng,
+            now: origin,
+            envs,
+        };
         world.advance_to(start);
         world
     }
@@ -216,10 +242,16 @@ impl World {
     }
 
     /// Splits the borrow so writes can draw ids from the world's generator.
-    pub fn env_and_rng(&mut self, name: &str) -> Option<(&mut EnvState, &mut ChaCha8Rng, Timestamp)> {
+    pub fn env_and_rng(
+        &mut self,
+        name: &str,
+    ) -> Option<(&mut EnvState, &mut ChaCha8Rng, Timestamp)> {
         let now = self.now;
         let rng = &mut self.rng;
-        self.envs.iter_mut().find(|e| e.spec.name == name).map(|e| (e, rng, now))
+        self.envs
+            .iter_mut()
+            .find(|e| e.spec.name == name)
+            .map(|e| (e, rng, now))
     }
 
     fn tick(&mut self) {
@@ -266,7 +298,11 @@ fn build_env(spec: EnvSpec, origin: Timestamp, rng: &mut ChaCha8Rng) -> EnvState
         }
         services.push(svc);
     }
-    EnvState { spec, services, alarms }
+    EnvState {
+        spec,
+        services,
+        alarms,
+    }
 }
 
 fn new_alarm(origin: Timestamp) -> impl Fn(AlarmSpec) -> SimAlarm {
@@ -296,7 +332,14 @@ fn uuid_like(name: &str) -> String {
     let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
-    format!("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", h >> 32, (h >> 16) & 0xffff, h & 0xffff, (h >> 48) & 0xffff, h & 0xffff_ffff_ffff)
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xffff,
+        (h >> 48) & 0xffff,
+        h & 0xffff_ffff_ffff
+    )
 }
 
 fn build_policy(
@@ -314,7 +357,11 @@ fn build_policy(
             } else {
                 "ECSServiceAverageCPUUtilization"
             };
-            let short = if *signal == Signal::Memory { "memory" } else { "cpu" };
+            let short = if *signal == Signal::Memory {
+                "memory"
+            } else {
+                "cpu"
+            };
             let name = format!("{}-{short}-target-tracking", svc.name);
             let arn = policy_arn(env, &svc.name, &name);
             let resource = format!("service/{}/{}", env.cluster, svc.name);
@@ -333,9 +380,14 @@ fn build_policy(
                     "DO NOT EDIT OR DELETE. For TargetTrackingScaling policy {arn}."
                 ),
             };
-            for (spec, ) in [
+            for (spec,) in [
                 (mk(&high, Comparison::GreaterThanThreshold, *target, 3),),
-                (mk(&low, Comparison::LessThanThreshold, (target * 0.9).round(), 15),),
+                (mk(
+                    &low,
+                    Comparison::LessThanThreshold,
+                    (target * 0.9).round(),
+                    15,
+                ),),
             ] {
                 let mut alarm = new_alarm(origin)(spec);
                 alarm.actions.push(arn.clone());
@@ -343,13 +395,21 @@ fn build_policy(
             }
             PolicyState {
                 name,
-                kind: PolicyKind::TargetTracking { metric: metric.into(), target: *target },
+                kind: PolicyKind::TargetTracking {
+                    metric: metric.into(),
+                    target: *target,
+                },
                 alarms: vec![high, low],
                 cooldown: Duration::seconds(180),
                 last_action: None,
             }
         }
-        PolicySpec::Step { name, alarm, adjustment, cooldown_secs } => {
+        PolicySpec::Step {
+            name,
+            alarm,
+            adjustment,
+            cooldown_secs,
+        } => {
             let arn = policy_arn(env, &svc.name, name);
             if let Some(a) = alarms.iter_mut().find(|a| &a.spec.name == alarm) {
                 a.actions.push(arn);
@@ -372,7 +432,12 @@ fn build_policy(
     }
 }
 
-fn build_service(spec: ServiceSpec, env: &EnvSpec, origin: Timestamp, rng: &mut ChaCha8Rng) -> ServiceState {
+fn build_service(
+    spec: ServiceSpec,
+    env: &EnvSpec,
+    origin: Timestamp,
+    rng: &mut ChaCha8Rng,
+) -> ServiceState {
     let revision = spec.revisions;
     let created_at = origin - Duration::days(120);
     let deployed_at = origin - Duration::hours(rng.random_range(20..200));
@@ -410,9 +475,21 @@ fn build_service(spec: ServiceSpec, env: &EnvSpec, origin: Timestamp, rng: &mut 
     };
     let name = svc.spec.name.clone();
     let dep_id = deployment.id.clone();
-    svc.push_event(hex(rng, 8), deployment.created_at, format!("(service {name}) has started {} tasks.", svc.spec.desired));
-    svc.push_event(hex(rng, 8), deployment.updated_at, format!("(service {name}) (deployment {dep_id}) deployment completed."));
-    svc.push_event(hex(rng, 8), deployment.updated_at, format!("(service {name}) has reached a steady state."));
+    svc.push_event(
+        hex(rng, 8),
+        deployment.created_at,
+        format!("(service {name}) has started {} tasks.", svc.spec.desired),
+    );
+    svc.push_event(
+        hex(rng, 8),
+        deployment.updated_at,
+        format!("(service {name}) (deployment {dep_id}) deployment completed."),
+    );
+    svc.push_event(
+        hex(rng, 8),
+        deployment.updated_at,
+        format!("(service {name}) has reached a steady state."),
+    );
     for _ in 0..svc.spec.desired {
         let mut task = new_task(&deployment, deployed_at, rng);
         task.phase = TaskPhase::Running;
@@ -429,7 +506,9 @@ fn new_task(deployment: &Deployment, now: Timestamp, rng: &mut ChaCha8Rng) -> Si
         id: hex(rng, 32),
         task_definition: deployment.task_definition.clone(),
         deployment_id: deployment.id.clone(),
-        phase: TaskPhase::Pending { ready_at: now + TICK * TASK_START_TICKS as i32 },
+        phase: TaskPhase::Pending {
+            ready_at: now + TICK * TASK_START_TICKS as i32,
+        },
         availability_zone: az.to_string(),
         launched_at: now,
         started_at: None,
@@ -450,8 +529,16 @@ fn maybe_spike(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
     svc.memory_drift = (svc.memory_drift + (rng.random::<f64>() - 0.5) * 0.3).clamp(-6.0, 12.0);
     if svc.spike.is_none() && rng.random_bool(1.0 / 1200.0) {
         let minutes = rng.random_range(8..30);
-        let errors = if rng.random_bool(0.4) { rng.random_range(1.0..7.0) } else { 0.0 };
-        let lag = if rng.random_bool(0.3) { rng.random_range(5.0..25.0) } else { 0.0 };
+        let errors = if rng.random_bool(0.4) {
+            rng.random_range(1.0..7.0)
+        } else {
+            0.0
+        };
+        let lag = if rng.random_bool(0.3) {
+            rng.random_range(5.0..25.0)
+        } else {
+            0.0
+        };
         svc.spike = Some(Spike {
             until: now + Duration::minutes(minutes),
             demand: rng.random_range(1.4..2.4),
@@ -461,7 +548,13 @@ fn maybe_spike(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
     }
 }
 
-fn stop_task(svc: &mut ServiceState, index: usize, now: Timestamp, reason: &str, exit_code: Option<i32>) -> SimTask {
+fn stop_task(
+    svc: &mut ServiceState,
+    index: usize,
+    now: Timestamp,
+    reason: &str,
+    exit_code: Option<i32>,
+) -> SimTask {
     let mut task = svc.tasks.remove(index);
     task.phase = TaskPhase::Stopped;
     task.stopped_at = Some(now);
@@ -486,14 +579,15 @@ fn progress_tasks(svc: &mut ServiceState, now: Timestamp, _rng: &mut ChaCha8Rng)
 
 fn refresh_deployment_counts(svc: &mut ServiceState, now: Timestamp) {
     for d in &mut svc.deployments {
-        let (running, pending) = svc.tasks.iter().filter(|t| t.deployment_id == d.id).fold(
-            (0, 0),
-            |(r, p), t| match t.phase {
-                TaskPhase::Running => (r + 1, p),
-                TaskPhase::Pending { .. } => (r, p + 1),
-                TaskPhase::Stopped => (r, p),
-            },
-        );
+        let (running, pending) =
+            svc.tasks
+                .iter()
+                .filter(|t| t.deployment_id == d.id)
+                .fold((0, 0), |(r, p), t| match t.phase {
+                    TaskPhase::Running => (r + 1, p),
+                    TaskPhase::Pending { .. } => (r, p + 1),
+                    TaskPhase::Stopped => (r, p),
+                });
         if d.running != running || d.pending != pending {
             d.running = running;
             d.pending = pending;
@@ -505,12 +599,18 @@ fn refresh_deployment_counts(svc: &mut ServiceState, now: Timestamp) {
 /// Rolling update with minimumHealthyPercent 100 and maximumPercent 200:
 /// new tasks start first, an old task stops for each new one running.
 fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
-    let Some(primary) = svc.deployments.first().cloned() else { return };
+    let Some(primary) = svc.deployments.first().cloned() else {
+        return;
+    };
     if primary.rollout_state != RolloutState::InProgress {
         return;
     }
     let name = svc.spec.name.clone();
-    let new_running = svc.tasks.iter().filter(|t| t.deployment_id == primary.id && t.phase == TaskPhase::Running).count() as u32;
+    let new_running = svc
+        .tasks
+        .iter()
+        .filter(|t| t.deployment_id == primary.id && t.phase == TaskPhase::Running)
+        .count() as u32;
     let old_running_idx: Vec<usize> = svc
         .tasks
         .iter()
@@ -526,8 +626,18 @@ fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng
         stopped_ids.push(t.id);
     }
     if !stopped_ids.is_empty() {
-        let list: String = stopped_ids.iter().map(|id| format!(" (task {id})")).collect();
-        svc.push_event(hex(rng, 8), now, format!("(service {name}) has stopped {} running tasks:{list}.", stopped_ids.len()));
+        let list: String = stopped_ids
+            .iter()
+            .map(|id| format!(" (task {id})"))
+            .collect();
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!(
+                "(service {name}) has stopped {} running tasks:{list}.",
+                stopped_ids.len()
+            ),
+        );
     }
     let old_left = svc.tasks.iter().any(|t| t.deployment_id != primary.id);
     if !old_left && new_running >= svc.desired {
@@ -537,8 +647,19 @@ fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng
             d.updated_at = now;
         }
         svc.deployments.truncate(1);
-        svc.push_event(hex(rng, 8), now, format!("(service {name}) (deployment {}) deployment completed.", primary.id));
-        svc.push_event(hex(rng, 8), now, format!("(service {name}) has reached a steady state."));
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!(
+                "(service {name}) (deployment {}) deployment completed.",
+                primary.id
+            ),
+        );
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!("(service {name}) has reached a steady state."),
+        );
         svc.last_steady_event = now;
     }
 }
@@ -546,12 +667,22 @@ fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng
 /// Starts or stops tasks of the primary deployment to match the desired count.
 fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
     let name = svc.spec.name.clone();
-    let Some(primary) = svc.deployments.first().cloned() else { return };
-    let on_primary = svc.tasks.iter().filter(|t| t.deployment_id == primary.id).count() as u32;
+    let Some(primary) = svc.deployments.first().cloned() else {
+        return;
+    };
+    let on_primary = svc
+        .tasks
+        .iter()
+        .filter(|t| t.deployment_id == primary.id)
+        .count() as u32;
     let in_rollout = svc.deployments.len() > 1;
     let total = svc.tasks.len() as u32;
     // During a rollout, up to 200% may run; otherwise match desired exactly.
-    let ceiling = if in_rollout { svc.desired * 2 } else { svc.desired };
+    let ceiling = if in_rollout {
+        svc.desired * 2
+    } else {
+        svc.desired
+    };
     if on_primary < svc.desired && total < ceiling.max(svc.desired) {
         let n = (svc.desired - on_primary).min(ceiling.max(svc.desired) - total);
         let mut ids = vec![];
@@ -562,7 +693,11 @@ fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rn
         }
         if !ids.is_empty() {
             let list: String = ids.iter().map(|id| format!(" (task {id})")).collect();
-            svc.push_event(hex(rng, 8), now, format!("(service {name}) has started {n} tasks:{list}."));
+            svc.push_event(
+                hex(rng, 8),
+                now,
+                format!("(service {name}) has started {n} tasks:{list}."),
+            );
         }
     } else if !in_rollout && total > svc.desired {
         let n = (total - svc.desired) as usize;
@@ -574,11 +709,19 @@ fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rn
             ids.push(stop_task(svc, idx, now, &reason, Some(0)).id);
         }
         let list: String = ids.iter().map(|id| format!(" (task {id})")).collect();
-        svc.push_event(hex(rng, 8), now, format!("(service {name}) has stopped {n} running tasks:{list}."));
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!("(service {name}) has stopped {n} running tasks:{list}."),
+        );
     }
     let steady = !in_rollout && svc.running() == svc.desired && svc.pending() == 0;
     if steady && now - svc.last_steady_event >= Duration::hours(6) {
-        svc.push_event(hex(rng, 8), now, format!("(service {name}) has reached a steady state."));
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!("(service {name}) has reached a steady state."),
+        );
         svc.last_steady_event = now;
     }
     refresh_deployment_counts(svc, now);
@@ -588,19 +731,46 @@ fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rn
 /// replaces it: the stop reasons an on-call engineer needs to see.
 fn maybe_fail_task(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
     let stressed = svc.spike.is_some();
-    let p = if stressed { 1.0 / 900.0 } else { 1.0 / 40_000.0 };
-    let running: Vec<usize> = svc.tasks.iter().enumerate().filter(|(_, t)| t.phase == TaskPhase::Running).map(|(i, _)| i).collect();
+    let p = if stressed {
+        1.0 / 900.0
+    } else {
+        1.0 / 40_000.0
+    };
+    let running: Vec<usize> = svc
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.phase == TaskPhase::Running)
+        .map(|(i, _)| i)
+        .collect();
     for &i in running.iter().rev() {
         if rng.random_bool(p) {
-            let container = svc.spec.containers.first().map(|c| c.name.clone()).unwrap_or_default();
+            let container = svc
+                .spec
+                .containers
+                .first()
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
             let (reason, code) = if rng.random_bool(0.5) {
-                (format!("Essential container in task exited: {container} OutOfMemoryError: Container killed due to memory usage"), Some(137))
+                (
+                    format!(
+                        "Essential container in task exited: {container} OutOfMemoryError: Container killed due to memory usage"
+                    ),
+                    Some(137),
+                )
             } else {
                 ("Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0f1e2d3c)".to_string(), None)
             };
             let task = stop_task(svc, i, now, &reason, code);
             let name = svc.spec.name.clone();
-            svc.push_event(hex(rng, 8), now, format!("(service {name}) has stopped 1 running tasks: (task {}).", task.id));
+            svc.push_event(
+                hex(rng, 8),
+                now,
+                format!(
+                    "(service {name}) has stopped 1 running tasks: (task {}).",
+                    task.id
+                ),
+            );
         }
     }
 }
@@ -616,18 +786,30 @@ fn emit_logs(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
     let count = expected.floor() as u32 + u32::from(rng.random_bool(expected.fract()));
     let error_p = (svc.latest(Signal::ErrorRate).unwrap_or(0.2) / 100.0).clamp(0.0, 0.5);
     let latency = svc.latest(Signal::Latency).unwrap_or(0.1);
-    let running: Vec<String> = svc.tasks.iter().filter(|t| t.phase == TaskPhase::Running).map(|t| t.id.clone()).collect();
+    let running: Vec<String> = svc
+        .tasks
+        .iter()
+        .filter(|t| t.phase == TaskPhase::Running)
+        .map(|t| t.id.clone())
+        .collect();
     if running.is_empty() {
         return;
     }
     for i in 0..count {
         let task = &running[rng.random_range(0..running.len())];
         let container = &svc.spec.containers[rng.random_range(0..svc.spec.containers.len())].name;
-        let at = now - TICK + Duration::milliseconds(i64::from(i) * 10_000 / i64::from(count.max(1)) + rng.random_range(0..50));
+        let at = now - TICK
+            + Duration::milliseconds(
+                i64::from(i) * 10_000 / i64::from(count.max(1)) + rng.random_range(0..50),
+            );
         let error = rng.random_bool(error_p);
         let message = logs::line(rng, svc.spec.workload, container, latency, error);
         svc.logs.push_back(LogEvent {
-            id: format!("{}{:06}", at.timestamp_millis(), rng.random_range(0..1_000_000)),
+            id: format!(
+                "{}{:06}",
+                at.timestamp_millis(),
+                rng.random_range(0..1_000_000)
+            ),
             timestamp: at,
             stream: format!("ecs/{container}/{task}"),
             message,
@@ -661,23 +843,38 @@ fn record_signals(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) 
 
 /// `ALARM` when every one of the last N periods breaches, `OK` when not,
 /// `INSUFFICIENT_DATA` when there are not enough datapoints.
-fn evaluate(alarm: &AlarmSpec, series: &VecDeque<MetricPoint>, now: Timestamp) -> (AlarmState, String) {
+fn evaluate(
+    alarm: &AlarmSpec,
+    series: &VecDeque<MetricPoint>,
+    now: Timestamp,
+) -> (AlarmState, String) {
     let per_period = (alarm.period_secs / 60).max(1) as usize;
     let needed = per_period * alarm.evaluation_periods as usize;
-    let window_start = now - Duration::seconds(i64::from(alarm.period_secs * alarm.evaluation_periods));
+    let window_start =
+        now - Duration::seconds(i64::from(alarm.period_secs * alarm.evaluation_periods));
     let points: Vec<&MetricPoint> = series.iter().filter(|p| p.at > window_start).collect();
     if points.len() < needed {
         return (
             AlarmState::InsufficientData,
-            format!("Insufficient Data: {} datapoints were unknown.", alarm.evaluation_periods),
+            format!(
+                "Insufficient Data: {} datapoints were unknown.",
+                alarm.evaluation_periods
+            ),
         );
     }
     let values: Vec<f64> = points[points.len() - needed..]
         .chunks(per_period)
         .map(|c| c.iter().map(|p| p.value).sum::<f64>() / c.len() as f64)
         .collect();
-    let breaching = values.iter().filter(|v| alarm.comparison.breaches(**v, alarm.threshold)).count();
-    let list = values.iter().map(|v| format!("{v:.2}")).collect::<Vec<_>>().join(", ");
+    let breaching = values
+        .iter()
+        .filter(|v| alarm.comparison.breaches(**v, alarm.threshold))
+        .count();
+    let list = values
+        .iter()
+        .map(|v| format!("{v:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let word = match alarm.comparison {
         Comparison::GreaterThanThreshold => "greater than",
         Comparison::GreaterThanOrEqualToThreshold => "greater than or equal to",
@@ -687,19 +884,34 @@ fn evaluate(alarm: &AlarmSpec, series: &VecDeque<MetricPoint>, now: Timestamp) -
     if breaching == values.len() {
         (
             AlarmState::Alarm,
-            format!("Threshold Crossed: {} datapoints [{list}] were {word} the threshold ({}).", values.len(), alarm.threshold),
+            format!(
+                "Threshold Crossed: {} datapoints [{list}] were {word} the threshold ({}).",
+                values.len(),
+                alarm.threshold
+            ),
         )
     } else {
         (
             AlarmState::Ok,
-            format!("Threshold Crossed: {} of {} datapoints [{list}] were not {word} the threshold ({}).", values.len() - breaching, values.len(), alarm.threshold),
+            format!(
+                "Threshold Crossed: {} of {} datapoints [{list}] were not {word} the threshold ({}).",
+                values.len() - breaching,
+                values.len(),
+                alarm.threshold
+            ),
         )
     }
 }
 
 fn evaluate_alarms(env: &mut EnvState, now: Timestamp) {
     for alarm in &mut env.alarms {
-        let Some(svc) = env.services.iter().find(|s| s.spec.name == alarm.spec.service) else { continue };
+        let Some(svc) = env
+            .services
+            .iter()
+            .find(|s| s.spec.name == alarm.spec.service)
+        else {
+            continue;
+        };
         let empty = VecDeque::new();
         let series = svc.series.get(&alarm.spec.signal).unwrap_or(&empty);
         let (state, reason) = evaluate(&alarm.spec, series, now);
@@ -722,24 +934,40 @@ fn evaluate_alarms(env: &mut EnvState, now: Timestamp) {
 /// ALARM, outside its cooldown, within min..max; scale-in pauses while a
 /// deployment is in progress.
 fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha8Rng) {
-    let states: HashMap<String, AlarmState> = env.alarms.iter().map(|a| (a.spec.name.clone(), a.state)).collect();
+    let states: HashMap<String, AlarmState> = env
+        .alarms
+        .iter()
+        .map(|a| (a.spec.name.clone(), a.state))
+        .collect();
     for svc in &mut env.services {
         let in_rollout = svc.deployments.len() > 1;
         let desired = svc.desired;
         let cpu = svc.latest(Signal::Cpu);
         let mem = svc.latest(Signal::Memory);
-        let Some(target) = svc.target.as_mut() else { continue };
+        let Some(target) = svc.target.as_mut() else {
+            continue;
+        };
         if target.suspended {
             continue;
         }
         let mut change: Option<(u32, String, String)> = None;
         for policy in &mut target.policies {
-            if policy.last_action.is_some_and(|t| now - t < policy.cooldown) {
+            if policy
+                .last_action
+                .is_some_and(|t| now - t < policy.cooldown)
+            {
                 continue;
             }
-            let Some((alarm, _)) = policy.alarms.iter().enumerate().find_map(|(i, a)| (states.get(a) == Some(&AlarmState::Alarm)).then_some((a.clone(), i))) else { continue };
+            let Some((alarm, _)) = policy.alarms.iter().enumerate().find_map(|(i, a)| {
+                (states.get(a) == Some(&AlarmState::Alarm)).then_some((a.clone(), i))
+            }) else {
+                continue;
+            };
             let new = match &policy.kind {
-                PolicyKind::TargetTracking { target: goal, metric } => {
+                PolicyKind::TargetTracking {
+                    target: goal,
+                    metric,
+                } => {
                     let value = if metric.contains("Memory") { mem } else { cpu };
                     if alarm.contains("AlarmHigh") {
                         let v = value.unwrap_or(*goal);
@@ -763,7 +991,14 @@ fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha8Rng) {
         }
         if let Some((new, alarm, policy)) = change {
             target.activities.push_front(ScalingActivity {
-                id: format!("{}-{}-{}-{}-{}", hex(rng, 8), hex(rng, 4), hex(rng, 4), hex(rng, 4), hex(rng, 12)),
+                id: format!(
+                    "{}-{}-{}-{}-{}",
+                    hex(rng, 8),
+                    hex(rng, 4),
+                    hex(rng, 4),
+                    hex(rng, 4),
+                    hex(rng, 12)
+                ),
                 resource_id: format!("service/{}/{}", svc.cluster, svc.spec.name),
                 started_at: now,
                 ended_at: Some(now + Duration::seconds(30)),
@@ -779,7 +1014,12 @@ fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha8Rng) {
 
 /// Creates a new PRIMARY deployment; the previous primary becomes ACTIVE and
 /// is drained by the rolling update.
-pub fn start_deployment(svc: &mut ServiceState, td: TaskDefRef, now: Timestamp, rng: &mut ChaCha8Rng) -> String {
+pub fn start_deployment(
+    svc: &mut ServiceState,
+    td: TaskDefRef,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+) -> String {
     for d in &mut svc.deployments {
         d.status = DeploymentStatus::Active;
     }
@@ -809,7 +1049,9 @@ mod tests {
     use super::*;
 
     fn start() -> Timestamp {
-        chrono::Utc.with_ymd_and_hms(2026, 11, 22, 14, 0, 0).unwrap()
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap()
     }
 
     #[test]
@@ -822,7 +1064,11 @@ mod tests {
         }
         b.advance_to(start() + Duration::minutes(10));
         let cpu = |w: &World| {
-            w.envs.iter().flat_map(|e| &e.services).map(|s| s.latest(Signal::Cpu)).collect::<Vec<_>>()
+            w.envs
+                .iter()
+                .flat_map(|e| &e.services)
+                .map(|s| s.latest(Signal::Cpu))
+                .collect::<Vec<_>>()
         };
         assert_eq!(cpu(&a), cpu(&b));
         let logs = |w: &World| w.envs[0].services[0].logs.back().cloned();
@@ -833,7 +1079,10 @@ mod tests {
     fn different_seeds_differ() {
         let a = World::new(1, start());
         let b = World::new(2, start());
-        assert_ne!(a.envs[0].services[0].logs.back(), b.envs[0].services[0].logs.back());
+        assert_ne!(
+            a.envs[0].services[0].logs.back(),
+            b.envs[0].services[0].logs.back()
+        );
     }
 
     #[test]
@@ -844,12 +1093,21 @@ mod tests {
         for env in &w.envs {
             for svc in &env.services {
                 let cpu = &svc.series[&Signal::Cpu];
-                assert!(cpu.len() >= 170, "{} has {} cpu points", svc.spec.name, cpu.len());
+                assert!(
+                    cpu.len() >= 170,
+                    "{} has {} cpu points",
+                    svc.spec.name,
+                    cpu.len()
+                );
                 assert!(!svc.logs.is_empty(), "{} has no logs", svc.spec.name);
                 assert_eq!(svc.tasks.len() as u32, svc.desired, "{}", svc.spec.name);
                 assert!(svc.running() >= 1, "{}", svc.spec.name);
             }
-            assert!(env.alarms.iter().all(|a| a.state != AlarmState::InsufficientData));
+            assert!(
+                env.alarms
+                    .iter()
+                    .all(|a| a.state != AlarmState::InsufficientData)
+            );
         }
     }
 
@@ -861,15 +1119,34 @@ mod tests {
             for env in &w.envs {
                 for svc in &env.services {
                     if let Some(t) = &svc.target {
-                        assert!(svc.desired >= t.min && svc.desired <= t.max, "{} desired {}", svc.spec.name, svc.desired);
+                        assert!(
+                            svc.desired >= t.min && svc.desired <= t.max,
+                            "{} desired {}",
+                            svc.spec.name,
+                            svc.desired
+                        );
                     }
                 }
             }
         }
-        let activities: usize = w.envs.iter().flat_map(|e| &e.services).filter_map(|s| s.target.as_ref()).map(|t| t.activities.len()).sum();
+        let activities: usize = w
+            .envs
+            .iter()
+            .flat_map(|e| &e.services)
+            .filter_map(|s| s.target.as_ref())
+            .map(|t| t.activities.len())
+            .sum();
         assert!(activities > 0, "auto scaling never acted in a day");
-        let transitions: usize = w.envs.iter().flat_map(|e| &e.alarms).map(|a| a.history.len()).sum();
-        assert!(transitions > 12, "alarms hardly changed state in a day: {transitions}");
+        let transitions: usize = w
+            .envs
+            .iter()
+            .flat_map(|e| &e.alarms)
+            .map(|a| a.history.len())
+            .sum();
+        assert!(
+            transitions > 12,
+            "alarms hardly changed state in a day: {transitions}"
+        );
     }
 
     #[test]
@@ -895,9 +1172,18 @@ mod tests {
         assert_eq!(svc.deployments.len(), 1);
         assert_eq!(svc.deployments[0].id, id);
         assert_eq!(svc.deployments[0].rollout_state, RolloutState::Completed);
-        assert!(svc.tasks.iter().all(|t| t.task_definition == next && t.deployment_id == id));
+        assert!(
+            svc.tasks
+                .iter()
+                .all(|t| t.task_definition == next && t.deployment_id == id)
+        );
         assert_eq!(svc.task_definition(), next);
-        assert!(svc.stopped.iter().any(|t| t.stopped_reason.as_deref().unwrap_or("").contains("replaced")));
+        assert!(svc.stopped.iter().any(|t| {
+            t.stopped_reason
+                .as_deref()
+                .unwrap_or("")
+                .contains("replaced")
+        }));
     }
 }
 
@@ -907,7 +1193,9 @@ mod forced_deployment_tests {
 
     #[test]
     fn a_forced_deployment_of_the_same_revision_replaces_every_task() {
-        let t0 = chrono::Utc.with_ymd_and_hms(2026, 11, 22, 14, 0, 0).unwrap();
+        let t0 = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap();
         let mut w = World::new(3, t0);
         let (env, rng, now) = w.env_and_rng("muejam-production").unwrap();
         let svc = env.service_mut("backend").unwrap();
@@ -915,7 +1203,11 @@ mod forced_deployment_tests {
         let td = svc.task_definition();
         let id = start_deployment(svc, td, now, rng);
         w.advance_to(t0 + Duration::minutes(10));
-        let svc = w.env("muejam-production").unwrap().service("backend").unwrap();
+        let svc = w
+            .env("muejam-production")
+            .unwrap()
+            .service("backend")
+            .unwrap();
         assert_eq!(svc.deployments[0].id, id);
         assert_eq!(svc.deployments[0].rollout_state, RolloutState::Completed);
         assert!(svc.tasks.iter().all(|t| !before.contains(&t.id)));

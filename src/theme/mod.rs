@@ -17,7 +17,10 @@ pub const MONOCHROME: &str = "monochrome";
 pub const BUILTIN: [(&str, &str); 5] = [
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
     ("colorblind", include_str!("../../themes/colorblind.toml")),
     ("monochrome", include_str!("../../themes/monochrome.toml")),
 ];
@@ -132,13 +135,20 @@ impl Theme {
         for (name, value) in palette {
             if value.parse::<Color>().is_err() {
                 let offset = find_key(source, "palette", name).unwrap_or(0);
-                return Err(FileError::at(path, source, offset, format!("palette colour `{name}` = `{value}` is not a colour name or #rrggbb")));
+                return Err(FileError::at(
+                    path,
+                    source,
+                    offset,
+                    format!("palette colour `{name}` = `{value}` is not a colour name or #rrggbb"),
+                ));
             }
         }
         // Colour errors point at the role's line.
         let resolve = |role: &str, spec: &StyleSpec| {
             spec.resolve(palette).map_err(|message| {
-                let offset = find_key(source, "roles", role).or_else(|| find_key(source, "components", role)).unwrap_or(0);
+                let offset = find_key(source, "roles", role)
+                    .or_else(|| find_key(source, "components", role))
+                    .unwrap_or(0);
                 FileError::at(path, source, offset, format!("{role}: {message}"))
             })
         };
@@ -177,10 +187,11 @@ fn find_key(source: &str, section: &str, key: &str) -> Option<usize> {
     for line in source.split_inclusive('\n') {
         let trimmed = line.trim();
         if trimmed.starts_with('[') {
-            current = trimmed.trim_matches(|c| c == '[' || c == ']').trim().to_string();
-        } else if current == section
-            && trimmed.split(['=', ' ']).next() == Some(key)
-        {
+            current = trimmed
+                .trim_matches(|c| c == '[' || c == ']')
+                .trim()
+                .to_string();
+        } else if current == section && trimmed.split(['=', ' ']).next() == Some(key) {
             return Some(offset + (line.len() - line.trim_start().len()));
         }
         offset += line.len();
@@ -206,19 +217,38 @@ impl ThemeSet {
         let mut themes = BTreeMap::new();
         for (name, source) in BUILTIN {
             let path = PathBuf::from(format!("themes/{name}.toml"));
-            themes.insert(name.to_string(), (Origin::Builtin, Theme::parse(&path, source)?));
+            themes.insert(
+                name.to_string(),
+                (Origin::Builtin, Theme::parse(&path, source)?),
+            );
         }
         if let Some(dir) = user_dir
             && let Ok(entries) = std::fs::read_dir(dir)
         {
-            let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "toml")).collect();
+            let mut paths: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
             paths.sort();
             for path in paths {
-                let source = std::fs::read_to_string(&path).map_err(|e| FileError::whole_file(&path, e.to_string()))?;
+                let source = std::fs::read_to_string(&path)
+                    .map_err(|e| FileError::whole_file(&path, e.to_string()))?;
                 let theme = Theme::parse(&path, &source)?;
-                let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+                let stem = path
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or_default()
+                    .to_string();
                 if stem != theme.name {
-                    return Err(FileError::at(&path, &source, find_key(&source, "", "name").unwrap_or(0), format!("theme name `{}` must match the file name `{stem}.toml`", theme.name)));
+                    return Err(FileError::at(
+                        &path,
+                        &source,
+                        find_key(&source, "", "name").unwrap_or(0),
+                        format!(
+                            "theme name `{}` must match the file name `{stem}.toml`",
+                            theme.name
+                        ),
+                    ));
                 }
                 themes.insert(stem, (Origin::User(path), theme));
             }
@@ -241,7 +271,10 @@ impl ThemeSet {
     /// The theme named, or an error listing the ones that exist.
     pub fn require(&self, name: &str) -> Result<&Theme, String> {
         self.get(name).ok_or_else(|| {
-            format!("unknown theme `{name}`; available: {}", self.names().collect::<Vec<_>>().join(", "))
+            format!(
+                "unknown theme `{name}`; available: {}",
+                self.names().collect::<Vec<_>>().join(", ")
+            )
         })
     }
 }
@@ -270,14 +303,28 @@ mod tests {
     fn every_builtin_theme_parses() {
         let set = ThemeSet::load(None).unwrap();
         assert_eq!(set.names().count(), 5);
-        assert_eq!(set.get("dark").unwrap().ok.fg, Some(Color::Rgb(0x5f, 0xd7, 0x87)));
+        assert_eq!(
+            set.get("dark").unwrap().ok.fg,
+            Some(Color::Rgb(0x5f, 0xd7, 0x87))
+        );
     }
 
     #[test]
     fn monochrome_uses_no_colour() {
         let set = ThemeSet::load(None).unwrap();
         let m = set.get("monochrome").unwrap();
-        for s in [m.text, m.muted, m.accent, m.ok, m.warn, m.crit, m.info, m.cursor, m.header, m.production] {
+        for s in [
+            m.text,
+            m.muted,
+            m.accent,
+            m.ok,
+            m.warn,
+            m.crit,
+            m.info,
+            m.cursor,
+            m.header,
+            m.production,
+        ] {
             assert_eq!((s.fg, s.bg), (None, None));
         }
         assert!(m.cursor.add_modifier.contains(Modifier::REVERSED));

@@ -14,7 +14,11 @@ use ratatui::widgets::Paragraph;
 
 fn is_error(message: &str) -> bool {
     let m = message;
-    m.contains("ERROR") || m.starts_with("error") || m.contains("Traceback") || m.contains("Exception") || m.contains("\" 50")
+    m.contains("ERROR")
+        || m.starts_with("error")
+        || m.contains("Traceback")
+        || m.contains("Exception")
+        || m.contains("\" 50")
 }
 
 /// Splits `text` into spans, highlighting every case-insensitive match of `needle`.
@@ -47,24 +51,59 @@ fn highlight(text: String, needle: &str, base: Style, hit: Style) -> Vec<Span<'s
 
 /// The visual lines of one event: a prefix on the first, continuation
 /// lines indented, each optionally wrapped to `width`.
-fn event_lines(app: &App, theme: &Theme, e: &LogEvent, current: bool, width: usize) -> Vec<Line<'static>> {
-    let prefix = if app.logs.timestamps { format!("{} ", e.timestamp.format("%H:%M:%S%.3f")) } else { String::new() };
-    let task = e.stream.rsplit('/').next().unwrap_or("").chars().take(8).collect::<String>();
-    let base = if is_error(&e.message) { theme.crit } else { theme.text };
+fn event_lines(
+    app: &App,
+    theme: &Theme,
+    e: &LogEvent,
+    current: bool,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let prefix = if app.logs.timestamps {
+        format!("{} ", e.timestamp.format("%H:%M:%S%.3f"))
+    } else {
+        String::new()
+    };
+    let task = e
+        .stream
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(8)
+        .collect::<String>();
+    let base = if is_error(&e.message) {
+        theme.crit
+    } else {
+        theme.text
+    };
     let hit = theme.cursor;
     let message = sanitize_with(&e.message, true);
     let mut out = vec![];
     for (i, text) in message.split('\n').enumerate() {
-        let lead = if i == 0 { format!("{prefix}{task} ") } else { " ".repeat(prefix.len() + task.len() + 1) };
+        let lead = if i == 0 {
+            format!("{prefix}{task} ")
+        } else {
+            " ".repeat(prefix.len() + task.len() + 1)
+        };
         let pieces: Vec<String> = if app.logs.wrap && width > lead.len() + 10 {
             let chars: Vec<char> = text.chars().collect();
-            chars.chunks(width - lead.len()).map(|c| c.iter().collect()).collect()
+            chars
+                .chunks(width - lead.len())
+                .map(|c| c.iter().collect())
+                .collect()
         } else {
             vec![text.to_string()]
         };
         for (j, piece) in pieces.into_iter().enumerate() {
-            let lead_text = if j == 0 { lead.clone() } else { " ".repeat(lead.len()) };
-            let mut spans = vec![Span::styled(lead_text, if current { theme.accent } else { theme.muted })];
+            let lead_text = if j == 0 {
+                lead.clone()
+            } else {
+                " ".repeat(lead.len())
+            };
+            let mut spans = vec![Span::styled(
+                lead_text,
+                if current { theme.accent } else { theme.muted },
+            )];
             spans.extend(highlight(piece, &app.logs.search, base, hit));
             out.push(Line::from(spans));
         }
@@ -75,27 +114,46 @@ fn event_lines(app: &App, theme: &Theme, e: &LogEvent, current: bool, width: usi
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let Some(group) = app.log_group() else {
-        frame.render_widget(Paragraph::new(Span::styled(" no service to show logs of", theme.muted)), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(" no service to show logs of", theme.muted)),
+            area,
+        );
         return;
     };
     let env = app.env();
     let buffer = env.logs.get(&group);
     let lines = app.log_lines();
-    let mode = if app.logs.follow { Span::styled(" FOLLOW ", theme.ok) } else { Span::styled(" PAUSED ", theme.warn) };
-    let mut spans = vec![Span::styled(format!(" {} ", sanitize_with(&group, false)), theme.accent), mode];
+    let mode = if app.logs.follow {
+        Span::styled(" FOLLOW ", theme.ok)
+    } else {
+        Span::styled(" PAUSED ", theme.warn)
+    };
+    let mut spans = vec![
+        Span::styled(format!(" {} ", sanitize_with(&group, false)), theme.accent),
+        mode,
+    ];
     spans.push(Span::styled(format!(" {} lines", lines.len()), theme.muted));
     if app.logs.wrap {
         spans.push(Span::styled(" · wrap", theme.muted));
     }
     if !app.logs.search.is_empty() {
         let needle = app.logs.search.to_lowercase();
-        let count = lines.iter().filter(|e| e.message.to_lowercase().contains(&needle)).count();
-        spans.push(Span::styled(format!(" · search \"{}\" {count} matches", app.logs.search), theme.info));
+        let count = lines
+            .iter()
+            .filter(|e| e.message.to_lowercase().contains(&needle))
+            .count();
+        spans.push(Span::styled(
+            format!(" · search \"{}\" {count} matches", app.logs.search),
+            theme.info,
+        ));
     }
     if let Some(b) = buffer
         && let Some(at) = b.fetched_at
     {
-        spans.push(Span::styled(format!(" · polled {} ago", age(app.now, at)), theme.muted));
+        spans.push(Span::styled(
+            format!(" · polled {} ago", age(app.now, at)),
+            theme.muted,
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), status);
     if let Some((e, at)) = buffer.and_then(|b| b.error.as_ref()) {
@@ -103,7 +161,10 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     }
     if buffer.is_none() {
-        frame.render_widget(Paragraph::new(Span::styled(" loading log events…", theme.muted)), body);
+        frame.render_widget(
+            Paragraph::new(Span::styled(" loading log events…", theme.muted)),
+            body,
+        );
         return;
     }
     // Build visual lines from the newest event backwards until the screen
@@ -131,7 +192,12 @@ mod tests {
 
     #[test]
     fn highlight_marks_every_match() {
-        let spans = highlight("GET /a GET /b".into(), "get", Style::default(), Style::default().bold());
+        let spans = highlight(
+            "GET /a GET /b".into(),
+            "get",
+            Style::default(),
+            Style::default().bold(),
+        );
         let texts: Vec<_> = spans.iter().map(|s| s.content.to_string()).collect();
         assert_eq!(texts, ["GET", " /a ", "GET", " /b"]);
     }

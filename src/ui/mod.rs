@@ -29,7 +29,12 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
             "Terminal too small: {}x{}.\nflightdeck needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\nEnlarge the window, or press q to quit.",
             area.width, area.height
         );
-        frame.render_widget(Paragraph::new(msg).style(theme.warn).wrap(Wrap { trim: true }), area);
+        frame.render_widget(
+            Paragraph::new(msg)
+                .style(theme.warn)
+                .wrap(Wrap { trim: true }),
+            area,
+        );
         return;
     }
     let [header, tabs, body, footer] = Layout::vertical([
@@ -59,7 +64,10 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let sep = || Span::styled(" │ ", theme.header);
     let mut parts: Vec<Vec<Span>> = vec![];
     let badge = if app.is_read_only() { "[RO]" } else { "[RW]" };
-    parts.push(vec![Span::styled(format!(" {} ", env.info.name), theme.header)]);
+    parts.push(vec![Span::styled(
+        format!(" {} ", env.info.name),
+        theme.header,
+    )]);
     if env.info.production {
         parts.push(vec![Span::styled(" PRODUCTION ", theme.production)]);
     }
@@ -69,9 +77,15 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         None => "data loading…".to_string(),
     };
     parts.push(vec![Span::styled(data, theme.header)]);
-    parts.push(vec![Span::styled(app.now.format("%H:%M:%SZ").to_string(), theme.header)]);
+    parts.push(vec![Span::styled(
+        app.now.format("%H:%M:%SZ").to_string(),
+        theme.header,
+    )]);
     if let Some(id) = &env.identity.data {
-        parts.push(vec![Span::styled(format!("acct {}", id.account), theme.header)]);
+        parts.push(vec![Span::styled(
+            format!("acct {}", id.account),
+            theme.header,
+        )]);
     }
     parts.push(vec![Span::styled(env.info.region.clone(), theme.header)]);
     if app.demo {
@@ -102,13 +116,28 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         if *pane == Pane::Alarms && firing > 0 {
             label = format!(" {} {} ({firing} ALARM) ", i + 1, pane.title());
         }
-        let style = if *pane == app.pane { theme.cursor } else if *pane == Pane::Alarms && firing > 0 { theme.crit } else { theme.tab };
+        let style = if *pane == app.pane {
+            theme.cursor
+        } else if *pane == Pane::Alarms && firing > 0 {
+            theme.crit
+        } else {
+            theme.tab
+        };
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    let others: usize = app.envs.iter().enumerate().filter(|(i, _)| *i != app.current).map(|(_, e)| e.alarms_firing()).sum();
+    let others: usize = app
+        .envs
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != app.current)
+        .map(|(_, e)| e.alarms_firing())
+        .sum();
     if others > 0 {
-        spans.push(Span::styled(format!(" other envs: {others} ALARM "), theme.warn));
+        spans.push(Span::styled(
+            format!(" other envs: {others} ALARM "),
+            theme.warn,
+        ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -126,11 +155,19 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Span::styled("  Enter keep · Esc clear", theme.muted),
         ])
     } else {
-        let mut hints: Vec<(&str, &str)> = vec![("?", "help"), (":", "jump"), ("e", "env"), ("/", "filter")];
+        let mut hints: Vec<(&str, &str)> =
+            vec![("?", "help"), (":", "jump"), ("e", "env"), ("/", "filter")];
         match app.pane {
-            Pane::Services if app.detail.is_some() => hints.extend([("Enter", "logs"), ("Esc", "back")]),
+            Pane::Services if app.detail.is_some() => {
+                hints.extend([("Enter", "logs"), ("Esc", "back")])
+            }
             Pane::Services | Pane::Scaling | Pane::Alarms => hints.push(("Enter", "open")),
-            Pane::Logs => hints.extend([("f", "follow"), ("s", "search"), ("w", "wrap"), ("[ ]", "service")]),
+            Pane::Logs => hints.extend([
+                ("f", "follow"),
+                ("s", "search"),
+                ("w", "wrap"),
+                ("[ ]", "service"),
+            ]),
             Pane::Costs => {}
         }
         hints.push(("q", "quit"));

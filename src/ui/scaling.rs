@@ -25,7 +25,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let env = app.env();
     // Title, header, rows and the bottom border.
     let rows_needed = app.target_rows().len() as u16 + 3;
-    let [top, bottom] = Layout::vertical([Constraint::Length(rows_needed.clamp(3, area.height / 2)), Constraint::Min(3)]).areas(area);
+    let [top, bottom] = Layout::vertical([
+        Constraint::Length(rows_needed.clamp(3, area.height / 2)),
+        Constraint::Min(3),
+    ])
+    .areas(area);
     let Some(data) = &env.scaling.data else {
         let line = match &env.scaling.error {
             Some((e, at)) => error_line(theme, app.now, e, *at),
@@ -40,20 +44,45 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .target_rows()
         .into_iter()
         .map(|t| {
-            let svc = env.services().iter().find(|s| s.name == t.service && s.cluster == t.cluster);
+            let svc = env
+                .services()
+                .iter()
+                .find(|s| s.name == t.service && s.cluster == t.cluster);
             let desired = svc.map_or("?".into(), |s| s.desired.to_string());
             let running = svc.map_or("?".into(), |s| s.running.to_string());
             let at_max = svc.is_some_and(|s| s.desired >= t.max);
-            let policies = data.policies.iter().filter(|p| p.resource_id == t.resource_id).count();
+            let policies = data
+                .policies
+                .iter()
+                .filter(|p| p.resource_id == t.resource_id)
+                .count();
             let cells: Vec<Cell> = keep
                 .iter()
                 .map(|&i| match i {
                     0 => Cell::from(sanitize(&t.service)),
                     1 => Cell::from(t.min.to_string()),
                     2 => Cell::from(t.max.to_string()),
-                    3 => Cell::from(Span::styled(if at_max { format!("{desired} MAX") } else { desired.clone() }, if at_max { theme.warn } else { theme.text })),
+                    3 => Cell::from(Span::styled(
+                        if at_max {
+                            format!("{desired} MAX")
+                        } else {
+                            desired.clone()
+                        },
+                        if at_max { theme.warn } else { theme.text },
+                    )),
                     4 => Cell::from(running.clone()),
-                    5 => Cell::from(Span::styled(if t.dynamic_scaling_suspended { "SUSPENDED" } else { "active" }, if t.dynamic_scaling_suspended { theme.warn } else { theme.ok })),
+                    5 => Cell::from(Span::styled(
+                        if t.dynamic_scaling_suspended {
+                            "SUSPENDED"
+                        } else {
+                            "active"
+                        },
+                        if t.dynamic_scaling_suspended {
+                            theme.warn
+                        } else {
+                            theme.ok
+                        },
+                    )),
                     _ => Cell::from(policies.to_string()),
                 })
                 .collect();
@@ -61,47 +90,107 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         })
         .collect();
     let empty = rows.is_empty();
-    let title = if empty { " no scalable targets " } else { " scalable targets (ecs:service:DesiredCount) " };
+    let title = if empty {
+        " no scalable targets "
+    } else {
+        " scalable targets (ecs:service:DesiredCount) "
+    };
     let table = Table::new(rows, constraints(&COLUMNS, &keep))
         .header(header)
-        .block(Block::default().borders(Borders::BOTTOM).border_style(theme.border).title(Span::styled(title, theme.muted)))
+        .block(
+            Block::default()
+                .borders(Borders::BOTTOM)
+                .border_style(theme.border)
+                .title(Span::styled(title, theme.muted)),
+        )
         .row_highlight_style(theme.cursor)
         .highlight_symbol("▶ ");
-    let mut state = TableState::default().with_selected((!empty).then_some(app.selected(Pane::Scaling)));
+    let mut state =
+        TableState::default().with_selected((!empty).then_some(app.selected(Pane::Scaling)));
     frame.render_stateful_widget(table, top, &mut state);
 
-    let Some(target) = app.selected_target() else { return };
-    let alarm_state = |name: &str| env.alarms().iter().find(|a| a.name == name).map(|a| a.state);
-    let mut lines: Vec<Line> = vec![Line::from(Span::styled(format!("POLICIES of {}", sanitize(&target.resource_id)), theme.accent))];
-    for p in data.policies.iter().filter(|p| p.resource_id == target.resource_id) {
+    let Some(target) = app.selected_target() else {
+        return;
+    };
+    let alarm_state = |name: &str| {
+        env.alarms()
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.state)
+    };
+    let mut lines: Vec<Line> = vec![Line::from(Span::styled(
+        format!("POLICIES of {}", sanitize(&target.resource_id)),
+        theme.accent,
+    ))];
+    for p in data
+        .policies
+        .iter()
+        .filter(|p| p.resource_id == target.resource_id)
+    {
         let kind = match &p.kind {
-            PolicyKind::TargetTracking { metric, target } => format!("target tracking {metric} at {}", trim_float(*target)),
-            PolicyKind::StepScaling { adjustments, cooldown_secs } => {
+            PolicyKind::TargetTracking { metric, target } => {
+                format!("target tracking {metric} at {}", trim_float(*target))
+            }
+            PolicyKind::StepScaling {
+                adjustments,
+                cooldown_secs,
+            } => {
                 let adj = adjustments.first().map_or(0, |a| a.adjustment);
                 format!("step scaling {adj:+} task(s), cooldown {cooldown_secs}s")
             }
         };
-        lines.push(Line::from(vec![Span::styled(format!("  {} ", sanitize(&p.name)), theme.text), Span::styled(kind, theme.muted)]));
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} ", sanitize(&p.name)), theme.text),
+            Span::styled(kind, theme.muted),
+        ]));
         for a in &p.alarms {
             let state = alarm_state(a);
             let style = state.map_or(theme.muted, |s| alarm_style(theme, s));
             lines.push(Line::from(vec![
                 Span::styled("    driven by alarm ", theme.muted),
-                Span::styled(format!("[{}] ", state.map_or("?", AlarmState::as_str)), style),
+                Span::styled(
+                    format!("[{}] ", state.map_or("?", AlarmState::as_str)),
+                    style,
+                ),
                 Span::styled(sanitize(a), theme.text),
             ]));
         }
     }
     lines.push(Line::default());
-    lines.push(Line::from(Span::styled("RECENT ACTIVITIES (newest first)", theme.accent)));
-    let activities: Vec<_> = data.activities.iter().filter(|a| a.resource_id == target.resource_id).take(20).collect();
+    lines.push(Line::from(Span::styled(
+        "RECENT ACTIVITIES (newest first)",
+        theme.accent,
+    )));
+    let activities: Vec<_> = data
+        .activities
+        .iter()
+        .filter(|a| a.resource_id == target.resource_id)
+        .take(20)
+        .collect();
     if activities.is_empty() {
-        lines.push(Line::from(Span::styled("  none in the recent history", theme.muted)));
+        lines.push(Line::from(Span::styled(
+            "  none in the recent history",
+            theme.muted,
+        )));
     }
     for a in activities {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {} ({} ago) ", a.started_at.format("%H:%M:%S"), age(app.now, a.started_at)), theme.muted),
-            Span::styled(format!("{} ", sanitize(&a.status)), if a.status == "Successful" { theme.ok } else { theme.warn }),
+            Span::styled(
+                format!(
+                    "  {} ({} ago) ",
+                    a.started_at.format("%H:%M:%S"),
+                    age(app.now, a.started_at)
+                ),
+                theme.muted,
+            ),
+            Span::styled(
+                format!("{} ", sanitize(&a.status)),
+                if a.status == "Successful" {
+                    theme.ok
+                } else {
+                    theme.warn
+                },
+            ),
             Span::styled(sanitize(&a.description), theme.text),
             Span::styled(format!("  {}", sanitize(&a.cause)), theme.muted),
         ]));

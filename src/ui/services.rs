@@ -1,7 +1,9 @@
 //! The services pane: clusters -> services table, and a service's detail
 //! (deployments, tasks with stop reasons, events, task definition).
 
-use super::widgets::{Column, age, constraints, error_line, fit_columns, level_style, rollout_style, sparkline};
+use super::widgets::{
+    Column, age, constraints, error_line, fit_columns, level_style, rollout_style, sparkline,
+};
 use crate::app::{App, Pane};
 use crate::model::{Service, TaskDefinition};
 use crate::text::{display_env_value, ellipsize, sanitize};
@@ -30,7 +32,13 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
 }
 
-fn utilisation(app: &App, theme: &Theme, svc: &Service, metric: &str, width: usize) -> Cell<'static> {
+fn utilisation(
+    app: &App,
+    theme: &Theme,
+    svc: &Service,
+    metric: &str,
+    width: usize,
+) -> Cell<'static> {
     let id = format!("{}/{}/{metric}", svc.cluster, svc.name);
     let series = app.env().metrics.data.as_ref().and_then(|m| m.get(&id));
     match series.filter(|s| !s.points.is_empty()) {
@@ -40,29 +48,52 @@ fn utilisation(app: &App, theme: &Theme, svc: &Service, metric: &str, width: usi
             let spark = sparkline(&values, width.saturating_sub(5));
             Cell::from(Line::from(vec![
                 Span::styled(spark, theme.info),
-                Span::styled(format!("{last:>4.0}%"), level_style(theme, last, 70.0, 85.0)),
+                Span::styled(
+                    format!("{last:>4.0}%"),
+                    level_style(theme, last, 70.0, 85.0),
+                ),
             ]))
         }
-        None if app.env().metrics.fetched_at.is_some() => Cell::from(Span::styled("no data", theme.muted)),
+        None if app.env().metrics.fetched_at.is_some() => {
+            Cell::from(Span::styled("no data", theme.muted))
+        }
         None => Cell::from(Span::styled("…", theme.muted)),
     }
 }
 
 fn render_table(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let env = app.env();
-    let [title, table_area] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let [title, table_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     let mut spans = vec![];
     for c in env.clusters.data.iter().flatten() {
-        spans.push(Span::styled(format!(" cluster {} ", sanitize(&c.name)), theme.accent));
         spans.push(Span::styled(
-            format!("{} · {} services · {} running · {} pending{} ", c.launch_type, c.active_services, c.running_tasks, c.pending_tasks, if c.container_insights { " · insights" } else { "" }),
+            format!(" cluster {} ", sanitize(&c.name)),
+            theme.accent,
+        ));
+        spans.push(Span::styled(
+            format!(
+                "{} · {} services · {} running · {} pending{} ",
+                c.launch_type,
+                c.active_services,
+                c.running_tasks,
+                c.pending_tasks,
+                if c.container_insights {
+                    " · insights"
+                } else {
+                    ""
+                }
+            ),
             theme.muted,
         ));
     }
     if let Some((e, at)) = &env.services.error {
         frame.render_widget(Paragraph::new(error_line(theme, app.now, e, *at)), title);
     } else if env.services.data.is_none() {
-        frame.render_widget(Paragraph::new(Span::styled(" loading services…", theme.muted)), title);
+        frame.render_widget(
+            Paragraph::new(Span::styled(" loading services…", theme.muted)),
+            title,
+        );
     } else {
         frame.render_widget(Paragraph::new(Line::from(spans)), title);
     }
@@ -72,16 +103,41 @@ fn render_table(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .service_rows()
         .into_iter()
         .map(|s| {
-            let counts_style = if s.running < s.desired || s.pending > 0 { theme.warn } else { theme.text };
+            let counts_style = if s.running < s.desired || s.pending > 0 {
+                theme.warn
+            } else {
+                theme.text
+            };
             let cells: Vec<Cell> = keep
                 .iter()
                 .map(|&i| match i {
                     0 => Cell::from(Span::styled(sanitize(&s.name), theme.text)),
-                    1 => Cell::from(Span::styled(format!("{}/{}/{}", s.desired, s.running, s.pending), counts_style)),
-                    2 => Cell::from(Span::styled(s.rollout_state().map_or("-".into(), |r| r.to_string()), rollout_style(theme, s.rollout_state()))),
-                    3 => utilisation(app, theme, s, "CPUUtilization", usize::from(COLUMNS[3].width)),
-                    4 => utilisation(app, theme, s, "MemoryUtilization", usize::from(COLUMNS[4].width)),
-                    5 => Cell::from(Span::styled(sanitize(&s.task_definition.to_string()), theme.muted)),
+                    1 => Cell::from(Span::styled(
+                        format!("{}/{}/{}", s.desired, s.running, s.pending),
+                        counts_style,
+                    )),
+                    2 => Cell::from(Span::styled(
+                        s.rollout_state().map_or("-".into(), |r| r.to_string()),
+                        rollout_style(theme, s.rollout_state()),
+                    )),
+                    3 => utilisation(
+                        app,
+                        theme,
+                        s,
+                        "CPUUtilization",
+                        usize::from(COLUMNS[3].width),
+                    ),
+                    4 => utilisation(
+                        app,
+                        theme,
+                        s,
+                        "MemoryUtilization",
+                        usize::from(COLUMNS[4].width),
+                    ),
+                    5 => Cell::from(Span::styled(
+                        sanitize(&s.task_definition.to_string()),
+                        theme.muted,
+                    )),
                     6 => Cell::from(Span::styled(sanitize(&s.cluster), theme.muted)),
                     _ => Cell::from(Span::styled(s.launch_type.to_string(), theme.muted)),
                 })
@@ -90,8 +146,12 @@ fn render_table(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         })
         .collect();
     let empty = rows.is_empty();
-    let table = Table::new(rows, constraints(&COLUMNS, &keep)).header(header).row_highlight_style(theme.cursor).highlight_symbol("▶ ");
-    let mut state = TableState::default().with_selected((!empty).then_some(app.selected(Pane::Services)));
+    let table = Table::new(rows, constraints(&COLUMNS, &keep))
+        .header(header)
+        .row_highlight_style(theme.cursor)
+        .highlight_symbol("▶ ");
+    let mut state =
+        TableState::default().with_selected((!empty).then_some(app.selected(Pane::Services)));
     frame.render_stateful_widget(table, table_area, &mut state);
 }
 
@@ -101,7 +161,13 @@ fn section<'a>(theme: &Theme, title: &str) -> Line<'a> {
 
 fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let Some(svc) = app.detail_service() else {
-        frame.render_widget(Paragraph::new(Span::styled(" service no longer listed (Esc to go back)", theme.warn)), area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " service no longer listed (Esc to go back)",
+                theme.warn,
+            )),
+            area,
+        );
         return;
     };
     let env = app.env();
@@ -109,13 +175,34 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut lines: Vec<Line> = vec![];
     lines.push(Line::from(vec![
         Span::styled(sanitize(&svc.name), theme.accent),
-        Span::styled(format!("  cluster {}  {}  {}", sanitize(&svc.cluster), svc.launch_type, sanitize(&svc.status)), theme.muted),
+        Span::styled(
+            format!(
+                "  cluster {}  {}  {}",
+                sanitize(&svc.cluster),
+                svc.launch_type,
+                sanitize(&svc.status)
+            ),
+            theme.muted,
+        ),
     ]));
-    let counts_style = if svc.running < svc.desired { theme.warn } else { theme.ok };
+    let counts_style = if svc.running < svc.desired {
+        theme.warn
+    } else {
+        theme.ok
+    };
     lines.push(Line::from(vec![
-        Span::styled(format!("desired {}  running {}  pending {}", svc.desired, svc.running, svc.pending), counts_style),
+        Span::styled(
+            format!(
+                "desired {}  running {}  pending {}",
+                svc.desired, svc.running, svc.pending
+            ),
+            counts_style,
+        ),
         Span::styled("  rollout ", theme.muted),
-        Span::styled(svc.rollout_state().map_or("-".into(), |r| r.to_string()), rollout_style(theme, svc.rollout_state())),
+        Span::styled(
+            svc.rollout_state().map_or("-".into(), |r| r.to_string()),
+            rollout_style(theme, svc.rollout_state()),
+        ),
         Span::styled(format!("  task def {}", svc.task_definition), theme.text),
     ]));
     lines.push(Line::default());
@@ -123,8 +210,23 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     for d in &svc.deployments {
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<8} ", d.status.to_string()), theme.text),
-            Span::styled(format!("{:<12} ", d.rollout_state), rollout_style(theme, Some(d.rollout_state))),
-            Span::styled(format!("{}  {}/{}/{} (des/run/pend)  failed {}  created {} ago  {}", d.task_definition, d.desired, d.running, d.pending, d.failed_tasks, age(now, d.created_at), sanitize(&d.id)), theme.muted),
+            Span::styled(
+                format!("{:<12} ", d.rollout_state),
+                rollout_style(theme, Some(d.rollout_state)),
+            ),
+            Span::styled(
+                format!(
+                    "{}  {}/{}/{} (des/run/pend)  failed {}  created {} ago  {}",
+                    d.task_definition,
+                    d.desired,
+                    d.running,
+                    d.pending,
+                    d.failed_tasks,
+                    age(now, d.created_at),
+                    sanitize(&d.id)
+                ),
+                theme.muted,
+            ),
         ]));
     }
     lines.push(Line::default());
@@ -141,16 +243,36 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 let mut spans = vec![
                     Span::styled(format!("  {} ", ellipsize(&t.id, 8)), theme.text),
                     Span::styled(format!("{:<8}", t.last_status), status_style),
-                    Span::styled(format!(" {:<9} {} {}", t.health, t.availability_zone, t.task_definition), theme.muted),
+                    Span::styled(
+                        format!(
+                            " {:<9} {} {}",
+                            t.health, t.availability_zone, t.task_definition
+                        ),
+                        theme.muted,
+                    ),
                 ];
                 if let Some(stopped) = t.stopped_at {
-                    spans.push(Span::styled(format!("  stopped {} ago: ", age(now, stopped)), theme.muted));
-                    spans.push(Span::styled(sanitize(t.stopped_reason.as_deref().unwrap_or("")), theme.warn));
-                    if let Some(code) = t.containers.iter().find_map(|c| c.exit_code).filter(|c| *c != 0) {
+                    spans.push(Span::styled(
+                        format!("  stopped {} ago: ", age(now, stopped)),
+                        theme.muted,
+                    ));
+                    spans.push(Span::styled(
+                        sanitize(t.stopped_reason.as_deref().unwrap_or("")),
+                        theme.warn,
+                    ));
+                    if let Some(code) = t
+                        .containers
+                        .iter()
+                        .find_map(|c| c.exit_code)
+                        .filter(|c| *c != 0)
+                    {
                         spans.push(Span::styled(format!(" (exit {code})"), theme.crit));
                     }
                 } else if let Some(started) = t.started_at {
-                    spans.push(Span::styled(format!("  started {} ago", age(now, started)), theme.muted));
+                    spans.push(Span::styled(
+                        format!("  started {} ago", age(now, started)),
+                        theme.muted,
+                    ));
                 }
                 lines.push(Line::from(spans));
             }
@@ -166,38 +288,87 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     lines.push(section(theme, "EVENTS (newest first)"));
     for e in svc.events.iter().take(15) {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {} ", e.created_at.format("%m-%d %H:%M:%S")), theme.muted),
+            Span::styled(
+                format!("  {} ", e.created_at.format("%m-%d %H:%M:%S")),
+                theme.muted,
+            ),
             Span::styled(sanitize(&e.message), theme.text),
         ]));
     }
     lines.push(Line::default());
-    match env.task_definitions.get(&svc.task_definition).and_then(|s| s.data.as_ref()) {
+    match env
+        .task_definitions
+        .get(&svc.task_definition)
+        .and_then(|s| s.data.as_ref())
+    {
         Some(td) => task_definition_lines(theme, td, &mut lines),
-        None => lines.push(Line::from(Span::styled(format!("TASK DEFINITION {} loading…", svc.task_definition), theme.muted))),
+        None => lines.push(Line::from(Span::styled(
+            format!("TASK DEFINITION {} loading…", svc.task_definition),
+            theme.muted,
+        ))),
     }
-    let block = Block::default().borders(Borders::TOP).border_style(theme.border).title(Span::styled(" Esc back · Enter logs · j/k scroll ", theme.muted));
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((app.detail_scroll.min(500), 0)), area);
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(
+            " Esc back · Enter logs · j/k scroll ",
+            theme.muted,
+        ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((app.detail_scroll.min(500), 0)),
+        area,
+    );
 }
 
 fn task_definition_lines(theme: &Theme, td: &TaskDefinition, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::from(vec![
         Span::styled(format!("TASK DEFINITION {}", td.reference), theme.accent),
-        Span::styled(format!("  cpu {}  memory {}  registered {}", td.cpu, td.memory, td.registered_at.format("%Y-%m-%d")), theme.muted),
+        Span::styled(
+            format!(
+                "  cpu {}  memory {}  registered {}",
+                td.cpu,
+                td.memory,
+                td.registered_at.format("%Y-%m-%d")
+            ),
+            theme.muted,
+        ),
     ]));
     for c in &td.containers {
         lines.push(Line::from(vec![
             Span::styled(format!("  container {} ", sanitize(&c.name)), theme.text),
             Span::styled(format!("image {}", sanitize(&c.image)), theme.info),
-            Span::styled(c.port.map_or(String::new(), |p| format!("  port {p}")), theme.muted),
+            Span::styled(
+                c.port.map_or(String::new(), |p| format!("  port {p}")),
+                theme.muted,
+            ),
         ]));
         if let Some(group) = &c.log_group {
-            lines.push(Line::from(Span::styled(format!("    logs {}", sanitize(group)), theme.muted)));
+            lines.push(Line::from(Span::styled(
+                format!("    logs {}", sanitize(group)),
+                theme.muted,
+            )));
         }
         for e in &c.environment {
-            lines.push(Line::from(Span::styled(format!("    env {}={}", sanitize(&e.name), display_env_value(&e.name, &e.value)), theme.muted)));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "    env {}={}",
+                    sanitize(&e.name),
+                    display_env_value(&e.name, &e.value)
+                ),
+                theme.muted,
+            )));
         }
         for s in &c.secrets {
-            lines.push(Line::from(Span::styled(format!("    secret {} from {} (value not shown)", sanitize(&s.name), sanitize(&s.value_from)), theme.muted)));
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "    secret {} from {} (value not shown)",
+                    sanitize(&s.name),
+                    sanitize(&s.value_from)
+                ),
+                theme.muted,
+            )));
         }
     }
 }

@@ -70,11 +70,21 @@ pub struct Column {
 
 impl Column {
     pub const fn new(header: &'static str, width: u16, priority: u8) -> Self {
-        Self { header, width, priority, fill: false }
+        Self {
+            header,
+            width,
+            priority,
+            fill: false,
+        }
     }
 
     pub const fn fill(header: &'static str, width: u16, priority: u8) -> Self {
-        Self { header, width, priority, fill: true }
+        Self {
+            header,
+            width,
+            priority,
+            fill: true,
+        }
     }
 }
 
@@ -102,12 +112,23 @@ pub fn fit_columns(columns: &[Column], available: u16) -> Vec<usize> {
 
 pub fn constraints(columns: &[Column], keep: &[usize]) -> Vec<Constraint> {
     keep.iter()
-        .map(|&i| if columns[i].fill { Constraint::Min(columns[i].width) } else { Constraint::Length(columns[i].width) })
+        .map(|&i| {
+            if columns[i].fill {
+                Constraint::Min(columns[i].width)
+            } else {
+                Constraint::Length(columns[i].width)
+            }
+        })
         .collect()
 }
 
 /// A line saying that data failed to load, with its age.
-pub fn error_line<'a>(theme: &Theme, now: Timestamp, error: &crate::provider::ProviderError, at: Timestamp) -> Line<'a> {
+pub fn error_line<'a>(
+    theme: &Theme,
+    now: Timestamp,
+    error: &crate::provider::ProviderError,
+    at: Timestamp,
+) -> Line<'a> {
     Line::from(vec![
         Span::styled(" ! ", theme.crit),
         Span::styled(crate::text::sanitize(&error.to_string()), theme.crit),
@@ -121,9 +142,15 @@ mod tests {
 
     #[test]
     fn columns_collapse_by_priority() {
-        let cols = [Column::new("A", 10, 0), Column::new("B", 10, 2), Column::new("C", 10, 1), Column::new("D", 10, 3)];
+        let cols = [
+            Column::new("A", 10, 0),
+            Column::new("B", 10, 2),
+            Column::new("C", 10, 1),
+            Column::new("D", 10, 3),
+        ];
         assert_eq!(fit_columns(&cols, 100), vec![0, 1, 2, 3]);
-        assert_eq!(fit_columns(&cols, 32), vec![0, 2]);
+        assert_eq!(fit_columns(&cols, 32), vec![0, 1, 2]);
+        assert_eq!(fit_columns(&cols, 31), vec![0, 2]);
         assert_eq!(fit_columns(&cols, 5), vec![0]);
     }
 

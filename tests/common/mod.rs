@@ -7,7 +7,7 @@ use flightdeck::app::{App, Msg, update};
 use flightdeck::clock::{Clock, ManualClock};
 use flightdeck::engine::{Schedule, fetch};
 use flightdeck::model::Timestamp;
-use flightdeck::provider::{Provider, ReadProvider};
+use flightdeck::provider::Provider;
 use flightdeck::sim::{SimProvider, World};
 use flightdeck::theme::{Theme, ThemeSet};
 use ratatui::Terminal;
@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex};
 pub const SEED: u64 = 42;
 
 pub fn start() -> Timestamp {
-    chrono::Utc.with_ymd_and_hms(2026, 11, 22, 14, 30, 0).unwrap()
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 14, 30, 0)
+        .unwrap()
 }
 
 pub struct Harness {
@@ -33,19 +35,29 @@ impl Harness {
         let clock = ManualClock::new(start());
         let world = Arc::new(Mutex::new(World::new(SEED, start())));
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-        let providers: Vec<Arc<dyn Provider>> =
-            SimProvider::all(world, shared).into_iter().map(|p| Arc::new(p) as Arc<dyn Provider>).collect();
+        let providers: Vec<Arc<dyn Provider>> = SimProvider::all(world, shared)
+            .into_iter()
+            .map(|p| Arc::new(p) as Arc<dyn Provider>)
+            .collect();
         let infos = providers.iter().map(|p| p.environment().clone()).collect();
         let mut app = App::new(infos, start(), false);
         app.demo = true;
-        let mut h = Harness { app, clock, providers, schedule: Schedule::default(), generation: 0 };
+        let mut h = Harness {
+            app,
+            clock,
+            providers,
+            schedule: Schedule::default(),
+            generation: 0,
+        };
         h.settle();
         h
     }
 
     /// Runs every due job until nothing new is due (the screen is loaded).
     pub fn settle(&mut self) {
-        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
         for _ in 0..4 {
             let now = self.clock.now();
             let jobs = self.schedule.due(&self.app.focus(), now);
@@ -55,8 +67,14 @@ impl Harness {
             for job in jobs {
                 self.schedule.started(&job.key, now);
                 self.generation += 1;
-                let provider = self.providers.iter().find(|p| p.environment().name == job.key.env).unwrap().clone();
-                let event = rt.block_on(fetch(provider.as_ref(), &job, self.generation, &self.clock));
+                let provider = self
+                    .providers
+                    .iter()
+                    .find(|p| p.environment().name == job.key.env)
+                    .unwrap()
+                    .clone();
+                let event =
+                    rt.block_on(fetch(provider.as_ref(), &job, self.generation, &self.clock));
                 update(&mut self.app, Msg::Data(Box::new(event)));
             }
         }
@@ -80,7 +98,10 @@ impl Harness {
         } else {
             crossterm::event::KeyModifiers::NONE
         };
-        update(&mut self.app, Msg::Key(crossterm::event::KeyEvent::new(code, mods)));
+        update(
+            &mut self.app,
+            Msg::Key(crossterm::event::KeyEvent::new(code, mods)),
+        );
         self.settle();
     }
 
@@ -88,14 +109,18 @@ impl Harness {
     pub fn screen(&mut self, width: u16, height: u16, theme: &Theme) -> String {
         update(&mut self.app, Msg::Resize(width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(|f| flightdeck::ui::render(f, &self.app, theme)).unwrap();
+        terminal
+            .draw(|f| flightdeck::ui::render(f, &self.app, theme))
+            .unwrap();
         terminal.backend().to_string()
     }
 
     pub fn buffer(&mut self, width: u16, height: u16, theme: &Theme) -> ratatui::buffer::Buffer {
         update(&mut self.app, Msg::Resize(width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(|f| flightdeck::ui::render(f, &self.app, theme)).unwrap();
+        terminal
+            .draw(|f| flightdeck::ui::render(f, &self.app, theme))
+            .unwrap();
         terminal.backend().buffer().clone()
     }
 }

@@ -1,0 +1,215 @@
+//! The pure `update()`: keys and data in, state out, no terminal.
+
+mod common;
+
+use common::Harness;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flightdeck::app::{Effect, InputTarget, Msg, Overlay, Pane, update};
+use proptest::prelude::*;
+
+#[test]
+fn number_keys_and_tab_switch_panes() {
+    let mut h = Harness::new();
+    assert_eq!(h.app.pane, Pane::Services);
+    h.keys("3");
+    assert_eq!(h.app.pane, Pane::Alarms);
+    h.key(KeyCode::Tab);
+    assert_eq!(h.app.pane, Pane::Logs);
+    h.key(KeyCode::BackTab);
+    h.key(KeyCode::BackTab);
+    assert_eq!(h.app.pane, Pane::Scaling);
+}
+
+#[test]
+fn q_and_ctrl_c_quit() {
+    let mut h = Harness::new();
+    let effects = update(
+        &mut h.app,
+        Msg::Key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
+    );
+    assert_eq!(effects, vec![Effect::Quit]);
+    let mut h = Harness::new();
+    h.keys("/");
+    let effects = update(
+        &mut h.app,
+        Msg::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+    );
+    assert_eq!(
+        effects,
+        vec![Effect::Quit],
+        "Ctrl-C quits even while typing"
+    );
+}
+
+#[test]
+fn filter_narrows_the_list_and_esc_clears_it() {
+    let mut h = Harness::new();
+    h.keys("/proc");
+    assert_eq!(h.app.input, Some(InputTarget::Filter(Pane::Services)));
+    h.key(KeyCode::Enter);
+    let names: Vec<_> = h
+        .app
+        .service_rows()
+        .iter()
+        .map(|s| s.name.clone())
+        .collect();
+    assert_eq!(names, ["processing-service"]);
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.service_rows().len(), 2);
+}
+
+#[test]
+fn enter_opens_a_service_enter_again_its_logs_and_esc_goes_back() {
+    let mut h = Harness::new();
+    h.key(KeyCode::Char('j'));
+    h.key(KeyCode::Enter);
+    assert_eq!(
+        h.app.detail,
+        Some(("radiox-prod".into(), "processing-service".into()))
+    );
+    assert!(
+        h.app
+            .env()
+            .tasks
+            .contains_key(&("radiox-prod".into(), "processing-service".into())),
+        "tasks are polled for the open detail"
+    );
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.pane, Pane::Logs);
+    assert_eq!(
+        h.app.log_group().as_deref(),
+        Some("/ecs/radiox-prod/processing-service")
+    );
+    assert!(!h.app.log_lines().is_empty());
+    h.keys("1");
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.detail, None);
+}
+
+#[test]
+fn palette_jumps_to_an_environment_and_a_service() {
+    let mut h = Harness::new();
+    h.keys(":");
+    h.keys("env muejam-prod");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.env().info.name, "muejam-production");
+    h.keys(":");
+    h.keys("reelnet frontend");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.env().info.name, "reelnet-prod");
+    assert_eq!(
+        h.app.detail,
+        Some(("reelnet-prod".into(), "frontend-service".into()))
+    );
+    h.keys(":");
+    h.keys("pane costs");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.pane, Pane::Costs);
+}
+
+#[test]
+fn env_switcher_switches_and_resets_the_view() {
+    let mut h = Harness::new();
+    h.keys("/x");
+    h.key(KeyCode::Enter);
+    h.keys("e");
+    assert_eq!(h.app.overlay, Some(Overlay::EnvSwitcher { selected: 0 }));
+    h.keys("jjj");
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.env().info.name, "tellmemore-prod");
+    assert_eq!(h.app.filter(Pane::Services), "");
+    assert_eq!(h.app.service_rows().len(), 5);
+}
+
+#[test]
+fn logs_follow_pause_search_and_bounded_buffer() {
+    let mut h = Harness::new();
+    h.keys("4");
+    assert!(h.app.logs.follow);
+    h.key(KeyCode::Char('k'));
+    assert!(!h.app.logs.follow, "scrolling up pauses");
+    assert_eq!(h.app.logs.scroll, 1);
+    h.keys("G");
+    assert!(h.app.logs.follow, "G goes back to the newest and follows");
+    h.keys("f");
+    assert!(!h.app.logs.follow);
+    let before = h.app.log_lines().len();
+    h.advance(chrono::Duration::seconds(30));
+    // Paused: the buffer still grows, the view stays put.
+    assert!(h.app.log_lines().len() >= before);
+    h.keys("f");
+    h.keys("sGET");
+    h.key(KeyCode::Enter);
+    let m = h.app.logs.current_match.expect("a match");
+    assert!(h.app.log_lines()[m].message.contains("GET"));
+    h.keys("n");
+    h.advance(chrono::Duration::minutes(30));
+    let group = h.app.log_group().unwrap();
+    assert!(h.app.env().logs[&group].events.len() <= flightdeck::app::LOG_BUFFER);
+}
+
+#[test]
+fn data_keeps_moving_with_the_clock() {
+    let mut h = Harness::new();
+    let first = h.app.env().services.fetched_at;
+    h.advance(chrono::Duration::seconds(10));
+    assert!(h.app.env().services.fetched_at > first);
+    assert_eq!(h.app.data_fetched_at(), h.app.env().services.fetched_at);
+}
+
+#[test]
+fn help_opens_and_any_key_closes_it() {
+    let mut h = Harness::new();
+    h.keys("?");
+    assert!(matches!(h.app.overlay, Some(Overlay::Help { .. })));
+    h.keys("x");
+    assert_eq!(h.app.overlay, None);
+}
+
+/// One loaded app (every environment's services and alarms) shared by the cases.
+fn loaded_app() -> &'static flightdeck::app::App {
+    static APP: std::sync::OnceLock<flightdeck::app::App> = std::sync::OnceLock::new();
+    APP.get_or_init(|| Harness::new().app)
+}
+
+fn key_strategy() -> impl Strategy<Value = KeyEvent> {
+    let codes = prop_oneof![
+        prop::sample::select(vec![
+            'j', 'k', 'g', 'G', '/', '?', ':', 'e', 'f', 's', 'n', 'N', 'w', 't', '[', ']', '1',
+            '2', '3', '4', '5', 'a', 'r'
+        ])
+        .prop_map(KeyCode::Char),
+        Just(KeyCode::Enter),
+        Just(KeyCode::Esc),
+        Just(KeyCode::Tab),
+        Just(KeyCode::BackTab),
+        Just(KeyCode::Up),
+        Just(KeyCode::Down),
+        Just(KeyCode::PageUp),
+        Just(KeyCode::PageDown),
+        Just(KeyCode::Backspace),
+    ];
+    codes.prop_map(|c| KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Long random key sequences never panic, never quit without q, keep
+    /// every selection inside its list, and always render.
+    #[test]
+    fn random_keys_keep_the_state_consistent(keys in prop::collection::vec(key_strategy(), 1..300)) {
+        let mut app = loaded_app().clone();
+        let dark = common::theme("dark");
+        for key in keys {
+            let effects = update(&mut app, Msg::Key(key));
+            prop_assert!(effects.is_empty());
+            prop_assert!(!app.quit);
+            prop_assert!(app.selected(Pane::Services) < app.service_rows().len().max(1));
+            prop_assert!(app.selected(Pane::Alarms) < app.alarm_rows().len().max(1));
+            prop_assert!(app.current < app.envs.len());
+        }
+        let mut terminal = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+        terminal.draw(|f| flightdeck::ui::render(f, &app, &dark)).unwrap();
+    }
+}
