@@ -140,3 +140,32 @@ fn every_environment_has_services_alarms_and_costs() {
         h.keys("1");
     }
 }
+
+#[test]
+fn escape_sequences_from_aws_never_reach_the_terminal() {
+    let dark = theme("dark");
+    let mut h = Harness::new();
+    h.keys("4");
+    let group = h.app.log_group().unwrap();
+    let evil = flightdeck::model::LogEvent {
+        id: "evil".into(),
+        timestamp: common::start(),
+        stream: "ecs/backend-api/\x1b]0;owned\x07".into(),
+        message: "GET / 200 \x1b[2J\x1b]52;c;ZWNobyBwd25lZA==\x07\r\u{9b}31m done".into(),
+    };
+    h.app.envs[0]
+        .logs
+        .get_mut(&group)
+        .unwrap()
+        .extend(vec![evil]);
+    let buffer = h.buffer(160, 48, &dark);
+    let text: String = buffer.content().iter().map(|c| c.symbol()).collect();
+    assert!(
+        text.contains("GET / 200 ?[2J?]52;c;"),
+        "the line is shown, defused"
+    );
+    assert!(
+        !text.chars().any(|c| c.is_control()),
+        "a control character reached the screen"
+    );
+}

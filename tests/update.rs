@@ -213,3 +213,12 @@ proptest! {
         terminal.draw(|f| flightdeck::ui::render(f, &app, &dark)).unwrap();
     }
 }
+
+#[test]
+fn read_only_shows_in_the_header() {
+    let mut h = Harness::new();
+    let dark = common::theme("dark");
+    assert!(h.screen(80, 24, &dark).contains("[RW]"));
+    h.app.read_only = true;
+    assert!(h.screen(80, 24, &dark).contains("[RO]"));
+}

@@ -124,3 +124,72 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::sim::{SimProvider, World};
+    use chrono::TimeZone;
+    use std::sync::Mutex;
+
+    fn staging(read_only: bool) -> ReadOnlyGuard<SimProvider> {
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap();
+        let world = Arc::new(Mutex::new(World::new(1, t)));
+        let sim = SimProvider::all(world, Arc::new(ManualClock::new(t)))
+            .into_iter()
+            .find(|p| p.environment().name == "muejam-staging")
+            .unwrap();
+        ReadOnlyGuard::new(sim, read_only)
+    }
+
+    #[tokio::test]
+    async fn read_only_refuses_every_write_and_changes_nothing() {
+        let p = staging(true);
+        assert!(p.environment().read_only);
+        let before = p
+            .services("muejam-staging")
+            .await
+            .unwrap()
+            .remove(0)
+            .desired;
+        let update = ServiceUpdate {
+            desired: Some(before + 1),
+            ..ServiceUpdate::default()
+        };
+        let err = p
+            .update_service("muejam-staging", "backend", &update)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
+        let target = TargetUpdate {
+            min: Some(2),
+            ..TargetUpdate::default()
+        };
+        let err = p
+            .register_scalable_target("muejam-staging", "backend", &target)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
+        let svc = p.services("muejam-staging").await.unwrap().remove(0);
+        assert_eq!(svc.desired, before, "nothing changed");
+        let t = p.scalable_targets().await.unwrap().remove(0);
+        assert_eq!((t.min, t.max), (1, 4));
+    }
+
+    #[tokio::test]
+    async fn read_write_lets_writes_through() {
+        let p = staging(false);
+        let update = ServiceUpdate {
+            desired: Some(3),
+            ..ServiceUpdate::default()
+        };
+        let svc = p
+            .update_service("muejam-staging", "backend", &update)
+            .await
+            .unwrap();
+        assert_eq!(svc.desired, 3);
+    }
+}

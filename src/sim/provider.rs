@@ -116,7 +116,7 @@ fn to_task(t: &world::SimTask) -> Task {
         health: match t.phase {
             TaskPhase::Running => "HEALTHY",
             TaskPhase::Pending { .. } => "UNKNOWN",
-            TaskPhase::Stopped => "UNHEALTHY",
+            TaskPhase::Stopped => "UNKNOWN",
         }
         .into(),
         availability_zone: t.availability_zone.clone(),

@@ -120,6 +120,13 @@ impl ServiceState {
         format!("/ecs/{}/{}", self.cluster, self.spec.name)
     }
 
+    /// Mean of the last `n` datapoints, as an alarm evaluating them sees it.
+    fn recent_mean(&self, signal: Signal, n: usize) -> Option<f64> {
+        let series = self.series.get(&signal)?;
+        let points: Vec<f64> = series.iter().rev().take(n).map(|p| p.value).collect();
+        (!points.is_empty()).then(|| points.iter().sum::<f64>() / points.len() as f64)
+    }
+
     fn latest(&self, signal: Signal) -> Option<f64> {
         self.series
             .get(&signal)
@@ -578,6 +585,9 @@ fn progress_tasks(svc: &mut ServiceState, now: Timestamp, _rng: &mut ChaCha8Rng)
 }
 
 fn refresh_deployment_counts(svc: &mut ServiceState, now: Timestamp) {
+    if let Some(primary) = svc.deployments.first_mut() {
+        primary.desired = svc.desired;
+    }
     for d in &mut svc.deployments {
         let (running, pending) =
             svc.tasks
@@ -942,14 +952,45 @@ fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha8Rng) {
     for svc in &mut env.services {
         let in_rollout = svc.deployments.len() > 1;
         let desired = svc.desired;
-        let cpu = svc.latest(Signal::Cpu);
-        let mem = svc.latest(Signal::Memory);
+        // The datapoints the target-tracking alarms evaluate: 3 for
+        // scale-out, 15 for scale-in.
+        let (cpu_high, mem_high) = (
+            svc.recent_mean(Signal::Cpu, 3),
+            svc.recent_mean(Signal::Memory, 3),
+        );
+        let (cpu_low, mem_low) = (
+            svc.recent_mean(Signal::Cpu, 15),
+            svc.recent_mean(Signal::Memory, 15),
+        );
         let Some(target) = svc.target.as_mut() else {
             continue;
         };
         if target.suspended {
             continue;
         }
+        // What each target-tracking policy wants: the count that brings its
+        // metric back to its target (which keeps a scale-in from overshooting).
+        let wanted = |kind: &PolicyKind, high: bool| match kind {
+            PolicyKind::TargetTracking {
+                target: goal,
+                metric,
+            } => {
+                let value = match (metric.contains("Memory"), high) {
+                    (true, true) => mem_high,
+                    (true, false) => mem_low,
+                    (false, true) => cpu_high,
+                    (false, false) => cpu_low,
+                };
+                value.map(|v| (f64::from(desired) * v / goal).ceil().max(1.0) as u32)
+            }
+            PolicyKind::StepScaling { .. } => None,
+        };
+        // AWS scales in only as far as every target-tracking policy agrees.
+        let scale_in_floor = target
+            .policies
+            .iter()
+            .filter_map(|p| wanted(&p.kind, false))
+            .max();
         let mut change: Option<(u32, String, String)> = None;
         for policy in &mut target.policies {
             if policy
@@ -964,18 +1005,10 @@ fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha8Rng) {
                 continue;
             };
             let new = match &policy.kind {
-                PolicyKind::TargetTracking {
-                    target: goal,
-                    metric,
-                } => {
-                    let value = if metric.contains("Memory") { mem } else { cpu };
-                    if alarm.contains("AlarmHigh") {
-                        let v = value.unwrap_or(*goal);
-                        (f64::from(desired) * v / goal).ceil() as u32
-                    } else {
-                        desired.saturating_sub(1)
-                    }
+                PolicyKind::TargetTracking { .. } if alarm.contains("AlarmHigh") => {
+                    wanted(&policy.kind, true).unwrap_or(desired).max(desired)
                 }
+                PolicyKind::TargetTracking { .. } => scale_in_floor.unwrap_or(desired).min(desired),
                 PolicyKind::StepScaling { adjustments, .. } => {
                     let adj = adjustments.first().map_or(0, |a| a.adjustment);
                     desired.saturating_add_signed(adj)
@@ -1137,6 +1170,15 @@ mod tests {
             .map(|t| t.activities.len())
             .sum();
         assert!(activities > 0, "auto scaling never acted in a day");
+        // Target tracking settles: no service scales more than a few dozen times a day.
+        for svc in w.envs.iter().flat_map(|e| &e.services) {
+            let n = svc.target.as_ref().map_or(0, |t| t.activities.len());
+            assert!(
+                n < 40,
+                "{} flapped: {n} scaling activities in a day",
+                svc.spec.name
+            );
+        }
         let transitions: usize = w
             .envs
             .iter()
