@@ -1,7 +1,7 @@
 //! The alarms pane: ALARM first, the selected alarm's metric charted with
 //! its threshold, and its state history.
 
-use super::widgets::{Column, age, alarm_style, constraints, error_line, fit_columns};
+use super::widgets::{Column, age, alarm_style, error_line, fit_columns, render_table};
 use crate::app::{App, Pane};
 use crate::model::{Alarm, Severity, trim_float};
 use crate::text::sanitize;
@@ -10,9 +10,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{
-    Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Paragraph, Row, Table, TableState,
-};
+use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Paragraph, Row};
 
 const COLUMNS: [Column; 5] = [
     Column::new("STATE", 17, 0),
@@ -35,7 +33,6 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     }
     let keep = fit_columns(&COLUMNS, top.width.saturating_sub(2));
-    let header = Row::new(keep.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.muted);
     let rows: Vec<Row> = app
         .alarm_rows()
         .into_iter()
@@ -64,14 +61,16 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Row::new(cells)
         })
         .collect();
-    let empty = rows.is_empty();
-    let table = Table::new(rows, constraints(&COLUMNS, &keep))
-        .header(header)
-        .row_highlight_style(theme.cursor)
-        .highlight_symbol("▶ ");
-    let mut state =
-        TableState::default().with_selected((!empty).then_some(app.selected(Pane::Alarms)));
-    frame.render_stateful_widget(table, top, &mut state);
+    render_table(
+        frame,
+        top,
+        theme,
+        &COLUMNS,
+        &keep,
+        rows,
+        app.selected(Pane::Alarms),
+        None,
+    );
     if let Some(alarm) = app.selected_alarm() {
         render_detail(frame, app, theme, alarm, bottom);
     }

@@ -1,7 +1,7 @@
 //! The scaling pane: scalable targets, their policies with the alarms that
 //! drive them, and recent scaling activities.
 
-use super::widgets::{Column, age, alarm_style, constraints, error_line, fit_columns};
+use super::widgets::{Column, age, alarm_style, error_line, fit_columns, render_table};
 use crate::app::{App, Pane};
 use crate::model::{AlarmState, PolicyKind, trim_float};
 use crate::text::sanitize;
@@ -9,7 +9,7 @@ use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row};
 
 const COLUMNS: [Column; 7] = [
     Column::fill("SERVICE", 18, 0),
@@ -39,7 +39,6 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     };
     let keep = fit_columns(&COLUMNS, top.width);
-    let header = Row::new(keep.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.muted);
     let rows: Vec<Row> = app
         .target_rows()
         .into_iter()
@@ -89,25 +88,26 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Row::new(cells)
         })
         .collect();
-    let empty = rows.is_empty();
-    let title = if empty {
+    let title = if rows.is_empty() {
         " no scalable targets "
     } else {
         " scalable targets (ecs:service:DesiredCount) "
     };
-    let table = Table::new(rows, constraints(&COLUMNS, &keep))
-        .header(header)
-        .block(
-            Block::default()
-                .borders(Borders::BOTTOM)
-                .border_style(theme.border)
-                .title(Span::styled(title, theme.muted)),
-        )
-        .row_highlight_style(theme.cursor)
-        .highlight_symbol("▶ ");
-    let mut state =
-        TableState::default().with_selected((!empty).then_some(app.selected(Pane::Scaling)));
-    frame.render_stateful_widget(table, top, &mut state);
+    let block = Block::default()
+        .borders(Borders::BOTTOM)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.muted));
+    let selected = app.selected(Pane::Scaling);
+    render_table(
+        frame,
+        top,
+        theme,
+        &COLUMNS,
+        &keep,
+        rows,
+        selected,
+        Some(block),
+    );
 
     let Some(target) = app.selected_target() else {
         return;

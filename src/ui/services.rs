@@ -1,9 +1,7 @@
 //! The services pane: clusters -> services table, and a service's detail
 //! (deployments, tasks with stop reasons, events, task definition).
 
-use super::widgets::{
-    Column, age, constraints, error_line, fit_columns, level_style, rollout_style, sparkline,
-};
+use super::widgets::{Column, age, error_line, fit_columns, level_style, rollout_style, sparkline};
 use crate::app::{App, Pane};
 use crate::model::{Service, TaskDefinition};
 use crate::text::{display_env_value, ellipsize, sanitize};
@@ -11,7 +9,7 @@ use crate::theme::Theme;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row};
 
 const COLUMNS: [Column; 8] = [
     Column::fill("SERVICE", 18, 0),
@@ -28,7 +26,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if app.detail.is_some() {
         render_detail(frame, app, theme, area);
     } else {
-        render_table(frame, app, theme, area);
+        render_services(frame, app, theme, area);
     }
 }
 
@@ -61,7 +59,7 @@ fn utilisation(
     }
 }
 
-fn render_table(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let env = app.env();
     let [title, table_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
@@ -98,7 +96,6 @@ fn render_table(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new(Line::from(spans)), title);
     }
     let keep = fit_columns(&COLUMNS, table_area.width);
-    let header = Row::new(keep.iter().map(|&i| Cell::from(COLUMNS[i].header))).style(theme.muted);
     let rows: Vec<Row> = app
         .service_rows()
         .into_iter()
@@ -145,14 +142,10 @@ fn render_table(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Row::new(cells)
         })
         .collect();
-    let empty = rows.is_empty();
-    let table = Table::new(rows, constraints(&COLUMNS, &keep))
-        .header(header)
-        .row_highlight_style(theme.cursor)
-        .highlight_symbol("▶ ");
-    let mut state =
-        TableState::default().with_selected((!empty).then_some(app.selected(Pane::Services)));
-    frame.render_stateful_widget(table, table_area, &mut state);
+    let selected = app.selected(Pane::Services);
+    super::widgets::render_table(
+        frame, table_area, theme, &COLUMNS, &keep, rows, selected, None,
+    );
 }
 
 fn section<'a>(theme: &Theme, title: &str) -> Line<'a> {

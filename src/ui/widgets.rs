@@ -136,6 +136,33 @@ pub fn error_line<'a>(
     ])
 }
 
+/// A table of `rows` under the headers of the `keep` columns, with the
+/// `selected` row highlighted (none when the table is empty).
+#[allow(clippy::too_many_arguments)]
+pub fn render_table(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    theme: &Theme,
+    columns: &[Column],
+    keep: &[usize],
+    rows: Vec<ratatui::widgets::Row>,
+    selected: usize,
+    block: Option<ratatui::widgets::Block>,
+) {
+    use ratatui::widgets::{Cell, Row, Table, TableState};
+    let header = Row::new(keep.iter().map(|&i| Cell::from(columns[i].header))).style(theme.muted);
+    let empty = rows.is_empty();
+    let mut table = Table::new(rows, constraints(columns, keep))
+        .header(header)
+        .row_highlight_style(theme.cursor)
+        .highlight_symbol("▶ ");
+    if let Some(block) = block {
+        table = table.block(block);
+    }
+    let mut state = TableState::default().with_selected((!empty).then_some(selected));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
