@@ -60,7 +60,7 @@ fn help(frame: &mut Frame, theme: &Theme, area: Rect, scroll: u16) {
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)
-            .block(block(theme, " help · any key closes "))
+            .block(block(theme, " help · j/k scroll · any other key closes "))
             .scroll((scroll, 0)),
         rect,
     );
