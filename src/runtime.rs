@@ -28,8 +28,10 @@ pub fn demo(cli: &Cli, paths: &Paths, seed: Option<u64>) -> Result<(), Failure> 
     let seed = seed.or(config.demo.seed).unwrap_or(DEFAULT_SEED);
     let world = Arc::new(Mutex::new(World::new(seed, clock.now())));
     let global_ro = cli.read_only.unwrap_or(config.read_only);
+    let sims = SimProvider::all(world, clock.clone());
+    let names: Vec<String> = sims.iter().map(|p| p.environment().name.clone()).collect();
     let mut providers: Vec<Arc<dyn Provider>> = vec![];
-    for sim in SimProvider::all(world, clock.clone()) {
+    for sim in sims {
         let name = sim.environment().name.clone();
         if cli.env.as_ref().is_some_and(|e| *e != name) {
             continue;
@@ -39,17 +41,10 @@ pub fn demo(cli: &Cli, paths: &Paths, seed: Option<u64>) -> Result<(), Failure> 
         providers.push(Arc::new(ReadOnlyGuard::new(sim, read_only)));
     }
     if providers.is_empty() {
-        let names = SimProvider::all(
-            Arc::new(Mutex::new(World::new(seed, clock.now()))),
-            clock.clone(),
-        )
-        .iter()
-        .map(|p| p.environment().name.clone())
-        .collect::<Vec<_>>()
-        .join(", ");
         return Err(Failure::usage(anyhow!(
-            "no demo environment is called `{}`; there are: {names}",
-            cli.env.clone().unwrap_or_default()
+            "no demo environment is called `{}`; there are: {}",
+            cli.env.clone().unwrap_or_default(),
+            names.join(", ")
         )));
     }
     let infos = providers

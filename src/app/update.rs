@@ -214,8 +214,8 @@ fn open_service(app: &mut App, cluster: String, service: String) {
     app.detail_scroll = 0;
 }
 
-fn row_count(app: &App) -> usize {
-    match app.pane {
+fn row_count(app: &App, pane: Pane) -> usize {
+    match pane {
         Pane::Services => app.service_rows().len(),
         Pane::Scaling => app.target_rows().len(),
         Pane::Alarms => app.alarm_rows().len(),
@@ -230,14 +230,11 @@ fn row_count(app: &App) -> usize {
 }
 
 fn clamp_selections(app: &mut App) {
-    let pane = app.pane;
     for p in [Pane::Services, Pane::Scaling, Pane::Alarms, Pane::Costs] {
-        app.pane = p;
-        let n = row_count(app);
+        let n = row_count(app, p);
         let sel = &mut app.selected[p.index()];
         *sel = (*sel).min(n.saturating_sub(1));
     }
-    app.pane = pane;
 }
 
 /// Moves the selection (or the scroll of a detail or the logs) by `delta`
@@ -267,7 +264,7 @@ fn move_by(app: &mut App, delta: Option<isize>, down: bool) {
         app.logs.follow = scroll == 0 && (app.logs.follow || delta.is_none());
         return;
     }
-    let n = row_count(app);
+    let n = row_count(app, app.pane);
     let sel = &mut app.selected[app.pane.index()];
     *sel = match delta {
         None if down => n.saturating_sub(1),

@@ -6,9 +6,9 @@ use super::world::{self, EnvState, ServiceState, TaskPhase, World};
 use crate::clock::Clock;
 use crate::model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ContainerDefinition, ContainerState,
-    CostReport, EnvVar, EnvironmentInfo, LogEvent, MetricPoint, MetricQuery, MetricSeries,
-    ScalableTarget, ScalingActivity, ScalingPolicy, SecretRef, Service, Task, TaskDefRef,
-    TaskDefinition, Timestamp, is_production_name,
+    CostReport, EnvVar, EnvironmentInfo, LaunchType, LogEvent, MetricPoint, MetricQuery,
+    MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, SecretRef, Service, Task,
+    TaskDefRef, TaskDefinition, Timestamp, is_production_name,
 };
 use crate::provider::{
     LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
@@ -16,6 +16,7 @@ use crate::provider::{
 use crate::sim::catalog::Signal;
 use async_trait::async_trait;
 use chrono::Duration;
+use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub type SharedWorld = Arc<Mutex<World>>;
@@ -24,18 +25,22 @@ pub struct SimProvider {
     world: SharedWorld,
     clock: Arc<dyn Clock>,
     info: EnvironmentInfo,
+    /// The world's seed, which never changes (prices the days of costs).
+    seed: u64,
 }
 
 impl SimProvider {
     /// One provider per seed environment, sharing `world` and `clock`.
     pub fn all(world: SharedWorld, clock: Arc<dyn Clock>) -> Vec<SimProvider> {
-        let names: Vec<(String, String)> = world
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .envs
-            .iter()
-            .map(|e| (e.spec.name.clone(), e.spec.region.clone()))
-            .collect();
+        let (seed, names): (u64, Vec<(String, String)>) = {
+            let w = world.lock().unwrap_or_else(PoisonError::into_inner);
+            let names = w
+                .envs
+                .iter()
+                .map(|e| (e.spec.name.clone(), e.spec.region.clone()))
+                .collect();
+            (w.seed, names)
+        };
         names
             .into_iter()
             .map(|(name, region)| SimProvider {
@@ -47,6 +52,7 @@ impl SimProvider {
                     region,
                     read_only: false,
                 },
+                seed,
             })
             .collect()
     }
@@ -60,6 +66,28 @@ impl SimProvider {
             .env(&self.info.name)
             .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
         f(env, now)
+    }
+
+    /// Runs `f` on one service of this environment, mutably, after bringing
+    /// the world up to the clock; `f` also gets the cluster's launch type,
+    /// the world's generator (for ids) and the current instant.
+    fn write<R>(
+        &self,
+        cluster: &str,
+        service: &str,
+        f: impl FnOnce(&mut ServiceState, LaunchType, &mut ChaCha8Rng, Timestamp) -> Result<R>,
+    ) -> Result<R> {
+        let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
+        world.advance_to(self.clock.now());
+        let (env, rng, now) = world
+            .env_and_rng(&self.info.name)
+            .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
+        Self::check_cluster(env, cluster)?;
+        let launch_type = env.spec.launch_type;
+        let svc = env
+            .service_mut(service)
+            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))?;
+        f(svc, launch_type, rng, now)
     }
 
     fn check_cluster(env: &EnvState, cluster: &str) -> Result<()> {
@@ -81,7 +109,7 @@ impl SimProvider {
     }
 }
 
-fn to_service(svc: &ServiceState, env: &EnvState) -> Service {
+fn to_service(svc: &ServiceState, launch_type: LaunchType) -> Service {
     Service {
         cluster: svc.cluster.clone(),
         name: svc.spec.name.clone(),
@@ -90,7 +118,7 @@ fn to_service(svc: &ServiceState, env: &EnvState) -> Service {
         running: svc.running(),
         pending: svc.pending(),
         task_definition: svc.task_definition(),
-        launch_type: env.spec.launch_type,
+        launch_type,
         deployments: svc.deployments.clone(),
         events: svc.events.iter().cloned().collect(),
         created_at: svc.created_at,
@@ -329,7 +357,11 @@ impl ReadProvider for SimProvider {
     async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
         self.read(|env, _| {
             Self::check_cluster(env, cluster)?;
-            Ok(env.services.iter().map(|s| to_service(s, env)).collect())
+            Ok(env
+                .services
+                .iter()
+                .map(|s| to_service(s, env.spec.launch_type))
+                .collect())
         })
     }
 
@@ -502,11 +534,7 @@ impl ReadProvider for SimProvider {
     }
 
     async fn costs(&self, days: u32) -> Result<CostReport> {
-        let seed = self
-            .world
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .seed;
+        let seed = self.seed;
         self.read(|env, now| {
             Ok(costs::report(
                 &env.spec,
@@ -526,36 +554,26 @@ impl WriteProvider for SimProvider {
         service: &str,
         update: &ServiceUpdate,
     ) -> Result<Service> {
-        let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
-        world.advance_to(self.clock.now());
-        let (env, rng, now) = world
-            .env_and_rng(&self.info.name)
-            .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
-        if env.spec.cluster != cluster {
-            return Err(ProviderError::NotFound(format!("cluster {cluster}")));
-        }
-        let svc = env
-            .service_mut(service)
-            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))?;
-        if let Some(desired) = update.desired {
-            svc.desired = desired;
-        }
-        if let Some(td) = &update.task_definition {
-            if td.family != svc.spec.family || td.revision == 0 || td.revision > svc.latest_revision
-            {
-                return Err(ProviderError::Invalid(format!(
-                    "task definition {td} does not exist"
-                )));
+        self.write(cluster, service, |svc, launch_type, rng, now| {
+            if let Some(desired) = update.desired {
+                svc.desired = desired;
             }
-            world::start_deployment(svc, td.clone(), now, rng);
-        } else if update.force_new_deployment {
-            let td = svc.task_definition();
-            world::start_deployment(svc, td, now, rng);
-        }
-        let svc = env
-            .service(service)
-            .ok_or_else(|| ProviderError::NotFound(service.into()))?;
-        Ok(to_service(svc, env))
+            if let Some(td) = &update.task_definition {
+                if td.family != svc.spec.family
+                    || td.revision == 0
+                    || td.revision > svc.latest_revision
+                {
+                    return Err(ProviderError::Invalid(format!(
+                        "task definition {td} does not exist"
+                    )));
+                }
+                world::start_deployment(svc, td.clone(), now, rng);
+            } else if update.force_new_deployment {
+                let td = svc.task_definition();
+                world::start_deployment(svc, td, now, rng);
+            }
+            Ok(to_service(svc, launch_type))
+        })
     }
 
     async fn register_scalable_target(
@@ -564,42 +582,33 @@ impl WriteProvider for SimProvider {
         service: &str,
         update: &TargetUpdate,
     ) -> Result<ScalableTarget> {
-        let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
-        world.advance_to(self.clock.now());
-        let env = world
-            .env_mut(&self.info.name)
-            .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
-        if env.spec.cluster != cluster {
-            return Err(ProviderError::NotFound(format!("cluster {cluster}")));
-        }
-        let svc = env
-            .service_mut(service)
-            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))?;
-        let desired = svc.desired;
-        let target = svc.target.as_mut().ok_or_else(|| {
-            ProviderError::NotFound(format!("scalable target service/{cluster}/{service}"))
-        })?;
-        let min = update.min.unwrap_or(target.min);
-        let max = update.max.unwrap_or(target.max);
-        if min > max {
-            return Err(ProviderError::Invalid(format!(
-                "min {min} is greater than max {max}"
-            )));
-        }
-        target.min = min;
-        target.max = max;
-        if let Some(s) = update.suspend_dynamic_scaling {
-            target.suspended = s;
-        }
-        // Application Auto Scaling moves the desired count into the new range.
-        svc.desired = desired.clamp(min, max);
-        Ok(ScalableTarget {
-            cluster: cluster.into(),
-            service: service.into(),
-            resource_id: ScalableTarget::resource_id_for(cluster, service),
-            min,
-            max,
-            dynamic_scaling_suspended: update.suspend_dynamic_scaling.unwrap_or(false),
+        self.write(cluster, service, |svc, _, _, _| {
+            let desired = svc.desired;
+            let target = svc.target.as_mut().ok_or_else(|| {
+                ProviderError::NotFound(format!("scalable target service/{cluster}/{service}"))
+            })?;
+            let min = update.min.unwrap_or(target.min);
+            let max = update.max.unwrap_or(target.max);
+            if min > max {
+                return Err(ProviderError::Invalid(format!(
+                    "min {min} is greater than max {max}"
+                )));
+            }
+            target.min = min;
+            target.max = max;
+            if let Some(s) = update.suspend_dynamic_scaling {
+                target.suspended = s;
+            }
+            // Application Auto Scaling moves the desired count into the new range.
+            svc.desired = desired.clamp(min, max);
+            Ok(ScalableTarget {
+                cluster: cluster.into(),
+                service: service.into(),
+                resource_id: ScalableTarget::resource_id_for(cluster, service),
+                min,
+                max,
+                dynamic_scaling_suspended: update.suspend_dynamic_scaling.unwrap_or(false),
+            })
         })
     }
 }

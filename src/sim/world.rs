@@ -244,10 +244,6 @@ impl World {
         self.envs.iter().find(|e| e.spec.name == name)
     }
 
-    pub fn env_mut(&mut self, name: &str) -> Option<&mut EnvState> {
-        self.envs.iter_mut().find(|e| e.spec.name == name)
-    }
-
     /// Splits the borrow so writes can draw ids from the world's generator.
     pub fn env_and_rng(
         &mut self,
