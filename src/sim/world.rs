@@ -264,10 +264,11 @@ impl World {
         for env in &mut self.envs {
             for svc in &mut env.services {
                 maybe_spike(svc, now, rng);
-                progress_tasks(svc, now, rng);
+                progress_tasks(svc, now);
                 progress_rollout(svc, now, rng);
                 reconcile_desired(svc, now, rng);
                 maybe_fail_task(svc, now, rng);
+                refresh_deployment_counts(svc, now);
                 emit_logs(svc, now, rng);
                 if minute {
                     record_signals(svc, now, rng);
@@ -568,7 +569,7 @@ fn stop_task(
     task
 }
 
-fn progress_tasks(svc: &mut ServiceState, now: Timestamp, _rng: &mut ChaCha8Rng) {
+fn progress_tasks(svc: &mut ServiceState, now: Timestamp) {
     for task in &mut svc.tasks {
         if let TaskPhase::Pending { ready_at } = task.phase
             && ready_at <= now
@@ -577,9 +578,10 @@ fn progress_tasks(svc: &mut ServiceState, now: Timestamp, _rng: &mut ChaCha8Rng)
             task.started_at = Some(now);
         }
     }
-    refresh_deployment_counts(svc, now);
 }
 
+/// Brings each deployment's desired/running/pending in line with the tasks;
+/// run once per tick, after everything that starts or stops tasks.
 fn refresh_deployment_counts(svc: &mut ServiceState, now: Timestamp) {
     if let Some(primary) = svc.deployments.first_mut() {
         primary.desired = svc.desired;
@@ -730,7 +732,6 @@ fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rn
         );
         svc.last_steady_event = now;
     }
-    refresh_deployment_counts(svc, now);
 }
 
 /// Now and then a task dies (out of memory, failed health check) and ECS
