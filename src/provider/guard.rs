@@ -128,21 +128,10 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
-    use crate::sim::{SimProvider, World};
-    use chrono::TimeZone;
-    use std::sync::Mutex;
+    use crate::sim::SimProvider;
 
     fn staging(read_only: bool) -> ReadOnlyGuard<SimProvider> {
-        let t = chrono::Utc
-            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
-            .unwrap();
-        let world = Arc::new(Mutex::new(World::new(1, t)));
-        let sim = SimProvider::all(world, Arc::new(ManualClock::new(t)))
-            .into_iter()
-            .find(|p| p.environment().name == "muejam-staging")
-            .unwrap();
-        ReadOnlyGuard::new(sim, read_only)
+        ReadOnlyGuard::new(SimProvider::for_test("muejam-staging"), read_only)
     }
 
     #[tokio::test]

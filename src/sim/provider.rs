@@ -555,18 +555,20 @@ impl WriteProvider for SimProvider {
         update: &ServiceUpdate,
     ) -> Result<Service> {
         self.write(cluster, service, |svc, launch_type, rng, now| {
+            // Validate everything before changing anything, like ECS.
+            if let Some(td) = &update.task_definition
+                && (td.family != svc.spec.family
+                    || td.revision == 0
+                    || td.revision > svc.latest_revision)
+            {
+                return Err(ProviderError::Invalid(format!(
+                    "task definition {td} does not exist"
+                )));
+            }
             if let Some(desired) = update.desired {
                 svc.desired = desired;
             }
             if let Some(td) = &update.task_definition {
-                if td.family != svc.spec.family
-                    || td.revision == 0
-                    || td.revision > svc.latest_revision
-                {
-                    return Err(ProviderError::Invalid(format!(
-                        "task definition {td} does not exist"
-                    )));
-                }
                 world::start_deployment(svc, td.clone(), now, rng);
             } else if update.force_new_deployment {
                 let td = svc.task_definition();
@@ -607,7 +609,7 @@ impl WriteProvider for SimProvider {
                 resource_id: ScalableTarget::resource_id_for(cluster, service),
                 min,
                 max,
-                dynamic_scaling_suspended: update.suspend_dynamic_scaling.unwrap_or(false),
+                dynamic_scaling_suspended: target.suspended,
             })
         })
     }
@@ -623,5 +625,78 @@ mod tests {
         assert_eq!(older_image("repo/a:v2.14.3", 5), "repo/a:v2.14.3-prev5");
         assert_eq!(older_image("repo/a:latest", 1), "repo/a:latest-prev1");
         assert_eq!(older_image("repo/a:v5.3.0-rc.2", 1), "repo/a:v5.3.0-rc.1");
+    }
+}
+
+#[cfg(test)]
+impl SimProvider {
+    /// One environment of a fresh world (seed 1) on a clock stopped at
+    /// 2026-11-22 14:00 UTC.
+    pub(crate) fn for_test(env: &str) -> SimProvider {
+        use chrono::TimeZone;
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap();
+        let world = Arc::new(Mutex::new(World::new(1, t)));
+        SimProvider::all(world, Arc::new(crate::clock::ManualClock::new(t)))
+            .into_iter()
+            .find(|p| p.environment().name == env)
+            .unwrap()
+    }
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+
+    fn staging() -> SimProvider {
+        SimProvider::for_test("muejam-staging")
+    }
+
+    #[tokio::test]
+    async fn a_refused_update_changes_nothing() {
+        let p = staging();
+        let before = p.services("muejam-staging").await.unwrap().remove(0);
+        let update = ServiceUpdate {
+            desired: Some(before.desired + 1),
+            task_definition: Some(TaskDefRef::new("muejam-backend", 9999)),
+            force_new_deployment: false,
+        };
+        let err = p
+            .update_service("muejam-staging", "backend", &update)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::Invalid(_)), "{err}");
+        let after = p.services("muejam-staging").await.unwrap().remove(0);
+        assert_eq!(after.desired, before.desired);
+        assert_eq!(after.deployments, before.deployments);
+    }
+
+    #[tokio::test]
+    async fn registering_a_target_reports_its_real_suspension() {
+        let p = staging();
+        let suspend = TargetUpdate {
+            suspend_dynamic_scaling: Some(true),
+            ..TargetUpdate::default()
+        };
+        assert!(
+            p.register_scalable_target("muejam-staging", "backend", &suspend)
+                .await
+                .unwrap()
+                .dynamic_scaling_suspended
+        );
+        let widen = TargetUpdate {
+            max: Some(6),
+            ..TargetUpdate::default()
+        };
+        let t = p
+            .register_scalable_target("muejam-staging", "backend", &widen)
+            .await
+            .unwrap();
+        assert!(
+            t.dynamic_scaling_suspended,
+            "still suspended: the update did not mention it"
+        );
+        assert_eq!(t, p.scalable_targets().await.unwrap().remove(0));
     }
 }
