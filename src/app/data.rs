@@ -87,11 +87,10 @@ impl LogBuffer {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AlarmDetail {
     pub history: Vec<AlarmHistoryItem>,
-    pub series: Option<MetricSeries>,
-    pub fetched_at: Option<Timestamp>,
+    pub series: MetricSeries,
 }
 
 /// Everything known about one environment.
@@ -104,7 +103,7 @@ pub struct EnvData {
     pub metrics: Slot<HashMap<String, MetricSeries>>,
     pub scaling: Slot<ScalingData>,
     pub alarms: Slot<Vec<Alarm>>,
-    pub alarm_details: HashMap<String, AlarmDetail>,
+    pub alarm_details: HashMap<String, Slot<AlarmDetail>>,
     pub tasks: HashMap<(String, String), Slot<Vec<Task>>>,
     pub task_definitions: HashMap<TaskDefRef, Slot<TaskDefinition>>,
     pub logs: HashMap<String, LogBuffer>,
@@ -178,18 +177,11 @@ impl EnvData {
                 .scaling
                 .store(generation, at, r.and_then(expect_scaling)),
             (JobKind::Alarms, r) => self.alarms.store(generation, at, r.and_then(expect_alarms)),
-            (JobKind::AlarmDetail(name, _), Ok(Payload::AlarmDetail { history, series })) => {
-                self.alarm_details.insert(
-                    name,
-                    AlarmDetail {
-                        history,
-                        series: Some(series),
-                        fetched_at: Some(at),
-                    },
-                );
-                true
-            }
-            (JobKind::AlarmDetail(..), _) => false,
+            (JobKind::AlarmDetail(name, _), r) => self
+                .alarm_details
+                .entry(name)
+                .or_default()
+                .store(generation, at, r.and_then(expect_alarm_detail)),
             (JobKind::Tasks(c, s), r) => self.tasks.entry((c, s)).or_default().store(
                 generation,
                 at,
@@ -237,6 +229,7 @@ expect!(expect_services, Payload::Services { clusters, services } => (clusters, 
 expect!(expect_metrics, Payload::Metrics(v) => v, Vec<MetricSeries>);
 expect!(expect_scaling, Payload::Scaling(v) => v, ScalingData);
 expect!(expect_alarms, Payload::Alarms(v) => v, Vec<Alarm>);
+expect!(expect_alarm_detail, Payload::AlarmDetail { history, series } => AlarmDetail { history, series }, AlarmDetail);
 expect!(expect_tasks, Payload::Tasks(v) => v, Vec<Task>);
 expect!(expect_task_definition, Payload::TaskDefinition(v) => *v, TaskDefinition);
 expect!(expect_logs, Payload::Logs(v) => v, Vec<LogEvent>);
@@ -270,6 +263,45 @@ mod tests {
         );
         assert_eq!(b.events.len(), LOG_BUFFER);
         assert_eq!(b.ids.len(), LOG_BUFFER);
+    }
+
+    #[test]
+    fn a_failed_alarm_detail_is_kept_beside_the_last_good_one() {
+        use crate::engine::{DataEvent, Fetched, JobKey};
+        let info = EnvironmentInfo {
+            name: "e".into(),
+            region: "r".into(),
+            production: false,
+            read_only: false,
+        };
+        let mut env = EnvData::new(info);
+        let query = crate::model::MetricQuery::ecs_service("c", "s", "CPUUtilization");
+        let key = JobKey {
+            env: "e".into(),
+            kind: JobKind::AlarmDetail("a".into(), query),
+        };
+        let at = Utc.timestamp_opt(0, 0).unwrap();
+        let series = MetricSeries {
+            id: "a".into(),
+            points: vec![],
+        };
+        let ok = Payload::AlarmDetail {
+            history: vec![],
+            series: series.clone(),
+        };
+        let event = |generation, result| DataEvent {
+            key: key.clone(),
+            data: Fetched {
+                fetched_at: at,
+                generation,
+                result,
+            },
+        };
+        assert!(env.apply(event(1, Ok(ok))));
+        assert!(env.apply(event(2, Err(ProviderError::Throttled("slow down".into())))));
+        let slot = &env.alarm_details["a"];
+        assert_eq!(slot.data.as_ref().map(|d| &d.series), Some(&series));
+        assert!(slot.error.is_some());
     }
 
     #[test]

@@ -86,7 +86,8 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
         let [a, b] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(area);
         (a, b)
     };
-    let detail = app.env().alarm_details.get(&alarm.name);
+    let slot = app.env().alarm_details.get(&alarm.name);
+    let detail = slot.and_then(|s| s.data.as_ref());
     let title = format!(
         " {} {} · {} ",
         alarm.namespace,
@@ -98,15 +99,20 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
         .border_style(theme.border)
         .title(Span::styled(title, theme.muted));
     let points: Vec<(f64, f64)> = detail
-        .and_then(|d| d.series.as_ref())
-        .map(|s| {
-            s.points
+        .map(|d| {
+            d.series
+                .points
                 .iter()
                 .map(|p| ((p.at - app.now).num_seconds() as f64 / 60.0, p.value))
                 .collect()
         })
         .unwrap_or_default();
-    if points.is_empty() {
+    if let Some((e, at)) = slot.and_then(|s| s.error.as_ref()) {
+        frame.render_widget(
+            Paragraph::new(error_line(theme, app.now, e, *at)).block(block),
+            chart_area,
+        );
+    } else if points.is_empty() {
         let msg = if detail.is_some() {
             " no datapoints in the last 3 hours (no data is not zero)"
         } else {
