@@ -89,7 +89,7 @@ impl LogBuffer {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlarmDetail {
-    pub history: Vec<AlarmHistoryItem>,
+    pub history: Result<Vec<AlarmHistoryItem>, ProviderError>,
     pub series: MetricSeries,
 }
 
@@ -286,7 +286,7 @@ mod tests {
             points: vec![],
         };
         let ok = Payload::AlarmDetail {
-            history: vec![],
+            history: Ok(vec![]),
             series: series.clone(),
         };
         let event = |generation, result| DataEvent {

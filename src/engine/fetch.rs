@@ -23,7 +23,7 @@ pub struct ScalingData {
     pub targets: Vec<ScalableTarget>,
     pub policies: Vec<ScalingPolicy>,
     /// Newest first, across every target.
-    pub activities: Vec<ScalingActivity>,
+    pub activities: Result<Vec<ScalingActivity>, ProviderError>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -37,7 +37,8 @@ pub enum Payload {
     Scaling(ScalingData),
     Alarms(Vec<Alarm>),
     AlarmDetail {
-        history: Vec<AlarmHistoryItem>,
+        /// The chart still shows when the history cannot be read.
+        history: Result<Vec<AlarmHistoryItem>, ProviderError>,
         series: MetricSeries,
     },
     Tasks(Vec<Task>),
@@ -103,11 +104,9 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
         JobKind::Scaling => {
             let targets = p.scalable_targets().await?;
             let policies = p.scaling_policies().await?;
-            let mut activities = Vec::new();
-            for t in &targets {
-                activities.extend(p.scaling_activities(&t.resource_id).await?);
-            }
-            activities.sort_by_key(|a| std::cmp::Reverse(a.started_at));
+            // Activities are context: the targets and policies still show
+            // when they cannot be read (moto, missing permission).
+            let activities = p.scaling_activities().await;
             Payload::Scaling(ScalingData {
                 targets,
                 policies,
@@ -116,7 +115,7 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
         }
         JobKind::Alarms => Payload::Alarms(p.alarms().await?),
         JobKind::AlarmDetail(name, query) => {
-            let history = p.alarm_history(name).await?;
+            let history = p.alarm_history(name).await;
             let series = p
                 .metrics(std::slice::from_ref(query), now - ALARM_CHART_WINDOW, now)
                 .await?
@@ -136,6 +135,7 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
             let since = job.logs_since.unwrap_or(now - LOG_BACKFILL);
             let query = LogQuery {
                 log_group: group.clone(),
+                stream_prefix: None,
                 since,
                 filter: None,
                 limit: LOG_PAGE,

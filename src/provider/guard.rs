@@ -76,8 +76,8 @@ impl<P: ReadProvider> ReadProvider for ReadOnlyGuard<P> {
     async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
         self.inner.scaling_policies().await
     }
-    async fn scaling_activities(&self, resource_id: &str) -> Result<Vec<ScalingActivity>> {
-        self.inner.scaling_activities(resource_id).await
+    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
+        self.inner.scaling_activities().await
     }
     async fn alarms(&self) -> Result<Vec<Alarm>> {
         self.inner.alarms().await

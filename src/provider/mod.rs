@@ -6,6 +6,8 @@
 //! Cross-cutting wrappers such as [`ReadOnlyGuard`] wrap any provider rather
 //! than being copied into each one.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 mod error;
 mod guard;
 
@@ -25,6 +27,8 @@ pub type Result<T> = std::result::Result<T, ProviderError>;
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogQuery {
     pub log_group: String,
+    /// Only streams starting with this (the awslogs stream prefix).
+    pub stream_prefix: Option<String>,
     /// Only events at or after this instant.
     pub since: Timestamp,
     /// CloudWatch Logs filter pattern (plain text match in the sim).
@@ -48,8 +52,8 @@ pub trait ReadProvider: Send + Sync {
     async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>>;
     async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>>;
     async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>>;
-    /// Newest first.
-    async fn scaling_activities(&self, resource_id: &str) -> Result<Vec<ScalingActivity>>;
+    /// Recent activities of every ECS scalable target, newest first.
+    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>>;
     async fn alarms(&self) -> Result<Vec<Alarm>>;
     /// Newest first.
     async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>>;

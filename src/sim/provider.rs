@@ -448,16 +448,17 @@ impl ReadProvider for SimProvider {
         })
     }
 
-    async fn scaling_activities(&self, resource_id: &str) -> Result<Vec<ScalingActivity>> {
+    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
         self.read(|env, _| {
-            Ok(env
+            let mut all: Vec<ScalingActivity> = env
                 .services
                 .iter()
                 .filter_map(|s| s.target.as_ref())
                 .flat_map(|t| t.activities.iter())
-                .filter(|a| a.resource_id == resource_id)
                 .cloned()
-                .collect())
+                .collect();
+            all.sort_by_key(|a| std::cmp::Reverse(a.started_at));
+            Ok(all)
         })
     }
 

@@ -171,8 +171,15 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
         "HISTORY (newest first)",
         theme.accent,
     )));
+    if let Some(Err(e)) = detail.map(|d| &d.history) {
+        lines.push(Line::from(Span::styled(
+            format!("cannot read history: {}", sanitize(&e.to_string())),
+            theme.warn,
+        )));
+    }
     for h in detail
-        .map(|d| d.history.as_slice())
+        .and_then(|d| d.history.as_ref().ok())
+        .map(Vec::as_slice)
         .unwrap_or_default()
         .iter()
         .take(20)

@@ -161,13 +161,21 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         "RECENT ACTIVITIES (newest first)",
         theme.accent,
     )));
-    let activities: Vec<_> = data
-        .activities
-        .iter()
-        .filter(|a| a.resource_id == target.resource_id)
-        .take(20)
-        .collect();
-    if activities.is_empty() {
+    let activities: Vec<_> = match &data.activities {
+        Ok(all) => all
+            .iter()
+            .filter(|a| a.resource_id == target.resource_id)
+            .take(20)
+            .collect(),
+        Err(e) => {
+            lines.push(Line::from(Span::styled(
+                format!("  cannot read activities: {}", sanitize(&e.to_string())),
+                theme.warn,
+            )));
+            vec![]
+        }
+    };
+    if activities.is_empty() && data.activities.is_ok() {
         lines.push(Line::from(Span::styled(
             "  none in the recent history",
             theme.muted,

@@ -1,0 +1,66 @@
+//! CloudWatch Logs: FilterLogEvents with continuation tokens, de-duplicated
+//! by event id.
+
+use super::AwsProvider;
+use super::errors::Action;
+use crate::model::LogEvent;
+use crate::provider::{LogQuery, Result};
+use std::collections::HashSet;
+
+/// FilterLogEvents returns at most this many events per page.
+const PAGE: i32 = 1000;
+
+impl AwsProvider {
+    pub(super) async fn filter_log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
+        let mut events = Vec::new();
+        let mut seen = HashSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .clients
+                .logs
+                .filter_log_events()
+                .log_group_name(&query.log_group)
+                .set_log_stream_name_prefix(query.stream_prefix.clone())
+                .start_time(query.since.timestamp_millis())
+                .set_filter_pattern(query.filter.clone().filter(|f| !f.is_empty()))
+                .limit(PAGE.min(i32::try_from(query.limit).unwrap_or(PAGE)))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(self.fail(Action("logs:FilterLogEvents")))?;
+            for e in out.events() {
+                let id = e.event_id().map(str::to_string).unwrap_or_else(|| {
+                    format!(
+                        "{}/{}/{}",
+                        e.log_stream_name().unwrap_or_default(),
+                        e.timestamp().unwrap_or_default(),
+                        e.message().unwrap_or_default().len()
+                    )
+                });
+                if !seen.insert(id.clone()) {
+                    continue;
+                }
+                events.push(LogEvent {
+                    id,
+                    timestamp: chrono::DateTime::from_timestamp_millis(
+                        e.timestamp().unwrap_or_default(),
+                    )
+                    .unwrap_or_default(),
+                    stream: e.log_stream_name().unwrap_or_default().to_string(),
+                    message: e.message().unwrap_or_default().to_string(),
+                });
+            }
+            token = out.next_token().map(str::to_string);
+            if token.is_none() || events.len() >= query.limit || out.events().is_empty() {
+                break;
+            }
+        }
+        // Several streams interleave: oldest first across all of them.
+        events.sort_by(|a, b| a.timestamp.cmp(&b.timestamp).then(a.id.cmp(&b.id)));
+        if events.len() > query.limit {
+            events.drain(..events.len() - query.limit);
+        }
+        Ok(events)
+    }
+}

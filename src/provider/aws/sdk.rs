@@ -1,0 +1,158 @@
+//! Loading the SDK configuration of one environment and building its
+//! clients: credential chain, region, endpoint, timeouts and retries.
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{Region, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The longest any call may take, retries included (the SDK default has none).
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
+/// One attempt of a call.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(8);
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Standard retry mode: exponential backoff with jitter, three attempts.
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Cost Explorer answers only in this region.
+pub const COST_EXPLORER_REGION: &str = "us-east-1";
+
+/// Everything needed to reach one environment. Unset fields fall back to
+/// the SDK's own chain: `AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`,
+/// profiles, SSO, assume-role, IMDS.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    pub name: String,
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// Only these clusters; all when `None`.
+    pub clusters: Option<Vec<String>>,
+    pub production: bool,
+    pub read_only: bool,
+    /// Where Cost Explorer answers are cached between runs; no cache when `None`.
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Loads the SDK configuration with explicit timeouts and retries.
+pub async fn load(settings: &Settings) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(OPERATION_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .connect_timeout(CONNECT_TIMEOUT)
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(MAX_ATTEMPTS)
+                .with_initial_backoff(Duration::from_millis(200)),
+        );
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &settings.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// One client per AWS service, sharing one configuration.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub ecs: aws_sdk_ecs::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub costs: aws_sdk_costexplorer::Client,
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl Clients {
+    pub fn new(config: &SdkConfig) -> Self {
+        let logs = aws_sdk_cloudwatchlogs::config::Builder::from(config)
+            .interceptor(LoopbackStreamHost)
+            .build();
+        let costs = aws_sdk_costexplorer::config::Builder::from(config)
+            .region(Region::new(COST_EXPLORER_REGION))
+            .build();
+        Clients {
+            ecs: aws_sdk_ecs::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
+            autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+            costs: aws_sdk_costexplorer::Client::from_conf(costs),
+            sts: aws_sdk_sts::Client::new(config),
+        }
+    }
+}
+
+/// StartLiveTail prefixes the endpoint's host with `stream-`. That is right
+/// for AWS and wrong for a loopback endpoint (moto, LocalStack), where
+/// `stream-127.0.0.1` does not resolve: strip it there, before signing.
+#[derive(Debug)]
+struct LoopbackStreamHost;
+
+impl Intercept for LoopbackStreamHost {
+    fn name(&self) -> &'static str {
+        "LoopbackStreamHost"
+    }
+
+    fn modify_before_signing(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        if let Some(fixed) = strip_loopback_stream_prefix(request.uri()) {
+            request.set_uri(fixed)?;
+        }
+        Ok(())
+    }
+}
+
+/// `http://stream-127.0.0.1:5000/` -> `http://127.0.0.1:5000/`; `None` for
+/// every other URI.
+pub fn strip_loopback_stream_prefix(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let host = rest.strip_prefix("stream-")?;
+    let hostname = host.split(['/', ':']).next().unwrap_or_default();
+    let loopback = hostname == "localhost"
+        || hostname.starts_with("127.")
+        || hostname.starts_with('[')
+        || hostname.ends_with(".localhost");
+    loopback.then(|| format!("{scheme}://{host}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stream_prefix_is_stripped_only_for_loopback_hosts() {
+        assert_eq!(
+            strip_loopback_stream_prefix("http://stream-127.0.0.1:5000/").as_deref(),
+            Some("http://127.0.0.1:5000/")
+        );
+        assert_eq!(
+            strip_loopback_stream_prefix("http://stream-localhost:4566").as_deref(),
+            Some("http://localhost:4566")
+        );
+        assert_eq!(
+            strip_loopback_stream_prefix("https://stream-logs.eu-west-1.amazonaws.com/"),
+            None
+        );
+        assert_eq!(strip_loopback_stream_prefix("http://127.0.0.1:5000/"), None);
+    }
+}
