@@ -10,6 +10,7 @@ pub mod engine;
 pub mod model;
 pub mod provider;
 pub mod runtime;
+pub mod session;
 pub mod sim;
 pub mod text;
 pub mod theme;

@@ -7,8 +7,8 @@ use crate::cli::{Cli, Failure};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Paths};
 use crate::engine;
-use crate::provider::{Provider, ReadOnlyGuard, ReadProvider};
-use crate::sim::{SimProvider, World};
+use crate::provider::Provider;
+use crate::session::Session;
 use crate::theme::{Theme, ThemeSet};
 use anyhow::{Context, anyhow};
 use crossterm::event::{self, Event};
@@ -17,50 +17,32 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-pub const DEFAULT_SEED: u64 = 42;
-
-/// `flightdeck demo`: the cockpit on the simulated production.
-pub fn demo(cli: &Cli, paths: &Paths, seed: Option<u64>) -> Result<(), Failure> {
+/// The cockpit: on the simulated production when `demo_seed` is `Some`
+/// (with the seed, if one was given), else on the configured AWS environments.
+pub fn cockpit(cli: &Cli, paths: &Paths, demo_seed: Option<Option<u64>>) -> Result<(), Failure> {
     let themes = load_themes(paths)?;
     let config = load_config(cli, paths, &themes)?;
     init_logging(paths, &config);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let seed = seed.or(config.demo.seed).unwrap_or(DEFAULT_SEED);
-    let world = Arc::new(Mutex::new(World::new(seed, clock.now())));
-    let global_ro = cli.read_only.unwrap_or(config.read_only);
-    let sims = SimProvider::all(world, clock.clone());
-    let names: Vec<String> = sims.iter().map(|p| p.environment().name.clone()).collect();
-    let mut providers: Vec<Arc<dyn Provider>> = vec![];
-    for sim in sims {
-        let name = sim.environment().name.clone();
-        if cli.env.as_ref().is_some_and(|e| *e != name) {
-            continue;
-        }
-        let section = config.environment(&name);
-        let read_only = global_ro || section.is_some_and(|s| s.read_only);
-        providers.push(Arc::new(ReadOnlyGuard::new(sim, read_only)));
+    let runtime = async_runtime().map_err(Failure::failed)?;
+    let session = match demo_seed {
+        Some(seed) => Session::demo(cli, &config, seed, clock.clone()),
+        None => runtime.block_on(Session::aws(cli, &config, paths, clock.clone())),
     }
-    if providers.is_empty() {
-        return Err(Failure::usage(anyhow!(
-            "no demo environment is called `{}`; there are: {}",
-            cli.env.clone().unwrap_or_default(),
-            names.join(", ")
-        )));
-    }
-    let infos = providers
-        .iter()
-        .map(|p| {
-            let mut info = p.environment().clone();
-            if let Some(prod) = config.environment(&info.name).and_then(|s| s.production) {
-                info.production = prod;
-            }
-            info
-        })
-        .collect();
-    let mut app = App::new(infos, clock.now(), global_ro);
-    app.demo = true;
+    .map_err(Failure::usage)?;
+    let mut app = App::new(session.infos, clock.now(), session.read_only);
+    app.demo = session.demo;
     let palette = Palette::new(&themes, &theme_name(cli, &config), &config)?;
-    run(app, providers, clock, palette).map_err(Failure::failed)
+    run(runtime, app, session.providers, clock, palette).map_err(Failure::failed)
+}
+
+/// The tokio runtime of a run: two workers, like the machines it runs on.
+pub fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// The theme of each environment.
@@ -126,16 +108,12 @@ enum Input {
 /// Runs the cockpit until the operator quits. The terminal is restored on
 /// every way out: quit, error, signal and panic (ratatui's panic hook).
 fn run(
+    runtime: tokio::runtime::Runtime,
     mut app: App,
     providers: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
     palette: Palette,
 ) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let mut terminal = ratatui::init();
     let result = runtime.block_on(async {
         let size = terminal.size()?;

@@ -14,14 +14,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Theme {
             action: ThemeAction::List,
         }) => theme_list(&paths),
-        Some(Command::Demo { seed }) => {
-            let seed = *seed;
-            crate::runtime::demo(&cli, &paths, seed)
-        }
-        Some(Command::Tui) | None if cli.demo => crate::runtime::demo(&cli, &paths, None),
-        Some(Command::Tui) | None => Err(Failure::usage(anyhow!(
-            "the AWS provider is not built yet (it comes with the next milestone); run `flightdeck demo` for the simulated production"
-        ))),
+        Some(Command::Demo { seed }) => crate::runtime::cockpit(&cli, &paths, Some(*seed)),
+        Some(Command::Tui) | None if cli.demo => crate::runtime::cockpit(&cli, &paths, Some(None)),
+        Some(Command::Tui) | None => crate::runtime::cockpit(&cli, &paths, None),
+        Some(Command::Read(read)) => super::read::run(&cli, &paths, read),
     }
 }
 

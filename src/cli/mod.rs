@@ -1,6 +1,10 @@
 //! The command line: flags, subcommands and exit codes of DESIGN.md.
 
 mod commands;
+mod read;
+mod table;
+
+pub use read::ReadCommand;
 
 /// Loading helpers shared with the runtime.
 pub mod commands_support {
@@ -99,6 +103,8 @@ pub enum Command {
         #[command(subcommand)]
         action: ThemeAction,
     },
+    #[command(flatten)]
+    Read(ReadCommand),
 }
 
 #[derive(Debug, Subcommand)]

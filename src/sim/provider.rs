@@ -517,6 +517,10 @@ impl ReadProvider for SimProvider {
             let matches = |e: &&LogEvent| {
                 e.timestamp >= query.since
                     && query
+                        .stream_prefix
+                        .as_deref()
+                        .is_none_or(|p| e.stream.starts_with(p))
+                    && query
                         .filter
                         .as_deref()
                         .is_none_or(|f| e.message.contains(f))
