@@ -151,7 +151,9 @@ impl<'a> LogRow<'a> {
             cluster: request.cluster,
             service: request.service,
             log_group: group,
-            timestamp: e.timestamp.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            timestamp: e
+                .timestamp
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             stream: &e.stream,
             message: &e.message,
         }
@@ -252,8 +254,10 @@ pub fn run(cli: &Cli, paths: &Paths, command: &ReadCommand) -> Result<(), Failur
 
 fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(Failure::failed)?;
-    table::emit(&format!("{text}
-"));
+    table::emit(&format!(
+        "{text}
+"
+    ));
     Ok(())
 }
 
@@ -526,9 +530,12 @@ async fn logs(
         }
         for e in &fresh {
             if request.json {
-                let line = serde_json::to_string(&LogRow::new(&env, request, &group, e)).map_err(Failure::failed)?;
-                table::emit(&format!("{line}
-"));
+                let line = serde_json::to_string(&LogRow::new(&env, request, &group, e))
+                    .map_err(Failure::failed)?;
+                table::emit(&format!(
+                    "{line}
+"
+                ));
             } else {
                 print_log_line(e);
             }
@@ -638,7 +645,11 @@ fn combine(accounts: Vec<AccountCosts>) -> CostOutput {
             amount: cents(amount),
         })
         .collect();
-    by_service.sort_by(|a, b| b.amount.total_cmp(&a.amount).then(a.service.cmp(&b.service)));
+    by_service.sort_by(|a, b| {
+        b.amount
+            .total_cmp(&a.amount)
+            .then(a.service.cmp(&b.service))
+    });
     let days: Vec<DailyCost> = days
         .into_iter()
         .map(|(date, amount)| DailyCost {

@@ -8,5 +8,5 @@ mod provider;
 mod signals;
 pub mod world;
 
-pub use provider::{SharedWorld, SimProvider};
+pub use provider::{SharedWorld, SimProvider, metric_identity};
 pub use world::World;

@@ -2,6 +2,9 @@
 //! and a manual clock, through the engine's own schedule and fetch code.
 #![allow(dead_code)]
 
+#[cfg(feature = "aws")]
+pub mod moto;
+
 use chrono::TimeZone;
 use flightdeck::app::{App, Msg, update};
 use flightdeck::clock::{Clock, ManualClock};
@@ -39,9 +42,18 @@ impl Harness {
             .into_iter()
             .map(|p| Arc::new(p) as Arc<dyn Provider>)
             .collect();
+        Self::with_providers(providers, clock, true)
+    }
+
+    /// An app over any providers (the AWS provider against moto, say).
+    pub fn with_providers(
+        providers: Vec<Arc<dyn Provider>>,
+        clock: ManualClock,
+        demo: bool,
+    ) -> Self {
         let infos = providers.iter().map(|p| p.environment().clone()).collect();
-        let mut app = App::new(infos, start(), false);
-        app.demo = true;
+        let mut app = App::new(infos, clock.now(), false);
+        app.demo = demo;
         let mut h = Harness {
             app,
             clock,
@@ -56,6 +68,7 @@ impl Harness {
     /// Runs every due job until nothing new is due (the screen is loaded).
     pub fn settle(&mut self) {
         let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()
             .unwrap();
         for _ in 0..4 {

@@ -19,7 +19,7 @@ mod time;
 pub use cloudwatch::METRIC_QUERIES_PER_CALL;
 pub use costs::COST_CACHE_TTL;
 pub use ecs::{DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH};
-pub use sdk::{Settings, strip_loopback_stream_prefix};
+pub use sdk::{Settings, loader, strip_loopback_stream_prefix};
 
 use crate::clock::Clock;
 use crate::model::{

@@ -42,6 +42,12 @@ pub struct Settings {
 
 /// Loads the SDK configuration with explicit timeouts and retries.
 pub async fn load(settings: &Settings) -> SdkConfig {
+    loader(settings).load().await
+}
+
+/// The configuration loader of [`load`], for callers that must add to it
+/// (tests give static credentials for an isolated moto account).
+pub fn loader(settings: &Settings) -> aws_config::ConfigLoader {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(
             TimeoutConfig::builder()
@@ -64,7 +70,7 @@ pub async fn load(settings: &Settings) -> SdkConfig {
     if let Some(url) = &settings.endpoint_url {
         loader = loader.endpoint_url(url);
     }
-    loader.load().await
+    loader
 }
 
 /// One client per AWS service, sharing one configuration.

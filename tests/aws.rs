@@ -1,0 +1,393 @@
+//! The AWS provider over real HTTP against moto (behind the proxy that
+//! translates CloudWatch's CBOR, isolates accounts, enforces the ECS batch
+//! limits and injects faults). Run by `scripts/test.sh`.
+#![cfg(feature = "aws")]
+
+mod common;
+
+use common::moto::{Moto, seed, spec};
+use flightdeck::clock::{Clock, ManualClock};
+use flightdeck::model::{MetricQuery, PolicyKind, TaskDefRef};
+use flightdeck::provider::{LogQuery, Provider, ProviderError, ReadProvider};
+use std::sync::Arc;
+
+fn clock() -> ManualClock {
+    ManualClock::new(chrono::Utc::now())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn every_read_path_shows_what_the_fixtures_created() {
+    let Some(moto) = Moto::new("every_read_path") else {
+        return;
+    };
+    let env = spec("radiox-prod");
+    let clock = clock();
+    let now = clock.now();
+    let cache = tempfile::tempdir().unwrap();
+    runtime().block_on(async {
+        let seeded = seed(&moto, &env, now).await;
+        let p = moto
+            .provider(
+                &env.name,
+                &env.region,
+                Arc::new(clock.clone()),
+                Some(cache.path().to_path_buf()),
+            )
+            .await;
+
+        assert_eq!(p.caller_identity().await.unwrap().account, moto.account);
+
+        let clusters = p.clusters().await.unwrap();
+        assert_eq!(clusters.len(), 1);
+        assert_eq!(clusters[0].name, env.cluster);
+
+        let services = p.services(&env.cluster).await.unwrap();
+        let mut got: Vec<(String, u32, String)> = services
+            .iter()
+            .map(|s| (s.name.clone(), s.desired, s.task_definition.to_string()))
+            .collect();
+        got.sort();
+        let mut want = seeded.services.clone();
+        want.sort();
+        assert_eq!(got, want);
+
+        let first = &services[0];
+        let td = p.task_definition(&first.task_definition).await.unwrap();
+        assert_eq!(td.reference, first.task_definition);
+        let group = format!("/ecs/{}/{}", env.cluster, first.name);
+        assert_eq!(td.containers[0].log_group.as_deref(), Some(group.as_str()));
+        assert_eq!(td.containers[0].log_stream_prefix.as_deref(), Some("ecs"));
+        // Cached for the session: the second read makes no call.
+        let before = moto.calls().get("DescribeTaskDefinition").copied();
+        p.task_definition(&first.task_definition).await.unwrap();
+        assert_eq!(moto.calls().get("DescribeTaskDefinition").copied(), before);
+        assert_eq!(
+            p.task_definition_revisions(&first.task_definition.family)
+                .await
+                .unwrap(),
+            vec![first.task_definition.clone()]
+        );
+
+        let mut targets: Vec<(String, u32, u32)> = p
+            .scalable_targets()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.service, t.min, t.max))
+            .collect();
+        targets.sort();
+        let mut want = seeded.targets.clone();
+        want.sort();
+        assert_eq!(targets, want);
+
+        let policies = p.scaling_policies().await.unwrap();
+        let mut names: Vec<String> = policies.iter().map(|p| p.name.clone()).collect();
+        names.sort();
+        let mut want = seeded.policies.clone();
+        want.sort();
+        assert_eq!(names, want);
+        assert!(
+            policies
+                .iter()
+                .all(|p| matches!(p.kind, PolicyKind::StepScaling { .. }))
+        );
+
+        let alarms = p.alarms().await.unwrap();
+        let mut got: Vec<(String, f64)> = alarms
+            .iter()
+            .map(|a| (a.name.clone(), a.threshold))
+            .collect();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut want = seeded.alarms.clone();
+        want.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(got, want);
+        let scale_out = alarms
+            .iter()
+            .find(|a| a.name == "radiox-prod-backend-api-scale-out-cpu")
+            .unwrap();
+        assert_eq!(scale_out.metric, "CPUUtilization");
+        assert_eq!(scale_out.namespace, "AWS/ECS");
+        assert_eq!(scale_out.dimension("ServiceName"), Some("backend-api"));
+
+        let query = MetricQuery::ecs_service(&env.cluster, "backend-api", "CPUUtilization");
+        let series = p
+            .metrics(
+                std::slice::from_ref(&query),
+                now - chrono::Duration::minutes(30),
+                now,
+            )
+            .await
+            .unwrap();
+        assert_eq!(series.len(), 1);
+        assert_eq!(series[0].id, query.id);
+        assert_eq!(series[0].points.len(), 10, "{series:?}");
+        assert_eq!(series[0].last(), Some(49.0));
+
+        let events = p
+            .log_events(&LogQuery {
+                log_group: seeded.log_group.clone(),
+                stream_prefix: Some("ecs/".into()),
+                since: now - chrono::Duration::minutes(15),
+                filter: None,
+                limit: 100,
+            })
+            .await
+            .unwrap();
+        let lines: Vec<&str> = events.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(lines, seeded.log_lines);
+
+        let costs = p.costs(3).await.unwrap();
+        let days: Vec<(String, f64)> = costs
+            .days
+            .iter()
+            .map(|d| (d.date.clone(), d.amount))
+            .collect();
+        assert_eq!(days, seeded.cost_days);
+        assert_eq!(
+            costs.by_service[0].service,
+            "Amazon Elastic Container Service"
+        );
+        // Cached on disk: a second provider (a second run) does not pay again.
+        let calls = moto.calls().get("GetCostAndUsage").copied();
+        let again = moto
+            .provider(
+                &env.name,
+                &env.region,
+                Arc::new(clock.clone()),
+                Some(cache.path().to_path_buf()),
+            )
+            .await;
+        assert_eq!(again.costs(3).await.unwrap(), costs);
+        assert_eq!(moto.calls().get("GetCostAndUsage").copied(), calls);
+
+        // moto has neither alarm history nor scaling activities: classified
+        // errors, never a crash.
+        assert!(p.alarm_history(&scale_out.name).await.is_err());
+        assert!(p.scaling_activities().await.is_err());
+    });
+}
+
+#[test]
+fn more_than_ten_services_are_paged_and_described_in_batches() {
+    let Some(moto) = Moto::new("batching") else {
+        return;
+    };
+    runtime().block_on(async {
+        let config = moto.sdk_config("eu-west-1").await;
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        ecs.create_cluster()
+            .cluster_name("big")
+            .send()
+            .await
+            .unwrap();
+        ecs.register_task_definition()
+            .family("svc")
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("app")
+                    .image("nginx:1")
+                    .memory(512)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        for i in 0..23 {
+            ecs.create_service()
+                .cluster("big")
+                .service_name(format!("svc-{i:02}"))
+                .task_definition("svc:1")
+                .desired_count(0)
+                .send()
+                .await
+                .unwrap();
+        }
+        let p = moto
+            .provider("big", "eu-west-1", Arc::new(clock()), None)
+            .await;
+        let services = p.services("big").await.unwrap();
+        let mut names: Vec<String> = services.into_iter().map(|s| s.name).collect();
+        names.sort();
+        let want: Vec<String> = (0..23).map(|i| format!("svc-{i:02}")).collect();
+        assert_eq!(names, want);
+        let calls = moto.calls();
+        // The proxy refuses more than 10 services a call and pages by 7.
+        assert_eq!(calls.get("DescribeServices"), Some(&3), "{calls:?}");
+        assert_eq!(calls.get("ListServices"), Some(&4), "{calls:?}");
+    });
+}
+
+#[test]
+fn more_than_a_hundred_tasks_are_described_in_batches() {
+    let Some(moto) = Moto::new("many_tasks") else {
+        return;
+    };
+    runtime().block_on(async {
+        let config = moto.sdk_config("eu-west-1").await;
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        ecs.create_cluster()
+            .cluster_name("wide")
+            .send()
+            .await
+            .unwrap();
+        ecs.register_task_definition()
+            .family("worker")
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("app")
+                    .image("worker:1")
+                    .cpu(256)
+                    .memory(512)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        ecs.create_service()
+            .cluster("wide")
+            .service_name("workers")
+            .task_definition("worker:1")
+            .desired_count(0)
+            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+            .send()
+            .await
+            .unwrap();
+        for _ in 0..11 {
+            ecs.run_task()
+                .cluster("wide")
+                .task_definition("worker:1")
+                .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+                .started_by("ecs-svc/workers")
+                .group("service:workers")
+                .count(10)
+                .send()
+                .await
+                .unwrap();
+        }
+        let p = moto
+            .provider("wide", "eu-west-1", Arc::new(clock()), None)
+            .await;
+        let tasks = p.tasks("wide", "workers").await.unwrap();
+        assert_eq!(tasks.len(), 110);
+        assert!(
+            tasks
+                .iter()
+                .all(|t| t.task_definition == TaskDefRef::new("worker", 1))
+        );
+        let calls = moto.calls();
+        assert_eq!(calls.get("DescribeTasks"), Some(&2), "{calls:?}");
+    });
+}
+
+#[test]
+fn failures_are_classified_per_service() {
+    let Some(moto) = Moto::new("failures") else {
+        return;
+    };
+    runtime().block_on(async {
+        let p = moto
+            .provider("broken", "eu-west-1", Arc::new(clock()), None)
+            .await;
+        // Missing things.
+        assert!(matches!(
+            p.services("no-such-cluster").await,
+            Err(ProviderError::NotFound(_))
+        ));
+        assert!(matches!(
+            p.log_events(&LogQuery {
+                log_group: "/ecs/none/none".into(),
+                stream_prefix: None,
+                since: chrono::Utc::now() - chrono::Duration::minutes(5),
+                filter: None,
+                limit: 10,
+            })
+            .await,
+            Err(ProviderError::NotFound(_))
+        ));
+        // Access denied, naming the action; throttling after the retries.
+        moto.fault("ListClusters", "AccessDeniedException", "not authorized");
+        moto.fault("DescribeAlarms", "ThrottlingException", "Rate exceeded");
+        moto.fault("DescribeScalableTargets", "AccessDeniedException", "no");
+        moto.fault("FilterLogEvents", "ThrottlingException", "Rate exceeded");
+        moto.fault("GetCostAndUsage", "AccessDeniedException", "no");
+        moto.fault("GetCallerIdentity", "ExpiredToken", "token expired");
+        assert_eq!(
+            p.clusters().await,
+            Err(ProviderError::AccessDenied {
+                action: "ecs:ListClusters".into()
+            })
+        );
+        assert!(matches!(p.alarms().await, Err(ProviderError::Throttled(_))));
+        assert_eq!(
+            p.scalable_targets().await,
+            Err(ProviderError::AccessDenied {
+                action: "application-autoscaling:DescribeScalableTargets".into()
+            })
+        );
+        assert!(matches!(
+            p.log_events(&LogQuery {
+                log_group: "/ecs/x/y".into(),
+                stream_prefix: None,
+                since: chrono::Utc::now(),
+                filter: None,
+                limit: 10,
+            })
+            .await,
+            Err(ProviderError::Throttled(_))
+        ));
+        assert_eq!(
+            p.costs(7).await,
+            Err(ProviderError::AccessDenied {
+                action: "ce:GetCostAndUsage".into()
+            })
+        );
+        let calls = moto.calls();
+        // The explicit retry policy: three attempts for a throttled call.
+        assert_eq!(calls.get("DescribeAlarms"), Some(&3), "{calls:?}");
+    });
+}
+
+#[test]
+fn the_cockpit_shows_the_seeded_environment() {
+    let Some(moto) = Moto::new("cockpit") else {
+        return;
+    };
+    let env = spec("tellmemore-prod");
+    let clock = clock();
+    let rt = runtime();
+    let (seeded, provider) = rt.block_on(async {
+        let seeded = seed(&moto, &env, clock.now()).await;
+        let p = moto
+            .provider(&env.name, &env.region, Arc::new(clock.clone()), None)
+            .await;
+        (seeded, p)
+    });
+    drop(rt);
+    let providers: Vec<Arc<dyn Provider>> = vec![Arc::new(provider)];
+    let mut h = common::Harness::with_providers(providers, clock, false);
+    let theme = common::theme("monochrome");
+    let screen = h.screen(160, 48, &theme);
+    for (name, desired, task_definition) in &seeded.services {
+        let row = screen
+            .lines()
+            .find(|l| l.contains(&format!(" {name} ")))
+            .unwrap_or_else(|| panic!("{name} missing:\n{screen}"));
+        assert!(row.contains(&format!("{desired}/0/{desired}")), "{row}");
+        let family = task_definition.split(':').next().unwrap();
+        assert!(row.contains(&family[..family.len().min(20)]), "{row}");
+    }
+    assert!(screen.contains(&moto.account), "account missing:\n{screen}");
+    h.keys("3");
+    let screen = h.screen(160, 48, &theme);
+    for (name, _) in seeded.alarms.iter().take(3) {
+        assert!(screen.contains(name.as_str()), "{name} missing:\n{screen}");
+    }
+}
