@@ -1,0 +1,273 @@
+//! The read commands as scripts use them: the binary, its JSON contract,
+//! on `--demo` and on moto through the real credential chain (a profile in
+//! an AWS config file, as an operator would have it).
+#![cfg(feature = "aws")]
+
+mod common;
+
+use common::moto::{Moto, seed, spec};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn flightdeck(home: &Path, args: &[&str], moto: Option<&Moto>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flightdeck"));
+    cmd.args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("FLIGHTDECK_CONFIG");
+    if let Some(m) = moto {
+        cmd.env("AWS_ENDPOINT_URL", &m.endpoint);
+    }
+    cmd.output().unwrap()
+}
+
+fn json(o: &Output) -> Value {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
+}
+
+/// An AWS config with one profile whose keys select the test's moto
+/// account, and a flightdeck config naming it.
+fn write_profile(home: &Path, moto: &Moto, env: &str, region: &str) {
+    std::fs::write(
+        home.join("aws-config"),
+        format!("[profile {env}]\nregion = {region}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        home.join("aws-credentials"),
+        format!(
+            "[{env}]\naws_access_key_id = {}\naws_secret_access_key = moto-secret\n",
+            moto.access_key()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.join("config/flightdeck")).unwrap();
+    std::fs::write(
+        home.join("config/flightdeck/config.toml"),
+        format!("[[environment]]\nname = \"{env}\"\nprofile = \"{env}\"\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn every_command_prints_the_json_contract_of_what_moto_holds() {
+    let Some(moto) = Moto::new("cli_json") else {
+        return;
+    };
+    let env = spec("radiox-prod");
+    let now = chrono::Utc::now();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seeded = rt.block_on(seed(&moto, &env, now));
+    let home = tempfile::tempdir().unwrap();
+    write_profile(home.path(), &moto, &env.name, &env.region);
+    let h = home.path();
+
+    let services = json(&flightdeck(h, &["services", "--json"], Some(&moto)));
+    let rows = services.as_array().unwrap();
+    assert_eq!(rows.len(), seeded.services.len());
+    for (name, desired, task_definition) in &seeded.services {
+        let row = rows.iter().find(|r| r["name"] == name.as_str()).unwrap();
+        assert_eq!(row["environment"], env.name.as_str());
+        assert_eq!(row["cluster"], env.cluster.as_str());
+        assert_eq!(row["desired"], *desired);
+        assert_eq!(row["task_definition"], task_definition.as_str());
+        for key in ["status", "running", "pending", "rollout_state"] {
+            assert!(row.get(key).is_some(), "{key} missing in {row}");
+        }
+    }
+
+    let alarms = json(&flightdeck(h, &["alarms", "--json"], Some(&moto)));
+    let rows = alarms.as_array().unwrap();
+    assert_eq!(rows.len(), seeded.alarms.len());
+    for (name, threshold) in &seeded.alarms {
+        let row = rows.iter().find(|r| r["name"] == name.as_str()).unwrap();
+        assert_eq!(row["threshold"], *threshold);
+        for key in ["environment", "state", "metric", "namespace"] {
+            assert!(row.get(key).is_some(), "{key} missing in {row}");
+        }
+    }
+    let only_alarm = json(&flightdeck(
+        h,
+        &["alarms", "--state", "ALARM", "--json"],
+        Some(&moto),
+    ));
+    assert!(
+        only_alarm
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["state"] == "ALARM")
+    );
+
+    let scaling = json(&flightdeck(h, &["scaling", "--json"], Some(&moto)));
+    let rows = scaling.as_array().unwrap();
+    assert_eq!(rows.len(), seeded.targets.len());
+    for (service, min, max) in &seeded.targets {
+        let row = rows
+            .iter()
+            .find(|r| r["service"] == service.as_str())
+            .unwrap();
+        assert_eq!(
+            (row["min"].clone(), row["max"].clone()),
+            ((*min).into(), (*max).into())
+        );
+        assert!(row["desired"].is_u64(), "{row}");
+    }
+
+    let first = &env.services[0].name;
+    let logs = json(&flightdeck(
+        h,
+        &[
+            "logs",
+            "--cluster",
+            &env.cluster,
+            "--service",
+            first,
+            "--since",
+            "15m",
+            "--json",
+        ],
+        Some(&moto),
+    ));
+    let messages: Vec<&str> = logs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages, seeded.log_lines);
+
+    // On a terminal the hostile line is defused: no escape byte, no BEL.
+    let text = flightdeck(
+        h,
+        &["logs", "--cluster", &env.cluster, "--service", first],
+        Some(&moto),
+    );
+    assert!(text.status.success());
+    assert!(!text.stdout.contains(&0x1b) && !text.stdout.contains(&0x07));
+    assert!(String::from_utf8_lossy(&text.stdout).contains("clipboard write attempt"));
+
+    let costs = json(&flightdeck(
+        h,
+        &["costs", "--days", "3", "--json"],
+        Some(&moto),
+    ));
+    let days: Vec<(String, f64)> = costs["days"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["date"].as_str().unwrap().to_string(),
+                d["amount"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(days, seeded.cost_days);
+    assert_eq!(costs["currency"], "USD");
+    let total: f64 = seeded.cost_days.iter().map(|d| d.1).sum();
+    assert_eq!(costs["total"].as_f64(), Some(total));
+    assert_eq!(
+        costs["by_service"][0]["service"],
+        "Amazon Elastic Container Service"
+    );
+}
+
+#[test]
+fn a_missing_cluster_fails_with_exit_1_and_says_why() {
+    let Some(moto) = Moto::new("cli_missing") else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    write_profile(home.path(), &moto, "empty-prod", "eu-west-1");
+    let o = flightdeck(
+        home.path(),
+        &["services", "--cluster", "nope", "--json"],
+        Some(&moto),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("empty-prod") && err.contains("not found"),
+        "{err}"
+    );
+    // Scripts still get valid JSON on stdout.
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout).unwrap(),
+        Value::Array(vec![])
+    );
+}
+
+#[test]
+fn demo_commands_follow_the_same_contract() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let services = json(&flightdeck(h, &["--demo", "services", "--json"], None));
+    let envs: std::collections::BTreeSet<&str> = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["environment"].as_str().unwrap())
+        .collect();
+    assert_eq!(envs.len(), 6, "{envs:?}");
+    for cmd in ["alarms", "scaling"] {
+        let v = json(&flightdeck(h, &["--demo", cmd, "--json"], None));
+        assert!(!v.as_array().unwrap().is_empty(), "{cmd}");
+    }
+    let logs = json(&flightdeck(
+        h,
+        &[
+            "--demo",
+            "--env",
+            "radiox-prod",
+            "logs",
+            "--cluster",
+            "radiox-prod",
+            "--service",
+            "backend-api",
+            "--since",
+            "5m",
+            "--json",
+        ],
+        None,
+    ));
+    assert!(!logs.as_array().unwrap().is_empty());
+    let costs = json(&flightdeck(h, &["--demo", "costs", "--json"], None));
+    for key in ["currency", "total", "days", "by_service"] {
+        assert!(costs.get(key).is_some(), "{key}");
+    }
+    // Bad input changes nothing and says what is wrong.
+    let o = flightdeck(h, &["--demo", "alarms", "--state", "RED"], None);
+    assert_eq!(o.status.code(), Some(2));
+    let o = flightdeck(
+        h,
+        &["--demo", "logs", "--cluster", "x", "--service", "y"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "logs needs one environment");
+}
