@@ -197,6 +197,22 @@ impl Outcome {
         eprintln!("flightdeck: {env}: {}", sanitize(&e.to_string()));
     }
 
+    /// Reads rows from every environment, reporting the ones that fail.
+    async fn gather<T>(
+        providers: &[Arc<dyn Provider>],
+        read: impl AsyncFn(&dyn Provider) -> Result<Vec<T>, ProviderError>,
+    ) -> (Vec<T>, Outcome) {
+        let mut outcome = Outcome::new(providers.len());
+        let mut rows = Vec::new();
+        for p in providers {
+            match read(p.as_ref()).await {
+                Ok(found) => rows.extend(found),
+                Err(e) => outcome.report(&p.environment().name, &e),
+            }
+        }
+        (rows, outcome)
+    }
+
     fn finish(self) -> Result<(), Failure> {
         if self.failed == 0 {
             Ok(())
@@ -266,15 +282,8 @@ async fn services(
     cluster: Option<&str>,
     json: bool,
 ) -> Result<(), Failure> {
-    let mut outcome = Outcome::new(providers.len());
-    let mut rows = Vec::new();
-    for p in providers {
-        let env = p.environment().name.clone();
-        match service_rows(p.as_ref(), cluster).await {
-            Ok(found) => rows.extend(found),
-            Err(e) => outcome.report(&env, &e),
-        }
-    }
+    let (rows, outcome) =
+        Outcome::gather(providers, async |p| service_rows(p, cluster).await).await;
     if json {
         print_json(&rows)?;
     } else {
@@ -344,35 +353,29 @@ async fn alarms(
     state: Option<AlarmState>,
     json: bool,
 ) -> Result<(), Failure> {
-    let mut outcome = Outcome::new(providers.len());
-    let mut rows = Vec::new();
-    for p in providers {
-        let env = p.environment().name.clone();
-        match p.alarms().await {
-            Ok(mut alarms) => {
-                alarms.sort_by(|a, b| a.state.cmp(&b.state).then(a.name.cmp(&b.name)));
-                rows.extend(
-                    alarms
-                        .into_iter()
-                        .filter(|a| state.is_none_or(|s| a.state == s))
-                        .map(|a| AlarmRow {
-                            environment: env.clone(),
-                            state: a.state.to_string(),
-                            condition: a.condition(),
-                            metric: a.metric.clone(),
-                            namespace: a.namespace.clone(),
-                            threshold: a.threshold,
-                            comparison: a.comparison.symbol().to_string(),
-                            severity: format!("{:?}", a.severity).to_lowercase(),
-                            state_reason: a.state_reason.clone(),
-                            state_updated_at: a.state_updated_at.to_rfc3339(),
-                            name: a.name,
-                        }),
-                );
-            }
-            Err(e) => outcome.report(&env, &e),
-        }
-    }
+    let (rows, outcome) = Outcome::gather(providers, async |p| {
+        let env = &p.environment().name;
+        let mut alarms = p.alarms().await?;
+        alarms.sort_by(|a, b| a.state.cmp(&b.state).then(a.name.cmp(&b.name)));
+        Ok(alarms
+            .into_iter()
+            .filter(|a| state.is_none_or(|s| a.state == s))
+            .map(|a| AlarmRow {
+                environment: env.clone(),
+                state: a.state.to_string(),
+                condition: a.condition(),
+                metric: a.metric.clone(),
+                namespace: a.namespace.clone(),
+                threshold: a.threshold,
+                comparison: a.comparison.symbol().to_string(),
+                severity: format!("{:?}", a.severity).to_lowercase(),
+                state_reason: a.state_reason.clone(),
+                state_updated_at: a.state_updated_at.to_rfc3339(),
+                name: a.name,
+            })
+            .collect())
+    })
+    .await;
     if json {
         print_json(&rows)?;
     } else {
@@ -393,15 +396,7 @@ async fn alarms(
 }
 
 async fn scaling(providers: &[Arc<dyn Provider>], json: bool) -> Result<(), Failure> {
-    let mut outcome = Outcome::new(providers.len());
-    let mut rows = Vec::new();
-    for p in providers {
-        let env = p.environment().name.clone();
-        match scaling_rows(p.as_ref()).await {
-            Ok(found) => rows.extend(found),
-            Err(e) => outcome.report(&env, &e),
-        }
-    }
+    let (rows, outcome) = Outcome::gather(providers, async |p| scaling_rows(p).await).await;
     if json {
         print_json(&rows)?;
     } else {
