@@ -390,4 +390,12 @@ fn the_cockpit_shows_the_seeded_environment() {
     for (name, _) in seeded.alarms.iter().take(3) {
         assert!(screen.contains(name.as_str()), "{name} missing:\n{screen}");
     }
+    // Logs of the first service, found through its task definition's
+    // awslogs group and stream prefix.
+    h.keys("4");
+    let screen = h.screen(160, 48, &theme);
+    assert!(screen.contains(&seeded.log_group), "{screen}");
+    assert!(screen.contains("upstream timeout after 30s"), "{screen}");
+    assert!(screen.contains("clipboard write attempt"), "{screen}");
+    assert!(!screen.contains('\u{1b}'), "{screen}");
 }

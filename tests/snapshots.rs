@@ -146,7 +146,7 @@ fn escape_sequences_from_aws_never_reach_the_terminal() {
     let dark = theme("dark");
     let mut h = Harness::new();
     h.keys("4");
-    let group = h.app.log_group().unwrap();
+    let source = h.app.log_source().unwrap();
     let evil = flightdeck::model::LogEvent {
         id: "evil".into(),
         timestamp: common::start(),
@@ -155,7 +155,7 @@ fn escape_sequences_from_aws_never_reach_the_terminal() {
     };
     h.app.envs[0]
         .logs
-        .get_mut(&group)
+        .get_mut(&source)
         .unwrap()
         .extend(vec![evil]);
     let buffer = h.buffer(160, 48, &dark);

@@ -144,8 +144,8 @@ fn logs_follow_pause_search_and_bounded_buffer() {
     assert!(h.app.log_lines()[m].message.contains("GET"));
     h.keys("n");
     h.advance(chrono::Duration::minutes(30));
-    let group = h.app.log_group().unwrap();
-    assert!(h.app.env().logs[&group].events.len() <= flightdeck::app::LOG_BUFFER);
+    let source = h.app.log_source().unwrap();
+    assert!(h.app.env().logs[&source].events.len() <= flightdeck::app::LOG_BUFFER);
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use crate::engine::{DataEvent, JobKind, Payload, ScalingData};
 use crate::model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    MetricSeries, Service, Task, TaskDefRef, TaskDefinition, Timestamp,
+    LogSource, MetricSeries, Service, Task, TaskDefRef, TaskDefinition, Timestamp,
 };
 use crate::provider::ProviderError;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -106,7 +106,7 @@ pub struct EnvData {
     pub alarm_details: HashMap<String, Slot<AlarmDetail>>,
     pub tasks: HashMap<(String, String), Slot<Vec<Task>>>,
     pub task_definitions: HashMap<TaskDefRef, Slot<TaskDefinition>>,
-    pub logs: HashMap<String, LogBuffer>,
+    pub logs: HashMap<LogSource, LogBuffer>,
     pub costs: Slot<CostReport>,
 }
 
@@ -192,8 +192,8 @@ impl EnvData {
                 at,
                 r.and_then(expect_task_definition),
             ),
-            (JobKind::Logs(group), r) => {
-                let buffer = self.logs.entry(group).or_default();
+            (JobKind::Logs(source), r) => {
+                let buffer = self.logs.entry(source).or_default();
                 match r.and_then(expect_logs) {
                     Ok(events) => {
                         buffer.fetched_at = Some(at);

@@ -12,7 +12,9 @@ pub use palette::{Jump, PaletteItem};
 pub use update::update;
 
 use crate::engine::{DataEvent, Focus, View};
-use crate::model::{Alarm, EnvironmentInfo, LogEvent, ScalableTarget, Service, Timestamp};
+use crate::model::{
+    Alarm, EnvironmentInfo, LogEvent, LogSource, ScalableTarget, Service, Timestamp,
+};
 use crossterm::event::KeyEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,7 +262,7 @@ impl App {
     }
 
     /// `(cluster, service)` shown in the logs pane.
-    pub fn log_source(&self) -> Option<(String, String)> {
+    pub fn log_source_service(&self) -> Option<(String, String)> {
         if let Some(src) = &self.logs.source {
             return Some(src.clone());
         }
@@ -269,37 +271,41 @@ impl App {
             .map(|s| (s.cluster.clone(), s.name.clone()))
     }
 
-    /// The log group of the logs pane: from the task definition's log
-    /// configuration when it is known, else the `/ecs/<cluster>/<service>` convention.
-    pub fn log_group(&self) -> Option<String> {
-        let (cluster, name) = self.log_source()?;
-        let svc = self
-            .env()
+    /// Where the logs pane reads: the task definition's awslogs group and
+    /// stream prefix when it is known, else the `/ecs/<cluster>/<service>` convention.
+    pub fn log_source(&self) -> Option<LogSource> {
+        let (cluster, name) = self.log_source_service()?;
+        let env = self.env();
+        let svc = env
             .services()
             .iter()
             .find(|s| s.cluster == cluster && s.name == name);
-        let from_td = svc.and_then(|s| {
-            self.env()
-                .task_definitions
-                .get(&s.task_definition)?
-                .data
-                .as_ref()?
-                .containers
-                .iter()
-                .find_map(|c| c.log_group.clone())
-        });
-        Some(from_td.unwrap_or_else(|| format!("/ecs/{cluster}/{name}")))
+        Some(match svc {
+            Some(s) => {
+                let td = env
+                    .task_definitions
+                    .get(&s.task_definition)
+                    .and_then(|slot| slot.data.as_ref());
+                s.log_source(td)
+            }
+            None => LogSource::group(format!("/ecs/{cluster}/{name}")),
+        })
+    }
+
+    /// The log group of the logs pane.
+    pub fn log_group(&self) -> Option<String> {
+        self.log_source().map(|s| s.group)
     }
 
     /// Log lines of the logs pane after the filter, oldest first.
     pub fn log_lines(&self) -> Vec<&LogEvent> {
-        let Some(group) = self.log_group() else {
+        let Some(source) = self.log_source() else {
             return vec![];
         };
         let f = self.filter(Pane::Logs).to_lowercase();
         self.env()
             .logs
-            .get(&group)
+            .get(&source)
             .map(|b| {
                 b.events
                     .iter()
@@ -317,7 +323,7 @@ impl App {
             Pane::Scaling => env.scaling.fetched_at,
             Pane::Alarms => env.alarms.fetched_at,
             Pane::Logs => self
-                .log_group()
+                .log_source()
                 .and_then(|g| env.logs.get(&g))
                 .and_then(|b| b.fetched_at),
             Pane::Costs => env.costs.fetched_at,
@@ -330,8 +336,8 @@ impl App {
         let detail = self
             .detail_service()
             .map(|s| (s.cluster.clone(), s.name.clone(), s.task_definition.clone()));
-        let log_group = (self.pane == Pane::Logs)
-            .then(|| self.log_group())
+        let log_source = (self.pane == Pane::Logs)
+            .then(|| self.log_source())
             .flatten();
         Focus {
             env: env.info.name.clone(),
@@ -346,11 +352,11 @@ impl App {
             alarm: self
                 .selected_alarm()
                 .map(|a| (a.name.clone(), a.metric_query())),
-            logs_since: log_group
+            logs_since: log_source
                 .as_ref()
                 .and_then(|g| env.logs.get(g))
                 .and_then(LogBuffer::newest),
-            log_group,
+            log_source,
             logs_following: self.logs.follow,
             refresh: self.refresh,
         }

@@ -311,7 +311,7 @@ fn cycle_log_source(app: &mut App, forward: bool) {
         return;
     }
     let current = app
-        .log_source()
+        .log_source_service()
         .and_then(|src| services.iter().position(|s| *s == src))
         .unwrap_or(0);
     let n = services.len();

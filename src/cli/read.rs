@@ -7,7 +7,9 @@ use super::{Cli, Failure};
 use crate::cli::commands_support::{load_config, load_themes};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Paths;
-use crate::model::{AlarmState, CostReport, DailyCost, LogEvent, ServiceCost, trim_float};
+use crate::model::{
+    AlarmState, CostReport, DailyCost, LogEvent, LogSource, ServiceCost, trim_float,
+};
 use crate::provider::{LogQuery, Provider, ProviderError};
 use crate::session::Session;
 use crate::text::sanitize;
@@ -500,12 +502,13 @@ async fn logs(
                 .join(", ")
         )));
     };
-    let (group, prefix) = log_source(p.as_ref(), request.cluster, request.service)
+    let source = log_source(p.as_ref(), request.cluster, request.service)
         .await
         .map_err(Failure::failed)?;
+    let group = source.group.clone();
     let mut query = LogQuery {
-        log_group: group.clone(),
-        stream_prefix: prefix,
+        log_group: source.group,
+        stream_prefix: source.stream_prefix,
         since: clock.now() - request.since,
         filter: request.filter.map(str::to_string),
         limit: LOG_LIMIT,
@@ -561,29 +564,15 @@ fn print_log_line(e: &LogEvent) {
     table::emit(&format!("{time} {} {message}\n", sanitize(&e.stream)));
 }
 
-/// The log group and stream prefix of a service, from its task
-/// definition's awslogs configuration (essential containers first), else
-/// the `/ecs/<cluster>/<service>` convention.
-async fn log_source(
-    p: &dyn Provider,
-    cluster: &str,
-    service: &str,
-) -> anyhow::Result<(String, Option<String>)> {
+/// Where a service logs, from its task definition's awslogs configuration.
+async fn log_source(p: &dyn Provider, cluster: &str, service: &str) -> anyhow::Result<LogSource> {
     let services = p.services(cluster).await?;
     let svc = services
         .iter()
         .find(|s| s.name == service)
         .ok_or_else(|| anyhow!("no service `{service}` in cluster `{cluster}`"))?;
     let td = p.task_definition(&svc.task_definition).await?;
-    let mut containers: Vec<_> = td.containers.iter().collect();
-    containers.sort_by_key(|c| !c.essential);
-    Ok(containers
-        .iter()
-        .find_map(|c| {
-            let group = c.log_group.clone()?;
-            Some((group, c.log_stream_prefix.as_ref().map(|p| format!("{p}/"))))
-        })
-        .unwrap_or_else(|| (svc.default_log_group(), None)))
+    Ok(svc.log_source(Some(&td)))
 }
 
 async fn costs(providers: &[Arc<dyn Provider>], days: u32, json: bool) -> Result<(), Failure> {

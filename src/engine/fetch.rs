@@ -131,11 +131,11 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
         JobKind::TaskDefinition(r) => {
             Payload::TaskDefinition(Box::new(p.task_definition(r).await?))
         }
-        JobKind::Logs(group) => {
+        JobKind::Logs(source) => {
             let since = job.logs_since.unwrap_or(now - LOG_BACKFILL);
             let query = LogQuery {
-                log_group: group.clone(),
-                stream_prefix: None,
+                log_group: source.group.clone(),
+                stream_prefix: source.stream_prefix.clone(),
                 since,
                 filter: None,
                 limit: LOG_PAGE,

@@ -2,7 +2,7 @@
 //! slow for what is not, hours for costs. Pure: no I/O, no clock of its own.
 
 use super::budget::ApiFamily;
-use crate::model::{MetricQuery, TaskDefRef, Timestamp};
+use crate::model::{LogSource, MetricQuery, TaskDefRef, Timestamp};
 use chrono::Duration;
 use std::collections::HashMap;
 
@@ -31,7 +31,7 @@ pub struct Focus {
     /// The alarm selected in the alarms pane, with its metric.
     pub alarm: Option<(String, MetricQuery)>,
     /// The log group shown in the logs pane and the newest event held.
-    pub log_group: Option<String>,
+    pub log_source: Option<LogSource>,
     pub logs_since: Option<Timestamp>,
     pub logs_following: bool,
     /// Bumped by the operator's refresh key: everything visible is re-fetched.
@@ -48,7 +48,7 @@ pub enum JobKind {
     AlarmDetail(String, MetricQuery),
     Tasks(String, String),
     TaskDefinition(TaskDefRef),
-    Logs(String),
+    Logs(LogSource),
     Costs,
 }
 
@@ -156,10 +156,10 @@ impl Schedule {
             kinds.push(JobKind::AlarmDetail(name.clone(), query.clone()));
         }
         if focus.view == View::Logs
-            && let Some(group) = &focus.log_group
+            && let Some(source) = &focus.log_source
             && (focus.logs_following || focus.logs_since.is_none())
         {
-            kinds.push(JobKind::Logs(group.clone()));
+            kinds.push(JobKind::Logs(source.clone()));
         }
         if focus.view == View::Costs {
             kinds.push(JobKind::Costs);

@@ -146,6 +146,14 @@ impl Service {
     pub fn default_log_group(&self) -> String {
         format!("/ecs/{}/{}", self.cluster, self.name)
     }
+
+    /// Where this service logs: its task definition's awslogs
+    /// configuration when known, else the `/ecs/<cluster>/<service>` convention.
+    pub fn log_source(&self, task_definition: Option<&TaskDefinition>) -> super::LogSource {
+        task_definition
+            .and_then(TaskDefinition::log_source)
+            .unwrap_or_else(|| super::LogSource::group(self.default_log_group()))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -195,6 +203,63 @@ pub struct ContainerDefinition {
     pub secrets: Vec<SecretRef>,
     pub log_group: Option<String>,
     pub log_stream_prefix: Option<String>,
+}
+
+impl TaskDefinition {
+    /// The awslogs group and stream prefix, essential containers first.
+    pub fn log_source(&self) -> Option<super::LogSource> {
+        let mut containers: Vec<&ContainerDefinition> = self.containers.iter().collect();
+        containers.sort_by_key(|c| !c.essential);
+        containers.iter().find_map(|c| {
+            Some(super::LogSource {
+                group: c.log_group.clone()?,
+                stream_prefix: c.log_stream_prefix.as_ref().map(|p| format!("{p}/")),
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(name: &str, essential: bool, group: Option<&str>) -> ContainerDefinition {
+        ContainerDefinition {
+            name: name.into(),
+            image: "x:1".into(),
+            cpu: 0,
+            memory: 0,
+            essential,
+            port: None,
+            environment: vec![],
+            secrets: vec![],
+            log_group: group.map(str::to_string),
+            log_stream_prefix: Some("svc".into()),
+        }
+    }
+
+    #[test]
+    fn logs_come_from_the_essential_container_with_its_stream_prefix() {
+        let td = TaskDefinition {
+            reference: TaskDefRef::new("svc", 1),
+            cpu: 256,
+            memory: 512,
+            containers: vec![
+                container("sidecar", false, Some("/ecs/sidecars")),
+                container("app", true, Some("/ecs/app")),
+            ],
+            registered_at: Timestamp::default(),
+            status: "ACTIVE".into(),
+        };
+        let source = td.log_source().unwrap();
+        assert_eq!(source.group, "/ecs/app");
+        assert_eq!(source.stream_prefix.as_deref(), Some("svc/"));
+        let none = TaskDefinition {
+            containers: vec![container("app", true, None)],
+            ..td
+        };
+        assert_eq!(none.log_source(), None);
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -13,7 +13,7 @@ pub use ecs::{
     RolloutState, SecretRef, Service, ServiceEvent, Task, TaskDefRef, TaskDefinition,
 };
 pub use monitoring::{
-    Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, MetricPoint, MetricQuery,
+    Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, LogSource, MetricPoint, MetricQuery,
     MetricSeries, Severity, trim_float,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};

@@ -194,6 +194,24 @@ impl MetricSeries {
     }
 }
 
+/// Where a service's log events are: its awslogs group and, from the
+/// stream prefix, which of the group's streams (`prefix/container/task`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct LogSource {
+    pub group: String,
+    /// `prefix/`, so a shared group shows only this service's streams.
+    pub stream_prefix: Option<String>,
+}
+
+impl LogSource {
+    pub fn group(group: impl Into<String>) -> Self {
+        LogSource {
+            group: group.into(),
+            stream_prefix: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LogEvent {
     /// Unique within a log group; used to de-duplicate overlapping polls.

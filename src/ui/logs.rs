@@ -113,7 +113,7 @@ fn event_lines(
 
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let Some(group) = app.log_group() else {
+    let Some(source) = app.log_source() else {
         frame.render_widget(
             Paragraph::new(Span::styled(" no service to show logs of", theme.muted)),
             area,
@@ -121,7 +121,8 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     };
     let env = app.env();
-    let buffer = env.logs.get(&group);
+    let group = &source.group;
+    let buffer = env.logs.get(&source);
     let lines = app.log_lines();
     let mode = if app.logs.follow {
         Span::styled(" FOLLOW ", theme.ok)
