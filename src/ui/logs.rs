@@ -130,7 +130,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Span::styled(" PAUSED ", theme.warn)
     };
     let mut spans = vec![
-        Span::styled(format!(" {} ", sanitize_with(&group, false)), theme.accent),
+        Span::styled(format!(" {} ", sanitize_with(group, false)), theme.accent),
         mode,
     ];
     spans.push(Span::styled(format!(" {} lines", lines.len()), theme.muted));
