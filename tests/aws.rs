@@ -138,6 +138,7 @@ fn every_read_path_shows_what_the_fixtures_created() {
                 since: now - chrono::Duration::minutes(15),
                 filter: None,
                 limit: 100,
+                live: false,
             })
             .await
             .unwrap();
@@ -308,6 +309,7 @@ fn failures_are_classified_per_service() {
                 since: chrono::Utc::now() - chrono::Duration::minutes(5),
                 filter: None,
                 limit: 10,
+                live: false,
             })
             .await,
             Err(ProviderError::NotFound(_))
@@ -339,6 +341,7 @@ fn failures_are_classified_per_service() {
                 since: chrono::Utc::now(),
                 filter: None,
                 limit: 10,
+                live: false,
             })
             .await,
             Err(ProviderError::Throttled(_))
@@ -398,4 +401,60 @@ fn the_cockpit_shows_the_seeded_environment() {
     assert!(screen.contains("upstream timeout after 30s"), "{screen}");
     assert!(screen.contains("clipboard write attempt"), "{screen}");
     assert!(!screen.contains('\u{1b}'), "{screen}");
+}
+
+#[test]
+fn following_logs_streams_them_with_live_tail_and_polls_when_it_ends() {
+    let Some(moto) = Moto::new("live_tail") else {
+        return;
+    };
+    let env = spec("muejam-staging");
+    let clock = clock();
+    let now = clock.now();
+    runtime().block_on(async {
+        let seeded = seed(&moto, &env, now).await;
+        let p = moto
+            .provider(&env.name, &env.region, Arc::new(clock.clone()), None)
+            .await;
+        let query = LogQuery {
+            log_group: seeded.log_group.clone(),
+            stream_prefix: Some("ecs/".into()),
+            since: now - chrono::Duration::minutes(15),
+            filter: None,
+            limit: 100,
+            live: true,
+        };
+        let messages = |events: &[flightdeck::model::LogEvent]| -> Vec<String> {
+            events.iter().map(|e| e.message.clone()).collect()
+        };
+        // The first read polls and opens a session in the background.
+        assert_eq!(
+            messages(&p.log_events(&query).await.unwrap()),
+            seeded.log_lines
+        );
+        let mut opened = false;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            if moto.calls().get("StartLiveTail") == Some(&1) {
+                opened = true;
+                break;
+            }
+        }
+        assert!(opened, "{:?}", moto.calls());
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // moto's session streams every line it holds, then ends. With
+        // polling failing, those lines can only have come from the stream.
+        moto.fault("FilterLogEvents", "ThrottlingException", "Rate exceeded");
+        assert_eq!(
+            messages(&p.log_events(&query).await.unwrap()),
+            seeded.log_lines
+        );
+        // The session ended and nothing is buffered: the poll's failure shows,
+        // and no second session is opened before the retry delay.
+        assert!(matches!(
+            p.log_events(&query).await,
+            Err(ProviderError::Throttled(_))
+        ));
+        assert_eq!(moto.calls().get("StartLiveTail"), Some(&1));
+    });
 }

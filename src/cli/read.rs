@@ -512,6 +512,7 @@ async fn logs(
         since: clock.now() - request.since,
         filter: request.filter.map(str::to_string),
         limit: LOG_LIMIT,
+        live: request.follow,
     };
     let env = p.environment().name.clone();
     let mut seen: HashSet<String> = HashSet::new();

@@ -136,6 +136,7 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
             let query = LogQuery {
                 log_group: source.group.clone(),
                 stream_prefix: source.stream_prefix.clone(),
+                live: true,
                 since,
                 filter: None,
                 limit: LOG_PAGE,

@@ -34,6 +34,9 @@ pub struct LogQuery {
     /// CloudWatch Logs filter pattern (plain text match in the sim).
     pub filter: Option<String>,
     pub limit: usize,
+    /// The caller will ask again in seconds (the cockpit following, `logs
+    /// --follow`): a provider may serve it from a live stream.
+    pub live: bool,
 }
 
 /// Every read the cockpit makes of one environment.

@@ -10,6 +10,21 @@ use std::collections::HashSet;
 /// FilterLogEvents returns at most this many events per page.
 const PAGE: i32 = 1000;
 
+/// A log event with an id derived from what it is (stream, time, text):
+/// FilterLogEvents and StartLiveTail report the same line the same way, so
+/// overlapping polls and streams de-duplicate (live tail has no event ids).
+pub(super) fn log_event(stream: &str, timestamp_ms: i64, message: &str) -> LogEvent {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    message.hash(&mut h);
+    LogEvent {
+        id: format!("{stream}/{timestamp_ms}/{:016x}", h.finish()),
+        timestamp: chrono::DateTime::from_timestamp_millis(timestamp_ms).unwrap_or_default(),
+        stream: stream.to_string(),
+        message: message.to_string(),
+    }
+}
+
 impl AwsProvider {
     pub(super) async fn filter_log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         let mut events = Vec::new();
@@ -30,26 +45,14 @@ impl AwsProvider {
                 .await
                 .map_err(self.fail(Action("logs:FilterLogEvents")))?;
             for e in out.events() {
-                let id = e.event_id().map(str::to_string).unwrap_or_else(|| {
-                    format!(
-                        "{}/{}/{}",
-                        e.log_stream_name().unwrap_or_default(),
-                        e.timestamp().unwrap_or_default(),
-                        e.message().unwrap_or_default().len()
-                    )
-                });
-                if !seen.insert(id.clone()) {
-                    continue;
+                let event = log_event(
+                    e.log_stream_name().unwrap_or_default(),
+                    e.timestamp().unwrap_or_default(),
+                    e.message().unwrap_or_default(),
+                );
+                if seen.insert(event.id.clone()) {
+                    events.push(event);
                 }
-                events.push(LogEvent {
-                    id,
-                    timestamp: chrono::DateTime::from_timestamp_millis(
-                        e.timestamp().unwrap_or_default(),
-                    )
-                    .unwrap_or_default(),
-                    stream: e.log_stream_name().unwrap_or_default().to_string(),
-                    message: e.message().unwrap_or_default().to_string(),
-                });
             }
             token = out.next_token().map(str::to_string);
             if token.is_none() || events.len() >= query.limit || out.events().is_empty() {

@@ -11,6 +11,7 @@ mod cloudwatch;
 mod costs;
 mod ecs;
 mod errors;
+mod live_tail;
 mod logs;
 mod scaling;
 mod sdk;
@@ -46,6 +47,9 @@ pub struct AwsProvider {
     clients: Clients,
     clock: Arc<dyn Clock>,
     task_definitions: Mutex<HashMap<TaskDefRef, TaskDefinition>>,
+    tails: live_tail::LiveTails,
+    /// The caller's account, asked once (log group ARNs need it).
+    account: tokio::sync::OnceCell<String>,
 }
 
 impl AwsProvider {
@@ -80,6 +84,8 @@ impl AwsProvider {
             settings,
             clock,
             task_definitions: Mutex::new(HashMap::new()),
+            tails: live_tail::LiveTails::default(),
+            account: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -93,6 +99,13 @@ impl AwsProvider {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
         move |e| errors::classify(e, action, self.settings.profile.as_deref())
+    }
+
+    async fn account(&self) -> Result<String> {
+        self.account
+            .get_or_try_init(|| async { Ok(self.caller_identity().await?.account) })
+            .await
+            .cloned()
     }
 
     fn wants_cluster(&self, cluster: &str) -> bool {
@@ -180,7 +193,11 @@ impl ReadProvider for AwsProvider {
     }
 
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
-        self.filter_log_events(query).await
+        if query.live {
+            self.followed_log_events(query).await
+        } else {
+            self.filter_log_events(query).await
+        }
     }
 
     async fn costs(&self, days: u32) -> Result<CostReport> {
