@@ -13,7 +13,7 @@ pub use update::update;
 
 use crate::engine::{DataEvent, Focus, View};
 use crate::model::{
-    Alarm, EnvironmentInfo, LogEvent, LogSource, ScalableTarget, Service, Timestamp,
+    Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, Timestamp,
 };
 use crossterm::event::KeyEvent;
 
@@ -330,6 +330,28 @@ impl App {
         }
     }
 
+    /// CPU and memory of every service of the current environment, from
+    /// Container Insights where its cluster has it.
+    fn sparkline_queries(&self) -> Vec<MetricQuery> {
+        let env = self.env();
+        let insights: Vec<&str> = env
+            .clusters
+            .data
+            .iter()
+            .flatten()
+            .filter(|c| c.container_insights)
+            .map(|c| c.name.as_str())
+            .collect();
+        env.services()
+            .iter()
+            .flat_map(|s| {
+                let ci = insights.contains(&s.cluster.as_str());
+                ["CPUUtilization", "MemoryUtilization"]
+                    .map(|m| MetricQuery::service_utilisation(&s.cluster, &s.name, m, ci))
+            })
+            .collect()
+    }
+
     /// What the engine should poll for the screen as it is.
     pub fn focus(&self) -> Focus {
         let env = self.env();
@@ -343,11 +365,7 @@ impl App {
             env: env.info.name.clone(),
             all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
             view: self.pane.view(),
-            services: env
-                .services()
-                .iter()
-                .map(|s| (s.cluster.clone(), s.name.clone()))
-                .collect(),
+            metrics: self.sparkline_queries(),
             service_detail: detail,
             alarm: self
                 .selected_alarm()

@@ -3,9 +3,8 @@
 use super::schedule::{Job, JobKey, JobKind};
 use crate::clock::Clock;
 use crate::model::{
-    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, LogEvent, MetricQuery,
-    MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task, TaskDefinition,
-    Timestamp,
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, LogEvent, MetricSeries,
+    ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task, TaskDefinition, Timestamp,
 };
 use crate::provider::{LogQuery, Provider, ProviderError};
 use chrono::Duration;
@@ -91,15 +90,8 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
             }
             Payload::Services { clusters, services }
         }
-        JobKind::Metrics(services) => {
-            let queries: Vec<MetricQuery> = services
-                .iter()
-                .flat_map(|(c, s)| {
-                    ["CPUUtilization", "MemoryUtilization"]
-                        .map(|m| MetricQuery::ecs_service(c, s, m))
-                })
-                .collect();
-            Payload::Metrics(p.metrics(&queries, now - SPARKLINE_WINDOW, now).await?)
+        JobKind::Metrics(queries) => {
+            Payload::Metrics(p.metrics(queries, now - SPARKLINE_WINDOW, now).await?)
         }
         JobKind::Scaling => {
             let targets = p.scalable_targets().await?;

@@ -24,8 +24,8 @@ pub struct Focus {
     /// Every environment, for slow background polls (alarm counts).
     pub all_envs: Vec<String>,
     pub view: View,
-    /// `(cluster, service)` of every service known in `env`, for metrics.
-    pub services: Vec<(String, String)>,
+    /// The sparkline queries of every service known in `env`.
+    pub metrics: Vec<MetricQuery>,
     /// The service whose detail is open, with its task definition.
     pub service_detail: Option<(String, String, TaskDefRef)>,
     /// The alarm selected in the alarms pane, with its metric.
@@ -42,7 +42,7 @@ pub struct Focus {
 pub enum JobKind {
     Identity,
     Services,
-    Metrics(Vec<(String, String)>),
+    Metrics(Vec<MetricQuery>),
     Scaling,
     Alarms,
     AlarmDetail(String, MetricQuery),
@@ -143,8 +143,8 @@ impl Schedule {
             JobKind::Alarms,
             JobKind::Scaling,
         ];
-        if !focus.services.is_empty() && matches!(focus.view, View::Services | View::Scaling) {
-            kinds.push(JobKind::Metrics(focus.services.clone()));
+        if !focus.metrics.is_empty() && matches!(focus.view, View::Services | View::Scaling) {
+            kinds.push(JobKind::Metrics(focus.metrics.clone()));
         }
         if let Some((cluster, service, td)) = &focus.service_detail {
             kinds.push(JobKind::Tasks(cluster.clone(), service.clone()));
@@ -219,7 +219,11 @@ mod tests {
             env: "radiox-prod".into(),
             all_envs: vec!["radiox-prod".into(), "reelnet-prod".into()],
             view,
-            services: vec![("radiox-prod".into(), "backend-api".into())],
+            metrics: vec![MetricQuery::ecs_service(
+                "radiox-prod",
+                "backend-api",
+                "CPUUtilization",
+            )],
             ..Focus::default()
         }
     }

@@ -126,6 +126,7 @@ impl Alarm {
             dimensions: self.dimensions.clone(),
             statistic: self.statistic.clone(),
             period_secs: self.period_secs.min(60),
+            ratio_of: None,
         }
     }
 }
@@ -155,9 +156,37 @@ pub struct MetricQuery {
     pub dimensions: Vec<(String, String)>,
     pub statistic: String,
     pub period_secs: u32,
+    /// When set, the series is `100 * metric / ratio_of` (same namespace,
+    /// dimensions and statistic): utilisation from used and reserved.
+    pub ratio_of: Option<String>,
 }
 
 impl MetricQuery {
+    /// CPU or memory utilisation of a service in percent (`metric` is
+    /// `CPUUtilization` or `MemoryUtilization`). With Container Insights it
+    /// is computed from `ECS/ContainerInsights` used/reserved, which keeps
+    /// its own per-minute data; otherwise it is `AWS/ECS`'s. The id is the
+    /// same either way, so the screen does not care which.
+    pub fn service_utilisation(
+        cluster: &str,
+        service: &str,
+        metric: &str,
+        container_insights: bool,
+    ) -> Self {
+        let mut q = Self::ecs_service(cluster, service, metric);
+        if container_insights {
+            let (used, reserved) = if metric == "MemoryUtilization" {
+                ("MemoryUtilized", "MemoryReserved")
+            } else {
+                ("CpuUtilized", "CpuReserved")
+            };
+            q.namespace = "ECS/ContainerInsights".into();
+            q.metric = used.into();
+            q.ratio_of = Some(reserved.into());
+        }
+        q
+    }
+
     /// AWS/ECS service-level utilisation, `metric` is `CPUUtilization` or `MemoryUtilization`.
     pub fn ecs_service(cluster: &str, service: &str, metric: &str) -> Self {
         Self {
@@ -170,6 +199,7 @@ impl MetricQuery {
             ],
             statistic: "Average".into(),
             period_secs: 60,
+            ratio_of: None,
         }
     }
 }

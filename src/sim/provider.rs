@@ -229,8 +229,11 @@ fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
 fn signal_for(query: &MetricQuery) -> Option<Signal> {
     let stat = query.statistic.as_str();
     Some(match (query.namespace.as_str(), query.metric.as_str()) {
-        ("AWS/ECS" | "ECS/ContainerInsights", "CPUUtilization") => Signal::Cpu,
-        ("AWS/ECS" | "ECS/ContainerInsights", "MemoryUtilization") => Signal::Memory,
+        ("AWS/ECS", "CPUUtilization") => Signal::Cpu,
+        ("AWS/ECS", "MemoryUtilization") => Signal::Memory,
+        // Used over reserved, in percent: the same utilisation.
+        ("ECS/ContainerInsights", "CpuUtilized") if query.ratio_of.is_some() => Signal::Cpu,
+        ("ECS/ContainerInsights", "MemoryUtilized") if query.ratio_of.is_some() => Signal::Memory,
         ("AWS/ApplicationELB", "TargetResponseTime") if stat == "p95" => Signal::LatencyP95,
         ("AWS/ApplicationELB", "TargetResponseTime") if stat == "p99" => Signal::LatencyP99,
         ("AWS/ApplicationELB", "TargetResponseTime") => Signal::Latency,

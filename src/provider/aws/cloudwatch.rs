@@ -77,12 +77,12 @@ impl AwsProvider {
         end: Timestamp,
     ) -> Result<Vec<MetricSeries>> {
         let mut series = Vec::new();
-        for chunk in queries.chunks(METRIC_QUERIES_PER_CALL) {
+        for chunk in chunks(queries) {
             // GetMetricData ids must match ^[a-z][a-zA-Z0-9_]*$: use positions.
             let requests: Vec<MetricDataQuery> = chunk
                 .iter()
                 .enumerate()
-                .map(|(i, q)| metric_data_query(&format!("q{i}"), q))
+                .flat_map(|(i, q)| metric_data_queries(i, q))
                 .collect();
             let pages: Vec<_> = self
                 .clients
@@ -130,10 +130,49 @@ impl AwsProvider {
     }
 }
 
-fn metric_data_query(id: &str, q: &MetricQuery) -> MetricDataQuery {
+/// GetMetricData queries one query needs: one, or three for a ratio.
+fn cost(q: &MetricQuery) -> usize {
+    if q.ratio_of.is_some() { 3 } else { 1 }
+}
+
+/// Consecutive runs of queries that fit one GetMetricData call.
+fn chunks(queries: &[MetricQuery]) -> Vec<&[MetricQuery]> {
+    let mut out = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (i, q) in queries.iter().enumerate() {
+        if used + cost(q) > METRIC_QUERIES_PER_CALL {
+            out.push(&queries[start..i]);
+            (start, used) = (i, 0);
+        }
+        used += cost(q);
+    }
+    if start < queries.len() {
+        out.push(&queries[start..]);
+    }
+    out
+}
+
+/// The GetMetricData queries of query number `i`: `q{i}` is what comes
+/// back; a ratio is `100*n{i}/d{i}` over two hidden metric queries.
+fn metric_data_queries(i: usize, q: &MetricQuery) -> Vec<MetricDataQuery> {
+    let Some(denominator) = &q.ratio_of else {
+        return vec![metric_data_query(&format!("q{i}"), q, &q.metric, true)];
+    };
+    vec![
+        metric_data_query(&format!("n{i}"), q, &q.metric, false),
+        metric_data_query(&format!("d{i}"), q, denominator, false),
+        MetricDataQuery::builder()
+            .id(format!("q{i}"))
+            .expression(format!("100*n{i}/d{i}"))
+            .return_data(true)
+            .build(),
+    ]
+}
+
+fn metric_data_query(id: &str, q: &MetricQuery, metric: &str, returned: bool) -> MetricDataQuery {
     let metric = Metric::builder()
         .namespace(&q.namespace)
-        .metric_name(&q.metric)
+        .metric_name(metric)
         .set_dimensions(Some(
             q.dimensions
                 .iter()
@@ -150,7 +189,7 @@ fn metric_data_query(id: &str, q: &MetricQuery) -> MetricDataQuery {
                 .stat(&q.statistic)
                 .build(),
         )
-        .return_data(true)
+        .return_data(returned)
         .build()
 }
 
@@ -295,6 +334,26 @@ mod tests {
         let data = r#"{"version":"1.0","oldState":{"stateValue":"OK"},"newState":{"stateValue":"ALARM","stateReason":"x"}}"#;
         assert_eq!(transition(data), Some((AlarmState::Ok, AlarmState::Alarm)));
         assert_eq!(transition("not json"), None);
+    }
+
+    #[test]
+    fn ratios_become_expressions_and_calls_stay_under_500_queries() {
+        let plain = MetricQuery::ecs_service("c", "s", "CPUUtilization");
+        let ratio = MetricQuery::service_utilisation("c", "s", "CPUUtilization", true);
+        let built = metric_data_queries(7, &ratio);
+        assert_eq!(built.len(), 3);
+        assert_eq!(built[2].id(), Some("q7"));
+        assert_eq!(built[2].expression(), Some("100*n7/d7"));
+        assert_eq!(built[0].return_data(), Some(false));
+        let many: Vec<MetricQuery> = (0..400).map(|_| ratio.clone()).collect();
+        let parts = chunks(&many);
+        assert!(
+            parts
+                .iter()
+                .all(|c| c.iter().map(cost).sum::<usize>() <= 500)
+        );
+        assert_eq!(parts.iter().map(|c| c.len()).sum::<usize>(), 400);
+        assert_eq!(chunks(&vec![plain; 500]).len(), 1);
     }
 
     #[test]
