@@ -622,7 +622,8 @@ fn combine(accounts: Vec<AccountCosts>) -> CostOutput {
             *services.entry(s.service.clone()).or_default() += s.amount;
         }
     }
-    let cents = |v: f64| (v * 100.0).round() / 100.0;
+    // `+ 0.0` turns the `-0.0` of an empty sum into `0.0`.
+    let cents = |v: f64| (v * 100.0).round() / 100.0 + 0.0;
     let mut by_service: Vec<ServiceCost> = services
         .into_iter()
         .map(|(service, amount)| ServiceCost {

@@ -85,6 +85,12 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.muted,
         ));
     }
+    if env.services.data.as_ref().is_some_and(Vec::is_empty) {
+        spans.push(Span::styled(
+            " no services found: check the account, region and clusters filter",
+            theme.warn,
+        ));
+    }
     if let Some((e, at)) = &env.services.error {
         frame.render_widget(Paragraph::new(error_line(theme, app.now, e, *at)), title);
     } else if env.services.data.is_none() {

@@ -223,8 +223,9 @@ fn summarise(
     }
 }
 
+/// Rounds to cents; `+ 0.0` turns the `-0.0` of an empty sum into `0.0`.
 fn round_cents(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
+    (v * 100.0).round() / 100.0 + 0.0
 }
 
 #[cfg(test)]
@@ -273,5 +274,15 @@ mod tests {
         assert_eq!(r.by_service[0].amount, 22.0);
         assert_eq!(r.month_to_date, 25.0);
         assert_eq!(r.forecast_month, Some(125.0));
+    }
+
+    #[test]
+    fn no_data_is_zero_not_minus_zero() {
+        let d = NaiveDate::parse_from_str("2026-11-01", "%Y-%m-%d").unwrap();
+        let r = summarise(&[], d, d, None);
+        assert_eq!(
+            format!("{:.2} {:.2}", r.total, r.month_to_date),
+            "0.00 0.00"
+        );
     }
 }
