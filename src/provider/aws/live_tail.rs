@@ -206,13 +206,27 @@ impl LiveTails {
 }
 
 /// The SDK's event receiver as a [`TailStream`].
-struct SdkTail(aws_sdk_cloudwatchlogs::operation::start_live_tail::StartLiveTailOutput);
+struct SdkTail {
+    output: aws_sdk_cloudwatchlogs::operation::start_live_tail::StartLiveTailOutput,
+    /// Lines of other groups are dropped (a session names its groups, and
+    /// emulators have been seen to answer with the wrong one).
+    group: String,
+}
+
+/// Whether a live tail line's group identifier (an ARN, maybe ending in
+/// `:*`, or a name) is `group`.
+fn same_group(identifier: Option<&str>, group: &str) -> bool {
+    identifier.is_none_or(|id| {
+        let id = id.strip_suffix(":*").unwrap_or(id);
+        id == group || id.ends_with(&format!(":log-group:{group}"))
+    })
+}
 
 #[async_trait]
 impl TailStream for SdkTail {
     async fn next(&mut self) -> Result<Option<TailItem>> {
         loop {
-            let item = self.0.response_stream.recv().await.map_err(|e| {
+            let item = self.output.response_stream.recv().await.map_err(|e| {
                 ProviderError::Network(format!(
                     "logs:StartLiveTail stream: {}",
                     DisplayErrorContext(&e)
@@ -226,6 +240,7 @@ impl TailStream for SdkTail {
                     events: u
                         .session_results()
                         .iter()
+                        .filter(|e| same_group(e.log_group_identifier(), &self.group))
                         .map(|e| {
                             super::logs::log_event(
                                 e.log_stream_name().unwrap_or_default(),
@@ -296,10 +311,11 @@ impl AwsProvider {
             .set_log_stream_name_prefixes(key.stream_prefix.clone().map(|p| vec![p]))
             .set_log_event_filter_pattern(key.filter.clone());
         let profile = self.settings.profile.clone();
+        let group = key.group.clone();
         let shared = buffer.clone();
         let task = tokio::spawn(async move {
             match request.send().await {
-                Ok(out) => pump(SdkTail(out), shared).await,
+                Ok(out) => pump(SdkTail { output: out, group }, shared).await,
                 Err(e) => {
                     let e = super::errors::classify(
                         e,
@@ -350,6 +366,19 @@ mod tests {
             stream_prefix: Some("ecs/".into()),
             filter: None,
         }
+    }
+
+    #[test]
+    fn lines_of_other_groups_are_recognised() {
+        let arn = "arn:aws:logs:eu-west-1:1:log-group:/ecs/shop/catalog";
+        assert!(same_group(Some(arn), "/ecs/shop/catalog"));
+        assert!(same_group(Some(&format!("{arn}:*")), "/ecs/shop/catalog"));
+        assert!(same_group(None, "/ecs/shop/catalog"));
+        assert!(!same_group(Some(arn), "/ecs/shop/cat"));
+        assert!(!same_group(
+            Some("arn:aws:logs:eu-west-1:1:log-group:/ecs/shop/payments"),
+            "/ecs/shop/catalog"
+        ));
     }
 
     #[tokio::test]
