@@ -105,18 +105,42 @@ fn mentions_credentials(text: &str) -> bool {
         .any(|w| lower.contains(w))
 }
 
+/// The cause in an SDK error's display text: its first line without the
+/// wrappers before it (`dispatch failure: other: ...`) or the debug dump
+/// after it.
 fn last_cause(text: &str) -> &str {
-    text.rsplit(": ").next().unwrap_or(text).trim()
+    let first = text.lines().next().unwrap_or(text);
+    // DisplayErrorContext ends with the error's Debug form, e.g. ` (DispatchFailure(...`.
+    let dump = [
+        " (DispatchFailure",
+        " (ConstructionFailure",
+        " (TimeoutError",
+        " (ResponseError",
+        " (ServiceError",
+    ]
+    .iter()
+    .filter_map(|m| first.find(m))
+    .min()
+    .unwrap_or(first.len());
+    let first = first[..dump].trim().trim_end_matches("Attempted:").trim();
+    first
+        .rsplit(": ")
+        .next()
+        .unwrap_or(first)
+        .trim()
+        .trim_end_matches('.')
 }
 
 fn credentials(detail: &str, profile: Option<&str>) -> ProviderError {
     let profile_flag = profile
         .map(|p| format!(" --profile {p}"))
         .unwrap_or_default();
-    let advice = if detail.to_lowercase().contains("sso") || profile.is_some() {
-        format!("run `aws sso login{profile_flag}` (or refresh the profile's credentials)")
-    } else {
-        "set AWS_PROFILE, run `aws configure` or `aws sso login`".to_string()
+    let advice = match profile {
+        _ if detail.to_lowercase().contains("sso") => format!("run `aws sso login{profile_flag}`"),
+        Some(p) => format!(
+            "run `aws sso login{profile_flag}` for an SSO profile, else check profile `{p}` (`aws configure list --profile {p}`)"
+        ),
+        None => "set AWS_PROFILE, run `aws configure` or `aws sso login`".to_string(),
     };
     ProviderError::Credentials(format!("{advice}; {}", last_cause(detail)))
 }
@@ -157,6 +181,31 @@ mod tests {
             panic!("not a credentials error: {e:?}");
         };
         assert!(text.contains("aws sso login --profile radiox"), "{text}");
+    }
+
+    #[test]
+    fn causes_are_read_out_of_sdk_error_texts() {
+        assert_eq!(
+            last_cause(
+                "dispatch failure: other: the credential provider was not enabled: no credentials found in chain. Attempted:\n  Environment: ..."
+            ),
+            "no credentials found in chain"
+        );
+        assert_eq!(
+            last_cause(
+                "dispatch failure: io error: client error (Connect): tcp connect error: Connection refused (os error 111) (DispatchFailure(..))"
+            ),
+            "Connection refused (os error 111)"
+        );
+        let ProviderError::Credentials(text) =
+            credentials("the SSO session has expired", Some("radiox"))
+        else {
+            panic!()
+        };
+        assert!(
+            text.starts_with("run `aws sso login --profile radiox`"),
+            "{text}"
+        );
     }
 
     #[test]

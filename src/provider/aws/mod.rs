@@ -68,7 +68,7 @@ impl AwsProvider {
         clock: Arc<dyn Clock>,
     ) -> Result<AwsProvider> {
         let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
-            ProviderError::Invalid(format!(
+            ProviderError::Other(format!(
                 "environment {}: no AWS region; set `region` in its config section, AWS_REGION or --region",
                 settings.name
             ))
