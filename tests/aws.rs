@@ -458,3 +458,88 @@ fn following_logs_streams_them_with_live_tail_and_polls_when_it_ends() {
         assert_eq!(moto.calls().get("StartLiveTail"), Some(&1));
     });
 }
+
+/// Sorted copies, for comparisons that do not care about order.
+fn sorted<T: Ord + Clone>(v: &[T]) -> Vec<T> {
+    let mut v = v.to_vec();
+    v.sort();
+    v
+}
+
+#[test]
+fn all_six_seed_environments_read_back_exactly() {
+    let Some(base) = Moto::new("all_six") else {
+        return;
+    };
+    let clock = clock();
+    let now = clock.now();
+    runtime().block_on(async {
+        for (i, env) in flightdeck::sim::catalog::seed_environments()
+            .into_iter()
+            .enumerate()
+        {
+            let moto = Moto {
+                account: format!("{}{i}", &base.account[..11]),
+                ..base.clone()
+            };
+            let seeded = seed(&moto, &env, now).await;
+            let p = moto
+                .provider(&env.name, &env.region, Arc::new(clock.clone()), None)
+                .await;
+            let services: Vec<(String, u32, String)> = p
+                .services(&env.cluster)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|s| (s.name, s.desired, s.task_definition.to_string()))
+                .collect();
+            assert_eq!(sorted(&services), sorted(&seeded.services), "{}", env.name);
+            // Target tracking policies create their own AlarmHigh/AlarmLow
+            // pair, on AWS as on moto: those come on top of the seeded ones.
+            let (tracking, alarms): (Vec<String>, Vec<String>) = p
+                .alarms()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| format!("{} {}", a.name, a.threshold))
+                .partition(|a| a.starts_with("TargetTracking-"));
+            let want: Vec<String> = seeded
+                .alarms
+                .iter()
+                .map(|(n, t)| format!("{n} {t}"))
+                .collect();
+            assert_eq!(sorted(&alarms), sorted(&want), "{}", env.name);
+            let tracking_policies = seeded
+                .policies
+                .iter()
+                .filter(|p| p.ends_with("-target-tracking"))
+                .count();
+            assert_eq!(tracking.len(), 2 * tracking_policies, "{}", env.name);
+            let targets: Vec<(String, u32, u32)> = p
+                .scalable_targets()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.service, t.min, t.max))
+                .collect();
+            assert_eq!(sorted(&targets), sorted(&seeded.targets), "{}", env.name);
+            let policies: Vec<String> = p
+                .scaling_policies()
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|p| p.name)
+                .collect();
+            assert_eq!(sorted(&policies), sorted(&seeded.policies), "{}", env.name);
+            let days: Vec<(String, f64)> = p
+                .costs(3)
+                .await
+                .unwrap()
+                .days
+                .into_iter()
+                .map(|d| (d.date, d.amount))
+                .collect();
+            assert_eq!(days, seeded.cost_days, "{}", env.name);
+        }
+    });
+}
