@@ -103,6 +103,14 @@ impl<P: ReadProvider> ReadProvider for ReadOnlyGuard<P> {
 
 #[async_trait]
 impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
+    async fn register_task_definition(
+        &self,
+        base: &TaskDefRef,
+        images: &[(String, String)],
+    ) -> Result<TaskDefinition> {
+        self.refuse_if_read_only("ecs:RegisterTaskDefinition")?;
+        self.inner.register_task_definition(base, images).await
+    }
     async fn update_service(
         &self,
         cluster: &str,

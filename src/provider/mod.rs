@@ -92,6 +92,13 @@ pub struct TargetUpdate {
 /// read-only environment whatever the caller.
 #[async_trait]
 pub trait WriteProvider: Send + Sync {
+    /// Registers a new revision of `base`'s family, a copy of `base` with
+    /// the given `(container, image)` replaced.
+    async fn register_task_definition(
+        &self,
+        base: &TaskDefRef,
+        images: &[(String, String)],
+    ) -> Result<TaskDefinition>;
     async fn update_service(
         &self,
         cluster: &str,

@@ -160,31 +160,8 @@ fn to_task(t: &world::SimTask) -> Task {
     }
 }
 
-/// The image tag `back` revisions before the current one: the last number in
-/// the tag counts down (`v2.14.3` -> `v2.14.1`), or `-rN` is appended.
-fn older_image(image: &str, back: u32) -> String {
-    if back == 0 {
-        return image.to_string();
-    }
-    let Some((repo, tag)) = image.rsplit_once(':') else {
-        return image.to_string();
-    };
-    let digits_end = tag.rfind(|c: char| c.is_ascii_digit()).map(|i| i + 1);
-    if let Some(end) = digits_end {
-        let start = tag[..end]
-            .rfind(|c: char| !c.is_ascii_digit())
-            .map_or(0, |i| i + 1);
-        if let Ok(n) = tag[start..end].parse::<u32>()
-            && n >= back
-        {
-            return format!("{repo}:{}{}{}", &tag[..start], n - back, &tag[end..]);
-        }
-    }
-    format!("{repo}:{tag}-prev{back}")
-}
-
 fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
-    let back = svc.latest_revision.saturating_sub(revision);
+    let images = svc.images(revision);
     let log_group = svc.log_group();
     TaskDefinition {
         reference: TaskDefRef::new(svc.spec.family.clone(), revision),
@@ -196,7 +173,11 @@ fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
             .iter()
             .map(|c| ContainerDefinition {
                 name: c.name.clone(),
-                image: older_image(&c.image, back),
+                image: images
+                    .iter()
+                    .find(|(n, _)| *n == c.name)
+                    .map(|(_, i)| i.clone())
+                    .unwrap_or_else(|| c.image.clone()),
                 cpu: svc.spec.cpu / svc.spec.containers.len().max(1) as u32,
                 memory: svc.spec.memory / svc.spec.containers.len().max(1) as u32,
                 essential: true,
@@ -556,6 +537,36 @@ impl ReadProvider for SimProvider {
 
 #[async_trait]
 impl WriteProvider for SimProvider {
+    async fn register_task_definition(
+        &self,
+        base: &TaskDefRef,
+        images: &[(String, String)],
+    ) -> Result<TaskDefinition> {
+        let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
+        world.advance_to(self.clock.now());
+        let (env, _, _) = world
+            .env_and_rng(&self.info.name)
+            .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
+        let svc = env
+            .services
+            .iter_mut()
+            .find(|s| s.spec.family == base.family)
+            .ok_or_else(|| ProviderError::NotFound(format!("task definition {base}")))?;
+        if base.revision == 0 || base.revision > svc.latest_revision {
+            return Err(ProviderError::NotFound(format!("task definition {base}")));
+        }
+        if let Some((name, _)) = images
+            .iter()
+            .find(|(n, _)| !svc.spec.containers.iter().any(|c| &c.name == n))
+        {
+            return Err(ProviderError::Invalid(format!(
+                "task definition {base} has no container `{name}`"
+            )));
+        }
+        let revision = svc.register_revision(base.revision, images);
+        Ok(to_task_definition(svc, revision))
+    }
+
     async fn update_service(
         &self,
         cluster: &str,
@@ -625,7 +636,7 @@ impl WriteProvider for SimProvider {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::sim::world::older_image;
 
     #[test]
     fn older_images_count_down_the_last_number() {

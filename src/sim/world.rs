@@ -15,7 +15,7 @@ use crate::model::{
 use chrono::{Duration, TimeZone, Timelike};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Simulated time between two ticks.
 pub const TICK: Duration = Duration::seconds(10);
@@ -38,6 +38,35 @@ pub enum TaskPhase {
     Pending { ready_at: Timestamp },
     Running,
     Stopped,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ImageFault {
+    CannotPull,
+    NeverHealthy,
+}
+
+/// The image tag `back` revisions before the current one: the last number in
+/// the tag counts down (`v2.14.3` -> `v2.14.1`), or `-prevN` is appended.
+pub fn older_image(image: &str, back: u32) -> String {
+    if back == 0 {
+        return image.to_string();
+    }
+    let Some((repo, tag)) = image.rsplit_once(':') else {
+        return image.to_string();
+    };
+    let digits_end = tag.rfind(|c: char| c.is_ascii_digit()).map(|i| i + 1);
+    if let Some(end) = digits_end {
+        let start = tag[..end]
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        if let Ok(n) = tag[start..end].parse::<u32>()
+            && n >= back
+        {
+            return format!("{repo}:{}{}{}", &tag[..start], n - back, &tag[end..]);
+        }
+    }
+    format!("{repo}:{tag}-prev{back}")
 }
 
 #[derive(Debug, Clone)]
@@ -95,6 +124,8 @@ pub struct ServiceState {
     pub logs: VecDeque<LogEvent>,
     pub created_at: Timestamp,
     last_steady_event: Timestamp,
+    /// Container images of revisions registered while the world runs.
+    pub registered: BTreeMap<u32, Vec<(String, String)>>,
 }
 
 impl ServiceState {
@@ -114,6 +145,52 @@ impl ServiceState {
 
     pub fn task_definition(&self) -> TaskDefRef {
         TaskDefRef::new(self.spec.family.clone(), self.current_revision)
+    }
+
+    /// `(container, image)` of a revision: as registered, or the catalog's
+    /// images with older tags for older revisions.
+    pub fn images(&self, revision: u32) -> Vec<(String, String)> {
+        if let Some(images) = self.registered.get(&revision) {
+            return images.clone();
+        }
+        let back = self.spec.revisions.saturating_sub(revision);
+        self.spec
+            .containers
+            .iter()
+            .map(|c| (c.name.clone(), older_image(&c.image, back)))
+            .collect()
+    }
+
+    /// Registers a new revision from `base` with some images replaced.
+    pub fn register_revision(&mut self, base: u32, images: &[(String, String)]) -> u32 {
+        let mut containers = self.images(base);
+        for (name, image) in images {
+            if let Some(c) = containers.iter_mut().find(|(n, _)| n == name) {
+                c.1 = image.clone();
+            }
+        }
+        self.latest_revision += 1;
+        self.registered.insert(self.latest_revision, containers);
+        self.latest_revision
+    }
+
+    /// What goes wrong when tasks of `revision` start, by the demo's
+    /// convention on image tags: `broken` cannot be pulled, `stuck` never
+    /// becomes healthy.
+    fn image_fault(&self, revision: u32) -> Option<ImageFault> {
+        let images = self.images(revision);
+        let tag = |word: &str| {
+            images
+                .iter()
+                .any(|(_, i)| i.rsplit_once(':').is_some_and(|(_, t)| t.contains(word)))
+        };
+        if tag("broken") {
+            Some(ImageFault::CannotPull)
+        } else if tag("stuck") {
+            Some(ImageFault::NeverHealthy)
+        } else {
+            None
+        }
     }
 
     pub fn log_group(&self) -> String {
@@ -264,8 +341,10 @@ impl World {
         for env in &mut self.envs {
             for svc in &mut env.services {
                 maybe_spike(svc, now, rng);
-                progress_tasks(svc, now);
-                progress_rollout(svc, now, rng);
+                progress_tasks(svc, now, rng);
+                if !circuit_breaker(svc, now, rng) {
+                    progress_rollout(svc, now, rng);
+                }
                 reconcile_desired(svc, now, rng);
                 maybe_fail_task(svc, now, rng);
                 refresh_deployment_counts(svc, now);
@@ -475,6 +554,7 @@ fn build_service(
         logs: VecDeque::new(),
         created_at,
         last_steady_event: origin,
+        registered: BTreeMap::new(),
         spec,
     };
     let name = svc.spec.name.clone();
@@ -569,15 +649,103 @@ fn stop_task(
     task
 }
 
-fn progress_tasks(svc: &mut ServiceState, now: Timestamp) {
-    for task in &mut svc.tasks {
-        if let TaskPhase::Pending { ready_at } = task.phase
-            && ready_at <= now
-        {
-            task.phase = TaskPhase::Running;
-            task.started_at = Some(now);
+/// Pending tasks become RUNNING when their time comes, unless their image
+/// cannot be pulled (stopped, counted against their deployment) or never
+/// becomes healthy (left pending: the rollout makes no progress).
+fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
+    let faults: HashMap<u32, Option<ImageFault>> = svc
+        .tasks
+        .iter()
+        .map(|t| t.task_definition.revision)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|r| (r, svc.image_fault(r)))
+        .collect();
+    let mut cannot_pull = vec![];
+    for (i, task) in svc.tasks.iter_mut().enumerate() {
+        let TaskPhase::Pending { ready_at } = task.phase else {
+            continue;
+        };
+        if ready_at > now {
+            continue;
+        }
+        match faults.get(&task.task_definition.revision).copied().flatten() {
+            Some(ImageFault::CannotPull) => cannot_pull.push(i),
+            Some(ImageFault::NeverHealthy) => {}
+            None => {
+                task.phase = TaskPhase::Running;
+                task.started_at = Some(now);
+            }
         }
     }
+    let name = svc.spec.name.clone();
+    for i in cannot_pull.into_iter().rev() {
+        let revision = svc.tasks[i].task_definition.revision;
+        let image = svc
+            .images(revision)
+            .into_iter()
+            .map(|(_, image)| image)
+            .find(|image| image.contains("broken"))
+            .unwrap_or_default();
+        let reason = format!(
+            "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {image}: not found"
+        );
+        let task = stop_task(svc, i, now, &reason, None);
+        if let Some(d) = svc.deployments.iter_mut().find(|d| d.id == task.deployment_id) {
+            d.failed_tasks += 1;
+        }
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!("(service {name}) (task {}) failed to start: {reason}", task.id),
+        );
+    }
+}
+
+/// The deployment circuit breaker: after enough failed tasks the rollout
+/// fails and ECS rolls back to the last deployment that completed.
+fn circuit_breaker(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) -> bool {
+    let Some(primary) = svc.deployments.first().cloned() else {
+        return false;
+    };
+    let threshold = svc.desired.div_ceil(2).clamp(3, 200);
+    if primary.rollout_state != RolloutState::InProgress || primary.failed_tasks < threshold {
+        return false;
+    }
+    let name = svc.spec.name.clone();
+    if let Some(d) = svc.deployments.first_mut() {
+        d.rollout_state = RolloutState::Failed;
+        d.rollout_reason = "ECS deployment circuit breaker: tasks failed to start.".into();
+        d.updated_at = now;
+    }
+    svc.push_event(
+        hex(rng, 8),
+        now,
+        format!(
+            "(service {name}) (deployment {}) deployment failed: tasks failed to start.",
+            primary.id
+        ),
+    );
+    let pending: Vec<usize> = (0..svc.tasks.len())
+        .filter(|&i| svc.tasks[i].deployment_id == primary.id)
+        .collect();
+    for i in pending.into_iter().rev() {
+        stop_task(svc, i, now, "Deployment failed: circuit breaker rolled back", None);
+    }
+    let previous = svc
+        .deployments
+        .iter()
+        .find(|d| d.id != primary.id && d.rollout_state == RolloutState::Completed)
+        .map(|d| (d.id.clone(), d.task_definition.clone()));
+    if let Some((id, td)) = previous {
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!("(service {name}) rolling back to deployment {id} ({td})."),
+        );
+        start_deployment(svc, td, now, rng);
+    }
+    true
 }
 
 /// Brings each deployment's desired/running/pending in line with the tasks;

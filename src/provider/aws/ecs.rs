@@ -199,6 +199,69 @@ impl AwsProvider {
         Ok(refs)
     }
 
+    /// Copies `base` into a new revision with some images replaced: every
+    /// registrable field is carried over, the read-only ones (ARN, revision,
+    /// status, compatibilities, requiresAttributes, registeredAt/By) are not.
+    pub(super) async fn register_copy(
+        &self,
+        base: &TaskDefRef,
+        images: &[(String, String)],
+    ) -> Result<TaskDefinition> {
+        let out = self
+            .clients
+            .ecs
+            .describe_task_definition()
+            .task_definition(base.to_string())
+            .include(ecs::TaskDefinitionField::Tags)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:DescribeTaskDefinition")))?;
+        let td = out
+            .task_definition()
+            .ok_or_else(|| ProviderError::NotFound(format!("task definition {base}")))?;
+        let mut containers = td.container_definitions().to_vec();
+        for (name, image) in images {
+            let c = containers
+                .iter_mut()
+                .find(|c| c.name() == Some(name.as_str()))
+                .ok_or_else(|| {
+                    ProviderError::Invalid(format!("task definition {base} has no container `{name}`"))
+                })?;
+            c.image = Some(image.clone());
+        }
+        let registered = self
+            .clients
+            .ecs
+            .register_task_definition()
+            .family(&base.family)
+            .set_task_role_arn(td.task_role_arn().map(str::to_string))
+            .set_execution_role_arn(td.execution_role_arn().map(str::to_string))
+            .set_network_mode(td.network_mode().cloned())
+            .set_container_definitions(Some(containers))
+            .set_volumes(non_empty(td.volumes()))
+            .set_placement_constraints(non_empty(td.placement_constraints()))
+            .set_requires_compatibilities(non_empty(td.requires_compatibilities()))
+            .set_cpu(td.cpu().map(str::to_string))
+            .set_memory(td.memory().map(str::to_string))
+            .set_tags(non_empty(out.tags()))
+            .set_pid_mode(td.pid_mode().cloned())
+            .set_ipc_mode(td.ipc_mode().cloned())
+            .set_proxy_configuration(td.proxy_configuration().cloned())
+            .set_ephemeral_storage(td.ephemeral_storage().cloned())
+            .set_runtime_platform(td.runtime_platform().cloned())
+            .set_enable_fault_injection(td.enable_fault_injection())
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:RegisterTaskDefinition")))?;
+        let td = registered
+            .task_definition()
+            .and_then(task_definition)
+            .ok_or_else(|| ProviderError::Other("ecs:RegisterTaskDefinition returned nothing".into()))?;
+        self.task_definition_cache()
+            .insert(td.reference.clone(), td.clone());
+        Ok(td)
+    }
+
     pub(super) async fn update(
         &self,
         cluster: &str,
@@ -221,6 +284,11 @@ impl AwsProvider {
             .map(|s| service(cluster, s))
             .ok_or_else(|| ProviderError::Other("ecs:UpdateService returned no service".into()))
     }
+}
+
+/// `None` for an empty list: the SDK then leaves the field out.
+fn non_empty<T: Clone>(v: &[T]) -> Option<Vec<T>> {
+    (!v.is_empty()).then(|| v.to_vec())
 }
 
 fn count(n: i32) -> u32 {

@@ -207,6 +207,14 @@ impl ReadProvider for AwsProvider {
 
 #[async_trait]
 impl WriteProvider for AwsProvider {
+    async fn register_task_definition(
+        &self,
+        base: &TaskDefRef,
+        images: &[(String, String)],
+    ) -> Result<TaskDefinition> {
+        self.register_copy(base, images).await
+    }
+
     async fn update_service(
         &self,
         cluster: &str,
