@@ -8,6 +8,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod model;
+pub mod ops;
 pub mod provider;
 pub mod runtime;
 pub mod session;

@@ -669,7 +669,11 @@ fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) 
         if ready_at > now {
             continue;
         }
-        match faults.get(&task.task_definition.revision).copied().flatten() {
+        match faults
+            .get(&task.task_definition.revision)
+            .copied()
+            .flatten()
+        {
             Some(ImageFault::CannotPull) => cannot_pull.push(i),
             Some(ImageFault::NeverHealthy) => {}
             None => {
@@ -691,13 +695,20 @@ fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) 
             "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {image}: not found"
         );
         let task = stop_task(svc, i, now, &reason, None);
-        if let Some(d) = svc.deployments.iter_mut().find(|d| d.id == task.deployment_id) {
+        if let Some(d) = svc
+            .deployments
+            .iter_mut()
+            .find(|d| d.id == task.deployment_id)
+        {
             d.failed_tasks += 1;
         }
         svc.push_event(
             hex(rng, 8),
             now,
-            format!("(service {name}) (task {}) failed to start: {reason}", task.id),
+            format!(
+                "(service {name}) (task {}) failed to start: {reason}",
+                task.id
+            ),
         );
     }
 }
@@ -730,7 +741,13 @@ fn circuit_breaker(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng)
         .filter(|&i| svc.tasks[i].deployment_id == primary.id)
         .collect();
     for i in pending.into_iter().rev() {
-        stop_task(svc, i, now, "Deployment failed: circuit breaker rolled back", None);
+        stop_task(
+            svc,
+            i,
+            now,
+            "Deployment failed: circuit breaker rolled back",
+            None,
+        );
     }
     let previous = svc
         .deployments

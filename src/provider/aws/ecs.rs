@@ -225,7 +225,9 @@ impl AwsProvider {
                 .iter_mut()
                 .find(|c| c.name() == Some(name.as_str()))
                 .ok_or_else(|| {
-                    ProviderError::Invalid(format!("task definition {base} has no container `{name}`"))
+                    ProviderError::Invalid(format!(
+                        "task definition {base} has no container `{name}`"
+                    ))
                 })?;
             c.image = Some(image.clone());
         }
@@ -256,7 +258,9 @@ impl AwsProvider {
         let td = registered
             .task_definition()
             .and_then(task_definition)
-            .ok_or_else(|| ProviderError::Other("ecs:RegisterTaskDefinition returned nothing".into()))?;
+            .ok_or_else(|| {
+                ProviderError::Other("ecs:RegisterTaskDefinition returned nothing".into())
+            })?;
         self.task_definition_cache()
             .insert(td.reference.clone(), td.clone());
         Ok(td)

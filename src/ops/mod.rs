@@ -1,0 +1,17 @@
+//! Writes, the safe way: plan (read, guard, diff, exact calls) -> confirm
+//! (by the caller: typed service name in production) -> execute (re-read,
+//! refuse a stale plan, audit before and after) -> watch (follow the new
+//! deployment to SUCCEEDED, FAILED, ROLLED BACK or STUCK).
+//!
+//! Invariant: nothing here writes without a [`Plan`]; read-only is refused
+//! again below, by the provider's guard.
+
+pub mod audit;
+mod execute;
+pub mod plan;
+pub mod watch;
+
+pub use audit::{AuditLog, Phase, Record};
+pub use execute::{ExecError, Executed, execute};
+pub use plan::{Change, Fingerprint, Operation, Plan, PlanError, Step, plan, rollback_target};
+pub use watch::{RolloutStatus, STUCK_AFTER, Watch};

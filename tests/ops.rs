@@ -1,0 +1,402 @@
+//! Writes on the simulation: plan -> execute -> watch for every operation,
+//! the circuit-breaker rollback, STUCK, stale plans, read-only and the audit.
+
+use chrono::Duration;
+use flightdeck::clock::{Clock, ManualClock};
+use flightdeck::model::TaskDefRef;
+use flightdeck::ops::{
+    AuditLog, ExecError, Operation, Phase, PlanError, RolloutStatus, STUCK_AFTER, Step, Watch,
+    execute, plan,
+};
+use flightdeck::provider::{Provider, ProviderError, ReadOnlyGuard, ReadProvider};
+use flightdeck::sim::{SimProvider, World};
+use std::sync::{Arc, Mutex};
+
+const ENV: &str = "muejam-staging";
+const CLUSTER: &str = "muejam-staging";
+const SERVICE: &str = "backend";
+const WHO: &str = "arn:aws:sts::678901234567:assumed-role/oncall/alice";
+
+struct Sim {
+    clock: ManualClock,
+    p: Arc<dyn Provider>,
+    audit: AuditLog,
+    _dir: tempfile::TempDir,
+}
+
+fn sim(env: &str, read_only: bool) -> Sim {
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-22T14:30:00Z")
+        .unwrap()
+        .to_utc();
+    let clock = ManualClock::new(t0);
+    let world = Arc::new(Mutex::new(World::new(42, t0)));
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let p = SimProvider::all(world, shared)
+        .into_iter()
+        .find(|p| p.environment().name == env)
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    Sim {
+        clock,
+        p: Arc::new(ReadOnlyGuard::new(p, read_only)),
+        audit: AuditLog::new(dir.path().join("audit.jsonl")),
+        _dir: dir,
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn deploy(image: &str) -> Operation {
+    Operation::Deploy {
+        cluster: CLUSTER.into(),
+        service: SERVICE.into(),
+        images: vec![("backend".into(), image.into())],
+        force: false,
+    }
+}
+
+impl Sim {
+    async fn service(&self) -> flightdeck::model::Service {
+        self.p
+            .services(CLUSTER)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.name == SERVICE)
+            .unwrap()
+    }
+
+    /// Plans and executes `op`, then follows the rollout every 10 s for up
+    /// to `minutes`.
+    async fn run(&self, op: Operation, minutes: i64, stuck_after: Duration) -> RolloutStatus {
+        let plan = plan(self.p.as_ref(), "678901234567", op, Some(&self.audit))
+            .await
+            .unwrap();
+        let done = execute(self.p.as_ref(), &plan, &self.audit, WHO, self.clock.now())
+            .await
+            .unwrap();
+        let id = done.deployment_id.expect("a deployment to watch");
+        let mut watch = Watch::new(ENV, &done.service, &id, self.clock.now(), stuck_after);
+        for _ in 0..minutes * 6 {
+            self.clock.advance(Duration::seconds(10));
+            let status = watch.observe(&self.service().await, self.clock.now());
+            if status.is_final() {
+                return status;
+            }
+        }
+        watch.status
+    }
+}
+
+#[test]
+fn deploy_a_new_image_plans_registers_updates_and_succeeds() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let before = s.service().await;
+        let p = plan(
+            s.p.as_ref(),
+            "678901234567",
+            deploy("acme/backend:v5.4.0"),
+            Some(&s.audit),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(p.steps[0], Step::RegisterTaskDefinition { .. }));
+        assert!(matches!(
+            p.steps[1],
+            Step::UpdateService {
+                uses_new_revision: true,
+                ..
+            }
+        ));
+        let text = p.lines().join("\n");
+        assert!(text.contains("image backend"), "{text}");
+        assert!(text.contains("acme/backend:v5.4.0"), "{text}");
+        assert!(text.contains("ecs:RegisterTaskDefinition"), "{text}");
+        assert!(text.contains("account 678901234567"), "{text}");
+        assert!(!p.production);
+        assert_eq!(s.service().await, before, "planning changes nothing");
+
+        let status = s.run(deploy("acme/backend:v5.4.0"), 10, STUCK_AFTER).await;
+        assert_eq!(status, RolloutStatus::Succeeded);
+        let after = s.service().await;
+        assert_eq!(
+            after.task_definition.revision,
+            before.task_definition.revision + 1
+        );
+        let td = s.p.task_definition(&after.task_definition).await.unwrap();
+        assert_eq!(td.containers[0].image, "acme/backend:v5.4.0");
+        // Same environment and secrets as before: only the image changed.
+        let old = s.p.task_definition(&before.task_definition).await.unwrap();
+        assert_eq!(td.containers[0].environment, old.containers[0].environment);
+
+        let records = s.audit.records();
+        let phases: Vec<Phase> = records.iter().map(|r| r.phase).collect();
+        assert_eq!(phases, vec![Phase::Before, Phase::After]);
+        assert_eq!(records[1].result.as_deref(), Some("ok"));
+        assert_eq!(records[1].who, WHO);
+        assert_eq!(
+            records[1].to_task_definition.as_deref(),
+            Some(after.task_definition.to_string().as_str())
+        );
+    });
+}
+
+#[test]
+fn a_broken_image_trips_the_circuit_breaker_and_is_rolled_back_not_succeeded() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let before = s.service().await.task_definition;
+        let status = s
+            .run(deploy("acme/backend:v5.4.0-broken"), 20, STUCK_AFTER)
+            .await;
+        assert_eq!(status, RolloutStatus::RolledBack);
+        // ECS rolls back to the last completed deployment and settles there.
+        s.clock.advance(Duration::minutes(10));
+        let svc = s.service().await;
+        assert_eq!(svc.task_definition, before);
+        assert_eq!(
+            svc.rollout_state(),
+            Some(flightdeck::model::RolloutState::Completed)
+        );
+        assert!(
+            svc.events
+                .iter()
+                .any(|e| e.message.contains("circuit breaker")
+                    || e.message.contains("deployment failed")),
+            "{:?}",
+            svc.events.iter().take(5).collect::<Vec<_>>()
+        );
+        let tasks = s.p.tasks(CLUSTER, SERVICE).await.unwrap();
+        assert!(tasks.iter().any(|t| {
+            t.stopped_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("CannotPullContainerError"))
+        }));
+    });
+}
+
+#[test]
+fn a_rollout_without_progress_is_stuck() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let status = s
+            .run(
+                deploy("acme/backend:v5.4.0-stuck"),
+                20,
+                Duration::minutes(5),
+            )
+            .await;
+        assert_eq!(status, RolloutStatus::Stuck);
+    });
+}
+
+#[test]
+fn rollback_goes_to_the_last_completed_deployment_and_force_redeploys() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let original = s.service().await.task_definition;
+        // Nothing known to roll back to yet: ECS keeps only the current deployment.
+        let refused = plan(
+            s.p.as_ref(),
+            "678901234567",
+            Operation::Rollback {
+                cluster: CLUSTER.into(),
+                service: SERVICE.into(),
+                to: None,
+            },
+            Some(&s.audit),
+        )
+        .await;
+        assert!(matches!(refused, Err(PlanError::Refused(_))), "{refused:?}");
+
+        assert_eq!(
+            s.run(deploy("acme/backend:v5.4.0"), 10, STUCK_AFTER).await,
+            RolloutStatus::Succeeded
+        );
+        let rollback = Operation::Rollback {
+            cluster: CLUSTER.into(),
+            service: SERVICE.into(),
+            to: None,
+        };
+        let p = plan(s.p.as_ref(), "678901234567", rollback.clone(), Some(&s.audit))
+            .await
+            .unwrap();
+        assert!(
+            matches!(&p.steps[0], Step::UpdateService { task_definition: Some(td), .. } if *td == original),
+            "{:?}",
+            p.steps
+        );
+        assert_eq!(s.run(rollback, 10, STUCK_AFTER).await, RolloutStatus::Succeeded);
+        assert_eq!(s.service().await.task_definition, original);
+
+        // --to a revision that does not exist is invalid; force redeploys.
+        let missing = plan(
+            s.p.as_ref(),
+            "678901234567",
+            Operation::Rollback {
+                cluster: CLUSTER.into(),
+                service: SERVICE.into(),
+                to: Some(9999),
+            },
+            Some(&s.audit),
+        )
+        .await;
+        assert!(matches!(missing, Err(PlanError::Invalid(_))), "{missing:?}");
+        let force = Operation::Deploy {
+            cluster: CLUSTER.into(),
+            service: SERVICE.into(),
+            images: vec![],
+            force: true,
+        };
+        assert_eq!(s.run(force, 10, STUCK_AFTER).await, RolloutStatus::Succeeded);
+        assert_eq!(s.service().await.task_definition, original);
+    });
+}
+
+#[test]
+fn rollback_during_a_rollout_targets_the_deployment_it_replaces() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let original = s.service().await.task_definition;
+        let p = plan(s.p.as_ref(), "678901234567", deploy("acme/backend:v6-stuck"), None)
+            .await
+            .unwrap();
+        execute(s.p.as_ref(), &p, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        s.clock.advance(Duration::seconds(30));
+        let back = plan(
+            s.p.as_ref(),
+            "678901234567",
+            Operation::Rollback {
+                cluster: CLUSTER.into(),
+                service: SERVICE.into(),
+                to: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(&back.steps[0], Step::UpdateService { task_definition: Some(td), .. } if *td == original),
+            "{:?}",
+            back.steps
+        );
+    });
+}
+
+#[test]
+fn scaling_respects_the_auto_scaling_range() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let scale = |desired, min, max, suspend| Operation::Scale {
+            cluster: CLUSTER.into(),
+            service: SERVICE.into(),
+            desired,
+            min,
+            max,
+            suspend,
+        };
+        // muejam-staging scales within 1..4.
+        let outside = plan(s.p.as_ref(), "a", scale(Some(9), None, None, None), None).await;
+        let Err(PlanError::Refused(reason)) = outside else {
+            panic!("{outside:?}");
+        };
+        assert!(reason.contains("1..4"), "{reason}");
+        let bad = plan(s.p.as_ref(), "a", scale(None, Some(5), Some(2), None), None).await;
+        assert!(matches!(bad, Err(PlanError::Invalid(_))), "{bad:?}");
+
+        let widen = plan(
+            s.p.as_ref(),
+            "a",
+            scale(Some(6), Some(2), Some(8), Some(true)),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(widen.steps.len(), 2, "{:?}", widen.steps);
+        execute(s.p.as_ref(), &widen, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        let target =
+            s.p.scalable_targets()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|t| t.service == SERVICE)
+                .unwrap();
+        assert_eq!(
+            (target.min, target.max, target.dynamic_scaling_suspended),
+            (2, 8, true)
+        );
+        s.clock.advance(Duration::minutes(2));
+        let svc = s.service().await;
+        assert_eq!(svc.desired, 6);
+        assert_eq!(svc.running + svc.pending, 6, "scaling takes effect");
+    });
+}
+
+#[test]
+fn a_stale_plan_is_refused_and_recorded() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let p = plan(s.p.as_ref(), "a", deploy("acme/backend:v7"), None)
+            .await
+            .unwrap();
+        // Somebody else changes the service in between.
+        let other = plan(
+            s.p.as_ref(),
+            "a",
+            Operation::Scale {
+                cluster: CLUSTER.into(),
+                service: SERVICE.into(),
+                desired: Some(3),
+                min: None,
+                max: None,
+                suspend: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        execute(s.p.as_ref(), &other, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        let revision = s.service().await.task_definition;
+        let stale = execute(s.p.as_ref(), &p, &s.audit, WHO, s.clock.now()).await;
+        assert!(matches!(stale, Err(ExecError::Stale(_))), "{stale:?}");
+        assert_eq!(s.service().await.task_definition, revision);
+        let last = s.audit.records().pop().unwrap();
+        assert_eq!(last.phase, Phase::Refused);
+    });
+}
+
+#[test]
+fn read_only_is_refused_by_the_plan_and_by_the_provider_itself() {
+    let s = sim(ENV, true);
+    rt().block_on(async {
+        let refused = plan(s.p.as_ref(), "a", deploy("acme/backend:v7"), None).await;
+        assert!(matches!(refused, Err(PlanError::Refused(_))), "{refused:?}");
+        // Even a caller that skips the plan cannot write.
+        let base = s.service().await.task_definition;
+        let direct =
+            s.p.register_task_definition(&base, &[("backend".into(), "x:1".into())])
+                .await;
+        assert!(
+            matches!(direct, Err(ProviderError::ReadOnly { .. })),
+            "{direct:?}"
+        );
+        assert_eq!(s.service().await.task_definition, base);
+        assert!(
+            s.p.task_definition(&TaskDefRef::new(&base.family, base.revision + 1))
+                .await
+                .is_err()
+        );
+    });
+}
