@@ -18,6 +18,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Tui) | None if cli.demo => crate::runtime::cockpit(&cli, &paths, Some(None)),
         Some(Command::Tui) | None => crate::runtime::cockpit(&cli, &paths, None),
         Some(Command::Read(read)) => super::read::run(&cli, &paths, read),
+        Some(Command::Write(write)) => super::write::run(&cli, &paths, write),
     }
 }
 

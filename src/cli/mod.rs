@@ -3,8 +3,10 @@
 mod commands;
 mod read;
 mod table;
+mod write;
 
 pub use read::ReadCommand;
+pub use write::WriteCommand;
 
 /// Loading helpers shared with the runtime.
 pub mod commands_support {
@@ -105,6 +107,8 @@ pub enum Command {
     },
     #[command(flatten)]
     Read(ReadCommand),
+    #[command(flatten)]
+    Write(WriteCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,6 +27,8 @@ pub struct Config {
     pub read_only: bool,
     /// `tracing` filter for the log file, e.g. `info` or `flightdeck=debug`.
     pub log_level: Option<String>,
+    /// Minutes without progress after which a rollout is STUCK (default 10).
+    pub stuck_after_minutes: Option<u32>,
     #[serde(default)]
     pub demo: DemoConfig,
     #[serde(default, rename = "environment")]
@@ -64,6 +66,13 @@ impl EnvironmentConfig {
 }
 
 impl Config {
+    /// How long a rollout may make no progress before it is STUCK.
+    pub fn stuck_after(&self) -> chrono::Duration {
+        self.stuck_after_minutes
+            .map(|m| chrono::Duration::minutes(i64::from(m.max(1))))
+            .unwrap_or(crate::ops::STUCK_AFTER)
+    }
+
     /// Parses and validates a config file's text.
     pub fn parse(path: &Path, source: &str) -> Result<Config, FileError> {
         let config: Config = FileError::parse_toml(path, source)?;
