@@ -1,4 +1,4 @@
-//! The read commands as scripts use them: the binary, its JSON contract,
+//! The commands as scripts use them: the binary, its JSON contract and exit codes,
 //! on `--demo` and on moto through the real credential chain (a profile in
 //! an AWS config file, as an operator would have it).
 #![cfg(feature = "aws")]
@@ -270,4 +270,151 @@ fn demo_commands_follow_the_same_contract() {
         None,
     );
     assert_eq!(o.status.code(), Some(2), "logs needs one environment");
+}
+
+fn audit_lines(home: &Path) -> Vec<Value> {
+    std::fs::read_to_string(home.join("state/flightdeck/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn writes_on_demo_need_a_plan_and_the_service_name() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let base = [
+        "--demo", "--env", "muejam-staging", "deploy", "--cluster", "muejam-staging",
+        "--service", "backend", "--image", "backend=acme/backend:v6",
+    ];
+    let with = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        flightdeck(h, &args, None)
+    };
+    let dry = with(&["--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0));
+    let plan = String::from_utf8_lossy(&dry.stdout);
+    assert!(plan.contains("ecs:RegisterTaskDefinition") && plan.contains("acme/backend:v6"), "{plan}");
+    assert!(plan.contains("account 678901234567"), "{plan}");
+    assert_eq!(with(&[]).status.code(), Some(3), "no --confirm");
+    assert_eq!(with(&["--confirm", "backnd"]).status.code(), Some(3), "wrong name");
+    assert!(audit_lines(h).is_empty(), "nothing was attempted");
+    let ro = flightdeck(
+        h,
+        &[
+            "--demo", "--read-only", "--env", "muejam-staging", "scale", "--cluster",
+            "muejam-staging", "--service", "backend", "--desired", "2", "--confirm", "backend",
+        ],
+        None,
+    );
+    assert_eq!(ro.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&ro.stderr).contains("read-only"));
+    let outside = flightdeck(
+        h,
+        &[
+            "--demo", "--env", "muejam-staging", "scale", "--cluster", "muejam-staging",
+            "--service", "backend", "--desired", "40", "--confirm", "backend",
+        ],
+        None,
+    );
+    assert_eq!(outside.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&outside.stderr).contains("1..4"));
+    let bad = flightdeck(h, &["--demo", "deploy", "--cluster", "c", "--service", "s", "--image", "nonsense"], None);
+    assert_eq!(bad.status.code(), Some(2));
+
+    let done = with(&["--confirm", "backend"]);
+    assert_eq!(done.status.code(), Some(0), "{}", String::from_utf8_lossy(&done.stderr));
+    assert!(String::from_utf8_lossy(&done.stdout).contains("muejam-backend:119"));
+    let records = audit_lines(h);
+    let phases: Vec<&str> = records.iter().map(|r| r["phase"].as_str().unwrap()).collect();
+    assert_eq!(phases, ["before", "after"]);
+    assert_eq!(records[1]["result"], "ok");
+    assert_eq!(records[1]["to_task_definition"], "muejam-backend:119");
+}
+
+#[test]
+fn writes_against_moto_register_update_and_scale() {
+    let Some(moto) = Moto::new("cli_writes") else {
+        return;
+    };
+    let env = spec("radiox-prod");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seeded = rt.block_on(seed(&moto, &env, chrono::Utc::now()));
+    let home = tempfile::tempdir().unwrap();
+    write_profile(home.path(), &moto, &env.name, &env.region);
+    let h = home.path();
+    let (service, _, first_td) = seeded.services.iter().find(|s| s.0 == "backend-api").unwrap();
+    let family = first_td.split(':').next().unwrap();
+    let run = |args: &[&str]| flightdeck(h, args, Some(&moto));
+
+    let deploy = run(&[
+        "deploy", "--cluster", &env.cluster, "--service", service, "--image",
+        "backend-api=registry.example/radiox-api:v9.9.9", "--confirm", service,
+    ]);
+    assert_eq!(deploy.status.code(), Some(0), "{}", String::from_utf8_lossy(&deploy.stderr));
+    let services = json(&run(&["services", "--json"]));
+    let row = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == service.as_str())
+        .unwrap()
+        .clone();
+    let new_td = format!("{family}:2");
+    assert_eq!(row["task_definition"], new_td.as_str());
+    // The copy kept everything but the image: log configuration, secrets.
+    let td = rt.block_on(async {
+        let config = moto.sdk_config(&env.region).await;
+        aws_sdk_ecs::Client::new(&config)
+            .describe_task_definition()
+            .task_definition(&new_td)
+            .send()
+            .await
+            .unwrap()
+    });
+    let c = &td.task_definition().unwrap().container_definitions()[0];
+    assert_eq!(c.image(), Some("registry.example/radiox-api:v9.9.9"));
+    assert!(c.log_configuration().is_some());
+
+    let scale = run(&[
+        "scale", "--cluster", &env.cluster, "--service", service, "--min", "3", "--max", "12",
+        "--confirm", service,
+    ]);
+    assert_eq!(scale.status.code(), Some(0), "{}", String::from_utf8_lossy(&scale.stderr));
+    let scaling = json(&run(&["scaling", "--json"]));
+    let row = scaling
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["service"] == service.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!((row["min"].clone(), row["max"].clone()), (3.into(), 12.into()));
+
+    let back = run(&[
+        "rollback", "--cluster", &env.cluster, "--service", service, "--confirm", service,
+    ]);
+    assert_eq!(back.status.code(), Some(0), "{}", String::from_utf8_lossy(&back.stderr));
+    let services = json(&run(&["services", "--json"]));
+    let row = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == service.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["task_definition"], first_td.as_str(), "rolled back by the audit log");
+    let phases: Vec<String> = audit_lines(h)
+        .iter()
+        .map(|r| format!("{} {}", r["operation"].as_str().unwrap(), r["phase"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        phases,
+        ["deploy before", "deploy after", "scale before", "scale after", "rollback before", "rollback after"]
+    );
 }
