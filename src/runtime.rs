@@ -1,12 +1,13 @@
 //! The interactive cockpit: terminal set-up and restore, the event loop
 //! joining keys, engine results and the clock, and redraw-on-change.
 
-use crate::app::{App, Msg, update};
+use crate::app::{App, Effect, Msg, update};
 use crate::cli::commands_support::{load_config, load_themes, theme_name};
 use crate::cli::{Cli, Failure};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, Paths};
 use crate::engine;
+use crate::ops::{self, AuditLog, ExecError, PlanError};
 use crate::provider::Provider;
 use crate::session::Session;
 use crate::theme::{Theme, ThemeSet};
@@ -32,8 +33,14 @@ pub fn cockpit(cli: &Cli, paths: &Paths, demo_seed: Option<Option<u64>>) -> Resu
     .map_err(Failure::usage)?;
     let mut app = App::new(session.infos, clock.now(), session.read_only);
     app.demo = session.demo;
+    app.stuck_after = config.stuck_after();
     let palette = Palette::new(&themes, &theme_name(cli, &config), &config)?;
-    run(runtime, app, session.providers, clock, palette).map_err(Failure::failed)
+    let writes = Writes {
+        audit: AuditLog::new(&paths.audit_log),
+        providers: session.providers.clone(),
+        clock: clock.clone(),
+    };
+    run(runtime, app, session.providers, clock, palette, writes).map_err(Failure::failed)
 }
 
 /// The tokio runtime of a run: two workers, like the machines it runs on.
@@ -43,6 +50,70 @@ pub fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")
+}
+
+/// Carries out the write effects of `update`: plans and confirmed plans,
+/// off the UI thread, answering with a message.
+#[derive(Clone)]
+struct Writes {
+    audit: AuditLog,
+    providers: Vec<Arc<dyn Provider>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Writes {
+    fn provider(&self, env: &str) -> Option<Arc<dyn Provider>> {
+        self.providers
+            .iter()
+            .find(|p| p.environment().name == env)
+            .cloned()
+    }
+
+    /// Starts what `effect` asks for; the answer arrives on `answers`.
+    fn spawn(&self, effect: Effect, answers: mpsc::UnboundedSender<Msg>) {
+        let this = self.clone();
+        match effect {
+            Effect::Quit => {}
+            Effect::Plan { env, op } => {
+                tokio::spawn(async move {
+                    let result = match this.provider(&env) {
+                        None => Err(PlanError::Invalid(format!("no environment {env}"))),
+                        Some(p) => match p.caller_identity().await {
+                            Ok(id) => {
+                                ops::plan(p.as_ref(), &id.account, op.clone(), Some(&this.audit))
+                                    .await
+                            }
+                            Err(e) => Err(e.into()),
+                        },
+                    };
+                    let _ = answers.send(Msg::Planned { env, op, result });
+                });
+            }
+            Effect::Execute { env, plan } => {
+                tokio::spawn(async move {
+                    let result = match this.provider(&env) {
+                        None => Err(ExecError::Plan(PlanError::Invalid(format!(
+                            "no environment {env}"
+                        )))),
+                        Some(p) => match p.caller_identity().await {
+                            Ok(id) => {
+                                ops::execute(
+                                    p.as_ref(),
+                                    &plan,
+                                    &this.audit,
+                                    &id.arn,
+                                    this.clock.now(),
+                                )
+                                .await
+                            }
+                            Err(e) => Err(e.into()),
+                        },
+                    };
+                    let _ = answers.send(Msg::Executed { env, plan, result });
+                });
+            }
+        }
+    }
 }
 
 /// The theme of each environment.
@@ -113,6 +184,7 @@ fn run(
     providers: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
     palette: Palette,
+    writes: Writes,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     let result = runtime.block_on(async {
@@ -121,6 +193,7 @@ fn run(
         let (focus_tx, focus_rx) = watch::channel(app.focus());
         let (data_tx, mut data_rx) = mpsc::unbounded_channel();
         tokio::spawn(engine::run(providers, clock.clone(), focus_rx, data_tx));
+        let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
         let (input_tx, mut input_rx) = mpsc::unbounded_channel();
         std::thread::spawn(move || {
             loop {
@@ -152,11 +225,14 @@ fn run(
                     Input::Closed => break,
                 },
                 Some(data) = data_rx.recv() => Msg::Data(Box::new(data)),
+                Some(answer) = answer_rx.recv() => answer,
                 _ = ticker.tick() => Msg::Tick(clock.now()),
                 _ = terminate.recv() => break,
                 _ = hangup.recv() => break,
             };
-            update(&mut app, msg);
+            for effect in update(&mut app, msg) {
+                writes.spawn(effect, answer_tx.clone());
+            }
             if app.quit {
                 break;
             }

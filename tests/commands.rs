@@ -285,8 +285,16 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     let base = [
-        "--demo", "--env", "muejam-staging", "deploy", "--cluster", "muejam-staging",
-        "--service", "backend", "--image", "backend=acme/backend:v6",
+        "--demo",
+        "--env",
+        "muejam-staging",
+        "deploy",
+        "--cluster",
+        "muejam-staging",
+        "--service",
+        "backend",
+        "--image",
+        "backend=acme/backend:v6",
     ];
     let with = |extra: &[&str]| {
         let mut args = base.to_vec();
@@ -296,16 +304,34 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
     let dry = with(&["--dry-run"]);
     assert_eq!(dry.status.code(), Some(0));
     let plan = String::from_utf8_lossy(&dry.stdout);
-    assert!(plan.contains("ecs:RegisterTaskDefinition") && plan.contains("acme/backend:v6"), "{plan}");
+    assert!(
+        plan.contains("ecs:RegisterTaskDefinition") && plan.contains("acme/backend:v6"),
+        "{plan}"
+    );
     assert!(plan.contains("account 678901234567"), "{plan}");
     assert_eq!(with(&[]).status.code(), Some(3), "no --confirm");
-    assert_eq!(with(&["--confirm", "backnd"]).status.code(), Some(3), "wrong name");
+    assert_eq!(
+        with(&["--confirm", "backnd"]).status.code(),
+        Some(3),
+        "wrong name"
+    );
     assert!(audit_lines(h).is_empty(), "nothing was attempted");
     let ro = flightdeck(
         h,
         &[
-            "--demo", "--read-only", "--env", "muejam-staging", "scale", "--cluster",
-            "muejam-staging", "--service", "backend", "--desired", "2", "--confirm", "backend",
+            "--demo",
+            "--read-only",
+            "--env",
+            "muejam-staging",
+            "scale",
+            "--cluster",
+            "muejam-staging",
+            "--service",
+            "backend",
+            "--desired",
+            "2",
+            "--confirm",
+            "backend",
         ],
         None,
     );
@@ -314,21 +340,52 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
     let outside = flightdeck(
         h,
         &[
-            "--demo", "--env", "muejam-staging", "scale", "--cluster", "muejam-staging",
-            "--service", "backend", "--desired", "40", "--confirm", "backend",
+            "--demo",
+            "--env",
+            "muejam-staging",
+            "scale",
+            "--cluster",
+            "muejam-staging",
+            "--service",
+            "backend",
+            "--desired",
+            "40",
+            "--confirm",
+            "backend",
         ],
         None,
     );
     assert_eq!(outside.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&outside.stderr).contains("1..4"));
-    let bad = flightdeck(h, &["--demo", "deploy", "--cluster", "c", "--service", "s", "--image", "nonsense"], None);
+    let bad = flightdeck(
+        h,
+        &[
+            "--demo",
+            "deploy",
+            "--cluster",
+            "c",
+            "--service",
+            "s",
+            "--image",
+            "nonsense",
+        ],
+        None,
+    );
     assert_eq!(bad.status.code(), Some(2));
 
     let done = with(&["--confirm", "backend"]);
-    assert_eq!(done.status.code(), Some(0), "{}", String::from_utf8_lossy(&done.stderr));
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
     assert!(String::from_utf8_lossy(&done.stdout).contains("muejam-backend:119"));
     let records = audit_lines(h);
-    let phases: Vec<&str> = records.iter().map(|r| r["phase"].as_str().unwrap()).collect();
+    let phases: Vec<&str> = records
+        .iter()
+        .map(|r| r["phase"].as_str().unwrap())
+        .collect();
     assert_eq!(phases, ["before", "after"]);
     assert_eq!(records[1]["result"], "ok");
     assert_eq!(records[1]["to_task_definition"], "muejam-backend:119");
@@ -348,15 +405,31 @@ fn writes_against_moto_register_update_and_scale() {
     let home = tempfile::tempdir().unwrap();
     write_profile(home.path(), &moto, &env.name, &env.region);
     let h = home.path();
-    let (service, _, first_td) = seeded.services.iter().find(|s| s.0 == "backend-api").unwrap();
+    let (service, _, first_td) = seeded
+        .services
+        .iter()
+        .find(|s| s.0 == "backend-api")
+        .unwrap();
     let family = first_td.split(':').next().unwrap();
     let run = |args: &[&str]| flightdeck(h, args, Some(&moto));
 
     let deploy = run(&[
-        "deploy", "--cluster", &env.cluster, "--service", service, "--image",
-        "backend-api=registry.example/radiox-api:v9.9.9", "--confirm", service,
+        "deploy",
+        "--cluster",
+        &env.cluster,
+        "--service",
+        service,
+        "--image",
+        "backend-api=registry.example/radiox-api:v9.9.9",
+        "--confirm",
+        service,
     ]);
-    assert_eq!(deploy.status.code(), Some(0), "{}", String::from_utf8_lossy(&deploy.stderr));
+    assert_eq!(
+        deploy.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&deploy.stderr)
+    );
     let services = json(&run(&["services", "--json"]));
     let row = services
         .as_array()
@@ -382,10 +455,24 @@ fn writes_against_moto_register_update_and_scale() {
     assert!(c.log_configuration().is_some());
 
     let scale = run(&[
-        "scale", "--cluster", &env.cluster, "--service", service, "--min", "3", "--max", "12",
-        "--confirm", service,
+        "scale",
+        "--cluster",
+        &env.cluster,
+        "--service",
+        service,
+        "--min",
+        "3",
+        "--max",
+        "12",
+        "--confirm",
+        service,
     ]);
-    assert_eq!(scale.status.code(), Some(0), "{}", String::from_utf8_lossy(&scale.stderr));
+    assert_eq!(
+        scale.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&scale.stderr)
+    );
     let scaling = json(&run(&["scaling", "--json"]));
     let row = scaling
         .as_array()
@@ -394,12 +481,26 @@ fn writes_against_moto_register_update_and_scale() {
         .find(|r| r["service"] == service.as_str())
         .unwrap()
         .clone();
-    assert_eq!((row["min"].clone(), row["max"].clone()), (3.into(), 12.into()));
+    assert_eq!(
+        (row["min"].clone(), row["max"].clone()),
+        (3.into(), 12.into())
+    );
 
     let back = run(&[
-        "rollback", "--cluster", &env.cluster, "--service", service, "--confirm", service,
+        "rollback",
+        "--cluster",
+        &env.cluster,
+        "--service",
+        service,
+        "--confirm",
+        service,
     ]);
-    assert_eq!(back.status.code(), Some(0), "{}", String::from_utf8_lossy(&back.stderr));
+    assert_eq!(
+        back.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
     let services = json(&run(&["services", "--json"]));
     let row = services
         .as_array()
@@ -408,13 +509,30 @@ fn writes_against_moto_register_update_and_scale() {
         .find(|r| r["name"] == service.as_str())
         .unwrap()
         .clone();
-    assert_eq!(row["task_definition"], first_td.as_str(), "rolled back by the audit log");
+    assert_eq!(
+        row["task_definition"],
+        first_td.as_str(),
+        "rolled back by the audit log"
+    );
     let phases: Vec<String> = audit_lines(h)
         .iter()
-        .map(|r| format!("{} {}", r["operation"].as_str().unwrap(), r["phase"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r["operation"].as_str().unwrap(),
+                r["phase"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(
         phases,
-        ["deploy before", "deploy after", "scale before", "scale after", "rollback before", "rollback after"]
+        [
+            "deploy before",
+            "deploy after",
+            "scale before",
+            "scale after",
+            "rollback before",
+            "rollback after"
+        ]
     );
 }

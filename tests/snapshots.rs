@@ -63,14 +63,20 @@ fn help_overlay_lists_the_keymap() {
     let dark = theme("dark");
     let mut h = Harness::new();
     h.keys("?");
+    use flightdeck::app::keymap::{BINDINGS, Context};
     let screen = h.screen(80, 24, &dark);
-    for b in flightdeck::app::keymap::BINDINGS
+    for b in BINDINGS
         .iter()
-        .filter(|b| !b.help.is_empty() && b.context != flightdeck::app::keymap::Context::Logs)
+        .filter(|b| !b.help.is_empty() && matches!(b.context, Context::Global | Context::Lists))
     {
         assert!(screen.contains(b.help), "help lacks {:?}", b.help);
     }
     insta::assert_snapshot!("help_80x24", screen);
+    // Taller terminals show the rest without scrolling.
+    let tall = h.screen(100, 60, &dark);
+    for b in BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+        assert!(tall.contains(b.help), "help lacks {:?}", b.help);
+    }
 }
 
 #[test]

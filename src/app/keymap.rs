@@ -30,6 +30,11 @@ pub enum Action {
     PrevMatch,
     PrevLogSource,
     NextLogSource,
+    Deploy,
+    ForceDeploy,
+    Rollback,
+    Scale,
+    RolloutView,
 }
 
 /// Where a binding applies; the help overlay groups by it.
@@ -38,6 +43,7 @@ pub enum Context {
     Global,
     Lists,
     Logs,
+    Writes,
 }
 
 impl Context {
@@ -46,6 +52,7 @@ impl Context {
             Context::Global => "Global",
             Context::Lists => "Lists and details",
             Context::Logs => "Logs pane",
+            Context::Writes => "Writes (each shows its plan and asks to confirm)",
         }
     }
 }
@@ -68,7 +75,7 @@ macro_rules! bind {
     };
 }
 
-use Context::{Global, Lists, Logs};
+use Context::{Global, Lists, Logs, Writes};
 use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
 
 pub static BINDINGS: &[Binding] = &[
@@ -235,6 +242,41 @@ pub static BINDINGS: &[Binding] = &[
         [(Char('['), NONE)]
     ),
     bind!("]", Action::NextLogSource, Logs, "", [(Char(']'), NONE)]),
+    bind!(
+        "D",
+        Action::Deploy,
+        Writes,
+        "deploy new images of the service",
+        [(Char('D'), SHIFT), (Char('D'), NONE)]
+    ),
+    bind!(
+        "F",
+        Action::ForceDeploy,
+        Writes,
+        "force a new deployment of the same revision",
+        [(Char('F'), SHIFT), (Char('F'), NONE)]
+    ),
+    bind!(
+        "R",
+        Action::Rollback,
+        Writes,
+        "roll back to the last completed deployment",
+        [(Char('R'), SHIFT), (Char('R'), NONE)]
+    ),
+    bind!(
+        "S",
+        Action::Scale,
+        Writes,
+        "scale: desired count, auto scaling min/max, suspend",
+        [(Char('S'), SHIFT), (Char('S'), NONE)]
+    ),
+    bind!(
+        "W",
+        Action::RolloutView,
+        Writes,
+        "show / hide the rollout watch",
+        [(Char('W'), SHIFT), (Char('W'), NONE)]
+    ),
 ];
 
 /// The action bound to a key, if any. Number keys 1-5 pick a pane.

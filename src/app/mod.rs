@@ -6,6 +6,7 @@ mod data;
 pub mod keymap;
 mod palette;
 mod update;
+pub mod write;
 
 pub use data::{AlarmDetail, EnvData, LOG_BUFFER, LogBuffer, Slot};
 pub use palette::{Jump, PaletteItem};
@@ -108,11 +109,31 @@ pub enum Msg {
     Data(Box<DataEvent>),
     Tick(Timestamp),
     Resize(u16, u16),
+    Planned {
+        env: String,
+        op: crate::ops::Operation,
+        result: Result<crate::ops::Plan, crate::ops::PlanError>,
+    },
+    Executed {
+        env: String,
+        plan: Box<crate::ops::Plan>,
+        result: Result<crate::ops::Executed, crate::ops::ExecError>,
+    },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     Quit,
+    /// Plan a write; the answer comes back as [`Msg::Planned`].
+    Plan {
+        env: String,
+        op: crate::ops::Operation,
+    },
+    /// Execute a confirmed plan; the answer comes back as [`Msg::Executed`].
+    Execute {
+        env: String,
+        plan: Box<crate::ops::Plan>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +162,12 @@ pub struct App {
     pub page: usize,
     /// The simulated production, for the header.
     pub demo: bool,
+    /// The write flow's dialog, over everything else.
+    pub dialog: Option<write::Dialog>,
+    /// The rollout our last write started.
+    pub rollout: Option<write::RolloutView>,
+    /// No progress for this long is STUCK.
+    pub stuck_after: chrono::Duration,
 }
 
 impl App {
@@ -163,6 +190,9 @@ impl App {
             dirty: true,
             page: 10,
             demo: false,
+            dialog: None,
+            rollout: None,
+            stuck_after: crate::ops::STUCK_AFTER,
         }
     }
 
@@ -354,6 +384,9 @@ impl App {
 
     /// What the engine should poll for the screen as it is.
     pub fn focus(&self) -> Focus {
+        if let Some(focus) = self.rollout_focus() {
+            return focus;
+        }
         let env = self.env();
         let detail = self
             .detail_service()
@@ -377,6 +410,61 @@ impl App {
             log_source,
             logs_following: self.logs.follow,
             refresh: self.refresh,
+            selected_task_definition: write::subject(self).map(|s| s.task_definition),
         }
+    }
+
+    /// The environment data of the watched rollout.
+    pub fn rollout_env(&self) -> Option<&EnvData> {
+        let r = self.rollout.as_ref()?;
+        self.envs
+            .iter()
+            .find(|e| e.info.name == r.watch.environment)
+    }
+
+    /// The watched service as last read.
+    pub fn rollout_service(&self) -> Option<&Service> {
+        let w = &self.rollout.as_ref()?.watch;
+        self.rollout_env()?
+            .services()
+            .iter()
+            .find(|s| s.cluster == w.cluster && s.name == w.service)
+    }
+
+    /// Where the watched service logs.
+    pub fn rollout_log_source(&self) -> Option<LogSource> {
+        let svc = self.rollout_service()?;
+        let td = self
+            .rollout_env()?
+            .task_definitions
+            .get(&svc.task_definition)
+            .and_then(|slot| slot.data.as_ref());
+        Some(svc.log_source(td))
+    }
+
+    /// While the rollout view is on screen, the engine follows the watched
+    /// service: its tasks, task definition, alarms and logs, fast.
+    fn rollout_focus(&self) -> Option<Focus> {
+        let r = self.rollout.as_ref().filter(|r| r.visible)?;
+        let env = self.rollout_env()?;
+        let svc = self.rollout_service();
+        let log_source = self.rollout_log_source();
+        Some(Focus {
+            env: r.watch.environment.clone(),
+            all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
+            view: View::Rollout,
+            metrics: vec![],
+            service_detail: svc
+                .map(|s| (s.cluster.clone(), s.name.clone(), s.task_definition.clone())),
+            alarm: None,
+            logs_since: log_source
+                .as_ref()
+                .and_then(|g| env.logs.get(g))
+                .and_then(LogBuffer::newest),
+            log_source,
+            logs_following: true,
+            refresh: self.refresh,
+            selected_task_definition: None,
+        })
     }
 }

@@ -2,6 +2,7 @@
 
 use super::keymap::{Action, action_for};
 use super::palette::Jump;
+use super::write::{self, Request};
 use super::{App, Effect, InputTarget, Msg, Overlay, Pane};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -25,8 +26,17 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 && env.apply(*event)
             {
                 clamp_selections(app);
+                write::observe(app);
                 app.dirty = true;
             }
+            vec![]
+        }
+        Msg::Planned { env, op, result } => {
+            write::planned(app, env, op, result);
+            vec![]
+        }
+        Msg::Executed { env, plan, result } => {
+            write::executed(app, env, *plan, result);
             vec![]
         }
         Msg::Key(key) => {
@@ -47,6 +57,9 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if is_ctrl_c(&key) {
         app.quit = true;
         return vec![Effect::Quit];
+    }
+    if app.dialog.is_some() {
+        return write::on_key(app, key);
     }
     if let Some(target) = app.input {
         on_input_key(app, target, key);
@@ -328,6 +341,14 @@ fn cycle_log_source(app: &mut App, forward: bool) {
 
 fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     let page = app.page as isize;
+    // Moving to a pane leaves the rollout view (W brings it back).
+    if matches!(
+        action,
+        Action::GoPane(_) | Action::NextPane | Action::PrevPane
+    ) && let Some(r) = app.rollout.as_mut()
+    {
+        r.visible = false;
+    }
     match action {
         Action::Quit => {
             app.quit = true;
@@ -358,6 +379,15 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             })
         }
         Action::Refresh => app.refresh += 1,
+        Action::Deploy => return write::start(app, Request::Deploy),
+        Action::ForceDeploy => return write::start(app, Request::ForceDeploy),
+        Action::Rollback => return write::start(app, Request::Rollback),
+        Action::Scale => return write::start(app, Request::Scale),
+        Action::RolloutView => {
+            if let Some(r) = app.rollout.as_mut() {
+                r.visible = !r.visible;
+            }
+        }
         Action::ToggleFollow if app.pane == Pane::Logs => {
             app.logs.follow = !app.logs.follow;
             if app.logs.follow {
@@ -420,7 +450,9 @@ fn open(app: &mut App) {
 }
 
 fn back(app: &mut App) {
-    if app.pane == Pane::Services && app.detail.is_some() {
+    if let Some(r) = app.rollout.as_mut().filter(|r| r.visible) {
+        r.visible = false;
+    } else if app.pane == Pane::Services && app.detail.is_some() {
         app.detail = None;
         app.detail_scroll = 0;
     } else if app.pane == Pane::Logs && !app.logs.search.is_empty() {

@@ -133,7 +133,16 @@ pub fn run(cli: &Cli, paths: &Paths, command: &WriteCommand) -> Result<(), Failu
             )));
         };
         let (op, guard, follow) = operation(command);
-        write(p.as_ref(), op, guard, follow, &audit, clock.as_ref(), stuck_default).await
+        write(
+            p.as_ref(),
+            op,
+            guard,
+            follow,
+            &audit,
+            clock.as_ref(),
+            stuck_default,
+        )
+        .await
     })
 }
 
@@ -277,7 +286,13 @@ async fn write(
             .service;
         let status = watch.observe(&svc, clock.now());
         // One line per change, not per poll.
-        let state = (status, svc.running, svc.desired, svc.pending, watch.reason.clone());
+        let state = (
+            status,
+            svc.running,
+            svc.desired,
+            svc.pending,
+            watch.reason.clone(),
+        );
         if last.as_ref() != Some(&state) {
             emit(&format!(
                 "{} {status}: running {}/{} pending {} {}\n",

@@ -15,6 +15,8 @@ pub enum View {
     Alarms,
     Logs,
     Costs,
+    /// The rollout watch: the service, its tasks, alarms and logs, fast.
+    Rollout,
 }
 
 /// What the app tells the engine about the screen.
@@ -36,6 +38,8 @@ pub struct Focus {
     pub logs_following: bool,
     /// Bumped by the operator's refresh key: everything visible is re-fetched.
     pub refresh: u64,
+    /// The task definition of the selected service (a deploy form needs it).
+    pub selected_task_definition: Option<TaskDefRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -107,7 +111,9 @@ fn interval(kind: &JobKind, focus: &Focus) -> Duration {
     let visible = |v: View| focus.view == v;
     match kind {
         JobKind::Identity => Duration::hours(1),
-        JobKind::Services if visible(View::Services) || visible(View::Scaling) => {
+        JobKind::Services
+            if visible(View::Services) || visible(View::Scaling) || visible(View::Rollout) =>
+        {
             Duration::seconds(5)
         }
         JobKind::Services => Duration::seconds(30),
@@ -115,7 +121,7 @@ fn interval(kind: &JobKind, focus: &Focus) -> Duration {
         JobKind::Metrics(_) => Duration::seconds(30),
         JobKind::Scaling if visible(View::Scaling) => Duration::seconds(10),
         JobKind::Scaling => Duration::seconds(60),
-        JobKind::Alarms if visible(View::Alarms) => Duration::seconds(10),
+        JobKind::Alarms if visible(View::Alarms) || visible(View::Rollout) => Duration::seconds(10),
         JobKind::Alarms => Duration::seconds(30),
         JobKind::AlarmDetail(..) => Duration::seconds(30),
         JobKind::Tasks(..) => Duration::seconds(5),
@@ -155,7 +161,10 @@ impl Schedule {
         {
             kinds.push(JobKind::AlarmDetail(name.clone(), query.clone()));
         }
-        if focus.view == View::Logs
+        if let Some(td) = &focus.selected_task_definition {
+            kinds.push(JobKind::TaskDefinition(td.clone()));
+        }
+        if matches!(focus.view, View::Logs | View::Rollout)
             && let Some(source) = &focus.log_source
             && (focus.logs_following || focus.logs_since.is_none())
         {

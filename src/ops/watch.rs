@@ -9,6 +9,8 @@ use std::fmt;
 
 /// The default time without progress after which a rollout is STUCK.
 pub const STUCK_AFTER: Duration = Duration::minutes(10);
+/// How long a new deployment may take to appear in what ECS reports.
+const SHOW_UP: Duration = Duration::minutes(2);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -54,6 +56,9 @@ pub struct Watch {
     /// `(running, pending, failed)` of our deployment at the last change.
     progress: (u32, u32, u32),
     last_progress: Timestamp,
+    /// Whether a read has shown our deployment yet: until then its absence
+    /// means the read is older than our write, not that it is gone.
+    seen: bool,
     pub status: RolloutStatus,
     /// Why the status is what it is, in ECS's words where there are some.
     pub reason: String,
@@ -77,6 +82,7 @@ impl Watch {
             stuck_after,
             progress: (0, 0, 0),
             last_progress: started,
+            seen: false,
             status: RolloutStatus::InProgress,
             reason: String::new(),
         }
@@ -88,7 +94,12 @@ impl Watch {
             return self.status;
         }
         let ours = svc.deployments.iter().find(|d| d.id == self.deployment_id);
+        self.seen |= ours.is_some();
         let (status, reason) = match ours {
+            None if !self.seen && now - self.started < SHOW_UP => (
+                RolloutStatus::InProgress,
+                "waiting for the deployment to show up".into(),
+            ),
             Some(d) if d.rollout_state == RolloutState::Failed => {
                 let back = svc
                     .primary_deployment()
@@ -238,6 +249,15 @@ mod tests {
         assert_eq!(w.observe(&start, t(6)), RolloutStatus::Stuck);
         let moving = service(8, vec![deployment("new", 8, Primary, InProgress, 1)]);
         assert_eq!(w.observe(&moving, t(7)), RolloutStatus::InProgress);
+    }
+
+    #[test]
+    fn a_read_older_than_our_write_is_not_a_rollback() {
+        let old = service(7, vec![deployment("old", 7, Primary, Completed, 2)]);
+        let mut w = Watch::new("e", &service(8, vec![]), "new", t(0), STUCK_AFTER);
+        assert_eq!(w.observe(&old, t(0)), RolloutStatus::InProgress);
+        // Long after, still absent: gone, and the service is on another revision.
+        assert_eq!(w.observe(&old, t(3)), RolloutStatus::RolledBack);
     }
 
     #[test]

@@ -6,9 +6,11 @@ mod alarms;
 mod costs;
 mod logs;
 mod overlays;
+mod rollout;
 mod scaling;
 mod services;
 pub mod widgets;
+mod write;
 
 use crate::app::{App, InputTarget, Pane};
 use crate::theme::Theme;
@@ -47,6 +49,9 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     render_header(frame, app, theme, header);
     render_tabs(frame, app, theme, tabs);
     match app.pane {
+        _ if app.rollout.as_ref().is_some_and(|r| r.visible) => {
+            rollout::render(frame, app, theme, body)
+        }
         Pane::Services => services::render(frame, app, theme, body),
         Pane::Scaling => scaling::render(frame, app, theme, body),
         Pane::Alarms => alarms::render(frame, app, theme, body),
@@ -55,6 +60,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     }
     render_footer(frame, app, theme, footer);
     overlays::render(frame, app, theme, body);
+    write::render(frame, app, theme, body);
 }
 
 /// Pieces of the header, most important first; the rest is dropped when
@@ -137,6 +143,12 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         spans.push(Span::styled(
             format!(" other envs: {others} ALARM "),
             theme.warn,
+        ));
+    }
+    if let Some(r) = &app.rollout {
+        spans.push(Span::styled(
+            format!(" W rollout: {} ", r.watch.status),
+            if r.visible { theme.cursor } else { theme.info },
         ));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);

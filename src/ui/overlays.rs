@@ -40,7 +40,12 @@ fn block<'a>(theme: &Theme, title: &'a str) -> Block<'a> {
 
 fn help(frame: &mut Frame, theme: &Theme, area: Rect, scroll: u16) {
     let mut lines = vec![];
-    for ctx in [Context::Global, Context::Lists, Context::Logs] {
+    for ctx in [
+        Context::Global,
+        Context::Lists,
+        Context::Logs,
+        Context::Writes,
+    ] {
         lines.push(Line::from(Span::styled(ctx.title(), theme.accent)));
         for b in BINDINGS
             .iter()
