@@ -175,3 +175,30 @@ fn escape_sequences_from_aws_never_reach_the_terminal() {
         "a control character reached the screen"
     );
 }
+
+#[test]
+fn write_dialogs_and_the_rollout_watch() {
+    let mono = theme("monochrome");
+    let mut h = Harness::new();
+    // Production: the scale form, then the plan waiting for the typed name.
+    h.keys("S");
+    insta::assert_snapshot!("scale_form_80x24", h.screen(80, 24, &mono));
+    h.clear_field();
+    h.keys("3");
+    h.key(KeyCode::Enter);
+    insta::assert_snapshot!("production_confirm_80x24", h.screen(80, 24, &mono));
+    h.key(KeyCode::Esc);
+    // Non-production: deploy, confirm, watch to the end.
+    h.go_to_env("muejam-staging");
+    h.keys("D");
+    h.clear_field();
+    h.keys("acme/backend:v9");
+    h.key(KeyCode::Enter);
+    insta::assert_snapshot!("staging_confirm_80x24", h.screen(80, 24, &mono));
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Enter);
+    for _ in 0..18 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    insta::assert_snapshot!("rollout_watch_100x30", h.screen(100, 30, &mono));
+}

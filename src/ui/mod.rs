@@ -169,7 +169,11 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         let mut hints: Vec<(&str, &str)> =
             vec![("?", "help"), (":", "jump"), ("e", "env"), ("/", "filter")];
+        let watching = app.rollout.as_ref().is_some_and(|r| r.visible);
         match app.pane {
+            _ if watching => {
+                hints = vec![("?", "help"), ("R", "roll back"), ("W/Esc", "hide watch")]
+            }
             Pane::Services if app.detail.is_some() => {
                 hints.extend([("Enter", "logs"), ("Esc", "back")])
             }

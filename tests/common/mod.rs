@@ -31,6 +31,9 @@ pub struct Harness {
     pub providers: Vec<Arc<dyn Provider>>,
     schedule: Schedule,
     generation: u64,
+    /// Where the writes of this harness are audited.
+    pub audit: flightdeck::ops::AuditLog,
+    _audit_dir: tempfile::TempDir,
 }
 
 impl Harness {
@@ -54,12 +57,15 @@ impl Harness {
         let infos = providers.iter().map(|p| p.environment().clone()).collect();
         let mut app = App::new(infos, clock.now(), false);
         app.demo = demo;
+        let dir = tempfile::tempdir().unwrap();
         let mut h = Harness {
             app,
             clock,
             providers,
             schedule: Schedule::default(),
             generation: 0,
+            audit: flightdeck::ops::AuditLog::new(dir.path().join("audit.jsonl")),
+            _audit_dir: dir,
         };
         h.settle();
         h
@@ -111,11 +117,89 @@ impl Harness {
         } else {
             crossterm::event::KeyModifiers::NONE
         };
-        update(
+        let effects = update(
             &mut self.app,
             Msg::Key(crossterm::event::KeyEvent::new(code, mods)),
         );
+        self.carry_out(effects);
         self.settle();
+    }
+
+    /// Does what the runtime does with the effects of `update`: plans and
+    /// executes writes against the providers, answering with messages.
+    pub fn carry_out(&mut self, effects: Vec<flightdeck::app::Effect>) {
+        use flightdeck::app::Effect;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for effect in effects {
+            let msg = match effect {
+                Effect::Quit => continue,
+                Effect::Plan { env, op } => {
+                    let p = self.provider(&env);
+                    let result = rt.block_on(async {
+                        let id = p.caller_identity().await?;
+                        flightdeck::ops::plan(
+                            p.as_ref(),
+                            &id.account,
+                            op.clone(),
+                            Some(&self.audit),
+                        )
+                        .await
+                    });
+                    Msg::Planned { env, op, result }
+                }
+                Effect::Execute { env, plan } => {
+                    let p = self.provider(&env);
+                    let result = rt.block_on(async {
+                        let id = p.caller_identity().await?;
+                        flightdeck::ops::execute(
+                            p.as_ref(),
+                            &plan,
+                            &self.audit,
+                            &id.arn,
+                            self.clock.now(),
+                        )
+                        .await
+                    });
+                    Msg::Executed { env, plan, result }
+                }
+            };
+            let more = update(&mut self.app, msg);
+            self.carry_out(more);
+        }
+    }
+
+    /// Switches to an environment by its place in the switcher.
+    pub fn go_to_env(&mut self, name: &str) {
+        let index = self
+            .app
+            .envs
+            .iter()
+            .position(|e| e.info.name == name)
+            .unwrap();
+        self.keys("e");
+        for _ in 0..index {
+            self.keys("j");
+        }
+        self.key(crossterm::event::KeyCode::Enter);
+        assert_eq!(self.app.env().info.name, name);
+    }
+
+    /// Empties the focused field of a form.
+    pub fn clear_field(&mut self) {
+        for _ in 0..120 {
+            self.key(crossterm::event::KeyCode::Backspace);
+        }
+    }
+
+    pub fn provider(&self, env: &str) -> Arc<dyn Provider> {
+        self.providers
+            .iter()
+            .find(|p| p.environment().name == env)
+            .unwrap()
+            .clone()
     }
 
     /// The screen as text at `width`x`height`.

@@ -1,0 +1,277 @@
+//! Writes from the cockpit, through `update()` and the runtime's effects:
+//! forms, plans, confirmations, the rollout watch, and a property test
+//! proving that no write runs without its confirmation.
+
+mod common;
+
+use common::Harness;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flightdeck::app::write::Dialog;
+use flightdeck::app::{App, Effect, Msg, update};
+use flightdeck::ops::{ExecError, Phase, RolloutStatus};
+use flightdeck::provider::Provider;
+use proptest::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn go_to_env(h: &mut Harness, name: &str) {
+    h.go_to_env(name);
+}
+
+fn clear_field(h: &mut Harness) {
+    h.clear_field();
+}
+
+#[test]
+fn deploy_from_the_cockpit_plans_confirms_and_is_watched_to_success() {
+    let mut h = Harness::new();
+    go_to_env(&mut h, "muejam-staging");
+    h.keys("D");
+    let Some(Dialog::Form(_)) = &h.app.dialog else {
+        panic!("no form: {:?}", h.app.dialog);
+    };
+    // Nothing changed: refused inline, nothing planned.
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Form(f)) = &h.app.dialog else {
+        panic!()
+    };
+    assert!(f.error.is_some());
+    clear_field(&mut h);
+    h.keys("acme/backend:v9");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    assert!(!c.plan.production && !c.on_confirm, "Cancel has the focus");
+    // Enter on Cancel: nothing happens.
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.dialog, None);
+    assert!(h.audit.records().is_empty());
+
+    h.keys("D");
+    clear_field(&mut h);
+    h.keys("acme/backend:v9");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Enter);
+    let r = h.app.rollout.as_ref().expect("a rollout to watch");
+    assert!(r.visible);
+    let dark = common::theme("dark");
+    for _ in 0..18 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    assert_eq!(
+        h.app.rollout.as_ref().unwrap().watch.status,
+        RolloutStatus::Succeeded
+    );
+    let screen = h.screen(100, 30, &dark);
+    assert!(screen.contains("SUCCEEDED"), "{screen}");
+    let phases: Vec<Phase> = h.audit.records().iter().map(|r| r.phase).collect();
+    assert_eq!(phases, [Phase::Before, Phase::After]);
+}
+
+#[test]
+fn a_production_write_needs_the_service_name_typed() {
+    let mut h = Harness::new();
+    assert!(h.app.env().info.production);
+    let service = h.app.selected_service().unwrap().clone();
+    let desired = service.desired + 1;
+    h.keys("S");
+    clear_field(&mut h);
+    h.keys(&desired.to_string());
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    assert!(c.needs_typing());
+    h.key(KeyCode::Enter);
+    h.keys("backend");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("a wrong name closes nothing: {:?}", h.app.dialog);
+    };
+    assert!(c.error.is_some());
+    assert!(h.audit.records().is_empty());
+    for _ in 0.."backend".len() {
+        h.key(KeyCode::Backspace);
+    }
+    h.keys(&service.name);
+    h.key(KeyCode::Enter);
+    assert!(
+        matches!(h.app.dialog, Some(Dialog::Message(_))),
+        "{:?}",
+        h.app.dialog
+    );
+    h.advance(chrono::Duration::seconds(10));
+    let after = h
+        .app
+        .env()
+        .services()
+        .iter()
+        .find(|s| s.name == service.name)
+        .unwrap()
+        .clone();
+    assert_eq!(after.desired, desired);
+    assert_eq!(h.audit.records().len(), 2);
+}
+
+#[test]
+fn read_only_and_bad_numbers_change_nothing() {
+    let mut h = Harness::new();
+    h.app.read_only = true;
+    h.keys("D");
+    assert!(matches!(h.app.dialog, Some(Dialog::Message(_))));
+    h.key(KeyCode::Esc);
+    h.app.read_only = false;
+    h.keys("S");
+    clear_field(&mut h);
+    h.keys("x");
+    let Some(Dialog::Form(f)) = &h.app.dialog else {
+        panic!()
+    };
+    assert!(
+        f.error.as_deref().is_some_and(|e| e.contains("digits")),
+        "{f:?}"
+    );
+    // min > max is refused inline.
+    h.keys("3");
+    h.key(KeyCode::Tab);
+    clear_field(&mut h);
+    h.keys("99");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Form(f)) = &h.app.dialog else {
+        panic!()
+    };
+    assert!(
+        f.error.as_deref().is_some_and(|e| e.contains("greater")),
+        "{f:?}"
+    );
+    assert!(h.audit.records().is_empty());
+}
+
+#[test]
+fn an_out_of_range_scale_is_offered_as_a_range_change() {
+    let mut h = Harness::new();
+    go_to_env(&mut h, "muejam-staging");
+    h.keys("S");
+    clear_field(&mut h);
+    h.keys("9");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Message(m)) = &h.app.dialog else {
+        panic!("{:?}", h.app.dialog);
+    };
+    assert!(m.offer.is_some());
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("{:?}", h.app.dialog);
+    };
+    let text = c.plan.lines().join("\n");
+    assert!(text.contains("max") && text.contains("-> 9"), "{text}");
+}
+
+// The property: long random key sequences in a read-write production session.
+
+static EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
+
+fn providers() -> &'static (App, Vec<Arc<dyn Provider>>) {
+    static LOADED: std::sync::OnceLock<(App, Vec<Arc<dyn Provider>>)> = std::sync::OnceLock::new();
+    LOADED.get_or_init(|| {
+        let h = Harness::new();
+        (h.app.clone(), h.providers.clone())
+    })
+}
+
+fn key_strategy() -> impl Strategy<Value = Vec<KeyEvent>> {
+    let single = prop_oneof![
+        prop::sample::select(vec![
+            'D', 'F', 'R', 'S', 'W', 'j', 'k', '1', '2', 'e', 'x', '3', ' ', 'b', 'a'
+        ])
+        .prop_map(KeyCode::Char),
+        Just(KeyCode::Enter),
+        Just(KeyCode::Enter),
+        Just(KeyCode::Esc),
+        Just(KeyCode::Tab),
+        Just(KeyCode::BackTab),
+        Just(KeyCode::Backspace),
+    ]
+    .prop_map(|c| vec![c]);
+    // Whole service names, so typed confirmations are reached at all.
+    let word = prop::sample::select(vec!["backend-api", "processing-service", "backend-ap"])
+        .prop_map(|w| w.chars().map(KeyCode::Char).collect::<Vec<_>>());
+    prop_oneof![8 => single, 1 => word].prop_map(|codes| {
+        codes
+            .into_iter()
+            .map(|c| KeyEvent::new(c, KeyModifiers::NONE))
+            .collect()
+    })
+}
+
+/// Runs one random session; fails if an execution was ever asked for
+/// without the confirmation of that very plan.
+fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
+    let (pristine, providers) = providers();
+    let mut app = pristine.clone();
+    prop_assert!(app.env().info.production && !app.is_read_only());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for key in tokens.into_iter().flatten() {
+        let before = app.dialog.clone();
+        let mut pending = update(&mut app, Msg::Key(key));
+        while let Some(effect) = pending.pop() {
+            match effect {
+                Effect::Quit => {}
+                Effect::Plan { env, op } => {
+                    let p = providers
+                        .iter()
+                        .find(|p| p.environment().name == env)
+                        .unwrap();
+                    let result = rt.block_on(flightdeck::ops::plan(
+                        p.as_ref(),
+                        "123456789012",
+                        op.clone(),
+                        None,
+                    ));
+                    pending.extend(update(&mut app, Msg::Planned { env, op, result }));
+                }
+                Effect::Execute { env, plan } => {
+                    prop_assert_eq!(key.code, KeyCode::Enter);
+                    let Some(Dialog::Confirm(c)) = &before else {
+                        return Err(TestCaseError::fail(format!(
+                            "executed without a confirmation dialog: {before:?}"
+                        )));
+                    };
+                    prop_assert_eq!(&c.plan, &plan);
+                    if plan.production {
+                        prop_assert_eq!(c.typed.as_str(), plan.confirmation_word());
+                    } else {
+                        prop_assert!(c.on_confirm);
+                    }
+                    EXECUTIONS.fetch_add(1, Ordering::Relaxed);
+                    // Not carried out: the world stays as it was for the next case.
+                    let result = Err(ExecError::Stale("not executed in this test".into()));
+                    pending.extend(update(&mut app, Msg::Executed { env, plan, result }));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn no_write_runs_without_its_confirmation() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 128,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&prop::collection::vec(key_strategy(), 1..250), session)
+        .unwrap();
+    // The property must have been put to the test, not passed vacuously.
+    assert!(
+        EXECUTIONS.load(Ordering::Relaxed) > 0,
+        "no random session reached a confirmed write"
+    );
+}
