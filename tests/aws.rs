@@ -543,3 +543,59 @@ fn all_six_seed_environments_read_back_exactly() {
         }
     });
 }
+
+#[test]
+fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
+    let Some(moto) = Moto::new("cockpit_writes") else {
+        return;
+    };
+    let env = spec("muejam-staging");
+    let clock = clock();
+    let rt = runtime();
+    let provider = rt.block_on(async {
+        seed(&moto, &env, clock.now()).await;
+        moto.provider(&env.name, &env.region, Arc::new(clock.clone()), None)
+            .await
+    });
+    drop(rt);
+    let providers: Vec<Arc<dyn Provider>> = vec![Arc::new(provider)];
+    let mut h = common::Harness::with_providers(providers, clock, false);
+    h.keys("D");
+    h.clear_field();
+    h.keys("acme/backend:v9");
+    h.key(crossterm::event::KeyCode::Enter);
+    h.key(crossterm::event::KeyCode::Tab);
+    h.key(crossterm::event::KeyCode::Enter);
+    let watch = &h.app.rollout.as_ref().expect("a rollout to watch").watch;
+    assert_eq!(watch.task_definition, TaskDefRef::new("muejam-backend", 2));
+    h.key(crossterm::event::KeyCode::Esc);
+    h.keys("S");
+    h.clear_field();
+    h.keys("3");
+    h.key(crossterm::event::KeyCode::Enter);
+    h.key(crossterm::event::KeyCode::Tab);
+    h.key(crossterm::event::KeyCode::Enter);
+    let calls = moto.calls();
+    for op in ["RegisterTaskDefinition", "UpdateService"] {
+        assert!(calls.contains_key(op), "{op} missing: {calls:?}");
+    }
+    // What moto holds now.
+    let p = h.provider(&env.name);
+    let svc = runtime().block_on(async {
+        p.services(&env.cluster)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|s| s.name == "backend")
+            .unwrap()
+    });
+    assert_eq!(svc.task_definition, TaskDefRef::new("muejam-backend", 2));
+    assert_eq!(svc.desired, 3);
+    let phases: Vec<String> = h
+        .audit
+        .records()
+        .iter()
+        .map(|r| format!("{} {:?}", r.operation, r.phase))
+        .collect();
+    assert_eq!(phases, ["deploy Before", "deploy After", "scale Before", "scale After"]);
+}
