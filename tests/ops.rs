@@ -283,11 +283,27 @@ fn rollback_during_a_rollout_targets_the_deployment_it_replaces() {
         )
         .await
         .unwrap();
+        // ECS's own rollback of the deployment in progress.
         assert!(
-            matches!(&back.steps[0], Step::UpdateService { task_definition: Some(td), .. } if *td == original),
+            matches!(&back.steps[0], Step::StopServiceDeployment { fallback } if *fallback == original),
             "{:?}",
             back.steps
         );
+        let done = execute(s.p.as_ref(), &back, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        let id = done.deployment_id.expect("the rollback deployment");
+        let mut watch = Watch::new(ENV, &done.service, &id, s.clock.now(), STUCK_AFTER);
+        for _ in 0..60 {
+            s.clock.advance(Duration::seconds(10));
+            if watch.observe(&s.service().await, s.clock.now()).is_final() {
+                break;
+            }
+        }
+        assert_eq!(watch.status, RolloutStatus::Succeeded);
+        assert_eq!(s.service().await.task_definition, original);
+        assert!(s.service().await.events.iter().any(|e| e.message.contains("rolled back")
+            || e.message.contains("rolling back")));
     });
 }
 

@@ -80,10 +80,13 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
     let (cluster, service) = (plan.operation.cluster(), plan.operation.service());
     let mut registered: Option<TaskDefRef> = None;
     let mut updated: Option<Service> = None;
+    // The revision the new deployment must run, to recognise it.
+    let mut expected: Option<TaskDefRef> = None;
     for step in &plan.steps {
         match step {
             Step::RegisterTaskDefinition { base, images } => {
                 registered = Some(p.register_task_definition(base, images).await?.reference);
+                expected = registered.clone();
             }
             Step::UpdateService {
                 task_definition,
@@ -96,12 +99,37 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
                 } else {
                     task_definition.clone()
                 };
+                if td.is_some() {
+                    expected = td.clone();
+                }
                 let update = ServiceUpdate {
                     desired: *desired,
                     task_definition: td,
                     force_new_deployment: *force_new_deployment,
                 };
                 updated = Some(p.update_service(cluster, service, &update).await?);
+            }
+            Step::StopServiceDeployment { fallback } => {
+                expected = Some(fallback.clone());
+                updated = Some(
+                    match p.stop_deployment_with_rollback(cluster, service).await {
+                        Ok(s) => s,
+                        // Not supported here (no service deployment, an older
+                        // API, an emulator): the same rollback by hand.
+                        Err(
+                            ProviderError::Invalid(_)
+                            | ProviderError::Other(_)
+                            | ProviderError::NotFound(_),
+                        ) => {
+                            let update = ServiceUpdate {
+                                task_definition: Some(fallback.clone()),
+                                ..ServiceUpdate::default()
+                            };
+                            p.update_service(cluster, service, &update).await?
+                        }
+                        Err(e) => return Err(e),
+                    },
+                );
             }
             Step::RegisterScalableTarget {
                 min,
@@ -127,10 +155,14 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
             .find(|s| s.name == service)
             .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))?,
     };
+    // ECS may start the new deployment a moment after answering (native
+    // rollback): then there is no deployment of ours to watch yet.
     let deployment_id = plan
         .starts_deployment
-        .then(|| service.primary_deployment().map(|d| d.id.clone()))
-        .flatten();
+        .then(|| service.primary_deployment())
+        .flatten()
+        .filter(|d| expected.as_ref().is_none_or(|e| d.task_definition == *e))
+        .map(|d| d.id.clone());
     Ok(Executed {
         task_definition: service.task_definition.clone(),
         deployment_id,

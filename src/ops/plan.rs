@@ -83,6 +83,9 @@ pub enum Step {
         max: Option<u32>,
         suspend_dynamic_scaling: Option<bool>,
     },
+    /// ECS's native rollback of the deployment in progress; where ECS
+    /// refuses it, UpdateService to `fallback` does the same by hand.
+    StopServiceDeployment { fallback: TaskDefRef },
 }
 
 impl fmt::Display for Step {
@@ -137,6 +140,10 @@ impl fmt::Display for Step {
                 }
                 Ok(())
             }
+            Step::StopServiceDeployment { fallback } => write!(
+                f,
+                "ecs:StopServiceDeployment stopType=ROLLBACK (the deployment in progress); where ECS cannot: ecs:UpdateService taskDefinition={fallback}"
+            ),
         }
     }
 }
@@ -577,11 +584,17 @@ async fn plan_rollback(
         Err(e) => return Err(e.into()),
     };
     plan.diff = revision_diff(&from, &to_td);
-    plan.steps.push(Step::UpdateService {
-        task_definition: Some(target),
-        uses_new_revision: false,
-        desired: None,
-        force_new_deployment: false,
+    let in_progress = svc.rollout_state() == Some(crate::model::RolloutState::InProgress);
+    let native = in_progress && to.is_none();
+    plan.steps.push(if native {
+        Step::StopServiceDeployment { fallback: target }
+    } else {
+        Step::UpdateService {
+            task_definition: Some(target),
+            uses_new_revision: false,
+            desired: None,
+            force_new_deployment: false,
+        }
     });
     plan.starts_deployment = true;
     Ok(())

@@ -111,6 +111,12 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
         self.refuse_if_read_only("ecs:RegisterTaskDefinition")?;
         self.inner.register_task_definition(base, images).await
     }
+    async fn stop_deployment_with_rollback(&self, cluster: &str, service: &str) -> Result<Service> {
+        self.refuse_if_read_only("ecs:StopServiceDeployment")?;
+        self.inner
+            .stop_deployment_with_rollback(cluster, service)
+            .await
+    }
     async fn update_service(
         &self,
         cluster: &str,

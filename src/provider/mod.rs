@@ -111,6 +111,10 @@ pub trait WriteProvider: Send + Sync {
         service: &str,
         update: &TargetUpdate,
     ) -> Result<ScalableTarget>;
+    /// ECS's own rollback of the deployment in progress
+    /// (StopServiceDeployment, stopType ROLLBACK). `Invalid` when the
+    /// service has nothing to stop or does not support it.
+    async fn stop_deployment_with_rollback(&self, cluster: &str, service: &str) -> Result<Service>;
 }
 
 /// A provider that can both read and write one environment.

@@ -597,6 +597,17 @@ impl WriteProvider for SimProvider {
         })
     }
 
+    async fn stop_deployment_with_rollback(&self, cluster: &str, service: &str) -> Result<Service> {
+        self.write(cluster, service, |svc, launch_type, rng, now| {
+            if !world::stop_with_rollback(svc, now, rng) {
+                return Err(ProviderError::Invalid(format!(
+                    "service {cluster}/{service} has no deployment in progress with a completed one to roll back to"
+                )));
+            }
+            Ok(to_service(svc, launch_type))
+        })
+    }
+
     async fn register_scalable_target(
         &self,
         cluster: &str,

@@ -713,6 +713,39 @@ fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) 
     }
 }
 
+/// The operator's rollback of the deployment in progress, the way ECS's
+/// StopServiceDeployment does it: the deployment stops and a new one goes
+/// back to the last deployment that completed. `false` when there is none.
+pub fn stop_with_rollback(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) -> bool {
+    let Some(primary) = svc.deployments.first().cloned() else {
+        return false;
+    };
+    let previous = svc
+        .deployments
+        .iter()
+        .find(|d| d.id != primary.id && d.rollout_state == RolloutState::Completed)
+        .map(|d| (d.id.clone(), d.task_definition.clone()));
+    let (Some((id, td)), RolloutState::InProgress) = (previous, primary.rollout_state) else {
+        return false;
+    };
+    if let Some(d) = svc.deployments.first_mut() {
+        d.rollout_state = RolloutState::Failed;
+        d.rollout_reason = "Stopped: rolled back by the operator.".into();
+        d.updated_at = now;
+    }
+    let name = svc.spec.name.clone();
+    svc.push_event(
+        hex(rng, 8),
+        now,
+        format!(
+            "(service {name}) (deployment {}) stopped; rolling back to deployment {id} ({td}).",
+            primary.id
+        ),
+    );
+    start_deployment(svc, td, now, rng);
+    true
+}
+
 /// The deployment circuit breaker: after enough failed tasks the rollout
 /// fails and ECS rolls back to the last deployment that completed.
 fn circuit_breaker(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) -> bool {

@@ -266,6 +266,47 @@ impl AwsProvider {
         Ok(td)
     }
 
+    /// StopServiceDeployment with stopType ROLLBACK on the service's
+    /// current service deployment.
+    pub(super) async fn stop_with_rollback(
+        &self,
+        cluster: &str,
+        service_name: &str,
+    ) -> Result<Service> {
+        let described = self
+            .clients
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .services(service_name)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:DescribeServices")))?;
+        let arn = described
+            .services()
+            .first()
+            .and_then(|s| s.current_service_deployment())
+            .ok_or_else(|| {
+                ProviderError::Invalid(format!(
+                    "{cluster}/{service_name} has no service deployment to stop"
+                ))
+            })?
+            .to_string();
+        self.clients
+            .ecs
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(ecs::StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:StopServiceDeployment")))?;
+        self.list_services(cluster)
+            .await?
+            .into_iter()
+            .find(|s| s.name == service_name)
+            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service_name}")))
+    }
+
     pub(super) async fn update(
         &self,
         cluster: &str,

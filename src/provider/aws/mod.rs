@@ -232,4 +232,8 @@ impl WriteProvider for AwsProvider {
     ) -> Result<ScalableTarget> {
         self.register_target(cluster, service, update).await
     }
+
+    async fn stop_deployment_with_rollback(&self, cluster: &str, service: &str) -> Result<Service> {
+        self.stop_with_rollback(cluster, service).await
+    }
 }
