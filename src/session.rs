@@ -70,6 +70,37 @@ impl Session {
         Ok(session)
     }
 
+    /// The environments of a command: the simulated ones with `--demo`,
+    /// else AWS.
+    pub async fn for_command(
+        cli: &Cli,
+        config: &Config,
+        paths: &Paths,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Session> {
+        if cli.demo {
+            Session::demo(cli, config, None, clock)
+        } else {
+            Session::aws(cli, config, paths, clock).await
+        }
+    }
+
+    /// The one environment a command acts on; an error naming the
+    /// choices when there are several.
+    pub fn single(&self, what: &str) -> anyhow::Result<&Arc<dyn Provider>> {
+        match self.providers.as_slice() {
+            [p] => Ok(p),
+            _ => Err(anyhow!(
+                "{what} needs exactly one environment; name it with --env (there are {})",
+                self.infos
+                    .iter()
+                    .map(|i| i.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
     /// The AWS environments of the config and flags, connected.
     #[cfg(feature = "aws")]
     pub async fn aws(

@@ -50,6 +50,26 @@ pub struct Form {
     pub error: Option<String>,
 }
 
+impl Form {
+    fn new(
+        kind: FormKind,
+        env: String,
+        cluster: String,
+        service: String,
+        fields: Vec<Field>,
+    ) -> Self {
+        Form {
+            kind,
+            env,
+            cluster,
+            service,
+            fields,
+            focus: 0,
+            error: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Confirm {
     pub env: String,
@@ -182,15 +202,13 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                     toggle: false,
                 })
                 .collect();
-            app.dialog = Some(Dialog::Form(Form {
-                kind: FormKind::Deploy,
+            app.dialog = Some(Dialog::Form(Form::new(
+                FormKind::Deploy,
                 env,
                 cluster,
                 service,
                 fields,
-                focus: 0,
-                error: None,
-            }));
+            )));
             vec![]
         }
         Request::Scale => {
@@ -231,15 +249,13 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                     toggle: true,
                 });
             }
-            app.dialog = Some(Dialog::Form(Form {
-                kind: FormKind::Scale,
+            app.dialog = Some(Dialog::Form(Form::new(
+                FormKind::Scale,
                 env,
                 cluster,
                 service,
                 fields,
-                focus: 0,
-                error: None,
-            }));
+            )));
             vec![]
         }
         Request::ForceDeploy => plan(

@@ -234,12 +234,9 @@ pub fn run(cli: &Cli, paths: &Paths, command: &ReadCommand) -> Result<(), Failur
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
     runtime.block_on(async {
-        let session = if cli.demo {
-            Session::demo(cli, &config, None, clock.clone())
-        } else {
-            Session::aws(cli, &config, paths, clock.clone()).await
-        }
-        .map_err(Failure::usage)?;
+        let session = Session::for_command(cli, &config, paths, clock.clone())
+            .await
+            .map_err(Failure::usage)?;
         let providers = &session.providers;
         match command {
             ReadCommand::Services { cluster, json } => {
@@ -263,7 +260,7 @@ pub fn run(cli: &Cli, paths: &Paths, command: &ReadCommand) -> Result<(), Failur
                     follow: *follow,
                     json: *json,
                 };
-                logs(providers, &request, clock.as_ref()).await
+                logs(&session, &request, clock.as_ref()).await
             }
             ReadCommand::Costs { days, json } => costs(providers, *days, *json).await,
         }
@@ -488,20 +485,11 @@ const FOLLOW_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 const LOG_LIMIT: usize = 10_000;
 
 async fn logs(
-    providers: &[Arc<dyn Provider>],
+    session: &Session,
     request: &LogsRequest<'_>,
     clock: &dyn Clock,
 ) -> Result<(), Failure> {
-    let [p] = providers else {
-        return Err(Failure::usage(anyhow!(
-            "logs reads one environment; name it with --env (there are {})",
-            providers
-                .iter()
-                .map(|p| p.environment().name.clone())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    };
+    let p = session.single("logs").map_err(Failure::usage)?;
     let source = log_source(p.as_ref(), request.cluster, request.service)
         .await
         .map_err(Failure::failed)?;

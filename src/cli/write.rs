@@ -115,23 +115,10 @@ pub fn run(cli: &Cli, paths: &Paths, command: &WriteCommand) -> Result<(), Failu
     let audit = AuditLog::new(&paths.audit_log);
     let stuck_default = config.stuck_after();
     runtime.block_on(async {
-        let session = if cli.demo {
-            Session::demo(cli, &config, None, clock.clone())
-        } else {
-            Session::aws(cli, &config, paths, clock.clone()).await
-        }
-        .map_err(Failure::usage)?;
-        let [p] = session.providers.as_slice() else {
-            return Err(Failure::usage(anyhow!(
-                "a write needs exactly one environment; name it with --env (there are {})",
-                session
-                    .infos
-                    .iter()
-                    .map(|i| i.name.clone())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        };
+        let session = Session::for_command(cli, &config, paths, clock.clone())
+            .await
+            .map_err(Failure::usage)?;
+        let p = session.single("a write").map_err(Failure::usage)?;
         let (op, guard, follow) = operation(command);
         write(
             p.as_ref(),

@@ -1,24 +1,15 @@
 //! Overlays drawn over the body: help (generated from the keymap), the
 //! command palette and the environment switcher.
 
+use super::widgets::centered;
 use crate::app::keymap::{BINDINGS, Context};
 use crate::app::{App, Overlay};
 use crate::text::sanitize;
 use crate::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragraph};
-
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
-        .flex(Flex::Center)
-        .areas(v);
-    h
-}
 
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     match &app.overlay {

@@ -3,7 +3,7 @@
 
 use crate::model::{AlarmState, RolloutState, Timestamp};
 use crate::theme::Theme;
-use ratatui::layout::Constraint;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
@@ -161,6 +161,17 @@ pub fn render_table(
     }
     let mut state = TableState::default().with_selected((!empty).then_some(selected));
     frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// A `width` x `height` rectangle in the middle of `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    h
 }
 
 #[cfg(test)]

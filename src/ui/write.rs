@@ -1,24 +1,15 @@
 //! The write flow's dialogs: the form, the plan with its confirmation,
 //! waiting, and messages. Everything shown passes through `sanitize`.
 
+use super::widgets::centered;
 use crate::app::App;
 use crate::app::write::{Confirm, Dialog, Form, FormKind, Message};
 use crate::text::sanitize;
 use crate::theme::Theme;
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
-
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
-        .flex(Flex::Center)
-        .areas(area);
-    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
-        .flex(Flex::Center)
-        .areas(v);
-    h
-}
 
 /// Rows `lines` take when wrapped at `width` columns.
 fn rows(lines: &[Line], width: u16) -> u16 {
