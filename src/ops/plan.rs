@@ -435,8 +435,12 @@ async fn plan_deploy(
             return Err(PlanError::Invalid(format!("empty image for `{container}`")));
         }
         if &c.image != image {
-            plan.diff
-                .push(Change::new(format!("image {container}"), &c.image, image));
+            plan.diff.push(image_change(container, &c.image, image));
+            if tag(image).is_none() {
+                plan.notes.push(format!(
+                    "{image} has no tag: ECS will pull `latest`, whatever it is then"
+                ));
+            }
             changed.push((container.clone(), image.clone()));
         }
     }
@@ -468,6 +472,32 @@ async fn plan_deploy(
     Ok(())
 }
 
+/// The tag of an image reference (`repo:tag`), if it has one.
+fn tag(image: &str) -> Option<&str> {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    name.split_once(':').map(|(_, t)| t)
+}
+
+/// An image change; within one repository only the tags are shown, so the
+/// diff stays readable on 80 columns.
+fn image_change(container: &str, before: &str, after: &str) -> Change {
+    let repo = |i: &str| match tag(i) {
+        Some(t) => i[..i.len() - t.len() - 1].to_string(),
+        None => i.to_string(),
+    };
+    match (tag(before), tag(after)) {
+        (Some(b), Some(a)) if repo(before) == repo(after) => Change::new(
+            format!(
+                "image {container} ({})",
+                repo(after).rsplit('/').next().unwrap_or_default()
+            ),
+            b,
+            a,
+        ),
+        _ => Change::new(format!("image {container}"), before, after),
+    }
+}
+
 /// The diff between two revisions: images, sizes, environment (values of
 /// secret-looking names redacted) and secret references.
 fn revision_diff(from: &TaskDefinition, to: &TaskDefinition) -> Vec<Change> {
@@ -488,11 +518,7 @@ fn revision_diff(from: &TaskDefinition, to: &TaskDefinition) -> Vec<Change> {
             continue;
         };
         if old.image != c.image {
-            out.push(Change::new(
-                format!("image {}", c.name),
-                &old.image,
-                &c.image,
-            ));
+            out.push(image_change(&c.name, &old.image, &c.image));
         }
         for e in &c.environment {
             let before = old
@@ -710,4 +736,27 @@ fn plan_scale(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_changes_show_tags_within_a_repository() {
+        let c = image_change(
+            "api",
+            "1.dkr.ecr/radiox/api:v2.14.3",
+            "1.dkr.ecr/radiox/api:v2.15.0",
+        );
+        assert_eq!(c.field, "image api (api)");
+        assert_eq!(
+            (c.before.as_str(), c.after.as_str()),
+            ("v2.14.3", "v2.15.0")
+        );
+        let moved = image_change("api", "a/api:1", "b/api:1");
+        assert_eq!(moved.after, "b/api:1");
+        assert_eq!(tag("registry:5000/api"), None);
+        assert_eq!(tag("registry:5000/api:v1"), Some("v1"));
+    }
 }

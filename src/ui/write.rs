@@ -48,13 +48,21 @@ fn boxed(
         Constraint::Length(control_rows.min(inside.height)),
     ])
     .areas(inside);
-    let mut body = body;
-    if body_rows > top.height && top.height > 0 {
-        body.push(Line::from(Span::styled(
-            "… (enlarge the terminal to see all)",
-            theme.muted,
-        )));
-    }
+    let top = if body_rows > top.height && top.height > 1 {
+        // Too tall: say so on the last row rather than cut silently.
+        let [text, marker] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(top);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "… more: enlarge the terminal to see it all",
+                theme.warn,
+            )),
+            marker,
+        );
+        text
+    } else {
+        top
+    };
     frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), top);
     frame.render_widget(Paragraph::new(controls).wrap(Wrap { trim: false }), bottom);
 }
