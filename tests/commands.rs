@@ -535,4 +535,11 @@ fn writes_against_moto_register_update_and_scale() {
             "rollback after"
         ]
     );
+    // AWS's request ids of both deploy calls are in the audit record.
+    let deploy_after = &audit_lines(h)[1];
+    assert_eq!(
+        deploy_after["request_ids"].as_array().map(Vec::len),
+        Some(2),
+        "{deploy_after}"
+    );
 }

@@ -139,6 +139,8 @@ fn deploy_a_new_image_plans_registers_updates_and_succeeds() {
         let phases: Vec<Phase> = records.iter().map(|r| r.phase).collect();
         assert_eq!(phases, vec![Phase::Before, Phase::After]);
         assert_eq!(records[1].result.as_deref(), Some("ok"));
+        // One request id per call: RegisterTaskDefinition, UpdateService.
+        assert_eq!(records[1].request_ids.len(), 2, "{:?}", records[1]);
         assert_eq!(records[1].who, WHO);
         assert_eq!(
             records[1].to_task_definition.as_deref(),

@@ -38,6 +38,9 @@ pub struct Record {
     pub to_task_definition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,
+    /// AWS request ids of the calls made, for support cases and CloudTrail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -65,6 +68,7 @@ impl Record {
             from_task_definition: plan.from_task_definition.to_string(),
             to_task_definition: None,
             deployment_id: None,
+            request_ids: vec![],
             result: None,
             error: None,
         }

@@ -14,6 +14,8 @@ pub struct Executed {
     /// The deployment the write started, to watch.
     pub deployment_id: Option<String>,
     pub task_definition: TaskDefRef,
+    /// AWS request ids of the calls, in order, for the audit log.
+    pub request_ids: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -64,6 +66,7 @@ pub async fn execute(
             after.result = Some("ok".into());
             after.to_task_definition = Some(done.task_definition.to_string());
             after.deployment_id = done.deployment_id.clone();
+            after.request_ids = done.request_ids.clone();
             append(&after)?;
             Ok(done)
         }
@@ -82,10 +85,13 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
     let mut updated: Option<Service> = None;
     // The revision the new deployment must run, to recognise it.
     let mut expected: Option<TaskDefRef> = None;
+    let mut request_ids: Vec<String> = vec![];
     for step in &plan.steps {
         match step {
             Step::RegisterTaskDefinition { base, images } => {
-                registered = Some(p.register_task_definition(base, images).await?.reference);
+                let written = p.register_task_definition(base, images).await?;
+                request_ids.extend(written.request_id);
+                registered = Some(written.value.reference);
                 expected = registered.clone();
             }
             Step::UpdateService {
@@ -107,13 +113,15 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
                     task_definition: td,
                     force_new_deployment: *force_new_deployment,
                 };
-                updated = Some(p.update_service(cluster, service, &update).await?);
+                let written = p.update_service(cluster, service, &update).await?;
+                request_ids.extend(written.request_id);
+                updated = Some(written.value);
             }
             Step::StopServiceDeployment { fallback } => {
                 expected = Some(fallback.clone());
-                updated = Some(
+                let written = {
                     match p.stop_deployment_with_rollback(cluster, service).await {
-                        Ok(s) => s,
+                        Ok(w) => w,
                         // Not supported here (no service deployment, an older
                         // API, an emulator): the same rollback by hand.
                         Err(
@@ -128,8 +136,10 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
                             p.update_service(cluster, service, &update).await?
                         }
                         Err(e) => return Err(e),
-                    },
-                );
+                    }
+                };
+                request_ids.extend(written.request_id);
+                updated = Some(written.value);
             }
             Step::RegisterScalableTarget {
                 min,
@@ -141,8 +151,10 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
                     max: *max,
                     suspend_dynamic_scaling: *suspend_dynamic_scaling,
                 };
-                p.register_scalable_target(cluster, service, &update)
+                let written = p
+                    .register_scalable_target(cluster, service, &update)
                     .await?;
+                request_ids.extend(written.request_id);
             }
         }
     }
@@ -167,5 +179,6 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
         task_definition: service.task_definition.clone(),
         deployment_id,
         service,
+        request_ids,
     })
 }

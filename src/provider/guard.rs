@@ -2,6 +2,7 @@
 
 use super::{
     LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
+    Written,
 };
 use crate::model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
@@ -107,11 +108,15 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
         &self,
         base: &TaskDefRef,
         images: &[(String, String)],
-    ) -> Result<TaskDefinition> {
+    ) -> Result<Written<TaskDefinition>> {
         self.refuse_if_read_only("ecs:RegisterTaskDefinition")?;
         self.inner.register_task_definition(base, images).await
     }
-    async fn stop_deployment_with_rollback(&self, cluster: &str, service: &str) -> Result<Service> {
+    async fn stop_deployment_with_rollback(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Written<Service>> {
         self.refuse_if_read_only("ecs:StopServiceDeployment")?;
         self.inner
             .stop_deployment_with_rollback(cluster, service)
@@ -122,7 +127,7 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
         cluster: &str,
         service: &str,
         update: &ServiceUpdate,
-    ) -> Result<Service> {
+    ) -> Result<Written<Service>> {
         self.refuse_if_read_only("ecs:UpdateService")?;
         self.inner.update_service(cluster, service, update).await
     }
@@ -131,7 +136,7 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
         cluster: &str,
         service: &str,
         update: &TargetUpdate,
-    ) -> Result<ScalableTarget> {
+    ) -> Result<Written<ScalableTarget>> {
         self.refuse_if_read_only("application-autoscaling:RegisterScalableTarget")?;
         self.inner
             .register_scalable_target(cluster, service, update)

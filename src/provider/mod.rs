@@ -71,6 +71,27 @@ pub trait ReadProvider: Send + Sync {
     async fn costs(&self, days: u32) -> Result<CostReport>;
 }
 
+/// What a write returned, with the AWS request id of the call that made it
+/// (for the audit log). Derefs to the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written<T> {
+    pub value: T,
+    pub request_id: Option<String>,
+}
+
+impl<T> Written<T> {
+    pub fn new(value: T, request_id: Option<String>) -> Self {
+        Written { value, request_id }
+    }
+}
+
+impl<T> std::ops::Deref for Written<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
 /// A change to a service, the way ECS UpdateService expresses it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ServiceUpdate {
@@ -98,23 +119,27 @@ pub trait WriteProvider: Send + Sync {
         &self,
         base: &TaskDefRef,
         images: &[(String, String)],
-    ) -> Result<TaskDefinition>;
+    ) -> Result<Written<TaskDefinition>>;
     async fn update_service(
         &self,
         cluster: &str,
         service: &str,
         update: &ServiceUpdate,
-    ) -> Result<Service>;
+    ) -> Result<Written<Service>>;
     async fn register_scalable_target(
         &self,
         cluster: &str,
         service: &str,
         update: &TargetUpdate,
-    ) -> Result<ScalableTarget>;
+    ) -> Result<Written<ScalableTarget>>;
     /// ECS's own rollback of the deployment in progress
     /// (StopServiceDeployment, stopType ROLLBACK). `Invalid` when the
     /// service has nothing to stop or does not support it.
-    async fn stop_deployment_with_rollback(&self, cluster: &str, service: &str) -> Result<Service>;
+    async fn stop_deployment_with_rollback(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Written<Service>>;
 }
 
 /// A provider that can both read and write one environment.

@@ -12,6 +12,7 @@ use crate::model::{
 };
 use crate::provider::{
     LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
+    Written,
 };
 use crate::sim::catalog::Signal;
 use async_trait::async_trait;
@@ -158,6 +159,20 @@ fn to_task(t: &world::SimTask) -> Task {
             reason: None,
         }],
     }
+}
+
+/// A request id for the audit log, shaped like AWS's.
+fn request_id(rng: &mut ChaCha8Rng) -> String {
+    let n: u128 = rand::Rng::random(rng);
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
@@ -541,10 +556,10 @@ impl WriteProvider for SimProvider {
         &self,
         base: &TaskDefRef,
         images: &[(String, String)],
-    ) -> Result<TaskDefinition> {
+    ) -> Result<Written<TaskDefinition>> {
         let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
         world.advance_to(self.clock.now());
-        let (env, _, _) = world
+        let (env, rng, _) = world
             .env_and_rng(&self.info.name)
             .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
         let svc = env
@@ -564,7 +579,10 @@ impl WriteProvider for SimProvider {
             )));
         }
         let revision = svc.register_revision(base.revision, images);
-        Ok(to_task_definition(svc, revision))
+        Ok(Written::new(
+            to_task_definition(svc, revision),
+            Some(request_id(rng)),
+        ))
     }
 
     async fn update_service(
@@ -572,7 +590,7 @@ impl WriteProvider for SimProvider {
         cluster: &str,
         service: &str,
         update: &ServiceUpdate,
-    ) -> Result<Service> {
+    ) -> Result<Written<Service>> {
         self.write(cluster, service, |svc, launch_type, rng, now| {
             // Validate everything before changing anything, like ECS.
             if let Some(td) = &update.task_definition
@@ -593,18 +611,28 @@ impl WriteProvider for SimProvider {
                 let td = svc.task_definition();
                 world::start_deployment(svc, td, now, rng);
             }
-            Ok(to_service(svc, launch_type))
+            Ok(Written::new(
+                to_service(svc, launch_type),
+                Some(request_id(rng)),
+            ))
         })
     }
 
-    async fn stop_deployment_with_rollback(&self, cluster: &str, service: &str) -> Result<Service> {
+    async fn stop_deployment_with_rollback(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Written<Service>> {
         self.write(cluster, service, |svc, launch_type, rng, now| {
             if !world::stop_with_rollback(svc, now, rng) {
                 return Err(ProviderError::Invalid(format!(
                     "service {cluster}/{service} has no deployment in progress with a completed one to roll back to"
                 )));
             }
-            Ok(to_service(svc, launch_type))
+            Ok(Written::new(
+                to_service(svc, launch_type),
+                Some(request_id(rng)),
+            ))
         })
     }
 
@@ -613,8 +641,8 @@ impl WriteProvider for SimProvider {
         cluster: &str,
         service: &str,
         update: &TargetUpdate,
-    ) -> Result<ScalableTarget> {
-        self.write(cluster, service, |svc, _, _, _| {
+    ) -> Result<Written<ScalableTarget>> {
+        self.write(cluster, service, |svc, _, rng, _| {
             let desired = svc.desired;
             let target = svc.target.as_mut().ok_or_else(|| {
                 ProviderError::NotFound(format!("scalable target service/{cluster}/{service}"))
@@ -633,14 +661,15 @@ impl WriteProvider for SimProvider {
             }
             // Application Auto Scaling moves the desired count into the new range.
             svc.desired = desired.clamp(min, max);
-            Ok(ScalableTarget {
+            let target = ScalableTarget {
                 cluster: cluster.into(),
                 service: service.into(),
                 resource_id: ScalableTarget::resource_id_for(cluster, service),
                 min,
                 max,
                 dynamic_scaling_suspended: target.suspended,
-            })
+            };
+            Ok(Written::new(target, Some(request_id(rng))))
         })
     }
 }
@@ -727,6 +756,6 @@ mod write_tests {
             t.dynamic_scaling_suspended,
             "still suspended: the update did not mention it"
         );
-        assert_eq!(t, p.scalable_targets().await.unwrap().remove(0));
+        assert_eq!(t.value, p.scalable_targets().await.unwrap().remove(0));
     }
 }

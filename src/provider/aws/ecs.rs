@@ -8,7 +8,8 @@ use crate::model::{
     Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
     RolloutState, SecretRef, Service, ServiceEvent, Task, TaskDefRef, TaskDefinition,
 };
-use crate::provider::{ProviderError, Result, ServiceUpdate};
+use crate::provider::{ProviderError, Result, ServiceUpdate, Written};
+use aws_sdk_ecs::operation::RequestId;
 use aws_sdk_ecs::types::{self as ecs, DesiredStatus, SortOrder};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -206,7 +207,7 @@ impl AwsProvider {
         &self,
         base: &TaskDefRef,
         images: &[(String, String)],
-    ) -> Result<TaskDefinition> {
+    ) -> Result<Written<TaskDefinition>> {
         let out = self
             .clients
             .ecs
@@ -263,7 +264,10 @@ impl AwsProvider {
             })?;
         self.task_definition_cache()
             .insert(td.reference.clone(), td.clone());
-        Ok(td)
+        Ok(Written::new(
+            td,
+            registered.request_id().map(str::to_string),
+        ))
     }
 
     /// StopServiceDeployment with stopType ROLLBACK on the service's
@@ -272,7 +276,7 @@ impl AwsProvider {
         &self,
         cluster: &str,
         service_name: &str,
-    ) -> Result<Service> {
+    ) -> Result<Written<Service>> {
         let described = self
             .clients
             .ecs
@@ -292,7 +296,8 @@ impl AwsProvider {
                 ))
             })?
             .to_string();
-        self.clients
+        let stopped = self
+            .clients
             .ecs
             .stop_service_deployment()
             .service_deployment_arn(arn)
@@ -300,11 +305,16 @@ impl AwsProvider {
             .send()
             .await
             .map_err(self.fail(Action("ecs:StopServiceDeployment")))?;
-        self.list_services(cluster)
+        let service = self
+            .list_services(cluster)
             .await?
             .into_iter()
             .find(|s| s.name == service_name)
-            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service_name}")))
+            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service_name}")))?;
+        Ok(Written::new(
+            service,
+            stopped.request_id().map(str::to_string),
+        ))
     }
 
     pub(super) async fn update(
@@ -312,7 +322,7 @@ impl AwsProvider {
         cluster: &str,
         service_name: &str,
         update: &ServiceUpdate,
-    ) -> Result<Service> {
+    ) -> Result<Written<Service>> {
         let out = self
             .clients
             .ecs
@@ -325,9 +335,11 @@ impl AwsProvider {
             .send()
             .await
             .map_err(self.fail(Action("ecs:UpdateService")))?;
-        out.service()
+        let updated = out
+            .service()
             .map(|s| service(cluster, s))
-            .ok_or_else(|| ProviderError::Other("ecs:UpdateService returned no service".into()))
+            .ok_or_else(|| ProviderError::Other("ecs:UpdateService returned no service".into()))?;
+        Ok(Written::new(updated, out.request_id().map(str::to_string)))
     }
 }
 

@@ -30,6 +30,7 @@ use crate::model::{
 };
 use crate::provider::{
     LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
+    Written,
 };
 use async_trait::async_trait;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -211,7 +212,7 @@ impl WriteProvider for AwsProvider {
         &self,
         base: &TaskDefRef,
         images: &[(String, String)],
-    ) -> Result<TaskDefinition> {
+    ) -> Result<Written<TaskDefinition>> {
         self.register_copy(base, images).await
     }
 
@@ -220,7 +221,7 @@ impl WriteProvider for AwsProvider {
         cluster: &str,
         service: &str,
         update: &ServiceUpdate,
-    ) -> Result<Service> {
+    ) -> Result<Written<Service>> {
         self.update(cluster, service, update).await
     }
 
@@ -229,11 +230,15 @@ impl WriteProvider for AwsProvider {
         cluster: &str,
         service: &str,
         update: &TargetUpdate,
-    ) -> Result<ScalableTarget> {
+    ) -> Result<Written<ScalableTarget>> {
         self.register_target(cluster, service, update).await
     }
 
-    async fn stop_deployment_with_rollback(&self, cluster: &str, service: &str) -> Result<Service> {
+    async fn stop_deployment_with_rollback(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Written<Service>> {
         self.stop_with_rollback(cluster, service).await
     }
 }

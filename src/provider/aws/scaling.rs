@@ -5,7 +5,8 @@ use super::AwsProvider;
 use super::errors::Action;
 use super::time::{from_sdk, from_sdk_opt};
 use crate::model::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
-use crate::provider::{ProviderError, Result, TargetUpdate};
+use crate::provider::{ProviderError, Result, TargetUpdate, Written};
+use aws_sdk_applicationautoscaling::operation::RequestId;
 use aws_sdk_applicationautoscaling::types::{
     self as aas, ScalableDimension, ServiceNamespace, SuspendedState,
 };
@@ -98,7 +99,7 @@ impl AwsProvider {
         cluster: &str,
         service: &str,
         update: &TargetUpdate,
-    ) -> Result<ScalableTarget> {
+    ) -> Result<Written<ScalableTarget>> {
         let resource_id = ScalableTarget::resource_id_for(cluster, service);
         let suspended = update.suspend_dynamic_scaling.map(|s| {
             SuspendedState::builder()
@@ -106,7 +107,8 @@ impl AwsProvider {
                 .dynamic_scaling_out_suspended(s)
                 .build()
         });
-        self.clients
+        let registered = self
+            .clients
             .autoscaling
             .register_scalable_target()
             .service_namespace(ServiceNamespace::Ecs)
@@ -118,11 +120,16 @@ impl AwsProvider {
             .send()
             .await
             .map_err(self.fail(Action("application-autoscaling:RegisterScalableTarget")))?;
-        self.list_scalable_targets()
+        let target = self
+            .list_scalable_targets()
             .await?
             .into_iter()
             .find(|t| t.resource_id == resource_id)
-            .ok_or_else(|| ProviderError::NotFound(format!("scalable target {resource_id}")))
+            .ok_or_else(|| ProviderError::NotFound(format!("scalable target {resource_id}")))?;
+        Ok(Written::new(
+            target,
+            registered.request_id().map(str::to_string),
+        ))
     }
 }
 
