@@ -17,41 +17,91 @@ fn wait_for(output: &Arc<Mutex<Vec<u8>>>, needle: &str, timeout: Duration) -> bo
     false
 }
 
+/// flightdeck running in a real pseudo-terminal of 80x24.
+struct Session {
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    output: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    _pty: portable_pty::PtyPair,
+}
+
+impl Session {
+    fn start(home: &std::path::Path, args: &[&str]) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 24,
+                cols: 80,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_flightdeck"));
+        cmd.args(args);
+        cmd.env("HOME", home);
+        cmd.env("XDG_CONFIG_HOME", home.join("config"));
+        cmd.env("XDG_STATE_HOME", home.join("state"));
+        cmd.env("TERM", "xterm-256color");
+        cmd.env_remove("NO_COLOR");
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let sink = output.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().unwrap();
+        Session {
+            child,
+            output,
+            writer,
+            _pty: pty,
+        }
+    }
+
+    fn send(&mut self, keys: &[u8]) {
+        self.writer.write_all(keys).unwrap();
+        self.writer.flush().unwrap();
+    }
+
+    /// Sends `keys` and waits until `expect` is drawn.
+    fn expect_after(&mut self, keys: &[u8], expect: &str) {
+        self.output.lock().unwrap().clear();
+        self.send(keys);
+        assert!(
+            wait_for(&self.output, expect, Duration::from_secs(30)),
+            "{keys:?} never showed {expect}"
+        );
+    }
+
+    /// Quits with q and returns everything the terminal received meanwhile.
+    fn quit(mut self) -> String {
+        self.send(b"q");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "flightdeck did not exit on q");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "exit status {status:?}");
+        std::thread::sleep(Duration::from_millis(200));
+        String::from_utf8_lossy(&self.output.lock().unwrap()).to_string()
+    }
+}
+
 #[test]
 fn demo_runs_switches_panes_quits_and_restores_the_terminal() {
     let home = tempfile::tempdir().unwrap();
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: 24,
-            cols: 80,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_flightdeck"));
-    cmd.arg("demo");
-    cmd.env("HOME", home.path());
-    cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
-    cmd.env("XDG_STATE_HOME", home.path().join("state"));
-    cmd.env("TERM", "xterm-256color");
-    cmd.env_remove("NO_COLOR");
-    let mut child = pty.slave.spawn_command(cmd).unwrap();
-    drop(pty.slave);
-    let output = Arc::new(Mutex::new(Vec::new()));
-    let mut reader = pty.master.try_clone_reader().unwrap();
-    let sink = output.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let mut writer = pty.master.take_writer().unwrap();
+    let mut s = Session::start(home.path(), &["demo"]);
     assert!(
-        wait_for(&output, "backend-api", Duration::from_secs(60)),
+        wait_for(&s.output, "backend-api", Duration::from_secs(60)),
         "the services pane never showed"
     );
     for (key, expect) in [
@@ -61,28 +111,39 @@ fn demo_runs_switches_panes_quits_and_restores_the_terminal() {
         ("2", "scalable targets"),
         ("1", "DES/RUN/PEND"),
     ] {
-        output.lock().unwrap().clear();
-        writer.write_all(key.as_bytes()).unwrap();
-        writer.flush().unwrap();
-        assert!(
-            wait_for(&output, expect, Duration::from_secs(20)),
-            "pane {key} never showed {expect}"
-        );
+        s.expect_after(key.as_bytes(), expect);
     }
-    writer.write_all(b"q").unwrap();
-    writer.flush().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "flightdeck did not exit on q");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "exit status {status:?}");
-    std::thread::sleep(Duration::from_millis(200));
-    let text = String::from_utf8_lossy(&output.lock().unwrap()).to_string();
+    s.output.lock().unwrap().clear();
+    let text = s.quit();
     // Left the alternate screen, showed the cursor again.
     assert!(text.contains("\x1b[?1049l"), "alternate screen not left");
     assert!(text.contains("\x1b[?25h"), "cursor not shown again");
+}
+
+#[test]
+fn a_write_in_the_terminal_is_planned_confirmed_watched_and_audited() {
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Session::start(home.path(), &["demo", "--env", "muejam-staging"]);
+    assert!(
+        wait_for(&s.output, "backend", Duration::from_secs(60)),
+        "the services pane never showed"
+    );
+    // F: a new deployment of the same revision; the plan comes back.
+    s.expect_after(b"F", "forceNewDeployment");
+    // Tab to Confirm, Enter: executed off the UI thread, then watched.
+    s.expect_after(b"\t\r", "rollout:");
+    s.quit();
+    let audit = std::fs::read_to_string(home.path().join("state/flightdeck/audit.jsonl")).unwrap();
+    let phases: Vec<&str> = audit
+        .lines()
+        .map(|l| {
+            if l.contains("\"phase\":\"before\"") {
+                "before"
+            } else {
+                "after"
+            }
+        })
+        .collect();
+    assert_eq!(phases, ["before", "after"], "{audit}");
+    assert!(audit.contains("\"result\":\"ok\""), "{audit}");
 }
