@@ -245,7 +245,11 @@ impl App {
                     || a.state.as_str().to_lowercase().contains(&f)
             })
             .collect();
-        rows.sort_by(|a, b| (a.state, &a.name).cmp(&(b.state, &b.name)));
+        // ALARM first; within a state, what pages before what informs
+        // (auto scaling's own alarms last).
+        rows.sort_by(|a, b| {
+            (a.state, a.severity.rank(), &a.name).cmp(&(b.state, b.severity.rank(), &b.name))
+        });
         rows
     }
 

@@ -355,7 +355,9 @@ async fn alarms(
     let (rows, outcome) = Outcome::gather(providers, async |p| {
         let env = &p.environment().name;
         let mut alarms = p.alarms().await?;
-        alarms.sort_by(|a, b| a.state.cmp(&b.state).then(a.name.cmp(&b.name)));
+        alarms.sort_by(|a, b| {
+            (a.state, a.severity.rank(), &a.name).cmp(&(b.state, b.severity.rank(), &b.name))
+        });
         Ok(alarms
             .into_iter()
             .filter(|a| state.is_none_or(|s| a.state == s))

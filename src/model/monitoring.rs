@@ -75,6 +75,17 @@ pub enum Severity {
     Info,
 }
 
+impl Severity {
+    /// Sort key: critical first.
+    pub fn rank(self) -> u8 {
+        match self {
+            Severity::Critical => 0,
+            Severity::Warning => 1,
+            Severity::Info => 2,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alarm {
     pub name: String,
