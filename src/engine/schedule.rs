@@ -66,6 +66,9 @@ pub struct JobKey {
 pub struct Job {
     pub key: JobKey,
     pub logs_since: Option<Timestamp>,
+    /// Services known in the job's environment (0 when not known), for the
+    /// cost of a Services round: DescribeServices takes 10 at a time.
+    pub known_services: usize,
 }
 
 impl Job {
@@ -84,10 +87,12 @@ impl Job {
         }
     }
 
-    /// Requests the job makes, as tokens. Services: list + describe batches.
+    /// Requests the job makes, as tokens. Services: ListClusters,
+    /// DescribeClusters, a ListServices page and a DescribeServices call
+    /// per 10 services.
     pub fn cost(&self) -> f64 {
         match &self.key.kind {
-            JobKind::Services => 3.0,
+            JobKind::Services => 3.0 + self.known_services.div_ceil(10).saturating_sub(1) as f64,
             JobKind::Scaling => 3.0,
             JobKind::Tasks(..) => 2.0,
             JobKind::AlarmDetail(..) => 2.0,
@@ -181,6 +186,7 @@ impl Schedule {
                     kind,
                 },
                 logs_since: focus.logs_since,
+                known_services: focus.metrics.len() / 2,
             })
             .filter(|job| self.is_due(&job.key, focus, now))
             .collect();
@@ -200,6 +206,7 @@ impl Schedule {
                     jobs.push(Job {
                         key,
                         logs_since: None,
+                        known_services: 0,
                     });
                 }
             }
@@ -258,6 +265,21 @@ mod tests {
         assert!(s.due(&f, t0 + Duration::seconds(4)).is_empty());
         let later = kinds(&s.due(&f, t0 + Duration::seconds(5)));
         assert_eq!(later, vec![("radiox-prod".to_string(), JobKind::Services)]);
+    }
+
+    #[test]
+    fn a_services_round_costs_more_with_more_services() {
+        let job = |n| Job {
+            key: JobKey {
+                env: "e".into(),
+                kind: JobKind::Services,
+            },
+            logs_since: None,
+            known_services: n,
+        };
+        assert_eq!(job(0).cost(), 3.0);
+        assert_eq!(job(10).cost(), 3.0);
+        assert_eq!(job(23).cost(), 5.0);
     }
 
     #[test]
