@@ -373,14 +373,25 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
     );
     assert_eq!(bad.status.code(), Some(2));
 
-    let done = with(&["--confirm", "backend"]);
+    // Scripts get one JSON object: the plan, and whether it stopped there.
+    let planned = json(&with(&["--dry-run", "--json"]));
     assert_eq!(
-        done.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&done.stderr)
+        planned["plan"]["steps"][0]["call"],
+        "RegisterTaskDefinition"
     );
-    assert!(String::from_utf8_lossy(&done.stdout).contains("muejam-backend:119"));
+    assert_eq!(planned["plan"]["environment"], "muejam-staging");
+    assert!(planned["executed"].is_null());
+    let not_confirmed = with(&["--json"]);
+    assert_eq!(not_confirmed.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&not_confirmed.stdout).unwrap();
+    assert!(v["plan"].is_object() && v["executed"].is_null());
+
+    let done = json(&with(&["--confirm", "backend", "--json"]));
+    assert_eq!(done["executed"]["task_definition"], "muejam-backend:119");
+    assert_eq!(
+        done["executed"]["request_ids"].as_array().map(Vec::len),
+        Some(2)
+    );
     let records = audit_lines(h);
     let phases: Vec<&str> = records
         .iter()

@@ -32,6 +32,31 @@ pub struct Guard {
     /// The service's name: without it nothing changes.
     #[arg(long, value_name = "SERVICE")]
     pub confirm: Option<String>,
+    /// One JSON object on stdout: the plan, what was executed, the rollout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `--json` prints, whatever the outcome (the exit code says it).
+#[derive(Debug, Default, serde::Serialize)]
+struct Report {
+    plan: Option<ops::Plan>,
+    executed: Option<ExecutedReport>,
+    rollout: Option<RolloutReport>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct ExecutedReport {
+    task_definition: String,
+    desired: u32,
+    deployment_id: Option<String>,
+    request_ids: Vec<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct RolloutReport {
+    status: RolloutStatus,
+    reason: String,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +228,52 @@ async fn write(
     clock: &dyn Clock,
     stuck_default: chrono::Duration,
 ) -> Result<(), Failure> {
+    let mut report = Report::default();
+    let out = Out { json: guard.json };
+    let result = write_reporting(
+        p,
+        op,
+        guard,
+        follow,
+        audit,
+        clock,
+        stuck_default,
+        &mut report,
+        &out,
+    )
+    .await;
+    if guard.json {
+        let text = serde_json::to_string_pretty(&report).map_err(Failure::failed)?;
+        emit(&format!("{text}\n"));
+    }
+    result
+}
+
+/// Text for terminals, nothing when the caller asked for JSON.
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn say(&self, text: &str) {
+        if !self.json {
+            emit(text);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write_reporting(
+    p: &dyn Provider,
+    op: Operation,
+    guard: &Guard,
+    follow: Option<&Follow>,
+    audit: &AuditLog,
+    clock: &dyn Clock,
+    stuck_default: chrono::Duration,
+    report: &mut Report,
+    out: &Out,
+) -> Result<(), Failure> {
     let who = p.caller_identity().await.map_err(Failure::failed)?;
     let plan = ops::plan(p, &who.account, op, Some(audit))
         .await
@@ -213,9 +284,10 @@ async fn write(
         })?;
     let mut text: String = plan.lines().iter().map(|l| sanitize(l) + "\n").collect();
     text.push('\n');
-    emit(&text);
+    out.say(&text);
+    report.plan = Some(plan.clone());
     if guard.dry_run {
-        emit("dry run: nothing changed\n");
+        out.say("dry run: nothing changed\n");
         return Ok(());
     }
     let word = plan.confirmation_word();
@@ -240,7 +312,13 @@ async fn write(
             ExecError::Plan(PlanError::Invalid(_)) => Failure::usage(e),
             _ => Failure::failed(e),
         })?;
-    emit(&format!(
+    report.executed = Some(ExecutedReport {
+        task_definition: done.task_definition.to_string(),
+        desired: done.service.desired,
+        deployment_id: done.deployment_id.clone(),
+        request_ids: done.request_ids.clone(),
+    });
+    out.say(&format!(
         "done: {}/{} runs {} (desired {}){}\n",
         done.service.cluster,
         done.service.name,
@@ -280,8 +358,12 @@ async fn write(
             svc.pending,
             watch.reason.clone(),
         );
+        report.rollout = Some(RolloutReport {
+            status,
+            reason: watch.reason.clone(),
+        });
         if last.as_ref() != Some(&state) {
-            emit(&format!(
+            out.say(&format!(
                 "{} {status}: running {}/{} pending {} {}\n",
                 clock.now().format("%H:%M:%S"),
                 svc.running,
