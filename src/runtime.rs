@@ -62,56 +62,53 @@ struct Writes {
 }
 
 impl Writes {
-    fn provider(&self, env: &str) -> Option<Arc<dyn Provider>> {
-        self.providers
-            .iter()
-            .find(|p| p.environment().name == env)
-            .cloned()
-    }
-
     /// Starts what `effect` asks for; the answer arrives on `answers`.
     fn spawn(&self, effect: Effect, answers: mpsc::UnboundedSender<Msg>) {
         let this = self.clone();
-        match effect {
-            Effect::Quit => {}
-            Effect::Plan { env, op } => {
-                tokio::spawn(async move {
-                    let result = match this.provider(&env) {
-                        None => Err(PlanError::Invalid(format!("no environment {env}"))),
-                        Some(p) => match p.caller_identity().await {
-                            Ok(id) => {
-                                ops::plan(p.as_ref(), &id.account, op.clone(), Some(&this.audit))
-                                    .await
-                            }
-                            Err(e) => Err(e.into()),
-                        },
-                    };
-                    let _ = answers.send(Msg::Planned { env, op, result });
-                });
+        tokio::spawn(async move {
+            if let Some(msg) =
+                carry_out(effect, &this.providers, &this.audit, this.clock.as_ref()).await
+            {
+                let _ = answers.send(msg);
             }
-            Effect::Execute { env, plan } => {
-                tokio::spawn(async move {
-                    let result = match this.provider(&env) {
-                        None => Err(ExecError::Plan(PlanError::Invalid(format!(
-                            "no environment {env}"
-                        )))),
-                        Some(p) => match p.caller_identity().await {
-                            Ok(id) => {
-                                ops::execute(
-                                    p.as_ref(),
-                                    &plan,
-                                    &this.audit,
-                                    &id.arn,
-                                    this.clock.now(),
-                                )
-                                .await
-                            }
-                            Err(e) => Err(e.into()),
-                        },
-                    };
-                    let _ = answers.send(Msg::Executed { env, plan, result });
-                });
-            }
+        });
+    }
+}
+
+/// Does what a write effect of `update` asks for (plan, or execute a
+/// confirmed plan, as the caller identity) and returns the answer for
+/// `update`; `None` for effects that are not writes. The runtime and the
+/// test harness both carry effects out through here.
+pub async fn carry_out(
+    effect: Effect,
+    providers: &[Arc<dyn Provider>],
+    audit: &AuditLog,
+    clock: &dyn Clock,
+) -> Option<Msg> {
+    let provider = |env: &str| providers.iter().find(|p| p.environment().name == env);
+    match effect {
+        Effect::Quit => None,
+        Effect::Plan { env, op } => {
+            let result = match provider(&env) {
+                None => Err(PlanError::Invalid(format!("no environment {env}"))),
+                Some(p) => match p.caller_identity().await {
+                    Ok(id) => ops::plan(p.as_ref(), &id.account, op.clone(), Some(audit)).await,
+                    Err(e) => Err(e.into()),
+                },
+            };
+            Some(Msg::Planned { env, op, result })
+        }
+        Effect::Execute { env, plan } => {
+            let result = match provider(&env) {
+                None => Err(ExecError::Plan(PlanError::Invalid(format!(
+                    "no environment {env}"
+                )))),
+                Some(p) => match p.caller_identity().await {
+                    Ok(id) => ops::execute(p.as_ref(), &plan, audit, &id.arn, clock.now()).await,
+                    Err(e) => Err(e.into()),
+                },
+            };
+            Some(Msg::Executed { env, plan, result })
         }
     }
 }

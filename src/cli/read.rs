@@ -557,10 +557,8 @@ fn print_log_line(e: &LogEvent) {
 
 /// Where a service logs, from its task definition's awslogs configuration.
 async fn log_source(p: &dyn Provider, cluster: &str, service: &str) -> anyhow::Result<LogSource> {
-    let services = p.services(cluster).await?;
-    let svc = services
-        .iter()
-        .find(|s| s.name == service)
+    let svc = crate::provider::find_service(p, cluster, service)
+        .await?
         .ok_or_else(|| anyhow!("no service `{service}` in cluster `{cluster}`"))?;
     let td = p.task_definition(&svc.task_definition).await?;
     Ok(svc.log_source(Some(&td)))

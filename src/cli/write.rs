@@ -345,10 +345,12 @@ async fn write_reporting(
                 return Err(Failure::failed(anyhow!("interrupted; the rollout goes on")));
             }
         }
-        let svc = crate::ops::plan::read_current(p, &done.service.cluster, &done.service.name)
+        // The service only: the scalable target plays no part in a rollout.
+        let (cluster, name) = (&done.service.cluster, &done.service.name);
+        let svc = crate::provider::find_service(p, cluster, name)
             .await
             .map_err(Failure::failed)?
-            .service;
+            .ok_or_else(|| Failure::failed(anyhow!("service {cluster}/{name} is gone")))?;
         let status = watch.observe(&svc, clock.now());
         // One line per change, not per poll.
         let state = (

@@ -4,7 +4,7 @@
 use super::audit::{AuditLog, Phase, Record};
 use super::plan::{Fingerprint, Plan, PlanError, Step, read_current};
 use crate::model::{Service, TaskDefRef, Timestamp};
-use crate::provider::{Provider, ProviderError, ServiceUpdate, TargetUpdate};
+use crate::provider::{Provider, ProviderError, ServiceUpdate, TargetUpdate, find_service};
 use thiserror::Error;
 
 /// What a successful write left behind.
@@ -160,11 +160,8 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
     }
     let service = match updated {
         Some(s) => s,
-        None => p
-            .services(cluster)
+        None => find_service(p, cluster, service)
             .await?
-            .into_iter()
-            .find(|s| s.name == service)
             .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))?,
     };
     // ECS may start the new deployment a moment after answering (native

@@ -3,7 +3,7 @@
 
 use super::audit::AuditLog;
 use crate::model::{ScalableTarget, Service, TaskDefRef, TaskDefinition, Timestamp};
-use crate::provider::{Provider, ProviderError};
+use crate::provider::{Provider, ProviderError, find_service};
 use crate::text::display_env_value;
 use serde::Serialize;
 use std::fmt;
@@ -300,14 +300,9 @@ pub async fn read_current(
     cluster: &str,
     service: &str,
 ) -> Result<Current, PlanError> {
-    let svc = p
-        .services(cluster)
-        .await?
-        .into_iter()
-        .find(|s| s.name == service)
-        .ok_or_else(|| {
-            PlanError::Invalid(format!("no service `{service}` in cluster `{cluster}`"))
-        })?;
+    let svc = find_service(p, cluster, service).await?.ok_or_else(|| {
+        PlanError::Invalid(format!("no service `{service}` in cluster `{cluster}`"))
+    })?;
     let target = p
         .scalable_targets()
         .await?

@@ -71,6 +71,18 @@ pub trait ReadProvider: Send + Sync {
     async fn costs(&self, days: u32) -> Result<CostReport>;
 }
 
+/// One service of a cluster, `None` when the cluster has no such service.
+pub async fn find_service<P: ReadProvider + ?Sized>(
+    p: &P,
+    cluster: &str,
+    name: &str,
+) -> Result<Option<Service>> {
+    Ok(p.services(cluster)
+        .await?
+        .into_iter()
+        .find(|s| s.name == name))
+}
+
 /// What a write returned, with the AWS request id of the call that made it
 /// (for the audit log). Derefs to the value.
 #[derive(Debug, Clone, PartialEq)]

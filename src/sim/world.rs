@@ -720,19 +720,12 @@ pub fn stop_with_rollback(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaC
     let Some(primary) = svc.deployments.first().cloned() else {
         return false;
     };
-    let previous = svc
-        .deployments
-        .iter()
-        .find(|d| d.id != primary.id && d.rollout_state == RolloutState::Completed)
-        .map(|d| (d.id.clone(), d.task_definition.clone()));
-    let (Some((id, td)), RolloutState::InProgress) = (previous, primary.rollout_state) else {
+    let (Some((id, td)), RolloutState::InProgress) =
+        (last_completed(svc, &primary.id), primary.rollout_state)
+    else {
         return false;
     };
-    if let Some(d) = svc.deployments.first_mut() {
-        d.rollout_state = RolloutState::Failed;
-        d.rollout_reason = "Stopped: rolled back by the operator.".into();
-        d.updated_at = now;
-    }
+    fail_primary(svc, "Stopped: rolled back by the operator.", now);
     let name = svc.spec.name.clone();
     svc.push_event(
         hex(rng, 8),
@@ -746,6 +739,24 @@ pub fn stop_with_rollback(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaC
     true
 }
 
+/// The last deployment other than `except` that completed: what a
+/// rollback goes back to, as `(id, task definition)`.
+fn last_completed(svc: &ServiceState, except: &str) -> Option<(String, TaskDefRef)> {
+    svc.deployments
+        .iter()
+        .find(|d| d.id != except && d.rollout_state == RolloutState::Completed)
+        .map(|d| (d.id.clone(), d.task_definition.clone()))
+}
+
+/// Marks the PRIMARY deployment's rollout FAILED, with ECS's reason.
+fn fail_primary(svc: &mut ServiceState, reason: &str, now: Timestamp) {
+    if let Some(d) = svc.deployments.first_mut() {
+        d.rollout_state = RolloutState::Failed;
+        d.rollout_reason = reason.into();
+        d.updated_at = now;
+    }
+}
+
 /// The deployment circuit breaker: after enough failed tasks the rollout
 /// fails and ECS rolls back to the last deployment that completed.
 fn circuit_breaker(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) -> bool {
@@ -757,11 +768,11 @@ fn circuit_breaker(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng)
         return false;
     }
     let name = svc.spec.name.clone();
-    if let Some(d) = svc.deployments.first_mut() {
-        d.rollout_state = RolloutState::Failed;
-        d.rollout_reason = "ECS deployment circuit breaker: tasks failed to start.".into();
-        d.updated_at = now;
-    }
+    fail_primary(
+        svc,
+        "ECS deployment circuit breaker: tasks failed to start.",
+        now,
+    );
     svc.push_event(
         hex(rng, 8),
         now,
@@ -782,12 +793,7 @@ fn circuit_breaker(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng)
             None,
         );
     }
-    let previous = svc
-        .deployments
-        .iter()
-        .find(|d| d.id != primary.id && d.rollout_state == RolloutState::Completed)
-        .map(|d| (d.id.clone(), d.task_definition.clone()));
-    if let Some((id, td)) = previous {
+    if let Some((id, td)) = last_completed(svc, &primary.id) {
         svc.push_event(
             hex(rng, 8),
             now,

@@ -128,46 +128,21 @@ impl Harness {
     /// Does what the runtime does with the effects of `update`: plans and
     /// executes writes against the providers, answering with messages.
     pub fn carry_out(&mut self, effects: Vec<flightdeck::app::Effect>) {
-        use flightdeck::app::Effect;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         for effect in effects {
-            let msg = match effect {
-                Effect::Quit => continue,
-                Effect::Plan { env, op } => {
-                    let p = self.provider(&env);
-                    let result = rt.block_on(async {
-                        let id = p.caller_identity().await?;
-                        flightdeck::ops::plan(
-                            p.as_ref(),
-                            &id.account,
-                            op.clone(),
-                            Some(&self.audit),
-                        )
-                        .await
-                    });
-                    Msg::Planned { env, op, result }
-                }
-                Effect::Execute { env, plan } => {
-                    let p = self.provider(&env);
-                    let result = rt.block_on(async {
-                        let id = p.caller_identity().await?;
-                        flightdeck::ops::execute(
-                            p.as_ref(),
-                            &plan,
-                            &self.audit,
-                            &id.arn,
-                            self.clock.now(),
-                        )
-                        .await
-                    });
-                    Msg::Executed { env, plan, result }
-                }
-            };
-            let more = update(&mut self.app, msg);
-            self.carry_out(more);
+            let answer = rt.block_on(flightdeck::runtime::carry_out(
+                effect,
+                &self.providers,
+                &self.audit,
+                &self.clock,
+            ));
+            if let Some(msg) = answer {
+                let more = update(&mut self.app, msg);
+                self.carry_out(more);
+            }
         }
     }
 

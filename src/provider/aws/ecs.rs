@@ -277,19 +277,10 @@ impl AwsProvider {
         cluster: &str,
         service_name: &str,
     ) -> Result<Written<Service>> {
-        let described = self
-            .clients
-            .ecs
-            .describe_services()
-            .cluster(cluster)
-            .services(service_name)
-            .send()
-            .await
-            .map_err(self.fail(Action("ecs:DescribeServices")))?;
-        let arn = described
-            .services()
-            .first()
-            .and_then(|s| s.current_service_deployment())
+        let arn = self
+            .describe_one(cluster, service_name)
+            .await?
+            .current_service_deployment()
             .ok_or_else(|| {
                 ProviderError::Invalid(format!(
                     "{cluster}/{service_name} has no service deployment to stop"
@@ -305,16 +296,27 @@ impl AwsProvider {
             .send()
             .await
             .map_err(self.fail(Action("ecs:StopServiceDeployment")))?;
-        let service = self
-            .list_services(cluster)
-            .await?
-            .into_iter()
-            .find(|s| s.name == service_name)
-            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service_name}")))?;
+        let after = self.describe_one(cluster, service_name).await?;
         Ok(Written::new(
-            service,
+            service(cluster, &after),
             stopped.request_id().map(str::to_string),
         ))
+    }
+
+    /// DescribeServices of one service.
+    async fn describe_one(&self, cluster: &str, service_name: &str) -> Result<ecs::Service> {
+        self.clients
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .services(service_name)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:DescribeServices")))?
+            .services()
+            .first()
+            .cloned()
+            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service_name}")))
     }
 
     pub(super) async fn update(
