@@ -4,6 +4,10 @@
 //!
 //! Plain `std::time` timing, no harness: `cargo test --all-targets` builds
 //! this file but only `cargo bench` (which passes `--bench`) runs it.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
 
 use chrono::TimeZone;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -17,8 +17,8 @@ export CARGO_TERM_COLOR=never
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets -- -D warnings
+echo "== cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
 
 echo "== moto (virtualenv, server, CloudWatch proxy)"
 requirements=scripts/test-requirements.txt
@@ -80,7 +80,7 @@ echo "moto on 127.0.0.1:$moto_port, proxy on 127.0.0.1:$proxy_port"
 export FLIGHTDECK_TEST_ENDPOINT="http://127.0.0.1:$proxy_port"
 
 echo "== cargo test"
-if ! cargo test --all-targets; then
+if ! cargo test --workspace --all-targets; then
     echo "-- moto log (tail)" >&2
     tail -n 40 "$run_dir/moto.log" >&2 || true
     echo "-- proxy log (tail)" >&2

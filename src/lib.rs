@@ -1,18 +1,20 @@
 //! flightdeck: a terminal cockpit for operating AWS production environments
 //! built on ECS. See `ARCHITECTURE.md` for the map.
+//!
+//! This crate is the binary's own layer (command line, configuration,
+//! session, runtime); the layers below are crates of their own, re-exported
+//! here under their old module names for the tests and benchmarks.
 
-pub mod app;
 pub mod cli;
-pub mod clock;
 pub mod config;
-pub mod diagnostic;
-pub mod engine;
-pub mod model;
-pub mod ops;
-pub mod provider;
+pub mod options;
 pub mod runtime;
 pub mod session;
-pub mod sim;
-pub mod text;
-pub mod theme;
-pub mod ui;
+
+#[cfg(feature = "aws")]
+pub use flightdeck_aws as aws;
+pub use flightdeck_core::{engine, ops, provider};
+pub use flightdeck_model as model;
+pub use flightdeck_model::{clock, text};
+pub use flightdeck_sim as sim;
+pub use flightdeck_tui::{app, diagnostic, theme, ui};

@@ -1,46 +1,51 @@
 //! The interactive cockpit: terminal set-up and restore, the event loop
 //! joining keys, engine results and the clock, and redraw-on-change.
 
-use crate::app::{App, Effect, Msg, update};
-use crate::cli::commands_support::{load_config, load_themes, theme_name};
-use crate::cli::{Cli, Failure};
-use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, Paths};
-use crate::engine;
-use crate::ops::{self, AuditLog, ExecError, PlanError};
-use crate::provider::Provider;
+use crate::options::Options;
 use crate::session::Session;
-use crate::theme::{Theme, ThemeSet};
-use anyhow::{Context, anyhow};
+use anyhow::Context;
 use crossterm::event::{self, Event};
+use flightdeck_core::engine;
+use flightdeck_core::ops::{self, AuditLog, ExecError, PlanError};
+use flightdeck_core::provider::Provider;
+use flightdeck_model::clock::{Clock, SystemClock};
+use flightdeck_tui::app::{App, Effect, Msg, update};
+use flightdeck_tui::theme::Theme;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-/// The cockpit: on the simulated production when `demo_seed` is `Some`
-/// (with the seed, if one was given), else on the configured AWS environments.
-pub fn cockpit(cli: &Cli, paths: &Paths, demo_seed: Option<Option<u64>>) -> Result<(), Failure> {
-    let themes = load_themes(paths)?;
-    let config = load_config(cli, paths, &themes)?;
-    init_logging(paths, &config);
+/// Why the cockpit could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CockpitError {
+    /// The environments could not be set up (a usage or configuration problem).
+    #[error("{0:#}")]
+    Session(anyhow::Error),
+    /// The terminal or the runtime failed.
+    #[error("{0:#}")]
+    Run(anyhow::Error),
+}
+
+/// The cockpit on the environments of `options`: the simulated production
+/// or the configured AWS environments.
+pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
+    init_logging(options);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let runtime = async_runtime().map_err(Failure::failed)?;
-    let session = match demo_seed {
-        Some(seed) => Session::demo(cli, &config, seed, clock.clone()),
-        None => runtime.block_on(Session::aws(cli, &config, paths, clock.clone())),
-    }
-    .map_err(Failure::usage)?;
+    let runtime = async_runtime().map_err(CockpitError::Run)?;
+    let session = runtime
+        .block_on(Session::start(options, clock.clone()))
+        .map_err(CockpitError::Session)?;
     let mut app = App::new(session.infos, clock.now(), session.read_only);
     app.demo = session.demo;
-    app.stuck_after = config.stuck_after();
-    let palette = Palette::new(&themes, &theme_name(cli, &config), &config)?;
+    app.stuck_after = options.stuck_after;
+    let palette = Palette::new(options).map_err(CockpitError::Session)?;
     let writes = Writes {
-        audit: AuditLog::new(&paths.audit_log),
+        audit: AuditLog::new(&options.paths.audit_log),
         providers: session.providers.clone(),
         clock: clock.clone(),
     };
-    run(runtime, app, session.providers, clock, palette, writes).map_err(Failure::failed)
+    run(runtime, app, session.providers, clock, palette, writes).map_err(CockpitError::Run)
 }
 
 /// The tokio runtime of a run: two workers, like the machines it runs on.
@@ -120,17 +125,16 @@ struct Palette {
 }
 
 impl Palette {
-    fn new(themes: &ThemeSet, name: &str, config: &Config) -> Result<Palette, Failure> {
+    fn new(options: &Options) -> anyhow::Result<Palette> {
+        let themes = &options.themes;
         let default = themes
-            .require(name)
-            .map_err(|e| Failure::usage(anyhow!(e)))?
+            .require(&options.theme)
+            .map_err(anyhow::Error::msg)?
             .clone();
-        let explicit = name != crate::theme::DEFAULT_THEME
-            && config.theme.as_ref().is_none_or(|t| t.get_ref() != name);
         let mut per_env = HashMap::new();
         // An explicit --theme or NO_COLOR beats per-environment themes.
-        if !explicit {
-            for env in &config.environments {
+        if !options.theme_is_explicit {
+            for env in &options.config.environments {
                 if let Some(t) = env.theme.as_ref().and_then(|t| themes.get(t.get_ref())) {
                     per_env.insert(env.name.get_ref().clone(), t.clone());
                 }
@@ -144,11 +148,8 @@ impl Palette {
     }
 }
 
-fn init_logging(paths: &Paths, config: &Config) {
-    let filter = std::env::var("FLIGHTDECK_LOG")
-        .ok()
-        .or_else(|| config.log_level.clone())
-        .unwrap_or_else(|| "info".into());
+fn init_logging(options: &Options) {
+    let paths = &options.paths;
     if std::fs::create_dir_all(&paths.state_dir).is_err() {
         return;
     }
@@ -161,7 +162,8 @@ fn init_logging(paths: &Paths, config: &Config) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(filter).unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_new(&options.log_filter)
+                .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(Mutex::new(file))
         .with_ansi(false)
@@ -211,7 +213,7 @@ fn run(
         loop {
             if app.dirty {
                 let theme = palette.for_env(&app.env().info.name);
-                terminal.draw(|f| crate::ui::render(f, &app, theme))?;
+                terminal.draw(|f| flightdeck_tui::ui::render(f, &app, theme))?;
                 app.dirty = false;
             }
             let msg = tokio::select! {

@@ -3,17 +3,13 @@
 //! `[[environment]]` sections and the flags. Shared by the cockpit and the
 //! read commands, so both see exactly the same environments.
 
-use crate::cli::Cli;
-use crate::clock::Clock;
-use crate::config::{Config, Paths};
-use crate::model::EnvironmentInfo;
-use crate::provider::{Provider, ReadOnlyGuard, ReadProvider};
-use crate::sim::{SimProvider, World};
+use crate::options::Options;
 use anyhow::anyhow;
+use flightdeck_core::provider::{Provider, ReadOnlyGuard, ReadProvider};
+use flightdeck_model::EnvironmentInfo;
+use flightdeck_model::clock::Clock;
+use flightdeck_sim::{SimProvider, World};
 use std::sync::{Arc, Mutex};
-
-/// The seed of the simulation when neither `--seed` nor the config names one.
-pub const DEFAULT_SEED: u64 = 42;
 
 /// The providers of one run, each behind its read-only guard.
 pub struct Session {
@@ -26,16 +22,20 @@ pub struct Session {
 }
 
 impl Session {
+    /// The environments of a run: the simulated ones for the demo, else AWS.
+    pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> anyhow::Result<Session> {
+        if options.demo {
+            Session::demo(options, clock)
+        } else {
+            Session::aws(options, clock).await
+        }
+    }
+
     /// The six simulated seed environments (or the one `--env` names).
-    pub fn demo(
-        cli: &Cli,
-        config: &Config,
-        seed: Option<u64>,
-        clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Session> {
-        let seed = seed.or(config.demo.seed).unwrap_or(DEFAULT_SEED);
-        let world = Arc::new(Mutex::new(World::new(seed, clock.now())));
-        let read_only = cli.read_only.unwrap_or(config.read_only);
+    pub fn demo(options: &Options, clock: Arc<dyn Clock>) -> anyhow::Result<Session> {
+        let world = Arc::new(Mutex::new(World::new(options.seed, clock.now())));
+        let read_only = options.read_only;
+        let config = &options.config;
         let sims = SimProvider::all(world, clock);
         let names: Vec<String> = sims.iter().map(|p| p.environment().name.clone()).collect();
         let mut session = Session {
@@ -46,7 +46,7 @@ impl Session {
         };
         for sim in sims {
             let name = sim.environment().name.clone();
-            if cli.env.as_ref().is_some_and(|e| *e != name) {
+            if options.env.as_ref().is_some_and(|e| *e != name) {
                 continue;
             }
             let section = config.environment(&name);
@@ -63,26 +63,11 @@ impl Session {
         if session.providers.is_empty() {
             return Err(anyhow!(
                 "no demo environment is called `{}`; there are: {}",
-                cli.env.clone().unwrap_or_default(),
+                options.env.clone().unwrap_or_default(),
                 names.join(", ")
             ));
         }
         Ok(session)
-    }
-
-    /// The environments of a command: the simulated ones with `--demo`,
-    /// else AWS.
-    pub async fn for_command(
-        cli: &Cli,
-        config: &Config,
-        paths: &Paths,
-        clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Session> {
-        if cli.demo {
-            Session::demo(cli, config, None, clock)
-        } else {
-            Session::aws(cli, config, paths, clock).await
-        }
     }
 
     /// The one environment a command acts on; an error naming the
@@ -103,21 +88,15 @@ impl Session {
 
     /// The AWS environments of the config and flags, connected.
     #[cfg(feature = "aws")]
-    pub async fn aws(
-        cli: &Cli,
-        config: &Config,
-        paths: &Paths,
-        clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Session> {
-        use crate::provider::aws::AwsProvider;
-        let read_only = cli.read_only.unwrap_or(config.read_only);
+    pub async fn aws(options: &Options, clock: Arc<dyn Clock>) -> anyhow::Result<Session> {
+        use flightdeck_aws::AwsProvider;
         let mut session = Session {
             providers: vec![],
             infos: vec![],
-            read_only,
+            read_only: options.read_only,
             demo: false,
         };
-        for settings in aws_settings(cli, config, paths)? {
+        for settings in aws_settings(options)? {
             let provider = AwsProvider::connect(settings, clock.clone()).await?;
             let info = provider.environment().clone();
             session.infos.push(info.clone());
@@ -129,12 +108,7 @@ impl Session {
     }
 
     #[cfg(not(feature = "aws"))]
-    pub async fn aws(
-        _cli: &Cli,
-        _config: &Config,
-        _paths: &Paths,
-        _clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Session> {
+    pub async fn aws(_options: &Options, _clock: Arc<dyn Clock>) -> anyhow::Result<Session> {
         Err(anyhow!(
             "this flightdeck was built without the `aws` feature; use --demo or rebuild with default features"
         ))
@@ -146,19 +120,16 @@ impl Session {
 /// flags. Without any `[[environment]]`, one environment on the default
 /// credential chain, named after `--env`, the profile or `default`.
 #[cfg(feature = "aws")]
-pub fn aws_settings(
-    cli: &Cli,
-    config: &Config,
-    paths: &Paths,
-) -> anyhow::Result<Vec<crate::provider::aws::Settings>> {
-    use crate::provider::aws::Settings;
-    let global_ro = cli.read_only.unwrap_or(config.read_only);
-    let cache_dir = Some(paths.state_dir.join("cache"));
-    let env_profile = std::env::var("AWS_PROFILE").ok();
+pub fn aws_settings(options: &Options) -> anyhow::Result<Vec<flightdeck_aws::Settings>> {
+    use flightdeck_aws::Settings;
+    let config = &options.config;
+    let global_ro = options.read_only;
+    let cache_dir = Some(options.paths.state_dir.join("cache"));
+    let env_profile = options.aws_profile_env.clone();
     let mut settings: Vec<Settings> = config
         .environments
         .iter()
-        .filter(|e| cli.env.as_ref().is_none_or(|n| n == e.name.get_ref()))
+        .filter(|e| options.env.as_ref().is_none_or(|n| n == e.name.get_ref()))
         .map(|e| Settings {
             name: e.name.get_ref().clone(),
             // AWS_PROFILE beats the section only where the section is silent.
@@ -172,14 +143,14 @@ pub fn aws_settings(
         })
         .collect();
     if config.environments.is_empty() {
-        let profile = cli.profile.clone().or(env_profile);
-        let name = cli
+        let profile = options.aws.profile.clone().or(env_profile);
+        let name = options
             .env
             .clone()
             .or_else(|| profile.clone())
             .unwrap_or_else(|| "default".into());
         settings.push(Settings {
-            production: crate::model::is_production_name(&name),
+            production: flightdeck_model::is_production_name(&name),
             name,
             profile,
             read_only: global_ro,
@@ -194,18 +165,18 @@ pub fn aws_settings(
             .collect();
         return Err(anyhow!(
             "no configured environment is called `{}`; there are: {}",
-            cli.env.clone().unwrap_or_default(),
+            options.env.clone().unwrap_or_default(),
             names.join(", ")
         ));
     }
     for s in &mut settings {
-        if let Some(p) = &cli.profile {
+        if let Some(p) = &options.aws.profile {
             s.profile = Some(p.clone());
         }
-        if let Some(r) = &cli.region {
+        if let Some(r) = &options.aws.region {
             s.region = Some(r.clone());
         }
-        if let Some(u) = &cli.endpoint_url {
+        if let Some(u) = &options.aws.endpoint_url {
             s.endpoint_url = Some(u.clone());
         }
     }

@@ -2,6 +2,10 @@
 //! translates CloudWatch's CBOR, isolates accounts, enforces the ECS batch
 //! limits and injects faults). Run by `scripts/test.sh`.
 #![cfg(feature = "aws")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
 
 mod common;
 

@@ -1,5 +1,9 @@
 //! The command line: config check/path/init and theme list, against valid
 //! and broken fixtures. Errors name file, line and column and exit 2.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

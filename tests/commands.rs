@@ -2,6 +2,11 @@
 //! on `--demo` and on moto through the real credential chain (a profile in
 //! an AWS config file, as an operator would have it).
 #![cfg(feature = "aws")]
+#![expect(
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
 
 mod common;
 

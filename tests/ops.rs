@@ -1,5 +1,10 @@
 //! Writes on the simulation: plan -> execute -> watch for every operation,
 //! the circuit-breaker rollback, STUCK, stale plans, read-only and the audit.
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
 
 use chrono::Duration;
 use flightdeck::clock::{Clock, ManualClock};

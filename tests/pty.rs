@@ -1,5 +1,9 @@
 //! Starts the built binary on `demo` in a real pseudo-terminal, switches
 //! panes, quits, and checks that the terminal was restored.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};

@@ -1,6 +1,10 @@
 //! Writes from the cockpit, through `update()` and the runtime's effects:
 //! forms, plans, confirmations, the rollout watch, and a property test
 //! proving that no write runs without its confirmation.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
 
 mod common;
 

@@ -2,50 +2,39 @@
 
 use super::{Cli, Command, ConfigAction, Failure, ThemeAction};
 use crate::config::{Config, EXAMPLE, Paths};
-use crate::theme::{Origin, ThemeSet, choose, no_color_requested};
+use crate::options::Options;
+use crate::runtime::CockpitError;
 use anyhow::{Context, anyhow};
+use flightdeck_tui::theme::{Origin, ThemeSet};
 
 type Result<T> = std::result::Result<T, Failure>;
 
 pub fn run(cli: Cli) -> Result<()> {
-    let paths = Paths::discover(cli.config.clone());
+    let flags = cli.global.flags();
+    let options = |demo_seed| Options::load(&flags, demo_seed).map_err(Failure::usage);
     match &cli.command {
-        Some(Command::Config { action }) => config_command(action, &paths),
+        Some(Command::Config { action }) => {
+            config_command(action, &Paths::discover(flags.config.clone()))
+        }
         Some(Command::Theme {
             action: ThemeAction::List,
-        }) => theme_list(&paths),
-        Some(Command::Demo { seed }) => crate::runtime::cockpit(&cli, &paths, Some(*seed)),
-        Some(Command::Tui) | None if cli.demo => crate::runtime::cockpit(&cli, &paths, Some(None)),
-        Some(Command::Tui) | None => crate::runtime::cockpit(&cli, &paths, None),
-        Some(Command::Read(read)) => super::read::run(&cli, &paths, read),
-        Some(Command::Write(write)) => super::write::run(&cli, &paths, write),
+        }) => theme_list(&Paths::discover(flags.config.clone())),
+        Some(Command::Demo { seed }) => cockpit(&options(Some(*seed))?),
+        Some(Command::Tui) | None => cockpit(&options(None)?),
+        Some(Command::Read(read)) => super::read::run(&options(None)?, read),
+        Some(Command::Write(write)) => super::write::run(&options(None)?, write),
     }
 }
 
-/// Loads the config (the file must exist only when named explicitly) and
-/// checks its theme names.
-pub fn load_config(cli: &Cli, paths: &Paths, themes: &ThemeSet) -> Result<Config> {
-    let path = &paths.config_file;
-    let config = Config::load(path, cli.config.is_some()).map_err(Failure::usage)?;
-    if let Ok(source) = std::fs::read_to_string(path) {
-        config
-            .check_themes(path, &source, |n| themes.get(n).is_some())
-            .map_err(Failure::usage)?;
-    }
-    Ok(config)
+fn cockpit(options: &Options) -> Result<()> {
+    crate::runtime::cockpit(options).map_err(|e| match e {
+        CockpitError::Session(e) => Failure::usage(e),
+        CockpitError::Run(e) => Failure::failed(e),
+    })
 }
 
-pub fn load_themes(paths: &Paths) -> Result<ThemeSet> {
+fn load_themes(paths: &Paths) -> Result<ThemeSet> {
     ThemeSet::load(Some(&paths.themes_dir)).map_err(Failure::usage)
-}
-
-/// The theme name to use, by the precedence of DESIGN.md.
-pub fn theme_name(cli: &Cli, config: &Config) -> String {
-    choose(
-        cli.theme.as_deref(),
-        no_color_requested(),
-        config.theme.as_ref().map(|t| t.get_ref().as_str()),
-    )
 }
 
 fn config_command(action: &ConfigAction, paths: &Paths) -> Result<()> {

@@ -8,14 +8,10 @@ mod write;
 pub use read::ReadCommand;
 pub use write::WriteCommand;
 
-/// Loading helpers shared with the runtime.
-pub mod commands_support {
-    pub use super::commands::{load_config, load_themes, theme_name};
-}
-
 pub use commands::run;
 
-use clap::{Parser, Subcommand};
+use crate::options::Flags;
+use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Exit codes: 0 success, 1 operation failed, 2 usage or configuration
@@ -57,6 +53,18 @@ impl Failure {
     about = "A terminal cockpit for operating AWS production environments built on ECS"
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Flags that work before or after any subcommand, as in kubectl and the
+/// AWS CLI. None takes an optional value separated by a space: that would
+/// swallow the subcommand (`--read-only scale`), so optional values need `=`
+/// (a test parses every global flag before every subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
     /// Config file (default: see `flightdeck config path`).
     #[arg(long, global = true, env = "FLIGHTDECK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -75,14 +83,37 @@ pub struct Cli {
     /// Use the embedded simulated production instead of AWS.
     #[arg(long, global = true)]
     pub demo: bool,
-    /// Refuse every write.
-    #[arg(long, global = true, env = "FLIGHTDECK_READ_ONLY", value_parser = clap::builder::BoolishValueParser::new(), default_missing_value = "true", num_args = 0..=1)]
+    /// Refuse every write (`--read-only=false` overrides the config).
+    #[arg(
+        long,
+        global = true,
+        env = "FLIGHTDECK_READ_ONLY",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_name = "BOOL"
+    )]
     pub read_only: Option<bool>,
     /// Theme name (see `flightdeck theme list`).
     #[arg(long, global = true, env = "FLIGHTDECK_THEME", value_name = "NAME")]
     pub theme: Option<String>,
-    #[command(subcommand)]
-    pub command: Option<Command>,
+}
+
+impl GlobalArgs {
+    /// The flags as the options resolver takes them.
+    pub fn flags(&self) -> Flags {
+        Flags {
+            config: self.config.clone(),
+            env: self.env.clone(),
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            demo: self.demo,
+            read_only: self.read_only,
+            theme: self.theme.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

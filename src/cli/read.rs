@@ -2,19 +2,18 @@
 //! `scaling`, `logs`, `costs`. Same behaviour on `--demo` and on AWS; a
 //! table on a terminal, the JSON contract of DESIGN.md with `--json`.
 
+use super::Failure;
 use super::table;
-use super::{Cli, Failure};
-use crate::cli::commands_support::{load_config, load_themes};
-use crate::clock::{Clock, SystemClock};
-use crate::config::Paths;
-use crate::model::{
-    AlarmState, CostReport, DailyCost, LogEvent, LogSource, ServiceCost, trim_float,
-};
-use crate::provider::{LogQuery, Provider, ProviderError};
+use crate::options::Options;
 use crate::session::Session;
-use crate::text::sanitize;
 use anyhow::anyhow;
 use clap::Subcommand;
+use flightdeck_core::provider::{LogQuery, Provider, ProviderError};
+use flightdeck_model::clock::{Clock, SystemClock};
+use flightdeck_model::text::sanitize;
+use flightdeck_model::{
+    AlarmState, CostReport, DailyCost, LogEvent, LogSource, ServiceCost, trim_float,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -228,13 +227,11 @@ impl Outcome {
     }
 }
 
-pub fn run(cli: &Cli, paths: &Paths, command: &ReadCommand) -> Result<(), Failure> {
-    let themes = load_themes(paths)?;
-    let config = load_config(cli, paths, &themes)?;
+pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
     runtime.block_on(async {
-        let session = Session::for_command(cli, &config, paths, clock.clone())
+        let session = Session::start(options, clock.clone())
             .await
             .map_err(Failure::usage)?;
         let providers = &session.providers;
@@ -551,13 +548,13 @@ async fn logs(
 fn print_log_line(e: &LogEvent) {
     let time = e.timestamp.format("%Y-%m-%dT%H:%M:%S%.3fZ");
     // Multi-line events (stack traces) keep their lines, indented.
-    let message = crate::text::sanitize_with(&e.message, true).replace('\n', "\n    ");
+    let message = flightdeck_model::text::sanitize_with(&e.message, true).replace('\n', "\n    ");
     table::emit(&format!("{time} {} {message}\n", sanitize(&e.stream)));
 }
 
 /// Where a service logs, from its task definition's awslogs configuration.
 async fn log_source(p: &dyn Provider, cluster: &str, service: &str) -> anyhow::Result<LogSource> {
-    let svc = crate::provider::find_service(p, cluster, service)
+    let svc = flightdeck_core::provider::find_service(p, cluster, service)
         .await?
         .ok_or_else(|| anyhow!("no service `{service}` in cluster `{cluster}`"))?;
     let td = p.task_definition(&svc.task_definition).await?;

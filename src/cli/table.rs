@@ -1,7 +1,7 @@
 //! Plain aligned tables for terminals and pipes. Every cell is sanitised:
 //! whatever came from AWS cannot send escape sequences to the terminal.
 
-use crate::text::sanitize;
+use flightdeck_model::text::sanitize;
 
 /// Prints `headers` and `rows` as left-aligned columns two spaces apart;
 /// the last column is not padded.

@@ -4,16 +4,15 @@
 //! when it SUCCEEDED.
 
 use super::table::emit;
-use super::{Cli, Exit, Failure};
-use crate::cli::commands_support::{load_config, load_themes};
-use crate::clock::{Clock, SystemClock};
-use crate::config::Paths;
-use crate::ops::{self, AuditLog, ExecError, Operation, PlanError, RolloutStatus, Watch};
-use crate::provider::Provider;
+use super::{Exit, Failure};
+use crate::options::Options;
 use crate::session::Session;
-use crate::text::sanitize;
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
+use flightdeck_core::ops::{self, AuditLog, ExecError, Operation, PlanError, RolloutStatus, Watch};
+use flightdeck_core::provider::Provider;
+use flightdeck_model::clock::{Clock, SystemClock};
+use flightdeck_model::text::sanitize;
 use std::sync::Arc;
 
 #[derive(Debug, Args)]
@@ -132,15 +131,13 @@ fn refused(e: impl Into<anyhow::Error>) -> Failure {
     }
 }
 
-pub fn run(cli: &Cli, paths: &Paths, command: &WriteCommand) -> Result<(), Failure> {
-    let themes = load_themes(paths)?;
-    let config = load_config(cli, paths, &themes)?;
+pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
-    let audit = AuditLog::new(&paths.audit_log);
-    let stuck_default = config.stuck_after();
+    let audit = AuditLog::new(&options.paths.audit_log);
+    let stuck_default = options.stuck_after;
     runtime.block_on(async {
-        let session = Session::for_command(cli, &config, paths, clock.clone())
+        let session = Session::start(options, clock.clone())
             .await
             .map_err(Failure::usage)?;
         let p = session.single("a write").map_err(Failure::usage)?;
@@ -262,7 +259,10 @@ impl Out {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "to be folded into one write context"
+)]
 async fn write_reporting(
     p: &dyn Provider,
     op: Operation,
@@ -347,7 +347,7 @@ async fn write_reporting(
         }
         // The service only: the scalable target plays no part in a rollout.
         let (cluster, name) = (&done.service.cluster, &done.service.name);
-        let svc = crate::provider::find_service(p, cluster, name)
+        let svc = flightdeck_core::provider::find_service(p, cluster, name)
             .await
             .map_err(Failure::failed)?
             .ok_or_else(|| Failure::failed(anyhow!("service {cluster}/{name} is gone")))?;

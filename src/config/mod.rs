@@ -3,13 +3,13 @@
 //! unknown keys are errors, never silently ignored.
 //!
 //! Precedence: defaults < config file < environment section < environment
-//! variables < flags (the last two are applied by the CLI).
+//! variables < flags (merged by `crate::options`).
 
 mod paths;
 
 pub use paths::Paths;
 
-use crate::diagnostic::FileError;
+use flightdeck_tui::diagnostic::FileError;
 use serde::Deserialize;
 use std::path::Path;
 use toml::Spanned;
@@ -61,16 +61,16 @@ pub struct EnvironmentConfig {
 impl EnvironmentConfig {
     pub fn is_production(&self) -> bool {
         self.production
-            .unwrap_or_else(|| crate::model::is_production_name(self.name.get_ref()))
+            .unwrap_or_else(|| flightdeck_model::is_production_name(self.name.get_ref()))
     }
 }
 
 impl Config {
-    /// How long a rollout may make no progress before it is STUCK.
-    pub fn stuck_after(&self) -> chrono::Duration {
+    /// How long a rollout may make no progress before it is STUCK, when
+    /// the file says.
+    pub fn stuck_after(&self) -> Option<chrono::Duration> {
         self.stuck_after_minutes
             .map(|m| chrono::Duration::minutes(i64::from(m.max(1))))
-            .unwrap_or(crate::ops::STUCK_AFTER)
     }
 
     /// Parses and validates a config file's text.

@@ -1,15 +1,23 @@
 //! moto fixtures: an isolated moto account per test behind the proxy that
 //! `scripts/test.sh` starts, seeded through the AWS SDK with the seed
 //! environments of the simulation's catalog.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    reason = "shared by every test binary, and each uses a different part of it"
+)]
+#![expect(
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
 
 use aws_sdk_applicationautoscaling::types as aas;
 use aws_sdk_cloudwatch::types as cw;
 use aws_sdk_ecs::types as ecs;
 use chrono::Duration;
+use flightdeck::aws::{AwsProvider, Settings};
 use flightdeck::clock::Clock;
 use flightdeck::model::{Comparison, LaunchType, Timestamp};
-use flightdeck::provider::aws::{AwsProvider, Settings};
 use flightdeck::sim::catalog::{EnvSpec, PolicySpec, Signal, seed_environments};
 use flightdeck::sim::metric_identity;
 use std::collections::HashMap;
@@ -82,7 +90,7 @@ impl Moto {
             None,
             "flightdeck-tests",
         );
-        flightdeck::provider::aws::loader(&self.settings("fixture", region))
+        flightdeck::aws::loader(&self.settings("fixture", region))
             .credentials_provider(creds)
             .load()
             .await

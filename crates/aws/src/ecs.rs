@@ -1,0 +1,556 @@
+//! ECS reads and writes: clusters, services (paged and batched), tasks,
+//! task definitions, UpdateService.
+
+use super::AwsProvider;
+use super::errors::Action;
+use super::time::from_sdk_opt;
+use aws_sdk_ecs::operation::RequestId;
+use aws_sdk_ecs::types::{self as ecs, DesiredStatus, SortOrder};
+use flightdeck_core::provider::{ProviderError, Result, ServiceUpdate, Written};
+use flightdeck_model::{
+    Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
+    RolloutState, SecretRef, Service, ServiceEvent, Task, TaskDefRef, TaskDefinition,
+};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+/// DescribeServices takes at most this many services per call.
+pub const DESCRIBE_SERVICES_BATCH: usize = 10;
+/// DescribeTasks takes at most this many tasks per call.
+pub const DESCRIBE_TASKS_BATCH: usize = 100;
+/// DescribeClusters takes at most this many clusters per call.
+const DESCRIBE_CLUSTERS_BATCH: usize = 100;
+/// ECS list calls return at most this many items per page.
+const LIST_PAGE: i32 = 100;
+/// How many DescribeServices batches run at once; the engine's budget
+/// bounds how often a whole round runs.
+const CONCURRENT_BATCHES: usize = 4;
+/// Stopped tasks shown per service (for their stop reasons).
+const STOPPED_TASKS: usize = 20;
+
+/// The last segment of an ARN: `arn:...:service/cluster/name` -> `name`.
+pub fn arn_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// `arn:...:task-definition/family:7` or `family:7` -> `family:7`.
+pub fn task_def_ref(arn: &str) -> Option<TaskDefRef> {
+    let (family, revision) = arn_name(arn).rsplit_once(':')?;
+    Some(TaskDefRef::new(family, revision.parse().ok()?))
+}
+
+impl AwsProvider {
+    pub(super) async fn list_clusters(&self) -> Result<Vec<Cluster>> {
+        let ecs = &self.clients.ecs;
+        let arns: Vec<String> = ecs
+            .list_clusters()
+            .max_results(LIST_PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<_, _>>()
+            .await
+            .map_err(self.fail(Action("ecs:ListClusters")))?;
+        let wanted: Vec<String> = match &self.settings.clusters {
+            Some(filter) => arns
+                .into_iter()
+                .filter(|a| filter.iter().any(|f| f == arn_name(a)))
+                .collect(),
+            None => arns,
+        };
+        let mut clusters = Vec::new();
+        for batch in wanted.chunks(DESCRIBE_CLUSTERS_BATCH) {
+            let out = ecs
+                .describe_clusters()
+                .set_clusters(Some(batch.to_vec()))
+                .include(ecs::ClusterField::Settings)
+                .send()
+                .await
+                .map_err(self.fail(Action("ecs:DescribeClusters")))?;
+            clusters.extend(out.clusters().iter().map(cluster));
+        }
+        clusters.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(clusters)
+    }
+
+    pub(super) async fn list_services(&self, cluster: &str) -> Result<Vec<Service>> {
+        let ecs = &self.clients.ecs;
+        let arns: Vec<String> = ecs
+            .list_services()
+            .cluster(cluster)
+            .max_results(LIST_PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<_, _>>()
+            .await
+            .map_err(self.fail(Action("ecs:ListServices")))?;
+        let limit = Arc::new(Semaphore::new(CONCURRENT_BATCHES));
+        let mut batches = JoinSet::new();
+        for (index, batch) in arns.chunks(DESCRIBE_SERVICES_BATCH).enumerate() {
+            let (ecs, cluster, batch) = (ecs.clone(), cluster.to_string(), batch.to_vec());
+            let limit = limit.clone();
+            batches.spawn(async move {
+                let _permit = limit.acquire_owned().await;
+                let out = ecs
+                    .describe_services()
+                    .cluster(&cluster)
+                    .set_services(Some(batch))
+                    .send()
+                    .await;
+                (index, out)
+            });
+        }
+        let mut described = Vec::new();
+        while let Some(joined) = batches.join_next().await {
+            let (index, out) =
+                joined.map_err(|e| ProviderError::Other(format!("ecs:DescribeServices: {e}")))?;
+            let out = out.map_err(self.fail(Action("ecs:DescribeServices")))?;
+            let services: Vec<Service> =
+                out.services().iter().map(|s| service(cluster, s)).collect();
+            described.push((index, services));
+        }
+        described.sort_by_key(|(i, _)| *i);
+        Ok(described.into_iter().flat_map(|(_, s)| s).collect())
+    }
+
+    pub(super) async fn list_tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
+        let ecs = &self.clients.ecs;
+        let mut arns = Vec::new();
+        for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
+            let found: Vec<String> = ecs
+                .list_tasks()
+                .cluster(cluster)
+                .service_name(service)
+                .desired_status(status.clone())
+                .max_results(LIST_PAGE)
+                .into_paginator()
+                .items()
+                .send()
+                .collect::<std::result::Result<_, _>>()
+                .await
+                .map_err(self.fail(Action("ecs:ListTasks")))?;
+            let keep = if status == DesiredStatus::Stopped {
+                STOPPED_TASKS
+            } else {
+                usize::MAX
+            };
+            arns.extend(found.into_iter().take(keep));
+        }
+        let mut tasks = Vec::new();
+        for batch in arns.chunks(DESCRIBE_TASKS_BATCH) {
+            let out = ecs
+                .describe_tasks()
+                .cluster(cluster)
+                .set_tasks(Some(batch.to_vec()))
+                .send()
+                .await
+                .map_err(self.fail(Action("ecs:DescribeTasks")))?;
+            tasks.extend(out.tasks().iter().map(task));
+        }
+        Ok(tasks)
+    }
+
+    /// A revision never changes once registered: each is fetched once a session.
+    pub(super) async fn describe_task_definition(
+        &self,
+        reference: &TaskDefRef,
+    ) -> Result<TaskDefinition> {
+        if let Some(cached) = self.task_definition_cache().get(reference) {
+            return Ok(cached.clone());
+        }
+        let out = self
+            .clients
+            .ecs
+            .describe_task_definition()
+            .task_definition(reference.to_string())
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:DescribeTaskDefinition")))?;
+        let td = out
+            .task_definition()
+            .and_then(task_definition)
+            .ok_or_else(|| ProviderError::NotFound(format!("task definition {reference}")))?;
+        self.task_definition_cache()
+            .insert(reference.clone(), td.clone());
+        Ok(td)
+    }
+
+    pub(super) async fn list_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>> {
+        let arns: Vec<String> = self
+            .clients
+            .ecs
+            .list_task_definitions()
+            .family_prefix(family)
+            .sort(SortOrder::Desc)
+            .max_results(LIST_PAGE)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<std::result::Result<_, _>>()
+            .await
+            .map_err(self.fail(Action("ecs:ListTaskDefinitions")))?;
+        let mut refs: Vec<TaskDefRef> = arns
+            .iter()
+            .filter_map(|a| task_def_ref(a))
+            .filter(|r| r.family == family)
+            .collect();
+        refs.sort_by_key(|r| std::cmp::Reverse(r.revision));
+        Ok(refs)
+    }
+
+    /// Copies `base` into a new revision with some images replaced: every
+    /// registrable field is carried over, the read-only ones (ARN, revision,
+    /// status, compatibilities, requiresAttributes, registeredAt/By) are not.
+    pub(super) async fn register_copy(
+        &self,
+        base: &TaskDefRef,
+        images: &[(String, String)],
+    ) -> Result<Written<TaskDefinition>> {
+        let out = self
+            .clients
+            .ecs
+            .describe_task_definition()
+            .task_definition(base.to_string())
+            .include(ecs::TaskDefinitionField::Tags)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:DescribeTaskDefinition")))?;
+        let td = out
+            .task_definition()
+            .ok_or_else(|| ProviderError::NotFound(format!("task definition {base}")))?;
+        let mut containers = td.container_definitions().to_vec();
+        for (name, image) in images {
+            let c = containers
+                .iter_mut()
+                .find(|c| c.name() == Some(name.as_str()))
+                .ok_or_else(|| {
+                    ProviderError::Invalid(format!(
+                        "task definition {base} has no container `{name}`"
+                    ))
+                })?;
+            c.image = Some(image.clone());
+        }
+        let registered = self
+            .clients
+            .ecs
+            .register_task_definition()
+            .family(&base.family)
+            .set_task_role_arn(td.task_role_arn().map(str::to_string))
+            .set_execution_role_arn(td.execution_role_arn().map(str::to_string))
+            .set_network_mode(td.network_mode().cloned())
+            .set_container_definitions(Some(containers))
+            .set_volumes(non_empty(td.volumes()))
+            .set_placement_constraints(non_empty(td.placement_constraints()))
+            .set_requires_compatibilities(non_empty(td.requires_compatibilities()))
+            .set_cpu(td.cpu().map(str::to_string))
+            .set_memory(td.memory().map(str::to_string))
+            .set_tags(non_empty(out.tags()))
+            .set_pid_mode(td.pid_mode().cloned())
+            .set_ipc_mode(td.ipc_mode().cloned())
+            .set_proxy_configuration(td.proxy_configuration().cloned())
+            .set_ephemeral_storage(td.ephemeral_storage().cloned())
+            .set_runtime_platform(td.runtime_platform().cloned())
+            .set_enable_fault_injection(td.enable_fault_injection())
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:RegisterTaskDefinition")))?;
+        let td = registered
+            .task_definition()
+            .and_then(task_definition)
+            .ok_or_else(|| {
+                ProviderError::Other("ecs:RegisterTaskDefinition returned nothing".into())
+            })?;
+        self.task_definition_cache()
+            .insert(td.reference.clone(), td.clone());
+        Ok(Written::new(
+            td,
+            registered.request_id().map(str::to_string),
+        ))
+    }
+
+    /// StopServiceDeployment with stopType ROLLBACK on the service's
+    /// current service deployment.
+    pub(super) async fn stop_with_rollback(
+        &self,
+        cluster: &str,
+        service_name: &str,
+    ) -> Result<Written<Service>> {
+        let arn = self
+            .describe_one(cluster, service_name)
+            .await?
+            .current_service_deployment()
+            .ok_or_else(|| {
+                ProviderError::Invalid(format!(
+                    "{cluster}/{service_name} has no service deployment to stop"
+                ))
+            })?
+            .to_string();
+        let stopped = self
+            .clients
+            .ecs
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(ecs::StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:StopServiceDeployment")))?;
+        let after = self.describe_one(cluster, service_name).await?;
+        Ok(Written::new(
+            service(cluster, &after),
+            stopped.request_id().map(str::to_string),
+        ))
+    }
+
+    /// DescribeServices of one service.
+    async fn describe_one(&self, cluster: &str, service_name: &str) -> Result<ecs::Service> {
+        self.clients
+            .ecs
+            .describe_services()
+            .cluster(cluster)
+            .services(service_name)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:DescribeServices")))?
+            .services()
+            .first()
+            .cloned()
+            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service_name}")))
+    }
+
+    pub(super) async fn update(
+        &self,
+        cluster: &str,
+        service_name: &str,
+        update: &ServiceUpdate,
+    ) -> Result<Written<Service>> {
+        let out = self
+            .clients
+            .ecs
+            .update_service()
+            .cluster(cluster)
+            .service(service_name)
+            .set_desired_count(update.desired.map(|d| d as i32))
+            .set_task_definition(update.task_definition.as_ref().map(|t| t.to_string()))
+            .force_new_deployment(update.force_new_deployment)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:UpdateService")))?;
+        let updated = out
+            .service()
+            .map(|s| service(cluster, s))
+            .ok_or_else(|| ProviderError::Other("ecs:UpdateService returned no service".into()))?;
+        Ok(Written::new(updated, out.request_id().map(str::to_string)))
+    }
+}
+
+/// `None` for an empty list: the SDK then leaves the field out.
+fn non_empty<T: Clone>(v: &[T]) -> Option<Vec<T>> {
+    (!v.is_empty()).then(|| v.to_vec())
+}
+
+fn count(n: i32) -> u32 {
+    u32::try_from(n).unwrap_or(0)
+}
+
+fn cluster(c: &ecs::Cluster) -> Cluster {
+    let insights = c.settings().iter().any(|s| {
+        s.name() == Some(&ecs::ClusterSettingName::ContainerInsights)
+            && s.value().is_some_and(|v| v != "disabled")
+    });
+    Cluster {
+        name: c.cluster_name().unwrap_or_default().to_string(),
+        status: c.status().unwrap_or_default().to_string(),
+        launch_type: if c.registered_container_instances_count() > 0 {
+            LaunchType::Ec2
+        } else {
+            LaunchType::Fargate
+        },
+        active_services: count(c.active_services_count()),
+        running_tasks: count(c.running_tasks_count()),
+        pending_tasks: count(c.pending_tasks_count()),
+        container_insights: insights,
+    }
+}
+
+fn launch_type(l: Option<&ecs::LaunchType>) -> LaunchType {
+    match l {
+        Some(ecs::LaunchType::Ec2) | Some(ecs::LaunchType::External) => LaunchType::Ec2,
+        _ => LaunchType::Fargate,
+    }
+}
+
+fn unknown_task_def() -> TaskDefRef {
+    TaskDefRef::new("unknown", 0)
+}
+
+fn deployment(d: &ecs::Deployment) -> Deployment {
+    let created_at = from_sdk_opt(d.created_at()).unwrap_or_default();
+    Deployment {
+        id: d.id().unwrap_or_default().to_string(),
+        status: match d.status() {
+            Some("PRIMARY") => DeploymentStatus::Primary,
+            Some("ACTIVE") => DeploymentStatus::Active,
+            _ => DeploymentStatus::Inactive,
+        },
+        task_definition: d
+            .task_definition()
+            .and_then(task_def_ref)
+            .unwrap_or_else(unknown_task_def),
+        desired: count(d.desired_count()),
+        running: count(d.running_count()),
+        pending: count(d.pending_count()),
+        failed_tasks: count(d.failed_tasks()),
+        rollout_state: match d.rollout_state() {
+            Some(ecs::DeploymentRolloutState::Failed) => RolloutState::Failed,
+            Some(ecs::DeploymentRolloutState::InProgress) => RolloutState::InProgress,
+            Some(ecs::DeploymentRolloutState::Completed) => RolloutState::Completed,
+            // No rollout state (moto, old services): PRIMARY with every task
+            // running is as complete as ECS would report it.
+            _ if d.running_count() >= d.desired_count() => RolloutState::Completed,
+            _ => RolloutState::InProgress,
+        },
+        rollout_reason: d.rollout_state_reason().unwrap_or_default().to_string(),
+        created_at,
+        updated_at: from_sdk_opt(d.updated_at()).unwrap_or(created_at),
+    }
+}
+
+pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
+    Service {
+        cluster: cluster.to_string(),
+        name: s.service_name().unwrap_or_default().to_string(),
+        status: s.status().unwrap_or_default().to_string(),
+        desired: count(s.desired_count()),
+        running: count(s.running_count()),
+        pending: count(s.pending_count()),
+        task_definition: s
+            .task_definition()
+            .and_then(task_def_ref)
+            .unwrap_or_else(unknown_task_def),
+        launch_type: launch_type(s.launch_type()),
+        deployments: s.deployments().iter().map(deployment).collect(),
+        events: s
+            .events()
+            .iter()
+            .map(|e| ServiceEvent {
+                id: e.id().unwrap_or_default().to_string(),
+                created_at: from_sdk_opt(e.created_at()).unwrap_or_default(),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+            .collect(),
+        created_at: from_sdk_opt(s.created_at()).unwrap_or_default(),
+    }
+}
+
+fn task(t: &ecs::Task) -> Task {
+    Task {
+        id: arn_name(t.task_arn().unwrap_or_default()).to_string(),
+        task_definition: t
+            .task_definition_arn()
+            .and_then(task_def_ref)
+            .unwrap_or_else(unknown_task_def),
+        last_status: t.last_status().unwrap_or_default().to_string(),
+        desired_status: t.desired_status().unwrap_or_default().to_string(),
+        health: t
+            .health_status()
+            .map(|h| h.as_str().to_string())
+            .unwrap_or_else(|| "UNKNOWN".into()),
+        availability_zone: t.availability_zone().unwrap_or_default().to_string(),
+        started_at: from_sdk_opt(t.started_at()),
+        stopped_at: from_sdk_opt(t.stopped_at()),
+        stopped_reason: t.stopped_reason().map(str::to_string),
+        containers: t
+            .containers()
+            .iter()
+            .map(|c| ContainerState {
+                name: c.name().unwrap_or_default().to_string(),
+                last_status: c.last_status().unwrap_or_default().to_string(),
+                exit_code: c.exit_code(),
+                reason: c.reason().map(str::to_string),
+            })
+            .collect(),
+    }
+}
+
+fn task_definition(td: &ecs::TaskDefinition) -> Option<TaskDefinition> {
+    let reference = TaskDefRef::new(td.family()?, u32::try_from(td.revision()).ok()?);
+    let parse = |v: Option<&str>| v.and_then(|s| s.parse().ok()).unwrap_or(0);
+    Some(TaskDefinition {
+        reference,
+        cpu: parse(td.cpu()),
+        memory: parse(td.memory()),
+        containers: td.container_definitions().iter().map(container).collect(),
+        registered_at: from_sdk_opt(td.registered_at()).unwrap_or_default(),
+        status: td
+            .status()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_default(),
+    })
+}
+
+fn container(c: &ecs::ContainerDefinition) -> ContainerDefinition {
+    let log_option = |key: &str| {
+        c.log_configuration()
+            .filter(|l| l.log_driver() == &ecs::LogDriver::Awslogs)
+            .and_then(|l| l.options())
+            .and_then(|o| o.get(key).cloned())
+    };
+    ContainerDefinition {
+        name: c.name().unwrap_or_default().to_string(),
+        image: c.image().unwrap_or_default().to_string(),
+        cpu: count(c.cpu()),
+        memory: c
+            .memory()
+            .or(c.memory_reservation())
+            .map(count)
+            .unwrap_or(0),
+        essential: c.essential().unwrap_or(true),
+        port: c
+            .port_mappings()
+            .first()
+            .and_then(|p| p.container_port())
+            .and_then(|p| u16::try_from(p).ok()),
+        environment: c
+            .environment()
+            .iter()
+            .map(|kv| EnvVar {
+                name: kv.name().unwrap_or_default().to_string(),
+                value: kv.value().unwrap_or_default().to_string(),
+            })
+            .collect(),
+        secrets: c
+            .secrets()
+            .iter()
+            .map(|s| SecretRef {
+                name: s.name().to_string(),
+                value_from: s.value_from().to_string(),
+            })
+            .collect(),
+        log_group: log_option("awslogs-group"),
+        log_stream_prefix: log_option("awslogs-stream-prefix"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_revisions_come_out_of_arns() {
+        assert_eq!(
+            arn_name("arn:aws:ecs:eu-west-1:1:service/radiox-prod/backend-api"),
+            "backend-api"
+        );
+        assert_eq!(
+            task_def_ref("arn:aws:ecs:eu-west-1:1:task-definition/radiox-api:42"),
+            Some(TaskDefRef::new("radiox-api", 42))
+        );
+        assert_eq!(
+            task_def_ref("radiox-api:7"),
+            Some(TaskDefRef::new("radiox-api", 7))
+        );
+        assert_eq!(task_def_ref("radiox-api"), None);
+    }
+}

@@ -1,0 +1,244 @@
+//! The AWS provider: every read and write of the provider traits over the
+//! official AWS SDK for Rust. No SDK type leaves this module.
+//!
+//! Invariants: every call has an operation timeout and an explicit retry
+//! policy ([`sdk`]); every error is classified ([`errors`]); list calls
+//! follow their continuation tokens and describe calls respect the AWS
+//! batch limits; task definitions are cached for the session (a revision
+//! never changes) and costs on disk for hours.
+
+mod cloudwatch;
+mod costs;
+mod ecs;
+mod errors;
+mod live_tail;
+mod logs;
+mod scaling;
+mod sdk;
+mod time;
+
+pub use cloudwatch::METRIC_QUERIES_PER_CALL;
+pub use costs::COST_CACHE_TTL;
+pub use ecs::{DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH};
+pub use sdk::{Settings, loader, strip_loopback_stream_prefix};
+
+use async_trait::async_trait;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use errors::Action;
+use flightdeck_core::provider::{
+    LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
+    Written,
+};
+use flightdeck_model::clock::Clock;
+use flightdeck_model::{
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
+    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task,
+    TaskDefRef, TaskDefinition, Timestamp,
+};
+use sdk::Clients;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// One environment on AWS.
+pub struct AwsProvider {
+    info: EnvironmentInfo,
+    settings: Settings,
+    clients: Clients,
+    clock: Arc<dyn Clock>,
+    task_definitions: Mutex<HashMap<TaskDefRef, TaskDefinition>>,
+    tails: live_tail::LiveTails,
+    /// The caller's account, asked once (log group ARNs need it).
+    account: tokio::sync::OnceCell<String>,
+}
+
+impl AwsProvider {
+    /// Resolves credentials, region and endpoint the way the AWS CLI does
+    /// and builds the clients. Fails only when no region can be found.
+    pub async fn connect(settings: Settings, clock: Arc<dyn Clock>) -> Result<AwsProvider> {
+        let config = sdk::load(&settings).await;
+        Self::with_config(settings, &config, clock)
+    }
+
+    /// Builds the provider from a ready SDK configuration (tests use static
+    /// credentials this way).
+    pub fn with_config(
+        settings: Settings,
+        config: &aws_config::SdkConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<AwsProvider> {
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
+            ProviderError::Other(format!(
+                "environment {}: no AWS region; set `region` in its config section, AWS_REGION or --region",
+                settings.name
+            ))
+        })?;
+        Ok(AwsProvider {
+            info: EnvironmentInfo {
+                name: settings.name.clone(),
+                region,
+                production: settings.production,
+                read_only: settings.read_only,
+            },
+            clients: Clients::new(config),
+            settings,
+            clock,
+            task_definitions: Mutex::new(HashMap::new()),
+            tails: live_tail::LiveTails::default(),
+            account: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// The error mapper for one action, naming this environment's profile
+    /// in credential advice.
+    fn fail<E>(
+        &self,
+        action: Action,
+    ) -> impl FnOnce(SdkError<E, HttpResponse>) -> ProviderError + '_
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        move |e| errors::classify(e, action, self.settings.profile.as_deref())
+    }
+
+    async fn account(&self) -> Result<String> {
+        self.account
+            .get_or_try_init(|| async { Ok(self.caller_identity().await?.account) })
+            .await
+            .cloned()
+    }
+
+    fn wants_cluster(&self, cluster: &str) -> bool {
+        self.settings
+            .clusters
+            .as_ref()
+            .is_none_or(|c| c.iter().any(|c| c == cluster))
+    }
+
+    fn task_definition_cache(&self) -> MutexGuard<'_, HashMap<TaskDefRef, TaskDefinition>> {
+        // A poisoned cache only means a panic elsewhere; its data is still valid.
+        self.task_definitions
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl ReadProvider for AwsProvider {
+    fn environment(&self) -> &EnvironmentInfo {
+        &self.info
+    }
+
+    async fn caller_identity(&self) -> Result<CallerIdentity> {
+        let out = self
+            .clients
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(self.fail(Action("sts:GetCallerIdentity")))?;
+        Ok(CallerIdentity {
+            account: out.account().unwrap_or_default().to_string(),
+            arn: out.arn().unwrap_or_default().to_string(),
+        })
+    }
+
+    async fn clusters(&self) -> Result<Vec<Cluster>> {
+        self.list_clusters().await
+    }
+
+    async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
+        self.list_services(cluster).await
+    }
+
+    async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
+        self.list_tasks(cluster, service).await
+    }
+
+    async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
+        self.describe_task_definition(reference).await
+    }
+
+    async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>> {
+        self.list_revisions(family).await
+    }
+
+    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
+        self.list_scalable_targets().await
+    }
+
+    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
+        self.list_scaling_policies().await
+    }
+
+    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
+        self.list_scaling_activities().await
+    }
+
+    async fn alarms(&self) -> Result<Vec<Alarm>> {
+        self.list_alarms().await
+    }
+
+    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
+        self.list_alarm_history(alarm).await
+    }
+
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<MetricSeries>> {
+        self.get_metrics(queries, start, end).await
+    }
+
+    async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
+        if query.live {
+            self.followed_log_events(query).await
+        } else {
+            self.filter_log_events(query).await
+        }
+    }
+
+    async fn costs(&self, days: u32) -> Result<CostReport> {
+        self.cost_report(days).await
+    }
+}
+
+#[async_trait]
+impl WriteProvider for AwsProvider {
+    async fn register_task_definition(
+        &self,
+        base: &TaskDefRef,
+        images: &[(String, String)],
+    ) -> Result<Written<TaskDefinition>> {
+        self.register_copy(base, images).await
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> Result<Written<Service>> {
+        self.update(cluster, service, update).await
+    }
+
+    async fn register_scalable_target(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &TargetUpdate,
+    ) -> Result<Written<ScalableTarget>> {
+        self.register_target(cluster, service, update).await
+    }
+
+    async fn stop_deployment_with_rollback(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Written<Service>> {
+        self.stop_with_rollback(cluster, service).await
+    }
+}

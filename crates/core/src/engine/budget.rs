@@ -1,0 +1,98 @@
+//! Request budgets: one token bucket per account+region and API family, so
+//! the cockpit never spends the throttling allowance it shares with the
+//! console, CI and colleagues.
+
+use flightdeck_model::Timestamp;
+
+/// The AWS API families with separate throttling buckets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiFamily {
+    /// ECS Describe*/List*: burst 100, 20/s sustained.
+    Ecs,
+    /// CloudWatch DescribeAlarms/GetMetricData.
+    CloudWatch,
+    /// CloudWatch Logs FilterLogEvents: 5/s per account and region.
+    Logs,
+    /// Application Auto Scaling Describe*.
+    AutoScaling,
+    /// Cost Explorer: billed per request; a trickle is plenty.
+    CostExplorer,
+}
+
+impl ApiFamily {
+    /// `(burst, refill per second)`. We take half of what AWS allows for
+    /// reads: the rest belongs to everybody else on the account.
+    pub fn limits(self) -> (f64, f64) {
+        match self {
+            ApiFamily::Ecs => (50.0, 10.0),
+            ApiFamily::CloudWatch => (20.0, 5.0),
+            ApiFamily::Logs => (5.0, 2.5),
+            ApiFamily::AutoScaling => (10.0, 2.0),
+            ApiFamily::CostExplorer => (2.0, 1.0 / 600.0),
+        }
+    }
+}
+
+/// A token bucket over an injected clock.
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+    capacity: f64,
+    refill_per_sec: f64,
+    tokens: f64,
+    last: Timestamp,
+}
+
+impl TokenBucket {
+    pub fn new(capacity: f64, refill_per_sec: f64, now: Timestamp) -> Self {
+        Self {
+            capacity,
+            refill_per_sec,
+            tokens: capacity,
+            last: now,
+        }
+    }
+
+    pub fn for_family(family: ApiFamily, now: Timestamp) -> Self {
+        let (burst, rate) = family.limits();
+        Self::new(burst, rate, now)
+    }
+
+    fn refill(&mut self, now: Timestamp) {
+        let elapsed = (now - self.last).num_milliseconds().max(0) as f64 / 1000.0;
+        self.tokens = (self.tokens + elapsed * self.refill_per_sec).min(self.capacity);
+        self.last = self.last.max(now);
+    }
+
+    /// Takes `cost` tokens if there are enough; otherwise takes nothing.
+    pub fn try_take(&mut self, cost: f64, now: Timestamp) -> bool {
+        self.refill(now);
+        if self.tokens >= cost {
+            self.tokens -= cost;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn available(&mut self, now: Timestamp) -> f64 {
+        self.refill(now);
+        self.tokens
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn a_bucket_spends_its_burst_then_refills_at_its_rate() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut b = TokenBucket::new(5.0, 2.5, t0);
+        assert!((0..5).all(|_| b.try_take(1.0, t0)));
+        assert!(!b.try_take(1.0, t0));
+        assert!(!b.try_take(1.0, t0 + Duration::milliseconds(300)));
+        assert!(b.try_take(1.0, t0 + Duration::milliseconds(400)));
+        assert!(b.available(t0 + Duration::hours(1)) <= 5.0);
+    }
+}

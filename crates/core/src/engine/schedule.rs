@@ -1,0 +1,315 @@
+//! What to fetch and when: adaptive intervals, fast for what is on screen,
+//! slow for what is not, hours for costs. Pure: no I/O, no clock of its own.
+
+use super::budget::ApiFamily;
+use chrono::Duration;
+use flightdeck_model::{LogSource, MetricQuery, TaskDefRef, Timestamp};
+use std::collections::HashMap;
+
+/// The part of the cockpit the operator is looking at.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum View {
+    #[default]
+    Services,
+    Scaling,
+    Alarms,
+    Logs,
+    Costs,
+    /// The rollout watch: the service, its tasks, alarms and logs, fast.
+    Rollout,
+}
+
+/// What the app tells the engine about the screen.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Focus {
+    pub env: String,
+    /// Every environment, for slow background polls (alarm counts).
+    pub all_envs: Vec<String>,
+    pub view: View,
+    /// The sparkline queries of every service known in `env`.
+    pub metrics: Vec<MetricQuery>,
+    /// The service whose detail is open, with its task definition.
+    pub service_detail: Option<(String, String, TaskDefRef)>,
+    /// The alarm selected in the alarms pane, with its metric.
+    pub alarm: Option<(String, MetricQuery)>,
+    /// The log group shown in the logs pane and the newest event held.
+    pub log_source: Option<LogSource>,
+    pub logs_since: Option<Timestamp>,
+    pub logs_following: bool,
+    /// Bumped by the operator's refresh key: everything visible is re-fetched.
+    pub refresh: u64,
+    /// The task definition of the selected service (a deploy form needs it).
+    pub selected_task_definition: Option<TaskDefRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum JobKind {
+    Identity,
+    Services,
+    Metrics(Vec<MetricQuery>),
+    Scaling,
+    Alarms,
+    AlarmDetail(String, MetricQuery),
+    Tasks(String, String),
+    TaskDefinition(TaskDefRef),
+    Logs(LogSource),
+    Costs,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct JobKey {
+    pub env: String,
+    pub kind: JobKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub key: JobKey,
+    pub logs_since: Option<Timestamp>,
+    /// Services known in the job's environment (0 when not known), for the
+    /// cost of a Services round: DescribeServices takes 10 at a time.
+    pub known_services: usize,
+}
+
+impl Job {
+    pub fn family(&self) -> ApiFamily {
+        match self.key.kind {
+            JobKind::Identity
+            | JobKind::Services
+            | JobKind::Tasks(..)
+            | JobKind::TaskDefinition(_) => ApiFamily::Ecs,
+            JobKind::Metrics(_) | JobKind::Alarms | JobKind::AlarmDetail(..) => {
+                ApiFamily::CloudWatch
+            }
+            JobKind::Scaling => ApiFamily::AutoScaling,
+            JobKind::Logs(_) => ApiFamily::Logs,
+            JobKind::Costs => ApiFamily::CostExplorer,
+        }
+    }
+
+    /// Requests the job makes, as tokens. Services: ListClusters,
+    /// DescribeClusters, a ListServices page and a DescribeServices call
+    /// per 10 services.
+    pub fn cost(&self) -> f64 {
+        match &self.key.kind {
+            JobKind::Services => 3.0 + self.known_services.div_ceil(10).saturating_sub(1) as f64,
+            JobKind::Scaling => 3.0,
+            JobKind::Tasks(..) => 2.0,
+            JobKind::AlarmDetail(..) => 2.0,
+            _ => 1.0,
+        }
+    }
+}
+
+/// Remembers when each job last ran.
+#[derive(Debug, Default)]
+pub struct Schedule {
+    last_run: HashMap<JobKey, Timestamp>,
+    last_refresh: u64,
+}
+
+const NEVER_AGAIN: Duration = Duration::days(3650);
+/// How often environments not on screen are polled.
+const BACKGROUND: Duration = Duration::seconds(60);
+
+fn interval(kind: &JobKind, focus: &Focus) -> Duration {
+    let visible = |v: View| focus.view == v;
+    match kind {
+        JobKind::Identity => Duration::hours(1),
+        JobKind::Services
+            if visible(View::Services) || visible(View::Scaling) || visible(View::Rollout) =>
+        {
+            Duration::seconds(5)
+        }
+        JobKind::Services => Duration::seconds(30),
+        // CloudWatch data is per minute: no point asking faster.
+        JobKind::Metrics(_) => Duration::seconds(30),
+        JobKind::Scaling if visible(View::Scaling) => Duration::seconds(10),
+        JobKind::Scaling => Duration::seconds(60),
+        JobKind::Alarms if visible(View::Alarms) || visible(View::Rollout) => Duration::seconds(10),
+        JobKind::Alarms => Duration::seconds(30),
+        JobKind::AlarmDetail(..) => Duration::seconds(30),
+        JobKind::Tasks(..) => Duration::seconds(5),
+        // A revision never changes.
+        JobKind::TaskDefinition(_) => NEVER_AGAIN,
+        JobKind::Logs(_) => Duration::seconds(2),
+        // Cost Explorer lags hours and bills per request.
+        JobKind::Costs => Duration::hours(6),
+    }
+}
+
+impl Schedule {
+    /// The jobs that are due at `now` for `focus`.
+    pub fn due(&mut self, focus: &Focus, now: Timestamp) -> Vec<Job> {
+        if focus.refresh != self.last_refresh {
+            self.last_refresh = focus.refresh;
+            // Everything but the costs and immutable task definitions.
+            self.last_run.retain(|k, _| {
+                k.env != focus.env || matches!(k.kind, JobKind::Costs | JobKind::TaskDefinition(_))
+            });
+        }
+        let mut kinds = vec![
+            JobKind::Identity,
+            JobKind::Services,
+            JobKind::Alarms,
+            JobKind::Scaling,
+        ];
+        if !focus.metrics.is_empty() && matches!(focus.view, View::Services | View::Scaling) {
+            kinds.push(JobKind::Metrics(focus.metrics.clone()));
+        }
+        if let Some((cluster, service, td)) = &focus.service_detail {
+            kinds.push(JobKind::Tasks(cluster.clone(), service.clone()));
+            kinds.push(JobKind::TaskDefinition(td.clone()));
+        }
+        if focus.view == View::Alarms
+            && let Some((name, query)) = &focus.alarm
+        {
+            kinds.push(JobKind::AlarmDetail(name.clone(), query.clone()));
+        }
+        if let Some(td) = &focus.selected_task_definition {
+            kinds.push(JobKind::TaskDefinition(td.clone()));
+        }
+        if matches!(focus.view, View::Logs | View::Rollout)
+            && let Some(source) = &focus.log_source
+            && (focus.logs_following || focus.logs_since.is_none())
+        {
+            kinds.push(JobKind::Logs(source.clone()));
+        }
+        if focus.view == View::Costs {
+            kinds.push(JobKind::Costs);
+        }
+        let mut jobs: Vec<Job> = kinds
+            .into_iter()
+            .map(|kind| Job {
+                key: JobKey {
+                    env: focus.env.clone(),
+                    kind,
+                },
+                logs_since: focus.logs_since,
+                known_services: focus.metrics.len() / 2,
+            })
+            .filter(|job| self.is_due(&job.key, focus, now))
+            .collect();
+        // Other environments, slowly: alarms for the switcher's counts,
+        // services for the palette.
+        for env in focus.all_envs.iter().filter(|e| **e != focus.env) {
+            for kind in [JobKind::Alarms, JobKind::Services] {
+                let key = JobKey {
+                    env: env.clone(),
+                    kind,
+                };
+                if self
+                    .last_run
+                    .get(&key)
+                    .is_none_or(|t| now - *t >= BACKGROUND)
+                {
+                    jobs.push(Job {
+                        key,
+                        logs_since: None,
+                        known_services: 0,
+                    });
+                }
+            }
+        }
+        jobs
+    }
+
+    fn is_due(&self, key: &JobKey, focus: &Focus, now: Timestamp) -> bool {
+        self.last_run
+            .get(key)
+            .is_none_or(|t| now - *t >= interval(&key.kind, focus))
+    }
+
+    pub fn started(&mut self, key: &JobKey, now: Timestamp) {
+        self.last_run.insert(key.clone(), now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn focus(view: View) -> Focus {
+        Focus {
+            env: "radiox-prod".into(),
+            all_envs: vec!["radiox-prod".into(), "reelnet-prod".into()],
+            view,
+            metrics: vec![MetricQuery::ecs_service(
+                "radiox-prod",
+                "backend-api",
+                "CPUUtilization",
+            )],
+            ..Focus::default()
+        }
+    }
+
+    fn kinds(jobs: &[Job]) -> Vec<(String, JobKind)> {
+        jobs.iter()
+            .map(|j| (j.key.env.clone(), j.key.kind.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn visible_services_poll_fast_and_costs_only_when_shown() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 14, 0, 0).unwrap();
+        let mut s = Schedule::default();
+        let f = focus(View::Services);
+        let first = s.due(&f, t0);
+        assert!(kinds(&first).contains(&("radiox-prod".into(), JobKind::Services)));
+        assert!(kinds(&first).contains(&("reelnet-prod".into(), JobKind::Alarms)));
+        assert!(!kinds(&first).iter().any(|(_, k)| *k == JobKind::Costs));
+        for j in &first {
+            s.started(&j.key, t0);
+        }
+        assert!(s.due(&f, t0 + Duration::seconds(4)).is_empty());
+        let later = kinds(&s.due(&f, t0 + Duration::seconds(5)));
+        assert_eq!(later, vec![("radiox-prod".to_string(), JobKind::Services)]);
+    }
+
+    #[test]
+    fn a_services_round_costs_more_with_more_services() {
+        let job = |n| Job {
+            key: JobKey {
+                env: "e".into(),
+                kind: JobKind::Services,
+            },
+            logs_since: None,
+            known_services: n,
+        };
+        assert_eq!(job(0).cost(), 3.0);
+        assert_eq!(job(10).cost(), 3.0);
+        assert_eq!(job(23).cost(), 5.0);
+    }
+
+    #[test]
+    fn costs_are_fetched_once_then_after_hours() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 14, 0, 0).unwrap();
+        let mut s = Schedule::default();
+        let f = focus(View::Costs);
+        let costs = |jobs: Vec<Job>| jobs.iter().filter(|j| j.key.kind == JobKind::Costs).count();
+        let first = s.due(&f, t0);
+        for j in &first {
+            s.started(&j.key, t0);
+        }
+        assert_eq!(costs(first), 1);
+        assert_eq!(costs(s.due(&f, t0 + Duration::minutes(30))), 0);
+        assert_eq!(costs(s.due(&f, t0 + Duration::hours(6))), 1);
+    }
+
+    #[test]
+    fn refresh_makes_visible_work_due_again() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 14, 0, 0).unwrap();
+        let mut s = Schedule::default();
+        let mut f = focus(View::Alarms);
+        for j in s.due(&f, t0) {
+            s.started(&j.key, t0);
+        }
+        assert!(s.due(&f, t0 + Duration::seconds(1)).is_empty());
+        f.refresh += 1;
+        assert!(
+            kinds(&s.due(&f, t0 + Duration::seconds(1)))
+                .contains(&("radiox-prod".into(), JobKind::Alarms))
+        );
+    }
+}

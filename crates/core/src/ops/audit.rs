@@ -1,0 +1,144 @@
+//! The audit log: append-only JSON lines in the state directory, one record
+//! before and one after every write attempt. The record before is on disk
+//! (written and synced) before the call is made.
+
+use super::plan::Plan;
+use flightdeck_model::{TaskDefRef, Timestamp};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// About to call AWS.
+    Before,
+    /// The calls returned (`result` says how).
+    After,
+    /// Refused before any call (stale plan, read-only).
+    Refused,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub time: Timestamp,
+    pub phase: Phase,
+    /// The caller identity's ARN.
+    pub who: String,
+    pub environment: String,
+    pub account: String,
+    pub region: String,
+    pub operation: String,
+    pub cluster: String,
+    pub service: String,
+    pub calls: Vec<String>,
+    pub diff: Vec<String>,
+    pub from_task_definition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_task_definition: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_id: Option<String>,
+    /// AWS request ids of the calls made, for support cases and CloudTrail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Record {
+    pub fn for_plan(plan: &Plan, who: &str, phase: Phase, time: Timestamp) -> Record {
+        Record {
+            time,
+            phase,
+            who: who.to_string(),
+            environment: plan.environment.clone(),
+            account: plan.account.clone(),
+            region: plan.region.clone(),
+            operation: plan.operation.verb().to_string(),
+            cluster: plan.operation.cluster().to_string(),
+            service: plan.operation.service().to_string(),
+            calls: plan.steps.iter().map(|s| s.to_string()).collect(),
+            diff: plan
+                .diff
+                .iter()
+                .map(|c| format!("{}: {} -> {}", c.field, c.before, c.after))
+                .collect(),
+            from_task_definition: plan.from_task_definition.to_string(),
+            to_task_definition: None,
+            deployment_id: None,
+            request_ids: vec![],
+            result: None,
+            error: None,
+        }
+    }
+}
+
+/// The audit log file.
+#[derive(Debug, Clone)]
+pub struct AuditLog {
+    path: PathBuf,
+}
+
+impl AuditLog {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        AuditLog { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one record and syncs it to disk.
+    pub fn append(&self, record: &Record) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        file.write_all(&line)?;
+        file.sync_data()
+    }
+
+    /// Every record, oldest first; unreadable lines are skipped.
+    pub fn records(&self) -> Vec<Record> {
+        std::fs::read_to_string(&self.path)
+            .map(|text| {
+                text.lines()
+                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The revision a service ran before its last successful change to
+    /// `current`, by this log.
+    pub fn previous_revision(
+        &self,
+        cluster: &str,
+        service: &str,
+        current: &TaskDefRef,
+    ) -> Option<TaskDefRef> {
+        let current = current.to_string();
+        self.records()
+            .into_iter()
+            .rev()
+            .find(|r| {
+                r.phase == Phase::After
+                    && r.result.as_deref() == Some("ok")
+                    && r.cluster == cluster
+                    && r.service == service
+                    && r.to_task_definition.as_deref() == Some(current.as_str())
+                    && r.from_task_definition != current
+            })
+            .and_then(|r| {
+                let (family, revision) = r.from_task_definition.rsplit_once(':')?;
+                Some(TaskDefRef::new(family, revision.parse().ok()?))
+            })
+    }
+}

@@ -1,0 +1,757 @@
+//! Planning a write: read what is there, check the guards, and describe the
+//! exact API calls and the normalised diff the operator confirms.
+
+use super::audit::AuditLog;
+use crate::provider::{Provider, ProviderError, find_service};
+use flightdeck_model::text::display_env_value;
+use flightdeck_model::{ScalableTarget, Service, TaskDefRef, TaskDefinition, Timestamp};
+use serde::Serialize;
+use std::fmt;
+use thiserror::Error;
+
+/// What the operator asked for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "operation", rename_all = "snake_case")]
+pub enum Operation {
+    /// New images for some containers (a new revision), or `force` a new
+    /// deployment of the current revision.
+    Deploy {
+        cluster: String,
+        service: String,
+        images: Vec<(String, String)>,
+        force: bool,
+    },
+    /// Back to `to`, else to the last deployment that completed.
+    Rollback {
+        cluster: String,
+        service: String,
+        to: Option<u32>,
+    },
+    Scale {
+        cluster: String,
+        service: String,
+        desired: Option<u32>,
+        min: Option<u32>,
+        max: Option<u32>,
+        suspend: Option<bool>,
+    },
+}
+
+impl Operation {
+    pub fn cluster(&self) -> &str {
+        match self {
+            Operation::Deploy { cluster, .. }
+            | Operation::Rollback { cluster, .. }
+            | Operation::Scale { cluster, .. } => cluster,
+        }
+    }
+
+    pub fn service(&self) -> &str {
+        match self {
+            Operation::Deploy { service, .. }
+            | Operation::Rollback { service, .. }
+            | Operation::Scale { service, .. } => service,
+        }
+    }
+
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Operation::Deploy { .. } => "deploy",
+            Operation::Rollback { .. } => "rollback",
+            Operation::Scale { .. } => "scale",
+        }
+    }
+}
+
+/// One API call of a plan, in the order they run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "call")]
+pub enum Step {
+    RegisterTaskDefinition {
+        base: TaskDefRef,
+        images: Vec<(String, String)>,
+    },
+    UpdateService {
+        /// `None`: the revision the previous step registers.
+        task_definition: Option<TaskDefRef>,
+        uses_new_revision: bool,
+        desired: Option<u32>,
+        force_new_deployment: bool,
+    },
+    RegisterScalableTarget {
+        min: Option<u32>,
+        max: Option<u32>,
+        suspend_dynamic_scaling: Option<bool>,
+    },
+    /// ECS's native rollback of the deployment in progress; where ECS
+    /// refuses it, UpdateService to `fallback` does the same by hand.
+    StopServiceDeployment { fallback: TaskDefRef },
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Step::RegisterTaskDefinition { base, images } => {
+                write!(
+                    f,
+                    "ecs:RegisterTaskDefinition family={} (copy of {base}",
+                    base.family
+                )?;
+                for (c, i) in images {
+                    write!(f, ", {c} image={i}")?;
+                }
+                write!(f, ")")
+            }
+            Step::UpdateService {
+                task_definition,
+                uses_new_revision,
+                desired,
+                force_new_deployment,
+            } => {
+                write!(f, "ecs:UpdateService")?;
+                if *uses_new_revision {
+                    write!(f, " taskDefinition=<the new revision>")?;
+                }
+                if let Some(td) = task_definition {
+                    write!(f, " taskDefinition={td}")?;
+                }
+                if let Some(d) = desired {
+                    write!(f, " desiredCount={d}")?;
+                }
+                if *force_new_deployment {
+                    write!(f, " forceNewDeployment=true")?;
+                }
+                Ok(())
+            }
+            Step::RegisterScalableTarget {
+                min,
+                max,
+                suspend_dynamic_scaling,
+            } => {
+                write!(f, "application-autoscaling:RegisterScalableTarget")?;
+                if let Some(m) = min {
+                    write!(f, " MinCapacity={m}")?;
+                }
+                if let Some(m) = max {
+                    write!(f, " MaxCapacity={m}")?;
+                }
+                if let Some(s) = suspend_dynamic_scaling {
+                    write!(f, " DynamicScalingIn/OutSuspended={s}")?;
+                }
+                Ok(())
+            }
+            Step::StopServiceDeployment { fallback } => write!(
+                f,
+                "ecs:StopServiceDeployment stopType=ROLLBACK (the deployment in progress); where ECS cannot: ecs:UpdateService taskDefinition={fallback}"
+            ),
+        }
+    }
+}
+
+/// One line of the normalised diff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl Change {
+    fn new(field: impl Into<String>, before: impl ToString, after: impl ToString) -> Self {
+        Change {
+            field: field.into(),
+            before: before.to_string(),
+            after: after.to_string(),
+        }
+    }
+}
+
+/// What a plan read, so execution can refuse a plan the world has moved
+/// past (optimistic concurrency).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fingerprint {
+    pub task_definition: TaskDefRef,
+    pub desired: u32,
+    /// The PRIMARY deployment's id and last update.
+    pub deployment: Option<(String, Timestamp)>,
+    /// `(min, max, suspended)` of the scalable target.
+    pub target: Option<(u32, u32, bool)>,
+}
+
+impl Fingerprint {
+    pub fn of(service: &Service, target: Option<&ScalableTarget>) -> Self {
+        Fingerprint {
+            task_definition: service.task_definition.clone(),
+            desired: service.desired,
+            deployment: service
+                .primary_deployment()
+                .map(|d| (d.id.clone(), d.updated_at)),
+            target: target.map(|t| (t.min, t.max, t.dynamic_scaling_suspended)),
+        }
+    }
+
+    /// What changed since the plan, in words.
+    pub fn differences(&self, now: &Fingerprint) -> Vec<String> {
+        let mut out = vec![];
+        if self.task_definition != now.task_definition {
+            out.push(format!(
+                "task definition is now {} (plan read {})",
+                now.task_definition, self.task_definition
+            ));
+        }
+        if self.desired != now.desired {
+            out.push(format!(
+                "desired count is now {} (plan read {})",
+                now.desired, self.desired
+            ));
+        }
+        if self.deployment != now.deployment {
+            out.push("the service's deployment changed since the plan".into());
+        }
+        if self.target != now.target {
+            out.push("the scalable target changed since the plan".into());
+        }
+        out
+    }
+}
+
+/// A write, ready to be confirmed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub operation: Operation,
+    pub environment: String,
+    pub account: String,
+    pub region: String,
+    pub production: bool,
+    pub steps: Vec<Step>,
+    pub diff: Vec<Change>,
+    /// Things the operator should know (auto scaling, rollouts).
+    pub notes: Vec<String>,
+    pub fingerprint: Fingerprint,
+    /// The revision the service runs before the change.
+    pub from_task_definition: TaskDefRef,
+    /// Whether the change starts a deployment to watch.
+    pub starts_deployment: bool,
+}
+
+impl Plan {
+    /// The text the operator must type to confirm a production write.
+    pub fn confirmation_word(&self) -> &str {
+        self.operation.service()
+    }
+
+    /// The plan as text, the same in the TUI and the CLI.
+    pub fn lines(&self) -> Vec<String> {
+        let op = &self.operation;
+        let mut out = vec![
+            format!(
+                "{} {}/{} in {}{} (account {}, {})",
+                op.verb(),
+                op.cluster(),
+                op.service(),
+                self.environment,
+                if self.production { " [PRODUCTION]" } else { "" },
+                self.account,
+                self.region
+            ),
+            String::new(),
+            "Changes:".into(),
+        ];
+        let width = self.diff.iter().map(|c| c.field.len()).max().unwrap_or(0);
+        for c in &self.diff {
+            out.push(format!("  {:width$}  {} -> {}", c.field, c.before, c.after));
+        }
+        out.push(String::new());
+        out.push("API calls:".into());
+        for (i, s) in self.steps.iter().enumerate() {
+            out.push(format!("  {}. {s}", i + 1));
+        }
+        if !self.notes.is_empty() {
+            out.push(String::new());
+            for n in &self.notes {
+                out.push(format!("Note: {n}"));
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum PlanError {
+    /// A guard says no (exit 3).
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The request itself is wrong (exit 2).
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+}
+
+/// What a plan needs to read about a service.
+pub struct Current {
+    pub service: Service,
+    pub target: Option<ScalableTarget>,
+}
+
+/// Reads the service and its scalable target.
+pub async fn read_current(
+    p: &dyn Provider,
+    cluster: &str,
+    service: &str,
+) -> Result<Current, PlanError> {
+    let svc = find_service(p, cluster, service).await?.ok_or_else(|| {
+        PlanError::Invalid(format!("no service `{service}` in cluster `{cluster}`"))
+    })?;
+    let target = p
+        .scalable_targets()
+        .await?
+        .into_iter()
+        .find(|t| t.cluster == cluster && t.service == service);
+    Ok(Current {
+        service: svc,
+        target,
+    })
+}
+
+/// Plans `op` against what `p` reads now. `account` is the caller's.
+pub async fn plan(
+    p: &dyn Provider,
+    account: &str,
+    op: Operation,
+    audit: Option<&AuditLog>,
+) -> Result<Plan, PlanError> {
+    let info = p.environment().clone();
+    if info.read_only {
+        return Err(PlanError::Refused(format!(
+            "environment {} is read-only",
+            info.name
+        )));
+    }
+    let current = read_current(p, op.cluster(), op.service()).await?;
+    let svc = &current.service;
+    let fingerprint = Fingerprint::of(svc, current.target.as_ref());
+    let mut plan = Plan {
+        environment: info.name.clone(),
+        account: account.to_string(),
+        region: info.region.clone(),
+        production: info.production,
+        steps: vec![],
+        diff: vec![],
+        notes: vec![],
+        fingerprint,
+        from_task_definition: svc.task_definition.clone(),
+        starts_deployment: false,
+        operation: op.clone(),
+    };
+    if svc.rollout_state() == Some(flightdeck_model::RolloutState::InProgress)
+        && !matches!(op, Operation::Rollback { .. } | Operation::Scale { .. })
+    {
+        plan.notes.push(format!(
+            "a deployment of {} is still in progress; this one replaces it",
+            svc.task_definition
+        ));
+    }
+    match &op {
+        Operation::Deploy { images, force, .. } => {
+            plan_deploy(p, &mut plan, svc, images, *force).await?
+        }
+        Operation::Rollback { to, .. } => plan_rollback(p, &mut plan, svc, *to, audit).await?,
+        Operation::Scale {
+            desired,
+            min,
+            max,
+            suspend,
+            ..
+        } => plan_scale(
+            &mut plan,
+            svc,
+            current.target.as_ref(),
+            *desired,
+            *min,
+            *max,
+            *suspend,
+        )?,
+    }
+    Ok(plan)
+}
+
+async fn plan_deploy(
+    p: &dyn Provider,
+    plan: &mut Plan,
+    svc: &Service,
+    images: &[(String, String)],
+    force: bool,
+) -> Result<(), PlanError> {
+    if force && !images.is_empty() {
+        return Err(PlanError::Invalid(
+            "give new images or --force, not both".into(),
+        ));
+    }
+    if force {
+        plan.diff.push(Change::new(
+            "deployment",
+            format!("{} (current)", svc.task_definition),
+            format!("new deployment of {}", svc.task_definition),
+        ));
+        plan.steps.push(Step::UpdateService {
+            task_definition: None,
+            uses_new_revision: false,
+            desired: None,
+            force_new_deployment: true,
+        });
+        plan.starts_deployment = true;
+        return Ok(());
+    }
+    if images.is_empty() {
+        return Err(PlanError::Invalid(
+            "nothing to deploy: give --image CONTAINER=IMAGE or --force".into(),
+        ));
+    }
+    let td = p.task_definition(&svc.task_definition).await?;
+    let mut changed = vec![];
+    for (container, image) in images {
+        let c = td
+            .containers
+            .iter()
+            .find(|c| &c.name == container)
+            .ok_or_else(|| {
+                PlanError::Invalid(format!(
+                    "{} has no container `{container}`; it has: {}",
+                    td.reference,
+                    td.containers
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+        if image.trim().is_empty() {
+            return Err(PlanError::Invalid(format!("empty image for `{container}`")));
+        }
+        if &c.image != image {
+            plan.diff.push(image_change(container, &c.image, image));
+            if tag(image).is_none() {
+                plan.notes.push(format!(
+                    "{image} has no tag: ECS will pull `latest`, whatever it is then"
+                ));
+            }
+            changed.push((container.clone(), image.clone()));
+        }
+    }
+    if changed.is_empty() {
+        return Err(PlanError::Refused(format!(
+            "{} already runs those images; use --force for a new deployment",
+            td.reference
+        )));
+    }
+    plan.diff.insert(
+        0,
+        Change::new(
+            "task definition",
+            &td.reference,
+            format!("{}:<next revision>", td.reference.family),
+        ),
+    );
+    plan.steps.push(Step::RegisterTaskDefinition {
+        base: td.reference.clone(),
+        images: changed,
+    });
+    plan.steps.push(Step::UpdateService {
+        task_definition: None,
+        uses_new_revision: true,
+        desired: None,
+        force_new_deployment: false,
+    });
+    plan.starts_deployment = true;
+    Ok(())
+}
+
+/// The tag of an image reference (`repo:tag`), if it has one.
+fn tag(image: &str) -> Option<&str> {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    name.split_once(':').map(|(_, t)| t)
+}
+
+/// An image change; within one repository only the tags are shown, so the
+/// diff stays readable on 80 columns.
+fn image_change(container: &str, before: &str, after: &str) -> Change {
+    let repo = |i: &str| match tag(i) {
+        Some(t) => i[..i.len() - t.len() - 1].to_string(),
+        None => i.to_string(),
+    };
+    match (tag(before), tag(after)) {
+        (Some(b), Some(a)) if repo(before) == repo(after) => Change::new(
+            format!(
+                "image {container} ({})",
+                repo(after).rsplit('/').next().unwrap_or_default()
+            ),
+            b,
+            a,
+        ),
+        _ => Change::new(format!("image {container}"), before, after),
+    }
+}
+
+/// The diff between two revisions: images, sizes, environment (values of
+/// secret-looking names redacted) and secret references.
+fn revision_diff(from: &TaskDefinition, to: &TaskDefinition) -> Vec<Change> {
+    let mut out = vec![Change::new(
+        "task definition",
+        &from.reference,
+        &to.reference,
+    )];
+    if from.cpu != to.cpu {
+        out.push(Change::new("task cpu", from.cpu, to.cpu));
+    }
+    if from.memory != to.memory {
+        out.push(Change::new("task memory", from.memory, to.memory));
+    }
+    for c in &to.containers {
+        let Some(old) = from.containers.iter().find(|o| o.name == c.name) else {
+            out.push(Change::new(format!("container {}", c.name), "-", &c.image));
+            continue;
+        };
+        if old.image != c.image {
+            out.push(image_change(&c.name, &old.image, &c.image));
+        }
+        for e in &c.environment {
+            let before = old
+                .environment
+                .iter()
+                .find(|o| o.name == e.name)
+                .map(|o| display_env_value(&o.name, &o.value));
+            let after = display_env_value(&e.name, &e.value);
+            let same = old
+                .environment
+                .iter()
+                .any(|o| o.name == e.name && o.value == e.value);
+            if !same {
+                out.push(Change::new(
+                    format!("env {}.{}", c.name, e.name),
+                    before.unwrap_or_else(|| "-".into()),
+                    after,
+                ));
+            }
+        }
+        for e in &old.environment {
+            if !c.environment.iter().any(|n| n.name == e.name) {
+                out.push(Change::new(
+                    format!("env {}.{}", c.name, e.name),
+                    display_env_value(&e.name, &e.value),
+                    "-",
+                ));
+            }
+        }
+        for s in &c.secrets {
+            if !old
+                .secrets
+                .iter()
+                .any(|o| o.name == s.name && o.value_from == s.value_from)
+            {
+                out.push(Change::new(
+                    format!("secret {}.{}", c.name, s.name),
+                    "(changed or new reference)",
+                    &s.value_from,
+                ));
+            }
+        }
+    }
+    for old in &from.containers {
+        if !to.containers.iter().any(|c| c.name == old.name) {
+            out.push(Change::new(
+                format!("container {}", old.name),
+                &old.image,
+                "-",
+            ));
+        }
+    }
+    out
+}
+
+async fn plan_rollback(
+    p: &dyn Provider,
+    plan: &mut Plan,
+    svc: &Service,
+    to: Option<u32>,
+    audit: Option<&AuditLog>,
+) -> Result<(), PlanError> {
+    let family = svc.task_definition.family.clone();
+    let target = match to {
+        Some(revision) => TaskDefRef::new(family.clone(), revision),
+        None => rollback_target(svc, audit).ok_or_else(|| {
+            PlanError::Refused(format!(
+                "no completed deployment to roll back to is known for {}/{}: ECS keeps only the current deployment once it completes and the audit log has no deploy to {}; name a revision with --to REVISION",
+                svc.cluster, svc.name, svc.task_definition
+            ))
+        })?,
+    };
+    if target == svc.task_definition
+        && svc.rollout_state() != Some(flightdeck_model::RolloutState::InProgress)
+    {
+        return Err(PlanError::Refused(format!(
+            "{}/{} already runs {target}",
+            svc.cluster, svc.name
+        )));
+    }
+    let from = p.task_definition(&svc.task_definition).await?;
+    let to_td = match p.task_definition(&target).await {
+        Ok(td) => td,
+        Err(ProviderError::NotFound(_)) | Err(ProviderError::Invalid(_)) => {
+            return Err(PlanError::Invalid(format!(
+                "task definition {target} does not exist"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    plan.diff = revision_diff(&from, &to_td);
+    let in_progress = svc.rollout_state() == Some(flightdeck_model::RolloutState::InProgress);
+    let native = in_progress && to.is_none();
+    plan.steps.push(if native {
+        Step::StopServiceDeployment { fallback: target }
+    } else {
+        Step::UpdateService {
+            task_definition: Some(target),
+            uses_new_revision: false,
+            desired: None,
+            force_new_deployment: false,
+        }
+    });
+    plan.starts_deployment = true;
+    Ok(())
+}
+
+/// The task definition of the last deployment that completed before the
+/// current one: the ACTIVE deployment a rollout is replacing, else the
+/// `from` of the audit log's last successful change to the current revision.
+pub fn rollback_target(svc: &Service, audit: Option<&AuditLog>) -> Option<TaskDefRef> {
+    use flightdeck_model::{DeploymentStatus, RolloutState};
+    let primary_done = svc.rollout_state() == Some(RolloutState::Completed);
+    if !primary_done
+        && let Some(d) = svc.deployments.iter().find(|d| {
+            d.status == DeploymentStatus::Active && d.rollout_state == RolloutState::Completed
+        })
+    {
+        return Some(d.task_definition.clone());
+    }
+    audit?.previous_revision(&svc.cluster, &svc.name, &svc.task_definition)
+}
+
+fn plan_scale(
+    plan: &mut Plan,
+    svc: &Service,
+    target: Option<&ScalableTarget>,
+    desired: Option<u32>,
+    min: Option<u32>,
+    max: Option<u32>,
+    suspend: Option<bool>,
+) -> Result<(), PlanError> {
+    if desired.is_none() && min.is_none() && max.is_none() && suspend.is_none() {
+        return Err(PlanError::Invalid(
+            "nothing to scale: give --desired N or --min N --max N".into(),
+        ));
+    }
+    let changes_target = min.is_some() || max.is_some() || suspend.is_some();
+    if changes_target && target.is_none() {
+        return Err(PlanError::Refused(format!(
+            "{}/{} has no auto scaling target: only --desired applies",
+            svc.cluster, svc.name
+        )));
+    }
+    let (new_min, new_max) = match target {
+        Some(t) => (min.unwrap_or(t.min), max.unwrap_or(t.max)),
+        None => (0, u32::MAX),
+    };
+    if new_min > new_max {
+        return Err(PlanError::Invalid(format!(
+            "min {new_min} is greater than max {new_max}"
+        )));
+    }
+    if let Some(d) = desired
+        && target.is_some()
+        && (d < new_min || d > new_max)
+    {
+        return Err(PlanError::Refused(format!(
+            "desired {d} is outside the auto scaling range {new_min}..{new_max} of {}/{}: Application Auto Scaling would move it back; change the range with --min/--max",
+            svc.cluster, svc.name
+        )));
+    }
+    if let Some(t) = target
+        && changes_target
+    {
+        if new_min != t.min {
+            plan.diff.push(Change::new("min", t.min, new_min));
+        }
+        if new_max != t.max {
+            plan.diff.push(Change::new("max", t.max, new_max));
+        }
+        if let Some(s) = suspend
+            && s != t.dynamic_scaling_suspended
+        {
+            let word = |s: bool| if s { "suspended" } else { "active" };
+            plan.diff.push(Change::new(
+                "dynamic scaling",
+                word(t.dynamic_scaling_suspended),
+                word(s),
+            ));
+        }
+        if !(svc.desired >= new_min && svc.desired <= new_max) && desired.is_none() {
+            plan.diff.push(Change::new(
+                "desired (by auto scaling)",
+                svc.desired,
+                svc.desired.clamp(new_min, new_max),
+            ));
+        }
+        plan.steps.push(Step::RegisterScalableTarget {
+            min: min.filter(|m| *m != t.min),
+            max: max.filter(|m| *m != t.max),
+            suspend_dynamic_scaling: suspend.filter(|s| *s != t.dynamic_scaling_suspended),
+        });
+    }
+    if let Some(d) = desired
+        && d != svc.desired
+    {
+        plan.diff.push(Change::new("desired", svc.desired, d));
+        plan.steps.push(Step::UpdateService {
+            task_definition: None,
+            uses_new_revision: false,
+            desired: Some(d),
+            force_new_deployment: false,
+        });
+        if target.is_some_and(|t| !t.dynamic_scaling_suspended) && suspend != Some(true) {
+            plan.notes.push(
+                "auto scaling stays active: its policies may change the desired count again".into(),
+            );
+        }
+    }
+    if plan.diff.is_empty() {
+        return Err(PlanError::Refused(format!(
+            "{}/{} is already at that scale",
+            svc.cluster, svc.name
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_changes_show_tags_within_a_repository() {
+        let c = image_change(
+            "api",
+            "1.dkr.ecr/radiox/api:v2.14.3",
+            "1.dkr.ecr/radiox/api:v2.15.0",
+        );
+        assert_eq!(c.field, "image api (api)");
+        assert_eq!(
+            (c.before.as_str(), c.after.as_str()),
+            ("v2.14.3", "v2.15.0")
+        );
+        let moved = image_change("api", "a/api:1", "b/api:1");
+        assert_eq!(moved.after, "b/api:1");
+        assert_eq!(tag("registry:5000/api"), None);
+        assert_eq!(tag("registry:5000/api:v1"), Some("v1"));
+    }
+}

@@ -1,0 +1,270 @@
+//! Following the deployment a write created to its end. "Stable" is not
+//! "succeeded": a rollout succeeded only when our deployment is the live one
+//! with rolloutState COMPLETED on our task definition.
+
+use chrono::Duration;
+use flightdeck_model::{DeploymentStatus, RolloutState, Service, TaskDefRef, Timestamp};
+use serde::Serialize;
+use std::fmt;
+
+/// The default time without progress after which a rollout is STUCK.
+pub const STUCK_AFTER: Duration = Duration::minutes(10);
+/// How long a new deployment may take to appear in what ECS reports.
+const SHOW_UP: Duration = Duration::minutes(2);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RolloutStatus {
+    InProgress,
+    Succeeded,
+    Failed,
+    /// The circuit breaker (or somebody) put the service back on another
+    /// revision: stable, but not what we deployed.
+    RolledBack,
+    /// No progress for longer than the stuck limit.
+    Stuck,
+}
+
+impl RolloutStatus {
+    pub fn is_final(self) -> bool {
+        !matches!(self, RolloutStatus::InProgress)
+    }
+}
+
+impl fmt::Display for RolloutStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RolloutStatus::InProgress => "IN PROGRESS",
+            RolloutStatus::Succeeded => "SUCCEEDED",
+            RolloutStatus::Failed => "FAILED",
+            RolloutStatus::RolledBack => "ROLLED BACK",
+            RolloutStatus::Stuck => "STUCK",
+        })
+    }
+}
+
+/// One rollout being followed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watch {
+    pub environment: String,
+    pub cluster: String,
+    pub service: String,
+    pub deployment_id: String,
+    pub task_definition: TaskDefRef,
+    pub started: Timestamp,
+    pub stuck_after: Duration,
+    /// `(running, pending, failed)` of our deployment at the last change.
+    progress: (u32, u32, u32),
+    last_progress: Timestamp,
+    /// Whether a read has shown our deployment yet: until then its absence
+    /// means the read is older than our write, not that it is gone.
+    seen: bool,
+    pub status: RolloutStatus,
+    /// Why the status is what it is, in ECS's words where there are some.
+    pub reason: String,
+}
+
+impl Watch {
+    pub fn new(
+        environment: &str,
+        service: &Service,
+        deployment_id: &str,
+        started: Timestamp,
+        stuck_after: Duration,
+    ) -> Self {
+        Watch {
+            environment: environment.to_string(),
+            cluster: service.cluster.clone(),
+            service: service.name.clone(),
+            deployment_id: deployment_id.to_string(),
+            task_definition: service.task_definition.clone(),
+            started,
+            stuck_after,
+            progress: (0, 0, 0),
+            last_progress: started,
+            seen: false,
+            status: RolloutStatus::InProgress,
+            reason: String::new(),
+        }
+    }
+
+    /// Looks at the service once more and says where the rollout is.
+    pub fn observe(&mut self, svc: &Service, now: Timestamp) -> RolloutStatus {
+        if self.status.is_final() && self.status != RolloutStatus::Stuck {
+            return self.status;
+        }
+        let ours = svc.deployments.iter().find(|d| d.id == self.deployment_id);
+        self.seen |= ours.is_some();
+        let (status, reason) = match ours {
+            None if !self.seen && now - self.started < SHOW_UP => (
+                RolloutStatus::InProgress,
+                "waiting for the deployment to show up".into(),
+            ),
+            Some(d) if d.rollout_state == RolloutState::Failed => {
+                let back = svc
+                    .primary_deployment()
+                    .is_some_and(|p| p.id != self.deployment_id);
+                if back {
+                    (RolloutStatus::RolledBack, d.rollout_reason.clone())
+                } else {
+                    (RolloutStatus::Failed, d.rollout_reason.clone())
+                }
+            }
+            Some(d)
+                if d.status == DeploymentStatus::Primary
+                    && d.rollout_state == RolloutState::Completed
+                    && svc.task_definition == self.task_definition =>
+            {
+                (RolloutStatus::Succeeded, d.rollout_reason.clone())
+            }
+            Some(d) if d.status != DeploymentStatus::Primary => (
+                RolloutStatus::Failed,
+                "another deployment replaced ours before it completed".into(),
+            ),
+            Some(d) => {
+                let now_progress = (d.running, d.pending, d.failed_tasks);
+                if now_progress != self.progress {
+                    self.progress = now_progress;
+                    self.last_progress = now;
+                }
+                if now - self.last_progress >= self.stuck_after {
+                    (
+                        RolloutStatus::Stuck,
+                        format!(
+                            "no progress for {} min: {} running, {} pending, {} failed of {}",
+                            (now - self.last_progress).num_minutes(),
+                            d.running,
+                            d.pending,
+                            d.failed_tasks,
+                            d.desired
+                        ),
+                    )
+                } else {
+                    (RolloutStatus::InProgress, d.rollout_reason.clone())
+                }
+            }
+            None if svc.task_definition != self.task_definition => (
+                RolloutStatus::RolledBack,
+                format!(
+                    "our deployment is gone; the service runs {}",
+                    svc.task_definition
+                ),
+            ),
+            None => (
+                RolloutStatus::Failed,
+                "our deployment is gone (replaced by another one)".into(),
+            ),
+        };
+        self.status = status;
+        self.reason = reason;
+        status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use flightdeck_model::{Deployment, LaunchType};
+
+    fn t(min: i64) -> Timestamp {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap()
+            + Duration::minutes(min)
+    }
+
+    fn deployment(
+        id: &str,
+        rev: u32,
+        status: DeploymentStatus,
+        state: RolloutState,
+        running: u32,
+    ) -> Deployment {
+        Deployment {
+            id: id.into(),
+            status,
+            task_definition: TaskDefRef::new("api", rev),
+            desired: 2,
+            running,
+            pending: 0,
+            failed_tasks: 0,
+            rollout_state: state,
+            rollout_reason: String::new(),
+            created_at: t(0),
+            updated_at: t(0),
+        }
+    }
+
+    fn service(rev: u32, deployments: Vec<Deployment>) -> Service {
+        Service {
+            cluster: "c".into(),
+            name: "api".into(),
+            status: "ACTIVE".into(),
+            desired: 2,
+            running: 2,
+            pending: 0,
+            task_definition: TaskDefRef::new("api", rev),
+            launch_type: LaunchType::Fargate,
+            deployments,
+            events: vec![],
+            created_at: t(0),
+        }
+    }
+
+    use DeploymentStatus::{Active, Primary};
+    use RolloutState::{Completed, Failed, InProgress};
+
+    #[test]
+    fn completed_on_our_revision_is_success() {
+        let start = service(8, vec![deployment("new", 8, Primary, InProgress, 0)]);
+        let mut w = Watch::new("e", &start, "new", t(0), STUCK_AFTER);
+        assert_eq!(w.observe(&start, t(1)), RolloutStatus::InProgress);
+        let done = service(8, vec![deployment("new", 8, Primary, Completed, 2)]);
+        assert_eq!(w.observe(&done, t(3)), RolloutStatus::Succeeded);
+    }
+
+    #[test]
+    fn a_circuit_breaker_rollback_is_not_success() {
+        let start = service(8, vec![deployment("new", 8, Primary, InProgress, 0)]);
+        let mut w = Watch::new("e", &start, "new", t(0), STUCK_AFTER);
+        let rolling_back = service(
+            7,
+            vec![
+                deployment("back", 7, Primary, InProgress, 1),
+                deployment("new", 8, Active, Failed, 0),
+            ],
+        );
+        assert_eq!(w.observe(&rolling_back, t(2)), RolloutStatus::RolledBack);
+        // Stable again on the old revision: still rolled back.
+        let stable = service(7, vec![deployment("back", 7, Primary, Completed, 2)]);
+        assert_eq!(w.observe(&stable, t(5)), RolloutStatus::RolledBack);
+    }
+
+    #[test]
+    fn no_progress_for_the_limit_is_stuck_and_progress_unsticks() {
+        let start = service(8, vec![deployment("new", 8, Primary, InProgress, 0)]);
+        let mut w = Watch::new("e", &start, "new", t(0), Duration::minutes(5));
+        assert_eq!(w.observe(&start, t(4)), RolloutStatus::InProgress);
+        assert_eq!(w.observe(&start, t(6)), RolloutStatus::Stuck);
+        let moving = service(8, vec![deployment("new", 8, Primary, InProgress, 1)]);
+        assert_eq!(w.observe(&moving, t(7)), RolloutStatus::InProgress);
+    }
+
+    #[test]
+    fn a_read_older_than_our_write_is_not_a_rollback() {
+        let old = service(7, vec![deployment("old", 7, Primary, Completed, 2)]);
+        let mut w = Watch::new("e", &service(8, vec![]), "new", t(0), STUCK_AFTER);
+        assert_eq!(w.observe(&old, t(0)), RolloutStatus::InProgress);
+        // Long after, still absent: gone, and the service is on another revision.
+        assert_eq!(w.observe(&old, t(3)), RolloutStatus::RolledBack);
+    }
+
+    #[test]
+    fn a_failed_rollout_without_rollback_is_failed() {
+        let start = service(8, vec![deployment("new", 8, Primary, InProgress, 0)]);
+        let mut w = Watch::new("e", &start, "new", t(0), STUCK_AFTER);
+        let failed = service(8, vec![deployment("new", 8, Primary, Failed, 0)]);
+        assert_eq!(w.observe(&failed, t(2)), RolloutStatus::Failed);
+    }
+}

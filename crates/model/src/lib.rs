@@ -1,0 +1,59 @@
+//! Provider-neutral domain types. Nothing from an SDK appears here: providers
+//! translate their own types into these, and everything above the provider
+//! layer (engine, app, ui, cli) speaks only this vocabulary.
+
+pub mod clock;
+mod cost;
+mod ecs;
+mod monitoring;
+mod scaling;
+pub mod text;
+
+pub use cost::{CostReport, DailyCost, ServiceCost};
+pub use ecs::{
+    Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
+    RolloutState, SecretRef, Service, ServiceEvent, Task, TaskDefRef, TaskDefinition,
+};
+pub use monitoring::{
+    Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, LogSource, MetricPoint, MetricQuery,
+    MetricSeries, Severity, trim_float,
+};
+pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
+
+/// All times are UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// What the cockpit knows about one configured environment.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EnvironmentInfo {
+    pub name: String,
+    pub region: String,
+    pub production: bool,
+    pub read_only: bool,
+}
+
+/// Who the provider is talking to AWS as.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CallerIdentity {
+    pub account: String,
+    pub arn: String,
+}
+
+/// Whether an environment name means production by the seed convention:
+/// every name ending in `-prod` or `-production`.
+pub fn is_production_name(name: &str) -> bool {
+    name.ends_with("-prod") || name.ends_with("-production")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn production_names_follow_the_seed_convention() {
+        assert!(is_production_name("radiox-prod"));
+        assert!(is_production_name("muejam-production"));
+        assert!(!is_production_name("muejam-staging"));
+        assert!(!is_production_name("prod-infra-staging"));
+    }
+}

@@ -1,0 +1,825 @@
+//! [`SimProvider`]: the provider traits over the simulated world, one
+//! environment per provider, all sharing one world and one clock.
+
+use super::costs;
+use super::world::{self, EnvState, ServiceState, TaskPhase, World};
+use crate::catalog::Signal;
+use async_trait::async_trait;
+use chrono::Duration;
+use flightdeck_core::provider::{
+    LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
+    Written,
+};
+use flightdeck_model::clock::Clock;
+use flightdeck_model::{
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ContainerDefinition, ContainerState,
+    CostReport, EnvVar, EnvironmentInfo, LaunchType, LogEvent, MetricPoint, MetricQuery,
+    MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, SecretRef, Service, Task,
+    TaskDefRef, TaskDefinition, Timestamp, is_production_name,
+};
+use rand_chacha::ChaCha8Rng;
+use std::sync::{Arc, Mutex, PoisonError};
+
+pub type SharedWorld = Arc<Mutex<World>>;
+
+pub struct SimProvider {
+    world: SharedWorld,
+    clock: Arc<dyn Clock>,
+    info: EnvironmentInfo,
+    /// The world's seed, which never changes (prices the days of costs).
+    seed: u64,
+}
+
+impl SimProvider {
+    /// One provider per seed environment, sharing `world` and `clock`.
+    pub fn all(world: SharedWorld, clock: Arc<dyn Clock>) -> Vec<SimProvider> {
+        let (seed, names): (u64, Vec<(String, String)>) = {
+            let w = world.lock().unwrap_or_else(PoisonError::into_inner);
+            let names = w
+                .envs
+                .iter()
+                .map(|e| (e.spec.name.clone(), e.spec.region.clone()))
+                .collect();
+            (w.seed, names)
+        };
+        names
+            .into_iter()
+            .map(|(name, region)| SimProvider {
+                world: world.clone(),
+                clock: clock.clone(),
+                info: EnvironmentInfo {
+                    production: is_production_name(&name),
+                    name,
+                    region,
+                    read_only: false,
+                },
+                seed,
+            })
+            .collect()
+    }
+
+    /// Runs `f` on this environment after bringing the world up to the clock.
+    fn read<R>(&self, f: impl FnOnce(&EnvState, Timestamp) -> Result<R>) -> Result<R> {
+        let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
+        world.advance_to(self.clock.now());
+        let now = world.now();
+        let env = world
+            .env(&self.info.name)
+            .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
+        f(env, now)
+    }
+
+    /// Runs `f` on one service of this environment, mutably, after bringing
+    /// the world up to the clock; `f` also gets the cluster's launch type,
+    /// the world's generator (for ids) and the current instant.
+    fn write<R>(
+        &self,
+        cluster: &str,
+        service: &str,
+        f: impl FnOnce(&mut ServiceState, LaunchType, &mut ChaCha8Rng, Timestamp) -> Result<R>,
+    ) -> Result<R> {
+        let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
+        world.advance_to(self.clock.now());
+        let (env, rng, now) = world
+            .env_and_rng(&self.info.name)
+            .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
+        Self::check_cluster(env, cluster)?;
+        let launch_type = env.spec.launch_type;
+        let svc = env
+            .service_mut(service)
+            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))?;
+        f(svc, launch_type, rng, now)
+    }
+
+    fn check_cluster(env: &EnvState, cluster: &str) -> Result<()> {
+        if env.spec.cluster == cluster {
+            Ok(())
+        } else {
+            Err(ProviderError::NotFound(format!("cluster {cluster}")))
+        }
+    }
+
+    fn find_service<'a>(
+        env: &'a EnvState,
+        cluster: &str,
+        service: &str,
+    ) -> Result<&'a ServiceState> {
+        Self::check_cluster(env, cluster)?;
+        env.service(service)
+            .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))
+    }
+}
+
+fn to_service(svc: &ServiceState, launch_type: LaunchType) -> Service {
+    Service {
+        cluster: svc.cluster.clone(),
+        name: svc.spec.name.clone(),
+        status: "ACTIVE".into(),
+        desired: svc.desired,
+        running: svc.running(),
+        pending: svc.pending(),
+        task_definition: svc.task_definition(),
+        launch_type,
+        deployments: svc.deployments.clone(),
+        events: svc.events.iter().cloned().collect(),
+        created_at: svc.created_at,
+    }
+}
+
+fn to_task(t: &world::SimTask) -> Task {
+    let status = match t.phase {
+        TaskPhase::Pending { .. } => "PENDING",
+        TaskPhase::Running => "RUNNING",
+        TaskPhase::Stopped => "STOPPED",
+    };
+    Task {
+        id: t.id.clone(),
+        task_definition: t.task_definition.clone(),
+        last_status: status.into(),
+        desired_status: if t.phase == TaskPhase::Stopped {
+            "STOPPED"
+        } else {
+            "RUNNING"
+        }
+        .into(),
+        health: match t.phase {
+            TaskPhase::Running => "HEALTHY",
+            TaskPhase::Pending { .. } => "UNKNOWN",
+            TaskPhase::Stopped => "UNKNOWN",
+        }
+        .into(),
+        availability_zone: t.availability_zone.clone(),
+        started_at: t.started_at,
+        stopped_at: t.stopped_at,
+        stopped_reason: t.stopped_reason.clone(),
+        containers: vec![ContainerState {
+            name: "main".into(),
+            last_status: status.into(),
+            exit_code: t.exit_code,
+            reason: None,
+        }],
+    }
+}
+
+/// A request id for the audit log, shaped like AWS's.
+fn request_id(rng: &mut ChaCha8Rng) -> String {
+    let n: u128 = rand::Rng::random(rng);
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
+    let images = svc.images(revision);
+    let log_group = svc.log_group();
+    TaskDefinition {
+        reference: TaskDefRef::new(svc.spec.family.clone(), revision),
+        cpu: svc.spec.cpu,
+        memory: svc.spec.memory,
+        containers: svc
+            .spec
+            .containers
+            .iter()
+            .map(|c| ContainerDefinition {
+                name: c.name.clone(),
+                image: images
+                    .iter()
+                    .find(|(n, _)| *n == c.name)
+                    .map(|(_, i)| i.clone())
+                    .unwrap_or_else(|| c.image.clone()),
+                cpu: svc.spec.cpu / svc.spec.containers.len().max(1) as u32,
+                memory: svc.spec.memory / svc.spec.containers.len().max(1) as u32,
+                essential: true,
+                port: c.port,
+                environment: c
+                    .environment
+                    .iter()
+                    .map(|(n, v)| EnvVar {
+                        name: n.clone(),
+                        value: v.clone(),
+                    })
+                    .collect(),
+                secrets: c
+                    .secrets
+                    .iter()
+                    .map(|(n, v)| SecretRef {
+                        name: n.clone(),
+                        value_from: v.clone(),
+                    })
+                    .collect(),
+                log_group: Some(log_group.clone()),
+                log_stream_prefix: Some("ecs".into()),
+            })
+            .collect(),
+        registered_at: svc.created_at + Duration::days(i64::from(revision)),
+        status: "ACTIVE".into(),
+    }
+}
+
+fn signal_for(query: &MetricQuery) -> Option<Signal> {
+    let stat = query.statistic.as_str();
+    Some(match (query.namespace.as_str(), query.metric.as_str()) {
+        ("AWS/ECS", "CPUUtilization") => Signal::Cpu,
+        ("AWS/ECS", "MemoryUtilization") => Signal::Memory,
+        // Used over reserved, in percent: the same utilisation.
+        ("ECS/ContainerInsights", "CpuUtilized") if query.ratio_of.is_some() => Signal::Cpu,
+        ("ECS/ContainerInsights", "MemoryUtilized") if query.ratio_of.is_some() => Signal::Memory,
+        ("AWS/ApplicationELB", "TargetResponseTime") if stat == "p95" => Signal::LatencyP95,
+        ("AWS/ApplicationELB", "TargetResponseTime") if stat == "p99" => Signal::LatencyP99,
+        ("AWS/ApplicationELB", "TargetResponseTime") => Signal::Latency,
+        ("AWS/ApplicationELB", "RequestCount") => Signal::Requests,
+        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Percent") => Signal::ErrorRate,
+        ("AWS/SQS", "ApproximateNumberOfMessagesVisible") => Signal::QueueDepth,
+        ("AWS/RDS", "ReplicaLag") => Signal::ReplicaLag,
+        _ => return None,
+    })
+}
+
+/// Namespace, metric name, statistic and unit under which a signal is published.
+pub fn metric_identity(signal: Signal) -> (&'static str, &'static str, &'static str, &'static str) {
+    match signal {
+        Signal::Cpu => ("AWS/ECS", "CPUUtilization", "Average", "Percent"),
+        Signal::Memory => ("AWS/ECS", "MemoryUtilization", "Average", "Percent"),
+        Signal::Latency => (
+            "AWS/ApplicationELB",
+            "TargetResponseTime",
+            "Average",
+            "Seconds",
+        ),
+        Signal::LatencyP95 => ("AWS/ApplicationELB", "TargetResponseTime", "p95", "Seconds"),
+        Signal::LatencyP99 => ("AWS/ApplicationELB", "TargetResponseTime", "p99", "Seconds"),
+        Signal::ErrorRate => (
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Percent",
+            "Average",
+            "Percent",
+        ),
+        Signal::Requests => ("AWS/ApplicationELB", "RequestCount", "Sum", "Count"),
+        Signal::QueueDepth => (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "Maximum",
+            "Count",
+        ),
+        Signal::ReplicaLag => ("AWS/RDS", "ReplicaLag", "Maximum", "Seconds"),
+    }
+}
+
+fn dimensions(env: &EnvState, service: &str, signal: Signal) -> Vec<(String, String)> {
+    let cluster = env.spec.cluster.clone();
+    match signal {
+        Signal::Cpu | Signal::Memory => vec![
+            ("ClusterName".into(), cluster),
+            ("ServiceName".into(), service.into()),
+        ],
+        Signal::QueueDepth => vec![("QueueName".into(), format!("{}-{service}", env.spec.name))],
+        Signal::ReplicaLag => vec![(
+            "DBInstanceIdentifier".into(),
+            format!("{}-replica", env.spec.name),
+        )],
+        _ => vec![(
+            "TargetGroup".into(),
+            format!("targetgroup/{}-{service}", env.spec.name),
+        )],
+    }
+}
+
+fn to_alarm(alarm: &world::SimAlarm, env: &EnvState) -> Alarm {
+    let (namespace, metric, statistic, unit) = metric_identity(alarm.spec.signal);
+    Alarm {
+        name: alarm.spec.name.clone(),
+        description: alarm.spec.description.clone(),
+        state: alarm.state,
+        state_reason: alarm.reason.clone(),
+        state_updated_at: alarm.updated_at,
+        metric: metric.into(),
+        namespace: namespace.into(),
+        dimensions: dimensions(env, &alarm.spec.service, alarm.spec.signal),
+        statistic: statistic.into(),
+        threshold: alarm.spec.threshold,
+        comparison: alarm.spec.comparison,
+        period_secs: alarm.spec.period_secs,
+        evaluation_periods: alarm.spec.evaluation_periods,
+        unit: unit.into(),
+        severity: alarm.spec.severity,
+        actions: alarm.actions.clone(),
+    }
+}
+
+/// Which service and signal a metric query means in this environment.
+fn resolve(env: &EnvState, query: &MetricQuery) -> Option<(String, Signal)> {
+    let signal = signal_for(query)?;
+    env.services
+        .iter()
+        .find(|s| dimensions(env, &s.spec.name, signal) == query.dimensions)
+        .map(|s| (s.spec.name.clone(), signal))
+}
+
+#[async_trait]
+impl ReadProvider for SimProvider {
+    fn environment(&self) -> &EnvironmentInfo {
+        &self.info
+    }
+
+    async fn caller_identity(&self) -> Result<CallerIdentity> {
+        self.read(|env, _| {
+            Ok(CallerIdentity {
+                account: env.spec.account.clone(),
+                arn: format!(
+                    "arn:aws:sts::{}:assumed-role/OnCallEngineer/demo",
+                    env.spec.account
+                ),
+            })
+        })
+    }
+
+    async fn clusters(&self) -> Result<Vec<Cluster>> {
+        self.read(|env, _| {
+            Ok(vec![Cluster {
+                name: env.spec.cluster.clone(),
+                status: "ACTIVE".into(),
+                launch_type: env.spec.launch_type,
+                active_services: env.services.len() as u32,
+                running_tasks: env.services.iter().map(ServiceState::running).sum(),
+                pending_tasks: env.services.iter().map(ServiceState::pending).sum(),
+                container_insights: env.spec.container_insights,
+            }])
+        })
+    }
+
+    async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
+        self.read(|env, _| {
+            Self::check_cluster(env, cluster)?;
+            Ok(env
+                .services
+                .iter()
+                .map(|s| to_service(s, env.spec.launch_type))
+                .collect())
+        })
+    }
+
+    async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
+        self.read(|env, _| {
+            let svc = Self::find_service(env, cluster, service)?;
+            Ok(svc
+                .tasks
+                .iter()
+                .chain(svc.stopped.iter())
+                .map(to_task)
+                .collect())
+        })
+    }
+
+    async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
+        self.read(|env, _| {
+            let svc = env
+                .services
+                .iter()
+                .find(|s| {
+                    s.spec.family == reference.family
+                        && reference.revision >= 1
+                        && reference.revision <= s.latest_revision
+                })
+                .ok_or_else(|| ProviderError::NotFound(format!("task definition {reference}")))?;
+            Ok(to_task_definition(svc, reference.revision))
+        })
+    }
+
+    async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>> {
+        self.read(|env, _| {
+            let svc = env
+                .services
+                .iter()
+                .find(|s| s.spec.family == family)
+                .ok_or_else(|| {
+                    ProviderError::NotFound(format!("task definition family {family}"))
+                })?;
+            Ok((1..=svc.latest_revision)
+                .rev()
+                .map(|r| TaskDefRef::new(family, r))
+                .collect())
+        })
+    }
+
+    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
+        self.read(|env, _| {
+            Ok(env
+                .services
+                .iter()
+                .filter_map(|s| {
+                    s.target.as_ref().map(|t| ScalableTarget {
+                        cluster: s.cluster.clone(),
+                        service: s.spec.name.clone(),
+                        resource_id: ScalableTarget::resource_id_for(&s.cluster, &s.spec.name),
+                        min: t.min,
+                        max: t.max,
+                        dynamic_scaling_suspended: t.suspended,
+                    })
+                })
+                .collect())
+        })
+    }
+
+    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
+        self.read(|env, _| {
+            Ok(env
+                .services
+                .iter()
+                .flat_map(|s| {
+                    let resource_id = ScalableTarget::resource_id_for(&s.cluster, &s.spec.name);
+                    s.target.iter().flat_map(move |t| {
+                        let resource_id = resource_id.clone();
+                        t.policies.iter().map(move |p| ScalingPolicy {
+                            name: p.name.clone(),
+                            resource_id: resource_id.clone(),
+                            kind: p.kind.clone(),
+                            alarms: p.alarms.clone(),
+                        })
+                    })
+                })
+                .collect())
+        })
+    }
+
+    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
+        self.read(|env, _| {
+            let mut all: Vec<ScalingActivity> = env
+                .services
+                .iter()
+                .filter_map(|s| s.target.as_ref())
+                .flat_map(|t| t.activities.iter())
+                .cloned()
+                .collect();
+            all.sort_by_key(|a| std::cmp::Reverse(a.started_at));
+            Ok(all)
+        })
+    }
+
+    async fn alarms(&self) -> Result<Vec<Alarm>> {
+        self.read(|env, _| Ok(env.alarms.iter().map(|a| to_alarm(a, env)).collect()))
+    }
+
+    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
+        self.read(|env, _| {
+            env.alarms
+                .iter()
+                .find(|a| a.spec.name == alarm)
+                .map(|a| a.history.iter().cloned().collect())
+                .ok_or_else(|| ProviderError::NotFound(format!("alarm {alarm}")))
+        })
+    }
+
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<MetricSeries>> {
+        self.read(|env, _| {
+            Ok(queries
+                .iter()
+                .map(|q| {
+                    let points: Vec<MetricPoint> = resolve(env, q)
+                        .and_then(|(svc, signal)| {
+                            env.service(&svc).and_then(|s| s.series.get(&signal))
+                        })
+                        .map(|series| {
+                            series
+                                .iter()
+                                .filter(|p| p.at >= start && p.at <= end)
+                                .copied()
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    MetricSeries {
+                        id: q.id.clone(),
+                        points,
+                    }
+                })
+                .collect())
+        })
+    }
+
+    async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
+        self.read(|env, _| {
+            let svc = env
+                .services
+                .iter()
+                .find(|s| s.log_group() == query.log_group)
+                .ok_or_else(|| ProviderError::NotFound(format!("log group {}", query.log_group)))?;
+            let matches = |e: &&LogEvent| {
+                e.timestamp >= query.since
+                    && query
+                        .stream_prefix
+                        .as_deref()
+                        .is_none_or(|p| e.stream.starts_with(p))
+                    && query
+                        .filter
+                        .as_deref()
+                        .is_none_or(|f| e.message.contains(f))
+            };
+            let mut events: Vec<LogEvent> = svc
+                .logs
+                .iter()
+                .rev()
+                .filter(matches)
+                .take(query.limit)
+                .cloned()
+                .collect();
+            events.reverse();
+            Ok(events)
+        })
+    }
+
+    async fn costs(&self, days: u32) -> Result<CostReport> {
+        let seed = self.seed;
+        self.read(|env, now| {
+            Ok(costs::report(
+                &env.spec,
+                seed,
+                now.date_naive(),
+                days.clamp(1, 90),
+            ))
+        })
+    }
+}
+
+#[async_trait]
+impl WriteProvider for SimProvider {
+    async fn register_task_definition(
+        &self,
+        base: &TaskDefRef,
+        images: &[(String, String)],
+    ) -> Result<Written<TaskDefinition>> {
+        let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
+        world.advance_to(self.clock.now());
+        let (env, rng, _) = world
+            .env_and_rng(&self.info.name)
+            .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
+        let svc = env
+            .services
+            .iter_mut()
+            .find(|s| s.spec.family == base.family)
+            .ok_or_else(|| ProviderError::NotFound(format!("task definition {base}")))?;
+        if base.revision == 0 || base.revision > svc.latest_revision {
+            return Err(ProviderError::NotFound(format!("task definition {base}")));
+        }
+        if let Some((name, _)) = images
+            .iter()
+            .find(|(n, _)| !svc.spec.containers.iter().any(|c| &c.name == n))
+        {
+            return Err(ProviderError::Invalid(format!(
+                "task definition {base} has no container `{name}`"
+            )));
+        }
+        let revision = svc.register_revision(base.revision, images);
+        Ok(Written::new(
+            to_task_definition(svc, revision),
+            Some(request_id(rng)),
+        ))
+    }
+
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> Result<Written<Service>> {
+        self.write(cluster, service, |svc, launch_type, rng, now| {
+            // Validate everything before changing anything, like ECS.
+            if let Some(td) = &update.task_definition
+                && (td.family != svc.spec.family
+                    || td.revision == 0
+                    || td.revision > svc.latest_revision)
+            {
+                return Err(ProviderError::Invalid(format!(
+                    "task definition {td} does not exist"
+                )));
+            }
+            if let Some(desired) = update.desired {
+                svc.desired = desired;
+            }
+            if let Some(td) = &update.task_definition {
+                world::start_deployment(svc, td.clone(), now, rng);
+            } else if update.force_new_deployment {
+                let td = svc.task_definition();
+                world::start_deployment(svc, td, now, rng);
+            }
+            Ok(Written::new(
+                to_service(svc, launch_type),
+                Some(request_id(rng)),
+            ))
+        })
+    }
+
+    async fn stop_deployment_with_rollback(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Written<Service>> {
+        self.write(cluster, service, |svc, launch_type, rng, now| {
+            if !world::stop_with_rollback(svc, now, rng) {
+                return Err(ProviderError::Invalid(format!(
+                    "service {cluster}/{service} has no deployment in progress with a completed one to roll back to"
+                )));
+            }
+            Ok(Written::new(
+                to_service(svc, launch_type),
+                Some(request_id(rng)),
+            ))
+        })
+    }
+
+    async fn register_scalable_target(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &TargetUpdate,
+    ) -> Result<Written<ScalableTarget>> {
+        self.write(cluster, service, |svc, _, rng, _| {
+            let desired = svc.desired;
+            let target = svc.target.as_mut().ok_or_else(|| {
+                ProviderError::NotFound(format!("scalable target service/{cluster}/{service}"))
+            })?;
+            let min = update.min.unwrap_or(target.min);
+            let max = update.max.unwrap_or(target.max);
+            if min > max {
+                return Err(ProviderError::Invalid(format!(
+                    "min {min} is greater than max {max}"
+                )));
+            }
+            target.min = min;
+            target.max = max;
+            if let Some(s) = update.suspend_dynamic_scaling {
+                target.suspended = s;
+            }
+            // Application Auto Scaling moves the desired count into the new range.
+            svc.desired = desired.clamp(min, max);
+            let target = ScalableTarget {
+                cluster: cluster.into(),
+                service: service.into(),
+                resource_id: ScalableTarget::resource_id_for(cluster, service),
+                min,
+                max,
+                dynamic_scaling_suspended: target.suspended,
+            };
+            Ok(Written::new(target, Some(request_id(rng))))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::world::older_image;
+
+    #[test]
+    fn older_images_count_down_the_last_number() {
+        assert_eq!(older_image("repo/a:v2.14.3", 2), "repo/a:v2.14.1");
+        assert_eq!(older_image("repo/a:v2.14.3", 5), "repo/a:v2.14.3-prev5");
+        assert_eq!(older_image("repo/a:latest", 1), "repo/a:latest-prev1");
+        assert_eq!(older_image("repo/a:v5.3.0-rc.2", 1), "repo/a:v5.3.0-rc.1");
+    }
+}
+
+#[cfg(test)]
+impl SimProvider {
+    /// One environment of a fresh world (seed 1) on a clock stopped at
+    /// 2026-11-22 14:00 UTC.
+    pub(crate) fn for_test(env: &str) -> SimProvider {
+        use chrono::TimeZone;
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap();
+        let world = Arc::new(Mutex::new(World::new(1, t)));
+        SimProvider::all(
+            world,
+            Arc::new(flightdeck_model::clock::ManualClock::new(t)),
+        )
+        .into_iter()
+        .find(|p| p.environment().name == env)
+        .unwrap()
+    }
+}
+
+#[cfg(test)]
+mod write_tests {
+    use super::*;
+
+    fn staging() -> SimProvider {
+        SimProvider::for_test("muejam-staging")
+    }
+
+    #[tokio::test]
+    async fn a_refused_update_changes_nothing() {
+        let p = staging();
+        let before = p.services("muejam-staging").await.unwrap().remove(0);
+        let update = ServiceUpdate {
+            desired: Some(before.desired + 1),
+            task_definition: Some(TaskDefRef::new("muejam-backend", 9999)),
+            force_new_deployment: false,
+        };
+        let err = p
+            .update_service("muejam-staging", "backend", &update)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::Invalid(_)), "{err}");
+        let after = p.services("muejam-staging").await.unwrap().remove(0);
+        assert_eq!(after.desired, before.desired);
+        assert_eq!(after.deployments, before.deployments);
+    }
+
+    #[tokio::test]
+    async fn registering_a_target_reports_its_real_suspension() {
+        let p = staging();
+        let suspend = TargetUpdate {
+            suspend_dynamic_scaling: Some(true),
+            ..TargetUpdate::default()
+        };
+        assert!(
+            p.register_scalable_target("muejam-staging", "backend", &suspend)
+                .await
+                .unwrap()
+                .dynamic_scaling_suspended
+        );
+        let widen = TargetUpdate {
+            max: Some(6),
+            ..TargetUpdate::default()
+        };
+        let t = p
+            .register_scalable_target("muejam-staging", "backend", &widen)
+            .await
+            .unwrap();
+        assert!(
+            t.dynamic_scaling_suspended,
+            "still suspended: the update did not mention it"
+        );
+        assert_eq!(t.value, p.scalable_targets().await.unwrap().remove(0));
+    }
+}
+
+#[cfg(test)]
+mod guard_tests {
+    //! The read-only guard of the core crate, around a simulated environment.
+    use crate::SimProvider;
+    use flightdeck_core::provider::{
+        ProviderError, ReadOnlyGuard, ReadProvider, ServiceUpdate, TargetUpdate, WriteProvider,
+    };
+
+    fn staging(read_only: bool) -> ReadOnlyGuard<SimProvider> {
+        ReadOnlyGuard::new(SimProvider::for_test("muejam-staging"), read_only)
+    }
+
+    #[tokio::test]
+    async fn read_only_refuses_every_write_and_changes_nothing() {
+        let p = staging(true);
+        assert!(p.environment().read_only);
+        let before = p
+            .services("muejam-staging")
+            .await
+            .unwrap()
+            .remove(0)
+            .desired;
+        let update = ServiceUpdate {
+            desired: Some(before + 1),
+            ..ServiceUpdate::default()
+        };
+        let err = p
+            .update_service("muejam-staging", "backend", &update)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
+        let target = TargetUpdate {
+            min: Some(2),
+            ..TargetUpdate::default()
+        };
+        let err = p
+            .register_scalable_target("muejam-staging", "backend", &target)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
+        let svc = p.services("muejam-staging").await.unwrap().remove(0);
+        assert_eq!(svc.desired, before, "nothing changed");
+        let t = p.scalable_targets().await.unwrap().remove(0);
+        assert_eq!((t.min, t.max), (1, 4));
+    }
+
+    #[tokio::test]
+    async fn read_write_lets_writes_through() {
+        let p = staging(false);
+        let update = ServiceUpdate {
+            desired: Some(3),
+            ..ServiceUpdate::default()
+        };
+        let svc = p
+            .update_service("muejam-staging", "backend", &update)
+            .await
+            .unwrap();
+        assert_eq!(svc.desired, 3);
+    }
+}

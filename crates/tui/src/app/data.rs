@@ -1,0 +1,318 @@
+//! What the app holds of each environment: every datum with the moment it
+//! was fetched, its generation and the last error, so panes show data age
+//! and failures where the data belongs.
+
+use flightdeck_core::engine::{DataEvent, JobKind, Payload, ScalingData};
+use flightdeck_core::provider::ProviderError;
+use flightdeck_model::{
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
+    LogSource, MetricSeries, Service, Task, TaskDefRef, TaskDefinition, Timestamp,
+};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// One datum as the app last received it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slot<T> {
+    pub data: Option<T>,
+    pub fetched_at: Option<Timestamp>,
+    pub generation: u64,
+    /// The last failure, kept beside the last good data.
+    pub error: Option<(ProviderError, Timestamp)>,
+}
+
+impl<T> Default for Slot<T> {
+    fn default() -> Self {
+        Self {
+            data: None,
+            fetched_at: None,
+            generation: 0,
+            error: None,
+        }
+    }
+}
+
+impl<T> Slot<T> {
+    /// Stores a result unless a newer one is already held.
+    fn store(&mut self, generation: u64, at: Timestamp, result: Result<T, ProviderError>) -> bool {
+        if generation < self.generation {
+            return false;
+        }
+        self.generation = generation;
+        match result {
+            Ok(v) => {
+                self.data = Some(v);
+                self.fetched_at = Some(at);
+                self.error = None;
+            }
+            Err(e) => self.error = Some((e, at)),
+        }
+        true
+    }
+}
+
+/// Lines kept per log group in the logs pane.
+pub const LOG_BUFFER: usize = 5000;
+
+/// A bounded, de-duplicated buffer of one log group's events, oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogBuffer {
+    pub events: VecDeque<LogEvent>,
+    ids: HashSet<String>,
+    pub fetched_at: Option<Timestamp>,
+    pub error: Option<(ProviderError, Timestamp)>,
+}
+
+impl LogBuffer {
+    /// Appends events not seen before, in timestamp order, dropping the
+    /// oldest beyond [`LOG_BUFFER`]. Returns how many were new.
+    pub fn extend(&mut self, events: Vec<LogEvent>) -> usize {
+        let mut added = 0;
+        for e in events {
+            if self.ids.insert(e.id.clone()) {
+                let pos = self.events.partition_point(|x| x.timestamp <= e.timestamp);
+                self.events.insert(pos, e);
+                added += 1;
+            }
+        }
+        while self.events.len() > LOG_BUFFER {
+            if let Some(old) = self.events.pop_front() {
+                self.ids.remove(&old.id);
+            }
+        }
+        added
+    }
+
+    pub fn newest(&self) -> Option<Timestamp> {
+        self.events.back().map(|e| e.timestamp)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmDetail {
+    pub history: Result<Vec<AlarmHistoryItem>, ProviderError>,
+    pub series: MetricSeries,
+}
+
+/// Everything known about one environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnvData {
+    pub info: EnvironmentInfo,
+    pub identity: Slot<CallerIdentity>,
+    pub clusters: Slot<Vec<Cluster>>,
+    pub services: Slot<Vec<Service>>,
+    pub metrics: Slot<HashMap<String, MetricSeries>>,
+    pub scaling: Slot<ScalingData>,
+    pub alarms: Slot<Vec<Alarm>>,
+    pub alarm_details: HashMap<String, Slot<AlarmDetail>>,
+    pub tasks: HashMap<(String, String), Slot<Vec<Task>>>,
+    pub task_definitions: HashMap<TaskDefRef, Slot<TaskDefinition>>,
+    pub logs: HashMap<LogSource, LogBuffer>,
+    pub costs: Slot<CostReport>,
+}
+
+impl EnvData {
+    pub fn new(info: EnvironmentInfo) -> Self {
+        Self {
+            info,
+            identity: Slot::default(),
+            clusters: Slot::default(),
+            services: Slot::default(),
+            metrics: Slot::default(),
+            scaling: Slot::default(),
+            alarms: Slot::default(),
+            alarm_details: HashMap::new(),
+            tasks: HashMap::new(),
+            task_definitions: HashMap::new(),
+            logs: HashMap::new(),
+            costs: Slot::default(),
+        }
+    }
+
+    pub fn services(&self) -> &[Service] {
+        self.services.data.as_deref().unwrap_or(&[])
+    }
+
+    pub fn alarms(&self) -> &[Alarm] {
+        self.alarms.data.as_deref().unwrap_or(&[])
+    }
+
+    /// Alarms in ALARM that page people: auto scaling's own alarms (which
+    /// sit in ALARM whenever there is room to scale in) are not counted.
+    pub fn alarms_firing(&self) -> usize {
+        self.alarms()
+            .iter()
+            .filter(|a| {
+                a.state == flightdeck_model::AlarmState::Alarm
+                    && a.severity != flightdeck_model::Severity::Info
+            })
+            .count()
+    }
+
+    /// Applies one engine result; returns whether anything changed.
+    pub fn apply(&mut self, event: DataEvent) -> bool {
+        let DataEvent { key, data } = event;
+        let (generation, at) = (data.generation, data.fetched_at);
+        let result = data.result;
+        match (key.kind, result) {
+            (JobKind::Identity, r) => {
+                self.identity
+                    .store(generation, at, r.and_then(expect_identity))
+            }
+            (JobKind::Services, r) => {
+                let r = r.and_then(expect_services);
+                let (clusters, services) = match r {
+                    Ok((c, s)) => (Ok(c), Ok(s)),
+                    Err(e) => (Err(e.clone()), Err(e)),
+                };
+                self.clusters.store(generation, at, clusters)
+                    | self.services.store(generation, at, services)
+            }
+            (JobKind::Metrics(_), r) => self.metrics.store(
+                generation,
+                at,
+                r.and_then(expect_metrics)
+                    .map(|v| v.into_iter().map(|s| (s.id.clone(), s)).collect()),
+            ),
+            (JobKind::Scaling, r) => self
+                .scaling
+                .store(generation, at, r.and_then(expect_scaling)),
+            (JobKind::Alarms, r) => self.alarms.store(generation, at, r.and_then(expect_alarms)),
+            (JobKind::AlarmDetail(name, _), r) => self
+                .alarm_details
+                .entry(name)
+                .or_default()
+                .store(generation, at, r.and_then(expect_alarm_detail)),
+            (JobKind::Tasks(c, s), r) => self.tasks.entry((c, s)).or_default().store(
+                generation,
+                at,
+                r.and_then(expect_tasks),
+            ),
+            (JobKind::TaskDefinition(td), r) => self.task_definitions.entry(td).or_default().store(
+                generation,
+                at,
+                r.and_then(expect_task_definition),
+            ),
+            (JobKind::Logs(source), r) => {
+                let buffer = self.logs.entry(source).or_default();
+                match r.and_then(expect_logs) {
+                    Ok(events) => {
+                        buffer.fetched_at = Some(at);
+                        buffer.error = None;
+                        buffer.extend(events);
+                    }
+                    Err(e) => buffer.error = Some((e, at)),
+                }
+                true
+            }
+            (JobKind::Costs, r) => self.costs.store(generation, at, r.and_then(expect_costs)),
+        }
+    }
+}
+
+fn mismatch() -> ProviderError {
+    ProviderError::Other("engine returned a payload of the wrong kind".into())
+}
+
+macro_rules! expect {
+    ($name:ident, $variant:pat => $out:expr, $t:ty) => {
+        fn $name(p: Payload) -> Result<$t, ProviderError> {
+            match p {
+                $variant => Ok($out),
+                _ => Err(mismatch()),
+            }
+        }
+    };
+}
+
+expect!(expect_identity, Payload::Identity(v) => v, CallerIdentity);
+expect!(expect_services, Payload::Services { clusters, services } => (clusters, services), (Vec<Cluster>, Vec<Service>));
+expect!(expect_metrics, Payload::Metrics(v) => v, Vec<MetricSeries>);
+expect!(expect_scaling, Payload::Scaling(v) => v, ScalingData);
+expect!(expect_alarms, Payload::Alarms(v) => v, Vec<Alarm>);
+expect!(expect_alarm_detail, Payload::AlarmDetail { history, series } => AlarmDetail { history, series }, AlarmDetail);
+expect!(expect_tasks, Payload::Tasks(v) => v, Vec<Task>);
+expect!(expect_task_definition, Payload::TaskDefinition(v) => *v, TaskDefinition);
+expect!(expect_logs, Payload::Logs(v) => v, Vec<LogEvent>);
+expect!(expect_costs, Payload::Costs(v) => v, CostReport);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn ev(id: &str, secs: i64) -> LogEvent {
+        LogEvent {
+            id: id.into(),
+            timestamp: Utc.timestamp_opt(1_700_000_000 + secs, 0).unwrap(),
+            stream: "s".into(),
+            message: id.into(),
+        }
+    }
+
+    #[test]
+    fn log_buffer_deduplicates_orders_and_bounds() {
+        let mut b = LogBuffer::default();
+        assert_eq!(b.extend(vec![ev("a", 1), ev("c", 3)]), 2);
+        assert_eq!(b.extend(vec![ev("c", 3), ev("b", 2)]), 1);
+        let ids: Vec<_> = b.events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        b.extend(
+            (0..LOG_BUFFER as i64 + 10)
+                .map(|i| ev(&format!("x{i}"), 10 + i))
+                .collect(),
+        );
+        assert_eq!(b.events.len(), LOG_BUFFER);
+        assert_eq!(b.ids.len(), LOG_BUFFER);
+    }
+
+    #[test]
+    fn a_failed_alarm_detail_is_kept_beside_the_last_good_one() {
+        use flightdeck_core::engine::{DataEvent, Fetched, JobKey};
+        let info = EnvironmentInfo {
+            name: "e".into(),
+            region: "r".into(),
+            production: false,
+            read_only: false,
+        };
+        let mut env = EnvData::new(info);
+        let query = flightdeck_model::MetricQuery::ecs_service("c", "s", "CPUUtilization");
+        let key = JobKey {
+            env: "e".into(),
+            kind: JobKind::AlarmDetail("a".into(), query),
+        };
+        let at = Utc.timestamp_opt(0, 0).unwrap();
+        let series = MetricSeries {
+            id: "a".into(),
+            points: vec![],
+        };
+        let ok = Payload::AlarmDetail {
+            history: Ok(vec![]),
+            series: series.clone(),
+        };
+        let event = |generation, result| DataEvent {
+            key: key.clone(),
+            data: Fetched {
+                fetched_at: at,
+                generation,
+                result,
+            },
+        };
+        assert!(env.apply(event(1, Ok(ok))));
+        assert!(env.apply(event(2, Err(ProviderError::Throttled("slow down".into())))));
+        let slot = &env.alarm_details["a"];
+        assert_eq!(slot.data.as_ref().map(|d| &d.series), Some(&series));
+        assert!(slot.error.is_some());
+    }
+
+    #[test]
+    fn an_older_generation_never_replaces_newer_data() {
+        let mut s: Slot<u32> = Slot::default();
+        let t = Utc.timestamp_opt(0, 0).unwrap();
+        assert!(s.store(5, t, Ok(5)));
+        assert!(!s.store(4, t, Ok(4)));
+        assert_eq!(s.data, Some(5));
+        assert!(s.store(6, t, Err(ProviderError::Throttled("x".into()))));
+        assert_eq!(s.data, Some(5), "an error keeps the last good data");
+        assert!(s.error.is_some());
+    }
+}

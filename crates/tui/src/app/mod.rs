@@ -1,0 +1,474 @@
+//! App state and the pure [`update`]: every key and every engine result is
+//! a [`Msg`]; `update` changes the state and returns [`Effect`]s for the
+//! runtime. No terminal, no clock, no I/O here, so all of it is testable.
+
+mod data;
+pub mod keymap;
+mod palette;
+mod update;
+pub mod write;
+
+pub use data::{AlarmDetail, EnvData, LOG_BUFFER, LogBuffer, Slot};
+pub use palette::{Jump, PaletteItem};
+pub use update::update;
+
+use crossterm::event::KeyEvent;
+use flightdeck_core::engine::{DataEvent, Focus, View};
+use flightdeck_model::{
+    Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, Timestamp,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Services,
+    Scaling,
+    Alarms,
+    Logs,
+    Costs,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 5] = [
+        Pane::Services,
+        Pane::Scaling,
+        Pane::Alarms,
+        Pane::Logs,
+        Pane::Costs,
+    ];
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Services => "Services",
+            Pane::Scaling => "Scaling",
+            Pane::Alarms => "Alarms",
+            Pane::Logs => "Logs",
+            Pane::Costs => "Costs",
+        }
+    }
+
+    fn view(self) -> View {
+        match self {
+            Pane::Services => View::Services,
+            Pane::Scaling => View::Scaling,
+            Pane::Alarms => View::Alarms,
+            Pane::Logs => View::Logs,
+            Pane::Costs => View::Costs,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Overlay {
+    Help { scroll: u16 },
+    Palette { input: String, selected: usize },
+    EnvSwitcher { selected: usize },
+}
+
+/// What a line of text typed at the bottom of the screen goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputTarget {
+    Filter(Pane),
+    LogSearch,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogsView {
+    /// `(cluster, service)` whose log group is shown; `None` follows the
+    /// service selected in the services pane.
+    pub source: Option<(String, String)>,
+    pub follow: bool,
+    pub wrap: bool,
+    pub timestamps: bool,
+    pub search: String,
+    /// Lines scrolled up from the newest; 0 while following.
+    pub scroll: usize,
+    /// Index, in the filtered lines, of the search match last jumped to.
+    pub current_match: Option<usize>,
+}
+
+impl Default for LogsView {
+    fn default() -> Self {
+        Self {
+            source: None,
+            follow: true,
+            wrap: false,
+            timestamps: true,
+            search: String::new(),
+            scroll: 0,
+            current_match: None,
+        }
+    }
+}
+
+pub enum Msg {
+    Key(KeyEvent),
+    Data(Box<DataEvent>),
+    Tick(Timestamp),
+    Resize(u16, u16),
+    Planned {
+        env: String,
+        op: flightdeck_core::ops::Operation,
+        result: Result<flightdeck_core::ops::Plan, flightdeck_core::ops::PlanError>,
+    },
+    Executed {
+        env: String,
+        plan: Box<flightdeck_core::ops::Plan>,
+        result: Result<flightdeck_core::ops::Executed, flightdeck_core::ops::ExecError>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Quit,
+    /// Plan a write; the answer comes back as [`Msg::Planned`].
+    Plan {
+        env: String,
+        op: flightdeck_core::ops::Operation,
+    },
+    /// Execute a confirmed plan; the answer comes back as [`Msg::Executed`].
+    Execute {
+        env: String,
+        plan: Box<flightdeck_core::ops::Plan>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub envs: Vec<EnvData>,
+    pub current: usize,
+    pub pane: Pane,
+    /// Selected row per pane, in that pane's filtered rows.
+    pub selected: [usize; 5],
+    /// Filter text per pane.
+    pub filters: [String; 5],
+    /// `(cluster, service)` of the open service detail.
+    pub detail: Option<(String, String)>,
+    pub detail_scroll: u16,
+    pub logs: LogsView,
+    pub overlay: Option<Overlay>,
+    pub input: Option<InputTarget>,
+    pub now: Timestamp,
+    /// Global `--read-only`.
+    pub read_only: bool,
+    pub refresh: u64,
+    pub quit: bool,
+    /// Set by every change; the runtime redraws only then and clears it.
+    pub dirty: bool,
+    /// Rows a page moves.
+    pub page: usize,
+    /// The simulated production, for the header.
+    pub demo: bool,
+    /// The write flow's dialog, over everything else.
+    pub dialog: Option<write::Dialog>,
+    /// The rollout our last write started.
+    pub rollout: Option<write::RolloutView>,
+    /// No progress for this long is STUCK.
+    pub stuck_after: chrono::Duration,
+}
+
+impl App {
+    pub fn new(envs: Vec<EnvironmentInfo>, now: Timestamp, read_only: bool) -> Self {
+        Self {
+            envs: envs.into_iter().map(EnvData::new).collect(),
+            current: 0,
+            pane: Pane::Services,
+            selected: [0; 5],
+            filters: Default::default(),
+            detail: None,
+            detail_scroll: 0,
+            logs: LogsView::default(),
+            overlay: None,
+            input: None,
+            now,
+            read_only,
+            refresh: 0,
+            quit: false,
+            dirty: true,
+            page: 10,
+            demo: false,
+            dialog: None,
+            rollout: None,
+            stuck_after: flightdeck_core::ops::STUCK_AFTER,
+        }
+    }
+
+    pub fn env(&self) -> &EnvData {
+        &self.envs[self.current.min(self.envs.len().saturating_sub(1))]
+    }
+
+    /// Whether writes are refused in the current environment.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only || self.env().info.read_only
+    }
+
+    pub fn filter(&self, pane: Pane) -> &str {
+        &self.filters[pane.index()]
+    }
+
+    pub fn selected(&self, pane: Pane) -> usize {
+        self.selected[pane.index()]
+    }
+
+    /// Services of the current environment matching the filter, by cluster then name.
+    pub fn service_rows(&self) -> Vec<&Service> {
+        let f = self.filter(Pane::Services).to_lowercase();
+        let mut rows: Vec<&Service> = self
+            .env()
+            .services()
+            .iter()
+            .filter(|s| {
+                f.is_empty()
+                    || s.name.to_lowercase().contains(&f)
+                    || s.cluster.to_lowercase().contains(&f)
+                    || s.task_definition.to_string().contains(&f)
+            })
+            .collect();
+        rows.sort_by(|a, b| (&a.cluster, &a.name).cmp(&(&b.cluster, &b.name)));
+        rows
+    }
+
+    /// Alarms matching the filter: ALARM first, then by name.
+    pub fn alarm_rows(&self) -> Vec<&Alarm> {
+        let f = self.filter(Pane::Alarms).to_lowercase();
+        let mut rows: Vec<&Alarm> = self
+            .env()
+            .alarms()
+            .iter()
+            .filter(|a| {
+                f.is_empty()
+                    || a.name.to_lowercase().contains(&f)
+                    || a.metric.to_lowercase().contains(&f)
+                    || a.state.as_str().to_lowercase().contains(&f)
+            })
+            .collect();
+        // ALARM first; within a state, what pages before what informs
+        // (auto scaling's own alarms last).
+        rows.sort_by(|a, b| {
+            (a.state, a.severity.rank(), &a.name).cmp(&(b.state, b.severity.rank(), &b.name))
+        });
+        rows
+    }
+
+    pub fn target_rows(&self) -> Vec<&ScalableTarget> {
+        let f = self.filter(Pane::Scaling).to_lowercase();
+        let mut rows: Vec<&ScalableTarget> = self
+            .env()
+            .scaling
+            .data
+            .iter()
+            .flat_map(|d| d.targets.iter())
+            .filter(|t| {
+                f.is_empty()
+                    || t.service.to_lowercase().contains(&f)
+                    || t.cluster.to_lowercase().contains(&f)
+            })
+            .collect();
+        rows.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
+        rows
+    }
+
+    pub fn selected_service(&self) -> Option<&Service> {
+        self.service_rows()
+            .get(self.selected(Pane::Services))
+            .copied()
+    }
+
+    pub fn selected_alarm(&self) -> Option<&Alarm> {
+        self.alarm_rows().get(self.selected(Pane::Alarms)).copied()
+    }
+
+    pub fn selected_target(&self) -> Option<&ScalableTarget> {
+        self.target_rows()
+            .get(self.selected(Pane::Scaling))
+            .copied()
+    }
+
+    pub fn detail_service(&self) -> Option<&Service> {
+        let (cluster, name) = self.detail.as_ref()?;
+        self.env()
+            .services()
+            .iter()
+            .find(|s| &s.cluster == cluster && &s.name == name)
+    }
+
+    /// `(cluster, service)` shown in the logs pane.
+    pub fn log_source_service(&self) -> Option<(String, String)> {
+        if let Some(src) = &self.logs.source {
+            return Some(src.clone());
+        }
+        self.selected_service()
+            .or_else(|| self.env().services().first())
+            .map(|s| (s.cluster.clone(), s.name.clone()))
+    }
+
+    /// Where the logs pane reads: the task definition's awslogs group and
+    /// stream prefix when it is known, else the `/ecs/<cluster>/<service>` convention.
+    pub fn log_source(&self) -> Option<LogSource> {
+        let (cluster, name) = self.log_source_service()?;
+        let env = self.env();
+        let svc = env
+            .services()
+            .iter()
+            .find(|s| s.cluster == cluster && s.name == name);
+        Some(match svc {
+            Some(s) => {
+                let td = env
+                    .task_definitions
+                    .get(&s.task_definition)
+                    .and_then(|slot| slot.data.as_ref());
+                s.log_source(td)
+            }
+            None => LogSource::group(format!("/ecs/{cluster}/{name}")),
+        })
+    }
+
+    /// The log group of the logs pane.
+    pub fn log_group(&self) -> Option<String> {
+        self.log_source().map(|s| s.group)
+    }
+
+    /// Log lines of the logs pane after the filter, oldest first.
+    pub fn log_lines(&self) -> Vec<&LogEvent> {
+        let Some(source) = self.log_source() else {
+            return vec![];
+        };
+        let f = self.filter(Pane::Logs).to_lowercase();
+        self.env()
+            .logs
+            .get(&source)
+            .map(|b| {
+                b.events
+                    .iter()
+                    .filter(|e| f.is_empty() || e.message.to_lowercase().contains(&f))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The newest data age of what the current pane shows.
+    pub fn data_fetched_at(&self) -> Option<Timestamp> {
+        let env = self.env();
+        match self.pane {
+            Pane::Services => env.services.fetched_at,
+            Pane::Scaling => env.scaling.fetched_at,
+            Pane::Alarms => env.alarms.fetched_at,
+            Pane::Logs => self
+                .log_source()
+                .and_then(|g| env.logs.get(&g))
+                .and_then(|b| b.fetched_at),
+            Pane::Costs => env.costs.fetched_at,
+        }
+    }
+
+    /// CPU and memory of every service of the current environment, from
+    /// Container Insights where its cluster has it.
+    fn sparkline_queries(&self) -> Vec<MetricQuery> {
+        let env = self.env();
+        let insights: Vec<&str> = env
+            .clusters
+            .data
+            .iter()
+            .flatten()
+            .filter(|c| c.container_insights)
+            .map(|c| c.name.as_str())
+            .collect();
+        env.services()
+            .iter()
+            .flat_map(|s| {
+                let ci = insights.contains(&s.cluster.as_str());
+                ["CPUUtilization", "MemoryUtilization"]
+                    .map(|m| MetricQuery::service_utilisation(&s.cluster, &s.name, m, ci))
+            })
+            .collect()
+    }
+
+    /// What the engine should poll for the screen as it is.
+    pub fn focus(&self) -> Focus {
+        if let Some(focus) = self.rollout_focus() {
+            return focus;
+        }
+        let env = self.env();
+        let detail = self
+            .detail_service()
+            .map(|s| (s.cluster.clone(), s.name.clone(), s.task_definition.clone()));
+        let log_source = (self.pane == Pane::Logs)
+            .then(|| self.log_source())
+            .flatten();
+        Focus {
+            env: env.info.name.clone(),
+            all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
+            view: self.pane.view(),
+            metrics: self.sparkline_queries(),
+            service_detail: detail,
+            alarm: self
+                .selected_alarm()
+                .map(|a| (a.name.clone(), a.metric_query())),
+            logs_since: log_source
+                .as_ref()
+                .and_then(|g| env.logs.get(g))
+                .and_then(LogBuffer::newest),
+            log_source,
+            logs_following: self.logs.follow,
+            refresh: self.refresh,
+            selected_task_definition: write::subject(self).map(|s| s.task_definition),
+        }
+    }
+
+    /// The environment data of the watched rollout.
+    pub fn rollout_env(&self) -> Option<&EnvData> {
+        let r = self.rollout.as_ref()?;
+        self.envs
+            .iter()
+            .find(|e| e.info.name == r.watch.environment)
+    }
+
+    /// The watched service as last read.
+    pub fn rollout_service(&self) -> Option<&Service> {
+        let w = &self.rollout.as_ref()?.watch;
+        self.rollout_env()?
+            .services()
+            .iter()
+            .find(|s| s.cluster == w.cluster && s.name == w.service)
+    }
+
+    /// Where the watched service logs.
+    pub fn rollout_log_source(&self) -> Option<LogSource> {
+        let svc = self.rollout_service()?;
+        let td = self
+            .rollout_env()?
+            .task_definitions
+            .get(&svc.task_definition)
+            .and_then(|slot| slot.data.as_ref());
+        Some(svc.log_source(td))
+    }
+
+    /// While the rollout view is on screen, the engine follows the watched
+    /// service: its tasks, task definition, alarms and logs, fast.
+    fn rollout_focus(&self) -> Option<Focus> {
+        let r = self.rollout.as_ref().filter(|r| r.visible)?;
+        let env = self.rollout_env()?;
+        let svc = self.rollout_service();
+        let log_source = self.rollout_log_source();
+        Some(Focus {
+            env: r.watch.environment.clone(),
+            all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
+            view: View::Rollout,
+            metrics: vec![],
+            service_detail: svc
+                .map(|s| (s.cluster.clone(), s.name.clone(), s.task_definition.clone())),
+            alarm: None,
+            logs_since: log_source
+                .as_ref()
+                .and_then(|g| env.logs.get(g))
+                .and_then(LogBuffer::newest),
+            log_source,
+            logs_following: true,
+            refresh: self.refresh,
+            selected_task_definition: None,
+        })
+    }
+}

@@ -1,0 +1,633 @@
+//! The cockpit's write flow: a form (deploy, scale), the plan with its
+//! confirmation, the execution, and the rollout watch it opens.
+//!
+//! Invariant: the only [`Effect::Execute`] comes from a confirmation
+//! dialog showing that very plan, after Enter on "Confirm" (non-production)
+//! or after the service's name was typed exactly (production).
+
+use super::{App, Effect, Pane};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use flightdeck_core::ops::{ExecError, Executed, Operation, Plan, PlanError, RolloutStatus, Watch};
+use flightdeck_model::Service;
+
+/// A dialog of the write flow, on top of everything else.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Dialog {
+    Form(Form),
+    /// Waiting for the plan or for the execution.
+    Waiting(String),
+    Confirm(Confirm),
+    Message(Message),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKind {
+    Deploy,
+    Scale,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub label: String,
+    /// Container name, or `desired` / `min` / `max` / `suspended`.
+    pub key: String,
+    pub value: String,
+    pub original: String,
+    pub numeric: bool,
+    /// `yes`/`no`, flipped with Space.
+    pub toggle: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    pub kind: FormKind,
+    pub env: String,
+    pub cluster: String,
+    pub service: String,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    /// Why the last Enter was refused, shown under the fields.
+    pub error: Option<String>,
+}
+
+impl Form {
+    fn new(
+        kind: FormKind,
+        env: String,
+        cluster: String,
+        service: String,
+        fields: Vec<Field>,
+    ) -> Self {
+        Form {
+            kind,
+            env,
+            cluster,
+            service,
+            fields,
+            focus: 0,
+            error: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confirm {
+    pub env: String,
+    pub plan: Box<Plan>,
+    /// Production: what has been typed so far.
+    pub typed: String,
+    /// Non-production: whether "Confirm" (not "Cancel") has the focus.
+    pub on_confirm: bool,
+    pub error: Option<String>,
+}
+
+impl Confirm {
+    /// Production writes are confirmed by typing the service's name.
+    pub fn needs_typing(&self) -> bool {
+        self.plan.production
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub title: String,
+    pub lines: Vec<String>,
+    /// Something to plan instead (a range change for an out-of-range scale).
+    pub offer: Option<(String, Operation)>,
+    pub on_offer: bool,
+}
+
+impl Message {
+    fn new(title: impl Into<String>, lines: Vec<String>) -> Self {
+        Message {
+            title: title.into(),
+            lines,
+            offer: None,
+            on_offer: false,
+        }
+    }
+}
+
+/// The rollout being followed, and whether its view is on screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolloutView {
+    pub watch: Watch,
+    pub visible: bool,
+    /// The plan that started it, for the header of the view.
+    pub summary: String,
+}
+
+/// Which write the operator asked for with a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request {
+    Deploy,
+    ForceDeploy,
+    Rollback,
+    Scale,
+}
+
+/// The service a write key acts on: the watched one in the rollout view,
+/// the open or selected one in the services pane, the selected target in
+/// the scaling pane, the logs' service in the logs pane.
+pub(crate) fn subject(app: &App) -> Option<Service> {
+    let env = app.env();
+    let find = |cluster: &str, name: &str| {
+        env.services()
+            .iter()
+            .find(|s| s.cluster == cluster && s.name == name)
+            .cloned()
+    };
+    if let Some(r) = app.rollout.as_ref().filter(|r| r.visible) {
+        return find(&r.watch.cluster, &r.watch.service);
+    }
+    match app.pane {
+        Pane::Services => app
+            .detail_service()
+            .or_else(|| app.selected_service())
+            .cloned(),
+        Pane::Scaling => app
+            .selected_target()
+            .and_then(|t| find(&t.cluster, &t.service)),
+        Pane::Logs => app.log_source_service().and_then(|(c, s)| find(&c, &s)),
+        _ => None,
+    }
+}
+
+/// Starts a write: a form, or straight to the plan.
+pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
+    let Some(svc) = subject(app) else {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "No service",
+            vec!["Select a service (services, scaling or logs pane) first.".into()],
+        )));
+        return vec![];
+    };
+    let env = app.env().info.name.clone();
+    if app.is_read_only() {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "Read-only",
+            vec![format!(
+                "{env} is read-only [RO]: writes are refused (config `read_only` or --read-only)."
+            )],
+        )));
+        return vec![];
+    }
+    let (cluster, service) = (svc.cluster.clone(), svc.name.clone());
+    match request {
+        Request::Deploy => {
+            let Some(td) = app
+                .env()
+                .task_definitions
+                .get(&svc.task_definition)
+                .and_then(|s| s.data.as_ref())
+            else {
+                app.dialog = Some(Dialog::Message(Message::new(
+                    "Deploy",
+                    vec![format!(
+                        "The task definition {} is still loading; try again in a moment.",
+                        svc.task_definition
+                    )],
+                )));
+                return vec![];
+            };
+            let fields = td
+                .containers
+                .iter()
+                .map(|c| Field {
+                    label: format!("image {}", c.name),
+                    key: c.name.clone(),
+                    value: c.image.clone(),
+                    original: c.image.clone(),
+                    numeric: false,
+                    toggle: false,
+                })
+                .collect();
+            app.dialog = Some(Dialog::Form(Form::new(
+                FormKind::Deploy,
+                env,
+                cluster,
+                service,
+                fields,
+            )));
+            vec![]
+        }
+        Request::Scale => {
+            let target = app
+                .env()
+                .scaling
+                .data
+                .as_ref()
+                .and_then(|d| {
+                    d.targets
+                        .iter()
+                        .find(|t| t.cluster == cluster && t.service == service)
+                })
+                .cloned();
+            let count = |label: &str, key: &str, v: u32| Field {
+                label: label.into(),
+                key: key.into(),
+                value: v.to_string(),
+                original: v.to_string(),
+                numeric: true,
+                toggle: false,
+            };
+            let mut fields = vec![count("desired count", "desired", svc.desired)];
+            if let Some(t) = target {
+                fields.push(count("auto scaling min", "min", t.min));
+                fields.push(count("auto scaling max", "max", t.max));
+                let yes_no = if t.dynamic_scaling_suspended {
+                    "yes"
+                } else {
+                    "no"
+                };
+                fields.push(Field {
+                    label: "suspend dynamic scaling".into(),
+                    key: "suspended".into(),
+                    value: yes_no.into(),
+                    original: yes_no.into(),
+                    numeric: false,
+                    toggle: true,
+                });
+            }
+            app.dialog = Some(Dialog::Form(Form::new(
+                FormKind::Scale,
+                env,
+                cluster,
+                service,
+                fields,
+            )));
+            vec![]
+        }
+        Request::ForceDeploy => plan(
+            app,
+            env,
+            Operation::Deploy {
+                cluster,
+                service,
+                images: vec![],
+                force: true,
+            },
+        ),
+        Request::Rollback => plan(
+            app,
+            env,
+            Operation::Rollback {
+                cluster,
+                service,
+                to: None,
+            },
+        ),
+    }
+}
+
+fn plan(app: &mut App, env: String, op: Operation) -> Vec<Effect> {
+    app.dialog = Some(Dialog::Waiting(format!(
+        "planning {} of {}/{}…",
+        op.verb(),
+        op.cluster(),
+        op.service()
+    )));
+    vec![Effect::Plan { env, op }]
+}
+
+/// Keys while a dialog is open. Returns what the runtime must do.
+pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let Some(dialog) = app.dialog.take() else {
+        return vec![];
+    };
+    match dialog {
+        Dialog::Waiting(text) => {
+            // Nothing to do but wait; Esc hides the dialog, the answer still comes.
+            if key.code != KeyCode::Esc {
+                app.dialog = Some(Dialog::Waiting(text));
+            }
+            vec![]
+        }
+        Dialog::Message(m) => on_message_key(app, m, key),
+        Dialog::Form(f) => on_form_key(app, f, key),
+        Dialog::Confirm(c) => on_confirm_key(app, c, key),
+    }
+}
+
+fn on_message_key(app: &mut App, mut m: Message, key: KeyEvent) -> Vec<Effect> {
+    match key.code {
+        KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right if m.offer.is_some() => {
+            m.on_offer = !m.on_offer;
+            app.dialog = Some(Dialog::Message(m));
+            vec![]
+        }
+        KeyCode::Enter if m.on_offer => match m.offer {
+            Some((env, op)) => plan(app, env, op),
+            None => vec![],
+        },
+        KeyCode::Enter | KeyCode::Esc => vec![],
+        _ => {
+            app.dialog = Some(Dialog::Message(m));
+            vec![]
+        }
+    }
+}
+
+fn typed_char(key: &KeyEvent) -> Option<char> {
+    match key.code {
+        KeyCode::Char(c)
+            if !key.modifiers.contains(KeyModifiers::CONTROL)
+                && !key.modifiers.contains(KeyModifiers::ALT)
+                && !c.is_control() =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
+}
+
+fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
+    let n = f.fields.len().max(1);
+    match key.code {
+        KeyCode::Esc => return vec![],
+        KeyCode::Tab | KeyCode::Down => f.focus = (f.focus + 1) % n,
+        KeyCode::BackTab | KeyCode::Up => f.focus = (f.focus + n - 1) % n,
+        KeyCode::Enter => match form_operation(&f) {
+            Ok(op) => return plan(app, f.env.clone(), op),
+            Err(e) => f.error = Some(e),
+        },
+        KeyCode::Backspace => {
+            if let Some(field) = f.fields.get_mut(f.focus)
+                && !field.toggle
+            {
+                field.value.pop();
+            }
+            f.error = None;
+        }
+        _ => {
+            if let (Some(c), Some(field)) = (typed_char(&key), f.fields.get_mut(f.focus)) {
+                if field.toggle {
+                    if c == ' ' {
+                        field.value = if field.value == "yes" { "no" } else { "yes" }.into();
+                    }
+                } else if field.numeric && !c.is_ascii_digit() {
+                    f.error = Some(format!("{}: digits only", field.label));
+                    app.dialog = Some(Dialog::Form(f));
+                    return vec![];
+                } else {
+                    field.value.push(c);
+                }
+                f.error = None;
+            }
+        }
+    }
+    app.dialog = Some(Dialog::Form(f));
+    vec![]
+}
+
+/// The operation a filled-in form asks for, or why it cannot be planned.
+fn form_operation(f: &Form) -> Result<Operation, String> {
+    match f.kind {
+        FormKind::Deploy => {
+            let mut images = vec![];
+            for field in &f.fields {
+                let v = field.value.trim();
+                if v.is_empty() {
+                    return Err(format!("{}: an image is needed", field.label));
+                }
+                if v.contains(char::is_whitespace) {
+                    return Err(format!("{}: no spaces in an image", field.label));
+                }
+                if v != field.original {
+                    images.push((field.key.clone(), v.to_string()));
+                }
+            }
+            if images.is_empty() {
+                return Err(
+                    "change an image (or press F for a new deployment of the same revision)".into(),
+                );
+            }
+            Ok(Operation::Deploy {
+                cluster: f.cluster.clone(),
+                service: f.service.clone(),
+                images,
+                force: false,
+            })
+        }
+        FormKind::Scale => {
+            let mut numbers = std::collections::HashMap::new();
+            for field in f.fields.iter().filter(|x| x.numeric) {
+                let n: u32 = field.value.trim().parse().map_err(|_| {
+                    format!("{}: `{}` is not a whole number", field.label, field.value)
+                })?;
+                if n > 10_000 {
+                    return Err(format!("{}: {n} is more than ECS allows", field.label));
+                }
+                numbers.insert(field.key.as_str(), (n, field.value != field.original));
+            }
+            let changed = |k: &str| numbers.get(k).filter(|(_, c)| *c).map(|(n, _)| *n);
+            let value = |k: &str| numbers.get(k).map(|(n, _)| *n);
+            if let (Some(min), Some(max)) = (value("min"), value("max"))
+                && min > max
+            {
+                return Err(format!("min {min} is greater than max {max}"));
+            }
+            let suspend = f
+                .fields
+                .iter()
+                .find(|x| x.toggle && x.value != x.original)
+                .map(|x| x.value == "yes");
+            let desired = changed("desired");
+            let (min, max) = (changed("min"), changed("max"));
+            if desired.is_none() && min.is_none() && max.is_none() && suspend.is_none() {
+                return Err("nothing changed".into());
+            }
+            Ok(Operation::Scale {
+                cluster: f.cluster.clone(),
+                service: f.service.clone(),
+                desired,
+                min,
+                max,
+                suspend,
+            })
+        }
+    }
+}
+
+fn on_confirm_key(app: &mut App, mut c: Confirm, key: KeyEvent) -> Vec<Effect> {
+    if key.code == KeyCode::Esc {
+        return vec![];
+    }
+    if c.needs_typing() {
+        match key.code {
+            KeyCode::Enter => {
+                if c.typed == c.plan.confirmation_word() {
+                    return execute(app, c);
+                }
+                c.error = Some(format!(
+                    "type the service name `{}` exactly to confirm, Esc to cancel",
+                    c.plan.confirmation_word()
+                ));
+            }
+            KeyCode::Backspace => {
+                c.typed.pop();
+                c.error = None;
+            }
+            _ => {
+                if let Some(ch) = typed_char(&key) {
+                    c.typed.push(ch);
+                    c.error = None;
+                }
+            }
+        }
+    } else {
+        match key.code {
+            KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
+                c.on_confirm = !c.on_confirm
+            }
+            KeyCode::Enter if c.on_confirm => return execute(app, c),
+            KeyCode::Enter => return vec![],
+            _ => {}
+        }
+    }
+    app.dialog = Some(Dialog::Confirm(c));
+    vec![]
+}
+
+fn execute(app: &mut App, c: Confirm) -> Vec<Effect> {
+    let op = &c.plan.operation;
+    app.dialog = Some(Dialog::Waiting(format!(
+        "{} of {}/{}: calling AWS…",
+        op.verb(),
+        op.cluster(),
+        op.service()
+    )));
+    vec![Effect::Execute {
+        env: c.env,
+        plan: c.plan,
+    }]
+}
+
+/// A plan came back.
+pub fn planned(app: &mut App, env: String, op: Operation, result: Result<Plan, PlanError>) {
+    app.dirty = true;
+    app.dialog = Some(match result {
+        Ok(plan) => Dialog::Confirm(Confirm {
+            env,
+            plan: Box::new(plan),
+            typed: String::new(),
+            on_confirm: false,
+            error: None,
+        }),
+        Err(e) => {
+            let mut m = Message::new(format!("Cannot {}", op.verb()), vec![e.to_string()]);
+            m.offer = range_offer(app, &op).map(|o| (env, o));
+            if m.offer.is_some() {
+                m.lines.push(String::new());
+                m.lines
+                    .push("Tab: plan the auto scaling range change instead.".into());
+            }
+            Dialog::Message(m)
+        }
+    });
+}
+
+/// For a desired count outside the auto scaling range, the range change
+/// that would allow it.
+fn range_offer(app: &App, op: &Operation) -> Option<Operation> {
+    let Operation::Scale {
+        cluster,
+        service,
+        desired: Some(d),
+        min,
+        max,
+        suspend,
+    } = op
+    else {
+        return None;
+    };
+    let t = app
+        .env()
+        .scaling
+        .data
+        .as_ref()?
+        .targets
+        .iter()
+        .find(|t| &t.cluster == cluster && &t.service == service)?;
+    let (lo, hi) = (min.unwrap_or(t.min), max.unwrap_or(t.max));
+    if *d >= lo && *d <= hi {
+        return None;
+    }
+    Some(Operation::Scale {
+        cluster: cluster.clone(),
+        service: service.clone(),
+        desired: Some(*d),
+        min: Some(lo.min(*d)),
+        max: Some(hi.max(*d)),
+        suspend: *suspend,
+    })
+}
+
+/// A write finished.
+pub fn executed(app: &mut App, env: String, plan: Plan, result: Result<Executed, ExecError>) {
+    app.dirty = true;
+    match result {
+        Ok(done) => match &done.deployment_id {
+            Some(id) => {
+                let watch = Watch::new(&env, &done.service, id, app.now, app.stuck_after);
+                app.rollout = Some(RolloutView {
+                    watch,
+                    visible: true,
+                    summary: plan.lines().first().cloned().unwrap_or_default(),
+                });
+                app.dialog = None;
+            }
+            None => {
+                app.dialog = Some(Dialog::Message(Message::new(
+                    "Done",
+                    vec![format!(
+                        "{}/{}: desired {}, {} running; recorded in the audit log.",
+                        done.service.cluster,
+                        done.service.name,
+                        done.service.desired,
+                        done.service.running
+                    )],
+                )))
+            }
+        },
+        Err(e) => {
+            app.dialog = Some(Dialog::Message(Message::new(
+                format!("{} failed", plan.operation.verb()),
+                vec![e.to_string()],
+            )))
+        }
+    }
+}
+
+/// New data: the watch looks at its service again.
+pub fn observe(app: &mut App) {
+    let Some(r) = app.rollout.as_mut() else {
+        return;
+    };
+    let Some(env) = app.envs.iter().find(|e| e.info.name == r.watch.environment) else {
+        return;
+    };
+    let Some(svc) = env
+        .services()
+        .iter()
+        .find(|s| s.cluster == r.watch.cluster && s.name == r.watch.service)
+    else {
+        return;
+    };
+    // A read that began before our write knows nothing about it.
+    if env
+        .services
+        .fetched_at
+        .is_none_or(|at| at < r.watch.started)
+    {
+        return;
+    }
+    let before = r.watch.status;
+    if r.watch.status != RolloutStatus::InProgress && r.watch.status != RolloutStatus::Stuck {
+        return;
+    }
+    r.watch.observe(svc, app.now);
+    if r.watch.status != before {
+        app.dirty = true;
+    }
+}

@@ -1,0 +1,196 @@
+//! The alarms pane: ALARM first, the selected alarm's metric charted with
+//! its threshold, and its state history.
+
+use super::widgets::{Column, age, alarm_style, error_line, fit_columns, render_table};
+use crate::app::{App, Pane};
+use crate::theme::Theme;
+use flightdeck_model::text::sanitize;
+use flightdeck_model::{Alarm, Severity, trim_float};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Paragraph, Row};
+
+const COLUMNS: [Column; 5] = [
+    Column::new("STATE", 17, 0),
+    Column::fill("NAME", 24, 0),
+    Column::new("CONDITION", 38, 2),
+    Column::new("SEV", 8, 3),
+    Column::new("SINCE", 6, 1),
+];
+
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let env = app.env();
+    let [top, bottom] =
+        Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+    if env.alarms.data.is_none() {
+        let line = match &env.alarms.error {
+            Some((e, at)) => error_line(theme, app.now, e, *at),
+            None => Line::from(Span::styled(" loading alarms…", theme.muted)),
+        };
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let keep = fit_columns(&COLUMNS, top.width.saturating_sub(2));
+    let rows: Vec<Row> = app
+        .alarm_rows()
+        .into_iter()
+        .map(|a| {
+            let cells: Vec<Cell> = keep
+                .iter()
+                .map(|&i| match i {
+                    0 => Cell::from(Span::styled(a.state.as_str(), alarm_style(theme, a.state))),
+                    1 => Cell::from(sanitize(&a.name)),
+                    2 => Cell::from(Span::styled(sanitize(&a.condition()), theme.muted)),
+                    3 => Cell::from(Span::styled(
+                        match a.severity {
+                            Severity::Critical => "critical",
+                            Severity::Warning => "warning",
+                            Severity::Info => "scaling",
+                        },
+                        if a.severity == Severity::Critical {
+                            theme.crit
+                        } else {
+                            theme.muted
+                        },
+                    )),
+                    _ => Cell::from(Span::styled(age(app.now, a.state_updated_at), theme.muted)),
+                })
+                .collect();
+            Row::new(cells)
+        })
+        .collect();
+    render_table(
+        frame,
+        top,
+        theme,
+        &COLUMNS,
+        &keep,
+        rows,
+        app.selected(Pane::Alarms),
+        None,
+    );
+    if let Some(alarm) = app.selected_alarm() {
+        render_detail(frame, app, theme, alarm, bottom);
+    }
+}
+
+fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, area: Rect) {
+    let wide = area.width >= 120;
+    let (chart_area, history_area) = if wide {
+        let [a, b] = Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)])
+            .areas(area);
+        (a, b)
+    } else {
+        let [a, b] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(area);
+        (a, b)
+    };
+    let slot = app.env().alarm_details.get(&alarm.name);
+    let detail = slot.and_then(|s| s.data.as_ref());
+    let title = format!(
+        " {} {} · {} ",
+        alarm.namespace,
+        alarm.metric,
+        sanitize(&alarm.condition())
+    );
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.muted));
+    let points: Vec<(f64, f64)> = detail
+        .map(|d| {
+            d.series
+                .points
+                .iter()
+                .map(|p| ((p.at - app.now).num_seconds() as f64 / 60.0, p.value))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some((e, at)) = slot.and_then(|s| s.error.as_ref()) {
+        frame.render_widget(
+            Paragraph::new(error_line(theme, app.now, e, *at)).block(block),
+            chart_area,
+        );
+    } else if points.is_empty() {
+        let msg = if detail.is_some() {
+            " no datapoints in the last 3 hours (no data is not zero)"
+        } else {
+            " loading metric…"
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(msg, theme.muted)).block(block),
+            chart_area,
+        );
+    } else {
+        let x_min = points.first().map_or(-180.0, |p| p.0).min(-1.0);
+        let y_max = points.iter().map(|p| p.1).fold(alarm.threshold, f64::max) * 1.15;
+        let threshold = [(x_min, alarm.threshold), (0.0, alarm.threshold)];
+        let datasets = vec![
+            Dataset::default()
+                .name(alarm.metric.clone())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.info)
+                .data(&points),
+            Dataset::default()
+                .name(format!("threshold {}", trim_float(alarm.threshold)))
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.crit)
+                .data(&threshold),
+        ];
+        let y_label = |v: f64| {
+            if y_max >= 10.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.2}")
+            }
+        };
+        let chart = Chart::new(datasets)
+            .block(block)
+            .x_axis(
+                Axis::default()
+                    .bounds([x_min, 0.0])
+                    .labels([format!("{:.0}m", x_min), "now".to_string()])
+                    .style(theme.muted),
+            )
+            .y_axis(
+                Axis::default()
+                    .bounds([0.0, y_max])
+                    .labels([y_label(0.0), y_label(y_max)])
+                    .style(theme.muted),
+            );
+        frame.render_widget(chart, chart_area);
+    }
+    let mut lines = vec![Line::from(vec![
+        Span::styled(format!("{} ", alarm.state), alarm_style(theme, alarm.state)),
+        Span::styled(sanitize(&alarm.state_reason), theme.muted),
+    ])];
+    lines.push(Line::from(Span::styled(
+        "HISTORY (newest first)",
+        theme.accent,
+    )));
+    if let Some(Err(e)) = detail.map(|d| &d.history) {
+        lines.push(Line::from(Span::styled(
+            format!("cannot read history: {}", sanitize(&e.to_string())),
+            theme.warn,
+        )));
+    }
+    for h in detail
+        .and_then(|d| d.history.as_ref().ok())
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .take(20)
+    {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{} ", h.timestamp.format("%H:%M")), theme.muted),
+            Span::styled(h.from.as_str(), alarm_style(theme, h.from)),
+            Span::styled(" → ", theme.muted),
+            Span::styled(h.to.as_str(), alarm_style(theme, h.to)),
+        ]));
+    }
+    let wrap = ratatui::widgets::Wrap { trim: true };
+    frame.render_widget(Paragraph::new(lines).wrap(wrap), history_area);
+}

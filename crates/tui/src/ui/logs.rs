@@ -1,0 +1,205 @@
+//! The logs pane: one service's log group, newest at the bottom, with
+//! follow/pause, filter, search highlight, wrap and timestamps.
+
+use super::widgets::{age, error_line};
+use crate::app::App;
+use crate::theme::Theme;
+use flightdeck_model::LogEvent;
+use flightdeck_model::text::sanitize_with;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+fn is_error(message: &str) -> bool {
+    let m = message;
+    m.contains("ERROR")
+        || m.starts_with("error")
+        || m.contains("Traceback")
+        || m.contains("Exception")
+        || m.contains("\" 50")
+}
+
+/// Splits `text` into spans, highlighting every case-insensitive match of `needle`.
+fn highlight(text: String, needle: &str, base: Style, hit: Style) -> Vec<Span<'static>> {
+    if needle.is_empty() {
+        return vec![Span::styled(text, base)];
+    }
+    let lower = text.to_lowercase();
+    let needle = needle.to_lowercase();
+    // Lowercasing can change byte lengths; fall back to no highlight then.
+    if lower.len() != text.len() {
+        return vec![Span::styled(text, base)];
+    }
+    let mut spans = vec![];
+    let mut pos = 0;
+    while let Some(found) = lower[pos..].find(&needle) {
+        let start = pos + found;
+        let end = start + needle.len();
+        if start > pos {
+            spans.push(Span::styled(text[pos..start].to_string(), base));
+        }
+        spans.push(Span::styled(text[start..end].to_string(), hit));
+        pos = end;
+    }
+    if pos < text.len() {
+        spans.push(Span::styled(text[pos..].to_string(), base));
+    }
+    spans
+}
+
+/// The visual lines of one event: a prefix on the first, continuation
+/// lines indented, each optionally wrapped to `width`.
+fn event_lines(
+    app: &App,
+    theme: &Theme,
+    e: &LogEvent,
+    current: bool,
+    width: usize,
+) -> Vec<Line<'static>> {
+    let prefix = if app.logs.timestamps {
+        format!("{} ", e.timestamp.format("%H:%M:%S%.3f"))
+    } else {
+        String::new()
+    };
+    let task = e
+        .stream
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(8)
+        .collect::<String>();
+    let base = if is_error(&e.message) {
+        theme.crit
+    } else {
+        theme.text
+    };
+    let hit = theme.cursor;
+    let message = sanitize_with(&e.message, true);
+    let mut out = vec![];
+    for (i, text) in message.split('\n').enumerate() {
+        let lead = if i == 0 {
+            format!("{prefix}{task} ")
+        } else {
+            " ".repeat(prefix.len() + task.len() + 1)
+        };
+        let pieces: Vec<String> = if app.logs.wrap && width > lead.len() + 10 {
+            let chars: Vec<char> = text.chars().collect();
+            chars
+                .chunks(width - lead.len())
+                .map(|c| c.iter().collect())
+                .collect()
+        } else {
+            vec![text.to_string()]
+        };
+        for (j, piece) in pieces.into_iter().enumerate() {
+            let lead_text = if j == 0 {
+                lead.clone()
+            } else {
+                " ".repeat(lead.len())
+            };
+            let mut spans = vec![Span::styled(
+                lead_text,
+                if current { theme.accent } else { theme.muted },
+            )];
+            spans.extend(highlight(piece, &app.logs.search, base, hit));
+            out.push(Line::from(spans));
+        }
+    }
+    out
+}
+
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let Some(source) = app.log_source() else {
+        frame.render_widget(
+            Paragraph::new(Span::styled(" no service to show logs of", theme.muted)),
+            area,
+        );
+        return;
+    };
+    let env = app.env();
+    let group = &source.group;
+    let buffer = env.logs.get(&source);
+    let lines = app.log_lines();
+    let mode = if app.logs.follow {
+        Span::styled(" FOLLOW ", theme.ok)
+    } else {
+        Span::styled(" PAUSED ", theme.warn)
+    };
+    let mut spans = vec![
+        Span::styled(format!(" {} ", sanitize_with(group, false)), theme.accent),
+        mode,
+    ];
+    spans.push(Span::styled(format!(" {} lines", lines.len()), theme.muted));
+    if app.logs.wrap {
+        spans.push(Span::styled(" · wrap", theme.muted));
+    }
+    if !app.logs.search.is_empty() {
+        let needle = app.logs.search.to_lowercase();
+        let count = lines
+            .iter()
+            .filter(|e| e.message.to_lowercase().contains(&needle))
+            .count();
+        spans.push(Span::styled(
+            format!(" · search \"{}\" {count} matches", app.logs.search),
+            theme.info,
+        ));
+    }
+    if let Some(b) = buffer
+        && let Some(at) = b.fetched_at
+    {
+        spans.push(Span::styled(
+            format!(" · polled {} ago", age(app.now, at)),
+            theme.muted,
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), status);
+    if let Some((e, at)) = buffer.and_then(|b| b.error.as_ref()) {
+        frame.render_widget(Paragraph::new(error_line(theme, app.now, e, *at)), body);
+        return;
+    }
+    if buffer.is_none() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(" loading log events…", theme.muted)),
+            body,
+        );
+        return;
+    }
+    // Build visual lines from the newest event backwards until the screen
+    // is full, skipping `scroll` events first.
+    let height = usize::from(body.height);
+    let width = usize::from(body.width);
+    let end = lines.len().saturating_sub(app.logs.scroll);
+    let mut visual: Vec<Line> = vec![];
+    for (i, e) in lines[..end].iter().enumerate().rev() {
+        let mut ls = event_lines(app, theme, e, app.logs.current_match == Some(i), width);
+        ls.append(&mut visual);
+        visual = ls;
+        if visual.len() >= height {
+            break;
+        }
+    }
+    let skip = visual.len().saturating_sub(height);
+    let shown: Vec<Line> = visual.into_iter().skip(skip).collect();
+    frame.render_widget(Paragraph::new(shown), body);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn highlight_marks_every_match() {
+        let spans = highlight(
+            "GET /a GET /b".into(),
+            "get",
+            Style::default(),
+            Style::default().bold(),
+        );
+        let texts: Vec<_> = spans.iter().map(|s| s.content.to_string()).collect();
+        assert_eq!(texts, ["GET", " /a ", "GET", " /b"]);
+    }
+}

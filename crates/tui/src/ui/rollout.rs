@@ -1,0 +1,196 @@
+//! The rollout watch: the deployment our write created, followed to its
+//! end, with what an on-call engineer checks meanwhile: tasks and their stop
+//! reasons, events, the service's alarms and the error lines in its logs.
+
+use super::widgets::age;
+use crate::app::App;
+use crate::theme::Theme;
+use flightdeck_core::ops::RolloutStatus;
+use flightdeck_model::text::sanitize;
+use flightdeck_model::{AlarmState, DeploymentStatus};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+fn status_style(theme: &Theme, s: RolloutStatus) -> Style {
+    match s {
+        RolloutStatus::Succeeded => theme.ok,
+        RolloutStatus::InProgress => theme.info,
+        RolloutStatus::Stuck => theme.warn,
+        RolloutStatus::Failed | RolloutStatus::RolledBack => theme.crit,
+    }
+}
+
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let Some(r) = &app.rollout else {
+        return;
+    };
+    let w = &r.watch;
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!(" {} ", w.status), status_style(theme, w.status)),
+            Span::styled(
+                format!(
+                    " {}/{} → {} · deployment {} · started {} ago",
+                    sanitize(&w.cluster),
+                    sanitize(&w.service),
+                    w.task_definition,
+                    sanitize(&w.deployment_id),
+                    age(app.now, w.started)
+                ),
+                theme.text,
+            ),
+        ]),
+        Line::from(Span::styled(
+            format!(" {}", sanitize(&w.reason)),
+            theme.muted,
+        )),
+    ];
+    let env = app.rollout_env();
+    let svc = app.rollout_service();
+    if let Some(svc) = svc {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "DEPLOYMENTS  service: {} running / {} desired / {} pending",
+                svc.running, svc.desired, svc.pending
+            ),
+            theme.accent,
+        )));
+        for d in &svc.deployments {
+            let ours = d.id == w.deployment_id;
+            lines.push(Line::from(vec![
+                Span::styled(if ours { " ▶ " } else { "   " }, theme.accent),
+                Span::styled(
+                    format!(
+                        "{:<8} {:<11} {}  {}/{} running, {} pending, {} failed  {}",
+                        d.status.to_string(),
+                        d.rollout_state.to_string(),
+                        d.task_definition,
+                        d.running,
+                        d.desired,
+                        d.pending,
+                        d.failed_tasks,
+                        sanitize(&d.rollout_reason)
+                    ),
+                    if d.status == DeploymentStatus::Primary {
+                        theme.text
+                    } else {
+                        theme.muted
+                    },
+                ),
+            ]));
+        }
+    }
+    if let (Some(env), Some(svc)) = (env, svc) {
+        lines.push(Line::from(Span::styled(
+            "TASKS (newest first)",
+            theme.accent,
+        )));
+        let tasks = env
+            .tasks
+            .get(&(svc.cluster.clone(), svc.name.clone()))
+            .and_then(|s| s.data.as_ref());
+        let mut tasks: Vec<_> = tasks.map(|t| t.iter().collect()).unwrap_or_default();
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at.or(t.started_at)));
+        for t in tasks.iter().take(6) {
+            let id: String = t.id.chars().take(8).collect();
+            let reason = t
+                .stopped_reason
+                .as_deref()
+                .map(|r| format!("  {}", sanitize(r)))
+                .unwrap_or_default();
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {id} {:<8} {}", t.last_status, t.task_definition),
+                    theme.text,
+                ),
+                Span::styled(reason, theme.warn),
+            ]));
+        }
+        lines.push(Line::from(Span::styled(
+            "ALARMS of the service",
+            theme.accent,
+        )));
+        let alarms: Vec<_> = env
+            .alarms
+            .data
+            .iter()
+            .flatten()
+            .filter(|a| a.dimension("ServiceName") == Some(svc.name.as_str()))
+            .filter(|a| !a.name.starts_with("TargetTracking-"))
+            .collect();
+        if alarms.is_empty() {
+            lines.push(Line::from(Span::styled("  none", theme.muted)));
+        }
+        let firing: Vec<_> = alarms
+            .iter()
+            .filter(|a| a.state == AlarmState::Alarm)
+            .collect();
+        lines.push(Line::from(Span::styled(
+            format!("  {} in ALARM of {}", firing.len(), alarms.len()),
+            if firing.is_empty() {
+                theme.ok
+            } else {
+                theme.crit
+            },
+        )));
+        for a in firing.iter().take(3) {
+            lines.push(Line::from(Span::styled(
+                format!("  ALARM {}", sanitize(&a.name)),
+                theme.crit,
+            )));
+        }
+        let (errors, total) = error_rate(app);
+        lines.push(Line::from(vec![
+            Span::styled("LOG ERRORS ", theme.accent),
+            Span::styled(
+                format!("{errors} error lines in the last minute (of {total})"),
+                if errors > 0 { theme.warn } else { theme.ok },
+            ),
+        ]));
+        lines.push(Line::from(Span::styled(
+            "EVENTS (newest first)",
+            theme.accent,
+        )));
+        for e in svc.events.iter().take(6) {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {} ", e.created_at.format("%H:%M:%S")),
+                    theme.muted,
+                ),
+                Span::styled(sanitize(&e.message), theme.text),
+            ]));
+        }
+    }
+    lines.push(Line::from(Span::styled(
+        "R roll back · W or Esc hide (the watch goes on) · D deploy · S scale",
+        theme.muted,
+    )));
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+}
+
+/// Error lines in the watched service's logs during the last minute.
+fn error_rate(app: &App) -> (usize, usize) {
+    let Some(buffer) = app
+        .rollout_log_source()
+        .and_then(|s| app.rollout_env()?.logs.get(&s))
+    else {
+        return (0, 0);
+    };
+    let since = app.now - chrono::Duration::minutes(1);
+    let recent: Vec<_> = buffer
+        .events
+        .iter()
+        .filter(|e| e.timestamp >= since)
+        .collect();
+    let errors = recent
+        .iter()
+        .filter(|e| {
+            let m = e.message.to_ascii_lowercase();
+            m.contains("error") || m.contains("exception") || m.contains("fatal")
+        })
+        .count();
+    (errors, recent.len())
+}

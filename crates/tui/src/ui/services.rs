@@ -1,0 +1,373 @@
+//! The services pane: clusters -> services table, and a service's detail
+//! (deployments, tasks with stop reasons, events, task definition).
+
+use super::widgets::{Column, age, error_line, fit_columns, level_style, rollout_style, sparkline};
+use crate::app::{App, Pane};
+use crate::theme::Theme;
+use flightdeck_model::text::{display_env_value, ellipsize, sanitize};
+use flightdeck_model::{Service, TaskDefinition};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row};
+
+const COLUMNS: [Column; 8] = [
+    Column::fill("SERVICE", 18, 0),
+    Column::new("DES/RUN/PEND", 12, 0),
+    Column::new("ROLLOUT", 11, 1),
+    Column::new("CPU", 14, 2),
+    Column::new("MEM", 14, 3),
+    Column::new("TASK DEF", 26, 5),
+    Column::new("CLUSTER", 22, 6),
+    Column::new("LAUNCH", 7, 7),
+];
+
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    if app.detail.is_some() {
+        render_detail(frame, app, theme, area);
+    } else {
+        render_services(frame, app, theme, area);
+    }
+}
+
+fn utilisation(
+    app: &App,
+    theme: &Theme,
+    svc: &Service,
+    metric: &str,
+    width: usize,
+) -> Cell<'static> {
+    let id = format!("{}/{}/{metric}", svc.cluster, svc.name);
+    let series = app.env().metrics.data.as_ref().and_then(|m| m.get(&id));
+    match series.filter(|s| !s.points.is_empty()) {
+        Some(s) => {
+            let values: Vec<f64> = s.points.iter().map(|p| p.value).collect();
+            let last = values.last().copied().unwrap_or_default();
+            let spark = sparkline(&values, width.saturating_sub(5));
+            Cell::from(Line::from(vec![
+                Span::styled(spark, theme.info),
+                Span::styled(
+                    format!("{last:>4.0}%"),
+                    level_style(theme, last, 70.0, 85.0),
+                ),
+            ]))
+        }
+        None if app.env().metrics.fetched_at.is_some() => {
+            Cell::from(Span::styled("no data", theme.muted))
+        }
+        None => Cell::from(Span::styled("…", theme.muted)),
+    }
+}
+
+fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let env = app.env();
+    let [title, table_area] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let mut spans = vec![];
+    for c in env.clusters.data.iter().flatten() {
+        spans.push(Span::styled(
+            format!(" cluster {} ", sanitize(&c.name)),
+            theme.accent,
+        ));
+        spans.push(Span::styled(
+            format!(
+                "{} · {} services · {} running · {} pending{} ",
+                c.launch_type,
+                c.active_services,
+                c.running_tasks,
+                c.pending_tasks,
+                if c.container_insights {
+                    " · insights"
+                } else {
+                    ""
+                }
+            ),
+            theme.muted,
+        ));
+    }
+    if env.services.data.as_ref().is_some_and(Vec::is_empty) {
+        spans.push(Span::styled(
+            " no services found: check the account, region and clusters filter",
+            theme.warn,
+        ));
+    }
+    if let Some((e, at)) = &env.services.error {
+        frame.render_widget(Paragraph::new(error_line(theme, app.now, e, *at)), title);
+    } else if env.services.data.is_none() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(" loading services…", theme.muted)),
+            title,
+        );
+    } else {
+        frame.render_widget(Paragraph::new(Line::from(spans)), title);
+    }
+    let keep = fit_columns(&COLUMNS, table_area.width);
+    let rows: Vec<Row> = app
+        .service_rows()
+        .into_iter()
+        .map(|s| {
+            let counts_style = if s.running < s.desired || s.pending > 0 {
+                theme.warn
+            } else {
+                theme.text
+            };
+            let cells: Vec<Cell> = keep
+                .iter()
+                .map(|&i| match i {
+                    0 => Cell::from(Span::styled(sanitize(&s.name), theme.text)),
+                    1 => Cell::from(Span::styled(
+                        format!("{}/{}/{}", s.desired, s.running, s.pending),
+                        counts_style,
+                    )),
+                    2 => Cell::from(Span::styled(
+                        s.rollout_state().map_or("-".into(), |r| r.to_string()),
+                        rollout_style(theme, s.rollout_state()),
+                    )),
+                    3 => utilisation(
+                        app,
+                        theme,
+                        s,
+                        "CPUUtilization",
+                        usize::from(COLUMNS[3].width),
+                    ),
+                    4 => utilisation(
+                        app,
+                        theme,
+                        s,
+                        "MemoryUtilization",
+                        usize::from(COLUMNS[4].width),
+                    ),
+                    5 => Cell::from(Span::styled(
+                        sanitize(&s.task_definition.to_string()),
+                        theme.muted,
+                    )),
+                    6 => Cell::from(Span::styled(sanitize(&s.cluster), theme.muted)),
+                    _ => Cell::from(Span::styled(s.launch_type.to_string(), theme.muted)),
+                })
+                .collect();
+            Row::new(cells)
+        })
+        .collect();
+    let selected = app.selected(Pane::Services);
+    super::widgets::render_table(
+        frame, table_area, theme, &COLUMNS, &keep, rows, selected, None,
+    );
+}
+
+fn section<'a>(theme: &Theme, title: &str) -> Line<'a> {
+    Line::from(Span::styled(title.to_string(), theme.accent))
+}
+
+fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let Some(svc) = app.detail_service() else {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " service no longer listed (Esc to go back)",
+                theme.warn,
+            )),
+            area,
+        );
+        return;
+    };
+    let env = app.env();
+    let now = app.now;
+    let mut lines: Vec<Line> = vec![];
+    lines.push(Line::from(vec![
+        Span::styled(sanitize(&svc.name), theme.accent),
+        Span::styled(
+            format!(
+                "  cluster {}  {}  {}",
+                sanitize(&svc.cluster),
+                svc.launch_type,
+                sanitize(&svc.status)
+            ),
+            theme.muted,
+        ),
+    ]));
+    let counts_style = if svc.running < svc.desired {
+        theme.warn
+    } else {
+        theme.ok
+    };
+    lines.push(Line::from(vec![
+        Span::styled(
+            format!(
+                "desired {}  running {}  pending {}",
+                svc.desired, svc.running, svc.pending
+            ),
+            counts_style,
+        ),
+        Span::styled("  rollout ", theme.muted),
+        Span::styled(
+            svc.rollout_state().map_or("-".into(), |r| r.to_string()),
+            rollout_style(theme, svc.rollout_state()),
+        ),
+        Span::styled(format!("  task def {}", svc.task_definition), theme.text),
+    ]));
+    lines.push(Line::default());
+    lines.push(section(theme, "DEPLOYMENTS"));
+    for d in &svc.deployments {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<8} ", d.status.to_string()), theme.text),
+            Span::styled(
+                format!("{:<12} ", d.rollout_state),
+                rollout_style(theme, Some(d.rollout_state)),
+            ),
+            Span::styled(
+                format!(
+                    "{}  {}/{}/{} (des/run/pend)  failed {}  created {} ago  {}",
+                    d.task_definition,
+                    d.desired,
+                    d.running,
+                    d.pending,
+                    d.failed_tasks,
+                    age(now, d.created_at),
+                    sanitize(&d.id)
+                ),
+                theme.muted,
+            ),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(section(theme, "TASKS"));
+    let key = (svc.cluster.clone(), svc.name.clone());
+    match env.tasks.get(&key) {
+        Some(slot) if slot.data.is_some() => {
+            for t in slot.data.iter().flatten() {
+                let status_style = match t.last_status.as_str() {
+                    "RUNNING" => theme.ok,
+                    "STOPPED" => theme.crit,
+                    _ => theme.warn,
+                };
+                let mut spans = vec![
+                    Span::styled(format!("  {} ", ellipsize(&t.id, 8)), theme.text),
+                    Span::styled(format!("{:<8}", t.last_status), status_style),
+                    Span::styled(
+                        format!(
+                            " {:<9} {} {}",
+                            t.health, t.availability_zone, t.task_definition
+                        ),
+                        theme.muted,
+                    ),
+                ];
+                if let Some(stopped) = t.stopped_at {
+                    spans.push(Span::styled(
+                        format!("  stopped {} ago: ", age(now, stopped)),
+                        theme.muted,
+                    ));
+                    spans.push(Span::styled(
+                        sanitize(t.stopped_reason.as_deref().unwrap_or("")),
+                        theme.warn,
+                    ));
+                    if let Some(code) = t
+                        .containers
+                        .iter()
+                        .find_map(|c| c.exit_code)
+                        .filter(|c| *c != 0)
+                    {
+                        spans.push(Span::styled(format!(" (exit {code})"), theme.crit));
+                    }
+                } else if let Some(started) = t.started_at {
+                    spans.push(Span::styled(
+                        format!("  started {} ago", age(now, started)),
+                        theme.muted,
+                    ));
+                }
+                lines.push(Line::from(spans));
+            }
+        }
+        Some(slot) if slot.error.is_some() => {
+            if let Some((e, at)) = &slot.error {
+                lines.push(error_line(theme, now, e, *at));
+            }
+        }
+        _ => lines.push(Line::from(Span::styled("  loading tasks…", theme.muted))),
+    }
+    lines.push(Line::default());
+    lines.push(section(theme, "EVENTS (newest first)"));
+    for e in svc.events.iter().take(15) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {} ", e.created_at.format("%m-%d %H:%M:%S")),
+                theme.muted,
+            ),
+            Span::styled(sanitize(&e.message), theme.text),
+        ]));
+    }
+    lines.push(Line::default());
+    match env
+        .task_definitions
+        .get(&svc.task_definition)
+        .and_then(|s| s.data.as_ref())
+    {
+        Some(td) => task_definition_lines(theme, td, &mut lines),
+        None => lines.push(Line::from(Span::styled(
+            format!("TASK DEFINITION {} loading…", svc.task_definition),
+            theme.muted,
+        ))),
+    }
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(
+            " Esc back · Enter logs · j/k scroll ",
+            theme.muted,
+        ));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((app.detail_scroll.min(500), 0)),
+        area,
+    );
+}
+
+fn task_definition_lines(theme: &Theme, td: &TaskDefinition, lines: &mut Vec<Line<'static>>) {
+    lines.push(Line::from(vec![
+        Span::styled(format!("TASK DEFINITION {}", td.reference), theme.accent),
+        Span::styled(
+            format!(
+                "  cpu {}  memory {}  registered {}",
+                td.cpu,
+                td.memory,
+                td.registered_at.format("%Y-%m-%d")
+            ),
+            theme.muted,
+        ),
+    ]));
+    for c in &td.containers {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  container {} ", sanitize(&c.name)), theme.text),
+            Span::styled(format!("image {}", sanitize(&c.image)), theme.info),
+            Span::styled(
+                c.port.map_or(String::new(), |p| format!("  port {p}")),
+                theme.muted,
+            ),
+        ]));
+        if let Some(group) = &c.log_group {
+            lines.push(Line::from(Span::styled(
+                format!("    logs {}", sanitize(group)),
+                theme.muted,
+            )));
+        }
+        for e in &c.environment {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "    env {}={}",
+                    sanitize(&e.name),
+                    display_env_value(&e.name, &e.value)
+                ),
+                theme.muted,
+            )));
+        }
+        for s in &c.secrets {
+            lines.push(Line::from(Span::styled(
+                format!(
+                    "    secret {} from {} (value not shown)",
+                    sanitize(&s.name),
+                    sanitize(&s.value_from)
+                ),
+                theme.muted,
+            )));
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Small pieces the panes share: ages, sparklines, state styles, and
+//! columns that collapse by priority on narrow terminals.
+
+use crate::theme::Theme;
+use flightdeck_model::{AlarmState, RolloutState, Timestamp};
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+
+/// `42s`, `5m`, `3h`, `2d`.
+pub fn age(now: Timestamp, then: Timestamp) -> String {
+    let secs = (now - then).num_seconds().max(0);
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// A text sparkline of the last `width` values scaled to 0..=100.
+pub fn sparkline(values: &[f64], width: usize) -> String {
+    let start = values.len().saturating_sub(width);
+    values[start..]
+        .iter()
+        .map(|v| BARS[((v.clamp(0.0, 100.0) / 100.0) * 7.0).round() as usize])
+        .collect()
+}
+
+pub fn alarm_style(theme: &Theme, state: AlarmState) -> Style {
+    match state {
+        AlarmState::Alarm => theme.crit,
+        AlarmState::InsufficientData => theme.warn,
+        AlarmState::Ok => theme.ok,
+    }
+}
+
+pub fn rollout_style(theme: &Theme, state: Option<RolloutState>) -> Style {
+    match state {
+        Some(RolloutState::Completed) => theme.ok,
+        Some(RolloutState::InProgress) => theme.warn,
+        Some(RolloutState::Failed) => theme.crit,
+        None => theme.muted,
+    }
+}
+
+/// Style for a percentage that has warn/crit thresholds.
+pub fn level_style(theme: &Theme, value: f64, warn: f64, crit: f64) -> Style {
+    if value >= crit {
+        theme.crit
+    } else if value >= warn {
+        theme.warn
+    } else {
+        theme.text
+    }
+}
+
+/// A table column: its header, its width, and how important it is (0 =
+/// always shown; higher numbers go first when the terminal is narrow).
+#[derive(Debug, Clone, Copy)]
+pub struct Column {
+    pub header: &'static str,
+    pub width: u16,
+    pub priority: u8,
+    /// Takes the leftover width.
+    pub fill: bool,
+}
+
+impl Column {
+    pub const fn new(header: &'static str, width: u16, priority: u8) -> Self {
+        Self {
+            header,
+            width,
+            priority,
+            fill: false,
+        }
+    }
+
+    pub const fn fill(header: &'static str, width: u16, priority: u8) -> Self {
+        Self {
+            header,
+            width,
+            priority,
+            fill: true,
+        }
+    }
+}
+
+/// Indices of the columns that fit in `available` cells (one cell of
+/// spacing between columns), dropping the least important first.
+pub fn fit_columns(columns: &[Column], available: u16) -> Vec<usize> {
+    let mut keep: Vec<usize> = (0..columns.len()).collect();
+    let total = |keep: &[usize]| -> u16 {
+        keep.iter().map(|&i| columns[i].width).sum::<u16>() + keep.len().saturating_sub(1) as u16
+    };
+    while total(&keep) > available && keep.len() > 1 {
+        let Some(pos) = keep
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| columns[**i].priority > 0)
+            .max_by_key(|(pos, i)| (columns[**i].priority, *pos))
+            .map(|(pos, _)| pos)
+        else {
+            break;
+        };
+        keep.remove(pos);
+    }
+    keep
+}
+
+pub fn constraints(columns: &[Column], keep: &[usize]) -> Vec<Constraint> {
+    keep.iter()
+        .map(|&i| {
+            if columns[i].fill {
+                Constraint::Min(columns[i].width)
+            } else {
+                Constraint::Length(columns[i].width)
+            }
+        })
+        .collect()
+}
+
+/// A line saying that data failed to load, with its age.
+pub fn error_line<'a>(
+    theme: &Theme,
+    now: Timestamp,
+    error: &flightdeck_core::provider::ProviderError,
+    at: Timestamp,
+) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(" ! ", theme.crit),
+        Span::styled(
+            flightdeck_model::text::sanitize(&error.to_string()),
+            theme.crit,
+        ),
+        Span::styled(format!(" ({} ago)", age(now, at)), theme.muted),
+    ])
+}
+
+/// A table of `rows` under the headers of the `keep` columns, with the
+/// `selected` row highlighted (none when the table is empty).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a table is its columns, rows, selection and frame"
+)]
+pub fn render_table(
+    frame: &mut ratatui::Frame,
+    area: ratatui::layout::Rect,
+    theme: &Theme,
+    columns: &[Column],
+    keep: &[usize],
+    rows: Vec<ratatui::widgets::Row>,
+    selected: usize,
+    block: Option<ratatui::widgets::Block>,
+) {
+    use ratatui::widgets::{Cell, Row, Table, TableState};
+    let header = Row::new(keep.iter().map(|&i| Cell::from(columns[i].header))).style(theme.muted);
+    let empty = rows.is_empty();
+    let mut table = Table::new(rows, constraints(columns, keep))
+        .header(header)
+        .row_highlight_style(theme.cursor)
+        .highlight_symbol("▶ ");
+    if let Some(block) = block {
+        table = table.block(block);
+    }
+    let mut state = TableState::default().with_selected((!empty).then_some(selected));
+    frame.render_stateful_widget(table, area, &mut state);
+}
+
+/// A `width` x `height` rectangle in the middle of `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [v] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [h] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(v);
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_collapse_by_priority() {
+        let cols = [
+            Column::new("A", 10, 0),
+            Column::new("B", 10, 2),
+            Column::new("C", 10, 1),
+            Column::new("D", 10, 3),
+        ];
+        assert_eq!(fit_columns(&cols, 100), vec![0, 1, 2, 3]);
+        assert_eq!(fit_columns(&cols, 32), vec![0, 1, 2]);
+        assert_eq!(fit_columns(&cols, 31), vec![0, 2]);
+        assert_eq!(fit_columns(&cols, 5), vec![0]);
+    }
+
+    #[test]
+    fn sparkline_scales_to_percent() {
+        assert_eq!(sparkline(&[0.0, 50.0, 100.0], 10), "▁▅█");
+        assert_eq!(sparkline(&[0.0, 50.0, 100.0], 2), "▅█");
+    }
+}

@@ -1,0 +1,203 @@
+//! The write flow's dialogs: the form, the plan with its confirmation,
+//! waiting, and messages. Everything shown passes through `sanitize`.
+
+use super::widgets::centered;
+use crate::app::App;
+use crate::app::write::{Confirm, Dialog, Form, FormKind, Message};
+use crate::theme::Theme;
+use flightdeck_model::text::sanitize;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+/// Rows `lines` take when wrapped at `width` columns.
+fn rows(lines: &[Line], width: u16) -> u16 {
+    let w = usize::from(width.max(1));
+    lines
+        .iter()
+        .map(|l| l.width().div_ceil(w).max(1) as u16)
+        .sum()
+}
+
+/// A bordered dialog: `body` on top (cut, with a marker, when the screen is
+/// short), `controls` always visible at the bottom.
+fn boxed(
+    frame: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    title: &str,
+    body: Vec<Line>,
+    controls: Vec<Line>,
+    width: u16,
+) {
+    let width = width.max(30).min(area.width);
+    let inner = width.saturating_sub(2);
+    let (body_rows, control_rows) = (rows(&body, inner), rows(&controls, inner));
+    let height = (body_rows + control_rows + 2).min(area.height);
+    let rect = centered(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.accent)
+        .title(Span::styled(format!(" {} ", sanitize(title)), theme.accent));
+    let inside = block.inner(rect);
+    frame.render_widget(block, rect);
+    let [top, bottom] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(control_rows.min(inside.height)),
+    ])
+    .areas(inside);
+    let top = if body_rows > top.height && top.height > 1 {
+        // Too tall: say so on the last row rather than cut silently.
+        let [text, marker] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(top);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "… more: enlarge the terminal to see it all",
+                theme.warn,
+            )),
+            marker,
+        );
+        text
+    } else {
+        top
+    };
+    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), top);
+    frame.render_widget(Paragraph::new(controls).wrap(Wrap { trim: false }), bottom);
+}
+
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let width = area.width.saturating_sub(4).min(110);
+    match &app.dialog {
+        None => {}
+        Some(Dialog::Waiting(text)) => boxed(
+            frame,
+            theme,
+            area,
+            "Working",
+            vec![Line::from(Span::styled(sanitize(text), theme.info))],
+            vec![],
+            width.min(70),
+        ),
+        Some(Dialog::Form(f)) => form(frame, theme, area, f, width),
+        Some(Dialog::Confirm(c)) => confirm(frame, theme, area, c, width),
+        Some(Dialog::Message(m)) => message(frame, theme, area, m, width),
+    }
+}
+
+fn button<'a>(theme: &Theme, label: &'a str, focused: bool) -> Span<'a> {
+    Span::styled(
+        format!("[ {label} ]"),
+        if focused { theme.cursor } else { theme.muted },
+    )
+}
+
+fn form(frame: &mut Frame, theme: &Theme, area: Rect, f: &Form, width: u16) {
+    let verb = match f.kind {
+        FormKind::Deploy => "Deploy",
+        FormKind::Scale => "Scale",
+    };
+    let label_width = f.fields.iter().map(|x| x.label.len()).max().unwrap_or(0);
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{}/{} in {}", f.cluster, f.service, f.env),
+        theme.muted,
+    ))];
+    for (i, field) in f.fields.iter().enumerate() {
+        let focused = i == f.focus;
+        let changed = field.value != field.original;
+        lines.push(Line::from(vec![
+            Span::styled(if focused { "▶ " } else { "  " }, theme.accent),
+            Span::styled(format!("{:label_width$}  ", field.label), theme.text),
+            Span::styled(
+                sanitize(&field.value),
+                if changed { theme.warn } else { theme.text },
+            ),
+            Span::styled(
+                if focused && !field.toggle { "█" } else { "" },
+                theme.accent,
+            ),
+            Span::styled(if changed { "  (changed)" } else { "" }, theme.muted),
+        ]));
+    }
+    let mut controls = vec![];
+    if let Some(e) = &f.error {
+        controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
+    }
+    let toggle = f.fields.iter().any(|x| x.toggle);
+    controls.push(Line::from(Span::styled(
+        format!(
+            "Tab next field{} · Enter plan (nothing changes yet) · Esc cancel",
+            if toggle { " · Space toggles" } else { "" }
+        ),
+        theme.muted,
+    )));
+    boxed(frame, theme, area, verb, lines, controls, width);
+}
+
+fn confirm(frame: &mut Frame, theme: &Theme, area: Rect, c: &Confirm, width: u16) {
+    let plan = &c.plan;
+    let lines: Vec<Line> = plan
+        .lines()
+        .into_iter()
+        .map(|l| Line::from(Span::styled(sanitize(&l), theme.text)))
+        .collect();
+    let mut controls = vec![Line::default()];
+    if c.needs_typing() {
+        controls.push(Line::from(vec![
+            Span::styled(" PRODUCTION ", theme.production),
+            Span::styled(
+                format!(
+                    " type the service name `{}` and Enter to confirm, Esc to cancel",
+                    plan.confirmation_word()
+                ),
+                theme.warn,
+            ),
+        ]));
+        controls.push(Line::from(vec![
+            Span::styled("> ", theme.accent),
+            Span::styled(sanitize(&c.typed), theme.text),
+            Span::styled("█", theme.accent),
+        ]));
+    } else {
+        controls.push(Line::from(vec![
+            button(theme, "Cancel", !c.on_confirm),
+            Span::raw("  "),
+            button(theme, "Confirm", c.on_confirm),
+            Span::styled("   Tab switch · Enter choose · Esc cancel", theme.muted),
+        ]));
+    }
+    if let Some(e) = &c.error {
+        controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
+    }
+    boxed(
+        frame,
+        theme,
+        area,
+        &format!("Plan: {} (nothing has changed yet)", plan.operation.verb()),
+        lines,
+        controls,
+        width,
+    );
+}
+
+fn message(frame: &mut Frame, theme: &Theme, area: Rect, m: &Message, width: u16) {
+    let lines: Vec<Line> = m
+        .lines
+        .iter()
+        .map(|l| Line::from(Span::styled(sanitize(l), theme.text)))
+        .collect();
+    let controls = vec![
+        Line::default(),
+        if m.offer.is_some() {
+            Line::from(vec![
+                button(theme, "Close", !m.on_offer),
+                Span::raw("  "),
+                button(theme, "Plan range change", m.on_offer),
+            ])
+        } else {
+            Line::from(Span::styled("Enter or Esc to close", theme.muted))
+        },
+    ];
+    boxed(frame, theme, area, &m.title, lines, controls, width.min(90));
+}
