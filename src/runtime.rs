@@ -93,7 +93,7 @@ pub async fn carry_out(
     let provider = |env: &str| providers.iter().find(|p| p.environment().name == env);
     match effect {
         Effect::Quit => None,
-        Effect::Plan { env, op } => {
+        Effect::Plan { request, env, op } => {
             let result = match provider(&env) {
                 None => Err(PlanError::Invalid(format!("no environment {env}"))),
                 Some(p) => match p.caller_identity().await {
@@ -101,19 +101,29 @@ pub async fn carry_out(
                     Err(e) => Err(e.into()),
                 },
             };
-            Some(Msg::Planned { env, op, result })
+            Some(Msg::Planned {
+                request,
+                env,
+                op,
+                result,
+            })
         }
-        Effect::Execute { env, plan } => {
+        Effect::Execute { request, env, plan } => {
             let result = match provider(&env) {
                 None => Err(ExecError::Plan(PlanError::Invalid(format!(
                     "no environment {env}"
                 )))),
                 Some(p) => match p.caller_identity().await {
                     Ok(id) => ops::execute(p.as_ref(), &plan, audit, &id.arn, clock.now()).await,
-                    Err(e) => Err(e.into()),
+                    Err(e) => Err(ExecError::Plan(e.into())),
                 },
             };
-            Some(Msg::Executed { env, plan, result })
+            Some(Msg::Executed {
+                request,
+                env,
+                plan,
+                result,
+            })
         }
     }
 }

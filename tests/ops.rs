@@ -17,6 +17,10 @@ use flightdeck::provider::{Provider, ProviderError, ReadOnlyGuard, ReadProvider}
 use flightdeck::sim::{SimProvider, World};
 use std::sync::{Arc, Mutex};
 
+#[path = "common/faulty.rs"]
+mod faulty;
+use faulty::Faulty;
+
 const ENV: &str = "muejam-staging";
 const CLUSTER: &str = "muejam-staging";
 const SERVICE: &str = "backend";
@@ -421,5 +425,157 @@ fn read_only_is_refused_by_the_plan_and_by_the_provider_itself() {
                 .await
                 .is_err()
         );
+    });
+}
+
+/// A rollout in progress on `s`, and the rollback plan that stops it.
+async fn rollout_and_rollback_plan(s: &Sim, p: &dyn Provider) -> flightdeck::ops::Plan {
+    let deploy = plan(p, "678901234567", deploy("acme/backend:v6-stuck"), None)
+        .await
+        .unwrap();
+    execute(p, &deploy, &s.audit, WHO, s.clock.now())
+        .await
+        .unwrap();
+    s.clock.advance(Duration::seconds(30));
+    let back = plan(
+        p,
+        "678901234567",
+        Operation::Rollback {
+            cluster: CLUSTER.into(),
+            service: SERVICE.into(),
+            to: None,
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(back.steps[0], Step::StopServiceDeployment { .. }));
+    back
+}
+
+#[test]
+fn a_native_rollback_that_fails_otherwise_is_not_followed_by_a_second_write() {
+    let s = sim(ENV, false);
+    let faulty = Faulty::new(s.p.clone());
+    rt().block_on(async {
+        let back = rollout_and_rollback_plan(&s, &faulty).await;
+        let updates = faulty.updates();
+        // Not a refusal ECS is known to give: it may have been applied.
+        for error in [
+            ProviderError::Other("ecs:StopServiceDeployment: HTTP 500".into()),
+            ProviderError::Network("ecs:StopServiceDeployment timed out after 20s".into()),
+            ProviderError::Invalid("ecs:StopServiceDeployment: bad request".into()),
+        ] {
+            *faulty.stop_rollback_error.lock().unwrap() = Some(error.clone());
+            let result = execute(&faulty, &back, &s.audit, WHO, s.clock.now()).await;
+            let Err(ExecError::Failed { error: e, ran, .. }) = result else {
+                panic!("{result:?}");
+            };
+            assert_eq!(e, error);
+            assert!(ran.is_empty(), "{ran:?}");
+            assert_eq!(
+                faulty.updates(),
+                updates,
+                "no UpdateService by hand after {error}"
+            );
+        }
+    });
+}
+
+#[test]
+fn a_recognised_refusal_of_the_native_rollback_rolls_back_by_hand() {
+    let s = sim(ENV, false);
+    let faulty = Faulty::new(s.p.clone());
+    rt().block_on(async {
+        let original = s.service().await.task_definition;
+        let back = rollout_and_rollback_plan(&s, &faulty).await;
+        let updates = faulty.updates();
+        *faulty.stop_rollback_error.lock().unwrap() = Some(ProviderError::Unsupported(
+            "ecs:StopServiceDeployment: ServiceDeploymentNotFoundException".into(),
+        ));
+        let done = execute(&faulty, &back, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        assert_eq!(faulty.updates(), updates + 1);
+        assert_eq!(done.calls.len(), 1);
+        assert!(done.calls[0].step.contains("by hand"), "{:?}", done.calls);
+        assert_eq!(done.task_definition, original);
+    });
+}
+
+#[test]
+fn an_audit_log_that_fails_after_the_calls_says_what_changed_and_that_it_is_unrecorded() {
+    let s = sim(ENV, false);
+    let faulty = Arc::new(Faulty::new(s.p.clone()));
+    let path = s.audit.path().to_path_buf();
+    // Between the record before and the record after, the audit file
+    // becomes a directory: appending to it fails.
+    let breaker = path.clone();
+    *faulty.before_update.lock().unwrap() = Some(Box::new(move || {
+        std::fs::remove_file(&breaker).unwrap();
+        std::fs::create_dir(&breaker).unwrap();
+    }));
+    rt().block_on(async {
+        let p = plan(
+            faulty.as_ref(),
+            "678901234567",
+            deploy("acme/backend:v5.4.0"),
+            Some(&s.audit),
+        )
+        .await
+        .unwrap();
+        let done = execute(faulty.as_ref(), &p, &s.audit, WHO, s.clock.now())
+            .await
+            .expect("the calls ran: this is not a refusal");
+        let why = done.unrecorded.as_deref().expect("flagged as not recorded");
+        assert!(why.contains("audit.jsonl"), "{why}");
+        assert_eq!(done.calls.len(), 2, "{:?}", done.calls);
+        assert!(done.calls[0].step.starts_with("ecs:RegisterTaskDefinition"));
+        assert!(done.calls[1].step.starts_with("ecs:UpdateService"));
+        assert!(done.calls.iter().all(|c| c.request_id.is_some()));
+        assert!(
+            done.deployment_id.is_some(),
+            "the rollout can still be watched"
+        );
+        assert_eq!(s.service().await.task_definition, done.task_definition);
+    });
+}
+
+#[test]
+fn a_failed_call_after_a_successful_one_names_what_ran() {
+    let s = sim(ENV, false);
+    let faulty = Faulty::new(s.p.clone());
+    *faulty.update_error.lock().unwrap() = Some(ProviderError::Throttled(
+        "ecs:UpdateService: Rate exceeded".into(),
+    ));
+    rt().block_on(async {
+        let p = plan(
+            &faulty,
+            "678901234567",
+            deploy("acme/backend:v5.4.0"),
+            Some(&s.audit),
+        )
+        .await
+        .unwrap();
+        let err = execute(&faulty, &p, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap_err();
+        assert!(err.changed_something());
+        let ExecError::Failed {
+            ran, unrecorded, ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(ran.len(), 1);
+        assert!(ran[0].step.starts_with("ecs:RegisterTaskDefinition"));
+        assert!(unrecorded.is_none());
+        let text = err.to_string();
+        let id = ran[0].request_id.clone().unwrap();
+        assert!(text.contains("took effect") && text.contains(&id), "{text}");
+        let after = s.audit.records().pop().unwrap();
+        assert_eq!(after.phase, Phase::After);
+        assert_eq!(after.result.as_deref(), Some("error"));
+        assert_eq!(after.request_ids, vec![id]);
     });
 }

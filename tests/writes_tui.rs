@@ -227,7 +227,7 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
         while let Some(effect) = pending.pop() {
             match effect {
                 Effect::Quit => {}
-                Effect::Plan { env, op } => {
+                Effect::Plan { request, env, op } => {
                     let p = providers
                         .iter()
                         .find(|p| p.environment().name == env)
@@ -238,9 +238,17 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
                         op.clone(),
                         None,
                     ));
-                    pending.extend(update(&mut app, Msg::Planned { env, op, result }));
+                    pending.extend(update(
+                        &mut app,
+                        Msg::Planned {
+                            request,
+                            env,
+                            op,
+                            result,
+                        },
+                    ));
                 }
-                Effect::Execute { env, plan } => {
+                Effect::Execute { request, env, plan } => {
                     prop_assert_eq!(key.code, KeyCode::Enter);
                     let Some(Dialog::Confirm(c)) = &before else {
                         return Err(TestCaseError::fail(format!(
@@ -256,7 +264,15 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
                     EXECUTIONS.fetch_add(1, Ordering::Relaxed);
                     // Not carried out: the world stays as it was for the next case.
                     let result = Err(ExecError::Stale("not executed in this test".into()));
-                    pending.extend(update(&mut app, Msg::Executed { env, plan, result }));
+                    pending.extend(update(
+                        &mut app,
+                        Msg::Executed {
+                            request,
+                            env,
+                            plan,
+                            result,
+                        },
+                    ));
                 }
             }
         }
@@ -278,4 +294,79 @@ fn no_write_runs_without_its_confirmation() {
         EXECUTIONS.load(Ordering::Relaxed) > 0,
         "no random session reached a confirmed write"
     );
+}
+
+fn press(h: &mut Harness, code: KeyCode) -> Vec<Effect> {
+    let mods = if code.as_char().is_some_and(|c| c.is_ascii_uppercase()) {
+        KeyModifiers::SHIFT
+    } else {
+        KeyModifiers::NONE
+    };
+    update(&mut h.app, Msg::Key(KeyEvent::new(code, mods)))
+}
+
+#[test]
+fn a_late_plan_is_dropped_and_never_offered_for_confirmation() {
+    let mut h = Harness::new();
+    go_to_env(&mut h, "muejam-staging");
+    // F plans a forced deployment; Esc hides the waiting dialog; S opens
+    // the scale form; then the first plan arrives.
+    let late = press(&mut h, KeyCode::Char('F'));
+    assert!(matches!(late.as_slice(), [Effect::Plan { .. }]), "{late:?}");
+    assert!(press(&mut h, KeyCode::Esc).is_empty());
+    assert!(press(&mut h, KeyCode::Char('S')).is_empty());
+    h.carry_out(late);
+    assert!(
+        matches!(h.app.dialog, Some(Dialog::Form(_))),
+        "{:?}",
+        h.app.dialog
+    );
+    let notice = h.app.notice.clone().unwrap_or_default();
+    assert!(notice.contains("dropped"), "{notice}");
+    let screen = h.screen(80, 24, &common::theme("monochrome"));
+    assert!(screen.contains("dropped"), "{screen}");
+
+    // With nothing open, a late plan is still no confirmation.
+    press(&mut h, KeyCode::Esc);
+    let late = press(&mut h, KeyCode::Char('F'));
+    press(&mut h, KeyCode::Esc);
+    h.carry_out(late);
+    assert_eq!(h.app.dialog, None);
+
+    // The answer to the request the dialog waits for is shown.
+    let current = press(&mut h, KeyCode::Char('F'));
+    h.carry_out(current);
+    assert!(
+        matches!(h.app.dialog, Some(Dialog::Confirm(_))),
+        "{:?}",
+        h.app.dialog
+    );
+    assert!(h.audit.records().is_empty(), "nothing executed");
+}
+
+#[test]
+fn a_late_execution_result_is_told_without_replacing_the_open_dialog() {
+    let mut h = Harness::new();
+    go_to_env(&mut h, "muejam-staging");
+    h.keys("F");
+    h.key(KeyCode::Tab);
+    let execute = press(&mut h, KeyCode::Enter);
+    assert!(
+        matches!(execute.as_slice(), [Effect::Execute { .. }]),
+        "{execute:?}"
+    );
+    press(&mut h, KeyCode::Esc);
+    press(&mut h, KeyCode::Char('S'));
+    h.carry_out(execute);
+    assert!(
+        matches!(h.app.dialog, Some(Dialog::Form(_))),
+        "{:?}",
+        h.app.dialog
+    );
+    let notice = h.app.notice.clone().unwrap_or_default();
+    assert!(notice.contains("went through"), "{notice}");
+    let rollout = h.app.rollout.as_ref().expect("the rollout is kept for W");
+    assert!(!rollout.visible);
+    let phases: Vec<Phase> = h.audit.records().iter().map(|r| r.phase).collect();
+    assert_eq!(phases, [Phase::Before, Phase::After]);
 }

@@ -15,12 +15,15 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Exit codes: 0 success, 1 operation failed, 2 usage or configuration
-/// error, 3 refused (not confirmed, read-only, stale plan, guard).
+/// error, 3 refused (not confirmed, read-only, stale plan, guard; nothing
+/// changed), 4 changed but not recorded (AWS calls ran, the audit record of
+/// their outcome could not be written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
     Failed = 1,
     Usage = 2,
     Refused = 3,
+    Unrecorded = 4,
 }
 
 /// A failed command: what to print and how to exit.
@@ -156,4 +159,131 @@ pub enum ConfigAction {
 pub enum ThemeAction {
     /// List the built-in and user themes.
     List,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// One valid invocation of every subcommand (its path and the arguments
+    /// it needs). A subcommand missing here fails the test below.
+    const EXAMPLES: &[&[&str]] = &[
+        &["demo"],
+        &["tui"],
+        &["config", "check"],
+        &["config", "path"],
+        &["config", "init"],
+        &["theme", "list"],
+        &["services"],
+        &["alarms"],
+        &["scaling"],
+        &["logs", "--cluster", "c", "--service", "s"],
+        &["costs"],
+        &["deploy", "--cluster", "c", "--service", "s", "--force"],
+        &["rollback", "--cluster", "c", "--service", "s"],
+        &[
+            "scale",
+            "--cluster",
+            "c",
+            "--service",
+            "s",
+            "--desired",
+            "3",
+        ],
+    ];
+
+    /// The leaf subcommands of the command line, as paths of names.
+    fn leaves(command: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+        let subs: Vec<_> = command.get_subcommands().collect();
+        if subs.is_empty() {
+            out.push(prefix);
+            return;
+        }
+        for sub in subs {
+            let mut path = prefix.clone();
+            path.push(sub.get_name().to_string());
+            leaves(sub, path, out);
+        }
+    }
+
+    /// How to give a global flag on the command line, and what it must read as.
+    fn spelled(arg: &clap::Arg) -> Vec<String> {
+        let long = format!("--{}", arg.get_long().unwrap_or_default());
+        match arg.get_num_args() {
+            Some(n) if n.takes_values() && n.min_values() == 0 => vec![long],
+            _ if arg.get_action().takes_values() => vec![long, "value".into()],
+            _ => vec![long],
+        }
+    }
+
+    #[test]
+    fn every_global_flag_works_before_and_after_every_subcommand() {
+        let command = Cli::command();
+        let mut paths = vec![];
+        leaves(&command, vec![], &mut paths);
+        for path in &paths {
+            assert!(
+                EXAMPLES
+                    .iter()
+                    .any(|e| e.starts_with(&path.iter().map(String::as_str).collect::<Vec<_>>())),
+                "no example of `{}` in EXAMPLES",
+                path.join(" ")
+            );
+        }
+        let globals: Vec<&clap::Arg> = command
+            .get_arguments()
+            .filter(|a| a.is_global_set() && a.get_long().is_some())
+            .collect();
+        assert!(globals.len() >= 8, "{globals:?}");
+        for global in &globals {
+            for example in EXAMPLES {
+                let flag = spelled(global);
+                let before: Vec<String> = ["flightdeck".to_string()]
+                    .into_iter()
+                    .chain(flag.iter().cloned())
+                    .chain(example.iter().map(|s| s.to_string()))
+                    .collect();
+                let after: Vec<String> = ["flightdeck".to_string()]
+                    .into_iter()
+                    .chain(example.iter().map(|s| s.to_string()))
+                    .chain(flag.iter().cloned())
+                    .collect();
+                for args in [before, after] {
+                    let cli = Cli::try_parse_from(&args)
+                        .unwrap_or_else(|e| panic!("`{}` does not parse: {e}", args.join(" ")));
+                    assert!(
+                        cli.command.is_some(),
+                        "`{}` lost its subcommand",
+                        args.join(" ")
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn read_only_before_a_write_is_read_only_and_keeps_the_write() {
+        let cli = Cli::try_parse_from([
+            "flightdeck",
+            "--read-only",
+            "scale",
+            "--cluster",
+            "c",
+            "--service",
+            "s",
+            "--desired",
+            "3",
+            "--confirm",
+            "s",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.read_only, Some(true));
+        assert!(matches!(
+            cli.command,
+            Some(Command::Write(WriteCommand::Scale { .. }))
+        ));
+        let cli = Cli::try_parse_from(["flightdeck", "--read-only=false", "services"]).unwrap();
+        assert_eq!(cli.global.read_only, Some(false));
+    }
 }

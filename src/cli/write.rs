@@ -9,16 +9,19 @@ use crate::options::Options;
 use crate::session::Session;
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
-use flightdeck_core::ops::{self, AuditLog, ExecError, Operation, PlanError, RolloutStatus, Watch};
-use flightdeck_core::provider::Provider;
+use flightdeck_core::ops::{
+    self, AuditLog, Call, ExecError, Operation, PlanError, RolloutStatus, Watch,
+};
+use flightdeck_core::provider::{LocateError, Provider, locate_service};
 use flightdeck_model::clock::{Clock, SystemClock};
 use flightdeck_model::text::sanitize;
 use std::sync::Arc;
 
 #[derive(Debug, Args)]
 pub struct Target {
+    /// The service's cluster; found by the service's name when left out.
     #[arg(long)]
-    pub cluster: String,
+    pub cluster: Option<String>,
     #[arg(long)]
     pub service: String,
 }
@@ -44,12 +47,19 @@ struct Report {
     rollout: Option<RolloutReport>,
 }
 
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize)]
 struct ExecutedReport {
-    task_definition: String,
-    desired: u32,
+    /// Whether the write went through (every call succeeded).
+    ok: bool,
+    task_definition: Option<String>,
+    desired: Option<u32>,
     deployment_id: Option<String>,
+    /// Every call that ran, with its request id, in order.
+    calls: Vec<Call>,
     request_ids: Vec<String>,
+    /// Why the outcome is missing from the audit log, when it is.
+    unrecorded: Option<String>,
+    error: Option<String>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -135,58 +145,74 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
     let audit = AuditLog::new(&options.paths.audit_log);
-    let stuck_default = options.stuck_after;
     runtime.block_on(async {
         let session = Session::start(options, clock.clone())
             .await
             .map_err(Failure::usage)?;
         let p = session.single("a write").map_err(Failure::usage)?;
-        let (op, guard, follow) = operation(command);
-        write(
-            p.as_ref(),
-            op,
+        let (target, guard, follow) = parts(command);
+        let cluster = locate_service(p.as_ref(), target.cluster.as_deref(), &target.service)
+            .await
+            .map_err(|e| match e {
+                LocateError::Provider(_) => Failure::failed(e),
+                _ => Failure::usage(e),
+            })?;
+        let write = Write {
+            p: p.as_ref(),
+            audit: &audit,
+            clock: clock.as_ref(),
             guard,
             follow,
-            &audit,
-            clock.as_ref(),
-            stuck_default,
-        )
-        .await
+            stuck_default: options.stuck_after,
+            out: Out { json: guard.json },
+        };
+        let mut report = Report::default();
+        let result = write.run(operation(command, cluster), &mut report).await;
+        if guard.json {
+            let text = serde_json::to_string_pretty(&report).map_err(Failure::failed)?;
+            emit(&format!("{text}\n"));
+        }
+        result
     })
 }
 
-fn operation(command: &WriteCommand) -> (Operation, &Guard, Option<&Follow>) {
+fn parts(command: &WriteCommand) -> (&Target, &Guard, Option<&Follow>) {
+    match command {
+        WriteCommand::Deploy {
+            target,
+            guard,
+            follow,
+            ..
+        }
+        | WriteCommand::Rollback {
+            target,
+            guard,
+            follow,
+            ..
+        } => (target, guard, Some(follow)),
+        WriteCommand::Scale { target, guard, .. } => (target, guard, None),
+    }
+}
+
+/// The operation a command asks for, on the service's cluster.
+fn operation(command: &WriteCommand, cluster: String) -> Operation {
     match command {
         WriteCommand::Deploy {
             target,
             images,
             force,
-            guard,
-            follow,
-        } => (
-            Operation::Deploy {
-                cluster: target.cluster.clone(),
-                service: target.service.clone(),
-                images: images.clone(),
-                force: *force,
-            },
-            guard,
-            Some(follow),
-        ),
-        WriteCommand::Rollback {
-            target,
-            to,
-            guard,
-            follow,
-        } => (
-            Operation::Rollback {
-                cluster: target.cluster.clone(),
-                service: target.service.clone(),
-                to: *to,
-            },
-            guard,
-            Some(follow),
-        ),
+            ..
+        } => Operation::Deploy {
+            cluster,
+            service: target.service.clone(),
+            images: images.clone(),
+            force: *force,
+        },
+        WriteCommand::Rollback { target, to, .. } => Operation::Rollback {
+            cluster,
+            service: target.service.clone(),
+            to: *to,
+        },
         WriteCommand::Scale {
             target,
             desired,
@@ -194,56 +220,22 @@ fn operation(command: &WriteCommand) -> (Operation, &Guard, Option<&Follow>) {
             max,
             suspend,
             resume,
-            guard,
-        } => (
-            Operation::Scale {
-                cluster: target.cluster.clone(),
-                service: target.service.clone(),
-                desired: *desired,
-                min: *min,
-                max: *max,
-                suspend: if *suspend {
-                    Some(true)
-                } else if *resume {
-                    Some(false)
-                } else {
-                    None
-                },
+            ..
+        } => Operation::Scale {
+            cluster,
+            service: target.service.clone(),
+            desired: *desired,
+            min: *min,
+            max: *max,
+            suspend: if *suspend {
+                Some(true)
+            } else if *resume {
+                Some(false)
+            } else {
+                None
             },
-            guard,
-            None,
-        ),
+        },
     }
-}
-
-async fn write(
-    p: &dyn Provider,
-    op: Operation,
-    guard: &Guard,
-    follow: Option<&Follow>,
-    audit: &AuditLog,
-    clock: &dyn Clock,
-    stuck_default: chrono::Duration,
-) -> Result<(), Failure> {
-    let mut report = Report::default();
-    let out = Out { json: guard.json };
-    let result = write_reporting(
-        p,
-        op,
-        guard,
-        follow,
-        audit,
-        clock,
-        stuck_default,
-        &mut report,
-        &out,
-    )
-    .await;
-    if guard.json {
-        let text = serde_json::to_string_pretty(&report).map_err(Failure::failed)?;
-        emit(&format!("{text}\n"));
-    }
-    result
 }
 
 /// Text for terminals, nothing when the caller asked for JSON.
@@ -259,130 +251,192 @@ impl Out {
     }
 }
 
-#[expect(
-    clippy::too_many_arguments,
-    reason = "to be folded into one write context"
-)]
-async fn write_reporting(
-    p: &dyn Provider,
-    op: Operation,
-    guard: &Guard,
-    follow: Option<&Follow>,
-    audit: &AuditLog,
-    clock: &dyn Clock,
+/// One write command: where it writes and how it was asked to.
+struct Write<'a> {
+    p: &'a dyn Provider,
+    audit: &'a AuditLog,
+    clock: &'a dyn Clock,
+    guard: &'a Guard,
+    follow: Option<&'a Follow>,
     stuck_default: chrono::Duration,
-    report: &mut Report,
-    out: &Out,
-) -> Result<(), Failure> {
-    let who = p.caller_identity().await.map_err(Failure::failed)?;
-    let plan = ops::plan(p, &who.account, op, Some(audit))
-        .await
-        .map_err(|e| match e {
-            PlanError::Refused(_) => refused(e),
-            PlanError::Invalid(_) => Failure::usage(e),
-            PlanError::Provider(_) => Failure::failed(e),
-        })?;
-    let mut text: String = plan.lines().iter().map(|l| sanitize(l) + "\n").collect();
-    text.push('\n');
-    out.say(&text);
-    report.plan = Some(plan.clone());
-    if guard.dry_run {
-        out.say("dry run: nothing changed\n");
-        return Ok(());
-    }
-    let word = plan.confirmation_word();
-    match guard.confirm.as_deref() {
-        None => {
-            return Err(refused(anyhow!(
-                "not confirmed: nothing changed; to apply this plan, run again with --confirm {word}"
-            )));
-        }
-        Some(given) if given != word => {
-            return Err(refused(anyhow!(
-                "confirmation `{}` is not the service name `{word}`: nothing changed",
-                sanitize(given)
-            )));
-        }
-        Some(_) => {}
-    }
-    let done = ops::execute(p, &plan, audit, &who.arn, clock.now())
-        .await
-        .map_err(|e| match e {
-            ExecError::Stale(_) | ExecError::Audit { .. } => refused(e),
-            ExecError::Plan(PlanError::Invalid(_)) => Failure::usage(e),
-            _ => Failure::failed(e),
-        })?;
-    report.executed = Some(ExecutedReport {
-        task_definition: done.task_definition.to_string(),
-        desired: done.service.desired,
-        deployment_id: done.deployment_id.clone(),
-        request_ids: done.request_ids.clone(),
-    });
-    out.say(&format!(
-        "done: {}/{} runs {} (desired {}){}\n",
-        done.service.cluster,
-        done.service.name,
-        done.task_definition,
-        done.service.desired,
-        done.deployment_id
-            .as_ref()
-            .map(|d| format!("; deployment {d}"))
-            .unwrap_or_default()
-    ));
-    let (Some(follow), Some(id)) = (follow, done.deployment_id.as_ref()) else {
-        return Ok(());
+    out: Out,
+}
+
+/// How a failed execution exits: refused when nothing changed, failed when
+/// the calls failed, unrecorded when something changed that the audit log
+/// does not show.
+pub fn exec_failure(e: ExecError) -> Failure {
+    let exit = match &e {
+        ExecError::Failed {
+            ran,
+            unrecorded: Some(_),
+            ..
+        } if !ran.is_empty() => Exit::Unrecorded,
+        ExecError::Stale(_) | ExecError::Audit { .. } => Exit::Refused,
+        ExecError::Plan(PlanError::Invalid(_)) => Exit::Usage,
+        ExecError::Plan(PlanError::Refused(_)) => Exit::Refused,
+        _ => Exit::Failed,
     };
-    if !follow.wait {
-        return Ok(());
+    Failure {
+        exit,
+        error: e.into(),
     }
-    let stuck = follow.stuck_after.unwrap_or(stuck_default);
-    let mut watch = Watch::new(&plan.environment, &done.service, id, clock.now(), stuck);
-    let mut last = None;
-    loop {
-        tokio::select! {
-            _ = tokio::time::sleep(WAIT_POLL) => {}
-            _ = tokio::signal::ctrl_c() => {
-                return Err(Failure::failed(anyhow!("interrupted; the rollout goes on")));
-            }
-        }
-        // The service only: the scalable target plays no part in a rollout.
-        let (cluster, name) = (&done.service.cluster, &done.service.name);
-        let svc = flightdeck_core::provider::find_service(p, cluster, name)
+}
+
+impl Write<'_> {
+    async fn run(&self, op: Operation, report: &mut Report) -> Result<(), Failure> {
+        let (p, out) = (self.p, &self.out);
+        let who = p.caller_identity().await.map_err(Failure::failed)?;
+        let plan = ops::plan(p, &who.account, op, Some(self.audit))
             .await
-            .map_err(Failure::failed)?
-            .ok_or_else(|| Failure::failed(anyhow!("service {cluster}/{name} is gone")))?;
-        let status = watch.observe(&svc, clock.now());
-        // One line per change, not per poll.
-        let state = (
-            status,
-            svc.running,
-            svc.desired,
-            svc.pending,
-            watch.reason.clone(),
-        );
-        report.rollout = Some(RolloutReport {
-            status,
-            reason: watch.reason.clone(),
+            .map_err(|e| match e {
+                PlanError::Refused(_) => refused(e),
+                PlanError::Invalid(_) => Failure::usage(e),
+                PlanError::Provider(_) => Failure::failed(e),
+            })?;
+        let mut text: String = plan.lines().iter().map(|l| sanitize(l) + "\n").collect();
+        text.push('\n');
+        out.say(&text);
+        report.plan = Some(plan.clone());
+        if self.guard.dry_run {
+            out.say("dry run: nothing changed\n");
+            return Ok(());
+        }
+        let word = plan.confirmation_word();
+        match self.guard.confirm.as_deref() {
+            None => {
+                return Err(refused(anyhow!(
+                    "not confirmed: nothing changed; to apply this plan, run again with --confirm {word}"
+                )));
+            }
+            Some(given) if given != word => {
+                return Err(refused(anyhow!(
+                    "confirmation `{}` is not the service name `{word}`: nothing changed",
+                    sanitize(given)
+                )));
+            }
+            Some(_) => {}
+        }
+        let done = match ops::execute(p, &plan, self.audit, &who.arn, self.clock.now()).await {
+            Ok(done) => done,
+            Err(e) => {
+                if let ExecError::Failed {
+                    error,
+                    ran,
+                    unrecorded,
+                } = &e
+                {
+                    report.executed = Some(ExecutedReport {
+                        calls: ran.clone(),
+                        request_ids: ran.iter().filter_map(|c| c.request_id.clone()).collect(),
+                        unrecorded: unrecorded.clone(),
+                        error: Some(error.to_string()),
+                        ..ExecutedReport::default()
+                    });
+                }
+                return Err(exec_failure(e));
+            }
+        };
+        report.executed = Some(ExecutedReport {
+            ok: true,
+            task_definition: Some(done.task_definition.to_string()),
+            desired: Some(done.service.desired),
+            deployment_id: done.deployment_id.clone(),
+            calls: done.calls.clone(),
+            request_ids: done.request_ids(),
+            unrecorded: done.unrecorded.clone(),
+            error: None,
         });
-        if last.as_ref() != Some(&state) {
-            out.say(&format!(
-                "{} {status}: running {}/{} pending {} {}\n",
-                clock.now().format("%H:%M:%S"),
+        out.say(&format!(
+            "done: {}/{} runs {} (desired {}){}\n",
+            done.service.cluster,
+            done.service.name,
+            done.task_definition,
+            done.service.desired,
+            done.deployment_id
+                .as_ref()
+                .map(|d| format!("; deployment {d}"))
+                .unwrap_or_default()
+        ));
+        // The change is real; the operator learns it is unrecorded both
+        // now and by the exit code, whatever the rollout does.
+        let unrecorded = done.unrecorded.as_ref().map(|why| Failure {
+            exit: Exit::Unrecorded,
+            error: anyhow!(
+                "changed, but NOT RECORDED in the audit log ({why}); the calls that ran: {}",
+                ops::describe_calls(&done.calls)
+            ),
+        });
+        let followed = self.follow_rollout(&plan, &done, report).await;
+        match unrecorded {
+            Some(failure) => Err(failure),
+            None => followed,
+        }
+    }
+
+    /// With `--wait`, follows the rollout the write started to its end.
+    async fn follow_rollout(
+        &self,
+        plan: &ops::Plan,
+        done: &ops::Executed,
+        report: &mut Report,
+    ) -> Result<(), Failure> {
+        let (p, out, clock) = (self.p, &self.out, self.clock);
+        let (Some(follow), Some(id)) = (self.follow, done.deployment_id.as_ref()) else {
+            return Ok(());
+        };
+        if !follow.wait {
+            return Ok(());
+        }
+        let stuck = follow.stuck_after.unwrap_or(self.stuck_default);
+        let mut watch = Watch::new(&plan.environment, &done.service, id, clock.now(), stuck);
+        let mut last = None;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(WAIT_POLL) => {}
+                _ = tokio::signal::ctrl_c() => {
+                    return Err(Failure::failed(anyhow!("interrupted; the rollout goes on")));
+                }
+            }
+            // The service only: the scalable target plays no part in a rollout.
+            let (cluster, name) = (&done.service.cluster, &done.service.name);
+            let svc = flightdeck_core::provider::find_service(p, cluster, name)
+                .await
+                .map_err(Failure::failed)?
+                .ok_or_else(|| Failure::failed(anyhow!("service {cluster}/{name} is gone")))?;
+            let status = watch.observe(&svc, clock.now());
+            // One line per change, not per poll.
+            let state = (
+                status,
                 svc.running,
                 svc.desired,
                 svc.pending,
-                sanitize(&watch.reason)
-            ));
-            last = Some(state);
-        }
-        match status {
-            RolloutStatus::InProgress => continue,
-            RolloutStatus::Succeeded => return Ok(()),
-            other => {
-                return Err(Failure::failed(anyhow!(
-                    "rollout {other}: {}",
+                watch.reason.clone(),
+            );
+            report.rollout = Some(RolloutReport {
+                status,
+                reason: watch.reason.clone(),
+            });
+            if last.as_ref() != Some(&state) {
+                out.say(&format!(
+                    "{} {status}: running {}/{} pending {} {}\n",
+                    clock.now().format("%H:%M:%S"),
+                    svc.running,
+                    svc.desired,
+                    svc.pending,
                     sanitize(&watch.reason)
-                )));
+                ));
+                last = Some(state);
+            }
+            match status {
+                RolloutStatus::InProgress => continue,
+                RolloutStatus::Succeeded => return Ok(()),
+                other => {
+                    return Err(Failure::failed(anyhow!(
+                        "rollout {other}: {}",
+                        sanitize(&watch.reason)
+                    )));
+                }
             }
         }
     }
@@ -390,3 +444,44 @@ async fn write_reporting(
 
 /// How often `--wait` looks at the service.
 const WAIT_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flightdeck_core::provider::ProviderError;
+
+    fn call() -> Call {
+        Call {
+            step: "ecs:RegisterTaskDefinition family=backend".into(),
+            request_id: Some("req-1".into()),
+        }
+    }
+
+    #[test]
+    fn the_exit_code_says_whether_something_changed_and_whether_it_was_recorded() {
+        let failed = |ran: Vec<Call>, unrecorded: Option<&str>| {
+            exec_failure(ExecError::Failed {
+                error: ProviderError::Throttled("ecs:UpdateService".into()),
+                ran,
+                unrecorded: unrecorded.map(str::to_string),
+            })
+        };
+        let f = failed(vec![call()], Some("cannot write audit.jsonl: disk full"));
+        assert_eq!(f.exit, Exit::Unrecorded);
+        let text = format!("{:#}", f.error);
+        assert!(
+            text.contains("req-1") && text.contains("NOT RECORDED"),
+            "{text}"
+        );
+        assert_eq!(failed(vec![call()], None).exit, Exit::Failed);
+        assert_eq!(failed(vec![], Some("x")).exit, Exit::Failed);
+        let stale = exec_failure(ExecError::Stale("desired 2 -> 3".into()));
+        assert_eq!(stale.exit, Exit::Refused);
+        let audit = exec_failure(ExecError::Audit {
+            path: "audit.jsonl".into(),
+            error: "read-only file system".into(),
+        });
+        assert_eq!(audit.exit, Exit::Refused);
+        assert!(format!("{:#}", audit.error).contains("nothing was changed"));
+    }
+}

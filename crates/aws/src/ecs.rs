@@ -6,6 +6,9 @@ use super::errors::Action;
 use super::time::from_sdk_opt;
 use aws_sdk_ecs::operation::RequestId;
 use aws_sdk_ecs::types::{self as ecs, DesiredStatus, SortOrder};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use flightdeck_core::provider::{ProviderError, Result, ServiceUpdate, Written};
 use flightdeck_model::{
     Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
@@ -282,7 +285,7 @@ impl AwsProvider {
             .await?
             .current_service_deployment()
             .ok_or_else(|| {
-                ProviderError::Invalid(format!(
+                ProviderError::Unsupported(format!(
                     "{cluster}/{service_name} has no service deployment to stop"
                 ))
             })?
@@ -295,7 +298,10 @@ impl AwsProvider {
             .stop_type(ecs::StopServiceDeploymentStopType::Rollback)
             .send()
             .await
-            .map_err(self.fail(Action("ecs:StopServiceDeployment")))?;
+            .map_err(|e| match native_rollback_refusal(&e) {
+                Some(why) => ProviderError::Unsupported(why),
+                None => self.fail(Action("ecs:StopServiceDeployment"))(e),
+            })?;
         let after = self.describe_one(cluster, service_name).await?;
         Ok(Written::new(
             service(cluster, &after),
@@ -530,6 +536,24 @@ fn container(c: &ecs::ContainerDefinition) -> ContainerDefinition {
             .collect(),
         log_group: log_option("awslogs-group"),
         log_stream_prefix: log_option("awslogs-stream-prefix"),
+    }
+}
+
+/// ECS's recognisable "cannot roll back this one natively" answers to
+/// StopServiceDeployment: the feature is not available, or the service
+/// deployment is unknown to it. Anything else (throttling, a timeout, a 5xx)
+/// may have been applied and is not a refusal.
+fn native_rollback_refusal<E: ProvideErrorMetadata>(
+    e: &SdkError<E, HttpResponse>,
+) -> Option<String> {
+    match e.code() {
+        Some(code @ ("UnsupportedFeatureException" | "ServiceDeploymentNotFoundException")) => {
+            Some(format!(
+                "ecs:StopServiceDeployment: {code}: {}",
+                e.message().unwrap_or_default()
+            ))
+        }
+        _ => None,
     }
 }
 

@@ -90,6 +90,9 @@ pub fn classify_code(
         | "InvalidParameterCombination" => {
             ProviderError::Invalid(format!("{}: {message}", action.0))
         }
+        "UnsupportedFeatureException" => {
+            ProviderError::Unsupported(format!("{}: {message}", action.0))
+        }
         "" => ProviderError::Other(match status {
             Some(s) => format!("{}: HTTP {s}", action.0),
             None => format!("{}: no response", action.0),

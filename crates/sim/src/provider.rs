@@ -625,7 +625,7 @@ impl WriteProvider for SimProvider {
     ) -> Result<Written<Service>> {
         self.write(cluster, service, |svc, launch_type, rng, now| {
             if !world::stop_with_rollback(svc, now, rng) {
-                return Err(ProviderError::Invalid(format!(
+                return Err(ProviderError::Unsupported(format!(
                     "service {cluster}/{service} has no deployment in progress with a completed one to roll back to"
                 )));
             }

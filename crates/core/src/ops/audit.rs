@@ -2,7 +2,6 @@
 //! before and one after every write attempt. The record before is on disk
 //! (written and synced) before the call is made.
 
-use super::plan::Plan;
 use flightdeck_model::{TaskDefRef, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -19,6 +18,8 @@ pub enum Phase {
     Refused,
 }
 
+/// One line of the audit log. It is built from a plan by the executor;
+/// this module only stores and queries records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     pub time: Timestamp,
@@ -45,34 +46,6 @@ pub struct Record {
     pub result: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-impl Record {
-    pub fn for_plan(plan: &Plan, who: &str, phase: Phase, time: Timestamp) -> Record {
-        Record {
-            time,
-            phase,
-            who: who.to_string(),
-            environment: plan.environment.clone(),
-            account: plan.account.clone(),
-            region: plan.region.clone(),
-            operation: plan.operation.verb().to_string(),
-            cluster: plan.operation.cluster().to_string(),
-            service: plan.operation.service().to_string(),
-            calls: plan.steps.iter().map(|s| s.to_string()).collect(),
-            diff: plan
-                .diff
-                .iter()
-                .map(|c| format!("{}: {} -> {}", c.field, c.before, c.after))
-                .collect(),
-            from_task_definition: plan.from_task_definition.to_string(),
-            to_task_definition: None,
-            deployment_id: None,
-            request_ids: vec![],
-            result: None,
-            error: None,
-        }
-    }
 }
 
 /// The audit log file.

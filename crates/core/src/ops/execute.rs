@@ -7,6 +7,14 @@ use crate::provider::{Provider, ProviderError, ServiceUpdate, TargetUpdate, find
 use flightdeck_model::{Service, TaskDefRef, Timestamp};
 use thiserror::Error;
 
+/// One API call that was made, with the request id AWS gave it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Call {
+    /// The plan's step, as the plan shows it.
+    pub step: String,
+    pub request_id: Option<String>,
+}
+
 /// What a successful write left behind.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Executed {
@@ -14,26 +22,118 @@ pub struct Executed {
     /// The deployment the write started, to watch.
     pub deployment_id: Option<String>,
     pub task_definition: TaskDefRef,
-    /// AWS request ids of the calls, in order, for the audit log.
-    pub request_ids: Vec<String>,
+    /// Every call made, in order.
+    pub calls: Vec<Call>,
+    /// The calls ran but the audit record after them could not be written:
+    /// why. The change is real; the audit log does not show its outcome.
+    pub unrecorded: Option<String>,
+}
+
+impl Executed {
+    /// AWS request ids of the calls, in order.
+    pub fn request_ids(&self) -> Vec<String> {
+        request_ids(&self.calls)
+    }
+}
+
+fn request_ids(calls: &[Call]) -> Vec<String> {
+    calls.iter().filter_map(|c| c.request_id.clone()).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ExecError {
-    /// The service changed since the plan (exit 3): plan again.
+    /// The service changed since the plan (exit 3): plan again. Nothing changed.
     #[error("refused: the plan is stale ({0}); plan again")]
     Stale(String),
-    /// No audit record, no write.
+    /// No audit record, no write: nothing changed.
     #[error("refused: cannot write the audit log {path}: {error}; nothing was changed")]
     Audit { path: String, error: String },
+    /// The re-read before the calls failed: nothing changed.
     #[error(transparent)]
     Plan(#[from] PlanError),
-    /// A call failed; the calls before it took effect (see the audit log).
-    #[error("{0}")]
-    Provider(#[from] ProviderError),
+    /// A call failed. The calls in `ran` took effect before it.
+    #[error("{}", failed_text(.error, .ran, .unrecorded.as_deref()))]
+    Failed {
+        error: ProviderError,
+        ran: Vec<Call>,
+        /// The audit record after the failure could not be written either.
+        unrecorded: Option<String>,
+    },
+}
+
+impl ExecError {
+    /// Whether AWS was changed: some call ran before the failure.
+    pub fn changed_something(&self) -> bool {
+        matches!(self, ExecError::Failed { ran, .. } if !ran.is_empty())
+    }
+
+    /// Why the outcome is missing from the audit log, when it is.
+    pub fn unrecorded(&self) -> Option<&str> {
+        match self {
+            ExecError::Failed { unrecorded, .. } => unrecorded.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+fn failed_text(error: &ProviderError, ran: &[Call], unrecorded: Option<&str>) -> String {
+    let mut text = error.to_string();
+    if ran.is_empty() {
+        text.push_str("; no call had succeeded, nothing was changed");
+    } else {
+        text.push_str("; these calls ran before it and took effect: ");
+        text.push_str(&describe_calls(ran));
+    }
+    if let Some(why) = unrecorded {
+        text.push_str(&format!("; NOT RECORDED in the audit log ({why})"));
+    }
+    text
+}
+
+/// `step (request id R); step (...)`, for messages.
+pub fn describe_calls(calls: &[Call]) -> String {
+    calls
+        .iter()
+        .map(|c| match &c.request_id {
+            Some(id) => format!("{} (request id {id})", c.step),
+            None => c.step.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The audit record of `plan` in `phase`.
+fn record(plan: &Plan, who: &str, phase: Phase, time: Timestamp) -> Record {
+    Record {
+        time,
+        phase,
+        who: who.to_string(),
+        environment: plan.environment.clone(),
+        account: plan.account.clone(),
+        region: plan.region.clone(),
+        operation: plan.operation.verb().to_string(),
+        cluster: plan.operation.cluster().to_string(),
+        service: plan.operation.service().to_string(),
+        calls: plan.steps.iter().map(|s| s.to_string()).collect(),
+        diff: plan
+            .diff
+            .iter()
+            .map(|c| format!("{}: {} -> {}", c.field, c.before, c.after))
+            .collect(),
+        from_task_definition: plan.from_task_definition.to_string(),
+        to_task_definition: None,
+        deployment_id: None,
+        request_ids: vec![],
+        result: None,
+        error: None,
+    }
 }
 
 /// Runs a confirmed plan. `who` is the caller identity's ARN.
+///
+/// Nothing is called unless the record before is on disk. Once a call has
+/// been made, failing to write the record after does not hide it: the
+/// result says what ran (`Executed::unrecorded`, `ExecError::Failed`).
 pub async fn execute(
     p: &dyn Provider,
     plan: &Plan,
@@ -46,51 +146,68 @@ pub async fn execute(
     let differences = plan
         .fingerprint
         .differences(&Fingerprint::of(&current.service, current.target.as_ref()));
-    let append = |record: &Record| {
-        audit.append(record).map_err(|e| ExecError::Audit {
-            path: audit.path().display().to_string(),
-            error: e.to_string(),
-        })
+    let audit_error = |e: std::io::Error| format!("cannot write {}: {e}", audit.path().display());
+    let refuse = |e: std::io::Error| ExecError::Audit {
+        path: audit.path().display().to_string(),
+        error: e.to_string(),
     };
     if !differences.is_empty() {
-        let mut refused = Record::for_plan(plan, who, Phase::Refused, now);
+        let mut refused = record(plan, who, Phase::Refused, now);
         refused.error = Some(format!("stale plan: {}", differences.join("; ")));
-        append(&refused)?;
+        audit.append(&refused).map_err(refuse)?;
         return Err(ExecError::Stale(differences.join("; ")));
     }
-    append(&Record::for_plan(plan, who, Phase::Before, now))?;
-    let outcome = run_steps(p, plan).await;
-    let mut after = Record::for_plan(plan, who, Phase::After, now);
+    audit
+        .append(&record(plan, who, Phase::Before, now))
+        .map_err(refuse)?;
+    let mut ran = vec![];
+    let outcome = run_steps(p, plan, &mut ran).await;
+    let mut after = record(plan, who, Phase::After, now);
+    after.request_ids = request_ids(&ran);
     match outcome {
-        Ok(done) => {
+        Ok(mut done) => {
             after.result = Some("ok".into());
             after.to_task_definition = Some(done.task_definition.to_string());
             after.deployment_id = done.deployment_id.clone();
-            after.request_ids = done.request_ids.clone();
-            append(&after)?;
+            done.unrecorded = audit.append(&after).err().map(audit_error);
             Ok(done)
         }
-        Err(e) => {
+        Err(error) => {
             after.result = Some("error".into());
-            after.error = Some(e.to_string());
-            append(&after)?;
-            Err(e.into())
+            after.error = Some(error.to_string());
+            let unrecorded = audit.append(&after).err().map(audit_error);
+            Err(ExecError::Failed {
+                error,
+                ran,
+                unrecorded,
+            })
         }
     }
 }
 
-async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderError> {
+/// Makes the plan's calls in order; every call that succeeds is pushed to
+/// `ran` before the next is made.
+async fn run_steps(
+    p: &dyn Provider,
+    plan: &Plan,
+    ran: &mut Vec<Call>,
+) -> Result<Executed, ProviderError> {
     let (cluster, service) = (plan.operation.cluster(), plan.operation.service());
     let mut registered: Option<TaskDefRef> = None;
     let mut updated: Option<Service> = None;
     // The revision the new deployment must run, to recognise it.
     let mut expected: Option<TaskDefRef> = None;
-    let mut request_ids: Vec<String> = vec![];
     for step in &plan.steps {
+        let mut made = |request_id: Option<String>| {
+            ran.push(Call {
+                step: step.to_string(),
+                request_id,
+            })
+        };
         match step {
             Step::RegisterTaskDefinition { base, images } => {
                 let written = p.register_task_definition(base, images).await?;
-                request_ids.extend(written.request_id);
+                made(written.request_id);
                 registered = Some(written.value.reference);
                 expected = registered.clone();
             }
@@ -114,32 +231,36 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
                     force_new_deployment: *force_new_deployment,
                 };
                 let written = p.update_service(cluster, service, &update).await?;
-                request_ids.extend(written.request_id);
+                made(written.request_id);
                 updated = Some(written.value);
             }
             Step::StopServiceDeployment { fallback } => {
                 expected = Some(fallback.clone());
-                let written = {
-                    match p.stop_deployment_with_rollback(cluster, service).await {
-                        Ok(w) => w,
-                        // Not supported here (no service deployment, an older
-                        // API, an emulator): the same rollback by hand.
-                        Err(
-                            ProviderError::Invalid(_)
-                            | ProviderError::Other(_)
-                            | ProviderError::NotFound(_),
-                        ) => {
-                            let update = ServiceUpdate {
-                                task_definition: Some(fallback.clone()),
-                                ..ServiceUpdate::default()
-                            };
-                            p.update_service(cluster, service, &update).await?
-                        }
-                        Err(e) => return Err(e),
+                match p.stop_deployment_with_rollback(cluster, service).await {
+                    Ok(written) => {
+                        made(written.request_id);
+                        updated = Some(written.value);
                     }
-                };
-                request_ids.extend(written.request_id);
-                updated = Some(written.value);
+                    // Only ECS's recognised refusal (no service deployment to
+                    // stop, the feature unavailable) means the same rollback
+                    // by hand; any other failure may have been applied and
+                    // must not be followed by a second write.
+                    Err(ProviderError::Unsupported(why)) => {
+                        let update = ServiceUpdate {
+                            task_definition: Some(fallback.clone()),
+                            ..ServiceUpdate::default()
+                        };
+                        let written = p.update_service(cluster, service, &update).await?;
+                        ran.push(Call {
+                            step: format!(
+                                "ecs:UpdateService taskDefinition={fallback} (by hand: {why})"
+                            ),
+                            request_id: written.request_id,
+                        });
+                        updated = Some(written.value);
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             Step::RegisterScalableTarget {
                 min,
@@ -154,7 +275,7 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
                 let written = p
                     .register_scalable_target(cluster, service, &update)
                     .await?;
-                request_ids.extend(written.request_id);
+                made(written.request_id);
             }
         }
     }
@@ -176,6 +297,7 @@ async fn run_steps(p: &dyn Provider, plan: &Plan) -> Result<Executed, ProviderEr
         task_definition: service.task_definition.clone(),
         deployment_id,
         service,
-        request_ids,
+        calls: ran.clone(),
+        unrecorded: None,
     })
 }

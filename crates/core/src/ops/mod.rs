@@ -12,6 +12,6 @@ pub mod plan;
 pub mod watch;
 
 pub use audit::{AuditLog, Phase, Record};
-pub use execute::{ExecError, Executed, execute};
+pub use execute::{Call, ExecError, Executed, describe_calls, execute};
 pub use plan::{Change, Fingerprint, Operation, Plan, PlanError, Step, plan, rollback_target};
 pub use watch::{RolloutStatus, STUCK_AFTER, Watch};

@@ -21,6 +21,11 @@ pub enum ProviderError {
     },
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// AWS recognisably refused because it cannot do this here (a feature
+    /// not available for this service or region). Nothing was changed, so a
+    /// caller may fall back to another way.
+    #[error("not supported here: {0}")]
+    Unsupported(String),
     #[error("{0}")]
     Other(String),
 }

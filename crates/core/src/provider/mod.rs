@@ -9,9 +9,11 @@
 
 mod error;
 mod guard;
+mod locate;
 
 pub use error::ProviderError;
 pub use guard::ReadOnlyGuard;
+pub use locate::{LocateError, locate_service};
 
 use async_trait::async_trait;
 use flightdeck_model::{

@@ -110,11 +110,14 @@ pub enum Msg {
     Tick(Timestamp),
     Resize(u16, u16),
     Planned {
+        /// The request this answers.
+        request: write::RequestId,
         env: String,
         op: flightdeck_core::ops::Operation,
         result: Result<flightdeck_core::ops::Plan, flightdeck_core::ops::PlanError>,
     },
     Executed {
+        request: write::RequestId,
         env: String,
         plan: Box<flightdeck_core::ops::Plan>,
         result: Result<flightdeck_core::ops::Executed, flightdeck_core::ops::ExecError>,
@@ -126,11 +129,13 @@ pub enum Effect {
     Quit,
     /// Plan a write; the answer comes back as [`Msg::Planned`].
     Plan {
+        request: write::RequestId,
         env: String,
         op: flightdeck_core::ops::Operation,
     },
     /// Execute a confirmed plan; the answer comes back as [`Msg::Executed`].
     Execute {
+        request: write::RequestId,
         env: String,
         plan: Box<flightdeck_core::ops::Plan>,
     },
@@ -168,6 +173,10 @@ pub struct App {
     pub rollout: Option<write::RolloutView>,
     /// No progress for this long is STUCK.
     pub stuck_after: chrono::Duration,
+    /// The id of the next write request (plan or execution).
+    pub next_request: u64,
+    /// A one-line message in the footer until the next key.
+    pub notice: Option<String>,
 }
 
 impl App {
@@ -193,6 +202,8 @@ impl App {
             dialog: None,
             rollout: None,
             stuck_after: flightdeck_core::ops::STUCK_AFTER,
+            next_request: 1,
+            notice: None,
         }
     }
 

@@ -31,12 +31,22 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
-        Msg::Planned { env, op, result } => {
-            write::planned(app, env, op, result);
+        Msg::Planned {
+            request,
+            env,
+            op,
+            result,
+        } => {
+            write::planned(app, request, env, op, result);
             vec![]
         }
-        Msg::Executed { env, plan, result } => {
-            write::executed(app, env, *plan, result);
+        Msg::Executed {
+            request,
+            env,
+            plan,
+            result,
+        } => {
+            write::executed(app, request, env, *plan, result);
             vec![]
         }
         Msg::Key(key) => {
@@ -44,6 +54,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 return vec![];
             }
             app.dirty = true;
+            app.notice = None;
             on_key(app, key)
         }
     }

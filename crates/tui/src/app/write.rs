@@ -7,15 +7,34 @@
 
 use super::{App, Effect, Pane};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flightdeck_core::ops::{ExecError, Executed, Operation, Plan, PlanError, RolloutStatus, Watch};
+use flightdeck_core::ops::{
+    ExecError, Executed, Operation, Plan, PlanError, RolloutStatus, Watch, describe_calls,
+};
 use flightdeck_model::Service;
+
+/// Which plan or execution request an answer belongs to. Answers carry it
+/// back; one that is not the request the dialog waits for is stale and
+/// never becomes a confirmable plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RequestId(pub u64);
+
+impl App {
+    fn new_request(&mut self) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        id
+    }
+}
 
 /// A dialog of the write flow, on top of everything else.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Dialog {
     Form(Form),
-    /// Waiting for the plan or for the execution.
-    Waiting(String),
+    /// Waiting for the answer to `request` (a plan or an execution).
+    Waiting {
+        request: RequestId,
+        text: String,
+    },
     Confirm(Confirm),
     Message(Message),
 }
@@ -281,13 +300,17 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
 }
 
 fn plan(app: &mut App, env: String, op: Operation) -> Vec<Effect> {
-    app.dialog = Some(Dialog::Waiting(format!(
-        "planning {} of {}/{}…",
-        op.verb(),
-        op.cluster(),
-        op.service()
-    )));
-    vec![Effect::Plan { env, op }]
+    let request = app.new_request();
+    app.dialog = Some(Dialog::Waiting {
+        request,
+        text: format!(
+            "planning {} of {}/{}…",
+            op.verb(),
+            op.cluster(),
+            op.service()
+        ),
+    });
+    vec![Effect::Plan { request, env, op }]
 }
 
 /// Keys while a dialog is open. Returns what the runtime must do.
@@ -296,10 +319,11 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     };
     match dialog {
-        Dialog::Waiting(text) => {
-            // Nothing to do but wait; Esc hides the dialog, the answer still comes.
+        Dialog::Waiting { request, text } => {
+            // Nothing to do but wait; Esc hides the dialog. A plan answering
+            // it afterwards is dropped; an execution's outcome is still told.
             if key.code != KeyCode::Esc {
-                app.dialog = Some(Dialog::Waiting(text));
+                app.dialog = Some(Dialog::Waiting { request, text });
             }
             vec![]
         }
@@ -491,21 +515,45 @@ fn on_confirm_key(app: &mut App, mut c: Confirm, key: KeyEvent) -> Vec<Effect> {
 
 fn execute(app: &mut App, c: Confirm) -> Vec<Effect> {
     let op = &c.plan.operation;
-    app.dialog = Some(Dialog::Waiting(format!(
+    let text = format!(
         "{} of {}/{}: calling AWS…",
         op.verb(),
         op.cluster(),
         op.service()
-    )));
+    );
+    let request = app.new_request();
+    app.dialog = Some(Dialog::Waiting { request, text });
     vec![Effect::Execute {
+        request,
         env: c.env,
         plan: c.plan,
     }]
 }
 
-/// A plan came back.
-pub fn planned(app: &mut App, env: String, op: Operation, result: Result<Plan, PlanError>) {
+/// Whether the open dialog waits for `request`.
+fn awaited(app: &App, request: RequestId) -> bool {
+    matches!(&app.dialog, Some(Dialog::Waiting { request: r, .. }) if *r == request)
+}
+
+/// A plan came back. Only the plan the open dialog waits for is shown;
+/// a late one is dropped with a notice, never offered for confirmation.
+pub fn planned(
+    app: &mut App,
+    request: RequestId,
+    env: String,
+    op: Operation,
+    result: Result<Plan, PlanError>,
+) {
     app.dirty = true;
+    if !awaited(app, request) {
+        app.notice = Some(format!(
+            "a late plan for {} of {}/{} was dropped; start it again to confirm it",
+            op.verb(),
+            op.cluster(),
+            op.service()
+        ));
+        return;
+    }
     app.dialog = Some(match result {
         Ok(plan) => Dialog::Confirm(Confirm {
             env,
@@ -563,39 +611,86 @@ fn range_offer(app: &App, op: &Operation) -> Option<Operation> {
     })
 }
 
-/// A write finished.
-pub fn executed(app: &mut App, env: String, plan: Plan, result: Result<Executed, ExecError>) {
+/// A write finished. The outcome of the awaited execution takes the
+/// dialog; a late one (its dialog was hidden) never replaces what is open
+/// now: it is told in the footer, and a rollout it started can be opened
+/// with W.
+pub fn executed(
+    app: &mut App,
+    request: RequestId,
+    env: String,
+    plan: Plan,
+    result: Result<Executed, ExecError>,
+) {
     app.dirty = true;
-    match result {
-        Ok(done) => match &done.deployment_id {
-            Some(id) => {
-                let watch = Watch::new(&env, &done.service, id, app.now, app.stuck_after);
-                app.rollout = Some(RolloutView {
-                    watch,
-                    visible: true,
-                    summary: plan.lines().first().cloned().unwrap_or_default(),
-                });
-                app.dialog = None;
+    let current = awaited(app, request);
+    let what = format!(
+        "{} of {}/{}",
+        plan.operation.verb(),
+        plan.operation.cluster(),
+        plan.operation.service()
+    );
+    let message = match result {
+        Ok(done) => {
+            let mut lines = vec![];
+            if let Some(why) = &done.unrecorded {
+                lines.push(format!(
+                    "CHANGED, BUT NOT RECORDED in the audit log: {why}."
+                ));
+                lines.push(format!("Calls made: {}", describe_calls(&done.calls)));
             }
-            None => {
-                app.dialog = Some(Dialog::Message(Message::new(
-                    "Done",
-                    vec![format!(
-                        "{}/{}: desired {}, {} running; recorded in the audit log.",
+            match &done.deployment_id {
+                Some(id) => {
+                    let watch = Watch::new(&env, &done.service, id, app.now, app.stuck_after);
+                    app.rollout = Some(RolloutView {
+                        watch,
+                        visible: current && lines.is_empty(),
+                        summary: plan.lines().first().cloned().unwrap_or_default(),
+                    });
+                    if !current {
+                        app.notice = Some(format!("{what} went through; W watches the rollout"));
+                    }
+                    if lines.is_empty() {
+                        if current {
+                            app.dialog = None;
+                        }
+                        return;
+                    }
+                    lines.push("W watches the rollout.".into());
+                    Message::new("Done, not recorded", lines)
+                }
+                None => {
+                    lines.push(format!(
+                        "{}/{}: desired {}, {} running{}.",
                         done.service.cluster,
                         done.service.name,
                         done.service.desired,
-                        done.service.running
-                    )],
-                )))
+                        done.service.running,
+                        if done.unrecorded.is_none() {
+                            "; recorded in the audit log"
+                        } else {
+                            ""
+                        }
+                    ));
+                    if !current {
+                        app.notice = Some(format!("{what} done"));
+                    }
+                    Message::new("Done", lines)
+                }
             }
-        },
+        }
         Err(e) => {
-            app.dialog = Some(Dialog::Message(Message::new(
+            if !current {
+                app.notice = Some(format!("{what} failed: {e}"));
+            }
+            Message::new(
                 format!("{} failed", plan.operation.verb()),
                 vec![e.to_string()],
-            )))
+            )
         }
+    };
+    if current || app.dialog.is_none() {
+        app.dialog = Some(Dialog::Message(message));
     }
 }
 

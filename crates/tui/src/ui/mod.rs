@@ -166,6 +166,11 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Span::styled("█", theme.accent),
             Span::styled("  Enter keep · Esc clear", theme.muted),
         ])
+    } else if let Some(notice) = &app.notice {
+        Line::from(Span::styled(
+            format!(" {}", flightdeck_model::text::sanitize(notice)),
+            theme.warn,
+        ))
     } else {
         let mut hints: Vec<(&str, &str)> =
             vec![("?", "help"), (":", "jump"), ("e", "env"), ("/", "filter")];

@@ -71,7 +71,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let width = area.width.saturating_sub(4).min(110);
     match &app.dialog {
         None => {}
-        Some(Dialog::Waiting(text)) => boxed(
+        Some(Dialog::Waiting { text, .. }) => boxed(
             frame,
             theme,
             area,

@@ -1,0 +1,164 @@
+//! A provider that wraps another and misbehaves on request: a call that
+//! fails with a chosen error, a call that panics, a hook run just before a
+//! write (to break the audit log between its two records), and call counts.
+//! Every other call is passed through unchanged.
+#![expect(
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "test code: the injected panic is the point"
+)]
+
+use async_trait::async_trait;
+use flightdeck::model::{
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
+    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task,
+    TaskDefRef, TaskDefinition, Timestamp,
+};
+use flightdeck::provider::{
+    LogQuery, Provider, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate,
+    WriteProvider, Written,
+};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+type Hook = Box<dyn Fn() + Send + Sync>;
+
+pub struct Faulty {
+    pub inner: Arc<dyn Provider>,
+    /// StopServiceDeployment answers this instead of asking the inner provider.
+    pub stop_rollback_error: Mutex<Option<ProviderError>>,
+    /// UpdateService answers this instead of asking the inner provider.
+    pub update_error: Mutex<Option<ProviderError>>,
+    /// Run just before UpdateService reaches the inner provider.
+    pub before_update: Mutex<Option<Hook>>,
+    /// The next this many `alarms()` calls panic.
+    pub alarm_panics: AtomicUsize,
+    pub update_calls: AtomicUsize,
+    pub alarm_calls: AtomicUsize,
+}
+
+impl Faulty {
+    pub fn new(inner: Arc<dyn Provider>) -> Faulty {
+        Faulty {
+            inner,
+            stop_rollback_error: Mutex::new(None),
+            update_error: Mutex::new(None),
+            before_update: Mutex::new(None),
+            alarm_panics: AtomicUsize::new(0),
+            update_calls: AtomicUsize::new(0),
+            alarm_calls: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn updates(&self) -> usize {
+        self.update_calls.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl ReadProvider for Faulty {
+    fn environment(&self) -> &EnvironmentInfo {
+        self.inner.environment()
+    }
+    async fn caller_identity(&self) -> Result<CallerIdentity> {
+        self.inner.caller_identity().await
+    }
+    async fn clusters(&self) -> Result<Vec<Cluster>> {
+        self.inner.clusters().await
+    }
+    async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
+        self.inner.services(cluster).await
+    }
+    async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
+        self.inner.tasks(cluster, service).await
+    }
+    async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
+        self.inner.task_definition(reference).await
+    }
+    async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>> {
+        self.inner.task_definition_revisions(family).await
+    }
+    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
+        self.inner.scalable_targets().await
+    }
+    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
+        self.inner.scaling_policies().await
+    }
+    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
+        self.inner.scaling_activities().await
+    }
+    async fn alarms(&self) -> Result<Vec<Alarm>> {
+        self.alarm_calls.fetch_add(1, Ordering::SeqCst);
+        let panics = self.alarm_panics.load(Ordering::SeqCst);
+        if panics > 0 {
+            self.alarm_panics.store(panics - 1, Ordering::SeqCst);
+            panic!("injected panic in alarms()");
+        }
+        self.inner.alarms().await
+    }
+    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
+        self.inner.alarm_history(alarm).await
+    }
+    async fn metrics(
+        &self,
+        queries: &[MetricQuery],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<MetricSeries>> {
+        self.inner.metrics(queries, start, end).await
+    }
+    async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
+        self.inner.log_events(query).await
+    }
+    async fn costs(&self, days: u32) -> Result<CostReport> {
+        self.inner.costs(days).await
+    }
+}
+
+#[async_trait]
+impl WriteProvider for Faulty {
+    async fn register_task_definition(
+        &self,
+        base: &TaskDefRef,
+        images: &[(String, String)],
+    ) -> Result<Written<TaskDefinition>> {
+        self.inner.register_task_definition(base, images).await
+    }
+    async fn update_service(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &ServiceUpdate,
+    ) -> Result<Written<Service>> {
+        self.update_calls.fetch_add(1, Ordering::SeqCst);
+        if let Some(hook) = self.before_update.lock().unwrap().as_ref() {
+            hook();
+        }
+        if let Some(e) = self.update_error.lock().unwrap().clone() {
+            return Err(e);
+        }
+        self.inner.update_service(cluster, service, update).await
+    }
+    async fn register_scalable_target(
+        &self,
+        cluster: &str,
+        service: &str,
+        update: &TargetUpdate,
+    ) -> Result<Written<ScalableTarget>> {
+        self.inner
+            .register_scalable_target(cluster, service, update)
+            .await
+    }
+    async fn stop_deployment_with_rollback(
+        &self,
+        cluster: &str,
+        service: &str,
+    ) -> Result<Written<Service>> {
+        if let Some(e) = self.stop_rollback_error.lock().unwrap().clone() {
+            return Err(e);
+        }
+        self.inner
+            .stop_deployment_with_rollback(cluster, service)
+            .await
+    }
+}
