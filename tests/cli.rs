@@ -167,3 +167,70 @@ fn an_unknown_theme_flag_is_refused() {
         stderr(&o)
     );
 }
+
+#[test]
+fn global_flags_before_a_write_work_as_in_kubectl() {
+    let home = tempfile::tempdir().unwrap();
+    // The command line: --read-only before the subcommand.
+    let o = flightdeck(
+        home.path(),
+        &[
+            "--read-only",
+            "--demo",
+            "--env",
+            "muejam-staging",
+            "scale",
+            "--cluster",
+            "muejam-staging",
+            "--service",
+            "backend",
+            "--desired",
+            "3",
+            "--confirm",
+            "backend",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("read-only"), "{}", stderr(&o));
+    // Without --cluster: the one cluster running `backend` is found.
+    let o = flightdeck(
+        home.path(),
+        &[
+            "--demo",
+            "--env",
+            "muejam-staging",
+            "scale",
+            "--service",
+            "backend",
+            "--desired",
+            "3",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("muejam-staging/backend"),
+        "{}",
+        stdout(&o)
+    );
+    // An unknown service names the near ones.
+    let o = flightdeck(
+        home.path(),
+        &[
+            "--demo",
+            "--env",
+            "muejam-staging",
+            "deploy",
+            "--service",
+            "back",
+            "--force",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no service `back`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("muejam-staging/backend"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -559,3 +559,117 @@ fn writes_against_moto_register_update_and_scale() {
         "{deploy_after}"
     );
 }
+
+#[test]
+fn writes_find_the_cluster_by_the_service_name_and_name_the_candidates_when_ambiguous() {
+    let Some(moto) = Moto::new("cli_locate") else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Two clusters: `api` runs in both, `worker` only in `blue`.
+    rt.block_on(async {
+        let ecs = aws_sdk_ecs::Client::new(&moto.sdk_config("eu-west-1").await);
+        let td = ecs
+            .register_task_definition()
+            .family("api")
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("api")
+                    .image("registry.example/api:v1")
+                    .memory(512)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let td = td
+            .task_definition()
+            .unwrap()
+            .task_definition_arn()
+            .unwrap()
+            .to_string();
+        for (cluster, services) in [("blue", &["api", "worker"][..]), ("green", &["api"][..])] {
+            ecs.create_cluster()
+                .cluster_name(cluster)
+                .send()
+                .await
+                .unwrap();
+            for service in services {
+                ecs.create_service()
+                    .cluster(cluster)
+                    .service_name(*service)
+                    .task_definition(&td)
+                    .desired_count(1)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    });
+    let home = tempfile::tempdir().unwrap();
+    write_profile(home.path(), &moto, "shop-staging", "eu-west-1");
+    let run = |args: &[&str]| flightdeck(home.path(), args, Some(&moto));
+
+    let unique = run(&[
+        "scale",
+        "--service",
+        "worker",
+        "--desired",
+        "2",
+        "--dry-run",
+    ]);
+    let text = String::from_utf8_lossy(&unique.stdout);
+    assert_eq!(
+        unique.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&unique.stderr)
+    );
+    assert!(text.contains("blue/worker"), "{text}");
+
+    let ambiguous = run(&[
+        "scale",
+        "--service",
+        "api",
+        "--desired",
+        "2",
+        "--confirm",
+        "api",
+    ]);
+    assert_eq!(ambiguous.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&ambiguous.stderr);
+    assert!(
+        err.contains("several clusters") && err.contains("blue, green"),
+        "{err}"
+    );
+    assert!(err.contains("--cluster"), "{err}");
+
+    let missing = run(&["rollback", "--service", "ap", "--dry-run"]);
+    assert_eq!(missing.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("no service `ap`") && err.contains("blue/api"),
+        "{err}"
+    );
+
+    let named = run(&[
+        "scale",
+        "--cluster",
+        "green",
+        "--service",
+        "api",
+        "--desired",
+        "2",
+        "--dry-run",
+    ]);
+    assert_eq!(
+        named.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&named.stderr)
+    );
+    assert!(String::from_utf8_lossy(&named.stdout).contains("green/api"));
+}

@@ -202,3 +202,54 @@ fn write_dialogs_and_the_rollout_watch() {
     }
     insta::assert_snapshot!("rollout_watch_100x30", h.screen(100, 30, &mono));
 }
+
+#[test]
+fn target_tracking_alarms_read_by_service_at_80_columns_with_the_full_name_in_the_detail() {
+    let mono = theme("monochrome");
+    let mut h = Harness::new();
+    h.go_to_env("prod-infra-production");
+    h.keys("3/");
+    h.keys("TargetTracking");
+    h.key(KeyCode::Enter);
+    let screen = h.screen(80, 24, &mono);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("target tracking"))
+        .unwrap_or_else(|| panic!("no target-tracking row: {screen}"));
+    // The service leads, whole, with the side and the metric.
+    let svc = h
+        .app
+        .selected_alarm()
+        .unwrap()
+        .name
+        .split('/')
+        .nth(2)
+        .unwrap()
+        .to_string();
+    let svc = svc.split("-Alarm").next().unwrap().to_string();
+    assert!(row.contains(&format!("{svc} target tracking ")), "{row}");
+    assert!(
+        row.contains("(CPUUtilization)") || row.contains("(MemoryUtilization)"),
+        "{row}"
+    );
+    // No row of the list is cut inside AWS's generated name...
+    let rows = screen
+        .lines()
+        .filter(|l| l.contains("ALARM ") || l.contains("OK "));
+    assert!(
+        rows.clone().all(|l| !l.contains("TargetTracking-")),
+        "{screen}"
+    );
+    // ...which the detail under the list shows whole.
+    let selected = h.app.selected_alarm().unwrap().name.clone();
+    assert!(
+        selected.starts_with("TargetTracking-service/"),
+        "{selected}"
+    );
+    let detail = h.screen(200, 60, &mono);
+    assert!(
+        detail.contains(&selected),
+        "the detail names {selected}: {detail}"
+    );
+    assert!(screen.contains(&selected[..79]), "{screen}");
+}

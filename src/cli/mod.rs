@@ -12,6 +12,7 @@ pub use commands::run;
 
 use crate::options::Flags;
 use clap::{Args, Parser, Subcommand};
+use flightdeck_core::provider::LocateError;
 use std::path::PathBuf;
 
 /// Exit codes: 0 success, 1 operation failed, 2 usage or configuration
@@ -45,6 +46,17 @@ impl Failure {
         Self {
             exit: Exit::Failed,
             error: error.into(),
+        }
+    }
+}
+
+/// An unknown or ambiguous service is the caller's to fix (exit 2); a
+/// failure to read the environment is not.
+impl From<LocateError> for Failure {
+    fn from(e: LocateError) -> Self {
+        match e {
+            LocateError::Provider(_) => Failure::failed(e),
+            _ => Failure::usage(e),
         }
     }
 }

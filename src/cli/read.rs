@@ -8,7 +8,7 @@ use crate::options::Options;
 use crate::session::Session;
 use anyhow::anyhow;
 use clap::Subcommand;
-use flightdeck_core::provider::{LogQuery, Provider, ProviderError};
+use flightdeck_core::provider::{LogQuery, Provider, ProviderError, locate_service};
 use flightdeck_model::clock::{Clock, SystemClock};
 use flightdeck_model::text::sanitize;
 use flightdeck_model::{
@@ -43,8 +43,9 @@ pub enum ReadCommand {
     },
     /// Log events of a service, from its task definition's log configuration.
     Logs {
+        /// The service's cluster; found by the service's name when left out.
         #[arg(long)]
-        cluster: String,
+        cluster: Option<String>,
         #[arg(long)]
         service: String,
         /// How far back: 30s, 15m, 2h, 1d.
@@ -109,6 +110,8 @@ struct ServiceRow {
 struct AlarmRow {
     environment: String,
     name: String,
+    /// The name tables show (AWS's target-tracking alarms by their service).
+    display_name: String,
     state: String,
     metric: String,
     namespace: String,
@@ -249,8 +252,12 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
                 follow,
                 json,
             } => {
+                let p = session.single("logs").map_err(Failure::usage)?;
+                let cluster = locate_service(p.as_ref(), cluster.as_deref(), service)
+                    .await
+                    .map_err(Failure::from)?;
                 let request = LogsRequest {
-                    cluster,
+                    cluster: &cluster,
                     service,
                     since: *since,
                     filter: filter.as_deref(),
@@ -369,6 +376,7 @@ async fn alarms(
                 severity: format!("{:?}", a.severity).to_lowercase(),
                 state_reason: a.state_reason.clone(),
                 state_updated_at: a.state_updated_at.to_rfc3339(),
+                display_name: a.display_name().into_owned(),
                 name: a.name,
             })
             .collect())
@@ -383,7 +391,7 @@ async fn alarms(
                 vec![
                     r.environment.clone(),
                     r.state.clone(),
-                    r.name.clone(),
+                    r.display_name.clone(),
                     format!("{} {}", r.namespace, r.condition),
                 ]
             })

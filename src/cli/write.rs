@@ -12,7 +12,7 @@ use clap::{Args, Subcommand};
 use flightdeck_core::ops::{
     self, AuditLog, Call, ExecError, Operation, PlanError, RolloutStatus, Watch,
 };
-use flightdeck_core::provider::{LocateError, Provider, locate_service};
+use flightdeck_core::provider::{Provider, locate_service};
 use flightdeck_model::clock::{Clock, SystemClock};
 use flightdeck_model::text::sanitize;
 use std::sync::Arc;
@@ -153,10 +153,7 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
         let (target, guard, follow) = parts(command);
         let cluster = locate_service(p.as_ref(), target.cluster.as_deref(), &target.service)
             .await
-            .map_err(|e| match e {
-                LocateError::Provider(_) => Failure::failed(e),
-                _ => Failure::usage(e),
-            })?;
+            .map_err(Failure::from)?;
         let write = Write {
             p: p.as_ref(),
             audit: &audit,

@@ -109,6 +109,22 @@ pub struct Alarm {
 }
 
 impl Alarm {
+    /// How tables show the alarm. AWS names the alarms of a target-tracking
+    /// policy `TargetTracking-service/<cluster>/<service>-AlarmHigh-<uuid>`,
+    /// which 80 columns cut before the service: they read
+    /// `<service> target tracking high (<metric>)`. Every other alarm
+    /// shows its own name; the detail always shows the full one.
+    pub fn display_name(&self) -> std::borrow::Cow<'_, str> {
+        match target_tracking_parts(&self.name) {
+            Some((resource, side)) => std::borrow::Cow::Owned(format!(
+                "{} target tracking {side} ({})",
+                resource.rsplit('/').next().unwrap_or(resource),
+                self.metric
+            )),
+            None => std::borrow::Cow::Borrowed(&self.name),
+        }
+    }
+
     pub fn dimension(&self, name: &str) -> Option<&str> {
         self.dimensions
             .iter()
@@ -262,6 +278,19 @@ pub struct LogEvent {
     pub message: String,
 }
 
+/// `(resource id, "high" | "low")` of an alarm name AWS gave a
+/// target-tracking policy's alarm.
+fn target_tracking_parts(name: &str) -> Option<(&str, &'static str)> {
+    let rest = name.strip_prefix("TargetTracking-")?;
+    [("-AlarmHigh-", "high"), ("-AlarmLow-", "low")]
+        .into_iter()
+        .find_map(|(marker, side)| {
+            let at = rest.rfind(marker)?;
+            let resource = &rest[..at];
+            (!resource.is_empty()).then_some((resource, side))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,5 +325,46 @@ mod tests {
     fn trim_float_drops_useless_decimals() {
         assert_eq!(trim_float(70.0), "70");
         assert_eq!(trim_float(0.5), "0.5");
+    }
+
+    #[test]
+    fn target_tracking_alarms_lead_with_their_service() {
+        let mut alarm = Alarm {
+            name: "TargetTracking-service/radiox-prod/backend-api-AlarmHigh-3f2a9c1e-8d4b-4c55-9a61-1b2c3d4e5f60".into(),
+            description: String::new(),
+            state: AlarmState::Ok,
+            state_reason: String::new(),
+            state_updated_at: chrono::DateTime::UNIX_EPOCH,
+            metric: "CPUUtilization".into(),
+            namespace: "AWS/ECS".into(),
+            dimensions: vec![],
+            statistic: "Average".into(),
+            threshold: 70.0,
+            comparison: Comparison::GreaterThanThreshold,
+            period_secs: 60,
+            evaluation_periods: 3,
+            unit: String::new(),
+            severity: Severity::Info,
+            actions: vec![],
+        };
+        assert_eq!(
+            alarm.display_name(),
+            "backend-api target tracking high (CPUUtilization)"
+        );
+        assert!(alarm.display_name().len() <= 60);
+        alarm.name = "TargetTracking-service/c/worker-AlarmLow-0000".into();
+        assert_eq!(
+            alarm.display_name(),
+            "worker target tracking low (CPUUtilization)"
+        );
+        for own in [
+            "radiox-prod-backend-api-response-time",
+            "TargetTracking-",
+            "TargetTracking--AlarmHigh-x",
+            "TargetTrackingX-service/c/s-AlarmHigh-1",
+        ] {
+            alarm.name = own.into();
+            assert_eq!(alarm.display_name(), own);
+        }
     }
 }

@@ -10,17 +10,22 @@ pub use budget::{ApiFamily, TokenBucket};
 pub use fetch::{DataEvent, Fetched, Payload, ScalingData, fetch};
 pub use schedule::{Focus, Job, JobKey, JobKind, Schedule, View};
 
-use crate::provider::Provider;
+use crate::provider::{Provider, ProviderError};
 use flightdeck_model::clock::Clock;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::collections::HashMap;
+use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 
 /// How often the scheduler wakes up to look for due work.
 const SCHEDULER_PERIOD: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Runs the pollers until `events` is closed. One request budget per
 /// environment and API family; one fetch per job key in flight at a time.
+///
+/// Fetches run in a [`JoinSet`] owned by this loop: however a fetch ends,
+/// its key leaves the in-flight set when the loop reaps it, and a fetch that
+/// panicked is answered with an error event for its pane (and polled again).
 pub async fn run(
     providers: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
@@ -29,7 +34,8 @@ pub async fn run(
 ) {
     let mut schedule = Schedule::default();
     let mut buckets: HashMap<(String, ApiFamily), TokenBucket> = HashMap::new();
-    let in_flight: Arc<Mutex<HashSet<JobKey>>> = Arc::default();
+    let mut fetches: JoinSet<DataEvent> = JoinSet::new();
+    let mut in_flight: HashMap<tokio::task::Id, (JobKey, u64)> = HashMap::new();
     let mut generation = 0u64;
     let mut ticker = tokio::time::interval(SCHEDULER_PERIOD);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -41,6 +47,22 @@ pub async fn run(
                     return;
                 }
             }
+            Some(done) = fetches.join_next_with_id() => {
+                let event = match done {
+                    Ok((id, event)) => {
+                        in_flight.remove(&id);
+                        event
+                    }
+                    Err(e) => {
+                        let Some((key, generation)) = in_flight.remove(&e.id()) else {
+                            continue;
+                        };
+                        failed_fetch(key, generation, &e, clock.now())
+                    }
+                };
+                let _ = events.send(event);
+                continue;
+            }
         }
         if events.is_closed() {
             return;
@@ -48,11 +70,7 @@ pub async fn run(
         let now = clock.now();
         let current = focus.borrow_and_update().clone();
         for job in schedule.due(&current, now) {
-            let busy = in_flight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .contains(&job.key);
-            if busy {
+            if in_flight.values().any(|(key, _)| *key == job.key) {
                 continue;
             }
             let Some(provider) = providers
@@ -71,21 +89,38 @@ pub async fn run(
             }
             schedule.started(&job.key, now);
             generation += 1;
-            in_flight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(job.key.clone());
-            let events = events.clone();
-            let in_flight = in_flight.clone();
+            let key = job.key.clone();
             let clock = clock.clone();
-            tokio::spawn(async move {
-                let event = fetch(provider.as_ref(), &job, generation, clock.as_ref()).await;
-                in_flight
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&job.key);
-                let _ = events.send(event);
+            let handle = fetches.spawn(async move {
+                fetch(provider.as_ref(), &job, generation, clock.as_ref()).await
             });
+            in_flight.insert(handle.id(), (key, generation));
         }
+    }
+}
+
+/// The event of a fetch that did not finish (it panicked): an error in the
+/// pane of its datum, so the operator sees it and the datum is polled again.
+fn failed_fetch(
+    key: JobKey,
+    generation: u64,
+    error: &tokio::task::JoinError,
+    now: flightdeck_model::Timestamp,
+) -> DataEvent {
+    let what = if error.is_panic() {
+        "panicked"
+    } else {
+        "was cancelled"
+    };
+    tracing::error!(?key, "fetch {what}: {error}");
+    DataEvent {
+        data: Fetched {
+            fetched_at: now,
+            generation,
+            result: Err(ProviderError::Other(format!(
+                "internal error: reading this {what}; it is read again at the next refresh (details in the log file)"
+            ))),
+        },
+        key,
     }
 }

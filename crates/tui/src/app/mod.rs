@@ -252,6 +252,7 @@ impl App {
             .filter(|a| {
                 f.is_empty()
                     || a.name.to_lowercase().contains(&f)
+                    || a.display_name().to_lowercase().contains(&f)
                     || a.metric.to_lowercase().contains(&f)
                     || a.state.as_str().to_lowercase().contains(&f)
             })

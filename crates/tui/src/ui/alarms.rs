@@ -41,7 +41,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 .iter()
                 .map(|&i| match i {
                     0 => Cell::from(Span::styled(a.state.as_str(), alarm_style(theme, a.state))),
-                    1 => Cell::from(sanitize(&a.name)),
+                    1 => Cell::from(sanitize(&a.display_name())),
                     2 => Cell::from(Span::styled(sanitize(&a.condition()), theme.muted)),
                     3 => Cell::from(Span::styled(
                         match a.severity {
@@ -88,10 +88,16 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
     };
     let slot = app.env().alarm_details.get(&alarm.name);
     let detail = slot.and_then(|s| s.data.as_ref());
+    // The full name here when the list shows a shorter one.
+    let full_name = if alarm.display_name() == alarm.name {
+        String::new()
+    } else {
+        format!("{} · ", sanitize(&alarm.name))
+    };
     let title = format!(
-        " {} {} · {} ",
-        alarm.namespace,
-        alarm.metric,
+        " {full_name}{} {} · {} ",
+        sanitize(&alarm.namespace),
+        sanitize(&alarm.metric),
         sanitize(&alarm.condition())
     );
     let block = Block::default()

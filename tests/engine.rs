@@ -1,0 +1,73 @@
+//! The polling engine's own loop (`engine::run`) against a provider that
+//! panics: the panic becomes an error event for the pane, and the datum is
+//! polled again afterwards (its in-flight key is not leaked).
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
+
+#[path = "common/faulty.rs"]
+mod faulty;
+
+use chrono::TimeZone;
+use faulty::Faulty;
+use flightdeck::app::{App, Pane};
+use flightdeck::clock::{Clock, ManualClock};
+use flightdeck::engine::{self, DataEvent, JobKind, Payload};
+use flightdeck::provider::{Provider, ReadProvider};
+use flightdeck::sim::{SimProvider, World};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+async fn next_alarms(events: &mut mpsc::UnboundedReceiver<DataEvent>) -> DataEvent {
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(10), events.recv())
+            .await
+            .expect("an event within 10 s")
+            .expect("the engine is running");
+        if event.key.kind == JobKind::Alarms {
+            return event;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fetch_that_panics_is_reported_and_polled_again() {
+    let t0 = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+        .unwrap();
+    let clock = ManualClock::new(t0);
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let world = Arc::new(Mutex::new(World::new(42, t0)));
+    let sim = SimProvider::all(world, shared.clone())
+        .into_iter()
+        .find(|p| p.environment().name == "muejam-staging")
+        .unwrap();
+    let faulty = Arc::new(Faulty::new(Arc::new(sim)));
+    faulty.alarm_panics.store(1, Ordering::SeqCst);
+    let mut app = App::new(vec![faulty.environment().clone()], t0, false);
+    app.pane = Pane::Alarms;
+    let (_focus_tx, focus_rx) = watch::channel(app.focus());
+    let (events_tx, mut events) = mpsc::unbounded_channel();
+    let providers: Vec<Arc<dyn Provider>> = vec![faulty.clone()];
+    let engine = tokio::spawn(engine::run(providers, shared, focus_rx, events_tx));
+
+    let first = next_alarms(&mut events).await;
+    let error = first.data.result.unwrap_err().to_string();
+    assert!(error.contains("internal error"), "{error}");
+    assert!(error.contains("panicked"), "{error}");
+
+    // Once the alarms are due again, they are fetched again, and this time
+    // they arrive.
+    clock.advance(chrono::Duration::seconds(61));
+    let second = next_alarms(&mut events).await;
+    let Ok(Payload::Alarms(alarms)) = second.data.result else {
+        panic!("{:?}", second.data.result);
+    };
+    assert!(!alarms.is_empty());
+    assert_eq!(faulty.alarm_calls.load(Ordering::SeqCst), 2);
+    assert!(second.data.generation > first.data.generation);
+    engine.abort();
+}
