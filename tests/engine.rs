@@ -2,7 +2,7 @@
 //! panics: the panic becomes an error event for the pane, and the datum is
 //! polled again afterwards (its in-flight key is not leaked).
 #![expect(
-    clippy::unwrap_used,
+    clippy::expect_used,
     reason = "test code: a failed unwrap is the test's report"
 )]
 
