@@ -1,3 +1,6 @@
+//! The `flightdeck` binary: parse the command line, run, exit with the code
+//! of the outcome (see `cli::Exit`).
+
 use clap::Parser;
 use flightdeck::cli::{Cli, run};
 use std::process::ExitCode;

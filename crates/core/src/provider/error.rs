@@ -1,3 +1,5 @@
+//! Provider errors, classified by what the operator can do about them.
+
 use thiserror::Error;
 
 /// Why a provider call failed, classified so the UI can tell the operator

@@ -1,0 +1,207 @@
+//! Tidy: the codebase's structural rules as ordinary tests (after
+//! rust-analyzer's `xtask/src/tidy.rs`). The crates are the API boundaries
+//! and the compiler enforces what each may use; these tests hold the
+//! manifests to that layering, the modules inside a crate to theirs, and
+//! every file to its `//!` line.
+#![expect(
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
+
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Every source file of the binary and of each crate.
+fn sources() -> Vec<PathBuf> {
+    let mut files = vec![];
+    rust_files(&root().join("src"), &mut files);
+    for entry in std::fs::read_dir(root().join("crates")).unwrap() {
+        rust_files(&entry.unwrap().path().join("src"), &mut files);
+    }
+    files.sort();
+    files
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(root()).unwrap().display().to_string()
+}
+
+#[test]
+fn every_module_says_what_it_is_for() {
+    let missing: Vec<String> = sources()
+        .iter()
+        .filter(|p| !std::fs::read_to_string(p).unwrap().starts_with("//!"))
+        .map(|p| relative(p))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "files without a `//!` first line: {missing:?}"
+    );
+}
+
+/// The `[dependencies]` names of a manifest (not dev-dependencies).
+fn dependencies(manifest: &Path) -> Vec<String> {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let doc: toml::Table = text.parse().unwrap();
+    doc.get("dependencies")
+        .and_then(|d| d.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn crates_depend_only_downward() {
+    // crate -> the flightdeck crates it may use. The SDK belongs to `aws`.
+    let layers: &[(&str, &[&str])] = &[
+        ("model", &[]),
+        ("core", &["flightdeck-model"]),
+        ("aws", &["flightdeck-model", "flightdeck-core"]),
+        ("sim", &["flightdeck-model", "flightdeck-core"]),
+        ("tui", &["flightdeck-model", "flightdeck-core"]),
+    ];
+    let mut crates: Vec<String> = std::fs::read_dir(root().join("crates"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    crates.sort();
+    let mut known: Vec<String> = layers.iter().map(|(c, _)| c.to_string()).collect();
+    known.sort();
+    assert_eq!(
+        crates, known,
+        "a new crate needs its place in the layering here"
+    );
+    for (name, allowed) in layers {
+        let deps = dependencies(&root().join("crates").join(name).join("Cargo.toml"));
+        for dep in &deps {
+            if dep.starts_with("flightdeck-") {
+                assert!(
+                    allowed.contains(&dep.as_str()),
+                    "crates/{name} must not depend on {dep}"
+                );
+            }
+            if dep.starts_with("aws-") {
+                assert_eq!(
+                    *name, "aws",
+                    "crates/{name} must not depend on {dep}: the SDK stays in crates/aws"
+                );
+            }
+            if ["ratatui", "crossterm"].contains(&dep.as_str()) {
+                assert_eq!(
+                    *name, "tui",
+                    "crates/{name} must not depend on {dep}: the terminal is the tui's"
+                );
+            }
+            if dep == "clap" {
+                panic!(
+                    "crates/{name} must not depend on clap: only the binary sees the command line"
+                );
+            }
+        }
+    }
+    for dep in dependencies(&root().join("Cargo.toml")) {
+        assert!(
+            !dep.starts_with("aws-"),
+            "the binary must not use the SDK ({dep}) but through crates/aws"
+        );
+    }
+}
+
+/// `(directory, module, modules it must not import)` inside one crate.
+const MODULE_LAYERS: &[(&str, &str, &[&str])] = &[
+    // The binary: cli > runtime > session > options > config.
+    ("src", "config", &["options", "session", "runtime", "cli"]),
+    ("src", "options", &["session", "runtime", "cli"]),
+    ("src", "session", &["runtime", "cli"]),
+    ("src", "runtime", &["cli"]),
+    // core: provider < ops, engine; ops and engine side by side.
+    ("crates/core/src", "provider", &["ops", "engine"]),
+    ("crates/core/src", "ops", &["engine"]),
+    ("crates/core/src", "engine", &["ops"]),
+    // tui: diagnostic < theme < app < ui.
+    ("crates/tui/src", "diagnostic", &["theme", "app", "ui"]),
+    ("crates/tui/src", "theme", &["app", "ui"]),
+    ("crates/tui/src", "app", &["ui"]),
+];
+
+/// Files of module `module` under `dir` (`module.rs` or `module/`).
+fn module_files(dir: &str, module: &str) -> Vec<PathBuf> {
+    let base = root().join(dir);
+    let mut files = vec![];
+    let file = base.join(format!("{module}.rs"));
+    if file.exists() {
+        files.push(file);
+    }
+    let folder = base.join(module);
+    if folder.is_dir() {
+        rust_files(&folder, &mut files);
+    }
+    files
+}
+
+#[test]
+fn modules_import_only_downward() {
+    let mut wrong = vec![];
+    for (dir, module, forbidden) in MODULE_LAYERS {
+        let files = module_files(dir, module);
+        assert!(!files.is_empty(), "no module {module} in {dir}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for upper in *forbidden {
+                if text.contains(&format!("crate::{upper}::"))
+                    || text.contains(&format!("crate::{upper}}}"))
+                    || text.contains(&format!("crate::{{{upper}"))
+                    || text.contains(&format!("crate::{upper};"))
+                {
+                    wrong.push(format!("{} imports {upper}", relative(&file)));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "upward imports: {wrong:?}");
+}
+
+#[test]
+fn the_audit_log_knows_nothing_of_plans() {
+    // ops::audit stores and queries records; the executor builds them.
+    let text = std::fs::read_to_string(root().join("crates/core/src/ops/audit.rs")).unwrap();
+    for other in ["plan", "execute", "watch"] {
+        assert!(
+            !text.contains(&format!("super::{other}")),
+            "ops::audit imports {other}"
+        );
+    }
+}
+
+#[test]
+fn only_the_binary_prints() {
+    // Below the binary, output goes through the UI or the log file: a
+    // stray print would tear the cockpit's screen.
+    let mut wrong = vec![];
+    for file in sources()
+        .iter()
+        .filter(|p| relative(p).starts_with("crates/"))
+    {
+        let text = std::fs::read_to_string(file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for needle in ["println!", "eprintln!", "print!(", "eprint!(", "dbg!("] {
+            if code.contains(needle) {
+                wrong.push(format!("{} uses {needle}", relative(file)));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
