@@ -13,7 +13,9 @@ It does four things moto does not:
    DescribeTasks 100; ECS list calls are cut into pages of at most
    --max-page items with a nextToken.
 4. Faults: POST /__flightdeck/faults {"account", "operation", "status",
-   "code", "message"} makes that operation of that account fail.
+   "code", "message"} makes that operation of that account fail; with
+   {"account", "operation", "delay_ms"} instead, the call is held that long
+   and then answered normally (a slow or hung endpoint).
    GET /__flightdeck/calls?account=A counts the calls per operation.
 
 Every socket has TCP_NODELAY: without it each call costs ~50 ms.
@@ -28,6 +30,7 @@ import os
 import re
 import socket
 import sys
+import time
 import threading
 import urllib.parse
 
@@ -126,7 +129,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             per_account = calls.setdefault(account or "", {})
             per_account[operation] = per_account.get(operation, 0) + 1
             fault = faults.get((account or "", operation))
-        if fault:
+        if fault and fault.get("delay_ms"):
+            time.sleep(fault["delay_ms"] / 1000)
+        elif fault:
             return self.fail(cbor_op, fault["status"], fault["code"], fault["message"])
         if cbor_op:
             return self.cloudwatch(cbor_op.group(2), body, account)
@@ -230,8 +235,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with lock:
                 faults[(fault["account"], fault["operation"])] = {
                     "status": int(fault.get("status", 400)),
-                    "code": fault["code"],
+                    "code": fault.get("code", ""),
                     "message": fault.get("message", ""),
+                    "delay_ms": int(fault.get("delay_ms", 0)),
                 }
             return self.reply(200, b"{}", "application/json")
         if parsed.path == "/__flightdeck/faults" and self.command == "DELETE":

@@ -12,6 +12,7 @@ use flightdeck_model::clock::{Clock, SystemClock};
 use flightdeck_tui::app::{App, Effect, Msg, update};
 use flightdeck_tui::theme::Theme;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -40,12 +41,24 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     app.demo = session.demo;
     app.stuck_after = options.stuck_after;
     let palette = Palette::new(options).map_err(CockpitError::Session)?;
+    let crash = CrashTest::from_env();
     let writes = Writes {
         audit: AuditLog::new(&options.paths.audit_log),
         providers: session.providers.clone(),
         clock: clock.clone(),
     };
-    run(runtime, app, session.providers, clock, palette, writes).map_err(CockpitError::Run)
+    let log_file = options.paths.log_file.clone();
+    run(
+        runtime,
+        app,
+        session.providers,
+        clock,
+        palette,
+        writes,
+        crash,
+        log_file,
+    )
+    .map_err(CockpitError::Run)
 }
 
 /// The tokio runtime of a run: two workers, like the machines it runs on.
@@ -180,6 +193,63 @@ fn init_logging(options: &Options) {
         .try_init();
 }
 
+/// Installs the panic hook of the cockpit, over ratatui's (which restores
+/// the terminal). Every panic's report goes to the log file. A panic of the
+/// UI thread ends the cockpit: the terminal is restored and the report
+/// printed. A panic elsewhere (a fetch, caught by the engine and shown in
+/// its pane) must not touch the screen the cockpit still draws.
+fn install_panic_hook(log_file: PathBuf) {
+    let ui_thread = std::thread::current().id();
+    let restore_and_print = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        let report = format!(
+            "{} panic in thread {}: {info}\n{}\n",
+            chrono::Utc::now().to_rfc3339(),
+            thread.name().unwrap_or("unnamed"),
+            std::backtrace::Backtrace::force_capture()
+        );
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_file)
+            .and_then(|mut f| {
+                use std::io::Write;
+                f.write_all(report.as_bytes())?;
+                f.sync_data()
+            });
+        if thread.id() == ui_thread {
+            restore_and_print(info);
+            match written {
+                Ok(()) => eprintln!(
+                    "flightdeck crashed; the report is in {}",
+                    log_file.display()
+                ),
+                Err(e) => eprintln!("flightdeck crashed; cannot write the report: {e}"),
+            }
+        }
+    }));
+}
+
+/// `FLIGHTDECK_TEST_CRASH=1`: the cockpit panics right after its first
+/// frame. It exists for the test that proves a crash restores the terminal
+/// and leaves its report in the log file; nothing else sets it.
+#[derive(Debug, Clone, Copy)]
+struct CrashTest(bool);
+
+impl CrashTest {
+    fn from_env() -> CrashTest {
+        CrashTest(std::env::var_os("FLIGHTDECK_TEST_CRASH").is_some_and(|v| v == "1"))
+    }
+
+    #[expect(clippy::panic, reason = "the crash the test asks for")]
+    fn after_frame(self) {
+        if self.0 {
+            panic!("FLIGHTDECK_TEST_CRASH: a crash on purpose after the first frame");
+        }
+    }
+}
+
 enum Input {
     Terminal(Event),
     Closed,
@@ -187,6 +257,10 @@ enum Input {
 
 /// Runs the cockpit until the operator quits. The terminal is restored on
 /// every way out: quit, error, signal and panic (ratatui's panic hook).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of a cockpit run, each built by `cockpit`"
+)]
 fn run(
     runtime: tokio::runtime::Runtime,
     mut app: App,
@@ -194,8 +268,11 @@ fn run(
     clock: Arc<dyn Clock>,
     palette: Palette,
     writes: Writes,
+    crash: CrashTest,
+    log_file: PathBuf,
 ) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
+    install_panic_hook(log_file);
     let result = runtime.block_on(async {
         let size = terminal.size()?;
         update(&mut app, Msg::Resize(size.width, size.height));
@@ -225,6 +302,7 @@ fn run(
                 let theme = palette.for_env(&app.env().info.name);
                 terminal.draw(|f| flightdeck_tui::ui::render(f, &app, theme))?;
                 app.dirty = false;
+                crash.after_frame();
             }
             let msg = tokio::select! {
                 Some(input) = input_rx.recv() => match input {

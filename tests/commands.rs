@@ -673,3 +673,96 @@ fn writes_find_the_cluster_by_the_service_name_and_name_the_candidates_when_ambi
     );
     assert!(String::from_utf8_lossy(&named.stdout).contains("green/api"));
 }
+
+#[test]
+fn the_audit_log_survives_a_sigkill_between_its_before_and_after_records() {
+    let Some(moto) = Moto::new("cli_sigkill") else {
+        return;
+    };
+    let env = spec("muejam-staging");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(seed(&moto, &env, chrono::Utc::now()));
+    let home = tempfile::tempdir().unwrap();
+    write_profile(home.path(), &moto, &env.name, &env.region);
+    let audit = home.path().join("state/flightdeck/audit.jsonl");
+    let args = [
+        "scale",
+        "--service",
+        "backend",
+        "--desired",
+        "4",
+        "--confirm",
+        "backend",
+    ];
+    // UpdateService hangs: the process is killed after its record before
+    // the call is on disk and before the record after it.
+    moto.delay("UpdateService", 6_000);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .args(args)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.path().join("aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("FLIGHTDECK_CONFIG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !std::fs::read_to_string(&audit).is_ok_and(|t| t.contains("\"phase\":\"before\"")) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no record before the call"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no destructor, no flush, no handler runs.
+    child.wait().unwrap();
+    let text = std::fs::read_to_string(&audit).unwrap();
+    assert!(text.ends_with('\n'), "a torn line: {text:?}");
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 1, "{text}");
+    assert_eq!(records[0]["phase"], "before");
+    assert_eq!(records[0]["service"], "backend");
+    assert!(
+        records[0]["calls"][0]
+            .as_str()
+            .unwrap()
+            .contains("UpdateService")
+    );
+
+    // The next write appends after it; the log stays one record a line.
+    moto.clear_faults();
+    let o = flightdeck(home.path(), &args, Some(&moto));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let phases: Vec<String> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["phase"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(phases, ["before", "before", "after"]);
+}

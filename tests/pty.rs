@@ -31,6 +31,10 @@ struct Session {
 
 impl Session {
     fn start(home: &std::path::Path, args: &[&str]) -> Session {
+        Session::start_with(home, args, &[])
+    }
+
+    fn start_with(home: &std::path::Path, args: &[&str], vars: &[(&str, &str)]) -> Session {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: 24,
@@ -46,6 +50,9 @@ impl Session {
         cmd.env("XDG_STATE_HOME", home.join("state"));
         cmd.env("TERM", "xterm-256color");
         cmd.env_remove("NO_COLOR");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
         let child = pty.slave.spawn_command(cmd).unwrap();
         let output = Arc::new(Mutex::new(Vec::new()));
         let mut reader = pty.master.try_clone_reader().unwrap();
@@ -150,4 +157,42 @@ fn a_write_in_the_terminal_is_planned_confirmed_watched_and_audited() {
         .collect();
     assert_eq!(phases, ["before", "after"], "{audit}");
     assert!(audit.contains("\"result\":\"ok\""), "{audit}");
+}
+
+#[test]
+fn a_crash_restores_the_terminal_and_leaves_its_report_in_the_log_file() {
+    let home = tempfile::tempdir().unwrap();
+    let s = Session::start_with(home.path(), &["demo"], &[("FLIGHTDECK_TEST_CRASH", "1")]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut child = s.child;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "flightdeck did not end after its crash"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    let text = String::from_utf8_lossy(&s.output.lock().unwrap()).to_string();
+    assert!(!status.success(), "a crash is not a success");
+    // The screen it entered was left and the cursor shown again; the
+    // report follows on the restored terminal.
+    let entered = text
+        .find("\x1b[?1049h")
+        .expect("the alternate screen was entered");
+    let left = text
+        .rfind("\x1b[?1049l")
+        .expect("the alternate screen was left");
+    assert!(left > entered);
+    assert!(text[entered..].contains("\x1b[?25h"), "cursor not shown again");
+    assert!(text[left..].contains("crashed; the report is in"), "{text}");
+    let log = std::fs::read_to_string(home.path().join("state/flightdeck/flightdeck.log")).unwrap();
+    assert!(
+        log.contains("a crash on purpose after the first frame"),
+        "{log}"
+    );
+    assert!(log.contains("panic in thread main"), "{log}");
 }

@@ -121,6 +121,28 @@ impl Moto {
             .unwrap();
     }
 
+    /// Holds every call of `operation` of this account for `millis`, then
+    /// answers it normally: a slow or hung endpoint.
+    pub fn delay(&self, operation: &str, millis: u64) {
+        ureq::post(format!("{}/__flightdeck/faults", self.endpoint))
+            .send_json(serde_json::json!({
+                "account": self.account,
+                "operation": operation,
+                "delay_ms": millis,
+            }))
+            .unwrap();
+    }
+
+    /// Removes every fault and delay of this account.
+    pub fn clear_faults(&self) {
+        ureq::delete(format!(
+            "{}/__flightdeck/faults?account={}",
+            self.endpoint, self.account
+        ))
+        .call()
+        .unwrap();
+    }
+
     /// How often each operation was called for this account.
     pub fn calls(&self) -> HashMap<String, u64> {
         ureq::get(format!(
