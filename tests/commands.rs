@@ -766,3 +766,116 @@ fn the_audit_log_survives_a_sigkill_between_its_before_and_after_records() {
         .collect();
     assert_eq!(phases, ["before", "before", "after"]);
 }
+
+/// Fails when `bytes` could control a terminal: any C0 control but the
+/// newline, DEL, C1, or an invisible format character.
+fn assert_terminal_safe(bytes: &[u8], context: &str) {
+    let text = std::str::from_utf8(bytes).unwrap_or_else(|e| panic!("{context}: not UTF-8: {e}"));
+    for c in text.chars() {
+        assert!(
+            c == '\n' || !flightdeck::text::is_unsafe(c),
+            "{context}: {c:?} in {text}"
+        );
+    }
+}
+
+#[test]
+fn hostile_text_from_aws_never_reaches_the_terminal_through_the_commands() {
+    let Some(moto) = Moto::new("cli_hostile") else {
+        return;
+    };
+    let env = spec("muejam-staging");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seeded = rt.block_on(seed(&moto, &env, chrono::Utc::now()));
+    let payloads = [
+        "PWN\x1b[2J\x1b]0;title\x07\x1b]52;c;cm0=\x1b\\\x1bP+q\x1b\\",
+        "PWN\u{9b}31m\u{9d}0;t\u{9c}\x08\x08\rover\x7f",
+        "PWN\u{202e}gpj.exe\u{200b}\u{2028}服务😀",
+    ];
+    rt.block_on(async {
+        let config = moto.sdk_config(&env.region).await;
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+        let mut put = logs
+            .put_log_events()
+            .log_group_name(&seeded.log_group)
+            .log_stream_name("ecs/backend/0123456789abcdef");
+        for (i, p) in payloads.iter().enumerate() {
+            put = put.log_events(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(chrono::Utc::now().timestamp_millis() - 60_000 + i as i64)
+                    .message(*p)
+                    .build()
+                    .unwrap(),
+            );
+        }
+        put.send().await.unwrap();
+        let cw = aws_sdk_cloudwatch::Client::new(&config);
+        for (i, p) in payloads.iter().enumerate() {
+            let name = format!("hostile-{i}-{p}");
+            cw.put_metric_alarm()
+                .alarm_name(&name)
+                .alarm_description(*p)
+                .namespace("AWS/ECS")
+                .metric_name("CPUUtilization")
+                .statistic(aws_sdk_cloudwatch::types::Statistic::Average)
+                .period(60)
+                .evaluation_periods(1)
+                .threshold(1.0)
+                .comparison_operator(
+                    aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+                )
+                .send()
+                .await
+                .unwrap();
+            cw.set_alarm_state()
+                .alarm_name(&name)
+                .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+                .state_reason(*p)
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let home = tempfile::tempdir().unwrap();
+    write_profile(home.path(), &moto, &env.name, &env.region);
+    let first = &env.services[0].name;
+    for args in [
+        vec!["alarms"],
+        vec!["alarms", "--json"],
+        vec!["logs", "--service", first, "--since", "1h"],
+        vec!["logs", "--service", first, "--since", "1h", "--json"],
+        vec!["services"],
+        vec!["services", "--json"],
+    ] {
+        let o = flightdeck(home.path(), &args, Some(&moto));
+        let context = args.join(" ");
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{context}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_terminal_safe(&o.stdout, &context);
+        assert_terminal_safe(&o.stderr, &context);
+        if args[0] != "services" {
+            assert!(
+                String::from_utf8_lossy(&o.stdout).contains("PWN"),
+                "{context}: the hostile text is shown, defused"
+            );
+        }
+    }
+    // JSON keeps the text exact for scripts: escaped, not lost.
+    let o = flightdeck(home.path(), &["alarms", "--json"], Some(&moto));
+    let alarms: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)));
+    let reasons: Vec<&str> = alarms
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["state_reason"].as_str())
+        .collect();
+    assert!(reasons.contains(&payloads[1]), "{reasons:?}");
+}

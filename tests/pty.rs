@@ -187,7 +187,10 @@ fn a_crash_restores_the_terminal_and_leaves_its_report_in_the_log_file() {
         .rfind("\x1b[?1049l")
         .expect("the alternate screen was left");
     assert!(left > entered);
-    assert!(text[entered..].contains("\x1b[?25h"), "cursor not shown again");
+    assert!(
+        text[entered..].contains("\x1b[?25h"),
+        "cursor not shown again"
+    );
     assert!(text[left..].contains("crashed; the report is in"), "{text}");
     let log = std::fs::read_to_string(home.path().join("state/flightdeck/flightdeck.log")).unwrap();
     assert!(

@@ -272,7 +272,7 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
 }
 
 fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value).map_err(Failure::failed)?;
+    let text = table::json(value, true).map_err(Failure::failed)?;
     table::emit(&format!(
         "{text}
 "
@@ -524,7 +524,7 @@ async fn logs(
         }
         for e in &fresh {
             if request.json {
-                let line = serde_json::to_string(&LogRow::new(&env, request, &group, e))
+                let line = table::json(&LogRow::new(&env, request, &group, e), false)
                     .map_err(Failure::failed)?;
                 table::emit(&format!(
                     "{line}

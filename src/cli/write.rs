@@ -166,7 +166,7 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
         let mut report = Report::default();
         let result = write.run(operation(command, cluster), &mut report).await;
         if guard.json {
-            let text = serde_json::to_string_pretty(&report).map_err(Failure::failed)?;
+            let text = super::table::json(&report, true).map_err(Failure::failed)?;
             emit(&format!("{text}\n"));
         }
         result

@@ -4,8 +4,12 @@
 //! goes through [`sanitize`] before it reaches a terminal, so nothing can
 //! send escape sequences to the operator's terminal.
 
-/// Replaces control characters (ESC, BEL, CR, C1 controls, ...) with `?`
-/// and tabs with spaces. Newlines are kept only when `keep_newlines`.
+/// Replaces control characters (ESC, BEL, BS, CR, DEL, C1 controls, ...)
+/// and invisible format characters with `?`, and tabs with spaces.
+/// Newlines are kept only when `keep_newlines`.
+///
+/// Without ESC, C1 and BEL no escape sequence (CSI, OSC, DCS, APC) can
+/// start or end; without BS and CR nothing overwrites what was drawn.
 pub fn sanitize_with(s: &str, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -13,13 +17,27 @@ pub fn sanitize_with(s: &str, keep_newlines: bool) -> String {
             '\t' => out.push_str("    "),
             '\n' if keep_newlines => out.push('\n'),
             '\n' => out.push(' '),
-            c if c.is_control() => out.push('?'),
-            // Bidirectional overrides can disguise text.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push('?'),
+            c if is_unsafe(c) => out.push('?'),
             c => out.push(c),
         }
     }
     out
+}
+
+/// Characters that never reach a terminal as they are: controls (C0, DEL,
+/// C1), bidirectional overrides, isolates and marks that can disguise text,
+/// zero-width and line-breaking format characters that upset the layout.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061c}'                      // Arabic letter mark
+            | '\u{200b}'..='\u{200f}'      // zero width space, joiners, LRM, RLM
+            | '\u{2028}' | '\u{2029}'      // line and paragraph separators
+            | '\u{202a}'..='\u{202e}'      // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2069}'      // word joiner, invisible operators, isolates
+            | '\u{feff}'                    // zero width no-break space (BOM)
+            | '\u{fff9}'..='\u{fffb}'      // interlinear annotations
+        )
 }
 
 /// [`sanitize_with`] on one line.
@@ -108,6 +126,39 @@ mod tests {
         assert!(!looks_secret("NODE_ENV", "production"));
         assert!(!looks_secret("API_URL", "http://backend:8080"));
         assert_eq!(display_env_value("JWT_SECRET", "abc"), REDACTED);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn nothing_unsafe_ever_passes(s in proptest::prelude::any::<String>()) {
+            let clean = sanitize(&s);
+            proptest::prop_assert!(!clean.chars().any(is_unsafe), "{clean:?}");
+            proptest::prop_assert!(!clean.contains('\n'));
+            // Defused text stays defused, and stays readable.
+            proptest::prop_assert_eq!(sanitize(&clean), clean.clone());
+            proptest::prop_assert!(clean.chars().count() <= 4 * s.chars().count());
+        }
+
+        #[test]
+        fn escape_sequences_are_defused_wherever_they_are(
+            before in "[ -~]{0,20}",
+            seq in proptest::sample::select(vec![
+                "\x1b[2J", "\x1b]0;title\x07", "\x1b]52;c;ZWNobw==\x1b\\",
+                "\x1b]8;;http://x\x1b\\", "\x1bP+q544e\x1b\\", "\u{9b}31m", "\u{9d}0;t\u{9c}",
+                "\x1b", "\x07", "\x08\x08", "\rX", "\x7f", "\u{202e}", "\u{2028}",
+            ]),
+            after in "[ -~]{0,20}",
+        ) {
+            let clean = sanitize(&format!("{before}{seq}{after}"));
+            let live = ['\x1b', '\u{9b}', '\u{9d}', '\x07', '\x08', '\r'];
+            proptest::prop_assert!(!clean.contains(live), "{:?}", clean);
+            proptest::prop_assert!(clean.starts_with(&before) && clean.ends_with(&after));
+        }
+
+        #[test]
+        fn printable_text_is_left_alone(s in "[ -~\u{a0}-\u{2000}\u{3000}-\u{9fff}]{0,64}") {
+            proptest::prop_assert_eq!(sanitize(&s), s);
+        }
     }
 
     #[test]

@@ -61,6 +61,19 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     render_footer(frame, app, theme, footer);
     overlays::render(frame, app, theme, body);
     write::render(frame, app, theme, body);
+    defuse(frame.buffer_mut());
+}
+
+/// The last line of defence of terminal hygiene. Every string from AWS is
+/// sanitised where it is drawn; should one be missed, no cell of the frame
+/// may still carry a control or invisible format character to the
+/// terminal: such a cell shows `?`.
+fn defuse(buffer: &mut ratatui::buffer::Buffer) {
+    for cell in &mut buffer.content {
+        if cell.symbol().chars().any(flightdeck_model::text::is_unsafe) {
+            cell.set_symbol("?");
+        }
+    }
 }
 
 /// Pieces of the header, most important first; the rest is dropped when

@@ -103,7 +103,10 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 .unwrap_or_default();
             lines.push(Line::from(vec![
                 Span::styled(
-                    format!("  {id} {:<8} {}", t.last_status, t.task_definition),
+                    sanitize(&format!(
+                        "  {id} {:<8} {}",
+                        t.last_status, t.task_definition
+                    )),
                     theme.text,
                 ),
                 Span::styled(reason, theme.warn),

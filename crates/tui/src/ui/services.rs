@@ -202,7 +202,10 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             svc.rollout_state().map_or("-".into(), |r| r.to_string()),
             rollout_style(theme, svc.rollout_state()),
         ),
-        Span::styled(format!("  task def {}", svc.task_definition), theme.text),
+        Span::styled(
+            sanitize(&format!("  task def {}", svc.task_definition)),
+            theme.text,
+        ),
     ]));
     lines.push(Line::default());
     lines.push(section(theme, "DEPLOYMENTS"));
@@ -241,12 +244,12 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 };
                 let mut spans = vec![
                     Span::styled(format!("  {} ", ellipsize(&t.id, 8)), theme.text),
-                    Span::styled(format!("{:<8}", t.last_status), status_style),
+                    Span::styled(format!("{:<8}", sanitize(&t.last_status)), status_style),
                     Span::styled(
-                        format!(
+                        sanitize(&format!(
                             " {:<9} {} {}",
                             t.health, t.availability_zone, t.task_definition
-                        ),
+                        )),
                         theme.muted,
                     ),
                 ];
