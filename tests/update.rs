@@ -172,6 +172,17 @@ fn loaded_app() -> &'static flightdeck::app::App {
     APP.get_or_init(|| Harness::new().app)
 }
 
+/// The app on the logs pane, its lines loaded.
+fn logs_app() -> &'static flightdeck::app::App {
+    static APP: std::sync::OnceLock<flightdeck::app::App> = std::sync::OnceLock::new();
+    APP.get_or_init(|| {
+        let mut h = Harness::new();
+        h.keys("4");
+        assert!(h.app.log_lines().len() > 50, "lines to search");
+        h.app
+    })
+}
+
 fn key_strategy() -> impl Strategy<Value = KeyEvent> {
     let codes = prop_oneof![
         prop::sample::select(vec![
@@ -221,4 +232,62 @@ fn read_only_shows_in_the_header() {
     assert!(h.screen(80, 24, &dark).contains("[RW]"));
     h.app.read_only = true;
     assert!(h.screen(80, 24, &dark).contains("[RO]"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whatever is typed as a filter, every row shown matches it and the
+    /// selection stays inside the rows.
+    #[test]
+    fn filters_show_only_what_matches(pane in 0usize..3, filter in "[a-zA-Z0-9 _/:.-]{0,8}|.{0,6}") {
+        let mut app = loaded_app().clone();
+        app.pane = [Pane::Services, Pane::Scaling, Pane::Alarms][pane];
+        app.input = Some(InputTarget::Filter(app.pane));
+        for c in filter.chars() {
+            update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        }
+        update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        let f = app.filter(app.pane).to_lowercase();
+        for s in app.service_rows() {
+            prop_assert!(app.pane != Pane::Services || s.name.to_lowercase().contains(&f)
+                || s.cluster.to_lowercase().contains(&f)
+                || s.task_definition.to_string().contains(&f));
+        }
+        for a in app.alarm_rows() {
+            prop_assert!(app.pane != Pane::Alarms || a.name.to_lowercase().contains(&f)
+                || a.display_name().to_lowercase().contains(&f)
+                || a.metric.to_lowercase().contains(&f)
+                || a.state.as_str().to_lowercase().contains(&f));
+        }
+        for t in app.target_rows() {
+            prop_assert!(app.pane != Pane::Scaling || t.service.to_lowercase().contains(&f)
+                || t.cluster.to_lowercase().contains(&f));
+        }
+        prop_assert!(app.selected(app.pane) < app.service_rows().len().max(app.alarm_rows().len()).max(app.target_rows().len()).max(1));
+    }
+
+    /// A log search lands on a line that contains it, or stays put when
+    /// nothing does; n and N never leave the lines.
+    #[test]
+    fn log_search_lands_on_matches(needle in "[a-z0-9 ]{1,3}|GET|error|timeout", steps in prop::collection::vec(prop::bool::ANY, 0..6)) {
+        let mut app = logs_app().clone();
+        app.input = Some(InputTarget::LogSearch);
+        for c in needle.chars() {
+            update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
+        }
+        update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        for forward in steps {
+            let key = if forward { 'n' } else { 'N' };
+            let mods = if forward { KeyModifiers::NONE } else { KeyModifiers::SHIFT };
+            update(&mut app, Msg::Key(KeyEvent::new(KeyCode::Char(key), mods)));
+        }
+        let lines = app.log_lines();
+        if let Some(i) = app.logs.current_match {
+            prop_assert!(i < lines.len());
+            prop_assert!(lines[i].message.to_lowercase().contains(&needle.to_lowercase()));
+        } else {
+            prop_assert!(!lines.iter().any(|l| l.message.to_lowercase().contains(&needle.to_lowercase())));
+        }
+    }
 }

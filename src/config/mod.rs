@@ -219,4 +219,26 @@ mod tests {
             .collect();
         assert_eq!(p, [true, true, false]);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_config_text_parses_or_fails_at_a_place_with_a_safe_message(src in "(?s).{0,400}") {
+            if let Err(e) = parse(&src) {
+                proptest::prop_assert!(e.line <= src.matches('\n').count() + 1);
+                let shown = e.to_string();
+                proptest::prop_assert!(shown.starts_with("c.toml"), "{}", shown);
+                proptest::prop_assert!(!shown.chars().any(flightdeck_model::text::is_unsafe), "{:?}", shown);
+            }
+        }
+
+        #[test]
+        fn environment_sections_with_any_values_never_panic(
+            name in ".{0,20}", region in ".{0,20}", url in ".{0,30}", prod in proptest::bool::ANY,
+        ) {
+            let src = format!(
+                "[[environment]]\nname = {name:?}\nregion = {region:?}\nendpoint_url = {url:?}\nproduction = {prod}\n"
+            );
+            let _ = parse(&src);
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! Errors in the operator's own files (config, themes), located by file,
 //! line and column.
 
+use flightdeck_model::text::sanitize;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -14,19 +15,16 @@ pub struct FileError {
     pub message: String,
 }
 
+/// Shown sanitised: a file of binary garbage must not reach the terminal
+/// through its own error message.
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = sanitize(&self.path.display().to_string());
+        let message = sanitize(&self.message);
         if self.line == 0 {
-            write!(f, "{}: {}", self.path.display(), self.message)
+            write!(f, "{path}: {message}")
         } else {
-            write!(
-                f,
-                "{}:{}:{}: {}",
-                self.path.display(),
-                self.line,
-                self.column,
-                self.message
-            )
+            write!(f, "{path}:{}:{}: {message}", self.line, self.column)
         }
     }
 }
@@ -69,8 +67,12 @@ impl FileError {
 
 /// 1-based line and column (in characters) of a byte offset.
 pub fn line_column(source: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(source.len());
-    let before = source.get(..offset).unwrap_or(source);
+    let mut offset = offset.min(source.len());
+    // Inside a character: the character it is in.
+    while !source.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &source[..offset];
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
@@ -85,5 +87,24 @@ mod tests {
         let src = "a = 1\nbb = x\n";
         assert_eq!(line_column(src, 0), (1, 1));
         assert_eq!(line_column(src, 11), (2, 6));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_offset_has_a_place_in_the_file(src in ".{0,200}", offset in 0usize..400) {
+            let (line, column) = line_column(&src, offset);
+            proptest::prop_assert!(line >= 1 && line <= src.matches('\n').count() + 1);
+            proptest::prop_assert!(column >= 1 && column <= src.chars().count() + 1);
+        }
+
+        #[test]
+        fn any_text_parses_or_fails_at_a_place_with_a_safe_message(src in "(?s).{0,300}") {
+            if let Err(e) = FileError::parse_toml::<toml::Table>(Path::new("x.toml"), &src) {
+                proptest::prop_assert!(e.line <= src.matches('\n').count() + 1);
+                let shown = e.to_string();
+                proptest::prop_assert!(shown.starts_with("x.toml"));
+                proptest::prop_assert!(!shown.chars().any(flightdeck_model::text::is_unsafe), "{shown:?}");
+            }
+        }
     }
 }

@@ -315,4 +315,32 @@ mod tests {
         assert_eq!(s.data, Some(5), "an error keeps the last good data");
         assert!(s.error.is_some());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+        /// However events arrive (repeated, out of order, beyond the
+        /// bound), the buffer is bounded, ordered and free of duplicates.
+        #[test]
+        fn the_log_buffer_stays_bounded_ordered_and_unique(
+            batches in proptest::collection::vec(
+                proptest::collection::vec((0u32..8000, 0i64..100_000), 0..3000),
+                1..4,
+            )
+        ) {
+            let mut buffer = LogBuffer::default();
+            for batch in batches {
+                let events: Vec<LogEvent> =
+                    batch.iter().map(|(id, t)| ev(&id.to_string(), *t)).collect();
+                buffer.extend(events.clone());
+                proptest::prop_assert!(buffer.events.len() <= LOG_BUFFER);
+                proptest::prop_assert!(buffer.events.iter().zip(buffer.events.iter().skip(1)).all(|(a, b)| a.timestamp <= b.timestamp));
+                let ids: HashSet<&str> = buffer.events.iter().map(|e| e.id.as_str()).collect();
+                proptest::prop_assert_eq!(ids.len(), buffer.events.len());
+                proptest::prop_assert_eq!(&ids, &buffer.ids.iter().map(String::as_str).collect());
+                // What is held is never added twice.
+                let held: Vec<LogEvent> = buffer.events.iter().cloned().collect();
+                proptest::prop_assert_eq!(buffer.extend(held), 0);
+            }
+        }
+    }
 }

@@ -364,4 +364,22 @@ mod location_tests {
         let err = Theme::parse(Path::new("x.toml"), src).unwrap_err();
         assert!(err.message.contains("missing field"), "{err}");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_theme_file_parses_or_fails_at_a_place(src in "(?s).{0,300}") {
+            if let Err(e) = Theme::parse(Path::new("t.toml"), &src) {
+                proptest::prop_assert!(e.line <= src.matches('\n').count() + 1);
+                proptest::prop_assert!(!e.to_string().chars().any(flightdeck_model::text::is_unsafe));
+            }
+        }
+
+        #[test]
+        fn themes_with_any_colour_names_fail_at_the_colour(colour in "[a-z#0-9]{0,10}") {
+            let src = format!("name = \"x\"\n[palette]\n[roles]\ntext = {{}}\nmuted = {{}}\naccent = {{ fg = \"{colour}\" }}\nok = {{}}\nwarn = {{}}\ncrit = {{}}\ninfo = {{}}\ncursor = {{}}\n");
+            if let Err(e) = Theme::parse(Path::new("t.toml"), &src) {
+                proptest::prop_assert_eq!(e.line, 6, "{}", e);
+            }
+        }
+    }
 }
