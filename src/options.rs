@@ -7,7 +7,6 @@
 //! variables < flags.
 
 use crate::config::{Config, Paths};
-use anyhow::Context;
 use flightdeck_tui::theme::{self, ThemeSet};
 use std::path::PathBuf;
 
@@ -154,14 +153,9 @@ impl Options {
 /// Loads the config (the file must exist only when named explicitly) and
 /// checks its theme names.
 pub fn load_config(paths: &Paths, must_exist: bool, themes: &ThemeSet) -> anyhow::Result<Config> {
-    let path = &paths.config_file;
-    let config = Config::load(path, must_exist)?;
-    if let Ok(source) = std::fs::read_to_string(path) {
-        config
-            .check_themes(path, &source, |n| themes.get(n).is_some())
-            .with_context(|| format!("in {}", path.display()))?;
-    }
-    Ok(config)
+    Ok(Config::load(&paths.config_file, must_exist, |n| {
+        themes.get(n).is_some()
+    })?)
 }
 
 #[cfg(test)]

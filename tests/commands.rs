@@ -204,24 +204,37 @@ fn every_command_prints_the_json_contract_of_what_moto_holds() {
 }
 
 #[test]
-fn a_missing_cluster_fails_with_exit_1_and_says_why() {
+fn an_unknown_cluster_is_a_usage_error_and_an_unreadable_environment_a_failure() {
     let Some(moto) = Moto::new("cli_missing") else {
         return;
     };
+    let env = spec("muejam-staging");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(seed(&moto, &env, chrono::Utc::now()));
     let home = tempfile::tempdir().unwrap();
-    write_profile(home.path(), &moto, "empty-prod", "eu-west-1");
+    write_profile(home.path(), &moto, &env.name, &env.region);
     let o = flightdeck(
         home.path(),
         &["services", "--cluster", "nope", "--json"],
         Some(&moto),
     );
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("empty-prod") && err.contains("not found"),
+        err.contains("no cluster `nope`") && err.contains("muejam-staging"),
         "{err}"
     );
-    // Scripts still get valid JSON on stdout.
+    assert!(o.stdout.is_empty(), "nothing but the error");
+    // AWS refusing the read is a failure (exit 1), and scripts still get
+    // valid JSON on stdout.
+    moto.fault("ListClusters", "AccessDeniedException", "not allowed");
+    let o = flightdeck(home.path(), &["services", "--json"], Some(&moto));
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("access denied for ecs:ListClusters"), "{err}");
     assert_eq!(
         serde_json::from_slice::<Value>(&o.stdout).unwrap(),
         Value::Array(vec![])

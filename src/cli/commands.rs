@@ -46,13 +46,8 @@ fn config_command(action: &ConfigAction, paths: &Paths) -> Result<()> {
         ConfigAction::Check { file } => {
             let path = file.clone().unwrap_or_else(|| paths.config_file.clone());
             let themes = load_themes(paths)?;
-            let source = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))
-                .map_err(Failure::usage)?;
-            let config = Config::parse(&path, &source).map_err(Failure::usage)?;
-            config
-                .check_themes(&path, &source, |n| themes.get(n).is_some())
-                .map_err(Failure::usage)?;
+            let config =
+                Config::load(&path, true, |n| themes.get(n).is_some()).map_err(Failure::usage)?;
             println!(
                 "{}: ok ({} environments)",
                 path.display(),

@@ -285,6 +285,9 @@ async fn services(
     cluster: Option<&str>,
     json: bool,
 ) -> Result<(), Failure> {
+    if let Some(name) = cluster {
+        known_cluster(providers, name).await?;
+    }
     let (rows, outcome) =
         Outcome::gather(providers, async |p| service_rows(p, cluster).await).await;
     if json {
@@ -320,16 +323,42 @@ async fn services(
     outcome.finish()
 }
 
+/// A cluster named on the command line must exist in some environment:
+/// otherwise it is a typo (exit 2), named with the clusters there are.
+/// When an environment cannot be read, its read reports that instead.
+async fn known_cluster(providers: &[Arc<dyn Provider>], name: &str) -> Result<(), Failure> {
+    let mut known = vec![];
+    for p in providers {
+        match p.clusters().await {
+            Ok(clusters) if clusters.iter().any(|c| c.name == name) => return Ok(()),
+            Ok(clusters) => known.extend(clusters.into_iter().map(|c| c.name)),
+            Err(_) => return Ok(()),
+        }
+    }
+    let envs: Vec<&str> = providers
+        .iter()
+        .map(|p| p.environment().name.as_str())
+        .collect();
+    Err(Failure::usage(anyhow!(
+        "no cluster `{}` in {}; there are: {}",
+        sanitize(name),
+        envs.join(", "),
+        sanitize(&known.join(", "))
+    )))
+}
+
 async fn service_rows(
     p: &dyn Provider,
     only: Option<&str>,
 ) -> Result<Vec<ServiceRow>, ProviderError> {
     let env = &p.environment().name;
-    let clusters: Vec<String> = match only {
-        // A named cluster is asked for directly: a missing one is an error.
-        Some(c) => vec![c.to_string()],
-        None => p.clusters().await?.into_iter().map(|c| c.name).collect(),
-    };
+    let clusters: Vec<String> = p
+        .clusters()
+        .await?
+        .into_iter()
+        .map(|c| c.name)
+        .filter(|c| only.is_none_or(|o| o == c))
+        .collect();
     let mut rows = Vec::new();
     for c in clusters {
         for s in p.services(&c).await? {

@@ -80,15 +80,20 @@ impl Config {
         Ok(config)
     }
 
-    /// Reads `path`; a missing file at the default location is an empty config.
-    pub fn load(path: &Path, must_exist: bool) -> Result<Config, FileError> {
-        match std::fs::read_to_string(path) {
-            Ok(source) => Config::parse(path, &source),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => {
-                Ok(Config::default())
-            }
-            Err(e) => Err(FileError::whole_file(path, format!("cannot read: {e}"))),
+    /// Reads, parses and validates `path`, theme names included; a missing
+    /// file at the default location is an empty config.
+    pub fn load(
+        path: &Path,
+        must_exist: bool,
+        known_theme: impl Fn(&str) -> bool,
+    ) -> Result<Config, FileError> {
+        if !must_exist && !path.exists() {
+            return Ok(Config::default());
         }
+        let source = FileError::read(path)?;
+        let config = Config::parse(path, &source)?;
+        config.check_themes(path, &source, known_theme)?;
+        Ok(config)
     }
 
     fn validate(&self, path: &Path, source: &str) -> Result<(), FileError> {

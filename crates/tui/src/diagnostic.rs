@@ -50,6 +50,25 @@ impl FileError {
         }
     }
 
+    /// Reads a text file. Bytes that are not UTF-8 are located like any
+    /// other error (binary garbage is refused at its first bad byte).
+    pub fn read(path: &Path) -> Result<String, FileError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| FileError::whole_file(path, format!("cannot read: {e}")))?;
+        String::from_utf8(bytes).map_err(|e| {
+            let valid = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let prefix = String::from_utf8_lossy(&bytes[..valid]);
+            let bad = bytes.get(valid).copied().unwrap_or_default();
+            FileError::at(
+                path,
+                &prefix,
+                valid,
+                format!("not UTF-8 text (byte 0x{bad:02x})"),
+            )
+        })
+    }
+
     /// Parses TOML into `T`, turning a syntax or schema error into a located one.
     pub fn parse_toml<T: serde::de::DeserializeOwned>(
         path: &Path,

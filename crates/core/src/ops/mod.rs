@@ -13,5 +13,7 @@ pub mod watch;
 
 pub use audit::{AuditLog, Phase, Record};
 pub use execute::{Call, ExecError, Executed, describe_calls, execute};
-pub use plan::{Change, Fingerprint, Operation, Plan, PlanError, Step, plan, rollback_target};
+pub use plan::{
+    Change, Fingerprint, MAX_TASKS, Operation, Plan, PlanError, Step, plan, rollback_target,
+};
 pub use watch::{RolloutStatus, STUCK_AFTER, Watch};

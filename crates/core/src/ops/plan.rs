@@ -637,6 +637,10 @@ pub fn rollback_target(svc: &Service, audit: Option<&AuditLog>) -> Option<TaskDe
     audit?.previous_revision(&svc.cluster, &svc.name, &svc.task_definition)
 }
 
+/// More tasks than any service may run (ECS's quota of tasks per service
+/// is 5,000 by default and can be raised): such a number is a typo.
+pub const MAX_TASKS: u32 = 10_000;
+
 fn plan_scale(
     plan: &mut Plan,
     svc: &Service,
@@ -650,6 +654,13 @@ fn plan_scale(
         return Err(PlanError::Invalid(
             "nothing to scale: give --desired N or --min N --max N".into(),
         ));
+    }
+    for (what, n) in [("desired", desired), ("min", min), ("max", max)] {
+        if let Some(n) = n.filter(|n| *n > MAX_TASKS) {
+            return Err(PlanError::Invalid(format!(
+                "{what} {n} is more than ECS allows ({MAX_TASKS} tasks a service at most)"
+            )));
+        }
     }
     let changes_target = min.is_some() || max.is_some() || suspend.is_some();
     if changes_target && target.is_none() {

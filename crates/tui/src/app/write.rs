@@ -8,7 +8,8 @@
 use super::{App, Effect, Pane};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck_core::ops::{
-    ExecError, Executed, Operation, Plan, PlanError, RolloutStatus, Watch, describe_calls,
+    ExecError, Executed, MAX_TASKS, Operation, Plan, PlanError, RolloutStatus, Watch,
+    describe_calls,
 };
 use flightdeck_model::Service;
 
@@ -439,7 +440,7 @@ fn form_operation(f: &Form) -> Result<Operation, String> {
                 let n: u32 = field.value.trim().parse().map_err(|_| {
                     format!("{}: `{}` is not a whole number", field.label, field.value)
                 })?;
-                if n > 10_000 {
+                if n > MAX_TASKS {
                     return Err(format!("{}: {n} is more than ECS allows", field.label));
                 }
                 numbers.insert(field.key.as_str(), (n, field.value != field.original));

@@ -238,8 +238,7 @@ impl ThemeSet {
                 .collect();
             paths.sort();
             for path in paths {
-                let source = std::fs::read_to_string(&path)
-                    .map_err(|e| FileError::whole_file(&path, e.to_string()))?;
+                let source = FileError::read(&path)?;
                 let theme = Theme::parse(&path, &source)?;
                 let stem = path
                     .file_stem()
