@@ -10,8 +10,8 @@ use chrono::Duration;
 use flightdeck::clock::{Clock, ManualClock};
 use flightdeck::model::TaskDefRef;
 use flightdeck::ops::{
-    AuditLog, ExecError, Operation, Phase, PlanError, RolloutStatus, STUCK_AFTER, Step, Watch,
-    execute, plan,
+    AuditLog, ExecError, Operation, Outcome, Phase, PlanError, RolloutStatus, STUCK_AFTER, Step,
+    Watch, execute, plan,
 };
 use flightdeck::provider::{Provider, ProviderError, ReadOnlyGuard, ReadProvider};
 use flightdeck::sim::{SimProvider, World};
@@ -147,7 +147,7 @@ fn deploy_a_new_image_plans_registers_updates_and_succeeds() {
         let records = s.audit.records();
         let phases: Vec<Phase> = records.iter().map(|r| r.phase).collect();
         assert_eq!(phases, vec![Phase::Before, Phase::After]);
-        assert_eq!(records[1].result.as_deref(), Some("ok"));
+        assert_eq!(records[1].result, Some(Outcome::Ok));
         // One request id per call: RegisterTaskDefinition, UpdateService.
         assert_eq!(records[1].request_ids.len(), 2, "{:?}", records[1]);
         assert_eq!(records[1].who, WHO);
@@ -575,7 +575,7 @@ fn a_failed_call_after_a_successful_one_names_what_ran() {
         assert!(text.contains("took effect") && text.contains(&id), "{text}");
         let after = s.audit.records().pop().unwrap();
         assert_eq!(after.phase, Phase::After);
-        assert_eq!(after.result.as_deref(), Some("error"));
+        assert_eq!(after.result, Some(Outcome::Error));
         assert_eq!(after.request_ids, vec![id]);
     });
 }

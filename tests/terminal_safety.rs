@@ -18,9 +18,10 @@ use common::{Harness, theme};
 use crossterm::event::KeyCode;
 use flightdeck::clock::ManualClock;
 use flightdeck::model::{
-    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task,
-    TaskDefRef, TaskDefinition, Timestamp,
+    ActivityStatus, Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, CostReport,
+    EnvironmentInfo, HealthStatus, LogEvent, MetricQuery, MetricSeries, ScalableTarget,
+    ScalingActivity, ScalingPolicy, Service, ServiceStatus, Task, TaskDefRef, TaskDefinition,
+    TaskStatus, Timestamp,
 };
 use flightdeck::provider::{
     LogQuery, Provider, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider, Written,
@@ -91,7 +92,8 @@ impl ReadProvider for Hostile {
     async fn clusters(&self) -> Result<Vec<Cluster>> {
         let mut clusters = self.inner.clusters().await?;
         for c in &mut clusters {
-            self.poison(&mut c.status);
+            // A status this version does not know arrives as AWS spelled it.
+            c.status = ClusterStatus::Other(format!("{}{}", c.status, self.payload));
             self.poison(&mut c.name);
         }
         Ok(clusters)
@@ -101,7 +103,7 @@ impl ReadProvider for Hostile {
         for s in &mut services {
             self.poison(&mut s.cluster);
             self.poison(&mut s.name);
-            self.poison(&mut s.status);
+            s.status = ServiceStatus::Other(format!("{}{}", s.status, self.payload));
             for e in &mut s.events {
                 self.poison(&mut e.message);
             }
@@ -117,8 +119,8 @@ impl ReadProvider for Hostile {
             .tasks(&self.clean(cluster), &self.clean(service))
             .await?;
         for t in &mut tasks {
-            self.poison(&mut t.last_status);
-            self.poison(&mut t.health);
+            t.last_status = TaskStatus::Other(format!("{}{}", t.last_status, self.payload));
+            t.health = HealthStatus::Other(format!("{}{}", t.health, self.payload));
             self.poison(&mut t.availability_zone);
             t.stopped_reason = Some(format!("Essential container exited{}", self.payload));
             for c in &mut t.containers {
@@ -155,7 +157,7 @@ impl ReadProvider for Hostile {
         for a in &mut activities {
             self.poison(&mut a.description);
             self.poison(&mut a.cause);
-            self.poison(&mut a.status);
+            a.status = ActivityStatus::Other(format!("{}{}", a.status, self.payload));
         }
         Ok(activities)
     }

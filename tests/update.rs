@@ -65,13 +65,19 @@ fn enter_opens_a_service_enter_again_its_logs_and_esc_goes_back() {
     h.key(KeyCode::Enter);
     assert_eq!(
         h.app.detail,
-        Some(("radiox-prod".into(), "processing-service".into()))
+        Some(flightdeck::model::ServiceRef::new(
+            "radiox-prod",
+            "processing-service"
+        ))
     );
     assert!(
         h.app
             .env()
             .tasks
-            .contains_key(&("radiox-prod".into(), "processing-service".into())),
+            .contains_key(&flightdeck::model::ServiceRef::new(
+                "radiox-prod",
+                "processing-service"
+            )),
         "tasks are polled for the open detail"
     );
     h.key(KeyCode::Enter);
@@ -99,7 +105,10 @@ fn palette_jumps_to_an_environment_and_a_service() {
     assert_eq!(h.app.env().info.name, "reelnet-prod");
     assert_eq!(
         h.app.detail,
-        Some(("reelnet-prod".into(), "frontend-service".into()))
+        Some(flightdeck::model::ServiceRef::new(
+            "reelnet-prod",
+            "frontend-service"
+        ))
     );
     h.keys(":");
     h.keys("pane costs");

@@ -11,8 +11,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use flightdeck_core::provider::{ProviderError, Result, ServiceUpdate, Written};
 use flightdeck_model::{
-    Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
-    RolloutState, SecretRef, Service, ServiceEvent, Task, TaskDefRef, TaskDefinition,
+    Cluster, ClusterStatus, ContainerDefinition, ContainerState, Deployment, DeploymentStatus,
+    EnvVar, HealthStatus, LaunchType, RolloutState, SecretRef, Service, ServiceEvent,
+    ServiceStatus, Task, TaskDefRef, TaskDefinition, TaskDefinitionStatus, TaskStatus,
 };
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -367,7 +368,7 @@ fn cluster(c: &ecs::Cluster) -> Cluster {
     });
     Cluster {
         name: c.cluster_name().unwrap_or_default().to_string(),
-        status: c.status().unwrap_or_default().to_string(),
+        status: ClusterStatus::parse(c.status().unwrap_or_default()),
         launch_type: if c.registered_container_instances_count() > 0 {
             LaunchType::Ec2
         } else {
@@ -427,7 +428,7 @@ pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
     Service {
         cluster: cluster.to_string(),
         name: s.service_name().unwrap_or_default().to_string(),
-        status: s.status().unwrap_or_default().to_string(),
+        status: ServiceStatus::parse(s.status().unwrap_or_default()),
         desired: count(s.desired_count()),
         running: count(s.running_count()),
         pending: count(s.pending_count()),
@@ -457,12 +458,11 @@ fn task(t: &ecs::Task) -> Task {
             .task_definition_arn()
             .and_then(task_def_ref)
             .unwrap_or_else(unknown_task_def),
-        last_status: t.last_status().unwrap_or_default().to_string(),
-        desired_status: t.desired_status().unwrap_or_default().to_string(),
+        last_status: TaskStatus::parse(t.last_status().unwrap_or_default()),
+        desired_status: TaskStatus::parse(t.desired_status().unwrap_or_default()),
         health: t
             .health_status()
-            .map(|h| h.as_str().to_string())
-            .unwrap_or_else(|| "UNKNOWN".into()),
+            .map_or(HealthStatus::Unknown, |h| HealthStatus::parse(h.as_str())),
         availability_zone: t.availability_zone().unwrap_or_default().to_string(),
         started_at: from_sdk_opt(t.started_at()),
         stopped_at: from_sdk_opt(t.stopped_at()),
@@ -472,7 +472,7 @@ fn task(t: &ecs::Task) -> Task {
             .iter()
             .map(|c| ContainerState {
                 name: c.name().unwrap_or_default().to_string(),
-                last_status: c.last_status().unwrap_or_default().to_string(),
+                last_status: TaskStatus::parse(c.last_status().unwrap_or_default()),
                 exit_code: c.exit_code(),
                 reason: c.reason().map(str::to_string),
             })
@@ -489,10 +489,9 @@ fn task_definition(td: &ecs::TaskDefinition) -> Option<TaskDefinition> {
         memory: parse(td.memory()),
         containers: td.container_definitions().iter().map(container).collect(),
         registered_at: from_sdk_opt(td.registered_at()).unwrap_or_default(),
-        status: td
-            .status()
-            .map(|s| s.as_str().to_string())
-            .unwrap_or_default(),
+        status: td.status().map_or(TaskDefinitionStatus::Active, |s| {
+            TaskDefinitionStatus::parse(s.as_str())
+        }),
     })
 }
 

@@ -10,7 +10,7 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use flightdeck_core::provider::{ProviderError, Result, TargetUpdate, Written};
 use flightdeck_model::{
-    PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment,
+    ActivityStatus, PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment,
 };
 
 /// Activities kept for the scaling pane, newest first.
@@ -86,7 +86,7 @@ impl AwsProvider {
                     resource_id: a.resource_id().to_string(),
                     started_at: from_sdk(a.start_time()),
                     ended_at: from_sdk_opt(a.end_time()),
-                    status: a.status_code().as_str().to_string(),
+                    status: ActivityStatus::parse(a.status_code().as_str()),
                     description: a.description().to_string(),
                     cause: a.cause().to_string(),
                 });

@@ -1,6 +1,7 @@
 //! ECS: clusters, services, deployments, tasks and task definitions.
 
 use super::Timestamp;
+use super::status::{ClusterStatus, HealthStatus, ServiceStatus, TaskDefinitionStatus, TaskStatus};
 use serde::Serialize;
 use std::fmt;
 
@@ -23,7 +24,7 @@ impl fmt::Display for LaunchType {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Cluster {
     pub name: String,
-    pub status: String,
+    pub status: ClusterStatus,
     pub launch_type: LaunchType,
     pub active_services: u32,
     pub running_tasks: u32,
@@ -116,7 +117,7 @@ pub struct ServiceEvent {
 pub struct Service {
     pub cluster: String,
     pub name: String,
-    pub status: String,
+    pub status: ServiceStatus,
     pub desired: u32,
     pub running: u32,
     pub pending: u32,
@@ -129,7 +130,39 @@ pub struct Service {
     pub created_at: Timestamp,
 }
 
+/// A service by its cluster and name: how everything above the providers
+/// refers to one. Shown as `cluster/name`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct ServiceRef {
+    pub cluster: String,
+    pub name: String,
+}
+
+impl ServiceRef {
+    pub fn new(cluster: impl Into<String>, name: impl Into<String>) -> Self {
+        ServiceRef {
+            cluster: cluster.into(),
+            name: name.into(),
+        }
+    }
+
+    /// Whether `service` is the one referred to.
+    pub fn is(&self, service: &Service) -> bool {
+        self.cluster == service.cluster && self.name == service.name
+    }
+}
+
+impl fmt::Display for ServiceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.cluster, self.name)
+    }
+}
+
 impl Service {
+    pub fn reference(&self) -> ServiceRef {
+        ServiceRef::new(&self.cluster, &self.name)
+    }
+
     /// The PRIMARY deployment, the one the service is converging to.
     pub fn primary_deployment(&self) -> Option<&Deployment> {
         self.deployments
@@ -159,7 +192,7 @@ impl Service {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContainerState {
     pub name: String,
-    pub last_status: String,
+    pub last_status: TaskStatus,
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
 }
@@ -168,9 +201,9 @@ pub struct ContainerState {
 pub struct Task {
     pub id: String,
     pub task_definition: TaskDefRef,
-    pub last_status: String,
-    pub desired_status: String,
-    pub health: String,
+    pub last_status: TaskStatus,
+    pub desired_status: TaskStatus,
+    pub health: HealthStatus,
     pub availability_zone: String,
     pub started_at: Option<Timestamp>,
     pub stopped_at: Option<Timestamp>,
@@ -249,7 +282,7 @@ mod tests {
                 container("app", true, Some("/ecs/app")),
             ],
             registered_at: Timestamp::default(),
-            status: "ACTIVE".into(),
+            status: TaskDefinitionStatus::Active,
         };
         let source = td.log_source().unwrap();
         assert_eq!(source.group, "/ecs/app");
@@ -270,5 +303,5 @@ pub struct TaskDefinition {
     pub memory: u32,
     pub containers: Vec<ContainerDefinition>,
     pub registered_at: Timestamp,
-    pub status: String,
+    pub status: TaskDefinitionStatus,
 }

@@ -7,18 +7,22 @@ mod cost;
 mod ecs;
 mod monitoring;
 mod scaling;
+mod status;
 pub mod text;
 
 pub use cost::{CostReport, DailyCost, ServiceCost};
 pub use ecs::{
     Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
-    RolloutState, SecretRef, Service, ServiceEvent, Task, TaskDefRef, TaskDefinition,
+    RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, Task, TaskDefRef, TaskDefinition,
 };
 pub use monitoring::{
     Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, LogSource, MetricPoint, MetricQuery,
     MetricSeries, Severity, trim_float,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
+pub use status::{
+    ActivityStatus, ClusterStatus, HealthStatus, ServiceStatus, TaskDefinitionStatus, TaskStatus,
+};
 
 /// All times are UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -55,7 +55,7 @@ pub struct ScalingActivity {
     pub resource_id: String,
     pub started_at: Timestamp,
     pub ended_at: Option<Timestamp>,
-    pub status: String,
+    pub status: super::ActivityStatus,
     pub description: String,
     pub cause: String,
 }

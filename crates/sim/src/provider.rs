@@ -12,10 +12,11 @@ use flightdeck_core::provider::{
 };
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
-    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ContainerDefinition, ContainerState,
-    CostReport, EnvVar, EnvironmentInfo, LaunchType, LogEvent, MetricPoint, MetricQuery,
-    MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, SecretRef, Service, Task,
-    TaskDefRef, TaskDefinition, Timestamp, is_production_name,
+    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, ContainerDefinition,
+    ContainerState, CostReport, EnvVar, EnvironmentInfo, HealthStatus, LaunchType, LogEvent,
+    MetricPoint, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy,
+    SecretRef, Service, ServiceStatus, Task, TaskDefRef, TaskDefinition, TaskDefinitionStatus,
+    TaskStatus, Timestamp, is_production_name,
 };
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -114,7 +115,7 @@ fn to_service(svc: &ServiceState, launch_type: LaunchType) -> Service {
     Service {
         cluster: svc.cluster.clone(),
         name: svc.spec.name.clone(),
-        status: "ACTIVE".into(),
+        status: ServiceStatus::Active,
         desired: svc.desired,
         running: svc.running(),
         pending: svc.pending(),
@@ -128,33 +129,30 @@ fn to_service(svc: &ServiceState, launch_type: LaunchType) -> Service {
 
 fn to_task(t: &world::SimTask) -> Task {
     let status = match t.phase {
-        TaskPhase::Pending { .. } => "PENDING",
-        TaskPhase::Running => "RUNNING",
-        TaskPhase::Stopped => "STOPPED",
+        TaskPhase::Pending { .. } => TaskStatus::Pending,
+        TaskPhase::Running => TaskStatus::Running,
+        TaskPhase::Stopped => TaskStatus::Stopped,
     };
     Task {
         id: t.id.clone(),
         task_definition: t.task_definition.clone(),
-        last_status: status.into(),
+        last_status: status.clone(),
         desired_status: if t.phase == TaskPhase::Stopped {
-            "STOPPED"
+            TaskStatus::Stopped
         } else {
-            "RUNNING"
-        }
-        .into(),
+            TaskStatus::Running
+        },
         health: match t.phase {
-            TaskPhase::Running => "HEALTHY",
-            TaskPhase::Pending { .. } => "UNKNOWN",
-            TaskPhase::Stopped => "UNKNOWN",
-        }
-        .into(),
+            TaskPhase::Running => HealthStatus::Healthy,
+            TaskPhase::Pending { .. } | TaskPhase::Stopped => HealthStatus::Unknown,
+        },
         availability_zone: t.availability_zone.clone(),
         started_at: t.started_at,
         stopped_at: t.stopped_at,
         stopped_reason: t.stopped_reason.clone(),
         containers: vec![ContainerState {
             name: "main".into(),
-            last_status: status.into(),
+            last_status: status,
             exit_code: t.exit_code,
             reason: None,
         }],
@@ -218,7 +216,7 @@ fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
             })
             .collect(),
         registered_at: svc.created_at + Duration::days(i64::from(revision)),
-        status: "ACTIVE".into(),
+        status: TaskDefinitionStatus::Active,
     }
 }
 
@@ -343,7 +341,7 @@ impl ReadProvider for SimProvider {
         self.read(|env, _| {
             Ok(vec![Cluster {
                 name: env.spec.cluster.clone(),
-                status: "ACTIVE".into(),
+                status: ClusterStatus::Active,
                 launch_type: env.spec.launch_type,
                 active_services: env.services.len() as u32,
                 running_tasks: env.services.iter().map(ServiceState::running).sum(),

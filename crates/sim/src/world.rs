@@ -1256,7 +1256,7 @@ fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha8Rng) {
                 resource_id: format!("service/{}/{}", svc.cluster, svc.spec.name),
                 started_at: now,
                 ended_at: Some(now + Duration::seconds(30)),
-                status: "Successful".into(),
+                status: flightdeck_model::ActivityStatus::Successful,
                 description: format!("Setting desired count to {new}."),
                 cause: format!("monitor alarm {alarm} in state ALARM triggered policy {policy}"),
             });

@@ -119,7 +119,7 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
                 });
             Payload::AlarmDetail { history, series }
         }
-        JobKind::Tasks(cluster, service) => Payload::Tasks(p.tasks(cluster, service).await?),
+        JobKind::Tasks(service) => Payload::Tasks(p.tasks(&service.cluster, &service.name).await?),
         JobKind::TaskDefinition(r) => {
             Payload::TaskDefinition(Box::new(p.task_definition(r).await?))
         }

@@ -3,7 +3,7 @@
 
 use super::budget::ApiFamily;
 use chrono::Duration;
-use flightdeck_model::{LogSource, MetricQuery, TaskDefRef, Timestamp};
+use flightdeck_model::{LogSource, MetricQuery, ServiceRef, TaskDefRef, Timestamp};
 use std::collections::HashMap;
 
 /// The part of the cockpit the operator is looking at.
@@ -29,7 +29,7 @@ pub struct Focus {
     /// The sparkline queries of every service known in `env`.
     pub metrics: Vec<MetricQuery>,
     /// The service whose detail is open, with its task definition.
-    pub service_detail: Option<(String, String, TaskDefRef)>,
+    pub service_detail: Option<(ServiceRef, TaskDefRef)>,
     /// The alarm selected in the alarms pane, with its metric.
     pub alarm: Option<(String, MetricQuery)>,
     /// The log group shown in the logs pane and the newest event held.
@@ -50,7 +50,7 @@ pub enum JobKind {
     Scaling,
     Alarms,
     AlarmDetail(String, MetricQuery),
-    Tasks(String, String),
+    Tasks(ServiceRef),
     TaskDefinition(TaskDefRef),
     Logs(LogSource),
     Costs,
@@ -157,8 +157,8 @@ impl Schedule {
         if !focus.metrics.is_empty() && matches!(focus.view, View::Services | View::Scaling) {
             kinds.push(JobKind::Metrics(focus.metrics.clone()));
         }
-        if let Some((cluster, service, td)) = &focus.service_detail {
-            kinds.push(JobKind::Tasks(cluster.clone(), service.clone()));
+        if let Some((service, td)) = &focus.service_detail {
+            kinds.push(JobKind::Tasks(service.clone()));
             kinds.push(JobKind::TaskDefinition(td.clone()));
         }
         if focus.view == View::Alarms

@@ -18,6 +18,16 @@ pub enum Phase {
     Refused,
 }
 
+/// How the calls of an attempt ended (the record after them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every call succeeded.
+    Ok,
+    /// A call failed; `request_ids` name those that ran before it.
+    Error,
+}
+
 /// One line of the audit log. It is built from a plan by the executor;
 /// this module only stores and queries records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,7 +53,7 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub request_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
+    pub result: Option<Outcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -103,7 +113,7 @@ impl AuditLog {
             .rev()
             .find(|r| {
                 r.phase == Phase::After
-                    && r.result.as_deref() == Some("ok")
+                    && r.result == Some(Outcome::Ok)
                     && r.cluster == cluster
                     && r.service == service
                     && r.to_task_definition.as_deref() == Some(current.as_str())

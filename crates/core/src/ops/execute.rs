@@ -1,7 +1,7 @@
 //! Executing a confirmed plan: re-read and refuse a stale plan, write the
 //! audit record, make the calls in order, write the outcome.
 
-use super::audit::{AuditLog, Phase, Record};
+use super::audit::{AuditLog, Outcome, Phase, Record};
 use super::plan::{Fingerprint, Plan, PlanError, Step, read_current};
 use crate::provider::{Provider, ProviderError, ServiceUpdate, TargetUpdate, find_service};
 use flightdeck_model::{Service, TaskDefRef, Timestamp};
@@ -166,14 +166,14 @@ pub async fn execute(
     after.request_ids = request_ids(&ran);
     match outcome {
         Ok(mut done) => {
-            after.result = Some("ok".into());
+            after.result = Some(Outcome::Ok);
             after.to_task_definition = Some(done.task_definition.to_string());
             after.deployment_id = done.deployment_id.clone();
             done.unrecorded = audit.append(&after).err().map(audit_error);
             Ok(done)
         }
         Err(error) => {
-            after.result = Some("error".into());
+            after.result = Some(Outcome::Error);
             after.error = Some(error.to_string());
             let unrecorded = audit.append(&after).err().map(audit_error);
             Err(ExecError::Failed {

@@ -11,7 +11,7 @@ mod execute;
 pub mod plan;
 pub mod watch;
 
-pub use audit::{AuditLog, Phase, Record};
+pub use audit::{AuditLog, Outcome, Phase, Record};
 pub use execute::{Call, ExecError, Executed, describe_calls, execute};
 pub use plan::{
     Change, Fingerprint, MAX_TASKS, Operation, Plan, PlanError, Step, plan, rollback_target,

@@ -200,7 +200,7 @@ mod tests {
         Service {
             cluster: "c".into(),
             name: "api".into(),
-            status: "ACTIVE".into(),
+            status: flightdeck_model::ServiceStatus::Active,
             desired: 2,
             running: 2,
             pending: 0,

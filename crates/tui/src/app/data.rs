@@ -6,7 +6,7 @@ use flightdeck_core::engine::{DataEvent, JobKind, Payload, ScalingData};
 use flightdeck_core::provider::ProviderError;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    LogSource, MetricSeries, Service, Task, TaskDefRef, TaskDefinition, Timestamp,
+    LogSource, MetricSeries, Service, ServiceRef, Task, TaskDefRef, TaskDefinition, Timestamp,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -104,7 +104,7 @@ pub struct EnvData {
     pub scaling: Slot<ScalingData>,
     pub alarms: Slot<Vec<Alarm>>,
     pub alarm_details: HashMap<String, Slot<AlarmDetail>>,
-    pub tasks: HashMap<(String, String), Slot<Vec<Task>>>,
+    pub tasks: HashMap<ServiceRef, Slot<Vec<Task>>>,
     pub task_definitions: HashMap<TaskDefRef, Slot<TaskDefinition>>,
     pub logs: HashMap<LogSource, LogBuffer>,
     pub costs: Slot<CostReport>,
@@ -182,7 +182,7 @@ impl EnvData {
                 .entry(name)
                 .or_default()
                 .store(generation, at, r.and_then(expect_alarm_detail)),
-            (JobKind::Tasks(c, s), r) => self.tasks.entry((c, s)).or_default().store(
+            (JobKind::Tasks(service), r) => self.tasks.entry(service).or_default().store(
                 generation,
                 at,
                 r.and_then(expect_tasks),

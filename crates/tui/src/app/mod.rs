@@ -15,7 +15,8 @@ pub use update::update;
 use crossterm::event::KeyEvent;
 use flightdeck_core::engine::{DataEvent, Focus, View};
 use flightdeck_model::{
-    Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, Timestamp,
+    Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, ServiceRef,
+    Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,7 @@ pub enum InputTarget {
 pub struct LogsView {
     /// `(cluster, service)` whose log group is shown; `None` follows the
     /// service selected in the services pane.
-    pub source: Option<(String, String)>,
+    pub source: Option<ServiceRef>,
     pub follow: bool,
     pub wrap: bool,
     pub timestamps: bool,
@@ -151,7 +152,7 @@ pub struct App {
     /// Filter text per pane.
     pub filters: [String; 5],
     /// `(cluster, service)` of the open service detail.
-    pub detail: Option<(String, String)>,
+    pub detail: Option<ServiceRef>,
     pub detail_scroll: u16,
     pub logs: LogsView,
     pub overlay: Option<Overlay>,
@@ -300,32 +301,26 @@ impl App {
     }
 
     pub fn detail_service(&self) -> Option<&Service> {
-        let (cluster, name) = self.detail.as_ref()?;
-        self.env()
-            .services()
-            .iter()
-            .find(|s| &s.cluster == cluster && &s.name == name)
+        let detail = self.detail.as_ref()?;
+        self.env().services().iter().find(|s| detail.is(s))
     }
 
-    /// `(cluster, service)` shown in the logs pane.
-    pub fn log_source_service(&self) -> Option<(String, String)> {
+    /// The service whose logs the logs pane shows.
+    pub fn log_source_service(&self) -> Option<ServiceRef> {
         if let Some(src) = &self.logs.source {
             return Some(src.clone());
         }
         self.selected_service()
             .or_else(|| self.env().services().first())
-            .map(|s| (s.cluster.clone(), s.name.clone()))
+            .map(Service::reference)
     }
 
     /// Where the logs pane reads: the task definition's awslogs group and
     /// stream prefix when it is known, else the `/ecs/<cluster>/<service>` convention.
     pub fn log_source(&self) -> Option<LogSource> {
-        let (cluster, name) = self.log_source_service()?;
+        let service = self.log_source_service()?;
         let env = self.env();
-        let svc = env
-            .services()
-            .iter()
-            .find(|s| s.cluster == cluster && s.name == name);
+        let svc = env.services().iter().find(|s| service.is(s));
         Some(match svc {
             Some(s) => {
                 let td = env
@@ -334,7 +329,7 @@ impl App {
                     .and_then(|slot| slot.data.as_ref());
                 s.log_source(td)
             }
-            None => LogSource::group(format!("/ecs/{cluster}/{name}")),
+            None => LogSource::group(format!("/ecs/{}/{}", service.cluster, service.name)),
         })
     }
 
@@ -406,7 +401,7 @@ impl App {
         let env = self.env();
         let detail = self
             .detail_service()
-            .map(|s| (s.cluster.clone(), s.name.clone(), s.task_definition.clone()));
+            .map(|s| (s.reference(), s.task_definition.clone()));
         let log_source = (self.pane == Pane::Logs)
             .then(|| self.log_source())
             .flatten();
@@ -470,8 +465,7 @@ impl App {
             all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
             view: View::Rollout,
             metrics: vec![],
-            service_detail: svc
-                .map(|s| (s.cluster.clone(), s.name.clone(), s.task_definition.clone())),
+            service_detail: svc.map(|s| (s.reference(), s.task_definition.clone())),
             alarm: None,
             logs_since: log_source
                 .as_ref()

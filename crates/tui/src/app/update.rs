@@ -5,6 +5,7 @@ use super::palette::Jump;
 use super::write::{self, Request};
 use super::{App, Effect, InputTarget, Msg, Overlay, Pane};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use flightdeck_model::ServiceRef;
 
 /// Applies one message to the state and says what the runtime must do.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
@@ -234,7 +235,7 @@ fn open_service(app: &mut App, cluster: String, service: String) {
     {
         app.selected[Pane::Services.index()] = i;
     }
-    app.detail = Some((cluster, service));
+    app.detail = Some(ServiceRef::new(cluster, service));
     app.detail_scroll = 0;
 }
 
@@ -326,11 +327,7 @@ fn jump_to_match(app: &mut App, backwards: bool) {
 }
 
 fn cycle_log_source(app: &mut App, forward: bool) {
-    let services: Vec<(String, String)> = app
-        .service_rows()
-        .iter()
-        .map(|s| (s.cluster.clone(), s.name.clone()))
-        .collect();
+    let services: Vec<ServiceRef> = app.service_rows().iter().map(|s| s.reference()).collect();
     if services.is_empty() {
         return;
     }
@@ -425,7 +422,7 @@ fn open(app: &mut App) {
         Pane::Services => {
             if let Some(svc) = app.detail_service() {
                 // Enter in a service's detail opens its logs.
-                app.logs.source = Some((svc.cluster.clone(), svc.name.clone()));
+                app.logs.source = Some(svc.reference());
                 app.logs.follow = true;
                 app.logs.scroll = 0;
                 app.pane = Pane::Logs;

@@ -46,16 +46,44 @@ pub enum FormKind {
     Scale,
 }
 
+/// What a form field sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldKind {
+    /// The image of this container.
+    Image { container: String },
+    /// A task count: digits only.
+    Count(Count),
+    /// Suspend dynamic scaling: `yes`/`no`, flipped with Space.
+    SuspendScaling,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Count {
+    Desired,
+    Min,
+    Max,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Field {
     pub label: String,
-    /// Container name, or `desired` / `min` / `max` / `suspended`.
-    pub key: String,
+    pub kind: FieldKind,
     pub value: String,
     pub original: String,
-    pub numeric: bool,
-    /// `yes`/`no`, flipped with Space.
-    pub toggle: bool,
+}
+
+impl Field {
+    pub fn is_toggle(&self) -> bool {
+        self.kind == FieldKind::SuspendScaling
+    }
+
+    fn is_count(&self) -> bool {
+        matches!(self.kind, FieldKind::Count(_))
+    }
+
+    fn changed(&self) -> bool {
+        self.value.trim() != self.original
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +196,9 @@ pub(crate) fn subject(app: &App) -> Option<Service> {
         Pane::Scaling => app
             .selected_target()
             .and_then(|t| find(&t.cluster, &t.service)),
-        Pane::Logs => app.log_source_service().and_then(|(c, s)| find(&c, &s)),
+        Pane::Logs => app
+            .log_source_service()
+            .and_then(|r| find(&r.cluster, &r.name)),
         _ => None,
     }
 }
@@ -215,11 +245,11 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                 .iter()
                 .map(|c| Field {
                     label: format!("image {}", c.name),
-                    key: c.name.clone(),
+                    kind: FieldKind::Image {
+                        container: c.name.clone(),
+                    },
                     value: c.image.clone(),
                     original: c.image.clone(),
-                    numeric: false,
-                    toggle: false,
                 })
                 .collect();
             app.dialog = Some(Dialog::Form(Form::new(
@@ -243,18 +273,16 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                         .find(|t| t.cluster == cluster && t.service == service)
                 })
                 .cloned();
-            let count = |label: &str, key: &str, v: u32| Field {
+            let count = |label: &str, which: Count, v: u32| Field {
                 label: label.into(),
-                key: key.into(),
+                kind: FieldKind::Count(which),
                 value: v.to_string(),
                 original: v.to_string(),
-                numeric: true,
-                toggle: false,
             };
-            let mut fields = vec![count("desired count", "desired", svc.desired)];
+            let mut fields = vec![count("desired count", Count::Desired, svc.desired)];
             if let Some(t) = target {
-                fields.push(count("auto scaling min", "min", t.min));
-                fields.push(count("auto scaling max", "max", t.max));
+                fields.push(count("auto scaling min", Count::Min, t.min));
+                fields.push(count("auto scaling max", Count::Max, t.max));
                 let yes_no = if t.dynamic_scaling_suspended {
                     "yes"
                 } else {
@@ -262,11 +290,9 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                 };
                 fields.push(Field {
                     label: "suspend dynamic scaling".into(),
-                    key: "suspended".into(),
+                    kind: FieldKind::SuspendScaling,
                     value: yes_no.into(),
                     original: yes_no.into(),
-                    numeric: false,
-                    toggle: true,
                 });
             }
             app.dialog = Some(Dialog::Form(Form::new(
@@ -378,7 +404,7 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
         },
         KeyCode::Backspace => {
             if let Some(field) = f.fields.get_mut(f.focus)
-                && !field.toggle
+                && !field.is_toggle()
             {
                 field.value.pop();
             }
@@ -386,11 +412,11 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
         }
         _ => {
             if let (Some(c), Some(field)) = (typed_char(&key), f.fields.get_mut(f.focus)) {
-                if field.toggle {
+                if field.is_toggle() {
                     if c == ' ' {
                         field.value = if field.value == "yes" { "no" } else { "yes" }.into();
                     }
-                } else if field.numeric && !c.is_ascii_digit() {
+                } else if field.is_count() && !c.is_ascii_digit() {
                     f.error = Some(format!("{}: digits only", field.label));
                     app.dialog = Some(Dialog::Form(f));
                     return vec![];
@@ -411,6 +437,9 @@ fn form_operation(f: &Form) -> Result<Operation, String> {
         FormKind::Deploy => {
             let mut images = vec![];
             for field in &f.fields {
+                let FieldKind::Image { container } = &field.kind else {
+                    continue;
+                };
                 let v = field.value.trim();
                 if v.is_empty() {
                     return Err(format!("{}: an image is needed", field.label));
@@ -418,8 +447,8 @@ fn form_operation(f: &Form) -> Result<Operation, String> {
                 if v.contains(char::is_whitespace) {
                     return Err(format!("{}: no spaces in an image", field.label));
                 }
-                if v != field.original {
-                    images.push((field.key.clone(), v.to_string()));
+                if field.changed() {
+                    images.push((container.clone(), v.to_string()));
                 }
             }
             if images.is_empty() {
@@ -435,30 +464,35 @@ fn form_operation(f: &Form) -> Result<Operation, String> {
             })
         }
         FormKind::Scale => {
-            let mut numbers = std::collections::HashMap::new();
-            for field in f.fields.iter().filter(|x| x.numeric) {
-                let n: u32 = field.value.trim().parse().map_err(|_| {
-                    format!("{}: `{}` is not a whole number", field.label, field.value)
-                })?;
-                if n > MAX_TASKS {
-                    return Err(format!("{}: {n} is more than ECS allows", field.label));
+            // Every count's value, and whether the operator changed it.
+            let mut counts = std::collections::HashMap::new();
+            let mut suspend = None;
+            for field in &f.fields {
+                match &field.kind {
+                    FieldKind::Count(which) => {
+                        let n: u32 = field.value.trim().parse().map_err(|_| {
+                            format!("{}: `{}` is not a whole number", field.label, field.value)
+                        })?;
+                        if n > MAX_TASKS {
+                            return Err(format!("{}: {n} is more than ECS allows", field.label));
+                        }
+                        counts.insert(*which, (n, field.changed()));
+                    }
+                    FieldKind::SuspendScaling if field.changed() => {
+                        suspend = Some(field.value == "yes");
+                    }
+                    FieldKind::SuspendScaling | FieldKind::Image { .. } => {}
                 }
-                numbers.insert(field.key.as_str(), (n, field.value != field.original));
             }
-            let changed = |k: &str| numbers.get(k).filter(|(_, c)| *c).map(|(n, _)| *n);
-            let value = |k: &str| numbers.get(k).map(|(n, _)| *n);
-            if let (Some(min), Some(max)) = (value("min"), value("max"))
+            let value = |c: Count| counts.get(&c).map(|(n, _)| *n);
+            let changed = |c: Count| counts.get(&c).filter(|(_, ch)| *ch).map(|(n, _)| *n);
+            if let (Some(min), Some(max)) = (value(Count::Min), value(Count::Max))
                 && min > max
             {
                 return Err(format!("min {min} is greater than max {max}"));
             }
-            let suspend = f
-                .fields
-                .iter()
-                .find(|x| x.toggle && x.value != x.original)
-                .map(|x| x.value == "yes");
-            let desired = changed("desired");
-            let (min, max) = (changed("min"), changed("max"));
+            let desired = changed(Count::Desired);
+            let (min, max) = (changed(Count::Min), changed(Count::Max));
             if desired.is_none() && min.is_none() && max.is_none() && suspend.is_none() {
                 return Err("nothing changed".into());
             }

@@ -90,7 +90,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         )));
         let tasks = env
             .tasks
-            .get(&(svc.cluster.clone(), svc.name.clone()))
+            .get(&svc.reference())
             .and_then(|s| s.data.as_ref());
         let mut tasks: Vec<_> = tasks.map(|t| t.iter().collect()).unwrap_or_default();
         tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at.or(t.started_at)));

@@ -4,6 +4,7 @@
 use super::widgets::{Column, age, alarm_style, error_line, fit_columns, render_table};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
+use flightdeck_model::ActivityStatus;
 use flightdeck_model::text::sanitize;
 use flightdeck_model::{AlarmState, PolicyKind, trim_float};
 use ratatui::Frame;
@@ -192,8 +193,8 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 theme.muted,
             ),
             Span::styled(
-                format!("{} ", sanitize(&a.status)),
-                if a.status == "Successful" {
+                format!("{} ", sanitize(a.status.as_str())),
+                if a.status == ActivityStatus::Successful {
                     theme.ok
                 } else {
                     theme.warn

@@ -4,6 +4,7 @@
 use super::widgets::{Column, age, error_line, fit_columns, level_style, rollout_style, sparkline};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
+use flightdeck_model::TaskStatus;
 use flightdeck_model::text::{display_env_value, ellipsize, sanitize};
 use flightdeck_model::{Service, TaskDefinition};
 use ratatui::Frame;
@@ -179,7 +180,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 "  cluster {}  {}  {}",
                 sanitize(&svc.cluster),
                 svc.launch_type,
-                sanitize(&svc.status)
+                sanitize(svc.status.as_str())
             ),
             theme.muted,
         ),
@@ -233,18 +234,21 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     lines.push(Line::default());
     lines.push(section(theme, "TASKS"));
-    let key = (svc.cluster.clone(), svc.name.clone());
+    let key = svc.reference();
     match env.tasks.get(&key) {
         Some(slot) if slot.data.is_some() => {
             for t in slot.data.iter().flatten() {
-                let status_style = match t.last_status.as_str() {
-                    "RUNNING" => theme.ok,
-                    "STOPPED" => theme.crit,
+                let status_style = match t.last_status {
+                    TaskStatus::Running => theme.ok,
+                    TaskStatus::Stopped => theme.crit,
                     _ => theme.warn,
                 };
                 let mut spans = vec![
                     Span::styled(format!("  {} ", ellipsize(&t.id, 8)), theme.text),
-                    Span::styled(format!("{:<8}", sanitize(&t.last_status)), status_style),
+                    Span::styled(
+                        format!("{:<8}", sanitize(t.last_status.as_str())),
+                        status_style,
+                    ),
                     Span::styled(
                         sanitize(&format!(
                             " {:<9} {} {}",

@@ -114,7 +114,11 @@ fn form(frame: &mut Frame, theme: &Theme, area: Rect, f: &Form, width: u16) {
                 if changed { theme.warn } else { theme.text },
             ),
             Span::styled(
-                if focused && !field.toggle { "█" } else { "" },
+                if focused && !field.is_toggle() {
+                    "█"
+                } else {
+                    ""
+                },
                 theme.accent,
             ),
             Span::styled(if changed { "  (changed)" } else { "" }, theme.muted),
@@ -124,7 +128,7 @@ fn form(frame: &mut Frame, theme: &Theme, area: Rect, f: &Form, width: u16) {
     if let Some(e) = &f.error {
         controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
     }
-    let toggle = f.fields.iter().any(|x| x.toggle);
+    let toggle = f.fields.iter().any(|x| x.is_toggle());
     controls.push(Line::from(Span::styled(
         format!(
             "Tab next field{} · Enter plan (nothing changes yet) · Esc cancel",

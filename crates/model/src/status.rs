@@ -1,0 +1,161 @@
+//! The states AWS reports as strings, as types. Providers map AWS's
+//! spelling once ([`parse`](ServiceStatus::parse)); everything above matches
+//! on variants. A value this version does not know keeps AWS's spelling in
+//! `Other`, so nothing is lost or misread when AWS adds one.
+
+/// An enum of AWS string values with its spelling, `parse`, `as_str`,
+/// `Display` and `Serialize` (as the AWS string).
+macro_rules! aws_states {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $aws:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value this version does not know, as AWS spelled it.
+            Other(String),
+        }
+
+        impl $name {
+            /// AWS's spelling to the variant.
+            pub fn parse(aws: &str) -> Self {
+                match aws {
+                    $($aws => Self::$variant,)+
+                    other => Self::Other(other.to_string()),
+                }
+            }
+
+            /// The variant in AWS's spelling.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $aws,)+
+                    Self::Other(s) => s,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+aws_states! {
+    /// A service's status.
+    ServiceStatus {
+        Active => "ACTIVE",
+        Draining => "DRAINING",
+        Inactive => "INACTIVE",
+    }
+}
+
+aws_states! {
+    /// A cluster's status.
+    ClusterStatus {
+        Active => "ACTIVE",
+        Provisioning => "PROVISIONING",
+        Deprovisioning => "DEPROVISIONING",
+        Failed => "FAILED",
+        Inactive => "INACTIVE",
+    }
+}
+
+aws_states! {
+    /// A task's (or a container's) last or desired status, in lifecycle order.
+    TaskStatus {
+        Provisioning => "PROVISIONING",
+        Pending => "PENDING",
+        Activating => "ACTIVATING",
+        Running => "RUNNING",
+        Deactivating => "DEACTIVATING",
+        Stopping => "STOPPING",
+        Deprovisioning => "DEPROVISIONING",
+        Stopped => "STOPPED",
+        Deleted => "DELETED",
+    }
+}
+
+aws_states! {
+    /// A task's health, from its containers' health checks.
+    HealthStatus {
+        Healthy => "HEALTHY",
+        Unhealthy => "UNHEALTHY",
+        Unknown => "UNKNOWN",
+    }
+}
+
+aws_states! {
+    /// A task definition revision's status.
+    TaskDefinitionStatus {
+        Active => "ACTIVE",
+        Inactive => "INACTIVE",
+        DeleteInProgress => "DELETE_IN_PROGRESS",
+    }
+}
+
+aws_states! {
+    /// An Application Auto Scaling activity's status.
+    ActivityStatus {
+        Pending => "Pending",
+        InProgress => "InProgress",
+        Successful => "Successful",
+        Overridden => "Overridden",
+        Unfulfilled => "Unfulfilled",
+        Failed => "Failed",
+    }
+}
+
+impl TaskStatus {
+    /// Still on its way up: not running yet, not stopping.
+    pub fn is_starting(&self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Provisioning | TaskStatus::Pending | TaskStatus::Activating
+        )
+    }
+
+    /// On its way down or gone.
+    pub fn is_stopping_or_stopped(&self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Deactivating
+                | TaskStatus::Stopping
+                | TaskStatus::Deprovisioning
+                | TaskStatus::Stopped
+                | TaskStatus::Deleted
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_spellings_round_trip_and_unknown_ones_are_kept() {
+        for s in ["PROVISIONING", "RUNNING", "STOPPED", "DELETED"] {
+            assert_eq!(TaskStatus::parse(s).as_str(), s);
+        }
+        assert_eq!(TaskStatus::parse("RUNNING"), TaskStatus::Running);
+        assert_eq!(
+            TaskStatus::parse("HIBERNATING"),
+            TaskStatus::Other("HIBERNATING".into())
+        );
+        assert_eq!(
+            ActivityStatus::parse("Successful").to_string(),
+            "Successful"
+        );
+        assert_eq!(
+            serde_json::to_string(&HealthStatus::Unhealthy).unwrap(),
+            "\"UNHEALTHY\""
+        );
+        assert!(TaskStatus::Pending.is_starting() && TaskStatus::Stopping.is_stopping_or_stopped());
+    }
+}
