@@ -5,7 +5,7 @@ use super::status::{ClusterStatus, HealthStatus, ServiceStatus, TaskDefinitionSt
 use serde::Serialize;
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum LaunchType {
     Fargate,

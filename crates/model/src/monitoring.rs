@@ -38,7 +38,7 @@ impl fmt::Display for AlarmState {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub enum Comparison {
     GreaterThanThreshold,
     GreaterThanOrEqualToThreshold,
@@ -67,7 +67,7 @@ impl Comparison {
 }
 
 /// How loud an alarm is meant to be, from its name or tags (`warning`, `critical`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Critical,
