@@ -1,0 +1,228 @@
+//! Building the world's environments from the seed specs: services with
+//! their revisions and first tasks, scaling targets and policies (with the
+//! alarms AWS creates for target tracking), alarms.
+
+use super::*;
+
+pub(super) fn build_env(spec: EnvSpec, origin: Timestamp, rng: &mut ChaCha8Rng) -> EnvState {
+    let mut alarms: Vec<SimAlarm> = spec.alarms.iter().cloned().map(new_alarm(origin)).collect();
+    let mut services = Vec::new();
+    for svc_spec in &spec.services {
+        let mut svc = build_service(svc_spec.clone(), &spec, origin, rng);
+        if let Some(scaling) = &svc_spec.scaling {
+            let mut policies = Vec::new();
+            for p in &scaling.policies {
+                policies.push(build_policy(p, &spec, svc_spec, &mut alarms, rng, origin));
+            }
+            svc.target = Some(TargetState {
+                min: scaling.min,
+                max: scaling.max,
+                suspended: false,
+                policies,
+                activities: VecDeque::new(),
+            });
+        }
+        services.push(svc);
+    }
+    EnvState {
+        spec,
+        services,
+        alarms,
+    }
+}
+
+pub(super) fn new_alarm(origin: Timestamp) -> impl Fn(AlarmSpec) -> SimAlarm {
+    move |spec| SimAlarm {
+        spec,
+        state: AlarmState::InsufficientData,
+        reason: "Unchecked: Initial alarm creation".into(),
+        updated_at: origin,
+        history: VecDeque::new(),
+        actions: vec![],
+    }
+}
+
+pub(super) fn policy_arn(env: &EnvSpec, svc: &str, name: &str) -> String {
+    format!(
+        "arn:aws:autoscaling:{}:{}:scalingPolicy:{}:resource/ecs/service/{}/{svc}:policyName/{name}",
+        env.region,
+        env.account,
+        uuid_like(name),
+        env.cluster
+    )
+}
+
+/// A stable pseudo-UUID derived from a name (no randomness: ARNs must not
+/// shift when the generator is consumed differently).
+pub(super) fn uuid_like(name: &str) -> String {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xffff,
+        (h >> 48) & 0xffff,
+        h & 0xffff_ffff_ffff
+    )
+}
+
+pub(super) fn build_policy(
+    p: &PolicySpec,
+    env: &EnvSpec,
+    svc: &ServiceSpec,
+    alarms: &mut Vec<SimAlarm>,
+    rng: &mut ChaCha8Rng,
+    origin: Timestamp,
+) -> PolicyState {
+    match p {
+        PolicySpec::TargetTracking { signal, target } => {
+            let metric = if *signal == Signal::Memory {
+                "ECSServiceAverageMemoryUtilization"
+            } else {
+                "ECSServiceAverageCPUUtilization"
+            };
+            let short = if *signal == Signal::Memory {
+                "memory"
+            } else {
+                "cpu"
+            };
+            let name = format!("{}-{short}-target-tracking", svc.name);
+            let arn = policy_arn(env, &svc.name, &name);
+            let resource = format!("service/{}/{}", env.cluster, svc.name);
+            let high = format!("TargetTracking-{resource}-AlarmHigh-{}", hex(rng, 8));
+            let low = format!("TargetTracking-{resource}-AlarmLow-{}", hex(rng, 8));
+            let mk = |name: &str, cmp, threshold, evals| AlarmSpec {
+                name: name.to_string(),
+                service: svc.name.clone(),
+                signal: *signal,
+                comparison: cmp,
+                threshold,
+                period_secs: 60,
+                evaluation_periods: evals,
+                severity: Severity::Info,
+                description: format!(
+                    "DO NOT EDIT OR DELETE. For TargetTrackingScaling policy {arn}."
+                ),
+            };
+            for (spec,) in [
+                (mk(&high, Comparison::GreaterThanThreshold, *target, 3),),
+                (mk(
+                    &low,
+                    Comparison::LessThanThreshold,
+                    (target * 0.9).round(),
+                    15,
+                ),),
+            ] {
+                let mut alarm = new_alarm(origin)(spec);
+                alarm.actions.push(arn.clone());
+                alarms.push(alarm);
+            }
+            PolicyState {
+                name,
+                kind: PolicyKind::TargetTracking {
+                    metric: metric.into(),
+                    target: *target,
+                },
+                alarms: vec![high, low],
+                cooldown: Duration::seconds(180),
+                last_action: None,
+            }
+        }
+        PolicySpec::Step {
+            name,
+            alarm,
+            adjustment,
+            cooldown_secs,
+        } => {
+            let arn = policy_arn(env, &svc.name, name);
+            if let Some(a) = alarms.iter_mut().find(|a| &a.spec.name == alarm) {
+                a.actions.push(arn);
+            }
+            PolicyState {
+                name: name.clone(),
+                kind: PolicyKind::StepScaling {
+                    adjustments: vec![StepAdjustment {
+                        lower_bound: Some(0.0),
+                        upper_bound: None,
+                        adjustment: *adjustment,
+                    }],
+                    cooldown_secs: *cooldown_secs,
+                },
+                alarms: vec![alarm.clone()],
+                cooldown: Duration::seconds(i64::from(*cooldown_secs)),
+                last_action: None,
+            }
+        }
+    }
+}
+
+pub(super) fn build_service(
+    spec: ServiceSpec,
+    env: &EnvSpec,
+    origin: Timestamp,
+    rng: &mut ChaCha8Rng,
+) -> ServiceState {
+    let revision = spec.revisions;
+    let created_at = origin - Duration::days(120);
+    let deployed_at = origin - Duration::hours(rng.random_range(20..200));
+    let td = TaskDefRef::new(spec.family.clone(), revision);
+    let deployment = Deployment {
+        id: deployment_id(rng),
+        status: DeploymentStatus::Primary,
+        task_definition: td.clone(),
+        desired: spec.desired,
+        running: spec.desired,
+        pending: 0,
+        failed_tasks: 0,
+        rollout_state: RolloutState::Completed,
+        rollout_reason: "ECS deployment completed.".into(),
+        created_at: deployed_at,
+        updated_at: deployed_at + Duration::minutes(6),
+    };
+    let mut svc = ServiceState {
+        cluster: env.cluster.clone(),
+        desired: spec.desired,
+        current_revision: revision,
+        latest_revision: revision,
+        tasks: vec![],
+        stopped: VecDeque::new(),
+        deployments: vec![],
+        events: VecDeque::new(),
+        series: ALL_SIGNALS.iter().map(|s| (*s, VecDeque::new())).collect(),
+        spike: None,
+        memory_drift: 0.0,
+        target: None,
+        logs: VecDeque::new(),
+        created_at,
+        last_steady_event: origin,
+        registered: BTreeMap::new(),
+        spec,
+    };
+    let name = svc.spec.name.clone();
+    let dep_id = deployment.id.clone();
+    svc.push_event(
+        hex(rng, 8),
+        deployment.created_at,
+        format!("(service {name}) has started {} tasks.", svc.spec.desired),
+    );
+    svc.push_event(
+        hex(rng, 8),
+        deployment.updated_at,
+        format!("(service {name}) (deployment {dep_id}) deployment completed."),
+    );
+    svc.push_event(
+        hex(rng, 8),
+        deployment.updated_at,
+        format!("(service {name}) has reached a steady state."),
+    );
+    for _ in 0..svc.spec.desired {
+        let mut task = new_task(&deployment, deployed_at, rng);
+        task.phase = TaskPhase::Running;
+        task.started_at = Some(deployed_at + Duration::seconds(40));
+        svc.tasks.push(task);
+    }
+    svc.deployments.push(deployment);
+    svc
+}

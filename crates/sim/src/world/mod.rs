@@ -1,0 +1,352 @@
+//! The simulated production: every seed environment advanced in fixed
+//! 10-second ticks. State at an instant depends only on the seed, the start
+//! instant and that instant, never on how often it was looked at.
+
+use crate::catalog::{
+    ALL_SIGNALS, AlarmSpec, EnvSpec, PolicySpec, ServiceSpec, Signal, seed_environments,
+};
+use crate::logs;
+use crate::signals::{self, Spike};
+use chrono::{Duration, TimeZone, Timelike};
+use flightdeck_model::{
+    AlarmHistoryItem, AlarmState, Comparison, Deployment, DeploymentStatus, LogEvent, MetricPoint,
+    PolicyKind, RolloutState, ScalingActivity, ServiceEvent, Severity, StepAdjustment, TaskDefRef,
+    Timestamp,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+mod alarms;
+mod build;
+mod demand;
+mod rollout;
+mod scaling;
+mod tasks;
+#[cfg(test)]
+mod tests;
+
+use alarms::*;
+use build::*;
+use demand::*;
+use rollout::*;
+use scaling::*;
+use tasks::*;
+
+pub use rollout::{older_image, start_deployment, stop_with_rollback};
+
+/// Simulated time between two ticks.
+pub const TICK: Duration = Duration::seconds(10);
+
+/// How much history exists when the world is created.
+pub const WARM_UP: Duration = Duration::hours(3);
+
+/// Metric datapoints kept per series (one a minute).
+pub const METRIC_POINTS: usize = 360;
+
+/// Log events kept per log group.
+pub const LOG_CAPACITY: usize = 3000;
+
+/// ECS keeps a service's last 100 events.
+pub const EVENT_CAPACITY: usize = 100;
+
+const STOPPED_TASKS_KEPT: usize = 20;
+
+const ACTIVITIES_KEPT: usize = 50;
+
+const ALARM_HISTORY_KEPT: usize = 50;
+
+/// A task takes this long from launch to RUNNING.
+const TASK_START_TICKS: i64 = 4;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskPhase {
+    Pending { ready_at: Timestamp },
+    Running,
+    Stopped,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimTask {
+    pub id: String,
+    pub task_definition: TaskDefRef,
+    /// The deployment that started this task.
+    pub deployment_id: String,
+    pub phase: TaskPhase,
+    pub availability_zone: String,
+    pub launched_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub stopped_at: Option<Timestamp>,
+    pub stopped_reason: Option<String>,
+    pub exit_code: Option<i32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyState {
+    pub name: String,
+    pub kind: PolicyKind,
+    pub alarms: Vec<String>,
+    pub cooldown: Duration,
+    pub last_action: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetState {
+    pub min: u32,
+    pub max: u32,
+    pub suspended: bool,
+    pub policies: Vec<PolicyState>,
+    /// Newest first.
+    pub activities: VecDeque<ScalingActivity>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceState {
+    pub spec: ServiceSpec,
+    pub cluster: String,
+    pub desired: u32,
+    pub current_revision: u32,
+    pub latest_revision: u32,
+    pub tasks: Vec<SimTask>,
+    /// Newest first.
+    pub stopped: VecDeque<SimTask>,
+    /// Newest first.
+    pub deployments: Vec<Deployment>,
+    /// Newest first.
+    pub events: VecDeque<ServiceEvent>,
+    pub series: HashMap<Signal, VecDeque<MetricPoint>>,
+    pub spike: Option<Spike>,
+    pub memory_drift: f64,
+    pub target: Option<TargetState>,
+    pub logs: VecDeque<LogEvent>,
+    pub created_at: Timestamp,
+    last_steady_event: Timestamp,
+    /// Container images of revisions registered while the world runs.
+    pub registered: BTreeMap<u32, Vec<(String, String)>>,
+}
+
+impl ServiceState {
+    pub fn running(&self) -> u32 {
+        self.tasks
+            .iter()
+            .filter(|t| t.phase == TaskPhase::Running)
+            .count() as u32
+    }
+
+    pub fn pending(&self) -> u32 {
+        self.tasks
+            .iter()
+            .filter(|t| matches!(t.phase, TaskPhase::Pending { .. }))
+            .count() as u32
+    }
+
+    pub fn task_definition(&self) -> TaskDefRef {
+        TaskDefRef::new(self.spec.family.clone(), self.current_revision)
+    }
+
+    /// `(container, image)` of a revision: as registered, or the catalog's
+    /// images with older tags for older revisions.
+    pub fn images(&self, revision: u32) -> Vec<(String, String)> {
+        if let Some(images) = self.registered.get(&revision) {
+            return images.clone();
+        }
+        let back = self.spec.revisions.saturating_sub(revision);
+        self.spec
+            .containers
+            .iter()
+            .map(|c| (c.name.clone(), older_image(&c.image, back)))
+            .collect()
+    }
+
+    /// Registers a new revision from `base` with some images replaced.
+    pub fn register_revision(&mut self, base: u32, images: &[(String, String)]) -> u32 {
+        let mut containers = self.images(base);
+        for (name, image) in images {
+            if let Some(c) = containers.iter_mut().find(|(n, _)| n == name) {
+                c.1 = image.clone();
+            }
+        }
+        self.latest_revision += 1;
+        self.registered.insert(self.latest_revision, containers);
+        self.latest_revision
+    }
+
+    /// What goes wrong when tasks of `revision` start, by the demo's
+    /// convention on image tags: `broken` cannot be pulled, `stuck` never
+    /// becomes healthy.
+    fn image_fault(&self, revision: u32) -> Option<ImageFault> {
+        let images = self.images(revision);
+        let tag = |word: &str| {
+            images
+                .iter()
+                .any(|(_, i)| i.rsplit_once(':').is_some_and(|(_, t)| t.contains(word)))
+        };
+        if tag("broken") {
+            Some(ImageFault::CannotPull)
+        } else if tag("stuck") {
+            Some(ImageFault::NeverHealthy)
+        } else {
+            None
+        }
+    }
+
+    pub fn log_group(&self) -> String {
+        format!("/ecs/{}/{}", self.cluster, self.spec.name)
+    }
+
+    /// Mean of the last `n` datapoints, as an alarm evaluating them sees it.
+    fn recent_mean(&self, signal: Signal, n: usize) -> Option<f64> {
+        let series = self.series.get(&signal)?;
+        let points: Vec<f64> = series.iter().rev().take(n).map(|p| p.value).collect();
+        (!points.is_empty()).then(|| points.iter().sum::<f64>() / points.len() as f64)
+    }
+
+    fn latest(&self, signal: Signal) -> Option<f64> {
+        self.series
+            .get(&signal)
+            .and_then(|s| s.back())
+            .map(|p| p.value)
+    }
+
+    fn push_event(&mut self, id: String, at: Timestamp, message: String) {
+        self.events.push_front(ServiceEvent {
+            id,
+            created_at: at,
+            message,
+        });
+        self.events.truncate(EVENT_CAPACITY);
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SimAlarm {
+    pub spec: AlarmSpec,
+    pub state: AlarmState,
+    pub reason: String,
+    pub updated_at: Timestamp,
+    /// Newest first.
+    pub history: VecDeque<AlarmHistoryItem>,
+    /// ARNs of what the alarm triggers.
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnvState {
+    pub spec: EnvSpec,
+    pub services: Vec<ServiceState>,
+    pub alarms: Vec<SimAlarm>,
+}
+
+impl EnvState {
+    pub fn service(&self, name: &str) -> Option<&ServiceState> {
+        self.services.iter().find(|s| s.spec.name == name)
+    }
+
+    pub fn service_mut(&mut self, name: &str) -> Option<&mut ServiceState> {
+        self.services.iter_mut().find(|s| s.spec.name == name)
+    }
+}
+
+pub struct World {
+    pub seed: u64,
+    rng: ChaCha8Rng,
+    /// The instant of the last tick applied.
+    now: Timestamp,
+    pub envs: Vec<EnvState>,
+}
+
+/// Lowercase hex of `len` random digits.
+fn hex(rng: &mut impl Rng, len: usize) -> String {
+    (0..len)
+        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}
+
+/// Aligns an instant down to a whole tick so that every world with the same
+/// seed and start ticks at the same instants.
+fn align(t: Timestamp) -> Timestamp {
+    let secs = t.timestamp();
+    let step = TICK.num_seconds();
+    chrono::Utc
+        .timestamp_opt(secs - secs.rem_euclid(step), 0)
+        .single()
+        .unwrap_or(t)
+}
+
+impl World {
+    /// A world whose history starts [`WARM_UP`] before `start` and has been
+    /// simulated up to `start`.
+    pub fn new(seed: u64, start: Timestamp) -> Self {
+        let start = align(start);
+        let origin = start - WARM_UP;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let envs = seed_environments()
+            .into_iter()
+            .map(|spec| build_env(spec, origin, &mut rng))
+            .collect();
+        let mut world = Self {
+            seed,
+            rng,
+            now: origin,
+            envs,
+        };
+        world.advance_to(start);
+        world
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Applies every tick up to `t`. Earlier instants are ignored: time
+    /// never runs backwards in the world.
+    pub fn advance_to(&mut self, t: Timestamp) {
+        while self.now + TICK <= t {
+            self.now += TICK;
+            self.tick();
+        }
+    }
+
+    pub fn env(&self, name: &str) -> Option<&EnvState> {
+        self.envs.iter().find(|e| e.spec.name == name)
+    }
+
+    /// Splits the borrow so writes can draw ids from the world's generator.
+    pub fn env_and_rng(
+        &mut self,
+        name: &str,
+    ) -> Option<(&mut EnvState, &mut ChaCha8Rng, Timestamp)> {
+        let now = self.now;
+        let rng = &mut self.rng;
+        self.envs
+            .iter_mut()
+            .find(|e| e.spec.name == name)
+            .map(|e| (e, rng, now))
+    }
+
+    fn tick(&mut self) {
+        let now = self.now;
+        let minute = now.second() == 0;
+        let rng = &mut self.rng;
+        for env in &mut self.envs {
+            for svc in &mut env.services {
+                maybe_spike(svc, now, rng);
+                progress_tasks(svc, now, rng);
+                if !circuit_breaker(svc, now, rng) {
+                    progress_rollout(svc, now, rng);
+                }
+                reconcile_desired(svc, now, rng);
+                maybe_fail_task(svc, now, rng);
+                refresh_deployment_counts(svc, now);
+                emit_logs(svc, now, rng);
+                if minute {
+                    record_signals(svc, now, rng);
+                }
+            }
+            if minute {
+                evaluate_alarms(env, now);
+                apply_scaling(env, now, rng);
+            }
+        }
+    }
+}

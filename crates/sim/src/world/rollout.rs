@@ -1,0 +1,260 @@
+//! Deployments: start one, replace tasks by deployment id, images that
+//! cannot be pulled or never get healthy, the circuit breaker and its
+//! rollback, ECS's StopServiceDeployment.
+
+use super::*;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) enum ImageFault {
+    CannotPull,
+    NeverHealthy,
+}
+
+/// The image tag `back` revisions before the current one: the last number in
+/// the tag counts down (`v2.14.3` -> `v2.14.1`), or `-prevN` is appended.
+pub fn older_image(image: &str, back: u32) -> String {
+    if back == 0 {
+        return image.to_string();
+    }
+    let Some((repo, tag)) = image.rsplit_once(':') else {
+        return image.to_string();
+    };
+    let digits_end = tag.rfind(|c: char| c.is_ascii_digit()).map(|i| i + 1);
+    if let Some(end) = digits_end {
+        let start = tag[..end]
+            .rfind(|c: char| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        if let Ok(n) = tag[start..end].parse::<u32>()
+            && n >= back
+        {
+            return format!("{repo}:{}{}{}", &tag[..start], n - back, &tag[end..]);
+        }
+    }
+    format!("{repo}:{tag}-prev{back}")
+}
+
+pub(super) fn deployment_id(rng: &mut impl Rng) -> String {
+    format!(
+        "ecs-svc/{}",
+        rng.random_range(1_000_000_000_000_000_000u64..9_999_999_999_999_999_999)
+    )
+}
+
+/// Creates a new PRIMARY deployment; the previous primary becomes ACTIVE and
+/// is drained by the rolling update.
+pub fn start_deployment(
+    svc: &mut ServiceState,
+    td: TaskDefRef,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+) -> String {
+    for d in &mut svc.deployments {
+        d.status = DeploymentStatus::Active;
+    }
+    let id = deployment_id(rng);
+    svc.deployments.insert(
+        0,
+        Deployment {
+            id: id.clone(),
+            status: DeploymentStatus::Primary,
+            task_definition: td.clone(),
+            desired: svc.desired,
+            running: 0,
+            pending: 0,
+            failed_tasks: 0,
+            rollout_state: RolloutState::InProgress,
+            rollout_reason: "ECS deployment in progress.".into(),
+            created_at: now,
+            updated_at: now,
+        },
+    );
+    svc.current_revision = td.revision;
+    id
+}
+
+/// The operator's rollback of the deployment in progress, the way ECS's
+/// StopServiceDeployment does it: the deployment stops and a new one goes
+/// back to the last deployment that completed. `false` when there is none.
+pub fn stop_with_rollback(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) -> bool {
+    let Some(primary) = svc.deployments.first().cloned() else {
+        return false;
+    };
+    let (Some((id, td)), RolloutState::InProgress) =
+        (last_completed(svc, &primary.id), primary.rollout_state)
+    else {
+        return false;
+    };
+    fail_primary(svc, "Stopped: rolled back by the operator.", now);
+    let name = svc.spec.name.clone();
+    svc.push_event(
+        hex(rng, 8),
+        now,
+        format!(
+            "(service {name}) (deployment {}) stopped; rolling back to deployment {id} ({td}).",
+            primary.id
+        ),
+    );
+    start_deployment(svc, td, now, rng);
+    true
+}
+
+/// The last deployment other than `except` that completed: what a
+/// rollback goes back to, as `(id, task definition)`.
+pub(super) fn last_completed(svc: &ServiceState, except: &str) -> Option<(String, TaskDefRef)> {
+    svc.deployments
+        .iter()
+        .find(|d| d.id != except && d.rollout_state == RolloutState::Completed)
+        .map(|d| (d.id.clone(), d.task_definition.clone()))
+}
+
+/// Marks the PRIMARY deployment's rollout FAILED, with ECS's reason.
+pub(super) fn fail_primary(svc: &mut ServiceState, reason: &str, now: Timestamp) {
+    if let Some(d) = svc.deployments.first_mut() {
+        d.rollout_state = RolloutState::Failed;
+        d.rollout_reason = reason.into();
+        d.updated_at = now;
+    }
+}
+
+/// The deployment circuit breaker: after enough failed tasks the rollout
+/// fails and ECS rolls back to the last deployment that completed.
+pub(super) fn circuit_breaker(
+    svc: &mut ServiceState,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+) -> bool {
+    let Some(primary) = svc.deployments.first().cloned() else {
+        return false;
+    };
+    let threshold = svc.desired.div_ceil(2).clamp(3, 200);
+    if primary.rollout_state != RolloutState::InProgress || primary.failed_tasks < threshold {
+        return false;
+    }
+    let name = svc.spec.name.clone();
+    fail_primary(
+        svc,
+        "ECS deployment circuit breaker: tasks failed to start.",
+        now,
+    );
+    svc.push_event(
+        hex(rng, 8),
+        now,
+        format!(
+            "(service {name}) (deployment {}) deployment failed: tasks failed to start.",
+            primary.id
+        ),
+    );
+    let pending: Vec<usize> = (0..svc.tasks.len())
+        .filter(|&i| svc.tasks[i].deployment_id == primary.id)
+        .collect();
+    for i in pending.into_iter().rev() {
+        stop_task(
+            svc,
+            i,
+            now,
+            "Deployment failed: circuit breaker rolled back",
+            None,
+        );
+    }
+    if let Some((id, td)) = last_completed(svc, &primary.id) {
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!("(service {name}) rolling back to deployment {id} ({td})."),
+        );
+        start_deployment(svc, td, now, rng);
+    }
+    true
+}
+
+/// Brings each deployment's desired/running/pending in line with the tasks;
+/// run once per tick, after everything that starts or stops tasks.
+pub(super) fn refresh_deployment_counts(svc: &mut ServiceState, now: Timestamp) {
+    if let Some(primary) = svc.deployments.first_mut() {
+        primary.desired = svc.desired;
+    }
+    for d in &mut svc.deployments {
+        let (running, pending) =
+            svc.tasks
+                .iter()
+                .filter(|t| t.deployment_id == d.id)
+                .fold((0, 0), |(r, p), t| match t.phase {
+                    TaskPhase::Running => (r + 1, p),
+                    TaskPhase::Pending { .. } => (r, p + 1),
+                    TaskPhase::Stopped => (r, p),
+                });
+        if d.running != running || d.pending != pending {
+            d.running = running;
+            d.pending = pending;
+            d.updated_at = now;
+        }
+    }
+}
+
+/// Rolling update with minimumHealthyPercent 100 and maximumPercent 200:
+/// new tasks start first, an old task stops for each new one running.
+pub(super) fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
+    let Some(primary) = svc.deployments.first().cloned() else {
+        return;
+    };
+    if primary.rollout_state != RolloutState::InProgress {
+        return;
+    }
+    let name = svc.spec.name.clone();
+    let new_running = svc
+        .tasks
+        .iter()
+        .filter(|t| t.deployment_id == primary.id && t.phase == TaskPhase::Running)
+        .count() as u32;
+    let old_running_idx: Vec<usize> = svc
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.deployment_id != primary.id)
+        .map(|(i, _)| i)
+        .collect();
+    let excess = (new_running + old_running_idx.len() as u32).saturating_sub(svc.desired);
+    let mut stopped_ids = vec![];
+    for &i in old_running_idx.iter().rev().take(excess as usize) {
+        let reason = format!("Deployment {} replaced this task.", primary.id);
+        let t = stop_task(svc, i, now, &reason, Some(0));
+        stopped_ids.push(t.id);
+    }
+    if !stopped_ids.is_empty() {
+        let list: String = stopped_ids
+            .iter()
+            .map(|id| format!(" (task {id})"))
+            .collect();
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!(
+                "(service {name}) has stopped {} running tasks:{list}.",
+                stopped_ids.len()
+            ),
+        );
+    }
+    let old_left = svc.tasks.iter().any(|t| t.deployment_id != primary.id);
+    if !old_left && new_running >= svc.desired {
+        if let Some(d) = svc.deployments.first_mut() {
+            d.rollout_state = RolloutState::Completed;
+            d.rollout_reason = "ECS deployment completed.".into();
+            d.updated_at = now;
+        }
+        svc.deployments.truncate(1);
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!(
+                "(service {name}) (deployment {}) deployment completed.",
+                primary.id
+            ),
+        );
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!("(service {name}) has reached a steady state."),
+        );
+        svc.last_steady_event = now;
+    }
+}

@@ -1,0 +1,213 @@
+//! Tasks of a tick: launch, start after a few ticks, stop with a reason,
+//! die at random, and match the desired count.
+
+use super::*;
+
+pub(super) fn new_task(deployment: &Deployment, now: Timestamp, rng: &mut ChaCha8Rng) -> SimTask {
+    let az = ["us-east-1a", "us-east-1b", "us-east-1c"][rng.random_range(0..3)];
+    SimTask {
+        id: hex(rng, 32),
+        task_definition: deployment.task_definition.clone(),
+        deployment_id: deployment.id.clone(),
+        phase: TaskPhase::Pending {
+            ready_at: now + TICK * TASK_START_TICKS as i32,
+        },
+        availability_zone: az.to_string(),
+        launched_at: now,
+        started_at: None,
+        stopped_at: None,
+        stopped_reason: None,
+        exit_code: None,
+    }
+}
+
+pub(super) fn stop_task(
+    svc: &mut ServiceState,
+    index: usize,
+    now: Timestamp,
+    reason: &str,
+    exit_code: Option<i32>,
+) -> SimTask {
+    let mut task = svc.tasks.remove(index);
+    task.phase = TaskPhase::Stopped;
+    task.stopped_at = Some(now);
+    task.stopped_reason = Some(reason.to_string());
+    task.exit_code = exit_code;
+    svc.stopped.push_front(task.clone());
+    svc.stopped.truncate(STOPPED_TASKS_KEPT);
+    task
+}
+
+/// Pending tasks become RUNNING when their time comes, unless their image
+/// cannot be pulled (stopped, counted against their deployment) or never
+/// becomes healthy (left pending: the rollout makes no progress).
+pub(super) fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
+    let faults: HashMap<u32, Option<ImageFault>> = svc
+        .tasks
+        .iter()
+        .map(|t| t.task_definition.revision)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|r| (r, svc.image_fault(r)))
+        .collect();
+    let mut cannot_pull = vec![];
+    for (i, task) in svc.tasks.iter_mut().enumerate() {
+        let TaskPhase::Pending { ready_at } = task.phase else {
+            continue;
+        };
+        if ready_at > now {
+            continue;
+        }
+        match faults
+            .get(&task.task_definition.revision)
+            .copied()
+            .flatten()
+        {
+            Some(ImageFault::CannotPull) => cannot_pull.push(i),
+            Some(ImageFault::NeverHealthy) => {}
+            None => {
+                task.phase = TaskPhase::Running;
+                task.started_at = Some(now);
+            }
+        }
+    }
+    let name = svc.spec.name.clone();
+    for i in cannot_pull.into_iter().rev() {
+        let revision = svc.tasks[i].task_definition.revision;
+        let image = svc
+            .images(revision)
+            .into_iter()
+            .map(|(_, image)| image)
+            .find(|image| image.contains("broken"))
+            .unwrap_or_default();
+        let reason = format!(
+            "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {image}: not found"
+        );
+        let task = stop_task(svc, i, now, &reason, None);
+        if let Some(d) = svc
+            .deployments
+            .iter_mut()
+            .find(|d| d.id == task.deployment_id)
+        {
+            d.failed_tasks += 1;
+        }
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!(
+                "(service {name}) (task {}) failed to start: {reason}",
+                task.id
+            ),
+        );
+    }
+}
+
+/// Now and then a task dies (out of memory, failed health check) and ECS
+/// replaces it: the stop reasons an on-call engineer needs to see.
+pub(super) fn maybe_fail_task(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
+    let stressed = svc.spike.is_some();
+    let p = if stressed {
+        1.0 / 900.0
+    } else {
+        1.0 / 40_000.0
+    };
+    let running: Vec<usize> = svc
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.phase == TaskPhase::Running)
+        .map(|(i, _)| i)
+        .collect();
+    for &i in running.iter().rev() {
+        if rng.random_bool(p) {
+            let container = svc
+                .spec
+                .containers
+                .first()
+                .map(|c| c.name.clone())
+                .unwrap_or_default();
+            let (reason, code) = if rng.random_bool(0.5) {
+                (
+                    format!(
+                        "Essential container in task exited: {container} OutOfMemoryError: Container killed due to memory usage"
+                    ),
+                    Some(137),
+                )
+            } else {
+                ("Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0f1e2d3c)".to_string(), None)
+            };
+            let task = stop_task(svc, i, now, &reason, code);
+            let name = svc.spec.name.clone();
+            svc.push_event(
+                hex(rng, 8),
+                now,
+                format!(
+                    "(service {name}) has stopped 1 running tasks: (task {}).",
+                    task.id
+                ),
+            );
+        }
+    }
+}
+
+/// Starts or stops tasks of the primary deployment to match the desired count.
+pub(super) fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
+    let name = svc.spec.name.clone();
+    let Some(primary) = svc.deployments.first().cloned() else {
+        return;
+    };
+    let on_primary = svc
+        .tasks
+        .iter()
+        .filter(|t| t.deployment_id == primary.id)
+        .count() as u32;
+    let in_rollout = svc.deployments.len() > 1;
+    let total = svc.tasks.len() as u32;
+    // During a rollout, up to 200% may run; otherwise match desired exactly.
+    let ceiling = if in_rollout {
+        svc.desired * 2
+    } else {
+        svc.desired
+    };
+    if on_primary < svc.desired && total < ceiling.max(svc.desired) {
+        let n = (svc.desired - on_primary).min(ceiling.max(svc.desired) - total);
+        let mut ids = vec![];
+        for _ in 0..n {
+            let task = new_task(&primary, now, rng);
+            ids.push(task.id.clone());
+            svc.tasks.push(task);
+        }
+        if !ids.is_empty() {
+            let list: String = ids.iter().map(|id| format!(" (task {id})")).collect();
+            svc.push_event(
+                hex(rng, 8),
+                now,
+                format!("(service {name}) has started {n} tasks:{list}."),
+            );
+        }
+    } else if !in_rollout && total > svc.desired {
+        let n = (total - svc.desired) as usize;
+        let reason = format!("Scaling activity initiated by (deployment {})", primary.id);
+        let mut ids = vec![];
+        for _ in 0..n {
+            // Stop the newest task first, pending before running.
+            let idx = svc.tasks.len() - 1;
+            ids.push(stop_task(svc, idx, now, &reason, Some(0)).id);
+        }
+        let list: String = ids.iter().map(|id| format!(" (task {id})")).collect();
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!("(service {name}) has stopped {n} running tasks:{list}."),
+        );
+    }
+    let steady = !in_rollout && svc.running() == svc.desired && svc.pending() == 0;
+    if steady && now - svc.last_steady_event >= Duration::hours(6) {
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!("(service {name}) has reached a steady state."),
+        );
+        svc.last_steady_event = now;
+    }
+}
