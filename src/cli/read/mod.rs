@@ -1,0 +1,216 @@
+//! The read commands for scripts and terminals: `services`, `alarms`,
+//! `scaling`, `logs`, `costs`. Same behaviour on `--demo` and on AWS; a
+//! table on a terminal, the JSON contract of DESIGN.md with `--json`.
+
+use super::Failure;
+use super::table;
+use crate::options::Options;
+use crate::session::Session;
+use anyhow::anyhow;
+use clap::Subcommand;
+use flightdeck_core::provider::{LogQuery, Provider, ProviderError, locate_service};
+use flightdeck_model::clock::{Clock, SystemClock};
+use flightdeck_model::text::sanitize;
+use flightdeck_model::{
+    AlarmState, CostReport, DailyCost, LogEvent, LogSource, ServiceCost, trim_float,
+};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+mod alarms;
+mod costs;
+mod logs;
+mod scaling;
+mod services;
+use alarms::*;
+use costs::*;
+use logs::*;
+use scaling::*;
+use services::*;
+
+#[derive(Debug, Subcommand)]
+pub enum ReadCommand {
+    /// Services of every cluster: counts, task definition, rollout state.
+    Services {
+        /// Only this cluster.
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// CloudWatch alarms, ALARM first.
+    Alarms {
+        /// Only alarms in this state: OK, ALARM or INSUFFICIENT_DATA.
+        #[arg(long, value_parser = parse_state)]
+        state: Option<AlarmState>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Auto scaling targets of ECS services: min, max, desired, policies.
+    Scaling {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Log events of a service, from its task definition's log configuration.
+    Logs {
+        /// The service's cluster; found by the service's name when left out.
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long)]
+        service: String,
+        /// How far back: 30s, 15m, 2h, 1d.
+        #[arg(long, default_value = "15m", value_parser = parse_since)]
+        since: chrono::Duration,
+        /// CloudWatch Logs filter pattern (a plain word matches lines containing it).
+        #[arg(long)]
+        filter: Option<String>,
+        /// Keep printing new events until interrupted (with --json: one object a line).
+        #[arg(long)]
+        follow: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Daily costs by service from Cost Explorer (cached for hours).
+    Costs {
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=365))]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_state(s: &str) -> Result<AlarmState, String> {
+    AlarmState::parse(s).ok_or_else(|| format!("`{s}` is not OK, ALARM or INSUFFICIENT_DATA"))
+}
+
+/// `30s`, `15m`, `2h`, `1d` -> a duration.
+pub fn parse_since(s: &str) -> Result<chrono::Duration, String> {
+    let bad = || format!("`{s}` is not a duration like 30s, 15m, 2h or 1d");
+    let split = s.len().checked_sub(1).ok_or_else(bad)?;
+    let (n, unit) = s.split_at(split);
+    let n: i64 = n.parse().map_err(|_| bad())?;
+    if n <= 0 {
+        return Err(bad());
+    }
+    match unit {
+        "s" => Ok(chrono::Duration::seconds(n)),
+        "m" => Ok(chrono::Duration::minutes(n)),
+        "h" => Ok(chrono::Duration::hours(n)),
+        "d" if n <= 30 => Ok(chrono::Duration::days(n)),
+        _ => Err(bad()),
+    }
+}
+
+/// Per-environment failures are printed as they happen and turn the exit
+/// code to 1; what could be read is still printed.
+struct Outcome {
+    failed: usize,
+    total: usize,
+}
+
+impl Outcome {
+    fn new(total: usize) -> Self {
+        Outcome { failed: 0, total }
+    }
+
+    fn report(&mut self, env: &str, e: &ProviderError) {
+        self.failed += 1;
+        eprintln!("flightdeck: {env}: {}", sanitize(&e.to_string()));
+    }
+
+    /// Reads rows from every environment, reporting the ones that fail.
+    async fn gather<T>(
+        providers: &[Arc<dyn Provider>],
+        read: impl AsyncFn(&dyn Provider) -> Result<Vec<T>, ProviderError>,
+    ) -> (Vec<T>, Outcome) {
+        let mut outcome = Outcome::new(providers.len());
+        let mut rows = Vec::new();
+        for p in providers {
+            match read(p.as_ref()).await {
+                Ok(found) => rows.extend(found),
+                Err(e) => outcome.report(&p.environment().name, &e),
+            }
+        }
+        (rows, outcome)
+    }
+
+    fn finish(self) -> Result<(), Failure> {
+        if self.failed == 0 {
+            Ok(())
+        } else {
+            Err(Failure::failed(anyhow!(
+                "could not read {} of {} environments",
+                self.failed,
+                self.total
+            )))
+        }
+    }
+}
+
+pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
+    runtime.block_on(async {
+        let session = Session::start(options, clock.clone())
+            .await
+            .map_err(Failure::usage)?;
+        let providers = &session.providers;
+        match command {
+            ReadCommand::Services { cluster, json } => {
+                services(providers, cluster.as_deref(), *json).await
+            }
+            ReadCommand::Alarms { state, json } => alarms(providers, *state, *json).await,
+            ReadCommand::Scaling { json } => scaling(providers, *json).await,
+            ReadCommand::Logs {
+                cluster,
+                service,
+                since,
+                filter,
+                follow,
+                json,
+            } => {
+                let p = session.single("logs").map_err(Failure::usage)?;
+                let cluster = locate_service(p.as_ref(), cluster.as_deref(), service)
+                    .await
+                    .map_err(Failure::from)?;
+                let request = LogsRequest {
+                    cluster: &cluster,
+                    service,
+                    since: *since,
+                    filter: filter.as_deref(),
+                    follow: *follow,
+                    json: *json,
+                };
+                logs(&session, &request, clock.as_ref()).await
+            }
+            ReadCommand::Costs { days, json } => costs(providers, *days, *json).await,
+        }
+    })
+}
+
+fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
+    let text = table::json(value, true).map_err(Failure::failed)?;
+    table::emit(&format!(
+        "{text}
+"
+    ));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_nonsense_is_refused() {
+        assert_eq!(parse_since("15m"), Ok(chrono::Duration::minutes(15)));
+        assert_eq!(parse_since("2h"), Ok(chrono::Duration::hours(2)));
+        assert_eq!(parse_since("30s"), Ok(chrono::Duration::seconds(30)));
+        assert!(parse_since("0m").is_err());
+        assert!(parse_since("15").is_err());
+        assert!(parse_since("m").is_err());
+        assert!(parse_since("").is_err());
+        assert!(parse_since("90d").is_err());
+    }
+}

@@ -1,0 +1,122 @@
+//! `services`: every service with its counts, task definition and rollout
+//! state.
+
+use super::*;
+
+#[derive(Debug, Serialize)]
+pub(super) struct ServiceRow {
+    environment: String,
+    cluster: String,
+    name: String,
+    status: flightdeck_model::ServiceStatus,
+    desired: u32,
+    running: u32,
+    pending: u32,
+    task_definition: String,
+    rollout_state: Option<String>,
+    launch_type: String,
+    deployments: usize,
+}
+
+pub(super) async fn services(
+    providers: &[Arc<dyn Provider>],
+    cluster: Option<&str>,
+    json: bool,
+) -> Result<(), Failure> {
+    if let Some(name) = cluster {
+        known_cluster(providers, name).await?;
+    }
+    let (rows, outcome) =
+        Outcome::gather(providers, async |p| service_rows(p, cluster).await).await;
+    if json {
+        print_json(&rows)?;
+    } else {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.environment.clone(),
+                    r.cluster.clone(),
+                    r.name.clone(),
+                    r.status.to_string(),
+                    format!("{}/{}/{}", r.running, r.pending, r.desired),
+                    r.task_definition.clone(),
+                    r.rollout_state.clone().unwrap_or_else(|| "-".into()),
+                ]
+            })
+            .collect();
+        table::print(
+            &[
+                "ENVIRONMENT",
+                "CLUSTER",
+                "SERVICE",
+                "STATUS",
+                "RUN/PEND/DES",
+                "TASK DEFINITION",
+                "ROLLOUT",
+            ],
+            &cells,
+        );
+    }
+    outcome.finish()
+}
+
+/// A cluster named on the command line must exist in some environment:
+/// otherwise it is a typo (exit 2), named with the clusters there are.
+/// When an environment cannot be read, its read reports that instead.
+pub(super) async fn known_cluster(
+    providers: &[Arc<dyn Provider>],
+    name: &str,
+) -> Result<(), Failure> {
+    let mut known = vec![];
+    for p in providers {
+        match p.clusters().await {
+            Ok(clusters) if clusters.iter().any(|c| c.name == name) => return Ok(()),
+            Ok(clusters) => known.extend(clusters.into_iter().map(|c| c.name)),
+            Err(_) => return Ok(()),
+        }
+    }
+    let envs: Vec<&str> = providers
+        .iter()
+        .map(|p| p.environment().name.as_str())
+        .collect();
+    Err(Failure::usage(anyhow!(
+        "no cluster `{}` in {}; there are: {}",
+        sanitize(name),
+        envs.join(", "),
+        sanitize(&known.join(", "))
+    )))
+}
+
+pub(super) async fn service_rows(
+    p: &dyn Provider,
+    only: Option<&str>,
+) -> Result<Vec<ServiceRow>, ProviderError> {
+    let env = &p.environment().name;
+    let clusters: Vec<String> = p
+        .clusters()
+        .await?
+        .into_iter()
+        .map(|c| c.name)
+        .filter(|c| only.is_none_or(|o| o == c))
+        .collect();
+    let mut rows = Vec::new();
+    for c in clusters {
+        for s in p.services(&c).await? {
+            rows.push(ServiceRow {
+                environment: env.clone(),
+                cluster: s.cluster.clone(),
+                status: s.status.clone(),
+                desired: s.desired,
+                running: s.running,
+                pending: s.pending,
+                task_definition: s.task_definition.to_string(),
+                rollout_state: s.rollout_state().map(|r| r.to_string()),
+                launch_type: s.launch_type.to_string(),
+                deployments: s.deployments.len(),
+                name: s.name,
+            });
+        }
+    }
+    Ok(rows)
+}
