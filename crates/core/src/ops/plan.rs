@@ -765,4 +765,42 @@ mod tests {
         assert_eq!(tag("registry:5000/api"), None);
         assert_eq!(tag("registry:5000/api:v1"), Some("v1"));
     }
+
+    #[test]
+    fn a_changed_secret_value_is_in_the_diff_but_never_its_value() {
+        use flightdeck_model::{ContainerDefinition, EnvVar, TaskDefinitionStatus};
+        let td = |revision: u32, password: &str| TaskDefinition {
+            reference: TaskDefRef::new("api", revision),
+            cpu: 256,
+            memory: 512,
+            containers: vec![ContainerDefinition {
+                name: "api".into(),
+                image: "acme/api:v1".into(),
+                cpu: 0,
+                memory: 0,
+                essential: true,
+                port: None,
+                environment: vec![
+                    EnvVar {
+                        name: "DB_PASSWORD".into(),
+                        value: password.into(),
+                    },
+                    EnvVar {
+                        name: "DATABASE_URL".into(),
+                        value: format!("postgres://app:{password}@db/app"),
+                    },
+                ],
+                secrets: vec![],
+                log_group: None,
+                log_stream_prefix: None,
+            }],
+            registered_at: Timestamp::default(),
+            status: TaskDefinitionStatus::Active,
+        };
+        let diff = revision_diff(&td(1, "hunter2"), &td(2, "correct-horse"));
+        let text = format!("{diff:?}");
+        assert!(text.contains("env api.DB_PASSWORD"), "{text}");
+        assert!(text.contains("env api.DATABASE_URL"), "{text}");
+        assert!(!text.contains("hunter2") && !text.contains("correct-horse"), "{text}");
+    }
 }
