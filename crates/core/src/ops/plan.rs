@@ -801,6 +801,9 @@ mod tests {
         let text = format!("{diff:?}");
         assert!(text.contains("env api.DB_PASSWORD"), "{text}");
         assert!(text.contains("env api.DATABASE_URL"), "{text}");
-        assert!(!text.contains("hunter2") && !text.contains("correct-horse"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("correct-horse"),
+            "{text}"
+        );
     }
 }
