@@ -892,3 +892,118 @@ fn hostile_text_from_aws_never_reaches_the_terminal_through_the_commands() {
         .collect();
     assert!(reasons.contains(&payloads[1]), "{reasons:?}");
 }
+
+#[test]
+fn triage_ranks_what_needs_a_human_and_exits_1_only_then() {
+    let Some(moto) = Moto::new("cli_triage") else {
+        return;
+    };
+    let env = spec("muejam-staging");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seeded = rt.block_on(seed(&moto, &env, chrono::Utc::now()));
+    let home = tempfile::tempdir().unwrap();
+    write_profile(home.path(), &moto, &env.name, &env.region);
+    let run = |args: &[&str]| flightdeck(home.path(), args, Some(&moto));
+
+    // Nothing in ALARM: nothing needs a human, exit 0.
+    let calm = run(&["triage"]);
+    assert_eq!(
+        calm.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&calm.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&calm.stdout)
+            .contains("nothing needs a human: checked 1 environments")
+    );
+
+    // A critical alarm and auto scaling's own alarm go off.
+    let critical = seeded
+        .alarms
+        .iter()
+        .map(|(name, _)| name.clone())
+        .find(|n| n.contains("critical"))
+        .unwrap();
+    rt.block_on(async {
+        let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config(&env.region).await);
+        let all = cw.describe_alarms().send().await.unwrap();
+        let tracking = all
+            .metric_alarms()
+            .iter()
+            .filter_map(|a| a.alarm_name())
+            .find(|n| n.starts_with("TargetTracking-"))
+            .unwrap()
+            .to_string();
+        for name in [&critical, &tracking] {
+            cw.set_alarm_state()
+                .alarm_name(name)
+                .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+                .state_reason("Threshold Crossed: 3 datapoints were greater than the threshold")
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let o = run(&["triage", "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 thing needs a human"));
+    let findings = serde_json::from_slice::<Value>(&o.stdout).unwrap();
+    let findings = findings.as_array().unwrap();
+    assert_eq!(
+        findings.len(),
+        1,
+        "auto scaling's alarm is not a page: {findings:?}"
+    );
+    let f = &findings[0];
+    assert_eq!(f["subject"], critical.as_str());
+    assert_eq!(f["urgency"], "page");
+    assert_eq!(f["kind"], "alarm");
+    assert_eq!(f["environment"], "muejam-staging");
+    assert!(
+        f["why"]
+            .as_str()
+            .unwrap()
+            .contains("critical alarm in ALARM for")
+    );
+    let table = run(&["triage"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.starts_with("      ENVIRONMENT") || text.contains("PAGE"),
+        "{text}"
+    );
+}
+
+#[test]
+fn demo_triage_follows_the_contract() {
+    let home = tempfile::tempdir().unwrap();
+    let o = flightdeck(home.path(), &["--demo", "triage", "--json"], None);
+    let findings: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = findings.as_array().unwrap();
+    // The demo lives on the wall clock: what fires depends on the hour,
+    // the contract does not.
+    assert_eq!(
+        o.status.code(),
+        Some(if findings.is_empty() { 0 } else { 1 })
+    );
+    for f in findings {
+        for key in ["environment", "urgency", "kind", "subject", "why", "since"] {
+            assert!(f.get(key).is_some(), "{key} missing in {f}");
+        }
+        assert!(
+            !f["subject"]
+                .as_str()
+                .unwrap()
+                .starts_with("TargetTracking-"),
+            "{f}"
+        );
+    }
+}

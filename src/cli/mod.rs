@@ -192,6 +192,7 @@ mod tests {
         &["scaling"],
         &["logs", "--cluster", "c", "--service", "s"],
         &["costs"],
+        &["triage"],
         &["deploy", "--cluster", "c", "--service", "s", "--force"],
         &["rollback", "--cluster", "c", "--service", "s"],
         &[

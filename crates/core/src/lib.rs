@@ -1,7 +1,9 @@
 //! flightdeck's core: the provider traits and the read-only guard, the
-//! write operations (plan, execute, watch, audit) and the polling engine.
+//! write operations (plan, execute, watch, audit), the polling engine and
+//! triage (what needs a human now).
 //! It knows no SDK and no terminal.
 
 pub mod engine;
 pub mod ops;
 pub mod provider;
+pub mod triage;

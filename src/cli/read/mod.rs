@@ -23,11 +23,13 @@ mod costs;
 mod logs;
 mod scaling;
 mod services;
+mod triage;
 use alarms::*;
 use costs::*;
 use logs::*;
 use scaling::*;
 use services::*;
+use triage::*;
 
 #[derive(Debug, Subcommand)]
 pub enum ReadCommand {
@@ -68,6 +70,12 @@ pub enum ReadCommand {
         /// Keep printing new events until interrupted (with --json: one object a line).
         #[arg(long)]
         follow: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// What needs a human now, across every environment, most urgent
+    /// first (exit 1 when anything does).
+    Triage {
         #[arg(long)]
         json: bool,
     },
@@ -185,6 +193,7 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
                 logs(&session, &request, clock.as_ref()).await
             }
             ReadCommand::Costs { days, json } => costs(providers, *days, *json).await,
+            ReadCommand::Triage { json } => triage_command(providers, *json, clock.as_ref()).await,
         }
     })
 }

@@ -1,0 +1,637 @@
+//! Triage: what needs a human now, across every environment, ranked, each
+//! finding saying in words why it is there. Pure functions of what was
+//! read, so the cockpit and `flightdeck triage` rank the same way and tests
+//! need no provider.
+
+use crate::provider::ProviderError;
+use chrono::Duration;
+use flightdeck_model::{
+    Alarm, AlarmState, CostReport, DeploymentStatus, EnvironmentInfo, RolloutState, Service,
+    ServiceRef, Severity, Timestamp,
+};
+use serde::Serialize;
+
+/// One datum of an environment as last read: the value, when it was read,
+/// and the last error (with when it happened).
+#[derive(Debug)]
+pub struct Read<'a, T: ?Sized> {
+    pub data: Option<&'a T>,
+    pub fetched_at: Option<Timestamp>,
+    pub error: Option<(&'a ProviderError, Timestamp)>,
+}
+
+impl<'a, T: ?Sized> Read<'a, T> {
+    /// Read successfully at `at`.
+    pub fn ok(data: &'a T, at: Timestamp) -> Self {
+        Read {
+            data: Some(data),
+            fetched_at: Some(at),
+            error: None,
+        }
+    }
+
+    /// Failed at `at`, with nothing read before.
+    pub fn failed(error: &'a ProviderError, at: Timestamp) -> Self {
+        Read {
+            data: None,
+            fetched_at: None,
+            error: Some((error, at)),
+        }
+    }
+
+    /// The outcome of a read at `at`.
+    pub fn of(result: Result<&'a T, &'a ProviderError>, at: Timestamp) -> Self {
+        match result {
+            Ok(data) => Read::ok(data, at),
+            Err(e) => Read::failed(e, at),
+        }
+    }
+
+    /// Not read (yet).
+    pub fn none() -> Self {
+        Read {
+            data: None,
+            fetched_at: None,
+            error: None,
+        }
+    }
+}
+
+/// What triage looks at in one environment.
+#[derive(Debug)]
+pub struct EnvView<'a> {
+    pub info: &'a EnvironmentInfo,
+    pub services: Read<'a, [Service]>,
+    pub alarms: Read<'a, [Alarm]>,
+    pub costs: Read<'a, CostReport>,
+}
+
+/// How urgent a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Urgency {
+    /// Someone must act now: a critical alarm, a failed rollout, an
+    /// environment that cannot be seen at all.
+    Page,
+    /// Look soon.
+    Warn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// The environment cannot be read: whatever is wrong there is unseen.
+    Unreadable,
+    Alarm,
+    /// A rollout that failed, was rolled back or takes too long.
+    Rollout,
+    /// Tasks failing to start or stopping again and again.
+    CrashLoop,
+    /// Fewer tasks running than desired.
+    Capacity,
+    /// What is shown is older than it should be.
+    Stale,
+    /// Yesterday cost far more than the week before.
+    CostAnomaly,
+}
+
+/// One thing that needs a human.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub environment: String,
+    pub production: bool,
+    pub urgency: Urgency,
+    pub kind: Kind,
+    /// The service it concerns, when known.
+    pub service: Option<ServiceRef>,
+    /// The alarm, deployment or datum it is about.
+    pub subject: String,
+    /// Why it is on the list, in words.
+    pub why: String,
+    /// Since when (the alarm's state change, the deployment's start, ...).
+    pub since: Timestamp,
+}
+
+/// The thresholds of triage.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    /// A rollout in progress longer than this needs a look.
+    pub rollout_too_long: Duration,
+    /// Data older than this is stale.
+    pub stale_after: Duration,
+    /// Capacity short for less than this is a deployment or scaling at work.
+    pub capacity_grace: Duration,
+    /// Yesterday's cost above this many times the trailing week's mean...
+    pub cost_factor: f64,
+    /// ...and by at least this much (in the report's currency).
+    pub cost_min_increase: f64,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules {
+            rollout_too_long: Duration::minutes(10),
+            stale_after: Duration::minutes(5),
+            capacity_grace: Duration::minutes(5),
+            cost_factor: 1.5,
+            cost_min_increase: 5.0,
+        }
+    }
+}
+
+/// Everything that needs a human in `envs`, most urgent first: pages before
+/// warnings, production before the rest, then by kind (an environment that
+/// cannot be read first: it hides everything else), then the newest first
+/// (what just broke is most likely the incident at hand).
+pub fn triage(envs: &[EnvView<'_>], rules: &Rules, now: Timestamp) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = envs
+        .iter()
+        .flat_map(|env| environment_findings(env, rules, now))
+        .collect();
+    findings.sort_by(|a, b| {
+        (a.urgency, !a.production, a.kind)
+            .cmp(&(b.urgency, !b.production, b.kind))
+            .then(b.since.cmp(&a.since))
+            .then((&a.environment, &a.subject).cmp(&(&b.environment, &b.subject)))
+    });
+    findings
+}
+
+fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec<Finding> {
+    let finding = |urgency, kind, service, subject: String, why: String, since| Finding {
+        environment: env.info.name.clone(),
+        production: env.info.production,
+        urgency,
+        kind,
+        service,
+        subject,
+        why,
+        since,
+    };
+    let mut out = vec![];
+    for (what, fetched_at, error) in [
+        ("services", env.services.fetched_at, env.services.error),
+        ("alarms", env.alarms.fetched_at, env.alarms.error),
+    ] {
+        match (error, fetched_at) {
+            (Some((e, at)), last) if last.is_none_or(|l| l < at) => out.push(finding(
+                Urgency::Page,
+                Kind::Unreadable,
+                None,
+                what.to_string(),
+                match last {
+                    Some(l) => format!(
+                        "cannot read {what}: {e}; what is shown is from {} ago",
+                        age(now - l)
+                    ),
+                    None => format!("cannot read {what}: {e}"),
+                },
+                at,
+            )),
+            (_, Some(at)) if now - at > rules.stale_after => out.push(finding(
+                Urgency::Warn,
+                Kind::Stale,
+                None,
+                what.to_string(),
+                format!("{what} last read {} ago", age(now - at)),
+                at,
+            )),
+            _ => {}
+        }
+    }
+    let services = env.services.data.unwrap_or_default();
+    for alarm in env.alarms.data.unwrap_or_default() {
+        if alarm.state != AlarmState::Alarm || alarm.severity == Severity::Info {
+            continue;
+        }
+        out.push(finding(
+            if alarm.severity == Severity::Critical {
+                Urgency::Page
+            } else {
+                Urgency::Warn
+            },
+            Kind::Alarm,
+            alarm_service(alarm, services),
+            alarm.name.clone(),
+            format!(
+                "{} alarm in ALARM for {}: {}",
+                match alarm.severity {
+                    Severity::Critical => "critical",
+                    _ => "warning",
+                },
+                age(now - alarm.state_updated_at),
+                alarm.state_reason
+            ),
+            alarm.state_updated_at,
+        ));
+    }
+    for svc in services {
+        out.extend(service_findings(svc, rules, now).into_iter().map(
+            |(urgency, kind, subject, why, since)| {
+                finding(urgency, kind, Some(svc.reference()), subject, why, since)
+            },
+        ));
+    }
+    if let Some(report) = env.costs.data
+        && let Some(why) = cost_anomaly(report, rules)
+    {
+        out.push(finding(
+            Urgency::Warn,
+            Kind::CostAnomaly,
+            None,
+            "costs".into(),
+            why,
+            env.costs.fetched_at.unwrap_or(now),
+        ));
+    }
+    out
+}
+
+type ServiceFinding = (Urgency, Kind, String, String, Timestamp);
+
+fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<ServiceFinding> {
+    let mut out = vec![];
+    let Some(primary) = svc.primary_deployment() else {
+        return out;
+    };
+    let subject = format!("deployment {}", primary.id);
+    match primary.rollout_state {
+        RolloutState::Failed => out.push((
+            Urgency::Page,
+            Kind::Rollout,
+            subject.clone(),
+            format!(
+                "rollout of {} FAILED: {}",
+                primary.task_definition, primary.rollout_reason
+            ),
+            primary.updated_at,
+        )),
+        RolloutState::InProgress if now - primary.created_at > rules.rollout_too_long => {
+            out.push((
+                Urgency::Warn,
+                Kind::Rollout,
+                subject.clone(),
+                format!(
+                    "rollout of {} in progress for {} ({} of {} running)",
+                    primary.task_definition,
+                    age(now - primary.created_at),
+                    primary.running,
+                    primary.desired
+                ),
+                primary.created_at,
+            ))
+        }
+        _ => {}
+    }
+    // A circuit breaker that rolled back leaves the failed deployment behind.
+    if let Some(failed) = svc.deployments.iter().find(|d| {
+        d.status != DeploymentStatus::Primary
+            && d.rollout_state == RolloutState::Failed
+            && now - d.updated_at < Duration::hours(1)
+    }) {
+        out.push((
+            Urgency::Page,
+            Kind::Rollout,
+            format!("deployment {}", failed.id),
+            format!(
+                "rollout of {} ROLLED BACK {} ago: {}",
+                failed.task_definition,
+                age(now - failed.updated_at),
+                failed.rollout_reason
+            ),
+            failed.updated_at,
+        ));
+    }
+    if primary.failed_tasks > 0 {
+        out.push((
+            Urgency::Page,
+            Kind::CrashLoop,
+            subject.clone(),
+            format!(
+                "{} tasks of {} failed to start or stopped ({} of {} running)",
+                primary.failed_tasks, primary.task_definition, svc.running, svc.desired
+            ),
+            primary.updated_at,
+        ));
+    }
+    let settling = now - primary.created_at < rules.capacity_grace;
+    if svc.running < svc.desired && !settling && primary.failed_tasks == 0 {
+        out.push((
+            Urgency::Warn,
+            Kind::Capacity,
+            "tasks".into(),
+            format!(
+                "{} of {} tasks running ({} pending)",
+                svc.running, svc.desired, svc.pending
+            ),
+            primary.updated_at,
+        ));
+    }
+    out
+}
+
+/// The service an alarm watches: its `ServiceName` (and `ClusterName`)
+/// dimensions, else a service whose name the alarm's name contains.
+fn alarm_service(alarm: &Alarm, services: &[Service]) -> Option<ServiceRef> {
+    if let Some(name) = alarm.dimension("ServiceName") {
+        let cluster = alarm.dimension("ClusterName");
+        return services
+            .iter()
+            .find(|s| s.name == name && cluster.is_none_or(|c| c == s.cluster))
+            .map(Service::reference);
+    }
+    services
+        .iter()
+        .filter(|s| alarm.name.contains(&s.name))
+        .max_by_key(|s| s.name.len())
+        .map(Service::reference)
+}
+
+/// Yesterday against the mean of the seven days before it.
+fn cost_anomaly(report: &CostReport, rules: &Rules) -> Option<String> {
+    let mut days = report.days.clone();
+    days.sort_by(|a, b| a.date.cmp(&b.date));
+    // The last day is today, still being billed.
+    let (yesterday, before) = match days.len() {
+        n if n >= 9 => (&days[n - 2], &days[n - 9..n - 2]),
+        _ => return None,
+    };
+    let mean = before.iter().map(|d| d.amount).sum::<f64>() / before.len() as f64;
+    let rise = yesterday.amount - mean;
+    (yesterday.amount > mean * rules.cost_factor && rise >= rules.cost_min_increase).then(|| {
+        format!(
+            "the account cost {:.2} {} on {}, {:.1}x the week before ({:.2} a day)",
+            yesterday.amount,
+            report.currency,
+            yesterday.date,
+            yesterday.amount / mean.max(0.01),
+            mean
+        )
+    })
+}
+
+/// `45s`, `12m`, `3h`, `2d`.
+pub fn age(d: Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use flightdeck_model::{
+        Comparison, DailyCost, Deployment, LaunchType, ServiceStatus, TaskDefRef,
+    };
+
+    fn t0() -> Timestamp {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap()
+    }
+
+    fn env(name: &str, production: bool) -> EnvironmentInfo {
+        EnvironmentInfo {
+            name: name.into(),
+            region: "us-east-1".into(),
+            production,
+            read_only: false,
+        }
+    }
+
+    fn alarm(name: &str, severity: Severity, state: AlarmState, minutes_ago: i64) -> Alarm {
+        Alarm {
+            name: name.into(),
+            description: String::new(),
+            state,
+            state_reason: "Threshold Crossed".into(),
+            state_updated_at: t0() - Duration::minutes(minutes_ago),
+            metric: "CPUUtilization".into(),
+            namespace: "AWS/ECS".into(),
+            dimensions: vec![
+                ("ClusterName".into(), "c".into()),
+                ("ServiceName".into(), "api".into()),
+            ],
+            statistic: "Average".into(),
+            threshold: 80.0,
+            comparison: Comparison::GreaterThanThreshold,
+            period_secs: 60,
+            evaluation_periods: 3,
+            unit: String::new(),
+            severity,
+            actions: vec![],
+        }
+    }
+
+    fn service(
+        name: &str,
+        running: u32,
+        desired: u32,
+        rollout: RolloutState,
+        failed: u32,
+    ) -> Service {
+        Service {
+            cluster: "c".into(),
+            name: name.into(),
+            status: ServiceStatus::Active,
+            desired,
+            running,
+            pending: desired - running.min(desired),
+            task_definition: TaskDefRef::new(name, 7),
+            launch_type: LaunchType::Fargate,
+            deployments: vec![Deployment {
+                id: format!("ecs-svc/{name}"),
+                status: DeploymentStatus::Primary,
+                task_definition: TaskDefRef::new(name, 7),
+                desired,
+                running,
+                pending: 0,
+                failed_tasks: failed,
+                rollout_state: rollout,
+                rollout_reason: "ECS deployment circuit breaker: tasks failed to start.".into(),
+                created_at: t0() - Duration::minutes(30),
+                updated_at: t0() - Duration::minutes(20),
+            }],
+            events: vec![],
+            created_at: t0() - Duration::days(30),
+        }
+    }
+
+    fn view<'a>(
+        info: &'a EnvironmentInfo,
+        services: &'a [Service],
+        alarms: &'a [Alarm],
+    ) -> EnvView<'a> {
+        EnvView {
+            info,
+            services: Read::ok(services, t0()),
+            alarms: Read::ok(alarms, t0()),
+            costs: Read::none(),
+        }
+    }
+
+    #[test]
+    fn nothing_wrong_is_an_empty_list() {
+        let info = env("shop-prod", true);
+        let services = [service("api", 2, 2, RolloutState::Completed, 0)];
+        let alarms = [alarm("api-cpu", Severity::Critical, AlarmState::Ok, 60)];
+        assert!(triage(&[view(&info, &services, &alarms)], &Rules::default(), t0()).is_empty());
+    }
+
+    #[test]
+    fn auto_scalings_own_alarms_are_not_pages() {
+        let info = env("shop-prod", true);
+        let alarms = [alarm(
+            "TargetTracking-service/c/api-AlarmLow-1",
+            Severity::Info,
+            AlarmState::Alarm,
+            60,
+        )];
+        assert!(triage(&[view(&info, &[], &alarms)], &Rules::default(), t0()).is_empty());
+    }
+
+    #[test]
+    fn an_alarm_names_its_service_its_severity_and_how_long() {
+        let info = env("shop-prod", true);
+        let services = [service("api", 2, 2, RolloutState::Completed, 0)];
+        let alarms = [alarm(
+            "api-cpu-critical",
+            Severity::Critical,
+            AlarmState::Alarm,
+            12,
+        )];
+        let found = triage(&[view(&info, &services, &alarms)], &Rules::default(), t0());
+        assert_eq!(found.len(), 1);
+        let f = &found[0];
+        assert_eq!((f.kind, f.urgency), (Kind::Alarm, Urgency::Page));
+        assert_eq!(f.service, Some(ServiceRef::new("c", "api")));
+        assert!(
+            f.why.contains("critical alarm in ALARM for 12m"),
+            "{}",
+            f.why
+        );
+    }
+
+    #[test]
+    fn pages_before_warnings_production_first_unreadable_first_then_newest() {
+        let prod = env("shop-prod", true);
+        let staging = env("shop-staging", false);
+        let broken = env("other-prod", true);
+        let services = [service("api", 2, 2, RolloutState::Completed, 0)];
+        let prod_alarms = [
+            alarm("api-cpu-warning", Severity::Warning, AlarmState::Alarm, 50),
+            alarm("api-5xx-critical", Severity::Critical, AlarmState::Alarm, 5),
+            alarm(
+                "api-latency-critical",
+                Severity::Critical,
+                AlarmState::Alarm,
+                30,
+            ),
+        ];
+        let staging_alarms = [alarm(
+            "api-5xx-critical",
+            Severity::Critical,
+            AlarmState::Alarm,
+            90,
+        )];
+        let denied = ProviderError::AccessDenied {
+            action: "ecs:ListClusters".into(),
+        };
+        let unreadable = EnvView {
+            info: &broken,
+            services: Read::failed(&denied, t0()),
+            alarms: Read::none(),
+            costs: Read::none(),
+        };
+        let found = triage(
+            &[
+                view(&staging, &services, &staging_alarms),
+                view(&prod, &services, &prod_alarms),
+                unreadable,
+            ],
+            &Rules::default(),
+            t0(),
+        );
+        let order: Vec<(&str, &str)> = found
+            .iter()
+            .map(|f| (f.environment.as_str(), f.subject.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("other-prod", "services"),
+                ("shop-prod", "api-5xx-critical"),
+                ("shop-prod", "api-latency-critical"),
+                ("shop-staging", "api-5xx-critical"),
+                ("shop-prod", "api-cpu-warning"),
+            ]
+        );
+        assert!(found[0].why.contains("access denied for ecs:ListClusters"));
+    }
+
+    #[test]
+    fn failed_rollouts_crash_loops_and_missing_capacity_are_found() {
+        let info = env("shop-prod", true);
+        let services = [
+            service("failed", 1, 2, RolloutState::Failed, 3),
+            service("short", 1, 3, RolloutState::Completed, 0),
+            service("slow", 1, 2, RolloutState::InProgress, 0),
+        ];
+        let found = triage(&[view(&info, &services, &[])], &Rules::default(), t0());
+        let kinds: Vec<(&str, Kind)> = found
+            .iter()
+            .map(|f| (f.service.as_ref().unwrap().name.as_str(), f.kind))
+            .collect();
+        assert!(kinds.contains(&("failed", Kind::Rollout)), "{kinds:?}");
+        assert!(kinds.contains(&("failed", Kind::CrashLoop)), "{kinds:?}");
+        assert!(kinds.contains(&("short", Kind::Capacity)), "{kinds:?}");
+        assert!(kinds.contains(&("slow", Kind::Rollout)), "{kinds:?}");
+        // A crash loop says it, not also "capacity".
+        assert!(!kinds.contains(&("failed", Kind::Capacity)), "{kinds:?}");
+        let slow = found.iter().find(|f| f.why.contains("in progress for 30m"));
+        assert!(slow.is_some(), "{found:?}");
+    }
+
+    #[test]
+    fn stale_data_and_a_cost_spike_are_warnings() {
+        let info = env("shop-prod", true);
+        let mut days: Vec<DailyCost> = (1..=9)
+            .map(|d| DailyCost {
+                date: format!("2026-11-{d:02}"),
+                amount: 20.0,
+            })
+            .collect();
+        days[7].amount = 95.0; // yesterday; day 9 is today, still billing
+        let report = CostReport {
+            currency: "USD".into(),
+            total: 0.0,
+            days,
+            by_service: vec![],
+            month_to_date: 0.0,
+            forecast_month: None,
+        };
+        let services = [service("api", 2, 2, RolloutState::Completed, 0)];
+        let view = EnvView {
+            info: &info,
+            services: Read::ok(&services[..], t0() - Duration::minutes(9)),
+            alarms: Read::ok(&[][..], t0()),
+            costs: Read::ok(&report, t0()),
+        };
+        let found = triage(&[view], &Rules::default(), t0());
+        let stale = found.iter().find(|f| f.kind == Kind::Stale).unwrap();
+        assert!(
+            stale.why.contains("services last read 9m ago"),
+            "{}",
+            stale.why
+        );
+        let cost = found.iter().find(|f| f.kind == Kind::CostAnomaly).unwrap();
+        assert!(cost.why.contains("95.00 USD on 2026-11-08"), "{}", cost.why);
+        assert!(cost.why.contains("4.8x"), "{}", cost.why);
+        assert_eq!(cost.urgency, Urgency::Warn);
+    }
+}

@@ -1,0 +1,91 @@
+//! `triage`: what needs a human now across every environment, ranked, each
+//! line saying why. Exit 0 when nothing does, 1 when something does, so a
+//! script can gate on it.
+
+use super::*;
+use flightdeck_core::triage::{EnvView, Finding, Read, Rules, age, triage};
+use flightdeck_model::{Alarm, CostReport, Service, Timestamp};
+
+/// What was read of one environment.
+struct Gathered {
+    services: Result<Vec<Service>, ProviderError>,
+    alarms: Result<Vec<Alarm>, ProviderError>,
+    costs: Result<CostReport, ProviderError>,
+}
+
+async fn all_services(p: &dyn Provider) -> Result<Vec<Service>, ProviderError> {
+    let mut services = vec![];
+    for c in p.clusters().await? {
+        services.extend(p.services(&c.name).await?);
+    }
+    Ok(services)
+}
+
+/// Days of costs triage compares: yesterday against the week before.
+const COST_DAYS: u32 = 10;
+
+pub(super) async fn triage_command(
+    providers: &[Arc<dyn Provider>],
+    json: bool,
+    clock: &dyn Clock,
+) -> Result<(), Failure> {
+    let mut gathered = vec![];
+    for p in providers {
+        gathered.push(Gathered {
+            services: all_services(p.as_ref()).await,
+            alarms: p.alarms().await,
+            costs: p.costs(COST_DAYS).await,
+        });
+    }
+    let now = clock.now();
+    let views: Vec<EnvView> = providers
+        .iter()
+        .zip(&gathered)
+        .map(|(p, g)| EnvView {
+            info: p.environment(),
+            services: Read::of(g.services.as_ref().map(Vec::as_slice), now),
+            alarms: Read::of(g.alarms.as_ref().map(Vec::as_slice), now),
+            // Costs lag by hours and may be denied: they never hide the rest.
+            costs: g.costs.as_ref().map_or(Read::none(), |c| Read::ok(c, now)),
+        })
+        .collect();
+    let findings = triage(&views, &Rules::default(), now);
+    if json {
+        print_json(&findings)?;
+    } else if findings.is_empty() {
+        table::emit(&format!(
+            "nothing needs a human: checked {} environments (services, rollouts, tasks, alarms, costs) at {}\n",
+            providers.len(),
+            now.format("%H:%M:%SZ")
+        ));
+    } else {
+        print_findings(&findings, now);
+    }
+    match findings.len() {
+        0 => Ok(()),
+        n => Err(Failure::failed(anyhow!(
+            "{n} thing{} need{} a human",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "s" } else { "" }
+        ))),
+    }
+}
+
+fn print_findings(findings: &[Finding], now: Timestamp) {
+    let cells: Vec<Vec<String>> = findings
+        .iter()
+        .map(|f| {
+            vec![
+                format!("{:?}", f.urgency).to_uppercase(),
+                f.environment.clone(),
+                f.service
+                    .as_ref()
+                    .map(|s| s.name.clone())
+                    .unwrap_or_else(|| "-".into()),
+                age(now - f.since),
+                f.why.clone(),
+            ]
+        })
+        .collect();
+    table::print(&["", "ENVIRONMENT", "SERVICE", "SINCE", "WHY"], &cells);
+}
