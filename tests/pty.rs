@@ -112,15 +112,16 @@ fn demo_runs_switches_panes_quits_and_restores_the_terminal() {
     let home = tempfile::tempdir().unwrap();
     let mut s = Session::start(home.path(), &["demo"]);
     assert!(
-        wait_for(&s.output, "backend-api", Duration::from_secs(60)),
-        "the services pane never showed"
+        wait_for(&s.output, "Triage", Duration::from_secs(60)),
+        "the cockpit never showed"
     );
     for (key, expect) in [
+        ("1", "DES/RUN/PEND"),
         ("3", "STATE"),
         ("4", "FOLLOW"),
         ("5", "MTD USD"),
         ("2", "scalable targets"),
-        ("1", "DES/RUN/PEND"),
+        ("0", "Triage"),
     ] {
         s.expect_after(key.as_bytes(), expect);
     }

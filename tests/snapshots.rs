@@ -181,7 +181,7 @@ fn write_dialogs_and_the_rollout_watch() {
     let mono = theme("monochrome");
     let mut h = Harness::new();
     // Production: the scale form, then the plan waiting for the typed name.
-    h.keys("S");
+    h.keys("1S");
     insta::assert_snapshot!("scale_form_80x24", h.screen(80, 24, &mono));
     h.clear_field();
     h.keys("3");
@@ -252,4 +252,23 @@ fn target_tracking_alarms_read_by_service_at_80_columns_with_the_full_name_in_th
         "the detail names {selected}: {detail}"
     );
     assert!(screen.contains(&selected[..79]), "{screen}");
+}
+
+#[test]
+fn triage_pane() {
+    let mono = theme("monochrome");
+    let mut h = Harness::new();
+    h.keys("0");
+    insta::assert_snapshot!("triage_80x24", h.screen(80, 24, &mono));
+    insta::assert_snapshot!("triage_160x48", h.screen(160, 48, &mono));
+    // Nothing wrong says so, with what was checked.
+    h.app
+        .envs
+        .iter_mut()
+        .for_each(|e| e.alarms.data = Some(vec![]));
+    let calm = h.screen(80, 24, &mono);
+    assert!(
+        calm.contains("Nothing needs a human: checked 6 of 6 environments"),
+        "{calm}"
+    );
 }

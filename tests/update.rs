@@ -10,7 +10,10 @@ use proptest::prelude::*;
 #[test]
 fn number_keys_and_tab_switch_panes() {
     let mut h = Harness::new();
+    h.keys("1");
     assert_eq!(h.app.pane, Pane::Services);
+    h.keys("0");
+    assert_eq!(h.app.pane, Pane::Triage);
     h.keys("3");
     assert_eq!(h.app.pane, Pane::Alarms);
     h.key(KeyCode::Tab);
@@ -44,7 +47,7 @@ fn q_and_ctrl_c_quit() {
 #[test]
 fn filter_narrows_the_list_and_esc_clears_it() {
     let mut h = Harness::new();
-    h.keys("/proc");
+    h.keys("1/proc");
     assert_eq!(h.app.input, Some(InputTarget::Filter(Pane::Services)));
     h.key(KeyCode::Enter);
     let names: Vec<_> = h
@@ -61,6 +64,7 @@ fn filter_narrows_the_list_and_esc_clears_it() {
 #[test]
 fn enter_opens_a_service_enter_again_its_logs_and_esc_goes_back() {
     let mut h = Harness::new();
+    h.keys("1");
     h.key(KeyCode::Char('j'));
     h.key(KeyCode::Enter);
     assert_eq!(
@@ -160,6 +164,7 @@ fn logs_follow_pause_search_and_bounded_buffer() {
 #[test]
 fn data_keeps_moving_with_the_clock() {
     let mut h = Harness::new();
+    h.keys("1");
     let first = h.app.env().services.fetched_at;
     h.advance(chrono::Duration::seconds(10));
     assert!(h.app.env().services.fetched_at > first);
@@ -299,4 +304,60 @@ proptest! {
             prop_assert!(!lines.iter().any(|l| l.message.to_lowercase().contains(&needle.to_lowercase())));
         }
     }
+}
+
+/// The 3 a.m. path: the cockpit opens on triage when anything needs a
+/// human, and one key reaches the evidence of the top finding.
+#[test]
+fn the_cockpit_opens_on_triage_and_one_key_reaches_the_evidence() {
+    let mut h = Harness::new();
+    let findings = h.app.triage();
+    assert!(
+        !findings.is_empty(),
+        "seed 42 has something firing at the start"
+    );
+    assert_eq!(h.app.pane, Pane::Triage, "opened on triage: 0 keys");
+    let top = findings[0].clone();
+    // Key 1: Enter.
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.env().info.name, top.environment);
+    match &top.service {
+        Some(service) => {
+            assert_eq!(h.app.pane, Pane::Logs);
+            assert_eq!(h.app.log_source_service().as_ref(), Some(service));
+            assert_eq!(h.app.filter(Pane::Logs), "error");
+            assert!(
+                h.app
+                    .log_lines()
+                    .iter()
+                    .all(|l| l.message.to_lowercase().contains("error")),
+                "only error lines"
+            );
+        }
+        None => assert_eq!(
+            h.app.selected_alarm().map(|a| a.name.clone()),
+            Some(top.subject)
+        ),
+    }
+}
+
+#[test]
+fn a_service_alarm_leads_to_its_error_lines_in_one_key() {
+    let mut h = Harness::new();
+    // Every finding about a service leads to that service's error lines.
+    let findings = h.app.triage();
+    for (i, f) in findings.iter().enumerate() {
+        let Some(service) = &f.service else { continue };
+        h.keys("0");
+        h.app.selected[Pane::Triage.index()] = i;
+        h.key(KeyCode::Enter);
+        assert_eq!(h.app.log_source_service().as_ref(), Some(service), "{f:?}");
+    }
+    // Nothing to pick: no panic, no move.
+    h.keys("0");
+    h.app
+        .envs
+        .iter_mut()
+        .for_each(|e| e.alarms.data = Some(vec![]));
+    h.key(KeyCode::Enter);
 }

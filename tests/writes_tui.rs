@@ -78,6 +78,7 @@ fn deploy_from_the_cockpit_plans_confirms_and_is_watched_to_success() {
 fn a_production_write_needs_the_service_name_typed() {
     let mut h = Harness::new();
     assert!(h.app.env().info.production);
+    h.keys("1");
     let service = h.app.selected_service().unwrap().clone();
     let desired = service.desired + 1;
     h.keys("S");
@@ -123,7 +124,7 @@ fn a_production_write_needs_the_service_name_typed() {
 fn read_only_and_bad_numbers_change_nothing() {
     let mut h = Harness::new();
     h.app.read_only = true;
-    h.keys("D");
+    h.keys("1D");
     assert!(matches!(h.app.dialog, Some(Dialog::Message(_))));
     h.key(KeyCode::Esc);
     h.app.read_only = false;
@@ -181,7 +182,8 @@ static EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
 fn providers() -> &'static (App, Vec<Arc<dyn Provider>>) {
     static LOADED: std::sync::OnceLock<(App, Vec<Arc<dyn Provider>>)> = std::sync::OnceLock::new();
     LOADED.get_or_init(|| {
-        let h = Harness::new();
+        let mut h = Harness::new();
+        h.keys("1");
         (h.app.clone(), h.providers.clone())
     })
 }
@@ -189,7 +191,7 @@ fn providers() -> &'static (App, Vec<Arc<dyn Provider>>) {
 fn key_strategy() -> impl Strategy<Value = Vec<KeyEvent>> {
     let single = prop_oneof![
         prop::sample::select(vec![
-            'D', 'F', 'R', 'S', 'W', 'j', 'k', '1', '2', 'e', 'x', '3', ' ', 'b', 'a'
+            'D', 'F', 'R', 'S', 'W', 'j', 'k', '0', '1', '2', 'e', 'x', '3', ' ', 'b', 'a'
         ])
         .prop_map(KeyCode::Char),
         Just(KeyCode::Enter),

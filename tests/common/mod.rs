@@ -153,7 +153,8 @@ impl Harness {
         }
     }
 
-    /// Switches to an environment by its place in the switcher.
+    /// Switches to an environment by its place in the switcher, on its
+    /// services pane.
     pub fn go_to_env(&mut self, name: &str) {
         let index = self
             .app
@@ -167,6 +168,7 @@ impl Harness {
         }
         self.key(crossterm::event::KeyCode::Enter);
         assert_eq!(self.app.env().info.name, name);
+        self.keys("1");
     }
 
     /// Empties the focused field of a form.

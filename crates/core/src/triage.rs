@@ -214,12 +214,13 @@ fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec
             alarm_service(alarm, services),
             alarm.name.clone(),
             format!(
-                "{} alarm in ALARM for {}: {}",
+                "{} in ALARM for {} ({}): {}",
+                alarm.display_name(),
+                age(now - alarm.state_updated_at),
                 match alarm.severity {
                     Severity::Critical => "critical",
                     _ => "warning",
                 },
-                age(now - alarm.state_updated_at),
                 alarm.state_reason
             ),
             alarm.state_updated_at,
@@ -511,7 +512,8 @@ mod tests {
         assert_eq!((f.kind, f.urgency), (Kind::Alarm, Urgency::Page));
         assert_eq!(f.service, Some(ServiceRef::new("c", "api")));
         assert!(
-            f.why.contains("critical alarm in ALARM for 12m"),
+            f.why
+                .starts_with("api-cpu-critical in ALARM for 12m (critical): "),
             "{}",
             f.why
         );

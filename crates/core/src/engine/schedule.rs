@@ -9,6 +9,9 @@ use std::collections::HashMap;
 /// The part of the cockpit the operator is looking at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum View {
+    /// What needs a human in every environment: alarms and services of
+    /// all of them, faster than in the background.
+    Triage,
     #[default]
     Services,
     Scaling,
@@ -111,6 +114,8 @@ pub struct Schedule {
 const NEVER_AGAIN: Duration = Duration::days(3650);
 /// How often environments not on screen are polled.
 const BACKGROUND: Duration = Duration::seconds(60);
+/// How often every environment is polled while the triage pane is shown.
+const TRIAGE_SWEEP: Duration = Duration::seconds(30);
 
 fn interval(kind: &JobKind, focus: &Focus) -> Duration {
     let visible = |v: View| focus.view == v;
@@ -121,6 +126,7 @@ fn interval(kind: &JobKind, focus: &Focus) -> Duration {
         {
             Duration::seconds(5)
         }
+        JobKind::Services | JobKind::Alarms if visible(View::Triage) => Duration::seconds(15),
         JobKind::Services => Duration::seconds(30),
         // CloudWatch data is per minute: no point asking faster.
         JobKind::Metrics(_) => Duration::seconds(30),
@@ -198,11 +204,12 @@ impl Schedule {
                     env: env.clone(),
                     kind,
                 };
-                if self
-                    .last_run
-                    .get(&key)
-                    .is_none_or(|t| now - *t >= BACKGROUND)
-                {
+                let every = if focus.view == View::Triage {
+                    TRIAGE_SWEEP
+                } else {
+                    BACKGROUND
+                };
+                if self.last_run.get(&key).is_none_or(|t| now - *t >= every) {
                     jobs.push(Job {
                         key,
                         logs_since: None,

@@ -4,6 +4,7 @@
 
 use flightdeck_core::engine::{DataEvent, JobKind, Payload, ScalingData};
 use flightdeck_core::provider::ProviderError;
+use flightdeck_core::triage::{EnvView, Read};
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
     LogSource, MetricSeries, Service, ServiceRef, Task, TaskDefRef, TaskDefinition, Timestamp,
@@ -125,6 +126,39 @@ impl EnvData {
             task_definitions: HashMap::new(),
             logs: HashMap::new(),
             costs: Slot::default(),
+        }
+    }
+
+    /// What triage looks at here.
+    pub fn triage_view(&self) -> EnvView<'_> {
+        fn read<'a, T: ?Sized>(
+            data: Option<&'a T>,
+            fetched_at: Option<Timestamp>,
+            error: &'a Option<(ProviderError, Timestamp)>,
+        ) -> Read<'a, T> {
+            Read {
+                data,
+                fetched_at,
+                error: error.as_ref().map(|(e, at)| (e, *at)),
+            }
+        }
+        EnvView {
+            info: &self.info,
+            services: read(
+                self.services.data.as_deref(),
+                self.services.fetched_at,
+                &self.services.error,
+            ),
+            alarms: read(
+                self.alarms.data.as_deref(),
+                self.alarms.fetched_at,
+                &self.alarms.error,
+            ),
+            costs: read(
+                self.costs.data.as_ref(),
+                self.costs.fetched_at,
+                &self.costs.error,
+            ),
         }
     }
 

@@ -80,11 +80,11 @@ use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab,
 
 pub static BINDINGS: &[Binding] = &[
     bind!(
-        "1-5",
+        "0-5",
         Action::GoPane(0),
         Global,
-        "services, scaling, alarms, logs, costs",
-        [(Char('1'), NONE)]
+        "triage, services, scaling, alarms, logs, costs",
+        [(Char('0'), NONE)]
     ),
     bind!("Tab", Action::NextPane, Global, "next pane", [(Tab, NONE)]),
     bind!(
@@ -279,12 +279,12 @@ pub static BINDINGS: &[Binding] = &[
     ),
 ];
 
-/// The action bound to a key, if any. Number keys 1-5 pick a pane.
+/// The action bound to a key, if any. Number keys 0-5 pick a pane.
 pub fn action_for(key: &KeyEvent) -> Option<Action> {
-    if let Char(c @ '1'..='5') = key.code
+    if let Char(c @ '0'..='5') = key.code
         && !key.modifiers.contains(CTRL)
     {
-        return Some(Action::GoPane(c as usize - '1' as usize));
+        return Some(Action::GoPane(c as usize - '0' as usize));
     }
     BINDINGS
         .iter()
@@ -303,7 +303,8 @@ mod tests {
     #[test]
     fn number_keys_pick_panes_and_q_quits() {
         let k = |c| KeyEvent::new(Char(c), NONE);
-        assert_eq!(action_for(&k('3')), Some(Action::GoPane(2)));
+        assert_eq!(action_for(&k('3')), Some(Action::GoPane(3)));
+        assert_eq!(action_for(&k('0')), Some(Action::GoPane(0)));
         assert_eq!(action_for(&k('q')), Some(Action::Quit));
         assert_eq!(
             action_for(&KeyEvent::new(Char('c'), CTRL)),

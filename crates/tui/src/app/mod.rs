@@ -14,6 +14,7 @@ pub use update::update;
 
 use crossterm::event::KeyEvent;
 use flightdeck_core::engine::{DataEvent, Focus, View};
+use flightdeck_core::triage::{Finding, Rules, triage};
 use flightdeck_model::{
     Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, ServiceRef,
     Timestamp,
@@ -21,6 +22,8 @@ use flightdeck_model::{
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
+    /// What needs a human now, across every environment.
+    Triage,
     Services,
     Scaling,
     Alarms,
@@ -29,7 +32,9 @@ pub enum Pane {
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    /// Every pane; the number key of each is its index.
+    pub const ALL: [Pane; 6] = [
+        Pane::Triage,
         Pane::Services,
         Pane::Scaling,
         Pane::Alarms,
@@ -43,6 +48,7 @@ impl Pane {
 
     pub fn title(self) -> &'static str {
         match self {
+            Pane::Triage => "Triage",
             Pane::Services => "Services",
             Pane::Scaling => "Scaling",
             Pane::Alarms => "Alarms",
@@ -53,6 +59,7 @@ impl Pane {
 
     fn view(self) -> View {
         match self {
+            Pane::Triage => View::Triage,
             Pane::Services => View::Services,
             Pane::Scaling => View::Scaling,
             Pane::Alarms => View::Alarms,
@@ -148,9 +155,9 @@ pub struct App {
     pub current: usize,
     pub pane: Pane,
     /// Selected row per pane, in that pane's filtered rows.
-    pub selected: [usize; 5],
+    pub selected: [usize; 6],
     /// Filter text per pane.
-    pub filters: [String; 5],
+    pub filters: [String; 6],
     /// `(cluster, service)` of the open service detail.
     pub detail: Option<ServiceRef>,
     pub detail_scroll: u16,
@@ -174,6 +181,8 @@ pub struct App {
     pub rollout: Option<write::RolloutView>,
     /// No progress for this long is STUCK.
     pub stuck_after: chrono::Duration,
+    /// The operator has pressed a key: the cockpit no longer picks the pane.
+    pub touched: bool,
     /// The id of the next write request (plan or execution).
     pub next_request: u64,
     /// A one-line message in the footer until the next key.
@@ -186,7 +195,7 @@ impl App {
             envs: envs.into_iter().map(EnvData::new).collect(),
             current: 0,
             pane: Pane::Services,
-            selected: [0; 5],
+            selected: [0; 6],
             filters: Default::default(),
             detail: None,
             detail_scroll: 0,
@@ -204,6 +213,7 @@ impl App {
             rollout: None,
             stuck_after: flightdeck_core::ops::STUCK_AFTER,
             next_request: 1,
+            touched: false,
             notice: None,
         }
     }
@@ -356,10 +366,27 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// What needs a human now, in every environment, most urgent first.
+    pub fn triage(&self) -> Vec<Finding> {
+        let views: Vec<_> = self.envs.iter().map(EnvData::triage_view).collect();
+        triage(&views, &Rules::default(), self.now)
+    }
+
+    pub fn selected_finding(&self) -> Option<Finding> {
+        self.triage().into_iter().nth(self.selected(Pane::Triage))
+    }
+
     /// The newest data age of what the current pane shows.
     pub fn data_fetched_at(&self) -> Option<Timestamp> {
         let env = self.env();
         match self.pane {
+            // The oldest of what triage looked at.
+            Pane::Triage => self
+                .envs
+                .iter()
+                .flat_map(|e| [e.services.fetched_at, e.alarms.fetched_at])
+                .min()
+                .flatten(),
             Pane::Services => env.services.fetched_at,
             Pane::Scaling => env.scaling.fetched_at,
             Pane::Alarms => env.alarms.fetched_at,

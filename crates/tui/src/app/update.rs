@@ -5,6 +5,7 @@ use super::palette::Jump;
 use super::write::{self, Request};
 use super::{App, Effect, InputTarget, Msg, Overlay, Pane};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use flightdeck_core::triage::{Finding, Kind};
 use flightdeck_model::ServiceRef;
 
 /// Applies one message to the state and says what the runtime must do.
@@ -29,6 +30,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 clamp_selections(app);
                 write::observe(app);
                 app.dirty = true;
+                // Until the operator takes over, the cockpit opens on what
+                // needs a human when anything does.
+                if !app.touched && app.pane == Pane::Services && !app.triage().is_empty() {
+                    app.pane = Pane::Triage;
+                }
             }
             vec![]
         }
@@ -56,6 +62,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             app.dirty = true;
             app.notice = None;
+            app.touched = true;
             on_key(app, key)
         }
     }
@@ -218,7 +225,7 @@ fn switch_env(app: &mut App, index: usize) {
         return;
     }
     app.current = index;
-    app.selected = [0; 5];
+    app.selected = [0; 6];
     app.filters = Default::default();
     app.detail = None;
     app.detail_scroll = 0;
@@ -241,6 +248,7 @@ fn open_service(app: &mut App, cluster: String, service: String) {
 
 fn row_count(app: &App, pane: Pane) -> usize {
     match pane {
+        Pane::Triage => app.triage().len(),
         Pane::Services => app.service_rows().len(),
         Pane::Scaling => app.target_rows().len(),
         Pane::Alarms => app.alarm_rows().len(),
@@ -255,7 +263,13 @@ fn row_count(app: &App, pane: Pane) -> usize {
 }
 
 fn clamp_selections(app: &mut App) {
-    for p in [Pane::Services, Pane::Scaling, Pane::Alarms, Pane::Costs] {
+    for p in [
+        Pane::Triage,
+        Pane::Services,
+        Pane::Scaling,
+        Pane::Alarms,
+        Pane::Costs,
+    ] {
         let n = row_count(app, p);
         let sel = &mut app.selected[p.index()];
         *sel = (*sel).min(n.saturating_sub(1));
@@ -362,7 +376,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             app.quit = true;
             return vec![Effect::Quit];
         }
-        Action::GoPane(i) => app.pane = Pane::ALL[i.min(4)],
+        Action::GoPane(i) => app.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)],
         Action::NextPane => app.pane = Pane::ALL[(app.pane.index() + 1) % 5],
         Action::PrevPane => app.pane = Pane::ALL[(app.pane.index() + 4) % 5],
         Action::Up => move_by(app, Some(-1), false),
@@ -417,8 +431,67 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     vec![]
 }
 
+/// Enter on a triage finding: where its evidence is. An alarm, a crash
+/// loop or missing capacity: the service's logs, errors only; a rollout:
+/// its watch, else the service's deployments; an environment that cannot be
+/// read or is stale: its services pane, where the error stands; a cost
+/// spike: the costs.
+fn go_to_evidence(app: &mut App, finding: Finding) {
+    if let Some(i) = app
+        .envs
+        .iter()
+        .position(|e| e.info.name == finding.environment)
+    {
+        switch_env(app, i);
+    }
+    match (finding.kind, finding.service) {
+        (Kind::Alarm | Kind::CrashLoop | Kind::Capacity, Some(service)) => {
+            app.pane = Pane::Logs;
+            app.logs.source = Some(service);
+            app.logs.follow = true;
+            app.logs.scroll = 0;
+            app.filters[Pane::Logs.index()] = "error".into();
+        }
+        (Kind::Rollout, Some(service)) => {
+            let watched = app.rollout.as_mut().filter(|r| {
+                r.watch.environment == finding.environment
+                    && r.watch.cluster == service.cluster
+                    && r.watch.service == service.name
+            });
+            match watched {
+                Some(r) => r.visible = true,
+                None => {
+                    app.pane = Pane::Services;
+                    open_service(app, service.cluster, service.name);
+                }
+            }
+        }
+        (Kind::Alarm, None) => {
+            app.pane = Pane::Alarms;
+            app.filters[Pane::Alarms.index()].clear();
+            if let Some(i) = app
+                .alarm_rows()
+                .iter()
+                .position(|a| a.name == finding.subject)
+            {
+                app.selected[Pane::Alarms.index()] = i;
+            }
+        }
+        (Kind::CostAnomaly, _) => app.pane = Pane::Costs,
+        _ => {
+            app.pane = Pane::Services;
+            app.detail = None;
+        }
+    }
+}
+
 fn open(app: &mut App) {
     match app.pane {
+        Pane::Triage => {
+            if let Some(finding) = app.selected_finding() {
+                go_to_evidence(app, finding);
+            }
+        }
         Pane::Services => {
             if let Some(svc) = app.detail_service() {
                 // Enter in a service's detail opens its logs.

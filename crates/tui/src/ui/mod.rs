@@ -9,6 +9,7 @@ mod overlays;
 mod rollout;
 mod scaling;
 mod services;
+mod triage;
 pub mod widgets;
 mod write;
 
@@ -52,6 +53,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         _ if app.rollout.as_ref().is_some_and(|r| r.visible) => {
             rollout::render(frame, app, theme, body)
         }
+        Pane::Triage => triage::render(frame, app, theme, body),
         Pane::Services => services::render(frame, app, theme, body),
         Pane::Scaling => scaling::render(frame, app, theme, body),
         Pane::Alarms => alarms::render(frame, app, theme, body),
@@ -131,9 +133,15 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let firing = app.env().alarms_firing();
     let mut spans = vec![];
     for (i, pane) in Pane::ALL.iter().enumerate() {
-        let mut label = format!(" {} {} ", i + 1, pane.title());
+        let mut label = format!(" {i} {} ", pane.title());
         if *pane == Pane::Alarms && firing > 0 {
-            label = format!(" {} {} ({firing} ALARM) ", i + 1, pane.title());
+            label = format!(" {i} {} ({firing} ALARM) ", pane.title());
+        }
+        if *pane == Pane::Triage {
+            let n = app.triage().len();
+            if n > 0 {
+                label = format!(" {i} {} ({n}) ", pane.title());
+            }
         }
         let style = if *pane == app.pane {
             theme.cursor
@@ -145,19 +153,7 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         spans.push(Span::styled(label, style));
         spans.push(Span::raw(" "));
     }
-    let others: usize = app
-        .envs
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| *i != app.current)
-        .map(|(_, e)| e.alarms_firing())
-        .sum();
-    if others > 0 {
-        spans.push(Span::styled(
-            format!(" other envs: {others} ALARM "),
-            theme.warn,
-        ));
-    }
+    // Other environments' alarms are counted in the triage tab.
     if let Some(r) = &app.rollout {
         spans.push(Span::styled(
             format!(" W rollout: {} ", r.watch.status),
@@ -194,6 +190,14 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             }
             Pane::Services if app.detail.is_some() => {
                 hints.extend([("Enter", "logs"), ("Esc", "back")])
+            }
+            Pane::Triage => {
+                hints = vec![
+                    ("?", "help"),
+                    (":", "jump"),
+                    ("e", "env"),
+                    ("Enter", "evidence"),
+                ]
             }
             Pane::Services | Pane::Scaling | Pane::Alarms => hints.push(("Enter", "open")),
             Pane::Logs => hints.extend([

@@ -1,0 +1,101 @@
+//! The triage pane: what needs a human now, across every environment, most
+//! urgent first, each row saying why; Enter goes to the evidence.
+
+use super::widgets::{Column, age, fit_columns, render_table};
+use crate::app::{App, Pane};
+use crate::theme::Theme;
+use flightdeck_core::triage::{Kind, Urgency};
+use flightdeck_model::text::sanitize;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Row};
+
+const COLUMNS: [Column; 5] = [
+    Column::new("", 4, 0),
+    Column::new("ENVIRONMENT", 16, 1),
+    Column::new("SERVICE", 14, 0),
+    Column::new("SINCE", 5, 2),
+    Column::fill("WHY", 30, 0),
+];
+
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let findings = app.triage();
+    let read = app
+        .envs
+        .iter()
+        .filter(|e| e.services.fetched_at.is_some() || e.alarms.fetched_at.is_some())
+        .count();
+    let [summary, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let checked = format!(
+        "checked {read} of {} environments (services, rollouts, alarms)",
+        app.envs.len()
+    );
+    let line = if findings.is_empty() {
+        Line::from(vec![
+            Span::styled(" Nothing needs a human: ", theme.ok),
+            Span::styled(checked, theme.muted),
+        ])
+    } else {
+        let pages = findings
+            .iter()
+            .filter(|f| f.urgency == Urgency::Page)
+            .count();
+        Line::from(vec![
+            Span::styled(
+                format!(
+                    " {} need{} a human ({pages} page{}) ",
+                    findings.len(),
+                    if findings.len() == 1 { "s" } else { "" },
+                    if pages == 1 { "" } else { "s" }
+                ),
+                if pages > 0 { theme.crit } else { theme.warn },
+            ),
+            Span::styled(format!("· {checked} · Enter: the evidence"), theme.muted),
+        ])
+    };
+    frame.render_widget(Paragraph::new(line), summary);
+    if findings.is_empty() {
+        return;
+    }
+    let keep = fit_columns(&COLUMNS, list.width.saturating_sub(2));
+    let rows: Vec<Row> = findings
+        .iter()
+        .map(|f| {
+            let cells: Vec<Cell> = keep
+                .iter()
+                .map(|&i| match i {
+                    0 => Cell::from(Span::styled(
+                        match f.urgency {
+                            Urgency::Page => "PAGE",
+                            Urgency::Warn => "WARN",
+                        },
+                        match f.urgency {
+                            Urgency::Page => theme.crit,
+                            Urgency::Warn => theme.warn,
+                        },
+                    )),
+                    1 => Cell::from(sanitize(&f.environment)),
+                    2 => Cell::from(sanitize(&match (&f.service, f.kind) {
+                        (Some(s), _) => s.name.clone(),
+                        (None, Kind::Unreadable | Kind::Stale) => format!("({})", f.subject),
+                        (None, _) => "-".into(),
+                    })),
+                    3 => Cell::from(Span::styled(age(app.now, f.since), theme.muted)),
+                    _ => Cell::from(sanitize(&f.why)),
+                })
+                .collect();
+            Row::new(cells)
+        })
+        .collect();
+    render_table(
+        frame,
+        list,
+        theme,
+        &COLUMNS,
+        &keep,
+        rows,
+        app.selected(Pane::Triage),
+        None,
+    );
+}
