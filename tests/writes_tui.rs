@@ -191,7 +191,7 @@ fn providers() -> &'static (App, Vec<Arc<dyn Provider>>) {
 fn key_strategy() -> impl Strategy<Value = Vec<KeyEvent>> {
     let single = prop_oneof![
         prop::sample::select(vec![
-            'D', 'F', 'R', 'S', 'W', 'j', 'k', '0', '1', '2', 'e', 'x', '3', ' ', 'b', 'a'
+            'D', 'F', 'R', 'S', 'W', 'j', 'k', '1', '2', 'e', 'x', '3', ' ', 'b', 'a'
         ])
         .prop_map(KeyCode::Char),
         Just(KeyCode::Enter),
@@ -284,16 +284,25 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
 
 #[test]
 fn no_write_runs_without_its_confirmation() {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: 128,
-        ..ProptestConfig::default()
-    });
+    // A fixed seed: the same 256 sessions every run, so the check below
+    // (some session does reach a confirmed write) cannot flicker in CI.
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+        ProptestConfig {
+            cases: 256,
+            ..ProptestConfig::default()
+        },
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
     runner
         .run(&prop::collection::vec(key_strategy(), 1..250), session)
         .unwrap();
     // The property must have been put to the test, not passed vacuously.
+    let executions = EXECUTIONS.load(Ordering::Relaxed);
+    eprintln!("{executions} confirmed writes in 256 random sessions");
     assert!(
-        EXECUTIONS.load(Ordering::Relaxed) > 0,
+        executions > 0,
         "no random session reached a confirmed write"
     );
 }

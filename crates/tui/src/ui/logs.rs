@@ -2,7 +2,7 @@
 //! follow/pause, filter, search highlight, wrap and timestamps.
 
 use super::widgets::{age, error_line};
-use crate::app::App;
+use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_model::LogEvent;
 use flightdeck_model::text::sanitize_with;
@@ -133,7 +133,20 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Span::styled(format!(" {} ", sanitize_with(group, false)), theme.accent),
         mode,
     ];
-    spans.push(Span::styled(format!(" {} lines", lines.len()), theme.muted));
+    let filter = app.filter(Pane::Logs);
+    if filter.is_empty() {
+        spans.push(Span::styled(format!(" {} lines", lines.len()), theme.muted));
+    } else {
+        // Filtered lines say so first: "3 lines" alone would read as all.
+        spans.push(Span::styled(
+            format!(
+                " {} lines with \"{}\"",
+                lines.len(),
+                sanitize_with(filter, false)
+            ),
+            theme.info,
+        ));
+    }
     if app.logs.wrap {
         spans.push(Span::styled(" · wrap", theme.muted));
     }

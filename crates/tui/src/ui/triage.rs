@@ -4,16 +4,16 @@
 use super::widgets::{Column, age, fit_columns, render_table};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
-use flightdeck_core::triage::{Kind, Urgency};
+use flightdeck_core::triage::{Finding, Kind, Urgency};
 use flightdeck_model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 const COLUMNS: [Column; 5] = [
     Column::new("", 4, 0),
-    Column::new("ENVIRONMENT", 16, 1),
+    Column::new("ENVIRONMENT", 22, 1),
     Column::new("SERVICE", 14, 0),
     Column::new("SINCE", 5, 2),
     Column::fill("WHY", 30, 0),
@@ -26,7 +26,12 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .iter()
         .filter(|e| e.services.fetched_at.is_some() || e.alarms.fetched_at.is_some())
         .count();
-    let [summary, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let [summary, list, detail] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(if findings.is_empty() { 0 } else { 5 }),
+    ])
+    .areas(area);
     let checked = format!(
         "checked {read} of {} environments (services, rollouts, alarms)",
         app.envs.len()
@@ -97,5 +102,35 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         rows,
         app.selected(Pane::Triage),
         None,
+    );
+    if let Some(f) = findings.get(app.selected(Pane::Triage)) {
+        render_detail(frame, theme, f, detail);
+    }
+}
+
+/// The selected finding whole, wrapped: the table cuts it on 80 columns.
+fn render_detail(frame: &mut Frame, theme: &Theme, f: &Finding, area: Rect) {
+    let what = match &f.service {
+        Some(s) => format!("{} · {s}", f.environment),
+        None => format!("{} · {}", f.environment, f.subject),
+    };
+    let evidence = match (f.kind, &f.service) {
+        (Kind::Alarm | Kind::CrashLoop | Kind::Capacity, Some(_)) => "its error lines",
+        (Kind::Rollout, Some(_)) => "the rollout",
+        (Kind::Alarm, None) => "the alarm",
+        (Kind::CostAnomaly, _) => "the costs",
+        _ => "the environment",
+    };
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(format!(" {} ", sanitize(&what)), theme.accent));
+    let text = vec![
+        Line::from(Span::styled(sanitize(&f.why), theme.text)),
+        Line::from(Span::styled(format!("Enter: {evidence}"), theme.muted)),
+    ];
+    frame.render_widget(
+        Paragraph::new(text).block(block).wrap(Wrap { trim: true }),
+        area,
     );
 }
