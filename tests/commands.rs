@@ -979,6 +979,82 @@ fn triage_ranks_what_needs_a_human_and_exits_1_only_then() {
     let text = String::from_utf8_lossy(&table.stdout);
     let row = text.lines().nth(1).unwrap_or_default();
     assert!(row.starts_with("PAGE") && row.contains("backend"), "{text}");
+
+    // An ALB alarm names a target group, not a service: the service that
+    // registers that target group (DescribeServices' loadBalancers) is found.
+    let group = "targetgroup/muejam-web/0a1b2c3d4e5f6071";
+    rt.block_on(async {
+        let config = moto.sdk_config(&env.region).await;
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        let td = ecs
+            .register_task_definition()
+            .family("muejam-web")
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("web")
+                    .image("registry.example/web:v1")
+                    .memory(512)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        ecs.create_service()
+            .cluster(&env.cluster)
+            .service_name("web")
+            .task_definition(td.task_definition().unwrap().task_definition_arn().unwrap())
+            .desired_count(1)
+            .load_balancers(
+                aws_sdk_ecs::types::LoadBalancer::builder()
+                    .target_group_arn(format!(
+                        "arn:aws:elasticloadbalancing:{}:{}:{group}",
+                        env.region, moto.account
+                    ))
+                    .container_name("web")
+                    .container_port(8080)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let cw = aws_sdk_cloudwatch::Client::new(&config);
+        cw.put_metric_alarm()
+            .alarm_name("muejam-web-5xx-critical")
+            .namespace("AWS/ApplicationELB")
+            .metric_name("HTTPCode_Target_5XX_Count")
+            .dimensions(
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name("TargetGroup")
+                    .value(group)
+                    .build(),
+            )
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(10.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanThreshold,
+            )
+            .send()
+            .await
+            .unwrap();
+        cw.set_alarm_state()
+            .alarm_name("muejam-web-5xx-critical")
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .state_reason("Threshold Crossed")
+            .send()
+            .await
+            .unwrap();
+    });
+    let o = run(&["triage", "--json"]);
+    let findings = serde_json::from_slice::<Value>(&o.stdout).unwrap();
+    let web = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"] == "muejam-web-5xx-critical")
+        .unwrap_or_else(|| panic!("{findings}"));
+    assert_eq!(web["service"]["name"], "web", "{web}");
 }
 
 #[test]

@@ -438,6 +438,11 @@ pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
             .unwrap_or_else(unknown_task_def),
         launch_type: launch_type(s.launch_type()),
         deployments: s.deployments().iter().map(deployment).collect(),
+        target_groups: s
+            .load_balancers()
+            .iter()
+            .filter_map(|lb| lb.target_group_arn().map(str::to_string))
+            .collect(),
         events: s
             .events()
             .iter()

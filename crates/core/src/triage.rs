@@ -211,7 +211,7 @@ fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec
                 Urgency::Warn
             },
             Kind::Alarm,
-            alarm_service(alarm, services),
+            alarm.watched_service(services).map(Service::reference),
             alarm.name.clone(),
             format!(
                 "{} in ALARM for {} ({}): {}",
@@ -331,23 +331,6 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
     out
 }
 
-/// The service an alarm watches: its `ServiceName` (and `ClusterName`)
-/// dimensions, else a service whose name the alarm's name contains.
-fn alarm_service(alarm: &Alarm, services: &[Service]) -> Option<ServiceRef> {
-    if let Some(name) = alarm.dimension("ServiceName") {
-        let cluster = alarm.dimension("ClusterName");
-        return services
-            .iter()
-            .find(|s| s.name == name && cluster.is_none_or(|c| c == s.cluster))
-            .map(Service::reference);
-    }
-    services
-        .iter()
-        .filter(|s| alarm.name.contains(&s.name))
-        .max_by_key(|s| s.name.len())
-        .map(Service::reference)
-}
-
 /// Yesterday against the mean of the seven days before it.
 fn cost_anomaly(report: &CostReport, rules: &Rules) -> Option<String> {
     let mut days = report.days.clone();
@@ -445,6 +428,7 @@ mod tests {
             pending: desired - running.min(desired),
             task_definition: TaskDefRef::new(name, 7),
             launch_type: LaunchType::Fargate,
+            target_groups: vec![],
             deployments: vec![Deployment {
                 id: format!("ecs-svc/{name}"),
                 status: DeploymentStatus::Primary,

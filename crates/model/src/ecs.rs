@@ -125,6 +125,9 @@ pub struct Service {
     pub launch_type: LaunchType,
     /// Newest first, as ECS returns them.
     pub deployments: Vec<Deployment>,
+    /// ARNs of the load balancer target groups the service registers its
+    /// tasks with (ALB alarms name these, not the service).
+    pub target_groups: Vec<String>,
     /// Newest first; ECS keeps the last 100.
     pub events: Vec<ServiceEvent>,
     pub created_at: Timestamp,

@@ -125,6 +125,34 @@ impl Alarm {
         }
     }
 
+    /// The service this alarm watches: by its `ServiceName` (and
+    /// `ClusterName`) dimensions, by its `TargetGroup` dimension (an ALB
+    /// alarm: the service registering that target group), else the
+    /// service whose name the alarm's name contains (the longest such).
+    pub fn watched_service<'a>(
+        &self,
+        services: &'a [super::Service],
+    ) -> Option<&'a super::Service> {
+        if let Some(name) = self.dimension("ServiceName") {
+            let cluster = self.dimension("ClusterName");
+            return services
+                .iter()
+                .find(|s| s.name == name && cluster.is_none_or(|c| c == s.cluster));
+        }
+        if let Some(group) = self.dimension("TargetGroup") {
+            // The dimension is the ARN's resource part: `targetgroup/name/id`.
+            return services.iter().find(|s| {
+                s.target_groups
+                    .iter()
+                    .any(|arn| arn.rsplit_once(':').is_some_and(|(_, r)| r == group))
+            });
+        }
+        services
+            .iter()
+            .filter(|s| self.name.contains(&s.name))
+            .max_by_key(|s| s.name.len())
+    }
+
     pub fn dimension(&self, name: &str) -> Option<&str> {
         self.dimensions
             .iter()
@@ -325,6 +353,74 @@ mod tests {
     fn trim_float_drops_useless_decimals() {
         assert_eq!(trim_float(70.0), "70");
         assert_eq!(trim_float(0.5), "0.5");
+    }
+
+    #[test]
+    fn an_alb_alarm_watches_the_service_that_registers_its_target_group() {
+        use crate::{LaunchType, Service, ServiceStatus, TaskDefRef};
+        let service = |name: &str, groups: Vec<String>| Service {
+            cluster: "c".into(),
+            name: name.into(),
+            status: ServiceStatus::Active,
+            desired: 1,
+            running: 1,
+            pending: 0,
+            task_definition: TaskDefRef::new(name, 1),
+            launch_type: LaunchType::Fargate,
+            deployments: vec![],
+            target_groups: groups,
+            events: vec![],
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let services = [
+            service("worker", vec![]),
+            service(
+                "web",
+                vec!["arn:aws:elasticloadbalancing:eu-west-1:1:targetgroup/shop-web/0a1b2c3d4e5f6071".into()],
+            ),
+        ];
+        let alarm = Alarm {
+            name: "shop-5xx-critical".into(),
+            description: String::new(),
+            state: AlarmState::Alarm,
+            state_reason: String::new(),
+            state_updated_at: chrono::DateTime::UNIX_EPOCH,
+            metric: "HTTPCode_Target_5XX_Count".into(),
+            namespace: "AWS/ApplicationELB".into(),
+            dimensions: vec![
+                ("LoadBalancer".into(), "app/shop/50dc6c495c0c9188".into()),
+                (
+                    "TargetGroup".into(),
+                    "targetgroup/shop-web/0a1b2c3d4e5f6071".into(),
+                ),
+            ],
+            statistic: "Sum".into(),
+            threshold: 10.0,
+            comparison: Comparison::GreaterThanThreshold,
+            period_secs: 60,
+            evaluation_periods: 1,
+            unit: String::new(),
+            severity: Severity::Critical,
+            actions: vec![],
+        };
+        assert_eq!(
+            alarm.watched_service(&services).map(|s| s.name.as_str()),
+            Some("web")
+        );
+        let other = Alarm {
+            dimensions: vec![("TargetGroup".into(), "targetgroup/other/1".into())],
+            ..alarm.clone()
+        };
+        assert!(other.watched_service(&services).is_none());
+        let by_name = Alarm {
+            name: "shop-worker-queue-depth".into(),
+            dimensions: vec![],
+            ..alarm
+        };
+        assert_eq!(
+            by_name.watched_service(&services).map(|s| s.name.as_str()),
+            Some("worker")
+        );
     }
 
     #[test]

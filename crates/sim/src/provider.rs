@@ -122,6 +122,7 @@ fn to_service(svc: &ServiceState, launch_type: LaunchType) -> Service {
         task_definition: svc.task_definition(),
         launch_type,
         deployments: svc.deployments.clone(),
+        target_groups: svc.target_groups.clone(),
         events: svc.events.iter().cloned().collect(),
         created_at: svc.created_at,
     }
@@ -281,10 +282,12 @@ fn dimensions(env: &EnvState, service: &str, signal: Signal) -> Vec<(String, Str
             "DBInstanceIdentifier".into(),
             format!("{}-replica", env.spec.name),
         )],
-        _ => vec![(
-            "TargetGroup".into(),
-            format!("targetgroup/{}-{service}", env.spec.name),
-        )],
+        // The ALB's metrics: dimensioned by the target group's resource part.
+        _ => {
+            let arn = world::target_group_arn(&env.spec, service);
+            let resource = arn.rsplit_once(':').map_or(arn.as_str(), |(_, r)| r);
+            vec![("TargetGroup".into(), resource.to_string())]
+        }
     }
 }
 

@@ -207,6 +207,7 @@ mod tests {
             task_definition: TaskDefRef::new("api", rev),
             launch_type: LaunchType::Fargate,
             deployments,
+            target_groups: vec![],
             events: vec![],
             created_at: t(0),
         }

@@ -54,6 +54,17 @@ pub(super) fn policy_arn(env: &EnvSpec, svc: &str, name: &str) -> String {
 
 /// A stable pseudo-UUID derived from a name (no randomness: ARNs must not
 /// shift when the generator is consumed differently).
+/// The ARN of a service's target group: `...:targetgroup/<env>-<svc>/<id>`
+/// (names cut to AWS's 32 characters), the id derived from the name.
+pub fn target_group_arn(env: &EnvSpec, service: &str) -> String {
+    let name: String = format!("{}-{service}", env.name).chars().take(32).collect();
+    let id: String = uuid_like(&name).replace('-', "").chars().take(16).collect();
+    format!(
+        "arn:aws:elasticloadbalancing:{}:{}:targetgroup/{name}/{id}",
+        env.region, env.account
+    )
+}
+
 pub(super) fn uuid_like(name: &str) -> String {
     let h = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
@@ -181,7 +192,14 @@ pub(super) fn build_service(
         created_at: deployed_at,
         updated_at: deployed_at + Duration::minutes(6),
     };
+    let listens = spec.containers.iter().any(|c| c.port.is_some());
+    let target_groups = if listens {
+        vec![target_group_arn(env, &spec.name)]
+    } else {
+        vec![]
+    };
     let mut svc = ServiceState {
+        target_groups,
         cluster: env.cluster.clone(),
         desired: spec.desired,
         current_revision: revision,

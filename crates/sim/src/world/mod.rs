@@ -33,6 +33,7 @@ use rollout::*;
 use scaling::*;
 use tasks::*;
 
+pub use build::target_group_arn;
 pub use rollout::{older_image, start_deployment, stop_with_rollback};
 
 /// Simulated time between two ticks.
@@ -112,6 +113,9 @@ pub struct ServiceState {
     pub stopped: VecDeque<SimTask>,
     /// Newest first.
     pub deployments: Vec<Deployment>,
+    /// ARNs of the target groups the service registers with (services
+    /// that listen on a port sit behind the environment's ALB).
+    pub target_groups: Vec<String>,
     /// Newest first.
     pub events: VecDeque<ServiceEvent>,
     pub series: HashMap<Signal, VecDeque<MetricPoint>>,

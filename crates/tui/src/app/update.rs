@@ -512,15 +512,10 @@ fn open(app: &mut App) {
             }
         }
         Pane::Alarms => {
-            let target = app.selected_alarm().and_then(|a| {
-                let svc = a.dimension("ServiceName")?.to_string();
-                let cluster = a.dimension("ClusterName").map(str::to_string);
-                app.env()
-                    .services()
-                    .iter()
-                    .find(|s| s.name == svc && cluster.as_ref().is_none_or(|c| *c == s.cluster))
-                    .map(|s| (s.cluster.clone(), s.name.clone()))
-            });
+            let target = app
+                .selected_alarm()
+                .and_then(|a| a.watched_service(app.env().services()))
+                .map(|s| (s.cluster.clone(), s.name.clone()));
             if let Some((c, s)) = target {
                 app.pane = Pane::Services;
                 open_service(app, c, s);
