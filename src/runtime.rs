@@ -47,17 +47,16 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         providers: session.providers.clone(),
         clock: clock.clone(),
     };
-    let log_file = options.paths.log_file.clone();
-    run(
-        runtime,
+    Cockpit {
         app,
-        session.providers,
+        providers: session.providers,
         clock,
         palette,
         writes,
         crash,
-        log_file,
-    )
+        log_file: options.paths.log_file.clone(),
+    }
+    .run(runtime)
     .map_err(CockpitError::Run)
 }
 
@@ -255,82 +254,92 @@ enum Input {
     Closed,
 }
 
-/// Runs the cockpit until the operator quits. The terminal is restored on
-/// every way out: quit, error, signal and panic (ratatui's panic hook).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the parts of a cockpit run, each built by `cockpit`"
-)]
-fn run(
-    runtime: tokio::runtime::Runtime,
-    mut app: App,
+/// Everything a cockpit run is made of, built by [`cockpit`].
+struct Cockpit {
+    app: App,
     providers: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
     palette: Palette,
     writes: Writes,
     crash: CrashTest,
     log_file: PathBuf,
-) -> anyhow::Result<()> {
-    let mut terminal = ratatui::init();
-    install_panic_hook(log_file);
-    let result = runtime.block_on(async {
-        let size = terminal.size()?;
-        update(&mut app, Msg::Resize(size.width, size.height));
-        let (focus_tx, focus_rx) = watch::channel(app.focus());
-        let (data_tx, mut data_rx) = mpsc::unbounded_channel();
-        tokio::spawn(engine::run(providers, clock.clone(), focus_rx, data_tx));
-        let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
-        let (input_tx, mut input_rx) = mpsc::unbounded_channel();
-        std::thread::spawn(move || {
+}
+
+impl Cockpit {
+    /// Runs the cockpit until the operator quits. The terminal is restored on
+    /// every way out: quit, error, signal and panic (ratatui's panic hook).
+    fn run(self, runtime: tokio::runtime::Runtime) -> anyhow::Result<()> {
+        let Cockpit {
+            mut app,
+            providers,
+            clock,
+            palette,
+            writes,
+            crash,
+            log_file,
+        } = self;
+        let mut terminal = ratatui::init();
+        install_panic_hook(log_file);
+        let result = runtime.block_on(async {
+            let size = terminal.size()?;
+            update(&mut app, Msg::Resize(size.width, size.height));
+            let (focus_tx, focus_rx) = watch::channel(app.focus());
+            let (data_tx, mut data_rx) = mpsc::unbounded_channel();
+            tokio::spawn(engine::run(providers, clock.clone(), focus_rx, data_tx));
+            let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
+            let (input_tx, mut input_rx) = mpsc::unbounded_channel();
+            std::thread::spawn(move || {
+                loop {
+                    let msg = match event::read() {
+                        Ok(ev) => Input::Terminal(ev),
+                        Err(_) => Input::Closed,
+                    };
+                    let closed = matches!(msg, Input::Closed);
+                    if input_tx.send(msg).is_err() || closed {
+                        return;
+                    }
+                }
+            });
+            let mut ticker = tokio::time::interval(Duration::from_millis(250));
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            let mut hangup =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
             loop {
-                let msg = match event::read() {
-                    Ok(ev) => Input::Terminal(ev),
-                    Err(_) => Input::Closed,
+                if app.dirty {
+                    let theme = palette.for_env(&app.env().info.name);
+                    terminal.draw(|f| flightdeck_tui::ui::render(f, &app, theme))?;
+                    app.dirty = false;
+                    crash.after_frame();
+                }
+                let msg = tokio::select! {
+                    Some(input) = input_rx.recv() => match input {
+                        Input::Terminal(Event::Key(k)) => Msg::Key(k),
+                        Input::Terminal(Event::Resize(w, h)) => Msg::Resize(w, h),
+                        Input::Terminal(_) => continue,
+                        Input::Closed => break,
+                    },
+                    Some(data) = data_rx.recv() => Msg::Data(Box::new(data)),
+                    Some(answer) = answer_rx.recv() => answer,
+                    _ = ticker.tick() => Msg::Tick(clock.now()),
+                    _ = terminate.recv() => break,
+                    _ = hangup.recv() => break,
                 };
-                let closed = matches!(msg, Input::Closed);
-                if input_tx.send(msg).is_err() || closed {
-                    return;
+                for effect in update(&mut app, msg) {
+                    writes.spawn(effect, answer_tx.clone());
+                }
+                if app.quit {
+                    break;
+                }
+                let focus = app.focus();
+                if *focus_tx.borrow() != focus {
+                    let _ = focus_tx.send(focus);
                 }
             }
+            anyhow::Ok(())
         });
-        let mut ticker = tokio::time::interval(Duration::from_millis(250));
-        let mut terminate =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-        let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-        loop {
-            if app.dirty {
-                let theme = palette.for_env(&app.env().info.name);
-                terminal.draw(|f| flightdeck_tui::ui::render(f, &app, theme))?;
-                app.dirty = false;
-                crash.after_frame();
-            }
-            let msg = tokio::select! {
-                Some(input) = input_rx.recv() => match input {
-                    Input::Terminal(Event::Key(k)) => Msg::Key(k),
-                    Input::Terminal(Event::Resize(w, h)) => Msg::Resize(w, h),
-                    Input::Terminal(_) => continue,
-                    Input::Closed => break,
-                },
-                Some(data) = data_rx.recv() => Msg::Data(Box::new(data)),
-                Some(answer) = answer_rx.recv() => answer,
-                _ = ticker.tick() => Msg::Tick(clock.now()),
-                _ = terminate.recv() => break,
-                _ = hangup.recv() => break,
-            };
-            for effect in update(&mut app, msg) {
-                writes.spawn(effect, answer_tx.clone());
-            }
-            if app.quit {
-                break;
-            }
-            let focus = app.focus();
-            if *focus_tx.borrow() != focus {
-                let _ = focus_tx.send(focus);
-            }
-        }
-        anyhow::Ok(())
-    });
-    ratatui::restore();
-    runtime.shutdown_timeout(Duration::from_millis(100));
-    result
+        ratatui::restore();
+        runtime.shutdown_timeout(Duration::from_millis(100));
+        result
+    }
 }

@@ -1,7 +1,7 @@
 //! The alarms pane: ALARM first, the selected alarm's metric charted with
 //! its threshold, and its state history.
 
-use super::widgets::{Column, age, alarm_style, error_line, fit_columns, render_table};
+use super::widgets::{Column, Listing, age, alarm_style, error_line, fit_columns};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_model::text::sanitize;
@@ -61,16 +61,14 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Row::new(cells)
         })
         .collect();
-    render_table(
-        frame,
-        top,
-        theme,
-        &COLUMNS,
-        &keep,
+    Listing {
+        columns: &COLUMNS,
+        keep: &keep,
         rows,
-        app.selected(Pane::Alarms),
-        None,
-    );
+        selected: app.selected(Pane::Alarms),
+        block: None,
+    }
+    .render(frame, top, theme);
     if let Some(alarm) = app.selected_alarm() {
         render_detail(frame, app, theme, alarm, bottom);
     }

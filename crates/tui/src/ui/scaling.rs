@@ -1,7 +1,7 @@
 //! The scaling pane: scalable targets, their policies with the alarms that
 //! drive them, and recent scaling activities.
 
-use super::widgets::{Column, age, alarm_style, error_line, fit_columns, render_table};
+use super::widgets::{Column, Listing, age, alarm_style, error_line, fit_columns};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_model::ActivityStatus;
@@ -99,16 +99,14 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .border_style(theme.border)
         .title(Span::styled(title, theme.muted));
     let selected = app.selected(Pane::Scaling);
-    render_table(
-        frame,
-        top,
-        theme,
-        &COLUMNS,
-        &keep,
+    Listing {
+        columns: &COLUMNS,
+        keep: &keep,
         rows,
         selected,
-        Some(block),
-    );
+        block: Some(block),
+    }
+    .render(frame, top, theme);
 
     let Some(target) = app.selected_target() else {
         return;

@@ -1,7 +1,9 @@
 //! The services pane: clusters -> services table, and a service's detail
 //! (deployments, tasks with stop reasons, events, task definition).
 
-use super::widgets::{Column, age, error_line, fit_columns, level_style, rollout_style, sparkline};
+use super::widgets::{
+    Column, Listing, age, error_line, fit_columns, level_style, rollout_style, sparkline,
+};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_model::TaskStatus;
@@ -150,9 +152,14 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         })
         .collect();
     let selected = app.selected(Pane::Services);
-    super::widgets::render_table(
-        frame, table_area, theme, &COLUMNS, &keep, rows, selected, None,
-    );
+    Listing {
+        columns: &COLUMNS,
+        keep: &keep,
+        rows,
+        selected,
+        block: None,
+    }
+    .render(frame, table_area, theme);
 }
 
 fn section<'a>(theme: &Theme, title: &str) -> Line<'a> {

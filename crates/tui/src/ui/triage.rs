@@ -1,7 +1,7 @@
 //! The triage pane: what needs a human now, across every environment, most
 //! urgent first, each row saying why; Enter goes to the evidence.
 
-use super::widgets::{Column, age, fit_columns, render_table};
+use super::widgets::{Column, Listing, age, fit_columns};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_core::triage::{Finding, Kind, Urgency};
@@ -93,16 +93,14 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Row::new(cells)
         })
         .collect();
-    render_table(
-        frame,
-        list,
-        theme,
-        &COLUMNS,
-        &keep,
+    Listing {
+        columns: &COLUMNS,
+        keep: &keep,
         rows,
-        app.selected(Pane::Triage),
-        None,
-    );
+        selected: app.selected(Pane::Triage),
+        block: None,
+    }
+    .render(frame, list, theme);
     if let Some(f) = findings.get(app.selected(Pane::Triage)) {
         render_detail(frame, theme, f, detail);
     }

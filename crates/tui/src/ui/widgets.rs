@@ -141,32 +141,31 @@ pub fn error_line<'a>(
 
 /// A table of `rows` under the headers of the `keep` columns, with the
 /// `selected` row highlighted (none when the table is empty).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "a table is its columns, rows, selection and frame"
-)]
-pub fn render_table(
-    frame: &mut ratatui::Frame,
-    area: ratatui::layout::Rect,
-    theme: &Theme,
-    columns: &[Column],
-    keep: &[usize],
-    rows: Vec<ratatui::widgets::Row>,
-    selected: usize,
-    block: Option<ratatui::widgets::Block>,
-) {
-    use ratatui::widgets::{Cell, Row, Table, TableState};
-    let header = Row::new(keep.iter().map(|&i| Cell::from(columns[i].header))).style(theme.muted);
-    let empty = rows.is_empty();
-    let mut table = Table::new(rows, constraints(columns, keep))
-        .header(header)
-        .row_highlight_style(theme.cursor)
-        .highlight_symbol("▶ ");
-    if let Some(block) = block {
-        table = table.block(block);
+pub struct Listing<'a> {
+    pub columns: &'a [Column],
+    pub keep: &'a [usize],
+    pub rows: Vec<ratatui::widgets::Row<'a>>,
+    pub selected: usize,
+    pub block: Option<ratatui::widgets::Block<'a>>,
+}
+
+impl Listing<'_> {
+    pub fn render(self, frame: &mut ratatui::Frame, area: Rect, theme: &Theme) {
+        use ratatui::widgets::{Cell, Row, Table, TableState};
+        let (columns, keep) = (self.columns, self.keep);
+        let header =
+            Row::new(keep.iter().map(|&i| Cell::from(columns[i].header))).style(theme.muted);
+        let empty = self.rows.is_empty();
+        let mut table = Table::new(self.rows, constraints(columns, keep))
+            .header(header)
+            .row_highlight_style(theme.cursor)
+            .highlight_symbol("▶ ");
+        if let Some(block) = self.block {
+            table = table.block(block);
+        }
+        let mut state = TableState::default().with_selected((!empty).then_some(self.selected));
+        frame.render_stateful_widget(table, area, &mut state);
     }
-    let mut state = TableState::default().with_selected((!empty).then_some(selected));
-    frame.render_stateful_widget(table, area, &mut state);
 }
 
 /// A `width` x `height` rectangle in the middle of `area`.
