@@ -326,13 +326,23 @@ fn the_cockpit_opens_on_triage_and_one_key_reaches_the_evidence() {
             assert_eq!(h.app.pane, Pane::Logs);
             assert_eq!(h.app.log_source_service().as_ref(), Some(service));
             assert_eq!(h.app.filter(Pane::Logs), "error");
+            let lines = h.app.log_lines();
             assert!(
-                h.app
-                    .log_lines()
+                lines
                     .iter()
                     .all(|l| l.message.to_lowercase().contains("error")),
                 "only error lines"
             );
+            // Paused with the first failure since the finding near the top
+            // of the view, what followed it below.
+            assert!(!h.app.logs.follow);
+            assert!(!lines.is_empty());
+            let first = lines
+                .iter()
+                .position(|l| l.timestamp >= top.since)
+                .unwrap_or(lines.len() - 1);
+            let end = lines.len() - h.app.logs.scroll;
+            assert!(first < end && end - first <= h.app.page, "{first} {end}");
         }
         None => assert_eq!(
             h.app.selected_alarm().map(|a| a.name.clone()),

@@ -96,6 +96,9 @@ pub struct LogsView {
     pub scroll: usize,
     /// Index, in the filtered lines, of the search match last jumped to.
     pub current_match: Option<usize>,
+    /// Bring the first line at or after this instant into view as soon as
+    /// the lines are there (triage's "time of the first failure"), once.
+    pub anchor: Option<Timestamp>,
 }
 
 impl Default for LogsView {
@@ -108,6 +111,7 @@ impl Default for LogsView {
             search: String::new(),
             scroll: 0,
             current_match: None,
+            anchor: None,
         }
     }
 }

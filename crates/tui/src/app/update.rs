@@ -29,6 +29,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             {
                 clamp_selections(app);
                 write::observe(app);
+                apply_log_anchor(app);
                 app.dirty = true;
                 // Until the operator takes over, the cockpit opens on what
                 // needs a human when anything does.
@@ -448,9 +449,13 @@ fn go_to_evidence(app: &mut App, finding: Finding) {
         (Kind::Alarm | Kind::CrashLoop | Kind::Capacity, Some(service)) => {
             app.pane = Pane::Logs;
             app.logs.source = Some(service);
-            app.logs.follow = true;
             app.logs.scroll = 0;
             app.filters[Pane::Logs.index()] = "error".into();
+            // Paused at the first failure: what came right after it is
+            // the evidence (F follows again).
+            app.logs.follow = false;
+            app.logs.anchor = Some(finding.since);
+            apply_log_anchor(app);
         }
         (Kind::Rollout, Some(service)) => {
             let watched = app.rollout.as_mut().filter(|r| {
@@ -483,6 +488,25 @@ fn go_to_evidence(app: &mut App, finding: Finding) {
             app.detail = None;
         }
     }
+}
+
+/// Scrolls the logs so that the first line at or after the anchor is near
+/// the top of the view, once the lines are there.
+fn apply_log_anchor(app: &mut App) {
+    let Some(at) = app.logs.anchor else {
+        return;
+    };
+    let lines = app.log_lines();
+    if lines.is_empty() {
+        return;
+    }
+    // Before the oldest line held: the oldest is the closest there is.
+    let first = lines
+        .iter()
+        .position(|l| l.timestamp >= at)
+        .unwrap_or(lines.len() - 1);
+    app.logs.scroll = lines.len().saturating_sub(first + app.page);
+    app.logs.anchor = None;
 }
 
 fn open(app: &mut App) {
