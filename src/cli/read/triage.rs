@@ -3,6 +3,7 @@
 //! script can gate on it.
 
 use super::*;
+use flightdeck_core::provider::all_services;
 use flightdeck_core::triage::{EnvView, Finding, Read, Rules, age, triage};
 use flightdeck_model::{Alarm, CostReport, Service, Timestamp};
 
@@ -11,14 +12,6 @@ struct Gathered {
     services: Result<Vec<Service>, ProviderError>,
     alarms: Result<Vec<Alarm>, ProviderError>,
     costs: Result<CostReport, ProviderError>,
-}
-
-async fn all_services(p: &dyn Provider) -> Result<Vec<Service>, ProviderError> {
-    let mut services = vec![];
-    for c in p.clusters().await? {
-        services.extend(p.services(&c.name).await?);
-    }
-    Ok(services)
 }
 
 /// Days of costs triage compares: yesterday against the week before.

@@ -1,7 +1,7 @@
 //! Which cluster runs a service, so that commands can leave `--cluster`
 //! out wherever the service's name is unique in the environment.
 
-use super::{ReadProvider, find_service};
+use super::{ReadProvider, all_services, find_service};
 use crate::provider::ProviderError;
 use thiserror::Error;
 
@@ -57,13 +57,11 @@ pub async fn locate_service<P: ReadProvider + ?Sized>(
     let mut found = vec![];
     let mut similar = vec![];
     let needle = name.to_lowercase();
-    for c in p.clusters().await? {
-        for s in p.services(&c.name).await? {
-            if s.name == name {
-                found.push(c.name.clone());
-            } else if !needle.is_empty() && s.name.to_lowercase().contains(&needle) {
-                similar.push(format!("{}/{}", c.name, s.name));
-            }
+    for s in all_services(p).await? {
+        if s.name == name {
+            found.push(s.cluster);
+        } else if !needle.is_empty() && s.name.to_lowercase().contains(&needle) {
+            similar.push(format!("{}/{}", s.cluster, s.name));
         }
     }
     match found.len() {

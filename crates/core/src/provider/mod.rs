@@ -84,6 +84,15 @@ pub async fn find_service<P: ReadProvider + ?Sized>(
         .find(|s| s.name == name))
 }
 
+/// Every service of every cluster of the environment, fully described.
+pub async fn all_services<P: ReadProvider + ?Sized>(p: &P) -> Result<Vec<Service>> {
+    let mut services = vec![];
+    for c in p.clusters().await? {
+        services.extend(p.services(&c.name).await?);
+    }
+    Ok(services)
+}
+
 /// What a write returned, with the AWS request id of the call that made it
 /// (for the audit log). Derefs to the value.
 #[derive(Debug, Clone, PartialEq)]
