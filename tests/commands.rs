@@ -76,6 +76,36 @@ fn write_profile(home: &Path, moto: &Moto, env: &str, region: &str) {
     .unwrap();
 }
 
+/// What most tests here start from: an isolated moto account seeded with a
+/// seed environment, an AWS profile for it and a flightdeck config naming it.
+struct Fixture {
+    moto: Moto,
+    env: flightdeck::sim::catalog::EnvSpec,
+    rt: tokio::runtime::Runtime,
+    seeded: common::moto::Seeded,
+    home: tempfile::TempDir,
+}
+
+/// `None` when the suite runs without moto (the test then skips).
+fn fixture(test: &str, env: &str) -> Option<Fixture> {
+    let moto = Moto::new(test)?;
+    let env = spec(env);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seeded = rt.block_on(seed(&moto, &env, chrono::Utc::now()));
+    let home = tempfile::tempdir().unwrap();
+    write_profile(home.path(), &moto, &env.name, &env.region);
+    Some(Fixture {
+        moto,
+        env,
+        rt,
+        seeded,
+        home,
+    })
+}
+
 #[test]
 fn every_command_prints_the_json_contract_of_what_moto_holds() {
     let Some(moto) = Moto::new("cli_json") else {
@@ -205,17 +235,9 @@ fn every_command_prints_the_json_contract_of_what_moto_holds() {
 
 #[test]
 fn an_unknown_cluster_is_a_usage_error_and_an_unreadable_environment_a_failure() {
-    let Some(moto) = Moto::new("cli_missing") else {
+    let Some(Fixture { moto, home, .. }) = fixture("cli_missing", "muejam-staging") else {
         return;
     };
-    let env = spec("muejam-staging");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(seed(&moto, &env, chrono::Utc::now()));
-    let home = tempfile::tempdir().unwrap();
-    write_profile(home.path(), &moto, &env.name, &env.region);
     let o = flightdeck(
         home.path(),
         &["services", "--cluster", "nope", "--json"],
@@ -422,17 +444,16 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
 
 #[test]
 fn writes_against_moto_register_update_and_scale() {
-    let Some(moto) = Moto::new("cli_writes") else {
+    let Some(Fixture {
+        moto,
+        env,
+        rt,
+        seeded,
+        home,
+    }) = fixture("cli_writes", "radiox-prod")
+    else {
         return;
     };
-    let env = spec("radiox-prod");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let seeded = rt.block_on(seed(&moto, &env, chrono::Utc::now()));
-    let home = tempfile::tempdir().unwrap();
-    write_profile(home.path(), &moto, &env.name, &env.region);
     let h = home.path();
     let (service, _, first_td) = seeded
         .services
@@ -689,17 +710,9 @@ fn writes_find_the_cluster_by_the_service_name_and_name_the_candidates_when_ambi
 
 #[test]
 fn the_audit_log_survives_a_sigkill_between_its_before_and_after_records() {
-    let Some(moto) = Moto::new("cli_sigkill") else {
+    let Some(Fixture { moto, home, .. }) = fixture("cli_sigkill", "muejam-staging") else {
         return;
     };
-    let env = spec("muejam-staging");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(seed(&moto, &env, chrono::Utc::now()));
-    let home = tempfile::tempdir().unwrap();
-    write_profile(home.path(), &moto, &env.name, &env.region);
     let audit = home.path().join("state/flightdeck/audit.jsonl");
     let args = [
         "scale",
@@ -895,17 +908,16 @@ fn hostile_text_from_aws_never_reaches_the_terminal_through_the_commands() {
 
 #[test]
 fn triage_ranks_what_needs_a_human_and_exits_1_only_then() {
-    let Some(moto) = Moto::new("cli_triage") else {
+    let Some(Fixture {
+        moto,
+        env,
+        rt,
+        seeded,
+        home,
+    }) = fixture("cli_triage", "muejam-staging")
+    else {
         return;
     };
-    let env = spec("muejam-staging");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let seeded = rt.block_on(seed(&moto, &env, chrono::Utc::now()));
-    let home = tempfile::tempdir().unwrap();
-    write_profile(home.path(), &moto, &env.name, &env.region);
     let run = |args: &[&str]| flightdeck(home.path(), args, Some(&moto));
 
     // Nothing in ALARM: nothing needs a human, exit 0.
