@@ -48,12 +48,14 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     ])
     .areas(area);
     render_header(frame, app, theme, header);
-    render_tabs(frame, app, theme, tabs);
+    // Ranked once a frame, for the tab's count and the pane.
+    let findings = app.triage();
+    render_tabs(frame, app, theme, tabs, findings.len());
     match app.pane {
         _ if app.rollout.as_ref().is_some_and(|r| r.visible) => {
             rollout::render(frame, app, theme, body)
         }
-        Pane::Triage => triage::render(frame, app, theme, body),
+        Pane::Triage => triage::render(frame, app, &findings, theme, body),
         Pane::Services => services::render(frame, app, theme, body),
         Pane::Scaling => scaling::render(frame, app, theme, body),
         Pane::Alarms => alarms::render(frame, app, theme, body),
@@ -129,7 +131,7 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
 }
 
-fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings: usize) {
     let firing = app.env().alarms_firing();
     let mut spans = vec![];
     for (i, pane) in Pane::ALL.iter().enumerate() {
@@ -137,11 +139,8 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         if *pane == Pane::Alarms && firing > 0 {
             label = format!(" {i} {} ({firing} ALARM) ", pane.title());
         }
-        if *pane == Pane::Triage {
-            let n = app.triage().len();
-            if n > 0 {
-                label = format!(" {i} {} ({n}) ", pane.title());
-            }
+        if *pane == Pane::Triage && findings > 0 {
+            label = format!(" {i} {} ({findings}) ", pane.title());
         }
         let style = if *pane == app.pane {
             theme.cursor

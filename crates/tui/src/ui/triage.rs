@@ -19,8 +19,7 @@ const COLUMNS: [Column; 5] = [
     Column::fill("WHY", 30, 0),
 ];
 
-pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let findings = app.triage();
+pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme, area: Rect) {
     let read = app
         .envs
         .iter()
