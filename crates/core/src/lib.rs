@@ -6,4 +6,8 @@
 pub mod engine;
 pub mod ops;
 pub mod provider;
+pub mod timeline;
 pub mod triage;
+
+#[cfg(test)]
+mod fixtures;

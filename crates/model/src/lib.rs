@@ -5,6 +5,7 @@
 pub mod clock;
 mod cost;
 mod ecs;
+mod history;
 mod monitoring;
 mod scaling;
 mod status;
@@ -15,13 +16,15 @@ pub use ecs::{
     Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
     RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, Task, TaskDefRef, TaskDefinition,
 };
+pub use history::{ServiceDeployment, WriteEvent};
 pub use monitoring::{
     Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, LogSource, MetricPoint, MetricQuery,
     MetricSeries, Severity, trim_float,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
 pub use status::{
-    ActivityStatus, ClusterStatus, HealthStatus, ServiceStatus, TaskDefinitionStatus, TaskStatus,
+    ActivityStatus, ClusterStatus, HealthStatus, ServiceDeploymentStatus, ServiceStatus,
+    TaskDefinitionStatus, TaskStatus,
 };
 
 /// All times are UTC.

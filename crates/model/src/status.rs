@@ -159,3 +159,26 @@ mod tests {
         assert!(TaskStatus::Pending.is_starting() && TaskStatus::Stopping.is_stopping_or_stopped());
     }
 }
+
+aws_states! {
+    /// A service deployment's status in ECS's deployment history
+    /// (ListServiceDeployments).
+    ServiceDeploymentStatus {
+        Pending => "PENDING",
+        InProgress => "IN_PROGRESS",
+        Successful => "SUCCESSFUL",
+        StopRequested => "STOP_REQUESTED",
+        Stopped => "STOPPED",
+        RollbackRequested => "ROLLBACK_REQUESTED",
+        RollbackInProgress => "ROLLBACK_IN_PROGRESS",
+        RollbackSuccessful => "ROLLBACK_SUCCESSFUL",
+        RollbackFailed => "ROLLBACK_FAILED",
+    }
+}
+
+impl ServiceDeploymentStatus {
+    /// The deployment finished with its target revision serving.
+    pub fn completed(&self) -> bool {
+        *self == Self::Successful
+    }
+}

@@ -15,13 +15,17 @@ use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, ContainerDefinition,
     ContainerState, CostReport, EnvVar, EnvironmentInfo, HealthStatus, LaunchType, LogEvent,
     MetricPoint, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy,
-    SecretRef, Service, ServiceStatus, Task, TaskDefRef, TaskDefinition, TaskDefinitionStatus,
-    TaskStatus, Timestamp, is_production_name,
+    SecretRef, Service, ServiceDeployment, ServiceStatus, Task, TaskDefRef, TaskDefinition,
+    TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent, is_production_name,
 };
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub type SharedWorld = Arc<Mutex<World>>;
+
+/// The operator's identity and address in the simulated CloudTrail (the
+/// caller identity's role session; a documentation address).
+const OPERATOR: (&str, &str) = ("assumed-role/OnCallEngineer/demo", "192.0.2.10");
 
 pub struct SimProvider {
     world: SharedWorld,
@@ -476,6 +480,37 @@ impl ReadProvider for SimProvider {
         })
     }
 
+    async fn service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        since: Timestamp,
+    ) -> Result<Vec<ServiceDeployment>> {
+        self.read(|env, _| {
+            let svc = Self::find_service(env, cluster, service)?;
+            Ok(svc
+                .history
+                .iter()
+                .filter(|d| d.at() >= since)
+                .cloned()
+                .collect())
+        })
+    }
+
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
+        self.read(|env, _| {
+            let mut events: Vec<WriteEvent> = env
+                .services
+                .iter()
+                .flat_map(|s| s.trail.iter())
+                .filter(|e| e.at >= since)
+                .cloned()
+                .collect();
+            events.sort_by(|a, b| b.at.cmp(&a.at));
+            Ok(events)
+        })
+    }
+
     async fn metrics(
         &self,
         queries: &[MetricQuery],
@@ -560,7 +595,7 @@ impl WriteProvider for SimProvider {
     ) -> Result<Written<TaskDefinition>> {
         let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
         world.advance_to(self.clock.now());
-        let (env, rng, _) = world
+        let (env, rng, now) = world
             .env_and_rng(&self.info.name)
             .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
         let svc = env
@@ -580,6 +615,19 @@ impl WriteProvider for SimProvider {
             )));
         }
         let revision = svc.register_revision(base.revision, images);
+        let mut event = world::write_event(
+            rng,
+            now,
+            "RegisterTaskDefinition",
+            OPERATOR,
+            svc,
+            std::iter::once(format!("family={}", base.family))
+                .chain(images.iter().map(|(c, i)| format!("{c}={i}")))
+                .collect(),
+        );
+        event.cluster = None;
+        event.service = None;
+        svc.record_write(event);
         Ok(Written::new(
             to_task_definition(svc, revision),
             Some(request_id(rng)),
@@ -603,9 +651,19 @@ impl WriteProvider for SimProvider {
                     "task definition {td} does not exist"
                 )));
             }
+            let mut parameters = vec![];
             if let Some(desired) = update.desired {
                 svc.desired = desired;
+                parameters.push(format!("desiredCount={desired}"));
             }
+            if let Some(td) = &update.task_definition {
+                parameters.push(format!("taskDefinition={td}"));
+            }
+            if update.force_new_deployment {
+                parameters.push("forceNewDeployment=true".into());
+            }
+            let event = world::write_event(rng, now, "UpdateService", OPERATOR, svc, parameters);
+            svc.record_write(event);
             if let Some(td) = &update.task_definition {
                 world::start_deployment(svc, td.clone(), now, rng);
             } else if update.force_new_deployment {
@@ -625,11 +683,28 @@ impl WriteProvider for SimProvider {
         service: &str,
     ) -> Result<Written<Service>> {
         self.write(cluster, service, |svc, launch_type, rng, now| {
+            let deployment = svc
+                .deployments
+                .first()
+                .map(|d| svc.deployment_arn(&d.id))
+                .unwrap_or_default();
             if !world::stop_with_rollback(svc, now, rng) {
                 return Err(ProviderError::Unsupported(format!(
                     "service {cluster}/{service} has no deployment in progress with a completed one to roll back to"
                 )));
             }
+            let event = world::write_event(
+                rng,
+                now,
+                "StopServiceDeployment",
+                OPERATOR,
+                svc,
+                vec![
+                    format!("serviceDeploymentArn={deployment}"),
+                    "stopType=ROLLBACK".into(),
+                ],
+            );
+            svc.record_write(event);
             Ok(Written::new(
                 to_service(svc, launch_type),
                 Some(request_id(rng)),
@@ -643,7 +718,7 @@ impl WriteProvider for SimProvider {
         service: &str,
         update: &TargetUpdate,
     ) -> Result<Written<ScalableTarget>> {
-        self.write(cluster, service, |svc, _, rng, _| {
+        self.write(cluster, service, |svc, _, rng, now| {
             let desired = svc.desired;
             let target = svc.target.as_mut().ok_or_else(|| {
                 ProviderError::NotFound(format!("scalable target service/{cluster}/{service}"))
@@ -660,15 +735,27 @@ impl WriteProvider for SimProvider {
             if let Some(s) = update.suspend_dynamic_scaling {
                 target.suspended = s;
             }
+            let suspended = target.suspended;
             // Application Auto Scaling moves the desired count into the new range.
             svc.desired = desired.clamp(min, max);
+            let mut parameters = vec![
+                format!("resourceId=service/{cluster}/{service}"),
+                format!("minCapacity={min}"),
+                format!("maxCapacity={max}"),
+            ];
+            if let Some(s) = update.suspend_dynamic_scaling {
+                parameters.push(format!("suspendedState.DynamicScalingInSuspended={s}"));
+            }
+            let event =
+                world::write_event(rng, now, "RegisterScalableTarget", OPERATOR, svc, parameters);
+            svc.record_write(event);
             let target = ScalableTarget {
                 cluster: cluster.into(),
                 service: service.into(),
                 resource_id: ScalableTarget::resource_id_for(cluster, service),
                 min,
                 max,
-                dynamic_scaling_suspended: target.suspended,
+                dynamic_scaling_suspended: suspended,
             };
             Ok(Written::new(target, Some(request_id(rng))))
         })

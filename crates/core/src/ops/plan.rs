@@ -495,7 +495,7 @@ fn image_change(container: &str, before: &str, after: &str) -> Change {
 
 /// The diff between two revisions: images, sizes, environment (values of
 /// secret-looking names redacted) and secret references.
-fn revision_diff(from: &TaskDefinition, to: &TaskDefinition) -> Vec<Change> {
+pub fn revision_diff(from: &TaskDefinition, to: &TaskDefinition) -> Vec<Change> {
     let mut out = vec![Change::new(
         "task definition",
         &from.reference,

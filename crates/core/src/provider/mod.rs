@@ -18,8 +18,8 @@ pub use locate::{LocateError, locate_service};
 use async_trait::async_trait;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task,
-    TaskDefRef, TaskDefinition, Timestamp,
+    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
+    ServiceDeployment, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 
 pub type Result<T> = std::result::Result<T, ProviderError>;
@@ -61,6 +61,16 @@ pub trait ReadProvider: Send + Sync {
     async fn alarms(&self) -> Result<Vec<Alarm>>;
     /// Newest first.
     async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>>;
+    /// ECS's deployment history of a service since `since`, newest first.
+    async fn service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        since: Timestamp,
+    ) -> Result<Vec<ServiceDeployment>>;
+    /// Every write call to ECS and Application Auto Scaling in the
+    /// environment since `since`, by anyone (CloudTrail), newest first.
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>>;
     async fn metrics(
         &self,
         queries: &[MetricQuery],

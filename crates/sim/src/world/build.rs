@@ -200,6 +200,10 @@ pub(super) fn build_service(
     };
     let mut svc = ServiceState {
         target_groups,
+        arn: format!(
+            "arn:aws:ecs:{}:{}:service/{}/{}",
+            env.region, env.account, env.cluster, spec.name
+        ),
         cluster: env.cluster.clone(),
         desired: spec.desired,
         current_revision: revision,
@@ -207,6 +211,8 @@ pub(super) fn build_service(
         tasks: vec![],
         stopped: VecDeque::new(),
         deployments: vec![],
+        history: VecDeque::new(),
+        trail: VecDeque::new(),
         events: VecDeque::new(),
         series: ALL_SIGNALS.iter().map(|s| (*s, VecDeque::new())).collect(),
         spike: None,
@@ -241,6 +247,8 @@ pub(super) fn build_service(
         task.started_at = Some(deployed_at + Duration::seconds(40));
         svc.tasks.push(task);
     }
+    record_start(&mut svc, &deployment.id, &td, deployment.created_at);
+    record_success(&mut svc, &deployment.id, deployment.updated_at);
     svc.deployments.push(deployment);
     svc
 }

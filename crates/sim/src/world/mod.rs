@@ -19,7 +19,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 mod alarms;
 mod build;
+mod colleague;
 mod demand;
+mod history;
 mod rollout;
 mod scaling;
 mod tasks;
@@ -28,12 +30,15 @@ mod tests;
 
 use alarms::*;
 use build::*;
+use colleague::*;
 use demand::*;
+use history::*;
 use rollout::*;
 use scaling::*;
 use tasks::*;
 
 pub use build::target_group_arn;
+pub use history::write_event;
 pub use rollout::{older_image, start_deployment, stop_with_rollback};
 
 /// Simulated time between two ticks.
@@ -105,6 +110,7 @@ pub struct TargetState {
 pub struct ServiceState {
     pub spec: ServiceSpec,
     pub cluster: String,
+    pub arn: String,
     pub desired: u32,
     pub current_revision: u32,
     pub latest_revision: u32,
@@ -113,6 +119,10 @@ pub struct ServiceState {
     pub stopped: VecDeque<SimTask>,
     /// Newest first.
     pub deployments: Vec<Deployment>,
+    /// ECS's service-deployment history, newest first.
+    pub history: VecDeque<flightdeck_model::ServiceDeployment>,
+    /// Write calls to this service as CloudTrail records them, newest first.
+    pub trail: VecDeque<flightdeck_model::WriteEvent>,
     /// ARNs of the target groups the service registers with (services
     /// that listen on a port sit behind the environment's ALB).
     pub target_groups: Vec<String>,
@@ -254,6 +264,8 @@ impl EnvState {
 pub struct World {
     pub seed: u64,
     rng: ChaCha8Rng,
+    /// The colleagues' own generator ([`colleague`]).
+    colleagues: ChaCha8Rng,
     /// The instant of the last tick applied.
     now: Timestamp,
     pub envs: Vec<EnvState>,
@@ -291,6 +303,7 @@ impl World {
         let mut world = Self {
             seed,
             rng,
+            colleagues: ChaCha8Rng::seed_from_u64(seed.rotate_left(17) ^ 0xc011_ea9e),
             now: origin,
             envs,
         };
@@ -348,6 +361,7 @@ impl World {
                 }
             }
             if minute {
+                maybe_colleague_acts(env, now, &mut self.colleagues);
                 evaluate_alarms(env, now);
                 apply_scaling(env, now, rng);
             }

@@ -52,6 +52,7 @@ pub fn start_deployment(
         d.status = DeploymentStatus::Active;
     }
     let id = deployment_id(rng);
+    record_start(svc, &id, &td, now);
     svc.deployments.insert(
         0,
         Deployment {
@@ -85,6 +86,14 @@ pub fn stop_with_rollback(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaC
         return false;
     };
     fail_primary(svc, "Stopped: rolled back by the operator.", now);
+    record_failure(
+        svc,
+        &primary.id,
+        "Stopped: rolled back by the operator.",
+        None,
+        true,
+        now,
+    );
     let name = svc.spec.name.clone();
     svc.push_event(
         hex(rng, 8),
@@ -131,9 +140,15 @@ pub(super) fn circuit_breaker(
         return false;
     }
     let name = svc.spec.name.clone();
-    fail_primary(
+    let reason = "ECS deployment circuit breaker: tasks failed to start.";
+    fail_primary(svc, reason, now);
+    let rolls_back = last_completed(svc, &primary.id).is_some();
+    record_failure(
         svc,
-        "ECS deployment circuit breaker: tasks failed to start.",
+        &primary.id,
+        reason,
+        Some(primary.failed_tasks),
+        rolls_back,
         now,
     );
     svc.push_event(
@@ -242,6 +257,7 @@ pub(super) fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut
             d.updated_at = now;
         }
         svc.deployments.truncate(1);
+        record_success(svc, &primary.id, now);
         svc.push_event(
             hex(rng, 8),
             now,

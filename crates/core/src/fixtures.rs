@@ -1,0 +1,73 @@
+//! Values the unit tests of this crate build their cases from.
+
+use chrono::{Duration, TimeZone};
+use flightdeck_model::{
+    Alarm, AlarmState, Comparison, Deployment, DeploymentStatus, LaunchType, RolloutState,
+    Service, ServiceStatus, Severity, TaskDefRef, Timestamp,
+};
+
+pub fn t0() -> Timestamp {
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+        .unwrap()
+}
+
+pub fn alarm(name: &str, severity: Severity, state: AlarmState, minutes_ago: i64) -> Alarm {
+    Alarm {
+        name: name.into(),
+        description: String::new(),
+        state,
+        state_reason: "Threshold Crossed".into(),
+        state_updated_at: t0() - Duration::minutes(minutes_ago),
+        metric: "CPUUtilization".into(),
+        namespace: "AWS/ECS".into(),
+        dimensions: vec![
+            ("ClusterName".into(), "c".into()),
+            ("ServiceName".into(), "api".into()),
+        ],
+        statistic: "Average".into(),
+        threshold: 80.0,
+        comparison: Comparison::GreaterThanThreshold,
+        period_secs: 60,
+        evaluation_periods: 3,
+        unit: String::new(),
+        severity,
+        actions: vec![],
+    }
+}
+
+pub fn service(
+    name: &str,
+    running: u32,
+    desired: u32,
+    rollout: RolloutState,
+    failed: u32,
+) -> Service {
+    Service {
+        cluster: "c".into(),
+        name: name.into(),
+        status: ServiceStatus::Active,
+        desired,
+        running,
+        pending: desired - running.min(desired),
+        task_definition: TaskDefRef::new(name, 7),
+        launch_type: LaunchType::Fargate,
+        target_groups: vec![],
+        deployments: vec![Deployment {
+            id: format!("ecs-svc/{name}"),
+            status: DeploymentStatus::Primary,
+            task_definition: TaskDefRef::new(name, 7),
+            desired,
+            running,
+            pending: 0,
+            failed_tasks: failed,
+            rollout_state: rollout,
+            rollout_reason: "ECS deployment circuit breaker: tasks failed to start.".into(),
+            created_at: t0() - Duration::minutes(30),
+            updated_at: t0() - Duration::minutes(20),
+        }],
+        events: vec![],
+        created_at: t0() - Duration::days(30),
+    }
+}
+

@@ -1,0 +1,315 @@
+//! One function per source of facts, each turning what was read into
+//! timeline entries.
+
+use super::{Entry, Facts, Kind};
+use crate::ops::plan::revision_diff;
+use crate::ops::{Outcome, Phase, Record};
+use crate::triage::age;
+use flightdeck_model::{
+    Alarm, AlarmHistoryItem, ScalingActivity, Service, ServiceDeployment, ServiceRef, Severity,
+    Task, TaskDefRef, TaskDefinition, WriteEvent,
+};
+
+/// A CloudTrail write this close to an audit record of the same caller and
+/// service is that record (the operator's own write, shown once, with its plan).
+const SAME_WRITE: chrono::Duration = chrono::Duration::minutes(2);
+
+/// The callers whose writes other entries already show: auto scaling's
+/// UpdateService calls are its scaling activities.
+const SHOWN_ELSEWHERE: [&str; 1] = ["application-autoscaling.amazonaws.com"];
+
+pub(super) fn all(facts: &Facts) -> Vec<Entry> {
+    let mut out = vec![];
+    for svc in &facts.services {
+        let history = facts
+            .deployments
+            .iter()
+            .find(|(r, _)| r.is(svc))
+            .map(|(_, h)| h);
+        match history {
+            Some(history) => {
+                for d in history {
+                    out.extend(deployment(svc.reference(), d, &facts.task_definitions));
+                }
+            }
+            None => out.extend(current_deployments(svc, &facts.task_definitions)),
+        }
+        out.extend(svc.events.iter().map(|e| Entry {
+            at: e.created_at,
+            kind: Kind::Event,
+            service: Some(svc.reference()),
+            summary: e.message.clone(),
+            who: Some("ECS".into()),
+            detail: vec![],
+        }));
+    }
+    for (alarm, history) in &facts.alarms {
+        out.extend(alarm_changes(alarm, history, &facts.services));
+    }
+    out.extend(facts.activities.iter().map(scaling));
+    for (service, tasks) in &facts.tasks {
+        out.extend(tasks.iter().filter_map(|t| task_stop(service, t)));
+    }
+    out.extend(facts.audit.iter().filter_map(audit));
+    out.extend(
+        facts
+            .writes
+            .iter()
+            .filter(|w| !SHOWN_ELSEWHERE.contains(&w.from.as_str()))
+            .filter(|w| !recorded_by_audit(w, &facts.audit))
+            .map(write),
+    );
+    out
+}
+
+/// The revisions' diff as lines, and a summary naming the first change.
+fn diff(from: &TaskDefRef, to: &TaskDefRef, tds: &[TaskDefinition]) -> (String, Vec<String>) {
+    let find = |r: &TaskDefRef| tds.iter().find(|t| &t.reference == r);
+    let head = format!("{from} -> {to}");
+    let (Some(a), Some(b)) = (find(from), find(to)) else {
+        return (head, vec!["(the revisions could not be read for a diff)".into()]);
+    };
+    let lines: Vec<String> = revision_diff(a, b)
+        .into_iter()
+        .skip(1) // the revision change itself is the head
+        .map(|c| format!("{}: {} -> {}", c.field, c.before, c.after))
+        .collect();
+    let summary = match lines.as_slice() {
+        [] => format!("{head}: no change but the revision"),
+        [one] => format!("{head}: {one}"),
+        [first, rest @ ..] => format!("{head}: {first} (+{} more)", rest.len()),
+    };
+    (summary, lines)
+}
+
+/// A deployment of ECS's history, at its start, with the revision change.
+fn deployment(service: ServiceRef, d: &ServiceDeployment, tds: &[TaskDefinition]) -> Vec<Entry> {
+    let started = d.started_at.unwrap_or(d.created_at);
+    let target = d
+        .target
+        .as_ref()
+        .map_or("an unknown revision".to_string(), ToString::to_string);
+    let took = d
+        .finished_at
+        .map(|f| format!(" after {}", age(f - started)))
+        .unwrap_or_default();
+    let from = match d.sources.as_slice() {
+        [] => String::new(),
+        sources => format!(
+            " (from {})",
+            sources
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut detail = vec![];
+    if let Some(reason) = &d.status_reason {
+        detail.push(format!("status: {reason}"));
+    }
+    if let Some(reason) = &d.rollback_reason {
+        detail.push(format!("rolled back: {reason}"));
+    }
+    if let Some(n) = d.circuit_breaker_failures.filter(|n| *n > 0) {
+        detail.push(format!("circuit breaker counted {n} failed tasks"));
+    }
+    if !d.triggered_alarms.is_empty() {
+        detail.push(format!(
+            "rollback alarms triggered: {}",
+            d.triggered_alarms.join(", ")
+        ));
+    }
+    detail.push(d.arn.clone());
+    let mut out = vec![Entry {
+        at: started,
+        kind: Kind::Deployment,
+        service: Some(service.clone()),
+        summary: format!("deployment to {target}{from}: {}{took}", d.status),
+        who: Some("ECS".into()),
+        detail,
+    }];
+    if let (Some(to), Some(from)) = (&d.target, d.sources.iter().find(|s| Some(*s) != d.target.as_ref())) {
+        let (summary, detail) = diff(from, to, tds);
+        out.push(Entry {
+            at: started,
+            kind: Kind::TaskDefinition,
+            service: Some(service),
+            summary,
+            who: None,
+            detail,
+        });
+    }
+    out
+}
+
+/// The deployments DescribeServices shows, for services whose history was
+/// not read: each at its creation, and the revision change between the
+/// newest and the one it replaces.
+fn current_deployments(svc: &Service, tds: &[TaskDefinition]) -> Vec<Entry> {
+    let mut out: Vec<Entry> = svc
+        .deployments
+        .iter()
+        .map(|d| Entry {
+            at: d.created_at,
+            kind: Kind::Deployment,
+            service: Some(svc.reference()),
+            summary: format!(
+                "deployment to {} ({}): {}, {}/{} running",
+                d.task_definition, d.status, d.rollout_state, d.running, d.desired
+            ),
+            who: Some("ECS".into()),
+            detail: [d.rollout_reason.clone(), d.id.clone()]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect(),
+        })
+        .collect();
+    if let [newest, older, ..] = svc.deployments.as_slice()
+        && newest.task_definition != older.task_definition
+    {
+        let (summary, detail) = diff(&older.task_definition, &newest.task_definition, tds);
+        out.push(Entry {
+            at: newest.created_at,
+            kind: Kind::TaskDefinition,
+            service: Some(svc.reference()),
+            summary,
+            who: None,
+            detail,
+        });
+    }
+    out
+}
+
+/// State changes of an alarm that pages (auto scaling's own alarms flip all
+/// day; their effect is in the scaling activities).
+fn alarm_changes(alarm: &Alarm, history: &[AlarmHistoryItem], services: &[Service]) -> Vec<Entry> {
+    if alarm.severity == Severity::Info {
+        return vec![];
+    }
+    let service = alarm.watched_service(services).map(Service::reference);
+    history
+        .iter()
+        .map(|h| Entry {
+            at: h.timestamp,
+            kind: Kind::Alarm,
+            service: service.clone(),
+            summary: format!("{}: {} -> {}", alarm.display_name(), h.from, h.to),
+            who: Some("CloudWatch".into()),
+            detail: vec![h.summary.clone(), format!("alarm {}", alarm.name)],
+        })
+        .collect()
+}
+
+fn scaling(a: &ScalingActivity) -> Entry {
+    let service = a
+        .resource_id
+        .strip_prefix("service/")
+        .and_then(|r| r.split_once('/'))
+        .map(|(cluster, name)| ServiceRef::new(cluster, name));
+    Entry {
+        at: a.started_at,
+        kind: Kind::Scaling,
+        service,
+        summary: format!("{} ({})", a.description, a.status),
+        who: Some("auto scaling".into()),
+        detail: vec![a.cause.clone()],
+    }
+}
+
+fn task_stop(service: &ServiceRef, t: &Task) -> Option<Entry> {
+    let at = t.stopped_at?;
+    let short: String = t.id.chars().take(8).collect();
+    let mut detail: Vec<String> = t
+        .containers
+        .iter()
+        .filter(|c| c.exit_code.is_some() || c.reason.is_some())
+        .map(|c| {
+            let code = c.exit_code.map(|e| format!("exit {e}")).unwrap_or_default();
+            let reason = c.reason.as_deref().unwrap_or_default();
+            format!("container {}: {code} {reason}", c.name)
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    detail.push(format!("task {} ({}, {})", t.id, t.task_definition, t.availability_zone));
+    Some(Entry {
+        at,
+        kind: Kind::TaskStop,
+        service: Some(service.clone()),
+        summary: format!(
+            "task {short} stopped: {}",
+            t.stopped_reason.as_deref().unwrap_or("no reason given")
+        ),
+        who: Some("ECS".into()),
+        detail,
+    })
+}
+
+fn audit(r: &Record) -> Option<Entry> {
+    let outcome = match (r.phase, r.result) {
+        (Phase::After, Some(Outcome::Ok)) => "done".to_string(),
+        (Phase::After, _) => format!("failed: {}", r.error.as_deref().unwrap_or("error")),
+        (Phase::Refused, _) => format!("refused: {}", r.error.as_deref().unwrap_or("")),
+        (Phase::Before, _) => return None,
+    };
+    let to = r
+        .to_task_definition
+        .as_ref()
+        .map(|t| format!(" to {t}"))
+        .unwrap_or_default();
+    let mut detail = r.diff.clone();
+    detail.extend(r.calls.iter().map(|c| format!("call: {c}")));
+    detail.extend(r.request_ids.iter().map(|id| format!("request id {id}")));
+    Some(Entry {
+        at: r.time,
+        kind: Kind::Operator,
+        service: Some(ServiceRef::new(&r.cluster, &r.service)),
+        summary: format!("{}{to} with flightdeck: {outcome}", r.operation),
+        who: Some(who(&r.who)),
+        detail,
+    })
+}
+
+fn recorded_by_audit(w: &WriteEvent, audit: &[Record]) -> bool {
+    audit.iter().any(|r| {
+        r.phase == Phase::After
+            && r.who == w.who
+            && w.touches(&r.cluster, &r.service)
+            && (w.at - r.time).abs() <= SAME_WRITE
+    })
+}
+
+fn write(w: &WriteEvent) -> Entry {
+    let service = match (&w.cluster, &w.service) {
+        (Some(c), Some(s)) => Some(ServiceRef::new(c, s)),
+        _ => None,
+    };
+    let failed = w
+        .error
+        .as_ref()
+        .map(|e| format!(" (failed: {e})"))
+        .unwrap_or_default();
+    let mut detail = vec![format!("from {}", w.from)];
+    detail.extend(w.parameters.iter().cloned());
+    detail.push(format!("CloudTrail event {}", w.id));
+    Entry {
+        at: w.at,
+        kind: Kind::Write,
+        service,
+        summary: format!("{} {}{failed}", w.call, w.parameters.join(" ")),
+        who: Some(who(&w.who)),
+        detail,
+    }
+}
+
+/// The person or role behind an IAM ARN: the role session of an assumed
+/// role (`maria.k (AWSReservedSSO_PowerUser_9f03b7)`), the user's name.
+pub fn who(arn: &str) -> String {
+    let resource = arn.rsplit_once(':').map_or(arn, |(_, r)| r);
+    match resource.split('/').collect::<Vec<_>>().as_slice() {
+        ["assumed-role", role, session] => format!("{session} ({role})"),
+        ["user", .., name] => (*name).to_string(),
+        _ => arn.to_string(),
+    }
+}

@@ -1,0 +1,177 @@
+//! The change timeline: *what changed* before an alarm, on one time axis.
+//! Deployments (current and ECS's history), task definition changes with
+//! their diff, alarm state changes, scaling activities, task stops, service
+//! events, this operator's writes (audit log) and everybody's writes
+//! (CloudTrail), newest first.
+//!
+//! [`assemble`] is pure: it turns [`Facts`] into [`Entry`]s. [`gather`]
+//! reads the facts from a provider and the audit log.
+
+mod entries;
+mod gather;
+
+pub use gather::{ALARM_HISTORIES_READ, gather};
+
+use crate::ops::Record;
+use flightdeck_model::{
+    Alarm, AlarmHistoryItem, ScalingActivity, Service, ServiceDeployment, ServiceRef, Task,
+    TaskDefinition, Timestamp, WriteEvent,
+};
+use serde::Serialize;
+use std::fmt;
+
+/// What kind of change an entry is; the timeline filters on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A deployment started, completed, failed or was rolled back.
+    Deployment,
+    /// A new task definition revision went out, with its diff.
+    TaskDefinition,
+    /// An alarm changed state.
+    Alarm,
+    /// Auto scaling changed the desired count.
+    Scaling,
+    /// A task stopped, with its reason.
+    TaskStop,
+    /// A service event of ECS.
+    Event,
+    /// A write made by this operator through flightdeck (the audit log).
+    Operator,
+    /// A write call anyone made (CloudTrail): console, CLI, CI.
+    Write,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Deployment,
+        Kind::TaskDefinition,
+        Kind::Alarm,
+        Kind::Scaling,
+        Kind::TaskStop,
+        Kind::Event,
+        Kind::Operator,
+        Kind::Write,
+    ];
+
+    /// The short name used in tables, filters and `--kind`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Deployment => "deploy",
+            Kind::TaskDefinition => "taskdef",
+            Kind::Alarm => "alarm",
+            Kind::Scaling => "scaling",
+            Kind::TaskStop => "stop",
+            Kind::Event => "event",
+            Kind::Operator => "audit",
+            Kind::Write => "write",
+        }
+    }
+
+    pub fn parse(label: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.label() == label)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.label())
+    }
+}
+
+/// One change on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Entry {
+    pub at: Timestamp,
+    pub kind: Kind,
+    /// The service it concerns; `None` for environment-wide changes.
+    pub service: Option<ServiceRef>,
+    /// One line: what happened.
+    pub summary: String,
+    /// Who did it (an IAM ARN, "ECS", "auto scaling") when known.
+    pub who: Option<String>,
+    /// The evidence: diff lines, reasons, parameters, where from.
+    pub detail: Vec<String>,
+}
+
+/// What the timeline covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "scope", content = "service")]
+pub enum Scope {
+    /// One service: its deployment history, tasks and alarms too.
+    Service(ServiceRef),
+    /// Every service of the environment, from what the panes already read.
+    Environment,
+}
+
+impl Scope {
+    /// Whether a change to `service` (or to nothing in particular) is in scope.
+    pub fn covers(&self, service: Option<&ServiceRef>) -> bool {
+        match (self, service) {
+            (Scope::Environment, _) => true,
+            (Scope::Service(s), Some(other)) => s == other,
+            (Scope::Service(_), None) => false,
+        }
+    }
+}
+
+/// A source that could not be read, and why (the timeline is shown
+/// without it, and says so).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gap {
+    /// e.g. "CloudTrail LookupEvents".
+    pub source: &'static str,
+    pub error: String,
+}
+
+/// Everything a timeline is made of, as read.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The services in scope, with their current deployments and events.
+    pub services: Vec<Service>,
+    /// ECS's deployment history per service (only where it was read).
+    pub deployments: Vec<(ServiceRef, Vec<ServiceDeployment>)>,
+    /// The revisions deployments name, for their diffs.
+    pub task_definitions: Vec<TaskDefinition>,
+    /// Alarms with their state history (only those whose history was read).
+    pub alarms: Vec<(Alarm, Vec<AlarmHistoryItem>)>,
+    pub activities: Vec<ScalingActivity>,
+    /// Stopped tasks per service.
+    pub tasks: Vec<(ServiceRef, Vec<Task>)>,
+    /// The audit log's records.
+    pub audit: Vec<Record>,
+    /// CloudTrail write events.
+    pub writes: Vec<WriteEvent>,
+}
+
+/// The timeline of a scope since an instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Timeline {
+    pub scope: Scope,
+    pub since: Timestamp,
+    /// Newest first.
+    pub entries: Vec<Entry>,
+    /// Sources that could not be read.
+    pub gaps: Vec<Gap>,
+}
+
+impl Timeline {
+    /// The entries of the given kinds (all when `kinds` is empty).
+    pub fn filtered<'a>(&'a self, kinds: &'a [Kind]) -> impl Iterator<Item = &'a Entry> + 'a {
+        self.entries
+            .iter()
+            .filter(move |e| kinds.is_empty() || kinds.contains(&e.kind))
+    }
+}
+
+/// The entries of `facts` in `scope` at or after `since`, newest first
+/// (ties in kind order, so a deployment shows above the events it caused).
+pub fn assemble(scope: &Scope, since: Timestamp, facts: &Facts) -> Vec<Entry> {
+    let mut out = entries::all(facts);
+    out.retain(|e| e.at >= since && scope.covers(e.service.as_ref()));
+    out.sort_by(|a, b| b.at.cmp(&a.at).then(a.kind.cmp(&b.kind)));
+    out
+}
+
+#[cfg(test)]
+mod tests;
