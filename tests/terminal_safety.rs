@@ -20,8 +20,8 @@ use flightdeck::clock::ManualClock;
 use flightdeck::model::{
     ActivityStatus, Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, CostReport,
     EnvironmentInfo, HealthStatus, LogEvent, MetricQuery, MetricSeries, ScalableTarget,
-    ScalingActivity, ScalingPolicy, Service, ServiceStatus, Task, TaskDefRef, TaskDefinition,
-    TaskStatus, Timestamp,
+    ScalingActivity, ScalingPolicy, Service, ServiceDeployment, ServiceDeploymentStatus,
+    ServiceStatus, Task, TaskDefRef, TaskDefinition, TaskStatus, Timestamp, WriteEvent,
 };
 use flightdeck::provider::{
     LogQuery, Provider, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider, Written,
@@ -177,6 +177,37 @@ impl ReadProvider for Hostile {
             self.poison(&mut h.summary);
         }
         Ok(history)
+    }
+    async fn service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        since: Timestamp,
+    ) -> Result<Vec<ServiceDeployment>> {
+        let service = service
+            .strip_suffix(self.payload.as_str())
+            .unwrap_or(service);
+        let mut history = self
+            .inner
+            .service_deployments(cluster, service, since)
+            .await?;
+        for d in &mut history {
+            d.status = ServiceDeploymentStatus::Other(format!("{}{}", d.status, self.payload));
+            d.status_reason = Some(format!("failed{}", self.payload));
+            d.rollback_reason = Some(format!("rolled back{}", self.payload));
+            d.triggered_alarms.push(format!("alarm{}", self.payload));
+        }
+        Ok(history)
+    }
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
+        let mut events = self.inner.write_events(since).await?;
+        for w in &mut events {
+            self.poison(&mut w.who);
+            self.poison(&mut w.from);
+            self.poison(&mut w.call);
+            w.parameters.push(format!("tag={}", self.payload));
+        }
+        Ok(events)
     }
     async fn metrics(
         &self,

@@ -15,8 +15,8 @@
 use async_trait::async_trait;
 use flightdeck::model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task,
-    TaskDefRef, TaskDefinition, Timestamp,
+    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
+    ServiceDeployment, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 use flightdeck::provider::{
     LogQuery, Provider, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate,
@@ -102,6 +102,19 @@ impl ReadProvider for Faulty {
     }
     async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
         self.inner.alarm_history(alarm).await
+    }
+    async fn service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        since: Timestamp,
+    ) -> Result<Vec<ServiceDeployment>> {
+        self.inner
+            .service_deployments(cluster, service, since)
+            .await
+    }
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
+        self.inner.write_events(since).await
     }
     async fn metrics(
         &self,

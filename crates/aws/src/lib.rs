@@ -11,16 +11,19 @@ mod cloudwatch;
 mod costs;
 mod ecs;
 mod errors;
+mod history;
 mod live_tail;
 mod logs;
 mod scaling;
 mod sdk;
 mod time;
+mod trail;
 
 pub use cloudwatch::METRIC_QUERIES_PER_CALL;
 pub use costs::COST_CACHE_TTL;
 pub use ecs::{DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH};
 pub use sdk::{Settings, loader, strip_loopback_stream_prefix};
+pub use trail::{TRAIL_CACHE_TTL, WRITE_CALLS};
 
 use async_trait::async_trait;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -34,8 +37,8 @@ use flightdeck_core::provider::{
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task,
-    TaskDefRef, TaskDefinition, Timestamp,
+    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
+    ServiceDeployment, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 use sdk::Clients;
 use std::collections::HashMap;
@@ -51,6 +54,8 @@ pub struct AwsProvider {
     tails: live_tail::LiveTails,
     /// The caller's account, asked once (log group ARNs need it).
     account: tokio::sync::OnceCell<String>,
+    /// The last CloudTrail lookup, reused for a while (2 calls a second).
+    trail: Mutex<Option<trail::CachedTrail>>,
 }
 
 impl AwsProvider {
@@ -87,6 +92,7 @@ impl AwsProvider {
             task_definitions: Mutex::new(HashMap::new()),
             tails: live_tail::LiveTails::default(),
             account: tokio::sync::OnceCell::new(),
+            trail: Mutex::new(None),
         })
     }
 
@@ -182,6 +188,19 @@ impl ReadProvider for AwsProvider {
 
     async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
         self.list_alarm_history(alarm).await
+    }
+
+    async fn service_deployments(
+        &self,
+        cluster: &str,
+        service: &str,
+        since: Timestamp,
+    ) -> Result<Vec<ServiceDeployment>> {
+        self.list_service_deployments(cluster, service, since).await
+    }
+
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
+        self.lookup_write_events(since).await
     }
 
     async fn metrics(

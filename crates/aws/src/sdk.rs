@@ -78,6 +78,7 @@ pub fn loader(settings: &Settings) -> aws_config::ConfigLoader {
 pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub costs: aws_sdk_costexplorer::Client,
@@ -95,6 +96,7 @@ impl Clients {
         Clients {
             ecs: aws_sdk_ecs::Client::new(config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(config),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
             costs: aws_sdk_costexplorer::Client::from_conf(costs),

@@ -2,8 +2,8 @@
 
 use chrono::{Duration, TimeZone};
 use flightdeck_model::{
-    Alarm, AlarmState, Comparison, Deployment, DeploymentStatus, LaunchType, RolloutState,
-    Service, ServiceStatus, Severity, TaskDefRef, Timestamp,
+    Alarm, AlarmState, Comparison, Deployment, DeploymentStatus, LaunchType, RolloutState, Service,
+    ServiceStatus, Severity, TaskDefRef, Timestamp,
 };
 
 pub fn t0() -> Timestamp {
@@ -70,4 +70,3 @@ pub fn service(
         created_at: t0() - Duration::days(30),
     }
 }
-

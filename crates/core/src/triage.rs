@@ -315,7 +315,13 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
             primary.updated_at,
         ));
     }
-    let settling = now - primary.created_at < rules.capacity_grace;
+    // ECS at work: a deployment, or tasks it just started or stopped (a new
+    // desired count, a replaced task) announced in the service's events.
+    let last_action = svc
+        .events
+        .first()
+        .map_or(primary.created_at, |e| e.created_at.max(primary.created_at));
+    let settling = now - last_action < rules.capacity_grace;
     if svc.running < svc.desired && !settling && primary.failed_tasks == 0 {
         out.push((
             Urgency::Warn,
@@ -514,6 +520,20 @@ mod tests {
         assert!(!kinds.contains(&("failed", Kind::Capacity)), "{kinds:?}");
         let slow = found.iter().find(|f| f.why.contains("in progress for 30m"));
         assert!(slow.is_some(), "{found:?}");
+        // Tasks ECS started a minute ago (someone raised the desired count)
+        // are ECS at work, not yet a shortfall.
+        let mut starting = service("short", 1, 3, RolloutState::Completed, 0);
+        starting.events = vec![flightdeck_model::ServiceEvent {
+            id: "e".into(),
+            created_at: t0() - Duration::minutes(1),
+            message: "(service short) has started 2 tasks: (task a) (task b).".into(),
+        }];
+        let found = triage(
+            &[view(&info, &[starting], &[])],
+            &Rules::default(),
+            t0(),
+        );
+        assert!(found.is_empty(), "{found:?}");
     }
 
     #[test]

@@ -746,8 +746,14 @@ impl WriteProvider for SimProvider {
             if let Some(s) = update.suspend_dynamic_scaling {
                 parameters.push(format!("suspendedState.DynamicScalingInSuspended={s}"));
             }
-            let event =
-                world::write_event(rng, now, "RegisterScalableTarget", OPERATOR, svc, parameters);
+            let event = world::write_event(
+                rng,
+                now,
+                "RegisterScalableTarget",
+                OPERATOR,
+                svc,
+                parameters,
+            );
             svc.record_write(event);
             let target = ScalableTarget {
                 cluster: cluster.into(),

@@ -93,7 +93,9 @@ impl<P: ReadProvider> ReadProvider for ReadOnlyGuard<P> {
         service: &str,
         since: Timestamp,
     ) -> Result<Vec<ServiceDeployment>> {
-        self.inner.service_deployments(cluster, service, since).await
+        self.inner
+            .service_deployments(cluster, service, since)
+            .await
     }
 
     async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {

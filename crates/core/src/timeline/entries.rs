@@ -67,7 +67,10 @@ fn diff(from: &TaskDefRef, to: &TaskDefRef, tds: &[TaskDefinition]) -> (String, 
     let find = |r: &TaskDefRef| tds.iter().find(|t| &t.reference == r);
     let head = format!("{from} -> {to}");
     let (Some(a), Some(b)) = (find(from), find(to)) else {
-        return (head, vec!["(the revisions could not be read for a diff)".into()]);
+        return (
+            head,
+            vec!["(the revisions could not be read for a diff)".into()],
+        );
     };
     let lines: Vec<String> = revision_diff(a, b)
         .into_iter()
@@ -129,7 +132,10 @@ fn deployment(service: ServiceRef, d: &ServiceDeployment, tds: &[TaskDefinition]
         who: Some("ECS".into()),
         detail,
     }];
-    if let (Some(to), Some(from)) = (&d.target, d.sources.iter().find(|s| Some(*s) != d.target.as_ref())) {
+    if let (Some(to), Some(from)) = (
+        &d.target,
+        d.sources.iter().find(|s| Some(*s) != d.target.as_ref()),
+    ) {
         let (summary, detail) = diff(from, to, tds);
         out.push(Entry {
             at: started,
@@ -232,7 +238,10 @@ fn task_stop(service: &ServiceRef, t: &Task) -> Option<Entry> {
                 .to_string()
         })
         .collect();
-    detail.push(format!("task {} ({}, {})", t.id, t.task_definition, t.availability_zone));
+    detail.push(format!(
+        "task {} ({}, {})",
+        t.id, t.task_definition, t.availability_zone
+    ));
     Some(Entry {
         at,
         kind: Kind::TaskStop,

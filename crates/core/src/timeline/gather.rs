@@ -59,9 +59,9 @@ pub async fn gather(
                 .into_iter()
                 .filter(|a| a.severity != Severity::Info)
                 .filter(|a| match scope {
-                    Scope::Service(r) => a
-                        .watched_service(&facts.services)
-                        .is_some_and(|s| r.is(s)),
+                    Scope::Service(r) => {
+                        a.watched_service(&facts.services).is_some_and(|s| r.is(s))
+                    }
                     Scope::Environment => {
                         a.state == AlarmState::Alarm || a.state_updated_at >= since
                     }

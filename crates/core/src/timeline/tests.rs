@@ -168,7 +168,10 @@ fn the_environment_timeline_covers_every_service_and_since_cuts_it() {
         ..Facts::default()
     };
     let all = assemble(&Scope::Environment, ago(120), &facts);
-    assert!(all.iter().any(|e| e.service == Some(ServiceRef::new("c", "worker"))));
+    assert!(
+        all.iter()
+            .any(|e| e.service == Some(ServiceRef::new("c", "worker")))
+    );
     assert!(all.iter().any(|e| e.service == Some(api())));
     let recent = assemble(&Scope::Environment, ago(10), &facts);
     assert!(recent.iter().all(|e| e.at >= ago(10)), "{recent:#?}");
@@ -211,7 +214,11 @@ fn auto_scalings_own_alarms_and_calls_are_left_to_its_activities() {
         AlarmState::Alarm,
         3,
     );
-    let mut by_autoscaling = write_by("arn:aws:sts::1:assumed-role/AWSServiceRoleForApplicationAutoScaling_ECSService/AutoScaling", "api", 4);
+    let mut by_autoscaling = write_by(
+        "arn:aws:sts::1:assumed-role/AWSServiceRoleForApplicationAutoScaling_ECSService/AutoScaling",
+        "api",
+        4,
+    );
     by_autoscaling.from = "application-autoscaling.amazonaws.com".into();
     let facts = Facts {
         services: services(),
@@ -249,8 +256,16 @@ fn a_rolled_back_deployment_says_why_and_a_missing_revision_says_so() {
     let entries = assemble(&Scope::Service(api()), ago(120), &facts);
     let deploy = entries.iter().find(|e| e.kind == Kind::Deployment).unwrap();
     assert!(deploy.summary.ends_with("ROLLBACK_SUCCESSFUL after 6m"));
-    assert!(deploy.detail.iter().any(|d| d.contains("circuit breaker counted 3")));
-    let diff = entries.iter().find(|e| e.kind == Kind::TaskDefinition).unwrap();
+    assert!(
+        deploy
+            .detail
+            .iter()
+            .any(|d| d.contains("circuit breaker counted 3"))
+    );
+    let diff = entries
+        .iter()
+        .find(|e| e.kind == Kind::TaskDefinition)
+        .unwrap();
     assert_eq!(diff.summary, "api:7 -> api:8");
     assert_eq!(
         diff.detail,

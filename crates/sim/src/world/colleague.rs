@@ -87,7 +87,9 @@ fn ci_deploys(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng, by: 
     // RegisterTaskDefinition names a family, not a service.
     register.cluster = None;
     register.service = None;
-    register.parameters.insert(0, format!("family={}", td.family));
+    register
+        .parameters
+        .insert(0, format!("family={}", td.family));
     svc.record_write(register);
     let update = write_event(
         rng,
@@ -103,7 +105,12 @@ fn ci_deploys(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng, by: 
 
 /// Someone sets the desired count by hand, one up or down (auto scaling may
 /// well move it back).
-fn person_sets_desired(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng, by: (&str, &str)) {
+fn person_sets_desired(
+    svc: &mut ServiceState,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+    by: (&str, &str),
+) {
     let desired = if rng.random_bool(0.6) || svc.desired <= 1 {
         svc.desired + 1
     } else {
@@ -126,7 +133,12 @@ fn person_sets_desired(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8
 }
 
 /// Someone gives auto scaling more room.
-fn person_raises_max(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng, by: (&str, &str)) {
+fn person_raises_max(
+    svc: &mut ServiceState,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+    by: (&str, &str),
+) {
     let Some(max) = svc.target.as_ref().map(|t| t.max + 2) else {
         return;
     };
