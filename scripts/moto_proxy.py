@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A proxy in front of moto for flightdeck's integration tests.
 
-It does four things moto does not:
+It does five things moto does not:
 
 1. CloudWatch: the current aws-sdk-cloudwatch speaks Smithy RPC v2 CBOR,
    moto speaks JSON 1.0. Requests to /service/<svc>/operation/<Op> are
@@ -17,6 +17,10 @@ It does four things moto does not:
    {"account", "operation", "delay_ms"} instead, the call is held that long
    and then answered normally (a slow or hung endpoint).
    GET /__flightdeck/calls?account=A counts the calls per operation.
+5. History: the APIs moto lacks that flightdeck's change timeline reads
+   (ECS service deployments and revisions, CloudWatch alarm history,
+   CloudTrail LookupEvents) are answered from the calls the proxy saw;
+   see aws_history.py.
 
 Every socket has TCP_NODELAY: without it each call costs ~50 ms.
 """
@@ -36,6 +40,8 @@ import urllib.parse
 
 import cbor2
 
+import aws_history
+
 CLOUDWATCH_TARGET = "GraniteServiceVersion20100801"
 ACCESS_KEY = re.compile(r"Credential=FDT(\d{12})")
 OPERATION_PATH = re.compile(r"^/service/([^/]+)/operation/([^/?]+)")
@@ -45,6 +51,7 @@ PAGED = {"ListServices": "serviceArns", "ListTasks": "taskArns", "ListClusters":
 
 faults = {}
 calls = {}
+history = aws_history.History()
 lock = threading.Lock()
 
 
@@ -133,8 +140,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(fault["delay_ms"] / 1000)
         elif fault:
             return self.fail(cbor_op, fault["status"], fault["code"], fault["message"])
+        caller = aws_history.caller_of(
+            self.headers.get("Authorization"), self.client_address[0], self.headers.get("User-Agent")
+        )
+        if operation in aws_history.ANSWERED and caller:
+            return self.from_history(cbor_op, caller, operation, body)
         if cbor_op:
-            return self.cloudwatch(cbor_op.group(2), body, account)
+            return self.cloudwatch(cbor_op.group(2), body, account, caller)
         request = None
         if operation in LIMITS or operation in PAGED:
             request = json.loads(body or b"{}")
@@ -147,6 +159,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     f"{field} can have at most {limit} items",
                 )
         status, headers, answer = self.forward(self.command, self.path, body, account, self.headers)
+        if caller and status == 200 and operation in aws_history.OBSERVED:
+            history.observe(caller, operation, json.loads(body), json.loads(answer or b"{}"))
         if operation in PAGED and status == 200:
             answer = self.paginate(PAGED[operation], request, json.loads(answer))
         self.send_response(status)
@@ -199,8 +213,37 @@ class Handler(http.server.BaseHTTPRequestHandler):
         conn.close()
         return response.status, response.getheaders(), answer
 
-    def cloudwatch(self, operation, body, account):
+    def from_history(self, cbor, caller, operation, body):
+        if cbor:
+            request = to_json_value(cbor2.loads(body)) if body else {}
+        else:
+            request = json.loads(body or b"{}")
+        status, answer = history.answer(caller, operation, request)
+        if status >= 400:
+            return self.fail(cbor, status, answer["__type"], answer["message"])
+        if cbor:
+            payload = cbor2.dumps(to_cbor_value(answer), datetime_as_timestamp=True, timezone=datetime.timezone.utc)
+            return self.reply(200, payload, "application/cbor", {"smithy-protocol": "rpc-v2-cbor"})
+        self.reply(200, json.dumps(answer).encode(), "application/x-amz-json-1.1")
+
+    def alarm_state(self, name, account):
+        """An alarm's state in moto, read before SetAlarmState changes it."""
+        headers = {
+            "X-Amz-Target": f"{CLOUDWATCH_TARGET}.DescribeAlarms",
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": self.headers.get("Authorization", ""),
+        }
+        status, _, answer = self.forward(
+            "POST", "/", json.dumps({"AlarmNames": [name]}).encode(), account, headers
+        )
+        alarms = json.loads(answer or b"{}").get("MetricAlarms", []) if status == 200 else []
+        return alarms[0].get("StateValue", "INSUFFICIENT_DATA") if alarms else "INSUFFICIENT_DATA"
+
+    def cloudwatch(self, operation, body, account, caller):
         request = to_json_value(cbor2.loads(body)) if body else {}
+        old_state = None
+        if operation == "SetAlarmState" and caller:
+            old_state = self.alarm_state(request.get("AlarmName"), account)
         headers = {
             "X-Amz-Target": f"{CLOUDWATCH_TARGET}.{operation}",
             "Content-Type": "application/x-amz-json-1.0",
@@ -217,6 +260,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if status >= 400:
             code = str(decoded.get("__type", "InternalFailure")).rsplit("#", 1)[-1]
             return self.fail(True, status, code, decoded.get("message", decoded.get("Message", "")))
+        if old_state is not None:
+            history.alarm_state_set(caller["account"], request.get("AlarmName"), old_state, request)
         payload = cbor2.dumps(to_cbor_value(decoded), datetime_as_timestamp=True, timezone=datetime.timezone.utc)
         self.reply(status, payload, "application/cbor", {"smithy-protocol": "rpc-v2-cbor"})
 

@@ -11,7 +11,7 @@ mod common;
 
 use common::moto::{Moto, seed, spec};
 use flightdeck::clock::{Clock, ManualClock};
-use flightdeck::model::{MetricQuery, PolicyKind, TaskDefRef};
+use flightdeck::model::{AlarmState, MetricQuery, PolicyKind, TaskDefRef};
 use flightdeck::provider::{LogQuery, Provider, ProviderError, ReadProvider};
 use std::sync::Arc;
 
@@ -173,9 +173,24 @@ fn every_read_path_shows_what_the_fixtures_created() {
         assert_eq!(again.costs(3).await.unwrap(), costs);
         assert_eq!(moto.calls().get("GetCostAndUsage").copied(), calls);
 
-        // moto has neither alarm history nor scaling activities: classified
-        // errors, never a crash.
-        assert!(p.alarm_history(&scale_out.name).await.is_err());
+        // moto has no alarm history: the test proxy answers
+        // DescribeAlarmHistory from the SetAlarmState calls it forwarded.
+        aws_sdk_cloudwatch::Client::new(&moto.sdk_config(&env.region).await)
+            .set_alarm_state()
+            .alarm_name(&scale_out.name)
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
+            .state_reason("Threshold Crossed: 3 datapoints were greater than the threshold")
+            .send()
+            .await
+            .unwrap();
+        let history = p.alarm_history(&scale_out.name).await.unwrap();
+        assert_eq!(history.len(), 1, "{history:?}");
+        assert_eq!(history[0].to, AlarmState::Alarm);
+        assert_eq!(
+            history[0].summary,
+            format!("Alarm updated from {} to ALARM", history[0].from)
+        );
+        // Nor scaling activities: a classified error, never a crash.
         assert!(p.scaling_activities().await.is_err());
     });
 }

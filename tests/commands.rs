@@ -10,101 +10,10 @@
 
 mod common;
 
+use common::cli::{Fixture, fixture, flightdeck, json, write_profile};
 use common::moto::{Moto, seed, spec};
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn flightdeck(home: &Path, args: &[&str], moto: Option<&Moto>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flightdeck"));
-    cmd.args(args)
-        .env("HOME", home)
-        .env("XDG_CONFIG_HOME", home.join("config"))
-        .env("XDG_STATE_HOME", home.join("state"))
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_REGION")
-        .env_remove("AWS_DEFAULT_REGION")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_ENDPOINT_URL")
-        .env_remove("FLIGHTDECK_CONFIG");
-    if let Some(m) = moto {
-        cmd.env("AWS_ENDPOINT_URL", &m.endpoint);
-    }
-    cmd.output().unwrap()
-}
-
-fn json(o: &Output) -> Value {
-    assert!(
-        o.status.success(),
-        "exit {:?}: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON document ({e}): {}",
-            String::from_utf8_lossy(&o.stdout)
-        )
-    })
-}
-
-/// An AWS config with one profile whose keys select the test's moto
-/// account, and a flightdeck config naming it.
-fn write_profile(home: &Path, moto: &Moto, env: &str, region: &str) {
-    std::fs::write(
-        home.join("aws-config"),
-        format!("[profile {env}]\nregion = {region}\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        home.join("aws-credentials"),
-        format!(
-            "[{env}]\naws_access_key_id = {}\naws_secret_access_key = moto-secret\n",
-            moto.access_key()
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir_all(home.join("config/flightdeck")).unwrap();
-    std::fs::write(
-        home.join("config/flightdeck/config.toml"),
-        format!("[[environment]]\nname = \"{env}\"\nprofile = \"{env}\"\n"),
-    )
-    .unwrap();
-}
-
-/// What most tests here start from: an isolated moto account seeded with a
-/// seed environment, an AWS profile for it and a flightdeck config naming it.
-struct Fixture {
-    moto: Moto,
-    env: flightdeck::sim::catalog::EnvSpec,
-    rt: tokio::runtime::Runtime,
-    seeded: common::moto::Seeded,
-    home: tempfile::TempDir,
-}
-
-/// `None` when the suite runs without moto (the test then skips).
-fn fixture(test: &str, env: &str) -> Option<Fixture> {
-    let moto = Moto::new(test)?;
-    let env = spec(env);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let seeded = rt.block_on(seed(&moto, &env, chrono::Utc::now()));
-    let home = tempfile::tempdir().unwrap();
-    write_profile(home.path(), &moto, &env.name, &env.region);
-    Some(Fixture {
-        moto,
-        env,
-        rt,
-        seeded,
-        home,
-    })
-}
 
 #[test]
 fn every_command_prints_the_json_contract_of_what_moto_holds() {
@@ -427,7 +336,15 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
     assert!(v["plan"].is_object() && v["executed"].is_null());
 
     let done = json(&with(&["--confirm", "backend", "--json"]));
-    assert_eq!(done["executed"]["task_definition"], "muejam-backend:119");
+    // The new revision follows the one the plan copied (colleagues deploy
+    // in the demo too, so the number depends on the hour).
+    let base = done["plan"]["steps"][0]["base"]["revision"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        done["executed"]["task_definition"],
+        format!("muejam-backend:{}", base + 1).as_str()
+    );
     assert_eq!(
         done["executed"]["request_ids"].as_array().map(Vec::len),
         Some(2)
@@ -439,7 +356,10 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
         .collect();
     assert_eq!(phases, ["before", "after"]);
     assert_eq!(records[1]["result"], "ok");
-    assert_eq!(records[1]["to_task_definition"], "muejam-backend:119");
+    assert_eq!(
+        records[1]["to_task_definition"],
+        done["executed"]["task_definition"]
+    );
 }
 
 #[test]

@@ -212,20 +212,6 @@ fn rollback_goes_to_the_last_completed_deployment_and_force_redeploys() {
     let s = sim(ENV, false);
     rt().block_on(async {
         let original = s.service().await.task_definition;
-        // Nothing known to roll back to yet: ECS keeps only the current deployment.
-        let refused = plan(
-            s.p.as_ref(),
-            "678901234567",
-            Operation::Rollback {
-                cluster: CLUSTER.into(),
-                service: SERVICE.into(),
-                to: None,
-            },
-            Some(&s.audit),
-        )
-        .await;
-        assert!(matches!(refused, Err(PlanError::Refused(_))), "{refused:?}");
-
         assert_eq!(
             s.run(deploy("acme/backend:v5.4.0"), 10, STUCK_AFTER).await,
             RolloutStatus::Succeeded
@@ -242,6 +228,13 @@ fn rollback_goes_to_the_last_completed_deployment_and_force_redeploys() {
             matches!(&p.steps[0], Step::UpdateService { task_definition: Some(td), .. } if *td == original),
             "{:?}",
             p.steps
+        );
+        assert!(
+            p.notes.contains(&format!(
+                "{original} is the last deployment that completed, by ECS's deployment history"
+            )),
+            "{:?}",
+            p.notes
         );
         assert_eq!(s.run(rollback, 10, STUCK_AFTER).await, RolloutStatus::Succeeded);
         assert_eq!(s.service().await.task_definition, original);

@@ -193,6 +193,15 @@ mod tests {
         &["logs", "--cluster", "c", "--service", "s"],
         &["costs"],
         &["triage"],
+        &[
+            "timeline",
+            "--service",
+            "s",
+            "--since",
+            "1h",
+            "--kind",
+            "deploy,write",
+        ],
         &["deploy", "--cluster", "c", "--service", "s", "--force"],
         &["rollback", "--cluster", "c", "--service", "s"],
         &[

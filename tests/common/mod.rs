@@ -10,6 +10,8 @@
 )]
 
 #[cfg(feature = "aws")]
+pub mod cli;
+#[cfg(feature = "aws")]
 pub mod moto;
 
 use chrono::TimeZone;

@@ -65,7 +65,7 @@ impl AwsProvider {
             .iter()
             .filter_map(|d| service_deployment(d, &revisions))
             .collect();
-        deployments.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        deployments.sort_by_key(|d| std::cmp::Reverse(d.created_at));
         Ok(deployments)
     }
 

@@ -103,7 +103,7 @@ impl AwsProvider {
                 }
             }
         }
-        events.sort_by(|a, b| b.at.cmp(&a.at));
+        events.sort_by_key(|e| std::cmp::Reverse(e.at));
         *self
             .trail
             .lock()

@@ -528,11 +528,7 @@ mod tests {
             created_at: t0() - Duration::minutes(1),
             message: "(service short) has started 2 tasks: (task a) (task b).".into(),
         }];
-        let found = triage(
-            &[view(&info, &[starting], &[])],
-            &Rules::default(),
-            t0(),
-        );
+        let found = triage(&[view(&info, &[starting], &[])], &Rules::default(), t0());
         assert!(found.is_empty(), "{found:?}");
     }
 

@@ -506,7 +506,7 @@ impl ReadProvider for SimProvider {
                 .filter(|e| e.at >= since)
                 .cloned()
                 .collect();
-            events.sort_by(|a, b| b.at.cmp(&a.at));
+            events.sort_by_key(|e| std::cmp::Reverse(e.at));
             Ok(events)
         })
     }

@@ -23,12 +23,14 @@ mod costs;
 mod logs;
 mod scaling;
 mod services;
+mod timeline;
 mod triage;
 use alarms::*;
 use costs::*;
 use logs::*;
 use scaling::*;
 use services::*;
+use timeline::*;
 use triage::*;
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +78,26 @@ pub enum ReadCommand {
     /// What needs a human now, across every environment, most urgent
     /// first (exit 1 when anything does).
     Triage {
+        #[arg(long)]
+        json: bool,
+    },
+    /// What changed, newest first: deployments and their task definition
+    /// diffs, alarm changes, scaling, task stops, service events, your
+    /// writes and everybody's (CloudTrail). One service, or the whole
+    /// environment without --service.
+    Timeline {
+        /// The service's cluster; found by the service's name when left out.
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long)]
+        service: Option<String>,
+        /// How far back: 30s, 15m, 2h, 1d.
+        #[arg(long, default_value = "2h", value_parser = parse_since)]
+        since: chrono::Duration,
+        /// Only these kinds, comma-separated: deploy, taskdef, alarm,
+        /// scaling, stop, event, audit, write.
+        #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
+        kind: Vec<flightdeck_core::timeline::Kind>,
         #[arg(long)]
         json: bool,
     },
@@ -194,6 +216,23 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
             }
             ReadCommand::Costs { days, json } => costs(providers, *days, *json).await,
             ReadCommand::Triage { json } => triage_command(providers, *json, clock.as_ref()).await,
+            ReadCommand::Timeline {
+                cluster,
+                service,
+                since,
+                kind,
+                json,
+            } => {
+                let request = TimelineRequest {
+                    cluster: cluster.as_deref(),
+                    service: service.as_deref(),
+                    since: *since,
+                    kinds: kind,
+                    json: *json,
+                };
+                let audit = flightdeck_core::ops::AuditLog::new(&options.paths.audit_log);
+                timeline(&session, &audit, &request, clock.as_ref()).await
+            }
         }
     })
 }

@@ -579,12 +579,32 @@ async fn plan_rollback(
     let family = svc.task_definition.family.clone();
     let target = match to {
         Some(revision) => TaskDefRef::new(family.clone(), revision),
-        None => rollback_target(svc, audit).ok_or_else(|| {
-            PlanError::Refused(format!(
-                "no completed deployment to roll back to is known for {}/{}: ECS keeps only the current deployment once it completes and the audit log has no deploy to {}; name a revision with --to REVISION",
-                svc.cluster, svc.name, svc.task_definition
-            ))
-        })?,
+        None => {
+            // ECS keeps 90 days of deployment history; where it cannot be
+            // read (an older API, a missing permission) the audit log speaks.
+            let history = match p
+                .service_deployments(&svc.cluster, &svc.name, svc.created_at)
+                .await
+            {
+                Ok(history) => history,
+                Err(e) => {
+                    plan.notes.push(format!(
+                        "ECS's deployment history could not be read ({e}): the target comes from the audit log"
+                    ));
+                    vec![]
+                }
+            };
+            let (target, source) = rollback_target(svc, &history, audit).ok_or_else(|| {
+                PlanError::Refused(format!(
+                    "no completed deployment to roll back to is known for {}/{}: neither ECS's deployment history nor the audit log has one before {}; name a revision with --to REVISION",
+                    svc.cluster, svc.name, svc.task_definition
+                ))
+            })?;
+            plan.notes.push(format!(
+                "{target} is the last deployment that completed, by {source}"
+            ));
+            target
+        }
     };
     if target == svc.task_definition
         && svc.rollout_state() != Some(flightdeck_model::RolloutState::InProgress)
@@ -622,9 +642,15 @@ async fn plan_rollback(
 }
 
 /// The task definition of the last deployment that completed before the
-/// current one: the ACTIVE deployment a rollout is replacing, else the
+/// current one, and where that is known from: the ACTIVE deployment a
+/// rollout is replacing, else ECS's deployment history (`history`, newest
+/// first: the newest SUCCESSFUL deployment of another revision), else the
 /// `from` of the audit log's last successful change to the current revision.
-pub fn rollback_target(svc: &Service, audit: Option<&AuditLog>) -> Option<TaskDefRef> {
+pub fn rollback_target(
+    svc: &Service,
+    history: &[flightdeck_model::ServiceDeployment],
+    audit: Option<&AuditLog>,
+) -> Option<(TaskDefRef, &'static str)> {
     use flightdeck_model::{DeploymentStatus, RolloutState};
     let primary_done = svc.rollout_state() == Some(RolloutState::Completed);
     if !primary_done
@@ -632,9 +658,19 @@ pub fn rollback_target(svc: &Service, audit: Option<&AuditLog>) -> Option<TaskDe
             d.status == DeploymentStatus::Active && d.rollout_state == RolloutState::Completed
         })
     {
-        return Some(d.task_definition.clone());
+        return Some((d.task_definition.clone(), "the deployment ECS is replacing"));
     }
-    audit?.previous_revision(&svc.cluster, &svc.name, &svc.task_definition)
+    if let Some(target) = history
+        .iter()
+        .filter(|d| d.status.completed())
+        .filter_map(|d| d.target.clone())
+        .find(|t| *t != svc.task_definition)
+    {
+        return Some((target, "ECS's deployment history"));
+    }
+    audit?
+        .previous_revision(&svc.cluster, &svc.name, &svc.task_definition)
+        .map(|t| (t, "the audit log"))
 }
 
 /// More tasks than any service may run (ECS's quota of tasks per service
@@ -804,6 +840,44 @@ mod tests {
         assert!(
             !text.contains("hunter2") && !text.contains("correct-horse"),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn rollback_names_the_last_completed_deployment_and_where_it_is_known_from() {
+        use crate::fixtures::{service, t0};
+        use flightdeck_model::{RolloutState, ServiceDeployment, ServiceDeploymentStatus};
+        let deployed = |target: u32, status: ServiceDeploymentStatus| ServiceDeployment {
+            arn: format!("arn:aws:ecs:us-east-1:1:service-deployment/c/api/{target}"),
+            status,
+            status_reason: None,
+            target: Some(TaskDefRef::new("api", target)),
+            sources: vec![],
+            created_at: t0(),
+            started_at: None,
+            finished_at: None,
+            rollback_reason: None,
+            circuit_breaker_failures: None,
+            triggered_alarms: vec![],
+        };
+        // The service runs api:7 (the fixture), completed.
+        let svc = service("api", 2, 2, RolloutState::Completed, 0);
+        // Nothing known: no history, no audit log.
+        assert_eq!(rollback_target(&svc, &[], None), None);
+        // Only the current deployment in the history: still nothing.
+        let current = deployed(7, ServiceDeploymentStatus::Successful);
+        assert_eq!(rollback_target(&svc, &[current.clone()], None), None);
+        // The newest completed deployment of another revision; one that was
+        // rolled back never served.
+        let history = [
+            current,
+            deployed(6, ServiceDeploymentStatus::RollbackSuccessful),
+            deployed(5, ServiceDeploymentStatus::Successful),
+            deployed(4, ServiceDeploymentStatus::Successful),
+        ];
+        assert_eq!(
+            rollback_target(&svc, &history, None),
+            Some((TaskDefRef::new("api", 5), "ECS's deployment history"))
         );
     }
 }

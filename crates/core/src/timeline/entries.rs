@@ -283,7 +283,7 @@ fn audit(r: &Record) -> Option<Entry> {
 fn recorded_by_audit(w: &WriteEvent, audit: &[Record]) -> bool {
     audit.iter().any(|r| {
         r.phase == Phase::After
-            && r.who == w.who
+            && who(&r.who) == who(&w.who)
             && w.touches(&r.cluster, &r.service)
             && (w.at - r.time).abs() <= SAME_WRITE
     })

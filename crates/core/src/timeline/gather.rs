@@ -67,7 +67,7 @@ pub async fn gather(
                     }
                 })
                 .collect();
-            watched.sort_by(|a, b| b.state_updated_at.cmp(&a.state_updated_at));
+            watched.sort_by_key(|a| std::cmp::Reverse(a.state_updated_at));
             watched.truncate(ALARM_HISTORIES_READ);
             for alarm in watched {
                 match p.alarm_history(&alarm.name).await {

@@ -1,0 +1,107 @@
+//! Running the binary as scripts do, against moto through a real AWS
+//! profile: the helpers of the command tests.
+#![allow(
+    dead_code,
+    reason = "shared by every test binary, and each uses a different part of it"
+)]
+#![expect(
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "test code: a failed unwrap is the test's report"
+)]
+
+use super::moto::{Moto, seed, spec};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+pub fn flightdeck(home: &Path, args: &[&str], moto: Option<&Moto>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flightdeck"));
+    cmd.args(args)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("FLIGHTDECK_CONFIG");
+    if let Some(m) = moto {
+        cmd.env("AWS_ENDPOINT_URL", &m.endpoint);
+    }
+    cmd.output().unwrap()
+}
+
+pub fn json(o: &Output) -> Value {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON document ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
+    })
+}
+
+/// An AWS config with one profile whose keys select the test's moto
+/// account, and a flightdeck config naming it.
+pub fn write_profile(home: &Path, moto: &Moto, env: &str, region: &str) {
+    std::fs::write(
+        home.join("aws-config"),
+        format!("[profile {env}]\nregion = {region}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        home.join("aws-credentials"),
+        format!(
+            "[{env}]\naws_access_key_id = {}\naws_secret_access_key = moto-secret\n",
+            moto.access_key()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(home.join("config/flightdeck")).unwrap();
+    std::fs::write(
+        home.join("config/flightdeck/config.toml"),
+        format!("[[environment]]\nname = \"{env}\"\nprofile = \"{env}\"\n"),
+    )
+    .unwrap();
+}
+
+/// What most tests here start from: an isolated moto account seeded with a
+/// seed environment, an AWS profile for it and a flightdeck config naming it.
+pub struct Fixture {
+    pub moto: Moto,
+    pub env: flightdeck::sim::catalog::EnvSpec,
+    pub rt: tokio::runtime::Runtime,
+    pub seeded: super::moto::Seeded,
+    pub home: tempfile::TempDir,
+}
+
+/// `None` when the suite runs without moto (the test then skips).
+pub fn fixture(test: &str, env: &str) -> Option<Fixture> {
+    let moto = Moto::new(test)?;
+    let env = spec(env);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seeded = rt.block_on(seed(&moto, &env, chrono::Utc::now()));
+    let home = tempfile::tempdir().unwrap();
+    write_profile(home.path(), &moto, &env.name, &env.region);
+    Some(Fixture {
+        moto,
+        env,
+        rt,
+        seeded,
+        home,
+    })
+}
