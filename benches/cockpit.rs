@@ -83,7 +83,7 @@ fn main() {
                 .iter()
                 .find(|p| p.environment().name == job.key.env)
                 .unwrap();
-            let event = rt.block_on(fetch(p.as_ref(), &job, generation, &clock));
+            let event = rt.block_on(fetch(p.as_ref(), &job, generation, &clock, None));
             update(app, Msg::Data(Box::new(event)));
         }
     };

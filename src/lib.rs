@@ -13,7 +13,7 @@ pub mod session;
 
 #[cfg(feature = "aws")]
 pub use flightdeck_aws as aws;
-pub use flightdeck_core::{engine, ops, provider};
+pub use flightdeck_core::{engine, ops, provider, timeline, triage};
 pub use flightdeck_model as model;
 pub use flightdeck_model::{clock, text};
 pub use flightdeck_sim as sim;

@@ -285,7 +285,13 @@ impl Cockpit {
             update(&mut app, Msg::Resize(size.width, size.height));
             let (focus_tx, focus_rx) = watch::channel(app.focus());
             let (data_tx, mut data_rx) = mpsc::unbounded_channel();
-            tokio::spawn(engine::run(providers, clock.clone(), focus_rx, data_tx));
+            tokio::spawn(engine::run(
+                providers,
+                clock.clone(),
+                Some(writes.audit.clone()),
+                focus_rx,
+                data_tx,
+            ));
             let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
             let (input_tx, mut input_rx) = mpsc::unbounded_channel();
             std::thread::spawn(move || {

@@ -52,7 +52,7 @@ async fn a_fetch_that_panics_is_reported_and_polled_again() {
     let (_focus_tx, focus_rx) = watch::channel(app.focus());
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let providers: Vec<Arc<dyn Provider>> = vec![faulty.clone()];
-    let engine = tokio::spawn(engine::run(providers, shared, focus_rx, events_tx));
+    let engine = tokio::spawn(engine::run(providers, shared, None, focus_rx, events_tx));
 
     let first = next_alarms(&mut events).await;
     let error = first.data.result.unwrap_err().to_string();

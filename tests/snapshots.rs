@@ -272,3 +272,22 @@ fn triage_pane() {
         "{calm}"
     );
 }
+
+#[test]
+fn changes_pane() {
+    let mono = theme("monochrome");
+    let mut h = Harness::new();
+    // A service's changes from its detail: `c`.
+    h.keys("1");
+    h.key(KeyCode::Enter);
+    let detail = h.screen(80, 24, &mono);
+    assert!(
+        detail.contains("CHANGES (last 2h; c: all of them)"),
+        "{detail}"
+    );
+    h.keys("c");
+    insta::assert_snapshot!("changes_service_80x24", h.screen(80, 24, &mono));
+    // The environment's, wide: every service, who did it.
+    h.keys("c");
+    insta::assert_snapshot!("changes_environment_160x48", h.screen(160, 48, &mono));
+}

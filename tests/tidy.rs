@@ -127,9 +127,25 @@ const MODULE_LAYERS: &[(&str, &str, &[&str])] = &[
     ("src", "options", &["session", "runtime", "cli"]),
     ("src", "session", &["runtime", "cli"]),
     ("src", "runtime", &["cli"]),
-    // core: provider < ops, engine; ops and engine side by side.
-    ("crates/core/src", "provider", &["ops", "engine"]),
-    ("crates/core/src", "ops", &["engine"]),
+    // core: provider, audit, diff < timeline < engine; ops beside
+    // timeline and engine.
+    (
+        "crates/core/src",
+        "provider",
+        &["ops", "engine", "timeline"],
+    ),
+    (
+        "crates/core/src",
+        "audit",
+        &["ops", "engine", "timeline", "provider"],
+    ),
+    (
+        "crates/core/src",
+        "diff",
+        &["ops", "engine", "timeline", "provider"],
+    ),
+    ("crates/core/src", "timeline", &["ops", "engine"]),
+    ("crates/core/src", "ops", &["engine", "timeline"]),
     ("crates/core/src", "engine", &["ops"]),
     // tui: diagnostic < theme < app < ui.
     ("crates/tui/src", "diagnostic", &["theme", "app", "ui"]),
@@ -176,12 +192,13 @@ fn modules_import_only_downward() {
 
 #[test]
 fn the_audit_log_knows_nothing_of_plans() {
-    // ops::audit stores and queries records; the executor builds them.
-    let text = std::fs::read_to_string(root().join("crates/core/src/ops/audit.rs")).unwrap();
-    for other in ["plan", "execute", "watch"] {
+    // audit stores and queries records; the executor builds them.
+    let text = std::fs::read_to_string(root().join("crates/core/src/audit.rs")).unwrap();
+    for other in ["ops", "plan", "execute", "watch"] {
         assert!(
-            !text.contains(&format!("super::{other}")),
-            "ops::audit imports {other}"
+            !text.contains(&format!("crate::{other}"))
+                && !text.contains(&format!("super::{other}")),
+            "audit imports {other}"
         );
     }
 }

@@ -101,8 +101,13 @@ impl Harness {
                     .find(|p| p.environment().name == job.key.env)
                     .unwrap()
                     .clone();
-                let event =
-                    rt.block_on(fetch(provider.as_ref(), &job, self.generation, &self.clock));
+                let event = rt.block_on(fetch(
+                    provider.as_ref(),
+                    &job,
+                    self.generation,
+                    &self.clock,
+                    Some(&self.audit),
+                ));
                 update(&mut self.app, Msg::Data(Box::new(event)));
             }
         }

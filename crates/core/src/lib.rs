@@ -3,6 +3,8 @@
 //! triage (what needs a human now).
 //! It knows no SDK and no terminal.
 
+pub mod audit;
+pub mod diff;
 pub mod engine;
 pub mod ops;
 pub mod provider;

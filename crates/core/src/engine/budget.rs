@@ -17,6 +17,8 @@ pub enum ApiFamily {
     AutoScaling,
     /// Cost Explorer: billed per request; a trickle is plenty.
     CostExplorer,
+    /// CloudTrail LookupEvents: 2/s per account and region.
+    CloudTrail,
 }
 
 impl ApiFamily {
@@ -29,6 +31,8 @@ impl ApiFamily {
             ApiFamily::Logs => (5.0, 2.5),
             ApiFamily::AutoScaling => (10.0, 2.0),
             ApiFamily::CostExplorer => (2.0, 1.0 / 600.0),
+            // A timeline's lookups in one burst, then half of AWS's rate.
+            ApiFamily::CloudTrail => (8.0, 1.0),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! One job, one round of provider calls, one [`DataEvent`].
 
 use super::schedule::{Job, JobKey, JobKind};
+use crate::audit::AuditLog;
 use crate::provider::{LogQuery, Provider, ProviderError};
+use crate::timeline::{Timeline, gather};
 use chrono::Duration;
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
@@ -44,6 +46,7 @@ pub enum Payload {
     TaskDefinition(Box<TaskDefinition>),
     Logs(Vec<LogEvent>),
     Costs(CostReport),
+    Timeline(Box<Timeline>),
 }
 
 /// A result with the moment it was fetched and a generation, so the app
@@ -61,14 +64,16 @@ pub struct DataEvent {
     pub data: Fetched<Payload>,
 }
 
-/// Runs one job against one provider.
+/// Runs one job against one provider; `audit` is the operator's audit log
+/// (their own writes on the change timeline).
 pub async fn fetch(
     provider: &dyn Provider,
     job: &Job,
     generation: u64,
     clock: &dyn Clock,
+    audit: Option<&AuditLog>,
 ) -> DataEvent {
-    let result = run(provider, job, clock.now()).await;
+    let result = run(provider, job, clock.now(), audit).await;
     DataEvent {
         key: job.key.clone(),
         data: Fetched {
@@ -79,7 +84,12 @@ pub async fn fetch(
     }
 }
 
-async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, ProviderError> {
+async fn run(
+    p: &dyn Provider,
+    job: &Job,
+    now: Timestamp,
+    audit: Option<&AuditLog>,
+) -> Result<Payload, ProviderError> {
     Ok(match &job.key.kind {
         JobKind::Identity => Payload::Identity(p.caller_identity().await?),
         JobKind::Services => {
@@ -136,5 +146,8 @@ async fn run(p: &dyn Provider, job: &Job, now: Timestamp) -> Result<Payload, Pro
             Payload::Logs(p.log_events(&query).await?)
         }
         JobKind::Costs => Payload::Costs(p.costs(COST_DAYS).await?),
+        JobKind::Timeline(scope, window) => {
+            Payload::Timeline(Box::new(gather(p, scope, now - *window, audit).await?))
+        }
     })
 }

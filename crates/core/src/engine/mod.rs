@@ -10,6 +10,7 @@ pub use budget::{ApiFamily, TokenBucket};
 pub use fetch::{DataEvent, Fetched, Payload, ScalingData, fetch};
 pub use schedule::{Focus, Job, JobKey, JobKind, Schedule, View};
 
+use crate::audit::AuditLog;
 use crate::provider::{Provider, ProviderError};
 use flightdeck_model::clock::Clock;
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ const SCHEDULER_PERIOD: std::time::Duration = std::time::Duration::from_millis(2
 pub async fn run(
     providers: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
+    audit: Option<AuditLog>,
     mut focus: watch::Receiver<Focus>,
     events: mpsc::UnboundedSender<DataEvent>,
 ) {
@@ -91,8 +93,16 @@ pub async fn run(
             generation += 1;
             let key = job.key.clone();
             let clock = clock.clone();
+            let audit = audit.clone();
             let handle = fetches.spawn(async move {
-                fetch(provider.as_ref(), &job, generation, clock.as_ref()).await
+                fetch(
+                    provider.as_ref(),
+                    &job,
+                    generation,
+                    clock.as_ref(),
+                    audit.as_ref(),
+                )
+                .await
             });
             in_flight.insert(handle.id(), (key, generation));
         }

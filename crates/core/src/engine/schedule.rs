@@ -2,6 +2,7 @@
 //! slow for what is not, hours for costs. Pure: no I/O, no clock of its own.
 
 use super::budget::ApiFamily;
+use crate::timeline::Scope;
 use chrono::Duration;
 use flightdeck_model::{LogSource, MetricQuery, ServiceRef, TaskDefRef, Timestamp};
 use std::collections::HashMap;
@@ -20,6 +21,8 @@ pub enum View {
     Costs,
     /// The rollout watch: the service, its tasks, alarms and logs, fast.
     Rollout,
+    /// The change timeline of the environment or one service.
+    Changes,
 }
 
 /// What the app tells the engine about the screen.
@@ -38,11 +41,17 @@ pub struct Focus {
     /// The log group shown in the logs pane and the newest event held.
     pub log_source: Option<LogSource>,
     pub logs_since: Option<Timestamp>,
+    /// Where nothing is held yet, how far back the first read goes (the
+    /// first failure of a triage finding); the usual backfill when `None`.
+    pub logs_backfill: Option<Timestamp>,
     pub logs_following: bool,
     /// Bumped by the operator's refresh key: everything visible is re-fetched.
     pub refresh: u64,
     /// The task definition of the selected service (a deploy form needs it).
     pub selected_task_definition: Option<TaskDefRef>,
+    /// The change timeline shown (in the changes pane or a service's
+    /// detail): its scope and how far back it goes.
+    pub timeline: Option<(Scope, Duration)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -57,6 +66,8 @@ pub enum JobKind {
     TaskDefinition(TaskDefRef),
     Logs(LogSource),
     Costs,
+    /// The change timeline of a scope over a window back from now.
+    Timeline(Scope, Duration),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -87,6 +98,8 @@ impl Job {
             JobKind::Scaling => ApiFamily::AutoScaling,
             JobKind::Logs(_) => ApiFamily::Logs,
             JobKind::Costs => ApiFamily::CostExplorer,
+            // Its scarce calls: CloudTrail's 2 a second.
+            JobKind::Timeline(..) => ApiFamily::CloudTrail,
         }
     }
 
@@ -99,10 +112,16 @@ impl Job {
             JobKind::Scaling => 3.0,
             JobKind::Tasks(..) => 2.0,
             JobKind::AlarmDetail(..) => 2.0,
+            // A LookupEvents call per write call name (served from the
+            // provider's cache for two minutes after).
+            JobKind::Timeline(..) => WRITE_CALL_LOOKUPS,
             _ => 1.0,
         }
     }
 }
+
+/// CloudTrail lookups of one timeline: one per write call name.
+const WRITE_CALL_LOOKUPS: f64 = 7.0;
 
 /// Remembers when each job last ran.
 #[derive(Debug, Default)]
@@ -141,6 +160,8 @@ fn interval(kind: &JobKind, focus: &Focus) -> Duration {
         JobKind::Logs(_) => Duration::seconds(2),
         // Cost Explorer lags hours and bills per request.
         JobKind::Costs => Duration::hours(6),
+        // History and CloudTrail: read on demand, a minute apart.
+        JobKind::Timeline(..) => Duration::seconds(60),
     }
 }
 
@@ -184,6 +205,9 @@ impl Schedule {
         if focus.view == View::Costs {
             kinds.push(JobKind::Costs);
         }
+        if let Some((scope, window)) = &focus.timeline {
+            kinds.push(JobKind::Timeline(scope.clone(), *window));
+        }
         let mut jobs: Vec<Job> = kinds
             .into_iter()
             .map(|kind| Job {
@@ -191,7 +215,7 @@ impl Schedule {
                     env: focus.env.clone(),
                     kind,
                 },
-                logs_since: focus.logs_since,
+                logs_since: focus.logs_since.or(focus.logs_backfill),
                 known_services: focus.metrics.len() / 2,
             })
             .filter(|job| self.is_due(&job.key, focus, now))

@@ -1,8 +1,8 @@
 //! Executing a confirmed plan: re-read and refuse a stale plan, write the
 //! audit record, make the calls in order, write the outcome.
 
-use super::audit::{AuditLog, Outcome, Phase, Record};
 use super::plan::{Fingerprint, Plan, PlanError, Step, read_current};
+use crate::audit::{AuditLog, Outcome, Phase, Record};
 use crate::provider::{Provider, ProviderError, ServiceUpdate, TargetUpdate, find_service};
 use flightdeck_model::{Service, TaskDefRef, Timestamp};
 use thiserror::Error;

@@ -6,14 +6,12 @@
 //! Invariant: nothing here writes without a [`Plan`]; read-only is refused
 //! again below, by the provider's guard.
 
-pub mod audit;
 mod execute;
 pub mod plan;
 pub mod watch;
 
-pub use audit::{AuditLog, Outcome, Phase, Record};
+pub use crate::audit::{AuditLog, Outcome, Phase, Record};
+pub use crate::diff::Change;
 pub use execute::{Call, ExecError, Executed, describe_calls, execute};
-pub use plan::{
-    Change, Fingerprint, MAX_TASKS, Operation, Plan, PlanError, Step, plan, rollback_target,
-};
+pub use plan::{Fingerprint, MAX_TASKS, Operation, Plan, PlanError, Step, plan, rollback_target};
 pub use watch::{RolloutStatus, STUCK_AFTER, Watch};

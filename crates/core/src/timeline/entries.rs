@@ -2,8 +2,8 @@
 //! timeline entries.
 
 use super::{Entry, Facts, Kind};
-use crate::ops::plan::revision_diff;
-use crate::ops::{Outcome, Phase, Record};
+use crate::audit::{Outcome, Phase, Record};
+use crate::diff::revision_diff;
 use crate::triage::age;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, ScalingActivity, Service, ServiceDeployment, ServiceRef, Severity,
@@ -39,6 +39,7 @@ pub(super) fn all(facts: &Facts) -> Vec<Entry> {
             kind: Kind::Event,
             service: Some(svc.reference()),
             summary: e.message.clone(),
+            subject: Some(e.id.clone()),
             who: Some("ECS".into()),
             detail: vec![],
         }));
@@ -129,6 +130,7 @@ fn deployment(service: ServiceRef, d: &ServiceDeployment, tds: &[TaskDefinition]
         kind: Kind::Deployment,
         service: Some(service.clone()),
         summary: format!("deployment to {target}{from}: {}{took}", d.status),
+        subject: Some(d.arn.clone()),
         who: Some("ECS".into()),
         detail,
     }];
@@ -142,6 +144,7 @@ fn deployment(service: ServiceRef, d: &ServiceDeployment, tds: &[TaskDefinition]
             kind: Kind::TaskDefinition,
             service: Some(service),
             summary,
+            subject: Some(to.to_string()),
             who: None,
             detail,
         });
@@ -164,6 +167,7 @@ fn current_deployments(svc: &Service, tds: &[TaskDefinition]) -> Vec<Entry> {
                 "deployment to {} ({}): {}, {}/{} running",
                 d.task_definition, d.status, d.rollout_state, d.running, d.desired
             ),
+            subject: Some(d.id.clone()),
             who: Some("ECS".into()),
             detail: [d.rollout_reason.clone(), d.id.clone()]
                 .into_iter()
@@ -180,6 +184,7 @@ fn current_deployments(svc: &Service, tds: &[TaskDefinition]) -> Vec<Entry> {
             kind: Kind::TaskDefinition,
             service: Some(svc.reference()),
             summary,
+            subject: Some(newest.task_definition.to_string()),
             who: None,
             detail,
         });
@@ -201,6 +206,7 @@ fn alarm_changes(alarm: &Alarm, history: &[AlarmHistoryItem], services: &[Servic
             kind: Kind::Alarm,
             service: service.clone(),
             summary: format!("{}: {} -> {}", alarm.display_name(), h.from, h.to),
+            subject: Some(alarm.name.clone()),
             who: Some("CloudWatch".into()),
             detail: vec![h.summary.clone(), format!("alarm {}", alarm.name)],
         })
@@ -218,6 +224,7 @@ fn scaling(a: &ScalingActivity) -> Entry {
         kind: Kind::Scaling,
         service,
         summary: format!("{} ({})", a.description, a.status),
+        subject: Some(a.id.clone()),
         who: Some("auto scaling".into()),
         detail: vec![a.cause.clone()],
     }
@@ -250,6 +257,7 @@ fn task_stop(service: &ServiceRef, t: &Task) -> Option<Entry> {
             "task {short} stopped: {}",
             t.stopped_reason.as_deref().unwrap_or("no reason given")
         ),
+        subject: Some(t.id.clone()),
         who: Some("ECS".into()),
         detail,
     })
@@ -262,11 +270,15 @@ fn audit(r: &Record) -> Option<Entry> {
         (Phase::Refused, _) => format!("refused: {}", r.error.as_deref().unwrap_or("")),
         (Phase::Before, _) => return None,
     };
-    let to = r
-        .to_task_definition
-        .as_ref()
-        .map(|t| format!(" to {t}"))
-        .unwrap_or_default();
+    // A deploy or rollback names its revision; any other write its change.
+    let to = match &r.to_task_definition {
+        Some(t) if *t != r.from_task_definition => format!(" to {t}"),
+        _ => String::new(),
+    };
+    let outcome = match r.diff.first() {
+        Some(change) if to.is_empty() => format!("{outcome}; {change}"),
+        _ => outcome,
+    };
     let mut detail = r.diff.clone();
     detail.extend(r.calls.iter().map(|c| format!("call: {c}")));
     detail.extend(r.request_ids.iter().map(|id| format!("request id {id}")));
@@ -275,6 +287,7 @@ fn audit(r: &Record) -> Option<Entry> {
         kind: Kind::Operator,
         service: Some(ServiceRef::new(&r.cluster, &r.service)),
         summary: format!("{}{to} with flightdeck: {outcome}", r.operation),
+        subject: r.deployment_id.clone(),
         who: Some(who(&r.who)),
         detail,
     })
@@ -307,6 +320,7 @@ fn write(w: &WriteEvent) -> Entry {
         kind: Kind::Write,
         service,
         summary: format!("{} {}{failed}", w.call, w.parameters.join(" ")),
+        subject: Some(w.id.clone()),
         who: Some(who(&w.who)),
         detail,
     }

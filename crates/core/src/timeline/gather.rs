@@ -4,7 +4,7 @@
 //! empty timeline that looks calm.
 
 use super::{Facts, Gap, Scope, Timeline, assemble};
-use crate::ops::AuditLog;
+use crate::audit::AuditLog;
 use crate::provider::{ProviderError, ReadProvider, all_services};
 use flightdeck_model::{AlarmState, Severity, TaskDefRef, Timestamp};
 

@@ -12,7 +12,7 @@ mod gather;
 
 pub use gather::{ALARM_HISTORIES_READ, gather};
 
-use crate::ops::Record;
+use crate::audit::Record;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, ScalingActivity, Service, ServiceDeployment, ServiceRef, Task,
     TaskDefinition, Timestamp, WriteEvent,
@@ -88,6 +88,9 @@ pub struct Entry {
     pub service: Option<ServiceRef>,
     /// One line: what happened.
     pub summary: String,
+    /// What the entry is about, for a jump to it: the alarm's name, the
+    /// deployment's ARN or id, the task's id, the event's id.
+    pub subject: Option<String>,
     /// Who did it (an IAM ARN, "ECS", "auto scaling") when known.
     pub who: Option<String>,
     /// The evidence: diff lines, reasons, parameters, where from.

@@ -1,6 +1,8 @@
+//! The change timeline's pure assembly, case by case.
+
 use super::*;
+use crate::audit::{Outcome, Phase};
 use crate::fixtures::{alarm, service, t0};
-use crate::ops::{Outcome, Phase};
 use chrono::Duration;
 use flightdeck_model::{
     ActivityStatus, AlarmState, ContainerDefinition, RolloutState, ServiceDeploymentStatus,
@@ -202,7 +204,10 @@ fn the_operators_own_write_shows_once_with_its_plan_and_others_by_name() {
     assert_eq!(writes[0].summary, "UpdateService desiredCount=4");
     assert!(writes[0].detail.contains(&"from 203.0.113.57".to_string()));
     assert_eq!(writes[1].kind, Kind::Operator);
-    assert_eq!(writes[1].summary, "scale with flightdeck: done");
+    assert_eq!(
+        writes[1].summary,
+        "scale with flightdeck: done; desired: 2 -> 4"
+    );
     assert!(writes[1].detail.contains(&"desired: 2 -> 4".to_string()));
 }
 

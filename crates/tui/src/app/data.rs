@@ -4,6 +4,7 @@
 
 use flightdeck_core::engine::{DataEvent, JobKind, Payload, ScalingData};
 use flightdeck_core::provider::ProviderError;
+use flightdeck_core::timeline::{Scope, Timeline};
 use flightdeck_core::triage::{EnvView, Read};
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
@@ -109,6 +110,8 @@ pub struct EnvData {
     pub task_definitions: HashMap<TaskDefRef, Slot<TaskDefinition>>,
     pub logs: HashMap<LogSource, LogBuffer>,
     pub costs: Slot<CostReport>,
+    /// Change timelines by scope (the environment's, services').
+    pub timelines: HashMap<Scope, Slot<Timeline>>,
 }
 
 impl EnvData {
@@ -126,6 +129,7 @@ impl EnvData {
             task_definitions: HashMap::new(),
             logs: HashMap::new(),
             costs: Slot::default(),
+            timelines: HashMap::new(),
         }
     }
 
@@ -239,6 +243,11 @@ impl EnvData {
                 true
             }
             (JobKind::Costs, r) => self.costs.store(generation, at, r.and_then(expect_costs)),
+            (JobKind::Timeline(scope, _), r) => self.timelines.entry(scope).or_default().store(
+                generation,
+                at,
+                r.and_then(expect_timeline),
+            ),
         }
     }
 }
@@ -268,6 +277,7 @@ expect!(expect_tasks, Payload::Tasks(v) => v, Vec<Task>);
 expect!(expect_task_definition, Payload::TaskDefinition(v) => *v, TaskDefinition);
 expect!(expect_logs, Payload::Logs(v) => v, Vec<LogEvent>);
 expect!(expect_costs, Payload::Costs(v) => v, CostReport);
+expect!(expect_timeline, Payload::Timeline(v) => *v, Timeline);
 
 #[cfg(test)]
 mod tests {

@@ -35,6 +35,10 @@ pub enum Action {
     Rollback,
     Scale,
     RolloutView,
+    Changes,
+    NextKind,
+    WiderWindow,
+    NarrowerWindow,
 }
 
 /// Where a binding applies; the help overlay groups by it.
@@ -43,6 +47,7 @@ pub enum Context {
     Global,
     Lists,
     Logs,
+    Changes,
     Writes,
 }
 
@@ -52,6 +57,7 @@ impl Context {
             Context::Global => "Global",
             Context::Lists => "Lists and details",
             Context::Logs => "Logs pane",
+            Context::Changes => "Changes (what changed, newest first)",
             Context::Writes => "Writes (each shows its plan and asks to confirm)",
         }
     }
@@ -75,23 +81,36 @@ macro_rules! bind {
     };
 }
 
-use Context::{Global, Lists, Logs, Writes};
+use Context::{Changes, Global, Lists, Logs, Writes};
 use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
 
 pub static BINDINGS: &[Binding] = &[
     bind!(
-        "0-5",
+        "0-6",
         Action::GoPane(0),
         Global,
-        "triage, services, scaling, alarms, logs, costs",
+        "triage services scaling alarms logs costs changes",
         [(Char('0'), NONE)]
     ),
-    bind!("Tab", Action::NextPane, Global, "next pane", [(Tab, NONE)]),
+    bind!(
+        "c",
+        Action::Changes,
+        Global,
+        "what changed (the selected service; again: all)",
+        [(Char('c'), NONE)]
+    ),
+    bind!(
+        "Tab S-Tab",
+        Action::NextPane,
+        Global,
+        "next / previous pane",
+        [(Tab, NONE)]
+    ),
     bind!(
         "S-Tab",
         Action::PrevPane,
         Global,
-        "previous pane",
+        "",
         [(BackTab, SHIFT), (BackTab, NONE)]
     ),
     bind!(
@@ -243,6 +262,27 @@ pub static BINDINGS: &[Binding] = &[
     ),
     bind!("]", Action::NextLogSource, Logs, "", [(Char(']'), NONE)]),
     bind!(
+        "K",
+        Action::NextKind,
+        Changes,
+        "one kind at a time: deploy, taskdef, alarm, write…",
+        [(Char('K'), SHIFT), (Char('K'), NONE)]
+    ),
+    bind!(
+        "< >",
+        Action::NarrowerWindow,
+        Changes,
+        "shorter / longer window (30m to 24h)",
+        [(Char('<'), NONE), (Char('<'), SHIFT)]
+    ),
+    bind!(
+        ">",
+        Action::WiderWindow,
+        Changes,
+        "",
+        [(Char('>'), NONE), (Char('>'), SHIFT)]
+    ),
+    bind!(
         "D",
         Action::Deploy,
         Writes,
@@ -279,9 +319,9 @@ pub static BINDINGS: &[Binding] = &[
     ),
 ];
 
-/// The action bound to a key, if any. Number keys 0-5 pick a pane.
+/// The action bound to a key, if any. Number keys 0-6 pick a pane.
 pub fn action_for(key: &KeyEvent) -> Option<Action> {
-    if let Char(c @ '0'..='5') = key.code
+    if let Char(c @ '0'..='6') = key.code
         && !key.modifiers.contains(CTRL)
     {
         return Some(Action::GoPane(c as usize - '0' as usize));

@@ -2,6 +2,7 @@
 //! a [`Msg`]; `update` changes the state and returns [`Effect`]s for the
 //! runtime. No terminal, no clock, no I/O here, so all of it is testable.
 
+mod changes;
 mod data;
 pub mod keymap;
 mod palette;
@@ -14,6 +15,7 @@ pub use update::update;
 
 use crossterm::event::KeyEvent;
 use flightdeck_core::engine::{DataEvent, Focus, View};
+use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
 use flightdeck_core::triage::{Finding, Rules, triage};
 use flightdeck_model::{
     Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, ServiceRef,
@@ -29,17 +31,20 @@ pub enum Pane {
     Alarms,
     Logs,
     Costs,
+    /// What changed: the change timeline of the environment or a service.
+    Changes,
 }
 
 impl Pane {
     /// Every pane; the number key of each is its index.
-    pub const ALL: [Pane; 6] = [
+    pub const ALL: [Pane; 7] = [
         Pane::Triage,
         Pane::Services,
         Pane::Scaling,
         Pane::Alarms,
         Pane::Logs,
         Pane::Costs,
+        Pane::Changes,
     ];
 
     pub fn index(self) -> usize {
@@ -54,6 +59,7 @@ impl Pane {
             Pane::Alarms => "Alarms",
             Pane::Logs => "Logs",
             Pane::Costs => "Costs",
+            Pane::Changes => "Changes",
         }
     }
 
@@ -65,6 +71,7 @@ impl Pane {
             Pane::Alarms => View::Alarms,
             Pane::Logs => View::Logs,
             Pane::Costs => View::Costs,
+            Pane::Changes => View::Changes,
         }
     }
 }
@@ -116,6 +123,55 @@ impl Default for LogsView {
     }
 }
 
+/// How far back the change timeline goes: `<` and `>` step through these.
+pub const CHANGE_WINDOWS: [chrono::Duration; 5] = [
+    chrono::Duration::minutes(30),
+    chrono::Duration::hours(1),
+    chrono::Duration::hours(2),
+    chrono::Duration::hours(6),
+    chrono::Duration::hours(24),
+];
+
+/// The farthest back the logs pane reads to show the first failure of a
+/// finding (an alarm may have been firing for hours).
+pub const ANCHOR_BACKFILL: chrono::Duration = chrono::Duration::hours(3);
+
+/// How far back a service's detail shows its changes.
+pub const DETAIL_CHANGES: chrono::Duration = chrono::Duration::hours(2);
+
+/// The changes pane: whose changes, how far back, which kinds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChangesView {
+    /// One service's changes; the whole environment's when `None`.
+    pub service: Option<ServiceRef>,
+    /// Index in [`CHANGE_WINDOWS`].
+    pub window: usize,
+    /// Only this kind; every kind when `None`.
+    pub kind: Option<Kind>,
+}
+
+impl Default for ChangesView {
+    fn default() -> Self {
+        Self {
+            service: None,
+            window: 2,
+            kind: None,
+        }
+    }
+}
+
+impl ChangesView {
+    pub fn window(&self) -> chrono::Duration {
+        CHANGE_WINDOWS[self.window.min(CHANGE_WINDOWS.len() - 1)]
+    }
+
+    pub fn scope(&self) -> Scope {
+        self.service
+            .clone()
+            .map_or(Scope::Environment, Scope::Service)
+    }
+}
+
 pub enum Msg {
     Key(KeyEvent),
     Data(Box<DataEvent>),
@@ -159,13 +215,14 @@ pub struct App {
     pub current: usize,
     pub pane: Pane,
     /// Selected row per pane, in that pane's filtered rows.
-    pub selected: [usize; 6],
+    pub selected: [usize; 7],
     /// Filter text per pane.
-    pub filters: [String; 6],
+    pub filters: [String; 7],
     /// `(cluster, service)` of the open service detail.
     pub detail: Option<ServiceRef>,
     pub detail_scroll: u16,
     pub logs: LogsView,
+    pub changes: ChangesView,
     pub overlay: Option<Overlay>,
     pub input: Option<InputTarget>,
     pub now: Timestamp,
@@ -199,11 +256,12 @@ impl App {
             envs: envs.into_iter().map(EnvData::new).collect(),
             current: 0,
             pane: Pane::Services,
-            selected: [0; 6],
+            selected: [0; 7],
             filters: Default::default(),
             detail: None,
             detail_scroll: 0,
             logs: LogsView::default(),
+            changes: ChangesView::default(),
             overlay: None,
             input: None,
             now,
@@ -370,6 +428,70 @@ impl App {
             .unwrap_or_default()
     }
 
+    /// The change timeline of the changes pane, as last read.
+    pub fn timeline(&self) -> Option<&Slot<Timeline>> {
+        self.env().timelines.get(&self.changes.scope())
+    }
+
+    /// The last hours of changes of the open service detail (its detail
+    /// shows the newest of them).
+    pub fn detail_timeline(&self) -> Option<&Timeline> {
+        let detail = self.detail.clone()?;
+        self.env()
+            .timelines
+            .get(&Scope::Service(detail))?
+            .data
+            .as_ref()
+    }
+
+    /// Entries of the changes pane after the kind and text filters, newest first.
+    pub fn change_rows(&self) -> Vec<&Entry> {
+        let f = self.filter(Pane::Changes).to_lowercase();
+        let kind = self.changes.kind;
+        self.timeline()
+            .and_then(|slot| slot.data.as_ref())
+            .map(|t| {
+                t.entries
+                    .iter()
+                    .filter(|e| kind.is_none_or(|k| e.kind == k))
+                    .filter(|e| {
+                        f.is_empty()
+                            || e.summary.to_lowercase().contains(&f)
+                            || e.who
+                                .as_ref()
+                                .is_some_and(|w| w.to_lowercase().contains(&f))
+                            || e.service
+                                .as_ref()
+                                .is_some_and(|s| s.name.to_lowercase().contains(&f))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn selected_change(&self) -> Option<&Entry> {
+        self.change_rows()
+            .get(self.selected(Pane::Changes))
+            .copied()
+    }
+
+    /// The timeline the engine should read: the changes pane's, else the
+    /// open service detail's.
+    fn timeline_focus(&self) -> Option<(Scope, chrono::Duration)> {
+        if self.pane == Pane::Changes {
+            return Some((self.changes.scope(), self.changes.window()));
+        }
+        let detail = self.detail_service()?;
+        Some((Scope::Service(detail.reference()), DETAIL_CHANGES))
+    }
+
+    /// How far back the logs pane reads when it holds nothing: a minute
+    /// before its anchor, [`ANCHOR_BACKFILL`] at most.
+    fn logs_backfill(&self) -> Option<Timestamp> {
+        let anchor = self.logs.anchor?;
+        Some((anchor - chrono::Duration::minutes(1)).max(self.now - ANCHOR_BACKFILL))
+    }
+
     /// What needs a human now, in every environment, most urgent first.
     pub fn triage(&self) -> Vec<Finding> {
         let views: Vec<_> = self.envs.iter().map(EnvData::triage_view).collect();
@@ -399,6 +521,7 @@ impl App {
                 .and_then(|g| env.logs.get(&g))
                 .and_then(|b| b.fetched_at),
             Pane::Costs => env.costs.fetched_at,
+            Pane::Changes => self.timeline().and_then(|t| t.fetched_at),
         }
     }
 
@@ -449,10 +572,14 @@ impl App {
                 .as_ref()
                 .and_then(|g| env.logs.get(g))
                 .and_then(LogBuffer::newest),
+            // An anchor (triage's first failure) reads back to it rather
+            // than the usual few minutes.
+            logs_backfill: self.logs_backfill(),
             log_source,
             logs_following: self.logs.follow,
             refresh: self.refresh,
             selected_task_definition: write::subject(self).map(|s| s.task_definition),
+            timeline: self.timeline_focus(),
         }
     }
 
@@ -502,10 +629,12 @@ impl App {
                 .as_ref()
                 .and_then(|g| env.logs.get(g))
                 .and_then(LogBuffer::newest),
+            logs_backfill: None,
             log_source,
             logs_following: true,
             refresh: self.refresh,
             selected_task_definition: None,
+            timeline: None,
         })
     }
 }

@@ -3,7 +3,7 @@
 use super::keymap::{Action, action_for};
 use super::palette::Jump;
 use super::write::{self, Request};
-use super::{App, Effect, InputTarget, Msg, Overlay, Pane};
+use super::{App, Effect, InputTarget, Msg, Overlay, Pane, changes};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use flightdeck_core::triage::{Finding, Kind};
 use flightdeck_model::ServiceRef;
@@ -221,13 +221,14 @@ fn jump(app: &mut App, target: Jump) {
     }
 }
 
-fn switch_env(app: &mut App, index: usize) {
+pub(super) fn switch_env(app: &mut App, index: usize) {
     if index >= app.envs.len() || index == app.current {
         return;
     }
     app.current = index;
-    app.selected = [0; 6];
+    app.selected = [0; 7];
     app.filters = Default::default();
+    app.changes.service = None;
     app.detail = None;
     app.detail_scroll = 0;
     app.logs.source = None;
@@ -235,7 +236,7 @@ fn switch_env(app: &mut App, index: usize) {
     app.logs.current_match = None;
 }
 
-fn open_service(app: &mut App, cluster: String, service: String) {
+pub(super) fn open_service(app: &mut App, cluster: String, service: String) {
     if let Some(i) = app
         .service_rows()
         .iter()
@@ -260,6 +261,7 @@ fn row_count(app: &App, pane: Pane) -> usize {
             .data
             .as_ref()
             .map_or(0, |c| c.by_service.len()),
+        Pane::Changes => app.change_rows().len(),
     }
 }
 
@@ -270,6 +272,7 @@ fn clamp_selections(app: &mut App) {
         Pane::Scaling,
         Pane::Alarms,
         Pane::Costs,
+        Pane::Changes,
     ] {
         let n = row_count(app, p);
         let sel = &mut app.selected[p.index()];
@@ -378,8 +381,10 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             return vec![Effect::Quit];
         }
         Action::GoPane(i) => app.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)],
-        Action::NextPane => app.pane = Pane::ALL[(app.pane.index() + 1) % 5],
-        Action::PrevPane => app.pane = Pane::ALL[(app.pane.index() + 4) % 5],
+        Action::NextPane => app.pane = Pane::ALL[(app.pane.index() + 1) % Pane::ALL.len()],
+        Action::PrevPane => {
+            app.pane = Pane::ALL[(app.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]
+        }
         Action::Up => move_by(app, Some(-1), false),
         Action::Down => move_by(app, Some(1), true),
         Action::PageUp => move_by(app, Some(-page), false),
@@ -427,6 +432,10 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::PrevMatch if app.pane == Pane::Logs => jump_to_match(app, true),
         Action::PrevLogSource if app.pane == Pane::Logs => cycle_log_source(app, false),
         Action::NextLogSource if app.pane == Pane::Logs => cycle_log_source(app, true),
+        Action::Changes => changes::open(app),
+        Action::NextKind if app.pane == Pane::Changes => changes::next_kind(app),
+        Action::WiderWindow if app.pane == Pane::Changes => changes::widen(app, true),
+        Action::NarrowerWindow if app.pane == Pane::Changes => changes::widen(app, false),
         _ => {}
     }
     vec![]
@@ -496,10 +505,24 @@ fn apply_log_anchor(app: &mut App) {
     let Some(at) = app.logs.anchor else {
         return;
     };
-    let lines = app.log_lines();
-    if lines.is_empty() {
+    let held = app
+        .log_source()
+        .and_then(|s| app.env().logs.get(&s))
+        .is_some_and(|b| !b.events.is_empty());
+    if !held {
         return;
     }
+    if app.log_lines().is_empty() && !app.filter(Pane::Logs).is_empty() {
+        // Lines, but none with the evidence's word: every line around the
+        // first failure is the evidence then, and the footer says so.
+        app.notice = Some(format!(
+            "no lines with \"{}\" since {}: every line is shown",
+            app.filter(Pane::Logs),
+            at.format("%H:%M:%SZ")
+        ));
+        app.filters[Pane::Logs.index()].clear();
+    }
+    let lines = app.log_lines();
     // Before the oldest line held: the oldest is the closest there is.
     let first = lines
         .iter()
@@ -545,6 +568,7 @@ fn open(app: &mut App) {
                 open_service(app, c, s);
             }
         }
+        Pane::Changes => changes::go_to_detail(app),
         Pane::Logs | Pane::Costs => {}
     }
 }

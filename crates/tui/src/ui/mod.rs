@@ -3,6 +3,7 @@
 //! says it changed.
 
 mod alarms;
+mod changes;
 mod costs;
 mod logs;
 mod overlays;
@@ -61,6 +62,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         Pane::Alarms => alarms::render(frame, app, theme, body),
         Pane::Logs => logs::render(frame, app, theme, body),
         Pane::Costs => costs::render(frame, app, theme, body),
+        Pane::Changes => changes::render(frame, app, theme, body),
     }
     render_footer(frame, app, theme, footer);
     overlays::render(frame, app, theme, body);
@@ -131,17 +133,57 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
 }
 
+/// How much of each tab fits: all of it with gaps, without the gaps, or
+/// (beside a rollout's status on 80 columns) only the current tab's title.
+#[derive(Clone, Copy, PartialEq)]
+enum TabFit {
+    Full,
+    Compact,
+    Tight,
+}
+
 fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings: usize) {
     let firing = app.env().alarms_firing();
+    let rollout = app.rollout.as_ref().map(|r| {
+        Span::styled(
+            format!(" W rollout: {} ", r.watch.status),
+            if r.visible { theme.cursor } else { theme.info },
+        )
+    });
+    let labels = |fit: TabFit| -> Vec<String> {
+        Pane::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, pane)| {
+                let count = match pane {
+                    Pane::Alarms if firing > 0 && fit != TabFit::Full => format!(" ({firing}!)"),
+                    Pane::Alarms if firing > 0 => format!(" ({firing} ALARM)"),
+                    Pane::Triage if findings > 0 => format!(" ({findings})"),
+                    _ => String::new(),
+                };
+                if fit == TabFit::Tight && *pane != app.pane {
+                    format!(" {i}{count} ")
+                } else {
+                    format!(" {i} {}{count} ", pane.title())
+                }
+            })
+            .collect()
+    };
+    let room = usize::from(area.width).saturating_sub(rollout.as_ref().map_or(0, Span::width));
+    let fits = |fit: TabFit| {
+        let gap = usize::from(fit == TabFit::Full);
+        labels(fit)
+            .iter()
+            .map(|l| l.chars().count() + gap)
+            .sum::<usize>()
+            <= room
+    };
+    let fit = [TabFit::Full, TabFit::Compact]
+        .into_iter()
+        .find(|f| fits(*f))
+        .unwrap_or(TabFit::Tight);
     let mut spans = vec![];
-    for (i, pane) in Pane::ALL.iter().enumerate() {
-        let mut label = format!(" {i} {} ", pane.title());
-        if *pane == Pane::Alarms && firing > 0 {
-            label = format!(" {i} {} ({firing} ALARM) ", pane.title());
-        }
-        if *pane == Pane::Triage && findings > 0 {
-            label = format!(" {i} {} ({findings}) ", pane.title());
-        }
+    for (pane, label) in Pane::ALL.iter().zip(labels(fit)) {
         let style = if *pane == app.pane {
             theme.cursor
         } else if *pane == Pane::Alarms && firing > 0 {
@@ -150,15 +192,12 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
             theme.tab
         };
         spans.push(Span::styled(label, style));
-        spans.push(Span::raw(" "));
+        if fit == TabFit::Full {
+            spans.push(Span::raw(" "));
+        }
     }
     // Other environments' alarms are counted in the triage tab.
-    if let Some(r) = &app.rollout {
-        spans.push(Span::styled(
-            format!(" W rollout: {} ", r.watch.status),
-            if r.visible { theme.cursor } else { theme.info },
-        ));
-    }
+    spans.extend(rollout);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -188,7 +227,7 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 hints = vec![("?", "help"), ("R", "roll back"), ("W/Esc", "hide watch")]
             }
             Pane::Services if app.detail.is_some() => {
-                hints.extend([("Enter", "logs"), ("Esc", "back")])
+                hints.extend([("Enter", "logs"), ("c", "changes"), ("Esc", "back")])
             }
             Pane::Triage => {
                 hints = vec![
@@ -206,6 +245,15 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 ("[ ]", "service"),
             ]),
             Pane::Costs => {}
+            Pane::Changes => {
+                hints = vec![
+                    ("?", "help"),
+                    ("c", "scope"),
+                    ("K", "kind"),
+                    ("< >", "window"),
+                    ("Enter", "open"),
+                ]
+            }
         }
         hints.push(("q", "quit"));
         let mut spans = vec![];

@@ -35,6 +35,7 @@ fn help(frame: &mut Frame, theme: &Theme, area: Rect, scroll: u16) {
         Context::Global,
         Context::Lists,
         Context::Logs,
+        Context::Changes,
         Context::Writes,
     ] {
         lines.push(Line::from(Span::styled(ctx.title(), theme.accent)));
@@ -43,7 +44,7 @@ fn help(frame: &mut Frame, theme: &Theme, area: Rect, scroll: u16) {
             .filter(|b| b.context == ctx && !b.help.is_empty())
         {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<8}", b.label), theme.info),
+                Span::styled(format!("  {:<10}", b.label), theme.info),
                 Span::styled(b.help, theme.text),
             ]));
         }
@@ -52,7 +53,7 @@ fn help(frame: &mut Frame, theme: &Theme, area: Rect, scroll: u16) {
         "States are always written out: ALARM, OK, IN_PROGRESS, [RO]/[RW].",
         theme.muted,
     )));
-    let rect = centered(area, 64, lines.len() as u16 + 2);
+    let rect = centered(area, 66, lines.len() as u16 + 2);
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)

@@ -240,6 +240,8 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ]));
     }
     lines.push(Line::default());
+    super::changes::detail_lines(app, theme, app.detail_timeline(), &mut lines);
+    lines.push(Line::default());
     lines.push(section(theme, "TASKS"));
     let key = svc.reference();
     match env.tasks.get(&key) {
@@ -324,7 +326,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .borders(Borders::TOP)
         .border_style(theme.border)
         .title(Span::styled(
-            " Esc back · Enter logs · j/k scroll ",
+            " Esc back · Enter logs · c changes · j/k scroll ",
             theme.muted,
         ));
     frame.render_widget(

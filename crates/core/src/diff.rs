@@ -1,0 +1,196 @@
+//! The normalised diff between two task definition revisions, as plans
+//! show it before a deploy and the change timeline after one. Values of
+//! secret-looking variables never appear in it.
+
+use flightdeck_model::TaskDefinition;
+use flightdeck_model::text::display_env_value;
+use serde::Serialize;
+
+/// One line of the normalised diff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub field: String,
+    pub before: String,
+    pub after: String,
+}
+
+impl Change {
+    pub(crate) fn new(
+        field: impl Into<String>,
+        before: impl ToString,
+        after: impl ToString,
+    ) -> Self {
+        Change {
+            field: field.into(),
+            before: before.to_string(),
+            after: after.to_string(),
+        }
+    }
+}
+
+/// The tag of an image reference, if it names one.
+pub(crate) fn tag(image: &str) -> Option<&str> {
+    let name = image.rsplit('/').next().unwrap_or(image);
+    name.split_once(':').map(|(_, t)| t)
+}
+
+/// An image change; within one repository only the tags are shown, so the
+/// diff stays readable on 80 columns.
+pub(crate) fn image_change(container: &str, before: &str, after: &str) -> Change {
+    let repo = |i: &str| match tag(i) {
+        Some(t) => i[..i.len() - t.len() - 1].to_string(),
+        None => i.to_string(),
+    };
+    match (tag(before), tag(after)) {
+        (Some(b), Some(a)) if repo(before) == repo(after) => Change::new(
+            format!(
+                "image {container} ({})",
+                repo(after).rsplit('/').next().unwrap_or_default()
+            ),
+            b,
+            a,
+        ),
+        _ => Change::new(format!("image {container}"), before, after),
+    }
+}
+
+/// The diff between two revisions: images, sizes, environment (values of
+/// secret-looking names redacted) and secret references.
+pub fn revision_diff(from: &TaskDefinition, to: &TaskDefinition) -> Vec<Change> {
+    let mut out = vec![Change::new(
+        "task definition",
+        &from.reference,
+        &to.reference,
+    )];
+    if from.cpu != to.cpu {
+        out.push(Change::new("task cpu", from.cpu, to.cpu));
+    }
+    if from.memory != to.memory {
+        out.push(Change::new("task memory", from.memory, to.memory));
+    }
+    for c in &to.containers {
+        let Some(old) = from.containers.iter().find(|o| o.name == c.name) else {
+            out.push(Change::new(format!("container {}", c.name), "-", &c.image));
+            continue;
+        };
+        if old.image != c.image {
+            out.push(image_change(&c.name, &old.image, &c.image));
+        }
+        for e in &c.environment {
+            let before = old
+                .environment
+                .iter()
+                .find(|o| o.name == e.name)
+                .map(|o| display_env_value(&o.name, &o.value));
+            let after = display_env_value(&e.name, &e.value);
+            let same = old
+                .environment
+                .iter()
+                .any(|o| o.name == e.name && o.value == e.value);
+            if !same {
+                out.push(Change::new(
+                    format!("env {}.{}", c.name, e.name),
+                    before.unwrap_or_else(|| "-".into()),
+                    after,
+                ));
+            }
+        }
+        for e in &old.environment {
+            if !c.environment.iter().any(|n| n.name == e.name) {
+                out.push(Change::new(
+                    format!("env {}.{}", c.name, e.name),
+                    display_env_value(&e.name, &e.value),
+                    "-",
+                ));
+            }
+        }
+        for s in &c.secrets {
+            if !old
+                .secrets
+                .iter()
+                .any(|o| o.name == s.name && o.value_from == s.value_from)
+            {
+                out.push(Change::new(
+                    format!("secret {}.{}", c.name, s.name),
+                    "(changed or new reference)",
+                    &s.value_from,
+                ));
+            }
+        }
+    }
+    for old in &from.containers {
+        if !to.containers.iter().any(|c| c.name == old.name) {
+            out.push(Change::new(
+                format!("container {}", old.name),
+                &old.image,
+                "-",
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flightdeck_model::{TaskDefRef, Timestamp};
+
+    #[test]
+    fn image_changes_show_tags_within_a_repository() {
+        let c = image_change(
+            "api",
+            "1.dkr.ecr/radiox/api:v2.14.3",
+            "1.dkr.ecr/radiox/api:v2.15.0",
+        );
+        assert_eq!(c.field, "image api (api)");
+        assert_eq!(
+            (c.before.as_str(), c.after.as_str()),
+            ("v2.14.3", "v2.15.0")
+        );
+        let moved = image_change("api", "a/api:1", "b/api:1");
+        assert_eq!(moved.after, "b/api:1");
+        assert_eq!(tag("registry:5000/api"), None);
+        assert_eq!(tag("registry:5000/api:v1"), Some("v1"));
+    }
+
+    #[test]
+    fn a_changed_secret_value_is_in_the_diff_but_never_its_value() {
+        use flightdeck_model::{ContainerDefinition, EnvVar, TaskDefinitionStatus};
+        let td = |revision: u32, password: &str| TaskDefinition {
+            reference: TaskDefRef::new("api", revision),
+            cpu: 256,
+            memory: 512,
+            containers: vec![ContainerDefinition {
+                name: "api".into(),
+                image: "acme/api:v1".into(),
+                cpu: 0,
+                memory: 0,
+                essential: true,
+                port: None,
+                environment: vec![
+                    EnvVar {
+                        name: "DB_PASSWORD".into(),
+                        value: password.into(),
+                    },
+                    EnvVar {
+                        name: "DATABASE_URL".into(),
+                        value: format!("postgres://app:{password}@db/app"),
+                    },
+                ],
+                secrets: vec![],
+                log_group: None,
+                log_stream_prefix: None,
+            }],
+            registered_at: Timestamp::default(),
+            status: TaskDefinitionStatus::Active,
+        };
+        let diff = revision_diff(&td(1, "hunter2"), &td(2, "correct-horse"));
+        let text = format!("{diff:?}");
+        assert!(text.contains("env api.DB_PASSWORD"), "{text}");
+        assert!(text.contains("env api.DATABASE_URL"), "{text}");
+        assert!(
+            !text.contains("hunter2") && !text.contains("correct-horse"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! The changes pane: *what changed*, newest first, for the environment or
+//! one service; the selected entry's evidence (diff, reasons, who and from
+//! where) below the list. Also the few lines of it a service's detail shows.
+
+use super::widgets::{Column, Listing, age, fit_columns};
+use crate::app::{App, Pane};
+use crate::theme::Theme;
+use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
+use flightdeck_model::Timestamp;
+use flightdeck_model::text::sanitize;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
+
+const COLUMNS: [Column; 5] = [
+    Column::new("TIME", 8, 0),
+    Column::new("KIND", 7, 0),
+    Column::new("SERVICE", 16, 1),
+    Column::new("WHO", 24, 2),
+    Column::fill("WHAT", 30, 0),
+];
+
+/// Lines a service's detail shows of its timeline.
+const IN_DETAIL: usize = 8;
+
+fn kind_style(theme: &Theme, kind: Kind) -> Style {
+    match kind {
+        Kind::Alarm | Kind::TaskStop => theme.warn,
+        Kind::Deployment | Kind::TaskDefinition => theme.accent,
+        Kind::Write | Kind::Operator => theme.info,
+        Kind::Scaling | Kind::Event => theme.muted,
+    }
+}
+
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
+    let slot = app.timeline();
+    let timeline = slot.and_then(|s| s.data.as_ref());
+    let gaps = timeline.map_or(0, |t| t.gaps.len());
+    let [summary, gap_area, list, detail] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(gaps.min(2) as u16),
+        Constraint::Min(1),
+        Constraint::Length(7),
+    ])
+    .areas(area);
+    let scope = match &app.changes.service {
+        Some(s) => format!("{s}"),
+        None => format!("all of {}", app.env().info.name),
+    };
+    let rows = app.change_rows();
+    let kind = app
+        .changes
+        .kind
+        .map_or("every kind".to_string(), |k| format!("only {k}"));
+    let mut spans = vec![
+        Span::styled(format!(" Changes of {} ", sanitize(&scope)), theme.accent),
+        Span::styled(
+            format!(
+                "· last {} · {} · {} entr{}",
+                window(app.changes.window()),
+                kind,
+                rows.len(),
+                if rows.len() == 1 { "y" } else { "ies" }
+            ),
+            theme.muted,
+        ),
+    ];
+    if let Some((e, at)) = slot.and_then(|s| s.error.as_ref()) {
+        spans.push(Span::styled(
+            format!(
+                " · cannot read ({} ago): {}",
+                age(app.now, *at),
+                sanitize(&e.to_string())
+            ),
+            theme.crit,
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), summary);
+    if let Some(t) = timeline {
+        let lines: Vec<Line> = t
+            .gaps
+            .iter()
+            .map(|g| {
+                Line::from(Span::styled(
+                    sanitize(&format!(" without {}: {}", g.source, g.error)),
+                    theme.warn,
+                ))
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(lines), gap_area);
+    }
+    if timeline.is_none() {
+        let text = if slot.and_then(|s| s.error.as_ref()).is_some() {
+            ""
+        } else {
+            " reading deployments, alarm history, scaling, CloudTrail…"
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, theme.muted)), list);
+        return;
+    }
+    if rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                " no changes in this window (> widens it, K shows every kind)",
+                theme.muted,
+            )),
+            list,
+        );
+        return;
+    }
+    let env_wide = app.changes.service.is_none();
+    let keep: Vec<usize> = fit_columns(&COLUMNS, list.width.saturating_sub(2))
+        .into_iter()
+        .filter(|&i| i != 2 || env_wide)
+        .collect();
+    let table: Vec<Row> = rows
+        .iter()
+        .map(|e| {
+            let cells: Vec<Cell> = keep
+                .iter()
+                .map(|&i| match i {
+                    0 => Cell::from(Span::styled(time(app.now, e.at), theme.muted)),
+                    1 => Cell::from(Span::styled(e.kind.label(), kind_style(theme, e.kind))),
+                    2 => Cell::from(sanitize(
+                        &e.service.as_ref().map_or("-".into(), |s| s.name.clone()),
+                    )),
+                    3 => Cell::from(sanitize(e.who.as_deref().unwrap_or("-"))),
+                    _ => Cell::from(sanitize(&e.summary)),
+                })
+                .collect();
+            Row::new(cells)
+        })
+        .collect();
+    Listing {
+        columns: &COLUMNS,
+        keep: &keep,
+        rows: table,
+        selected: app.selected(Pane::Changes),
+        block: None,
+    }
+    .render(frame, list, theme);
+    if let Some(e) = rows.get(app.selected(Pane::Changes)) {
+        render_entry(frame, theme, e, detail);
+    }
+}
+
+/// `14:02:31` today, `11-28 14:02` before.
+fn time(now: Timestamp, at: Timestamp) -> String {
+    if now.date_naive() == at.date_naive() {
+        at.format("%H:%M:%S").to_string()
+    } else {
+        at.format("%m-%d %H:%M").to_string()
+    }
+}
+
+fn window(d: chrono::Duration) -> String {
+    if d.num_hours() >= 1 {
+        format!("{}h", d.num_hours())
+    } else {
+        format!("{}m", d.num_minutes())
+    }
+}
+
+/// The selected entry whole: summary, who, and its evidence lines.
+fn render_entry(frame: &mut Frame, theme: &Theme, e: &Entry, area: Rect) {
+    let title = format!(
+        " {} · {}{} ",
+        e.at.format("%Y-%m-%d %H:%M:%SZ"),
+        e.kind.label(),
+        e.who
+            .as_ref()
+            .map(|w| format!(" · {w}"))
+            .unwrap_or_default()
+    );
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(sanitize(&title), theme.accent));
+    let mut text = vec![Line::from(Span::styled(sanitize(&e.summary), theme.text))];
+    text.extend(
+        e.detail
+            .iter()
+            .map(|d| Line::from(Span::styled(sanitize(&format!("  {d}")), theme.muted))),
+    );
+    let hint = match (e.kind, &e.service) {
+        (Kind::Alarm, _) => "Enter: the alarm",
+        (Kind::Scaling, Some(_)) => "Enter: its scaling target",
+        (_, Some(_)) => "Enter: the service",
+        (_, None) => "",
+    };
+    if !hint.is_empty() {
+        text.push(Line::from(Span::styled(hint, theme.muted)));
+    }
+    frame.render_widget(
+        Paragraph::new(text).block(block).wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+/// The newest changes of a service (its events have their own section),
+/// for its detail.
+pub fn detail_lines(
+    app: &App,
+    theme: &Theme,
+    timeline: Option<&Timeline>,
+    lines: &mut Vec<Line<'static>>,
+) {
+    lines.push(Line::from(Span::styled(
+        format!(
+            "CHANGES (last {}; c: all of them)",
+            window(crate::app::DETAIL_CHANGES)
+        ),
+        theme.accent,
+    )));
+    let Some(t) = timeline else {
+        lines.push(Line::from(Span::styled(
+            "  reading the change timeline…",
+            theme.muted,
+        )));
+        return;
+    };
+    debug_assert!(matches!(t.scope, Scope::Service(_)));
+    let changes: Vec<&Entry> = t
+        .entries
+        .iter()
+        .filter(|e| e.kind != Kind::Event)
+        .take(IN_DETAIL)
+        .collect();
+    if changes.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "  no deployments, alarm changes, scaling, task stops or writes",
+            theme.muted,
+        )));
+    }
+    for e in changes {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {} ", time(app.now, e.at)), theme.muted),
+            Span::styled(format!("{:<8}", e.kind.label()), kind_style(theme, e.kind)),
+            Span::styled(
+                sanitize(&match &e.who {
+                    Some(w) if !matches!(w.as_str(), "ECS" | "CloudWatch" | "auto scaling") => {
+                        format!("{w}: ")
+                    }
+                    _ => String::new(),
+                }),
+                theme.info,
+            ),
+            Span::styled(sanitize(&e.summary), theme.text),
+        ]));
+    }
+    for g in &t.gaps {
+        lines.push(Line::from(Span::styled(
+            sanitize(&format!("  without {}: {}", g.source, g.error)),
+            theme.warn,
+        )));
+    }
+}
