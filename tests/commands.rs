@@ -795,6 +795,8 @@ fn hostile_text_from_aws_never_reaches_the_terminal_through_the_commands() {
         vec!["logs", "--service", first, "--since", "1h", "--json"],
         vec!["services"],
         vec!["services", "--json"],
+        vec!["timeline"],
+        vec!["timeline", "--json"],
     ] {
         let o = flightdeck(home.path(), &args, Some(&moto));
         let context = args.join(" ");

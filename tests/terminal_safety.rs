@@ -366,6 +366,7 @@ const SCREENS: &[(&str, &[KeyCode])] = &[
     ("alarms", &[KeyCode::Char('3')]),
     ("logs", &[KeyCode::Char('4')]),
     ("costs", &[KeyCode::Char('5')]),
+    ("changes", &[KeyCode::Char('6')]),
 ];
 
 #[test]
