@@ -262,10 +262,12 @@ fn triage_pane() {
     insta::assert_snapshot!("triage_80x24", h.screen(80, 24, &mono));
     insta::assert_snapshot!("triage_160x48", h.screen(160, 48, &mono));
     // Nothing wrong says so, with what was checked.
-    h.app
-        .envs
-        .iter_mut()
-        .for_each(|e| e.alarms.data = Some(vec![]));
+    for e in &mut h.app.envs {
+        e.alarms.data = Some(vec![]);
+        for s in e.services.data.iter_mut().flatten() {
+            s.events.clear();
+        }
+    }
     let calm = h.screen(80, 24, &mono);
     assert!(
         calm.contains("Nothing needs a human: checked 6 of 6 environments"),

@@ -7,7 +7,7 @@ use crate::provider::ProviderError;
 use chrono::Duration;
 use flightdeck_model::{
     Alarm, AlarmState, CostReport, DeploymentStatus, EnvironmentInfo, RolloutState, Service,
-    ServiceRef, Severity, Timestamp,
+    ServiceRef, Severity, Task, Timestamp,
 };
 use serde::Serialize;
 
@@ -64,6 +64,10 @@ pub struct EnvView<'a> {
     pub services: Read<'a, [Service]>,
     pub alarms: Read<'a, [Alarm]>,
     pub costs: Read<'a, CostReport>,
+    /// Tasks (running and recently stopped) of the services whose tasks were
+    /// read: the stop reasons of a suspected crash loop. Triage asks for
+    /// them through [`suspected_crash_loops`].
+    pub tasks: Vec<(&'a ServiceRef, &'a [Task])>,
 }
 
 /// How urgent a finding is.
@@ -121,6 +125,10 @@ pub struct Rules {
     pub stale_after: Duration,
     /// Capacity short for less than this is a deployment or scaling at work.
     pub capacity_grace: Duration,
+    /// This many separate task stops outside a rollout...
+    pub crash_stops: usize,
+    /// ...within this window are a crash loop.
+    pub crash_window: Duration,
     /// Yesterday's cost above this many times the trailing week's mean...
     pub cost_factor: f64,
     /// ...and by at least this much (in the report's currency).
@@ -133,6 +141,8 @@ impl Default for Rules {
             rollout_too_long: Duration::minutes(10),
             stale_after: Duration::minutes(5),
             capacity_grace: Duration::minutes(5),
+            crash_stops: 3,
+            crash_window: Duration::minutes(15),
             cost_factor: 1.5,
             cost_min_increase: 5.0,
         }
@@ -227,6 +237,12 @@ fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec
         ));
     }
     for svc in services {
+        let tasks = env.tasks.iter().find(|(r, _)| r.is(svc)).map(|(_, t)| *t);
+        out.extend(crash_loop(svc, tasks, rules, now).map(
+            |(urgency, kind, subject, why, since)| {
+                finding(urgency, kind, Some(svc.reference()), subject, why, since)
+            },
+        ));
         out.extend(service_findings(svc, rules, now).into_iter().map(
             |(urgency, kind, subject, why, since)| {
                 finding(urgency, kind, Some(svc.reference()), subject, why, since)
@@ -249,6 +265,120 @@ fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec
 }
 
 type ServiceFinding = (Urgency, Kind, String, String, Timestamp);
+
+/// When ECS stopped tasks of `svc` (one entry per stop event) in the
+/// crash window, after its last rollout completed: replaced tasks of a
+/// rollout are not a crash loop.
+fn stops_outside_rollouts(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Timestamp> {
+    let rollout_done = svc
+        .events
+        .iter()
+        .find(|e| e.message.contains("deployment completed"))
+        .map(|e| e.created_at);
+    let from = rollout_done.map_or(now - rules.crash_window, |t| {
+        t.max(now - rules.crash_window)
+    });
+    let in_rollout = svc.rollout_state() == Some(RolloutState::InProgress);
+    if in_rollout {
+        return vec![];
+    }
+    svc.events
+        .iter()
+        .filter(|e| e.created_at > from && e.message.contains("has stopped"))
+        .map(|e| e.created_at)
+        .collect()
+}
+
+/// The services of `env` whose events show tasks stopping again and again:
+/// their tasks should be read for the stop reasons.
+pub fn suspected_crash_loops(
+    services: &[Service],
+    rules: Rules,
+    now: Timestamp,
+) -> impl Iterator<Item = &Service> {
+    services
+        .iter()
+        .filter(move |s| stops_outside_rollouts(s, &rules, now).len() >= rules.crash_stops)
+}
+
+/// Tasks stopping again and again outside a rollout. With the stop reasons
+/// read, a page naming the last one (or nothing, when auto scaling stopped
+/// them); without, a warning that says they are being read.
+fn crash_loop(
+    svc: &Service,
+    tasks: Option<&[Task]>,
+    rules: &Rules,
+    now: Timestamp,
+) -> Option<ServiceFinding> {
+    let stops = stops_outside_rollouts(svc, rules, now);
+    if stops.len() < rules.crash_stops {
+        return None;
+    }
+    let first = stops.iter().min().copied().unwrap_or(now);
+    let window = age(rules.crash_window);
+    let counts = format!("{} of {} running", svc.running, svc.desired);
+    let Some(tasks) = tasks else {
+        return Some((
+            Urgency::Warn,
+            Kind::CrashLoop,
+            "tasks".into(),
+            format!(
+                "{} task stops in the last {window} outside a rollout ({counts}); reading why",
+                stops.len()
+            ),
+            first,
+        ));
+    };
+    let recent: Vec<&Task> = tasks
+        .iter()
+        .filter(|t| {
+            t.stopped_at
+                .is_some_and(|at| now - at <= rules.crash_window)
+        })
+        .collect();
+    let scaling = |t: &&Task| {
+        t.stopped_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("Scaling activity"))
+    };
+    if !recent.is_empty() && recent.iter().all(scaling) {
+        return None;
+    }
+    let Some(last) = recent
+        .iter()
+        .filter(|t| !scaling(t))
+        .max_by_key(|t| t.stopped_at)
+    else {
+        // ECS no longer lists the stopped tasks: the count is all there is.
+        return Some((
+            Urgency::Warn,
+            Kind::CrashLoop,
+            "tasks".into(),
+            format!(
+                "{} task stops in the last {window} outside a rollout ({counts}); ECS no longer lists them",
+                stops.len()
+            ),
+            first,
+        ));
+    };
+    let exit = last
+        .containers
+        .iter()
+        .find_map(|c| c.exit_code.filter(|code| *code != 0))
+        .map(|code| format!(" (exit {code})"))
+        .unwrap_or_default();
+    Some((
+        Urgency::Page,
+        Kind::CrashLoop,
+        "tasks".into(),
+        format!(
+            "{} task stops in the last {window} outside a rollout ({counts}); last: {}{exit}",
+            stops.len(),
+            last.stopped_reason.as_deref().unwrap_or("no reason given")
+        ),
+        first,
+    ))
+}
 
 fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<ServiceFinding> {
     let mut out = vec![];
@@ -396,6 +526,7 @@ mod tests {
             services: Read::ok(services, t0()),
             alarms: Read::ok(alarms, t0()),
             costs: Read::none(),
+            tasks: vec![],
         }
     }
 
@@ -472,6 +603,7 @@ mod tests {
             services: Read::failed(&denied, t0()),
             alarms: Read::none(),
             costs: Read::none(),
+            tasks: vec![],
         };
         let found = triage(
             &[
@@ -556,6 +688,7 @@ mod tests {
             services: Read::ok(&services[..], t0() - Duration::minutes(9)),
             alarms: Read::ok(&[][..], t0()),
             costs: Read::ok(&report, t0()),
+            tasks: vec![],
         };
         let found = triage(&[view], &Rules::default(), t0());
         let stale = found.iter().find(|f| f.kind == Kind::Stale).unwrap();
@@ -568,5 +701,98 @@ mod tests {
         assert!(cost.why.contains("95.00 USD on 2026-11-08"), "{}", cost.why);
         assert!(cost.why.contains("4.8x"), "{}", cost.why);
         assert_eq!(cost.urgency, Urgency::Warn);
+    }
+
+    #[test]
+    fn tasks_stopping_again_and_again_are_a_crash_loop_with_the_last_reason() {
+        use flightdeck_model::{
+            ContainerState, HealthStatus, ServiceEvent, TaskDefRef, TaskStatus,
+        };
+        let info = env("shop-prod", true);
+        let event = |minutes_ago: i64, message: &str| ServiceEvent {
+            id: format!("e{minutes_ago}{message}"),
+            created_at: t0() - Duration::minutes(minutes_ago),
+            message: message.into(),
+        };
+        let stopped = |minutes_ago: i64, reason: &str, exit: i32| Task {
+            id: format!("t{minutes_ago}"),
+            task_definition: TaskDefRef::new("api", 7),
+            last_status: TaskStatus::Stopped,
+            desired_status: TaskStatus::Stopped,
+            health: HealthStatus::Unknown,
+            availability_zone: "us-east-1a".into(),
+            started_at: None,
+            stopped_at: Some(t0() - Duration::minutes(minutes_ago)),
+            stopped_reason: Some(reason.into()),
+            containers: vec![ContainerState {
+                name: "app".into(),
+                last_status: TaskStatus::Stopped,
+                exit_code: Some(exit),
+                reason: None,
+            }],
+        };
+        let mut svc = service("api", 2, 2, RolloutState::Completed, 0);
+        svc.events = vec![
+            event(2, "(service api) has stopped 1 running tasks: (task c)."),
+            event(6, "(service api) has stopped 1 running tasks: (task b)."),
+            event(10, "(service api) has stopped 1 running tasks: (task a)."),
+            event(40, "(service api) (deployment d) deployment completed."),
+        ];
+        let services = [svc.clone()];
+        let find = |tasks: Vec<(&ServiceRef, &[Task])>| {
+            let mut view = view(&info, &services, &[]);
+            view.tasks = tasks;
+            triage(&[view], &Rules::default(), t0())
+        };
+        // Suspected: the reasons are to be read.
+        assert_eq!(
+            suspected_crash_loops(&services, Rules::default(), t0()).count(),
+            1
+        );
+        let found = find(vec![]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            (found[0].kind, found[0].urgency),
+            (Kind::CrashLoop, Urgency::Warn)
+        );
+        assert!(found[0].why.ends_with("reading why"), "{}", found[0].why);
+        // With the reasons: a page naming the last one.
+        let reference = svc.reference();
+        let oom = [
+            stopped(
+                2,
+                "OutOfMemoryError: Container killed due to memory usage",
+                137,
+            ),
+            stopped(
+                6,
+                "OutOfMemoryError: Container killed due to memory usage",
+                137,
+            ),
+        ];
+        let found = find(vec![(&reference, &oom)]);
+        assert_eq!(found[0].urgency, Urgency::Page);
+        assert_eq!(
+            found[0].why,
+            "3 task stops in the last 15m outside a rollout (2 of 2 running); last: OutOfMemoryError: Container killed due to memory usage (exit 137)"
+        );
+        // Auto scaling stopping tasks is not a crash loop.
+        let scaled = [stopped(
+            2,
+            "Scaling activity initiated by (deployment d)",
+            0,
+        )];
+        assert!(find(vec![(&reference, &scaled)]).is_empty());
+        // Nor are the tasks a rollout replaced.
+        let mut rolled = svc.clone();
+        rolled.events.insert(
+            0,
+            event(1, "(service api) (deployment e) deployment completed."),
+        );
+        let rolled = [rolled];
+        assert_eq!(
+            suspected_crash_loops(&rolled, Rules::default(), t0()).count(),
+            0
+        );
     }
 }

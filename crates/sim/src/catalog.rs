@@ -100,6 +100,10 @@ pub struct ServiceSpec {
     pub base_cpu: f64,
     /// Number of task definition revisions registered so far.
     pub revisions: u32,
+    /// A memory leak: each task is killed for running out of memory this
+    /// many minutes after it starts, and replaced (a crash loop).
+    #[serde(default)]
+    pub leak_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

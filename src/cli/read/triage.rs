@@ -4,14 +4,16 @@
 
 use super::*;
 use flightdeck_core::provider::all_services;
-use flightdeck_core::triage::{EnvView, Finding, Read, Rules, age, triage};
-use flightdeck_model::{Alarm, CostReport, Service, Timestamp};
+use flightdeck_core::triage::{EnvView, Finding, Read, Rules, age, suspected_crash_loops, triage};
+use flightdeck_model::{Alarm, CostReport, Service, ServiceRef, Task, Timestamp};
 
 /// What was read of one environment.
 struct Gathered {
     services: Result<Vec<Service>, ProviderError>,
     alarms: Result<Vec<Alarm>, ProviderError>,
     costs: Result<CostReport, ProviderError>,
+    /// Tasks of the services that look like crash loops (their stop reasons).
+    tasks: Vec<(ServiceRef, Vec<Task>)>,
 }
 
 /// Days of costs triage compares: yesterday against the week before.
@@ -22,12 +24,24 @@ pub(super) async fn triage_command(
     json: bool,
     clock: &dyn Clock,
 ) -> Result<(), Failure> {
+    let rules = Rules::default();
     let mut gathered = vec![];
     for p in providers {
+        let services = all_services(p.as_ref()).await;
+        let mut tasks = vec![];
+        for svc in
+            suspected_crash_loops(services.as_deref().unwrap_or_default(), rules, clock.now())
+        {
+            // Without the reasons the finding still stands, as a warning.
+            if let Ok(t) = p.tasks(&svc.cluster, &svc.name).await {
+                tasks.push((svc.reference(), t));
+            }
+        }
         gathered.push(Gathered {
-            services: all_services(p.as_ref()).await,
+            services,
             alarms: p.alarms().await,
             costs: p.costs(COST_DAYS).await,
+            tasks,
         });
     }
     let now = clock.now();
@@ -40,9 +54,10 @@ pub(super) async fn triage_command(
             alarms: Read::of(g.alarms.as_ref().map(Vec::as_slice), now),
             // Costs lag by hours and may be denied: they never hide the rest.
             costs: g.costs.as_ref().map_or(Read::none(), |c| Read::ok(c, now)),
+            tasks: g.tasks.iter().map(|(r, t)| (r, t.as_slice())).collect(),
         })
         .collect();
-    let findings = triage(&views, &Rules::default(), now);
+    let findings = triage(&views, &rules, now);
     if json {
         print_json(&findings)?;
     } else if findings.is_empty() {

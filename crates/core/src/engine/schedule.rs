@@ -52,6 +52,9 @@ pub struct Focus {
     /// The change timeline shown (in the changes pane or a service's
     /// detail): its scope and how far back it goes.
     pub timeline: Option<(Scope, Duration)>,
+    /// Services of any environment that look like crash loops: triage
+    /// reads their tasks for the stop reasons, `(environment, service)`.
+    pub crash_loops: Vec<(String, ServiceRef)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -154,7 +157,11 @@ fn interval(kind: &JobKind, focus: &Focus) -> Duration {
         JobKind::Alarms if visible(View::Alarms) || visible(View::Rollout) => Duration::seconds(10),
         JobKind::Alarms => Duration::seconds(30),
         JobKind::AlarmDetail(..) => Duration::seconds(30),
-        JobKind::Tasks(..) => Duration::seconds(5),
+        JobKind::Tasks(s) if focus.service_detail.as_ref().is_some_and(|(d, _)| d == s) => {
+            Duration::seconds(5)
+        }
+        // A crash loop's stop reasons, for triage.
+        JobKind::Tasks(..) => Duration::seconds(30),
         // A revision never changes.
         JobKind::TaskDefinition(_) => NEVER_AGAIN,
         JobKind::Logs(_) => Duration::seconds(2),
@@ -202,7 +209,9 @@ impl Schedule {
         {
             kinds.push(JobKind::Logs(source.clone()));
         }
-        if focus.view == View::Costs {
+        // Triage looks for a cost anomaly too: Cost Explorer's answers are
+        // cached for hours, so this costs a call per environment per 6 h.
+        if matches!(focus.view, View::Costs | View::Triage) {
             kinds.push(JobKind::Costs);
         }
         if let Some((scope, window)) = &focus.timeline {
@@ -222,16 +231,34 @@ impl Schedule {
             .collect();
         // Other environments, slowly: alarms for the switcher's counts,
         // services for the palette.
+        for (env, service) in &focus.crash_loops {
+            let key = JobKey {
+                env: env.clone(),
+                kind: JobKind::Tasks(service.clone()),
+            };
+            if !jobs.iter().any(|j| j.key == key) && self.is_due(&key, focus, now) {
+                jobs.push(Job {
+                    key,
+                    logs_since: None,
+                    known_services: 0,
+                });
+            }
+        }
+        let triage = focus.view == View::Triage;
         for env in focus.all_envs.iter().filter(|e| **e != focus.env) {
-            for kind in [JobKind::Alarms, JobKind::Services] {
+            let costs = triage.then_some(JobKind::Costs);
+            for kind in [JobKind::Alarms, JobKind::Services]
+                .into_iter()
+                .chain(costs)
+            {
+                let every = match kind {
+                    JobKind::Costs => interval(&kind, focus),
+                    _ if triage => TRIAGE_SWEEP,
+                    _ => BACKGROUND,
+                };
                 let key = JobKey {
                     env: env.clone(),
                     kind,
-                };
-                let every = if focus.view == View::Triage {
-                    TRIAGE_SWEEP
-                } else {
-                    BACKGROUND
                 };
                 if self.last_run.get(&key).is_none_or(|t| now - *t >= every) {
                     jobs.push(Job {
@@ -326,6 +353,32 @@ mod tests {
         assert_eq!(costs(first), 1);
         assert_eq!(costs(s.due(&f, t0 + Duration::minutes(30))), 0);
         assert_eq!(costs(s.due(&f, t0 + Duration::hours(6))), 1);
+    }
+
+    #[test]
+    fn triage_reads_every_environments_costs_once_then_after_hours() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 14, 0, 0).unwrap();
+        let mut s = Schedule::default();
+        let f = focus(View::Triage);
+        let costs = |jobs: &[Job]| {
+            let mut envs: Vec<String> = jobs
+                .iter()
+                .filter(|j| j.key.kind == JobKind::Costs)
+                .map(|j| j.key.env.clone())
+                .collect();
+            envs.sort();
+            envs
+        };
+        let first = s.due(&f, t0);
+        assert_eq!(costs(&first), ["radiox-prod", "reelnet-prod"]);
+        for j in &first {
+            s.started(&j.key, t0);
+        }
+        assert!(costs(&s.due(&f, t0 + Duration::minutes(30))).is_empty());
+        assert_eq!(costs(&s.due(&f, t0 + Duration::hours(6))).len(), 2);
+        // Not on the other panes.
+        let mut quiet = Schedule::default();
+        assert!(costs(&quiet.due(&focus(View::Services), t0)).is_empty());
     }
 
     #[test]

@@ -349,6 +349,7 @@ impl World {
             for svc in &mut env.services {
                 maybe_spike(svc, now, rng);
                 progress_tasks(svc, now, rng);
+                leak_kills(svc, now, rng);
                 if !circuit_breaker(svc, now, rng) {
                     progress_rollout(svc, now, rng);
                 }

@@ -150,6 +150,50 @@ pub(super) fn maybe_fail_task(svc: &mut ServiceState, now: Timestamp, rng: &mut 
     }
 }
 
+/// A leaking service: each running task is killed for running out of
+/// memory `leak_minutes` after it started, and the scheduler replaces it.
+pub(super) fn leak_kills(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
+    let Some(minutes) = svc.spec.leak_minutes else {
+        return;
+    };
+    let lifetime = Duration::minutes(i64::from(minutes));
+    let doomed: Vec<usize> = svc
+        .tasks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            t.phase == TaskPhase::Running && t.started_at.is_some_and(|s| now - s >= lifetime)
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let container = svc
+        .spec
+        .containers
+        .first()
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let name = svc.spec.name.clone();
+    for i in doomed.into_iter().rev() {
+        let task = stop_task(
+            svc,
+            i,
+            now,
+            &format!(
+                "Essential container in task exited: {container} OutOfMemoryError: Container killed due to memory usage"
+            ),
+            Some(137),
+        );
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!(
+                "(service {name}) has stopped 1 running tasks: (task {}).",
+                task.id
+            ),
+        );
+    }
+}
+
 /// Starts or stops tasks of the primary deployment to match the desired count.
 pub(super) fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
     let name = svc.spec.name.clone();

@@ -163,6 +163,11 @@ impl EnvData {
                 self.costs.fetched_at,
                 &self.costs.error,
             ),
+            tasks: self
+                .tasks
+                .iter()
+                .filter_map(|(service, slot)| slot.data.as_deref().map(|t| (service, t)))
+                .collect(),
         }
     }
 

@@ -16,7 +16,7 @@ pub use update::update;
 use crossterm::event::KeyEvent;
 use flightdeck_core::engine::{DataEvent, Focus, View};
 use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
-use flightdeck_core::triage::{Finding, Rules, triage};
+use flightdeck_core::triage::{Finding, Rules, suspected_crash_loops, triage};
 use flightdeck_model::{
     Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, ServiceRef,
     Timestamp,
@@ -492,6 +492,18 @@ impl App {
         Some((anchor - chrono::Duration::minutes(1)).max(self.now - ANCHOR_BACKFILL))
     }
 
+    /// Services of every environment that look like crash loops, whose
+    /// tasks triage reads for the stop reasons.
+    fn crash_loops(&self) -> Vec<(String, ServiceRef)> {
+        self.envs
+            .iter()
+            .flat_map(|e| {
+                suspected_crash_loops(e.services(), Rules::default(), self.now)
+                    .map(|s| (e.info.name.clone(), s.reference()))
+            })
+            .collect()
+    }
+
     /// What needs a human now, in every environment, most urgent first.
     pub fn triage(&self) -> Vec<Finding> {
         let views: Vec<_> = self.envs.iter().map(EnvData::triage_view).collect();
@@ -580,6 +592,7 @@ impl App {
             refresh: self.refresh,
             selected_task_definition: write::subject(self).map(|s| s.task_definition),
             timeline: self.timeline_focus(),
+            crash_loops: self.crash_loops(),
         }
     }
 
@@ -635,6 +648,7 @@ impl App {
             refresh: self.refresh,
             selected_task_definition: None,
             timeline: None,
+            crash_loops: self.crash_loops(),
         })
     }
 }

@@ -32,7 +32,7 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
     ])
     .areas(area);
     let checked = format!(
-        "checked {read} of {} environments (services, rollouts, alarms)",
+        "checked {read} of {} environments (services, rollouts, tasks, alarms, costs)",
         app.envs.len()
     );
     let line = if findings.is_empty() {
