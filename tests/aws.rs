@@ -183,6 +183,7 @@ fn every_read_path_shows_what_the_fixtures_created() {
             .send()
             .await
             .unwrap();
+        p.alarms().await.unwrap();
         let history = p.alarm_history(&scale_out.name).await.unwrap();
         assert_eq!(history.len(), 1, "{history:?}");
         assert_eq!(history[0].to, AlarmState::Alarm);
@@ -190,8 +191,72 @@ fn every_read_path_shows_what_the_fixtures_created() {
             history[0].summary,
             format!("Alarm updated from {} to ALARM", history[0].from)
         );
+        // Read again while the state is unchanged: no call. After a state
+        // change DescribeAlarms reports, read anew.
+        let reads = || moto.calls().get("DescribeAlarmHistory").copied();
+        assert_eq!(p.alarm_history(&scale_out.name).await.unwrap(), history);
+        assert_eq!(reads(), Some(1));
+        aws_sdk_cloudwatch::Client::new(&moto.sdk_config(&env.region).await)
+            .set_alarm_state()
+            .alarm_name(&scale_out.name)
+            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
+            .state_reason("Threshold Crossed: back under")
+            .send()
+            .await
+            .unwrap();
+        p.alarms().await.unwrap();
+        let again = p.alarm_history(&scale_out.name).await.unwrap();
+        assert_eq!(reads(), Some(2));
+        assert_eq!((again.len(), again[0].to), (2, AlarmState::Ok));
         // Nor scaling activities: a classified error, never a crash.
         assert!(p.scaling_activities().await.is_err());
+    });
+}
+
+/// CloudTrail answers 2 lookups a second per account: the provider asks
+/// once per write call name and reuses the answer for two minutes. moto has
+/// no LookupEvents; the test proxy records the write calls it forwards as
+/// CloudTrail events (scripts/aws_history.py).
+#[test]
+fn cloudtrail_lookups_are_reused_for_two_minutes() {
+    let Some(moto) = Moto::new("trail_cache") else {
+        return;
+    };
+    let env = spec("muejam-staging");
+    runtime().block_on(async {
+        seed(&moto, &env, chrono::Utc::now()).await;
+        let clock = ManualClock::new(chrono::Utc::now() + chrono::Duration::seconds(5));
+        let p = moto
+            .provider(&env.name, &env.region, Arc::new(clock.clone()), None)
+            .await;
+        let lookups = || moto.calls().get("LookupEvents").copied().unwrap_or(0);
+        let since = clock.now() - chrono::Duration::hours(1);
+        let writes = p.write_events(since).await.unwrap();
+        let created: Vec<&str> = writes
+            .iter()
+            .filter(|w| w.call == "CreateService")
+            .filter_map(|w| w.service.as_deref())
+            .collect();
+        assert_eq!(created.len(), env.services.len(), "{writes:#?}");
+        assert_eq!(
+            writes[0].who,
+            format!("arn:aws:iam::{}:user/moto", moto.account)
+        );
+        let per_lookup = flightdeck::aws::WRITE_CALLS.len() as u64;
+        assert_eq!(lookups(), per_lookup);
+        // A shorter window within two minutes: from the cache.
+        p.write_events(since + chrono::Duration::minutes(10))
+            .await
+            .unwrap();
+        assert_eq!(lookups(), per_lookup);
+        // Later, or further back: asked again.
+        clock.advance(flightdeck::aws::TRAIL_CACHE_TTL);
+        p.write_events(since).await.unwrap();
+        assert_eq!(lookups(), 2 * per_lookup);
+        p.write_events(since - chrono::Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(lookups(), 3 * per_lookup);
     });
 }
 

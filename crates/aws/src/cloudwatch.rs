@@ -40,10 +40,23 @@ impl AwsProvider {
             alarms.extend(page.composite_alarms().iter().filter_map(composite_alarm));
         }
         alarms.sort_by(|a, b| a.name.cmp(&b.name));
+        self.alarm_histories().seen(&alarms);
         Ok(alarms)
     }
 
+    /// An alarm's state changes, newest first. Its history changes only when
+    /// its state does: what was read since the last state change DescribeAlarms
+    /// reported is answered again without a call.
     pub(super) async fn list_alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
+        if let Some(items) = self.alarm_histories().get(alarm) {
+            return Ok(items);
+        }
+        let items = self.read_alarm_history(alarm).await?;
+        self.alarm_histories().keep(alarm, &items);
+        Ok(items)
+    }
+
+    async fn read_alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
         let out = self
             .clients
             .cloudwatch
@@ -323,6 +336,38 @@ fn transition(data: &str) -> Option<(AlarmState, AlarmState)> {
     let from = v.get("oldState")?.get("stateValue")?.as_str()?;
     let to = v.get("newState")?.get("stateValue")?.as_str()?;
     Some((AlarmState::parse(from)?, AlarmState::parse(to)?))
+}
+
+/// Alarm histories as read, each valid while its alarm's state is the one
+/// DescribeAlarms last reported.
+#[derive(Debug, Default)]
+pub(super) struct AlarmHistories {
+    /// When each alarm last changed state, by the last DescribeAlarms.
+    states: HashMap<String, Timestamp>,
+    /// History read at a given state change.
+    read: HashMap<String, (Timestamp, Vec<AlarmHistoryItem>)>,
+}
+
+impl AlarmHistories {
+    fn seen(&mut self, alarms: &[Alarm]) {
+        self.states = alarms
+            .iter()
+            .map(|a| (a.name.clone(), a.state_updated_at))
+            .collect();
+    }
+
+    fn get(&self, alarm: &str) -> Option<Vec<AlarmHistoryItem>> {
+        let state = self.states.get(alarm)?;
+        let (at, items) = self.read.get(alarm)?;
+        (at == state).then(|| items.clone())
+    }
+
+    fn keep(&mut self, alarm: &str, items: &[AlarmHistoryItem]) {
+        if let Some(state) = self.states.get(alarm) {
+            self.read
+                .insert(alarm.to_string(), (*state, items.to_vec()));
+        }
+    }
 }
 
 #[cfg(test)]

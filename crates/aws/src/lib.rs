@@ -56,6 +56,8 @@ pub struct AwsProvider {
     account: tokio::sync::OnceCell<String>,
     /// The last CloudTrail lookup, reused for a while (2 calls a second).
     trail: Mutex<Option<trail::CachedTrail>>,
+    /// Alarm histories, read again only after a state change.
+    alarm_histories: Mutex<cloudwatch::AlarmHistories>,
 }
 
 impl AwsProvider {
@@ -93,6 +95,7 @@ impl AwsProvider {
             tails: live_tail::LiveTails::default(),
             account: tokio::sync::OnceCell::new(),
             trail: Mutex::new(None),
+            alarm_histories: Mutex::new(cloudwatch::AlarmHistories::default()),
         })
     }
 
@@ -120,6 +123,13 @@ impl AwsProvider {
             .clusters
             .as_ref()
             .is_none_or(|c| c.iter().any(|c| c == cluster))
+    }
+
+    fn alarm_histories(&self) -> MutexGuard<'_, cloudwatch::AlarmHistories> {
+        // As below: a poisoned cache still holds valid data.
+        self.alarm_histories
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn task_definition_cache(&self) -> MutexGuard<'_, HashMap<TaskDefRef, TaskDefinition>> {
