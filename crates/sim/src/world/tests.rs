@@ -178,3 +178,109 @@ mod forced_deployment_tests {
         assert!(svc.tasks.iter().all(|t| !before.contains(&t.id)));
     }
 }
+
+mod history_and_colleagues {
+    use super::*;
+    use flightdeck_model::ServiceDeploymentStatus;
+
+    fn start() -> Timestamp {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap()
+    }
+
+    #[test]
+    fn deployments_enter_the_history_and_complete_there() {
+        let mut w = World::new(3, start());
+        let (env, rng, now) = w.env_and_rng("muejam-staging").unwrap();
+        let svc = env.service_mut("backend").unwrap();
+        let from = svc.task_definition();
+        let next = TaskDefRef::new("muejam-backend", svc.latest_revision - 1);
+        let id = start_deployment(svc, next.clone(), now, rng);
+        let arn = svc.deployment_arn(&id);
+        let entry = svc.history.front().unwrap();
+        assert_eq!(
+            (&entry.arn, &entry.status),
+            (&arn, &ServiceDeploymentStatus::InProgress)
+        );
+        assert_eq!(entry.target.as_ref(), Some(&next));
+        assert_eq!(entry.sources, [from]);
+        w.advance_to(start() + Duration::minutes(10));
+        let svc = w.env("muejam-staging").unwrap().service("backend").unwrap();
+        let entry = svc.history.iter().find(|d| d.arn == arn).unwrap();
+        assert_eq!(entry.status, ServiceDeploymentStatus::Successful);
+        assert!(entry.finished_at.is_some());
+    }
+
+    #[test]
+    fn the_circuit_breaker_rolls_back_and_the_history_says_why() {
+        let mut w = World::new(3, start());
+        let (env, rng, now) = w.env_and_rng("muejam-staging").unwrap();
+        let svc = env.service_mut("backend").unwrap();
+        let base = svc.current_revision;
+        let revision =
+            svc.register_revision(base, &[("backend".into(), "acme/backend:v9-broken".into())]);
+        let id = start_deployment(svc, TaskDefRef::new("muejam-backend", revision), now, rng);
+        let arn = svc.deployment_arn(&id);
+        w.advance_to(start() + Duration::minutes(20));
+        let svc = w.env("muejam-staging").unwrap().service("backend").unwrap();
+        let failed = svc.history.iter().find(|d| d.arn == arn).unwrap();
+        assert_eq!(
+            failed.status,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            "{failed:?}"
+        );
+        assert!(
+            failed.circuit_breaker_failures.unwrap_or(0) >= 3,
+            "{failed:?}"
+        );
+        assert!(
+            failed
+                .rollback_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("circuit breaker")),
+            "{failed:?}"
+        );
+        // The rollback is a deployment of its own, back to the old revision.
+        let rollback = svc.history.front().unwrap();
+        assert_eq!(rollback.status, ServiceDeploymentStatus::Successful);
+        assert_eq!(
+            rollback.target,
+            Some(TaskDefRef::new("muejam-backend", base))
+        );
+    }
+
+    #[test]
+    fn colleagues_deploy_and_scale_and_cloudtrail_says_who() {
+        let mut w = World::new(42, start());
+        w.advance_to(start() + Duration::hours(6));
+        let trail: Vec<&flightdeck_model::WriteEvent> = w
+            .envs
+            .iter()
+            .flat_map(|e| &e.services)
+            .flat_map(|s| &s.trail)
+            .collect();
+        assert!(trail.len() >= 6, "{} writes in 9 hours", trail.len());
+        assert!(trail.iter().all(|e| e.who.starts_with("arn:aws:sts::")));
+        // Every deploy by CI is in its service's deployment history.
+        for env in &w.envs {
+            for svc in &env.services {
+                for deploy in svc.trail.iter().filter(|e| {
+                    e.call == "UpdateService"
+                        && e.parameters
+                            .iter()
+                            .any(|p| p.starts_with("taskDefinition="))
+                }) {
+                    let revision = deploy.parameters[0].trim_start_matches("taskDefinition=");
+                    assert!(
+                        svc.history
+                            .iter()
+                            .any(|d| d.target.as_ref().is_some_and(|t| t.to_string() == revision)),
+                        "{revision} not in the history of {}",
+                        svc.spec.name
+                    );
+                }
+            }
+        }
+    }
+}
