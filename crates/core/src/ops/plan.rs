@@ -688,7 +688,10 @@ mod tests {
         assert_eq!(rollback_target(&svc, &[], None), None);
         // Only the current deployment in the history: still nothing.
         let current = deployed(7, ServiceDeploymentStatus::Successful);
-        assert_eq!(rollback_target(&svc, &[current.clone()], None), None);
+        assert_eq!(
+            rollback_target(&svc, std::slice::from_ref(&current), None),
+            None
+        );
         // The newest completed deployment of another revision; one that was
         // rolled back never served.
         let history = [

@@ -45,8 +45,10 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Constraint::Length(7),
     ])
     .areas(area);
+    // The service's name alone: the cluster is in its detail, and 80
+    // columns must hold the count.
     let scope = match &app.changes.service {
-        Some(s) => format!("{s}"),
+        Some(s) => s.name.clone(),
         None => format!("all of {}", app.env().info.name),
     };
     let rows = app.change_rows();
@@ -58,11 +60,10 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Span::styled(format!(" Changes of {} ", sanitize(&scope)), theme.accent),
         Span::styled(
             format!(
-                "· last {} · {} · {} entr{}",
+                "· {} in {} · {}",
+                rows.len(),
                 window(app.changes.window()),
                 kind,
-                rows.len(),
-                if rows.len() == 1 { "y" } else { "ies" }
             ),
             theme.muted,
         ),
