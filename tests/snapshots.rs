@@ -289,7 +289,9 @@ fn changes_pane() {
     );
     h.keys("c");
     insta::assert_snapshot!("changes_service_80x24", h.screen(80, 24, &mono));
-    // The environment's, wide: every service, who did it.
+    insta::assert_snapshot!("changes_service_160x48", h.screen(160, 48, &mono));
+    // The environment's: every service, and who did it where there is room.
     h.keys("c");
+    insta::assert_snapshot!("changes_environment_80x24", h.screen(80, 24, &mono));
     insta::assert_snapshot!("changes_environment_160x48", h.screen(160, 48, &mono));
 }

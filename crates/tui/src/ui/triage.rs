@@ -31,8 +31,13 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
         Constraint::Length(if findings.is_empty() { 0 } else { 5 }),
     ])
     .areas(area);
+    // When: the oldest of what was looked at.
+    let when = app
+        .data_fetched_at()
+        .map(|t| format!(" {} ago", age(app.now, t)))
+        .unwrap_or_default();
     let checked = format!(
-        "checked {read} of {} environments (services, rollouts, tasks, alarms, costs)",
+        "checked {read} of {} environments{when} (services, rollouts, tasks, alarms, costs)",
         app.envs.len()
     );
     let line = if findings.is_empty() {
