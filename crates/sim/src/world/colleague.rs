@@ -10,8 +10,8 @@
 use super::*;
 
 /// Chance per environment and minute that someone changes something
-/// (about once in 80 minutes).
-const CHANCE_PER_MINUTE: f64 = 1.0 / 80.0;
+/// (about once in two and a half hours).
+const CHANCE_PER_MINUTE: f64 = 1.0 / 150.0;
 
 /// The CI pipeline's role session and address (documentation ranges).
 const PIPELINE: (&str, &str) = ("assumed-role/ci-deploy/GitHubActions", "198.51.100.20");
@@ -55,12 +55,12 @@ pub(super) fn maybe_colleague_acts(env: &mut EnvState, now: Timestamp, rng: &mut
     let svc = &mut env.services[index];
     match rng.random_range(0..10) {
         0..5 => ci_deploys(svc, now, rng, PIPELINE),
-        roll => {
+        _ => {
+            // Where auto scaling owns the desired count, people leave it be
+            // (and the seeds' scaling ranges stay as their documents say).
             let person = PEOPLE[rng.random_range(0..PEOPLE.len())];
-            if roll < 8 || svc.target.is_none() {
+            if svc.target.is_none() {
                 person_sets_desired(svc, now, rng, person);
-            } else {
-                person_raises_max(svc, now, rng, person);
             }
         }
     }
@@ -103,8 +103,8 @@ fn ci_deploys(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng, by: 
     start_deployment(svc, td, now, rng);
 }
 
-/// Someone sets the desired count by hand, one up or down (auto scaling may
-/// well move it back).
+/// Someone sets the desired count by hand, one up or down, on a service
+/// auto scaling does not manage.
 fn person_sets_desired(
     svc: &mut ServiceState,
     now: Timestamp,
@@ -116,10 +116,6 @@ fn person_sets_desired(
     } else {
         svc.desired - 1
     };
-    let desired = match &svc.target {
-        Some(t) => desired.clamp(t.min, t.max),
-        None => desired,
-    };
     let event = write_event(
         rng,
         now,
@@ -130,34 +126,6 @@ fn person_sets_desired(
     );
     svc.record_write(event);
     svc.desired = desired;
-}
-
-/// Someone gives auto scaling more room.
-fn person_raises_max(
-    svc: &mut ServiceState,
-    now: Timestamp,
-    rng: &mut ChaCha8Rng,
-    by: (&str, &str),
-) {
-    let Some(max) = svc.target.as_ref().map(|t| t.max + 2) else {
-        return;
-    };
-    let mut event = write_event(
-        rng,
-        now,
-        "RegisterScalableTarget",
-        by,
-        svc,
-        vec![format!("maxCapacity={max}")],
-    );
-    event.parameters.insert(
-        0,
-        format!("resourceId=service/{}/{}", svc.cluster, svc.spec.name),
-    );
-    svc.record_write(event);
-    if let Some(t) = svc.target.as_mut() {
-        t.max = max;
-    }
 }
 
 #[cfg(test)]
