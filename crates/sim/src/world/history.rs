@@ -119,14 +119,7 @@ pub fn write_event(
 ) -> WriteEvent {
     let account = svc.arn.split(':').nth(4).unwrap_or_default();
     WriteEvent {
-        id: format!(
-            "{}-{}-{}-{}-{}",
-            hex(rng, 8),
-            hex(rng, 4),
-            hex(rng, 4),
-            hex(rng, 4),
-            hex(rng, 12)
-        ),
+        id: uuid(rng),
         at,
         call: call.into(),
         who: format!("arn:aws:sts::{account}:{session}"),

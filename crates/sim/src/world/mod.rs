@@ -278,6 +278,19 @@ fn hex(rng: &mut impl Rng, len: usize) -> String {
         .collect()
 }
 
+/// A random id in the shape of a UUID (`8-4-4-4-12` hex digits), as AWS
+/// gives scaling activities and CloudTrail events.
+fn uuid(rng: &mut impl Rng) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        hex(rng, 8),
+        hex(rng, 4),
+        hex(rng, 4),
+        hex(rng, 4),
+        hex(rng, 12)
+    )
+}
+
 /// Aligns an instant down to a whole tick so that every world with the same
 /// seed and start ticks at the same instants.
 fn align(t: Timestamp) -> Timestamp {

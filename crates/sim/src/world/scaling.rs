@@ -87,14 +87,7 @@ pub(super) fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha
         }
         if let Some((new, alarm, policy)) = change {
             target.activities.push_front(ScalingActivity {
-                id: format!(
-                    "{}-{}-{}-{}-{}",
-                    hex(rng, 8),
-                    hex(rng, 4),
-                    hex(rng, 4),
-                    hex(rng, 4),
-                    hex(rng, 12)
-                ),
+                id: uuid(rng),
                 resource_id: format!("service/{}/{}", svc.cluster, svc.spec.name),
                 started_at: now,
                 ended_at: Some(now + Duration::seconds(30)),
