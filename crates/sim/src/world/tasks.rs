@@ -120,19 +120,8 @@ pub(super) fn maybe_fail_task(svc: &mut ServiceState, now: Timestamp, rng: &mut 
         .collect();
     for &i in running.iter().rev() {
         if rng.random_bool(p) {
-            let container = svc
-                .spec
-                .containers
-                .first()
-                .map(|c| c.name.clone())
-                .unwrap_or_default();
             let (reason, code) = if rng.random_bool(0.5) {
-                (
-                    format!(
-                        "Essential container in task exited: {container} OutOfMemoryError: Container killed due to memory usage"
-                    ),
-                    Some(137),
-                )
+                (out_of_memory(svc), Some(137))
             } else {
                 ("Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0f1e2d3c)".to_string(), None)
             };
@@ -148,6 +137,14 @@ pub(super) fn maybe_fail_task(svc: &mut ServiceState, now: Timestamp, rng: &mut 
             );
         }
     }
+}
+
+/// ECS's stop reason for a task whose essential container ran out of memory.
+fn out_of_memory(svc: &ServiceState) -> String {
+    let container = svc.spec.containers.first().map_or("", |c| c.name.as_str());
+    format!(
+        "Essential container in task exited: {container} OutOfMemoryError: Container killed due to memory usage"
+    )
 }
 
 /// A leaking service: each running task is killed for running out of
@@ -166,23 +163,10 @@ pub(super) fn leak_kills(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCh
         })
         .map(|(i, _)| i)
         .collect();
-    let container = svc
-        .spec
-        .containers
-        .first()
-        .map(|c| c.name.clone())
-        .unwrap_or_default();
     let name = svc.spec.name.clone();
+    let reason = out_of_memory(svc);
     for i in doomed.into_iter().rev() {
-        let task = stop_task(
-            svc,
-            i,
-            now,
-            &format!(
-                "Essential container in task exited: {container} OutOfMemoryError: Container killed due to memory usage"
-            ),
-            Some(137),
-        );
+        let task = stop_task(svc, i, now, &reason, Some(137));
         svc.push_event(
             hex(rng, 8),
             now,
