@@ -175,14 +175,13 @@ fn every_read_path_shows_what_the_fixtures_created() {
 
         // moto has no alarm history: the test proxy answers
         // DescribeAlarmHistory from the SetAlarmState calls it forwarded.
-        aws_sdk_cloudwatch::Client::new(&moto.sdk_config(&env.region).await)
-            .set_alarm_state()
-            .alarm_name(&scale_out.name)
-            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
-            .state_reason("Threshold Crossed: 3 datapoints were greater than the threshold")
-            .send()
-            .await
-            .unwrap();
+        moto.set_alarm_state(
+            &env.region,
+            &scale_out.name,
+            aws_sdk_cloudwatch::types::StateValue::Alarm,
+            "Threshold Crossed: 3 datapoints were greater than the threshold",
+        )
+        .await;
         p.alarms().await.unwrap();
         let history = p.alarm_history(&scale_out.name).await.unwrap();
         assert_eq!(history.len(), 1, "{history:?}");
@@ -196,14 +195,13 @@ fn every_read_path_shows_what_the_fixtures_created() {
         let reads = || moto.calls().get("DescribeAlarmHistory").copied();
         assert_eq!(p.alarm_history(&scale_out.name).await.unwrap(), history);
         assert_eq!(reads(), Some(1));
-        aws_sdk_cloudwatch::Client::new(&moto.sdk_config(&env.region).await)
-            .set_alarm_state()
-            .alarm_name(&scale_out.name)
-            .state_value(aws_sdk_cloudwatch::types::StateValue::Ok)
-            .state_reason("Threshold Crossed: back under")
-            .send()
-            .await
-            .unwrap();
+        moto.set_alarm_state(
+            &env.region,
+            &scale_out.name,
+            aws_sdk_cloudwatch::types::StateValue::Ok,
+            "Threshold Crossed: back under",
+        )
+        .await;
         p.alarms().await.unwrap();
         let again = p.alarm_history(&scale_out.name).await.unwrap();
         assert_eq!(reads(), Some(2));

@@ -107,14 +107,13 @@ fn the_timeline_shows_deploys_with_their_diff_alarms_and_who_wrote_what() {
             .send()
             .await
             .unwrap();
-        aws_sdk_cloudwatch::Client::new(&moto.sdk_config(&env.region).await)
-            .set_alarm_state()
-            .alarm_name(&critical)
-            .state_value(aws_sdk_cloudwatch::types::StateValue::Alarm)
-            .state_reason("Threshold Crossed: 3 datapoints were greater than the threshold")
-            .send()
-            .await
-            .unwrap();
+        moto.set_alarm_state(
+            &env.region,
+            &critical,
+            aws_sdk_cloudwatch::types::StateValue::Alarm,
+            "Threshold Crossed: 3 datapoints were greater than the threshold",
+        )
+        .await;
     });
 
     let timeline = json(&run(&["timeline", "--service", &service, "--json"]));

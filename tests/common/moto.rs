@@ -108,6 +108,25 @@ impl Moto {
         AwsProvider::with_config(settings, &self.sdk_config(region).await, clock).unwrap()
     }
 
+    /// Puts an alarm of this account in `state`, as an alarm evaluation
+    /// would (CloudWatch SetAlarmState).
+    pub async fn set_alarm_state(
+        &self,
+        region: &str,
+        alarm: &str,
+        state: aws_sdk_cloudwatch::types::StateValue,
+        reason: &str,
+    ) {
+        aws_sdk_cloudwatch::Client::new(&self.sdk_config(region).await)
+            .set_alarm_state()
+            .alarm_name(alarm)
+            .state_value(state)
+            .state_reason(reason)
+            .send()
+            .await
+            .unwrap();
+    }
+
     /// Makes `operation` fail for this account with an AWS error code.
     pub fn fault(&self, operation: &str, code: &str, message: &str) {
         ureq::post(format!("{}/__flightdeck/faults", self.endpoint))
