@@ -128,6 +128,13 @@ fn deploy_a_new_image_plans_registers_updates_and_succeeds() {
         assert!(text.contains("acme/backend:v5.4.0"), "{text}");
         assert!(text.contains("ecs:RegisterTaskDefinition"), "{text}");
         assert!(text.contains("account 678901234567"), "{text}");
+        // The plan says what kind of deployment will run.
+        assert!(
+            text.contains(
+                "deploys as: rolling (100-200 % of the desired tasks); the circuit breaker rolls back"
+            ),
+            "{text}"
+        );
         assert!(!p.production);
         assert_eq!(s.service().await, before, "planning changes nothing");
 

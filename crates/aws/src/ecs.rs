@@ -11,9 +11,10 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use flightdeck_core::provider::{ProviderError, Result, ServiceUpdate, Written};
 use flightdeck_model::{
-    Cluster, ClusterStatus, ContainerDefinition, ContainerState, Deployment, DeploymentStatus,
-    EnvVar, HealthStatus, LaunchType, RolloutState, SecretRef, Service, ServiceEvent,
-    ServiceStatus, Task, TaskDefRef, TaskDefinition, TaskDefinitionStatus, TaskStatus,
+    Cluster, ClusterStatus, ContainerDefinition, ContainerState, Controller, Deployment,
+    DeploymentConfig, DeploymentStatus, EnvVar, HealthStatus, LaunchType, LifecycleHook,
+    RolloutState, SecretRef, Service, ServiceEvent, ServiceStatus, Strategy, Task, TaskDefRef,
+    TaskDefinition, TaskDefinitionStatus, TaskStatus,
 };
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -453,6 +454,80 @@ pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
             })
             .collect(),
         created_at: from_sdk_opt(s.created_at()).unwrap_or_default(),
+        deployment_config: deployment_config(s),
+    }
+}
+
+/// The controller and the deployment configuration of a service; what
+/// DescribeServices leaves out takes ECS's defaults.
+fn deployment_config(s: &ecs::Service) -> DeploymentConfig {
+    let controller = match s.deployment_controller().map(|c| c.r#type()) {
+        Some(ecs::DeploymentControllerType::CodeDeploy) => Controller::CodeDeploy,
+        Some(ecs::DeploymentControllerType::External) => Controller::External,
+        _ => Controller::Ecs,
+    };
+    let defaults = DeploymentConfig::default();
+    let Some(c) = s.deployment_configuration() else {
+        return DeploymentConfig {
+            controller,
+            ..defaults
+        };
+    };
+    let minutes = |m: Option<i32>| m.and_then(|m| u32::try_from(m).ok());
+    let strategy = match c.strategy() {
+        Some(ecs::DeploymentStrategy::BlueGreen) => Strategy::BlueGreen,
+        Some(ecs::DeploymentStrategy::Canary) => Strategy::Canary {
+            percent: c
+                .canary_configuration()
+                .and_then(|k| k.canary_percent())
+                .unwrap_or(0.0),
+            bake_minutes: minutes(
+                c.canary_configuration()
+                    .and_then(|k| k.canary_bake_time_in_minutes()),
+            )
+            .unwrap_or(0),
+        },
+        Some(ecs::DeploymentStrategy::Linear) => Strategy::Linear {
+            step_percent: c
+                .linear_configuration()
+                .and_then(|l| l.step_percent())
+                .unwrap_or(0.0),
+            step_bake_minutes: minutes(
+                c.linear_configuration()
+                    .and_then(|l| l.step_bake_time_in_minutes()),
+            )
+            .unwrap_or(0),
+        },
+        _ => Strategy::Rolling {
+            minimum_healthy_percent: minutes(c.minimum_healthy_percent()).unwrap_or(100),
+            maximum_percent: minutes(c.maximum_percent()).unwrap_or(200),
+        },
+    };
+    DeploymentConfig {
+        controller,
+        strategy,
+        bake_minutes: minutes(c.bake_time_in_minutes()),
+        hooks: c
+            .lifecycle_hooks()
+            .iter()
+            .map(|h| LifecycleHook {
+                target: h.hook_target_arn().unwrap_or_default().to_string(),
+                stages: h
+                    .lifecycle_stages()
+                    .iter()
+                    .map(|stage| stage.as_str().to_string())
+                    .collect(),
+            })
+            .collect(),
+        rollback_alarms: c
+            .alarms()
+            .filter(|a| a.enable() && a.rollback())
+            .map(|a| a.alarm_names().to_vec())
+            .unwrap_or_default(),
+        circuit_breaker: c
+            .deployment_circuit_breaker()
+            .filter(|b| b.enable())
+            .map(|b| b.rollback()),
     }
 }
 
@@ -564,6 +639,77 @@ fn native_rollback_refusal<E: ProvideErrorMetadata>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// DescribeServices' deploymentConfiguration as the ECS API reference
+    /// documents it for a canary with a bake, a smoke-test hook, alarm
+    /// rollback and the circuit breaker (moto stores none of it).
+    #[test]
+    fn a_canary_configuration_is_read_whole() {
+        let config = ecs::DeploymentConfiguration::builder()
+            .strategy(ecs::DeploymentStrategy::Canary)
+            .canary_configuration(
+                ecs::CanaryConfiguration::builder()
+                    .canary_percent(10.0)
+                    .canary_bake_time_in_minutes(5)
+                    .build(),
+            )
+            .bake_time_in_minutes(15)
+            .lifecycle_hooks(
+                ecs::DeploymentLifecycleHook::builder()
+                    .hook_target_arn("arn:aws:lambda:us-east-1:1:function:smoke")
+                    .lifecycle_stages(ecs::DeploymentLifecycleHookStage::PostTestTrafficShift)
+                    .build(),
+            )
+            .alarms(
+                ecs::DeploymentAlarms::builder()
+                    .alarm_names("api-5xx")
+                    .enable(true)
+                    .rollback(true)
+                    .build()
+                    .unwrap(),
+            )
+            .deployment_circuit_breaker(
+                ecs::DeploymentCircuitBreaker::builder()
+                    .enable(true)
+                    .rollback(true)
+                    .build(),
+            )
+            .build();
+        let svc = ecs::Service::builder()
+            .service_name("api")
+            .deployment_configuration(config)
+            .build();
+        let read = deployment_config(&svc);
+        assert_eq!(read.controller, Controller::Ecs);
+        assert_eq!(
+            read.strategy,
+            Strategy::Canary {
+                percent: 10.0,
+                bake_minutes: 5
+            }
+        );
+        assert_eq!(read.bake_minutes, Some(15));
+        assert_eq!(read.rollback_alarms, ["api-5xx"]);
+        assert_eq!(read.circuit_breaker, Some(true));
+        assert_eq!(read.hooks[0].stages, ["POST_TEST_TRAFFIC_SHIFT"]);
+        // Nothing said: ECS's defaults; CodeDeploy: its controller.
+        assert_eq!(
+            deployment_config(&ecs::Service::builder().build()),
+            DeploymentConfig::default()
+        );
+        let code_deploy = ecs::Service::builder()
+            .deployment_controller(
+                ecs::DeploymentController::builder()
+                    .r#type(ecs::DeploymentControllerType::CodeDeploy)
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        assert_eq!(
+            deployment_config(&code_deploy).controller,
+            Controller::CodeDeploy
+        );
+    }
 
     #[test]
     fn names_and_revisions_come_out_of_arns() {

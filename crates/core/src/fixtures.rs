@@ -68,5 +68,6 @@ pub fn service(
         }],
         events: vec![],
         created_at: t0() - Duration::days(30),
+        deployment_config: flightdeck_model::DeploymentConfig::default(),
     }
 }

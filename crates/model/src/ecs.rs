@@ -131,6 +131,8 @@ pub struct Service {
     /// Newest first; ECS keeps the last 100.
     pub events: Vec<ServiceEvent>,
     pub created_at: Timestamp,
+    /// How it deploys: controller, strategy, bake, hooks, rollback alarms.
+    pub deployment_config: super::DeploymentConfig,
 }
 
 /// A service by its cluster and name: how everything above the providers

@@ -9,6 +9,7 @@ mod history;
 mod monitoring;
 mod scaling;
 mod status;
+mod strategy;
 pub mod text;
 
 pub use cost::{CostReport, DailyCost, ServiceCost};
@@ -26,6 +27,7 @@ pub use status::{
     ActivityStatus, ClusterStatus, HealthStatus, ServiceDeploymentStatus, ServiceStatus,
     TaskDefinitionStatus, TaskStatus,
 };
+pub use strategy::{Controller, DeploymentConfig, LifecycleHook, Strategy};
 
 /// All times are UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -371,6 +371,7 @@ mod tests {
             target_groups: groups,
             events: vec![],
             created_at: chrono::DateTime::UNIX_EPOCH,
+            deployment_config: crate::DeploymentConfig::default(),
         };
         let services = [
             service("worker", vec![]),

@@ -16,6 +16,8 @@ pub(super) struct ServiceRow {
     rollout_state: Option<String>,
     launch_type: String,
     deployments: usize,
+    /// How it deploys: controller, strategy and its parameters.
+    deployment_config: flightdeck_model::DeploymentConfig,
 }
 
 pub(super) async fn services(
@@ -42,6 +44,7 @@ pub(super) async fn services(
                     format!("{}/{}/{}", r.running, r.pending, r.desired),
                     r.task_definition.clone(),
                     r.rollout_state.clone().unwrap_or_else(|| "-".into()),
+                    strategy_label(&r.deployment_config),
                 ]
             })
             .collect();
@@ -54,11 +57,29 @@ pub(super) async fn services(
                 "RUN/PEND/DES",
                 "TASK DEFINITION",
                 "ROLLOUT",
+                "DEPLOYS",
             ],
             &cells,
         );
     }
     outcome.finish()
+}
+
+/// The table's short name of how a service deploys.
+fn strategy_label(c: &flightdeck_model::DeploymentConfig) -> String {
+    use flightdeck_model::{Controller, Strategy};
+    match (&c.controller, &c.strategy) {
+        (Controller::CodeDeploy, _) => "CODE_DEPLOY".into(),
+        (Controller::External, _) => "EXTERNAL".into(),
+        (Controller::Ecs, Strategy::Rolling { .. }) => "ROLLING".into(),
+        (Controller::Ecs, Strategy::BlueGreen) => "BLUE_GREEN".into(),
+        (Controller::Ecs, Strategy::Canary { percent, .. }) => {
+            format!("CANARY {}%", flightdeck_model::trim_float(*percent))
+        }
+        (Controller::Ecs, Strategy::Linear { step_percent, .. }) => {
+            format!("LINEAR {}%", flightdeck_model::trim_float(*step_percent))
+        }
+    }
 }
 
 /// A cluster named on the command line must exist in some environment:
@@ -114,6 +135,7 @@ pub(super) async fn service_rows(
                 rollout_state: s.rollout_state().map(|r| r.to_string()),
                 launch_type: s.launch_type.to_string(),
                 deployments: s.deployments.len(),
+                deployment_config: s.deployment_config,
                 name: s.name,
             });
         }

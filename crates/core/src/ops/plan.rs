@@ -334,6 +334,19 @@ pub async fn plan(
             svc.task_definition
         ));
     }
+    if !matches!(op, Operation::Scale { .. }) {
+        let config = &svc.deployment_config;
+        if !config.writable() {
+            return Err(PlanError::Refused(format!(
+                "{}/{}: {}; flightdeck deploys only services of ECS's own controller",
+                svc.cluster,
+                svc.name,
+                config.describe()
+            )));
+        }
+        plan.notes
+            .push(format!("deploys as: {}", config.describe()));
+    }
     match &op {
         Operation::Deploy { images, force, .. } => {
             plan_deploy(p, &mut plan, svc, images, *force).await?

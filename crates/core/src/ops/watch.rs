@@ -210,6 +210,7 @@ mod tests {
             target_groups: vec![],
             events: vec![],
             created_at: t(0),
+            deployment_config: flightdeck_model::DeploymentConfig::default(),
         }
     }
 

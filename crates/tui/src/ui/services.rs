@@ -215,6 +215,10 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.text,
         ),
     ]));
+    lines.push(Line::from(vec![
+        Span::styled("deploys as ", theme.muted),
+        Span::styled(sanitize(&svc.deployment_config.describe()), theme.text),
+    ]));
     lines.push(Line::default());
     lines.push(section(theme, "DEPLOYMENTS"));
     for d in &svc.deployments {

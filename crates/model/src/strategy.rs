@@ -1,0 +1,223 @@
+//! How a service deploys: its deployment controller and strategy, with the
+//! parameters an operator needs before a deploy (the plan says what will
+//! run) and during one (how long a bake lasts, which alarms roll it back).
+
+use serde::Serialize;
+use std::fmt;
+
+/// Who runs the service's deployments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Controller {
+    /// ECS itself: every strategy below.
+    Ecs,
+    /// AWS CodeDeploy (blue/green through a deployment group): flightdeck
+    /// shows it and leaves deployments to CodeDeploy.
+    CodeDeploy,
+    /// Someone else's tooling through task sets.
+    External,
+}
+
+/// How the ECS controller replaces the old revision with the new one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Strategy {
+    /// Tasks replaced a few at a time within the health bounds.
+    Rolling {
+        minimum_healthy_percent: u32,
+        maximum_percent: u32,
+    },
+    /// The new revision (green) starts beside the old (blue); all traffic
+    /// moves at once.
+    BlueGreen,
+    /// A share of the traffic moves first, the rest after a bake.
+    Canary { percent: f64, bake_minutes: u32 },
+    /// Traffic moves in equal steps with a bake after each.
+    Linear {
+        step_percent: f64,
+        step_bake_minutes: u32,
+    },
+}
+
+/// A Lambda function ECS calls at stages of a deployment (smoke tests).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LifecycleHook {
+    /// The function's ARN.
+    pub target: String,
+    /// The stages it runs at, as ECS names them (`POST_TEST_TRAFFIC_SHIFT`).
+    pub stages: Vec<String>,
+}
+
+/// A service's deployment configuration.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeploymentConfig {
+    pub controller: Controller,
+    pub strategy: Strategy,
+    /// Minutes both revisions keep running after all traffic moved, before
+    /// the old one is removed (blue/green, canary, linear).
+    pub bake_minutes: Option<u32>,
+    pub hooks: Vec<LifecycleHook>,
+    /// CloudWatch alarms whose ALARM rolls the deployment back.
+    pub rollback_alarms: Vec<String>,
+    /// The deployment circuit breaker, when enabled: whether it rolls back
+    /// (`true`) or only stops the deployment.
+    pub circuit_breaker: Option<bool>,
+}
+
+impl Default for DeploymentConfig {
+    /// ECS's defaults for a service created without a configuration.
+    fn default() -> Self {
+        DeploymentConfig {
+            controller: Controller::Ecs,
+            strategy: Strategy::Rolling {
+                minimum_healthy_percent: 100,
+                maximum_percent: 200,
+            },
+            bake_minutes: None,
+            hooks: vec![],
+            rollback_alarms: vec![],
+            circuit_breaker: None,
+        }
+    }
+}
+
+/// `10`, `12.5`: a percentage without a useless fraction.
+fn percent(p: f64) -> String {
+    super::trim_float(p)
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Rolling {
+                minimum_healthy_percent,
+                maximum_percent,
+            } => write!(
+                f,
+                "rolling ({minimum_healthy_percent}-{maximum_percent} % of the desired tasks)"
+            ),
+            Strategy::BlueGreen => f.write_str(
+                "blue/green: the new revision starts beside the old, then all traffic moves",
+            ),
+            Strategy::Canary {
+                percent: p,
+                bake_minutes,
+            } => write!(
+                f,
+                "canary {} % for {bake_minutes} min, then 100 %",
+                percent(*p)
+            ),
+            Strategy::Linear {
+                step_percent,
+                step_bake_minutes,
+            } => write!(
+                f,
+                "linear {} % more every {step_bake_minutes} min",
+                percent(*step_percent)
+            ),
+        }
+    }
+}
+
+impl DeploymentConfig {
+    /// Whether flightdeck may deploy the service (ECS's own controller).
+    pub fn writable(&self) -> bool {
+        self.controller == Controller::Ecs
+    }
+
+    /// What a deployment of this service does, in words, e.g.
+    /// `canary 10 % for 5 min, then 100 %, bake 15 min; rolls back on
+    /// radiox-prod-backend-api-response-time`.
+    pub fn describe(&self) -> String {
+        match self.controller {
+            Controller::CodeDeploy => {
+                return "CODE_DEPLOY controller: deployments belong to its CodeDeploy deployment group".into();
+            }
+            Controller::External => {
+                return "EXTERNAL controller: deployments belong to its own tooling".into();
+            }
+            Controller::Ecs => {}
+        }
+        let mut out = self.strategy.to_string();
+        if let Some(bake) = self
+            .bake_minutes
+            .filter(|_| !matches!(self.strategy, Strategy::Rolling { .. }))
+        {
+            out.push_str(&format!(", bake {bake} min"));
+        }
+        for hook in &self.hooks {
+            let function = hook.target.rsplit(':').next().unwrap_or(&hook.target);
+            out.push_str(&format!("; hook {function} at {}", hook.stages.join(", ")));
+        }
+        if !self.rollback_alarms.is_empty() {
+            out.push_str(&format!(
+                "; rolls back on {}",
+                self.rollback_alarms.join(", ")
+            ));
+        }
+        match self.circuit_breaker {
+            Some(true) => out.push_str("; the circuit breaker rolls back"),
+            Some(false) => out.push_str("; the circuit breaker stops it"),
+            None => {}
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_strategy_says_what_the_operator_will_see() {
+        let canary = DeploymentConfig {
+            strategy: Strategy::Canary {
+                percent: 10.0,
+                bake_minutes: 5,
+            },
+            bake_minutes: Some(15),
+            rollback_alarms: vec!["radiox-prod-backend-api-response-time".into()],
+            ..DeploymentConfig::default()
+        };
+        assert_eq!(
+            canary.describe(),
+            "canary 10 % for 5 min, then 100 %, bake 15 min; rolls back on radiox-prod-backend-api-response-time"
+        );
+        let rolling = DeploymentConfig {
+            circuit_breaker: Some(true),
+            bake_minutes: Some(15),
+            ..DeploymentConfig::default()
+        };
+        assert_eq!(
+            rolling.describe(),
+            "rolling (100-200 % of the desired tasks); the circuit breaker rolls back"
+        );
+        let blue_green = DeploymentConfig {
+            strategy: Strategy::BlueGreen,
+            bake_minutes: Some(10),
+            hooks: vec![LifecycleHook {
+                target: "arn:aws:lambda:us-east-1:1:function:smoke-test".into(),
+                stages: vec!["POST_TEST_TRAFFIC_SHIFT".into()],
+            }],
+            ..DeploymentConfig::default()
+        };
+        assert_eq!(
+            blue_green.describe(),
+            "blue/green: the new revision starts beside the old, then all traffic moves, bake 10 min; hook smoke-test at POST_TEST_TRAFFIC_SHIFT"
+        );
+        let linear = DeploymentConfig {
+            strategy: Strategy::Linear {
+                step_percent: 12.5,
+                step_bake_minutes: 3,
+            },
+            ..DeploymentConfig::default()
+        };
+        assert_eq!(linear.describe(), "linear 12.5 % more every 3 min");
+        let code_deploy = DeploymentConfig {
+            controller: Controller::CodeDeploy,
+            ..DeploymentConfig::default()
+        };
+        assert!(!code_deploy.writable());
+        assert!(code_deploy.describe().starts_with("CODE_DEPLOY controller"));
+    }
+}
