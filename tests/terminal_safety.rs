@@ -196,6 +196,10 @@ impl ReadProvider for Hostile {
             d.status_reason = Some(format!("failed{}", self.payload));
             d.rollback_reason = Some(format!("rolled back{}", self.payload));
             d.triggered_alarms.push(format!("alarm{}", self.payload));
+            d.hook_results.push((
+                format!("hook{}", self.payload),
+                format!("FAILED{}", self.payload),
+            ));
         }
         Ok(history)
     }

@@ -8,7 +8,9 @@ use super::errors::Action;
 use super::time::{from_sdk_opt, to_sdk};
 use aws_sdk_ecs::types as ecs;
 use flightdeck_core::provider::Result;
-use flightdeck_model::{ServiceDeployment, ServiceDeploymentStatus, TaskDefRef, Timestamp};
+use flightdeck_model::{
+    LifecycleStage, ServiceDeployment, ServiceDeploymentStatus, TaskDefRef, Timestamp,
+};
 use std::collections::HashMap;
 
 /// ListServiceDeployments answers up to 100 a page.
@@ -134,5 +136,68 @@ fn service_deployment(
             .alarms()
             .map(|a| a.triggered_alarm_names().to_vec())
             .unwrap_or_default(),
+        stage: d
+            .lifecycle_stage()
+            .map(|s| LifecycleStage::parse(s.as_str())),
+        traffic_on_target: d
+            .target_service_revision()
+            .and_then(|r| r.requested_production_traffic_weight()),
+        hook_results: d
+            .lifecycle_hook_details()
+            .iter()
+            .map(|h| {
+                let target = h.target_arn().unwrap_or_default();
+                (
+                    target.rsplit(':').next().unwrap_or(target).to_string(),
+                    h.status().map_or("", |s| s.as_str()).to_string(),
+                )
+            })
+            .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A canary in its bake, as DescribeServiceDeployments documents it:
+    /// the stage, the traffic on the new revision, a hook's result.
+    #[test]
+    fn a_deployment_in_progress_says_its_stage_traffic_and_hooks() {
+        let target = "arn:aws:ecs:us-east-1:1:service-revision/c/api/2";
+        let source = "arn:aws:ecs:us-east-1:1:service-revision/c/api/1";
+        let d = ecs::ServiceDeployment::builder()
+            .service_deployment_arn("arn:aws:ecs:us-east-1:1:service-deployment/c/api/x")
+            .status(ecs::ServiceDeploymentStatus::InProgress)
+            .created_at(aws_smithy_types::DateTime::from_secs(1_800_000_000))
+            .lifecycle_stage(ecs::ServiceDeploymentLifecycleStage::BakeTime)
+            .target_service_revision(
+                ecs::ServiceRevisionSummary::builder()
+                    .arn(target)
+                    .requested_production_traffic_weight(10.0)
+                    .build(),
+            )
+            .source_service_revisions(ecs::ServiceRevisionSummary::builder().arn(source).build())
+            .lifecycle_hook_details(
+                ecs::DeploymentLifecycleHookDetail::builder()
+                    .target_arn("arn:aws:lambda:us-east-1:1:function:smoke")
+                    .status(ecs::DeploymentLifecycleHookStatus::Succeeded)
+                    .build(),
+            )
+            .build();
+        let revisions = HashMap::from([
+            (target.to_string(), TaskDefRef::new("api", 2)),
+            (source.to_string(), TaskDefRef::new("api", 1)),
+        ]);
+        let read = service_deployment(&d, &revisions).unwrap();
+        assert_eq!(read.status, ServiceDeploymentStatus::InProgress);
+        assert_eq!(read.stage, Some(LifecycleStage::BakeTime));
+        assert_eq!(read.traffic_on_target, Some(10.0));
+        assert_eq!(read.target, Some(TaskDefRef::new("api", 2)));
+        assert_eq!(read.sources, [TaskDefRef::new("api", 1)]);
+        assert_eq!(
+            read.hook_results,
+            [("smoke".to_string(), "SUCCEEDED".to_string())]
+        );
+    }
 }

@@ -1,7 +1,7 @@
 //! What happened to a service before now, beyond its current state: ECS's
 //! service-deployment history and the writes CloudTrail recorded.
 
-use super::{ServiceDeploymentStatus, TaskDefRef, Timestamp};
+use super::{LifecycleStage, ServiceDeploymentStatus, TaskDefRef, Timestamp};
 use serde::Serialize;
 
 /// One deployment of ECS's service-deployment history
@@ -25,6 +25,14 @@ pub struct ServiceDeployment {
     pub circuit_breaker_failures: Option<u32>,
     /// The CloudWatch alarms that triggered its rollback.
     pub triggered_alarms: Vec<String>,
+    /// Where a blue/green, canary or linear deployment is; `None` for a
+    /// rolling update.
+    pub stage: Option<LifecycleStage>,
+    /// Percent of production traffic ECS routes to the new revision, where
+    /// it shifts traffic.
+    pub traffic_on_target: Option<f64>,
+    /// Each lifecycle hook's result so far: `(function, status)`.
+    pub hook_results: Vec<(String, String)>,
 }
 
 impl ServiceDeployment {

@@ -24,8 +24,8 @@ pub use monitoring::{
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
 pub use status::{
-    ActivityStatus, ClusterStatus, HealthStatus, ServiceDeploymentStatus, ServiceStatus,
-    TaskDefinitionStatus, TaskStatus,
+    ActivityStatus, ClusterStatus, HealthStatus, LifecycleStage, ServiceDeploymentStatus,
+    ServiceStatus, TaskDefinitionStatus, TaskStatus,
 };
 pub use strategy::{Controller, DeploymentConfig, LifecycleHook, Strategy};
 

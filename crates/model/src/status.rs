@@ -182,3 +182,21 @@ impl ServiceDeploymentStatus {
         *self == Self::Successful
     }
 }
+
+aws_states! {
+    /// Where a service deployment is in its lifecycle: the stages ECS runs
+    /// blue/green, canary and linear deployments through (lifecycle hooks
+    /// run at them).
+    LifecycleStage {
+        ReconcileService => "RECONCILE_SERVICE",
+        PreScaleUp => "PRE_SCALE_UP",
+        ScaleUp => "SCALE_UP",
+        PostScaleUp => "POST_SCALE_UP",
+        TestTrafficShift => "TEST_TRAFFIC_SHIFT",
+        PostTestTrafficShift => "POST_TEST_TRAFFIC_SHIFT",
+        ProductionTrafficShift => "PRODUCTION_TRAFFIC_SHIFT",
+        PostProductionTrafficShift => "POST_PRODUCTION_TRAFFIC_SHIFT",
+        BakeTime => "BAKE_TIME",
+        CleanUp => "CLEAN_UP",
+    }
+}

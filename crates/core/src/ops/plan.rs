@@ -694,6 +694,9 @@ mod tests {
             rollback_reason: None,
             circuit_breaker_failures: None,
             triggered_alarms: vec![],
+            stage: None,
+            traffic_on_target: None,
+            hook_results: vec![],
         };
         // The service runs api:7 (the fixture), completed.
         let svc = service("api", 2, 2, RolloutState::Completed, 0);

@@ -118,6 +118,18 @@ fn deployment(service: ServiceRef, d: &ServiceDeployment, tds: &[TaskDefinition]
     if let Some(n) = d.circuit_breaker_failures.filter(|n| *n > 0) {
         detail.push(format!("circuit breaker counted {n} failed tasks"));
     }
+    if let Some(stage) = &d.stage {
+        detail.push(format!("stage: {stage}"));
+    }
+    if let Some(weight) = d.traffic_on_target {
+        detail.push(format!(
+            "production traffic on the new revision: {} %",
+            flightdeck_model::trim_float(weight)
+        ));
+    }
+    for (hook, status) in &d.hook_results {
+        detail.push(format!("hook {hook}: {status}"));
+    }
     if !d.triggered_alarms.is_empty() {
         detail.push(format!(
             "rollback alarms triggered: {}",

@@ -48,6 +48,9 @@ fn history(status: ServiceDeploymentStatus, minutes_ago: i64) -> ServiceDeployme
         rollback_reason: None,
         circuit_breaker_failures: None,
         triggered_alarms: vec![],
+        stage: None,
+        traffic_on_target: None,
+        hook_results: vec![],
     }
 }
 
@@ -296,4 +299,31 @@ fn kinds_round_trip_through_their_labels_and_filter() {
     };
     assert_eq!(timeline.filtered(&[Kind::Deployment]).count(), 2);
     assert_eq!(timeline.filtered(&[]).count(), timeline.entries.len());
+}
+
+#[test]
+fn a_deployment_in_progress_shows_its_stage_traffic_and_hooks() {
+    let mut canary = history(ServiceDeploymentStatus::InProgress, 12);
+    canary.finished_at = None;
+    canary.stage = Some(flightdeck_model::LifecycleStage::BakeTime);
+    canary.traffic_on_target = Some(10.0);
+    canary.hook_results = vec![("smoke".into(), "SUCCEEDED".into())];
+    let facts = Facts {
+        services: services(),
+        deployments: vec![(api(), vec![canary])],
+        ..Facts::default()
+    };
+    let entries = assemble(&Scope::Service(api()), ago(120), &facts);
+    let deploy = entries.iter().find(|e| e.kind == Kind::Deployment).unwrap();
+    assert_eq!(
+        deploy.summary,
+        "deployment to api:8 (from api:7): IN_PROGRESS"
+    );
+    for line in [
+        "stage: BAKE_TIME",
+        "production traffic on the new revision: 10 %",
+        "hook smoke: SUCCEEDED",
+    ] {
+        assert!(deploy.detail.iter().any(|d| d == line), "{deploy:#?}");
+    }
 }

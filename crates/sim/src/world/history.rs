@@ -65,6 +65,9 @@ pub(super) fn record_start(svc: &mut ServiceState, id: &str, target: &TaskDefRef
         rollback_reason: None,
         circuit_breaker_failures: None,
         triggered_alarms: vec![],
+        stage: None,
+        traffic_on_target: None,
+        hook_results: vec![],
     };
     svc.history.push_front(entry);
     svc.history.truncate(HISTORY_KEPT);
