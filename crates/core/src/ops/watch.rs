@@ -3,7 +3,10 @@
 //! with rolloutState COMPLETED on our task definition.
 
 use chrono::Duration;
-use flightdeck_model::{DeploymentStatus, RolloutState, Service, TaskDefRef, Timestamp};
+use flightdeck_model::{
+    DeploymentStatus, LifecycleStage, RolloutState, Service, ServiceDeployment,
+    ServiceDeploymentStatus, TaskDefRef, Timestamp, trim_float,
+};
 use serde::Serialize;
 use std::fmt;
 
@@ -161,6 +164,74 @@ impl Watch {
     }
 }
 
+/// Where one deployment of ECS's service-deployment history is, whatever
+/// its strategy (rolling, blue/green, canary, linear): the same
+/// classification as [`Watch::observe`], from DescribeServiceDeployments.
+/// `last_change` is when its stage or traffic last moved: in progress
+/// without a move for `stuck_after` is STUCK, except during a bake, whose
+/// length the strategy sets.
+pub fn classify(
+    d: &ServiceDeployment,
+    last_change: Timestamp,
+    stuck_after: Duration,
+    now: Timestamp,
+) -> (RolloutStatus, String) {
+    let reason = |r: &Option<String>| r.clone().unwrap_or_default();
+    match &d.status {
+        ServiceDeploymentStatus::Successful => (RolloutStatus::Succeeded, reason(&d.status_reason)),
+        ServiceDeploymentStatus::RollbackRequested
+        | ServiceDeploymentStatus::RollbackInProgress
+        | ServiceDeploymentStatus::RollbackSuccessful => {
+            let why = d
+                .rollback_reason
+                .clone()
+                .or_else(|| d.status_reason.clone())
+                .unwrap_or_default();
+            let alarms = if d.triggered_alarms.is_empty() {
+                String::new()
+            } else {
+                format!(" (alarms: {})", d.triggered_alarms.join(", "))
+            };
+            (RolloutStatus::RolledBack, format!("{why}{alarms}"))
+        }
+        ServiceDeploymentStatus::RollbackFailed => (
+            RolloutStatus::Failed,
+            format!("the rollback failed: {}", reason(&d.status_reason)),
+        ),
+        ServiceDeploymentStatus::Stopped | ServiceDeploymentStatus::StopRequested => (
+            RolloutStatus::Failed,
+            format!("stopped: {}", reason(&d.status_reason)),
+        ),
+        ServiceDeploymentStatus::Pending
+        | ServiceDeploymentStatus::InProgress
+        | ServiceDeploymentStatus::Other(_) => {
+            let mut progress = vec![];
+            if let Some(stage) = &d.stage {
+                progress.push(format!("stage {stage}"));
+            }
+            if let Some(weight) = d.traffic_on_target {
+                progress.push(format!(
+                    "{} % of traffic on the new revision",
+                    trim_float(weight)
+                ));
+            }
+            for (hook, status) in &d.hook_results {
+                progress.push(format!("hook {hook} {status}"));
+            }
+            let baking = d.stage == Some(LifecycleStage::BakeTime);
+            if !baking && now - last_change >= stuck_after {
+                progress.insert(
+                    0,
+                    format!("no progress for {} min", (now - last_change).num_minutes()),
+                );
+                (RolloutStatus::Stuck, progress.join(", "))
+            } else {
+                (RolloutStatus::InProgress, progress.join(", "))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,5 +339,93 @@ mod tests {
         let mut w = Watch::new("e", &start, "new", t(0), STUCK_AFTER);
         let failed = service(8, vec![deployment("new", 8, Primary, Failed, 0)]);
         assert_eq!(w.observe(&failed, t(2)), RolloutStatus::Failed);
+    }
+
+    /// Recorded courses of service deployments, as DescribeServiceDeployments
+    /// reports them through each strategy.
+    fn recorded(status: ServiceDeploymentStatus) -> ServiceDeployment {
+        ServiceDeployment {
+            arn: "arn:aws:ecs:us-east-1:1:service-deployment/c/api/x".into(),
+            status,
+            status_reason: None,
+            target: Some(TaskDefRef::new("api", 8)),
+            sources: vec![TaskDefRef::new("api", 7)],
+            created_at: t(0),
+            started_at: Some(t(0)),
+            finished_at: None,
+            rollback_reason: None,
+            circuit_breaker_failures: None,
+            triggered_alarms: vec![],
+            stage: None,
+            traffic_on_target: None,
+            hook_results: vec![],
+        }
+    }
+
+    #[test]
+    fn every_strategy_is_classified_from_its_deployment_history() {
+        // A canary baking with 10 % of the traffic: in progress, however
+        // long the bake.
+        let mut canary = recorded(ServiceDeploymentStatus::InProgress);
+        canary.stage = Some(LifecycleStage::BakeTime);
+        canary.traffic_on_target = Some(10.0);
+        canary.hook_results = vec![("smoke".into(), "SUCCEEDED".into())];
+        assert_eq!(
+            classify(&canary, t(0), STUCK_AFTER, t(30)),
+            (
+                RolloutStatus::InProgress,
+                "stage BAKE_TIME, 10 % of traffic on the new revision, hook smoke SUCCEEDED".into()
+            )
+        );
+        // Blue/green scaling up without a move for longer than the limit.
+        let mut blue_green = recorded(ServiceDeploymentStatus::InProgress);
+        blue_green.stage = Some(LifecycleStage::ScaleUp);
+        let (status, why) = classify(&blue_green, t(0), STUCK_AFTER, t(12));
+        assert_eq!(status, RolloutStatus::Stuck);
+        assert!(
+            why.starts_with("no progress for 12 min, stage SCALE_UP"),
+            "{why}"
+        );
+        // An alarm rolled it back: which alarm says why.
+        let mut rolled = recorded(ServiceDeploymentStatus::RollbackSuccessful);
+        rolled.rollback_reason = Some("CloudWatch alarm in ALARM".into());
+        rolled.triggered_alarms = vec!["api-5xx".into()];
+        assert_eq!(
+            classify(&rolled, t(0), STUCK_AFTER, t(5)),
+            (
+                RolloutStatus::RolledBack,
+                "CloudWatch alarm in ALARM (alarms: api-5xx)".into()
+            )
+        );
+        // Done, stopped, and a rollback that failed.
+        assert_eq!(
+            classify(
+                &recorded(ServiceDeploymentStatus::Successful),
+                t(0),
+                STUCK_AFTER,
+                t(5)
+            )
+            .0,
+            RolloutStatus::Succeeded
+        );
+        let mut stopped = recorded(ServiceDeploymentStatus::Stopped);
+        stopped.status_reason = Some("a newer deployment started".into());
+        assert_eq!(
+            classify(&stopped, t(0), STUCK_AFTER, t(5)),
+            (
+                RolloutStatus::Failed,
+                "stopped: a newer deployment started".into()
+            )
+        );
+        assert_eq!(
+            classify(
+                &recorded(ServiceDeploymentStatus::RollbackFailed),
+                t(0),
+                STUCK_AFTER,
+                t(5)
+            )
+            .0,
+            RolloutStatus::Failed
+        );
     }
 }
