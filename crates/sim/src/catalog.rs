@@ -104,6 +104,38 @@ pub struct ServiceSpec {
     /// many minutes after it starts, and replaced (a crash loop).
     #[serde(default)]
     pub leak_minutes: Option<u32>,
+    /// How it deploys when not a rolling update with the circuit breaker.
+    #[serde(default)]
+    pub deployment: Option<DeploymentSpec>,
+}
+
+/// A traffic-shifting deployment strategy of ECS, as a seed document
+/// describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "strategy", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum DeploymentSpec {
+    BlueGreen {
+        bake_minutes: u32,
+        /// A Lambda smoke test run after test traffic moved.
+        #[serde(default)]
+        hook: Option<String>,
+        #[serde(default)]
+        rollback_alarms: Vec<String>,
+    },
+    Canary {
+        percent: f64,
+        canary_minutes: u32,
+        bake_minutes: u32,
+        #[serde(default)]
+        rollback_alarms: Vec<String>,
+    },
+    Linear {
+        step_percent: f64,
+        step_minutes: u32,
+        bake_minutes: u32,
+        #[serde(default)]
+        rollback_alarms: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

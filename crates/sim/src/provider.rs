@@ -13,10 +13,10 @@ use flightdeck_core::provider::{
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, ContainerDefinition,
-    ContainerState, CostReport, DeploymentConfig, EnvVar, EnvironmentInfo, HealthStatus,
-    LaunchType, LogEvent, MetricPoint, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity,
-    ScalingPolicy, SecretRef, Service, ServiceDeployment, ServiceStatus, Task, TaskDefRef,
-    TaskDefinition, TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent, is_production_name,
+    ContainerState, CostReport, EnvVar, EnvironmentInfo, HealthStatus, LaunchType, LogEvent,
+    MetricPoint, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy,
+    SecretRef, Service, ServiceDeployment, ServiceStatus, Task, TaskDefRef, TaskDefinition,
+    TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent, is_production_name,
 };
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -129,11 +129,7 @@ fn to_service(svc: &ServiceState, launch_type: LaunchType) -> Service {
         target_groups: svc.target_groups.clone(),
         events: svc.events.iter().cloned().collect(),
         created_at: svc.created_at,
-        // The simulation runs rolling updates with the circuit breaker on.
-        deployment_config: DeploymentConfig {
-            circuit_breaker: Some(true),
-            ..DeploymentConfig::default()
-        },
+        deployment_config: svc.config.clone(),
     }
 }
 

@@ -34,6 +34,9 @@ pub struct Inputs {
     pub daily: f64,
     pub spike: Option<Spike>,
     pub memory_drift: f64,
+    /// Percent of the traffic on a revision that answers with errors (a bad
+    /// canary or green): slower, and 5xx in proportion.
+    pub bad_traffic: f64,
 }
 
 fn noise(rng: &mut impl Rng, spread: f64) -> f64 {
@@ -88,11 +91,18 @@ pub fn compute(inputs: &Inputs, rng: &mut impl Rng) -> Vec<(Signal, Option<f64>)
             .clamp(1.0, 100.0)
     });
     let overload = ((cpu_or_saturated - 55.0).max(0.0) / 15.0).powi(2);
-    let latency = base_latency(inputs.workload) * (1.0 + overload) * (1.0 + noise(rng, 0.08));
+    let bad = inputs.bad_traffic / 100.0;
+    let latency = base_latency(inputs.workload)
+        * (1.0 + overload)
+        * (1.0 + 4.0 * bad)
+        * (1.0 + noise(rng, 0.08));
     let spike_errors = inputs.spike.map_or(0.0, |s| s.errors);
-    let error_rate =
-        (0.15 + (cpu_or_saturated - 75.0).max(0.0) * 0.25 + spike_errors + noise(rng, 0.1))
-            .max(0.0);
+    let error_rate = (0.15
+        + (cpu_or_saturated - 75.0).max(0.0) * 0.25
+        + spike_errors
+        + 60.0 * bad
+        + noise(rng, 0.1))
+    .max(0.0);
     let requests = requests_per_task(inputs.workload)
         * nominal
         * inputs.daily
@@ -143,6 +153,7 @@ mod tests {
             daily: 1.0,
             spike: None,
             memory_drift: 0.0,
+            bad_traffic: 0.0,
         };
         let values = compute(&inputs, &mut rng);
         assert_eq!(values[0], (Signal::Cpu, None));
@@ -161,6 +172,7 @@ mod tests {
                 daily: 1.0,
                 spike: None,
                 memory_drift: 0.0,
+                bad_traffic: 0.0,
             };
             compute(&inputs, &mut rng)[0].1.unwrap()
         };

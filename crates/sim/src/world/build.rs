@@ -137,7 +137,8 @@ pub(super) fn build_policy(
                     target: *target,
                 },
                 alarms: vec![high, low],
-                cooldown: Duration::seconds(180),
+                // ECS target tracking's default scale-out and scale-in cooldowns.
+                cooldown: Duration::seconds(300),
                 last_action: None,
             }
         }
@@ -213,6 +214,8 @@ pub(super) fn build_service(
         deployments: vec![],
         history: VecDeque::new(),
         trail: VecDeque::new(),
+        config: deployment_config(spec.deployment.as_ref()),
+        shift: None,
         events: VecDeque::new(),
         series: ALL_SIGNALS.iter().map(|s| (*s, VecDeque::new())).collect(),
         spike: None,
@@ -251,4 +254,70 @@ pub(super) fn build_service(
     record_success(&mut svc, &deployment.id, deployment.updated_at);
     svc.deployments.push(deployment);
     svc
+}
+
+/// The deployment configuration of a seed service: its document's
+/// strategy, else a rolling update with the circuit breaker rolling back.
+fn deployment_config(spec: Option<&crate::catalog::DeploymentSpec>) -> DeploymentConfig {
+    use crate::catalog::DeploymentSpec as S;
+    let base = DeploymentConfig {
+        circuit_breaker: Some(true),
+        ..DeploymentConfig::default()
+    };
+    let Some(spec) = spec else {
+        return base;
+    };
+    let (strategy, bake, hook, alarms) = match spec {
+        S::BlueGreen {
+            bake_minutes,
+            hook,
+            rollback_alarms,
+        } => (
+            Strategy::BlueGreen,
+            bake_minutes,
+            hook.clone(),
+            rollback_alarms,
+        ),
+        S::Canary {
+            percent,
+            canary_minutes,
+            bake_minutes,
+            rollback_alarms,
+        } => (
+            Strategy::Canary {
+                percent: *percent,
+                bake_minutes: *canary_minutes,
+            },
+            bake_minutes,
+            None,
+            rollback_alarms,
+        ),
+        S::Linear {
+            step_percent,
+            step_minutes,
+            bake_minutes,
+            rollback_alarms,
+        } => (
+            Strategy::Linear {
+                step_percent: *step_percent,
+                step_bake_minutes: *step_minutes,
+            },
+            bake_minutes,
+            None,
+            rollback_alarms,
+        ),
+    };
+    DeploymentConfig {
+        strategy,
+        bake_minutes: Some(*bake),
+        hooks: hook
+            .map(|f| LifecycleHook {
+                target: format!("arn:aws:lambda:us-east-1:000000000000:function:{f}"),
+                stages: vec!["POST_TEST_TRAFFIC_SHIFT".into()],
+            })
+            .into_iter()
+            .collect(),
+        rollback_alarms: alarms.clone(),
+        ..base
+    }
 }

@@ -87,6 +87,7 @@ pub(super) fn record_signals(svc: &mut ServiceState, now: Timestamp, rng: &mut C
         daily: signals::daily_curve(now),
         spike: svc.spike,
         memory_drift: svc.memory_drift,
+        bad_traffic: svc.traffic_on_errors(),
     };
     for (signal, value) in signals::compute(&inputs, rng) {
         let series = svc.series.entry(signal).or_default();

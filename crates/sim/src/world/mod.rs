@@ -9,9 +9,9 @@ use crate::logs;
 use crate::signals::{self, Spike};
 use chrono::{Duration, TimeZone, Timelike};
 use flightdeck_model::{
-    AlarmHistoryItem, AlarmState, Comparison, Deployment, DeploymentStatus, LogEvent, MetricPoint,
-    PolicyKind, RolloutState, ScalingActivity, ServiceEvent, Severity, StepAdjustment, TaskDefRef,
-    Timestamp,
+    AlarmHistoryItem, AlarmState, Comparison, Deployment, DeploymentConfig, DeploymentStatus,
+    LifecycleHook, LogEvent, MetricPoint, PolicyKind, RolloutState, ScalingActivity, ServiceEvent,
+    Severity, StepAdjustment, Strategy, TaskDefRef, Timestamp,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -24,6 +24,7 @@ mod demand;
 mod history;
 mod rollout;
 mod scaling;
+mod shift;
 mod tasks;
 #[cfg(test)]
 mod tests;
@@ -35,11 +36,13 @@ use demand::*;
 use history::*;
 use rollout::*;
 use scaling::*;
+use shift::*;
 use tasks::*;
 
 pub use build::target_group_arn;
 pub use history::write_event;
 pub use rollout::{older_image, start_deployment, stop_with_rollback};
+pub use shift::Shift;
 
 /// Simulated time between two ticks.
 pub const TICK: Duration = Duration::seconds(10);
@@ -123,6 +126,10 @@ pub struct ServiceState {
     pub history: VecDeque<flightdeck_model::ServiceDeployment>,
     /// Write calls to this service as CloudTrail records them, newest first.
     pub trail: VecDeque<flightdeck_model::WriteEvent>,
+    /// How it deploys (the seed's strategy, else rolling with the circuit breaker).
+    pub config: flightdeck_model::DeploymentConfig,
+    /// The traffic-shifting deployment in progress (blue/green, canary, linear).
+    pub shift: Option<Shift>,
     /// ARNs of the target groups the service registers with (services
     /// that listen on a port sit behind the environment's ALB).
     pub target_groups: Vec<String>,
@@ -363,7 +370,9 @@ impl World {
                 maybe_spike(svc, now, rng);
                 progress_tasks(svc, now, rng);
                 leak_kills(svc, now, rng);
-                if !circuit_breaker(svc, now, rng) {
+                if svc.shift.is_some() {
+                    progress_shift(svc, now, rng);
+                } else if !circuit_breaker(svc, now, rng) {
                     progress_rollout(svc, now, rng);
                 }
                 reconcile_desired(svc, now, rng);
@@ -377,6 +386,7 @@ impl World {
             if minute {
                 maybe_colleague_acts(env, now, &mut self.colleagues);
                 evaluate_alarms(env, now);
+                alarm_rollbacks(env, now, rng);
                 apply_scaling(env, now, rng);
             }
         }

@@ -70,6 +70,7 @@ pub fn start_deployment(
         },
     );
     svc.current_revision = td.revision;
+    begin_shift(svc, &id, now);
     id
 }
 
@@ -77,6 +78,16 @@ pub fn start_deployment(
 /// StopServiceDeployment does it: the deployment stops and a new one goes
 /// back to the last deployment that completed. `false` when there is none.
 pub fn stop_with_rollback(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) -> bool {
+    // Blue/green, canary, linear: traffic goes back to blue at once.
+    if roll_back(
+        svc,
+        "Stopped: rolled back by the operator.",
+        vec![],
+        now,
+        rng,
+    ) {
+        return true;
+    }
     let Some(primary) = svc.deployments.first().cloned() else {
         return false;
     };

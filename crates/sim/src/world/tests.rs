@@ -291,3 +291,176 @@ mod history_and_colleagues {
         }
     }
 }
+
+mod strategies {
+    //! Blue/green, canary and linear deployments on the seed services that
+    //! use them: every course the issue names.
+    use super::*;
+    use flightdeck_model::{LifecycleStage, ServiceDeploymentStatus};
+
+    fn start() -> Timestamp {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap()
+    }
+
+    /// Deploys `tag` as a new revision of `env`/`service`; returns the
+    /// world, the deployment's history ARN and the old revision.
+    fn deploy(env: &str, service: &str, tag: &str) -> (World, String, u32) {
+        let mut w = World::new(5, start());
+        let (e, rng, now) = w.env_and_rng(env).unwrap();
+        let svc = e.service_mut(service).unwrap();
+        let blue = svc.current_revision;
+        let container = svc.spec.containers[0].name.clone();
+        let revision = svc.register_revision(blue, &[(container, format!("acme/{service}:{tag}"))]);
+        let td = TaskDefRef::new(svc.spec.family.clone(), revision);
+        let id = start_deployment(svc, td, now, rng);
+        let arn = svc.deployment_arn(&id);
+        (w, arn, blue)
+    }
+
+    fn entry<'a>(
+        w: &'a World,
+        env: &str,
+        service: &str,
+        arn: &str,
+    ) -> &'a flightdeck_model::ServiceDeployment {
+        w.env(env)
+            .unwrap()
+            .service(service)
+            .unwrap()
+            .history
+            .iter()
+            .find(|d| d.arn == arn)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_canary_takes_its_share_bakes_and_completes() {
+        let (mut w, arn, _) = deploy("tellmemore-prod", "api", "3.5.0");
+        w.advance_to(start() + Duration::minutes(2));
+        let d = entry(&w, "tellmemore-prod", "api", &arn);
+        assert_eq!(
+            d.stage,
+            Some(LifecycleStage::ProductionTrafficShift),
+            "{d:?}"
+        );
+        assert_eq!(d.traffic_on_target, Some(10.0));
+        // Both revisions run while the canary takes 10 %.
+        let svc = w.env("tellmemore-prod").unwrap().service("api").unwrap();
+        assert!(svc.tasks.len() as u32 > svc.desired);
+        w.advance_to(start() + Duration::minutes(8));
+        let d = entry(&w, "tellmemore-prod", "api", &arn);
+        assert_eq!(
+            (d.stage.clone(), d.traffic_on_target),
+            (Some(LifecycleStage::BakeTime), Some(100.0))
+        );
+        w.advance_to(start() + Duration::minutes(25));
+        let d = entry(&w, "tellmemore-prod", "api", &arn);
+        assert_eq!(d.status, ServiceDeploymentStatus::Successful, "{d:?}");
+        let svc = w.env("tellmemore-prod").unwrap().service("api").unwrap();
+        assert!(svc.shift.is_none());
+        assert_eq!(svc.deployments.len(), 1);
+        assert_eq!(svc.deployments[0].rollout_state, RolloutState::Completed);
+        assert!(
+            svc.tasks
+                .iter()
+                .all(|t| t.deployment_id == svc.deployments[0].id)
+        );
+    }
+
+    #[test]
+    fn a_canary_answering_errors_is_rolled_back_by_its_alarm() {
+        let (mut w, arn, blue) = deploy("tellmemore-prod", "api", "3.5.0-errors");
+        w.advance_to(start() + Duration::minutes(8));
+        let d = entry(&w, "tellmemore-prod", "api", &arn);
+        assert_eq!(
+            d.status,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            "{d:?}"
+        );
+        assert_eq!(
+            d.triggered_alarms,
+            ["tellmemore-prod-api-error-rate-critical"]
+        );
+        assert_eq!(d.traffic_on_target, Some(0.0));
+        let svc = w.env("tellmemore-prod").unwrap().service("api").unwrap();
+        assert_eq!(
+            svc.current_revision, blue,
+            "traffic and tasks are back on blue"
+        );
+        assert!(svc.tasks.iter().all(|t| t.task_definition.revision == blue));
+    }
+
+    #[test]
+    fn blue_green_runs_its_smoke_test_and_a_failing_one_switches_back() {
+        let (mut w, arn, _) = deploy("radiox-prod", "backend-api", "v2.15.0");
+        w.advance_to(start() + Duration::minutes(4));
+        let d = entry(&w, "radiox-prod", "backend-api", &arn);
+        assert_eq!(
+            d.hook_results,
+            [(
+                "radiox-prod-smoke-test".to_string(),
+                "SUCCEEDED".to_string()
+            )]
+        );
+        assert_eq!(
+            d.traffic_on_target,
+            Some(100.0),
+            "all traffic at once: {d:?}"
+        );
+        w.advance_to(start() + Duration::minutes(20));
+        assert_eq!(
+            entry(&w, "radiox-prod", "backend-api", &arn).status,
+            ServiceDeploymentStatus::Successful
+        );
+
+        let (mut w, arn, blue) = deploy("radiox-prod", "backend-api", "v2.15.0-smokefail");
+        w.advance_to(start() + Duration::minutes(5));
+        let d = entry(&w, "radiox-prod", "backend-api", &arn);
+        assert_eq!(
+            d.status,
+            ServiceDeploymentStatus::RollbackSuccessful,
+            "{d:?}"
+        );
+        assert_eq!(d.hook_results[0].1, "FAILED");
+        assert!(
+            d.rollback_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("smoke tests"))
+        );
+        let svc = w
+            .env("radiox-prod")
+            .unwrap()
+            .service("backend-api")
+            .unwrap();
+        assert_eq!(svc.current_revision, blue);
+    }
+
+    #[test]
+    fn the_operator_rolls_back_during_the_bake_and_traffic_returns_at_once() {
+        let (mut w, arn, blue) = deploy("radiox-prod", "backend-api", "v2.15.0");
+        w.advance_to(start() + Duration::minutes(6));
+        assert_eq!(
+            entry(&w, "radiox-prod", "backend-api", &arn).stage,
+            Some(LifecycleStage::BakeTime)
+        );
+        let (e, rng, now) = w.env_and_rng("radiox-prod").unwrap();
+        assert!(stop_with_rollback(
+            e.service_mut("backend-api").unwrap(),
+            now,
+            rng
+        ));
+        let d = entry(&w, "radiox-prod", "backend-api", &arn);
+        assert_eq!(d.status, ServiceDeploymentStatus::RollbackSuccessful);
+        assert_eq!(d.traffic_on_target, Some(0.0));
+        let svc = w
+            .env("radiox-prod")
+            .unwrap()
+            .service("backend-api")
+            .unwrap();
+        assert_eq!(svc.current_revision, blue);
+        assert_eq!(svc.deployments[0].status, DeploymentStatus::Primary);
+        assert_eq!(svc.deployments[0].task_definition.revision, blue);
+    }
+}
