@@ -579,3 +579,64 @@ fn a_failed_call_after_a_successful_one_names_what_ran() {
         assert_eq!(after.request_ids, vec![id]);
     });
 }
+
+/// A canary bakes for minutes without any task starting or stopping: the
+/// watch follows it to SUCCEEDED, not STUCK; an errors-answering canary is
+/// ROLLED BACK by its alarm.
+#[test]
+fn a_canary_is_watched_through_its_bake_and_its_alarm_rollback() {
+    let s = sim("tellmemore-prod", false);
+    rt().block_on(async {
+        let cluster = s.p.clusters().await.unwrap()[0].name.clone();
+        let follow =
+            async |image: &str| {
+                let op = Operation::Deploy {
+                    cluster: cluster.clone(),
+                    service: "api".into(),
+                    images: vec![("api".into(), image.into())],
+                    force: false,
+                };
+                let plan = plan(s.p.as_ref(), "567890123456", op, None).await.unwrap();
+                assert!(
+                    plan.notes.iter().any(|n| n
+                        .starts_with("deploys as: canary 10 % for 5 min, then 100 %, bake 15 min")),
+                    "{:?}",
+                    plan.notes
+                );
+                let done = execute(s.p.as_ref(), &plan, &s.audit, WHO, s.clock.now())
+                    .await
+                    .unwrap();
+                let id = done.deployment_id.unwrap();
+                let mut watch = Watch::new(
+                    "tellmemore-prod",
+                    &done.service,
+                    &id,
+                    s.clock.now(),
+                    STUCK_AFTER,
+                );
+                for _ in 0..40 * 6 {
+                    s.clock.advance(Duration::seconds(10));
+                    let svc =
+                        s.p.services(&cluster)
+                            .await
+                            .unwrap()
+                            .into_iter()
+                            .find(|x| x.name == "api")
+                            .unwrap();
+                    let status = watch.observe(&svc, s.clock.now());
+                    if status.is_final() {
+                        return (status, watch.reason.clone());
+                    }
+                }
+                (watch.status, watch.reason.clone())
+            };
+        let (status, why) = follow("acme/api:3.5.0").await;
+        assert_eq!(status, RolloutStatus::Succeeded, "{why}");
+        let (status, why) = follow("acme/api:3.5.1-errors").await;
+        assert_eq!(status, RolloutStatus::RolledBack, "{why}");
+        assert!(
+            why.contains("tellmemore-prod-api-error-rate-critical"),
+            "{why}"
+        );
+    });
+}

@@ -120,6 +120,22 @@ impl fmt::Display for Strategy {
 }
 
 impl DeploymentConfig {
+    /// How long a deployment waits on purpose: a canary's or each linear
+    /// step's bake, and the final bake. So long without a task starting or
+    /// stopping is the plan, not a stuck rollout.
+    pub fn planned_waits(&self) -> chrono::Duration {
+        let minutes = match &self.strategy {
+            Strategy::Rolling { .. } => return chrono::Duration::zero(),
+            Strategy::BlueGreen => 0.0,
+            Strategy::Canary { bake_minutes, .. } => f64::from(*bake_minutes),
+            Strategy::Linear {
+                step_percent,
+                step_bake_minutes,
+            } => (100.0 / step_percent.max(1.0)).ceil() * f64::from(*step_bake_minutes),
+        } + f64::from(self.bake_minutes.unwrap_or(0));
+        chrono::Duration::seconds((minutes * 60.0) as i64)
+    }
+
     /// Whether flightdeck may deploy the service (ECS's own controller).
     pub fn writable(&self) -> bool {
         self.controller == Controller::Ecs
@@ -213,6 +229,10 @@ mod tests {
             ..DeploymentConfig::default()
         };
         assert_eq!(linear.describe(), "linear 12.5 % more every 3 min");
+        // 8 steps of 3 minutes; a canary's 5 and a bake's 15; nothing rolling.
+        assert_eq!(linear.planned_waits(), chrono::Duration::minutes(24));
+        assert_eq!(canary.planned_waits(), chrono::Duration::minutes(20));
+        assert_eq!(rolling.planned_waits(), chrono::Duration::zero());
         let code_deploy = DeploymentConfig {
             controller: Controller::CodeDeploy,
             ..DeploymentConfig::default()

@@ -130,7 +130,10 @@ impl Watch {
                     self.progress = now_progress;
                     self.last_progress = now;
                 }
-                if now - self.last_progress >= self.stuck_after {
+                // A bake (canary, linear steps, the final bake) waits on
+                // purpose: only beyond it is no progress STUCK.
+                let limit = self.stuck_after + svc.deployment_config.planned_waits();
+                if now - self.last_progress >= limit {
                     (
                         RolloutStatus::Stuck,
                         format!(
