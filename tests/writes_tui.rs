@@ -381,3 +381,52 @@ fn a_late_execution_result_is_told_without_replacing_the_open_dialog() {
     let phases: Vec<Phase> = h.audit.records().iter().map(|r| r.phase).collect();
     assert_eq!(phases, [Phase::Before, Phase::After]);
 }
+
+/// A canary watched in the cockpit: the strategy, the stage and the traffic
+/// split on each side, and the state of the alarm that would roll it back.
+#[test]
+fn the_watch_shows_a_canarys_stage_traffic_and_rollback_alarm() {
+    let mut h = Harness::new();
+    go_to_env(&mut h, "tellmemore-prod");
+    let api = h
+        .app
+        .service_rows()
+        .iter()
+        .position(|s| s.name == "api")
+        .unwrap();
+    h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+    h.keys("D");
+    clear_field(&mut h);
+    h.keys("acme/api:3.5.0");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    let text = c.plan.lines().join("\n");
+    assert!(text.contains("deploys as: canary 10 % for 5 min"), "{text}");
+    h.key(KeyCode::Enter);
+    h.keys("api");
+    h.key(KeyCode::Enter);
+    for _ in 0..12 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    let mono = common::theme("monochrome");
+    let screen = h.screen(120, 40, &mono);
+    assert!(
+        screen.contains("TRAFFIC  canary 10 % for 5 min"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("stage PRODUCTION_TRAFFIC_SHIFT"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("10 % of traffic on tellmemore-api:"),
+        "{screen}"
+    );
+    assert!(screen.contains("90 % on the old"), "{screen}");
+    assert!(
+        screen.contains("rolls back on tellmemore-prod-api-error-rate-critical OK"),
+        "{screen}"
+    );
+}

@@ -8,7 +8,8 @@ use chrono::Duration;
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, LogEvent, MetricSeries,
-    ScalableTarget, ScalingActivity, ScalingPolicy, Service, Task, TaskDefinition, Timestamp,
+    ScalableTarget, ScalingActivity, ScalingPolicy, Service, ServiceDeployment, Task,
+    TaskDefinition, Timestamp,
 };
 
 /// Sparklines show the last hour; alarm charts the last three.
@@ -18,6 +19,8 @@ pub const ALARM_CHART_WINDOW: Duration = Duration::hours(3);
 pub const LOG_BACKFILL: Duration = Duration::minutes(15);
 pub const LOG_PAGE: usize = 1000;
 pub const COST_DAYS: u32 = 30;
+/// A watched deployment's history goes back this far (its own start is in it).
+pub const DEPLOYMENTS_WINDOW: Duration = Duration::hours(2);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScalingData {
@@ -47,6 +50,7 @@ pub enum Payload {
     Logs(Vec<LogEvent>),
     Costs(CostReport),
     Timeline(Box<Timeline>),
+    Deployments(Vec<ServiceDeployment>),
 }
 
 /// A result with the moment it was fetched and a generation, so the app
@@ -146,6 +150,10 @@ async fn run(
             Payload::Logs(p.log_events(&query).await?)
         }
         JobKind::Costs => Payload::Costs(p.costs(COST_DAYS).await?),
+        JobKind::Deployments(service) => Payload::Deployments(
+            p.service_deployments(&service.cluster, &service.name, now - DEPLOYMENTS_WINDOW)
+                .await?,
+        ),
         JobKind::Timeline(scope, window) => {
             Payload::Timeline(Box::new(gather(p, scope, now - *window, audit).await?))
         }

@@ -55,6 +55,9 @@ pub struct Focus {
     /// Services of any environment that look like crash loops: triage
     /// reads their tasks for the stop reasons, `(environment, service)`.
     pub crash_loops: Vec<(String, ServiceRef)>,
+    /// The watched service whose deployment shifts traffic: its service
+    /// deployments (stage, traffic, hooks) are read while it is watched.
+    pub deployment_progress: Option<ServiceRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -71,6 +74,8 @@ pub enum JobKind {
     Costs,
     /// The change timeline of a scope over a window back from now.
     Timeline(Scope, Duration),
+    /// A service's recent service deployments (a watched rollout's stages).
+    Deployments(ServiceRef),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -94,6 +99,7 @@ impl Job {
             JobKind::Identity
             | JobKind::Services
             | JobKind::Tasks(..)
+            | JobKind::Deployments(_)
             | JobKind::TaskDefinition(_) => ApiFamily::Ecs,
             JobKind::Metrics(_) | JobKind::Alarms | JobKind::AlarmDetail(..) => {
                 ApiFamily::CloudWatch
@@ -118,6 +124,8 @@ impl Job {
             // A LookupEvents call per write call name (served from the
             // provider's cache for two minutes after).
             JobKind::Timeline(..) => WRITE_CALL_LOOKUPS,
+            // List, DescribeServiceDeployments, DescribeServiceRevisions.
+            JobKind::Deployments(_) => 3.0,
             _ => 1.0,
         }
     }
@@ -169,6 +177,8 @@ fn interval(kind: &JobKind, focus: &Focus) -> Duration {
         JobKind::Costs => Duration::hours(6),
         // History and CloudTrail: read on demand, a minute apart.
         JobKind::Timeline(..) => Duration::seconds(60),
+        // A watched deployment's stage and traffic.
+        JobKind::Deployments(_) => Duration::seconds(10),
     }
 }
 
@@ -216,6 +226,9 @@ impl Schedule {
         }
         if let Some((scope, window)) = &focus.timeline {
             kinds.push(JobKind::Timeline(scope.clone(), *window));
+        }
+        if let Some(service) = &focus.deployment_progress {
+            kinds.push(JobKind::Deployments(service.clone()));
         }
         let mut jobs: Vec<Job> = kinds
             .into_iter()

@@ -8,7 +8,8 @@ use flightdeck_core::timeline::{Scope, Timeline};
 use flightdeck_core::triage::{EnvView, Read};
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    LogSource, MetricSeries, Service, ServiceRef, Task, TaskDefRef, TaskDefinition, Timestamp,
+    LogSource, MetricSeries, Service, ServiceDeployment, ServiceRef, Task, TaskDefRef,
+    TaskDefinition, Timestamp,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -112,6 +113,8 @@ pub struct EnvData {
     pub costs: Slot<CostReport>,
     /// Change timelines by scope (the environment's, services').
     pub timelines: HashMap<Scope, Slot<Timeline>>,
+    /// Recent service deployments of a watched service (stage, traffic).
+    pub deployments: HashMap<ServiceRef, Slot<Vec<ServiceDeployment>>>,
 }
 
 impl EnvData {
@@ -130,6 +133,7 @@ impl EnvData {
             logs: HashMap::new(),
             costs: Slot::default(),
             timelines: HashMap::new(),
+            deployments: HashMap::new(),
         }
     }
 
@@ -248,6 +252,11 @@ impl EnvData {
                 true
             }
             (JobKind::Costs, r) => self.costs.store(generation, at, r.and_then(expect_costs)),
+            (JobKind::Deployments(service), r) => self
+                .deployments
+                .entry(service)
+                .or_default()
+                .store(generation, at, r.and_then(expect_deployments)),
             (JobKind::Timeline(scope, _), r) => self.timelines.entry(scope).or_default().store(
                 generation,
                 at,
@@ -283,6 +292,7 @@ expect!(expect_task_definition, Payload::TaskDefinition(v) => *v, TaskDefinition
 expect!(expect_logs, Payload::Logs(v) => v, Vec<LogEvent>);
 expect!(expect_costs, Payload::Costs(v) => v, CostReport);
 expect!(expect_timeline, Payload::Timeline(v) => *v, Timeline);
+expect!(expect_deployments, Payload::Deployments(v) => v, Vec<ServiceDeployment>);
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@ use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
 use flightdeck_core::triage::{Finding, Rules, suspected_crash_loops, triage};
 use flightdeck_model::{
     Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, ServiceRef,
-    Timestamp,
+    Strategy, Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -593,6 +593,7 @@ impl App {
             selected_task_definition: write::subject(self).map(|s| s.task_definition),
             timeline: self.timeline_focus(),
             crash_loops: self.crash_loops(),
+            deployment_progress: None,
         }
     }
 
@@ -649,6 +650,10 @@ impl App {
             selected_task_definition: None,
             timeline: None,
             crash_loops: self.crash_loops(),
+            // Blue/green, canary, linear: their stage and traffic.
+            deployment_progress: svc
+                .filter(|s| !matches!(s.deployment_config.strategy, Strategy::Rolling { .. }))
+                .map(Service::reference),
         })
     }
 }

@@ -84,6 +84,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     if let (Some(env), Some(svc)) = (env, svc) {
+        traffic_lines(theme, env, svc, &w.task_definition, &mut lines);
         lines.push(Line::from(Span::styled(
             "TASKS (newest first)",
             theme.accent,
@@ -196,4 +197,74 @@ fn error_rate(app: &App) -> (usize, usize) {
         })
         .count();
     (errors, recent.len())
+}
+
+/// For a blue/green, canary or linear deployment: the strategy, where the
+/// deployment is (stage, traffic on the new revision, hook results) and the
+/// state of each alarm that rolls it back.
+fn traffic_lines(
+    theme: &Theme,
+    env: &crate::app::EnvData,
+    svc: &flightdeck_model::Service,
+    target: &flightdeck_model::TaskDefRef,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let config = &svc.deployment_config;
+    if matches!(config.strategy, flightdeck_model::Strategy::Rolling { .. }) {
+        return;
+    }
+    lines.push(Line::from(vec![
+        Span::styled("TRAFFIC  ", theme.accent),
+        Span::styled(sanitize(&config.describe()), theme.muted),
+    ]));
+    let ours = env
+        .deployments
+        .get(&svc.reference())
+        .and_then(|slot| slot.data.as_ref())
+        .and_then(|h| h.iter().find(|d| d.target.as_ref() == Some(target)));
+    match ours {
+        Some(d) => {
+            let mut parts = vec![format!("{}", d.status)];
+            if let Some(stage) = &d.stage {
+                parts.push(format!("stage {stage}"));
+            }
+            if let Some(weight) = d.traffic_on_target {
+                parts.push(format!(
+                    "{} % of traffic on {target}, {} % on the old",
+                    flightdeck_model::trim_float(weight),
+                    flightdeck_model::trim_float(100.0 - weight)
+                ));
+            }
+            for (hook, status) in &d.hook_results {
+                parts.push(format!("hook {hook} {status}"));
+            }
+            lines.push(Line::from(Span::styled(
+                sanitize(&format!("  {}", parts.join(" · "))),
+                theme.text,
+            )));
+        }
+        None => lines.push(Line::from(Span::styled(
+            "  reading the deployment's stage…",
+            theme.muted,
+        ))),
+    }
+    for name in &config.rollback_alarms {
+        let state = env
+            .alarms()
+            .iter()
+            .find(|a| &a.name == name)
+            .map(|a| a.state);
+        let style = match state {
+            Some(AlarmState::Alarm) => theme.crit,
+            Some(AlarmState::Ok) => theme.ok,
+            _ => theme.warn,
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  rolls back on {} ", sanitize(name)), theme.muted),
+            Span::styled(
+                state.map_or("unknown".to_string(), |s| s.to_string()),
+                style,
+            ),
+        ]));
+    }
 }
