@@ -2,14 +2,15 @@
 
 use super::*;
 
+/// The instant every world of these tests starts at.
+fn start() -> Timestamp {
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+        .unwrap()
+}
+
 mod determinism_and_rollouts {
     use super::*;
-
-    fn start() -> Timestamp {
-        chrono::Utc
-            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
-            .unwrap()
-    }
 
     #[test]
     fn same_seed_same_world_regardless_of_polling() {
@@ -165,9 +166,7 @@ mod forced_deployment_tests {
 
     #[test]
     fn a_forced_deployment_of_the_same_revision_replaces_every_task() {
-        let t0 = chrono::Utc
-            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
-            .unwrap();
+        let t0 = start();
         let mut w = World::new(3, t0);
         let (env, rng, now) = w.env_and_rng("muejam-production").unwrap();
         let svc = env.service_mut("backend").unwrap();
@@ -189,12 +188,6 @@ mod forced_deployment_tests {
 mod history_and_colleagues {
     use super::*;
     use flightdeck_model::ServiceDeploymentStatus;
-
-    fn start() -> Timestamp {
-        chrono::Utc
-            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
-            .unwrap()
-    }
 
     #[test]
     fn deployments_enter_the_history_and_complete_there() {
@@ -297,12 +290,6 @@ mod strategies {
     //! use them: every course the issue names.
     use super::*;
     use flightdeck_model::{LifecycleStage, ServiceDeploymentStatus};
-
-    fn start() -> Timestamp {
-        chrono::Utc
-            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
-            .unwrap()
-    }
 
     /// Deploys `tag` as a new revision of `env`/`service`; returns the
     /// world, the deployment's history ARN and the old revision.
