@@ -3,7 +3,7 @@
 use chrono::{Duration, TimeZone};
 use flightdeck_model::{
     Alarm, AlarmState, Comparison, Deployment, DeploymentStatus, LaunchType, RolloutState, Service,
-    ServiceStatus, Severity, TaskDefRef, Timestamp,
+    ServiceDeployment, ServiceDeploymentStatus, ServiceStatus, Severity, TaskDefRef, Timestamp,
 };
 
 pub fn t0() -> Timestamp {
@@ -69,5 +69,26 @@ pub fn service(
         events: vec![],
         created_at: t0() - Duration::days(30),
         deployment_config: flightdeck_model::DeploymentConfig::default(),
+    }
+}
+
+/// A deployment of ECS's history of `api` to `api:target` from the revision
+/// before, started at [`t0`] and not finished.
+pub fn service_deployment(target: u32, status: ServiceDeploymentStatus) -> ServiceDeployment {
+    ServiceDeployment {
+        arn: format!("arn:aws:ecs:us-east-1:1:service-deployment/c/api/{target}"),
+        status,
+        status_reason: None,
+        target: Some(TaskDefRef::new("api", target)),
+        sources: vec![TaskDefRef::new("api", target - 1)],
+        created_at: t0(),
+        started_at: Some(t0()),
+        finished_at: None,
+        rollback_reason: None,
+        circuit_breaker_failures: None,
+        triggered_alarms: vec![],
+        stage: None,
+        traffic_on_target: None,
+        hook_results: vec![],
     }
 }

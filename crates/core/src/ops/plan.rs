@@ -680,24 +680,9 @@ mod tests {
 
     #[test]
     fn rollback_names_the_last_completed_deployment_and_where_it_is_known_from() {
-        use crate::fixtures::{service, t0};
-        use flightdeck_model::{RolloutState, ServiceDeployment, ServiceDeploymentStatus};
-        let deployed = |target: u32, status: ServiceDeploymentStatus| ServiceDeployment {
-            arn: format!("arn:aws:ecs:us-east-1:1:service-deployment/c/api/{target}"),
-            status,
-            status_reason: None,
-            target: Some(TaskDefRef::new("api", target)),
-            sources: vec![],
-            created_at: t0(),
-            started_at: None,
-            finished_at: None,
-            rollback_reason: None,
-            circuit_breaker_failures: None,
-            triggered_alarms: vec![],
-            stage: None,
-            traffic_on_target: None,
-            hook_results: vec![],
-        };
+        use crate::fixtures::service;
+        use flightdeck_model::{RolloutState, ServiceDeploymentStatus};
+        let deployed = crate::fixtures::service_deployment;
         // The service runs api:7 (the fixture), completed.
         let svc = service("api", 2, 2, RolloutState::Completed, 0);
         // Nothing known: no history, no audit log.

@@ -347,22 +347,7 @@ mod tests {
     /// Recorded courses of service deployments, as DescribeServiceDeployments
     /// reports them through each strategy.
     fn recorded(status: ServiceDeploymentStatus) -> ServiceDeployment {
-        ServiceDeployment {
-            arn: "arn:aws:ecs:us-east-1:1:service-deployment/c/api/x".into(),
-            status,
-            status_reason: None,
-            target: Some(TaskDefRef::new("api", 8)),
-            sources: vec![TaskDefRef::new("api", 7)],
-            created_at: t(0),
-            started_at: Some(t(0)),
-            finished_at: None,
-            rollback_reason: None,
-            circuit_breaker_failures: None,
-            triggered_alarms: vec![],
-            stage: None,
-            traffic_on_target: None,
-            hook_results: vec![],
-        }
+        crate::fixtures::service_deployment(8, status)
     }
 
     #[test]

@@ -37,20 +37,10 @@ fn revision(family: &str, revision: u32, image: &str) -> TaskDefinition {
 
 fn history(status: ServiceDeploymentStatus, minutes_ago: i64) -> ServiceDeployment {
     ServiceDeployment {
-        arn: format!("arn:aws:ecs:us-east-1:1:service-deployment/c/api/{minutes_ago}"),
-        status,
-        status_reason: None,
-        target: Some(TaskDefRef::new("api", 8)),
-        sources: vec![TaskDefRef::new("api", 7)],
         created_at: ago(minutes_ago),
         started_at: Some(ago(minutes_ago)),
         finished_at: Some(ago(minutes_ago - 6)),
-        rollback_reason: None,
-        circuit_breaker_failures: None,
-        triggered_alarms: vec![],
-        stage: None,
-        traffic_on_target: None,
-        hook_results: vec![],
+        ..crate::fixtures::service_deployment(8, status)
     }
 }
 
