@@ -196,19 +196,21 @@ impl ServiceState {
     /// convention on image tags: `broken` cannot be pulled, `stuck` never
     /// becomes healthy.
     fn image_fault(&self, revision: u32) -> Option<ImageFault> {
-        let images = self.images(revision);
-        let tag = |word: &str| {
-            images
-                .iter()
-                .any(|(_, i)| i.rsplit_once(':').is_some_and(|(_, t)| t.contains(word)))
-        };
-        if tag("broken") {
+        if self.tagged(revision, "broken") {
             Some(ImageFault::CannotPull)
-        } else if tag("stuck") {
+        } else if self.tagged(revision, "stuck") {
             Some(ImageFault::NeverHealthy)
         } else {
             None
         }
+    }
+
+    /// Whether an image of `revision` has `word` in its tag (the demo's
+    /// convention for what goes wrong with it).
+    fn tagged(&self, revision: u32, word: &str) -> bool {
+        self.images(revision)
+            .iter()
+            .any(|(_, i)| i.rsplit_once(':').is_some_and(|(_, t)| t.contains(word)))
     }
 
     pub fn log_group(&self) -> String {

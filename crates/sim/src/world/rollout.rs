@@ -232,51 +232,16 @@ pub(super) fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut
         .iter()
         .filter(|t| t.deployment_id == primary.id && t.phase == TaskPhase::Running)
         .count() as u32;
-    let old_running_idx: Vec<usize> = svc
+    let old = svc
         .tasks
         .iter()
-        .enumerate()
-        .filter(|(_, t)| t.deployment_id != primary.id)
-        .map(|(i, _)| i)
-        .collect();
-    let excess = (new_running + old_running_idx.len() as u32).saturating_sub(svc.desired);
-    let mut stopped_ids = vec![];
-    for &i in old_running_idx.iter().rev().take(excess as usize) {
-        let reason = format!("Deployment {} replaced this task.", primary.id);
-        let t = stop_task(svc, i, now, &reason, Some(0));
-        stopped_ids.push(t.id);
-    }
-    if !stopped_ids.is_empty() {
-        let list: String = stopped_ids
-            .iter()
-            .map(|id| format!(" (task {id})"))
-            .collect();
-        svc.push_event(
-            hex(rng, 8),
-            now,
-            format!(
-                "(service {name}) has stopped {} running tasks:{list}.",
-                stopped_ids.len()
-            ),
-        );
-    }
+        .filter(|t| t.deployment_id != primary.id)
+        .count() as u32;
+    let excess = (new_running + old).saturating_sub(svc.desired);
+    replace_old_tasks(svc, &primary.id, excess as usize, now, rng);
     let old_left = svc.tasks.iter().any(|t| t.deployment_id != primary.id);
     if !old_left && new_running >= svc.desired {
-        if let Some(d) = svc.deployments.first_mut() {
-            d.rollout_state = RolloutState::Completed;
-            d.rollout_reason = "ECS deployment completed.".into();
-            d.updated_at = now;
-        }
-        svc.deployments.truncate(1);
-        record_success(svc, &primary.id, now);
-        svc.push_event(
-            hex(rng, 8),
-            now,
-            format!(
-                "(service {name}) (deployment {}) deployment completed.",
-                primary.id
-            ),
-        );
+        complete_primary(svc, &primary.id, now, rng);
         svc.push_event(
             hex(rng, 8),
             now,
@@ -284,4 +249,54 @@ pub(super) fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut
         );
         svc.last_steady_event = now;
     }
+}
+
+/// Stops up to `count` tasks of other deployments than `deployment_id`,
+/// newest first, as replaced by it, and says so in one service event.
+pub(super) fn replace_old_tasks(
+    svc: &mut ServiceState,
+    deployment_id: &str,
+    count: usize,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+) {
+    let old: Vec<usize> = (0..svc.tasks.len())
+        .filter(|&i| svc.tasks[i].deployment_id != deployment_id)
+        .collect();
+    let reason = format!("Deployment {deployment_id} replaced this task.");
+    let stopped: Vec<String> = old
+        .into_iter()
+        .rev()
+        .take(count)
+        .map(|i| stop_task(svc, i, now, &reason, Some(0)).id)
+        .collect();
+    if !stopped.is_empty() {
+        let name = &svc.spec.name;
+        let list: String = stopped.iter().map(|id| format!(" (task {id})")).collect();
+        let message = format!(
+            "(service {name}) has stopped {} running tasks:{list}.",
+            stopped.len()
+        );
+        svc.push_event(hex(rng, 8), now, message);
+    }
+}
+
+/// The PRIMARY deployment completed: the others are gone, the history and
+/// the service's events say so.
+pub(super) fn complete_primary(
+    svc: &mut ServiceState,
+    deployment_id: &str,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+) {
+    if let Some(d) = svc.deployments.first_mut() {
+        d.rollout_state = RolloutState::Completed;
+        d.rollout_reason = "ECS deployment completed.".into();
+        d.updated_at = now;
+    }
+    svc.deployments.truncate(1);
+    record_success(svc, deployment_id, now);
+    let name = &svc.spec.name;
+    let message = format!("(service {name}) (deployment {deployment_id}) deployment completed.");
+    svc.push_event(hex(rng, 8), now, message);
 }

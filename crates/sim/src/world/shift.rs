@@ -43,12 +43,6 @@ impl ServiceState {
         }
     }
 
-    fn tagged(&self, revision: u32, word: &str) -> bool {
-        self.images(revision)
-            .iter()
-            .any(|(_, i)| i.rsplit_once(':').is_some_and(|(_, t)| t.contains(word)))
-    }
-
     /// Updates the history entry of the green deployment with where it is.
     fn record_progress(&mut self, hook: Option<(&str, &str)>) {
         let Some(shift) = self.shift.clone() else {
@@ -196,42 +190,9 @@ fn first_shift(svc: &mut ServiceState) {
 /// Blue is removed: the deployment completed.
 fn clean_up(svc: &mut ServiceState, green: &Deployment, now: Timestamp, rng: &mut ChaCha8Rng) {
     enter(svc, LifecycleStage::CleanUp, now);
-    let blue: Vec<usize> = (0..svc.tasks.len())
-        .filter(|&i| svc.tasks[i].deployment_id != green.id)
-        .collect();
-    let reason = format!("Deployment {} replaced this task.", green.id);
-    let mut stopped = vec![];
-    for i in blue.into_iter().rev() {
-        stopped.push(stop_task(svc, i, now, &reason, Some(0)).id);
-    }
-    let name = svc.spec.name.clone();
-    if !stopped.is_empty() {
-        let list: String = stopped.iter().map(|id| format!(" (task {id})")).collect();
-        svc.push_event(
-            hex(rng, 8),
-            now,
-            format!(
-                "(service {name}) has stopped {} running tasks:{list}.",
-                stopped.len()
-            ),
-        );
-    }
-    if let Some(d) = svc.deployments.first_mut() {
-        d.rollout_state = RolloutState::Completed;
-        d.rollout_reason = "ECS deployment completed.".into();
-        d.updated_at = now;
-    }
-    svc.deployments.truncate(1);
+    replace_old_tasks(svc, &green.id, usize::MAX, now, rng);
     svc.shift = None;
-    record_success(svc, &green.id, now);
-    svc.push_event(
-        hex(rng, 8),
-        now,
-        format!(
-            "(service {name}) (deployment {}) deployment completed.",
-            green.id
-        ),
-    );
+    complete_primary(svc, &green.id, now, rng);
 }
 
 /// Traffic back to blue at once, green's tasks stopped: what ECS does when a
