@@ -447,13 +447,10 @@ impl App {
     /// Entries of the changes pane after the kind and text filters, newest first.
     pub fn change_rows(&self) -> Vec<&Entry> {
         let f = self.filter(Pane::Changes).to_lowercase();
-        let kind = self.changes.kind;
         self.timeline()
             .and_then(|slot| slot.data.as_ref())
             .map(|t| {
-                t.entries
-                    .iter()
-                    .filter(|e| kind.is_none_or(|k| e.kind == k))
+                t.filtered(self.changes.kind.as_slice())
                     .filter(|e| {
                         f.is_empty()
                             || e.summary.to_lowercase().contains(&f)
