@@ -126,18 +126,18 @@ impl AwsProvider {
     }
 
     fn alarm_histories(&self) -> MutexGuard<'_, cloudwatch::AlarmHistories> {
-        // As below: a poisoned cache still holds valid data.
-        self.alarm_histories
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.alarm_histories)
     }
 
     fn task_definition_cache(&self) -> MutexGuard<'_, HashMap<TaskDefRef, TaskDefinition>> {
-        // A poisoned cache only means a panic elsewhere; its data is still valid.
-        self.task_definitions
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.task_definitions)
     }
+}
+
+/// A lock of the provider's caches and live tails. A poisoned lock only
+/// means a panic elsewhere; the data it guards is still valid.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 #[async_trait]

@@ -5,15 +5,15 @@
 //! a minute is closed, and one that ended (AWS closes them after 3 hours) is
 //! opened again on the next read.
 
-use super::AwsProvider;
 use super::errors::Action;
+use super::{AwsProvider, lock};
 use async_trait::async_trait;
 use aws_sdk_cloudwatchlogs::types::StartLiveTailResponseStream;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use flightdeck_core::provider::{LogQuery, ProviderError, Result};
 use flightdeck_model::LogEvent;
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A session nobody read for this long is closed.
@@ -99,11 +99,6 @@ pub(super) async fn pump(mut stream: impl TailStream, buffer: Arc<Mutex<TailBuff
             }
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A poisoned lock only means a panic elsewhere; the data is still valid.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 struct Session {

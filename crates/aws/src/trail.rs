@@ -4,10 +4,10 @@
 //! for each write call by name (a source would drown in reads), and keeps
 //! the answer for [`TRAIL_CACHE_TTL`].
 
-use super::AwsProvider;
 use super::ecs::{arn_name, task_def_ref};
 use super::errors::Action;
 use super::time::{from_sdk_opt, to_sdk};
+use super::{AwsProvider, lock};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use flightdeck_core::provider::Result;
 use flightdeck_model::{Timestamp, WriteEvent};
@@ -57,10 +57,7 @@ pub(super) struct CachedTrail {
 impl AwsProvider {
     pub(super) async fn lookup_write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
         let now = self.clock.now();
-        let cached = self
-            .trail
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        let cached = lock(&self.trail)
             .clone()
             .filter(|c| c.since <= since && now - c.read_at < TRAIL_CACHE_TTL);
         if let Some(c) = cached {
@@ -104,10 +101,7 @@ impl AwsProvider {
             }
         }
         events.sort_by_key(|e| std::cmp::Reverse(e.at));
-        *self
-            .trail
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(CachedTrail {
+        *lock(&self.trail) = Some(CachedTrail {
             since,
             read_at: now,
             events: events.clone(),
