@@ -340,7 +340,7 @@ fn write(w: &WriteEvent) -> Entry {
 
 /// The person or role behind an IAM ARN: the role session of an assumed
 /// role (`maria.k (AWSReservedSSO_PowerUser_9f03b7)`), the user's name.
-pub fn who(arn: &str) -> String {
+fn who(arn: &str) -> String {
     let resource = arn.rsplit_once(':').map_or(arn, |(_, r)| r);
     match resource.split('/').collect::<Vec<_>>().as_slice() {
         ["assumed-role", role, session] => format!("{session} ({role})"),
