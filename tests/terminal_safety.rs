@@ -196,10 +196,13 @@ impl ReadProvider for Hostile {
             d.status_reason = Some(format!("failed{}", self.payload));
             d.rollback_reason = Some(format!("rolled back{}", self.payload));
             d.triggered_alarms.push(format!("alarm{}", self.payload));
-            d.hook_results.push((
-                format!("hook{}", self.payload),
-                format!("FAILED{}", self.payload),
-            ));
+            d.hooks.push(flightdeck_model::HookRun {
+                timeout_action: Some(format!("ROLLBACK{}", self.payload)),
+                ..flightdeck_model::HookRun::new(
+                    &format!("hook{}", self.payload),
+                    &format!("FAILED{}", self.payload),
+                )
+            });
         }
         Ok(history)
     }

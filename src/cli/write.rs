@@ -401,6 +401,16 @@ impl Write<'_> {
                 .await
                 .map_err(Failure::failed)?
                 .ok_or_else(|| Failure::failed(anyhow!("service {cluster}/{name} is gone")))?;
+            if watch.follows_history() {
+                // The stage, traffic and hooks; a failed read leaves the
+                // watch to the service alone until the next poll.
+                if let Ok(history) = p
+                    .service_deployments(cluster, name, watch.started - chrono::Duration::minutes(5))
+                    .await
+                {
+                    watch.observe_history(&history, clock.now());
+                }
+            }
             let status = watch.observe(&svc, clock.now());
             // One line per change, not per poll.
             let state = (

@@ -12,7 +12,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use flightdeck_core::provider::{ProviderError, Result, ServiceUpdate, Written};
 use flightdeck_model::{
     Cluster, ClusterStatus, ContainerDefinition, ContainerState, Controller, Deployment,
-    DeploymentConfig, DeploymentStatus, EnvVar, HealthStatus, LaunchType, LifecycleHook,
+    DeploymentConfig, DeploymentStatus, EnvVar, HealthStatus, HookKind, LaunchType, LifecycleHook,
     RolloutState, SecretRef, Service, ServiceEvent, ServiceStatus, Strategy, Task, TaskDefRef,
     TaskDefinition, TaskDefinitionStatus, TaskStatus,
 };
@@ -511,12 +511,20 @@ fn deployment_config(s: &ecs::Service) -> DeploymentConfig {
             .lifecycle_hooks()
             .iter()
             .map(|h| LifecycleHook {
+                kind: match h.target_type() {
+                    Some(ecs::DeploymentLifecycleHookTargetType::Pause) => HookKind::Pause,
+                    _ => HookKind::Lambda,
+                },
                 target: h.hook_target_arn().unwrap_or_default().to_string(),
                 stages: h
                     .lifecycle_stages()
                     .iter()
                     .map(|stage| stage.as_str().to_string())
                     .collect(),
+                timeout_minutes: minutes(
+                    h.timeout_configuration()
+                        .and_then(|t| t.timeout_in_minutes()),
+                ),
             })
             .collect(),
         rollback_alarms: c

@@ -9,7 +9,7 @@ use super::time::{from_sdk_opt, to_sdk};
 use aws_sdk_ecs::types as ecs;
 use flightdeck_core::provider::Result;
 use flightdeck_model::{
-    LifecycleStage, ServiceDeployment, ServiceDeploymentStatus, TaskDefRef, Timestamp,
+    HookRun, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus, TaskDefRef, Timestamp,
 };
 use std::collections::HashMap;
 
@@ -142,18 +142,24 @@ fn service_deployment(
         traffic_on_target: d
             .target_service_revision()
             .and_then(|r| r.requested_production_traffic_weight()),
-        hook_results: d
-            .lifecycle_hook_details()
-            .iter()
-            .map(|h| {
-                let target = h.target_arn().unwrap_or_default();
-                (
-                    target.rsplit(':').next().unwrap_or(target).to_string(),
-                    h.status().map_or("", |s| s.as_str()).to_string(),
-                )
-            })
-            .collect(),
+        hooks: d.lifecycle_hook_details().iter().map(hook_run).collect(),
     })
+}
+
+/// One hook's run: a Lambda function by its name, a pause as `pause`.
+fn hook_run(h: &ecs::DeploymentLifecycleHookDetail) -> HookRun {
+    let target = h.target_arn().unwrap_or_default();
+    let name = match h.target_type() {
+        Some(ecs::DeploymentLifecycleHookTargetType::Pause) => "pause",
+        _ => target.rsplit(':').next().unwrap_or(target),
+    };
+    HookRun {
+        id: h.hook_id().map(str::to_string),
+        name: name.to_string(),
+        status: h.status().map_or("", |s| s.as_str()).to_string(),
+        expires_at: from_sdk_opt(h.expires_at()),
+        timeout_action: h.timeout_action().map(|a| a.as_str().to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -181,7 +187,17 @@ mod tests {
             .lifecycle_hook_details(
                 ecs::DeploymentLifecycleHookDetail::builder()
                     .target_arn("arn:aws:lambda:us-east-1:1:function:smoke")
+                    .target_type(ecs::DeploymentLifecycleHookTargetType::AwsLambda)
                     .status(ecs::DeploymentLifecycleHookStatus::Succeeded)
+                    .build(),
+            )
+            .lifecycle_hook_details(
+                ecs::DeploymentLifecycleHookDetail::builder()
+                    .hook_id("hook-1")
+                    .target_type(ecs::DeploymentLifecycleHookTargetType::Pause)
+                    .status(ecs::DeploymentLifecycleHookStatus::AwaitingAction)
+                    .expires_at(aws_smithy_types::DateTime::from_secs(1_800_001_800))
+                    .timeout_action(ecs::DeploymentLifecycleHookAction::Rollback)
                     .build(),
             )
             .build();
@@ -195,9 +211,12 @@ mod tests {
         assert_eq!(read.traffic_on_target, Some(10.0));
         assert_eq!(read.target, Some(TaskDefRef::new("api", 2)));
         assert_eq!(read.sources, [TaskDefRef::new("api", 1)]);
+        assert_eq!(read.hooks[0], HookRun::new("smoke", "SUCCEEDED"));
+        let pause = read.waiting_hook().unwrap();
+        assert_eq!(pause.id.as_deref(), Some("hook-1"));
         assert_eq!(
-            read.hook_results,
-            [("smoke".to_string(), "SUCCEEDED".to_string())]
+            pause.to_string(),
+            "pause AWAITING_ACTION (ROLLBACK at 08:30 UTC)"
         );
     }
 }

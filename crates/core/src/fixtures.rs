@@ -89,6 +89,6 @@ pub fn service_deployment(target: u32, status: ServiceDeploymentStatus) -> Servi
         triggered_alarms: vec![],
         stage: None,
         traffic_on_target: None,
-        hook_results: vec![],
+        hooks: vec![],
     }
 }

@@ -31,11 +31,69 @@ pub struct ServiceDeployment {
     /// Percent of production traffic ECS routes to the new revision, where
     /// it shifts traffic.
     pub traffic_on_target: Option<f64>,
-    /// Each lifecycle hook's result so far: `(function, status)`.
-    pub hook_results: Vec<(String, String)>,
+    /// Each lifecycle hook run so far.
+    pub hooks: Vec<HookRun>,
+}
+
+/// One run of a lifecycle hook in a deployment (lifecycleHookDetails).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HookRun {
+    /// What ContinueServiceDeployment names a paused hook by.
+    pub id: Option<String>,
+    /// The function's name, or `pause`.
+    pub name: String,
+    /// `IN_PROGRESS`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, or
+    /// `AWAITING_ACTION` for a pause waiting for the operator.
+    pub status: String,
+    /// When a waiting pause times out, and what ECS does then.
+    pub expires_at: Option<Timestamp>,
+    pub timeout_action: Option<String>,
+}
+
+impl HookRun {
+    /// A finished hook: `smoke SUCCEEDED`.
+    pub fn new(name: &str, status: &str) -> Self {
+        HookRun {
+            id: None,
+            name: name.into(),
+            status: status.into(),
+            expires_at: None,
+            timeout_action: None,
+        }
+    }
+
+    /// A pause waiting for someone to continue or roll back.
+    pub fn is_waiting(&self) -> bool {
+        self.status == "AWAITING_ACTION"
+    }
+}
+
+impl std::fmt::Display for HookRun {
+    /// `hook smoke SUCCEEDED`, `pause AWAITING_ACTION (ROLLBACK at 14:30 UTC)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.name == "pause" {
+            write!(f, "pause {}", self.status)?;
+        } else {
+            write!(f, "hook {} {}", self.name, self.status)?;
+        }
+        if let (true, Some(at)) = (self.is_waiting(), self.expires_at) {
+            write!(
+                f,
+                " ({} at {})",
+                self.timeout_action.as_deref().unwrap_or("times out"),
+                at.format("%H:%M UTC")
+            )?;
+        }
+        Ok(())
+    }
 }
 
 impl ServiceDeployment {
+    /// The pause hook waiting for the operator, if any.
+    pub fn waiting_hook(&self) -> Option<&HookRun> {
+        self.hooks.iter().find(|h| h.is_waiting())
+    }
+
     /// When it ended or, still running, when it began.
     pub fn at(&self) -> Timestamp {
         self.finished_at

@@ -17,7 +17,7 @@ pub use ecs::{
     Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
     RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, Task, TaskDefRef, TaskDefinition,
 };
-pub use history::{ServiceDeployment, WriteEvent};
+pub use history::{HookRun, ServiceDeployment, WriteEvent};
 pub use monitoring::{
     Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, LogSource, MetricPoint, MetricQuery,
     MetricSeries, Severity, trim_float,
@@ -27,7 +27,7 @@ pub use status::{
     ActivityStatus, ClusterStatus, HealthStatus, LifecycleStage, ServiceDeploymentStatus,
     ServiceStatus, TaskDefinitionStatus, TaskStatus,
 };
-pub use strategy::{Controller, DeploymentConfig, LifecycleHook, Strategy};
+pub use strategy::{Controller, DeploymentConfig, HookKind, LifecycleHook, Strategy};
 
 /// All times are UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -39,13 +39,37 @@ pub enum Strategy {
     },
 }
 
-/// A Lambda function ECS calls at stages of a deployment (smoke tests).
+/// What a lifecycle hook does at its stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum HookKind {
+    /// ECS calls a Lambda function (smoke tests) and goes on by its answer.
+    Lambda,
+    /// ECS waits for someone to continue or roll back
+    /// (ContinueServiceDeployment): an approval gate.
+    Pause,
+}
+
+/// A hook ECS runs at stages of a deployment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LifecycleHook {
-    /// The function's ARN.
+    pub kind: HookKind,
+    /// The function's ARN; empty for a pause.
     pub target: String,
     /// The stages it runs at, as ECS names them (`POST_TEST_TRAFFIC_SHIFT`).
     pub stages: Vec<String>,
+    /// How long ECS waits for it before its timeout action.
+    pub timeout_minutes: Option<u32>,
+}
+
+impl LifecycleHook {
+    /// `smoke-test` for a function, `pause` for an approval gate.
+    pub fn name(&self) -> &str {
+        match self.kind {
+            HookKind::Pause => "pause",
+            HookKind::Lambda => self.target.rsplit(':').next().unwrap_or(&self.target),
+        }
+    }
 }
 
 /// A service's deployment configuration.
@@ -162,8 +186,17 @@ impl DeploymentConfig {
             out.push_str(&format!(", bake {bake} min"));
         }
         for hook in &self.hooks {
-            let function = hook.target.rsplit(':').next().unwrap_or(&hook.target);
-            out.push_str(&format!("; hook {function} at {}", hook.stages.join(", ")));
+            match hook.kind {
+                HookKind::Lambda => out.push_str(&format!(
+                    "; hook {} at {}",
+                    hook.name(),
+                    hook.stages.join(", ")
+                )),
+                HookKind::Pause => out.push_str(&format!(
+                    "; waits for approval at {}",
+                    hook.stages.join(", ")
+                )),
+            }
         }
         if !self.rollback_alarms.is_empty() {
             out.push_str(&format!(
@@ -211,15 +244,25 @@ mod tests {
         let blue_green = DeploymentConfig {
             strategy: Strategy::BlueGreen,
             bake_minutes: Some(10),
-            hooks: vec![LifecycleHook {
-                target: "arn:aws:lambda:us-east-1:1:function:smoke-test".into(),
-                stages: vec!["POST_TEST_TRAFFIC_SHIFT".into()],
-            }],
+            hooks: vec![
+                LifecycleHook {
+                    kind: HookKind::Lambda,
+                    target: "arn:aws:lambda:us-east-1:1:function:smoke-test".into(),
+                    stages: vec!["POST_TEST_TRAFFIC_SHIFT".into()],
+                    timeout_minutes: None,
+                },
+                LifecycleHook {
+                    kind: HookKind::Pause,
+                    target: String::new(),
+                    stages: vec!["POST_TEST_TRAFFIC_SHIFT".into()],
+                    timeout_minutes: None,
+                },
+            ],
             ..DeploymentConfig::default()
         };
         assert_eq!(
             blue_green.describe(),
-            "blue/green: the new revision starts beside the old, then all traffic moves, bake 10 min; hook smoke-test at POST_TEST_TRAFFIC_SHIFT"
+            "blue/green: the new revision starts beside the old, then all traffic moves, bake 10 min; hook smoke-test at POST_TEST_TRAFFIC_SHIFT; waits for approval at POST_TEST_TRAFFIC_SHIFT"
         );
         let linear = DeploymentConfig {
             strategy: Strategy::Linear {

@@ -119,6 +119,11 @@ pub enum DeploymentSpec {
         /// A Lambda smoke test run after test traffic moved.
         #[serde(default)]
         hook: Option<String>,
+        /// After the smoke test, a pause hook waits this many minutes for
+        /// someone to switch production traffic (ContinueServiceDeployment),
+        /// then rolls back.
+        #[serde(default)]
+        approval_minutes: Option<u32>,
         #[serde(default)]
         rollback_alarms: Vec<String>,
     },

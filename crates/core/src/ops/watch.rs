@@ -4,8 +4,8 @@
 
 use chrono::Duration;
 use flightdeck_model::{
-    DeploymentStatus, LifecycleStage, RolloutState, Service, ServiceDeployment,
-    ServiceDeploymentStatus, TaskDefRef, Timestamp, trim_float,
+    DeploymentConfig, DeploymentStatus, LifecycleStage, RolloutState, Service, ServiceDeployment,
+    ServiceDeploymentStatus, Strategy, TaskDefRef, Timestamp, trim_float,
 };
 use serde::Serialize;
 use std::fmt;
@@ -62,6 +62,13 @@ pub struct Watch {
     /// Whether a read has shown our deployment yet: until then its absence
     /// means the read is older than our write, not that it is gone.
     seen: bool,
+    /// How the service deploys (the strategy's waits, bake times).
+    config: DeploymentConfig,
+    /// ECS's record of our deployment (DescribeServiceDeployments): its
+    /// stage, traffic and hooks, for the strategies that shift traffic.
+    pub history: Option<ServiceDeployment>,
+    /// When its stage or traffic last moved, as far as the watch saw.
+    stage_since: Timestamp,
     pub status: RolloutStatus,
     /// Why the status is what it is, in ECS's words where there are some.
     pub reason: String,
@@ -86,9 +93,38 @@ impl Watch {
             progress: (0, 0, 0),
             last_progress: started,
             seen: false,
+            config: service.deployment_config.clone(),
+            history: None,
+            stage_since: started,
             status: RolloutStatus::InProgress,
             reason: String::new(),
         }
+    }
+
+    /// Whether ECS's deployment history has more to say than the service
+    /// (blue/green, canary, linear): then the watch reads it too.
+    pub fn follows_history(&self) -> bool {
+        !matches!(self.config.strategy, Strategy::Rolling { .. })
+    }
+
+    /// Takes ECS's service-deployment history of the service (newest first)
+    /// and keeps our deployment's entry: the one of our revision created
+    /// since the write. The next [`Watch::observe`] classifies with it.
+    pub fn observe_history(&mut self, history: &[ServiceDeployment], now: Timestamp) {
+        let ours = history.iter().find(|d| {
+            d.target.as_ref() == Some(&self.task_definition)
+                && d.created_at >= self.started - SHOW_UP
+        });
+        let Some(ours) = ours else {
+            return;
+        };
+        let moved = self.history.as_ref().is_none_or(|before| {
+            before.stage != ours.stage || before.traffic_on_target != ours.traffic_on_target
+        });
+        if moved {
+            self.stage_since = now;
+        }
+        self.history = Some(ours.clone());
     }
 
     /// Looks at the service once more and says where the rollout is.
@@ -96,9 +132,31 @@ impl Watch {
         if self.status.is_final() && self.status != RolloutStatus::Stuck {
             return self.status;
         }
+        let (status, reason) = self.from_service(svc, now);
+        let (status, reason) = match &self.history {
+            Some(h) => {
+                let limit = self.stuck_after + self.config.planned_waits();
+                let (from_history, mut why) = classify(h, self.stage_since, limit, now);
+                if from_history == RolloutStatus::InProgress
+                    && let Some(left) = bake_left(&self.config, h, self.stage_since, now)
+                {
+                    let minutes = (left.num_seconds() + 59) / 60;
+                    why.push_str(&format!(", about {minutes} min of bake left"));
+                }
+                merge((status, reason), (from_history, why))
+            }
+            None => (status, reason),
+        };
+        self.status = status;
+        self.reason = reason;
+        status
+    }
+
+    /// The classification from the service's deployments alone.
+    fn from_service(&mut self, svc: &Service, now: Timestamp) -> (RolloutStatus, String) {
         let ours = svc.deployments.iter().find(|d| d.id == self.deployment_id);
         self.seen |= ours.is_some();
-        let (status, reason) = match ours {
+        match ours {
             None if !self.seen && now - self.started < SHOW_UP => (
                 RolloutStatus::InProgress,
                 "waiting for the deployment to show up".into(),
@@ -160,11 +218,53 @@ impl Watch {
                 RolloutStatus::Failed,
                 "our deployment is gone (replaced by another one)".into(),
             ),
-        };
-        self.status = status;
-        self.reason = reason;
-        status
+        }
     }
+}
+
+/// One verdict from the service's deployments and one from ECS's
+/// deployment history: ECS's history knows why a traffic-shifting
+/// deployment ended (a hook, an alarm) and where it is (stage, traffic), so
+/// its final word and its progress win; STUCK only when both see no move.
+fn merge(
+    service: (RolloutStatus, String),
+    history: (RolloutStatus, String),
+) -> (RolloutStatus, String) {
+    use RolloutStatus::*;
+    match (service.0, history.0) {
+        (_, RolledBack | Failed) => history,
+        (InProgress | Stuck, Succeeded) => history,
+        (Stuck, Stuck) => history,
+        (InProgress | Stuck, InProgress) => history,
+        (InProgress, Stuck) => (InProgress, history.1),
+        _ => service,
+    }
+}
+
+/// How long the bake of a traffic-shifting deployment has to go: the final
+/// bake, a canary's bake at its share, or the wait before a linear step.
+/// Counted from `since`, when the watch saw the stage or traffic move, so
+/// it may be longer than ECS's own count, never shorter.
+pub fn bake_left(
+    config: &DeploymentConfig,
+    d: &ServiceDeployment,
+    since: Timestamp,
+    now: Timestamp,
+) -> Option<Duration> {
+    let minutes = match (&d.stage, &config.strategy) {
+        (Some(LifecycleStage::BakeTime), _) => config.bake_minutes?,
+        (Some(LifecycleStage::ProductionTrafficShift), Strategy::Canary { bake_minutes, .. })
+        | (
+            Some(LifecycleStage::ProductionTrafficShift),
+            Strategy::Linear {
+                step_bake_minutes: bake_minutes,
+                ..
+            },
+        ) if d.traffic_on_target.is_some_and(|t| t > 0.0 && t < 100.0) => *bake_minutes,
+        _ => return None,
+    };
+    let left = Duration::minutes(i64::from(minutes)) - (now - since);
+    Some(left.max(Duration::zero()))
 }
 
 /// Where one deployment of ECS's service-deployment history is, whatever
@@ -218,11 +318,19 @@ pub fn classify(
                     trim_float(weight)
                 ));
             }
-            for (hook, status) in &d.hook_results {
-                progress.push(format!("hook {hook} {status}"));
+            for hook in &d.hooks {
+                progress.push(hook.to_string());
             }
-            let baking = d.stage == Some(LifecycleStage::BakeTime);
-            if !baking && now - last_change >= stuck_after {
+            if d.waiting_hook().is_some() {
+                progress.insert(
+                    0,
+                    "waiting for someone to continue or roll back".to_string(),
+                );
+            }
+            // A bake or a pause waits on purpose: the strategy or a person
+            // decides how long.
+            let waiting = d.stage == Some(LifecycleStage::BakeTime) || d.waiting_hook().is_some();
+            if !waiting && now - last_change >= stuck_after {
                 progress.insert(
                     0,
                     format!("no progress for {} min", (now - last_change).num_minutes()),
@@ -357,7 +465,7 @@ mod tests {
         let mut canary = recorded(ServiceDeploymentStatus::InProgress);
         canary.stage = Some(LifecycleStage::BakeTime);
         canary.traffic_on_target = Some(10.0);
-        canary.hook_results = vec![("smoke".into(), "SUCCEEDED".into())];
+        canary.hooks = vec![flightdeck_model::HookRun::new("smoke", "SUCCEEDED")];
         assert_eq!(
             classify(&canary, t(0), STUCK_AFTER, t(30)),
             (
@@ -415,5 +523,93 @@ mod tests {
             .0,
             RolloutStatus::Failed
         );
+    }
+
+    /// A blue/green deployment followed through ECS's history: the stage
+    /// and the bake left while the service alone shows nothing moving, and
+    /// ECS's rollback (a hook, an alarm) even before the service shows it.
+    #[test]
+    fn a_traffic_shifting_rollout_is_followed_through_its_history() {
+        let mut start = service(8, vec![deployment("new", 8, Primary, InProgress, 2)]);
+        start.deployment_config = flightdeck_model::DeploymentConfig {
+            strategy: Strategy::BlueGreen,
+            bake_minutes: Some(10),
+            ..Default::default()
+        };
+        let mut w = Watch::new("e", &start, "new", t(0), Duration::minutes(5));
+        assert!(w.follows_history());
+        let mut green = recorded(ServiceDeploymentStatus::InProgress);
+        green.created_at = t(0);
+        green.stage = Some(LifecycleStage::BakeTime);
+        green.traffic_on_target = Some(100.0);
+        w.observe_history(&[green.clone()], t(3));
+        // Seven minutes into the bake: tasks have not moved for 10 min,
+        // longer than the stuck limit, but the bake is the plan.
+        assert_eq!(w.observe(&start, t(10)), RolloutStatus::InProgress);
+        assert!(
+            w.reason.ends_with("about 3 min of bake left"),
+            "{}",
+            w.reason
+        );
+        // ECS rolls back on an alarm; the service still lists ours first.
+        green.status = ServiceDeploymentStatus::RollbackInProgress;
+        green.rollback_reason = Some("alarm".into());
+        green.triggered_alarms = vec!["api-latency".into()];
+        w.observe_history(&[green], t(11));
+        assert_eq!(w.observe(&start, t(11)), RolloutStatus::RolledBack);
+        assert_eq!(w.reason, "alarm (alarms: api-latency)");
+    }
+
+    #[test]
+    fn a_pause_waits_for_the_operator_without_being_stuck() {
+        let mut start = service(8, vec![deployment("new", 8, Primary, InProgress, 2)]);
+        start.deployment_config.strategy = Strategy::BlueGreen;
+        let mut w = Watch::new("e", &start, "new", t(0), Duration::minutes(5));
+        let mut green = recorded(ServiceDeploymentStatus::InProgress);
+        green.created_at = t(0);
+        green.stage = Some(LifecycleStage::PostTestTrafficShift);
+        green.hooks = vec![flightdeck_model::HookRun {
+            id: Some("h1".into()),
+            expires_at: Some(t(30)),
+            timeout_action: Some("ROLLBACK".into()),
+            ..flightdeck_model::HookRun::new("pause", "AWAITING_ACTION")
+        }];
+        w.observe_history(&[green.clone()], t(2));
+        assert_eq!(w.observe(&start, t(25)), RolloutStatus::InProgress);
+        assert!(
+            w.reason
+                .starts_with("waiting for someone to continue or roll back"),
+            "{}",
+            w.reason
+        );
+        assert!(w.reason.contains("ROLLBACK at 14:30 UTC"), "{}", w.reason);
+        // An older deployment of the same revision is not ours.
+        let mut w = Watch::new("e", &start, "new", t(60), Duration::minutes(5));
+        w.observe_history(&[green], t(61));
+        assert!(w.history.is_none());
+    }
+
+    #[test]
+    fn the_bake_left_counts_from_the_last_move() {
+        let canary = flightdeck_model::DeploymentConfig {
+            strategy: Strategy::Canary {
+                percent: 10.0,
+                bake_minutes: 5,
+            },
+            bake_minutes: Some(15),
+            ..Default::default()
+        };
+        let mut d = recorded(ServiceDeploymentStatus::InProgress);
+        d.stage = Some(LifecycleStage::ProductionTrafficShift);
+        d.traffic_on_target = Some(10.0);
+        assert_eq!(
+            bake_left(&canary, &d, t(0), t(2)),
+            Some(Duration::minutes(3))
+        );
+        d.stage = Some(LifecycleStage::BakeTime);
+        d.traffic_on_target = Some(100.0);
+        assert_eq!(bake_left(&canary, &d, t(0), t(20)), Some(Duration::zero()));
+        d.stage = Some(LifecycleStage::ScaleUp);
+        assert_eq!(bake_left(&canary, &d, t(0), t(2)), None);
     }
 }

@@ -127,8 +127,8 @@ fn deployment(service: ServiceRef, d: &ServiceDeployment, tds: &[TaskDefinition]
             flightdeck_model::trim_float(weight)
         ));
     }
-    for (hook, status) in &d.hook_results {
-        detail.push(format!("hook {hook}: {status}"));
+    for hook in &d.hooks {
+        detail.push(hook.to_string());
     }
     if !d.triggered_alarms.is_empty() {
         detail.push(format!(

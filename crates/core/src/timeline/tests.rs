@@ -297,7 +297,7 @@ fn a_deployment_in_progress_shows_its_stage_traffic_and_hooks() {
     canary.finished_at = None;
     canary.stage = Some(flightdeck_model::LifecycleStage::BakeTime);
     canary.traffic_on_target = Some(10.0);
-    canary.hook_results = vec![("smoke".into(), "SUCCEEDED".into())];
+    canary.hooks = vec![flightdeck_model::HookRun::new("smoke", "SUCCEEDED")];
     let facts = Facts {
         services: services(),
         deployments: vec![(api(), vec![canary])],
@@ -312,7 +312,7 @@ fn a_deployment_in_progress_shows_its_stage_traffic_and_hooks() {
     for line in [
         "stage: BAKE_TIME",
         "production traffic on the new revision: 10 %",
-        "hook smoke: SUCCEEDED",
+        "hook smoke SUCCEEDED",
     ] {
         assert!(deploy.detail.iter().any(|d| d == line), "{deploy:#?}");
     }

@@ -267,15 +267,17 @@ fn deployment_config(spec: Option<&crate::catalog::DeploymentSpec>) -> Deploymen
     let Some(spec) = spec else {
         return base;
     };
-    let (strategy, bake, hook, alarms) = match spec {
+    let (strategy, bake, hook, approval, alarms) = match spec {
         S::BlueGreen {
             bake_minutes,
             hook,
+            approval_minutes,
             rollback_alarms,
         } => (
             Strategy::BlueGreen,
             bake_minutes,
             hook.clone(),
+            *approval_minutes,
             rollback_alarms,
         ),
         S::Canary {
@@ -289,6 +291,7 @@ fn deployment_config(spec: Option<&crate::catalog::DeploymentSpec>) -> Deploymen
                 bake_minutes: *canary_minutes,
             },
             bake_minutes,
+            None,
             None,
             rollback_alarms,
         ),
@@ -304,6 +307,7 @@ fn deployment_config(spec: Option<&crate::catalog::DeploymentSpec>) -> Deploymen
             },
             bake_minutes,
             None,
+            None,
             rollback_alarms,
         ),
     };
@@ -312,10 +316,18 @@ fn deployment_config(spec: Option<&crate::catalog::DeploymentSpec>) -> Deploymen
         bake_minutes: Some(*bake),
         hooks: hook
             .map(|f| LifecycleHook {
+                kind: HookKind::Lambda,
                 target: format!("arn:aws:lambda:us-east-1:000000000000:function:{f}"),
                 stages: vec!["POST_TEST_TRAFFIC_SHIFT".into()],
+                timeout_minutes: None,
             })
             .into_iter()
+            .chain(approval.map(|minutes| LifecycleHook {
+                kind: HookKind::Pause,
+                target: String::new(),
+                stages: vec!["POST_TEST_TRAFFIC_SHIFT".into()],
+                timeout_minutes: Some(minutes),
+            }))
             .collect(),
         rollback_alarms: alarms.clone(),
         ..base

@@ -67,7 +67,7 @@ pub(super) fn record_start(svc: &mut ServiceState, id: &str, target: &TaskDefRef
         triggered_alarms: vec![],
         stage: None,
         traffic_on_target: None,
-        hook_results: vec![],
+        hooks: vec![],
     };
     svc.history.push_front(entry);
     svc.history.truncate(HISTORY_KEPT);

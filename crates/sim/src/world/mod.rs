@@ -10,8 +10,8 @@ use crate::signals::{self, Spike};
 use chrono::{Duration, TimeZone, Timelike};
 use flightdeck_model::{
     AlarmHistoryItem, AlarmState, Comparison, Deployment, DeploymentConfig, DeploymentStatus,
-    LifecycleHook, LogEvent, MetricPoint, PolicyKind, RolloutState, ScalingActivity, ServiceEvent,
-    Severity, StepAdjustment, Strategy, TaskDefRef, Timestamp,
+    HookKind, LifecycleHook, LogEvent, MetricPoint, PolicyKind, RolloutState, ScalingActivity,
+    ServiceEvent, Severity, StepAdjustment, Strategy, TaskDefRef, Timestamp,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

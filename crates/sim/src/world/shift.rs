@@ -4,11 +4,15 @@
 //! steps, both run through a bake, then blue is cleaned up. A failing hook,
 //! a rollback alarm or the operator switches traffic back to blue at once.
 //!
+//! A pause hook after the smoke test waits for the operator to continue
+//! (ContinueServiceDeployment) and rolls back at its timeout; the release
+//! manager approves CI's own deployments a few minutes into the pause.
+//!
 //! Images whose tag contains `smokefail` fail the smoke-test hook; tags with
 //! `errors` answer with 5xx errors in proportion to the traffic they take.
 
 use super::*;
-use flightdeck_model::{LifecycleStage, ServiceDeploymentStatus};
+use flightdeck_model::{HookRun, LifecycleStage, ServiceDeploymentStatus};
 
 /// A traffic-shifting deployment in progress.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,10 +24,23 @@ pub struct Shift {
     pub since: Timestamp,
     /// Percent of production traffic on green.
     pub traffic: f64,
+    /// Whether the smoke-test hook passed.
+    pub tested: bool,
+    /// When the pause hook began waiting for someone to continue.
+    pub waiting_since: Option<Timestamp>,
+    /// CI's deployments: the release manager continues them.
+    pub pipeline_approves: bool,
 }
 
 /// How long the smoke-test hook runs.
 const HOOK_RUNS: i64 = 1;
+/// How long into a pause the release manager continues CI's deployment.
+const RELEASE_MANAGER_MINUTES: i64 = 4;
+/// Who continues CI's deployments, as CloudTrail names them.
+const RELEASE_MANAGER: (&str, &str) = (
+    "assumed-role/AWSReservedSSO_ReleaseManager_2d41c7/dana.r",
+    "203.0.113.61",
+);
 
 impl ServiceState {
     /// Percent of production traffic on a revision that answers with
@@ -44,23 +61,41 @@ impl ServiceState {
     }
 
     /// Updates the history entry of the green deployment with where it is.
-    fn record_progress(&mut self, hook: Option<(&str, &str)>) {
+    fn record_progress(&mut self) {
         let Some(shift) = self.shift.clone() else {
             return;
         };
         let arn = self.deployment_arn(&shift.deployment_id);
-        let function = self
-            .config
-            .hooks
-            .first()
-            .map(|h| h.target.rsplit(':').next().unwrap_or(&h.target).to_string());
         if let Some(d) = self.history.iter_mut().find(|d| d.arn == arn) {
             d.stage = Some(shift.stage.clone());
             d.traffic_on_target = Some(shift.traffic);
-            if let (Some((_, status)), Some(function)) = (hook, function) {
-                d.hook_results = vec![(function, status.to_string())];
+        }
+    }
+
+    /// Records a hook's run in the green deployment's history entry,
+    /// replacing its earlier state.
+    fn record_hook(&mut self, run: HookRun) {
+        let Some(shift) = &self.shift else {
+            return;
+        };
+        let arn = self.deployment_arn(&shift.deployment_id);
+        if let Some(d) = self.history.iter_mut().find(|d| d.arn == arn) {
+            match d.hooks.iter_mut().find(|h| h.name == run.name) {
+                Some(h) => *h = run,
+                None => d.hooks.push(run),
             }
         }
+    }
+
+    fn hook(&self, kind: HookKind) -> Option<&LifecycleHook> {
+        self.config.hooks.iter().find(|h| h.kind == kind)
+    }
+
+    /// The pause hook's id in this deployment.
+    fn pause_id(&self) -> Option<String> {
+        self.shift
+            .as_ref()
+            .map(|s| format!("pause-{}", s.deployment_id.rsplit('/').next().unwrap_or("")))
     }
 }
 
@@ -74,8 +109,11 @@ pub(super) fn begin_shift(svc: &mut ServiceState, deployment_id: &str, now: Time
         stage: LifecycleStage::ScaleUp,
         since: now,
         traffic: 0.0,
+        tested: false,
+        waiting_since: None,
+        pipeline_approves: false,
     });
-    svc.record_progress(None);
+    svc.record_progress();
 }
 
 fn enter(svc: &mut ServiceState, stage: LifecycleStage, now: Timestamp) {
@@ -83,14 +121,14 @@ fn enter(svc: &mut ServiceState, stage: LifecycleStage, now: Timestamp) {
         shift.stage = stage;
         shift.since = now;
     }
-    svc.record_progress(None);
+    svc.record_progress();
 }
 
 fn set_traffic(svc: &mut ServiceState, traffic: f64) {
     if let Some(shift) = svc.shift.as_mut() {
         shift.traffic = traffic.clamp(0.0, 100.0);
     }
-    svc.record_progress(None);
+    svc.record_progress();
 }
 
 /// One tick of the deployment: the next stage when the current one is done.
@@ -130,25 +168,12 @@ pub(super) fn progress_shift(svc: &mut ServiceState, now: Timestamp, rng: &mut C
                 first_shift(svc);
             } else {
                 enter(svc, LifecycleStage::PostTestTrafficShift, now);
-                svc.record_progress(Some(("", "IN_PROGRESS")));
+                if let Some(function) = svc.hook(HookKind::Lambda).map(|h| h.name().to_string()) {
+                    svc.record_hook(HookRun::new(&function, "IN_PROGRESS"));
+                }
             }
         }
-        LifecycleStage::PostTestTrafficShift if elapsed >= Duration::minutes(HOOK_RUNS) => {
-            if svc.tagged(green.task_definition.revision, "smokefail") {
-                svc.record_progress(Some(("", "FAILED")));
-                roll_back(
-                    svc,
-                    "Lifecycle hook at POST_TEST_TRAFFIC_SHIFT failed: smoke tests did not pass.",
-                    vec![],
-                    now,
-                    rng,
-                );
-            } else {
-                svc.record_progress(Some(("", "SUCCEEDED")));
-                enter(svc, LifecycleStage::ProductionTrafficShift, now);
-                first_shift(svc);
-            }
-        }
+        LifecycleStage::PostTestTrafficShift => after_test_traffic(svc, &shift, &green, now, rng),
         LifecycleStage::ProductionTrafficShift => match svc.config.strategy {
             Strategy::Canary { bake_minutes, .. } if shift.traffic < 100.0 => {
                 if elapsed >= minutes(bake_minutes) {
@@ -174,6 +199,108 @@ pub(super) fn progress_shift(svc: &mut ServiceState, now: Timestamp, rng: &mut C
         }
         _ => {}
     }
+}
+
+/// After test traffic moved to green: the smoke test, then the pause for
+/// someone to switch production traffic.
+fn after_test_traffic(
+    svc: &mut ServiceState,
+    shift: &Shift,
+    green: &Deployment,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+) {
+    if let Some(function) = svc.hook(HookKind::Lambda).map(|h| h.name().to_string())
+        && !shift.tested
+    {
+        if now - shift.since < Duration::minutes(HOOK_RUNS) {
+            return;
+        }
+        if svc.tagged(green.task_definition.revision, "smokefail") {
+            svc.record_hook(HookRun::new(&function, "FAILED"));
+            roll_back(
+                svc,
+                "Lifecycle hook at POST_TEST_TRAFFIC_SHIFT failed: smoke tests did not pass.",
+                vec![],
+                now,
+                rng,
+            );
+            return;
+        }
+        svc.record_hook(HookRun::new(&function, "SUCCEEDED"));
+        if let Some(s) = svc.shift.as_mut() {
+            s.tested = true;
+        }
+    }
+    let Some(timeout) = svc
+        .hook(HookKind::Pause)
+        .map(|h| Duration::minutes(i64::from(h.timeout_minutes.unwrap_or(60))))
+    else {
+        switch_production_traffic(svc, now);
+        return;
+    };
+    match shift.waiting_since {
+        None => {
+            if let Some(s) = svc.shift.as_mut() {
+                s.waiting_since = Some(now);
+            }
+            svc.record_hook(HookRun {
+                id: svc.pause_id(),
+                name: "pause".into(),
+                status: "AWAITING_ACTION".into(),
+                expires_at: Some(now + timeout),
+                timeout_action: Some("ROLLBACK".into()),
+            });
+        }
+        Some(since) if now - since >= timeout => {
+            svc.record_hook(HookRun::new("pause", "TIMED_OUT"));
+            let reason = format!(
+                "Lifecycle hook at POST_TEST_TRAFFIC_SHIFT timed out: nobody continued the deployment within {} min.",
+                timeout.num_minutes()
+            );
+            roll_back(svc, &reason, vec![], now, rng);
+        }
+        Some(since)
+            if shift.pipeline_approves
+                && now - since >= Duration::minutes(RELEASE_MANAGER_MINUTES) =>
+        {
+            let arn = svc.deployment_arn(&shift.deployment_id);
+            if continue_paused(svc, now) {
+                let event = write_event(
+                    rng,
+                    now,
+                    "ContinueServiceDeployment",
+                    RELEASE_MANAGER,
+                    svc,
+                    vec![
+                        format!("serviceDeploymentArn={arn}"),
+                        "action=CONTINUE".into(),
+                    ],
+                );
+                svc.record_write(event);
+            }
+        }
+        Some(_) => {}
+    }
+}
+
+/// The operator (or the release manager) continues a paused deployment:
+/// production traffic moves to green. `false` when nothing waits.
+pub fn continue_paused(svc: &mut ServiceState, now: Timestamp) -> bool {
+    if svc.shift.as_ref().is_none_or(|s| s.waiting_since.is_none()) {
+        return false;
+    }
+    svc.record_hook(HookRun {
+        id: svc.pause_id(),
+        ..HookRun::new("pause", "SUCCEEDED")
+    });
+    switch_production_traffic(svc, now);
+    true
+}
+
+fn switch_production_traffic(svc: &mut ServiceState, now: Timestamp) {
+    enter(svc, LifecycleStage::ProductionTrafficShift, now);
+    first_shift(svc);
 }
 
 /// The first move of production traffic: a canary's share, a linear

@@ -289,7 +289,7 @@ mod strategies {
     //! Blue/green, canary and linear deployments on the seed services that
     //! use them: every course the issue names.
     use super::*;
-    use flightdeck_model::{LifecycleStage, ServiceDeploymentStatus};
+    use flightdeck_model::{HookRun, LifecycleStage, ServiceDeploymentStatus};
 
     /// Deploys `tag` as a new revision of `env`/`service`; returns the
     /// world, the deployment's history ARN and the old revision.
@@ -379,24 +379,52 @@ mod strategies {
         assert!(svc.tasks.iter().all(|t| t.task_definition.revision == blue));
     }
 
+    /// Continues the paused deployment of RadioX `backend-api`, as the
+    /// operator does with ContinueServiceDeployment.
+    fn approve(w: &mut World) {
+        let (e, _, now) = w.env_and_rng("radiox-prod").unwrap();
+        assert!(continue_paused(e.service_mut("backend-api").unwrap(), now));
+    }
+
     #[test]
-    fn blue_green_runs_its_smoke_test_and_a_failing_one_switches_back() {
+    fn blue_green_smoke_tests_waits_for_the_switch_and_a_failing_test_switches_back() {
         let (mut w, arn, _) = deploy("radiox-prod", "backend-api", "v2.15.0");
         w.advance_to(start() + Duration::minutes(4));
         let d = entry(&w, "radiox-prod", "backend-api", &arn);
         assert_eq!(
-            d.hook_results,
-            [(
-                "radiox-prod-smoke-test".to_string(),
-                "SUCCEEDED".to_string()
-            )]
+            d.hooks[0],
+            HookRun::new("radiox-prod-smoke-test", "SUCCEEDED")
         );
+        let pause = d.waiting_hook().expect("the pause waits for the operator");
+        // 30 minutes from when it began waiting, after the smoke test.
+        let expires = pause.expires_at.unwrap();
+        assert!(
+            expires > start() + Duration::minutes(30) && expires <= start() + Duration::minutes(34),
+            "{expires}"
+        );
+        assert_eq!(pause.timeout_action.as_deref(), Some("ROLLBACK"));
+        assert_eq!(d.stage, Some(LifecycleStage::PostTestTrafficShift));
+        assert_eq!(
+            d.traffic_on_target,
+            Some(0.0),
+            "nothing moves before the switch"
+        );
+        // Waiting is not progress, but nothing else moves either.
+        w.advance_to(start() + Duration::minutes(10));
+        assert!(
+            entry(&w, "radiox-prod", "backend-api", &arn)
+                .waiting_hook()
+                .is_some()
+        );
+        approve(&mut w);
+        let d = entry(&w, "radiox-prod", "backend-api", &arn);
         assert_eq!(
             d.traffic_on_target,
             Some(100.0),
             "all traffic at once: {d:?}"
         );
-        w.advance_to(start() + Duration::minutes(20));
+        assert_eq!(d.hooks[1].status, "SUCCEEDED");
+        w.advance_to(start() + Duration::minutes(25));
         assert_eq!(
             entry(&w, "radiox-prod", "backend-api", &arn).status,
             ServiceDeploymentStatus::Successful
@@ -410,7 +438,7 @@ mod strategies {
             ServiceDeploymentStatus::RollbackSuccessful,
             "{d:?}"
         );
-        assert_eq!(d.hook_results[0].1, "FAILED");
+        assert_eq!(d.hooks[0].status, "FAILED");
         assert!(
             d.rollback_reason
                 .as_deref()
@@ -425,8 +453,93 @@ mod strategies {
     }
 
     #[test]
+    fn a_pause_nobody_continues_rolls_back_at_its_timeout() {
+        let (mut w, arn, blue) = deploy("radiox-prod", "backend-api", "v2.15.0");
+        w.advance_to(start() + Duration::minutes(4));
+        let expires = entry(&w, "radiox-prod", "backend-api", &arn)
+            .waiting_hook()
+            .and_then(|h| h.expires_at)
+            .unwrap();
+        w.advance_to(expires + Duration::minutes(2));
+        let d = entry(&w, "radiox-prod", "backend-api", &arn);
+        assert_eq!(d.status, ServiceDeploymentStatus::RollbackSuccessful);
+        assert_eq!(d.hooks[1].status, "TIMED_OUT");
+        assert!(
+            d.rollback_reason.as_deref().unwrap().contains("30 min"),
+            "{d:?}"
+        );
+        let svc = w
+            .env("radiox-prod")
+            .unwrap()
+            .service("backend-api")
+            .unwrap();
+        assert_eq!(svc.current_revision, blue);
+    }
+
+    #[test]
+    fn the_release_manager_continues_ci_deployments() {
+        let (mut w, arn, _) = deploy("radiox-prod", "backend-api", "v2.15.0");
+        let (e, _, _) = w.env_and_rng("radiox-prod").unwrap();
+        e.service_mut("backend-api")
+            .unwrap()
+            .shift
+            .as_mut()
+            .unwrap()
+            .pipeline_approves = true;
+        w.advance_to(start() + Duration::minutes(10));
+        let d = entry(&w, "radiox-prod", "backend-api", &arn);
+        assert_eq!(d.traffic_on_target, Some(100.0), "{d:?}");
+        let svc = w
+            .env("radiox-prod")
+            .unwrap()
+            .service("backend-api")
+            .unwrap();
+        assert!(
+            svc.trail
+                .iter()
+                .any(|e| e.call == "ContinueServiceDeployment"
+                    && e.who.ends_with("ReleaseManager_2d41c7/dana.r"))
+        );
+    }
+
+    #[test]
+    fn linear_moves_traffic_in_steps_with_a_bake_after_each() {
+        let mut w = World::new(5, start());
+        let (e, _, _) = w.env_and_rng("tellmemore-prod").unwrap();
+        let svc = e.service_mut("api").unwrap();
+        svc.config.strategy = Strategy::Linear {
+            step_percent: 25.0,
+            step_bake_minutes: 3,
+        };
+        svc.config.bake_minutes = Some(5);
+        let blue = svc.current_revision;
+        let (e, rng, now) = w.env_and_rng("tellmemore-prod").unwrap();
+        let svc = e.service_mut("api").unwrap();
+        let container = svc.spec.containers[0].name.clone();
+        let revision = svc.register_revision(blue, &[(container, "acme/api:3.5.0".into())]);
+        let td = TaskDefRef::new(svc.spec.family.clone(), revision);
+        let id = start_deployment(svc, td, now, rng);
+        let arn = svc.deployment_arn(&id);
+        let mut seen = vec![];
+        for minute in 1..=30 {
+            w.advance_to(start() + Duration::minutes(minute));
+            let d = entry(&w, "tellmemore-prod", "api", &arn);
+            if let Some(t) = d.traffic_on_target
+                && seen.last() != Some(&t)
+            {
+                seen.push(t);
+            }
+        }
+        assert_eq!(seen, [0.0, 25.0, 50.0, 75.0, 100.0]);
+        let d = entry(&w, "tellmemore-prod", "api", &arn);
+        assert_eq!(d.status, ServiceDeploymentStatus::Successful, "{d:?}");
+    }
+
+    #[test]
     fn the_operator_rolls_back_during_the_bake_and_traffic_returns_at_once() {
         let (mut w, arn, blue) = deploy("radiox-prod", "backend-api", "v2.15.0");
+        w.advance_to(start() + Duration::minutes(4));
+        approve(&mut w);
         w.advance_to(start() + Duration::minutes(6));
         assert_eq!(
             entry(&w, "radiox-prod", "backend-api", &arn).stage,

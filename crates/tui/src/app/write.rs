@@ -756,6 +756,12 @@ pub fn observe(app: &mut App) {
     if r.watch.status != RolloutStatus::InProgress && r.watch.status != RolloutStatus::Stuck {
         return;
     }
+    if let Some(slot) = env.deployments.get(&svc.reference())
+        && slot.fetched_at.is_some_and(|at| at >= r.watch.started)
+        && let Some(history) = &slot.data
+    {
+        r.watch.observe_history(history, app.now);
+    }
     r.watch.observe(svc, app.now);
     if r.watch.status != before {
         app.dirty = true;

@@ -235,8 +235,8 @@ fn traffic_lines(
                     flightdeck_model::trim_float(100.0 - weight)
                 ));
             }
-            for (hook, status) in &d.hook_results {
-                parts.push(format!("hook {hook} {status}"));
+            for hook in &d.hooks {
+                parts.push(hook.to_string());
             }
             lines.push(Line::from(Span::styled(
                 sanitize(&format!("  {}", parts.join(" · "))),
