@@ -132,7 +132,7 @@ impl Watch {
         if self.status.is_final() && self.status != RolloutStatus::Stuck {
             return self.status;
         }
-        let (status, reason) = self.from_service(svc, now);
+        let (status, reason) = self.judge_by_service(svc, now);
         let (status, reason) = match &self.history {
             Some(h) => {
                 let limit = self.stuck_after + self.config.planned_waits();
@@ -153,7 +153,7 @@ impl Watch {
     }
 
     /// The classification from the service's deployments alone.
-    fn from_service(&mut self, svc: &Service, now: Timestamp) -> (RolloutStatus, String) {
+    fn judge_by_service(&mut self, svc: &Service, now: Timestamp) -> (RolloutStatus, String) {
         let ours = svc.deployments.iter().find(|d| d.id == self.deployment_id);
         self.seen |= ours.is_some();
         match ours {
