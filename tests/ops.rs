@@ -640,3 +640,177 @@ fn a_canary_is_watched_through_its_bake_and_its_alarm_rollback() {
         );
     });
 }
+
+/// Follows `watch` on `service` of `cluster`, reading ECS's deployment
+/// history too, every 10 s for up to `minutes`, until `stop` says so.
+async fn follow_until(
+    s: &Sim,
+    cluster: &str,
+    service: &str,
+    watch: &mut Watch,
+    minutes: i64,
+    stop: impl Fn(&Watch) -> bool,
+) {
+    for _ in 0..minutes * 6 {
+        s.clock.advance(Duration::seconds(10));
+        let svc =
+            s.p.services(cluster)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|x| x.name == service)
+                .unwrap();
+        let history =
+            s.p.service_deployments(cluster, service, watch.started - Duration::minutes(5))
+                .await
+                .unwrap();
+        watch.observe_history(&history, s.clock.now());
+        watch.observe(&svc, s.clock.now());
+        if stop(watch) {
+            return;
+        }
+    }
+}
+
+/// RadioX's blue/green release: the smoke test passes, the deployment
+/// waits at its pause hook for the operator, who continues it with a plan
+/// and a confirmation; the watch follows it through the traffic switch and
+/// the bake to SUCCEEDED, and the audit log has both writes.
+#[test]
+fn a_blue_green_release_waits_for_the_operator_who_continues_it() {
+    let s = sim("radiox-prod", false);
+    rt().block_on(async {
+        let cluster = s.p.clusters().await.unwrap()[0].name.clone();
+        let op = Operation::Deploy {
+            cluster: cluster.clone(),
+            service: "backend-api".into(),
+            images: vec![("backend-api".into(), "acme/backend-api:v2.15.0".into())],
+            force: false,
+        };
+        let deploy = plan(s.p.as_ref(), "210987654321", op, None).await.unwrap();
+        let done = execute(s.p.as_ref(), &deploy, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        let id = done.deployment_id.unwrap();
+        let mut watch = Watch::new(
+            "radiox-prod",
+            &done.service,
+            &id,
+            s.clock.now(),
+            STUCK_AFTER,
+        );
+        assert!(watch.follows_history());
+        // Nobody continues: the watch waits, IN PROGRESS, far beyond the
+        // stuck limit of 10 minutes.
+        follow_until(&s, &cluster, "backend-api", &mut watch, 20, |_| false).await;
+        assert_eq!(watch.status, RolloutStatus::InProgress, "{}", watch.reason);
+        assert!(
+            watch
+                .reason
+                .starts_with("waiting for someone to continue or roll back"),
+            "{}",
+            watch.reason
+        );
+        let op = Operation::Continue {
+            cluster: cluster.clone(),
+            service: "backend-api".into(),
+        };
+        let go_on = plan(s.p.as_ref(), "210987654321", op, None).await.unwrap();
+        let text = go_on.lines().join("\n");
+        assert!(
+            text.contains("ecs:ContinueServiceDeployment") && text.contains("action=CONTINUE"),
+            "{text}"
+        );
+        execute(s.p.as_ref(), &go_on, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        follow_until(&s, &cluster, "backend-api", &mut watch, 30, |w| {
+            w.status.is_final()
+        })
+        .await;
+        assert_eq!(watch.status, RolloutStatus::Succeeded, "{}", watch.reason);
+        let records = s.audit.records();
+        let continued: Vec<_> = records
+            .iter()
+            .filter(|r| r.operation == "continue")
+            .collect();
+        assert_eq!(continued.len(), 2, "before and after: {records:?}");
+        assert_eq!(continued[1].result, Some(Outcome::Ok));
+        // Nothing waits any more: a second continue is refused.
+        let op = Operation::Continue {
+            cluster: cluster.clone(),
+            service: "backend-api".into(),
+        };
+        assert!(matches!(
+            plan(s.p.as_ref(), "210987654321", op, None).await,
+            Err(PlanError::Refused(_))
+        ));
+    });
+}
+
+/// Changing a service's strategy is a plan like any other write: the diff
+/// shows old and new, the next deploy's plan deploys as the new strategy,
+/// and the same change again is refused.
+#[test]
+fn a_strategy_change_is_planned_executed_and_audited() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let set = |bake| Operation::SetStrategy {
+            cluster: CLUSTER.into(),
+            service: SERVICE.into(),
+            strategy: flightdeck::model::Strategy::Canary {
+                percent: 10.0,
+                bake_minutes: 5,
+            },
+            bake_minutes: bake,
+        };
+        // A traffic-shifting strategy needs a bake, and the service has none yet.
+        assert!(matches!(
+            plan(s.p.as_ref(), "678901234567", set(None), None).await,
+            Err(PlanError::Invalid(why)) if why.contains("needs a bake time")
+        ));
+        let change = plan(s.p.as_ref(), "678901234567", set(Some(15)), None)
+            .await
+            .unwrap();
+        let text = change.lines().join("\n");
+        assert!(
+            text.contains("strategy  rolling:100:200 -> canary:10:5"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "strategy=CANARY canaryPercent=10 canaryBakeTimeInMinutes=5 bakeTimeInMinutes=15"
+            ),
+            "{text}"
+        );
+        execute(s.p.as_ref(), &change, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        let config = s.service().await.deployment_config;
+        assert_eq!(config.bake_minutes, Some(15));
+        assert!(config.strategy.shifts_traffic());
+        assert_eq!(config.circuit_breaker, Some(true), "the rest is kept");
+        let next = plan(
+            s.p.as_ref(),
+            "678901234567",
+            deploy("acme/backend:9.9.9"),
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(
+            next.notes
+                .iter()
+                .any(|n| n.starts_with("deploys as: canary 10 % for 5 min")),
+            "{:?}",
+            next.notes
+        );
+        assert!(matches!(
+            plan(s.p.as_ref(), "678901234567", set(None), None).await,
+            Err(PlanError::Refused(why)) if why.contains("already deploys as")
+        ));
+        let last = s.audit.records().pop().unwrap();
+        assert_eq!(last.operation, "strategy");
+        assert_eq!(last.result, Some(Outcome::Ok));
+    });
+}

@@ -1,4 +1,5 @@
-//! The write commands: `deploy`, `rollback`, `scale`. Each prints its plan;
+//! The write commands: `deploy`, `rollback`, `scale`, `strategy`,
+//! `continue`. Each prints its plan;
 //! `--dry-run` stops there, and nothing changes without `--confirm
 //! <service-name>` (exit 3). `--wait` follows the rollout and exits 0 only
 //! when it SUCCEEDED.
@@ -125,6 +126,28 @@ pub enum WriteCommand {
         #[command(flatten)]
         guard: Guard,
     },
+    /// Change how the service's next deployments run: rolling, blue/green, canary or linear.
+    Strategy {
+        #[command(flatten)]
+        target: Target,
+        /// rolling, rolling:MIN_HEALTHY:MAX, blue-green, canary:PERCENT:MINUTES or linear:STEP_PERCENT:MINUTES.
+        #[arg(long = "to", value_name = "STRATEGY", value_parser = flightdeck_model::Strategy::parse)]
+        strategy: flightdeck_model::Strategy,
+        /// Minutes both revisions run after all traffic moved (blue/green, canary, linear); kept when left out.
+        #[arg(long, value_name = "MINUTES")]
+        bake: Option<u32>,
+        #[command(flatten)]
+        guard: Guard,
+    },
+    /// Let a deployment waiting at a pause hook (an approval) go on to its next stage.
+    Continue {
+        #[command(flatten)]
+        target: Target,
+        #[command(flatten)]
+        guard: Guard,
+        #[command(flatten)]
+        follow: Follow,
+    },
 }
 
 fn parse_image(s: &str) -> Result<(String, String), String> {
@@ -186,8 +209,14 @@ fn parts(command: &WriteCommand) -> (&Target, &Guard, Option<&Follow>) {
             guard,
             follow,
             ..
+        }
+        | WriteCommand::Continue {
+            target,
+            guard,
+            follow,
         } => (target, guard, Some(follow)),
-        WriteCommand::Scale { target, guard, .. } => (target, guard, None),
+        WriteCommand::Scale { target, guard, .. }
+        | WriteCommand::Strategy { target, guard, .. } => (target, guard, None),
     }
 }
 
@@ -231,6 +260,21 @@ fn operation(command: &WriteCommand, cluster: String) -> Operation {
             } else {
                 None
             },
+        },
+        WriteCommand::Strategy {
+            target,
+            strategy,
+            bake,
+            ..
+        } => Operation::SetStrategy {
+            cluster,
+            service: target.service.clone(),
+            strategy: strategy.clone(),
+            bake_minutes: *bake,
+        },
+        WriteCommand::Continue { target, .. } => Operation::Continue {
+            cluster,
+            service: target.service.clone(),
         },
     }
 }
@@ -405,7 +449,11 @@ impl Write<'_> {
                 // The stage, traffic and hooks; a failed read leaves the
                 // watch to the service alone until the next poll.
                 if let Ok(history) = p
-                    .service_deployments(cluster, name, watch.started - chrono::Duration::minutes(5))
+                    .service_deployments(
+                        cluster,
+                        name,
+                        watch.started - chrono::Duration::minutes(5),
+                    )
                     .await
                 {
                     watch.observe_history(&history, clock.now());

@@ -178,4 +178,15 @@ impl WriteProvider for Faulty {
             .stop_deployment_with_rollback(cluster, service)
             .await
     }
+    async fn continue_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        deployment: &str,
+        hook: &str,
+    ) -> Result<Written<Service>> {
+        self.inner
+            .continue_deployment(cluster, service, deployment, hook)
+            .await
+    }
 }

@@ -9,7 +9,7 @@ use aws_sdk_ecs::types::{self as ecs, DesiredStatus, SortOrder};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use flightdeck_core::provider::{ProviderError, Result, ServiceUpdate, Written};
+use flightdeck_core::provider::{ProviderError, Result, ServiceUpdate, StrategyUpdate, Written};
 use flightdeck_model::{
     Cluster, ClusterStatus, ContainerDefinition, ContainerState, Controller, Deployment,
     DeploymentConfig, DeploymentStatus, EnvVar, HealthStatus, HookKind, LaunchType, LifecycleHook,
@@ -333,6 +333,15 @@ impl AwsProvider {
         service_name: &str,
         update: &ServiceUpdate,
     ) -> Result<Written<Service>> {
+        // UpdateService replaces the whole deploymentConfiguration: a new
+        // strategy goes with everything else the service has now.
+        let configuration = match &update.strategy {
+            Some(change) => {
+                let current = self.describe_one(cluster, service_name).await?;
+                Some(with_strategy(current.deployment_configuration(), change))
+            }
+            None => None,
+        };
         let out = self
             .clients
             .ecs
@@ -342,6 +351,7 @@ impl AwsProvider {
             .set_desired_count(update.desired.map(|d| d as i32))
             .set_task_definition(update.task_definition.as_ref().map(|t| t.to_string()))
             .force_new_deployment(update.force_new_deployment)
+            .set_deployment_configuration(configuration)
             .send()
             .await
             .map_err(self.fail(Action("ecs:UpdateService")))?;
@@ -351,6 +361,88 @@ impl AwsProvider {
             .ok_or_else(|| ProviderError::Other("ecs:UpdateService returned no service".into()))?;
         Ok(Written::new(updated, out.request_id().map(str::to_string)))
     }
+}
+
+impl AwsProvider {
+    /// ContinueServiceDeployment (action CONTINUE) of a deployment paused
+    /// at `hook`, then the service as it is after.
+    pub(super) async fn continue_paused(
+        &self,
+        cluster: &str,
+        service_name: &str,
+        deployment: &str,
+        hook: &str,
+    ) -> Result<Written<Service>> {
+        let out = self
+            .clients
+            .ecs
+            .continue_service_deployment()
+            .service_deployment_arn(deployment)
+            .hook_id(hook)
+            .action(ecs::DeploymentLifecycleHookAction::Continue)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:ContinueServiceDeployment")))?;
+        let after = self.describe_one(cluster, service_name).await?;
+        Ok(Written::new(
+            service(cluster, &after),
+            out.request_id().map(str::to_string),
+        ))
+    }
+}
+
+/// `current` with `change`'s strategy and bake: the hooks, alarms, circuit
+/// breaker and early success criteria stay, the rolling bounds stay unless
+/// the new strategy is rolling with its own.
+fn with_strategy(
+    current: Option<&ecs::DeploymentConfiguration>,
+    change: &StrategyUpdate,
+) -> ecs::DeploymentConfiguration {
+    let minutes = |m: u32| i32::try_from(m).unwrap_or(i32::MAX);
+    let hooks = current.map(|c| c.lifecycle_hooks().to_vec());
+    let b = ecs::DeploymentConfiguration::builder()
+        .set_deployment_circuit_breaker(
+            current.and_then(|c| c.deployment_circuit_breaker().cloned()),
+        )
+        .set_alarms(current.and_then(|c| c.alarms().cloned()))
+        .set_lifecycle_hooks(hooks.filter(|h| !h.is_empty()))
+        .set_early_success_criteria(current.and_then(|c| c.early_success_criteria().cloned()))
+        .set_minimum_healthy_percent(current.and_then(|c| c.minimum_healthy_percent()))
+        .set_maximum_percent(current.and_then(|c| c.maximum_percent()))
+        .set_bake_time_in_minutes(change.bake_minutes.map(minutes));
+    match &change.strategy {
+        Strategy::Rolling {
+            minimum_healthy_percent,
+            maximum_percent,
+        } => b
+            .strategy(ecs::DeploymentStrategy::Rolling)
+            .minimum_healthy_percent(minutes(*minimum_healthy_percent))
+            .maximum_percent(minutes(*maximum_percent)),
+        Strategy::BlueGreen => b.strategy(ecs::DeploymentStrategy::BlueGreen),
+        Strategy::Canary {
+            percent,
+            bake_minutes,
+        } => b
+            .strategy(ecs::DeploymentStrategy::Canary)
+            .canary_configuration(
+                ecs::CanaryConfiguration::builder()
+                    .canary_percent(*percent)
+                    .canary_bake_time_in_minutes(minutes(*bake_minutes))
+                    .build(),
+            ),
+        Strategy::Linear {
+            step_percent,
+            step_bake_minutes,
+        } => b
+            .strategy(ecs::DeploymentStrategy::Linear)
+            .linear_configuration(
+                ecs::LinearConfiguration::builder()
+                    .step_percent(*step_percent)
+                    .step_bake_time_in_minutes(minutes(*step_bake_minutes))
+                    .build(),
+            ),
+    }
+    .build()
 }
 
 /// `None` for an empty list: the SDK then leaves the field out.

@@ -270,4 +270,15 @@ impl WriteProvider for AwsProvider {
     ) -> Result<Written<Service>> {
         self.stop_with_rollback(cluster, service).await
     }
+
+    async fn continue_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        deployment: &str,
+        hook: &str,
+    ) -> Result<Written<Service>> {
+        self.continue_paused(cluster, service, deployment, hook)
+            .await
+    }
 }

@@ -27,7 +27,9 @@ pub use status::{
     ActivityStatus, ClusterStatus, HealthStatus, LifecycleStage, ServiceDeploymentStatus,
     ServiceStatus, TaskDefinitionStatus, TaskStatus,
 };
-pub use strategy::{Controller, DeploymentConfig, HookKind, LifecycleHook, Strategy};
+pub use strategy::{
+    Controller, DeploymentConfig, HookKind, LifecycleHook, MAX_BAKE_MINUTES, Strategy,
+};
 
 /// All times are UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -143,6 +143,134 @@ impl fmt::Display for Strategy {
     }
 }
 
+/// The longest bake ECS accepts, in minutes (24 h).
+pub const MAX_BAKE_MINUTES: u32 = 1440;
+
+impl Strategy {
+    /// Reads the short form an operator types: `rolling`,
+    /// `rolling:MIN_HEALTHY:MAX` (percent of desired), `blue-green`,
+    /// `canary:PERCENT:MINUTES`, `linear:STEP_PERCENT:MINUTES`; checked
+    /// against ECS's limits.
+    pub fn parse(text: &str) -> Result<Strategy, String> {
+        let parts: Vec<&str> = text.trim().split(':').map(str::trim).collect();
+        let number = |what: &str, v: &str| -> Result<f64, String> {
+            v.parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .ok_or_else(|| format!("{what}: `{v}` is not a number"))
+        };
+        let minutes = |what: &str, v: &str| -> Result<u32, String> {
+            v.parse::<u32>()
+                .ok()
+                .filter(|m| *m <= MAX_BAKE_MINUTES)
+                .ok_or_else(|| format!("{what}: `{v}` is not 0 to {MAX_BAKE_MINUTES} minutes"))
+        };
+        // ECS takes traffic percentages in steps of 0.1.
+        let tenths = |what: &str, p: f64, low: f64| -> Result<f64, String> {
+            let rounded = (p * 10.0).round() / 10.0;
+            if (rounded - p).abs() > 1e-9 || !(low..=100.0).contains(&p) {
+                return Err(format!("{what}: {p} must be {low} to 100 in steps of 0.1"));
+            }
+            Ok(rounded)
+        };
+        let kind = parts
+            .first()
+            .copied()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let strategy = match (kind.as_str(), parts.len()) {
+            ("rolling", 1) => Strategy::Rolling {
+                minimum_healthy_percent: 100,
+                maximum_percent: 200,
+            },
+            ("rolling", 3) => {
+                let percent = |what: &str, v: &str| {
+                    v.parse::<u32>()
+                        .map_err(|_| format!("{what}: `{v}` is not a whole percentage"))
+                };
+                let minimum_healthy_percent = percent("minimum healthy percent", parts[1])?;
+                let maximum_percent = percent("maximum percent", parts[2])?;
+                if minimum_healthy_percent > 100 || maximum_percent < 100 || maximum_percent > 200 {
+                    return Err(format!(
+                        "rolling:{minimum_healthy_percent}:{maximum_percent}: the minimum healthy percent is 0 to 100 and the maximum 100 to 200"
+                    ));
+                }
+                Strategy::Rolling {
+                    minimum_healthy_percent,
+                    maximum_percent,
+                }
+            }
+            ("blue-green" | "bluegreen" | "blue_green", 1) => Strategy::BlueGreen,
+            ("canary", 3) => Strategy::Canary {
+                percent: tenths("canary percent", number("canary percent", parts[1])?, 0.1)?,
+                bake_minutes: minutes("canary bake", parts[2])?,
+            },
+            ("linear", 3) => Strategy::Linear {
+                step_percent: tenths("linear step", number("linear step", parts[1])?, 3.0)?,
+                step_bake_minutes: minutes("linear step bake", parts[2])?,
+            },
+            _ => {
+                return Err(format!(
+                    "`{}`: say rolling, rolling:MIN:MAX, blue-green, canary:PERCENT:MINUTES or linear:STEP:MINUTES",
+                    text.trim()
+                ));
+            }
+        };
+        Ok(strategy)
+    }
+
+    /// The short form [`Strategy::parse`] reads.
+    pub fn short(&self) -> String {
+        match self {
+            Strategy::Rolling {
+                minimum_healthy_percent,
+                maximum_percent,
+            } => format!("rolling:{minimum_healthy_percent}:{maximum_percent}"),
+            Strategy::BlueGreen => "blue-green".into(),
+            Strategy::Canary {
+                percent: p,
+                bake_minutes,
+            } => format!("canary:{}:{bake_minutes}", percent(*p)),
+            Strategy::Linear {
+                step_percent,
+                step_bake_minutes,
+            } => format!("linear:{}:{step_bake_minutes}", percent(*step_percent)),
+        }
+    }
+
+    /// The UpdateService fields that set it, as ECS names them.
+    pub fn api_fields(&self) -> String {
+        match self {
+            Strategy::Rolling {
+                minimum_healthy_percent,
+                maximum_percent,
+            } => format!(
+                "strategy=ROLLING minimumHealthyPercent={minimum_healthy_percent} maximumPercent={maximum_percent}"
+            ),
+            Strategy::BlueGreen => "strategy=BLUE_GREEN".into(),
+            Strategy::Canary {
+                percent: p,
+                bake_minutes,
+            } => format!(
+                "strategy=CANARY canaryPercent={} canaryBakeTimeInMinutes={bake_minutes}",
+                percent(*p)
+            ),
+            Strategy::Linear {
+                step_percent,
+                step_bake_minutes,
+            } => format!(
+                "strategy=LINEAR stepPercent={} stepBakeTimeInMinutes={step_bake_minutes}",
+                percent(*step_percent)
+            ),
+        }
+    }
+
+    /// Whether it moves traffic between two revisions (all but rolling).
+    pub fn shifts_traffic(&self) -> bool {
+        !matches!(self, Strategy::Rolling { .. })
+    }
+}
+
 impl DeploymentConfig {
     /// How long a deployment waits on purpose: a canary's or each linear
     /// step's bake, and the final bake. So long without a task starting or
@@ -282,5 +410,42 @@ mod tests {
         };
         assert!(!code_deploy.writable());
         assert!(code_deploy.describe().starts_with("CODE_DEPLOY controller"));
+    }
+
+    #[test]
+    fn the_short_form_reads_every_strategy_and_refuses_what_ecs_refuses() {
+        for text in [
+            "rolling:50:200",
+            "blue-green",
+            "canary:10:5",
+            "linear:12.5:3",
+        ] {
+            assert_eq!(Strategy::parse(text).unwrap().short(), text);
+        }
+        assert_eq!(
+            Strategy::parse(" Rolling ").unwrap(),
+            Strategy::Rolling {
+                minimum_healthy_percent: 100,
+                maximum_percent: 200
+            }
+        );
+        assert_eq!(
+            Strategy::parse("canary:10:5").unwrap().api_fields(),
+            "strategy=CANARY canaryPercent=10 canaryBakeTimeInMinutes=5"
+        );
+        for (bad, why) in [
+            ("canary:0:5", "0.1 to 100"),
+            ("canary:10.05:5", "steps of 0.1"),
+            ("canary:ten:5", "not a number"),
+            ("linear:2:5", "3 to 100"),
+            ("linear:10:1441", "0 to 1440 minutes"),
+            ("rolling:120:200", "minimum healthy percent is 0 to 100"),
+            ("canary:10", "say rolling"),
+            ("fast", "say rolling"),
+            ("canary:NaN:5", "not a number"),
+        ] {
+            let e = Strategy::parse(bad).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 }

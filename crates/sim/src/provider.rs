@@ -663,6 +663,17 @@ impl WriteProvider for SimProvider {
             if update.force_new_deployment {
                 parameters.push("forceNewDeployment=true".into());
             }
+            if let Some(change) = &update.strategy {
+                svc.config.strategy = change.strategy.clone();
+                svc.config.bake_minutes = change.bake_minutes;
+                parameters.push(format!(
+                    "deploymentConfiguration.{}",
+                    change.strategy.api_fields()
+                ));
+                if let Some(bake) = change.bake_minutes {
+                    parameters.push(format!("bakeTimeInMinutes={bake}"));
+                }
+            }
             let event = world::write_event(rng, now, "UpdateService", OPERATOR, svc, parameters);
             svc.record_write(event);
             if let Some(td) = &update.task_definition {
@@ -703,6 +714,46 @@ impl WriteProvider for SimProvider {
                 vec![
                     format!("serviceDeploymentArn={deployment}"),
                     "stopType=ROLLBACK".into(),
+                ],
+            );
+            svc.record_write(event);
+            Ok(Written::new(
+                to_service(svc, launch_type),
+                Some(request_id(rng)),
+            ))
+        })
+    }
+
+    async fn continue_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        deployment: &str,
+        hook: &str,
+    ) -> Result<Written<Service>> {
+        self.write(cluster, service, |svc, launch_type, rng, now| {
+            let waiting = svc
+                .history
+                .iter()
+                .find(|d| d.arn == deployment)
+                .and_then(|d| d.waiting_hook())
+                .and_then(|h| h.id.as_deref())
+                == Some(hook);
+            if !waiting || !world::continue_paused(svc, now) {
+                return Err(ProviderError::Invalid(format!(
+                    "service deployment {deployment} has no lifecycle hook {hook} awaiting action"
+                )));
+            }
+            let event = world::write_event(
+                rng,
+                now,
+                "ContinueServiceDeployment",
+                OPERATOR,
+                svc,
+                vec![
+                    format!("serviceDeploymentArn={deployment}"),
+                    format!("hookId={hook}"),
+                    "action=CONTINUE".into(),
                 ],
             );
             svc.record_write(event);
@@ -818,6 +869,7 @@ mod write_tests {
             desired: Some(before.desired + 1),
             task_definition: Some(TaskDefRef::new("muejam-backend", 9999)),
             force_new_deployment: false,
+            strategy: None,
         };
         let err = p
             .update_service("muejam-staging", "backend", &update)

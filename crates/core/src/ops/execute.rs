@@ -3,7 +3,9 @@
 
 use super::plan::{Fingerprint, Plan, PlanError, Step, read_current};
 use crate::audit::{AuditLog, Outcome, Phase, Record};
-use crate::provider::{Provider, ProviderError, ServiceUpdate, TargetUpdate, find_service};
+use crate::provider::{
+    Provider, ProviderError, ServiceUpdate, StrategyUpdate, TargetUpdate, find_service,
+};
 use flightdeck_model::{Service, TaskDefRef, Timestamp};
 use thiserror::Error;
 
@@ -229,6 +231,7 @@ async fn run_steps(
                     desired: *desired,
                     task_definition: td,
                     force_new_deployment: *force_new_deployment,
+                    strategy: None,
                 };
                 let written = p.update_service(cluster, service, &update).await?;
                 made(written.request_id);
@@ -261,6 +264,28 @@ async fn run_steps(
                     }
                     Err(e) => return Err(e),
                 }
+            }
+            Step::SetDeploymentStrategy {
+                strategy,
+                bake_minutes,
+            } => {
+                let update = ServiceUpdate {
+                    strategy: Some(StrategyUpdate {
+                        strategy: strategy.clone(),
+                        bake_minutes: *bake_minutes,
+                    }),
+                    ..ServiceUpdate::default()
+                };
+                let written = p.update_service(cluster, service, &update).await?;
+                made(written.request_id);
+                updated = Some(written.value);
+            }
+            Step::ContinueServiceDeployment { deployment, hook } => {
+                let written = p
+                    .continue_deployment(cluster, service, deployment, hook)
+                    .await?;
+                made(written.request_id);
+                updated = Some(written.value);
             }
             Step::RegisterScalableTarget {
                 min,

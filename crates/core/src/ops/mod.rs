@@ -8,6 +8,7 @@
 
 mod execute;
 pub mod plan;
+mod strategy;
 pub mod watch;
 
 pub use crate::audit::{AuditLog, Outcome, Phase, Record};

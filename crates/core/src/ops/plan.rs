@@ -4,7 +4,7 @@
 use crate::audit::AuditLog;
 use crate::diff::{Change, image_change, revision_diff, tag};
 use crate::provider::{Provider, ProviderError, find_service};
-use flightdeck_model::{ScalableTarget, Service, TaskDefRef, Timestamp};
+use flightdeck_model::{ScalableTarget, Service, Strategy, TaskDefRef, Timestamp};
 use serde::Serialize;
 use std::fmt;
 use thiserror::Error;
@@ -35,6 +35,16 @@ pub enum Operation {
         max: Option<u32>,
         suspend: Option<bool>,
     },
+    /// How the service's next deployments run; `bake_minutes` is the bake
+    /// after all traffic moved (kept as it is when `None`).
+    SetStrategy {
+        cluster: String,
+        service: String,
+        strategy: Strategy,
+        bake_minutes: Option<u32>,
+    },
+    /// The deployment paused at a pause hook goes on.
+    Continue { cluster: String, service: String },
 }
 
 impl Operation {
@@ -42,7 +52,9 @@ impl Operation {
         match self {
             Operation::Deploy { cluster, .. }
             | Operation::Rollback { cluster, .. }
-            | Operation::Scale { cluster, .. } => cluster,
+            | Operation::Scale { cluster, .. }
+            | Operation::SetStrategy { cluster, .. }
+            | Operation::Continue { cluster, .. } => cluster,
         }
     }
 
@@ -50,7 +62,9 @@ impl Operation {
         match self {
             Operation::Deploy { service, .. }
             | Operation::Rollback { service, .. }
-            | Operation::Scale { service, .. } => service,
+            | Operation::Scale { service, .. }
+            | Operation::SetStrategy { service, .. }
+            | Operation::Continue { service, .. } => service,
         }
     }
 
@@ -59,6 +73,8 @@ impl Operation {
             Operation::Deploy { .. } => "deploy",
             Operation::Rollback { .. } => "rollback",
             Operation::Scale { .. } => "scale",
+            Operation::SetStrategy { .. } => "strategy",
+            Operation::Continue { .. } => "continue",
         }
     }
 }
@@ -86,6 +102,13 @@ pub enum Step {
     /// ECS's native rollback of the deployment in progress; where ECS
     /// refuses it, UpdateService to `fallback` does the same by hand.
     StopServiceDeployment { fallback: TaskDefRef },
+    /// UpdateService with a new strategy in its deploymentConfiguration.
+    SetDeploymentStrategy {
+        strategy: Strategy,
+        bake_minutes: Option<u32>,
+    },
+    /// ContinueServiceDeployment of a deployment paused at `hook`.
+    ContinueServiceDeployment { deployment: String, hook: String },
 }
 
 impl fmt::Display for Step {
@@ -140,6 +163,24 @@ impl fmt::Display for Step {
                 }
                 Ok(())
             }
+            Step::SetDeploymentStrategy {
+                strategy,
+                bake_minutes,
+            } => {
+                write!(
+                    f,
+                    "ecs:UpdateService deploymentConfiguration {}",
+                    strategy.api_fields()
+                )?;
+                if let Some(bake) = bake_minutes {
+                    write!(f, " bakeTimeInMinutes={bake}")?;
+                }
+                write!(f, " (hooks, alarms and circuit breaker kept)")
+            }
+            Step::ContinueServiceDeployment { deployment, hook } => write!(
+                f,
+                "ecs:ContinueServiceDeployment serviceDeploymentArn={deployment} hookId={hook} action=CONTINUE"
+            ),
             Step::StopServiceDeployment { fallback } => write!(
                 f,
                 "ecs:StopServiceDeployment stopType=ROLLBACK (the deployment in progress); where ECS cannot: ecs:UpdateService taskDefinition={fallback}"
@@ -327,7 +368,7 @@ pub async fn plan(
         operation: op.clone(),
     };
     if svc.rollout_state() == Some(flightdeck_model::RolloutState::InProgress)
-        && !matches!(op, Operation::Rollback { .. } | Operation::Scale { .. })
+        && matches!(op, Operation::Deploy { .. })
     {
         plan.notes.push(format!(
             "a deployment of {} is still in progress; this one replaces it",
@@ -344,8 +385,10 @@ pub async fn plan(
                 config.describe()
             )));
         }
-        plan.notes
-            .push(format!("deploys as: {}", config.describe()));
+        if matches!(op, Operation::Deploy { .. } | Operation::Rollback { .. }) {
+            plan.notes
+                .push(format!("deploys as: {}", config.describe()));
+        }
     }
     match &op {
         Operation::Deploy { images, force, .. } => {
@@ -367,6 +410,12 @@ pub async fn plan(
             *max,
             *suspend,
         )?,
+        Operation::SetStrategy {
+            strategy,
+            bake_minutes,
+            ..
+        } => super::strategy::plan_strategy(&mut plan, svc, strategy, *bake_minutes)?,
+        Operation::Continue { .. } => super::strategy::plan_continue(p, &mut plan, svc).await?,
     }
     Ok(plan)
 }

@@ -111,9 +111,12 @@ impl Watch {
     /// and keeps our deployment's entry: the one of our revision created
     /// since the write. The next [`Watch::observe`] classifies with it.
     pub fn observe_history(&mut self, history: &[ServiceDeployment], now: Timestamp) {
+        // Ours: of our revision, and started by our write or still going
+        // when the watch began (continuing a paused deployment).
         let ours = history.iter().find(|d| {
             d.target.as_ref() == Some(&self.task_definition)
-                && d.created_at >= self.started - SHOW_UP
+                && (d.created_at >= self.started - SHOW_UP
+                    || d.finished_at.is_none_or(|f| f >= self.started))
         });
         let Some(ours) = ours else {
             return;
@@ -583,7 +586,9 @@ mod tests {
             w.reason
         );
         assert!(w.reason.contains("ROLLBACK at 14:30 UTC"), "{}", w.reason);
-        // An older deployment of the same revision is not ours.
+        // An older, finished deployment of the same revision is not ours.
+        green.status = ServiceDeploymentStatus::Successful;
+        green.finished_at = Some(t(40));
         let mut w = Watch::new("e", &start, "new", t(60), Duration::minutes(5));
         w.observe_history(&[green], t(61));
         assert!(w.history.is_none());

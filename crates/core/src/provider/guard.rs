@@ -137,6 +137,18 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
             .stop_deployment_with_rollback(cluster, service)
             .await
     }
+    async fn continue_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        deployment: &str,
+        hook: &str,
+    ) -> Result<Written<Service>> {
+        self.refuse_if_read_only("ecs:ContinueServiceDeployment")?;
+        self.inner
+            .continue_deployment(cluster, service, deployment, hook)
+            .await
+    }
     async fn update_service(
         &self,
         cluster: &str,

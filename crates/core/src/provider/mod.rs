@@ -130,6 +130,17 @@ pub struct ServiceUpdate {
     pub desired: Option<u32>,
     pub task_definition: Option<TaskDefRef>,
     pub force_new_deployment: bool,
+    /// A new deployment strategy; the rest of the deployment configuration
+    /// (hooks, alarms, circuit breaker) stays as it is.
+    pub strategy: Option<StrategyUpdate>,
+}
+
+/// The strategy part of UpdateService's deploymentConfiguration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StrategyUpdate {
+    pub strategy: flightdeck_model::Strategy,
+    /// The bake after all traffic moved (`bakeTimeInMinutes`).
+    pub bake_minutes: Option<u32>,
 }
 
 /// A change to a scalable target, the way RegisterScalableTarget expresses it.
@@ -171,6 +182,16 @@ pub trait WriteProvider: Send + Sync {
         &self,
         cluster: &str,
         service: &str,
+    ) -> Result<Written<Service>>;
+    /// Lets a deployment paused at a pause hook go on
+    /// (ContinueServiceDeployment, action CONTINUE): `deployment` is the
+    /// service deployment's ARN, `hook` the paused hook's id.
+    async fn continue_deployment(
+        &self,
+        cluster: &str,
+        service: &str,
+        deployment: &str,
+        hook: &str,
     ) -> Result<Written<Service>>;
 }
 

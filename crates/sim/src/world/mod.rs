@@ -42,7 +42,7 @@ use tasks::*;
 pub use build::target_group_arn;
 pub use history::write_event;
 pub use rollout::{older_image, start_deployment, stop_with_rollback};
-pub use shift::Shift;
+pub use shift::{Shift, continue_paused};
 
 /// Simulated time between two ticks.
 pub const TICK: Duration = Duration::seconds(10);
