@@ -190,7 +190,7 @@ impl Strategy {
                 };
                 let minimum_healthy_percent = percent("minimum healthy percent", parts[1])?;
                 let maximum_percent = percent("maximum percent", parts[2])?;
-                if minimum_healthy_percent > 100 || maximum_percent < 100 || maximum_percent > 200 {
+                if minimum_healthy_percent > 100 || !(100..=200).contains(&maximum_percent) {
                     return Err(format!(
                         "rolling:{minimum_healthy_percent}:{maximum_percent}: the minimum healthy percent is 0 to 100 and the maximum 100 to 200"
                     ));
