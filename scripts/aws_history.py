@@ -10,6 +10,14 @@ AWS API references document, from the real calls it forwards to moto:
 * every successful CreateService, and UpdateService that changes the task
   definition or forces a deployment, becomes a service revision and a
   SUCCESSFUL service deployment (moto reaches a steady state at once);
+* moto drops a service's deploymentConfiguration (strategy, bake, lifecycle
+  hooks, alarms): the proxy keeps the last one CreateService or UpdateService
+  gave, as ECS does, and adds it to the services moto returns;
+* under a traffic-shifting strategy (BLUE_GREEN, CANARY, LINEAR) with a
+  PAUSE lifecycle hook, an UpdateService deployment waits at the hook's
+  stage, IN_PROGRESS with the hook AWAITING_ACTION, until
+  ContinueServiceDeployment (which moto lacks too) continues it (then
+  SUCCESSFUL, moto's tasks being steady at once) or rolls it back;
 * every SetAlarmState becomes a StateUpdate history item, its old state read
   from moto just before the change;
 * every successful write call to ECS or Application Auto Scaling becomes a
@@ -27,6 +35,7 @@ import threading
 import uuid
 
 ECS_TRAILED = {
+    "ContinueServiceDeployment",
     "CreateService",
     "UpdateService",
     "DeleteService",
@@ -41,6 +50,7 @@ AUTOSCALING_TRAILED = {
 }
 OBSERVED = ECS_TRAILED | AUTOSCALING_TRAILED
 ANSWERED = {
+    "ContinueServiceDeployment",
     "ListServiceDeployments",
     "DescribeServiceDeployments",
     "DescribeServiceRevisions",
@@ -75,15 +85,53 @@ class History:
         self.alarms = {}
         # account -> CloudTrail events, oldest first
         self.trail = {}
+        # (account, region, cluster, service) -> deploymentConfiguration
+        self.configs = {}
 
     # -- observing the calls forwarded to moto ---------------------------
 
     def observe(self, caller, operation, request, answer):
         """A call moto answered with 200: remember what AWS would."""
         if operation in ("CreateService", "UpdateService"):
+            self.remember_configuration(caller, request, answer)
             self.service_changed(caller, operation, request, answer)
         if operation in OBSERVED:
             self.record_event(caller, operation, request, answer)
+
+    @staticmethod
+    def service_key(caller, service):
+        return (
+            caller["account"],
+            caller["region"],
+            name_of(service.get("clusterArn"), "default"),
+            service.get("serviceName"),
+        )
+
+    def remember_configuration(self, caller, request, answer):
+        config = request.get("deploymentConfiguration")
+        if config is not None:
+            with self.lock:
+                self.configs[self.service_key(caller, answer.get("service") or {})] = config
+
+    def with_configuration(self, caller, answer):
+        """moto's answer with each service's deploymentConfiguration, as ECS gives it."""
+        services = answer.get("services") or ([answer["service"]] if answer.get("service") else [])
+        with self.lock:
+            for service in services:
+                config = self.configs.get(self.service_key(caller, service))
+                if config is not None:
+                    service["deploymentConfiguration"] = config
+        return answer
+
+    def paused_at(self, key):
+        """The stage and pause hook a new deployment of `key` waits at, if any."""
+        config = self.configs.get(key) or {}
+        if config.get("strategy") not in ("BLUE_GREEN", "CANARY", "LINEAR"):
+            return None
+        for hook in config.get("lifecycleHooks") or []:
+            if hook.get("targetType") == "PAUSE" and hook.get("lifecycleStages"):
+                return hook["lifecycleStages"][0], hook
+        return None
 
     def service_changed(self, caller, operation, request, answer):
         service = answer.get("service") or {}
@@ -132,6 +180,25 @@ class History:
                     "deploymentCircuitBreaker": {"status": "MONITORING_COMPLETE", "failureCount": 0, "threshold": 3},
                 }
             )
+            paused = self.paused_at(key) if operation == "UpdateService" else None
+            if paused:
+                stage, hook = paused
+                timeout = hook.get("timeoutConfiguration") or {}
+                d = history[-1]
+                del d["finishedAt"]
+                d["status"] = "IN_PROGRESS"
+                d["statusReason"] = f"Waiting for the lifecycle hook at {stage}."
+                d["lifecycleStage"] = stage
+                d["targetServiceRevision"]["requestedProductionTrafficWeight"] = 0.0
+                d["lifecycleHookDetails"] = [
+                    {
+                        "hookId": uuid.uuid4().hex[:16],
+                        "targetType": "PAUSE",
+                        "status": "AWAITING_ACTION",
+                        "expiresAt": at + 60 * int(timeout.get("timeoutInMinutes", 60)),
+                        "timeoutAction": timeout.get("action", "ROLLBACK"),
+                    }
+                ]
 
     def alarm_state_set(self, account, name, old, request):
         """SetAlarmState of `name` from `old`: a StateUpdate item."""
@@ -202,6 +269,40 @@ class History:
         """`(status, body)` of an operation moto does not implement."""
         return getattr(self, operation)(caller, request)
 
+    def ContinueServiceDeployment(self, caller, request):
+        arn = request.get("serviceDeploymentArn")
+        hook_id = request.get("hookId")
+        action = request.get("action") or "CONTINUE"
+        with self.lock:
+            every = {d["serviceDeploymentArn"]: d for ds in self.deployments.values() for d in ds}
+            d = every.get(arn)
+            waiting = [
+                h
+                for h in (d or {}).get("lifecycleHookDetails", [])
+                if h["hookId"] == hook_id and h["status"] == "AWAITING_ACTION"
+            ]
+            if not waiting:
+                return 400, {
+                    "__type": "InvalidParameterException",
+                    "message": f"Service deployment {arn} has no lifecycle hook {hook_id} awaiting action.",
+                }
+            at = now()
+            waiting[0]["status"] = "SUCCEEDED" if action == "CONTINUE" else "FAILED"
+            d["updatedAt"] = at
+            d["finishedAt"] = at
+            d.pop("lifecycleStage", None)
+            if action == "CONTINUE":
+                d["status"] = "SUCCESSFUL"
+                d["statusReason"] = "ECS deployment completed."
+                d["targetServiceRevision"]["requestedProductionTrafficWeight"] = 100.0
+            else:
+                d["status"] = "ROLLBACK_SUCCESSFUL"
+                d["statusReason"] = "Rolled back at the lifecycle hook."
+                d["rollback"] = {"reason": "Rolled back at the lifecycle hook by ContinueServiceDeployment.", "startedAt": at}
+                d["targetServiceRevision"]["requestedProductionTrafficWeight"] = 0.0
+        self.record_event(caller, "ContinueServiceDeployment", request, {})
+        return 200, {"serviceDeploymentArn": arn}
+
     def ListServiceDeployments(self, caller, request):
         key = (
             caller["account"],
@@ -236,6 +337,7 @@ class History:
                     "status",
                     "statusReason",
                 )
+                if k in d
             }
             | {"targetServiceRevisionArn": d["targetServiceRevision"]["arn"]}
             for d in page

@@ -161,6 +161,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         status, headers, answer = self.forward(self.command, self.path, body, account, self.headers)
         if caller and status == 200 and operation in aws_history.OBSERVED:
             history.observe(caller, operation, json.loads(body), json.loads(answer or b"{}"))
+        if caller and status == 200 and operation in ("CreateService", "UpdateService", "DescribeServices"):
+            answer = json.dumps(history.with_configuration(caller, json.loads(answer or b"{}"))).encode()
         if operation in PAGED and status == 200:
             answer = self.paginate(PAGED[operation], request, json.loads(answer))
         self.send_response(status)

@@ -1,8 +1,10 @@
 //! Deployment controllers and strategies against moto: what a service's
 //! configuration says is read, and what flightdeck may not deploy it
-//! refuses. moto stores the deployment controller but no deployment
-//! configuration (strategy, bake, hooks, alarms): their mapping is tested on
-//! the ECS API's documented shapes in `crates/aws/src/ecs.rs`.
+//! refuses. moto stores the deployment controller but drops the deployment
+//! configuration (strategy, bake, hooks, alarms) and lacks
+//! ContinueServiceDeployment and the service-deployment history: the test
+//! proxy (`scripts/aws_history.py`) keeps the configuration as ECS does and
+//! answers those APIs in their documented shapes.
 #![cfg(feature = "aws")]
 
 mod common;
@@ -69,4 +71,189 @@ fn a_code_deploy_service_is_read_only_for_deployments() {
         "{}",
         String::from_utf8_lossy(&scale.stderr)
     );
+}
+
+/// A blue/green service with a smoke-test hook, a pause for approval and a
+/// rollback alarm, as CreateService documents the configuration.
+fn blue_green() -> aws_sdk_ecs::types::DeploymentConfiguration {
+    use aws_sdk_ecs::types as ecs;
+    ecs::DeploymentConfiguration::builder()
+        .strategy(ecs::DeploymentStrategy::BlueGreen)
+        .bake_time_in_minutes(10)
+        .lifecycle_hooks(
+            ecs::DeploymentLifecycleHook::builder()
+                .target_type(ecs::DeploymentLifecycleHookTargetType::AwsLambda)
+                .hook_target_arn("arn:aws:lambda:us-east-1:123456789012:function:smoke-test")
+                .role_arn("arn:aws:iam::123456789012:role/ecs-hooks")
+                .lifecycle_stages(ecs::DeploymentLifecycleHookStage::PostTestTrafficShift)
+                .build(),
+        )
+        .lifecycle_hooks(
+            ecs::DeploymentLifecycleHook::builder()
+                .target_type(ecs::DeploymentLifecycleHookTargetType::Pause)
+                .lifecycle_stages(ecs::DeploymentLifecycleHookStage::PostTestTrafficShift)
+                .timeout_configuration(
+                    ecs::DeploymentLifecycleHookTimeoutConfiguration::builder()
+                        .timeout_in_minutes(30)
+                        .action(ecs::DeploymentLifecycleHookAction::Rollback)
+                        .build(),
+                )
+                .build(),
+        )
+        .alarms(
+            ecs::DeploymentAlarms::builder()
+                .alarm_names("web-5xx")
+                .enable(true)
+                .rollback(true)
+                .build()
+                .unwrap(),
+        )
+        .build()
+}
+
+/// On AWS's answers: the strategy is read, changed by a planned write that
+/// keeps the hooks and alarms, a deploy waits at the pause hook, and
+/// `continue --wait` lets it go on to SUCCEEDED.
+#[test]
+fn a_strategy_is_changed_and_a_paused_deployment_continued() {
+    let Some(Fixture {
+        moto,
+        env,
+        rt,
+        seeded,
+        home,
+    }) = fixture("cli_strategy_continue", "muejam-staging")
+    else {
+        return;
+    };
+    let td = seeded.services[0].2.clone();
+    let container = env
+        .services
+        .iter()
+        .find(|s| s.name == seeded.services[0].0)
+        .unwrap()
+        .containers[0]
+        .name
+        .clone();
+    let ecs = rt.block_on(async { aws_sdk_ecs::Client::new(&moto.sdk_config(&env.region).await) });
+    rt.block_on(async {
+        ecs.create_service()
+            .cluster(&env.cluster)
+            .service_name("web")
+            .task_definition(&td)
+            .desired_count(1)
+            .deployment_configuration(blue_green())
+            .send()
+            .await
+            .unwrap();
+    });
+    let run = |args: &[&str]| flightdeck(home.path(), args, Some(&moto));
+    let ok = |out: &std::process::Output| {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let services = json(&run(&["services", "--json"]));
+    let web = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "web")
+        .unwrap();
+    let config = &web["deployment_config"];
+    assert_eq!(config["strategy"]["kind"], "BLUE_GREEN", "{config}");
+    assert_eq!(config["bake_minutes"], 10);
+    assert_eq!(config["hooks"][1]["kind"], "PAUSE");
+    assert_eq!(config["rollback_alarms"][0], "web-5xx");
+
+    let change = run(&[
+        "strategy",
+        "--service",
+        "web",
+        "--to",
+        "canary:10:5",
+        "--confirm",
+        "web",
+    ]);
+    ok(&change);
+    let stdout = String::from_utf8_lossy(&change.stdout);
+    assert!(
+        stdout.contains("strategy  blue-green -> canary:10:5"),
+        "{stdout}"
+    );
+    let sent = rt.block_on(async {
+        ecs.describe_services()
+            .cluster(&env.cluster)
+            .services("web")
+            .send()
+            .await
+            .unwrap()
+            .services()[0]
+            .deployment_configuration()
+            .cloned()
+            .unwrap()
+    });
+    assert_eq!(
+        sent.strategy(),
+        Some(&aws_sdk_ecs::types::DeploymentStrategy::Canary)
+    );
+    let canary = sent.canary_configuration().unwrap();
+    assert_eq!(
+        (
+            canary.canary_percent(),
+            canary.canary_bake_time_in_minutes()
+        ),
+        (Some(10.0), Some(5))
+    );
+    assert_eq!(sent.bake_time_in_minutes(), Some(10), "the bake is kept");
+    assert_eq!(sent.lifecycle_hooks().len(), 2, "the hooks are kept");
+    assert_eq!(
+        sent.lifecycle_hooks()[0].role_arn(),
+        Some("arn:aws:iam::123456789012:role/ecs-hooks")
+    );
+    assert_eq!(sent.alarms().unwrap().alarm_names(), ["web-5xx"]);
+
+    let image = format!("{container}=acme/web:2.0.0");
+    ok(&run(&[
+        "deploy",
+        "--service",
+        "web",
+        "--image",
+        &image,
+        "--confirm",
+        "web",
+    ]));
+    let plan = run(&["continue", "--service", "web", "--dry-run"]);
+    ok(&plan);
+    let stdout = String::from_utf8_lossy(&plan.stdout);
+    assert!(
+        stdout.contains("paused at POST_TEST_TRAFFIC_SHIFT (pause AWAITING_ACTION (ROLLBACK at"),
+        "{stdout}"
+    );
+    let go_on = run(&[
+        "continue",
+        "--service",
+        "web",
+        "--confirm",
+        "web",
+        "--wait",
+        "--json",
+    ]);
+    ok(&go_on);
+    let report = json(&go_on);
+    assert_eq!(report["executed"]["ok"], true, "{report}");
+    assert!(
+        report["executed"]["calls"][0]["step"]
+            .as_str()
+            .unwrap()
+            .starts_with("ecs:ContinueServiceDeployment"),
+        "{report}"
+    );
+    assert_eq!(report["rollout"]["status"], "SUCCEEDED", "{report}");
+    // Nothing waits any more.
+    let again = run(&["continue", "--service", "web", "--dry-run"]);
+    assert_eq!(again.status.code(), Some(3));
 }

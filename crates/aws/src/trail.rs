@@ -14,11 +14,12 @@ use flightdeck_model::{Timestamp, WriteEvent};
 use serde_json::Value;
 
 /// The write calls that change a service or its scaling.
-pub const WRITE_CALLS: [&str; 7] = [
+pub const WRITE_CALLS: [&str; 8] = [
     "UpdateService",
     "CreateService",
     "DeleteService",
     "StopServiceDeployment",
+    "ContinueServiceDeployment",
     "RegisterScalableTarget",
     "DeregisterScalableTarget",
     "PutScalingPolicy",
@@ -31,7 +32,7 @@ pub const TRAIL_CACHE_TTL: chrono::Duration = chrono::Duration::minutes(2);
 const PER_CALL: usize = 100;
 
 /// The request parameters worth showing, in this order.
-const PARAMETERS: [&str; 12] = [
+const PARAMETERS: [&str; 14] = [
     "taskDefinition",
     "desiredCount",
     "forceNewDeployment",
@@ -42,6 +43,8 @@ const PARAMETERS: [&str; 12] = [
     "stopType",
     "launchType",
     "serviceDeploymentArn",
+    "action",
+    "deploymentConfiguration",
     "scalableDimension",
     "resourceId",
 ];
@@ -132,6 +135,11 @@ pub fn write_event(call: &str, at: Timestamp, id: &str, json: &str) -> Option<Wr
             let value = text(&params[*key])?;
             let value = match *key {
                 "taskDefinition" => task_def_ref(&value).map_or(value, |r| r.to_string()),
+                // The strategy is what an operator asks about; the rest
+                // (hooks, alarms) is long and rarely what changed.
+                "deploymentConfiguration" => {
+                    return text(&params[*key]["strategy"]).map(|s| format!("strategy={s}"));
+                }
                 _ => value,
             };
             Some(format!("{key}={value}"))
@@ -271,6 +279,25 @@ mod tests {
             pair("shop", "api")
         );
         assert_eq!(t(r#"{"family": "api"}"#), (None, None));
+    }
+
+    #[test]
+    fn a_strategy_change_and_a_continue_show_what_they_did() {
+        let json = r#"{"requestParameters": {"cluster": "shop", "service": "api",
+            "deploymentConfiguration": {"strategy": "CANARY", "bakeTimeInMinutes": 15,
+            "lifecycleHooks": [{"targetType": "PAUSE"}]}}}"#;
+        let w = write_event("UpdateService", at(), "id", json).unwrap();
+        assert_eq!(w.parameters, ["strategy=CANARY"]);
+        let json = r#"{"requestParameters": {"action": "CONTINUE", "hookId": "h1",
+            "serviceDeploymentArn": "arn:aws:ecs:us-east-1:1:service-deployment/shop/api/abc"}}"#;
+        let w = write_event("ContinueServiceDeployment", at(), "id", json).unwrap();
+        assert_eq!(
+            w.parameters,
+            [
+                "serviceDeploymentArn=arn:aws:ecs:us-east-1:1:service-deployment/shop/api/abc",
+                "action=CONTINUE"
+            ]
+        );
     }
 
     #[test]
