@@ -75,6 +75,10 @@ fn a_code_deploy_service_is_read_only_for_deployments() {
 
 /// A blue/green service with a smoke-test hook, a pause for approval and a
 /// rollback alarm, as CreateService documents the configuration.
+#[expect(
+    clippy::unwrap_used,
+    reason = "test data: the builder's required fields are all set"
+)]
 fn blue_green() -> aws_sdk_ecs::types::DeploymentConfiguration {
     use aws_sdk_ecs::types as ecs;
     ecs::DeploymentConfiguration::builder()
