@@ -11,8 +11,9 @@ mod common;
 
 use common::cli::{Fixture, fixture, flightdeck, json};
 
-/// A service deployed by CodeDeploy is shown as such and never deployed by
-/// flightdeck: the plan refuses, naming the controller (exit 3).
+/// A service deployed by CodeDeploy is shown as such, with its deployment
+/// group, and never deployed by flightdeck: the plan refuses, naming the
+/// controller and the group (exit 3).
 #[test]
 fn a_code_deploy_service_is_read_only_for_deployments() {
     let Some(Fixture {
@@ -42,6 +43,31 @@ fn a_code_deploy_service_is_read_only_for_deployments() {
             .send()
             .await
             .unwrap();
+        // Its deployment group, in another application than a decoy's.
+        let cd = aws_sdk_codedeploy::Client::new(&moto.sdk_config(&env.region).await);
+        for (application, group, service) in
+            [("shop", "legacy-prod", "legacy"), ("other", "web", "web")]
+        {
+            cd.create_application()
+                .application_name(application)
+                .compute_platform(aws_sdk_codedeploy::types::ComputePlatform::Ecs)
+                .send()
+                .await
+                .unwrap();
+            cd.create_deployment_group()
+                .application_name(application)
+                .deployment_group_name(group)
+                .service_role_arn("arn:aws:iam::123456789012:role/codedeploy")
+                .ecs_services(
+                    aws_sdk_codedeploy::types::EcsService::builder()
+                        .cluster_name(&env.cluster)
+                        .service_name(service)
+                        .build(),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
     });
     let run = |args: &[&str]| flightdeck(home.path(), args, Some(&moto));
     let services = json(&run(&["services", "--json"]));
@@ -52,10 +78,17 @@ fn a_code_deploy_service_is_read_only_for_deployments() {
         .find(|s| s["name"] == "legacy")
         .unwrap();
     assert_eq!(legacy["deployment_config"]["controller"], "CODE_DEPLOY");
+    assert_eq!(
+        legacy["deployment_config"]["deployment_group"],
+        "shop/legacy-prod"
+    );
     let deploy = run(&["deploy", "--service", "legacy", "--force", "--dry-run"]);
     assert_eq!(deploy.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&deploy.stderr);
-    assert!(stderr.contains("CODE_DEPLOY controller"), "{stderr}");
+    assert!(
+        stderr.contains("CODE_DEPLOY controller: deployments belong to CodeDeploy deployment group shop/legacy-prod"),
+        "{stderr}"
+    );
     // Scaling it is still flightdeck's to plan.
     let scale = run(&[
         "scale",

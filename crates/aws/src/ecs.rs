@@ -628,6 +628,7 @@ fn deployment_config(s: &ecs::Service) -> DeploymentConfig {
             .deployment_circuit_breaker()
             .filter(|b| b.enable())
             .map(|b| b.rollback()),
+        deployment_group: None,
     }
 }
 

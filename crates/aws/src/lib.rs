@@ -8,6 +8,7 @@
 //! never changes) and costs on disk for hours.
 
 mod cloudwatch;
+mod codedeploy;
 mod costs;
 mod ecs;
 mod errors;
@@ -58,6 +59,8 @@ pub struct AwsProvider {
     trail: Mutex<Option<trail::CachedTrail>>,
     /// Alarm histories, read again only after a state change.
     alarm_histories: Mutex<cloudwatch::AlarmHistories>,
+    /// CodeDeploy's deployment groups, reused for a while.
+    deployment_groups: Mutex<codedeploy::CachedGroups>,
 }
 
 impl AwsProvider {
@@ -96,6 +99,7 @@ impl AwsProvider {
             account: tokio::sync::OnceCell::new(),
             trail: Mutex::new(None),
             alarm_histories: Mutex::new(cloudwatch::AlarmHistories::default()),
+            deployment_groups: Mutex::new(codedeploy::CachedGroups::default()),
         })
     }
 
@@ -165,7 +169,9 @@ impl ReadProvider for AwsProvider {
     }
 
     async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
-        self.list_services(cluster).await
+        let mut services = self.list_services(cluster).await?;
+        self.name_deployment_groups(&mut services).await;
+        Ok(services)
     }
 
     async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {

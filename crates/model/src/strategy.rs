@@ -86,6 +86,9 @@ pub struct DeploymentConfig {
     /// The deployment circuit breaker, when enabled: whether it rolls back
     /// (`true`) or only stops the deployment.
     pub circuit_breaker: Option<bool>,
+    /// Under the CODE_DEPLOY controller: the CodeDeploy
+    /// `application/deployment group` that deploys it, when known.
+    pub deployment_group: Option<String>,
 }
 
 impl Default for DeploymentConfig {
@@ -101,6 +104,7 @@ impl Default for DeploymentConfig {
             hooks: vec![],
             rollback_alarms: vec![],
             circuit_breaker: None,
+            deployment_group: None,
         }
     }
 }
@@ -299,7 +303,12 @@ impl DeploymentConfig {
     pub fn describe(&self) -> String {
         match self.controller {
             Controller::CodeDeploy => {
-                return "CODE_DEPLOY controller: deployments belong to its CodeDeploy deployment group".into();
+                return match &self.deployment_group {
+                    Some(group) => format!(
+                        "CODE_DEPLOY controller: deployments belong to CodeDeploy deployment group {group}"
+                    ),
+                    None => "CODE_DEPLOY controller: deployments belong to its CodeDeploy deployment group".into(),
+                };
             }
             Controller::External => {
                 return "EXTERNAL controller: deployments belong to its own tooling".into();
@@ -410,6 +419,11 @@ mod tests {
         };
         assert!(!code_deploy.writable());
         assert!(code_deploy.describe().starts_with("CODE_DEPLOY controller"));
+        let named = DeploymentConfig {
+            deployment_group: Some("shop/api-prod".into()),
+            ..code_deploy
+        };
+        assert!(named.describe().ends_with("deployment group shop/api-prod"));
     }
 
     #[test]
