@@ -73,7 +73,7 @@ fn help_overlay_lists_the_keymap() {
     }
     insta::assert_snapshot!("help_80x24", screen);
     // Taller terminals show the rest without scrolling.
-    let tall = h.screen(100, 60, &dark);
+    let tall = h.screen(100, 70, &dark);
     for b in BINDINGS.iter().filter(|b| !b.help.is_empty()) {
         assert!(tall.contains(b.help), "help lacks {:?}", b.help);
     }
@@ -266,6 +266,8 @@ fn triage_pane() {
         e.alarms.data = Some(vec![]);
         for s in e.services.data.iter_mut().flatten() {
             s.events.clear();
+            s.running = s.desired;
+            s.pending = 0;
         }
     }
     let calm = h.screen(80, 24, &mono);

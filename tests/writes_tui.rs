@@ -430,3 +430,92 @@ fn the_watch_shows_a_canarys_stage_traffic_and_rollback_alarm() {
         "{screen}"
     );
 }
+
+/// RadioX's blue/green release from the cockpit: the watch shows the pause
+/// waiting for the operator, `C` plans and (after the typed name) continues
+/// it, the traffic switches, and `T` changes the strategy through a form
+/// that refuses a bad strategy inline.
+#[test]
+fn a_paused_blue_green_release_is_continued_and_the_strategy_changed() {
+    let mut h = Harness::new();
+    go_to_env(&mut h, "radiox-prod");
+    let api = h
+        .app
+        .service_rows()
+        .iter()
+        .position(|s| s.name == "backend-api")
+        .unwrap();
+    h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+    h.keys("D");
+    clear_field(&mut h);
+    h.keys("acme/backend-api:v2.15.0");
+    h.key(KeyCode::Enter);
+    h.keys("backend-api");
+    h.key(KeyCode::Enter);
+    for _ in 0..30 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    let mono = common::theme("monochrome");
+    let screen = h.screen(120, 40, &mono);
+    assert!(screen.contains("pause AWAITING_ACTION"), "{screen}");
+    assert!(
+        screen.contains("waiting for you: C continues to production traffic"),
+        "{screen}"
+    );
+    let watch = &h.app.rollout.as_ref().unwrap().watch;
+    assert_eq!(watch.status, RolloutStatus::InProgress, "{}", watch.reason);
+
+    h.keys("C");
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    assert!(
+        c.plan
+            .lines()
+            .join("\n")
+            .contains("ecs:ContinueServiceDeployment"),
+        "{:?}",
+        c.plan.lines()
+    );
+    h.keys("backend-api");
+    h.key(KeyCode::Enter);
+    for _ in 0..3 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    let screen = h.screen(120, 40, &mono);
+    assert!(screen.contains("100 % of traffic on"), "{screen}");
+    assert!(screen.contains("bake left"), "{screen}");
+
+    h.key(KeyCode::Esc);
+    h.keys("T");
+    let Some(Dialog::Form(f)) = &h.app.dialog else {
+        panic!("no form: {:?}", h.app.dialog);
+    };
+    assert_eq!(f.fields[0].value, "blue-green");
+    assert_eq!(f.fields[1].value, "10");
+    clear_field(&mut h);
+    h.keys("canary:0:5");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Form(f)) = &h.app.dialog else {
+        panic!("the form stays: {:?}", h.app.dialog);
+    };
+    assert!(
+        f.error.as_deref().unwrap().contains("0.1 to 100"),
+        "{:?}",
+        f.error
+    );
+    clear_field(&mut h);
+    h.keys("canary:10:5");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    assert!(
+        c.plan
+            .lines()
+            .join("\n")
+            .contains("blue-green -> canary:10:5"),
+        "{:?}",
+        c.plan.lines()
+    );
+}

@@ -213,6 +213,16 @@ mod tests {
             "--desired",
             "3",
         ],
+        &[
+            "strategy",
+            "--cluster",
+            "c",
+            "--service",
+            "s",
+            "--to",
+            "canary:10:5",
+        ],
+        &["continue", "--cluster", "c", "--service", "s"],
     ];
 
     /// The leaf subcommands of the command line, as paths of names.

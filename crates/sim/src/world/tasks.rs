@@ -191,8 +191,12 @@ pub(super) fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mu
         .count() as u32;
     let in_rollout = svc.deployments.len() > 1;
     let total = svc.tasks.len() as u32;
-    // During a rollout, up to 200% may run; otherwise match desired exactly.
-    let ceiling = if in_rollout {
+    // A traffic-shifting deployment starts the whole green fleet beside
+    // blue, whatever blue runs; a rolling update runs up to 200 %;
+    // otherwise match desired exactly.
+    let ceiling = if svc.shift.is_some() {
+        total + svc.desired
+    } else if in_rollout {
         svc.desired * 2
     } else {
         svc.desired

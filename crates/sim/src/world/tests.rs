@@ -356,6 +356,32 @@ mod strategies {
         );
     }
 
+    /// Auto scaling has just lowered the desired count when the canary
+    /// starts, blue still running the old count: green starts in full
+    /// beside blue (no rolling 200 % ceiling), and the deployment goes on.
+    #[test]
+    fn a_scale_in_just_before_a_canary_does_not_hold_green_back() {
+        let mut w = World::new(5, start());
+        let (e, rng, now) = w.env_and_rng("tellmemore-prod").unwrap();
+        let svc = e.service_mut("api").unwrap();
+        // Held there: no auto scaling moves it back during the test.
+        svc.target = None;
+        svc.desired = svc.tasks.len() as u32 - 1;
+        let blue = svc.current_revision;
+        let container = svc.spec.containers[0].name.clone();
+        let revision = svc.register_revision(blue, &[(container, "acme/api:3.5.0".into())]);
+        let td = TaskDefRef::new(svc.spec.family.clone(), revision);
+        let id = start_deployment(svc, td, now, rng);
+        let arn = svc.deployment_arn(&id);
+        w.advance_to(start() + Duration::minutes(3));
+        let d = entry(&w, "tellmemore-prod", "api", &arn);
+        assert_eq!(
+            d.stage,
+            Some(LifecycleStage::ProductionTrafficShift),
+            "{d:?}"
+        );
+    }
+
     #[test]
     fn a_canary_answering_errors_is_rolled_back_by_its_alarm() {
         let (mut w, arn, blue) = deploy("tellmemore-prod", "api", "3.5.0-errors");

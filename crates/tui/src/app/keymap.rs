@@ -34,6 +34,8 @@ pub enum Action {
     ForceDeploy,
     Rollback,
     Scale,
+    Strategy,
+    Continue,
     RolloutView,
     Changes,
     NextKind,
@@ -309,6 +311,20 @@ pub static BINDINGS: &[Binding] = &[
         Writes,
         "scale: desired count, auto scaling min/max, suspend",
         [(Char('S'), SHIFT), (Char('S'), NONE)]
+    ),
+    bind!(
+        "T",
+        Action::Strategy,
+        Writes,
+        "how it deploys: rolling, blue/green, canary, linear",
+        [(Char('T'), SHIFT), (Char('T'), NONE)]
+    ),
+    bind!(
+        "C",
+        Action::Continue,
+        Writes,
+        "continue a deployment waiting at a pause hook",
+        [(Char('C'), SHIFT), (Char('C'), NONE)]
     ),
     bind!(
         "W",

@@ -411,6 +411,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::ForceDeploy => return write::start(app, Request::ForceDeploy),
         Action::Rollback => return write::start(app, Request::Rollback),
         Action::Scale => return write::start(app, Request::Scale),
+        Action::Strategy => return write::start(app, Request::Strategy),
+        Action::Continue => return write::start(app, Request::Continue),
         Action::RolloutView => {
             if let Some(r) = app.rollout.as_mut() {
                 r.visible = !r.visible;

@@ -1,4 +1,4 @@
-//! The cockpit's write flow: a form (deploy, scale), the plan with its
+//! The cockpit's write flow: a form (deploy, scale, strategy), the plan with its
 //! confirmation, the execution, and the rollout watch it opens.
 //!
 //! Invariant: the only [`Effect::Execute`] comes from a confirmation
@@ -44,6 +44,7 @@ pub enum Dialog {
 pub enum FormKind {
     Deploy,
     Scale,
+    Strategy,
 }
 
 /// What a form field sets.
@@ -55,6 +56,10 @@ pub enum FieldKind {
     Count(Count),
     /// Suspend dynamic scaling: `yes`/`no`, flipped with Space.
     SuspendScaling,
+    /// A deployment strategy in its short form (`canary:10:5`).
+    Strategy,
+    /// Minutes of bake: digits only, empty for none.
+    BakeMinutes,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,8 +82,8 @@ impl Field {
         self.kind == FieldKind::SuspendScaling
     }
 
-    fn is_count(&self) -> bool {
-        matches!(self.kind, FieldKind::Count(_))
+    fn digits_only(&self) -> bool {
+        matches!(self.kind, FieldKind::Count(_) | FieldKind::BakeMinutes)
     }
 
     fn changed(&self) -> bool {
@@ -172,6 +177,8 @@ pub enum Request {
     ForceDeploy,
     Rollback,
     Scale,
+    Strategy,
+    Continue,
 }
 
 /// The service a write key acts on: the watched one in the rollout view,
@@ -323,6 +330,37 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                 to: None,
             },
         ),
+        Request::Continue => plan(app, env, Operation::Continue { cluster, service }),
+        Request::Strategy => {
+            let config = &svc.deployment_config;
+            let strategy = config.strategy.short();
+            let bake = config
+                .bake_minutes
+                .map(|m| m.to_string())
+                .unwrap_or_default();
+            let fields = vec![
+                Field {
+                    label: "strategy".into(),
+                    kind: FieldKind::Strategy,
+                    value: strategy.clone(),
+                    original: strategy,
+                },
+                Field {
+                    label: "bake minutes".into(),
+                    kind: FieldKind::BakeMinutes,
+                    value: bake.clone(),
+                    original: bake,
+                },
+            ];
+            app.dialog = Some(Dialog::Form(Form::new(
+                FormKind::Strategy,
+                env,
+                cluster,
+                service,
+                fields,
+            )));
+            vec![]
+        }
     }
 }
 
@@ -416,7 +454,7 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
                     if c == ' ' {
                         field.value = if field.value == "yes" { "no" } else { "yes" }.into();
                     }
-                } else if field.is_count() && !c.is_ascii_digit() {
+                } else if field.digits_only() && !c.is_ascii_digit() {
                     f.error = Some(format!("{}: digits only", field.label));
                     app.dialog = Some(Dialog::Form(f));
                     return vec![];
@@ -434,6 +472,36 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
 /// The operation a filled-in form asks for, or why it cannot be planned.
 fn form_operation(f: &Form) -> Result<Operation, String> {
     match f.kind {
+        FormKind::Strategy => {
+            let field = |kind: FieldKind| f.fields.iter().find(|x| x.kind == kind);
+            let text = field(FieldKind::Strategy).map_or("", |x| x.value.as_str());
+            let strategy = flightdeck_model::Strategy::parse(text)?;
+            let bake = match field(FieldKind::BakeMinutes).map(|x| x.value.trim()) {
+                None | Some("") => None,
+                Some(v) => {
+                    let m: u32 = v
+                        .parse()
+                        .ok()
+                        .filter(|m| *m <= flightdeck_model::MAX_BAKE_MINUTES)
+                        .ok_or_else(|| {
+                            format!(
+                                "bake minutes: `{v}` is not 0 to {}",
+                                flightdeck_model::MAX_BAKE_MINUTES
+                            )
+                        })?;
+                    Some(m)
+                }
+            };
+            if f.fields.iter().all(|x| !x.changed()) {
+                return Err("nothing changed".into());
+            }
+            Ok(Operation::SetStrategy {
+                cluster: f.cluster.clone(),
+                service: f.service.clone(),
+                strategy,
+                bake_minutes: bake,
+            })
+        }
         FormKind::Deploy => {
             let mut images = vec![];
             for field in &f.fields {
@@ -481,7 +549,10 @@ fn form_operation(f: &Form) -> Result<Operation, String> {
                     FieldKind::SuspendScaling if field.changed() => {
                         suspend = Some(field.value == "yes");
                     }
-                    FieldKind::SuspendScaling | FieldKind::Image { .. } => {}
+                    FieldKind::SuspendScaling
+                    | FieldKind::Image { .. }
+                    | FieldKind::Strategy
+                    | FieldKind::BakeMinutes => {}
                 }
             }
             let value = |c: Count| counts.get(&c).map(|(n, _)| *n);
@@ -695,12 +766,19 @@ pub fn executed(
                     Message::new("Done, not recorded", lines)
                 }
                 None => {
+                    let state = match &plan.operation {
+                        Operation::SetStrategy { .. } => {
+                            format!("deploys as: {}", done.service.deployment_config.describe())
+                        }
+                        _ => format!(
+                            "desired {}, {} running",
+                            done.service.desired, done.service.running
+                        ),
+                    };
                     lines.push(format!(
-                        "{}/{}: desired {}, {} running{}.",
+                        "{}/{}: {state}{}.",
                         done.service.cluster,
                         done.service.name,
-                        done.service.desired,
-                        done.service.running,
                         if done.unrecorded.is_none() {
                             "; recorded in the audit log"
                         } else {

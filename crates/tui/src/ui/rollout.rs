@@ -84,7 +84,14 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     if let (Some(env), Some(svc)) = (env, svc) {
-        traffic_lines(theme, env, svc, &w.task_definition, &mut lines);
+        traffic_lines(
+            theme,
+            env,
+            svc,
+            &w.task_definition,
+            w.history.as_ref(),
+            &mut lines,
+        );
         lines.push(Line::from(Span::styled(
             "TASKS (newest first)",
             theme.accent,
@@ -169,7 +176,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     lines.push(Line::from(Span::styled(
-        "R roll back · W or Esc hide (the watch goes on) · D deploy · S scale",
+        "R roll back · C continue a pause · W or Esc hide (the watch goes on) · D deploy · S scale",
         theme.muted,
     )));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
@@ -207,6 +214,7 @@ fn traffic_lines(
     env: &crate::app::EnvData,
     svc: &flightdeck_model::Service,
     target: &flightdeck_model::TaskDefRef,
+    history: Option<&flightdeck_model::ServiceDeployment>,
     lines: &mut Vec<Line<'static>>,
 ) {
     let config = &svc.deployment_config;
@@ -217,11 +225,14 @@ fn traffic_lines(
         Span::styled("TRAFFIC  ", theme.accent),
         Span::styled(sanitize(&config.describe()), theme.muted),
     ]));
-    let ours = env
-        .deployments
-        .get(&svc.reference())
-        .and_then(|slot| slot.data.as_ref())
-        .and_then(|h| h.iter().find(|d| d.target.as_ref() == Some(target)));
+    // The watch's own record of its deployment, else the newest one of
+    // its revision.
+    let ours = history.or_else(|| {
+        env.deployments
+            .get(&svc.reference())
+            .and_then(|slot| slot.data.as_ref())
+            .and_then(|h| h.iter().find(|d| d.target.as_ref() == Some(target)))
+    });
     match ours {
         Some(d) => {
             let mut parts = vec![format!("{}", d.status)];
@@ -242,6 +253,12 @@ fn traffic_lines(
                 sanitize(&format!("  {}", parts.join(" · "))),
                 theme.text,
             )));
+            if d.waiting_hook().is_some() {
+                lines.push(Line::from(Span::styled(
+                    "  ⏸ waiting for you: C continues to production traffic · R switches back",
+                    theme.warn,
+                )));
+            }
         }
         None => lines.push(Line::from(Span::styled(
             "  reading the deployment's stage…",

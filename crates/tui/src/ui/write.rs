@@ -97,6 +97,7 @@ fn form(frame: &mut Frame, theme: &Theme, area: Rect, f: &Form, width: u16) {
     let verb = match f.kind {
         FormKind::Deploy => "Deploy",
         FormKind::Scale => "Scale",
+        FormKind::Strategy => "Deployment strategy",
     };
     let label_width = f.fields.iter().map(|x| x.label.len()).max().unwrap_or(0);
     let mut lines = vec![Line::from(Span::styled(
@@ -127,6 +128,12 @@ fn form(frame: &mut Frame, theme: &Theme, area: Rect, f: &Form, width: u16) {
     let mut controls = vec![];
     if let Some(e) = &f.error {
         controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
+    }
+    if f.kind == FormKind::Strategy {
+        controls.push(Line::from(Span::styled(
+            "rolling · rolling:MIN:MAX · blue-green · canary:PERCENT:MINUTES · linear:STEP:MINUTES",
+            theme.muted,
+        )));
     }
     let toggle = f.fields.iter().any(|x| x.is_toggle());
     controls.push(Line::from(Span::styled(
