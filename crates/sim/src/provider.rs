@@ -950,6 +950,21 @@ mod guard_tests {
             .await
             .unwrap_err();
         assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
+        let err = p
+            .stop_deployment_with_rollback("muejam-staging", "backend")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
+        let err = p
+            .continue_deployment("muejam-staging", "backend", "arn", "hook")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
+        let err = p
+            .register_task_definition(&flightdeck_model::TaskDefRef::new("muejam-backend", 1), &[])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
         let svc = p.services("muejam-staging").await.unwrap().remove(0);
         assert_eq!(svc.desired, before, "nothing changed");
         let t = p.scalable_targets().await.unwrap().remove(0);
