@@ -224,7 +224,16 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         let watching = app.rollout.as_ref().is_some_and(|r| r.visible);
         match app.pane {
             _ if watching => {
-                hints = vec![("?", "help"), ("R", "roll back"), ("W/Esc", "hide watch")]
+                let paused = app
+                    .rollout
+                    .as_ref()
+                    .and_then(|r| r.watch.history.as_ref())
+                    .is_some_and(|h| h.waiting_hook().is_some());
+                hints = vec![("?", "help")];
+                if paused {
+                    hints.push(("C", "continue"));
+                }
+                hints.extend([("R", "roll back"), ("W/Esc", "hide watch")]);
             }
             Pane::Services if app.detail.is_some() => {
                 hints.extend([("Enter", "logs"), ("c", "changes"), ("Esc", "back")])

@@ -84,14 +84,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     if let (Some(env), Some(svc)) = (env, svc) {
-        traffic_lines(
-            theme,
-            env,
-            svc,
-            &w.task_definition,
-            w.history.as_ref(),
-            &mut lines,
-        );
+        traffic_lines(theme, env, svc, w, &mut lines);
         lines.push(Line::from(Span::styled(
             "TASKS (newest first)",
             theme.accent,
@@ -213,10 +206,10 @@ fn traffic_lines(
     theme: &Theme,
     env: &crate::app::EnvData,
     svc: &flightdeck_model::Service,
-    target: &flightdeck_model::TaskDefRef,
-    history: Option<&flightdeck_model::ServiceDeployment>,
+    watch: &flightdeck_core::ops::Watch,
     lines: &mut Vec<Line<'static>>,
 ) {
+    let target = &watch.task_definition;
     let config = &svc.deployment_config;
     if matches!(config.strategy, flightdeck_model::Strategy::Rolling { .. }) {
         return;
@@ -225,15 +218,10 @@ fn traffic_lines(
         Span::styled("TRAFFIC  ", theme.accent),
         Span::styled(sanitize(&config.describe()), theme.muted),
     ]));
-    // The watch's own record of its deployment, else the newest one of
-    // its revision.
-    let ours = history.or_else(|| {
-        env.deployments
-            .get(&svc.reference())
-            .and_then(|slot| slot.data.as_ref())
-            .and_then(|h| h.iter().find(|d| d.target.as_ref() == Some(target)))
-    });
-    match ours {
+    // The watch's own record of its deployment: a rollback to blue, say,
+    // has none, and an older deployment of the same revision says nothing
+    // about this one.
+    match watch.history.as_ref() {
         Some(d) => {
             let mut parts = vec![format!("{}", d.status)];
             if let Some(stage) = &d.stage {
@@ -260,10 +248,11 @@ fn traffic_lines(
                 )));
             }
         }
-        None => lines.push(Line::from(Span::styled(
+        None if !watch.status.is_final() => lines.push(Line::from(Span::styled(
             "  reading the deployment's stage…",
             theme.muted,
         ))),
+        None => {}
     }
     for name in &config.rollback_alarms {
         let state = env
