@@ -12,12 +12,20 @@ AWS API references document, from the real calls it forwards to moto:
   SUCCESSFUL service deployment (moto reaches a steady state at once);
 * moto drops a service's deploymentConfiguration (strategy, bake, lifecycle
   hooks, alarms): the proxy keeps the last one CreateService or UpdateService
-  gave, as ECS does, and adds it to the services moto returns;
+  gave, as ECS does, and adds it to the services moto returns; moto also
+  leaves the PRIMARY deployment on its first task definition, which the
+  proxy sets to the service's;
 * under a traffic-shifting strategy (BLUE_GREEN, CANARY, LINEAR) with a
   PAUSE lifecycle hook, an UpdateService deployment waits at the hook's
   stage, IN_PROGRESS with the hook AWAITING_ACTION, until
   ContinueServiceDeployment (which moto lacks too) continues it (then
   SUCCESSFUL, moto's tasks being steady at once) or rolls it back;
+* StopServiceDeployment (ROLLBACK) of a deployment in progress rolls it
+  back as ECS does: ROLLBACK_SUCCESSFUL, and the service back on the
+  revision it replaced (an UpdateService the proxy sends moto itself); a
+  deployment not in progress is refused with ConflictException, an unknown
+  one with ServiceDeploymentNotFoundException; DescribeServices names a
+  deployment in progress as the service's currentServiceDeployment;
 * every SetAlarmState becomes a StateUpdate history item, its old state read
   from moto just before the change;
 * every successful write call to ECS or Application Auto Scaling becomes a
@@ -50,6 +58,7 @@ AUTOSCALING_TRAILED = {
 }
 OBSERVED = ECS_TRAILED | AUTOSCALING_TRAILED
 ANSWERED = {
+    "StopServiceDeployment",
     "ContinueServiceDeployment",
     "ListServiceDeployments",
     "DescribeServiceDeployments",
@@ -114,13 +123,25 @@ class History:
                 self.configs[self.service_key(caller, answer.get("service") or {})] = config
 
     def with_configuration(self, caller, answer):
-        """moto's answer with each service's deploymentConfiguration, as ECS gives it."""
+        """moto's answer with each service's deploymentConfiguration, current
+        service deployment and PRIMARY task definition, as ECS gives them."""
         services = answer.get("services") or ([answer["service"]] if answer.get("service") else [])
         with self.lock:
             for service in services:
-                config = self.configs.get(self.service_key(caller, service))
+                # moto leaves the PRIMARY deployment on the task definition
+                # it started with; in ECS it runs the service's.
+                primary = [d for d in service.get("deployments") or [] if d.get("status") == "PRIMARY"]
+                if primary and service.get("taskDefinition"):
+                    primary[0]["taskDefinition"] = service["taskDefinition"]
+                key = self.service_key(caller, service)
+                config = self.configs.get(key)
                 if config is not None:
                     service["deploymentConfiguration"] = config
+                # Only one in progress: moto's rolling deployments finish
+                # at once here, so none of them is ever there to stop.
+                newest = (self.deployments.get(key) or [None])[-1]
+                if newest and newest["status"] in ("PENDING", "IN_PROGRESS"):
+                    service["currentServiceDeployment"] = newest["serviceDeploymentArn"]
         return answer
 
     def paused_at(self, key):
@@ -266,8 +287,48 @@ class History:
     # -- answering what moto cannot ---------------------------------------
 
     def answer(self, caller, operation, request):
-        """`(status, body)` of an operation moto does not implement."""
-        return getattr(self, operation)(caller, request)
+        """`(status, body, follow_up)` of an operation moto does not
+        implement; `follow_up`, when not None, is a `(operation, request)`
+        the proxy must send moto so that moto's state agrees."""
+        answer = getattr(self, operation)(caller, request)
+        return answer if len(answer) == 3 else (*answer, None)
+
+    def StopServiceDeployment(self, caller, request):
+        arn = request.get("serviceDeploymentArn")
+        with self.lock:
+            found = [
+                (key, d) for key, ds in self.deployments.items() for d in ds if d["serviceDeploymentArn"] == arn
+            ]
+            if not found:
+                return 400, {
+                    "__type": "ServiceDeploymentNotFoundException",
+                    "message": f"The service deployment {arn} does not exist.",
+                }
+            key, d = found[0]
+            if d["status"] not in ("PENDING", "IN_PROGRESS"):
+                return 400, {
+                    "__type": "ConflictException",
+                    "message": f"The service deployment {arn} is {d['status']}, not in progress.",
+                }
+            at = now()
+            d["status"] = "ROLLBACK_SUCCESSFUL"
+            d["statusReason"] = "Stopped by StopServiceDeployment with stopType ROLLBACK."
+            d["stoppedAt"] = at
+            d["finishedAt"] = at
+            d["updatedAt"] = at
+            d.pop("lifecycleStage", None)
+            d["rollback"] = {"reason": "StopServiceDeployment requested a rollback.", "startedAt": at}
+            d["targetServiceRevision"]["requestedProductionTrafficWeight"] = 0.0
+            sources = d.get("sourceServiceRevisions") or []
+            back = self.revisions.get(sources[0]["arn"]) if sources else None
+        self.record_event(caller, "StopServiceDeployment", request, {})
+        follow_up = None
+        if back:
+            follow_up = (
+                "UpdateService",
+                {"cluster": key[2], "service": key[3], "taskDefinition": back["taskDefinition"]},
+            )
+        return 200, {"serviceDeploymentArn": arn}, follow_up
 
     def ContinueServiceDeployment(self, caller, request):
         arn = request.get("serviceDeploymentArn")

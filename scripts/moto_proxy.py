@@ -37,6 +37,7 @@ import sys
 import time
 import threading
 import urllib.parse
+import uuid
 
 import cbor2
 
@@ -220,13 +221,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
             request = to_json_value(cbor2.loads(body)) if body else {}
         else:
             request = json.loads(body or b"{}")
-        status, answer = history.answer(caller, operation, request)
+        status, answer, follow_up = history.answer(caller, operation, request)
         if status >= 400:
             return self.fail(cbor, status, answer["__type"], answer["message"])
+        if follow_up:
+            name, follow_request = follow_up
+            headers = {k: v for k, v in self.headers.items()}
+            headers["X-Amz-Target"] = f"AmazonEC2ContainerServiceV20141113.{name}"
+            account = caller["account"]
+            status, _, moto_answer = self.forward("POST", "/", json.dumps(follow_request).encode(), account, headers)
+            if status != 200:
+                sys.stderr.write(f"follow-up {name} refused by moto: {moto_answer[:300]!r}\n")
         if cbor:
             payload = cbor2.dumps(to_cbor_value(answer), datetime_as_timestamp=True, timezone=datetime.timezone.utc)
-            return self.reply(200, payload, "application/cbor", {"smithy-protocol": "rpc-v2-cbor"})
-        self.reply(200, json.dumps(answer).encode(), "application/x-amz-json-1.1")
+            return self.reply(
+                200,
+                payload,
+                "application/cbor",
+                {"smithy-protocol": "rpc-v2-cbor", "x-amzn-RequestId": str(uuid.uuid4())},
+            )
+        # Like AWS, every answer carries a request id (the audit log keeps them).
+        self.reply(
+            200,
+            json.dumps(answer).encode(),
+            "application/x-amz-json-1.1",
+            {"x-amzn-RequestId": str(uuid.uuid4())},
+        )
 
     def alarm_state(self, name, account):
         """An alarm's state in moto, read before SetAlarmState changes it."""

@@ -293,4 +293,50 @@ fn a_strategy_is_changed_and_a_paused_deployment_continued() {
     // Nothing waits any more.
     let again = run(&["continue", "--service", "web", "--dry-run"]);
     assert_eq!(again.status.code(), Some(3));
+
+    // The next release waits at the pause, and the operator switches back
+    // instead: ECS's own rollback (StopServiceDeployment), the service back
+    // on the revision it ran.
+    let before = json(&run(&["services", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "web")
+        .unwrap()["task_definition"]
+        .clone();
+    let image = format!("{container}=acme/web:2.1.0");
+    ok(&run(&[
+        "deploy",
+        "--service",
+        "web",
+        "--image",
+        &image,
+        "--confirm",
+        "web",
+    ]));
+    let back = run(&[
+        "rollback",
+        "--service",
+        "web",
+        "--confirm",
+        "web",
+        "--wait",
+        "--json",
+    ]);
+    ok(&back);
+    let report = json(&back);
+    let call = report["executed"]["calls"][0]["step"].as_str().unwrap();
+    assert!(
+        call.starts_with("ecs:StopServiceDeployment stopType=ROLLBACK"),
+        "{report}"
+    );
+    let after = json(&run(&["services", "--json"]))
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "web")
+        .unwrap()["task_definition"]
+        .clone();
+    assert_eq!(after, before, "back on the revision before the release");
+    assert_eq!(report["rollout"]["status"], "SUCCEEDED", "{report}");
 }

@@ -520,6 +520,9 @@ async fn plan_rollback(
     audit: Option<&AuditLog>,
 ) -> Result<(), PlanError> {
     let family = svc.task_definition.family.clone();
+    // ECS's history may know a traffic-shifting deployment is still going
+    // (a bake, a pause) when the service's own deployments look settled.
+    let mut history_in_progress = false;
     let target = match to {
         Some(revision) => TaskDefRef::new(family.clone(), revision),
         None => {
@@ -537,6 +540,13 @@ async fn plan_rollback(
                     vec![]
                 }
             };
+            history_in_progress = history.first().is_some_and(|d| {
+                matches!(
+                    d.status,
+                    flightdeck_model::ServiceDeploymentStatus::Pending
+                        | flightdeck_model::ServiceDeploymentStatus::InProgress
+                )
+            });
             let (target, source) = rollback_target(svc, &history, audit).ok_or_else(|| {
                 PlanError::Refused(format!(
                     "no completed deployment to roll back to is known for {}/{}: neither ECS's deployment history nor the audit log has one before {}; name a revision with --to REVISION",
@@ -549,9 +559,9 @@ async fn plan_rollback(
             target
         }
     };
-    if target == svc.task_definition
-        && svc.rollout_state() != Some(flightdeck_model::RolloutState::InProgress)
-    {
+    let in_progress = svc.rollout_state() == Some(flightdeck_model::RolloutState::InProgress)
+        || history_in_progress;
+    if target == svc.task_definition && !in_progress {
         return Err(PlanError::Refused(format!(
             "{}/{} already runs {target}",
             svc.cluster, svc.name
@@ -568,7 +578,6 @@ async fn plan_rollback(
         Err(e) => return Err(e.into()),
     };
     plan.diff = revision_diff(&from, &to_td);
-    let in_progress = svc.rollout_state() == Some(flightdeck_model::RolloutState::InProgress);
     let native = in_progress && to.is_none();
     plan.steps.push(if native {
         Step::StopServiceDeployment { fallback: target }

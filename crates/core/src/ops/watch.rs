@@ -237,6 +237,8 @@ fn merge(
     match (service.0, history.0) {
         (_, RolledBack | Failed) => history,
         (InProgress | Stuck, Succeeded) => history,
+        // A bake or a pause is still to come after the tasks settle.
+        (Succeeded, InProgress | Stuck) => history,
         (Stuck, Stuck) => history,
         (InProgress | Stuck, InProgress) => history,
         (InProgress, Stuck) => (InProgress, history.1),
@@ -565,7 +567,9 @@ mod tests {
 
     #[test]
     fn a_pause_waits_for_the_operator_without_being_stuck() {
-        let mut start = service(8, vec![deployment("new", 8, Primary, InProgress, 2)]);
+        // The tasks have settled (COMPLETED), as moto says at once: ECS's
+        // history still has the pause and the bake to come.
+        let mut start = service(8, vec![deployment("new", 8, Primary, Completed, 2)]);
         start.deployment_config.strategy = Strategy::BlueGreen;
         let mut w = Watch::new("e", &start, "new", t(0), Duration::minutes(5));
         let mut green = recorded(ServiceDeploymentStatus::InProgress);
