@@ -132,7 +132,7 @@ impl Job {
 }
 
 /// CloudTrail lookups of one timeline: one per write call name.
-const WRITE_CALL_LOOKUPS: f64 = 7.0;
+const WRITE_CALL_LOOKUPS: f64 = 8.0;
 
 /// Remembers when each job last ran.
 #[derive(Debug, Default)]
