@@ -67,6 +67,8 @@ pub struct Options {
     /// The embedded simulated production instead of AWS.
     pub demo: bool,
     pub seed: u64,
+    /// The drill `demo --scenario` plays.
+    pub scenario: Option<String>,
     /// Only this environment.
     pub env: Option<String>,
     pub aws: AwsOverrides,
@@ -125,6 +127,7 @@ impl Options {
         Ok(Options {
             demo: flags.demo || demo_seed.is_some(),
             seed,
+            scenario: None,
             env: flags.env.clone(),
             aws: AwsOverrides {
                 profile: flags.profile.clone(),

@@ -33,7 +33,15 @@ impl Session {
 
     /// The six simulated seed environments (or the one `--env` names).
     pub fn demo(options: &Options, clock: Arc<dyn Clock>) -> anyhow::Result<Session> {
-        let world = Arc::new(Mutex::new(World::new(options.seed, clock.now())));
+        let world = match &options.scenario {
+            Some(name) => {
+                let scenario =
+                    crate::config::scenarios::find(&options.paths.scenarios_dir, name)?;
+                World::with_scenario(options.seed, clock.now(), scenario)
+            }
+            None => World::new(options.seed, clock.now()),
+        };
+        let world = Arc::new(Mutex::new(world));
         let read_only = options.read_only;
         let config = &options.config;
         let sims = SimProvider::all(world, clock);

@@ -1,6 +1,6 @@
 //! What each subcommand does.
 
-use super::{Cli, Command, ConfigAction, Failure, ThemeAction};
+use super::{Cli, Command, ConfigAction, Failure, ScenarioAction, ThemeAction};
 use crate::config::{Config, EXAMPLE, Paths};
 use crate::options::Options;
 use crate::runtime::CockpitError;
@@ -19,7 +19,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Theme {
             action: ThemeAction::List,
         }) => theme_list(&Paths::discover(flags.config.clone())),
-        Some(Command::Demo { seed }) => cockpit(&options(Some(*seed))?),
+        Some(Command::Demo { seed, scenario }) => {
+            let mut options = options(Some(*seed))?;
+            options.scenario = scenario.clone();
+            cockpit(&options)
+        }
+        Some(Command::Scenario {
+            action: ScenarioAction::List { json },
+        }) => scenario_list(&Paths::discover(flags.config.clone()), *json),
         Some(Command::Tui) | None => cockpit(&options(None)?),
         Some(Command::Read(read)) => super::read::run(&options(None)?, read),
         Some(Command::Write(write)) => super::write::run(&options(None)?, write),
@@ -31,6 +38,54 @@ fn cockpit(options: &Options) -> Result<()> {
         CockpitError::Session(e) => Failure::usage(e),
         CockpitError::Run(e) => Failure::failed(e),
     })
+}
+
+/// `scenario list`: name, environment, length and title of each drill.
+fn scenario_list(paths: &Paths, json: bool) -> Result<()> {
+    use crate::config::scenarios::{Source, load};
+    let all = load(&paths.scenarios_dir).map_err(Failure::usage)?;
+    if json {
+        let rows: Vec<serde_json::Value> = all
+            .iter()
+            .map(|(s, source)| {
+                serde_json::json!({
+                    "name": s.name,
+                    "environment": s.environment.get_ref(),
+                    "minutes": s.minutes,
+                    "title": s.title,
+                    "description": s.description,
+                    "goal": s.goal,
+                    "outcome": s.outcome,
+                    "file": match source {
+                        Source::Embedded => None,
+                        Source::File(p) => Some(p.display().to_string()),
+                    },
+                })
+            })
+            .collect();
+        let text = super::table::json(&rows, true).map_err(Failure::failed)?;
+        super::table::emit(&format!("{text}\n"));
+        return Ok(());
+    }
+    let mut out = String::new();
+    for (s, source) in &all {
+        let from = match source {
+            Source::Embedded => String::new(),
+            Source::File(p) => format!("  ({})", p.display()),
+        };
+        out.push_str(&format!(
+            "{:<16} {:<22} {:>3} min  {}{from}\n  {}\n  goal: {}\n",
+            s.name,
+            s.environment.get_ref(),
+            s.minutes,
+            s.title,
+            s.description,
+            s.goal
+        ));
+    }
+    out.push_str("\nPlay one: flightdeck demo --scenario NAME\n");
+    super::table::emit(&flightdeck_model::text::sanitize_with(&out, true));
+    Ok(())
 }
 
 fn load_themes(paths: &Paths) -> Result<ThemeSet> {

@@ -138,6 +138,14 @@ pub enum Command {
         /// Seed of the simulation (default: config `demo.seed`, else 42).
         #[arg(long)]
         seed: Option<u64>,
+        /// Play this drill on the simulation (see `flightdeck scenario list`).
+        #[arg(long, value_name = "NAME")]
+        scenario: Option<String>,
+    },
+    /// Incident drills to play on the simulation.
+    Scenario {
+        #[command(subcommand)]
+        action: ScenarioAction,
     },
     /// The cockpit on the configured environment(s) (the default command).
     Tui,
@@ -168,6 +176,16 @@ pub enum ConfigAction {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ScenarioAction {
+    /// The drills there are: embedded and the config directory's `scenarios/`.
+    List {
+        /// One JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ThemeAction {
     /// List the built-in and user themes.
     List,
@@ -182,6 +200,8 @@ mod tests {
     /// it needs). A subcommand missing here fails the test below.
     const EXAMPLES: &[&[&str]] = &[
         &["demo"],
+        &["demo", "--scenario", "bad-deploy"],
+        &["scenario", "list"],
         &["tui"],
         &["config", "check"],
         &["config", "path"],

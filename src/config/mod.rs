@@ -6,6 +6,7 @@
 //! variables < flags (merged by `crate::options`).
 
 mod paths;
+pub mod scenarios;
 
 pub use paths::Paths;
 

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 pub struct Paths {
     pub config_file: PathBuf,
     pub themes_dir: PathBuf,
+    /// The operator's own drills (`*.toml`), beside the embedded ones.
+    pub scenarios_dir: PathBuf,
     pub state_dir: PathBuf,
     pub audit_log: PathBuf,
     pub log_file: PathBuf,
@@ -32,6 +34,7 @@ impl Paths {
         Paths {
             config_file: config_override.unwrap_or_else(|| config_dir.join("config.toml")),
             themes_dir: config_dir.join("themes"),
+            scenarios_dir: config_dir.join("scenarios"),
             audit_log: state_dir.join("audit.jsonl"),
             log_file: state_dir.join("flightdeck.log"),
             state_dir,
@@ -41,9 +44,10 @@ impl Paths {
     /// `key: path` lines, as `flightdeck config path` prints them.
     pub fn describe(&self) -> String {
         format!(
-            "config: {}\nthemes: {}\nstate: {}\naudit: {}\nlog: {}\n",
+            "config: {}\nthemes: {}\nscenarios: {}\nstate: {}\naudit: {}\nlog: {}\n",
             self.config_file.display(),
             self.themes_dir.display(),
+            self.scenarios_dir.display(),
             self.state_dir.display(),
             self.audit_log.display(),
             self.log_file.display()

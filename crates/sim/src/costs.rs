@@ -1,7 +1,8 @@
 //! Daily costs of an environment: ECS tasks at Fargate-like prices plus the
 //! seed's other monthly lines, with a deterministic day-to-day variation.
 
-use super::catalog::EnvSpec;
+use super::catalog::{EnvSpec, ServiceSpec};
+use super::world::CostChange;
 use chrono::{Datelike, Duration, NaiveDate};
 use flightdeck_model::{CostReport, DailyCost, ServiceCost};
 use rand::{Rng, SeedableRng};
@@ -13,8 +14,34 @@ const VCPU_HOUR: f64 = 0.040_48;
 const GB_HOUR: f64 = 0.004_445;
 pub const ECS_LINE: &str = "Amazon Elastic Container Service";
 
+/// What one task of `s` costs a day.
+fn task_day(s: &ServiceSpec) -> f64 {
+    (f64::from(s.cpu) / 1024.0 * VCPU_HOUR + f64::from(s.memory) / 1024.0 * GB_HOUR) * 24.0 * 1.15
+}
+
+/// The ECS cost of `date` beyond the seed's desired counts: each service's
+/// latest change in effect that day (a scale-out counts from its day on).
+fn changed_tasks_cost(env: &EnvSpec, changes: &[CostChange], date: NaiveDate) -> f64 {
+    env.services
+        .iter()
+        .filter_map(|s| {
+            let desired = changes
+                .iter()
+                .filter(|c| c.service == s.name && c.since.date_naive() <= date)
+                .max_by_key(|c| c.since)?
+                .desired;
+            Some((f64::from(desired) - f64::from(s.desired)) * task_day(s))
+        })
+        .sum()
+}
+
 /// The cost lines of one day, `(service, amount)`.
-fn day_lines(env: &EnvSpec, seed: u64, date: NaiveDate) -> Vec<(String, f64)> {
+fn day_lines(
+    env: &EnvSpec,
+    seed: u64,
+    date: NaiveDate,
+    changes: &[CostChange],
+) -> Vec<(String, f64)> {
     let day_seed = env
         .name
         .bytes()
@@ -28,15 +55,11 @@ fn day_lines(env: &EnvSpec, seed: u64, date: NaiveDate) -> Vec<(String, f64)> {
         || {
             env.services
                 .iter()
-                .map(|s| {
-                    let per_task_hour = f64::from(s.cpu) / 1024.0 * VCPU_HOUR
-                        + f64::from(s.memory) / 1024.0 * GB_HOUR;
-                    per_task_hour * 24.0 * f64::from(s.desired) * 1.15
-                })
+                .map(|s| task_day(s) * f64::from(s.desired))
                 .sum::<f64>()
         },
         |monthly| monthly / 30.0,
-    );
+    ) + changed_tasks_cost(env, changes, date);
     let mut lines = Vec::new();
     if ecs > 0.0 {
         lines.push((
@@ -56,12 +79,19 @@ fn round2(v: f64) -> f64 {
 
 /// The last `days` complete days before `today` (Cost Explorer lags, so today
 /// is never included), month-to-date and a forecast for the month.
-pub fn report(env: &EnvSpec, seed: u64, today: NaiveDate, days: u32) -> CostReport {
+/// `changes`: desired counts that changed the bill (a scenario's scale-out).
+pub fn report(
+    env: &EnvSpec,
+    seed: u64,
+    today: NaiveDate,
+    days: u32,
+    changes: &[CostChange],
+) -> CostReport {
     let mut by_service: BTreeMap<String, f64> = BTreeMap::new();
     let mut daily = Vec::new();
     for back in (1..=i64::from(days)).rev() {
         let date = today - Duration::days(back);
-        let lines = day_lines(env, seed, date);
+        let lines = day_lines(env, seed, date, changes);
         for (name, amount) in &lines {
             *by_service.entry(name.clone()).or_default() += amount;
         }
@@ -74,7 +104,7 @@ pub fn report(env: &EnvSpec, seed: u64, today: NaiveDate, days: u32) -> CostRepo
     let elapsed = (today - first).num_days();
     let month_to_date: f64 = (0..elapsed)
         .map(|d| {
-            day_lines(env, seed, first + Duration::days(d))
+            day_lines(env, seed, first + Duration::days(d), changes)
                 .iter()
                 .map(|(_, v)| v)
                 .sum::<f64>()
@@ -82,7 +112,7 @@ pub fn report(env: &EnvSpec, seed: u64, today: NaiveDate, days: u32) -> CostRepo
         .sum();
     let recent: f64 = (1..=7)
         .map(|d| {
-            day_lines(env, seed, today - Duration::days(d))
+            day_lines(env, seed, today - Duration::days(d), changes)
                 .iter()
                 .map(|(_, v)| v)
                 .sum::<f64>()
@@ -126,7 +156,7 @@ mod tests {
             .find(|e| e.name == "tellmemore-prod")
             .unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        let r = report(&env, 1, today, 30);
+        let r = report(&env, 1, today, 30, &[]);
         assert_eq!(r.days.len(), 30);
         assert!((r.total - 600.0).abs() < 40.0, "30-day total {}", r.total);
         assert_eq!(r.days.last().unwrap().date, "2026-11-21");
@@ -136,7 +166,13 @@ mod tests {
     fn costs_are_deterministic_per_seed() {
         let env = seed_environments().remove(0);
         let today = NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
-        assert_eq!(report(&env, 9, today, 14), report(&env, 9, today, 14));
-        assert_ne!(report(&env, 9, today, 14), report(&env, 10, today, 14));
+        assert_eq!(
+            report(&env, 9, today, 14, &[]),
+            report(&env, 9, today, 14, &[])
+        );
+        assert_ne!(
+            report(&env, 9, today, 14, &[]),
+            report(&env, 10, today, 14, &[])
+        );
     }
 }

@@ -5,6 +5,7 @@ pub mod catalog;
 mod costs;
 mod logs;
 mod provider;
+pub mod scenario;
 mod signals;
 pub mod world;
 

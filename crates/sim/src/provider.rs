@@ -582,6 +582,7 @@ impl ReadProvider for SimProvider {
                 seed,
                 now.date_naive(),
                 days.clamp(1, 90),
+                &env.cost_changes,
             ))
         })
     }

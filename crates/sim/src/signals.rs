@@ -37,6 +37,10 @@ pub struct Inputs {
     /// Percent of the traffic on a revision that answers with errors (a bad
     /// canary or green): slower, and 5xx in proportion.
     pub bad_traffic: f64,
+    /// A slow dependency (or being one): latency times this, and extra 5xx
+    /// percent.
+    pub latency_factor: f64,
+    pub extra_errors: f64,
 }
 
 fn noise(rng: &mut impl Rng, spread: f64) -> f64 {
@@ -95,12 +99,14 @@ pub fn compute(inputs: &Inputs, rng: &mut impl Rng) -> Vec<(Signal, Option<f64>)
     let latency = base_latency(inputs.workload)
         * (1.0 + overload)
         * (1.0 + 4.0 * bad)
+        * inputs.latency_factor.max(0.0)
         * (1.0 + noise(rng, 0.08));
     let spike_errors = inputs.spike.map_or(0.0, |s| s.errors);
     let error_rate = (0.15
         + (cpu_or_saturated - 75.0).max(0.0) * 0.25
         + spike_errors
         + 60.0 * bad
+        + inputs.extra_errors
         + noise(rng, 0.1))
     .max(0.0);
     let requests = requests_per_task(inputs.workload)
@@ -154,6 +160,8 @@ mod tests {
             spike: None,
             memory_drift: 0.0,
             bad_traffic: 0.0,
+            latency_factor: 1.0,
+            extra_errors: 0.0,
         };
         let values = compute(&inputs, &mut rng);
         assert_eq!(values[0], (Signal::Cpu, None));

@@ -28,6 +28,8 @@ pub(super) fn build_env(spec: EnvSpec, origin: Timestamp, rng: &mut ChaCha8Rng) 
         spec,
         services,
         alarms,
+        outage: None,
+        cost_changes: vec![],
     }
 }
 
@@ -219,6 +221,7 @@ pub(super) fn build_service(
         events: VecDeque::new(),
         series: ALL_SIGNALS.iter().map(|s| (*s, VecDeque::new())).collect(),
         spike: None,
+        impairment: None,
         memory_drift: 0.0,
         target: None,
         logs: VecDeque::new(),

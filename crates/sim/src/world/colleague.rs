@@ -14,7 +14,7 @@ use super::*;
 const CHANCE_PER_MINUTE: f64 = 1.0 / 150.0;
 
 /// The CI pipeline's role session and address (documentation ranges).
-const PIPELINE: (&str, &str) = ("assumed-role/ci-deploy/GitHubActions", "198.51.100.20");
+pub(super) const PIPELINE: (&str, &str) = ("assumed-role/ci-deploy/GitHubActions", "198.51.100.20");
 
 /// People with console or CLI access, and where they work from.
 const PEOPLE: [(&str, &str); 2] = [
@@ -54,7 +54,7 @@ pub(super) fn maybe_colleague_acts(env: &mut EnvState, now: Timestamp, rng: &mut
     let index = rng.random_range(0..env.services.len());
     let svc = &mut env.services[index];
     match rng.random_range(0..10) {
-        0..5 => ci_deploys(svc, now, rng, PIPELINE),
+        0..5 => ci_deploys(svc, now, rng, PIPELINE, None),
         _ => {
             // Where auto scaling owns the desired count, people leave it be
             // (and the seeds' scaling ranges stay as their documents say).
@@ -66,13 +66,24 @@ pub(super) fn maybe_colleague_acts(env: &mut EnvState, now: Timestamp, rng: &mut
     }
 }
 
-/// CI registers a revision with every image one build newer and deploys it.
-fn ci_deploys(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng, by: (&str, &str)) {
+/// CI registers a revision with every image one build newer (its tag
+/// followed by `-suffix`, the demo's way of saying what is wrong with it)
+/// and deploys it.
+pub(super) fn ci_deploys(
+    svc: &mut ServiceState,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+    by: (&str, &str),
+    suffix: Option<&str>,
+) {
     let base = svc.current_revision;
     let images: Vec<(String, String)> = svc
         .images(base)
         .into_iter()
-        .map(|(c, i)| (c, next_image(&i)))
+        .map(|(c, i)| {
+            let next = next_image(&i);
+            (c, suffix.map_or(next.clone(), |s| format!("{next}-{s}")))
+        })
         .collect();
     let revision = svc.register_revision(base, &images);
     let td = TaskDefRef::new(svc.spec.family.clone(), revision);

@@ -61,7 +61,16 @@ pub(super) fn emit_logs(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha
                 i64::from(i) * 10_000 / i64::from(count.max(1)) + rng.random_range(0..50),
             );
         let error = rng.random_bool(error_p);
-        let message = logs::line(rng, svc.spec.workload, container, latency, error);
+        let mut message = logs::line(rng, svc.spec.workload, container, latency, error);
+        // A caller of a slow dependency says which one in its error lines.
+        if let Some(why) = svc
+            .impairment
+            .as_ref()
+            .and_then(|i| i.error_message.as_ref())
+            .filter(|_| error && rng.random_bool(0.7))
+        {
+            message = format!("ERROR {why}");
+        }
         svc.logs.push_back(LogEvent {
             id: format!(
                 "{}{:06}",
@@ -88,6 +97,8 @@ pub(super) fn record_signals(svc: &mut ServiceState, now: Timestamp, rng: &mut C
         spike: svc.spike,
         memory_drift: svc.memory_drift,
         bad_traffic: svc.traffic_on_errors(),
+        latency_factor: svc.impairment.as_ref().map_or(1.0, |i| i.latency_factor),
+        extra_errors: svc.impairment.as_ref().map_or(0.0, |i| i.errors),
     };
     for (signal, value) in signals::compute(&inputs, rng) {
         let series = svc.series.entry(signal).or_default();

@@ -21,6 +21,7 @@ mod alarms;
 mod build;
 mod colleague;
 mod demand;
+mod faults;
 mod history;
 mod rollout;
 mod scaling;
@@ -40,6 +41,7 @@ use shift::*;
 use tasks::*;
 
 pub use build::target_group_arn;
+pub use faults::{CostChange, Impairment, Outage, Running};
 pub use history::write_event;
 pub use rollout::{older_image, start_deployment, stop_with_rollback};
 pub use shift::{Shift, continue_paused};
@@ -137,6 +139,8 @@ pub struct ServiceState {
     pub events: VecDeque<ServiceEvent>,
     pub series: HashMap<Signal, VecDeque<MetricPoint>>,
     pub spike: Option<Spike>,
+    /// Slow, or failing because a dependency is (a scenario's fault).
+    pub impairment: Option<Impairment>,
     pub memory_drift: f64,
     pub target: Option<TargetState>,
     pub logs: VecDeque<LogEvent>,
@@ -200,6 +204,8 @@ impl ServiceState {
             Some(ImageFault::CannotPull)
         } else if self.tagged(revision, "stuck") {
             Some(ImageFault::NeverHealthy)
+        } else if self.tagged(revision, "unhealthy") {
+            Some(ImageFault::FailsHealthChecks)
         } else {
             None
         }
@@ -224,7 +230,7 @@ impl ServiceState {
         (!points.is_empty()).then(|| points.iter().sum::<f64>() / points.len() as f64)
     }
 
-    fn latest(&self, signal: Signal) -> Option<f64> {
+    pub fn latest(&self, signal: Signal) -> Option<f64> {
         self.series
             .get(&signal)
             .and_then(|s| s.back())
@@ -258,6 +264,10 @@ pub struct EnvState {
     pub spec: EnvSpec,
     pub services: Vec<ServiceState>,
     pub alarms: Vec<SimAlarm>,
+    /// An availability zone that failed (a scenario's fault).
+    pub outage: Option<Outage>,
+    /// Desired counts that changed the bill (a scenario's scale-out).
+    pub cost_changes: Vec<CostChange>,
 }
 
 impl EnvState {
@@ -278,6 +288,8 @@ pub struct World {
     /// The instant of the last tick applied.
     now: Timestamp,
     pub envs: Vec<EnvState>,
+    /// The drill being played, if any.
+    pub scenario: Option<Running>,
 }
 
 /// Lowercase hex of `len` random digits.
@@ -328,8 +340,18 @@ impl World {
             colleagues: ChaCha8Rng::seed_from_u64(seed.rotate_left(17) ^ 0xc011_ea9e),
             now: origin,
             envs,
+            scenario: None,
         };
         world.advance_to(start);
+        world
+    }
+
+    /// [`World::new`], then `scenario` played from `start`: the steps dated
+    /// before it happen at once, the others as the world reaches them.
+    pub fn with_scenario(seed: u64, start: Timestamp, scenario: crate::scenario::Scenario) -> Self {
+        let mut world = World::new(seed, start);
+        world.scenario = Some(Running::new(scenario, world.now));
+        world.fire_due_steps();
         world
     }
 
@@ -364,10 +386,13 @@ impl World {
     }
 
     fn tick(&mut self) {
+        self.fire_due_steps();
         let now = self.now;
         let minute = now.second() == 0;
         let rng = &mut self.rng;
         for env in &mut self.envs {
+            faults::expire(env, now);
+            let outage = env.outage.clone();
             for svc in &mut env.services {
                 maybe_spike(svc, now, rng);
                 progress_tasks(svc, now, rng);
@@ -378,6 +403,9 @@ impl World {
                     progress_rollout(svc, now, rng);
                 }
                 reconcile_desired(svc, now, rng);
+                if let Some(outage) = &outage {
+                    faults::place(svc, outage, now, rng);
+                }
                 maybe_fail_task(svc, now, rng);
                 refresh_deployment_counts(svc, now);
                 emit_logs(svc, now, rng);
@@ -385,8 +413,16 @@ impl World {
                     record_signals(svc, now, rng);
                 }
             }
-            if minute {
+            // A drill's environment changes only by its script and the
+            // operator: colleagues leave it alone meanwhile.
+            let drilled = self
+                .scenario
+                .as_ref()
+                .is_some_and(|r| *r.scenario.environment.get_ref() == env.spec.name);
+            if minute && !drilled {
                 maybe_colleague_acts(env, now, &mut self.colleagues);
+            }
+            if minute {
                 evaluate_alarms(env, now);
                 alarm_rollbacks(env, now, rng);
                 apply_scaling(env, now, rng);

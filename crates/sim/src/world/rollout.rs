@@ -8,6 +8,8 @@ use super::*;
 pub(super) enum ImageFault {
     CannotPull,
     NeverHealthy,
+    /// Starts, then fails the load balancer's health checks.
+    FailsHealthChecks,
 }
 
 /// The image tag `back` revisions before the current one: the last number in
@@ -227,6 +229,11 @@ pub(super) fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut
         return;
     }
     let name = svc.spec.name.clone();
+    // A task the load balancer has not found healthy does not count: ECS
+    // waits for its health checks (an image that fails them never counts).
+    if svc.image_fault(primary.task_definition.revision) == Some(ImageFault::FailsHealthChecks) {
+        return;
+    }
     let new_running = svc
         .tasks
         .iter()

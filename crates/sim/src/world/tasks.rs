@@ -65,12 +65,13 @@ pub(super) fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut C
         {
             Some(ImageFault::CannotPull) => cannot_pull.push(i),
             Some(ImageFault::NeverHealthy) => {}
-            None => {
+            Some(ImageFault::FailsHealthChecks) | None => {
                 task.phase = TaskPhase::Running;
                 task.started_at = Some(now);
             }
         }
     }
+    fail_health_checks(svc, &faults, now, rng);
     let name = svc.spec.name.clone();
     for i in cannot_pull.into_iter().rev() {
         let revision = svc.tasks[i].task_definition.revision;
@@ -96,6 +97,60 @@ pub(super) fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut C
             now,
             format!(
                 "(service {name}) (task {}) failed to start: {reason}",
+                task.id
+            ),
+        );
+    }
+}
+
+/// How long a task of an unhealthy image runs before the load balancer's
+/// health checks have failed enough times for ECS to stop it.
+const HEALTH_CHECKS_FAIL_AFTER: Duration = Duration::seconds(90);
+
+/// Tasks of an image that fails its health checks are stopped a while after
+/// they start, and count against their deployment (the circuit breaker's
+/// tally).
+fn fail_health_checks(
+    svc: &mut ServiceState,
+    faults: &HashMap<u32, Option<ImageFault>>,
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+) {
+    let failing: Vec<usize> = (0..svc.tasks.len())
+        .filter(|&i| {
+            let t = &svc.tasks[i];
+            faults.get(&t.task_definition.revision).copied().flatten()
+                == Some(ImageFault::FailsHealthChecks)
+                && t.started_at
+                    .is_some_and(|s| now - s >= HEALTH_CHECKS_FAIL_AFTER)
+        })
+        .collect();
+    let name = svc.spec.name.clone();
+    let group = svc.target_groups.first().cloned().unwrap_or_else(|| {
+        "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0f1e2d3c".into()
+    });
+    for i in failing.into_iter().rev() {
+        let reason = format!("Task failed ELB health checks in (target-group {group})");
+        let task = stop_task(svc, i, now, &reason, None);
+        if let Some(d) = svc
+            .deployments
+            .iter_mut()
+            .find(|d| d.id == task.deployment_id)
+        {
+            d.failed_tasks += 1;
+        }
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!(
+                "(service {name}) (port 80) is unhealthy in (target-group {group}) due to (reason Health checks failed)."
+            ),
+        );
+        svc.push_event(
+            hex(rng, 8),
+            now,
+            format!(
+                "(service {name}) has stopped 1 running tasks: (task {}).",
                 task.id
             ),
         );
