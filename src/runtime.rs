@@ -8,7 +8,8 @@ use crossterm::event::{self, Event};
 use flightdeck_core::engine;
 use flightdeck_core::ops::{self, AuditLog, ExecError, PlanError};
 use flightdeck_core::provider::Provider;
-use flightdeck_model::clock::{Clock, SystemClock};
+use flightdeck_model::clock::{Clock, DrillClock, SystemClock};
+use flightdeck_tui::app::drill::{Drill, DrillControl, GoodResponse};
 use flightdeck_tui::app::{App, Effect, Msg, update};
 use flightdeck_tui::theme::Theme;
 use std::collections::HashMap;
@@ -32,13 +33,32 @@ pub enum CockpitError {
 /// or the configured AWS environments.
 pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     init_logging(options);
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // A drill runs on its own clock: the operator pauses it and speeds it up.
+    let drill_clock = options
+        .scenario
+        .as_ref()
+        .map(|_| Arc::new(DrillClock::new(Arc::new(SystemClock))));
+    let clock: Arc<dyn Clock> = match &drill_clock {
+        Some(d) => d.clone(),
+        None => Arc::new(SystemClock),
+    };
     let runtime = async_runtime().map_err(CockpitError::Run)?;
     let session = runtime
         .block_on(Session::start(options, clock.clone()))
         .map_err(CockpitError::Session)?;
     let mut app = App::new(session.infos, clock.now(), session.read_only);
     app.demo = session.demo;
+    if let Some(scenario) = &session.scenario {
+        app.drill = Some(drill_of(scenario, clock.now()));
+        // The cockpit opens on the drill's environment.
+        if let Some(i) = app
+            .envs
+            .iter()
+            .position(|e| e.info.name == *scenario.environment.get_ref())
+        {
+            app.current = i;
+        }
+    }
     app.stuck_after = options.stuck_after;
     let palette = Palette::new(options).map_err(CockpitError::Session)?;
     let crash = CrashTest::from_env();
@@ -51,6 +71,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         app,
         providers: session.providers,
         clock,
+        drill_clock,
         palette,
         writes,
         crash,
@@ -58,6 +79,39 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     }
     .run(runtime)
     .map_err(CockpitError::Run)
+}
+
+/// What the cockpit keeps of a drill: its words, script and good response.
+pub fn drill_of(s: &flightdeck_sim::scenario::Scenario, now: flightdeck_model::Timestamp) -> Drill {
+    Drill {
+        name: s.name.clone(),
+        title: s.title.clone(),
+        goal: s.goal.clone(),
+        outcome: s.outcome.clone(),
+        environment: s.environment.get_ref().clone(),
+        started: now,
+        minutes: s.minutes,
+        script: s
+            .steps
+            .iter()
+            .map(|step| (step.at, step.fault.describe()))
+            .collect(),
+        good: GoodResponse {
+            acknowledge_minutes: s.good.acknowledge_minutes,
+            cause_minutes: s.good.cause_minutes,
+            mitigate_minutes: s.good.mitigate_minutes,
+            cause: s.good.cause.clone(),
+            mitigation: s.good.mitigation.clone(),
+            service: s.good.service.clone(),
+        },
+        speed: 1,
+        paused: false,
+        acknowledged: None,
+        found_cause: None,
+        mitigated: None,
+        actions: vec![],
+        debriefed: false,
+    }
 }
 
 /// The tokio runtime of a run: two workers, like the machines it runs on.
@@ -104,7 +158,7 @@ pub async fn carry_out(
 ) -> Option<Msg> {
     let provider = |env: &str| providers.iter().find(|p| p.environment().name == env);
     match effect {
-        Effect::Quit => None,
+        Effect::Quit | Effect::Drill(_) => None,
         Effect::Plan { request, env, op } => {
             let result = match provider(&env) {
                 None => Err(PlanError::Invalid(format!("no environment {env}"))),
@@ -259,6 +313,8 @@ struct Cockpit {
     app: App,
     providers: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
+    /// The drill's clock, when a drill is played: its keys act on it.
+    drill_clock: Option<Arc<DrillClock>>,
     palette: Palette,
     writes: Writes,
     crash: CrashTest,
@@ -273,6 +329,7 @@ impl Cockpit {
             mut app,
             providers,
             clock,
+            drill_clock,
             palette,
             writes,
             crash,
@@ -332,7 +389,17 @@ impl Cockpit {
                     _ = hangup.recv() => break,
                 };
                 for effect in update(&mut app, msg) {
-                    writes.spawn(effect, answer_tx.clone());
+                    match effect {
+                        Effect::Drill(control) => {
+                            if let Some(d) = &drill_clock {
+                                match control {
+                                    DrillControl::Pause(p) => d.set_paused(p),
+                                    DrillControl::Speed(s) => d.set_speed(s),
+                                }
+                            }
+                        }
+                        effect => writes.spawn(effect, answer_tx.clone()),
+                    }
                 }
                 if app.quit {
                     break;

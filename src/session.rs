@@ -19,6 +19,8 @@ pub struct Session {
     /// `--read-only` or the config's global `read_only`.
     pub read_only: bool,
     pub demo: bool,
+    /// The drill the simulation plays (`demo --scenario`).
+    pub scenario: Option<flightdeck_sim::scenario::Scenario>,
 }
 
 impl Session {
@@ -33,12 +35,15 @@ impl Session {
 
     /// The six simulated seed environments (or the one `--env` names).
     pub fn demo(options: &Options, clock: Arc<dyn Clock>) -> anyhow::Result<Session> {
-        let world = match &options.scenario {
-            Some(name) => {
-                let scenario =
-                    crate::config::scenarios::find(&options.paths.scenarios_dir, name)?;
-                World::with_scenario(options.seed, clock.now(), scenario)
-            }
+        let scenario = match &options.scenario {
+            Some(name) => Some(crate::config::scenarios::find(
+                &options.paths.scenarios_dir,
+                name,
+            )?),
+            None => None,
+        };
+        let world = match &scenario {
+            Some(s) => World::with_scenario(options.seed, clock.now(), s.clone()),
             None => World::new(options.seed, clock.now()),
         };
         let world = Arc::new(Mutex::new(world));
@@ -51,6 +56,7 @@ impl Session {
             infos: vec![],
             read_only,
             demo: true,
+            scenario,
         };
         for sim in sims {
             let name = sim.environment().name.clone();
@@ -103,6 +109,7 @@ impl Session {
             infos: vec![],
             read_only: options.read_only,
             demo: false,
+            scenario: None,
         };
         for settings in aws_settings(options)? {
             let provider = AwsProvider::connect(settings, clock.clone()).await?;

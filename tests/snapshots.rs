@@ -73,7 +73,7 @@ fn help_overlay_lists_the_keymap() {
     }
     insta::assert_snapshot!("help_80x24", screen);
     // Taller terminals show the rest without scrolling.
-    let tall = h.screen(100, 70, &dark);
+    let tall = h.screen(100, 76, &dark);
     for b in BINDINGS.iter().filter(|b| !b.help.is_empty()) {
         assert!(tall.contains(b.help), "help lacks {:?}", b.help);
     }

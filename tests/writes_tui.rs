@@ -228,7 +228,7 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
         let mut pending = update(&mut app, Msg::Key(key));
         while let Some(effect) = pending.pop() {
             match effect {
-                Effect::Quit => {}
+                Effect::Quit | Effect::Drill(_) => {}
                 Effect::Plan { request, env, op } => {
                     let p = providers
                         .iter()

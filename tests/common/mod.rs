@@ -57,6 +57,31 @@ impl Harness {
         Self::with_providers(providers, clock, true)
     }
 
+    /// The cockpit playing a drill (`demo --scenario NAME`), on its
+    /// environment.
+    pub fn drill(name: &str) -> Self {
+        let scenario = flightdeck::sim::scenario::embedded()
+            .into_iter()
+            .find(|s| s.name == name)
+            .unwrap();
+        let clock = ManualClock::new(start());
+        let world = Arc::new(Mutex::new(World::with_scenario(
+            SEED,
+            start(),
+            scenario.clone(),
+        )));
+        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+        let providers: Vec<Arc<dyn Provider>> = SimProvider::all(world, shared)
+            .into_iter()
+            .map(|p| Arc::new(p) as Arc<dyn Provider>)
+            .collect();
+        let mut h = Self::with_providers(providers, clock, true);
+        h.app.drill = Some(flightdeck::runtime::drill_of(&scenario, start()));
+        let env = scenario.environment.get_ref().clone();
+        h.go_to_env(&env);
+        h
+    }
+
     /// An app over any providers (the AWS provider against moto, say).
     pub fn with_providers(
         providers: Vec<Arc<dyn Provider>>,

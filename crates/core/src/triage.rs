@@ -414,7 +414,14 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
         }
         _ => {}
     }
-    // A circuit breaker that rolled back leaves the failed deployment behind.
+    // A circuit breaker that rolled back leaves the failed deployment behind
+    // until the rollback completes; after that only the service's events
+    // remember it.
+    let failed_event = svc.events.iter().find(|e| {
+        now - e.created_at < Duration::hours(1)
+            && e.message.contains(") deployment failed:")
+            && !e.message.contains(&format!("(deployment {})", primary.id))
+    });
     if let Some(failed) = svc.deployments.iter().find(|d| {
         d.status != DeploymentStatus::Primary
             && d.rollout_state == RolloutState::Failed
@@ -431,6 +438,25 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
                 failed.rollout_reason
             ),
             failed.updated_at,
+        ));
+    } else if let Some(e) = failed_event {
+        let deployment = e
+            .message
+            .split("(deployment ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .unwrap_or_default();
+        out.push((
+            Urgency::Page,
+            Kind::Rollout,
+            format!("deployment {deployment}"),
+            format!(
+                "a rollout FAILED {} ago and was rolled back; now on {}: {}",
+                age(now - e.created_at),
+                primary.task_definition,
+                e.message
+            ),
+            e.created_at,
         ));
     }
     if primary.failed_tasks > 0 {
@@ -629,6 +655,38 @@ mod tests {
             ]
         );
         assert!(found[0].why.contains("access denied for ecs:ListClusters"));
+    }
+
+    /// Once the circuit breaker's rollback has completed, ECS drops the
+    /// failed deployment: its events still say what happened.
+    #[test]
+    fn a_rollback_that_completed_is_found_from_the_services_events() {
+        let info = env("shop-prod", true);
+        let mut svc = service("api", 2, 2, RolloutState::Completed, 0);
+        svc.events = vec![flightdeck_model::ServiceEvent {
+            id: "e1".into(),
+            created_at: t0() - Duration::minutes(12),
+            message:
+                "(service api) (deployment ecs-svc/9) deployment failed: tasks failed to start."
+                    .into(),
+        }];
+        let found = triage(&[view(&info, &[svc.clone()], &[])], &Rules::default(), t0());
+        let rollout = found.iter().find(|f| f.kind == Kind::Rollout).unwrap();
+        assert_eq!(rollout.urgency, Urgency::Page);
+        assert!(
+            rollout
+                .why
+                .starts_with("a rollout FAILED 12m ago and was rolled back"),
+            "{}",
+            rollout.why
+        );
+        // An hour later it is history, not a page.
+        let found = triage(
+            &[view(&info, &[svc], &[])],
+            &Rules::default(),
+            t0() + Duration::hours(1),
+        );
+        assert!(found.iter().all(|f| f.kind != Kind::Rollout), "{found:?}");
     }
 
     #[test]

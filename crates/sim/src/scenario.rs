@@ -33,6 +33,8 @@ pub struct Scenario {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GoodResponse {
+    /// The service where the cause lies: looking at it is finding the cause.
+    pub service: String,
     pub acknowledge_minutes: u32,
     pub cause_minutes: u32,
     pub mitigate_minutes: u32,
@@ -133,6 +135,47 @@ pub fn parse_offset(text: &str) -> Result<Duration, String> {
 }
 
 impl Fault {
+    /// What it does, in words, for the debrief.
+    pub fn describe(&self) -> String {
+        match self {
+            Fault::Deploy { service, tag } => {
+                format!("CI deploys the next image of {service}, tagged {tag}")
+            }
+            Fault::Demand {
+                service,
+                factor,
+                minutes,
+            } => format!("demand on {service} x{factor} for {minutes} min"),
+            Fault::AzOutage {
+                zone,
+                minutes,
+                unplaceable,
+            } => {
+                let mut out = format!("{zone} fails for {minutes} min; its tasks stop");
+                if !unplaceable.is_empty() {
+                    out.push_str(&format!(
+                        "; no room elsewhere for {}",
+                        unplaceable.join(", ")
+                    ));
+                }
+                out
+            }
+            Fault::SlowDependency {
+                service,
+                callers,
+                latency_factor,
+                minutes,
+                ..
+            } => format!(
+                "{service} answers {latency_factor}x slower for {minutes} min; {} wait on it",
+                callers.join(", ")
+            ),
+            Fault::Scale {
+                service, desired, ..
+            } => format!("somebody sets {service}'s desired count to {desired}"),
+        }
+    }
+
     /// The services it names, to check against its environment.
     fn services(&self) -> Vec<&String> {
         match self {
@@ -202,6 +245,12 @@ impl Scenario {
                 span: None,
                 message: format!("name `{}`: letters, digits and dashes only", self.name),
             });
+        }
+        if !env.services.iter().any(|s| s.name == self.good.service) {
+            return Err(quoted(
+                &self.good.service,
+                format!("{} has no service `{}`", env.name, self.good.service),
+            ));
         }
         for step in &self.steps {
             for service in step.fault.services() {

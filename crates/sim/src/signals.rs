@@ -181,6 +181,8 @@ mod tests {
                 spike: None,
                 memory_drift: 0.0,
                 bad_traffic: 0.0,
+                latency_factor: 1.0,
+                extra_errors: 0.0,
             };
             compute(&inputs, &mut rng)[0].1.unwrap()
         };

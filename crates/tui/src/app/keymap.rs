@@ -41,6 +41,9 @@ pub enum Action {
     NextKind,
     WiderWindow,
     NarrowerWindow,
+    DrillPause,
+    DrillFaster,
+    DrillSlower,
 }
 
 /// Where a binding applies; the help overlay groups by it.
@@ -51,6 +54,7 @@ pub enum Context {
     Logs,
     Changes,
     Writes,
+    Drill,
 }
 
 impl Context {
@@ -61,6 +65,7 @@ impl Context {
             Context::Logs => "Logs pane",
             Context::Changes => "Changes (what changed, newest first)",
             Context::Writes => "Writes (each shows its plan and asks to confirm)",
+            Context::Drill => "Drills (flightdeck demo --scenario NAME)",
         }
     }
 }
@@ -83,7 +88,7 @@ macro_rules! bind {
     };
 }
 
-use Context::{Changes, Global, Lists, Logs, Writes};
+use Context::{Changes, Drill, Global, Lists, Logs, Writes};
 use KeyCode::{BackTab, Char, Down, End, Enter, Esc, Home, PageDown, PageUp, Tab, Up};
 
 pub static BINDINGS: &[Binding] = &[
@@ -284,6 +289,21 @@ pub static BINDINGS: &[Binding] = &[
         "",
         [(Char('>'), NONE), (Char('>'), SHIFT)]
     ),
+    bind!(
+        "p",
+        Action::DrillPause,
+        Drill,
+        "drill: pause / resume its clock",
+        [(Char('p'), NONE)]
+    ),
+    bind!(
+        "+ -",
+        Action::DrillFaster,
+        Drill,
+        "drill: faster / slower (1x 2x 5x 10x 20x)",
+        [(Char('+'), NONE), (Char('+'), SHIFT)]
+    ),
+    bind!("-", Action::DrillSlower, Drill, "", [(Char('-'), NONE)]),
     bind!(
         "D",
         Action::Deploy,

@@ -4,6 +4,7 @@
 
 mod changes;
 mod data;
+pub mod drill;
 pub mod keymap;
 mod palette;
 mod update;
@@ -78,9 +79,20 @@ impl Pane {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Overlay {
-    Help { scroll: u16 },
-    Palette { input: String, selected: usize },
-    EnvSwitcher { selected: usize },
+    Help {
+        scroll: u16,
+    },
+    /// A drill's debrief, opened once at its end.
+    Debrief {
+        scroll: u16,
+    },
+    Palette {
+        input: String,
+        selected: usize,
+    },
+    EnvSwitcher {
+        selected: usize,
+    },
 }
 
 /// What a line of text typed at the bottom of the screen goes to.
@@ -207,6 +219,8 @@ pub enum Effect {
         env: String,
         plan: Box<flightdeck_core::ops::Plan>,
     },
+    /// Pause, resume or change the speed of the drill's clock.
+    Drill(drill::DrillControl),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -248,6 +262,8 @@ pub struct App {
     pub next_request: u64,
     /// A one-line message in the footer until the next key.
     pub notice: Option<String>,
+    /// The drill being played (`demo --scenario`).
+    pub drill: Option<drill::Drill>,
 }
 
 impl App {
@@ -277,6 +293,7 @@ impl App {
             next_request: 1,
             touched: false,
             notice: None,
+            drill: None,
         }
     }
 

@@ -16,6 +16,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.dirty = true;
             }
             app.now = now;
+            // A drill's end opens its debrief, once.
+            if let Some(d) = app.drill.as_mut()
+                && d.over(now)
+                && !d.debriefed
+            {
+                d.debriefed = true;
+                app.overlay = Some(Overlay::Debrief { scroll: 0 });
+                app.dirty = true;
+            }
             vec![]
         }
         Msg::Resize(_, height) => {
@@ -54,6 +63,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             plan,
             result,
         } => {
+            if let Some(d) = app.drill.as_mut() {
+                let op = &plan.operation;
+                let what = format!("{} of {}/{}", op.verb(), op.cluster(), op.service());
+                d.acted(app.now, &env, what, result.is_ok());
+            }
             write::executed(app, request, env, *plan, result);
             vec![]
         }
@@ -64,7 +78,68 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.dirty = true;
             app.notice = None;
             app.touched = true;
-            on_key(app, key)
+            let drill_key = matches!(
+                action_for(&key),
+                Some(Action::DrillPause | Action::DrillFaster | Action::DrillSlower)
+            );
+            let effects = on_key(app, key);
+            if !drill_key {
+                drill_observe(app);
+            }
+            effects
+        }
+    }
+}
+
+/// In a drill: what the operator now looks at, for the debrief's times.
+/// Anything of the drill's environment beyond the triage list counts as a
+/// look; a service's detail, logs, changes or rollout name the service.
+fn drill_observe(app: &mut App) {
+    let Some(env) = app.envs.get(app.current).map(|e| e.info.name.clone()) else {
+        return;
+    };
+    let service = app
+        .rollout
+        .as_ref()
+        .filter(|r| r.visible)
+        .map(|r| r.watch.service.clone())
+        .or_else(|| match app.pane {
+            Pane::Services => app.detail.as_ref().map(|r| r.name.clone()),
+            Pane::Logs => app.log_source_service().map(|r| r.name.clone()),
+            Pane::Changes => app.changes.service.as_ref().map(|r| r.name.clone()),
+            _ => None,
+        });
+    let looked = app.pane != Pane::Triage || service.is_some();
+    let now = app.now;
+    if let Some(d) = app.drill.as_mut()
+        && looked
+    {
+        d.saw(now, &env, service.as_deref());
+    }
+}
+
+/// The drill's keys: pause, faster, slower (nothing outside a drill).
+fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
+    use super::drill::DrillControl;
+    use flightdeck_model::clock::DRILL_SPEEDS;
+    let Some(d) = app.drill.as_mut() else {
+        app.notice = Some("no drill is running (flightdeck demo --scenario NAME)".into());
+        return vec![];
+    };
+    match action {
+        Action::DrillPause => {
+            d.paused = !d.paused;
+            vec![Effect::Drill(DrillControl::Pause(d.paused))]
+        }
+        _ => {
+            let at = DRILL_SPEEDS.iter().position(|s| *s == d.speed).unwrap_or(0);
+            let next = if action == Action::DrillFaster {
+                (at + 1).min(DRILL_SPEEDS.len() - 1)
+            } else {
+                at.saturating_sub(1)
+            };
+            d.speed = DRILL_SPEEDS[next];
+            vec![Effect::Drill(DrillControl::Speed(d.speed))]
         }
     }
 }
@@ -86,6 +161,22 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return vec![];
     }
     match app.overlay.clone() {
+        Some(Overlay::Debrief { scroll }) => {
+            match key.code {
+                KeyCode::Char('j') | KeyCode::Down => {
+                    app.overlay = Some(Overlay::Debrief {
+                        scroll: scroll.saturating_add(1),
+                    })
+                }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    app.overlay = Some(Overlay::Debrief {
+                        scroll: scroll.saturating_sub(1),
+                    })
+                }
+                _ => app.overlay = None,
+            }
+            return vec![];
+        }
         Some(Overlay::Help { scroll }) => {
             match key.code {
                 KeyCode::Char('j') | KeyCode::Down => {
@@ -407,6 +498,9 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             })
         }
         Action::Refresh => app.refresh += 1,
+        Action::DrillPause | Action::DrillFaster | Action::DrillSlower => {
+            return drill_key(app, action);
+        }
         Action::Deploy => return write::start(app, Request::Deploy),
         Action::ForceDeploy => return write::start(app, Request::ForceDeploy),
         Action::Rollback => return write::start(app, Request::Rollback),

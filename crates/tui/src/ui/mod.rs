@@ -97,6 +97,9 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         parts.push(vec![Span::styled(" PRODUCTION ", theme.production)]);
     }
     parts.push(vec![Span::styled(badge, theme.header)]);
+    if let Some(drill) = &app.drill {
+        parts.push(vec![Span::styled(drill.header(app.now), theme.cursor)]);
+    }
     let data = match app.data_fetched_at() {
         Some(t) => format!("data {}", age(app.now, t)),
         None => "data loading…".to_string(),

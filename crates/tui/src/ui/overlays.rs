@@ -1,5 +1,5 @@
 //! Overlays drawn over the body: help (generated from the keymap), the
-//! command palette and the environment switcher.
+//! command palette, the environment switcher and a drill's debrief.
 
 use super::widgets::centered;
 use crate::app::keymap::{BINDINGS, Context};
@@ -19,7 +19,40 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             palette(frame, app, theme, area, input, *selected)
         }
         Some(Overlay::EnvSwitcher { selected }) => switcher(frame, app, theme, area, *selected),
+        Some(Overlay::Debrief { scroll }) => debrief(frame, app, theme, area, *scroll),
     }
+}
+
+fn debrief(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
+    let Some(drill) = &app.drill else {
+        return;
+    };
+    let lines: Vec<Line> = drill
+        .debrief()
+        .into_iter()
+        .map(|l| {
+            let style = if l.ends_with(" late") || l.ends_with(" not done") {
+                theme.warn
+            } else if !l.starts_with(' ') && !l.is_empty() {
+                theme.accent
+            } else {
+                theme.text
+            };
+            Line::from(Span::styled(sanitize(&l), style))
+        })
+        .collect();
+    let rect = centered(area, 100, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(block(
+                theme,
+                " drill over: debrief · j/k scroll · any other key closes ",
+            ))
+            .scroll((scroll, 0)),
+        rect,
+    );
 }
 
 fn block<'a>(theme: &Theme, title: &'a str) -> Block<'a> {
@@ -37,6 +70,7 @@ fn help(frame: &mut Frame, theme: &Theme, area: Rect, scroll: u16) {
         Context::Logs,
         Context::Changes,
         Context::Writes,
+        Context::Drill,
     ] {
         lines.push(Line::from(Span::styled(ctx.title(), theme.accent)));
         for b in BINDINGS

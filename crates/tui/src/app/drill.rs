@@ -1,0 +1,284 @@
+//! A drill being played (`demo --scenario`): its clock in the header, the
+//! keys that pause it and change its speed, and the operator's response,
+//! timed for the debrief at its end.
+
+use chrono::Duration;
+use flightdeck_model::Timestamp;
+
+/// What a good response looks like, minutes from the start.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GoodResponse {
+    pub acknowledge_minutes: u32,
+    pub cause_minutes: u32,
+    pub mitigate_minutes: u32,
+    pub cause: String,
+    pub mitigation: String,
+    /// The service where the cause lies.
+    pub service: String,
+}
+
+/// The drill and the operator's response to it so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drill {
+    pub name: String,
+    pub title: String,
+    pub goal: String,
+    pub outcome: String,
+    pub environment: String,
+    pub started: Timestamp,
+    pub minutes: u32,
+    /// What the script does, `(offset, words)`, for the debrief.
+    pub script: Vec<(Duration, String)>,
+    pub good: GoodResponse,
+    pub speed: u32,
+    pub paused: bool,
+    /// The first look at one of its findings or services.
+    pub acknowledged: Option<Timestamp>,
+    /// The first look at the service where the cause lies.
+    pub found_cause: Option<Timestamp>,
+    /// The first write that went through in its environment.
+    pub mitigated: Option<Timestamp>,
+    /// What the operator did, in order.
+    pub actions: Vec<(Timestamp, String)>,
+    /// The debrief has been shown (it opens once, at the end).
+    pub debriefed: bool,
+}
+
+/// What the drill's keys ask the runtime to do with its clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrillControl {
+    Pause(bool),
+    Speed(u32),
+}
+
+/// `mm:ss`, or `-` for what did not happen.
+fn clock_text(d: Option<Duration>) -> String {
+    d.map_or("-".into(), |d| {
+        format!(
+            "{:>2}:{:02}",
+            d.num_minutes(),
+            d.num_seconds().rem_euclid(60)
+        )
+    })
+}
+
+impl Drill {
+    pub fn elapsed(&self, now: Timestamp) -> Duration {
+        (now - self.started).max(Duration::zero())
+    }
+
+    pub fn over(&self, now: Timestamp) -> bool {
+        self.elapsed(now) >= Duration::minutes(i64::from(self.minutes))
+    }
+
+    /// `DRILL bad-deploy ▶ 1x 03:12/20:00`, for the header.
+    pub fn header(&self, now: Timestamp) -> String {
+        format!(
+            "DRILL {} {} {}x {}/{:02}:00",
+            self.name,
+            if self.over(now) {
+                "OVER"
+            } else if self.paused {
+                "PAUSED"
+            } else {
+                "▶"
+            },
+            self.speed,
+            clock_text(Some(self.elapsed(now))).trim_start(),
+            self.minutes
+        )
+    }
+
+    /// When the first fault of the script happens: looks before it are
+    /// not a response to anything.
+    pub fn incident_at(&self) -> Timestamp {
+        self.script
+            .iter()
+            .map(|(offset, _)| *offset)
+            .filter(|o| *o >= Duration::zero())
+            .min()
+            .map_or(self.started, |o| self.started + o)
+    }
+
+    /// The operator looked at something of the drill's environment: a
+    /// finding, a service (`service`), its logs or its changes.
+    pub fn saw(&mut self, now: Timestamp, env: &str, service: Option<&str>) {
+        if env != self.environment || self.over(now) || now < self.incident_at() {
+            return;
+        }
+        self.acknowledged.get_or_insert(now);
+        if service == Some(self.good.service.as_str()) && self.found_cause.is_none() {
+            self.found_cause = Some(now);
+            self.actions
+                .push((now, format!("looked at {}", self.good.service)));
+        }
+    }
+
+    /// A write the operator made in `env` (`done`: it went through).
+    pub fn acted(&mut self, now: Timestamp, env: &str, what: String, done: bool) {
+        if env != self.environment {
+            return;
+        }
+        self.acknowledged.get_or_insert(now);
+        if done {
+            self.mitigated.get_or_insert(now);
+        }
+        self.actions.push((
+            now,
+            format!("{what}{}", if done { "" } else { " (failed)" }),
+        ));
+    }
+
+    /// The debrief: what happened, what the operator did and when, against
+    /// what a good response looked like.
+    pub fn debrief(&self) -> Vec<String> {
+        let at = |t: Option<Timestamp>| t.map(|t| t - self.started);
+        let mut out = vec![
+            format!("{}: {} ({} min)", self.name, self.title, self.minutes),
+            String::new(),
+            "What happened".into(),
+        ];
+        for (offset, what) in &self.script {
+            out.push(format!("  {}  {what}", clock_text(Some(*offset))));
+        }
+        out.push(format!("  {}", self.outcome));
+        out.push(String::new());
+        out.push("What you did".into());
+        if self.actions.is_empty() && self.acknowledged.is_none() {
+            out.push("  nothing".into());
+        }
+        if let Some(t) = self.acknowledged {
+            out.push(format!(
+                "  {}  first look at {}",
+                clock_text(at(Some(t))),
+                self.environment
+            ));
+        }
+        for (t, what) in &self.actions {
+            out.push(format!("  {}  {what}", clock_text(at(Some(*t)))));
+        }
+        out.push(String::new());
+        out.push("Against a good response".into());
+        let row = |label: &str, t: Option<Timestamp>, good: u32| {
+            let took = at(t);
+            let verdict = match took {
+                Some(d) if d <= Duration::minutes(i64::from(good)) => "in time",
+                Some(_) => "late",
+                None => "not done",
+            };
+            format!(
+                "  {label:<14} {}   good: within {good} min   {verdict}",
+                clock_text(took)
+            )
+        };
+        out.push(row(
+            "acknowledge",
+            self.acknowledged,
+            self.good.acknowledge_minutes,
+        ));
+        out.push(row(
+            "find the cause",
+            self.found_cause,
+            self.good.cause_minutes,
+        ));
+        out.push(row("mitigate", self.mitigated, self.good.mitigate_minutes));
+        out.push(String::new());
+        out.push(format!("The cause: {}", self.good.cause));
+        out.push(format!("A good mitigation: {}", self.good.mitigation));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(secs: i64) -> Timestamp {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 30, 0)
+            .unwrap()
+            + Duration::seconds(secs)
+    }
+
+    fn drill() -> Drill {
+        Drill {
+            name: "bad-deploy".into(),
+            title: "A deploy of backend fails its health checks".into(),
+            goal: "roll it back".into(),
+            outcome: "ROLLED BACK by the circuit breaker".into(),
+            environment: "muejam-production".into(),
+            started: t(0),
+            minutes: 20,
+            script: vec![(
+                Duration::minutes(1),
+                "CI deploys backend (unhealthy)".into(),
+            )],
+            good: GoodResponse {
+                acknowledge_minutes: 3,
+                cause_minutes: 6,
+                mitigate_minutes: 8,
+                cause: "the new revision fails its health checks".into(),
+                mitigation: "roll back backend".into(),
+                service: "backend".into(),
+            },
+            speed: 1,
+            paused: false,
+            acknowledged: None,
+            found_cause: None,
+            mitigated: None,
+            actions: vec![],
+            debriefed: false,
+        }
+    }
+
+    #[test]
+    fn the_debrief_times_the_response_against_a_good_one() {
+        let mut d = drill();
+        d.saw(t(30), "muejam-production", Some("backend"));
+        assert_eq!(d.acknowledged, None, "before the deploy at 1:00");
+        d.saw(t(70), "radiox-prod", Some("backend"));
+        assert_eq!(d.acknowledged, None, "another environment");
+        d.saw(t(150), "muejam-production", None);
+        d.saw(t(200), "muejam-production", Some("frontend"));
+        d.saw(t(245), "muejam-production", Some("backend"));
+        d.acted(
+            t(600),
+            "muejam-production",
+            "rollback of backend".into(),
+            true,
+        );
+        let text = d.debrief().join("\n");
+        assert!(
+            text.contains(" 1:00  CI deploys backend (unhealthy)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(" 2:30  first look at muejam-production"),
+            "{text}"
+        );
+        assert!(
+            text.contains("acknowledge     2:30   good: within 3 min   in time"),
+            "{text}"
+        );
+        assert!(
+            text.contains("find the cause  4:05   good: within 6 min   in time"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mitigate       10:00   good: within 8 min   late"),
+            "{text}"
+        );
+        assert!(
+            d.header(t(192))
+                .starts_with("DRILL bad-deploy ▶ 1x 3:12/20:00")
+        );
+    }
+
+    #[test]
+    fn nothing_done_says_so() {
+        let text = drill().debrief().join("\n");
+        assert!(text.contains("What you did\n  nothing"), "{text}");
+        assert!(text.contains("not done"), "{text}");
+    }
+}
