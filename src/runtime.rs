@@ -67,11 +67,22 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         providers: session.providers.clone(),
         clock: clock.clone(),
     };
+    // A restart plays the same drill again: same seed, same start.
+    let restart = match (&session.scenario, &session.world, &app.drill) {
+        (Some(scenario), Some(world), Some(drill)) => Some(Restart {
+            world: world.clone(),
+            scenario: scenario.clone(),
+            seed: options.seed,
+            start: drill.started,
+        }),
+        _ => None,
+    };
     Cockpit {
         app,
         providers: session.providers,
         clock,
         drill_clock,
+        restart,
         palette,
         writes,
         crash,
@@ -79,6 +90,27 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     }
     .run(runtime)
     .map_err(CockpitError::Run)
+}
+
+/// What a drill's restart needs: its world is replaced by the same drill
+/// from the same start, and its clock set back there.
+struct Restart {
+    world: flightdeck_sim::SharedWorld,
+    scenario: flightdeck_sim::scenario::Scenario,
+    seed: u64,
+    start: flightdeck_model::Timestamp,
+}
+
+impl Restart {
+    fn apply(&self, clock: &DrillClock) {
+        let fresh =
+            flightdeck_sim::World::with_scenario(self.seed, self.start, self.scenario.clone());
+        *self
+            .world
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        clock.restart(self.start);
+    }
 }
 
 /// What the cockpit keeps of a drill: its words, script and good response.
@@ -111,6 +143,7 @@ pub fn drill_of(s: &flightdeck_sim::scenario::Scenario, now: flightdeck_model::T
         mitigated: None,
         actions: vec![],
         debriefed: false,
+        restart_armed: false,
     }
 }
 
@@ -315,6 +348,7 @@ struct Cockpit {
     clock: Arc<dyn Clock>,
     /// The drill's clock, when a drill is played: its keys act on it.
     drill_clock: Option<Arc<DrillClock>>,
+    restart: Option<Restart>,
     palette: Palette,
     writes: Writes,
     crash: CrashTest,
@@ -330,6 +364,7 @@ impl Cockpit {
             providers,
             clock,
             drill_clock,
+            restart,
             palette,
             writes,
             crash,
@@ -395,6 +430,11 @@ impl Cockpit {
                                 match control {
                                     DrillControl::Pause(p) => d.set_paused(p),
                                     DrillControl::Speed(s) => d.set_speed(s),
+                                    DrillControl::Restart => {
+                                        if let Some(r) = &restart {
+                                            r.apply(d);
+                                        }
+                                    }
                                 }
                             }
                         }

@@ -21,6 +21,8 @@ pub struct Session {
     pub demo: bool,
     /// The drill the simulation plays (`demo --scenario`).
     pub scenario: Option<flightdeck_sim::scenario::Scenario>,
+    /// The simulated world of a demo, for a drill's restart.
+    pub world: Option<flightdeck_sim::SharedWorld>,
 }
 
 impl Session {
@@ -49,7 +51,7 @@ impl Session {
         let world = Arc::new(Mutex::new(world));
         let read_only = options.read_only;
         let config = &options.config;
-        let sims = SimProvider::all(world, clock);
+        let sims = SimProvider::all(world.clone(), clock);
         let names: Vec<String> = sims.iter().map(|p| p.environment().name.clone()).collect();
         let mut session = Session {
             providers: vec![],
@@ -57,6 +59,7 @@ impl Session {
             read_only,
             demo: true,
             scenario,
+            world: Some(world),
         };
         for sim in sims {
             let name = sim.environment().name.clone();
@@ -110,6 +113,7 @@ impl Session {
             read_only: options.read_only,
             demo: false,
             scenario: None,
+            world: None,
         };
         for settings in aws_settings(options)? {
             let provider = AwsProvider::connect(settings, clock.clone()).await?;

@@ -85,6 +85,44 @@ fn a_drill_is_timed_from_the_first_look_to_the_mitigation_and_debriefed() {
     assert_eq!(h.app.overlay, None);
 }
 
+/// `X` twice restarts: the runtime resets the world and the clock (an
+/// effect), the cockpit forgets what it read and the response so far.
+#[test]
+fn a_drill_restarts_from_its_start_after_a_second_x() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::minutes(3));
+    h.keys("1");
+    h.key(KeyCode::Enter);
+    assert!(h.app.drill.as_ref().unwrap().acknowledged.is_some());
+    let key = |c| {
+        Msg::Key(crossterm::event::KeyEvent::new(
+            KeyCode::Char(c),
+            crossterm::event::KeyModifiers::SHIFT,
+        ))
+    };
+    assert!(update(&mut h.app, key('X')).is_empty(), "armed only");
+    assert!(
+        h.app
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("X again restarts")
+    );
+    assert_eq!(
+        update(&mut h.app, key('X')),
+        [Effect::Drill(DrillControl::Restart)]
+    );
+    let drill = h.app.drill.as_ref().unwrap();
+    assert_eq!(drill.acknowledged, None);
+    assert_eq!(h.app.now, drill.started);
+    assert_eq!(h.app.env().info.name, "muejam-production");
+    assert!(
+        h.app.env().services.data.is_none(),
+        "read again from the start"
+    );
+    assert_eq!(h.app.detail, None);
+}
+
 #[test]
 fn outside_a_drill_its_keys_only_say_so() {
     let mut h = Harness::new();

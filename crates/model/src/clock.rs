@@ -96,6 +96,14 @@ impl DrillClock {
         self.change(|s| s.paused = paused);
     }
 
+    /// Back to `at` (a drill restarted), running, at the same speed.
+    pub fn restart(&self, at: Timestamp) {
+        self.change(|s| {
+            s.drill_anchor = at;
+            s.paused = false;
+        });
+    }
+
     pub fn speed(&self) -> u32 {
         self.state
             .lock()
@@ -157,5 +165,10 @@ mod tests {
         assert_eq!(drill.now(), t0 + Duration::seconds(90));
         drill.set_speed(99);
         assert_eq!(drill.speed(), 20);
+        drill.set_paused(true);
+        drill.restart(t0);
+        assert_eq!(drill.now(), t0);
+        wall.advance(Duration::seconds(1));
+        assert_eq!(drill.now(), t0 + Duration::seconds(20), "running again");
     }
 }

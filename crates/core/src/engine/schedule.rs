@@ -134,6 +134,16 @@ impl Job {
 /// CloudTrail lookups of one timeline: one per write call name.
 const WRITE_CALL_LOOKUPS: f64 = 8.0;
 
+/// Time since a job last ran. A clock set back (a drill restarted from its
+/// start) makes everything due at once rather than nothing for a while.
+fn elapsed(last: Timestamp, now: Timestamp) -> Duration {
+    if now < last {
+        Duration::MAX
+    } else {
+        now - last
+    }
+}
+
 /// Remembers when each job last ran.
 #[derive(Debug, Default)]
 pub struct Schedule {
@@ -273,7 +283,11 @@ impl Schedule {
                     env: env.clone(),
                     kind,
                 };
-                if self.last_run.get(&key).is_none_or(|t| now - *t >= every) {
+                if self
+                    .last_run
+                    .get(&key)
+                    .is_none_or(|t| elapsed(*t, now) >= every)
+                {
                     jobs.push(Job {
                         key,
                         logs_since: None,
@@ -288,7 +302,7 @@ impl Schedule {
     fn is_due(&self, key: &JobKey, focus: &Focus, now: Timestamp) -> bool {
         self.last_run
             .get(key)
-            .is_none_or(|t| now - *t >= interval(&key.kind, focus))
+            .is_none_or(|t| elapsed(*t, now) >= interval(&key.kind, focus))
     }
 
     pub fn started(&mut self, key: &JobKey, now: Timestamp) {
@@ -336,6 +350,9 @@ mod tests {
         assert!(s.due(&f, t0 + Duration::seconds(4)).is_empty());
         let later = kinds(&s.due(&f, t0 + Duration::seconds(5)));
         assert_eq!(later, vec![("radiox-prod".to_string(), JobKind::Services)]);
+        // The clock set back (a drill restarted): everything is due again.
+        let back = s.due(&f, t0 - Duration::minutes(20));
+        assert_eq!(back.len(), first.len());
     }
 
     #[test]

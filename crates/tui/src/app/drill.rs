@@ -42,6 +42,8 @@ pub struct Drill {
     pub actions: Vec<(Timestamp, String)>,
     /// The debrief has been shown (it opens once, at the end).
     pub debriefed: bool,
+    /// The restart key was pressed once: a second press restarts.
+    pub restart_armed: bool,
 }
 
 /// What the drill's keys ask the runtime to do with its clock.
@@ -49,6 +51,8 @@ pub struct Drill {
 pub enum DrillControl {
     Pause(bool),
     Speed(u32),
+    /// From its start again, same seed: the world and the clock reset.
+    Restart,
 }
 
 /// `mm:ss`, or `-` for what did not happen.
@@ -63,6 +67,21 @@ fn clock_text(d: Option<Duration>) -> String {
 }
 
 impl Drill {
+    /// The same drill from its start, no response yet.
+    pub fn restarted(&self) -> Drill {
+        Drill {
+            speed: self.speed,
+            paused: false,
+            acknowledged: None,
+            found_cause: None,
+            mitigated: None,
+            actions: vec![],
+            debriefed: false,
+            restart_armed: false,
+            ..self.clone()
+        }
+    }
+
     pub fn elapsed(&self, now: Timestamp) -> Duration {
         (now - self.started).max(Duration::zero())
     }
@@ -229,6 +248,7 @@ mod tests {
             mitigated: None,
             actions: vec![],
             debriefed: false,
+            restart_armed: false,
         }
     }
 

@@ -44,6 +44,7 @@ pub enum Action {
     DrillPause,
     DrillFaster,
     DrillSlower,
+    DrillRestart,
 }
 
 /// Where a binding applies; the help overlay groups by it.
@@ -304,6 +305,13 @@ pub static BINDINGS: &[Binding] = &[
         [(Char('+'), NONE), (Char('+'), SHIFT)]
     ),
     bind!("-", Action::DrillSlower, Drill, "", [(Char('-'), NONE)]),
+    bind!(
+        "X X",
+        Action::DrillRestart,
+        Drill,
+        "drill: restart from 0:00, same seed (press twice)",
+        [(Char('X'), SHIFT), (Char('X'), NONE)]
+    ),
     bind!(
         "D",
         Action::Deploy,

@@ -267,6 +267,22 @@ pub struct App {
 }
 
 impl App {
+    /// A drill restarted: everything read so far is from a world that is
+    /// gone, so every pane starts empty again, at the drill's start.
+    pub fn restart_drill(&mut self, drill: drill::Drill) {
+        let infos: Vec<EnvironmentInfo> = self.envs.iter().map(|e| e.info.clone()).collect();
+        let mut fresh = App::new(infos, drill.started, self.read_only);
+        fresh.current = self.current;
+        fresh.demo = self.demo;
+        fresh.stuck_after = self.stuck_after;
+        fresh.page = self.page;
+        fresh.refresh = self.refresh + 1;
+        fresh.next_request = self.next_request;
+        fresh.touched = true;
+        fresh.drill = Some(drill);
+        *self = fresh;
+    }
+
     pub fn new(envs: Vec<EnvironmentInfo>, now: Timestamp, read_only: bool) -> Self {
         Self {
             envs: envs.into_iter().map(EnvData::new).collect(),

@@ -80,8 +80,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.touched = true;
             let drill_key = matches!(
                 action_for(&key),
-                Some(Action::DrillPause | Action::DrillFaster | Action::DrillSlower)
+                Some(
+                    Action::DrillPause
+                        | Action::DrillFaster
+                        | Action::DrillSlower
+                        | Action::DrillRestart
+                )
             );
+            if !drill_key && let Some(d) = app.drill.as_mut() {
+                d.restart_armed = false;
+            }
             let effects = on_key(app, key);
             if !drill_key {
                 drill_observe(app);
@@ -130,6 +138,16 @@ fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
         Action::DrillPause => {
             d.paused = !d.paused;
             vec![Effect::Drill(DrillControl::Pause(d.paused))]
+        }
+        Action::DrillRestart if !d.restart_armed => {
+            d.restart_armed = true;
+            app.notice = Some("X again restarts the drill from 0:00 (same seed)".into());
+            vec![]
+        }
+        Action::DrillRestart => {
+            let drill = d.restarted();
+            app.restart_drill(drill);
+            vec![Effect::Drill(DrillControl::Restart)]
         }
         _ => {
             let at = DRILL_SPEEDS.iter().position(|s| *s == d.speed).unwrap_or(0);
@@ -498,7 +516,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             })
         }
         Action::Refresh => app.refresh += 1,
-        Action::DrillPause | Action::DrillFaster | Action::DrillSlower => {
+        Action::DrillPause | Action::DrillFaster | Action::DrillSlower | Action::DrillRestart => {
             return drill_key(app, action);
         }
         Action::Deploy => return write::start(app, Request::Deploy),
