@@ -55,15 +55,24 @@ pub enum DrillControl {
     Restart,
 }
 
-/// `mm:ss`, or `-` for what did not happen.
+/// ` m:ss` from the start, `3d before` for what happened before it, `-`
+/// for what did not happen; five columns at least.
 fn clock_text(d: Option<Duration>) -> String {
-    d.map_or("-".into(), |d| {
-        format!(
-            "{:>2}:{:02}",
-            d.num_minutes(),
-            d.num_seconds().rem_euclid(60)
-        )
-    })
+    let text = match d {
+        None => "-".to_string(),
+        Some(d) if d < Duration::zero() => {
+            let back = -d;
+            if back >= Duration::days(1) {
+                format!("{}d before", back.num_days())
+            } else if back >= Duration::hours(1) {
+                format!("{}h before", back.num_hours())
+            } else {
+                format!("{}m before", back.num_minutes())
+            }
+        }
+        Some(d) => format!("{}:{:02}", d.num_minutes(), d.num_seconds().rem_euclid(60)),
+    };
+    format!("{text:>5}")
 }
 
 impl Drill {
@@ -90,22 +99,28 @@ impl Drill {
         self.elapsed(now) >= Duration::minutes(i64::from(self.minutes))
     }
 
-    /// `DRILL bad-deploy ▶ 1x 03:12/20:00`, for the header.
+    /// `DRILL bad-deploy ▶ 1x 3:12/20:00` (paused `||`, ended `OVER`),
+    /// short enough for the header at 80 columns.
     pub fn header(&self, now: Timestamp) -> String {
+        let state = if self.over(now) {
+            "OVER".to_string()
+        } else if self.paused {
+            format!("|| {}x", self.speed)
+        } else {
+            format!("▶ {}x", self.speed)
+        };
         format!(
-            "DRILL {} {} {}x {}/{:02}:00",
+            "DRILL {} {state} {}/{}:00",
             self.name,
-            if self.over(now) {
-                "OVER"
-            } else if self.paused {
-                "PAUSED"
-            } else {
-                "▶"
-            },
-            self.speed,
             clock_text(Some(self.elapsed(now))).trim_start(),
             self.minutes
         )
+    }
+
+    /// The header without the drill's name, for narrow terminals.
+    pub fn header_short(&self, now: Timestamp) -> String {
+        self.header(now)
+            .replacen(&format!(" {} ", self.name), " ", 1)
     }
 
     /// When the first fault of the script happens: looks before it are
@@ -299,6 +314,9 @@ mod tests {
     fn nothing_done_says_so() {
         let text = drill().debrief().join("\n");
         assert!(text.contains("What you did\n  nothing"), "{text}");
-        assert!(text.contains("not done"), "{text}");
+        assert!(
+            text.contains("find the cause     -   good: within 6 min   not done"),
+            "{text}"
+        );
     }
 }

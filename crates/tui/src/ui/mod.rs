@@ -98,7 +98,18 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     parts.push(vec![Span::styled(badge, theme.header)]);
     if let Some(drill) = &app.drill {
-        parts.push(vec![Span::styled(drill.header(app.now), theme.cursor)]);
+        // The drill's clock must show: without its name where space is short.
+        let used: usize = parts
+            .iter()
+            .map(|p| p.iter().map(|s| s.width()).sum::<usize>() + 3)
+            .sum();
+        let full = drill.header(app.now);
+        let text = if used + full.chars().count() > usize::from(area.width) {
+            drill.header_short(app.now)
+        } else {
+            full
+        };
+        parts.push(vec![Span::styled(text, theme.cursor)]);
     }
     let data = match app.data_fetched_at() {
         Some(t) => format!("data {}", age(app.now, t)),
