@@ -17,4 +17,4 @@ pub use flightdeck_core::{engine, ops, provider, timeline, triage};
 pub use flightdeck_model as model;
 pub use flightdeck_model::{clock, text};
 pub use flightdeck_sim as sim;
-pub use flightdeck_tui::{app, diagnostic, theme, ui};
+pub use flightdeck_tui::{app, diagnostic, recording, theme, ui};

@@ -22,6 +22,8 @@ pub struct Flags {
     pub demo: bool,
     pub read_only: Option<bool>,
     pub theme: Option<String>,
+    /// `--record FILE`: the cockpit session recorded there.
+    pub record: Option<PathBuf>,
 }
 
 /// What the process environment says, read once; tests pass their own.
@@ -80,6 +82,10 @@ pub struct Options {
     pub stuck_after: chrono::Duration,
     /// `tracing` filter for the log file.
     pub log_filter: String,
+    /// `--record FILE`.
+    pub record: Option<PathBuf>,
+    /// The automatic recordings in the state directory.
+    pub recording: crate::config::RecordingConfig,
 }
 
 /// The seed of the simulation when neither `--seed` nor the config names one.
@@ -139,6 +145,8 @@ impl Options {
             stuck_after: config
                 .stuck_after()
                 .unwrap_or(flightdeck_core::ops::STUCK_AFTER),
+            record: flags.record.clone(),
+            recording: config.recording.clone(),
             log_filter: vars
                 .log
                 .clone()

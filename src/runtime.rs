@@ -11,6 +11,7 @@ use flightdeck_core::provider::Provider;
 use flightdeck_model::clock::{Clock, DrillClock, SystemClock};
 use flightdeck_tui::app::drill::{Drill, DrillControl, GoodResponse};
 use flightdeck_tui::app::{App, Effect, Msg, update};
+use flightdeck_tui::recording::{self, Recorder};
 use flightdeck_tui::theme::Theme;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -46,6 +47,13 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     let session = runtime
         .block_on(Session::start(options, clock.clone()))
         .map_err(CockpitError::Session)?;
+    let recorder = open_recorder(
+        options,
+        &session.infos,
+        session.demo,
+        session.scenario.as_ref().map(|s| s.name.clone()),
+        clock.now(),
+    );
     let mut app = App::new(session.infos, clock.now(), session.read_only);
     app.demo = session.demo;
     if let Some(scenario) = &session.scenario {
@@ -83,6 +91,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         clock,
         drill_clock,
         restart,
+        recorder,
         palette,
         writes,
         crash,
@@ -90,6 +99,62 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     }
     .run(runtime)
     .map_err(CockpitError::Run)
+}
+
+/// The session's flight recorder: `--record FILE`, else the automatic one
+/// in the state directory (the newest `keep` sessions kept), unless the
+/// config turned it off. A recorder that cannot start is logged, and the
+/// session runs unrecorded.
+fn open_recorder(
+    options: &Options,
+    infos: &[flightdeck_model::EnvironmentInfo],
+    demo: bool,
+    drill: Option<String>,
+    now: flightdeck_model::Timestamp,
+) -> Option<Recorder> {
+    let header = recording::Header {
+        format: recording::FORMAT.into(),
+        version: recording::VERSION,
+        started: now,
+        environments: infos.to_vec(),
+        demo,
+        drill,
+    };
+    let path = match &options.record {
+        Some(path) => path.clone(),
+        None if options.recording.enabled && options.recording.keep > 0 => {
+            let dir = options.paths.state_dir.join("recordings");
+            rotate(&dir, options.recording.keep.saturating_sub(1) as usize);
+            dir.join(format!(
+                "session-{}.jsonl",
+                SystemClock.now().format("%Y%m%dT%H%M%SZ")
+            ))
+        }
+        None => return None,
+    };
+    match Recorder::create(&path, &header) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!("not recording: {e}");
+            None
+        }
+    }
+}
+
+/// Leaves the newest `keep` recordings of `dir`.
+fn rotate(dir: &std::path::Path, keep: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    let excess = files.len().saturating_sub(keep);
+    for old in files.into_iter().take(excess) {
+        let _ = std::fs::remove_file(old);
+    }
 }
 
 /// What a drill's restart needs: its world is replaced by the same drill
@@ -349,6 +414,8 @@ struct Cockpit {
     /// The drill's clock, when a drill is played: its keys act on it.
     drill_clock: Option<Arc<DrillClock>>,
     restart: Option<Restart>,
+    /// The flight recorder, when the session is recorded.
+    recorder: Option<Recorder>,
     palette: Palette,
     writes: Writes,
     crash: CrashTest,
@@ -365,6 +432,7 @@ impl Cockpit {
             clock,
             drill_clock,
             restart,
+            mut recorder,
             palette,
             writes,
             crash,
@@ -423,6 +491,13 @@ impl Cockpit {
                     _ = terminate.recv() => break,
                     _ = hangup.recv() => break,
                 };
+                if let Some(r) = recorder.as_mut()
+                    && let Err(e) = r.record(&msg, clock.now())
+                {
+                    tracing::warn!("recording stopped: {e}");
+                    app.notice = Some(format!("recording stopped: {e}"));
+                    recorder = None;
+                }
                 for effect in update(&mut app, msg) {
                     match effect {
                         Effect::Drill(control) => {

@@ -27,6 +27,12 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Scenario {
             action: ScenarioAction::List { json },
         }) => scenario_list(&Paths::discover(flags.config.clone()), *json),
+        Some(Command::Replay {
+            file,
+            timeline,
+            json,
+            markdown,
+        }) => super::replay::run(file, *timeline, *json, *markdown),
         Some(Command::Tui) | None => cockpit(&options(None)?),
         Some(Command::Read(read)) => super::read::run(&options(None)?, read),
         Some(Command::Write(write)) => super::write::run(&options(None)?, write),

@@ -2,6 +2,7 @@
 
 mod commands;
 mod read;
+mod replay;
 mod table;
 mod write;
 
@@ -113,6 +114,9 @@ pub struct GlobalArgs {
     /// Theme name (see `flightdeck theme list`).
     #[arg(long, global = true, env = "FLIGHTDECK_THEME", value_name = "NAME")]
     pub theme: Option<String>,
+    /// Record the cockpit session to FILE (the flight recorder; see `replay`).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 impl GlobalArgs {
@@ -127,6 +131,7 @@ impl GlobalArgs {
             demo: self.demo,
             read_only: self.read_only,
             theme: self.theme.clone(),
+            record: self.record.clone(),
         }
     }
 }
@@ -141,6 +146,20 @@ pub enum Command {
         /// Play this drill on the simulation (see `flightdeck scenario list`).
         #[arg(long, value_name = "NAME")]
         scenario: Option<String>,
+    },
+    /// A recorded session: its postmortem timeline (`--timeline`).
+    Replay {
+        /// The recording (`--record FILE`, or the state directory's `recordings/`).
+        file: PathBuf,
+        /// List what happened and what the operator did, in time order.
+        #[arg(long)]
+        timeline: bool,
+        /// With --timeline: one JSON object on stdout.
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// With --timeline: a Markdown table for a postmortem document.
+        #[arg(long)]
+        markdown: bool,
     },
     /// Incident drills to play on the simulation.
     Scenario {
@@ -202,6 +221,7 @@ mod tests {
         &["demo"],
         &["demo", "--scenario", "bad-deploy"],
         &["scenario", "list"],
+        &["replay", "r.jsonl", "--timeline"],
         &["tui"],
         &["config", "check"],
         &["config", "path"],

@@ -32,6 +32,8 @@ pub struct Config {
     pub stuck_after_minutes: Option<u32>,
     #[serde(default)]
     pub demo: DemoConfig,
+    #[serde(default)]
+    pub recording: RecordingConfig,
     #[serde(default, rename = "environment")]
     pub environments: Vec<EnvironmentConfig>,
 }
@@ -41,6 +43,24 @@ pub struct Config {
 pub struct DemoConfig {
     /// Seed of the simulated production; the same seed replays the same world.
     pub seed: Option<u64>,
+}
+
+/// The flight recorder's automatic recordings in the state directory.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordingConfig {
+    pub enabled: bool,
+    /// How many sessions are kept (the oldest go first).
+    pub keep: u32,
+}
+
+impl Default for RecordingConfig {
+    fn default() -> Self {
+        RecordingConfig {
+            enabled: true,
+            keep: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

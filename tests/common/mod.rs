@@ -43,6 +43,8 @@ pub struct Harness {
     /// Where the writes of this harness are audited.
     pub audit: flightdeck::ops::AuditLog,
     _audit_dir: tempfile::TempDir,
+    /// The flight recorder, when the session is recorded.
+    pub recorder: Option<flightdeck::recording::Recorder>,
 }
 
 impl Harness {
@@ -100,9 +102,54 @@ impl Harness {
             generation: 0,
             audit: flightdeck::ops::AuditLog::new(dir.path().join("audit.jsonl")),
             _audit_dir: dir,
+            recorder: None,
         };
         h.settle();
         h
+    }
+
+    /// The demo's harness, its session recorded to `path` from its very
+    /// first message, as the cockpit records one.
+    pub fn recorded(path: &std::path::Path) -> Self {
+        let clock = ManualClock::new(start());
+        let world = Arc::new(Mutex::new(World::new(SEED, start())));
+        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+        let providers: Vec<Arc<dyn Provider>> = SimProvider::all(world, shared)
+            .into_iter()
+            .map(|p| Arc::new(p) as Arc<dyn Provider>)
+            .collect();
+        let infos: Vec<_> = providers.iter().map(|p| p.environment().clone()).collect();
+        let header = flightdeck::recording::Header {
+            format: flightdeck::recording::FORMAT.into(),
+            version: flightdeck::recording::VERSION,
+            started: start(),
+            environments: infos.clone(),
+            demo: true,
+            drill: None,
+        };
+        let mut app = App::new(infos, clock.now(), false);
+        app.demo = true;
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = Harness {
+            app,
+            clock,
+            providers,
+            schedule: Schedule::default(),
+            generation: 0,
+            audit: flightdeck::ops::AuditLog::new(dir.path().join("audit.jsonl")),
+            _audit_dir: dir,
+            recorder: Some(flightdeck::recording::Recorder::create(path, &header).unwrap()),
+        };
+        h.settle();
+        h
+    }
+
+    /// Hands one message to `update`, recording it first when recorded.
+    pub fn feed(&mut self, msg: Msg) -> Vec<flightdeck::app::Effect> {
+        if let Some(r) = self.recorder.as_mut() {
+            r.record(&msg, self.clock.now()).unwrap();
+        }
+        update(&mut self.app, msg)
     }
 
     /// Runs every due job until nothing new is due (the screen is loaded).
@@ -133,10 +180,11 @@ impl Harness {
                     &self.clock,
                     Some(&self.audit),
                 ));
-                update(&mut self.app, Msg::Data(Box::new(event)));
+                self.feed(Msg::Data(Box::new(event)));
             }
         }
-        update(&mut self.app, Msg::Tick(self.clock.now()));
+        let now = self.clock.now();
+        self.feed(Msg::Tick(now));
     }
 
     pub fn advance(&mut self, by: chrono::Duration) {
@@ -156,10 +204,7 @@ impl Harness {
         } else {
             crossterm::event::KeyModifiers::NONE
         };
-        let effects = update(
-            &mut self.app,
-            Msg::Key(crossterm::event::KeyEvent::new(code, mods)),
-        );
+        let effects = self.feed(Msg::Key(crossterm::event::KeyEvent::new(code, mods)));
         self.carry_out(effects);
         self.settle();
     }
@@ -179,7 +224,7 @@ impl Harness {
                 &self.clock,
             ));
             if let Some(msg) = answer {
-                let more = update(&mut self.app, msg);
+                let more = self.feed(msg);
                 self.carry_out(more);
             }
         }
@@ -220,7 +265,7 @@ impl Harness {
 
     /// The screen as text at `width`x`height`.
     pub fn screen(&mut self, width: u16, height: u16, theme: &Theme) -> String {
-        update(&mut self.app, Msg::Resize(width, height));
+        self.feed(Msg::Resize(width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal
             .draw(|f| flightdeck::ui::render(f, &self.app, theme))
@@ -229,13 +274,22 @@ impl Harness {
     }
 
     pub fn buffer(&mut self, width: u16, height: u16, theme: &Theme) -> ratatui::buffer::Buffer {
-        update(&mut self.app, Msg::Resize(width, height));
+        self.feed(Msg::Resize(width, height));
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
         terminal
             .draw(|f| flightdeck::ui::render(f, &self.app, theme))
             .unwrap();
         terminal.backend().buffer().clone()
     }
+}
+
+/// `app` drawn at `width`x`height`, as text.
+pub fn render(app: &App, width: u16, height: u16, theme: &Theme) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|f| flightdeck::ui::render(f, app, theme))
+        .unwrap();
+    terminal.backend().to_string()
 }
 
 pub fn theme(name: &str) -> Theme {

@@ -7,7 +7,7 @@ use flightdeck_model::text::display_env_value;
 use serde::Serialize;
 
 /// One line of the normalised diff.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Change {
     pub field: String,
     pub before: String,

@@ -71,7 +71,7 @@ pub struct EnvView<'a> {
 }
 
 /// How urgent a finding is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Urgency {
     /// Someone must act now: a critical alarm, a failed rollout, an
@@ -81,7 +81,7 @@ pub enum Urgency {
     Warn,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Kind {
     /// The environment cannot be read: whatever is wrong there is unseen.
@@ -100,7 +100,7 @@ pub enum Kind {
 }
 
 /// One thing that needs a human.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Finding {
     pub environment: String,
     pub production: bool,

@@ -21,7 +21,7 @@ impl fmt::Display for LaunchType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Cluster {
     pub name: String,
     pub status: ClusterStatus,
@@ -34,7 +34,7 @@ pub struct Cluster {
 }
 
 /// `family:revision`, the way ECS names a task definition.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct TaskDefRef {
     pub family: String,
     pub revision: u32,
@@ -55,7 +55,7 @@ impl fmt::Display for TaskDefRef {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum DeploymentStatus {
     Primary,
@@ -73,7 +73,7 @@ impl fmt::Display for DeploymentStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RolloutState {
     Completed,
@@ -91,7 +91,7 @@ impl fmt::Display for RolloutState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Deployment {
     pub id: String,
     pub status: DeploymentStatus,
@@ -106,14 +106,14 @@ pub struct Deployment {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ServiceEvent {
     pub id: String,
     pub created_at: Timestamp,
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Service {
     pub cluster: String,
     pub name: String,
@@ -137,7 +137,7 @@ pub struct Service {
 
 /// A service by its cluster and name: how everything above the providers
 /// refers to one. Shown as `cluster/name`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct ServiceRef {
     pub cluster: String,
     pub name: String,
@@ -194,7 +194,7 @@ impl Service {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ContainerState {
     pub name: String,
     pub last_status: TaskStatus,
@@ -202,7 +202,7 @@ pub struct ContainerState {
     pub reason: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Task {
     pub id: String,
     pub task_definition: TaskDefRef,
@@ -216,20 +216,20 @@ pub struct Task {
     pub containers: Vec<ContainerState>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct EnvVar {
     pub name: String,
     pub value: String,
 }
 
 /// A secret injected from Secrets Manager or SSM: only its reference is known.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct SecretRef {
     pub name: String,
     pub value_from: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ContainerDefinition {
     pub name: String,
     pub image: String,
@@ -300,7 +300,7 @@ mod tests {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct TaskDefinition {
     pub reference: TaskDefRef,
     /// Task-level CPU units (1024 = 1 vCPU) and memory in MiB.

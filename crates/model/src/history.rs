@@ -7,7 +7,7 @@ use serde::Serialize;
 /// One deployment of ECS's service-deployment history
 /// (ListServiceDeployments, DescribeServiceDeployments and the task
 /// definitions of its service revisions).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ServiceDeployment {
     pub arn: String,
     pub status: ServiceDeploymentStatus,
@@ -36,7 +36,7 @@ pub struct ServiceDeployment {
 }
 
 /// One run of a lifecycle hook in a deployment (lifecycleHookDetails).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct HookRun {
     /// What ContinueServiceDeployment names a paused hook by.
     pub id: Option<String>,
@@ -104,7 +104,7 @@ impl ServiceDeployment {
 
 /// One write call to ECS or Application Auto Scaling that CloudTrail
 /// recorded (LookupEvents): who changed what, from where.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct WriteEvent {
     pub id: String,
     pub at: Timestamp,

@@ -35,7 +35,7 @@ pub use strategy::{
 pub type Timestamp = chrono::DateTime<chrono::Utc>;
 
 /// What the cockpit knows about one configured environment.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnvironmentInfo {
     pub name: String,
     pub region: String,
@@ -44,7 +44,7 @@ pub struct EnvironmentInfo {
 }
 
 /// Who the provider is talking to AWS as.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CallerIdentity {
     pub account: String,
     pub arn: String,
@@ -66,5 +66,18 @@ mod tests {
         assert!(is_production_name("muejam-production"));
         assert!(!is_production_name("muejam-staging"));
         assert!(!is_production_name("prod-infra-staging"));
+    }
+}
+
+/// `chrono::Duration` as whole seconds, for `#[serde(with = ...)]`.
+pub mod duration_secs {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &chrono::Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.num_seconds())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<chrono::Duration, D::Error> {
+        Ok(chrono::Duration::seconds(i64::deserialize(d)?))
     }
 }

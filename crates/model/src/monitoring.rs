@@ -4,7 +4,9 @@ use super::Timestamp;
 use serde::Serialize;
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum AlarmState {
     /// Ordered so that sorting puts ALARM first.
@@ -86,7 +88,7 @@ impl Severity {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Alarm {
     pub name: String,
     pub description: String,
@@ -195,7 +197,7 @@ pub fn trim_float(v: f64) -> String {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct AlarmHistoryItem {
     pub timestamp: Timestamp,
     pub from: AlarmState,
@@ -203,7 +205,7 @@ pub struct AlarmHistoryItem {
     pub summary: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct MetricQuery {
     pub id: String,
     pub namespace: String,
@@ -259,13 +261,13 @@ impl MetricQuery {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 pub struct MetricPoint {
     pub at: Timestamp,
     pub value: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct MetricSeries {
     /// The `id` of the query that produced this series.
     pub id: String,
@@ -281,7 +283,7 @@ impl MetricSeries {
 
 /// Where a service's log events are: its awslogs group and, from the
 /// stream prefix, which of the group's streams (`prefix/container/task`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct LogSource {
     pub group: String,
     /// `prefix/`, so a shared group shows only this service's streams.
@@ -297,7 +299,7 @@ impl LogSource {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LogEvent {
     /// Unique within a log group; used to de-duplicate overlapping polls.
     pub id: String,

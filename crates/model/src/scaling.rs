@@ -3,7 +3,7 @@
 use super::Timestamp;
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ScalableTarget {
     pub cluster: String,
     pub service: String,
@@ -20,14 +20,14 @@ impl ScalableTarget {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct StepAdjustment {
     pub lower_bound: Option<f64>,
     pub upper_bound: Option<f64>,
     pub adjustment: i32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "type")]
 pub enum PolicyKind {
     TargetTracking {
@@ -40,7 +40,7 @@ pub enum PolicyKind {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ScalingPolicy {
     pub name: String,
     pub resource_id: String,
@@ -49,7 +49,7 @@ pub struct ScalingPolicy {
     pub alarms: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct ScalingActivity {
     pub id: String,
     pub resource_id: String,

@@ -4,7 +4,7 @@
 //! `Other`, so nothing is lost or misread when AWS adds one.
 
 /// An enum of AWS string values with its spelling, `parse`, `as_str`,
-/// `Display` and `Serialize` (as the AWS string).
+/// `Display`, `Serialize` and `Deserialize` (as the AWS string).
 macro_rules! aws_states {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $aws:literal),+ $(,)? }) => {
         $(#[$meta])*
@@ -42,6 +42,13 @@ macro_rules! aws_states {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let aws = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                Ok(Self::parse(&aws))
             }
         }
     };

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::fmt;
 
 /// Who runs the service's deployments.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Controller {
     /// ECS itself: every strategy below.
@@ -19,7 +19,7 @@ pub enum Controller {
 }
 
 /// How the ECS controller replaces the old revision with the new one.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Strategy {
     /// Tasks replaced a few at a time within the health bounds.
@@ -40,7 +40,7 @@ pub enum Strategy {
 }
 
 /// What a lifecycle hook does at its stages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum HookKind {
     /// ECS calls a Lambda function (smoke tests) and goes on by its answer.
@@ -51,7 +51,7 @@ pub enum HookKind {
 }
 
 /// A hook ECS runs at stages of a deployment.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct LifecycleHook {
     pub kind: HookKind,
     /// The function's ARN; empty for a pause.
@@ -73,7 +73,7 @@ impl LifecycleHook {
 }
 
 /// A service's deployment configuration.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct DeploymentConfig {
     pub controller: Controller,
     pub strategy: Strategy,

@@ -22,7 +22,7 @@ pub const COST_DAYS: u32 = 30;
 /// A watched deployment's history goes back this far (its own start is in it).
 pub const DEPLOYMENTS_WINDOW: Duration = Duration::hours(2);
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScalingData {
     pub targets: Vec<ScalableTarget>,
     pub policies: Vec<ScalingPolicy>,
@@ -30,7 +30,7 @@ pub struct ScalingData {
     pub activities: Result<Vec<ScalingActivity>, ProviderError>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Payload {
     Identity(CallerIdentity),
     Services {
@@ -55,14 +55,14 @@ pub enum Payload {
 
 /// A result with the moment it was fetched and a generation, so the app
 /// drops results older than what it already shows.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fetched<T> {
     pub fetched_at: Timestamp,
     pub generation: u64,
     pub result: Result<T, ProviderError>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DataEvent {
     pub key: JobKey,
     pub data: Fetched<Payload>,

@@ -60,7 +60,7 @@ pub struct Focus {
     pub deployment_progress: Option<ServiceRef>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum JobKind {
     Identity,
     Services,
@@ -73,12 +73,15 @@ pub enum JobKind {
     Logs(LogSource),
     Costs,
     /// The change timeline of a scope over a window back from now.
-    Timeline(Scope, Duration),
+    Timeline(
+        Scope,
+        #[serde(with = "flightdeck_model::duration_secs")] Duration,
+    ),
     /// A service's recent service deployments (a watched rollout's stages).
     Deployments(ServiceRef),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct JobKey {
     pub env: String,
     pub kind: JobKind,

@@ -10,7 +10,7 @@ use flightdeck_model::{Service, TaskDefRef, Timestamp};
 use thiserror::Error;
 
 /// One API call that was made, with the request id AWS gave it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Call {
     /// The plan's step, as the plan shows it.
     pub step: String,
@@ -18,7 +18,7 @@ pub struct Call {
 }
 
 /// What a successful write left behind.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Executed {
     pub service: Service,
     /// The deployment the write started, to watch.
@@ -42,7 +42,7 @@ fn request_ids(calls: &[Call]) -> Vec<String> {
     calls.iter().filter_map(|c| c.request_id.clone()).collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, PartialEq, Error, serde::Serialize, serde::Deserialize)]
 pub enum ExecError {
     /// The service changed since the plan (exit 3): plan again. Nothing changed.
     #[error("refused: the plan is stale ({0}); plan again")]

@@ -10,7 +10,7 @@ use std::fmt;
 use thiserror::Error;
 
 /// What the operator asked for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "operation", rename_all = "snake_case")]
 pub enum Operation {
     /// New images for some containers (a new revision), or `force` a new
@@ -80,7 +80,7 @@ impl Operation {
 }
 
 /// One API call of a plan, in the order they run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 #[serde(tag = "call")]
 pub enum Step {
     RegisterTaskDefinition {
@@ -191,7 +191,7 @@ impl fmt::Display for Step {
 
 /// What a plan read, so execution can refuse a plan the world has moved
 /// past (optimistic concurrency).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Fingerprint {
     pub task_definition: TaskDefRef,
     pub desired: u32,
@@ -239,7 +239,7 @@ impl Fingerprint {
 }
 
 /// A write, ready to be confirmed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Plan {
     pub operation: Operation,
     pub environment: String,
@@ -299,7 +299,7 @@ impl Plan {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, PartialEq, Error, serde::Serialize, serde::Deserialize)]
 pub enum PlanError {
     /// A guard says no (exit 3).
     #[error("refused: {0}")]

@@ -15,7 +15,7 @@ pub const STUCK_AFTER: Duration = Duration::minutes(10);
 /// How long a new deployment may take to appear in what ECS reports.
 const SHOW_UP: Duration = Duration::minutes(2);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum RolloutStatus {
     InProgress,

@@ -4,7 +4,7 @@ use thiserror::Error;
 
 /// Why a provider call failed, classified so the UI can tell the operator
 /// what to do about it rather than show a raw SDK error.
-#[derive(Debug, Clone, PartialEq, Error)]
+#[derive(Debug, Clone, PartialEq, Error, serde::Serialize, serde::Deserialize)]
 pub enum ProviderError {
     #[error("not found: {0}")]
     NotFound(String),

@@ -28,7 +28,7 @@ pub async fn gather(
     let mut gaps = vec![];
     let mut gap = |source: &'static str, e: ProviderError| {
         gaps.push(Gap {
-            source,
+            source: source.to_string(),
             error: e.to_string(),
         })
     };

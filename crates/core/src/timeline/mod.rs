@@ -21,7 +21,9 @@ use serde::Serialize;
 use std::fmt;
 
 /// What kind of change an entry is; the timeline filters on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A deployment started, completed, failed or was rolled back.
@@ -80,7 +82,7 @@ impl fmt::Display for Kind {
 }
 
 /// One change on the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Entry {
     pub at: Timestamp,
     pub kind: Kind,
@@ -98,7 +100,7 @@ pub struct Entry {
 }
 
 /// What the timeline covers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "scope", content = "service")]
 pub enum Scope {
     /// One service: its deployment history, tasks and alarms too.
@@ -120,10 +122,10 @@ impl Scope {
 
 /// A source that could not be read, and why (the timeline is shown
 /// without it, and says so).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Gap {
     /// e.g. "CloudTrail LookupEvents".
-    pub source: &'static str,
+    pub source: String,
     pub error: String,
 }
 
@@ -148,7 +150,7 @@ pub struct Facts {
 }
 
 /// The timeline of a scope since an instant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Timeline {
     pub scope: Scope,
     pub since: Timestamp,

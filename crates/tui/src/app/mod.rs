@@ -184,6 +184,7 @@ impl ChangesView {
     }
 }
 
+#[derive(Debug, Clone, PartialEq)]
 pub enum Msg {
     Key(KeyEvent),
     Data(Box<DataEvent>),

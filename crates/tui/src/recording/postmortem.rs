@@ -1,0 +1,230 @@
+//! The postmortem timeline of a recording: in time order, what changed in
+//! the environments the session watched (alarm states, deployments,
+//! scaling activities, ECS's telling events) and what the operator did
+//! (plans and their results, with request ids).
+
+use super::{Entry, Recording};
+use flightdeck_core::engine::Payload;
+use flightdeck_model::{AlarmState, Timestamp};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+
+/// One line of the postmortem timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Happening {
+    pub at: Timestamp,
+    pub environment: String,
+    /// `alarm`, `deploy`, `scaling`, `event` or `action`.
+    pub kind: &'static str,
+    pub service: Option<String>,
+    pub what: String,
+}
+
+/// ECS service events worth a line of their own.
+const TELLING_EVENTS: [&str; 5] = [
+    "deployment failed",
+    "rolled back",
+    "unable to place a task",
+    "is unhealthy in",
+    "deployment completed",
+];
+
+/// Everything that happened during the recording, oldest first. What was
+/// already so when the recording began is left out, except alarms already
+/// in ALARM.
+pub fn postmortem(rec: &Recording) -> Vec<Happening> {
+    let since = rec.header.started;
+    let mut out = vec![];
+    let mut alarms: HashMap<(String, String), AlarmState> = HashMap::new();
+    let mut rollouts: HashMap<(String, String), String> = HashMap::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    for entry in &rec.entries {
+        match entry {
+            Entry::Data { at, event } => {
+                let env = event.key.env.clone();
+                let Ok(payload) = &event.data.result else {
+                    continue;
+                };
+                match payload {
+                    Payload::Alarms(list) => {
+                        // Auto scaling's own alarms: the scaling activities
+                        // say what they did.
+                        for a in list
+                            .iter()
+                            .filter(|a| !a.name.starts_with("TargetTracking-"))
+                        {
+                            let key = (env.clone(), a.name.clone());
+                            let before = alarms.insert(key, a.state);
+                            let what = match before {
+                                None if a.state == AlarmState::Alarm => {
+                                    format!(
+                                        "{} in ALARM when the recording began: {}",
+                                        a.name, a.state_reason
+                                    )
+                                }
+                                Some(b) if b != a.state => {
+                                    format!("{}: {b} -> {}: {}", a.name, a.state, a.state_reason)
+                                }
+                                _ => continue,
+                            };
+                            out.push(Happening {
+                                at: a.state_updated_at.max(since).min(*at),
+                                environment: env.clone(),
+                                kind: "alarm",
+                                service: a.dimension("ServiceName").map(str::to_string),
+                                what,
+                            });
+                        }
+                    }
+                    Payload::Services { services, .. } => {
+                        for svc in services {
+                            for d in &svc.deployments {
+                                let key = (env.clone(), d.id.clone());
+                                let state = format!("{} {}", d.status, d.rollout_state);
+                                let before = rollouts.insert(key, state.clone());
+                                let changed = before.as_ref().is_some_and(|b| *b != state);
+                                let new = before.is_none() && d.created_at >= since;
+                                if changed || new {
+                                    out.push(Happening {
+                                        at: if new { d.created_at } else { *at },
+                                        environment: env.clone(),
+                                        kind: "deploy",
+                                        service: Some(svc.name.clone()),
+                                        what: format!(
+                                            "deployment to {}: {state}{}",
+                                            d.task_definition,
+                                            if d.rollout_reason.is_empty() {
+                                                String::new()
+                                            } else {
+                                                format!(" ({})", d.rollout_reason)
+                                            }
+                                        ),
+                                    });
+                                }
+                            }
+                            for e in &svc.events {
+                                if e.created_at < since
+                                    || !TELLING_EVENTS.iter().any(|t| e.message.contains(t))
+                                    || !seen.insert(format!("{env}/event/{}", e.id))
+                                {
+                                    continue;
+                                }
+                                out.push(Happening {
+                                    at: e.created_at,
+                                    environment: env.clone(),
+                                    kind: "event",
+                                    service: Some(svc.name.clone()),
+                                    what: e.message.clone(),
+                                });
+                            }
+                        }
+                    }
+                    Payload::Scaling(data) => {
+                        for a in data.activities.iter().flatten() {
+                            if a.started_at < since
+                                || !seen.insert(format!("{env}/scaling/{}", a.id))
+                            {
+                                continue;
+                            }
+                            out.push(Happening {
+                                at: a.started_at,
+                                environment: env.clone(),
+                                kind: "scaling",
+                                service: a.resource_id.rsplit('/').next().map(str::to_string),
+                                what: format!("{} ({})", a.description, a.status),
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Entry::Planned {
+                at,
+                env,
+                op,
+                result,
+                ..
+            } => out.push(Happening {
+                at: *at,
+                environment: env.clone(),
+                kind: "action",
+                service: Some(op.service().to_string()),
+                what: match result {
+                    Ok(plan) => format!(
+                        "planned {} of {}/{}: {}",
+                        op.verb(),
+                        op.cluster(),
+                        op.service(),
+                        plan.steps
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    Err(e) => format!(
+                        "{} of {}/{} refused: {e}",
+                        op.verb(),
+                        op.cluster(),
+                        op.service()
+                    ),
+                },
+            }),
+            Entry::Executed {
+                at,
+                env,
+                plan,
+                result,
+                ..
+            } => {
+                let op = &plan.operation;
+                out.push(Happening {
+                    at: *at,
+                    environment: env.clone(),
+                    kind: "action",
+                    service: Some(op.service().to_string()),
+                    what: match result {
+                        Ok(done) => format!(
+                            "{} of {}/{} confirmed and done: {}",
+                            op.verb(),
+                            op.cluster(),
+                            op.service(),
+                            flightdeck_core::ops::describe_calls(&done.calls)
+                        ),
+                        Err(e) => format!(
+                            "{} of {}/{} confirmed, failed: {e}",
+                            op.verb(),
+                            op.cluster(),
+                            op.service()
+                        ),
+                    },
+                });
+            }
+            Entry::Unchanged { .. }
+            | Entry::Key { .. }
+            | Entry::Tick { .. }
+            | Entry::Resize { .. } => {}
+        }
+    }
+    out.sort_by_key(|h| h.at);
+    out
+}
+
+/// The timeline as a Markdown table, ready for a postmortem document.
+pub fn markdown(rec: &Recording, happenings: &[Happening]) -> String {
+    let mut out = format!(
+        "## Timeline ({} UTC, from the flightdeck recording)\n\n| time (UTC) | environment | service | what |\n|---|---|---|---|\n",
+        rec.header.started.format("%Y-%m-%d")
+    );
+    let cell = |s: &str| flightdeck_model::text::sanitize(s).replace('|', "\\\\|");
+    for h in happenings {
+        out.push_str(&format!(
+            "| {} | {} | {} | {}: {} |\n",
+            h.at.format("%H:%M:%S"),
+            cell(&h.environment),
+            cell(h.service.as_deref().unwrap_or("")),
+            h.kind,
+            cell(&h.what)
+        ));
+    }
+    out
+}

@@ -1,0 +1,201 @@
+use super::*;
+use chrono::TimeZone;
+use flightdeck_core::engine::{Fetched, JobKey, JobKind};
+use flightdeck_model::{Alarm, Comparison, Severity};
+
+fn t(secs: i64) -> Timestamp {
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+        .unwrap()
+        + chrono::Duration::seconds(secs)
+}
+
+fn header() -> Header {
+    Header {
+        format: FORMAT.into(),
+        version: VERSION,
+        started: t(0),
+        environments: vec![],
+        demo: true,
+        drill: None,
+    }
+}
+
+fn alarm(state: AlarmState, at: i64) -> Alarm {
+    Alarm {
+        name: "api-5xx".into(),
+        description: String::new(),
+        state,
+        state_reason: "Threshold Crossed".into(),
+        state_updated_at: t(at),
+        metric: "HTTPCode_Target_5XX_Count".into(),
+        namespace: "AWS/ApplicationELB".into(),
+        dimensions: vec![("ServiceName".into(), "api".into())],
+        statistic: "Sum".into(),
+        threshold: 10.0,
+        comparison: Comparison::GreaterThanThreshold,
+        period_secs: 60,
+        evaluation_periods: 1,
+        unit: String::new(),
+        severity: Severity::Critical,
+        actions: vec![],
+    }
+}
+
+fn alarms(state: AlarmState, at: i64) -> Msg {
+    Msg::Data(Box::new(DataEvent {
+        key: JobKey {
+            env: "shop".into(),
+            kind: JobKind::Alarms,
+        },
+        data: Fetched {
+            fetched_at: t(at),
+            generation: 1,
+            result: Ok(Payload::Alarms(vec![alarm(state, at)])),
+        },
+    }))
+}
+
+use flightdeck_model::AlarmState;
+
+#[test]
+fn a_recording_reads_back_what_was_written_with_ticks_once_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    let mut r = Recorder::create(&path, &header()).unwrap();
+    let key = Msg::Key(KeyEvent::new(
+        crossterm::event::KeyCode::Char('R'),
+        crossterm::event::KeyModifiers::SHIFT,
+    ));
+    for (msg, at) in [
+        (Msg::Tick(t(1)), t(1)),
+        (Msg::Tick(t(1)), t(1)),
+        (alarms(AlarmState::Ok, 2), t(2)),
+        (alarms(AlarmState::Ok, 2), t(2)),
+        (key.clone(), t(3)),
+        (Msg::Resize(80, 24), t(3)),
+        (alarms(AlarmState::Alarm, 60), t(60)),
+    ] {
+        r.record(&msg, at).unwrap();
+    }
+    drop(r);
+    let rec = read(&path).unwrap();
+    assert_eq!(rec.header, header());
+    assert!(!rec.truncated);
+    assert_eq!(
+        rec.entries.len(),
+        6,
+        "the second tick of the same second is left out"
+    );
+    assert!(
+        matches!(rec.entries[2], Entry::Unchanged { .. }),
+        "the same data again is written short: {:?}",
+        rec.entries[2]
+    );
+    let messages = rec.messages();
+    assert_eq!(
+        messages[2].1,
+        alarms(AlarmState::Ok, 2),
+        "and read back whole"
+    );
+    assert_eq!(messages[3].1, key);
+    assert_eq!(messages[5].0, t(60));
+    let happened = postmortem(&rec);
+    assert_eq!(happened.len(), 1, "{happened:?}");
+    assert_eq!(happened[0].what, "api-5xx: OK -> ALARM: Threshold Crossed");
+    assert_eq!(happened[0].service.as_deref(), Some("api"));
+    let md = markdown(&rec, &happened);
+    assert!(
+        md.contains("| 14:01:00 | shop | api | alarm: api-5xx: OK -> ALARM: Threshold Crossed |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn newer_torn_and_foreign_files_are_refused_or_read_as_far_as_they_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    let mut r = Recorder::create(&path, &header()).unwrap();
+    r.record(&alarms(AlarmState::Ok, 1), t(1)).unwrap();
+    r.record(&alarms(AlarmState::Alarm, 2), t(2)).unwrap();
+    drop(r);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // A crash in the middle of the last line.
+    std::fs::write(&path, &text[..text.len() - 20]).unwrap();
+    let rec = read(&path).unwrap();
+    assert!(rec.truncated);
+    assert_eq!(rec.entries.len(), 1);
+    // A torn line in the middle is damage, not a crash: named by line.
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(&path, format!("{}\n{{\"m\":\n{}\n", lines[0], lines[2])).unwrap();
+    let e = read(&path).unwrap_err().to_string();
+    assert!(e.contains("r.jsonl:2:"), "{e}");
+    // A newer format is refused with what to do.
+    let newer = text.replacen("\"version\":1", "\"version\":7", 1);
+    std::fs::write(&path, newer).unwrap();
+    let e = read(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("newer flightdeck (format version 7; this one reads up to 1)"),
+        "{e}"
+    );
+    std::fs::write(&path, "{\"hello\": 1}\n").unwrap();
+    let e = read(&path).unwrap_err().to_string();
+    assert!(e.contains("not a flightdeck recording"), "{e}");
+}
+
+#[test]
+fn secret_environment_values_are_not_written() {
+    use flightdeck_model::{
+        ContainerDefinition, EnvVar, TaskDefRef, TaskDefinition, TaskDefinitionStatus,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    let mut r = Recorder::create(&path, &header()).unwrap();
+    let td = TaskDefinition {
+        reference: TaskDefRef::new("api", 3),
+        cpu: 256,
+        memory: 512,
+        containers: vec![ContainerDefinition {
+            name: "api".into(),
+            image: "acme/api:1".into(),
+            cpu: 256,
+            memory: 512,
+            essential: true,
+            port: None,
+            environment: vec![
+                EnvVar {
+                    name: "DATABASE_PASSWORD".into(),
+                    value: "hunter2-very-secret".into(),
+                },
+                EnvVar {
+                    name: "LOG_LEVEL".into(),
+                    value: "info".into(),
+                },
+            ],
+            secrets: vec![],
+            log_group: None,
+            log_stream_prefix: None,
+        }],
+        registered_at: t(0),
+        status: TaskDefinitionStatus::Active,
+    };
+    let msg = Msg::Data(Box::new(DataEvent {
+        key: JobKey {
+            env: "shop".into(),
+            kind: JobKind::TaskDefinition(TaskDefRef::new("api", 3)),
+        },
+        data: Fetched {
+            fetched_at: t(1),
+            generation: 1,
+            result: Ok(Payload::TaskDefinition(Box::new(td))),
+        },
+    }));
+    r.record(&msg, t(1)).unwrap();
+    drop(r);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(
+        text.contains("****** (redacted)") && text.contains("\"info\""),
+        "{text}"
+    );
+}

@@ -1,0 +1,85 @@
+//! `flightdeck replay FILE --timeline`: the postmortem timeline of a
+//! recorded session, as text, JSON or a Markdown table.
+
+use super::Failure;
+use super::table::{emit, json};
+use anyhow::anyhow;
+use flightdeck_model::text::sanitize;
+use flightdeck_tui::recording::{self, Happening};
+use std::path::Path;
+
+pub fn run(file: &Path, timeline: bool, as_json: bool, markdown: bool) -> Result<(), Failure> {
+    let rec = recording::read(file).map_err(Failure::usage)?;
+    if !timeline {
+        return Err(Failure::usage(anyhow!(
+            "the interactive replay is not built yet; `flightdeck replay {} --timeline` lists what happened",
+            file.display()
+        )));
+    }
+    if rec.truncated {
+        eprintln!(
+            "flightdeck: {}: the last record was cut short (a crash?); the timeline ends before it",
+            file.display()
+        );
+    }
+    let happened = recording::postmortem(&rec);
+    if as_json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            started: flightdeck_model::Timestamp,
+            environments: Vec<&'a str>,
+            drill: Option<&'a str>,
+            truncated: bool,
+            timeline: &'a [Happening],
+        }
+        let out = Out {
+            started: rec.header.started,
+            environments: rec
+                .header
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect(),
+            drill: rec.header.drill.as_deref(),
+            truncated: rec.truncated,
+            timeline: &happened,
+        };
+        let text = json(&out, true).map_err(Failure::failed)?;
+        emit(&format!("{text}\n"));
+        return Ok(());
+    }
+    if markdown {
+        emit(&recording::markdown(&rec, &happened));
+        return Ok(());
+    }
+    let mut out = format!(
+        "recorded {} · {} entries{}\n",
+        rec.header.started.format("%Y-%m-%d %H:%M:%SZ"),
+        rec.entries.len(),
+        rec.header
+            .drill
+            .as_ref()
+            .map(|d| format!(" · drill {d}"))
+            .unwrap_or_default()
+    );
+    for h in &happened {
+        out.push_str(&format!(
+            "{} {:<22} {:<20} {:<8} {}\n",
+            h.at.format("%H:%M:%S"),
+            h.environment,
+            h.service.as_deref().unwrap_or("-"),
+            h.kind,
+            h.what
+        ));
+    }
+    if happened.is_empty() {
+        out.push_str("nothing changed and nothing was done during the recording\n");
+    }
+    emit(&sanitize_lines(&out));
+    Ok(())
+}
+
+/// Every line sanitised: what AWS said never reaches the terminal raw.
+fn sanitize_lines(text: &str) -> String {
+    text.lines().map(|l| format!("{}\n", sanitize(l))).collect()
+}
