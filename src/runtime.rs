@@ -52,6 +52,10 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         &session.infos,
         session.demo,
         session.scenario.as_ref().map(|s| s.name.clone()),
+        session
+            .scenario
+            .as_ref()
+            .map(|s| s.environment.get_ref().clone()),
         clock.now(),
     );
     let mut app = App::new(session.infos, clock.now(), session.read_only);
@@ -101,6 +105,84 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     .map_err(CockpitError::Run)
 }
 
+/// `flightdeck replay FILE`: the recording played into a read-only
+/// cockpit at its own pace, under the viewer's keys: space plays and
+/// pauses, `+` `-` change the speed, `n` jumps to the next operator action
+/// or alarm change, `q` or Esc quits. The recorded keys drive the panes, so
+/// the viewer sees what the operator saw; nothing is ever carried out.
+pub fn replay(options: &Options, rec: &recording::Recording) -> anyhow::Result<()> {
+    use flightdeck_model::clock::DRILL_SPEEDS;
+    let palette = Palette::new(options)?;
+    let mut replay = recording::Replay::new(rec);
+    replay.app.drill = replayed_drill(options, rec);
+    let mut terminal = ratatui::init();
+    let result = (|| -> anyhow::Result<()> {
+        let size = terminal.size()?;
+        update(&mut replay.app, Msg::Resize(size.width, size.height));
+        let mut playing = true;
+        let mut speed = 1u32;
+        let mut last = std::time::Instant::now();
+        let mut position = replay.started;
+        loop {
+            let elapsed = last.elapsed();
+            last = std::time::Instant::now();
+            if playing {
+                let step = chrono::Duration::from_std(elapsed).unwrap_or_default() * speed as i32;
+                position = (position + step).min(replay.end());
+                replay.advance_to(position);
+                if position >= replay.end() {
+                    playing = false;
+                }
+            }
+            replay.app.replay_bar = Some(replay.bar(playing, speed));
+            let theme = palette.for_env(&replay.app.env().info.name);
+            terminal.draw(|f| flightdeck_tui::ui::render(f, &replay.app, theme))?;
+            if !event::poll(Duration::from_millis(100))? {
+                continue;
+            }
+            match event::read()? {
+                Event::Key(k) if k.kind != event::KeyEventKind::Release => match k.code {
+                    event::KeyCode::Char('q') | event::KeyCode::Esc => return Ok(()),
+                    event::KeyCode::Char('c')
+                        if k.modifiers.contains(event::KeyModifiers::CONTROL) =>
+                    {
+                        return Ok(());
+                    }
+                    event::KeyCode::Char(' ') => playing = !playing,
+                    event::KeyCode::Char('+') => {
+                        let at = DRILL_SPEEDS.iter().position(|s| *s == speed).unwrap_or(0);
+                        speed = DRILL_SPEEDS[(at + 1).min(DRILL_SPEEDS.len() - 1)];
+                    }
+                    event::KeyCode::Char('-') => {
+                        let at = DRILL_SPEEDS.iter().position(|s| *s == speed).unwrap_or(0);
+                        speed = DRILL_SPEEDS[at.saturating_sub(1)];
+                    }
+                    event::KeyCode::Char('n') => {
+                        if let Some(next) = replay.next_marker() {
+                            position = next;
+                            replay.advance_to(position);
+                        }
+                    }
+                    _ => {}
+                },
+                Event::Resize(w, h) => {
+                    update(&mut replay.app, Msg::Resize(w, h));
+                }
+                _ => {}
+            }
+        }
+    })();
+    ratatui::restore();
+    result
+}
+
+/// A recorded drill's header and debrief, from its scenario by name.
+pub fn replayed_drill(options: &Options, rec: &recording::Recording) -> Option<Drill> {
+    let name = rec.header.drill.as_ref()?;
+    let scenario = crate::config::scenarios::find(&options.paths.scenarios_dir, name).ok()?;
+    Some(drill_of(&scenario, rec.header.started))
+}
+
 /// The session's flight recorder: `--record FILE`, else the automatic one
 /// in the state directory (the newest `keep` sessions kept), unless the
 /// config turned it off. A recorder that cannot start is logged, and the
@@ -110,6 +192,7 @@ fn open_recorder(
     infos: &[flightdeck_model::EnvironmentInfo],
     demo: bool,
     drill: Option<String>,
+    current: Option<String>,
     now: flightdeck_model::Timestamp,
 ) -> Option<Recorder> {
     let header = recording::Header {
@@ -119,6 +202,8 @@ fn open_recorder(
         environments: infos.to_vec(),
         demo,
         drill,
+        current,
+        read_only: options.read_only,
     };
     let path = match &options.record {
         Some(path) => path.clone(),

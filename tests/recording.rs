@@ -83,3 +83,116 @@ fn a_recorded_session_replays_the_same_frames_at_the_same_instants() {
     let md = recording::markdown(&rec, &happened);
     assert!(md.starts_with("## Timeline"), "{md}");
 }
+
+/// A short recorded session with a planned deploy (the confirmation
+/// shown, then cancelled), for the replay and the command.
+fn recorded_session(path: &std::path::Path) {
+    let mono = common::theme("monochrome");
+    let mut h = Harness::recorded(path);
+    h.screen(100, 30, &mono);
+    h.go_to_env("muejam-staging");
+    h.advance(chrono::Duration::seconds(20));
+    h.keys("D");
+    h.clear_field();
+    h.keys("acme/backend:v9");
+    h.key(KeyCode::Enter);
+    h.advance(chrono::Duration::seconds(20));
+    h.key(KeyCode::Esc);
+    h.advance(chrono::Duration::seconds(20));
+}
+
+#[test]
+fn the_replay_jumps_to_the_operators_action_and_exports_an_asciicast() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.jsonl");
+    recorded_session(&path);
+    let rec = recording::read(&path).unwrap();
+    let mut replay = recording::Replay::new(&rec);
+    let plan = replay.next_marker().unwrap();
+    replay.advance_to(plan);
+    let mono = common::theme("monochrome");
+    let screen = common::render(&replay.app, 100, 30, &mono);
+    assert!(screen.contains("Plan: deploy"), "{screen}");
+    assert!(replay.bar(false, 2).starts_with("REPLAY || 2x"));
+    replay.advance_to(replay.end());
+    assert!(replay.is_done());
+
+    let cast = recording::asciicast(&rec, None, &mono, 100, 30);
+    let mut lines = cast.lines();
+    let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    assert_eq!(
+        (header["version"].as_u64(), header["width"].as_u64()),
+        (Some(2), Some(100))
+    );
+    let mut last = -1.0;
+    let mut frames = 0;
+    for line in lines {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        let t = event[0].as_f64().unwrap();
+        assert!(t > last, "times grow");
+        last = t;
+        assert_eq!(event[1], "o");
+        frames += 1;
+    }
+    assert!(frames >= 2, "{cast}");
+    assert!(cast.contains("Plan: deploy"));
+}
+
+#[test]
+fn the_replay_command_lists_the_timeline_and_refuses_what_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.jsonl");
+    recorded_session(&path);
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+            .args(args)
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .output()
+            .unwrap()
+    };
+    let file = path.to_str().unwrap();
+    let out = run(&["replay", file, "--timeline", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let actions: Vec<&serde_json::Value> = report["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["kind"] == "action")
+        .collect();
+    assert!(
+        actions[0]["what"]
+            .as_str()
+            .unwrap()
+            .starts_with("planned deploy of muejam-staging/backend"),
+        "{report}"
+    );
+    let out = run(&["replay", file, "--timeline", "--markdown"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("| time (UTC) | environment |"));
+    let cast = dir.path().join("out.cast");
+    let out = run(&["replay", file, "--export-cast", cast.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read_to_string(&cast).unwrap().starts_with("{"));
+    // A recording from a newer flightdeck: refused, saying so (exit 2).
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("\"version\":1", "\"version\":9", 1)).unwrap();
+    let out = run(&["replay", file, "--timeline"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("recorded by a newer flightdeck"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -32,7 +32,15 @@ pub fn run(cli: Cli) -> Result<()> {
             timeline,
             json,
             markdown,
-        }) => super::replay::run(file, *timeline, *json, *markdown),
+            export_cast,
+        }) => {
+            if *timeline {
+                super::replay::timeline(file, *json, *markdown)
+            } else {
+                let options = options(None)?;
+                super::replay::play(&options, file, export_cast.as_deref())
+            }
+        }
         Some(Command::Tui) | None => cockpit(&options(None)?),
         Some(Command::Read(read)) => super::read::run(&options(None)?, read),
         Some(Command::Write(write)) => super::write::run(&options(None)?, write),

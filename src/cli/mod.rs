@@ -147,7 +147,8 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         scenario: Option<String>,
     },
-    /// A recorded session: its postmortem timeline (`--timeline`).
+    /// A recorded session: replayed in the cockpit (read-only), its
+    /// postmortem timeline (`--timeline`), or an asciicast (`--export-cast`).
     Replay {
         /// The recording (`--record FILE`, or the state directory's `recordings/`).
         file: PathBuf,
@@ -160,6 +161,9 @@ pub enum Command {
         /// With --timeline: a Markdown table for a postmortem document.
         #[arg(long)]
         markdown: bool,
+        /// Write the replay as an asciicast v2 file (asciinema) instead.
+        #[arg(long, value_name = "OUT", conflicts_with = "timeline")]
+        export_cast: Option<PathBuf>,
     },
     /// Incident drills to play on the simulation.
     Scenario {

@@ -1,5 +1,6 @@
-//! `flightdeck replay FILE --timeline`: the postmortem timeline of a
-//! recorded session, as text, JSON or a Markdown table.
+//! `flightdeck replay FILE`: a recorded session in the read-only cockpit,
+//! as an asciicast (`--export-cast`), or its postmortem timeline
+//! (`--timeline`) as text, JSON or a Markdown table.
 
 use super::Failure;
 use super::table::{emit, json};
@@ -8,14 +9,54 @@ use flightdeck_model::text::sanitize;
 use flightdeck_tui::recording::{self, Happening};
 use std::path::Path;
 
-pub fn run(file: &Path, timeline: bool, as_json: bool, markdown: bool) -> Result<(), Failure> {
+/// The replay in the cockpit, or written as an asciicast to `cast`.
+pub fn play(
+    options: &crate::options::Options,
+    file: &Path,
+    cast: Option<&Path>,
+) -> Result<(), Failure> {
     let rec = recording::read(file).map_err(Failure::usage)?;
-    if !timeline {
-        return Err(Failure::usage(anyhow!(
-            "the interactive replay is not built yet; `flightdeck replay {} --timeline` lists what happened",
+    warn_truncated(file, &rec);
+    let Some(out) = cast else {
+        return crate::runtime::replay(options, &rec).map_err(Failure::failed);
+    };
+    let theme = options
+        .themes
+        .require(&options.theme)
+        .map_err(|e| Failure::usage(anyhow!(e)))?;
+    let (width, height) = rec
+        .entries
+        .iter()
+        .find_map(|e| match e {
+            recording::Entry::Resize { width, height, .. } => Some((*width, *height)),
+            _ => None,
+        })
+        .unwrap_or((100, 30));
+    let drill = crate::runtime::replayed_drill(options, &rec);
+    let text = recording::asciicast(&rec, drill, theme, width, height);
+    std::fs::write(out, text).map_err(|e| Failure::failed(anyhow!("{}: {e}", out.display())))?;
+    eprintln!(
+        "flightdeck: wrote {} ({}x{}): play it with `asciinema play {}`",
+        out.display(),
+        width,
+        height,
+        out.display()
+    );
+    Ok(())
+}
+
+fn warn_truncated(file: &Path, rec: &recording::Recording) {
+    if rec.truncated {
+        eprintln!(
+            "flightdeck: {}: the last record was cut short (a crash?); the replay ends before it",
             file.display()
-        )));
+        );
     }
+}
+
+/// The postmortem timeline.
+pub fn timeline(file: &Path, as_json: bool, markdown: bool) -> Result<(), Failure> {
+    let rec = recording::read(file).map_err(Failure::usage)?;
     if rec.truncated {
         eprintln!(
             "flightdeck: {}: the last record was cut short (a crash?); the timeline ends before it",

@@ -126,6 +126,8 @@ impl Harness {
             environments: infos.clone(),
             demo: true,
             drill: None,
+            current: None,
+            read_only: false,
         };
         let mut app = App::new(infos, clock.now(), false);
         app.demo = true;

@@ -265,6 +265,8 @@ pub struct App {
     pub notice: Option<String>,
     /// The drill being played (`demo --scenario`).
     pub drill: Option<drill::Drill>,
+    /// A replay's timeline bar, shown in place of the footer.
+    pub replay_bar: Option<String>,
 }
 
 impl App {
@@ -311,6 +313,7 @@ impl App {
             touched: false,
             notice: None,
             drill: None,
+            replay_bar: None,
         }
     }
 

@@ -10,8 +10,10 @@
 //! crash loses at most the last second; a torn last line is ignored.
 
 mod postmortem;
+mod replay;
 
 pub use postmortem::{Happening, markdown, postmortem};
+pub use replay::{Replay, asciicast};
 
 use crate::app::Msg;
 use crossterm::event::KeyEvent;
@@ -39,6 +41,12 @@ pub struct Header {
     /// The simulated production, and the drill played on it, if any.
     pub demo: bool,
     pub drill: Option<String>,
+    /// The environment the cockpit opened on (the first when absent).
+    #[serde(default)]
+    pub current: Option<String>,
+    /// Whether the session was read-only (`--read-only`, the config).
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// One message the cockpit received, at the instant it was received.

@@ -18,6 +18,8 @@ fn header() -> Header {
         environments: vec![],
         demo: true,
         drill: None,
+        current: None,
+        read_only: false,
     }
 }
 

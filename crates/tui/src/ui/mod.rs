@@ -216,7 +216,13 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
 }
 
 fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
-    let line = if let Some(target) = app.input {
+    let line = if let Some(bar) = &app.replay_bar {
+        // A replay: its timeline bar instead of the operator's footer.
+        Line::from(Span::styled(
+            flightdeck_model::text::sanitize(bar),
+            theme.cursor,
+        ))
+    } else if let Some(target) = app.input {
         let (label, text) = match target {
             InputTarget::Filter(p) => ("filter", app.filter(p)),
             InputTarget::LogSearch => ("search", app.logs.search.as_str()),
