@@ -1,3 +1,6 @@
+//! The recording format: written, read back whole, short for repeated
+//! polls, redacted, and refused or read as far as it goes when damaged.
+
 use super::*;
 use chrono::TimeZone;
 use flightdeck_core::engine::{Fetched, JobKey, JobKind};
