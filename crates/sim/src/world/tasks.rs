@@ -38,6 +38,20 @@ pub(super) fn stop_task(
     task
 }
 
+/// Stops task `index` for `reason` and counts it against its deployment
+/// (what the circuit breaker tallies).
+fn fail_task(svc: &mut ServiceState, index: usize, now: Timestamp, reason: &str) -> SimTask {
+    let task = stop_task(svc, index, now, reason, None);
+    if let Some(d) = svc
+        .deployments
+        .iter_mut()
+        .find(|d| d.id == task.deployment_id)
+    {
+        d.failed_tasks += 1;
+    }
+    task
+}
+
 /// Pending tasks become RUNNING when their time comes, unless their image
 /// cannot be pulled (stopped, counted against their deployment) or never
 /// becomes healthy (left pending: the rollout makes no progress).
@@ -84,14 +98,7 @@ pub(super) fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut C
         let reason = format!(
             "CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref {image}: not found"
         );
-        let task = stop_task(svc, i, now, &reason, None);
-        if let Some(d) = svc
-            .deployments
-            .iter_mut()
-            .find(|d| d.id == task.deployment_id)
-        {
-            d.failed_tasks += 1;
-        }
+        let task = fail_task(svc, i, now, &reason);
         svc.push_event(
             hex(rng, 8),
             now,
@@ -131,14 +138,7 @@ fn fail_health_checks(
     });
     for i in failing.into_iter().rev() {
         let reason = format!("Task failed ELB health checks in (target-group {group})");
-        let task = stop_task(svc, i, now, &reason, None);
-        if let Some(d) = svc
-            .deployments
-            .iter_mut()
-            .find(|d| d.id == task.deployment_id)
-        {
-            d.failed_tasks += 1;
-        }
+        let task = fail_task(svc, i, now, &reason);
         svc.push_event(
             hex(rng, 8),
             now,
