@@ -9,7 +9,7 @@ use flightdeck_core::engine;
 use flightdeck_core::ops::{self, AuditLog, ExecError, PlanError};
 use flightdeck_core::provider::Provider;
 use flightdeck_model::clock::{Clock, DrillClock, SystemClock};
-use flightdeck_tui::app::drill::{Drill, DrillControl, GoodResponse};
+use flightdeck_tui::app::drill::{Drill, DrillControl, DrillSpec, GoodResponse};
 use flightdeck_tui::app::{App, Effect, Msg, update};
 use flightdeck_tui::recording::{self, Recorder};
 use flightdeck_tui::theme::Theme;
@@ -265,13 +265,12 @@ impl Restart {
 
 /// What the cockpit keeps of a drill: its words, script and good response.
 pub fn drill_of(s: &flightdeck_sim::scenario::Scenario, now: flightdeck_model::Timestamp) -> Drill {
-    Drill {
+    let spec = DrillSpec {
         name: s.name.clone(),
         title: s.title.clone(),
         goal: s.goal.clone(),
         outcome: s.outcome.clone(),
         environment: s.environment.get_ref().clone(),
-        started: now,
         minutes: s.minutes,
         script: s
             .steps
@@ -286,15 +285,8 @@ pub fn drill_of(s: &flightdeck_sim::scenario::Scenario, now: flightdeck_model::T
             mitigation: s.good.mitigation.clone(),
             service: s.good.service.clone(),
         },
-        speed: 1,
-        paused: false,
-        acknowledged: None,
-        found_cause: None,
-        mitigated: None,
-        actions: vec![],
-        debriefed: false,
-        restart_armed: false,
-    }
+    };
+    Drill::new(spec, now)
 }
 
 /// The tokio runtime of a run: two workers, like the machines it runs on.

@@ -75,11 +75,33 @@ fn clock_text(d: Option<Duration>) -> String {
     format!("{text:>5}")
 }
 
+/// What a drill is, before anyone responds to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrillSpec {
+    pub name: String,
+    pub title: String,
+    pub goal: String,
+    pub outcome: String,
+    pub environment: String,
+    pub minutes: u32,
+    pub script: Vec<(Duration, String)>,
+    pub good: GoodResponse,
+}
+
 impl Drill {
-    /// The same drill from its start, no response yet.
-    pub fn restarted(&self) -> Drill {
+    /// `spec` starting at `started`, at 1x, no response yet.
+    pub fn new(spec: DrillSpec, started: Timestamp) -> Drill {
         Drill {
-            speed: self.speed,
+            name: spec.name,
+            title: spec.title,
+            goal: spec.goal,
+            outcome: spec.outcome,
+            environment: spec.environment,
+            started,
+            minutes: spec.minutes,
+            script: spec.script,
+            good: spec.good,
+            speed: 1,
             paused: false,
             acknowledged: None,
             found_cause: None,
@@ -87,7 +109,24 @@ impl Drill {
             actions: vec![],
             debriefed: false,
             restart_armed: false,
-            ..self.clone()
+        }
+    }
+
+    /// The same drill from its start, at its speed, no response yet.
+    pub fn restarted(&self) -> Drill {
+        let spec = DrillSpec {
+            name: self.name.clone(),
+            title: self.title.clone(),
+            goal: self.goal.clone(),
+            outcome: self.outcome.clone(),
+            environment: self.environment.clone(),
+            minutes: self.minutes,
+            script: self.script.clone(),
+            good: self.good.clone(),
+        };
+        Drill {
+            speed: self.speed,
+            ..Drill::new(spec, self.started)
         }
     }
 
@@ -236,35 +275,29 @@ mod tests {
     }
 
     fn drill() -> Drill {
-        Drill {
-            name: "bad-deploy".into(),
-            title: "A deploy of backend fails its health checks".into(),
-            goal: "roll it back".into(),
-            outcome: "ROLLED BACK by the circuit breaker".into(),
-            environment: "muejam-production".into(),
-            started: t(0),
-            minutes: 20,
-            script: vec![(
-                Duration::minutes(1),
-                "CI deploys backend (unhealthy)".into(),
-            )],
-            good: GoodResponse {
-                acknowledge_minutes: 3,
-                cause_minutes: 6,
-                mitigate_minutes: 8,
-                cause: "the new revision fails its health checks".into(),
-                mitigation: "roll back backend".into(),
-                service: "backend".into(),
+        Drill::new(
+            DrillSpec {
+                name: "bad-deploy".into(),
+                title: "A deploy of backend fails its health checks".into(),
+                goal: "roll it back".into(),
+                outcome: "ROLLED BACK by the circuit breaker".into(),
+                environment: "muejam-production".into(),
+                minutes: 20,
+                script: vec![(
+                    Duration::minutes(1),
+                    "CI deploys backend (unhealthy)".into(),
+                )],
+                good: GoodResponse {
+                    acknowledge_minutes: 3,
+                    cause_minutes: 6,
+                    mitigate_minutes: 8,
+                    cause: "the new revision fails its health checks".into(),
+                    mitigation: "roll back backend".into(),
+                    service: "backend".into(),
+                },
             },
-            speed: 1,
-            paused: false,
-            acknowledged: None,
-            found_cause: None,
-            mitigated: None,
-            actions: vec![],
-            debriefed: false,
-            restart_armed: false,
-        }
+            t(0),
+        )
     }
 
     #[test]
