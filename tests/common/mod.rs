@@ -34,6 +34,17 @@ pub fn start() -> Timestamp {
         .unwrap()
 }
 
+/// `world`'s environments as providers, on a manual clock at its start.
+fn simulated(world: World) -> (Vec<Arc<dyn Provider>>, ManualClock) {
+    let clock = ManualClock::new(start());
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let providers = SimProvider::all(Arc::new(Mutex::new(world)), shared)
+        .into_iter()
+        .map(|p| Arc::new(p) as Arc<dyn Provider>)
+        .collect();
+    (providers, clock)
+}
+
 pub struct Harness {
     pub app: App,
     pub clock: ManualClock,
@@ -49,13 +60,7 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Self {
-        let clock = ManualClock::new(start());
-        let world = Arc::new(Mutex::new(World::new(SEED, start())));
-        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-        let providers: Vec<Arc<dyn Provider>> = SimProvider::all(world, shared)
-            .into_iter()
-            .map(|p| Arc::new(p) as Arc<dyn Provider>)
-            .collect();
+        let (providers, clock) = simulated(World::new(SEED, start()));
         Self::with_providers(providers, clock, true)
     }
 
@@ -66,17 +71,7 @@ impl Harness {
             .into_iter()
             .find(|s| s.name == name)
             .unwrap();
-        let clock = ManualClock::new(start());
-        let world = Arc::new(Mutex::new(World::with_scenario(
-            SEED,
-            start(),
-            scenario.clone(),
-        )));
-        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-        let providers: Vec<Arc<dyn Provider>> = SimProvider::all(world, shared)
-            .into_iter()
-            .map(|p| Arc::new(p) as Arc<dyn Provider>)
-            .collect();
+        let (providers, clock) = simulated(World::with_scenario(SEED, start(), scenario.clone()));
         let mut h = Self::with_providers(providers, clock, true);
         h.app.drill = Some(flightdeck::runtime::drill_of(&scenario, start()));
         let env = scenario.environment.get_ref().clone();
@@ -90,6 +85,15 @@ impl Harness {
         clock: ManualClock,
         demo: bool,
     ) -> Self {
+        Self::build(providers, clock, demo, None)
+    }
+
+    fn build(
+        providers: Vec<Arc<dyn Provider>>,
+        clock: ManualClock,
+        demo: bool,
+        recorder: Option<flightdeck::recording::Recorder>,
+    ) -> Self {
         let infos = providers.iter().map(|p| p.environment().clone()).collect();
         let mut app = App::new(infos, clock.now(), false);
         app.demo = demo;
@@ -102,7 +106,7 @@ impl Harness {
             generation: 0,
             audit: flightdeck::ops::AuditLog::new(dir.path().join("audit.jsonl")),
             _audit_dir: dir,
-            recorder: None,
+            recorder,
         };
         h.settle();
         h
@@ -111,39 +115,19 @@ impl Harness {
     /// The demo's harness, its session recorded to `path` from its very
     /// first message, as the cockpit records one.
     pub fn recorded(path: &std::path::Path) -> Self {
-        let clock = ManualClock::new(start());
-        let world = Arc::new(Mutex::new(World::new(SEED, start())));
-        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-        let providers: Vec<Arc<dyn Provider>> = SimProvider::all(world, shared)
-            .into_iter()
-            .map(|p| Arc::new(p) as Arc<dyn Provider>)
-            .collect();
-        let infos: Vec<_> = providers.iter().map(|p| p.environment().clone()).collect();
+        let (providers, clock) = simulated(World::new(SEED, start()));
         let header = flightdeck::recording::Header {
             format: flightdeck::recording::FORMAT.into(),
             version: flightdeck::recording::VERSION,
             started: start(),
-            environments: infos.clone(),
+            environments: providers.iter().map(|p| p.environment().clone()).collect(),
             demo: true,
             drill: None,
             current: None,
             read_only: false,
         };
-        let mut app = App::new(infos, clock.now(), false);
-        app.demo = true;
-        let dir = tempfile::tempdir().unwrap();
-        let mut h = Harness {
-            app,
-            clock,
-            providers,
-            schedule: Schedule::default(),
-            generation: 0,
-            audit: flightdeck::ops::AuditLog::new(dir.path().join("audit.jsonl")),
-            _audit_dir: dir,
-            recorder: Some(flightdeck::recording::Recorder::create(path, &header).unwrap()),
-        };
-        h.settle();
-        h
+        let recorder = flightdeck::recording::Recorder::create(path, &header).unwrap();
+        Self::build(providers, clock, true, Some(recorder))
     }
 
     /// Hands one message to `update`, recording it first when recorded.
