@@ -641,7 +641,10 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
     });
     drop(rt);
     let providers: Vec<Arc<dyn Provider>> = vec![Arc::new(provider)];
-    let mut h = common::Harness::with_providers(providers, clock, false);
+    // The session is recorded, as every cockpit session is.
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("session.jsonl");
+    let mut h = common::Harness::recorded_over(providers, clock, false, &recording);
     h.keys("D");
     h.clear_field();
     h.keys("acme/backend:v9");
@@ -697,4 +700,29 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
             "scale After"
         ]
     );
+
+    // The recording of this session against moto: its postmortem has both
+    // confirmed writes with moto's request ids, and its replay ends on the
+    // screen the operator saw last.
+    let mono = common::theme("monochrome");
+    let last = h.screen(100, 30, &mono);
+    drop(h);
+    let rec = flightdeck::recording::read(&recording).unwrap();
+    let done: Vec<String> = flightdeck::recording::postmortem(&rec)
+        .into_iter()
+        .filter(|x| x.kind == "action" && x.what.contains("confirmed and done"))
+        .map(|x| x.what)
+        .collect();
+    assert_eq!(done.len(), 2, "{done:?}");
+    assert!(
+        done[0].starts_with("deploy of muejam-staging/backend"),
+        "{done:?}"
+    );
+    assert!(
+        done[1].starts_with("scale of muejam-staging/backend"),
+        "{done:?}"
+    );
+    let mut replay = flightdeck::recording::Replay::new(&rec);
+    replay.advance_to(replay.end());
+    assert_eq!(common::render(&replay.app, 100, 30, &mono), last);
 }

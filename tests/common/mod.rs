@@ -116,18 +116,28 @@ impl Harness {
     /// first message, as the cockpit records one.
     pub fn recorded(path: &std::path::Path) -> Self {
         let (providers, clock) = simulated(World::new(SEED, start()));
+        Self::recorded_over(providers, clock, true, path)
+    }
+
+    /// Any providers' harness (moto's, say), recorded to `path`.
+    pub fn recorded_over(
+        providers: Vec<Arc<dyn Provider>>,
+        clock: ManualClock,
+        demo: bool,
+        path: &std::path::Path,
+    ) -> Self {
         let header = flightdeck::recording::Header {
             format: flightdeck::recording::FORMAT.into(),
             version: flightdeck::recording::VERSION,
-            started: start(),
+            started: clock.now(),
             environments: providers.iter().map(|p| p.environment().clone()).collect(),
-            demo: true,
+            demo,
             drill: None,
             current: None,
             read_only: false,
         };
         let recorder = flightdeck::recording::Recorder::create(path, &header).unwrap();
-        Self::build(providers, clock, true, Some(recorder))
+        Self::build(providers, clock, demo, Some(recorder))
     }
 
     /// Hands one message to `update`, recording it first when recorded.
