@@ -209,7 +209,11 @@ fn open_recorder(
         Some(path) => path.clone(),
         None if options.recording.enabled && options.recording.keep > 0 => {
             let dir = options.paths.state_dir.join("recordings");
-            rotate(&dir, options.recording.keep.saturating_sub(1) as usize);
+            rotate(
+                &dir,
+                options.recording.keep.saturating_sub(1) as usize,
+                options.recording.max_mb.saturating_mul(1024 * 1024),
+            );
             dir.join(format!(
                 "session-{}.jsonl",
                 SystemClock.now().format("%Y%m%dT%H%M%SZ")
@@ -226,19 +230,29 @@ fn open_recorder(
     }
 }
 
-/// Leaves the newest `keep` recordings of `dir`.
-fn rotate(dir: &std::path::Path, keep: usize) {
+/// Leaves the newest `keep` recordings of `dir`, and of those no more
+/// than `max_bytes` together (the oldest go first).
+pub fn rotate(dir: &std::path::Path, keep: usize, max_bytes: u64) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+    let mut files: Vec<(PathBuf, u64)> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+        .map(|e| (e.path(), e.metadata().map_or(0, |m| m.len())))
         .collect();
+    // Names carry their start time: sorted, the oldest come first.
     files.sort();
-    let excess = files.len().saturating_sub(keep);
-    for old in files.into_iter().take(excess) {
-        let _ = std::fs::remove_file(old);
+    let mut total: u64 = files.iter().map(|(_, len)| len).sum();
+    let mut left = files.len();
+    for (old, len) in files {
+        if left <= keep && total <= max_bytes {
+            break;
+        }
+        if std::fs::remove_file(&old).is_ok() {
+            total = total.saturating_sub(len);
+        }
+        left -= 1;
     }
 }
 
@@ -606,5 +620,26 @@ impl Cockpit {
         ratatui::restore();
         runtime.shutdown_timeout(Duration::from_millis(100));
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_recordings_go_first_by_count_then_by_size() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 1..=5 {
+            std::fs::write(dir.path().join(format!("session-{i}.jsonl")), "0123456789").unwrap();
+        }
+        std::fs::write(dir.path().join("notes.txt"), "not a recording").unwrap();
+        rotate(dir.path(), 3, 25);
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["notes.txt", "session-4.jsonl", "session-5.jsonl"]);
     }
 }

@@ -52,6 +52,9 @@ pub struct RecordingConfig {
     pub enabled: bool,
     /// How many sessions are kept (the oldest go first).
     pub keep: u32,
+    /// How many megabytes the kept sessions may take together, at a
+    /// session's start (the oldest go first).
+    pub max_mb: u64,
 }
 
 impl Default for RecordingConfig {
@@ -59,6 +62,7 @@ impl Default for RecordingConfig {
         RecordingConfig {
             enabled: true,
             keep: 10,
+            max_mb: 500,
         }
     }
 }
