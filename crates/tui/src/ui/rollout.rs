@@ -243,7 +243,7 @@ fn traffic_lines(
             )));
             if d.waiting_hook().is_some() {
                 lines.push(Line::from(Span::styled(
-                    "  ⏸ waiting for you: C continues to production traffic · R switches back",
+                    "  || waiting for you: C continues to production traffic · R switches back",
                     theme.warn,
                 )));
             }
