@@ -108,8 +108,10 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
 /// `flightdeck replay FILE`: the recording played into a read-only
 /// cockpit at its own pace, under the viewer's keys: space plays and
 /// pauses, `+` `-` change the speed, `n` jumps to the next operator action
-/// or alarm change, `q` or Esc quits. The recorded keys drive the panes, so
-/// the viewer sees what the operator saw; nothing is ever carried out.
+/// or alarm change, `q` quits. The recorded keys drive the panes, so
+/// the viewer sees what the operator saw; paused, the viewer's other keys
+/// look around that instant (space goes back to the recorded view). Nothing
+/// is ever carried out.
 pub fn replay(options: &Options, rec: &recording::Recording) -> anyhow::Result<()> {
     use flightdeck_model::clock::DRILL_SPEEDS;
     let palette = Palette::new(options)?;
@@ -142,13 +144,19 @@ pub fn replay(options: &Options, rec: &recording::Recording) -> anyhow::Result<(
             }
             match event::read()? {
                 Event::Key(k) if k.kind != event::KeyEventKind::Release => match k.code {
-                    event::KeyCode::Char('q') | event::KeyCode::Esc => return Ok(()),
+                    event::KeyCode::Char('q') => return Ok(()),
                     event::KeyCode::Char('c')
                         if k.modifiers.contains(event::KeyModifiers::CONTROL) =>
                     {
                         return Ok(());
                     }
-                    event::KeyCode::Char(' ') => playing = !playing,
+                    event::KeyCode::Char(' ') => {
+                        playing = !playing;
+                        if playing {
+                            // Back to the recorded cockpit, and on.
+                            replay.advance_to(position);
+                        }
+                    }
                     event::KeyCode::Char('+') => {
                         let at = DRILL_SPEEDS.iter().position(|s| *s == speed).unwrap_or(0);
                         speed = DRILL_SPEEDS[(at + 1).min(DRILL_SPEEDS.len() - 1)];
@@ -163,6 +171,8 @@ pub fn replay(options: &Options, rec: &recording::Recording) -> anyhow::Result<(
                             replay.advance_to(position);
                         }
                     }
+                    // Paused, the viewer looks around with the cockpit's keys.
+                    _ if !playing => replay.look(k),
                     _ => {}
                 },
                 Event::Resize(w, h) => {

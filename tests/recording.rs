@@ -114,6 +114,22 @@ fn the_replay_jumps_to_the_operators_action_and_exports_an_asciicast() {
     let screen = common::render(&replay.app, 100, 30, &mono);
     assert!(screen.contains("Plan: deploy"), "{screen}");
     assert!(replay.bar(false, 2).starts_with("REPLAY || 2x"));
+    // Paused, the viewer looks at another pane; going on restores the
+    // recorded view.
+    let recorded_pane = replay.app.pane;
+    replay.look(crossterm::event::KeyEvent::new(
+        KeyCode::Esc,
+        crossterm::event::KeyModifiers::NONE,
+    ));
+    replay.look(crossterm::event::KeyEvent::new(
+        KeyCode::Char('3'),
+        crossterm::event::KeyModifiers::NONE,
+    ));
+    assert_eq!(replay.app.pane, flightdeck::app::Pane::Alarms);
+    assert!(replay.bar(false, 2).contains("looking around"));
+    replay.advance_to(plan);
+    assert_eq!(replay.app.pane, recorded_pane);
+    assert!(common::render(&replay.app, 100, 30, &mono).contains("Plan: deploy"));
     replay.advance_to(replay.end());
     assert!(replay.is_done());
 

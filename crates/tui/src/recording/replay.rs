@@ -9,6 +9,9 @@ use crate::app::{App, Msg, update};
 use flightdeck_model::Timestamp;
 
 pub struct Replay {
+    /// The cockpit as the recording left it, while the viewer looks around
+    /// a paused instant (their keys change `app`; resuming restores this).
+    looking: Option<Box<App>>,
     messages: Vec<(Timestamp, Msg)>,
     /// Messages applied so far.
     applied: usize,
@@ -48,6 +51,7 @@ impl Replay {
         markers.sort();
         markers.dedup();
         Replay {
+            looking: None,
             messages: rec.messages(),
             applied: 0,
             markers,
@@ -62,9 +66,27 @@ impl Replay {
         self.messages.last().map_or(self.started, |(at, _)| *at)
     }
 
+    /// The viewer's own key at a paused instant: any pane, scroll, detail
+    /// or filter, as in the cockpit; what it asks to do is dropped. The
+    /// recorded cockpit is kept aside until the replay goes on.
+    pub fn look(&mut self, key: crossterm::event::KeyEvent) {
+        if self.looking.is_none() {
+            self.looking = Some(Box::new(self.app.clone()));
+        }
+        let _ignored = update(&mut self.app, Msg::Key(key));
+    }
+
+    /// Back to the cockpit as the recording has it, where the viewer left it.
+    fn stop_looking(&mut self) {
+        if let Some(app) = self.looking.take() {
+            self.app = *app;
+        }
+    }
+
     /// Plays every message up to `t` (never back: a replay restarts to go
     /// back). Whatever `update` asks to do is dropped: a replay only shows.
     pub fn advance_to(&mut self, t: Timestamp) {
+        self.stop_looking();
         while let Some((at, msg)) = self.messages.get(self.applied) {
             if *at > t {
                 break;
@@ -87,13 +109,19 @@ impl Replay {
 
     /// `REPLAY ▶ 2x 14:32:10 3:10/20:00 · …`, for the bar.
     pub fn bar(&self, playing: bool, speed: u32) -> String {
+        if self.looking.is_some() {
+            return format!(
+                "REPLAY || {} looking around (your keys) · space goes on as recorded · q quit",
+                self.now.format("%H:%M:%S")
+            );
+        }
         let pos = self.now - self.started;
         let len = self.end() - self.started;
         let clock = |d: chrono::Duration| {
             format!("{}:{:02}", d.num_minutes(), d.num_seconds().rem_euclid(60))
         };
         format!(
-            "REPLAY {} {speed}x {} {}/{} · space play/pause · + - speed · n next action or alarm · q quit",
+            "REPLAY {} {speed}x {} {}/{} · space play/pause · + - speed · n next action or alarm · paused: look around · q quit",
             if playing { "▶" } else { "||" },
             self.now.format("%H:%M:%S"),
             clock(pos),
