@@ -294,9 +294,20 @@ mod strategies {
     /// Deploys `tag` as a new revision of `env`/`service`; returns the
     /// world, the deployment's history ARN and the old revision.
     fn deploy(env: &str, service: &str, tag: &str) -> (World, String, u32) {
+        deploy_prepared(env, service, tag, |_| {})
+    }
+
+    /// [`deploy`], with the service changed by `prepare` just before.
+    fn deploy_prepared(
+        env: &str,
+        service: &str,
+        tag: &str,
+        prepare: impl FnOnce(&mut ServiceState),
+    ) -> (World, String, u32) {
         let mut w = World::new(5, start());
         let (e, rng, now) = w.env_and_rng(env).unwrap();
         let svc = e.service_mut(service).unwrap();
+        prepare(svc);
         let blue = svc.current_revision;
         let container = svc.spec.containers[0].name.clone();
         let revision = svc.register_revision(blue, &[(container, format!("acme/{service}:{tag}"))]);
@@ -361,18 +372,11 @@ mod strategies {
     /// beside blue (no rolling 200 % ceiling), and the deployment goes on.
     #[test]
     fn a_scale_in_just_before_a_canary_does_not_hold_green_back() {
-        let mut w = World::new(5, start());
-        let (e, rng, now) = w.env_and_rng("tellmemore-prod").unwrap();
-        let svc = e.service_mut("api").unwrap();
-        // Held there: no auto scaling moves it back during the test.
-        svc.target = None;
-        svc.desired = svc.tasks.len() as u32 - 1;
-        let blue = svc.current_revision;
-        let container = svc.spec.containers[0].name.clone();
-        let revision = svc.register_revision(blue, &[(container, "acme/api:3.5.0".into())]);
-        let td = TaskDefRef::new(svc.spec.family.clone(), revision);
-        let id = start_deployment(svc, td, now, rng);
-        let arn = svc.deployment_arn(&id);
+        let (mut w, arn, _) = deploy_prepared("tellmemore-prod", "api", "3.5.0", |svc| {
+            // Held there: no auto scaling moves it back during the test.
+            svc.target = None;
+            svc.desired = svc.tasks.len() as u32 - 1;
+        });
         w.advance_to(start() + Duration::minutes(3));
         let d = entry(&w, "tellmemore-prod", "api", &arn);
         assert_eq!(
@@ -530,22 +534,13 @@ mod strategies {
 
     #[test]
     fn linear_moves_traffic_in_steps_with_a_bake_after_each() {
-        let mut w = World::new(5, start());
-        let (e, _, _) = w.env_and_rng("tellmemore-prod").unwrap();
-        let svc = e.service_mut("api").unwrap();
-        svc.config.strategy = Strategy::Linear {
-            step_percent: 25.0,
-            step_bake_minutes: 3,
-        };
-        svc.config.bake_minutes = Some(5);
-        let blue = svc.current_revision;
-        let (e, rng, now) = w.env_and_rng("tellmemore-prod").unwrap();
-        let svc = e.service_mut("api").unwrap();
-        let container = svc.spec.containers[0].name.clone();
-        let revision = svc.register_revision(blue, &[(container, "acme/api:3.5.0".into())]);
-        let td = TaskDefRef::new(svc.spec.family.clone(), revision);
-        let id = start_deployment(svc, td, now, rng);
-        let arn = svc.deployment_arn(&id);
+        let (mut w, arn, _) = deploy_prepared("tellmemore-prod", "api", "3.5.0", |svc| {
+            svc.config.strategy = Strategy::Linear {
+                step_percent: 25.0,
+                step_bake_minutes: 3,
+            };
+            svc.config.bake_minutes = Some(5);
+        });
         let mut seen = vec![];
         for minute in 1..=30 {
             w.advance_to(start() + Duration::minutes(minute));
