@@ -211,6 +211,86 @@ fn every_read_path_shows_what_the_fixtures_created() {
     });
 }
 
+/// Each revision's metrics come from its own ALB target group. CloudWatch
+/// has them only under the group and its load balancer: ListMetrics finds
+/// the balancer once (the per-zone set is not it), GetMetricData reads the
+/// group's requests and 5xx; a group without traffic has empty series.
+#[test]
+fn each_target_groups_metrics_are_read_under_its_load_balancer() {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    let Some(moto) = Moto::new("target_group_metrics") else {
+        return;
+    };
+    let clock = clock();
+    let now = clock.now();
+    let arn = |name: &str| {
+        format!(
+            "arn:aws:elasticloadbalancing:eu-west-1:{}:targetgroup/{name}/0a1b2c3d",
+            moto.account
+        )
+    };
+    let (blue, green, idle) = (arn("api"), arn("api-alt"), arn("api-idle"));
+    runtime().block_on(async {
+        let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config("eu-west-1").await);
+        let dim = |n: &str, v: &str| Dimension::builder().name(n).value(v).build();
+        for (group, requests, errors) in [(&blue, 900.0, 9.0), (&green, 100.0, 60.0)] {
+            let group = flightdeck::model::TargetGroupSeries::dimension(group);
+            let mut put = cw.put_metric_data().namespace("AWS/ApplicationELB");
+            for i in 1..=3 {
+                let at = aws_sdk_cloudwatch::primitives::DateTime::from_secs(
+                    (now - chrono::Duration::minutes(i)).timestamp(),
+                );
+                for (metric, value, zone) in [
+                    ("RequestCount", requests, None),
+                    ("HTTPCode_Target_5XX_Count", errors, None),
+                    // The per-zone set, under a balancer of its own name:
+                    // not the one the group's own metrics are under.
+                    ("RequestCount", 1.0, Some("eu-west-1a")),
+                ] {
+                    let mut d = MetricDatum::builder()
+                        .metric_name(metric)
+                        .dimensions(dim("TargetGroup", group))
+                        .timestamp(at)
+                        .value(value)
+                        .unit(StandardUnit::Count);
+                    d = match zone {
+                        Some(z) => d
+                            .dimensions(dim("LoadBalancer", "app/zonal/1"))
+                            .dimensions(dim("AvailabilityZone", z)),
+                        None => d.dimensions(dim("LoadBalancer", "app/shop/5f9d")),
+                    };
+                    put = put.metric_data(d.build());
+                }
+            }
+            put.send().await.unwrap();
+        }
+        let p = moto
+            .provider("shop", "eu-west-1", Arc::new(clock.clone()), None)
+            .await;
+        let groups = [blue.clone(), green.clone(), idle.clone()];
+        let start = now - chrono::Duration::minutes(30);
+        let got = p.target_group_metrics(&groups, start, now).await.unwrap();
+        let sums = |g: usize| {
+            (
+                got[g].requests.iter().map(|p| p.value).sum::<f64>(),
+                got[g].errors.iter().map(|p| p.value).sum::<f64>(),
+            )
+        };
+        assert_eq!(got[0].target_group, blue);
+        assert_eq!(sums(0), (2700.0, 27.0), "{got:?}");
+        assert_eq!(sums(1), (300.0, 180.0), "{got:?}");
+        assert!(got[2].requests.is_empty() && got[2].errors.is_empty());
+        // The balancer is found once per group that has one.
+        let lists = moto.calls().get("ListMetrics").copied();
+        p.target_group_metrics(&groups, start, now).await.unwrap();
+        assert_eq!(
+            moto.calls().get("ListMetrics").copied(),
+            lists.map(|n| n + 1),
+            "only the idle group is looked for again"
+        );
+    });
+}
+
 /// CloudTrail answers 2 lookups a second per account: the provider asks
 /// once per write call name and reuses the answer for two minutes. moto has
 /// no LookupEvents; the test proxy records the write calls it forwards as

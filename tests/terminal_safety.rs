@@ -21,7 +21,8 @@ use flightdeck::model::{
     ActivityStatus, Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, CostReport,
     EnvironmentInfo, HealthStatus, LogEvent, MetricQuery, MetricSeries, ScalableTarget,
     ScalingActivity, ScalingPolicy, Service, ServiceDeployment, ServiceDeploymentStatus,
-    ServiceStatus, Task, TaskDefRef, TaskDefinition, TaskStatus, Timestamp, WriteEvent,
+    ServiceStatus, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, TaskStatus, Timestamp,
+    WriteEvent,
 };
 use flightdeck::provider::{
     LogQuery, Provider, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider, Written,
@@ -223,6 +224,14 @@ impl ReadProvider for Hostile {
         end: Timestamp,
     ) -> Result<Vec<MetricSeries>> {
         self.inner.metrics(queries, start, end).await
+    }
+    async fn target_group_metrics(
+        &self,
+        groups: &[String],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<TargetGroupSeries>> {
+        self.inner.target_group_metrics(groups, start, end).await
     }
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         let query = LogQuery {

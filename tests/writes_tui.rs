@@ -431,6 +431,53 @@ fn the_watch_shows_a_canarys_stage_traffic_and_rollback_alarm() {
     );
 }
 
+/// A canary whose new image answers with errors: the watch shows green's
+/// own 5xx and latency beside blue's, each from its own target group.
+#[test]
+fn the_watch_shows_each_revisions_own_errors() {
+    let mut h = Harness::new();
+    go_to_env(&mut h, "tellmemore-prod");
+    let api = h
+        .app
+        .service_rows()
+        .iter()
+        .position(|s| s.name == "api")
+        .unwrap();
+    h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+    // Traffic before the deployment tells blue's group from green's.
+    for _ in 0..6 {
+        h.advance(chrono::Duration::seconds(30));
+    }
+    h.keys("D");
+    clear_field(&mut h);
+    h.keys("acme/api:3.5.0-errors");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    h.keys("api");
+    h.key(KeyCode::Enter);
+    for _ in 0..18 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    let mono = common::theme("monochrome");
+    let screen = h.screen(120, 50, &mono);
+    let line = |side: &str| {
+        screen
+            .lines()
+            .find(|l| l.trim_start_matches([' ', '"']).starts_with(side))
+            .unwrap_or_else(|| panic!("no {side} line: {screen}"))
+            .to_string()
+    };
+    let percent = |line: &str| -> f64 {
+        let after = line.split("5xx ").nth(1).unwrap();
+        after.split(' ').next().unwrap().parse().unwrap()
+    };
+    let (blue, green) = (line("blue  :57"), line("green :58"));
+    assert!(blue.contains("tellmemore-prod-api "), "{blue}");
+    assert!(green.contains("tellmemore-prod-api-alt"), "{green}");
+    assert!(percent(&green) > 30.0, "{green}");
+    assert!(percent(&blue) < 5.0, "{blue}");
+}
+
 /// RadioX's blue/green release from the cockpit: the watch shows the pause
 /// waiting for the operator, `C` plans and (after the typed name) continues
 /// it, the traffic switches, and `T` changes the strategy through a form

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use flightdeck::model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
     MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
-    ServiceDeployment, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
+    ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 use flightdeck::provider::{
     LogQuery, Provider, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate,
@@ -123,6 +123,14 @@ impl ReadProvider for Faulty {
         end: Timestamp,
     ) -> Result<Vec<MetricSeries>> {
         self.inner.metrics(queries, start, end).await
+    }
+    async fn target_group_metrics(
+        &self,
+        groups: &[String],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<TargetGroupSeries>> {
+        self.inner.target_group_metrics(groups, start, end).await
     }
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         self.inner.log_events(query).await

@@ -536,6 +536,12 @@ pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
             .iter()
             .filter_map(|lb| lb.target_group_arn().map(str::to_string))
             .collect(),
+        alternate_target_groups: s
+            .load_balancers()
+            .iter()
+            .filter_map(|lb| lb.advanced_configuration()?.alternate_target_group_arn())
+            .map(str::to_string)
+            .collect(),
         events: s
             .events()
             .iter()

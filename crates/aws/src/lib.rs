@@ -17,6 +17,7 @@ mod live_tail;
 mod logs;
 mod scaling;
 mod sdk;
+mod target_groups;
 mod time;
 mod trail;
 
@@ -39,7 +40,7 @@ use flightdeck_model::clock::Clock;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
     MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
-    ServiceDeployment, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
+    ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 use sdk::Clients;
 use std::collections::HashMap;
@@ -61,6 +62,8 @@ pub struct AwsProvider {
     alarm_histories: Mutex<cloudwatch::AlarmHistories>,
     /// CodeDeploy's deployment groups, reused for a while.
     deployment_groups: Mutex<codedeploy::CachedGroups>,
+    /// Target groups' load balancer dimensions, found once.
+    load_balancers: Mutex<target_groups::LoadBalancers>,
 }
 
 impl AwsProvider {
@@ -100,6 +103,7 @@ impl AwsProvider {
             trail: Mutex::new(None),
             alarm_histories: Mutex::new(cloudwatch::AlarmHistories::default()),
             deployment_groups: Mutex::new(codedeploy::CachedGroups::default()),
+            load_balancers: Mutex::new(target_groups::LoadBalancers::default()),
         })
     }
 
@@ -226,6 +230,15 @@ impl ReadProvider for AwsProvider {
         end: Timestamp,
     ) -> Result<Vec<MetricSeries>> {
         self.get_metrics(queries, start, end).await
+    }
+
+    async fn target_group_metrics(
+        &self,
+        groups: &[String],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<TargetGroupSeries>> {
+        self.read_target_group_metrics(groups, start, end).await
     }
 
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {

@@ -53,6 +53,7 @@ pub fn service(
         task_definition: TaskDefRef::new(name, 7),
         launch_type: LaunchType::Fargate,
         target_groups: vec![],
+        alternate_target_groups: vec![],
         deployments: vec![Deployment {
             id: format!("ecs-svc/{name}"),
             status: DeploymentStatus::Primary,

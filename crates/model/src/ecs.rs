@@ -128,6 +128,11 @@ pub struct Service {
     /// ARNs of the load balancer target groups the service registers its
     /// tasks with (ALB alarms name these, not the service).
     pub target_groups: Vec<String>,
+    /// The alternate target groups of a blue/green, canary or linear
+    /// service (`loadBalancers[].advancedConfiguration`): the new revision
+    /// registers in the group that does not carry production traffic.
+    #[serde(default)]
+    pub alternate_target_groups: Vec<String>,
     /// Newest first; ECS keeps the last 100.
     pub events: Vec<ServiceEvent>,
     pub created_at: Timestamp,

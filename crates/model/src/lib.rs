@@ -20,7 +20,7 @@ pub use ecs::{
 pub use history::{HookRun, ServiceDeployment, WriteEvent};
 pub use monitoring::{
     Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, LogSource, MetricPoint, MetricQuery,
-    MetricSeries, Severity, trim_float,
+    MetricSeries, Severity, TargetGroupSeries, trim_float,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
 pub use status::{

@@ -146,7 +146,8 @@ impl Alarm {
             return services.iter().find(|s| {
                 s.target_groups
                     .iter()
-                    .any(|arn| arn.rsplit_once(':').is_some_and(|(_, r)| r == group))
+                    .chain(&s.alternate_target_groups)
+                    .any(|arn| TargetGroupSeries::dimension(arn) == group)
             });
         }
         services
@@ -281,6 +282,34 @@ impl MetricSeries {
     }
 }
 
+/// An ALB target group's own traffic, per minute (`AWS/ApplicationELB`,
+/// dimensioned by the group and its load balancer): what tells a blue/green
+/// deployment's two revisions apart, each registered in its own group.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct TargetGroupSeries {
+    /// The group's ARN.
+    pub target_group: String,
+    /// `RequestCount`, Sum. Oldest first; no point means no request.
+    pub requests: Vec<MetricPoint>,
+    /// `HTTPCode_Target_5XX_Count`, Sum.
+    pub errors: Vec<MetricPoint>,
+    /// `TargetResponseTime`, p95, in seconds.
+    pub p95_secs: Vec<MetricPoint>,
+}
+
+impl TargetGroupSeries {
+    /// The resource part of an ARN, `targetgroup/name/id`: the group's
+    /// CloudWatch dimension.
+    pub fn dimension(arn: &str) -> &str {
+        arn.rsplit_once(':').map_or(arn, |(_, r)| r)
+    }
+
+    /// The group's name, from its ARN.
+    pub fn name(arn: &str) -> &str {
+        Self::dimension(arn).split('/').nth(1).unwrap_or(arn)
+    }
+}
+
 /// Where a service's log events are: its awslogs group and, from the
 /// stream prefix, which of the group's streams (`prefix/container/task`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
@@ -371,6 +400,7 @@ mod tests {
             launch_type: LaunchType::Fargate,
             deployments: vec![],
             target_groups: groups,
+            alternate_target_groups: vec![],
             events: vec![],
             created_at: chrono::DateTime::UNIX_EPOCH,
             deployment_config: crate::DeploymentConfig::default(),

@@ -15,8 +15,8 @@ use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, ContainerDefinition,
     ContainerState, CostReport, EnvVar, EnvironmentInfo, HealthStatus, LaunchType, LogEvent,
     MetricPoint, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy,
-    SecretRef, Service, ServiceDeployment, ServiceStatus, Task, TaskDefRef, TaskDefinition,
-    TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent, is_production_name,
+    SecretRef, Service, ServiceDeployment, ServiceStatus, TargetGroupSeries, Task, TaskDefRef,
+    TaskDefinition, TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent, is_production_name,
 };
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -127,6 +127,7 @@ fn to_service(svc: &ServiceState, launch_type: LaunchType) -> Service {
         launch_type,
         deployments: svc.deployments.clone(),
         target_groups: svc.target_groups.clone(),
+        alternate_target_groups: svc.alternate_target_groups.clone(),
         events: svc.events.iter().cloned().collect(),
         created_at: svc.created_at,
         deployment_config: svc.config.clone(),
@@ -294,6 +295,37 @@ fn dimensions(env: &EnvState, service: &str, signal: Signal) -> Vec<(String, Str
             vec![("TargetGroup".into(), resource.to_string())]
         }
     }
+}
+
+/// A target group's series as CloudWatch gives them: the 5xx as a count.
+fn group_metrics(env: &EnvState, arn: &str, start: Timestamp, end: Timestamp) -> TargetGroupSeries {
+    let mut out = TargetGroupSeries {
+        target_group: arn.to_string(),
+        requests: vec![],
+        errors: vec![],
+        p95_secs: vec![],
+    };
+    let Some(series) = env
+        .services
+        .iter()
+        .find_map(|s| s.group_index(arn).map(|i| &s.group_series[i]))
+    else {
+        return out;
+    };
+    let within = |p: &&MetricPoint| p.at >= start && p.at <= end;
+    out.requests = series.requests.iter().filter(within).copied().collect();
+    out.errors = series
+        .requests
+        .iter()
+        .zip(&series.error_percent)
+        .filter(|(r, _)| within(r))
+        .map(|(r, e)| MetricPoint {
+            at: r.at,
+            value: (r.value * e.value / 100.0).round(),
+        })
+        .collect();
+    out.p95_secs = series.p95_secs.iter().filter(within).copied().collect();
+    out
 }
 
 fn to_alarm(alarm: &world::SimAlarm, env: &EnvState) -> Alarm {
@@ -543,6 +575,20 @@ impl ReadProvider for SimProvider {
         })
     }
 
+    async fn target_group_metrics(
+        &self,
+        groups: &[String],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<TargetGroupSeries>> {
+        self.read(|env, _| {
+            Ok(groups
+                .iter()
+                .map(|arn| group_metrics(env, arn, start, end))
+                .collect())
+        })
+    }
+
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         self.read(|env, _| {
             let svc = env
@@ -667,6 +713,9 @@ impl WriteProvider for SimProvider {
             if let Some(change) = &update.strategy {
                 svc.config.strategy = change.strategy.clone();
                 svc.config.bake_minutes = change.bake_minutes;
+                if change.strategy.shifts_traffic() {
+                    svc.ensure_alternate_group();
+                }
                 parameters.push(format!(
                     "deploymentConfiguration.{}",
                     change.strategy.api_fields()

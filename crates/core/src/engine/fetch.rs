@@ -8,8 +8,8 @@ use chrono::Duration;
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, LogEvent, MetricSeries,
-    ScalableTarget, ScalingActivity, ScalingPolicy, Service, ServiceDeployment, Task,
-    TaskDefinition, Timestamp,
+    ScalableTarget, ScalingActivity, ScalingPolicy, Service, ServiceDeployment, TargetGroupSeries,
+    Task, TaskDefinition, Timestamp,
 };
 
 /// Sparklines show the last hour; alarm charts the last three.
@@ -21,6 +21,9 @@ pub const LOG_PAGE: usize = 1000;
 pub const COST_DAYS: u32 = 30;
 /// A watched deployment's history goes back this far (its own start is in it).
 pub const DEPLOYMENTS_WINDOW: Duration = Duration::hours(2);
+/// Target groups' metrics go back this far: the traffic before a watched
+/// deployment tells blue from green.
+pub const REVISION_METRICS_WINDOW: Duration = Duration::hours(1);
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ScalingData {
@@ -51,6 +54,7 @@ pub enum Payload {
     Costs(CostReport),
     Timeline(Box<Timeline>),
     Deployments(Vec<ServiceDeployment>),
+    RevisionMetrics(Vec<TargetGroupSeries>),
 }
 
 /// A result with the moment it was fetched and a generation, so the app
@@ -152,6 +156,10 @@ async fn run(
         JobKind::Costs => Payload::Costs(p.costs(COST_DAYS).await?),
         JobKind::Deployments(service) => Payload::Deployments(
             p.service_deployments(&service.cluster, &service.name, now - DEPLOYMENTS_WINDOW)
+                .await?,
+        ),
+        JobKind::RevisionMetrics(_, groups) => Payload::RevisionMetrics(
+            p.target_group_metrics(groups, now - REVISION_METRICS_WINDOW, now)
                 .await?,
         ),
         JobKind::Timeline(scope, window) => {

@@ -58,6 +58,9 @@ pub struct Focus {
     /// The watched service whose deployment shifts traffic: its service
     /// deployments (stage, traffic, hooks) are read while it is watched.
     pub deployment_progress: Option<ServiceRef>,
+    /// Its ALB target groups (blue's and green's), whose own metrics are
+    /// read while it is watched; empty without an alternate group.
+    pub revision_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -79,6 +82,9 @@ pub enum JobKind {
     ),
     /// A service's recent service deployments (a watched rollout's stages).
     Deployments(ServiceRef),
+    /// The metrics of a watched service's target groups (ARNs): each
+    /// revision's own.
+    RevisionMetrics(ServiceRef, Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -104,9 +110,10 @@ impl Job {
             | JobKind::Tasks(..)
             | JobKind::Deployments(_)
             | JobKind::TaskDefinition(_) => ApiFamily::Ecs,
-            JobKind::Metrics(_) | JobKind::Alarms | JobKind::AlarmDetail(..) => {
-                ApiFamily::CloudWatch
-            }
+            JobKind::Metrics(_)
+            | JobKind::Alarms
+            | JobKind::AlarmDetail(..)
+            | JobKind::RevisionMetrics(..) => ApiFamily::CloudWatch,
             JobKind::Scaling => ApiFamily::AutoScaling,
             JobKind::Logs(_) => ApiFamily::Logs,
             JobKind::Costs => ApiFamily::CostExplorer,
@@ -172,7 +179,7 @@ fn interval(kind: &JobKind, focus: &Focus) -> Duration {
         JobKind::Services | JobKind::Alarms if visible(View::Triage) => Duration::seconds(15),
         JobKind::Services => Duration::seconds(30),
         // CloudWatch data is per minute: no point asking faster.
-        JobKind::Metrics(_) => Duration::seconds(30),
+        JobKind::Metrics(_) | JobKind::RevisionMetrics(..) => Duration::seconds(30),
         JobKind::Scaling if visible(View::Scaling) => Duration::seconds(10),
         JobKind::Scaling => Duration::seconds(60),
         JobKind::Alarms if visible(View::Alarms) || visible(View::Rollout) => Duration::seconds(10),
@@ -242,6 +249,12 @@ impl Schedule {
         }
         if let Some(service) = &focus.deployment_progress {
             kinds.push(JobKind::Deployments(service.clone()));
+            if !focus.revision_groups.is_empty() {
+                kinds.push(JobKind::RevisionMetrics(
+                    service.clone(),
+                    focus.revision_groups.clone(),
+                ));
+            }
         }
         let mut jobs: Vec<Job> = kinds
             .into_iter()

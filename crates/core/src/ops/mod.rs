@@ -8,6 +8,7 @@
 
 mod execute;
 pub mod plan;
+pub mod revisions;
 mod strategy;
 pub mod watch;
 

@@ -395,6 +395,7 @@ mod tests {
             launch_type: LaunchType::Fargate,
             deployments,
             target_groups: vec![],
+            alternate_target_groups: vec![],
             events: vec![],
             created_at: t(0),
             deployment_config: flightdeck_model::DeploymentConfig::default(),

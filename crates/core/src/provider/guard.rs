@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
     MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
-    ServiceDeployment, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
+    ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -108,6 +108,14 @@ impl<P: ReadProvider> ReadProvider for ReadOnlyGuard<P> {
         end: Timestamp,
     ) -> Result<Vec<MetricSeries>> {
         self.inner.metrics(queries, start, end).await
+    }
+    async fn target_group_metrics(
+        &self,
+        groups: &[String],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<TargetGroupSeries>> {
+        self.inner.target_group_metrics(groups, start, end).await
     }
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         self.inner.log_events(query).await

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
     MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
-    ServiceDeployment, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
+    ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 
 pub type Result<T> = std::result::Result<T, ProviderError>;
@@ -77,6 +77,15 @@ pub trait ReadProvider: Send + Sync {
         start: Timestamp,
         end: Timestamp,
     ) -> Result<Vec<MetricSeries>>;
+    /// Requests, 5xx and p95 response time of ALB target groups (ARNs),
+    /// per minute, in the order asked. A group with no traffic has empty
+    /// series.
+    async fn target_group_metrics(
+        &self,
+        groups: &[String],
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<TargetGroupSeries>>;
     /// Oldest first.
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>>;
     async fn costs(&self, days: u32) -> Result<CostReport>;

@@ -201,8 +201,18 @@ pub(super) fn build_service(
     } else {
         vec![]
     };
+    let config = deployment_config(spec.deployment.as_ref());
+    let alternate_target_groups = match target_groups.first() {
+        Some(production) if config.strategy.shifts_traffic() => {
+            vec![alternate_target_group_arn(production)]
+        }
+        _ => vec![],
+    };
     let mut svc = ServiceState {
         target_groups,
+        alternate_target_groups,
+        live_group: 0,
+        group_series: Default::default(),
         arn: format!(
             "arn:aws:ecs:{}:{}:service/{}/{}",
             env.region, env.account, env.cluster, spec.name
@@ -216,7 +226,7 @@ pub(super) fn build_service(
         deployments: vec![],
         history: VecDeque::new(),
         trail: VecDeque::new(),
-        config: deployment_config(spec.deployment.as_ref()),
+        config,
         shift: None,
         events: VecDeque::new(),
         series: ALL_SIGNALS.iter().map(|s| (*s, VecDeque::new())).collect(),

@@ -109,4 +109,5 @@ pub(super) fn record_signals(svc: &mut ServiceState, now: Timestamp, rng: &mut C
             series.pop_front();
         }
     }
+    super::groups::record_group_signals(svc, now);
 }

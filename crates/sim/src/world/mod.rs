@@ -22,6 +22,7 @@ mod build;
 mod colleague;
 mod demand;
 mod faults;
+mod groups;
 mod history;
 mod rollout;
 mod scaling;
@@ -34,6 +35,7 @@ use alarms::*;
 use build::*;
 use colleague::*;
 use demand::*;
+pub use groups::{GroupSeries, alternate_target_group_arn};
 use history::*;
 use rollout::*;
 use scaling::*;
@@ -135,6 +137,13 @@ pub struct ServiceState {
     /// ARNs of the target groups the service registers with (services
     /// that listen on a port sit behind the environment's ALB).
     pub target_groups: Vec<String>,
+    /// The alternate group of a traffic-shifting service: green registers
+    /// in whichever of the two does not carry production traffic.
+    pub alternate_target_groups: Vec<String>,
+    /// Which group carries production traffic: 0 the target group, 1 the alternate.
+    pub live_group: usize,
+    /// Each group's own requests, errors and latency (by the index above).
+    pub group_series: [GroupSeries; 2],
     /// Newest first.
     pub events: VecDeque<ServiceEvent>,
     pub series: HashMap<Signal, VecDeque<MetricPoint>>,

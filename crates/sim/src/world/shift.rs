@@ -319,6 +319,7 @@ fn clean_up(svc: &mut ServiceState, green: &Deployment, now: Timestamp, rng: &mu
     enter(svc, LifecycleStage::CleanUp, now);
     replace_old_tasks(svc, &green.id, usize::MAX, now, rng);
     svc.shift = None;
+    svc.swap_groups();
     complete_primary(svc, &green.id, now, rng);
 }
 

@@ -367,6 +367,46 @@ mod strategies {
         );
     }
 
+    /// Each revision has its own target group: green's takes the canary's
+    /// share of the requests, and after the deployment it is the group
+    /// carrying production traffic (the groups swapped roles).
+    #[test]
+    fn each_revision_has_its_own_group_and_the_groups_swap_after_success() {
+        let (mut w, _, _) = deploy("tellmemore-prod", "api", "3.5.0");
+        let last = |s: &VecDeque<MetricPoint>| s.back().map(|p| (p.at, p.value));
+        w.advance_to(start() + Duration::minutes(3));
+        let svc = w.env("tellmemore-prod").unwrap().service("api").unwrap();
+        assert_eq!(svc.live_group, 0);
+        let (blue, green) = (&svc.group_series[0], &svc.group_series[1]);
+        let (at, blue_requests) = last(&blue.requests).unwrap();
+        let (green_at, green_requests) = last(&green.requests).unwrap();
+        assert_eq!(at, green_at);
+        let share = green_requests / (blue_requests + green_requests);
+        assert!((share - 0.1).abs() < 0.01, "{share}");
+        w.advance_to(start() + Duration::minutes(25));
+        let svc = w.env("tellmemore-prod").unwrap().service("api").unwrap();
+        assert_eq!(svc.live_group, 1);
+        let now = last(&svc.group_series[1].requests).unwrap().0;
+        assert_ne!(last(&svc.group_series[0].requests).unwrap().0, now);
+    }
+
+    /// A bad canary's 5xx and latency are in its own group, not blue's.
+    #[test]
+    fn a_bad_canarys_errors_are_its_own_groups() {
+        let (mut w, _, _) = deploy("tellmemore-prod", "api", "3.5.0-errors");
+        w.advance_to(start() + Duration::minutes(3));
+        let svc = w.env("tellmemore-prod").unwrap().service("api").unwrap();
+        let errors = |i: usize| svc.group_series[i].error_percent.back().unwrap().value;
+        let p95 = |i: usize| svc.group_series[i].p95_secs.back().unwrap().value;
+        assert!(
+            errors(1) > 50.0 && errors(0) < 5.0,
+            "{} {}",
+            errors(0),
+            errors(1)
+        );
+        assert!(p95(1) > 4.0 * p95(0));
+    }
+
     /// Auto scaling has just lowered the desired count when the canary
     /// starts, blue still running the old count: green starts in full
     /// beside blue (no rolling 200 % ceiling), and the deployment goes on.

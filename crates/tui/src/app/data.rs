@@ -8,8 +8,8 @@ use flightdeck_core::timeline::{Scope, Timeline};
 use flightdeck_core::triage::{EnvView, Read};
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    LogSource, MetricSeries, Service, ServiceDeployment, ServiceRef, Task, TaskDefRef,
-    TaskDefinition, Timestamp,
+    LogSource, MetricSeries, Service, ServiceDeployment, ServiceRef, TargetGroupSeries, Task,
+    TaskDefRef, TaskDefinition, Timestamp,
 };
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -115,6 +115,8 @@ pub struct EnvData {
     pub timelines: HashMap<Scope, Slot<Timeline>>,
     /// Recent service deployments of a watched service (stage, traffic).
     pub deployments: HashMap<ServiceRef, Slot<Vec<ServiceDeployment>>>,
+    /// A watched service's target groups' own metrics (blue's and green's).
+    pub revision_metrics: HashMap<ServiceRef, Slot<Vec<TargetGroupSeries>>>,
 }
 
 impl EnvData {
@@ -134,6 +136,7 @@ impl EnvData {
             costs: Slot::default(),
             timelines: HashMap::new(),
             deployments: HashMap::new(),
+            revision_metrics: HashMap::new(),
         }
     }
 
@@ -257,6 +260,11 @@ impl EnvData {
                 .entry(service)
                 .or_default()
                 .store(generation, at, r.and_then(expect_deployments)),
+            (JobKind::RevisionMetrics(service, _), r) => self
+                .revision_metrics
+                .entry(service)
+                .or_default()
+                .store(generation, at, r.and_then(expect_revision_metrics)),
             (JobKind::Timeline(scope, _), r) => self.timelines.entry(scope).or_default().store(
                 generation,
                 at,
@@ -293,6 +301,7 @@ expect!(expect_logs, Payload::Logs(v) => v, Vec<LogEvent>);
 expect!(expect_costs, Payload::Costs(v) => v, CostReport);
 expect!(expect_timeline, Payload::Timeline(v) => *v, Timeline);
 expect!(expect_deployments, Payload::Deployments(v) => v, Vec<ServiceDeployment>);
+expect!(expect_revision_metrics, Payload::RevisionMetrics(v) => v, Vec<TargetGroupSeries>);
 
 #[cfg(test)]
 mod tests {

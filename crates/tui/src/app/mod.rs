@@ -628,6 +628,7 @@ impl App {
             timeline: self.timeline_focus(),
             crash_loops: self.crash_loops(),
             deployment_progress: None,
+            revision_groups: vec![],
         }
     }
 
@@ -688,6 +689,16 @@ impl App {
             deployment_progress: svc
                 .filter(|s| !matches!(s.deployment_config.strategy, Strategy::Rolling { .. }))
                 .map(Service::reference),
+            revision_groups: svc
+                .filter(|s| !s.alternate_target_groups.is_empty())
+                .map(|s| {
+                    s.target_groups
+                        .iter()
+                        .chain(&s.alternate_target_groups)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 }

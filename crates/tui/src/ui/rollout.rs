@@ -6,6 +6,7 @@ use super::widgets::age;
 use crate::app::App;
 use crate::theme::Theme;
 use flightdeck_core::ops::RolloutStatus;
+use flightdeck_core::ops::revisions::{self, Side};
 use flightdeck_model::text::sanitize;
 use flightdeck_model::{AlarmState, DeploymentStatus};
 use ratatui::Frame;
@@ -85,6 +86,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     if let (Some(env), Some(svc)) = (env, svc) {
         traffic_lines(theme, env, svc, w, &mut lines);
+        revision_lines(theme, env, svc, w, app.now, &mut lines);
         lines.push(Line::from(Span::styled(
             "TASKS (newest first)",
             theme.accent,
@@ -197,6 +199,65 @@ fn error_rate(app: &App) -> (usize, usize) {
         })
         .count();
     (errors, recent.len())
+}
+
+/// A 5xx share from which a revision's line shows as critical.
+const BAD_ERROR_PERCENT: f64 = 5.0;
+
+/// Blue's and green's own requests, 5xx and p95, from their target groups.
+fn revision_lines(
+    theme: &Theme,
+    env: &crate::app::EnvData,
+    svc: &flightdeck_model::Service,
+    watch: &flightdeck_core::ops::Watch,
+    now: flightdeck_model::Timestamp,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let Some(groups) = env
+        .revision_metrics
+        .get(&svc.reference())
+        .and_then(|s| s.data.as_ref())
+    else {
+        return;
+    };
+    let began = watch
+        .history
+        .as_ref()
+        .map_or(watch.started, |d| d.created_at);
+    let green = watch.task_definition.revision;
+    let blue = svc
+        .deployments
+        .iter()
+        .find(|d| d.task_definition != watch.task_definition)
+        .map(|d| d.task_definition.revision);
+    lines.push(Line::from(Span::styled(
+        "  each revision, last 5 min:",
+        theme.muted,
+    )));
+    for m in revisions::summarise(groups, began, now) {
+        let figures = match (m.requests_per_minute, m.error_percent) {
+            (Some(requests), Some(errors)) => format!(
+                "{requests:.0} req/min · 5xx {errors:.1} % · p95 {}",
+                m.p95_ms.map_or("–".into(), |ms| format!("{ms:.0} ms"))
+            ),
+            _ => "no requests".into(),
+        };
+        let style = if m.error_percent.is_some_and(|e| e >= BAD_ERROR_PERCENT) {
+            theme.crit
+        } else {
+            theme.text
+        };
+        let side = match m.side {
+            Some(Side::Green) => format!("green :{green}"),
+            Some(Side::Blue) => blue.map_or("blue".into(), |r| format!("blue  :{r}")),
+            None => "?".into(),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {side:<9} "), theme.accent),
+            Span::styled(figures, style),
+            Span::styled(format!("  {}", sanitize(&m.target_group)), theme.muted),
+        ]));
+    }
 }
 
 /// For a blue/green, canary or linear deployment: the strategy, where the
