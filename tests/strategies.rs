@@ -148,6 +148,58 @@ fn blue_green() -> aws_sdk_ecs::types::DeploymentConfiguration {
         .build()
 }
 
+const WEB_GROUP: &str =
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web/0a1b2c3d4e5f6a7b";
+const WEB_ALT_GROUP: &str =
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-alt/1b2c3d4e5f6a7b8c";
+
+/// Requests and 5xx of `web`'s two target groups: blue's for the three
+/// minutes before `deployed` (1 % errors), green's just after (50 %).
+async fn put_group_traffic(
+    moto: &common::moto::Moto,
+    region: &str,
+    deployed: chrono::DateTime<chrono::Utc>,
+) {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
+    let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config(region).await);
+    let points = [
+        (WEB_GROUP, -180, 1000.0, 10.0),
+        (WEB_GROUP, -120, 1000.0, 10.0),
+        (WEB_GROUP, -60, 1000.0, 10.0),
+        (WEB_ALT_GROUP, 1, 100.0, 50.0),
+    ];
+    let mut put = cw.put_metric_data().namespace("AWS/ApplicationELB");
+    for (group, offset, requests, errors) in points {
+        let at = aws_sdk_cloudwatch::primitives::DateTime::from_secs(deployed.timestamp() + offset);
+        for (metric, value) in [
+            ("RequestCount", requests),
+            ("HTTPCode_Target_5XX_Count", errors),
+        ] {
+            put = put.metric_data(
+                MetricDatum::builder()
+                    .metric_name(metric)
+                    .dimensions(
+                        Dimension::builder()
+                            .name("TargetGroup")
+                            .value(flightdeck::model::TargetGroupSeries::dimension(group))
+                            .build(),
+                    )
+                    .dimensions(
+                        Dimension::builder()
+                            .name("LoadBalancer")
+                            .value("app/shop/5f9d")
+                            .build(),
+                    )
+                    .timestamp(at)
+                    .value(value)
+                    .unit(StandardUnit::Count)
+                    .build(),
+            );
+        }
+    }
+    put.send().await.unwrap();
+}
+
 /// On AWS's answers: the strategy is read, changed by a planned write that
 /// keeps the hooks and alarms, a deploy waits at the pause hook, and
 /// `continue --wait` lets it go on to SUCCEEDED.
@@ -180,6 +232,22 @@ fn a_strategy_is_changed_and_a_paused_deployment_continued() {
             .task_definition(&td)
             .desired_count(1)
             .deployment_configuration(blue_green())
+            .load_balancers(
+                aws_sdk_ecs::types::LoadBalancer::builder()
+                    .target_group_arn(WEB_GROUP)
+                    .container_name(&container)
+                    .container_port(8080)
+                    .advanced_configuration(
+                        aws_sdk_ecs::types::AdvancedConfiguration::builder()
+                            .alternate_target_group_arn(WEB_ALT_GROUP)
+                            .production_listener_rule(
+                                "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/shop/5f9d/77aa/1c2d",
+                            )
+                            .role_arn("arn:aws:iam::123456789012:role/ecs-traffic")
+                            .build(),
+                    )
+                    .build(),
+            )
             .send()
             .await
             .unwrap();
@@ -263,6 +331,10 @@ fn a_strategy_is_changed_and_a_paused_deployment_continued() {
         "--confirm",
         "web",
     ]));
+    // Each revision's own traffic, as the ALB reports it per target group:
+    // blue's before and during the deployment, green's once it takes some.
+    let deployed = chrono::Utc::now();
+    rt.block_on(put_group_traffic(&moto, &env.region, deployed));
     let plan = run(&["continue", "--service", "web", "--dry-run"]);
     ok(&plan);
     let stdout = String::from_utf8_lossy(&plan.stdout);
@@ -290,6 +362,14 @@ fn a_strategy_is_changed_and_a_paused_deployment_continued() {
         "{report}"
     );
     assert_eq!(report["rollout"]["status"], "SUCCEEDED", "{report}");
+    // Blue (the group with the traffic before) and green, each its own.
+    let revisions = &report["rollout"]["revisions"];
+    assert_eq!(revisions[0]["side"], "blue", "{report}");
+    assert_eq!(revisions[0]["target_group"], "web");
+    assert_eq!(revisions[0]["error_percent"], 1.0, "{report}");
+    assert_eq!(revisions[1]["side"], "green", "{report}");
+    assert_eq!(revisions[1]["target_group"], "web-alt");
+    assert_eq!(revisions[1]["error_percent"], 50.0, "{report}");
     // Nothing waits any more.
     let again = run(&["continue", "--service", "web", "--dry-run"]);
     assert_eq!(again.status.code(), Some(3));

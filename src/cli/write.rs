@@ -67,6 +67,10 @@ struct ExecutedReport {
 struct RolloutReport {
     status: RolloutStatus,
     reason: String,
+    /// Blue's and green's own figures at the end (traffic-shifting
+    /// services with an alternate target group).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    revisions: Vec<ops::revisions::RevisionMetrics>,
 }
 
 #[derive(Debug, Args)]
@@ -471,6 +475,7 @@ impl Write<'_> {
             report.rollout = Some(RolloutReport {
                 status,
                 reason: watch.reason.clone(),
+                revisions: vec![],
             });
             if last.as_ref() != Some(&state) {
                 out.say(&format!(
@@ -483,6 +488,9 @@ impl Write<'_> {
                 ));
                 last = Some(state);
             }
+            if status.is_final() {
+                self.report_revisions(&svc, &watch, report).await;
+            }
             match status {
                 RolloutStatus::InProgress => continue,
                 RolloutStatus::Succeeded => return Ok(()),
@@ -493,6 +501,46 @@ impl Write<'_> {
                     )));
                 }
             }
+        }
+    }
+}
+
+impl Write<'_> {
+    /// Each revision's own requests, 5xx and p95 when the rollout ends, for
+    /// a service with two target groups; a failed read only leaves them out.
+    async fn report_revisions(
+        &self,
+        svc: &flightdeck_model::Service,
+        watch: &Watch,
+        report: &mut Report,
+    ) {
+        if svc.alternate_target_groups.is_empty() {
+            return;
+        }
+        let groups: Vec<String> = svc
+            .target_groups
+            .iter()
+            .chain(&svc.alternate_target_groups)
+            .cloned()
+            .collect();
+        let now = self.clock.now();
+        let Ok(series) = self
+            .p
+            .target_group_metrics(&groups, now - chrono::Duration::hours(1), now)
+            .await
+        else {
+            return;
+        };
+        let began = watch
+            .history
+            .as_ref()
+            .map_or(watch.started, |d| d.created_at);
+        let figures = ops::revisions::summarise(&series, began, now);
+        for m in &figures {
+            self.out.say(&format!("  {}\n", sanitize(&m.to_string())));
+        }
+        if let Some(r) = report.rollout.as_mut() {
+            r.revisions = figures;
         }
     }
 }

@@ -47,6 +47,26 @@ pub struct RevisionMetrics {
     pub p95_ms: Option<f64>,
 }
 
+impl RevisionMetrics {
+    /// "111 req/min · 5xx 60.1 % · p95 1746 ms", or "no requests".
+    pub fn figures(&self) -> String {
+        match (self.requests_per_minute, self.error_percent) {
+            (Some(requests), Some(errors)) => format!(
+                "{requests:.0} req/min · 5xx {errors:.1} % · p95 {}",
+                self.p95_ms.map_or("–".into(), |ms| format!("{ms:.0} ms"))
+            ),
+            _ => "no requests".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RevisionMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let side = self.side.map_or("?".into(), |s| s.to_string());
+        write!(f, "{side:<5} {}  ({})", self.figures(), self.target_group)
+    }
+}
+
 /// Each group's figures at `now`, for a deployment created at `began`,
 /// in the order given.
 pub fn summarise(

@@ -235,13 +235,7 @@ fn revision_lines(
         theme.muted,
     )));
     for m in revisions::summarise(groups, began, now) {
-        let figures = match (m.requests_per_minute, m.error_percent) {
-            (Some(requests), Some(errors)) => format!(
-                "{requests:.0} req/min · 5xx {errors:.1} % · p95 {}",
-                m.p95_ms.map_or("–".into(), |ms| format!("{ms:.0} ms"))
-            ),
-            _ => "no requests".into(),
-        };
+        let figures = m.figures();
         let style = if m.error_percent.is_some_and(|e| e >= BAD_ERROR_PERCENT) {
             theme.crit
         } else {
