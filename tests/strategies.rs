@@ -159,7 +159,7 @@ async fn put_group_traffic(
     moto: &common::moto::Moto,
     region: &str,
     deployed: chrono::DateTime<chrono::Utc>,
-) {
+) -> Result<(), aws_sdk_cloudwatch::Error> {
     use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StandardUnit};
     let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk_config(region).await);
     let points = [
@@ -197,7 +197,8 @@ async fn put_group_traffic(
             );
         }
     }
-    put.send().await.unwrap();
+    put.send().await?;
+    Ok(())
 }
 
 /// On AWS's answers: the strategy is read, changed by a planned write that
@@ -334,7 +335,8 @@ fn a_strategy_is_changed_and_a_paused_deployment_continued() {
     // Each revision's own traffic, as the ALB reports it per target group:
     // blue's before and during the deployment, green's once it takes some.
     let deployed = chrono::Utc::now();
-    rt.block_on(put_group_traffic(&moto, &env.region, deployed));
+    rt.block_on(put_group_traffic(&moto, &env.region, deployed))
+        .unwrap();
     let plan = run(&["continue", "--service", "web", "--dry-run"]);
     ok(&plan);
     let stdout = String::from_utf8_lossy(&plan.stdout);
