@@ -105,10 +105,13 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     .map_err(CockpitError::Run)
 }
 
+/// How far `[` and `]` step a replay.
+const REPLAY_STEP_SECS: i64 = 10;
+
 /// `flightdeck replay FILE`: the recording played into a read-only
 /// cockpit at its own pace, under the viewer's keys: space plays and
-/// pauses, `+` `-` change the speed, `n` jumps to the next operator action
-/// or alarm change, `q` quits. The recorded keys drive the panes, so
+/// pauses, `+` `-` change the speed, `[` `]` step 10 s back and on, `n` `N`
+/// jump to the next or previous operator action or alarm change, `q` quits. The recorded keys drive the panes, so
 /// the viewer sees what the operator saw; paused, the viewer's other keys
 /// look around that instant (space goes back to the recorded view). Nothing
 /// is ever carried out.
@@ -116,7 +119,7 @@ pub fn replay(options: &Options, rec: &recording::Recording) -> anyhow::Result<(
     use flightdeck_model::clock::DRILL_SPEEDS;
     let palette = Palette::new(options)?;
     let mut replay = recording::Replay::new(rec);
-    replay.app.drill = replayed_drill(options, rec);
+    replay.set_drill(replayed_drill(options, rec));
     let mut terminal = ratatui::init();
     let result = (|| -> anyhow::Result<()> {
         let size = terminal.size()?;
@@ -170,6 +173,22 @@ pub fn replay(options: &Options, rec: &recording::Recording) -> anyhow::Result<(
                             position = next;
                             replay.advance_to(position);
                         }
+                    }
+                    event::KeyCode::Char('N') => {
+                        if let Some(previous) = replay.previous_marker() {
+                            position = previous;
+                            replay.seek(position);
+                        }
+                    }
+                    event::KeyCode::Char(c @ ('[' | ']')) => {
+                        let step = chrono::Duration::seconds(REPLAY_STEP_SECS);
+                        position = if c == '[' {
+                            position - step
+                        } else {
+                            position + step
+                        }
+                        .clamp(replay.started, replay.end());
+                        replay.seek(position);
                     }
                     // Paused, the viewer looks around with the cockpit's keys.
                     _ if !playing => replay.look(k),
@@ -232,7 +251,7 @@ fn open_recorder(
         None => return None,
     };
     match Recorder::create(&path, &header) {
-        Ok(r) => Some(r),
+        Ok(r) => Some(r.limit(options.recording.max_mb.saturating_mul(1024 * 1024))),
         Err(e) => {
             tracing::warn!("not recording: {e}");
             None

@@ -154,6 +154,77 @@ fn the_replay_jumps_to_the_operators_action_and_exports_an_asciicast() {
     assert!(cast.contains("Plan: deploy"));
 }
 
+/// Going back in a replay (a step, the previous action) shows each instant
+/// exactly as a replay played straight to it does, also across the
+/// checkpoints a longer session takes.
+#[test]
+fn the_replay_goes_back_to_any_instant_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.jsonl");
+    {
+        let mono = common::theme("monochrome");
+        let mut h = Harness::recorded(&path);
+        h.screen(100, 30, &mono);
+        h.go_to_env("muejam-production");
+        for (minute, pane) in ["3", "1", "2", "6", "4", "1", "3", "0", "1", "5", "1", "3"]
+            .iter()
+            .enumerate()
+        {
+            h.keys(pane);
+            if minute == 8 {
+                h.keys("D");
+                h.clear_field();
+                h.keys("acme/backend:v9");
+                h.key(KeyCode::Enter);
+                h.advance(chrono::Duration::seconds(10));
+                h.key(KeyCode::Esc);
+            }
+            h.advance(chrono::Duration::seconds(30));
+            h.advance(chrono::Duration::seconds(30));
+        }
+    }
+    let rec = recording::read(&path).unwrap();
+    let mono = common::theme("monochrome");
+    let at = |replay: &recording::Replay| common::render(&replay.app, 100, 30, &mono);
+    let start = rec.header.started;
+    let instants: Vec<_> = [45, 130, 290, 310, 400, 610, 700]
+        .iter()
+        .map(|s| start + chrono::Duration::seconds(*s))
+        .collect();
+    let straight: Vec<String> = instants
+        .iter()
+        .map(|t| {
+            let mut fresh = recording::Replay::new(&rec);
+            fresh.advance_to(*t);
+            at(&fresh)
+        })
+        .collect();
+    let mut replay = recording::Replay::new(&rec);
+    replay.advance_to(replay.end());
+    for (t, want) in instants.iter().zip(&straight).rev() {
+        replay.seek(*t);
+        assert_eq!(replay.now, *t);
+        assert_eq!(&at(&replay), want, "back at {t}");
+    }
+    // And forward again from there.
+    replay.seek(instants[5]);
+    assert_eq!(at(&replay), straight[5]);
+    // Back by action or alarm change, one at a time, to the plan of
+    // minute 8 (alarm changes after it come first).
+    replay.seek(replay.end());
+    let mut back = vec![];
+    while let Some(previous) = replay.previous_marker() {
+        replay.seek(previous);
+        back.push(previous);
+        if at(&replay).contains("Plan: deploy") {
+            break;
+        }
+    }
+    assert!(back.is_sorted_by(|a, b| a > b), "{back:?}");
+    assert!(at(&replay).contains("Plan: deploy"), "{back:?}");
+    assert!(replay.bar(false, 1).contains("[ ] 10 s"));
+}
+
 #[test]
 fn the_replay_command_lists_the_timeline_and_refuses_what_it_cannot_read() {
     let dir = tempfile::tempdir().unwrap();

@@ -205,6 +205,11 @@ pub enum RecordingError {
         path: PathBuf,
         error: std::io::Error,
     },
+    #[error(
+        "{path}: reached its limit of {mb} MB ([recording] max_mb); the session goes on unrecorded",
+        mb = limit / (1024 * 1024)
+    )]
+    Full { path: PathBuf, limit: u64 },
     #[error("{path}: not a flightdeck recording ({why})")]
     NotARecording { path: PathBuf, why: String },
     #[error(
@@ -229,6 +234,9 @@ pub struct Recorder {
     /// A digest of the last data written per job: a poll that brings the
     /// same again is written as `Unchanged`.
     last_data: HashMap<JobKey, u64>,
+    /// Bytes written so far, and the most the file may take.
+    written: u64,
+    limit: Option<u64>,
 }
 
 /// At most this much of a session is lost in a crash.
@@ -256,10 +264,19 @@ impl Recorder {
             last_flush: Instant::now(),
             last_tick: None,
             last_data: HashMap::new(),
+            written: 0,
+            limit: None,
         };
         r.line(header)?;
         r.flush()?;
         Ok(r)
+    }
+
+    /// Bounds the file: once it holds `bytes`, [`Recorder::record`] stops
+    /// with [`RecordingError::Full`] (what is written stays readable).
+    pub fn limit(mut self, bytes: u64) -> Recorder {
+        self.limit = Some(bytes);
+        self
     }
 
     fn line<T: Serialize>(&mut self, value: &T) -> Result<(), RecordingError> {
@@ -269,11 +286,19 @@ impl Recorder {
         };
         let text = serde_json::to_string(value).map_err(|e| io(std::io::Error::other(e)))?;
         self.out.write_all(text.as_bytes()).map_err(io)?;
+        self.written += text.len() as u64 + 1;
         self.out.write_all(b"\n").map_err(io)
     }
 
     /// Records one message received at `at`.
     pub fn record(&mut self, msg: &Msg, at: Timestamp) -> Result<(), RecordingError> {
+        if let Some(limit) = self.limit.filter(|l| self.written >= *l) {
+            self.flush()?;
+            return Err(RecordingError::Full {
+                path: self.path.clone(),
+                limit,
+            });
+        }
         if let Msg::Tick(t) = msg {
             if self.last_tick == Some(t.timestamp()) {
                 return Ok(());

@@ -3,10 +3,27 @@
 //! keys open the same forms and dialogs). It is read-only by construction:
 //! there is no provider, and the effects `update` asks for (plans, writes)
 //! are dropped.
+//!
+//! Going back restores the newest checkpoint before the instant (a copy of
+//! the cockpit taken every few recorded minutes) and plays forward from
+//! there, so a step back costs minutes of messages, not the whole session.
 
 use super::{Entry, Recording};
 use crate::app::{App, Msg, update};
 use flightdeck_model::Timestamp;
+
+/// Recorded time between checkpoints, at first.
+const CHECKPOINT_EVERY: chrono::Duration = chrono::Duration::minutes(5);
+/// Checkpoints kept: past this, every other one goes (and the spacing of
+/// new ones doubles), so memory stays bounded on a day-long recording.
+const MAX_CHECKPOINTS: usize = 32;
+
+/// The cockpit at an instant, to go back to.
+struct Checkpoint {
+    applied: usize,
+    now: Timestamp,
+    app: Box<App>,
+}
 
 pub struct Replay {
     /// The cockpit as the recording left it, while the viewer looks around
@@ -18,6 +35,9 @@ pub struct Replay {
     /// Instants worth jumping to: the operator's plans and writes, alarm
     /// changes.
     markers: Vec<Timestamp>,
+    /// Oldest first; the first is the start.
+    checkpoints: Vec<Checkpoint>,
+    checkpoint_every: chrono::Duration,
     pub app: App,
     pub started: Timestamp,
     pub now: Timestamp,
@@ -55,6 +75,12 @@ impl Replay {
             messages: rec.messages(),
             applied: 0,
             markers,
+            checkpoints: vec![Checkpoint {
+                applied: 0,
+                now: rec.header.started,
+                app: Box::new(app.clone()),
+            }],
+            checkpoint_every: CHECKPOINT_EVERY,
             app,
             started: rec.header.started,
             now: rec.header.started,
@@ -83,23 +109,99 @@ impl Replay {
         }
     }
 
-    /// Plays every message up to `t` (never back: a replay restarts to go
-    /// back). Whatever `update` asks to do is dropped: a replay only shows.
+    /// Plays every message up to `t`; never back (see [`Replay::seek`]).
+    /// Whatever `update` asks to do is dropped: a replay only shows.
     pub fn advance_to(&mut self, t: Timestamp) {
         self.stop_looking();
-        while let Some((at, msg)) = self.messages.get(self.applied) {
-            if *at > t {
+        while let Some(at) = self.messages.get(self.applied).map(|(at, _)| *at) {
+            if at > t {
                 break;
             }
-            let _ignored = update(&mut self.app, msg.clone());
+            self.checkpoint_before(at);
+            let msg = self.messages[self.applied].1.clone();
+            let _ignored = update(&mut self.app, msg);
             self.applied += 1;
         }
         self.now = t.max(self.now);
     }
 
+    /// The cockpit at `t`, before or after now: back to the newest
+    /// checkpoint at or before it, then forward.
+    pub fn seek(&mut self, t: Timestamp) {
+        let t = t.clamp(self.started, self.end());
+        if t < self.now {
+            self.stop_looking();
+            let i = self
+                .checkpoints
+                .iter()
+                .rposition(|c| c.now <= t)
+                .unwrap_or(0);
+            let c = &self.checkpoints[i];
+            // The viewer's terminal, not the one of the checkpoint's time.
+            let page = self.app.page;
+            self.app = (*c.app).clone();
+            self.app.page = page;
+            self.app.dirty = true;
+            self.applied = c.applied;
+            self.now = c.now;
+        }
+        self.advance_to(t);
+    }
+
+    /// A recorded drill's header and debrief, from the start on.
+    pub fn set_drill(&mut self, drill: Option<crate::app::drill::Drill>) {
+        for c in &mut self.checkpoints {
+            c.app.drill.clone_from(&drill);
+        }
+        self.app.drill = drill;
+    }
+
+    /// Keeps a copy of the cockpit before the message at `at` when the
+    /// newest checkpoint is far enough behind and every message up to the
+    /// last one played is older than `at` (the copy is exact for its instant).
+    fn checkpoint_before(&mut self, at: Timestamp) {
+        let Some(last) = self
+            .applied
+            .checked_sub(1)
+            .and_then(|i| self.messages.get(i))
+            .map(|(t, _)| *t)
+        else {
+            return;
+        };
+        let newest = self.checkpoints.last().map_or(self.started, |c| c.now);
+        let covered = self
+            .checkpoints
+            .last()
+            .is_some_and(|c| c.applied >= self.applied);
+        if covered || last >= at || last - newest < self.checkpoint_every {
+            return;
+        }
+        self.checkpoints.push(Checkpoint {
+            applied: self.applied,
+            now: last,
+            app: Box::new(self.app.clone()),
+        });
+        if self.checkpoints.len() > MAX_CHECKPOINTS {
+            // Keep the start and every other one after it.
+            let mut i = 0;
+            self.checkpoints.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.checkpoint_every = self.checkpoint_every * 2;
+        }
+    }
+
     /// The next operator action or alarm change after now.
     pub fn next_marker(&self) -> Option<Timestamp> {
         self.markers.iter().copied().find(|m| *m > self.now)
+    }
+
+    /// The operator action or alarm change before now (a second's grace,
+    /// so pressing it twice goes on back past the one just jumped to).
+    pub fn previous_marker(&self) -> Option<Timestamp> {
+        let before = self.now - chrono::Duration::seconds(1);
+        self.markers.iter().copied().rfind(|m| *m < before)
     }
 
     /// Whether every message has been played.
@@ -121,7 +223,7 @@ impl Replay {
             format!("{}:{:02}", d.num_minutes(), d.num_seconds().rem_euclid(60))
         };
         format!(
-            "REPLAY {} {speed}x {} {}/{} · space play/pause · + - speed · n next action or alarm · paused: look around · q quit",
+            "REPLAY {} {speed}x {} {}/{} · space play/pause · + - speed · [ ] 10 s · N n action or alarm · q quit",
             if playing { "▶" } else { "||" },
             self.now.format("%H:%M:%S"),
             clock(pos),
@@ -144,7 +246,7 @@ pub fn asciicast(
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     let mut replay = Replay::new(rec);
-    replay.app.drill = drill;
+    replay.set_drill(drill);
     update(&mut replay.app, Msg::Resize(width, height));
     let header = serde_json::json!({
         "version": 2,

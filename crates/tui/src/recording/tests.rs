@@ -204,3 +204,33 @@ fn secret_environment_values_are_not_written() {
         "{text}"
     );
 }
+
+/// A session's file is bounded: past its limit the recorder stops with a
+/// message naming the setting, and what it wrote reads back whole.
+#[test]
+fn a_recording_stops_at_its_limit_and_stays_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    let mut r = Recorder::create(&path, &header()).unwrap().limit(4096);
+    let mut recorded = 0;
+    let error = loop {
+        let state = if recorded % 2 == 0 {
+            AlarmState::Alarm
+        } else {
+            AlarmState::Ok
+        };
+        match r.record(&alarms(state, recorded), t(recorded)) {
+            Ok(()) => recorded += 1,
+            Err(e) => break e,
+        }
+        assert!(recorded < 1000, "never stopped");
+    };
+    assert!(matches!(error, RecordingError::Full { .. }), "{error}");
+    assert!(error.to_string().contains("[recording] max_mb"), "{error}");
+    drop(r);
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!((4096..4096 + 2048).contains(&size), "{size}");
+    let rec = read(&path).unwrap();
+    assert!(!rec.truncated);
+    assert_eq!(rec.entries.len(), recorded as usize);
+}
