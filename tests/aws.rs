@@ -781,9 +781,32 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
         ]
     );
 
+    // Then an alarm fires and clears while the operator watches the
+    // alarms pane (its state set in moto, read by the cockpit's polls).
+    h.keys("3");
+    let alarm = env.alarms[0].name.clone();
+    let rt = runtime();
+    for (state, reason) in [
+        (
+            aws_sdk_cloudwatch::types::StateValue::Alarm,
+            "Threshold Crossed: 3 datapoints were greater than the threshold",
+        ),
+        (
+            aws_sdk_cloudwatch::types::StateValue::Ok,
+            "Threshold Crossed: back under",
+        ),
+    ] {
+        rt.block_on(moto.set_alarm_state(&env.region, &alarm, state, reason));
+        for _ in 0..4 {
+            h.advance(chrono::Duration::seconds(10));
+        }
+    }
+    drop(rt);
+
     // The recording of this session against moto: its postmortem has both
-    // confirmed writes with moto's request ids, and its replay ends on the
-    // screen the operator saw last.
+    // confirmed writes with moto's request ids and the alarm's two changes,
+    // its replay jumps to the alarm and ends on the screen the operator saw
+    // last.
     let mono = common::theme("monochrome");
     let last = h.screen(100, 30, &mono);
     drop(h);
@@ -802,7 +825,42 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
         done[1].starts_with("scale of muejam-staging/backend"),
         "{done:?}"
     );
+    let changes: Vec<String> = flightdeck::recording::postmortem(&rec)
+        .into_iter()
+        .filter(|x| x.kind == "alarm")
+        .map(|x| x.what)
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            format!(
+                "{alarm}: OK -> ALARM: Threshold Crossed: 3 datapoints were greater than the threshold"
+            ),
+            format!("{alarm}: ALARM -> OK: Threshold Crossed: back under"),
+        ]
+    );
+    let happened = flightdeck::recording::postmortem(&rec);
+    let md = flightdeck::recording::markdown(&rec, &happened);
+    assert!(md.contains(&format!("{alarm}: OK -> ALARM")), "{md}");
     let mut replay = flightdeck::recording::Replay::new(&rec);
     replay.advance_to(replay.end());
     assert_eq!(common::render(&replay.app, 100, 30, &mono), last);
+    // Back with `N`: the alarm's clearing, then its firing, where the
+    // alarms tab counts it.
+    let state = |replay: &flightdeck::recording::Replay| {
+        replay
+            .app
+            .env()
+            .alarms()
+            .iter()
+            .find(|a| a.name == alarm)
+            .map(|a| a.state)
+    };
+    assert_eq!(state(&replay), Some(AlarmState::Ok));
+    replay.seek(replay.previous_marker().unwrap());
+    assert_eq!(state(&replay), Some(AlarmState::Ok), "cleared here");
+    replay.seek(replay.previous_marker().unwrap());
+    assert_eq!(state(&replay), Some(AlarmState::Alarm), "fired here");
+    let screen = common::render(&replay.app, 100, 30, &mono);
+    assert!(screen.contains("3 (1!)"), "one alarm firing: {screen}");
 }

@@ -18,6 +18,10 @@ pub struct Happening {
     pub kind: &'static str,
     pub service: Option<String>,
     pub what: String,
+    /// When the session received what tells of it: a replay jumps there
+    /// (an alarm's change is older than the poll that saw it).
+    #[serde(skip)]
+    pub seen: Timestamp,
 }
 
 /// ECS service events worth a line of their own.
@@ -71,6 +75,7 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                                 at: a.state_updated_at.max(since).min(*at),
                                 environment: env.clone(),
                                 kind: "alarm",
+                                seen: *at,
                                 service: a.dimension("ServiceName").map(str::to_string),
                                 what,
                             });
@@ -89,6 +94,7 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                                         at: if new { d.created_at } else { *at },
                                         environment: env.clone(),
                                         kind: "deploy",
+                                        seen: *at,
                                         service: Some(svc.name.clone()),
                                         what: format!(
                                             "deployment to {}: {state}{}",
@@ -113,6 +119,7 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                                     at: e.created_at,
                                     environment: env.clone(),
                                     kind: "event",
+                                    seen: *at,
                                     service: Some(svc.name.clone()),
                                     what: e.message.clone(),
                                 });
@@ -130,6 +137,7 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                                 at: a.started_at,
                                 environment: env.clone(),
                                 kind: "scaling",
+                                seen: *at,
                                 service: a.resource_id.rsplit('/').next().map(str::to_string),
                                 what: format!("{} ({})", a.description, a.status),
                             });
@@ -148,6 +156,7 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                 at: *at,
                 environment: env.clone(),
                 kind: "action",
+                seen: *at,
                 service: Some(op.service().to_string()),
                 what: match result {
                     Ok(plan) => format!(
@@ -181,6 +190,7 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                     at: *at,
                     environment: env.clone(),
                     kind: "action",
+                    seen: *at,
                     service: Some(op.service().to_string()),
                     what: match result {
                         Ok(done) => format!(

@@ -62,7 +62,7 @@ impl Replay {
         let mut markers: Vec<Timestamp> = super::postmortem(rec)
             .iter()
             .filter(|h| matches!(h.kind, "action" | "alarm"))
-            .map(|h| h.at)
+            .map(|h| h.seen)
             .collect();
         markers.extend(rec.entries.iter().filter_map(|e| match e {
             Entry::Planned { at, .. } | Entry::Executed { at, .. } => Some(*at),
