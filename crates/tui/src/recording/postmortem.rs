@@ -216,7 +216,15 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
         }
     }
     out.sort_by_key(|h| h.at);
+    drop_repeats(&mut out);
     out
+}
+
+/// One line for the same thing said several times at one instant (ECS
+/// tells of each unhealthy target in the same words).
+fn drop_repeats(happenings: &mut Vec<Happening>) {
+    let mut said = HashSet::new();
+    happenings.retain(|h| said.insert((h.at, h.environment.clone(), h.kind, h.what.clone())));
 }
 
 /// The timeline as a Markdown table, ready for a postmortem document.
@@ -237,4 +245,39 @@ pub fn markdown(rec: &Recording, happenings: &[Happening]) -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_thing_said_twice_at_one_instant_is_one_line() {
+        let at = chrono::DateTime::UNIX_EPOCH;
+        let line = |what: &str, secs: i64| Happening {
+            at: at + chrono::Duration::seconds(secs),
+            environment: "shop".into(),
+            kind: "event",
+            service: Some("api".into()),
+            what: what.into(),
+            seen: at,
+        };
+        let mut h = vec![
+            line("unhealthy", 0),
+            line("unhealthy", 0),
+            line("other", 0),
+            line("unhealthy", 0),
+            line("unhealthy", 5),
+        ];
+        drop_repeats(&mut h);
+        let left: Vec<_> = h.iter().map(|h| (h.what.as_str(), h.at)).collect();
+        assert_eq!(
+            left,
+            [
+                ("unhealthy", at),
+                ("other", at),
+                ("unhealthy", at + chrono::Duration::seconds(5))
+            ]
+        );
+    }
 }
