@@ -283,3 +283,25 @@ fn the_replay_command_lists_the_timeline_and_refuses_what_it_cannot_read() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A recording of the first format version (a drill's first seconds,
+/// from before services had `alternate_target_groups`) reads and replays
+/// with this build: a field added to the data must not make older
+/// recordings unreadable.
+#[test]
+fn a_version_1_recording_still_reads_and_replays() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recording-v1.jsonl");
+    let rec = recording::read(&path).unwrap();
+    assert_eq!(rec.header.version, 1);
+    assert_eq!(rec.header.drill.as_deref(), Some("bad-deploy"));
+    assert!(!rec.truncated);
+    assert_eq!(rec.entries.len(), 15);
+    let mut replay = recording::Replay::new(&rec);
+    replay.advance_to(replay.end());
+    assert!(replay.is_done());
+    let mono = common::theme("monochrome");
+    let screen = common::render(&replay.app, 100, 30, &mono);
+    assert!(screen.contains("muejam-production"), "{screen}");
+    assert!(screen.contains("backend"), "{screen}");
+}
