@@ -24,6 +24,10 @@ pub struct Flags {
     pub theme: Option<String>,
     /// `--record FILE`: the cockpit session recorded there.
     pub record: Option<PathBuf>,
+    /// `--scale N`: a generated estate beside the seed environments.
+    pub scale: Option<u32>,
+    /// `--log-storm LINES`: lines a second one estate service logs.
+    pub log_storm: Option<u32>,
 }
 
 /// What the process environment says, read once; tests pass their own.
@@ -71,6 +75,8 @@ pub struct Options {
     pub seed: u64,
     /// The drill `demo --scenario` plays.
     pub scenario: Option<String>,
+    /// The generated estate of `--scale`, on the simulation.
+    pub estate: Option<flightdeck_sim::estate::EstateSpec>,
     /// Only this environment.
     pub env: Option<String>,
     pub aws: AwsOverrides,
@@ -130,10 +136,20 @@ impl Options {
             .flatten()
             .or(config.demo.seed)
             .unwrap_or(DEFAULT_SEED);
+        let demo = flags.demo || demo_seed.is_some();
+        if flags.scale.is_some() && !demo {
+            anyhow::bail!(
+                "--scale generates services on the simulation: use it with `flightdeck demo` or --demo"
+            );
+        }
         Ok(Options {
-            demo: flags.demo || demo_seed.is_some(),
+            demo,
             seed,
             scenario: None,
+            estate: flags.scale.map(|n| flightdeck_sim::estate::EstateSpec {
+                services: n as usize,
+                log_storm: flags.log_storm.unwrap_or(0),
+            }),
             env: flags.env.clone(),
             aws: AwsOverrides {
                 profile: flags.profile.clone(),

@@ -2,7 +2,7 @@
 //! joining keys, engine results and the clock, and redraw-on-change.
 
 use crate::options::Options;
-use crate::session::Session;
+use crate::session::{Session, WorldBuild};
 use anyhow::Context;
 use crossterm::event::{self, Event};
 use flightdeck_core::engine;
@@ -45,7 +45,11 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     };
     let runtime = async_runtime().map_err(CockpitError::Run)?;
     let session = runtime
-        .block_on(Session::start(options, clock.clone()))
+        .block_on(Session::start(
+            options,
+            clock.clone(),
+            WorldBuild::Background,
+        ))
         .map_err(CockpitError::Session)?;
     let recorder = open_recorder(
         options,
@@ -86,6 +90,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
             scenario: scenario.clone(),
             seed: options.seed,
             start: drill.started,
+            estate: options.estate,
         }),
         _ => None,
     };
@@ -292,12 +297,17 @@ struct Restart {
     scenario: flightdeck_sim::scenario::Scenario,
     seed: u64,
     start: flightdeck_model::Timestamp,
+    estate: Option<flightdeck_sim::estate::EstateSpec>,
 }
 
 impl Restart {
     fn apply(&self, clock: &DrillClock) {
-        let fresh =
-            flightdeck_sim::World::with_scenario(self.seed, self.start, self.scenario.clone());
+        let fresh = flightdeck_sim::World::create(
+            self.seed,
+            self.start,
+            self.estate,
+            Some(self.scenario.clone()),
+        );
         *self
             .world
             .lock()

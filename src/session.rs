@@ -11,6 +11,14 @@ use flightdeck_model::clock::Clock;
 use flightdeck_sim::{SimProvider, World};
 use std::sync::{Arc, Mutex};
 
+/// When the simulated world is made: a command needs it at once; the
+/// cockpit draws its first frame while it is made (its reads wait for it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorldBuild {
+    Now,
+    Background,
+}
+
 /// The providers of one run, each behind its read-only guard.
 pub struct Session {
     pub providers: Vec<Arc<dyn Provider>>,
@@ -25,18 +33,51 @@ pub struct Session {
     pub world: Option<flightdeck_sim::SharedWorld>,
 }
 
+/// A shared world whose making has begun on a thread of its own: the lock
+/// is that thread's until the world is made, so a read waits for it and
+/// never sees it half made.
+fn build_in_background(
+    seed: u64,
+    start: flightdeck_model::Timestamp,
+    estate: Option<flightdeck_sim::estate::EstateSpec>,
+    scenario: Option<flightdeck_sim::scenario::Scenario>,
+) -> flightdeck_sim::SharedWorld {
+    let world = Arc::new(Mutex::new(World::empty(seed)));
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let shared = world.clone();
+    std::thread::spawn(move || {
+        let mut guard = shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = locked.send(());
+        *guard = World::create(seed, start, estate, scenario);
+    });
+    // Once the builder holds the lock, nothing can read before it is done.
+    let _ = is_locked.recv();
+    world
+}
+
 impl Session {
     /// The environments of a run: the simulated ones for the demo, else AWS.
-    pub async fn start(options: &Options, clock: Arc<dyn Clock>) -> anyhow::Result<Session> {
+    pub async fn start(
+        options: &Options,
+        clock: Arc<dyn Clock>,
+        build: WorldBuild,
+    ) -> anyhow::Result<Session> {
         if options.demo {
-            Session::demo(options, clock)
+            Session::demo(options, clock, build)
         } else {
             Session::aws(options, clock).await
         }
     }
 
-    /// The six simulated seed environments (or the one `--env` names).
-    pub fn demo(options: &Options, clock: Arc<dyn Clock>) -> anyhow::Result<Session> {
+    /// The six simulated seed environments and any generated estate (or
+    /// the one `--env` names).
+    pub fn demo(
+        options: &Options,
+        clock: Arc<dyn Clock>,
+        build: WorldBuild,
+    ) -> anyhow::Result<Session> {
         let scenario = match &options.scenario {
             Some(name) => Some(crate::config::scenarios::find(
                 &options.paths.scenarios_dir,
@@ -44,14 +85,24 @@ impl Session {
             )?),
             None => None,
         };
-        let world = match &scenario {
-            Some(s) => World::with_scenario(options.seed, clock.now(), s.clone()),
-            None => World::new(options.seed, clock.now()),
+        let (seed, start, estate) = (options.seed, clock.now(), options.estate);
+        let world = match build {
+            WorldBuild::Now => Arc::new(Mutex::new(World::create(
+                seed,
+                start,
+                estate,
+                scenario.clone(),
+            ))),
+            WorldBuild::Background => build_in_background(seed, start, estate, scenario.clone()),
         };
-        let world = Arc::new(Mutex::new(world));
         let read_only = options.read_only;
         let config = &options.config;
-        let sims = SimProvider::all(world.clone(), clock);
+        let sims = SimProvider::named(
+            world.clone(),
+            clock,
+            seed,
+            World::environment_names(seed, estate),
+        );
         let names: Vec<String> = sims.iter().map(|p| p.environment().name.clone()).collect();
         let mut session = Session {
             providers: vec![],

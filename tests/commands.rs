@@ -221,6 +221,53 @@ fn demo_commands_follow_the_same_contract() {
     assert_eq!(o.status.code(), Some(2), "logs needs one environment");
 }
 
+/// `--scale N` adds a generated estate to the simulation, for the
+/// commands as for the cockpit: 1000 services an environment; it and
+/// `--log-storm` are refused where they mean nothing.
+#[test]
+fn the_demo_scales_to_a_generated_estate() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let services = json(&flightdeck(
+        h,
+        &[
+            "--demo",
+            "--scale",
+            "1100",
+            "--env",
+            "estate-02",
+            "services",
+            "--json",
+        ],
+        None,
+    ));
+    let rows = services.as_array().unwrap();
+    assert_eq!(rows.len(), 100);
+    assert!(rows.iter().all(|r| r["cluster"] == "estate-02"));
+    let alarms = json(&flightdeck(
+        h,
+        &[
+            "--demo",
+            "--scale",
+            "1100",
+            "--env",
+            "estate-02",
+            "alarms",
+            "--json",
+        ],
+        None,
+    ));
+    assert!(alarms.as_array().unwrap().len() >= 100);
+    for args in [
+        &["--scale", "10", "services"][..],
+        &["--demo", "--log-storm", "100", "services"],
+        &["--demo", "--scale", "0", "services"],
+    ] {
+        let o = flightdeck(h, args, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+    }
+}
+
 fn audit_lines(home: &Path) -> Vec<Value> {
     std::fs::read_to_string(home.join("state/flightdeck/audit.jsonl"))
         .unwrap_or_default()

@@ -117,6 +117,15 @@ pub struct GlobalArgs {
     /// Record the cockpit session to FILE (the flight recorder; see `replay`).
     #[arg(long, global = true, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// With the simulation: add a generated estate of N services (1000 per
+    /// environment), with alarms, scaling targets and logs in proportion.
+    #[arg(long, global = true, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=50_000))]
+    pub scale: Option<u32>,
+    /// With --scale: one of its services logs this many lines a second.
+    #[arg(long, global = true, value_name = "LINES", requires = "scale",
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub log_storm: Option<u32>,
 }
 
 impl GlobalArgs {
@@ -132,6 +141,8 @@ impl GlobalArgs {
             read_only: self.read_only,
             theme: self.theme.clone(),
             record: self.record.clone(),
+            scale: self.scale,
+            log_storm: self.log_storm,
         }
     }
 }

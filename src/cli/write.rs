@@ -7,7 +7,7 @@
 use super::table::emit;
 use super::{Exit, Failure};
 use crate::options::Options;
-use crate::session::Session;
+use crate::session::{Session, WorldBuild};
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use flightdeck_core::ops::{
@@ -173,7 +173,7 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
     let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
     let audit = AuditLog::new(&options.paths.audit_log);
     runtime.block_on(async {
-        let session = Session::start(options, clock.clone())
+        let session = Session::start(options, clock.clone(), WorldBuild::Now)
             .await
             .map_err(Failure::usage)?;
         let p = session.single("a write").map_err(Failure::usage)?;

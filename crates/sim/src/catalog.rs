@@ -107,6 +107,13 @@ pub struct ServiceSpec {
     /// How it deploys when not a rolling update with the circuit breaker.
     #[serde(default)]
     pub deployment: Option<DeploymentSpec>,
+    /// A service of a generated large estate: it keeps an hour of metrics
+    /// and a few hundred log lines, so thousands of them fit in memory.
+    #[serde(default)]
+    pub light: bool,
+    /// Log lines a second, instead of what its traffic gives (a log storm).
+    #[serde(default)]
+    pub log_rate: Option<f64>,
 }
 
 /// A traffic-shifting deployment strategy of ECS, as a seed document

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 mod costs;
+pub mod estate;
 mod logs;
 mod provider;
 pub mod scenario;

@@ -36,7 +36,7 @@ pub struct SimProvider {
 }
 
 impl SimProvider {
-    /// One provider per seed environment, sharing `world` and `clock`.
+    /// One provider per environment of `world`, sharing it and `clock`.
     pub fn all(world: SharedWorld, clock: Arc<dyn Clock>) -> Vec<SimProvider> {
         let (seed, names): (u64, Vec<(String, String)>) = {
             let w = world.lock().unwrap_or_else(PoisonError::into_inner);
@@ -47,6 +47,17 @@ impl SimProvider {
                 .collect();
             (w.seed, names)
         };
+        Self::named(world, clock, seed, names)
+    }
+
+    /// One provider per `(name, region)`, for a world that may still be in
+    /// the making (see [`crate::World::environment_names`]).
+    pub fn named(
+        world: SharedWorld,
+        clock: Arc<dyn Clock>,
+        seed: u64,
+        names: Vec<(String, String)>,
+    ) -> Vec<SimProvider> {
         names
             .into_iter()
             .map(|(name, region)| SimProvider {

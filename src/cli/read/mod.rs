@@ -5,7 +5,7 @@
 use super::Failure;
 use super::table;
 use crate::options::Options;
-use crate::session::Session;
+use crate::session::{Session, WorldBuild};
 use anyhow::anyhow;
 use clap::Subcommand;
 use flightdeck_core::provider::{LogQuery, Provider, ProviderError, locate_service};
@@ -182,7 +182,7 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
     runtime.block_on(async {
-        let session = Session::start(options, clock.clone())
+        let session = Session::start(options, clock.clone(), WorldBuild::Now)
             .await
             .map_err(Failure::usage)?;
         let providers = &session.providers;

@@ -238,6 +238,7 @@ pub(super) fn build_service(
         created_at,
         last_steady_event: origin,
         registered: BTreeMap::new(),
+        image_faults: HashMap::new(),
         spec,
     };
     let name = svc.spec.name.clone();

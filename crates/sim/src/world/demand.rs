@@ -12,7 +12,14 @@ pub(super) fn maybe_spike(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaC
     }
     // Memory drifts slowly, like caches warming and GC settling.
     svc.memory_drift = (svc.memory_drift + (rng.random::<f64>() - 0.5) * 0.3).clamp(-6.0, 12.0);
-    if svc.spike.is_none() && rng.random_bool(1.0 / 1200.0) {
+    // About one every 3 h a service; a light one (of thousands) one every
+    // 33 h, or a large estate would be all spikes.
+    let chance = if svc.spec.light {
+        1.0 / 12_000.0
+    } else {
+        1.0 / 1200.0
+    };
+    if svc.spike.is_none() && rng.random_bool(chance) {
         let minutes = rng.random_range(8..30);
         let errors = if rng.random_bool(0.4) {
             rng.random_range(1.0..7.0)
@@ -35,15 +42,20 @@ pub(super) fn maybe_spike(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaC
 
 pub(super) fn emit_logs(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha8Rng) {
     let requests = svc.latest(Signal::Requests).unwrap_or(0.0);
-    let rate_per_sec = match svc.spec.workload {
-        crate::catalog::Workload::Worker => 0.5,
-        crate::catalog::Workload::Redis => 0.03,
-        _ => (requests / 60.0 / 10.0).clamp(0.2, 4.0),
+    let rate_per_sec = match (svc.spec.log_rate, svc.spec.workload) {
+        (Some(rate), _) => rate,
+        (None, _) if svc.spec.light => LIGHT_LOG_RATE,
+        (None, crate::catalog::Workload::Worker) => 0.5,
+        (None, crate::catalog::Workload::Redis) => 0.03,
+        (None, _) => (requests / 60.0 / 10.0).clamp(0.2, 4.0),
     };
     let expected = rate_per_sec * TICK.num_seconds() as f64;
     let count = expected.floor() as u32 + u32::from(rng.random_bool(expected.fract()));
     let error_p = (svc.latest(Signal::ErrorRate).unwrap_or(0.2) / 100.0).clamp(0.0, 0.5);
     let latency = svc.latest(Signal::Latency).unwrap_or(0.1);
+    if count == 0 {
+        return;
+    }
     let running: Vec<String> = svc
         .tasks
         .iter()
@@ -82,7 +94,8 @@ pub(super) fn emit_logs(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCha
             message,
         });
     }
-    while svc.logs.len() > LOG_CAPACITY {
+    let capacity = svc.log_capacity();
+    while svc.logs.len() > capacity {
         svc.logs.pop_front();
     }
 }
@@ -100,12 +113,13 @@ pub(super) fn record_signals(svc: &mut ServiceState, now: Timestamp, rng: &mut C
         latency_factor: svc.impairment.as_ref().map_or(1.0, |i| i.latency_factor),
         extra_errors: svc.impairment.as_ref().map_or(0.0, |i| i.errors),
     };
+    let kept = svc.metric_points();
     for (signal, value) in signals::compute(&inputs, rng) {
         let series = svc.series.entry(signal).or_default();
         if let Some(value) = value {
             series.push_back(MetricPoint { at: now, value });
         }
-        while series.len() > METRIC_POINTS {
+        while series.len() > kept {
             series.pop_front();
         }
     }

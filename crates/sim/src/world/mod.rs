@@ -60,6 +60,15 @@ pub const METRIC_POINTS: usize = 360;
 /// Log events kept per log group.
 pub const LOG_CAPACITY: usize = 3000;
 
+/// What a light service (of a generated estate) keeps: an hour of
+/// metrics, a few hundred log lines; and how much it logs.
+const LIGHT_METRIC_POINTS: usize = 60;
+const LIGHT_LOG_CAPACITY: usize = 200;
+const LIGHT_LOG_RATE: f64 = 0.02;
+
+/// How long a generated estate has been running when the world starts.
+pub const ESTATE_WARM_UP: Duration = Duration::minutes(30);
+
 /// ECS keeps a service's last 100 events.
 pub const EVENT_CAPACITY: usize = 100;
 
@@ -157,6 +166,8 @@ pub struct ServiceState {
     last_steady_event: Timestamp,
     /// Container images of revisions registered while the world runs.
     pub registered: BTreeMap<u32, Vec<(String, String)>>,
+    /// What goes wrong with each revision's image, once worked out.
+    image_faults: HashMap<u32, Option<ImageFault>>,
 }
 
 impl ServiceState {
@@ -220,12 +231,41 @@ impl ServiceState {
         }
     }
 
+    /// [`ServiceState::image_fault`], remembered: a revision's images never
+    /// change, and this is asked every tick.
+    fn cached_image_fault(&mut self, revision: u32) -> Option<ImageFault> {
+        if let Some(fault) = self.image_faults.get(&revision) {
+            return *fault;
+        }
+        let fault = self.image_fault(revision);
+        self.image_faults.insert(revision, fault);
+        fault
+    }
+
     /// Whether an image of `revision` has `word` in its tag (the demo's
     /// convention for what goes wrong with it).
     fn tagged(&self, revision: u32, word: &str) -> bool {
         self.images(revision)
             .iter()
             .any(|(_, i)| i.rsplit_once(':').is_some_and(|(_, t)| t.contains(word)))
+    }
+
+    /// Metric points kept per series.
+    fn metric_points(&self) -> usize {
+        if self.spec.light {
+            LIGHT_METRIC_POINTS
+        } else {
+            METRIC_POINTS
+        }
+    }
+
+    /// Log events kept; a storm keeps a full buffer.
+    fn log_capacity(&self) -> usize {
+        if self.spec.light && self.spec.log_rate.is_none() {
+            LIGHT_LOG_CAPACITY
+        } else {
+            LOG_CAPACITY
+        }
     }
 
     pub fn log_group(&self) -> String {
@@ -336,6 +376,36 @@ impl World {
     /// A world whose history starts [`WARM_UP`] before `start` and has been
     /// simulated up to `start`.
     pub fn new(seed: u64, start: Timestamp) -> Self {
+        Self::create(seed, start, None, None)
+    }
+
+    /// A world with no environment, to stand in while the real one is made.
+    pub fn empty(seed: u64) -> Self {
+        Self {
+            seed,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            colleagues: ChaCha8Rng::seed_from_u64(seed),
+            now: Timestamp::MIN_UTC,
+            envs: vec![],
+            scenario: None,
+        }
+    }
+
+    /// [`World::new`], then `scenario` played from `start`: the steps dated
+    /// before it happen at once, the others as the world reaches them.
+    pub fn with_scenario(seed: u64, start: Timestamp, scenario: crate::scenario::Scenario) -> Self {
+        Self::create(seed, start, None, Some(scenario))
+    }
+
+    /// The seed environments, plus a generated `estate` that has been
+    /// running for [`ESTATE_WARM_UP`] (its services are light, but there
+    /// may be thousands), plus a drill.
+    pub fn create(
+        seed: u64,
+        start: Timestamp,
+        estate: Option<crate::estate::EstateSpec>,
+        scenario: Option<crate::scenario::Scenario>,
+    ) -> Self {
         let start = align(start);
         let origin = start - WARM_UP;
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -351,17 +421,37 @@ impl World {
             envs,
             scenario: None,
         };
+        if let Some(estate) = estate {
+            world.advance_to(start - ESTATE_WARM_UP);
+            let born = world.now;
+            for spec in crate::estate::generate(estate, seed) {
+                let env = build_env(spec, born, &mut world.rng);
+                world.envs.push(env);
+            }
+        }
         world.advance_to(start);
+        if let Some(scenario) = scenario {
+            world.scenario = Some(Running::new(scenario, world.now));
+            world.fire_due_steps();
+        }
         world
     }
 
-    /// [`World::new`], then `scenario` played from `start`: the steps dated
-    /// before it happen at once, the others as the world reaches them.
-    pub fn with_scenario(seed: u64, start: Timestamp, scenario: crate::scenario::Scenario) -> Self {
-        let mut world = World::new(seed, start);
-        world.scenario = Some(Running::new(scenario, world.now));
-        world.fire_due_steps();
-        world
+    /// Names and regions of the environments [`World::create`] makes with
+    /// `estate`, without making them.
+    pub fn environment_names(
+        seed: u64,
+        estate: Option<crate::estate::EstateSpec>,
+    ) -> Vec<(String, String)> {
+        seed_environments()
+            .into_iter()
+            .chain(
+                estate
+                    .map(|e| crate::estate::generate(e, seed))
+                    .unwrap_or_default(),
+            )
+            .map(|e| (e.name, e.region))
+            .collect()
     }
 
     pub fn now(&self) -> Timestamp {
@@ -371,6 +461,11 @@ impl World {
     /// Applies every tick up to `t`. Earlier instants are ignored: time
     /// never runs backwards in the world.
     pub fn advance_to(&mut self, t: Timestamp) {
+        if self.envs.is_empty() {
+            // An empty world (its making failed) has nothing to tick.
+            self.now = self.now.max(t);
+            return;
+        }
         while self.now + TICK <= t {
             self.now += TICK;
             self.tick();

@@ -145,13 +145,14 @@ pub(super) fn circuit_breaker(
     now: Timestamp,
     rng: &mut ChaCha8Rng,
 ) -> bool {
-    let Some(primary) = svc.deployments.first().cloned() else {
+    let threshold = svc.desired.div_ceil(2).clamp(3, 200);
+    let Some(primary) = svc.deployments.first() else {
         return false;
     };
-    let threshold = svc.desired.div_ceil(2).clamp(3, 200);
     if primary.rollout_state != RolloutState::InProgress || primary.failed_tasks < threshold {
         return false;
     }
+    let primary = primary.clone();
     let name = svc.spec.name.clone();
     let reason = "ECS deployment circuit breaker: tasks failed to start.";
     fail_primary(svc, reason, now);

@@ -62,7 +62,7 @@ pub(super) fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut C
         .map(|t| t.task_definition.revision)
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
-        .map(|r| (r, svc.image_fault(r)))
+        .map(|r| (r, svc.cached_image_fault(r)))
         .collect();
     let mut cannot_pull = vec![];
     for (i, task) in svc.tasks.iter_mut().enumerate() {

@@ -625,3 +625,59 @@ mod strategies {
         assert_eq!(svc.deployments[0].task_definition.revision, blue);
     }
 }
+
+mod estate {
+    //! The generated estate of `--scale`: beside the seed environments,
+    //! alive, quiet enough that what fires stands out.
+    use super::*;
+    use crate::estate::EstateSpec;
+
+    #[test]
+    fn a_generated_estate_runs_beside_the_seeds_and_is_mostly_quiet() {
+        let spec = EstateSpec {
+            services: 300,
+            log_storm: 0,
+        };
+        let w = World::create(5, start(), Some(spec), None);
+        assert_eq!(w.envs.len(), 7);
+        let estate = w.env("estate-01").unwrap();
+        assert_eq!(estate.services.len(), 300);
+        let names = World::environment_names(5, Some(spec));
+        let made: Vec<_> = w.envs.iter().map(|e| e.spec.name.clone()).collect();
+        assert_eq!(names.into_iter().map(|(n, _)| n).collect::<Vec<_>>(), made);
+        // Half an hour of metrics and tasks running.
+        let svc = &estate.services[0];
+        assert!(
+            svc.series[&Signal::Cpu].len() >= 25,
+            "{}",
+            svc.series[&Signal::Cpu].len()
+        );
+        assert_eq!(svc.running(), svc.desired);
+        // Auto scaling's own low alarms sit in ALARM at the minimum, as
+        // on AWS; the estate's own are mostly OK.
+        let own: Vec<_> = estate
+            .alarms
+            .iter()
+            .filter(|a| !a.spec.name.starts_with("TargetTracking-"))
+            .collect();
+        let firing = own.iter().filter(|a| a.state == AlarmState::Alarm).count();
+        assert!(own.len() >= 300);
+        assert!(firing * 100 < own.len(), "{firing} of {}", own.len());
+    }
+
+    #[test]
+    fn a_storming_service_logs_thousands_of_lines_a_second() {
+        let spec = EstateSpec {
+            services: 3,
+            log_storm: 2000,
+        };
+        let mut w = World::create(5, start(), Some(spec), None);
+        w.advance_to(start() + Duration::seconds(10));
+        let storm = &w.env("estate-01").unwrap().services[0];
+        // 20,000 lines in the last tick: the kept ones are all from it.
+        assert_eq!(storm.logs.len(), LOG_CAPACITY);
+        assert!(storm.logs.iter().all(|e| e.timestamp > start()));
+        let quiet = &w.env("estate-01").unwrap().services[1];
+        assert!(quiet.logs.len() < 100, "{}", quiet.logs.len());
+    }
+}
