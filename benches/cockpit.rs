@@ -1,137 +1,323 @@
-//! `cargo bench`: how long the cockpit's hot paths take, measured on the
-//! embedded simulation (no network). Prints the median and the slowest of
-//! each measurement; README.md keeps the last numbers.
+//! `cargo bench --bench cockpit`: the cockpit's hot paths, in process, with
+//! divan's statistics (median, mean, slowest of many samples). The estate
+//! comes from the simulation's generator; nothing touches the network.
+//! BENCHMARKS.md reports these figures against their targets.
 //!
-//! Plain `std::time` timing, no harness: `cargo test --all-targets` builds
-//! this file but only `cargo bench` (which passes `--bench`) runs it.
+//! `cargo test` does not run this file; `cargo clippy --all-targets` checks it.
 #![expect(
     clippy::unwrap_used,
-    reason = "test code: a failed unwrap is the test's report"
+    reason = "benchmark set-up: a failed unwrap is the report"
 )]
 
 use chrono::TimeZone;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use flightdeck::app::{App, Msg, update};
-use flightdeck::clock::{Clock, ManualClock};
-use flightdeck::engine::{Schedule, fetch};
-use flightdeck::provider::Provider;
+use divan::Bencher;
+use divan::counter::ItemsCount;
+use flightdeck::app::{App, LogBuffer, Msg, update};
+use flightdeck::clock::ManualClock;
+use flightdeck::engine::{DataEvent, Fetched, JobKey, JobKind, Payload};
+use flightdeck::model::{Cluster, EnvironmentInfo, LogEvent, Service, Timestamp};
+use flightdeck::provider::ReadProvider;
+use flightdeck::sim::estate::EstateSpec;
 use flightdeck::sim::{SimProvider, World};
-use flightdeck::theme::ThemeSet;
+use flightdeck::theme::{Theme, ThemeSet};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, LazyLock, Mutex};
 
-fn measure(name: &str, runs: usize, mut f: impl FnMut()) {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
+fn main() {
+    divan::main();
+}
+
+fn start() -> Timestamp {
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 14, 30, 0)
+        .unwrap()
+}
+
+fn theme() -> Theme {
+    ThemeSet::load(None).unwrap().get("dark").unwrap().clone()
+}
+
+/// A generated environment of 1000 services, read through the simulation
+/// provider like the cockpit reads it: its cluster, services and the log
+/// lines of a service that storms.
+struct Estate {
+    cluster: Cluster,
+    services: Vec<Service>,
+    lines: Vec<LogEvent>,
+}
+
+static ESTATE: LazyLock<Estate> = LazyLock::new(|| {
+    let spec = EstateSpec {
+        services: 1000,
+        log_storm: 2000,
+    };
+    let world = World::create(42, start(), Some(spec), None);
+    let clock = Arc::new(ManualClock::new(start()));
+    let p = SimProvider::all(Arc::new(Mutex::new(world)), clock)
+        .into_iter()
+        .find(|p| p.environment().name == "estate-01")
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let cluster = rt.block_on(p.clusters()).unwrap().remove(0);
+    let services = rt.block_on(p.services("estate-01")).unwrap();
+    let storm = &services[0];
+    let lines = rt
+        .block_on(p.log_events(&flightdeck::provider::LogQuery {
+            log_group: format!("/ecs/estate-01/{}", storm.name),
+            stream_prefix: None,
+            since: start() - chrono::Duration::hours(1),
+            filter: None,
+            limit: 100_000,
+            live: false,
+        }))
+        .unwrap();
+    Estate {
+        cluster,
+        services,
+        lines,
+    }
+});
+
+/// `n` services: the estate's, repeated under new names.
+fn services(n: usize) -> Vec<Service> {
+    let base = &ESTATE.services;
+    (0..n)
+        .map(|i| {
+            let mut s = base[i % base.len()].clone();
+            if i >= base.len() {
+                s.name = format!("{}-{}", s.name, i / base.len());
+            }
+            s
         })
-        .collect();
-    times.sort();
-    println!(
-        "{name:<44} median {:>10.3?}  max {:>10.3?}  ({runs} runs)",
-        times[runs / 2],
-        times[runs - 1]
+        .collect()
+}
+
+/// `n` log lines, the storm's repeated with their own ids and instants.
+fn log_lines(n: usize) -> Vec<LogEvent> {
+    let base = &ESTATE.lines;
+    (0..n)
+        .map(|i| {
+            let mut e = base[i % base.len()].clone();
+            e.id = format!("{i:08}");
+            e.timestamp = start() + chrono::Duration::milliseconds(i as i64);
+            e
+        })
+        .collect()
+}
+
+fn data(kind: JobKind, payload: Payload) -> Msg {
+    Msg::Data(Box::new(DataEvent {
+        key: JobKey {
+            env: "estate".into(),
+            kind,
+        },
+        data: Fetched {
+            fetched_at: start(),
+            generation: 1,
+            result: Ok(payload),
+        },
+    }))
+}
+
+/// The cockpit on one environment holding `n` services, at 200x60.
+fn cockpit(n: usize) -> App {
+    let info = EnvironmentInfo {
+        name: "estate".into(),
+        region: "us-east-1".into(),
+        production: false,
+        read_only: false,
+    };
+    let mut app = App::new(vec![info], start(), false);
+    app.set_log_buffer(200_000);
+    update(&mut app, Msg::Resize(200, 60));
+    update(
+        &mut app,
+        data(
+            JobKind::Services,
+            Payload::Services {
+                clusters: vec![ESTATE.cluster.clone()],
+                services: services(n),
+            },
+        ),
+    );
+    app
+}
+
+fn key(app: &mut App, c: char) {
+    update(
+        app,
+        Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
     );
 }
 
-fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        return;
-    }
-    let start = chrono::Utc
-        .with_ymd_and_hms(2026, 11, 22, 14, 30, 0)
-        .unwrap();
-    measure("world: build + 3 h warm-up, 6 environments", 5, || {
-        World::new(42, start);
-    });
-    let mut world = World::new(42, start);
-    let mut t = start;
-    measure("world: advance 1 simulated hour", 5, || {
-        t += chrono::Duration::hours(1);
-        world.advance_to(t);
-    });
-
-    // A loaded app, as the cockpit has it after its first polls.
-    let clock = ManualClock::new(start);
-    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
-    let providers: Vec<Arc<dyn Provider>> =
-        SimProvider::all(Arc::new(Mutex::new(World::new(42, start))), shared)
-            .into_iter()
-            .map(|p| Arc::new(p) as Arc<dyn Provider>)
-            .collect();
-    let mut app = App::new(
-        providers.iter().map(|p| p.environment().clone()).collect(),
-        start,
-        false,
-    );
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let mut schedule = Schedule::default();
-    let mut generation = 0;
-    let mut poll = |app: &mut App| {
-        let jobs = schedule.due(&app.focus(), clock.now());
-        for job in jobs {
-            schedule.started(&job.key, clock.now());
-            generation += 1;
-            let p = providers
-                .iter()
-                .find(|p| p.environment().name == job.key.env)
-                .unwrap();
-            let event = rt.block_on(fetch(p.as_ref(), &job, generation, &clock, None));
-            update(app, Msg::Data(Box::new(event)));
-        }
-    };
-    measure("engine: one round of due jobs (sim provider)", 10, || {
-        clock.advance(chrono::Duration::seconds(30));
-        poll(&mut app);
-    });
-
-    let theme = ThemeSet::load(None).unwrap().get("dark").unwrap().clone();
-    for (w, h) in [(80, 24), (200, 60)] {
-        for (key, pane) in [('1', "services"), ('3', "alarms"), ('4', "logs")] {
-            update(
-                &mut app,
-                Msg::Key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE)),
-            );
-            poll(&mut app);
-            let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-            measure(&format!("render: {pane} pane at {w}x{h}"), 50, || {
-                terminal
-                    .draw(|f| flightdeck::ui::render(f, &app, &theme))
-                    .unwrap();
-            });
-        }
-    }
+/// The cockpit in its logs pane, following a service with `n` lines.
+fn logs_cockpit(n: usize) -> App {
+    let mut app = cockpit(100);
+    key(&mut app, '4');
+    let source = app.log_source().unwrap();
     update(
         &mut app,
-        Msg::Key(KeyEvent::new(KeyCode::Char('1'), KeyModifiers::NONE)),
+        data(JobKind::Logs(source), Payload::Logs(log_lines(n))),
     );
-    measure("update: 1000 keys (j/k/filter/Esc)", 20, || {
-        for i in 0..1000 {
-            let code = match i % 4 {
-                0 => KeyCode::Char('j'),
-                1 => KeyCode::Char('k'),
-                2 => KeyCode::Char('/'),
-                _ => KeyCode::Esc,
-            };
-            update(&mut app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    app
+}
+
+fn draw(terminal: &mut Terminal<TestBackend>, app: &App, theme: &Theme) {
+    terminal
+        .draw(|f| flightdeck::ui::render(f, app, theme))
+        .unwrap();
+}
+
+mod frame {
+    use super::*;
+
+    /// A whole frame of the services pane, the selection in the middle.
+    #[divan::bench(args = [40, 2_000, 10_000])]
+    fn services_200x60(bencher: Bencher, n: usize) {
+        let mut app = cockpit(n);
+        for _ in 0..n / 2 {
+            key(&mut app, 'j');
         }
-    });
-    let p = providers[0].clone();
-    measure("ops: plan a deploy (reads + diff)", 20, || {
-        let op = flightdeck::ops::Operation::Deploy {
-            cluster: "radiox-prod".into(),
-            service: "backend-api".into(),
-            images: vec![("backend-api".into(), "acme/api:v9".into())],
-            force: false,
+        let theme = theme();
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        bencher.bench_local(|| draw(&mut terminal, &app, &theme));
+    }
+
+    /// The same at 80x24 (an SSH bastion's terminal).
+    #[divan::bench(args = [10_000])]
+    fn services_80x24(bencher: Bencher, n: usize) {
+        let app = cockpit(n);
+        let theme = theme();
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        bencher.bench_local(|| draw(&mut terminal, &app, &theme));
+    }
+
+    /// The logs pane following 100,000 lines, and with a search.
+    #[divan::bench(args = [false, true])]
+    fn logs_100k_200x60(bencher: Bencher, search: bool) {
+        let mut app = logs_cockpit(100_000);
+        if search {
+            key(&mut app, 's');
+            for c in "timeout".chars() {
+                key(&mut app, c);
+            }
+            update(
+                &mut app,
+                Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+            );
+        }
+        let theme = theme();
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        bencher.bench_local(|| draw(&mut terminal, &app, &theme));
+    }
+}
+
+mod filter {
+    use super::*;
+
+    /// Typing one character of a filter over 10,000 services, and drawing
+    /// the answer: what the operator waits for.
+    #[divan::bench]
+    fn services_10k_key_and_frame(bencher: Bencher) {
+        let mut app = cockpit(10_000);
+        key(&mut app, '/');
+        let theme = theme();
+        let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+        let mut typed = false;
+        bencher.bench_local(|| {
+            // "pay", then back: each sample is one key and one frame.
+            if typed {
+                update(
+                    &mut app,
+                    Msg::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
+                );
+            } else {
+                key(&mut app, 'p');
+            }
+            typed = !typed;
+            draw(&mut terminal, &app, &theme);
+        });
+    }
+}
+
+mod logs {
+    use super::*;
+
+    /// Log events into the cockpit as the engine delivers them (pages of
+    /// 1000): de-duplicated, ordered and bounded in the buffer.
+    #[divan::bench]
+    fn ingest_pages(bencher: Bencher) {
+        let pages: Vec<Vec<LogEvent>> = log_lines(100_000)
+            .chunks(1000)
+            .map(<[LogEvent]>::to_vec)
+            .collect();
+        bencher
+            .counter(ItemsCount::new(100_000usize))
+            .with_inputs(|| (LogBuffer::with_capacity(50_000), pages.clone()))
+            .bench_local_values(|(mut buffer, pages)| {
+                for page in pages {
+                    buffer.extend(page);
+                }
+                buffer
+            });
+    }
+
+    /// Making lines safe for the terminal (what every shown line goes through).
+    #[divan::bench]
+    fn sanitize(bencher: Bencher) {
+        let lines = log_lines(10_000);
+        bencher
+            .counter(ItemsCount::new(lines.len()))
+            .bench_local(|| {
+                lines
+                    .iter()
+                    .map(|e| flightdeck::text::sanitize(&e.message).len())
+                    .sum::<usize>()
+            });
+    }
+}
+
+mod world {
+    use super::*;
+
+    /// The seed environments made with their 3 h of history.
+    #[divan::bench(sample_count = 5, sample_size = 1)]
+    fn create_seed_environments() -> World {
+        World::new(42, start())
+    }
+
+    /// One simulated minute of the seed environments and an estate of
+    /// 2000 services.
+    #[divan::bench(sample_count = 10, sample_size = 1)]
+    fn advance_one_minute_2000_services(bencher: Bencher) {
+        let spec = EstateSpec {
+            services: 2000,
+            log_storm: 0,
         };
-        rt.block_on(flightdeck::ops::plan(p.as_ref(), "1", op, None))
-            .unwrap();
-    });
+        let mut world = World::create(42, start(), Some(spec), None);
+        let mut t = start();
+        bencher.bench_local(|| {
+            t += chrono::Duration::minutes(1);
+            world.advance_to(t);
+        });
+    }
+}
+
+mod update {
+    use super::*;
+
+    /// 1000 keys moving through 10,000 services.
+    #[divan::bench]
+    fn keys_1000_over_10k_services(bencher: Bencher) {
+        let mut app = cockpit(10_000);
+        bencher.counter(ItemsCount::new(1000usize)).bench_local(|| {
+            for i in 0..1000 {
+                key(&mut app, if i % 2 == 0 { 'j' } else { 'k' });
+            }
+        });
+    }
 }

@@ -76,6 +76,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         }
     }
     app.stuck_after = options.stuck_after;
+    app.set_log_buffer(options.config.log_buffer_lines());
     let palette = Palette::new(options).map_err(CockpitError::Session)?;
     let crash = CrashTest::from_env();
     let writes = Writes {

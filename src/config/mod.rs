@@ -30,6 +30,8 @@ pub struct Config {
     pub log_level: Option<String>,
     /// Minutes without progress after which a rollout is STUCK (default 10).
     pub stuck_after_minutes: Option<u32>,
+    /// Log lines the logs pane keeps per log group (default 50,000).
+    pub log_buffer_lines: Option<Spanned<u32>>,
     #[serde(default)]
     pub demo: DemoConfig,
     #[serde(default)]
@@ -90,7 +92,17 @@ impl EnvironmentConfig {
     }
 }
 
+/// What `log_buffer_lines` may be.
+const LOG_BUFFER_LINES: std::ops::RangeInclusive<u32> = 1000..=1_000_000;
+
 impl Config {
+    /// Log lines kept per log group.
+    pub fn log_buffer_lines(&self) -> usize {
+        self.log_buffer_lines
+            .as_ref()
+            .map_or(flightdeck_tui::app::LOG_BUFFER, |l| *l.get_ref() as usize)
+    }
+
     /// How long a rollout may make no progress before it is STUCK, when
     /// the file says.
     pub fn stuck_after(&self) -> Option<chrono::Duration> {
@@ -122,6 +134,20 @@ impl Config {
     }
 
     fn validate(&self, path: &Path, source: &str) -> Result<(), FileError> {
+        if let Some(lines) = &self.log_buffer_lines
+            && !LOG_BUFFER_LINES.contains(lines.get_ref())
+        {
+            return Err(FileError::at(
+                path,
+                source,
+                lines.span().start,
+                format!(
+                    "log_buffer_lines must be {} to {} (it bounds the memory the logs pane takes)",
+                    LOG_BUFFER_LINES.start(),
+                    LOG_BUFFER_LINES.end()
+                ),
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         for env in &self.environments {
             let name = env.name.get_ref();
@@ -230,6 +256,22 @@ mod tests {
             parse("theme = \"dark\"\n[[environment]]\nname = \"a\"\nregoin = \"x\"\n").unwrap_err();
         assert_eq!((err.line, err.column), (4, 1), "{err}");
         assert!(err.message.contains("unknown field `regoin`"), "{err}");
+    }
+
+    #[test]
+    fn the_log_buffer_is_bounded_and_a_bad_size_located() {
+        assert_eq!(parse("").unwrap().log_buffer_lines(), 50_000);
+        assert_eq!(
+            parse("log_buffer_lines = 2000\n")
+                .unwrap()
+                .log_buffer_lines(),
+            2000
+        );
+        for bad in ["10", "5000000", "0"] {
+            let err = parse(&format!("read_only = true\nlog_buffer_lines = {bad}\n")).unwrap_err();
+            assert_eq!((err.line, err.column), (2, 20), "{bad}: {err}");
+            assert!(err.to_string().contains("1000 to 1000000"), "{err}");
+        }
     }
 
     #[test]

@@ -101,9 +101,50 @@ pub fn ellipsize(s: &str, max: usize) -> String {
     out
 }
 
+/// Whether `haystack` contains `needle` ignoring case, `needle` already in
+/// lower case. Filters and searches run it over every row or line on every
+/// key and frame, so ASCII text (the usual case) allocates nothing; other
+/// text is lowercased as Unicode says (a Kelvin sign is a `k`).
+pub fn contains_lowercase(haystack: &str, needle: &str) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if !needle.is_ascii() || !haystack.is_ascii() {
+        return haystack.to_lowercase().contains(needle);
+    }
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    h.len() >= n.len()
+        && h.windows(n.len()).any(|w| {
+            w[0].eq_ignore_ascii_case(&n[0])
+                && w.iter().zip(n).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contains_lowercase_ignores_case_and_handles_any_text() {
+        assert!(contains_lowercase("Payments-API-01", "api-0"));
+        assert!(contains_lowercase("x", ""));
+        assert!(!contains_lowercase("pay", "payments"));
+        assert!(contains_lowercase("ÉCHEC de connexion", "échec"));
+        assert!(!contains_lowercase("timeout", "timeouts"));
+        assert!(contains_lowercase("\u{212A}ELVIN", "kelvin"));
+    }
+
+    proptest::proptest! {
+        /// The same answer as lowercasing both, for any text.
+        #[test]
+        fn contains_lowercase_agrees_with_to_lowercase(h in ".{0,40}", n in ".{0,4}") {
+            let needle = n.to_lowercase();
+            proptest::prop_assert_eq!(
+                contains_lowercase(&h, &needle),
+                h.to_lowercase().contains(&needle)
+            );
+        }
+    }
 
     #[test]
     fn escape_sequences_never_pass() {

@@ -53,21 +53,40 @@ impl<T> Slot<T> {
     }
 }
 
-/// Lines kept per log group in the logs pane.
-pub const LOG_BUFFER: usize = 5000;
+/// Lines kept per log group in the logs pane unless the config says
+/// (`log_buffer_lines`).
+pub const LOG_BUFFER: usize = 50_000;
 
 /// A bounded, de-duplicated buffer of one log group's events, oldest first.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogBuffer {
     pub events: VecDeque<LogEvent>,
     ids: HashSet<String>,
     pub fetched_at: Option<Timestamp>,
     pub error: Option<(ProviderError, Timestamp)>,
+    /// The most lines kept.
+    capacity: usize,
+}
+
+impl Default for LogBuffer {
+    fn default() -> Self {
+        Self::with_capacity(LOG_BUFFER)
+    }
 }
 
 impl LogBuffer {
+    pub fn with_capacity(capacity: usize) -> Self {
+        LogBuffer {
+            events: VecDeque::new(),
+            ids: HashSet::new(),
+            fetched_at: None,
+            error: None,
+            capacity: capacity.max(1),
+        }
+    }
+
     /// Appends events not seen before, in timestamp order, dropping the
-    /// oldest beyond [`LOG_BUFFER`]. Returns how many were new.
+    /// oldest beyond its capacity. Returns how many were new.
     pub fn extend(&mut self, events: Vec<LogEvent>) -> usize {
         let mut added = 0;
         for e in events {
@@ -77,7 +96,7 @@ impl LogBuffer {
                 added += 1;
             }
         }
-        while self.events.len() > LOG_BUFFER {
+        while self.events.len() > self.capacity {
             if let Some(old) = self.events.pop_front() {
                 self.ids.remove(&old.id);
             }
@@ -117,6 +136,8 @@ pub struct EnvData {
     pub deployments: HashMap<ServiceRef, Slot<Vec<ServiceDeployment>>>,
     /// A watched service's target groups' own metrics (blue's and green's).
     pub revision_metrics: HashMap<ServiceRef, Slot<Vec<TargetGroupSeries>>>,
+    /// Lines kept per log group.
+    pub log_capacity: usize,
 }
 
 impl EnvData {
@@ -137,6 +158,7 @@ impl EnvData {
             timelines: HashMap::new(),
             deployments: HashMap::new(),
             revision_metrics: HashMap::new(),
+            log_capacity: LOG_BUFFER,
         }
     }
 
@@ -211,7 +233,12 @@ impl EnvData {
             (JobKind::Services, r) => {
                 let r = r.and_then(expect_services);
                 let (clusters, services) = match r {
-                    Ok((c, s)) => (Ok(c), Ok(s)),
+                    // Kept by cluster and name: every list shows them so,
+                    // and a frame need not sort thousands.
+                    Ok((c, mut s)) => {
+                        s.sort_by(|a, b| (&a.cluster, &a.name).cmp(&(&b.cluster, &b.name)));
+                        (Ok(c), Ok(s))
+                    }
                     Err(e) => (Err(e.clone()), Err(e)),
                 };
                 self.clusters.store(generation, at, clusters)
@@ -243,7 +270,11 @@ impl EnvData {
                 r.and_then(expect_task_definition),
             ),
             (JobKind::Logs(source), r) => {
-                let buffer = self.logs.entry(source).or_default();
+                let capacity = self.log_capacity;
+                let buffer = self
+                    .logs
+                    .entry(source)
+                    .or_insert_with(|| LogBuffer::with_capacity(capacity));
                 match r.and_then(expect_logs) {
                     Ok(events) => {
                         buffer.fetched_at = Some(at);
@@ -331,6 +362,11 @@ mod tests {
         );
         assert_eq!(b.events.len(), LOG_BUFFER);
         assert_eq!(b.ids.len(), LOG_BUFFER);
+        // A configured size bounds it the same way.
+        let mut small = LogBuffer::with_capacity(100);
+        small.extend((0..150).map(|i| ev(&format!("y{i}"), i)).collect());
+        assert_eq!(small.events.len(), 100);
+        assert_eq!(small.events[0].id, "y50");
     }
 
     #[test]
@@ -395,12 +431,12 @@ mod tests {
                 1..4,
             )
         ) {
-            let mut buffer = LogBuffer::default();
+            let mut buffer = LogBuffer::with_capacity(5000);
             for batch in batches {
                 let events: Vec<LogEvent> =
                     batch.iter().map(|(id, t)| ev(&id.to_string(), *t)).collect();
                 buffer.extend(events.clone());
-                proptest::prop_assert!(buffer.events.len() <= LOG_BUFFER);
+                proptest::prop_assert!(buffer.events.len() <= 5000);
                 proptest::prop_assert!(buffer.events.iter().zip(buffer.events.iter().skip(1)).all(|(a, b)| a.timestamp <= b.timestamp));
                 let ids: HashSet<&str> = buffer.events.iter().map(|e| e.id.as_str()).collect();
                 proptest::prop_assert_eq!(ids.len(), buffer.events.len());

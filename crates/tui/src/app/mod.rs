@@ -18,6 +18,7 @@ use crossterm::event::KeyEvent;
 use flightdeck_core::engine::{DataEvent, Focus, View};
 use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
 use flightdeck_core::triage::{Finding, Rules, suspected_crash_loops, triage};
+use flightdeck_model::text::contains_lowercase;
 use flightdeck_model::{
     Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, ServiceRef,
     Strategy, Timestamp,
@@ -317,6 +318,14 @@ impl App {
         }
     }
 
+    /// Keeps `lines` log lines per log group from now on (the config's
+    /// `log_buffer_lines`).
+    pub fn set_log_buffer(&mut self, lines: usize) {
+        for env in &mut self.envs {
+            env.log_capacity = lines;
+        }
+    }
+
     pub fn env(&self) -> &EnvData {
         &self.envs[self.current.min(self.envs.len().saturating_sub(1))]
     }
@@ -335,21 +344,21 @@ impl App {
     }
 
     /// Services of the current environment matching the filter, by cluster then name.
+    /// Services matching the filter, by cluster and name (the order they
+    /// are kept in).
     pub fn service_rows(&self) -> Vec<&Service> {
         let f = self.filter(Pane::Services).to_lowercase();
-        let mut rows: Vec<&Service> = self
-            .env()
+        self.env()
             .services()
             .iter()
             .filter(|s| {
                 f.is_empty()
-                    || s.name.to_lowercase().contains(&f)
-                    || s.cluster.to_lowercase().contains(&f)
-                    || s.task_definition.to_string().contains(&f)
+                    || contains_lowercase(&s.name, &f)
+                    || contains_lowercase(&s.cluster, &f)
+                    || contains_lowercase(&s.task_definition.family, &f)
+                    || (f.contains(':') && s.task_definition.to_string().contains(&f))
             })
-            .collect();
-        rows.sort_by(|a, b| (&a.cluster, &a.name).cmp(&(&b.cluster, &b.name)));
-        rows
+            .collect()
     }
 
     /// Alarms matching the filter: ALARM first, then by name.
@@ -361,10 +370,10 @@ impl App {
             .iter()
             .filter(|a| {
                 f.is_empty()
-                    || a.name.to_lowercase().contains(&f)
-                    || a.display_name().to_lowercase().contains(&f)
-                    || a.metric.to_lowercase().contains(&f)
-                    || a.state.as_str().to_lowercase().contains(&f)
+                    || contains_lowercase(&a.name, &f)
+                    || contains_lowercase(&a.display_name(), &f)
+                    || contains_lowercase(&a.metric, &f)
+                    || contains_lowercase(a.state.as_str(), &f)
             })
             .collect();
         // ALARM first; within a state, what pages before what informs
@@ -385,8 +394,8 @@ impl App {
             .flat_map(|d| d.targets.iter())
             .filter(|t| {
                 f.is_empty()
-                    || t.service.to_lowercase().contains(&f)
-                    || t.cluster.to_lowercase().contains(&f)
+                    || contains_lowercase(&t.service, &f)
+                    || contains_lowercase(&t.cluster, &f)
             })
             .collect();
         rows.sort_by(|a, b| a.resource_id.cmp(&b.resource_id));
@@ -459,7 +468,7 @@ impl App {
             .map(|b| {
                 b.events
                     .iter()
-                    .filter(|e| f.is_empty() || e.message.to_lowercase().contains(&f))
+                    .filter(|e| contains_lowercase(&e.message, &f))
                     .collect()
             })
             .unwrap_or_default()
@@ -490,13 +499,11 @@ impl App {
                 t.filtered(self.changes.kind.as_slice())
                     .filter(|e| {
                         f.is_empty()
-                            || e.summary.to_lowercase().contains(&f)
-                            || e.who
-                                .as_ref()
-                                .is_some_and(|w| w.to_lowercase().contains(&f))
+                            || contains_lowercase(&e.summary, &f)
+                            || e.who.as_ref().is_some_and(|w| contains_lowercase(w, &f))
                             || e.service
                                 .as_ref()
-                                .is_some_and(|s| s.name.to_lowercase().contains(&f))
+                                .is_some_and(|s| contains_lowercase(&s.name, &f))
                     })
                     .collect()
             })

@@ -435,7 +435,7 @@ fn jump_to_match(app: &mut App, backwards: bool) {
     let matches: Vec<usize> = lines
         .iter()
         .enumerate()
-        .filter(|(_, e)| e.message.to_lowercase().contains(&needle))
+        .filter(|(_, e)| flightdeck_model::text::contains_lowercase(&e.message, &needle))
         .map(|(i, _)| i)
         .collect();
     let from = app.logs.current_match.unwrap_or(total);

@@ -1,7 +1,7 @@
 //! The alarms pane: ALARM first, the selected alarm's metric charted with
 //! its threshold, and its state history.
 
-use super::widgets::{Column, Listing, age, alarm_style, error_line, fit_columns};
+use super::widgets::{Column, Listing, age, alarm_style, error_line, fit_columns, visible_rows};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_model::text::sanitize;
@@ -33,9 +33,12 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     }
     let keep = fit_columns(&COLUMNS, top.width.saturating_sub(2));
-    let rows: Vec<Row> = app
-        .alarm_rows()
-        .into_iter()
+    let alarms = app.alarm_rows();
+    let selected = app.selected(Pane::Alarms);
+    let shown = visible_rows(alarms.len(), selected, top, false);
+    let first = shown.start;
+    let rows: Vec<Row> = alarms[shown]
+        .iter()
         .map(|a| {
             let cells: Vec<Cell> = keep
                 .iter()
@@ -62,10 +65,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         })
         .collect();
     Listing {
+        first,
         columns: &COLUMNS,
         keep: &keep,
         rows,
-        selected: app.selected(Pane::Alarms),
+        selected,
         block: None,
     }
     .render(frame, top, theme);

@@ -135,6 +135,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         })
         .collect();
     Listing {
+        first: 0,
         columns: &COLUMNS,
         keep: &keep,
         rows: table,

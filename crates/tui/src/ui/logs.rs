@@ -154,7 +154,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         let needle = app.logs.search.to_lowercase();
         let count = lines
             .iter()
-            .filter(|e| e.message.to_lowercase().contains(&needle))
+            .filter(|e| flightdeck_model::text::contains_lowercase(&e.message, &needle))
             .count();
         spans.push(Span::styled(
             format!(" · search \"{}\" {count} matches", app.logs.search),

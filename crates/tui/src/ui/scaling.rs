@@ -100,6 +100,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .title(Span::styled(title, theme.muted));
     let selected = app.selected(Pane::Scaling);
     Listing {
+        first: 0,
         columns: &COLUMNS,
         keep: &keep,
         rows,

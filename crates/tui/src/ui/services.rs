@@ -3,6 +3,7 @@
 
 use super::widgets::{
     Column, Listing, age, error_line, fit_columns, level_style, rollout_style, sparkline,
+    visible_rows,
 };
 use crate::app::{App, Pane};
 use crate::theme::Theme;
@@ -105,9 +106,12 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new(Line::from(spans)), title);
     }
     let keep = fit_columns(&COLUMNS, table_area.width);
-    let rows: Vec<Row> = app
-        .service_rows()
-        .into_iter()
+    let services = app.service_rows();
+    let selected = app.selected(Pane::Services);
+    let shown = visible_rows(services.len(), selected, table_area, false);
+    let first = shown.start;
+    let rows: Vec<Row> = services[shown]
+        .iter()
         .map(|s| {
             let counts_style = if s.running < s.desired || s.pending > 0 {
                 theme.warn
@@ -151,11 +155,11 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Row::new(cells)
         })
         .collect();
-    let selected = app.selected(Pane::Services);
     Listing {
         columns: &COLUMNS,
         keep: &keep,
         rows,
+        first,
         selected,
         block: None,
     }

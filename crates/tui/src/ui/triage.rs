@@ -98,6 +98,7 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
         })
         .collect();
     Listing {
+        first: 0,
         columns: &COLUMNS,
         keep: &keep,
         rows,

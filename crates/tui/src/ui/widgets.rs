@@ -139,12 +139,30 @@ pub fn error_line<'a>(
     ])
 }
 
+/// Which rows of a `total`-row table in `area` show, the selection kept in
+/// view the way a table scrolled from its top keeps it. A pane builds only
+/// these: a frame costs the same with 40 services or 10,000.
+pub fn visible_rows(
+    total: usize,
+    selected: usize,
+    area: Rect,
+    bordered: bool,
+) -> std::ops::Range<usize> {
+    let chrome = if bordered { 3 } else { 1 };
+    let height = usize::from(area.height.saturating_sub(chrome)).max(1);
+    let selected = selected.min(total.saturating_sub(1));
+    let first = (selected + 1).saturating_sub(height);
+    first..(first + height).min(total)
+}
+
 /// A table of `rows` under the headers of the `keep` columns, with the
-/// `selected` row highlighted (none when the table is empty).
+/// `selected` row highlighted (none when the table is empty). `rows` may be
+/// a window of the list starting at row `first` (see [`visible_rows`]).
 pub struct Listing<'a> {
     pub columns: &'a [Column],
     pub keep: &'a [usize],
     pub rows: Vec<ratatui::widgets::Row<'a>>,
+    pub first: usize,
     pub selected: usize,
     pub block: Option<ratatui::widgets::Block<'a>>,
 }
@@ -163,7 +181,8 @@ impl Listing<'_> {
         if let Some(block) = self.block {
             table = table.block(block);
         }
-        let mut state = TableState::default().with_selected((!empty).then_some(self.selected));
+        let selected = self.selected.saturating_sub(self.first);
+        let mut state = TableState::default().with_selected((!empty).then_some(selected));
         frame.render_stateful_widget(table, area, &mut state);
     }
 }
@@ -182,6 +201,21 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_rows_that_show_are_built_with_the_selection_in_view() {
+        let area = |h| Rect::new(0, 0, 80, h);
+        // 21 lines: a header and 20 rows.
+        assert_eq!(visible_rows(10_000, 0, area(21), false), 0..20);
+        assert_eq!(visible_rows(10_000, 19, area(21), false), 0..20);
+        assert_eq!(visible_rows(10_000, 50, area(21), false), 31..51);
+        assert_eq!(visible_rows(10_000, 9_999, area(21), false), 9_980..10_000);
+        // Borders take two lines more; a selection past the end is the last.
+        assert_eq!(visible_rows(100, 500, area(23), true), 80..100);
+        assert_eq!(visible_rows(5, 0, area(21), false), 0..5);
+        assert_eq!(visible_rows(0, 3, area(21), false), 0..0);
+        assert_eq!(visible_rows(10, 4, area(1), false), 4..5);
+    }
 
     #[test]
     fn columns_collapse_by_priority() {
