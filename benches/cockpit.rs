@@ -187,6 +187,17 @@ mod frame {
         bencher.bench_local(|| draw(&mut terminal, &app, &theme));
     }
 
+    /// Triage worked out again over every service, as when new data
+    /// arrives (a frame in between reuses it).
+    #[divan::bench(args = [2_000, 10_000])]
+    fn triage_anew(bencher: Bencher, n: usize) {
+        let mut app = cockpit(n);
+        bencher.bench_local(|| {
+            app.triage_inputs += 1;
+            app.triage()
+        });
+    }
+
     /// The same at 80x24 (an SSH bastion's terminal).
     #[divan::bench(args = [10_000])]
     fn services_80x24(bencher: Bencher, n: usize) {

@@ -270,6 +270,8 @@ fn triage_pane() {
             s.pending = 0;
         }
     }
+    // Changed here rather than by arriving data: triage must look again.
+    h.app.triage_inputs += 1;
     let calm = h.screen(80, 24, &mono);
     assert!(
         calm.contains("Nothing needs a human: checked 6 of 6 environments"),

@@ -381,6 +381,7 @@ fn a_service_alarm_leads_to_its_error_lines_in_one_key() {
         .envs
         .iter_mut()
         .for_each(|e| e.alarms.data = Some(vec![]));
+    h.app.triage_inputs += 1;
     h.key(KeyCode::Enter);
 }
 

@@ -66,6 +66,9 @@ pub struct LogBuffer {
     pub error: Option<(ProviderError, Timestamp)>,
     /// The most lines kept.
     capacity: usize,
+    /// Bumped whenever the lines change (what is worked out from them is
+    /// kept until then).
+    pub version: u64,
 }
 
 impl Default for LogBuffer {
@@ -82,6 +85,7 @@ impl LogBuffer {
             fetched_at: None,
             error: None,
             capacity: capacity.max(1),
+            version: 0,
         }
     }
 
@@ -100,6 +104,9 @@ impl LogBuffer {
             if let Some(old) = self.events.pop_front() {
                 self.ids.remove(&old.id);
             }
+        }
+        if added > 0 {
+            self.version += 1;
         }
         added
     }

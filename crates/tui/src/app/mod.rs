@@ -225,8 +225,57 @@ pub enum Effect {
     Drill(drill::DrillControl),
 }
 
+/// A value worked out from the app's state, kept until its key changes.
+/// Not part of the state: two apps differing only here are equal.
+/// (A mutex, not a cell: the app is shared with threads in tests.)
+#[derive(Debug)]
+pub struct Memo<K, V>(std::sync::Mutex<Option<(K, V)>>);
+
+impl<K, V> Memo<K, V> {
+    fn kept(&self) -> std::sync::MutexGuard<'_, Option<(K, V)>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo(std::sync::Mutex::new(None))
+    }
+}
+
+impl<K: Clone, V: Clone> Clone for Memo<K, V> {
+    fn clone(&self) -> Self {
+        Memo(std::sync::Mutex::new(self.kept().clone()))
+    }
+}
+
+impl<K, V> PartialEq for Memo<K, V> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl<K: PartialEq + Clone, V: Clone> Memo<K, V> {
+    /// The value for `key`, worked out by `make` when it is not the kept one.
+    pub fn get_or(&self, key: K, make: impl FnOnce() -> V) -> V {
+        let mut kept = self.kept();
+        if let Some((k, v)) = kept.as_ref()
+            && *k == key
+        {
+            return v.clone();
+        }
+        let v = make();
+        *kept = Some((key, v.clone()));
+        v
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
+    /// Bumped when data triage reads arrives (services, alarms, costs, tasks).
+    pub triage_inputs: u64,
+    triage_memo: Memo<(u64, i64), Vec<Finding>>,
+    log_count_memo: Memo<(LogSource, u64, String, String), (usize, usize)>,
     pub envs: Vec<EnvData>,
     pub current: usize,
     pub pane: Pane,
@@ -289,6 +338,9 @@ impl App {
 
     pub fn new(envs: Vec<EnvironmentInfo>, now: Timestamp, read_only: bool) -> Self {
         Self {
+            triage_inputs: 0,
+            triage_memo: Memo::default(),
+            log_count_memo: Memo::default(),
             envs: envs.into_iter().map(EnvData::new).collect(),
             current: 0,
             pane: Pane::Services,
@@ -456,6 +508,41 @@ impl App {
         self.log_source().map(|s| s.group)
     }
 
+    /// Log lines of the logs pane after the filter, newest first, read
+    /// lazily: a frame takes only the lines it shows.
+    pub fn log_lines_newest_first(&self) -> impl Iterator<Item = &LogEvent> {
+        let f = self.filter(Pane::Logs).to_lowercase();
+        self.log_source()
+            .and_then(|source| self.env().logs.get(&source))
+            .into_iter()
+            .flat_map(|b| b.events.iter().rev())
+            .filter(move |e| contains_lowercase(&e.message, &f))
+    }
+
+    /// How many lines pass the logs pane's filter, and how many of those
+    /// match its search; counted again only when the lines, the filter or
+    /// the search change.
+    pub fn log_counts(&self) -> (usize, usize) {
+        let Some(source) = self.log_source() else {
+            return (0, 0);
+        };
+        let version = self.env().logs.get(&source).map_or(0, |b| b.version);
+        let filter = self.filter(Pane::Logs).to_lowercase();
+        let search = self.logs.search.to_lowercase();
+        let key = (source, version, filter, search.clone());
+        self.log_count_memo.get_or(key, || {
+            let mut lines = 0;
+            let mut matches = 0;
+            for e in self.log_lines_newest_first() {
+                lines += 1;
+                if !search.is_empty() && contains_lowercase(&e.message, &search) {
+                    matches += 1;
+                }
+            }
+            (lines, matches)
+        })
+    }
+
     /// Log lines of the logs pane after the filter, oldest first.
     pub fn log_lines(&self) -> Vec<&LogEvent> {
         let Some(source) = self.log_source() else {
@@ -546,9 +633,15 @@ impl App {
     }
 
     /// What needs a human now, in every environment, most urgent first.
+    /// What needs a human, worked out again only when what triage reads
+    /// changed or 10 s went by (its words count minutes): a frame of 10,000
+    /// services does not pay for it.
     pub fn triage(&self) -> Vec<Finding> {
-        let views: Vec<_> = self.envs.iter().map(EnvData::triage_view).collect();
-        triage(&views, &Rules::default(), self.now)
+        let key = (self.triage_inputs, self.now.timestamp().div_euclid(10));
+        self.triage_memo.get_or(key, || {
+            let views: Vec<_> = self.envs.iter().map(EnvData::triage_view).collect();
+            triage(&views, &Rules::default(), self.now)
+        })
     }
 
     pub fn selected_finding(&self) -> Option<Finding> {

@@ -5,6 +5,7 @@ use super::palette::Jump;
 use super::write::{self, Request};
 use super::{App, Effect, InputTarget, Msg, Overlay, Pane, changes};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use flightdeck_core::engine::JobKind;
 use flightdeck_core::triage::{Finding, Kind};
 use flightdeck_model::ServiceRef;
 
@@ -33,9 +34,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             vec![]
         }
         Msg::Data(event) => {
+            let triaged = matches!(
+                event.key.kind,
+                JobKind::Services | JobKind::Alarms | JobKind::Costs | JobKind::Tasks(_)
+            );
             if let Some(env) = app.envs.iter_mut().find(|e| e.info.name == event.key.env)
                 && env.apply(*event)
             {
+                if triaged {
+                    app.triage_inputs += 1;
+                }
                 clamp_selections(app);
                 write::observe(app);
                 apply_log_anchor(app);
@@ -363,7 +371,7 @@ fn row_count(app: &App, pane: Pane) -> usize {
         Pane::Services => app.service_rows().len(),
         Pane::Scaling => app.target_rows().len(),
         Pane::Alarms => app.alarm_rows().len(),
-        Pane::Logs => app.log_lines().len(),
+        Pane::Logs => app.log_counts().0,
         Pane::Costs => app
             .env()
             .costs
@@ -403,7 +411,7 @@ fn move_by(app: &mut App, delta: Option<isize>, down: bool) {
         return;
     }
     if app.pane == Pane::Logs {
-        let total = app.log_lines().len();
+        let total = app.log_counts().0;
         // Scrolling is counted from the newest line; moving up leaves follow.
         let scroll = match delta {
             None if down => 0,

@@ -123,7 +123,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let env = app.env();
     let group = &source.group;
     let buffer = env.logs.get(&source);
-    let lines = app.log_lines();
+    let (total, matches) = app.log_counts();
     let mode = if app.logs.follow {
         Span::styled(" FOLLOW ", theme.ok)
     } else {
@@ -135,13 +135,12 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     ];
     let filter = app.filter(Pane::Logs);
     if filter.is_empty() {
-        spans.push(Span::styled(format!(" {} lines", lines.len()), theme.muted));
+        spans.push(Span::styled(format!(" {total} lines"), theme.muted));
     } else {
         // Filtered lines say so first: "3 lines" alone would read as all.
         spans.push(Span::styled(
             format!(
-                " {} lines with \"{}\"",
-                lines.len(),
+                " {total} lines with \"{}\"",
                 sanitize_with(filter, false)
             ),
             theme.info,
@@ -151,13 +150,8 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         spans.push(Span::styled(" · wrap", theme.muted));
     }
     if !app.logs.search.is_empty() {
-        let needle = app.logs.search.to_lowercase();
-        let count = lines
-            .iter()
-            .filter(|e| flightdeck_model::text::contains_lowercase(&e.message, &needle))
-            .count();
         spans.push(Span::styled(
-            format!(" · search \"{}\" {count} matches", app.logs.search),
+            format!(" · search \"{}\" {matches} matches", app.logs.search),
             theme.info,
         ));
     }
@@ -185,9 +179,13 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     // is full, skipping `scroll` events first.
     let height = usize::from(body.height);
     let width = usize::from(body.width);
-    let end = lines.len().saturating_sub(app.logs.scroll);
     let mut visual: Vec<Line> = vec![];
-    for (i, e) in lines[..end].iter().enumerate().rev() {
+    let shown = app
+        .log_lines_newest_first()
+        .enumerate()
+        .skip(app.logs.scroll)
+        .map(|(k, e)| (total.saturating_sub(1 + k), e));
+    for (i, e) in shown {
         let mut ls = event_lines(app, theme, e, app.logs.current_match == Some(i), width);
         ls.append(&mut visual);
         visual = ls;
