@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every benchmark of BENCHMARKS.md, in one run (not part of the tests):
+#   1. in-process figures: `cargo bench --bench cockpit` (divan), without the
+#      AWS SDK, which they do not touch;
+#   2. the release build, timed (cold when target/release is absent);
+#   3. whole-process figures of that binary: scripts/bench_process.py.
+# Takes about 15 minutes cold on 2 cores, 5 when warm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+echo "== machine"
+nproc
+grep -m1 "model name" /proc/cpuinfo || true
+rustc --version
+
+echo "== in-process (divan)"
+cargo bench --no-default-features --bench cockpit
+
+echo "== release build"
+start=$(date +%s)
+cargo build --release
+echo "release build: $(( $(date +%s) - start )) s"
+ls -l target/release/flightdeck
+
+echo "== whole process"
+python3 scripts/bench_process.py target/release/flightdeck --runs 5
