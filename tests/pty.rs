@@ -1,9 +1,13 @@
 //! Starts the built binary on `demo` in a real pseudo-terminal, switches
-//! panes, quits, and checks that the terminal was restored.
+//! panes, quits, and checks that the terminal was restored; and against
+//! moto, with an endpoint that hangs.
 #![expect(
     clippy::unwrap_used,
     reason = "test code: a failed unwrap is the test's report"
 )]
+
+#[cfg(feature = "aws")]
+mod common;
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};
@@ -264,4 +268,59 @@ fn a_drill_runs_on_its_own_clock_in_the_terminal() {
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(shown(&s), before);
     s.quit();
+}
+
+/// A hung endpoint never holds up the cockpit: with every DescribeServices
+/// held for a minute at the test proxy, the panes switch at the keys, the
+/// header's clock goes on and the services pane says it is still loading,
+/// all before the held call could have answered; `q` quits at once.
+#[cfg(feature = "aws")]
+#[test]
+fn a_hung_endpoint_never_holds_up_the_keys_or_the_clock() {
+    let Some(f) = common::cli::fixture("pty_hung_endpoint", "muejam-staging") else {
+        return;
+    };
+    let held = Duration::from_secs(60);
+    f.moto.delay("DescribeServices", held.as_millis() as u64);
+    let home = f.home.path();
+    let (config, credentials) = (home.join("aws-config"), home.join("aws-credentials"));
+    let vars = [
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_ENDPOINT_URL", f.moto.endpoint.as_str()),
+    ];
+    let started = Instant::now();
+    let mut s = Session::start_with(home, &[], &vars);
+    assert!(
+        wait_for_screen(&s.screen, "loading services", Duration::from_secs(20)),
+        "{}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    // The alarms (not held) arrive and show; back on the services, still
+    // loading.
+    s.expect_after(b"3", "STATE");
+    s.expect_after(b"1", "loading services");
+    // The clock in the header goes on meanwhile: two different seconds.
+    let clock = |s: &Session| {
+        let screen = s.screen.lock().unwrap().screen().contents();
+        screen.lines().next().unwrap_or_default().to_string()
+    };
+    let first = clock(&s);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_ne!(
+        clock(&s),
+        first,
+        "the header did not move while a call hung"
+    );
+    assert!(
+        started.elapsed() < held,
+        "all of this happened while DescribeServices was held"
+    );
+    let quit = Instant::now();
+    s.quit();
+    assert!(
+        quit.elapsed() < Duration::from_secs(10),
+        "q waited for the hung call"
+    );
 }

@@ -52,10 +52,7 @@ fn deploy_from_the_cockpit_plans_confirms_and_is_watched_to_success() {
     assert_eq!(h.app.dialog, None);
     assert!(h.audit.records().is_empty());
 
-    h.keys("D");
-    clear_field(&mut h);
-    h.keys("acme/backend:v9");
-    h.key(KeyCode::Enter);
+    plan_deploy(&mut h, "acme/backend:v9");
     h.key(KeyCode::Tab);
     h.key(KeyCode::Enter);
     let r = h.app.rollout.as_ref().expect("a rollout to watch");
@@ -382,12 +379,9 @@ fn a_late_execution_result_is_told_without_replacing_the_open_dialog() {
     assert_eq!(phases, [Phase::Before, Phase::After]);
 }
 
-/// A canary watched in the cockpit: the strategy, the stage and the traffic
-/// split on each side, and the state of the alarm that would roll it back.
-#[test]
-fn the_watch_shows_a_canarys_stage_traffic_and_rollback_alarm() {
-    let mut h = Harness::new();
-    go_to_env(&mut h, "tellmemore-prod");
+/// Tell Me More's `api` (a 10 % canary) selected in the services pane.
+fn select_canary_api(h: &mut Harness) {
+    go_to_env(h, "tellmemore-prod");
     let api = h
         .app
         .service_rows()
@@ -395,10 +389,23 @@ fn the_watch_shows_a_canarys_stage_traffic_and_rollback_alarm() {
         .position(|s| s.name == "api")
         .unwrap();
     h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+}
+
+/// `D` with `image`: the deploy form filled in and planned.
+fn plan_deploy(h: &mut Harness, image: &str) {
     h.keys("D");
-    clear_field(&mut h);
-    h.keys("acme/api:3.5.0");
+    clear_field(h);
+    h.keys(image);
     h.key(KeyCode::Enter);
+}
+
+/// A canary watched in the cockpit: the strategy, the stage and the traffic
+/// split on each side, and the state of the alarm that would roll it back.
+#[test]
+fn the_watch_shows_a_canarys_stage_traffic_and_rollback_alarm() {
+    let mut h = Harness::new();
+    select_canary_api(&mut h);
+    plan_deploy(&mut h, "acme/api:3.5.0");
     let Some(Dialog::Confirm(c)) = &h.app.dialog else {
         panic!("no plan: {:?}", h.app.dialog);
     };
@@ -436,22 +443,12 @@ fn the_watch_shows_a_canarys_stage_traffic_and_rollback_alarm() {
 #[test]
 fn the_watch_shows_each_revisions_own_errors() {
     let mut h = Harness::new();
-    go_to_env(&mut h, "tellmemore-prod");
-    let api = h
-        .app
-        .service_rows()
-        .iter()
-        .position(|s| s.name == "api")
-        .unwrap();
-    h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+    select_canary_api(&mut h);
     // Traffic before the deployment tells blue's group from green's.
     for _ in 0..6 {
         h.advance(chrono::Duration::seconds(30));
     }
-    h.keys("D");
-    clear_field(&mut h);
-    h.keys("acme/api:3.5.0-errors");
-    h.key(KeyCode::Enter);
+    plan_deploy(&mut h, "acme/api:3.5.0-errors");
     h.key(KeyCode::Enter);
     h.keys("api");
     h.key(KeyCode::Enter);
@@ -493,10 +490,7 @@ fn a_paused_blue_green_release_is_continued_and_the_strategy_changed() {
         .position(|s| s.name == "backend-api")
         .unwrap();
     h.app.selected[flightdeck::app::Pane::Services.index()] = api;
-    h.keys("D");
-    clear_field(&mut h);
-    h.keys("acme/backend-api:v2.15.0");
-    h.key(KeyCode::Enter);
+    plan_deploy(&mut h, "acme/backend-api:v2.15.0");
     h.keys("backend-api");
     h.key(KeyCode::Enter);
     for _ in 0..30 {

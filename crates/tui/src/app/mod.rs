@@ -233,7 +233,9 @@ pub struct Memo<K, V>(std::sync::Mutex<Option<(K, V)>>);
 
 impl<K, V> Memo<K, V> {
     fn kept(&self) -> std::sync::MutexGuard<'_, Option<(K, V)>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

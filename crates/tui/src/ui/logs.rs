@@ -139,10 +139,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         // Filtered lines say so first: "3 lines" alone would read as all.
         spans.push(Span::styled(
-            format!(
-                " {total} lines with \"{}\"",
-                sanitize_with(filter, false)
-            ),
+            format!(" {total} lines with \"{}\"", sanitize_with(filter, false)),
             theme.info,
         ));
     }
