@@ -26,6 +26,8 @@ pub struct Flags {
     pub record: Option<PathBuf>,
     /// `--scale N`: a generated estate beside the seed environments.
     pub scale: Option<u32>,
+    /// `--stats`: the API calls a command made, on stderr.
+    pub stats: bool,
     /// `--log-storm LINES`: lines a second one estate service logs.
     pub log_storm: Option<u32>,
 }
@@ -75,6 +77,8 @@ pub struct Options {
     pub seed: u64,
     /// The drill `demo --scenario` plays.
     pub scenario: Option<String>,
+    /// `--stats`: print the API calls a command made.
+    pub stats: bool,
     /// The generated estate of `--scale`, on the simulation.
     pub estate: Option<flightdeck_sim::estate::EstateSpec>,
     /// Only this environment.
@@ -143,6 +147,7 @@ impl Options {
             );
         }
         Ok(Options {
+            stats: flags.stats,
             demo,
             seed,
             scenario: None,

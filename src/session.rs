@@ -138,6 +138,35 @@ impl Session {
         Ok(session)
     }
 
+    /// `--stats`: the API calls each environment's provider made, by
+    /// operation, with the throttling answers; one line per environment
+    /// and one per operation, for stderr.
+    pub fn api_stats(&self) -> String {
+        let mut out = String::new();
+        for (info, p) in self.infos.iter().zip(&self.providers) {
+            let name = flightdeck_model::text::sanitize(&info.name);
+            let Some(stats) = p.api_stats() else {
+                out.push_str(&format!("api calls, {name}: none (the simulation)\n"));
+                continue;
+            };
+            let throttled: u64 = stats.throttles.values().sum();
+            out.push_str(&format!(
+                "api calls, {name}: {} ({throttled} throttled)\n",
+                stats.total()
+            ));
+            for (op, n) in &stats.calls {
+                let t = stats.throttles.get(op).copied().unwrap_or(0);
+                let t = if t > 0 {
+                    format!(" ({t} throttled)")
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!("  {op} {n}{t}\n"));
+            }
+        }
+        out
+    }
+
     /// The one environment a command acts on; an error naming the
     /// choices when there are several.
     pub fn single(&self, what: &str) -> anyhow::Result<&Arc<dyn Provider>> {

@@ -221,6 +221,58 @@ fn demo_commands_follow_the_same_contract() {
     assert_eq!(o.status.code(), Some(2), "logs needs one environment");
 }
 
+/// `--stats` prints the calls a command made, per operation, on stderr:
+/// the listing of a cluster's services is one ListClusters, ListServices
+/// pages (7 services each at the test proxy) and one DescribeServices per
+/// 10 services; the simulation makes none.
+#[test]
+fn stats_name_every_call_a_command_made() {
+    let Some(Fixture {
+        moto, env, home, ..
+    }) = fixture("cli_stats", "radiox-prod")
+    else {
+        return;
+    };
+    let o = flightdeck(home.path(), &["services", "--json", "--stats"], Some(&moto));
+    let services = json(&o).as_array().unwrap().len();
+    let stats = String::from_utf8_lossy(&o.stderr).to_string();
+    let count = |op: &str| -> u64 {
+        stats
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{op} ")))
+            .unwrap_or_else(|| panic!("no {op}: {stats}"))
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        stats.starts_with(&format!("api calls, {}: ", env.name)),
+        "{stats}"
+    );
+    assert_eq!(count("ecs:ListClusters"), 1, "{stats}");
+    assert_eq!(
+        count("ecs:ListServices"),
+        services.div_ceil(7) as u64,
+        "{stats}"
+    );
+    assert_eq!(
+        count("ecs:DescribeServices"),
+        services.div_ceil(10) as u64,
+        "{stats}"
+    );
+    assert!(stats.contains("(0 throttled)"), "{stats}");
+    let demo = flightdeck(
+        home.path(),
+        &["--demo", "--env", "radiox-prod", "services", "--stats"],
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&demo.stderr)
+            .contains("api calls, radiox-prod: none (the simulation)"),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+}
+
 /// `--scale N` adds a generated estate to the simulation, for the
 /// commands as for the cockpit: 1000 services an environment; it and
 /// `--log-storm` are refused where they mean nothing.

@@ -122,6 +122,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=50_000))]
     pub scale: Option<u32>,
+    /// After the command, the API calls it made per operation and the
+    /// throttling answers, on stderr.
+    #[arg(long, global = true)]
+    pub stats: bool,
     /// With --scale: one of its services logs this many lines a second.
     #[arg(long, global = true, value_name = "LINES", requires = "scale",
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -142,6 +146,7 @@ impl GlobalArgs {
             theme: self.theme.clone(),
             record: self.record.clone(),
             scale: self.scale,
+            stats: self.stats,
             log_storm: self.log_storm,
         }
     }

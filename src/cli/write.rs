@@ -196,6 +196,9 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
             let text = super::table::json(&report, true).map_err(Failure::failed)?;
             emit(&format!("{text}\n"));
         }
+        if options.stats {
+            eprint!("{}", session.api_stats());
+        }
         result
     })
 }

@@ -17,6 +17,7 @@ mod live_tail;
 mod logs;
 mod scaling;
 mod sdk;
+mod stats;
 mod target_groups;
 mod time;
 mod trail;
@@ -38,8 +39,8 @@ use flightdeck_core::provider::{
 };
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
-    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
+    Alarm, AlarmHistoryItem, ApiStats, CallerIdentity, Cluster, CostReport, EnvironmentInfo,
+    LogEvent, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
     ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 use sdk::Clients;
@@ -51,6 +52,8 @@ pub struct AwsProvider {
     info: EnvironmentInfo,
     settings: Settings,
     clients: Clients,
+    /// Every call the clients made, by operation.
+    counter: stats::CallCounter,
     clock: Arc<dyn Clock>,
     task_definitions: Mutex<HashMap<TaskDefRef, TaskDefinition>>,
     tails: live_tail::LiveTails,
@@ -87,6 +90,7 @@ impl AwsProvider {
                 settings.name
             ))
         })?;
+        let counter = stats::CallCounter::default();
         Ok(AwsProvider {
             info: EnvironmentInfo {
                 name: settings.name.clone(),
@@ -94,7 +98,8 @@ impl AwsProvider {
                 production: settings.production,
                 read_only: settings.read_only,
             },
-            clients: Clients::new(config),
+            clients: Clients::new(config, &counter),
+            counter,
             settings,
             clock,
             task_definitions: Mutex::new(HashMap::new()),
@@ -239,6 +244,10 @@ impl ReadProvider for AwsProvider {
         end: Timestamp,
     ) -> Result<Vec<TargetGroupSeries>> {
         self.read_target_group_metrics(groups, start, end).await
+    }
+
+    fn api_stats(&self) -> Option<ApiStats> {
+        Some(self.counter.snapshot())
     }
 
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {

@@ -73,6 +73,8 @@ pub fn loader(settings: &Settings) -> aws_config::ConfigLoader {
     loader
 }
 
+use crate::stats::CallCounter;
+
 /// One client per AWS service, sharing one configuration.
 #[derive(Debug, Clone)]
 pub struct Clients {
@@ -87,22 +89,34 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub fn new(config: &SdkConfig) -> Self {
+    /// The clients, each counting its calls into `counter`.
+    pub fn new(config: &SdkConfig, counter: &CallCounter) -> Self {
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(config)
+                        .interceptor(counter.clone())
+                        .build(),
+                )
+            };
+        }
         let logs = aws_sdk_cloudwatchlogs::config::Builder::from(config)
             .interceptor(LoopbackStreamHost)
+            .interceptor(counter.clone())
             .build();
         let costs = aws_sdk_costexplorer::config::Builder::from(config)
             .region(Region::new(COST_EXPLORER_REGION))
+            .interceptor(counter.clone())
             .build();
         Clients {
-            ecs: aws_sdk_ecs::Client::new(config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
-            cloudtrail: aws_sdk_cloudtrail::Client::new(config),
-            codedeploy: aws_sdk_codedeploy::Client::new(config),
+            ecs: client!(aws_sdk_ecs),
+            cloudwatch: client!(aws_sdk_cloudwatch),
+            cloudtrail: client!(aws_sdk_cloudtrail),
+            codedeploy: client!(aws_sdk_codedeploy),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
-            autoscaling: aws_sdk_applicationautoscaling::Client::new(config),
+            autoscaling: client!(aws_sdk_applicationautoscaling),
             costs: aws_sdk_costexplorer::Client::from_conf(costs),
-            sts: aws_sdk_sts::Client::new(config),
+            sts: client!(aws_sdk_sts),
         }
     }
 }

@@ -19,8 +19,8 @@ pub use ecs::{
 };
 pub use history::{HookRun, ServiceDeployment, WriteEvent};
 pub use monitoring::{
-    Alarm, AlarmHistoryItem, AlarmState, Comparison, LogEvent, LogSource, MetricPoint, MetricQuery,
-    MetricSeries, Severity, TargetGroupSeries, trim_float,
+    Alarm, AlarmHistoryItem, AlarmState, ApiStats, Comparison, LogEvent, LogSource, MetricPoint,
+    MetricQuery, MetricSeries, Severity, TargetGroupSeries, trim_float,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
 pub use status::{

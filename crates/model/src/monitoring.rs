@@ -497,3 +497,17 @@ mod tests {
         }
     }
 }
+
+/// What a provider asked of its API so far: attempts by operation
+/// (`ecs:ListServices`), and the throttling answers among them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct ApiStats {
+    pub calls: std::collections::BTreeMap<String, u64>,
+    pub throttles: std::collections::BTreeMap<String, u64>,
+}
+
+impl ApiStats {
+    pub fn total(&self) -> u64 {
+        self.calls.values().sum()
+    }
+}

@@ -186,7 +186,7 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
             .await
             .map_err(Failure::usage)?;
         let providers = &session.providers;
-        match command {
+        let result = match command {
             ReadCommand::Services { cluster, json } => {
                 services(providers, cluster.as_deref(), *json).await
             }
@@ -233,7 +233,11 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
                 let audit = flightdeck_core::ops::AuditLog::new(&options.paths.audit_log);
                 timeline(&session, &audit, &request, clock.as_ref()).await
             }
+        };
+        if options.stats {
+            eprint!("{}", session.api_stats());
         }
+        result
     })
 }
 

@@ -120,6 +120,9 @@ impl<P: ReadProvider> ReadProvider for ReadOnlyGuard<P> {
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         self.inner.log_events(query).await
     }
+    fn api_stats(&self) -> Option<flightdeck_model::ApiStats> {
+        self.inner.api_stats()
+    }
     async fn costs(&self, days: u32) -> Result<CostReport> {
         self.inner.costs(days).await
     }

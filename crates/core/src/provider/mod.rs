@@ -17,8 +17,8 @@ pub use locate::{LocateError, locate_service};
 
 use async_trait::async_trait;
 use flightdeck_model::{
-    Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
-    MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
+    Alarm, AlarmHistoryItem, ApiStats, CallerIdentity, Cluster, CostReport, EnvironmentInfo,
+    LogEvent, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
     ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 
@@ -88,6 +88,11 @@ pub trait ReadProvider: Send + Sync {
     ) -> Result<Vec<TargetGroupSeries>>;
     /// Oldest first.
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>>;
+    /// The API calls made so far, by operation, with the throttling
+    /// answers; `None` for a provider that calls no API (the simulation).
+    fn api_stats(&self) -> Option<ApiStats> {
+        None
+    }
     async fn costs(&self, days: u32) -> Result<CostReport>;
 }
 
