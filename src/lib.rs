@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod frames;
 pub mod options;
 pub mod runtime;
 pub mod session;

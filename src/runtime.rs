@@ -602,53 +602,61 @@ impl Cockpit {
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
             let mut hangup =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
-            loop {
-                if app.dirty {
+            let mut pacer = crate::frames::Pacer::new();
+            'run: loop {
+                let now = std::time::Instant::now();
+                if app.dirty && pacer.may_draw(now) {
                     let theme = palette.for_env(&app.env().info.name);
                     terminal.draw(|f| flightdeck_tui::ui::render(f, &app, theme))?;
                     app.dirty = false;
+                    pacer.drawn(now);
                     crash.after_frame();
                 }
-                let msg = tokio::select! {
-                    Some(input) = input_rx.recv() => match input {
-                        Input::Terminal(Event::Key(k)) => Msg::Key(k),
-                        Input::Terminal(Event::Resize(w, h)) => Msg::Resize(w, h),
-                        Input::Terminal(_) => continue,
-                        Input::Closed => break,
-                    },
-                    Some(data) = data_rx.recv() => Msg::Data(Box::new(data)),
-                    Some(answer) = answer_rx.recv() => answer,
-                    _ = ticker.tick() => Msg::Tick(clock.now()),
-                    _ = terminate.recv() => break,
-                    _ = hangup.recv() => break,
+                // A frame held back by the pacer is drawn when due, even
+                // if nothing else happens meanwhile.
+                let held = pacer.due().filter(|_| app.dirty);
+                let first = tokio::select! {
+                    Some(input) = input_rx.recv() => terminal_msg(input),
+                    Some(data) = data_rx.recv() => Next::Msg(Msg::Data(Box::new(data))),
+                    Some(answer) = answer_rx.recv() => Next::Msg(answer),
+                    _ = ticker.tick() => Next::Msg(Msg::Tick(clock.now())),
+                    _ = tokio::time::sleep_until(held.unwrap_or(now).into()), if held.is_some() => Next::Skip,
+                    _ = terminate.recv() => Next::Stop,
+                    _ = hangup.recv() => Next::Stop,
                 };
-                if let Some(r) = recorder.as_mut()
-                    && let Err(e) = r.record(&msg, clock.now())
-                {
-                    tracing::warn!("recording stopped: {e}");
-                    app.notice = Some(format!("recording stopped: {e}"));
-                    recorder = None;
-                }
-                for effect in update(&mut app, msg) {
-                    match effect {
-                        Effect::Drill(control) => {
-                            if let Some(d) = &drill_clock {
-                                match control {
-                                    DrillControl::Pause(p) => d.set_paused(p),
-                                    DrillControl::Speed(s) => d.set_speed(s),
-                                    DrillControl::Restart => {
-                                        if let Some(r) = &restart {
-                                            r.apply(d);
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                        effect => writes.spawn(effect, answer_tx.clone()),
+                // Everything already waiting is taken in before the next
+                // frame: one frame for a burst, keys first.
+                let mut next = Some(first);
+                let mut taken = 0;
+                while let Some(this) = next.take() {
+                    taken += 1;
+                    if taken < crate::frames::MAX_BATCH {
+                        next = if let Ok(input) = input_rx.try_recv() {
+                            Some(terminal_msg(input))
+                        } else if let Ok(answer) = answer_rx.try_recv() {
+                            Some(Next::Msg(answer))
+                        } else if let Ok(data) = data_rx.try_recv() {
+                            Some(Next::Msg(Msg::Data(Box::new(data))))
+                        } else {
+                            None
+                        };
                     }
-                }
-                if app.quit {
-                    break;
+                    let msg = match this {
+                        Next::Msg(msg) => msg,
+                        Next::Skip => continue,
+                        Next::Stop => break 'run,
+                    };
+                    if let Some(r) = recorder.as_mut()
+                        && let Err(e) = r.record(&msg, clock.now())
+                    {
+                        tracing::warn!("recording stopped: {e}");
+                        app.notice = Some(format!("recording stopped: {e}"));
+                        recorder = None;
+                    }
+                    handle(&mut app, msg, &drill_clock, restart.as_ref(), &writes, &answer_tx);
+                    if app.quit {
+                        break 'run;
+                    }
                 }
                 let focus = app.focus();
                 if *focus_tx.borrow() != focus {
@@ -660,6 +668,57 @@ impl Cockpit {
         ratatui::restore();
         runtime.shutdown_timeout(Duration::from_millis(100));
         result
+    }
+}
+
+/// What the loop does next: take in a message, nothing (a held frame is
+/// due), or stop (the terminal closed, a signal).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "at most two live at a time, on the stack"
+)]
+enum Next {
+    Msg(Msg),
+    Skip,
+    Stop,
+}
+
+fn terminal_msg(input: Input) -> Next {
+    match input {
+        Input::Terminal(Event::Key(k)) => Next::Msg(Msg::Key(k)),
+        Input::Terminal(Event::Resize(w, h)) => Next::Msg(Msg::Resize(w, h)),
+        Input::Terminal(_) => Next::Skip,
+        Input::Closed => Next::Stop,
+    }
+}
+
+/// One message through `update`, and what it asks done: a drill's clock
+/// changed here, writes carried out off the UI thread.
+fn handle(
+    app: &mut App,
+    msg: Msg,
+    drill_clock: &Option<Arc<DrillClock>>,
+    restart: Option<&Restart>,
+    writes: &Writes,
+    answers: &mpsc::UnboundedSender<Msg>,
+) {
+    for effect in update(app, msg) {
+        match effect {
+            Effect::Drill(control) => {
+                if let Some(d) = drill_clock {
+                    match control {
+                        DrillControl::Pause(p) => d.set_paused(p),
+                        DrillControl::Speed(s) => d.set_speed(s),
+                        DrillControl::Restart => {
+                            if let Some(r) = restart {
+                                r.apply(d);
+                            }
+                        }
+                    }
+                }
+            }
+            effect => writes.spawn(effect, answers.clone()),
+        }
     }
 }
 
