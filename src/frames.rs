@@ -26,7 +26,8 @@ impl Pacer {
 
     /// Whether a frame with changes may be drawn at `now`.
     pub fn may_draw(&self, now: Instant) -> bool {
-        self.last.is_none_or(|last| now.duration_since(last) >= FRAME)
+        self.last
+            .is_none_or(|last| now.duration_since(last) >= FRAME)
     }
 
     /// A frame was drawn at `now`.
