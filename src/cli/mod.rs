@@ -302,11 +302,23 @@ mod tests {
     /// How to give a global flag on the command line, and what it must read as.
     fn spelled(arg: &clap::Arg) -> Vec<String> {
         let long = format!("--{}", arg.get_long().unwrap_or_default());
+        // Counts are named N or LINES.
+        let numeric = arg
+            .get_value_names()
+            .is_some_and(|v| v.iter().any(|n| *n == "N" || *n == "LINES"));
+        let value = if numeric { "10" } else { "value" };
+        // A flag that needs another comes with it.
+        let mut out = if arg.get_id() == "log_storm" {
+            vec!["--scale".to_string(), "10".to_string()]
+        } else {
+            vec![]
+        };
         match arg.get_num_args() {
-            Some(n) if n.takes_values() && n.min_values() == 0 => vec![long],
-            _ if arg.get_action().takes_values() => vec![long, "value".into()],
-            _ => vec![long],
+            Some(n) if n.takes_values() && n.min_values() == 0 => out.push(long),
+            _ if arg.get_action().takes_values() => out.extend([long, value.into()]),
+            _ => out.push(long),
         }
+        out
     }
 
     #[test]
