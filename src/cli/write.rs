@@ -517,15 +517,10 @@ impl Write<'_> {
         watch: &Watch,
         report: &mut Report,
     ) {
-        if svc.alternate_target_groups.is_empty() {
+        let groups = svc.revision_groups();
+        if groups.is_empty() {
             return;
         }
-        let groups: Vec<String> = svc
-            .target_groups
-            .iter()
-            .chain(&svc.alternate_target_groups)
-            .cloned()
-            .collect();
         let now = self.clock.now();
         let Ok(series) = self
             .p
@@ -534,11 +529,7 @@ impl Write<'_> {
         else {
             return;
         };
-        let began = watch
-            .history
-            .as_ref()
-            .map_or(watch.started, |d| d.created_at);
-        let figures = ops::revisions::summarise(&series, began, now);
+        let figures = ops::revisions::summarise(&series, watch.began(), now);
         for m in &figures {
             self.out.say(&format!("  {}\n", sanitize(&m.to_string())));
         }

@@ -173,6 +173,20 @@ impl Service {
         ServiceRef::new(&self.cluster, &self.name)
     }
 
+    /// The groups blue and green register in, the service's target groups
+    /// then the alternates; empty without an alternate (nothing to tell
+    /// apart).
+    pub fn revision_groups(&self) -> Vec<String> {
+        if self.alternate_target_groups.is_empty() {
+            return vec![];
+        }
+        self.target_groups
+            .iter()
+            .chain(&self.alternate_target_groups)
+            .cloned()
+            .collect()
+    }
+
     /// The PRIMARY deployment, the one the service is converging to.
     pub fn primary_deployment(&self) -> Option<&Deployment> {
         self.deployments

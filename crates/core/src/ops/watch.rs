@@ -101,6 +101,12 @@ impl Watch {
         }
     }
 
+    /// When our deployment began: ECS's own instant once its history names
+    /// it, else when the watch began.
+    pub fn began(&self) -> Timestamp {
+        self.history.as_ref().map_or(self.started, |d| d.created_at)
+    }
+
     /// Whether ECS's deployment history has more to say than the service
     /// (blue/green, canary, linear): then the watch reads it too.
     pub fn follows_history(&self) -> bool {

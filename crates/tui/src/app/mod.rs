@@ -791,16 +791,7 @@ impl App {
             deployment_progress: svc
                 .filter(|s| !matches!(s.deployment_config.strategy, Strategy::Rolling { .. }))
                 .map(Service::reference),
-            revision_groups: svc
-                .filter(|s| !s.alternate_target_groups.is_empty())
-                .map(|s| {
-                    s.target_groups
-                        .iter()
-                        .chain(&s.alternate_target_groups)
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default(),
+            revision_groups: svc.map(Service::revision_groups).unwrap_or_default(),
         })
     }
 }

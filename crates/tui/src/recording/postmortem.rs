@@ -152,32 +152,23 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                 op,
                 result,
                 ..
-            } => out.push(Happening {
-                at: *at,
-                environment: env.clone(),
-                kind: "action",
-                seen: *at,
-                service: Some(op.service().to_string()),
-                what: match result {
+            } => out.push(action(
+                *at,
+                env,
+                op,
+                match result {
                     Ok(plan) => format!(
-                        "planned {} of {}/{}: {}",
-                        op.verb(),
-                        op.cluster(),
-                        op.service(),
+                        "planned {}: {}",
+                        subject(op),
                         plan.steps
                             .iter()
                             .map(ToString::to_string)
                             .collect::<Vec<_>>()
                             .join("; ")
                     ),
-                    Err(e) => format!(
-                        "{} of {}/{} refused: {e}",
-                        op.verb(),
-                        op.cluster(),
-                        op.service()
-                    ),
+                    Err(e) => format!("{} refused: {e}", subject(op)),
                 },
-            }),
+            )),
             Entry::Executed {
                 at,
                 env,
@@ -186,28 +177,19 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                 ..
             } => {
                 let op = &plan.operation;
-                out.push(Happening {
-                    at: *at,
-                    environment: env.clone(),
-                    kind: "action",
-                    seen: *at,
-                    service: Some(op.service().to_string()),
-                    what: match result {
+                out.push(action(
+                    *at,
+                    env,
+                    op,
+                    match result {
                         Ok(done) => format!(
-                            "{} of {}/{} confirmed and done: {}",
-                            op.verb(),
-                            op.cluster(),
-                            op.service(),
+                            "{} confirmed and done: {}",
+                            subject(op),
                             flightdeck_core::ops::describe_calls(&done.calls)
                         ),
-                        Err(e) => format!(
-                            "{} of {}/{} confirmed, failed: {e}",
-                            op.verb(),
-                            op.cluster(),
-                            op.service()
-                        ),
+                        Err(e) => format!("{} confirmed, failed: {e}", subject(op)),
                     },
-                });
+                ));
             }
             Entry::Unchanged { .. }
             | Entry::Key { .. }
@@ -218,6 +200,28 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
     out.sort_by_key(|h| h.at);
     drop_repeats(&mut out);
     out
+}
+
+/// An operator's action on the timeline, seen when it happened.
+fn action(
+    at: Timestamp,
+    env: &str,
+    op: &flightdeck_core::ops::Operation,
+    what: String,
+) -> Happening {
+    Happening {
+        at,
+        environment: env.to_string(),
+        kind: "action",
+        service: Some(op.service().to_string()),
+        what,
+        seen: at,
+    }
+}
+
+/// "deploy of cluster/service": what an action acts on.
+fn subject(op: &flightdeck_core::ops::Operation) -> String {
+    format!("{} of {}/{}", op.verb(), op.cluster(), op.service())
 }
 
 /// One line for the same thing said several times at one instant (ECS

@@ -220,10 +220,7 @@ fn revision_lines(
     else {
         return;
     };
-    let began = watch
-        .history
-        .as_ref()
-        .map_or(watch.started, |d| d.created_at);
+    let began = watch.began();
     let green = watch.task_definition.revision;
     let blue = svc
         .deployments
