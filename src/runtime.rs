@@ -9,8 +9,9 @@ use flightdeck_core::engine;
 use flightdeck_core::ops::{self, AuditLog, ExecError, PlanError};
 use flightdeck_core::provider::Provider;
 use flightdeck_model::clock::{Clock, DrillClock, SystemClock};
+use flightdeck_tui::app::api::{ApiReport, EnvCalls};
 use flightdeck_tui::app::drill::{Drill, DrillControl, DrillSpec, GoodResponse};
-use flightdeck_tui::app::{App, Effect, Msg, update};
+use flightdeck_tui::app::{App, Effect, Msg, Overlay, update};
 use flightdeck_tui::recording::{self, Recorder};
 use flightdeck_tui::theme::Theme;
 use std::collections::HashMap;
@@ -576,13 +577,17 @@ impl Cockpit {
             update(&mut app, Msg::Resize(size.width, size.height));
             let (focus_tx, focus_rx) = watch::channel(app.focus());
             let (data_tx, mut data_rx) = mpsc::unbounded_channel();
+            let (budget_tx, budget_rx) = watch::channel(engine::BudgetReport::default());
+            let counted = providers.clone();
             tokio::spawn(engine::run(
                 providers,
                 clock.clone(),
                 Some(writes.audit.clone()),
                 focus_rx,
                 data_tx,
+                Some(budget_tx),
             ));
+            let mut api_sent = std::time::Instant::now();
             let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
             let (input_tx, mut input_rx) = mpsc::unbounded_channel();
             std::thread::spawn(move || {
@@ -658,6 +663,13 @@ impl Cockpit {
                         break 'run;
                     }
                 }
+                if matches!(app.overlay, Some(Overlay::Api { .. }))
+                    && (app.api.is_none() || api_sent.elapsed() >= API_REPORT_EVERY)
+                {
+                    let report = api_report(&counted, &budget_rx);
+                    update(&mut app, Msg::Api(Box::new(report)));
+                    api_sent = std::time::Instant::now();
+                }
                 let focus = app.focus();
                 if *focus_tx.borrow() != focus {
                     let _ = focus_tx.send(focus);
@@ -668,6 +680,27 @@ impl Cockpit {
         ratatui::restore();
         runtime.shutdown_timeout(Duration::from_millis(100));
         result
+    }
+}
+
+/// How often the open debug overlay's figures are taken anew.
+const API_REPORT_EVERY: Duration = Duration::from_millis(500);
+
+/// The debug overlay's figures: every provider's calls and the engine's
+/// latest budget.
+fn api_report(
+    providers: &[Arc<dyn Provider>],
+    budget: &watch::Receiver<engine::BudgetReport>,
+) -> ApiReport {
+    ApiReport {
+        envs: providers
+            .iter()
+            .map(|p| EnvCalls {
+                env: p.environment().name.clone(),
+                stats: p.api_stats(),
+            })
+            .collect(),
+        budget: budget.borrow().clone(),
     }
 }
 

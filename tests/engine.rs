@@ -52,7 +52,15 @@ async fn a_fetch_that_panics_is_reported_and_polled_again() {
     let (_focus_tx, focus_rx) = watch::channel(app.focus());
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let providers: Vec<Arc<dyn Provider>> = vec![faulty.clone()];
-    let engine = tokio::spawn(engine::run(providers, shared, None, focus_rx, events_tx));
+    let (budget_tx, budget) = watch::channel(engine::BudgetReport::default());
+    let engine = tokio::spawn(engine::run(
+        providers,
+        shared,
+        None,
+        focus_rx,
+        events_tx,
+        Some(budget_tx),
+    ));
 
     let first = next_alarms(&mut events).await;
     let error = first.data.result.unwrap_err().to_string();
@@ -69,5 +77,19 @@ async fn a_fetch_that_panics_is_reported_and_polled_again() {
     assert!(!alarms.is_empty());
     assert_eq!(faulty.alarm_calls.load(Ordering::SeqCst), 2);
     assert!(second.data.generation > first.data.generation);
+
+    // The budget the debug overlay shows: the two alarm reads were paid
+    // from the environment's CloudWatch bucket, which has its burst less
+    // what the last round spent.
+    let report = budget.borrow().clone();
+    let cloudwatch = report
+        .buckets
+        .iter()
+        .find(|b| b.family == engine::ApiFamily::CloudWatch)
+        .expect("a CloudWatch bucket");
+    assert_eq!(cloudwatch.env, "muejam-staging");
+    assert!(cloudwatch.started >= 2, "{cloudwatch:?}");
+    assert!(cloudwatch.available < cloudwatch.capacity, "{cloudwatch:?}");
+    assert_eq!(cloudwatch.deferred, 0);
     engine.abort();
 }

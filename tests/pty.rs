@@ -313,6 +313,24 @@ fn a_hung_endpoint_never_holds_up_the_keys_or_the_clock() {
         first,
         "the header did not move while a call hung"
     );
+    // The debug overlay counts the held call, and the fetch in flight.
+    s.expect_after(b"!", "ecs:DescribeServices");
+    let screen = s.screen.lock().unwrap().screen().contents();
+    assert!(screen.contains("ecs:ListServices"), "{screen}");
+    assert!(!screen.contains("fetches in flight: 0"), "{screen}");
+    s.send(b"x");
+    let closed = Instant::now() + Duration::from_secs(10);
+    while s
+        .screen
+        .lock()
+        .unwrap()
+        .screen()
+        .contents()
+        .contains("debug:")
+    {
+        assert!(Instant::now() < closed, "x did not close the overlay");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(
         started.elapsed() < held,
         "all of this happened while DescribeServices was held"

@@ -5,6 +5,7 @@ mod common;
 
 use common::{Harness, theme};
 use crossterm::event::KeyCode;
+use flightdeck::app::Msg;
 
 fn snap_pane(pane: char, name: &str) {
     let dark = theme("dark");
@@ -96,6 +97,77 @@ fn environment_switcher_shows_all_six() {
         assert!(screen.contains(env), "{env} missing:\n{screen}");
     }
     insta::assert_snapshot!("env_switcher_80x24", screen);
+}
+
+#[test]
+fn debug_overlay_shows_calls_throttles_and_budget() {
+    use flightdeck::app::api::{ApiReport, EnvCalls};
+    use flightdeck::engine::{ApiFamily, BucketReport, BudgetReport};
+    let dark = theme("dark");
+    let mut h = Harness::new();
+    let current = h.app.env().info.name.clone();
+    let other = h.app.envs[1].info.name.clone();
+    let stats: flightdeck::model::ApiStats = serde_json::from_value(serde_json::json!({
+        "calls": {"ecs:ListServices": 3, "ecs:DescribeServices": 21,
+                  "cloudwatch:DescribeAlarms": 4, "cloudwatch:GetMetricData": 2},
+        "throttles": {"ecs:DescribeServices": 1}
+    }))
+    .unwrap();
+    let bucket = |env: &str, family: ApiFamily, available, started, deferred| {
+        let (capacity, refill_per_sec) = family.limits();
+        BucketReport {
+            env: env.to_string(),
+            family,
+            available,
+            capacity,
+            refill_per_sec,
+            started,
+            deferred,
+        }
+    };
+    let report = ApiReport {
+        envs: vec![
+            EnvCalls {
+                env: other.clone(),
+                stats: None,
+            },
+            EnvCalls {
+                env: current.clone(),
+                stats: Some(stats),
+            },
+        ],
+        budget: BudgetReport {
+            buckets: vec![
+                bucket(&current, ApiFamily::Ecs, 0.4, 9, 3),
+                bucket(&current, ApiFamily::CloudWatch, 17.0, 6, 0),
+            ],
+            in_flight: 2,
+        },
+    };
+    // The figures arrive before and while the overlay is open; only the
+    // open overlay asks for a frame.
+    h.app.dirty = false;
+    h.feed(Msg::Api(Box::new(report.clone())));
+    assert!(!h.app.dirty);
+    h.keys("!");
+    let screen = h.screen(80, 24, &dark);
+    // The current environment comes first, its busiest operation first.
+    let at = |needle: &str| {
+        screen
+            .find(needle)
+            .unwrap_or_else(|| panic!("no {needle:?} in\n{screen}"))
+    };
+    assert!(at(&current) < at(&other), "{screen}");
+    assert!(
+        at("ecs:DescribeServices") < at("ecs:ListServices"),
+        "{screen}"
+    );
+    assert!(screen.contains("1 THROTTLED"), "{screen}");
+    assert!(screen.contains("fetches in flight: 2"), "{screen}");
+    insta::assert_snapshot!("debug_overlay_80x24", screen);
+    // Any other key closes it.
+    h.keys("x");
+    assert_eq!(h.app.overlay, None);
 }
 
 #[test]

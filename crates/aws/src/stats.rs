@@ -31,12 +31,24 @@ impl CallCounter {
     }
 }
 
-/// `ecs:ListServices`, from the operation's metadata.
+/// `ecs:ListServices`, from the operation's metadata, in the IAM action's
+/// spelling (the service prefix an IAM policy names).
 fn operation(cfg: &ConfigBag) -> String {
     cfg.load::<Metadata>().map_or_else(
         || "unknown".to_string(),
-        |m| format!("{}:{}", m.service().to_ascii_lowercase(), m.name()),
+        |m| format!("{}:{}", iam_prefix(m.service()), m.name()),
     )
+}
+
+/// The IAM prefix of an SDK service name (`Application Auto Scaling` is
+/// `application-autoscaling`).
+fn iam_prefix(service: &str) -> String {
+    match service.to_ascii_lowercase().as_str() {
+        "application auto scaling" => "application-autoscaling".to_string(),
+        "cloudwatch logs" => "logs".to_string(),
+        "cost explorer" => "ce".to_string(),
+        other => other.replace(' ', "-"),
+    }
 }
 
 impl Intercept for CallCounter {

@@ -5,7 +5,7 @@
 use flightdeck_model::Timestamp;
 
 /// The AWS API families with separate throttling buckets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ApiFamily {
     /// ECS Describe*/List*: burst 100, 20/s sustained.
     Ecs,
@@ -22,6 +22,18 @@ pub enum ApiFamily {
 }
 
 impl ApiFamily {
+    /// Its name in the debug overlay.
+    pub fn name(self) -> &'static str {
+        match self {
+            ApiFamily::Ecs => "ECS",
+            ApiFamily::CloudWatch => "CloudWatch",
+            ApiFamily::Logs => "Logs",
+            ApiFamily::AutoScaling => "Auto Scaling",
+            ApiFamily::CostExplorer => "Cost Explorer",
+            ApiFamily::CloudTrail => "CloudTrail",
+        }
+    }
+
     /// `(burst, refill per second)`. We take half of what AWS allows for
     /// reads: the rest belongs to everybody else on the account.
     pub fn limits(self) -> (f64, f64) {
@@ -82,6 +94,40 @@ impl TokenBucket {
         self.refill(now);
         self.tokens
     }
+
+    pub fn capacity(&self) -> f64 {
+        self.capacity
+    }
+
+    pub fn refill_per_sec(&self) -> f64 {
+        self.refill_per_sec
+    }
+}
+
+/// One bucket as the debug overlay shows it: what is left of it, and how
+/// many fetches it let through or held back since the cockpit started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketReport {
+    pub env: String,
+    pub family: ApiFamily,
+    /// Tokens left (one a request), of `capacity`.
+    pub available: f64,
+    pub capacity: f64,
+    pub refill_per_sec: f64,
+    /// Fetches it paid for.
+    pub started: u64,
+    /// Times a due fetch was held back for want of tokens (it is tried
+    /// again at the engine's next round, 200 ms later).
+    pub deferred: u64,
+}
+
+/// The engine's request budget at one instant, for the debug overlay.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BudgetReport {
+    /// Every bucket used so far, by environment then family.
+    pub buckets: Vec<BucketReport>,
+    /// Fetches running now.
+    pub in_flight: usize,
 }
 
 #[cfg(test)]

@@ -6,14 +6,15 @@ mod budget;
 mod fetch;
 mod schedule;
 
-pub use budget::{ApiFamily, TokenBucket};
+pub use budget::{ApiFamily, BucketReport, BudgetReport, TokenBucket};
 pub use fetch::{DataEvent, Fetched, Payload, ScalingData, fetch};
 pub use schedule::{Focus, Job, JobKey, JobKind, Schedule, View};
 
 use crate::audit::AuditLog;
 use crate::provider::{Provider, ProviderError};
+use flightdeck_model::Timestamp;
 use flightdeck_model::clock::Clock;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -21,8 +22,40 @@ use tokio::task::JoinSet;
 /// How often the scheduler wakes up to look for due work.
 const SCHEDULER_PERIOD: std::time::Duration = std::time::Duration::from_millis(200);
 
+/// A bucket and what it let through and held back.
+struct Budget {
+    bucket: TokenBucket,
+    started: u64,
+    deferred: u64,
+}
+
+/// The buckets as the debug overlay shows them.
+fn report(
+    budgets: &mut BTreeMap<(String, ApiFamily), Budget>,
+    in_flight: usize,
+    now: Timestamp,
+) -> BudgetReport {
+    BudgetReport {
+        buckets: budgets
+            .iter_mut()
+            .map(|((env, family), b)| BucketReport {
+                env: env.clone(),
+                family: *family,
+                available: b.bucket.available(now),
+                capacity: b.bucket.capacity(),
+                refill_per_sec: b.bucket.refill_per_sec(),
+                started: b.started,
+                deferred: b.deferred,
+            })
+            .collect(),
+        in_flight,
+    }
+}
+
 /// Runs the pollers until `events` is closed. One request budget per
 /// environment and API family; one fetch per job key in flight at a time.
+/// After each round, the budget is published on `budget` when given (the
+/// debug overlay reads it).
 ///
 /// Fetches run in a [`JoinSet`] owned by this loop: however a fetch ends,
 /// its key leaves the in-flight set when the loop reaps it, and a fetch that
@@ -33,9 +66,10 @@ pub async fn run(
     audit: Option<AuditLog>,
     mut focus: watch::Receiver<Focus>,
     events: mpsc::UnboundedSender<DataEvent>,
+    budget: Option<watch::Sender<BudgetReport>>,
 ) {
     let mut schedule = Schedule::default();
-    let mut buckets: HashMap<(String, ApiFamily), TokenBucket> = HashMap::new();
+    let mut budgets: BTreeMap<(String, ApiFamily), Budget> = BTreeMap::new();
     let mut fetches: JoinSet<DataEvent> = JoinSet::new();
     let mut in_flight: HashMap<tokio::task::Id, (JobKey, u64)> = HashMap::new();
     let mut generation = 0u64;
@@ -82,13 +116,19 @@ pub async fn run(
             else {
                 continue;
             };
-            let bucket = buckets
+            let budget = budgets
                 .entry((job.key.env.clone(), job.family()))
-                .or_insert_with(|| TokenBucket::for_family(job.family(), now));
-            if !bucket.try_take(job.cost(), now) {
+                .or_insert_with(|| Budget {
+                    bucket: TokenBucket::for_family(job.family(), now),
+                    started: 0,
+                    deferred: 0,
+                });
+            if !budget.bucket.try_take(job.cost(), now) {
+                budget.deferred += 1;
                 tracing::debug!(?job.key, "request budget exhausted; deferred");
                 continue;
             }
+            budget.started += 1;
             schedule.started(&job.key, now);
             generation += 1;
             let key = job.key.clone();
@@ -105,6 +145,9 @@ pub async fn run(
                 .await
             });
             in_flight.insert(handle.id(), (key, generation));
+        }
+        if let Some(budget) = &budget {
+            budget.send_replace(report(&mut budgets, in_flight.len(), now));
         }
     }
 }

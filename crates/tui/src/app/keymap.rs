@@ -19,6 +19,7 @@ pub enum Action {
     Back,
     Filter,
     Help,
+    ApiOverlay,
     Palette,
     SwitchEnv,
     Refresh,
@@ -150,6 +151,13 @@ pub static BINDINGS: &[Binding] = &[
         [(Char('?'), NONE), (Char('?'), SHIFT)]
     ),
     bind!(
+        "!",
+        Action::ApiOverlay,
+        Global,
+        "debug: AWS calls, throttles, request budget",
+        [(Char('!'), NONE), (Char('!'), SHIFT)]
+    ),
+    bind!(
         "r",
         Action::Refresh,
         Global,
@@ -171,31 +179,31 @@ pub static BINDINGS: &[Binding] = &[
         [(Char('q'), NONE), (Char('c'), CTRL)]
     ),
     bind!(
-        "j/Down",
+        "j k ↓ ↑",
         Action::Down,
         Lists,
-        "down",
+        "down / up",
         [(Char('j'), NONE), (Down, NONE)]
     ),
     bind!(
         "k/Up",
         Action::Up,
         Lists,
-        "up",
+        "",
         [(Char('k'), NONE), (Up, NONE)]
     ),
     bind!(
-        "g/Home",
+        "g G",
         Action::Top,
         Lists,
-        "first",
+        "first / last (also Home, End)",
         [(Char('g'), NONE), (Home, NONE)]
     ),
     bind!(
         "G/End",
         Action::Bottom,
         Lists,
-        "last",
+        "",
         [(Char('G'), SHIFT), (Char('G'), NONE), (End, NONE)]
     ),
     bind!(

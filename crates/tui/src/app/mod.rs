@@ -2,6 +2,7 @@
 //! a [`Msg`]; `update` changes the state and returns [`Effect`]s for the
 //! runtime. No terminal, no clock, no I/O here, so all of it is testable.
 
+pub mod api;
 mod changes;
 mod data;
 pub mod drill;
@@ -93,6 +94,10 @@ pub enum Overlay {
     },
     EnvSwitcher {
         selected: usize,
+    },
+    /// The debug overlay: API calls, throttles and the request budget.
+    Api {
+        scroll: u16,
     },
 }
 
@@ -204,6 +209,8 @@ pub enum Msg {
         plan: Box<flightdeck_core::ops::Plan>,
         result: Result<flightdeck_core::ops::Executed, flightdeck_core::ops::ExecError>,
     },
+    /// The debug overlay's figures, sent while it is open.
+    Api(Box<api::ApiReport>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -319,6 +326,8 @@ pub struct App {
     pub drill: Option<drill::Drill>,
     /// A replay's timeline bar, shown in place of the footer.
     pub replay_bar: Option<String>,
+    /// The debug overlay's latest figures.
+    pub api: Option<api::ApiReport>,
 }
 
 impl App {
@@ -369,6 +378,7 @@ impl App {
             notice: None,
             drill: None,
             replay_bar: None,
+            api: None,
         }
     }
 

@@ -79,6 +79,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             write::executed(app, request, env, *plan, result);
             vec![]
         }
+        Msg::Api(report) => {
+            if matches!(app.overlay, Some(Overlay::Api { .. })) && app.api.as_ref() != Some(&report)
+            {
+                app.dirty = true;
+            }
+            app.api = Some(*report);
+            vec![]
+        }
         Msg::Key(key) => {
             if key.kind == KeyEventKind::Release {
                 return vec![];
@@ -188,35 +196,15 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     match app.overlay.clone() {
         Some(Overlay::Debrief { scroll }) => {
-            match key.code {
-                KeyCode::Char('j') | KeyCode::Down => {
-                    app.overlay = Some(Overlay::Debrief {
-                        scroll: scroll.saturating_add(1),
-                    })
-                }
-                KeyCode::Char('k') | KeyCode::Up => {
-                    app.overlay = Some(Overlay::Debrief {
-                        scroll: scroll.saturating_sub(1),
-                    })
-                }
-                _ => app.overlay = None,
-            }
+            app.overlay = scrolled(&key, scroll).map(|scroll| Overlay::Debrief { scroll });
             return vec![];
         }
         Some(Overlay::Help { scroll }) => {
-            match key.code {
-                KeyCode::Char('j') | KeyCode::Down => {
-                    app.overlay = Some(Overlay::Help {
-                        scroll: scroll.saturating_add(1),
-                    })
-                }
-                KeyCode::Char('k') | KeyCode::Up => {
-                    app.overlay = Some(Overlay::Help {
-                        scroll: scroll.saturating_sub(1),
-                    })
-                }
-                _ => app.overlay = None,
-            }
+            app.overlay = scrolled(&key, scroll).map(|scroll| Overlay::Help { scroll });
+            return vec![];
+        }
+        Some(Overlay::Api { scroll }) => {
+            app.overlay = scrolled(&key, scroll).map(|scroll| Overlay::Api { scroll });
             return vec![];
         }
         Some(Overlay::Palette { input, selected }) => {
@@ -256,6 +244,16 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     match action_for(&key) {
         Some(action) => on_action(app, action),
         None => vec![],
+    }
+}
+
+/// A scrolling overlay's next scroll for `key`: `j`/`k` scroll, any other
+/// key closes it (`None`).
+fn scrolled(key: &KeyEvent, scroll: u16) -> Option<u16> {
+    match key.code {
+        KeyCode::Char('j') | KeyCode::Down => Some(scroll.saturating_add(1)),
+        KeyCode::Char('k') | KeyCode::Up => Some(scroll.saturating_sub(1)),
+        _ => None,
     }
 }
 
@@ -512,6 +510,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Back => back(app),
         Action::Filter => app.input = Some(InputTarget::Filter(app.pane)),
         Action::Help => app.overlay = Some(Overlay::Help { scroll: 0 }),
+        Action::ApiOverlay => app.overlay = Some(Overlay::Api { scroll: 0 }),
         Action::Palette => {
             app.overlay = Some(Overlay::Palette {
                 input: String::new(),

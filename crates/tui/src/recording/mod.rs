@@ -105,9 +105,11 @@ impl Entry {
         }
     }
 
-    /// The entry of `msg`, received at `at`, secrets redacted.
-    fn of(msg: &Msg, at: Timestamp) -> Entry {
-        match msg {
+    /// The entry of `msg`, received at `at`, secrets redacted; `None` for
+    /// what is not part of the session (the debug overlay's figures).
+    fn of(msg: &Msg, at: Timestamp) -> Option<Entry> {
+        Some(match msg {
+            Msg::Api(_) => return None,
             Msg::Key(key) => Entry::Key { at, key: *key },
             Msg::Data(event) => {
                 let mut event = event.clone();
@@ -144,7 +146,7 @@ impl Entry {
                 plan: plan.clone(),
                 result: result.clone(),
             },
-        }
+        })
     }
 
     /// The message it records, for replay; `None` for an `Unchanged` (see
@@ -305,7 +307,9 @@ impl Recorder {
             }
             self.last_tick = Some(t.timestamp());
         }
-        let entry = Entry::of(msg, at);
+        let Some(entry) = Entry::of(msg, at) else {
+            return Ok(());
+        };
         match &entry {
             Entry::Data { event, .. } => {
                 let payload = serde_json::to_string(&event.data.result).unwrap_or_default();

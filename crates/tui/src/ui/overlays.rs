@@ -1,5 +1,6 @@
 //! Overlays drawn over the body: help (generated from the keymap), the
-//! command palette, the environment switcher and a drill's debrief.
+//! command palette, the environment switcher, a drill's debrief and the
+//! debug overlay of API calls and request budget.
 
 use super::widgets::centered;
 use crate::app::keymap::{BINDINGS, Context};
@@ -20,6 +21,112 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
         Some(Overlay::EnvSwitcher { selected }) => switcher(frame, app, theme, area, *selected),
         Some(Overlay::Debrief { scroll }) => debrief(frame, app, theme, area, *scroll),
+        Some(Overlay::Api { scroll }) => api(frame, app, theme, area, *scroll),
+    }
+}
+
+/// The debug overlay: per environment (the current one first), the AWS
+/// calls by operation, most first, with throttles, then each request
+/// budget: tokens left of the burst, refill rate, fetches paid and held.
+fn api(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
+    let mut lines = vec![];
+    match &app.api {
+        None => lines.push(Line::from(Span::styled(
+            "no figures yet (a replay calls nothing)",
+            theme.muted,
+        ))),
+        Some(report) => {
+            lines.push(Line::from(Span::styled(
+                format!("fetches in flight: {}", report.budget.in_flight),
+                theme.text,
+            )));
+            let current = &app.env().info.name;
+            let mut envs: Vec<_> = report.envs.iter().collect();
+            envs.sort_by_key(|e| e.env != *current);
+            for env in envs {
+                let buckets: Vec<_> = report
+                    .budget
+                    .buckets
+                    .iter()
+                    .filter(|b| b.env == env.env)
+                    .collect();
+                let calls = match &env.stats {
+                    None => "simulated, no AWS calls".to_string(),
+                    Some(stats) => format!(
+                        "{} calls, {} throttled",
+                        stats.total(),
+                        stats.throttles.values().sum::<u64>()
+                    ),
+                };
+                if buckets.is_empty() && env.stats.as_ref().is_none_or(|s| s.total() == 0) {
+                    lines.push(Line::from(vec![
+                        Span::styled(sanitize(&env.env), theme.muted),
+                        Span::styled(" · not read yet", theme.muted),
+                    ]));
+                    continue;
+                }
+                lines.push(Line::from(vec![
+                    Span::styled(sanitize(&env.env), theme.accent),
+                    Span::styled(format!(" · {calls}"), theme.text),
+                ]));
+                if let Some(stats) = &env.stats {
+                    let mut ops: Vec<_> = stats.calls.iter().collect();
+                    ops.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                    let width = ops.iter().map(|(op, _)| op.len()).max().unwrap_or(0);
+                    for (op, n) in ops {
+                        let throttled = stats.throttles.get(op).copied().unwrap_or(0);
+                        let mut spans = vec![Span::styled(
+                            format!("  {:<width$}{n:>7}", sanitize(op)),
+                            theme.text,
+                        )];
+                        if throttled > 0 {
+                            spans
+                                .push(Span::styled(format!("  {throttled} THROTTLED"), theme.warn));
+                        }
+                        lines.push(Line::from(spans));
+                    }
+                }
+                for b in buckets {
+                    let style = if b.available < 1.0 || b.deferred > 0 {
+                        theme.warn
+                    } else {
+                        theme.muted
+                    };
+                    lines.push(Line::from(Span::styled(
+                        format!(
+                            "  budget {:<14}{:>3.0} of {:>3.0} left{:>6}/s{:>7} fetched{:>5} held",
+                            b.family.name(),
+                            b.available.floor(),
+                            b.capacity,
+                            refill(b.refill_per_sec),
+                            b.started,
+                            b.deferred
+                        ),
+                        style,
+                    )));
+                }
+            }
+        }
+    }
+    let rect = centered(area, 74, lines.len() as u16 + 2);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block(
+                theme,
+                " debug: AWS calls and request budget · j/k · any key closes ",
+            ))
+            .scroll((scroll, 0)),
+        rect,
+    );
+}
+
+/// A refill rate per second, readable below one.
+fn refill(per_sec: f64) -> String {
+    if per_sec >= 1.0 {
+        format!("+{per_sec:.0}")
+    } else {
+        format!("+{per_sec:.3}")
     }
 }
 
