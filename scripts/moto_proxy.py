@@ -11,7 +11,8 @@ It does five things moto does not:
    (x-moto-account-id), so every test and environment is isolated.
 3. AWS limits moto ignores: DescribeServices takes at most 10 services,
    DescribeTasks 100; ECS list calls are cut into pages of at most
-   --max-page items with a nextToken.
+   --max-page items with a nextToken (POST /__flightdeck/page
+   {"account", "max_page"} sets an account's own, e.g. AWS's 100).
 4. Faults: POST /__flightdeck/faults {"account", "operation", "status",
    "code", "message"} makes that operation of that account fail; with
    {"account", "operation", "delay_ms"} instead, the call is held that long
@@ -52,6 +53,7 @@ PAGED = {"ListServices": "serviceArns", "ListTasks": "taskArns", "ListClusters":
 
 faults = {}
 calls = {}
+page_sizes = {}
 history = aws_history.History()
 lock = threading.Lock()
 
@@ -165,7 +167,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if caller and status == 200 and operation in ("CreateService", "UpdateService", "DescribeServices"):
             answer = json.dumps(history.with_configuration(caller, json.loads(answer or b"{}"))).encode()
         if operation in PAGED and status == 200:
-            answer = self.paginate(PAGED[operation], request, json.loads(answer))
+            answer = self.paginate(PAGED[operation], request, json.loads(answer), account or "")
         self.send_response(status)
         for k, v in headers:
             if k.lower() not in HOP_HEADERS:
@@ -184,11 +186,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return urllib.parse.parse_qs(body.decode()).get("Action", [""])[0]
         return self.path.split("?")[0]
 
-    def paginate(self, field, request, answer):
-        """Cuts moto's single page into pages of at most max_page items."""
+    def paginate(self, field, request, answer, account):
+        """Cuts moto's single page into pages of at most max_page items
+        (or the account's own page size)."""
         items = answer.get(field, [])
         start = int(request.get("nextToken") or 0)
-        size = min(int(request.get("maxResults") or 100), self.max_page)
+        with lock:
+            max_page = page_sizes.get(account, self.max_page)
+        size = min(int(request.get("maxResults") or 100), max_page)
         answer[field] = items[start : start + size]
         answer.pop("nextToken", None)
         if start + size < len(items):
@@ -312,6 +317,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with lock:
                 for key in [k for k in faults if k[0] == account]:
                     del faults[key]
+            return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__flightdeck/page" and self.command == "POST":
+            page = json.loads(body)
+            with lock:
+                page_sizes[page["account"]] = int(page["max_page"])
             return self.reply(200, b"{}", "application/json")
         if parsed.path == "/__flightdeck/calls":
             account = query.get("account", [""])[0]

@@ -864,3 +864,91 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
     let screen = common::render(&replay.app, 100, 30, &mono);
     assert!(screen.contains("3 (1!)"), "one alarm firing: {screen}");
 }
+
+/// Issue 12's formula for one refresh of N services in a cluster, against
+/// moto paging as AWS does (100 a page): ceil(N/100) ListServices,
+/// ceil(N/10) DescribeServices, ceil(queries/500) GetMetricData for the
+/// services' CPU and memory, each task definition described at most once.
+/// The counts come from the provider's own call counter (what `--stats`
+/// and the debug overlay print) and agree with what the proxy saw.
+#[test]
+fn one_refresh_of_a_thousand_services_costs_what_the_formula_says() {
+    const SERVICES: usize = 1000;
+    let Some(moto) = Moto::new("refresh_1000") else {
+        return;
+    };
+    moto.page_size(100);
+    let clock = clock();
+    let rt = runtime();
+    let provider = rt.block_on(async {
+        let config = moto.sdk_config("eu-west-1").await;
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        ecs.create_cluster()
+            .cluster_name("estate")
+            .send()
+            .await
+            .unwrap();
+        ecs.register_task_definition()
+            .family("svc")
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name("app")
+                    .image("nginx:1")
+                    .memory(512)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let mut creating = tokio::task::JoinSet::new();
+        for chunk in (0..SERVICES).collect::<Vec<_>>().chunks(SERVICES / 8) {
+            let (ecs, chunk) = (ecs.clone(), chunk.to_vec());
+            creating.spawn(async move {
+                for i in chunk {
+                    ecs.create_service()
+                        .cluster("estate")
+                        .service_name(format!("svc-{i:04}"))
+                        .task_definition("svc:1")
+                        .desired_count(0)
+                        .send()
+                        .await
+                        .unwrap();
+                }
+            });
+        }
+        while let Some(done) = creating.join_next().await {
+            done.unwrap();
+        }
+        moto.provider("estate", "eu-west-1", Arc::new(clock.clone()), None)
+            .await
+    });
+    drop(rt);
+    let seen_before = moto.calls();
+    let counted: Arc<dyn Provider> = Arc::new(provider);
+    let h = common::Harness::with_providers(vec![counted.clone()], clock, false);
+    assert_eq!(h.app.env().services().len(), SERVICES);
+    let queries = h.app.focus().metrics.len();
+    assert_eq!(queries, 2 * SERVICES, "CPU and memory of each service");
+
+    let stats = counted.api_stats().unwrap();
+    let calls = |op: &str| stats.calls.get(op).copied().unwrap_or(0);
+    println!("one refresh of {SERVICES} services: {:?}", stats.calls);
+    assert_eq!(calls("ecs:ListServices"), SERVICES.div_ceil(100) as u64);
+    assert_eq!(calls("ecs:DescribeServices"), SERVICES.div_ceil(10) as u64);
+    assert_eq!(
+        calls("cloudwatch:GetMetricData"),
+        queries.div_ceil(500) as u64
+    );
+    assert!(
+        calls("ecs:DescribeTaskDefinition") <= 1,
+        "{:?}",
+        stats.calls
+    );
+    assert_eq!(stats.throttles.values().sum::<u64>(), 0);
+    // The proxy counted the same.
+    let seen = moto.calls();
+    let proxy =
+        |op: &str| seen.get(op).copied().unwrap_or(0) - seen_before.get(op).copied().unwrap_or(0);
+    assert_eq!(proxy("ListServices"), calls("ecs:ListServices"));
+    assert_eq!(proxy("DescribeServices"), calls("ecs:DescribeServices"));
+}

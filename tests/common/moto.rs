@@ -152,6 +152,17 @@ impl Moto {
             .unwrap();
     }
 
+    /// Pages ECS list calls of this account by `max_page` items, AWS's own
+    /// page size being 100 (the proxy's default for the tests is 7).
+    pub fn page_size(&self, max_page: u32) {
+        ureq::post(format!("{}/__flightdeck/page", self.endpoint))
+            .send_json(serde_json::json!({
+                "account": self.account,
+                "max_page": max_page,
+            }))
+            .unwrap();
+    }
+
     /// Removes every fault and delay of this account.
     pub fn clear_faults(&self) {
         ureq::delete(format!(
