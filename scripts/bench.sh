@@ -3,7 +3,10 @@
 #   1. in-process figures: `cargo bench --bench cockpit` (divan), without the
 #      AWS SDK, which they do not touch;
 #   2. the release build, timed (cold when target/release is absent);
-#   3. whole-process figures of that binary: scripts/bench_process.py.
+#   3. whole-process figures of that binary: scripts/bench_process.py;
+#   4. `services --json` against the AWS CLI on 1,000 services in moto:
+#      scripts/bench_api.py, in a virtualenv of scripts/bench-requirements.txt
+#      (made once, like the tests' own).
 # Takes about 15 minutes cold on 2 cores, 5 when warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +28,12 @@ ls -l target/release/flightdeck
 
 echo "== whole process"
 python3 scripts/bench_process.py target/release/flightdeck --runs 5
+
+echo "== services --json against the AWS CLI (moto)"
+pins=$(sha256sum scripts/bench-requirements.txt scripts/test-requirements.txt | sha256sum | cut -c1-12)
+venv="${XDG_CACHE_HOME:-$HOME/.cache}/flightdeck/bench-venv-$pins"
+if [ ! -x "$venv/bin/aws" ]; then
+  python3 -m venv "$venv"
+  (cd scripts && "$venv/bin/pip" install --quiet -r bench-requirements.txt)
+fi
+"$venv/bin/python" scripts/bench_api.py target/release/flightdeck --services 1000 --runs 3
