@@ -323,19 +323,18 @@ fn group_metrics(env: &EnvState, arn: &str, start: Timestamp, end: Timestamp) ->
     else {
         return out;
     };
-    let within = |p: &&MetricPoint| p.at >= start && p.at <= end;
-    out.requests = series.requests.iter().filter(within).copied().collect();
+    out.requests = series.requests.between(start, end);
     out.errors = series
         .requests
         .iter()
-        .zip(&series.error_percent)
-        .filter(|(r, _)| within(r))
+        .zip(series.error_percent.iter())
+        .filter(|(r, _)| r.at >= start && r.at <= end)
         .map(|(r, e)| MetricPoint {
             at: r.at,
             value: (r.value * e.value / 100.0).round(),
         })
         .collect();
-    out.p95_secs = series.p95_secs.iter().filter(within).copied().collect();
+    out.p95_secs = series.p95_secs.between(start, end);
     out
 }
 
@@ -567,14 +566,7 @@ impl ReadProvider for SimProvider {
                 .map(|q| {
                     let points: Vec<MetricPoint> = resolve(env, q)
                         .and_then(|(svc, signal)| {
-                            env.service(&svc).and_then(|s| s.series.get(&signal))
-                        })
-                        .map(|series| {
-                            series
-                                .iter()
-                                .filter(|p| p.at >= start && p.at <= end)
-                                .copied()
-                                .collect()
+                            env.service(&svc).map(|s| s.points(signal, start, end))
                         })
                         .unwrap_or_default();
                     MetricSeries {
@@ -601,7 +593,7 @@ impl ReadProvider for SimProvider {
     }
 
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
-        self.read(|env, _| {
+        self.read(|env, now| {
             let svc = env
                 .services
                 .iter()
@@ -618,8 +610,8 @@ impl ReadProvider for SimProvider {
                         .as_deref()
                         .is_none_or(|f| e.message.contains(f))
             };
-            let mut events: Vec<LogEvent> = svc
-                .logs
+            let lines = svc.log_lines(query.since, now);
+            let mut events: Vec<LogEvent> = lines
                 .iter()
                 .rev()
                 .filter(matches)

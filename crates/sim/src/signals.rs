@@ -82,6 +82,10 @@ fn requests_per_task(w: Workload) -> f64 {
 
 /// One value per signal for this minute. CPU and memory are `None` while no
 /// task runs: CloudWatch has no datapoint then, which is not zero.
+/// p95 and p99 response times as multiples of the mean.
+pub const P95_OF_MEAN: f64 = 2.5;
+pub const P99_OF_MEAN: f64 = 5.0;
+
 pub fn compute(inputs: &Inputs, rng: &mut impl Rng) -> Vec<(Signal, Option<f64>)> {
     let spike_demand = inputs.spike.map_or(1.0, |s| s.demand);
     let nominal = f64::from(inputs.nominal_tasks.max(1));
@@ -125,8 +129,8 @@ pub fn compute(inputs: &Inputs, rng: &mut impl Rng) -> Vec<(Signal, Option<f64>)
         (Signal::Cpu, cpu),
         (Signal::Memory, memory),
         (Signal::Latency, Some(latency)),
-        (Signal::LatencyP95, Some(latency * 2.5)),
-        (Signal::LatencyP99, Some(latency * 5.0)),
+        (Signal::LatencyP95, Some(latency * P95_OF_MEAN)),
+        (Signal::LatencyP99, Some(latency * P99_OF_MEAN)),
         (Signal::ErrorRate, Some(error_rate)),
         (Signal::Requests, Some(requests.round())),
         (Signal::QueueDepth, Some(queue_depth.round())),

@@ -4,16 +4,12 @@ use super::*;
 
 /// `ALARM` when every one of the last N periods breaches, `OK` when not,
 /// `INSUFFICIENT_DATA` when there are not enough datapoints.
-pub(super) fn evaluate(
-    alarm: &AlarmSpec,
-    series: &VecDeque<MetricPoint>,
-    now: Timestamp,
-) -> (AlarmState, String) {
+pub(super) fn evaluate(alarm: &AlarmSpec, series: &Series, now: Timestamp) -> (AlarmState, String) {
     let per_period = (alarm.period_secs / 60).max(1) as usize;
     let needed = per_period * alarm.evaluation_periods as usize;
     let window_start =
         now - Duration::seconds(i64::from(alarm.period_secs * alarm.evaluation_periods));
-    let points: Vec<&MetricPoint> = series.iter().filter(|p| p.at > window_start).collect();
+    let points: Vec<MetricPoint> = series.iter().filter(|p| p.at > window_start).collect();
     if points.len() < needed {
         return (
             AlarmState::InsufficientData,
@@ -73,7 +69,7 @@ pub(super) fn evaluate_alarms(env: &mut EnvState, now: Timestamp) {
         else {
             continue;
         };
-        let empty = VecDeque::new();
+        let empty = Series::default();
         let series = svc.series.get(&alarm.spec.signal).unwrap_or(&empty);
         let (state, reason) = evaluate(&alarm.spec, series, now);
         if state != alarm.state {

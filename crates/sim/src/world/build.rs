@@ -229,7 +229,9 @@ pub(super) fn build_service(
         config,
         shift: None,
         events: VecDeque::new(),
-        series: ALL_SIGNALS.iter().map(|s| (*s, VecDeque::new())).collect(),
+        series: kept_signals(&spec)
+            .map(|s| (s, Series::with_capacity(kept_points(&spec) + 1)))
+            .collect(),
         spike: None,
         impairment: None,
         memory_drift: 0.0,

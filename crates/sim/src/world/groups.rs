@@ -11,22 +11,24 @@ use flightdeck_model::{LifecycleStage, TargetGroupSeries};
 /// One group's series, one point a minute while it has requests.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupSeries {
-    pub requests: VecDeque<MetricPoint>,
-    pub error_percent: VecDeque<MetricPoint>,
-    pub p95_secs: VecDeque<MetricPoint>,
+    pub requests: Series,
+    pub error_percent: Series,
+    pub p95_secs: Series,
 }
 
 impl GroupSeries {
-    fn push(&mut self, at: Timestamp, requests: f64, error_percent: f64, p95: f64) {
+    fn push(
+        &mut self,
+        at: Timestamp,
+        (requests, error_percent, p95): (f64, f64, f64),
+        kept: usize,
+    ) {
         for (series, value) in [
             (&mut self.requests, requests),
             (&mut self.error_percent, error_percent),
             (&mut self.p95_secs, p95),
         ] {
-            series.push_back(MetricPoint { at, value });
-            while series.len() > METRIC_POINTS {
-                series.pop_front();
-            }
+            series.push(at, value, kept);
         }
     }
 }
@@ -122,10 +124,11 @@ pub(super) fn record_group_signals(svc: &mut ServiceState, now: Timestamp) {
         None => (0.0, 0.0, false),
     };
     let blue = svc.live_group;
+    let kept = svc.metric_points();
     let green_requests = (requests * green_share + test).round();
     let blue_requests = (requests * (1.0 - green_share)).round();
     if blue_requests > 0.0 {
-        svc.group_series[blue].push(now, blue_requests, clean_errors, clean_p95);
+        svc.group_series[blue].push(now, (blue_requests, clean_errors, clean_p95), kept);
     }
     if green_requests > 0.0 {
         let (errors, p95) = if green_bad {
@@ -133,6 +136,6 @@ pub(super) fn record_group_signals(svc: &mut ServiceState, now: Timestamp) {
         } else {
             (clean_errors, clean_p95)
         };
-        svc.group_series[1 - blue].push(now, green_requests, errors, p95);
+        svc.group_series[1 - blue].push(now, (green_requests, errors, p95), kept);
     }
 }

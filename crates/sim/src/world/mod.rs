@@ -26,6 +26,7 @@ mod groups;
 mod history;
 mod rollout;
 mod scaling;
+mod series;
 mod shift;
 mod tasks;
 #[cfg(test)]
@@ -39,6 +40,7 @@ pub use groups::{GroupSeries, alternate_target_group_arn};
 use history::*;
 use rollout::*;
 use scaling::*;
+pub use series::Series;
 use shift::*;
 use tasks::*;
 
@@ -60,8 +62,32 @@ pub const METRIC_POINTS: usize = 360;
 /// Log events kept per log group.
 pub const LOG_CAPACITY: usize = 3000;
 
+/// Metric points a service keeps per series.
+fn kept_points(spec: &ServiceSpec) -> usize {
+    if spec.light {
+        LIGHT_METRIC_POINTS
+    } else {
+        METRIC_POINTS
+    }
+}
+
+/// The signals a service keeps: all of them, or for a light service those
+/// its alarms and the cockpit's panes read and that cannot be derived.
+fn kept_signals(spec: &ServiceSpec) -> impl Iterator<Item = Signal> + use<> {
+    let light = spec.light;
+    let worker = spec.workload == crate::catalog::Workload::Worker;
+    ALL_SIGNALS.into_iter().filter(move |s| {
+        !light
+            || match s {
+                Signal::LatencyP95 | Signal::LatencyP99 | Signal::ReplicaLag => false,
+                Signal::QueueDepth => worker,
+                _ => true,
+            }
+    })
+}
+
 /// What a light service (of a generated estate) keeps: an hour of
-/// metrics, a few hundred log lines; and how much it logs.
+/// metrics, no log lines (they are made when read); and how much it logs.
 const LIGHT_METRIC_POINTS: usize = 60;
 const LIGHT_LOG_CAPACITY: usize = 200;
 const LIGHT_LOG_RATE: f64 = 0.02;
@@ -155,7 +181,9 @@ pub struct ServiceState {
     pub group_series: [GroupSeries; 2],
     /// Newest first.
     pub events: VecDeque<ServiceEvent>,
-    pub series: HashMap<Signal, VecDeque<MetricPoint>>,
+    /// The signals it keeps (a light service keeps only those its alarms
+    /// and the cockpit read, see [`ServiceState::points`]).
+    pub series: HashMap<Signal, Series>,
     pub spike: Option<Spike>,
     /// Slow, or failing because a dependency is (a scenario's fault).
     pub impairment: Option<Impairment>,
@@ -252,17 +280,43 @@ impl ServiceState {
 
     /// Metric points kept per series.
     fn metric_points(&self) -> usize {
-        if self.spec.light {
-            LIGHT_METRIC_POINTS
-        } else {
-            METRIC_POINTS
+        kept_points(&self.spec)
+    }
+
+    /// The datapoints of `signal` from `start` to `end`. A light service's
+    /// p95 and p99 are its mean latency's multiples (as every service's
+    /// are), and its queue is empty unless it is a worker; it has no
+    /// replica lag.
+    pub fn points(&self, signal: Signal, start: Timestamp, end: Timestamp) -> Vec<MetricPoint> {
+        if let Some(series) = self.series.get(&signal) {
+            return series.between(start, end);
+        }
+        let derived = |f: fn(f64) -> f64| {
+            self.series
+                .get(&Signal::Latency)
+                .map_or_else(Vec::new, |l| {
+                    l.between(start, end)
+                        .into_iter()
+                        .map(|p| MetricPoint {
+                            at: p.at,
+                            value: f(p.value),
+                        })
+                        .collect()
+                })
+        };
+        match signal {
+            Signal::LatencyP95 => derived(|l| l * signals::P95_OF_MEAN),
+            Signal::LatencyP99 => derived(|l| l * signals::P99_OF_MEAN),
+            Signal::QueueDepth => derived(|_| 0.0),
+            _ => vec![],
         }
     }
 
-    /// Log events kept; a storm keeps a full buffer.
+    /// Log events kept (a light service keeps none, see
+    /// [`ServiceState::logs_on_demand`]).
     fn log_capacity(&self) -> usize {
-        if self.spec.light && self.spec.log_rate.is_none() {
-            LIGHT_LOG_CAPACITY
+        if self.logs_on_demand() {
+            0
         } else {
             LOG_CAPACITY
         }
@@ -275,15 +329,14 @@ impl ServiceState {
     /// Mean of the last `n` datapoints, as an alarm evaluating them sees it.
     fn recent_mean(&self, signal: Signal, n: usize) -> Option<f64> {
         let series = self.series.get(&signal)?;
-        let points: Vec<f64> = series.iter().rev().take(n).map(|p| p.value).collect();
+        let points: Vec<f64> = series.values().rev().take(n).collect();
         (!points.is_empty()).then(|| points.iter().sum::<f64>() / points.len() as f64)
     }
 
     pub fn latest(&self, signal: Signal) -> Option<f64> {
         self.series
             .get(&signal)
-            .and_then(|s| s.back())
-            .map(|p| p.value)
+            .and_then(|s| s.values().next_back())
     }
 
     fn push_event(&mut self, id: String, at: Timestamp, message: String) {

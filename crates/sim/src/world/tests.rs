@@ -373,7 +373,7 @@ mod strategies {
     #[test]
     fn each_revision_has_its_own_group_and_the_groups_swap_after_success() {
         let (mut w, _, _) = deploy("tellmemore-prod", "api", "3.5.0");
-        let last = |s: &VecDeque<MetricPoint>| s.back().map(|p| (p.at, p.value));
+        let last = |s: &Series| s.back().map(|p| (p.at, p.value));
         w.advance_to(start() + Duration::minutes(3));
         let svc = w.env("tellmemore-prod").unwrap().service("api").unwrap();
         assert_eq!(svc.live_group, 0);
@@ -679,5 +679,53 @@ mod estate {
         assert!(storm.logs.iter().all(|e| e.timestamp > start()));
         let quiet = &w.env("estate-01").unwrap().services[1];
         assert!(quiet.logs.len() < 100, "{}", quiet.logs.len());
+    }
+
+    /// A light service keeps no log lines and a bounded hour of the
+    /// signals it needs, however long the world runs; its lines are made
+    /// when read, the same each time, and its p95 is its mean's multiple.
+    #[test]
+    fn a_light_service_stays_small_and_reads_the_same_lines_twice() {
+        let spec = EstateSpec {
+            services: 3,
+            log_storm: 0,
+        };
+        let mut w = World::create(5, start(), Some(spec), None);
+        let later = start() + Duration::hours(2);
+        w.advance_to(later);
+        let svc = &w.env("estate-01").unwrap().services[1];
+        assert!(svc.spec.light && svc.logs_on_demand());
+        assert!(svc.logs.is_empty());
+        assert!(svc.series.len() < ALL_SIGNALS.len());
+        assert!(svc.series.values().all(|s| s.len() <= LIGHT_METRIC_POINTS));
+        assert!(
+            svc.group_series
+                .iter()
+                .all(|g| g.requests.len() <= LIGHT_METRIC_POINTS)
+        );
+        let since = later - Duration::hours(1);
+        let first = svc.log_lines(since, later);
+        assert!(!first.is_empty());
+        assert!(
+            first
+                .iter()
+                .all(|e| e.timestamp > since && e.timestamp <= later)
+        );
+        assert!(
+            first
+                .iter()
+                .zip(first.iter().skip(1))
+                .all(|(a, b)| a.timestamp <= b.timestamp)
+        );
+        assert_eq!(first, svc.log_lines(since, later));
+        let mean = svc.points(Signal::Latency, since, later);
+        let p95 = svc.points(Signal::LatencyP95, since, later);
+        assert_eq!(mean.len(), p95.len());
+        assert!(!mean.is_empty());
+        assert!(
+            mean.iter()
+                .zip(&p95)
+                .all(|(m, p)| m.at == p.at && p.value == m.value * 2.5)
+        );
     }
 }
