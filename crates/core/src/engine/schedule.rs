@@ -6,6 +6,7 @@ use crate::timeline::Scope;
 use chrono::Duration;
 use flightdeck_model::{LogSource, MetricQuery, ServiceRef, TaskDefRef, Timestamp};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The part of the cockpit the operator is looking at.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
@@ -33,7 +34,7 @@ pub struct Focus {
     pub all_envs: Vec<String>,
     pub view: View,
     /// The sparkline queries of every service known in `env`.
-    pub metrics: Vec<MetricQuery>,
+    pub metrics: Arc<[MetricQuery]>,
     /// The service whose detail is open, with its task definition.
     pub service_detail: Option<(ServiceRef, TaskDefRef)>,
     /// The alarm selected in the alarms pane, with its metric.
@@ -67,7 +68,9 @@ pub struct Focus {
 pub enum JobKind {
     Identity,
     Services,
-    Metrics(Vec<MetricQuery>),
+    /// Shared with the [`Focus`] it came from: cloned and compared per
+    /// round without copying thousands of queries.
+    Metrics(Arc<[MetricQuery]>),
     Scaling,
     Alarms,
     AlarmDetail(String, MetricQuery),
@@ -336,11 +339,11 @@ mod tests {
             env: "radiox-prod".into(),
             all_envs: vec!["radiox-prod".into(), "reelnet-prod".into()],
             view,
-            metrics: vec![MetricQuery::ecs_service(
+            metrics: Arc::from([MetricQuery::ecs_service(
                 "radiox-prod",
                 "backend-api",
                 "CPUUtilization",
-            )],
+            )]),
             ..Focus::default()
         }
     }

@@ -24,6 +24,7 @@ use flightdeck_model::{
     Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, ServiceRef,
     Strategy, Timestamp,
 };
+use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -285,6 +286,9 @@ pub struct App {
     pub triage_inputs: u64,
     triage_memo: Memo<(u64, i64), Vec<Finding>>,
     log_count_memo: Memo<(LogSource, u64, String, String), (usize, usize)>,
+    crash_loop_memo: Memo<(u64, i64), Vec<(String, ServiceRef)>>,
+    /// Keyed by the current environment and the triage inputs.
+    sparkline_memo: Memo<(usize, u64), Arc<[MetricQuery]>>,
     pub envs: Vec<EnvData>,
     pub current: usize,
     pub pane: Pane,
@@ -352,6 +356,8 @@ impl App {
             triage_inputs: 0,
             triage_memo: Memo::default(),
             log_count_memo: Memo::default(),
+            crash_loop_memo: Memo::default(),
+            sparkline_memo: Memo::default(),
             envs: envs.into_iter().map(EnvData::new).collect(),
             current: 0,
             pane: Pane::Services,
@@ -633,15 +639,19 @@ impl App {
     }
 
     /// Services of every environment that look like crash loops, whose
-    /// tasks triage reads for the stop reasons.
+    /// tasks triage reads for the stop reasons; worked out again when what
+    /// triage reads changed or 10 s went by, like triage.
     fn crash_loops(&self) -> Vec<(String, ServiceRef)> {
-        self.envs
-            .iter()
-            .flat_map(|e| {
-                suspected_crash_loops(e.services(), Rules::default(), self.now)
-                    .map(|s| (e.info.name.clone(), s.reference()))
-            })
-            .collect()
+        let key = (self.triage_inputs, self.now.timestamp().div_euclid(10));
+        self.crash_loop_memo.get_or(key, || {
+            self.envs
+                .iter()
+                .flat_map(|e| {
+                    suspected_crash_loops(e.services(), Rules::default(), self.now)
+                        .map(|s| (e.info.name.clone(), s.reference()))
+                })
+                .collect()
+        })
     }
 
     /// What needs a human now, in every environment, most urgent first.
@@ -684,8 +694,16 @@ impl App {
     }
 
     /// CPU and memory of every service of the current environment, from
-    /// Container Insights where its cluster has it.
-    fn sparkline_queries(&self) -> Vec<MetricQuery> {
+    /// Container Insights where its cluster has it. Made again only when
+    /// the services may have changed, and shared: the focus is taken after
+    /// every batch of messages, and compared.
+    fn sparkline_queries(&self) -> Arc<[MetricQuery]> {
+        let key = (self.current, self.triage_inputs);
+        self.sparkline_memo
+            .get_or(key, || self.make_sparkline_queries().into())
+    }
+
+    fn make_sparkline_queries(&self) -> Vec<MetricQuery> {
         let env = self.env();
         let insights: Vec<&str> = env
             .clusters
@@ -783,7 +801,7 @@ impl App {
             env: r.watch.environment.clone(),
             all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
             view: View::Rollout,
-            metrics: vec![],
+            metrics: Arc::from([]),
             service_detail: svc.map(|s| (s.reference(), s.task_definition.clone())),
             alarm: None,
             logs_since: log_source
