@@ -8,7 +8,7 @@ mod schedule;
 
 pub use budget::{ApiFamily, BucketReport, BudgetReport, TokenBucket};
 pub use fetch::{DataEvent, Fetched, Payload, ScalingData, fetch};
-pub use schedule::{Focus, Job, JobKey, JobKind, Schedule, View};
+pub use schedule::{Focus, Job, JobKey, JobKind, Queries, Schedule, View};
 
 use crate::audit::AuditLog;
 use crate::provider::{Provider, ProviderError};

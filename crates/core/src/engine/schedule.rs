@@ -34,7 +34,7 @@ pub struct Focus {
     pub all_envs: Vec<String>,
     pub view: View,
     /// The sparkline queries of every service known in `env`.
-    pub metrics: Arc<[MetricQuery]>,
+    pub metrics: Queries,
     /// The service whose detail is open, with its task definition.
     pub service_detail: Option<(ServiceRef, TaskDefRef)>,
     /// The alarm selected in the alarms pane, with its metric.
@@ -64,13 +64,41 @@ pub struct Focus {
     pub revision_groups: Vec<String>,
 }
 
+/// The sparkline queries of a focus and of its metrics job: shared, so a
+/// round of the scheduler clones and compares them without copying
+/// thousands; hashed by their count and ends, not all of them (equal sets
+/// still hash alike). Serialised as the list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Queries(pub Arc<[MetricQuery]>);
+
+impl std::hash::Hash for Queries {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.len().hash(state);
+        self.0.first().hash(state);
+        self.0.last().hash(state);
+    }
+}
+
+impl std::ops::Deref for Queries {
+    type Target = [MetricQuery];
+
+    fn deref(&self) -> &[MetricQuery] {
+        &self.0
+    }
+}
+
+impl From<Vec<MetricQuery>> for Queries {
+    fn from(queries: Vec<MetricQuery>) -> Self {
+        Queries(queries.into())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum JobKind {
     Identity,
     Services,
-    /// Shared with the [`Focus`] it came from: cloned and compared per
-    /// round without copying thousands of queries.
-    Metrics(Arc<[MetricQuery]>),
+    Metrics(Queries),
     Scaling,
     Alarms,
     AlarmDetail(String, MetricQuery),
@@ -339,11 +367,12 @@ mod tests {
             env: "radiox-prod".into(),
             all_envs: vec!["radiox-prod".into(), "reelnet-prod".into()],
             view,
-            metrics: Arc::from([MetricQuery::ecs_service(
+            metrics: vec![MetricQuery::ecs_service(
                 "radiox-prod",
                 "backend-api",
                 "CPUUtilization",
-            )]),
+            )]
+            .into(),
             ..Focus::default()
         }
     }
@@ -387,6 +416,31 @@ mod tests {
         assert_eq!(job(0).cost(), 3.0);
         assert_eq!(job(10).cost(), 3.0);
         assert_eq!(job(23).cost(), 5.0);
+    }
+
+    /// A metrics job's queries: equal sets are equal keys with equal
+    /// hashes, whether shared or not, and read back from a recording as the
+    /// plain list they always were.
+    #[test]
+    fn query_sets_are_keys_and_serialise_as_lists() {
+        use std::hash::{BuildHasher, RandomState};
+        let list: Vec<MetricQuery> = (0..3)
+            .map(|i| MetricQuery::ecs_service("c", &format!("s{i}"), "CPUUtilization"))
+            .collect();
+        let shared = Queries::from(list.clone());
+        let copy = Queries::from(list.clone());
+        let hasher = RandomState::new();
+        assert_eq!(shared, copy);
+        assert_eq!(hasher.hash_one(&shared), hasher.hash_one(&copy));
+        let other = Queries::from(list[..2].to_vec());
+        assert_ne!(shared, other);
+        let json = serde_json::to_string(&JobKind::Metrics(shared.clone())).unwrap();
+        assert_eq!(
+            json,
+            format!("{{\"Metrics\":{}}}", serde_json::to_string(&list).unwrap())
+        );
+        let back: JobKind = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, JobKind::Metrics(shared));
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use palette::{Jump, PaletteItem};
 pub use update::update;
 
 use crossterm::event::KeyEvent;
-use flightdeck_core::engine::{DataEvent, Focus, View};
+use flightdeck_core::engine::{DataEvent, Focus, Queries, View};
 use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
 use flightdeck_core::triage::{Finding, Rules, suspected_crash_loops, triage};
 use flightdeck_model::text::contains_lowercase;
@@ -24,7 +24,6 @@ use flightdeck_model::{
     Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, ServiceRef,
     Strategy, Timestamp,
 };
-use std::sync::Arc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
@@ -288,7 +287,7 @@ pub struct App {
     log_count_memo: Memo<(LogSource, u64, String, String), (usize, usize)>,
     crash_loop_memo: Memo<(u64, i64), Vec<(String, ServiceRef)>>,
     /// Keyed by the current environment and the triage inputs.
-    sparkline_memo: Memo<(usize, u64), Arc<[MetricQuery]>>,
+    sparkline_memo: Memo<(usize, u64), Queries>,
     pub envs: Vec<EnvData>,
     pub current: usize,
     pub pane: Pane,
@@ -697,7 +696,7 @@ impl App {
     /// Container Insights where its cluster has it. Made again only when
     /// the services may have changed, and shared: the focus is taken after
     /// every batch of messages, and compared.
-    fn sparkline_queries(&self) -> Arc<[MetricQuery]> {
+    fn sparkline_queries(&self) -> Queries {
         let key = (self.current, self.triage_inputs);
         self.sparkline_memo
             .get_or(key, || self.make_sparkline_queries().into())
@@ -801,7 +800,7 @@ impl App {
             env: r.watch.environment.clone(),
             all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
             view: View::Rollout,
-            metrics: Arc::from([]),
+            metrics: Queries::default(),
             service_detail: svc.map(|s| (s.reference(), s.task_definition.clone())),
             alarm: None,
             logs_since: log_source
