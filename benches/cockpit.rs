@@ -198,6 +198,15 @@ mod frame {
         });
     }
 
+    /// What the runtime asks after every batch of messages: the focus the
+    /// engine polls for, with 10,000 services (their sparkline queries made
+    /// once per change of the services, then shared).
+    #[divan::bench(args = [10_000])]
+    fn focus(bencher: Bencher, n: usize) {
+        let app = cockpit(n);
+        bencher.bench_local(|| app.focus());
+    }
+
     /// The same at 80x24 (an SSH bastion's terminal).
     #[divan::bench(args = [10_000])]
     fn services_80x24(bencher: Bencher, n: usize) {

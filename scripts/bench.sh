@@ -4,10 +4,11 @@
 #      AWS SDK, which they do not touch;
 #   2. the release build, timed (cold when target/release is absent);
 #   3. whole-process figures of that binary: scripts/bench_process.py;
-#   4. `services --json` against the AWS CLI on 1,000 services in moto:
+#   4. against moto with 2,000 services: `services --json` against the AWS
+#      CLI, and the cockpit's resident memory:
 #      scripts/bench_api.py, in a virtualenv of scripts/bench-requirements.txt
 #      (made once, like the tests' own).
-# Takes about 15 minutes cold on 2 cores, 5 when warm.
+# Takes about 30 minutes cold on 2 cores, 15 when warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -18,7 +19,7 @@ grep -m1 "model name" /proc/cpuinfo || true
 rustc --version
 
 echo "== in-process (divan)"
-cargo bench --no-default-features --bench cockpit
+cargo bench --no-default-features --bench cockpit --bench memory
 
 echo "== release build"
 start=$(date +%s)
@@ -36,4 +37,4 @@ if [ ! -x "$venv/bin/aws" ]; then
   python3 -m venv "$venv"
   (cd scripts && "$venv/bin/pip" install --quiet -r bench-requirements.txt)
 fi
-"$venv/bin/python" scripts/bench_api.py target/release/flightdeck --services 1000 --runs 3
+"$venv/bin/python" scripts/bench_api.py target/release/flightdeck --services 2000 --runs 3

@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""`flightdeck services --json` against the AWS CLI doing the same listing,
-for BENCHMARKS.md: the same 1,000 services in moto, listed and described by
-both, timed as a script would see it (wall clock of the whole process).
+"""flightdeck against moto with a large estate, for BENCHMARKS.md:
+`services --json` against the AWS CLI doing the same listing (the same
+services listed and described by both, timed as a script would see it,
+wall clock of the whole process), and the cockpit's resident memory with
+that estate loaded (no simulation in the process: what an operator's
+cockpit holds).
 
     python scripts/bench_api.py target/release/flightdeck [--services N] [--runs N]
+
+The services are spread over clusters of 1000.
 
 Run with a virtualenv's python that has moto[server], boto3 and awscli
 (scripts/bench.sh makes one). It starts moto and scripts/moto_proxy.py on
@@ -29,8 +34,18 @@ import time
 ACCOUNT = "424242424242"
 ACCESS_KEY = f"FDT{ACCOUNT}BENCH"
 REGION = "eu-west-1"
-CLUSTER = "estate"
+PER_CLUSTER = 1000
 SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, SCRIPTS)
+from bench_process import Cockpit  # noqa: E402
+
+
+def clusters(services):
+    """`(cluster, services in it)`, 1000 to a cluster."""
+    return [
+        (f"estate-{i + 1:02}", min(PER_CLUSTER, services - i * PER_CLUSTER))
+        for i in range(-(-services // PER_CLUSTER))
+    ]
 
 
 def free_port():
@@ -86,15 +101,16 @@ def seed(endpoint, services):
         aws_access_key_id=ACCESS_KEY,
         aws_secret_access_key="moto-secret",
     )
-    ecs.create_cluster(clusterName=CLUSTER)
     ecs.register_task_definition(
         family="svc",
         containerDefinitions=[{"name": "app", "image": "nginx:1", "memory": 512}],
     )
-    for i in range(services):
-        ecs.create_service(
-            cluster=CLUSTER, serviceName=f"svc-{i:04}", taskDefinition="svc:1", desiredCount=0
-        )
+    for cluster, count in clusters(services):
+        ecs.create_cluster(clusterName=cluster)
+        for i in range(count):
+            ecs.create_service(
+                cluster=cluster, serviceName=f"svc-{i:04}", taskDefinition="svc:1", desiredCount=0
+            )
 
 
 def home_with_profile(endpoint):
@@ -143,44 +159,59 @@ def count_services(listed):
     return sum(1 for row in listed if isinstance(row, dict) and "name" in row)
 
 
-def cli_listing(env):
+def cli_listing(env, services):
     """Seconds, services described and AWS CLI processes run."""
     bindir = os.path.dirname(sys.executable)
     aws = [os.path.join(bindir, "aws"), "--output", "json", "--region", REGION]
     start = time.perf_counter()
-    listed = subprocess.run(
-        [*aws, "ecs", "list-services", "--cluster", CLUSTER, "--page-size", "100"],
-        env=env,
-        capture_output=True,
-        check=True,
-    )
-    arns = json.loads(listed.stdout)["serviceArns"]
-    described, processes = 0, 1
-    for i in range(0, len(arns), 10):
-        out = subprocess.run(
-            [*aws, "ecs", "describe-services", "--cluster", CLUSTER, "--services", *arns[i : i + 10]],
+    described, processes = 0, 0
+    for cluster, _ in clusters(services):
+        listed = subprocess.run(
+            [*aws, "ecs", "list-services", "--cluster", cluster, "--page-size", "100"],
             env=env,
             capture_output=True,
             check=True,
         )
-        described += len(json.loads(out.stdout)["services"])
         processes += 1
+        arns = json.loads(listed.stdout)["serviceArns"]
+        for i in range(0, len(arns), 10):
+            out = subprocess.run(
+                [*aws, "ecs", "describe-services", "--cluster", cluster, "--services", *arns[i : i + 10]],
+                env=env,
+                capture_output=True,
+                check=True,
+            )
+            described += len(json.loads(out.stdout)["services"])
+            processes += 1
     return time.perf_counter() - start, described, processes
+
+
+def cockpit_rss(binary, env, settle):
+    """The cockpit's resident memory once the estate is loaded and polled,
+    and the keys' answer meanwhile: it opens on the services."""
+    c = Cockpit(binary, [], env=env)
+    c.read_for(settle)
+    rss = c.rss_mb()
+    c.stop()
+    return rss
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("binary")
-    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--services", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--cli-runs", type=int, default=1)
     args = parser.parse_args()
     endpoint, processes = start_moto()
     try:
         seed(endpoint, args.services)
         home, env = home_with_profile(endpoint)
         with home:
-            ours = [flightdeck_listing(os.path.abspath(args.binary), env) for _ in range(args.runs)]
-            theirs = [cli_listing(env) for _ in range(args.runs)]
+            binary = os.path.abspath(args.binary)
+            ours = [flightdeck_listing(binary, env) for _ in range(args.runs)]
+            theirs = [cli_listing(env, args.services) for _ in range(args.cli_runs)]
+            rss = [cockpit_rss(binary, env, 40) for _ in range(max(1, args.runs // 2))]
     finally:
         for p in processes:
             p.terminate()
@@ -193,17 +224,19 @@ def main():
             {
                 "services": n,
                 "runs": args.runs,
+                "cli_runs": args.cli_runs,
                 "flightdeck_seconds": {"median": ours_s, "min": min(r[0] for r in ours), "max": max(r[0] for r in ours)},
                 "flightdeck_services_listed": ours[0][1],
                 "flightdeck_calls": ours[0][2],
                 "formula": {
-                    "ecs:ListServices": -(-n // 100),
-                    "ecs:DescribeServices": -(-n // 10),
+                    "ecs:ListServices": sum(-(-c // 100) for _, c in clusters(n)),
+                    "ecs:DescribeServices": sum(-(-c // 10) for _, c in clusters(n)),
                 },
                 "aws_cli_seconds": {"median": theirs_s, "min": min(r[0] for r in theirs), "max": max(r[0] for r in theirs)},
                 "aws_cli_services_described": theirs[0][1],
                 "aws_cli_processes": theirs[0][2],
                 "ratio_cli_to_flightdeck": theirs_s / ours_s,
+                "cockpit_rss_mb": {"median": statistics.median(rss), "min": min(rss), "max": max(rss)},
             },
             indent=2,
         )

@@ -260,7 +260,22 @@ impl EnvData {
             (JobKind::Scaling, r) => self
                 .scaling
                 .store(generation, at, r.and_then(expect_scaling)),
-            (JobKind::Alarms, r) => self.alarms.store(generation, at, r.and_then(expect_alarms)),
+            (JobKind::Alarms, r) => {
+                // Kept in the alarms pane's order: ALARM first; within a
+                // state, what pages before what informs (auto scaling's
+                // own alarms last); then by name.
+                let r = r.and_then(expect_alarms).map(|mut alarms| {
+                    alarms.sort_by(|a, b| {
+                        (a.state, a.severity.rank(), &a.name).cmp(&(
+                            b.state,
+                            b.severity.rank(),
+                            &b.name,
+                        ))
+                    });
+                    alarms
+                });
+                self.alarms.store(generation, at, r)
+            }
             (JobKind::AlarmDetail(name, _), r) => self
                 .alarm_details
                 .entry(name)

@@ -431,10 +431,10 @@ impl App {
     }
 
     /// Alarms matching the filter: ALARM first, then by name.
+    /// The alarms pane's rows, in the order they are kept in.
     pub fn alarm_rows(&self) -> Vec<&Alarm> {
         let f = self.filter(Pane::Alarms).to_lowercase();
-        let mut rows: Vec<&Alarm> = self
-            .env()
+        self.env()
             .alarms()
             .iter()
             .filter(|a| {
@@ -444,13 +444,7 @@ impl App {
                     || contains_lowercase(&a.metric, &f)
                     || contains_lowercase(a.state.as_str(), &f)
             })
-            .collect();
-        // ALARM first; within a state, what pages before what informs
-        // (auto scaling's own alarms last).
-        rows.sort_by(|a, b| {
-            (a.state, a.severity.rank(), &a.name).cmp(&(b.state, b.severity.rank(), &b.name))
-        });
-        rows
+            .collect()
     }
 
     pub fn target_rows(&self) -> Vec<&ScalableTarget> {
@@ -740,8 +734,9 @@ impl App {
             view: self.pane.view(),
             metrics: self.sparkline_queries(),
             service_detail: detail,
-            alarm: self
-                .selected_alarm()
+            alarm: (self.pane == Pane::Alarms)
+                .then(|| self.selected_alarm())
+                .flatten()
                 .map(|a| (a.name.clone(), a.metric_query())),
             logs_since: log_source
                 .as_ref()
