@@ -186,14 +186,20 @@ def cli_listing(env, services):
     return time.perf_counter() - start, described, processes
 
 
-def cockpit_rss(binary, env, settle):
-    """The cockpit's resident memory once the estate is loaded and polled,
-    and the keys' answer meanwhile: it opens on the services."""
+def cockpit_at_rest(binary, env, settle, window=30):
+    """The cockpit on the estate (it opens on its services): resident
+    memory once they are loaded and polled, then its share of a core over
+    `window` seconds while nobody types (its polls go on)."""
     c = Cockpit(binary, [], env=env)
+    if c.wait_for(b"svc-0", 30) is None:
+        raise SystemExit("the cockpit never showed the estate's services")
     c.read_for(settle)
     rss = c.rss_mb()
+    cpu0 = c.cpu_seconds()
+    c.read_for(window)
+    cpu = 100 * (c.cpu_seconds() - cpu0) / window
     c.stop()
-    return rss
+    return rss, cpu
 
 
 def main():
@@ -211,7 +217,9 @@ def main():
             binary = os.path.abspath(args.binary)
             ours = [flightdeck_listing(binary, env) for _ in range(args.runs)]
             theirs = [cli_listing(env, args.services) for _ in range(args.cli_runs)]
-            rss = [cockpit_rss(binary, env, 40) for _ in range(max(1, args.runs // 2))]
+            rest = [cockpit_at_rest(binary, env, 40) for _ in range(max(1, args.runs // 2))]
+            rss = [r[0] for r in rest]
+            cpu = [r[1] for r in rest]
     finally:
         for p in processes:
             p.terminate()
@@ -237,6 +245,7 @@ def main():
                 "aws_cli_processes": theirs[0][2],
                 "ratio_cli_to_flightdeck": theirs_s / ours_s,
                 "cockpit_rss_mb": {"median": statistics.median(rss), "min": min(rss), "max": max(rss)},
+                "cockpit_idle_cpu_percent": {"median": statistics.median(cpu), "min": min(cpu), "max": max(cpu)},
             },
             indent=2,
         )
