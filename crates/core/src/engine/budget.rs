@@ -80,9 +80,13 @@ impl TokenBucket {
     }
 
     /// Takes `cost` tokens if there are enough; otherwise takes nothing.
+    /// A cost above the whole burst (a refresh of 1000 services is 100
+    /// DescribeServices) is taken from a full bucket, which goes into debt
+    /// and pays it back at the refill rate before anything else is taken:
+    /// without that such a job would wait forever.
     pub fn try_take(&mut self, cost: f64, now: Timestamp) -> bool {
         self.refill(now);
-        if self.tokens >= cost {
+        if self.tokens >= cost.min(self.capacity) {
             self.tokens -= cost;
             true
         } else {
@@ -144,5 +148,19 @@ mod tests {
         assert!(!b.try_take(1.0, t0 + Duration::milliseconds(300)));
         assert!(b.try_take(1.0, t0 + Duration::milliseconds(400)));
         assert!(b.available(t0 + Duration::hours(1)) <= 5.0);
+    }
+
+    #[test]
+    fn a_cost_above_the_burst_is_taken_from_a_full_bucket_and_paid_back() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let mut b = TokenBucket::new(50.0, 10.0, t0);
+        assert!(b.try_take(1.0, t0));
+        // Not full: the 102 of a 1000-service refresh waits.
+        assert!(!b.try_take(102.0, t0));
+        let full = t0 + Duration::seconds(1);
+        assert!(b.try_take(102.0, full));
+        // 52 in debt: nothing for the next 5 s, then it flows again.
+        assert!(!b.try_take(1.0, full + Duration::seconds(5)));
+        assert!(b.try_take(1.0, full + Duration::milliseconds(5300)));
     }
 }

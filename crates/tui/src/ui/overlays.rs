@@ -96,7 +96,7 @@ fn api(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
                         format!(
                             "  budget {:<14}{:>3.0} of {:>3.0} left{:>6}/s{:>7} fetched{:>5} held",
                             b.family.name(),
-                            b.available.floor(),
+                            b.available.max(0.0).floor(),
                             b.capacity,
                             refill(b.refill_per_sec),
                             b.started,
