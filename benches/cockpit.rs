@@ -14,16 +14,16 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use flightdeck::app::{App, LogBuffer, Msg, update};
-use flightdeck::clock::ManualClock;
 use flightdeck::engine::{DataEvent, Fetched, JobKey, JobKind, Payload};
-use flightdeck::model::{Cluster, EnvironmentInfo, LogEvent, Service, Timestamp};
-use flightdeck::provider::ReadProvider;
+use flightdeck::model::{EnvironmentInfo, LogEvent, Service, Timestamp};
+use flightdeck::sim::World;
 use flightdeck::sim::estate::EstateSpec;
-use flightdeck::sim::{SimProvider, World};
 use flightdeck::theme::{Theme, ThemeSet};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::LazyLock;
+
+mod common;
 
 fn main() {
     divan::main();
@@ -42,44 +42,19 @@ fn theme() -> Theme {
 /// A generated environment of 1000 services, read through the simulation
 /// provider like the cockpit reads it: its cluster, services and the log
 /// lines of a service that storms.
-struct Estate {
-    cluster: Cluster,
-    services: Vec<Service>,
-    lines: Vec<LogEvent>,
-}
-
-static ESTATE: LazyLock<Estate> = LazyLock::new(|| {
+static ESTATE: LazyLock<common::Read> = LazyLock::new(|| {
     let spec = EstateSpec {
         services: 1000,
         log_storm: 2000,
     };
     let world = World::create(42, start(), Some(spec), None);
-    let clock = Arc::new(ManualClock::new(start()));
-    let p = SimProvider::all(Arc::new(Mutex::new(world)), clock)
-        .into_iter()
-        .find(|p| p.environment().name == "estate-01")
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let cluster = rt.block_on(p.clusters()).unwrap().remove(0);
-    let services = rt.block_on(p.services("estate-01")).unwrap();
-    let storm = &services[0];
-    let lines = rt
-        .block_on(p.log_events(&flightdeck::provider::LogQuery {
-            log_group: format!("/ecs/estate-01/{}", storm.name),
-            stream_prefix: None,
-            since: start() - chrono::Duration::hours(1),
-            filter: None,
-            limit: 100_000,
-            live: false,
-        }))
-        .unwrap();
-    Estate {
-        cluster,
-        services,
-        lines,
-    }
+    common::read(
+        world,
+        "estate-01",
+        start(),
+        start() - chrono::Duration::hours(1),
+        100_000,
+    )
 });
 
 /// `n` services: the estate's, repeated under new names.

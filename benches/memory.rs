@@ -15,13 +15,13 @@ use chrono::TimeZone;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck::app::{App, LOG_BUFFER, Msg, update};
 use flightdeck::engine::{DataEvent, Fetched, JobKey, JobKind, Payload};
-use flightdeck::model::{Cluster, EnvironmentInfo, LogEvent, Service, Timestamp};
-use flightdeck::provider::ReadProvider;
-use flightdeck::sim::{SimProvider, World};
+use flightdeck::model::{EnvironmentInfo, LogEvent, Timestamp};
+use flightdeck::sim::World;
 use flightdeck::theme::ThemeSet;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use std::sync::{Arc, Mutex};
+
+mod common;
 
 const PAGE: usize = 1000;
 
@@ -59,39 +59,23 @@ fn data(kind: JobKind, payload: Payload) -> Msg {
     }))
 }
 
-/// The seed environment's cluster, services and a page of real lines.
-fn seed() -> (Cluster, Vec<Service>, Vec<LogEvent>) {
-    let world = World::create(42, start(), None, None);
-    let clock = Arc::new(flightdeck::clock::ManualClock::new(start()));
-    let p = SimProvider::all(Arc::new(Mutex::new(world)), clock)
-        .into_iter()
-        .find(|p| p.environment().name == "muejam-staging")
-        .unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let cluster = rt.block_on(p.clusters()).unwrap().remove(0);
-    let services = rt.block_on(p.services("muejam-staging")).unwrap();
-    let lines = rt
-        .block_on(p.log_events(&flightdeck::provider::LogQuery {
-            log_group: format!("/ecs/muejam-staging/{}", services[0].name),
-            stream_prefix: None,
-            since: start() - chrono::Duration::hours(3),
-            filter: None,
-            limit: PAGE,
-            live: false,
-        }))
-        .unwrap();
-    (cluster, services, lines)
-}
-
 fn main() {
     let lines_total: usize = if std::env::args().any(|a| a == "--bench") {
         1_000_000
     } else {
         20_000
     };
-    let (cluster, services, sample) = seed();
+    let common::Read {
+        cluster,
+        services,
+        lines: sample,
+    } = common::read(
+        World::create(42, start(), None, None),
+        "muejam-staging",
+        start(),
+        start() - chrono::Duration::hours(3),
+        PAGE,
+    );
     let info = EnvironmentInfo {
         name: "muejam-staging".into(),
         region: "eu-west-1".into(),

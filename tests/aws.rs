@@ -346,33 +346,8 @@ fn more_than_ten_services_are_paged_and_described_in_batches() {
     runtime().block_on(async {
         let config = moto.sdk_config("eu-west-1").await;
         let ecs = aws_sdk_ecs::Client::new(&config);
-        ecs.create_cluster()
-            .cluster_name("big")
-            .send()
-            .await
-            .unwrap();
-        ecs.register_task_definition()
-            .family("svc")
-            .container_definitions(
-                aws_sdk_ecs::types::ContainerDefinition::builder()
-                    .name("app")
-                    .image("nginx:1")
-                    .memory(512)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        for i in 0..23 {
-            ecs.create_service()
-                .cluster("big")
-                .service_name(format!("svc-{i:02}"))
-                .task_definition("svc:1")
-                .desired_count(0)
-                .send()
-                .await
-                .unwrap();
-        }
+        let names = (0..23).map(|i| format!("svc-{i:02}"));
+        cluster_of_services(&ecs, "big", names).await;
         let p = moto
             .provider("big", "eu-west-1", Arc::new(clock()), None)
             .await;
@@ -883,42 +858,8 @@ fn one_refresh_of_a_thousand_services_costs_what_the_formula_says() {
     let provider = rt.block_on(async {
         let config = moto.sdk_config("eu-west-1").await;
         let ecs = aws_sdk_ecs::Client::new(&config);
-        ecs.create_cluster()
-            .cluster_name("estate")
-            .send()
-            .await
-            .unwrap();
-        ecs.register_task_definition()
-            .family("svc")
-            .container_definitions(
-                aws_sdk_ecs::types::ContainerDefinition::builder()
-                    .name("app")
-                    .image("nginx:1")
-                    .memory(512)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        let mut creating = tokio::task::JoinSet::new();
-        for chunk in (0..SERVICES).collect::<Vec<_>>().chunks(SERVICES / 8) {
-            let (ecs, chunk) = (ecs.clone(), chunk.to_vec());
-            creating.spawn(async move {
-                for i in chunk {
-                    ecs.create_service()
-                        .cluster("estate")
-                        .service_name(format!("svc-{i:04}"))
-                        .task_definition("svc:1")
-                        .desired_count(0)
-                        .send()
-                        .await
-                        .unwrap();
-                }
-            });
-        }
-        while let Some(done) = creating.join_next().await {
-            done.unwrap();
-        }
+        let names = (0..SERVICES).map(|i| format!("svc-{i:04}"));
+        cluster_of_services(&ecs, "estate", names).await;
         moto.provider("estate", "eu-west-1", Arc::new(clock.clone()), None)
             .await
     });
@@ -951,4 +892,50 @@ fn one_refresh_of_a_thousand_services_costs_what_the_formula_says() {
         |op: &str| seen.get(op).copied().unwrap_or(0) - seen_before.get(op).copied().unwrap_or(0);
     assert_eq!(proxy("ListServices"), calls("ecs:ListServices"));
     assert_eq!(proxy("DescribeServices"), calls("ecs:DescribeServices"));
+}
+
+/// A cluster of services named `names`, all of one task definition
+/// (`svc:1`) and none running, created 8 at a time.
+async fn cluster_of_services(
+    ecs: &aws_sdk_ecs::Client,
+    cluster: &str,
+    names: impl Iterator<Item = String>,
+) {
+    ecs.create_cluster()
+        .cluster_name(cluster)
+        .send()
+        .await
+        .unwrap();
+    ecs.register_task_definition()
+        .family("svc")
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("app")
+                .image("nginx:1")
+                .memory(512)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<String> = names.collect();
+    let mut creating = tokio::task::JoinSet::new();
+    for chunk in names.chunks(names.len().div_ceil(8).max(1)) {
+        let (ecs, cluster, chunk) = (ecs.clone(), cluster.to_string(), chunk.to_vec());
+        creating.spawn(async move {
+            for name in chunk {
+                ecs.create_service()
+                    .cluster(&cluster)
+                    .service_name(name)
+                    .task_definition("svc:1")
+                    .desired_count(0)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        });
+    }
+    while let Some(done) = creating.join_next().await {
+        done.unwrap();
+    }
 }

@@ -62,6 +62,19 @@ pub struct Focus {
     /// Its ALB target groups (blue's and green's), whose own metrics are
     /// read while it is watched; empty without an alternate group.
     pub revision_groups: Vec<String>,
+    /// Services known in each environment: what a services round of it
+    /// costs, and so how often it may run.
+    pub services_known: Vec<(String, usize)>,
+}
+
+impl Focus {
+    /// Services known in `env` (0 before its first read).
+    pub fn known_services(&self, env: &str) -> usize {
+        self.services_known
+            .iter()
+            .find(|(e, _)| e == env)
+            .map_or(0, |(_, n)| *n)
+    }
 }
 
 /// The sparkline queries of a focus and of its metrics job: shared, so a
@@ -153,12 +166,10 @@ impl Job {
         }
     }
 
-    /// Requests the job makes, as tokens. Services: ListClusters,
-    /// DescribeClusters, a ListServices page and a DescribeServices call
-    /// per 10 services.
+    /// Requests the job makes, as tokens.
     pub fn cost(&self) -> f64 {
         match &self.key.kind {
-            JobKind::Services => 3.0 + self.known_services.div_ceil(10).saturating_sub(1) as f64,
+            JobKind::Services => services_cost(self.known_services),
             JobKind::Scaling => 3.0,
             JobKind::Tasks(..) => 2.0,
             JobKind::AlarmDetail(..) => 2.0,
@@ -198,17 +209,35 @@ const BACKGROUND: Duration = Duration::seconds(60);
 /// How often every environment is polled while the triage pane is shown.
 const TRIAGE_SWEEP: Duration = Duration::seconds(30);
 
-fn interval(kind: &JobKind, focus: &Focus) -> Duration {
+/// A services round of `known` services: ListClusters, DescribeClusters,
+/// a ListServices page per 100 services and a DescribeServices call per 10.
+fn services_cost(known: usize) -> f64 {
+    (2 + known.div_ceil(100).max(1) + known.div_ceil(10)) as f64
+}
+
+/// How often a services round of `known` services may run: every `base`,
+/// or less often where a round would spend more than half of what the ECS
+/// budget refills meanwhile (2,000 services are 222 calls: every 44.4 s
+/// at most), so the rest of the panes' ECS reads still get through.
+fn services_every(base: Duration, known: usize) -> Duration {
+    let (_, per_sec) = ApiFamily::Ecs.limits();
+    let share = Duration::milliseconds((2.0 * services_cost(known) / per_sec * 1000.0) as i64);
+    base.max(share)
+}
+
+fn interval(key: &JobKey, focus: &Focus) -> Duration {
     let visible = |v: View| focus.view == v;
-    match kind {
+    let known = focus.known_services(&key.env);
+    match &key.kind {
         JobKind::Identity => Duration::hours(1),
         JobKind::Services
             if visible(View::Services) || visible(View::Scaling) || visible(View::Rollout) =>
         {
-            Duration::seconds(5)
+            services_every(Duration::seconds(5), known)
         }
-        JobKind::Services | JobKind::Alarms if visible(View::Triage) => Duration::seconds(15),
-        JobKind::Services => Duration::seconds(30),
+        JobKind::Services if visible(View::Triage) => services_every(TRIAGE_SWEEP, known),
+        JobKind::Alarms if visible(View::Triage) => TRIAGE_SWEEP,
+        JobKind::Services => services_every(Duration::seconds(30), known),
         // CloudWatch data is per minute: no point asking faster.
         JobKind::Metrics(_) | JobKind::RevisionMetrics(..) => Duration::seconds(30),
         JobKind::Scaling if visible(View::Scaling) => Duration::seconds(10),
@@ -295,7 +324,7 @@ impl Schedule {
                     kind,
                 },
                 logs_since: focus.logs_since.or(focus.logs_backfill),
-                known_services: focus.metrics.len() / 2,
+                known_services: focus.known_services(&focus.env),
             })
             .filter(|job| self.is_due(&job.key, focus, now))
             .collect();
@@ -321,14 +350,17 @@ impl Schedule {
                 .into_iter()
                 .chain(costs)
             {
-                let every = match kind {
-                    JobKind::Costs => interval(&kind, focus),
-                    _ if triage => TRIAGE_SWEEP,
-                    _ => BACKGROUND,
-                };
                 let key = JobKey {
                     env: env.clone(),
                     kind,
+                };
+                let known = focus.known_services(env);
+                let every = match key.kind {
+                    JobKind::Costs => interval(&key, focus),
+                    JobKind::Services if triage => services_every(TRIAGE_SWEEP, known),
+                    JobKind::Services => services_every(BACKGROUND, known),
+                    _ if triage => TRIAGE_SWEEP,
+                    _ => BACKGROUND,
                 };
                 if self
                     .last_run
@@ -338,7 +370,7 @@ impl Schedule {
                     jobs.push(Job {
                         key,
                         logs_since: None,
-                        known_services: 0,
+                        known_services: known,
                     });
                 }
             }
@@ -349,7 +381,7 @@ impl Schedule {
     fn is_due(&self, key: &JobKey, focus: &Focus, now: Timestamp) -> bool {
         self.last_run
             .get(key)
-            .is_none_or(|t| elapsed(*t, now) >= interval(&key.kind, focus))
+            .is_none_or(|t| elapsed(*t, now) >= interval(key, focus))
     }
 
     pub fn started(&mut self, key: &JobKey, now: Timestamp) {
@@ -414,8 +446,42 @@ mod tests {
             known_services: n,
         };
         assert_eq!(job(0).cost(), 3.0);
-        assert_eq!(job(10).cost(), 3.0);
-        assert_eq!(job(23).cost(), 5.0);
+        assert_eq!(job(10).cost(), 4.0);
+        assert_eq!(job(23).cost(), 6.0);
+        assert_eq!(job(2000).cost(), 222.0);
+    }
+
+    /// A large estate's services are read less often, so a round spends
+    /// at most half of what the ECS budget refills meanwhile; a small one's
+    /// as often as ever.
+    #[test]
+    fn a_large_estates_services_are_read_less_often() {
+        let t0 = Utc.with_ymd_and_hms(2026, 11, 22, 14, 0, 0).unwrap();
+        let mut f = focus(View::Services);
+        let services_due = |s: &mut Schedule, f: &Focus, at| {
+            s.due(f, at)
+                .into_iter()
+                .filter(|j| j.key.kind == JobKind::Services)
+                .map(|j| (j.key.env.clone(), j.known_services))
+                .collect::<Vec<_>>()
+        };
+        // 2,000 services: 222 calls, at half of 10 a second.
+        for (known, every) in [(40, 5000), (2000, 44_400)] {
+            f.services_known = vec![("radiox-prod".into(), known), ("reelnet-prod".into(), 2000)];
+            let mut s = Schedule::default();
+            let first = services_due(&mut s, &f, t0);
+            assert!(
+                first.contains(&("radiox-prod".to_string(), known)),
+                "{first:?}"
+            );
+            for j in s.due(&f, t0) {
+                s.started(&j.key, t0);
+            }
+            let soon = t0 + Duration::milliseconds(every - 100);
+            assert!(services_due(&mut s, &f, soon).is_empty(), "{known}");
+            let due = services_due(&mut s, &f, t0 + Duration::milliseconds(every));
+            assert_eq!(due, vec![("radiox-prod".to_string(), known)], "{known}");
+        }
     }
 
     /// A metrics job's queries: equal sets are equal keys with equal

@@ -716,6 +716,14 @@ impl App {
             .collect()
     }
 
+    /// Services known in each environment, for what a round of them costs.
+    fn services_known(&self) -> Vec<(String, usize)> {
+        self.envs
+            .iter()
+            .map(|e| (e.info.name.clone(), e.services().len()))
+            .collect()
+    }
+
     /// What the engine should poll for the screen as it is.
     pub fn focus(&self) -> Focus {
         if let Some(focus) = self.rollout_focus() {
@@ -731,6 +739,7 @@ impl App {
         Focus {
             env: env.info.name.clone(),
             all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
+            services_known: self.services_known(),
             view: self.pane.view(),
             metrics: self.sparkline_queries(),
             service_detail: detail,
@@ -794,6 +803,7 @@ impl App {
         Some(Focus {
             env: r.watch.environment.clone(),
             all_envs: self.envs.iter().map(|e| e.info.name.clone()).collect(),
+            services_known: self.services_known(),
             view: View::Rollout,
             metrics: Queries::default(),
             service_detail: svc.map(|s| (s.reference(), s.task_definition.clone())),
