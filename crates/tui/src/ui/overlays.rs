@@ -94,7 +94,7 @@ fn api(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
                     };
                     lines.push(Line::from(Span::styled(
                         format!(
-                            "  budget {:<14}{:>3.0} of {:>3.0} left{:>6}/s{:>7} fetched{:>5} held",
+                            "  budget {:<14}{:>3.0} of {:>3.0} left {:>8}{:>6} fetched{:>5} held",
                             b.family.name(),
                             b.available.max(0.0).floor(),
                             b.capacity,
@@ -121,12 +121,12 @@ fn api(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
     );
 }
 
-/// A refill rate per second, readable below one.
+/// A refill rate, per second or, below one a second, per minute.
 fn refill(per_sec: f64) -> String {
     if per_sec >= 1.0 {
-        format!("+{per_sec:.0}")
+        format!("+{per_sec:.0}/s")
     } else {
-        format!("+{per_sec:.3}")
+        format!("+{:.1}/min", per_sec * 60.0)
     }
 }
 
