@@ -9,13 +9,12 @@
     reason = "benchmark set-up: a failed unwrap is the report"
 )]
 
-use chrono::TimeZone;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use flightdeck::app::{App, LogBuffer, Msg, update};
-use flightdeck::engine::{DataEvent, Fetched, JobKey, JobKind, Payload};
-use flightdeck::model::{EnvironmentInfo, LogEvent, Service, Timestamp};
+use flightdeck::engine::{JobKind, Payload};
+use flightdeck::model::{EnvironmentInfo, LogEvent, Service};
 use flightdeck::sim::World;
 use flightdeck::sim::estate::EstateSpec;
 use flightdeck::theme::{Theme, ThemeSet};
@@ -25,14 +24,10 @@ use std::sync::LazyLock;
 
 mod common;
 
+use common::{data, start};
+
 fn main() {
     divan::main();
-}
-
-fn start() -> Timestamp {
-    chrono::Utc
-        .with_ymd_and_hms(2026, 11, 22, 14, 30, 0)
-        .unwrap()
 }
 
 fn theme() -> Theme {
@@ -84,20 +79,6 @@ fn log_lines(n: usize) -> Vec<LogEvent> {
         .collect()
 }
 
-fn data(kind: JobKind, payload: Payload) -> Msg {
-    Msg::Data(Box::new(DataEvent {
-        key: JobKey {
-            env: "estate".into(),
-            kind,
-        },
-        data: Fetched {
-            fetched_at: start(),
-            generation: 1,
-            result: Ok(payload),
-        },
-    }))
-}
-
 /// The cockpit on one environment holding `n` services, at 200x60.
 fn cockpit(n: usize) -> App {
     let info = EnvironmentInfo {
@@ -112,6 +93,7 @@ fn cockpit(n: usize) -> App {
     update(
         &mut app,
         data(
+            "estate",
             JobKind::Services,
             Payload::Services {
                 clusters: vec![ESTATE.cluster.clone()],
@@ -136,7 +118,7 @@ fn logs_cockpit(n: usize) -> App {
     let source = app.log_source().unwrap();
     update(
         &mut app,
-        data(JobKind::Logs(source), Payload::Logs(log_lines(n))),
+        data("estate", JobKind::Logs(source), Payload::Logs(log_lines(n))),
     );
     app
 }

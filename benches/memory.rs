@@ -11,11 +11,10 @@
     reason = "benchmark set-up: a failed unwrap is the report"
 )]
 
-use chrono::TimeZone;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck::app::{App, LOG_BUFFER, Msg, update};
-use flightdeck::engine::{DataEvent, Fetched, JobKey, JobKind, Payload};
-use flightdeck::model::{EnvironmentInfo, LogEvent, Timestamp};
+use flightdeck::engine::{JobKind, Payload};
+use flightdeck::model::{EnvironmentInfo, LogEvent};
 use flightdeck::sim::World;
 use flightdeck::theme::ThemeSet;
 use ratatui::Terminal;
@@ -23,13 +22,9 @@ use ratatui::backend::TestBackend;
 
 mod common;
 
-const PAGE: usize = 1000;
+use common::{data, start};
 
-fn start() -> Timestamp {
-    chrono::Utc
-        .with_ymd_and_hms(2026, 11, 22, 14, 30, 0)
-        .unwrap()
-}
+const PAGE: usize = 1000;
 
 /// `VmRSS` and `VmHWM` in MB.
 fn resident() -> (f64, f64) {
@@ -43,20 +38,6 @@ fn resident() -> (f64, f64) {
             .map_or(0.0, |kb| kb / 1024.0)
     };
     (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn data(kind: JobKind, payload: Payload) -> Msg {
-    Msg::Data(Box::new(DataEvent {
-        key: JobKey {
-            env: "muejam-staging".into(),
-            kind,
-        },
-        data: Fetched {
-            fetched_at: start(),
-            generation: 1,
-            result: Ok(payload),
-        },
-    }))
 }
 
 fn main() {
@@ -87,6 +68,7 @@ fn main() {
     update(
         &mut app,
         data(
+            "muejam-staging",
             JobKind::Services,
             Payload::Services {
                 clusters: vec![cluster],
@@ -116,7 +98,11 @@ fn main() {
         sent += PAGE;
         update(
             &mut app,
-            data(JobKind::Logs(source.clone()), Payload::Logs(page)),
+            data(
+                "muejam-staging",
+                JobKind::Logs(source.clone()),
+                Payload::Logs(page),
+            ),
         );
         terminal
             .draw(|f| flightdeck::ui::render(f, &app, &theme))

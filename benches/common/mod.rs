@@ -1,10 +1,36 @@
-//! What both benchmarks start from: an environment of the simulation read
-//! through its provider, as the cockpit reads it.
+//! What both benchmarks start from: their instant, the engine's answers,
+//! and an environment of the simulation read through its provider, as the
+//! cockpit reads it.
 
+use chrono::TimeZone;
+use flightdeck::app::Msg;
+use flightdeck::engine::{DataEvent, Fetched, JobKey, JobKind, Payload};
 use flightdeck::model::{Cluster, LogEvent, Service, Timestamp};
 use flightdeck::provider::{LogQuery, ReadProvider};
 use flightdeck::sim::{SimProvider, World};
 use std::sync::{Arc, Mutex};
+
+/// The benchmarks' instant.
+pub fn start() -> Timestamp {
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 14, 30, 0)
+        .unwrap()
+}
+
+/// A fetch's answer for environment `env`, as the engine sends it.
+pub fn data(env: &str, kind: JobKind, payload: Payload) -> Msg {
+    Msg::Data(Box::new(DataEvent {
+        key: JobKey {
+            env: env.into(),
+            kind,
+        },
+        data: Fetched {
+            fetched_at: start(),
+            generation: 1,
+            result: Ok(payload),
+        },
+    }))
+}
 
 /// An environment's cluster, its services and log lines of its first
 /// service.
