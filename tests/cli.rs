@@ -1,4 +1,5 @@
-//! The command line: config check/path/init and theme list, against valid
+//! The command line: config check/path/init, theme list, completions and the
+//! man page; config and theme against valid
 //! and broken fixtures. Errors name file, line and column and exit 2.
 #![expect(
     clippy::unwrap_used,
@@ -233,4 +234,82 @@ fn global_flags_before_a_write_work_as_in_kubectl() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Asks the bash completion of `flightdeck` what follows `words` (the last
+/// one being completed), in a real bash with the script sourced.
+fn bash_completes(home: &Path, words: &[&str]) -> Vec<String> {
+    let script = home.join("flightdeck.bash");
+    std::fs::write(&script, flightdeck(home, &["completions", "bash"]).stdout).unwrap();
+    let line = words.join(" ");
+    let program = format!(
+        "source {script}; COMP_WORDS=({line}); COMP_CWORD={cword}; COMP_LINE='{line}'; \
+         COMP_POINT=${{#COMP_LINE}}; _flightdeck flightdeck {cur} {prev}; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script = script.display(),
+        cword = words.len() - 1,
+        cur = words[words.len() - 1],
+        prev = words[words.len() - 2],
+    );
+    let o = Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn bash_completes_subcommands_and_their_flags() {
+    let home = tempfile::tempdir().unwrap();
+    let subcommands = bash_completes(home.path(), &["flightdeck", "sc"]);
+    for name in ["scale", "scaling", "scenario"] {
+        assert!(subcommands.iter().any(|c| c == name), "{subcommands:?}");
+    }
+    assert!(
+        !subcommands.iter().any(|c| c == "deploy"),
+        "{subcommands:?}"
+    );
+    let flags = bash_completes(home.path(), &["flightdeck", "scale", "--des"]);
+    assert_eq!(flags, ["--desired"]);
+}
+
+#[test]
+fn zsh_and_fish_completions_name_every_subcommand() {
+    let home = tempfile::tempdir().unwrap();
+    let zsh = stdout(&flightdeck(home.path(), &["completions", "zsh"]));
+    assert!(zsh.starts_with("#compdef flightdeck"), "{zsh:.200}");
+    let fish = stdout(&flightdeck(home.path(), &["completions", "fish"]));
+    for name in ["deploy", "rollback", "timeline", "completions", "man"] {
+        assert!(zsh.contains(&format!("'{name}:")), "zsh lacks {name}");
+        assert!(
+            fish.contains(&format!("-a \"{name}\"")),
+            "fish lacks {name}"
+        );
+    }
+    let o = flightdeck(home.path(), &["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("possible values"), "{}", stderr(&o));
+}
+
+#[test]
+fn the_man_page_has_a_section_for_every_subcommand() {
+    let home = tempfile::tempdir().unwrap();
+    let o = flightdeck(home.path(), &["man"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = stdout(&o);
+    assert!(page.contains(".TH flightdeck 1"), "{page:.300}");
+    for section in [
+        "FLIGHTDECK DEPLOY",
+        "FLIGHTDECK CONFIG CHECK",
+        "FLIGHTDECK SCENARIO LIST",
+        "FLIGHTDECK COMPLETIONS",
+    ] {
+        assert!(page.contains(&format!(".SH \"{section}\"")), "no {section}");
+    }
+    // A subcommand's own flags are under it; the global ones only once.
+    let scale = &page[page.find(".SH \"FLIGHTDECK SCALE\"").unwrap()..];
+    let scale = &scale[..scale[1..].find(".SH ").map_or(scale.len(), |i| i + 1)];
+    assert!(scale.contains("\\-\\-desired"), "{scale}");
+    assert!(!scale.contains("\\-\\-endpoint\\-url"), "{scale}");
+    assert_eq!(page.matches("\\fB\\-\\-endpoint\\-url\\fR \\fI").count(), 1);
 }

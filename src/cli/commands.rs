@@ -41,9 +41,65 @@ pub fn run(cli: Cli) -> Result<()> {
                 super::replay::play(&options, file, export_cast.as_deref())
             }
         }
+        Some(Command::Completions { shell }) => completions(*shell),
+        Some(Command::Man) => man(),
         Some(Command::Tui) | None => cockpit(&options(None)?),
         Some(Command::Read(read)) => super::read::run(&options(None)?, read),
         Some(Command::Write(write)) => super::write::run(&options(None)?, write),
+    }
+}
+
+/// `completions SHELL`: the completion script of the clap definition itself,
+/// so it never lags behind a new flag. Made in memory first: the generator
+/// panics on a write error such as a closed pipe.
+fn completions(shell: clap_complete::Shell) -> Result<()> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "flightdeck", &mut script);
+    std::io::stdout()
+        .write_all(&script)
+        .map_err(Failure::failed)
+}
+
+/// `man`: flightdeck(1) from the same clap definition as `--help`: the
+/// page of the command, then a section for every subcommand with its
+/// synopsis and options.
+fn man() -> Result<()> {
+    use clap::CommandFactory;
+    use std::io::Write;
+    // Not built: the global flags stay on the main page, not on every subcommand's.
+    let command = Cli::command();
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command.clone())
+        .render(&mut page)
+        .map_err(Failure::failed)?;
+    let mut leaves = vec![];
+    man_leaves(&command, "flightdeck", &mut leaves);
+    for (path, sub) in leaves {
+        writeln!(page, ".SH \"{}\"", path.to_uppercase()).map_err(Failure::failed)?;
+        let man = clap_mangen::Man::new(sub.bin_name(path));
+        let mut section = Vec::new();
+        man.render_description_section(&mut section)
+            .and_then(|()| man.render_synopsis_section(&mut section))
+            .and_then(|()| man.render_options_section(&mut section))
+            .map_err(Failure::failed)?;
+        // The subcommand's sections become subsections of its own.
+        let section = String::from_utf8_lossy(&section).replace("\n.SH ", "\n.SS ");
+        page.extend_from_slice(section.replacen(".SH ", ".SS ", 1).as_bytes());
+    }
+    std::io::stdout().write_all(&page).map_err(Failure::failed)
+}
+
+/// Every runnable subcommand under `command`, with its full name.
+fn man_leaves(command: &clap::Command, path: &str, out: &mut Vec<(String, clap::Command)>) {
+    for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let path = format!("{path} {}", sub.get_name());
+        if sub.has_subcommands() {
+            man_leaves(sub, &path, out);
+        } else {
+            out.push((path, sub.clone()));
+        }
     }
 }
 

@@ -198,6 +198,14 @@ pub enum Command {
         #[command(subcommand)]
         action: ThemeAction,
     },
+    /// Shell completions on stdout: `flightdeck completions bash > ~/.local/share/bash-completion/completions/flightdeck`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) on stdout: `flightdeck man | man -l -`.
+    Man,
     #[command(flatten)]
     Read(ReadCommand),
     #[command(flatten)]
@@ -247,6 +255,8 @@ mod tests {
         &["config", "path"],
         &["config", "init"],
         &["theme", "list"],
+        &["completions", "bash"],
+        &["man"],
         &["services"],
         &["alarms"],
         &["scaling"],
