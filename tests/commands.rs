@@ -1115,3 +1115,183 @@ fn demo_triage_follows_the_contract() {
         );
     }
 }
+
+/// Starts `count` Fargate tasks for `service` in moto, as its scheduler
+/// would (moto's services launch none), and returns their ids. moto places
+/// a task by its containers' memory, which the seeded revisions leave to
+/// the task: the tasks run a revision of `family` that sets it.
+fn run_service_tasks(fx: &Fixture, service: &str, family: &str, count: i32) -> Vec<String> {
+    fx.rt.block_on(async {
+        let config = fx.moto.sdk_config(&fx.env.region).await;
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        let registered = ecs
+            .register_task_definition()
+            .family(family)
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name(service)
+                    .image("registry.example/app:1")
+                    .cpu(256)
+                    .memory(512)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let revision = registered.task_definition().unwrap().revision();
+        let out = ecs
+            .run_task()
+            .cluster(&fx.env.cluster)
+            .task_definition(format!("{family}:{revision}"))
+            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+            .started_by(format!("ecs-svc/{service}"))
+            .group(format!("service:{service}"))
+            .count(count)
+            .send()
+            .await
+            .unwrap();
+        out.tasks()
+            .iter()
+            .map(|t| {
+                t.task_arn()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    })
+}
+
+/// What moto says of a task now: its status and stop reason.
+fn task_state(fx: &Fixture, id: &str) -> (String, Option<String>) {
+    fx.rt.block_on(async {
+        let config = fx.moto.sdk_config(&fx.env.region).await;
+        let out = aws_sdk_ecs::Client::new(&config)
+            .describe_tasks()
+            .cluster(&fx.env.cluster)
+            .tasks(id)
+            .send()
+            .await
+            .unwrap();
+        let t = &out.tasks()[0];
+        (
+            t.desired_status().unwrap_or_default().to_string(),
+            t.stopped_reason().map(str::to_string),
+        )
+    })
+}
+
+#[test]
+fn stop_task_against_moto_plans_confirms_stops_and_audits() {
+    let Some(fx) = fixture("cli_stop_task", "radiox-prod") else {
+        return;
+    };
+    let h = fx.home.path();
+    let (service, _, td) = fx
+        .seeded
+        .services
+        .iter()
+        .find(|s| s.0 == "backend-api")
+        .unwrap()
+        .clone();
+    let family = td.split(':').next().unwrap();
+    let ids = run_service_tasks(&fx, &service, family, 2);
+    let run = |args: &[&str]| flightdeck(h, args, Some(&fx.moto));
+
+    let listed = json(&run(&["tasks", "--service", &service, "--json"]));
+    let listed: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    for id in &ids {
+        assert!(listed.contains(&id.as_str()), "{listed:?}");
+    }
+
+    let victim = &ids[0];
+    let prefix = &victim[..8];
+    let stop = |extra: &[&str]| {
+        let mut args = vec!["stop-task", "--service", &service, "--task", prefix];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    // Without the service's name, a plan and nothing else.
+    let unconfirmed = stop(&["--reason", "wedged on a lock"]);
+    assert_eq!(unconfirmed.status.code(), Some(3));
+    let plan = String::from_utf8_lossy(&unconfirmed.stdout);
+    assert!(
+        plan.contains(&format!(
+            "ecs:StopTask task={victim} reason=\"wedged on a lock\""
+        )),
+        "{plan}"
+    );
+    assert!(plan.contains("ECS starts a replacement"), "{plan}");
+    assert_eq!(task_state(&fx, victim).0, "RUNNING");
+    // Read-only refuses below the command.
+    let read_only = run(&[
+        "--read-only",
+        "stop-task",
+        "--service",
+        &service,
+        "--task",
+        prefix,
+        "--confirm",
+        &service,
+    ]);
+    assert_eq!(read_only.status.code(), Some(3));
+    assert_eq!(task_state(&fx, victim).0, "RUNNING");
+
+    let done = stop(&[
+        "--reason",
+        "wedged on a lock",
+        "--confirm",
+        &service,
+        "--json",
+    ]);
+    let report = json(&done);
+    assert_eq!(report["executed"]["ok"], true, "{report}");
+    assert_eq!(report["plan"]["operation"]["operation"], "stop_task");
+    assert_eq!(
+        report["executed"]["request_ids"].as_array().map(Vec::len),
+        Some(1),
+        "{report}"
+    );
+    assert_eq!(
+        task_state(&fx, victim),
+        ("STOPPED".to_string(), Some("wedged on a lock".to_string()))
+    );
+    assert_eq!(task_state(&fx, &ids[1]).0, "RUNNING", "only the one task");
+
+    // The audit log says which task, before and after.
+    let records: Vec<Value> = audit_lines(h)
+        .into_iter()
+        .filter(|r| r["operation"] == "stop-task")
+        .collect();
+    let phases: Vec<&str> = records
+        .iter()
+        .map(|r| r["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["before", "after"]);
+    assert!(
+        records[1]["calls"][0]
+            .as_str()
+            .unwrap()
+            .contains(victim.as_str()),
+        "{}",
+        records[1]
+    );
+
+    // A stopped task is not stopped twice.
+    let again = stop(&["--confirm", &service]);
+    assert_eq!(again.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("already stopped"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    let unknown = run(&["stop-task", "--service", &service, "--task", "ffffffffffff"]);
+    assert_eq!(unknown.status.code(), Some(2));
+}

@@ -814,3 +814,83 @@ fn a_strategy_change_is_planned_executed_and_audited() {
         assert_eq!(last.result, Some(Outcome::Ok));
     });
 }
+
+fn stop_task(task: &str) -> Operation {
+    Operation::StopTask {
+        cluster: CLUSTER.into(),
+        service: SERVICE.into(),
+        task: task.into(),
+        reason: Some("wedged".into()),
+    }
+}
+
+#[test]
+fn a_stopped_task_is_replaced_and_a_stale_stop_refused() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let running = |tasks: &[flightdeck::model::Task]| {
+            tasks
+                .iter()
+                .filter(|t| t.desired_status == flightdeck::model::TaskStatus::Running)
+                .map(|t| t.id.clone())
+                .collect::<Vec<_>>()
+        };
+        let before = running(&s.p.tasks(CLUSTER, SERVICE).await.unwrap());
+        let desired = s.service().await.desired as usize;
+        assert_eq!(before.len(), desired);
+        let victim = before[0].clone();
+        let p = plan(s.p.as_ref(), "a", stop_task(&victim[..8]), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            p.steps,
+            [Step::StopTask {
+                task: victim.clone(),
+                reason: "wedged".into()
+            }]
+        );
+        assert!(!p.starts_deployment);
+        // Auto scaling moving the desired count does not make it stale.
+        s.clock.advance(Duration::seconds(10));
+        let done = execute(s.p.as_ref(), &p, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        assert_eq!(done.calls.len(), 1);
+        assert!(done.deployment_id.is_none());
+        let tasks = s.p.tasks(CLUSTER, SERVICE).await.unwrap();
+        let stopped = tasks.iter().find(|t| t.id == victim).unwrap();
+        assert_eq!(stopped.stopped_reason.as_deref(), Some("wedged"));
+        // The service starts a replacement on its next round.
+        s.clock.advance(Duration::seconds(20));
+        let after = running(&s.p.tasks(CLUSTER, SERVICE).await.unwrap());
+        assert_eq!(after.len(), desired, "{after:?}");
+        assert!(!after.contains(&victim));
+        // The same plan again: its task is stopped, so it is stale.
+        let again = execute(s.p.as_ref(), &p, &s.audit, WHO, s.clock.now()).await;
+        assert!(
+            matches!(&again, Err(ExecError::Stale(why)) if why.contains("stopped")),
+            "{again:?}"
+        );
+        // And planned afresh, it is refused.
+        let refused = plan(s.p.as_ref(), "a", stop_task(&victim), None).await;
+        assert!(
+            matches!(&refused, Err(PlanError::Refused(why)) if why.contains("already stopped")),
+            "{refused:?}"
+        );
+        let phases: Vec<Phase> = s.audit.records().iter().map(|r| r.phase).collect();
+        assert_eq!(phases, [Phase::Before, Phase::After, Phase::Refused]);
+        assert_eq!(s.audit.records()[0].operation, "stop-task");
+    });
+}
+
+#[test]
+fn a_task_stop_is_refused_read_only_by_the_provider_itself() {
+    let s = sim(ENV, true);
+    rt().block_on(async {
+        let task = s.p.tasks(CLUSTER, SERVICE).await.unwrap()[0].id.clone();
+        let refused = plan(s.p.as_ref(), "a", stop_task(&task), None).await;
+        assert!(matches!(refused, Err(PlanError::Refused(_))), "{refused:?}");
+        let direct = s.p.stop_task(CLUSTER, SERVICE, &task, "x").await;
+        assert!(matches!(direct, Err(ProviderError::ReadOnly { .. })), "{direct:?}");
+    });
+}

@@ -303,6 +303,15 @@ impl WriteProvider for Hostile {
             .continue_deployment(cluster, service, deployment, hook)
             .await
     }
+    async fn stop_task(
+        &self,
+        cluster: &str,
+        service: &str,
+        task: &str,
+        reason: &str,
+    ) -> Result<Written<Task>> {
+        self.inner.stop_task(cluster, service, task, reason).await
+    }
 }
 
 fn hostile_harness(payload: &str) -> Harness {

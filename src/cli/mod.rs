@@ -259,6 +259,7 @@ mod tests {
         &["man"],
         &["services"],
         &["alarms"],
+        &["tasks", "--service", "s"],
         &["scaling"],
         &["logs", "--cluster", "c", "--service", "s"],
         &["costs"],
@@ -293,6 +294,7 @@ mod tests {
             "canary:10:5",
         ],
         &["continue", "--cluster", "c", "--service", "s"],
+        &["stop-task", "--service", "s", "--task", "0f1e2d3c"],
     ];
 
     /// The leaf subcommands of the command line, as paths of names.

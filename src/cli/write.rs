@@ -1,5 +1,5 @@
 //! The write commands: `deploy`, `rollback`, `scale`, `strategy`,
-//! `continue`. Each prints its plan;
+//! `continue`, `stop-task`. Each prints its plan;
 //! `--dry-run` stops there, and nothing changes without `--confirm
 //! <service-name>` (exit 3). `--wait` follows the rollout and exits 0 only
 //! when it SUCCEEDED.
@@ -152,6 +152,19 @@ pub enum WriteCommand {
         #[command(flatten)]
         follow: Follow,
     },
+    /// Stop one task (a wedged or crash-looping one); the service starts a replacement.
+    StopTask {
+        #[command(flatten)]
+        target: Target,
+        /// The task's id, its ARN, or at least 6 characters of its id.
+        #[arg(long)]
+        task: String,
+        /// The stop reason ECS records (default: "Stopped by flightdeck").
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        guard: Guard,
+    },
 }
 
 fn parse_image(s: &str) -> Result<(String, String), String> {
@@ -223,7 +236,8 @@ fn parts(command: &WriteCommand) -> (&Target, &Guard, Option<&Follow>) {
             follow,
         } => (target, guard, Some(follow)),
         WriteCommand::Scale { target, guard, .. }
-        | WriteCommand::Strategy { target, guard, .. } => (target, guard, None),
+        | WriteCommand::Strategy { target, guard, .. }
+        | WriteCommand::StopTask { target, guard, .. } => (target, guard, None),
     }
 }
 
@@ -282,6 +296,17 @@ fn operation(command: &WriteCommand, cluster: String) -> Operation {
         WriteCommand::Continue { target, .. } => Operation::Continue {
             cluster,
             service: target.service.clone(),
+        },
+        WriteCommand::StopTask {
+            target,
+            task,
+            reason,
+            ..
+        } => Operation::StopTask {
+            cluster,
+            service: target.service.clone(),
+            task: task.clone(),
+            reason: reason.clone(),
         },
     }
 }
@@ -395,17 +420,24 @@ impl Write<'_> {
             unrecorded: done.unrecorded.clone(),
             error: None,
         });
-        out.say(&format!(
-            "done: {}/{} runs {} (desired {}){}\n",
-            done.service.cluster,
-            done.service.name,
-            done.task_definition,
-            done.service.desired,
-            done.deployment_id
-                .as_ref()
-                .map(|d| format!("; deployment {d}"))
-                .unwrap_or_default()
-        ));
+        if let Some(ops::Step::StopTask { task, .. }) = plan.steps.first() {
+            out.say(&format!(
+                "done: task {task} of {}/{} is stopping; the service starts a replacement (desired {})\n",
+                done.service.cluster, done.service.name, done.service.desired
+            ));
+        } else {
+            out.say(&format!(
+                "done: {}/{} runs {} (desired {}){}\n",
+                done.service.cluster,
+                done.service.name,
+                done.task_definition,
+                done.service.desired,
+                done.deployment_id
+                    .as_ref()
+                    .map(|d| format!("; deployment {d}"))
+                    .unwrap_or_default()
+            ));
+        }
         // The change is real; the operator learns it is unrecorded both
         // now and by the exit code, whatever the rollout does.
         let unrecorded = done.unrecorded.as_ref().map(|why| Failure {

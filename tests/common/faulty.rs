@@ -197,4 +197,13 @@ impl WriteProvider for Faulty {
             .continue_deployment(cluster, service, deployment, hook)
             .await
     }
+    async fn stop_task(
+        &self,
+        cluster: &str,
+        service: &str,
+        task: &str,
+        reason: &str,
+    ) -> Result<Written<Task>> {
+        self.inner.stop_task(cluster, service, task, reason).await
+    }
 }

@@ -389,6 +389,29 @@ impl AwsProvider {
             out.request_id().map(str::to_string),
         ))
     }
+
+    pub(super) async fn stop_one_task(
+        &self,
+        cluster: &str,
+        task_id: &str,
+        reason: &str,
+    ) -> Result<Written<Task>> {
+        let out = self
+            .clients
+            .ecs
+            .stop_task()
+            .cluster(cluster)
+            .task(task_id)
+            .reason(reason)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:StopTask")))?;
+        let stopped = out
+            .task()
+            .map(task)
+            .ok_or_else(|| ProviderError::NotFound(format!("task {task_id}")))?;
+        Ok(Written::new(stopped, out.request_id().map(str::to_string)))
+    }
 }
 
 /// `current` with `change`'s strategy and bake: the hooks, alarms, circuit

@@ -309,4 +309,14 @@ impl WriteProvider for AwsProvider {
         self.continue_paused(cluster, service, deployment, hook)
             .await
     }
+
+    async fn stop_task(
+        &self,
+        cluster: &str,
+        _service: &str,
+        task: &str,
+        reason: &str,
+    ) -> Result<Written<Task>> {
+        self.stop_one_task(cluster, task, reason).await
+    }
 }

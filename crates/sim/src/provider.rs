@@ -777,6 +777,33 @@ impl WriteProvider for SimProvider {
         })
     }
 
+    async fn stop_task(
+        &self,
+        cluster: &str,
+        service: &str,
+        task: &str,
+        reason: &str,
+    ) -> Result<Written<Task>> {
+        self.write(cluster, service, |svc, _, rng, now| {
+            let index = svc.tasks.iter().position(|t| t.id == task).ok_or_else(|| {
+                ProviderError::Invalid(format!(
+                    "task {task} is not a running task of {cluster}/{service}"
+                ))
+            })?;
+            let stopped = world::stop_task(svc, index, now, reason, None);
+            let event = world::write_event(
+                rng,
+                now,
+                "StopTask",
+                OPERATOR,
+                svc,
+                vec![format!("task={task}"), format!("reason={reason}")],
+            );
+            svc.record_write(event);
+            Ok(Written::new(to_task(&stopped), Some(request_id(rng))))
+        })
+    }
+
     async fn continue_deployment(
         &self,
         cluster: &str,

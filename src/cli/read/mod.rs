@@ -1,5 +1,5 @@
-//! The read commands for scripts and terminals: `services`, `alarms`,
-//! `scaling`, `logs`, `costs`. Same behaviour on `--demo` and on AWS; a
+//! The read commands for scripts and terminals: `services`, `tasks`,
+//! `alarms`, `scaling`, `logs`, `costs`, `triage`, `timeline`. Same behaviour on `--demo` and on AWS; a
 //! table on a terminal, the JSON contract of DESIGN.md with `--json`.
 
 use super::Failure;
@@ -23,6 +23,7 @@ mod costs;
 mod logs;
 mod scaling;
 mod services;
+mod tasks;
 mod timeline;
 mod triage;
 use alarms::*;
@@ -30,6 +31,7 @@ use costs::*;
 use logs::*;
 use scaling::*;
 use services::*;
+use tasks::*;
 use timeline::*;
 use triage::*;
 
@@ -40,6 +42,17 @@ pub enum ReadCommand {
         /// Only this cluster.
         #[arg(long)]
         cluster: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One service's tasks, running first: the ids `stop-task` and `exec`
+    /// take, and why the stopped ones stopped.
+    Tasks {
+        /// The service's cluster; found by the service's name when left out.
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long)]
+        service: String,
         #[arg(long)]
         json: bool,
     },
@@ -189,6 +202,17 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
         let result = match command {
             ReadCommand::Services { cluster, json } => {
                 services(providers, cluster.as_deref(), *json).await
+            }
+            ReadCommand::Tasks {
+                cluster,
+                service,
+                json,
+            } => {
+                let p = session.single("tasks").map_err(Failure::usage)?;
+                let cluster = locate_service(p.as_ref(), cluster.as_deref(), service)
+                    .await
+                    .map_err(Failure::from)?;
+                tasks(p.as_ref(), &cluster, service, *json).await
             }
             ReadCommand::Alarms { state, json } => alarms(providers, *state, *json).await,
             ReadCommand::Scaling { json } => scaling(providers, *json).await,

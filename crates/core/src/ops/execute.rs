@@ -1,7 +1,7 @@
 //! Executing a confirmed plan: re-read and refuse a stale plan, write the
 //! audit record, make the calls in order, write the outcome.
 
-use super::plan::{Fingerprint, Plan, PlanError, Step, read_current};
+use super::plan::{Fingerprint, Operation, Plan, PlanError, Step, read_current};
 use crate::audit::{AuditLog, Outcome, Phase, Record};
 use crate::provider::{
     Provider, ProviderError, ServiceUpdate, StrategyUpdate, TargetUpdate, find_service,
@@ -145,9 +145,26 @@ pub async fn execute(
 ) -> Result<Executed, ExecError> {
     let (cluster, service) = (plan.operation.cluster(), plan.operation.service());
     let current = read_current(p, cluster, service).await?;
-    let differences = plan
-        .fingerprint
-        .differences(&Fingerprint::of(&current.service, current.target.as_ref()));
+    // A task's stop is stale only when its task no longer runs: the desired
+    // count auto scaling moves meanwhile does not change what it does.
+    let differences = match &plan.operation {
+        Operation::StopTask { .. } => {
+            let mut gone = vec![];
+            for step in &plan.steps {
+                if let Step::StopTask { task, .. } = step {
+                    gone.extend(
+                        super::task::task_gone(p, &current.service, task)
+                            .await
+                            .map_err(PlanError::from)?,
+                    );
+                }
+            }
+            gone
+        }
+        _ => plan
+            .fingerprint
+            .differences(&Fingerprint::of(&current.service, current.target.as_ref())),
+    };
     let audit_error = |e: std::io::Error| format!("cannot write {}: {e}", audit.path().display());
     let refuse = |e: std::io::Error| ExecError::Audit {
         path: audit.path().display().to_string(),
@@ -286,6 +303,10 @@ async fn run_steps(
                     .await?;
                 made(written.request_id);
                 updated = Some(written.value);
+            }
+            Step::StopTask { task, reason } => {
+                let written = p.stop_task(cluster, service, task, reason).await?;
+                made(written.request_id);
             }
             Step::RegisterScalableTarget {
                 min,

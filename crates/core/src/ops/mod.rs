@@ -10,6 +10,7 @@ mod execute;
 pub mod plan;
 pub mod revisions;
 mod strategy;
+pub mod task;
 pub mod watch;
 
 pub use crate::audit::{AuditLog, Outcome, Phase, Record};

@@ -45,6 +45,14 @@ pub enum Operation {
     },
     /// The deployment paused at a pause hook goes on.
     Continue { cluster: String, service: String },
+    /// One task of the service stops; the service replaces it. `task` is
+    /// its id, ARN or a unique prefix of the id.
+    StopTask {
+        cluster: String,
+        service: String,
+        task: String,
+        reason: Option<String>,
+    },
 }
 
 impl Operation {
@@ -54,7 +62,8 @@ impl Operation {
             | Operation::Rollback { cluster, .. }
             | Operation::Scale { cluster, .. }
             | Operation::SetStrategy { cluster, .. }
-            | Operation::Continue { cluster, .. } => cluster,
+            | Operation::Continue { cluster, .. }
+            | Operation::StopTask { cluster, .. } => cluster,
         }
     }
 
@@ -64,7 +73,8 @@ impl Operation {
             | Operation::Rollback { service, .. }
             | Operation::Scale { service, .. }
             | Operation::SetStrategy { service, .. }
-            | Operation::Continue { service, .. } => service,
+            | Operation::Continue { service, .. }
+            | Operation::StopTask { service, .. } => service,
         }
     }
 
@@ -75,6 +85,7 @@ impl Operation {
             Operation::Scale { .. } => "scale",
             Operation::SetStrategy { .. } => "strategy",
             Operation::Continue { .. } => "continue",
+            Operation::StopTask { .. } => "stop-task",
         }
     }
 }
@@ -109,6 +120,8 @@ pub enum Step {
     },
     /// ContinueServiceDeployment of a deployment paused at `hook`.
     ContinueServiceDeployment { deployment: String, hook: String },
+    /// StopTask of one task; the stop reason is what ECS shows.
+    StopTask { task: String, reason: String },
 }
 
 impl fmt::Display for Step {
@@ -181,6 +194,9 @@ impl fmt::Display for Step {
                 f,
                 "ecs:ContinueServiceDeployment serviceDeploymentArn={deployment} hookId={hook} action=CONTINUE"
             ),
+            Step::StopTask { task, reason } => {
+                write!(f, "ecs:StopTask task={task} reason={reason:?}")
+            }
             Step::StopServiceDeployment { fallback } => write!(
                 f,
                 "ecs:StopServiceDeployment stopType=ROLLBACK (the deployment in progress); where ECS cannot: ecs:UpdateService taskDefinition={fallback}"
@@ -375,7 +391,7 @@ pub async fn plan(
             svc.task_definition
         ));
     }
-    if !matches!(op, Operation::Scale { .. }) {
+    if !matches!(op, Operation::Scale { .. } | Operation::StopTask { .. }) {
         let config = &svc.deployment_config;
         if !config.writable() {
             return Err(PlanError::Refused(format!(
@@ -416,6 +432,9 @@ pub async fn plan(
             ..
         } => super::strategy::plan_strategy(&mut plan, svc, strategy, *bake_minutes)?,
         Operation::Continue { .. } => super::strategy::plan_continue(p, &mut plan, svc).await?,
+        Operation::StopTask { task, reason, .. } => {
+            super::task::plan_stop_task(p, &mut plan, svc, task, reason.as_deref()).await?
+        }
     }
     Ok(plan)
 }

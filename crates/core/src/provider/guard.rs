@@ -160,6 +160,16 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
             .continue_deployment(cluster, service, deployment, hook)
             .await
     }
+    async fn stop_task(
+        &self,
+        cluster: &str,
+        service: &str,
+        task: &str,
+        reason: &str,
+    ) -> Result<Written<Task>> {
+        self.refuse_if_read_only("ecs:StopTask")?;
+        self.inner.stop_task(cluster, service, task, reason).await
+    }
     async fn update_service(
         &self,
         cluster: &str,

@@ -207,6 +207,15 @@ pub trait WriteProvider: Send + Sync {
         deployment: &str,
         hook: &str,
     ) -> Result<Written<Service>>;
+    /// Stops one task of `service` (StopTask); the service starts a
+    /// replacement. `reason` is what ECS shows as the stop reason.
+    async fn stop_task(
+        &self,
+        cluster: &str,
+        service: &str,
+        task: &str,
+        reason: &str,
+    ) -> Result<Written<Task>>;
 }
 
 /// A provider that can both read and write one environment.

@@ -49,6 +49,7 @@ pub use faults::{CostChange, Impairment, Outage, Running};
 pub use history::write_event;
 pub use rollout::{older_image, start_deployment, stop_with_rollback};
 pub use shift::{Shift, continue_paused};
+pub use tasks::stop_task;
 
 /// Simulated time between two ticks.
 pub const TICK: Duration = Duration::seconds(10);

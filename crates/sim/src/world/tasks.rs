@@ -21,7 +21,9 @@ pub(super) fn new_task(deployment: &Deployment, now: Timestamp, rng: &mut ChaCha
     }
 }
 
-pub(super) fn stop_task(
+/// Stops task `index` of `svc`: the tick that follows starts a replacement
+/// when the service wants more tasks than it runs.
+pub fn stop_task(
     svc: &mut ServiceState,
     index: usize,
     now: Timestamp,

@@ -1,0 +1,187 @@
+//! Planning a task's stop: the one task, found among the service's, and
+//! what stopping it does to what the service serves.
+
+use super::plan::{Plan, PlanError, Step};
+use crate::diff::Change;
+use crate::provider::{Provider, ProviderError};
+use flightdeck_model::{Service, Task, TaskStatus};
+
+/// The shortest prefix of a task id an operator may type.
+pub const MIN_TASK_PREFIX: usize = 6;
+
+/// The stop reason ECS records when the operator gives none.
+pub const DEFAULT_STOP_REASON: &str = "Stopped by flightdeck";
+
+/// The task of `tasks` that `wanted` names: its id, its ARN, or a prefix of
+/// its id of at least [`MIN_TASK_PREFIX`] characters that no other has.
+pub fn find_task<'a>(tasks: &'a [Task], wanted: &str) -> Result<&'a Task, PlanError> {
+    let id = wanted.rsplit('/').next().unwrap_or(wanted).trim();
+    if let Some(task) = tasks.iter().find(|t| t.id == id) {
+        return Ok(task);
+    }
+    let running = || {
+        let ids: Vec<&str> = tasks
+            .iter()
+            .filter(|t| t.desired_status != TaskStatus::Stopped)
+            .map(|t| t.id.as_str())
+            .collect();
+        if ids.is_empty() {
+            "it runs none".to_string()
+        } else {
+            format!("it runs: {}", ids.join(", "))
+        }
+    };
+    if id.len() < MIN_TASK_PREFIX {
+        return Err(PlanError::Invalid(format!(
+            "no task `{id}` (give the task id, its ARN, or at least {MIN_TASK_PREFIX} characters of it); {}",
+            running()
+        )));
+    }
+    let mut matching = tasks.iter().filter(|t| t.id.starts_with(id));
+    match (matching.next(), matching.next()) {
+        (Some(task), None) => Ok(task),
+        (Some(_), Some(_)) => Err(PlanError::Invalid(format!(
+            "`{id}` names more than one task; give more of the id"
+        ))),
+        _ => Err(PlanError::Invalid(format!(
+            "the service has no task `{id}`; {}",
+            running()
+        ))),
+    }
+}
+
+/// Stop `task` of `svc`, which must still be running or starting.
+pub(super) async fn plan_stop_task(
+    p: &dyn Provider,
+    plan: &mut Plan,
+    svc: &Service,
+    task: &str,
+    reason: Option<&str>,
+) -> Result<(), PlanError> {
+    let tasks = p.tasks(&svc.cluster, &svc.name).await?;
+    let found = find_task(&tasks, task)?;
+    if found.desired_status == TaskStatus::Stopped {
+        return Err(PlanError::Refused(format!(
+            "task {} is already {}",
+            found.id,
+            if found.last_status == TaskStatus::Stopped {
+                "stopped"
+            } else {
+                "stopping"
+            }
+        )));
+    }
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(DEFAULT_STOP_REASON);
+    if reason.chars().count() > 255 {
+        return Err(PlanError::Invalid(
+            "the stop reason is longer than ECS's 255 characters".into(),
+        ));
+    }
+    plan.diff.push(Change::new(
+        format!("task {}", found.id),
+        format!(
+            "{} {} ({}, {})",
+            found.last_status.as_str(),
+            found.health,
+            found.task_definition,
+            found.availability_zone
+        ),
+        "STOPPED",
+    ));
+    let others = tasks
+        .iter()
+        .filter(|t| t.id != found.id && t.desired_status != TaskStatus::Stopped)
+        .count();
+    plan.notes.push(if svc.desired == 0 {
+        "the service's desired count is 0: nothing replaces this task".to_string()
+    } else {
+        format!(
+            "ECS starts a replacement: the service wants {} and {others} other task{} run{}",
+            svc.desired,
+            if others == 1 { "" } else { "s" },
+            if others == 1 { "s" } else { "" },
+        )
+    });
+    if others == 0 && svc.desired > 0 {
+        plan.notes.push(
+            "this is the service's only task: it serves nothing until the replacement is healthy"
+                .into(),
+        );
+    }
+    plan.steps.push(Step::StopTask {
+        task: found.id.clone(),
+        reason: reason.to_string(),
+    });
+    Ok(())
+}
+
+/// Why a stop-task plan is stale: its task no longer runs.
+pub(super) async fn task_gone(
+    p: &dyn Provider,
+    svc: &Service,
+    task: &str,
+) -> Result<Option<String>, ProviderError> {
+    let tasks = p.tasks(&svc.cluster, &svc.name).await?;
+    Ok(match tasks.iter().find(|t| t.id == task) {
+        Some(t) if t.desired_status != TaskStatus::Stopped => None,
+        Some(t) => Some(format!(
+            "task {task} is {} now",
+            t.last_status.as_str().to_lowercase()
+        )),
+        None => Some(format!("task {task} is gone")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flightdeck_model::{HealthStatus, TaskDefRef};
+
+    fn task(id: &str, desired: TaskStatus) -> Task {
+        Task {
+            id: id.into(),
+            task_definition: TaskDefRef::new("api", 3),
+            last_status: TaskStatus::Running,
+            desired_status: desired,
+            health: HealthStatus::Healthy,
+            availability_zone: "us-east-1a".into(),
+            started_at: None,
+            stopped_at: None,
+            stopped_reason: None,
+            containers: vec![],
+        }
+    }
+
+    #[test]
+    fn a_task_is_named_by_id_arn_or_unique_prefix() {
+        let tasks = [
+            task("0f1e2d3c4b5a", TaskStatus::Running),
+            task("0f1e99887766", TaskStatus::Running),
+        ];
+        let found = |w| find_task(&tasks, w).map(|t| t.id.clone());
+        assert_eq!(found("0f1e2d3c4b5a").unwrap(), "0f1e2d3c4b5a");
+        assert_eq!(
+            found("arn:aws:ecs:us-east-1:1:task/prod/0f1e99887766").unwrap(),
+            "0f1e99887766"
+        );
+        assert_eq!(found("0f1e2d").unwrap(), "0f1e2d3c4b5a");
+        let ambiguous = found("0f1e").unwrap_err().to_string();
+        assert!(ambiguous.contains("at least 6"), "{ambiguous}");
+        let two = found("0f1e2").unwrap_err().to_string();
+        assert!(two.contains("at least 6"), "{two}");
+        let tasks = [
+            task("0f1e2d3c4b5a", TaskStatus::Running),
+            task("0f1e2d999999", TaskStatus::Running),
+        ];
+        let both = find_task(&tasks, "0f1e2d").unwrap_err().to_string();
+        assert!(both.contains("more than one"), "{both}");
+        let none = find_task(&tasks, "abcdef").unwrap_err().to_string();
+        assert!(
+            none.contains("it runs: 0f1e2d3c4b5a, 0f1e2d999999"),
+            "{none}"
+        );
+    }
+}
