@@ -78,6 +78,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     }
     app.stuck_after = options.stuck_after;
     app.set_log_buffer(options.config.log_buffer_lines());
+    app.keymap = std::sync::Arc::new(options.config.keymap());
     let palette = Palette::new(options).map_err(CockpitError::Session)?;
     let crash = CrashTest::from_env();
     let writes = Writes {
@@ -240,6 +241,7 @@ fn open_recorder(
         drill,
         current,
         read_only: options.read_only,
+        keys: options.config.key_overrides(),
     };
     let path = match &options.record {
         Some(path) => path.clone(),

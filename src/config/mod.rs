@@ -10,6 +10,7 @@ pub mod scenarios;
 
 pub use paths::Paths;
 
+use flightdeck_tui::app::keymap::Keymap;
 use flightdeck_tui::diagnostic::FileError;
 use serde::Deserialize;
 use std::path::Path;
@@ -36,6 +37,12 @@ pub struct Config {
     pub demo: DemoConfig,
     #[serde(default)]
     pub recording: RecordingConfig,
+    /// Mouse clicks and the wheel in the cockpit (default on); off leaves
+    /// the mouse to the terminal, to select text.
+    pub mouse: Option<bool>,
+    /// Actions to keys: `deploy = "D"`, `down = ["j", "Down"]`, `exec = []`.
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default, rename = "environment")]
     pub environments: Vec<EnvironmentConfig>,
 }
@@ -92,6 +99,43 @@ impl EnvironmentConfig {
     }
 }
 
+fn keys_type(name: &str) -> String {
+    format!("`{name}` takes a key or a list of keys, such as \"x\" or [\"x\", \"C-x\"]")
+}
+
+/// Where the `index`th string of the array at `span` starts in `source`
+/// (the array's own start when it cannot be told).
+fn nth_string_at(source: &str, span: std::ops::Range<usize>, index: usize) -> usize {
+    let text = source.get(span.clone()).unwrap_or_default();
+    let mut starts = vec![];
+    let mut chars = text.char_indices();
+    while let Some((at, c)) = chars.next() {
+        match c {
+            '#' => {
+                // A comment inside the array runs to the line's end.
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' | '\'' => {
+                starts.push(at);
+                let mut escaped = false;
+                for (_, d) in chars.by_ref() {
+                    match d {
+                        '\\' if c == '"' && !escaped => escaped = true,
+                        _ if d == c && !escaped => break,
+                        _ => escaped = false,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    starts.get(index).map_or(span.start, |offset| span.start + offset)
+}
+
 /// What `log_buffer_lines` may be.
 const LOG_BUFFER_LINES: std::ops::RangeInclusive<u32> = 1000..=1_000_000;
 
@@ -108,6 +152,66 @@ impl Config {
     pub fn stuck_after(&self) -> Option<chrono::Duration> {
         self.stuck_after_minutes
             .map(|m| chrono::Duration::minutes(i64::from(m.max(1))))
+    }
+
+    /// Whether the cockpit takes the mouse.
+    pub fn mouse(&self) -> bool {
+        self.mouse.unwrap_or(true)
+    }
+
+    /// `[keys]` as (action, keys) pairs; empty when it has none.
+    pub fn key_overrides(&self) -> Vec<(String, Vec<String>)> {
+        self.keys_table().unwrap_or_default()
+    }
+
+    /// The keys in force: the defaults with `[keys]` over them. A config
+    /// that passed [`Config::parse`] always has one.
+    pub fn keymap(&self) -> Keymap {
+        self.keys_table()
+            .ok()
+            .and_then(|entries| Keymap::with_overrides(&entries).ok())
+            .unwrap_or_default()
+    }
+
+    /// `[keys]` as (action, keys) pairs, in the file's order of names; a
+    /// value that is neither a key nor a list of keys: where it is.
+    fn keys_table(&self) -> Result<Vec<(String, Vec<String>)>, (usize, String)> {
+        self.keys
+            .iter()
+            .map(|(name, value)| {
+                let keys = match value.get_ref() {
+                    toml::Value::String(key) => vec![key.clone()],
+                    toml::Value::Array(keys) => keys
+                        .iter()
+                        .map(|k| k.as_str().map(str::to_string))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(|| (value.span().start, keys_type(name.get_ref())))?,
+                    _ => return Err((value.span().start, keys_type(name.get_ref()))),
+                };
+                Ok((name.get_ref().clone(), keys))
+            })
+            .collect()
+    }
+
+    /// Checks `[keys]`: every action known, every key a key, no key bound
+    /// to two actions; an error points at the entry (or the key) at fault.
+    fn check_keys(&self, path: &Path, source: &str) -> Result<(), FileError> {
+        let entries = self
+            .keys_table()
+            .map_err(|(at, message)| FileError::at(path, source, at, message))?;
+        let Err(e) = Keymap::with_overrides(&entries) else {
+            return Ok(());
+        };
+        let Some((name, value)) = self.keys.iter().nth(e.entry) else {
+            return Err(FileError::at(path, source, 0, e.message));
+        };
+        let at = match (e.key, value.get_ref()) {
+            (None, _) => name.span().start,
+            (Some(_), toml::Value::String(_)) => value.span().start,
+            (Some(i), toml::Value::Array(_)) => nth_string_at(source, value.span(), i),
+            _ => value.span().start,
+        };
+        Err(FileError::at(path, source, at, e.message))
     }
 
     /// Parses and validates a config file's text.
@@ -134,6 +238,7 @@ impl Config {
     }
 
     fn validate(&self, path: &Path, source: &str) -> Result<(), FileError> {
+        self.check_keys(path, source)?;
         if let Some(lines) = &self.log_buffer_lines
             && !LOG_BUFFER_LINES.contains(lines.get_ref())
         {
@@ -272,6 +377,43 @@ mod tests {
             assert_eq!((err.line, err.column), (2, 20), "{bad}: {err}");
             assert!(err.to_string().contains("1000 to 1000000"), "{err}");
         }
+    }
+
+    #[test]
+    fn keys_remap_actions_and_errors_point_at_the_entry_or_the_key() {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+        use flightdeck_tui::app::keymap::Action;
+        let c = parse("[keys]\ndown = [\"C-n\", \"Down\"]\nup = \"C-p\"\nexec = []\n").unwrap();
+        let map = c.keymap();
+        let ctrl = |ch| KeyEvent::new(KeyCode::Char(ch), KeyModifiers::CONTROL);
+        assert_eq!(map.action(&ctrl('n')), Some(Action::Down));
+        assert_eq!(map.action(&ctrl('p')), Some(Action::Up));
+        assert_eq!(map.keys(Action::Exec), []);
+        for (src, at, words) in [
+            ("[keys]\ndelpoy = \"d\"\n", (2, 1), "did you mean `deploy`"),
+            ("[keys]\nexec = 5\n", (2, 8), "takes a key or a list of keys"),
+            (
+                "[keys]\nexec = [\"x\", # shell\n  \"Ctl-x\"]\n",
+                (3, 3),
+                "`Ctl-x` is not a key",
+            ),
+            ("[keys]\nexec = \"j\"\n", (2, 8), "already `down`'s key"),
+            (
+                "[keys]\ncopy = [\"z\"]\nexec = [\"a\", \"z\"]\n",
+                (3, 14),
+                "bound to both `copy` and `exec`",
+            ),
+        ] {
+            let err = parse(src).unwrap_err();
+            assert_eq!((err.line, err.column), at, "{src}: {err}");
+            assert!(err.message.contains(words), "{src}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_mouse_is_on_unless_turned_off() {
+        assert!(parse("").unwrap().mouse());
+        assert!(!parse("mouse = false\n").unwrap().mouse());
     }
 
     #[test]

@@ -135,6 +135,7 @@ impl Harness {
             drill: None,
             current: None,
             read_only: false,
+            keys: vec![],
         };
         let recorder = flightdeck::recording::Recorder::create(path, &header).unwrap();
         Self::build(providers, clock, demo, Some(recorder))

@@ -325,6 +325,8 @@ pub struct App {
     pub next_request: u64,
     /// A one-line message in the footer until the next key.
     pub notice: Option<String>,
+    /// The keys in force: the defaults and the config's `[keys]`.
+    pub keymap: std::sync::Arc<keymap::Keymap>,
     /// The drill being played (`demo --scenario`).
     pub drill: Option<drill::Drill>,
     /// A replay's timeline bar, shown in place of the footer.
@@ -334,6 +336,14 @@ pub struct App {
 }
 
 impl App {
+    /// The key that does `action` now, as footer and messages name it; the
+    /// action's `[keys]` name in angle brackets when nothing is bound to it.
+    pub fn key(&self, action: keymap::Action) -> String {
+        self.keymap
+            .short(action)
+            .unwrap_or_else(|| format!("<{}>", keymap::name(action)))
+    }
+
     /// A drill restarted: everything read so far is from a world that is
     /// gone, so every pane starts empty again, at the drill's start.
     pub fn restart_drill(&mut self, drill: drill::Drill) {
@@ -381,6 +391,7 @@ impl App {
             next_request: 1,
             touched: false,
             notice: None,
+            keymap: Default::default(),
             drill: None,
             replay_bar: None,
             api: None,

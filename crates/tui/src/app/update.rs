@@ -1,6 +1,6 @@
 //! The one place where the app state changes.
 
-use super::keymap::{Action, action_for};
+use super::keymap::Action;
 use super::palette::Jump;
 use super::write::{self, Request};
 use super::{App, Effect, InputTarget, Msg, Overlay, Pane, changes};
@@ -95,7 +95,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.notice = None;
             app.touched = true;
             let drill_key = matches!(
-                action_for(&key),
+                app.keymap.action(&key),
                 Some(
                     Action::DrillPause
                         | Action::DrillFaster
@@ -157,7 +157,10 @@ fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::DrillRestart if !d.restart_armed => {
             d.restart_armed = true;
-            app.notice = Some("X again restarts the drill from 0:00 (same seed)".into());
+            app.notice = Some(format!(
+                "{} again restarts the drill from 0:00 (same seed)",
+                app.key(Action::DrillRestart)
+            ));
             vec![]
         }
         Action::DrillRestart => {
@@ -213,7 +216,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         Some(Overlay::EnvSwitcher { selected }) => {
             let last = app.envs.len().saturating_sub(1);
-            match action_for(&key) {
+            match app.keymap.action(&key) {
                 Some(Action::Down) => {
                     app.overlay = Some(Overlay::EnvSwitcher {
                         selected: (selected + 1).min(last),
@@ -241,7 +244,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         }
         None => {}
     }
-    match action_for(&key) {
+    match app.keymap.action(&key) {
         Some(action) => on_action(app, action),
         None => vec![],
     }
@@ -551,8 +554,8 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::Search if app.pane == Pane::Logs => app.input = Some(InputTarget::LogSearch),
         Action::NextMatch if app.pane == Pane::Logs => jump_to_match(app, false),
         Action::PrevMatch if app.pane == Pane::Logs => jump_to_match(app, true),
-        Action::PrevLogSource if app.pane == Pane::Logs => cycle_log_source(app, false),
-        Action::NextLogSource if app.pane == Pane::Logs => cycle_log_source(app, true),
+        Action::Previous if app.pane == Pane::Logs => cycle_log_source(app, false),
+        Action::Next if app.pane == Pane::Logs => cycle_log_source(app, true),
         Action::Changes => changes::open(app),
         Action::NextKind if app.pane == Pane::Changes => changes::next_kind(app),
         Action::WiderWindow if app.pane == Pane::Changes => changes::widen(app, true),

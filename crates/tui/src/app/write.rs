@@ -5,6 +5,7 @@
 //! dialog showing that very plan, after Enter on "Confirm" (non-production)
 //! or after the service's name was typed exactly (production).
 
+use crate::app::keymap::Action;
 use super::{App, Effect, Pane};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck_core::ops::{
@@ -436,7 +437,7 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Esc => return vec![],
         KeyCode::Tab | KeyCode::Down => f.focus = (f.focus + 1) % n,
         KeyCode::BackTab | KeyCode::Up => f.focus = (f.focus + n - 1) % n,
-        KeyCode::Enter => match form_operation(&f) {
+        KeyCode::Enter => match form_operation(&f, &app.key(Action::ForceDeploy)) {
             Ok(op) => return plan(app, f.env.clone(), op),
             Err(e) => f.error = Some(e),
         },
@@ -470,7 +471,9 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
 }
 
 /// The operation a filled-in form asks for, or why it cannot be planned.
-fn form_operation(f: &Form) -> Result<Operation, String> {
+/// The operation a form asks for; `force_key` is the key that forces a
+/// new deployment, for the message when nothing changed.
+fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
     match f.kind {
         FormKind::Strategy => {
             let field = |kind: FieldKind| f.fields.iter().find(|x| x.kind == kind);
@@ -520,9 +523,9 @@ fn form_operation(f: &Form) -> Result<Operation, String> {
                 }
             }
             if images.is_empty() {
-                return Err(
-                    "change an image (or press F for a new deployment of the same revision)".into(),
-                );
+                return Err(format!(
+                    "change an image (or press {force_key} for a new deployment of the same revision)"
+                ));
             }
             Ok(Operation::Deploy {
                 cluster: f.cluster.clone(),
@@ -754,7 +757,10 @@ pub fn executed(
                         summary: plan.lines().first().cloned().unwrap_or_default(),
                     });
                     if !current {
-                        app.notice = Some(format!("{what} went through; W watches the rollout"));
+                        app.notice = Some(format!(
+                            "{what} went through; {} watches the rollout",
+                            app.key(Action::RolloutView)
+                        ));
                     }
                     if lines.is_empty() {
                         if current {

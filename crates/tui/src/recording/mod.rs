@@ -47,6 +47,10 @@ pub struct Header {
     /// Whether the session was read-only (`--read-only`, the config).
     #[serde(default)]
     pub read_only: bool,
+    /// The config's `[keys]` (action, keys): a replay reads the recorded
+    /// keys as the session's own keymap did.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<(String, Vec<String>)>,
 }
 
 /// One message the cockpit received, at the instant it was received.

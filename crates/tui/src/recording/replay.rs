@@ -51,6 +51,11 @@ impl Replay {
             rec.header.read_only,
         );
         app.demo = rec.header.demo;
+        // A keymap the recording names but this version cannot build (an
+        // action renamed since) leaves the defaults.
+        app.keymap = std::sync::Arc::new(
+            crate::app::keymap::Keymap::with_overrides(&rec.header.keys).unwrap_or_default(),
+        );
         if let Some(i) = rec
             .header
             .current

@@ -23,6 +23,7 @@ fn header() -> Header {
         drill: None,
         current: None,
         read_only: false,
+        keys: vec![],
     }
 }
 

@@ -2,6 +2,7 @@
 //! one service; the selected entry's evidence (diff, reasons, who and from
 //! where) below the list. Also the few lines of it a service's detail shows.
 
+use crate::app::keymap::Action;
 use super::widgets::{Column, Listing, age, fit_columns};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
@@ -104,7 +105,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if rows.is_empty() {
         frame.render_widget(
             Paragraph::new(Span::styled(
-                " no changes in this window (> widens it, K shows every kind)",
+                format!(
+                    " no changes in this window ({} widens it, {} shows every kind)",
+                    app.key(Action::WiderWindow),
+                    app.key(Action::NextKind)
+                ),
                 theme.muted,
             )),
             list,

@@ -160,7 +160,11 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
     let firing = app.env().alarms_firing();
     let rollout = app.rollout.as_ref().map(|r| {
         Span::styled(
-            format!(" W rollout: {} ", r.watch.status),
+            format!(
+                " {} rollout: {} ",
+                app.key(crate::app::keymap::Action::RolloutView),
+                r.watch.status
+            ),
             if r.visible { theme.cursor } else { theme.info },
         )
     });
@@ -215,6 +219,17 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// A footer hint's keys as bound now (`[ ]`; `W/Esc` where Esc does the
+/// same); `None` when all its actions are unbound.
+fn hint_keys(app: &App, actions: &[crate::app::keymap::Action]) -> Option<String> {
+    let keys: Vec<String> = actions
+        .iter()
+        .filter_map(|a| app.keymap.short(*a))
+        .collect();
+    let alternatives = actions.contains(&crate::app::keymap::Action::Back);
+    (!keys.is_empty()).then(|| keys.join(if alternatives { "/" } else { " " }))
+}
+
 fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let line = if let Some(bar) = &app.replay_bar {
         // A replay: its timeline bar instead of the operator's footer.
@@ -239,8 +254,13 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.warn,
         ))
     } else {
-        let mut hints: Vec<(&str, &str)> =
-            vec![("?", "help"), (":", "jump"), ("e", "env"), ("/", "filter")];
+        use crate::app::keymap::Action as A;
+        let mut hints: Vec<(Vec<A>, &str)> = vec![
+            (vec![A::Help], "help"),
+            (vec![A::Palette], "jump"),
+            (vec![A::SwitchEnv], "env"),
+            (vec![A::Filter], "filter"),
+        ];
         let watching = app.rollout.as_ref().is_some_and(|r| r.visible);
         match app.pane {
             _ if watching => {
@@ -249,42 +269,56 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     .as_ref()
                     .and_then(|r| r.watch.history.as_ref())
                     .is_some_and(|h| h.waiting_hook().is_some());
-                hints = vec![("?", "help")];
+                hints = vec![(vec![A::Help], "help")];
                 if paused {
-                    hints.push(("C", "continue"));
+                    hints.push((vec![A::Continue], "continue"));
                 }
-                hints.extend([("R", "roll back"), ("W/Esc", "hide watch")]);
+                hints.extend([
+                    (vec![A::Rollback], "roll back"),
+                    (vec![A::RolloutView, A::Back], "hide watch"),
+                ]);
             }
             Pane::Services if app.detail.is_some() => {
-                hints.extend([("Enter", "logs"), ("c", "changes"), ("Esc", "back")])
+                hints = vec![
+                    (vec![A::Help], "help"),
+                    (vec![A::Previous, A::Next], "task"),
+                    (vec![A::Exec], "exec"),
+                    (vec![A::StopTask], "stop"),
+                    (vec![A::Open], "logs"),
+                    (vec![A::Changes], "changes"),
+                    (vec![A::Back], "back"),
+                ]
             }
             Pane::Triage => {
                 hints = vec![
-                    ("?", "help"),
-                    (":", "jump"),
-                    ("e", "env"),
-                    ("Enter", "evidence"),
+                    (vec![A::Help], "help"),
+                    (vec![A::Palette], "jump"),
+                    (vec![A::SwitchEnv], "env"),
+                    (vec![A::Open], "evidence"),
                 ]
             }
-            Pane::Services | Pane::Scaling | Pane::Alarms => hints.push(("Enter", "open")),
+            Pane::Services | Pane::Scaling | Pane::Alarms => hints.push((vec![A::Open], "open")),
             Pane::Logs => hints.extend([
-                ("f", "follow"),
-                ("s", "search"),
-                ("w", "wrap"),
-                ("[ ]", "service"),
+                (vec![A::ToggleFollow], "follow"),
+                (vec![A::Search], "search"),
+                (vec![A::ToggleWrap], "wrap"),
+                (vec![A::Previous, A::Next], "service"),
             ]),
             Pane::Costs => {}
             Pane::Changes => {
                 hints = vec![
-                    ("?", "help"),
-                    ("c", "scope"),
-                    ("K", "kind"),
-                    ("< >", "window"),
-                    ("Enter", "open"),
+                    (vec![A::Help], "help"),
+                    (vec![A::Changes], "scope"),
+                    (vec![A::NextKind], "kind"),
+                    (vec![A::NarrowerWindow, A::WiderWindow], "window"),
+                    (vec![A::Open], "open"),
                 ]
             }
         }
-        hints.push(("q", "quit"));
+        hints.push((vec![A::Quit], "quit"));
+        let hints = hints
+            .into_iter()
+            .filter_map(|(actions, text)| Some((hint_keys(app, &actions)?, text)));
         let mut spans = vec![];
         for (k, v) in hints {
             spans.push(Span::styled(format!(" {k}"), theme.accent));

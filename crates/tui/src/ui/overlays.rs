@@ -15,7 +15,7 @@ use ratatui::widgets::{Block, Borders, Clear, List, ListItem, ListState, Paragra
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     match &app.overlay {
         None => {}
-        Some(Overlay::Help { scroll }) => help(frame, theme, area, *scroll),
+        Some(Overlay::Help { scroll }) => help(frame, app, theme, area, *scroll),
         Some(Overlay::Palette { input, selected }) => {
             palette(frame, app, theme, area, input, *selected)
         }
@@ -169,24 +169,26 @@ fn block<'a>(theme: &Theme, title: &'a str) -> Block<'a> {
         .title(Span::styled(title, theme.accent))
 }
 
-fn help(frame: &mut Frame, theme: &Theme, area: Rect, scroll: u16) {
+/// The help overlay: every action with the keys bound to it now.
+fn help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
+    let rows: Vec<(Context, String, &str)> = BINDINGS
+        .iter()
+        .filter(|b| !b.help.is_empty())
+        .map(|b| (b.context, app.keymap.row_label(b), b.help))
+        .collect();
+    let width = rows
+        .iter()
+        .map(|(_, label, _)| label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(10, 20);
     let mut lines = vec![];
-    for ctx in [
-        Context::Global,
-        Context::Lists,
-        Context::Logs,
-        Context::Changes,
-        Context::Writes,
-        Context::Drill,
-    ] {
+    for ctx in Context::ALL {
         lines.push(Line::from(Span::styled(ctx.title(), theme.accent)));
-        for b in BINDINGS
-            .iter()
-            .filter(|b| b.context == ctx && !b.help.is_empty())
-        {
+        for (_, label, text) in rows.iter().filter(|(c, _, _)| *c == ctx) {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<10}", b.label), theme.info),
-                Span::styled(b.help, theme.text),
+                Span::styled(format!("  {label:<width$} "), theme.info),
+                Span::styled(*text, theme.text),
             ]));
         }
     }
@@ -194,7 +196,12 @@ fn help(frame: &mut Frame, theme: &Theme, area: Rect, scroll: u16) {
         "States are always written out: ALARM, OK, IN_PROGRESS, [RO]/[RW].",
         theme.muted,
     )));
-    let rect = centered(area, 66, lines.len() as u16 + 2);
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0);
+    let rect = centered(
+        area,
+        u16::try_from(widest + 2).unwrap_or(u16::MAX).max(66),
+        lines.len() as u16 + 2,
+    );
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)

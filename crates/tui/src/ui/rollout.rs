@@ -2,6 +2,7 @@
 //! end, with what an on-call engineer checks meanwhile: tasks and their stop
 //! reasons, events, the service's alarms and the error lines in its logs.
 
+use crate::app::keymap::Action;
 use super::widgets::age;
 use crate::app::App;
 use crate::theme::Theme;
@@ -85,7 +86,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     if let (Some(env), Some(svc)) = (env, svc) {
-        traffic_lines(theme, env, svc, w, &mut lines);
+        traffic_lines(app, theme, env, svc, w, &mut lines);
         revision_lines(theme, env, svc, w, app.now, &mut lines);
         lines.push(Line::from(Span::styled(
             "TASKS (newest first)",
@@ -171,7 +172,15 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     lines.push(Line::from(Span::styled(
-        "R roll back · C continue a pause · W or Esc hide (the watch goes on) · D deploy · S scale",
+        format!(
+            "{} roll back · {} continue a pause · {} or {} hide (the watch goes on) · {} deploy · {} scale",
+            app.key(Action::Rollback),
+            app.key(Action::Continue),
+            app.key(Action::RolloutView),
+            app.key(Action::Back),
+            app.key(Action::Deploy),
+            app.key(Action::Scale),
+        ),
         theme.muted,
     )));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
@@ -255,6 +264,7 @@ fn revision_lines(
 /// deployment is (stage, traffic on the new revision, hook results) and the
 /// state of each alarm that rolls it back.
 fn traffic_lines(
+    app: &App,
     theme: &Theme,
     env: &crate::app::EnvData,
     svc: &flightdeck_model::Service,
@@ -295,7 +305,11 @@ fn traffic_lines(
             )));
             if d.waiting_hook().is_some() {
                 lines.push(Line::from(Span::styled(
-                    "  || waiting for you: C continues to production traffic · R switches back",
+                    format!(
+                        "  || waiting for you: {} continues to production traffic · {} switches back",
+                        app.key(Action::Continue),
+                        app.key(Action::Rollback)
+                    ),
                     theme.warn,
                 )));
             }
