@@ -390,7 +390,7 @@ pub async fn carry_out(
 ) -> Option<Msg> {
     let provider = |env: &str| providers.iter().find(|p| p.environment().name == env);
     match effect {
-        Effect::Quit | Effect::Drill(_) => None,
+        Effect::Quit | Effect::Drill(_) | Effect::Copy(_) => None,
         Effect::Plan { request, env, op } => {
             let result = match provider(&env) {
                 None => Err(PlanError::Invalid(format!("no environment {env}"))),
@@ -727,6 +727,19 @@ fn terminal_msg(input: Input) -> Next {
     }
 }
 
+/// Puts `text` on the operator's clipboard: OSC 52 to the terminal, which
+/// reaches the local one over SSH, and tmux's with `set-clipboard on`.
+fn to_clipboard(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_all(flightdeck_tui::app::copy::osc52(text).as_bytes())
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        tracing::warn!("cannot write the clipboard sequence: {e}");
+    }
+}
+
 /// One message through `update`, and what it asks done: a drill's clock
 /// changed here, writes carried out off the UI thread.
 fn handle(
@@ -752,6 +765,7 @@ fn handle(
                     }
                 }
             }
+            Effect::Copy(text) => to_clipboard(&text),
             effect => writes.spawn(effect, answers.clone()),
         }
     }

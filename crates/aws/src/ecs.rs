@@ -544,6 +544,7 @@ pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
     Service {
         cluster: cluster.to_string(),
         name: s.service_name().unwrap_or_default().to_string(),
+        arn: s.service_arn().unwrap_or_default().to_string(),
         status: ServiceStatus::parse(s.status().unwrap_or_default()),
         desired: count(s.desired_count()),
         running: count(s.running_count()),
@@ -664,6 +665,7 @@ fn deployment_config(s: &ecs::Service) -> DeploymentConfig {
 fn task(t: &ecs::Task) -> Task {
     Task {
         id: arn_name(t.task_arn().unwrap_or_default()).to_string(),
+        arn: t.task_arn().unwrap_or_default().to_string(),
         task_definition: t
             .task_definition_arn()
             .and_then(task_def_ref)

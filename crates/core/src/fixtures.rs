@@ -46,6 +46,7 @@ pub fn service(
     Service {
         cluster: "c".into(),
         name: name.into(),
+        arn: format!("arn:aws:ecs:us-east-1:123456789012:service/c/{name}"),
         status: ServiceStatus::Active,
         desired,
         running,

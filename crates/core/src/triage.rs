@@ -774,6 +774,7 @@ mod tests {
         };
         let stopped = |minutes_ago: i64, reason: &str, exit: i32| Task {
             id: format!("t{minutes_ago}"),
+            arn: String::new(),
             task_definition: TaskDefRef::new("api", 7),
             last_status: TaskStatus::Stopped,
             desired_status: TaskStatus::Stopped,

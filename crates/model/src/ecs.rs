@@ -117,6 +117,10 @@ pub struct ServiceEvent {
 pub struct Service {
     pub cluster: String,
     pub name: String,
+    /// The service's ARN as AWS spells it (empty in recordings made before
+    /// it was kept).
+    #[serde(default)]
+    pub arn: String,
     pub status: ServiceStatus,
     pub desired: u32,
     pub running: u32,
@@ -224,6 +228,9 @@ pub struct ContainerState {
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Task {
     pub id: String,
+    /// The task's ARN (empty in recordings made before it was kept).
+    #[serde(default)]
+    pub arn: String,
     pub task_definition: TaskDefRef,
     pub last_status: TaskStatus,
     pub desired_status: TaskStatus,

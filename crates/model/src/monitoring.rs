@@ -392,6 +392,7 @@ mod tests {
         let service = |name: &str, groups: Vec<String>| Service {
             cluster: "c".into(),
             name: name.into(),
+            arn: String::new(),
             status: ServiceStatus::Active,
             desired: 1,
             running: 1,

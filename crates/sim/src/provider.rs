@@ -92,7 +92,7 @@ impl SimProvider {
         &self,
         cluster: &str,
         service: &str,
-        f: impl FnOnce(&mut ServiceState, LaunchType, &mut ChaCha8Rng, Timestamp) -> Result<R>,
+        f: impl FnOnce(&mut ServiceState, &Place, &mut ChaCha8Rng, Timestamp) -> Result<R>,
     ) -> Result<R> {
         let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
         world.advance_to(self.clock.now());
@@ -100,11 +100,11 @@ impl SimProvider {
             .env_and_rng(&self.info.name)
             .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
         Self::check_cluster(env, cluster)?;
-        let launch_type = env.spec.launch_type;
+        let place = Place::of(env);
         let svc = env
             .service_mut(service)
             .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))?;
-        f(svc, launch_type, rng, now)
+        f(svc, &place, rng, now)
     }
 
     fn check_cluster(env: &EnvState, cluster: &str) -> Result<()> {
@@ -126,16 +126,33 @@ impl SimProvider {
     }
 }
 
-fn to_service(svc: &ServiceState, launch_type: LaunchType) -> Service {
+/// Where an environment's resources live, for what they are and are called.
+pub(crate) struct Place {
+    launch_type: LaunchType,
+    /// `arn:aws:ecs:REGION:ACCOUNT`
+    ecs_arn: String,
+}
+
+impl Place {
+    fn of(env: &EnvState) -> Place {
+        Place {
+            launch_type: env.spec.launch_type,
+            ecs_arn: format!("arn:aws:ecs:{}:{}", env.spec.region, env.spec.account),
+        }
+    }
+}
+
+fn to_service(svc: &ServiceState, place: &Place) -> Service {
     Service {
         cluster: svc.cluster.clone(),
         name: svc.spec.name.clone(),
+        arn: format!("{}:service/{}/{}", place.ecs_arn, svc.cluster, svc.spec.name),
         status: ServiceStatus::Active,
         desired: svc.desired,
         running: svc.running(),
         pending: svc.pending(),
         task_definition: svc.task_definition(),
-        launch_type,
+        launch_type: place.launch_type,
         deployments: svc.deployments.clone(),
         target_groups: svc.target_groups.clone(),
         alternate_target_groups: svc.alternate_target_groups.clone(),
@@ -145,7 +162,7 @@ fn to_service(svc: &ServiceState, launch_type: LaunchType) -> Service {
     }
 }
 
-fn to_task(t: &world::SimTask) -> Task {
+fn to_task(t: &world::SimTask, place: &Place, cluster: &str) -> Task {
     let status = match t.phase {
         TaskPhase::Pending { .. } => TaskStatus::Pending,
         TaskPhase::Running => TaskStatus::Running,
@@ -153,6 +170,7 @@ fn to_task(t: &world::SimTask) -> Task {
     };
     Task {
         id: t.id.clone(),
+        arn: format!("{}:task/{cluster}/{}", place.ecs_arn, t.id),
         task_definition: t.task_definition.clone(),
         last_status: status.clone(),
         desired_status: if t.phase == TaskPhase::Stopped {
@@ -404,10 +422,11 @@ impl ReadProvider for SimProvider {
     async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
         self.read(|env, _| {
             Self::check_cluster(env, cluster)?;
+            let place = Place::of(env);
             Ok(env
                 .services
                 .iter()
-                .map(|s| to_service(s, env.spec.launch_type))
+                .map(|s| to_service(s, &place))
                 .collect())
         })
     }
@@ -415,11 +434,12 @@ impl ReadProvider for SimProvider {
     async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
         self.read(|env, _| {
             let svc = Self::find_service(env, cluster, service)?;
+            let place = Place::of(env);
             Ok(svc
                 .tasks
                 .iter()
                 .chain(svc.stopped.iter())
-                .map(to_task)
+                .map(|t| to_task(t, &place, cluster))
                 .collect())
         })
     }
@@ -691,7 +711,7 @@ impl WriteProvider for SimProvider {
         service: &str,
         update: &ServiceUpdate,
     ) -> Result<Written<Service>> {
-        self.write(cluster, service, |svc, launch_type, rng, now| {
+        self.write(cluster, service, |svc, place, rng, now| {
             // Validate everything before changing anything, like ECS.
             if let Some(td) = &update.task_definition
                 && (td.family != svc.spec.family
@@ -736,7 +756,7 @@ impl WriteProvider for SimProvider {
                 world::start_deployment(svc, td, now, rng);
             }
             Ok(Written::new(
-                to_service(svc, launch_type),
+                to_service(svc, place),
                 Some(request_id(rng)),
             ))
         })
@@ -747,7 +767,7 @@ impl WriteProvider for SimProvider {
         cluster: &str,
         service: &str,
     ) -> Result<Written<Service>> {
-        self.write(cluster, service, |svc, launch_type, rng, now| {
+        self.write(cluster, service, |svc, place, rng, now| {
             let deployment = svc
                 .deployments
                 .first()
@@ -771,7 +791,7 @@ impl WriteProvider for SimProvider {
             );
             svc.record_write(event);
             Ok(Written::new(
-                to_service(svc, launch_type),
+                to_service(svc, place),
                 Some(request_id(rng)),
             ))
         })
@@ -784,7 +804,7 @@ impl WriteProvider for SimProvider {
         task: &str,
         reason: &str,
     ) -> Result<Written<Task>> {
-        self.write(cluster, service, |svc, _, rng, now| {
+        self.write(cluster, service, |svc, place, rng, now| {
             let index = svc.tasks.iter().position(|t| t.id == task).ok_or_else(|| {
                 ProviderError::Invalid(format!(
                     "task {task} is not a running task of {cluster}/{service}"
@@ -800,7 +820,10 @@ impl WriteProvider for SimProvider {
                 vec![format!("task={task}"), format!("reason={reason}")],
             );
             svc.record_write(event);
-            Ok(Written::new(to_task(&stopped), Some(request_id(rng))))
+            Ok(Written::new(
+                to_task(&stopped, place, cluster),
+                Some(request_id(rng)),
+            ))
         })
     }
 
@@ -811,7 +834,7 @@ impl WriteProvider for SimProvider {
         deployment: &str,
         hook: &str,
     ) -> Result<Written<Service>> {
-        self.write(cluster, service, |svc, launch_type, rng, now| {
+        self.write(cluster, service, |svc, place, rng, now| {
             let waiting = svc
                 .history
                 .iter()
@@ -838,7 +861,7 @@ impl WriteProvider for SimProvider {
             );
             svc.record_write(event);
             Ok(Written::new(
-                to_service(svc, launch_type),
+                to_service(svc, place),
                 Some(request_id(rng)),
             ))
         })

@@ -143,6 +143,7 @@ mod tests {
     fn task(id: &str, desired: TaskStatus) -> Task {
         Task {
             id: id.into(),
+            arn: String::new(),
             task_definition: TaskDefRef::new("api", 3),
             last_status: TaskStatus::Running,
             desired_status: desired,

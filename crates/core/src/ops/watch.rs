@@ -393,6 +393,7 @@ mod tests {
         Service {
             cluster: "c".into(),
             name: "api".into(),
+            arn: String::new(),
             status: flightdeck_model::ServiceStatus::Active,
             desired: 2,
             running: 2,

@@ -4,6 +4,7 @@
 
 pub mod api;
 mod changes;
+pub mod copy;
 mod data;
 pub mod drill;
 pub mod keymap;
@@ -230,6 +231,8 @@ pub enum Effect {
     },
     /// Pause, resume or change the speed of the drill's clock.
     Drill(drill::DrillControl),
+    /// Put this text on the clipboard (OSC 52 to the terminal).
+    Copy(String),
 }
 
 /// A value worked out from the app's state, kept until its key changes.
@@ -298,6 +301,9 @@ pub struct App {
     /// `(cluster, service)` of the open service detail.
     pub detail: Option<ServiceRef>,
     pub detail_scroll: u16,
+    /// The id of the task picked in the detail (`[` `]`); the first task
+    /// when none is, or the picked one is no longer listed.
+    pub detail_task: Option<String>,
     pub logs: LogsView,
     pub changes: ChangesView,
     pub overlay: Option<Overlay>,
@@ -374,6 +380,7 @@ impl App {
             filters: Default::default(),
             detail: None,
             detail_scroll: 0,
+            detail_task: None,
             logs: LogsView::default(),
             changes: ChangesView::default(),
             overlay: None,
@@ -495,6 +502,24 @@ impl App {
     pub fn detail_service(&self) -> Option<&Service> {
         let detail = self.detail.as_ref()?;
         self.env().services().iter().find(|s| detail.is(s))
+    }
+
+    /// The open service's tasks as last read, running first.
+    pub fn detail_tasks(&self) -> &[flightdeck_model::Task] {
+        self.detail
+            .as_ref()
+            .and_then(|d| self.env().tasks.get(d))
+            .and_then(|slot| slot.data.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The task exec, port forwarding and stop act on in the detail.
+    pub fn selected_task(&self) -> Option<&flightdeck_model::Task> {
+        let tasks = self.detail_tasks();
+        self.detail_task
+            .as_ref()
+            .and_then(|id| tasks.iter().find(|t| t.id == *id))
+            .or_else(|| tasks.first())
     }
 
     /// The service whose logs the logs pane shows.

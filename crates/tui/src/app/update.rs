@@ -349,6 +349,7 @@ pub(super) fn switch_env(app: &mut App, index: usize) {
     app.changes.service = None;
     app.detail = None;
     app.detail_scroll = 0;
+    app.detail_task = None;
     app.logs.source = None;
     app.logs.scroll = 0;
     app.logs.current_match = None;
@@ -364,6 +365,7 @@ pub(super) fn open_service(app: &mut App, cluster: String, service: String) {
     }
     app.detail = Some(ServiceRef::new(cluster, service));
     app.detail_scroll = 0;
+    app.detail_task = None;
 }
 
 fn row_count(app: &App, pane: Pane) -> usize {
@@ -462,6 +464,23 @@ fn jump_to_match(app: &mut App, backwards: bool) {
     }
 }
 
+/// The next or previous task of the open service, no further than the ends.
+fn pick_task(app: &mut App, forward: bool) {
+    let tasks = app.detail_tasks();
+    let Some(current) = app
+        .selected_task()
+        .and_then(|t| tasks.iter().position(|x| x.id == t.id))
+    else {
+        return;
+    };
+    let next = if forward {
+        (current + 1).min(tasks.len() - 1)
+    } else {
+        current.saturating_sub(1)
+    };
+    app.detail_task = tasks.get(next).map(|t| t.id.clone());
+}
+
 fn cycle_log_source(app: &mut App, forward: bool) {
     let services: Vec<ServiceRef> = app.service_rows().iter().map(|s| s.reference()).collect();
     if services.is_empty() {
@@ -556,6 +575,11 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         Action::PrevMatch if app.pane == Pane::Logs => jump_to_match(app, true),
         Action::Previous if app.pane == Pane::Logs => cycle_log_source(app, false),
         Action::Next if app.pane == Pane::Logs => cycle_log_source(app, true),
+        Action::Previous | Action::Next if app.pane == Pane::Services && app.detail.is_some() => {
+            pick_task(app, action == Action::Next)
+        }
+        Action::StopTask => return write::start(app, Request::StopTask),
+        Action::Copy => return super::copy::copy_selection(app),
         Action::Changes => changes::open(app),
         Action::NextKind if app.pane == Pane::Changes => changes::next_kind(app),
         Action::WiderWindow if app.pane == Pane::Changes => changes::widen(app, true),

@@ -180,6 +180,8 @@ pub enum Request {
     Scale,
     Strategy,
     Continue,
+    /// Stop the task picked in the service's detail.
+    StopTask,
 }
 
 /// The service a write key acts on: the watched one in the rollout view,
@@ -332,6 +334,34 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
             },
         ),
         Request::Continue => plan(app, env, Operation::Continue { cluster, service }),
+        Request::StopTask => {
+            let picked = app
+                .selected_task()
+                .filter(|_| app.pane == Pane::Services && app.detail_service().is_some());
+            let Some(task) = picked else {
+                app.dialog = Some(Dialog::Message(Message::new(
+                    "Stop a task",
+                    vec![format!(
+                        "Open the service ({}) and pick its task with {} {} first.",
+                        app.key(Action::Open),
+                        app.key(Action::Previous),
+                        app.key(Action::Next)
+                    )],
+                )));
+                return vec![];
+            };
+            let task = task.id.clone();
+            plan(
+                app,
+                env,
+                Operation::StopTask {
+                    cluster,
+                    service,
+                    task,
+                    reason: None,
+                },
+            )
+        }
         Request::Strategy => {
             let config = &svc.deployment_config;
             let strategy = config.strategy.short();
@@ -586,6 +616,11 @@ fn on_confirm_key(app: &mut App, mut c: Confirm, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Esc {
         return vec![];
     }
+    if key.code == KeyCode::Char('y') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        let plan = c.plan.lines().join("\n");
+        app.dialog = Some(Dialog::Confirm(c));
+        return super::copy::copy(app, "the plan", &plan);
+    }
     if c.needs_typing() {
         match key.code {
             KeyCode::Enter => {
@@ -768,7 +803,7 @@ pub fn executed(
                         }
                         return;
                     }
-                    lines.push("W watches the rollout.".into());
+                    lines.push(format!("{} watches the rollout.", app.key(Action::RolloutView)));
                     Message::new("Done, not recorded", lines)
                 }
                 None => {
@@ -776,6 +811,12 @@ pub fn executed(
                         Operation::SetStrategy { .. } => {
                             format!("deploys as: {}", done.service.deployment_config.describe())
                         }
+                        Operation::StopTask { .. } => format!(
+                            "{} stopping; ECS starts a replacement (desired {}, {} running)",
+                            plan.diff.first().map_or("the task", |c| c.field.as_str()),
+                            done.service.desired,
+                            done.service.running
+                        ),
                         _ => format!(
                             "desired {}, {} running",
                             done.service.desired, done.service.running

@@ -1,6 +1,7 @@
 //! The services pane: clusters -> services table, and a service's detail
 //! (deployments, tasks with stop reasons, events, task definition).
 
+use crate::app::keymap::Action;
 use super::widgets::{
     Column, Listing, age, error_line, fit_columns, level_style, rollout_style, sparkline,
     visible_rows,
@@ -250,18 +251,37 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     lines.push(Line::default());
     super::changes::detail_lines(app, theme, app.detail_timeline(), &mut lines);
     lines.push(Line::default());
-    lines.push(section(theme, "TASKS"));
+    lines.push(Line::from(vec![
+        Span::styled("TASKS", theme.accent),
+        Span::styled(
+            format!(
+                "  {} {} pick · {} exec · {} port · {} stop",
+                app.key(Action::Previous),
+                app.key(Action::Next),
+                app.key(Action::Exec),
+                app.key(Action::PortForward),
+                app.key(Action::StopTask)
+            ),
+            theme.muted,
+        ),
+    ]));
     let key = svc.reference();
+    let picked = app.selected_task().map(|t| t.id.as_str());
     match env.tasks.get(&key) {
         Some(slot) if slot.data.is_some() => {
             for t in slot.data.iter().flatten() {
+                let mark = if picked == Some(t.id.as_str()) {
+                    ">"
+                } else {
+                    " "
+                };
                 let status_style = match t.last_status {
                     TaskStatus::Running => theme.ok,
                     TaskStatus::Stopped => theme.crit,
                     _ => theme.warn,
                 };
                 let mut spans = vec![
-                    Span::styled(format!("  {} ", ellipsize(&t.id, 8)), theme.text),
+                    Span::styled(format!("{mark} {} ", ellipsize(&t.id, 8)), theme.text),
                     Span::styled(
                         format!("{:<8}", sanitize(t.last_status.as_str())),
                         status_style,
@@ -334,7 +354,14 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .borders(Borders::TOP)
         .border_style(theme.border)
         .title(Span::styled(
-            " Esc back · Enter logs · c changes · j/k scroll ",
+            format!(
+                " {} back · {} logs · {} changes · {}/{} scroll ",
+                app.key(Action::Back),
+                app.key(Action::Open),
+                app.key(Action::Changes),
+                app.key(Action::Down),
+                app.key(Action::Up)
+            ),
             theme.muted,
         ));
     frame.render_widget(

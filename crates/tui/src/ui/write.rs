@@ -159,7 +159,7 @@ fn confirm(frame: &mut Frame, theme: &Theme, area: Rect, c: &Confirm, width: u16
             Span::styled(" PRODUCTION ", theme.production),
             Span::styled(
                 format!(
-                    " type the service name `{}` and Enter to confirm, Esc to cancel",
+                    " type the service name `{}` and Enter to confirm, Esc to cancel, C-y copies the plan",
                     plan.confirmation_word()
                 ),
                 theme.warn,
@@ -175,7 +175,10 @@ fn confirm(frame: &mut Frame, theme: &Theme, area: Rect, c: &Confirm, width: u16
             button(theme, "Cancel", !c.on_confirm),
             Span::raw("  "),
             button(theme, "Confirm", c.on_confirm),
-            Span::styled("   Tab switch · Enter choose · Esc cancel", theme.muted),
+            Span::styled(
+                "   Tab switch · Enter choose · Esc cancel · C-y copy the plan",
+                theme.muted,
+            ),
         ]));
     }
     if let Some(e) = &c.error {
