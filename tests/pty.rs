@@ -342,3 +342,39 @@ fn a_hung_endpoint_never_holds_up_the_keys_or_the_clock() {
         "q waited for the hung call"
     );
 }
+
+#[test]
+fn y_puts_the_selection_on_the_clipboard_with_osc_52() {
+    use base64::Engine;
+    let home = tempfile::tempdir().unwrap();
+    let mut s = Session::start(home.path(), &["demo", "--env", "muejam-staging"]);
+    assert!(
+        wait_for(&s.output, "backend", Duration::from_secs(60)),
+        "the services pane never showed"
+    );
+    s.send(b"1");
+    assert!(
+        wait_for_screen(&s.screen, "DES/RUN/PEND", Duration::from_secs(30)),
+        "no services pane"
+    );
+    s.expect_after(b"\r", "TASKS");
+    s.output.lock().unwrap().clear();
+    s.expect_after(b"y", "copied task ARN");
+    let bytes = s.output.lock().unwrap().clone();
+    let text = String::from_utf8_lossy(&bytes);
+    let start = text.find("\x1b]52;c;").expect("no OSC 52 sequence") + 7;
+    let end = start + text[start..].find('\x07').expect("OSC 52 not terminated");
+    let copied = base64::engine::general_purpose::STANDARD
+        .decode(&text[start..end])
+        .unwrap();
+    let copied = String::from_utf8(copied).unwrap();
+    assert!(
+        copied.starts_with("arn:aws:ecs:us-east-1:678901234567:task/muejam-staging/"),
+        "{copied}"
+    );
+    assert!(
+        s.screen.lock().unwrap().screen().contents().contains(&copied[..40]),
+        "the footer names what was copied"
+    );
+    s.quit();
+}

@@ -483,3 +483,136 @@ fn the_operators_write_is_on_the_timeline_once() {
         "{mine:#?}"
     );
 }
+
+fn ctrl(h: &mut Harness, c: char) -> Vec<Effect> {
+    let effects = h.feed(Msg::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )));
+    effects
+}
+
+/// Opens `service` of the current environment's services pane.
+fn open_service(h: &mut Harness, service: &str) {
+    h.keys("1/");
+    h.keys(service);
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.detail_service().unwrap().name, service);
+}
+
+#[test]
+fn a_task_is_picked_copied_and_stopped_from_the_service_detail() {
+    let mut h = Harness::new();
+    h.go_to_env("radiox-prod");
+    open_service(&mut h, "processing-service");
+    let tasks: Vec<(String, String)> = h
+        .app
+        .detail_tasks()
+        .iter()
+        .map(|t| (t.id.clone(), t.arn.clone()))
+        .collect();
+    assert!(tasks.len() >= 2, "{tasks:?}");
+    assert_eq!(h.app.selected_task().unwrap().id, tasks[0].0);
+    h.keys("]");
+    assert_eq!(h.app.selected_task().unwrap().id, tasks[1].0);
+    h.keys("[[");
+    assert_eq!(h.app.selected_task().unwrap().id, tasks[0].0, "no further");
+    h.keys("]");
+    // y: the picked task's ARN, and the footer says so.
+    let effects = h.feed(Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)));
+    assert_eq!(effects, [Effect::Copy(tasks[1].1.clone())]);
+    assert!(tasks[1].1.starts_with("arn:aws:ecs:us-east-1:"));
+    assert!(tasks[1].1.ends_with(&format!(":task/radiox-prod/{}", tasks[1].0)));
+    assert!(
+        h.app.notice.as_deref().unwrap().starts_with("copied task ARN: arn:aws:ecs:"),
+        "{:?}",
+        h.app.notice
+    );
+    // C-k: the plan of that very task's stop, confirmed by the service's
+    // name in production.
+    let effects = ctrl(&mut h, 'k');
+    h.carry_out(effects);
+    let Some(flightdeck::app::write::Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    assert!(c.needs_typing());
+    assert_eq!(
+        c.plan.steps,
+        [flightdeck::ops::Step::StopTask {
+            task: tasks[1].0.clone(),
+            reason: "Stopped by flightdeck".into()
+        }]
+    );
+    // C-y copies the plan without typing into the confirmation.
+    let effects = ctrl(&mut h, 'y');
+    let [Effect::Copy(plan)] = effects.as_slice() else {
+        panic!("{effects:?}");
+    };
+    assert!(plan.contains("ecs:StopTask"), "{plan}");
+    h.keys("processing-service");
+    h.key(KeyCode::Enter);
+    let p = h.provider("radiox-prod");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let now = rt
+        .block_on(p.tasks("radiox-prod", "processing-service"))
+        .unwrap();
+    let stopped = now.iter().find(|t| t.id == tasks[1].0).unwrap();
+    assert_eq!(stopped.stopped_reason.as_deref(), Some("Stopped by flightdeck"));
+}
+
+#[test]
+fn y_copies_what_each_pane_selects_and_nothing_where_nothing_is() {
+    let mut h = Harness::new();
+    h.go_to_env("radiox-prod");
+    let y = |h: &mut Harness| {
+        h.feed(Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)))
+    };
+    let service = h.app.selected_service().unwrap().clone();
+    assert_eq!(y(&mut h), [Effect::Copy(service.arn.clone())]);
+    assert!(service.arn.contains(":service/radiox-prod/"), "{}", service.arn);
+    h.keys("3");
+    let alarm = h.app.selected_alarm().unwrap().name.clone();
+    assert_eq!(y(&mut h), [Effect::Copy(alarm)]);
+    h.keys("4");
+    h.settle();
+    let newest = h.app.log_lines().last().unwrap().message.clone();
+    assert_eq!(y(&mut h), [Effect::Copy(flightdeck::model::text::sanitize(&newest))]);
+    h.keys("5");
+    assert_eq!(y(&mut h), []);
+    assert_eq!(h.app.notice.as_deref(), Some("nothing here to copy"));
+}
+
+#[test]
+fn remapped_keys_act_and_help_and_footer_show_them() {
+    use flightdeck::app::keymap::{Action, Keymap};
+    let mut h = Harness::new();
+    let entries = [
+        ("down".to_string(), vec!["C-n".to_string()]),
+        ("help".to_string(), vec!["F1".to_string()]),
+        ("pane-alarms".to_string(), vec!["a".to_string()]),
+    ];
+    h.app.keymap = std::sync::Arc::new(Keymap::with_overrides(&entries).unwrap());
+    h.keys("1");
+    let before = h.app.selected(Pane::Services);
+    h.keys("j");
+    assert_eq!(h.app.selected(Pane::Services), before, "j is free now");
+    ctrl(&mut h, 'n');
+    assert_eq!(h.app.selected(Pane::Services), before + 1);
+    h.keys("3");
+    assert_eq!(h.app.pane, Pane::Services, "3 is no pane key now");
+    h.keys("a");
+    assert_eq!(h.app.pane, Pane::Alarms);
+    let theme = common::theme("dark");
+    let screen = h.screen(100, 40, &theme);
+    assert!(screen.contains(" F1 help"), "{screen}");
+    h.key(KeyCode::F(1));
+    assert!(matches!(h.app.overlay, Some(Overlay::Help { .. })));
+    let help = h.screen(100, 76, &theme);
+    assert!(help.contains("C-n k ↑"), "{help}");
+    assert!(help.contains("0 1 2 a 4 5 6"), "{help}");
+    assert_eq!(h.app.key(Action::Help), "F1");
+}

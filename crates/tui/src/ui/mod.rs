@@ -179,10 +179,15 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
                     Pane::Triage if findings > 0 => format!(" ({findings})"),
                     _ => String::new(),
                 };
+                // The pane's key as bound now (its digit by default).
+                let key = app
+                    .keymap
+                    .short(crate::app::keymap::Action::GoPane(i))
+                    .unwrap_or_default();
                 if fit == TabFit::Tight && *pane != app.pane {
-                    format!(" {i}{count} ")
+                    format!(" {key}{count} ")
                 } else {
-                    format!(" {i} {}{count} ", pane.title())
+                    format!(" {key} {}{count} ", pane.title())
                 }
             })
             .collect()
