@@ -108,6 +108,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         writes,
         crash,
         log_file: options.paths.log_file.clone(),
+        mouse: options.config.mouse(),
     }
     .run(runtime)
     .map_err(CockpitError::Run)
@@ -504,6 +505,7 @@ fn install_panic_hook(log_file: PathBuf) {
                 f.sync_data()
             });
         if thread.id() == ui_thread {
+            capture_mouse(false);
             restore_and_print(info);
             match written {
                 Ok(()) => eprintln!(
@@ -554,6 +556,23 @@ struct Cockpit {
     writes: Writes,
     crash: CrashTest,
     log_file: PathBuf,
+    /// Whether the cockpit takes the mouse (config `mouse`).
+    mouse: bool,
+}
+
+/// Turns the terminal's mouse reporting on or off; a failure leaves the
+/// mouse to the terminal, which is no reason to stop.
+fn capture_mouse(on: bool) {
+    use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+    let mut out = std::io::stdout();
+    let done = if on {
+        crossterm::execute!(out, EnableMouseCapture)
+    } else {
+        crossterm::execute!(out, DisableMouseCapture)
+    };
+    if let Err(e) = done {
+        tracing::warn!("mouse capture: {e}");
+    }
 }
 
 impl Cockpit {
@@ -571,8 +590,12 @@ impl Cockpit {
             writes,
             crash,
             log_file,
+            mouse,
         } = self;
         let mut terminal = ratatui::init();
+        if mouse {
+            capture_mouse(true);
+        }
         install_panic_hook(log_file);
         let result = runtime.block_on(async {
             let size = terminal.size()?;
@@ -623,7 +646,7 @@ impl Cockpit {
                 // if nothing else happens meanwhile.
                 let held = pacer.due().filter(|_| app.dirty);
                 let first = tokio::select! {
-                    Some(input) = input_rx.recv() => terminal_msg(input),
+                    Some(input) = input_rx.recv() => terminal_msg(input, &app),
                     Some(data) = data_rx.recv() => Next::Msg(Msg::Data(Box::new(data))),
                     Some(answer) = answer_rx.recv() => Next::Msg(answer),
                     _ = ticker.tick() => Next::Msg(Msg::Tick(clock.now())),
@@ -639,7 +662,7 @@ impl Cockpit {
                     taken += 1;
                     if taken < crate::frames::MAX_BATCH {
                         next = if let Ok(input) = input_rx.try_recv() {
-                            Some(terminal_msg(input))
+                            Some(terminal_msg(input, &app))
                         } else if let Ok(answer) = answer_rx.try_recv() {
                             Some(Next::Msg(answer))
                         } else if let Ok(data) = data_rx.try_recv() {
@@ -679,6 +702,9 @@ impl Cockpit {
             }
             anyhow::Ok(())
         });
+        if mouse {
+            capture_mouse(false);
+        }
         ratatui::restore();
         runtime.shutdown_timeout(Duration::from_millis(100));
         result
@@ -718,9 +744,11 @@ enum Next {
     Stop,
 }
 
-fn terminal_msg(input: Input) -> Next {
+fn terminal_msg(input: Input, app: &App) -> Next {
     match input {
         Input::Terminal(Event::Key(k)) => Next::Msg(Msg::Key(k)),
+        Input::Terminal(Event::Mouse(m)) => flightdeck_tui::app::mouse::resolve(app, &m)
+            .map_or(Next::Skip, |i| Next::Msg(Msg::Mouse(i))),
         Input::Terminal(Event::Resize(w, h)) => Next::Msg(Msg::Resize(w, h)),
         Input::Terminal(_) => Next::Skip,
         Input::Closed => Next::Stop,

@@ -891,6 +891,9 @@ fn a_task_stop_is_refused_read_only_by_the_provider_itself() {
         let refused = plan(s.p.as_ref(), "a", stop_task(&task), None).await;
         assert!(matches!(refused, Err(PlanError::Refused(_))), "{refused:?}");
         let direct = s.p.stop_task(CLUSTER, SERVICE, &task, "x").await;
-        assert!(matches!(direct, Err(ProviderError::ReadOnly { .. })), "{direct:?}");
+        assert!(
+            matches!(direct, Err(ProviderError::ReadOnly { .. })),
+            "{direct:?}"
+        );
     });
 }

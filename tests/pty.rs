@@ -155,11 +155,29 @@ fn demo_runs_switches_panes_quits_and_restores_the_terminal() {
     ] {
         s.expect_after(key.as_bytes(), expect);
     }
+    let started = String::from_utf8_lossy(&s.output.lock().unwrap()).to_string();
+    assert!(started.contains("\x1b[?1000h"), "the mouse was not taken");
     s.output.lock().unwrap().clear();
     let text = s.quit();
-    // Left the alternate screen, showed the cursor again.
+    // Left the alternate screen, showed the cursor again, gave the mouse back.
     assert!(text.contains("\x1b[?1049l"), "alternate screen not left");
     assert!(text.contains("\x1b[?25h"), "cursor not shown again");
+    assert!(text.contains("\x1b[?1000l"), "the mouse not given back");
+}
+
+#[test]
+fn with_mouse_off_in_the_config_the_mouse_stays_the_terminals() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/flightdeck");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("config.toml"), "mouse = false\n").unwrap();
+    let s = Session::start(home.path(), &["demo"]);
+    assert!(
+        wait_for(&s.output, "Triage", Duration::from_secs(60)),
+        "the cockpit never showed"
+    );
+    let text = s.quit();
+    assert!(!text.contains("\x1b[?1000h"), "the mouse was taken");
 }
 
 #[test]
@@ -373,7 +391,12 @@ fn y_puts_the_selection_on_the_clipboard_with_osc_52() {
         "{copied}"
     );
     assert!(
-        s.screen.lock().unwrap().screen().contents().contains(&copied[..40]),
+        s.screen
+            .lock()
+            .unwrap()
+            .screen()
+            .contents()
+            .contains(&copied[..40]),
         "the footer names what was copied"
     );
     s.quit();

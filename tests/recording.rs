@@ -274,7 +274,9 @@ fn the_replay_command_lists_the_timeline_and_refuses_what_it_cannot_read() {
     assert!(std::fs::read_to_string(&cast).unwrap().starts_with("{"));
     // A recording from a newer flightdeck: refused, saying so (exit 2).
     let text = std::fs::read_to_string(&path).unwrap();
-    std::fs::write(&path, text.replacen("\"version\":1", "\"version\":9", 1)).unwrap();
+    let current = format!("\"version\":{}", flightdeck::recording::VERSION);
+    assert!(text.contains(&current), "{text:.200}");
+    std::fs::write(&path, text.replacen(&current, "\"version\":9", 1)).unwrap();
     let out = run(&["replay", file, "--timeline"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(

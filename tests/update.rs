@@ -1,4 +1,10 @@
 //! The pure `update()`: keys and data in, state out, no terminal.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test code: a failed unwrap is the test's report"
+)]
 
 mod common;
 
@@ -485,11 +491,10 @@ fn the_operators_write_is_on_the_timeline_once() {
 }
 
 fn ctrl(h: &mut Harness, c: char) -> Vec<Effect> {
-    let effects = h.feed(Msg::Key(KeyEvent::new(
+    h.feed(Msg::Key(KeyEvent::new(
         KeyCode::Char(c),
         KeyModifiers::CONTROL,
-    )));
-    effects
+    )))
 }
 
 /// Opens `service` of the current environment's services pane.
@@ -520,12 +525,23 @@ fn a_task_is_picked_copied_and_stopped_from_the_service_detail() {
     assert_eq!(h.app.selected_task().unwrap().id, tasks[0].0, "no further");
     h.keys("]");
     // y: the picked task's ARN, and the footer says so.
-    let effects = h.feed(Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)));
+    let effects = h.feed(Msg::Key(KeyEvent::new(
+        KeyCode::Char('y'),
+        KeyModifiers::NONE,
+    )));
     assert_eq!(effects, [Effect::Copy(tasks[1].1.clone())]);
     assert!(tasks[1].1.starts_with("arn:aws:ecs:us-east-1:"));
-    assert!(tasks[1].1.ends_with(&format!(":task/radiox-prod/{}", tasks[1].0)));
     assert!(
-        h.app.notice.as_deref().unwrap().starts_with("copied task ARN: arn:aws:ecs:"),
+        tasks[1]
+            .1
+            .ends_with(&format!(":task/radiox-prod/{}", tasks[1].0))
+    );
+    assert!(
+        h.app
+            .notice
+            .as_deref()
+            .unwrap()
+            .starts_with("copied task ARN: arn:aws:ecs:"),
         "{:?}",
         h.app.notice
     );
@@ -561,7 +577,10 @@ fn a_task_is_picked_copied_and_stopped_from_the_service_detail() {
         .block_on(p.tasks("radiox-prod", "processing-service"))
         .unwrap();
     let stopped = now.iter().find(|t| t.id == tasks[1].0).unwrap();
-    assert_eq!(stopped.stopped_reason.as_deref(), Some("Stopped by flightdeck"));
+    assert_eq!(
+        stopped.stopped_reason.as_deref(),
+        Some("Stopped by flightdeck")
+    );
 }
 
 #[test]
@@ -569,18 +588,28 @@ fn y_copies_what_each_pane_selects_and_nothing_where_nothing_is() {
     let mut h = Harness::new();
     h.go_to_env("radiox-prod");
     let y = |h: &mut Harness| {
-        h.feed(Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE)))
+        h.feed(Msg::Key(KeyEvent::new(
+            KeyCode::Char('y'),
+            KeyModifiers::NONE,
+        )))
     };
     let service = h.app.selected_service().unwrap().clone();
     assert_eq!(y(&mut h), [Effect::Copy(service.arn.clone())]);
-    assert!(service.arn.contains(":service/radiox-prod/"), "{}", service.arn);
+    assert!(
+        service.arn.contains(":service/radiox-prod/"),
+        "{}",
+        service.arn
+    );
     h.keys("3");
     let alarm = h.app.selected_alarm().unwrap().name.clone();
     assert_eq!(y(&mut h), [Effect::Copy(alarm)]);
     h.keys("4");
     h.settle();
     let newest = h.app.log_lines().last().unwrap().message.clone();
-    assert_eq!(y(&mut h), [Effect::Copy(flightdeck::model::text::sanitize(&newest))]);
+    assert_eq!(
+        y(&mut h),
+        [Effect::Copy(flightdeck::model::text::sanitize(&newest))]
+    );
     h.keys("5");
     assert_eq!(y(&mut h), []);
     assert_eq!(h.app.notice.as_deref(), Some("nothing here to copy"));
@@ -615,4 +644,94 @@ fn remapped_keys_act_and_help_and_footer_show_them() {
     assert!(help.contains("C-n k ↑"), "{help}");
     assert!(help.contains("0 1 2 a 4 5 6"), "{help}");
     assert_eq!(h.app.key(Action::Help), "F1");
+}
+
+/// Where `needle` is drawn on `screen` (as `Harness::screen` lines it up):
+/// its column and row.
+fn spot(screen: &str, needle: &str) -> (u16, u16) {
+    for (row, line) in screen.lines().enumerate() {
+        let line = line.trim_matches('"');
+        if let Some(byte) = line.find(needle) {
+            let column = line[..byte].chars().count();
+            return (column as u16, row as u16);
+        }
+    }
+    panic!("{needle} not on screen:\n{screen}");
+}
+
+fn mouse(h: &mut Harness, kind: crossterm::event::MouseEventKind, (column, row): (u16, u16)) {
+    use flightdeck::app::mouse::resolve;
+    let event = crossterm::event::MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    let input = resolve(&h.app, &event).expect("a mouse input");
+    let effects = h.feed(Msg::Mouse(input));
+    h.carry_out(effects);
+}
+
+fn click(h: &mut Harness, at: (u16, u16)) {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    mouse(h, MouseEventKind::Down(MouseButton::Left), at);
+}
+
+#[test]
+fn a_click_picks_a_tab_a_row_then_opens_it_and_the_wheel_scrolls() {
+    use crossterm::event::MouseEventKind;
+    let theme = common::theme("dark");
+    let mut h = Harness::new();
+    h.go_to_env("radiox-prod");
+    let screen = h.screen(100, 30, &theme);
+    click(&mut h, spot(&screen, "3 Alarms"));
+    assert_eq!(h.app.pane, Pane::Alarms);
+    let screen = h.screen(100, 30, &theme);
+    click(&mut h, spot(&screen, "1 Services"));
+    assert_eq!(h.app.pane, Pane::Services);
+    // The second row: selected by one click, opened by a second.
+    let screen = h.screen(100, 30, &theme);
+    let second = h.app.service_rows()[1].name.clone();
+    let at = spot(&screen, &second);
+    click(&mut h, at);
+    assert_eq!(h.app.selected(Pane::Services), 1);
+    assert!(h.app.detail.is_none());
+    h.screen(100, 30, &theme);
+    click(&mut h, at);
+    assert_eq!(h.app.detail_service().unwrap().name, second);
+    // The wheel scrolls the detail as j would, three rows a notch.
+    mouse(&mut h, MouseEventKind::ScrollDown, (10, 10));
+    assert_eq!(h.app.detail_scroll, 3);
+    mouse(&mut h, MouseEventKind::ScrollUp, (10, 10));
+    assert_eq!(h.app.detail_scroll, 0);
+    // A click on nothing does nothing.
+    h.keys("3");
+    h.screen(100, 30, &theme);
+    click(&mut h, (99, 29));
+    assert_eq!(h.app.pane, Pane::Alarms);
+}
+
+#[test]
+fn a_plans_buttons_answer_clicks_and_a_click_beside_it_does_nothing() {
+    let theme = common::theme("dark");
+    let mut h = Harness::new();
+    h.go_to_env("muejam-staging");
+    h.keys("F");
+    assert!(matches!(
+        h.app.dialog,
+        Some(flightdeck::app::write::Dialog::Confirm(_))
+    ));
+    let screen = h.screen(100, 30, &theme);
+    click(&mut h, (0, 29));
+    assert!(
+        h.app.dialog.is_some(),
+        "a click beside the dialog is no answer"
+    );
+    click(&mut h, spot(&screen, "[ Cancel ]"));
+    assert!(h.app.dialog.is_none(), "cancelled");
+    assert!(h.audit.records().is_empty());
+    h.keys("F");
+    let screen = h.screen(100, 30, &theme);
+    click(&mut h, spot(&screen, "[ Confirm ]"));
+    assert_eq!(h.audit.records().len(), 2, "before and after");
 }

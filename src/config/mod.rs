@@ -10,7 +10,7 @@ pub mod scenarios;
 
 pub use paths::Paths;
 
-use flightdeck_tui::app::keymap::Keymap;
+use flightdeck_tui::app::keymap::{Keymap, Overrides};
 use flightdeck_tui::diagnostic::FileError;
 use serde::Deserialize;
 use std::path::Path;
@@ -133,7 +133,9 @@ fn nth_string_at(source: &str, span: std::ops::Range<usize>, index: usize) -> us
             _ => {}
         }
     }
-    starts.get(index).map_or(span.start, |offset| span.start + offset)
+    starts
+        .get(index)
+        .map_or(span.start, |offset| span.start + offset)
 }
 
 /// What `log_buffer_lines` may be.
@@ -160,7 +162,7 @@ impl Config {
     }
 
     /// `[keys]` as (action, keys) pairs; empty when it has none.
-    pub fn key_overrides(&self) -> Vec<(String, Vec<String>)> {
+    pub fn key_overrides(&self) -> Overrides {
         self.keys_table().unwrap_or_default()
     }
 
@@ -175,7 +177,7 @@ impl Config {
 
     /// `[keys]` as (action, keys) pairs, in the file's order of names; a
     /// value that is neither a key nor a list of keys: where it is.
-    fn keys_table(&self) -> Result<Vec<(String, Vec<String>)>, (usize, String)> {
+    fn keys_table(&self) -> Result<Overrides, (usize, String)> {
         self.keys
             .iter()
             .map(|(name, value)| {
@@ -391,7 +393,11 @@ mod tests {
         assert_eq!(map.keys(Action::Exec), []);
         for (src, at, words) in [
             ("[keys]\ndelpoy = \"d\"\n", (2, 1), "did you mean `deploy`"),
-            ("[keys]\nexec = 5\n", (2, 8), "takes a key or a list of keys"),
+            (
+                "[keys]\nexec = 5\n",
+                (2, 8),
+                "takes a key or a list of keys",
+            ),
             (
                 "[keys]\nexec = [\"x\", # shell\n  \"Ctl-x\"]\n",
                 (3, 3),

@@ -146,7 +146,10 @@ fn to_service(svc: &ServiceState, place: &Place) -> Service {
     Service {
         cluster: svc.cluster.clone(),
         name: svc.spec.name.clone(),
-        arn: format!("{}:service/{}/{}", place.ecs_arn, svc.cluster, svc.spec.name),
+        arn: format!(
+            "{}:service/{}/{}",
+            place.ecs_arn, svc.cluster, svc.spec.name
+        ),
         status: ServiceStatus::Active,
         desired: svc.desired,
         running: svc.running(),
@@ -423,11 +426,7 @@ impl ReadProvider for SimProvider {
         self.read(|env, _| {
             Self::check_cluster(env, cluster)?;
             let place = Place::of(env);
-            Ok(env
-                .services
-                .iter()
-                .map(|s| to_service(s, &place))
-                .collect())
+            Ok(env.services.iter().map(|s| to_service(s, &place)).collect())
         })
     }
 
@@ -755,10 +754,7 @@ impl WriteProvider for SimProvider {
                 let td = svc.task_definition();
                 world::start_deployment(svc, td, now, rng);
             }
-            Ok(Written::new(
-                to_service(svc, place),
-                Some(request_id(rng)),
-            ))
+            Ok(Written::new(to_service(svc, place), Some(request_id(rng))))
         })
     }
 
@@ -860,10 +856,7 @@ impl WriteProvider for SimProvider {
                 ],
             );
             svc.record_write(event);
-            Ok(Written::new(
-                to_service(svc, place),
-                Some(request_id(rng)),
-            ))
+            Ok(Written::new(to_service(svc, place), Some(request_id(rng))))
         })
     }
 

@@ -164,9 +164,11 @@ impl Chord {
         let mut chars = rest.chars();
         let code = match (chars.next(), chars.next()) {
             _ if let Some(code) = named(rest) => code,
-            (Some(c), None) if !c.is_control() && c != ' ' => {
-                KeyCode::Char(if mods == NONE { c } else { c.to_ascii_lowercase() })
-            }
+            (Some(c), None) if !c.is_control() && c != ' ' => KeyCode::Char(if mods == NONE {
+                c
+            } else {
+                c.to_ascii_lowercase()
+            }),
             _ => return Err(bad()),
         };
         if code == KeyCode::BackTab && mods != NONE {
@@ -305,7 +307,7 @@ pub static BINDINGS: &[Binding] = &[
         Action::NextPane,
         Global,
         "next / previous pane",
-        with [Action::PrevPane],
+        with[Action::PrevPane],
         [key(Tab)]
     ),
     bind!("prev-pane", Action::PrevPane, Global, "", [key(BackTab)]),
@@ -365,7 +367,7 @@ pub static BINDINGS: &[Binding] = &[
         Action::Down,
         Lists,
         "down / up",
-        with [Action::Up],
+        with[Action::Up],
         [ch('j'), key(Down)]
     ),
     bind!("up", Action::Up, Lists, "", [ch('k'), key(Up)]),
@@ -374,7 +376,7 @@ pub static BINDINGS: &[Binding] = &[
         Action::Top,
         Lists,
         "first / last",
-        with [Action::Bottom],
+        with[Action::Bottom],
         [ch('g'), key(Home)]
     ),
     bind!("bottom", Action::Bottom, Lists, "", [ch('G'), key(End)]),
@@ -383,7 +385,7 @@ pub static BINDINGS: &[Binding] = &[
         Action::PageUp,
         Lists,
         "page up / down",
-        with [Action::PageDown],
+        with[Action::PageDown],
         [key(PageUp), ctrl('b')]
     ),
     bind!(
@@ -419,7 +421,7 @@ pub static BINDINGS: &[Binding] = &[
         Action::NextMatch,
         Logs,
         "next / previous match",
-        with [Action::PrevMatch],
+        with[Action::PrevMatch],
         [ch('n')]
     ),
     bind!("prev-match", Action::PrevMatch, Logs, "", [ch('N')]),
@@ -442,7 +444,7 @@ pub static BINDINGS: &[Binding] = &[
         Action::Previous,
         Logs,
         "previous / next service (a detail: task)",
-        with [Action::Next],
+        with[Action::Next],
         [ch('[')]
     ),
     bind!("next", Action::Next, Logs, "", [ch(']')]),
@@ -479,7 +481,7 @@ pub static BINDINGS: &[Binding] = &[
         Action::NarrowerWindow,
         Changes,
         "shorter / longer window (30m to 24h)",
-        with [Action::WiderWindow],
+        with[Action::WiderWindow],
         [ch('<')]
     ),
     bind!("wider-window", Action::WiderWindow, Changes, "", [ch('>')]),
@@ -495,7 +497,7 @@ pub static BINDINGS: &[Binding] = &[
         Action::DrillFaster,
         Drill,
         "drill: faster / slower (1x 2x 5x 10x 20x)",
-        with [Action::DrillSlower],
+        with[Action::DrillSlower],
         [ch('+')]
     ),
     bind!("drill-slower", Action::DrillSlower, Drill, "", [ch('-')]),
@@ -560,6 +562,9 @@ pub static BINDINGS: &[Binding] = &[
 fn binding(action: Action) -> Option<&'static Binding> {
     BINDINGS.iter().find(|b| b.action == action)
 }
+
+/// The config's `[keys]`: each action named there, with its keys as written.
+pub type Overrides = Vec<(String, Vec<String>)>;
 
 /// A `[keys]` entry that cannot be used; `entry` is its index in what was
 /// given, `key` the index of the key in its list, for the caller to locate.
@@ -642,16 +647,19 @@ impl Keymap {
                 let (first, second) = match (remapped.get(&other), remapped.get(&b.action)) {
                     (Some(o), Some(m)) if o > m => ((b.action, *m), (other, Some(*o))),
                     (Some(o), m) if m.is_none() => ((b.action, usize::MAX), (other, Some(*o))),
-                    (o, m) => ((other, o.copied().unwrap_or(usize::MAX)), (b.action, m.copied())),
+                    (o, m) => (
+                        (other, o.copied().unwrap_or(usize::MAX)),
+                        (b.action, m.copied()),
+                    ),
                 };
                 let entry = second.1.unwrap_or(0);
                 let other_remapped = first.1 != usize::MAX;
                 let (other_name, mine) = (name(first.0), name(second.0));
-                let index = entries
-                    .get(entry)
-                    .and_then(|(_, given)| {
-                        given.iter().position(|t| Chord::parse(t).ok() == Some(*chord))
-                    });
+                let index = entries.get(entry).and_then(|(_, given)| {
+                    given
+                        .iter()
+                        .position(|t| Chord::parse(t).ok() == Some(*chord))
+                });
                 let message = if other_remapped {
                     format!(
                         "`{}` is bound to both `{other_name}` and `{mine}`",
@@ -810,8 +818,12 @@ mod tests {
 
     #[test]
     fn a_remapped_action_has_exactly_its_new_keys() {
-        let map = remap(&[("down", &["C-n", "Down"]), ("up", &["C-p"]), ("deploy", &[])])
-            .unwrap();
+        let map = remap(&[
+            ("down", &["C-n", "Down"]),
+            ("up", &["C-p"]),
+            ("deploy", &[]),
+        ])
+        .unwrap();
         let ctrl_n = KeyEvent::new(KeyCode::Char('n'), CTRL);
         assert_eq!(map.action(&ctrl_n), Some(Action::Down));
         assert_eq!(map.action(&k('j')), None, "the old key is free");

@@ -8,6 +8,7 @@ pub mod copy;
 mod data;
 pub mod drill;
 pub mod keymap;
+pub mod mouse;
 mod palette;
 mod update;
 pub mod write;
@@ -26,7 +27,8 @@ use flightdeck_model::{
     Strategy, Timestamp,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Pane {
     /// What needs a human now, across every environment.
     Triage,
@@ -212,6 +214,8 @@ pub enum Msg {
     },
     /// The debug overlay's figures, sent while it is open.
     Api(Box<api::ApiReport>),
+    /// A click or the wheel, resolved against the frame on screen.
+    Mouse(mouse::MouseInput),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -333,6 +337,8 @@ pub struct App {
     pub notice: Option<String>,
     /// The keys in force: the defaults and the config's `[keys]`.
     pub keymap: std::sync::Arc<keymap::Keymap>,
+    /// Where the last frame drew what a click can act on.
+    pub hits: mouse::HitMap,
     /// The drill being played (`demo --scenario`).
     pub drill: Option<drill::Drill>,
     /// A replay's timeline bar, shown in place of the footer.
@@ -399,6 +405,7 @@ impl App {
             touched: false,
             notice: None,
             keymap: Default::default(),
+            hits: Default::default(),
             drill: None,
             replay_bar: None,
             api: None,

@@ -87,6 +87,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.api = Some(*report);
             vec![]
         }
+        Msg::Mouse(input) => {
+            app.notice = None;
+            app.touched = true;
+            if let Some(d) = app.drill.as_mut() {
+                d.restart_armed = false;
+            }
+            let effects = super::mouse::on_mouse(app, input);
+            drill_observe(app);
+            effects
+        }
         Msg::Key(key) => {
             if key.kind == KeyEventKind::Release {
                 return vec![];
@@ -183,6 +193,16 @@ fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
 
 fn is_ctrl_c(key: &KeyEvent) -> bool {
     key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// A key as if pressed: what the mouse's wheel does in an overlay.
+pub(super) fn on_key_event(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    on_key(app, key)
+}
+
+/// An action as if its key were pressed: what a click on a tab or a row does.
+pub(super) fn act(app: &mut App, action: Action) -> Vec<Effect> {
+    on_action(app, action)
 }
 
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {

@@ -5,8 +5,8 @@
 //! dialog showing that very plan, after Enter on "Confirm" (non-production)
 //! or after the service's name was typed exactly (production).
 
-use crate::app::keymap::Action;
 use super::{App, Effect, Pane};
+use crate::app::keymap::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck_core::ops::{
     ExecError, Executed, MAX_TASKS, Operation, Plan, PlanError, RolloutStatus, Watch,
@@ -803,7 +803,10 @@ pub fn executed(
                         }
                         return;
                     }
-                    lines.push(format!("{} watches the rollout.", app.key(Action::RolloutView)));
+                    lines.push(format!(
+                        "{} watches the rollout.",
+                        app.key(Action::RolloutView)
+                    ));
                     Message::new("Done, not recorded", lines)
                 }
                 None => {

@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 /// What the header calls the format.
 pub const FORMAT: &str = "flightdeck-recording";
 /// The version this build writes; it reads this one and the older ones.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The first line of a recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -50,7 +50,7 @@ pub struct Header {
     /// The config's `[keys]` (action, keys): a replay reads the recorded
     /// keys as the session's own keymap did.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub keys: Vec<(String, Vec<String>)>,
+    pub keys: crate::app::keymap::Overrides,
 }
 
 /// One message the cockpit received, at the instant it was received.
@@ -71,6 +71,11 @@ pub enum Entry {
     Key {
         at: Timestamp,
         key: KeyEvent,
+    },
+    /// A click or the wheel (version 2).
+    Mouse {
+        at: Timestamp,
+        input: crate::app::mouse::MouseInput,
     },
     Tick {
         at: Timestamp,
@@ -102,6 +107,7 @@ impl Entry {
             Entry::Data { at, .. }
             | Entry::Unchanged { at, .. }
             | Entry::Key { at, .. }
+            | Entry::Mouse { at, .. }
             | Entry::Tick { at }
             | Entry::Resize { at, .. }
             | Entry::Planned { at, .. }
@@ -115,6 +121,7 @@ impl Entry {
         Some(match msg {
             Msg::Api(_) => return None,
             Msg::Key(key) => Entry::Key { at, key: *key },
+            Msg::Mouse(input) => Entry::Mouse { at, input: *input },
             Msg::Data(event) => {
                 let mut event = event.clone();
                 redact(&mut event);
@@ -161,6 +168,7 @@ impl Entry {
             Entry::Data { event, .. } => Msg::Data(event),
             Entry::Unchanged { .. } => return None,
             Entry::Key { key, .. } => Msg::Key(key),
+            Entry::Mouse { input, .. } => Msg::Mouse(input),
             Entry::Tick { at } => Msg::Tick(at),
             Entry::Resize { width, height, .. } => Msg::Resize(width, height),
             Entry::Planned {

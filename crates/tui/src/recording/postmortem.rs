@@ -193,6 +193,7 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
             }
             Entry::Unchanged { .. }
             | Entry::Key { .. }
+            | Entry::Mouse { .. }
             | Entry::Tick { .. }
             | Entry::Resize { .. } => {}
         }

@@ -73,6 +73,13 @@ fn a_recording_reads_back_what_was_written_with_ticks_once_a_second() {
         crossterm::event::KeyCode::Char('R'),
         crossterm::event::KeyModifiers::SHIFT,
     ));
+    use crate::app::mouse::{MouseInput, Target};
+    // A click is kept as what it hit, not where: a replay at another
+    // size does the same.
+    let click = Msg::Mouse(MouseInput::Click(Some(Target::Row(
+        crate::app::Pane::Alarms,
+        4,
+    ))));
     for (msg, at) in [
         (Msg::Tick(t(1)), t(1)),
         (Msg::Tick(t(1)), t(1)),
@@ -80,6 +87,7 @@ fn a_recording_reads_back_what_was_written_with_ticks_once_a_second() {
         (alarms(AlarmState::Ok, 2), t(2)),
         (key.clone(), t(3)),
         (Msg::Resize(80, 24), t(3)),
+        (click.clone(), t(3)),
         (alarms(AlarmState::Alarm, 60), t(60)),
     ] {
         r.record(&msg, at).unwrap();
@@ -90,7 +98,7 @@ fn a_recording_reads_back_what_was_written_with_ticks_once_a_second() {
     assert!(!rec.truncated);
     assert_eq!(
         rec.entries.len(),
-        6,
+        7,
         "the second tick of the same second is left out"
     );
     assert!(
@@ -105,7 +113,8 @@ fn a_recording_reads_back_what_was_written_with_ticks_once_a_second() {
         "and read back whole"
     );
     assert_eq!(messages[3].1, key);
-    assert_eq!(messages[5].0, t(60));
+    assert_eq!(messages[5].1, click);
+    assert_eq!(messages[6].0, t(60));
     let happened = postmortem(&rec);
     assert_eq!(happened.len(), 1, "{happened:?}");
     assert_eq!(happened[0].what, "api-5xx: OK -> ALARM: Threshold Crossed");
@@ -137,11 +146,13 @@ fn newer_torn_and_foreign_files_are_refused_or_read_as_far_as_they_go() {
     let e = read(&path).unwrap_err().to_string();
     assert!(e.contains("r.jsonl:2:"), "{e}");
     // A newer format is refused with what to do.
-    let newer = text.replacen("\"version\":1", "\"version\":7", 1);
+    let newer = text.replacen(&format!("\"version\":{VERSION}"), "\"version\":7", 1);
     std::fs::write(&path, newer).unwrap();
     let e = read(&path).unwrap_err().to_string();
     assert!(
-        e.contains("newer flightdeck (format version 7; this one reads up to 1)"),
+        e.contains(&format!(
+            "newer flightdeck (format version 7; this one reads up to {VERSION})"
+        )),
         "{e}"
     );
     std::fs::write(&path, "{\"hello\": 1}\n").unwrap();

@@ -71,6 +71,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         rows,
         selected,
         block: None,
+        clicks: Some((&app.hits, crate::app::Pane::Alarms)),
     }
     .render(frame, top, theme);
     if let Some(alarm) = app.selected_alarm() {

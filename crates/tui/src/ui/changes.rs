@@ -2,8 +2,8 @@
 //! one service; the selected entry's evidence (diff, reasons, who and from
 //! where) below the list. Also the few lines of it a service's detail shows.
 
-use crate::app::keymap::Action;
 use super::widgets::{Column, Listing, age, fit_columns};
+use crate::app::keymap::Action;
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
@@ -146,6 +146,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         rows: table,
         selected: app.selected(Pane::Changes),
         block: None,
+        clicks: Some((&app.hits, crate::app::Pane::Changes)),
     }
     .render(frame, list, theme);
     if let Some(e) = rows.get(app.selected(Pane::Changes)) {

@@ -28,6 +28,7 @@ pub const MIN_HEIGHT: u16 = 16;
 
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
+    app.hits.clear();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!(
             "Terminal too small: {}x{}.\nflightdeck needs at least {MIN_WIDTH}x{MIN_HEIGHT}.\nEnlarge the window, or press q to quit.",
@@ -206,7 +207,12 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
         .find(|f| fits(*f))
         .unwrap_or(TabFit::Tight);
     let mut spans = vec![];
+    let mut x = area.x;
     for (pane, label) in Pane::ALL.iter().zip(labels(fit)) {
+        let width = u16::try_from(label.chars().count()).unwrap_or(u16::MAX);
+        let tab = Rect::new(x, area.y, width, 1).intersection(area);
+        app.hits.add(tab, crate::app::mouse::Target::Tab(*pane));
+        x = x.saturating_add(width + u16::from(fit == TabFit::Full));
         let style = if *pane == app.pane {
             theme.cursor
         } else if *pane == Pane::Alarms && firing > 0 {

@@ -2,9 +2,9 @@
 //! end, with what an on-call engineer checks meanwhile: tasks and their stop
 //! reasons, events, the service's alarms and the error lines in its logs.
 
-use crate::app::keymap::Action;
 use super::widgets::age;
 use crate::app::App;
+use crate::app::keymap::Action;
 use crate::theme::Theme;
 use flightdeck_core::ops::RolloutStatus;
 use flightdeck_core::ops::revisions::{self, Side};

@@ -106,6 +106,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         rows,
         selected,
         block: Some(block),
+        clicks: Some((&app.hits, crate::app::Pane::Scaling)),
     }
     .render(frame, top, theme);
 

@@ -1,11 +1,11 @@
 //! The services pane: clusters -> services table, and a service's detail
 //! (deployments, tasks with stop reasons, events, task definition).
 
-use crate::app::keymap::Action;
 use super::widgets::{
     Column, Listing, age, error_line, fit_columns, level_style, rollout_style, sparkline,
     visible_rows,
 };
+use crate::app::keymap::Action;
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_model::TaskStatus;
@@ -163,6 +163,7 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         first,
         selected,
         block: None,
+        clicks: Some((&app.hits, crate::app::Pane::Services)),
     }
     .render(frame, table_area, theme);
 }

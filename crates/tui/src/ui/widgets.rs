@@ -165,6 +165,8 @@ pub struct Listing<'a> {
     pub first: usize,
     pub selected: usize,
     pub block: Option<ratatui::widgets::Block<'a>>,
+    /// Where the rows are recorded for clicks, as rows of which pane.
+    pub clicks: Option<(&'a crate::app::mouse::HitMap, crate::app::Pane)>,
 }
 
 impl Listing<'_> {
@@ -174,6 +176,19 @@ impl Listing<'_> {
         let header =
             Row::new(keep.iter().map(|&i| Cell::from(columns[i].header))).style(theme.muted);
         let empty = self.rows.is_empty();
+        if let Some((hits, pane)) = self.clicks {
+            let inner = self.block.as_ref().map_or(area, |b| b.inner(area));
+            // The header takes the first row; then one row per data row.
+            let shown = self
+                .rows
+                .len()
+                .min(usize::from(inner.height.saturating_sub(1)));
+            for i in 0..shown {
+                let y = inner.y + 1 + i as u16;
+                let row = Rect::new(inner.x, y, inner.width, 1);
+                hits.add(row, crate::app::mouse::Target::Row(pane, self.first + i));
+            }
+        }
         let mut table = Table::new(self.rows, constraints(columns, keep))
             .header(header)
             .row_highlight_style(theme.cursor)

@@ -3,6 +3,7 @@
 
 use super::widgets::centered;
 use crate::app::App;
+use crate::app::mouse::{Button, Target};
 use crate::app::write::{Confirm, Dialog, Form, FormKind, Message};
 use crate::theme::Theme;
 use flightdeck_model::text::sanitize;
@@ -30,7 +31,7 @@ fn boxed(
     body: Vec<Line>,
     controls: Vec<Line>,
     width: u16,
-) {
+) -> Rect {
     let width = width.max(30).min(area.width);
     let inner = width.saturating_sub(2);
     let (body_rows, control_rows) = (rows(&body, inner), rows(&controls, inner));
@@ -65,24 +66,42 @@ fn boxed(
     };
     frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), top);
     frame.render_widget(Paragraph::new(controls).wrap(Wrap { trim: false }), bottom);
+    bottom
+}
+
+/// Records a row of buttons drawn from `x` on row `y`: each label's
+/// `[ label ]`, two columns apart.
+fn record_buttons(app: &App, within: Rect, y: u16, buttons: &[(&str, Button)]) {
+    if y >= within.bottom() {
+        return;
+    }
+    let mut x = within.x;
+    for (label, button) in buttons {
+        let width = u16::try_from(label.chars().count() + 4).unwrap_or(u16::MAX);
+        let area = Rect::new(x, y, width, 1).intersection(within);
+        app.hits.add(area, Target::Button(*button));
+        x = x.saturating_add(width + 2);
+    }
 }
 
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let width = area.width.saturating_sub(4).min(110);
     match &app.dialog {
         None => {}
-        Some(Dialog::Waiting { text, .. }) => boxed(
-            frame,
-            theme,
-            area,
-            "Working",
-            vec![Line::from(Span::styled(sanitize(text), theme.info))],
-            vec![],
-            width.min(70),
-        ),
+        Some(Dialog::Waiting { text, .. }) => {
+            boxed(
+                frame,
+                theme,
+                area,
+                "Working",
+                vec![Line::from(Span::styled(sanitize(text), theme.info))],
+                vec![],
+                width.min(70),
+            );
+        }
         Some(Dialog::Form(f)) => form(frame, theme, area, f, width),
-        Some(Dialog::Confirm(c)) => confirm(frame, theme, area, c, width),
-        Some(Dialog::Message(m)) => message(frame, theme, area, m, width),
+        Some(Dialog::Confirm(c)) => confirm(frame, app, theme, area, c, width),
+        Some(Dialog::Message(m)) => message(frame, app, theme, area, m, width),
     }
 }
 
@@ -146,7 +165,7 @@ fn form(frame: &mut Frame, theme: &Theme, area: Rect, f: &Form, width: u16) {
     boxed(frame, theme, area, verb, lines, controls, width);
 }
 
-fn confirm(frame: &mut Frame, theme: &Theme, area: Rect, c: &Confirm, width: u16) {
+fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm, width: u16) {
     let plan = &c.plan;
     let lines: Vec<Line> = plan
         .lines()
@@ -184,7 +203,7 @@ fn confirm(frame: &mut Frame, theme: &Theme, area: Rect, c: &Confirm, width: u16
     if let Some(e) = &c.error {
         controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
     }
-    boxed(
+    let controls_area = boxed(
         frame,
         theme,
         area,
@@ -193,9 +212,18 @@ fn confirm(frame: &mut Frame, theme: &Theme, area: Rect, c: &Confirm, width: u16
         controls,
         width,
     );
+    // Production is confirmed by typing only: no button to click.
+    if !c.needs_typing() {
+        record_buttons(
+            app,
+            controls_area,
+            controls_area.y + 1,
+            &[("Cancel", Button::Cancel), ("Confirm", Button::Confirm)],
+        );
+    }
 }
 
-fn message(frame: &mut Frame, theme: &Theme, area: Rect, m: &Message, width: u16) {
+fn message(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, m: &Message, width: u16) {
     let lines: Vec<Line> = m
         .lines
         .iter()
@@ -213,5 +241,22 @@ fn message(frame: &mut Frame, theme: &Theme, area: Rect, m: &Message, width: u16
             Line::from(Span::styled("Enter or Esc to close", theme.muted))
         },
     ];
-    boxed(frame, theme, area, &m.title, lines, controls, width.min(90));
+    let controls_area = boxed(frame, theme, area, &m.title, lines, controls, width.min(90));
+    let y = controls_area.y + 1;
+    if m.offer.is_some() {
+        record_buttons(
+            app,
+            controls_area,
+            y,
+            &[
+                ("Close", Button::Close),
+                ("Plan range change", Button::Offer),
+            ],
+        );
+    } else if y < controls_area.bottom() {
+        app.hits.add(
+            Rect::new(controls_area.x, y, 21, 1).intersection(controls_area),
+            Target::Button(Button::Close),
+        );
+    }
 }

@@ -1,0 +1,177 @@
+//! The mouse: a click on a tab, a row or a dialog's button, and the wheel.
+//! Rendering records where each clickable thing was drawn ([`HitMap`]);
+//! a click is looked up there, so it acts on what the operator saw.
+
+use super::keymap::Action;
+use super::{App, Effect, Overlay, Pane, write};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::layout::{Position, Rect};
+
+/// Rows the wheel moves at a time.
+pub const WHEEL_ROWS: isize = 3;
+
+/// Something a click acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    Tab(Pane),
+    /// The `index`th row (of the whole list) of a pane's table.
+    Row(Pane, usize),
+    Button(Button),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Button {
+    Cancel,
+    Confirm,
+    /// Closes a message.
+    Close,
+    /// A message's offer (plan the range change).
+    Offer,
+}
+
+/// Where the last frame drew each clickable thing, later ones on top.
+/// Not part of the state: two apps differing only here are equal.
+#[derive(Debug, Default)]
+pub struct HitMap(std::sync::Mutex<Vec<(Rect, Target)>>);
+
+impl HitMap {
+    fn areas(&self) -> std::sync::MutexGuard<'_, Vec<(Rect, Target)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Forgets the last frame's areas (a frame starts).
+    pub fn clear(&self) {
+        self.areas().clear();
+    }
+
+    pub fn add(&self, area: Rect, target: Target) {
+        self.areas().push((area, target));
+    }
+
+    /// What is drawn at (`column`, `row`), the topmost.
+    pub fn at(&self, column: u16, row: u16) -> Option<Target> {
+        self.areas()
+            .iter()
+            .rev()
+            .find(|(area, _)| area.contains(Position::new(column, row)))
+            .map(|(_, target)| *target)
+    }
+}
+
+impl Clone for HitMap {
+    fn clone(&self) -> Self {
+        HitMap(std::sync::Mutex::new(self.areas().clone()))
+    }
+}
+
+impl PartialEq for HitMap {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// What a mouse event means for the cockpit, resolved against the last
+/// frame when it arrives: recordings keep this, so a replay at another
+/// size does what the operator did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MouseInput {
+    /// A left click; `None` on nothing clickable.
+    Click(Option<Target>),
+    Wheel {
+        down: bool,
+    },
+}
+
+/// The input a terminal's mouse event makes, if any.
+pub fn resolve(app: &App, event: &MouseEvent) -> Option<MouseInput> {
+    match event.kind {
+        MouseEventKind::ScrollDown => Some(MouseInput::Wheel { down: true }),
+        MouseEventKind::ScrollUp => Some(MouseInput::Wheel { down: false }),
+        MouseEventKind::Down(MouseButton::Left) => {
+            Some(MouseInput::Click(app.hits.at(event.column, event.row)))
+        }
+        _ => None,
+    }
+}
+
+/// The wheel scrolls what the keys would; a left click selects a row (a
+/// second click on it opens it), a tab or a button.
+pub fn on_mouse(app: &mut App, input: MouseInput) -> Vec<Effect> {
+    app.dirty = true;
+    match input {
+        MouseInput::Wheel { down } => wheel(app, down),
+        MouseInput::Click(target) => click(app, target),
+    }
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn wheel(app: &mut App, down: bool) -> Vec<Effect> {
+    if app.dialog.is_some() || app.input.is_some() {
+        return vec![];
+    }
+    let code = if down { KeyCode::Down } else { KeyCode::Up };
+    if matches!(
+        app.overlay,
+        Some(Overlay::Help { .. } | Overlay::Api { .. } | Overlay::Debrief { .. })
+    ) {
+        for _ in 0..WHEEL_ROWS {
+            super::update::on_key_event(app, key(code));
+        }
+        return vec![];
+    }
+    if app.overlay.is_some() {
+        return vec![];
+    }
+    let action = if down { Action::Down } else { Action::Up };
+    for _ in 0..WHEEL_ROWS {
+        super::update::act(app, action);
+    }
+    vec![]
+}
+
+fn click(app: &mut App, target: Option<Target>) -> Vec<Effect> {
+    match (target, &app.dialog) {
+        (Some(Target::Button(button)), Some(_)) => press(app, button),
+        // A click beside an open dialog does nothing: it is answered by
+        // its buttons or keys, never by accident.
+        (_, Some(_)) => vec![],
+        (Some(Target::Tab(pane)), None) => {
+            app.overlay = None;
+            super::update::act(app, Action::GoPane(pane.index()))
+        }
+        (Some(Target::Row(pane, index)), None) if pane == app.pane && app.overlay.is_none() => {
+            if app.selected(pane) == index {
+                super::update::act(app, Action::Open)
+            } else {
+                app.selected[pane.index()] = index;
+                vec![]
+            }
+        }
+        _ => vec![],
+    }
+}
+
+/// A dialog's button, as its keys would press it.
+fn press(app: &mut App, button: Button) -> Vec<Effect> {
+    use write::Dialog;
+    match (button, app.dialog.as_mut()) {
+        (Button::Cancel | Button::Close, _) => write::on_key(app, key(KeyCode::Esc)),
+        (Button::Confirm, Some(Dialog::Confirm(c))) => {
+            c.on_confirm = true;
+            write::on_key(app, key(KeyCode::Enter))
+        }
+        (Button::Offer, Some(Dialog::Message(m))) => {
+            m.on_offer = true;
+            write::on_key(app, key(KeyCode::Enter))
+        }
+        _ => vec![],
+    }
+}
