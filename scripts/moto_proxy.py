@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A proxy in front of moto for flightdeck's integration tests.
 
-It does five things moto does not:
+It does six things moto does not:
 
 1. CloudWatch: the current aws-sdk-cloudwatch speaks Smithy RPC v2 CBOR,
    moto speaks JSON 1.0. Requests to /service/<svc>/operation/<Op> are
@@ -22,6 +22,8 @@ It does five things moto does not:
    (ECS service deployments and revisions, CloudWatch alarm history,
    CloudTrail LookupEvents) are answered from the calls the proxy saw;
    see aws_history.py.
+6. ECS Exec: RunTask's enableExecuteCommand, what DescribeTasks then
+   says of such a task, and ExecuteCommand; see aws_exec.py.
 
 Every socket has TCP_NODELAY: without it each call costs ~50 ms.
 """
@@ -42,6 +44,7 @@ import uuid
 
 import cbor2
 
+import aws_exec
 import aws_history
 
 CLOUDWATCH_TARGET = "GraniteServiceVersion20100801"
@@ -55,6 +58,8 @@ faults = {}
 calls = {}
 page_sizes = {}
 history = aws_history.History()
+exec_tasks = aws_exec.ExecTasks()
+REGION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
 lock = threading.Lock()
 
 
@@ -150,6 +155,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.from_history(cbor_op, caller, operation, body)
         if cbor_op:
             return self.cloudwatch(cbor_op.group(2), body, account, caller)
+        if operation == "ExecuteCommand":
+            region = REGION.search(self.headers.get("Authorization", ""))
+            status, answer = exec_tasks.execute_command(
+                account or "", region.group(1) if region else "us-east-1", json.loads(body or b"{}")
+            )
+            if status >= 400:
+                return self.fail(None, status, answer["__type"], answer["message"])
+            return self.reply(
+                200,
+                json.dumps(answer).encode(),
+                "application/x-amz-json-1.1",
+                {"x-amzn-RequestId": str(uuid.uuid4())},
+            )
         request = None
         if operation in LIMITS or operation in PAGED:
             request = json.loads(body or b"{}")
@@ -166,6 +184,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             history.observe(caller, operation, json.loads(body), json.loads(answer or b"{}"))
         if caller and status == 200 and operation in ("CreateService", "UpdateService", "DescribeServices"):
             answer = json.dumps(history.with_configuration(caller, json.loads(answer or b"{}"))).encode()
+        if operation == "RunTask" and status == 200:
+            exec_tasks.observe_run_task(account or "", json.loads(body or b"{}"), json.loads(answer or b"{}"))
+        if operation == "DescribeTasks" and status == 200:
+            answer = json.dumps(exec_tasks.describe_tasks(account or "", json.loads(answer or b"{}"))).encode()
         if operation in PAGED and status == 200:
             answer = self.paginate(PAGED[operation], request, json.loads(answer), account or "")
         self.send_response(status)

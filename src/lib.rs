@@ -5,9 +5,11 @@
 //! session, runtime); the layers below are crates of their own, re-exported
 //! here under their old module names for the tests and benchmarks.
 
+pub mod attach;
 pub mod cli;
 pub mod config;
 pub mod frames;
+pub mod input;
 pub mod options;
 pub mod runtime;
 pub mod session;

@@ -391,10 +391,17 @@ pub async fn carry_out(
 ) -> Option<Msg> {
     let provider = |env: &str| providers.iter().find(|p| p.environment().name == env);
     match effect {
-        Effect::Quit | Effect::Drill(_) | Effect::Copy(_) => None,
+        Effect::Quit | Effect::Drill(_) | Effect::Copy(_) | Effect::Attach(_) => None,
         Effect::Plan { request, env, op } => {
             let result = match provider(&env) {
                 None => Err(PlanError::Invalid(format!("no environment {env}"))),
+                // ECS Exec's first precondition is on this machine.
+                Some(_)
+                    if matches!(op, ops::Operation::Exec { .. })
+                        && crate::attach::find_plugin().is_none() =>
+                {
+                    Err(PlanError::Refused(crate::attach::NO_PLUGIN.into()))
+                }
                 Some(p) => match p.caller_identity().await {
                     Ok(id) => ops::plan(p.as_ref(), &id.account, op.clone(), Some(audit)).await,
                     Err(e) => Err(e.into()),
@@ -615,10 +622,17 @@ impl Cockpit {
             let mut api_sent = std::time::Instant::now();
             let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
             let (input_tx, mut input_rx) = mpsc::unbounded_channel();
+            let gate = Arc::new(crate::input::InputGate::default());
+            let reader_gate = gate.clone();
             std::thread::spawn(move || {
                 loop {
-                    let msg = match event::read() {
-                        Ok(ev) => Input::Terminal(ev),
+                    reader_gate.pass();
+                    let msg = match event::poll(crate::input::POLL) {
+                        Ok(false) => continue,
+                        Ok(true) => match event::read() {
+                            Ok(ev) => Input::Terminal(ev),
+                            Err(_) => Input::Closed,
+                        },
                         Err(_) => Input::Closed,
                     };
                     let closed = matches!(msg, Input::Closed);
@@ -683,7 +697,13 @@ impl Cockpit {
                         app.notice = Some(format!("recording stopped: {e}"));
                         recorder = None;
                     }
-                    handle(&mut app, msg, &drill_clock, restart.as_ref(), &writes, &answer_tx);
+                    let attach =
+                        handle(&mut app, msg, &drill_clock, restart.as_ref(), &writes, &answer_tx);
+                    if let Some(session) = attach {
+                        let ended = hand_over(&mut terminal, &gate, mouse, &session).await;
+                        app.notice = Some(ended);
+                        app.dirty = true;
+                    }
                     if app.quit {
                         break 'run;
                     }
@@ -777,7 +797,8 @@ fn handle(
     restart: Option<&Restart>,
     writes: &Writes,
     answers: &mpsc::UnboundedSender<Msg>,
-) {
+) -> Option<Box<flightdeck_core::provider::ExecSession>> {
+    let mut attach = None;
     for effect in update(app, msg) {
         match effect {
             Effect::Drill(control) => {
@@ -794,8 +815,52 @@ fn handle(
                 }
             }
             Effect::Copy(text) => to_clipboard(&text),
+            Effect::Attach(session) => attach = Some(session),
             effect => writes.spawn(effect, answers.clone()),
         }
+    }
+    attach
+}
+
+/// Gives the terminal to an ECS Exec session and takes it back: the reader
+/// held, the cockpit's screen left, the plugin run in the foreground, then
+/// the screen and the keys restored. Returns what the footer says of it.
+async fn hand_over(
+    terminal: &mut ratatui::DefaultTerminal,
+    gate: &crate::input::InputGate,
+    mouse: bool,
+    session: &flightdeck_core::provider::ExecSession,
+) -> String {
+    use crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
+    gate.close(crate::input::POLL * 5);
+    if mouse {
+        capture_mouse(false);
+    }
+    ratatui::restore();
+    println!(
+        "flightdeck: ECS Exec session {} ({}); leave the shell (exit) to return to the cockpit",
+        session.session_id, session.target
+    );
+    let outcome = crate::attach::attach(session).await;
+    let restored = enable_raw_mode()
+        .and_then(|()| crossterm::execute!(std::io::stdout(), EnterAlternateScreen))
+        .and_then(|()| terminal.clear());
+    if let Err(e) = restored {
+        tracing::warn!("terminal not restored after ECS Exec: {e}");
+    }
+    if mouse {
+        capture_mouse(true);
+    }
+    gate.open();
+    match outcome {
+        Ok(status) if status.success() => {
+            format!("ECS Exec session {} ended", session.session_id)
+        }
+        Ok(status) => format!(
+            "ECS Exec session {} ended: session-manager-plugin {status}",
+            session.session_id
+        ),
+        Err(e) => format!("ECS Exec could not start: {e}"),
     }
 }
 

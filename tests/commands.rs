@@ -10,7 +10,10 @@
 
 mod common;
 
-use common::cli::{Fixture, fixture, flightdeck, json, write_profile};
+use common::cli::{
+    Fixture, fake_plugin, fixture, flightdeck, flightdeck_with, json, run_service_tasks,
+    write_profile,
+};
 use common::moto::{Moto, seed, spec};
 use serde_json::Value;
 use std::path::Path;
@@ -1116,54 +1119,6 @@ fn demo_triage_follows_the_contract() {
     }
 }
 
-/// Starts `count` Fargate tasks for `service` in moto, as its scheduler
-/// would (moto's services launch none), and returns their ids. moto places
-/// a task by its containers' memory, which the seeded revisions leave to
-/// the task: the tasks run a revision of `family` that sets it.
-fn run_service_tasks(fx: &Fixture, service: &str, family: &str, count: i32) -> Vec<String> {
-    fx.rt.block_on(async {
-        let config = fx.moto.sdk_config(&fx.env.region).await;
-        let ecs = aws_sdk_ecs::Client::new(&config);
-        let registered = ecs
-            .register_task_definition()
-            .family(family)
-            .container_definitions(
-                aws_sdk_ecs::types::ContainerDefinition::builder()
-                    .name(service)
-                    .image("registry.example/app:1")
-                    .cpu(256)
-                    .memory(512)
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        let revision = registered.task_definition().unwrap().revision();
-        let out = ecs
-            .run_task()
-            .cluster(&fx.env.cluster)
-            .task_definition(format!("{family}:{revision}"))
-            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
-            .started_by(format!("ecs-svc/{service}"))
-            .group(format!("service:{service}"))
-            .count(count)
-            .send()
-            .await
-            .unwrap();
-        out.tasks()
-            .iter()
-            .map(|t| {
-                t.task_arn()
-                    .unwrap()
-                    .rsplit('/')
-                    .next()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect()
-    })
-}
-
 /// What moto says of a task now: its status and stop reason.
 fn task_state(fx: &Fixture, id: &str) -> (String, Option<String>) {
     fx.rt.block_on(async {
@@ -1197,7 +1152,7 @@ fn stop_task_against_moto_plans_confirms_stops_and_audits() {
         .unwrap()
         .clone();
     let family = td.split(':').next().unwrap();
-    let ids = run_service_tasks(&fx, &service, family, 2);
+    let ids = run_service_tasks(&fx, &service, family, 2, false);
     let run = |args: &[&str]| flightdeck(h, args, Some(&fx.moto));
 
     let listed = json(&run(&["tasks", "--service", &service, "--json"]));
@@ -1294,4 +1249,119 @@ fn stop_task_against_moto_plans_confirms_stops_and_audits() {
     );
     let unknown = run(&["stop-task", "--service", &service, "--task", "ffffffffffff"]);
     assert_eq!(unknown.status.code(), Some(2));
+}
+
+/// ECS Exec against moto: the test proxy answers ExecuteCommand as ECS
+/// does (moto lacks it) and a fake `session-manager-plugin` on the PATH
+/// records what it was handed.
+#[test]
+fn exec_checks_its_preconditions_and_hands_the_session_to_the_plugin() {
+    let Some(fx) = fixture("cli_exec", "radiox-prod") else {
+        return;
+    };
+    let h = fx.home.path();
+    let (service, _, td) = fx
+        .seeded
+        .services
+        .iter()
+        .find(|s| s.0 == "backend-api")
+        .unwrap()
+        .clone();
+    let family = td.split(':').next().unwrap();
+    let without = run_service_tasks(&fx, &service, family, 1, false);
+    let with = run_service_tasks(&fx, &service, family, 1, true);
+    let path = fake_plugin(h);
+    let exec = |extra: &[&str], path: &str| {
+        let mut args = vec!["exec", "--service", service.as_str(), "--command", "ls /"];
+        args.extend_from_slice(extra);
+        flightdeck_with(h, &args, Some(&fx.moto), &[("PATH", path)])
+    };
+    let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).to_string();
+
+    // No plugin on the PATH: refused before any call, saying what is missing.
+    let no_plugin = exec(&["--task", &with[0]], "/nonexistent");
+    assert_eq!(no_plugin.status.code(), Some(3), "{}", stderr(&no_plugin));
+    assert!(stderr(&no_plugin).contains("session-manager-plugin is not installed"));
+    // A task started without execute command: the plan says so.
+    let disabled = exec(&["--task", &without[0], "--confirm", &service], &path);
+    assert_eq!(disabled.status.code(), Some(3), "{}", stderr(&disabled));
+    assert!(
+        stderr(&disabled).contains("execute command is not enabled on task"),
+        "{}",
+        stderr(&disabled)
+    );
+    // Production: the service's name confirms it, as for a write.
+    let unconfirmed = exec(&["--task", &with[0]], &path);
+    assert_eq!(unconfirmed.status.code(), Some(3));
+    let plan = String::from_utf8_lossy(&unconfirmed.stdout);
+    assert!(
+        plan.contains(&format!(
+            "ecs:ExecuteCommand task={} container={service} command=\"ls /\" interactive=true",
+            with[0]
+        )),
+        "{plan}"
+    );
+    assert!(
+        !h.join("plugin-args").exists(),
+        "no session without a confirmation"
+    );
+    // Read-only refuses it below the command.
+    let read_only = exec(
+        &["--read-only", "--task", &with[0], "--confirm", &service],
+        &path,
+    );
+    assert_eq!(read_only.status.code(), Some(3));
+    assert!(!h.join("plugin-args").exists());
+
+    let done = exec(&["--task", &with[0][..8], "--confirm", &service], &path);
+    assert_eq!(done.status.code(), Some(0), "{}", stderr(&done));
+    let args: Vec<String> = std::fs::read_to_string(h.join("plugin-args"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(args.len(), 6, "{args:?}");
+    let session: Value = serde_json::from_str(&args[0]).unwrap();
+    assert!(
+        session["sessionId"]
+            .as_str()
+            .unwrap()
+            .starts_with("ecs-execute-command-"),
+        "{session}"
+    );
+    assert!(
+        session["tokenValue"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert_eq!(args[1], fx.env.region);
+    assert_eq!(args[2], "StartSession");
+    assert_eq!(args[3], fx.env.name, "the profile");
+    let target: Value = serde_json::from_str(&args[4]).unwrap();
+    assert_eq!(
+        target["Target"],
+        format!("ecs:{}_{}_{}-0000000000", fx.env.cluster, with[0], with[0])
+    );
+    assert_eq!(args[5], fx.moto.endpoint);
+    // The audit log says which task, container and command; never the token.
+    let audit = std::fs::read_to_string(h.join("state/flightdeck/audit.jsonl")).unwrap();
+    let records: Vec<Value> = audit
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|r| r["operation"] == "exec")
+        .collect();
+    let phases: Vec<&str> = records
+        .iter()
+        .map(|r| r["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["before", "after"], "{audit}");
+    assert!(
+        records[0]["calls"][0].as_str().unwrap().contains(&format!(
+            "task={} container={service} command=\"ls /\"",
+            with[0]
+        )),
+        "{}",
+        records[0]
+    );
+    assert!(!audit.contains(session["tokenValue"].as_str().unwrap()));
 }

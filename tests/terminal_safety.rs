@@ -312,6 +312,17 @@ impl WriteProvider for Hostile {
     ) -> Result<Written<Task>> {
         self.inner.stop_task(cluster, service, task, reason).await
     }
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> Result<Written<flightdeck::provider::ExecSession>> {
+        self.inner
+            .execute_command(cluster, task, container, command)
+            .await
+    }
 }
 
 fn hostile_harness(payload: &str) -> Harness {

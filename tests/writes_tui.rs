@@ -225,7 +225,7 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
         let mut pending = update(&mut app, Msg::Key(key));
         while let Some(effect) = pending.pop() {
             match effect {
-                Effect::Quit | Effect::Drill(_) | Effect::Copy(_) => {}
+                Effect::Quit | Effect::Drill(_) | Effect::Copy(_) | Effect::Attach(_) => {}
                 Effect::Plan { request, env, op } => {
                     let p = providers
                         .iter()

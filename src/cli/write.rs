@@ -1,5 +1,7 @@
 //! The write commands: `deploy`, `rollback`, `scale`, `strategy`,
-//! `continue`, `stop-task`. Each prints its plan;
+//! `continue`, `stop-task`, and `exec` (ECS Exec: its plan checks every
+//! precondition; production needs `--confirm` like a write; then the
+//! terminal goes to `session-manager-plugin`). Each prints its plan;
 //! `--dry-run` stops there, and nothing changes without `--confirm
 //! <service-name>` (exit 3). `--wait` follows the rollout and exits 0 only
 //! when it SUCCEEDED.
@@ -152,6 +154,23 @@ pub enum WriteCommand {
         #[command(flatten)]
         follow: Follow,
     },
+    /// A shell (or a command) in a container of one of the service's tasks,
+    /// through ECS Exec and session-manager-plugin.
+    Exec {
+        #[command(flatten)]
+        target: Target,
+        /// The task's id, ARN or 6+ characters of its id (default: the first running one).
+        #[arg(long)]
+        task: Option<String>,
+        /// The container (default: the task's first running one).
+        #[arg(long)]
+        container: Option<String>,
+        /// What to run, interactively.
+        #[arg(long, default_value = "/bin/sh")]
+        command: String,
+        #[command(flatten)]
+        guard: Guard,
+    },
     /// Stop one task (a wedged or crash-looping one); the service starts a replacement.
     StopTask {
         #[command(flatten)]
@@ -237,7 +256,8 @@ fn parts(command: &WriteCommand) -> (&Target, &Guard, Option<&Follow>) {
         } => (target, guard, Some(follow)),
         WriteCommand::Scale { target, guard, .. }
         | WriteCommand::Strategy { target, guard, .. }
-        | WriteCommand::StopTask { target, guard, .. } => (target, guard, None),
+        | WriteCommand::StopTask { target, guard, .. }
+        | WriteCommand::Exec { target, guard, .. } => (target, guard, None),
     }
 }
 
@@ -297,6 +317,19 @@ fn operation(command: &WriteCommand, cluster: String) -> Operation {
             cluster,
             service: target.service.clone(),
         },
+        WriteCommand::Exec {
+            target,
+            task,
+            container,
+            command,
+            ..
+        } => Operation::Exec {
+            cluster,
+            service: target.service.clone(),
+            task: task.clone(),
+            container: container.clone(),
+            command: command.clone(),
+        },
         WriteCommand::StopTask {
             target,
             task,
@@ -335,6 +368,25 @@ struct Write<'a> {
     out: Out,
 }
 
+/// The terminal to the ECS Exec session until it ends; the plugin's
+/// failure is the command's.
+async fn attach(session: &flightdeck_core::provider::ExecSession) -> Result<(), Failure> {
+    eprintln!(
+        "flightdeck: ECS Exec session {} ({}); exit the shell to end it",
+        session.session_id, session.target
+    );
+    let status = crate::attach::attach(session)
+        .await
+        .map_err(Failure::failed)?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::failed(anyhow!(
+            "session-manager-plugin ended with {status}"
+        )))
+    }
+}
+
 /// How a failed execution exits: refused when nothing changed, failed when
 /// the calls failed, unrecorded when something changed that the audit log
 /// does not show.
@@ -359,6 +411,10 @@ pub fn exec_failure(e: ExecError) -> Failure {
 impl Write<'_> {
     async fn run(&self, op: Operation, report: &mut Report) -> Result<(), Failure> {
         let (p, out) = (self.p, &self.out);
+        let exec = matches!(op, Operation::Exec { .. });
+        if exec && crate::attach::find_plugin().is_none() {
+            return Err(refused(anyhow!(crate::attach::NO_PLUGIN)));
+        }
         let who = p.caller_identity().await.map_err(Failure::failed)?;
         let plan = ops::plan(p, &who.account, op, Some(self.audit))
             .await
@@ -376,7 +432,10 @@ impl Write<'_> {
             return Ok(());
         }
         let word = plan.confirmation_word();
+        // ECS Exec changes nothing: outside production it needs no word.
+        let needs_word = !(exec && !plan.production);
         match self.guard.confirm.as_deref() {
+            None if !needs_word => {}
             None => {
                 return Err(refused(anyhow!(
                     "not confirmed: nothing changed; to apply this plan, run again with --confirm {word}"
@@ -410,6 +469,9 @@ impl Write<'_> {
                 return Err(exec_failure(e));
             }
         };
+        if let Some(session) = &done.session {
+            return attach(session).await;
+        }
         report.executed = Some(ExecutedReport {
             ok: true,
             task_definition: Some(done.task_definition.to_string()),

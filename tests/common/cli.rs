@@ -16,7 +16,18 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 pub fn flightdeck(home: &Path, args: &[&str], moto: Option<&Moto>) -> Output {
+    flightdeck_with(home, args, moto, &[])
+}
+
+/// [`flightdeck`] with more environment variables (a PATH, say).
+pub fn flightdeck_with(
+    home: &Path,
+    args: &[&str],
+    moto: Option<&Moto>,
+    vars: &[(&str, &str)],
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_flightdeck"));
+    cmd.envs(vars.iter().copied());
     cmd.args(args)
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
@@ -104,4 +115,85 @@ pub fn fixture(test: &str, env: &str) -> Option<Fixture> {
         seeded,
         home,
     })
+}
+
+/// Starts `count` Fargate tasks for `service` in moto, as its scheduler
+/// would (moto's services launch none), with ECS Exec enabled or not, and
+/// returns their ids. moto places a task by its containers' memory, which
+/// the seeded revisions leave to the task: the tasks run a revision of
+/// `family` that sets it.
+pub fn run_service_tasks(
+    fx: &Fixture,
+    service: &str,
+    family: &str,
+    count: i32,
+    exec: bool,
+) -> Vec<String> {
+    fx.rt.block_on(async {
+        let config = fx.moto.sdk_config(&fx.env.region).await;
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        let registered = ecs
+            .register_task_definition()
+            .family(family)
+            .container_definitions(
+                aws_sdk_ecs::types::ContainerDefinition::builder()
+                    .name(service)
+                    .image("registry.example/app:1")
+                    .cpu(256)
+                    .memory(512)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let revision = registered.task_definition().unwrap().revision();
+        let out = ecs
+            .run_task()
+            .cluster(&fx.env.cluster)
+            .task_definition(format!("{family}:{revision}"))
+            .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+            .started_by(format!("ecs-svc/{service}"))
+            .group(format!("service:{service}"))
+            .enable_execute_command(exec)
+            .count(count)
+            .send()
+            .await
+            .unwrap();
+        out.tasks()
+            .iter()
+            .map(|t| {
+                t.task_arn()
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    })
+}
+
+/// A fake `session-manager-plugin` in `dir`: it writes the arguments it
+/// was given to `dir/plugin-args`, one a line, says so, reads one line of
+/// input (what the operator types in the session) into `dir/plugin-typed`,
+/// and exits 0. Returns a PATH that finds it first.
+pub fn fake_plugin(dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("session-manager-plugin");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {dir}/plugin-args\necho \"fake plugin: session to $5\"\nread line || true\nprintf '%s\\n' \"$line\" > {dir}/plugin-typed\nexit 0\n",
+            dir = dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }

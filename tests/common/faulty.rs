@@ -206,4 +206,15 @@ impl WriteProvider for Faulty {
     ) -> Result<Written<Task>> {
         self.inner.stop_task(cluster, service, task, reason).await
     }
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> Result<Written<flightdeck::provider::ExecSession>> {
+        self.inner
+            .execute_command(cluster, task, container, command)
+            .await
+    }
 }

@@ -9,7 +9,9 @@ use aws_sdk_ecs::types::{self as ecs, DesiredStatus, SortOrder};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use flightdeck_core::provider::{ProviderError, Result, ServiceUpdate, StrategyUpdate, Written};
+use flightdeck_core::provider::{
+    ExecSession, ProviderError, Result, ServiceUpdate, StrategyUpdate, Written,
+};
 use flightdeck_model::{
     Cluster, ClusterStatus, ContainerDefinition, ContainerState, Controller, Deployment,
     DeploymentConfig, DeploymentStatus, EnvVar, HealthStatus, HookKind, LaunchType, LifecycleHook,
@@ -390,6 +392,67 @@ impl AwsProvider {
         ))
     }
 
+    /// ExecuteCommand, then the container's runtime id (DescribeTasks), as
+    /// `aws ecs execute-command` does: together, the plugin's session.
+    pub(super) async fn open_exec(
+        &self,
+        cluster: &str,
+        task_id: &str,
+        container: &str,
+        command: &str,
+    ) -> Result<Written<ExecSession>> {
+        let ecs = &self.clients.ecs;
+        let out = ecs
+            .execute_command()
+            .cluster(cluster)
+            .task(task_id)
+            .container(container)
+            .command(command)
+            .interactive(true)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:ExecuteCommand")))?;
+        let session = out.session().ok_or_else(|| {
+            ProviderError::Invalid("ExecuteCommand answered without a session".into())
+        })?;
+        let described = ecs
+            .describe_tasks()
+            .cluster(cluster)
+            .tasks(task_id)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:DescribeTasks")))?;
+        let runtime_id = described
+            .tasks()
+            .first()
+            .and_then(|t| t.containers().iter().find(|c| c.name() == Some(container)))
+            .and_then(|c| c.runtime_id())
+            .ok_or_else(|| {
+                ProviderError::Invalid(format!(
+                    "container {container} of task {task_id} has no runtime id yet"
+                ))
+            })?;
+        let region = self.info.region.clone();
+        let endpoint = self
+            .endpoint_url
+            .clone()
+            .unwrap_or_else(|| format!("https://ecs.{region}.amazonaws.com"));
+        let opened = ExecSession {
+            session_id: session.session_id().unwrap_or_default().to_string(),
+            stream_url: session.stream_url().unwrap_or_default().to_string(),
+            token_value: session.token_value().unwrap_or_default().to_string(),
+            target: ExecSession::target(
+                arn_name(out.cluster_arn().unwrap_or(cluster)),
+                arn_name(out.task_arn().unwrap_or(task_id)),
+                runtime_id,
+            ),
+            region,
+            endpoint,
+            profile: self.settings.profile.clone().unwrap_or_default(),
+        };
+        Ok(Written::new(opened, out.request_id().map(str::to_string)))
+    }
+
     pub(super) async fn stop_one_task(
         &self,
         cluster: &str,
@@ -577,6 +640,7 @@ pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
             .collect(),
         created_at: from_sdk_opt(s.created_at()).unwrap_or_default(),
         deployment_config: deployment_config(s),
+        exec_enabled: s.enable_execute_command(),
     }
 }
 
@@ -687,8 +751,16 @@ fn task(t: &ecs::Task) -> Task {
                 last_status: TaskStatus::parse(c.last_status().unwrap_or_default()),
                 exit_code: c.exit_code(),
                 reason: c.reason().map(str::to_string),
+                runtime_id: c.runtime_id().map(str::to_string),
+                exec_agent: c
+                    .managed_agents()
+                    .iter()
+                    .find(|a| a.name() == Some(&ecs::ManagedAgentName::ExecuteCommandAgent))
+                    .and_then(|a| a.last_status())
+                    .map(str::to_string),
             })
             .collect(),
+        exec_enabled: t.enable_execute_command(),
     }
 }
 

@@ -34,8 +34,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use errors::Action;
 use flightdeck_core::provider::{
-    LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
-    Written,
+    ExecSession, LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate,
+    WriteProvider, Written,
 };
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
@@ -67,6 +67,9 @@ pub struct AwsProvider {
     deployment_groups: Mutex<codedeploy::CachedGroups>,
     /// Target groups' load balancer dimensions, found once.
     load_balancers: Mutex<target_groups::LoadBalancers>,
+    /// The endpoint every client was given (flag, config or
+    /// `AWS_ENDPOINT_URL`), when not AWS's own: ECS Exec's plugin needs it.
+    endpoint_url: Option<String>,
 }
 
 impl AwsProvider {
@@ -109,6 +112,7 @@ impl AwsProvider {
             alarm_histories: Mutex::new(cloudwatch::AlarmHistories::default()),
             deployment_groups: Mutex::new(codedeploy::CachedGroups::default()),
             load_balancers: Mutex::new(target_groups::LoadBalancers::default()),
+            endpoint_url: config.endpoint_url().map(str::to_string),
         })
     }
 
@@ -318,5 +322,15 @@ impl WriteProvider for AwsProvider {
         reason: &str,
     ) -> Result<Written<Task>> {
         self.stop_one_task(cluster, task, reason).await
+    }
+
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> Result<Written<ExecSession>> {
+        self.open_exec(cluster, task, container, command).await
     }
 }

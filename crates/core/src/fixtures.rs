@@ -71,6 +71,7 @@ pub fn service(
         events: vec![],
         created_at: t0() - Duration::days(30),
         deployment_config: flightdeck_model::DeploymentConfig::default(),
+        exec_enabled: false,
     }
 }
 

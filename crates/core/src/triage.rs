@@ -788,7 +788,10 @@ mod tests {
                 last_status: TaskStatus::Stopped,
                 exit_code: Some(exit),
                 reason: None,
+                runtime_id: None,
+                exec_agent: None,
             }],
+            exec_enabled: false,
         };
         let mut svc = service("api", 2, 2, RolloutState::Completed, 0);
         svc.events = vec![

@@ -142,6 +142,9 @@ pub struct Service {
     pub created_at: Timestamp,
     /// How it deploys: controller, strategy, bake, hooks, rollback alarms.
     pub deployment_config: super::DeploymentConfig,
+    /// Whether the service starts its tasks with ECS Exec enabled.
+    #[serde(default)]
+    pub exec_enabled: bool,
 }
 
 /// A service by its cluster and name: how everything above the providers
@@ -223,6 +226,13 @@ pub struct ContainerState {
     pub last_status: TaskStatus,
     pub exit_code: Option<i32>,
     pub reason: Option<String>,
+    /// The container runtime's id: ECS Exec's session target needs it.
+    #[serde(default)]
+    pub runtime_id: Option<String>,
+    /// The ExecuteCommandAgent's last status (`RUNNING` when ECS Exec can
+    /// reach the container); `None` when the task runs without it.
+    #[serde(default)]
+    pub exec_agent: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -240,6 +250,9 @@ pub struct Task {
     pub stopped_at: Option<Timestamp>,
     pub stopped_reason: Option<String>,
     pub containers: Vec<ContainerState>,
+    /// Whether ECS Exec was enabled when the task was started.
+    #[serde(default)]
+    pub exec_enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

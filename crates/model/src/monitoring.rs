@@ -405,6 +405,7 @@ mod tests {
             events: vec![],
             created_at: chrono::DateTime::UNIX_EPOCH,
             deployment_config: crate::DeploymentConfig::default(),
+            exec_enabled: false,
         };
         let services = [
             service("worker", vec![]),

@@ -162,6 +162,7 @@ fn to_service(svc: &ServiceState, place: &Place) -> Service {
         events: svc.events.iter().cloned().collect(),
         created_at: svc.created_at,
         deployment_config: svc.config.clone(),
+        exec_enabled: true,
     }
 }
 
@@ -191,12 +192,18 @@ fn to_task(t: &world::SimTask, place: &Place, cluster: &str) -> Task {
         stopped_reason: t.stopped_reason.clone(),
         containers: vec![ContainerState {
             name: "main".into(),
+            runtime_id: Some(format!("{}-0527074092", t.id)),
+            exec_agent: (status == TaskStatus::Running).then(|| "RUNNING".into()),
             last_status: status,
             exit_code: t.exit_code,
             reason: None,
         }],
+        exec_enabled: true,
     }
 }
+
+/// Why ECS Exec cannot open on the simulation.
+pub const SIM_EXEC: &str = "the simulated production runs no containers to open a shell in: ECS Exec works on an AWS environment";
 
 /// A request id for the audit log, shaped like AWS's.
 fn request_id(rng: &mut ChaCha8Rng) -> String {
@@ -821,6 +828,18 @@ impl WriteProvider for SimProvider {
                 Some(request_id(rng)),
             ))
         })
+    }
+
+    /// The simulation runs no containers: there is nothing to open a
+    /// shell in, and it says so rather than pretend.
+    async fn execute_command(
+        &self,
+        _cluster: &str,
+        _task: &str,
+        _container: &str,
+        _command: &str,
+    ) -> Result<Written<flightdeck_core::provider::ExecSession>> {
+        Err(ProviderError::Unsupported(SIM_EXEC.into()))
     }
 
     async fn continue_deployment(

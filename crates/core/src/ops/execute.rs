@@ -4,7 +4,7 @@
 use super::plan::{Fingerprint, Operation, Plan, PlanError, Step, read_current};
 use crate::audit::{AuditLog, Outcome, Phase, Record};
 use crate::provider::{
-    Provider, ProviderError, ServiceUpdate, StrategyUpdate, TargetUpdate, find_service,
+    ExecSession, Provider, ProviderError, ServiceUpdate, StrategyUpdate, TargetUpdate, find_service,
 };
 use flightdeck_model::{Service, TaskDefRef, Timestamp};
 use thiserror::Error;
@@ -29,6 +29,10 @@ pub struct Executed {
     /// The calls ran but the audit record after them could not be written:
     /// why. The change is real; the audit log does not show its outcome.
     pub unrecorded: Option<String>,
+    /// The ECS Exec session an exec opened, to attach the terminal to.
+    /// Never recorded: its token is a credential.
+    #[serde(skip)]
+    pub session: Option<ExecSession>,
 }
 
 impl Executed {
@@ -148,10 +152,10 @@ pub async fn execute(
     // A task's stop is stale only when its task no longer runs: the desired
     // count auto scaling moves meanwhile does not change what it does.
     let differences = match &plan.operation {
-        Operation::StopTask { .. } => {
+        Operation::StopTask { .. } | Operation::Exec { .. } => {
             let mut gone = vec![];
             for step in &plan.steps {
-                if let Step::StopTask { task, .. } = step {
+                if let Step::StopTask { task, .. } | Step::ExecuteCommand { task, .. } = step {
                     gone.extend(
                         super::task::task_gone(p, &current.service, task)
                             .await
@@ -216,6 +220,7 @@ async fn run_steps(
     let mut updated: Option<Service> = None;
     // The revision the new deployment must run, to recognise it.
     let mut expected: Option<TaskDefRef> = None;
+    let mut session = None;
     for step in &plan.steps {
         let mut made = |request_id: Option<String>| {
             ran.push(Call {
@@ -308,6 +313,15 @@ async fn run_steps(
                 let written = p.stop_task(cluster, service, task, reason).await?;
                 made(written.request_id);
             }
+            Step::ExecuteCommand {
+                task,
+                container,
+                command,
+            } => {
+                let written = p.execute_command(cluster, task, container, command).await?;
+                made(written.request_id.clone());
+                session = Some(written.value);
+            }
             Step::RegisterScalableTarget {
                 min,
                 max,
@@ -345,5 +359,6 @@ async fn run_steps(
         service,
         calls: ran.clone(),
         unrecorded: None,
+        session,
     })
 }

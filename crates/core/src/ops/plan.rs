@@ -53,6 +53,16 @@ pub enum Operation {
         task: String,
         reason: Option<String>,
     },
+    /// An interactive shell (or `command`) in a container of one of the
+    /// service's tasks, through ECS Exec. The first running task and its
+    /// first essential container when not named.
+    Exec {
+        cluster: String,
+        service: String,
+        task: Option<String>,
+        container: Option<String>,
+        command: String,
+    },
 }
 
 impl Operation {
@@ -63,7 +73,8 @@ impl Operation {
             | Operation::Scale { cluster, .. }
             | Operation::SetStrategy { cluster, .. }
             | Operation::Continue { cluster, .. }
-            | Operation::StopTask { cluster, .. } => cluster,
+            | Operation::StopTask { cluster, .. }
+            | Operation::Exec { cluster, .. } => cluster,
         }
     }
 
@@ -74,7 +85,8 @@ impl Operation {
             | Operation::Scale { service, .. }
             | Operation::SetStrategy { service, .. }
             | Operation::Continue { service, .. }
-            | Operation::StopTask { service, .. } => service,
+            | Operation::StopTask { service, .. }
+            | Operation::Exec { service, .. } => service,
         }
     }
 
@@ -86,6 +98,7 @@ impl Operation {
             Operation::SetStrategy { .. } => "strategy",
             Operation::Continue { .. } => "continue",
             Operation::StopTask { .. } => "stop-task",
+            Operation::Exec { .. } => "exec",
         }
     }
 }
@@ -122,6 +135,13 @@ pub enum Step {
     ContinueServiceDeployment { deployment: String, hook: String },
     /// StopTask of one task; the stop reason is what ECS shows.
     StopTask { task: String, reason: String },
+    /// ExecuteCommand, interactive: the session the operator's terminal
+    /// is attached to.
+    ExecuteCommand {
+        task: String,
+        container: String,
+        command: String,
+    },
 }
 
 impl fmt::Display for Step {
@@ -197,6 +217,14 @@ impl fmt::Display for Step {
             Step::StopTask { task, reason } => {
                 write!(f, "ecs:StopTask task={task} reason={reason:?}")
             }
+            Step::ExecuteCommand {
+                task,
+                container,
+                command,
+            } => write!(
+                f,
+                "ecs:ExecuteCommand task={task} container={container} command={command:?} interactive=true"
+            ),
             Step::StopServiceDeployment { fallback } => write!(
                 f,
                 "ecs:StopServiceDeployment stopType=ROLLBACK (the deployment in progress); where ECS cannot: ecs:UpdateService taskDefinition={fallback}"
@@ -391,7 +419,10 @@ pub async fn plan(
             svc.task_definition
         ));
     }
-    if !matches!(op, Operation::Scale { .. } | Operation::StopTask { .. }) {
+    if !matches!(
+        op,
+        Operation::Scale { .. } | Operation::StopTask { .. } | Operation::Exec { .. }
+    ) {
         let config = &svc.deployment_config;
         if !config.writable() {
             return Err(PlanError::Refused(format!(
@@ -434,6 +465,19 @@ pub async fn plan(
         Operation::Continue { .. } => super::strategy::plan_continue(p, &mut plan, svc).await?,
         Operation::StopTask { task, reason, .. } => {
             super::task::plan_stop_task(p, &mut plan, svc, task, reason.as_deref()).await?
+        }
+        Operation::Exec {
+            task,
+            container,
+            command,
+            ..
+        } => {
+            let wanted = super::task::ExecWanted {
+                task: task.as_deref(),
+                container: container.as_deref(),
+                command,
+            };
+            super::task::plan_exec(p, &mut plan, svc, &wanted).await?
         }
     }
     Ok(plan)

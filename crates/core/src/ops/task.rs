@@ -1,5 +1,6 @@
-//! Planning a task's stop: the one task, found among the service's, and
-//! what stopping it does to what the service serves.
+//! Planning what acts on one task: its stop (and what that does to what
+//! the service serves), and an ECS Exec session in one of its containers
+//! (with every precondition ECS Exec has, checked first).
 
 use super::plan::{Plan, PlanError, Step};
 use crate::diff::Change;
@@ -118,7 +119,126 @@ pub(super) async fn plan_stop_task(
     Ok(())
 }
 
-/// Why a stop-task plan is stale: its task no longer runs.
+/// What the operator asked ECS Exec for.
+pub struct ExecWanted<'a> {
+    pub task: Option<&'a str>,
+    pub container: Option<&'a str>,
+    pub command: &'a str,
+}
+
+/// What to do when a task runs without ECS Exec.
+const ENABLE_EXEC: &str = "turn it on with `aws ecs update-service --enable-execute-command --force-new-deployment` (the tasks started after have it)";
+
+/// An ECS Exec session in a container of one of `svc`'s tasks. Every
+/// precondition ECS can be asked about is checked first, each with its own
+/// message: the task running with execute command enabled, the container
+/// running, its ExecuteCommandAgent running.
+pub(super) async fn plan_exec(
+    p: &dyn Provider,
+    plan: &mut Plan,
+    svc: &Service,
+    wanted: &ExecWanted<'_>,
+) -> Result<(), PlanError> {
+    let command = wanted.command.trim();
+    if command.is_empty() {
+        return Err(PlanError::Invalid("give a command, such as /bin/sh".into()));
+    }
+    let tasks = p.tasks(&svc.cluster, &svc.name).await?;
+    let task = match wanted.task {
+        Some(t) => find_task(&tasks, t)?,
+        None => tasks
+            .iter()
+            .find(|t| {
+                t.last_status == TaskStatus::Running && t.desired_status != TaskStatus::Stopped
+            })
+            .ok_or_else(|| {
+                PlanError::Refused(format!(
+                    "{}/{} has no running task to open a shell in",
+                    svc.cluster, svc.name
+                ))
+            })?,
+    };
+    if task.last_status != TaskStatus::Running || task.desired_status == TaskStatus::Stopped {
+        return Err(PlanError::Refused(format!(
+            "task {} is {}, not running",
+            task.id,
+            task.last_status.as_str()
+        )));
+    }
+    if !task.exec_enabled {
+        return Err(PlanError::Refused(format!(
+            "execute command is not enabled on task {} (the service has it {}): {ENABLE_EXEC}",
+            task.id,
+            if svc.exec_enabled {
+                "on now, but the task started before"
+            } else {
+                "off"
+            }
+        )));
+    }
+    let container = match wanted.container {
+        Some(name) => task
+            .containers
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| {
+                PlanError::Invalid(format!(
+                    "task {} has no container `{name}`; it has: {}",
+                    task.id,
+                    task.containers
+                        .iter()
+                        .map(|c| c.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+        None => task
+            .containers
+            .iter()
+            .find(|c| c.last_status == TaskStatus::Running)
+            .or_else(|| task.containers.first())
+            .ok_or_else(|| PlanError::Refused(format!("task {} lists no containers", task.id)))?,
+    };
+    if container.last_status != TaskStatus::Running {
+        return Err(PlanError::Refused(format!(
+            "container {} of task {} is {}, not running",
+            container.name,
+            task.id,
+            container.last_status.as_str()
+        )));
+    }
+    match container.exec_agent.as_deref() {
+        Some("RUNNING") => {}
+        Some(status) => {
+            return Err(PlanError::Refused(format!(
+                "the ExecuteCommandAgent of container {} is {status}, not RUNNING: wait a moment, or check the task role's ssmmessages permissions",
+                container.name
+            )));
+        }
+        None => {
+            return Err(PlanError::Refused(format!(
+                "container {} of task {} runs no ExecuteCommandAgent: {ENABLE_EXEC}",
+                container.name, task.id
+            )));
+        }
+    }
+    plan.diff.push(Change::new(
+        "session",
+        "none",
+        format!("{command} in {}/{}", task.id, container.name),
+    ));
+    plan.notes.push(
+        "an interactive session: what you type runs in the container, and ECS Exec may log it (the cluster's executeCommandConfiguration)".into(),
+    );
+    plan.steps.push(Step::ExecuteCommand {
+        task: task.id.clone(),
+        container: container.name.clone(),
+        command: command.to_string(),
+    });
+    Ok(())
+}
+
+/// Why a plan on one task (a stop, an exec) is stale: its task no longer runs.
 pub(super) async fn task_gone(
     p: &dyn Provider,
     svc: &Service,
@@ -153,6 +273,7 @@ mod tests {
             stopped_at: None,
             stopped_reason: None,
             containers: vec![],
+            exec_enabled: false,
         }
     }
 

@@ -406,6 +406,7 @@ mod tests {
             events: vec![],
             created_at: t(0),
             deployment_config: flightdeck_model::DeploymentConfig::default(),
+            exec_enabled: false,
         }
     }
 

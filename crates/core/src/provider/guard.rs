@@ -1,8 +1,8 @@
 //! The read-only guard: the one place where read-only is enforced.
 
 use super::{
-    LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
-    Written,
+    ExecSession, LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate,
+    WriteProvider, Written,
 };
 use async_trait::async_trait;
 use flightdeck_model::{
@@ -169,6 +169,18 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
     ) -> Result<Written<Task>> {
         self.refuse_if_read_only("ecs:StopTask")?;
         self.inner.stop_task(cluster, service, task, reason).await
+    }
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> Result<Written<ExecSession>> {
+        self.refuse_if_read_only("ecs:ExecuteCommand")?;
+        self.inner
+            .execute_command(cluster, task, container, command)
+            .await
     }
     async fn update_service(
         &self,

@@ -8,10 +8,12 @@
 //! than being copied into each one.
 
 mod error;
+mod exec;
 mod guard;
 mod locate;
 
 pub use error::ProviderError;
+pub use exec::ExecSession;
 pub use guard::ReadOnlyGuard;
 pub use locate::{LocateError, locate_service};
 
@@ -216,6 +218,16 @@ pub trait WriteProvider: Send + Sync {
         task: &str,
         reason: &str,
     ) -> Result<Written<Task>>;
+    /// Opens an interactive ECS Exec session running `command` in
+    /// `container` of `task` (ExecuteCommand); the caller attaches the
+    /// operator's terminal with `session-manager-plugin`.
+    async fn execute_command(
+        &self,
+        cluster: &str,
+        task: &str,
+        container: &str,
+        command: &str,
+    ) -> Result<Written<ExecSession>>;
 }
 
 /// A provider that can both read and write one environment.

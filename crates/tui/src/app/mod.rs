@@ -237,6 +237,9 @@ pub enum Effect {
     Drill(drill::DrillControl),
     /// Put this text on the clipboard (OSC 52 to the terminal).
     Copy(String),
+    /// Hand the terminal to `session-manager-plugin` for this ECS Exec
+    /// session, and take it back when the session ends.
+    Attach(Box<flightdeck_core::provider::ExecSession>),
 }
 
 /// A value worked out from the app's state, kept until its key changes.

@@ -61,10 +61,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             env,
             op,
             result,
-        } => {
-            write::planned(app, request, env, op, result);
-            vec![]
-        }
+        } => write::planned(app, request, env, op, result),
         Msg::Executed {
             request,
             env,
@@ -76,8 +73,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 let what = format!("{} of {}/{}", op.verb(), op.cluster(), op.service());
                 d.acted(app.now, &env, what, result.is_ok());
             }
-            write::executed(app, request, env, *plan, result);
-            vec![]
+            write::executed(app, request, env, *plan, result)
         }
         Msg::Api(report) => {
             if matches!(app.overlay, Some(Overlay::Api { .. })) && app.api.as_ref() != Some(&report)
@@ -599,6 +595,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             pick_task(app, action == Action::Next)
         }
         Action::StopTask => return write::start(app, Request::StopTask),
+        Action::Exec => return write::start(app, Request::Exec),
         Action::Copy => return super::copy::copy_selection(app),
         Action::Changes => changes::open(app),
         Action::NextKind if app.pane == Pane::Changes => changes::next_kind(app),

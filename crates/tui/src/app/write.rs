@@ -182,7 +182,12 @@ pub enum Request {
     Continue,
     /// Stop the task picked in the service's detail.
     StopTask,
+    /// A shell in the picked task (the first running one from a list).
+    Exec,
 }
+
+/// What ECS Exec runs when the operator names nothing else.
+pub const EXEC_COMMAND: &str = "/bin/sh";
 
 /// The service a write key acts on: the watched one in the rollout view,
 /// the open or selected one in the services pane, the selected target in
@@ -334,6 +339,32 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
             },
         ),
         Request::Continue => plan(app, env, Operation::Continue { cluster, service }),
+        Request::Exec => {
+            if app.demo {
+                app.dialog = Some(Dialog::Message(Message::new(
+                    "ECS Exec",
+                    vec![
+                        "The simulated production runs no containers to open a shell in.".into(),
+                        "On an AWS environment, this opens a shell in the task's container (ECS Exec, with session-manager-plugin).".into(),
+                    ],
+                )));
+                return vec![];
+            }
+            let task = (app.pane == Pane::Services && app.detail_service().is_some())
+                .then(|| app.selected_task().map(|t| t.id.clone()))
+                .flatten();
+            plan(
+                app,
+                env,
+                Operation::Exec {
+                    cluster,
+                    service,
+                    task,
+                    container: None,
+                    command: EXEC_COMMAND.into(),
+                },
+            )
+        }
         Request::StopTask => {
             let picked = app
                 .selected_task()
@@ -687,7 +718,7 @@ pub fn planned(
     env: String,
     op: Operation,
     result: Result<Plan, PlanError>,
-) {
+) -> Vec<Effect> {
     app.dirty = true;
     if !awaited(app, request) {
         app.notice = Some(format!(
@@ -696,7 +727,22 @@ pub fn planned(
             op.cluster(),
             op.service()
         ));
-        return;
+        return vec![];
+    }
+    // ECS Exec changes nothing: outside production its checked plan opens
+    // the session at once; in production it is confirmed like a write.
+    if let Ok(plan) = &result
+        && matches!(plan.operation, Operation::Exec { .. })
+        && !plan.production
+    {
+        let c = Confirm {
+            env,
+            plan: Box::new(plan.clone()),
+            typed: String::new(),
+            on_confirm: true,
+            error: None,
+        };
+        return execute(app, c);
     }
     app.dialog = Some(match result {
         Ok(plan) => Dialog::Confirm(Confirm {
@@ -717,6 +763,7 @@ pub fn planned(
             Dialog::Message(m)
         }
     });
+    vec![]
 }
 
 /// For a desired count outside the auto scaling range, the range change
@@ -765,9 +812,22 @@ pub fn executed(
     env: String,
     plan: Plan,
     result: Result<Executed, ExecError>,
-) {
+) -> Vec<Effect> {
     app.dirty = true;
     let current = awaited(app, request);
+    // An exec's session: the terminal goes to it (a late one is not
+    // attached by surprise; it times out on its own).
+    if let Ok(done) = &result
+        && let Some(session) = done.session.clone()
+    {
+        if current {
+            app.dialog = None;
+            app.notice = Some(format!("ECS Exec session {} ended", session.session_id));
+            return vec![Effect::Attach(Box::new(session))];
+        }
+        app.notice = Some("a late ECS Exec session was not attached".into());
+        return vec![];
+    }
     let what = format!(
         "{} of {}/{}",
         plan.operation.verb(),
@@ -801,7 +861,7 @@ pub fn executed(
                         if current {
                             app.dialog = None;
                         }
-                        return;
+                        return vec![];
                     }
                     lines.push(format!(
                         "{} watches the rollout.",
@@ -855,6 +915,7 @@ pub fn executed(
     if current || app.dialog.is_none() {
         app.dialog = Some(Dialog::Message(message));
     }
+    vec![]
 }
 
 /// New data: the watch looks at its service again.
