@@ -433,7 +433,7 @@ impl Write<'_> {
         }
         let word = plan.confirmation_word();
         // ECS Exec changes nothing: outside production it needs no word.
-        let needs_word = !(exec && !plan.production);
+        let needs_word = !exec || plan.production;
         match self.guard.confirm.as_deref() {
             None if !needs_word => {}
             None => {
