@@ -401,3 +401,90 @@ fn y_puts_the_selection_on_the_clipboard_with_osc_52() {
     );
     s.quit();
 }
+
+/// `x` hands the terminal to session-manager-plugin (a fake on the PATH,
+/// against moto with the test proxy answering ExecuteCommand) and takes it
+/// back: what is typed in the session reaches the plugin and not the
+/// cockpit, and the cockpit's screen comes back with the session's end.
+#[cfg(feature = "aws")]
+#[test]
+fn x_hands_the_terminal_to_the_session_and_takes_it_back() {
+    let Some(f) = common::cli::fixture("pty_exec", "muejam-staging") else {
+        return;
+    };
+    let (service, _, td) = f
+        .seeded
+        .services
+        .iter()
+        .find(|s| s.0 == "backend")
+        .unwrap()
+        .clone();
+    let family = td.split(':').next().unwrap();
+    let task = common::cli::run_service_tasks(&f, &service, family, 1, true).remove(0);
+    let home = f.home.path();
+    let path = common::cli::fake_plugin(home);
+    let (config, credentials) = (home.join("aws-config"), home.join("aws-credentials"));
+    let vars = [
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_ENDPOINT_URL", f.moto.endpoint.as_str()),
+        ("PATH", path.as_str()),
+    ];
+    let mut s = Session::start_with(home, &[], &vars);
+    assert!(
+        wait_for_screen(&s.screen, "backend", Duration::from_secs(30)),
+        "{}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    s.send(b"1/backend\r");
+    s.expect_after(b"\r", "TASKS");
+    assert!(
+        wait_for_screen(&s.screen, &task[..7], Duration::from_secs(30)),
+        "the task never showed: {}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    s.output.lock().unwrap().clear();
+    s.send(b"x");
+    assert!(
+        wait_for(
+            &s.output,
+            "fake plugin: session to",
+            Duration::from_secs(30)
+        ),
+        "the plugin never ran: {}",
+        String::from_utf8_lossy(&s.output.lock().unwrap())
+    );
+    let handed = String::from_utf8_lossy(&s.output.lock().unwrap()).to_string();
+    assert!(
+        handed.contains("\x1b[?1049l"),
+        "the cockpit's screen was not left"
+    );
+    // Typed in the session: the plugin reads it; the cockpit must not (e
+    // would open the environments, s... nothing, q would quit).
+    s.send(b"echo seq\r");
+    assert!(
+        wait_for_screen(&s.screen, "ended", Duration::from_secs(30)),
+        "the cockpit did not come back: {}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    // The whole frame again, not only what changed.
+    assert!(
+        wait_for_screen(&s.screen, "TASKS", Duration::from_secs(10)),
+        "not back on the detail: {}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    let screen = s.screen.lock().unwrap().screen().contents();
+    assert!(
+        !screen.contains("Environments"),
+        "a key reached the cockpit: {screen}"
+    );
+    let typed = std::fs::read_to_string(home.join("plugin-typed")).unwrap();
+    assert_eq!(typed.trim(), "echo seq");
+    let args = std::fs::read_to_string(home.join("plugin-args")).unwrap();
+    assert!(
+        args.contains(&format!("{{\"Target\":\"ecs:{}_{task}_", f.env.cluster)),
+        "{args}"
+    );
+    s.quit();
+}
