@@ -939,3 +939,150 @@ async fn cluster_of_services(
         done.unwrap();
     }
 }
+
+/// FireLens: a task definition whose container logs through FireLens to
+/// CloudWatch Logs (the `cloudwatch_logs` output) is read from that group;
+/// one that logs elsewhere (splunk, FireLens to datadog) says where, and
+/// the cockpit's logs pane says it too.
+#[test]
+fn firelens_logs_are_read_from_their_group_and_other_destinations_named() {
+    use aws_sdk_ecs::types::{ContainerDefinition, LogConfiguration, LogDriver};
+    let Some(moto) = Moto::new("firelens") else {
+        return;
+    };
+    let clock = clock();
+    let rt = runtime();
+    let now = clock.now();
+    rt.block_on(async {
+        let config = moto.sdk_config("eu-west-1").await;
+        let ecs = aws_sdk_ecs::Client::new(&config);
+        ecs.create_cluster().cluster_name("fl").send().await.unwrap();
+        let register = |family: &'static str, log: LogConfiguration| {
+            let ecs = ecs.clone();
+            async move {
+                ecs.register_task_definition()
+                    .family(family)
+                    .container_definitions(
+                        ContainerDefinition::builder()
+                            .name("app")
+                            .image("app:1")
+                            .memory(512)
+                            .log_configuration(log)
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        };
+        register(
+            "via-firelens",
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awsfirelens)
+                .options("Name", "cloudwatch_logs")
+                .options("region", "eu-west-1")
+                .options("log_group_name", "/firelens/api")
+                .options("log_stream_prefix", "api-")
+                .build()
+                .unwrap(),
+        )
+        .await;
+        register(
+            "to-datadog",
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awsfirelens)
+                .options("Name", "datadog")
+                .build()
+                .unwrap(),
+        )
+        .await;
+        register(
+            "to-splunk",
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Splunk)
+                .options("splunk-url", "https://splunk.example:8088")
+                .build()
+                .unwrap(),
+        )
+        .await;
+        for (service, family) in [("api", "via-firelens"), ("web", "to-datadog")] {
+            ecs.create_service()
+                .cluster("fl")
+                .service_name(service)
+                .task_definition(format!("{family}:1"))
+                .desired_count(1)
+                .send()
+                .await
+                .unwrap();
+        }
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+        logs.create_log_group()
+            .log_group_name("/firelens/api")
+            .send()
+            .await
+            .unwrap();
+        logs.create_log_stream()
+            .log_group_name("/firelens/api")
+            .log_stream_name("api-app-firelens-0f1e2d3c")
+            .send()
+            .await
+            .unwrap();
+        logs.put_log_events()
+            .log_group_name("/firelens/api")
+            .log_stream_name("api-app-firelens-0f1e2d3c")
+            .log_events(
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(now.timestamp_millis())
+                    .message("routed by fluent bit")
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    let p = rt.block_on(moto.provider("fl", "eu-west-1", Arc::new(clock.clone()), None));
+    let td = |family: &str| {
+        rt.block_on(p.task_definition(&TaskDefRef::new(family, 1)))
+            .unwrap()
+    };
+    let firelens = td("via-firelens");
+    let source = firelens.log_source().unwrap();
+    assert_eq!(source.group, "/firelens/api");
+    assert_eq!(firelens.logs_elsewhere(), None);
+    assert_eq!(td("to-datadog").logs_elsewhere(), Some("FireLens to datadog"));
+    assert_eq!(td("to-splunk").logs_elsewhere(), Some("splunk"));
+    let events = rt
+        .block_on(p.log_events(&LogQuery {
+            log_group: source.group.clone(),
+            stream_prefix: source.stream_prefix.clone(),
+            since: now - chrono::Duration::minutes(5),
+            filter: None,
+            limit: 10,
+            live: false,
+        }))
+        .unwrap();
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].message, "routed by fluent bit");
+    drop(rt);
+    // In the cockpit: the FireLens service's lines; the other, where they go.
+    let providers: Vec<Arc<dyn Provider>> = vec![Arc::new(p)];
+    let mut h = common::Harness::with_providers(providers, clock, false);
+    let theme = common::theme("monochrome");
+    h.keys("4");
+    let mut on = |h: &mut common::Harness, service: &str| {
+        for _ in 0..2 {
+            if h.app.log_source_service().unwrap().name == service {
+                return h.screen(120, 30, &theme);
+            }
+            h.keys("]");
+        }
+        panic!("the logs pane never showed {service}");
+    };
+    let screen = on(&mut h, "api");
+    assert!(screen.contains("/firelens/api"), "{screen}");
+    assert!(screen.contains("routed by fluent bit"), "{screen}");
+    let screen = on(&mut h, "web");
+    assert!(screen.contains("web logs to FireLens to datadog"), "{screen}");
+    assert!(screen.contains("to-datadog:1"), "{screen}");
+}

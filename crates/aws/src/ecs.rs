@@ -779,13 +779,41 @@ fn task_definition(td: &ecs::TaskDefinition) -> Option<TaskDefinition> {
     })
 }
 
-fn container(c: &ecs::ContainerDefinition) -> ContainerDefinition {
-    let log_option = |key: &str| {
-        c.log_configuration()
-            .filter(|l| l.log_driver() == &ecs::LogDriver::Awslogs)
-            .and_then(|l| l.options())
-            .and_then(|o| o.get(key).cloned())
+/// Where a container logs: its CloudWatch Logs group and awslogs stream
+/// prefix, or, elsewhere, where in words. FireLens whose output is the
+/// CloudWatch Logs plugin (`cloudwatch_logs`, or the older `cloudwatch`)
+/// logs to its `log_group_name`, every stream of it.
+fn log_destination(
+    c: &ecs::ContainerDefinition,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let Some(config) = c.log_configuration() else {
+        return (None, None, Some("nowhere: no logConfiguration".into()));
     };
+    let option = |key: &str| config.options().and_then(|o| o.get(key).cloned());
+    match config.log_driver() {
+        ecs::LogDriver::Awslogs => (
+            option("awslogs-group"),
+            option("awslogs-stream-prefix"),
+            None,
+        ),
+        ecs::LogDriver::Awsfirelens => {
+            let output = option("Name").unwrap_or_default();
+            match output.to_ascii_lowercase().as_str() {
+                "cloudwatch_logs" | "cloudwatch" => (option("log_group_name"), None, None),
+                "" => (
+                    None,
+                    None,
+                    Some("FireLens (the log router's own outputs)".into()),
+                ),
+                _ => (None, None, Some(format!("FireLens to {output}"))),
+            }
+        }
+        other => (None, None, Some(other.as_str().to_string())),
+    }
+}
+
+fn container(c: &ecs::ContainerDefinition) -> ContainerDefinition {
+    let (log_group, log_stream_prefix, logs_elsewhere) = log_destination(c);
     ContainerDefinition {
         name: c.name().unwrap_or_default().to_string(),
         image: c.image().unwrap_or_default().to_string(),
@@ -817,8 +845,9 @@ fn container(c: &ecs::ContainerDefinition) -> ContainerDefinition {
                 value_from: s.value_from().to_string(),
             })
             .collect(),
-        log_group: log_option("awslogs-group"),
-        log_stream_prefix: log_option("awslogs-stream-prefix"),
+        log_group,
+        log_stream_prefix,
+        logs_elsewhere,
     }
 }
 

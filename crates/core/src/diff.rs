@@ -180,6 +180,7 @@ mod tests {
                 secrets: vec![],
                 log_group: None,
                 log_stream_prefix: None,
+                logs_elsewhere: None,
             }],
             registered_at: Timestamp::default(),
             status: TaskDefinitionStatus::Active,

@@ -211,8 +211,9 @@ impl Service {
         format!("/ecs/{}/{}", self.cluster, self.name)
     }
 
-    /// Where this service logs: its task definition's awslogs
-    /// configuration when known, else the `/ecs/<cluster>/<service>` convention.
+    /// Where this service logs in CloudWatch Logs: its task definition's
+    /// awslogs or FireLens configuration when known, else the
+    /// `/ecs/<cluster>/<service>` convention.
     pub fn log_source(&self, task_definition: Option<&TaskDefinition>) -> super::LogSource {
         task_definition
             .and_then(TaskDefinition::log_source)
@@ -278,8 +279,15 @@ pub struct ContainerDefinition {
     pub port: Option<u16>,
     pub environment: Vec<EnvVar>,
     pub secrets: Vec<SecretRef>,
+    /// The CloudWatch Logs group it logs to: awslogs's, or FireLens's
+    /// when its output is CloudWatch Logs.
     pub log_group: Option<String>,
+    /// awslogs's stream prefix (streams are `prefix/container/task`).
     pub log_stream_prefix: Option<String>,
+    /// Where it logs when not to CloudWatch Logs, in words (`splunk`,
+    /// `FireLens to datadog`, `nowhere: no logConfiguration`).
+    #[serde(default)]
+    pub logs_elsewhere: Option<String>,
 }
 
 impl TaskDefinition {
@@ -293,6 +301,17 @@ impl TaskDefinition {
                 stream_prefix: c.log_stream_prefix.as_ref().map(|p| format!("{p}/")),
             })
         })
+    }
+
+    /// Where the logs go when no container logs to CloudWatch Logs: the
+    /// essential container's destination, in words.
+    pub fn logs_elsewhere(&self) -> Option<&str> {
+        if self.containers.iter().any(|c| c.log_group.is_some()) {
+            return None;
+        }
+        let mut containers: Vec<&ContainerDefinition> = self.containers.iter().collect();
+        containers.sort_by_key(|c| !c.essential);
+        containers.iter().find_map(|c| c.logs_elsewhere.as_deref())
     }
 }
 
@@ -312,6 +331,7 @@ mod tests {
             secrets: vec![],
             log_group: group.map(str::to_string),
             log_stream_prefix: Some("svc".into()),
+            logs_elsewhere: None,
         }
     }
 
@@ -333,9 +353,17 @@ mod tests {
         assert_eq!(source.stream_prefix.as_deref(), Some("svc/"));
         let none = TaskDefinition {
             containers: vec![container("app", true, None)],
-            ..td
+            ..td.clone()
         };
         assert_eq!(none.log_source(), None);
+        let mut splunk = container("app", true, None);
+        splunk.logs_elsewhere = Some("splunk".into());
+        let elsewhere = TaskDefinition {
+            containers: vec![splunk],
+            ..none
+        };
+        assert_eq!(elsewhere.logs_elsewhere(), Some("splunk"));
+        assert_eq!(td.logs_elsewhere(), None);
     }
 }
 

@@ -259,6 +259,7 @@ fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
                     .collect(),
                 log_group: Some(log_group.clone()),
                 log_stream_prefix: Some("ecs".into()),
+                logs_elsewhere: None,
             })
             .collect(),
         registered_at: svc.created_at + Duration::days(i64::from(revision)),

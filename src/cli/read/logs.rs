@@ -114,7 +114,9 @@ pub(super) fn print_log_line(e: &LogEvent) {
     table::emit(&format!("{time} {} {message}\n", sanitize(&e.stream)));
 }
 
-/// Where a service logs, from its task definition's awslogs configuration.
+/// Where a service logs in CloudWatch Logs, from its task definition's
+/// awslogs or FireLens configuration; an error that says where the logs go
+/// when that is not CloudWatch Logs.
 pub(super) async fn log_source(
     p: &dyn Provider,
     cluster: &str,
@@ -124,5 +126,11 @@ pub(super) async fn log_source(
         .await?
         .ok_or_else(|| anyhow!("no service `{service}` in cluster `{cluster}`"))?;
     let td = p.task_definition(&svc.task_definition).await?;
+    if let Some(elsewhere) = td.logs_elsewhere() {
+        return Err(anyhow!(
+            "{service} logs to {elsewhere} (the logConfiguration of {}): flightdeck reads CloudWatch Logs only (awslogs, FireLens's cloudwatch_logs output)",
+            td.reference
+        ));
+    }
     Ok(svc.log_source(Some(&td)))
 }

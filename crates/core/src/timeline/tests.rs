@@ -29,6 +29,7 @@ fn revision(family: &str, revision: u32, image: &str) -> TaskDefinition {
             secrets: vec![],
             log_group: None,
             log_stream_prefix: None,
+            logs_elsewhere: None,
         }],
         registered_at: ago(60),
         status: TaskDefinitionStatus::Active,

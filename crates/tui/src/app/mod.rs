@@ -554,10 +554,28 @@ impl App {
                     .task_definitions
                     .get(&s.task_definition)
                     .and_then(|slot| slot.data.as_ref());
+                // Logs that go elsewhere are not looked for in CloudWatch.
+                if td.and_then(|td| td.logs_elsewhere()).is_some() {
+                    return None;
+                }
                 s.log_source(td)
             }
             None => LogSource::group(format!("/ecs/{}/{}", service.cluster, service.name)),
         })
+    }
+
+    /// Where the logs pane's service logs when not to CloudWatch Logs, and
+    /// the task definition that says so.
+    pub fn logs_elsewhere(&self) -> Option<(String, String)> {
+        let service = self.log_source_service()?;
+        let env = self.env();
+        let svc = env.services().iter().find(|s| service.is(s))?;
+        let td = env
+            .task_definitions
+            .get(&svc.task_definition)?
+            .data
+            .as_ref()?;
+        Some((td.logs_elsewhere()?.to_string(), td.reference.to_string()))
     }
 
     /// The log group of the logs pane.

@@ -192,6 +192,7 @@ fn secret_environment_values_are_not_written() {
             secrets: vec![],
             log_group: None,
             log_stream_prefix: None,
+            logs_elsewhere: None,
         }],
         registered_at: t(0),
         status: TaskDefinitionStatus::Active,

@@ -113,6 +113,26 @@ fn event_lines(
 
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    if let (Some((elsewhere, td)), Some(service)) = (app.logs_elsewhere(), app.log_source_service())
+    {
+        let lines = vec![
+            Line::from(Span::styled(
+                flightdeck_model::text::sanitize(&format!(" {} logs to {elsewhere}", service.name)),
+                theme.warn,
+            )),
+            Line::from(Span::styled(
+                flightdeck_model::text::sanitize(&format!(
+                    " (the logConfiguration of {td}): flightdeck reads CloudWatch Logs only, awslogs and FireLens's cloudwatch_logs output; read these logs where they go"
+                )),
+                theme.muted,
+            )),
+        ];
+        frame.render_widget(
+            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
     let Some(source) = app.log_source() else {
         frame.render_widget(
             Paragraph::new(Span::styled(" no service to show logs of", theme.muted)),
