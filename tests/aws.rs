@@ -1070,7 +1070,7 @@ fn firelens_logs_are_read_from_their_group_and_other_destinations_named() {
     let mut h = common::Harness::with_providers(providers, clock, false);
     let theme = common::theme("monochrome");
     h.keys("4");
-    let mut on = |h: &mut common::Harness, service: &str| {
+    let on = |h: &mut common::Harness, service: &str| {
         for _ in 0..2 {
             if h.app.log_source_service().unwrap().name == service {
                 return h.screen(120, 30, &theme);
