@@ -18,6 +18,8 @@ It does six things moto does not:
    {"account", "operation", "delay_ms"} instead, the call is held that long
    and then answered normally (a slow or hung endpoint).
    GET /__flightdeck/calls?account=A counts the calls per operation.
+   POST /__flightdeck/skew {"account", "seconds"} dates that account's
+   answers that many seconds ahead (a machine clock that is off).
 5. History: the APIs moto lacks that flightdeck's change timeline reads
    (ECS service deployments and revisions, CloudWatch alarm history,
    CloudTrail LookupEvents) are answered from the calls the proxy saw;
@@ -30,6 +32,7 @@ Every socket has TCP_NODELAY: without it each call costs ~50 ms.
 
 import argparse
 import datetime
+import email.utils
 import http.client
 import http.server
 import json
@@ -57,6 +60,7 @@ PAGED = {"ListServices": "serviceArns", "ListTasks": "taskArns", "ListClusters":
 faults = {}
 calls = {}
 page_sizes = {}
+skews = {}
 history = aws_history.History()
 exec_tasks = aws_exec.ExecTasks()
 REGION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
@@ -190,7 +194,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             answer = json.dumps(exec_tasks.describe_tasks(account or "", json.loads(answer or b"{}"))).encode()
         if operation in PAGED and status == 200:
             answer = self.paginate(PAGED[operation], request, json.loads(answer), account or "")
-        self.send_response(status)
+        with lock:
+            skew = skews.get(account or "")
+        if skew is not None:
+            # A clock that is off: AWS's Date as seen from a machine `skew` behind.
+            # (send_response_only: http.server adds a Date of its own otherwise)
+            headers = [(k, v) for k, v in headers if k.lower() != "date"]
+            headers.append(("Date", email.utils.formatdate(time.time() + skew, usegmt=True)))
+            self.send_response_only(status)
+        else:
+            self.send_response(status)
         for k, v in headers:
             if k.lower() not in HOP_HEADERS:
                 self.send_header(k, v)
@@ -339,6 +352,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with lock:
                 for key in [k for k in faults if k[0] == account]:
                     del faults[key]
+            return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__flightdeck/skew" and self.command == "POST":
+            skew = json.loads(body)
+            with lock:
+                skews[skew["account"]] = int(skew["seconds"])
             return self.reply(200, b"{}", "application/json")
         if parsed.path == "/__flightdeck/page" and self.command == "POST":
             page = json.loads(body)

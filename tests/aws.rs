@@ -956,7 +956,11 @@ fn firelens_logs_are_read_from_their_group_and_other_destinations_named() {
     rt.block_on(async {
         let config = moto.sdk_config("eu-west-1").await;
         let ecs = aws_sdk_ecs::Client::new(&config);
-        ecs.create_cluster().cluster_name("fl").send().await.unwrap();
+        ecs.create_cluster()
+            .cluster_name("fl")
+            .send()
+            .await
+            .unwrap();
         let register = |family: &'static str, log: LogConfiguration| {
             let ecs = ecs.clone();
             async move {
@@ -1050,7 +1054,10 @@ fn firelens_logs_are_read_from_their_group_and_other_destinations_named() {
     let source = firelens.log_source().unwrap();
     assert_eq!(source.group, "/firelens/api");
     assert_eq!(firelens.logs_elsewhere(), None);
-    assert_eq!(td("to-datadog").logs_elsewhere(), Some("FireLens to datadog"));
+    assert_eq!(
+        td("to-datadog").logs_elsewhere(),
+        Some("FireLens to datadog")
+    );
     assert_eq!(td("to-splunk").logs_elsewhere(), Some("splunk"));
     let events = rt
         .block_on(p.log_events(&LogQuery {
@@ -1083,6 +1090,9 @@ fn firelens_logs_are_read_from_their_group_and_other_destinations_named() {
     assert!(screen.contains("/firelens/api"), "{screen}");
     assert!(screen.contains("routed by fluent bit"), "{screen}");
     let screen = on(&mut h, "web");
-    assert!(screen.contains("web logs to FireLens to datadog"), "{screen}");
+    assert!(
+        screen.contains("web logs to FireLens to datadog"),
+        "{screen}"
+    );
     assert!(screen.contains("to-datadog:1"), "{screen}");
 }

@@ -1365,3 +1365,175 @@ fn exec_checks_its_preconditions_and_hands_the_session_to_the_plugin() {
     );
     assert!(!audit.contains(session["tokenValue"].as_str().unwrap()));
 }
+
+/// The checks of a doctor's JSON report, by (scope, check), with status.
+fn doctor_checks(o: &std::process::Output) -> Vec<(String, String, String, String)> {
+    let report: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stdout)));
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["scope"].as_str().unwrap().to_string(),
+                c["check"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+                format!(
+                    "{} {}",
+                    c["detail"].as_str().unwrap(),
+                    c["fix"].as_str().unwrap_or("")
+                ),
+            )
+        })
+        .collect()
+}
+
+fn status_of<'a>(
+    checks: &'a [(String, String, String, String)],
+    scope: &str,
+    check: &str,
+) -> (&'a str, &'a str) {
+    checks
+        .iter()
+        .find(|c| c.0 == scope && c.1 == check)
+        .map(|c| (c.2.as_str(), c.3.as_str()))
+        .unwrap_or_else(|| panic!("no {scope}/{check} in {checks:?}"))
+}
+
+#[test]
+fn doctor_passes_a_good_set_up_and_names_what_is_wrong_with_a_broken_one() {
+    let Some(fx) = fixture("cli_doctor", "muejam-staging") else {
+        return;
+    };
+    let h = fx.home.path();
+    let env = fx.env.name.as_str();
+    let path = fake_plugin(h);
+    let doctor = |vars: &[(&str, &str)]| {
+        let mut all = vec![("PATH", path.as_str()), ("LANG", "C.UTF-8")];
+        all.extend_from_slice(vars);
+        flightdeck_with(h, &["doctor", "--json"], Some(&fx.moto), &all)
+    };
+    let good = doctor(&[]);
+    assert_eq!(
+        good.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&good.stdout)
+    );
+    let checks = doctor_checks(&good);
+    for check in [
+        "region", "identity", "clock", "endpoint", "clusters", "services", "tasks", "logs",
+        "scaling", "alarms", "changes", "costs",
+    ] {
+        assert_eq!(
+            status_of(&checks, env, check).0,
+            "ok",
+            "{check}: {checks:?}"
+        );
+    }
+    assert!(
+        status_of(&checks, env, "identity")
+            .1
+            .contains(&fx.moto.account)
+    );
+    assert_eq!(status_of(&checks, "machine", "exec plugin").0, "ok");
+    assert_eq!(status_of(&checks, "terminal", "utf-8").0, "ok");
+    assert_eq!(
+        status_of(&checks, "terminal", "size").0,
+        "warn",
+        "not a terminal here"
+    );
+
+    // A read refused: named by its IAM action, exit 1.
+    fx.moto
+        .fault("DescribeAlarms", "AccessDeniedException", "not authorized");
+    let denied = doctor(&[]);
+    assert_eq!(denied.status.code(), Some(1));
+    let checks = doctor_checks(&denied);
+    let (status, detail) = status_of(&checks, env, "alarms");
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains("not allowed: cloudwatch:DescribeAlarms"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("allow cloudwatch:DescribeAlarms"),
+        "{detail}"
+    );
+    assert_eq!(status_of(&checks, env, "services").0, "ok", "only the one");
+    fx.moto.clear_faults();
+
+    // A clock 7 minutes behind AWS's: AWS would refuse its signatures.
+    fx.moto.skew(420);
+    let skewed = doctor(&[]);
+    assert_eq!(skewed.status.code(), Some(1));
+    let checks = doctor_checks(&skewed);
+    let (status, detail) = status_of(&checks, env, "clock");
+    assert_eq!(status, "fail", "{detail}");
+    assert!(detail.contains("behind AWS"), "{detail}");
+    fx.moto.skew(0);
+
+    // An SSO profile whose login expired, and a locale that is not UTF-8.
+    let aws_config = std::fs::read_to_string(h.join("aws-config")).unwrap();
+    std::fs::write(
+        h.join("aws-config"),
+        format!(
+            "{aws_config}[profile sso-only]\nsso_session = acme\nsso_account_id = 111122223333\nsso_role_name = OnCall\nregion = eu-west-1\n[sso-session acme]\nsso_start_url = https://acme.awsapps.com/start\nsso_region = eu-west-1\n"
+        ),
+    )
+    .unwrap();
+    let cache = h.join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(
+        cache.join("0123.json"),
+        serde_json::json!({
+            "startUrl": "https://acme.awsapps.com/start",
+            "region": "eu-west-1",
+            "accessToken": "expired",
+            "expiresAt": "2020-01-01T00:00:00Z"
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let config = h.join("config/flightdeck/config.toml");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str("[[environment]]\nname = \"sso-env\"\nprofile = \"sso-only\"\n");
+    std::fs::write(&config, text).unwrap();
+    let sso = doctor(&[("LANG", "C"), ("LC_ALL", "")]);
+    assert_eq!(sso.status.code(), Some(1));
+    let checks = doctor_checks(&sso);
+    let (status, detail) = status_of(&checks, "sso-env", "sso login");
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains("expired") && detail.contains("aws sso login --profile sso-only"),
+        "{detail}"
+    );
+    assert_eq!(
+        status_of(&checks, env, "identity").0,
+        "ok",
+        "the other environment is fine"
+    );
+    assert_eq!(status_of(&checks, "terminal", "utf-8").0, "warn");
+
+    // A broken config: where, and exit 1; the machine is still looked at.
+    std::fs::write(
+        &config,
+        "[[environment]]\nname = \"x\"\nregoin = \"eu-west-1\"\n",
+    )
+    .unwrap();
+    let broken = doctor(&[]);
+    assert_eq!(broken.status.code(), Some(1));
+    let checks = doctor_checks(&broken);
+    let (status, detail) = status_of(&checks, "config", "config");
+    assert_eq!(status, "fail");
+    assert!(detail.contains("config.toml:3:1"), "{detail}");
+    assert_eq!(status_of(&checks, "machine", "exec plugin").0, "ok");
+    // And as text for people: FAIL with its fix.
+    let text = flightdeck_with(h, &["doctor"], Some(&fx.moto), &[("PATH", path.as_str())]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.contains("FAIL") && out.contains("fix: correct the file"),
+        "{out}"
+    );
+}

@@ -43,6 +43,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Completions { shell }) => completions(*shell),
         Some(Command::Man) => man(),
+        Some(Command::Doctor { json }) => super::doctor::run(&flags, *json),
         Some(Command::Tui) | None => cockpit(&options(None)?),
         Some(Command::Read(read)) => super::read::run(&options(None)?, read),
         Some(Command::Write(write)) => super::write::run(&options(None)?, write),

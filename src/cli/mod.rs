@@ -1,6 +1,7 @@
 //! The command line: flags, subcommands and exit codes of DESIGN.md.
 
 mod commands;
+mod doctor;
 mod read;
 mod replay;
 mod table;
@@ -206,6 +207,14 @@ pub enum Command {
     },
     /// The manual page (roff) on stdout: `flightdeck man | man -l -`.
     Man,
+    /// What would stop the cockpit, and how to fix it: config, each
+    /// environment's region, identity, SSO login, clock, endpoint and read
+    /// permissions, session-manager-plugin, the terminal. Exit 1 on a FAIL.
+    Doctor {
+        /// One JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     #[command(flatten)]
     Read(ReadCommand),
     #[command(flatten)]
@@ -257,6 +266,7 @@ mod tests {
         &["theme", "list"],
         &["completions", "bash"],
         &["man"],
+        &["doctor"],
         &["services"],
         &["alarms"],
         &["tasks", "--service", "s"],

@@ -163,6 +163,17 @@ impl Moto {
             .unwrap();
     }
 
+    /// Dates this account's answers `seconds` ahead of now, as AWS looks
+    /// from a machine whose clock is that far behind.
+    pub fn skew(&self, seconds: i64) {
+        ureq::post(format!("{}/__flightdeck/skew", self.endpoint))
+            .send_json(serde_json::json!({
+                "account": self.account,
+                "seconds": seconds,
+            }))
+            .unwrap();
+    }
+
     /// Removes every fault and delay of this account.
     pub fn clear_faults(&self) {
         ureq::delete(format!(

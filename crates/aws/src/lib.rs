@@ -10,6 +10,7 @@
 mod cloudwatch;
 mod codedeploy;
 mod costs;
+pub mod doctor;
 mod ecs;
 mod errors;
 mod history;
