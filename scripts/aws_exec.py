@@ -18,6 +18,12 @@ answers as ECS does for them, in the shapes of the ECS API reference:
   with the InvalidParameterException ECS gives when execute command was not
   enabled when the task was run.
 
+* SSM StartSession (port forwarding: AWS-StartPortForwardingSession and
+  AWS-StartPortForwardingSessionToRemoteHost) on the target
+  `ecs:CLUSTER_TASKID_RUNTIMEID` of such a task answers a session
+  (SessionId, TokenValue, StreamUrl); any other target fails with SSM's
+  TargetNotConnected; TerminateSession answers the session id.
+
 No session is real: the plugin the tests put on the PATH is a fake that
 records what it was given.
 """
@@ -94,3 +100,24 @@ class ExecTasks:
                 "tokenValue": "AAEAAe" + uuid.uuid4().hex * 4,
             },
         }
+
+    def start_session(self, account, region, request):
+        """(status, answer) of SSM StartSession on an ECS task's container."""
+        target = request.get("Target") or ""
+        parts = target[len("ecs:"):].split("_") if target.startswith("ecs:") else []
+        task_id = parts[1] if len(parts) == 3 else None
+        with self.lock:
+            known = task_id and any(
+                a == account and arn.endswith("/" + task_id) for (a, arn) in self.enabled
+            )
+        if not known:
+            return 400, {"__type": "TargetNotConnected", "message": f"{target} is not connected."}
+        session_id = f"fdt-{uuid.uuid4().hex[:17]}"
+        return 200, {
+            "SessionId": session_id,
+            "TokenValue": "AAEAAf" + uuid.uuid4().hex * 4,
+            "StreamUrl": f"wss://ssmmessages.{region}.amazonaws.com/v1/data-channel/{session_id}?role=publish_subscribe",
+        }
+
+    def terminate_session(self, request):
+        return 200, {"SessionId": request.get("SessionId")}

@@ -24,8 +24,9 @@ It does six things moto does not:
    (ECS service deployments and revisions, CloudWatch alarm history,
    CloudTrail LookupEvents) are answered from the calls the proxy saw;
    see aws_history.py.
-6. ECS Exec: RunTask's enableExecuteCommand, what DescribeTasks then
-   says of such a task, and ExecuteCommand; see aws_exec.py.
+6. ECS Exec and port forwarding: RunTask's enableExecuteCommand, what
+   DescribeTasks then says of such a task, ExecuteCommand, and SSM's
+   StartSession and TerminateSession; see aws_exec.py.
 
 Every socket has TCP_NODELAY: without it each call costs ~50 ms.
 """
@@ -159,11 +160,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.from_history(cbor_op, caller, operation, body)
         if cbor_op:
             return self.cloudwatch(cbor_op.group(2), body, account, caller)
-        if operation == "ExecuteCommand":
+        if operation in ("ExecuteCommand", "StartSession", "TerminateSession"):
             region = REGION.search(self.headers.get("Authorization", ""))
-            status, answer = exec_tasks.execute_command(
-                account or "", region.group(1) if region else "us-east-1", json.loads(body or b"{}")
-            )
+            region = region.group(1) if region else "us-east-1"
+            request = json.loads(body or b"{}")
+            if operation == "ExecuteCommand":
+                status, answer = exec_tasks.execute_command(account or "", region, request)
+            elif operation == "StartSession":
+                status, answer = exec_tasks.start_session(account or "", region, request)
+            else:
+                status, answer = exec_tasks.terminate_session(request)
             if status >= 400:
                 return self.fail(None, status, answer["__type"], answer["message"])
             return self.reply(

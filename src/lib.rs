@@ -8,6 +8,7 @@
 pub mod attach;
 pub mod cli;
 pub mod config;
+pub mod forwards;
 pub mod frames;
 pub mod input;
 pub mod options;

@@ -391,17 +391,25 @@ pub async fn carry_out(
 ) -> Option<Msg> {
     let provider = |env: &str| providers.iter().find(|p| p.environment().name == env);
     match effect {
-        Effect::Quit | Effect::Drill(_) | Effect::Copy(_) | Effect::Attach(_) => None,
+        Effect::Quit
+        | Effect::Drill(_)
+        | Effect::Copy(_)
+        | Effect::Attach(_)
+        | Effect::Forward { .. }
+        | Effect::CloseForwards => None,
         Effect::Plan { request, env, op } => {
             let result = match provider(&env) {
                 None => Err(PlanError::Invalid(format!("no environment {env}"))),
                 // ECS Exec's first precondition is on this machine.
                 Some(_)
-                    if matches!(op, ops::Operation::Exec { .. })
-                        && crate::attach::find_plugin().is_none() =>
+                    if matches!(
+                        op,
+                        ops::Operation::Exec { .. } | ops::Operation::PortForward { .. }
+                    ) && crate::attach::find_plugin().is_none() =>
                 {
                     Err(PlanError::Refused(crate::attach::NO_PLUGIN.into()))
                 }
+                Some(_) if let Some(why) = local_port_taken(&op) => Err(PlanError::Refused(why)),
                 Some(p) => match p.caller_identity().await {
                     Ok(id) => ops::plan(p.as_ref(), &id.account, op.clone(), Some(audit)).await,
                     Err(e) => Err(e.into()),
@@ -432,6 +440,16 @@ pub async fn carry_out(
             })
         }
     }
+}
+
+/// Why a port forward's local port cannot be had, if it cannot.
+pub fn local_port_taken(op: &ops::Operation) -> Option<String> {
+    let ops::Operation::PortForward { local_port, .. } = op else {
+        return None;
+    };
+    std::net::TcpListener::bind(("127.0.0.1", *local_port))
+        .err()
+        .map(|e| format!("local port {local_port} cannot be used: {e}"))
 }
 
 /// The theme of each environment.
@@ -647,6 +665,7 @@ impl Cockpit {
             let mut hangup =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
             let mut pacer = crate::frames::Pacer::new();
+            let mut forwards = crate::forwards::Forwards::default();
             'run: loop {
                 let now = std::time::Instant::now();
                 if app.dirty && pacer.may_draw(now) {
@@ -697,8 +716,16 @@ impl Cockpit {
                         app.notice = Some(format!("recording stopped: {e}"));
                         recorder = None;
                     }
-                    let attach =
-                        handle(&mut app, msg, &drill_clock, restart.as_ref(), &writes, &answer_tx);
+                    let attach = handle(
+                        &mut app,
+                        msg,
+                        &drill_clock,
+                        restart.as_ref(),
+                        &writes,
+                        &answer_tx,
+                        &mut forwards,
+                    )
+                    .await;
                     if let Some(session) = attach {
                         let ended = hand_over(&mut terminal, &gate, mouse, &session).await;
                         app.notice = Some(ended);
@@ -707,6 +734,10 @@ impl Cockpit {
                     if app.quit {
                         break 'run;
                     }
+                }
+                // A forward whose plugin ended is no longer listed.
+                if forwards.reap() {
+                    update(&mut app, Msg::Forwards(forwards.list()));
                 }
                 if matches!(app.overlay, Some(Overlay::Api { .. }))
                     && (app.api.is_none() || api_sent.elapsed() >= API_REPORT_EVERY)
@@ -720,6 +751,7 @@ impl Cockpit {
                     let _ = focus_tx.send(focus);
                 }
             }
+            forwards.close_all(&writes.providers).await;
             anyhow::Ok(())
         });
         if mouse {
@@ -790,15 +822,17 @@ fn to_clipboard(text: &str) {
 
 /// One message through `update`, and what it asks done: a drill's clock
 /// changed here, writes carried out off the UI thread.
-fn handle(
+async fn handle(
     app: &mut App,
     msg: Msg,
     drill_clock: &Option<Arc<DrillClock>>,
     restart: Option<&Restart>,
     writes: &Writes,
     answers: &mpsc::UnboundedSender<Msg>,
+    forwards: &mut crate::forwards::Forwards,
 ) -> Option<Box<flightdeck_core::provider::ExecSession>> {
     let mut attach = None;
+    let before = forwards.list();
     for effect in update(app, msg) {
         match effect {
             Effect::Drill(control) => {
@@ -816,8 +850,22 @@ fn handle(
             }
             Effect::Copy(text) => to_clipboard(&text),
             Effect::Attach(session) => attach = Some(session),
+            Effect::Forward {
+                env,
+                session,
+                described,
+            } => {
+                if let Err(e) = forwards.open(env, &session, described) {
+                    app.notice = Some(format!("the port forward could not start: {e}"));
+                }
+            }
+            Effect::CloseForwards => forwards.close_all(&writes.providers).await,
             effect => writes.spawn(effect, answers.clone()),
         }
+    }
+    let now = forwards.list();
+    if now != before {
+        update(app, Msg::Forwards(now));
     }
     attach
 }

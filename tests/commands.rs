@@ -1537,3 +1537,99 @@ fn doctor_passes_a_good_set_up_and_names_what_is_wrong_with_a_broken_one() {
         "{out}"
     );
 }
+
+/// Port forwarding against moto: the test proxy answers SSM's StartSession
+/// and TerminateSession (moto lacks them) and the fake plugin records the
+/// request it was handed.
+#[test]
+fn port_forward_opens_the_documented_session_and_ends_it() {
+    let Some(fx) = fixture("cli_port_forward", "muejam-staging") else {
+        return;
+    };
+    let h = fx.home.path();
+    let (service, _, td) = fx
+        .seeded
+        .services
+        .iter()
+        .find(|s| s.0 == "backend")
+        .unwrap()
+        .clone();
+    let family = td.split(':').next().unwrap();
+    let task = run_service_tasks(&fx, &service, family, 1, true).remove(0);
+    let path = fake_plugin(h);
+    // A local port that is taken: refused before any session.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let forward = |local: &str| {
+        flightdeck_with(
+            h,
+            &[
+                "port-forward",
+                "--service",
+                &service,
+                "--remote-host",
+                "db.internal.example",
+                "--remote-port",
+                "5432",
+                "--local-port",
+                local,
+            ],
+            Some(&fx.moto),
+            &[("PATH", path.as_str())],
+        )
+    };
+    let refused = forward(&port);
+    assert_eq!(refused.status.code(), Some(3));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains(&format!("local port {port} cannot be used")),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    drop(taken);
+    // Not production: no confirmation; the plugin runs until it ends.
+    let done = forward("15432");
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let plan = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        plan.contains("ssm:StartSession")
+            && plan.contains("AWS-StartPortForwardingSessionToRemoteHost"),
+        "{plan}"
+    );
+    let args: Vec<String> = std::fs::read_to_string(h.join("plugin-args"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let request: Value = serde_json::from_str(&args[4]).unwrap();
+    assert_eq!(
+        request["DocumentName"],
+        "AWS-StartPortForwardingSessionToRemoteHost"
+    );
+    assert_eq!(request["Parameters"]["host"][0], "db.internal.example");
+    assert_eq!(request["Parameters"]["portNumber"][0], "5432");
+    assert_eq!(request["Parameters"]["localPortNumber"][0], "15432");
+    assert!(
+        request["Target"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("ecs:{}_{task}_", fx.env.cluster)),
+        "{request}"
+    );
+    let session: Value = serde_json::from_str(&args[0]).unwrap();
+    assert!(session["sessionId"].as_str().unwrap().starts_with("fdt-"));
+    let calls = fx.moto.calls();
+    assert_eq!(calls.get("StartSession"), Some(&1), "{calls:?}");
+    assert_eq!(
+        calls.get("TerminateSession"),
+        Some(&1),
+        "ended with the plugin"
+    );
+    let audit = std::fs::read_to_string(h.join("state/flightdeck/audit.jsonl")).unwrap();
+    assert!(audit.contains("\"operation\":\"port-forward\""), "{audit}");
+}

@@ -488,3 +488,69 @@ fn x_hands_the_terminal_to_the_session_and_takes_it_back() {
     );
     s.quit();
 }
+
+/// `P` in a service's detail: a form with the container's port, then the
+/// forward listed while its plugin runs (a fake on the PATH, against moto),
+/// and on quitting, the plugin killed and the session terminated.
+#[cfg(feature = "aws")]
+#[test]
+fn p_forwards_a_port_lists_it_and_closes_it_on_quit() {
+    let Some(f) = common::cli::fixture("pty_forward", "muejam-staging") else {
+        return;
+    };
+    let (service, _, td) = f
+        .seeded
+        .services
+        .iter()
+        .find(|s| s.0 == "backend")
+        .unwrap()
+        .clone();
+    let family = td.split(':').next().unwrap();
+    common::cli::run_service_tasks(&f, &service, family, 1, true);
+    let home = f.home.path();
+    let path = common::cli::fake_plugin(home);
+    let (config, credentials) = (home.join("aws-config"), home.join("aws-credentials"));
+    let vars = [
+        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
+        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+        ("AWS_ENDPOINT_URL", f.moto.endpoint.as_str()),
+        ("PATH", path.as_str()),
+        ("FAKE_PLUGIN_STAY", "1"),
+    ];
+    let mut s = Session::start_with(home, &[], &vars);
+    assert!(
+        wait_for_screen(&s.screen, "backend", Duration::from_secs(30)),
+        "{}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    s.send(b"1/backend\r");
+    s.expect_after(b"\r", "TASKS");
+    s.expect_after(b"P", "Port forward");
+    // Local port 25432, through the task to a database host, port 5432.
+    s.send(&[0x7f; 8]);
+    s.send(b"25432\tdb.internal.example\t");
+    s.send(&[0x7f; 8]);
+    s.send(b"5432\r");
+    assert!(
+        wait_for_screen(&s.screen, "fwd 1", Duration::from_secs(30)),
+        "the forward was not listed: {}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    let screen = s.screen.lock().unwrap().screen().contents();
+    assert!(
+        screen.contains("127.0.0.1:25432 -> db.internal.example:5432"),
+        "{screen}"
+    );
+    let pid = std::fs::read_to_string(home.join("plugin-pid")).unwrap();
+    let pid = pid.trim();
+    let alive = |pid: &str| std::path::Path::new(&format!("/proc/{pid}")).exists();
+    assert!(alive(pid), "the plugin is not running");
+    s.quit();
+    let gone = Instant::now() + Duration::from_secs(10);
+    while alive(pid) {
+        assert!(Instant::now() < gone, "the plugin outlived the cockpit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(f.moto.calls().get("TerminateSession"), Some(&1));
+}

@@ -323,6 +323,15 @@ impl WriteProvider for Hostile {
             .execute_command(cluster, task, container, command)
             .await
     }
+    async fn start_port_forward(
+        &self,
+        forward: &flightdeck::provider::PortForward,
+    ) -> Result<Written<flightdeck::provider::ExecSession>> {
+        self.inner.start_port_forward(forward).await
+    }
+    async fn terminate_session(&self, session_id: &str) -> Result<()> {
+        self.inner.terminate_session(session_id).await
+    }
 }
 
 fn hostile_harness(payload: &str) -> Harness {

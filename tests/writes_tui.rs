@@ -225,7 +225,12 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
         let mut pending = update(&mut app, Msg::Key(key));
         while let Some(effect) = pending.pop() {
             match effect {
-                Effect::Quit | Effect::Drill(_) | Effect::Copy(_) | Effect::Attach(_) => {}
+                Effect::Quit
+                | Effect::Drill(_)
+                | Effect::Copy(_)
+                | Effect::Attach(_)
+                | Effect::Forward { .. }
+                | Effect::CloseForwards => {}
                 Effect::Plan { request, env, op } => {
                     let p = providers
                         .iter()

@@ -306,6 +306,7 @@ mod tests {
         &["continue", "--cluster", "c", "--service", "s"],
         &["stop-task", "--service", "s", "--task", "0f1e2d3c"],
         &["exec", "--service", "s", "--command", "ls /"],
+        &["port-forward", "--service", "s", "--remote-port", "5432"],
     ];
 
     /// The leaf subcommands of the command line, as paths of names.

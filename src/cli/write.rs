@@ -1,7 +1,8 @@
 //! The write commands: `deploy`, `rollback`, `scale`, `strategy`,
-//! `continue`, `stop-task`, and `exec` (ECS Exec: its plan checks every
-//! precondition; production needs `--confirm` like a write; then the
-//! terminal goes to `session-manager-plugin`). Each prints its plan;
+//! `continue`, `stop-task`, and the sessions `exec` (ECS Exec) and
+//! `port-forward` (SSM): their plan checks every precondition; production
+//! needs `--confirm` like a write; then the terminal goes to
+//! `session-manager-plugin`. Each prints its plan;
 //! `--dry-run` stops there, and nothing changes without `--confirm
 //! <service-name>` (exit 3). `--wait` follows the rollout and exits 0 only
 //! when it SUCCEEDED.
@@ -171,6 +172,29 @@ pub enum WriteCommand {
         #[command(flatten)]
         guard: Guard,
     },
+    /// Forward a local port to a container of one of the service's tasks, or
+    /// through it to a host its network reaches (an RDS endpoint), until Ctrl-C.
+    PortForward {
+        #[command(flatten)]
+        target: Target,
+        /// The task's id, ARN or 6+ characters of its id (default: the first running one).
+        #[arg(long)]
+        task: Option<String>,
+        /// The container (default: the task's first running one).
+        #[arg(long)]
+        container: Option<String>,
+        /// The port on the container, or on the remote host.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+        remote_port: u16,
+        /// A host reached through the task (default: the container itself).
+        #[arg(long)]
+        remote_host: Option<String>,
+        /// The port on 127.0.0.1 (default: the remote port, or 10000 more below 1024).
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1024..))]
+        local_port: Option<u16>,
+        #[command(flatten)]
+        guard: Guard,
+    },
     /// Stop one task (a wedged or crash-looping one); the service starts a replacement.
     StopTask {
         #[command(flatten)]
@@ -257,7 +281,8 @@ fn parts(command: &WriteCommand) -> (&Target, &Guard, Option<&Follow>) {
         WriteCommand::Scale { target, guard, .. }
         | WriteCommand::Strategy { target, guard, .. }
         | WriteCommand::StopTask { target, guard, .. }
-        | WriteCommand::Exec { target, guard, .. } => (target, guard, None),
+        | WriteCommand::Exec { target, guard, .. }
+        | WriteCommand::PortForward { target, guard, .. } => (target, guard, None),
     }
 }
 
@@ -330,6 +355,27 @@ fn operation(command: &WriteCommand, cluster: String) -> Operation {
             container: container.clone(),
             command: command.clone(),
         },
+        WriteCommand::PortForward {
+            target,
+            task,
+            container,
+            remote_port,
+            remote_host,
+            local_port,
+            ..
+        } => Operation::PortForward {
+            cluster,
+            service: target.service.clone(),
+            task: task.clone(),
+            container: container.clone(),
+            remote_host: remote_host.clone(),
+            remote_port: *remote_port,
+            local_port: local_port.unwrap_or(if *remote_port >= 1024 {
+                *remote_port
+            } else {
+                remote_port.saturating_add(10_000)
+            }),
+        },
         WriteCommand::StopTask {
             target,
             task,
@@ -368,11 +414,11 @@ struct Write<'a> {
     out: Out,
 }
 
-/// The terminal to the ECS Exec session until it ends; the plugin's
-/// failure is the command's.
+/// The terminal to the session until it ends (an ECS Exec shell, or a
+/// port forward until Ctrl-C); the plugin's failure is the command's.
 async fn attach(session: &flightdeck_core::provider::ExecSession) -> Result<(), Failure> {
     eprintln!(
-        "flightdeck: ECS Exec session {} ({}); exit the shell to end it",
+        "flightdeck: session {} ({}); exit the shell, or Ctrl-C a forward, to end it",
         session.session_id, session.target
     );
     let status = crate::attach::attach(session)
@@ -411,9 +457,12 @@ pub fn exec_failure(e: ExecError) -> Failure {
 impl Write<'_> {
     async fn run(&self, op: Operation, report: &mut Report) -> Result<(), Failure> {
         let (p, out) = (self.p, &self.out);
-        let exec = matches!(op, Operation::Exec { .. });
+        let exec = matches!(op, Operation::Exec { .. } | Operation::PortForward { .. });
         if exec && crate::attach::find_plugin().is_none() {
             return Err(refused(anyhow!(crate::attach::NO_PLUGIN)));
+        }
+        if let Some(why) = crate::runtime::local_port_taken(&op) {
+            return Err(refused(anyhow!(why)));
         }
         let who = p.caller_identity().await.map_err(Failure::failed)?;
         let plan = ops::plan(p, &who.account, op, Some(self.audit))
@@ -470,7 +519,14 @@ impl Write<'_> {
             }
         };
         if let Some(session) = &done.session {
-            return attach(session).await;
+            let attached = attach(session).await;
+            if matches!(plan.operation, Operation::PortForward { .. }) {
+                // The plugin ends on Ctrl-C; so does the session.
+                if let Err(e) = p.terminate_session(&session.session_id).await {
+                    eprintln!("flightdeck: the session was not terminated: {e}");
+                }
+            }
+            return attached;
         }
         report.executed = Some(ExecutedReport {
             ok: true,

@@ -176,7 +176,8 @@ pub fn run_service_tasks(
 /// A fake `session-manager-plugin` in `dir`: it writes the arguments it
 /// was given to `dir/plugin-args`, one a line, says so, reads one line of
 /// input (what the operator types in the session) into `dir/plugin-typed`,
-/// and exits 0. Returns a PATH that finds it first.
+/// and exits 0; with `FAKE_PLUGIN_STAY=1` it stays until killed (a port
+/// forward), its pid in `dir/plugin-pid`. Returns a PATH that finds it first.
 pub fn fake_plugin(dir: &Path) -> String {
     use std::os::unix::fs::PermissionsExt;
     let bin = dir.join("bin");
@@ -185,7 +186,7 @@ pub fn fake_plugin(dir: &Path) -> String {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {dir}/plugin-args\necho \"fake plugin: session to $5\"\nread line || true\nprintf '%s\\n' \"$line\" > {dir}/plugin-typed\nexit 0\n",
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {dir}/plugin-args\necho \"fake plugin: session to $5\"\nif [ -n \"$FAKE_PLUGIN_STAY\" ]; then echo $$ > {dir}/plugin-pid; exec sleep 600; fi\nread line || true\nprintf '%s\\n' \"$line\" > {dir}/plugin-typed\nexit 0\n",
             dir = dir.display()
         ),
     )

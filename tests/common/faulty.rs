@@ -217,4 +217,13 @@ impl WriteProvider for Faulty {
             .execute_command(cluster, task, container, command)
             .await
     }
+    async fn start_port_forward(
+        &self,
+        forward: &flightdeck::provider::PortForward,
+    ) -> Result<Written<flightdeck::provider::ExecSession>> {
+        self.inner.start_port_forward(forward).await
+    }
+    async fn terminate_session(&self, session_id: &str) -> Result<()> {
+        self.inner.terminate_session(session_id).await
+    }
 }

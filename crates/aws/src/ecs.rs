@@ -432,6 +432,11 @@ impl AwsProvider {
                     "container {container} of task {task_id} has no runtime id yet"
                 ))
             })?;
+        let target = ExecSession::target(
+            arn_name(out.cluster_arn().unwrap_or(cluster)),
+            arn_name(out.task_arn().unwrap_or(task_id)),
+            runtime_id,
+        );
         let region = self.info.region.clone();
         let endpoint = self
             .endpoint_url
@@ -441,11 +446,8 @@ impl AwsProvider {
             session_id: session.session_id().unwrap_or_default().to_string(),
             stream_url: session.stream_url().unwrap_or_default().to_string(),
             token_value: session.token_value().unwrap_or_default().to_string(),
-            target: ExecSession::target(
-                arn_name(out.cluster_arn().unwrap_or(cluster)),
-                arn_name(out.task_arn().unwrap_or(task_id)),
-                runtime_id,
-            ),
+            target: target.clone(),
+            request: ExecSession::exec_request(&target),
             region,
             endpoint,
             profile: self.settings.profile.clone().unwrap_or_default(),

@@ -18,6 +18,7 @@ mod live_tail;
 mod logs;
 mod scaling;
 mod sdk;
+mod ssm;
 mod stats;
 mod target_groups;
 mod time;
@@ -35,8 +36,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use errors::Action;
 use flightdeck_core::provider::{
-    ExecSession, LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate,
-    WriteProvider, Written,
+    ExecSession, LogQuery, PortForward, ProviderError, ReadProvider, Result, ServiceUpdate,
+    TargetUpdate, WriteProvider, Written,
 };
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
@@ -333,5 +334,13 @@ impl WriteProvider for AwsProvider {
         command: &str,
     ) -> Result<Written<ExecSession>> {
         self.open_exec(cluster, task, container, command).await
+    }
+
+    async fn start_port_forward(&self, forward: &PortForward) -> Result<Written<ExecSession>> {
+        self.open_port_forward(forward).await
+    }
+
+    async fn terminate_session(&self, session_id: &str) -> Result<()> {
+        self.end_session(session_id).await
     }
 }

@@ -86,6 +86,7 @@ pub struct Clients {
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
     pub costs: aws_sdk_costexplorer::Client,
     pub sts: aws_sdk_sts::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl Clients {
@@ -117,6 +118,7 @@ impl Clients {
             autoscaling: client!(aws_sdk_applicationautoscaling),
             costs: aws_sdk_costexplorer::Client::from_conf(costs),
             sts: client!(aws_sdk_sts),
+            ssm: client!(aws_sdk_ssm),
         }
     }
 }

@@ -203,7 +203,7 @@ fn to_task(t: &world::SimTask, place: &Place, cluster: &str) -> Task {
 }
 
 /// Why ECS Exec cannot open on the simulation.
-pub const SIM_EXEC: &str = "the simulated production runs no containers to open a shell in: ECS Exec works on an AWS environment";
+pub const SIM_EXEC: &str = "the simulated production runs no containers to open a shell in or forward a port to: ECS Exec works on an AWS environment";
 
 /// A request id for the audit log, shaped like AWS's.
 fn request_id(rng: &mut ChaCha8Rng) -> String {
@@ -841,6 +841,17 @@ impl WriteProvider for SimProvider {
         _command: &str,
     ) -> Result<Written<flightdeck_core::provider::ExecSession>> {
         Err(ProviderError::Unsupported(SIM_EXEC.into()))
+    }
+
+    async fn start_port_forward(
+        &self,
+        _forward: &flightdeck_core::provider::PortForward,
+    ) -> Result<Written<flightdeck_core::provider::ExecSession>> {
+        Err(ProviderError::Unsupported(SIM_EXEC.into()))
+    }
+
+    async fn terminate_session(&self, _session_id: &str) -> Result<()> {
+        Ok(())
     }
 
     async fn continue_deployment(

@@ -149,19 +149,23 @@ pub async fn execute(
 ) -> Result<Executed, ExecError> {
     let (cluster, service) = (plan.operation.cluster(), plan.operation.service());
     let current = read_current(p, cluster, service).await?;
-    // A task's stop is stale only when its task no longer runs: the desired
-    // count auto scaling moves meanwhile does not change what it does.
+    // What acts on one task (a stop, an exec, a forward) is stale only when
+    // its task no longer runs: the desired count auto scaling moves
+    // meanwhile does not change what it does.
     let differences = match &plan.operation {
-        Operation::StopTask { .. } | Operation::Exec { .. } => {
+        Operation::StopTask { .. } | Operation::Exec { .. } | Operation::PortForward { .. } => {
             let mut gone = vec![];
             for step in &plan.steps {
-                if let Step::StopTask { task, .. } | Step::ExecuteCommand { task, .. } = step {
-                    gone.extend(
-                        super::task::task_gone(p, &current.service, task)
-                            .await
-                            .map_err(PlanError::from)?,
-                    );
-                }
+                let task = match step {
+                    Step::StopTask { task, .. } | Step::ExecuteCommand { task, .. } => task,
+                    Step::StartPortForward { forward } => &forward.task,
+                    _ => continue,
+                };
+                gone.extend(
+                    super::task::task_gone(p, &current.service, task)
+                        .await
+                        .map_err(PlanError::from)?,
+                );
             }
             gone
         }
@@ -319,6 +323,11 @@ async fn run_steps(
                 command,
             } => {
                 let written = p.execute_command(cluster, task, container, command).await?;
+                made(written.request_id.clone());
+                session = Some(written.value);
+            }
+            Step::StartPortForward { forward } => {
+                let written = p.start_port_forward(forward).await?;
                 made(written.request_id.clone());
                 session = Some(written.value);
             }

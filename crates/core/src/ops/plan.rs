@@ -3,7 +3,7 @@
 
 use crate::audit::AuditLog;
 use crate::diff::{Change, image_change, revision_diff, tag};
-use crate::provider::{Provider, ProviderError, find_service};
+use crate::provider::{PortForward, Provider, ProviderError, find_service};
 use flightdeck_model::{ScalableTarget, Service, Strategy, TaskDefRef, Timestamp};
 use serde::Serialize;
 use std::fmt;
@@ -63,6 +63,17 @@ pub enum Operation {
         container: Option<String>,
         command: String,
     },
+    /// A local port forwarded to a container of one of the service's tasks
+    /// (`remote_host` none), or through it to a remote host.
+    PortForward {
+        cluster: String,
+        service: String,
+        task: Option<String>,
+        container: Option<String>,
+        remote_host: Option<String>,
+        remote_port: u16,
+        local_port: u16,
+    },
 }
 
 impl Operation {
@@ -74,7 +85,8 @@ impl Operation {
             | Operation::SetStrategy { cluster, .. }
             | Operation::Continue { cluster, .. }
             | Operation::StopTask { cluster, .. }
-            | Operation::Exec { cluster, .. } => cluster,
+            | Operation::Exec { cluster, .. }
+            | Operation::PortForward { cluster, .. } => cluster,
         }
     }
 
@@ -86,7 +98,8 @@ impl Operation {
             | Operation::SetStrategy { service, .. }
             | Operation::Continue { service, .. }
             | Operation::StopTask { service, .. }
-            | Operation::Exec { service, .. } => service,
+            | Operation::Exec { service, .. }
+            | Operation::PortForward { service, .. } => service,
         }
     }
 
@@ -99,6 +112,7 @@ impl Operation {
             Operation::Continue { .. } => "continue",
             Operation::StopTask { .. } => "stop-task",
             Operation::Exec { .. } => "exec",
+            Operation::PortForward { .. } => "port-forward",
         }
     }
 }
@@ -142,6 +156,8 @@ pub enum Step {
         container: String,
         command: String,
     },
+    /// SSM StartSession with a port-forwarding document.
+    StartPortForward { forward: PortForward },
 }
 
 impl fmt::Display for Step {
@@ -217,6 +233,18 @@ impl fmt::Display for Step {
             Step::StopTask { task, reason } => {
                 write!(f, "ecs:StopTask task={task} reason={reason:?}")
             }
+            Step::StartPortForward { forward } => write!(
+                f,
+                "ssm:StartSession target={} document={} {}",
+                forward.target(),
+                forward.document(),
+                forward
+                    .parameters()
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
             Step::ExecuteCommand {
                 task,
                 container,
@@ -421,7 +449,10 @@ pub async fn plan(
     }
     if !matches!(
         op,
-        Operation::Scale { .. } | Operation::StopTask { .. } | Operation::Exec { .. }
+        Operation::Scale { .. }
+            | Operation::StopTask { .. }
+            | Operation::Exec { .. }
+            | Operation::PortForward { .. }
     ) {
         let config = &svc.deployment_config;
         if !config.writable() {
@@ -478,6 +509,23 @@ pub async fn plan(
                 command,
             };
             super::task::plan_exec(p, &mut plan, svc, &wanted).await?
+        }
+        Operation::PortForward {
+            task,
+            container,
+            remote_host,
+            remote_port,
+            local_port,
+            ..
+        } => {
+            let wanted = super::task::ForwardWanted {
+                task: task.as_deref(),
+                container: container.as_deref(),
+                remote_host: remote_host.as_deref(),
+                remote_port: *remote_port,
+                local_port: *local_port,
+            };
+            super::task::plan_port_forward(p, &mut plan, svc, &wanted).await?
         }
     }
     Ok(plan)

@@ -4,8 +4,8 @@
 
 use super::plan::{Plan, PlanError, Step};
 use crate::diff::Change;
-use crate::provider::{Provider, ProviderError};
-use flightdeck_model::{Service, Task, TaskStatus};
+use crate::provider::{PortForward, Provider, ProviderError};
+use flightdeck_model::{ContainerState, Service, Task, TaskStatus};
 
 /// The shortest prefix of a task id an operator may type.
 pub const MIN_TASK_PREFIX: usize = 6;
@@ -129,22 +129,19 @@ pub struct ExecWanted<'a> {
 /// What to do when a task runs without ECS Exec.
 const ENABLE_EXEC: &str = "turn it on with `aws ecs update-service --enable-execute-command --force-new-deployment` (the tasks started after have it)";
 
-/// An ECS Exec session in a container of one of `svc`'s tasks. Every
-/// precondition ECS can be asked about is checked first, each with its own
-/// message: the task running with execute command enabled, the container
-/// running, its ExecuteCommandAgent running.
-pub(super) async fn plan_exec(
+/// The task and container an ECS Exec or port-forwarding session reaches:
+/// named, or the first running ones. Every precondition ECS can be asked
+/// about is checked, each with its own message: the task running with
+/// execute command enabled, the container running, its
+/// ExecuteCommandAgent running.
+async fn session_target(
     p: &dyn Provider,
-    plan: &mut Plan,
     svc: &Service,
-    wanted: &ExecWanted<'_>,
-) -> Result<(), PlanError> {
-    let command = wanted.command.trim();
-    if command.is_empty() {
-        return Err(PlanError::Invalid("give a command, such as /bin/sh".into()));
-    }
+    task: Option<&str>,
+    container: Option<&str>,
+) -> Result<(Task, ContainerState), PlanError> {
     let tasks = p.tasks(&svc.cluster, &svc.name).await?;
-    let task = match wanted.task {
+    let task = match task {
         Some(t) => find_task(&tasks, t)?,
         None => tasks
             .iter()
@@ -153,7 +150,7 @@ pub(super) async fn plan_exec(
             })
             .ok_or_else(|| {
                 PlanError::Refused(format!(
-                    "{}/{} has no running task to open a shell in",
+                    "{}/{} has no running task to open a session to",
                     svc.cluster, svc.name
                 ))
             })?,
@@ -176,7 +173,7 @@ pub(super) async fn plan_exec(
             }
         )));
     }
-    let container = match wanted.container {
+    let found = match container {
         Some(name) => task
             .containers
             .iter()
@@ -199,29 +196,44 @@ pub(super) async fn plan_exec(
             .or_else(|| task.containers.first())
             .ok_or_else(|| PlanError::Refused(format!("task {} lists no containers", task.id)))?,
     };
-    if container.last_status != TaskStatus::Running {
+    if found.last_status != TaskStatus::Running {
         return Err(PlanError::Refused(format!(
             "container {} of task {} is {}, not running",
-            container.name,
+            found.name,
             task.id,
-            container.last_status.as_str()
+            found.last_status.as_str()
         )));
     }
-    match container.exec_agent.as_deref() {
+    match found.exec_agent.as_deref() {
         Some("RUNNING") => {}
         Some(status) => {
             return Err(PlanError::Refused(format!(
                 "the ExecuteCommandAgent of container {} is {status}, not RUNNING: wait a moment, or check the task role's ssmmessages permissions",
-                container.name
+                found.name
             )));
         }
         None => {
             return Err(PlanError::Refused(format!(
                 "container {} of task {} runs no ExecuteCommandAgent: {ENABLE_EXEC}",
-                container.name, task.id
+                found.name, task.id
             )));
         }
     }
+    Ok((task.clone(), found.clone()))
+}
+
+/// An ECS Exec session in a container of one of `svc`'s tasks.
+pub(super) async fn plan_exec(
+    p: &dyn Provider,
+    plan: &mut Plan,
+    svc: &Service,
+    wanted: &ExecWanted<'_>,
+) -> Result<(), PlanError> {
+    let command = wanted.command.trim();
+    if command.is_empty() {
+        return Err(PlanError::Invalid("give a command, such as /bin/sh".into()));
+    }
+    let (task, container) = session_target(p, svc, wanted.task, wanted.container).await?;
     plan.diff.push(Change::new(
         "session",
         "none",
@@ -235,6 +247,72 @@ pub(super) async fn plan_exec(
         container: container.name.clone(),
         command: command.to_string(),
     });
+    Ok(())
+}
+
+/// What the operator asked port forwarding for.
+pub struct ForwardWanted<'a> {
+    pub task: Option<&'a str>,
+    pub container: Option<&'a str>,
+    pub remote_host: Option<&'a str>,
+    pub remote_port: u16,
+    pub local_port: u16,
+}
+
+/// The lowest local port a forward takes without root.
+pub const MIN_LOCAL_PORT: u16 = 1024;
+
+/// A local port forwarded to a container of one of `svc`'s tasks, or
+/// through it to a remote host.
+pub(super) async fn plan_port_forward(
+    p: &dyn Provider,
+    plan: &mut Plan,
+    svc: &Service,
+    wanted: &ForwardWanted<'_>,
+) -> Result<(), PlanError> {
+    if wanted.remote_port == 0 {
+        return Err(PlanError::Invalid(
+            "the remote port must be 1 to 65535".into(),
+        ));
+    }
+    if wanted.local_port < MIN_LOCAL_PORT {
+        return Err(PlanError::Invalid(format!(
+            "the local port must be {MIN_LOCAL_PORT} to 65535 (lower ones need root)"
+        )));
+    }
+    let host = wanted.remote_host.map(str::trim).filter(|h| !h.is_empty());
+    if let Some(h) = host
+        && (h.len() > 253
+            || !h
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-_:".contains(c)))
+    {
+        return Err(PlanError::Invalid(format!(
+            "`{h}` is not a host name or address"
+        )));
+    }
+    let (task, container) = session_target(p, svc, wanted.task, wanted.container).await?;
+    let runtime_id = container.runtime_id.clone().ok_or_else(|| {
+        PlanError::Refused(format!(
+            "container {} of task {} has no runtime id yet: wait a moment",
+            container.name, task.id
+        ))
+    })?;
+    let forward = PortForward {
+        cluster: svc.cluster.clone(),
+        task: task.id.clone(),
+        container: container.name.clone(),
+        runtime_id,
+        remote_host: host.map(str::to_string),
+        remote_port: wanted.remote_port,
+        local_port: wanted.local_port,
+    };
+    plan.diff
+        .push(Change::new("forward", "none", forward.describe()));
+    plan.notes.push(
+        "the forward stays open until you close it or quit; anyone on this machine can connect to the local port".into(),
+    );
+    plan.steps.push(Step::StartPortForward { forward });
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! The read-only guard: the one place where read-only is enforced.
 
 use super::{
-    ExecSession, LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate,
-    WriteProvider, Written,
+    ExecSession, LogQuery, PortForward, ProviderError, ReadProvider, Result, ServiceUpdate,
+    TargetUpdate, WriteProvider, Written,
 };
 use async_trait::async_trait;
 use flightdeck_model::{
@@ -181,6 +181,14 @@ impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
         self.inner
             .execute_command(cluster, task, container, command)
             .await
+    }
+    async fn start_port_forward(&self, forward: &PortForward) -> Result<Written<ExecSession>> {
+        self.refuse_if_read_only("ssm:StartSession")?;
+        self.inner.start_port_forward(forward).await
+    }
+    async fn terminate_session(&self, session_id: &str) -> Result<()> {
+        // Ending a session is always allowed: it only closes what was opened.
+        self.inner.terminate_session(session_id).await
     }
     async fn update_service(
         &self,

@@ -13,7 +13,7 @@ mod guard;
 mod locate;
 
 pub use error::ProviderError;
-pub use exec::ExecSession;
+pub use exec::{ExecSession, PortForward};
 pub use guard::ReadOnlyGuard;
 pub use locate::{LocateError, locate_service};
 
@@ -228,6 +228,12 @@ pub trait WriteProvider: Send + Sync {
         container: &str,
         command: &str,
     ) -> Result<Written<ExecSession>>;
+    /// Opens a port-forwarding session (SSM StartSession with a
+    /// port-forwarding document) to the forward's task; the caller runs
+    /// `session-manager-plugin` on it for as long as it stays open.
+    async fn start_port_forward(&self, forward: &PortForward) -> Result<Written<ExecSession>>;
+    /// Ends a session (SSM TerminateSession).
+    async fn terminate_session(&self, session_id: &str) -> Result<()>;
 }
 
 /// A provider that can both read and write one environment.

@@ -216,6 +216,8 @@ pub enum Msg {
     Api(Box<api::ApiReport>),
     /// A click or the wheel, resolved against the frame on screen.
     Mouse(mouse::MouseInput),
+    /// The port forwards open now, as the runtime keeps them.
+    Forwards(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -240,6 +242,15 @@ pub enum Effect {
     /// Hand the terminal to `session-manager-plugin` for this ECS Exec
     /// session, and take it back when the session ends.
     Attach(Box<flightdeck_core::provider::ExecSession>),
+    /// Keep `session-manager-plugin` running on this port-forwarding
+    /// session in the background until it is closed or the cockpit quits.
+    Forward {
+        env: String,
+        session: Box<flightdeck_core::provider::ExecSession>,
+        described: String,
+    },
+    /// Close every open port forward.
+    CloseForwards,
 }
 
 /// A value worked out from the app's state, kept until its key changes.
@@ -342,6 +353,8 @@ pub struct App {
     pub keymap: std::sync::Arc<keymap::Keymap>,
     /// Where the last frame drew what a click can act on.
     pub hits: mouse::HitMap,
+    /// The port forwards open now, in words.
+    pub forwards: Vec<String>,
     /// The drill being played (`demo --scenario`).
     pub drill: Option<drill::Drill>,
     /// A replay's timeline bar, shown in place of the footer.
@@ -409,6 +422,7 @@ impl App {
             notice: None,
             keymap: Default::default(),
             hits: Default::default(),
+            forwards: vec![],
             drill: None,
             replay_bar: None,
             api: None,

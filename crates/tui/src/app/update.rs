@@ -83,6 +83,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.api = Some(*report);
             vec![]
         }
+        Msg::Forwards(open) => {
+            if app.forwards != open {
+                app.dirty = true;
+            }
+            app.forwards = open;
+            vec![]
+        }
         Msg::Mouse(input) => {
             app.notice = None;
             app.touched = true;
@@ -596,6 +603,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::StopTask => return write::start(app, Request::StopTask),
         Action::Exec => return write::start(app, Request::Exec),
+        Action::PortForward => return write::start(app, Request::PortForward),
         Action::Copy => return super::copy::copy_selection(app),
         Action::Changes => changes::open(app),
         Action::NextKind if app.pane == Pane::Changes => changes::next_kind(app),

@@ -46,6 +46,7 @@ pub enum FormKind {
     Deploy,
     Scale,
     Strategy,
+    PortForward,
 }
 
 /// What a form field sets.
@@ -61,6 +62,16 @@ pub enum FieldKind {
     Strategy,
     /// Minutes of bake: digits only, empty for none.
     BakeMinutes,
+    /// A TCP port: digits only.
+    Port(PortField),
+    /// A host to forward to through the task; empty for the container.
+    RemoteHost,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PortField {
+    Local,
+    Remote,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,7 +95,10 @@ impl Field {
     }
 
     fn digits_only(&self) -> bool {
-        matches!(self.kind, FieldKind::Count(_) | FieldKind::BakeMinutes)
+        matches!(
+            self.kind,
+            FieldKind::Count(_) | FieldKind::BakeMinutes | FieldKind::Port(_)
+        )
     }
 
     fn changed(&self) -> bool {
@@ -102,6 +116,8 @@ pub struct Form {
     pub focus: usize,
     /// Why the last Enter was refused, shown under the fields.
     pub error: Option<String>,
+    /// The task it acts on, when one was picked (port forwarding).
+    pub task: Option<String>,
 }
 
 impl Form {
@@ -120,6 +136,7 @@ impl Form {
             fields,
             focus: 0,
             error: None,
+            task: None,
         }
     }
 }
@@ -184,7 +201,13 @@ pub enum Request {
     StopTask,
     /// A shell in the picked task (the first running one from a list).
     Exec,
+    /// A local port forwarded to the picked task, or through it.
+    PortForward,
 }
+
+/// Why the demo opens no sessions.
+pub const SIM_SESSIONS: &str =
+    "The simulated production runs no containers to open a shell in or forward a port to.";
 
 /// What ECS Exec runs when the operator names nothing else.
 pub const EXEC_COMMAND: &str = "/bin/sh";
@@ -344,7 +367,7 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                 app.dialog = Some(Dialog::Message(Message::new(
                     "ECS Exec",
                     vec![
-                        "The simulated production runs no containers to open a shell in.".into(),
+                        SIM_SESSIONS.into(),
                         "On an AWS environment, this opens a shell in the task's container (ECS Exec, with session-manager-plugin).".into(),
                     ],
                 )));
@@ -364,6 +387,54 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                     command: EXEC_COMMAND.into(),
                 },
             )
+        }
+        Request::PortForward => {
+            if app.demo {
+                app.dialog = Some(Dialog::Message(Message::new(
+                    "Port forwarding",
+                    vec![crate::app::write::SIM_SESSIONS.into()],
+                )));
+                return vec![];
+            }
+            // The container's own port, from the task definition, to start from.
+            let port = app
+                .env()
+                .task_definitions
+                .get(&svc.task_definition)
+                .and_then(|s| s.data.as_ref())
+                .and_then(|td| td.containers.iter().find_map(|c| c.port));
+            let remote = port.map(|p| p.to_string()).unwrap_or_default();
+            let local = port
+                .map(|p| {
+                    if p >= 1024 {
+                        p
+                    } else {
+                        p.saturating_add(10_000)
+                    }
+                })
+                .map(|p| p.to_string())
+                .unwrap_or_default();
+            let field = |label: &str, kind: FieldKind, value: String| Field {
+                label: label.into(),
+                kind,
+                value,
+                original: String::new(),
+            };
+            let fields = vec![
+                field("local port", FieldKind::Port(PortField::Local), local),
+                field(
+                    "remote host (empty: the container)",
+                    FieldKind::RemoteHost,
+                    String::new(),
+                ),
+                field("remote port", FieldKind::Port(PortField::Remote), remote),
+            ];
+            let mut form = Form::new(FormKind::PortForward, env, cluster, service, fields);
+            form.task = (app.pane == Pane::Services && app.detail_service().is_some())
+                .then(|| app.selected_task().map(|t| t.id.clone()))
+                .flatten();
+            app.dialog = Some(Dialog::Form(form));
+            vec![]
         }
         Request::StopTask => {
             let picked = app
@@ -494,6 +565,13 @@ fn typed_char(key: &KeyEvent) -> Option<char> {
 
 fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
     let n = f.fields.len().max(1);
+    if f.kind == FormKind::PortForward
+        && key.code == KeyCode::Char('d')
+        && key.modifiers.contains(KeyModifiers::CONTROL)
+    {
+        app.notice = Some(format!("closing {} port forward(s)", app.forwards.len()));
+        return vec![Effect::CloseForwards];
+    }
     match key.code {
         KeyCode::Esc => return vec![],
         KeyCode::Tab | KeyCode::Down => f.focus = (f.focus + 1) % n,
@@ -536,6 +614,47 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
 /// new deployment, for the message when nothing changed.
 fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
     match f.kind {
+        FormKind::PortForward => {
+            let port = |which: PortField| -> Result<u16, String> {
+                let field = f
+                    .fields
+                    .iter()
+                    .find(|x| x.kind == FieldKind::Port(which))
+                    .ok_or("no port field")?;
+                match field.value.trim().parse::<u16>() {
+                    Ok(p) if p > 0 => Ok(p),
+                    _ => Err(format!("{}: a port is 1 to 65535", field.label)),
+                }
+            };
+            let (local, remote) = (port(PortField::Local)?, port(PortField::Remote)?);
+            if local < flightdeck_core::ops::task::MIN_LOCAL_PORT {
+                return Err(format!(
+                    "local port: {} or more (lower ones need root)",
+                    flightdeck_core::ops::task::MIN_LOCAL_PORT
+                ));
+            }
+            let host = f
+                .fields
+                .iter()
+                .find(|x| x.kind == FieldKind::RemoteHost)
+                .map(|x| x.value.trim().to_string())
+                .filter(|h| !h.is_empty());
+            if host
+                .as_deref()
+                .is_some_and(|h| h.contains(char::is_whitespace))
+            {
+                return Err("remote host: no spaces in a host name".into());
+            }
+            Ok(Operation::PortForward {
+                cluster: f.cluster.clone(),
+                service: f.service.clone(),
+                task: f.task.clone(),
+                container: None,
+                remote_host: host,
+                remote_port: remote,
+                local_port: local,
+            })
+        }
         FormKind::Strategy => {
             let field = |kind: FieldKind| f.fields.iter().find(|x| x.kind == kind);
             let text = field(FieldKind::Strategy).map_or("", |x| x.value.as_str());
@@ -616,7 +735,9 @@ fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
                     FieldKind::SuspendScaling
                     | FieldKind::Image { .. }
                     | FieldKind::Strategy
-                    | FieldKind::BakeMinutes => {}
+                    | FieldKind::BakeMinutes
+                    | FieldKind::Port(_)
+                    | FieldKind::RemoteHost => {}
                 }
             }
             let value = |c: Count| counts.get(&c).map(|(n, _)| *n);
@@ -732,7 +853,10 @@ pub fn planned(
     // ECS Exec changes nothing: outside production its checked plan opens
     // the session at once; in production it is confirmed like a write.
     if let Ok(plan) = &result
-        && matches!(plan.operation, Operation::Exec { .. })
+        && matches!(
+            plan.operation,
+            Operation::Exec { .. } | Operation::PortForward { .. }
+        )
         && !plan.production
     {
         let c = Confirm {
@@ -817,6 +941,30 @@ pub fn executed(
     let current = awaited(app, request);
     // An exec's session: the terminal goes to it (a late one is not
     // attached by surprise; it times out on its own).
+    if let Ok(done) = &result
+        && let Some(session) = done.session.clone()
+        && let Operation::PortForward { .. } = &plan.operation
+    {
+        let described = plan
+            .steps
+            .iter()
+            .find_map(|s| match s {
+                flightdeck_core::ops::Step::StartPortForward { forward } => {
+                    Some(forward.describe())
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        if current {
+            app.dialog = None;
+        }
+        app.notice = Some(format!("forwarding {described}"));
+        return vec![Effect::Forward {
+            env,
+            session: Box::new(session),
+            described,
+        }];
+    }
     if let Ok(done) = &result
         && let Some(session) = done.session.clone()
     {

@@ -119,7 +119,9 @@ impl Entry {
     /// what is not part of the session (the debug overlay's figures).
     fn of(msg: &Msg, at: Timestamp) -> Option<Entry> {
         Some(match msg {
-            Msg::Api(_) => return None,
+            // The debug overlay's figures and the machine's open port
+            // forwards are not part of the session's story.
+            Msg::Api(_) | Msg::Forwards(_) => return None,
             Msg::Key(key) => Entry::Key { at, key: *key },
             Msg::Mouse(input) => Entry::Mouse { at, input: *input },
             Msg::Data(event) => {

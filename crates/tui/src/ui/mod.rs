@@ -193,7 +193,12 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
             })
             .collect()
     };
-    let room = usize::from(area.width).saturating_sub(rollout.as_ref().map_or(0, Span::width));
+    // Open port forwards, counted where every pane shows them.
+    let forwards = (!app.forwards.is_empty())
+        .then(|| Span::styled(format!(" fwd {} ", app.forwards.len()), theme.info));
+    let room = usize::from(area.width)
+        .saturating_sub(rollout.as_ref().map_or(0, Span::width))
+        .saturating_sub(forwards.as_ref().map_or(0, Span::width));
     let fits = |fit: TabFit| {
         let gap = usize::from(fit == TabFit::Full);
         labels(fit)
@@ -227,6 +232,7 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
     }
     // Other environments' alarms are counted in the triage tab.
     spans.extend(rollout);
+    spans.extend(forwards);
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 

@@ -252,6 +252,19 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     lines.push(Line::default());
     super::changes::detail_lines(app, theme, app.detail_timeline(), &mut lines);
     lines.push(Line::default());
+    if !app.forwards.is_empty() {
+        lines.push(section(
+            theme,
+            "PORT FORWARDS (open until closed or you quit)",
+        ));
+        for f in &app.forwards {
+            lines.push(Line::from(Span::styled(
+                format!("  {}", sanitize(f)),
+                theme.info,
+            )));
+        }
+        lines.push(Line::default());
+    }
     lines.push(Line::from(vec![
         Span::styled("TASKS", theme.accent),
         Span::styled(

@@ -99,7 +99,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 width.min(70),
             );
         }
-        Some(Dialog::Form(f)) => form(frame, theme, area, f, width),
+        Some(Dialog::Form(f)) => form(frame, theme, area, f, width, &app.forwards),
         Some(Dialog::Confirm(c)) => confirm(frame, app, theme, area, c, width),
         Some(Dialog::Message(m)) => message(frame, app, theme, area, m, width),
     }
@@ -112,11 +112,19 @@ fn button<'a>(theme: &Theme, label: &'a str, focused: bool) -> Span<'a> {
     )
 }
 
-fn form(frame: &mut Frame, theme: &Theme, area: Rect, f: &Form, width: u16) {
+fn form(
+    frame: &mut Frame,
+    theme: &Theme,
+    area: Rect,
+    f: &Form,
+    width: u16,
+    open_forwards: &[String],
+) {
     let verb = match f.kind {
         FormKind::Deploy => "Deploy",
         FormKind::Scale => "Scale",
         FormKind::Strategy => "Deployment strategy",
+        FormKind::PortForward => "Port forward",
     };
     let label_width = f.fields.iter().map(|x| x.label.len()).max().unwrap_or(0);
     let mut lines = vec![Line::from(Span::styled(
@@ -147,6 +155,24 @@ fn form(frame: &mut Frame, theme: &Theme, area: Rect, f: &Form, width: u16) {
     let mut controls = vec![];
     if let Some(e) = &f.error {
         controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
+    }
+    if f.kind == FormKind::PortForward {
+        let task = f
+            .task
+            .as_deref()
+            .map_or("the first running task".to_string(), |t| {
+                format!("task {}", flightdeck_model::text::ellipsize(t, 12))
+            });
+        controls.push(Line::from(Span::styled(
+            format!("through {task}; a remote host is reached from its network (an RDS endpoint)"),
+            theme.muted,
+        )));
+        if !open_forwards.is_empty() {
+            controls.push(Line::from(Span::styled(
+                format!("open: {} · C-d closes them all", open_forwards.join(" · ")),
+                theme.info,
+            )));
+        }
     }
     if f.kind == FormKind::Strategy {
         controls.push(Line::from(Span::styled(
