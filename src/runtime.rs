@@ -890,9 +890,22 @@ async fn hand_over(
         session.session_id, session.target
     );
     let outcome = crate::attach::attach(session).await;
+    // The screen is blank again, and so is what ratatui thinks is on it
+    // (a blank frame), so the next frame is drawn whole. Not
+    // `Terminal::clear`: it asks the terminal where its cursor is first.
     let restored = enable_raw_mode()
-        .and_then(|()| crossterm::execute!(std::io::stdout(), EnterAlternateScreen))
-        .and_then(|()| terminal.clear());
+        .and_then(|()| {
+            crossterm::execute!(
+                std::io::stdout(),
+                EnterAlternateScreen,
+                crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+            )
+        })
+        .and_then(|()| {
+            terminal
+                .draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))
+                .map(|_| ())
+        });
     if let Err(e) = restored {
         tracing::warn!("terminal not restored after ECS Exec: {e}");
     }

@@ -355,6 +355,7 @@ mod tests {
                 && e.clusters.is_some()
         );
         assert!(e.production.is_some() && e.theme.is_some());
+        assert!(c.mouse.is_some() && !c.keys.is_empty());
     }
 
     #[test]
