@@ -12,7 +12,7 @@ mod common;
 
 use common::cli::{
     Fixture, fake_plugin, fixture, flightdeck, flightdeck_with, json, run_service_tasks,
-    write_profile,
+    service_family, write_profile,
 };
 use common::moto::{Moto, seed, spec};
 use serde_json::Value;
@@ -1144,15 +1144,8 @@ fn stop_task_against_moto_plans_confirms_stops_and_audits() {
         return;
     };
     let h = fx.home.path();
-    let (service, _, td) = fx
-        .seeded
-        .services
-        .iter()
-        .find(|s| s.0 == "backend-api")
-        .unwrap()
-        .clone();
-    let family = td.split(':').next().unwrap();
-    let ids = run_service_tasks(&fx, &service, family, 2, false);
+    let (service, family) = service_family(&fx, "backend-api");
+    let ids = run_service_tasks(&fx, &service, &family, 2, false);
     let run = |args: &[&str]| flightdeck(h, args, Some(&fx.moto));
 
     let listed = json(&run(&["tasks", "--service", &service, "--json"]));
@@ -1260,16 +1253,9 @@ fn exec_checks_its_preconditions_and_hands_the_session_to_the_plugin() {
         return;
     };
     let h = fx.home.path();
-    let (service, _, td) = fx
-        .seeded
-        .services
-        .iter()
-        .find(|s| s.0 == "backend-api")
-        .unwrap()
-        .clone();
-    let family = td.split(':').next().unwrap();
-    let without = run_service_tasks(&fx, &service, family, 1, false);
-    let with = run_service_tasks(&fx, &service, family, 1, true);
+    let (service, family) = service_family(&fx, "backend-api");
+    let without = run_service_tasks(&fx, &service, &family, 1, false);
+    let with = run_service_tasks(&fx, &service, &family, 1, true);
     let path = fake_plugin(h);
     let exec = |extra: &[&str], path: &str| {
         let mut args = vec!["exec", "--service", service.as_str(), "--command", "ls /"];
@@ -1547,15 +1533,8 @@ fn port_forward_opens_the_documented_session_and_ends_it() {
         return;
     };
     let h = fx.home.path();
-    let (service, _, td) = fx
-        .seeded
-        .services
-        .iter()
-        .find(|s| s.0 == "backend")
-        .unwrap()
-        .clone();
-    let family = td.split(':').next().unwrap();
-    let task = run_service_tasks(&fx, &service, family, 1, true).remove(0);
+    let (service, family) = service_family(&fx, "backend");
+    let task = run_service_tasks(&fx, &service, &family, 1, true).remove(0);
     let path = fake_plugin(h);
     // A local port that is taken: refused before any session.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -301,13 +301,8 @@ fn a_hung_endpoint_never_holds_up_the_keys_or_the_clock() {
     let held = Duration::from_secs(60);
     f.moto.delay("DescribeServices", held.as_millis() as u64);
     let home = f.home.path();
-    let (config, credentials) = (home.join("aws-config"), home.join("aws-credentials"));
-    let vars = [
-        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
-        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_ENDPOINT_URL", f.moto.endpoint.as_str()),
-    ];
+    let env = common::cli::aws_env(&f);
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let started = Instant::now();
     let mut s = Session::start_with(home, &[], &vars);
     assert!(
@@ -412,25 +407,13 @@ fn x_hands_the_terminal_to_the_session_and_takes_it_back() {
     let Some(f) = common::cli::fixture("pty_exec", "muejam-staging") else {
         return;
     };
-    let (service, _, td) = f
-        .seeded
-        .services
-        .iter()
-        .find(|s| s.0 == "backend")
-        .unwrap()
-        .clone();
-    let family = td.split(':').next().unwrap();
-    let task = common::cli::run_service_tasks(&f, &service, family, 1, true).remove(0);
+    let (service, family) = common::cli::service_family(&f, "backend");
+    let task = common::cli::run_service_tasks(&f, &service, &family, 1, true).remove(0);
     let home = f.home.path();
     let path = common::cli::fake_plugin(home);
-    let (config, credentials) = (home.join("aws-config"), home.join("aws-credentials"));
-    let vars = [
-        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
-        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_ENDPOINT_URL", f.moto.endpoint.as_str()),
-        ("PATH", path.as_str()),
-    ];
+    let mut env = common::cli::aws_env(&f);
+    env.push(("PATH", path));
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut s = Session::start_with(home, &[], &vars);
     assert!(
         wait_for_screen(&s.screen, "backend", Duration::from_secs(30)),
@@ -498,26 +481,13 @@ fn p_forwards_a_port_lists_it_and_closes_it_on_quit() {
     let Some(f) = common::cli::fixture("pty_forward", "muejam-staging") else {
         return;
     };
-    let (service, _, td) = f
-        .seeded
-        .services
-        .iter()
-        .find(|s| s.0 == "backend")
-        .unwrap()
-        .clone();
-    let family = td.split(':').next().unwrap();
-    common::cli::run_service_tasks(&f, &service, family, 1, true);
+    let (service, family) = common::cli::service_family(&f, "backend");
+    common::cli::run_service_tasks(&f, &service, &family, 1, true);
     let home = f.home.path();
     let path = common::cli::fake_plugin(home);
-    let (config, credentials) = (home.join("aws-config"), home.join("aws-credentials"));
-    let vars = [
-        ("AWS_CONFIG_FILE", config.to_str().unwrap()),
-        ("AWS_SHARED_CREDENTIALS_FILE", credentials.to_str().unwrap()),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-        ("AWS_ENDPOINT_URL", f.moto.endpoint.as_str()),
-        ("PATH", path.as_str()),
-        ("FAKE_PLUGIN_STAY", "1"),
-    ];
+    let mut env = common::cli::aws_env(&f);
+    env.extend([("PATH", path), ("FAKE_PLUGIN_STAY", "1".to_string())]);
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut s = Session::start_with(home, &[], &vars);
     assert!(
         wait_for_screen(&s.screen, "backend", Duration::from_secs(30)),

@@ -198,3 +198,33 @@ pub fn fake_plugin(dir: &Path) -> String {
         std::env::var("PATH").unwrap_or_default()
     )
 }
+
+/// The seeded service `name`'s name and task definition family.
+pub fn service_family(fx: &Fixture, name: &str) -> (String, String) {
+    let (service, _, td) = fx
+        .seeded
+        .services
+        .iter()
+        .find(|s| s.0 == name)
+        .unwrap_or_else(|| panic!("no seeded service {name}"));
+    let family = td.split(':').next().unwrap_or_default();
+    (service.clone(), family.to_string())
+}
+
+/// What a binary started by a test needs to reach the fixture's moto with
+/// the profile of [`write_profile`], as an operator's shell would have it.
+pub fn aws_env(fx: &Fixture) -> Vec<(&'static str, String)> {
+    let home = fx.home.path();
+    vec![
+        (
+            "AWS_CONFIG_FILE",
+            home.join("aws-config").display().to_string(),
+        ),
+        (
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("aws-credentials").display().to_string(),
+        ),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+        ("AWS_ENDPOINT_URL", fx.moto.endpoint.clone()),
+    ]
+}
