@@ -104,6 +104,26 @@ impl Session {
         self.writer.flush().unwrap();
     }
 
+    /// The demo on `env`'s services pane (the cockpit may open on triage),
+    /// once it lists `service`.
+    fn on_services(home: &std::path::Path, env: &str, service: &str) -> Session {
+        let mut s = Session::start(home, &["demo", "--env", env]);
+        assert!(
+            wait_for(&s.output, "Triage", Duration::from_secs(60)),
+            "the cockpit never showed"
+        );
+        s.send(b"1");
+        assert!(
+            wait_for_screen(&s.screen, "DES/RUN/PEND", Duration::from_secs(30)),
+            "no services pane"
+        );
+        assert!(
+            wait_for_screen(&s.screen, service, Duration::from_secs(30)),
+            "{service} never listed"
+        );
+        s
+    }
+
     /// Sends `keys` and waits until the screen shows `expect`, which it did
     /// not before.
     fn expect_after(&mut self, keys: &[u8], expect: &str) {
@@ -183,18 +203,8 @@ fn with_mouse_off_in_the_config_the_mouse_stays_the_terminals() {
 #[test]
 fn a_write_in_the_terminal_is_planned_confirmed_watched_and_audited() {
     let home = tempfile::tempdir().unwrap();
-    let mut s = Session::start(home.path(), &["demo", "--env", "muejam-staging"]);
-    assert!(
-        wait_for(&s.output, "backend", Duration::from_secs(60)),
-        "the services pane never showed"
-    );
-    // The services pane (the cockpit may have opened on triage), then F:
-    // a new deployment of the same revision; the plan comes back.
-    s.send(b"1");
-    assert!(
-        wait_for_screen(&s.screen, "DES/RUN/PEND", Duration::from_secs(30)),
-        "no services pane"
-    );
+    let mut s = Session::on_services(home.path(), "muejam-staging", "backend");
+    // A new deployment of the same revision: the plan comes back.
     s.expect_after(b"F", "forceNewDeployment");
     // Tab to Confirm, Enter: executed off the UI thread, then watched.
     s.expect_after(b"\t\r", "rollout:");
@@ -360,16 +370,7 @@ fn a_hung_endpoint_never_holds_up_the_keys_or_the_clock() {
 fn y_puts_the_selection_on_the_clipboard_with_osc_52() {
     use base64::Engine;
     let home = tempfile::tempdir().unwrap();
-    let mut s = Session::start(home.path(), &["demo", "--env", "muejam-staging"]);
-    assert!(
-        wait_for(&s.output, "backend", Duration::from_secs(60)),
-        "the services pane never showed"
-    );
-    s.send(b"1");
-    assert!(
-        wait_for_screen(&s.screen, "DES/RUN/PEND", Duration::from_secs(30)),
-        "no services pane"
-    );
+    let mut s = Session::on_services(home.path(), "muejam-staging", "backend");
     s.expect_after(b"\r", "TASKS");
     s.output.lock().unwrap().clear();
     s.expect_after(b"y", "copied task ARN");

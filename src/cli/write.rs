@@ -30,6 +30,17 @@ pub struct Target {
     pub service: String,
 }
 
+/// Which task and container a session reaches.
+#[derive(Debug, Args)]
+pub struct TaskPick {
+    /// The task's id, ARN or 6+ characters of its id (default: the first running one).
+    #[arg(long)]
+    pub task: Option<String>,
+    /// The container (default: the task's first running one).
+    #[arg(long)]
+    pub container: Option<String>,
+}
+
 #[derive(Debug, Args)]
 pub struct Guard {
     /// Print the plan and stop.
@@ -160,12 +171,8 @@ pub enum WriteCommand {
     Exec {
         #[command(flatten)]
         target: Target,
-        /// The task's id, ARN or 6+ characters of its id (default: the first running one).
-        #[arg(long)]
-        task: Option<String>,
-        /// The container (default: the task's first running one).
-        #[arg(long)]
-        container: Option<String>,
+        #[command(flatten)]
+        pick: TaskPick,
         /// What to run, interactively.
         #[arg(long, default_value = "/bin/sh")]
         command: String,
@@ -177,12 +184,8 @@ pub enum WriteCommand {
     PortForward {
         #[command(flatten)]
         target: Target,
-        /// The task's id, ARN or 6+ characters of its id (default: the first running one).
-        #[arg(long)]
-        task: Option<String>,
-        /// The container (default: the task's first running one).
-        #[arg(long)]
-        container: Option<String>,
+        #[command(flatten)]
+        pick: TaskPick,
         /// The port on the container, or on the remote host.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
         remote_port: u16,
@@ -344,21 +347,19 @@ fn operation(command: &WriteCommand, cluster: String) -> Operation {
         },
         WriteCommand::Exec {
             target,
-            task,
-            container,
+            pick,
             command,
             ..
         } => Operation::Exec {
             cluster,
             service: target.service.clone(),
-            task: task.clone(),
-            container: container.clone(),
+            task: pick.task.clone(),
+            container: pick.container.clone(),
             command: command.clone(),
         },
         WriteCommand::PortForward {
             target,
-            task,
-            container,
+            pick,
             remote_port,
             remote_host,
             local_port,
@@ -366,8 +367,8 @@ fn operation(command: &WriteCommand, cluster: String) -> Operation {
         } => Operation::PortForward {
             cluster,
             service: target.service.clone(),
-            task: task.clone(),
-            container: container.clone(),
+            task: pick.task.clone(),
+            container: pick.container.clone(),
             remote_host: remote_host.clone(),
             remote_port: *remote_port,
             local_port: local_port.unwrap_or(if *remote_port >= 1024 {
