@@ -371,3 +371,26 @@ fn changes_pane() {
     insta::assert_snapshot!("changes_environment_80x24", h.screen(80, 24, &mono));
     insta::assert_snapshot!("changes_environment_160x48", h.screen(160, 48, &mono));
 }
+
+#[test]
+fn a_service_detail_with_its_tasks_a_forward_and_the_port_forward_form() {
+    let mono = theme("monochrome");
+    let mut h = Harness::new();
+    h.go_to_env("muejam-staging");
+    h.key(KeyCode::Enter);
+    h.keys("]");
+    // What the runtime tells the cockpit while a forward runs.
+    h.feed(flightdeck::app::Msg::Forwards(vec![
+        "127.0.0.1:15432 -> db.internal:5432 via task 0f1e2d3c".into(),
+    ]));
+    let screen = h.screen(100, 30, &mono);
+    assert!(screen.contains(" fwd 1 "), "{screen}");
+    insta::assert_snapshot!("service_detail_tasks_100x30", screen);
+    // The demo says it has no containers; on AWS, `P` opens the form.
+    h.keys("P");
+    assert!(h.screen(80, 24, &mono).contains("runs no containers"));
+    h.key(KeyCode::Esc);
+    h.app.demo = false;
+    h.keys("[P");
+    insta::assert_snapshot!("port_forward_form_80x24", h.screen(80, 24, &mono));
+}

@@ -417,8 +417,8 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
             let field = |label: &str, kind: FieldKind, value: String| Field {
                 label: label.into(),
                 kind,
+                original: value.clone(),
                 value,
-                original: String::new(),
             };
             let fields = vec![
                 field("local port", FieldKind::Port(PortField::Local), local),
