@@ -821,7 +821,9 @@ fn to_clipboard(text: &str) {
 }
 
 /// One message through `update`, and what it asks done: a drill's clock
-/// changed here, writes carried out off the UI thread.
+/// changed here, the clipboard written, port forwards opened or closed
+/// here, writes carried out off the UI thread. An ECS Exec session to hand
+/// the terminal to is returned: that needs the terminal.
 async fn handle(
     app: &mut App,
     msg: Msg,

@@ -371,11 +371,9 @@ fn operation(command: &WriteCommand, cluster: String) -> Operation {
             container: pick.container.clone(),
             remote_host: remote_host.clone(),
             remote_port: *remote_port,
-            local_port: local_port.unwrap_or(if *remote_port >= 1024 {
-                *remote_port
-            } else {
-                remote_port.saturating_add(10_000)
-            }),
+            local_port: local_port.unwrap_or(
+                flightdeck_core::provider::PortForward::local_port_for(*remote_port),
+            ),
         },
         WriteCommand::StopTask {
             target,

@@ -259,9 +259,6 @@ pub struct ForwardWanted<'a> {
     pub local_port: u16,
 }
 
-/// The lowest local port a forward takes without root.
-pub const MIN_LOCAL_PORT: u16 = 1024;
-
 /// A local port forwarded to a container of one of `svc`'s tasks, or
 /// through it to a remote host.
 pub(super) async fn plan_port_forward(
@@ -275,9 +272,10 @@ pub(super) async fn plan_port_forward(
             "the remote port must be 1 to 65535".into(),
         ));
     }
-    if wanted.local_port < MIN_LOCAL_PORT {
+    let min = PortForward::MIN_LOCAL_PORT;
+    if wanted.local_port < min {
         return Err(PlanError::Invalid(format!(
-            "the local port must be {MIN_LOCAL_PORT} to 65535 (lower ones need root)"
+            "the local port must be {min} to 65535 (lower ones need root)"
         )));
     }
     let host = wanted.remote_host.map(str::trim).filter(|h| !h.is_empty());

@@ -80,6 +80,19 @@ pub struct PortForward {
 }
 
 impl PortForward {
+    /// The lowest local port a forward takes: lower ones need root.
+    pub const MIN_LOCAL_PORT: u16 = 1024;
+
+    /// The local port a forward to `remote` takes unless told: the same,
+    /// or 10000 more below [`Self::MIN_LOCAL_PORT`].
+    pub fn local_port_for(remote: u16) -> u16 {
+        if remote >= Self::MIN_LOCAL_PORT {
+            remote
+        } else {
+            remote.saturating_add(10_000)
+        }
+    }
+
     /// The SSM document that does it.
     pub fn document(&self) -> &'static str {
         if self.remote_host.is_some() {

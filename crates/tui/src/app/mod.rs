@@ -537,13 +537,22 @@ impl App {
             .unwrap_or_default()
     }
 
-    /// The task exec, port forwarding and stop act on in the detail.
+    /// The task marked `>` in the open service's detail: the one picked
+    /// with `[` `]`, else the first.
     pub fn selected_task(&self) -> Option<&flightdeck_model::Task> {
         let tasks = self.detail_tasks();
         self.detail_task
             .as_ref()
             .and_then(|id| tasks.iter().find(|t| t.id == *id))
             .or_else(|| tasks.first())
+    }
+
+    /// The task picked in an open service's detail: what exec, port
+    /// forwarding and stop act on there.
+    pub fn picked_task(&self) -> Option<&flightdeck_model::Task> {
+        (self.pane == Pane::Services && self.detail_service().is_some())
+            .then(|| self.selected_task())
+            .flatten()
     }
 
     /// The service whose logs the logs pane shows.

@@ -373,9 +373,7 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                 )));
                 return vec![];
             }
-            let task = (app.pane == Pane::Services && app.detail_service().is_some())
-                .then(|| app.selected_task().map(|t| t.id.clone()))
-                .flatten();
+            let task = app.picked_task().map(|t| t.id.clone());
             plan(
                 app,
                 env,
@@ -405,13 +403,7 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                 .and_then(|td| td.containers.iter().find_map(|c| c.port));
             let remote = port.map(|p| p.to_string()).unwrap_or_default();
             let local = port
-                .map(|p| {
-                    if p >= 1024 {
-                        p
-                    } else {
-                        p.saturating_add(10_000)
-                    }
-                })
+                .map(flightdeck_core::provider::PortForward::local_port_for)
                 .map(|p| p.to_string())
                 .unwrap_or_default();
             let field = |label: &str, kind: FieldKind, value: String| Field {
@@ -430,17 +422,12 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                 field("remote port", FieldKind::Port(PortField::Remote), remote),
             ];
             let mut form = Form::new(FormKind::PortForward, env, cluster, service, fields);
-            form.task = (app.pane == Pane::Services && app.detail_service().is_some())
-                .then(|| app.selected_task().map(|t| t.id.clone()))
-                .flatten();
+            form.task = app.picked_task().map(|t| t.id.clone());
             app.dialog = Some(Dialog::Form(form));
             vec![]
         }
         Request::StopTask => {
-            let picked = app
-                .selected_task()
-                .filter(|_| app.pane == Pane::Services && app.detail_service().is_some());
-            let Some(task) = picked else {
+            let Some(task) = app.picked_task() else {
                 app.dialog = Some(Dialog::Message(Message::new(
                     "Stop a task",
                     vec![format!(
@@ -609,9 +596,9 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
     vec![]
 }
 
-/// The operation a filled-in form asks for, or why it cannot be planned.
-/// The operation a form asks for; `force_key` is the key that forces a
-/// new deployment, for the message when nothing changed.
+/// The operation a filled-in form asks for, or why it cannot be planned;
+/// `force_key` is the key that forces a new deployment, for the message
+/// when nothing changed.
 fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
     match f.kind {
         FormKind::PortForward => {
@@ -627,10 +614,10 @@ fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
                 }
             };
             let (local, remote) = (port(PortField::Local)?, port(PortField::Remote)?);
-            if local < flightdeck_core::ops::task::MIN_LOCAL_PORT {
+            if local < flightdeck_core::provider::PortForward::MIN_LOCAL_PORT {
                 return Err(format!(
                     "local port: {} or more (lower ones need root)",
-                    flightdeck_core::ops::task::MIN_LOCAL_PORT
+                    flightdeck_core::provider::PortForward::MIN_LOCAL_PORT
                 ));
             }
             let host = f
