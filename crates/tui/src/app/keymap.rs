@@ -628,6 +628,12 @@ impl Keymap {
             let mut chords = vec![];
             for (i, text) in given.iter().enumerate() {
                 let chord = Chord::parse(text).map_err(|m| error(Some(i), m))?;
+                if chord == Chord::ctrl('c') && b.action != Action::Quit {
+                    return Err(error(
+                        Some(i),
+                        "C-c always quits; choose another key".to_string(),
+                    ));
+                }
                 if !chords.contains(&chord) {
                     chords.push(chord);
                 }
@@ -863,6 +869,9 @@ mod tests {
         );
         let e = remap(&[("exec", &["x"]), ("exec", &["y"])]).unwrap_err();
         assert!(e.message.contains("given twice"), "{e}");
+        let e = remap(&[("copy", &["C-c"])]).unwrap_err();
+        assert_eq!((e.entry, e.key), (0, Some(0)));
+        assert!(e.message.contains("C-c always quits"), "{e}");
     }
 
     #[test]
