@@ -1,9 +1,12 @@
-//! The cockpit's write flow: a form (deploy, scale, strategy), the plan with its
-//! confirmation, the execution, and the rollout watch it opens.
+//! The cockpit's write flow: a form (deploy, scale, strategy, port
+//! forward), the plan with its confirmation, the execution, and the rollout
+//! watch, ECS Exec session or port forward it opens.
 //!
 //! Invariant: the only [`Effect::Execute`] comes from a confirmation
 //! dialog showing that very plan, after Enter on "Confirm" (non-production)
-//! or after the service's name was typed exactly (production).
+//! or after the service's name was typed exactly (production). The one
+//! exception changes nothing in AWS: outside production, the checked plan
+//! of an ECS Exec session or a port forward opens it at once.
 
 use super::{App, Effect, Pane};
 use crate::app::keymap::Action;
