@@ -13,8 +13,13 @@ struct Open {
     child: tokio::process::Child,
 }
 
+/// The open forwards, and whether their list changed since it was last
+/// taken (so the cockpit hears of a change, not of every message).
 #[derive(Default)]
-pub struct Forwards(Vec<Open>);
+pub struct Forwards {
+    open: Vec<Open>,
+    changed: bool,
+}
 
 impl Forwards {
     /// Starts the plugin on `session`, its output discarded (it only says
@@ -35,7 +40,8 @@ impl Forwards {
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)
             .spawn()?;
-        self.0.push(Open {
+        self.changed = true;
+        self.open.push(Open {
             env,
             session_id: session.session_id.clone(),
             described,
@@ -44,23 +50,25 @@ impl Forwards {
         Ok(())
     }
 
-    /// Forgets the forwards whose plugin ended; whether any did.
-    pub fn reap(&mut self) -> bool {
-        let before = self.0.len();
-        self.0
+    /// Forgets the forwards whose plugin ended.
+    pub fn reap(&mut self) {
+        let before = self.open.len();
+        self.open
             .retain_mut(|f| matches!(f.child.try_wait(), Ok(None)));
-        self.0.len() != before
+        self.changed |= self.open.len() != before;
     }
 
-    /// What the cockpit lists.
-    pub fn list(&self) -> Vec<String> {
-        self.0.iter().map(|f| f.described.clone()).collect()
+    /// What the cockpit lists, when it changed since last taken.
+    pub fn take_changed(&mut self) -> Option<Vec<String>> {
+        std::mem::take(&mut self.changed)
+            .then(|| self.open.iter().map(|f| f.described.clone()).collect())
     }
 
     /// Closes every forward: the plugins killed, their sessions terminated
     /// (each at most a few seconds; a failure is only logged).
     pub async fn close_all(&mut self, providers: &[Arc<dyn Provider>]) {
-        for mut f in self.0.drain(..) {
+        self.changed |= !self.open.is_empty();
+        for mut f in self.open.drain(..) {
             let _ = f.child.kill().await;
             let Some(p) = providers.iter().find(|p| p.environment().name == f.env) else {
                 continue;

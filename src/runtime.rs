@@ -736,8 +736,9 @@ impl Cockpit {
                     }
                 }
                 // A forward whose plugin ended is no longer listed.
-                if forwards.reap() {
-                    update(&mut app, Msg::Forwards(forwards.list()));
+                forwards.reap();
+                if let Some(open) = forwards.take_changed() {
+                    update(&mut app, Msg::Forwards(open));
                 }
                 if matches!(app.overlay, Some(Overlay::Api { .. }))
                     && (app.api.is_none() || api_sent.elapsed() >= API_REPORT_EVERY)
@@ -834,7 +835,6 @@ async fn handle(
     forwards: &mut crate::forwards::Forwards,
 ) -> Option<Box<flightdeck_core::provider::ExecSession>> {
     let mut attach = None;
-    let before = forwards.list();
     for effect in update(app, msg) {
         match effect {
             Effect::Drill(control) => {
@@ -865,9 +865,8 @@ async fn handle(
             effect => writes.spawn(effect, answers.clone()),
         }
     }
-    let now = forwards.list();
-    if now != before {
-        update(app, Msg::Forwards(now));
+    if let Some(open) = forwards.take_changed() {
+        update(app, Msg::Forwards(open));
     }
     attach
 }

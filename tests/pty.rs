@@ -398,22 +398,21 @@ fn y_puts_the_selection_on_the_clipboard_with_osc_52() {
     s.quit();
 }
 
-/// `x` hands the terminal to session-manager-plugin (a fake on the PATH,
-/// against moto with the test proxy answering ExecuteCommand) and takes it
-/// back: what is typed in the session reaches the plugin and not the
-/// cockpit, and the cockpit's screen comes back with the session's end.
+/// The cockpit against moto (muejam-staging) on `backend`'s detail, one
+/// task of it started with ECS Exec enabled, a fake `session-manager-plugin`
+/// first on the PATH; `None` without moto.
 #[cfg(feature = "aws")]
-#[test]
-fn x_hands_the_terminal_to_the_session_and_takes_it_back() {
-    let Some(f) = common::cli::fixture("pty_exec", "muejam-staging") else {
-        return;
-    };
+fn on_exec_enabled_task(
+    test: &str,
+    vars: &[(&'static str, &str)],
+) -> Option<(common::cli::Fixture, String, Session)> {
+    let f = common::cli::fixture(test, "muejam-staging")?;
     let (service, family) = common::cli::service_family(&f, "backend");
     let task = common::cli::run_service_tasks(&f, &service, &family, 1, true).remove(0);
     let home = f.home.path();
-    let path = common::cli::fake_plugin(home);
     let mut env = common::cli::aws_env(&f);
-    env.push(("PATH", path));
+    env.push(("PATH", common::cli::fake_plugin(home)));
+    env.extend(vars.iter().map(|(k, v)| (*k, v.to_string())));
     let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut s = Session::start_with(home, &[], &vars);
     assert!(
@@ -423,6 +422,20 @@ fn x_hands_the_terminal_to_the_session_and_takes_it_back() {
     );
     s.send(b"1/backend\r");
     s.expect_after(b"\r", "TASKS");
+    Some((f, task, s))
+}
+
+/// `x` hands the terminal to session-manager-plugin (a fake on the PATH,
+/// against moto with the test proxy answering ExecuteCommand) and takes it
+/// back: what is typed in the session reaches the plugin and not the
+/// cockpit, and the cockpit's screen comes back with the session's end.
+#[cfg(feature = "aws")]
+#[test]
+fn x_hands_the_terminal_to_the_session_and_takes_it_back() {
+    let Some((f, task, mut s)) = on_exec_enabled_task("pty_exec", &[]) else {
+        return;
+    };
+    let home = f.home.path();
     assert!(
         wait_for_screen(&s.screen, &task[..7], Duration::from_secs(30)),
         "the task never showed: {}",
@@ -479,24 +492,11 @@ fn x_hands_the_terminal_to_the_session_and_takes_it_back() {
 #[cfg(feature = "aws")]
 #[test]
 fn p_forwards_a_port_lists_it_and_closes_it_on_quit() {
-    let Some(f) = common::cli::fixture("pty_forward", "muejam-staging") else {
+    let Some((f, _task, mut s)) = on_exec_enabled_task("pty_forward", &[("FAKE_PLUGIN_STAY", "1")])
+    else {
         return;
     };
-    let (service, family) = common::cli::service_family(&f, "backend");
-    common::cli::run_service_tasks(&f, &service, &family, 1, true);
     let home = f.home.path();
-    let path = common::cli::fake_plugin(home);
-    let mut env = common::cli::aws_env(&f);
-    env.extend([("PATH", path), ("FAKE_PLUGIN_STAY", "1".to_string())]);
-    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut s = Session::start_with(home, &[], &vars);
-    assert!(
-        wait_for_screen(&s.screen, "backend", Duration::from_secs(30)),
-        "{}",
-        s.screen.lock().unwrap().screen().contents()
-    );
-    s.send(b"1/backend\r");
-    s.expect_after(b"\r", "TASKS");
     s.expect_after(b"P", "Port forward");
     // Local port 25432, through the task to a database host, port 5432.
     s.send(&[0x7f; 8]);
