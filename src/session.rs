@@ -101,7 +101,7 @@ impl Session {
             world.clone(),
             clock,
             seed,
-            World::environment_names(seed, estate),
+            World::environments(seed, estate),
         );
         let names: Vec<String> = sims.iter().map(|p| p.environment().name.clone()).collect();
         let mut session = Session {
@@ -249,7 +249,8 @@ pub fn aws_settings(options: &Options) -> anyhow::Result<Vec<flightdeck_aws::Set
             .or_else(|| profile.clone())
             .unwrap_or_else(|| "default".into());
         settings.push(Settings {
-            production: flightdeck_model::is_production_name(&name),
+            // Nothing says otherwise: production, whatever the name.
+            production: true,
             name,
             profile,
             read_only: global_ro,

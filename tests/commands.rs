@@ -1612,3 +1612,90 @@ fn port_forward_opens_the_documented_session_and_ends_it() {
     let audit = std::fs::read_to_string(h.join("state/flightdeck/audit.jsonl")).unwrap();
     assert!(audit.contains("\"operation\":\"port-forward\""), "{audit}");
 }
+
+/// An environment is production unless its config says `production =
+/// false`: no name is trusted, and no config at all means production.
+#[test]
+fn every_environment_is_production_unless_its_config_says_otherwise() {
+    let Some(fx) = fixture("cli_production", "muejam-staging") else {
+        return;
+    };
+    let h = fx.home.path();
+    let plan = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend([
+            "scale",
+            "--service",
+            "backend",
+            "--desired",
+            "3",
+            "--dry-run",
+            "--json",
+        ]);
+        let out = flightdeck(h, &all, Some(&fx.moto));
+        let plan = json(&out);
+        (
+            plan["environment"].as_str().unwrap().to_string(),
+            plan["production"].as_bool().unwrap(),
+        )
+    };
+    // The fixture's config says `production = false`.
+    assert_eq!(plan(&[]), ("muejam-staging".into(), false));
+
+    // Without a config, whatever the name.
+    std::fs::remove_file(h.join("config/flightdeck/config.toml")).unwrap();
+    for name in [
+        "prod",
+        "production",
+        "Prod",
+        "acme-PROD",
+        "prod-us-east-1",
+        "staging",
+    ] {
+        assert_eq!(
+            plan(&["--profile", "muejam-staging", "--env", name]),
+            (name.to_string(), true),
+            "{name}"
+        );
+    }
+    // No name at all: the default profile, called `default`.
+    let region = fx.env.region.as_str();
+    std::fs::write(
+        h.join("aws-config"),
+        format!("[default]\nregion = {region}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        h.join("aws-credentials"),
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = moto-secret\n",
+            fx.moto.access_key()
+        ),
+    )
+    .unwrap();
+    assert_eq!(plan(&[]), ("default".into(), true));
+
+    // exec in production needs the typed name: refused without it, exit 3,
+    // with every precondition met (the plugin, a task with execute command).
+    let (service, family) = service_family(&fx, "backend");
+    run_service_tasks(&fx, &service, &family, 1, true);
+    let path = fake_plugin(h);
+    let exec = flightdeck_with(
+        h,
+        &["exec", "--service", &service],
+        Some(&fx.moto),
+        &[("PATH", path.as_str())],
+    );
+    let stderr = String::from_utf8_lossy(&exec.stderr);
+    assert_eq!(exec.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("not confirmed"), "{stderr}");
+    assert!(!h.join("plugin-args").exists(), "no session opened");
+
+    // doctor says it is production only by default, and how to change it.
+    let doctor = flightdeck(h, &["doctor", "--json"], Some(&fx.moto));
+    let checks = doctor_checks(&doctor);
+    let (status, detail) = status_of(&checks, "default", "production");
+    assert_eq!(status, "ok");
+    assert!(detail.contains("production by default"), "{detail}");
+    assert!(detail.contains("production = false"), "{detail}");
+}

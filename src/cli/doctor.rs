@@ -29,7 +29,7 @@ pub struct Check {
     pub check: &'static str,
     pub status: Status,
     pub detail: String,
-    /// What to do about it, when it is not ok.
+    /// What to do about it, or how to change what it found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
 }
@@ -139,6 +139,33 @@ fn print(report: &Report) {
     super::table::emit(&out);
 }
 
+/// Whether writes to `name` need the typed confirmation, and why: the
+/// config, the simulation's seed, or nothing said (production by default,
+/// with how to mark an environment that is not).
+fn production(options: &Options, production: bool, name: &str, report: &mut Report) {
+    let section = options.config.environment(name);
+    let said = section.is_some_and(|s| !s.production_by_default());
+    let (detail, by_default) = match (production, said) {
+        (true, true) => ("production (config): writes confirmed by typing the service's name".to_string(), false),
+        (false, true) => ("not production (config: production = false)".to_string(), false),
+        (false, false) => ("not production (the simulation's seed)".to_string(), false),
+        (true, false) if options.demo => ("production (the simulation's seed)".to_string(), false),
+        (true, false) => (
+            "production by default: nothing says otherwise, so writes are confirmed by typing the service's name".to_string(),
+            true,
+        ),
+    };
+    report.add(name, "production", Status::Ok, detail);
+    if by_default {
+        let file = options.paths.config_file.display();
+        report.fix(if section.is_some() {
+            format!("if it is not production, add `production = false` to its [[environment]] section in {file}")
+        } else {
+            format!("if it is not production, name it in {file} with `production = false`: [[environment]] name = \"{name}\"")
+        });
+    }
+}
+
 /// Every environment of the run, one after the other.
 async fn environments(options: &Options, report: &mut Report) {
     if options.demo {
@@ -149,6 +176,7 @@ async fn environments(options: &Options, report: &mut Report) {
                 for p in &session.providers {
                     let name = p.environment().name.clone();
                     report.add(&name, "region", Status::Ok, "simulated production");
+                    production(options, p.environment().production, &name, report);
                     reads(p.as_ref(), &name, report).await;
                 }
             }
@@ -195,6 +223,7 @@ async fn aws_environments(options: &Options, report: &mut Report) {
             Status::Ok,
             format!("{region}, {profile_words}"),
         );
+        production(options, p.environment().production, &name, report);
         match sso_login(profile.as_deref()).await {
             SsoLogin::NotSso => {}
             SsoLogin::NoToken { start_url } => {

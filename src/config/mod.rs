@@ -85,7 +85,8 @@ pub struct EnvironmentConfig {
     pub endpoint_url: Option<Spanned<String>>,
     /// Only these clusters; all when absent.
     pub clusters: Option<Vec<String>>,
-    /// Defaults to the name convention: `-prod` or `-production` suffix.
+    /// Whether writes here need the typed confirmation. Production unless
+    /// the config says `production = false`: a name is never trusted.
     pub production: Option<bool>,
     #[serde(default)]
     pub read_only: bool,
@@ -93,9 +94,15 @@ pub struct EnvironmentConfig {
 }
 
 impl EnvironmentConfig {
+    /// Production unless the config says `production = false`.
     pub fn is_production(&self) -> bool {
-        self.production
-            .unwrap_or_else(|| flightdeck_model::is_production_name(self.name.get_ref()))
+        self.production.unwrap_or(true)
+    }
+
+    /// Whether this environment is production only because its config is
+    /// silent (`doctor` names it, and how to mark it otherwise).
+    pub fn production_by_default(&self) -> bool {
+        self.production.is_none()
     }
 }
 
@@ -431,14 +438,33 @@ mod tests {
     }
 
     #[test]
-    fn production_follows_the_name_unless_set() {
-        let c = parse("[[environment]]\nname = \"x-prod\"\n[[environment]]\nname = \"y\"\nproduction = true\n[[environment]]\nname = \"z-prod\"\nproduction = false\n").unwrap();
-        let p: Vec<bool> = c
+    fn every_environment_is_production_unless_its_config_says_otherwise() {
+        let names = [
+            "prod",
+            "production",
+            "Prod",
+            "acme-PROD",
+            "prod-us-east-1",
+            "default",
+            "staging",
+            "dev",
+            "x-prod",
+        ];
+        let mut text = String::new();
+        for n in names {
+            text.push_str(&format!("[[environment]]\nname = {n:?}\n"));
+        }
+        text.push_str("[[environment]]\nname = \"y\"\nproduction = true\n");
+        text.push_str("[[environment]]\nname = \"z-prod\"\nproduction = false\n");
+        let c = parse(&text).unwrap();
+        let p: Vec<(bool, bool)> = c
             .environments
             .iter()
-            .map(EnvironmentConfig::is_production)
+            .map(|e| (e.is_production(), e.production_by_default()))
             .collect();
-        assert_eq!(p, [true, true, false]);
+        let mut expected = vec![(true, true); names.len()];
+        expected.extend([(true, false), (false, false)]);
+        assert_eq!(p, expected);
     }
 
     proptest::proptest! {

@@ -64,8 +64,13 @@ pub fn json(o: &Output) -> Value {
 }
 
 /// An AWS config with one profile whose keys select the test's moto
-/// account, and a flightdeck config naming it.
+/// account, and a flightdeck config naming it (`production = false` when
+/// the seed environment of that name says so; production otherwise).
 pub fn write_profile(home: &Path, moto: &Moto, env: &str, region: &str) {
+    let production = flightdeck::sim::catalog::seed_environments()
+        .iter()
+        .find(|e| e.name == env)
+        .is_none_or(|e| e.production);
     std::fs::write(
         home.join("aws-config"),
         format!("[profile {env}]\nregion = {region}\n"),
@@ -82,7 +87,9 @@ pub fn write_profile(home: &Path, moto: &Moto, env: &str, region: &str) {
     std::fs::create_dir_all(home.join("config/flightdeck")).unwrap();
     std::fs::write(
         home.join("config/flightdeck/config.toml"),
-        format!("[[environment]]\nname = \"{env}\"\nprofile = \"{env}\"\n"),
+        format!(
+            "[[environment]]\nname = \"{env}\"\nprofile = \"{env}\"\nproduction = {production}\n"
+        ),
     )
     .unwrap();
 }

@@ -76,7 +76,6 @@ impl Moto {
             name: name.to_string(),
             region: Some(region.to_string()),
             endpoint_url: Some(self.endpoint.clone()),
-            production: flightdeck::model::is_production_name(name),
             ..Settings::default()
         }
     }

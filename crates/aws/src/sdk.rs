@@ -26,7 +26,7 @@ pub const COST_EXPLORER_REGION: &str = "us-east-1";
 /// Everything needed to reach one environment. Unset fields fall back to
 /// the SDK's own chain: `AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`,
 /// profiles, SSO, assume-role, IMDS.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub name: String,
     pub profile: Option<String>,
@@ -34,10 +34,27 @@ pub struct Settings {
     pub endpoint_url: Option<String>,
     /// Only these clusters; all when `None`.
     pub clusters: Option<Vec<String>>,
+    /// Production unless something said otherwise (the default).
     pub production: bool,
     pub read_only: bool,
     /// Where Cost Explorer answers are cached between runs; no cache when `None`.
     pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    /// Production: a setting left out must not make writes easier.
+    fn default() -> Self {
+        Settings {
+            name: String::new(),
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            clusters: None,
+            production: true,
+            read_only: false,
+            cache_dir: None,
+        }
+    }
 }
 
 /// Loads the SDK configuration with explicit timeouts and retries.

@@ -50,25 +50,6 @@ pub struct CallerIdentity {
     pub arn: String,
 }
 
-/// Whether an environment name means production by the seed convention:
-/// every name ending in `-prod` or `-production`.
-pub fn is_production_name(name: &str) -> bool {
-    name.ends_with("-prod") || name.ends_with("-production")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn production_names_follow_the_seed_convention() {
-        assert!(is_production_name("radiox-prod"));
-        assert!(is_production_name("muejam-production"));
-        assert!(!is_production_name("muejam-staging"));
-        assert!(!is_production_name("prod-infra-staging"));
-    }
-}
-
 /// `chrono::Duration` as whole seconds, for `#[serde(with = ...)]`.
 pub mod duration_secs {
     use serde::{Deserialize, Deserializer, Serializer};

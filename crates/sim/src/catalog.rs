@@ -169,6 +169,10 @@ pub struct AlarmSpec {
 #[serde(deny_unknown_fields)]
 pub struct EnvSpec {
     pub name: String,
+    /// Production unless the seed says `production = false`, as for a
+    /// configured environment: a name is never trusted to say so.
+    #[serde(default = "production_by_default")]
+    pub production: bool,
     pub account: String,
     pub region: String,
     pub cluster: String,
@@ -180,6 +184,22 @@ pub struct EnvSpec {
     pub fixed_monthly_costs: Vec<(String, f64)>,
     /// For environments whose seed gives a full cost table, the ECS line too.
     pub ecs_monthly_override: Option<f64>,
+}
+
+impl EnvSpec {
+    /// What the cockpit knows of this environment before any config.
+    pub fn info(&self) -> flightdeck_model::EnvironmentInfo {
+        flightdeck_model::EnvironmentInfo {
+            name: self.name.clone(),
+            region: self.region.clone(),
+            production: self.production,
+            read_only: false,
+        }
+    }
+}
+
+fn production_by_default() -> bool {
+    true
 }
 
 /// The seed environments as embedded TOML files, in the order of

@@ -102,6 +102,7 @@ fn environment(index: usize, count: usize, storm: Option<u32>, rng: &mut ChaCha8
     EnvSpec {
         cluster: name.clone(),
         name,
+        production: true,
         account,
         region: region.into(),
         launch_type: LaunchType::Fargate,

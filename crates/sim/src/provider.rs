@@ -16,7 +16,7 @@ use flightdeck_model::{
     ContainerState, CostReport, EnvVar, EnvironmentInfo, HealthStatus, LaunchType, LogEvent,
     MetricPoint, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy,
     SecretRef, Service, ServiceDeployment, ServiceStatus, TargetGroupSeries, Task, TaskDefRef,
-    TaskDefinition, TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent, is_production_name,
+    TaskDefinition, TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent,
 };
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -38,37 +38,28 @@ pub struct SimProvider {
 impl SimProvider {
     /// One provider per environment of `world`, sharing it and `clock`.
     pub fn all(world: SharedWorld, clock: Arc<dyn Clock>) -> Vec<SimProvider> {
-        let (seed, names): (u64, Vec<(String, String)>) = {
+        let (seed, infos): (u64, Vec<EnvironmentInfo>) = {
             let w = world.lock().unwrap_or_else(PoisonError::into_inner);
-            let names = w
-                .envs
-                .iter()
-                .map(|e| (e.spec.name.clone(), e.spec.region.clone()))
-                .collect();
-            (w.seed, names)
+            let infos = w.envs.iter().map(|e| e.spec.info()).collect();
+            (w.seed, infos)
         };
-        Self::named(world, clock, seed, names)
+        Self::named(world, clock, seed, infos)
     }
 
-    /// One provider per `(name, region)`, for a world that may still be in
-    /// the making (see [`crate::World::environment_names`]).
+    /// One provider per environment of `infos`, for a world that may still
+    /// be in the making (see [`crate::World::environments`]).
     pub fn named(
         world: SharedWorld,
         clock: Arc<dyn Clock>,
         seed: u64,
-        names: Vec<(String, String)>,
+        infos: Vec<EnvironmentInfo>,
     ) -> Vec<SimProvider> {
-        names
+        infos
             .into_iter()
-            .map(|(name, region)| SimProvider {
+            .map(|info| SimProvider {
                 world: world.clone(),
                 clock: clock.clone(),
-                info: EnvironmentInfo {
-                    production: is_production_name(&name),
-                    name,
-                    region,
-                    read_only: false,
-                },
+                info,
                 seed,
             })
             .collect()

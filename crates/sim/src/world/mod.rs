@@ -491,12 +491,12 @@ impl World {
         world
     }
 
-    /// Names and regions of the environments [`World::create`] makes with
-    /// `estate`, without making them.
-    pub fn environment_names(
+    /// The environments [`World::create`] makes with `estate`, without
+    /// making them.
+    pub fn environments(
         seed: u64,
         estate: Option<crate::estate::EstateSpec>,
-    ) -> Vec<(String, String)> {
+    ) -> Vec<flightdeck_model::EnvironmentInfo> {
         seed_environments()
             .into_iter()
             .chain(
@@ -504,7 +504,7 @@ impl World {
                     .map(|e| crate::estate::generate(e, seed))
                     .unwrap_or_default(),
             )
-            .map(|e| (e.name, e.region))
+            .map(|e| e.info())
             .collect()
     }
 

@@ -642,9 +642,18 @@ mod estate {
         assert_eq!(w.envs.len(), 7);
         let estate = w.env("estate-01").unwrap();
         assert_eq!(estate.services.len(), 300);
-        let names = World::environment_names(5, Some(spec));
+        let infos = World::environments(5, Some(spec));
         let made: Vec<_> = w.envs.iter().map(|e| e.spec.name.clone()).collect();
-        assert_eq!(names.into_iter().map(|(n, _)| n).collect::<Vec<_>>(), made);
+        assert_eq!(
+            infos.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
+            made
+        );
+        // A generated environment is production: nothing said otherwise.
+        assert!(
+            infos
+                .iter()
+                .all(|i| i.production == (i.name != "muejam-staging"))
+        );
         // Half an hour of metrics and tasks running.
         let svc = &estate.services[0];
         assert!(
