@@ -247,7 +247,7 @@ fn open_recorder(
     let path = match &options.record {
         Some(path) => path.clone(),
         None if options.recording.enabled && options.recording.keep > 0 => {
-            let dir = options.paths.state_dir.join("recordings");
+            let dir = options.paths.recordings_dir();
             rotate(
                 &dir,
                 options.recording.keep.saturating_sub(1) as usize,
@@ -484,13 +484,8 @@ impl Palette {
 
 fn init_logging(options: &Options) {
     let paths = &options.paths;
-    if std::fs::create_dir_all(&paths.state_dir).is_err() {
-        return;
-    }
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&paths.log_file)
+    let Ok(file) =
+        flightdeck_core::files::open(&paths.log_file, flightdeck_core::files::Mode::Append)
     else {
         return;
     };
@@ -520,10 +515,7 @@ fn install_panic_hook(log_file: PathBuf) {
             thread.name().unwrap_or("unnamed"),
             std::backtrace::Backtrace::force_capture()
         );
-        let written = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log_file)
+        let written = flightdeck_core::files::open(&log_file, flightdeck_core::files::Mode::Append)
             .and_then(|mut f| {
                 use std::io::Write;
                 f.write_all(report.as_bytes())?;

@@ -223,7 +223,7 @@ pub fn aws_settings(options: &Options) -> anyhow::Result<Vec<flightdeck_aws::Set
     use flightdeck_aws::Settings;
     let config = &options.config;
     let global_ro = options.read_only;
-    let cache_dir = Some(options.paths.state_dir.join("cache"));
+    let cache_dir = Some(options.paths.cache_dir());
     let env_profile = options.aws_profile_env.clone();
     let mut settings: Vec<Settings> = config
         .environments

@@ -41,6 +41,29 @@ impl Paths {
         }
     }
 
+    /// The session recordings of the flight recorder.
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.state_dir.join("recordings")
+    }
+
+    /// Cost Explorer's answers, kept between runs.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.state_dir.join("cache")
+    }
+
+    /// Refuses a symbolic link planted where flightdeck keeps its own
+    /// files (the state dir, the audit log, the log file, recordings,
+    /// the cache): a run says so before it writes anything.
+    pub fn refuse_symlinks(&self) -> Result<(), flightdeck_core::files::PlantedSymlink> {
+        flightdeck_core::files::refuse_symlinks([
+            self.state_dir.as_path(),
+            &self.audit_log,
+            &self.log_file,
+            &self.recordings_dir(),
+            &self.cache_dir(),
+        ])
+    }
+
     /// `key: path` lines, as `flightdeck config path` prints them.
     pub fn describe(&self) -> String {
         format!(

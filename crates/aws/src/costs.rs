@@ -44,16 +44,9 @@ impl AwsProvider {
             fetched_at: now,
             report: report.clone(),
         };
-        let stored = file
-            .parent()
-            .map(std::fs::create_dir_all)
-            .transpose()
-            .and_then(|_| {
-                let json = serde_json::to_vec(&entry).map_err(std::io::Error::other)?;
-                let tmp = file.with_extension("tmp");
-                std::fs::write(&tmp, json)?;
-                std::fs::rename(&tmp, &file)
-            });
+        let stored = serde_json::to_vec(&entry)
+            .map_err(std::io::Error::other)
+            .and_then(|json| flightdeck_core::files::write_atomic(&file, &json));
         if let Err(e) = stored {
             tracing::warn!(file = %file.display(), "cannot cache costs: {e}");
         }

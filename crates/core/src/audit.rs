@@ -73,17 +73,11 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends one record and syncs it to disk.
+    /// Appends one record and syncs it to disk (0600, never through a link).
     pub fn append(&self, record: &Record) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
         line.push(b'\n');
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
+        let mut file = crate::files::open(&self.path, crate::files::Mode::Append)?;
         file.write_all(&line)?;
         file.sync_data()
     }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod diff;
 pub mod engine;
+pub mod files;
 pub mod ops;
 pub mod provider;
 pub mod timeline;

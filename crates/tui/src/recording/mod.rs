@@ -265,14 +265,7 @@ impl Recorder {
             path: path.to_path_buf(),
             error,
         };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(path)
+        let file = flightdeck_core::files::open(path, flightdeck_core::files::Mode::Truncate)
             .map_err(io)?;
         let mut r = Recorder {
             path: path.to_path_buf(),
