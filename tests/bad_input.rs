@@ -196,6 +196,30 @@ fn numbers_that_are_not_numbers_or_not_sane_are_refused() {
         2,
         "not a duration",
     );
+    // One duration parser, bounded: a stray byte, an overflow of hours or
+    // of seconds says the accepted range, never a panic (exit 101).
+    for since in ["5é", "9999999999999h", "9223372036854776s"] {
+        refused(
+            h,
+            &demo(&["logs", "--service", "backend", "--since", since]),
+            2,
+            "from 1s to 30d",
+        );
+    }
+    refused(
+        h,
+        &demo(&[
+            "rollback",
+            "--service",
+            "backend",
+            "--wait",
+            "--stuck-after",
+            "9223372036854776s",
+        ]),
+        2,
+        "from 10s to 1d",
+    );
+    refused(h, &["--demo", "--scale", "50000", "services"], 2, "10000");
     refused(h, &demo(&["costs", "--days", "0"]), 2, "invalid value '0'");
     refused(
         h,
@@ -266,6 +290,33 @@ fn broken_binary_and_huge_config_files_are_located_or_read_never_panic() {
             "{err:?}"
         );
     }
+    // Larger than any file written by hand: refused unread.
+    let big = file("big.toml", &vec![b'#'; (16 << 20) + 1]);
+    refused(
+        h,
+        &["--config", &big, "--demo", "services"],
+        2,
+        "larger than 16 MiB",
+    );
+    // A scenario asking for what the world cannot play: located or said,
+    // exit 2, for `scenario list` and the demo alike.
+    let scenarios = h.join("config/flightdeck/scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    let drill = |at: &str, extra: &str| {
+        format!(
+            "name = \"mine\"\nenvironment = \"muejam-staging\"\ntitle = \"t\"\ndescription = \"d\"\ngoal = \"g\"\noutcome = \"o\"\nminutes = 10\n[good]\nservice = \"backend\"\nacknowledge_minutes = 1\ncause_minutes = 2\nmitigate_minutes = 3\ncause = \"c\"\nmitigation = \"m\"\n[[steps]]\nat = \"{at}\"\nfault = \"deploy\"\nservice = \"backend\"\ntag = \"unhealthy\"\n{extra}"
+        )
+    };
+    std::fs::write(scenarios.join("mine.toml"), drill("9999999999999999d", "")).unwrap();
+    refused(h, &["scenario", "list"], 2, "from -30d to 1d");
+    refused(h, &["demo", "--scenario", "mine"], 2, "from -30d to 1d");
+    let million =
+        "[[steps]]\nat = \"1m\"\nfault = \"deploy\"\nservice = \"backend\"\ntag = \"x\"\n"
+            .repeat(10_000);
+    std::fs::write(scenarios.join("mine.toml"), drill("1m", &million)).unwrap();
+    refused(h, &["scenario", "list"], 2, "KiB");
+    std::fs::remove_file(scenarios.join("mine.toml")).unwrap();
+
     // Huge but valid: read in full.
     let mut huge = String::from("# many environments\n");
     for i in 0..20_000 {

@@ -1633,7 +1633,8 @@ fn every_environment_is_production_unless_its_config_says_otherwise() {
             "--json",
         ]);
         let out = flightdeck(h, &all, Some(&fx.moto));
-        let plan = json(&out);
+        let report = json(&out);
+        let plan = &report["plan"];
         (
             plan["environment"].as_str().unwrap().to_string(),
             plan["production"].as_bool().unwrap(),

@@ -119,9 +119,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "FILE")]
     pub record: Option<PathBuf>,
     /// With the simulation: add a generated estate of N services (1000 per
-    /// environment), with alarms, scaling targets and logs in proportion.
+    /// environment), with alarms, scaling targets and logs in proportion;
+    /// at most 10,000 (about 200 MB).
     #[arg(long, global = true, value_name = "N",
-          value_parser = clap::value_parser!(u32).range(1..=50_000))]
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub scale: Option<u32>,
     /// After the command, the API calls it made per operation and the
     /// throttling answers, on stderr.

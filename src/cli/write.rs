@@ -93,8 +93,15 @@ pub struct Follow {
     #[arg(long)]
     pub wait: bool,
     /// No progress for this long is STUCK (30s, 10m, 1h; default: config, else 10m).
-    #[arg(long, value_parser = super::read::parse_since)]
+    #[arg(long, value_parser = parse_stuck_after)]
     pub stuck_after: Option<chrono::Duration>,
+}
+
+/// `--stuck-after`: from 10 seconds (a poll or two) to a day.
+fn parse_stuck_after(
+    s: &str,
+) -> Result<chrono::Duration, flightdeck_model::duration::DurationError> {
+    flightdeck_model::duration::parse(s, chrono::Duration::seconds(10)..=chrono::Duration::days(1))
 }
 
 #[derive(Debug, Subcommand)]

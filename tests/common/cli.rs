@@ -67,10 +67,7 @@ pub fn json(o: &Output) -> Value {
 /// account, and a flightdeck config naming it (`production = false` when
 /// the seed environment of that name says so; production otherwise).
 pub fn write_profile(home: &Path, moto: &Moto, env: &str, region: &str) {
-    let production = flightdeck::sim::catalog::seed_environments()
-        .iter()
-        .find(|e| e.name == env)
-        .is_none_or(|e| e.production);
+    let production = super::moto::seed_production(env);
     std::fs::write(
         home.join("aws-config"),
         format!("[profile {env}]\nregion = {region}\n"),

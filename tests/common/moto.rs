@@ -38,6 +38,15 @@ pub fn endpoint() -> Option<String> {
     }
 }
 
+/// Whether an environment of this name is production: its seed's word for
+/// a seed environment, production otherwise (as for a configured one).
+pub fn seed_production(name: &str) -> bool {
+    seed_environments()
+        .iter()
+        .find(|e| e.name == name)
+        .is_none_or(|e| e.production)
+}
+
 pub fn spec(name: &str) -> EnvSpec {
     seed_environments()
         .into_iter()
@@ -76,6 +85,7 @@ impl Moto {
             name: name.to_string(),
             region: Some(region.to_string()),
             endpoint_url: Some(self.endpoint.clone()),
+            production: seed_production(name),
             ..Settings::default()
         }
     }

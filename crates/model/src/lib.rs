@@ -4,6 +4,7 @@
 
 pub mod clock;
 mod cost;
+pub mod duration;
 mod ecs;
 mod history;
 mod monitoring;

@@ -115,23 +115,13 @@ fn offset<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> 
     parse_offset(&text).map_err(serde::de::Error::custom)
 }
 
-/// `90s`, `2m`, `1h`, `-3d`.
+/// How far a step may sit from a drill's start: a month of history
+/// before it, a day of drill after it.
+pub const OFFSETS: std::ops::RangeInclusive<Duration> = Duration::days(-30)..=Duration::days(1);
+
+/// `90s`, `2m`, `1h`, `-3d`, within [`OFFSETS`].
 pub fn parse_offset(text: &str) -> Result<Duration, String> {
-    let t = text.trim();
-    let (negative, t) = t.strip_prefix('-').map_or((false, t), |rest| (true, rest));
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (number, unit) = t.split_at(split);
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not an offset like 90s, 2m, 1h or -3d"))?;
-    let d = match unit {
-        "s" => Duration::seconds(n),
-        "m" => Duration::minutes(n),
-        "h" => Duration::hours(n),
-        "d" => Duration::days(n),
-        _ => return Err(format!("`{text}` is not an offset like 90s, 2m, 1h or -3d")),
-    };
-    Ok(if negative { -d } else { d })
+    flightdeck_model::duration::parse(text, OFFSETS).map_err(|e| e.to_string())
 }
 
 impl Fault {
@@ -193,6 +183,18 @@ impl Fault {
 impl Scenario {
     /// Reads and checks a scenario file's text.
     pub fn parse(source: &str) -> Result<Scenario, ScenarioError> {
+        // Bounded before TOML is read: parsed steps take far more memory
+        // than their text.
+        if source.len() > MAX_SOURCE_BYTES {
+            return Err(ScenarioError {
+                span: None,
+                message: format!(
+                    "{} KiB: a drill is at most {} KiB of TOML",
+                    source.len() / 1024,
+                    MAX_SOURCE_BYTES / 1024
+                ),
+            });
+        }
         let scenario: Scenario = toml::from_str(source).map_err(|e| ScenarioError {
             span: e.span(),
             message: e.message().trim().to_string(),
@@ -252,7 +254,34 @@ impl Scenario {
                 format!("{} has no service `{}`", env.name, self.good.service),
             ));
         }
+        if !(1..=MAX_FAULT_MINUTES).contains(&self.minutes) {
+            return Err(ScenarioError {
+                span: None,
+                message: format!(
+                    "minutes = {}: a drill lasts from 1 to {MAX_FAULT_MINUTES} minutes",
+                    self.minutes
+                ),
+            });
+        }
+        if self.steps.len() > MAX_STEPS {
+            return Err(ScenarioError {
+                span: None,
+                message: format!(
+                    "{} steps: a drill has at most {MAX_STEPS}",
+                    self.steps.len()
+                ),
+            });
+        }
         for step in &self.steps {
+            step.fault
+                .check_numbers()
+                .map_err(|message| ScenarioError {
+                    span: None,
+                    message: format!(
+                        "step at {}: {message}",
+                        flightdeck_model::duration::short(step.at)
+                    ),
+                })?;
             for service in step.fault.services() {
                 if !env.services.iter().any(|s| s.name == *service) {
                     let names: Vec<&str> = env.services.iter().map(|s| s.name.as_str()).collect();
@@ -274,18 +303,61 @@ impl Scenario {
                     format!("no zone `{zone}`; there are: {}", ZONES.join(", ")),
                 ));
             }
-            if let Fault::Demand { factor, .. }
-            | Fault::SlowDependency {
-                latency_factor: factor,
-                ..
-            } = &step.fault
-                && !(*factor > 0.0 && factor.is_finite())
-            {
-                return Err(ScenarioError {
-                    span: None,
-                    message: format!("factor {factor} must be a positive number"),
-                });
-            }
+        }
+        Ok(())
+    }
+}
+
+/// The most text a scenario file may hold.
+pub const MAX_SOURCE_BYTES: usize = 256 * 1024;
+/// The most steps a drill may have.
+pub const MAX_STEPS: usize = 500;
+/// The longest a fault may last: a day.
+pub const MAX_FAULT_MINUTES: u32 = 24 * 60;
+/// The largest factor of demand or latency.
+pub const MAX_FACTOR: f64 = 1000.0;
+/// The most tasks a step may ask for, as ECS allows a service.
+pub const MAX_DESIRED: u32 = 10_000;
+
+impl Fault {
+    /// The numbers of a step, each within what the world can play.
+    fn check_numbers(&self) -> Result<(), String> {
+        let minutes = match self {
+            Fault::Demand { minutes, .. }
+            | Fault::AzOutage { minutes, .. }
+            | Fault::SlowDependency { minutes, .. } => Some(*minutes),
+            _ => None,
+        };
+        if let Some(m) = minutes.filter(|m| !(1..=MAX_FAULT_MINUTES).contains(m)) {
+            return Err(format!("minutes = {m}: from 1 to {MAX_FAULT_MINUTES}"));
+        }
+        if let Fault::Demand { factor, .. }
+        | Fault::SlowDependency {
+            latency_factor: factor,
+            ..
+        } = self
+            && !(*factor > 0.0 && *factor <= MAX_FACTOR)
+        {
+            return Err(format!(
+                "factor {factor} must be a positive number up to {MAX_FACTOR}"
+            ));
+        }
+        if let Fault::SlowDependency { caller_errors, .. } = self
+            && !(0.0..=100.0).contains(caller_errors)
+        {
+            return Err(format!(
+                "caller_errors = {caller_errors}: a percentage, 0 to 100"
+            ));
+        }
+        if let Fault::Scale {
+            desired, min, max, ..
+        } = self
+            && let Some(n) = [Some(*desired), *min, *max]
+                .into_iter()
+                .flatten()
+                .find(|n| *n > MAX_DESIRED)
+        {
+            return Err(format!("{n} tasks: at most {MAX_DESIRED}"));
         }
         Ok(())
     }
@@ -345,6 +417,46 @@ mod tests {
         assert_eq!(parse_offset("-3d"), Ok(Duration::days(-3)));
         assert!(parse_offset("soon").is_err());
         assert!(parse_offset("3w").is_err());
+        // Never a panic or an overflow: the accepted range, said.
+        for huge in ["9999999999999999d", "-9999999999999999d", "5é"] {
+            let e = parse_offset(huge).unwrap_err();
+            assert!(e.contains("from -30d to 1d"), "{huge}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_scenario_asking_for_too_much_is_refused_before_it_is_played() {
+        let base = EMBEDDED[0].1;
+        let steps = base.find("[[steps]]").unwrap();
+        let step = &base[steps..];
+        let step = &step[..step[1..].find("[[").map_or(step.len(), |i| i + 1)];
+        let many = format!("{base}\n{}", step.repeat(MAX_STEPS + 1));
+        let e = Scenario::parse(&many).unwrap_err();
+        assert!(e.message.contains("at most 500"), "{e:?}");
+        let huge = format!("{base}\n# {}\n", "x".repeat(MAX_SOURCE_BYTES));
+        let e = Scenario::parse(&huge).unwrap_err();
+        assert!(e.message.contains("at most 256 KiB"), "{e:?}");
+        for (field, value, says) in [
+            ("minutes", "4294967295", "from 1 to 1440"),
+            ("factor", "1e308", "up to 1000"),
+            ("desired", "4000000000", "at most 10000"),
+        ] {
+            let text = format!(
+                "{base}\n[[steps]]\nat = \"1m\"\nfault = \"{}\"\nservice = \"backend\"\n{}\n",
+                if field == "desired" {
+                    "scale"
+                } else {
+                    "demand"
+                },
+                match field {
+                    "minutes" => format!("factor = 2.0\nminutes = {value}"),
+                    "factor" => format!("factor = {value}\nminutes = 5"),
+                    _ => format!("desired = {value}"),
+                }
+            );
+            let e = Scenario::parse(&text).unwrap_err();
+            assert!(e.message.contains(says), "{field}: {e:?}");
+        }
     }
 
     #[test]

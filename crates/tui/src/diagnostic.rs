@@ -29,6 +29,10 @@ impl fmt::Display for FileError {
     }
 }
 
+/// The largest config, theme or scenario file read: far above any written
+/// by hand (20,000 environments take 1 MiB), far below a laptop's memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
 impl FileError {
     pub fn whole_file(path: &Path, message: impl Into<String>) -> Self {
         Self {
@@ -50,11 +54,26 @@ impl FileError {
         }
     }
 
-    /// Reads a text file. Bytes that are not UTF-8 are located like any
-    /// other error (binary garbage is refused at its first bad byte).
+    /// Reads a config, theme or scenario file, at most [`MAX_FILE_BYTES`]
+    /// (a device or a runaway file is refused, not read into memory).
+    /// Bytes that are not UTF-8 are located like any other error (binary
+    /// garbage is refused at its first bad byte).
     pub fn read(path: &Path) -> Result<String, FileError> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| FileError::whole_file(path, format!("cannot read: {e}")))?;
+        use std::io::Read;
+        let cannot = |e: std::io::Error| FileError::whole_file(path, format!("cannot read: {e}"));
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+            .map_err(cannot)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(FileError::whole_file(
+                path,
+                format!(
+                    "larger than {} MiB: not a file flightdeck reads (config, theme, scenario)",
+                    MAX_FILE_BYTES >> 20
+                ),
+            ));
+        }
         String::from_utf8(bytes).map_err(|e| {
             let valid = e.utf8_error().valid_up_to();
             let bytes = e.as_bytes();

@@ -127,22 +127,14 @@ fn parse_state(s: &str) -> Result<AlarmState, String> {
     AlarmState::parse(s).ok_or_else(|| format!("`{s}` is not OK, ALARM or INSUFFICIENT_DATA"))
 }
 
-/// `30s`, `15m`, `2h`, `1d` -> a duration.
-pub fn parse_since(s: &str) -> Result<chrono::Duration, String> {
-    let bad = || format!("`{s}` is not a duration like 30s, 15m, 2h or 1d");
-    let split = s.len().checked_sub(1).ok_or_else(bad)?;
-    let (n, unit) = s.split_at(split);
-    let n: i64 = n.parse().map_err(|_| bad())?;
-    if n <= 0 {
-        return Err(bad());
-    }
-    match unit {
-        "s" => Ok(chrono::Duration::seconds(n)),
-        "m" => Ok(chrono::Duration::minutes(n)),
-        "h" => Ok(chrono::Duration::hours(n)),
-        "d" if n <= 30 => Ok(chrono::Duration::days(n)),
-        _ => Err(bad()),
-    }
+/// How far back `--since` reaches: CloudWatch Logs and the timeline's
+/// sources answer for a month at most.
+pub const SINCE: std::ops::RangeInclusive<chrono::Duration> =
+    chrono::Duration::seconds(1)..=chrono::Duration::days(30);
+
+/// `--since`: `30s`, `15m`, `2h`, `1d`, within [`SINCE`].
+pub fn parse_since(s: &str) -> Result<chrono::Duration, flightdeck_model::duration::DurationError> {
+    flightdeck_model::duration::parse(s, SINCE)
 }
 
 /// Per-environment failures are printed as they happen and turn the exit
@@ -283,10 +275,8 @@ mod tests {
         assert_eq!(parse_since("15m"), Ok(chrono::Duration::minutes(15)));
         assert_eq!(parse_since("2h"), Ok(chrono::Duration::hours(2)));
         assert_eq!(parse_since("30s"), Ok(chrono::Duration::seconds(30)));
-        assert!(parse_since("0m").is_err());
-        assert!(parse_since("15").is_err());
-        assert!(parse_since("m").is_err());
-        assert!(parse_since("").is_err());
-        assert!(parse_since("90d").is_err());
+        for bad in ["0m", "15", "m", "", "90d", "5é", "9999999999999h"] {
+            assert!(parse_since(bad).is_err(), "{bad}");
+        }
     }
 }
