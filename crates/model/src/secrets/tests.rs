@@ -1,3 +1,5 @@
+//! The secrets detector against its corpus, its edge cases and any input.
+
 use super::corpus::{LOOK_ALIKES, SECRETS};
 use super::*;
 
