@@ -52,7 +52,8 @@ pub enum SecretKind {
     UrlUserInfo,
     /// A credential in a URL's query: `?password=`, `&sig=`, `X-Amz-Signature=`.
     QueryParam,
-    /// A PEM private key block, anywhere in the value.
+    /// A PEM private key block anywhere in the value, or a private key's
+    /// base64 without its armour.
     Pem,
     /// A JSON Web Token, three base64url segments starting `eyJ`.
     Jwt,
@@ -139,19 +140,19 @@ pub fn display_env_change(
 
 /// Counts the bytes the scans look at.
 #[derive(Debug, Default)]
-pub(crate) struct Meter(usize);
+struct Meter(usize);
 
 impl Meter {
     fn add(&mut self, n: usize) {
         self.0 = self.0.saturating_add(n);
     }
     #[cfg(test)]
-    pub(crate) fn work(&self) -> usize {
+    fn work(&self) -> usize {
         self.0
     }
 }
 
-pub(crate) fn detect(name: &str, value: &str, m: &mut Meter) -> Option<SecretKind> {
+fn detect(name: &str, value: &str, m: &mut Meter) -> Option<SecretKind> {
     if value.trim().is_empty() {
         return None;
     }
@@ -165,7 +166,7 @@ pub(crate) fn detect(name: &str, value: &str, m: &mut Meter) -> Option<SecretKin
 }
 
 /// The shape of a secret in `value`, whatever its name.
-pub(crate) fn value_kind(value: &str, m: &mut Meter) -> Option<SecretKind> {
+fn value_kind(value: &str, m: &mut Meter) -> Option<SecretKind> {
     let b = value.as_bytes();
     let lower = value.to_ascii_lowercase();
     let l = lower.as_bytes();
@@ -544,9 +545,24 @@ fn mixed(b: &[u8]) -> bool {
         && b.iter().any(u8::is_ascii_digit)
 }
 
-/// `-----BEGIN ... PRIVATE KEY-----` anywhere; a block whose label does not
-/// end where it should counts too.
+/// The base64 of a PEM armour (`-----BEGIN`), and the first bytes of
+/// private keys in DER, base64-encoded without armour: PKCS#8 RSA, PKCS#1
+/// RSA of 2048 and 4096 bits, SEC 1 EC P-256, PKCS#8 Ed25519.
+const KEY_BLOBS: [&[u8]; 6] = [
+    b"LS0tLS1CRUdJTi",
+    b"IBADANBgkqhkiG9w0BAQEFAAS",
+    b"IBAAKCAQEA",
+    b"IBAAKCAgEA",
+    b"MHcCAQEEI",
+    b"MC4CAQAwBQYDK2Vw",
+];
+
+/// `-----BEGIN ... PRIVATE KEY-----` anywhere (a block whose label does not
+/// end where it should counts too), or a key blob without armour.
 fn private_key(b: &[u8], m: &mut Meter) -> bool {
+    if KEY_BLOBS.iter().any(|blob| find(b, blob, 0, m).is_some()) {
+        return true;
+    }
     const BEGIN: &[u8] = b"-----BEGIN ";
     let mut from = 0;
     while let Some(i) = find(b, BEGIN, from, m) {

@@ -149,6 +149,17 @@ pub(super) const SECRETS: &[(&str, &str, SecretKind)] = &[
         "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----",
         Pem,
     ),
+    (
+        "SIGNER_DER",
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQfakeFAKEfake",
+        Pem,
+    ),
+    ("NODE_KEY", "MC4CAQAwBQYDK2VwBCIEIfakefakefakefake", Pem),
+    (
+        "TLS_BUNDLE_B64",
+        "LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2ZmFrZQ==",
+        Pem,
+    ),
     ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE", AwsAccessKey),
     ("S3_UPLOADER", "ASIAIOSFODNN7EXAMPLE", AwsAccessKey),
     (
@@ -330,4 +341,8 @@ pub(super) const LOOK_ALIKES: &[(&str, &str)] = &[
         "/Users/Alice/Documents/Projects2024/flightdeck/build",
     ),
     ("DB_PASSWORD", ""),
+    (
+        "CA_CERT",
+        "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
+    ),
 ];
