@@ -55,6 +55,8 @@ fn service_detail_redacts_secrets() {
         "{screen}"
     );
     assert!(!screen.contains("tmm_live_"), "{screen}");
+    // A name ending in what the value is about shows a harmless value.
+    assert!(screen.contains("TOKEN_TTL_SECONDS=3600"), "{screen}");
     insta::assert_snapshot!("service_detail_160x48", screen);
     insta::assert_snapshot!("service_detail_80x24", h.screen(80, 24, &dark));
 }

@@ -1,9 +1,12 @@
 //! The normalised diff between two task definition revisions, as plans
 //! show it before a deploy and the change timeline after one. Values of
-//! secret-looking variables never appear in it.
+//! secret-looking variables never appear in it: they are redacted here,
+//! where the diff is built, so a plan's text, its JSON, the audit record and
+//! a recording all hold the same redacted text. A redacted change still
+//! says that it changed (`****** (redacted) -> ****** (changed)`).
 
 use flightdeck_model::TaskDefinition;
-use flightdeck_model::text::display_env_value;
+use flightdeck_model::secrets::display_env_change;
 use serde::Serialize;
 
 /// One line of the normalised diff.
@@ -54,8 +57,8 @@ pub(crate) fn image_change(container: &str, before: &str, after: &str) -> Change
     }
 }
 
-/// The diff between two revisions: images, sizes, environment (values of
-/// secret-looking names redacted) and secret references.
+/// The diff between two revisions: images, sizes, environment (secret
+/// values redacted, see [`display_env_change`]) and secret references.
 pub fn revision_diff(from: &TaskDefinition, to: &TaskDefinition) -> Vec<Change> {
     let mut out = vec![Change::new(
         "task definition",
@@ -77,30 +80,32 @@ pub fn revision_diff(from: &TaskDefinition, to: &TaskDefinition) -> Vec<Change> 
             out.push(image_change(&c.name, &old.image, &c.image));
         }
         for e in &c.environment {
+            if old
+                .environment
+                .iter()
+                .any(|o| o.name == e.name && o.value == e.value)
+            {
+                continue;
+            }
             let before = old
                 .environment
                 .iter()
                 .find(|o| o.name == e.name)
-                .map(|o| display_env_value(&o.name, &o.value));
-            let after = display_env_value(&e.name, &e.value);
-            let same = old
-                .environment
-                .iter()
-                .any(|o| o.name == e.name && o.value == e.value);
-            if !same {
-                out.push(Change::new(
-                    format!("env {}.{}", c.name, e.name),
-                    before.unwrap_or_else(|| "-".into()),
-                    after,
-                ));
-            }
+                .map(|o| o.value.as_str());
+            let (before, after) = display_env_change(&e.name, before, Some(&e.value));
+            out.push(Change::new(
+                format!("env {}.{}", c.name, e.name),
+                before,
+                after,
+            ));
         }
         for e in &old.environment {
             if !c.environment.iter().any(|n| n.name == e.name) {
+                let (before, after) = display_env_change(&e.name, Some(&e.value), None);
                 out.push(Change::new(
                     format!("env {}.{}", c.name, e.name),
-                    display_env_value(&e.name, &e.value),
-                    "-",
+                    before,
+                    after,
                 ));
             }
         }
@@ -193,5 +198,58 @@ mod tests {
             !text.contains("hunter2") && !text.contains("correct-horse"),
             "{text}"
         );
+        let password = diff.iter().find(|c| c.field == "env api.DB_PASSWORD");
+        assert_eq!(
+            password.map(|c| (c.before.as_str(), c.after.as_str())),
+            Some(("****** (redacted)", "****** (changed)"))
+        );
+    }
+
+    /// Issue 22's shapes, changed, added and removed: every line says what
+    /// happened to the variable and none holds a value.
+    #[test]
+    fn leaked_shapes_show_that_they_changed_and_nothing_else() {
+        use crate::fixtures::{LEAKED, leaked_changed, task_definition};
+        let before: Vec<(&str, &str)> = LEAKED.iter().map(|(n, v, _)| (*n, *v)).collect();
+        let changed = leaked_changed();
+        let after: Vec<(&str, &str)> = changed.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let diff = revision_diff(
+            &task_definition(6, "acme/api:v1", &before),
+            &task_definition(7, "acme/api:v1", &after),
+        );
+        let text = serde_json::to_string(&diff).unwrap();
+        for (name, _, secret) in LEAKED {
+            assert!(!text.contains(secret), "{secret} in {text}");
+            let line = diff.iter().find(|c| c.field == format!("env api.{name}"));
+            assert_eq!(
+                line.map(|c| (c.before.as_str(), c.after.as_str())),
+                Some(("****** (redacted)", "****** (changed)")),
+                "{name}"
+            );
+        }
+        // Added and removed: a dash on the side where it is absent.
+        let added = revision_diff(
+            &task_definition(6, "acme/api:v1", &[]),
+            &task_definition(7, "acme/api:v1", &before),
+        );
+        let removed = revision_diff(
+            &task_definition(7, "acme/api:v1", &before),
+            &task_definition(8, "acme/api:v1", &[]),
+        );
+        for (diff, sides) in [
+            (&added, ("-", "****** (redacted)")),
+            (&removed, ("****** (redacted)", "-")),
+        ] {
+            let text = serde_json::to_string(diff).unwrap();
+            for (name, _, secret) in LEAKED {
+                assert!(!text.contains(secret), "{secret} in {text}");
+                let line = diff.iter().find(|c| c.field == format!("env api.{name}"));
+                assert_eq!(
+                    line.map(|c| (c.before.as_str(), c.after.as_str())),
+                    Some(sides),
+                    "{name}"
+                );
+            }
+        }
     }
 }

@@ -95,3 +95,89 @@ pub fn service_deployment(target: u32, status: ServiceDeploymentStatus) -> Servi
         hooks: vec![],
     }
 }
+
+/// The secrets issue 22 found in clear in plans, `--json`, the cockpit's
+/// dialog, the audit log and recordings: `(name, value, what must never
+/// show)`. Fake, every one.
+pub const LEAKED: [(&str, &str, &str); 9] = [
+    ("DB_PASS", "s3cr3t-Pa55-one", "s3cr3t-Pa55"),
+    ("DB_PWD", "hunter2hunter2", "hunter2"),
+    (
+        "ORDERS_DB",
+        "Server=db.internal;Database=orders;User ID=app;Password=Tr0ub4dor&3;",
+        "Tr0ub4dor",
+    ),
+    (
+        "REPORTING_JDBC_URL",
+        "jdbc:postgresql://db.internal:5432/reports?user=reporter&password=n0t-in-the-clear",
+        "n0t-in-the-clear",
+    ),
+    ("CACHE_URL", "redis://:ab/cd@cache.internal:6379", "ab/cd"),
+    (
+        "SAML_SIGNER",
+        " -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfakeFAKEfake\n-----END RSA PRIVATE KEY-----",
+        "MIIEowIBAAKCAQEA",
+    ),
+    (
+        "IDP_CONFIG",
+        "entity=https://idp.example.com;pem=-----BEGIN PRIVATE KEY-----MIIEvQIBADANfake-----END PRIVATE KEY-----",
+        "MIIEvQIBADAN",
+    ),
+    (
+        "ALERTS_URL",
+        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "XXXXXXXXXXXXXXXXXXXXXXXX",
+    ),
+    (
+        "UPSTREAM_AUTHORIZATION",
+        "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "dozjgNryP4J3jVmNHl0w5N",
+    ),
+];
+
+/// Revision `revision` of `api`: one container `api` running `image`,
+/// with these plain environment variables and one secret reference.
+pub fn task_definition(
+    revision: u32,
+    image: &str,
+    environment: &[(&str, &str)],
+) -> flightdeck_model::TaskDefinition {
+    use flightdeck_model::{ContainerDefinition, EnvVar, SecretRef, TaskDefinitionStatus};
+    flightdeck_model::TaskDefinition {
+        reference: TaskDefRef::new("api", revision),
+        cpu: 256,
+        memory: 512,
+        containers: vec![ContainerDefinition {
+            name: "api".into(),
+            image: image.into(),
+            cpu: 0,
+            memory: 0,
+            essential: true,
+            port: Some(8080),
+            environment: environment
+                .iter()
+                .map(|(name, value)| EnvVar {
+                    name: (*name).into(),
+                    value: (*value).into(),
+                })
+                .collect(),
+            secrets: vec![SecretRef {
+                name: "DB_PASSWORD".into(),
+                value_from: "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db".into(),
+            }],
+            log_group: None,
+            log_stream_prefix: None,
+            logs_elsewhere: None,
+        }],
+        registered_at: t0(),
+        status: TaskDefinitionStatus::Active,
+    }
+}
+
+/// [`LEAKED`] with each value changed the same recognisable way.
+pub fn leaked_changed() -> Vec<(&'static str, String)> {
+    LEAKED
+        .iter()
+        .map(|(name, value, secret)| (*name, value.replace(secret, &format!("{secret}-v2"))))
+        .collect()
+}

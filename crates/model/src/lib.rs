@@ -9,6 +9,7 @@ mod ecs;
 mod history;
 mod monitoring;
 mod scaling;
+pub mod secrets;
 mod status;
 mod strategy;
 pub mod text;
@@ -24,6 +25,7 @@ pub use monitoring::{
     MetricQuery, MetricSeries, Severity, TargetGroupSeries, trim_float,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
+pub use secrets::{SecretKind, is_secret};
 pub use status::{
     ActivityStatus, ClusterStatus, HealthStatus, LifecycleStage, ServiceDeploymentStatus,
     ServiceStatus, TaskDefinitionStatus, TaskStatus,

@@ -1,4 +1,5 @@
-//! Text from AWS made safe to show, and secrets kept out of sight.
+//! Text from AWS made safe to show; secrets are kept out of sight by
+//! [`crate::secrets`].
 //!
 //! Everything that came from AWS (log lines, event messages, tags, names)
 //! goes through [`sanitize`] before it reaches a terminal, so nothing can
@@ -45,47 +46,12 @@ pub fn sanitize(s: &str) -> String {
     sanitize_with(s, false)
 }
 
-const SECRET_NAME_PARTS: [&str; 10] = [
-    "SECRET",
-    "PASSWORD",
-    "PASSWD",
-    "TOKEN",
-    "API_KEY",
-    "APIKEY",
-    "PRIVATE",
-    "CREDENTIAL",
-    "DSN",
-    "ACCESS_KEY",
-];
+pub use crate::secrets::{REDACTED, display_env_value};
 
-/// Whether an environment variable's name or value looks like a secret.
+/// Whether an environment variable's name or value looks like a secret
+/// ([`crate::secrets::is_secret`] says why).
 pub fn looks_secret(name: &str, value: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    SECRET_NAME_PARTS.iter().any(|p| upper.contains(p))
-        || upper.ends_with("_KEY")
-        || value.starts_with("AKIA")
-        || value.starts_with("-----BEGIN")
-        || url_has_password(value)
-}
-
-fn url_has_password(value: &str) -> bool {
-    value.split_once("://").is_some_and(|(_, rest)| {
-        let authority = rest.split('/').next().unwrap_or("");
-        authority
-            .split_once('@')
-            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
-    })
-}
-
-pub const REDACTED: &str = "****** (redacted)";
-
-/// The value to show for an environment variable.
-pub fn display_env_value(name: &str, value: &str) -> String {
-    if looks_secret(name, value) {
-        REDACTED.to_string()
-    } else {
-        sanitize(value)
-    }
+    crate::secrets::is_secret(name, value).is_some()
 }
 
 /// Shortens `s` to `max` characters, ending with `…` when cut.

@@ -109,7 +109,7 @@ pub fn describe_calls(calls: &[Call]) -> String {
 }
 
 /// The audit record of `plan` in `phase`.
-fn record(plan: &Plan, who: &str, phase: Phase, time: Timestamp) -> Record {
+pub(super) fn record(plan: &Plan, who: &str, phase: Phase, time: Timestamp) -> Record {
     Record {
         time,
         phase,

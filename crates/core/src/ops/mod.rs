@@ -7,6 +7,8 @@
 //! again below, by the provider's guard.
 
 mod execute;
+#[cfg(test)]
+mod no_secrets;
 pub mod plan;
 pub mod revisions;
 mod strategy;

@@ -206,8 +206,8 @@ fn redact(event: &mut DataEvent) {
     if let Ok(Payload::TaskDefinition(td)) = &mut event.data.result {
         for c in &mut td.containers {
             for var in &mut c.environment {
-                if flightdeck_model::text::looks_secret(&var.name, &var.value) {
-                    var.value = flightdeck_model::text::REDACTED.to_string();
+                if flightdeck_model::secrets::is_secret(&var.name, &var.value).is_some() {
+                    var.value = flightdeck_model::secrets::REDACTED.to_string();
                 }
             }
         }

@@ -188,7 +188,13 @@ fn secret_environment_values_are_not_written() {
                     name: "LOG_LEVEL".into(),
                     value: "info".into(),
                 },
-            ],
+            ]
+            .into_iter()
+            .chain(LEAKED.iter().map(|(name, value, _)| EnvVar {
+                name: (*name).into(),
+                value: (*value).into(),
+            }))
+            .collect(),
             secrets: vec![],
             log_group: None,
             log_stream_prefix: None,
@@ -212,11 +218,54 @@ fn secret_environment_values_are_not_written() {
     drop(r);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains("hunter2"), "{text}");
-    assert!(
-        text.contains("****** (redacted)") && text.contains("\"info\""),
+    for (name, _, secret) in LEAKED {
+        assert!(!text.contains(secret), "{name}'s {secret:?} in {text}");
+    }
+    assert_eq!(
+        text.matches("****** (redacted)").count(),
+        1 + LEAKED.len(),
         "{text}"
     );
+    assert!(text.contains("\"info\""), "{text}");
 }
+
+/// The shapes issue 22 found in clear: `(name, value, what must never
+/// show)`. Fake, every one.
+const LEAKED: [(&str, &str, &str); 9] = [
+    ("DB_PASS", "s3cr3t-Pa55-one", "s3cr3t-Pa55"),
+    ("DB_PWD", "hunter2hunter2", "hunter2"),
+    (
+        "ORDERS_DB",
+        "Server=db.internal;Database=orders;User ID=app;Password=Tr0ub4dor&3;",
+        "Tr0ub4dor",
+    ),
+    (
+        "REPORTING_JDBC_URL",
+        "jdbc:postgresql://db.internal:5432/reports?user=reporter&password=n0t-in-the-clear",
+        "n0t-in-the-clear",
+    ),
+    ("CACHE_URL", "redis://:ab/cd@cache.internal:6379", "ab/cd"),
+    (
+        "SAML_SIGNER",
+        " -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfakeFAKEfake\n-----END RSA PRIVATE KEY-----",
+        "MIIEowIBAAKCAQEA",
+    ),
+    (
+        "IDP_CONFIG",
+        "entity=https://idp.example.com;pem=-----BEGIN PRIVATE KEY-----MIIEvQIBADANfake-----END PRIVATE KEY-----",
+        "MIIEvQIBADAN",
+    ),
+    (
+        "ALERTS_URL",
+        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "XXXXXXXXXXXXXXXXXXXXXXXX",
+    ),
+    (
+        "UPSTREAM_AUTHORIZATION",
+        "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "dozjgNryP4J3jVmNHl0w5N",
+    ),
+];
 
 /// A session's file is bounded: past its limit the recorder stops with a
 /// message naming the setting, and what it wrote reads back whole.
