@@ -40,6 +40,7 @@ fn resident() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+#[expect(clippy::disallowed_macros, reason = "a benchmark prints its figures")]
 fn main() {
     let lines_total: usize = if std::env::args().any(|a| a == "--bench") {
         1_000_000

@@ -12,6 +12,7 @@ pub mod forwards;
 pub mod frames;
 pub mod input;
 pub mod options;
+pub mod output;
 pub mod runtime;
 pub mod session;
 

@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("flightdeck: {:#}", failure.error);
+            flightdeck::output::errln(format!("flightdeck: {:#}", failure.error));
             ExitCode::from(failure.exit as u8)
         }
     }

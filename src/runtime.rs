@@ -506,7 +506,6 @@ fn init_logging(options: &Options) {
 /// its pane) must not touch the screen the cockpit still draws.
 fn install_panic_hook(log_file: PathBuf) {
     let ui_thread = std::thread::current().id();
-    let restore_and_print = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let thread = std::thread::current();
         let report = format!(
@@ -523,13 +522,18 @@ fn install_panic_hook(log_file: PathBuf) {
             });
         if thread.id() == ui_thread {
             capture_mouse(false);
-            restore_and_print(info);
+            ratatui::restore();
+            // The report through the one way out: a panic's message may
+            // hold text from AWS.
+            crate::output::errln(format!("{info}"));
             match written {
-                Ok(()) => eprintln!(
+                Ok(()) => crate::output::errln(format!(
                     "flightdeck crashed; the report is in {}",
                     log_file.display()
-                ),
-                Err(e) => eprintln!("flightdeck crashed; cannot write the report: {e}"),
+                )),
+                Err(e) => crate::output::errln(format!(
+                    "flightdeck crashed; cannot write the report: {e}"
+                )),
             }
         }
     }));
@@ -581,7 +585,7 @@ struct Cockpit {
 /// mouse to the terminal, which is no reason to stop.
 fn capture_mouse(on: bool) {
     use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
-    let mut out = std::io::stdout();
+    let mut out = crate::output::terminal();
     let done = if on {
         crossterm::execute!(out, EnableMouseCapture)
     } else {
@@ -804,7 +808,7 @@ fn terminal_msg(input: Input, app: &App) -> Next {
 /// reaches the local one over SSH, and tmux's with `set-clipboard on`.
 fn to_clipboard(text: &str) {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::terminal().lock();
     let written = out
         .write_all(flightdeck_tui::app::copy::osc52(text).as_bytes())
         .and_then(|()| out.flush());
@@ -878,10 +882,10 @@ async fn hand_over(
         capture_mouse(false);
     }
     ratatui::restore();
-    println!(
-        "flightdeck: ECS Exec session {} ({}); leave the shell (exit) to return to the cockpit",
+    crate::output::out(format!(
+        "flightdeck: ECS Exec session {} ({}); leave the shell (exit) to return to the cockpit\n",
         session.session_id, session.target
-    );
+    ));
     let outcome = crate::attach::attach(session).await;
     // The screen is blank again, and so is what ratatui thinks is on it
     // (a blank frame), so the next frame is drawn whole. Not
@@ -889,7 +893,7 @@ async fn hand_over(
     let restored = enable_raw_mode()
         .and_then(|()| {
             crossterm::execute!(
-                std::io::stdout(),
+                crate::output::terminal(),
                 EnterAlternateScreen,
                 crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
             )

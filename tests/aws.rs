@@ -847,6 +847,7 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
 /// The counts come from the provider's own call counter (what `--stats`
 /// and the debug overlay print) and agree with what the proxy saw.
 #[test]
+#[expect(clippy::disallowed_macros, reason = "a figure for whoever runs the test")]
 fn one_refresh_of_a_thousand_services_costs_what_the_formula_says() {
     const SERVICES: usize = 1000;
     let Some(moto) = Moto::new("refresh_1000") else {

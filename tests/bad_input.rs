@@ -334,3 +334,36 @@ fn broken_binary_and_huge_config_files_are_located_or_read_never_panic() {
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("ok (20000 environments)"));
 }
+
+/// A theme file (perhaps from a shared dotfiles repository) cannot send
+/// escape sequences through `theme list`: its description is printed
+/// through the one sanitising way out, like everything else.
+#[test]
+fn a_hostile_theme_description_is_defused_by_theme_list() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let themes = h.join("config/flightdeck/themes");
+    std::fs::create_dir_all(&themes).unwrap();
+    let dark =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/themes/dark.toml")).unwrap();
+    let description = dark.lines().find(|l| l.starts_with("description")).unwrap();
+    let evil = dark.replace("name = \"dark\"", "name = \"evil\"").replace(
+        description,
+        "description = \"PWN \\u001b]52;c;cm0gLXJmIH4=\\u0007\\u001b[2J\\u009b31m\"",
+    );
+    std::fs::write(themes.join("evil.toml"), evil).unwrap();
+    let o = flightdeck(h, &["theme", "list"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("evil") && out.contains("PWN ?]52;c;"), "{out}");
+    assert!(
+        !out.chars()
+            .any(|c| c != '\n' && flightdeck::text::is_unsafe(c)),
+        "{out:?}"
+    );
+}

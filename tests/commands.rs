@@ -928,6 +928,47 @@ fn hostile_text_from_aws_never_reaches_the_terminal_through_the_commands() {
         .filter_map(|a| a["state_reason"].as_str())
         .collect();
     assert!(reasons.contains(&payloads[1]), "{reasons:?}");
+
+    // An AWS error whose message carries a clipboard write, a screen clear,
+    // a title and a C1 control: every command's stderr (main's error
+    // report, per-environment failures, the timeline's gaps) is defused.
+    let mut shown = 0;
+    let hostile = "denied \x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x1b]0;owned\x07\u{9b}31m";
+    for (operation, args) in [
+        ("ListTasks", vec!["tasks", "--service", first.as_str()]),
+        (
+            "FilterLogEvents",
+            vec!["logs", "--service", first.as_str(), "--since", "1h"],
+        ),
+        ("ListServices", vec!["timeline"]),
+        ("ListServices", vec!["services"]),
+        (
+            "DescribeServices",
+            vec![
+                "scale",
+                "--service",
+                first.as_str(),
+                "--desired",
+                "3",
+                "--confirm",
+                first.as_str(),
+            ],
+        ),
+    ] {
+        moto.fault(operation, "InvalidParameterException", hostile);
+        let o = flightdeck(home.path(), &args, Some(&moto));
+        moto.clear_faults();
+        let context = format!("{operation}: {}", args.join(" "));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_ne!(o.status.code(), Some(0), "{context}: {err}");
+        shown += usize::from(err.contains("denied ?]52;c;"));
+        assert_terminal_safe(&o.stdout, &context);
+        assert_terminal_safe(&o.stderr, &context);
+    }
+    assert!(
+        shown >= 3,
+        "AWS's message is shown, defused, not dropped ({shown} of 5)"
+    );
 }
 
 #[test]

@@ -58,7 +58,9 @@ fn completions(shell: clap_complete::Shell) -> Result<()> {
     use std::io::Write;
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "flightdeck", &mut script);
-    std::io::stdout()
+    // A script made from the clap definition alone, byte for byte (a
+    // sanitiser would turn its tabs to spaces): no text from AWS in it.
+    crate::output::terminal()
         .write_all(&script)
         .map_err(Failure::failed)
 }
@@ -89,7 +91,10 @@ fn man() -> Result<()> {
         let section = String::from_utf8_lossy(&section).replace("\n.SH ", "\n.SS ");
         page.extend_from_slice(section.replacen(".SH ", ".SS ", 1).as_bytes());
     }
-    std::io::stdout().write_all(&page).map_err(Failure::failed)
+    // The page of the clap definition alone, byte for byte.
+    crate::output::terminal()
+        .write_all(&page)
+        .map_err(Failure::failed)
 }
 
 /// Every runnable subcommand under `command`, with its full name.
@@ -166,7 +171,7 @@ fn load_themes(paths: &Paths) -> Result<ThemeSet> {
 fn config_command(action: &ConfigAction, paths: &Paths) -> Result<()> {
     match action {
         ConfigAction::Path => {
-            print!("{}", paths.describe());
+            crate::output::out(paths.describe());
             Ok(())
         }
         ConfigAction::Check { file } => {
@@ -174,11 +179,11 @@ fn config_command(action: &ConfigAction, paths: &Paths) -> Result<()> {
             let themes = load_themes(paths)?;
             let config =
                 Config::load(&path, true, |n| themes.get(n).is_some()).map_err(Failure::usage)?;
-            println!(
-                "{}: ok ({} environments)",
+            crate::output::out(format!(
+                "{}: ok ({} environments)\n",
                 path.display(),
                 config.environments.len()
-            );
+            ));
             Ok(())
         }
         ConfigAction::Init => {
@@ -197,7 +202,7 @@ fn config_command(action: &ConfigAction, paths: &Paths) -> Result<()> {
             std::fs::write(path, EXAMPLE)
                 .with_context(|| format!("cannot write {}", path.display()))
                 .map_err(Failure::failed)?;
-            println!("wrote {}", path.display());
+            crate::output::out(format!("wrote {}\n", path.display()));
             Ok(())
         }
     }
@@ -210,7 +215,10 @@ fn theme_list(paths: &Paths) -> Result<()> {
             Origin::Builtin => "built-in".to_string(),
             Origin::User(p) => p.display().to_string(),
         };
-        println!("{:<14} {:<44} {from}", theme.name, theme.description);
+        crate::output::out(format!(
+            "{:<14} {:<44} {from}\n",
+            theme.name, theme.description
+        ));
     }
     Ok(())
 }

@@ -464,7 +464,7 @@ fn machine(report: &mut Report) {
 /// The terminal the cockpit would draw on: size, colours, UTF-8.
 fn terminal(report: &mut Report) {
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if !std::io::stdout().is_terminal() {
+    if !crate::output::terminal().is_terminal() {
         report.add(
             "terminal",
             "size",

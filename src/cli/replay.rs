@@ -35,22 +35,22 @@ pub fn play(
     let drill = crate::runtime::replayed_drill(options, &rec);
     let text = recording::asciicast(&rec, drill, theme, width, height);
     std::fs::write(out, text).map_err(|e| Failure::failed(anyhow!("{}: {e}", out.display())))?;
-    eprintln!(
-        "flightdeck: wrote {} ({}x{}): play it with `asciinema play {}`",
+    crate::output::err(format!(
+        "flightdeck: wrote {} ({}x{}): play it with `asciinema play {}`\n",
         out.display(),
         width,
         height,
         out.display()
-    );
+    ));
     Ok(())
 }
 
 fn warn_truncated(file: &Path, rec: &recording::Recording) {
     if rec.truncated {
-        eprintln!(
-            "flightdeck: {}: the last record was cut short (a crash?); the replay ends before it",
+        crate::output::err(format!(
+            "flightdeck: {}: the last record was cut short (a crash?); the replay ends before it\n",
             file.display()
-        );
+        ));
     }
 }
 
@@ -58,10 +58,10 @@ fn warn_truncated(file: &Path, rec: &recording::Recording) {
 pub fn timeline(file: &Path, as_json: bool, markdown: bool) -> Result<(), Failure> {
     let rec = recording::read(file).map_err(Failure::usage)?;
     if rec.truncated {
-        eprintln!(
-            "flightdeck: {}: the last record was cut short (a crash?); the timeline ends before it",
+        crate::output::err(format!(
+            "flightdeck: {}: the last record was cut short (a crash?); the timeline ends before it\n",
             file.display()
-        );
+        ));
     }
     let happened = recording::postmortem(&rec);
     if as_json {

@@ -9,18 +9,9 @@ pub fn print(headers: &[&str], rows: &[Vec<String>]) {
     emit(&render(headers, rows));
 }
 
-/// Writes to stdout. When the reader has gone away (`| head`), there is
-/// nothing left to do: exit quietly instead of panicking like `print!`.
+/// Writes to stdout, through the one way out (sanitised).
 pub fn emit(text: &str) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("flightdeck: cannot write to stdout: {e}");
-        std::process::exit(1);
-    }
+    crate::output::out(text);
 }
 
 /// `value` as JSON that is safe on a terminal too: serde_json escapes the

@@ -263,7 +263,7 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
             emit(&format!("{text}\n"));
         }
         if options.stats {
-            eprint!("{}", session.api_stats());
+            crate::output::err(session.api_stats());
         }
         result
     })
@@ -423,10 +423,10 @@ struct Write<'a> {
 /// The terminal to the session until it ends (an ECS Exec shell, or a
 /// port forward until Ctrl-C); the plugin's failure is the command's.
 async fn attach(session: &flightdeck_core::provider::ExecSession) -> Result<(), Failure> {
-    eprintln!(
-        "flightdeck: session {} ({}); exit the shell, or Ctrl-C a forward, to end it",
+    crate::output::err(format!(
+        "flightdeck: session {} ({}); exit the shell, or Ctrl-C a forward, to end it\n",
         session.session_id, session.target
-    );
+    ));
     let status = crate::attach::attach(session)
         .await
         .map_err(Failure::failed)?;
@@ -529,7 +529,9 @@ impl Write<'_> {
             if matches!(plan.operation, Operation::PortForward { .. }) {
                 // The plugin ends on Ctrl-C; so does the session.
                 if let Err(e) = p.terminate_session(&session.session_id).await {
-                    eprintln!("flightdeck: the session was not terminated: {e}");
+                    crate::output::err(format!(
+                        "flightdeck: the session was not terminated: {e}\n"
+                    ));
                 }
             }
             return attached;

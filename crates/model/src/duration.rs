@@ -66,7 +66,7 @@ pub fn short(d: Duration) -> String {
     let s = s.unsigned_abs();
     let (n, unit) = [(86_400, "d"), (3_600, "h"), (60, "m")]
         .into_iter()
-        .find(|(size, _)| s >= *size && s % size == 0)
+        .find(|(size, _)| s >= *size && s.is_multiple_of(*size))
         .map_or((s, "s"), |(size, unit)| (s / size, unit));
     format!("{sign}{n}{unit}")
 }

@@ -46,6 +46,55 @@ pub fn sanitize(s: &str) -> String {
     sanitize_with(s, false)
 }
 
+/// Text that is safe on a terminal. Only the sanitiser makes one (every
+/// constructor runs [`sanitize_with`], newlines kept), and the binary's
+/// printing (`output::out`, `output::err`) accepts nothing else: whatever
+/// reaches stdout or stderr went through here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SafeText(String);
+
+impl SafeText {
+    pub fn new(text: &str) -> SafeText {
+        SafeText(sanitize_with(text, true))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for SafeText {
+    fn from(text: &str) -> SafeText {
+        SafeText::new(text)
+    }
+}
+
+impl From<String> for SafeText {
+    fn from(text: String) -> SafeText {
+        if text
+            .chars()
+            .any(|c| c == '\t' || (c != '\n' && is_unsafe(c)))
+        {
+            SafeText::new(&text)
+        } else {
+            // Already safe: kept without a copy.
+            SafeText(text)
+        }
+    }
+}
+
+impl From<&String> for SafeText {
+    fn from(text: &String) -> SafeText {
+        SafeText::new(text)
+    }
+}
+
+impl std::fmt::Display for SafeText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 pub use crate::secrets::{REDACTED, display_env_value};
 
 /// Whether an environment variable's name or value looks like a secret
@@ -165,6 +214,21 @@ mod tests {
         #[test]
         fn printable_text_is_left_alone(s in "[ -~\u{a0}-\u{5ff}\u{700}-\u{1fff}\u{3000}-\u{9fff}]{0,64}") {
             proptest::prop_assert_eq!(sanitize(&s), s);
+        }
+    }
+
+    proptest::proptest! {
+        /// However it is made, a `SafeText` holds nothing unsafe but
+        /// newlines, and text that was safe is kept as it was.
+        #[test]
+        fn safe_text_is_safe_however_it_is_made(s in proptest::prelude::any::<String>()) {
+            for t in [SafeText::new(&s), SafeText::from(s.clone()), SafeText::from(&s), SafeText::from(s.as_str())] {
+                proptest::prop_assert!(!t.as_str().chars().any(|c| c != '\n' && is_unsafe(c)), "{t:?}");
+            }
+            if !s.chars().any(|c| c == '\t' || (c != '\n' && is_unsafe(c))) {
+                let kept = SafeText::from(s.clone());
+                proptest::prop_assert_eq!(kept.as_str(), s.as_str());
+            }
         }
     }
 

@@ -89,7 +89,10 @@ pub(super) async fn logs(
             }
         }
         if first && fresh.is_empty() && !request.json {
-            eprintln!("flightdeck: no events in {group} since {}", query.since);
+            crate::output::err(format!(
+                "flightdeck: no events in {group} since {}\n",
+                query.since
+            ));
         }
         first = false;
         if !request.follow {

@@ -151,7 +151,7 @@ impl Outcome {
 
     fn report(&mut self, env: &str, e: &ProviderError) {
         self.failed += 1;
-        eprintln!("flightdeck: {env}: {}", sanitize(&e.to_string()));
+        crate::output::err(format!("flightdeck: {env}: {}\n", sanitize(&e.to_string())));
     }
 
     /// Reads rows from every environment, reporting the ones that fail.
@@ -251,7 +251,7 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
             }
         };
         if options.stats {
-            eprint!("{}", session.api_stats());
+            crate::output::err(session.api_stats());
         }
         result
     })

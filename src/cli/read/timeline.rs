@@ -59,11 +59,11 @@ pub(super) async fn timeline(
         print_entries(&timeline, &entries);
     }
     for gap in &timeline.gaps {
-        eprintln!(
-            "flightdeck: the timeline lacks {}: {}",
+        crate::output::err(format!(
+            "flightdeck: the timeline lacks {}: {}\n",
             gap.source,
             sanitize(&gap.error)
-        );
+        ));
     }
     Ok(())
 }

@@ -72,9 +72,9 @@ fn tick_lines(
 ) -> Vec<LogEvent> {
     let expected = rate_per_sec * TICK.num_seconds() as f64;
     let count = expected.floor() as u32 + u32::from(rng.random_bool(expected.fract()));
-    // A storm's lines beyond what the buffer keeps would be dropped at
-    // once: only the last `capacity` of the tick are made, spread over it.
-    let count = count.min(svc.log_capacity() as u32);
+    // A storm's lines beyond what a buffer keeps would be dropped at once:
+    // at most `LOG_CAPACITY` are made, spread over the tick.
+    let count = count.min(LOG_CAPACITY as u32);
     if count == 0 {
         return vec![];
     }
