@@ -313,3 +313,49 @@ fn the_man_page_has_a_section_for_every_subcommand() {
     assert!(!scale.contains("\\-\\-endpoint\\-url"), "{scale}");
     assert_eq!(page.matches("\\fB\\-\\-endpoint\\-url\\fR \\fI").count(), 1);
 }
+
+/// What flightdeck writes is the operator's alone (0600 in 0700, whatever
+/// the umask), and a symbolic link planted where it keeps its files is
+/// refused before anything is written: exit 2, the link named, its target
+/// untouched.
+#[test]
+fn a_symlink_where_flightdeck_keeps_its_files_is_refused() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let write = [
+        "--demo", "--env", "muejam-staging", "scale", "--service", "backend", "--desired", "3",
+        "--confirm", "backend",
+    ];
+    let state = h.join("state/flightdeck");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+
+    // A write on the demo: its audit log is private.
+    let o = flightdeck(h, &write);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(mode(&state), 0o700);
+    assert_eq!(mode(&state.join("audit.jsonl")), 0o600);
+
+    // A link in place of the audit log, then of the state directory.
+    let victim = h.join("victim");
+    std::fs::write(&victim, "precious\n").unwrap();
+    std::fs::remove_file(state.join("audit.jsonl")).unwrap();
+    symlink(&victim, state.join("audit.jsonl")).unwrap();
+    let o = flightdeck(h, &write);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("audit.jsonl is a symbolic link"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(state.join("audit.jsonl")).unwrap();
+    std::fs::remove_dir_all(&state).unwrap();
+    let elsewhere = h.join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    symlink(&elsewhere, &state).unwrap();
+    let o = flightdeck(h, &write);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is a symbolic link"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
+}

@@ -374,6 +374,29 @@ impl AlarmHistories {
 mod tests {
     use super::*;
 
+    /// An alarm history item's data, however broken or hostile: a
+    /// transition or nothing, never a panic (`fuzz/corpus/aws`).
+    #[test]
+    fn the_crash_corpus_of_history_data_decodes_or_is_dropped() {
+        for json in crate::trail::tests::CORPUS {
+            let _ = transition(json);
+        }
+        assert_eq!(
+            transition(include_str!("../../../fuzz/corpus/aws/alarm-history-escape.json")),
+            None,
+            "a state AWS does not have is not a transition"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_history_data_is_a_transition_or_nothing(
+            json in "\\PC{0,120}|\\{\"oldState\":\\{\"stateValue\":\"\\PC{0,12}\"\\},\"newState\":\\{\"stateValue\":\"(OK|ALARM|INSUFFICIENT_DATA|\\PC{0,8})\"\\}\\}",
+        ) {
+            let _ = transition(&json);
+        }
+    }
+
     #[test]
     fn history_data_gives_the_transition() {
         let data = r#"{"version":"1.0","oldState":{"stateValue":"OK"},"newState":{"stateValue":"ALARM","stateReason":"x"}}"#;

@@ -199,9 +199,38 @@ fn target(params: &Value) -> (Option<String>, Option<String>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// CloudTrail records that once surprised the decoder (`fuzz/corpus/aws`):
+    /// an event or nothing, never a panic, and what it keeps of hostile text
+    /// is kept for the sanitiser at the one way out.
+    #[test]
+    fn the_crash_corpus_of_records_decodes_or_is_dropped() {
+        for json in CORPUS {
+            for call in ["UpdateService", "RegisterTaskDefinition", "StopTask", ""] {
+                let _ = write_event(call, at(), "id", json);
+            }
+        }
+    }
+
+    pub(crate) const CORPUS: [&str; 4] = [
+        include_str!("../../../fuzz/corpus/aws/cloudtrail-hostile.json"),
+        include_str!("../../../fuzz/corpus/aws/alarm-history-escape.json"),
+        include_str!("../../../fuzz/corpus/aws/alarm-history-torn.json"),
+        include_str!("../../../fuzz/corpus/aws/deep-nesting.json"),
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn any_record_is_an_event_or_nothing(
+            call in "\\PC{0,24}",
+            json in "\\PC{0,200}|\\{\"eventName\":\"[A-Za-z]{0,20}\",\"requestParameters\":\\{\"service\":\"\\PC{0,20}\",\"desiredCount\":-?[0-9]{0,25}(\\.[0-9]{0,3})?(e[0-9]{1,3})?\\}\\}",
+        ) {
+            let _ = write_event(&call, at(), "id", &json);
+        }
+    }
 
     fn at() -> Timestamp {
         chrono::Utc

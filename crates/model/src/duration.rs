@@ -123,6 +123,16 @@ mod tests {
         assert_eq!(short(Duration::seconds(0)), "0s");
     }
 
+    /// The inputs that once panicked or overflowed (`fuzz/corpus`).
+    #[test]
+    fn the_crash_corpus_is_refused_or_in_range() {
+        for line in include_str!("../../../fuzz/corpus/durations.txt").lines() {
+            if let Ok(d) = since(line) {
+                assert!(d >= Duration::seconds(1) && d <= Duration::days(30), "{line}");
+            }
+        }
+    }
+
     proptest::proptest! {
         /// Any text at all: a duration in the range or an error, never a
         /// panic, and an error never carries the text raw to a terminal.

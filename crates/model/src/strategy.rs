@@ -354,6 +354,33 @@ impl DeploymentConfig {
 mod tests {
     use super::*;
 
+    /// A strategy read from any text is one ECS accepts, and reads back
+    /// the same from its own short form.
+    fn check(text: &str) {
+        if let Ok(s) = Strategy::parse(text) {
+            let again = Strategy::parse(&s.short());
+            assert_eq!(again.as_ref(), Ok(&s), "{text:?} -> {}", s.short());
+            let _ = s.to_string();
+        }
+    }
+
+    /// The inputs that once surprised the parser (`fuzz/corpus`).
+    #[test]
+    fn the_crash_corpus_reads_or_is_refused() {
+        for line in include_str!("../../../fuzz/corpus/strategy.txt").lines() {
+            check(line);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_short_form_is_a_strategy_ecs_accepts_or_an_error(
+            text in "\\PC{0,30}|(rolling|canary|linear|blue-green|CANARY)(:[-+0-9.eEinfa ]{0,14}){0,4}",
+        ) {
+            check(&text);
+        }
+    }
+
     #[test]
     fn each_strategy_says_what_the_operator_will_see() {
         let canary = DeploymentConfig {

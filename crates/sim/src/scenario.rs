@@ -424,6 +424,63 @@ mod tests {
         }
     }
 
+    /// The inputs that once panicked or hung (`fuzz/corpus/scenario`):
+    /// refused with a message, never played.
+    #[test]
+    fn the_crash_corpus_of_scenarios_is_refused() {
+        for (name, text) in [
+            ("huge-offset", include_str!("../../../fuzz/corpus/scenario/huge-offset.toml")),
+            ("huge-numbers", include_str!("../../../fuzz/corpus/scenario/huge-numbers.toml")),
+            ("huge-minutes", include_str!("../../../fuzz/corpus/scenario/huge-minutes.toml")),
+            ("nan-factor", include_str!("../../../fuzz/corpus/scenario/nan-factor.toml")),
+        ] {
+            let e = Scenario::parse(text).unwrap_err();
+            assert!(!e.message.is_empty(), "{name}");
+        }
+    }
+
+    /// Whatever a drill's text says, it is one the world can play within
+    /// its bounds, or an error; never a panic.
+    fn check_playable(text: &str) {
+        let Ok(s) = Scenario::parse(text) else {
+            return;
+        };
+        assert!(s.steps.len() <= MAX_STEPS);
+        assert!((1..=MAX_FAULT_MINUTES).contains(&s.minutes));
+        for step in &s.steps {
+            assert!(OFFSETS.contains(&step.at), "{:?}", step.at);
+            assert!(step.fault.check_numbers().is_ok(), "{:?}", step.fault);
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        #[test]
+        fn any_scenario_text_is_a_playable_drill_or_an_error(
+            which in 0..EMBEDDED.len(),
+            at in "\\PC{0,16}|-?[0-9]{1,20} ?[smhdyw]",
+            minutes in proptest::prelude::any::<u32>(),
+            number in "-?[0-9]{1,12}(\\.[0-9]{1,4})?|nan|inf|1e308",
+            noise in "\\PC{0,40}",
+        ) {
+            let base = EMBEDDED[which].1;
+            let at = at.replace(['"', '\\', '\n'], "");
+            let mut text = base.to_string();
+            if let Some(start) = text.find("at = \"").map(|i| i + 6)
+                && let Some(len) = text[start..].find('"')
+            {
+                text.replace_range(start..start + len, &at);
+            }
+            let text = text.replacen("minutes = ", &format!("minutes = {minutes}\n# "), 1);
+            for field in ["factor = ", "desired = ", "minutes = "] {
+                check_playable(&text.replace(field, &format!("{field}{number}\n# ")));
+            }
+            check_playable(&text);
+            check_playable(&format!("{text}\n{noise}"));
+            check_playable(&noise);
+        }
+    }
+
     #[test]
     fn a_scenario_asking_for_too_much_is_refused_before_it_is_played() {
         let base = EMBEDDED[0].1;

@@ -755,6 +755,32 @@ fn unknown_action(name: &str) -> String {
 mod tests {
     use super::*;
 
+    /// The inputs that once surprised the parser (`fuzz/corpus`), and any
+    /// text at all: a key or an error, never a panic; a key reads back
+    /// from its own label.
+    fn check_key(text: &str) {
+        if let Ok(chord) = Chord::parse(text) {
+            let label = chord.label();
+            if let Ok(again) = Chord::parse(&label) {
+                assert_eq!(again, chord, "{text:?} -> {label:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_crash_corpus_of_keys_reads_or_is_refused() {
+        for line in include_str!("../../../../fuzz/corpus/keys.txt").lines() {
+            check_key(line);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_key_text_is_a_key_or_an_error(text in "\\PC{0,12}|((C|M|S|ctrl|alt|shift)-){0,3}(\\PC|F[0-9]{1,22}|Enter|Tab|PgUp)") {
+            check_key(&text);
+        }
+    }
+
     fn k(c: char) -> KeyEvent {
         KeyEvent::new(KeyCode::Char(c), NONE)
     }
