@@ -124,11 +124,10 @@ const REPLAY_STEP_SECS: i64 = 10;
 /// the viewer sees what the operator saw; paused, the viewer's other keys
 /// look around that instant (space goes back to the recorded view). Nothing
 /// is ever carried out.
-pub fn replay(options: &Options, rec: &recording::Recording) -> anyhow::Result<()> {
+pub fn replay(options: &Options, mut replay: recording::Replay) -> anyhow::Result<()> {
     use flightdeck_model::clock::DRILL_SPEEDS;
     let palette = Palette::new(options)?;
-    let mut replay = recording::Replay::new(rec);
-    replay.set_drill(replayed_drill(options, rec));
+    replay.set_drill(replayed_drill(options, replay.header()));
     let mut terminal = ratatui::init();
     let result = (|| -> anyhow::Result<()> {
         let size = terminal.size()?;
@@ -215,10 +214,10 @@ pub fn replay(options: &Options, rec: &recording::Recording) -> anyhow::Result<(
 }
 
 /// A recorded drill's header and debrief, from its scenario by name.
-pub fn replayed_drill(options: &Options, rec: &recording::Recording) -> Option<Drill> {
-    let name = rec.header.drill.as_ref()?;
+pub fn replayed_drill(options: &Options, header: &recording::Header) -> Option<Drill> {
+    let name = header.drill.as_ref()?;
     let scenario = crate::config::scenarios::find(&options.paths.scenarios_dir, name).ok()?;
-    Some(drill_of(&scenario, rec.header.started))
+    Some(drill_of(&scenario, header.started))
 }
 
 /// The session's flight recorder: `--record FILE`, else the automatic one

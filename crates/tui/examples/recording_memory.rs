@@ -224,27 +224,31 @@ fn main() {
         ["gen", file, mb] => generate(Path::new(file), mb.parse().unwrap(), "data"),
         ["gen", file, mb, shape] => generate(Path::new(file), mb.parse().unwrap(), shape),
         ["timeline", file] => {
-            let rec = recording::read(Path::new(file)).unwrap();
-            let happened = recording::postmortem(&rec);
+            let report = recording::postmortem(Path::new(file)).unwrap();
             println!(
                 "{} entries, {} happenings",
-                rec.entries.len(),
-                happened.len()
+                report.entries,
+                report.happenings.len()
             );
         }
         ["export", file, out] => {
-            let rec = recording::read(Path::new(file)).unwrap();
+            let mut replay = recording::Replay::open(Path::new(file)).unwrap();
             let theme = flightdeck_tui::theme::ThemeSet::load(None).unwrap();
             let theme = theme.require("monochrome").unwrap();
-            let text = recording::asciicast(&rec, None, theme, 120, 40);
-            std::fs::write(out, text).unwrap();
+            let size = recording::ScreenSize::of(Some((120, 40)));
+            let mut writer = std::io::BufWriter::new(std::fs::File::create(out).unwrap());
+            let cast = recording::asciicast(&mut replay, theme, size, &mut writer).unwrap();
+            std::io::Write::flush(&mut writer).unwrap();
+            println!("{} frames, {} MB", cast.frames, cast.bytes / (1024 * 1024));
         }
         ["replay", file] => {
-            let rec = recording::read(Path::new(file)).unwrap();
-            let mut replay = recording::Replay::new(&rec);
+            let mut replay = recording::Replay::open(Path::new(file)).unwrap();
             replay.advance_to(replay.end());
             replay.seek(replay.started + chrono::Duration::minutes(7));
-            println!("replayed to the end and back");
+            println!(
+                "replayed to the end and back ({} checkpoints)",
+                replay.checkpoints()
+            );
         }
         _ => {
             eprintln!(
