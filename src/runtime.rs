@@ -127,7 +127,10 @@ const REPLAY_STEP_SECS: i64 = 10;
 pub fn replay(options: &Options, mut replay: recording::Replay) -> anyhow::Result<()> {
     use flightdeck_model::clock::DRILL_SPEEDS;
     let palette = Palette::new(options)?;
-    replay.set_drill(replayed_drill(options, replay.header()));
+    replay.set_drill(replayed_drill(
+        Some(&options.paths.scenarios_dir),
+        replay.header(),
+    ));
     let mut terminal = ratatui::init();
     let result = (|| -> anyhow::Result<()> {
         let size = terminal.size()?;
@@ -213,10 +216,23 @@ pub fn replay(options: &Options, mut replay: recording::Replay) -> anyhow::Resul
     result
 }
 
-/// A recorded drill's header and debrief, from its scenario by name.
-pub fn replayed_drill(options: &Options, header: &recording::Header) -> Option<Drill> {
+/// A recorded drill's header and debrief, from its scenario by name: the
+/// operator's own in `scenarios_dir` when given (and readable), else the
+/// embedded one of that name. An export passes no directory: it needs
+/// nothing but the recording, and a broken file of the operator's neither
+/// stops nor slows it.
+pub fn replayed_drill(
+    scenarios_dir: Option<&std::path::Path>,
+    header: &recording::Header,
+) -> Option<Drill> {
     let name = header.drill.as_ref()?;
-    let scenario = crate::config::scenarios::find(&options.paths.scenarios_dir, name).ok()?;
+    let scenario = scenarios_dir
+        .and_then(|dir| crate::config::scenarios::find(dir, name).ok())
+        .or_else(|| {
+            flightdeck_sim::scenario::embedded()
+                .into_iter()
+                .find(|s| s.name == *name)
+        })?;
     Some(drill_of(&scenario, header.started))
 }
 

@@ -39,7 +39,9 @@ pub fn play(
             )],
         );
     }
-    replay.set_drill(crate::runtime::replayed_drill(options, replay.header()));
+    // Only what the recording names: the drill by name, from the embedded
+    // ones; the config directory's scenarios are not read.
+    replay.set_drill(crate::runtime::replayed_drill(None, replay.header()));
     let failed = |e: std::io::Error| Failure::failed(anyhow!("{}: {e}", out.display()));
     let file_out = std::fs::File::create(out).map_err(failed)?;
     let mut writer = std::io::BufWriter::new(file_out);
@@ -147,4 +149,76 @@ pub fn timeline(file: &Path, as_json: bool, markdown: bool) -> Result<(), Failur
 /// Every line sanitised: what AWS said never reaches the terminal raw.
 fn sanitize_lines(text: &str) -> String {
     text.lines().map(|l| format!("{}\n", sanitize(l))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flightdeck_tui::app::Msg;
+
+    /// The options of a run whose operator's scenarios are in `scenarios`.
+    fn options_with_scenarios(scenarios: &Path) -> crate::options::Options {
+        let mut paths = crate::config::Paths::discover(None);
+        paths.scenarios_dir = scenarios.to_path_buf();
+        let config = crate::config::Config::parse(Path::new("test.toml"), "").unwrap();
+        crate::options::Options::resolve(
+            &crate::options::Flags::default(),
+            None,
+            &crate::options::Vars::default(),
+            paths,
+            config,
+            flightdeck_tui::theme::ThemeSet::load(None).unwrap(),
+        )
+        .unwrap()
+    }
+
+    /// An export needs nothing but the recording: the drill it names comes
+    /// from the embedded ones; the operator's scenarios, a broken one and
+    /// one of the same name among them, are not read.
+    #[test]
+    fn an_export_reads_no_scenario_of_the_operators() {
+        let dir = tempfile::tempdir().unwrap();
+        let scenarios = dir.path().join("scenarios");
+        std::fs::create_dir(&scenarios).unwrap();
+        std::fs::write(scenarios.join("broken.toml"), "name = [\n").unwrap();
+        std::fs::write(
+            scenarios.join("mine.toml"),
+            include_str!("../../crates/sim/scenarios/bad-deploy.toml")
+                .replace("minutes = 20", "minutes = 7"),
+        )
+        .unwrap();
+        let started = chrono::DateTime::parse_from_rfc3339("2026-11-22T14:00:00Z")
+            .unwrap()
+            .to_utc();
+        let header = recording::Header {
+            format: recording::FORMAT.into(),
+            version: recording::VERSION,
+            started,
+            environments: vec![flightdeck_model::EnvironmentInfo {
+                name: "muejam-production".into(),
+                region: "eu-west-1".into(),
+                production: true,
+                read_only: false,
+            }],
+            demo: true,
+            drill: Some("bad-deploy".into()),
+            current: None,
+            read_only: false,
+            keys: vec![],
+        };
+        let file = dir.path().join("drill.jsonl");
+        let mut r = recording::Recorder::create(&file, &header).unwrap();
+        r.record(&Msg::Resize(200, 30), started).unwrap();
+        for s in 0..3 {
+            let at = started + chrono::Duration::seconds(s);
+            r.record(&Msg::Tick(at), at).unwrap();
+        }
+        drop(r);
+        let out = dir.path().join("drill.cast");
+        play(&options_with_scenarios(&scenarios), &file, Some(&out)).unwrap();
+        let cast = std::fs::read_to_string(&out).unwrap();
+        assert!(cast.contains("DRILL bad-deploy"), "{cast:.2000}");
+        assert!(cast.contains("/20:00"), "the embedded drill: {cast:.2000}");
+        assert!(!cast.contains("/7:00"), "{cast:.2000}");
+    }
 }
