@@ -30,7 +30,7 @@ use flightdeck_core::ops::{ExecError, Executed, Operation, Plan, PlanError};
 use flightdeck_model::{EnvironmentInfo, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::io::{BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -305,9 +305,41 @@ pub struct Recorder {
 /// At most this much of a session is lost in a crash.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
+/// How a recording's file is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Open {
+    /// A file that is there is replaced (`--record FILE`).
+    Replace,
+    /// A file that is there is an error (`AlreadyExists`): the automatic
+    /// recordings never share one.
+    New,
+}
+
+/// Opens a recording's file for writing: the one place that does.
+fn open_file(path: &Path, how: Open) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    match how {
+        Open::Replace => options.create(true).truncate(true),
+        Open::New => options.create_new(true),
+    };
+    options.open(path)
+}
+
 impl Recorder {
     /// Starts a recording at `path` (a file that is there is replaced).
     pub fn create(path: &Path, header: &Header) -> Result<Recorder, RecordingError> {
+        Recorder::start(path, header, Open::Replace)
+    }
+
+    /// Starts a recording at `path`, which must not be there yet: an
+    /// [`RecordingError::Io`] of kind `AlreadyExists` says it is, and the
+    /// caller picks another name.
+    pub fn create_new(path: &Path, header: &Header) -> Result<Recorder, RecordingError> {
+        Recorder::start(path, header, Open::New)
+    }
+
+    fn start(path: &Path, header: &Header, how: Open) -> Result<Recorder, RecordingError> {
         let io = |error| RecordingError::Io {
             path: path.to_path_buf(),
             error,
@@ -315,12 +347,7 @@ impl Recorder {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(path)
-            .map_err(io)?;
+        let file = open_file(path, how).map_err(io)?;
         let mut r = Recorder {
             path: path.to_path_buf(),
             out: BufWriter::new(file),
@@ -407,6 +434,11 @@ impl Recorder {
         Ok(())
     }
 
+    /// Where it records.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn flush(&mut self) -> Result<(), RecordingError> {
         self.last_flush = Instant::now();
         self.out.flush().map_err(|error| RecordingError::Io {
@@ -420,6 +452,22 @@ impl Drop for Recorder {
     fn drop(&mut self) {
         let _ = self.out.flush();
     }
+}
+
+/// Whether the file at `path` starts with a flightdeck recording's header
+/// (of any version): what the rotation of recordings checks before it
+/// deletes a file. Only the first line is read, and only its first MB.
+pub fn is_recording(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut first = Vec::new();
+    let read = BufReader::new(file)
+        .take(1024 * 1024)
+        .read_until(b'\n', &mut first);
+    read.is_ok()
+        && serde_json::from_slice::<serde_json::Value>(&first)
+            .is_ok_and(|header| header["format"] == FORMAT)
 }
 
 #[cfg(test)]
