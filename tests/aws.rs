@@ -785,11 +785,12 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
     let mono = common::theme("monochrome");
     let last = h.screen(100, 30, &mono);
     drop(h);
-    let rec = flightdeck::recording::read(&recording).unwrap();
-    let done: Vec<String> = flightdeck::recording::postmortem(&rec)
-        .into_iter()
+    let report = flightdeck::recording::postmortem(&recording).unwrap();
+    let done: Vec<String> = report
+        .happenings
+        .iter()
         .filter(|x| x.kind == "action" && x.what.contains("confirmed and done"))
-        .map(|x| x.what)
+        .map(|x| x.what.clone())
         .collect();
     assert_eq!(done.len(), 2, "{done:?}");
     assert!(
@@ -800,10 +801,11 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
         done[1].starts_with("scale of muejam-staging/backend"),
         "{done:?}"
     );
-    let changes: Vec<String> = flightdeck::recording::postmortem(&rec)
-        .into_iter()
+    let changes: Vec<String> = report
+        .happenings
+        .iter()
         .filter(|x| x.kind == "alarm")
-        .map(|x| x.what)
+        .map(|x| x.what.clone())
         .collect();
     assert_eq!(
         changes,
@@ -814,10 +816,9 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
             format!("{alarm}: ALARM -> OK: Threshold Crossed: back under"),
         ]
     );
-    let happened = flightdeck::recording::postmortem(&rec);
-    let md = flightdeck::recording::markdown(&rec, &happened);
+    let md = flightdeck::recording::markdown(&report);
     assert!(md.contains(&format!("{alarm}: OK -> ALARM")), "{md}");
-    let mut replay = flightdeck::recording::Replay::new(&rec);
+    let mut replay = flightdeck::recording::Replay::open(&recording).unwrap();
     replay.advance_to(replay.end());
     assert_eq!(common::render(&replay.app, 100, 30, &mono), last);
     // Back with `N`: the alarm's clearing, then its firing, where the
@@ -847,7 +848,10 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
 /// The counts come from the provider's own call counter (what `--stats`
 /// and the debug overlay print) and agree with what the proxy saw.
 #[test]
-#[expect(clippy::disallowed_macros, reason = "a figure for whoever runs the test")]
+#[expect(
+    clippy::disallowed_macros,
+    reason = "a figure for whoever runs the test"
+)]
 fn one_refresh_of_a_thousand_services_costs_what_the_formula_says() {
     const SERVICES: usize = 1000;
     let Some(moto) = Moto::new("refresh_1000") else {

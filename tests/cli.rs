@@ -324,8 +324,16 @@ fn a_symlink_where_flightdeck_keeps_its_files_is_refused() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     let write = [
-        "--demo", "--env", "muejam-staging", "scale", "--service", "backend", "--desired", "3",
-        "--confirm", "backend",
+        "--demo",
+        "--env",
+        "muejam-staging",
+        "scale",
+        "--service",
+        "backend",
+        "--desired",
+        "3",
+        "--confirm",
+        "backend",
     ];
     let state = h.join("state/flightdeck");
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;

@@ -39,20 +39,23 @@ fn a_recorded_session_replays_the_same_frames_at_the_same_instants() {
         h.keys("6");
         frames.push((h.clock.now(), h.screen(100, 30, &mono)));
     }
-    let rec = recording::read(&path).unwrap();
-    assert!(!rec.truncated);
+    let mut reader = recording::Reader::open(&path).unwrap();
+    let entries: Vec<recording::Entry> = reader.by_ref().collect::<Result<_, _>>().unwrap();
+    assert!(!reader.truncated());
     assert!(
-        rec.entries
+        entries
             .iter()
             .any(|e| matches!(e, recording::Entry::Unchanged { .. })),
         "polls that bring nothing new are written short"
     );
     // Replay: a fresh cockpit fed what was recorded; a frame after each
     // resize, where the session drew one.
-    let mut app = App::new(rec.header.environments.clone(), rec.header.started, false);
-    app.demo = rec.header.demo;
+    let header = reader.header().clone();
+    let mut app = App::new(header.environments.clone(), header.started, false);
+    app.demo = header.demo;
     let mut replayed = vec![];
-    for (at, msg) in rec.messages() {
+    let messages = recording::Reader::open(&path).unwrap().messages();
+    for (at, msg) in messages.map(Result::unwrap) {
         let resize = matches!(msg, Msg::Resize(..));
         update(&mut app, msg);
         if resize {
@@ -65,8 +68,9 @@ fn a_recorded_session_replays_the_same_frames_at_the_same_instants() {
         assert_eq!(recorded.1, again.1, "frame {i} differs");
     }
     // The postmortem has the write, confirmed, with its request id.
-    let happened = recording::postmortem(&rec);
-    let done = happened
+    let report = recording::postmortem(&path).unwrap();
+    let done = report
+        .happenings
         .iter()
         .find(|h| h.kind == "action" && h.what.contains("confirmed and done"))
         .unwrap();
@@ -80,7 +84,7 @@ fn a_recorded_session_replays_the_same_frames_at_the_same_instants() {
         "{}",
         done.what
     );
-    let md = recording::markdown(&rec, &happened);
+    let md = recording::markdown(&report);
     assert!(md.starts_with("## Timeline"), "{md}");
 }
 
@@ -106,8 +110,7 @@ fn the_replay_jumps_to_the_operators_action_and_exports_an_asciicast() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("session.jsonl");
     recorded_session(&path);
-    let rec = recording::read(&path).unwrap();
-    let mut replay = recording::Replay::new(&rec);
+    let mut replay = recording::Replay::open(&path).unwrap();
     let plan = replay.next_marker().unwrap();
     replay.advance_to(plan);
     let mono = common::theme("monochrome");
@@ -133,7 +136,14 @@ fn the_replay_jumps_to_the_operators_action_and_exports_an_asciicast() {
     replay.advance_to(replay.end());
     assert!(replay.is_done());
 
-    let cast = recording::asciicast(&rec, None, &mono, 100, 30);
+    // Written as it plays, to any writer.
+    let mut out = Vec::new();
+    let mut replay = recording::Replay::open(&path).unwrap();
+    let size = recording::ScreenSize::of(replay.first_size());
+    let written = recording::asciicast(&mut replay, &mono, size, &mut out).unwrap();
+    let cast = String::from_utf8(out).unwrap();
+    assert_eq!(written.bytes, cast.len() as u64);
+    assert_eq!(written.stopped, None);
     let mut lines = cast.lines();
     let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     assert_eq!(
@@ -183,10 +193,9 @@ fn the_replay_goes_back_to_any_instant_as_it_was() {
             h.advance(chrono::Duration::seconds(30));
         }
     }
-    let rec = recording::read(&path).unwrap();
     let mono = common::theme("monochrome");
     let at = |replay: &recording::Replay| common::render(&replay.app, 100, 30, &mono);
-    let start = rec.header.started;
+    let start = recording::Replay::open(&path).unwrap().started;
     let instants: Vec<_> = [45, 130, 290, 310, 400, 610, 700]
         .iter()
         .map(|s| start + chrono::Duration::seconds(*s))
@@ -194,12 +203,12 @@ fn the_replay_goes_back_to_any_instant_as_it_was() {
     let straight: Vec<String> = instants
         .iter()
         .map(|t| {
-            let mut fresh = recording::Replay::new(&rec);
+            let mut fresh = recording::Replay::open(&path).unwrap();
             fresh.advance_to(*t);
             at(&fresh)
         })
         .collect();
-    let mut replay = recording::Replay::new(&rec);
+    let mut replay = recording::Replay::open(&path).unwrap();
     replay.advance_to(replay.end());
     for (t, want) in instants.iter().zip(&straight).rev() {
         replay.seek(*t);
@@ -286,6 +295,97 @@ fn the_replay_command_lists_the_timeline_and_refuses_what_it_cannot_read() {
     );
 }
 
+/// Issue 22's hostile recordings through the command: a line years ahead
+/// ends the recording before it (said with its line) and the export takes
+/// seconds, not years; a recorded 65535x65535 screen is drawn at 1000x500,
+/// said; an instant no recording has is refused naming file and line
+/// (exit 2); a broken scenario of the operator's does not stop an export.
+#[test]
+fn hostile_recordings_are_refused_or_bounded_by_the_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.jsonl");
+    recorded_session(&path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines = text.lines().count();
+    let scenarios = dir.path().join("config/flightdeck/scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    std::fs::write(scenarios.join("broken.toml"), "name = [\n").unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+            .args(args)
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path().join("config"))
+            .env("XDG_STATE_HOME", dir.path().join("state"))
+            .output()
+            .unwrap()
+    };
+    let file = path.to_str().unwrap();
+    let cast = dir.path().join("out.cast");
+    let cast = cast.to_str().unwrap();
+    let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).to_string();
+
+    std::fs::write(
+        &path,
+        format!("{text}{{\"m\":\"tick\",\"at\":\"9999-12-31T23:59:59Z\"}}\n"),
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let out = run(&["replay", file, "--export-cast", cast]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(120));
+    let said = format!("session.jsonl: line {} is 7973 years after", lines + 1);
+    assert!(stderr(&out).contains(&said), "{}", stderr(&out));
+    let out = run(&["replay", file, "--timeline", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&said), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("7973 years")
+    );
+
+    let (header, rest) = text.split_once('\n').unwrap();
+    std::fs::write(
+        &path,
+        format!(
+            "{header}\n{{\"m\":\"resize\",\"at\":\"2000-01-01T00:00:00Z\",\"width\":65535,\"height\":65535}}\n{rest}"
+        ),
+    )
+    .unwrap();
+    let out = run(&["replay", file, "--export-cast", cast]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the recorded screen is 65535x65535; the cast is drawn at 1000x500"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("a line goes back in time, line 2"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(
+        &path,
+        format!("{text}{{\"m\":\"tick\",\"at\":\"+262142-12-31T23:59:59Z\"}}\n{{\"m\":\"tick\",\"at\":\"2000-01-01T00:00:00Z\"}}\n"),
+    )
+    .unwrap();
+    for args in [
+        &["replay", file, "--timeline"][..],
+        &["replay", file, "--export-cast", cast][..],
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("session.jsonl:{}: its time", lines + 1)),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
 /// A recording of the first format version (a drill's first seconds,
 /// from before services had `alternate_target_groups`) reads and replays
 /// with this build: a field added to the data must not make older
@@ -294,12 +394,12 @@ fn the_replay_command_lists_the_timeline_and_refuses_what_it_cannot_read() {
 fn a_version_1_recording_still_reads_and_replays() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/recording-v1.jsonl");
-    let rec = recording::read(&path).unwrap();
-    assert_eq!(rec.header.version, 1);
-    assert_eq!(rec.header.drill.as_deref(), Some("bad-deploy"));
-    assert!(!rec.truncated);
-    assert_eq!(rec.entries.len(), 15);
-    let mut replay = recording::Replay::new(&rec);
+    let mut reader = recording::Reader::open(&path).unwrap();
+    assert_eq!(reader.header().version, 1);
+    assert_eq!(reader.header().drill.as_deref(), Some("bad-deploy"));
+    assert_eq!(reader.by_ref().count(), 15);
+    assert!(!reader.truncated());
+    let mut replay = recording::Replay::open(&path).unwrap();
     replay.advance_to(replay.end());
     assert!(replay.is_done());
     let mono = common::theme("monochrome");

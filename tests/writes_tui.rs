@@ -285,7 +285,10 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
 }
 
 #[test]
-#[expect(clippy::disallowed_macros, reason = "a figure for whoever runs the test")]
+#[expect(
+    clippy::disallowed_macros,
+    reason = "a figure for whoever runs the test"
+)]
 fn no_write_runs_without_its_confirmation() {
     // A fixed seed: the same 256 sessions every run, so the check below
     // (some session does reach a confirmed write) cannot flicker in CI.

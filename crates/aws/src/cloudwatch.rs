@@ -382,7 +382,9 @@ mod tests {
             let _ = transition(json);
         }
         assert_eq!(
-            transition(include_str!("../../../fuzz/corpus/aws/alarm-history-escape.json")),
+            transition(include_str!(
+                "../../../fuzz/corpus/aws/alarm-history-escape.json"
+            )),
             None,
             "a state AWS does not have is not a transition"
         );

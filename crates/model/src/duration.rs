@@ -128,7 +128,10 @@ mod tests {
     fn the_crash_corpus_is_refused_or_in_range() {
         for line in include_str!("../../../fuzz/corpus/durations.txt").lines() {
             if let Ok(d) = since(line) {
-                assert!(d >= Duration::seconds(1) && d <= Duration::days(30), "{line}");
+                assert!(
+                    d >= Duration::seconds(1) && d <= Duration::days(30),
+                    "{line}"
+                );
             }
         }
     }

@@ -429,10 +429,22 @@ mod tests {
     #[test]
     fn the_crash_corpus_of_scenarios_is_refused() {
         for (name, text) in [
-            ("huge-offset", include_str!("../../../fuzz/corpus/scenario/huge-offset.toml")),
-            ("huge-numbers", include_str!("../../../fuzz/corpus/scenario/huge-numbers.toml")),
-            ("huge-minutes", include_str!("../../../fuzz/corpus/scenario/huge-minutes.toml")),
-            ("nan-factor", include_str!("../../../fuzz/corpus/scenario/nan-factor.toml")),
+            (
+                "huge-offset",
+                include_str!("../../../fuzz/corpus/scenario/huge-offset.toml"),
+            ),
+            (
+                "huge-numbers",
+                include_str!("../../../fuzz/corpus/scenario/huge-numbers.toml"),
+            ),
+            (
+                "huge-minutes",
+                include_str!("../../../fuzz/corpus/scenario/huge-minutes.toml"),
+            ),
+            (
+                "nan-factor",
+                include_str!("../../../fuzz/corpus/scenario/nan-factor.toml"),
+            ),
         ] {
             let e = Scenario::parse(text).unwrap_err();
             assert!(!e.message.is_empty(), "{name}");

@@ -8,21 +8,30 @@
 //! request ids). Secret-looking environment values are redacted before they
 //! are written, as on screen. Lines are flushed at least once a second, so a
 //! crash loses at most the last second; a torn last line is ignored.
+//!
+//! A recording is read as a stream ([`Reader`]): a line at a time, in
+//! memory that does not grow with the file, and everything it can ask for
+//! is bounded (the limits below), so a damaged or hostile file is refused
+//! naming its line, or read as far as it makes sense and said so; never a
+//! panic, an abort or a hang.
 
 mod postmortem;
+mod read;
 mod replay;
 
-pub use postmortem::{Happening, markdown, postmortem};
-pub use replay::{Replay, asciicast};
+pub use postmortem::{Happening, Postmortem, Report, markdown, postmortem};
+pub use read::{Ending, Messages, Position, Reader};
+pub use replay::{Cast, Replay, ScreenSize, asciicast};
 
 use crate::app::Msg;
 use crossterm::event::KeyEvent;
-use flightdeck_core::engine::{DataEvent, Fetched, JobKey, Payload};
+use flightdeck_core::engine::{DataEvent, JobKey, Payload};
+use flightdeck_core::files::Mode;
 use flightdeck_core::ops::{ExecError, Executed, Operation, Plan, PlanError};
 use flightdeck_model::{EnvironmentInfo, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -30,6 +39,39 @@ use std::time::{Duration, Instant};
 pub const FORMAT: &str = "flightdeck-recording";
 /// The version this build writes; it reads this one and the older ones.
 pub const VERSION: u32 = 2;
+
+/// The longest line a recording holds (the recorder stops rather than
+/// write a longer one): the services of a 2,000-service estate with ECS's
+/// 100 events each take some 45 MB (an estimate: 22 KB a service). A
+/// longer line is refused, naming it.
+pub const MAX_LINE_BYTES: usize = 64 * 1024 * 1024;
+/// The most entries read from one recording, some 2 GB of the shortest
+/// lines (a 500 MB recording holds at most 13 million): what follows is
+/// left out, and said.
+pub const MAX_ENTRIES: u64 = 50_000_000;
+/// The longest pause between two lines: a laptop asleep over a week-end is
+/// the longest a session pauses. A line further ahead (a clock gone wrong,
+/// a hostile file) ends the recording before it, said.
+pub const MAX_GAP: chrono::Duration = chrono::Duration::days(7);
+/// The years a recording's instants lie in; a line outside is refused.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+/// The largest screen a replay or an export draws: more than a 4K monitor
+/// shows at the smallest readable font (some 640x200).
+pub const MAX_WIDTH: u16 = 1000;
+pub const MAX_HEIGHT: u16 = 500;
+/// The most frames an export draws, and bytes it writes: past either the
+/// cast ends there, said (a frame a second: some 55 hours of activity).
+pub const MAX_FRAMES: u64 = 200_000;
+pub const MAX_CAST_BYTES: u64 = 1024 * 1024 * 1024;
+/// The most lines a postmortem timeline keeps, and things (alarms,
+/// deployments, events) it follows; past either, what is left out is said.
+pub const MAX_HAPPENINGS: usize = 100_000;
+pub const MAX_TRACKED: usize = 100_000;
+/// The most jobs whose last data a replay keeps for the polls written
+/// short; a short poll of another job is dropped (it brings nothing new).
+pub const MAX_JOBS: usize = 10_000;
+/// The most instants a replay can jump to with `n` and `N`.
+pub const MAX_MARKERS: usize = 100_000;
 
 /// The first line of a recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,10 +205,10 @@ impl Entry {
     }
 
     /// The message it records, for replay; `None` for an `Unchanged` (see
-    /// [`Recording::messages`]).
-    fn msg(&self) -> Option<Msg> {
+    /// [`Reader::messages`]).
+    fn into_msg(self) -> Option<Msg> {
         use crate::app::write::RequestId;
-        Some(match self.clone() {
+        Some(match self {
             Entry::Data { event, .. } => Msg::Data(event),
             Entry::Unchanged { .. } => return None,
             Entry::Key { key, .. } => Msg::Key(key),
@@ -226,6 +268,12 @@ pub enum RecordingError {
         mb = limit / (1024 * 1024)
     )]
     Full { path: PathBuf, limit: u64 },
+    #[error(
+        "{path}: a message of {mb} MB is more than a recording's line holds ({max} MB); the session goes on unrecorded",
+        mb = bytes / (1024 * 1024),
+        max = MAX_LINE_BYTES / (1024 * 1024)
+    )]
+    TooLong { path: PathBuf, bytes: usize },
     #[error("{path}: not a flightdeck recording ({why})")]
     NotARecording { path: PathBuf, why: String },
     #[error(
@@ -261,12 +309,22 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 impl Recorder {
     /// Starts a recording at `path` (a file that is there is replaced).
     pub fn create(path: &Path, header: &Header) -> Result<Recorder, RecordingError> {
+        Recorder::start(path, header, Mode::Truncate)
+    }
+
+    /// Starts a recording at `path`, which must not be there yet: an
+    /// [`RecordingError::Io`] of kind `AlreadyExists` says it is, and the
+    /// caller picks another name.
+    pub fn create_new(path: &Path, header: &Header) -> Result<Recorder, RecordingError> {
+        Recorder::start(path, header, Mode::New)
+    }
+
+    fn start(path: &Path, header: &Header, how: Mode) -> Result<Recorder, RecordingError> {
         let io = |error| RecordingError::Io {
             path: path.to_path_buf(),
             error,
         };
-        let file = flightdeck_core::files::open(path, flightdeck_core::files::Mode::Truncate)
-            .map_err(io)?;
+        let file = flightdeck_core::files::open(path, how).map_err(io)?;
         let mut r = Recorder {
             path: path.to_path_buf(),
             out: BufWriter::new(file),
@@ -294,6 +352,14 @@ impl Recorder {
             error,
         };
         let text = serde_json::to_string(value).map_err(|e| io(std::io::Error::other(e)))?;
+        // A line no replay would read is not written: the recording stops
+        // before it, and what it holds replays whole.
+        if text.len() > MAX_LINE_BYTES {
+            return Err(RecordingError::TooLong {
+                path: self.path.clone(),
+                bytes: text.len(),
+            });
+        }
         self.out.write_all(text.as_bytes()).map_err(io)?;
         self.written += text.len() as u64 + 1;
         self.out.write_all(b"\n").map_err(io)
@@ -345,6 +411,11 @@ impl Recorder {
         Ok(())
     }
 
+    /// Where it records.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     pub fn flush(&mut self) -> Result<(), RecordingError> {
         self.last_flush = Instant::now();
         self.out.flush().map_err(|error| RecordingError::Io {
@@ -360,120 +431,20 @@ impl Drop for Recorder {
     }
 }
 
-/// A recording read back.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Recording {
-    pub header: Header,
-    pub entries: Vec<Entry>,
-    /// The last line was cut short (a crash): replay stops before it.
-    pub truncated: bool,
-}
-
-impl Recording {
-    /// The messages the cockpit received, in order, each at its instant:
-    /// what a replay feeds to `update` (an `Unchanged` is the last data of
-    /// its job again, with its new fetch time).
-    pub fn messages(&self) -> Vec<(Timestamp, Msg)> {
-        let mut last: HashMap<JobKey, DataEvent> = HashMap::new();
-        let mut out = Vec::with_capacity(self.entries.len());
-        for entry in &self.entries {
-            match entry {
-                Entry::Data { at, event } => {
-                    last.insert(event.key.clone(), (**event).clone());
-                    out.push((*at, Msg::Data(event.clone())));
-                }
-                Entry::Unchanged {
-                    at,
-                    key,
-                    fetched_at,
-                    generation,
-                } => {
-                    if let Some(before) = last.get(key) {
-                        let event = DataEvent {
-                            key: key.clone(),
-                            data: Fetched {
-                                fetched_at: *fetched_at,
-                                generation: *generation,
-                                result: before.data.result.clone(),
-                            },
-                        };
-                        out.push((*at, Msg::Data(Box::new(event))));
-                    }
-                }
-                other => {
-                    if let Some(msg) = other.msg() {
-                        out.push((other.at(), msg));
-                    }
-                }
-            }
-        }
-        out
-    }
-}
-
-/// Reads a recording: older versions are read, newer ones refused with a
-/// clear message, and a torn last line is left out.
-pub fn read(path: &Path) -> Result<Recording, RecordingError> {
-    let io = |error| RecordingError::Io {
-        path: path.to_path_buf(),
-        error,
+/// Whether the file at `path` starts with a flightdeck recording's header
+/// (of any version): what the rotation of recordings checks before it
+/// deletes a file. Only the first line is read, and only its first MB.
+pub fn is_recording(path: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
     };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut lines = BufReader::new(file).lines();
-    let first =
-        lines
-            .next()
-            .transpose()
-            .map_err(io)?
-            .ok_or_else(|| RecordingError::NotARecording {
-                path: path.to_path_buf(),
-                why: "it is empty".into(),
-            })?;
-    let probe: serde_json::Value =
-        serde_json::from_str(&first).map_err(|e| RecordingError::NotARecording {
-            path: path.to_path_buf(),
-            why: e.to_string(),
-        })?;
-    if probe["format"] != FORMAT {
-        return Err(RecordingError::NotARecording {
-            path: path.to_path_buf(),
-            why: "its first line names no flightdeck recording format".into(),
-        });
-    }
-    let version = probe["version"].as_u64().unwrap_or(0);
-    if version > u64::from(VERSION) {
-        return Err(RecordingError::Newer {
-            path: path.to_path_buf(),
-            version: u32::try_from(version).unwrap_or(u32::MAX),
-        });
-    }
-    let header: Header = serde_json::from_value(probe).map_err(|e| RecordingError::Corrupt {
-        path: path.to_path_buf(),
-        line: 1,
-        why: e.to_string(),
-    })?;
-    let texts: Vec<String> = lines.collect::<Result<_, _>>().map_err(io)?;
-    let mut entries = Vec::with_capacity(texts.len());
-    let mut truncated = false;
-    for (i, text) in texts.iter().enumerate() {
-        match serde_json::from_str::<Entry>(text) {
-            Ok(e) => entries.push(e),
-            // Only the last line can be torn by a crash.
-            Err(_) if i + 1 == texts.len() => truncated = true,
-            Err(e) => {
-                return Err(RecordingError::Corrupt {
-                    path: path.to_path_buf(),
-                    line: i + 2,
-                    why: e.to_string(),
-                });
-            }
-        }
-    }
-    Ok(Recording {
-        header,
-        entries,
-        truncated,
-    })
+    let mut first = Vec::new();
+    let read = BufReader::new(file)
+        .take(1024 * 1024)
+        .read_until(b'\n', &mut first);
+    read.is_ok()
+        && serde_json::from_slice::<serde_json::Value>(&first)
+            .is_ok_and(|header| header["format"] == FORMAT)
 }
 
 #[cfg(test)]

@@ -1,13 +1,17 @@
 //! The postmortem timeline of a recording: in time order, what changed in
 //! the environments the session watched (alarm states, deployments,
 //! scaling activities, ECS's telling events) and what the operator did
-//! (plans and their results, with request ids).
+//! (plans and their results, with request ids). It is folded as the
+//! entries stream by ([`Postmortem`]), in memory bounded by
+//! [`MAX_HAPPENINGS`] lines and [`MAX_TRACKED`] things followed.
 
-use super::{Entry, Recording};
+use super::{Entry, Header, MAX_HAPPENINGS, MAX_TRACKED, Reader, RecordingError};
 use flightdeck_core::engine::Payload;
 use flightdeck_model::{AlarmState, Timestamp};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+use std::path::Path;
 
 /// One line of the postmortem timeline.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -33,21 +37,131 @@ const TELLING_EVENTS: [&str; 5] = [
     "deployment completed",
 ];
 
-/// Everything that happened during the recording, oldest first. What was
-/// already so when the recording began is left out, except alarms already
-/// in ALARM.
-pub fn postmortem(rec: &Recording) -> Vec<Happening> {
-    let since = rec.header.started;
-    let mut out = vec![];
-    let mut alarms: HashMap<(String, String), AlarmState> = HashMap::new();
-    let mut rollouts: HashMap<(String, String), String> = HashMap::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    for entry in &rec.entries {
+/// A recording's postmortem, read whole: what [`postmortem`] gives.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    pub header: Header,
+    /// The entries read.
+    pub entries: u64,
+    /// Everything that happened, oldest first.
+    pub happenings: Vec<Happening>,
+    /// Whether the last line was cut short (a crash) and left out.
+    pub truncated: bool,
+    /// What was left out or clamped, one sentence each (the reader's and
+    /// the timeline's own bounds).
+    pub warnings: Vec<String>,
+}
+
+/// The postmortem of the recording at `path`, read as a stream.
+pub fn postmortem(path: &Path) -> Result<Report, RecordingError> {
+    let mut reader = Reader::open(path)?;
+    let mut timeline = Postmortem::new(reader.header());
+    let mut entries = 0;
+    while let Some(entry) = reader.next() {
+        timeline.take(&entry?, reader.instant());
+        entries += 1;
+    }
+    let mut warnings = reader.warnings();
+    warnings.extend(timeline.warning());
+    Ok(Report {
+        header: reader.header().clone(),
+        entries,
+        truncated: reader.truncated(),
+        happenings: timeline.finish(),
+        warnings,
+    })
+}
+
+/// A set that follows at most `max` things: what it cannot follow is not
+/// new to it (and counted).
+fn insert_bounded<K: Hash + Eq>(
+    set: &mut HashSet<K>,
+    key: K,
+    max: usize,
+    untracked: &mut u64,
+) -> bool {
+    if set.len() >= max && !set.contains(&key) {
+        *untracked += 1;
+        return false;
+    }
+    set.insert(key)
+}
+
+/// The timeline folded as entries stream by: [`Postmortem::take`] each
+/// entry, then [`Postmortem::finish`]. What was already so when the
+/// recording began is left out, except alarms already in ALARM.
+pub struct Postmortem {
+    since: Timestamp,
+    out: Vec<Happening>,
+    alarms: HashMap<(String, String), AlarmState>,
+    rollouts: HashMap<(String, String), String>,
+    seen: HashSet<String>,
+    /// Lines past [`MAX_HAPPENINGS`], and things past [`MAX_TRACKED`].
+    left_out: u64,
+    untracked: u64,
+    /// The bounds: [`MAX_HAPPENINGS`] and [`MAX_TRACKED`], lower in tests.
+    max_happenings: usize,
+    max_tracked: usize,
+}
+
+impl Postmortem {
+    pub fn new(header: &Header) -> Postmortem {
+        Postmortem {
+            since: header.started,
+            out: vec![],
+            alarms: HashMap::new(),
+            rollouts: HashMap::new(),
+            seen: HashSet::new(),
+            left_out: 0,
+            untracked: 0,
+            max_happenings: MAX_HAPPENINGS,
+            max_tracked: MAX_TRACKED,
+        }
+    }
+
+    /// Lower bounds, for tests.
+    #[cfg(test)]
+    pub(crate) fn bounded(mut self, happenings: usize, tracked: usize) -> Postmortem {
+        self.max_happenings = happenings;
+        self.max_tracked = tracked;
+        self
+    }
+
+    fn push(&mut self, happening: Happening) {
+        if self.out.len() < self.max_happenings {
+            self.out.push(happening);
+        } else {
+            self.left_out += 1;
+        }
+    }
+
+    /// What the timeline left out, if anything.
+    pub fn warning(&self) -> Option<String> {
+        (self.left_out > 0 || self.untracked > 0).then(|| {
+            format!(
+                "the timeline keeps at most {} lines and follows at most {} alarms, deployments and events of each kind: {} more lines and {} more things are left out",
+                self.max_happenings, self.max_tracked, self.left_out, self.untracked
+            )
+        })
+    }
+
+    /// The timeline, oldest first, each thing said once.
+    pub fn finish(self) -> Vec<Happening> {
+        let mut out = self.out;
+        out.sort_by_key(|h| h.at);
+        drop_repeats(&mut out);
+        out
+    }
+
+    /// Takes in one entry, which plays at `played` (see
+    /// [`Reader::instant`]): a replay jumps there.
+    pub fn take(&mut self, entry: &Entry, played: Timestamp) {
+        let since = self.since;
         match entry {
             Entry::Data { at, event } => {
                 let env = event.key.env.clone();
                 let Ok(payload) = &event.data.result else {
-                    continue;
+                    return;
                 };
                 match payload {
                     Payload::Alarms(list) => {
@@ -58,7 +172,13 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                             .filter(|a| !a.name.starts_with("TargetTracking-"))
                         {
                             let key = (env.clone(), a.name.clone());
-                            let before = alarms.insert(key, a.state);
+                            if self.alarms.len() >= self.max_tracked
+                                && !self.alarms.contains_key(&key)
+                            {
+                                self.untracked += 1;
+                                continue;
+                            }
+                            let before = self.alarms.insert(key, a.state);
                             let what = match before {
                                 None if a.state == AlarmState::Alarm => {
                                     format!(
@@ -71,11 +191,11 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                                 }
                                 _ => continue,
                             };
-                            out.push(Happening {
+                            self.push(Happening {
                                 at: a.state_updated_at.max(since).min(*at),
                                 environment: env.clone(),
                                 kind: "alarm",
-                                seen: *at,
+                                seen: played,
                                 service: a.dimension("ServiceName").map(str::to_string),
                                 what,
                             });
@@ -85,16 +205,22 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                         for svc in services {
                             for d in &svc.deployments {
                                 let key = (env.clone(), d.id.clone());
+                                if self.rollouts.len() >= self.max_tracked
+                                    && !self.rollouts.contains_key(&key)
+                                {
+                                    self.untracked += 1;
+                                    continue;
+                                }
                                 let state = format!("{} {}", d.status, d.rollout_state);
-                                let before = rollouts.insert(key, state.clone());
+                                let before = self.rollouts.insert(key, state.clone());
                                 let changed = before.as_ref().is_some_and(|b| *b != state);
                                 let new = before.is_none() && d.created_at >= since;
                                 if changed || new {
-                                    out.push(Happening {
+                                    self.push(Happening {
                                         at: if new { d.created_at } else { *at },
                                         environment: env.clone(),
                                         kind: "deploy",
-                                        seen: *at,
+                                        seen: played,
                                         service: Some(svc.name.clone()),
                                         what: format!(
                                             "deployment to {}: {state}{}",
@@ -111,15 +237,20 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                             for e in &svc.events {
                                 if e.created_at < since
                                     || !TELLING_EVENTS.iter().any(|t| e.message.contains(t))
-                                    || !seen.insert(format!("{env}/event/{}", e.id))
+                                    || !insert_bounded(
+                                        &mut self.seen,
+                                        format!("{env}/event/{}", e.id),
+                                        self.max_tracked,
+                                        &mut self.untracked,
+                                    )
                                 {
                                     continue;
                                 }
-                                out.push(Happening {
+                                self.push(Happening {
                                     at: e.created_at,
                                     environment: env.clone(),
                                     kind: "event",
-                                    seen: *at,
+                                    seen: played,
                                     service: Some(svc.name.clone()),
                                     what: e.message.clone(),
                                 });
@@ -129,15 +260,20 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                     Payload::Scaling(data) => {
                         for a in data.activities.iter().flatten() {
                             if a.started_at < since
-                                || !seen.insert(format!("{env}/scaling/{}", a.id))
+                                || !insert_bounded(
+                                    &mut self.seen,
+                                    format!("{env}/scaling/{}", a.id),
+                                    self.max_tracked,
+                                    &mut self.untracked,
+                                )
                             {
                                 continue;
                             }
-                            out.push(Happening {
+                            self.push(Happening {
                                 at: a.started_at,
                                 environment: env.clone(),
                                 kind: "scaling",
-                                seen: *at,
+                                seen: played,
                                 service: a.resource_id.rsplit('/').next().map(str::to_string),
                                 what: format!("{} ({})", a.description, a.status),
                             });
@@ -152,8 +288,9 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                 op,
                 result,
                 ..
-            } => out.push(action(
+            } => self.push(action(
                 *at,
+                played,
                 env,
                 op,
                 match result {
@@ -177,8 +314,9 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
                 ..
             } => {
                 let op = &plan.operation;
-                out.push(action(
+                self.push(action(
                     *at,
+                    played,
                     env,
                     op,
                     match result {
@@ -198,14 +336,12 @@ pub fn postmortem(rec: &Recording) -> Vec<Happening> {
             | Entry::Resize { .. } => {}
         }
     }
-    out.sort_by_key(|h| h.at);
-    drop_repeats(&mut out);
-    out
 }
 
 /// An operator's action on the timeline, seen when it happened.
 fn action(
     at: Timestamp,
+    played: Timestamp,
     env: &str,
     op: &flightdeck_core::ops::Operation,
     what: String,
@@ -216,7 +352,7 @@ fn action(
         kind: "action",
         service: Some(op.service().to_string()),
         what,
-        seen: at,
+        seen: played,
     }
 }
 
@@ -233,13 +369,13 @@ fn drop_repeats(happenings: &mut Vec<Happening>) {
 }
 
 /// The timeline as a Markdown table, ready for a postmortem document.
-pub fn markdown(rec: &Recording, happenings: &[Happening]) -> String {
+pub fn markdown(report: &Report) -> String {
     let mut out = format!(
         "## Timeline ({} UTC, from the flightdeck recording)\n\n| time (UTC) | environment | service | what |\n|---|---|---|---|\n",
-        rec.header.started.format("%Y-%m-%d")
+        report.header.started.format("%Y-%m-%d")
     );
     let cell = |s: &str| flightdeck_model::text::sanitize(s).replace('|', "\\\\|");
-    for h in happenings {
+    for h in &report.happenings {
         out.push_str(&format!(
             "| {} | {} | {} | {}: {} |\n",
             h.at.format("%H:%M:%S"),
