@@ -374,7 +374,7 @@ pub fn markdown(report: &Report) -> String {
         "## Timeline ({} UTC, from the flightdeck recording)\n\n| time (UTC) | environment | service | what |\n|---|---|---|---|\n",
         report.header.started.format("%Y-%m-%d")
     );
-    let cell = |s: &str| flightdeck_model::text::sanitize(s).replace('|', "\\\\|");
+    let cell = markdown_cell;
     for h in &report.happenings {
         out.push_str(&format!(
             "| {} | {} | {} | {}: {} |\n",
@@ -388,9 +388,66 @@ pub fn markdown(report: &Report) -> String {
     out
 }
 
+/// Text from AWS as one Markdown table cell that says exactly what it
+/// says: sanitised, then every character that would make it something
+/// else escaped. A backslash or a pipe cannot end the cell, brackets cannot
+/// make a link or an image (`[docs](http://evil)`), `<` and `&` cannot make
+/// HTML or an entity, a backquote cannot open code.
+pub fn markdown_cell(text: &str) -> String {
+    let clean = flightdeck_model::text::sanitize(text);
+    let mut out = String::with_capacity(clean.len());
+    for c in clean.chars() {
+        match c {
+            '\\' | '|' | '[' | ']' | '`' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_cells_say_what_the_text_says() {
+        assert_eq!(
+            markdown_cell("see [the runbook](http://evil.example) ![x](http://t/p.png)"),
+            "see \\[the runbook\\](http://evil.example) !\\[x\\](http://t/p.png)"
+        );
+        assert_eq!(
+            markdown_cell("<img src=x onerror=alert(1)> &#x1b; <script>"),
+            "&lt;img src=x onerror=alert(1)> &amp;#x1b; &lt;script>"
+        );
+        assert_eq!(
+            markdown_cell("a|b \\| c `code`"),
+            "a\\|b \\\\\\| c \\`code\\`"
+        );
+        assert_eq!(markdown_cell("OK -> ALARM\x1b[2J"), "OK -> ALARM?\\[2J");
+    }
+
+    proptest::proptest! {
+        /// Whatever the text, the cell has no unescaped pipe (it stays one
+        /// cell), no `<` or bracket that is not escaped, nothing unsafe.
+        #[test]
+        fn no_text_escapes_its_cell(text in "\\PC{0,40}|[\\\\|\\[\\]<>&`a ]{0,20}") {
+            let cell = markdown_cell(&text);
+            proptest::prop_assert!(!cell.contains('<'));
+            proptest::prop_assert!(!cell.chars().any(flightdeck_model::text::is_unsafe));
+            let mut escaped = false;
+            for c in cell.chars() {
+                if !escaped && matches!(c, '|' | '[' | ']' | '`') {
+                    proptest::prop_assert!(false, "unescaped {c:?} in {cell:?}");
+                }
+                escaped = !escaped && c == '\\';
+            }
+        }
+    }
 
     #[test]
     fn the_same_thing_said_twice_at_one_instant_is_one_line() {
