@@ -119,6 +119,22 @@ impl Options {
         )
     }
 
+    /// The options of a test's run: no config, no flags, `paths`.
+    #[cfg(test)]
+    pub(crate) fn for_test(paths: Paths) -> Options {
+        let config = Config::parse(std::path::Path::new("test.toml"), "").unwrap();
+        let themes = ThemeSet::load(None).unwrap();
+        Options::resolve(
+            &Flags::default(),
+            None,
+            &Vars::default(),
+            paths,
+            config,
+            themes,
+        )
+        .unwrap()
+    }
+
     /// The pure part: merges what was read by the precedence of the module
     /// doc and validates the result.
     pub fn resolve(

@@ -1023,16 +1023,7 @@ mod tests {
     fn options_in(state: &std::path::Path) -> Options {
         let mut paths = crate::config::Paths::discover(None);
         paths.state_dir = state.to_path_buf();
-        let config = crate::config::Config::parse(std::path::Path::new("test.toml"), "").unwrap();
-        Options::resolve(
-            &crate::options::Flags::default(),
-            None,
-            &crate::options::Vars::default(),
-            paths,
-            config,
-            flightdeck_tui::theme::ThemeSet::load(None).unwrap(),
-        )
-        .unwrap()
+        Options::for_test(paths)
     }
 
     /// The recordings directory's file names, sorted.

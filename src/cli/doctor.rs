@@ -146,12 +146,15 @@ fn production(options: &Options, production: bool, name: &str, report: &mut Repo
     let section = options.config.environment(name);
     let said = section.is_some_and(|s| !s.production_by_default());
     let (detail, by_default) = match (production, said) {
-        (true, true) => ("production (config): writes confirmed by typing the service's name".to_string(), false),
-        (false, true) => ("not production (config: production = false)".to_string(), false),
-        (false, false) => ("not production (the simulation's seed)".to_string(), false),
-        (true, false) if options.demo => ("production (the simulation's seed)".to_string(), false),
+        (true, true) => (
+            "production (config): writes confirmed by typing the service's name",
+            false,
+        ),
+        (false, true) => ("not production (config: production = false)", false),
+        (false, false) => ("not production (the simulation's seed)", false),
+        (true, false) if options.demo => ("production (the simulation's seed)", false),
         (true, false) => (
-            "production by default: nothing says otherwise, so writes are confirmed by typing the service's name".to_string(),
+            "production by default: nothing says otherwise, so writes are confirmed by typing the service's name",
             true,
         ),
     };

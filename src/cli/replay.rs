@@ -160,16 +160,7 @@ mod tests {
     fn options_with_scenarios(scenarios: &Path) -> crate::options::Options {
         let mut paths = crate::config::Paths::discover(None);
         paths.scenarios_dir = scenarios.to_path_buf();
-        let config = crate::config::Config::parse(Path::new("test.toml"), "").unwrap();
-        crate::options::Options::resolve(
-            &crate::options::Flags::default(),
-            None,
-            &crate::options::Vars::default(),
-            paths,
-            config,
-            flightdeck_tui::theme::ThemeSet::load(None).unwrap(),
-        )
-        .unwrap()
+        crate::options::Options::for_test(paths)
     }
 
     /// An export needs nothing but the recording: the drill it names comes

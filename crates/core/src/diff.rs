@@ -209,17 +209,24 @@ mod tests {
     /// happened to the variable and none holds a value.
     #[test]
     fn leaked_shapes_show_that_they_changed_and_nothing_else() {
-        use crate::fixtures::{LEAKED, leaked_changed, task_definition};
-        let before: Vec<(&str, &str)> = LEAKED.iter().map(|(n, v, _)| (*n, *v)).collect();
+        use crate::fixtures::{leaked, leaked_changed, task_definition};
+        let leaked = leaked();
+        let before: Vec<(&str, &str)> = leaked
+            .iter()
+            .map(|(n, v, _)| (n.as_str(), v.as_str()))
+            .collect();
         let changed = leaked_changed();
-        let after: Vec<(&str, &str)> = changed.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let after: Vec<(&str, &str)> = changed
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         let diff = revision_diff(
             &task_definition(6, "acme/api:v1", &before),
             &task_definition(7, "acme/api:v1", &after),
         );
         let text = serde_json::to_string(&diff).unwrap();
-        for (name, _, secret) in LEAKED {
-            assert!(!text.contains(secret), "{secret} in {text}");
+        for (name, _, secret) in &leaked {
+            assert!(!text.contains(secret.as_str()), "{secret} in {text}");
             let line = diff.iter().find(|c| c.field == format!("env api.{name}"));
             assert_eq!(
                 line.map(|c| (c.before.as_str(), c.after.as_str())),
@@ -241,8 +248,8 @@ mod tests {
             (&removed, ("****** (redacted)", "-")),
         ] {
             let text = serde_json::to_string(diff).unwrap();
-            for (name, _, secret) in LEAKED {
-                assert!(!text.contains(secret), "{secret} in {text}");
+            for (name, _, secret) in &leaked {
+                assert!(!text.contains(secret.as_str()), "{secret} in {text}");
                 let line = diff.iter().find(|c| c.field == format!("env api.{name}"));
                 assert_eq!(
                     line.map(|c| (c.before.as_str(), c.after.as_str())),

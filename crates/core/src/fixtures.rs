@@ -98,42 +98,11 @@ pub fn service_deployment(target: u32, status: ServiceDeploymentStatus) -> Servi
 
 /// The secrets issue 22 found in clear in plans, `--json`, the cockpit's
 /// dialog, the audit log and recordings: `(name, value, what must never
-/// show)`. Fake, every one.
-pub const LEAKED: [(&str, &str, &str); 9] = [
-    ("DB_PASS", "s3cr3t-Pa55-one", "s3cr3t-Pa55"),
-    ("DB_PWD", "hunter2hunter2", "hunter2"),
-    (
-        "ORDERS_DB",
-        "Server=db.internal;Database=orders;User ID=app;Password=Tr0ub4dor&3;",
-        "Tr0ub4dor",
-    ),
-    (
-        "REPORTING_JDBC_URL",
-        "jdbc:postgresql://db.internal:5432/reports?user=reporter&password=n0t-in-the-clear",
-        "n0t-in-the-clear",
-    ),
-    ("CACHE_URL", "redis://:ab/cd@cache.internal:6379", "ab/cd"),
-    (
-        "SAML_SIGNER",
-        " -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAfakeFAKEfake\n-----END RSA PRIVATE KEY-----",
-        "MIIEowIBAAKCAQEA",
-    ),
-    (
-        "IDP_CONFIG",
-        "entity=https://idp.example.com;pem=-----BEGIN PRIVATE KEY-----MIIEvQIBADANfake-----END PRIVATE KEY-----",
-        "MIIEvQIBADAN",
-    ),
-    (
-        "ALERTS_URL",
-        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
-        "XXXXXXXXXXXXXXXXXXXXXXXX",
-    ),
-    (
-        "UPSTREAM_AUTHORIZATION",
-        "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-        "dozjgNryP4J3jVmNHl0w5N",
-    ),
-];
+/// show)`, kept in `fuzz/corpus/secrets/leaked.json` for every crate's
+/// tests. Fake, every one.
+pub fn leaked() -> Vec<(String, String, String)> {
+    serde_json::from_str(include_str!("../../../fuzz/corpus/secrets/leaked.json")).unwrap()
+}
 
 /// Revision `revision` of `api`: one container `api` running `image`,
 /// with these plain environment variables and one secret reference.
@@ -174,10 +143,13 @@ pub fn task_definition(
     }
 }
 
-/// [`LEAKED`] with each value changed the same recognisable way.
-pub fn leaked_changed() -> Vec<(&'static str, String)> {
-    LEAKED
-        .iter()
-        .map(|(name, value, secret)| (*name, value.replace(secret, &format!("{secret}-v2"))))
+/// [`leaked`] with each value changed the same recognisable way.
+pub fn leaked_changed() -> Vec<(String, String)> {
+    leaked()
+        .into_iter()
+        .map(|(name, value, secret)| {
+            let changed = value.replace(&secret, &format!("{secret}-v2"));
+            (name, changed)
+        })
         .collect()
 }

@@ -5,7 +5,7 @@
 use super::execute::record;
 use super::plan::{Operation, Plan, plan};
 use crate::audit::Phase;
-use crate::fixtures::{LEAKED, leaked_changed, service, t0, task_definition};
+use crate::fixtures::{leaked, leaked_changed, service, t0, task_definition};
 use crate::provider::{
     ExecSession, LogQuery, PortForward, ProviderError, ReadProvider, Result, ServiceUpdate,
     TargetUpdate, WriteProvider, Written,
@@ -27,9 +27,16 @@ struct Stub {
 
 impl Stub {
     fn new() -> Self {
-        let old: Vec<(&str, &str)> = LEAKED.iter().map(|(n, v, _)| (*n, *v)).collect();
+        let leaked = leaked();
+        let old: Vec<(&str, &str)> = leaked
+            .iter()
+            .map(|(n, v, _)| (n.as_str(), v.as_str()))
+            .collect();
         let changed = leaked_changed();
-        let new: Vec<(&str, &str)> = changed.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let new: Vec<(&str, &str)> = changed
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         Stub {
             info: EnvironmentInfo {
                 name: "shop-prod".into(),
@@ -203,9 +210,9 @@ fn every_form(plan: &Plan) -> String {
 }
 
 fn assert_no_secret(text: &str) {
-    for (name, value, secret) in LEAKED {
-        assert!(!text.contains(secret), "{name}'s {secret:?} in:\n{text}");
-        assert!(!text.contains(value), "{name}'s value in:\n{text}");
+    for (name, value, secret) in leaked() {
+        assert!(!text.contains(&secret), "{name}'s {secret:?} in:\n{text}");
+        assert!(!text.contains(&value), "{name}'s value in:\n{text}");
     }
     for (_, value) in leaked_changed() {
         assert!(!text.contains(&value), "{value:?} in:\n{text}");
@@ -245,7 +252,7 @@ async fn a_rollback_plan_says_which_secrets_change_and_holds_none() {
     let plan = plan(&stub, "123456789012", op, None).await.unwrap();
     let text = every_form(&plan);
     assert_no_secret(&text);
-    for (name, _, _) in LEAKED {
+    for (name, _, _) in leaked() {
         let line = format!("env api.{name}: ****** (redacted) -> ****** (changed)");
         assert!(text.contains(&line), "no {line:?} in:\n{text}");
     }
