@@ -1001,6 +1001,8 @@ mod hostile {
     }
 
     proptest! {
+        // A fixed budget for CI: each case replays and exports a session.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
 
         /// Any sequence of lines after any header start: never a panic,
         /// and within the bounds.
