@@ -376,22 +376,11 @@ fn a_stale_plan_is_refused_and_recorded() {
         let p = plan(s.p.as_ref(), "a", deploy("acme/backend:v7"), None)
             .await
             .unwrap();
-        // Somebody else changes the service in between.
-        let other = plan(
-            s.p.as_ref(),
-            "a",
-            Operation::Scale {
-                cluster: CLUSTER.into(),
-                service: SERVICE.into(),
-                desired: Some(3),
-                min: None,
-                max: None,
-                suspend: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+        // Somebody else deploys in between: the revision the plan deploys
+        // from is no longer the service's.
+        let other = plan(s.p.as_ref(), "a", deploy("acme/backend:v8"), None)
+            .await
+            .unwrap();
         execute(s.p.as_ref(), &other, &s.audit, WHO, s.clock.now())
             .await
             .unwrap();
@@ -429,6 +418,112 @@ fn read_only_is_refused_by_the_plan_and_by_the_provider_itself() {
 }
 
 /// A rollout in progress on `s`, and the rollback plan that stops it.
+/// Issue 23: a rollback planned while a rollout fails goes through though
+/// the deployment's tasks churn (its `updatedAt` moves) and auto scaling
+/// moves the desired count meanwhile: neither is what it decides on.
+#[test]
+fn a_rollback_planned_during_a_failing_rollout_is_not_stale_while_tasks_churn() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let original = s.service().await.task_definition;
+        let back = rollout_and_rollback_plan(&s, s.p.as_ref()).await;
+        // Eight seconds to read the plan and type the name; tasks move.
+        s.clock.advance(Duration::seconds(8));
+        let before = s.service().await;
+        let scale = plan(
+            s.p.as_ref(),
+            "a",
+            Operation::Scale {
+                cluster: CLUSTER.into(),
+                service: SERVICE.into(),
+                desired: Some(before.desired + 1),
+                min: None,
+                max: None,
+                suspend: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        execute(s.p.as_ref(), &scale, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        s.clock.advance(Duration::seconds(20));
+        let now = s.service().await;
+        assert_ne!(
+            now.primary_deployment().map(|d| d.updated_at),
+            back.fingerprint.deployment.as_ref().map(|(_, at)| *at),
+            "the deployment moved since the plan"
+        );
+        let done = execute(s.p.as_ref(), &back, &s.audit, WHO, s.clock.now()).await;
+        assert!(done.is_ok(), "{done:?}");
+        assert_eq!(s.service().await.task_definition, original);
+    });
+}
+
+/// Issue 23: when the circuit breaker rolled back first, the operator's
+/// rollback says so and changes nothing; it is not "stale".
+#[test]
+fn a_rollback_the_circuit_breaker_got_to_first_has_nothing_to_do() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let original = s.service().await.task_definition;
+        let p = plan(
+            s.p.as_ref(),
+            "678901234567",
+            deploy("acme/backend:v5.4.0-broken"),
+            None,
+        )
+        .await
+        .unwrap();
+        execute(s.p.as_ref(), &p, &s.audit, WHO, s.clock.now())
+            .await
+            .unwrap();
+        s.clock.advance(Duration::seconds(30));
+        let back = plan(
+            s.p.as_ref(),
+            "678901234567",
+            Operation::Rollback {
+                cluster: CLUSTER.into(),
+                service: SERVICE.into(),
+                to: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(back.rollback_target(), Some(&original));
+        // The circuit breaker gets there while the operator types.
+        for _ in 0..120 {
+            s.clock.advance(Duration::seconds(10));
+            if s.service().await.task_definition == original {
+                break;
+            }
+        }
+        assert_eq!(
+            s.service().await.task_definition,
+            original,
+            "the breaker rolled back"
+        );
+        let records = s.audit.records().len();
+        let done = execute(s.p.as_ref(), &back, &s.audit, WHO, s.clock.now()).await;
+        let Err(ExecError::NothingToDo(why)) = &done else {
+            panic!("{done:?}");
+        };
+        assert!(
+            why.contains(&format!("backend back to :{}", original.revision))
+                && why.contains("nothing to do"),
+            "{why}"
+        );
+        assert_eq!(
+            s.audit.records().len(),
+            records + 1,
+            "the refusal is recorded"
+        );
+        assert_eq!(s.audit.records().pop().unwrap().phase, Phase::Refused);
+    });
+}
+
 async fn rollout_and_rollback_plan(s: &Sim, p: &dyn Provider) -> flightdeck::ops::Plan {
     let deploy = plan(p, "678901234567", deploy("acme/backend:v6-stuck"), None)
         .await

@@ -75,6 +75,10 @@ struct ExecutedReport {
     /// Why the outcome is missing from the audit log, when it is.
     unrecorded: Option<String>,
     error: Option<String>,
+    /// Why no call was needed: the end state was reached first (ECS
+    /// rolled the service back before the operator's rollback ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nothing_to_do: Option<String>,
 }
 
 #[derive(Debug, serde::Serialize)]
@@ -449,7 +453,7 @@ pub fn exec_failure(e: ExecError) -> Failure {
             unrecorded: Some(_),
             ..
         } if !ran.is_empty() => Exit::Unrecorded,
-        ExecError::Stale(_) | ExecError::Audit { .. } => Exit::Refused,
+        ExecError::Stale(_) | ExecError::Audit { .. } | ExecError::NothingToDo(_) => Exit::Refused,
         ExecError::Plan(PlanError::Invalid(_)) => Exit::Usage,
         ExecError::Plan(PlanError::Refused(_)) => Exit::Refused,
         _ => Exit::Failed,
@@ -506,6 +510,16 @@ impl Write<'_> {
         }
         let done = match ops::execute(p, &plan, self.audit, &who.arn, self.clock.now()).await {
             Ok(done) => done,
+            Err(ExecError::NothingToDo(why)) => {
+                // The end the operator asked for is reached: not a failure.
+                out.say(&format!("{why}\n"));
+                report.executed = Some(ExecutedReport {
+                    ok: true,
+                    nothing_to_do: Some(why),
+                    ..ExecutedReport::default()
+                });
+                return Ok(());
+            }
             Err(e) => {
                 if let ExecError::Failed {
                     error,
@@ -545,6 +559,7 @@ impl Write<'_> {
             request_ids: done.request_ids(),
             unrecorded: done.unrecorded.clone(),
             error: None,
+            nothing_to_do: None,
         });
         if let Some(ops::Step::StopTask { task, .. }) = plan.steps.first() {
             out.say(&format!(

@@ -51,6 +51,10 @@ pub enum ExecError {
     /// The service changed since the plan (exit 3): plan again. Nothing changed.
     #[error("refused: the plan is stale ({0}); plan again")]
     Stale(String),
+    /// What the plan would reach is already so (ECS rolled the service
+    /// back first): nothing to do, nothing changed.
+    #[error("nothing to do: {0}")]
+    NothingToDo(String),
     /// No audit record, no write: nothing changed.
     #[error("refused: cannot write the audit log {path}: {error}; nothing was changed")]
     Audit { path: String, error: String },
@@ -137,6 +141,25 @@ pub(super) fn record(plan: &Plan, who: &str, phase: Phase, time: Timestamp) -> R
 
 /// Runs a confirmed plan. `who` is the caller identity's ARN.
 ///
+/// Whether `service` already runs the revision `plan` rolls back to, its
+/// deployment of it done or under way: the words that say so.
+fn rollback_already_done(plan: &Plan, service: &flightdeck_model::Service) -> Option<String> {
+    let target = plan.rollback_target()?;
+    let primary = service.primary_deployment()?;
+    if service.task_definition != *target || primary.task_definition != *target {
+        return None;
+    }
+    let how = if primary.rollout_state == flightdeck_model::RolloutState::Completed {
+        "already rolled"
+    } else {
+        "is already rolling"
+    };
+    Some(format!(
+        "ECS {how} {} back to :{} (deployment {}, {}); nothing to do",
+        service.name, target.revision, primary.id, primary.rollout_state
+    ))
+}
+
 /// Nothing is called unless the record before is on disk. Once a call has
 /// been made, failing to write the record after does not hide it: the
 /// result says what ran (`Executed::unrecorded`, `ExecError::Failed`).
@@ -169,10 +192,24 @@ pub async fn execute(
             }
             gone
         }
-        _ => plan
-            .fingerprint
-            .differences(&Fingerprint::of(&current.service, current.target.as_ref())),
+        _ => plan.fingerprint.differences(
+            &Fingerprint::of(&current.service, current.target.as_ref()),
+            &plan.operation,
+        ),
     };
+    // A rollback whose end is already reached (the circuit breaker got
+    // there first) has nothing to do: said so, not refused as stale.
+    if let Some(done) = rollback_already_done(plan, &current.service)
+        && !differences.is_empty()
+    {
+        let mut nothing = record(plan, who, Phase::Refused, now);
+        nothing.error = Some(done.clone());
+        audit.append(&nothing).map_err(|e| ExecError::Audit {
+            path: audit.path().display().to_string(),
+            error: e.to_string(),
+        })?;
+        return Err(ExecError::NothingToDo(done));
+    }
     let audit_error = |e: std::io::Error| format!("cannot write {}: {e}", audit.path().display());
     let refuse = |e: std::io::Error| ExecError::Audit {
         path: audit.path().display().to_string(),

@@ -262,7 +262,10 @@ impl fmt::Display for Step {
 }
 
 /// What a plan read, so execution can refuse a plan the world has moved
-/// past (optimistic concurrency).
+/// past (optimistic concurrency). A plan is stale only when what its
+/// operation decides on changed ([`Decides`]): a deployment's tasks
+/// churning (its `updatedAt`) or auto scaling moving the desired count
+/// under a rollback is the world going on, not a reason to refuse.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Fingerprint {
     pub task_definition: TaskDefRef,
@@ -271,6 +274,23 @@ pub struct Fingerprint {
     pub deployment: Option<(String, Timestamp)>,
     /// `(min, max, suspended)` of the scalable target.
     pub target: Option<(u32, u32, bool)>,
+}
+
+impl Plan {
+    /// The revision a rollback goes back to.
+    pub fn rollback_target(&self) -> Option<&TaskDefRef> {
+        if !matches!(self.operation, Operation::Rollback { .. }) {
+            return None;
+        }
+        self.steps.iter().find_map(|s| match s {
+            Step::StopServiceDeployment { fallback } => Some(fallback),
+            Step::UpdateService {
+                task_definition: Some(target),
+                ..
+            } => Some(target),
+            _ => None,
+        })
+    }
 }
 
 impl Fingerprint {
@@ -285,28 +305,72 @@ impl Fingerprint {
         }
     }
 
-    /// What changed since the plan, in words.
-    pub fn differences(&self, now: &Fingerprint) -> Vec<String> {
+    /// What changed since the plan among what `op` decides on, in words.
+    pub fn differences(&self, now: &Fingerprint, op: &Operation) -> Vec<String> {
+        let decides = Decides::of(op);
         let mut out = vec![];
-        if self.task_definition != now.task_definition {
+        if decides.revision && self.task_definition != now.task_definition {
             out.push(format!(
                 "task definition is now {} (plan read {})",
                 now.task_definition, self.task_definition
             ));
         }
-        if self.desired != now.desired {
+        if decides.desired && self.desired != now.desired {
             out.push(format!(
                 "desired count is now {} (plan read {})",
                 now.desired, self.desired
             ));
         }
-        if self.deployment != now.deployment {
-            out.push("the service's deployment changed since the plan".into());
+        let deployment = |f: &Fingerprint| f.deployment.as_ref().map(|(id, _)| id.clone());
+        if decides.deployment && deployment(self) != deployment(now) {
+            out.push(format!(
+                "another deployment started since the plan ({})",
+                deployment(now).unwrap_or_else(|| "none".into())
+            ));
         }
-        if self.target != now.target {
+        if decides.target && self.target != now.target {
             out.push("the scalable target changed since the plan".into());
         }
         out
+    }
+}
+
+/// What an operation's plan decides on, so what makes it stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Decides {
+    /// The revision it deploys from or rolls back from.
+    revision: bool,
+    /// The desired count it sets or keeps.
+    desired: bool,
+    /// The deployment it replaces, stops or continues (by id, not by
+    /// its last update).
+    deployment: bool,
+    /// The auto scaling range it sets.
+    target: bool,
+}
+
+impl Decides {
+    fn of(op: &Operation) -> Decides {
+        let all = Decides {
+            revision: true,
+            desired: true,
+            deployment: true,
+            target: true,
+        };
+        match op {
+            Operation::Deploy { .. } | Operation::Rollback { .. } => Decides {
+                desired: false,
+                target: false,
+                ..all
+            },
+            Operation::Continue { .. } | Operation::SetStrategy { .. } => Decides {
+                revision: false,
+                desired: false,
+                target: false,
+                ..all
+            },
+            _ => all,
+        }
     }
 }
 
