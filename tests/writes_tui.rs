@@ -569,3 +569,51 @@ fn a_paused_blue_green_release_is_continued_and_the_strategy_changed() {
         c.plan.lines()
     );
 }
+
+/// Issue 23, item 1, in the cockpit: `bad-deploy`'s failing rollout of
+/// `backend`, `R` planned at once. Typed 40 s later (8 s at 5x) while its
+/// tasks churn,
+/// the rollback goes through; typed after the circuit breaker got there
+/// first, it says there is nothing to do, never "stale".
+#[test]
+fn a_rollback_planned_during_a_failing_rollout_goes_through_or_says_it_is_done() {
+    for (wait, expected) in [(40, "Done"), (900, "Nothing to do")] {
+        let mut h = Harness::drill("bad-deploy");
+        // The deploy fires at 1m; its tasks start failing.
+        h.advance(chrono::Duration::seconds(80));
+        h.keys("1");
+        let backend = h
+            .app
+            .service_rows()
+            .iter()
+            .position(|s| s.name == "backend")
+            .unwrap();
+        h.app.selected[flightdeck::app::Pane::Services.index()] = backend;
+        h.keys("R");
+        let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+            panic!("no plan: {:?}", h.app.dialog);
+        };
+        assert!(c.needs_typing(), "muejam-production is production");
+        for _ in 0..wait / 4 {
+            h.advance(chrono::Duration::seconds(4));
+        }
+        h.keys("backend");
+        h.key(KeyCode::Enter);
+        h.advance(chrono::Duration::seconds(1));
+        match (&h.app.dialog, expected) {
+            // Done: the watch took the screen over, or a message says done.
+            (None, "Done") => assert!(h.app.rollout.is_some()),
+            (Some(Dialog::Message(m)), _) => {
+                assert_eq!(m.title, expected, "after {wait}s: {m:?}");
+                if expected == "Nothing to do" {
+                    assert!(
+                        m.lines[0].contains("backend back to :")
+                            && m.lines[0].contains("nothing to do"),
+                        "{m:?}"
+                    );
+                }
+            }
+            (other, _) => panic!("after {wait}s: {other:?}"),
+        }
+    }
+}

@@ -1040,6 +1040,13 @@ pub fn executed(
                 }
             }
         }
+        // ECS reached the end first (a circuit breaker's rollback).
+        Err(ExecError::NothingToDo(why)) => {
+            if !current {
+                app.notice = Some(format!("{what}: {why}"));
+            }
+            Message::new("Nothing to do", vec![why])
+        }
         Err(e) => {
             if !current {
                 app.notice = Some(format!("{what} failed: {e}"));
