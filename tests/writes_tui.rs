@@ -617,3 +617,84 @@ fn a_rollback_planned_during_a_failing_rollout_goes_through_or_says_it_is_done()
         }
     }
 }
+
+/// Issue 23, item 1: a plan found stale at execution (somebody else scaled
+/// the service meanwhile) is planned again at once; the new plan says what
+/// changed and, making the same calls, is confirmed with Enter alone.
+#[test]
+fn a_stale_plan_is_planned_again_and_confirmed_once_more_without_retyping() {
+    let mut h = Harness::new();
+    h.keys("1");
+    let service = h.app.selected_service().unwrap().clone();
+    let env = h.app.env().info.name.clone();
+    let desired = service.desired + 2;
+    h.keys("S");
+    clear_field(&mut h);
+    h.keys(&desired.to_string());
+    h.key(KeyCode::Enter);
+    assert!(
+        matches!(h.app.dialog, Some(Dialog::Confirm(_))),
+        "{:?}",
+        h.app.dialog
+    );
+    // Somebody else scales it while the operator types.
+    let p = h.provider(&env);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let other = flightdeck::ops::Operation::Scale {
+            cluster: service.cluster.clone(),
+            service: service.name.clone(),
+            desired: Some(service.desired + 1),
+            min: None,
+            max: None,
+            suspend: None,
+        };
+        let plan = flightdeck::ops::plan(p.as_ref(), "a", other, None)
+            .await
+            .unwrap();
+        flightdeck::ops::execute(
+            p.as_ref(),
+            &plan,
+            &h.audit,
+            "colleague",
+            flightdeck::clock::Clock::now(&h.clock),
+        )
+        .await
+        .unwrap();
+    });
+    let records = h.audit.records().len();
+    h.keys(&service.name);
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("not planned again: {:?}", h.app.dialog);
+    };
+    assert!(
+        c.plan.notes[0].starts_with("planned again: the plan was stale (desired count is now")
+            && c.plan.notes[0].ends_with("Enter confirms"),
+        "{:?}",
+        c.plan.notes
+    );
+    assert_eq!(
+        c.typed, service.name,
+        "the name typed for the same calls stands"
+    );
+    assert_eq!(
+        h.audit.records().len(),
+        records + 1,
+        "the stale refusal recorded"
+    );
+    h.key(KeyCode::Enter);
+    h.advance(chrono::Duration::seconds(10));
+    let after = h
+        .app
+        .env()
+        .services()
+        .iter()
+        .find(|s| s.name == service.name)
+        .unwrap()
+        .clone();
+    assert_eq!(after.desired, desired);
+}

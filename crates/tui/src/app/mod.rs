@@ -341,6 +341,9 @@ pub struct App {
     pub dialog: Option<write::Dialog>,
     /// The rollout our last write started.
     pub rollout: Option<write::RolloutView>,
+    /// A plan found stale at execution, planned again: the request of the
+    /// new plan, what changed, and the plan the operator confirmed.
+    pub replan: Option<write::Replan>,
     /// No progress for this long is STUCK.
     pub stuck_after: chrono::Duration,
     /// The operator has pressed a key: the cockpit no longer picks the pane.
@@ -417,6 +420,7 @@ impl App {
             dialog: None,
             rollout: None,
             stuck_after: flightdeck_core::ops::STUCK_AFTER,
+            replan: None,
             next_request: 1,
             touched: false,
             notice: None,

@@ -162,6 +162,16 @@ impl Confirm {
     }
 }
 
+/// A confirmed plan that execution found stale, being planned again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Replan {
+    pub request: RequestId,
+    /// What changed, in words (the stale refusal's).
+    pub changed: String,
+    /// The plan the operator confirmed.
+    pub confirmed: Box<Plan>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     pub title: String,
@@ -858,14 +868,41 @@ pub fn planned(
         };
         return execute(app, c);
     }
+    let replan = app.replan.take().filter(|r| r.request == request);
     app.dialog = Some(match result {
-        Ok(plan) => Dialog::Confirm(Confirm {
-            env,
-            plan: Box::new(plan),
-            typed: String::new(),
-            on_confirm: false,
-            error: None,
-        }),
+        Ok(mut plan) => {
+            // A stale plan planned again: what changed is said, and when
+            // the new plan makes the same calls the operator confirmed,
+            // the name typed then stands (Enter confirms once more).
+            let mut typed = String::new();
+            if let Some(r) = replan {
+                let same = r.confirmed.steps == plan.steps;
+                plan.notes.insert(
+                    0,
+                    if same {
+                        format!(
+                            "planned again: the plan was stale ({}); the same calls as the one you confirmed: Enter confirms",
+                            r.changed
+                        )
+                    } else {
+                        format!(
+                            "planned again: the plan was stale ({}); the calls changed: read them and confirm anew",
+                            r.changed
+                        )
+                    },
+                );
+                if same && plan.production {
+                    typed = plan.confirmation_word().to_string();
+                }
+            }
+            Dialog::Confirm(Confirm {
+                env,
+                plan: Box::new(plan),
+                typed,
+                on_confirm: false,
+                error: None,
+            })
+        }
         Err(e) => {
             let mut m = Message::new(format!("Cannot {}", op.verb()), vec![e.to_string()]);
             m.offer = range_offer(app, &op).map(|o| (env, o));
@@ -1039,6 +1076,19 @@ pub fn executed(
                     Message::new("Done", lines)
                 }
             }
+        }
+        // Stale: what it decides on changed. Planned again at once, the
+        // operator sees what changed and confirms the new plan.
+        Err(ExecError::Stale(changed)) if current => {
+            let effects = self::plan(app, env, plan.operation.clone());
+            if let Some(Effect::Plan { request, .. }) = effects.first() {
+                app.replan = Some(Replan {
+                    request: *request,
+                    changed,
+                    confirmed: Box::new(plan),
+                });
+            }
+            return effects;
         }
         // ECS reached the end first (a circuit breaker's rollback).
         Err(ExecError::NothingToDo(why)) => {
