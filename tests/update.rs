@@ -735,3 +735,60 @@ fn a_plans_buttons_answer_clicks_and_a_click_beside_it_does_nothing() {
     click(&mut h, spot(&screen, "[ Confirm ]"));
     assert_eq!(h.audit.records().len(), 2, "before and after");
 }
+
+/// Issue 23, item 2: `R` acts on the service of every view that names
+/// one: the top finding (in its own environment, from launch: one key to
+/// the plan), an alarm of a service, a service's changes. Never "No
+/// service".
+#[test]
+fn rollback_starts_from_every_view_that_names_one_service() {
+    use flightdeck::app::write::Dialog;
+    let planned = |h: &Harness, service: &str| match &h.app.dialog {
+        Some(Dialog::Confirm(c)) => assert_eq!(c.plan.operation.service(), service),
+        Some(Dialog::Message(m)) => {
+            assert_ne!(m.title, "No service", "{m:?}");
+            assert!(m.title.starts_with("Cannot rollback"), "{m:?}");
+        }
+        other => panic!("{other:?}"),
+    };
+    // From launch, on triage: R plans the top finding's service.
+    let mut h = Harness::new();
+    let top = h
+        .app
+        .triage()
+        .into_iter()
+        .find(|f| f.service.is_some())
+        .unwrap();
+    let at = h.app.triage().iter().position(|f| *f == top).unwrap();
+    h.app.selected[Pane::Triage.index()] = at;
+    h.keys("R");
+    assert_eq!(h.app.env().info.name, top.environment);
+    planned(&h, &top.service.as_ref().unwrap().name);
+    assert_eq!(h.app.pane, Pane::Triage, "triage stays where it was");
+
+    // From an alarm of a service.
+    let mut h = Harness::new();
+    h.keys("4");
+    let (at, service) = h
+        .app
+        .alarm_rows()
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| {
+            a.watched_service(h.app.env().services())
+                .map(|s| (i, s.name.clone()))
+        })
+        .unwrap();
+    h.app.selected[Pane::Alarms.index()] = at;
+    h.keys("R");
+    planned(&h, &service);
+
+    // From a service's changes (`c` on the services pane).
+    let mut h = Harness::new();
+    h.keys("1");
+    let service = h.app.selected_service().unwrap().name.clone();
+    h.keys("c");
+    assert_eq!(h.app.pane, Pane::Changes);
+    h.keys("R");
+    planned(&h, &service);
+}

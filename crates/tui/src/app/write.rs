@@ -227,7 +227,10 @@ pub const EXEC_COMMAND: &str = "/bin/sh";
 
 /// The service a write key acts on: the watched one in the rollout view,
 /// the open or selected one in the services pane, the selected target in
-/// the scaling pane, the logs' service in the logs pane.
+/// the scaling pane, the logs' service in the logs pane, the changes'
+/// service (or the selected entry's) in the changes pane, the selected
+/// alarm's service in the alarms pane, the selected finding's in triage
+/// (once [`start`] has switched to its environment).
 pub(crate) fn subject(app: &App) -> Option<Service> {
     let env = app.env();
     let find = |cluster: &str, name: &str| {
@@ -250,16 +253,55 @@ pub(crate) fn subject(app: &App) -> Option<Service> {
         Pane::Logs => app
             .log_source_service()
             .and_then(|r| find(&r.cluster, &r.name)),
-        _ => None,
+        Pane::Changes => app
+            .changes
+            .service
+            .clone()
+            .or_else(|| app.selected_change().and_then(|e| e.service.clone()))
+            .and_then(|r| find(&r.cluster, &r.name)),
+        Pane::Alarms => app
+            .selected_alarm()
+            .and_then(|a| a.watched_service(env.services()))
+            .cloned(),
+        Pane::Triage => app
+            .selected_finding()
+            .filter(|f| f.environment == env.info.name)
+            .and_then(|f| f.service)
+            .and_then(|r| find(&r.cluster, &r.name)),
+        Pane::Costs => None,
+    }
+}
+
+/// In triage, a write acts on the selected finding's service, which may
+/// be in another environment: the cockpit goes there first (the triage
+/// list and its selection stay as they are).
+fn go_to_finding(app: &mut App) {
+    if app.pane != Pane::Triage || app.rollout.as_ref().is_some_and(|r| r.visible) {
+        return;
+    }
+    let Some(f) = app.selected_finding().filter(|f| f.service.is_some()) else {
+        return;
+    };
+    if let Some(i) = app.envs.iter().position(|e| e.info.name == f.environment) {
+        let selected = app.selected(Pane::Triage);
+        super::update::switch_env(app, i);
+        app.selected[Pane::Triage.index()] = selected;
+        // The same finding, wherever the new environment ranks it.
+        if let Some(at) = app.triage().iter().position(|g| *g == f) {
+            app.selected[Pane::Triage.index()] = at;
+        }
     }
 }
 
 /// Starts a write: a form, or straight to the plan.
 pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
+    go_to_finding(app);
     let Some(svc) = subject(app) else {
         app.dialog = Some(Dialog::Message(Message::new(
             "No service",
-            vec!["Select a service (services, scaling or logs pane) first.".into()],
+            vec![
+                "Select a service first: a finding, a service, an alarm of a service, a scaling target, a service's logs or changes.".into(),
+            ],
         )));
         return vec![];
     };
