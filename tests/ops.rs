@@ -992,3 +992,54 @@ fn a_task_stop_is_refused_read_only_by_the_provider_itself() {
         );
     });
 }
+
+/// Issue 23, item 2: a rollback whose target nothing names offers the
+/// family's earlier revisions, newest first, each with its images and when
+/// it was registered, instead of only a flag to name one.
+#[test]
+fn a_rollback_without_a_known_target_offers_the_earlier_revisions() {
+    let s = sim(ENV, false);
+    rt().block_on(async {
+        let mut seen = 0;
+        for svc in s.p.services(CLUSTER).await.unwrap() {
+            let op = Operation::Rollback {
+                cluster: CLUSTER.into(),
+                service: svc.name.clone(),
+                to: None,
+            };
+            let Err(PlanError::NoRollbackTarget { reason, choices }) =
+                plan(s.p.as_ref(), "a", op, None).await
+            else {
+                continue;
+            };
+            seen += 1;
+            assert!(reason.contains("no completed deployment"), "{reason}");
+            let current = svc.task_definition.revision;
+            assert!(!choices.is_empty(), "{}: {reason}", svc.name);
+            assert!(choices.len() <= 5);
+            assert!(
+                choices
+                    .windows(2)
+                    .all(|w| w[0].revision.revision > w[1].revision.revision)
+            );
+            assert!(
+                choices
+                    .iter()
+                    .all(|c| c.revision.revision < current && !c.images.is_empty())
+            );
+            let text = PlanError::NoRollbackTarget {
+                reason,
+                choices: choices.clone(),
+            }
+            .to_string();
+            assert!(
+                text.contains(&choices[0].describe()) && text.contains("--to REVISION"),
+                "{text}"
+            );
+        }
+        assert!(
+            seen > 0,
+            "some service of {ENV} has no completed deployment on record"
+        );
+    });
+}

@@ -792,3 +792,51 @@ fn rollback_starts_from_every_view_that_names_one_service() {
     h.keys("R");
     planned(&h, &service);
 }
+
+/// Issue 23, item 2: where nothing names the rollback's target, the
+/// cockpit lists the earlier revisions and Tab, Enter plans the newest.
+#[test]
+fn a_rollback_without_a_known_target_offers_the_newest_earlier_revision() {
+    use flightdeck::app::write::Dialog;
+    let mut h = Harness::new();
+    let envs: Vec<String> = h.app.envs.iter().map(|e| e.info.name.clone()).collect();
+    let mut offered = None;
+    'envs: for env in envs {
+        h.go_to_env(&env);
+        let names: Vec<String> = h
+            .app
+            .service_rows()
+            .iter()
+            .map(|s| s.name.clone())
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            h.app.selected[Pane::Services.index()] = i;
+            h.keys("R");
+            if let Some(Dialog::Message(m)) = &h.app.dialog
+                && let Some((_, op)) = &m.offer
+            {
+                assert!(
+                    m.lines
+                        .iter()
+                        .any(|l| l == "Earlier revisions, newest first:"),
+                    "{m:?}"
+                );
+                assert!(
+                    !m.lines.iter().any(|l| l.contains("--to")),
+                    "no flag the cockpit lacks: {m:?}"
+                );
+                offered = Some((name.clone(), op.clone()));
+                break 'envs;
+            }
+            h.key(KeyCode::Esc);
+        }
+    }
+    let (name, op) = offered.expect("a seed service without a known target");
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("not planned: {:?}", h.app.dialog);
+    };
+    assert_eq!(c.plan.operation, op);
+    assert_eq!(c.plan.operation.service(), name);
+}

@@ -455,7 +455,9 @@ pub fn exec_failure(e: ExecError) -> Failure {
         } if !ran.is_empty() => Exit::Unrecorded,
         ExecError::Stale(_) | ExecError::Audit { .. } | ExecError::NothingToDo(_) => Exit::Refused,
         ExecError::Plan(PlanError::Invalid(_)) => Exit::Usage,
-        ExecError::Plan(PlanError::Refused(_)) => Exit::Refused,
+        ExecError::Plan(PlanError::Refused(_) | PlanError::NoRollbackTarget { .. }) => {
+            Exit::Refused
+        }
         _ => Exit::Failed,
     };
     Failure {
@@ -478,7 +480,7 @@ impl Write<'_> {
         let plan = ops::plan(p, &who.account, op, Some(self.audit))
             .await
             .map_err(|e| match e {
-                PlanError::Refused(_) => refused(e),
+                PlanError::Refused(_) | PlanError::NoRollbackTarget { .. } => refused(e),
                 PlanError::Invalid(_) => Failure::usage(e),
                 PlanError::Provider(_) => Failure::failed(e),
             })?;

@@ -18,5 +18,7 @@ pub mod watch;
 pub use crate::audit::{AuditLog, Outcome, Phase, Record};
 pub use crate::diff::Change;
 pub use execute::{Call, ExecError, Executed, describe_calls, execute};
-pub use plan::{Fingerprint, MAX_TASKS, Operation, Plan, PlanError, Step, plan, rollback_target};
+pub use plan::{
+    Fingerprint, MAX_TASKS, Operation, Plan, PlanError, RevisionChoice, Step, plan, rollback_target,
+};
 pub use watch::{RolloutStatus, STUCK_AFTER, Watch, classify};

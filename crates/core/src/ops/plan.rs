@@ -445,6 +445,74 @@ pub enum PlanError {
     Invalid(String),
     #[error(transparent)]
     Provider(#[from] ProviderError),
+    /// A rollback whose target nothing names (no completed deployment in
+    /// ECS's history or the audit log): the revisions to pick from (exit 3).
+    #[error("refused: {reason}; {}", describe_choices(.choices))]
+    NoRollbackTarget {
+        reason: String,
+        choices: Vec<RevisionChoice>,
+    },
+}
+
+/// A revision of a service's family that a rollback could go to.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct RevisionChoice {
+    pub revision: TaskDefRef,
+    /// Each container's image.
+    pub images: Vec<String>,
+    pub registered_at: Timestamp,
+}
+
+impl RevisionChoice {
+    /// One line: `:113  acme/api:v1.4 (registered 2026-11-20 14:02)`.
+    pub fn describe(&self) -> String {
+        format!(
+            ":{}  {} (registered {})",
+            self.revision.revision,
+            self.images.join(", "),
+            self.registered_at.format("%Y-%m-%d %H:%M")
+        )
+    }
+}
+
+fn describe_choices(choices: &[RevisionChoice]) -> String {
+    if choices.is_empty() {
+        return "no earlier revision of the family is registered".into();
+    }
+    format!(
+        "the revisions before it: {}; name one with --to REVISION",
+        choices
+            .iter()
+            .map(RevisionChoice::describe)
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
+/// How many earlier revisions a rollback without a target offers.
+const REVISION_CHOICES: usize = 5;
+
+/// The revisions of `current`'s family before it, newest first, each
+/// described (its images, when it was registered); one that cannot be
+/// read is left out.
+async fn earlier_revisions(p: &dyn Provider, current: &TaskDefRef) -> Vec<RevisionChoice> {
+    let mut revisions = p
+        .task_definition_revisions(&current.family)
+        .await
+        .unwrap_or_default();
+    revisions.retain(|r| r.revision < current.revision);
+    revisions.sort_by_key(|r| std::cmp::Reverse(r.revision));
+    let mut out = vec![];
+    for r in revisions.into_iter().take(REVISION_CHOICES) {
+        if let Ok(td) = p.task_definition(&r).await {
+            out.push(RevisionChoice {
+                images: td.containers.iter().map(|c| c.image.clone()).collect(),
+                registered_at: td.registered_at,
+                revision: r,
+            });
+        }
+    }
+    out
 }
 
 /// What a plan needs to read about a service.
@@ -722,12 +790,15 @@ async fn plan_rollback(
                         | flightdeck_model::ServiceDeploymentStatus::InProgress
                 )
             });
-            let (target, source) = rollback_target(svc, &history, audit).ok_or_else(|| {
-                PlanError::Refused(format!(
-                    "no completed deployment to roll back to is known for {}/{}: neither ECS's deployment history nor the audit log has one before {}; name a revision with --to REVISION",
-                    svc.cluster, svc.name, svc.task_definition
-                ))
-            })?;
+            let Some((target, source)) = rollback_target(svc, &history, audit) else {
+                return Err(PlanError::NoRollbackTarget {
+                    reason: format!(
+                        "no completed deployment to roll back to is known for {}/{}: neither ECS's deployment history nor the audit log has one before {}",
+                        svc.cluster, svc.name, svc.task_definition
+                    ),
+                    choices: earlier_revisions(p, &svc.task_definition).await,
+                });
+            };
             plan.notes.push(format!(
                 "{target} is the last deployment that completed, by {source}"
             ));

@@ -945,6 +945,42 @@ pub fn planned(
                 error: None,
             })
         }
+        // Nothing names the rollback's target: the earlier revisions, and
+        // the newest of them offered (Tab), instead of a flag the cockpit
+        // does not have.
+        Err(PlanError::NoRollbackTarget { reason, choices }) => {
+            let mut lines = vec![format!("{reason}.")];
+            if choices.is_empty() {
+                lines.push("No earlier revision of its family is registered.".into());
+            } else {
+                lines.push(String::new());
+                lines.push("Earlier revisions, newest first:".into());
+                lines.extend(choices.iter().map(|c| format!("  {}", c.describe())));
+            }
+            let mut m = Message::new("Cannot rollback", lines);
+            if let (
+                Some(newest),
+                Operation::Rollback {
+                    cluster, service, ..
+                },
+            ) = (choices.first(), &op)
+            {
+                m.lines.push(String::new());
+                m.lines.push(format!(
+                    "Tab: plan the rollback to :{} (read its diff before confirming).",
+                    newest.revision.revision
+                ));
+                m.offer = Some((
+                    env,
+                    Operation::Rollback {
+                        cluster: cluster.clone(),
+                        service: service.clone(),
+                        to: Some(newest.revision.revision),
+                    },
+                ));
+            }
+            Dialog::Message(m)
+        }
         Err(e) => {
             let mut m = Message::new(format!("Cannot {}", op.verb()), vec![e.to_string()]);
             m.offer = range_offer(app, &op).map(|o| (env, o));
