@@ -840,3 +840,40 @@ fn a_rollback_without_a_known_target_offers_the_newest_earlier_revision() {
     assert_eq!(c.plan.operation, op);
     assert_eq!(c.plan.operation.service(), name);
 }
+
+/// Issue 23, item 3: a plan longer than the screen scrolls with the arrow
+/// and page keys (letters are typed into a production confirmation) and
+/// says which rows show; its last note is reached with End.
+#[test]
+fn a_long_plan_scrolls_and_says_where_it_is() {
+    use flightdeck::app::write::Dialog;
+    let mono = common::theme("monochrome");
+    let mut h = Harness::new();
+    h.keys("1");
+    h.keys("S");
+    h.clear_field();
+    h.keys("7");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("{:?}", h.app.dialog);
+    };
+    let lines = c.plan.lines();
+    let last: String = lines.last().unwrap().chars().take(30).collect();
+    let first: String = lines[0].chars().take(30).collect();
+    let (w, rows) = (60, 16);
+    let top = h.screen(w, rows, &mono);
+    assert!(top.contains("rows 1-"), "{top}");
+    assert!(top.contains(&first) && !top.contains(&last), "{top}");
+    h.key(KeyCode::End);
+    let end = h.screen(w, rows, &mono);
+    assert!(end.contains(&last), "{end}");
+    assert!(!end.contains("↓ more"), "{end}");
+    h.key(KeyCode::Home);
+    assert!(h.screen(w, rows, &mono).contains(&first));
+    // Letters still type the name, they do not scroll.
+    h.keys("j");
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("{:?}", h.app.dialog);
+    };
+    assert_eq!((c.typed.as_str(), c.scroll), ("j", 0));
+}

@@ -34,7 +34,12 @@ pub enum Button {
 /// Where the last frame drew each clickable thing, later ones on top.
 /// Not part of the state: two apps differing only here are equal.
 #[derive(Debug, Default)]
-pub struct HitMap(std::sync::Mutex<Vec<(Rect, Target)>>);
+pub struct HitMap(
+    std::sync::Mutex<Vec<(Rect, Target)>>,
+    /// How far the open dialog's text could scroll in the last frame,
+    /// plus one (0: no frame has said).
+    std::sync::atomic::AtomicU32,
+);
 
 impl HitMap {
     fn areas(&self) -> std::sync::MutexGuard<'_, Vec<(Rect, Target)>> {
@@ -46,6 +51,19 @@ impl HitMap {
     /// Forgets the last frame's areas (a frame starts).
     pub fn clear(&self) {
         self.areas().clear();
+    }
+
+    /// The last frame drew a dialog whose text scrolls at most `max` rows.
+    pub fn set_scroll_limit(&self, max: u16) {
+        self.1
+            .store(u32::from(max) + 1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How far the open dialog's text scrolls, by the last frame; `None`
+    /// before a frame said.
+    pub fn scroll_limit(&self) -> Option<u16> {
+        let v = self.1.load(std::sync::atomic::Ordering::Relaxed);
+        v.checked_sub(1).and_then(|m| u16::try_from(m).ok())
     }
 
     pub fn add(&self, area: Rect, target: Target) {
@@ -64,7 +82,10 @@ impl HitMap {
 
 impl Clone for HitMap {
     fn clone(&self) -> Self {
-        HitMap(std::sync::Mutex::new(self.areas().clone()))
+        HitMap(
+            std::sync::Mutex::new(self.areas().clone()),
+            std::sync::atomic::AtomicU32::new(self.1.load(std::sync::atomic::Ordering::Relaxed)),
+        )
     }
 }
 

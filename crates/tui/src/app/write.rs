@@ -153,6 +153,8 @@ pub struct Confirm {
     /// Non-production: whether "Confirm" (not "Cancel") has the focus.
     pub on_confirm: bool,
     pub error: Option<String>,
+    /// Rows of the plan scrolled past (Up, Down, PgUp, PgDn, Home, End).
+    pub scroll: u16,
 }
 
 impl Confirm {
@@ -179,6 +181,8 @@ pub struct Message {
     /// Something to plan instead (a range change for an out-of-range scale).
     pub offer: Option<(String, Operation)>,
     pub on_offer: bool,
+    /// Rows scrolled past.
+    pub scroll: u16,
 }
 
 impl Message {
@@ -188,8 +192,32 @@ impl Message {
             lines,
             offer: None,
             on_offer: false,
+            scroll: 0,
         }
     }
+}
+
+/// A dialog's text scrolled by `key` (Up, Down, PgUp, PgDn, Home, End; in
+/// a message also j, k, g, G), within what the last frame could show;
+/// `None` when the key is no scrolling key.
+fn scrolled(app: &App, scroll: u16, key: &KeyEvent, letters: bool) -> Option<u16> {
+    let page = u16::try_from(app.page.max(1)).unwrap_or(10);
+    let max = app.hits.scroll_limit().unwrap_or(u16::MAX / 2);
+    let now = scroll.min(max);
+    let next = match key.code {
+        KeyCode::Down => now.saturating_add(1),
+        KeyCode::Char('j') if letters => now.saturating_add(1),
+        KeyCode::Up => now.saturating_sub(1),
+        KeyCode::Char('k') if letters => now.saturating_sub(1),
+        KeyCode::PageDown => now.saturating_add(page),
+        KeyCode::PageUp => now.saturating_sub(page),
+        KeyCode::Home => 0,
+        KeyCode::Char('g') if letters => 0,
+        KeyCode::End => max,
+        KeyCode::Char('G') if letters => max,
+        _ => return None,
+    };
+    Some(next.min(max))
 }
 
 /// The rollout being followed, and whether its view is on screen.
@@ -574,6 +602,11 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_message_key(app: &mut App, mut m: Message, key: KeyEvent) -> Vec<Effect> {
+    if let Some(scroll) = scrolled(app, m.scroll, &key, true) {
+        m.scroll = scroll;
+        app.dialog = Some(Dialog::Message(m));
+        return vec![];
+    }
     match key.code {
         KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right if m.offer.is_some() => {
             m.on_offer = !m.on_offer;
@@ -810,6 +843,13 @@ fn on_confirm_key(app: &mut App, mut c: Confirm, key: KeyEvent) -> Vec<Effect> {
     if key.code == KeyCode::Esc {
         return vec![];
     }
+    // Letters are typed into a production confirmation: only the arrows
+    // and page keys scroll a plan.
+    if let Some(scroll) = scrolled(app, c.scroll, &key, false) {
+        c.scroll = scroll;
+        app.dialog = Some(Dialog::Confirm(c));
+        return vec![];
+    }
     if key.code == KeyCode::Char('y') && key.modifiers.contains(KeyModifiers::CONTROL) {
         let plan = c.plan.lines().join("\n");
         app.dialog = Some(Dialog::Confirm(c));
@@ -907,6 +947,7 @@ pub fn planned(
             typed: String::new(),
             on_confirm: true,
             error: None,
+            scroll: 0,
         };
         return execute(app, c);
     }
@@ -943,6 +984,7 @@ pub fn planned(
                 typed,
                 on_confirm: false,
                 error: None,
+                scroll: 0,
             })
         }
         // Nothing names the rollback's target: the earlier revisions, and

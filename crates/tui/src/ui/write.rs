@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::app::mouse::{Button, Target};
 use crate::app::write::{Confirm, Dialog, Form, FormKind, Message};
 use crate::theme::Theme;
+use flightdeck_core::ops::Operation;
 use flightdeck_model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -21,17 +22,39 @@ fn rows(lines: &[Line], width: u16) -> u16 {
     u16::try_from(count).unwrap_or(u16::MAX)
 }
 
-/// A bordered dialog: `body` on top (cut, with a marker, when the screen is
-/// short), `controls` always visible at the bottom.
+/// A dialog's text, and how many of its rows the operator scrolled past.
+struct Body<'a> {
+    lines: Vec<Line<'a>>,
+    scroll: u16,
+}
+
+impl<'a> Body<'a> {
+    fn new(lines: Vec<Line<'a>>) -> Self {
+        Body { lines, scroll: 0 }
+    }
+
+    fn scrolled(lines: Vec<Line<'a>>, scroll: u16) -> Self {
+        Body { lines, scroll }
+    }
+}
+
+/// A bordered dialog: `body` on top (scrolled, with a line saying which
+/// rows show and the keys, when the screen is short), `controls` always
+/// visible at the bottom. Returns where the controls are and how far the
+/// body can scroll.
 fn boxed(
     frame: &mut Frame,
     theme: &Theme,
     area: Rect,
     title: &str,
-    body: Vec<Line>,
+    body: Body,
     controls: Vec<Line>,
     width: u16,
-) -> Rect {
+) -> (Rect, u16) {
+    let Body {
+        lines: body,
+        scroll,
+    } = body;
     let width = width.max(30).min(area.width);
     let inner = width.saturating_sub(2);
     let (body_rows, control_rows) = (rows(&body, inner), rows(&controls, inner));
@@ -49,24 +72,36 @@ fn boxed(
         Constraint::Length(control_rows.min(inside.height)),
     ])
     .areas(inside);
-    let top = if body_rows > top.height && top.height > 1 {
-        // Too tall: say so on the last row rather than cut silently.
+    let (top, offset, max) = if body_rows > top.height && top.height > 1 {
+        // Too tall: it scrolls, and the last row says where it is.
         let [text, marker] =
             Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(top);
+        let max = body_rows.saturating_sub(text.height);
+        let offset = scroll.min(max);
+        let last = (offset + text.height).min(body_rows);
+        let more = if last < body_rows { " ↓ more" } else { "" };
         frame.render_widget(
             Paragraph::new(Span::styled(
-                "… more: enlarge the terminal to see it all",
+                format!(
+                    "rows {}-{last} of {body_rows}{more} · ↑↓ PgUp PgDn Home End scroll",
+                    offset + 1
+                ),
                 theme.warn,
             )),
             marker,
         );
-        text
+        (text, offset, max)
     } else {
-        top
+        (top, 0, 0)
     };
-    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), top);
+    frame.render_widget(
+        Paragraph::new(body)
+            .wrap(Wrap { trim: false })
+            .scroll((offset, 0)),
+        top,
+    );
     frame.render_widget(Paragraph::new(controls).wrap(Wrap { trim: false }), bottom);
-    bottom
+    (bottom, max)
 }
 
 /// Records a row of buttons drawn from `x` on row `y`: each label's
@@ -94,7 +129,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 theme,
                 area,
                 "Working",
-                vec![Line::from(Span::styled(sanitize(text), theme.info))],
+                Body::new(vec![Line::from(Span::styled(sanitize(text), theme.info))]),
                 vec![],
                 width.min(70),
             );
@@ -188,7 +223,7 @@ fn form(
         ),
         theme.muted,
     )));
-    boxed(frame, theme, area, verb, lines, controls, width);
+    boxed(frame, theme, area, verb, Body::new(lines), controls, width);
 }
 
 fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm, width: u16) {
@@ -229,15 +264,16 @@ fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm,
     if let Some(e) = &c.error {
         controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
     }
-    let controls_area = boxed(
+    let (controls_area, max) = boxed(
         frame,
         theme,
         area,
         &format!("Plan: {} (nothing has changed yet)", plan.operation.verb()),
-        lines,
+        Body::scrolled(lines, c.scroll),
         controls,
         width,
     );
+    app.hits.set_scroll_limit(max);
     // Production is confirmed by typing only: no button to click.
     if !c.needs_typing() {
         record_buttons(
@@ -249,35 +285,51 @@ fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm,
     }
 }
 
+/// The button of a message's offer: what Enter on it plans.
+fn offer_label(op: &Operation) -> String {
+    match op {
+        Operation::Scale { .. } => "Plan range change".into(),
+        Operation::Rollback { to: Some(to), .. } => format!("Plan rollback to :{to}"),
+        op => format!("Plan {}", op.verb()),
+    }
+}
+
 fn message(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, m: &Message, width: u16) {
     let lines: Vec<Line> = m
         .lines
         .iter()
         .map(|l| Line::from(Span::styled(sanitize(l), theme.text)))
         .collect();
+    let offer = m.offer.as_ref().map(|(_, op)| offer_label(op));
     let controls = vec![
         Line::default(),
-        if m.offer.is_some() {
+        if let Some(label) = &offer {
             Line::from(vec![
                 button(theme, "Close", !m.on_offer),
                 Span::raw("  "),
-                button(theme, "Plan range change", m.on_offer),
+                button(theme, label, m.on_offer),
             ])
         } else {
             Line::from(Span::styled("Enter or Esc to close", theme.muted))
         },
     ];
-    let controls_area = boxed(frame, theme, area, &m.title, lines, controls, width.min(90));
+    let (controls_area, max) = boxed(
+        frame,
+        theme,
+        area,
+        &m.title,
+        Body::scrolled(lines, m.scroll),
+        controls,
+        width.min(90),
+    );
+    app.hits.set_scroll_limit(max);
     let y = controls_area.y + 1;
-    if m.offer.is_some() {
+    if let Some(label) = &offer {
         record_buttons(
             app,
             controls_area,
             y,
-            &[
-                ("Close", Button::Close),
-                ("Plan range change", Button::Offer),
-            ],
+            &[("Close", Button::Close), (label, Button::Offer)],
         );
     } else if y < controls_area.bottom() {
         app.hits.add(
