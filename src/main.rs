@@ -1,16 +1,31 @@
 //! The `flightdeck` binary: parse the command line, run, exit with the code
-//! of the outcome (see `cli::Exit`).
+//! of the outcome (see `cli::Exit`). Everything it prints, clap's help and
+//! usage errors included, goes through the one sanitising way out.
 
 use clap::Parser;
 use flightdeck::cli::{Cli, run};
+use flightdeck::output;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Rendered without styles: a rejected value or a variable shown
+            // in `--help` may hold anything, escape sequences included.
+            let text = e.render().to_string();
+            if e.use_stderr() {
+                output::err(text);
+            } else {
+                output::out(text);
+            }
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            flightdeck::output::errln(format!("flightdeck: {:#}", failure.error));
+            output::errln(format!("flightdeck: {:#}", failure.error));
             ExitCode::from(failure.exit as u8)
         }
     }

@@ -367,3 +367,44 @@ fn a_hostile_theme_description_is_defused_by_theme_list() {
         "{out:?}"
     );
 }
+
+/// clap's own words (a usage error naming the rejected value, `--help`
+/// showing a variable's value) go through the one sanitising way out too.
+#[test]
+fn usage_errors_and_help_never_carry_escape_sequences() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let hostile = "\x1b]0;PWNED\x07\x1b[2J\u{9b}31m\u{202e}";
+    let unsafe_in = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes)
+            .chars()
+            .any(|c| c != '\n' && flightdeck::text::is_unsafe(c))
+    };
+    for args in [
+        demo(&["scale", "--service", "backend", "--desired", hostile]),
+        demo(&["alarms", "--state", hostile]),
+        vec![hostile],
+        vec!["completions", hostile],
+    ] {
+        let o = flightdeck(h, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            !unsafe_in(&o.stderr),
+            "{args:?}: {:?}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(String::from_utf8_lossy(&o.stderr).starts_with("error: "));
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .arg("--help")
+        .env("HOME", h)
+        .env("FLIGHTDECK_CONFIG", format!("x{hostile}"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        help.contains("FLIGHTDECK_CONFIG") && !unsafe_in(&o.stdout),
+        "{help:?}"
+    );
+}
