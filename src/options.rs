@@ -106,7 +106,7 @@ impl Options {
     /// run. `demo_seed` is `Some` for `flightdeck demo` (with its `--seed`).
     pub fn load(flags: &Flags, demo_seed: Option<Option<u64>>) -> anyhow::Result<Options> {
         let paths = Paths::discover(flags.config.clone());
-        paths.refuse_symlinks()?;
+        paths.prepare()?;
         let themes = ThemeSet::load(Some(&paths.themes_dir))?;
         let config = load_config(&paths, flags.config.is_some(), &themes)?;
         Options::resolve(

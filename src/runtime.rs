@@ -62,7 +62,8 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
             .as_ref()
             .map(|s| s.environment.get_ref().clone()),
         clock.now(),
-    );
+    )
+    .map_err(CockpitError::Session)?;
     let mut app = App::new(session.infos, clock.now(), session.read_only);
     app.demo = session.demo;
     if let Some(scenario) = &session.scenario {
@@ -238,8 +239,10 @@ pub fn replayed_drill(
 
 /// The session's flight recorder: `--record FILE`, else the automatic one
 /// in the state directory (the newest `keep` sessions kept), unless the
-/// config turned it off. A recorder that cannot start is logged, and the
-/// session runs unrecorded.
+/// config turned it off. An automatic recorder that cannot start is
+/// logged, and the session runs unrecorded; `--record FILE` that cannot
+/// (a symbolic link there, a directory that cannot be written) is an error
+/// before the cockpit starts: the operator asked for that recording.
 fn open_recorder(
     options: &Options,
     infos: &[flightdeck_model::EnvironmentInfo],
@@ -247,7 +250,7 @@ fn open_recorder(
     drill: Option<String>,
     current: Option<String>,
     now: flightdeck_model::Timestamp,
-) -> Option<Recorder> {
+) -> anyhow::Result<Option<Recorder>> {
     let header = recording::Header {
         format: recording::FORMAT.into(),
         version: recording::VERSION,
@@ -261,7 +264,11 @@ fn open_recorder(
     };
     let limit = options.recording.max_mb.saturating_mul(1024 * 1024);
     let recorder = match &options.record {
-        Some(path) => Recorder::create(path, &header),
+        Some(path) => {
+            let r = Recorder::create(path, &header)
+                .map_err(|e| anyhow::anyhow!("cannot record the session: {e}"))?;
+            return Ok(Some(r.limit(limit)));
+        }
         None if options.recording.enabled && options.recording.keep > 0 => {
             let dir = options.paths.recordings_dir();
             rotate(
@@ -271,13 +278,13 @@ fn open_recorder(
             );
             new_session_recording(&dir, SystemClock.now(), std::process::id(), &header)
         }
-        None => return None,
+        None => return Ok(None),
     };
     match recorder {
-        Ok(r) => Some(r.limit(limit)),
+        Ok(r) => Ok(Some(r.limit(limit))),
         Err(e) => {
             tracing::warn!("not recording: {e}");
-            None
+            Ok(None)
         }
     }
 }
@@ -1085,8 +1092,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let options = options_in(dir.path());
         let now = SystemClock.now();
-        let first = open_recorder(&options, &[], true, None, None, now).unwrap();
-        let second = open_recorder(&options, &[], true, None, None, now).unwrap();
+        let first = open_recorder(&options, &[], true, None, None, now)
+            .unwrap()
+            .unwrap();
+        let second = open_recorder(&options, &[], true, None, None, now)
+            .unwrap()
+            .unwrap();
         let recordings = dir.path().join("recordings");
         assert_eq!(names(&recordings).len(), 2, "{:?}", names(&recordings));
         drop((first, second));

@@ -366,4 +366,18 @@ fn a_symlink_where_flightdeck_keeps_its_files_is_refused() {
     assert!(stderr(&o).contains("is a symbolic link"), "{}", stderr(&o));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
     assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
+
+    // `--record` at a link: refused before the cockpit starts, not a
+    // session silently unrecorded.
+    std::fs::remove_file(&state).unwrap();
+    let link = h.join("session.jsonl");
+    symlink(&victim, &link).unwrap();
+    let o = flightdeck(h, &["--record", link.to_str().unwrap(), "demo"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot record the session") && stderr(&o).contains("symbolic link"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
 }

@@ -43,7 +43,9 @@ pub fn play(
     // ones; the config directory's scenarios are not read.
     replay.set_drill(crate::runtime::replayed_drill(None, replay.header()));
     let failed = |e: std::io::Error| Failure::failed(anyhow!("{}: {e}", out.display()));
-    let file_out = std::fs::File::create(out).map_err(failed)?;
+    // The cast holds what the screens showed: private, like the recording.
+    let file_out = flightdeck_core::files::open(out, flightdeck_core::files::Mode::Truncate)
+        .map_err(failed)?;
     let mut writer = std::io::BufWriter::new(file_out);
     let written = recording::asciicast(&mut replay, theme, size, &mut writer).map_err(failed)?;
     std::io::Write::flush(&mut writer).map_err(failed)?;

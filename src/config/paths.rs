@@ -53,15 +53,26 @@ impl Paths {
 
     /// Refuses a symbolic link planted where flightdeck keeps its own
     /// files (the state dir, the audit log, the log file, recordings,
-    /// the cache): a run says so before it writes anything.
-    pub fn refuse_symlinks(&self) -> Result<(), flightdeck_core::files::PlantedSymlink> {
+    /// the cache): a run says so before it writes anything. Then takes
+    /// the group's and others' rights away from flightdeck's own
+    /// directories an older version made from the umask.
+    pub fn prepare(&self) -> anyhow::Result<()> {
         flightdeck_core::files::refuse_symlinks([
             self.state_dir.as_path(),
             &self.audit_log,
             &self.log_file,
             &self.recordings_dir(),
             &self.cache_dir(),
-        ])
+        ])?;
+        for dir in [
+            self.state_dir.clone(),
+            self.recordings_dir(),
+            self.cache_dir(),
+        ] {
+            flightdeck_core::files::tighten_dir(&dir)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        }
+        Ok(())
     }
 
     /// `key: path` lines, as `flightdeck config path` prints them.

@@ -53,18 +53,14 @@ pub fn refuse_symlinks<'a>(
     paths.into_iter().try_for_each(refuse_symlink)
 }
 
-/// Makes `dir` (and what is missing above it) with mode 0700, refuses it
-/// if it is a link, and takes the group's and others' rights away from a
-/// directory an older version made from the umask.
+/// Makes `dir` (and what is missing above it) with mode 0700, and refuses
+/// it if it is a link. A directory that is there is left as it is: it may
+/// be the operator's own (`--record ~/incidents/x.jsonl`); flightdeck's own
+/// are tightened by [`tighten_dir`].
 pub fn private_dir(dir: &Path) -> io::Result<()> {
     refuse_symlink(dir)?;
     match std::fs::symlink_metadata(dir) {
-        Ok(m) if m.is_dir() => {
-            if m.permissions().mode() & 0o077 != 0 {
-                std::fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))?;
-            }
-            Ok(())
-        }
+        Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
             format!("{} is not a directory", dir.display()),
@@ -74,6 +70,21 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
             .mode(DIR_MODE)
             .create(dir),
         Err(e) => Err(e),
+    }
+}
+
+/// Takes the group's and others' rights away from one of flightdeck's own
+/// directories (the state directory, its recordings and cache) that an
+/// older version made from the umask. Never for a directory the operator
+/// named: only flightdeck's own are passed here. A link is refused; a
+/// directory that is not there is left for [`open`] to make.
+pub fn tighten_dir(dir: &Path) -> io::Result<()> {
+    refuse_symlink(dir)?;
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.is_dir() && m.permissions().mode() & 0o077 != 0 => {
+            std::fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -167,11 +178,14 @@ mod tests {
         f.write_all(b"x\n").unwrap();
         assert_eq!(mode(&dir), 0o700);
         assert_eq!(mode(&file), 0o600);
-        // What an older version left world-readable is tightened.
+        // What an older version left world-readable is tightened: the
+        // file when opened, flightdeck's own directory by `tighten_dir`.
         std::fs::set_permissions(&dir, Permissions::from_mode(0o755)).unwrap();
         std::fs::set_permissions(&file, Permissions::from_mode(0o644)).unwrap();
         drop(open(&file, Mode::Append).unwrap());
-        assert_eq!((mode(&dir), mode(&file)), (0o700, 0o600));
+        assert_eq!((mode(&dir), mode(&file)), (0o755, 0o600));
+        tighten_dir(&dir).unwrap();
+        assert_eq!(mode(&dir), 0o700);
         assert_eq!(
             std::fs::read_to_string(&file).unwrap(),
             "x\n",
@@ -206,6 +220,22 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
         assert_eq!(std::fs::read_to_string(&link).unwrap(), "cache");
         assert_eq!(mode(&link), 0o600);
+    }
+
+    /// A file the operator names in a directory of their own (`--record
+    /// /tmp/x.jsonl`): the file is private, the directory left as it is.
+    #[test]
+    fn a_directory_that_is_there_is_never_changed_by_opening_a_file_in_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let shared = tmp.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, Permissions::from_mode(0o1777)).unwrap();
+        drop(open(&shared.join("x.jsonl"), Mode::Truncate).unwrap());
+        assert_eq!(
+            std::fs::metadata(&shared).unwrap().permissions().mode() & 0o7777,
+            0o1777
+        );
+        assert_eq!(mode(&shared.join("x.jsonl")), 0o600);
     }
 
     #[test]
