@@ -13,7 +13,8 @@
 //! Names, the choices made:
 //! - Words that mean a secret wherever they are (`PASSWORD`, `PASS`, `PWD`,
 //!   `SECRET`, `TOKEN`, `CREDENTIALS`, `DSN`, `SALT`, `WEBHOOK`, ...), also
-//!   at the end of a longer segment (`DBPASSWORD`, `accesstoken`).
+//!   at the end of a longer segment (`DBPASSWORD`, `accesstoken`,
+//!   `REDISPASS`; not `BYPASS`, `COMPASS`).
 //! - Words that mean a secret only as the last segment: `KEY` (not after
 //!   `PUBLIC`, `PARTITION`, `SORT`, `CACHE`, ... where it names a key that
 //!   is not a credential), `AUTH`, `AUTHORIZATION`, `PRIVATE`, `SIGNATURE`,
@@ -156,11 +157,13 @@ fn detect(name: &str, value: &str, m: &mut Meter) -> Option<SecretKind> {
     if value.trim().is_empty() {
         return None;
     }
-    if let Some(kind) = value_kind(value, m) {
-        return Some(kind);
-    }
+    // A whole ARN is a reference (to a secret, a key, a role), never one:
+    // `SECRET_ARN=arn:aws:secretsmanager:...:secret:prod/db-AbCdEf`.
     if is_arn(value.trim().as_bytes()) {
         return None;
+    }
+    if let Some(kind) = value_kind(value, m) {
+        return Some(kind);
     }
     name_says_secret(name, value.as_bytes(), m).then_some(SecretKind::Name)
 }
@@ -188,6 +191,9 @@ fn value_kind(value: &str, m: &mut Meter) -> Option<SecretKind> {
     }
     if let Some(kind) = credential_pair(value, m) {
         return Some(kind);
+    }
+    if credential_flag(b, m) {
+        return Some(SecretKind::ConnectionString);
     }
     if http_credential(b, l, m) {
         return Some(SecretKind::Bearer);
@@ -234,8 +240,9 @@ fn segments(name: &str, m: &mut Meter) -> Vec<String> {
 }
 
 /// Segments that mean a secret wherever they are.
-const STRONG: [&str; 16] = [
+const STRONG: [&str; 17] = [
     "PASS",
+    "PSK",
     "PASSWORDS",
     "PASSCODE",
     "SECRETS",
@@ -253,8 +260,10 @@ const STRONG: [&str; 16] = [
     "CONNSTR",
 ];
 
-/// Segments ending in these mean a secret (`DBPASSWORD`, `ACCESSTOKEN`).
-const STRONG_ENDINGS: [&str; 10] = [
+/// Segments ending in these mean a secret (`DBPASSWORD`, `ACCESSTOKEN`,
+/// `REDISPASS`), but for the words in [`NOT_A_PASS`].
+const STRONG_ENDINGS: [&str; 11] = [
+    "PASS",
     "PASSWORD",
     "PASSWD",
     "PWD",
@@ -278,6 +287,17 @@ const PAIRS: [(&str, &str); 9] = [
     ("CONNECTION", "STRING"),
     ("CONNECTION", "STRINGS"),
     ("CONN", "STR"),
+];
+
+/// Words that end in `PASS` and are no password (`BYPASS_CACHE`).
+const NOT_A_PASS: [&str; 7] = [
+    "BYPASS",
+    "COMPASS",
+    "SURPASS",
+    "TRESPASS",
+    "OVERPASS",
+    "UNDERPASS",
+    "ENCOMPASS",
 ];
 
 /// Segments that mean a secret as the last one.
@@ -390,10 +410,10 @@ fn name_says_secret(name: &str, value: &[u8], m: &mut Meter) -> bool {
         }
     }
     m.add(segs.len() * (STRONG.len() + STRONG_ENDINGS.len() + PAIRS.len()));
-    if segs
-        .iter()
-        .any(|s| STRONG.contains(&s.as_str()) || STRONG_ENDINGS.iter().any(|e| s.ends_with(e)))
-    {
+    if segs.iter().any(|s| {
+        STRONG.contains(&s.as_str())
+            || (STRONG_ENDINGS.iter().any(|e| s.ends_with(e)) && !NOT_A_PASS.contains(&s.as_str()))
+    }) {
         return true;
     }
     if segs
@@ -870,16 +890,18 @@ fn credential_pair(value: &str, m: &mut Meter) -> Option<SecretKind> {
     };
     for (i, &c) in b.iter().enumerate() {
         let json = c == b':' && i > 0 && b.get(i - 1) == Some(&b'"');
-        if c != b'=' && !json {
+        // `key: value` (YAML, a header) counts only with a space after the
+        // colon: `host:port`, `image:tag` and `12:30` have none.
+        let colon = c == b':' && b.get(i + 1) == Some(&b' ');
+        if c != b'=' && !json && !colon {
             continue;
         }
-        // The value, not empty.
+        // The value, not empty: after spaces and an opening quote
+        // (`Password = x;`, `password="x"`, `"password": "x"`).
         let mut start = i + 1;
-        if json {
-            start += run(b, start, 8, |c| c == b' ', m);
-            if b.get(start) == Some(&b'"') {
-                start += 1;
-            }
+        start += run(b, start, 8, |c| c == b' ', m);
+        if matches!(b.get(start), Some(b'"' | b'\'')) {
+            start += 1;
         }
         if b.get(start) == Some(&b'=') {
             continue;
@@ -889,8 +911,13 @@ fn credential_pair(value: &str, m: &mut Meter) -> Option<SecretKind> {
             continue;
         }
         let secret = b.get(start..start + len).unwrap_or_default();
-        // The key, up to 64 characters back.
-        let key_end = if json { i - 1 } else { i };
+        // The key, up to 64 characters back (spaces and a closing quote
+        // before the separator skipped: `"password" : "x"`).
+        let mut key_end = i;
+        key_end -= run_back(b, key_end, 8, |c| c == b' ', m);
+        if key_end > 0 && matches!(b.get(key_end - 1), Some(b'"' | b'\'')) {
+            key_end -= 1;
+        }
         let mut key_start = key_end;
         while key_start > 0
             && key_end - key_start < 64
@@ -918,15 +945,63 @@ fn credential_pair(value: &str, m: &mut Meter) -> Option<SecretKind> {
     None
 }
 
+/// How many bytes before `end` (at most `cap`) satisfy `ok`.
+fn run_back(b: &[u8], end: usize, cap: usize, ok: impl Fn(u8) -> bool, m: &mut Meter) -> usize {
+    let n = b[..end.min(b.len())]
+        .iter()
+        .rev()
+        .take(cap)
+        .take_while(|c| ok(**c))
+        .count();
+    m.add(n);
+    n
+}
+
+/// A command line's credential flag with its value after a space:
+/// `--password hunter2`, `--token abc` (`--password=x` is a pair).
+fn credential_flag(b: &[u8], m: &mut Meter) -> bool {
+    let mut from = 0;
+    while let Some(i) = find(b, b"--", from, m) {
+        from = i + 2;
+        let name_len = run(
+            b,
+            i + 2,
+            64,
+            |c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'),
+            m,
+        );
+        let gap = run(b, i + 2 + name_len, 8, |c| c == b' ', m);
+        let start = i + 2 + name_len + gap;
+        if name_len == 0 || gap == 0 || b.get(start).is_none_or(|c| *c == b'-') {
+            continue;
+        }
+        let len = run(b, start, 256, |c| !c.is_ascii_whitespace(), m);
+        let (Some(name), Some(value)) = (
+            std::str::from_utf8(&b[i + 2..i + 2 + name_len]).ok(),
+            b.get(start..start + len),
+        ) else {
+            continue;
+        };
+        if name_says_secret(name, value, m) {
+            return true;
+        }
+    }
+    false
+}
+
 /// `Bearer <token>` or `Basic <base64>`, the credential at least 8
 /// characters with digits, mixed case or base64 punctuation.
 /// `l` is the value in lower case.
 fn http_credential(b: &[u8], l: &[u8], m: &mut Meter) -> bool {
-    for scheme in [&b"bearer"[..], b"basic"] {
+    for scheme in [&b"bearer"[..], b"basic", b"token"] {
         let mut from = 0;
         while let Some(i) = find(l, scheme, from, m) {
             from = i + 1;
             if i > 0 && l.get(i - 1).is_some_and(u8::is_ascii_alphanumeric) {
+                continue;
+            }
+            // `Token <key>` is a scheme only as the header writes it.
+            if scheme == b"token" && b.get(i) != Some(&b'T') {
                 continue;
             }
             let gap = run(l, i + scheme.len(), 8, |c| c == b' ' || c == b'\t', m);

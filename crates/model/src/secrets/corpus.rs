@@ -248,6 +248,33 @@ pub(super) const SECRETS: &[(&str, &str, SecretKind)] = &[
         "id=app,blob=Qm9vN2FzZGZqa2xXRVJUWVVJT1BaWENWQk5NMTIzNDU2",
         HighEntropy,
     ),
+    // Found by a second reader after the first round: names ending in
+    // PASS, pairs with spaces or quotes, YAML and INI lines, flags, the
+    // `Token` scheme, a pre-shared key.
+    ("ADMINPASS", "m2", Name),
+    ("REDISPASS", "m3", Name),
+    ("SMTPPASS", "mailpass123", Name),
+    (
+        "ADO",
+        "Data Source=x;User ID=sa;Password = adopass1;",
+        ConnectionString,
+    ),
+    ("INI", "password = inipass1", ConnectionString),
+    ("YAML", "password: yamlpass1", ConnectionString),
+    ("Q", "Password=\"quotedpass1\"", ConnectionString),
+    (
+        "JSONISH",
+        "{\"user\": \"app\", \"password\" : \"jsonpass1\"}",
+        ConnectionString,
+    ),
+    ("CLI", "--password hunter2cli", ConnectionString),
+    (
+        "CLI_TOKEN",
+        "sync --token abcDEF123 --verbose",
+        ConnectionString,
+    ),
+    ("PSK", "presharedkey", Name),
+    ("AUTH2", "Token tok_plain_1234", Bearer),
 ];
 
 /// `(name, value)` that must be shown as they are.
@@ -341,6 +368,15 @@ pub(super) const LOOK_ALIKES: &[(&str, &str)] = &[
         "/Users/Alice/Documents/Projects2024/flightdeck/build",
     ),
     ("DB_PASSWORD", ""),
+    (
+        "SECRET_ARN",
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+    ),
+    ("BYPASS_PROXY", "true"),
+    ("SCHEDULE", "at 12:30: run the report"),
+    ("IMAGE_REF", "registry.example.com:5000/team/api:v1.4"),
+    ("ARGS", "--port 8080 --log-level info"),
+    ("GREETING", "Token counts are shown in the footer"),
     (
         "CA_CERT",
         "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----",
