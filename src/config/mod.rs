@@ -29,8 +29,9 @@ pub struct Config {
     pub read_only: bool,
     /// `tracing` filter for the log file, e.g. `info` or `flightdeck=debug`.
     pub log_level: Option<String>,
-    /// Minutes without progress after which a rollout is STUCK (default 10).
-    pub stuck_after_minutes: Option<u32>,
+    /// Minutes without progress after which a rollout is STUCK (default
+    /// 10; 1 to 1440, as `--stuck-after` takes 10 s to 1 d).
+    pub stuck_after_minutes: Option<Spanned<u32>>,
     /// Log lines the logs pane keeps per log group (default 50,000).
     pub log_buffer_lines: Option<Spanned<u32>>,
     #[serde(default)]
@@ -145,6 +146,9 @@ fn nth_string_at(source: &str, span: std::ops::Range<usize>, index: usize) -> us
         .map_or(span.start, |offset| span.start + offset)
 }
 
+/// What `stuck_after_minutes` may be: a minute to a day.
+const STUCK_AFTER_MINUTES: std::ops::RangeInclusive<u32> = 1..=1440;
+
 /// What `log_buffer_lines` may be.
 const LOG_BUFFER_LINES: std::ops::RangeInclusive<u32> = 1000..=1_000_000;
 
@@ -160,7 +164,8 @@ impl Config {
     /// the file says.
     pub fn stuck_after(&self) -> Option<chrono::Duration> {
         self.stuck_after_minutes
-            .map(|m| chrono::Duration::minutes(i64::from(m.max(1))))
+            .as_ref()
+            .map(|m| chrono::Duration::minutes(i64::from(*m.get_ref())))
     }
 
     /// Whether the cockpit takes the mouse.
@@ -248,6 +253,20 @@ impl Config {
 
     fn validate(&self, path: &Path, source: &str) -> Result<(), FileError> {
         self.check_keys(path, source)?;
+        if let Some(minutes) = &self.stuck_after_minutes
+            && !STUCK_AFTER_MINUTES.contains(minutes.get_ref())
+        {
+            return Err(FileError::at(
+                path,
+                source,
+                minutes.span().start,
+                format!(
+                    "stuck_after_minutes must be {} to {} (a rollout without progress that long is STUCK)",
+                    STUCK_AFTER_MINUTES.start(),
+                    STUCK_AFTER_MINUTES.end()
+                ),
+            ));
+        }
         if let Some(lines) = &self.log_buffer_lines
             && !LOG_BUFFER_LINES.contains(lines.get_ref())
         {
@@ -376,6 +395,11 @@ mod tests {
     #[test]
     fn the_log_buffer_is_bounded_and_a_bad_size_located() {
         assert_eq!(parse("").unwrap().log_buffer_lines(), 50_000);
+        for bad in ["0", "1441", "4294967295"] {
+            let e = parse(&format!("stuck_after_minutes = {bad}\n")).unwrap_err();
+            assert_eq!((e.line, e.column), (1, 23), "{e}");
+            assert!(e.to_string().contains("1 to 1440"), "{e}");
+        }
         assert_eq!(
             parse("log_buffer_lines = 2000\n")
                 .unwrap()
