@@ -119,6 +119,20 @@ impl Options {
         )
     }
 
+    /// The audit log of this run's writes: the operator's for AWS; for the
+    /// simulation a file of its own, read back only from this run's start
+    /// (each run makes a new world, which shows only its own writes).
+    pub fn audit_log(&self) -> flightdeck_core::ops::AuditLog {
+        use flightdeck_core::ops::AuditLog;
+        if self.demo {
+            AuditLog::new(self.paths.demo_audit_log()).since(flightdeck_model::clock::Clock::now(
+                &flightdeck_model::clock::SystemClock,
+            ))
+        } else {
+            AuditLog::new(&self.paths.audit_log)
+        }
+    }
+
     /// The options of a test's run: no config, no flags, `paths`.
     #[cfg(test)]
     pub(crate) fn for_test(paths: Paths) -> Options {

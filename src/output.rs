@@ -46,6 +46,17 @@ pub fn errln(text: impl Into<SafeText>) {
     err(text);
 }
 
+/// Bytes flightdeck made itself from its own definitions (a completion
+/// script, the man page) to stdout as they are; a reader that has gone
+/// away (`| head`) ends it quietly, as [`out`] does.
+pub fn own_bytes(bytes: &[u8]) -> std::io::Result<()> {
+    let mut stdout = terminal().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// The terminal itself, for the cockpit's own escape sequences: ratatui's
 /// frames (defused by `ui::render`), screen and mouse modes, OSC 52 of
 /// sanitised text. Never for text from AWS: that goes through [`out`].

@@ -83,7 +83,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     let palette = Palette::new(options).map_err(CockpitError::Session)?;
     let crash = CrashTest::from_env();
     let writes = Writes {
-        audit: AuditLog::new(&options.paths.audit_log),
+        audit: options.audit_log(),
         providers: session.providers.clone(),
         clock: clock.clone(),
     };

@@ -37,10 +37,12 @@ fn refused(home: &Path, args: &[&str], code: i32, says: &str) {
         err.starts_with("flightdeck: ") || err.starts_with("error: "),
         "{context}: not a plain message: {err}"
     );
-    assert!(
-        !home.join("state/flightdeck/audit.jsonl").exists(),
-        "{context}: something was written"
-    );
+    for log in ["audit.jsonl", "demo-audit.jsonl"] {
+        assert!(
+            !home.join("state/flightdeck").join(log).exists(),
+            "{context}: something was written"
+        );
+    }
 }
 
 const DEMO: &[&str] = &["--demo", "--env", "muejam-staging"];

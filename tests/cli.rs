@@ -342,21 +342,23 @@ fn a_symlink_where_flightdeck_keeps_its_files_is_refused() {
     let o = flightdeck(h, &write);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(mode(&state), 0o700);
-    assert_eq!(mode(&state.join("audit.jsonl")), 0o600);
+    assert_eq!(mode(&state.join("demo-audit.jsonl")), 0o600);
 
-    // A link in place of the audit log, then of the state directory.
+    // A link in place of the audit logs, then of the state directory.
     let victim = h.join("victim");
     std::fs::write(&victim, "precious\n").unwrap();
-    std::fs::remove_file(state.join("audit.jsonl")).unwrap();
-    symlink(&victim, state.join("audit.jsonl")).unwrap();
-    let o = flightdeck(h, &write);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("audit.jsonl is a symbolic link"),
-        "{}",
-        stderr(&o)
-    );
-    std::fs::remove_file(state.join("audit.jsonl")).unwrap();
+    std::fs::remove_file(state.join("demo-audit.jsonl")).unwrap();
+    for log in ["audit.jsonl", "demo-audit.jsonl"] {
+        symlink(&victim, state.join(log)).unwrap();
+        let o = flightdeck(h, &write);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("{log} is a symbolic link")),
+            "{}",
+            stderr(&o)
+        );
+        std::fs::remove_file(state.join(log)).unwrap();
+    }
     std::fs::remove_dir_all(&state).unwrap();
     let elsewhere = h.join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
@@ -380,4 +382,27 @@ fn a_symlink_where_flightdeck_keeps_its_files_is_refused() {
         stderr(&o)
     );
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+}
+
+/// `flightdeck completions bash | head` (issue 23): a reader that goes away
+/// ends the command quietly, exit 0, no "Broken pipe". The script is larger
+/// than a pipe's buffer, so the write meets the closed pipe for sure.
+#[test]
+fn completions_into_a_pipe_closed_early_end_quietly() {
+    use std::io::Read;
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .args(["completions", "bash"])
+        .env("HOME", home.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 10];
+    out.read_exact(&mut first).unwrap();
+    drop(out);
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
+    assert_eq!(stderr(&o), "");
 }

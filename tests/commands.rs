@@ -323,8 +323,18 @@ fn the_demo_scales_to_a_generated_estate() {
     }
 }
 
+/// The records of the audit log of real writes.
 fn audit_lines(home: &Path) -> Vec<Value> {
-    std::fs::read_to_string(home.join("state/flightdeck/audit.jsonl"))
+    records_of(&home.join("state/flightdeck/audit.jsonl"))
+}
+
+/// The records of the simulation's own audit log.
+fn demo_audit_lines(home: &Path) -> Vec<Value> {
+    records_of(&home.join("state/flightdeck/demo-audit.jsonl"))
+}
+
+fn records_of(file: &Path) -> Vec<Value> {
+    std::fs::read_to_string(file)
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -366,7 +376,7 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
         Some(3),
         "wrong name"
     );
-    assert!(audit_lines(h).is_empty(), "nothing was attempted");
+    assert!(demo_audit_lines(h).is_empty(), "nothing was attempted");
     let ro = flightdeck(
         h,
         &[
@@ -451,7 +461,7 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
         done["executed"]["request_ids"].as_array().map(Vec::len),
         Some(2)
     );
-    let records = audit_lines(h);
+    let records = demo_audit_lines(h);
     let phases: Vec<&str> = records
         .iter()
         .map(|r| r["phase"].as_str().unwrap())
@@ -461,6 +471,35 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
     assert_eq!(
         records[1]["to_task_definition"],
         done["executed"]["task_definition"]
+    );
+    // Issue 23, item 15: the simulation's writes are kept apart from real
+    // ones, and a new world (a new run) shows none of an earlier one's.
+    assert!(
+        audit_lines(h).is_empty(),
+        "no simulated write in the real audit log"
+    );
+    let timeline = json(&flightdeck(
+        h,
+        &[
+            "--demo",
+            "--env",
+            "muejam-staging",
+            "timeline",
+            "--service",
+            "backend",
+            "--json",
+        ],
+        None,
+    ));
+    let audited: Vec<&Value> = timeline["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "operator")
+        .collect();
+    assert!(
+        audited.is_empty(),
+        "an earlier world's write shown: {audited:?}"
     );
 }
 

@@ -209,7 +209,8 @@ fn a_write_in_the_terminal_is_planned_confirmed_watched_and_audited() {
     // Tab to Confirm, Enter: executed off the UI thread, then watched.
     s.expect_after(b"\t\r", "rollout:");
     s.quit();
-    let audit = std::fs::read_to_string(home.path().join("state/flightdeck/audit.jsonl")).unwrap();
+    let audit =
+        std::fs::read_to_string(home.path().join("state/flightdeck/demo-audit.jsonl")).unwrap();
     let phases: Vec<&str> = audit
         .lines()
         .map(|l| {

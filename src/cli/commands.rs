@@ -55,14 +55,11 @@ pub fn run(cli: Cli) -> Result<()> {
 /// panics on a write error such as a closed pipe.
 fn completions(shell: clap_complete::Shell) -> Result<()> {
     use clap::CommandFactory;
-    use std::io::Write;
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "flightdeck", &mut script);
     // A script made from the clap definition alone, byte for byte (a
     // sanitiser would turn its tabs to spaces): no text from AWS in it.
-    crate::output::terminal()
-        .write_all(&script)
-        .map_err(Failure::failed)
+    crate::output::own_bytes(&script).map_err(Failure::failed)
 }
 
 /// `man`: flightdeck(1) from the same clap definition as `--help`: the
@@ -92,9 +89,7 @@ fn man() -> Result<()> {
         page.extend_from_slice(section.replacen(".SH ", ".SS ", 1).as_bytes());
     }
     // The page of the clap definition alone, byte for byte.
-    crate::output::terminal()
-        .write_all(&page)
-        .map_err(Failure::failed)
+    crate::output::own_bytes(&page).map_err(Failure::failed)
 }
 
 /// Every runnable subcommand under `command`, with its full name.

@@ -241,7 +241,7 @@ fn refused(e: impl Into<anyhow::Error>) -> Failure {
 pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
-    let audit = AuditLog::new(&options.paths.audit_log);
+    let audit = options.audit_log();
     runtime.block_on(async {
         let session = Session::start(options, clock.clone(), WorldBuild::Now)
             .await

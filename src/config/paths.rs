@@ -41,6 +41,12 @@ impl Paths {
         }
     }
 
+    /// The writes made on the simulation (`demo`, `--demo`, drills): kept
+    /// apart from the audit log of real writes.
+    pub fn demo_audit_log(&self) -> PathBuf {
+        self.state_dir.join("demo-audit.jsonl")
+    }
+
     /// The session recordings of the flight recorder.
     pub fn recordings_dir(&self) -> PathBuf {
         self.state_dir.join("recordings")
@@ -60,6 +66,7 @@ impl Paths {
         flightdeck_core::files::refuse_symlinks([
             self.state_dir.as_path(),
             &self.audit_log,
+            &self.demo_audit_log(),
             &self.log_file,
             &self.recordings_dir(),
             &self.cache_dir(),

@@ -62,11 +62,24 @@ pub struct Record {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
+    /// Only records from this instant on are read back: a simulated world
+    /// made at that instant shows its own writes, never an earlier one's.
+    since: Option<Timestamp>,
 }
 
 impl AuditLog {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        AuditLog { path: path.into() }
+        AuditLog {
+            path: path.into(),
+            since: None,
+        }
+    }
+
+    /// The same file, read back only from `start` on (a simulated world's
+    /// writes; the file may hold an earlier world's).
+    pub fn since(mut self, start: Timestamp) -> Self {
+        self.since = Some(start);
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -87,7 +100,8 @@ impl AuditLog {
         std::fs::read_to_string(&self.path)
             .map(|text| {
                 text.lines()
-                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+                    .filter(|r| self.since.is_none_or(|since| r.time >= since))
                     .collect()
             })
             .unwrap_or_default()

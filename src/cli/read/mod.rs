@@ -246,7 +246,7 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
                     kinds: kind,
                     json: *json,
                 };
-                let audit = flightdeck_core::ops::AuditLog::new(&options.paths.audit_log);
+                let audit = options.audit_log();
                 timeline(&session, &audit, &request, clock.as_ref()).await
             }
         };
