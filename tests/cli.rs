@@ -406,3 +406,39 @@ fn completions_into_a_pipe_closed_early_end_quietly() {
     assert!(o.status.success(), "{:?}: {}", o.status, stderr(&o));
     assert_eq!(stderr(&o), "");
 }
+
+/// `doctor` with no config and no region (issue 23): the region fails, and
+/// the fix names how to set one and the demo, which needs none.
+#[test]
+fn doctor_without_a_config_names_the_region_and_the_demo() {
+    let home = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .args(["doctor", "--json"])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .env("AWS_CONFIG_FILE", home.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.path().join("none"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_PROFILE")
+        .env_remove("FLIGHTDECK_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let region = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "region")
+        .unwrap()
+        .clone();
+    assert_eq!(region["status"], "fail", "{region}");
+    let fix = region["fix"].as_str().unwrap();
+    assert!(
+        fix.contains("AWS_REGION") && fix.contains("flightdeck demo"),
+        "{fix}"
+    );
+}

@@ -215,7 +215,11 @@ async fn aws_environments(options: &Options, report: &mut Report) {
             Ok(p) => p,
             Err(e) => {
                 report.add(&name, "region", Status::Fail, e.to_string());
-                report.fix("set `region` in the environment's config section, in the profile, AWS_REGION or --region");
+                report.fix(if options.config.environments.is_empty() {
+                    "no config names an environment: set AWS_REGION or --region (or `region` in a profile), or `flightdeck config init` to write one; `flightdeck demo` runs the cockpit on the simulated production without AWS"
+                } else {
+                    "set `region` in the environment's config section, in the profile, AWS_REGION or --region"
+                });
                 continue;
             }
         };
@@ -489,6 +493,14 @@ fn terminal(report: &mut Report) {
                     format!("{w}x{h}: works, 80x24 or more shows it all"),
                 )
             }
+            // A pseudo-terminal nobody gave a size (some CI runners, `ssh`
+            // without a pty request): not a window to enlarge.
+            Ok((0, _) | (_, 0)) => report.add(
+                "terminal",
+                "size",
+                Status::Warn,
+                "the terminal does not say its size (0x0): the cockpit takes the size it is given when it starts",
+            ),
             Ok((w, h)) => {
                 report.add(
                     "terminal",

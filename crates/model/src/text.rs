@@ -103,6 +103,12 @@ pub fn looks_secret(name: &str, value: &str) -> bool {
     crate::secrets::is_secret(name, value).is_some()
 }
 
+/// `n` and the noun, singular for one: `1 line`, `3 lines`.
+pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Shortens `s` to `max` characters, ending with `…` when cut.
 pub fn ellipsize(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -230,6 +236,13 @@ mod tests {
                 proptest::prop_assert_eq!(kept.as_str(), s.as_str());
             }
         }
+    }
+
+    #[test]
+    fn counts_are_singular_for_one() {
+        assert_eq!(count(1u32, "line", "lines"), "1 line");
+        assert_eq!(count(0u32, "line", "lines"), "0 lines");
+        assert_eq!(count(2u64, "service", "services"), "2 services");
     }
 
     #[test]

@@ -155,11 +155,21 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     ];
     let filter = app.filter(Pane::Logs);
     if filter.is_empty() {
-        spans.push(Span::styled(format!(" {total} lines"), theme.muted));
+        spans.push(Span::styled(
+            format!(
+                " {}",
+                flightdeck_model::text::count(total as u64, "line", "lines")
+            ),
+            theme.muted,
+        ));
     } else {
         // Filtered lines say so first: "3 lines" alone would read as all.
         spans.push(Span::styled(
-            format!(" {total} lines with \"{}\"", sanitize_with(filter, false)),
+            format!(
+                " {} with \"{}\"",
+                flightdeck_model::text::count(total as u64, "line", "lines"),
+                sanitize_with(filter, false)
+            ),
             theme.info,
         ));
     }

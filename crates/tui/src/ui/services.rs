@@ -77,9 +77,9 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ));
         spans.push(Span::styled(
             format!(
-                "{} · {} services · {} running · {} pending{} ",
+                "{} · {} · {} running · {} pending{} ",
                 c.launch_type,
-                c.active_services,
+                flightdeck_model::text::count(c.active_services, "service", "services"),
                 c.running_tasks,
                 c.pending_tasks,
                 if c.container_insights {
