@@ -535,6 +535,24 @@ fn a_paused_blue_green_release_is_continued_and_the_strategy_changed() {
     let screen = h.screen(120, 40, &mono);
     assert!(screen.contains("100 % of traffic on"), "{screen}");
     assert!(screen.contains("bake left"), "{screen}");
+    // Issue 23, item 6: the watch after `C` says when the deployment
+    // started (ECS's createdAt), not when the watch began.
+    let watch = &h.app.rollout.as_ref().unwrap().watch;
+    let created = h
+        .app
+        .rollout_service()
+        .unwrap()
+        .deployments
+        .iter()
+        .find(|d| d.id == watch.deployment_id)
+        .unwrap()
+        .created_at;
+    assert!(created < watch.started - chrono::Duration::minutes(2));
+    let header = screen.lines().find(|l| l.contains("started")).unwrap();
+    assert!(
+        header.contains(&format!("started {}", created.format("%H:%M:%S"))),
+        "{header}"
+    );
 
     h.key(KeyCode::Esc);
     h.keys("T");

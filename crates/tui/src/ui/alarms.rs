@@ -194,7 +194,10 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
         .take(20)
     {
         lines.push(Line::from(vec![
-            Span::styled(format!("{} ", h.timestamp.format("%H:%M")), theme.muted),
+            Span::styled(
+                format!("{} ", super::widgets::clock_time(app.now, h.timestamp)),
+                theme.muted,
+            ),
             Span::styled(h.from.as_str(), alarm_style(theme, h.from)),
             Span::styled(" → ", theme.muted),
             Span::styled(h.to.as_str(), alarm_style(theme, h.to)),

@@ -7,7 +7,6 @@ use crate::app::keymap::Action;
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
-use flightdeck_model::Timestamp;
 use flightdeck_model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -127,7 +126,10 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             let cells: Vec<Cell> = keep
                 .iter()
                 .map(|&i| match i {
-                    0 => Cell::from(Span::styled(time(app.now, e.at), theme.muted)),
+                    0 => Cell::from(Span::styled(
+                        super::widgets::clock_time(app.now, e.at),
+                        theme.muted,
+                    )),
                     1 => Cell::from(Span::styled(e.kind.label(), kind_style(theme, e.kind))),
                     2 => Cell::from(sanitize(
                         &e.service.as_ref().map_or("-".into(), |s| s.name.clone()),
@@ -151,15 +153,6 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     .render(frame, list, theme);
     if let Some(e) = rows.get(app.selected(Pane::Changes)) {
         render_entry(frame, theme, e, detail);
-    }
-}
-
-/// `14:02:31` today, `11-28 14:02` before.
-fn time(now: Timestamp, at: Timestamp) -> String {
-    if now.date_naive() == at.date_naive() {
-        at.format("%H:%M:%S").to_string()
-    } else {
-        at.format("%m-%d %H:%M").to_string()
     }
 }
 
@@ -244,7 +237,10 @@ pub fn detail_lines(
     }
     for e in changes {
         lines.push(Line::from(vec![
-            Span::styled(format!("  {} ", time(app.now, e.at)), theme.muted),
+            Span::styled(
+                format!("  {} ", super::widgets::clock_time(app.now, e.at)),
+                theme.muted,
+            ),
             Span::styled(format!("{:<8}", e.kind.label()), kind_style(theme, e.kind)),
             Span::styled(
                 sanitize(&match &e.who {

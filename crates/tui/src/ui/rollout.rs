@@ -2,7 +2,7 @@
 //! end, with what an on-call engineer checks meanwhile: tasks and their stop
 //! reasons, events, the service's alarms and the error lines in its logs.
 
-use super::widgets::age;
+use super::widgets::{age, clock_time};
 use crate::app::App;
 use crate::app::keymap::Action;
 use crate::theme::Theme;
@@ -30,17 +30,24 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     };
     let w = &r.watch;
+    // The deployment's own start (ECS's createdAt), not when the watch
+    // began: a watch opened with `C` on a deployment 3 minutes old says 3m.
+    let started = app
+        .rollout_service()
+        .and_then(|s| s.deployments.iter().find(|d| d.id == w.deployment_id))
+        .map_or(w.started, |d| d.created_at);
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!(" {} ", w.status), status_style(theme, w.status)),
             Span::styled(
                 format!(
-                    " {}/{} → {} · deployment {} · started {} ago",
+                    " {}/{} → {} · deployment {} · started {} ({} ago)",
                     sanitize(&w.cluster),
                     sanitize(&w.service),
                     w.task_definition,
                     sanitize(&w.deployment_id),
-                    age(app.now, w.started)
+                    clock_time(app.now, started),
+                    age(app.now, started)
                 ),
                 theme.text,
             ),
@@ -164,7 +171,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         for e in svc.events.iter().take(6) {
             lines.push(Line::from(vec![
                 Span::styled(
-                    format!("  {} ", e.created_at.format("%H:%M:%S")),
+                    format!("  {} ", clock_time(app.now, e.created_at)),
                     theme.muted,
                 ),
                 Span::styled(sanitize(&e.message), theme.text),

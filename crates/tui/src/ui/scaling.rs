@@ -187,7 +187,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Span::styled(
                 format!(
                     "  {} ({} ago) ",
-                    a.started_at.format("%H:%M:%S"),
+                    super::widgets::clock_time(app.now, a.started_at),
                     age(app.now, a.started_at)
                 ),
                 theme.muted,

@@ -18,6 +18,17 @@ pub fn age(now: Timestamp, then: Timestamp) -> String {
     }
 }
 
+/// A resource's own time as a clock shows it: `14:02:31` today, with its
+/// date (`11-28 14:02`) on another day, so five-day-old events never pass
+/// for today's.
+pub fn clock_time(now: Timestamp, at: Timestamp) -> String {
+    if now.date_naive() == at.date_naive() {
+        at.format("%H:%M:%S").to_string()
+    } else {
+        at.format("%m-%d %H:%M").to_string()
+    }
+}
+
 const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// A text sparkline of the last `width` values scaled to 0..=100.
