@@ -877,3 +877,39 @@ fn a_long_plan_scrolls_and_says_where_it_is() {
     };
     assert_eq!((c.typed.as_str(), c.scroll), ("j", 0));
 }
+
+/// Issue 23, item 3: at 80x24 the rollout watch (tasks, alarms, errors,
+/// events) is longer than the screen: it scrolls with the list keys and
+/// says which rows show.
+#[test]
+fn the_rollout_watch_scrolls_at_80x24() {
+    let mono = common::theme("monochrome");
+    let mut h = Harness::new();
+    h.go_to_env("muejam-staging");
+    h.keys("F");
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Enter);
+    h.advance(chrono::Duration::seconds(30));
+    assert!(
+        h.app.rollout.as_ref().is_some_and(|r| r.visible),
+        "watching"
+    );
+    let top = h.screen(80, 24, &mono);
+    assert!(top.contains("rows 1-") && top.contains("↓ more"), "{top}");
+    h.keys("G");
+    let bottom = h.screen(80, 24, &mono);
+    assert!(
+        !bottom.contains("↓ more") && !bottom.contains("rows 1-"),
+        "{bottom}"
+    );
+    assert!(
+        !bottom.contains("DEPLOYMENTS  service:"),
+        "scrolled past the top: {bottom}"
+    );
+    assert!(
+        h.app.rollout.as_ref().is_some_and(|r| r.visible),
+        "G scrolled, it did not leave"
+    );
+    h.keys("g");
+    assert_eq!(h.screen(80, 24, &mono), top);
+}

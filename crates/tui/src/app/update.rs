@@ -535,6 +535,25 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     {
         r.visible = false;
     }
+    // The rollout view on screen scrolls with the keys that move a list.
+    if let Some(r) = app.rollout.as_mut().filter(|r| r.visible) {
+        let max = app.hits.scroll_limit().unwrap_or(u16::MAX / 2);
+        let page = u16::try_from(page.max(1)).unwrap_or(10);
+        let now = r.scroll.min(max);
+        let next = match action {
+            Action::Down => Some(now.saturating_add(1)),
+            Action::Up => Some(now.saturating_sub(1)),
+            Action::PageDown => Some(now.saturating_add(page)),
+            Action::PageUp => Some(now.saturating_sub(page)),
+            Action::Top => Some(0),
+            Action::Bottom => Some(max),
+            _ => None,
+        };
+        if let Some(next) = next {
+            r.scroll = next.min(max);
+            return vec![];
+        }
+    }
     match action {
         Action::Quit => {
             app.quit = true;

@@ -227,6 +227,8 @@ pub struct RolloutView {
     pub visible: bool,
     /// The plan that started it, for the header of the view.
     pub summary: String,
+    /// Rows of the view scrolled past (j, k, PgUp, PgDn, g, G).
+    pub scroll: u16,
 }
 
 /// Which write the operator asked for with a key.
@@ -1145,6 +1147,7 @@ pub fn executed(
                         watch,
                         visible: current && lines.is_empty(),
                         summary: plan.lines().first().cloned().unwrap_or_default(),
+                        scroll: 0,
                     });
                     if !current {
                         app.notice = Some(format!(

@@ -11,7 +11,7 @@ use flightdeck_core::ops::revisions::{self, Side};
 use flightdeck_model::text::sanitize;
 use flightdeck_model::{AlarmState, DeploymentStatus};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -190,7 +190,41 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         ),
         theme.muted,
     )));
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+    // Longer than the screen (80x24 with tasks, alarms, errors and events):
+    // it scrolls, and the last row says where it is.
+    let total = u16::try_from(
+        Paragraph::new(lines.clone())
+            .wrap(Wrap { trim: true })
+            .line_count(area.width.max(1)),
+    )
+    .unwrap_or(u16::MAX);
+    if total <= area.height || area.height < 2 {
+        app.hits.set_scroll_limit(0);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let [text, marker] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
+    let max = total.saturating_sub(text.height);
+    let offset = r.scroll.min(max);
+    app.hits.set_scroll_limit(max);
+    let last = (offset + text.height).min(total);
+    let more = if last < total { " ↓ more" } else { "" };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .scroll((offset, 0)),
+        text,
+    );
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format!(
+                " rows {}-{last} of {total}{more} · j k PgUp PgDn g G scroll · Esc closes",
+                offset + 1
+            ),
+            theme.warn,
+        )),
+        marker,
+    );
 }
 
 /// Error lines in the watched service's logs during the last minute.
