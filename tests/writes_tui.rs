@@ -716,3 +716,51 @@ fn a_stale_plan_is_planned_again_and_confirmed_once_more_without_retyping() {
         .clone();
     assert_eq!(after.desired, desired);
 }
+
+/// Issue 23, item 5: after a canary's automatic rollback the watch shows
+/// its final state only (no stale "IN_PROGRESS · stage ..."), and "the
+/// alarms of the service" count the alarm that rolled it back, as the
+/// traffic lines above them do (one source).
+#[test]
+fn a_finished_canary_watch_shows_its_end_and_counts_the_rollback_alarm() {
+    let mut h = Harness::new();
+    select_canary_api(&mut h);
+    plan_deploy(&mut h, "acme/api:3.5.0-errors");
+    h.keys("api");
+    h.key(KeyCode::Enter);
+    for _ in 0..180 {
+        h.advance(chrono::Duration::seconds(10));
+        if h.app
+            .rollout
+            .as_ref()
+            .is_some_and(|r| r.watch.status.is_final())
+        {
+            break;
+        }
+    }
+    let watch = &h.app.rollout.as_ref().unwrap().watch;
+    assert_eq!(watch.status, RolloutStatus::RolledBack, "{}", watch.reason);
+    let mono = common::theme("monochrome");
+    let screen = h.screen(160, 60, &mono);
+    assert!(
+        !screen.contains("stage PRODUCTION_TRAFFIC_SHIFT"),
+        "{screen}"
+    );
+    assert!(!screen.contains("IN_PROGRESS ·"), "{screen}");
+    let env = h.app.env();
+    let svc = env.services().iter().find(|s| s.name == "api").unwrap();
+    let alarms = flightdeck::model::alarms_of(env.alarms(), env.services(), svc);
+    let rollback = &svc.deployment_config.rollback_alarms[0];
+    assert!(
+        alarms.iter().any(|a| &a.name == rollback),
+        "{rollback} is the service's"
+    );
+    let firing = alarms
+        .iter()
+        .filter(|a| a.state == flightdeck::model::AlarmState::Alarm)
+        .count();
+    assert!(
+        screen.contains(&format!("{firing} in ALARM of {}", alarms.len())),
+        "{screen}"
+    );
+}

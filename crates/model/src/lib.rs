@@ -22,7 +22,7 @@ pub use ecs::{
 pub use history::{HookRun, ServiceDeployment, WriteEvent};
 pub use monitoring::{
     Alarm, AlarmHistoryItem, AlarmState, ApiStats, Comparison, LogEvent, LogSource, MetricPoint,
-    MetricQuery, MetricSeries, Severity, TargetGroupSeries, trim_float,
+    MetricQuery, MetricSeries, Severity, TargetGroupSeries, alarms_of, trim_float,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
 pub use secrets::{SecretKind, is_secret};

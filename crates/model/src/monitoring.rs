@@ -156,6 +156,12 @@ impl Alarm {
             .max_by_key(|s| s.name.len())
     }
 
+    /// Whether auto scaling owns it (a scaling policy's alarm): its
+    /// activities say what it did; it pages no one.
+    pub fn is_auto_scalings(&self) -> bool {
+        self.severity == Severity::Info || self.name.starts_with("TargetTracking-")
+    }
+
     pub fn dimension(&self, name: &str) -> Option<&str> {
         self.dimensions
             .iter()
@@ -348,6 +354,25 @@ fn target_tracking_parts(name: &str) -> Option<(&str, &'static str)> {
             let resource = &rest[..at];
             (!resource.is_empty()).then_some((resource, side))
         })
+}
+
+/// The alarms of `service`, as every view counts them: those that watch
+/// it ([`Alarm::watched_service`]: its dimensions, its target groups, its
+/// name), auto scaling's own left out. The one source for "the alarms of a
+/// service".
+pub fn alarms_of<'a>(
+    alarms: &'a [Alarm],
+    services: &[super::Service],
+    service: &super::Service,
+) -> Vec<&'a Alarm> {
+    alarms
+        .iter()
+        .filter(|a| !a.is_auto_scalings())
+        .filter(|a| {
+            a.watched_service(services)
+                .is_some_and(|s| s.cluster == service.cluster && s.name == service.name)
+        })
+        .collect()
 }
 
 #[cfg(test)]

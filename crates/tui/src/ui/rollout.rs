@@ -127,14 +127,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             "ALARMS of the service",
             theme.accent,
         )));
-        let alarms: Vec<_> = env
-            .alarms
-            .data
-            .iter()
-            .flatten()
-            .filter(|a| a.dimension("ServiceName") == Some(svc.name.as_str()))
-            .filter(|a| !a.name.starts_with("TargetTracking-"))
-            .collect();
+        let alarms = flightdeck_model::alarms_of(env.alarms(), env.services(), svc);
         if alarms.is_empty() {
             lines.push(Line::from(Span::styled("  none", theme.muted)));
         }
@@ -325,6 +318,9 @@ fn traffic_lines(
     // has none, and an older deployment of the same revision says nothing
     // about this one.
     match watch.history.as_ref() {
+        // A finished watch shows its final state (the header) only: ECS's
+        // history read before the end would still say IN_PROGRESS.
+        Some(_) if watch.status.is_final() => {}
         Some(d) => {
             let mut parts = vec![format!("{}", d.status)];
             if let Some(stage) = &d.stage {
