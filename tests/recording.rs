@@ -407,3 +407,62 @@ fn a_version_1_recording_still_reads_and_replays() {
     assert!(screen.contains("muejam-production"), "{screen}");
     assert!(screen.contains("backend"), "{screen}");
 }
+
+/// Issue 23, item 16: a replay says REPLAY and read-only, its recorded
+/// plan says nothing runs, and the viewer's keys never type into it.
+#[test]
+fn a_replay_says_so_and_its_recorded_confirmation_takes_no_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.jsonl");
+    {
+        let mut h = Harness::recorded(&path);
+        h.go_to_env("radiox-prod");
+        h.advance(chrono::Duration::seconds(20));
+        h.keys("S");
+        h.clear_field();
+        h.keys("6");
+        h.key(KeyCode::Enter);
+        h.advance(chrono::Duration::seconds(20));
+    }
+    let mut replay = recording::Replay::open(&path).unwrap();
+    replay.advance_to(replay.end());
+    // As the runtime's replay loop does before every frame.
+    replay.app.replay_bar = Some(replay.bar(false, 1));
+    let mono = common::theme("monochrome");
+    let screen = common::render(&replay.app, 120, 40, &mono);
+    assert!(
+        screen.contains("REPLAY [RO]") && !screen.contains("[RW]"),
+        "{screen}"
+    );
+    assert!(screen.contains("nothing runs here"), "{screen}");
+    assert!(!screen.contains("type the service name"), "{screen}");
+    let Some(flightdeck::app::write::Dialog::Confirm(before)) = replay.app.dialog.clone() else {
+        panic!("{:?}", replay.app.dialog);
+    };
+    for c in "backend-api\r".chars() {
+        let code = if c == '\r' {
+            KeyCode::Enter
+        } else {
+            KeyCode::Char(c)
+        };
+        replay.look(crossterm::event::KeyEvent::new(
+            code,
+            crossterm::event::KeyModifiers::NONE,
+        ));
+    }
+    let Some(flightdeck::app::write::Dialog::Confirm(after)) = &replay.app.dialog else {
+        panic!("{:?}", replay.app.dialog);
+    };
+    assert_eq!(
+        after.typed, before.typed,
+        "nothing typed into a recorded confirmation"
+    );
+    assert!(
+        replay
+            .app
+            .notice
+            .as_deref()
+            .unwrap_or("")
+            .contains("nothing runs")
+    );
+}

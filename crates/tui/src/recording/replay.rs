@@ -176,9 +176,24 @@ impl<R: BufRead + Seek> Replay<R> {
     /// The viewer's own key at a paused instant: any pane, scroll, detail
     /// or filter, as in the cockpit; what it asks to do is dropped. The
     /// recorded cockpit is kept aside until the replay goes on.
+    /// A recorded write dialog takes none of the viewer's keys (nothing
+    /// typed into a recorded production confirmation): Esc hides it to
+    /// look around, anything else says so.
     pub fn look(&mut self, key: crossterm::event::KeyEvent) {
         if self.looking.is_none() {
             self.looking = Some(Box::new(self.app.clone()));
+        }
+        if self.app.dialog.is_some() {
+            if key.code == crossterm::event::KeyCode::Esc {
+                self.app.dialog = None;
+            } else {
+                self.app.notice = Some(
+                    "a replay: the recorded dialog takes no keys and nothing runs (Esc hides it, Space plays on)"
+                        .into(),
+                );
+            }
+            self.app.dirty = true;
+            return;
         }
         let _ignored = update(&mut self.app, Msg::Key(key));
     }

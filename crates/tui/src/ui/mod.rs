@@ -89,7 +89,14 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let env = app.env();
     let sep = || Span::styled(" │ ", theme.header);
     let mut parts: Vec<Vec<Span>> = vec![];
-    let badge = if app.is_read_only() { "[RO]" } else { "[RW]" };
+    // A replay writes nothing, whatever the recorded session could.
+    let badge = if app.replay_bar.is_some() {
+        "REPLAY [RO]"
+    } else if app.is_read_only() {
+        "[RO]"
+    } else {
+        "[RW]"
+    };
     parts.push(vec![Span::styled(
         format!(" {} ", env.info.name),
         theme.header,

@@ -234,7 +234,13 @@ fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm,
         .map(|l| Line::from(Span::styled(sanitize(&l), theme.text)))
         .collect();
     let mut controls = vec![Line::default()];
-    if c.needs_typing() {
+    if app.replay_bar.is_some() {
+        // A recorded plan: what the operator saw; nothing here runs.
+        controls.push(Line::from(Span::styled(
+            " REPLAY  the plan as the operator saw it: nothing runs here (Esc hides it, Space plays on)",
+            theme.warn,
+        )));
+    } else if c.needs_typing() {
         controls.push(Line::from(vec![
             Span::styled(" PRODUCTION ", theme.production),
             Span::styled(
