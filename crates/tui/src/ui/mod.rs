@@ -124,6 +124,11 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         None => "data loading…".to_string(),
     };
     parts.push(vec![Span::styled(data, theme.header)]);
+    // What an 80-column header keeps: the environment, PRODUCTION, RO/RW,
+    // the data's age and SIMULATED; the clock, account and region go first.
+    if app.demo {
+        parts.push(vec![Span::styled("SIMULATED", theme.header)]);
+    }
     parts.push(vec![Span::styled(
         app.now.format("%H:%M:%SZ").to_string(),
         theme.header,
@@ -135,9 +140,6 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         )]);
     }
     parts.push(vec![Span::styled(env.info.region.clone(), theme.header)]);
-    if app.demo {
-        parts.push(vec![Span::styled("SIMULATED", theme.header)]);
-    }
     parts.push(vec![Span::styled("flightdeck", theme.header)]);
     let mut spans: Vec<Span> = vec![];
     let mut used = 0usize;
