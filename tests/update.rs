@@ -913,3 +913,21 @@ fn the_rollout_watch_scrolls_at_80x24() {
     h.keys("g");
     assert_eq!(h.screen(80, 24, &mono), top);
 }
+
+/// Issue 23, also: a filter nothing matches says so, and how to clear it,
+/// instead of an empty list without a word.
+#[test]
+fn a_filter_nothing_matches_says_so() {
+    let mono = common::theme("monochrome");
+    let mut h = Harness::new();
+    h.keys("1/zzzz-no-such");
+    h.key(KeyCode::Enter);
+    assert!(h.app.service_rows().is_empty());
+    let screen = h.screen(80, 24, &mono);
+    assert!(
+        screen.contains("nothing matches \"zzzz-no-such\" · Esc clears the filter"),
+        "{screen}"
+    );
+    h.key(KeyCode::Esc);
+    assert!(!h.screen(80, 24, &mono).contains("nothing matches"));
+}

@@ -72,6 +72,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         selected,
         block: None,
         clicks: Some((&app.hits, crate::app::Pane::Alarms)),
+        when_empty: super::widgets::nothing_matches(app, crate::app::Pane::Alarms),
     }
     .render(frame, top, theme);
     if let Some(alarm) = app.selected_alarm() {

@@ -149,6 +149,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         selected: app.selected(Pane::Changes),
         block: None,
         clicks: Some((&app.hits, crate::app::Pane::Changes)),
+        when_empty: super::widgets::nothing_matches(app, crate::app::Pane::Changes),
     }
     .render(frame, list, theme);
     if let Some(e) = rows.get(app.selected(Pane::Changes)) {

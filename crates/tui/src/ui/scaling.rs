@@ -107,6 +107,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         selected,
         block: Some(block),
         clicks: Some((&app.hits, crate::app::Pane::Scaling)),
+        when_empty: super::widgets::nothing_matches(app, crate::app::Pane::Scaling),
     }
     .render(frame, top, theme);
 

@@ -165,6 +165,7 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         selected,
         block: None,
         clicks: Some((&app.hits, crate::app::Pane::Services)),
+        when_empty: super::widgets::nothing_matches(app, crate::app::Pane::Services),
     }
     .render(frame, table_area, theme);
 }

@@ -105,6 +105,7 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
         selected: app.selected(Pane::Triage),
         block: None,
         clicks: Some((&app.hits, crate::app::Pane::Triage)),
+        when_empty: super::widgets::nothing_matches(app, crate::app::Pane::Triage),
     }
     .render(frame, list, theme);
     if let Some(f) = findings.get(app.selected(Pane::Triage)) {

@@ -178,6 +178,21 @@ pub struct Listing<'a> {
     pub block: Option<ratatui::widgets::Block<'a>>,
     /// Where the rows are recorded for clicks, as rows of which pane.
     pub clicks: Option<(&'a crate::app::mouse::HitMap, crate::app::Pane)>,
+    /// What an empty table says under its headers (a filter nothing
+    /// matches), instead of an empty list without a word.
+    pub when_empty: Option<String>,
+}
+
+/// An empty pane's words when its filter is what empties it.
+pub fn nothing_matches(app: &crate::app::App, pane: crate::app::Pane) -> Option<String> {
+    let filter = app.filter(pane);
+    (!filter.is_empty()).then(|| {
+        format!(
+            "  nothing matches \"{}\" · {} clears the filter",
+            flightdeck_model::text::sanitize(filter),
+            app.key(crate::app::keymap::Action::Back)
+        )
+    })
 }
 
 impl Listing<'_> {
@@ -187,6 +202,7 @@ impl Listing<'_> {
         let header =
             Row::new(keep.iter().map(|&i| Cell::from(columns[i].header))).style(theme.muted);
         let empty = self.rows.is_empty();
+        let when_empty = self.when_empty.filter(|_| empty);
         if let Some((hits, pane)) = self.clicks {
             let inner = self.block.as_ref().map_or(area, |b| b.inner(area));
             // The header takes the first row; then one row per data row.
@@ -200,6 +216,7 @@ impl Listing<'_> {
                 hits.add(row, crate::app::mouse::Target::Row(pane, self.first + i));
             }
         }
+        let block_inner = self.block.as_ref().map_or(area, |b| b.inner(area));
         let mut table = Table::new(self.rows, constraints(columns, keep))
             .header(header)
             .row_highlight_style(theme.cursor)
@@ -210,6 +227,18 @@ impl Listing<'_> {
         let selected = self.selected.saturating_sub(self.first);
         let mut state = TableState::default().with_selected((!empty).then_some(selected));
         frame.render_stateful_widget(table, area, &mut state);
+        if let Some(words) = when_empty {
+            let inner = block_inner;
+            if inner.height > 1 {
+                let row = Rect::new(inner.x, inner.y + 1, inner.width, 1);
+                frame.render_widget(
+                    ratatui::widgets::Paragraph::new(ratatui::text::Span::styled(
+                        words, theme.warn,
+                    )),
+                    row,
+                );
+            }
+        }
     }
 }
 
