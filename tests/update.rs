@@ -931,3 +931,67 @@ fn a_filter_nothing_matches_says_so() {
     h.key(KeyCode::Esc);
     assert!(!h.screen(80, 24, &mono).contains("nothing matches"));
 }
+
+/// Issue 23, item 10: Enter on an alarm finding in the first second, its
+/// environment's services not read yet, waits for them, says so, and goes
+/// where the same key goes a second later: the service's error lines.
+#[test]
+fn enter_on_an_alarm_before_its_services_are_read_goes_there_once_they_are() {
+    use flightdeck::engine::{DataEvent, Fetched, JobKey, JobKind, Payload};
+    let mut h = Harness::new();
+    // Where Enter goes once everything is read.
+    let top = h
+        .app
+        .triage()
+        .into_iter()
+        .find(|f| f.kind == flightdeck::triage::Kind::Alarm && f.service.is_some())
+        .unwrap();
+    let env = top.environment.clone();
+    let at = h.app.envs.iter().position(|e| e.info.name == env).unwrap();
+    // The first second: the alarms are read, the services not yet.
+    let services = std::mem::take(&mut h.app.envs[at].services);
+    let clusters = std::mem::take(&mut h.app.envs[at].clusters);
+    h.app.triage_inputs += 1;
+    let early = h
+        .app
+        .triage()
+        .into_iter()
+        .position(|f| f.environment == env && f.subject == top.subject)
+        .unwrap();
+    assert!(h.app.triage()[early].service.is_none(), "not known yet");
+    h.app.pane = Pane::Triage;
+    h.app.selected[Pane::Triage.index()] = early;
+    let effects = update(
+        &mut h.app,
+        Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+    );
+    assert!(effects.is_empty());
+    assert_eq!(
+        h.app.pane,
+        Pane::Triage,
+        "waits rather than open the alarms pane"
+    );
+    assert!(
+        h.app.notice.as_deref().unwrap().contains("reading"),
+        "{:?}",
+        h.app.notice
+    );
+    // The services arrive: it goes where Enter goes now.
+    let event = DataEvent {
+        key: JobKey {
+            env: env.clone(),
+            kind: JobKind::Services,
+        },
+        data: Fetched {
+            fetched_at: h.app.now,
+            generation: services.generation + 1,
+            result: Ok(Payload::Services {
+                clusters: clusters.data.unwrap(),
+                services: services.data.unwrap(),
+            }),
+        },
+    };
+    update(&mut h.app, Msg::Data(Box::new(event)));
+    assert_eq!(h.app.pane, Pane::Logs);
+    assert_eq!(h.app.log_source_service().as_ref(), top.service.as_ref());
+}

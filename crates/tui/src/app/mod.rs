@@ -352,6 +352,10 @@ pub struct App {
     pub next_request: u64,
     /// A one-line message in the footer until the next key.
     pub notice: Option<String>,
+    /// Enter on an alarm finding before its environment's services were
+    /// read: `(environment, alarm)`, followed where Enter goes once they
+    /// are (its service's logs), unless a key came first.
+    pub pending_evidence: Option<(String, String)>,
     /// The keys in force: the defaults and the config's `[keys]`.
     pub keymap: std::sync::Arc<keymap::Keymap>,
     /// Where the last frame drew what a click can act on.
@@ -421,6 +425,7 @@ impl App {
             rollout: None,
             stuck_after: flightdeck_core::ops::STUCK_AFTER,
             replan: None,
+            pending_evidence: None,
             next_request: 1,
             touched: false,
             notice: None,

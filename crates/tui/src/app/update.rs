@@ -53,6 +53,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 if !app.touched && app.pane == Pane::Services && !app.triage().is_empty() {
                     app.pane = Pane::Triage;
                 }
+                follow_pending_evidence(app);
             }
             vec![]
         }
@@ -107,6 +108,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.dirty = true;
             app.notice = None;
             app.touched = true;
+            // A key of the operator's own wins over a pending Enter.
+            app.pending_evidence = None;
             let drill_key = matches!(
                 app.keymap.action(&key),
                 Some(
@@ -724,10 +727,48 @@ fn apply_log_anchor(app: &mut App) {
     app.logs.anchor = None;
 }
 
+/// Enter on an alarm finding whose service is not known because its
+/// environment's services are not read yet (the first second): it waits
+/// for them, says so, and goes where Enter would go a second later.
+fn follow_pending_evidence(app: &mut App) {
+    let Some((env, alarm)) = app.pending_evidence.clone() else {
+        return;
+    };
+    let Some(data) = app.envs.iter().find(|e| e.info.name == env) else {
+        app.pending_evidence = None;
+        return;
+    };
+    if data.services.data.is_none() && data.services.error.is_none() {
+        return;
+    }
+    app.pending_evidence = None;
+    let finding = app
+        .triage()
+        .into_iter()
+        .find(|f| f.environment == env && f.kind == Kind::Alarm && f.subject == alarm);
+    if let Some(finding) = finding {
+        app.notice = None;
+        go_to_evidence(app, finding);
+    }
+}
+
 fn open(app: &mut App) {
     match app.pane {
         Pane::Triage => {
             if let Some(finding) = app.selected_finding() {
+                let services_unread = app
+                    .envs
+                    .iter()
+                    .find(|e| e.info.name == finding.environment)
+                    .is_some_and(|e| e.services.data.is_none() && e.services.error.is_none());
+                if finding.kind == Kind::Alarm && finding.service.is_none() && services_unread {
+                    app.notice = Some(format!(
+                        "reading {}'s services to find the service of {}…",
+                        finding.environment, finding.subject
+                    ));
+                    app.pending_evidence = Some((finding.environment, finding.subject));
+                    return;
+                }
                 go_to_evidence(app, finding);
             }
         }
