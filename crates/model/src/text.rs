@@ -109,6 +109,25 @@ pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// Shortens `s` to `max` characters in its middle, keeping what follows
+/// its last `:` whole: a task definition `family:revision` never loses
+/// its revision (`radiox-processi…:113`).
+pub fn ellipsize_keeping_revision(s: &str, max: usize) -> String {
+    let len = s.chars().count();
+    if len <= max {
+        return s.to_string();
+    }
+    let Some((family, revision)) = s.rsplit_once(':') else {
+        return ellipsize(s, max);
+    };
+    let tail = revision.chars().count() + 1;
+    if tail + 2 > max {
+        return ellipsize(s, max);
+    }
+    let head: String = family.chars().take(max - tail - 1).collect();
+    format!("{head}…:{revision}")
+}
+
 /// Shortens `s` to `max` characters, ending with `…` when cut.
 pub fn ellipsize(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -243,6 +262,19 @@ mod tests {
         assert_eq!(count(1u32, "line", "lines"), "1 line");
         assert_eq!(count(0u32, "line", "lines"), "0 lines");
         assert_eq!(count(2u64, "service", "services"), "2 services");
+    }
+
+    #[test]
+    fn a_revision_is_never_cut() {
+        assert_eq!(
+            ellipsize_keeping_revision("radiox-processing-service:113", 20),
+            "radiox-processi…:113"
+        );
+        let cut = ellipsize_keeping_revision("prod-infra-production-ai-service:1234", 26);
+        assert_eq!(cut.chars().count(), 26);
+        assert!(cut.ends_with("…:1234"), "{cut}");
+        assert_eq!(ellipsize_keeping_revision("api:7", 26), "api:7");
+        assert_eq!(ellipsize_keeping_revision("no-revision-here-at-all", 10), "no-revisi…");
     }
 
     #[test]

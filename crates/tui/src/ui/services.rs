@@ -146,8 +146,12 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                         "MemoryUtilization",
                         usize::from(COLUMNS[4].width),
                     ),
+                    // The revision is never cut: the family gives way.
                     5 => Cell::from(Span::styled(
-                        sanitize(&s.task_definition.to_string()),
+                        flightdeck_model::text::ellipsize_keeping_revision(
+                            &sanitize(&s.task_definition.to_string()),
+                            usize::from(COLUMNS[5].width),
+                        ),
                         theme.muted,
                     )),
                     6 => Cell::from(Span::styled(sanitize(&s.cluster), theme.muted)),
