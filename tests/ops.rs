@@ -426,7 +426,7 @@ fn a_rollback_planned_during_a_failing_rollout_is_not_stale_while_tasks_churn() 
     let s = sim(ENV, false);
     rt().block_on(async {
         let original = s.service().await.task_definition;
-        let back = rollout_and_rollback_plan(&s, s.p.as_ref()).await;
+        let back = rollout_and_rollback_plan(&s, s.p.as_ref(), "acme/backend:v6-stuck").await;
         // Eight seconds to read the plan and type the name; tasks move.
         s.clock.advance(Duration::seconds(8));
         let before = s.service().await;
@@ -468,30 +468,7 @@ fn a_rollback_the_circuit_breaker_got_to_first_has_nothing_to_do() {
     let s = sim(ENV, false);
     rt().block_on(async {
         let original = s.service().await.task_definition;
-        let p = plan(
-            s.p.as_ref(),
-            "678901234567",
-            deploy("acme/backend:v5.4.0-broken"),
-            None,
-        )
-        .await
-        .unwrap();
-        execute(s.p.as_ref(), &p, &s.audit, WHO, s.clock.now())
-            .await
-            .unwrap();
-        s.clock.advance(Duration::seconds(30));
-        let back = plan(
-            s.p.as_ref(),
-            "678901234567",
-            Operation::Rollback {
-                cluster: CLUSTER.into(),
-                service: SERVICE.into(),
-                to: None,
-            },
-            None,
-        )
-        .await
-        .unwrap();
+        let back = rollout_and_rollback_plan(&s, s.p.as_ref(), "acme/backend:v5.4.0-broken").await;
         assert_eq!(back.rollback_target(), Some(&original));
         // The circuit breaker gets there while the operator types.
         for _ in 0..120 {
@@ -524,10 +501,14 @@ fn a_rollback_the_circuit_breaker_got_to_first_has_nothing_to_do() {
     });
 }
 
-async fn rollout_and_rollback_plan(s: &Sim, p: &dyn Provider) -> flightdeck::ops::Plan {
-    let deploy = plan(p, "678901234567", deploy("acme/backend:v6-stuck"), None)
-        .await
-        .unwrap();
+/// Deploys `image`, and 30 s into its rollout plans the rollback (ECS's own,
+/// of the deployment in progress).
+async fn rollout_and_rollback_plan(
+    s: &Sim,
+    p: &dyn Provider,
+    image: &str,
+) -> flightdeck::ops::Plan {
+    let deploy = plan(p, "678901234567", deploy(image), None).await.unwrap();
     execute(p, &deploy, &s.audit, WHO, s.clock.now())
         .await
         .unwrap();
@@ -553,7 +534,7 @@ fn a_native_rollback_that_fails_otherwise_is_not_followed_by_a_second_write() {
     let s = sim(ENV, false);
     let faulty = Faulty::new(s.p.clone());
     rt().block_on(async {
-        let back = rollout_and_rollback_plan(&s, &faulty).await;
+        let back = rollout_and_rollback_plan(&s, &faulty, "acme/backend:v6-stuck").await;
         let updates = faulty.updates();
         // Not a refusal ECS is known to give: it may have been applied.
         for error in [
@@ -583,7 +564,7 @@ fn a_recognised_refusal_of_the_native_rollback_rolls_back_by_hand() {
     let faulty = Faulty::new(s.p.clone());
     rt().block_on(async {
         let original = s.service().await.task_definition;
-        let back = rollout_and_rollback_plan(&s, &faulty).await;
+        let back = rollout_and_rollback_plan(&s, &faulty, "acme/backend:v6-stuck").await;
         let updates = faulty.updates();
         *faulty.stop_rollback_error.lock().unwrap() = Some(ProviderError::Unsupported(
             "ecs:StopServiceDeployment: ServiceDeploymentNotFoundException".into(),

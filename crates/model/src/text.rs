@@ -274,7 +274,10 @@ mod tests {
         assert_eq!(cut.chars().count(), 26);
         assert!(cut.ends_with("…:1234"), "{cut}");
         assert_eq!(ellipsize_keeping_revision("api:7", 26), "api:7");
-        assert_eq!(ellipsize_keeping_revision("no-revision-here-at-all", 10), "no-revisi…");
+        assert_eq!(
+            ellipsize_keeping_revision("no-revision-here-at-all", 10),
+            "no-revisi…"
+        );
     }
 
     #[test]
