@@ -464,12 +464,18 @@ pub struct RevisionChoice {
 }
 
 impl RevisionChoice {
-    /// One line: `:113  acme/api:v1.4 (registered 2026-11-20 14:02)`.
+    /// One line: `:113  api:v1.4 (registered 2026-11-20 14:02)`; an image
+    /// by its repository's last name and tag, so it fits 80 columns.
     pub fn describe(&self) -> String {
+        let images: Vec<&str> = self
+            .images
+            .iter()
+            .map(|i| i.rsplit('/').next().unwrap_or(i))
+            .collect();
         format!(
             ":{}  {} (registered {})",
             self.revision.revision,
-            self.images.join(", "),
+            images.join(", "),
             self.registered_at.format("%Y-%m-%d %H:%M")
         )
     }
