@@ -34,6 +34,13 @@ impl From<PlantedSymlink> for io::Error {
     }
 }
 
+fn planted(path: &Path) -> io::Error {
+    PlantedSymlink {
+        path: path.to_path_buf(),
+    }
+    .into()
+}
+
 /// Refuses `path` if it is a symbolic link; a path that is not there is fine.
 pub fn refuse_symlink(path: &Path) -> Result<(), PlantedSymlink> {
     match std::fs::symlink_metadata(path) {
@@ -58,8 +65,8 @@ pub fn refuse_symlinks<'a>(
 /// be the operator's own (`--record ~/incidents/x.jsonl`); flightdeck's own
 /// are tightened by [`tighten_dir`].
 pub fn private_dir(dir: &Path) -> io::Result<()> {
-    refuse_symlink(dir)?;
     match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => Err(planted(dir)),
         Ok(m) if m.is_dir() => Ok(()),
         Ok(_) => Err(io::Error::new(
             io::ErrorKind::AlreadyExists,
@@ -79,8 +86,8 @@ pub fn private_dir(dir: &Path) -> io::Result<()> {
 /// named: only flightdeck's own are passed here. A link is refused; a
 /// directory that is not there is left for [`open`] to make.
 pub fn tighten_dir(dir: &Path) -> io::Result<()> {
-    refuse_symlink(dir)?;
     match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => Err(planted(dir)),
         Ok(m) if m.is_dir() && m.permissions().mode() & 0o077 != 0 => {
             std::fs::set_permissions(dir, Permissions::from_mode(DIR_MODE))
         }
@@ -119,14 +126,7 @@ pub fn open(path: &Path, mode: Mode) -> io::Result<File> {
         // ELOOP: O_NOFOLLOW met a link; EEXIST from O_EXCL may be one too.
         let link = e.raw_os_error() == Some(libc::ELOOP)
             || (e.kind() == io::ErrorKind::AlreadyExists && refuse_symlink(path).is_err());
-        if link {
-            PlantedSymlink {
-                path: path.to_path_buf(),
-            }
-            .into()
-        } else {
-            e
-        }
+        if link { planted(path) } else { e }
     })?;
     let meta = file.metadata()?;
     if !meta.is_file() {

@@ -35,6 +35,12 @@ impl<T> Default for Slot<T> {
 }
 
 impl<T> Slot<T> {
+    /// Nothing has come back yet, neither data nor an error (the first
+    /// second of a session).
+    pub fn unanswered(&self) -> bool {
+        self.data.is_none() && self.error.is_none()
+    }
+
     /// Stores a result unless a newer one is already held.
     fn store(&mut self, generation: u64, at: Timestamp, result: Result<T, ProviderError>) -> bool {
         if generation < self.generation {

@@ -539,21 +539,22 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         r.visible = false;
     }
     // The rollout view on screen scrolls with the keys that move a list.
-    if let Some(r) = app.rollout.as_mut().filter(|r| r.visible) {
-        let max = app.hits.scroll_limit().unwrap_or(u16::MAX / 2);
-        let page = u16::try_from(page.max(1)).unwrap_or(10);
-        let now = r.scroll.min(max);
-        let next = match action {
-            Action::Down => Some(now.saturating_add(1)),
-            Action::Up => Some(now.saturating_sub(1)),
-            Action::PageDown => Some(now.saturating_add(page)),
-            Action::PageUp => Some(now.saturating_sub(page)),
-            Action::Top => Some(0),
-            Action::Bottom => Some(max),
+    if let Some(scroll) = app.rollout.as_ref().filter(|r| r.visible).map(|r| r.scroll) {
+        use write::Scroll;
+        let step = match action {
+            Action::Down => Some(Scroll::Down),
+            Action::Up => Some(Scroll::Up),
+            Action::PageDown => Some(Scroll::PageDown),
+            Action::PageUp => Some(Scroll::PageUp),
+            Action::Top => Some(Scroll::Top),
+            Action::Bottom => Some(Scroll::Bottom),
             _ => None,
         };
-        if let Some(next) = next {
-            r.scroll = next.min(max);
+        if let Some(step) = step {
+            let next = write::scroll_by(app, scroll, step);
+            if let Some(r) = app.rollout.as_mut() {
+                r.scroll = next;
+            }
             return vec![];
         }
     }
@@ -738,7 +739,7 @@ fn follow_pending_evidence(app: &mut App) {
         app.pending_evidence = None;
         return;
     };
-    if data.services.data.is_none() && data.services.error.is_none() {
+    if data.services.unanswered() {
         return;
     }
     app.pending_evidence = None;
@@ -760,7 +761,7 @@ fn open(app: &mut App) {
                     .envs
                     .iter()
                     .find(|e| e.info.name == finding.environment)
-                    .is_some_and(|e| e.services.data.is_none() && e.services.error.is_none());
+                    .is_some_and(|e| e.services.unanswered());
                 if finding.kind == Kind::Alarm && finding.service.is_none() && services_unread {
                     app.notice = Some(format!(
                         "reading {}'s services to find the service of {}…",

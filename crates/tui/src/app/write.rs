@@ -197,27 +197,51 @@ impl Message {
     }
 }
 
-/// A dialog's text scrolled by `key` (Up, Down, PgUp, PgDn, Home, End; in
-/// a message also j, k, g, G), within what the last frame could show;
-/// `None` when the key is no scrolling key.
-fn scrolled(app: &App, scroll: u16, key: &KeyEvent, letters: bool) -> Option<u16> {
+/// A move of scrolled text: a row, a page, to either end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scroll {
+    Down,
+    Up,
+    PageDown,
+    PageUp,
+    Top,
+    Bottom,
+}
+
+/// `scroll` moved by `step`, within what the last frame could show (the
+/// limit it recorded in the `HitMap`): the dialogs and the rollout view.
+pub(crate) fn scroll_by(app: &App, scroll: u16, step: Scroll) -> u16 {
     let page = u16::try_from(app.page.max(1)).unwrap_or(10);
     let max = app.hits.scroll_limit().unwrap_or(u16::MAX / 2);
     let now = scroll.min(max);
-    let next = match key.code {
-        KeyCode::Down => now.saturating_add(1),
-        KeyCode::Char('j') if letters => now.saturating_add(1),
-        KeyCode::Up => now.saturating_sub(1),
-        KeyCode::Char('k') if letters => now.saturating_sub(1),
-        KeyCode::PageDown => now.saturating_add(page),
-        KeyCode::PageUp => now.saturating_sub(page),
-        KeyCode::Home => 0,
-        KeyCode::Char('g') if letters => 0,
-        KeyCode::End => max,
-        KeyCode::Char('G') if letters => max,
+    let next = match step {
+        Scroll::Down => now.saturating_add(1),
+        Scroll::Up => now.saturating_sub(1),
+        Scroll::PageDown => now.saturating_add(page),
+        Scroll::PageUp => now.saturating_sub(page),
+        Scroll::Top => 0,
+        Scroll::Bottom => max,
+    };
+    next.min(max)
+}
+
+/// A dialog's text scrolled by `key` (Up, Down, PgUp, PgDn, Home, End; in
+/// a message also j, k, g, G); `None` when the key is no scrolling key.
+fn scrolled(app: &App, scroll: u16, key: &KeyEvent, letters: bool) -> Option<u16> {
+    let step = match key.code {
+        KeyCode::Down => Scroll::Down,
+        KeyCode::Char('j') if letters => Scroll::Down,
+        KeyCode::Up => Scroll::Up,
+        KeyCode::Char('k') if letters => Scroll::Up,
+        KeyCode::PageDown => Scroll::PageDown,
+        KeyCode::PageUp => Scroll::PageUp,
+        KeyCode::Home => Scroll::Top,
+        KeyCode::Char('g') if letters => Scroll::Top,
+        KeyCode::End => Scroll::Bottom,
+        KeyCode::Char('G') if letters => Scroll::Bottom,
         _ => return None,
     };
-    Some(next.min(max))
+    Some(scroll_by(app, scroll, step))
 }
 
 /// The rollout being followed, and whether its view is on screen.
