@@ -86,6 +86,35 @@ fn a_recorded_session_replays_the_same_frames_at_the_same_instants() {
     );
     let md = recording::markdown(&report);
     assert!(md.starts_with("## Timeline"), "{md}");
+    // In the cockpit the word that a write is done reaches the session a
+    // moment after ECS stamped the deployment it started: the postmortem
+    // still tells the cause first (the plan, the write, then the
+    // deployment), each line with its own time.
+    let mut late = recording::Postmortem::new(&header);
+    for mut entry in entries {
+        if let recording::Entry::Executed { at, .. } = &mut entry {
+            *at += chrono::Duration::seconds(1);
+        }
+        let at = entry.at();
+        late.take(&entry, at);
+    }
+    let order: Vec<String> = late
+        .finish()
+        .into_iter()
+        .filter(|h| h.service.as_deref() == Some("backend"))
+        .map(|h| format!("{} {}: {}", h.at.format("%H:%M:%S"), h.kind, h.what))
+        .collect();
+    let find = |text: &str| {
+        order
+            .iter()
+            .position(|line| line.contains(text))
+            .unwrap_or_else(|| panic!("no {text:?} in {order:#?}"))
+    };
+    assert!(
+        find("planned deploy") < find("confirmed and done")
+            && find("confirmed and done") < find("deployment to muejam-backend"),
+        "{order:#?}"
+    );
 }
 
 /// A short recorded session with a planned deploy (the confirmation

@@ -26,6 +26,11 @@ pub struct Happening {
     /// (an alarm's change is older than the poll that saw it).
     #[serde(skip)]
     pub seen: Timestamp,
+    /// The ECS deployment this line is about: the one a deploy line
+    /// follows, or the one an operator's write started. It puts an effect
+    /// after its cause (see [`Postmortem::finish`]).
+    #[serde(skip)]
+    pub deployment: Option<String>,
 }
 
 /// ECS service events worth a line of their own.
@@ -145,10 +150,27 @@ impl Postmortem {
         })
     }
 
-    /// The timeline, oldest first, each thing said once.
+    /// The timeline, oldest first, each thing said once. An effect never
+    /// comes before its cause: a deployment an operator's write started is
+    /// placed after that write, even when ECS's clock stamped it a moment
+    /// before the session heard the write was done. Each line keeps its
+    /// own time.
     pub fn finish(self) -> Vec<Happening> {
         let mut out = self.out;
-        out.sort_by_key(|h| h.at);
+        let started_by: HashMap<String, Timestamp> = out
+            .iter()
+            .filter(|h| h.kind == "action")
+            .filter_map(|h| Some((h.deployment.clone()?, h.at)))
+            .collect();
+        let place = |h: &Happening| {
+            let cause = (h.kind == "deploy")
+                .then(|| started_by.get(h.deployment.as_deref()?))
+                .flatten();
+            // Among lines of one instant, the operator's come first: they
+            // are what the others answer.
+            (cause.map_or(h.at, |c| h.at.max(*c)), h.kind != "action")
+        };
+        out.sort_by_cached_key(place);
         drop_repeats(&mut out);
         out
     }
@@ -196,6 +218,7 @@ impl Postmortem {
                                 environment: env.clone(),
                                 kind: "alarm",
                                 seen: played,
+                                deployment: None,
                                 service: a.dimension("ServiceName").map(str::to_string),
                                 what,
                             });
@@ -221,6 +244,7 @@ impl Postmortem {
                                         environment: env.clone(),
                                         kind: "deploy",
                                         seen: played,
+                                        deployment: Some(d.id.clone()),
                                         service: Some(svc.name.clone()),
                                         what: format!(
                                             "deployment to {}: {state}{}",
@@ -251,6 +275,7 @@ impl Postmortem {
                                     environment: env.clone(),
                                     kind: "event",
                                     seen: played,
+                                    deployment: None,
                                     service: Some(svc.name.clone()),
                                     what: e.message.clone(),
                                 });
@@ -274,6 +299,7 @@ impl Postmortem {
                                 environment: env.clone(),
                                 kind: "scaling",
                                 seen: played,
+                                deployment: None,
                                 service: a.resource_id.rsplit('/').next().map(str::to_string),
                                 what: format!("{} ({})", a.description, a.status),
                             });
@@ -305,6 +331,7 @@ impl Postmortem {
                     ),
                     Err(e) => format!("{} refused: {e}", subject(op)),
                 },
+                None,
             )),
             Entry::Executed {
                 at,
@@ -327,6 +354,10 @@ impl Postmortem {
                         ),
                         Err(e) => format!("{} confirmed, failed: {e}", subject(op)),
                     },
+                    result
+                        .as_ref()
+                        .ok()
+                        .and_then(|done| done.deployment_id.clone()),
                 ));
             }
             Entry::Unchanged { .. }
@@ -345,6 +376,7 @@ fn action(
     env: &str,
     op: &flightdeck_core::ops::Operation,
     what: String,
+    deployment: Option<String>,
 ) -> Happening {
     Happening {
         at,
@@ -353,6 +385,7 @@ fn action(
         service: Some(op.service().to_string()),
         what,
         seen: played,
+        deployment,
     }
 }
 
@@ -459,6 +492,7 @@ mod tests {
             service: Some("api".into()),
             what: what.into(),
             seen: at,
+            deployment: None,
         };
         let mut h = vec![
             line("unhealthy", 0),
