@@ -484,6 +484,46 @@ fn the_watch_shows_each_revisions_own_errors() {
     assert!(percent(&blue) < 5.0, "{blue}");
 }
 
+/// The operator rolls the bad canary back: traffic is blue's again at
+/// once, and the watch (now following blue's deployment) says so: blue's
+/// group carries the requests, the rolled-back green has none.
+#[test]
+fn after_a_rollback_to_blue_the_watch_gives_blue_its_traffic() {
+    let mut h = Harness::new();
+    select_canary_api(&mut h);
+    for _ in 0..6 {
+        h.advance(chrono::Duration::seconds(30));
+    }
+    plan_deploy(&mut h, "acme/api:3.5.0-errors");
+    h.key(KeyCode::Enter);
+    h.keys("api");
+    h.key(KeyCode::Enter);
+    for _ in 0..12 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    h.keys("R");
+    let Some(Dialog::Confirm(_)) = &h.app.dialog else {
+        panic!("no rollback plan: {:?}", h.app.dialog);
+    };
+    h.keys("api");
+    h.key(KeyCode::Enter);
+    for _ in 0..12 {
+        h.advance(chrono::Duration::seconds(30));
+    }
+    let mono = common::theme("monochrome");
+    let screen = h.screen(120, 50, &mono);
+    let line = |side: &str| {
+        screen
+            .lines()
+            .find(|l| l.trim_start_matches([' ', '"']).starts_with(side))
+            .unwrap_or_else(|| panic!("no {side} line: {screen}"))
+            .to_string()
+    };
+    let (blue, green) = (line("blue  :57"), line("green :58"));
+    assert!(blue.contains("req/min"), "{blue}");
+    assert!(green.contains("no requests"), "{green}");
+}
+
 /// RadioX's blue/green release from the cockpit: the watch shows the pause
 /// waiting for the operator, `C` plans and (after the typed name) continues
 /// it, the traffic switches, and `T` changes the strategy through a form

@@ -3,9 +3,13 @@
 //! requests, 5xx and response time are that revision's. Which group is
 //! blue is not in any ECS answer; it is the one that carried the traffic
 //! before the deployment began.
+//!
+//! Green is the service's newest deployment, whichever deployment a watch
+//! follows: after an operator's rollback to blue the watch follows blue's
+//! old deployment, and the traffic it gets back is still blue's.
 
 use chrono::Duration;
-use flightdeck_model::{MetricPoint, TargetGroupSeries, Timestamp};
+use flightdeck_model::{Deployment, MetricPoint, TargetGroupSeries, Timestamp};
 use serde::Serialize;
 
 /// The figures cover this much time back from now.
@@ -25,9 +29,47 @@ pub enum Side {
 
 impl std::fmt::Display for Side {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Side::Blue => "blue",
             Side::Green => "green",
+        })
+    }
+}
+
+/// The traffic-shifting deployment the groups are told apart by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sides {
+    /// When green's deployment began: blue is the group that had the
+    /// traffic before.
+    pub began: Timestamp,
+    /// The revision that was live before it.
+    pub blue: Option<u32>,
+    /// The revision traffic shifts to; `None` when the service has one
+    /// deployment only (nothing shifts: its live group is blue).
+    pub green: Option<u32>,
+}
+
+impl Sides {
+    /// From the service's deployments: green is the newest, blue the
+    /// newest of the others. One deployment: it is blue, and it began
+    /// when it was created.
+    pub fn of(deployments: &[Deployment]) -> Option<Sides> {
+        let newest = deployments.iter().max_by_key(|d| d.created_at)?;
+        let before = deployments
+            .iter()
+            .filter(|d| d.id != newest.id)
+            .max_by_key(|d| d.created_at);
+        Some(match before {
+            Some(blue) => Sides {
+                began: newest.created_at,
+                blue: Some(blue.task_definition.revision),
+                green: Some(newest.task_definition.revision),
+            },
+            None => Sides {
+                began: newest.created_at,
+                blue: Some(newest.task_definition.revision),
+                green: None,
+            },
         })
     }
 }
@@ -39,6 +81,8 @@ pub struct RevisionMetrics {
     pub target_group: String,
     /// `None` when no traffic before the deployment tells them apart.
     pub side: Option<Side>,
+    /// The revision registered in the group, when its side is known.
+    pub revision: Option<u32>,
     /// Mean requests a minute; `None` without any request.
     pub requests_per_minute: Option<f64>,
     /// 5xx answers of the targets, in percent of the requests.
@@ -60,22 +104,46 @@ impl RevisionMetrics {
     }
 }
 
-impl std::fmt::Display for RevisionMetrics {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let side = self.side.map_or("?".into(), |s| s.to_string());
-        write!(f, "{side:<5} {}  ({})", self.figures(), self.target_group)
+impl RevisionMetrics {
+    /// "green :58", "blue  :57", "idle" (a group nothing is registered
+    /// in) or "?" (sides not told apart).
+    pub fn label(&self) -> String {
+        match (self.side, self.revision) {
+            (Some(side), Some(r)) => format!("{side:<5} :{r}"),
+            (Some(side), None) => side.to_string(),
+            (None, _) if self.requests_per_minute.is_none() => "idle".into(),
+            (None, _) => "?".into(),
+        }
     }
 }
 
-/// Each group's figures at `now`, for a deployment created at `began`,
-/// in the order given.
+impl std::fmt::Display for RevisionMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:<9} {}  ({})",
+            self.label(),
+            self.figures(),
+            self.target_group
+        )
+    }
+}
+
+/// Each group's figures at `now`, told apart by `sides`, in the order
+/// given.
 pub fn summarise(
     groups: &[TargetGroupSeries],
-    began: Timestamp,
+    sides: Sides,
     now: Timestamp,
 ) -> Vec<RevisionMetrics> {
-    let before = |g: &TargetGroupSeries| sum(&g.requests, began - BEFORE, began);
-    // Blue carried more traffic than any other group before; the rest is green.
+    // Blue carried more traffic than any other group before green's
+    // deployment began, the rest is green; with one deployment, blue is
+    // the group that carries the traffic now.
+    let (since, until) = match sides.green {
+        Some(_) => (sides.began - BEFORE, sides.began),
+        None => (now - WINDOW, now),
+    };
+    let before = |g: &TargetGroupSeries| sum(&g.requests, since, until);
     let blue = groups
         .iter()
         .enumerate()
@@ -95,9 +163,20 @@ pub fn summarise(
                 .count();
             let requests = sum(&g.requests, from, now);
             let errors = sum(&g.errors, from, now);
+            let side = match (blue, sides.green) {
+                (Some(b), _) if b == i => Some(Side::Blue),
+                (Some(_), Some(_)) => Some(Side::Green),
+                // One deployment: only its live group has a side.
+                _ => None,
+            };
             RevisionMetrics {
                 target_group: TargetGroupSeries::name(&g.target_group).to_string(),
-                side: blue.map(|b| if b == i { Side::Blue } else { Side::Green }),
+                side,
+                revision: match side {
+                    Some(Side::Blue) => sides.blue,
+                    Some(Side::Green) => sides.green,
+                    None => None,
+                },
                 requests_per_minute: (minutes > 0).then(|| requests / minutes as f64),
                 error_percent: (requests > 0.0).then(|| 100.0 * errors / requests),
                 p95_ms: g
@@ -147,6 +226,31 @@ mod tests {
         }
     }
 
+    /// Green's deployment (:58) began at minute `began`, after blue's (:57).
+    fn shift(began: i64) -> Sides {
+        Sides {
+            began: t(began),
+            blue: Some(57),
+            green: Some(58),
+        }
+    }
+
+    fn deployment(id: &str, revision: u32, minute: i64) -> Deployment {
+        Deployment {
+            id: id.into(),
+            status: flightdeck_model::DeploymentStatus::Primary,
+            task_definition: flightdeck_model::TaskDefRef::new("api", revision),
+            desired: 2,
+            running: 2,
+            pending: 0,
+            failed_tasks: 0,
+            rollout_state: flightdeck_model::RolloutState::Completed,
+            rollout_reason: String::new(),
+            created_at: t(minute),
+            updated_at: t(minute),
+        }
+    }
+
     #[test]
     fn blue_is_the_group_that_had_the_traffic_and_each_side_has_its_own_figures() {
         // The deployment began at minute 5; a canary sends 10 % to green.
@@ -160,10 +264,14 @@ mod tests {
             &[(6, 100.0), (7, 100.0)],
             &[(6, 50.0), (7, 70.0)],
         );
-        let out = summarise(&[green, blue], t(5), t(9));
+        let out = summarise(&[green, blue], shift(5), t(9));
         assert_eq!(out[0].target_group, "api-alt");
         assert_eq!(out[0].side, Some(Side::Green));
         assert_eq!(out[1].side, Some(Side::Blue));
+        assert_eq!(
+            (out[0].label(), out[1].label()),
+            ("green :58".into(), "blue  :57".into())
+        );
         assert_eq!(out[0].requests_per_minute, Some(100.0));
         assert_eq!(out[0].error_percent, Some(60.0));
         assert_eq!(out[1].error_percent, Some(1.0));
@@ -173,8 +281,12 @@ mod tests {
     fn no_traffic_before_leaves_the_sides_unknown_and_no_request_means_no_figure() {
         let a = group("api", &[(6, 10.0)], &[]);
         let b = group("api-alt", &[], &[]);
-        let out = summarise(&[a, b], t(5), t(8));
+        let out = summarise(&[a, b], shift(5), t(8));
         assert!(out.iter().all(|m| m.side.is_none()));
+        assert_eq!(
+            (out[0].label(), out[1].label()),
+            ("?".into(), "idle".into())
+        );
         assert_eq!(out[0].error_percent, Some(0.0));
         assert_eq!(out[1].requests_per_minute, None);
         assert_eq!(out[1].error_percent, None);
@@ -183,9 +295,48 @@ mod tests {
     #[test]
     fn the_figures_cover_the_window_and_p95_is_the_last_minutes() {
         let a = group("api", &[(0, 10.0), (9, 10.0), (10, 30.0)], &[(0, 10.0)]);
-        let out = summarise(&[a], t(-5), t(10));
+        let out = summarise(&[a], shift(-5), t(10));
         assert_eq!(out[0].requests_per_minute, Some(20.0));
         assert_eq!(out[0].error_percent, Some(0.0));
         assert_eq!(out[0].p95_ms, Some(900.0));
+    }
+
+    /// An operator's rollback to blue: the watch follows blue's old
+    /// deployment, but green is still the newest one, and the traffic
+    /// back on blue's group is :57's, not :58's.
+    #[test]
+    fn after_a_rollback_to_blue_the_traffic_is_blues() {
+        let old = deployment("ecs-svc/1", 57, -300);
+        let new = deployment("ecs-svc/2", 58, 5);
+        let sides = Sides::of(&[old.clone(), new]).unwrap();
+        assert_eq!(sides, shift(5));
+        // Blue had it all before; green took it at minute 6; the rollback
+        // at minute 8 gave it back to blue.
+        let blue = group(
+            "api",
+            &[
+                (3, 1000.0),
+                (4, 1000.0),
+                (8, 1000.0),
+                (9, 1000.0),
+                (20, 1000.0),
+            ],
+            &[],
+        );
+        let green = group("api-alt", &[(6, 1000.0), (7, 1000.0)], &[(7, 50.0)]);
+        let out = summarise(&[blue.clone(), green.clone()], sides, t(20));
+        assert_eq!(out[0].label(), "blue  :57");
+        assert!(out[0].requests_per_minute.is_some());
+        assert_eq!(
+            (out[1].label(), out[1].figures()),
+            ("green :58".into(), "no requests".into())
+        );
+        // Once ECS forgets the failed deployment: the live group is :57's.
+        let sides = Sides::of(&[old]).unwrap();
+        let out = summarise(&[green, blue], sides, t(20));
+        assert_eq!(
+            (out[0].label(), out[1].label()),
+            ("idle".into(), "blue  :57".into())
+        );
     }
 }

@@ -128,14 +128,28 @@ pub(super) fn record_group_signals(svc: &mut ServiceState, now: Timestamp) {
     let green_requests = (requests * green_share + test).round();
     let blue_requests = (requests * (1.0 - green_share)).round();
     if blue_requests > 0.0 {
-        svc.group_series[blue].push(now, (blue_requests, clean_errors, clean_p95), kept);
+        let own = wobble(now, blue);
+        svc.group_series[blue].push(
+            now,
+            (blue_requests, clean_errors * own, clean_p95 * own),
+            kept,
+        );
     }
     if green_requests > 0.0 {
+        let own = wobble(now, 1 - blue);
         let (errors, p95) = if green_bad {
-            (clean_errors + 60.0, clean_p95 * 5.0)
+            (clean_errors * own + 60.0, clean_p95 * own * 5.0)
         } else {
-            (clean_errors, clean_p95)
+            (clean_errors * own, clean_p95 * own)
         };
         svc.group_series[1 - blue].push(now, (green_requests, errors, p95), kept);
     }
+}
+
+/// A group's own share of the noise, ±12 %, drawn from the minute and the
+/// group alone: two groups serving the same revision never answer in
+/// lockstep, and the world's own draws are not moved.
+fn wobble(now: Timestamp, group: usize) -> f64 {
+    let seed = (now.timestamp() / 60).unsigned_abs() ^ ((group as u64 + 1) << 48);
+    ChaCha8Rng::seed_from_u64(seed).random_range(0.88..1.12)
 }

@@ -390,6 +390,27 @@ mod strategies {
         assert_ne!(last(&svc.group_series[0].requests).unwrap().0, now);
     }
 
+    /// A good canary and blue answer each with their own latency: never the
+    /// same p95 in the same minute, though both serve good revisions.
+    #[test]
+    fn each_group_answers_with_its_own_latency() {
+        let (mut w, _, _) = deploy("tellmemore-prod", "api", "3.5.0");
+        w.advance_to(start() + Duration::minutes(5));
+        let svc = w.env("tellmemore-prod").unwrap().service("api").unwrap();
+        let (blue, green) = (&svc.group_series[0].p95_secs, &svc.group_series[1].p95_secs);
+        let both: Vec<(f64, f64)> = green
+            .iter()
+            .filter_map(|g| Some((blue.value_at(g.at)?, g.value)))
+            .collect();
+        assert!(both.len() >= 2, "{both:?}");
+        assert!(both.iter().all(|(b, g)| b != g), "{both:?}");
+        let ratio = |(b, g): &(f64, f64)| g / b;
+        assert!(
+            both.iter().all(|p| (0.7..1.4).contains(&ratio(p))),
+            "{both:?}"
+        );
+    }
+
     /// A bad canary's 5xx and latency are in its own group, not blue's.
     #[test]
     fn a_bad_canarys_errors_are_its_own_groups() {

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::app::keymap::Action;
 use crate::theme::Theme;
 use flightdeck_core::ops::RolloutStatus;
-use flightdeck_core::ops::revisions::{self, Side};
+use flightdeck_core::ops::revisions;
 use flightdeck_model::text::sanitize;
 use flightdeck_model::{AlarmState, DeploymentStatus};
 use ratatui::Frame;
@@ -94,7 +94,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     if let (Some(env), Some(svc)) = (env, svc) {
         traffic_lines(app, theme, env, svc, w, &mut lines);
-        revision_lines(theme, env, svc, w, app.now, &mut lines);
+        revision_lines(theme, env, svc, app.now, &mut lines);
         lines.push(Line::from(Span::styled(
             "TASKS (newest first)",
             theme.accent,
@@ -252,7 +252,6 @@ fn revision_lines(
     theme: &Theme,
     env: &crate::app::EnvData,
     svc: &flightdeck_model::Service,
-    watch: &flightdeck_core::ops::Watch,
     now: flightdeck_model::Timestamp,
     lines: &mut Vec<Line<'static>>,
 ) {
@@ -263,31 +262,22 @@ fn revision_lines(
     else {
         return;
     };
-    let began = watch.began();
-    let green = watch.task_definition.revision;
-    let blue = svc
-        .deployments
-        .iter()
-        .find(|d| d.task_definition != watch.task_definition)
-        .map(|d| d.task_definition.revision);
+    let Some(sides) = revisions::Sides::of(&svc.deployments) else {
+        return;
+    };
     lines.push(Line::from(Span::styled(
         "  each revision, last 5 min:",
         theme.muted,
     )));
-    for m in revisions::summarise(groups, began, now) {
+    for m in revisions::summarise(groups, sides, now) {
         let figures = m.figures();
         let style = if m.error_percent.is_some_and(|e| e >= BAD_ERROR_PERCENT) {
             theme.crit
         } else {
             theme.text
         };
-        let side = match m.side {
-            Some(Side::Green) => format!("green :{green}"),
-            Some(Side::Blue) => blue.map_or("blue".into(), |r| format!("blue  :{r}")),
-            None => "?".into(),
-        };
         lines.push(Line::from(vec![
-            Span::styled(format!("  {side:<9} "), theme.accent),
+            Span::styled(format!("  {:<9} ", m.label()), theme.accent),
             Span::styled(figures, style),
             Span::styled(format!("  {}", sanitize(&m.target_group)), theme.muted),
         ]));
