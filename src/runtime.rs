@@ -442,6 +442,7 @@ pub fn drill_of(s: &flightdeck_sim::scenario::Scenario, now: flightdeck_model::T
             cause: s.good.cause.clone(),
             mitigation: s.good.mitigation.clone(),
             service: s.good.service.clone(),
+            ecs_rollback_counts: s.good.ecs_rollback_counts,
         },
     };
     Drill::new(spec, now)
@@ -938,6 +939,7 @@ async fn handle(
                     match control {
                         DrillControl::Pause(p) => d.set_paused(p),
                         DrillControl::Speed(s) => d.set_speed(s),
+                        DrillControl::Hold(h) => d.set_hold(h),
                         DrillControl::Restart => {
                             if let Some(r) = restart {
                                 r.apply(d);

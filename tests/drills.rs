@@ -21,11 +21,24 @@ fn a_drill_is_timed_from_the_first_look_to_the_mitigation_and_debriefed() {
 
     // The deploy goes out at 1m; its tasks start failing their checks.
     h.advance(chrono::Duration::seconds(150));
-    // The operator opens backend (the service where the cause lies)...
+    // The operator opens backend (the service where the cause lies): a
+    // look is not an acknowledgement...
     h.keys("1");
     h.key(KeyCode::Enter);
     let drill = h.app.drill.as_ref().unwrap();
-    assert!(drill.acknowledged.is_some() && drill.found_cause.is_some());
+    assert!(drill.acknowledged.is_none() && drill.found_cause.is_some());
+    // ...the acknowledge key is.
+    h.keys("a");
+    assert!(
+        h.app
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("acknowledged at 2:30"),
+        "{:?}",
+        h.app.notice
+    );
+    assert!(h.app.drill.as_ref().unwrap().acknowledged.is_some());
     // ...and rolls it back before the circuit breaker does.
     h.keys("R");
     let Some(Dialog::Confirm(c)) = &h.app.dialog else {
@@ -90,6 +103,7 @@ fn a_drill_restarts_from_its_start_after_a_second_x() {
     h.advance(chrono::Duration::minutes(3));
     h.keys("1");
     h.key(KeyCode::Enter);
+    h.keys("a");
     assert!(h.app.drill.as_ref().unwrap().acknowledged.is_some());
     let key = |c| {
         Msg::Key(crossterm::event::KeyEvent::new(
@@ -118,6 +132,118 @@ fn a_drill_restarts_from_its_start_after_a_second_x() {
         "read again from the start"
     );
     assert_eq!(h.app.detail, None);
+}
+
+/// At 20x the drill still gives the operator its minutes while the fault
+/// unfolds: the clock is told to hold 1x from the deploy (1:00) to the good
+/// response's time to mitigate (8:00), the header says so, and the hold
+/// ends with the operator's fix.
+#[test]
+fn while_the_fault_unfolds_the_drill_runs_at_1x_until_the_fix() {
+    use flightdeck_model::clock::{Clock, Hold};
+    let mut h = Harness::drill("bad-deploy");
+    let started = h.app.drill.as_ref().unwrap().started;
+    let tick = |h: &mut Harness| update(&mut h.app, Msg::Tick(h.clock.now()));
+    let hold = Hold {
+        from: started + chrono::Duration::minutes(1),
+        until: started + chrono::Duration::minutes(8),
+        max: 1,
+    };
+    // The first tick told the clock; the next ones do not again.
+    assert_eq!(h.app.drill.as_ref().unwrap().hold_sent, Some(hold));
+    assert_eq!(tick(&mut h), [], "told once");
+    let plus = Msg::Key(crossterm::event::KeyEvent::new(
+        KeyCode::Char('+'),
+        crossterm::event::KeyModifiers::NONE,
+    ));
+    for _ in 0..4 {
+        update(&mut h.app, plus.clone());
+    }
+    let mono = common::theme("monochrome");
+    assert!(
+        h.screen(120, 30, &mono)
+            .contains("DRILL bad-deploy ▶ 20x 0:00")
+    );
+    h.advance(chrono::Duration::seconds(90));
+    update(&mut h.app, plus.clone());
+    let screen = h.screen(120, 30, &mono);
+    assert!(
+        screen.contains("DRILL bad-deploy ▶ 1x held 1:30/20:00"),
+        "{screen}"
+    );
+    assert!(
+        h.app.notice.as_deref().unwrap().contains("20x from 8:00"),
+        "{:?}",
+        h.app.notice
+    );
+    // The fix goes through: the hold ends at once.
+    h.keys("1");
+    h.key(KeyCode::Enter);
+    h.keys("R");
+    h.keys("backend");
+    h.key(KeyCode::Enter);
+    let drill = h.app.drill.as_ref().unwrap();
+    assert!(drill.mitigated.is_some());
+    assert_eq!(drill.hold(), None);
+    assert_eq!(drill.hold_sent, None, "the clock was told");
+    assert!(h.screen(120, 30, &mono).contains("DRILL bad-deploy ▶ 20x"));
+}
+
+/// Nobody rolls back: the circuit breaker does, and looking at backend once
+/// it has counts as the mitigation the scenario names. Acknowledging is
+/// the key, explained in the debrief; the drill's findings come first.
+#[test]
+fn watching_the_circuit_breaker_roll_back_is_a_mitigation() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::seconds(100));
+    let page = h.app.notice.clone().unwrap_or_default();
+    assert!(
+        page.starts_with("PAGE ") && page.ends_with("a acknowledges"),
+        "{page}"
+    );
+    let triage = h.app.triage();
+    let first_other = triage
+        .iter()
+        .position(|f| f.environment != "muejam-production")
+        .unwrap_or(triage.len());
+    assert!(
+        triage[first_other..]
+            .iter()
+            .all(|f| f.environment != "muejam-production"),
+        "the drill's findings first: {triage:#?}"
+    );
+    h.keys("a");
+    // The breaker rolls backend back while the operator is elsewhere.
+    for _ in 0..30 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    let drill = h.app.drill.as_ref().unwrap();
+    assert!(
+        drill.ecs_rolled_back.is_some(),
+        "{:?}",
+        h.app.env().services()
+    );
+    assert_eq!(drill.mitigated, None, "not seen yet");
+    h.keys("1");
+    let backend = h
+        .app
+        .service_rows()
+        .iter()
+        .position(|s| s.name == "backend")
+        .unwrap();
+    h.app.selected[flightdeck::app::Pane::Services.index()] = backend;
+    h.key(KeyCode::Enter);
+    let drill = h.app.drill.as_ref().unwrap();
+    assert!(drill.mitigated.is_some(), "{:?}", drill.actions);
+    let text = drill.debrief("a").join("\n");
+    assert!(text.contains("saw ECS roll backend back"), "{text}");
+    assert!(text.contains("acknowledged the page"), "{text}");
+    assert!(
+        text.contains("Acknowledge is a key (a), as one acknowledges a page"),
+        "{text}"
+    );
+    let mitigate = text.lines().find(|l| l.contains("mitigate ")).unwrap();
+    assert!(mitigate.ends_with("in time"), "{mitigate}");
 }
 
 #[test]

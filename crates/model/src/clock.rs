@@ -43,9 +43,31 @@ impl Clock for ManualClock {
     }
 }
 
+/// A stretch of a drill's time that runs at most at `max`x whatever the
+/// speed chosen: while the fault unfolds the operator has the drill's own
+/// minutes to decide, at 20x as at 1x.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hold {
+    pub from: Timestamp,
+    pub until: Timestamp,
+    pub max: u32,
+}
+
+impl Hold {
+    /// The speed at drill time `at` for a chosen `speed`.
+    pub fn speed_at(&self, at: Timestamp, speed: u32) -> u32 {
+        if (self.from..self.until).contains(&at) {
+            speed.min(self.max)
+        } else {
+            speed
+        }
+    }
+}
+
 /// A drill's clock: the simulated time runs at a speed (1x to 20x) of the
 /// wall clock underneath, and can pause. Changing either keeps the time it
-/// shows continuous.
+/// shows continuous. Within a [`Hold`] it runs no faster than the hold's
+/// speed, from the instant the hold begins (not from the next tick).
 pub struct DrillClock {
     wall: Arc<dyn Clock>,
     state: Mutex<DrillState>,
@@ -58,6 +80,7 @@ struct DrillState {
     drill_anchor: Timestamp,
     speed: u32,
     paused: bool,
+    hold: Option<Hold>,
 }
 
 /// The speeds a drill can run at.
@@ -74,6 +97,7 @@ impl DrillClock {
                 drill_anchor: now,
                 speed: 1,
                 paused: false,
+                hold: None,
             }),
         }
     }
@@ -90,6 +114,11 @@ impl DrillClock {
     /// `speed` times the wall clock (clamped to 1x..20x).
     pub fn set_speed(&self, speed: u32) {
         self.change(|s| s.speed = speed.clamp(1, 20));
+    }
+
+    /// Holds the speed down within `hold` (`None`: no longer).
+    pub fn set_hold(&self, hold: Option<Hold>) {
+        self.change(|s| s.hold = hold);
     }
 
     pub fn set_paused(&self, paused: bool) {
@@ -120,11 +149,28 @@ impl DrillClock {
 }
 
 impl DrillState {
+    /// The drill time at `wall`: the wall time since the anchor spent at
+    /// the speed of each stretch in turn (before the hold, in it, after).
     fn at(&self, wall: Timestamp) -> Timestamp {
         if self.paused {
-            self.drill_anchor
-        } else {
-            self.drill_anchor + (wall - self.wall_anchor) * self.speed as i32
+            return self.drill_anchor;
+        }
+        let mut left = wall - self.wall_anchor;
+        let mut at = self.drill_anchor;
+        loop {
+            let (speed, ends) = match self.hold {
+                Some(h) if at < h.from => (self.speed, Some(h.from)),
+                Some(h) if at < h.until => (h.speed_at(at, self.speed), Some(h.until)),
+                _ => (self.speed, None),
+            };
+            let speed = speed.max(1) as i32;
+            match ends {
+                Some(end) if (end - at) < left * speed => {
+                    left -= (end - at) / speed;
+                    at = end;
+                }
+                _ => return at + left * speed,
+            }
         }
     }
 }
@@ -170,5 +216,46 @@ mod tests {
         assert_eq!(drill.now(), t0);
         wall.advance(Duration::seconds(1));
         assert_eq!(drill.now(), t0 + Duration::seconds(20), "running again");
+    }
+
+    /// At 20x the drill's minutes 1 to 8 still take 7 wall minutes, from
+    /// the instant the hold begins; before and after it runs at 20x.
+    #[test]
+    fn a_hold_runs_its_stretch_at_its_speed_whatever_the_speed() {
+        let t0 = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap();
+        let wall = ManualClock::new(t0);
+        let drill = DrillClock::new(Arc::new(wall.clone()));
+        drill.set_speed(20);
+        drill.set_hold(Some(Hold {
+            from: t0 + Duration::minutes(1),
+            until: t0 + Duration::minutes(8),
+            max: 1,
+        }));
+        // 3 s of wall time reach the hold at 1:00; 2 s more run at 1x.
+        wall.advance(Duration::seconds(5));
+        assert_eq!(drill.now(), t0 + Duration::seconds(62));
+        wall.advance(Duration::seconds(7 * 60 - 2));
+        assert_eq!(drill.now(), t0 + Duration::minutes(8));
+        wall.advance(Duration::seconds(1));
+        assert_eq!(drill.now(), t0 + Duration::seconds(8 * 60 + 20));
+        // Released early: 20x at once, continuously.
+        drill.restart(t0 + Duration::minutes(2));
+        drill.set_hold(None);
+        wall.advance(Duration::seconds(3));
+        assert_eq!(drill.now(), t0 + Duration::minutes(3));
+        // Paused within a hold: still.
+        drill.set_hold(Some(Hold {
+            from: t0,
+            until: t0 + Duration::minutes(8),
+            max: 2,
+        }));
+        drill.set_paused(true);
+        wall.advance(Duration::seconds(30));
+        assert_eq!(drill.now(), t0 + Duration::minutes(3));
+        drill.set_paused(false);
+        wall.advance(Duration::seconds(30));
+        assert_eq!(drill.now(), t0 + Duration::minutes(4));
     }
 }

@@ -42,6 +42,11 @@ pub struct GoodResponse {
     pub cause: String,
     /// The mitigation, in words.
     pub mitigation: String,
+    /// Whether watching ECS roll the service back (its circuit breaker, a
+    /// rollback alarm) counts as mitigating: the operator looks at the
+    /// service once ECS has rolled it back.
+    #[serde(default)]
+    pub ecs_rollback_counts: bool,
 }
 
 /// One fault at an offset from the start (`2m`, `90s`; negative for what

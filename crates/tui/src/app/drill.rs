@@ -4,6 +4,11 @@
 
 use chrono::Duration;
 use flightdeck_model::Timestamp;
+use flightdeck_model::clock::Hold;
+
+/// How fast a drill runs at most while its fault unfolds: the drill's own
+/// minutes to decide in, whatever the speed chosen (see [`Drill::hold`]).
+pub const HELD_SPEED: u32 = 1;
 
 /// What a good response looks like, minutes from the start.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -15,6 +20,8 @@ pub struct GoodResponse {
     pub mitigation: String,
     /// The service where the cause lies.
     pub service: String,
+    /// Looking at the service once ECS rolled it back counts as mitigating.
+    pub ecs_rollback_counts: bool,
 }
 
 /// The drill and the operator's response to it so far.
@@ -32,7 +39,8 @@ pub struct Drill {
     pub good: GoodResponse,
     pub speed: u32,
     pub paused: bool,
-    /// The first look at one of its findings or services.
+    /// The operator took the incident: the acknowledge key, as one
+    /// acknowledges a page.
     pub acknowledged: Option<Timestamp>,
     /// The first look at the service where the cause lies.
     pub found_cause: Option<Timestamp>,
@@ -44,6 +52,12 @@ pub struct Drill {
     pub debriefed: bool,
     /// The restart key was pressed once: a second press restarts.
     pub restart_armed: bool,
+    /// When the data first showed ECS rolling the cause's service back.
+    pub ecs_rolled_back: Option<Timestamp>,
+    /// The hold the drill's clock was last told (see [`Drill::hold`]).
+    pub hold_sent: Option<Hold>,
+    /// The page (the first fault) has been announced.
+    pub paged: bool,
 }
 
 /// What the drill's keys ask the runtime to do with its clock.
@@ -51,6 +65,8 @@ pub struct Drill {
 pub enum DrillControl {
     Pause(bool),
     Speed(u32),
+    /// Hold the speed down within a stretch (`None`: no longer).
+    Hold(Option<Hold>),
     /// From its start again, same seed: the world and the clock reset.
     Restart,
 }
@@ -109,6 +125,9 @@ impl Drill {
             actions: vec![],
             debriefed: false,
             restart_armed: false,
+            ecs_rolled_back: None,
+            hold_sent: None,
+            paged: false,
         }
     }
 
@@ -138,15 +157,42 @@ impl Drill {
         self.elapsed(now) >= Duration::minutes(i64::from(self.minutes))
     }
 
-    /// `DRILL bad-deploy ▶ 1x 3:12/20:00` (paused `||`, ended `OVER`),
-    /// short enough for the header at 80 columns.
+    /// While the fault unfolds, from the first fault until the good
+    /// response's time to mitigate (or the operator's mitigation, if
+    /// sooner), the drill runs at [`HELD_SPEED`] at most: at 20x the
+    /// circuit breaker would otherwise roll back before anyone could read
+    /// a plan. `None` once mitigated.
+    pub fn hold(&self) -> Option<Hold> {
+        if self.mitigated.is_some() {
+            return None;
+        }
+        let from = self.incident_at();
+        let until = (self.started + Duration::minutes(i64::from(self.good.mitigate_minutes)))
+            .max(from + Duration::minutes(1));
+        Some(Hold {
+            from,
+            until,
+            max: HELD_SPEED,
+        })
+    }
+
+    /// The speed the drill runs at `now`: the chosen one, or the hold's.
+    pub fn running_speed(&self, now: Timestamp) -> u32 {
+        self.hold()
+            .map_or(self.speed, |h| h.speed_at(now, self.speed))
+    }
+
+    /// `DRILL bad-deploy ▶ 1x 3:12/20:00` (paused `||`, ended `OVER`,
+    /// held `▶ 1x held`), short enough for the header at 80 columns.
     pub fn header(&self, now: Timestamp) -> String {
+        let running = self.running_speed(now);
+        let held = if running < self.speed { " held" } else { "" };
         let state = if self.over(now) {
             "OVER".to_string()
         } else if self.paused {
-            format!("|| {}x", self.speed)
+            format!("|| {running}x{held}")
         } else {
-            format!("▶ {}x", self.speed)
+            format!("▶ {running}x{held}")
         };
         format!(
             "DRILL {} {state} {}/{}:00",
@@ -154,6 +200,11 @@ impl Drill {
             clock_text(Some(self.elapsed(now))).trim_start(),
             self.minutes
         )
+    }
+
+    /// `3:12`: how far into the drill `at` is.
+    pub fn clock(&self, at: Timestamp) -> String {
+        clock_text(Some(at - self.started)).trim_start().to_string()
     }
 
     /// The header without the drill's name, for narrow terminals.
@@ -173,17 +224,48 @@ impl Drill {
             .map_or(self.started, |o| self.started + o)
     }
 
+    /// The operator acknowledged the page: took the incident. Once; not
+    /// before the first fault (there is nothing to acknowledge yet).
+    /// `false` when it does not count.
+    pub fn acknowledge(&mut self, now: Timestamp) -> bool {
+        if self.over(now) || now < self.incident_at() || self.acknowledged.is_some() {
+            return false;
+        }
+        self.acknowledged = Some(now);
+        true
+    }
+
     /// The operator looked at something of the drill's environment: a
-    /// finding, a service (`service`), its logs or its changes.
+    /// finding, a service (`service`), its logs or its changes. Looking at
+    /// the cause's service is finding the cause; once ECS rolled it back
+    /// (where the scenario counts that), it is seeing it mitigated.
     pub fn saw(&mut self, now: Timestamp, env: &str, service: Option<&str>) {
         if env != self.environment || self.over(now) || now < self.incident_at() {
             return;
         }
-        self.acknowledged.get_or_insert(now);
-        if service == Some(self.good.service.as_str()) && self.found_cause.is_none() {
+        if service != Some(self.good.service.as_str()) {
+            return;
+        }
+        if self.found_cause.is_none() {
             self.found_cause = Some(now);
             self.actions
                 .push((now, format!("looked at {}", self.good.service)));
+        }
+        if self.good.ecs_rollback_counts
+            && self.ecs_rolled_back.is_some()
+            && self.mitigated.is_none()
+        {
+            self.mitigated = Some(now);
+            self.actions
+                .push((now, format!("saw ECS roll {} back", self.good.service)));
+        }
+    }
+
+    /// The data shows ECS rolling the cause's service back (its circuit
+    /// breaker, a rollback alarm): noted once, after the first fault.
+    pub fn ecs_rolling_back(&mut self, now: Timestamp) {
+        if now >= self.incident_at() && !self.over(now) {
+            self.ecs_rolled_back.get_or_insert(now);
         }
     }
 
@@ -193,8 +275,8 @@ impl Drill {
             return;
         }
         self.acknowledged.get_or_insert(now);
-        if done {
-            self.mitigated.get_or_insert(now);
+        if done && self.mitigated.is_none() {
+            self.mitigated = Some(now);
         }
         self.actions.push((
             now,
@@ -203,8 +285,9 @@ impl Drill {
     }
 
     /// The debrief: what happened, what the operator did and when, against
-    /// what a good response looked like.
-    pub fn debrief(&self) -> Vec<String> {
+    /// what a good response looked like; `acknowledge_key` is the key the
+    /// operator acknowledges with.
+    pub fn debrief(&self, acknowledge_key: &str) -> Vec<String> {
         let at = |t: Option<Timestamp>| t.map(|t| t - self.started);
         let mut out = vec![
             format!("{}: {} ({} min)", self.name, self.title, self.minutes),
@@ -220,14 +303,12 @@ impl Drill {
         if self.actions.is_empty() && self.acknowledged.is_none() {
             out.push("  nothing".into());
         }
+        let mut did: Vec<(Timestamp, String)> = self.actions.clone();
         if let Some(t) = self.acknowledged {
-            out.push(format!(
-                "  {}  first look at {}",
-                clock_text(at(Some(t))),
-                self.environment
-            ));
+            did.push((t, "acknowledged the page".into()));
         }
-        for (t, what) in &self.actions {
+        did.sort_by_key(|(t, _)| *t);
+        for (t, what) in &did {
             out.push(format!("  {}  {what}", clock_text(at(Some(*t)))));
         }
         out.push(String::new());
@@ -258,6 +339,16 @@ impl Drill {
         out.push(String::new());
         out.push(format!("The cause: {}", self.good.cause));
         out.push(format!("A good mitigation: {}", self.good.mitigation));
+        out.push(String::new());
+        out.push(format!(
+            "Acknowledge is a key ({acknowledge_key}), as one acknowledges a page: the moment you take the incident. Find the cause is the first look at {} (its detail, logs, changes or rollout). Mitigate is the first write that goes through{}.",
+            self.good.service,
+            if self.good.ecs_rollback_counts {
+                format!(", or looking at {} once ECS has rolled it back", self.good.service)
+            } else {
+                String::new()
+            }
+        ));
         out
     }
 }
@@ -294,6 +385,7 @@ mod tests {
                     cause: "the new revision fails its health checks".into(),
                     mitigation: "roll back backend".into(),
                     service: "backend".into(),
+                    ecs_rollback_counts: true,
                 },
             },
             t(0),
@@ -303,11 +395,13 @@ mod tests {
     #[test]
     fn the_debrief_times_the_response_against_a_good_one() {
         let mut d = drill();
+        assert!(!d.acknowledge(t(30)), "before the deploy at 1:00");
         d.saw(t(30), "muejam-production", Some("backend"));
-        assert_eq!(d.acknowledged, None, "before the deploy at 1:00");
+        assert_eq!(d.found_cause, None, "before the deploy at 1:00");
         d.saw(t(70), "radiox-prod", Some("backend"));
-        assert_eq!(d.acknowledged, None, "another environment");
-        d.saw(t(150), "muejam-production", None);
+        assert_eq!(d.found_cause, None, "another environment");
+        assert!(d.acknowledge(t(150)));
+        assert!(!d.acknowledge(t(160)), "once");
         d.saw(t(200), "muejam-production", Some("frontend"));
         d.saw(t(245), "muejam-production", Some("backend"));
         d.acted(
@@ -316,15 +410,12 @@ mod tests {
             "rollback of backend".into(),
             true,
         );
-        let text = d.debrief().join("\n");
+        let text = d.debrief("a").join("\n");
         assert!(
             text.contains(" 1:00  CI deploys backend (unhealthy)"),
             "{text}"
         );
-        assert!(
-            text.contains(" 2:30  first look at muejam-production"),
-            "{text}"
-        );
+        assert!(text.contains(" 2:30  acknowledged the page"), "{text}");
         assert!(
             text.contains("acknowledge     2:30   good: within 3 min   in time"),
             "{text}"
@@ -345,7 +436,7 @@ mod tests {
 
     #[test]
     fn nothing_done_says_so() {
-        let text = drill().debrief().join("\n");
+        let text = drill().debrief("a").join("\n");
         assert!(text.contains("What you did\n  nothing"), "{text}");
         assert!(
             text.contains("find the cause     -   good: within 6 min   not done"),

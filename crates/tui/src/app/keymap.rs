@@ -60,6 +60,7 @@ pub enum Action {
     DrillFaster,
     DrillSlower,
     DrillRestart,
+    DrillAcknowledge,
 }
 
 /// Where a binding applies; the help overlay groups by it.
@@ -501,6 +502,13 @@ pub static BINDINGS: &[Binding] = &[
         [ch('+')]
     ),
     bind!("drill-slower", Action::DrillSlower, Drill, "", [ch('-')]),
+    bind!(
+        "drill-acknowledge",
+        Action::DrillAcknowledge,
+        Drill,
+        "drill: acknowledge the page (you take the incident)",
+        [ch('a')]
+    ),
     bind!(
         "drill-restart",
         Action::DrillRestart,

@@ -751,7 +751,13 @@ impl App {
         let key = (self.triage_inputs, self.now.timestamp().div_euclid(10));
         self.triage_memo.get_or(key, || {
             let views: Vec<_> = self.envs.iter().map(EnvData::triage_view).collect();
-            triage(&views, &Rules::default(), self.now)
+            let mut findings = triage(&views, &Rules::default(), self.now);
+            // In a drill its environment's findings come first: that is
+            // the page that went off.
+            if let Some(d) = &self.drill {
+                findings.sort_by_key(|f| f.environment != d.environment);
+            }
+            findings
         })
     }
 

@@ -17,16 +17,38 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 app.dirty = true;
             }
             app.now = now;
-            // A drill's end opens its debrief, once.
-            if let Some(d) = app.drill.as_mut()
-                && d.over(now)
-                && !d.debriefed
-            {
-                d.debriefed = true;
-                app.overlay = Some(Overlay::Debrief { scroll: 0 });
-                app.dirty = true;
+            let mut effects = vec![];
+            if let Some(d) = app.drill.as_mut() {
+                // A drill's end opens its debrief, once.
+                if d.over(now) && !d.debriefed {
+                    d.debriefed = true;
+                    app.overlay = Some(Overlay::Debrief { scroll: 0 });
+                    app.dirty = true;
+                }
+                // The first fault is the page: say so, and how to take it.
+                if !d.paged && now >= d.incident_at() && !d.over(now) {
+                    d.paged = true;
+                    if d.acknowledged.is_none() {
+                        app.notice = Some(format!(
+                            "PAGE {}: {} · {} acknowledges",
+                            d.clock(now),
+                            d.title,
+                            app.keymap
+                                .short(Action::DrillAcknowledge)
+                                .unwrap_or_else(|| "<drill-acknowledge>".into())
+                        ));
+                        app.dirty = true;
+                    }
+                }
+                // The clock is told of the hold (again after a restart,
+                // no longer once mitigated).
+                let hold = d.hold();
+                if hold != d.hold_sent {
+                    d.hold_sent = hold;
+                    effects.push(Effect::Drill(super::drill::DrillControl::Hold(hold)));
+                }
             }
-            vec![]
+            effects
         }
         Msg::Resize(_, height) => {
             app.page = usize::from(height.saturating_sub(8)).max(1);
@@ -54,6 +76,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     app.pane = Pane::Triage;
                 }
                 follow_pending_evidence(app);
+                drill_sees_ecs_roll_back(app);
             }
             vec![]
         }
@@ -117,6 +140,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                         | Action::DrillFaster
                         | Action::DrillSlower
                         | Action::DrillRestart
+                        | Action::DrillAcknowledge
                 )
             );
             if !drill_key && let Some(d) = app.drill.as_mut() {
@@ -158,6 +182,32 @@ fn drill_observe(app: &mut App) {
     }
 }
 
+/// In a drill whose scenario counts it: ECS rolling the cause's service
+/// back (a deployment of it FAILED) is noted, and seen at once when the
+/// operator is looking at that service.
+fn drill_sees_ecs_roll_back(app: &mut App) {
+    let Some(d) = app.drill.as_ref() else {
+        return;
+    };
+    if !d.good.ecs_rollback_counts || d.ecs_rolled_back.is_some() {
+        return;
+    }
+    let rolling_back = app
+        .envs
+        .iter()
+        .find(|e| e.info.name == d.environment)
+        .and_then(|e| e.services().iter().find(|s| s.name == d.good.service))
+        .is_some_and(|s| {
+            s.deployments
+                .iter()
+                .any(|dep| dep.rollout_state == flightdeck_model::RolloutState::Failed)
+        });
+    if rolling_back && let Some(d) = app.drill.as_mut() {
+        d.ecs_rolling_back(app.now);
+        drill_observe(app);
+    }
+}
+
 /// The drill's keys: pause, faster, slower (nothing outside a drill).
 fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
     use super::drill::DrillControl;
@@ -184,6 +234,19 @@ fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
             app.restart_drill(drill);
             vec![Effect::Drill(DrillControl::Restart)]
         }
+        Action::DrillAcknowledge => {
+            let now = app.now;
+            app.notice = Some(if d.acknowledge(now) {
+                format!("acknowledged at {}: the incident is yours", d.clock(now))
+            } else if d.acknowledged.is_some() {
+                "already acknowledged".into()
+            } else if now < d.incident_at() {
+                "nothing to acknowledge yet: no page has gone off".into()
+            } else {
+                "the drill is over".into()
+            });
+            vec![]
+        }
         _ => {
             let at = DRILL_SPEEDS.iter().position(|s| *s == d.speed).unwrap_or(0);
             let next = if action == Action::DrillFaster {
@@ -192,6 +255,18 @@ fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
                 at.saturating_sub(1)
             };
             d.speed = DRILL_SPEEDS[next];
+            let now = app.now;
+            if let Some(hold) = d
+                .hold()
+                .filter(|h| d.running_speed(now) < d.speed && now < h.until)
+            {
+                app.notice = Some(format!(
+                    "{}x from {}: until then the drill runs at {}x while the fault unfolds (or until your fix goes through)",
+                    d.speed,
+                    d.clock(hold.until),
+                    hold.max
+                ));
+            }
             vec![Effect::Drill(DrillControl::Speed(d.speed))]
         }
     }
@@ -591,7 +666,11 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             })
         }
         Action::Refresh => app.refresh += 1,
-        Action::DrillPause | Action::DrillFaster | Action::DrillSlower | Action::DrillRestart => {
+        Action::DrillPause
+        | Action::DrillFaster
+        | Action::DrillSlower
+        | Action::DrillRestart
+        | Action::DrillAcknowledge => {
             return drill_key(app, action);
         }
         Action::Deploy => return write::start(app, Request::Deploy),

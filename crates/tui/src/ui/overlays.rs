@@ -135,7 +135,7 @@ fn debrief(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16)
         return;
     };
     let lines: Vec<Line> = drill
-        .debrief()
+        .debrief(&app.key(crate::app::keymap::Action::DrillAcknowledge))
         .into_iter()
         .map(|l| {
             let style = if l.ends_with(" late") || l.ends_with(" not done") {
