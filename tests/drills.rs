@@ -246,6 +246,50 @@ fn watching_the_circuit_breaker_roll_back_is_a_mitigation() {
     assert!(mitigate.ends_with("in time"), "{mitigate}");
 }
 
+/// The zone goes at 2:00: triage names it once, across the services whose
+/// tasks stopped there (read for where and why), and qdrant, which ran a
+/// task there, cannot be placed elsewhere: ECS says so.
+#[test]
+fn an_az_outage_is_one_zone_finding_and_qdrant_cannot_be_placed() {
+    use flightdeck_core::triage::Kind;
+    let mut h = Harness::drill("az-outage");
+    for _ in 0..12 {
+        h.advance(chrono::Duration::seconds(20));
+    }
+    let triage = h.app.triage();
+    let zones: Vec<_> = triage.iter().filter(|f| f.kind == Kind::Zone).collect();
+    assert_eq!(zones.len(), 1, "{triage:#?}");
+    let zone = zones[0];
+    assert_eq!(zone.subject, "zone us-east-1b");
+    assert_eq!(zone.environment, "prod-infra-production");
+    assert!(zone.why.contains("Host EC2 (instance i-0"), "{}", zone.why);
+    assert!(zone.why.contains("qdrant"), "{}", zone.why);
+    let services = zone.why.split(" services stopped").next().unwrap();
+    let count: usize = services.rsplit(' ').next().unwrap().parse().unwrap();
+    // ai-service's four tasks are spread over the three zones (as ECS
+    // spreads them), so one was there; qdrant ran one there too.
+    assert!(count >= 2, "{}", zone.why);
+    assert!(zone.why.contains("ai-service"), "{}", zone.why);
+    h.advance(chrono::Duration::minutes(4));
+    let qdrant = h
+        .app
+        .env()
+        .services()
+        .iter()
+        .find(|s| s.name == "qdrant")
+        .unwrap()
+        .clone();
+    assert!(qdrant.running < qdrant.desired, "{qdrant:?}");
+    assert!(
+        qdrant
+            .events
+            .iter()
+            .any(|e| e.message.contains("was unable to place a task")),
+        "{:#?}",
+        qdrant.events
+    );
+}
+
 #[test]
 fn outside_a_drill_its_keys_only_say_so() {
     let mut h = Harness::new();

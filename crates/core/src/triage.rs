@@ -7,7 +7,7 @@ use crate::provider::ProviderError;
 use chrono::Duration;
 use flightdeck_model::{
     Alarm, AlarmState, CostReport, DeploymentStatus, EnvironmentInfo, RolloutState, Service,
-    ServiceRef, Severity, Task, Timestamp,
+    ServiceRef, Severity, StopCause, Task, Timestamp,
 };
 use serde::Serialize;
 
@@ -86,6 +86,9 @@ pub enum Urgency {
 pub enum Kind {
     /// The environment cannot be read: whatever is wrong there is unseen.
     Unreadable,
+    /// Hosts in one availability zone went away under several services at
+    /// once: one failure beneath the findings of each.
+    Zone,
     Alarm,
     /// A rollout that failed, was rolled back or takes too long.
     Rollout,
@@ -249,6 +252,9 @@ fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec
             },
         ));
     }
+    out.extend(zone_failures(&env.tasks, rules, now).into_iter().map(
+        |(urgency, kind, subject, why, since)| finding(urgency, kind, None, subject, why, since),
+    ));
     if let Some(report) = env.costs.data
         && let Some(why) = cost_anomaly(report, rules)
     {
@@ -265,6 +271,75 @@ fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec
 }
 
 type ServiceFinding = (Urgency, Kind, String, String, Timestamp);
+
+/// Stops in several services this close together, outside rollouts, have
+/// one cause beneath them (a zone, hosts): their tasks are read for where
+/// and why.
+const TOGETHER: Duration = Duration::minutes(2);
+
+/// A zone whose hosts went away under two services or more: their tasks
+/// stopped for a host reason (an EC2 instance terminated, a Spot
+/// interruption) in that zone within [`TOGETHER`], in the crash window.
+/// One finding for the zone, not one per service.
+fn zone_failures(
+    tasks: &[(&ServiceRef, &[Task])],
+    rules: &Rules,
+    now: Timestamp,
+) -> Vec<ServiceFinding> {
+    use std::collections::BTreeMap;
+    let mut zones: BTreeMap<&str, Vec<(&ServiceRef, &Task, Timestamp)>> = BTreeMap::new();
+    for (service, list) in tasks {
+        for task in list.iter() {
+            if let Some(at) = task.stopped_at
+                && now - at <= rules.crash_window
+                && task.stop_cause() == Some(StopCause::Host)
+                && !task.availability_zone.is_empty()
+            {
+                zones
+                    .entry(&task.availability_zone)
+                    .or_default()
+                    .push((service, task, at));
+            }
+        }
+    }
+    let mut out = vec![];
+    for (zone, mut lost) in zones {
+        lost.sort_by_key(|(_, _, at)| *at);
+        let first = lost[0].2;
+        lost.retain(|(_, _, at)| *at - first <= TOGETHER);
+        let mut services: Vec<&str> = lost.iter().map(|(s, _, _)| s.name.as_str()).collect();
+        services.sort_unstable();
+        services.dedup();
+        if services.len() < 2 {
+            continue;
+        }
+        let mut hosts: Vec<&str> = lost
+            .iter()
+            .filter_map(|(_, t, _)| t.lost_instance())
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        let reason = lost[0].1.stopped_reason.as_deref().unwrap_or_default();
+        out.push((
+            Urgency::Page,
+            Kind::Zone,
+            format!("zone {zone}"),
+            format!(
+                "{} tasks of {} services stopped in {zone} {} ago{} ({}): the zone or its hosts failed; the services' own findings follow from it",
+                lost.len(),
+                services.len(),
+                age(now - first),
+                match hosts.len() {
+                    0 | 1 => String::new(),
+                    n => format!(" on {n} hosts"),
+                },
+                services.join(", "),
+            ) + &format!("; last reason: {reason}"),
+            first,
+        ));
+    }
+    out
+}
 
 /// When ECS stopped tasks of `svc` (one entry per stop event) in the
 /// crash window, after its last rollout completed: replaced tasks of a
@@ -289,16 +364,32 @@ fn stops_outside_rollouts(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<T
         .collect()
 }
 
-/// The services of `env` whose events show tasks stopping again and again:
-/// their tasks should be read for the stop reasons.
+/// The services of `env` whose task stops need their reasons read: their
+/// events show tasks stopping again and again (a crash loop), or stopping
+/// within [`TOGETHER`] of another service's stops (a zone, hosts).
 pub fn suspected_crash_loops(
     services: &[Service],
     rules: Rules,
     now: Timestamp,
 ) -> impl Iterator<Item = &Service> {
+    let stops: Vec<Vec<Timestamp>> = services
+        .iter()
+        .map(|s| stops_outside_rollouts(s, &rules, now))
+        .collect();
+    let suspect = move |i: usize| {
+        stops[i].len() >= rules.crash_stops
+            || stops[i].iter().any(|t| {
+                stops
+                    .iter()
+                    .enumerate()
+                    .any(|(j, other)| j != i && other.iter().any(|o| (*o - *t).abs() <= TOGETHER))
+            })
+    };
     services
         .iter()
-        .filter(move |s| stops_outside_rollouts(s, &rules, now).len() >= rules.crash_stops)
+        .enumerate()
+        .filter(move |(i, _)| suspect(*i))
+        .map(|(_, s)| s)
 }
 
 /// Tasks stopping again and again outside a rollout. With the stop reasons
@@ -336,11 +427,7 @@ fn crash_loop(
                 .is_some_and(|at| now - at <= rules.crash_window)
         })
         .collect();
-    let scaling = |t: &&Task| {
-        t.stopped_reason
-            .as_deref()
-            .is_some_and(|r| r.starts_with("Scaling activity"))
-    };
+    let scaling = |t: &&Task| t.stop_cause() == Some(StopCause::Scaling);
     if !recent.is_empty() && recent.iter().all(scaling) {
         return None;
     }
@@ -855,6 +942,86 @@ mod tests {
         assert_eq!(
             suspected_crash_loops(&rolled, Rules::default(), t0()).count(),
             0
+        );
+    }
+
+    /// Hosts of one zone gone under two services: one zone finding; the
+    /// same stops of one service alone, or auto scaling's in two, are not.
+    #[test]
+    fn host_stops_in_one_zone_across_services_are_one_zone_finding() {
+        use flightdeck_model::{HealthStatus, ServiceEvent, TaskDefRef, TaskStatus};
+        let info = env("infra-prod", true);
+        let stop = |id: &str, zone: &str, reason: &str| Task {
+            id: id.into(),
+            arn: String::new(),
+            task_definition: TaskDefRef::new("x", 1),
+            last_status: TaskStatus::Stopped,
+            desired_status: TaskStatus::Stopped,
+            health: HealthStatus::Unknown,
+            availability_zone: zone.into(),
+            started_at: None,
+            stopped_at: Some(t0() - Duration::minutes(3)),
+            stopped_reason: Some(reason.into()),
+            containers: vec![],
+            exec_enabled: false,
+        };
+        let with_stop = |name: &str| {
+            let mut svc = service(name, 3, 2, RolloutState::Completed, 0);
+            svc.events = vec![ServiceEvent {
+                id: format!("{name}-stop"),
+                created_at: t0() - Duration::minutes(3),
+                message: format!("({name}) has stopped 1 running tasks: (task t)."),
+            }];
+            svc
+        };
+        let services = [
+            with_stop("api"),
+            with_stop("db"),
+            service("web", 2, 2, RolloutState::Completed, 0),
+        ];
+        let suspects: Vec<&str> = suspected_crash_loops(&services, Rules::default(), t0())
+            .map(|s| s.name.as_str())
+            .collect();
+        assert_eq!(suspects, ["api", "db"], "stops together are read");
+        let (api, db) = (services[0].reference(), services[1].reference());
+        let host = "Host EC2 (instance i-0abc123) terminated.";
+        let api_tasks = [stop("a1", "us-east-1b", host)];
+        let db_tasks = [
+            stop(
+                "d1",
+                "us-east-1b",
+                "Host EC2 (instance i-0def456) terminated.",
+            ),
+            stop("d2", "us-east-1a", "Essential container in task exited"),
+        ];
+        let zones = |tasks: Vec<(&ServiceRef, &[Task])>| {
+            let mut view = view(&info, &services, &[]);
+            view.tasks = tasks;
+            triage(&[view], &Rules::default(), t0())
+                .into_iter()
+                .filter(|f| f.kind == Kind::Zone)
+                .collect::<Vec<_>>()
+        };
+        let found = zones(vec![(&api, &api_tasks), (&db, &db_tasks)]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].subject, "zone us-east-1b");
+        assert_eq!(found[0].urgency, Urgency::Page);
+        assert!(
+            found[0].why.starts_with(
+                "2 tasks of 2 services stopped in us-east-1b 3m ago on 2 hosts (api, db)"
+            ),
+            "{}",
+            found[0].why
+        );
+        assert!(zones(vec![(&api, &api_tasks)]).is_empty(), "one service");
+        let scaled = [stop(
+            "s1",
+            "us-east-1b",
+            "Scaling activity initiated by (deployment d)",
+        )];
+        assert!(
+            zones(vec![(&api, &scaled), (&db, &scaled)]).is_empty(),
+            "scaling"
         );
     }
 }

@@ -256,6 +256,49 @@ pub struct Task {
     pub exec_enabled: bool,
 }
 
+/// Why ECS stopped a task, read once from its stop reason: the prose ECS
+/// writes is parsed here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopCause {
+    /// Auto scaling lowered the desired count.
+    Scaling,
+    /// The host went away: an EC2 instance terminated, a Spot interruption.
+    Host,
+    /// Anything else: the container exited, a health check, a person.
+    Other,
+}
+
+impl StopCause {
+    pub fn of(reason: &str) -> StopCause {
+        if reason.starts_with("Scaling activity") {
+            StopCause::Scaling
+        } else if reason.starts_with("Host EC2")
+            || reason.contains("Spot Task was interrupted")
+            || (reason.contains("instance") && reason.contains("terminated"))
+        {
+            StopCause::Host
+        } else {
+            StopCause::Other
+        }
+    }
+}
+
+impl Task {
+    /// Why it stopped, when it did and ECS said.
+    pub fn stop_cause(&self) -> Option<StopCause> {
+        self.stopped_reason.as_deref().map(StopCause::of)
+    }
+
+    /// The EC2 instance a host stop names (`i-0abc…`).
+    pub fn lost_instance(&self) -> Option<&str> {
+        let reason = self.stopped_reason.as_deref()?;
+        let at = reason.find("i-")?;
+        reason[at..]
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .next()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct EnvVar {
     pub name: String,

@@ -17,7 +17,8 @@ pub mod text;
 pub use cost::{CostReport, DailyCost, ServiceCost};
 pub use ecs::{
     Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
-    RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, Task, TaskDefRef, TaskDefinition,
+    RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, StopCause, Task, TaskDefRef,
+    TaskDefinition,
 };
 pub use history::{HookRun, ServiceDeployment, WriteEvent};
 pub use monitoring::{

@@ -261,7 +261,7 @@ pub(super) fn build_service(
         format!("(service {name}) has reached a steady state."),
     );
     for _ in 0..svc.spec.desired {
-        let mut task = new_task(&deployment, deployed_at, rng);
+        let mut task = new_task(&deployment, &svc.tasks, deployed_at, rng);
         task.phase = TaskPhase::Running;
         task.started_at = Some(deployed_at + Duration::seconds(40));
         svc.tasks.push(task);

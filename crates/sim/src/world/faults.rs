@@ -98,6 +98,26 @@ impl World {
     }
 }
 
+/// Before a drill begins, what its story takes for granted: a service the
+/// failed zone will leave unplaceable runs a task in that zone (ECS spread
+/// it there), so the outage stops it and its replacement finds no room.
+pub(super) fn stage(env: &mut EnvState, fault: &Fault) {
+    let Fault::AzOutage {
+        zone, unplaceable, ..
+    } = fault
+    else {
+        return;
+    };
+    for name in unplaceable {
+        if let Some(svc) = env.service_mut(name)
+            && !svc.tasks.iter().any(|t| t.availability_zone == *zone)
+            && let Some(task) = svc.tasks.first_mut()
+        {
+            task.availability_zone = zone.clone();
+        }
+    }
+}
+
 /// Applies one fault to its environment at `now` (`at`: when the step says
 /// it happened, earlier for steps before the drill).
 fn apply(env: &mut EnvState, fault: &Fault, at: Timestamp, now: Timestamp, rng: &mut ChaCha8Rng) {

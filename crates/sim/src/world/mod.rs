@@ -485,6 +485,15 @@ impl World {
         }
         world.advance_to(start);
         if let Some(scenario) = scenario {
+            if let Some(env) = world
+                .envs
+                .iter_mut()
+                .find(|e| e.spec.name == *scenario.environment.get_ref())
+            {
+                for step in &scenario.steps {
+                    faults::stage(env, &step.fault);
+                }
+            }
             world.scenario = Some(Running::new(scenario, world.now));
             world.fire_due_steps();
         }

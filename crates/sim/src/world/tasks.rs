@@ -3,8 +3,32 @@
 
 use super::*;
 
-pub(super) fn new_task(deployment: &Deployment, now: Timestamp, rng: &mut ChaCha8Rng) -> SimTask {
-    let az = ["us-east-1a", "us-east-1b", "us-east-1c"][rng.random_range(0..3)];
+/// A task of `deployment`, placed as ECS spreads a service's tasks over
+/// the zones (`spread(attribute:ecs.availability-zone)`): in a zone with
+/// the fewest of `running` (its other tasks), the draw breaking ties.
+pub(super) fn new_task(
+    deployment: &Deployment,
+    running: &[SimTask],
+    now: Timestamp,
+    rng: &mut ChaCha8Rng,
+) -> SimTask {
+    let count = |zone: &str| {
+        running
+            .iter()
+            .filter(|t| t.availability_zone == zone)
+            .count()
+    };
+    let fewest = crate::scenario::ZONES
+        .iter()
+        .map(|z| count(z))
+        .min()
+        .unwrap_or(0);
+    let emptiest: Vec<&str> = crate::scenario::ZONES
+        .iter()
+        .copied()
+        .filter(|z| count(z) == fewest)
+        .collect();
+    let az = emptiest[rng.random_range(0..emptiest.len())];
     SimTask {
         id: hex(rng, 32),
         task_definition: deployment.task_definition.clone(),
@@ -262,7 +286,7 @@ pub(super) fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mu
         let n = (svc.desired - on_primary).min(ceiling.max(svc.desired) - total);
         let mut ids = vec![];
         for _ in 0..n {
-            let task = new_task(&primary, now, rng);
+            let task = new_task(&primary, &svc.tasks, now, rng);
             ids.push(task.id.clone());
             svc.tasks.push(task);
         }

@@ -124,6 +124,7 @@ fn render_detail(frame: &mut Frame, theme: &Theme, f: &Finding, area: Rect) {
         (Kind::Rollout, Some(_)) => "the rollout",
         (Kind::Alarm, None) => "the alarm",
         (Kind::CostAnomaly, _) => "the costs",
+        (Kind::Zone, _) => "the services",
         _ => "the environment",
     };
     let block = Block::default()
