@@ -290,6 +290,39 @@ fn an_az_outage_is_one_zone_finding_and_qdrant_cannot_be_placed() {
     );
 }
 
+/// cost-runaway's scale-out three days ago: the Changes pane reaches back
+/// to it (as far as CloudTrail does), and it is the only write to worker
+/// there: nobody touched the drill's environment since.
+#[test]
+fn the_changes_reach_a_scale_out_three_days_before_the_drill() {
+    let mut h = Harness::drill("cost-runaway");
+    h.keys("6");
+    for _ in 0..8 {
+        h.keys(">");
+    }
+    assert_eq!(h.app.changes.window(), chrono::Duration::days(90));
+    h.advance(chrono::Duration::seconds(10));
+    h.keys("/UpdateService");
+    h.key(KeyCode::Enter);
+    let mono = common::theme("monochrome");
+    let screen = h.screen(160, 50, &mono);
+    assert!(screen.contains(" in 90d"), "{screen}");
+    let writes: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.contains("UpdateService"))
+        .collect();
+    assert!(
+        writes.iter().any(|l| l.contains("desiredCount=40")),
+        "{screen}"
+    );
+    assert!(
+        !writes
+            .iter()
+            .any(|l| l.contains("worker") && !l.contains("desiredCount=40")),
+        "{writes:#?}"
+    );
+}
+
 #[test]
 fn outside_a_drill_its_keys_only_say_so() {
     let mut h = Harness::new();

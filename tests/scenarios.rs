@@ -290,6 +290,36 @@ fn a_cost_runaway_shows_in_the_costs_and_in_cloudtrail() {
         assert!(scale.who.ends_with("maria.k"), "{scale:?}");
         assert!(start() - scale.at >= Duration::days(3));
         assert!(scale.parameters.contains(&"desiredCount=40".to_string()));
+        // The story is the only write to worker in its history: nobody
+        // changed it again the same day.
+        let later: Vec<_> = writes
+            .iter()
+            .filter(|w| w.service.as_deref() == Some("worker") && w.at > scale.at)
+            .collect();
+        assert!(later.is_empty(), "{later:#?}");
+        // Its tasks have run since the scale-out, not since the drill began.
+        let cluster = d.with(|e| e.service("worker").unwrap().cluster.clone());
+        let tasks = d.p.tasks(&cluster, "worker").await.unwrap();
+        let long_running = tasks
+            .iter()
+            .filter(|t| {
+                t.started_at
+                    .is_some_and(|s| start() - s >= Duration::hours(71))
+            })
+            .count();
+        assert!(long_running >= 30, "{long_running} of {}", tasks.len());
+        let svc =
+            d.p.services(&cluster)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|s| s.name == "worker")
+                .unwrap();
+        let dates: Vec<_> = svc.events.iter().map(|e| e.created_at).collect();
+        assert!(
+            dates.windows(2).all(|w| w[0] >= w[1]),
+            "newest first: {dates:?}"
+        );
     });
     d.with(|e| assert_eq!(e.service("worker").unwrap().running(), 40));
 }

@@ -104,8 +104,8 @@ pub enum ReadCommand {
         cluster: Option<String>,
         #[arg(long)]
         service: Option<String>,
-        /// How far back: 30s, 15m, 2h, 1d.
-        #[arg(long, default_value = "2h", value_parser = parse_since)]
+        /// How far back: 30s, 15m, 2h, 1d, up to 90d (CloudTrail's history).
+        #[arg(long, default_value = "2h", value_parser = parse_timeline_since)]
         since: chrono::Duration,
         /// Only these kinds, comma-separated: deploy, taskdef, alarm,
         /// scaling, stop, event, audit, write.
@@ -127,14 +127,26 @@ fn parse_state(s: &str) -> Result<AlarmState, String> {
     AlarmState::parse(s).ok_or_else(|| format!("`{s}` is not OK, ALARM or INSUFFICIENT_DATA"))
 }
 
-/// How far back `--since` reaches: CloudWatch Logs and the timeline's
-/// sources answer for a month at most.
+/// How far back the logs' `--since` reaches: a month of log lines.
 pub const SINCE: std::ops::RangeInclusive<chrono::Duration> =
     chrono::Duration::seconds(1)..=chrono::Duration::days(30);
+
+/// How far back the timeline's `--since` reaches: as far as CloudTrail's
+/// event history (90 days); each source answers what it keeps (alarm
+/// history 14 days, ECS's last 100 service events).
+pub const TIMELINE_SINCE: std::ops::RangeInclusive<chrono::Duration> =
+    chrono::Duration::seconds(1)..=chrono::Duration::days(90);
 
 /// `--since`: `30s`, `15m`, `2h`, `1d`, within [`SINCE`].
 pub fn parse_since(s: &str) -> Result<chrono::Duration, flightdeck_model::duration::DurationError> {
     flightdeck_model::duration::parse(s, SINCE)
+}
+
+/// The timeline's `--since`, within [`TIMELINE_SINCE`].
+pub fn parse_timeline_since(
+    s: &str,
+) -> Result<chrono::Duration, flightdeck_model::duration::DurationError> {
+    flightdeck_model::duration::parse(s, TIMELINE_SINCE)
 }
 
 /// Per-environment failures are printed as they happen and turn the exit
@@ -278,5 +290,8 @@ mod tests {
         for bad in ["0m", "15", "m", "", "90d", "5é", "9999999999999h"] {
             assert!(parse_since(bad).is_err(), "{bad}");
         }
+        // The timeline reaches as far back as CloudTrail does.
+        assert_eq!(parse_timeline_since("90d"), Ok(chrono::Duration::days(90)));
+        assert!(parse_timeline_since("91d").is_err());
     }
 }

@@ -194,6 +194,9 @@ fn apply(env: &mut EnvState, fault: &Fault, at: Timestamp, now: Timestamp, rng: 
                 return;
             };
             svc.desired = *desired;
+            if at < now {
+                started_long_ago(svc, at, rng);
+            }
             let mut parameters = vec![format!("desiredCount={desired}")];
             if let Some(t) = svc.target.as_mut() {
                 t.min = min.unwrap_or(t.min);
@@ -209,6 +212,34 @@ fn apply(env: &mut EnvState, fault: &Fault, at: Timestamp, now: Timestamp, rng: 
             });
         }
     }
+}
+
+/// A scale-out dated before the drill: the tasks it added have run since
+/// then (started when it happened, as ECS announced them), not since the
+/// drill began.
+fn started_long_ago(svc: &mut ServiceState, at: Timestamp, rng: &mut ChaCha8Rng) {
+    let Some(primary) = svc.deployments.first().cloned() else {
+        return;
+    };
+    let running = svc.tasks.len() as u32;
+    if svc.desired <= running {
+        return;
+    }
+    let mut ids = vec![];
+    for _ in running..svc.desired {
+        let mut task = new_task(&primary, &svc.tasks, at, rng);
+        task.phase = TaskPhase::Running;
+        task.started_at = Some(at + Duration::seconds(40));
+        ids.push(task.id.clone());
+        svc.tasks.push(task);
+    }
+    let name = svc.spec.name.clone();
+    let list: String = ids.iter().map(|id| format!(" (task {id})")).collect();
+    svc.push_event(
+        hex(rng, 8),
+        at,
+        format!("(service {name}) has started {} tasks:{list}.", ids.len()),
+    );
 }
 
 /// Every task of `svc` in `zone` stops: its host is gone.

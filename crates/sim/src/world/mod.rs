@@ -340,12 +340,22 @@ impl ServiceState {
             .and_then(|s| s.values().next_back())
     }
 
+    /// Adds an event where its time puts it (newest first): one dated in
+    /// the past, by a step before the drill, goes among the older ones.
     fn push_event(&mut self, id: String, at: Timestamp, message: String) {
-        self.events.push_front(ServiceEvent {
-            id,
-            created_at: at,
-            message,
-        });
+        let place = self
+            .events
+            .iter()
+            .position(|e| e.created_at <= at)
+            .unwrap_or(self.events.len());
+        self.events.insert(
+            place,
+            ServiceEvent {
+                id,
+                created_at: at,
+                message,
+            },
+        );
         self.events.truncate(EVENT_CAPACITY);
     }
 }
@@ -393,6 +403,10 @@ pub struct World {
     pub envs: Vec<EnvState>,
     /// The drill being played, if any.
     pub scenario: Option<Running>,
+    /// The drill's environment, from the world's first tick: its history
+    /// before the drill is the scenario's story alone (no colleague's
+    /// write in it contradicts a step dated days earlier).
+    drilled: Option<String>,
 }
 
 /// Lowercase hex of `len` random digits.
@@ -442,6 +456,7 @@ impl World {
             now: Timestamp::MIN_UTC,
             envs: vec![],
             scenario: None,
+            drilled: None,
         }
     }
 
@@ -474,6 +489,7 @@ impl World {
             now: origin,
             envs,
             scenario: None,
+            drilled: scenario.as_ref().map(|s| s.environment.get_ref().clone()),
         };
         if let Some(estate) = estate {
             world.advance_to(start - ESTATE_WARM_UP);
@@ -582,10 +598,7 @@ impl World {
             }
             // A drill's environment changes only by its script and the
             // operator: colleagues leave it alone meanwhile.
-            let drilled = self
-                .scenario
-                .as_ref()
-                .is_some_and(|r| *r.scenario.environment.get_ref() == env.spec.name);
+            let drilled = self.drilled.as_ref() == Some(&env.spec.name);
             if minute && !drilled {
                 maybe_colleague_acts(env, now, &mut self.colleagues);
             }

@@ -481,7 +481,7 @@ pub static BINDINGS: &[Binding] = &[
         "narrower-window",
         Action::NarrowerWindow,
         Changes,
-        "shorter / longer window (30m to 24h)",
+        "shorter / longer window (30m to 90d)",
         with[Action::WiderWindow],
         [ch('<')]
     ),

@@ -145,12 +145,17 @@ impl Default for LogsView {
 }
 
 /// How far back the change timeline goes: `<` and `>` step through these.
-pub const CHANGE_WINDOWS: [chrono::Duration; 5] = [
+pub const CHANGE_WINDOWS: [chrono::Duration; 9] = [
     chrono::Duration::minutes(30),
     chrono::Duration::hours(1),
     chrono::Duration::hours(2),
     chrono::Duration::hours(6),
     chrono::Duration::hours(24),
+    chrono::Duration::days(3),
+    chrono::Duration::days(7),
+    chrono::Duration::days(30),
+    // As far back as CloudTrail's event history.
+    chrono::Duration::days(90),
 ];
 
 /// The farthest back the logs pane reads to show the first failure of a

@@ -158,11 +158,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 }
 
 fn window(d: chrono::Duration) -> String {
-    if d.num_hours() >= 1 {
-        format!("{}h", d.num_hours())
-    } else {
-        format!("{}m", d.num_minutes())
-    }
+    flightdeck_model::duration::short(d)
 }
 
 /// The selected entry whole: summary, who, and its evidence lines.
