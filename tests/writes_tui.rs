@@ -484,6 +484,47 @@ fn the_watch_shows_each_revisions_own_errors() {
     assert!(percent(&blue) < 5.0, "{blue}");
 }
 
+/// At 80 columns beside a watched rollout the tabs keep a word each (the
+/// status gives up its "rollout:" first), and the logs' status line keeps
+/// its mode, counts, filter and search, the log group giving way in its
+/// middle.
+#[test]
+fn at_80_columns_the_tabs_beside_a_watch_and_the_logs_status_fit() {
+    let mut h = Harness::new();
+    select_canary_api(&mut h);
+    plan_deploy(&mut h, "acme/api:3.5.0");
+    h.keys("api");
+    h.key(KeyCode::Enter);
+    h.advance(chrono::Duration::seconds(10));
+    let mono = common::theme("monochrome");
+    let screen = h.screen(80, 24, &mono);
+    let tabs = screen.lines().nth(1).unwrap();
+    for word in [
+        "Tri",
+        "Services",
+        "Scale",
+        "Alarm",
+        "Logs",
+        "Cost",
+        "Chg",
+        "W IN PROGRESS",
+    ] {
+        assert!(tabs.contains(word), "{word}: {tabs}");
+    }
+    // The logs of the service, filtered and searched, on 80 columns.
+    h.keys("W");
+    h.keys("4");
+    h.keys("/error");
+    h.key(KeyCode::Enter);
+    h.keys("stimeout");
+    h.key(KeyCode::Enter);
+    let screen = h.screen(80, 24, &mono);
+    let status = screen.lines().nth(2).unwrap().trim_matches('"').trim_end();
+    assert!(status.contains("with \"error\""), "{status}");
+    assert!(status.contains("search \"timeout\""), "{status}");
+    assert!(status.ends_with("matches"), "nothing cut: {status}");
+}
+
 /// The operator rolls the bad canary back: traffic is blue's again at
 /// once, and the watch (now following blue's deployment) says so: blue's
 /// group carries the requests, the rolled-back green has none.

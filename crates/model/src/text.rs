@@ -128,6 +128,24 @@ pub fn ellipsize_keeping_revision(s: &str, max: usize) -> String {
     format!("{head}…:{revision}")
 }
 
+/// Shortens `s` to `max` characters in its middle, keeping its start and
+/// (the larger share) its end: `/ecs/prod-i…/ai-service`, where the end of
+/// a path or a name says the most.
+pub fn ellipsize_middle(s: &str, max: usize) -> String {
+    let len = s.chars().count();
+    if len <= max {
+        return s.to_string();
+    }
+    if max < 3 {
+        return ellipsize(s, max);
+    }
+    let tail = (max - 1) * 2 / 3;
+    let head = max - 1 - tail;
+    let start: String = s.chars().take(head).collect();
+    let end: String = s.chars().skip(len - tail).collect();
+    format!("{start}…{end}")
+}
+
 /// Shortens `s` to `max` characters, ending with `…` when cut.
 pub fn ellipsize(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
@@ -163,6 +181,19 @@ pub fn contains_lowercase(haystack: &str, needle: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_middle_gives_way_keeping_the_end() {
+        assert_eq!(
+            ellipsize_middle("/ecs/prod-infra-production/ai-service", 24),
+            "/ecs/pro…on/ai-service"
+        );
+        assert_eq!(ellipsize_middle("short", 24), "short");
+        assert_eq!(ellipsize_middle("abcdef", 2), "a…");
+        for max in 0..12 {
+            assert!(ellipsize_middle("abcdefghijklmnop", max).chars().count() <= max.max(0));
+        }
+    }
 
     #[test]
     fn contains_lowercase_ignores_case_and_handles_any_text() {

@@ -69,6 +69,20 @@ impl Pane {
         }
     }
 
+    /// The title in a few letters, for a tab beside a rollout's status on
+    /// 80 columns.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Pane::Triage => "Tri",
+            Pane::Services => "Svc",
+            Pane::Scaling => "Scale",
+            Pane::Alarms => "Alarm",
+            Pane::Logs => "Logs",
+            Pane::Costs => "Cost",
+            Pane::Changes => "Chg",
+        }
+    }
+
     fn view(self) -> View {
         match self {
             Pane::Triage => View::Triage,

@@ -149,47 +149,80 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         Span::styled(" PAUSED ", theme.warn)
     };
-    let mut spans = vec![
-        Span::styled(format!(" {} ", sanitize_with(group, false)), theme.accent),
-        mode,
-    ];
+    // What the status line says, in the order it gives way on a narrow
+    // terminal: the poll's age first (the header says the data's age),
+    // then `wrap`; the log group's middle last. Mode, counts, filter and
+    // search always stay.
+    let mut tail: Vec<(Span, u8)> = vec![];
     let filter = app.filter(Pane::Logs);
     if filter.is_empty() {
-        spans.push(Span::styled(
-            format!(
-                " {}",
-                flightdeck_model::text::count(total as u64, "line", "lines")
+        tail.push((
+            Span::styled(
+                format!(
+                    " {}",
+                    flightdeck_model::text::count(total as u64, "line", "lines")
+                ),
+                theme.muted,
             ),
-            theme.muted,
+            0,
         ));
     } else {
         // Filtered lines say so first: "3 lines" alone would read as all.
-        spans.push(Span::styled(
-            format!(
-                " {} with \"{}\"",
-                flightdeck_model::text::count(total as u64, "line", "lines"),
-                sanitize_with(filter, false)
+        tail.push((
+            Span::styled(
+                format!(
+                    " {} with \"{}\"",
+                    flightdeck_model::text::count(total as u64, "line", "lines"),
+                    sanitize_with(filter, false)
+                ),
+                theme.info,
             ),
-            theme.info,
+            0,
         ));
     }
     if app.logs.wrap {
-        spans.push(Span::styled(" · wrap", theme.muted));
+        tail.push((Span::styled(" · wrap", theme.muted), 1));
     }
     if !app.logs.search.is_empty() {
-        spans.push(Span::styled(
-            format!(" · search \"{}\" {matches} matches", app.logs.search),
-            theme.info,
+        tail.push((
+            Span::styled(
+                format!(
+                    " · search \"{}\" {matches} matches",
+                    sanitize_with(&app.logs.search, false)
+                ),
+                theme.info,
+            ),
+            0,
         ));
     }
     if let Some(b) = buffer
         && let Some(at) = b.fetched_at
     {
-        spans.push(Span::styled(
-            format!(" · polled {} ago", age(app.now, at)),
-            theme.muted,
+        tail.push((
+            Span::styled(format!(" · polled {} ago", age(app.now, at)), theme.muted),
+            2,
         ));
     }
+    let width = usize::from(status.width);
+    let used =
+        |tail: &[(Span, u8)]| mode.width() + tail.iter().map(|(s, _)| s.width()).sum::<usize>();
+    for drop in [2, 1] {
+        if used(&tail) + group.chars().count() + 2 > width {
+            tail.retain(|(_, p)| *p != drop);
+        }
+    }
+    let room = width.saturating_sub(used(&tail) + 2).max(8);
+    let mut spans = vec![
+        Span::styled(
+            format!(
+                " {} ",
+                flightdeck_model::text::ellipsize_middle(&sanitize_with(group, false), room)
+            ),
+            theme.accent,
+        ),
+        mode,
+    ];
+    spans.extend(tail.into_iter().map(|(s, _)| s));
     frame.render_widget(Paragraph::new(Line::from(spans)), status);
     if let Some((e, at)) = buffer.and_then(|b| b.error.as_ref()) {
         frame.render_widget(Paragraph::new(error_line(theme, app.now, e, *at)), body);

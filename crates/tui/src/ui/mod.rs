@@ -157,27 +157,33 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
 }
 
-/// How much of each tab fits: all of it with gaps, without the gaps, or
-/// (beside a rollout's status on 80 columns) only the current tab's title.
+/// How much of each tab fits: all of it with gaps, without the gaps, the
+/// other tabs' titles in a few letters, or (last resort) only the current
+/// tab's title.
 #[derive(Clone, Copy, PartialEq)]
 enum TabFit {
     Full,
     Compact,
+    Short,
     Tight,
 }
 
 fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings: usize) {
     let firing = app.env().alarms_firing();
-    let rollout = app.rollout.as_ref().map(|r| {
-        Span::styled(
-            format!(
-                " {} rollout: {} ",
-                app.key(crate::app::keymap::Action::RolloutView),
-                r.watch.status
-            ),
-            if r.visible { theme.cursor } else { theme.info },
-        )
-    });
+    // The rollout's status, said in full where there is room.
+    let rollout = |long: bool| {
+        app.rollout.as_ref().map(|r| {
+            let key = app.key(crate::app::keymap::Action::RolloutView);
+            Span::styled(
+                if long {
+                    format!(" {key} rollout: {} ", r.watch.status)
+                } else {
+                    format!(" {key} {} ", r.watch.status)
+                },
+                if r.visible { theme.cursor } else { theme.info },
+            )
+        })
+    };
     let labels = |fit: TabFit| -> Vec<String> {
         Pane::ALL
             .iter()
@@ -194,10 +200,14 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
                     .keymap
                     .short(crate::app::keymap::Action::GoPane(i))
                     .unwrap_or_default();
-                if fit == TabFit::Tight && *pane != app.pane {
-                    format!(" {key}{count} ")
-                } else {
-                    format!(" {key} {}{count} ", pane.title())
+                match fit {
+                    _ if *pane == app.pane => format!(" {key} {}{count} ", pane.title()),
+                    TabFit::Tight => format!(" {key}{count} "),
+                    // One space between tabs, the count close up.
+                    TabFit::Short => format!("{key} {}{} ", pane.short_title(), count.trim_start()),
+                    TabFit::Full | TabFit::Compact => {
+                        format!(" {key} {}{count} ", pane.title())
+                    }
                 }
             })
             .collect()
@@ -205,10 +215,10 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
     // Open port forwards, counted where every pane shows them.
     let forwards = (!app.forwards.is_empty())
         .then(|| Span::styled(format!(" fwd {} ", app.forwards.len()), theme.info));
-    let room = usize::from(area.width)
-        .saturating_sub(rollout.as_ref().map_or(0, Span::width))
-        .saturating_sub(forwards.as_ref().map_or(0, Span::width));
-    let fits = |fit: TabFit| {
+    let fits = |fit: TabFit, long: bool| {
+        let room = usize::from(area.width)
+            .saturating_sub(rollout(long).as_ref().map_or(0, Span::width))
+            .saturating_sub(forwards.as_ref().map_or(0, Span::width));
         let gap = usize::from(fit == TabFit::Full);
         labels(fit)
             .iter()
@@ -216,10 +226,18 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
             .sum::<usize>()
             <= room
     };
-    let fit = [TabFit::Full, TabFit::Compact]
-        .into_iter()
-        .find(|f| fits(*f))
-        .unwrap_or(TabFit::Tight);
+    // The tabs give way before the rollout's status does, and a word of
+    // the status before a tab's title.
+    let (fit, long) = [
+        (TabFit::Full, true),
+        (TabFit::Compact, true),
+        (TabFit::Compact, false),
+        (TabFit::Short, false),
+    ]
+    .into_iter()
+    .find(|(f, long)| fits(*f, *long))
+    .unwrap_or((TabFit::Tight, false));
+    let rollout = rollout(long);
     let mut spans = vec![];
     let mut x = area.x;
     for (pane, label) in Pane::ALL.iter().zip(labels(fit)) {
