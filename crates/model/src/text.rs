@@ -191,7 +191,7 @@ mod tests {
         assert_eq!(ellipsize_middle("short", 24), "short");
         assert_eq!(ellipsize_middle("abcdef", 2), "a…");
         for max in 0..12 {
-            assert!(ellipsize_middle("abcdefghijklmnop", max).chars().count() <= max.max(0));
+            assert!(ellipsize_middle("abcdefghijklmnop", max).chars().count() <= max);
         }
     }
 
