@@ -186,7 +186,7 @@ mod tests {
     fn the_middle_gives_way_keeping_the_end() {
         assert_eq!(
             ellipsize_middle("/ecs/prod-infra-production/ai-service", 24),
-            "/ecs/pro…on/ai-service"
+            "/ecs/pro…tion/ai-service"
         );
         assert_eq!(ellipsize_middle("short", 24), "short");
         assert_eq!(ellipsize_middle("abcdef", 2), "a…");
