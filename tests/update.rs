@@ -186,6 +186,68 @@ fn help_opens_and_any_key_closes_it() {
     assert_eq!(h.app.overlay, None);
 }
 
+/// A finding's words count seconds ("in ALARM for 36s"): they tick with
+/// the clock, as the SINCE column does, not every 10 s.
+#[test]
+fn a_findings_age_ticks_with_the_clock() {
+    let mut h = Harness::new();
+    // An alarm that went off 30 s ago, as the last poll read it.
+    let now = h.app.now;
+    let alarm = h
+        .app
+        .envs
+        .iter_mut()
+        .filter_map(|e| e.alarms.data.as_mut())
+        .flat_map(|list| list.iter_mut())
+        .find(|a| a.severity == flightdeck::model::Severity::Critical)
+        .expect("a critical alarm");
+    alarm.state = flightdeck::model::AlarmState::Alarm;
+    alarm.state_updated_at = now - chrono::Duration::seconds(30);
+    let name = alarm.name.clone();
+    h.app.triage_inputs += 1;
+    let why = |h: &Harness| {
+        h.app
+            .triage()
+            .into_iter()
+            .find(|f| f.subject == name)
+            .unwrap()
+            .why
+    };
+    assert!(why(&h).contains("in ALARM for 30s"), "{}", why(&h));
+    update(&mut h.app, Msg::Tick(now + chrono::Duration::seconds(3)));
+    assert!(why(&h).contains("in ALARM for 33s"), "{}", why(&h));
+}
+
+/// Help at 80x24 is longer than the screen: `G` goes to its last row (it
+/// used to close it), `j` past the end stays there, the title says which
+/// rows show; the environment switcher takes `G` and `g` too.
+#[test]
+fn help_scrolls_to_its_end_and_no_further_and_the_switcher_takes_g() {
+    let mut h = Harness::new();
+    let mono = common::theme("monochrome");
+    h.keys("?");
+    let top = h.screen(80, 24, &mono);
+    assert!(top.contains("rows 1-19 of "), "{top}");
+    h.keys("G");
+    let Some(Overlay::Help { scroll }) = h.app.overlay else {
+        panic!("G closed help: {:?}", h.app.overlay);
+    };
+    let end = h.screen(80, 24, &mono);
+    assert!(end.contains("States are always written out"), "{end}");
+    h.keys("jjj");
+    assert_eq!(h.app.overlay, Some(Overlay::Help { scroll }), "no further");
+    assert_eq!(h.screen(80, 24, &mono), end);
+    h.keys("g");
+    assert_eq!(h.app.overlay, Some(Overlay::Help { scroll: 0 }));
+    h.key(KeyCode::Esc);
+    h.keys("e");
+    h.keys("G");
+    let last = h.app.envs.len() - 1;
+    assert_eq!(h.app.overlay, Some(Overlay::EnvSwitcher { selected: last }));
+    h.keys("g");
+    assert_eq!(h.app.overlay, Some(Overlay::EnvSwitcher { selected: 0 }));
+}
+
 /// One loaded app (every environment's services and alarms) shared by the cases.
 fn loaded_app() -> &'static flightdeck::app::App {
     static APP: std::sync::OnceLock<flightdeck::app::App> = std::sync::OnceLock::new();
@@ -442,8 +504,41 @@ fn one_key_from_triage_shows_what_changed_before_the_top_finding() {
     h.keys("K");
     assert_eq!(h.app.changes.kind, None);
 
+    // A kind with nothing in a short window says what `K` shows next: the
+    // next kind, or every kind after the last.
+    h.keys("<<<<<<<<");
+    assert_eq!(h.app.changes.window(), chrono::Duration::minutes(30));
+    let mono = common::theme("monochrome");
+    let mut empty = 0;
+    for _ in 0..Kind::ALL.len() {
+        h.keys("K");
+        let Some(kind) = h.app.changes.kind else {
+            break;
+        };
+        if !h.app.change_rows().is_empty() {
+            continue;
+        }
+        let after = Kind::ALL
+            .iter()
+            .position(|k| *k == kind)
+            .and_then(|i| Kind::ALL.get(i + 1))
+            .map_or("every kind".to_string(), |k| format!("only {k}"));
+        let screen = h.screen(120, 30, &mono);
+        assert!(
+            screen.contains(&format!(
+                "no {kind} changes in the last 30m (> widens it, K shows {after})"
+            )),
+            "{screen}"
+        );
+        empty += 1;
+    }
+    assert!(empty > 0, "some kind has nothing in 30 minutes");
+    while h.app.changes.kind.is_some() {
+        h.keys("K");
+    }
+    h.keys(">>>>");
+
     // `>` widens the window; an alarm's change opens the alarm.
-    h.keys(">>");
     assert_eq!(h.app.changes.window(), chrono::Duration::hours(24));
     while h.app.changes.kind != Some(Kind::Alarm) {
         h.keys("K");

@@ -46,14 +46,19 @@ pub fn open(app: &mut App) {
 
 /// `K`: every kind, then each kind alone, then every kind again.
 pub fn next_kind(app: &mut App) {
-    app.changes.kind = match app.changes.kind {
+    app.changes.kind = kind_after(app.changes.kind);
+    app.selected[Pane::Changes.index()] = 0;
+}
+
+/// The kind `K` shows after `kind` (`None`: every kind).
+pub fn kind_after(kind: Option<Kind>) -> Option<Kind> {
+    match kind {
         None => Kind::ALL.first().copied(),
         Some(k) => Kind::ALL
             .iter()
             .position(|x| *x == k)
             .and_then(|i| Kind::ALL.get(i + 1).copied()),
-    };
-    app.selected[Pane::Changes.index()] = 0;
+    }
 }
 
 /// `>` and `<`: a longer or shorter window.

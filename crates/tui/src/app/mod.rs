@@ -13,6 +13,7 @@ mod palette;
 mod update;
 pub mod write;
 
+pub(crate) use changes::kind_after;
 pub use data::{AlarmDetail, EnvData, LOG_BUFFER, LogBuffer, Slot};
 pub use palette::{Jump, PaletteItem};
 pub use update::update;
@@ -762,12 +763,13 @@ impl App {
         })
     }
 
-    /// What needs a human now, in every environment, most urgent first.
-    /// What needs a human, worked out again only when what triage reads
-    /// changed or 10 s went by (its words count minutes): a frame of 10,000
-    /// services does not pay for it.
+    /// What needs a human now, in every environment, most urgent first,
+    /// worked out again only when what triage reads changed or the clock's
+    /// second did (its words count seconds, "in ALARM for 36s", and must
+    /// tick with the SINCE column): a frame of 10,000 services does not
+    /// pay for it.
     pub fn triage(&self) -> Vec<Finding> {
-        let key = (self.triage_inputs, self.now.timestamp().div_euclid(10));
+        let key = (self.triage_inputs, self.now.timestamp());
         self.triage_memo.get_or(key, || {
             let views: Vec<_> = self.envs.iter().map(EnvData::triage_view).collect();
             let mut findings = triage(&views, &Rules::default(), self.now);

@@ -300,15 +300,18 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     }
     match app.overlay.clone() {
         Some(Overlay::Debrief { scroll }) => {
-            app.overlay = scrolled(&key, scroll).map(|scroll| Overlay::Debrief { scroll });
+            app.overlay =
+                write::scrolled(app, scroll, &key, true).map(|scroll| Overlay::Debrief { scroll });
             return vec![];
         }
         Some(Overlay::Help { scroll }) => {
-            app.overlay = scrolled(&key, scroll).map(|scroll| Overlay::Help { scroll });
+            app.overlay =
+                write::scrolled(app, scroll, &key, true).map(|scroll| Overlay::Help { scroll });
             return vec![];
         }
         Some(Overlay::Api { scroll }) => {
-            app.overlay = scrolled(&key, scroll).map(|scroll| Overlay::Api { scroll });
+            app.overlay =
+                write::scrolled(app, scroll, &key, true).map(|scroll| Overlay::Api { scroll });
             return vec![];
         }
         Some(Overlay::Palette { input, selected }) => {
@@ -326,6 +329,18 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 Some(Action::Up) => {
                     app.overlay = Some(Overlay::EnvSwitcher {
                         selected: selected.saturating_sub(1),
+                    })
+                }
+                Some(Action::Top) => app.overlay = Some(Overlay::EnvSwitcher { selected: 0 }),
+                Some(Action::Bottom) => app.overlay = Some(Overlay::EnvSwitcher { selected: last }),
+                Some(Action::PageDown) => {
+                    app.overlay = Some(Overlay::EnvSwitcher {
+                        selected: (selected + app.page).min(last),
+                    })
+                }
+                Some(Action::PageUp) => {
+                    app.overlay = Some(Overlay::EnvSwitcher {
+                        selected: selected.saturating_sub(app.page),
                     })
                 }
                 Some(Action::Open) => {
@@ -348,16 +363,6 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     match app.keymap.action(&key) {
         Some(action) => on_action(app, action),
         None => vec![],
-    }
-}
-
-/// A scrolling overlay's next scroll for `key`: `j`/`k` scroll, any other
-/// key closes it (`None`).
-fn scrolled(key: &KeyEvent, scroll: u16) -> Option<u16> {
-    match key.code {
-        KeyCode::Char('j') | KeyCode::Down => Some(scroll.saturating_add(1)),
-        KeyCode::Char('k') | KeyCode::Up => Some(scroll.saturating_sub(1)),
-        _ => None,
     }
 }
 

@@ -227,7 +227,7 @@ pub(crate) fn scroll_by(app: &App, scroll: u16, step: Scroll) -> u16 {
 
 /// A dialog's text scrolled by `key` (Up, Down, PgUp, PgDn, Home, End; in
 /// a message also j, k, g, G); `None` when the key is no scrolling key.
-fn scrolled(app: &App, scroll: u16, key: &KeyEvent, letters: bool) -> Option<u16> {
+pub(crate) fn scrolled(app: &App, scroll: u16, key: &KeyEvent, letters: bool) -> Option<u16> {
     let step = match key.code {
         KeyCode::Down => Scroll::Down,
         KeyCode::Char('j') if letters => Scroll::Down,

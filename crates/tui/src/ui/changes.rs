@@ -104,11 +104,22 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if rows.is_empty() {
         frame.render_widget(
             Paragraph::new(Span::styled(
-                format!(
-                    " no changes in this window ({} widens it, {} shows every kind)",
-                    app.key(Action::WiderWindow),
-                    app.key(Action::NextKind)
-                ),
+                match app.changes.kind {
+                    None => format!(
+                        " no changes in the last {} ({} widens it)",
+                        window(app.changes.window()),
+                        app.key(Action::WiderWindow)
+                    ),
+                    // K steps through the kinds, then back to all of them.
+                    Some(kind) => format!(
+                        " no {kind} changes in the last {} ({} widens it, {} shows {})",
+                        window(app.changes.window()),
+                        app.key(Action::WiderWindow),
+                        app.key(Action::NextKind),
+                        crate::app::kind_after(Some(kind))
+                            .map_or("every kind".to_string(), |k| format!("only {k}"))
+                    ),
+                },
                 theme.muted,
             )),
             list,

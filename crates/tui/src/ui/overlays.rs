@@ -109,16 +109,45 @@ fn api(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
         }
     }
     let rect = centered(area, 74, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block(
-                theme,
-                " debug: AWS calls and request budget · j/k · any key closes ",
-            ))
-            .scroll((scroll, 0)),
+    scrolled_box(
+        frame,
+        app,
+        theme,
         rect,
+        Paragraph::new(lines),
+        " debug: AWS calls and request budget · j/k · any key closes ",
+        scroll,
     );
+}
+
+/// An overlay's text in a box, scrolled by `scroll` rows and no further
+/// than its last row (the limit is recorded for the keys); the title says
+/// which rows show when not all of them do.
+fn scrolled_box(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    rect: Rect,
+    text: Paragraph<'_>,
+    title: &str,
+    scroll: u16,
+) {
+    let inner = Block::default().borders(Borders::ALL).inner(rect);
+    let rows = u16::try_from(text.line_count(inner.width)).unwrap_or(u16::MAX);
+    let max = rows.saturating_sub(inner.height);
+    app.hits.set_scroll_limit(max);
+    let scroll = scroll.min(max);
+    let title = if max > 0 {
+        format!(
+            "{title}· rows {}-{} of {rows} ",
+            scroll + 1,
+            (scroll + inner.height).min(rows)
+        )
+    } else {
+        title.to_string()
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(text.block(block(theme, &title)).scroll((scroll, 0)), rect);
 }
 
 /// A refill rate, per second or, below one a second, per minute.
@@ -148,25 +177,25 @@ fn debrief(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16)
             Line::from(Span::styled(sanitize(&l), style))
         })
         .collect();
-    let rect = centered(area, 100, lines.len() as u16 + 2);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(ratatui::widgets::Wrap { trim: false })
-            .block(block(
-                theme,
-                " drill over: debrief · j/k scroll · any other key closes ",
-            ))
-            .scroll((scroll, 0)),
+    let text = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });
+    let rows = text.line_count(area.width.min(100).saturating_sub(2));
+    let rect = centered(area, 100, u16::try_from(rows + 2).unwrap_or(u16::MAX));
+    scrolled_box(
+        frame,
+        app,
+        theme,
         rect,
+        text,
+        " drill over: debrief · j/k scroll · any other key closes ",
+        scroll,
     );
 }
 
-fn block<'a>(theme: &Theme, title: &'a str) -> Block<'a> {
+fn block<'a>(theme: &Theme, title: &str) -> Block<'a> {
     Block::default()
         .borders(Borders::ALL)
         .border_style(theme.accent)
-        .title(Span::styled(title, theme.accent))
+        .title(Span::styled(title.to_string(), theme.accent))
 }
 
 /// The help overlay: every action with the keys bound to it now.
@@ -202,12 +231,14 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
         u16::try_from(widest + 2).unwrap_or(u16::MAX).max(66),
         lines.len() as u16 + 2,
     );
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block(theme, " help · j/k scroll · any other key closes "))
-            .scroll((scroll, 0)),
+    scrolled_box(
+        frame,
+        app,
+        theme,
         rect,
+        Paragraph::new(lines),
+        " help · j/k scroll · any other key closes ",
+        scroll,
     );
 }
 
