@@ -186,6 +186,57 @@ fn help_opens_and_any_key_closes_it() {
     assert_eq!(h.app.overlay, None);
 }
 
+/// `o` sorts the services by the next column, `O` the other way; the
+/// header marks the column and the selected service stays selected. At
+/// 200 columns no name, task definition or cluster is cut.
+#[test]
+fn services_sort_by_a_key_and_wide_screens_cut_nothing() {
+    let mut h = Harness::new();
+    h.go_to_env("prod-infra-production");
+    h.keys("1");
+    let names = |h: &Harness| -> Vec<String> {
+        h.app
+            .service_rows()
+            .iter()
+            .map(|s| s.name.clone())
+            .collect()
+    };
+    let by_name = names(&h);
+    h.keys("j");
+    let selected = h.app.selected_service().unwrap().name.clone();
+    h.keys("o");
+    assert_eq!(h.app.notice.as_deref(), Some("services by tasks short"));
+    let rows = h.app.service_rows();
+    let short: Vec<u32> = rows
+        .iter()
+        .map(|s| s.desired.saturating_sub(s.running))
+        .collect();
+    assert!(short.windows(2).all(|w| w[0] >= w[1]), "{short:?}");
+    assert_eq!(h.app.selected_service().unwrap().name, selected, "kept");
+    let mono = common::theme("monochrome");
+    assert!(h.screen(120, 30, &mono).contains("DES/RUN/PEND▼"));
+    // Around to the name again, then the other way.
+    for _ in 1..flightdeck::app::ServiceSort::ALL.len() {
+        h.keys("o");
+    }
+    assert_eq!(names(&h), by_name);
+    h.keys("O");
+    let mut reversed = by_name.clone();
+    reversed.reverse();
+    assert_eq!(names(&h), reversed);
+    assert!(h.screen(120, 30, &mono).contains("SERVICE▲"));
+    // Everything whole on a wide screen.
+    let wide = h.screen(200, 60, &mono);
+    for s in h.app.service_rows() {
+        let row = wide
+            .lines()
+            .find(|l| l.contains(&format!(" {} ", s.name)))
+            .unwrap_or_else(|| panic!("{} cut: {wide}", s.name));
+        assert!(row.contains(&s.task_definition.to_string()), "{row}");
+        assert!(row.contains(&format!(" {} ", s.cluster)), "{row}");
+    }
+}
+
 /// A finding's words count seconds ("in ALARM for 36s"): they tick with
 /// the clock, as the SINCE column does, not every 10 s.
 #[test]

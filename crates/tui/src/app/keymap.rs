@@ -31,6 +31,9 @@ pub enum Action {
     Palette,
     SwitchEnv,
     Refresh,
+    /// Sort the services by the next column / the other way.
+    Sort,
+    SortReverse,
     Copy,
     ToggleFollow,
     ToggleWrap,
@@ -396,6 +399,15 @@ pub static BINDINGS: &[Binding] = &[
         "",
         [key(PageDown), ctrl('f')]
     ),
+    bind!(
+        "sort",
+        Action::Sort,
+        Lists,
+        "services: sort by the next column / the other way",
+        with[Action::SortReverse],
+        [ch('o')]
+    ),
+    bind!("sort-reverse", Action::SortReverse, Lists, "", [ch('O')]),
     bind!(
         "open",
         Action::Open,

@@ -24,8 +24,8 @@ use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
 use flightdeck_core::triage::{Finding, Rules, suspected_crash_loops, triage};
 use flightdeck_model::text::contains_lowercase;
 use flightdeck_model::{
-    Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, ScalableTarget, Service, ServiceRef,
-    Strategy, Timestamp,
+    Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, RolloutState, ScalableTarget,
+    Service, ServiceRef, Strategy, Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -156,6 +156,57 @@ impl Default for LogsView {
             current_match: None,
             anchor: None,
         }
+    }
+}
+
+/// What the services pane is sorted by: `o` the next column, `O` the
+/// other way. Most first: the most short of tasks, a failed rollout, the
+/// busiest CPU (the k9s habit of sorting a column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceSort {
+    /// By cluster, then name (the order they are kept in).
+    Name,
+    /// The most tasks short of the desired count first, then pending.
+    Tasks,
+    /// FAILED first, then IN_PROGRESS, then COMPLETED.
+    Rollout,
+    Cpu,
+    Memory,
+    /// By family, the newest revision first.
+    TaskDef,
+    Cluster,
+}
+
+impl ServiceSort {
+    pub const ALL: [ServiceSort; 7] = [
+        ServiceSort::Name,
+        ServiceSort::Tasks,
+        ServiceSort::Rollout,
+        ServiceSort::Cpu,
+        ServiceSort::Memory,
+        ServiceSort::TaskDef,
+        ServiceSort::Cluster,
+    ];
+
+    /// Its column in the services table (the same order).
+    pub fn column(self) -> usize {
+        Self::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ServiceSort::Name => "name",
+            ServiceSort::Tasks => "tasks short",
+            ServiceSort::Rollout => "rollout",
+            ServiceSort::Cpu => "CPU",
+            ServiceSort::Memory => "memory",
+            ServiceSort::TaskDef => "task definition",
+            ServiceSort::Cluster => "cluster",
+        }
+    }
+
+    pub fn next(self) -> ServiceSort {
+        Self::ALL[(self.column() + 1) % Self::ALL.len()]
     }
 }
 
@@ -336,6 +387,8 @@ pub struct App {
     pub selected: [usize; 7],
     /// Filter text per pane.
     pub filters: [String; 7],
+    /// What the services pane is sorted by, and whether in reverse.
+    pub service_sort: (ServiceSort, bool),
     /// `(cluster, service)` of the open service detail.
     pub detail: Option<ServiceRef>,
     pub detail_scroll: u16,
@@ -427,6 +480,7 @@ impl App {
             pane: Pane::Services,
             selected: [0; 7],
             filters: Default::default(),
+            service_sort: (ServiceSort::Name, false),
             detail: None,
             detail_scroll: 0,
             detail_task: None,
@@ -488,7 +542,8 @@ impl App {
     /// are kept in).
     pub fn service_rows(&self) -> Vec<&Service> {
         let f = self.filter(Pane::Services).to_lowercase();
-        self.env()
+        let mut rows: Vec<&Service> = self
+            .env()
             .services()
             .iter()
             .filter(|s| {
@@ -498,7 +553,54 @@ impl App {
                     || contains_lowercase(&s.task_definition.family, &f)
                     || (f.contains(':') && s.task_definition.to_string().contains(&f))
             })
-            .collect()
+            .collect();
+        let (sort, reversed) = self.service_sort;
+        let rollout_rank = |s: &Service| match s.rollout_state() {
+            Some(RolloutState::Failed) => 0,
+            Some(RolloutState::InProgress) => 1,
+            Some(RolloutState::Completed) => 2,
+            None => 3,
+        };
+        let load = |s: &Service, metric: &str| {
+            std::cmp::Reverse(
+                self.last_metric(s, metric)
+                    .map(|v| (v * 100.0).round() as i64),
+            )
+        };
+        match sort {
+            ServiceSort::Name => {}
+            ServiceSort::Tasks => rows.sort_by_key(|s| {
+                std::cmp::Reverse((s.desired.saturating_sub(s.running), s.pending))
+            }),
+            ServiceSort::Rollout => rows.sort_by_key(|s| rollout_rank(s)),
+            ServiceSort::Cpu => rows.sort_by_cached_key(|s| load(s, "CPUUtilization")),
+            ServiceSort::Memory => rows.sort_by_cached_key(|s| load(s, "MemoryUtilization")),
+            ServiceSort::TaskDef => rows.sort_by(|a, b| {
+                (
+                    &a.task_definition.family,
+                    std::cmp::Reverse(a.task_definition.revision),
+                )
+                    .cmp(&(
+                        &b.task_definition.family,
+                        std::cmp::Reverse(b.task_definition.revision),
+                    ))
+            }),
+            ServiceSort::Cluster => {
+                rows.sort_by(|a, b| (&a.cluster, &a.name).cmp(&(&b.cluster, &b.name)))
+            }
+        }
+        if reversed {
+            rows.reverse();
+        }
+        rows
+    }
+
+    /// The last value of a service's CloudWatch metric (`CPUUtilization`,
+    /// `MemoryUtilization`), as its sparkline shows it.
+    pub fn last_metric(&self, svc: &Service, metric: &str) -> Option<f64> {
+        let id = format!("{}/{}/{metric}", svc.cluster, svc.name);
+        let series = self.env().metrics.data.as_ref()?.get(&id)?;
+        series.points.last().map(|p| p.value)
     }
 
     /// Alarms matching the filter: ALARM first, then by name.

@@ -208,6 +208,39 @@ fn drill_sees_ecs_roll_back(app: &mut App) {
     }
 }
 
+/// `o`: the services by the next column; `O`: the other way. The
+/// selected service stays selected.
+fn sort_services(app: &mut App, next: bool) {
+    if app.pane != Pane::Services || app.detail.is_some() {
+        app.notice = Some(format!(
+            "{} sorts the services pane's list",
+            app.key(Action::Sort)
+        ));
+        return;
+    }
+    let selected = app.selected_service().map(|s| s.reference());
+    let (sort, reversed) = app.service_sort;
+    app.service_sort = if next {
+        (sort.next(), false)
+    } else {
+        (sort, !reversed)
+    };
+    if let Some(selected) = selected
+        && let Some(i) = app
+            .service_rows()
+            .iter()
+            .position(|s| s.reference() == selected)
+    {
+        app.selected[Pane::Services.index()] = i;
+    }
+    let (sort, reversed) = app.service_sort;
+    app.notice = Some(format!(
+        "services by {}{}",
+        sort.label(),
+        if reversed { ", the other way" } else { "" }
+    ));
+}
+
 /// The drill's keys: pause, faster, slower (nothing outside a drill).
 fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
     use super::drill::DrillControl;
@@ -671,6 +704,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
             })
         }
         Action::Refresh => app.refresh += 1,
+        Action::Sort | Action::SortReverse => sort_services(app, action == Action::Sort),
         Action::DrillPause
         | Action::DrillFaster
         | Action::DrillSlower

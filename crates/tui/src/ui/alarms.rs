@@ -1,7 +1,9 @@
 //! The alarms pane: ALARM first, the selected alarm's metric charted with
 //! its threshold, and its state history.
 
-use super::widgets::{Column, Listing, age, alarm_style, error_line, fit_columns, visible_rows};
+use super::widgets::{
+    Column, Listing, age, alarm_style, error_line, size_columns, visible_rows, widest,
+};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_model::text::sanitize;
@@ -14,8 +16,8 @@ use ratatui::widgets::{Axis, Block, Borders, Cell, Chart, Dataset, GraphType, Pa
 
 const COLUMNS: [Column; 5] = [
     Column::new("STATE", 17, 0),
-    Column::fill("NAME", 24, 0),
-    Column::new("CONDITION", 38, 2),
+    Column::sized("NAME", 16, 64, 0),
+    Column::fill("CONDITION", 20, 2),
     Column::new("SEV", 8, 3),
     Column::new("SINCE", 6, 1),
 ];
@@ -32,8 +34,21 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    let keep = fit_columns(&COLUMNS, top.width.saturating_sub(2));
     let alarms = app.alarm_rows();
+    // Names and conditions take what they need, the widest giving way.
+    let names: Vec<_> = alarms.iter().map(|a| a.display_name()).collect();
+    let conditions: Vec<String> = alarms.iter().map(|a| a.condition()).collect();
+    let wanted = [
+        0,
+        widest("NAME", names.iter().map(AsRef::as_ref)),
+        widest("CONDITION", conditions.iter().map(String::as_str)),
+    ];
+    let (keep, widths) = size_columns(&COLUMNS, &wanted, top.width.saturating_sub(2));
+    let width_of = |column: usize| {
+        keep.iter()
+            .position(|&i| i == column)
+            .map_or(0, |k| usize::from(widths[k]))
+    };
     let selected = app.selected(Pane::Alarms);
     let shown = visible_rows(alarms.len(), selected, top, false);
     let first = shown.start;
@@ -44,8 +59,14 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                 .iter()
                 .map(|&i| match i {
                     0 => Cell::from(Span::styled(a.state.as_str(), alarm_style(theme, a.state))),
-                    1 => Cell::from(sanitize(&a.display_name())),
-                    2 => Cell::from(Span::styled(sanitize(&a.condition()), theme.muted)),
+                    1 => Cell::from(flightdeck_model::text::ellipsize(
+                        &sanitize(&a.display_name()),
+                        width_of(1),
+                    )),
+                    2 => Cell::from(Span::styled(
+                        flightdeck_model::text::ellipsize(&sanitize(&a.condition()), width_of(2)),
+                        theme.muted,
+                    )),
                     3 => Cell::from(Span::styled(
                         match a.severity {
                             Severity::Critical => "critical",
@@ -68,6 +89,8 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         first,
         columns: &COLUMNS,
         keep: &keep,
+        widths: Some(&widths),
+        sorted: None,
         rows,
         selected,
         block: None,

@@ -103,6 +103,8 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         first: 0,
         columns: &COLUMNS,
         keep: &keep,
+        widths: None,
+        sorted: None,
         rows,
         selected,
         block: Some(block),

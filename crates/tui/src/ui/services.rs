@@ -2,8 +2,8 @@
 //! (deployments, tasks with stop reasons, events, task definition).
 
 use super::widgets::{
-    Column, Listing, age, error_line, fit_columns, level_style, rollout_style, sparkline,
-    visible_rows,
+    Column, Listing, age, error_line, level_style, rollout_style, size_columns, sparkline,
+    visible_rows, widest,
 };
 use crate::app::keymap::Action;
 use crate::app::{App, Pane};
@@ -18,13 +18,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row};
 
 const COLUMNS: [Column; 8] = [
-    Column::fill("SERVICE", 18, 0),
-    Column::new("DES/RUN/PEND", 12, 0),
+    Column::fill("SERVICE", 16, 0),
+    // One more than the header: room for its sort mark.
+    Column::new("DES/RUN/PEND", 13, 0),
     Column::new("ROLLOUT", 11, 1),
     Column::new("CPU", 14, 2),
     Column::new("MEM", 14, 3),
-    Column::new("TASK DEF", 26, 5),
-    Column::new("CLUSTER", 22, 6),
+    Column::sized("TASK DEF", 16, 60, 5),
+    Column::sized("CLUSTER", 10, 40, 6),
     Column::new("LAUNCH", 7, 7),
 ];
 
@@ -107,8 +108,26 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         frame.render_widget(Paragraph::new(Line::from(spans)), title);
     }
-    let keep = fit_columns(&COLUMNS, table_area.width);
     let services = app.service_rows();
+    // Names, task definitions and clusters take what they need; the
+    // service's name takes the rest (`▶ ` takes two cells).
+    let mut wanted = [0u16; 8];
+    wanted[0] = widest("SERVICE", services.iter().map(|s| s.name.as_str()));
+    // `family:revision`, counted without making the text of every row.
+    let digits = |n: u32| n.checked_ilog10().map_or(1, |d| d as usize + 1);
+    wanted[5] = services
+        .iter()
+        .map(|s| s.task_definition.family.chars().count() + 1 + digits(s.task_definition.revision))
+        .max()
+        .map_or(0, |w| u16::try_from(w).unwrap_or(u16::MAX))
+        .max(widest("TASK DEF", []));
+    wanted[6] = widest("CLUSTER", services.iter().map(|s| s.cluster.as_str()));
+    let (keep, widths) = size_columns(&COLUMNS, &wanted, table_area.width.saturating_sub(2));
+    let width_of = |column: usize| {
+        keep.iter()
+            .position(|&i| i == column)
+            .map_or(0, |k| usize::from(widths[k]))
+    };
     let selected = app.selected(Pane::Services);
     let shown = visible_rows(services.len(), selected, table_area, false);
     let first = shown.start;
@@ -123,7 +142,10 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             let cells: Vec<Cell> = keep
                 .iter()
                 .map(|&i| match i {
-                    0 => Cell::from(Span::styled(sanitize(&s.name), theme.text)),
+                    0 => Cell::from(Span::styled(
+                        flightdeck_model::text::ellipsize(&sanitize(&s.name), width_of(0)),
+                        theme.text,
+                    )),
                     1 => Cell::from(Span::styled(
                         format!("{}/{}/{}", s.desired, s.running, s.pending),
                         counts_style,
@@ -150,20 +172,27 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     5 => Cell::from(Span::styled(
                         flightdeck_model::text::ellipsize_keeping_revision(
                             &sanitize(&s.task_definition.to_string()),
-                            usize::from(COLUMNS[5].width),
+                            width_of(5),
                         ),
                         theme.muted,
                     )),
-                    6 => Cell::from(Span::styled(sanitize(&s.cluster), theme.muted)),
+                    6 => Cell::from(Span::styled(
+                        flightdeck_model::text::ellipsize(&sanitize(&s.cluster), width_of(6)),
+                        theme.muted,
+                    )),
                     _ => Cell::from(Span::styled(s.launch_type.to_string(), theme.muted)),
                 })
                 .collect();
             Row::new(cells)
         })
         .collect();
+    let (sort, reversed) = app.service_sort;
     Listing {
         columns: &COLUMNS,
         keep: &keep,
+        widths: Some(&widths),
+        sorted: (sort != crate::app::ServiceSort::Name || reversed)
+            .then_some((sort.column(), reversed)),
         rows,
         first,
         selected,
@@ -209,7 +238,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         theme.ok
     };
-    lines.push(Line::from(vec![
+    let mut counts = Line::from(vec![
         Span::styled(
             format!(
                 "desired {}  running {}  pending {}",
@@ -222,11 +251,23 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             svc.rollout_state().map_or("-".into(), |r| r.to_string()),
             rollout_style(theme, svc.rollout_state()),
         ),
-        Span::styled(
-            sanitize(&format!("  task def {}", svc.task_definition)),
+    ]);
+    // The task definition whole: on the same line where it fits, on its
+    // own where it does not (never `muejam-backend:11` for `:114`).
+    let task_def = Span::styled(
+        sanitize(&format!("  task def {}", svc.task_definition)),
+        theme.text,
+    );
+    if counts.width() + task_def.width() <= usize::from(area.width) {
+        counts.spans.push(task_def);
+        lines.push(counts);
+    } else {
+        lines.push(counts);
+        lines.push(Line::from(Span::styled(
+            sanitize(&format!("task def {}", svc.task_definition)),
             theme.text,
-        ),
-    ]));
+        )));
+    }
     lines.push(Line::from(vec![
         Span::styled("deploys as ", theme.muted),
         Span::styled(sanitize(&svc.deployment_config.describe()), theme.text),

@@ -1,7 +1,7 @@
 //! The triage pane: what needs a human now, across every environment, most
 //! urgent first, each row saying why; Enter goes to the evidence.
 
-use super::widgets::{Column, Listing, age, fit_columns};
+use super::widgets::{Column, Listing, age, size_columns, widest};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_core::triage::{Finding, Kind, Urgency};
@@ -13,11 +13,21 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 const COLUMNS: [Column; 5] = [
     Column::new("", 4, 0),
-    Column::new("ENVIRONMENT", 22, 1),
-    Column::new("SERVICE", 14, 0),
+    Column::sized("ENVIRONMENT", 12, 40, 1),
+    Column::sized("SERVICE", 10, 40, 0),
     Column::new("SINCE", 5, 2),
     Column::fill("WHY", 30, 0),
 ];
+
+/// The SERVICE cell of a finding: its service, or what it is about.
+fn service_cell(f: &Finding) -> String {
+    match (&f.service, f.kind) {
+        (Some(s), _) => s.name.clone(),
+        (None, Kind::Unreadable | Kind::Stale) => format!("({})", f.subject),
+        (None, Kind::Zone) => f.subject.clone(),
+        (None, _) => "-".into(),
+    }
+}
 
 pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme, area: Rect) {
     let read = app
@@ -67,7 +77,22 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
     if findings.is_empty() {
         return;
     }
-    let keep = fit_columns(&COLUMNS, list.width.saturating_sub(2));
+    // Environment and service take what their names need; the rest is WHY's.
+    let services: Vec<String> = findings.iter().map(service_cell).collect();
+    let wanted = [
+        0,
+        widest(
+            "ENVIRONMENT",
+            findings.iter().map(|f| f.environment.as_str()),
+        ),
+        widest("SERVICE", services.iter().map(String::as_str)),
+    ];
+    let (keep, widths) = size_columns(&COLUMNS, &wanted, list.width.saturating_sub(2));
+    let width_of = |column: usize| {
+        keep.iter()
+            .position(|&i| i == column)
+            .map_or(0, |k| usize::from(widths[k]))
+    };
     let rows: Vec<Row> = findings
         .iter()
         .map(|f| {
@@ -84,12 +109,14 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
                             Urgency::Warn => theme.warn,
                         },
                     )),
-                    1 => Cell::from(sanitize(&f.environment)),
-                    2 => Cell::from(sanitize(&match (&f.service, f.kind) {
-                        (Some(s), _) => s.name.clone(),
-                        (None, Kind::Unreadable | Kind::Stale) => format!("({})", f.subject),
-                        (None, _) => "-".into(),
-                    })),
+                    1 => Cell::from(flightdeck_model::text::ellipsize(
+                        &sanitize(&f.environment),
+                        width_of(1),
+                    )),
+                    2 => Cell::from(flightdeck_model::text::ellipsize(
+                        &sanitize(&service_cell(f)),
+                        width_of(2),
+                    )),
                     3 => Cell::from(Span::styled(age(app.now, f.since), theme.muted)),
                     _ => Cell::from(sanitize(&f.why)),
                 })
@@ -101,6 +128,8 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
         first: 0,
         columns: &COLUMNS,
         keep: &keep,
+        widths: Some(&widths),
+        sorted: None,
         rows,
         selected: app.selected(Pane::Triage),
         block: None,

@@ -73,7 +73,10 @@ pub fn level_style(theme: &Theme, value: f64, warn: f64, crit: f64) -> Style {
 #[derive(Debug, Clone, Copy)]
 pub struct Column {
     pub header: &'static str,
+    /// Its width, or the least it takes when sized by its content.
     pub width: u16,
+    /// The most it takes when sized by its content ([`size_columns`]).
+    pub max: u16,
     pub priority: u8,
     /// Takes the leftover width.
     pub fill: bool,
@@ -84,6 +87,7 @@ impl Column {
         Self {
             header,
             width,
+            max: width,
             priority,
             fill: false,
         }
@@ -93,10 +97,115 @@ impl Column {
         Self {
             header,
             width,
+            max: u16::MAX,
             priority,
             fill: true,
         }
     }
+
+    /// Sized by its content, from `min` to `max` cells.
+    pub const fn sized(header: &'static str, min: u16, max: u16, priority: u8) -> Self {
+        Self {
+            header,
+            width: min,
+            max,
+            priority,
+            fill: false,
+        }
+    }
+}
+
+/// The widest of `texts` in cells, at least `header`'s and its sort mark
+/// (`TASK DEF▼`): what a column sized by its content wants.
+pub fn widest<'t>(header: &str, texts: impl IntoIterator<Item = &'t str>) -> u16 {
+    let widest = texts
+        .into_iter()
+        .map(|t| t.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(header.chars().count() + 1);
+    u16::try_from(widest).unwrap_or(u16::MAX)
+}
+
+/// The columns that fit in `available` cells and their widths, sized by
+/// their content: each takes what it `wanted` (its widest cell), within
+/// its least and most. When they do not all fit, the least important
+/// columns go first while an essential one (priority 0) would be cut, then
+/// the widest give way, down to their least. Room left over goes to the
+/// fill column (or the first essential column sized by its content), so a
+/// wide terminal gives its room to what would be cut.
+pub fn size_columns(columns: &[Column], wanted: &[u16], available: u16) -> (Vec<usize>, Vec<u16>) {
+    let want = |i: usize| {
+        let c = &columns[i];
+        wanted
+            .get(i)
+            .copied()
+            .unwrap_or(c.width)
+            .clamp(c.width, c.max.max(c.width))
+    };
+    let mut keep = fit_columns(columns, available);
+    loop {
+        let widths = shrink(
+            columns,
+            &keep,
+            keep.iter().map(|&i| want(i)).collect(),
+            available,
+        );
+        let essential_cut = keep
+            .iter()
+            .zip(&widths)
+            .any(|(&i, w)| columns[i].priority == 0 && *w < want(i));
+        let droppable = keep
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| columns[**i].priority > 0)
+            .max_by_key(|(pos, i)| (columns[**i].priority, *pos))
+            .map(|(pos, _)| pos);
+        match droppable {
+            Some(pos) if essential_cut => {
+                keep.remove(pos);
+            }
+            _ => {
+                let mut widths = widths;
+                let gaps = u16::try_from(keep.len().saturating_sub(1)).unwrap_or(u16::MAX);
+                let used = widths.iter().sum::<u16>().saturating_add(gaps);
+                // The fill column takes it; without it, the first essential
+                // column sized by its content (the columns stay put at the
+                // right edge).
+                let taker = keep.iter().position(|&i| columns[i].fill).or_else(|| {
+                    keep.iter().position(|&i| {
+                        columns[i].priority == 0 && columns[i].max > columns[i].width
+                    })
+                });
+                if let Some(k) = taker {
+                    widths[k] = widths[k].saturating_add(available.saturating_sub(used));
+                }
+                return (keep, widths);
+            }
+        }
+    }
+}
+
+/// `widths` of the `keep` columns made to fit `available` cells: the one
+/// with the most to give above its least gives a cell, until they fit.
+fn shrink(columns: &[Column], keep: &[usize], mut widths: Vec<u16>, available: u16) -> Vec<u16> {
+    let gaps = u16::try_from(keep.len().saturating_sub(1)).unwrap_or(u16::MAX);
+    let mut excess = widths
+        .iter()
+        .sum::<u16>()
+        .saturating_add(gaps)
+        .saturating_sub(available);
+    while excess > 0 {
+        let Some(k) = (0..keep.len())
+            .filter(|&k| widths[k] > columns[keep[k]].width)
+            .max_by_key(|&k| (widths[k] - columns[keep[k]].width, widths[k]))
+        else {
+            break;
+        };
+        widths[k] -= 1;
+        excess -= 1;
+    }
+    widths
 }
 
 /// Indices of the columns that fit in `available` cells (one cell of
@@ -172,6 +281,12 @@ pub fn visible_rows(
 pub struct Listing<'a> {
     pub columns: &'a [Column],
     pub keep: &'a [usize],
+    /// The kept columns' widths when sized by their content
+    /// ([`size_columns`]); otherwise each column's own.
+    pub widths: Option<&'a [u16]>,
+    /// The column the rows are sorted by, and whether in reverse: its
+    /// header says so (`CPU▼`).
+    pub sorted: Option<(usize, bool)>,
     pub rows: Vec<ratatui::widgets::Row<'a>>,
     pub first: usize,
     pub selected: usize,
@@ -199,8 +314,15 @@ impl Listing<'_> {
     pub fn render(self, frame: &mut ratatui::Frame, area: Rect, theme: &Theme) {
         use ratatui::widgets::{Cell, Row, Table, TableState};
         let (columns, keep) = (self.columns, self.keep);
-        let header =
-            Row::new(keep.iter().map(|&i| Cell::from(columns[i].header))).style(theme.muted);
+        let header = Row::new(keep.iter().map(|&i| {
+            Cell::from(match self.sorted {
+                Some((column, reversed)) if column == i => {
+                    format!("{}{}", columns[i].header, if reversed { "▲" } else { "▼" })
+                }
+                _ => columns[i].header.to_string(),
+            })
+        }))
+        .style(theme.muted);
         let empty = self.rows.is_empty();
         let when_empty = self.when_empty.filter(|_| empty);
         if let Some((hits, pane)) = self.clicks {
@@ -217,7 +339,11 @@ impl Listing<'_> {
             }
         }
         let block_inner = self.block.as_ref().map_or(area, |b| b.inner(area));
-        let mut table = Table::new(self.rows, constraints(columns, keep))
+        let widths = match self.widths {
+            Some(widths) => widths.iter().map(|w| Constraint::Length(*w)).collect(),
+            None => constraints(columns, keep),
+        };
+        let mut table = Table::new(self.rows, widths)
             .header(header)
             .row_highlight_style(theme.cursor)
             .highlight_symbol("▶ ");
@@ -270,6 +396,36 @@ mod tests {
         assert_eq!(visible_rows(5, 0, area(21), false), 0..5);
         assert_eq!(visible_rows(0, 3, area(21), false), 0..0);
         assert_eq!(visible_rows(10, 4, area(1), false), 4..5);
+    }
+
+    /// A wide terminal gives every column what its content needs (the
+    /// rest to the fill column); a narrow one drops the least important
+    /// column before it cuts an essential one, then the widest give way.
+    #[test]
+    fn columns_are_sized_by_their_content() {
+        let cols = [
+            Column::fill("SERVICE", 10, 0),
+            Column::new("COUNTS", 6, 0),
+            Column::sized("TASK DEF", 10, 40, 5),
+            Column::sized("CLUSTER", 8, 30, 6),
+        ];
+        let wanted = [26, 0, 28, 21];
+        let (keep, widths) = size_columns(&cols, &wanted, 200);
+        assert_eq!(keep, [0, 1, 2, 3]);
+        assert_eq!(widths[1..], [6, 28, 21], "each what it needs");
+        assert_eq!(widths.iter().sum::<u16>() + 3, 200, "the rest to SERVICE");
+        // 70 cells: CLUSTER (least important) goes; at 60 TASK DEF gives
+        // way, SERVICE stays whole.
+        let (keep, widths) = size_columns(&cols, &wanted, 70);
+        assert_eq!((keep, widths), (vec![0, 1, 2], vec![34, 6, 28]));
+        let (keep, widths) = size_columns(&cols, &wanted, 60);
+        assert_eq!((keep, widths), (vec![0, 1, 2], vec![26, 6, 26]));
+        // TASK DEF would have to cut SERVICE: it goes.
+        let (keep, widths) = size_columns(&cols, &wanted, 50);
+        assert_eq!((keep, widths), (vec![0, 1], vec![43, 6]));
+        // Narrower still: TASK DEF goes too, and SERVICE takes what is left.
+        let (keep, widths) = size_columns(&cols, &wanted, 30);
+        assert_eq!((keep, widths), (vec![0, 1], vec![23, 6]));
     }
 
     #[test]
