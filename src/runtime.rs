@@ -611,7 +611,7 @@ fn install_panic_hook(log_file: PathBuf) {
         let thread = std::thread::current();
         let report = format!(
             "{} panic in thread {}: {info}\n{}\n",
-            chrono::Utc::now().to_rfc3339(),
+            SystemClock.now().to_rfc3339(),
             thread.name().unwrap_or("unnamed"),
             std::backtrace::Backtrace::force_capture()
         );

@@ -9,6 +9,7 @@ use super::{Exit, Failure};
 use crate::options::{Flags, Options};
 use anyhow::anyhow;
 use flightdeck_core::provider::{LogQuery, Provider, ProviderError, ReadProvider};
+use flightdeck_model::clock::{Clock, SystemClock};
 use flightdeck_model::text::sanitize;
 use serde::Serialize;
 use std::io::IsTerminal;
@@ -243,7 +244,7 @@ async fn aws_environments(options: &Options, report: &mut Report) {
                 report.fix(login_fix(profile.as_deref()));
             }
             SsoLogin::Expires { start_url, at } => {
-                let left = at - chrono::Utc::now();
+                let left = at - SystemClock.now();
                 if left <= chrono::Duration::zero() {
                     report.add(
                         &name,
@@ -404,7 +405,7 @@ async fn reads(p: &dyn Provider, env: &str, report: &mut Report) {
                 let query = LogQuery {
                     log_group: source.group.clone(),
                     stream_prefix: source.stream_prefix,
-                    since: chrono::Utc::now() - chrono::Duration::minutes(5),
+                    since: SystemClock.now() - chrono::Duration::minutes(5),
                     filter: None,
                     limit: 1,
                     live: false,
@@ -435,7 +436,7 @@ async fn reads(p: &dyn Provider, env: &str, report: &mut Report) {
     );
     record(
         "changes",
-        p.write_events(chrono::Utc::now() - chrono::Duration::hours(1))
+        p.write_events(SystemClock.now() - chrono::Duration::hours(1))
             .await
             .map(|w| format!("{} write(s) in the last hour (CloudTrail)", w.len())),
     );

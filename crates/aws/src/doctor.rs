@@ -40,7 +40,7 @@ impl AwsProvider {
     /// GetCallerIdentity answer (to the second); `None` when AWS sent none.
     pub async fn clock_skew(&self) -> Result<Option<chrono::Duration>> {
         let header = DateHeader::default();
-        let asked = chrono::Utc::now();
+        let asked = self.clock.now();
         self.clients
             .sts
             .get_caller_identity()
@@ -49,7 +49,7 @@ impl AwsProvider {
             .send()
             .await
             .map_err(self.fail(Action("sts:GetCallerIdentity")))?;
-        let answered = chrono::Utc::now();
+        let answered = self.clock.now();
         let date = header
             .0
             .lock()
