@@ -2,13 +2,12 @@
 //! of the outcome (see `cli::Exit`). Everything it prints, clap's help and
 //! usage errors included, goes through the one sanitising way out.
 
-use clap::Parser;
 use flightdeck::cli::{Cli, run};
 use flightdeck::output;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) => {
             // Rendered without styles: a rejected value or a variable shown

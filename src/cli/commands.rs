@@ -54,9 +54,8 @@ pub fn run(cli: Cli) -> Result<()> {
 /// so it never lags behind a new flag. Made in memory first: the generator
 /// panics on a write error such as a closed pipe.
 fn completions(shell: clap_complete::Shell) -> Result<()> {
-    use clap::CommandFactory;
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "flightdeck", &mut script);
+    clap_complete::generate(shell, &mut Cli::command_line(), "flightdeck", &mut script);
     // A script made from the clap definition alone, byte for byte (a
     // sanitiser would turn its tabs to spaces): no text from AWS in it.
     crate::output::own_bytes(&script).map_err(Failure::failed)
@@ -66,10 +65,9 @@ fn completions(shell: clap_complete::Shell) -> Result<()> {
 /// page of the command, then a section for every subcommand with its
 /// synopsis and options.
 fn man() -> Result<()> {
-    use clap::CommandFactory;
     use std::io::Write;
     // Not built: the global flags stay on the main page, not on every subcommand's.
-    let command = Cli::command();
+    let command = Cli::command_line();
     let mut page = Vec::new();
     clap_mangen::Man::new(command.clone())
         .render(&mut page)

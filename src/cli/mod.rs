@@ -76,6 +76,53 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+/// The global flags a replay does not use: it reads only its file (and
+/// the theme and config for its drawing).
+const NOT_FOR_REPLAY: [&str; 10] = [
+    "env",
+    "stats",
+    "profile",
+    "region",
+    "endpoint_url",
+    "demo",
+    "read_only",
+    "record",
+    "scale",
+    "log_storm",
+];
+
+impl Cli {
+    /// The command line, with the global flags that do not apply to a
+    /// subcommand left out of its help (`replay --help` lists only what a
+    /// replay uses).
+    pub fn command_line() -> clap::Command {
+        use clap::CommandFactory;
+        let mut command = Cli::command();
+        // The subcommand's own hidden copy of a global flag: clap then does
+        // not add the global one to it, and still hands its value up.
+        let hidden: Vec<clap::Arg> = command
+            .get_arguments()
+            .filter(|a| NOT_FOR_REPLAY.contains(&a.get_id().as_str()))
+            .map(|a| a.clone().global(false).hide(true))
+            .collect();
+        if let Some(replay) = command.find_subcommand_mut("replay") {
+            *replay = std::mem::take(replay).args(hidden);
+        }
+        command
+    }
+
+    /// [`Cli::command_line`] parsed from `args`.
+    pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::FromArgMatches;
+        let matches = Cli::command_line().try_get_matches_from(args)?;
+        Cli::from_arg_matches(&matches)
+    }
+}
+
 /// Flags that work before or after any subcommand, as in kubectl and the
 /// AWS CLI. None takes an optional value separated by a space: that would
 /// swallow the subcommand (`--read-only scale`), so optional values need `=`
@@ -389,6 +436,43 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `replay --help` lists only what a replay uses; the flags it hides
+    /// still parse (and reach the same place) if given.
+    #[test]
+    fn replay_help_lists_only_its_own_flags() {
+        let mut command = Cli::command_line();
+        command.build();
+        let replay = command
+            .find_subcommand_mut("replay")
+            .unwrap()
+            .render_help()
+            .to_string();
+        for hidden in [
+            "--profile",
+            "--region",
+            "--endpoint-url",
+            "--demo",
+            "--scale",
+            "--record <",
+        ] {
+            assert!(!replay.contains(hidden), "{hidden} in {replay}");
+        }
+        assert!(
+            replay.contains("--export-cast") && replay.contains("--theme"),
+            "{replay}"
+        );
+        let services = command
+            .find_subcommand_mut("services")
+            .unwrap()
+            .render_help()
+            .to_string();
+        assert!(services.contains("--profile"), "{services}");
+        let cli = Cli::parse_args(["flightdeck", "replay", "f.jsonl", "--profile", "x"]).unwrap();
+        assert_eq!(cli.global.profile.as_deref(), Some("x"));
+        let cli = Cli::parse_args(["flightdeck", "--demo", "services"]).unwrap();
+        assert!(cli.global.demo);
     }
 
     #[test]
