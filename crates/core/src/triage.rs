@@ -6,8 +6,8 @@
 use crate::provider::ProviderError;
 use chrono::Duration;
 use flightdeck_model::{
-    Alarm, AlarmState, CostReport, DeploymentStatus, EnvironmentInfo, RolloutState, Service,
-    ServiceRef, Severity, StopCause, Task, Timestamp,
+    Alarm, AlarmState, CostReport, DeploymentStatus, EnvironmentInfo, EventKind, RolloutState,
+    Service, ServiceRef, Severity, StopCause, Task, Timestamp,
 };
 use serde::Serialize;
 
@@ -348,7 +348,7 @@ fn stops_outside_rollouts(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<T
     let rollout_done = svc
         .events
         .iter()
-        .find(|e| e.message.contains("deployment completed"))
+        .find(|e| e.kind() == EventKind::DeploymentCompleted)
         .map(|e| e.created_at);
     let from = rollout_done.map_or(now - rules.crash_window, |t| {
         t.max(now - rules.crash_window)
@@ -359,7 +359,7 @@ fn stops_outside_rollouts(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<T
     }
     svc.events
         .iter()
-        .filter(|e| e.created_at > from && e.message.contains("has stopped"))
+        .filter(|e| e.created_at > from && e.kind() == EventKind::TasksStopped)
         .map(|e| e.created_at)
         .collect()
 }
@@ -506,8 +506,8 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
     // remember it.
     let failed_event = svc.events.iter().find(|e| {
         now - e.created_at < Duration::hours(1)
-            && e.message.contains(") deployment failed:")
-            && !e.message.contains(&format!("(deployment {})", primary.id))
+            && e.kind() == EventKind::DeploymentFailed
+            && e.deployment() != Some(primary.id.as_str())
     });
     if let Some(failed) = svc.deployments.iter().find(|d| {
         d.status != DeploymentStatus::Primary
@@ -527,12 +527,7 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
             failed.updated_at,
         ));
     } else if let Some(e) = failed_event {
-        let deployment = e
-            .message
-            .split("(deployment ")
-            .nth(1)
-            .and_then(|rest| rest.split(')').next())
-            .unwrap_or_default();
+        let deployment = e.deployment().unwrap_or_default();
         out.push((
             Urgency::Page,
             Kind::Rollout,

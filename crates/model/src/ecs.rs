@@ -113,6 +113,62 @@ pub struct ServiceEvent {
     pub message: String,
 }
 
+/// What an ECS service event tells. ECS gives events as prose only; they
+/// are read here, once, and everything else matches on the kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// `has stopped N running tasks`.
+    TasksStopped,
+    /// `has started N tasks`.
+    TasksStarted,
+    /// `(deployment …) deployment completed.`
+    DeploymentCompleted,
+    /// `(deployment …) deployment failed: …`
+    DeploymentFailed,
+    /// `… rolled back …` (a circuit breaker, an alarm, a hook, the operator).
+    RolledBack,
+    /// `was unable to place a task …`
+    UnableToPlace,
+    /// `… is unhealthy in (target-group …)`
+    Unhealthy,
+    /// `has reached a steady state.`
+    SteadyState,
+    Other,
+}
+
+impl ServiceEvent {
+    pub fn kind(&self) -> EventKind {
+        let m = self.message.as_str();
+        if m.contains("has stopped") {
+            EventKind::TasksStopped
+        } else if m.contains("has started") {
+            EventKind::TasksStarted
+        } else if m.contains("deployment completed") {
+            EventKind::DeploymentCompleted
+        } else if m.contains(") deployment failed") {
+            EventKind::DeploymentFailed
+        } else if m.contains("rolled back") {
+            EventKind::RolledBack
+        } else if m.contains("unable to place a task") {
+            EventKind::UnableToPlace
+        } else if m.contains("is unhealthy in") {
+            EventKind::Unhealthy
+        } else if m.contains("has reached a steady state") {
+            EventKind::SteadyState
+        } else {
+            EventKind::Other
+        }
+    }
+
+    /// The deployment an event names (`(deployment ecs-svc/123)`).
+    pub fn deployment(&self) -> Option<&str> {
+        self.message
+            .split("(deployment ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Service {
     pub cluster: String,
@@ -361,6 +417,63 @@ impl TaskDefinition {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// ECS's words, as the ECS documentation and its consoles show them,
+    /// read once into a kind.
+    #[test]
+    fn service_events_are_read_once_into_kinds() {
+        let event = |message: &str| ServiceEvent {
+            id: "e".into(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+            message: message.into(),
+        };
+        for (message, kind) in [
+            (
+                "(service api) has stopped 1 running tasks: (task 0a1b).",
+                EventKind::TasksStopped,
+            ),
+            (
+                "(service api) has started 2 tasks: (task 0a1b) (task 2c3d).",
+                EventKind::TasksStarted,
+            ),
+            (
+                "(service api) (deployment ecs-svc/42) deployment completed.",
+                EventKind::DeploymentCompleted,
+            ),
+            (
+                "(service api) (deployment ecs-svc/42) deployment failed: tasks failed to start.",
+                EventKind::DeploymentFailed,
+            ),
+            (
+                "(service api) (deployment ecs-svc/42) rolled back: alarm",
+                EventKind::RolledBack,
+            ),
+            (
+                "(service qdrant) was unable to place a task because no container instance met all of its requirements.",
+                EventKind::UnableToPlace,
+            ),
+            (
+                "(service api) (port 80) is unhealthy in (target-group arn:x) due to (reason Health checks failed).",
+                EventKind::Unhealthy,
+            ),
+            (
+                "(service api) has reached a steady state.",
+                EventKind::SteadyState,
+            ),
+            (
+                "(service api) registered 1 targets in (target-group arn:x)",
+                EventKind::Other,
+            ),
+        ] {
+            assert_eq!(event(message).kind(), kind, "{message}");
+        }
+        let failed = event("(service api) (deployment ecs-svc/42) deployment failed: x");
+        assert_eq!(failed.deployment(), Some("ecs-svc/42"));
+        assert_eq!(
+            event("(service api) has reached a steady state.").deployment(),
+            None
+        );
+    }
 
     fn container(name: &str, essential: bool, group: Option<&str>) -> ContainerDefinition {
         ContainerDefinition {

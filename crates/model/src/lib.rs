@@ -16,9 +16,9 @@ pub mod text;
 
 pub use cost::{CostReport, DailyCost, ServiceCost};
 pub use ecs::{
-    Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, LaunchType,
-    RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, StopCause, Task, TaskDefRef,
-    TaskDefinition,
+    Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, EventKind,
+    LaunchType, RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, StopCause, Task,
+    TaskDefRef, TaskDefinition,
 };
 pub use history::{HookRun, ServiceDeployment, WriteEvent};
 pub use monitoring::{

@@ -7,7 +7,7 @@
 
 use super::{Entry, Header, MAX_HAPPENINGS, MAX_TRACKED, Reader, RecordingError};
 use flightdeck_core::engine::Payload;
-use flightdeck_model::{AlarmState, Timestamp};
+use flightdeck_model::{AlarmState, EventKind, Timestamp};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -34,13 +34,16 @@ pub struct Happening {
 }
 
 /// ECS service events worth a line of their own.
-const TELLING_EVENTS: [&str; 5] = [
-    "deployment failed",
-    "rolled back",
-    "unable to place a task",
-    "is unhealthy in",
-    "deployment completed",
-];
+fn telling(kind: EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::DeploymentFailed
+            | EventKind::RolledBack
+            | EventKind::UnableToPlace
+            | EventKind::Unhealthy
+            | EventKind::DeploymentCompleted
+    )
+}
 
 /// A recording's postmortem, read whole: what [`postmortem`] gives.
 #[derive(Debug, Clone, PartialEq)]
@@ -260,7 +263,7 @@ impl Postmortem {
                             }
                             for e in &svc.events {
                                 if e.created_at < since
-                                    || !TELLING_EVENTS.iter().any(|t| e.message.contains(t))
+                                    || !telling(e.kind())
                                     || !insert_bounded(
                                         &mut self.seen,
                                         format!("{env}/event/{}", e.id),
