@@ -194,7 +194,7 @@ impl Postmortem {
                         // say what they did.
                         for a in list
                             .iter()
-                            .filter(|a| !a.name.starts_with("TargetTracking-"))
+                            .filter(|a| !a.is_auto_scalings())
                         {
                             let key = (env.clone(), a.name.clone());
                             if self.alarms.len() >= self.max_tracked
