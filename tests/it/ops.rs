@@ -17,8 +17,7 @@ use flightdeck::provider::{Provider, ProviderError, ReadOnlyGuard, ReadProvider}
 use flightdeck::sim::{SimProvider, World};
 use std::sync::{Arc, Mutex};
 
-#[path = "common/faulty.rs"]
-mod faulty;
+use crate::common::faulty;
 use faulty::Faulty;
 
 const ENV: &str = "muejam-staging";

@@ -8,7 +8,7 @@
     reason = "test code: a failed unwrap is the test's report"
 )]
 
-mod common;
+use crate::common;
 
 use common::cli::{
     Fixture, fake_plugin, fixture, flightdeck, flightdeck_with, json, run_service_tasks,

@@ -1,7 +1,7 @@
 //! A drill in the cockpit, through `update()`: its clock in the header, the
 //! keys that pause it and change its speed, and the debrief that times the
 //! operator's response against a good one.
-mod common;
+use crate::common;
 
 use common::Harness;
 use crossterm::event::KeyCode;

@@ -11,7 +11,7 @@
     reason = "test code: a failed unwrap is the test's report"
 )]
 
-mod common;
+use crate::common;
 
 use async_trait::async_trait;
 use common::{Harness, theme};

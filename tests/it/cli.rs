@@ -113,7 +113,7 @@ fn config_init_writes_the_example_once() {
     let written = home.path().join("config/flightdeck/config.toml");
     assert_eq!(
         std::fs::read_to_string(&written).unwrap(),
-        include_str!("../config.example.toml")
+        include_str!("../../config.example.toml")
     );
     let again = flightdeck(home.path(), &["config", "init"]);
     assert_eq!(again.status.code(), Some(2));
@@ -135,7 +135,7 @@ fn theme_list_shows_five_builtins_and_user_overrides() {
     }
     let dir = home.path().join("config/flightdeck/themes");
     std::fs::create_dir_all(&dir).unwrap();
-    let dark = include_str!("../themes/dark.toml")
+    let dark = include_str!("../../themes/dark.toml")
         .replace("Default: calm colours on a dark terminal", "my own dark");
     std::fs::write(dir.join("dark.toml"), dark).unwrap();
     let o = flightdeck(home.path(), &["theme", "list"]);

@@ -1,9 +1,5 @@
 //! Test harness: an app fed by the simulated production at a fixed seed
 //! and a manual clock, through the engine's own schedule and fetch code.
-#![allow(
-    dead_code,
-    reason = "shared by every test binary, and each uses a different part of it"
-)]
 #![expect(
     clippy::unwrap_used,
     reason = "test code: a failed unwrap is the test's report"
@@ -11,6 +7,7 @@
 
 #[cfg(feature = "aws")]
 pub mod cli;
+pub mod faulty;
 #[cfg(feature = "aws")]
 pub mod moto;
 

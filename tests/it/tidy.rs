@@ -222,3 +222,47 @@ fn only_the_binary_prints() {
     }
     assert!(wrong.is_empty(), "{wrong:?}");
 }
+
+#[test]
+fn the_integration_tests_are_one_binary() {
+    // Cargo makes a test binary of each `tests/*.rs` and `tests/*/main.rs`,
+    // and each one links the whole AWS SDK again: minutes of CI on two
+    // cores. Every integration test is a module of `tests/it/main.rs`.
+    let mut binaries = vec![];
+    for entry in std::fs::read_dir(root().join("tests")).unwrap() {
+        let path = entry.unwrap().path();
+        let rust = path.extension().is_some_and(|e| e == "rs");
+        if rust || (path.join("main.rs").is_file() && !path.ends_with("it")) {
+            binaries.push(relative(&path));
+        }
+    }
+    assert!(
+        binaries.is_empty(),
+        "{binaries:?}: a test binary of its own links the AWS SDK again; \
+         make it a module of tests/it/main.rs (tests/it/<name>.rs) instead"
+    );
+    // A file of tests/it that main.rs does not declare compiles nowhere and
+    // its tests never run.
+    let main = std::fs::read_to_string(root().join("tests/it/main.rs")).unwrap();
+    let mut undeclared = vec![];
+    for entry in std::fs::read_dir(root().join("tests/it")).unwrap() {
+        let path = entry.unwrap().path();
+        let module = if path.extension().is_some_and(|e| e == "rs") {
+            path.file_stem()
+        } else if path.join("mod.rs").is_file() {
+            path.file_name()
+        } else {
+            None
+        };
+        let Some(module) = module.map(|m| m.to_string_lossy().to_string()) else {
+            continue;
+        };
+        if module != "main" && !main.lines().any(|l| l == format!("mod {module};")) {
+            undeclared.push(relative(&path));
+        }
+    }
+    assert!(
+        undeclared.is_empty(),
+        "{undeclared:?}: not a module of tests/it/main.rs, so never run"
+    );
+}

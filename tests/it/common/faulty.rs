@@ -2,10 +2,6 @@
 //! fails with a chosen error, a call that panics, a hook run just before a
 //! write (to break the audit log between its two records), and call counts.
 //! Every other call is passed through unchanged.
-#![allow(
-    dead_code,
-    reason = "shared by several test binaries, and each uses a different part of it"
-)]
 #![expect(
     clippy::panic,
     clippy::unwrap_used,

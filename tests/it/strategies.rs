@@ -7,7 +7,7 @@
 //! answers those APIs in their documented shapes.
 #![cfg(feature = "aws")]
 
-mod common;
+use crate::common;
 
 use common::cli::{Fixture, fixture, flightdeck, json};
 

@@ -1,7 +1,7 @@
 //! Every pane at 80x24 and 160x48, with a fixed seed and clock, through
 //! ratatui's TestBackend. Review changes with `cargo insta review`.
 
-mod common;
+use crate::common;
 
 use common::{Harness, theme};
 use crossterm::event::KeyCode;

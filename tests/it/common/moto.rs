@@ -1,10 +1,6 @@
 //! moto fixtures: an isolated moto account per test behind the proxy that
 //! `scripts/test.sh` starts, seeded through the AWS SDK with the seed
 //! environments of the simulation's catalog.
-#![allow(
-    dead_code,
-    reason = "shared by every test binary, and each uses a different part of it"
-)]
 #![expect(
     clippy::panic,
     clippy::unwrap_used,

@@ -6,8 +6,7 @@
     reason = "test code: a failed unwrap is the test's report"
 )]
 
-#[path = "common/faulty.rs"]
-mod faulty;
+use crate::common::faulty;
 
 use chrono::TimeZone;
 use faulty::Faulty;

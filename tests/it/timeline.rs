@@ -10,7 +10,7 @@
     reason = "test code: a failed unwrap is the test's report"
 )]
 
-mod common;
+use crate::common;
 
 use common::cli::{Fixture, fixture, flightdeck, json};
 use common::moto::Moto;

@@ -1,9 +1,5 @@
 //! Running the binary as scripts do, against moto through a real AWS
 //! profile: the helpers of the command tests.
-#![allow(
-    dead_code,
-    reason = "shared by every test binary, and each uses a different part of it"
-)]
 #![expect(
     clippy::panic,
     clippy::unwrap_used,

@@ -7,7 +7,7 @@
 )]
 
 #[cfg(feature = "aws")]
-mod common;
+use crate::common;
 
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use std::io::{Read, Write};

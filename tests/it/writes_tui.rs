@@ -6,7 +6,7 @@
     reason = "test code: a failed unwrap is the test's report"
 )]
 
-mod common;
+use crate::common;
 
 use common::Harness;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

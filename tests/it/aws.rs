@@ -7,7 +7,7 @@
     reason = "test code: a failed unwrap is the test's report"
 )]
 
-mod common;
+use crate::common;
 
 use common::moto::{Moto, seed, spec};
 use flightdeck::clock::{Clock, ManualClock};

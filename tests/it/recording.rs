@@ -2,7 +2,7 @@
 //! same `update` the runtime drives, read back, and replayed into a fresh
 //! cockpit renders the same frames at the same instants; its postmortem
 //! timeline has the operator's write with its request id.
-mod common;
+use crate::common;
 
 use common::Harness;
 use crossterm::event::KeyCode;

@@ -1,0 +1,23 @@
+//! The integration tests, as one test binary: each file of this directory
+//! is a module of it. Every test binary links the AWS SDK again, so a new
+//! test file goes here, never in `tests/*.rs` (`tidy` refuses one).
+
+mod common;
+
+mod aws;
+mod bad_input;
+mod cli;
+mod commands;
+mod drills;
+mod engine;
+mod ops;
+mod pty;
+mod recording;
+mod scenarios;
+mod snapshots;
+mod strategies;
+mod terminal_safety;
+mod tidy;
+mod timeline;
+mod update;
+mod writes_tui;
