@@ -192,10 +192,7 @@ impl Postmortem {
                     Payload::Alarms(list) => {
                         // Auto scaling's own alarms: the scaling activities
                         // say what they did.
-                        for a in list
-                            .iter()
-                            .filter(|a| !a.is_auto_scalings())
-                        {
+                        for a in list.iter().filter(|a| !a.is_auto_scalings()) {
                             let key = (env.clone(), a.name.clone());
                             if self.alarms.len() >= self.max_tracked
                                 && !self.alarms.contains_key(&key)
