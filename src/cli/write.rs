@@ -667,7 +667,7 @@ impl Write<'_> {
                 last = Some(state);
             }
             if status.is_final() {
-                self.report_revisions(&svc, report).await;
+                self.report_revisions(&svc, &watch, report).await;
             }
             match status {
                 RolloutStatus::InProgress => continue,
@@ -686,7 +686,12 @@ impl Write<'_> {
 impl Write<'_> {
     /// Each revision's own requests, 5xx and p95 when the rollout ends, for
     /// a service with two target groups; a failed read only leaves them out.
-    async fn report_revisions(&self, svc: &flightdeck_model::Service, report: &mut Report) {
+    async fn report_revisions(
+        &self,
+        svc: &flightdeck_model::Service,
+        watch: &Watch,
+        report: &mut Report,
+    ) {
         let groups = svc.revision_groups();
         if groups.is_empty() {
             return;
@@ -699,7 +704,8 @@ impl Write<'_> {
         else {
             return;
         };
-        let Some(sides) = ops::revisions::Sides::of(&svc.deployments) else {
+        let followed = watch.history.as_ref().map(|_| watch.deployment_id.as_str());
+        let Some(sides) = ops::revisions::Sides::of(&svc.deployments, followed) else {
             return;
         };
         let figures = ops::revisions::summarise(&series, sides, now);

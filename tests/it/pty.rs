@@ -207,7 +207,7 @@ fn a_write_in_the_terminal_is_planned_confirmed_watched_and_audited() {
     // A new deployment of the same revision: the plan comes back.
     s.expect_after(b"F", "forceNewDeployment");
     // Tab to Confirm, Enter: executed off the UI thread, then watched.
-    s.expect_after(b"\t\r", "rollout:");
+    s.expect_after(b"\t\r", "W IN PROGRESS");
     s.quit();
     let audit =
         std::fs::read_to_string(home.path().join("state/flightdeck/demo-audit.jsonl")).unwrap();

@@ -51,9 +51,12 @@ pub struct Sides {
 
 impl Sides {
     /// From the service's deployments: green is the newest, blue the
-    /// newest of the others. One deployment: it is blue, and it began
-    /// when it was created.
-    pub fn of(deployments: &[Deployment]) -> Option<Sides> {
+    /// newest of the others. One deployment left: it is green when it is
+    /// the one whose traffic shift the watch `followed` through ECS's
+    /// history (it completed, blue is gone; blue is the group that had the
+    /// traffic before it began), else it is blue (a rollback to blue, a
+    /// service at rest).
+    pub fn of(deployments: &[Deployment], followed: Option<&str>) -> Option<Sides> {
         let newest = deployments.iter().max_by_key(|d| d.created_at)?;
         let before = deployments
             .iter()
@@ -63,6 +66,11 @@ impl Sides {
             Some(blue) => Sides {
                 began: newest.created_at,
                 blue: Some(blue.task_definition.revision),
+                green: Some(newest.task_definition.revision),
+            },
+            None if followed == Some(newest.id.as_str()) => Sides {
+                began: newest.created_at,
+                blue: None,
                 green: Some(newest.task_definition.revision),
             },
             None => Sides {
@@ -308,7 +316,7 @@ mod tests {
     fn after_a_rollback_to_blue_the_traffic_is_blues() {
         let old = deployment("ecs-svc/1", 57, -300);
         let new = deployment("ecs-svc/2", 58, 5);
-        let sides = Sides::of(&[old.clone(), new]).unwrap();
+        let sides = Sides::of(&[old.clone(), new.clone()], None).unwrap();
         assert_eq!(sides, shift(5));
         // Blue had it all before; green took it at minute 6; the rollback
         // at minute 8 gave it back to blue.
@@ -331,12 +339,21 @@ mod tests {
             (out[1].label(), out[1].figures()),
             ("green :58".into(), "no requests".into())
         );
-        // Once ECS forgets the failed deployment: the live group is :57's.
-        let sides = Sides::of(&[old]).unwrap();
-        let out = summarise(&[green, blue], sides, t(20));
+        // Once ECS forgets the failed deployment: the live group is :57's
+        // (the watch followed blue's old deployment, with no history).
+        let sides = Sides::of(std::slice::from_ref(&old), None).unwrap();
+        let out = summarise(&[green.clone(), blue.clone()], sides, t(20));
         assert_eq!(
             (out[0].label(), out[1].label()),
             ("idle".into(), "blue  :57".into())
+        );
+        // A shift the watch followed to its end: blue is gone from ECS's
+        // list; its group is still told by the traffic before green began.
+        let sides = Sides::of(std::slice::from_ref(&new), Some("ecs-svc/2")).unwrap();
+        let out = summarise(&[blue, green], sides, t(20));
+        assert_eq!(
+            (out[0].label(), out[1].label()),
+            ("blue".into(), "green :58".into())
         );
     }
 }

@@ -94,7 +94,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     if let (Some(env), Some(svc)) = (env, svc) {
         traffic_lines(app, theme, env, svc, w, &mut lines);
-        revision_lines(theme, env, svc, app.now, &mut lines);
+        revision_lines(theme, env, svc, w, app.now, &mut lines);
         lines.push(Line::from(Span::styled(
             "TASKS (newest first)",
             theme.accent,
@@ -252,6 +252,7 @@ fn revision_lines(
     theme: &Theme,
     env: &crate::app::EnvData,
     svc: &flightdeck_model::Service,
+    watch: &flightdeck_core::ops::Watch,
     now: flightdeck_model::Timestamp,
     lines: &mut Vec<Line<'static>>,
 ) {
@@ -262,7 +263,8 @@ fn revision_lines(
     else {
         return;
     };
-    let Some(sides) = revisions::Sides::of(&svc.deployments) else {
+    let followed = watch.history.as_ref().map(|_| watch.deployment_id.as_str());
+    let Some(sides) = revisions::Sides::of(&svc.deployments, followed) else {
         return;
     };
     lines.push(Line::from(Span::styled(
