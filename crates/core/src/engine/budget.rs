@@ -73,10 +73,14 @@ impl TokenBucket {
         Self::new(burst, rate, now)
     }
 
+    /// Adds what the time since the last refill earned. A clock set back
+    /// (a drill restarted at 0:00) earns nothing and refills from the new
+    /// time on: keeping the old, later instant would starve the bucket
+    /// until the clock caught up with it (minutes of a blind cockpit).
     fn refill(&mut self, now: Timestamp) {
         let elapsed = (now - self.last).num_milliseconds().max(0) as f64 / 1000.0;
         self.tokens = (self.tokens + elapsed * self.refill_per_sec).min(self.capacity);
-        self.last = self.last.max(now);
+        self.last = now;
     }
 
     /// Takes `cost` tokens if there are enough; otherwise takes nothing.
@@ -162,5 +166,20 @@ mod tests {
         // 52 in debt: nothing for the next 5 s, then it flows again.
         assert!(!b.try_take(1.0, full + Duration::seconds(5)));
         assert!(b.try_take(1.0, full + Duration::milliseconds(5300)));
+    }
+
+    /// A drill restarted: the clock goes back 20 minutes. The bucket keeps
+    /// refilling from the new time at its rate, as it did before.
+    #[test]
+    fn a_clock_set_back_does_not_starve_the_bucket() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 20, 0).unwrap();
+        let mut b = TokenBucket::new(5.0, 1.0, t0);
+        assert!((0..5).all(|_| b.try_take(1.0, t0)));
+        let back = t0 - Duration::minutes(20);
+        assert!(!b.try_take(1.0, back), "nothing earned by going back");
+        assert!(
+            b.try_take(1.0, back + Duration::seconds(1)),
+            "refills from then"
+        );
     }
 }
