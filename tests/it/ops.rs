@@ -195,6 +195,25 @@ fn a_broken_image_trips_the_circuit_breaker_and_is_rolled_back_not_succeeded() {
                 .as_deref()
                 .is_some_and(|r| r.contains("CannotPullContainerError"))
         }));
+        // Rolling back now would go one revision further than the breaker
+        // did: the plan says there is nothing to roll back, and offers no
+        // older revision to pick.
+        let op = Operation::Rollback {
+            cluster: CLUSTER.into(),
+            service: SERVICE.into(),
+            to: None,
+        };
+        let e = plan(s.p.as_ref(), "678901234567", op, Some(&s.audit))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, PlanError::Refused(_)), "{e:?}");
+        let words = e.to_string();
+        assert!(
+            words.contains(&format!(
+                "nothing to roll back: ECS already rolled {CLUSTER}/{SERVICE} back from"
+            )) && words.contains(&format!("to {before}")),
+            "{words}"
+        );
     });
 }
 

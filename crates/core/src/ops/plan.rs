@@ -796,6 +796,31 @@ async fn plan_rollback(
                         | flightdeck_model::ServiceDeploymentStatus::InProgress
                 )
             });
+            // ECS already rolled the last deployment back (its circuit
+            // breaker, an alarm): the service is where a rollback would
+            // take it. Going further back is a choice to name (`--to`),
+            // never one to offer a tired operator.
+            if let Some(rolled) = rolled_back_by_ecs(svc, &history) {
+                return Err(PlanError::Refused(format!(
+                    "nothing to roll back: ECS already rolled {}/{} back from {} to {} at {}{}; to go further back, name the revision (rollback --to REVISION)",
+                    svc.cluster,
+                    svc.name,
+                    rolled
+                        .target
+                        .as_ref()
+                        .map_or("the failed revision".to_string(), ToString::to_string),
+                    svc.task_definition,
+                    rolled
+                        .finished_at
+                        .unwrap_or(rolled.created_at)
+                        .format("%H:%M:%S"),
+                    rolled
+                        .rollback_reason
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                )));
+            }
             let Some((target, source)) = rollback_target(svc, &history, audit) else {
                 return Err(PlanError::NoRollbackTarget {
                     reason: format!(
@@ -875,6 +900,23 @@ pub fn rollback_target(
     audit?
         .previous_revision(&svc.cluster, &svc.name, &svc.task_definition)
         .map(|t| (t, "the audit log"))
+}
+
+/// The deployment ECS rolled back to bring the service to the revision it
+/// runs, settled: the newest deployment in ECS's history of another
+/// revision ended ROLLBACK_SUCCESSFUL and nothing is in progress.
+fn rolled_back_by_ecs<'h>(
+    svc: &Service,
+    history: &'h [flightdeck_model::ServiceDeployment],
+) -> Option<&'h flightdeck_model::ServiceDeployment> {
+    use flightdeck_model::{RolloutState, ServiceDeploymentStatus};
+    if svc.rollout_state() != Some(RolloutState::Completed) {
+        return None;
+    }
+    history
+        .iter()
+        .find(|d| d.target.as_ref() != Some(&svc.task_definition))
+        .filter(|d| d.status == ServiceDeploymentStatus::RollbackSuccessful)
 }
 
 /// More tasks than any service may run (ECS's quota of tasks per service
