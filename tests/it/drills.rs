@@ -171,6 +171,20 @@ fn while_the_fault_unfolds_the_drill_runs_at_1x_until_the_fix() {
         screen.contains("DRILL bad-deploy ▶ 1x held 1:30/20:00"),
         "{screen}"
     );
+    // At 80 columns the header keeps what matters, in shorter words: the
+    // environment, PRODUCTION, [RW], the drill's clock, the data's age and
+    // SIMULATED.
+    let header = h.screen(80, 24, &mono).lines().next().unwrap().to_string();
+    for word in [
+        "muejam-production",
+        "PROD",
+        "[RW]",
+        "DRILL ▶ 1x held 1:30",
+        "data ",
+        "SIM",
+    ] {
+        assert!(header.contains(word), "{word}: {header}");
+    }
     assert!(
         h.app.notice.as_deref().unwrap().contains("20x from 8:00"),
         "{:?}",

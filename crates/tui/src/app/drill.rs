@@ -213,6 +213,12 @@ impl Drill {
             .replacen(&format!(" {} ", self.name), " ", 1)
     }
 
+    /// The least the header says: `DRILL ▶ 1x held 3:12`.
+    pub fn header_least(&self, now: Timestamp) -> String {
+        self.header_short(now)
+            .replacen(&format!("/{}:00", self.minutes), "", 1)
+    }
+
     /// When the first fault of the script happens: looks before it are
     /// not a response to anything.
     pub fn incident_at(&self) -> Timestamp {

@@ -2,7 +2,7 @@
 //! one service; the selected entry's evidence (diff, reasons, who and from
 //! where) below the list. Also the few lines of it a service's detail shows.
 
-use super::widgets::{Column, Listing, age, fit_columns};
+use super::widgets::{Column, Listing, age, size_columns, widest};
 use crate::app::keymap::Action;
 use crate::app::{App, Pane};
 use crate::theme::Theme;
@@ -15,10 +15,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Wrap};
 
 const COLUMNS: [Column; 5] = [
-    Column::new("TIME", 8, 0),
+    // `14:02:10`, or `11-29 01:48` for another day: never cut.
+    Column::sized("TIME", 8, 11, 0),
     Column::new("KIND", 7, 0),
     Column::new("SERVICE", 16, 1),
-    Column::new("WHO", 24, 2),
+    Column::sized("WHO", 14, 24, 2),
     Column::fill("WHAT", 30, 0),
 ];
 
@@ -127,10 +128,29 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     }
     let env_wide = app.changes.service.is_none();
-    let keep: Vec<usize> = fit_columns(&COLUMNS, list.width.saturating_sub(2))
-        .into_iter()
-        .filter(|&i| i != 2 || env_wide)
+    let times: Vec<String> = rows
+        .iter()
+        .map(|e| super::widgets::clock_time(app.now, e.at))
         .collect();
+    let wanted = [
+        widest("TIME", times.iter().map(String::as_str)),
+        0,
+        0,
+        widest("WHO", rows.iter().map(|e| e.who.as_deref().unwrap_or("-"))),
+    ];
+    // SERVICE only across the environment: one service's list names it
+    // in the title.
+    let mut columns = COLUMNS;
+    if !env_wide {
+        columns[2].width = 0;
+        columns[2].max = 0;
+    }
+    let (keep, widths) = size_columns(&columns, &wanted, list.width.saturating_sub(2));
+    let (keep, widths): (Vec<usize>, Vec<u16>) = keep
+        .into_iter()
+        .zip(widths)
+        .filter(|(i, _)| *i != 2 || env_wide)
+        .unzip();
     let table: Vec<Row> = rows
         .iter()
         .map(|e| {
@@ -145,7 +165,12 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     2 => Cell::from(sanitize(
                         &e.service.as_ref().map_or("-".into(), |s| s.name.clone()),
                     )),
-                    3 => Cell::from(sanitize(e.who.as_deref().unwrap_or("-"))),
+                    3 => Cell::from(flightdeck_model::text::ellipsize(
+                        &sanitize(e.who.as_deref().unwrap_or("-")),
+                        keep.iter()
+                            .position(|&k| k == 3)
+                            .map_or(0, |k| usize::from(widths[k])),
+                    )),
                     _ => Cell::from(sanitize(&e.summary)),
                 })
                 .collect();
@@ -156,7 +181,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         first: 0,
         columns: &COLUMNS,
         keep: &keep,
-        widths: None,
+        widths: Some(&widths),
         sorted: None,
         rows: table,
         selected: app.selected(Pane::Changes),

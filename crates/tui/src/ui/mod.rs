@@ -85,10 +85,13 @@ fn defuse(buffer: &mut ratatui::buffer::Buffer) {
 
 /// Pieces of the header, most important first; the rest is dropped when
 /// the terminal is narrow.
+/// The header: what an 80-column terminal must keep (the environment,
+/// PRODUCTION, RO/RW, a drill's clock, the data's age, SIMULATED) in ever
+/// shorter words until it fits; then the clock, account and region where
+/// there is room.
 fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let env = app.env();
-    let sep = || Span::styled(" │ ", theme.header);
-    let mut parts: Vec<Vec<Span>> = vec![];
+    let width = usize::from(area.width);
     // A replay writes nothing, whatever the recorded session could.
     let badge = if app.replay_bar.is_some() {
         "REPLAY [RO]"
@@ -97,62 +100,64 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     } else {
         "[RW]"
     };
-    parts.push(vec![Span::styled(
-        format!(" {} ", env.info.name),
-        theme.header,
-    )]);
-    if env.info.production {
-        parts.push(vec![Span::styled(" PRODUCTION ", theme.production)]);
-    }
-    parts.push(vec![Span::styled(badge, theme.header)]);
-    if let Some(drill) = &app.drill {
-        // The drill's clock must show: without its name where space is short.
-        let used: usize = parts
-            .iter()
-            .map(|p| p.iter().map(|s| s.width()).sum::<usize>() + 3)
-            .sum();
-        let full = drill.header(app.now);
-        let text = if used + full.chars().count() > usize::from(area.width) {
-            drill.header_short(app.now)
-        } else {
-            full
-        };
-        parts.push(vec![Span::styled(text, theme.cursor)]);
-    }
     let data = match app.data_fetched_at() {
         Some(t) => format!("data {}", age(app.now, t)),
         None => "data loading…".to_string(),
     };
-    parts.push(vec![Span::styled(data, theme.header)]);
-    // What an 80-column header keeps: the environment, PRODUCTION, RO/RW,
-    // the data's age and SIMULATED; the clock, account and region go first.
-    if app.demo {
-        parts.push(vec![Span::styled("SIMULATED", theme.header)]);
-    }
-    parts.push(vec![Span::styled(
-        app.now.format("%H:%M:%SZ").to_string(),
-        theme.header,
-    )]);
-    if let Some(id) = &env.identity.data {
-        parts.push(vec![Span::styled(
-            format!("acct {}", id.account),
-            theme.header,
-        )]);
-    }
-    parts.push(vec![Span::styled(env.info.region.clone(), theme.header)]);
-    parts.push(vec![Span::styled("flightdeck", theme.header)]);
-    let mut spans: Vec<Span> = vec![];
-    let mut used = 0usize;
-    for (i, part) in parts.into_iter().enumerate() {
-        let w: usize = part.iter().map(|s| s.width()).sum::<usize>() + if i > 0 { 3 } else { 0 };
-        if used + w > usize::from(area.width) {
+    // Each level says the same in fewer cells.
+    let essentials = |level: usize| -> Vec<Span<'static>> {
+        let mut parts = vec![Span::styled(format!(" {} ", env.info.name), theme.header)];
+        if env.info.production {
+            let words = if level >= 2 { " PROD " } else { " PRODUCTION " };
+            parts.push(Span::styled(words, theme.production));
+        }
+        parts.push(Span::styled(badge, theme.header));
+        if let Some(drill) = &app.drill {
+            let text = match level {
+                0 => drill.header(app.now),
+                1 | 2 => drill.header_short(app.now),
+                _ => drill.header_least(app.now),
+            };
+            parts.push(Span::styled(text, theme.cursor));
+        }
+        parts.push(Span::styled(data.clone(), theme.header));
+        if app.demo {
+            let words = if level >= 3 { "SIM" } else { "SIMULATED" };
+            parts.push(Span::styled(words, theme.header));
+        }
+        parts
+    };
+    let cells = |parts: &[Span]| -> usize {
+        parts.iter().map(Span::width).sum::<usize>() + 3 * parts.len().saturating_sub(1)
+    };
+    let mut parts = (0..4)
+        .map(essentials)
+        .find(|p| cells(p) <= width)
+        .unwrap_or_else(|| essentials(3));
+    for extra in [
+        Some(app.now.format("%H:%M:%SZ").to_string()),
+        env.identity
+            .data
+            .as_ref()
+            .map(|id| format!("acct {}", id.account)),
+        Some(env.info.region.clone()),
+        Some("flightdeck".to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let part = Span::styled(extra, theme.header);
+        if cells(&parts) + 3 + part.width() > width {
             break;
         }
+        parts.push(part);
+    }
+    let mut spans: Vec<Span> = vec![];
+    for (i, part) in parts.into_iter().enumerate() {
         if i > 0 {
-            spans.push(sep());
+            spans.push(Span::styled(" │ ", theme.header));
         }
-        spans.extend(part);
-        used += w;
+        spans.push(part);
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(theme.header), area);
 }
