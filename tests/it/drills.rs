@@ -186,7 +186,11 @@ fn while_the_fault_unfolds_the_drill_runs_at_1x_until_the_fix() {
         assert!(header.contains(word), "{word}: {header}");
     }
     assert!(
-        h.app.notice.as_deref().unwrap().contains("20x from 8:00"),
+        h.app
+            .notice
+            .as_deref()
+            .unwrap()
+            .contains("20x from 8:00 or your fix"),
         "{:?}",
         h.app.notice
     );

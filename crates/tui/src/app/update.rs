@@ -294,7 +294,7 @@ fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
                 .filter(|h| d.running_speed(now) < d.speed && now < h.until)
             {
                 app.notice = Some(format!(
-                    "{}x from {}: until then the drill runs at {}x while the fault unfolds (or until your fix goes through)",
+                    "{}x from {} or your fix: {}x while the fault unfolds",
                     d.speed,
                     d.clock(hold.until),
                     hold.max

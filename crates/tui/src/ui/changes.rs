@@ -3,6 +3,7 @@
 //! where) below the list. Also the few lines of it a service's detail shows.
 
 use super::widgets::{Column, Listing, age, size_columns, widest};
+use crate::app::CHANGE_WINDOWS;
 use crate::app::keymap::Action;
 use crate::app::{App, Pane};
 use crate::theme::Theme;
@@ -105,21 +106,36 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     if rows.is_empty() {
         frame.render_widget(
             Paragraph::new(Span::styled(
-                match app.changes.kind {
-                    None => format!(
-                        " no changes in the last {} ({} widens it)",
-                        window(app.changes.window()),
-                        app.key(Action::WiderWindow)
-                    ),
+                {
+                    // At the widest window there is nothing further back to
+                    // widen to: CloudTrail keeps 90 days.
+                    let at_widest = Some(app.changes.window()) == CHANGE_WINDOWS.last().copied();
+                    let mut hints = vec![];
+                    if !at_widest {
+                        hints.push(format!("{} widens it", app.key(Action::WiderWindow)));
+                    }
                     // K steps through the kinds, then back to all of them.
-                    Some(kind) => format!(
-                        " no {kind} changes in the last {} ({} widens it, {} shows {})",
+                    if let Some(kind) = app.changes.kind {
+                        hints.push(format!(
+                            "{} shows {}",
+                            app.key(Action::NextKind),
+                            crate::app::kind_after(Some(kind))
+                                .map_or("every kind".to_string(), |k| format!("only {k}"))
+                        ));
+                    }
+                    format!(
+                        " no {}changes in the last {}{}",
+                        app.changes
+                            .kind
+                            .map(|k| format!("{k} "))
+                            .unwrap_or_default(),
                         window(app.changes.window()),
-                        app.key(Action::WiderWindow),
-                        app.key(Action::NextKind),
-                        crate::app::kind_after(Some(kind))
-                            .map_or("every kind".to_string(), |k| format!("only {k}"))
-                    ),
+                        if hints.is_empty() {
+                            ": as far back as CloudTrail keeps".to_string()
+                        } else {
+                            format!(" ({})", hints.join(", "))
+                        }
+                    )
                 },
                 theme.muted,
             )),

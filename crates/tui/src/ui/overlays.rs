@@ -115,7 +115,7 @@ fn api(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
         theme,
         rect,
         Paragraph::new(lines),
-        " debug: AWS calls and request budget · j/k · any key closes ",
+        " debug: AWS calls, budget · j/k · any key closes ",
         scroll,
     );
 }
