@@ -264,6 +264,47 @@ fn watching_the_circuit_breaker_roll_back_is_a_mitigation() {
     assert!(mitigate.ends_with("in time"), "{mitigate}");
 }
 
+/// bad-deploy shows its failure before the circuit breaker acts: the new
+/// tasks turn UNHEALTHY, ECS says so, and triage pages on the rollout.
+#[test]
+fn a_failing_deploy_shows_before_the_circuit_breaker_acts() {
+    use flightdeck_core::triage::{Kind, Urgency};
+    let mut h = Harness::drill("bad-deploy");
+    for _ in 0..14 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    let triage = h.app.triage();
+    let page = triage
+        .iter()
+        .find(|f| {
+            f.environment == "muejam-production"
+                && f.kind == Kind::Rollout
+                && f.urgency == Urgency::Page
+        })
+        .unwrap_or_else(|| panic!("no page on the rollout: {triage:#?}"));
+    assert!(
+        page.why.contains("fail the load balancer's health checks"),
+        "{}",
+        page.why
+    );
+    assert_eq!(
+        triage[0].environment, "muejam-production",
+        "the drill's first"
+    );
+    let backend = h
+        .app
+        .env()
+        .services()
+        .iter()
+        .find(|s| s.name == "backend")
+        .unwrap()
+        .clone();
+    assert!(
+        backend.rollout_state() == Some(flightdeck::model::RolloutState::InProgress),
+        "the breaker has not acted yet"
+    );
+}
+
 /// The zone goes at 2:00: triage names it once, across the services whose
 /// tasks stopped there (read for where and why), and qdrant, which ran a
 /// task there, cannot be placed elsewhere: ECS says so.

@@ -484,6 +484,32 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
             ),
             primary.updated_at,
         )),
+        // Its new tasks fail the load balancer's health checks: the page
+        // goes off before the circuit breaker has counted enough of them.
+        RolloutState::InProgress
+            if let Some(first) = svc
+                .events
+                .iter()
+                .filter(|e| e.created_at >= primary.created_at && e.kind() == EventKind::Unhealthy)
+                .map(|e| e.created_at)
+                .min() =>
+        {
+            let unhealthy = svc
+                .events
+                .iter()
+                .filter(|e| e.created_at >= primary.created_at && e.kind() == EventKind::Unhealthy)
+                .count();
+            out.push((
+                Urgency::Page,
+                Kind::Rollout,
+                subject.clone(),
+                format!(
+                    "rollout of {} IN_PROGRESS: its tasks fail the load balancer's health checks ({unhealthy} unhealthy since it began; {} of {} running)",
+                    primary.task_definition, primary.running, primary.desired
+                ),
+                first,
+            ))
+        }
         RolloutState::InProgress if now - primary.created_at > rules.rollout_too_long => {
             out.push((
                 Urgency::Warn,

@@ -174,6 +174,7 @@ fn to_task(t: &world::SimTask, place: &Place, cluster: &str) -> Task {
             TaskStatus::Running
         },
         health: match t.phase {
+            TaskPhase::Running if t.unhealthy => HealthStatus::Unhealthy,
             TaskPhase::Running => HealthStatus::Healthy,
             TaskPhase::Pending { .. } | TaskPhase::Stopped => HealthStatus::Unknown,
         },

@@ -128,6 +128,9 @@ pub struct SimTask {
     pub stopped_at: Option<Timestamp>,
     pub stopped_reason: Option<String>,
     pub exit_code: Option<i32>,
+    /// The load balancer's health checks have failed (its image fails
+    /// them): UNHEALTHY until ECS stops it.
+    pub unhealthy: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -42,6 +42,7 @@ pub(super) fn new_task(
         stopped_at: None,
         stopped_reason: None,
         exit_code: None,
+        unhealthy: false,
     }
 }
 
@@ -139,6 +140,9 @@ pub(super) fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut C
 /// How long a task of an unhealthy image runs before the load balancer's
 /// health checks have failed enough times for ECS to stop it.
 const HEALTH_CHECKS_FAIL_AFTER: Duration = Duration::seconds(90);
+/// How long before the load balancer first marks it unhealthy (two failed
+/// checks 15 s apart, after the grace period).
+const MARKED_UNHEALTHY_AFTER: Duration = Duration::seconds(30);
 
 /// Tasks of an image that fails its health checks are stopped a while after
 /// they start, and count against their deployment (the circuit breaker's
@@ -149,29 +153,37 @@ fn fail_health_checks(
     now: Timestamp,
     rng: &mut ChaCha8Rng,
 ) {
-    let failing: Vec<usize> = (0..svc.tasks.len())
-        .filter(|&i| {
-            let t = &svc.tasks[i];
-            faults.get(&t.task_definition.revision).copied().flatten()
-                == Some(ImageFault::FailsHealthChecks)
-                && t.started_at
-                    .is_some_and(|s| now - s >= HEALTH_CHECKS_FAIL_AFTER)
-        })
-        .collect();
+    let ran = |t: &SimTask, after: Duration| {
+        faults.get(&t.task_definition.revision).copied().flatten()
+            == Some(ImageFault::FailsHealthChecks)
+            && t.started_at.is_some_and(|s| now - s >= after)
+    };
     let name = svc.spec.name.clone();
     let group = svc.target_groups.first().cloned().unwrap_or_else(|| {
         "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0f1e2d3c".into()
     });
-    for i in failing.into_iter().rev() {
-        let reason = format!("Task failed ELB health checks in (target-group {group})");
-        let task = fail_task(svc, i, now, &reason);
+    // First the load balancer marks them unhealthy (the task shows it, ECS
+    // says so once): the failure is visible before the circuit breaker acts.
+    let marked: Vec<usize> = (0..svc.tasks.len())
+        .filter(|&i| !svc.tasks[i].unhealthy && ran(&svc.tasks[i], MARKED_UNHEALTHY_AFTER))
+        .collect();
+    for i in marked {
+        svc.tasks[i].unhealthy = true;
+        let id = svc.tasks[i].id.clone();
         svc.push_event(
             hex(rng, 8),
             now,
             format!(
-                "(service {name}) (port 80) is unhealthy in (target-group {group}) due to (reason Health checks failed)."
+                "(service {name}) (port 80) (task {id}) is unhealthy in (target-group {group}) due to (reason Health checks failed)."
             ),
         );
+    }
+    let failing: Vec<usize> = (0..svc.tasks.len())
+        .filter(|&i| ran(&svc.tasks[i], HEALTH_CHECKS_FAIL_AFTER))
+        .collect();
+    for i in failing.into_iter().rev() {
+        let reason = format!("Task failed ELB health checks in (target-group {group})");
+        let task = fail_task(svc, i, now, &reason);
         svc.push_event(
             hex(rng, 8),
             now,
