@@ -223,6 +223,38 @@ fn only_the_binary_prints() {
     assert!(wrong.is_empty(), "{wrong:?}");
 }
 
+/// ARCHITECTURE.md says nothing reads the wall clock but `SystemClock`:
+/// tests, replays and drills run on a clock of their own, so a stray
+/// `Utc::now()` is a time no test controls (a drill at 20x, a replay).
+#[test]
+fn nothing_reads_the_wall_clock_but_the_clock() {
+    let mut wrong = vec![];
+    for file in sources()
+        .iter()
+        .filter(|p| !relative(p).ends_with("model/src/clock.rs"))
+    {
+        let text = std::fs::read_to_string(file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for needle in [
+            "Utc::now()",
+            "Local::now()",
+            "SystemTime::now()",
+            "chrono::offset::Utc::now",
+        ] {
+            if code.contains(needle) {
+                wrong.push(format!(
+                    "{} reads the wall clock ({needle})",
+                    relative(file)
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "ask the injected Clock instead: {wrong:#?}"
+    );
+}
+
 #[test]
 fn the_integration_tests_are_one_binary() {
     // Cargo makes a test binary of each `tests/*.rs` and `tests/*/main.rs`,
