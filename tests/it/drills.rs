@@ -347,6 +347,16 @@ fn an_az_outage_is_one_zone_finding_and_qdrant_cannot_be_placed() {
         "{:#?}",
         qdrant.events
     );
+    // It never announces tasks it could not place.
+    let outage = h.app.drill.as_ref().unwrap().started + chrono::Duration::minutes(2);
+    assert!(
+        !qdrant
+            .events
+            .iter()
+            .any(|e| e.created_at > outage && e.message.contains("has started")),
+        "{:#?}",
+        qdrant.events
+    );
 }
 
 /// cost-runaway's scale-out three days ago: the Changes pane reaches back

@@ -291,6 +291,10 @@ pub(super) fn place(svc: &mut ServiceState, outage: &Outage, now: Timestamp, rng
         if svc.tasks.len() == before {
             return;
         }
+        // Nothing started: ECS never announces tasks it could not place.
+        svc.events.retain(|e| {
+            !(e.created_at == now && e.kind() == flightdeck_model::EventKind::TasksStarted)
+        });
         let name = svc.spec.name.clone();
         let said_lately = svc.events.iter().any(|e| {
             now - e.created_at < Duration::minutes(5)
