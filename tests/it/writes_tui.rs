@@ -400,6 +400,19 @@ fn select_canary_api(h: &mut Harness) {
     h.app.selected[flightdeck::app::Pane::Services.index()] = api;
 }
 
+/// The watch's "each revision" line of `side` (`blue  :57`, `green :58`).
+#[expect(
+    clippy::panic,
+    reason = "test helper: a missing line is the test's report"
+)]
+fn revision_line(screen: &str, side: &str) -> String {
+    screen
+        .lines()
+        .find(|l| l.trim_start_matches([' ', '"']).starts_with(side))
+        .unwrap_or_else(|| panic!("no {side} line: {screen}"))
+        .to_string()
+}
+
 /// `D` with `image`: the deploy form filled in and planned.
 fn plan_deploy(h: &mut Harness, image: &str) {
     h.keys("D");
@@ -466,13 +479,7 @@ fn the_watch_shows_each_revisions_own_errors() {
     }
     let mono = common::theme("monochrome");
     let screen = h.screen(120, 50, &mono);
-    let line = |side: &str| {
-        screen
-            .lines()
-            .find(|l| l.trim_start_matches([' ', '"']).starts_with(side))
-            .unwrap_or_else(|| panic!("no {side} line: {screen}"))
-            .to_string()
-    };
+    let line = |side: &str| revision_line(&screen, side);
     let percent = |line: &str| -> f64 {
         let after = line.split("5xx ").nth(1).unwrap();
         after.split(' ').next().unwrap().parse().unwrap()
@@ -553,13 +560,7 @@ fn after_a_rollback_to_blue_the_watch_gives_blue_its_traffic() {
     }
     let mono = common::theme("monochrome");
     let screen = h.screen(120, 50, &mono);
-    let line = |side: &str| {
-        screen
-            .lines()
-            .find(|l| l.trim_start_matches([' ', '"']).starts_with(side))
-            .unwrap_or_else(|| panic!("no {side} line: {screen}"))
-            .to_string()
-    };
+    let line = |side: &str| revision_line(&screen, side);
     let (blue, green) = (line("blue  :57"), line("green :58"));
     assert!(blue.contains("req/min"), "{blue}");
     assert!(green.contains("no requests"), "{green}");

@@ -44,11 +44,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         widest("CONDITION", conditions.iter().map(String::as_str)),
     ];
     let (keep, widths) = size_columns(&COLUMNS, &wanted, top.width.saturating_sub(2));
-    let width_of = |column: usize| {
-        keep.iter()
-            .position(|&i| i == column)
-            .map_or(0, |k| usize::from(widths[k]))
-    };
+    let width_of = |column: usize| super::widgets::width_of(&keep, &widths, column);
     let selected = app.selected(Pane::Alarms);
     let shown = visible_rows(alarms.len(), selected, top, false);
     let first = shown.start;

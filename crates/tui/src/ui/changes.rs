@@ -183,9 +183,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     )),
                     3 => Cell::from(flightdeck_model::text::ellipsize(
                         &sanitize(e.who.as_deref().unwrap_or("-")),
-                        keep.iter()
-                            .position(|&k| k == 3)
-                            .map_or(0, |k| usize::from(widths[k])),
+                        super::widgets::width_of(&keep, &widths, 3),
                     )),
                     _ => Cell::from(sanitize(&e.summary)),
                 })

@@ -123,11 +123,7 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .max(widest("TASK DEF", []));
     wanted[6] = widest("CLUSTER", services.iter().map(|s| s.cluster.as_str()));
     let (keep, widths) = size_columns(&COLUMNS, &wanted, table_area.width.saturating_sub(2));
-    let width_of = |column: usize| {
-        keep.iter()
-            .position(|&i| i == column)
-            .map_or(0, |k| usize::from(widths[k]))
-    };
+    let width_of = |column: usize| super::widgets::width_of(&keep, &widths, column);
     let selected = app.selected(Pane::Services);
     let shown = visible_rows(services.len(), selected, table_area, false);
     let first = shown.start;

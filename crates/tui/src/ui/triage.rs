@@ -88,11 +88,7 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
         widest("SERVICE", services.iter().map(String::as_str)),
     ];
     let (keep, widths) = size_columns(&COLUMNS, &wanted, list.width.saturating_sub(2));
-    let width_of = |column: usize| {
-        keep.iter()
-            .position(|&i| i == column)
-            .map_or(0, |k| usize::from(widths[k]))
-    };
+    let width_of = |column: usize| super::widgets::width_of(&keep, &widths, column);
     let rows: Vec<Row> = findings
         .iter()
         .map(|f| {

@@ -186,6 +186,13 @@ pub fn size_columns(columns: &[Column], wanted: &[u16], available: u16) -> (Vec<
     }
 }
 
+/// The width [`size_columns`] gave `column` (0 when it was left out).
+pub fn width_of(keep: &[usize], widths: &[u16], column: usize) -> usize {
+    keep.iter()
+        .position(|&i| i == column)
+        .map_or(0, |k| usize::from(widths[k]))
+}
+
 /// `widths` of the `keep` columns made to fit `available` cells: the one
 /// with the most to give above its least gives a cell, until they fit.
 fn shrink(columns: &[Column], keep: &[usize], mut widths: Vec<u16>, available: u16) -> Vec<u16> {
