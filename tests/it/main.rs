@@ -18,6 +18,7 @@ mod snapshots;
 mod strategies;
 mod terminal_safety;
 mod tidy;
+mod tidy_circles;
 mod timeline;
 mod update;
 mod writes_tui;

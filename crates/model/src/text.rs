@@ -95,14 +95,6 @@ impl std::fmt::Display for SafeText {
     }
 }
 
-pub use crate::secrets::{REDACTED, display_env_value};
-
-/// Whether an environment variable's name or value looks like a secret
-/// ([`crate::secrets::is_secret`] says why).
-pub fn looks_secret(name: &str, value: &str) -> bool {
-    crate::secrets::is_secret(name, value).is_some()
-}
-
 /// `n` and the noun, singular for one: `1 line`, `3 lines`.
 pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
@@ -223,21 +215,6 @@ mod tests {
         let clean = sanitize(evil);
         assert!(!clean.chars().any(|c| c.is_control()), "{clean:?}");
         assert!(clean.starts_with("ok?]0;pwned??[2J"));
-    }
-
-    #[test]
-    fn secrets_are_recognised_by_name_and_by_value() {
-        assert!(looks_secret("DB_PASSWORD", "x"));
-        assert!(looks_secret("AUTH_API_KEY", "x"));
-        assert!(looks_secret("SENTRY_DSN", "https://a@b/1"));
-        assert!(looks_secret(
-            "DATABASE_URL",
-            "postgres://app:hunter2@db:5432/app"
-        ));
-        assert!(looks_secret("X", "AKIAIOSFODNN7EXAMPLE"));
-        assert!(!looks_secret("NODE_ENV", "production"));
-        assert!(!looks_secret("API_URL", "http://backend:8080"));
-        assert_eq!(display_env_value("JWT_SECRET", "abc"), REDACTED);
     }
 
     proptest::proptest! {

@@ -1,7 +1,8 @@
 //! Executing a confirmed plan: re-read and refuse a stale plan, write the
 //! audit record, make the calls in order, write the outcome.
 
-use super::plan::{Fingerprint, Operation, Plan, PlanError, Step, read_current};
+use super::plan::{Fingerprint, Operation, Plan, PlanError, Step};
+use super::planner::read_current;
 use crate::audit::{AuditLog, Outcome, Phase, Record};
 use crate::provider::{
     ExecSession, Provider, ProviderError, ServiceUpdate, StrategyUpdate, TargetUpdate, find_service,

@@ -10,6 +10,7 @@ mod execute;
 #[cfg(test)]
 mod no_secrets;
 pub mod plan;
+mod planner;
 pub mod revisions;
 mod strategy;
 pub mod task;
@@ -18,7 +19,6 @@ pub mod watch;
 pub use crate::audit::{AuditLog, Outcome, Phase, Record};
 pub use crate::diff::Change;
 pub use execute::{Call, ExecError, Executed, describe_calls, execute};
-pub use plan::{
-    Fingerprint, MAX_TASKS, Operation, Plan, PlanError, RevisionChoice, Step, plan, rollback_target,
-};
+pub use plan::{Fingerprint, Operation, Plan, PlanError, RevisionChoice, Step};
+pub use planner::{MAX_TASKS, plan, rollback_target};
 pub use watch::{RolloutStatus, STUCK_AFTER, Watch, classify};

@@ -3,7 +3,8 @@
 //! diff redacts where it is built.
 
 use super::execute::record;
-use super::plan::{Operation, Plan, plan};
+use super::plan::{Operation, Plan};
+use super::planner::plan;
 use crate::audit::Phase;
 use crate::fixtures::{leaked, leaked_changed, service, t0, task_definition};
 use crate::provider::{

@@ -1,13 +1,13 @@
-//! One function per source of facts, each turning what was read into
-//! timeline entries.
+//! [`assemble`] and one function per source of facts, each turning what
+//! was read into timeline entries.
 
-use super::{Entry, Facts, Kind};
+use super::{Entry, Facts, Kind, Scope};
 use crate::audit::{Outcome, Phase, Record};
 use crate::diff::revision_diff;
 use crate::triage::age;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, ScalingActivity, Service, ServiceDeployment, ServiceRef, Severity,
-    Task, TaskDefRef, TaskDefinition, WriteEvent,
+    Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 
 /// A CloudTrail write this close to an audit record of the same caller and
@@ -17,6 +17,15 @@ const SAME_WRITE: chrono::Duration = chrono::Duration::minutes(2);
 /// The callers whose writes other entries already show: auto scaling's
 /// UpdateService calls are its scaling activities.
 const SHOWN_ELSEWHERE: [&str; 1] = ["application-autoscaling.amazonaws.com"];
+
+/// The entries of `facts` in `scope` at or after `since`, newest first
+/// (ties in kind order, so a deployment shows above the events it caused).
+pub fn assemble(scope: &Scope, since: Timestamp, facts: &Facts) -> Vec<Entry> {
+    let mut out = all(facts);
+    out.retain(|e| e.at >= since && scope.covers(e.service.as_ref()));
+    out.sort_by(|a, b| b.at.cmp(&a.at).then(a.kind.cmp(&b.kind)));
+    out
+}
 
 pub(super) fn all(facts: &Facts) -> Vec<Entry> {
     let mut out = vec![];

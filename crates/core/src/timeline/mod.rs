@@ -10,6 +10,7 @@
 mod entries;
 mod gather;
 
+pub use entries::assemble;
 pub use gather::{ALARM_HISTORIES_READ, gather};
 
 use crate::audit::Record;
@@ -167,15 +168,6 @@ impl Timeline {
             .iter()
             .filter(move |e| kinds.is_empty() || kinds.contains(&e.kind))
     }
-}
-
-/// The entries of `facts` in `scope` at or after `since`, newest first
-/// (ties in kind order, so a deployment shows above the events it caused).
-pub fn assemble(scope: &Scope, since: Timestamp, facts: &Facts) -> Vec<Entry> {
-    let mut out = entries::all(facts);
-    out.retain(|e| e.at >= since && scope.covers(e.service.as_ref()));
-    out.sort_by(|a, b| b.at.cmp(&a.at).then(a.kind.cmp(&b.kind)));
-    out
 }
 
 #[cfg(test)]

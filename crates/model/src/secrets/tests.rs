@@ -392,3 +392,15 @@ fn random_strings_are_told_from_long_names() {
         assert_eq!(is_secret("X", name), None, "{name}");
     }
 }
+
+#[test]
+fn secrets_are_recognised_by_name_and_by_value() {
+    assert!(is_secret("DB_PASSWORD", "x").is_some());
+    assert!(is_secret("AUTH_API_KEY", "x").is_some());
+    assert!(is_secret("SENTRY_DSN", "https://a@b/1").is_some());
+    assert!(is_secret("DATABASE_URL", "postgres://app:hunter2@db:5432/app").is_some());
+    assert!(is_secret("X", "AKIAIOSFODNN7EXAMPLE").is_some());
+    assert!(is_secret("NODE_ENV", "production").is_none());
+    assert!(is_secret("API_URL", "http://backend:8080").is_none());
+    assert_eq!(display_env_value("JWT_SECRET", "abc"), REDACTED);
+}
