@@ -320,3 +320,60 @@ impl From<WriteSubcommand> for WriteCommand {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// The write a command line asks the application for.
+    fn write(args: &[&str]) -> WriteCommand {
+        let cli = Cli::parse_args(["flightdeck"].iter().chain(args)).unwrap();
+        match cli.command {
+            Some(Command::Write(w)) => w.into(),
+            other => panic!("not a write: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_write_reaches_the_application_as_the_command_line_said_it() {
+        let scale = ["scale", "--service", "s", "--desired", "3"];
+        let w = write(&[&scale[..], &["--suspend", "--confirm", "s"]].concat());
+        assert_eq!(w.target.service, "s");
+        assert_eq!(w.target.cluster, None);
+        assert_eq!(w.guard.confirm.as_deref(), Some("s"));
+        assert_eq!(w.follow, None, "a scale starts no rollout to follow");
+        let suspend = |w: WriteCommand| match w.action {
+            WriteAction::Scale { suspend, .. } => suspend,
+            other => panic!("not a scale: {other:?}"),
+        };
+        assert_eq!(suspend(w), Some(true));
+        assert_eq!(
+            suspend(write(&[&scale[..], &["--resume"]].concat())),
+            Some(false)
+        );
+        assert_eq!(suspend(write(&scale)), None);
+
+        let w = write(&[
+            "deploy",
+            "--cluster",
+            "c",
+            "--service",
+            "s",
+            "--image",
+            "app=img:2",
+            "--wait",
+            "--dry-run",
+        ]);
+        assert_eq!(w.target.cluster.as_deref(), Some("c"));
+        assert!(w.guard.dry_run && !w.guard.json);
+        assert!(w.follow.is_some_and(|f| f.wait && f.stuck_after.is_none()));
+        assert_eq!(
+            w.action,
+            WriteAction::Deploy {
+                images: vec![("app".into(), "img:2".into())],
+                force: false
+            }
+        );
+    }
+}

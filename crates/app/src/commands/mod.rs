@@ -71,6 +71,7 @@ type Result<T> = std::result::Result<T, Failure>;
 
 /// The options of a run: `--config` and the other global flags resolved
 /// with the config file; a configuration error is the caller's (exit 2).
+/// `demo_seed` is `Some` for `flightdeck demo` (with its `--seed`).
 pub fn options(flags: &crate::options::Flags, demo_seed: Option<Option<u64>>) -> Result<Options> {
     Options::load(flags, demo_seed).map_err(Failure::usage)
 }
