@@ -1,21 +1,17 @@
 //! flightdeck: a terminal cockpit for operating AWS production environments
 //! built on ECS. See `ARCHITECTURE.md` for the map.
 //!
-//! This crate is the binary's own layer (command line, configuration,
-//! session, runtime); the layers below are crates of their own, re-exported
-//! here under their old module names for the tests and benchmarks.
+//! This crate is the binary's own layer: the command line (`cli`: the clap
+//! definitions and the dispatch to the application's commands). The
+//! application layer (`flightdeck-app`: options, configuration, session,
+//! runtime, commands) and the layers below it are crates of their own,
+//! re-exported here under their module names for the tests and benchmarks.
 
-pub mod attach;
 pub mod cli;
-pub mod config;
-pub mod forwards;
-pub mod frames;
-pub mod input;
-pub mod options;
-pub mod output;
-pub mod runtime;
-pub mod session;
 
+pub use flightdeck_app::{
+    attach, commands, config, forwards, frames, input, options, output, runtime, session,
+};
 #[cfg(feature = "aws")]
 pub use flightdeck_aws as aws;
 pub use flightdeck_core::{engine, ops, provider, timeline, triage};

@@ -1,5 +1,5 @@
 //! The `flightdeck` binary: parse the command line, run, exit with the code
-//! of the outcome (see `cli::Exit`). Everything it prints, clap's help and
+//! of the outcome (see `commands::Exit`). Everything it prints, clap's help and
 //! usage errors included, goes through the one sanitising way out.
 
 use flightdeck::cli::{Cli, run};

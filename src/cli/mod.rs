@@ -1,67 +1,19 @@
-//! The command line: flags, subcommands and exit codes of DESIGN.md.
+//! The command line: the flags and subcommands of DESIGN.md, as clap
+//! definitions, turned into the application's values (`Flags`, the read
+//! and write commands) and dispatched to `flightdeck_app::commands`, whose
+//! `Failure` says the exit code.
 
 mod commands;
-mod doctor;
 mod read;
-mod replay;
-mod table;
 mod write;
 
-pub use read::ReadCommand;
-pub use write::WriteCommand;
-
 pub use commands::run;
+pub use read::ReadSubcommand;
+pub use write::WriteSubcommand;
 
-use crate::options::Flags;
 use clap::{Args, Parser, Subcommand};
-use flightdeck_core::provider::LocateError;
+use flightdeck_app::options::Flags;
 use std::path::PathBuf;
-
-/// Exit codes: 0 success, 1 operation failed, 2 usage or configuration
-/// error, 3 refused (not confirmed, read-only, stale plan, guard; nothing
-/// changed), 4 changed but not recorded (AWS calls ran, the audit record of
-/// their outcome could not be written).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Failed = 1,
-    Usage = 2,
-    Refused = 3,
-    Unrecorded = 4,
-}
-
-/// A failed command: what to print and how to exit.
-#[derive(Debug)]
-pub struct Failure {
-    pub exit: Exit,
-    pub error: anyhow::Error,
-}
-
-impl Failure {
-    pub fn usage(error: impl Into<anyhow::Error>) -> Self {
-        Self {
-            exit: Exit::Usage,
-            error: error.into(),
-        }
-    }
-
-    pub fn failed(error: impl Into<anyhow::Error>) -> Self {
-        Self {
-            exit: Exit::Failed,
-            error: error.into(),
-        }
-    }
-}
-
-/// An unknown or ambiguous service is the caller's to fix (exit 2); a
-/// failure to read the environment is not.
-impl From<LocateError> for Failure {
-    fn from(e: LocateError) -> Self {
-        match e {
-            LocateError::Provider(_) => Failure::failed(e),
-            _ => Failure::usage(e),
-        }
-    }
-}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -264,9 +216,9 @@ pub enum Command {
         json: bool,
     },
     #[command(flatten)]
-    Read(ReadCommand),
+    Read(ReadSubcommand),
     #[command(flatten)]
-    Write(WriteCommand),
+    Write(WriteSubcommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -494,7 +446,7 @@ mod tests {
         assert_eq!(cli.global.read_only, Some(true));
         assert!(matches!(
             cli.command,
-            Some(Command::Write(WriteCommand::Scale { .. }))
+            Some(Command::Write(WriteSubcommand::Scale { .. }))
         ));
         let cli = Cli::try_parse_from(["flightdeck", "--read-only=false", "services"]).unwrap();
         assert_eq!(cli.global.read_only, Some(false));

@@ -176,7 +176,7 @@ mod tests {
         std::fs::write(scenarios.join("broken.toml"), "name = [\n").unwrap();
         std::fs::write(
             scenarios.join("mine.toml"),
-            include_str!("../../crates/sim/scenarios/bad-deploy.toml")
+            include_str!("../../../sim/scenarios/bad-deploy.toml")
                 .replace("minutes = 20", "minutes = 7"),
         )
         .unwrap();

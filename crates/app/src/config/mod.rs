@@ -17,7 +17,7 @@ use std::path::Path;
 use toml::Spanned;
 
 /// The documented example, shipped in the binary for `config init`.
-pub const EXAMPLE: &str = include_str!("../../config.example.toml");
+pub const EXAMPLE: &str = include_str!("../../../../config.example.toml");
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

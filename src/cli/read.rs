@@ -1,42 +1,14 @@
-//! The read commands for scripts and terminals: `services`, `tasks`,
-//! `alarms`, `scaling`, `logs`, `costs`, `triage`, `timeline`. Same behaviour on `--demo` and on AWS; a
-//! table on a terminal, the JSON contract of DESIGN.md with `--json`.
+//! The read commands' clap definitions (`services`, `tasks`, `alarms`,
+//! `scaling`, `logs`, `costs`, `triage`, `timeline`) and the parsers of
+//! their values; `flightdeck_app::commands::read` runs them.
 
-use super::Failure;
-use super::table;
-use crate::options::Options;
-use crate::session::{Session, WorldBuild};
-use anyhow::anyhow;
 use clap::Subcommand;
-use flightdeck_core::provider::{LogQuery, Provider, ProviderError, locate_service};
-use flightdeck_model::clock::{Clock, SystemClock};
-use flightdeck_model::text::sanitize;
-use flightdeck_model::{
-    AlarmState, CostReport, DailyCost, LogEvent, LogSource, ServiceCost, trim_float,
-};
-use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
-
-mod alarms;
-mod costs;
-mod logs;
-mod scaling;
-mod services;
-mod tasks;
-mod timeline;
-mod triage;
-use alarms::*;
-use costs::*;
-use logs::*;
-use scaling::*;
-use services::*;
-use tasks::*;
-use timeline::*;
-use triage::*;
+use flightdeck_app::commands::ReadCommand;
+use flightdeck_core::timeline::Kind;
+use flightdeck_model::AlarmState;
 
 #[derive(Debug, Subcommand)]
-pub enum ReadCommand {
+pub enum ReadSubcommand {
     /// Services of every cluster: counts, task definition, rollout state.
     Services {
         /// Only this cluster.
@@ -110,7 +82,7 @@ pub enum ReadCommand {
         /// Only these kinds, comma-separated: deploy, taskdef, alarm,
         /// scaling, stop, event, audit, write.
         #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
-        kind: Vec<flightdeck_core::timeline::Kind>,
+        kind: Vec<Kind>,
         #[arg(long)]
         json: bool,
     },
@@ -149,133 +121,63 @@ pub fn parse_timeline_since(
     flightdeck_model::duration::parse(s, TIMELINE_SINCE)
 }
 
-/// Per-environment failures are printed as they happen and turn the exit
-/// code to 1; what could be read is still printed.
-struct Outcome {
-    failed: usize,
-    total: usize,
+/// `deploy` -> the kind, or which labels exist.
+pub fn parse_kind(label: &str) -> Result<Kind, String> {
+    Kind::parse(label.trim()).ok_or_else(|| {
+        format!(
+            "`{label}` is not a kind of change; the kinds are {}",
+            Kind::ALL.map(Kind::label).join(", ")
+        )
+    })
 }
 
-impl Outcome {
-    fn new(total: usize) -> Self {
-        Outcome { failed: 0, total }
-    }
-
-    fn report(&mut self, env: &str, e: &ProviderError) {
-        self.failed += 1;
-        crate::output::err(format!("flightdeck: {env}: {}\n", sanitize(&e.to_string())));
-    }
-
-    /// Reads rows from every environment, reporting the ones that fail.
-    async fn gather<T>(
-        providers: &[Arc<dyn Provider>],
-        read: impl AsyncFn(&dyn Provider) -> Result<Vec<T>, ProviderError>,
-    ) -> (Vec<T>, Outcome) {
-        let mut outcome = Outcome::new(providers.len());
-        let mut rows = Vec::new();
-        for p in providers {
-            match read(p.as_ref()).await {
-                Ok(found) => rows.extend(found),
-                Err(e) => outcome.report(&p.environment().name, &e),
-            }
-        }
-        (rows, outcome)
-    }
-
-    fn finish(self) -> Result<(), Failure> {
-        if self.failed == 0 {
-            Ok(())
-        } else {
-            Err(Failure::failed(anyhow!(
-                "could not read {} of {} environments",
-                self.failed,
-                self.total
-            )))
-        }
-    }
-}
-
-pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
-    runtime.block_on(async {
-        let session = Session::start(options, clock.clone(), WorldBuild::Now)
-            .await
-            .map_err(Failure::usage)?;
-        let providers = &session.providers;
-        let result = match command {
-            ReadCommand::Services { cluster, json } => {
-                services(providers, cluster.as_deref(), *json).await
-            }
-            ReadCommand::Tasks {
+impl From<ReadSubcommand> for ReadCommand {
+    fn from(command: ReadSubcommand) -> Self {
+        match command {
+            ReadSubcommand::Services { cluster, json } => ReadCommand::Services { cluster, json },
+            ReadSubcommand::Tasks {
                 cluster,
                 service,
                 json,
-            } => {
-                let p = session.single("tasks").map_err(Failure::usage)?;
-                let cluster = locate_service(p.as_ref(), cluster.as_deref(), service)
-                    .await
-                    .map_err(Failure::from)?;
-                tasks(p.as_ref(), &cluster, service, *json).await
-            }
-            ReadCommand::Alarms { state, json } => alarms(providers, *state, *json).await,
-            ReadCommand::Scaling { json } => scaling(providers, *json).await,
-            ReadCommand::Logs {
+            } => ReadCommand::Tasks {
+                cluster,
+                service,
+                json,
+            },
+            ReadSubcommand::Alarms { state, json } => ReadCommand::Alarms { state, json },
+            ReadSubcommand::Scaling { json } => ReadCommand::Scaling { json },
+            ReadSubcommand::Logs {
                 cluster,
                 service,
                 since,
                 filter,
                 follow,
                 json,
-            } => {
-                let p = session.single("logs").map_err(Failure::usage)?;
-                let cluster = locate_service(p.as_ref(), cluster.as_deref(), service)
-                    .await
-                    .map_err(Failure::from)?;
-                let request = LogsRequest {
-                    cluster: &cluster,
-                    service,
-                    since: *since,
-                    filter: filter.as_deref(),
-                    follow: *follow,
-                    json: *json,
-                };
-                logs(&session, &request, clock.as_ref()).await
-            }
-            ReadCommand::Costs { days, json } => costs(providers, *days, *json).await,
-            ReadCommand::Triage { json } => triage_command(providers, *json, clock.as_ref()).await,
-            ReadCommand::Timeline {
+            } => ReadCommand::Logs {
+                cluster,
+                service,
+                since,
+                filter,
+                follow,
+                json,
+            },
+            ReadSubcommand::Triage { json } => ReadCommand::Triage { json },
+            ReadSubcommand::Timeline {
                 cluster,
                 service,
                 since,
                 kind,
                 json,
-            } => {
-                let request = TimelineRequest {
-                    cluster: cluster.as_deref(),
-                    service: service.as_deref(),
-                    since: *since,
-                    kinds: kind,
-                    json: *json,
-                };
-                let audit = options.audit_log();
-                timeline(&session, &audit, &request, clock.as_ref()).await
-            }
-        };
-        if options.stats {
-            crate::output::err(session.api_stats());
+            } => ReadCommand::Timeline {
+                cluster,
+                service,
+                since,
+                kind,
+                json,
+            },
+            ReadSubcommand::Costs { days, json } => ReadCommand::Costs { days, json },
         }
-        result
-    })
-}
-
-fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
-    let text = table::json(value, true).map_err(Failure::failed)?;
-    table::emit(&format!(
-        "{text}
-"
-    ));
-    Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use super::{Exit, Failure};
 use crate::options::{Flags, Options};
 use anyhow::anyhow;
-use flightdeck_core::provider::{LogQuery, Provider, ProviderError, ReadProvider};
+use flightdeck_core::provider::{LogQuery, Provider, ProviderError};
 use flightdeck_model::clock::{Clock, SystemClock};
 use flightdeck_model::text::sanitize;
 use serde::Serialize;
@@ -62,7 +62,9 @@ impl Report {
 
 /// How far the clock may be from AWS's: SigV4 refuses requests more than
 /// five minutes off; a minute is already worth knowing.
+#[cfg(feature = "aws")]
 const SKEW_FAIL_SECS: i64 = 300;
+#[cfg(feature = "aws")]
 const SKEW_WARN_SECS: i64 = 60;
 
 pub fn run(flags: &Flags, json: bool) -> Result<(), Failure> {
@@ -195,6 +197,7 @@ async fn environments(options: &Options, report: &mut Report) {
 async fn aws_environments(options: &Options, report: &mut Report) {
     use flightdeck_aws::AwsProvider;
     use flightdeck_aws::doctor::{SsoLogin, sso_login};
+    use flightdeck_core::provider::ReadProvider;
     let settings = match crate::session::aws_settings(options) {
         Ok(settings) => settings,
         Err(e) => {
@@ -342,6 +345,7 @@ async fn aws_environments(_options: &Options, report: &mut Report) {
     );
 }
 
+#[cfg(feature = "aws")]
 fn login_fix(profile: Option<&str>) -> String {
     format!(
         "aws sso login{}",

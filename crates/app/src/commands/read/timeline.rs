@@ -98,13 +98,3 @@ fn print_entries(timeline: &Timeline, entries: &[&Entry]) {
         table::print(&["TIME (UTC)", "KIND", "WHO", "WHAT"], &cells);
     }
 }
-
-/// `deploy` -> the kind, or which labels exist.
-pub fn parse_kind(label: &str) -> Result<Kind, String> {
-    Kind::parse(label.trim()).ok_or_else(|| {
-        format!(
-            "`{label}` is not a kind of change; the kinds are {}",
-            Kind::ALL.map(Kind::label).join(", ")
-        )
-    })
-}

@@ -66,7 +66,7 @@ mod tests {
         assert_eq!(load(dir.path()).unwrap().len(), 5);
         std::fs::write(
             dir.path().join("mine.toml"),
-            include_str!("../../crates/sim/scenarios/bad-deploy.toml")
+            include_str!("../../../sim/scenarios/bad-deploy.toml")
                 .replace("name = \"bad-deploy\"", "name = \"my-drill\""),
         )
         .unwrap();

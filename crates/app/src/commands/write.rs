@@ -1,0 +1,621 @@
+//! The write commands: `deploy`, `rollback`, `scale`, `strategy`,
+//! `continue`, `stop-task`, and the sessions `exec` (ECS Exec) and
+//! `port-forward` (SSM): their plan checks every precondition; production
+//! needs `--confirm` like a write; then the terminal goes to
+//! `session-manager-plugin`. Each prints its plan;
+//! `--dry-run` stops there, and nothing changes without `--confirm
+//! <service-name>` (exit 3). `--wait` follows the rollout and exits 0 only
+//! when it SUCCEEDED.
+
+use super::table::emit;
+use super::{Exit, Failure};
+use crate::options::Options;
+use crate::session::{Session, WorldBuild};
+use anyhow::anyhow;
+use flightdeck_core::ops::{
+    self, AuditLog, Call, ExecError, Operation, PlanError, RolloutStatus, Watch,
+};
+use flightdeck_core::provider::{Provider, locate_service};
+use flightdeck_model::clock::{Clock, SystemClock};
+use flightdeck_model::text::sanitize;
+use std::sync::Arc;
+
+/// The service a write command is about.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Target {
+    /// The service's cluster; found by the service's name when left out.
+    pub cluster: Option<String>,
+    pub service: String,
+}
+
+/// Which task and container a session reaches.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TaskPick {
+    /// The task's id, ARN or 6+ characters of its id (default: the first running one).
+    pub task: Option<String>,
+    /// The container (default: the task's first running one).
+    pub container: Option<String>,
+}
+
+/// How far a write goes: the plan only, or with the confirmation word.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Guard {
+    /// Print the plan and stop.
+    pub dry_run: bool,
+    /// The service's name: without it nothing changes.
+    pub confirm: Option<String>,
+    /// One JSON object on stdout: the plan, what was executed, the rollout.
+    pub json: bool,
+}
+
+/// Whether a write that starts a rollout follows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Follow {
+    /// Follow the rollout; exit 0 only when it SUCCEEDED.
+    pub wait: bool,
+    /// No progress for this long is STUCK (default: the options').
+    pub stuck_after: Option<chrono::Duration>,
+}
+
+/// A write command, as the command line asked for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteCommand {
+    pub target: Target,
+    pub guard: Guard,
+    /// `Some` for the writes that start a rollout (deploy, rollback, continue).
+    pub follow: Option<Follow>,
+    pub action: WriteAction,
+}
+
+/// What a write command does to its service.
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteAction {
+    /// New images (CONTAINER, IMAGE) in a new revision, or a new deployment
+    /// of the current one (`force`).
+    Deploy {
+        images: Vec<(String, String)>,
+        force: bool,
+    },
+    /// Back to the last deployment that completed, or to revision `to`.
+    Rollback { to: Option<u32> },
+    /// The desired count, the auto scaling range, dynamic scaling
+    /// suspended (`Some(true)`) or resumed (`Some(false)`).
+    Scale {
+        desired: Option<u32>,
+        min: Option<u32>,
+        max: Option<u32>,
+        suspend: Option<bool>,
+    },
+    /// How the next deployments run, and their bake (kept when `None`).
+    Strategy {
+        strategy: flightdeck_model::Strategy,
+        bake: Option<u32>,
+    },
+    /// A deployment waiting at a pause hook goes on.
+    Continue,
+    /// `command` in a container of one of the service's tasks (ECS Exec).
+    Exec { pick: TaskPick, command: String },
+    /// A local port forwarded to the container, or through it to
+    /// `remote_host` (default local port: [`PortForward::local_port_for`]).
+    ///
+    /// [`PortForward::local_port_for`]: flightdeck_core::provider::PortForward::local_port_for
+    PortForward {
+        pick: TaskPick,
+        remote_port: u16,
+        remote_host: Option<String>,
+        local_port: Option<u16>,
+    },
+    /// One task stopped, with the stop reason ECS records.
+    StopTask {
+        task: String,
+        reason: Option<String>,
+    },
+}
+
+/// What `--json` prints, whatever the outcome (the exit code says it).
+#[derive(Debug, Default, serde::Serialize)]
+struct Report {
+    plan: Option<ops::Plan>,
+    executed: Option<ExecutedReport>,
+    rollout: Option<RolloutReport>,
+}
+
+#[derive(Debug, Default, serde::Serialize)]
+struct ExecutedReport {
+    /// Whether the write went through (every call succeeded).
+    ok: bool,
+    task_definition: Option<String>,
+    desired: Option<u32>,
+    deployment_id: Option<String>,
+    /// Every call that ran, with its request id, in order.
+    calls: Vec<Call>,
+    request_ids: Vec<String>,
+    /// Why the outcome is missing from the audit log, when it is.
+    unrecorded: Option<String>,
+    error: Option<String>,
+    /// Why no call was needed: the end state was reached first (ECS
+    /// rolled the service back before the operator's rollback ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nothing_to_do: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct RolloutReport {
+    status: RolloutStatus,
+    reason: String,
+    /// Blue's and green's own figures at the end (traffic-shifting
+    /// services with an alternate target group).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    revisions: Vec<ops::revisions::RevisionMetrics>,
+}
+
+fn refused(e: impl Into<anyhow::Error>) -> Failure {
+    Failure {
+        exit: Exit::Refused,
+        error: e.into(),
+    }
+}
+
+pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
+    let audit = options.audit_log();
+    runtime.block_on(async {
+        let session = Session::start(options, clock.clone(), WorldBuild::Now)
+            .await
+            .map_err(Failure::usage)?;
+        let p = session.single("a write").map_err(Failure::usage)?;
+        let (target, guard) = (&command.target, &command.guard);
+        let cluster = locate_service(p.as_ref(), target.cluster.as_deref(), &target.service)
+            .await
+            .map_err(Failure::from)?;
+        let write = Write {
+            p: p.as_ref(),
+            audit: &audit,
+            clock: clock.as_ref(),
+            guard,
+            follow: command.follow.as_ref(),
+            stuck_default: options.stuck_after,
+            out: Out { json: guard.json },
+        };
+        let mut report = Report::default();
+        let result = write.run(operation(command, cluster), &mut report).await;
+        if guard.json {
+            let text = super::table::json(&report, true).map_err(Failure::failed)?;
+            emit(&format!("{text}\n"));
+        }
+        if options.stats {
+            crate::output::err(session.api_stats());
+        }
+        result
+    })
+}
+
+/// The operation a command asks for, on the service's cluster.
+fn operation(command: &WriteCommand, cluster: String) -> Operation {
+    let service = command.target.service.clone();
+    match &command.action {
+        WriteAction::Deploy { images, force } => Operation::Deploy {
+            cluster,
+            service,
+            images: images.clone(),
+            force: *force,
+        },
+        WriteAction::Rollback { to } => Operation::Rollback {
+            cluster,
+            service,
+            to: *to,
+        },
+        WriteAction::Scale {
+            desired,
+            min,
+            max,
+            suspend,
+        } => Operation::Scale {
+            cluster,
+            service,
+            desired: *desired,
+            min: *min,
+            max: *max,
+            suspend: *suspend,
+        },
+        WriteAction::Strategy { strategy, bake } => Operation::SetStrategy {
+            cluster,
+            service,
+            strategy: strategy.clone(),
+            bake_minutes: *bake,
+        },
+        WriteAction::Continue => Operation::Continue { cluster, service },
+        WriteAction::Exec { pick, command } => Operation::Exec {
+            cluster,
+            service,
+            task: pick.task.clone(),
+            container: pick.container.clone(),
+            command: command.clone(),
+        },
+        WriteAction::PortForward {
+            pick,
+            remote_port,
+            remote_host,
+            local_port,
+        } => Operation::PortForward {
+            cluster,
+            service,
+            task: pick.task.clone(),
+            container: pick.container.clone(),
+            remote_host: remote_host.clone(),
+            remote_port: *remote_port,
+            local_port: local_port.unwrap_or(
+                flightdeck_core::provider::PortForward::local_port_for(*remote_port),
+            ),
+        },
+        WriteAction::StopTask { task, reason } => Operation::StopTask {
+            cluster,
+            service,
+            task: task.clone(),
+            reason: reason.clone(),
+        },
+    }
+}
+
+/// Text for terminals, nothing when the caller asked for JSON.
+struct Out {
+    json: bool,
+}
+
+impl Out {
+    fn say(&self, text: &str) {
+        if !self.json {
+            emit(text);
+        }
+    }
+}
+
+/// One write command: where it writes and how it was asked to.
+struct Write<'a> {
+    p: &'a dyn Provider,
+    audit: &'a AuditLog,
+    clock: &'a dyn Clock,
+    guard: &'a Guard,
+    follow: Option<&'a Follow>,
+    stuck_default: chrono::Duration,
+    out: Out,
+}
+
+/// The terminal to the session until it ends (an ECS Exec shell, or a
+/// port forward until Ctrl-C); the plugin's failure is the command's.
+async fn attach(session: &flightdeck_core::provider::ExecSession) -> Result<(), Failure> {
+    crate::output::err(format!(
+        "flightdeck: session {} ({}); exit the shell, or Ctrl-C a forward, to end it\n",
+        session.session_id, session.target
+    ));
+    let status = crate::attach::attach(session)
+        .await
+        .map_err(Failure::failed)?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::failed(anyhow!(
+            "session-manager-plugin ended with {status}"
+        )))
+    }
+}
+
+/// How a failed execution exits: refused when nothing changed, failed when
+/// the calls failed, unrecorded when something changed that the audit log
+/// does not show.
+pub fn exec_failure(e: ExecError) -> Failure {
+    let exit = match &e {
+        ExecError::Failed {
+            ran,
+            unrecorded: Some(_),
+            ..
+        } if !ran.is_empty() => Exit::Unrecorded,
+        ExecError::Stale(_) | ExecError::Audit { .. } | ExecError::NothingToDo(_) => Exit::Refused,
+        ExecError::Plan(PlanError::Invalid(_)) => Exit::Usage,
+        ExecError::Plan(PlanError::Refused(_) | PlanError::NoRollbackTarget { .. }) => {
+            Exit::Refused
+        }
+        _ => Exit::Failed,
+    };
+    Failure {
+        exit,
+        error: e.into(),
+    }
+}
+
+impl Write<'_> {
+    async fn run(&self, op: Operation, report: &mut Report) -> Result<(), Failure> {
+        let (p, out) = (self.p, &self.out);
+        let exec = matches!(op, Operation::Exec { .. } | Operation::PortForward { .. });
+        if exec && crate::attach::find_plugin().is_none() {
+            return Err(refused(anyhow!(crate::attach::NO_PLUGIN)));
+        }
+        if let Some(why) = crate::runtime::local_port_taken(&op) {
+            return Err(refused(anyhow!(why)));
+        }
+        let who = p.caller_identity().await.map_err(Failure::failed)?;
+        let plan = ops::plan(p, &who.account, op, Some(self.audit))
+            .await
+            .map_err(|e| match e {
+                PlanError::Refused(_) | PlanError::NoRollbackTarget { .. } => refused(e),
+                PlanError::Invalid(_) => Failure::usage(e),
+                PlanError::Provider(_) => Failure::failed(e),
+            })?;
+        let mut text: String = plan.lines().iter().map(|l| sanitize(l) + "\n").collect();
+        text.push('\n');
+        out.say(&text);
+        report.plan = Some(plan.clone());
+        if self.guard.dry_run {
+            out.say("dry run: nothing changed\n");
+            return Ok(());
+        }
+        let word = plan.confirmation_word();
+        // ECS Exec changes nothing: outside production it needs no word.
+        let needs_word = !exec || plan.production;
+        match self.guard.confirm.as_deref() {
+            None if !needs_word => {}
+            None => {
+                return Err(refused(anyhow!(
+                    "not confirmed: nothing changed; to apply this plan, run again with --confirm {word}"
+                )));
+            }
+            Some(given) if given != word => {
+                return Err(refused(anyhow!(
+                    "confirmation `{}` is not the service name `{word}`: nothing changed",
+                    sanitize(given)
+                )));
+            }
+            Some(_) => {}
+        }
+        let done = match ops::execute(p, &plan, self.audit, &who.arn, self.clock.now()).await {
+            Ok(done) => done,
+            Err(ExecError::NothingToDo(why)) => {
+                // The end the operator asked for is reached: not a failure.
+                out.say(&format!("{why}\n"));
+                report.executed = Some(ExecutedReport {
+                    ok: true,
+                    nothing_to_do: Some(why),
+                    ..ExecutedReport::default()
+                });
+                return Ok(());
+            }
+            Err(e) => {
+                if let ExecError::Failed {
+                    error,
+                    ran,
+                    unrecorded,
+                } = &e
+                {
+                    report.executed = Some(ExecutedReport {
+                        calls: ran.clone(),
+                        request_ids: ran.iter().filter_map(|c| c.request_id.clone()).collect(),
+                        unrecorded: unrecorded.clone(),
+                        error: Some(error.to_string()),
+                        ..ExecutedReport::default()
+                    });
+                }
+                return Err(exec_failure(e));
+            }
+        };
+        if let Some(session) = &done.session {
+            let attached = attach(session).await;
+            if matches!(plan.operation, Operation::PortForward { .. }) {
+                // The plugin ends on Ctrl-C; so does the session.
+                if let Err(e) = p.terminate_session(&session.session_id).await {
+                    crate::output::err(format!(
+                        "flightdeck: the session was not terminated: {e}\n"
+                    ));
+                }
+            }
+            return attached;
+        }
+        report.executed = Some(ExecutedReport {
+            ok: true,
+            task_definition: Some(done.task_definition.to_string()),
+            desired: Some(done.service.desired),
+            deployment_id: done.deployment_id.clone(),
+            calls: done.calls.clone(),
+            request_ids: done.request_ids(),
+            unrecorded: done.unrecorded.clone(),
+            error: None,
+            nothing_to_do: None,
+        });
+        if let Some(ops::Step::StopTask { task, .. }) = plan.steps.first() {
+            out.say(&format!(
+                "done: task {task} of {}/{} is stopping; the service starts a replacement (desired {})\n",
+                done.service.cluster, done.service.name, done.service.desired
+            ));
+        } else {
+            out.say(&format!(
+                "done: {}/{} runs {} (desired {}){}\n",
+                done.service.cluster,
+                done.service.name,
+                done.task_definition,
+                done.service.desired,
+                done.deployment_id
+                    .as_ref()
+                    .map(|d| format!("; deployment {d}"))
+                    .unwrap_or_default()
+            ));
+        }
+        // The change is real; the operator learns it is unrecorded both
+        // now and by the exit code, whatever the rollout does.
+        let unrecorded = done.unrecorded.as_ref().map(|why| Failure {
+            exit: Exit::Unrecorded,
+            error: anyhow!(
+                "changed, but NOT RECORDED in the audit log ({why}); the calls that ran: {}",
+                ops::describe_calls(&done.calls)
+            ),
+        });
+        let followed = self.follow_rollout(&plan, &done, report).await;
+        match unrecorded {
+            Some(failure) => Err(failure),
+            None => followed,
+        }
+    }
+
+    /// With `--wait`, follows the rollout the write started to its end.
+    async fn follow_rollout(
+        &self,
+        plan: &ops::Plan,
+        done: &ops::Executed,
+        report: &mut Report,
+    ) -> Result<(), Failure> {
+        let (p, out, clock) = (self.p, &self.out, self.clock);
+        let (Some(follow), Some(id)) = (self.follow, done.deployment_id.as_ref()) else {
+            return Ok(());
+        };
+        if !follow.wait {
+            return Ok(());
+        }
+        let stuck = follow.stuck_after.unwrap_or(self.stuck_default);
+        let mut watch = Watch::new(&plan.environment, &done.service, id, clock.now(), stuck);
+        let mut last = None;
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(WAIT_POLL) => {}
+                _ = tokio::signal::ctrl_c() => {
+                    return Err(Failure::failed(anyhow!("interrupted; the rollout goes on")));
+                }
+            }
+            // The service only: the scalable target plays no part in a rollout.
+            let (cluster, name) = (&done.service.cluster, &done.service.name);
+            let svc = flightdeck_core::provider::find_service(p, cluster, name)
+                .await
+                .map_err(Failure::failed)?
+                .ok_or_else(|| Failure::failed(anyhow!("service {cluster}/{name} is gone")))?;
+            if watch.follows_history() {
+                // The stage, traffic and hooks; a failed read leaves the
+                // watch to the service alone until the next poll.
+                if let Ok(history) = p
+                    .service_deployments(
+                        cluster,
+                        name,
+                        watch.started - chrono::Duration::minutes(5),
+                    )
+                    .await
+                {
+                    watch.observe_history(&history, clock.now());
+                }
+            }
+            let status = watch.observe(&svc, clock.now());
+            // One line per change, not per poll.
+            let state = (
+                status,
+                svc.running,
+                svc.desired,
+                svc.pending,
+                watch.reason.clone(),
+            );
+            report.rollout = Some(RolloutReport {
+                status,
+                reason: watch.reason.clone(),
+                revisions: vec![],
+            });
+            if last.as_ref() != Some(&state) {
+                out.say(&format!(
+                    "{} {status}: running {}/{} pending {} {}\n",
+                    clock.now().format("%H:%M:%S"),
+                    svc.running,
+                    svc.desired,
+                    svc.pending,
+                    sanitize(&watch.reason)
+                ));
+                last = Some(state);
+            }
+            if status.is_final() {
+                self.report_revisions(&svc, &watch, report).await;
+            }
+            match status {
+                RolloutStatus::InProgress => continue,
+                RolloutStatus::Succeeded => return Ok(()),
+                other => {
+                    return Err(Failure::failed(anyhow!(
+                        "rollout {other}: {}",
+                        sanitize(&watch.reason)
+                    )));
+                }
+            }
+        }
+    }
+}
+
+impl Write<'_> {
+    /// Each revision's own requests, 5xx and p95 when the rollout ends, for
+    /// a service with two target groups; a failed read only leaves them out.
+    async fn report_revisions(
+        &self,
+        svc: &flightdeck_model::Service,
+        watch: &Watch,
+        report: &mut Report,
+    ) {
+        let groups = svc.revision_groups();
+        if groups.is_empty() {
+            return;
+        }
+        let now = self.clock.now();
+        let Ok(series) = self
+            .p
+            .target_group_metrics(&groups, now - chrono::Duration::hours(1), now)
+            .await
+        else {
+            return;
+        };
+        let followed = watch.history.as_ref().map(|_| watch.deployment_id.as_str());
+        let Some(sides) = ops::revisions::Sides::of(&svc.deployments, followed) else {
+            return;
+        };
+        let figures = ops::revisions::summarise(&series, sides, now);
+        for m in &figures {
+            self.out.say(&format!("  {}\n", sanitize(&m.to_string())));
+        }
+        if let Some(r) = report.rollout.as_mut() {
+            r.revisions = figures;
+        }
+    }
+}
+
+/// How often `--wait` looks at the service.
+const WAIT_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flightdeck_core::provider::ProviderError;
+
+    fn call() -> Call {
+        Call {
+            step: "ecs:RegisterTaskDefinition family=backend".into(),
+            request_id: Some("req-1".into()),
+        }
+    }
+
+    #[test]
+    fn the_exit_code_says_whether_something_changed_and_whether_it_was_recorded() {
+        let failed = |ran: Vec<Call>, unrecorded: Option<&str>| {
+            exec_failure(ExecError::Failed {
+                error: ProviderError::Throttled("ecs:UpdateService".into()),
+                ran,
+                unrecorded: unrecorded.map(str::to_string),
+            })
+        };
+        let f = failed(vec![call()], Some("cannot write audit.jsonl: disk full"));
+        assert_eq!(f.exit, Exit::Unrecorded);
+        let text = format!("{:#}", f.error);
+        assert!(
+            text.contains("req-1") && text.contains("NOT RECORDED"),
+            "{text}"
+        );
+        assert_eq!(failed(vec![call()], None).exit, Exit::Failed);
+        assert_eq!(failed(vec![], Some("x")).exit, Exit::Failed);
+        let stale = exec_failure(ExecError::Stale("desired 2 -> 3".into()));
+        assert_eq!(stale.exit, Exit::Refused);
+        let audit = exec_failure(ExecError::Audit {
+            path: "audit.jsonl".into(),
+            error: "read-only file system".into(),
+        });
+        assert_eq!(audit.exit, Exit::Refused);
+        assert!(format!("{:#}", audit.error).contains("nothing was changed"));
+    }
+}
