@@ -539,7 +539,7 @@ fn no_two_modules_import_each_other() {
 /// facade's re-export, a path used in place), and a parent with its child
 /// is none.
 #[test]
-fn a_circle_is_found_and_a_facade_is_not_one() {
+fn a_circle_is_found_and_a_parent_with_its_child_is_none() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path();
     let write = |path: &str, text: &str| {

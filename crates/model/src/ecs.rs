@@ -270,10 +270,10 @@ impl Service {
     /// Where this service logs in CloudWatch Logs: its task definition's
     /// awslogs or FireLens configuration when known, else the
     /// `/ecs/<cluster>/<service>` convention.
-    pub fn log_source(&self, task_definition: Option<&TaskDefinition>) -> super::LogSource {
+    pub fn log_source(&self, task_definition: Option<&TaskDefinition>) -> LogSource {
         task_definition
             .and_then(TaskDefinition::log_source)
-            .unwrap_or_else(|| super::LogSource::group(self.default_log_group()))
+            .unwrap_or_else(|| LogSource::group(self.default_log_group()))
     }
 }
 
@@ -391,11 +391,11 @@ pub struct ContainerDefinition {
 
 impl TaskDefinition {
     /// The awslogs group and stream prefix, essential containers first.
-    pub fn log_source(&self) -> Option<super::LogSource> {
+    pub fn log_source(&self) -> Option<LogSource> {
         let mut containers: Vec<&ContainerDefinition> = self.containers.iter().collect();
         containers.sort_by_key(|c| !c.essential);
         containers.iter().find_map(|c| {
-            Some(super::LogSource {
+            Some(LogSource {
                 group: c.log_group.clone()?,
                 stream_prefix: c.log_stream_prefix.as_ref().map(|p| format!("{p}/")),
             })
@@ -411,6 +411,24 @@ impl TaskDefinition {
         let mut containers: Vec<&ContainerDefinition> = self.containers.iter().collect();
         containers.sort_by_key(|c| !c.essential);
         containers.iter().find_map(|c| c.logs_elsewhere.as_deref())
+    }
+}
+
+/// Where a service's log events are: its awslogs group and, from the
+/// stream prefix, which of the group's streams (`prefix/container/task`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct LogSource {
+    pub group: String,
+    /// `prefix/`, so a shared group shows only this service's streams.
+    pub stream_prefix: Option<String>,
+}
+
+impl LogSource {
+    pub fn group(group: impl Into<String>) -> Self {
+        LogSource {
+            group: group.into(),
+            stream_prefix: None,
+        }
     }
 }
 

@@ -17,13 +17,13 @@ pub mod text;
 pub use cost::{CostReport, DailyCost, ServiceCost};
 pub use ecs::{
     Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, EventKind,
-    LaunchType, RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, StopCause, Task,
-    TaskDefRef, TaskDefinition,
+    LaunchType, LogSource, RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, StopCause,
+    Task, TaskDefRef, TaskDefinition,
 };
 pub use history::{HookRun, ServiceDeployment, WriteEvent};
 pub use monitoring::{
-    Alarm, AlarmHistoryItem, AlarmState, ApiStats, Comparison, LogEvent, LogSource, MetricPoint,
-    MetricQuery, MetricSeries, Severity, TargetGroupSeries, alarms_of, trim_float,
+    Alarm, AlarmHistoryItem, AlarmState, ApiStats, Comparison, LogEvent, MetricPoint, MetricQuery,
+    MetricSeries, Severity, TargetGroupSeries, alarms_of,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
 pub use secrets::{SecretKind, is_secret};
@@ -34,6 +34,7 @@ pub use status::{
 pub use strategy::{
     Controller, DeploymentConfig, HookKind, LifecycleHook, MAX_BAKE_MINUTES, Strategy,
 };
+pub use text::trim_float;
 
 /// All times are UTC.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -175,7 +175,7 @@ impl Alarm {
             "{} {} {} for {}x{}s",
             self.metric,
             self.comparison.symbol(),
-            trim_float(self.threshold),
+            crate::text::trim_float(self.threshold),
             self.evaluation_periods,
             self.period_secs
         )
@@ -192,15 +192,6 @@ impl Alarm {
             period_secs: self.period_secs.min(60),
             ratio_of: None,
         }
-    }
-}
-
-/// Formats `70.0` as `70` and `0.5` as `0.5`.
-pub fn trim_float(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{v:.0}")
-    } else {
-        format!("{v}")
     }
 }
 
@@ -316,24 +307,6 @@ impl TargetGroupSeries {
     }
 }
 
-/// Where a service's log events are: its awslogs group and, from the
-/// stream prefix, which of the group's streams (`prefix/container/task`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
-pub struct LogSource {
-    pub group: String,
-    /// `prefix/`, so a shared group shows only this service's streams.
-    pub stream_prefix: Option<String>,
-}
-
-impl LogSource {
-    pub fn group(group: impl Into<String>) -> Self {
-        LogSource {
-            group: group.into(),
-            stream_prefix: None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct LogEvent {
     /// Unique within a log group; used to de-duplicate overlapping polls.
@@ -403,12 +376,6 @@ mod tests {
         assert!(!Comparison::GreaterThanThreshold.breaches(70.0, 70.0));
         assert!(Comparison::GreaterThanOrEqualToThreshold.breaches(70.0, 70.0));
         assert!(Comparison::LessThanThreshold.breaches(24.0, 25.0));
-    }
-
-    #[test]
-    fn trim_float_drops_useless_decimals() {
-        assert_eq!(trim_float(70.0), "70");
-        assert_eq!(trim_float(0.5), "0.5");
     }
 
     #[test]

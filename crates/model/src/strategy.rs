@@ -111,7 +111,7 @@ impl Default for DeploymentConfig {
 
 /// `10`, `12.5`: a percentage without a useless fraction.
 fn percent(p: f64) -> String {
-    super::trim_float(p)
+    crate::text::trim_float(p)
 }
 
 impl fmt::Display for Strategy {

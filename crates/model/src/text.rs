@@ -95,6 +95,15 @@ impl std::fmt::Display for SafeText {
     }
 }
 
+/// Formats `70.0` as `70` and `0.5` as `0.5`.
+pub fn trim_float(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// `n` and the noun, singular for one: `1 line`, `3 lines`.
 pub fn count(n: impl Into<u64>, one: &str, many: &str) -> String {
     let n = n.into();
@@ -207,6 +216,12 @@ mod tests {
                 h.to_lowercase().contains(&needle)
             );
         }
+    }
+
+    #[test]
+    fn trim_float_drops_useless_decimals() {
+        assert_eq!(trim_float(70.0), "70");
+        assert_eq!(trim_float(0.5), "0.5");
     }
 
     #[test]

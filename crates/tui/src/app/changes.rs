@@ -1,7 +1,6 @@
 //! The changes pane's keys: whose timeline (`c`), which kinds (`K`), how
 //! far back (`<` `>`), and Enter from an entry to where its detail is.
 
-use super::update::{open_service, switch_env};
 use super::{App, CHANGE_WINDOWS, Pane};
 use flightdeck_core::timeline::Kind;
 use flightdeck_model::{Service, ServiceRef};
@@ -19,7 +18,7 @@ pub fn open(app: &mut App) {
         Pane::Triage => match app.selected_finding() {
             Some(f) => {
                 if let Some(i) = app.envs.iter().position(|e| e.info.name == f.environment) {
-                    switch_env(app, i);
+                    app.switch_env(i);
                 }
                 f.service
             }
@@ -101,7 +100,7 @@ pub fn go_to_detail(app: &mut App) {
         (_, Some(service)) => {
             app.pane = Pane::Services;
             app.filters[Pane::Services.index()].clear();
-            open_service(app, service.cluster, service.name);
+            app.open_service(service.cluster, service.name);
         }
         (_, None) => {
             app.notice = Some("this change names no service: its detail is shown below".into());

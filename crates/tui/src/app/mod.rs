@@ -1052,3 +1052,39 @@ impl App {
         })
     }
 }
+
+/// Moves between environments and services, for every way there (keys,
+/// the palette, the changes pane, a finding).
+impl App {
+    /// Switches to the `index`th environment, leaving what belonged to the
+    /// last one (selections, filters, the detail, the logs' source).
+    pub(super) fn switch_env(&mut self, index: usize) {
+        if index >= self.envs.len() || index == self.current {
+            return;
+        }
+        self.current = index;
+        self.selected = [0; 7];
+        self.filters = Default::default();
+        self.changes.service = None;
+        self.detail = None;
+        self.detail_scroll = 0;
+        self.detail_task = None;
+        self.logs.source = None;
+        self.logs.scroll = 0;
+        self.logs.current_match = None;
+    }
+
+    /// Opens a service's detail, selecting its row.
+    pub(super) fn open_service(&mut self, cluster: String, service: String) {
+        if let Some(i) = self
+            .service_rows()
+            .iter()
+            .position(|s| s.cluster == cluster && s.name == service)
+        {
+            self.selected[Pane::Services.index()] = i;
+        }
+        self.detail = Some(ServiceRef::new(cluster, service));
+        self.detail_scroll = 0;
+        self.detail_task = None;
+    }
+}

@@ -3,7 +3,8 @@
 //! a click is looked up there, so it acts on what the operator saw.
 
 use super::keymap::Action;
-use super::{App, Effect, Overlay, Pane, write};
+use super::write::Dialog;
+use super::{App, Overlay, Pane};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 
@@ -120,9 +121,22 @@ pub fn resolve(app: &App, event: &MouseEvent) -> Option<MouseInput> {
     }
 }
 
+/// What a mouse input asks of the cockpit, in the keys' own terms:
+/// [`super::update`] carries it out, so a click does exactly what its key
+/// would and the mouse acts on nothing by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    /// As if this key were pressed.
+    Key(KeyEvent),
+    /// As if the key bound to this action were pressed.
+    Act(Action),
+}
+
 /// The wheel scrolls what the keys would; a left click selects a row (a
-/// second click on it opens it), a tab or a button.
-pub fn on_mouse(app: &mut App, input: MouseInput) -> Vec<Effect> {
+/// second click on it opens it), a tab or a button. Selecting a row, a
+/// tab's closing of an overlay and a button's focus happen here; the
+/// rest is asked of `update`.
+pub fn on_mouse(app: &mut App, input: MouseInput) -> Vec<Intent> {
     app.dirty = true;
     match input {
         MouseInput::Wheel { down } => wheel(app, down),
@@ -130,35 +144,29 @@ pub fn on_mouse(app: &mut App, input: MouseInput) -> Vec<Effect> {
     }
 }
 
-fn key(code: KeyCode) -> KeyEvent {
-    KeyEvent::new(code, KeyModifiers::NONE)
+fn key(code: KeyCode) -> Intent {
+    Intent::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
-fn wheel(app: &mut App, down: bool) -> Vec<Effect> {
+fn wheel(app: &App, down: bool) -> Vec<Intent> {
     if app.dialog.is_some() || app.input.is_some() {
         return vec![];
     }
-    let code = if down { KeyCode::Down } else { KeyCode::Up };
-    if matches!(
+    let scrolls_overlay = matches!(
         app.overlay,
         Some(Overlay::Help { .. } | Overlay::Api { .. } | Overlay::Debrief { .. })
-    ) {
-        for _ in 0..WHEEL_ROWS {
-            super::update::on_key_event(app, key(code));
-        }
+    );
+    let intent = if scrolls_overlay {
+        key(if down { KeyCode::Down } else { KeyCode::Up })
+    } else if app.overlay.is_some() {
         return vec![];
-    }
-    if app.overlay.is_some() {
-        return vec![];
-    }
-    let action = if down { Action::Down } else { Action::Up };
-    for _ in 0..WHEEL_ROWS {
-        super::update::act(app, action);
-    }
-    vec![]
+    } else {
+        Intent::Act(if down { Action::Down } else { Action::Up })
+    };
+    vec![intent; WHEEL_ROWS.unsigned_abs()]
 }
 
-fn click(app: &mut App, target: Option<Target>) -> Vec<Effect> {
+fn click(app: &mut App, target: Option<Target>) -> Vec<Intent> {
     match (target, &app.dialog) {
         (Some(Target::Button(button)), Some(_)) => press(app, button),
         // A click beside an open dialog does nothing: it is answered by
@@ -166,11 +174,11 @@ fn click(app: &mut App, target: Option<Target>) -> Vec<Effect> {
         (_, Some(_)) => vec![],
         (Some(Target::Tab(pane)), None) => {
             app.overlay = None;
-            super::update::act(app, Action::GoPane(pane.index()))
+            vec![Intent::Act(Action::GoPane(pane.index()))]
         }
         (Some(Target::Row(pane, index)), None) if pane == app.pane && app.overlay.is_none() => {
             if app.selected(pane) == index {
-                super::update::act(app, Action::Open)
+                vec![Intent::Act(Action::Open)]
             } else {
                 app.selected[pane.index()] = index;
                 vec![]
@@ -180,18 +188,18 @@ fn click(app: &mut App, target: Option<Target>) -> Vec<Effect> {
     }
 }
 
-/// A dialog's button, as its keys would press it.
-fn press(app: &mut App, button: Button) -> Vec<Effect> {
-    use write::Dialog;
+/// A dialog's button, as its keys would press it: the button takes the
+/// focus, then Enter (or Esc for Cancel and Close).
+fn press(app: &mut App, button: Button) -> Vec<Intent> {
     match (button, app.dialog.as_mut()) {
-        (Button::Cancel | Button::Close, _) => write::on_key(app, key(KeyCode::Esc)),
+        (Button::Cancel | Button::Close, _) => vec![key(KeyCode::Esc)],
         (Button::Confirm, Some(Dialog::Confirm(c))) => {
             c.on_confirm = true;
-            write::on_key(app, key(KeyCode::Enter))
+            vec![key(KeyCode::Enter)]
         }
         (Button::Offer, Some(Dialog::Message(m))) => {
             m.on_offer = true;
-            write::on_key(app, key(KeyCode::Enter))
+            vec![key(KeyCode::Enter)]
         }
         _ => vec![],
     }

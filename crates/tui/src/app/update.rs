@@ -1,6 +1,7 @@
 //! The one place where the app state changes.
 
 use super::keymap::Action;
+use super::mouse;
 use super::palette::Jump;
 use super::write::{self, Request};
 use super::{App, Effect, InputTarget, Msg, Overlay, Pane, changes};
@@ -120,7 +121,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if let Some(d) = app.drill.as_mut() {
                 d.restart_armed = false;
             }
-            let effects = super::mouse::on_mouse(app, input);
+            let mut effects = vec![];
+            for intent in mouse::on_mouse(app, input) {
+                effects.extend(match intent {
+                    mouse::Intent::Key(key) => on_key(app, key),
+                    mouse::Intent::Act(action) => on_action(app, action),
+                });
+            }
             drill_observe(app);
             effects
         }
@@ -309,16 +316,7 @@ fn is_ctrl_c(key: &KeyEvent) -> bool {
     key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
 }
 
-/// A key as if pressed: what the mouse's wheel does in an overlay.
-pub(super) fn on_key_event(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    on_key(app, key)
-}
-
-/// An action as if its key were pressed: what a click on a tab or a row does.
-pub(super) fn act(app: &mut App, action: Action) -> Vec<Effect> {
-    on_action(app, action)
-}
-
+/// A key pressed (or asked for by the mouse, see [`mouse::Intent`]).
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     if is_ctrl_c(&key) {
         app.quit = true;
@@ -377,7 +375,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                     })
                 }
                 Some(Action::Open) => {
-                    switch_env(app, selected);
+                    app.switch_env(selected);
                     app.overlay = None;
                 }
                 Some(Action::Quit) => {
@@ -464,47 +462,18 @@ fn on_palette_key(app: &mut App, mut input: String, mut selected: usize, key: Ke
 fn jump(app: &mut App, target: Jump) {
     match target {
         Jump::Pane(p) => app.pane = p,
-        Jump::Env(i) => switch_env(app, i),
+        Jump::Env(i) => app.switch_env(i),
         Jump::Cluster(i, cluster) => {
-            switch_env(app, i);
+            app.switch_env(i);
             app.pane = Pane::Services;
             app.filters[Pane::Services.index()] = cluster;
         }
         Jump::Service(i, cluster, service) => {
-            switch_env(app, i);
+            app.switch_env(i);
             app.pane = Pane::Services;
-            open_service(app, cluster, service);
+            app.open_service(cluster, service);
         }
     }
-}
-
-pub(super) fn switch_env(app: &mut App, index: usize) {
-    if index >= app.envs.len() || index == app.current {
-        return;
-    }
-    app.current = index;
-    app.selected = [0; 7];
-    app.filters = Default::default();
-    app.changes.service = None;
-    app.detail = None;
-    app.detail_scroll = 0;
-    app.detail_task = None;
-    app.logs.source = None;
-    app.logs.scroll = 0;
-    app.logs.current_match = None;
-}
-
-pub(super) fn open_service(app: &mut App, cluster: String, service: String) {
-    if let Some(i) = app
-        .service_rows()
-        .iter()
-        .position(|s| s.cluster == cluster && s.name == service)
-    {
-        app.selected[Pane::Services.index()] = i;
-    }
-    app.detail = Some(ServiceRef::new(cluster, service));
-    app.detail_scroll = 0;
-    app.detail_task = None;
 }
 
 fn row_count(app: &App, pane: Pane) -> usize {
@@ -766,7 +735,7 @@ fn go_to_evidence(app: &mut App, finding: Finding) {
         .iter()
         .position(|e| e.info.name == finding.environment)
     {
-        switch_env(app, i);
+        app.switch_env(i);
     }
     match (finding.kind, finding.service) {
         (Kind::Alarm | Kind::CrashLoop | Kind::Capacity, Some(service)) => {
@@ -790,7 +759,7 @@ fn go_to_evidence(app: &mut App, finding: Finding) {
                 Some(r) => r.visible = true,
                 None => {
                     app.pane = Pane::Services;
-                    open_service(app, service.cluster, service.name);
+                    app.open_service(service.cluster, service.name);
                 }
             }
         }
@@ -900,14 +869,14 @@ fn open(app: &mut App) {
                 app.pane = Pane::Logs;
             } else if let Some(svc) = app.selected_service() {
                 let (c, s) = (svc.cluster.clone(), svc.name.clone());
-                open_service(app, c, s);
+                app.open_service(c, s);
             }
         }
         Pane::Scaling => {
             if let Some(t) = app.selected_target() {
                 let (c, s) = (t.cluster.clone(), t.service.clone());
                 app.pane = Pane::Services;
-                open_service(app, c, s);
+                app.open_service(c, s);
             }
         }
         Pane::Alarms => {
@@ -917,7 +886,7 @@ fn open(app: &mut App) {
                 .map(|s| (s.cluster.clone(), s.name.clone()));
             if let Some((c, s)) = target {
                 app.pane = Pane::Services;
-                open_service(app, c, s);
+                app.open_service(c, s);
             }
         }
         Pane::Changes => changes::go_to_detail(app),

@@ -338,7 +338,7 @@ fn go_to_finding(app: &mut App) {
     };
     if let Some(i) = app.envs.iter().position(|e| e.info.name == f.environment) {
         let selected = app.selected(Pane::Triage);
-        super::update::switch_env(app, i);
+        app.switch_env(i);
         app.selected[Pane::Triage.index()] = selected;
         // The same finding, wherever the new environment ranks it.
         if let Some(at) = app.triage().iter().position(|g| *g == f) {
