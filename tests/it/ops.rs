@@ -8,12 +8,12 @@
 
 use chrono::Duration;
 use flightdeck::clock::{Clock, ManualClock};
-use flightdeck::model::TaskDefRef;
+use flightdeck::model::{ServiceRef, TaskDefRef};
 use flightdeck::ops::{
     AuditLog, ExecError, Operation, Outcome, Phase, PlanError, RolloutStatus, STUCK_AFTER, Step,
     Watch, execute, plan,
 };
-use flightdeck::provider::{Provider, ProviderError, ReadOnlyGuard, ReadProvider};
+use flightdeck::provider::{Provider, ProviderError, ReadOnlyGuard, ReadProvider, Writes};
 use flightdeck::sim::{SimProvider, World};
 use std::sync::{Arc, Mutex};
 
@@ -984,7 +984,9 @@ fn a_task_stop_is_refused_read_only_by_the_provider_itself() {
         let task = s.p.tasks(CLUSTER, SERVICE).await.unwrap()[0].id.clone();
         let refused = plan(s.p.as_ref(), "a", stop_task(&task), None).await;
         assert!(matches!(refused, Err(PlanError::Refused(_))), "{refused:?}");
-        let direct = s.p.stop_task(CLUSTER, SERVICE, &task, "x").await;
+        let direct =
+            s.p.stop_task(&ServiceRef::new(CLUSTER, SERVICE), &task, "x")
+                .await;
         assert!(
             matches!(direct, Err(ProviderError::ReadOnly { .. })),
             "{direct:?}"

@@ -25,7 +25,7 @@ use flightdeck::model::{
     WriteEvent,
 };
 use flightdeck::provider::{
-    LogQuery, Provider, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider, Written,
+    LogQuery, Provider, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider, Written,
 };
 use flightdeck::sim::{SimProvider, World};
 use ratatui::backend::CrosstermBackend;
@@ -256,81 +256,15 @@ impl ReadProvider for Hostile {
 
 #[async_trait]
 impl WriteProvider for Hostile {
-    async fn register_task_definition(
-        &self,
-        base: &TaskDefRef,
-        images: &[(String, String)],
-    ) -> Result<Written<TaskDefinition>> {
-        self.inner.register_task_definition(base, images).await
-    }
-    async fn update_service(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &ServiceUpdate,
-    ) -> Result<Written<Service>> {
-        self.inner
-            .update_service(&self.clean(cluster), &self.clean(service), update)
-            .await
-    }
-    async fn register_scalable_target(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &TargetUpdate,
-    ) -> Result<Written<ScalableTarget>> {
-        self.inner
-            .register_scalable_target(cluster, service, update)
-            .await
-    }
-    async fn stop_deployment_with_rollback(
-        &self,
-        cluster: &str,
-        service: &str,
-    ) -> Result<Written<Service>> {
-        self.inner
-            .stop_deployment_with_rollback(cluster, service)
-            .await
-    }
-    async fn continue_deployment(
-        &self,
-        cluster: &str,
-        service: &str,
-        deployment: &str,
-        hook: &str,
-    ) -> Result<Written<Service>> {
-        self.inner
-            .continue_deployment(cluster, service, deployment, hook)
-            .await
-    }
-    async fn stop_task(
-        &self,
-        cluster: &str,
-        service: &str,
-        task: &str,
-        reason: &str,
-    ) -> Result<Written<Task>> {
-        self.inner.stop_task(cluster, service, task, reason).await
-    }
-    async fn execute_command(
-        &self,
-        cluster: &str,
-        task: &str,
-        container: &str,
-        command: &str,
-    ) -> Result<Written<flightdeck::provider::ExecSession>> {
-        self.inner
-            .execute_command(cluster, task, container, command)
-            .await
-    }
-    async fn start_port_forward(
-        &self,
-        forward: &flightdeck::provider::PortForward,
-    ) -> Result<Written<flightdeck::provider::ExecSession>> {
-        self.inner.start_port_forward(forward).await
-    }
-    async fn terminate_session(&self, session_id: &str) -> Result<()> {
-        self.inner.terminate_session(session_id).await
+    /// The names the cockpit writes to came poisoned from the reads above;
+    /// the world knows them clean.
+    async fn write(&self, call: &WriteCall) -> Result<Written<WriteAnswer>> {
+        let mut call = call.clone();
+        if let WriteCall::UpdateService { service, .. } = &mut call {
+            service.cluster = self.clean(&service.cluster);
+            service.name = self.clean(&service.name);
+        }
+        self.inner.write(&call).await
     }
 }
 

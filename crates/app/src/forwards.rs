@@ -3,7 +3,7 @@
 //! cockpit hears of every change), closed on request and when the cockpit
 //! quits: the plugin killed, the session terminated.
 
-use flightdeck_core::provider::{ExecSession, Provider};
+use flightdeck_core::provider::{ExecSession, Provider, Writes};
 use std::sync::Arc;
 
 struct Open {

@@ -36,8 +36,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use errors::Action;
 use flightdeck_core::provider::{
-    ExecSession, LogQuery, PortForward, ProviderError, ReadProvider, Result, ServiceUpdate,
-    TargetUpdate, WriteProvider, Written,
+    LogQuery, ProviderError, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider, Written,
 };
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
@@ -271,76 +270,62 @@ impl ReadProvider for AwsProvider {
 
 #[async_trait]
 impl WriteProvider for AwsProvider {
-    async fn register_task_definition(
-        &self,
-        base: &TaskDefRef,
-        images: &[(String, String)],
-    ) -> Result<Written<TaskDefinition>> {
-        self.register_copy(base, images).await
-    }
-
-    async fn update_service(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &ServiceUpdate,
-    ) -> Result<Written<Service>> {
-        self.update(cluster, service, update).await
-    }
-
-    async fn register_scalable_target(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &TargetUpdate,
-    ) -> Result<Written<ScalableTarget>> {
-        self.register_target(cluster, service, update).await
-    }
-
-    async fn stop_deployment_with_rollback(
-        &self,
-        cluster: &str,
-        service: &str,
-    ) -> Result<Written<Service>> {
-        self.stop_with_rollback(cluster, service).await
-    }
-
-    async fn continue_deployment(
-        &self,
-        cluster: &str,
-        service: &str,
-        deployment: &str,
-        hook: &str,
-    ) -> Result<Written<Service>> {
-        self.continue_paused(cluster, service, deployment, hook)
-            .await
-    }
-
-    async fn stop_task(
-        &self,
-        cluster: &str,
-        _service: &str,
-        task: &str,
-        reason: &str,
-    ) -> Result<Written<Task>> {
-        self.stop_one_task(cluster, task, reason).await
-    }
-
-    async fn execute_command(
-        &self,
-        cluster: &str,
-        task: &str,
-        container: &str,
-        command: &str,
-    ) -> Result<Written<ExecSession>> {
-        self.open_exec(cluster, task, container, command).await
-    }
-
-    async fn start_port_forward(&self, forward: &PortForward) -> Result<Written<ExecSession>> {
-        self.open_port_forward(forward).await
-    }
-
-    async fn terminate_session(&self, session_id: &str) -> Result<()> {
-        self.end_session(session_id).await
+    async fn write(&self, call: &WriteCall) -> Result<Written<WriteAnswer>> {
+        fn answer<T>(w: Written<T>, wrap: fn(T) -> WriteAnswer) -> Written<WriteAnswer> {
+            Written::new(wrap(w.value), w.request_id)
+        }
+        Ok(match call {
+            WriteCall::RegisterTaskDefinition { base, images } => answer(
+                self.register_copy(base, images).await?,
+                WriteAnswer::TaskDefinition,
+            ),
+            WriteCall::UpdateService { service, update } => answer(
+                self.update(&service.cluster, &service.name, update).await?,
+                WriteAnswer::Service,
+            ),
+            WriteCall::RegisterScalableTarget { service, update } => answer(
+                self.register_target(&service.cluster, &service.name, update)
+                    .await?,
+                WriteAnswer::ScalableTarget,
+            ),
+            WriteCall::StopDeploymentWithRollback { service } => answer(
+                self.stop_with_rollback(&service.cluster, &service.name)
+                    .await?,
+                WriteAnswer::Service,
+            ),
+            WriteCall::ContinueDeployment {
+                service,
+                deployment,
+                hook,
+            } => answer(
+                self.continue_paused(&service.cluster, &service.name, deployment, hook)
+                    .await?,
+                WriteAnswer::Service,
+            ),
+            WriteCall::StopTask {
+                service,
+                task,
+                reason,
+            } => answer(
+                self.stop_one_task(&service.cluster, task, reason).await?,
+                WriteAnswer::Task,
+            ),
+            WriteCall::ExecuteCommand {
+                cluster,
+                task,
+                container,
+                command,
+            } => answer(
+                self.open_exec(cluster, task, container, command).await?,
+                WriteAnswer::Session,
+            ),
+            WriteCall::StartPortForward(forward) => {
+                answer(self.open_port_forward(forward).await?, WriteAnswer::Session)
+            }
+            WriteCall::TerminateSession { session_id } => {
+                self.end_session(session_id).await?;
+                Written::new(WriteAnswer::Done, None)
+            }
+        })
     }
 }

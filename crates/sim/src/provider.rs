@@ -7,8 +7,8 @@ use crate::catalog::Signal;
 use async_trait::async_trait;
 use chrono::Duration;
 use flightdeck_core::provider::{
-    LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteProvider,
-    Written,
+    LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteAnswer,
+    WriteCall, WriteProvider, Written,
 };
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
@@ -79,7 +79,7 @@ impl SimProvider {
     /// Runs `f` on one service of this environment, mutably, after bringing
     /// the world up to the clock; `f` also gets the cluster's launch type,
     /// the world's generator (for ids) and the current instant.
-    fn write<R>(
+    fn change_service<R>(
         &self,
         cluster: &str,
         service: &str,
@@ -656,9 +656,9 @@ impl ReadProvider for SimProvider {
     }
 }
 
-#[async_trait]
-impl WriteProvider for SimProvider {
-    async fn register_task_definition(
+/// The writes, each as the simulated AWS answers it.
+impl SimProvider {
+    async fn write_register_task_definition(
         &self,
         base: &TaskDefRef,
         images: &[(String, String)],
@@ -704,13 +704,13 @@ impl WriteProvider for SimProvider {
         ))
     }
 
-    async fn update_service(
+    async fn write_update_service(
         &self,
         cluster: &str,
         service: &str,
         update: &ServiceUpdate,
     ) -> Result<Written<Service>> {
-        self.write(cluster, service, |svc, place, rng, now| {
+        self.change_service(cluster, service, |svc, place, rng, now| {
             // Validate everything before changing anything, like ECS.
             if let Some(td) = &update.task_definition
                 && (td.family != svc.spec.family
@@ -758,12 +758,12 @@ impl WriteProvider for SimProvider {
         })
     }
 
-    async fn stop_deployment_with_rollback(
+    async fn write_stop_deployment_with_rollback(
         &self,
         cluster: &str,
         service: &str,
     ) -> Result<Written<Service>> {
-        self.write(cluster, service, |svc, place, rng, now| {
+        self.change_service(cluster, service, |svc, place, rng, now| {
             let deployment = svc
                 .deployments
                 .first()
@@ -793,14 +793,14 @@ impl WriteProvider for SimProvider {
         })
     }
 
-    async fn stop_task(
+    async fn write_stop_task(
         &self,
         cluster: &str,
         service: &str,
         task: &str,
         reason: &str,
     ) -> Result<Written<Task>> {
-        self.write(cluster, service, |svc, place, rng, now| {
+        self.change_service(cluster, service, |svc, place, rng, now| {
             let index = svc.tasks.iter().position(|t| t.id == task).ok_or_else(|| {
                 ProviderError::Invalid(format!(
                     "task {task} is not a running task of {cluster}/{service}"
@@ -825,7 +825,7 @@ impl WriteProvider for SimProvider {
 
     /// The simulation runs no containers: there is nothing to open a
     /// shell in, and it says so rather than pretend.
-    async fn execute_command(
+    async fn write_execute_command(
         &self,
         _cluster: &str,
         _task: &str,
@@ -835,25 +835,25 @@ impl WriteProvider for SimProvider {
         Err(ProviderError::Unsupported(SIM_EXEC.into()))
     }
 
-    async fn start_port_forward(
+    async fn write_start_port_forward(
         &self,
         _forward: &flightdeck_core::provider::PortForward,
     ) -> Result<Written<flightdeck_core::provider::ExecSession>> {
         Err(ProviderError::Unsupported(SIM_EXEC.into()))
     }
 
-    async fn terminate_session(&self, _session_id: &str) -> Result<()> {
+    async fn write_terminate_session(&self, _session_id: &str) -> Result<()> {
         Ok(())
     }
 
-    async fn continue_deployment(
+    async fn write_continue_deployment(
         &self,
         cluster: &str,
         service: &str,
         deployment: &str,
         hook: &str,
     ) -> Result<Written<Service>> {
-        self.write(cluster, service, |svc, place, rng, now| {
+        self.change_service(cluster, service, |svc, place, rng, now| {
             let waiting = svc
                 .history
                 .iter()
@@ -883,13 +883,13 @@ impl WriteProvider for SimProvider {
         })
     }
 
-    async fn register_scalable_target(
+    async fn write_register_scalable_target(
         &self,
         cluster: &str,
         service: &str,
         update: &TargetUpdate,
     ) -> Result<Written<ScalableTarget>> {
-        self.write(cluster, service, |svc, _, rng, now| {
+        self.change_service(cluster, service, |svc, _, rng, now| {
             let desired = svc.desired;
             let target = svc.target.as_mut().ok_or_else(|| {
                 ProviderError::NotFound(format!("scalable target service/{cluster}/{service}"))
@@ -939,6 +939,72 @@ impl WriteProvider for SimProvider {
     }
 }
 
+#[async_trait]
+impl WriteProvider for SimProvider {
+    async fn write(&self, call: &WriteCall) -> Result<Written<WriteAnswer>> {
+        fn answer<T>(w: Written<T>, wrap: fn(T) -> WriteAnswer) -> Written<WriteAnswer> {
+            Written::new(wrap(w.value), w.request_id)
+        }
+        Ok(match call {
+            WriteCall::RegisterTaskDefinition { base, images } => answer(
+                self.write_register_task_definition(base, images).await?,
+                WriteAnswer::TaskDefinition,
+            ),
+            WriteCall::UpdateService { service, update } => answer(
+                self.write_update_service(&service.cluster, &service.name, update)
+                    .await?,
+                WriteAnswer::Service,
+            ),
+            WriteCall::RegisterScalableTarget { service, update } => answer(
+                self.write_register_scalable_target(&service.cluster, &service.name, update)
+                    .await?,
+                WriteAnswer::ScalableTarget,
+            ),
+            WriteCall::StopDeploymentWithRollback { service } => answer(
+                self.write_stop_deployment_with_rollback(&service.cluster, &service.name)
+                    .await?,
+                WriteAnswer::Service,
+            ),
+            WriteCall::ContinueDeployment {
+                service,
+                deployment,
+                hook,
+            } => answer(
+                self.write_continue_deployment(&service.cluster, &service.name, deployment, hook)
+                    .await?,
+                WriteAnswer::Service,
+            ),
+            WriteCall::StopTask {
+                service,
+                task,
+                reason,
+            } => answer(
+                self.write_stop_task(&service.cluster, &service.name, task, reason)
+                    .await?,
+                WriteAnswer::Task,
+            ),
+            WriteCall::ExecuteCommand {
+                cluster,
+                task,
+                container,
+                command,
+            } => answer(
+                self.write_execute_command(cluster, task, container, command)
+                    .await?,
+                WriteAnswer::Session,
+            ),
+            WriteCall::StartPortForward(forward) => answer(
+                self.write_start_port_forward(forward).await?,
+                WriteAnswer::Session,
+            ),
+            WriteCall::TerminateSession { session_id } => {
+                self.write_terminate_session(session_id).await?;
+                Written::new(WriteAnswer::Done, None)
+            }
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::world::older_image;
@@ -975,6 +1041,8 @@ impl SimProvider {
 #[cfg(test)]
 mod write_tests {
     use super::*;
+    use flightdeck_core::provider::Writes;
+    use flightdeck_model::ServiceRef;
 
     fn staging() -> SimProvider {
         SimProvider::for_test("muejam-staging")
@@ -991,7 +1059,7 @@ mod write_tests {
             strategy: None,
         };
         let err = p
-            .update_service("muejam-staging", "backend", &update)
+            .update_service(&ServiceRef::new("muejam-staging", "backend"), &update)
             .await
             .unwrap_err();
         assert!(matches!(err, ProviderError::Invalid(_)), "{err}");
@@ -1008,7 +1076,7 @@ mod write_tests {
             ..TargetUpdate::default()
         };
         assert!(
-            p.register_scalable_target("muejam-staging", "backend", &suspend)
+            p.register_scalable_target(&ServiceRef::new("muejam-staging", "backend"), &suspend)
                 .await
                 .unwrap()
                 .dynamic_scaling_suspended
@@ -1018,7 +1086,7 @@ mod write_tests {
             ..TargetUpdate::default()
         };
         let t = p
-            .register_scalable_target("muejam-staging", "backend", &widen)
+            .register_scalable_target(&ServiceRef::new("muejam-staging", "backend"), &widen)
             .await
             .unwrap();
         assert!(
@@ -1034,8 +1102,9 @@ mod guard_tests {
     //! The read-only guard of the core crate, around a simulated environment.
     use crate::SimProvider;
     use flightdeck_core::provider::{
-        ProviderError, ReadOnlyGuard, ReadProvider, ServiceUpdate, TargetUpdate, WriteProvider,
+        ProviderError, ReadOnlyGuard, ReadProvider, ServiceUpdate, TargetUpdate, Writes,
     };
+    use flightdeck_model::ServiceRef;
 
     fn staging(read_only: bool) -> ReadOnlyGuard<SimProvider> {
         ReadOnlyGuard::new(SimProvider::for_test("muejam-staging"), read_only)
@@ -1056,7 +1125,7 @@ mod guard_tests {
             ..ServiceUpdate::default()
         };
         let err = p
-            .update_service("muejam-staging", "backend", &update)
+            .update_service(&ServiceRef::new("muejam-staging", "backend"), &update)
             .await
             .unwrap_err();
         assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
@@ -1065,17 +1134,17 @@ mod guard_tests {
             ..TargetUpdate::default()
         };
         let err = p
-            .register_scalable_target("muejam-staging", "backend", &target)
+            .register_scalable_target(&ServiceRef::new("muejam-staging", "backend"), &target)
             .await
             .unwrap_err();
         assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
         let err = p
-            .stop_deployment_with_rollback("muejam-staging", "backend")
+            .stop_deployment_with_rollback(&ServiceRef::new("muejam-staging", "backend"))
             .await
             .unwrap_err();
         assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
         let err = p
-            .continue_deployment("muejam-staging", "backend", "arn", "hook")
+            .continue_deployment(&ServiceRef::new("muejam-staging", "backend"), "arn", "hook")
             .await
             .unwrap_err();
         assert!(matches!(err, ProviderError::ReadOnly { .. }), "{err}");
@@ -1098,7 +1167,7 @@ mod guard_tests {
             ..ServiceUpdate::default()
         };
         let svc = p
-            .update_service("muejam-staging", "backend", &update)
+            .update_service(&ServiceRef::new("muejam-staging", "backend"), &update)
             .await
             .unwrap();
         assert_eq!(svc.desired, 3);

@@ -15,8 +15,8 @@ use flightdeck::model::{
     ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
 };
 use flightdeck::provider::{
-    LogQuery, Provider, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate,
-    WriteProvider, Written,
+    LogQuery, Provider, ProviderError, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider,
+    Written,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -138,88 +138,24 @@ impl ReadProvider for Faulty {
 
 #[async_trait]
 impl WriteProvider for Faulty {
-    async fn register_task_definition(
-        &self,
-        base: &TaskDefRef,
-        images: &[(String, String)],
-    ) -> Result<Written<TaskDefinition>> {
-        self.inner.register_task_definition(base, images).await
-    }
-    async fn update_service(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &ServiceUpdate,
-    ) -> Result<Written<Service>> {
-        self.update_calls.fetch_add(1, Ordering::SeqCst);
-        if let Some(hook) = self.before_update.lock().unwrap().as_ref() {
-            hook();
+    async fn write(&self, call: &WriteCall) -> Result<Written<WriteAnswer>> {
+        match call {
+            WriteCall::UpdateService { .. } => {
+                self.update_calls.fetch_add(1, Ordering::SeqCst);
+                if let Some(hook) = self.before_update.lock().unwrap().as_ref() {
+                    hook();
+                }
+                if let Some(e) = self.update_error.lock().unwrap().clone() {
+                    return Err(e);
+                }
+            }
+            WriteCall::StopDeploymentWithRollback { .. } => {
+                if let Some(e) = self.stop_rollback_error.lock().unwrap().clone() {
+                    return Err(e);
+                }
+            }
+            _ => {}
         }
-        if let Some(e) = self.update_error.lock().unwrap().clone() {
-            return Err(e);
-        }
-        self.inner.update_service(cluster, service, update).await
-    }
-    async fn register_scalable_target(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &TargetUpdate,
-    ) -> Result<Written<ScalableTarget>> {
-        self.inner
-            .register_scalable_target(cluster, service, update)
-            .await
-    }
-    async fn stop_deployment_with_rollback(
-        &self,
-        cluster: &str,
-        service: &str,
-    ) -> Result<Written<Service>> {
-        if let Some(e) = self.stop_rollback_error.lock().unwrap().clone() {
-            return Err(e);
-        }
-        self.inner
-            .stop_deployment_with_rollback(cluster, service)
-            .await
-    }
-    async fn continue_deployment(
-        &self,
-        cluster: &str,
-        service: &str,
-        deployment: &str,
-        hook: &str,
-    ) -> Result<Written<Service>> {
-        self.inner
-            .continue_deployment(cluster, service, deployment, hook)
-            .await
-    }
-    async fn stop_task(
-        &self,
-        cluster: &str,
-        service: &str,
-        task: &str,
-        reason: &str,
-    ) -> Result<Written<Task>> {
-        self.inner.stop_task(cluster, service, task, reason).await
-    }
-    async fn execute_command(
-        &self,
-        cluster: &str,
-        task: &str,
-        container: &str,
-        command: &str,
-    ) -> Result<Written<flightdeck::provider::ExecSession>> {
-        self.inner
-            .execute_command(cluster, task, container, command)
-            .await
-    }
-    async fn start_port_forward(
-        &self,
-        forward: &flightdeck::provider::PortForward,
-    ) -> Result<Written<flightdeck::provider::ExecSession>> {
-        self.inner.start_port_forward(forward).await
-    }
-    async fn terminate_session(&self, session_id: &str) -> Result<()> {
-        self.inner.terminate_session(session_id).await
+        self.inner.write(call).await
     }
 }

@@ -15,7 +15,7 @@ use anyhow::anyhow;
 use flightdeck_core::ops::{
     self, AuditLog, Call, ExecError, Operation, PlanError, RolloutStatus, Watch,
 };
-use flightdeck_core::provider::{Provider, locate_service};
+use flightdeck_core::provider::{Provider, Writes, locate_service};
 use flightdeck_model::clock::{Clock, SystemClock};
 use flightdeck_model::text::sanitize;
 use std::sync::Arc;

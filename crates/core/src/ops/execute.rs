@@ -5,9 +5,10 @@ use super::plan::{Fingerprint, Operation, Plan, PlanError, Step};
 use super::planner::read_current;
 use crate::audit::{AuditLog, Outcome, Phase, Record};
 use crate::provider::{
-    ExecSession, Provider, ProviderError, ServiceUpdate, StrategyUpdate, TargetUpdate, find_service,
+    ExecSession, Provider, ProviderError, ServiceUpdate, StrategyUpdate, TargetUpdate, Writes,
+    find_service,
 };
-use flightdeck_model::{Service, TaskDefRef, Timestamp};
+use flightdeck_model::{Service, ServiceRef, TaskDefRef, Timestamp};
 use thiserror::Error;
 
 /// One API call that was made, with the request id AWS gave it.
@@ -258,6 +259,7 @@ async fn run_steps(
     ran: &mut Vec<Call>,
 ) -> Result<Executed, ProviderError> {
     let (cluster, service) = (plan.operation.cluster(), plan.operation.service());
+    let target = ServiceRef::new(cluster, service);
     let mut registered: Option<TaskDefRef> = None;
     let mut updated: Option<Service> = None;
     // The revision the new deployment must run, to recognise it.
@@ -297,13 +299,13 @@ async fn run_steps(
                     force_new_deployment: *force_new_deployment,
                     strategy: None,
                 };
-                let written = p.update_service(cluster, service, &update).await?;
+                let written = p.update_service(&target, &update).await?;
                 made(written.request_id);
                 updated = Some(written.value);
             }
             Step::StopServiceDeployment { fallback } => {
                 expected = Some(fallback.clone());
-                match p.stop_deployment_with_rollback(cluster, service).await {
+                match p.stop_deployment_with_rollback(&target).await {
                     Ok(written) => {
                         made(written.request_id);
                         updated = Some(written.value);
@@ -317,7 +319,7 @@ async fn run_steps(
                             task_definition: Some(fallback.clone()),
                             ..ServiceUpdate::default()
                         };
-                        let written = p.update_service(cluster, service, &update).await?;
+                        let written = p.update_service(&target, &update).await?;
                         ran.push(Call {
                             step: format!(
                                 "ecs:UpdateService taskDefinition={fallback} (by hand: {why})"
@@ -340,19 +342,17 @@ async fn run_steps(
                     }),
                     ..ServiceUpdate::default()
                 };
-                let written = p.update_service(cluster, service, &update).await?;
+                let written = p.update_service(&target, &update).await?;
                 made(written.request_id);
                 updated = Some(written.value);
             }
             Step::ContinueServiceDeployment { deployment, hook } => {
-                let written = p
-                    .continue_deployment(cluster, service, deployment, hook)
-                    .await?;
+                let written = p.continue_deployment(&target, deployment, hook).await?;
                 made(written.request_id);
                 updated = Some(written.value);
             }
             Step::StopTask { task, reason } => {
-                let written = p.stop_task(cluster, service, task, reason).await?;
+                let written = p.stop_task(&target, task, reason).await?;
                 made(written.request_id);
             }
             Step::ExecuteCommand {
@@ -379,9 +379,7 @@ async fn run_steps(
                     max: *max,
                     suspend_dynamic_scaling: *suspend_dynamic_scaling,
                 };
-                let written = p
-                    .register_scalable_target(cluster, service, &update)
-                    .await?;
+                let written = p.register_scalable_target(&target, &update).await?;
                 made(written.request_id);
             }
         }

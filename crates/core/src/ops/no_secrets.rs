@@ -8,8 +8,7 @@ use super::planner::plan;
 use crate::audit::Phase;
 use crate::fixtures::{leaked, leaked_changed, service, t0, task_definition};
 use crate::provider::{
-    ExecSession, LogQuery, PortForward, ProviderError, ReadProvider, Result, ServiceUpdate,
-    TargetUpdate, WriteProvider, Written,
+    LogQuery, ProviderError, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider, Written,
 };
 use async_trait::async_trait;
 use flightdeck_model::{
@@ -141,57 +140,7 @@ impl ReadProvider for Stub {
 
 #[async_trait]
 impl WriteProvider for Stub {
-    async fn register_task_definition(
-        &self,
-        _: &TaskDefRef,
-        _: &[(String, String)],
-    ) -> Result<Written<TaskDefinition>> {
-        not_here()
-    }
-    async fn update_service(
-        &self,
-        _: &str,
-        _: &str,
-        _: &ServiceUpdate,
-    ) -> Result<Written<Service>> {
-        not_here()
-    }
-    async fn register_scalable_target(
-        &self,
-        _: &str,
-        _: &str,
-        _: &TargetUpdate,
-    ) -> Result<Written<ScalableTarget>> {
-        not_here()
-    }
-    async fn stop_deployment_with_rollback(&self, _: &str, _: &str) -> Result<Written<Service>> {
-        not_here()
-    }
-    async fn continue_deployment(
-        &self,
-        _: &str,
-        _: &str,
-        _: &str,
-        _: &str,
-    ) -> Result<Written<Service>> {
-        not_here()
-    }
-    async fn stop_task(&self, _: &str, _: &str, _: &str, _: &str) -> Result<Written<Task>> {
-        not_here()
-    }
-    async fn execute_command(
-        &self,
-        _: &str,
-        _: &str,
-        _: &str,
-        _: &str,
-    ) -> Result<Written<ExecSession>> {
-        not_here()
-    }
-    async fn start_port_forward(&self, _: &PortForward) -> Result<Written<ExecSession>> {
-        not_here()
-    }
-    async fn terminate_session(&self, _: &str) -> Result<()> {
+    async fn write(&self, _: &WriteCall) -> Result<Written<WriteAnswer>> {
         not_here()
     }
 }

@@ -1,8 +1,7 @@
 //! The read-only guard: the one place where read-only is enforced.
 
 use super::{
-    ExecSession, LogQuery, PortForward, ProviderError, ReadProvider, Result, ServiceUpdate,
-    TargetUpdate, WriteProvider, Written,
+    LogQuery, ProviderError, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider, Written,
 };
 use async_trait::async_trait;
 use flightdeck_model::{
@@ -130,84 +129,11 @@ impl<P: ReadProvider> ReadProvider for ReadOnlyGuard<P> {
 
 #[async_trait]
 impl<P: ReadProvider + WriteProvider> WriteProvider for ReadOnlyGuard<P> {
-    async fn register_task_definition(
-        &self,
-        base: &TaskDefRef,
-        images: &[(String, String)],
-    ) -> Result<Written<TaskDefinition>> {
-        self.refuse_if_read_only("ecs:RegisterTaskDefinition")?;
-        self.inner.register_task_definition(base, images).await
-    }
-    async fn stop_deployment_with_rollback(
-        &self,
-        cluster: &str,
-        service: &str,
-    ) -> Result<Written<Service>> {
-        self.refuse_if_read_only("ecs:StopServiceDeployment")?;
-        self.inner
-            .stop_deployment_with_rollback(cluster, service)
-            .await
-    }
-    async fn continue_deployment(
-        &self,
-        cluster: &str,
-        service: &str,
-        deployment: &str,
-        hook: &str,
-    ) -> Result<Written<Service>> {
-        self.refuse_if_read_only("ecs:ContinueServiceDeployment")?;
-        self.inner
-            .continue_deployment(cluster, service, deployment, hook)
-            .await
-    }
-    async fn stop_task(
-        &self,
-        cluster: &str,
-        service: &str,
-        task: &str,
-        reason: &str,
-    ) -> Result<Written<Task>> {
-        self.refuse_if_read_only("ecs:StopTask")?;
-        self.inner.stop_task(cluster, service, task, reason).await
-    }
-    async fn execute_command(
-        &self,
-        cluster: &str,
-        task: &str,
-        container: &str,
-        command: &str,
-    ) -> Result<Written<ExecSession>> {
-        self.refuse_if_read_only("ecs:ExecuteCommand")?;
-        self.inner
-            .execute_command(cluster, task, container, command)
-            .await
-    }
-    async fn start_port_forward(&self, forward: &PortForward) -> Result<Written<ExecSession>> {
-        self.refuse_if_read_only("ssm:StartSession")?;
-        self.inner.start_port_forward(forward).await
-    }
-    async fn terminate_session(&self, session_id: &str) -> Result<()> {
+    async fn write(&self, call: &WriteCall) -> Result<Written<WriteAnswer>> {
         // Ending a session is always allowed: it only closes what was opened.
-        self.inner.terminate_session(session_id).await
-    }
-    async fn update_service(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &ServiceUpdate,
-    ) -> Result<Written<Service>> {
-        self.refuse_if_read_only("ecs:UpdateService")?;
-        self.inner.update_service(cluster, service, update).await
-    }
-    async fn register_scalable_target(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &TargetUpdate,
-    ) -> Result<Written<ScalableTarget>> {
-        self.refuse_if_read_only("application-autoscaling:RegisterScalableTarget")?;
-        self.inner
-            .register_scalable_target(cluster, service, update)
-            .await
+        if !call.only_closes() {
+            self.refuse_if_read_only(call.operation())?;
+        }
+        self.inner.write(call).await
     }
 }

@@ -11,11 +11,16 @@ mod error;
 mod exec;
 mod guard;
 mod locate;
+mod write;
 
 pub use error::ProviderError;
 pub use exec::{ExecSession, PortForward};
 pub use guard::ReadOnlyGuard;
 pub use locate::{LocateError, locate_service};
+pub use write::{
+    ServiceUpdate, StrategyUpdate, TargetUpdate, WriteAnswer, WriteCall, WriteProvider, Writes,
+    Written,
+};
 
 use async_trait::async_trait;
 use flightdeck_model::{
@@ -117,123 +122,6 @@ pub async fn all_services<P: ReadProvider + ?Sized>(p: &P) -> Result<Vec<Service
         services.extend(p.services(&c.name).await?);
     }
     Ok(services)
-}
-
-/// What a write returned, with the AWS request id of the call that made it
-/// (for the audit log). Derefs to the value.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Written<T> {
-    pub value: T,
-    pub request_id: Option<String>,
-}
-
-impl<T> Written<T> {
-    pub fn new(value: T, request_id: Option<String>) -> Self {
-        Written { value, request_id }
-    }
-}
-
-impl<T> std::ops::Deref for Written<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.value
-    }
-}
-
-/// A change to a service, the way ECS UpdateService expresses it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ServiceUpdate {
-    pub desired: Option<u32>,
-    pub task_definition: Option<TaskDefRef>,
-    pub force_new_deployment: bool,
-    /// A new deployment strategy; the rest of the deployment configuration
-    /// (hooks, alarms, circuit breaker) stays as it is.
-    pub strategy: Option<StrategyUpdate>,
-}
-
-/// The strategy part of UpdateService's deploymentConfiguration.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StrategyUpdate {
-    pub strategy: flightdeck_model::Strategy,
-    /// The bake after all traffic moved (`bakeTimeInMinutes`).
-    pub bake_minutes: Option<u32>,
-}
-
-/// A change to a scalable target, the way RegisterScalableTarget expresses it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct TargetUpdate {
-    pub min: Option<u32>,
-    pub max: Option<u32>,
-    pub suspend_dynamic_scaling: Option<bool>,
-}
-
-/// Every write the cockpit can make. Only the operations layer calls these,
-/// after a plan and a confirmation; [`ReadOnlyGuard`] refuses them all for a
-/// read-only environment whatever the caller.
-#[async_trait]
-pub trait WriteProvider: Send + Sync {
-    /// Registers a new revision of `base`'s family, a copy of `base` with
-    /// the given `(container, image)` replaced.
-    async fn register_task_definition(
-        &self,
-        base: &TaskDefRef,
-        images: &[(String, String)],
-    ) -> Result<Written<TaskDefinition>>;
-    async fn update_service(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &ServiceUpdate,
-    ) -> Result<Written<Service>>;
-    async fn register_scalable_target(
-        &self,
-        cluster: &str,
-        service: &str,
-        update: &TargetUpdate,
-    ) -> Result<Written<ScalableTarget>>;
-    /// ECS's own rollback of the deployment in progress
-    /// (StopServiceDeployment, stopType ROLLBACK). `Invalid` when the
-    /// service has nothing to stop or does not support it.
-    async fn stop_deployment_with_rollback(
-        &self,
-        cluster: &str,
-        service: &str,
-    ) -> Result<Written<Service>>;
-    /// Lets a deployment paused at a pause hook go on
-    /// (ContinueServiceDeployment, action CONTINUE): `deployment` is the
-    /// service deployment's ARN, `hook` the paused hook's id.
-    async fn continue_deployment(
-        &self,
-        cluster: &str,
-        service: &str,
-        deployment: &str,
-        hook: &str,
-    ) -> Result<Written<Service>>;
-    /// Stops one task of `service` (StopTask); the service starts a
-    /// replacement. `reason` is what ECS shows as the stop reason.
-    async fn stop_task(
-        &self,
-        cluster: &str,
-        service: &str,
-        task: &str,
-        reason: &str,
-    ) -> Result<Written<Task>>;
-    /// Opens an interactive ECS Exec session running `command` in
-    /// `container` of `task` (ExecuteCommand); the caller attaches the
-    /// operator's terminal with `session-manager-plugin`.
-    async fn execute_command(
-        &self,
-        cluster: &str,
-        task: &str,
-        container: &str,
-        command: &str,
-    ) -> Result<Written<ExecSession>>;
-    /// Opens a port-forwarding session (SSM StartSession with a
-    /// port-forwarding document) to the forward's task; the caller runs
-    /// `session-manager-plugin` on it for as long as it stays open.
-    async fn start_port_forward(&self, forward: &PortForward) -> Result<Written<ExecSession>>;
-    /// Ends a session (SSM TerminateSession).
-    async fn terminate_session(&self, session_id: &str) -> Result<()>;
 }
 
 /// A provider that can both read and write one environment.
