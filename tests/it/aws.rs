@@ -511,7 +511,7 @@ fn the_cockpit_shows_the_seeded_environment() {
         (seeded, p)
     });
     drop(rt);
-    let providers: Vec<Arc<dyn Provider>> = vec![Arc::new(provider)];
+    let providers: Vec<Arc<Provider>> = vec![Arc::new(Provider::new(provider))];
     let mut h = common::Harness::with_providers(providers, clock, false);
     let theme = common::theme("monochrome");
     let screen = h.screen(160, 48, &theme);
@@ -695,7 +695,7 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
             .await
     });
     drop(rt);
-    let providers: Vec<Arc<dyn Provider>> = vec![Arc::new(provider)];
+    let providers: Vec<Arc<Provider>> = vec![Arc::new(Provider::new(provider))];
     // The session is recorded, as every cockpit session is.
     let dir = tempfile::tempdir().unwrap();
     let recording = dir.path().join("session.jsonl");
@@ -870,7 +870,7 @@ fn one_refresh_of_a_thousand_services_costs_what_the_formula_says() {
     });
     drop(rt);
     let seen_before = moto.calls();
-    let counted: Arc<dyn Provider> = Arc::new(provider);
+    let counted = Arc::new(Provider::new(provider));
     let h = common::Harness::with_providers(vec![counted.clone()], clock, false);
     assert_eq!(h.app.env().services().len(), SERVICES);
     let queries = h.app.focus().metrics.len();
@@ -1078,7 +1078,7 @@ fn firelens_logs_are_read_from_their_group_and_other_destinations_named() {
     assert_eq!(events[0].message, "routed by fluent bit");
     drop(rt);
     // In the cockpit: the FireLens service's lines; the other, where they go.
-    let providers: Vec<Arc<dyn Provider>> = vec![Arc::new(p)];
+    let providers: Vec<Arc<Provider>> = vec![Arc::new(Provider::new(p))];
     let mut h = common::Harness::with_providers(providers, clock, false);
     let theme = common::theme("monochrome");
     h.keys("4");

@@ -44,13 +44,13 @@ async fn a_fetch_that_panics_is_reported_and_polled_again() {
         .into_iter()
         .find(|p| p.environment().name == "muejam-staging")
         .unwrap();
-    let faulty = Arc::new(Faulty::new(Arc::new(sim)));
+    let faulty = Arc::new(Faulty::new(Arc::new(Provider::new(sim))));
     faulty.alarm_panics.store(1, Ordering::SeqCst);
     let mut app = App::new(vec![faulty.environment().clone()], t0, false);
     app.pane = Pane::Alarms;
     let (_focus_tx, focus_rx) = watch::channel(app.focus());
     let (events_tx, mut events) = mpsc::unbounded_channel();
-    let providers: Vec<Arc<dyn Provider>> = vec![faulty.clone()];
+    let providers = vec![Arc::new(Provider::shared(faulty.clone()))];
     let (budget_tx, budget) = watch::channel(engine::BudgetReport::default());
     let engine = tokio::spawn(engine::run(
         providers,

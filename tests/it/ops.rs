@@ -8,12 +8,12 @@
 
 use chrono::Duration;
 use flightdeck::clock::{Clock, ManualClock};
-use flightdeck::model::{ServiceRef, TaskDefRef};
+use flightdeck::model::{EnvironmentInfo, ServiceRef, TaskDefRef};
 use flightdeck::ops::{
     AuditLog, ExecError, Operation, Outcome, Phase, PlanError, RolloutStatus, STUCK_AFTER, Step,
     Watch, execute, plan,
 };
-use flightdeck::provider::{Provider, ProviderError, ReadOnlyGuard, ReadProvider, Writes};
+use flightdeck::provider::{Provider, ProviderError, ReadProvider, Writes};
 use flightdeck::sim::{SimProvider, World};
 use std::sync::{Arc, Mutex};
 
@@ -27,7 +27,7 @@ const WHO: &str = "arn:aws:sts::678901234567:assumed-role/oncall/alice";
 
 struct Sim {
     clock: ManualClock,
-    p: Arc<dyn Provider>,
+    p: Arc<Provider>,
     audit: AuditLog,
     _dir: tempfile::TempDir,
 }
@@ -43,10 +43,14 @@ fn sim(env: &str, read_only: bool) -> Sim {
         .into_iter()
         .find(|p| p.environment().name == env)
         .unwrap();
+    let info = EnvironmentInfo {
+        read_only,
+        ..p.environment().clone()
+    };
     let dir = tempfile::tempdir().unwrap();
     Sim {
         clock,
-        p: Arc::new(ReadOnlyGuard::new(p, read_only)),
+        p: Arc::new(Provider::new(p.with_environment(info))),
         audit: AuditLog::new(dir.path().join("audit.jsonl")),
         _dir: dir,
     }
@@ -82,7 +86,7 @@ impl Sim {
     /// Plans and executes `op`, then follows the rollout every 10 s for up
     /// to `minutes`.
     async fn run(&self, op: Operation, minutes: i64, stuck_after: Duration) -> RolloutStatus {
-        let plan = plan(self.p.as_ref(), "678901234567", op, Some(&self.audit))
+        let plan = plan(self.p.reads(), "678901234567", op, Some(&self.audit))
             .await
             .unwrap();
         let done = execute(self.p.as_ref(), &plan, &self.audit, WHO, self.clock.now())
@@ -107,7 +111,7 @@ fn deploy_a_new_image_plans_registers_updates_and_succeeds() {
     rt().block_on(async {
         let before = s.service().await;
         let p = plan(
-            s.p.as_ref(),
+            s.p.reads(),
             "678901234567",
             deploy("acme/backend:v5.4.0"),
             Some(&s.audit),
@@ -203,7 +207,7 @@ fn a_broken_image_trips_the_circuit_breaker_and_is_rolled_back_not_succeeded() {
             service: SERVICE.into(),
             to: None,
         };
-        let e = plan(s.p.as_ref(), "678901234567", op, Some(&s.audit))
+        let e = plan(s.p.reads(), "678901234567", op, Some(&s.audit))
             .await
             .unwrap_err();
         assert!(matches!(e, PlanError::Refused(_)), "{e:?}");
@@ -246,7 +250,7 @@ fn rollback_goes_to_the_last_completed_deployment_and_force_redeploys() {
             service: SERVICE.into(),
             to: None,
         };
-        let p = plan(s.p.as_ref(), "678901234567", rollback.clone(), Some(&s.audit))
+        let p = plan(s.p.reads(), "678901234567", rollback.clone(), Some(&s.audit))
             .await
             .unwrap();
         assert!(
@@ -266,7 +270,7 @@ fn rollback_goes_to_the_last_completed_deployment_and_force_redeploys() {
 
         // --to a revision that does not exist is invalid; force redeploys.
         let missing = plan(
-            s.p.as_ref(),
+            s.p.reads(),
             "678901234567",
             Operation::Rollback {
                 cluster: CLUSTER.into(),
@@ -293,7 +297,7 @@ fn rollback_during_a_rollout_targets_the_deployment_it_replaces() {
     let s = sim(ENV, false);
     rt().block_on(async {
         let original = s.service().await.task_definition;
-        let p = plan(s.p.as_ref(), "678901234567", deploy("acme/backend:v6-stuck"), None)
+        let p = plan(s.p.reads(), "678901234567", deploy("acme/backend:v6-stuck"), None)
             .await
             .unwrap();
         execute(s.p.as_ref(), &p, &s.audit, WHO, s.clock.now())
@@ -301,7 +305,7 @@ fn rollback_during_a_rollout_targets_the_deployment_it_replaces() {
             .unwrap();
         s.clock.advance(Duration::seconds(30));
         let back = plan(
-            s.p.as_ref(),
+            s.p.reads(),
             "678901234567",
             Operation::Rollback {
                 cluster: CLUSTER.into(),
@@ -349,16 +353,16 @@ fn scaling_respects_the_auto_scaling_range() {
             suspend,
         };
         // muejam-staging scales within 1..4.
-        let outside = plan(s.p.as_ref(), "a", scale(Some(9), None, None, None), None).await;
+        let outside = plan(s.p.reads(), "a", scale(Some(9), None, None, None), None).await;
         let Err(PlanError::Refused(reason)) = outside else {
             panic!("{outside:?}");
         };
         assert!(reason.contains("1..4"), "{reason}");
-        let bad = plan(s.p.as_ref(), "a", scale(None, Some(5), Some(2), None), None).await;
+        let bad = plan(s.p.reads(), "a", scale(None, Some(5), Some(2), None), None).await;
         assert!(matches!(bad, Err(PlanError::Invalid(_))), "{bad:?}");
 
         let widen = plan(
-            s.p.as_ref(),
+            s.p.reads(),
             "a",
             scale(Some(6), Some(2), Some(8), Some(true)),
             None,
@@ -391,12 +395,12 @@ fn scaling_respects_the_auto_scaling_range() {
 fn a_stale_plan_is_refused_and_recorded() {
     let s = sim(ENV, false);
     rt().block_on(async {
-        let p = plan(s.p.as_ref(), "a", deploy("acme/backend:v7"), None)
+        let p = plan(s.p.reads(), "a", deploy("acme/backend:v7"), None)
             .await
             .unwrap();
         // Somebody else deploys in between: the revision the plan deploys
         // from is no longer the service's.
-        let other = plan(s.p.as_ref(), "a", deploy("acme/backend:v8"), None)
+        let other = plan(s.p.reads(), "a", deploy("acme/backend:v8"), None)
             .await
             .unwrap();
         execute(s.p.as_ref(), &other, &s.audit, WHO, s.clock.now())
@@ -415,7 +419,7 @@ fn a_stale_plan_is_refused_and_recorded() {
 fn read_only_is_refused_by_the_plan_and_by_the_provider_itself() {
     let s = sim(ENV, true);
     rt().block_on(async {
-        let refused = plan(s.p.as_ref(), "a", deploy("acme/backend:v7"), None).await;
+        let refused = plan(s.p.reads(), "a", deploy("acme/backend:v7"), None).await;
         assert!(matches!(refused, Err(PlanError::Refused(_))), "{refused:?}");
         // Even a caller that skips the plan cannot write.
         let base = s.service().await.task_definition;
@@ -449,7 +453,7 @@ fn a_rollback_planned_during_a_failing_rollout_is_not_stale_while_tasks_churn() 
         s.clock.advance(Duration::seconds(8));
         let before = s.service().await;
         let scale = plan(
-            s.p.as_ref(),
+            s.p.reads(),
             "a",
             Operation::Scale {
                 cluster: CLUSTER.into(),
@@ -521,18 +525,16 @@ fn a_rollback_the_circuit_breaker_got_to_first_has_nothing_to_do() {
 
 /// Deploys `image`, and 30 s into its rollout plans the rollback (ECS's own,
 /// of the deployment in progress).
-async fn rollout_and_rollback_plan(
-    s: &Sim,
-    p: &dyn Provider,
-    image: &str,
-) -> flightdeck::ops::Plan {
-    let deploy = plan(p, "678901234567", deploy(image), None).await.unwrap();
+async fn rollout_and_rollback_plan(s: &Sim, p: &Provider, image: &str) -> flightdeck::ops::Plan {
+    let deploy = plan(p.reads(), "678901234567", deploy(image), None)
+        .await
+        .unwrap();
     execute(p, &deploy, &s.audit, WHO, s.clock.now())
         .await
         .unwrap();
     s.clock.advance(Duration::seconds(30));
     let back = plan(
-        p,
+        p.reads(),
         "678901234567",
         Operation::Rollback {
             cluster: CLUSTER.into(),
@@ -550,9 +552,10 @@ async fn rollout_and_rollback_plan(
 #[test]
 fn a_native_rollback_that_fails_otherwise_is_not_followed_by_a_second_write() {
     let s = sim(ENV, false);
-    let faulty = Faulty::new(s.p.clone());
+    let faulty = Arc::new(Faulty::new(s.p.clone()));
+    let writer = Provider::shared(faulty.clone());
     rt().block_on(async {
-        let back = rollout_and_rollback_plan(&s, &faulty, "acme/backend:v6-stuck").await;
+        let back = rollout_and_rollback_plan(&s, &writer, "acme/backend:v6-stuck").await;
         let updates = faulty.updates();
         // Not a refusal ECS is known to give: it may have been applied.
         for error in [
@@ -561,7 +564,7 @@ fn a_native_rollback_that_fails_otherwise_is_not_followed_by_a_second_write() {
             ProviderError::Invalid("ecs:StopServiceDeployment: bad request".into()),
         ] {
             *faulty.stop_rollback_error.lock().unwrap() = Some(error.clone());
-            let result = execute(&faulty, &back, &s.audit, WHO, s.clock.now()).await;
+            let result = execute(&writer, &back, &s.audit, WHO, s.clock.now()).await;
             let Err(ExecError::Failed { error: e, ran, .. }) = result else {
                 panic!("{result:?}");
             };
@@ -579,15 +582,16 @@ fn a_native_rollback_that_fails_otherwise_is_not_followed_by_a_second_write() {
 #[test]
 fn a_recognised_refusal_of_the_native_rollback_rolls_back_by_hand() {
     let s = sim(ENV, false);
-    let faulty = Faulty::new(s.p.clone());
+    let faulty = Arc::new(Faulty::new(s.p.clone()));
+    let writer = Provider::shared(faulty.clone());
     rt().block_on(async {
         let original = s.service().await.task_definition;
-        let back = rollout_and_rollback_plan(&s, &faulty, "acme/backend:v6-stuck").await;
+        let back = rollout_and_rollback_plan(&s, &writer, "acme/backend:v6-stuck").await;
         let updates = faulty.updates();
         *faulty.stop_rollback_error.lock().unwrap() = Some(ProviderError::Unsupported(
             "ecs:StopServiceDeployment: ServiceDeploymentNotFoundException".into(),
         ));
-        let done = execute(&faulty, &back, &s.audit, WHO, s.clock.now())
+        let done = execute(&writer, &back, &s.audit, WHO, s.clock.now())
             .await
             .unwrap();
         assert_eq!(faulty.updates(), updates + 1);
@@ -601,6 +605,7 @@ fn a_recognised_refusal_of_the_native_rollback_rolls_back_by_hand() {
 fn an_audit_log_that_fails_after_the_calls_says_what_changed_and_that_it_is_unrecorded() {
     let s = sim(ENV, false);
     let faulty = Arc::new(Faulty::new(s.p.clone()));
+    let writer = Provider::shared(faulty.clone());
     let path = s.audit.path().to_path_buf();
     // Between the record before and the record after, the audit file
     // becomes a directory: appending to it fails.
@@ -611,14 +616,14 @@ fn an_audit_log_that_fails_after_the_calls_says_what_changed_and_that_it_is_unre
     }));
     rt().block_on(async {
         let p = plan(
-            faulty.as_ref(),
+            writer.reads(),
             "678901234567",
             deploy("acme/backend:v5.4.0"),
             Some(&s.audit),
         )
         .await
         .unwrap();
-        let done = execute(faulty.as_ref(), &p, &s.audit, WHO, s.clock.now())
+        let done = execute(&writer, &p, &s.audit, WHO, s.clock.now())
             .await
             .expect("the calls ran: this is not a refusal");
         let why = done.unrecorded.as_deref().expect("flagged as not recorded");
@@ -638,20 +643,21 @@ fn an_audit_log_that_fails_after_the_calls_says_what_changed_and_that_it_is_unre
 #[test]
 fn a_failed_call_after_a_successful_one_names_what_ran() {
     let s = sim(ENV, false);
-    let faulty = Faulty::new(s.p.clone());
+    let faulty = Arc::new(Faulty::new(s.p.clone()));
+    let writer = Provider::shared(faulty.clone());
     *faulty.update_error.lock().unwrap() = Some(ProviderError::Throttled(
         "ecs:UpdateService: Rate exceeded".into(),
     ));
     rt().block_on(async {
         let p = plan(
-            &faulty,
+            writer.reads(),
             "678901234567",
             deploy("acme/backend:v5.4.0"),
             Some(&s.audit),
         )
         .await
         .unwrap();
-        let err = execute(&faulty, &p, &s.audit, WHO, s.clock.now())
+        let err = execute(&writer, &p, &s.audit, WHO, s.clock.now())
             .await
             .unwrap_err();
         assert!(err.changed_something());
@@ -690,7 +696,7 @@ fn a_canary_is_watched_through_its_bake_and_its_alarm_rollback() {
                     images: vec![("api".into(), image.into())],
                     force: false,
                 };
-                let plan = plan(s.p.as_ref(), "567890123456", op, None).await.unwrap();
+                let plan = plan(s.p.reads(), "567890123456", op, None).await.unwrap();
                 assert!(
                     plan.notes.iter().any(|n| n
                         .starts_with("deploys as: canary 10 % for 5 min, then 100 %, bake 15 min")),
@@ -781,7 +787,7 @@ fn a_blue_green_release_waits_for_the_operator_who_continues_it() {
             images: vec![("backend-api".into(), "acme/backend-api:v2.15.0".into())],
             force: false,
         };
-        let deploy = plan(s.p.as_ref(), "210987654321", op, None).await.unwrap();
+        let deploy = plan(s.p.reads(), "210987654321", op, None).await.unwrap();
         let done = execute(s.p.as_ref(), &deploy, &s.audit, WHO, s.clock.now())
             .await
             .unwrap();
@@ -809,7 +815,7 @@ fn a_blue_green_release_waits_for_the_operator_who_continues_it() {
             cluster: cluster.clone(),
             service: "backend-api".into(),
         };
-        let go_on = plan(s.p.as_ref(), "210987654321", op, None).await.unwrap();
+        let go_on = plan(s.p.reads(), "210987654321", op, None).await.unwrap();
         let text = go_on.lines().join("\n");
         assert!(
             text.contains("ecs:ContinueServiceDeployment") && text.contains("action=CONTINUE"),
@@ -836,7 +842,7 @@ fn a_blue_green_release_waits_for_the_operator_who_continues_it() {
             service: "backend-api".into(),
         };
         assert!(matches!(
-            plan(s.p.as_ref(), "210987654321", op, None).await,
+            plan(s.p.reads(), "210987654321", op, None).await,
             Err(PlanError::Refused(_))
         ));
     });
@@ -860,10 +866,10 @@ fn a_strategy_change_is_planned_executed_and_audited() {
         };
         // A traffic-shifting strategy needs a bake, and the service has none yet.
         assert!(matches!(
-            plan(s.p.as_ref(), "678901234567", set(None), None).await,
+            plan(s.p.reads(), "678901234567", set(None), None).await,
             Err(PlanError::Invalid(why)) if why.contains("needs a bake time")
         ));
-        let change = plan(s.p.as_ref(), "678901234567", set(Some(15)), None)
+        let change = plan(s.p.reads(), "678901234567", set(Some(15)), None)
             .await
             .unwrap();
         let text = change.lines().join("\n");
@@ -885,7 +891,7 @@ fn a_strategy_change_is_planned_executed_and_audited() {
         assert!(config.strategy.shifts_traffic());
         assert_eq!(config.circuit_breaker, Some(true), "the rest is kept");
         let next = plan(
-            s.p.as_ref(),
+            s.p.reads(),
             "678901234567",
             deploy("acme/backend:9.9.9"),
             None,
@@ -900,7 +906,7 @@ fn a_strategy_change_is_planned_executed_and_audited() {
             next.notes
         );
         assert!(matches!(
-            plan(s.p.as_ref(), "678901234567", set(None), None).await,
+            plan(s.p.reads(), "678901234567", set(None), None).await,
             Err(PlanError::Refused(why)) if why.contains("already deploys as")
         ));
         let last = s.audit.records().pop().unwrap();
@@ -933,7 +939,7 @@ fn a_stopped_task_is_replaced_and_a_stale_stop_refused() {
         let desired = s.service().await.desired as usize;
         assert_eq!(before.len(), desired);
         let victim = before[0].clone();
-        let p = plan(s.p.as_ref(), "a", stop_task(&victim[..8]), None)
+        let p = plan(s.p.reads(), "a", stop_task(&victim[..8]), None)
             .await
             .unwrap();
         assert_eq!(
@@ -966,7 +972,7 @@ fn a_stopped_task_is_replaced_and_a_stale_stop_refused() {
             "{again:?}"
         );
         // And planned afresh, it is refused.
-        let refused = plan(s.p.as_ref(), "a", stop_task(&victim), None).await;
+        let refused = plan(s.p.reads(), "a", stop_task(&victim), None).await;
         assert!(
             matches!(&refused, Err(PlanError::Refused(why)) if why.contains("already stopped")),
             "{refused:?}"
@@ -982,7 +988,7 @@ fn a_task_stop_is_refused_read_only_by_the_provider_itself() {
     let s = sim(ENV, true);
     rt().block_on(async {
         let task = s.p.tasks(CLUSTER, SERVICE).await.unwrap()[0].id.clone();
-        let refused = plan(s.p.as_ref(), "a", stop_task(&task), None).await;
+        let refused = plan(s.p.reads(), "a", stop_task(&task), None).await;
         assert!(matches!(refused, Err(PlanError::Refused(_))), "{refused:?}");
         let direct =
             s.p.stop_task(&ServiceRef::new(CLUSTER, SERVICE), &task, "x")
@@ -1009,7 +1015,7 @@ fn a_rollback_without_a_known_target_offers_the_earlier_revisions() {
                 to: None,
             };
             let Err(PlanError::NoRollbackTarget { reason, choices }) =
-                plan(s.p.as_ref(), "a", op, None).await
+                plan(s.p.reads(), "a", op, None).await
             else {
                 continue;
             };

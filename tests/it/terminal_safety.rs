@@ -60,7 +60,7 @@ const PAYLOADS: &[(&str, &str)] = &[
 /// shows that AWS could have written: names, statuses, events, reasons,
 /// images, environment values, log lines and streams, tags of cost lines.
 struct Hostile {
-    inner: Arc<dyn Provider>,
+    inner: Arc<Provider>,
     payload: String,
 }
 
@@ -272,13 +272,13 @@ fn hostile_harness(payload: &str) -> Harness {
     let clock = ManualClock::new(common::start());
     let world = Arc::new(Mutex::new(World::new(common::SEED, common::start())));
     let shared: Arc<dyn flightdeck::clock::Clock> = Arc::new(clock.clone());
-    let providers: Vec<Arc<dyn Provider>> = SimProvider::all(world, shared)
+    let providers: Vec<Arc<Provider>> = SimProvider::all(world, shared)
         .into_iter()
         .map(|p| {
-            Arc::new(Hostile {
-                inner: Arc::new(p),
+            Arc::new(Provider::new(Hostile {
+                inner: Arc::new(Provider::new(p)),
                 payload: payload.to_string(),
-            }) as Arc<dyn Provider>
+            }))
         })
         .collect();
     Harness::with_providers(providers, clock, true)

@@ -176,8 +176,8 @@ fn an_out_of_range_scale_is_offered_as_a_range_change() {
 
 static EXECUTIONS: AtomicUsize = AtomicUsize::new(0);
 
-fn providers() -> &'static (App, Vec<Arc<dyn Provider>>) {
-    static LOADED: std::sync::OnceLock<(App, Vec<Arc<dyn Provider>>)> = std::sync::OnceLock::new();
+fn providers() -> &'static (App, Vec<Arc<Provider>>) {
+    static LOADED: std::sync::OnceLock<(App, Vec<Arc<Provider>>)> = std::sync::OnceLock::new();
     LOADED.get_or_init(|| {
         let mut h = Harness::new();
         h.keys("1");
@@ -237,7 +237,7 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
                         .find(|p| p.environment().name == env)
                         .unwrap();
                     let result = rt.block_on(flightdeck::ops::plan(
-                        p.as_ref(),
+                        p.reads(),
                         "123456789012",
                         op.clone(),
                         None,
@@ -752,7 +752,7 @@ fn a_stale_plan_is_planned_again_and_confirmed_once_more_without_retyping() {
             max: None,
             suspend: None,
         };
-        let plan = flightdeck::ops::plan(p.as_ref(), "a", other, None)
+        let plan = flightdeck::ops::plan(p.reads(), "a", other, None)
             .await
             .unwrap();
         flightdeck::ops::execute(

@@ -66,7 +66,7 @@ impl Forwards {
 
     /// Closes every forward: the plugins killed, their sessions terminated
     /// (each at most a few seconds; a failure is only logged).
-    pub async fn close_all(&mut self, providers: &[Arc<dyn Provider>]) {
+    pub async fn close_all(&mut self, providers: &[Arc<Provider>]) {
         self.changed |= !self.open.is_empty();
         for mut f in self.open.drain(..) {
             let _ = f.child.kill().await;

@@ -462,7 +462,7 @@ pub fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 #[derive(Clone)]
 struct Writes {
     audit: AuditLog,
-    providers: Vec<Arc<dyn Provider>>,
+    providers: Vec<Arc<Provider>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -486,7 +486,7 @@ impl Writes {
 /// test harness both carry effects out through here.
 pub async fn carry_out(
     effect: Effect,
-    providers: &[Arc<dyn Provider>],
+    providers: &[Arc<Provider>],
     audit: &AuditLog,
     clock: &dyn Clock,
 ) -> Option<Msg> {
@@ -512,7 +512,7 @@ pub async fn carry_out(
                 }
                 Some(_) if let Some(why) = local_port_taken(&op) => Err(PlanError::Refused(why)),
                 Some(p) => match p.caller_identity().await {
-                    Ok(id) => ops::plan(p.as_ref(), &id.account, op.clone(), Some(audit)).await,
+                    Ok(id) => ops::plan(p.reads(), &id.account, op.clone(), Some(audit)).await,
                     Err(e) => Err(e.into()),
                 },
             };
@@ -667,7 +667,7 @@ enum Input {
 /// Everything a cockpit run is made of, built by [`cockpit`].
 struct Cockpit {
     app: App,
-    providers: Vec<Arc<dyn Provider>>,
+    providers: Vec<Arc<Provider>>,
     clock: Arc<dyn Clock>,
     /// The drill's clock, when a drill is played: its keys act on it.
     drill_clock: Option<Arc<DrillClock>>,
@@ -867,7 +867,7 @@ const API_REPORT_EVERY: Duration = Duration::from_millis(500);
 /// The debug overlay's figures: every provider's calls and the engine's
 /// latest budget.
 fn api_report(
-    providers: &[Arc<dyn Provider>],
+    providers: &[Arc<Provider>],
     budget: &watch::Receiver<engine::BudgetReport>,
 ) -> ApiReport {
     ApiReport {

@@ -5,7 +5,7 @@
 
 use crate::options::Options;
 use anyhow::anyhow;
-use flightdeck_core::provider::{Provider, ReadOnlyGuard, ReadProvider};
+use flightdeck_core::provider::{Provider, ReadProvider};
 use flightdeck_model::EnvironmentInfo;
 use flightdeck_model::clock::Clock;
 use flightdeck_sim::{SimProvider, World};
@@ -21,7 +21,7 @@ pub enum WorldBuild {
 
 /// The providers of one run, each behind its read-only guard.
 pub struct Session {
-    pub providers: Vec<Arc<dyn Provider>>,
+    pub providers: Vec<Arc<Provider>>,
     /// What the header shows of each environment (config overrides applied).
     pub infos: Vec<EnvironmentInfo>,
     /// `--read-only` or the config's global `read_only`.
@@ -126,7 +126,7 @@ impl Session {
             session.infos.push(info.clone());
             session
                 .providers
-                .push(Arc::new(ReadOnlyGuard::new(sim, info.read_only)));
+                .push(Arc::new(Provider::new(sim.with_environment(info))));
         }
         if session.providers.is_empty() {
             return Err(anyhow!(
@@ -169,7 +169,7 @@ impl Session {
 
     /// The one environment a command acts on; an error naming the
     /// choices when there are several.
-    pub fn single(&self, what: &str) -> anyhow::Result<&Arc<dyn Provider>> {
+    pub fn single(&self, what: &str) -> anyhow::Result<&Arc<Provider>> {
         match self.providers.as_slice() {
             [p] => Ok(p),
             _ => Err(anyhow!(
@@ -199,9 +199,7 @@ impl Session {
             let provider = AwsProvider::connect(settings, clock.clone()).await?;
             let info = provider.environment().clone();
             session.infos.push(info.clone());
-            session
-                .providers
-                .push(Arc::new(ReadOnlyGuard::new(provider, info.read_only)));
+            session.providers.push(Arc::new(Provider::new(provider)));
         }
         Ok(session)
     }

@@ -65,6 +65,16 @@ impl SimProvider {
             .collect()
     }
 
+    /// This provider with the environment described as `info` says (the
+    /// config's `production` and `read_only`); the name stays the world's.
+    pub fn with_environment(mut self, info: EnvironmentInfo) -> Self {
+        self.info = EnvironmentInfo {
+            name: self.info.name,
+            ..info
+        };
+        self
+    }
+
     /// Runs `f` on this environment after bringing the world up to the clock.
     fn read<R>(&self, f: impl FnOnce(&EnvState, Timestamp) -> Result<R>) -> Result<R> {
         let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
@@ -1099,15 +1109,89 @@ mod write_tests {
 
 #[cfg(test)]
 mod guard_tests {
-    //! The read-only guard of the core crate, around a simulated environment.
+    //! The core crate's read-only enforcement (a read-only `Provider` has
+    //! no writer), around a simulated environment.
     use crate::SimProvider;
     use flightdeck_core::provider::{
-        ProviderError, ReadOnlyGuard, ReadProvider, ServiceUpdate, TargetUpdate, Writes,
+        PortForward, Provider, ProviderError, ReadProvider, ServiceUpdate, TargetUpdate, WriteCall,
+        WriteProvider, Writes,
     };
-    use flightdeck_model::ServiceRef;
+    use flightdeck_model::{EnvironmentInfo, ServiceRef, TaskDefRef};
 
-    fn staging(read_only: bool) -> ReadOnlyGuard<SimProvider> {
-        ReadOnlyGuard::new(SimProvider::for_test("muejam-staging"), read_only)
+    fn staging(read_only: bool) -> Provider {
+        let sim = SimProvider::for_test("muejam-staging");
+        let info = EnvironmentInfo {
+            read_only,
+            ..sim.environment().clone()
+        };
+        Provider::new(sim.with_environment(info))
+    }
+
+    /// One of every write call.
+    fn every_call() -> Vec<WriteCall> {
+        let service = ServiceRef::new("muejam-staging", "backend");
+        vec![
+            WriteCall::RegisterTaskDefinition {
+                base: TaskDefRef::new("muejam-backend", 1),
+                images: vec![],
+            },
+            WriteCall::UpdateService {
+                service: service.clone(),
+                update: ServiceUpdate::default(),
+            },
+            WriteCall::RegisterScalableTarget {
+                service: service.clone(),
+                update: TargetUpdate::default(),
+            },
+            WriteCall::StopDeploymentWithRollback {
+                service: service.clone(),
+            },
+            WriteCall::ContinueDeployment {
+                service: service.clone(),
+                deployment: "arn".into(),
+                hook: "hook".into(),
+            },
+            WriteCall::StopTask {
+                service,
+                task: "t".into(),
+                reason: "r".into(),
+            },
+            WriteCall::ExecuteCommand {
+                cluster: "muejam-staging".into(),
+                task: "t".into(),
+                container: "backend".into(),
+                command: "sh".into(),
+            },
+            WriteCall::StartPortForward(PortForward {
+                cluster: "muejam-staging".into(),
+                task: "t".into(),
+                container: "backend".into(),
+                runtime_id: "r".into(),
+                remote_host: None,
+                remote_port: 8080,
+                local_port: 8080,
+            }),
+            WriteCall::TerminateSession {
+                session_id: "s".into(),
+            },
+        ]
+    }
+
+    #[tokio::test]
+    async fn read_only_has_no_writer_for_any_call() {
+        let p = staging(true);
+        assert!(p.is_read_only());
+        for call in every_call() {
+            let err = p.write(&call).await.unwrap_err();
+            assert_eq!(
+                err,
+                ProviderError::ReadOnly {
+                    environment: "muejam-staging".into(),
+                    operation: call.operation().into(),
+                },
+                "{call:?}"
+            );
+        }
     }
 
     #[tokio::test]

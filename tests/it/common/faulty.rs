@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 type Hook = Box<dyn Fn() + Send + Sync>;
 
 pub struct Faulty {
-    pub inner: Arc<dyn Provider>,
+    pub inner: Arc<Provider>,
     /// StopServiceDeployment answers this instead of asking the inner provider.
     pub stop_rollback_error: Mutex<Option<ProviderError>>,
     /// UpdateService answers this instead of asking the inner provider.
@@ -38,7 +38,7 @@ pub struct Faulty {
 }
 
 impl Faulty {
-    pub fn new(inner: Arc<dyn Provider>) -> Faulty {
+    pub fn new(inner: Arc<Provider>) -> Faulty {
         Faulty {
             inner,
             stop_rollback_error: Mutex::new(None),

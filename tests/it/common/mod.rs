@@ -32,12 +32,12 @@ pub fn start() -> Timestamp {
 }
 
 /// `world`'s environments as providers, on a manual clock at its start.
-fn simulated(world: World) -> (Vec<Arc<dyn Provider>>, ManualClock) {
+fn simulated(world: World) -> (Vec<Arc<Provider>>, ManualClock) {
     let clock = ManualClock::new(start());
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let providers = SimProvider::all(Arc::new(Mutex::new(world)), shared)
         .into_iter()
-        .map(|p| Arc::new(p) as Arc<dyn Provider>)
+        .map(|p| Arc::new(Provider::new(p)))
         .collect();
     (providers, clock)
 }
@@ -45,7 +45,7 @@ fn simulated(world: World) -> (Vec<Arc<dyn Provider>>, ManualClock) {
 pub struct Harness {
     pub app: App,
     pub clock: ManualClock,
-    pub providers: Vec<Arc<dyn Provider>>,
+    pub providers: Vec<Arc<Provider>>,
     schedule: Schedule,
     generation: u64,
     /// Where the writes of this harness are audited.
@@ -77,16 +77,12 @@ impl Harness {
     }
 
     /// An app over any providers (the AWS provider against moto, say).
-    pub fn with_providers(
-        providers: Vec<Arc<dyn Provider>>,
-        clock: ManualClock,
-        demo: bool,
-    ) -> Self {
+    pub fn with_providers(providers: Vec<Arc<Provider>>, clock: ManualClock, demo: bool) -> Self {
         Self::build(providers, clock, demo, None)
     }
 
     fn build(
-        providers: Vec<Arc<dyn Provider>>,
+        providers: Vec<Arc<Provider>>,
         clock: ManualClock,
         demo: bool,
         recorder: Option<flightdeck::recording::Recorder>,
@@ -118,7 +114,7 @@ impl Harness {
 
     /// Any providers' harness (moto's, say), recorded to `path`.
     pub fn recorded_over(
-        providers: Vec<Arc<dyn Provider>>,
+        providers: Vec<Arc<Provider>>,
         clock: ManualClock,
         demo: bool,
         path: &std::path::Path,
@@ -249,7 +245,7 @@ impl Harness {
         }
     }
 
-    pub fn provider(&self, env: &str) -> Arc<dyn Provider> {
+    pub fn provider(&self, env: &str) -> Arc<Provider> {
         self.providers
             .iter()
             .find(|p| p.environment().name == env)

@@ -8,7 +8,7 @@
 use super::{Exit, Failure};
 use crate::options::{Flags, Options};
 use anyhow::anyhow;
-use flightdeck_core::provider::{LogQuery, Provider, ProviderError};
+use flightdeck_core::provider::{LogQuery, ProviderError, ReadProvider};
 use flightdeck_model::clock::{Clock, SystemClock};
 use flightdeck_model::text::sanitize;
 use serde::Serialize;
@@ -183,7 +183,7 @@ async fn environments(options: &Options, report: &mut Report) {
                     let name = p.environment().name.clone();
                     report.add(&name, "region", Status::Ok, "simulated production");
                     production(options, p.environment().production, &name, report);
-                    reads(p.as_ref(), &name, report).await;
+                    reads(p.reads(), &name, report).await;
                 }
             }
             Err(e) => report.add("demo", "simulation", Status::Fail, format!("{e:#}")),
@@ -197,7 +197,6 @@ async fn environments(options: &Options, report: &mut Report) {
 async fn aws_environments(options: &Options, report: &mut Report) {
     use flightdeck_aws::AwsProvider;
     use flightdeck_aws::doctor::{SsoLogin, sso_login};
-    use flightdeck_core::provider::ReadProvider;
     let settings = match crate::session::aws_settings(options) {
         Ok(settings) => settings,
         Err(e) => {
@@ -356,7 +355,7 @@ fn login_fix(profile: Option<&str>) -> String {
 }
 
 /// One cheap call per pane's read; a refusal names its IAM action.
-async fn reads(p: &dyn Provider, env: &str, report: &mut Report) {
+async fn reads(p: &dyn ReadProvider, env: &str, report: &mut Report) {
     let mut record = |check: &'static str, result: Result<String, ProviderError>| match result {
         Ok(detail) => report.add(env, check, Status::Ok, detail),
         Err(ProviderError::AccessDenied { action }) => {

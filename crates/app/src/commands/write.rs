@@ -166,7 +166,7 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
             .map_err(Failure::usage)?;
         let p = session.single("a write").map_err(Failure::usage)?;
         let (target, guard) = (&command.target, &command.guard);
-        let cluster = locate_service(p.as_ref(), target.cluster.as_deref(), &target.service)
+        let cluster = locate_service(p.reads(), target.cluster.as_deref(), &target.service)
             .await
             .map_err(Failure::from)?;
         let write = Write {
@@ -273,7 +273,7 @@ impl Out {
 
 /// One write command: where it writes and how it was asked to.
 struct Write<'a> {
-    p: &'a dyn Provider,
+    p: &'a Provider,
     audit: &'a AuditLog,
     clock: &'a dyn Clock,
     guard: &'a Guard,
@@ -335,7 +335,7 @@ impl Write<'_> {
             return Err(refused(anyhow!(why)));
         }
         let who = p.caller_identity().await.map_err(Failure::failed)?;
-        let plan = ops::plan(p, &who.account, op, Some(self.audit))
+        let plan = ops::plan(p.reads(), &who.account, op, Some(self.audit))
             .await
             .map_err(|e| match e {
                 PlanError::Refused(_) | PlanError::NoRollbackTarget { .. } => refused(e),
@@ -481,7 +481,7 @@ impl Write<'_> {
             }
             // The service only: the scalable target plays no part in a rollout.
             let (cluster, name) = (&done.service.cluster, &done.service.name);
-            let svc = flightdeck_core::provider::find_service(p, cluster, name)
+            let svc = flightdeck_core::provider::find_service(p.reads(), cluster, name)
                 .await
                 .map_err(Failure::failed)?
                 .ok_or_else(|| Failure::failed(anyhow!("service {cluster}/{name} is gone")))?;

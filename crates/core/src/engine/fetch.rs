@@ -75,7 +75,7 @@ pub struct DataEvent {
 /// Runs one job against one provider; `audit` is the operator's audit log
 /// (their own writes on the change timeline).
 pub async fn fetch(
-    provider: &dyn Provider,
+    provider: &Provider,
     job: &Job,
     generation: u64,
     clock: &dyn Clock,
@@ -93,7 +93,7 @@ pub async fn fetch(
 }
 
 async fn run(
-    p: &dyn Provider,
+    p: &Provider,
     job: &Job,
     now: Timestamp,
     audit: Option<&AuditLog>,
@@ -162,8 +162,8 @@ async fn run(
             p.target_group_metrics(groups, now - REVISION_METRICS_WINDOW, now)
                 .await?,
         ),
-        JobKind::Timeline(scope, window) => {
-            Payload::Timeline(Box::new(gather(p, scope, now - *window, audit).await?))
-        }
+        JobKind::Timeline(scope, window) => Payload::Timeline(Box::new(
+            gather(p.reads(), scope, now - *window, audit).await?,
+        )),
     })
 }

@@ -61,7 +61,7 @@ fn report(
 /// its key leaves the in-flight set when the loop reaps it, and a fetch that
 /// panicked is answered with an error event for its pane (and polled again).
 pub async fn run(
-    providers: Vec<Arc<dyn Provider>>,
+    providers: Vec<Arc<Provider>>,
     clock: Arc<dyn Clock>,
     audit: Option<AuditLog>,
     mut focus: watch::Receiver<Focus>,

@@ -166,14 +166,14 @@ fn rollback_already_done(plan: &Plan, service: &flightdeck_model::Service) -> Op
 /// been made, failing to write the record after does not hide it: the
 /// result says what ran (`Executed::unrecorded`, `ExecError::Failed`).
 pub async fn execute(
-    p: &dyn Provider,
+    p: &Provider,
     plan: &Plan,
     audit: &AuditLog,
     who: &str,
     now: Timestamp,
 ) -> Result<Executed, ExecError> {
     let (cluster, service) = (plan.operation.cluster(), plan.operation.service());
-    let current = read_current(p, cluster, service).await?;
+    let current = read_current(p.reads(), cluster, service).await?;
     // What acts on one task (a stop, an exec, a forward) is stale only when
     // its task no longer runs: the desired count auto scaling moves
     // meanwhile does not change what it does.
@@ -187,7 +187,7 @@ pub async fn execute(
                     _ => continue,
                 };
                 gone.extend(
-                    super::task::task_gone(p, &current.service, task)
+                    super::task::task_gone(p.reads(), &current.service, task)
                         .await
                         .map_err(PlanError::from)?,
                 );
@@ -254,7 +254,7 @@ pub async fn execute(
 /// Makes the plan's calls in order; every call that succeeds is pushed to
 /// `ran` before the next is made.
 async fn run_steps(
-    p: &dyn Provider,
+    p: &Provider,
     plan: &Plan,
     ran: &mut Vec<Call>,
 ) -> Result<Executed, ProviderError> {
@@ -386,7 +386,7 @@ async fn run_steps(
     }
     let service = match updated {
         Some(s) => s,
-        None => find_service(p, cluster, service)
+        None => find_service(p.reads(), cluster, service)
             .await?
             .ok_or_else(|| ProviderError::NotFound(format!("service {cluster}/{service}")))?,
     };

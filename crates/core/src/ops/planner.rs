@@ -6,7 +6,7 @@
 use super::plan::{Fingerprint, Operation, Plan, PlanError, RevisionChoice, Step};
 use crate::audit::AuditLog;
 use crate::diff::{Change, image_change, revision_diff, tag};
-use crate::provider::{Provider, ProviderError, find_service};
+use crate::provider::{ProviderError, ReadProvider, find_service};
 use flightdeck_model::{ScalableTarget, Service, TaskDefRef};
 
 /// How many earlier revisions a rollback without a target offers.
@@ -15,7 +15,7 @@ const REVISION_CHOICES: usize = 5;
 /// The revisions of `current`'s family before it, newest first, each
 /// described (its images, when it was registered); one that cannot be
 /// read is left out.
-async fn earlier_revisions(p: &dyn Provider, current: &TaskDefRef) -> Vec<RevisionChoice> {
+async fn earlier_revisions(p: &dyn ReadProvider, current: &TaskDefRef) -> Vec<RevisionChoice> {
     let mut revisions = p
         .task_definition_revisions(&current.family)
         .await
@@ -43,7 +43,7 @@ pub struct Current {
 
 /// Reads the service and its scalable target.
 pub async fn read_current(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     cluster: &str,
     service: &str,
 ) -> Result<Current, PlanError> {
@@ -63,7 +63,7 @@ pub async fn read_current(
 
 /// Plans `op` against what `p` reads now. `account` is the caller's.
 pub async fn plan(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     account: &str,
     op: Operation,
     audit: Option<&AuditLog>,
@@ -184,7 +184,7 @@ pub async fn plan(
 }
 
 async fn plan_deploy(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     plan: &mut Plan,
     svc: &Service,
     images: &[(String, String)],
@@ -276,7 +276,7 @@ async fn plan_deploy(
 
 /// The tag of an image reference (`repo:tag`), if it has one.
 async fn plan_rollback(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     plan: &mut Plan,
     svc: &Service,
     to: Option<u32>,

@@ -3,7 +3,7 @@
 
 use super::plan::{Plan, PlanError, Step};
 use crate::diff::Change;
-use crate::provider::Provider;
+use crate::provider::ReadProvider;
 use flightdeck_model::{MAX_BAKE_MINUTES, Service, ServiceDeploymentStatus, Strategy};
 
 /// The bake, in words.
@@ -83,7 +83,7 @@ pub(super) fn plan_strategy(
 
 /// Lets the deployment waiting at a pause hook go on to its next stage.
 pub(super) async fn plan_continue(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     plan: &mut Plan,
     svc: &Service,
 ) -> Result<(), PlanError> {

@@ -4,7 +4,7 @@
 
 use super::plan::{Plan, PlanError, Step};
 use crate::diff::Change;
-use crate::provider::{PortForward, Provider, ProviderError};
+use crate::provider::{PortForward, ProviderError, ReadProvider};
 use flightdeck_model::{ContainerState, Service, Task, TaskStatus};
 
 /// The shortest prefix of a task id an operator may type.
@@ -53,7 +53,7 @@ pub fn find_task<'a>(tasks: &'a [Task], wanted: &str) -> Result<&'a Task, PlanEr
 
 /// Stop `task` of `svc`, which must still be running or starting.
 pub(super) async fn plan_stop_task(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     plan: &mut Plan,
     svc: &Service,
     task: &str,
@@ -135,7 +135,7 @@ const ENABLE_EXEC: &str = "turn it on with `aws ecs update-service --enable-exec
 /// execute command enabled, the container running, its
 /// ExecuteCommandAgent running.
 async fn session_target(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     svc: &Service,
     task: Option<&str>,
     container: Option<&str>,
@@ -224,7 +224,7 @@ async fn session_target(
 
 /// An ECS Exec session in a container of one of `svc`'s tasks.
 pub(super) async fn plan_exec(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     plan: &mut Plan,
     svc: &Service,
     wanted: &ExecWanted<'_>,
@@ -262,7 +262,7 @@ pub struct ForwardWanted<'a> {
 /// A local port forwarded to a container of one of `svc`'s tasks, or
 /// through it to a remote host.
 pub(super) async fn plan_port_forward(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     plan: &mut Plan,
     svc: &Service,
     wanted: &ForwardWanted<'_>,
@@ -316,7 +316,7 @@ pub(super) async fn plan_port_forward(
 
 /// Why a plan on one task (a stop, an exec) is stale: its task no longer runs.
 pub(super) async fn task_gone(
-    p: &dyn Provider,
+    p: &dyn ReadProvider,
     svc: &Service,
     task: &str,
 ) -> Result<Option<String>, ProviderError> {

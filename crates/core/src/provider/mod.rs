@@ -4,18 +4,18 @@
 //! Implementations: `flightdeck_sim::SimProvider` (the embedded simulated
 //! production) and `flightdeck_aws::AwsProvider` (the AWS SDK), each in a
 //! crate of its own.
-//! Cross-cutting wrappers such as [`ReadOnlyGuard`] wrap any provider rather
-//! than being copied into each one.
+//! The layers above hold an environment as a [`Provider`]: its reads, and
+//! its writer unless it is read-only.
 
+mod environment;
 mod error;
 mod exec;
-mod guard;
 mod locate;
 mod write;
 
+pub use environment::Provider;
 pub use error::ProviderError;
 pub use exec::{ExecSession, PortForward};
-pub use guard::ReadOnlyGuard;
 pub use locate::{LocateError, locate_service};
 pub use write::{
     ServiceUpdate, StrategyUpdate, TargetUpdate, WriteAnswer, WriteCall, WriteProvider, Writes,
@@ -123,7 +123,3 @@ pub async fn all_services<P: ReadProvider + ?Sized>(p: &P) -> Result<Vec<Service
     }
     Ok(services)
 }
-
-/// A provider that can both read and write one environment.
-pub trait Provider: ReadProvider + WriteProvider {}
-impl<T: ReadProvider + WriteProvider> Provider for T {}

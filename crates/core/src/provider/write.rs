@@ -124,12 +124,6 @@ impl WriteCall {
             WriteCall::TerminateSession { .. } => "ssm:TerminateSession",
         }
     }
-
-    /// Whether the call only closes what an earlier write opened (ending a
-    /// session): allowed even where writes are not.
-    pub fn only_closes(&self) -> bool {
-        matches!(self, WriteCall::TerminateSession { .. })
-    }
 }
 
 /// What a write made or changed.
@@ -145,8 +139,8 @@ pub enum WriteAnswer {
 }
 
 /// Every write the cockpit can make. Only the operations layer calls it,
-/// after a plan and a confirmation; [`super::ReadOnlyGuard`] refuses every
-/// call for a read-only environment whatever the caller.
+/// after a plan and a confirmation; a read-only [`super::Provider`] has no
+/// writer, so it refuses every call whatever the caller.
 #[async_trait]
 pub trait WriteProvider: Send + Sync {
     async fn write(&self, call: &WriteCall) -> Result<Written<WriteAnswer>>;

@@ -20,7 +20,7 @@ pub(super) struct AlarmRow {
 }
 
 pub(super) async fn alarms(
-    providers: &[Arc<dyn Provider>],
+    providers: &[Arc<Provider>],
     state: Option<AlarmState>,
     json: bool,
 ) -> Result<(), Failure> {

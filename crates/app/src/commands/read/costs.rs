@@ -23,13 +23,13 @@ pub(super) struct AccountCosts {
 }
 
 pub(super) async fn costs(
-    providers: &[Arc<dyn Provider>],
+    providers: &[Arc<Provider>],
     days: u32,
     json: bool,
 ) -> Result<(), Failure> {
     let mut outcome = Outcome::new(providers.len());
     // Environments in one account share one bill: ask once per account.
-    let mut by_account: BTreeMap<String, (Vec<String>, &Arc<dyn Provider>)> = BTreeMap::new();
+    let mut by_account: BTreeMap<String, (Vec<String>, &Arc<Provider>)> = BTreeMap::new();
     for p in providers {
         let env = p.environment().name.clone();
         match p.caller_identity().await {

@@ -121,11 +121,11 @@ pub(super) fn print_log_line(e: &LogEvent) {
 /// awslogs or FireLens configuration; an error that says where the logs go
 /// when that is not CloudWatch Logs.
 pub(super) async fn log_source(
-    p: &dyn Provider,
+    p: &Provider,
     cluster: &str,
     service: &str,
 ) -> anyhow::Result<LogSource> {
-    let svc = flightdeck_core::provider::find_service(p, cluster, service)
+    let svc = flightdeck_core::provider::find_service(p.reads(), cluster, service)
         .await?
         .ok_or_else(|| anyhow!("no service `{service}` in cluster `{cluster}`"))?;
     let td = p.task_definition(&svc.task_definition).await?;

@@ -97,8 +97,8 @@ impl Outcome {
 
     /// Reads rows from every environment, reporting the ones that fail.
     async fn gather<T>(
-        providers: &[Arc<dyn Provider>],
-        read: impl AsyncFn(&dyn Provider) -> Result<Vec<T>, ProviderError>,
+        providers: &[Arc<Provider>],
+        read: impl AsyncFn(&Provider) -> Result<Vec<T>, ProviderError>,
     ) -> (Vec<T>, Outcome) {
         let mut outcome = Outcome::new(providers.len());
         let mut rows = Vec::new();
@@ -142,7 +142,7 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
                 json,
             } => {
                 let p = session.single("tasks").map_err(Failure::usage)?;
-                let cluster = locate_service(p.as_ref(), cluster.as_deref(), service)
+                let cluster = locate_service(p.reads(), cluster.as_deref(), service)
                     .await
                     .map_err(Failure::from)?;
                 tasks(p.as_ref(), &cluster, service, *json).await
@@ -158,7 +158,7 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
                 json,
             } => {
                 let p = session.single("logs").map_err(Failure::usage)?;
-                let cluster = locate_service(p.as_ref(), cluster.as_deref(), service)
+                let cluster = locate_service(p.reads(), cluster.as_deref(), service)
                     .await
                     .map_err(Failure::from)?;
                 let request = LogsRequest {

@@ -16,7 +16,7 @@ pub(super) struct ScalingRow {
     policies: Vec<String>,
 }
 
-pub(super) async fn scaling(providers: &[Arc<dyn Provider>], json: bool) -> Result<(), Failure> {
+pub(super) async fn scaling(providers: &[Arc<Provider>], json: bool) -> Result<(), Failure> {
     let (rows, outcome) = Outcome::gather(providers, async |p| scaling_rows(p).await).await;
     if json {
         print_json(&rows)?;
@@ -56,7 +56,7 @@ pub(super) async fn scaling(providers: &[Arc<dyn Provider>], json: bool) -> Resu
     outcome.finish()
 }
 
-pub(super) async fn scaling_rows(p: &dyn Provider) -> Result<Vec<ScalingRow>, ProviderError> {
+pub(super) async fn scaling_rows(p: &Provider) -> Result<Vec<ScalingRow>, ProviderError> {
     let env = &p.environment().name;
     let targets = p.scalable_targets().await?;
     let policies = p.scaling_policies().await?;

@@ -21,7 +21,7 @@ pub(super) struct ServiceRow {
 }
 
 pub(super) async fn services(
-    providers: &[Arc<dyn Provider>],
+    providers: &[Arc<Provider>],
     cluster: Option<&str>,
     json: bool,
 ) -> Result<(), Failure> {
@@ -85,10 +85,7 @@ fn strategy_label(c: &flightdeck_model::DeploymentConfig) -> String {
 /// A cluster named on the command line must exist in some environment:
 /// otherwise it is a typo (exit 2), named with the clusters there are.
 /// When an environment cannot be read, its read reports that instead.
-pub(super) async fn known_cluster(
-    providers: &[Arc<dyn Provider>],
-    name: &str,
-) -> Result<(), Failure> {
+pub(super) async fn known_cluster(providers: &[Arc<Provider>], name: &str) -> Result<(), Failure> {
     let mut known = vec![];
     for p in providers {
         match p.clusters().await {
@@ -110,7 +107,7 @@ pub(super) async fn known_cluster(
 }
 
 pub(super) async fn service_rows(
-    p: &dyn Provider,
+    p: &Provider,
     only: Option<&str>,
 ) -> Result<Vec<ServiceRow>, ProviderError> {
     let env = &p.environment().name;

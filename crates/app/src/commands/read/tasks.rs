@@ -44,7 +44,7 @@ fn row(env: &str, cluster: &str, service: &str, t: Task) -> TaskRow {
 }
 
 pub(super) async fn tasks(
-    p: &dyn Provider,
+    p: &Provider,
     cluster: &str,
     service: &str,
     json: bool,

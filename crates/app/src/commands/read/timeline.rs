@@ -35,7 +35,7 @@ pub(super) async fn timeline(
     let p = session.single("timeline").map_err(Failure::usage)?;
     let scope = match request.service {
         Some(service) => {
-            let cluster = locate_service(p.as_ref(), request.cluster, service)
+            let cluster = locate_service(p.reads(), request.cluster, service)
                 .await
                 .map_err(Failure::from)?;
             Scope::Service(ServiceRef::new(cluster, service))
@@ -43,7 +43,7 @@ pub(super) async fn timeline(
         None => Scope::Environment,
     };
     let since = clock.now() - request.since;
-    let timeline = gather(p.as_ref(), &scope, since, Some(audit))
+    let timeline = gather(p.reads(), &scope, since, Some(audit))
         .await
         .map_err(|e| Failure::failed(anyhow!("{}: {e}", p.environment().name)))?;
     let entries: Vec<&Entry> = timeline.filtered(request.kinds).collect();

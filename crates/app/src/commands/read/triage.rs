@@ -20,14 +20,14 @@ struct Gathered {
 const COST_DAYS: u32 = 10;
 
 pub(super) async fn triage_command(
-    providers: &[Arc<dyn Provider>],
+    providers: &[Arc<Provider>],
     json: bool,
     clock: &dyn Clock,
 ) -> Result<(), Failure> {
     let rules = Rules::default();
     let mut gathered = vec![];
     for p in providers {
-        let services = all_services(p.as_ref()).await;
+        let services = all_services(p.reads()).await;
         let mut tasks = vec![];
         for svc in
             suspected_crash_loops(services.as_deref().unwrap_or_default(), rules, clock.now())
