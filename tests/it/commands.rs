@@ -370,11 +370,18 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
         "{plan}"
     );
     assert!(plan.contains("account 678901234567"), "{plan}");
-    assert_eq!(with(&[]).status.code(), Some(3), "no --confirm");
-    assert_eq!(
-        with(&["--confirm", "backnd"]).status.code(),
-        Some(3),
-        "wrong name"
+    let unconfirmed = with(&[]);
+    assert_eq!(unconfirmed.status.code(), Some(3), "no --confirm");
+    assert!(
+        String::from_utf8_lossy(&unconfirmed.stderr).contains("run again with --confirm backend"),
+        "{unconfirmed:?}"
+    );
+    let wrong = with(&["--confirm", "backnd"]);
+    assert_eq!(wrong.status.code(), Some(3), "wrong name");
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr)
+            .contains("`backnd` is not the service name `backend`"),
+        "{wrong:?}"
     );
     assert!(demo_audit_lines(h).is_empty(), "nothing was attempted");
     let ro = flightdeck(
@@ -471,6 +478,13 @@ fn writes_on_demo_need_a_plan_and_the_service_name() {
     assert_eq!(
         records[1]["to_task_definition"],
         done["executed"]["task_definition"]
+    );
+    // What the write left, in the words the cockpit's message uses too.
+    let said = String::from_utf8_lossy(&with(&["--confirm", "backend"]).stdout).into_owned();
+    assert!(
+        said.contains("done: muejam-staging/backend runs muejam-backend:")
+            && said.contains("; deployment "),
+        "{said}"
     );
     // Issue 23, item 15: the simulation's writes are kept apart from real
     // ones, and a new world (a new run) shows none of an earlier one's.

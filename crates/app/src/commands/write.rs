@@ -350,24 +350,9 @@ impl Write<'_> {
             out.say("dry run: nothing changed\n");
             return Ok(());
         }
-        let word = plan.confirmation_word();
-        // ECS Exec changes nothing: outside production it needs no word.
-        let needs_word = !exec || plan.production;
-        match self.guard.confirm.as_deref() {
-            None if !needs_word => {}
-            None => {
-                return Err(refused(anyhow!(
-                    "not confirmed: nothing changed; to apply this plan, run again with --confirm {word}"
-                )));
-            }
-            Some(given) if given != word => {
-                return Err(refused(anyhow!(
-                    "confirmation `{}` is not the service name `{word}`: nothing changed",
-                    sanitize(given)
-                )));
-            }
-            Some(_) => {}
-        }
+        plan.confirmation()
+            .check_word(self.guard.confirm.as_deref())
+            .map_err(|e| refused(anyhow!(sanitize(&e.to_string()))))?;
         let done = match ops::execute(p, &plan, self.audit, &who.arn, self.clock.now()).await {
             Ok(done) => done,
             Err(ExecError::NothingToDo(why)) => {
@@ -421,24 +406,7 @@ impl Write<'_> {
             error: None,
             nothing_to_do: None,
         });
-        if let Some(ops::Step::StopTask { task, .. }) = plan.steps.first() {
-            out.say(&format!(
-                "done: task {task} of {}/{} is stopping; the service starts a replacement (desired {})\n",
-                done.service.cluster, done.service.name, done.service.desired
-            ));
-        } else {
-            out.say(&format!(
-                "done: {}/{} runs {} (desired {}){}\n",
-                done.service.cluster,
-                done.service.name,
-                done.task_definition,
-                done.service.desired,
-                done.deployment_id
-                    .as_ref()
-                    .map(|d| format!("; deployment {d}"))
-                    .unwrap_or_default()
-            ));
-        }
+        out.say(&format!("done: {}\n", sanitize(&done.describe(&plan))));
         // The change is real; the operator learns it is unrecorded both
         // now and by the exit code, whatever the rollout does.
         let unrecorded = done.unrecorded.as_ref().map(|why| Failure {

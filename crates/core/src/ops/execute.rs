@@ -42,6 +42,32 @@ impl Executed {
     pub fn request_ids(&self) -> Vec<String> {
         request_ids(&self.calls)
     }
+
+    /// Where `plan` left the service, in words: the same in the cockpit's
+    /// message and after a command's `done:`.
+    pub fn describe(&self, plan: &Plan) -> String {
+        let svc = &self.service;
+        let (name, desired, running) = (
+            format!("{}/{}", svc.cluster, svc.name),
+            svc.desired,
+            svc.running,
+        );
+        match &plan.operation {
+            Operation::SetStrategy { .. } => {
+                format!("{name} deploys as: {}", svc.deployment_config.describe())
+            }
+            Operation::StopTask { task, .. } => format!(
+                "task {task} of {name} is stopping; ECS starts a replacement (desired {desired}, {running} running)"
+            ),
+            _ => match &self.deployment_id {
+                Some(d) => format!(
+                    "{name} runs {} (desired {desired}); deployment {d}",
+                    self.task_definition
+                ),
+                None => format!("{name}: desired {desired}, {running} running"),
+            },
+        }
+    }
 }
 
 fn request_ids(calls: &[Call]) -> Vec<String> {

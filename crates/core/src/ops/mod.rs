@@ -6,6 +6,7 @@
 //! Invariant: nothing here writes without a [`Plan`]; read-only is refused
 //! again below, by the provider's guard.
 
+mod confirm;
 mod execute;
 #[cfg(test)]
 mod no_secrets;
@@ -18,6 +19,7 @@ pub mod watch;
 
 pub use crate::audit::{AuditLog, Outcome, Phase, Record};
 pub use crate::diff::Change;
+pub use confirm::{Confirmation, Unconfirmed};
 pub use execute::{Call, ExecError, Executed, describe_calls, execute};
 pub use plan::{Fingerprint, Operation, Plan, PlanError, RevisionChoice, Step};
 pub use planner::{MAX_TASKS, plan, rollback_target};

@@ -160,7 +160,7 @@ pub struct Confirm {
 impl Confirm {
     /// Production writes are confirmed by typing the service's name.
     pub fn needs_typing(&self) -> bool {
-        self.plan.production
+        self.plan.confirmation().is_typed()
     }
 }
 
@@ -958,14 +958,9 @@ pub fn planned(
         ));
         return vec![];
     }
-    // ECS Exec changes nothing: outside production its checked plan opens
-    // the session at once; in production it is confirmed like a write.
+    // A session outside production opens at once (`Plan::confirmation`).
     if let Ok(plan) = &result
-        && matches!(
-            plan.operation,
-            Operation::Exec { .. } | Operation::PortForward { .. }
-        )
-        && !plan.production
+        && !plan.confirmation().is_needed()
     {
         let c = Confirm {
             env,
@@ -1000,7 +995,7 @@ pub fn planned(
                         )
                     },
                 );
-                if same && plan.production {
+                if same && plan.confirmation().is_typed() {
                     typed = plan.confirmation_word().to_string();
                 }
             }
@@ -1192,25 +1187,9 @@ pub fn executed(
                     Message::new("Done, not recorded", lines)
                 }
                 None => {
-                    let state = match &plan.operation {
-                        Operation::SetStrategy { .. } => {
-                            format!("deploys as: {}", done.service.deployment_config.describe())
-                        }
-                        Operation::StopTask { .. } => format!(
-                            "{} stopping; ECS starts a replacement (desired {}, {} running)",
-                            plan.diff.first().map_or("the task", |c| c.field.as_str()),
-                            done.service.desired,
-                            done.service.running
-                        ),
-                        _ => format!(
-                            "desired {}, {} running",
-                            done.service.desired, done.service.running
-                        ),
-                    };
                     lines.push(format!(
-                        "{}/{}: {state}{}.",
-                        done.service.cluster,
-                        done.service.name,
+                        "{}{}.",
+                        done.describe(&plan),
                         if done.unrecorded.is_none() {
                             "; recorded in the audit log"
                         } else {
