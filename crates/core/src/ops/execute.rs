@@ -5,8 +5,8 @@ use super::plan::{Fingerprint, Operation, Plan, PlanError, Step};
 use super::planner::read_current;
 use crate::audit::{AuditLog, Outcome, Phase, Record};
 use crate::provider::{
-    ExecSession, Provider, ProviderError, ServiceUpdate, StrategyUpdate, TargetUpdate, Writes,
-    find_service,
+    ExecSession, Provider, ProviderError, ServiceUpdate, StrategyUpdate, TargetUpdate, WriteAnswer,
+    WriteCall, WriteProvider, find_service,
 };
 use flightdeck_model::{Service, ServiceRef, TaskDefRef, Timestamp};
 use thiserror::Error;
@@ -286,131 +286,40 @@ async fn run_steps(
 ) -> Result<Executed, ProviderError> {
     let (cluster, service) = (plan.operation.cluster(), plan.operation.service());
     let target = ServiceRef::new(cluster, service);
-    let mut registered: Option<TaskDefRef> = None;
-    let mut updated: Option<Service> = None;
-    // The revision the new deployment must run, to recognise it.
-    let mut expected: Option<TaskDefRef> = None;
-    let mut session = None;
+    let mut progress = Progress::default();
     for step in &plan.steps {
-        let mut made = |request_id: Option<String>| {
-            ran.push(Call {
-                step: step.to_string(),
-                request_id,
-            })
+        let call = progress.call_for(step, &target);
+        let written = match (p.write(&call).await, step) {
+            (Ok(written), _) => written,
+            // Only ECS's recognised refusal (no service deployment to stop,
+            // the feature unavailable) means the same rollback by hand; any
+            // other failure may have been applied and must not be followed
+            // by a second write.
+            (Err(ProviderError::Unsupported(why)), Step::StopServiceDeployment { fallback }) => {
+                let by_hand = WriteCall::UpdateService {
+                    service: target.clone(),
+                    update: ServiceUpdate {
+                        task_definition: Some(fallback.clone()),
+                        ..ServiceUpdate::default()
+                    },
+                };
+                let written = p.write(&by_hand).await?;
+                ran.push(Call {
+                    step: format!("ecs:UpdateService taskDefinition={fallback} (by hand: {why})"),
+                    request_id: written.request_id,
+                });
+                progress.took(written.value);
+                continue;
+            }
+            (Err(e), _) => return Err(e),
         };
-        match step {
-            Step::RegisterTaskDefinition { base, images } => {
-                let written = p.register_task_definition(base, images).await?;
-                made(written.request_id);
-                registered = Some(written.value.reference);
-                expected = registered.clone();
-            }
-            Step::UpdateService {
-                task_definition,
-                uses_new_revision,
-                desired,
-                force_new_deployment,
-            } => {
-                let td = if *uses_new_revision {
-                    registered.clone()
-                } else {
-                    task_definition.clone()
-                };
-                if td.is_some() {
-                    expected = td.clone();
-                }
-                let update = ServiceUpdate {
-                    desired: *desired,
-                    task_definition: td,
-                    force_new_deployment: *force_new_deployment,
-                    strategy: None,
-                };
-                let written = p.update_service(&target, &update).await?;
-                made(written.request_id);
-                updated = Some(written.value);
-            }
-            Step::StopServiceDeployment { fallback } => {
-                expected = Some(fallback.clone());
-                match p.stop_deployment_with_rollback(&target).await {
-                    Ok(written) => {
-                        made(written.request_id);
-                        updated = Some(written.value);
-                    }
-                    // Only ECS's recognised refusal (no service deployment to
-                    // stop, the feature unavailable) means the same rollback
-                    // by hand; any other failure may have been applied and
-                    // must not be followed by a second write.
-                    Err(ProviderError::Unsupported(why)) => {
-                        let update = ServiceUpdate {
-                            task_definition: Some(fallback.clone()),
-                            ..ServiceUpdate::default()
-                        };
-                        let written = p.update_service(&target, &update).await?;
-                        ran.push(Call {
-                            step: format!(
-                                "ecs:UpdateService taskDefinition={fallback} (by hand: {why})"
-                            ),
-                            request_id: written.request_id,
-                        });
-                        updated = Some(written.value);
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Step::SetDeploymentStrategy {
-                strategy,
-                bake_minutes,
-            } => {
-                let update = ServiceUpdate {
-                    strategy: Some(StrategyUpdate {
-                        strategy: strategy.clone(),
-                        bake_minutes: *bake_minutes,
-                    }),
-                    ..ServiceUpdate::default()
-                };
-                let written = p.update_service(&target, &update).await?;
-                made(written.request_id);
-                updated = Some(written.value);
-            }
-            Step::ContinueServiceDeployment { deployment, hook } => {
-                let written = p.continue_deployment(&target, deployment, hook).await?;
-                made(written.request_id);
-                updated = Some(written.value);
-            }
-            Step::StopTask { task, reason } => {
-                let written = p.stop_task(&target, task, reason).await?;
-                made(written.request_id);
-            }
-            Step::ExecuteCommand {
-                task,
-                container,
-                command,
-            } => {
-                let written = p.execute_command(cluster, task, container, command).await?;
-                made(written.request_id.clone());
-                session = Some(written.value);
-            }
-            Step::StartPortForward { forward } => {
-                let written = p.start_port_forward(forward).await?;
-                made(written.request_id.clone());
-                session = Some(written.value);
-            }
-            Step::RegisterScalableTarget {
-                min,
-                max,
-                suspend_dynamic_scaling,
-            } => {
-                let update = TargetUpdate {
-                    min: *min,
-                    max: *max,
-                    suspend_dynamic_scaling: *suspend_dynamic_scaling,
-                };
-                let written = p.register_scalable_target(&target, &update).await?;
-                made(written.request_id);
-            }
-        }
+        ran.push(Call {
+            step: step.to_string(),
+            request_id: written.request_id,
+        });
+        progress.took(written.value);
     }
-    let service = match updated {
+    let service = match progress.updated {
         Some(s) => s,
         None => find_service(p.reads(), cluster, service)
             .await?
@@ -418,6 +327,7 @@ async fn run_steps(
     };
     // ECS may start the new deployment a moment after answering (native
     // rollback): then there is no deployment of ours to watch yet.
+    let expected = progress.expected;
     let deployment_id = plan
         .starts_deployment
         .then(|| service.primary_deployment())
@@ -430,6 +340,120 @@ async fn run_steps(
         service,
         calls: ran.clone(),
         unrecorded: None,
-        session,
+        session: progress.session,
     })
+}
+
+/// What a plan's calls made so far, which the later calls and the result
+/// build on.
+#[derive(Default)]
+struct Progress {
+    /// The revision a RegisterTaskDefinition made.
+    registered: Option<TaskDefRef>,
+    /// The service as the last call that changed it answered.
+    updated: Option<Service>,
+    /// The revision the new deployment must run, to recognise it.
+    expected: Option<TaskDefRef>,
+    /// The session an exec or a port forward opened.
+    session: Option<ExecSession>,
+}
+
+impl Progress {
+    /// The call `step` makes on `target`, after the calls before it.
+    fn call_for(&mut self, step: &Step, target: &ServiceRef) -> WriteCall {
+        let service = target.clone();
+        match step {
+            Step::RegisterTaskDefinition { base, images } => WriteCall::RegisterTaskDefinition {
+                base: base.clone(),
+                images: images.clone(),
+            },
+            Step::UpdateService {
+                task_definition,
+                uses_new_revision,
+                desired,
+                force_new_deployment,
+            } => {
+                let td = if *uses_new_revision {
+                    self.registered.clone()
+                } else {
+                    task_definition.clone()
+                };
+                if td.is_some() {
+                    self.expected = td.clone();
+                }
+                WriteCall::UpdateService {
+                    service,
+                    update: ServiceUpdate {
+                        desired: *desired,
+                        task_definition: td,
+                        force_new_deployment: *force_new_deployment,
+                        strategy: None,
+                    },
+                }
+            }
+            Step::StopServiceDeployment { fallback } => {
+                self.expected = Some(fallback.clone());
+                WriteCall::StopDeploymentWithRollback { service }
+            }
+            Step::SetDeploymentStrategy {
+                strategy,
+                bake_minutes,
+            } => WriteCall::UpdateService {
+                service,
+                update: ServiceUpdate {
+                    strategy: Some(StrategyUpdate {
+                        strategy: strategy.clone(),
+                        bake_minutes: *bake_minutes,
+                    }),
+                    ..ServiceUpdate::default()
+                },
+            },
+            Step::ContinueServiceDeployment { deployment, hook } => WriteCall::ContinueDeployment {
+                service,
+                deployment: deployment.clone(),
+                hook: hook.clone(),
+            },
+            Step::StopTask { task, reason } => WriteCall::StopTask {
+                service,
+                task: task.clone(),
+                reason: reason.clone(),
+            },
+            Step::ExecuteCommand {
+                task,
+                container,
+                command,
+            } => WriteCall::ExecuteCommand {
+                cluster: service.cluster,
+                task: task.clone(),
+                container: container.clone(),
+                command: command.clone(),
+            },
+            Step::StartPortForward { forward } => WriteCall::StartPortForward(forward.clone()),
+            Step::RegisterScalableTarget {
+                min,
+                max,
+                suspend_dynamic_scaling,
+            } => WriteCall::RegisterScalableTarget {
+                service,
+                update: TargetUpdate {
+                    min: *min,
+                    max: *max,
+                    suspend_dynamic_scaling: *suspend_dynamic_scaling,
+                },
+            },
+        }
+    }
+
+    /// Takes in what a call answered.
+    fn took(&mut self, answer: WriteAnswer) {
+        match answer {
+            WriteAnswer::TaskDefinition(td) => {
+                self.registered = Some(td.reference);
+                self.expected = self.registered.clone();
+            }
+            WriteAnswer::Service(s) => self.updated = Some(s),
+            WriteAnswer::Session(s) => self.session = Some(s),
+            WriteAnswer::ScalableTarget(_) | WriteAnswer::Task(_) | WriteAnswer::Done => {}
+        }
+    }
 }
