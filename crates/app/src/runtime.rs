@@ -736,26 +736,8 @@ impl Cockpit {
             ));
             let mut api_sent = std::time::Instant::now();
             let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
-            let (input_tx, mut input_rx) = mpsc::unbounded_channel();
             let gate = Arc::new(crate::input::InputGate::default());
-            let reader_gate = gate.clone();
-            std::thread::spawn(move || {
-                loop {
-                    reader_gate.pass();
-                    let msg = match event::poll(crate::input::POLL) {
-                        Ok(false) => continue,
-                        Ok(true) => match event::read() {
-                            Ok(ev) => Input::Terminal(ev),
-                            Err(_) => Input::Closed,
-                        },
-                        Err(_) => Input::Closed,
-                    };
-                    let closed = matches!(msg, Input::Closed);
-                    if input_tx.send(msg).is_err() || closed {
-                        return;
-                    }
-                }
-            });
+            let mut input_rx = read_terminal(gate.clone());
             let mut ticker = tokio::time::interval(Duration::from_millis(250));
             let mut terminate =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -791,15 +773,7 @@ impl Cockpit {
                 while let Some(this) = next.take() {
                     taken += 1;
                     if taken < crate::frames::MAX_BATCH {
-                        next = if let Ok(input) = input_rx.try_recv() {
-                            Some(terminal_msg(input, &app))
-                        } else if let Ok(answer) = answer_rx.try_recv() {
-                            Some(Next::Msg(answer))
-                        } else if let Ok(data) = data_rx.try_recv() {
-                            Some(Next::Msg(Msg::Data(Box::new(data))))
-                        } else {
-                            None
-                        };
+                        next = waiting(&mut input_rx, &mut answer_rx, &mut data_rx, &app);
                     }
                     let msg = match this {
                         Next::Msg(msg) => msg,
@@ -858,6 +832,50 @@ impl Cockpit {
         ratatui::restore();
         runtime.shutdown_timeout(Duration::from_millis(100));
         result
+    }
+}
+
+/// Reads the terminal on a thread of its own (crossterm's reads block),
+/// passing the gate before each read: a session that has the terminal holds
+/// it. The channel ends after the terminal closes.
+fn read_terminal(gate: Arc<crate::input::InputGate>) -> mpsc::UnboundedReceiver<Input> {
+    let (input_tx, input_rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        loop {
+            gate.pass();
+            let msg = match event::poll(crate::input::POLL) {
+                Ok(false) => continue,
+                Ok(true) => match event::read() {
+                    Ok(ev) => Input::Terminal(ev),
+                    Err(_) => Input::Closed,
+                },
+                Err(_) => Input::Closed,
+            };
+            let closed = matches!(msg, Input::Closed);
+            if input_tx.send(msg).is_err() || closed {
+                return;
+            }
+        }
+    });
+    input_rx
+}
+
+/// The next message already waiting, keys first, then write answers, then
+/// data; `None` when nothing waits.
+fn waiting(
+    input_rx: &mut mpsc::UnboundedReceiver<Input>,
+    answer_rx: &mut mpsc::UnboundedReceiver<Msg>,
+    data_rx: &mut mpsc::UnboundedReceiver<engine::DataEvent>,
+    app: &App,
+) -> Option<Next> {
+    if let Ok(input) = input_rx.try_recv() {
+        Some(terminal_msg(input, app))
+    } else if let Ok(answer) = answer_rx.try_recv() {
+        Some(Next::Msg(answer))
+    } else if let Ok(data) = data_rx.try_recv() {
+        Some(Next::Msg(Msg::Data(Box::new(data))))
+    } else {
+        None
     }
 }
 

@@ -196,7 +196,6 @@ async fn environments(options: &Options, report: &mut Report) {
 #[cfg(feature = "aws")]
 async fn aws_environments(options: &Options, report: &mut Report) {
     use flightdeck_aws::AwsProvider;
-    use flightdeck_aws::doctor::{SsoLogin, sso_login};
     let settings = match crate::session::aws_settings(options) {
         Ok(settings) => settings,
         Err(e) => {
@@ -234,103 +233,133 @@ async fn aws_environments(options: &Options, report: &mut Report) {
             format!("{region}, {profile_words}"),
         );
         production(options, p.environment().production, &name, report);
-        match sso_login(profile.as_deref()).await {
-            SsoLogin::NotSso => {}
-            SsoLogin::NoToken { start_url } => {
-                report.add(
-                    &name,
-                    "sso login",
-                    Status::Fail,
-                    format!("no SSO login for {start_url}"),
-                );
-                report.fix(login_fix(profile.as_deref()));
-            }
-            SsoLogin::Expires { start_url, at } => {
-                let left = at - SystemClock.now();
-                if left <= chrono::Duration::zero() {
-                    report.add(
-                        &name,
-                        "sso login",
-                        Status::Fail,
-                        format!(
-                            "the SSO login for {start_url} expired at {}",
-                            at.to_rfc3339()
-                        ),
-                    );
-                    report.fix(login_fix(profile.as_deref()));
-                } else {
-                    let status = if left < chrono::Duration::hours(1) {
-                        Status::Warn
-                    } else {
-                        Status::Ok
-                    };
-                    report.add(
-                        &name,
-                        "sso login",
-                        status,
-                        format!("valid for {} min more ({start_url})", left.num_minutes()),
-                    );
-                    if status == Status::Warn {
-                        report.fix(login_fix(profile.as_deref()));
-                    }
-                }
-            }
-        }
-        let identity = p.caller_identity().await;
-        match &identity {
-            Ok(id) => report.add(
-                &name,
-                "identity",
-                Status::Ok,
-                format!("account {} as {}", id.account, id.arn),
-            ),
-            Err(e) => {
-                report.add(&name, "identity", Status::Fail, e.to_string());
-                report.fix(match e {
-                    ProviderError::Network(_) => {
-                        "check the network: a proxy (HTTPS_PROXY), a VPC endpoint, --endpoint-url".to_string()
-                    }
-                    _ => format!(
-                        "check the credentials of {profile_words} (`aws sts get-caller-identity{}`)",
-                        profile.as_deref().map(|p| format!(" --profile {p}")).unwrap_or_default()
-                    ),
-                });
-            }
-        }
-        if identity.is_err() {
+        sso(&name, profile.as_deref(), report).await;
+        if !identity(&p, &name, profile.as_deref(), &profile_words, report).await {
             continue;
         }
-        match p.clock_skew().await {
-            Ok(Some(skew)) => {
-                let secs = skew.num_seconds();
-                let status = match secs.abs() {
-                    s if s >= SKEW_FAIL_SECS => Status::Fail,
-                    s if s >= SKEW_WARN_SECS => Status::Warn,
-                    _ => Status::Ok,
-                };
+        clock_skew(&p, &name, report).await;
+        reads(&p, &name, report).await;
+    }
+}
+
+/// The profile's SSO login, when it uses one: there, unexpired, and not
+/// about to expire.
+#[cfg(feature = "aws")]
+async fn sso(name: &str, profile: Option<&str>, report: &mut Report) {
+    use flightdeck_aws::doctor::{SsoLogin, sso_login};
+    match sso_login(profile).await {
+        SsoLogin::NotSso => {}
+        SsoLogin::NoToken { start_url } => {
+            report.add(
+                name,
+                "sso login",
+                Status::Fail,
+                format!("no SSO login for {start_url}"),
+            );
+            report.fix(login_fix(profile));
+        }
+        SsoLogin::Expires { start_url, at } => {
+            let left = at - SystemClock.now();
+            if left <= chrono::Duration::zero() {
                 report.add(
-                    &name,
-                    "clock",
-                    status,
+                    name,
+                    "sso login",
+                    Status::Fail,
                     format!(
-                        "{} s {} AWS",
-                        secs.abs(),
-                        if secs > 0 { "behind" } else { "ahead of" }
+                        "the SSO login for {start_url} expired at {}",
+                        at.to_rfc3339()
                     ),
                 );
-                if status != Status::Ok {
-                    report.fix("synchronise the clock (NTP: `timedatectl set-ntp true`); AWS refuses requests signed more than 5 minutes off");
+                report.fix(login_fix(profile));
+            } else {
+                let status = if left < chrono::Duration::hours(1) {
+                    Status::Warn
+                } else {
+                    Status::Ok
+                };
+                report.add(
+                    name,
+                    "sso login",
+                    status,
+                    format!("valid for {} min more ({start_url})", left.num_minutes()),
+                );
+                if status == Status::Warn {
+                    report.fix(login_fix(profile));
                 }
             }
-            Ok(None) => report.add(
-                &name,
-                "clock",
-                Status::Warn,
-                "AWS's answer had no Date to compare with",
-            ),
-            Err(e) => report.add(&name, "clock", Status::Warn, e.to_string()),
         }
-        reads(&p, &name, report).await;
+    }
+}
+
+/// Who the credentials are; whether the other checks can go on.
+#[cfg(feature = "aws")]
+async fn identity(
+    p: &flightdeck_aws::AwsProvider,
+    name: &str,
+    profile: Option<&str>,
+    profile_words: &str,
+    report: &mut Report,
+) -> bool {
+    use flightdeck_core::provider::ReadProvider;
+    let identity = p.caller_identity().await;
+    match &identity {
+        Ok(id) => report.add(
+            name,
+            "identity",
+            Status::Ok,
+            format!("account {} as {}", id.account, id.arn),
+        ),
+        Err(e) => {
+            report.add(name, "identity", Status::Fail, e.to_string());
+            report.fix(match e {
+                ProviderError::Network(_) => {
+                    "check the network: a proxy (HTTPS_PROXY), a VPC endpoint, --endpoint-url"
+                        .to_string()
+                }
+                _ => format!(
+                    "check the credentials of {profile_words} (`aws sts get-caller-identity{}`)",
+                    profile
+                        .map(|p| format!(" --profile {p}"))
+                        .unwrap_or_default()
+                ),
+            });
+        }
+    }
+    identity.is_ok()
+}
+
+/// The local clock against AWS's: requests signed 5 minutes off are refused.
+#[cfg(feature = "aws")]
+async fn clock_skew(p: &flightdeck_aws::AwsProvider, name: &str, report: &mut Report) {
+    match p.clock_skew().await {
+        Ok(Some(skew)) => {
+            let secs = skew.num_seconds();
+            let status = match secs.abs() {
+                s if s >= SKEW_FAIL_SECS => Status::Fail,
+                s if s >= SKEW_WARN_SECS => Status::Warn,
+                _ => Status::Ok,
+            };
+            report.add(
+                name,
+                "clock",
+                status,
+                format!(
+                    "{} s {} AWS",
+                    secs.abs(),
+                    if secs > 0 { "behind" } else { "ahead of" }
+                ),
+            );
+            if status != Status::Ok {
+                report.fix("synchronise the clock (NTP: `timedatectl set-ntp true`); AWS refuses requests signed more than 5 minutes off");
+            }
+        }
+        Ok(None) => report.add(
+            name,
+            "clock",
+            Status::Warn,
+            "AWS's answer had no Date to compare with",
+        ),
+        Err(e) => report.add(name, "clock", Status::Warn, e.to_string()),
     }
 }
 
