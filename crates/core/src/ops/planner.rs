@@ -91,6 +91,14 @@ pub async fn plan(
         starts_deployment: false,
         operation: op.clone(),
     };
+    how_it_deploys(&mut plan, svc, &op)?;
+    plan_operation(p, &mut plan, &current, &op, audit).await?;
+    Ok(plan)
+}
+
+/// What a plan says of how the service deploys, and the refusal of a
+/// controller flightdeck does not deploy with (CODE_DEPLOY, EXTERNAL).
+fn how_it_deploys(plan: &mut Plan, svc: &Service, op: &Operation) -> Result<(), PlanError> {
     if svc.rollout_state() == Some(flightdeck_model::RolloutState::InProgress)
         && matches!(op, Operation::Deploy { .. })
     {
@@ -120,11 +128,23 @@ pub async fn plan(
                 .push(format!("deploys as: {}", config.describe()));
         }
     }
-    match &op {
+    Ok(())
+}
+
+/// The steps of `op` itself, after the checks every plan shares.
+async fn plan_operation(
+    p: &dyn ReadProvider,
+    plan: &mut Plan,
+    current: &Current,
+    op: &Operation,
+    audit: Option<&AuditLog>,
+) -> Result<(), PlanError> {
+    let svc = &current.service;
+    match op {
         Operation::Deploy { images, force, .. } => {
-            plan_deploy(p, &mut plan, svc, images, *force).await?
+            plan_deploy(p, plan, svc, images, *force).await?
         }
-        Operation::Rollback { to, .. } => plan_rollback(p, &mut plan, svc, *to, audit).await?,
+        Operation::Rollback { to, .. } => plan_rollback(p, plan, svc, *to, audit).await?,
         Operation::Scale {
             desired,
             min,
@@ -132,7 +152,7 @@ pub async fn plan(
             suspend,
             ..
         } => plan_scale(
-            &mut plan,
+            plan,
             svc,
             current.target.as_ref(),
             *desired,
@@ -144,10 +164,10 @@ pub async fn plan(
             strategy,
             bake_minutes,
             ..
-        } => super::strategy::plan_strategy(&mut plan, svc, strategy, *bake_minutes)?,
-        Operation::Continue { .. } => super::strategy::plan_continue(p, &mut plan, svc).await?,
+        } => super::strategy::plan_strategy(plan, svc, strategy, *bake_minutes)?,
+        Operation::Continue { .. } => super::strategy::plan_continue(p, plan, svc).await?,
         Operation::StopTask { task, reason, .. } => {
-            super::task::plan_stop_task(p, &mut plan, svc, task, reason.as_deref()).await?
+            super::task::plan_stop_task(p, plan, svc, task, reason.as_deref()).await?
         }
         Operation::Exec {
             task,
@@ -160,7 +180,7 @@ pub async fn plan(
                 container: container.as_deref(),
                 command,
             };
-            super::task::plan_exec(p, &mut plan, svc, &wanted).await?
+            super::task::plan_exec(p, plan, svc, &wanted).await?
         }
         Operation::PortForward {
             task,
@@ -177,10 +197,10 @@ pub async fn plan(
                 remote_port: *remote_port,
                 local_port: *local_port,
             };
-            super::task::plan_port_forward(p, &mut plan, svc, &wanted).await?
+            super::task::plan_port_forward(p, plan, svc, &wanted).await?
         }
     }
-    Ok(plan)
+    Ok(())
 }
 
 async fn plan_deploy(
