@@ -317,6 +317,36 @@ fn nothing_reads_the_wall_clock_but_the_clock() {
     );
 }
 
+/// ARCHITECTURE.md says every file flightdeck writes is opened by
+/// `core::files` (0600 in 0700 directories, never through a planted link):
+/// no other module creates a file or a directory of its own.
+#[test]
+fn no_module_but_files_creates_a_file() {
+    let mut wrong = vec![];
+    for file in sources().iter().filter(|p| {
+        let r = relative(p);
+        !r.ends_with("core/src/files.rs") && !r.ends_with("tests.rs")
+    }) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for needle in [
+            "fs::write(",
+            "fs::create_dir",
+            "File::create(",
+            "OpenOptions::new(",
+            "fs::copy(",
+        ] {
+            if code.contains(needle) {
+                wrong.push(format!("{} creates a file ({needle})", relative(file)));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "open it with flightdeck_core::files instead: {wrong:#?}"
+    );
+}
+
 #[test]
 fn the_integration_tests_are_one_binary() {
     // Cargo makes a test binary of each `tests/*.rs` and `tests/*/main.rs`,

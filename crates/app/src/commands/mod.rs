@@ -165,12 +165,10 @@ pub fn config_init(paths: &Paths) -> Result<()> {
             path.display()
         )));
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))
-            .map_err(Failure::failed)?;
-    }
-    std::fs::write(path, EXAMPLE)
+    // A new file only (never over one that appeared meanwhile), 0600 in a
+    // private directory, like every file flightdeck writes.
+    flightdeck_core::files::open(path, flightdeck_core::files::Mode::New)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, EXAMPLE.as_bytes()))
         .with_context(|| format!("cannot write {}", path.display()))
         .map_err(Failure::failed)?;
     crate::output::out(format!("wrote {}\n", path.display()));
