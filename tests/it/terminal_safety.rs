@@ -198,10 +198,13 @@ impl ReadProvider for Hostile {
             d.rollback_reason = Some(format!("rolled back{}", self.payload));
             d.triggered_alarms.push(format!("alarm{}", self.payload));
             d.hooks.push(flightdeck_model::HookRun {
-                timeout_action: Some(format!("ROLLBACK{}", self.payload)),
+                timeout_action: Some(flightdeck_model::HookTimeoutAction::Other(format!(
+                    "ROLLBACK{}",
+                    self.payload
+                ))),
                 ..flightdeck_model::HookRun::new(
-                    &format!("hook{}", self.payload),
-                    &format!("FAILED{}", self.payload),
+                    flightdeck_model::HookTarget::Function(format!("hook{}", self.payload)),
+                    flightdeck_model::HookStatus::Other(format!("FAILED{}", self.payload)),
                 )
             });
         }

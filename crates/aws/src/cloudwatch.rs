@@ -232,7 +232,7 @@ fn comparison(c: Option<&cw::ComparisonOperator>) -> Comparison {
 /// `critical`, `sev1` or `p1` are critical; the rest are warnings.
 pub fn severity(name: &str, description: &str, actions: &[String]) -> Severity {
     let text = format!("{name} {description}").to_lowercase();
-    if name.starts_with("TargetTracking-")
+    if name.starts_with(flightdeck_model::TARGET_TRACKING_PREFIX)
         || actions
             .iter()
             .any(|a| a.starts_with("arn:aws:autoscaling:"))

@@ -15,8 +15,8 @@ use flightdeck_core::provider::{
 use flightdeck_model::{
     Cluster, ClusterStatus, ContainerDefinition, ContainerState, Controller, Deployment,
     DeploymentConfig, DeploymentStatus, EnvVar, HealthStatus, HookKind, LaunchType, LifecycleHook,
-    RolloutState, SecretRef, Service, ServiceEvent, ServiceStatus, Strategy, Task, TaskDefRef,
-    TaskDefinition, TaskDefinitionStatus, TaskStatus,
+    ManagedAgentStatus, RolloutState, SecretRef, Service, ServiceEvent, ServiceStatus, Strategy,
+    Task, TaskDefRef, TaskDefinition, TaskDefinitionStatus, TaskStatus,
 };
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -759,7 +759,7 @@ fn task(t: &ecs::Task) -> Task {
                     .iter()
                     .find(|a| a.name() == Some(&ecs::ManagedAgentName::ExecuteCommandAgent))
                     .and_then(|a| a.last_status())
-                    .map(str::to_string),
+                    .map(ManagedAgentStatus::parse),
             })
             .collect(),
         exec_enabled: t.enable_execute_command(),

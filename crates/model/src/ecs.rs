@@ -1,7 +1,10 @@
 //! ECS: clusters, services, deployments, tasks and task definitions.
 
 use super::Timestamp;
-use super::status::{ClusterStatus, HealthStatus, ServiceStatus, TaskDefinitionStatus, TaskStatus};
+use super::status::{
+    ClusterStatus, HealthStatus, ManagedAgentStatus, ServiceStatus, TaskDefinitionStatus,
+    TaskStatus,
+};
 use serde::Serialize;
 use std::fmt;
 
@@ -289,7 +292,7 @@ pub struct ContainerState {
     /// The ExecuteCommandAgent's last status (`RUNNING` when ECS Exec can
     /// reach the container); `None` when the task runs without it.
     #[serde(default)]
-    pub exec_agent: Option<String>,
+    pub exec_agent: Option<ManagedAgentStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

@@ -119,8 +119,9 @@ impl Alarm {
     pub fn display_name(&self) -> std::borrow::Cow<'_, str> {
         match target_tracking_parts(&self.name) {
             Some((resource, side)) => std::borrow::Cow::Owned(format!(
-                "{} target tracking {side} ({})",
+                "{} target tracking {} ({})",
                 resource.rsplit('/').next().unwrap_or(resource),
+                side.label(),
                 self.metric
             )),
             None => std::borrow::Cow::Borrowed(&self.name),
@@ -159,7 +160,7 @@ impl Alarm {
     /// Whether auto scaling owns it (a scaling policy's alarm): its
     /// activities say what it did; it pages no one.
     pub fn is_auto_scalings(&self) -> bool {
-        self.severity == Severity::Info || self.name.starts_with("TargetTracking-")
+        self.severity == Severity::Info || self.name.starts_with(TARGET_TRACKING_PREFIX)
     }
 
     pub fn dimension(&self, name: &str) -> Option<&str> {
@@ -316,14 +317,57 @@ pub struct LogEvent {
     pub message: String,
 }
 
-/// `(resource id, "high" | "low")` of an alarm name AWS gave a
-/// target-tracking policy's alarm.
-fn target_tracking_parts(name: &str) -> Option<(&str, &'static str)> {
-    let rest = name.strip_prefix("TargetTracking-")?;
-    [("-AlarmHigh-", "high"), ("-AlarmLow-", "low")]
+/// How AWS begins the name of a target-tracking scaling policy's alarm:
+/// `TargetTracking-<resource id>-AlarmHigh-<id>`.
+pub const TARGET_TRACKING_PREFIX: &str = "TargetTracking-";
+
+/// Which of its two alarms a target-tracking policy's alarm is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackingSide {
+    /// Above the target: scale out.
+    High,
+    /// Below the target: scale in.
+    Low,
+}
+
+impl TrackingSide {
+    /// The marker in the alarm's name.
+    fn marker(self) -> &'static str {
+        match self {
+            TrackingSide::High => "-AlarmHigh-",
+            TrackingSide::Low => "-AlarmLow-",
+        }
+    }
+
+    /// How the alarm's display name says it.
+    fn label(self) -> &'static str {
+        match self {
+            TrackingSide::High => "high",
+            TrackingSide::Low => "low",
+        }
+    }
+
+    /// The side of an alarm name AWS gave a target-tracking policy's
+    /// alarm; `None` for any other alarm.
+    pub fn of(name: &str) -> Option<TrackingSide> {
+        target_tracking_parts(name).map(|(_, side)| side)
+    }
+
+    /// The name AWS gives a target-tracking policy's alarm on `resource`
+    /// (`service/<cluster>/<service>`), ending in `id`.
+    pub fn alarm_name(self, resource: &str, id: &str) -> String {
+        format!("{TARGET_TRACKING_PREFIX}{resource}{}{id}", self.marker())
+    }
+}
+
+/// `(resource id, side)` of an alarm name AWS gave a target-tracking
+/// policy's alarm.
+fn target_tracking_parts(name: &str) -> Option<(&str, TrackingSide)> {
+    let rest = name.strip_prefix(TARGET_TRACKING_PREFIX)?;
+    [TrackingSide::High, TrackingSide::Low]
         .into_iter()
-        .find_map(|(marker, side)| {
-            let at = rest.rfind(marker)?;
+        .find_map(|side| {
+            let at = rest.rfind(side.marker())?;
             let resource = &rest[..at];
             (!resource.is_empty()).then_some((resource, side))
         })

@@ -207,3 +207,34 @@ aws_states! {
         CleanUp => "CLEAN_UP",
     }
 }
+
+aws_states! {
+    /// A lifecycle hook run's status in a service deployment
+    /// (lifecycleHookDetails).
+    HookStatus {
+        InProgress => "IN_PROGRESS",
+        Succeeded => "SUCCEEDED",
+        Failed => "FAILED",
+        TimedOut => "TIMED_OUT",
+        /// A pause waiting for the operator to continue or roll back.
+        AwaitingAction => "AWAITING_ACTION",
+    }
+}
+
+aws_states! {
+    /// What ECS does when a waiting pause hook times out.
+    HookTimeoutAction {
+        Rollback => "ROLLBACK",
+        Continue => "CONTINUE",
+    }
+}
+
+aws_states! {
+    /// A managed agent's status in a container, e.g. the ExecuteCommandAgent
+    /// ECS Exec needs.
+    ManagedAgentStatus {
+        Pending => "PENDING",
+        Running => "RUNNING",
+        Stopped => "STOPPED",
+    }
+}

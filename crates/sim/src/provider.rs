@@ -14,9 +14,9 @@ use flightdeck_model::clock::Clock;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, ContainerDefinition,
     ContainerState, CostReport, EnvVar, EnvironmentInfo, HealthStatus, LaunchType, LogEvent,
-    MetricPoint, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy,
-    SecretRef, Service, ServiceDeployment, ServiceStatus, TargetGroupSeries, Task, TaskDefRef,
-    TaskDefinition, TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent,
+    ManagedAgentStatus, MetricPoint, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity,
+    ScalingPolicy, SecretRef, Service, ServiceDeployment, ServiceStatus, TargetGroupSeries, Task,
+    TaskDefRef, TaskDefinition, TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent,
 };
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -185,7 +185,7 @@ fn to_task(t: &world::SimTask, place: &Place, cluster: &str) -> Task {
         containers: vec![ContainerState {
             name: "main".into(),
             runtime_id: Some(format!("{}-0527074092", t.id)),
-            exec_agent: (status == TaskStatus::Running).then(|| "RUNNING".into()),
+            exec_agent: (status == TaskStatus::Running).then_some(ManagedAgentStatus::Running),
             last_status: status,
             exit_code: t.exit_code,
             reason: None,

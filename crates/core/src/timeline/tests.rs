@@ -298,7 +298,10 @@ fn a_deployment_in_progress_shows_its_stage_traffic_and_hooks() {
     canary.finished_at = None;
     canary.stage = Some(flightdeck_model::LifecycleStage::BakeTime);
     canary.traffic_on_target = Some(10.0);
-    canary.hooks = vec![flightdeck_model::HookRun::new("smoke", "SUCCEEDED")];
+    canary.hooks = vec![flightdeck_model::HookRun::new(
+        flightdeck_model::HookTarget::Function("smoke".into()),
+        flightdeck_model::HookStatus::Succeeded,
+    )];
     let facts = Facts {
         services: services(),
         deployments: vec![(api(), vec![canary])],

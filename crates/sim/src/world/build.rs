@@ -104,8 +104,8 @@ pub(super) fn build_policy(
             let name = format!("{}-{short}-target-tracking", svc.name);
             let arn = policy_arn(env, &svc.name, &name);
             let resource = format!("service/{}/{}", env.cluster, svc.name);
-            let high = format!("TargetTracking-{resource}-AlarmHigh-{}", hex(rng, 8));
-            let low = format!("TargetTracking-{resource}-AlarmLow-{}", hex(rng, 8));
+            let high = TrackingSide::High.alarm_name(&resource, &hex(rng, 8));
+            let low = TrackingSide::Low.alarm_name(&resource, &hex(rng, 8));
             let mk = |name: &str, cmp, threshold, evals| AlarmSpec {
                 name: name.to_string(),
                 service: svc.name.clone(),

@@ -68,7 +68,9 @@ pub(super) fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha
                 continue;
             };
             let new = match &policy.kind {
-                PolicyKind::TargetTracking { .. } if alarm.contains("AlarmHigh") => {
+                PolicyKind::TargetTracking { .. }
+                    if TrackingSide::of(&alarm) == Some(TrackingSide::High) =>
+                {
                     wanted(&policy.kind, true).unwrap_or(desired).max(desired)
                 }
                 PolicyKind::TargetTracking { .. } => scale_in_floor.unwrap_or(desired).min(desired),
