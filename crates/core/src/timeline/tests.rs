@@ -192,7 +192,7 @@ fn the_operators_own_write_shows_once_with_its_plan_and_others_by_name() {
     assert_eq!(writes.len(), 2, "{writes:#?}");
     assert_eq!(writes[0].kind, Kind::Write);
     assert_eq!(
-        writes[0].who.as_deref(),
+        writes[0].who.as_ref().map(Actor::as_str),
         Some("maria.k (AWSReservedSSO_PowerUser_9f03b7)")
     );
     assert_eq!(writes[0].summary, "UpdateService desiredCount=4");

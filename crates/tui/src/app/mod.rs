@@ -816,7 +816,9 @@ impl App {
                     .filter(|e| {
                         f.is_empty()
                             || contains_lowercase(&e.summary, &f)
-                            || e.who.as_ref().is_some_and(|w| contains_lowercase(w, &f))
+                            || e.who
+                                .as_ref()
+                                .is_some_and(|w| contains_lowercase(w.as_str(), &f))
                             || e.service
                                 .as_ref()
                                 .is_some_and(|s| contains_lowercase(&s.name, &f))
