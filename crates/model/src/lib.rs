@@ -29,7 +29,8 @@ pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, St
 pub use secrets::{SecretKind, is_secret};
 pub use status::{
     ActivityStatus, ClusterStatus, HealthStatus, HookStatus, HookTimeoutAction, LifecycleStage,
-    ManagedAgentStatus, ServiceDeploymentStatus, ServiceStatus, TaskDefinitionStatus, TaskStatus,
+    ManagedAgentStatus, MetricName, MetricNamespace, ScalingMetric, ServiceDeploymentStatus,
+    ServiceStatus, Statistic, TaskDefinitionStatus, TaskStatus,
 };
 pub use strategy::{
     Controller, DeploymentConfig, HookKind, LifecycleHook, MAX_BAKE_MINUTES, Strategy,

@@ -1,6 +1,6 @@
 //! CloudWatch alarms and metrics, and CloudWatch Logs events.
 
-use super::Timestamp;
+use super::{MetricName, MetricNamespace, Statistic, Timestamp};
 use serde::Serialize;
 use std::fmt;
 
@@ -95,11 +95,11 @@ pub struct Alarm {
     pub state: AlarmState,
     pub state_reason: String,
     pub state_updated_at: Timestamp,
-    pub metric: String,
-    pub namespace: String,
+    pub metric: MetricName,
+    pub namespace: MetricNamespace,
     /// `(name, value)` pairs, e.g. `("ServiceName", "backend-api")`.
     pub dimensions: Vec<(String, String)>,
-    pub statistic: String,
+    pub statistic: Statistic,
     pub threshold: f64,
     pub comparison: Comparison,
     pub period_secs: u32,
@@ -207,14 +207,14 @@ pub struct AlarmHistoryItem {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct MetricQuery {
     pub id: String,
-    pub namespace: String,
-    pub metric: String,
+    pub namespace: MetricNamespace,
+    pub metric: MetricName,
     pub dimensions: Vec<(String, String)>,
-    pub statistic: String,
+    pub statistic: Statistic,
     pub period_secs: u32,
     /// When set, the series is `100 * metric / ratio_of` (same namespace,
     /// dimensions and statistic): utilisation from used and reserved.
-    pub ratio_of: Option<String>,
+    pub ratio_of: Option<MetricName>,
 }
 
 impl MetricQuery {
@@ -226,37 +226,43 @@ impl MetricQuery {
     pub fn service_utilisation(
         cluster: &str,
         service: &str,
-        metric: &str,
+        metric: MetricName,
         container_insights: bool,
     ) -> Self {
-        let mut q = Self::ecs_service(cluster, service, metric);
+        let mut q = Self::ecs_service(cluster, service, metric.clone());
         if container_insights {
-            let (used, reserved) = if metric == "MemoryUtilization" {
-                ("MemoryUtilized", "MemoryReserved")
+            let (used, reserved) = if metric == MetricName::MemoryUtilization {
+                (MetricName::MemoryUtilized, MetricName::MemoryReserved)
             } else {
-                ("CpuUtilized", "CpuReserved")
+                (MetricName::CpuUtilized, MetricName::CpuReserved)
             };
-            q.namespace = "ECS/ContainerInsights".into();
-            q.metric = used.into();
-            q.ratio_of = Some(reserved.into());
+            q.namespace = MetricNamespace::ContainerInsights;
+            q.metric = used;
+            q.ratio_of = Some(reserved);
         }
         q
     }
 
     /// AWS/ECS service-level utilisation, `metric` is `CPUUtilization` or `MemoryUtilization`.
-    pub fn ecs_service(cluster: &str, service: &str, metric: &str) -> Self {
+    pub fn ecs_service(cluster: &str, service: &str, metric: MetricName) -> Self {
         Self {
-            id: format!("{cluster}/{service}/{metric}"),
-            namespace: "AWS/ECS".into(),
-            metric: metric.into(),
+            id: Self::service_id(cluster, service, &metric),
+            namespace: MetricNamespace::Ecs,
+            metric,
             dimensions: vec![
                 ("ClusterName".into(), cluster.into()),
                 ("ServiceName".into(), service.into()),
             ],
-            statistic: "Average".into(),
+            statistic: Statistic::Average,
             period_secs: 60,
             ratio_of: None,
         }
+    }
+
+    /// The id of a service's utilisation query (and of its series):
+    /// `cluster/service/CPUUtilization`.
+    pub fn service_id(cluster: &str, service: &str, metric: &MetricName) -> String {
+        format!("{cluster}/{service}/{metric}")
     }
 }
 
@@ -456,8 +462,8 @@ mod tests {
             state: AlarmState::Alarm,
             state_reason: String::new(),
             state_updated_at: chrono::DateTime::UNIX_EPOCH,
-            metric: "HTTPCode_Target_5XX_Count".into(),
-            namespace: "AWS/ApplicationELB".into(),
+            metric: MetricName::HttpCodeTarget5xxCount,
+            namespace: MetricNamespace::ApplicationElb,
             dimensions: vec![
                 ("LoadBalancer".into(), "app/shop/50dc6c495c0c9188".into()),
                 (
@@ -465,7 +471,7 @@ mod tests {
                     "targetgroup/shop-web/0a1b2c3d4e5f6071".into(),
                 ),
             ],
-            statistic: "Sum".into(),
+            statistic: Statistic::Sum,
             threshold: 10.0,
             comparison: Comparison::GreaterThanThreshold,
             period_secs: 60,
@@ -502,10 +508,10 @@ mod tests {
             state: AlarmState::Ok,
             state_reason: String::new(),
             state_updated_at: chrono::DateTime::UNIX_EPOCH,
-            metric: "CPUUtilization".into(),
-            namespace: "AWS/ECS".into(),
+            metric: MetricName::CpuUtilization,
+            namespace: MetricNamespace::Ecs,
             dimensions: vec![],
-            statistic: "Average".into(),
+            statistic: Statistic::Average,
             threshold: 70.0,
             comparison: Comparison::GreaterThanThreshold,
             period_secs: 60,

@@ -104,7 +104,7 @@ fn services() -> Vec<Service> {
 #[test]
 fn a_service_timeline_puts_every_source_on_one_axis_newest_first() {
     let mut critical = alarm("api-5xx", Severity::Critical, AlarmState::Alarm, 3);
-    critical.metric = "HTTPCode_Target_5XX_Count".into();
+    critical.metric = flightdeck_model::MetricName::HttpCodeTarget5xxCount;
     let facts = Facts {
         services: services(),
         deployments: vec![(

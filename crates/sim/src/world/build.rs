@@ -92,9 +92,9 @@ pub(super) fn build_policy(
     match p {
         PolicySpec::TargetTracking { signal, target } => {
             let metric = if *signal == Signal::Memory {
-                "ECSServiceAverageMemoryUtilization"
+                ScalingMetric::EcsServiceAverageMemoryUtilization
             } else {
-                "ECSServiceAverageCPUUtilization"
+                ScalingMetric::EcsServiceAverageCpuUtilization
             };
             let short = if *signal == Signal::Memory {
                 "memory"
@@ -135,7 +135,7 @@ pub(super) fn build_policy(
             PolicyState {
                 name,
                 kind: PolicyKind::TargetTracking {
-                    metric: metric.into(),
+                    metric,
                     target: *target,
                 },
                 alarms: vec![high, low],

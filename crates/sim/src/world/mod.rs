@@ -11,7 +11,8 @@ use chrono::{Duration, TimeZone, Timelike};
 use flightdeck_model::{
     AlarmHistoryItem, AlarmState, Comparison, Deployment, DeploymentConfig, DeploymentStatus,
     HookKind, LifecycleHook, LogEvent, MetricPoint, PolicyKind, RolloutState, ScalingActivity,
-    ServiceEvent, Severity, StepAdjustment, Strategy, TaskDefRef, Timestamp, TrackingSide,
+    ScalingMetric, ServiceEvent, Severity, StepAdjustment, Strategy, TaskDefRef, Timestamp,
+    TrackingSide,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -38,7 +38,8 @@ pub(super) fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha
                 target: goal,
                 metric,
             } => {
-                let value = match (metric.contains("Memory"), high) {
+                let memory = *metric == ScalingMetric::EcsServiceAverageMemoryUtilization;
+                let value = match (memory, high) {
                     (true, true) => mem_high,
                     (true, false) => mem_low,
                     (false, true) => cpu_high,
