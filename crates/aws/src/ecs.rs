@@ -634,10 +634,12 @@ pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
         events: s
             .events()
             .iter()
-            .map(|e| ServiceEvent {
-                id: e.id().unwrap_or_default().to_string(),
-                created_at: from_sdk_opt(e.created_at()).unwrap_or_default(),
-                message: e.message().unwrap_or_default().to_string(),
+            .map(|e| {
+                ServiceEvent::read(
+                    e.id().unwrap_or_default().to_string(),
+                    from_sdk_opt(e.created_at()).unwrap_or_default(),
+                    e.message().unwrap_or_default().to_string(),
+                )
             })
             .collect(),
         created_at: from_sdk_opt(s.created_at()).unwrap_or_default(),

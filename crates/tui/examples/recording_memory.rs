@@ -76,13 +76,15 @@ fn service(i: usize, second: i64) -> Service {
         }],
         // ECS's last few events: a new one each poll.
         events: (0..5)
-            .map(|k| ServiceEvent {
-                id: format!("{name}-{}", second - k),
-                created_at: at - chrono::Duration::seconds(k * 5),
-                message: format!(
-                    "(service {name}) has reached a steady state. (poll {})",
-                    second - k
-                ),
+            .map(|k| {
+                ServiceEvent::read(
+                    format!("{name}-{}", second - k),
+                    at - chrono::Duration::seconds(k * 5),
+                    format!(
+                        "(service {name}) has reached a steady state. (poll {})",
+                        second - k
+                    ),
+                )
             })
             .collect(),
         created_at: t0() - chrono::Duration::days(30),

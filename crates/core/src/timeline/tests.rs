@@ -87,17 +87,17 @@ fn api() -> ServiceRef {
 
 fn services() -> Vec<Service> {
     let mut api = service("api", 2, 2, RolloutState::Completed, 0);
-    api.events = vec![ServiceEvent {
-        id: "e1".into(),
-        created_at: ago(20),
-        message: "(service api) has reached a steady state.".into(),
-    }];
+    api.events = vec![ServiceEvent::read(
+        "e1".into(),
+        ago(20),
+        "(service api) has reached a steady state.".into(),
+    )];
     let mut worker = service("worker", 1, 1, RolloutState::Completed, 0);
-    worker.events = vec![ServiceEvent {
-        id: "e2".into(),
-        created_at: ago(5),
-        message: "(service worker) has reached a steady state.".into(),
-    }];
+    worker.events = vec![ServiceEvent::read(
+        "e2".into(),
+        ago(5),
+        "(service worker) has reached a steady state.".into(),
+    )];
     vec![api, worker]
 }
 

@@ -248,16 +248,19 @@ pub(super) fn build_service(
     svc.push_event(
         hex(rng, 8),
         deployment.created_at,
+        EventKind::TasksStarted,
         format!("(service {name}) has started {} tasks.", svc.spec.desired),
     );
     svc.push_event(
         hex(rng, 8),
         deployment.updated_at,
+        EventKind::DeploymentCompleted,
         format!("(service {name}) (deployment {dep_id}) deployment completed."),
     );
     svc.push_event(
         hex(rng, 8),
         deployment.updated_at,
+        EventKind::SteadyState,
         format!("(service {name}) has reached a steady state."),
     );
     for _ in 0..svc.spec.desired {

@@ -380,6 +380,7 @@ pub(super) fn roll_back(
     svc.push_event(
         hex(rng, 8),
         now,
+        EventKind::RolledBack,
         format!("(service {name}) (deployment {green_id}) rolled back: {reason}"),
     );
     true

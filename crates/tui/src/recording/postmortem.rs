@@ -260,7 +260,7 @@ impl Postmortem {
                             }
                             for e in &svc.events {
                                 if e.created_at < since
-                                    || !telling(e.kind())
+                                    || !telling(e.kind)
                                     || !insert_bounded(
                                         &mut self.seen,
                                         format!("{env}/event/{}", e.id),
