@@ -792,7 +792,10 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
     let done: Vec<String> = report
         .happenings
         .iter()
-        .filter(|x| x.kind == "action" && x.what.contains("confirmed and done"))
+        .filter(|x| {
+            x.kind == flightdeck::recording::HappeningKind::Action
+                && x.what.contains("confirmed and done")
+        })
         .map(|x| x.what.clone())
         .collect();
     assert_eq!(done.len(), 2, "{done:?}");
@@ -807,7 +810,7 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
     let changes: Vec<String> = report
         .happenings
         .iter()
-        .filter(|x| x.kind == "alarm")
+        .filter(|x| x.kind == flightdeck::recording::HappeningKind::Alarm)
         .map(|x| x.what.clone())
         .collect();
     assert_eq!(
