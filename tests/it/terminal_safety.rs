@@ -214,7 +214,7 @@ impl ReadProvider for Hostile {
         let mut events = self.inner.write_events(since).await?;
         for w in &mut events {
             self.poison(&mut w.who);
-            self.poison(&mut w.from);
+            w.from = flightdeck_model::WriteSource::Other(format!("{}{}", w.from, self.payload));
             self.poison(&mut w.call);
             w.parameters.push(format!("tag={}", self.payload));
         }

@@ -3,6 +3,7 @@
 
 use super::{
     HookStatus, HookTimeoutAction, LifecycleStage, ServiceDeploymentStatus, TaskDefRef, Timestamp,
+    WriteSource,
 };
 use serde::Serialize;
 
@@ -165,7 +166,7 @@ pub struct WriteEvent {
     /// The caller: the IAM user, or the role session (`role/session`).
     pub who: String,
     /// Source IP address, or the AWS service that called on someone's behalf.
-    pub from: String,
+    pub from: WriteSource,
     /// The service it changed, when it names one, and its cluster
     /// (`default` when the call named none, as ECS reads it).
     pub cluster: Option<String>,

@@ -30,7 +30,7 @@ pub use secrets::{SecretKind, is_secret};
 pub use status::{
     ActivityStatus, ClusterStatus, HealthStatus, HookStatus, HookTimeoutAction, LifecycleStage,
     ManagedAgentStatus, MetricName, MetricNamespace, ScalingMetric, ServiceDeploymentStatus,
-    ServiceStatus, Statistic, TaskDefinitionStatus, TaskStatus,
+    ServiceStatus, Statistic, TaskDefinitionStatus, TaskStatus, WriteSource,
 };
 pub use strategy::{
     Controller, DeploymentConfig, HookKind, LifecycleHook, MAX_BAKE_MINUTES, Strategy,

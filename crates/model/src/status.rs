@@ -295,3 +295,12 @@ aws_states! {
         AlbRequestCountPerTarget => "ALBRequestCountPerTarget",
     }
 }
+
+aws_states! {
+    /// Where CloudTrail says a write came from (sourceIPAddress): the AWS
+    /// service that called on someone's behalf, or the caller's address.
+    WriteSource {
+        /// Application Auto Scaling, adjusting a desired count.
+        AutoScaling => "application-autoscaling.amazonaws.com",
+    }
+}

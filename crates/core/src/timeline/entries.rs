@@ -7,7 +7,7 @@ use crate::diff::revision_diff;
 use crate::triage::age;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, ScalingActivity, Service, ServiceDeployment, ServiceRef, Severity,
-    Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
+    Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent, WriteSource,
 };
 
 /// A CloudTrail write this close to an audit record of the same caller and
@@ -16,7 +16,7 @@ const SAME_WRITE: chrono::Duration = chrono::Duration::minutes(2);
 
 /// The callers whose writes other entries already show: auto scaling's
 /// UpdateService calls are its scaling activities.
-const SHOWN_ELSEWHERE: [&str; 1] = ["application-autoscaling.amazonaws.com"];
+const SHOWN_ELSEWHERE: [WriteSource; 1] = [WriteSource::AutoScaling];
 
 /// The entries of `facts` in `scope` at or after `since`, newest first
 /// (ties in kind order, so a deployment shows above the events it caused).
@@ -65,7 +65,7 @@ pub(super) fn all(facts: &Facts) -> Vec<Entry> {
         facts
             .writes
             .iter()
-            .filter(|w| !SHOWN_ELSEWHERE.contains(&w.from.as_str()))
+            .filter(|w| !SHOWN_ELSEWHERE.contains(&w.from))
             .filter(|w| !recorded_by_audit(w, &facts.audit))
             .map(write),
     );

@@ -51,7 +51,7 @@ fn write_by(who: &str, service: &str, minutes_ago: i64) -> WriteEvent {
         at: ago(minutes_ago),
         call: "UpdateService".into(),
         who: who.into(),
-        from: "203.0.113.57".into(),
+        from: flightdeck_model::WriteSource::parse("203.0.113.57"),
         cluster: Some("c".into()),
         service: Some(service.into()),
         parameters: vec!["desiredCount=4".into()],
@@ -218,7 +218,7 @@ fn auto_scalings_own_alarms_and_calls_are_left_to_its_activities() {
         "api",
         4,
     );
-    by_autoscaling.from = "application-autoscaling.amazonaws.com".into();
+    by_autoscaling.from = flightdeck_model::WriteSource::AutoScaling;
     let facts = Facts {
         services: services(),
         alarms: vec![(
