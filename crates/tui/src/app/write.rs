@@ -708,11 +708,9 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
         },
         KeyCode::Backspace => {
             if let Some(field) = f.fields.get_mut(f.focus)
-                && !field.is_toggle()
+                && let FieldValue::Text(text) = &mut field.value
             {
-                if let FieldValue::Text(text) = &mut field.value {
-                    text.pop();
-                }
+                text.pop();
             }
             f.error = None;
         }
