@@ -11,7 +11,9 @@ use crate::common;
 
 use common::moto::{Moto, seed, spec};
 use flightdeck::clock::{Clock, ManualClock};
-use flightdeck::model::{AlarmState, MetricQuery, PolicyKind, TaskDefRef};
+use flightdeck::model::{
+    AlarmState, MetricName, MetricNamespace, MetricQuery, PolicyKind, TaskDefRef,
+};
 use flightdeck::provider::{LogQuery, Provider, ProviderError, ReadProvider};
 use std::sync::Arc;
 
@@ -117,11 +119,12 @@ fn every_read_path_shows_what_the_fixtures_created() {
             .iter()
             .find(|a| a.name == "radiox-prod-backend-api-scale-out-cpu")
             .unwrap();
-        assert_eq!(scale_out.metric, "CPUUtilization");
-        assert_eq!(scale_out.namespace, "AWS/ECS");
+        assert_eq!(scale_out.metric, MetricName::CpuUtilization);
+        assert_eq!(scale_out.namespace, MetricNamespace::Ecs);
         assert_eq!(scale_out.dimension("ServiceName"), Some("backend-api"));
 
-        let query = MetricQuery::ecs_service(&env.cluster, "backend-api", "CPUUtilization");
+        let query =
+            MetricQuery::ecs_service(&env.cluster, "backend-api", MetricName::CpuUtilization);
         let series = p
             .metrics(
                 std::slice::from_ref(&query),
@@ -789,7 +792,10 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
     let done: Vec<String> = report
         .happenings
         .iter()
-        .filter(|x| x.kind == "action" && x.what.contains("confirmed and done"))
+        .filter(|x| {
+            x.kind == flightdeck::recording::HappeningKind::Action
+                && x.what.contains("confirmed and done")
+        })
         .map(|x| x.what.clone())
         .collect();
     assert_eq!(done.len(), 2, "{done:?}");
@@ -804,7 +810,7 @@ fn the_cockpit_writes_to_moto_with_a_plan_and_a_confirmation() {
     let changes: Vec<String> = report
         .happenings
         .iter()
-        .filter(|x| x.kind == "alarm")
+        .filter(|x| x.kind == flightdeck::recording::HappeningKind::Alarm)
         .map(|x| x.what.clone())
         .collect();
     assert_eq!(

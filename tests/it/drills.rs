@@ -253,7 +253,7 @@ fn watching_the_circuit_breaker_roll_back_is_a_mitigation() {
     h.key(KeyCode::Enter);
     let drill = h.app.drill.as_ref().unwrap();
     assert!(drill.mitigated.is_some(), "{:?}", drill.actions);
-    let text = drill.debrief("a").join("\n");
+    let text = flightdeck::app::drill::debrief_text(&drill.debrief("a"));
     assert!(text.contains("saw ECS roll backend back"), "{text}");
     assert!(text.contains("acknowledged the page"), "{text}");
     assert!(

@@ -72,7 +72,10 @@ fn a_recorded_session_replays_the_same_frames_at_the_same_instants() {
     let done = report
         .happenings
         .iter()
-        .find(|h| h.kind == "action" && h.what.contains("confirmed and done"))
+        .find(|h| {
+            h.kind == flightdeck::recording::HappeningKind::Action
+                && h.what.contains("confirmed and done")
+        })
         .unwrap();
     assert!(
         done.what.contains("deploy of muejam-staging/backend"),

@@ -198,10 +198,13 @@ impl ReadProvider for Hostile {
             d.rollback_reason = Some(format!("rolled back{}", self.payload));
             d.triggered_alarms.push(format!("alarm{}", self.payload));
             d.hooks.push(flightdeck_model::HookRun {
-                timeout_action: Some(format!("ROLLBACK{}", self.payload)),
+                timeout_action: Some(flightdeck_model::HookTimeoutAction::Other(format!(
+                    "ROLLBACK{}",
+                    self.payload
+                ))),
                 ..flightdeck_model::HookRun::new(
-                    &format!("hook{}", self.payload),
-                    &format!("FAILED{}", self.payload),
+                    flightdeck_model::HookTarget::Function(format!("hook{}", self.payload)),
+                    flightdeck_model::HookStatus::Other(format!("FAILED{}", self.payload)),
                 )
             });
         }
@@ -211,7 +214,7 @@ impl ReadProvider for Hostile {
         let mut events = self.inner.write_events(since).await?;
         for w in &mut events {
             self.poison(&mut w.who);
-            self.poison(&mut w.from);
+            w.from = flightdeck_model::WriteSource::Other(format!("{}{}", w.from, self.payload));
             self.poison(&mut w.call);
             w.parameters.push(format!("tag={}", self.payload));
         }

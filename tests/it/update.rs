@@ -390,7 +390,7 @@ proptest! {
         for a in app.alarm_rows() {
             prop_assert!(app.pane != Pane::Alarms || a.name.to_lowercase().contains(&f)
                 || a.display_name().to_lowercase().contains(&f)
-                || a.metric.to_lowercase().contains(&f)
+                || a.metric.as_str().to_lowercase().contains(&f)
                 || a.state.as_str().to_lowercase().contains(&f));
         }
         for t in app.target_rows() {

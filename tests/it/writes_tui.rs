@@ -641,8 +641,8 @@ fn a_paused_blue_green_release_is_continued_and_the_strategy_changed() {
     let Some(Dialog::Form(f)) = &h.app.dialog else {
         panic!("no form: {:?}", h.app.dialog);
     };
-    assert_eq!(f.fields[0].value, "blue-green");
-    assert_eq!(f.fields[1].value, "10");
+    assert_eq!(f.fields[0].text_value(), "blue-green");
+    assert_eq!(f.fields[1].text_value(), "10");
     clear_field(&mut h);
     h.keys("canary:0:5");
     h.key(KeyCode::Enter);

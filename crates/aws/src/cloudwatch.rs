@@ -10,8 +10,8 @@ use aws_sdk_cloudwatch::types::{
 };
 use flightdeck_core::provider::Result;
 use flightdeck_model::{
-    Alarm, AlarmHistoryItem, AlarmState, Comparison, MetricPoint, MetricQuery, MetricSeries,
-    Severity, Timestamp,
+    Alarm, AlarmHistoryItem, AlarmState, Comparison, MetricName, MetricNamespace, MetricPoint,
+    MetricQuery, MetricSeries, Severity, Statistic, Timestamp,
 };
 use std::collections::HashMap;
 
@@ -182,10 +182,15 @@ fn metric_data_queries(i: usize, q: &MetricQuery) -> Vec<MetricDataQuery> {
     ]
 }
 
-fn metric_data_query(id: &str, q: &MetricQuery, metric: &str, returned: bool) -> MetricDataQuery {
+fn metric_data_query(
+    id: &str,
+    q: &MetricQuery,
+    metric: &MetricName,
+    returned: bool,
+) -> MetricDataQuery {
     let metric = Metric::builder()
-        .namespace(&q.namespace)
-        .metric_name(metric)
+        .namespace(q.namespace.as_str())
+        .metric_name(metric.as_str())
         .set_dimensions(Some(
             q.dimensions
                 .iter()
@@ -199,7 +204,7 @@ fn metric_data_query(id: &str, q: &MetricQuery, metric: &str, returned: bool) ->
             MetricStat::builder()
                 .metric(metric)
                 .period(q.period_secs as i32)
-                .stat(&q.statistic)
+                .stat(q.statistic.as_str())
                 .build(),
         )
         .return_data(returned)
@@ -232,7 +237,7 @@ fn comparison(c: Option<&cw::ComparisonOperator>) -> Comparison {
 /// `critical`, `sev1` or `p1` are critical; the rest are warnings.
 pub fn severity(name: &str, description: &str, actions: &[String]) -> Severity {
     let text = format!("{name} {description}").to_lowercase();
-    if name.starts_with("TargetTracking-")
+    if name.starts_with(flightdeck_model::TARGET_TRACKING_PREFIX)
         || actions
             .iter()
             .any(|a| a.starts_with("arn:aws:autoscaling:"))
@@ -257,13 +262,11 @@ fn metric_alarm(a: &cw::MetricAlarm) -> Option<Alarm> {
     let metric = a
         .metric_name()
         .or(math_metric.and_then(|m| m.metric_name()))
-        .unwrap_or("metric math")
-        .to_string();
+        .unwrap_or("metric math");
     let namespace = a
         .namespace()
         .or(math_metric.and_then(|m| m.namespace()))
-        .unwrap_or_default()
-        .to_string();
+        .unwrap_or_default();
     let dims = if a.dimensions().is_empty() {
         math_metric.map(|m| m.dimensions()).unwrap_or_default()
     } else {
@@ -276,8 +279,8 @@ fn metric_alarm(a: &cw::MetricAlarm) -> Option<Alarm> {
         state: state(a.state_value()),
         state_reason: a.state_reason().unwrap_or_default().to_string(),
         state_updated_at: from_sdk_opt(a.state_updated_timestamp()).unwrap_or_default(),
-        metric,
-        namespace,
+        metric: MetricName::parse(metric),
+        namespace: MetricNamespace::parse(namespace),
         dimensions: dims
             .iter()
             .map(|d| {
@@ -289,9 +292,9 @@ fn metric_alarm(a: &cw::MetricAlarm) -> Option<Alarm> {
             .collect(),
         statistic: a
             .statistic()
-            .map(|s| s.as_str().to_string())
-            .or_else(|| a.extended_statistic().map(str::to_string))
-            .unwrap_or_else(|| "Average".into()),
+            .map(|s| s.as_str())
+            .or_else(|| a.extended_statistic())
+            .map_or(Statistic::Average, Statistic::parse),
         threshold: a.threshold().unwrap_or_default(),
         comparison: comparison(a.comparison_operator()),
         period_secs: a.period().and_then(|p| u32::try_from(p).ok()).unwrap_or(60),
@@ -317,10 +320,10 @@ fn composite_alarm(a: &cw::CompositeAlarm) -> Option<Alarm> {
         state: state(a.state_value()),
         state_reason: a.state_reason().unwrap_or_default().to_string(),
         state_updated_at: from_sdk_opt(a.state_updated_timestamp()).unwrap_or_default(),
-        metric: a.alarm_rule().unwrap_or("composite").to_string(),
-        namespace: "composite".into(),
+        metric: MetricName::Other(a.alarm_rule().unwrap_or("composite").to_string()),
+        namespace: MetricNamespace::Other("composite".into()),
         dimensions: vec![],
-        statistic: String::new(),
+        statistic: Statistic::Other(String::new()),
         threshold: 0.0,
         comparison: Comparison::GreaterThanThreshold,
         period_secs: 60,
@@ -408,8 +411,8 @@ mod tests {
 
     #[test]
     fn ratios_become_expressions_and_calls_stay_under_500_queries() {
-        let plain = MetricQuery::ecs_service("c", "s", "CPUUtilization");
-        let ratio = MetricQuery::service_utilisation("c", "s", "CPUUtilization", true);
+        let plain = MetricQuery::ecs_service("c", "s", MetricName::CpuUtilization);
+        let ratio = MetricQuery::service_utilisation("c", "s", MetricName::CpuUtilization, true);
         let built = metric_data_queries(7, &ratio);
         assert_eq!(built.len(), 3);
         assert_eq!(built[2].id(), Some("q7"));

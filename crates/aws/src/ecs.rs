@@ -15,8 +15,8 @@ use flightdeck_core::provider::{
 use flightdeck_model::{
     Cluster, ClusterStatus, ContainerDefinition, ContainerState, Controller, Deployment,
     DeploymentConfig, DeploymentStatus, EnvVar, HealthStatus, HookKind, LaunchType, LifecycleHook,
-    RolloutState, SecretRef, Service, ServiceEvent, ServiceStatus, Strategy, Task, TaskDefRef,
-    TaskDefinition, TaskDefinitionStatus, TaskStatus,
+    ManagedAgentStatus, RolloutState, SecretRef, Service, ServiceEvent, ServiceStatus, Strategy,
+    Task, TaskDefRef, TaskDefinition, TaskDefinitionStatus, TaskStatus,
 };
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -634,10 +634,12 @@ pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
         events: s
             .events()
             .iter()
-            .map(|e| ServiceEvent {
-                id: e.id().unwrap_or_default().to_string(),
-                created_at: from_sdk_opt(e.created_at()).unwrap_or_default(),
-                message: e.message().unwrap_or_default().to_string(),
+            .map(|e| {
+                ServiceEvent::read(
+                    e.id().unwrap_or_default().to_string(),
+                    from_sdk_opt(e.created_at()).unwrap_or_default(),
+                    e.message().unwrap_or_default().to_string(),
+                )
             })
             .collect(),
         created_at: from_sdk_opt(s.created_at()).unwrap_or_default(),
@@ -759,7 +761,7 @@ fn task(t: &ecs::Task) -> Task {
                     .iter()
                     .find(|a| a.name() == Some(&ecs::ManagedAgentName::ExecuteCommandAgent))
                     .and_then(|a| a.last_status())
-                    .map(str::to_string),
+                    .map(ManagedAgentStatus::parse),
             })
             .collect(),
         exec_enabled: t.enable_execute_command(),

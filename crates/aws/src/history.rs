@@ -9,7 +9,8 @@ use super::time::{from_sdk_opt, to_sdk};
 use aws_sdk_ecs::types as ecs;
 use flightdeck_core::provider::Result;
 use flightdeck_model::{
-    HookRun, LifecycleStage, ServiceDeployment, ServiceDeploymentStatus, TaskDefRef, Timestamp,
+    HookRun, HookStatus, HookTarget, HookTimeoutAction, LifecycleStage, ServiceDeployment,
+    ServiceDeploymentStatus, TaskDefRef, Timestamp,
 };
 use std::collections::HashMap;
 
@@ -150,15 +151,17 @@ fn service_deployment(
 fn hook_run(h: &ecs::DeploymentLifecycleHookDetail) -> HookRun {
     let target = h.target_arn().unwrap_or_default();
     let name = match h.target_type() {
-        Some(ecs::DeploymentLifecycleHookTargetType::Pause) => "pause",
-        _ => target.rsplit(':').next().unwrap_or(target),
+        Some(ecs::DeploymentLifecycleHookTargetType::Pause) => HookTarget::Pause,
+        _ => HookTarget::Function(target.rsplit(':').next().unwrap_or(target).to_string()),
     };
     HookRun {
         id: h.hook_id().map(str::to_string),
-        name: name.to_string(),
-        status: h.status().map_or("", |s| s.as_str()).to_string(),
+        name,
+        status: HookStatus::parse(h.status().map_or("", |s| s.as_str())),
         expires_at: from_sdk_opt(h.expires_at()),
-        timeout_action: h.timeout_action().map(|a| a.as_str().to_string()),
+        timeout_action: h
+            .timeout_action()
+            .map(|a| HookTimeoutAction::parse(a.as_str())),
     }
 }
 
@@ -211,7 +214,10 @@ mod tests {
         assert_eq!(read.traffic_on_target, Some(10.0));
         assert_eq!(read.target, Some(TaskDefRef::new("api", 2)));
         assert_eq!(read.sources, [TaskDefRef::new("api", 1)]);
-        assert_eq!(read.hooks[0], HookRun::new("smoke", "SUCCEEDED"));
+        assert_eq!(
+            read.hooks[0],
+            HookRun::new(HookTarget::Function("smoke".into()), HookStatus::Succeeded)
+        );
         let pause = read.waiting_hook().unwrap();
         assert_eq!(pause.id.as_deref(), Some("hook-1"));
         assert_eq!(

@@ -10,7 +10,8 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use flightdeck_core::provider::{ProviderError, Result, TargetUpdate, Written};
 use flightdeck_model::{
-    ActivityStatus, PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment,
+    ActivityStatus, PolicyKind, ScalableTarget, ScalingActivity, ScalingMetric, ScalingPolicy,
+    StepAdjustment,
 };
 
 /// Activities kept for the scaling pane, newest first.
@@ -161,9 +162,11 @@ fn policy(p: &aas::ScalingPolicy) -> Option<ScalingPolicy> {
             tt.predefined_metric_specification(),
             tt.customized_metric_specification(),
         ) {
-            (Some(pre), _) => pre.predefined_metric_type().as_str().to_string(),
-            (None, Some(custom)) => custom.metric_name().unwrap_or("custom metric").to_string(),
-            (None, None) => "unknown metric".to_string(),
+            (Some(pre), _) => ScalingMetric::parse(pre.predefined_metric_type().as_str()),
+            (None, Some(custom)) => {
+                ScalingMetric::Other(custom.metric_name().unwrap_or("custom metric").to_string())
+            }
+            (None, None) => ScalingMetric::Other("unknown metric".to_string()),
         };
         PolicyKind::TargetTracking {
             metric,

@@ -8,16 +8,18 @@ use super::AwsProvider;
 use super::errors::Action;
 use aws_sdk_cloudwatch::types::DimensionFilter;
 use flightdeck_core::provider::Result;
-use flightdeck_model::{MetricQuery, MetricSeries, TargetGroupSeries, Timestamp};
+use flightdeck_model::{
+    MetricName, MetricNamespace, MetricQuery, MetricSeries, Statistic, TargetGroupSeries, Timestamp,
+};
 use std::collections::HashMap;
 
-const NAMESPACE: &str = "AWS/ApplicationELB";
+const NAMESPACE: MetricNamespace = MetricNamespace::ApplicationElb;
 
 /// The three series read per group: metric and statistic.
-const SERIES: [(&str, &str); 3] = [
-    ("RequestCount", "Sum"),
-    ("HTTPCode_Target_5XX_Count", "Sum"),
-    ("TargetResponseTime", "p95"),
+const SERIES: [(MetricName, Statistic); 3] = [
+    (MetricName::RequestCount, Statistic::Sum),
+    (MetricName::HttpCodeTarget5xxCount, Statistic::Sum),
+    (MetricName::TargetResponseTime, Statistic::P95),
 ];
 
 /// Each group's dimensions (the group and its balancer), once found: they
@@ -58,8 +60,8 @@ impl AwsProvider {
             .clients
             .cloudwatch
             .list_metrics()
-            .namespace(NAMESPACE)
-            .metric_name("RequestCount")
+            .namespace(NAMESPACE.as_str())
+            .metric_name(MetricName::RequestCount.as_str())
             .dimensions(
                 DimensionFilter::builder()
                     .name("TargetGroup")
@@ -94,10 +96,10 @@ fn group_queries(i: usize, dimensions: &Dimensions) -> Vec<MetricQuery> {
         .enumerate()
         .map(|(n, (metric, statistic))| MetricQuery {
             id: format!("g{i}_{n}"),
-            namespace: NAMESPACE.into(),
-            metric: (*metric).into(),
+            namespace: NAMESPACE,
+            metric: metric.clone(),
             dimensions: dimensions.clone(),
-            statistic: (*statistic).into(),
+            statistic: statistic.clone(),
             period_secs: 60,
             ratio_of: None,
         })

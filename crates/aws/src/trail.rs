@@ -10,7 +10,7 @@ use super::time::{from_sdk_opt, to_sdk};
 use super::{AwsProvider, lock};
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use flightdeck_core::provider::Result;
-use flightdeck_model::{Timestamp, WriteEvent};
+use flightdeck_model::{Timestamp, WriteEvent, WriteSource};
 use serde_json::Value;
 
 /// The write calls that change a service or its scaling.
@@ -150,7 +150,7 @@ pub fn write_event(call: &str, at: Timestamp, id: &str, json: &str) -> Option<Wr
         at,
         call: call.to_string(),
         who,
-        from: text(&record["sourceIPAddress"]).unwrap_or_default(),
+        from: WriteSource::parse(&text(&record["sourceIPAddress"]).unwrap_or_default()),
         cluster,
         service,
         parameters,
@@ -272,7 +272,7 @@ pub(crate) mod tests {
             w.who,
             "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_PowerUser_9f03b7/maria.k"
         );
-        assert_eq!(w.from, "203.0.113.57");
+        assert_eq!(w.from.as_str(), "203.0.113.57");
         assert_eq!(w.cluster.as_deref(), Some("shop"));
         assert_eq!(w.service.as_deref(), Some("api"));
         assert_eq!(w.parameters, ["taskDefinition=api:43", "desiredCount=4"]);

@@ -348,7 +348,7 @@ fn stops_outside_rollouts(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<T
     let rollout_done = svc
         .events
         .iter()
-        .find(|e| e.kind() == EventKind::DeploymentCompleted)
+        .find(|e| e.kind == EventKind::DeploymentCompleted)
         .map(|e| e.created_at);
     let from = rollout_done.map_or(now - rules.crash_window, |t| {
         t.max(now - rules.crash_window)
@@ -359,7 +359,7 @@ fn stops_outside_rollouts(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<T
     }
     svc.events
         .iter()
-        .filter(|e| e.created_at > from && e.kind() == EventKind::TasksStopped)
+        .filter(|e| e.created_at > from && e.kind == EventKind::TasksStopped)
         .map(|e| e.created_at)
         .collect()
 }
@@ -490,14 +490,14 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
             if let Some(first) = svc
                 .events
                 .iter()
-                .filter(|e| e.created_at >= primary.created_at && e.kind() == EventKind::Unhealthy)
+                .filter(|e| e.created_at >= primary.created_at && e.kind == EventKind::Unhealthy)
                 .map(|e| e.created_at)
                 .min() =>
         {
             let unhealthy = svc
                 .events
                 .iter()
-                .filter(|e| e.created_at >= primary.created_at && e.kind() == EventKind::Unhealthy)
+                .filter(|e| e.created_at >= primary.created_at && e.kind == EventKind::Unhealthy)
                 .count();
             out.push((
                 Urgency::Page,
@@ -532,7 +532,7 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
     // remember it.
     let failed_event = svc.events.iter().find(|e| {
         now - e.created_at < Duration::hours(1)
-            && e.kind() == EventKind::DeploymentFailed
+            && e.kind == EventKind::DeploymentFailed
             && e.deployment() != Some(primary.id.as_str())
     });
     if let Some(failed) = svc.deployments.iter().find(|d| {
@@ -771,13 +771,11 @@ mod tests {
     fn a_rollback_that_completed_is_found_from_the_services_events() {
         let info = env("shop-prod", true);
         let mut svc = service("api", 2, 2, RolloutState::Completed, 0);
-        svc.events = vec![flightdeck_model::ServiceEvent {
-            id: "e1".into(),
-            created_at: t0() - Duration::minutes(12),
-            message:
-                "(service api) (deployment ecs-svc/9) deployment failed: tasks failed to start."
-                    .into(),
-        }];
+        svc.events = vec![flightdeck_model::ServiceEvent::read(
+            "e1".into(),
+            t0() - Duration::minutes(12),
+            "(service api) (deployment ecs-svc/9) deployment failed: tasks failed to start.".into(),
+        )];
         let found = triage(&[view(&info, &[svc.clone()], &[])], &Rules::default(), t0());
         let rollout = found.iter().find(|f| f.kind == Kind::Rollout).unwrap();
         assert_eq!(rollout.urgency, Urgency::Page);
@@ -821,11 +819,11 @@ mod tests {
         // Tasks ECS started a minute ago (someone raised the desired count)
         // are ECS at work, not yet a shortfall.
         let mut starting = service("short", 1, 3, RolloutState::Completed, 0);
-        starting.events = vec![flightdeck_model::ServiceEvent {
-            id: "e".into(),
-            created_at: t0() - Duration::minutes(1),
-            message: "(service short) has started 2 tasks: (task a) (task b).".into(),
-        }];
+        starting.events = vec![flightdeck_model::ServiceEvent::read(
+            "e".into(),
+            t0() - Duration::minutes(1),
+            "(service short) has started 2 tasks: (task a) (task b).".into(),
+        )];
         let found = triage(&[view(&info, &[starting], &[])], &Rules::default(), t0());
         assert!(found.is_empty(), "{found:?}");
     }
@@ -875,10 +873,12 @@ mod tests {
             ContainerState, HealthStatus, ServiceEvent, TaskDefRef, TaskStatus,
         };
         let info = env("shop-prod", true);
-        let event = |minutes_ago: i64, message: &str| ServiceEvent {
-            id: format!("e{minutes_ago}{message}"),
-            created_at: t0() - Duration::minutes(minutes_ago),
-            message: message.into(),
+        let event = |minutes_ago: i64, message: &str| {
+            ServiceEvent::read(
+                format!("e{minutes_ago}{message}"),
+                t0() - Duration::minutes(minutes_ago),
+                message.into(),
+            )
         };
         let stopped = |minutes_ago: i64, reason: &str, exit: i32| Task {
             id: format!("t{minutes_ago}"),
@@ -988,11 +988,11 @@ mod tests {
         };
         let with_stop = |name: &str| {
             let mut svc = service(name, 3, 2, RolloutState::Completed, 0);
-            svc.events = vec![ServiceEvent {
-                id: format!("{name}-stop"),
-                created_at: t0() - Duration::minutes(3),
-                message: format!("({name}) has stopped 1 running tasks: (task t)."),
-            }];
+            svc.events = vec![ServiceEvent::read(
+                format!("{name}-stop"),
+                t0() - Duration::minutes(3),
+                format!("({name}) has stopped 1 running tasks: (task t)."),
+            )];
             svc
         };
         let services = [

@@ -1,7 +1,10 @@
 //! ECS: clusters, services, deployments, tasks and task definitions.
 
 use super::Timestamp;
-use super::status::{ClusterStatus, HealthStatus, ServiceStatus, TaskDefinitionStatus, TaskStatus};
+use super::status::{
+    ClusterStatus, HealthStatus, ManagedAgentStatus, ServiceStatus, TaskDefinitionStatus,
+    TaskStatus,
+};
 use serde::Serialize;
 use std::fmt;
 
@@ -106,15 +109,37 @@ pub struct Deployment {
     pub updated_at: Timestamp,
 }
 
+/// One of a service's events. Written as ECS gives it (id, time, message);
+/// its kind is not written but read again from the message.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(from = "EventWire")]
 pub struct ServiceEvent {
     pub id: String,
     pub created_at: Timestamp,
     pub message: String,
+    /// What the event tells, read from its message where it is decoded
+    /// (the AWS provider, a recording) or said by the simulator.
+    #[serde(skip_serializing)]
+    pub kind: EventKind,
+}
+
+/// A service event as it is written.
+#[derive(serde::Deserialize)]
+struct EventWire {
+    id: String,
+    created_at: Timestamp,
+    message: String,
+}
+
+impl From<EventWire> for ServiceEvent {
+    fn from(e: EventWire) -> Self {
+        ServiceEvent::read(e.id, e.created_at, e.message)
+    }
 }
 
 /// What an ECS service event tells. ECS gives events as prose only; they
-/// are read here, once, and everything else matches on the kind.
+/// are read once ([`EventKind::of`]) where they are decoded, and
+/// everything else matches on the kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     /// `has stopped N running tasks`.
@@ -137,8 +162,29 @@ pub enum EventKind {
 }
 
 impl ServiceEvent {
-    pub fn kind(&self) -> EventKind {
-        let m = self.message.as_str();
+    /// An event as ECS wrote it, its kind read from its message.
+    pub fn read(id: String, created_at: Timestamp, message: String) -> Self {
+        ServiceEvent {
+            id,
+            created_at,
+            kind: EventKind::of(&message),
+            message,
+        }
+    }
+
+    /// The deployment an event names (`(deployment ecs-svc/123)`).
+    pub fn deployment(&self) -> Option<&str> {
+        self.message
+            .split("(deployment ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+    }
+}
+
+impl EventKind {
+    /// What ECS's words say: the one place its event prose is read.
+    pub fn of(message: &str) -> EventKind {
+        let m = message;
         if m.contains("has stopped") {
             EventKind::TasksStopped
         } else if m.contains("has started") {
@@ -158,14 +204,6 @@ impl ServiceEvent {
         } else {
             EventKind::Other
         }
-    }
-
-    /// The deployment an event names (`(deployment ecs-svc/123)`).
-    pub fn deployment(&self) -> Option<&str> {
-        self.message
-            .split("(deployment ")
-            .nth(1)
-            .and_then(|rest| rest.split(')').next())
     }
 }
 
@@ -289,7 +327,7 @@ pub struct ContainerState {
     /// The ExecuteCommandAgent's last status (`RUNNING` when ECS Exec can
     /// reach the container); `None` when the task runs without it.
     #[serde(default)]
-    pub exec_agent: Option<String>,
+    pub exec_agent: Option<ManagedAgentStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -440,10 +478,8 @@ mod tests {
     /// read once into a kind.
     #[test]
     fn service_events_are_read_once_into_kinds() {
-        let event = |message: &str| ServiceEvent {
-            id: "e".into(),
-            created_at: chrono::DateTime::UNIX_EPOCH,
-            message: message.into(),
+        let event = |message: &str| {
+            ServiceEvent::read("e".into(), chrono::DateTime::UNIX_EPOCH, message.into())
         };
         for (message, kind) in [
             (
@@ -483,7 +519,7 @@ mod tests {
                 EventKind::Other,
             ),
         ] {
-            assert_eq!(event(message).kind(), kind, "{message}");
+            assert_eq!(event(message).kind, kind, "{message}");
         }
         let failed = event("(service api) (deployment ecs-svc/42) deployment failed: x");
         assert_eq!(failed.deployment(), Some("ecs-svc/42"));

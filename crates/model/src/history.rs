@@ -1,7 +1,10 @@
 //! What happened to a service before now, beyond its current state: ECS's
 //! service-deployment history and the writes CloudTrail recorded.
 
-use super::{LifecycleStage, ServiceDeploymentStatus, TaskDefRef, Timestamp};
+use super::{
+    HookStatus, HookTimeoutAction, LifecycleStage, ServiceDeploymentStatus, TaskDefRef, Timestamp,
+    WriteSource,
+};
 use serde::Serialize;
 
 /// One deployment of ECS's service-deployment history
@@ -40,23 +43,72 @@ pub struct ServiceDeployment {
 pub struct HookRun {
     /// What ContinueServiceDeployment names a paused hook by.
     pub id: Option<String>,
-    /// The function's name, or `pause`.
-    pub name: String,
-    /// `IN_PROGRESS`, `SUCCEEDED`, `FAILED`, `TIMED_OUT`, or
-    /// `AWAITING_ACTION` for a pause waiting for the operator.
-    pub status: String,
+    /// The function it runs, or a pause (`pause` on the wire).
+    pub name: HookTarget,
+    pub status: HookStatus,
     /// When a waiting pause times out, and what ECS does then.
     pub expires_at: Option<Timestamp>,
-    pub timeout_action: Option<String>,
+    pub timeout_action: Option<HookTimeoutAction>,
+}
+
+/// What a lifecycle hook runs: a Lambda function by its name, or a pause
+/// waiting for the operator. Written as the function's name or `pause`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum HookTarget {
+    /// A pause hook: the deployment waits for someone to continue it.
+    Pause,
+    /// A Lambda function, by its name.
+    Function(String),
+}
+
+impl HookTarget {
+    /// How a pause is written.
+    const PAUSE: &'static str = "pause";
+
+    /// The function's name, or `pause`.
+    pub fn as_str(&self) -> &str {
+        match self {
+            HookTarget::Pause => Self::PAUSE,
+            HookTarget::Function(name) => name,
+        }
+    }
+
+    /// The written form back: `pause` is a pause, anything else a function.
+    pub fn parse(name: &str) -> Self {
+        if name == Self::PAUSE {
+            HookTarget::Pause
+        } else {
+            HookTarget::Function(name.to_string())
+        }
+    }
+}
+
+impl std::fmt::Display for HookTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for HookTarget {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for HookTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Self::parse(&name))
+    }
 }
 
 impl HookRun {
     /// A finished hook: `smoke SUCCEEDED`.
-    pub fn new(name: &str, status: &str) -> Self {
+    pub fn new(name: HookTarget, status: HookStatus) -> Self {
         HookRun {
             id: None,
-            name: name.into(),
-            status: status.into(),
+            name,
+            status,
             expires_at: None,
             timeout_action: None,
         }
@@ -64,23 +116,24 @@ impl HookRun {
 
     /// A pause waiting for someone to continue or roll back.
     pub fn is_waiting(&self) -> bool {
-        self.status == "AWAITING_ACTION"
+        self.status == HookStatus::AwaitingAction
     }
 }
 
 impl std::fmt::Display for HookRun {
     /// `hook smoke SUCCEEDED`, `pause AWAITING_ACTION (ROLLBACK at 14:30 UTC)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.name == "pause" {
-            write!(f, "pause {}", self.status)?;
-        } else {
-            write!(f, "hook {} {}", self.name, self.status)?;
+        match &self.name {
+            HookTarget::Pause => write!(f, "pause {}", self.status)?,
+            HookTarget::Function(name) => write!(f, "hook {name} {}", self.status)?,
         }
         if let (true, Some(at)) = (self.is_waiting(), self.expires_at) {
             write!(
                 f,
                 " ({} at {})",
-                self.timeout_action.as_deref().unwrap_or("times out"),
+                self.timeout_action
+                    .as_ref()
+                    .map_or("times out", HookTimeoutAction::as_str),
                 at.format("%H:%M UTC")
             )?;
         }
@@ -113,7 +166,7 @@ pub struct WriteEvent {
     /// The caller: the IAM user, or the role session (`role/session`).
     pub who: String,
     /// Source IP address, or the AWS service that called on someone's behalf.
-    pub from: String,
+    pub from: WriteSource,
     /// The service it changed, when it names one, and its cluster
     /// (`default` when the call named none, as ECS reads it).
     pub cluster: Option<String>,

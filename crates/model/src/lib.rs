@@ -20,16 +20,17 @@ pub use ecs::{
     LaunchType, LogSource, RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, StopCause,
     Task, TaskDefRef, TaskDefinition,
 };
-pub use history::{HookRun, ServiceDeployment, WriteEvent};
+pub use history::{HookRun, HookTarget, ServiceDeployment, WriteEvent};
 pub use monitoring::{
     Alarm, AlarmHistoryItem, AlarmState, ApiStats, Comparison, LogEvent, MetricPoint, MetricQuery,
-    MetricSeries, Severity, TargetGroupSeries, alarms_of,
+    MetricSeries, Severity, TARGET_TRACKING_PREFIX, TargetGroupSeries, TrackingSide, alarms_of,
 };
 pub use scaling::{PolicyKind, ScalableTarget, ScalingActivity, ScalingPolicy, StepAdjustment};
 pub use secrets::{SecretKind, is_secret};
 pub use status::{
-    ActivityStatus, ClusterStatus, HealthStatus, LifecycleStage, ServiceDeploymentStatus,
-    ServiceStatus, TaskDefinitionStatus, TaskStatus,
+    ActivityStatus, ClusterStatus, HealthStatus, HookStatus, HookTimeoutAction, LifecycleStage,
+    ManagedAgentStatus, MetricName, MetricNamespace, ScalingMetric, ServiceDeploymentStatus,
+    ServiceStatus, Statistic, TaskDefinitionStatus, TaskStatus, WriteSource,
 };
 pub use strategy::{
     Controller, DeploymentConfig, HookKind, LifecycleHook, MAX_BAKE_MINUTES, Strategy,

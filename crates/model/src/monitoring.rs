@@ -1,6 +1,6 @@
 //! CloudWatch alarms and metrics, and CloudWatch Logs events.
 
-use super::Timestamp;
+use super::{MetricName, MetricNamespace, Statistic, Timestamp};
 use serde::Serialize;
 use std::fmt;
 
@@ -95,11 +95,11 @@ pub struct Alarm {
     pub state: AlarmState,
     pub state_reason: String,
     pub state_updated_at: Timestamp,
-    pub metric: String,
-    pub namespace: String,
+    pub metric: MetricName,
+    pub namespace: MetricNamespace,
     /// `(name, value)` pairs, e.g. `("ServiceName", "backend-api")`.
     pub dimensions: Vec<(String, String)>,
-    pub statistic: String,
+    pub statistic: Statistic,
     pub threshold: f64,
     pub comparison: Comparison,
     pub period_secs: u32,
@@ -119,8 +119,9 @@ impl Alarm {
     pub fn display_name(&self) -> std::borrow::Cow<'_, str> {
         match target_tracking_parts(&self.name) {
             Some((resource, side)) => std::borrow::Cow::Owned(format!(
-                "{} target tracking {side} ({})",
+                "{} target tracking {} ({})",
                 resource.rsplit('/').next().unwrap_or(resource),
+                side.label(),
                 self.metric
             )),
             None => std::borrow::Cow::Borrowed(&self.name),
@@ -159,7 +160,7 @@ impl Alarm {
     /// Whether auto scaling owns it (a scaling policy's alarm): its
     /// activities say what it did; it pages no one.
     pub fn is_auto_scalings(&self) -> bool {
-        self.severity == Severity::Info || self.name.starts_with("TargetTracking-")
+        self.severity == Severity::Info || self.name.starts_with(TARGET_TRACKING_PREFIX)
     }
 
     pub fn dimension(&self, name: &str) -> Option<&str> {
@@ -206,14 +207,14 @@ pub struct AlarmHistoryItem {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct MetricQuery {
     pub id: String,
-    pub namespace: String,
-    pub metric: String,
+    pub namespace: MetricNamespace,
+    pub metric: MetricName,
     pub dimensions: Vec<(String, String)>,
-    pub statistic: String,
+    pub statistic: Statistic,
     pub period_secs: u32,
     /// When set, the series is `100 * metric / ratio_of` (same namespace,
     /// dimensions and statistic): utilisation from used and reserved.
-    pub ratio_of: Option<String>,
+    pub ratio_of: Option<MetricName>,
 }
 
 impl MetricQuery {
@@ -225,37 +226,43 @@ impl MetricQuery {
     pub fn service_utilisation(
         cluster: &str,
         service: &str,
-        metric: &str,
+        metric: MetricName,
         container_insights: bool,
     ) -> Self {
-        let mut q = Self::ecs_service(cluster, service, metric);
+        let mut q = Self::ecs_service(cluster, service, metric.clone());
         if container_insights {
-            let (used, reserved) = if metric == "MemoryUtilization" {
-                ("MemoryUtilized", "MemoryReserved")
+            let (used, reserved) = if metric == MetricName::MemoryUtilization {
+                (MetricName::MemoryUtilized, MetricName::MemoryReserved)
             } else {
-                ("CpuUtilized", "CpuReserved")
+                (MetricName::CpuUtilized, MetricName::CpuReserved)
             };
-            q.namespace = "ECS/ContainerInsights".into();
-            q.metric = used.into();
-            q.ratio_of = Some(reserved.into());
+            q.namespace = MetricNamespace::ContainerInsights;
+            q.metric = used;
+            q.ratio_of = Some(reserved);
         }
         q
     }
 
     /// AWS/ECS service-level utilisation, `metric` is `CPUUtilization` or `MemoryUtilization`.
-    pub fn ecs_service(cluster: &str, service: &str, metric: &str) -> Self {
+    pub fn ecs_service(cluster: &str, service: &str, metric: MetricName) -> Self {
         Self {
-            id: format!("{cluster}/{service}/{metric}"),
-            namespace: "AWS/ECS".into(),
-            metric: metric.into(),
+            id: Self::service_id(cluster, service, &metric),
+            namespace: MetricNamespace::Ecs,
+            metric,
             dimensions: vec![
                 ("ClusterName".into(), cluster.into()),
                 ("ServiceName".into(), service.into()),
             ],
-            statistic: "Average".into(),
+            statistic: Statistic::Average,
             period_secs: 60,
             ratio_of: None,
         }
+    }
+
+    /// The id of a service's utilisation query (and of its series):
+    /// `cluster/service/CPUUtilization`.
+    pub fn service_id(cluster: &str, service: &str, metric: &MetricName) -> String {
+        format!("{cluster}/{service}/{metric}")
     }
 }
 
@@ -316,14 +323,57 @@ pub struct LogEvent {
     pub message: String,
 }
 
-/// `(resource id, "high" | "low")` of an alarm name AWS gave a
-/// target-tracking policy's alarm.
-fn target_tracking_parts(name: &str) -> Option<(&str, &'static str)> {
-    let rest = name.strip_prefix("TargetTracking-")?;
-    [("-AlarmHigh-", "high"), ("-AlarmLow-", "low")]
+/// How AWS begins the name of a target-tracking scaling policy's alarm:
+/// `TargetTracking-<resource id>-AlarmHigh-<id>`.
+pub const TARGET_TRACKING_PREFIX: &str = "TargetTracking-";
+
+/// Which of its two alarms a target-tracking policy's alarm is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrackingSide {
+    /// Above the target: scale out.
+    High,
+    /// Below the target: scale in.
+    Low,
+}
+
+impl TrackingSide {
+    /// The marker in the alarm's name.
+    fn marker(self) -> &'static str {
+        match self {
+            TrackingSide::High => "-AlarmHigh-",
+            TrackingSide::Low => "-AlarmLow-",
+        }
+    }
+
+    /// How the alarm's display name says it.
+    fn label(self) -> &'static str {
+        match self {
+            TrackingSide::High => "high",
+            TrackingSide::Low => "low",
+        }
+    }
+
+    /// The side of an alarm name AWS gave a target-tracking policy's
+    /// alarm; `None` for any other alarm.
+    pub fn of(name: &str) -> Option<TrackingSide> {
+        target_tracking_parts(name).map(|(_, side)| side)
+    }
+
+    /// The name AWS gives a target-tracking policy's alarm on `resource`
+    /// (`service/<cluster>/<service>`), ending in `id`.
+    pub fn alarm_name(self, resource: &str, id: &str) -> String {
+        format!("{TARGET_TRACKING_PREFIX}{resource}{}{id}", self.marker())
+    }
+}
+
+/// `(resource id, side)` of an alarm name AWS gave a target-tracking
+/// policy's alarm.
+fn target_tracking_parts(name: &str) -> Option<(&str, TrackingSide)> {
+    let rest = name.strip_prefix(TARGET_TRACKING_PREFIX)?;
+    [TrackingSide::High, TrackingSide::Low]
         .into_iter()
-        .find_map(|(marker, side)| {
-            let at = rest.rfind(marker)?;
+        .find_map(|side| {
+            let at = rest.rfind(side.marker())?;
             let resource = &rest[..at];
             (!resource.is_empty()).then_some((resource, side))
         })
@@ -412,8 +462,8 @@ mod tests {
             state: AlarmState::Alarm,
             state_reason: String::new(),
             state_updated_at: chrono::DateTime::UNIX_EPOCH,
-            metric: "HTTPCode_Target_5XX_Count".into(),
-            namespace: "AWS/ApplicationELB".into(),
+            metric: MetricName::HttpCodeTarget5xxCount,
+            namespace: MetricNamespace::ApplicationElb,
             dimensions: vec![
                 ("LoadBalancer".into(), "app/shop/50dc6c495c0c9188".into()),
                 (
@@ -421,7 +471,7 @@ mod tests {
                     "targetgroup/shop-web/0a1b2c3d4e5f6071".into(),
                 ),
             ],
-            statistic: "Sum".into(),
+            statistic: Statistic::Sum,
             threshold: 10.0,
             comparison: Comparison::GreaterThanThreshold,
             period_secs: 60,
@@ -458,10 +508,10 @@ mod tests {
             state: AlarmState::Ok,
             state_reason: String::new(),
             state_updated_at: chrono::DateTime::UNIX_EPOCH,
-            metric: "CPUUtilization".into(),
-            namespace: "AWS/ECS".into(),
+            metric: MetricName::CpuUtilization,
+            namespace: MetricNamespace::Ecs,
             dimensions: vec![],
-            statistic: "Average".into(),
+            statistic: Statistic::Average,
             threshold: 70.0,
             comparison: Comparison::GreaterThanThreshold,
             period_secs: 60,

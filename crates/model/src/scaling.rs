@@ -31,7 +31,7 @@ pub struct StepAdjustment {
 #[serde(tag = "type")]
 pub enum PolicyKind {
     TargetTracking {
-        metric: String,
+        metric: super::ScalingMetric,
         target: f64,
     },
     StepScaling {

@@ -207,3 +207,100 @@ aws_states! {
         CleanUp => "CLEAN_UP",
     }
 }
+
+aws_states! {
+    /// A lifecycle hook run's status in a service deployment
+    /// (lifecycleHookDetails).
+    HookStatus {
+        InProgress => "IN_PROGRESS",
+        Succeeded => "SUCCEEDED",
+        Failed => "FAILED",
+        TimedOut => "TIMED_OUT",
+        /// A pause waiting for the operator to continue or roll back.
+        AwaitingAction => "AWAITING_ACTION",
+    }
+}
+
+aws_states! {
+    /// What ECS does when a waiting pause hook times out.
+    HookTimeoutAction {
+        Rollback => "ROLLBACK",
+        Continue => "CONTINUE",
+    }
+}
+
+aws_states! {
+    /// A managed agent's status in a container, e.g. the ExecuteCommandAgent
+    /// ECS Exec needs.
+    ManagedAgentStatus {
+        Pending => "PENDING",
+        Running => "RUNNING",
+        Stopped => "STOPPED",
+    }
+}
+
+aws_states! {
+    /// A CloudWatch metric's name: those flightdeck reads and the simulator
+    /// writes; any other alarm's metric keeps its name.
+    MetricName {
+        CpuUtilization => "CPUUtilization",
+        MemoryUtilization => "MemoryUtilization",
+        /// Container Insights: CPU units used, and reserved.
+        CpuUtilized => "CpuUtilized",
+        CpuReserved => "CpuReserved",
+        /// Container Insights: memory used, and reserved.
+        MemoryUtilized => "MemoryUtilized",
+        MemoryReserved => "MemoryReserved",
+        RequestCount => "RequestCount",
+        TargetResponseTime => "TargetResponseTime",
+        HttpCodeTarget5xxCount => "HTTPCode_Target_5XX_Count",
+        HttpCodeTarget5xxPercent => "HTTPCode_Target_5XX_Percent",
+        ApproximateNumberOfMessagesVisible => "ApproximateNumberOfMessagesVisible",
+        ReplicaLag => "ReplicaLag",
+    }
+}
+
+aws_states! {
+    /// A CloudWatch metric's namespace.
+    MetricNamespace {
+        Ecs => "AWS/ECS",
+        ContainerInsights => "ECS/ContainerInsights",
+        ApplicationElb => "AWS/ApplicationELB",
+        Sqs => "AWS/SQS",
+        Rds => "AWS/RDS",
+    }
+}
+
+aws_states! {
+    /// How CloudWatch aggregates a metric over a period: a statistic or
+    /// a percentile.
+    Statistic {
+        Average => "Average",
+        Sum => "Sum",
+        Minimum => "Minimum",
+        Maximum => "Maximum",
+        SampleCount => "SampleCount",
+        P95 => "p95",
+        P99 => "p99",
+    }
+}
+
+aws_states! {
+    /// The metric a target-tracking scaling policy tracks: one of
+    /// Application Auto Scaling's predefined metrics, or a custom metric
+    /// by its name.
+    ScalingMetric {
+        EcsServiceAverageCpuUtilization => "ECSServiceAverageCPUUtilization",
+        EcsServiceAverageMemoryUtilization => "ECSServiceAverageMemoryUtilization",
+        AlbRequestCountPerTarget => "ALBRequestCountPerTarget",
+    }
+}
+
+aws_states! {
+    /// Where CloudTrail says a write came from (sourceIPAddress): the AWS
+    /// service that called on someone's behalf, or the caller's address.
+    WriteSource {
+        /// Application Auto Scaling, adjusting a desired count.
+        AutoScaling => "application-autoscaling.amazonaws.com",
+    }
+}

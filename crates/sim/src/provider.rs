@@ -14,9 +14,10 @@ use flightdeck_model::clock::Clock;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, ContainerDefinition,
     ContainerState, CostReport, EnvVar, EnvironmentInfo, HealthStatus, LaunchType, LogEvent,
-    MetricPoint, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy,
-    SecretRef, Service, ServiceDeployment, ServiceStatus, TargetGroupSeries, Task, TaskDefRef,
-    TaskDefinition, TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent,
+    ManagedAgentStatus, MetricName, MetricNamespace, MetricPoint, MetricQuery, MetricSeries,
+    ScalableTarget, ScalingActivity, ScalingPolicy, SecretRef, Service, ServiceDeployment,
+    ServiceStatus, Statistic, TargetGroupSeries, Task, TaskDefRef, TaskDefinition,
+    TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent,
 };
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -195,7 +196,7 @@ fn to_task(t: &world::SimTask, place: &Place, cluster: &str) -> Task {
         containers: vec![ContainerState {
             name: "main".into(),
             runtime_id: Some(format!("{}-0527074092", t.id)),
-            exec_agent: (status == TaskStatus::Running).then(|| "RUNNING".into()),
+            exec_agent: (status == TaskStatus::Running).then_some(ManagedAgentStatus::Running),
             last_status: status,
             exit_code: t.exit_code,
             reason: None,
@@ -270,51 +271,66 @@ fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
 }
 
 fn signal_for(query: &MetricQuery) -> Option<Signal> {
-    let stat = query.statistic.as_str();
-    Some(match (query.namespace.as_str(), query.metric.as_str()) {
-        ("AWS/ECS", "CPUUtilization") => Signal::Cpu,
-        ("AWS/ECS", "MemoryUtilization") => Signal::Memory,
+    use MetricName as M;
+    use MetricNamespace as N;
+    Some(match (&query.namespace, &query.metric) {
+        (N::Ecs, M::CpuUtilization) => Signal::Cpu,
+        (N::Ecs, M::MemoryUtilization) => Signal::Memory,
         // Used over reserved, in percent: the same utilisation.
-        ("ECS/ContainerInsights", "CpuUtilized") if query.ratio_of.is_some() => Signal::Cpu,
-        ("ECS/ContainerInsights", "MemoryUtilized") if query.ratio_of.is_some() => Signal::Memory,
-        ("AWS/ApplicationELB", "TargetResponseTime") if stat == "p95" => Signal::LatencyP95,
-        ("AWS/ApplicationELB", "TargetResponseTime") if stat == "p99" => Signal::LatencyP99,
-        ("AWS/ApplicationELB", "TargetResponseTime") => Signal::Latency,
-        ("AWS/ApplicationELB", "RequestCount") => Signal::Requests,
-        ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Percent") => Signal::ErrorRate,
-        ("AWS/SQS", "ApproximateNumberOfMessagesVisible") => Signal::QueueDepth,
-        ("AWS/RDS", "ReplicaLag") => Signal::ReplicaLag,
+        (N::ContainerInsights, M::CpuUtilized) if query.ratio_of.is_some() => Signal::Cpu,
+        (N::ContainerInsights, M::MemoryUtilized) if query.ratio_of.is_some() => Signal::Memory,
+        (N::ApplicationElb, M::TargetResponseTime) => match query.statistic {
+            Statistic::P95 => Signal::LatencyP95,
+            Statistic::P99 => Signal::LatencyP99,
+            _ => Signal::Latency,
+        },
+        (N::ApplicationElb, M::RequestCount) => Signal::Requests,
+        (N::ApplicationElb, M::HttpCodeTarget5xxPercent) => Signal::ErrorRate,
+        (N::Sqs, M::ApproximateNumberOfMessagesVisible) => Signal::QueueDepth,
+        (N::Rds, M::ReplicaLag) => Signal::ReplicaLag,
         _ => return None,
     })
 }
 
 /// Namespace, metric name, statistic and unit under which a signal is published.
-pub fn metric_identity(signal: Signal) -> (&'static str, &'static str, &'static str, &'static str) {
+pub fn metric_identity(signal: Signal) -> (MetricNamespace, MetricName, Statistic, &'static str) {
+    use MetricName as M;
+    use MetricNamespace as N;
     match signal {
-        Signal::Cpu => ("AWS/ECS", "CPUUtilization", "Average", "Percent"),
-        Signal::Memory => ("AWS/ECS", "MemoryUtilization", "Average", "Percent"),
+        Signal::Cpu => (N::Ecs, M::CpuUtilization, Statistic::Average, "Percent"),
+        Signal::Memory => (N::Ecs, M::MemoryUtilization, Statistic::Average, "Percent"),
         Signal::Latency => (
-            "AWS/ApplicationELB",
-            "TargetResponseTime",
-            "Average",
+            N::ApplicationElb,
+            M::TargetResponseTime,
+            Statistic::Average,
             "Seconds",
         ),
-        Signal::LatencyP95 => ("AWS/ApplicationELB", "TargetResponseTime", "p95", "Seconds"),
-        Signal::LatencyP99 => ("AWS/ApplicationELB", "TargetResponseTime", "p99", "Seconds"),
+        Signal::LatencyP95 => (
+            N::ApplicationElb,
+            M::TargetResponseTime,
+            Statistic::P95,
+            "Seconds",
+        ),
+        Signal::LatencyP99 => (
+            N::ApplicationElb,
+            M::TargetResponseTime,
+            Statistic::P99,
+            "Seconds",
+        ),
         Signal::ErrorRate => (
-            "AWS/ApplicationELB",
-            "HTTPCode_Target_5XX_Percent",
-            "Average",
+            N::ApplicationElb,
+            M::HttpCodeTarget5xxPercent,
+            Statistic::Average,
             "Percent",
         ),
-        Signal::Requests => ("AWS/ApplicationELB", "RequestCount", "Sum", "Count"),
+        Signal::Requests => (N::ApplicationElb, M::RequestCount, Statistic::Sum, "Count"),
         Signal::QueueDepth => (
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            "Maximum",
+            N::Sqs,
+            M::ApproximateNumberOfMessagesVisible,
+            Statistic::Maximum,
             "Count",
         ),
-        Signal::ReplicaLag => ("AWS/RDS", "ReplicaLag", "Maximum", "Seconds"),
+        Signal::ReplicaLag => (N::Rds, M::ReplicaLag, Statistic::Maximum, "Seconds"),
     }
 }
 
@@ -377,10 +393,10 @@ fn to_alarm(alarm: &world::SimAlarm, env: &EnvState) -> Alarm {
         state: alarm.state,
         state_reason: alarm.reason.clone(),
         state_updated_at: alarm.updated_at,
-        metric: metric.into(),
-        namespace: namespace.into(),
+        metric,
+        namespace,
         dimensions: dimensions(env, &alarm.spec.service, alarm.spec.signal),
-        statistic: statistic.into(),
+        statistic,
         threshold: alarm.spec.threshold,
         comparison: alarm.spec.comparison,
         period_secs: alarm.spec.period_secs,

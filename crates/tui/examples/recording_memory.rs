@@ -76,13 +76,15 @@ fn service(i: usize, second: i64) -> Service {
         }],
         // ECS's last few events: a new one each poll.
         events: (0..5)
-            .map(|k| ServiceEvent {
-                id: format!("{name}-{}", second - k),
-                created_at: at - chrono::Duration::seconds(k * 5),
-                message: format!(
-                    "(service {name}) has reached a steady state. (poll {})",
-                    second - k
-                ),
+            .map(|k| {
+                ServiceEvent::read(
+                    format!("{name}-{}", second - k),
+                    at - chrono::Duration::seconds(k * 5),
+                    format!(
+                        "(service {name}) has reached a steady state. (poll {})",
+                        second - k
+                    ),
+                )
             })
             .collect(),
         created_at: t0() - chrono::Duration::days(30),
@@ -98,10 +100,10 @@ fn alarm(i: usize, state: AlarmState) -> Alarm {
         state,
         state_reason: "Threshold Crossed".into(),
         state_updated_at: t0(),
-        metric: "HTTPCode_Target_5XX_Count".into(),
-        namespace: "AWS/ApplicationELB".into(),
+        metric: flightdeck_model::MetricName::HttpCodeTarget5xxCount,
+        namespace: flightdeck_model::MetricNamespace::ApplicationElb,
         dimensions: vec![("ServiceName".into(), format!("svc-{i:03}"))],
-        statistic: "Sum".into(),
+        statistic: flightdeck_model::Statistic::Sum,
         threshold: 10.0,
         comparison: Comparison::GreaterThanThreshold,
         period_secs: 60,

@@ -13,7 +13,7 @@ use aws_sdk_ecs::types as ecs;
 use chrono::Duration;
 use flightdeck::aws::{AwsProvider, Settings};
 use flightdeck::clock::Clock;
-use flightdeck::model::{Comparison, LaunchType, Timestamp};
+use flightdeck::model::{Comparison, LaunchType, Statistic, Timestamp};
 use flightdeck::sim::catalog::{EnvSpec, PolicySpec, Signal, seed_environments};
 use flightdeck::sim::metric_identity;
 use std::collections::HashMap;
@@ -412,8 +412,8 @@ pub async fn seed(moto: &Moto, env: &EnvSpec, now: Timestamp) -> Seeded {
             .put_metric_alarm()
             .alarm_name(&alarm.name)
             .alarm_description(&alarm.description)
-            .namespace(namespace)
-            .metric_name(metric)
+            .namespace(namespace.as_str())
+            .metric_name(metric.as_str())
             .dimensions(
                 cw::Dimension::builder()
                     .name("ClusterName")
@@ -440,10 +440,10 @@ pub async fn seed(moto: &Moto, env: &EnvSpec, now: Timestamp) -> Seeded {
                     cw::ComparisonOperator::LessThanOrEqualToThreshold
                 }
             });
-        put = if statistic.starts_with('p') {
-            put.extended_statistic(statistic)
+        put = if matches!(statistic, Statistic::P95 | Statistic::P99) {
+            put.extended_statistic(statistic.as_str())
         } else {
-            put.statistic(cw::Statistic::from(statistic))
+            put.statistic(cw::Statistic::from(statistic.as_str()))
         };
         if let Some(arn) = policy_arns.get(&alarm.name) {
             put = put.alarm_actions(arn);

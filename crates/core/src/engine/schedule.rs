@@ -402,7 +402,7 @@ mod tests {
             metrics: vec![MetricQuery::ecs_service(
                 "radiox-prod",
                 "backend-api",
-                "CPUUtilization",
+                flightdeck_model::MetricName::CpuUtilization,
             )]
             .into(),
             ..Focus::default()
@@ -491,7 +491,13 @@ mod tests {
     fn query_sets_are_keys_and_serialise_as_lists() {
         use std::hash::{BuildHasher, RandomState};
         let list: Vec<MetricQuery> = (0..3)
-            .map(|i| MetricQuery::ecs_service("c", &format!("s{i}"), "CPUUtilization"))
+            .map(|i| {
+                MetricQuery::ecs_service(
+                    "c",
+                    &format!("s{i}"),
+                    flightdeck_model::MetricName::CpuUtilization,
+                )
+            })
             .collect();
         let shared = Queries::from(list.clone());
         let copy = Queries::from(list.clone());

@@ -5,7 +5,7 @@
 use super::plan::{Plan, PlanError, Step};
 use crate::diff::Change;
 use crate::provider::{PortForward, ProviderError, ReadProvider};
-use flightdeck_model::{ContainerState, Service, Task, TaskStatus};
+use flightdeck_model::{ContainerState, ManagedAgentStatus, Service, Task, TaskStatus};
 
 /// The shortest prefix of a task id an operator may type.
 pub const MIN_TASK_PREFIX: usize = 6;
@@ -204,8 +204,8 @@ async fn session_target(
             found.last_status.as_str()
         )));
     }
-    match found.exec_agent.as_deref() {
-        Some("RUNNING") => {}
+    match &found.exec_agent {
+        Some(ManagedAgentStatus::Running) => {}
         Some(status) => {
             return Err(PlanError::Refused(format!(
                 "the ExecuteCommandAgent of container {} is {status}, not RUNNING: wait a moment, or check the task role's ssmmessages permissions",

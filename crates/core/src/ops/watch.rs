@@ -479,7 +479,10 @@ mod tests {
         let mut canary = recorded(ServiceDeploymentStatus::InProgress);
         canary.stage = Some(LifecycleStage::BakeTime);
         canary.traffic_on_target = Some(10.0);
-        canary.hooks = vec![flightdeck_model::HookRun::new("smoke", "SUCCEEDED")];
+        canary.hooks = vec![flightdeck_model::HookRun::new(
+            flightdeck_model::HookTarget::Function("smoke".into()),
+            flightdeck_model::HookStatus::Succeeded,
+        )];
         assert_eq!(
             classify(&canary, t(0), STUCK_AFTER, t(30)),
             (
@@ -587,8 +590,11 @@ mod tests {
         green.hooks = vec![flightdeck_model::HookRun {
             id: Some("h1".into()),
             expires_at: Some(t(30)),
-            timeout_action: Some("ROLLBACK".into()),
-            ..flightdeck_model::HookRun::new("pause", "AWAITING_ACTION")
+            timeout_action: Some(flightdeck_model::HookTimeoutAction::Rollback),
+            ..flightdeck_model::HookRun::new(
+                flightdeck_model::HookTarget::Pause,
+                flightdeck_model::HookStatus::AwaitingAction,
+            )
         }];
         w.observe_history(&[green.clone()], t(2));
         assert_eq!(w.observe(&start, t(25)), RolloutStatus::InProgress);

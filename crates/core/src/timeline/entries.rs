@@ -1,13 +1,13 @@
 //! [`assemble`] and one function per source of facts, each turning what
 //! was read into timeline entries.
 
-use super::{Entry, Facts, Kind, Scope};
+use super::{Actor, Entry, Facts, Kind, Scope};
 use crate::audit::{Outcome, Phase, Record};
 use crate::diff::revision_diff;
 use crate::triage::age;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, ScalingActivity, Service, ServiceDeployment, ServiceRef, Severity,
-    Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
+    Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent, WriteSource,
 };
 
 /// A CloudTrail write this close to an audit record of the same caller and
@@ -16,7 +16,7 @@ const SAME_WRITE: chrono::Duration = chrono::Duration::minutes(2);
 
 /// The callers whose writes other entries already show: auto scaling's
 /// UpdateService calls are its scaling activities.
-const SHOWN_ELSEWHERE: [&str; 1] = ["application-autoscaling.amazonaws.com"];
+const SHOWN_ELSEWHERE: [WriteSource; 1] = [WriteSource::AutoScaling];
 
 /// The entries of `facts` in `scope` at or after `since`, newest first
 /// (ties in kind order, so a deployment shows above the events it caused).
@@ -49,7 +49,7 @@ pub(super) fn all(facts: &Facts) -> Vec<Entry> {
             service: Some(svc.reference()),
             summary: e.message.clone(),
             subject: Some(e.id.clone()),
-            who: Some("ECS".into()),
+            who: Some(Actor::Ecs),
             detail: vec![],
         }));
     }
@@ -65,7 +65,7 @@ pub(super) fn all(facts: &Facts) -> Vec<Entry> {
         facts
             .writes
             .iter()
-            .filter(|w| !SHOWN_ELSEWHERE.contains(&w.from.as_str()))
+            .filter(|w| !SHOWN_ELSEWHERE.contains(&w.from))
             .filter(|w| !recorded_by_audit(w, &facts.audit))
             .map(write),
     );
@@ -152,7 +152,7 @@ fn deployment(service: ServiceRef, d: &ServiceDeployment, tds: &[TaskDefinition]
         service: Some(service.clone()),
         summary: format!("deployment to {target}{from}: {}{took}", d.status),
         subject: Some(d.arn.clone()),
-        who: Some("ECS".into()),
+        who: Some(Actor::Ecs),
         detail,
     }];
     if let (Some(to), Some(from)) = (
@@ -189,7 +189,7 @@ fn current_deployments(svc: &Service, tds: &[TaskDefinition]) -> Vec<Entry> {
                 d.task_definition, d.status, d.rollout_state, d.running, d.desired
             ),
             subject: Some(d.id.clone()),
-            who: Some("ECS".into()),
+            who: Some(Actor::Ecs),
             detail: [d.rollout_reason.clone(), d.id.clone()]
                 .into_iter()
                 .filter(|s| !s.is_empty())
@@ -228,7 +228,7 @@ fn alarm_changes(alarm: &Alarm, history: &[AlarmHistoryItem], services: &[Servic
             service: service.clone(),
             summary: format!("{}: {} -> {}", alarm.display_name(), h.from, h.to),
             subject: Some(alarm.name.clone()),
-            who: Some("CloudWatch".into()),
+            who: Some(Actor::CloudWatch),
             detail: vec![h.summary.clone(), format!("alarm {}", alarm.name)],
         })
         .collect()
@@ -246,7 +246,7 @@ fn scaling(a: &ScalingActivity) -> Entry {
         service,
         summary: format!("{} ({})", a.description, a.status),
         subject: Some(a.id.clone()),
-        who: Some("auto scaling".into()),
+        who: Some(Actor::AutoScaling),
         detail: vec![a.cause.clone()],
     }
 }
@@ -279,7 +279,7 @@ fn task_stop(service: &ServiceRef, t: &Task) -> Option<Entry> {
             t.stopped_reason.as_deref().unwrap_or("no reason given")
         ),
         subject: Some(t.id.clone()),
-        who: Some("ECS".into()),
+        who: Some(Actor::Ecs),
         detail,
     })
 }
@@ -309,7 +309,7 @@ fn audit(r: &Record) -> Option<Entry> {
         service: Some(ServiceRef::new(&r.cluster, &r.service)),
         summary: format!("{}{to} with flightdeck: {outcome}", r.operation),
         subject: r.deployment_id.clone(),
-        who: Some(who(&r.who)),
+        who: Some(Actor::caller(&r.who)),
         detail,
     })
 }
@@ -317,7 +317,7 @@ fn audit(r: &Record) -> Option<Entry> {
 fn recorded_by_audit(w: &WriteEvent, audit: &[Record]) -> bool {
     audit.iter().any(|r| {
         r.phase == Phase::After
-            && who(&r.who) == who(&w.who)
+            && Actor::caller(&r.who) == Actor::caller(&w.who)
             && w.touches(&r.cluster, &r.service)
             && (w.at - r.time).abs() <= SAME_WRITE
     })
@@ -342,18 +342,7 @@ fn write(w: &WriteEvent) -> Entry {
         service,
         summary: format!("{} {}{failed}", w.call, w.parameters.join(" ")),
         subject: Some(w.id.clone()),
-        who: Some(who(&w.who)),
+        who: Some(Actor::caller(&w.who)),
         detail,
-    }
-}
-
-/// The person or role behind an IAM ARN: the role session of an assumed
-/// role (`maria.k (AWSReservedSSO_PowerUser_9f03b7)`), the user's name.
-fn who(arn: &str) -> String {
-    let resource = arn.rsplit_once(':').map_or(arn, |(_, r)| r);
-    match resource.split('/').collect::<Vec<_>>().as_slice() {
-        ["assumed-role", role, session] => format!("{session} ({role})"),
-        ["user", .., name] => (*name).to_string(),
-        _ => arn.to_string(),
     }
 }

@@ -94,10 +94,75 @@ pub struct Entry {
     /// What the entry is about, for a jump to it: the alarm's name, the
     /// deployment's ARN or id, the task's id, the event's id.
     pub subject: Option<String>,
-    /// Who did it (an IAM ARN, "ECS", "auto scaling") when known.
-    pub who: Option<String>,
+    /// Who did it (a person or role, ECS, auto scaling) when known.
+    pub who: Option<Actor>,
     /// The evidence: diff lines, reasons, parameters, where from.
     pub detail: Vec<String>,
+}
+
+/// Who made a change on the timeline: AWS itself, or a caller. Written as
+/// `ECS`, `CloudWatch`, `auto scaling`, or the caller's name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// ECS: deployments, task stops, service events.
+    Ecs,
+    /// CloudWatch: alarm state changes.
+    CloudWatch,
+    /// Application Auto Scaling: scaling activities.
+    AutoScaling,
+    /// A person or role, by the name its IAM ARN gives
+    /// (`maria.k (AWSReservedSSO_PowerUser_9f03b7)`, a user's name).
+    Caller(String),
+}
+
+impl Actor {
+    /// The caller behind an IAM ARN: the role session of an assumed role
+    /// (`maria.k (AWSReservedSSO_PowerUser_9f03b7)`), the user's name.
+    pub fn caller(arn: &str) -> Actor {
+        let resource = arn.rsplit_once(':').map_or(arn, |(_, r)| r);
+        Actor::Caller(match resource.split('/').collect::<Vec<_>>().as_slice() {
+            ["assumed-role", role, session] => format!("{session} ({role})"),
+            ["user", .., name] => (*name).to_string(),
+            _ => arn.to_string(),
+        })
+    }
+
+    /// How it is written.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Actor::Ecs => "ECS",
+            Actor::CloudWatch => "CloudWatch",
+            Actor::AutoScaling => "auto scaling",
+            Actor::Caller(name) => name,
+        }
+    }
+
+    /// The written form back.
+    pub fn parse(s: &str) -> Actor {
+        [Actor::Ecs, Actor::CloudWatch, Actor::AutoScaling]
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .unwrap_or_else(|| Actor::Caller(s.to_string()))
+    }
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl Serialize for Actor {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Actor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Actor::parse(&s))
+    }
 }
 
 /// What the timeline covers.

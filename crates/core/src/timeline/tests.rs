@@ -51,7 +51,7 @@ fn write_by(who: &str, service: &str, minutes_ago: i64) -> WriteEvent {
         at: ago(minutes_ago),
         call: "UpdateService".into(),
         who: who.into(),
-        from: "203.0.113.57".into(),
+        from: flightdeck_model::WriteSource::parse("203.0.113.57"),
         cluster: Some("c".into()),
         service: Some(service.into()),
         parameters: vec!["desiredCount=4".into()],
@@ -87,24 +87,24 @@ fn api() -> ServiceRef {
 
 fn services() -> Vec<Service> {
     let mut api = service("api", 2, 2, RolloutState::Completed, 0);
-    api.events = vec![ServiceEvent {
-        id: "e1".into(),
-        created_at: ago(20),
-        message: "(service api) has reached a steady state.".into(),
-    }];
+    api.events = vec![ServiceEvent::read(
+        "e1".into(),
+        ago(20),
+        "(service api) has reached a steady state.".into(),
+    )];
     let mut worker = service("worker", 1, 1, RolloutState::Completed, 0);
-    worker.events = vec![ServiceEvent {
-        id: "e2".into(),
-        created_at: ago(5),
-        message: "(service worker) has reached a steady state.".into(),
-    }];
+    worker.events = vec![ServiceEvent::read(
+        "e2".into(),
+        ago(5),
+        "(service worker) has reached a steady state.".into(),
+    )];
     vec![api, worker]
 }
 
 #[test]
 fn a_service_timeline_puts_every_source_on_one_axis_newest_first() {
     let mut critical = alarm("api-5xx", Severity::Critical, AlarmState::Alarm, 3);
-    critical.metric = "HTTPCode_Target_5XX_Count".into();
+    critical.metric = flightdeck_model::MetricName::HttpCodeTarget5xxCount;
     let facts = Facts {
         services: services(),
         deployments: vec![(
@@ -192,7 +192,7 @@ fn the_operators_own_write_shows_once_with_its_plan_and_others_by_name() {
     assert_eq!(writes.len(), 2, "{writes:#?}");
     assert_eq!(writes[0].kind, Kind::Write);
     assert_eq!(
-        writes[0].who.as_deref(),
+        writes[0].who.as_ref().map(Actor::as_str),
         Some("maria.k (AWSReservedSSO_PowerUser_9f03b7)")
     );
     assert_eq!(writes[0].summary, "UpdateService desiredCount=4");
@@ -218,7 +218,7 @@ fn auto_scalings_own_alarms_and_calls_are_left_to_its_activities() {
         "api",
         4,
     );
-    by_autoscaling.from = "application-autoscaling.amazonaws.com".into();
+    by_autoscaling.from = flightdeck_model::WriteSource::AutoScaling;
     let facts = Facts {
         services: services(),
         alarms: vec![(
@@ -298,7 +298,10 @@ fn a_deployment_in_progress_shows_its_stage_traffic_and_hooks() {
     canary.finished_at = None;
     canary.stage = Some(flightdeck_model::LifecycleStage::BakeTime);
     canary.traffic_on_target = Some(10.0);
-    canary.hooks = vec![flightdeck_model::HookRun::new("smoke", "SUCCEEDED")];
+    canary.hooks = vec![flightdeck_model::HookRun::new(
+        flightdeck_model::HookTarget::Function("smoke".into()),
+        flightdeck_model::HookStatus::Succeeded,
+    )];
     let facts = Facts {
         services: services(),
         deployments: vec![(api(), vec![canary])],

@@ -92,9 +92,9 @@ pub(super) fn build_policy(
     match p {
         PolicySpec::TargetTracking { signal, target } => {
             let metric = if *signal == Signal::Memory {
-                "ECSServiceAverageMemoryUtilization"
+                ScalingMetric::EcsServiceAverageMemoryUtilization
             } else {
-                "ECSServiceAverageCPUUtilization"
+                ScalingMetric::EcsServiceAverageCpuUtilization
             };
             let short = if *signal == Signal::Memory {
                 "memory"
@@ -104,8 +104,8 @@ pub(super) fn build_policy(
             let name = format!("{}-{short}-target-tracking", svc.name);
             let arn = policy_arn(env, &svc.name, &name);
             let resource = format!("service/{}/{}", env.cluster, svc.name);
-            let high = format!("TargetTracking-{resource}-AlarmHigh-{}", hex(rng, 8));
-            let low = format!("TargetTracking-{resource}-AlarmLow-{}", hex(rng, 8));
+            let high = TrackingSide::High.alarm_name(&resource, &hex(rng, 8));
+            let low = TrackingSide::Low.alarm_name(&resource, &hex(rng, 8));
             let mk = |name: &str, cmp, threshold, evals| AlarmSpec {
                 name: name.to_string(),
                 service: svc.name.clone(),
@@ -135,7 +135,7 @@ pub(super) fn build_policy(
             PolicyState {
                 name,
                 kind: PolicyKind::TargetTracking {
-                    metric: metric.into(),
+                    metric,
                     target: *target,
                 },
                 alarms: vec![high, low],
@@ -248,16 +248,19 @@ pub(super) fn build_service(
     svc.push_event(
         hex(rng, 8),
         deployment.created_at,
+        EventKind::TasksStarted,
         format!("(service {name}) has started {} tasks.", svc.spec.desired),
     );
     svc.push_event(
         hex(rng, 8),
         deployment.updated_at,
+        EventKind::DeploymentCompleted,
         format!("(service {name}) (deployment {dep_id}) deployment completed."),
     );
     svc.push_event(
         hex(rng, 8),
         deployment.updated_at,
+        EventKind::SteadyState,
         format!("(service {name}) has reached a steady state."),
     );
     for _ in 0..svc.spec.desired {

@@ -238,6 +238,7 @@ fn started_long_ago(svc: &mut ServiceState, at: Timestamp, rng: &mut ChaCha8Rng)
     svc.push_event(
         hex(rng, 8),
         at,
+        EventKind::TasksStarted,
         format!("(service {name}) has started {} tasks:{list}.", ids.len()),
     );
 }
@@ -261,6 +262,7 @@ fn lose_zone(svc: &mut ServiceState, zone: &str, now: Timestamp, rng: &mut ChaCh
     svc.push_event(
         hex(rng, 8),
         now,
+        EventKind::TasksStopped,
         format!(
             "(service {name}) has stopped {} running tasks:{list}.",
             ids.len()
@@ -293,22 +295,21 @@ pub(super) fn place(svc: &mut ServiceState, outage: &Outage, now: Timestamp, rng
         }
         // Nothing started: ECS never announces tasks it could not place.
         svc.events.retain(|e| {
-            !(e.created_at == now && e.kind() == flightdeck_model::EventKind::TasksStarted)
+            !(e.created_at == now && e.kind == flightdeck_model::EventKind::TasksStarted)
         });
         let name = svc.spec.name.clone();
         let said_lately = svc.events.iter().any(|e| {
             now - e.created_at < Duration::minutes(5)
-                && e.message.contains("unable to place a task")
+                && e.kind == flightdeck_model::EventKind::UnableToPlace
         });
         if !said_lately {
             let instance = hex(rng, 32);
             svc.push_event(
                 hex(rng, 8),
-                now,
+                now, EventKind::UnableToPlace,
                 format!(
                     "(service {name}) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance {instance}) has insufficient memory available."
-                ),
-            );
+                ));
         }
         return;
     }

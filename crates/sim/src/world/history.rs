@@ -3,7 +3,7 @@
 //! operator through the provider or by colleagues ([`super::colleague`]).
 
 use super::*;
-use flightdeck_model::{ServiceDeployment, ServiceDeploymentStatus, WriteEvent};
+use flightdeck_model::{ServiceDeployment, ServiceDeploymentStatus, WriteEvent, WriteSource};
 
 /// Deployments kept per service (ECS keeps 90 days of them).
 const HISTORY_KEPT: usize = 50;
@@ -126,7 +126,7 @@ pub fn write_event(
         at,
         call: call.into(),
         who: format!("arn:aws:sts::{account}:{session}"),
-        from: from.into(),
+        from: WriteSource::parse(from),
         cluster: Some(svc.cluster.clone()),
         service: Some(svc.spec.name.clone()),
         parameters,

@@ -10,8 +10,9 @@ use crate::signals::{self, Spike};
 use chrono::{Duration, TimeZone, Timelike};
 use flightdeck_model::{
     AlarmHistoryItem, AlarmState, Comparison, Deployment, DeploymentConfig, DeploymentStatus,
-    HookKind, LifecycleHook, LogEvent, MetricPoint, PolicyKind, RolloutState, ScalingActivity,
-    ServiceEvent, Severity, StepAdjustment, Strategy, TaskDefRef, Timestamp,
+    EventKind, HookKind, LifecycleHook, LogEvent, MetricPoint, PolicyKind, RolloutState,
+    ScalingActivity, ScalingMetric, ServiceEvent, Severity, StepAdjustment, Strategy, TaskDefRef,
+    Timestamp, TrackingSide,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -345,7 +346,7 @@ impl ServiceState {
 
     /// Adds an event where its time puts it (newest first): one dated in
     /// the past, by a step before the drill, goes among the older ones.
-    fn push_event(&mut self, id: String, at: Timestamp, message: String) {
+    fn push_event(&mut self, id: String, at: Timestamp, kind: EventKind, message: String) {
         let place = self
             .events
             .iter()
@@ -357,6 +358,7 @@ impl ServiceState {
                 id,
                 created_at: at,
                 message,
+                kind,
             },
         );
         self.events.truncate(EVENT_CAPACITY);

@@ -111,6 +111,7 @@ pub fn stop_with_rollback(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaC
     svc.push_event(
         hex(rng, 8),
         now,
+        EventKind::Other,
         format!(
             "(service {name}) (deployment {}) stopped; rolling back to deployment {id} ({td}).",
             primary.id
@@ -168,6 +169,7 @@ pub(super) fn circuit_breaker(
     svc.push_event(
         hex(rng, 8),
         now,
+        EventKind::DeploymentFailed,
         format!(
             "(service {name}) (deployment {}) deployment failed: tasks failed to start.",
             primary.id
@@ -189,6 +191,7 @@ pub(super) fn circuit_breaker(
         svc.push_event(
             hex(rng, 8),
             now,
+            EventKind::Other,
             format!("(service {name}) rolling back to deployment {id} ({td})."),
         );
         start_deployment(svc, td, now, rng);
@@ -253,6 +256,7 @@ pub(super) fn progress_rollout(svc: &mut ServiceState, now: Timestamp, rng: &mut
         svc.push_event(
             hex(rng, 8),
             now,
+            EventKind::SteadyState,
             format!("(service {name}) has reached a steady state."),
         );
         svc.last_steady_event = now;
@@ -285,7 +289,7 @@ pub(super) fn replace_old_tasks(
             "(service {name}) has stopped {} running tasks:{list}.",
             stopped.len()
         );
-        svc.push_event(hex(rng, 8), now, message);
+        svc.push_event(hex(rng, 8), now, EventKind::TasksStopped, message);
     }
 }
 
@@ -306,5 +310,5 @@ pub(super) fn complete_primary(
     record_success(svc, deployment_id, now);
     let name = &svc.spec.name;
     let message = format!("(service {name}) (deployment {deployment_id}) deployment completed.");
-    svc.push_event(hex(rng, 8), now, message);
+    svc.push_event(hex(rng, 8), now, EventKind::DeploymentCompleted, message);
 }

@@ -38,7 +38,8 @@ pub(super) fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha
                 target: goal,
                 metric,
             } => {
-                let value = match (metric.contains("Memory"), high) {
+                let memory = *metric == ScalingMetric::EcsServiceAverageMemoryUtilization;
+                let value = match (memory, high) {
                     (true, true) => mem_high,
                     (true, false) => mem_low,
                     (false, true) => cpu_high,
@@ -68,7 +69,9 @@ pub(super) fn apply_scaling(env: &mut EnvState, now: Timestamp, rng: &mut ChaCha
                 continue;
             };
             let new = match &policy.kind {
-                PolicyKind::TargetTracking { .. } if alarm.contains("AlarmHigh") => {
+                PolicyKind::TargetTracking { .. }
+                    if TrackingSide::of(&alarm) == Some(TrackingSide::High) =>
+                {
                     wanted(&policy.kind, true).unwrap_or(desired).max(desired)
                 }
                 PolicyKind::TargetTracking { .. } => scale_in_floor.unwrap_or(desired).min(desired),

@@ -12,7 +12,9 @@
 //! `errors` answer with 5xx errors in proportion to the traffic they take.
 
 use super::*;
-use flightdeck_model::{HookRun, LifecycleStage, ServiceDeploymentStatus};
+use flightdeck_model::{
+    HookRun, HookStatus, HookTarget, HookTimeoutAction, LifecycleStage, ServiceDeploymentStatus,
+};
 
 /// A traffic-shifting deployment in progress.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,8 +170,11 @@ pub(super) fn progress_shift(svc: &mut ServiceState, now: Timestamp, rng: &mut C
                 first_shift(svc);
             } else {
                 enter(svc, LifecycleStage::PostTestTrafficShift, now);
-                if let Some(function) = svc.hook(HookKind::Lambda).map(|h| h.name().to_string()) {
-                    svc.record_hook(HookRun::new(&function, "IN_PROGRESS"));
+                if let Some(function) = svc
+                    .hook(HookKind::Lambda)
+                    .map(|h| HookTarget::Function(h.name().to_string()))
+                {
+                    svc.record_hook(HookRun::new(function.clone(), HookStatus::InProgress));
                 }
             }
         }
@@ -210,14 +215,16 @@ fn after_test_traffic(
     now: Timestamp,
     rng: &mut ChaCha8Rng,
 ) {
-    if let Some(function) = svc.hook(HookKind::Lambda).map(|h| h.name().to_string())
+    if let Some(function) = svc
+        .hook(HookKind::Lambda)
+        .map(|h| HookTarget::Function(h.name().to_string()))
         && !shift.tested
     {
         if now - shift.since < Duration::minutes(HOOK_RUNS) {
             return;
         }
         if svc.tagged(green.task_definition.revision, "smokefail") {
-            svc.record_hook(HookRun::new(&function, "FAILED"));
+            svc.record_hook(HookRun::new(function.clone(), HookStatus::Failed));
             roll_back(
                 svc,
                 "Lifecycle hook at POST_TEST_TRAFFIC_SHIFT failed: smoke tests did not pass.",
@@ -227,7 +234,7 @@ fn after_test_traffic(
             );
             return;
         }
-        svc.record_hook(HookRun::new(&function, "SUCCEEDED"));
+        svc.record_hook(HookRun::new(function.clone(), HookStatus::Succeeded));
         if let Some(s) = svc.shift.as_mut() {
             s.tested = true;
         }
@@ -246,14 +253,14 @@ fn after_test_traffic(
             }
             svc.record_hook(HookRun {
                 id: svc.pause_id(),
-                name: "pause".into(),
-                status: "AWAITING_ACTION".into(),
+                name: HookTarget::Pause,
+                status: HookStatus::AwaitingAction,
                 expires_at: Some(now + timeout),
-                timeout_action: Some("ROLLBACK".into()),
+                timeout_action: Some(HookTimeoutAction::Rollback),
             });
         }
         Some(since) if now - since >= timeout => {
-            svc.record_hook(HookRun::new("pause", "TIMED_OUT"));
+            svc.record_hook(HookRun::new(HookTarget::Pause, HookStatus::TimedOut));
             let reason = format!(
                 "Lifecycle hook at POST_TEST_TRAFFIC_SHIFT timed out: nobody continued the deployment within {} min.",
                 timeout.num_minutes()
@@ -292,7 +299,7 @@ pub fn continue_paused(svc: &mut ServiceState, now: Timestamp) -> bool {
     }
     svc.record_hook(HookRun {
         id: svc.pause_id(),
-        ..HookRun::new("pause", "SUCCEEDED")
+        ..HookRun::new(HookTarget::Pause, HookStatus::Succeeded)
     });
     switch_production_traffic(svc, now);
     true
@@ -373,6 +380,7 @@ pub(super) fn roll_back(
     svc.push_event(
         hex(rng, 8),
         now,
+        EventKind::RolledBack,
         format!("(service {name}) (deployment {green_id}) rolled back: {reason}"),
     );
     true

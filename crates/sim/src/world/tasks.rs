@@ -129,6 +129,7 @@ pub(super) fn progress_tasks(svc: &mut ServiceState, now: Timestamp, rng: &mut C
         svc.push_event(
             hex(rng, 8),
             now,
+            EventKind::Other,
             format!(
                 "(service {name}) (task {}) failed to start: {reason}",
                 task.id
@@ -172,11 +173,10 @@ fn fail_health_checks(
         let id = svc.tasks[i].id.clone();
         svc.push_event(
             hex(rng, 8),
-            now,
+            now, EventKind::Unhealthy,
             format!(
                 "(service {name}) (port 80) (task {id}) is unhealthy in (target-group {group}) due to (reason Health checks failed)."
-            ),
-        );
+            ));
     }
     let failing: Vec<usize> = (0..svc.tasks.len())
         .filter(|&i| ran(&svc.tasks[i], HEALTH_CHECKS_FAIL_AFTER))
@@ -187,6 +187,7 @@ fn fail_health_checks(
         svc.push_event(
             hex(rng, 8),
             now,
+            EventKind::TasksStopped,
             format!(
                 "(service {name}) has stopped 1 running tasks: (task {}).",
                 task.id
@@ -223,6 +224,7 @@ pub(super) fn maybe_fail_task(svc: &mut ServiceState, now: Timestamp, rng: &mut 
             svc.push_event(
                 hex(rng, 8),
                 now,
+                EventKind::TasksStopped,
                 format!(
                     "(service {name}) has stopped 1 running tasks: (task {}).",
                     task.id
@@ -263,6 +265,7 @@ pub(super) fn leak_kills(svc: &mut ServiceState, now: Timestamp, rng: &mut ChaCh
         svc.push_event(
             hex(rng, 8),
             now,
+            EventKind::TasksStopped,
             format!(
                 "(service {name}) has stopped 1 running tasks: (task {}).",
                 task.id
@@ -307,6 +310,7 @@ pub(super) fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mu
             svc.push_event(
                 hex(rng, 8),
                 now,
+                EventKind::TasksStarted,
                 format!("(service {name}) has started {n} tasks:{list}."),
             );
         }
@@ -323,6 +327,7 @@ pub(super) fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mu
         svc.push_event(
             hex(rng, 8),
             now,
+            EventKind::TasksStopped,
             format!("(service {name}) has stopped {n} running tasks:{list}."),
         );
     }
@@ -331,6 +336,7 @@ pub(super) fn reconcile_desired(svc: &mut ServiceState, now: Timestamp, rng: &mu
         svc.push_event(
             hex(rng, 8),
             now,
+            EventKind::SteadyState,
             format!("(service {name}) has reached a steady state."),
         );
         svc.last_steady_event = now;

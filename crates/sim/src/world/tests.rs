@@ -289,7 +289,9 @@ mod strategies {
     //! Blue/green, canary and linear deployments on the seed services that
     //! use them: every course the issue names.
     use super::*;
-    use flightdeck_model::{HookRun, LifecycleStage, ServiceDeploymentStatus};
+    use flightdeck_model::{
+        HookRun, HookStatus, HookTarget, LifecycleStage, ServiceDeploymentStatus,
+    };
 
     /// Deploys `tag` as a new revision of `env`/`service`; returns the
     /// world, the deployment's history ARN and the old revision.
@@ -484,7 +486,10 @@ mod strategies {
         let d = entry(&w, "radiox-prod", "backend-api", &arn);
         assert_eq!(
             d.hooks[0],
-            HookRun::new("radiox-prod-smoke-test", "SUCCEEDED")
+            HookRun::new(
+                HookTarget::Function("radiox-prod-smoke-test".into()),
+                HookStatus::Succeeded
+            )
         );
         let pause = d.waiting_hook().expect("the pause waits for the operator");
         // 30 minutes from when it began waiting, after the smoke test.
@@ -493,7 +498,10 @@ mod strategies {
             expires > start() + Duration::minutes(30) && expires <= start() + Duration::minutes(34),
             "{expires}"
         );
-        assert_eq!(pause.timeout_action.as_deref(), Some("ROLLBACK"));
+        assert_eq!(
+            pause.timeout_action,
+            Some(flightdeck_model::HookTimeoutAction::Rollback)
+        );
         assert_eq!(d.stage, Some(LifecycleStage::PostTestTrafficShift));
         assert_eq!(
             d.traffic_on_target,
@@ -514,7 +522,7 @@ mod strategies {
             Some(100.0),
             "all traffic at once: {d:?}"
         );
-        assert_eq!(d.hooks[1].status, "SUCCEEDED");
+        assert_eq!(d.hooks[1].status, HookStatus::Succeeded);
         w.advance_to(start() + Duration::minutes(25));
         assert_eq!(
             entry(&w, "radiox-prod", "backend-api", &arn).status,
@@ -529,7 +537,7 @@ mod strategies {
             ServiceDeploymentStatus::RollbackSuccessful,
             "{d:?}"
         );
-        assert_eq!(d.hooks[0].status, "FAILED");
+        assert_eq!(d.hooks[0].status, HookStatus::Failed);
         assert!(
             d.rollback_reason
                 .as_deref()
@@ -554,7 +562,7 @@ mod strategies {
         w.advance_to(expires + Duration::minutes(2));
         let d = entry(&w, "radiox-prod", "backend-api", &arn);
         assert_eq!(d.status, ServiceDeploymentStatus::RollbackSuccessful);
-        assert_eq!(d.hooks[1].status, "TIMED_OUT");
+        assert_eq!(d.hooks[1].status, HookStatus::TimedOut);
         assert!(
             d.rollback_reason.as_deref().unwrap().contains("30 min"),
             "{d:?}"

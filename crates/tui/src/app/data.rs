@@ -407,7 +407,11 @@ mod tests {
             read_only: false,
         };
         let mut env = EnvData::new(info);
-        let query = flightdeck_model::MetricQuery::ecs_service("c", "s", "CPUUtilization");
+        let query = flightdeck_model::MetricQuery::ecs_service(
+            "c",
+            "s",
+            flightdeck_model::MetricName::CpuUtilization,
+        );
         let key = JobKey {
             env: "e".into(),
             kind: JobKind::AlarmDetail("a".into(), query),

@@ -293,21 +293,25 @@ impl Drill {
     /// The debrief: what happened, what the operator did and when, against
     /// what a good response looked like; `acknowledge_key` is the key the
     /// operator acknowledges with.
-    pub fn debrief(&self, acknowledge_key: &str) -> Vec<String> {
+    pub fn debrief(&self, acknowledge_key: &str) -> Vec<DebriefLine> {
+        use DebriefLine as L;
         let at = |t: Option<Timestamp>| t.map(|t| t - self.started);
         let mut out = vec![
-            format!("{}: {} ({} min)", self.name, self.title, self.minutes),
-            String::new(),
-            "What happened".into(),
+            L::heading(format!(
+                "{}: {} ({} min)",
+                self.name, self.title, self.minutes
+            )),
+            L::blank(),
+            L::heading("What happened"),
         ];
         for (offset, what) in &self.script {
-            out.push(format!("  {}  {what}", clock_text(Some(*offset))));
+            out.push(L::body(format!("  {}  {what}", clock_text(Some(*offset)))));
         }
-        out.push(format!("  {}", self.outcome));
-        out.push(String::new());
-        out.push("What you did".into());
+        out.push(L::body(format!("  {}", self.outcome)));
+        out.push(L::blank());
+        out.push(L::heading("What you did"));
         if self.actions.is_empty() && self.acknowledged.is_none() {
-            out.push("  nothing".into());
+            out.push(L::body("  nothing"));
         }
         let mut did: Vec<(Timestamp, String)> = self.actions.clone();
         if let Some(t) = self.acknowledged {
@@ -315,21 +319,26 @@ impl Drill {
         }
         did.sort_by_key(|(t, _)| *t);
         for (t, what) in &did {
-            out.push(format!("  {}  {what}", clock_text(at(Some(*t)))));
+            out.push(L::body(format!("  {}  {what}", clock_text(at(Some(*t))))));
         }
-        out.push(String::new());
-        out.push("Against a good response".into());
+        out.push(L::blank());
+        out.push(L::heading("Against a good response"));
         let row = |label: &str, t: Option<Timestamp>, good: u32| {
             let took = at(t);
-            let verdict = match took {
-                Some(d) if d <= Duration::minutes(i64::from(good)) => "in time",
-                Some(_) => "late",
-                None => "not done",
+            let (verdict, kind) = match took {
+                Some(d) if d <= Duration::minutes(i64::from(good)) => {
+                    ("in time", DebriefKind::Body)
+                }
+                Some(_) => ("late", DebriefKind::Missed),
+                None => ("not done", DebriefKind::Missed),
             };
-            format!(
-                "  {label:<14} {}   good: within {good} min   {verdict}",
-                clock_text(took)
-            )
+            DebriefLine {
+                kind,
+                text: format!(
+                    "  {label:<14} {}   good: within {good} min   {verdict}",
+                    clock_text(took)
+                ),
+            }
         };
         out.push(row(
             "acknowledge",
@@ -342,11 +351,14 @@ impl Drill {
             self.good.cause_minutes,
         ));
         out.push(row("mitigate", self.mitigated, self.good.mitigate_minutes));
-        out.push(String::new());
-        out.push(format!("The cause: {}", self.good.cause));
-        out.push(format!("A good mitigation: {}", self.good.mitigation));
-        out.push(String::new());
-        out.push(format!(
+        out.push(L::blank());
+        out.push(L::heading(format!("The cause: {}", self.good.cause)));
+        out.push(L::heading(format!(
+            "A good mitigation: {}",
+            self.good.mitigation
+        )));
+        out.push(L::blank());
+        out.push(L::heading(format!(
             "Acknowledge is a key ({acknowledge_key}), as one acknowledges a page: the moment you take the incident. Find the cause is the first look at {} (its detail, logs, changes or rollout). Mitigate is the first write that goes through{}.",
             self.good.service,
             if self.good.ecs_rollback_counts {
@@ -354,9 +366,62 @@ impl Drill {
             } else {
                 String::new()
             }
-        ));
+        )));
         out
     }
+}
+
+/// What a line of the debrief is, for the screen to style it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DebriefKind {
+    /// A section's title, the drill's name, the cause and the closing note.
+    Heading,
+    /// Everything else, blank lines included.
+    Body,
+    /// A step of a good response done late, or not at all.
+    Missed,
+}
+
+/// One line of a drill's debrief: its text and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DebriefLine {
+    pub kind: DebriefKind,
+    pub text: String,
+}
+
+impl DebriefLine {
+    fn heading(text: impl Into<String>) -> Self {
+        DebriefLine {
+            kind: DebriefKind::Heading,
+            text: text.into(),
+        }
+    }
+
+    fn body(text: impl Into<String>) -> Self {
+        DebriefLine {
+            kind: DebriefKind::Body,
+            text: text.into(),
+        }
+    }
+
+    fn blank() -> Self {
+        Self::body(String::new())
+    }
+}
+
+impl std::fmt::Display for DebriefLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A debrief as plain text, a line each.
+pub fn debrief_text(lines: &[DebriefLine]) -> String {
+    lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[cfg(test)]
@@ -416,7 +481,7 @@ mod tests {
             "rollback of backend".into(),
             true,
         );
-        let text = d.debrief("a").join("\n");
+        let text = debrief_text(&d.debrief("a"));
         assert!(
             text.contains(" 1:00  CI deploys backend (unhealthy)"),
             "{text}"
@@ -442,7 +507,7 @@ mod tests {
 
     #[test]
     fn nothing_done_says_so() {
-        let text = drill().debrief("a").join("\n");
+        let text = debrief_text(&drill().debrief("a"));
         assert!(text.contains("What you did\n  nothing"), "{text}");
         assert!(
             text.contains("find the cause     -   good: within 6 min   not done"),

@@ -24,8 +24,8 @@ use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
 use flightdeck_core::triage::{Finding, Rules, suspected_crash_loops, triage};
 use flightdeck_model::text::contains_lowercase;
 use flightdeck_model::{
-    Alarm, EnvironmentInfo, LogEvent, LogSource, MetricQuery, RolloutState, ScalableTarget,
-    Service, ServiceRef, Strategy, Timestamp,
+    Alarm, EnvironmentInfo, LogEvent, LogSource, MetricName, MetricQuery, RolloutState,
+    ScalableTarget, Service, ServiceRef, Strategy, Timestamp,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -561,7 +561,7 @@ impl App {
             Some(RolloutState::Completed) => 2,
             None => 3,
         };
-        let load = |s: &Service, metric: &str| {
+        let load = |s: &Service, metric: MetricName| {
             std::cmp::Reverse(
                 self.last_metric(s, metric)
                     .map(|v| (v * 100.0).round() as i64),
@@ -573,8 +573,10 @@ impl App {
                 std::cmp::Reverse((s.desired.saturating_sub(s.running), s.pending))
             }),
             ServiceSort::Rollout => rows.sort_by_key(|s| rollout_rank(s)),
-            ServiceSort::Cpu => rows.sort_by_cached_key(|s| load(s, "CPUUtilization")),
-            ServiceSort::Memory => rows.sort_by_cached_key(|s| load(s, "MemoryUtilization")),
+            ServiceSort::Cpu => rows.sort_by_cached_key(|s| load(s, MetricName::CpuUtilization)),
+            ServiceSort::Memory => {
+                rows.sort_by_cached_key(|s| load(s, MetricName::MemoryUtilization))
+            }
             ServiceSort::TaskDef => rows.sort_by(|a, b| {
                 (
                     &a.task_definition.family,
@@ -597,8 +599,8 @@ impl App {
 
     /// The last value of a service's CloudWatch metric (`CPUUtilization`,
     /// `MemoryUtilization`), as its sparkline shows it.
-    pub fn last_metric(&self, svc: &Service, metric: &str) -> Option<f64> {
-        let id = format!("{}/{}/{metric}", svc.cluster, svc.name);
+    pub fn last_metric(&self, svc: &Service, metric: MetricName) -> Option<f64> {
+        let id = MetricQuery::service_id(&svc.cluster, &svc.name, &metric);
         let series = self.env().metrics.data.as_ref()?.get(&id)?;
         series.points.last().map(|p| p.value)
     }
@@ -614,7 +616,7 @@ impl App {
                 f.is_empty()
                     || contains_lowercase(&a.name, &f)
                     || contains_lowercase(&a.display_name(), &f)
-                    || contains_lowercase(&a.metric, &f)
+                    || contains_lowercase(a.metric.as_str(), &f)
                     || contains_lowercase(a.state.as_str(), &f)
             })
             .collect()
@@ -816,7 +818,9 @@ impl App {
                     .filter(|e| {
                         f.is_empty()
                             || contains_lowercase(&e.summary, &f)
-                            || e.who.as_ref().is_some_and(|w| contains_lowercase(w, &f))
+                            || e.who
+                                .as_ref()
+                                .is_some_and(|w| contains_lowercase(w.as_str(), &f))
                             || e.service
                                 .as_ref()
                                 .is_some_and(|s| contains_lowercase(&s.name, &f))
@@ -935,7 +939,7 @@ impl App {
             .iter()
             .flat_map(|s| {
                 let ci = insights.contains(&s.cluster.as_str());
-                ["CPUUtilization", "MemoryUtilization"]
+                [MetricName::CpuUtilization, MetricName::MemoryUtilization]
                     .map(|m| MetricQuery::service_utilisation(&s.cluster, &s.name, m, ci))
             })
             .collect()

@@ -59,7 +59,7 @@ pub enum FieldKind {
     Image { container: String },
     /// A task count: digits only.
     Count(Count),
-    /// Suspend dynamic scaling: `yes`/`no`, flipped with Space.
+    /// Suspend dynamic scaling: a flag, flipped with Space.
     SuspendScaling,
     /// A deployment strategy in its short form (`canary:10:5`).
     Strategy,
@@ -88,13 +88,56 @@ pub enum Count {
 pub struct Field {
     pub label: String,
     pub kind: FieldKind,
-    pub value: String,
-    pub original: String,
+    pub value: FieldValue,
+    pub original: FieldValue,
+}
+
+/// What a form field holds: text the operator types, or a flag flipped
+/// with Space (shown as `yes`/`no`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    Text(String),
+    Flag(bool),
+}
+
+impl FieldValue {
+    /// The text typed; empty for a flag.
+    pub fn text(&self) -> &str {
+        match self {
+            FieldValue::Text(s) => s,
+            FieldValue::Flag(_) => "",
+        }
+    }
+}
+
+impl std::fmt::Display for FieldValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FieldValue::Text(s) => f.write_str(s),
+            FieldValue::Flag(true) => f.write_str("yes"),
+            FieldValue::Flag(false) => f.write_str("no"),
+        }
+    }
 }
 
 impl Field {
+    /// A text field, starting at `value`.
+    fn text(label: &str, kind: FieldKind, value: String) -> Self {
+        Field {
+            label: label.into(),
+            kind,
+            original: FieldValue::Text(value.clone()),
+            value: FieldValue::Text(value),
+        }
+    }
+
+    /// The text typed, for a text field.
+    pub fn text_value(&self) -> &str {
+        self.value.text()
+    }
+
     pub fn is_toggle(&self) -> bool {
-        self.kind == FieldKind::SuspendScaling
+        matches!(self.value, FieldValue::Flag(_))
     }
 
     fn digits_only(&self) -> bool {
@@ -105,7 +148,10 @@ impl Field {
     }
 
     fn changed(&self) -> bool {
-        self.value.trim() != self.original
+        match (&self.value, &self.original) {
+            (FieldValue::Text(now), FieldValue::Text(was)) => now.trim() != was,
+            (now, was) => now != was,
+        }
     }
 }
 
@@ -390,13 +436,14 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
             let fields = td
                 .containers
                 .iter()
-                .map(|c| Field {
-                    label: format!("image {}", c.name),
-                    kind: FieldKind::Image {
-                        container: c.name.clone(),
-                    },
-                    value: c.image.clone(),
-                    original: c.image.clone(),
+                .map(|c| {
+                    Field::text(
+                        &format!("image {}", c.name),
+                        FieldKind::Image {
+                            container: c.name.clone(),
+                        },
+                        c.image.clone(),
+                    )
                 })
                 .collect();
             app.dialog = Some(Dialog::Form(Form::new(
@@ -420,26 +467,19 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                         .find(|t| t.cluster == cluster && t.service == service)
                 })
                 .cloned();
-            let count = |label: &str, which: Count, v: u32| Field {
-                label: label.into(),
-                kind: FieldKind::Count(which),
-                value: v.to_string(),
-                original: v.to_string(),
+            let count = |label: &str, which: Count, v: u32| {
+                Field::text(label, FieldKind::Count(which), v.to_string())
             };
             let mut fields = vec![count("desired count", Count::Desired, svc.desired)];
             if let Some(t) = target {
                 fields.push(count("auto scaling min", Count::Min, t.min));
                 fields.push(count("auto scaling max", Count::Max, t.max));
-                let yes_no = if t.dynamic_scaling_suspended {
-                    "yes"
-                } else {
-                    "no"
-                };
+                let suspended = FieldValue::Flag(t.dynamic_scaling_suspended);
                 fields.push(Field {
                     label: "suspend dynamic scaling".into(),
                     kind: FieldKind::SuspendScaling,
-                    value: yes_no.into(),
-                    original: yes_no.into(),
+                    value: suspended.clone(),
+                    original: suspended,
                 });
             }
             app.dialog = Some(Dialog::Form(Form::new(
@@ -515,12 +555,7 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                 .map(flightdeck_core::provider::PortForward::local_port_for)
                 .map(|p| p.to_string())
                 .unwrap_or_default();
-            let field = |label: &str, kind: FieldKind, value: String| Field {
-                label: label.into(),
-                kind,
-                original: value.clone(),
-                value,
-            };
+            let field = Field::text;
             let fields = vec![
                 field("local port", FieldKind::Port(PortField::Local), local),
                 field(
@@ -568,18 +603,8 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
                 .map(|m| m.to_string())
                 .unwrap_or_default();
             let fields = vec![
-                Field {
-                    label: "strategy".into(),
-                    kind: FieldKind::Strategy,
-                    value: strategy.clone(),
-                    original: strategy,
-                },
-                Field {
-                    label: "bake minutes".into(),
-                    kind: FieldKind::BakeMinutes,
-                    value: bake.clone(),
-                    original: bake,
-                },
+                Field::text("strategy", FieldKind::Strategy, strategy),
+                Field::text("bake minutes", FieldKind::BakeMinutes, bake),
             ];
             app.dialog = Some(Dialog::Form(Form::new(
                 FormKind::Strategy,
@@ -683,24 +708,24 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
         },
         KeyCode::Backspace => {
             if let Some(field) = f.fields.get_mut(f.focus)
-                && !field.is_toggle()
+                && let FieldValue::Text(text) = &mut field.value
             {
-                field.value.pop();
+                text.pop();
             }
             f.error = None;
         }
         _ => {
             if let (Some(c), Some(field)) = (typed_char(&key), f.fields.get_mut(f.focus)) {
-                if field.is_toggle() {
+                if let FieldValue::Flag(on) = &mut field.value {
                     if c == ' ' {
-                        field.value = if field.value == "yes" { "no" } else { "yes" }.into();
+                        *on = !*on;
                     }
                 } else if field.digits_only() && !c.is_ascii_digit() {
                     f.error = Some(format!("{}: digits only", field.label));
                     app.dialog = Some(Dialog::Form(f));
                     return vec![];
-                } else {
-                    field.value.push(c);
+                } else if let FieldValue::Text(text) = &mut field.value {
+                    text.push(c);
                 }
                 f.error = None;
             }
@@ -722,7 +747,7 @@ fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
                     .iter()
                     .find(|x| x.kind == FieldKind::Port(which))
                     .ok_or("no port field")?;
-                match field.value.trim().parse::<u16>() {
+                match field.text_value().trim().parse::<u16>() {
                     Ok(p) if p > 0 => Ok(p),
                     _ => Err(format!("{}: a port is 1 to 65535", field.label)),
                 }
@@ -738,7 +763,7 @@ fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
                 .fields
                 .iter()
                 .find(|x| x.kind == FieldKind::RemoteHost)
-                .map(|x| x.value.trim().to_string())
+                .map(|x| x.text_value().trim().to_string())
                 .filter(|h| !h.is_empty());
             if host
                 .as_deref()
@@ -758,9 +783,9 @@ fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
         }
         FormKind::Strategy => {
             let field = |kind: FieldKind| f.fields.iter().find(|x| x.kind == kind);
-            let text = field(FieldKind::Strategy).map_or("", |x| x.value.as_str());
+            let text = field(FieldKind::Strategy).map_or("", Field::text_value);
             let strategy = flightdeck_model::Strategy::parse(text)?;
-            let bake = match field(FieldKind::BakeMinutes).map(|x| x.value.trim()) {
+            let bake = match field(FieldKind::BakeMinutes).map(|x| x.text_value().trim()) {
                 None | Some("") => None,
                 Some(v) => {
                     let m: u32 = v
@@ -792,7 +817,7 @@ fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
                 let FieldKind::Image { container } = &field.kind else {
                     continue;
                 };
-                let v = field.value.trim();
+                let v = field.text_value().trim();
                 if v.is_empty() {
                     return Err(format!("{}: an image is needed", field.label));
                 }
@@ -822,7 +847,7 @@ fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
             for field in &f.fields {
                 match &field.kind {
                     FieldKind::Count(which) => {
-                        let n: u32 = field.value.trim().parse().map_err(|_| {
+                        let n: u32 = field.text_value().trim().parse().map_err(|_| {
                             format!("{}: `{}` is not a whole number", field.label, field.value)
                         })?;
                         if n > MAX_TASKS {
@@ -831,7 +856,7 @@ fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
                         counts.insert(*which, (n, field.changed()));
                     }
                     FieldKind::SuspendScaling if field.changed() => {
-                        suspend = Some(field.value == "yes");
+                        suspend = Some(field.value == FieldValue::Flag(true));
                     }
                     FieldKind::SuspendScaling
                     | FieldKind::Image { .. }

@@ -19,7 +19,7 @@ mod postmortem;
 mod read;
 mod replay;
 
-pub use postmortem::{Happening, Postmortem, Report, markdown, postmortem};
+pub use postmortem::{Happening, HappeningKind, Postmortem, Report, markdown, postmortem};
 pub use read::{Ending, Messages, Position, Reader};
 pub use replay::{Cast, Replay, ScreenSize, asciicast};
 

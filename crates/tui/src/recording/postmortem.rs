@@ -18,8 +18,7 @@ use std::path::Path;
 pub struct Happening {
     pub at: Timestamp,
     pub environment: String,
-    /// `alarm`, `deploy`, `scaling`, `event` or `action`.
-    pub kind: &'static str,
+    pub kind: HappeningKind,
     pub service: Option<String>,
     pub what: String,
     /// When the session received what tells of it: a replay jumps there
@@ -31,6 +30,42 @@ pub struct Happening {
     /// after its cause (see [`Postmortem::finish`]).
     #[serde(skip)]
     pub deployment: Option<String>,
+}
+
+/// What a line of the postmortem is about; written `alarm`, `deploy`,
+/// `scaling`, `event` or `action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HappeningKind {
+    /// An alarm changed state.
+    Alarm,
+    /// A deployment started, moved or ended.
+    Deploy,
+    /// Auto scaling acted.
+    Scaling,
+    /// ECS said something telling.
+    Event,
+    /// The operator did something.
+    Action,
+}
+
+impl HappeningKind {
+    /// How it is written.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HappeningKind::Alarm => "alarm",
+            HappeningKind::Deploy => "deploy",
+            HappeningKind::Scaling => "scaling",
+            HappeningKind::Event => "event",
+            HappeningKind::Action => "action",
+        }
+    }
+}
+
+impl std::fmt::Display for HappeningKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// ECS service events worth a line of their own.
@@ -162,16 +197,19 @@ impl Postmortem {
         let mut out = self.out;
         let started_by: HashMap<String, Timestamp> = out
             .iter()
-            .filter(|h| h.kind == "action")
+            .filter(|h| h.kind == HappeningKind::Action)
             .filter_map(|h| Some((h.deployment.clone()?, h.at)))
             .collect();
         let place = |h: &Happening| {
-            let cause = (h.kind == "deploy")
+            let cause = (h.kind == HappeningKind::Deploy)
                 .then(|| started_by.get(h.deployment.as_deref()?))
                 .flatten();
             // Among lines of one instant, the operator's come first: they
             // are what the others answer.
-            (cause.map_or(h.at, |c| h.at.max(*c)), h.kind != "action")
+            (
+                cause.map_or(h.at, |c| h.at.max(*c)),
+                h.kind != HappeningKind::Action,
+            )
         };
         out.sort_by_cached_key(place);
         drop_repeats(&mut out);
@@ -216,7 +254,7 @@ impl Postmortem {
                             self.push(Happening {
                                 at: a.state_updated_at.max(since).min(*at),
                                 environment: env.clone(),
-                                kind: "alarm",
+                                kind: HappeningKind::Alarm,
                                 seen: played,
                                 deployment: None,
                                 service: a.dimension("ServiceName").map(str::to_string),
@@ -242,7 +280,7 @@ impl Postmortem {
                                     self.push(Happening {
                                         at: if new { d.created_at } else { *at },
                                         environment: env.clone(),
-                                        kind: "deploy",
+                                        kind: HappeningKind::Deploy,
                                         seen: played,
                                         deployment: Some(d.id.clone()),
                                         service: Some(svc.name.clone()),
@@ -260,7 +298,7 @@ impl Postmortem {
                             }
                             for e in &svc.events {
                                 if e.created_at < since
-                                    || !telling(e.kind())
+                                    || !telling(e.kind)
                                     || !insert_bounded(
                                         &mut self.seen,
                                         format!("{env}/event/{}", e.id),
@@ -273,7 +311,7 @@ impl Postmortem {
                                 self.push(Happening {
                                     at: e.created_at,
                                     environment: env.clone(),
-                                    kind: "event",
+                                    kind: HappeningKind::Event,
                                     seen: played,
                                     deployment: None,
                                     service: Some(svc.name.clone()),
@@ -297,7 +335,7 @@ impl Postmortem {
                             self.push(Happening {
                                 at: a.started_at,
                                 environment: env.clone(),
-                                kind: "scaling",
+                                kind: HappeningKind::Scaling,
                                 seen: played,
                                 deployment: None,
                                 service: a.resource_id.rsplit('/').next().map(str::to_string),
@@ -381,7 +419,7 @@ fn action(
     Happening {
         at,
         environment: env.to_string(),
-        kind: "action",
+        kind: HappeningKind::Action,
         service: Some(op.service().to_string()),
         what,
         seen: played,
@@ -488,7 +526,7 @@ mod tests {
         let line = |what: &str, secs: i64| Happening {
             at: at + chrono::Duration::seconds(secs),
             environment: "shop".into(),
-            kind: "event",
+            kind: HappeningKind::Event,
             service: Some("api".into()),
             what: what.into(),
             seen: at,

@@ -12,8 +12,8 @@
 
 use super::read::Jobs;
 use super::{
-    Entry, Header, MAX_CAST_BYTES, MAX_FRAMES, MAX_HEIGHT, MAX_MARKERS, MAX_WIDTH, Postmortem,
-    Reader, RecordingError,
+    Entry, HappeningKind, Header, MAX_CAST_BYTES, MAX_FRAMES, MAX_HEIGHT, MAX_MARKERS, MAX_WIDTH,
+    Postmortem, Reader, RecordingError,
 };
 use crate::app::{App, Msg, update};
 use flightdeck_core::engine::DataEvent;
@@ -422,7 +422,7 @@ fn scan<R: BufRead>(reader: &mut Reader<R>) -> Result<Scan, RecordingError> {
         timeline
             .finish()
             .iter()
-            .filter(|h| matches!(h.kind, "action" | "alarm"))
+            .filter(|h| matches!(h.kind, HappeningKind::Action | HappeningKind::Alarm))
             .map(|h| h.seen)
             .take(MAX_MARKERS),
     );

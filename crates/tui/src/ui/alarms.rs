@@ -119,8 +119,8 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
     };
     let title = format!(
         " {full_name}{} {} · {} ",
-        sanitize(&alarm.namespace),
-        sanitize(&alarm.metric),
+        sanitize(alarm.namespace.as_str()),
+        sanitize(alarm.metric.as_str()),
         sanitize(&alarm.condition())
     );
     let block = Block::default()
@@ -157,7 +157,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
         let threshold = [(x_min, alarm.threshold), (0.0, alarm.threshold)];
         let datasets = vec![
             Dataset::default()
-                .name(alarm.metric.clone())
+                .name(alarm.metric.to_string())
                 .marker(Marker::Braille)
                 .graph_type(GraphType::Line)
                 .style(theme.info)

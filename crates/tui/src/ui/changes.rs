@@ -7,7 +7,7 @@ use crate::app::CHANGE_WINDOWS;
 use crate::app::keymap::Action;
 use crate::app::{App, Pane};
 use crate::theme::Theme;
-use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline};
+use flightdeck_core::timeline::{Actor, Entry, Kind, Scope, Timeline};
 use flightdeck_model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -152,7 +152,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         widest("TIME", times.iter().map(String::as_str)),
         0,
         0,
-        widest("WHO", rows.iter().map(|e| e.who.as_deref().unwrap_or("-"))),
+        widest(
+            "WHO",
+            rows.iter()
+                .map(|e| e.who.as_ref().map_or("-", |w| w.as_str())),
+        ),
     ];
     // SERVICE only across the environment: one service's list names it
     // in the title.
@@ -182,7 +186,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                         &e.service.as_ref().map_or("-".into(), |s| s.name.clone()),
                     )),
                     3 => Cell::from(flightdeck_model::text::ellipsize(
-                        &sanitize(e.who.as_deref().unwrap_or("-")),
+                        &sanitize(e.who.as_ref().map_or("-", |w| w.as_str())),
                         super::widgets::width_of(&keep, &widths, 3),
                     )),
                     _ => Cell::from(sanitize(&e.summary)),
@@ -293,9 +297,7 @@ pub fn detail_lines(
             Span::styled(format!("{:<8}", e.kind.label()), kind_style(theme, e.kind)),
             Span::styled(
                 sanitize(&match &e.who {
-                    Some(w) if !matches!(w.as_str(), "ECS" | "CloudWatch" | "auto scaling") => {
-                        format!("{w}: ")
-                    }
+                    Some(Actor::Caller(w)) => format!("{w}: "),
                     _ => String::new(),
                 }),
                 theme.info,

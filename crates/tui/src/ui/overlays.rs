@@ -3,6 +3,7 @@
 //! debug overlay of API calls and request budget.
 
 use super::widgets::centered;
+use crate::app::drill::DebriefKind;
 use crate::app::keymap::{BINDINGS, Context};
 use crate::app::{App, Overlay};
 use crate::theme::Theme;
@@ -167,14 +168,12 @@ fn debrief(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16)
         .debrief(&app.key(crate::app::keymap::Action::DrillAcknowledge))
         .into_iter()
         .map(|l| {
-            let style = if l.ends_with(" late") || l.ends_with(" not done") {
-                theme.warn
-            } else if !l.starts_with(' ') && !l.is_empty() {
-                theme.accent
-            } else {
-                theme.text
+            let style = match l.kind {
+                DebriefKind::Missed => theme.warn,
+                DebriefKind::Heading => theme.accent,
+                DebriefKind::Body => theme.text,
             };
-            Line::from(Span::styled(sanitize(&l), style))
+            Line::from(Span::styled(sanitize(&l.text), style))
         })
         .collect();
     let text = Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false });

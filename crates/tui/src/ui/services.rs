@@ -11,7 +11,7 @@ use crate::theme::Theme;
 use flightdeck_model::TaskStatus;
 use flightdeck_model::secrets::display_env_value;
 use flightdeck_model::text::{ellipsize, sanitize};
-use flightdeck_model::{Service, TaskDefinition};
+use flightdeck_model::{MetricName, MetricQuery, Service, TaskDefinition};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -41,10 +41,10 @@ fn utilisation(
     app: &App,
     theme: &Theme,
     svc: &Service,
-    metric: &str,
+    metric: MetricName,
     width: usize,
 ) -> Cell<'static> {
-    let id = format!("{}/{}/{metric}", svc.cluster, svc.name);
+    let id = MetricQuery::service_id(&svc.cluster, &svc.name, &metric);
     let series = app.env().metrics.data.as_ref().and_then(|m| m.get(&id));
     match series.filter(|s| !s.points.is_empty()) {
         Some(s) => {
@@ -154,14 +154,14 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                         app,
                         theme,
                         s,
-                        "CPUUtilization",
+                        MetricName::CpuUtilization,
                         usize::from(COLUMNS[3].width),
                     ),
                     4 => utilisation(
                         app,
                         theme,
                         s,
-                        "MemoryUtilization",
+                        MetricName::MemoryUtilization,
                         usize::from(COLUMNS[4].width),
                     ),
                     // The revision is never cut: the family gives way.

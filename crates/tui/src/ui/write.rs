@@ -173,7 +173,7 @@ fn form(
             Span::styled(if focused { "▶ " } else { "  " }, theme.accent),
             Span::styled(format!("{:label_width$}  ", field.label), theme.text),
             Span::styled(
-                sanitize(&field.value),
+                sanitize(&field.value.to_string()),
                 if changed { theme.warn } else { theme.text },
             ),
             Span::styled(

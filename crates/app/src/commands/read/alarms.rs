@@ -1,6 +1,7 @@
 //! `alarms`: CloudWatch alarms, ALARM first, by severity.
 
 use super::*;
+use flightdeck_model::{MetricName, MetricNamespace};
 
 #[derive(Debug, Serialize)]
 pub(super) struct AlarmRow {
@@ -9,8 +10,8 @@ pub(super) struct AlarmRow {
     /// The name tables show (AWS's target-tracking alarms by their service).
     display_name: String,
     state: String,
-    metric: String,
-    namespace: String,
+    metric: MetricName,
+    namespace: MetricNamespace,
     threshold: f64,
     comparison: String,
     condition: String,

@@ -87,7 +87,11 @@ fn print_entries(timeline: &Timeline, entries: &[&Entry]) {
             if environment_wide {
                 row.push(e.service.as_ref().map_or("-".into(), |s| s.name.clone()));
             }
-            row.push(e.who.clone().unwrap_or_else(|| "-".into()));
+            row.push(
+                e.who
+                    .as_ref()
+                    .map_or_else(|| "-".into(), ToString::to_string),
+            );
             row.push(e.summary.clone());
             row
         })
