@@ -416,7 +416,10 @@ fn more_than_a_hundred_tasks_are_described_in_batches() {
         let p = moto
             .provider("wide", "eu-west-1", Arc::new(clock()), None)
             .await;
-        let tasks = p.tasks("wide", "workers").await.unwrap();
+        let tasks = p
+            .tasks(&flightdeck::model::ServiceRef::new("wide", "workers"))
+            .await
+            .unwrap();
         assert_eq!(tasks.len(), 110);
         assert!(
             tasks

@@ -193,7 +193,7 @@ fn a_broken_image_trips_the_circuit_breaker_and_is_rolled_back_not_succeeded() {
             "{:?}",
             svc.events.iter().take(5).collect::<Vec<_>>()
         );
-        let tasks = s.p.tasks(CLUSTER, SERVICE).await.unwrap();
+        let tasks = s.p.tasks(&ServiceRef::new(CLUSTER, SERVICE)).await.unwrap();
         assert!(tasks.iter().any(|t| {
             t.stopped_reason
                 .as_deref()
@@ -761,9 +761,12 @@ async fn follow_until(
                 .find(|x| x.name == service)
                 .unwrap();
         let history =
-            s.p.service_deployments(cluster, service, watch.started - Duration::minutes(5))
-                .await
-                .unwrap();
+            s.p.service_deployments(
+                &ServiceRef::new(cluster, service),
+                watch.started - Duration::minutes(5),
+            )
+            .await
+            .unwrap();
         watch.observe_history(&history, s.clock.now());
         watch.observe(&svc, s.clock.now());
         if stop(watch) {
@@ -935,7 +938,7 @@ fn a_stopped_task_is_replaced_and_a_stale_stop_refused() {
                 .map(|t| t.id.clone())
                 .collect::<Vec<_>>()
         };
-        let before = running(&s.p.tasks(CLUSTER, SERVICE).await.unwrap());
+        let before = running(&s.p.tasks(&ServiceRef::new(CLUSTER, SERVICE)).await.unwrap());
         let desired = s.service().await.desired as usize;
         assert_eq!(before.len(), desired);
         let victim = before[0].clone();
@@ -957,12 +960,12 @@ fn a_stopped_task_is_replaced_and_a_stale_stop_refused() {
             .unwrap();
         assert_eq!(done.calls.len(), 1);
         assert!(done.deployment_id.is_none());
-        let tasks = s.p.tasks(CLUSTER, SERVICE).await.unwrap();
+        let tasks = s.p.tasks(&ServiceRef::new(CLUSTER, SERVICE)).await.unwrap();
         let stopped = tasks.iter().find(|t| t.id == victim).unwrap();
         assert_eq!(stopped.stopped_reason.as_deref(), Some("wedged"));
         // The service starts a replacement on its next round.
         s.clock.advance(Duration::seconds(20));
-        let after = running(&s.p.tasks(CLUSTER, SERVICE).await.unwrap());
+        let after = running(&s.p.tasks(&ServiceRef::new(CLUSTER, SERVICE)).await.unwrap());
         assert_eq!(after.len(), desired, "{after:?}");
         assert!(!after.contains(&victim));
         // The same plan again: its task is stopped, so it is stale.
@@ -987,7 +990,9 @@ fn a_stopped_task_is_replaced_and_a_stale_stop_refused() {
 fn a_task_stop_is_refused_read_only_by_the_provider_itself() {
     let s = sim(ENV, true);
     rt().block_on(async {
-        let task = s.p.tasks(CLUSTER, SERVICE).await.unwrap()[0].id.clone();
+        let task = s.p.tasks(&ServiceRef::new(CLUSTER, SERVICE)).await.unwrap()[0]
+            .id
+            .clone();
         let refused = plan(s.p.reads(), "a", stop_task(&task), None).await;
         assert!(matches!(refused, Err(PlanError::Refused(_))), "{refused:?}");
         let direct =

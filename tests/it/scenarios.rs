@@ -299,7 +299,10 @@ fn a_cost_runaway_shows_in_the_costs_and_in_cloudtrail() {
         assert!(later.is_empty(), "{later:#?}");
         // Its tasks have run since the scale-out, not since the drill began.
         let cluster = d.with(|e| e.service("worker").unwrap().cluster.clone());
-        let tasks = d.p.tasks(&cluster, "worker").await.unwrap();
+        let tasks =
+            d.p.tasks(&flightdeck::model::ServiceRef::new(&cluster, "worker"))
+                .await
+                .unwrap();
         let long_running = tasks
             .iter()
             .filter(|t| {

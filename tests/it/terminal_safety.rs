@@ -21,8 +21,8 @@ use flightdeck::model::{
     ActivityStatus, Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, CostReport,
     EnvironmentInfo, HealthStatus, LogEvent, MetricQuery, MetricSeries, ScalableTarget,
     ScalingActivity, ScalingPolicy, Service, ServiceDeployment, ServiceDeploymentStatus,
-    ServiceStatus, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, TaskStatus, Timestamp,
-    WriteEvent,
+    ServiceRef, ServiceStatus, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, TaskStatus,
+    Timestamp, WriteEvent,
 };
 use flightdeck::provider::{
     LogQuery, Provider, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider, Written,
@@ -114,11 +114,9 @@ impl ReadProvider for Hostile {
         }
         Ok(services)
     }
-    async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
-        let mut tasks = self
-            .inner
-            .tasks(&self.clean(cluster), &self.clean(service))
-            .await?;
+    async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>> {
+        let clean = ServiceRef::new(self.clean(&service.cluster), self.clean(&service.name));
+        let mut tasks = self.inner.tasks(&clean).await?;
         for t in &mut tasks {
             t.last_status = TaskStatus::Other(format!("{}{}", t.last_status, self.payload));
             t.health = HealthStatus::Other(format!("{}{}", t.health, self.payload));
@@ -181,17 +179,15 @@ impl ReadProvider for Hostile {
     }
     async fn service_deployments(
         &self,
-        cluster: &str,
-        service: &str,
+        service: &ServiceRef,
         since: Timestamp,
     ) -> Result<Vec<ServiceDeployment>> {
-        let service = service
+        let name = service
+            .name
             .strip_suffix(self.payload.as_str())
-            .unwrap_or(service);
-        let mut history = self
-            .inner
-            .service_deployments(cluster, service, since)
-            .await?;
+            .unwrap_or(&service.name);
+        let clean = ServiceRef::new(&service.cluster, name);
+        let mut history = self.inner.service_deployments(&clean, since).await?;
         for d in &mut history {
             d.status = ServiceDeploymentStatus::Other(format!("{}{}", d.status, self.payload));
             d.status_reason = Some(format!("failed{}", self.payload));

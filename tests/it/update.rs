@@ -720,7 +720,10 @@ fn a_task_is_picked_copied_and_stopped_from_the_service_detail() {
         .build()
         .unwrap();
     let now = rt
-        .block_on(p.tasks("radiox-prod", "processing-service"))
+        .block_on(p.tasks(&flightdeck::model::ServiceRef::new(
+            "radiox-prod",
+            "processing-service",
+        )))
         .unwrap();
     let stopped = now.iter().find(|t| t.id == tasks[1].0).unwrap();
     assert_eq!(

@@ -42,7 +42,8 @@ use flightdeck_model::clock::Clock;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, ApiStats, CallerIdentity, Cluster, CostReport, EnvironmentInfo,
     LogEvent, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
-    ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
+    ServiceDeployment, ServiceRef, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp,
+    WriteEvent,
 };
 use sdk::Clients;
 use std::collections::HashMap;
@@ -188,8 +189,8 @@ impl ReadProvider for AwsProvider {
         Ok(services)
     }
 
-    async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
-        self.list_tasks(cluster, service).await
+    async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>> {
+        self.list_tasks(&service.cluster, &service.name).await
     }
 
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
@@ -222,11 +223,11 @@ impl ReadProvider for AwsProvider {
 
     async fn service_deployments(
         &self,
-        cluster: &str,
-        service: &str,
+        service: &ServiceRef,
         since: Timestamp,
     ) -> Result<Vec<ServiceDeployment>> {
-        self.list_service_deployments(cluster, service, since).await
+        self.list_service_deployments(&service.cluster, &service.name, since)
+            .await
     }
 
     async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {

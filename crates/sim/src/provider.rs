@@ -16,7 +16,7 @@ use flightdeck_model::{
     ContainerState, CostReport, EnvVar, EnvironmentInfo, HealthStatus, LaunchType, LogEvent,
     ManagedAgentStatus, MetricName, MetricNamespace, MetricPoint, MetricQuery, MetricSeries,
     ScalableTarget, ScalingActivity, ScalingPolicy, SecretRef, Service, ServiceDeployment,
-    ServiceStatus, Statistic, TargetGroupSeries, Task, TaskDefRef, TaskDefinition,
+    ServiceRef, ServiceStatus, Statistic, TargetGroupSeries, Task, TaskDefRef, TaskDefinition,
     TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent,
 };
 use rand_chacha::ChaCha8Rng;
@@ -456,7 +456,8 @@ impl ReadProvider for SimProvider {
         })
     }
 
-    async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
+    async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>> {
+        let (cluster, service) = (service.cluster.as_str(), service.name.as_str());
         self.read(|env, _| {
             let svc = Self::find_service(env, cluster, service)?;
             let place = Place::of(env);
@@ -570,12 +571,11 @@ impl ReadProvider for SimProvider {
 
     async fn service_deployments(
         &self,
-        cluster: &str,
-        service: &str,
+        service: &ServiceRef,
         since: Timestamp,
     ) -> Result<Vec<ServiceDeployment>> {
         self.read(|env, _| {
-            let svc = Self::find_service(env, cluster, service)?;
+            let svc = Self::find_service(env, &service.cluster, &service.name)?;
             Ok(svc
                 .history
                 .iter()

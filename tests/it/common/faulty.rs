@@ -12,7 +12,8 @@ use async_trait::async_trait;
 use flightdeck::model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, CostReport, EnvironmentInfo, LogEvent,
     MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
-    ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
+    ServiceDeployment, ServiceRef, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp,
+    WriteEvent,
 };
 use flightdeck::provider::{
     LogQuery, Provider, ProviderError, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider,
@@ -69,8 +70,8 @@ impl ReadProvider for Faulty {
     async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
         self.inner.services(cluster).await
     }
-    async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
-        self.inner.tasks(cluster, service).await
+    async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>> {
+        self.inner.tasks(service).await
     }
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
         self.inner.task_definition(reference).await
@@ -101,13 +102,10 @@ impl ReadProvider for Faulty {
     }
     async fn service_deployments(
         &self,
-        cluster: &str,
-        service: &str,
+        service: &ServiceRef,
         since: Timestamp,
     ) -> Result<Vec<ServiceDeployment>> {
-        self.inner
-            .service_deployments(cluster, service, since)
-            .await
+        self.inner.service_deployments(service, since).await
     }
     async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
         self.inner.write_events(since).await

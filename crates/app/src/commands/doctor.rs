@@ -427,7 +427,7 @@ async fn reads(p: &dyn ReadProvider, env: &str, report: &mut Report) {
     if let Some(svc) = &service {
         record(
             "tasks",
-            p.tasks(&svc.cluster, &svc.name)
+            p.tasks(&svc.reference())
                 .await
                 .map(|t| format!("{} task(s) of {}", t.len(), svc.name)),
         );

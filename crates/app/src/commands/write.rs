@@ -458,8 +458,7 @@ impl Write<'_> {
                 // watch to the service alone until the next poll.
                 if let Ok(history) = p
                     .service_deployments(
-                        cluster,
-                        name,
+                        &svc.reference(),
                         watch.started - chrono::Duration::minutes(5),
                     )
                     .await

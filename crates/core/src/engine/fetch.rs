@@ -137,7 +137,7 @@ async fn run(
                 });
             Payload::AlarmDetail { history, series }
         }
-        JobKind::Tasks(service) => Payload::Tasks(p.tasks(&service.cluster, &service.name).await?),
+        JobKind::Tasks(service) => Payload::Tasks(p.tasks(service).await?),
         JobKind::TaskDefinition(r) => {
             Payload::TaskDefinition(Box::new(p.task_definition(r).await?))
         }
@@ -155,7 +155,7 @@ async fn run(
         }
         JobKind::Costs => Payload::Costs(p.costs(COST_DAYS).await?),
         JobKind::Deployments(service) => Payload::Deployments(
-            p.service_deployments(&service.cluster, &service.name, now - DEPLOYMENTS_WINDOW)
+            p.service_deployments(service, now - DEPLOYMENTS_WINDOW)
                 .await?,
         ),
         JobKind::RevisionMetrics(_, groups) => Payload::RevisionMetrics(

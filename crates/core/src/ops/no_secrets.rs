@@ -75,7 +75,7 @@ impl ReadProvider for Stub {
             vec![]
         })
     }
-    async fn tasks(&self, _: &str, _: &str) -> Result<Vec<Task>> {
+    async fn tasks(&self, _: &flightdeck_model::ServiceRef) -> Result<Vec<Task>> {
         not_here()
     }
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
@@ -105,8 +105,7 @@ impl ReadProvider for Stub {
     }
     async fn service_deployments(
         &self,
-        _: &str,
-        _: &str,
+        _: &flightdeck_model::ServiceRef,
         _: Timestamp,
     ) -> Result<Vec<ServiceDeployment>> {
         Ok(vec![])

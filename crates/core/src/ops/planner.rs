@@ -312,7 +312,7 @@ async fn plan_rollback(
             // ECS keeps 90 days of deployment history; where it cannot be
             // read (an older API, a missing permission) the audit log speaks.
             let history = match p
-                .service_deployments(&svc.cluster, &svc.name, svc.created_at)
+                .service_deployments(&svc.reference(), svc.created_at)
                 .await
             {
                 Ok(history) => history,

@@ -91,9 +91,7 @@ pub(super) async fn plan_continue(
         .primary_deployment()
         .map_or(svc.created_at, |d| d.created_at)
         - chrono::Duration::minutes(5);
-    let history = p
-        .service_deployments(&svc.cluster, &svc.name, since)
-        .await?;
+    let history = p.service_deployments(&svc.reference(), since).await?;
     let waiting = history.iter().find(|d| {
         matches!(
             d.status,

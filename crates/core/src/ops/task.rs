@@ -59,7 +59,7 @@ pub(super) async fn plan_stop_task(
     task: &str,
     reason: Option<&str>,
 ) -> Result<(), PlanError> {
-    let tasks = p.tasks(&svc.cluster, &svc.name).await?;
+    let tasks = p.tasks(&svc.reference()).await?;
     let found = find_task(&tasks, task)?;
     if found.desired_status == TaskStatus::Stopped {
         return Err(PlanError::Refused(format!(
@@ -140,7 +140,7 @@ async fn session_target(
     task: Option<&str>,
     container: Option<&str>,
 ) -> Result<(Task, ContainerState), PlanError> {
-    let tasks = p.tasks(&svc.cluster, &svc.name).await?;
+    let tasks = p.tasks(&svc.reference()).await?;
     let task = match task {
         Some(t) => find_task(&tasks, t)?,
         None => tasks
@@ -320,7 +320,7 @@ pub(super) async fn task_gone(
     svc: &Service,
     task: &str,
 ) -> Result<Option<String>, ProviderError> {
-    let tasks = p.tasks(&svc.cluster, &svc.name).await?;
+    let tasks = p.tasks(&svc.reference()).await?;
     Ok(match tasks.iter().find(|t| t.id == task) {
         Some(t) if t.desired_status != TaskStatus::Stopped => None,
         Some(t) => Some(format!(

@@ -26,7 +26,8 @@ use async_trait::async_trait;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, ApiStats, CallerIdentity, Cluster, CostReport, EnvironmentInfo,
     LogEvent, MetricQuery, MetricSeries, ScalableTarget, ScalingActivity, ScalingPolicy, Service,
-    ServiceDeployment, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp, WriteEvent,
+    ServiceDeployment, ServiceRef, TargetGroupSeries, Task, TaskDefRef, TaskDefinition, Timestamp,
+    WriteEvent,
 };
 
 pub type Result<T> = std::result::Result<T, ProviderError>;
@@ -57,7 +58,7 @@ pub trait ReadProvider: Send + Sync {
     /// Every service of a cluster, fully described (deployments and events).
     async fn services(&self, cluster: &str) -> Result<Vec<Service>>;
     /// Running tasks and recently stopped ones (with stop reasons) of a service.
-    async fn tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>>;
+    async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>>;
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition>;
     /// Every revision of a family, newest first.
     async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>>;
@@ -71,8 +72,7 @@ pub trait ReadProvider: Send + Sync {
     /// ECS's deployment history of a service since `since`, newest first.
     async fn service_deployments(
         &self,
-        cluster: &str,
-        service: &str,
+        service: &ServiceRef,
         since: Timestamp,
     ) -> Result<Vec<ServiceDeployment>>;
     /// Every write call to ECS and Application Auto Scaling in the

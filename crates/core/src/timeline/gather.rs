@@ -38,11 +38,11 @@ pub async fn gather(
             if !facts.services.iter().any(|s| r.is(s)) {
                 return Err(ProviderError::NotFound(format!("service {r}")));
             }
-            match p.service_deployments(&r.cluster, &r.name, since).await {
+            match p.service_deployments(r, since).await {
                 Ok(history) => facts.deployments.push((r.clone(), history)),
                 Err(e) => gap("ECS service deployments", e),
             }
-            match p.tasks(&r.cluster, &r.name).await {
+            match p.tasks(r).await {
                 Ok(tasks) => facts.tasks.push((r.clone(), tasks)),
                 Err(e) => gap("ECS tasks", e),
             }

@@ -2,7 +2,7 @@
 //! `exec` take (the id) and why the stopped ones stopped.
 
 use super::*;
-use flightdeck_model::{Task, TaskStatus, Timestamp};
+use flightdeck_model::{ServiceRef, Task, TaskStatus, Timestamp};
 
 #[derive(Debug, Serialize)]
 pub(super) struct TaskRow {
@@ -50,7 +50,10 @@ pub(super) async fn tasks(
     json: bool,
 ) -> Result<(), Failure> {
     let env = p.environment().name.clone();
-    let mut found = p.tasks(cluster, service).await.map_err(Failure::failed)?;
+    let mut found = p
+        .tasks(&ServiceRef::new(cluster, service))
+        .await
+        .map_err(Failure::failed)?;
     // Running first, then the newest stops.
     found.sort_by_key(|t| {
         (

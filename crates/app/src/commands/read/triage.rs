@@ -33,7 +33,7 @@ pub(super) async fn triage_command(
             suspected_crash_loops(services.as_deref().unwrap_or_default(), rules, clock.now())
         {
             // Without the reasons the finding still stands, as a warning.
-            if let Ok(t) = p.tasks(&svc.cluster, &svc.name).await {
+            if let Ok(t) = p.tasks(&svc.reference()).await {
                 tasks.push((svc.reference(), t));
             }
         }
