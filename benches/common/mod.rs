@@ -6,6 +6,7 @@ use chrono::TimeZone;
 use flightdeck::app::Msg;
 use flightdeck::engine::{DataEvent, Fetched, JobKey, JobKind, Payload};
 use flightdeck::model::{Cluster, LogEvent, Service, Timestamp};
+use flightdeck::provider::prelude::*;
 use flightdeck::provider::{LogQuery, ReadProvider};
 use flightdeck::sim::{SimProvider, World};
 use std::sync::{Arc, Mutex};

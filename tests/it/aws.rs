@@ -8,6 +8,7 @@
 )]
 
 use crate::common;
+use flightdeck::provider::prelude::*;
 
 use common::moto::{Moto, seed, spec};
 use flightdeck::clock::{Clock, ManualClock};

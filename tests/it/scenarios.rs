@@ -10,6 +10,7 @@ use chrono::Duration;
 use flightdeck::clock::{Clock, ManualClock};
 use flightdeck::model::{AlarmState, Timestamp};
 use flightdeck::provider::ReadProvider;
+use flightdeck::provider::prelude::*;
 use flightdeck::sim::scenario::{self, Scenario};
 use flightdeck::sim::{SimProvider, World};
 use flightdeck::timeline::{Kind, Scope, gather};

@@ -25,7 +25,8 @@ use flightdeck::model::{
     Timestamp, WriteEvent,
 };
 use flightdeck::provider::{
-    LogQuery, Provider, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider, Written,
+    ChangeReads, CostReads, EcsReads, LogQuery, LogReads, MonitoringReads, Provider, ReadProvider,
+    Result, ScalingReads, WriteAnswer, WriteCall, WriteProvider, Written,
 };
 use flightdeck::sim::{SimProvider, World};
 use ratatui::backend::CrosstermBackend;
@@ -85,11 +86,19 @@ impl ReadProvider for Hostile {
     fn environment(&self) -> &EnvironmentInfo {
         self.inner.environment()
     }
+    /// The inner provider's calls: a wrapper makes none of its own.
+    fn api_stats(&self) -> Option<flightdeck::model::ApiStats> {
+        self.inner.api_stats()
+    }
     async fn caller_identity(&self) -> Result<CallerIdentity> {
         let mut id = self.inner.caller_identity().await?;
         self.poison(&mut id.arn);
         Ok(id)
     }
+}
+
+#[async_trait]
+impl EcsReads for Hostile {
     async fn clusters(&self) -> Result<Vec<Cluster>> {
         let mut clusters = self.inner.clusters().await?;
         for c in &mut clusters {
@@ -141,42 +150,6 @@ impl ReadProvider for Hostile {
     async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>> {
         self.inner.task_definition_revisions(family).await
     }
-    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
-        self.inner.scalable_targets().await
-    }
-    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
-        let mut policies = self.inner.scaling_policies().await?;
-        for p in &mut policies {
-            self.poison(&mut p.name);
-        }
-        Ok(policies)
-    }
-    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
-        let mut activities = self.inner.scaling_activities().await?;
-        for a in &mut activities {
-            self.poison(&mut a.description);
-            self.poison(&mut a.cause);
-            a.status = ActivityStatus::Other(format!("{}{}", a.status, self.payload));
-        }
-        Ok(activities)
-    }
-    async fn alarms(&self) -> Result<Vec<Alarm>> {
-        let mut alarms = self.inner.alarms().await?;
-        for a in &mut alarms {
-            self.poison(&mut a.description);
-            self.poison(&mut a.state_reason);
-            self.poison(&mut a.name);
-        }
-        Ok(alarms)
-    }
-    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
-        let name = alarm.strip_suffix(self.payload.as_str()).unwrap_or(alarm);
-        let mut history = self.inner.alarm_history(name).await?;
-        for h in &mut history {
-            self.poison(&mut h.summary);
-        }
-        Ok(history)
-    }
     async fn service_deployments(
         &self,
         service: &ServiceRef,
@@ -206,15 +179,49 @@ impl ReadProvider for Hostile {
         }
         Ok(history)
     }
-    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
-        let mut events = self.inner.write_events(since).await?;
-        for w in &mut events {
-            self.poison(&mut w.who);
-            w.from = flightdeck_model::WriteSource::Other(format!("{}{}", w.from, self.payload));
-            self.poison(&mut w.call);
-            w.parameters.push(format!("tag={}", self.payload));
+}
+
+#[async_trait]
+impl ScalingReads for Hostile {
+    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
+        self.inner.scalable_targets().await
+    }
+    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
+        let mut policies = self.inner.scaling_policies().await?;
+        for p in &mut policies {
+            self.poison(&mut p.name);
         }
-        Ok(events)
+        Ok(policies)
+    }
+    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
+        let mut activities = self.inner.scaling_activities().await?;
+        for a in &mut activities {
+            self.poison(&mut a.description);
+            self.poison(&mut a.cause);
+            a.status = ActivityStatus::Other(format!("{}{}", a.status, self.payload));
+        }
+        Ok(activities)
+    }
+}
+
+#[async_trait]
+impl MonitoringReads for Hostile {
+    async fn alarms(&self) -> Result<Vec<Alarm>> {
+        let mut alarms = self.inner.alarms().await?;
+        for a in &mut alarms {
+            self.poison(&mut a.description);
+            self.poison(&mut a.state_reason);
+            self.poison(&mut a.name);
+        }
+        Ok(alarms)
+    }
+    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
+        let name = alarm.strip_suffix(self.payload.as_str()).unwrap_or(alarm);
+        let mut history = self.inner.alarm_history(name).await?;
+        for h in &mut history {
+            self.poison(&mut h.summary);
+        }
+        Ok(history)
     }
     async fn metrics(
         &self,
@@ -232,6 +239,10 @@ impl ReadProvider for Hostile {
     ) -> Result<Vec<TargetGroupSeries>> {
         self.inner.target_group_metrics(groups, start, end).await
     }
+}
+
+#[async_trait]
+impl LogReads for Hostile {
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         let query = LogQuery {
             log_group: self.clean(&query.log_group),
@@ -244,6 +255,24 @@ impl ReadProvider for Hostile {
         }
         Ok(events)
     }
+}
+
+#[async_trait]
+impl ChangeReads for Hostile {
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
+        let mut events = self.inner.write_events(since).await?;
+        for w in &mut events {
+            self.poison(&mut w.who);
+            w.from = flightdeck_model::WriteSource::Other(format!("{}{}", w.from, self.payload));
+            self.poison(&mut w.call);
+            w.parameters.push(format!("tag={}", self.payload));
+        }
+        Ok(events)
+    }
+}
+
+#[async_trait]
+impl CostReads for Hostile {
     async fn costs(&self, days: u32) -> Result<CostReport> {
         let mut report = self.inner.costs(days).await?;
         for s in &mut report.by_service {

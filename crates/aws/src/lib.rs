@@ -36,7 +36,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use errors::Action;
 use flightdeck_core::provider::{
-    LogQuery, ProviderError, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider, Written,
+    ChangeReads, CostReads, EcsReads, LogQuery, LogReads, MonitoringReads, ProviderError,
+    ReadProvider, Result, ScalingReads, WriteAnswer, WriteCall, WriteProvider, Written,
 };
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
@@ -164,7 +165,6 @@ impl ReadProvider for AwsProvider {
     fn environment(&self) -> &EnvironmentInfo {
         &self.info
     }
-
     async fn caller_identity(&self) -> Result<CallerIdentity> {
         let out = self
             .clients
@@ -178,49 +178,30 @@ impl ReadProvider for AwsProvider {
             arn: out.arn().unwrap_or_default().to_string(),
         })
     }
+    fn api_stats(&self) -> Option<ApiStats> {
+        Some(self.counter.snapshot())
+    }
+}
 
+#[async_trait]
+impl EcsReads for AwsProvider {
     async fn clusters(&self) -> Result<Vec<Cluster>> {
         self.list_clusters().await
     }
-
     async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
         let mut services = self.list_services(cluster).await?;
         self.name_deployment_groups(&mut services).await;
         Ok(services)
     }
-
     async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>> {
         self.list_tasks(&service.cluster, &service.name).await
     }
-
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
         self.describe_task_definition(reference).await
     }
-
     async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>> {
         self.list_revisions(family).await
     }
-
-    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
-        self.list_scalable_targets().await
-    }
-
-    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
-        self.list_scaling_policies().await
-    }
-
-    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
-        self.list_scaling_activities().await
-    }
-
-    async fn alarms(&self) -> Result<Vec<Alarm>> {
-        self.list_alarms().await
-    }
-
-    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
-        self.list_alarm_history(alarm).await
-    }
-
     async fn service_deployments(
         &self,
         service: &ServiceRef,
@@ -229,11 +210,29 @@ impl ReadProvider for AwsProvider {
         self.list_service_deployments(&service.cluster, &service.name, since)
             .await
     }
+}
 
-    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
-        self.lookup_write_events(since).await
+#[async_trait]
+impl ScalingReads for AwsProvider {
+    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
+        self.list_scalable_targets().await
     }
+    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
+        self.list_scaling_policies().await
+    }
+    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
+        self.list_scaling_activities().await
+    }
+}
 
+#[async_trait]
+impl MonitoringReads for AwsProvider {
+    async fn alarms(&self) -> Result<Vec<Alarm>> {
+        self.list_alarms().await
+    }
+    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
+        self.list_alarm_history(alarm).await
+    }
     async fn metrics(
         &self,
         queries: &[MetricQuery],
@@ -242,7 +241,6 @@ impl ReadProvider for AwsProvider {
     ) -> Result<Vec<MetricSeries>> {
         self.get_metrics(queries, start, end).await
     }
-
     async fn target_group_metrics(
         &self,
         groups: &[String],
@@ -251,11 +249,10 @@ impl ReadProvider for AwsProvider {
     ) -> Result<Vec<TargetGroupSeries>> {
         self.read_target_group_metrics(groups, start, end).await
     }
+}
 
-    fn api_stats(&self) -> Option<ApiStats> {
-        Some(self.counter.snapshot())
-    }
-
+#[async_trait]
+impl LogReads for AwsProvider {
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         if query.live {
             self.followed_log_events(query).await
@@ -263,7 +260,17 @@ impl ReadProvider for AwsProvider {
             self.filter_log_events(query).await
         }
     }
+}
 
+#[async_trait]
+impl ChangeReads for AwsProvider {
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
+        self.lookup_write_events(since).await
+    }
+}
+
+#[async_trait]
+impl CostReads for AwsProvider {
     async fn costs(&self, days: u32) -> Result<CostReport> {
         self.cost_report(days).await
     }

@@ -7,8 +7,9 @@ use crate::catalog::Signal;
 use async_trait::async_trait;
 use chrono::Duration;
 use flightdeck_core::provider::{
-    LogQuery, ProviderError, ReadProvider, Result, ServiceUpdate, TargetUpdate, WriteAnswer,
-    WriteCall, WriteProvider, Written,
+    ChangeReads, CostReads, EcsReads, LogQuery, LogReads, MonitoringReads, ProviderError,
+    ReadProvider, Result, ScalingReads, ServiceUpdate, TargetUpdate, WriteAnswer, WriteCall,
+    WriteProvider, Written,
 };
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
@@ -421,7 +422,6 @@ impl ReadProvider for SimProvider {
     fn environment(&self) -> &EnvironmentInfo {
         &self.info
     }
-
     async fn caller_identity(&self) -> Result<CallerIdentity> {
         self.read(|env, _| {
             Ok(CallerIdentity {
@@ -433,7 +433,10 @@ impl ReadProvider for SimProvider {
             })
         })
     }
+}
 
+#[async_trait]
+impl EcsReads for SimProvider {
     async fn clusters(&self) -> Result<Vec<Cluster>> {
         self.read(|env, _| {
             Ok(vec![Cluster {
@@ -447,7 +450,6 @@ impl ReadProvider for SimProvider {
             }])
         })
     }
-
     async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
         self.read(|env, _| {
             Self::check_cluster(env, cluster)?;
@@ -455,7 +457,6 @@ impl ReadProvider for SimProvider {
             Ok(env.services.iter().map(|s| to_service(s, &place)).collect())
         })
     }
-
     async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>> {
         let (cluster, service) = (service.cluster.as_str(), service.name.as_str());
         self.read(|env, _| {
@@ -469,7 +470,6 @@ impl ReadProvider for SimProvider {
                 .collect())
         })
     }
-
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
         self.read(|env, _| {
             let svc = env
@@ -484,7 +484,6 @@ impl ReadProvider for SimProvider {
             Ok(to_task_definition(svc, reference.revision))
         })
     }
-
     async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>> {
         self.read(|env, _| {
             let svc = env
@@ -500,7 +499,25 @@ impl ReadProvider for SimProvider {
                 .collect())
         })
     }
+    async fn service_deployments(
+        &self,
+        service: &ServiceRef,
+        since: Timestamp,
+    ) -> Result<Vec<ServiceDeployment>> {
+        self.read(|env, _| {
+            let svc = Self::find_service(env, &service.cluster, &service.name)?;
+            Ok(svc
+                .history
+                .iter()
+                .filter(|d| d.at() >= since)
+                .cloned()
+                .collect())
+        })
+    }
+}
 
+#[async_trait]
+impl ScalingReads for SimProvider {
     async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
         self.read(|env, _| {
             Ok(env
@@ -519,7 +536,6 @@ impl ReadProvider for SimProvider {
                 .collect())
         })
     }
-
     async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
         self.read(|env, _| {
             Ok(env
@@ -540,7 +556,6 @@ impl ReadProvider for SimProvider {
                 .collect())
         })
     }
-
     async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
         self.read(|env, _| {
             let mut all: Vec<ScalingActivity> = env
@@ -554,11 +569,13 @@ impl ReadProvider for SimProvider {
             Ok(all)
         })
     }
+}
 
+#[async_trait]
+impl MonitoringReads for SimProvider {
     async fn alarms(&self) -> Result<Vec<Alarm>> {
         self.read(|env, _| Ok(env.alarms.iter().map(|a| to_alarm(a, env)).collect()))
     }
-
     async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
         self.read(|env, _| {
             env.alarms
@@ -568,37 +585,6 @@ impl ReadProvider for SimProvider {
                 .ok_or_else(|| ProviderError::NotFound(format!("alarm {alarm}")))
         })
     }
-
-    async fn service_deployments(
-        &self,
-        service: &ServiceRef,
-        since: Timestamp,
-    ) -> Result<Vec<ServiceDeployment>> {
-        self.read(|env, _| {
-            let svc = Self::find_service(env, &service.cluster, &service.name)?;
-            Ok(svc
-                .history
-                .iter()
-                .filter(|d| d.at() >= since)
-                .cloned()
-                .collect())
-        })
-    }
-
-    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
-        self.read(|env, _| {
-            let mut events: Vec<WriteEvent> = env
-                .services
-                .iter()
-                .flat_map(|s| s.trail.iter())
-                .filter(|e| e.at >= since)
-                .cloned()
-                .collect();
-            events.sort_by_key(|e| std::cmp::Reverse(e.at));
-            Ok(events)
-        })
-    }
-
     async fn metrics(
         &self,
         queries: &[MetricQuery],
@@ -622,7 +608,6 @@ impl ReadProvider for SimProvider {
                 .collect())
         })
     }
-
     async fn target_group_metrics(
         &self,
         groups: &[String],
@@ -636,7 +621,10 @@ impl ReadProvider for SimProvider {
                 .collect())
         })
     }
+}
 
+#[async_trait]
+impl LogReads for SimProvider {
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         self.read(|env, now| {
             let svc = env
@@ -667,7 +655,27 @@ impl ReadProvider for SimProvider {
             Ok(events)
         })
     }
+}
 
+#[async_trait]
+impl ChangeReads for SimProvider {
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
+        self.read(|env, _| {
+            let mut events: Vec<WriteEvent> = env
+                .services
+                .iter()
+                .flat_map(|s| s.trail.iter())
+                .filter(|e| e.at >= since)
+                .cloned()
+                .collect();
+            events.sort_by_key(|e| std::cmp::Reverse(e.at));
+            Ok(events)
+        })
+    }
+}
+
+#[async_trait]
+impl CostReads for SimProvider {
     async fn costs(&self, days: u32) -> Result<CostReport> {
         let seed = self.seed;
         self.read(|env, now| {

@@ -16,8 +16,8 @@ use flightdeck::model::{
     WriteEvent,
 };
 use flightdeck::provider::{
-    LogQuery, Provider, ProviderError, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider,
-    Written,
+    ChangeReads, CostReads, EcsReads, LogQuery, LogReads, MonitoringReads, Provider, ProviderError,
+    ReadProvider, Result, ScalingReads, WriteAnswer, WriteCall, WriteProvider, Written,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -61,9 +61,17 @@ impl ReadProvider for Faulty {
     fn environment(&self) -> &EnvironmentInfo {
         self.inner.environment()
     }
+    /// The inner provider's calls: a wrapper makes none of its own.
+    fn api_stats(&self) -> Option<flightdeck::model::ApiStats> {
+        self.inner.api_stats()
+    }
     async fn caller_identity(&self) -> Result<CallerIdentity> {
         self.inner.caller_identity().await
     }
+}
+
+#[async_trait]
+impl EcsReads for Faulty {
     async fn clusters(&self) -> Result<Vec<Cluster>> {
         self.inner.clusters().await
     }
@@ -79,6 +87,17 @@ impl ReadProvider for Faulty {
     async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>> {
         self.inner.task_definition_revisions(family).await
     }
+    async fn service_deployments(
+        &self,
+        service: &ServiceRef,
+        since: Timestamp,
+    ) -> Result<Vec<ServiceDeployment>> {
+        self.inner.service_deployments(service, since).await
+    }
+}
+
+#[async_trait]
+impl ScalingReads for Faulty {
     async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
         self.inner.scalable_targets().await
     }
@@ -88,6 +107,10 @@ impl ReadProvider for Faulty {
     async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
         self.inner.scaling_activities().await
     }
+}
+
+#[async_trait]
+impl MonitoringReads for Faulty {
     async fn alarms(&self) -> Result<Vec<Alarm>> {
         self.alarm_calls.fetch_add(1, Ordering::SeqCst);
         let panics = self.alarm_panics.load(Ordering::SeqCst);
@@ -99,16 +122,6 @@ impl ReadProvider for Faulty {
     }
     async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
         self.inner.alarm_history(alarm).await
-    }
-    async fn service_deployments(
-        &self,
-        service: &ServiceRef,
-        since: Timestamp,
-    ) -> Result<Vec<ServiceDeployment>> {
-        self.inner.service_deployments(service, since).await
-    }
-    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
-        self.inner.write_events(since).await
     }
     async fn metrics(
         &self,
@@ -126,9 +139,24 @@ impl ReadProvider for Faulty {
     ) -> Result<Vec<TargetGroupSeries>> {
         self.inner.target_group_metrics(groups, start, end).await
     }
+}
+
+#[async_trait]
+impl LogReads for Faulty {
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
         self.inner.log_events(query).await
     }
+}
+
+#[async_trait]
+impl ChangeReads for Faulty {
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>> {
+        self.inner.write_events(since).await
+    }
+}
+
+#[async_trait]
+impl CostReads for Faulty {
     async fn costs(&self, days: u32) -> Result<CostReport> {
         self.inner.costs(days).await
     }

@@ -8,7 +8,8 @@ use super::planner::plan;
 use crate::audit::Phase;
 use crate::fixtures::{leaked, leaked_changed, service, t0, task_definition};
 use crate::provider::{
-    LogQuery, ProviderError, ReadProvider, Result, WriteAnswer, WriteCall, WriteProvider, Written,
+    ChangeReads, CostReads, EcsReads, LogQuery, LogReads, MonitoringReads, ProviderError,
+    ReadProvider, Result, ScalingReads, WriteAnswer, WriteCall, WriteProvider, Written,
 };
 use async_trait::async_trait;
 use flightdeck_model::{
@@ -64,6 +65,10 @@ impl ReadProvider for Stub {
     async fn caller_identity(&self) -> Result<CallerIdentity> {
         not_here()
     }
+}
+
+#[async_trait]
+impl EcsReads for Stub {
     async fn clusters(&self) -> Result<Vec<Cluster>> {
         not_here()
     }
@@ -88,6 +93,17 @@ impl ReadProvider for Stub {
     async fn task_definition_revisions(&self, _: &str) -> Result<Vec<TaskDefRef>> {
         not_here()
     }
+    async fn service_deployments(
+        &self,
+        _: &flightdeck_model::ServiceRef,
+        _: Timestamp,
+    ) -> Result<Vec<ServiceDeployment>> {
+        Ok(vec![])
+    }
+}
+
+#[async_trait]
+impl ScalingReads for Stub {
     async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
         Ok(vec![])
     }
@@ -97,20 +113,14 @@ impl ReadProvider for Stub {
     async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
         not_here()
     }
+}
+
+#[async_trait]
+impl MonitoringReads for Stub {
     async fn alarms(&self) -> Result<Vec<Alarm>> {
         not_here()
     }
     async fn alarm_history(&self, _: &str) -> Result<Vec<AlarmHistoryItem>> {
-        not_here()
-    }
-    async fn service_deployments(
-        &self,
-        _: &flightdeck_model::ServiceRef,
-        _: Timestamp,
-    ) -> Result<Vec<ServiceDeployment>> {
-        Ok(vec![])
-    }
-    async fn write_events(&self, _: Timestamp) -> Result<Vec<WriteEvent>> {
         not_here()
     }
     async fn metrics(
@@ -129,9 +139,24 @@ impl ReadProvider for Stub {
     ) -> Result<Vec<TargetGroupSeries>> {
         not_here()
     }
+}
+
+#[async_trait]
+impl LogReads for Stub {
     async fn log_events(&self, _: &LogQuery) -> Result<Vec<LogEvent>> {
         not_here()
     }
+}
+
+#[async_trait]
+impl ChangeReads for Stub {
+    async fn write_events(&self, _: Timestamp) -> Result<Vec<WriteEvent>> {
+        not_here()
+    }
+}
+
+#[async_trait]
+impl CostReads for Stub {
     async fn costs(&self, _: u32) -> Result<CostReport> {
         not_here()
     }

@@ -32,6 +32,15 @@ use flightdeck_model::{
 
 pub type Result<T> = std::result::Result<T, ProviderError>;
 
+/// Every read and write trait, for code that calls a concrete provider's
+/// methods (`use flightdeck_core::provider::prelude::*`).
+pub mod prelude {
+    pub use super::{
+        ChangeReads, CostReads, EcsReads, LogReads, MonitoringReads, ReadProvider, ScalingReads,
+        WriteProvider, Writes,
+    };
+}
+
 /// A request for log events of one log group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogQuery {
@@ -48,12 +57,10 @@ pub struct LogQuery {
     pub live: bool,
 }
 
-/// Every read the cockpit makes of one environment.
+/// ECS: clusters, services, their tasks, task definitions and deployment
+/// history.
 #[async_trait]
-pub trait ReadProvider: Send + Sync {
-    /// The environment this provider reads.
-    fn environment(&self) -> &EnvironmentInfo;
-    async fn caller_identity(&self) -> Result<CallerIdentity>;
+pub trait EcsReads: Send + Sync {
     async fn clusters(&self) -> Result<Vec<Cluster>>;
     /// Every service of a cluster, fully described (deployments and events).
     async fn services(&self, cluster: &str) -> Result<Vec<Service>>;
@@ -62,22 +69,30 @@ pub trait ReadProvider: Send + Sync {
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition>;
     /// Every revision of a family, newest first.
     async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>>;
-    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>>;
-    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>>;
-    /// Recent activities of every ECS scalable target, newest first.
-    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>>;
-    async fn alarms(&self) -> Result<Vec<Alarm>>;
-    /// Newest first.
-    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>>;
     /// ECS's deployment history of a service since `since`, newest first.
     async fn service_deployments(
         &self,
         service: &ServiceRef,
         since: Timestamp,
     ) -> Result<Vec<ServiceDeployment>>;
-    /// Every write call to ECS and Application Auto Scaling in the
-    /// environment since `since`, by anyone (CloudTrail), newest first.
-    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>>;
+}
+
+/// Application Auto Scaling: the services' scalable targets, policies and
+/// activities.
+#[async_trait]
+pub trait ScalingReads: Send + Sync {
+    async fn scalable_targets(&self) -> Result<Vec<ScalableTarget>>;
+    async fn scaling_policies(&self) -> Result<Vec<ScalingPolicy>>;
+    /// Recent activities of every ECS scalable target, newest first.
+    async fn scaling_activities(&self) -> Result<Vec<ScalingActivity>>;
+}
+
+/// CloudWatch: alarms, their history, and metrics.
+#[async_trait]
+pub trait MonitoringReads: Send + Sync {
+    async fn alarms(&self) -> Result<Vec<Alarm>>;
+    /// Newest first.
+    async fn alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>>;
     async fn metrics(
         &self,
         queries: &[MetricQuery],
@@ -93,14 +108,44 @@ pub trait ReadProvider: Send + Sync {
         start: Timestamp,
         end: Timestamp,
     ) -> Result<Vec<TargetGroupSeries>>;
+}
+
+/// CloudWatch Logs.
+#[async_trait]
+pub trait LogReads: Send + Sync {
     /// Oldest first.
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>>;
+}
+
+/// CloudTrail: who changed what.
+#[async_trait]
+pub trait ChangeReads: Send + Sync {
+    /// Every write call to ECS and Application Auto Scaling in the
+    /// environment since `since`, by anyone (CloudTrail), newest first.
+    async fn write_events(&self, since: Timestamp) -> Result<Vec<WriteEvent>>;
+}
+
+/// Cost Explorer.
+#[async_trait]
+pub trait CostReads: Send + Sync {
+    async fn costs(&self, days: u32) -> Result<CostReport>;
+}
+
+/// Every read the cockpit makes of one environment: each API family's
+/// reads, and who the provider is. A consumer that needs one family can
+/// take that trait alone.
+#[async_trait]
+pub trait ReadProvider:
+    EcsReads + ScalingReads + MonitoringReads + LogReads + ChangeReads + CostReads
+{
+    /// The environment this provider reads.
+    fn environment(&self) -> &EnvironmentInfo;
+    async fn caller_identity(&self) -> Result<CallerIdentity>;
     /// The API calls made so far, by operation, with the throttling
     /// answers; `None` for a provider that calls no API (the simulation).
     fn api_stats(&self) -> Option<ApiStats> {
         None
     }
-    async fn costs(&self, days: u32) -> Result<CostReport>;
 }
 
 /// One service of a cluster, `None` when the cluster has no such service.
