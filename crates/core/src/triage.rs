@@ -6,8 +6,8 @@
 use crate::provider::ProviderError;
 use chrono::Duration;
 use flightdeck_model::{
-    Alarm, AlarmState, CostReport, DeploymentStatus, EnvironmentInfo, EventKind, RolloutState,
-    Service, ServiceRef, Severity, StopCause, Task, Timestamp,
+    Alarm, AlarmState, CostReport, Deployment, DeploymentStatus, EnvironmentInfo, EventKind,
+    RolloutState, Service, ServiceRef, Severity, StopCause, Task, Timestamp,
 };
 use serde::Serialize;
 
@@ -472,6 +472,21 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
     let Some(primary) = svc.primary_deployment() else {
         return out;
     };
+    current_rollout(&mut out, svc, primary, rules, now);
+    rolled_back(&mut out, svc, primary, now);
+    short_of_tasks(&mut out, svc, primary, rules, now);
+    out
+}
+
+/// The rollout in progress or failed: FAILED, failing health checks, or
+/// taking too long.
+fn current_rollout(
+    out: &mut Vec<ServiceFinding>,
+    svc: &Service,
+    primary: &Deployment,
+    rules: &Rules,
+    now: Timestamp,
+) {
     let subject = format!("deployment {}", primary.id);
     match primary.rollout_state {
         RolloutState::Failed => out.push((
@@ -527,6 +542,10 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
         }
         _ => {}
     }
+}
+
+/// A rollout that failed and was rolled back within the hour.
+fn rolled_back(out: &mut Vec<ServiceFinding>, svc: &Service, primary: &Deployment, now: Timestamp) {
     // A circuit breaker that rolled back leaves the failed deployment behind
     // until the rollback completes; after that only the service's events
     // remember it.
@@ -567,6 +586,18 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
             e.created_at,
         ));
     }
+}
+
+/// Tasks that fail to start, or fewer running than desired once ECS has
+/// had time to settle.
+fn short_of_tasks(
+    out: &mut Vec<ServiceFinding>,
+    svc: &Service,
+    primary: &Deployment,
+    rules: &Rules,
+    now: Timestamp,
+) {
+    let subject = format!("deployment {}", primary.id);
     if primary.failed_tasks > 0 {
         out.push((
             Urgency::Page,
@@ -598,7 +629,6 @@ fn service_findings(svc: &Service, rules: &Rules, now: Timestamp) -> Vec<Service
             primary.updated_at,
         ));
     }
-    out
 }
 
 /// Yesterday against the mean of the seven days before it.
