@@ -262,6 +262,55 @@ fn interval(key: &JobKey, focus: &Focus) -> Duration {
     }
 }
 
+/// What the environment on screen needs polled, for its view and selection.
+fn focused_kinds(focus: &Focus) -> Vec<JobKind> {
+    let mut kinds = vec![
+        JobKind::Identity,
+        JobKind::Services,
+        JobKind::Alarms,
+        JobKind::Scaling,
+    ];
+    if !focus.metrics.is_empty() && matches!(focus.view, View::Services | View::Scaling) {
+        kinds.push(JobKind::Metrics(focus.metrics.clone()));
+    }
+    if let Some((service, td)) = &focus.service_detail {
+        kinds.push(JobKind::Tasks(service.clone()));
+        kinds.push(JobKind::TaskDefinition(td.clone()));
+    }
+    if focus.view == View::Alarms
+        && let Some((name, query)) = &focus.alarm
+    {
+        kinds.push(JobKind::AlarmDetail(name.clone(), query.clone()));
+    }
+    if let Some(td) = &focus.selected_task_definition {
+        kinds.push(JobKind::TaskDefinition(td.clone()));
+    }
+    if matches!(focus.view, View::Logs | View::Rollout)
+        && let Some(source) = &focus.log_source
+        && (focus.logs_following || focus.logs_since.is_none())
+    {
+        kinds.push(JobKind::Logs(source.clone()));
+    }
+    // Triage looks for a cost anomaly too: Cost Explorer's answers are
+    // cached for hours, so this costs a call per environment per 6 h.
+    if matches!(focus.view, View::Costs | View::Triage) {
+        kinds.push(JobKind::Costs);
+    }
+    if let Some((scope, window)) = &focus.timeline {
+        kinds.push(JobKind::Timeline(scope.clone(), *window));
+    }
+    if let Some(service) = &focus.deployment_progress {
+        kinds.push(JobKind::Deployments(service.clone()));
+        if !focus.revision_groups.is_empty() {
+            kinds.push(JobKind::RevisionMetrics(
+                service.clone(),
+                focus.revision_groups.clone(),
+            ));
+        }
+    }
+    kinds
+}
+
 impl Schedule {
     /// The jobs that are due at `now` for `focus`.
     pub fn due(&mut self, focus: &Focus, now: Timestamp) -> Vec<Job> {
@@ -272,51 +321,7 @@ impl Schedule {
                 k.env != focus.env || matches!(k.kind, JobKind::Costs | JobKind::TaskDefinition(_))
             });
         }
-        let mut kinds = vec![
-            JobKind::Identity,
-            JobKind::Services,
-            JobKind::Alarms,
-            JobKind::Scaling,
-        ];
-        if !focus.metrics.is_empty() && matches!(focus.view, View::Services | View::Scaling) {
-            kinds.push(JobKind::Metrics(focus.metrics.clone()));
-        }
-        if let Some((service, td)) = &focus.service_detail {
-            kinds.push(JobKind::Tasks(service.clone()));
-            kinds.push(JobKind::TaskDefinition(td.clone()));
-        }
-        if focus.view == View::Alarms
-            && let Some((name, query)) = &focus.alarm
-        {
-            kinds.push(JobKind::AlarmDetail(name.clone(), query.clone()));
-        }
-        if let Some(td) = &focus.selected_task_definition {
-            kinds.push(JobKind::TaskDefinition(td.clone()));
-        }
-        if matches!(focus.view, View::Logs | View::Rollout)
-            && let Some(source) = &focus.log_source
-            && (focus.logs_following || focus.logs_since.is_none())
-        {
-            kinds.push(JobKind::Logs(source.clone()));
-        }
-        // Triage looks for a cost anomaly too: Cost Explorer's answers are
-        // cached for hours, so this costs a call per environment per 6 h.
-        if matches!(focus.view, View::Costs | View::Triage) {
-            kinds.push(JobKind::Costs);
-        }
-        if let Some((scope, window)) = &focus.timeline {
-            kinds.push(JobKind::Timeline(scope.clone(), *window));
-        }
-        if let Some(service) = &focus.deployment_progress {
-            kinds.push(JobKind::Deployments(service.clone()));
-            if !focus.revision_groups.is_empty() {
-                kinds.push(JobKind::RevisionMetrics(
-                    service.clone(),
-                    focus.revision_groups.clone(),
-                ));
-            }
-        }
-        let mut jobs: Vec<Job> = kinds
+        let mut jobs: Vec<Job> = focused_kinds(focus)
             .into_iter()
             .map(|kind| Job {
                 key: JobKey {
@@ -328,8 +333,14 @@ impl Schedule {
             })
             .filter(|job| self.is_due(&job.key, focus, now))
             .collect();
-        // Other environments, slowly: alarms for the switcher's counts,
-        // services for the palette.
+        self.crash_loop_tasks(focus, now, &mut jobs);
+        self.other_environments(focus, now, &mut jobs);
+        jobs
+    }
+
+    /// The tasks of crash-looping services in any environment (their stop
+    /// reasons), unless the focused jobs have them already.
+    fn crash_loop_tasks(&self, focus: &Focus, now: Timestamp, jobs: &mut Vec<Job>) {
         for (env, service) in &focus.crash_loops {
             let key = JobKey {
                 env: env.clone(),
@@ -343,6 +354,11 @@ impl Schedule {
                 });
             }
         }
+    }
+
+    /// Other environments, slowly: alarms for the switcher's counts,
+    /// services for the palette, costs while triage is open.
+    fn other_environments(&self, focus: &Focus, now: Timestamp, jobs: &mut Vec<Job>) {
         let triage = focus.view == View::Triage;
         for env in focus.all_envs.iter().filter(|e| **e != focus.env) {
             let costs = triage.then_some(JobKind::Costs);
@@ -375,7 +391,6 @@ impl Schedule {
                 }
             }
         }
-        jobs
     }
 
     fn is_due(&self, key: &JobKey, focus: &Focus, now: Timestamp) -> bool {
