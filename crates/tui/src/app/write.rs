@@ -396,101 +396,14 @@ fn go_to_finding(app: &mut App) {
 /// Starts a write: a form, or straight to the plan.
 pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
     go_to_finding(app);
-    let Some(svc) = subject(app) else {
-        app.dialog = Some(Dialog::Message(Message::new(
-            "No service",
-            vec![
-                "Select a service first: a finding, a service, an alarm of a service, a scaling target, a service's logs or changes.".into(),
-            ],
-        )));
+    let Some(svc) = writable_subject(app) else {
         return vec![];
     };
     let env = app.env().info.name.clone();
-    if app.is_read_only() {
-        app.dialog = Some(Dialog::Message(Message::new(
-            "Read-only",
-            vec![format!(
-                "{env} is read-only [RO]: writes are refused (config `read_only` or --read-only)."
-            )],
-        )));
-        return vec![];
-    }
     let (cluster, service) = (svc.cluster.clone(), svc.name.clone());
     match request {
-        Request::Deploy => {
-            let Some(td) = app
-                .env()
-                .task_definitions
-                .get(&svc.task_definition)
-                .and_then(|s| s.data.as_ref())
-            else {
-                app.dialog = Some(Dialog::Message(Message::new(
-                    "Deploy",
-                    vec![format!(
-                        "The task definition {} is still loading; try again in a moment.",
-                        svc.task_definition
-                    )],
-                )));
-                return vec![];
-            };
-            let fields = td
-                .containers
-                .iter()
-                .map(|c| {
-                    Field::text(
-                        &format!("image {}", c.name),
-                        FieldKind::Image {
-                            container: c.name.clone(),
-                        },
-                        c.image.clone(),
-                    )
-                })
-                .collect();
-            app.dialog = Some(Dialog::Form(Form::new(
-                FormKind::Deploy,
-                env,
-                cluster,
-                service,
-                fields,
-            )));
-            vec![]
-        }
-        Request::Scale => {
-            let target = app
-                .env()
-                .scaling
-                .data
-                .as_ref()
-                .and_then(|d| {
-                    d.targets
-                        .iter()
-                        .find(|t| t.cluster == cluster && t.service == service)
-                })
-                .cloned();
-            let count = |label: &str, which: Count, v: u32| {
-                Field::text(label, FieldKind::Count(which), v.to_string())
-            };
-            let mut fields = vec![count("desired count", Count::Desired, svc.desired)];
-            if let Some(t) = target {
-                fields.push(count("auto scaling min", Count::Min, t.min));
-                fields.push(count("auto scaling max", Count::Max, t.max));
-                let suspended = FieldValue::Flag(t.dynamic_scaling_suspended);
-                fields.push(Field {
-                    label: "suspend dynamic scaling".into(),
-                    kind: FieldKind::SuspendScaling,
-                    value: suspended.clone(),
-                    original: suspended,
-                });
-            }
-            app.dialog = Some(Dialog::Form(Form::new(
-                FormKind::Scale,
-                env,
-                cluster,
-                service,
-                fields,
-            )));
-            vec![]
-        }
+        Request::Deploy => start_deploy(app, env, &svc),
+        Request::Scale => start_scale(app, env, &svc),
         Request::ForceDeploy => plan(
             app,
             env,
@@ -511,111 +424,231 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
             },
         ),
         Request::Continue => plan(app, env, Operation::Continue { cluster, service }),
-        Request::Exec => {
-            if app.demo {
-                app.dialog = Some(Dialog::Message(Message::new(
-                    "ECS Exec",
-                    vec![
-                        SIM_SESSIONS.into(),
-                        "On an AWS environment, this opens a shell in the task's container (ECS Exec, with session-manager-plugin).".into(),
-                    ],
-                )));
-                return vec![];
-            }
-            let task = app.picked_task().map(|t| t.id.clone());
-            plan(
-                app,
-                env,
-                Operation::Exec {
-                    cluster,
-                    service,
-                    task,
-                    container: None,
-                    command: EXEC_COMMAND.into(),
-                },
-            )
-        }
-        Request::PortForward => {
-            if app.demo {
-                app.dialog = Some(Dialog::Message(Message::new(
-                    "Port forwarding",
-                    vec![crate::app::write::SIM_SESSIONS.into()],
-                )));
-                return vec![];
-            }
-            // The container's own port, from the task definition, to start from.
-            let port = app
-                .env()
-                .task_definitions
-                .get(&svc.task_definition)
-                .and_then(|s| s.data.as_ref())
-                .and_then(|td| td.containers.iter().find_map(|c| c.port));
-            let remote = port.map(|p| p.to_string()).unwrap_or_default();
-            let local = port
-                .map(flightdeck_core::provider::PortForward::local_port_for)
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let field = Field::text;
-            let fields = vec![
-                field("local port", FieldKind::Port(PortField::Local), local),
-                field(
-                    "remote host (empty: the container)",
-                    FieldKind::RemoteHost,
-                    String::new(),
-                ),
-                field("remote port", FieldKind::Port(PortField::Remote), remote),
-            ];
-            let mut form = Form::new(FormKind::PortForward, env, cluster, service, fields);
-            form.task = app.picked_task().map(|t| t.id.clone());
-            app.dialog = Some(Dialog::Form(form));
-            vec![]
-        }
-        Request::StopTask => {
-            let Some(task) = app.picked_task() else {
-                app.dialog = Some(Dialog::Message(Message::new(
-                    "Stop a task",
-                    vec![format!(
-                        "Open the service ({}) and pick its task with {} {} first.",
-                        app.key(Action::Open),
-                        app.key(Action::Previous),
-                        app.key(Action::Next)
-                    )],
-                )));
-                return vec![];
-            };
-            let task = task.id.clone();
-            plan(
-                app,
-                env,
-                Operation::StopTask {
-                    cluster,
-                    service,
-                    task,
-                    reason: None,
-                },
-            )
-        }
-        Request::Strategy => {
-            let config = &svc.deployment_config;
-            let strategy = config.strategy.short();
-            let bake = config
-                .bake_minutes
-                .map(|m| m.to_string())
-                .unwrap_or_default();
-            let fields = vec![
-                Field::text("strategy", FieldKind::Strategy, strategy),
-                Field::text("bake minutes", FieldKind::BakeMinutes, bake),
-            ];
-            app.dialog = Some(Dialog::Form(Form::new(
-                FormKind::Strategy,
-                env,
-                cluster,
-                service,
-                fields,
-            )));
-            vec![]
-        }
+        Request::Exec => start_exec(app, env, &svc),
+        Request::PortForward => start_port_forward(app, env, &svc),
+        Request::StopTask => start_stop_task(app, env, &svc),
+        Request::Strategy => start_strategy(app, env, &svc),
     }
+}
+
+/// The service a write acts on, or none, with a message saying why, when
+/// there is no subject or the environment is read-only.
+fn writable_subject(app: &mut App) -> Option<Service> {
+    let Some(svc) = subject(app) else {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "No service",
+            vec![
+                "Select a service first: a finding, a service, an alarm of a service, a scaling target, a service's logs or changes.".into(),
+            ],
+        )));
+        return None;
+    };
+    if app.is_read_only() {
+        let env = &app.env().info.name;
+        let lines = vec![format!(
+            "{env} is read-only [RO]: writes are refused (config `read_only` or --read-only)."
+        )];
+        app.dialog = Some(Dialog::Message(Message::new("Read-only", lines)));
+        return None;
+    }
+    Some(svc)
+}
+
+/// Opens the deploy form: one image field per container of the service's
+/// task definition (a message while that is still loading).
+fn start_deploy(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    let Some(td) = app
+        .env()
+        .task_definitions
+        .get(&svc.task_definition)
+        .and_then(|s| s.data.as_ref())
+    else {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "Deploy",
+            vec![format!(
+                "The task definition {} is still loading; try again in a moment.",
+                svc.task_definition
+            )],
+        )));
+        return vec![];
+    };
+    let fields = td
+        .containers
+        .iter()
+        .map(|c| {
+            Field::text(
+                &format!("image {}", c.name),
+                FieldKind::Image {
+                    container: c.name.clone(),
+                },
+                c.image.clone(),
+            )
+        })
+        .collect();
+    app.dialog = Some(Dialog::Form(Form::new(
+        FormKind::Deploy,
+        env,
+        svc.cluster.clone(),
+        svc.name.clone(),
+        fields,
+    )));
+    vec![]
+}
+
+/// Opens the scale form: the desired count, and the auto scaling bounds
+/// and suspension when the service has a scaling target.
+fn start_scale(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    let (cluster, service) = (svc.cluster.clone(), svc.name.clone());
+    let target = app
+        .env()
+        .scaling
+        .data
+        .as_ref()
+        .and_then(|d| {
+            d.targets
+                .iter()
+                .find(|t| t.cluster == cluster && t.service == service)
+        })
+        .cloned();
+    let count = |label: &str, which: Count, v: u32| {
+        Field::text(label, FieldKind::Count(which), v.to_string())
+    };
+    let mut fields = vec![count("desired count", Count::Desired, svc.desired)];
+    if let Some(t) = target {
+        fields.push(count("auto scaling min", Count::Min, t.min));
+        fields.push(count("auto scaling max", Count::Max, t.max));
+        let suspended = FieldValue::Flag(t.dynamic_scaling_suspended);
+        fields.push(Field {
+            label: "suspend dynamic scaling".into(),
+            kind: FieldKind::SuspendScaling,
+            value: suspended.clone(),
+            original: suspended,
+        });
+    }
+    app.dialog = Some(Dialog::Form(Form::new(
+        FormKind::Scale,
+        env,
+        cluster,
+        service,
+        fields,
+    )));
+    vec![]
+}
+
+/// Plans an ECS Exec session in the picked task (the demo explains why it
+/// has none).
+fn start_exec(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    if app.demo {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "ECS Exec",
+            vec![
+                SIM_SESSIONS.into(),
+                "On an AWS environment, this opens a shell in the task's container (ECS Exec, with session-manager-plugin).".into(),
+            ],
+        )));
+        return vec![];
+    }
+    let task = app.picked_task().map(|t| t.id.clone());
+    plan(
+        app,
+        env,
+        Operation::Exec {
+            cluster: svc.cluster.clone(),
+            service: svc.name.clone(),
+            task,
+            container: None,
+            command: EXEC_COMMAND.into(),
+        },
+    )
+}
+
+/// Opens the port forward form, its ports filled from the container's
+/// (the demo explains why it has none).
+fn start_port_forward(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    if app.demo {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "Port forwarding",
+            vec![crate::app::write::SIM_SESSIONS.into()],
+        )));
+        return vec![];
+    }
+    // The container's own port, from the task definition, to start from.
+    let port = app
+        .env()
+        .task_definitions
+        .get(&svc.task_definition)
+        .and_then(|s| s.data.as_ref())
+        .and_then(|td| td.containers.iter().find_map(|c| c.port));
+    let remote = port.map(|p| p.to_string()).unwrap_or_default();
+    let local = port
+        .map(flightdeck_core::provider::PortForward::local_port_for)
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let field = Field::text;
+    let fields = vec![
+        field("local port", FieldKind::Port(PortField::Local), local),
+        field(
+            "remote host (empty: the container)",
+            FieldKind::RemoteHost,
+            String::new(),
+        ),
+        field("remote port", FieldKind::Port(PortField::Remote), remote),
+    ];
+    let (cluster, service) = (svc.cluster.clone(), svc.name.clone());
+    let mut form = Form::new(FormKind::PortForward, env, cluster, service, fields);
+    form.task = app.picked_task().map(|t| t.id.clone());
+    app.dialog = Some(Dialog::Form(form));
+    vec![]
+}
+
+/// Plans stopping the picked task (a message when none is picked).
+fn start_stop_task(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    let Some(task) = app.picked_task() else {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "Stop a task",
+            vec![format!(
+                "Open the service ({}) and pick its task with {} {} first.",
+                app.key(Action::Open),
+                app.key(Action::Previous),
+                app.key(Action::Next)
+            )],
+        )));
+        return vec![];
+    };
+    let task = task.id.clone();
+    plan(
+        app,
+        env,
+        Operation::StopTask {
+            cluster: svc.cluster.clone(),
+            service: svc.name.clone(),
+            task,
+            reason: None,
+        },
+    )
+}
+
+/// Opens the deployment strategy form, filled with the service's strategy
+/// and bake time.
+fn start_strategy(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    let config = &svc.deployment_config;
+    let strategy = config.strategy.short();
+    let bake = config
+        .bake_minutes
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    let fields = vec![
+        Field::text("strategy", FieldKind::Strategy, strategy),
+        Field::text("bake minutes", FieldKind::BakeMinutes, bake),
+    ];
+    app.dialog = Some(Dialog::Form(Form::new(
+        FormKind::Strategy,
+        env,
+        svc.cluster.clone(),
+        svc.name.clone(),
+        fields,
+    )));
+    vec![]
 }
 
 fn plan(app: &mut App, env: String, op: Operation) -> Vec<Effect> {
