@@ -1165,42 +1165,10 @@ pub fn executed(
 ) -> Vec<Effect> {
     app.dirty = true;
     let current = awaited(app, request);
-    // An exec's session: the terminal goes to it (a late one is not
-    // attached by surprise; it times out on its own).
-    if let Ok(done) = &result
-        && let Some(session) = done.session.clone()
-        && let Operation::PortForward { .. } = &plan.operation
-    {
-        let described = plan
-            .steps
-            .iter()
-            .find_map(|s| match s {
-                flightdeck_core::ops::Step::StartPortForward { forward } => {
-                    Some(forward.describe())
-                }
-                _ => None,
-            })
-            .unwrap_or_default();
-        if current {
-            app.dialog = None;
-        }
-        app.notice = Some(format!("forwarding {described}"));
-        return vec![Effect::Forward {
-            env,
-            session: Box::new(session),
-            described,
-        }];
-    }
     if let Ok(done) = &result
         && let Some(session) = done.session.clone()
     {
-        if current {
-            app.dialog = None;
-            app.notice = Some(format!("ECS Exec session {} ended", session.session_id));
-            return vec![Effect::Attach(Box::new(session))];
-        }
-        app.notice = Some("a late ECS Exec session was not attached".into());
-        return vec![];
+        return open_session(app, current, env, &plan, session);
     }
     let what = format!(
         "{} of {}/{}",
@@ -1209,58 +1177,10 @@ pub fn executed(
         plan.operation.service()
     );
     let message = match result {
-        Ok(done) => {
-            let mut lines = vec![];
-            if let Some(why) = &done.unrecorded {
-                lines.push(format!(
-                    "CHANGED, BUT NOT RECORDED in the audit log: {why}."
-                ));
-                lines.push(format!("Calls made: {}", describe_calls(&done.calls)));
-            }
-            match &done.deployment_id {
-                Some(id) => {
-                    let watch = Watch::new(&env, &done.service, id, app.now, app.stuck_after);
-                    app.rollout = Some(RolloutView {
-                        watch,
-                        visible: current && lines.is_empty(),
-                        summary: plan.lines().first().cloned().unwrap_or_default(),
-                        scroll: 0,
-                    });
-                    if !current {
-                        app.notice = Some(format!(
-                            "{what} went through; {} watches the rollout",
-                            app.key(Action::RolloutView)
-                        ));
-                    }
-                    if lines.is_empty() {
-                        if current {
-                            app.dialog = None;
-                        }
-                        return vec![];
-                    }
-                    lines.push(format!(
-                        "{} watches the rollout.",
-                        app.key(Action::RolloutView)
-                    ));
-                    Message::new("Done, not recorded", lines)
-                }
-                None => {
-                    lines.push(format!(
-                        "{}{}.",
-                        done.describe(&plan),
-                        if done.unrecorded.is_none() {
-                            "; recorded in the audit log"
-                        } else {
-                            ""
-                        }
-                    ));
-                    if !current {
-                        app.notice = Some(format!("{what} done"));
-                    }
-                    Message::new("Done", lines)
-                }
-            }
-        }
+        Ok(done) => match done_message(app, current, &env, &plan, &what, &done) {
+            Some(message) => message,
+            None => return vec![],
+        },
         // Stale: what it decides on changed. Planned again at once, the
         // operator sees what changed and confirms the new plan.
         Err(ExecError::Stale(changed)) if current => {
@@ -1295,6 +1215,105 @@ pub fn executed(
         app.dialog = Some(Dialog::Message(message));
     }
     vec![]
+}
+
+/// The session an execution opened: a port forward goes on in the
+/// background; an exec's takes the terminal when awaited (a late one is
+/// not attached by surprise; it times out on its own).
+fn open_session(
+    app: &mut App,
+    current: bool,
+    env: String,
+    plan: &Plan,
+    session: flightdeck_core::provider::ExecSession,
+) -> Vec<Effect> {
+    if let Operation::PortForward { .. } = &plan.operation {
+        let described = plan
+            .steps
+            .iter()
+            .find_map(|s| match s {
+                flightdeck_core::ops::Step::StartPortForward { forward } => {
+                    Some(forward.describe())
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        if current {
+            app.dialog = None;
+        }
+        app.notice = Some(format!("forwarding {described}"));
+        return vec![Effect::Forward {
+            env,
+            session: Box::new(session),
+            described,
+        }];
+    }
+    if current {
+        app.dialog = None;
+        app.notice = Some(format!("ECS Exec session {} ended", session.session_id));
+        return vec![Effect::Attach(Box::new(session))];
+    }
+    app.notice = Some("a late ECS Exec session was not attached".into());
+    vec![]
+}
+
+/// A write that went through: it opens the watch of the deployment it
+/// started, and says what it did (none when the watch says it all). A
+/// change the audit log missed is always told.
+fn done_message(
+    app: &mut App,
+    current: bool,
+    env: &str,
+    plan: &Plan,
+    what: &str,
+    done: &Executed,
+) -> Option<Message> {
+    let mut lines = vec![];
+    if let Some(why) = &done.unrecorded {
+        lines.push(format!(
+            "CHANGED, BUT NOT RECORDED in the audit log: {why}."
+        ));
+        lines.push(format!("Calls made: {}", describe_calls(&done.calls)));
+    }
+    let Some(id) = &done.deployment_id else {
+        lines.push(format!(
+            "{}{}.",
+            done.describe(plan),
+            if done.unrecorded.is_none() {
+                "; recorded in the audit log"
+            } else {
+                ""
+            }
+        ));
+        if !current {
+            app.notice = Some(format!("{what} done"));
+        }
+        return Some(Message::new("Done", lines));
+    };
+    let watch = Watch::new(env, &done.service, id, app.now, app.stuck_after);
+    app.rollout = Some(RolloutView {
+        watch,
+        visible: current && lines.is_empty(),
+        summary: plan.lines().first().cloned().unwrap_or_default(),
+        scroll: 0,
+    });
+    if !current {
+        app.notice = Some(format!(
+            "{what} went through; {} watches the rollout",
+            app.key(Action::RolloutView)
+        ));
+    }
+    if lines.is_empty() {
+        if current {
+            app.dialog = None;
+        }
+        return None;
+    }
+    lines.push(format!(
+        "{} watches the rollout.",
+        app.key(Action::RolloutView)
+    ));
+    Some(Message::new("Done, not recorded", lines))
 }
 
 /// New data: the watch looks at its service again.
