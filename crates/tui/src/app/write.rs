@@ -773,154 +773,167 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
 /// when nothing changed.
 fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
     match f.kind {
-        FormKind::PortForward => {
-            let port = |which: PortField| -> Result<u16, String> {
-                let field = f
-                    .fields
-                    .iter()
-                    .find(|x| x.kind == FieldKind::Port(which))
-                    .ok_or("no port field")?;
-                match field.text_value().trim().parse::<u16>() {
-                    Ok(p) if p > 0 => Ok(p),
-                    _ => Err(format!("{}: a port is 1 to 65535", field.label)),
-                }
-            };
-            let (local, remote) = (port(PortField::Local)?, port(PortField::Remote)?);
-            if local < flightdeck_core::provider::PortForward::MIN_LOCAL_PORT {
-                return Err(format!(
-                    "local port: {} or more (lower ones need root)",
-                    flightdeck_core::provider::PortForward::MIN_LOCAL_PORT
-                ));
-            }
-            let host = f
-                .fields
-                .iter()
-                .find(|x| x.kind == FieldKind::RemoteHost)
-                .map(|x| x.text_value().trim().to_string())
-                .filter(|h| !h.is_empty());
-            if host
-                .as_deref()
-                .is_some_and(|h| h.contains(char::is_whitespace))
-            {
-                return Err("remote host: no spaces in a host name".into());
-            }
-            Ok(Operation::PortForward {
-                cluster: f.cluster.clone(),
-                service: f.service.clone(),
-                task: f.task.clone(),
-                container: None,
-                remote_host: host,
-                remote_port: remote,
-                local_port: local,
-            })
+        FormKind::PortForward => port_forward_operation(f),
+        FormKind::Strategy => strategy_operation(f),
+        FormKind::Deploy => deploy_operation(f, force_key),
+        FormKind::Scale => scale_operation(f),
+    }
+}
+
+/// The port forward a form asks for: its ports and remote host checked.
+fn port_forward_operation(f: &Form) -> Result<Operation, String> {
+    let port = |which: PortField| -> Result<u16, String> {
+        let field = f
+            .fields
+            .iter()
+            .find(|x| x.kind == FieldKind::Port(which))
+            .ok_or("no port field")?;
+        match field.text_value().trim().parse::<u16>() {
+            Ok(p) if p > 0 => Ok(p),
+            _ => Err(format!("{}: a port is 1 to 65535", field.label)),
         }
-        FormKind::Strategy => {
-            let field = |kind: FieldKind| f.fields.iter().find(|x| x.kind == kind);
-            let text = field(FieldKind::Strategy).map_or("", Field::text_value);
-            let strategy = flightdeck_model::Strategy::parse(text)?;
-            let bake = match field(FieldKind::BakeMinutes).map(|x| x.text_value().trim()) {
-                None | Some("") => None,
-                Some(v) => {
-                    let m: u32 = v
-                        .parse()
-                        .ok()
-                        .filter(|m| *m <= flightdeck_model::MAX_BAKE_MINUTES)
-                        .ok_or_else(|| {
-                            format!(
-                                "bake minutes: `{v}` is not 0 to {}",
-                                flightdeck_model::MAX_BAKE_MINUTES
-                            )
-                        })?;
-                    Some(m)
-                }
-            };
-            if f.fields.iter().all(|x| !x.changed()) {
-                return Err("nothing changed".into());
-            }
-            Ok(Operation::SetStrategy {
-                cluster: f.cluster.clone(),
-                service: f.service.clone(),
-                strategy,
-                bake_minutes: bake,
-            })
+    };
+    let (local, remote) = (port(PortField::Local)?, port(PortField::Remote)?);
+    if local < flightdeck_core::provider::PortForward::MIN_LOCAL_PORT {
+        return Err(format!(
+            "local port: {} or more (lower ones need root)",
+            flightdeck_core::provider::PortForward::MIN_LOCAL_PORT
+        ));
+    }
+    let host = f
+        .fields
+        .iter()
+        .find(|x| x.kind == FieldKind::RemoteHost)
+        .map(|x| x.text_value().trim().to_string())
+        .filter(|h| !h.is_empty());
+    if host
+        .as_deref()
+        .is_some_and(|h| h.contains(char::is_whitespace))
+    {
+        return Err("remote host: no spaces in a host name".into());
+    }
+    Ok(Operation::PortForward {
+        cluster: f.cluster.clone(),
+        service: f.service.clone(),
+        task: f.task.clone(),
+        container: None,
+        remote_host: host,
+        remote_port: remote,
+        local_port: local,
+    })
+}
+
+/// The deployment strategy a form asks for, checked, if any field changed.
+fn strategy_operation(f: &Form) -> Result<Operation, String> {
+    let field = |kind: FieldKind| f.fields.iter().find(|x| x.kind == kind);
+    let text = field(FieldKind::Strategy).map_or("", Field::text_value);
+    let strategy = flightdeck_model::Strategy::parse(text)?;
+    let bake = match field(FieldKind::BakeMinutes).map(|x| x.text_value().trim()) {
+        None | Some("") => None,
+        Some(v) => {
+            let m: u32 = v
+                .parse()
+                .ok()
+                .filter(|m| *m <= flightdeck_model::MAX_BAKE_MINUTES)
+                .ok_or_else(|| {
+                    format!(
+                        "bake minutes: `{v}` is not 0 to {}",
+                        flightdeck_model::MAX_BAKE_MINUTES
+                    )
+                })?;
+            Some(m)
         }
-        FormKind::Deploy => {
-            let mut images = vec![];
-            for field in &f.fields {
-                let FieldKind::Image { container } = &field.kind else {
-                    continue;
-                };
-                let v = field.text_value().trim();
-                if v.is_empty() {
-                    return Err(format!("{}: an image is needed", field.label));
-                }
-                if v.contains(char::is_whitespace) {
-                    return Err(format!("{}: no spaces in an image", field.label));
-                }
-                if field.changed() {
-                    images.push((container.clone(), v.to_string()));
-                }
-            }
-            if images.is_empty() {
-                return Err(format!(
-                    "change an image (or press {force_key} for a new deployment of the same revision)"
-                ));
-            }
-            Ok(Operation::Deploy {
-                cluster: f.cluster.clone(),
-                service: f.service.clone(),
-                images,
-                force: false,
-            })
+    };
+    if f.fields.iter().all(|x| !x.changed()) {
+        return Err("nothing changed".into());
+    }
+    Ok(Operation::SetStrategy {
+        cluster: f.cluster.clone(),
+        service: f.service.clone(),
+        strategy,
+        bake_minutes: bake,
+    })
+}
+
+/// The deployment a form asks for: the images changed, each checked.
+fn deploy_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
+    let mut images = vec![];
+    for field in &f.fields {
+        let FieldKind::Image { container } = &field.kind else {
+            continue;
+        };
+        let v = field.text_value().trim();
+        if v.is_empty() {
+            return Err(format!("{}: an image is needed", field.label));
         }
-        FormKind::Scale => {
-            // Every count's value, and whether the operator changed it.
-            let mut counts = std::collections::HashMap::new();
-            let mut suspend = None;
-            for field in &f.fields {
-                match &field.kind {
-                    FieldKind::Count(which) => {
-                        let n: u32 = field.text_value().trim().parse().map_err(|_| {
-                            format!("{}: `{}` is not a whole number", field.label, field.value)
-                        })?;
-                        if n > MAX_TASKS {
-                            return Err(format!("{}: {n} is more than ECS allows", field.label));
-                        }
-                        counts.insert(*which, (n, field.changed()));
-                    }
-                    FieldKind::SuspendScaling if field.changed() => {
-                        suspend = Some(field.value == FieldValue::Flag(true));
-                    }
-                    FieldKind::SuspendScaling
-                    | FieldKind::Image { .. }
-                    | FieldKind::Strategy
-                    | FieldKind::BakeMinutes
-                    | FieldKind::Port(_)
-                    | FieldKind::RemoteHost => {}
-                }
-            }
-            let value = |c: Count| counts.get(&c).map(|(n, _)| *n);
-            let changed = |c: Count| counts.get(&c).filter(|(_, ch)| *ch).map(|(n, _)| *n);
-            if let (Some(min), Some(max)) = (value(Count::Min), value(Count::Max))
-                && min > max
-            {
-                return Err(format!("min {min} is greater than max {max}"));
-            }
-            let desired = changed(Count::Desired);
-            let (min, max) = (changed(Count::Min), changed(Count::Max));
-            if desired.is_none() && min.is_none() && max.is_none() && suspend.is_none() {
-                return Err("nothing changed".into());
-            }
-            Ok(Operation::Scale {
-                cluster: f.cluster.clone(),
-                service: f.service.clone(),
-                desired,
-                min,
-                max,
-                suspend,
-            })
+        if v.contains(char::is_whitespace) {
+            return Err(format!("{}: no spaces in an image", field.label));
+        }
+        if field.changed() {
+            images.push((container.clone(), v.to_string()));
         }
     }
+    if images.is_empty() {
+        return Err(format!(
+            "change an image (or press {force_key} for a new deployment of the same revision)"
+        ));
+    }
+    Ok(Operation::Deploy {
+        cluster: f.cluster.clone(),
+        service: f.service.clone(),
+        images,
+        force: false,
+    })
+}
+
+/// The counts and suspension a form changed, checked against each other
+/// and what ECS allows.
+fn scale_operation(f: &Form) -> Result<Operation, String> {
+    // Every count's value, and whether the operator changed it.
+    let mut counts = std::collections::HashMap::new();
+    let mut suspend = None;
+    for field in &f.fields {
+        match &field.kind {
+            FieldKind::Count(which) => {
+                let n: u32 = field.text_value().trim().parse().map_err(|_| {
+                    format!("{}: `{}` is not a whole number", field.label, field.value)
+                })?;
+                if n > MAX_TASKS {
+                    return Err(format!("{}: {n} is more than ECS allows", field.label));
+                }
+                counts.insert(*which, (n, field.changed()));
+            }
+            FieldKind::SuspendScaling if field.changed() => {
+                suspend = Some(field.value == FieldValue::Flag(true));
+            }
+            FieldKind::SuspendScaling
+            | FieldKind::Image { .. }
+            | FieldKind::Strategy
+            | FieldKind::BakeMinutes
+            | FieldKind::Port(_)
+            | FieldKind::RemoteHost => {}
+        }
+    }
+    let value = |c: Count| counts.get(&c).map(|(n, _)| *n);
+    let changed = |c: Count| counts.get(&c).filter(|(_, ch)| *ch).map(|(n, _)| *n);
+    if let (Some(min), Some(max)) = (value(Count::Min), value(Count::Max))
+        && min > max
+    {
+        return Err(format!("min {min} is greater than max {max}"));
+    }
+    let desired = changed(Count::Desired);
+    let (min, max) = (changed(Count::Min), changed(Count::Max));
+    if desired.is_none() && min.is_none() && max.is_none() && suspend.is_none() {
+        return Err("nothing changed".into());
+    }
+    Ok(Operation::Scale {
+        cluster: f.cluster.clone(),
+        service: f.service.clone(),
+        desired,
+        min,
+        max,
+        suspend,
+    })
 }
 
 fn on_confirm_key(app: &mut App, mut c: Confirm, key: KeyEvent) -> Vec<Effect> {
