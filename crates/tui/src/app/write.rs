@@ -396,101 +396,14 @@ fn go_to_finding(app: &mut App) {
 /// Starts a write: a form, or straight to the plan.
 pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
     go_to_finding(app);
-    let Some(svc) = subject(app) else {
-        app.dialog = Some(Dialog::Message(Message::new(
-            "No service",
-            vec![
-                "Select a service first: a finding, a service, an alarm of a service, a scaling target, a service's logs or changes.".into(),
-            ],
-        )));
+    let Some(svc) = writable_subject(app) else {
         return vec![];
     };
     let env = app.env().info.name.clone();
-    if app.is_read_only() {
-        app.dialog = Some(Dialog::Message(Message::new(
-            "Read-only",
-            vec![format!(
-                "{env} is read-only [RO]: writes are refused (config `read_only` or --read-only)."
-            )],
-        )));
-        return vec![];
-    }
     let (cluster, service) = (svc.cluster.clone(), svc.name.clone());
     match request {
-        Request::Deploy => {
-            let Some(td) = app
-                .env()
-                .task_definitions
-                .get(&svc.task_definition)
-                .and_then(|s| s.data.as_ref())
-            else {
-                app.dialog = Some(Dialog::Message(Message::new(
-                    "Deploy",
-                    vec![format!(
-                        "The task definition {} is still loading; try again in a moment.",
-                        svc.task_definition
-                    )],
-                )));
-                return vec![];
-            };
-            let fields = td
-                .containers
-                .iter()
-                .map(|c| {
-                    Field::text(
-                        &format!("image {}", c.name),
-                        FieldKind::Image {
-                            container: c.name.clone(),
-                        },
-                        c.image.clone(),
-                    )
-                })
-                .collect();
-            app.dialog = Some(Dialog::Form(Form::new(
-                FormKind::Deploy,
-                env,
-                cluster,
-                service,
-                fields,
-            )));
-            vec![]
-        }
-        Request::Scale => {
-            let target = app
-                .env()
-                .scaling
-                .data
-                .as_ref()
-                .and_then(|d| {
-                    d.targets
-                        .iter()
-                        .find(|t| t.cluster == cluster && t.service == service)
-                })
-                .cloned();
-            let count = |label: &str, which: Count, v: u32| {
-                Field::text(label, FieldKind::Count(which), v.to_string())
-            };
-            let mut fields = vec![count("desired count", Count::Desired, svc.desired)];
-            if let Some(t) = target {
-                fields.push(count("auto scaling min", Count::Min, t.min));
-                fields.push(count("auto scaling max", Count::Max, t.max));
-                let suspended = FieldValue::Flag(t.dynamic_scaling_suspended);
-                fields.push(Field {
-                    label: "suspend dynamic scaling".into(),
-                    kind: FieldKind::SuspendScaling,
-                    value: suspended.clone(),
-                    original: suspended,
-                });
-            }
-            app.dialog = Some(Dialog::Form(Form::new(
-                FormKind::Scale,
-                env,
-                cluster,
-                service,
-                fields,
-            )));
-            vec![]
-        }
+        Request::Deploy => start_deploy(app, env, &svc),
+        Request::Scale => start_scale(app, env, &svc),
         Request::ForceDeploy => plan(
             app,
             env,
@@ -511,111 +424,231 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
             },
         ),
         Request::Continue => plan(app, env, Operation::Continue { cluster, service }),
-        Request::Exec => {
-            if app.demo {
-                app.dialog = Some(Dialog::Message(Message::new(
-                    "ECS Exec",
-                    vec![
-                        SIM_SESSIONS.into(),
-                        "On an AWS environment, this opens a shell in the task's container (ECS Exec, with session-manager-plugin).".into(),
-                    ],
-                )));
-                return vec![];
-            }
-            let task = app.picked_task().map(|t| t.id.clone());
-            plan(
-                app,
-                env,
-                Operation::Exec {
-                    cluster,
-                    service,
-                    task,
-                    container: None,
-                    command: EXEC_COMMAND.into(),
-                },
-            )
-        }
-        Request::PortForward => {
-            if app.demo {
-                app.dialog = Some(Dialog::Message(Message::new(
-                    "Port forwarding",
-                    vec![crate::app::write::SIM_SESSIONS.into()],
-                )));
-                return vec![];
-            }
-            // The container's own port, from the task definition, to start from.
-            let port = app
-                .env()
-                .task_definitions
-                .get(&svc.task_definition)
-                .and_then(|s| s.data.as_ref())
-                .and_then(|td| td.containers.iter().find_map(|c| c.port));
-            let remote = port.map(|p| p.to_string()).unwrap_or_default();
-            let local = port
-                .map(flightdeck_core::provider::PortForward::local_port_for)
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let field = Field::text;
-            let fields = vec![
-                field("local port", FieldKind::Port(PortField::Local), local),
-                field(
-                    "remote host (empty: the container)",
-                    FieldKind::RemoteHost,
-                    String::new(),
-                ),
-                field("remote port", FieldKind::Port(PortField::Remote), remote),
-            ];
-            let mut form = Form::new(FormKind::PortForward, env, cluster, service, fields);
-            form.task = app.picked_task().map(|t| t.id.clone());
-            app.dialog = Some(Dialog::Form(form));
-            vec![]
-        }
-        Request::StopTask => {
-            let Some(task) = app.picked_task() else {
-                app.dialog = Some(Dialog::Message(Message::new(
-                    "Stop a task",
-                    vec![format!(
-                        "Open the service ({}) and pick its task with {} {} first.",
-                        app.key(Action::Open),
-                        app.key(Action::Previous),
-                        app.key(Action::Next)
-                    )],
-                )));
-                return vec![];
-            };
-            let task = task.id.clone();
-            plan(
-                app,
-                env,
-                Operation::StopTask {
-                    cluster,
-                    service,
-                    task,
-                    reason: None,
-                },
-            )
-        }
-        Request::Strategy => {
-            let config = &svc.deployment_config;
-            let strategy = config.strategy.short();
-            let bake = config
-                .bake_minutes
-                .map(|m| m.to_string())
-                .unwrap_or_default();
-            let fields = vec![
-                Field::text("strategy", FieldKind::Strategy, strategy),
-                Field::text("bake minutes", FieldKind::BakeMinutes, bake),
-            ];
-            app.dialog = Some(Dialog::Form(Form::new(
-                FormKind::Strategy,
-                env,
-                cluster,
-                service,
-                fields,
-            )));
-            vec![]
-        }
+        Request::Exec => start_exec(app, env, &svc),
+        Request::PortForward => start_port_forward(app, env, &svc),
+        Request::StopTask => start_stop_task(app, env, &svc),
+        Request::Strategy => start_strategy(app, env, &svc),
     }
+}
+
+/// The service a write acts on, or none, with a message saying why, when
+/// there is no subject or the environment is read-only.
+fn writable_subject(app: &mut App) -> Option<Service> {
+    let Some(svc) = subject(app) else {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "No service",
+            vec![
+                "Select a service first: a finding, a service, an alarm of a service, a scaling target, a service's logs or changes.".into(),
+            ],
+        )));
+        return None;
+    };
+    if app.is_read_only() {
+        let env = &app.env().info.name;
+        let lines = vec![format!(
+            "{env} is read-only [RO]: writes are refused (config `read_only` or --read-only)."
+        )];
+        app.dialog = Some(Dialog::Message(Message::new("Read-only", lines)));
+        return None;
+    }
+    Some(svc)
+}
+
+/// Opens the deploy form: one image field per container of the service's
+/// task definition (a message while that is still loading).
+fn start_deploy(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    let Some(td) = app
+        .env()
+        .task_definitions
+        .get(&svc.task_definition)
+        .and_then(|s| s.data.as_ref())
+    else {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "Deploy",
+            vec![format!(
+                "The task definition {} is still loading; try again in a moment.",
+                svc.task_definition
+            )],
+        )));
+        return vec![];
+    };
+    let fields = td
+        .containers
+        .iter()
+        .map(|c| {
+            Field::text(
+                &format!("image {}", c.name),
+                FieldKind::Image {
+                    container: c.name.clone(),
+                },
+                c.image.clone(),
+            )
+        })
+        .collect();
+    app.dialog = Some(Dialog::Form(Form::new(
+        FormKind::Deploy,
+        env,
+        svc.cluster.clone(),
+        svc.name.clone(),
+        fields,
+    )));
+    vec![]
+}
+
+/// Opens the scale form: the desired count, and the auto scaling bounds
+/// and suspension when the service has a scaling target.
+fn start_scale(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    let (cluster, service) = (svc.cluster.clone(), svc.name.clone());
+    let target = app
+        .env()
+        .scaling
+        .data
+        .as_ref()
+        .and_then(|d| {
+            d.targets
+                .iter()
+                .find(|t| t.cluster == cluster && t.service == service)
+        })
+        .cloned();
+    let count = |label: &str, which: Count, v: u32| {
+        Field::text(label, FieldKind::Count(which), v.to_string())
+    };
+    let mut fields = vec![count("desired count", Count::Desired, svc.desired)];
+    if let Some(t) = target {
+        fields.push(count("auto scaling min", Count::Min, t.min));
+        fields.push(count("auto scaling max", Count::Max, t.max));
+        let suspended = FieldValue::Flag(t.dynamic_scaling_suspended);
+        fields.push(Field {
+            label: "suspend dynamic scaling".into(),
+            kind: FieldKind::SuspendScaling,
+            value: suspended.clone(),
+            original: suspended,
+        });
+    }
+    app.dialog = Some(Dialog::Form(Form::new(
+        FormKind::Scale,
+        env,
+        cluster,
+        service,
+        fields,
+    )));
+    vec![]
+}
+
+/// Plans an ECS Exec session in the picked task (the demo explains why it
+/// has none).
+fn start_exec(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    if app.demo {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "ECS Exec",
+            vec![
+                SIM_SESSIONS.into(),
+                "On an AWS environment, this opens a shell in the task's container (ECS Exec, with session-manager-plugin).".into(),
+            ],
+        )));
+        return vec![];
+    }
+    let task = app.picked_task().map(|t| t.id.clone());
+    plan(
+        app,
+        env,
+        Operation::Exec {
+            cluster: svc.cluster.clone(),
+            service: svc.name.clone(),
+            task,
+            container: None,
+            command: EXEC_COMMAND.into(),
+        },
+    )
+}
+
+/// Opens the port forward form, its ports filled from the container's
+/// (the demo explains why it has none).
+fn start_port_forward(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    if app.demo {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "Port forwarding",
+            vec![crate::app::write::SIM_SESSIONS.into()],
+        )));
+        return vec![];
+    }
+    // The container's own port, from the task definition, to start from.
+    let port = app
+        .env()
+        .task_definitions
+        .get(&svc.task_definition)
+        .and_then(|s| s.data.as_ref())
+        .and_then(|td| td.containers.iter().find_map(|c| c.port));
+    let remote = port.map(|p| p.to_string()).unwrap_or_default();
+    let local = port
+        .map(flightdeck_core::provider::PortForward::local_port_for)
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let field = Field::text;
+    let fields = vec![
+        field("local port", FieldKind::Port(PortField::Local), local),
+        field(
+            "remote host (empty: the container)",
+            FieldKind::RemoteHost,
+            String::new(),
+        ),
+        field("remote port", FieldKind::Port(PortField::Remote), remote),
+    ];
+    let (cluster, service) = (svc.cluster.clone(), svc.name.clone());
+    let mut form = Form::new(FormKind::PortForward, env, cluster, service, fields);
+    form.task = app.picked_task().map(|t| t.id.clone());
+    app.dialog = Some(Dialog::Form(form));
+    vec![]
+}
+
+/// Plans stopping the picked task (a message when none is picked).
+fn start_stop_task(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    let Some(task) = app.picked_task() else {
+        app.dialog = Some(Dialog::Message(Message::new(
+            "Stop a task",
+            vec![format!(
+                "Open the service ({}) and pick its task with {} {} first.",
+                app.key(Action::Open),
+                app.key(Action::Previous),
+                app.key(Action::Next)
+            )],
+        )));
+        return vec![];
+    };
+    let task = task.id.clone();
+    plan(
+        app,
+        env,
+        Operation::StopTask {
+            cluster: svc.cluster.clone(),
+            service: svc.name.clone(),
+            task,
+            reason: None,
+        },
+    )
+}
+
+/// Opens the deployment strategy form, filled with the service's strategy
+/// and bake time.
+fn start_strategy(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    let config = &svc.deployment_config;
+    let strategy = config.strategy.short();
+    let bake = config
+        .bake_minutes
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    let fields = vec![
+        Field::text("strategy", FieldKind::Strategy, strategy),
+        Field::text("bake minutes", FieldKind::BakeMinutes, bake),
+    ];
+    app.dialog = Some(Dialog::Form(Form::new(
+        FormKind::Strategy,
+        env,
+        svc.cluster.clone(),
+        svc.name.clone(),
+        fields,
+    )));
+    vec![]
 }
 
 fn plan(app: &mut App, env: String, op: Operation) -> Vec<Effect> {
@@ -740,154 +773,167 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
 /// when nothing changed.
 fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
     match f.kind {
-        FormKind::PortForward => {
-            let port = |which: PortField| -> Result<u16, String> {
-                let field = f
-                    .fields
-                    .iter()
-                    .find(|x| x.kind == FieldKind::Port(which))
-                    .ok_or("no port field")?;
-                match field.text_value().trim().parse::<u16>() {
-                    Ok(p) if p > 0 => Ok(p),
-                    _ => Err(format!("{}: a port is 1 to 65535", field.label)),
-                }
-            };
-            let (local, remote) = (port(PortField::Local)?, port(PortField::Remote)?);
-            if local < flightdeck_core::provider::PortForward::MIN_LOCAL_PORT {
-                return Err(format!(
-                    "local port: {} or more (lower ones need root)",
-                    flightdeck_core::provider::PortForward::MIN_LOCAL_PORT
-                ));
-            }
-            let host = f
-                .fields
-                .iter()
-                .find(|x| x.kind == FieldKind::RemoteHost)
-                .map(|x| x.text_value().trim().to_string())
-                .filter(|h| !h.is_empty());
-            if host
-                .as_deref()
-                .is_some_and(|h| h.contains(char::is_whitespace))
-            {
-                return Err("remote host: no spaces in a host name".into());
-            }
-            Ok(Operation::PortForward {
-                cluster: f.cluster.clone(),
-                service: f.service.clone(),
-                task: f.task.clone(),
-                container: None,
-                remote_host: host,
-                remote_port: remote,
-                local_port: local,
-            })
+        FormKind::PortForward => port_forward_operation(f),
+        FormKind::Strategy => strategy_operation(f),
+        FormKind::Deploy => deploy_operation(f, force_key),
+        FormKind::Scale => scale_operation(f),
+    }
+}
+
+/// The port forward a form asks for: its ports and remote host checked.
+fn port_forward_operation(f: &Form) -> Result<Operation, String> {
+    let port = |which: PortField| -> Result<u16, String> {
+        let field = f
+            .fields
+            .iter()
+            .find(|x| x.kind == FieldKind::Port(which))
+            .ok_or("no port field")?;
+        match field.text_value().trim().parse::<u16>() {
+            Ok(p) if p > 0 => Ok(p),
+            _ => Err(format!("{}: a port is 1 to 65535", field.label)),
         }
-        FormKind::Strategy => {
-            let field = |kind: FieldKind| f.fields.iter().find(|x| x.kind == kind);
-            let text = field(FieldKind::Strategy).map_or("", Field::text_value);
-            let strategy = flightdeck_model::Strategy::parse(text)?;
-            let bake = match field(FieldKind::BakeMinutes).map(|x| x.text_value().trim()) {
-                None | Some("") => None,
-                Some(v) => {
-                    let m: u32 = v
-                        .parse()
-                        .ok()
-                        .filter(|m| *m <= flightdeck_model::MAX_BAKE_MINUTES)
-                        .ok_or_else(|| {
-                            format!(
-                                "bake minutes: `{v}` is not 0 to {}",
-                                flightdeck_model::MAX_BAKE_MINUTES
-                            )
-                        })?;
-                    Some(m)
-                }
-            };
-            if f.fields.iter().all(|x| !x.changed()) {
-                return Err("nothing changed".into());
-            }
-            Ok(Operation::SetStrategy {
-                cluster: f.cluster.clone(),
-                service: f.service.clone(),
-                strategy,
-                bake_minutes: bake,
-            })
+    };
+    let (local, remote) = (port(PortField::Local)?, port(PortField::Remote)?);
+    if local < flightdeck_core::provider::PortForward::MIN_LOCAL_PORT {
+        return Err(format!(
+            "local port: {} or more (lower ones need root)",
+            flightdeck_core::provider::PortForward::MIN_LOCAL_PORT
+        ));
+    }
+    let host = f
+        .fields
+        .iter()
+        .find(|x| x.kind == FieldKind::RemoteHost)
+        .map(|x| x.text_value().trim().to_string())
+        .filter(|h| !h.is_empty());
+    if host
+        .as_deref()
+        .is_some_and(|h| h.contains(char::is_whitespace))
+    {
+        return Err("remote host: no spaces in a host name".into());
+    }
+    Ok(Operation::PortForward {
+        cluster: f.cluster.clone(),
+        service: f.service.clone(),
+        task: f.task.clone(),
+        container: None,
+        remote_host: host,
+        remote_port: remote,
+        local_port: local,
+    })
+}
+
+/// The deployment strategy a form asks for, checked, if any field changed.
+fn strategy_operation(f: &Form) -> Result<Operation, String> {
+    let field = |kind: FieldKind| f.fields.iter().find(|x| x.kind == kind);
+    let text = field(FieldKind::Strategy).map_or("", Field::text_value);
+    let strategy = flightdeck_model::Strategy::parse(text)?;
+    let bake = match field(FieldKind::BakeMinutes).map(|x| x.text_value().trim()) {
+        None | Some("") => None,
+        Some(v) => {
+            let m: u32 = v
+                .parse()
+                .ok()
+                .filter(|m| *m <= flightdeck_model::MAX_BAKE_MINUTES)
+                .ok_or_else(|| {
+                    format!(
+                        "bake minutes: `{v}` is not 0 to {}",
+                        flightdeck_model::MAX_BAKE_MINUTES
+                    )
+                })?;
+            Some(m)
         }
-        FormKind::Deploy => {
-            let mut images = vec![];
-            for field in &f.fields {
-                let FieldKind::Image { container } = &field.kind else {
-                    continue;
-                };
-                let v = field.text_value().trim();
-                if v.is_empty() {
-                    return Err(format!("{}: an image is needed", field.label));
-                }
-                if v.contains(char::is_whitespace) {
-                    return Err(format!("{}: no spaces in an image", field.label));
-                }
-                if field.changed() {
-                    images.push((container.clone(), v.to_string()));
-                }
-            }
-            if images.is_empty() {
-                return Err(format!(
-                    "change an image (or press {force_key} for a new deployment of the same revision)"
-                ));
-            }
-            Ok(Operation::Deploy {
-                cluster: f.cluster.clone(),
-                service: f.service.clone(),
-                images,
-                force: false,
-            })
+    };
+    if f.fields.iter().all(|x| !x.changed()) {
+        return Err("nothing changed".into());
+    }
+    Ok(Operation::SetStrategy {
+        cluster: f.cluster.clone(),
+        service: f.service.clone(),
+        strategy,
+        bake_minutes: bake,
+    })
+}
+
+/// The deployment a form asks for: the images changed, each checked.
+fn deploy_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
+    let mut images = vec![];
+    for field in &f.fields {
+        let FieldKind::Image { container } = &field.kind else {
+            continue;
+        };
+        let v = field.text_value().trim();
+        if v.is_empty() {
+            return Err(format!("{}: an image is needed", field.label));
         }
-        FormKind::Scale => {
-            // Every count's value, and whether the operator changed it.
-            let mut counts = std::collections::HashMap::new();
-            let mut suspend = None;
-            for field in &f.fields {
-                match &field.kind {
-                    FieldKind::Count(which) => {
-                        let n: u32 = field.text_value().trim().parse().map_err(|_| {
-                            format!("{}: `{}` is not a whole number", field.label, field.value)
-                        })?;
-                        if n > MAX_TASKS {
-                            return Err(format!("{}: {n} is more than ECS allows", field.label));
-                        }
-                        counts.insert(*which, (n, field.changed()));
-                    }
-                    FieldKind::SuspendScaling if field.changed() => {
-                        suspend = Some(field.value == FieldValue::Flag(true));
-                    }
-                    FieldKind::SuspendScaling
-                    | FieldKind::Image { .. }
-                    | FieldKind::Strategy
-                    | FieldKind::BakeMinutes
-                    | FieldKind::Port(_)
-                    | FieldKind::RemoteHost => {}
-                }
-            }
-            let value = |c: Count| counts.get(&c).map(|(n, _)| *n);
-            let changed = |c: Count| counts.get(&c).filter(|(_, ch)| *ch).map(|(n, _)| *n);
-            if let (Some(min), Some(max)) = (value(Count::Min), value(Count::Max))
-                && min > max
-            {
-                return Err(format!("min {min} is greater than max {max}"));
-            }
-            let desired = changed(Count::Desired);
-            let (min, max) = (changed(Count::Min), changed(Count::Max));
-            if desired.is_none() && min.is_none() && max.is_none() && suspend.is_none() {
-                return Err("nothing changed".into());
-            }
-            Ok(Operation::Scale {
-                cluster: f.cluster.clone(),
-                service: f.service.clone(),
-                desired,
-                min,
-                max,
-                suspend,
-            })
+        if v.contains(char::is_whitespace) {
+            return Err(format!("{}: no spaces in an image", field.label));
+        }
+        if field.changed() {
+            images.push((container.clone(), v.to_string()));
         }
     }
+    if images.is_empty() {
+        return Err(format!(
+            "change an image (or press {force_key} for a new deployment of the same revision)"
+        ));
+    }
+    Ok(Operation::Deploy {
+        cluster: f.cluster.clone(),
+        service: f.service.clone(),
+        images,
+        force: false,
+    })
+}
+
+/// The counts and suspension a form changed, checked against each other
+/// and what ECS allows.
+fn scale_operation(f: &Form) -> Result<Operation, String> {
+    // Every count's value, and whether the operator changed it.
+    let mut counts = std::collections::HashMap::new();
+    let mut suspend = None;
+    for field in &f.fields {
+        match &field.kind {
+            FieldKind::Count(which) => {
+                let n: u32 = field.text_value().trim().parse().map_err(|_| {
+                    format!("{}: `{}` is not a whole number", field.label, field.value)
+                })?;
+                if n > MAX_TASKS {
+                    return Err(format!("{}: {n} is more than ECS allows", field.label));
+                }
+                counts.insert(*which, (n, field.changed()));
+            }
+            FieldKind::SuspendScaling if field.changed() => {
+                suspend = Some(field.value == FieldValue::Flag(true));
+            }
+            FieldKind::SuspendScaling
+            | FieldKind::Image { .. }
+            | FieldKind::Strategy
+            | FieldKind::BakeMinutes
+            | FieldKind::Port(_)
+            | FieldKind::RemoteHost => {}
+        }
+    }
+    let value = |c: Count| counts.get(&c).map(|(n, _)| *n);
+    let changed = |c: Count| counts.get(&c).filter(|(_, ch)| *ch).map(|(n, _)| *n);
+    if let (Some(min), Some(max)) = (value(Count::Min), value(Count::Max))
+        && min > max
+    {
+        return Err(format!("min {min} is greater than max {max}"));
+    }
+    let desired = changed(Count::Desired);
+    let (min, max) = (changed(Count::Min), changed(Count::Max));
+    if desired.is_none() && min.is_none() && max.is_none() && suspend.is_none() {
+        return Err("nothing changed".into());
+    }
+    Ok(Operation::Scale {
+        cluster: f.cluster.clone(),
+        service: f.service.clone(),
+        desired,
+        min,
+        max,
+        suspend,
+    })
 }
 
 fn on_confirm_key(app: &mut App, mut c: Confirm, key: KeyEvent) -> Vec<Effect> {
@@ -1132,42 +1178,10 @@ pub fn executed(
 ) -> Vec<Effect> {
     app.dirty = true;
     let current = awaited(app, request);
-    // An exec's session: the terminal goes to it (a late one is not
-    // attached by surprise; it times out on its own).
-    if let Ok(done) = &result
-        && let Some(session) = done.session.clone()
-        && let Operation::PortForward { .. } = &plan.operation
-    {
-        let described = plan
-            .steps
-            .iter()
-            .find_map(|s| match s {
-                flightdeck_core::ops::Step::StartPortForward { forward } => {
-                    Some(forward.describe())
-                }
-                _ => None,
-            })
-            .unwrap_or_default();
-        if current {
-            app.dialog = None;
-        }
-        app.notice = Some(format!("forwarding {described}"));
-        return vec![Effect::Forward {
-            env,
-            session: Box::new(session),
-            described,
-        }];
-    }
     if let Ok(done) = &result
         && let Some(session) = done.session.clone()
     {
-        if current {
-            app.dialog = None;
-            app.notice = Some(format!("ECS Exec session {} ended", session.session_id));
-            return vec![Effect::Attach(Box::new(session))];
-        }
-        app.notice = Some("a late ECS Exec session was not attached".into());
-        return vec![];
+        return open_session(app, current, env, &plan, session);
     }
     let what = format!(
         "{} of {}/{}",
@@ -1176,58 +1190,10 @@ pub fn executed(
         plan.operation.service()
     );
     let message = match result {
-        Ok(done) => {
-            let mut lines = vec![];
-            if let Some(why) = &done.unrecorded {
-                lines.push(format!(
-                    "CHANGED, BUT NOT RECORDED in the audit log: {why}."
-                ));
-                lines.push(format!("Calls made: {}", describe_calls(&done.calls)));
-            }
-            match &done.deployment_id {
-                Some(id) => {
-                    let watch = Watch::new(&env, &done.service, id, app.now, app.stuck_after);
-                    app.rollout = Some(RolloutView {
-                        watch,
-                        visible: current && lines.is_empty(),
-                        summary: plan.lines().first().cloned().unwrap_or_default(),
-                        scroll: 0,
-                    });
-                    if !current {
-                        app.notice = Some(format!(
-                            "{what} went through; {} watches the rollout",
-                            app.key(Action::RolloutView)
-                        ));
-                    }
-                    if lines.is_empty() {
-                        if current {
-                            app.dialog = None;
-                        }
-                        return vec![];
-                    }
-                    lines.push(format!(
-                        "{} watches the rollout.",
-                        app.key(Action::RolloutView)
-                    ));
-                    Message::new("Done, not recorded", lines)
-                }
-                None => {
-                    lines.push(format!(
-                        "{}{}.",
-                        done.describe(&plan),
-                        if done.unrecorded.is_none() {
-                            "; recorded in the audit log"
-                        } else {
-                            ""
-                        }
-                    ));
-                    if !current {
-                        app.notice = Some(format!("{what} done"));
-                    }
-                    Message::new("Done", lines)
-                }
-            }
-        }
+        Ok(done) => match done_message(app, current, &env, &plan, &what, &done) {
+            Some(message) => message,
+            None => return vec![],
+        },
         // Stale: what it decides on changed. Planned again at once, the
         // operator sees what changed and confirms the new plan.
         Err(ExecError::Stale(changed)) if current => {
@@ -1262,6 +1228,105 @@ pub fn executed(
         app.dialog = Some(Dialog::Message(message));
     }
     vec![]
+}
+
+/// The session an execution opened: a port forward goes on in the
+/// background; an exec's takes the terminal when awaited (a late one is
+/// not attached by surprise; it times out on its own).
+fn open_session(
+    app: &mut App,
+    current: bool,
+    env: String,
+    plan: &Plan,
+    session: flightdeck_core::provider::ExecSession,
+) -> Vec<Effect> {
+    if let Operation::PortForward { .. } = &plan.operation {
+        let described = plan
+            .steps
+            .iter()
+            .find_map(|s| match s {
+                flightdeck_core::ops::Step::StartPortForward { forward } => {
+                    Some(forward.describe())
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        if current {
+            app.dialog = None;
+        }
+        app.notice = Some(format!("forwarding {described}"));
+        return vec![Effect::Forward {
+            env,
+            session: Box::new(session),
+            described,
+        }];
+    }
+    if current {
+        app.dialog = None;
+        app.notice = Some(format!("ECS Exec session {} ended", session.session_id));
+        return vec![Effect::Attach(Box::new(session))];
+    }
+    app.notice = Some("a late ECS Exec session was not attached".into());
+    vec![]
+}
+
+/// A write that went through: it opens the watch of the deployment it
+/// started, and says what it did (none when the watch says it all). A
+/// change the audit log missed is always told.
+fn done_message(
+    app: &mut App,
+    current: bool,
+    env: &str,
+    plan: &Plan,
+    what: &str,
+    done: &Executed,
+) -> Option<Message> {
+    let mut lines = vec![];
+    if let Some(why) = &done.unrecorded {
+        lines.push(format!(
+            "CHANGED, BUT NOT RECORDED in the audit log: {why}."
+        ));
+        lines.push(format!("Calls made: {}", describe_calls(&done.calls)));
+    }
+    let Some(id) = &done.deployment_id else {
+        lines.push(format!(
+            "{}{}.",
+            done.describe(plan),
+            if done.unrecorded.is_none() {
+                "; recorded in the audit log"
+            } else {
+                ""
+            }
+        ));
+        if !current {
+            app.notice = Some(format!("{what} done"));
+        }
+        return Some(Message::new("Done", lines));
+    };
+    let watch = Watch::new(env, &done.service, id, app.now, app.stuck_after);
+    app.rollout = Some(RolloutView {
+        watch,
+        visible: current && lines.is_empty(),
+        summary: plan.lines().first().cloned().unwrap_or_default(),
+        scroll: 0,
+    });
+    if !current {
+        app.notice = Some(format!(
+            "{what} went through; {} watches the rollout",
+            app.key(Action::RolloutView)
+        ));
+    }
+    if lines.is_empty() {
+        if current {
+            app.dialog = None;
+        }
+        return None;
+    }
+    lines.push(format!(
+        "{} watches the rollout.",
+        app.key(Action::RolloutView)
+    ));
+    Some(Message::new("Done, not recorded", lines))
 }
 
 /// New data: the watch looks at its service again.

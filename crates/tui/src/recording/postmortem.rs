@@ -6,8 +6,9 @@
 //! [`MAX_HAPPENINGS`] lines and [`MAX_TRACKED`] things followed.
 
 use super::{Entry, Header, MAX_HAPPENINGS, MAX_TRACKED, Reader, RecordingError};
-use flightdeck_core::engine::Payload;
-use flightdeck_model::{AlarmState, EventKind, Timestamp};
+use flightdeck_core::engine::{Payload, ScalingData};
+use flightdeck_core::ops::{ExecError, Executed, Operation, Plan, PlanError};
+use flightdeck_model::{Alarm, AlarmState, EventKind, Service, Timestamp};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -219,130 +220,21 @@ impl Postmortem {
     /// Takes in one entry, which plays at `played` (see
     /// [`Reader::instant`]): a replay jumps there.
     pub fn take(&mut self, entry: &Entry, played: Timestamp) {
-        let since = self.since;
         match entry {
             Entry::Data { at, event } => {
-                let env = event.key.env.clone();
+                let env = &event.key.env;
                 let Ok(payload) = &event.data.result else {
                     return;
                 };
                 match payload {
-                    Payload::Alarms(list) => {
-                        // Auto scaling's own alarms: the scaling activities
-                        // say what they did.
-                        for a in list.iter().filter(|a| !a.is_auto_scalings()) {
-                            let key = (env.clone(), a.name.clone());
-                            if self.alarms.len() >= self.max_tracked
-                                && !self.alarms.contains_key(&key)
-                            {
-                                self.untracked += 1;
-                                continue;
-                            }
-                            let before = self.alarms.insert(key, a.state);
-                            let what = match before {
-                                None if a.state == AlarmState::Alarm => {
-                                    format!(
-                                        "{} in ALARM when the recording began: {}",
-                                        a.name, a.state_reason
-                                    )
-                                }
-                                Some(b) if b != a.state => {
-                                    format!("{}: {b} -> {}: {}", a.name, a.state, a.state_reason)
-                                }
-                                _ => continue,
-                            };
-                            self.push(Happening {
-                                at: a.state_updated_at.max(since).min(*at),
-                                environment: env.clone(),
-                                kind: HappeningKind::Alarm,
-                                seen: played,
-                                deployment: None,
-                                service: a.dimension("ServiceName").map(str::to_string),
-                                what,
-                            });
-                        }
-                    }
+                    Payload::Alarms(list) => self.take_alarms(env, list, *at, played),
                     Payload::Services { services, .. } => {
                         for svc in services {
-                            for d in &svc.deployments {
-                                let key = (env.clone(), d.id.clone());
-                                if self.rollouts.len() >= self.max_tracked
-                                    && !self.rollouts.contains_key(&key)
-                                {
-                                    self.untracked += 1;
-                                    continue;
-                                }
-                                let state = format!("{} {}", d.status, d.rollout_state);
-                                let before = self.rollouts.insert(key, state.clone());
-                                let changed = before.as_ref().is_some_and(|b| *b != state);
-                                let new = before.is_none() && d.created_at >= since;
-                                if changed || new {
-                                    self.push(Happening {
-                                        at: if new { d.created_at } else { *at },
-                                        environment: env.clone(),
-                                        kind: HappeningKind::Deploy,
-                                        seen: played,
-                                        deployment: Some(d.id.clone()),
-                                        service: Some(svc.name.clone()),
-                                        what: format!(
-                                            "deployment to {}: {state}{}",
-                                            d.task_definition,
-                                            if d.rollout_reason.is_empty() {
-                                                String::new()
-                                            } else {
-                                                format!(" ({})", d.rollout_reason)
-                                            }
-                                        ),
-                                    });
-                                }
-                            }
-                            for e in &svc.events {
-                                if e.created_at < since
-                                    || !telling(e.kind)
-                                    || !insert_bounded(
-                                        &mut self.seen,
-                                        format!("{env}/event/{}", e.id),
-                                        self.max_tracked,
-                                        &mut self.untracked,
-                                    )
-                                {
-                                    continue;
-                                }
-                                self.push(Happening {
-                                    at: e.created_at,
-                                    environment: env.clone(),
-                                    kind: HappeningKind::Event,
-                                    seen: played,
-                                    deployment: None,
-                                    service: Some(svc.name.clone()),
-                                    what: e.message.clone(),
-                                });
-                            }
+                            self.take_deployments(env, svc, *at, played);
+                            self.take_events(env, svc, played);
                         }
                     }
-                    Payload::Scaling(data) => {
-                        for a in data.activities.iter().flatten() {
-                            if a.started_at < since
-                                || !insert_bounded(
-                                    &mut self.seen,
-                                    format!("{env}/scaling/{}", a.id),
-                                    self.max_tracked,
-                                    &mut self.untracked,
-                                )
-                            {
-                                continue;
-                            }
-                            self.push(Happening {
-                                at: a.started_at,
-                                environment: env.clone(),
-                                kind: HappeningKind::Scaling,
-                                seen: played,
-                                deployment: None,
-                                service: a.resource_id.rsplit('/').next().map(str::to_string),
-                                what: format!("{} ({})", a.description, a.status),
-                            });
-                        }
-                    }
+                    Payload::Scaling(data) => self.take_scaling(env, data, played),
                     _ => {}
                 }
             }
@@ -352,25 +244,7 @@ impl Postmortem {
                 op,
                 result,
                 ..
-            } => self.push(action(
-                *at,
-                played,
-                env,
-                op,
-                match result {
-                    Ok(plan) => format!(
-                        "planned {}: {}",
-                        subject(op),
-                        plan.steps
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                    Err(e) => format!("{} refused: {e}", subject(op)),
-                },
-                None,
-            )),
+            } => self.push(action(*at, played, env, op, planned(op, result), None)),
             Entry::Executed {
                 at,
                 env,
@@ -384,14 +258,7 @@ impl Postmortem {
                     played,
                     env,
                     op,
-                    match result {
-                        Ok(done) => format!(
-                            "{} confirmed and done: {}",
-                            subject(op),
-                            flightdeck_core::ops::describe_calls(&done.calls)
-                        ),
-                        Err(e) => format!("{} confirmed, failed: {e}", subject(op)),
-                    },
+                    executed(op, result),
                     result
                         .as_ref()
                         .ok()
@@ -404,6 +271,158 @@ impl Postmortem {
             | Entry::Tick { .. }
             | Entry::Resize { .. } => {}
         }
+    }
+
+    /// Takes in a poll of alarms, received at `at`: the alarms that changed
+    /// state, and those already in ALARM when first seen.
+    fn take_alarms(&mut self, env: &str, list: &[Alarm], at: Timestamp, played: Timestamp) {
+        let since = self.since;
+        // Auto scaling's own alarms: the scaling activities say what they
+        // did.
+        for a in list.iter().filter(|a| !a.is_auto_scalings()) {
+            let key = (env.to_string(), a.name.clone());
+            if self.alarms.len() >= self.max_tracked && !self.alarms.contains_key(&key) {
+                self.untracked += 1;
+                continue;
+            }
+            let before = self.alarms.insert(key, a.state);
+            let what = match before {
+                None if a.state == AlarmState::Alarm => {
+                    format!(
+                        "{} in ALARM when the recording began: {}",
+                        a.name, a.state_reason
+                    )
+                }
+                Some(b) if b != a.state => {
+                    format!("{}: {b} -> {}: {}", a.name, a.state, a.state_reason)
+                }
+                _ => continue,
+            };
+            self.push(Happening {
+                at: a.state_updated_at.max(since).min(at),
+                environment: env.to_string(),
+                kind: HappeningKind::Alarm,
+                seen: played,
+                deployment: None,
+                service: a.dimension("ServiceName").map(str::to_string),
+                what,
+            });
+        }
+    }
+
+    /// Takes in a service's deployments, polled at `at`: those that started
+    /// during the recording, and each change of their state.
+    fn take_deployments(&mut self, env: &str, svc: &Service, at: Timestamp, played: Timestamp) {
+        let since = self.since;
+        for d in &svc.deployments {
+            let key = (env.to_string(), d.id.clone());
+            if self.rollouts.len() >= self.max_tracked && !self.rollouts.contains_key(&key) {
+                self.untracked += 1;
+                continue;
+            }
+            let state = format!("{} {}", d.status, d.rollout_state);
+            let before = self.rollouts.insert(key, state.clone());
+            let changed = before.as_ref().is_some_and(|b| *b != state);
+            let new = before.is_none() && d.created_at >= since;
+            if changed || new {
+                self.push(Happening {
+                    at: if new { d.created_at } else { at },
+                    environment: env.to_string(),
+                    kind: HappeningKind::Deploy,
+                    seen: played,
+                    deployment: Some(d.id.clone()),
+                    service: Some(svc.name.clone()),
+                    what: format!(
+                        "deployment to {}: {state}{}",
+                        d.task_definition,
+                        if d.rollout_reason.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", d.rollout_reason)
+                        }
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Takes in a service's telling events of the recording, each once.
+    fn take_events(&mut self, env: &str, svc: &Service, played: Timestamp) {
+        for e in &svc.events {
+            if e.created_at < self.since
+                || !telling(e.kind)
+                || !insert_bounded(
+                    &mut self.seen,
+                    format!("{env}/event/{}", e.id),
+                    self.max_tracked,
+                    &mut self.untracked,
+                )
+            {
+                continue;
+            }
+            self.push(Happening {
+                at: e.created_at,
+                environment: env.to_string(),
+                kind: HappeningKind::Event,
+                seen: played,
+                deployment: None,
+                service: Some(svc.name.clone()),
+                what: e.message.clone(),
+            });
+        }
+    }
+
+    /// Takes in the scaling activities of the recording, each once.
+    fn take_scaling(&mut self, env: &str, data: &ScalingData, played: Timestamp) {
+        for a in data.activities.iter().flatten() {
+            if a.started_at < self.since
+                || !insert_bounded(
+                    &mut self.seen,
+                    format!("{env}/scaling/{}", a.id),
+                    self.max_tracked,
+                    &mut self.untracked,
+                )
+            {
+                continue;
+            }
+            self.push(Happening {
+                at: a.started_at,
+                environment: env.to_string(),
+                kind: HappeningKind::Scaling,
+                seen: played,
+                deployment: None,
+                service: a.resource_id.rsplit('/').next().map(str::to_string),
+                what: format!("{} ({})", a.description, a.status),
+            });
+        }
+    }
+}
+
+/// What a plan's line says: its steps, or why it was refused.
+fn planned(op: &Operation, result: &Result<Plan, PlanError>) -> String {
+    match result {
+        Ok(plan) => format!(
+            "planned {}: {}",
+            subject(op),
+            plan.steps
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        Err(e) => format!("{} refused: {e}", subject(op)),
+    }
+}
+
+/// What an execution's line says: the calls it made, or how it failed.
+fn executed(op: &Operation, result: &Result<Executed, ExecError>) -> String {
+    match result {
+        Ok(done) => format!(
+            "{} confirmed and done: {}",
+            subject(op),
+            flightdeck_core::ops::describe_calls(&done.calls)
+        ),
+        Err(e) => format!("{} confirmed, failed: {e}", subject(op)),
     }
 }
 

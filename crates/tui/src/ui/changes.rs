@@ -5,7 +5,7 @@
 use super::widgets::{Column, Listing, age, size_columns, widest};
 use crate::app::CHANGE_WINDOWS;
 use crate::app::keymap::Action;
-use crate::app::{App, Pane};
+use crate::app::{App, Pane, Slot};
 use crate::theme::Theme;
 use flightdeck_core::timeline::{Actor, Entry, Kind, Scope, Timeline};
 use flightdeck_model::text::sanitize;
@@ -47,40 +47,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Constraint::Length(7),
     ])
     .areas(area);
-    // The service's name alone: the cluster is in its detail, and 80
-    // columns must hold the count.
-    let scope = match &app.changes.service {
-        Some(s) => s.name.clone(),
-        None => format!("all of {}", app.env().info.name),
-    };
     let rows = app.change_rows();
-    let kind = app
-        .changes
-        .kind
-        .map_or("every kind".to_string(), |k| format!("only {k}"));
-    let mut spans = vec![
-        Span::styled(format!(" Changes of {} ", sanitize(&scope)), theme.accent),
-        Span::styled(
-            format!(
-                "· {} in {} · {}",
-                rows.len(),
-                window(app.changes.window()),
-                kind,
-            ),
-            theme.muted,
-        ),
-    ];
-    if let Some((e, at)) = slot.and_then(|s| s.error.as_ref()) {
-        spans.push(Span::styled(
-            format!(
-                " · cannot read ({} ago): {}",
-                age(app.now, *at),
-                sanitize(&e.to_string())
-            ),
-            theme.crit,
-        ));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), summary);
+    frame.render_widget(
+        Paragraph::new(summary_line(app, theme, slot, rows.len())),
+        summary,
+    );
     if let Some(t) = timeline {
         let lines: Vec<Line> = t
             .gaps
@@ -105,44 +76,91 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     if rows.is_empty() {
         frame.render_widget(
-            Paragraph::new(Span::styled(
-                {
-                    // At the widest window there is nothing further back to
-                    // widen to: CloudTrail keeps 90 days.
-                    let at_widest = Some(app.changes.window()) == CHANGE_WINDOWS.last().copied();
-                    let mut hints = vec![];
-                    if !at_widest {
-                        hints.push(format!("{} widens it", app.key(Action::WiderWindow)));
-                    }
-                    // K steps through the kinds, then back to all of them.
-                    if let Some(kind) = app.changes.kind {
-                        hints.push(format!(
-                            "{} shows {}",
-                            app.key(Action::NextKind),
-                            crate::app::kind_after(Some(kind))
-                                .map_or("every kind".to_string(), |k| format!("only {k}"))
-                        ));
-                    }
-                    format!(
-                        " no {}changes in the last {}{}",
-                        app.changes
-                            .kind
-                            .map(|k| format!("{k} "))
-                            .unwrap_or_default(),
-                        window(app.changes.window()),
-                        if hints.is_empty() {
-                            ": as far back as CloudTrail keeps".to_string()
-                        } else {
-                            format!(" ({})", hints.join(", "))
-                        }
-                    )
-                },
-                theme.muted,
-            )),
+            Paragraph::new(Span::styled(no_changes(app), theme.muted)),
             list,
         );
         return;
     }
+    render_list(frame, app, theme, &rows, list);
+    if let Some(e) = rows.get(app.selected(Pane::Changes)) {
+        render_entry(frame, theme, e, detail);
+    }
+}
+
+/// The pane's first line: whose changes, how many in which window and of
+/// which kinds, and why the timeline cannot be read, if it cannot.
+fn summary_line(
+    app: &App,
+    theme: &Theme,
+    slot: Option<&Slot<Timeline>>,
+    count: usize,
+) -> Line<'static> {
+    // The service's name alone: the cluster is in its detail, and 80
+    // columns must hold the count.
+    let scope = match &app.changes.service {
+        Some(s) => s.name.clone(),
+        None => format!("all of {}", app.env().info.name),
+    };
+    let kind = app
+        .changes
+        .kind
+        .map_or("every kind".to_string(), |k| format!("only {k}"));
+    let mut spans = vec![
+        Span::styled(format!(" Changes of {} ", sanitize(&scope)), theme.accent),
+        Span::styled(
+            format!("· {} in {} · {}", count, window(app.changes.window()), kind,),
+            theme.muted,
+        ),
+    ];
+    if let Some((e, at)) = slot.and_then(|s| s.error.as_ref()) {
+        spans.push(Span::styled(
+            format!(
+                " · cannot read ({} ago): {}",
+                age(app.now, *at),
+                sanitize(&e.to_string())
+            ),
+            theme.crit,
+        ));
+    }
+    Line::from(spans)
+}
+
+/// What an empty list says: no changes in the window, and the keys that
+/// widen it or show other kinds.
+fn no_changes(app: &App) -> String {
+    // At the widest window there is nothing further back to
+    // widen to: CloudTrail keeps 90 days.
+    let at_widest = Some(app.changes.window()) == CHANGE_WINDOWS.last().copied();
+    let mut hints = vec![];
+    if !at_widest {
+        hints.push(format!("{} widens it", app.key(Action::WiderWindow)));
+    }
+    // K steps through the kinds, then back to all of them.
+    if let Some(kind) = app.changes.kind {
+        hints.push(format!(
+            "{} shows {}",
+            app.key(Action::NextKind),
+            crate::app::kind_after(Some(kind))
+                .map_or("every kind".to_string(), |k| format!("only {k}"))
+        ));
+    }
+    format!(
+        " no {}changes in the last {}{}",
+        app.changes
+            .kind
+            .map(|k| format!("{k} "))
+            .unwrap_or_default(),
+        window(app.changes.window()),
+        if hints.is_empty() {
+            ": as far back as CloudTrail keeps".to_string()
+        } else {
+            format!(" ({})", hints.join(", "))
+        }
+    )
+}
+
+/// The table of changes, in `area`; SERVICE only across the environment.
+fn render_list(frame: &mut Frame, app: &App, theme: &Theme, rows: &[&Entry], area: Rect) {
     let env_wide = app.changes.service.is_none();
     let times: Vec<String> = rows
         .iter()
@@ -165,7 +183,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         columns[2].width = 0;
         columns[2].max = 0;
     }
-    let (keep, widths) = size_columns(&columns, &wanted, list.width.saturating_sub(2));
+    let (keep, widths) = size_columns(&columns, &wanted, area.width.saturating_sub(2));
     let (keep, widths): (Vec<usize>, Vec<u16>) = keep
         .into_iter()
         .zip(widths)
@@ -173,27 +191,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .unzip();
     let table: Vec<Row> = rows
         .iter()
-        .map(|e| {
-            let cells: Vec<Cell> = keep
-                .iter()
-                .map(|&i| match i {
-                    0 => Cell::from(Span::styled(
-                        super::widgets::clock_time(app.now, e.at),
-                        theme.muted,
-                    )),
-                    1 => Cell::from(Span::styled(e.kind.label(), kind_style(theme, e.kind))),
-                    2 => Cell::from(sanitize(
-                        &e.service.as_ref().map_or("-".into(), |s| s.name.clone()),
-                    )),
-                    3 => Cell::from(flightdeck_model::text::ellipsize(
-                        &sanitize(e.who.as_ref().map_or("-", |w| w.as_str())),
-                        super::widgets::width_of(&keep, &widths, 3),
-                    )),
-                    _ => Cell::from(sanitize(&e.summary)),
-                })
-                .collect();
-            Row::new(cells)
-        })
+        .map(|e| change_row(app, theme, e, &keep, &widths))
         .collect();
     Listing {
         first: 0,
@@ -207,10 +205,30 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         clicks: Some((&app.hits, crate::app::Pane::Changes)),
         when_empty: super::widgets::nothing_matches(app, crate::app::Pane::Changes),
     }
-    .render(frame, list, theme);
-    if let Some(e) = rows.get(app.selected(Pane::Changes)) {
-        render_entry(frame, theme, e, detail);
-    }
+    .render(frame, area, theme);
+}
+
+/// One change's row: when, what kind, which service, who, and what.
+fn change_row(app: &App, theme: &Theme, e: &Entry, keep: &[usize], widths: &[u16]) -> Row<'static> {
+    let cells: Vec<Cell> = keep
+        .iter()
+        .map(|&i| match i {
+            0 => Cell::from(Span::styled(
+                super::widgets::clock_time(app.now, e.at),
+                theme.muted,
+            )),
+            1 => Cell::from(Span::styled(e.kind.label(), kind_style(theme, e.kind))),
+            2 => Cell::from(sanitize(
+                &e.service.as_ref().map_or("-".into(), |s| s.name.clone()),
+            )),
+            3 => Cell::from(flightdeck_model::text::ellipsize(
+                &sanitize(e.who.as_ref().map_or("-", |w| w.as_str())),
+                super::widgets::width_of(keep, widths, 3),
+            )),
+            _ => Cell::from(sanitize(&e.summary)),
+        })
+        .collect();
+    Row::new(cells)
 }
 
 fn window(d: chrono::Duration) -> String {

@@ -30,13 +30,34 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     };
     let w = &r.watch;
+    let mut lines = header_lines(app, theme, w);
+    let env = app.rollout_env();
+    let svc = app.rollout_service();
+    if let Some(svc) = svc {
+        deployment_lines(theme, svc, w, &mut lines);
+    }
+    if let (Some(env), Some(svc)) = (env, svc) {
+        traffic_lines(app, theme, env, svc, w, &mut lines);
+        revision_lines(theme, env, svc, w, app.now, &mut lines);
+        task_lines(theme, env, svc, &mut lines);
+        alarm_lines(theme, env, svc, &mut lines);
+        lines.push(log_errors_line(app, theme));
+        event_lines(app, theme, svc, &mut lines);
+    }
+    lines.push(keys_line(app, theme));
+    render_scrolled(frame, app, theme, area, lines, r.scroll);
+}
+
+/// The watch's status, service, revision and deployment with when it
+/// started, and the reason for its status.
+fn header_lines(app: &App, theme: &Theme, w: &flightdeck_core::ops::Watch) -> Vec<Line<'static>> {
     // The deployment's own start (ECS's createdAt), not when the watch
     // began: a watch opened with `C` on a deployment 3 minutes old says 3m.
     let started = app
         .rollout_service()
         .and_then(|s| s.deployments.iter().find(|d| d.id == w.deployment_id))
         .map_or(w.started, |d| d.created_at);
-    let mut lines = vec![
+    vec![
         Line::from(vec![
             Span::styled(format!(" {} ", w.status), status_style(theme, w.status)),
             Span::styled(
@@ -56,122 +77,161 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             format!(" {}", sanitize(&w.reason)),
             theme.muted,
         )),
-    ];
-    let env = app.rollout_env();
-    let svc = app.rollout_service();
-    if let Some(svc) = svc {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "DEPLOYMENTS  service: {} running / {} desired / {} pending",
-                svc.running, svc.desired, svc.pending
-            ),
-            theme.accent,
-        )));
-        for d in &svc.deployments {
-            let ours = d.id == w.deployment_id;
-            lines.push(Line::from(vec![
-                Span::styled(if ours { " ▶ " } else { "   " }, theme.accent),
-                Span::styled(
-                    format!(
-                        "{:<8} {:<11} {}  {}/{} running, {} pending, {} failed  {}",
-                        d.status.to_string(),
-                        d.rollout_state.to_string(),
-                        d.task_definition,
-                        d.running,
-                        d.desired,
-                        d.pending,
-                        d.failed_tasks,
-                        sanitize(&d.rollout_reason)
-                    ),
-                    if d.status == DeploymentStatus::Primary {
-                        theme.text
-                    } else {
-                        theme.muted
-                    },
-                ),
-            ]));
-        }
-    }
-    if let (Some(env), Some(svc)) = (env, svc) {
-        traffic_lines(app, theme, env, svc, w, &mut lines);
-        revision_lines(theme, env, svc, w, app.now, &mut lines);
-        lines.push(Line::from(Span::styled(
-            "TASKS (newest first)",
-            theme.accent,
-        )));
-        let tasks = env
-            .tasks
-            .get(&svc.reference())
-            .and_then(|s| s.data.as_ref());
-        let mut tasks: Vec<_> = tasks.map(|t| t.iter().collect()).unwrap_or_default();
-        tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at.or(t.started_at)));
-        for t in tasks.iter().take(6) {
-            let id: String = t.id.chars().take(8).collect();
-            let reason = t
-                .stopped_reason
-                .as_deref()
-                .map(|r| format!("  {}", sanitize(r)))
-                .unwrap_or_default();
-            lines.push(Line::from(vec![
-                Span::styled(
-                    sanitize(&format!(
-                        "  {id} {:<8} {}",
-                        t.last_status, t.task_definition
-                    )),
-                    theme.text,
-                ),
-                Span::styled(reason, theme.warn),
-            ]));
-        }
-        lines.push(Line::from(Span::styled(
-            "ALARMS of the service",
-            theme.accent,
-        )));
-        let alarms = flightdeck_model::alarms_of(env.alarms(), env.services(), svc);
-        if alarms.is_empty() {
-            lines.push(Line::from(Span::styled("  none", theme.muted)));
-        }
-        let firing: Vec<_> = alarms
-            .iter()
-            .filter(|a| a.state == AlarmState::Alarm)
-            .collect();
-        lines.push(Line::from(Span::styled(
-            format!("  {} in ALARM of {}", firing.len(), alarms.len()),
-            if firing.is_empty() {
-                theme.ok
-            } else {
-                theme.crit
-            },
-        )));
-        for a in firing.iter().take(3) {
-            lines.push(Line::from(Span::styled(
-                format!("  ALARM {}", sanitize(&a.name)),
-                theme.crit,
-            )));
-        }
-        let (errors, total) = error_rate(app);
+    ]
+}
+
+/// The DEPLOYMENTS section: the service's counts, then its deployments,
+/// the watched one marked.
+fn deployment_lines(
+    theme: &Theme,
+    svc: &flightdeck_model::Service,
+    w: &flightdeck_core::ops::Watch,
+    lines: &mut Vec<Line<'static>>,
+) {
+    lines.push(Line::from(Span::styled(
+        format!(
+            "DEPLOYMENTS  service: {} running / {} desired / {} pending",
+            svc.running, svc.desired, svc.pending
+        ),
+        theme.accent,
+    )));
+    for d in &svc.deployments {
+        let ours = d.id == w.deployment_id;
         lines.push(Line::from(vec![
-            Span::styled("LOG ERRORS ", theme.accent),
+            Span::styled(if ours { " ▶ " } else { "   " }, theme.accent),
             Span::styled(
-                format!("{errors} error lines in the last minute (of {total})"),
-                if errors > 0 { theme.warn } else { theme.ok },
+                format!(
+                    "{:<8} {:<11} {}  {}/{} running, {} pending, {} failed  {}",
+                    d.status.to_string(),
+                    d.rollout_state.to_string(),
+                    d.task_definition,
+                    d.running,
+                    d.desired,
+                    d.pending,
+                    d.failed_tasks,
+                    sanitize(&d.rollout_reason)
+                ),
+                if d.status == DeploymentStatus::Primary {
+                    theme.text
+                } else {
+                    theme.muted
+                },
             ),
         ]));
-        lines.push(Line::from(Span::styled(
-            "EVENTS (newest first)",
-            theme.accent,
-        )));
-        for e in svc.events.iter().take(6) {
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("  {} ", clock_time(app.now, e.created_at)),
-                    theme.muted,
-                ),
-                Span::styled(sanitize(&e.message), theme.text),
-            ]));
-        }
     }
+}
+
+/// The TASKS section: the service's six newest tasks with their stop
+/// reasons.
+fn task_lines(
+    theme: &Theme,
+    env: &crate::app::EnvData,
+    svc: &flightdeck_model::Service,
+    lines: &mut Vec<Line<'static>>,
+) {
     lines.push(Line::from(Span::styled(
+        "TASKS (newest first)",
+        theme.accent,
+    )));
+    let tasks = env
+        .tasks
+        .get(&svc.reference())
+        .and_then(|s| s.data.as_ref());
+    let mut tasks: Vec<_> = tasks.map(|t| t.iter().collect()).unwrap_or_default();
+    tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at.or(t.started_at)));
+    for t in tasks.iter().take(6) {
+        let id: String = t.id.chars().take(8).collect();
+        let reason = t
+            .stopped_reason
+            .as_deref()
+            .map(|r| format!("  {}", sanitize(r)))
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(
+                sanitize(&format!(
+                    "  {id} {:<8} {}",
+                    t.last_status, t.task_definition
+                )),
+                theme.text,
+            ),
+            Span::styled(reason, theme.warn),
+        ]));
+    }
+}
+
+/// The ALARMS section: how many of the service's alarms fire, and the
+/// first three that do.
+fn alarm_lines(
+    theme: &Theme,
+    env: &crate::app::EnvData,
+    svc: &flightdeck_model::Service,
+    lines: &mut Vec<Line<'static>>,
+) {
+    lines.push(Line::from(Span::styled(
+        "ALARMS of the service",
+        theme.accent,
+    )));
+    let alarms = flightdeck_model::alarms_of(env.alarms(), env.services(), svc);
+    if alarms.is_empty() {
+        lines.push(Line::from(Span::styled("  none", theme.muted)));
+    }
+    let firing: Vec<_> = alarms
+        .iter()
+        .filter(|a| a.state == AlarmState::Alarm)
+        .collect();
+    lines.push(Line::from(Span::styled(
+        format!("  {} in ALARM of {}", firing.len(), alarms.len()),
+        if firing.is_empty() {
+            theme.ok
+        } else {
+            theme.crit
+        },
+    )));
+    for a in firing.iter().take(3) {
+        lines.push(Line::from(Span::styled(
+            format!("  ALARM {}", sanitize(&a.name)),
+            theme.crit,
+        )));
+    }
+}
+
+/// How many of the last minute's log lines are errors.
+fn log_errors_line(app: &App, theme: &Theme) -> Line<'static> {
+    let (errors, total) = error_rate(app);
+    Line::from(vec![
+        Span::styled("LOG ERRORS ", theme.accent),
+        Span::styled(
+            format!("{errors} error lines in the last minute (of {total})"),
+            if errors > 0 { theme.warn } else { theme.ok },
+        ),
+    ])
+}
+
+/// The EVENTS section: the service's six newest events.
+fn event_lines(
+    app: &App,
+    theme: &Theme,
+    svc: &flightdeck_model::Service,
+    lines: &mut Vec<Line<'static>>,
+) {
+    lines.push(Line::from(Span::styled(
+        "EVENTS (newest first)",
+        theme.accent,
+    )));
+    for e in svc.events.iter().take(6) {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {} ", clock_time(app.now, e.created_at)),
+                theme.muted,
+            ),
+            Span::styled(sanitize(&e.message), theme.text),
+        ]));
+    }
+}
+
+/// The keys the watch answers to.
+fn keys_line(app: &App, theme: &Theme) -> Line<'static> {
+    Line::from(Span::styled(
         format!(
             "{} roll back · {} continue a pause · {} or {} hide (the watch goes on) · {} deploy · {} scale",
             app.key(Action::Rollback),
@@ -182,7 +242,19 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             app.key(Action::Scale),
         ),
         theme.muted,
-    )));
+    ))
+}
+
+/// Renders the watch's lines, scrolled by `scroll` with a last row saying
+/// where it is when they are longer than the area.
+fn render_scrolled(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    lines: Vec<Line<'static>>,
+    scroll: u16,
+) {
     // Longer than the screen (80x24 with tasks, alarms, errors and events):
     // it scrolls, and the last row says where it is.
     let total = u16::try_from(
@@ -198,7 +270,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
     let [text, marker] = Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(area);
     let max = total.saturating_sub(text.height);
-    let offset = r.scroll.min(max);
+    let offset = scroll.min(max);
     app.hits.set_scroll_limit(max);
     let last = (offset + text.height).min(total);
     let more = if last < total { " ↓ more" } else { "" };

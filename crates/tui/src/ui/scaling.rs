@@ -4,9 +4,10 @@
 use super::widgets::{Column, Listing, age, alarm_style, error_line, fit_columns};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
+use flightdeck_core::engine::ScalingData;
 use flightdeck_model::ActivityStatus;
 use flightdeck_model::text::sanitize;
-use flightdeck_model::{AlarmState, PolicyKind, trim_float};
+use flightdeck_model::{AlarmState, PolicyKind, ScalableTarget, trim_float};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -39,55 +40,24 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     };
-    let keep = fit_columns(&COLUMNS, top.width);
+    render_targets(frame, app, theme, top, data);
+    let Some(target) = app.selected_target() else {
+        return;
+    };
+    let mut lines: Vec<Line> = vec![];
+    policy_lines(app, theme, data, target, &mut lines);
+    lines.push(Line::default());
+    activity_lines(app, theme, data, target, &mut lines);
+    frame.render_widget(Paragraph::new(lines), bottom);
+}
+
+/// The table of scalable targets, in `area`.
+fn render_targets(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, data: &ScalingData) {
+    let keep = fit_columns(&COLUMNS, area.width);
     let rows: Vec<Row> = app
         .target_rows()
         .into_iter()
-        .map(|t| {
-            let svc = env
-                .services()
-                .iter()
-                .find(|s| s.name == t.service && s.cluster == t.cluster);
-            let desired = svc.map_or("?".into(), |s| s.desired.to_string());
-            let running = svc.map_or("?".into(), |s| s.running.to_string());
-            let at_max = svc.is_some_and(|s| s.desired >= t.max);
-            let policies = data
-                .policies
-                .iter()
-                .filter(|p| p.resource_id == t.resource_id)
-                .count();
-            let cells: Vec<Cell> = keep
-                .iter()
-                .map(|&i| match i {
-                    0 => Cell::from(sanitize(&t.service)),
-                    1 => Cell::from(t.min.to_string()),
-                    2 => Cell::from(t.max.to_string()),
-                    3 => Cell::from(Span::styled(
-                        if at_max {
-                            format!("{desired} MAX")
-                        } else {
-                            desired.clone()
-                        },
-                        if at_max { theme.warn } else { theme.text },
-                    )),
-                    4 => Cell::from(running.clone()),
-                    5 => Cell::from(Span::styled(
-                        if t.dynamic_scaling_suspended {
-                            "SUSPENDED"
-                        } else {
-                            "active"
-                        },
-                        if t.dynamic_scaling_suspended {
-                            theme.warn
-                        } else {
-                            theme.ok
-                        },
-                    )),
-                    _ => Cell::from(policies.to_string()),
-                })
-                .collect();
-            Row::new(cells)
-        })
+        .map(|t| target_row(app, theme, data, &keep, t))
         .collect();
     let title = if rows.is_empty() {
         " no scalable targets "
@@ -111,21 +81,84 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         clicks: Some((&app.hits, crate::app::Pane::Scaling)),
         when_empty: super::widgets::nothing_matches(app, crate::app::Pane::Scaling),
     }
-    .render(frame, top, theme);
+    .render(frame, area, theme);
+}
 
-    let Some(target) = app.selected_target() else {
-        return;
-    };
+/// One target's row: its bounds, its service's counts (MAX when at the
+/// bound), whether dynamic scaling is on and how many policies it has.
+fn target_row(
+    app: &App,
+    theme: &Theme,
+    data: &ScalingData,
+    keep: &[usize],
+    t: &ScalableTarget,
+) -> Row<'static> {
+    let svc = app
+        .env()
+        .services()
+        .iter()
+        .find(|s| s.name == t.service && s.cluster == t.cluster);
+    let desired = svc.map_or("?".into(), |s| s.desired.to_string());
+    let running = svc.map_or("?".into(), |s| s.running.to_string());
+    let at_max = svc.is_some_and(|s| s.desired >= t.max);
+    let policies = data
+        .policies
+        .iter()
+        .filter(|p| p.resource_id == t.resource_id)
+        .count();
+    let cells: Vec<Cell> = keep
+        .iter()
+        .map(|&i| match i {
+            0 => Cell::from(sanitize(&t.service)),
+            1 => Cell::from(t.min.to_string()),
+            2 => Cell::from(t.max.to_string()),
+            3 => Cell::from(Span::styled(
+                if at_max {
+                    format!("{desired} MAX")
+                } else {
+                    desired.clone()
+                },
+                if at_max { theme.warn } else { theme.text },
+            )),
+            4 => Cell::from(running.clone()),
+            5 => Cell::from(Span::styled(
+                if t.dynamic_scaling_suspended {
+                    "SUSPENDED"
+                } else {
+                    "active"
+                },
+                if t.dynamic_scaling_suspended {
+                    theme.warn
+                } else {
+                    theme.ok
+                },
+            )),
+            _ => Cell::from(policies.to_string()),
+        })
+        .collect();
+    Row::new(cells)
+}
+
+/// The POLICIES section: each policy of the target, with the state of the
+/// alarms that drive it.
+fn policy_lines(
+    app: &App,
+    theme: &Theme,
+    data: &ScalingData,
+    target: &ScalableTarget,
+    lines: &mut Vec<Line<'static>>,
+) {
     let alarm_state = |name: &str| {
-        env.alarms()
+        app.env()
+            .alarms()
             .iter()
             .find(|a| a.name == name)
             .map(|a| a.state)
     };
-    let mut lines: Vec<Line> = vec![Line::from(Span::styled(
+    lines.push(Line::from(Span::styled(
         format!("POLICIES of {}", sanitize(&target.resource_id)),
         theme.accent,
-    ))];
+    )));
     for p in data
         .policies
         .iter()
@@ -160,7 +193,17 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             ]));
         }
     }
-    lines.push(Line::default());
+}
+
+/// The RECENT ACTIVITIES section: the target's last 20 scaling activities
+/// (or why they cannot be read).
+fn activity_lines(
+    app: &App,
+    theme: &Theme,
+    data: &ScalingData,
+    target: &ScalableTarget,
+    lines: &mut Vec<Line<'static>>,
+) {
     lines.push(Line::from(Span::styled(
         "RECENT ACTIVITIES (newest first)",
         theme.accent,
@@ -207,5 +250,4 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Span::styled(format!("  {}", sanitize(&a.cause)), theme.muted),
         ]));
     }
-    frame.render_widget(Paragraph::new(lines), bottom);
 }

@@ -11,7 +11,7 @@ use crate::theme::Theme;
 use flightdeck_model::TaskStatus;
 use flightdeck_model::secrets::display_env_value;
 use flightdeck_model::text::{ellipsize, sanitize};
-use flightdeck_model::{MetricName, MetricQuery, Service, TaskDefinition};
+use flightdeck_model::{MetricName, MetricQuery, Service, Task, TaskDefinition};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -214,9 +214,59 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         );
         return;
     };
-    let env = app.env();
-    let now = app.now;
     let mut lines: Vec<Line> = vec![];
+    summary_lines(theme, svc, area.width, &mut lines);
+    lines.push(Line::default());
+    deployment_lines(app, theme, svc, &mut lines);
+    lines.push(Line::default());
+    super::changes::detail_lines(app, theme, app.detail_timeline(), &mut lines);
+    lines.push(Line::default());
+    forward_lines(app, theme, &mut lines);
+    task_lines(app, theme, svc, &mut lines);
+    lines.push(Line::default());
+    event_lines(theme, svc, &mut lines);
+    lines.push(Line::default());
+    match app
+        .env()
+        .task_definitions
+        .get(&svc.task_definition)
+        .and_then(|s| s.data.as_ref())
+    {
+        Some(td) => task_definition_lines(theme, td, &mut lines),
+        None => lines.push(Line::from(Span::styled(
+            format!("TASK DEFINITION {} loading…", svc.task_definition),
+            theme.muted,
+        ))),
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(detail_block(app, theme))
+            .scroll((app.detail_scroll.min(500), 0)),
+        area,
+    );
+}
+
+/// The detail's frame: a top border titled with its keys.
+fn detail_block(app: &App, theme: &Theme) -> Block<'static> {
+    Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(
+            format!(
+                " {} back · {} logs · {} changes · {}/{} scroll ",
+                app.key(Action::Back),
+                app.key(Action::Open),
+                app.key(Action::Changes),
+                app.key(Action::Down),
+                app.key(Action::Up)
+            ),
+            theme.muted,
+        ))
+}
+
+/// The service's name and cluster, its task counts, rollout and task
+/// definition, and how it deploys.
+fn summary_lines(theme: &Theme, svc: &Service, width: u16, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::from(vec![
         Span::styled(sanitize(&svc.name), theme.accent),
         Span::styled(
@@ -254,7 +304,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         sanitize(&format!("  task def {}", svc.task_definition)),
         theme.text,
     );
-    if counts.width() + task_def.width() <= usize::from(area.width) {
+    if counts.width() + task_def.width() <= usize::from(width) {
         counts.spans.push(task_def);
         lines.push(counts);
     } else {
@@ -268,7 +318,10 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Span::styled("deploys as ", theme.muted),
         Span::styled(sanitize(&svc.deployment_config.describe()), theme.text),
     ]));
-    lines.push(Line::default());
+}
+
+/// The DEPLOYMENTS section: one line per deployment of the service.
+fn deployment_lines(app: &App, theme: &Theme, svc: &Service, lines: &mut Vec<Line<'static>>) {
     lines.push(section(theme, "DEPLOYMENTS"));
     for d in &svc.deployments {
         lines.push(Line::from(vec![
@@ -285,29 +338,36 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     d.running,
                     d.pending,
                     d.failed_tasks,
-                    age(now, d.created_at),
+                    age(app.now, d.created_at),
                     sanitize(&d.id)
                 ),
                 theme.muted,
             ),
         ]));
     }
-    lines.push(Line::default());
-    super::changes::detail_lines(app, theme, app.detail_timeline(), &mut lines);
-    lines.push(Line::default());
-    if !app.forwards.is_empty() {
-        lines.push(section(
-            theme,
-            "PORT FORWARDS (open until closed or you quit)",
-        ));
-        for f in &app.forwards {
-            lines.push(Line::from(Span::styled(
-                format!("  {}", sanitize(f)),
-                theme.info,
-            )));
-        }
-        lines.push(Line::default());
+}
+
+/// The PORT FORWARDS section, followed by a blank line, when any is open.
+fn forward_lines(app: &App, theme: &Theme, lines: &mut Vec<Line<'static>>) {
+    if app.forwards.is_empty() {
+        return;
     }
+    lines.push(section(
+        theme,
+        "PORT FORWARDS (open until closed or you quit)",
+    ));
+    for f in &app.forwards {
+        lines.push(Line::from(Span::styled(
+            format!("  {}", sanitize(f)),
+            theme.info,
+        )));
+    }
+    lines.push(Line::default());
+}
+
+/// The TASKS section: its keys, then one line per task of the service (or
+/// the error loading them, or that they are loading).
+fn task_lines(app: &App, theme: &Theme, svc: &Service, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::from(vec![
         Span::styled("TASKS", theme.accent),
         Span::styled(
@@ -322,69 +382,74 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.muted,
         ),
     ]));
-    let key = svc.reference();
     let picked = app.selected_task().map(|t| t.id.as_str());
-    match env.tasks.get(&key) {
+    match app.env().tasks.get(&svc.reference()) {
         Some(slot) if slot.data.is_some() => {
             for t in slot.data.iter().flatten() {
-                let mark = if picked == Some(t.id.as_str()) {
-                    ">"
-                } else {
-                    " "
-                };
-                let status_style = match t.last_status {
-                    TaskStatus::Running => theme.ok,
-                    TaskStatus::Stopped => theme.crit,
-                    _ => theme.warn,
-                };
-                let mut spans = vec![
-                    Span::styled(format!("{mark} {} ", ellipsize(&t.id, 8)), theme.text),
-                    Span::styled(
-                        format!("{:<8}", sanitize(t.last_status.as_str())),
-                        status_style,
-                    ),
-                    Span::styled(
-                        sanitize(&format!(
-                            " {:<9} {} {}",
-                            t.health, t.availability_zone, t.task_definition
-                        )),
-                        theme.muted,
-                    ),
-                ];
-                if let Some(stopped) = t.stopped_at {
-                    spans.push(Span::styled(
-                        format!("  stopped {} ago: ", age(now, stopped)),
-                        theme.muted,
-                    ));
-                    spans.push(Span::styled(
-                        sanitize(t.stopped_reason.as_deref().unwrap_or("")),
-                        theme.warn,
-                    ));
-                    if let Some(code) = t
-                        .containers
-                        .iter()
-                        .find_map(|c| c.exit_code)
-                        .filter(|c| *c != 0)
-                    {
-                        spans.push(Span::styled(format!(" (exit {code})"), theme.crit));
-                    }
-                } else if let Some(started) = t.started_at {
-                    spans.push(Span::styled(
-                        format!("  started {} ago", age(now, started)),
-                        theme.muted,
-                    ));
-                }
-                lines.push(Line::from(spans));
+                lines.push(task_line(app, theme, t, picked == Some(t.id.as_str())));
             }
         }
         Some(slot) if slot.error.is_some() => {
             if let Some((e, at)) = &slot.error {
-                lines.push(error_line(theme, now, e, *at));
+                lines.push(error_line(theme, app.now, e, *at));
             }
         }
         _ => lines.push(Line::from(Span::styled("  loading tasks…", theme.muted))),
     }
-    lines.push(Line::default());
+}
+
+/// One task: its id (marked when picked), status, health, zone and task
+/// definition, and when it started or why it stopped.
+fn task_line(app: &App, theme: &Theme, t: &Task, picked: bool) -> Line<'static> {
+    let now = app.now;
+    let mark = if picked { ">" } else { " " };
+    let status_style = match t.last_status {
+        TaskStatus::Running => theme.ok,
+        TaskStatus::Stopped => theme.crit,
+        _ => theme.warn,
+    };
+    let mut spans = vec![
+        Span::styled(format!("{mark} {} ", ellipsize(&t.id, 8)), theme.text),
+        Span::styled(
+            format!("{:<8}", sanitize(t.last_status.as_str())),
+            status_style,
+        ),
+        Span::styled(
+            sanitize(&format!(
+                " {:<9} {} {}",
+                t.health, t.availability_zone, t.task_definition
+            )),
+            theme.muted,
+        ),
+    ];
+    if let Some(stopped) = t.stopped_at {
+        spans.push(Span::styled(
+            format!("  stopped {} ago: ", age(now, stopped)),
+            theme.muted,
+        ));
+        spans.push(Span::styled(
+            sanitize(t.stopped_reason.as_deref().unwrap_or("")),
+            theme.warn,
+        ));
+        if let Some(code) = t
+            .containers
+            .iter()
+            .find_map(|c| c.exit_code)
+            .filter(|c| *c != 0)
+        {
+            spans.push(Span::styled(format!(" (exit {code})"), theme.crit));
+        }
+    } else if let Some(started) = t.started_at {
+        spans.push(Span::styled(
+            format!("  started {} ago", age(now, started)),
+            theme.muted,
+        ));
+    }
+    Line::from(spans)
+}
+
+/// The EVENTS section: the service's newest 15 events.
+fn event_lines(theme: &Theme, svc: &Service, lines: &mut Vec<Line<'static>>) {
     lines.push(section(theme, "EVENTS (newest first)"));
     for e in svc.events.iter().take(15) {
         lines.push(Line::from(vec![
@@ -395,38 +460,6 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             Span::styled(sanitize(&e.message), theme.text),
         ]));
     }
-    lines.push(Line::default());
-    match env
-        .task_definitions
-        .get(&svc.task_definition)
-        .and_then(|s| s.data.as_ref())
-    {
-        Some(td) => task_definition_lines(theme, td, &mut lines),
-        None => lines.push(Line::from(Span::styled(
-            format!("TASK DEFINITION {} loading…", svc.task_definition),
-            theme.muted,
-        ))),
-    }
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .border_style(theme.border)
-        .title(Span::styled(
-            format!(
-                " {} back · {} logs · {} changes · {}/{} scroll ",
-                app.key(Action::Back),
-                app.key(Action::Open),
-                app.key(Action::Changes),
-                app.key(Action::Down),
-                app.key(Action::Up)
-            ),
-            theme.muted,
-        ));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .scroll((app.detail_scroll.min(500), 0)),
-        area,
-    );
 }
 
 fn task_definition_lines(theme: &Theme, td: &TaskDefinition, lines: &mut Vec<Line<'static>>) {
