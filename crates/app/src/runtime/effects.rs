@@ -1,0 +1,171 @@
+//! The effects `update` asks for, carried out: writes planned and executed
+//! off the UI thread, the drill's clock, the clipboard, port forwards.
+
+use super::drill::Restart;
+use flightdeck_core::ops::{self, AuditLog, ExecError, PlanError};
+use flightdeck_core::provider::Provider;
+use flightdeck_model::clock::{Clock, DrillClock};
+use flightdeck_tui::app::drill::DrillControl;
+use flightdeck_tui::app::{App, Effect, Msg, update};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Carries out the write effects of `update`: plans and confirmed plans,
+/// off the UI thread, answering with a message.
+#[derive(Clone)]
+pub(super) struct Writes {
+    pub(super) audit: AuditLog,
+    pub(super) providers: Vec<Arc<Provider>>,
+    pub(super) clock: Arc<dyn Clock>,
+}
+
+impl Writes {
+    /// Starts what `effect` asks for; the answer arrives on `answers`.
+    pub(super) fn spawn(&self, effect: Effect, answers: mpsc::UnboundedSender<Msg>) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Some(msg) =
+                carry_out(effect, &this.providers, &this.audit, this.clock.as_ref()).await
+            {
+                let _ = answers.send(msg);
+            }
+        });
+    }
+}
+
+/// Does what a write effect of `update` asks for (plan, or execute a
+/// confirmed plan, as the caller identity) and returns the answer for
+/// `update`; `None` for effects that are not writes. The runtime and the
+/// test harness both carry effects out through here.
+pub async fn carry_out(
+    effect: Effect,
+    providers: &[Arc<Provider>],
+    audit: &AuditLog,
+    clock: &dyn Clock,
+) -> Option<Msg> {
+    let provider = |env: &str| providers.iter().find(|p| p.environment().name == env);
+    match effect {
+        Effect::Quit
+        | Effect::Drill(_)
+        | Effect::Copy(_)
+        | Effect::Attach(_)
+        | Effect::Forward { .. }
+        | Effect::CloseForwards => None,
+        Effect::Plan { request, env, op } => {
+            let result = match provider(&env) {
+                None => Err(PlanError::Invalid(format!("no environment {env}"))),
+                // ECS Exec's first precondition is on this machine.
+                Some(_)
+                    if matches!(
+                        op,
+                        ops::Operation::Exec { .. } | ops::Operation::PortForward { .. }
+                    ) && crate::attach::find_plugin().is_none() =>
+                {
+                    Err(PlanError::Refused(crate::attach::NO_PLUGIN.into()))
+                }
+                Some(_) if let Some(why) = local_port_taken(&op) => Err(PlanError::Refused(why)),
+                Some(p) => match p.caller_identity().await {
+                    Ok(id) => ops::plan(p.reads(), &id.account, op.clone(), Some(audit)).await,
+                    Err(e) => Err(e.into()),
+                },
+            };
+            Some(Msg::Planned {
+                request,
+                env,
+                op,
+                result,
+            })
+        }
+        Effect::Execute { request, env, plan } => {
+            let result = match provider(&env) {
+                None => Err(ExecError::Plan(PlanError::Invalid(format!(
+                    "no environment {env}"
+                )))),
+                Some(p) => match p.caller_identity().await {
+                    Ok(id) => ops::execute(p.as_ref(), &plan, audit, &id.arn, clock.now()).await,
+                    Err(e) => Err(ExecError::Plan(e.into())),
+                },
+            };
+            Some(Msg::Executed {
+                request,
+                env,
+                plan,
+                result,
+            })
+        }
+    }
+}
+
+/// Why a port forward's local port cannot be had, if it cannot.
+pub fn local_port_taken(op: &ops::Operation) -> Option<String> {
+    let ops::Operation::PortForward { local_port, .. } = op else {
+        return None;
+    };
+    std::net::TcpListener::bind(("127.0.0.1", *local_port))
+        .err()
+        .map(|e| format!("local port {local_port} cannot be used: {e}"))
+}
+
+/// Puts `text` on the operator's clipboard: OSC 52 to the terminal, which
+/// reaches the local one over SSH, and tmux's with `set-clipboard on`.
+fn to_clipboard(text: &str) {
+    use std::io::Write;
+    let mut out = crate::output::terminal().lock();
+    let written = out
+        .write_all(flightdeck_tui::app::copy::osc52(text).as_bytes())
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        tracing::warn!("cannot write the clipboard sequence: {e}");
+    }
+}
+
+/// One message through `update`, and what it asks done: a drill's clock
+/// changed here, the clipboard written, port forwards opened or closed
+/// here, writes carried out off the UI thread. An ECS Exec session to hand
+/// the terminal to is returned: that needs the terminal.
+pub(super) async fn handle(
+    app: &mut App,
+    msg: Msg,
+    drill_clock: &Option<Arc<DrillClock>>,
+    restart: Option<&Restart>,
+    writes: &Writes,
+    answers: &mpsc::UnboundedSender<Msg>,
+    forwards: &mut crate::forwards::Forwards,
+) -> Option<Box<flightdeck_core::provider::ExecSession>> {
+    let mut attach = None;
+    for effect in update(app, msg) {
+        match effect {
+            Effect::Drill(control) => {
+                if let Some(d) = drill_clock {
+                    match control {
+                        DrillControl::Pause(p) => d.set_paused(p),
+                        DrillControl::Speed(s) => d.set_speed(s),
+                        DrillControl::Hold(h) => d.set_hold(h),
+                        DrillControl::Restart => {
+                            if let Some(r) = restart {
+                                r.apply(d);
+                            }
+                        }
+                    }
+                }
+            }
+            Effect::Copy(text) => to_clipboard(&text),
+            Effect::Attach(session) => attach = Some(session),
+            Effect::Forward {
+                env,
+                session,
+                described,
+            } => {
+                if let Err(e) = forwards.open(env, &session, described) {
+                    app.notice = Some(format!("the port forward could not start: {e}"));
+                }
+            }
+            Effect::CloseForwards => forwards.close_all(&writes.providers).await,
+            effect => writes.spawn(effect, answers.clone()),
+        }
+    }
+    if let Some(open) = forwards.take_changed() {
+        update(app, Msg::Forwards(open));
+    }
+    attach
+}

@@ -1,0 +1,399 @@
+//! The interactive cockpit: the event loop joining keys, engine results
+//! and the clock, and redraw-on-change. Around it, each a module of its
+//! own: the terminal (`terminal`), the effects `update` asks for
+//! (`effects`), the flight recorder (`recorder`), a drill's restart
+//! (`drill`), themes (`palette`) and `flightdeck replay` (`replay`).
+
+mod drill;
+mod effects;
+mod palette;
+mod recorder;
+mod replay;
+mod terminal;
+
+pub use drill::drill_of;
+pub use effects::{carry_out, local_port_taken};
+pub use recorder::rotate;
+pub use replay::{replay, replayed_drill};
+
+use crate::options::Options;
+use crate::session::{Session, WorldBuild};
+use anyhow::Context;
+use crossterm::event::Event;
+use drill::Restart;
+use effects::{Writes, handle};
+use flightdeck_core::engine;
+use flightdeck_core::provider::Provider;
+use flightdeck_model::clock::{Clock, DrillClock, SystemClock};
+use flightdeck_tui::app::api::{ApiReport, EnvCalls};
+use flightdeck_tui::app::{App, Msg, Overlay, update};
+use flightdeck_tui::recording::Recorder;
+use palette::Palette;
+use recorder::open_recorder;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use terminal::{
+    CrashTest, Input, capture_mouse, hand_over, init_logging, install_panic_hook, read_terminal,
+};
+use tokio::sync::{mpsc, watch};
+
+/// Why the cockpit could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CockpitError {
+    /// The environments could not be set up (a usage or configuration problem).
+    #[error("{0:#}")]
+    Session(anyhow::Error),
+    /// The terminal or the runtime failed.
+    #[error("{0:#}")]
+    Run(anyhow::Error),
+}
+
+/// The cockpit on the environments of `options`: the simulated production
+/// or the configured AWS environments.
+pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
+    init_logging(options);
+    // A drill runs on its own clock: the operator pauses it and speeds it up.
+    let drill_clock = options
+        .scenario
+        .as_ref()
+        .map(|_| Arc::new(DrillClock::new(Arc::new(SystemClock))));
+    let clock: Arc<dyn Clock> = match &drill_clock {
+        Some(d) => d.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let runtime = async_runtime().map_err(CockpitError::Run)?;
+    let session = runtime
+        .block_on(Session::start(
+            options,
+            clock.clone(),
+            WorldBuild::Background,
+        ))
+        .map_err(CockpitError::Session)?;
+    let recorder = open_recorder(
+        options,
+        &session.infos,
+        session.demo,
+        session.scenario.as_ref().map(|s| s.name.clone()),
+        session
+            .scenario
+            .as_ref()
+            .map(|s| s.environment.get_ref().clone()),
+        clock.now(),
+    )
+    .map_err(CockpitError::Session)?;
+    let mut app = App::new(session.infos, clock.now(), session.read_only);
+    app.demo = session.demo;
+    if let Some(scenario) = &session.scenario {
+        app.drill = Some(drill_of(scenario, clock.now()));
+        // The cockpit opens on the drill's environment.
+        if let Some(i) = app
+            .envs
+            .iter()
+            .position(|e| e.info.name == *scenario.environment.get_ref())
+        {
+            app.current = i;
+        }
+    }
+    app.stuck_after = options.stuck_after;
+    app.set_log_buffer(options.config.log_buffer_lines());
+    app.keymap = std::sync::Arc::new(options.config.keymap());
+    let palette = Palette::new(options).map_err(CockpitError::Session)?;
+    let crash = CrashTest::from_env();
+    let writes = Writes {
+        audit: options.audit_log(),
+        providers: session.providers.clone(),
+        clock: clock.clone(),
+    };
+    // A restart plays the same drill again: same seed, same start.
+    let restart = match (&session.scenario, &session.world, &app.drill) {
+        (Some(scenario), Some(world), Some(drill)) => Some(Restart {
+            world: world.clone(),
+            scenario: scenario.clone(),
+            seed: options.seed,
+            start: drill.started,
+            estate: options.estate,
+        }),
+        _ => None,
+    };
+    Cockpit {
+        app,
+        providers: session.providers,
+        clock,
+        drill_clock,
+        restart,
+        recorder,
+        palette,
+        writes,
+        crash,
+        log_file: options.paths.log_file.clone(),
+        mouse: options.config.mouse(),
+    }
+    .run(runtime)
+    .map_err(CockpitError::Run)
+}
+
+/// The tokio runtime of a run: two workers, like the machines it runs on.
+pub fn async_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Everything a cockpit run is made of, built by [`cockpit`].
+struct Cockpit {
+    app: App,
+    providers: Vec<Arc<Provider>>,
+    clock: Arc<dyn Clock>,
+    /// The drill's clock, when a drill is played: its keys act on it.
+    drill_clock: Option<Arc<DrillClock>>,
+    restart: Option<Restart>,
+    /// The flight recorder, when the session is recorded.
+    recorder: Option<Recorder>,
+    palette: Palette,
+    writes: Writes,
+    crash: CrashTest,
+    log_file: PathBuf,
+    /// Whether the cockpit takes the mouse (config `mouse`).
+    mouse: bool,
+}
+
+impl Cockpit {
+    /// Runs the cockpit until the operator quits. The terminal is restored on
+    /// every way out: quit, error, signal and panic (ratatui's panic hook).
+    fn run(self, runtime: tokio::runtime::Runtime) -> anyhow::Result<()> {
+        let Cockpit {
+            mut app,
+            providers,
+            clock,
+            drill_clock,
+            restart,
+            mut recorder,
+            palette,
+            writes,
+            crash,
+            log_file,
+            mouse,
+        } = self;
+        let mut terminal = ratatui::init();
+        if mouse {
+            capture_mouse(true);
+        }
+        install_panic_hook(log_file);
+        let result = runtime.block_on(async {
+            let size = terminal.size()?;
+            update(&mut app, Msg::Resize(size.width, size.height));
+            let (mut engine, mut data_rx) =
+                EngineLink::start(providers, clock.clone(), &writes, &app);
+            let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
+            let gate = Arc::new(crate::input::InputGate::default());
+            let mut input_rx = read_terminal(gate.clone());
+            let mut ticker = tokio::time::interval(Duration::from_millis(250));
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            let mut hangup =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+            let mut pacer = crate::frames::Pacer::new();
+            let mut forwards = crate::forwards::Forwards::default();
+            'run: loop {
+                let now = std::time::Instant::now();
+                if app.dirty && pacer.may_draw(now) {
+                    let theme = palette.for_env(&app.env().info.name);
+                    terminal.draw(|f| flightdeck_tui::ui::render(f, &app, theme))?;
+                    app.dirty = false;
+                    pacer.drawn(now);
+                    crash.after_frame();
+                }
+                // A frame held back by the pacer is drawn when due, even
+                // if nothing else happens meanwhile.
+                let held = pacer.due().filter(|_| app.dirty);
+                let first = tokio::select! {
+                    Some(input) = input_rx.recv() => terminal_msg(input, &app),
+                    Some(data) = data_rx.recv() => Next::Msg(Msg::Data(Box::new(data))),
+                    Some(answer) = answer_rx.recv() => Next::Msg(answer),
+                    _ = ticker.tick() => Next::Msg(Msg::Tick(clock.now())),
+                    _ = tokio::time::sleep_until(held.unwrap_or(now).into()), if held.is_some() => Next::Skip,
+                    _ = terminate.recv() => Next::Stop,
+                    _ = hangup.recv() => Next::Stop,
+                };
+                // Everything already waiting is taken in before the next
+                // frame: one frame for a burst, keys first.
+                let mut next = Some(first);
+                let mut taken = 0;
+                while let Some(this) = next.take() {
+                    taken += 1;
+                    if taken < crate::frames::MAX_BATCH {
+                        next = waiting(&mut input_rx, &mut answer_rx, &mut data_rx, &app);
+                    }
+                    let msg = match this {
+                        Next::Msg(msg) => msg,
+                        Next::Skip => continue,
+                        Next::Stop => break 'run,
+                    };
+                    record(&mut recorder, &mut app, &msg, clock.now());
+                    let attach = handle(
+                        &mut app,
+                        msg,
+                        &drill_clock,
+                        restart.as_ref(),
+                        &writes,
+                        &answer_tx,
+                        &mut forwards,
+                    )
+                    .await;
+                    if let Some(session) = attach {
+                        let ended = hand_over(&mut terminal, &gate, mouse, &session).await;
+                        app.notice = Some(ended);
+                        app.dirty = true;
+                    }
+                    if app.quit {
+                        break 'run;
+                    }
+                }
+                // A forward whose plugin ended is no longer listed.
+                forwards.reap();
+                if let Some(open) = forwards.take_changed() {
+                    update(&mut app, Msg::Forwards(open));
+                }
+                engine.sync(&mut app);
+            }
+            forwards.close_all(&writes.providers).await;
+            anyhow::Ok(())
+        });
+        if mouse {
+            capture_mouse(false);
+        }
+        ratatui::restore();
+        runtime.shutdown_timeout(Duration::from_millis(100));
+        result
+    }
+}
+
+/// The next message already waiting, keys first, then write answers, then
+/// data; `None` when nothing waits.
+fn waiting(
+    input_rx: &mut mpsc::UnboundedReceiver<Input>,
+    answer_rx: &mut mpsc::UnboundedReceiver<Msg>,
+    data_rx: &mut mpsc::UnboundedReceiver<engine::DataEvent>,
+    app: &App,
+) -> Option<Next> {
+    if let Ok(input) = input_rx.try_recv() {
+        Some(terminal_msg(input, app))
+    } else if let Ok(answer) = answer_rx.try_recv() {
+        Some(Next::Msg(answer))
+    } else if let Ok(data) = data_rx.try_recv() {
+        Some(Next::Msg(Msg::Data(Box::new(data))))
+    } else {
+        None
+    }
+}
+
+/// How often the open debug overlay's figures are taken anew.
+const API_REPORT_EVERY: Duration = Duration::from_millis(500);
+
+/// The engine as the loop sees it: what is on screen goes to it, and the
+/// debug overlay's figures (every provider's calls, the latest budget)
+/// come from it.
+struct EngineLink {
+    focus: watch::Sender<engine::Focus>,
+    budget: watch::Receiver<engine::BudgetReport>,
+    providers: Vec<Arc<Provider>>,
+    api_sent: std::time::Instant,
+}
+
+impl EngineLink {
+    /// Starts the engine on `providers`; its data arrives on the receiver.
+    fn start(
+        providers: Vec<Arc<Provider>>,
+        clock: Arc<dyn Clock>,
+        writes: &Writes,
+        app: &App,
+    ) -> (EngineLink, mpsc::UnboundedReceiver<engine::DataEvent>) {
+        let (focus, focus_rx) = watch::channel(app.focus());
+        let (data_tx, data_rx) = mpsc::unbounded_channel();
+        let (budget_tx, budget) = watch::channel(engine::BudgetReport::default());
+        tokio::spawn(engine::run(
+            providers.clone(),
+            clock,
+            Some(writes.audit.clone()),
+            focus_rx,
+            data_tx,
+            Some(budget_tx),
+        ));
+        let link = EngineLink {
+            focus,
+            budget,
+            providers,
+            api_sent: std::time::Instant::now(),
+        };
+        (link, data_rx)
+    }
+
+    /// Tells the engine what the app now shows, and gives an open debug
+    /// overlay its figures, at most every [`API_REPORT_EVERY`].
+    fn sync(&mut self, app: &mut App) {
+        if matches!(app.overlay, Some(Overlay::Api { .. }))
+            && (app.api.is_none() || self.api_sent.elapsed() >= API_REPORT_EVERY)
+        {
+            let report = ApiReport {
+                envs: self
+                    .providers
+                    .iter()
+                    .map(|p| EnvCalls {
+                        env: p.environment().name.clone(),
+                        stats: p.api_stats(),
+                    })
+                    .collect(),
+                budget: self.budget.borrow().clone(),
+            };
+            update(app, Msg::Api(Box::new(report)));
+            self.api_sent = std::time::Instant::now();
+        }
+        let focus = app.focus();
+        if *self.focus.borrow() != focus {
+            let _ = self.focus.send(focus);
+        }
+    }
+}
+
+/// Records `msg` when the session is recorded; a recording that fails
+/// stops, and the operator is told.
+fn record(
+    recorder: &mut Option<Recorder>,
+    app: &mut App,
+    msg: &Msg,
+    now: flightdeck_model::Timestamp,
+) {
+    if let Some(r) = recorder.as_mut()
+        && let Err(e) = r.record(msg, now)
+    {
+        tracing::warn!("recording stopped: {e}");
+        app.notice = Some(format!("recording stopped: {e}"));
+        *recorder = None;
+    }
+}
+
+/// What the loop does next: take in a message, nothing (a held frame is
+/// due), or stop (the terminal closed, a signal).
+#[expect(
+    clippy::large_enum_variant,
+    reason = "at most two live at a time, on the stack"
+)]
+enum Next {
+    Msg(Msg),
+    Skip,
+    Stop,
+}
+
+fn terminal_msg(input: Input, app: &App) -> Next {
+    match input {
+        Input::Terminal(Event::Key(k)) => Next::Msg(Msg::Key(k)),
+        Input::Terminal(Event::Mouse(m)) => flightdeck_tui::app::mouse::resolve(app, &m)
+            .map_or(Next::Skip, |i| Next::Msg(Msg::Mouse(i))),
+        Input::Terminal(Event::Resize(w, h)) => Next::Msg(Msg::Resize(w, h)),
+        Input::Terminal(_) => Next::Skip,
+        Input::Closed => Next::Stop,
+    }
+}
