@@ -2,7 +2,7 @@
 //! follow/pause, filter, search highlight, wrap and timestamps.
 
 use super::widgets::{age, error_line};
-use crate::app::{App, Pane};
+use crate::app::{App, LogBuffer, Pane};
 use crate::theme::Theme;
 use flightdeck_model::LogEvent;
 use flightdeck_model::text::sanitize_with;
@@ -115,22 +115,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let [status, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     if let (Some((elsewhere, td)), Some(service)) = (app.logs_elsewhere(), app.log_source_service())
     {
-        let lines = vec![
-            Line::from(Span::styled(
-                flightdeck_model::text::sanitize(&format!(" {} logs to {elsewhere}", service.name)),
-                theme.warn,
-            )),
-            Line::from(Span::styled(
-                flightdeck_model::text::sanitize(&format!(
-                    " (the logConfiguration of {td}): flightdeck reads CloudWatch Logs only, awslogs and FireLens's cloudwatch_logs output; read these logs where they go"
-                )),
-                theme.muted,
-            )),
-        ];
-        frame.render_widget(
-            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
-            area,
-        );
+        render_elsewhere(frame, theme, &service.name, &elsewhere, &td, area);
         return;
     }
     let Some(source) = app.log_source() else {
@@ -140,17 +125,108 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         );
         return;
     };
-    let env = app.env();
-    let group = &source.group;
-    let buffer = env.logs.get(&source);
+    let buffer = app.env().logs.get(&source);
     let (total, matches) = app.log_counts();
+    frame.render_widget(
+        Paragraph::new(status_line(
+            app,
+            theme,
+            &source.group,
+            buffer,
+            (total, matches),
+            usize::from(status.width),
+        )),
+        status,
+    );
+    if let Some((e, at)) = buffer.and_then(|b| b.error.as_ref()) {
+        frame.render_widget(Paragraph::new(error_line(theme, app.now, e, *at)), body);
+        return;
+    }
+    if buffer.is_none() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(" loading log events…", theme.muted)),
+            body,
+        );
+        return;
+    }
+    frame.render_widget(Paragraph::new(visible_lines(app, theme, total, body)), body);
+}
+
+/// Says where a service's logs go when it does not log to CloudWatch Logs.
+fn render_elsewhere(
+    frame: &mut Frame,
+    theme: &Theme,
+    service: &str,
+    elsewhere: &str,
+    td: &str,
+    area: Rect,
+) {
+    let lines = vec![
+        Line::from(Span::styled(
+            flightdeck_model::text::sanitize(&format!(" {service} logs to {elsewhere}")),
+            theme.warn,
+        )),
+        Line::from(Span::styled(
+            flightdeck_model::text::sanitize(&format!(
+                " (the logConfiguration of {td}): flightdeck reads CloudWatch Logs only, awslogs and FireLens's cloudwatch_logs output; read these logs where they go"
+            )),
+            theme.muted,
+        )),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+        area,
+    );
+}
+
+/// The status line: the log group, follow or paused, and what is shown,
+/// fitted to `width`.
+fn status_line(
+    app: &App,
+    theme: &Theme,
+    group: &str,
+    buffer: Option<&LogBuffer>,
+    (total, matches): (usize, usize),
+    width: usize,
+) -> Line<'static> {
     let mode = if app.logs.follow {
         Span::styled(" FOLLOW ", theme.ok)
     } else {
         Span::styled(" PAUSED ", theme.warn)
     };
-    // What the status line says, in the order it gives way on a narrow
-    // terminal: the poll's age first (the header says the data's age),
+    let mut tail = status_tail(app, theme, buffer, total, matches);
+    let used =
+        |tail: &[(Span, u8)]| mode.width() + tail.iter().map(|(s, _)| s.width()).sum::<usize>();
+    for drop in [2, 1] {
+        if used(&tail) + group.chars().count() + 2 > width {
+            tail.retain(|(_, p)| *p != drop);
+        }
+    }
+    let room = width.saturating_sub(used(&tail) + 2).max(8);
+    let mut spans = vec![
+        Span::styled(
+            format!(
+                " {} ",
+                flightdeck_model::text::ellipsize_middle(&sanitize_with(group, false), room)
+            ),
+            theme.accent,
+        ),
+        mode,
+    ];
+    spans.extend(tail.into_iter().map(|(s, _)| s));
+    Line::from(spans)
+}
+
+/// What the status line says after the mode, each with the order it gives
+/// way in on a narrow terminal (0 never).
+fn status_tail(
+    app: &App,
+    theme: &Theme,
+    buffer: Option<&LogBuffer>,
+    total: usize,
+    matches: usize,
+) -> Vec<(Span<'static>, u8)> {
+    // The poll's age gives way first (the header says the data's age),
     // then `wrap`; the log group's middle last. Mode, counts, filter and
     // search always stay.
     let mut tail: Vec<(Span, u8)> = vec![];
@@ -195,48 +271,18 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             0,
         ));
     }
-    if let Some(b) = buffer
-        && let Some(at) = b.fetched_at
-    {
+    if let Some(at) = buffer.and_then(|b| b.fetched_at) {
         tail.push((
             Span::styled(format!(" · polled {} ago", age(app.now, at)), theme.muted),
             2,
         ));
     }
-    let width = usize::from(status.width);
-    let used =
-        |tail: &[(Span, u8)]| mode.width() + tail.iter().map(|(s, _)| s.width()).sum::<usize>();
-    for drop in [2, 1] {
-        if used(&tail) + group.chars().count() + 2 > width {
-            tail.retain(|(_, p)| *p != drop);
-        }
-    }
-    let room = width.saturating_sub(used(&tail) + 2).max(8);
-    let mut spans = vec![
-        Span::styled(
-            format!(
-                " {} ",
-                flightdeck_model::text::ellipsize_middle(&sanitize_with(group, false), room)
-            ),
-            theme.accent,
-        ),
-        mode,
-    ];
-    spans.extend(tail.into_iter().map(|(s, _)| s));
-    frame.render_widget(Paragraph::new(Line::from(spans)), status);
-    if let Some((e, at)) = buffer.and_then(|b| b.error.as_ref()) {
-        frame.render_widget(Paragraph::new(error_line(theme, app.now, e, *at)), body);
-        return;
-    }
-    if buffer.is_none() {
-        frame.render_widget(
-            Paragraph::new(Span::styled(" loading log events…", theme.muted)),
-            body,
-        );
-        return;
-    }
-    // Build visual lines from the newest event backwards until the screen
-    // is full, skipping `scroll` events first.
+    tail
+}
+
+/// The visual lines that fill `body`: built from the newest event
+/// backwards until the screen is full, skipping `scroll` events first.
+fn visible_lines(app: &App, theme: &Theme, total: usize, body: Rect) -> Vec<Line<'static>> {
     let height = usize::from(body.height);
     let width = usize::from(body.width);
     let mut visual: Vec<Line> = vec![];
@@ -254,8 +300,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
     }
     let skip = visual.len().saturating_sub(height);
-    let shown: Vec<Line> = visual.into_iter().skip(skip).collect();
-    frame.render_widget(Paragraph::new(shown), body);
+    visual.into_iter().skip(skip).collect()
 }
 
 #[cfg(test)]
