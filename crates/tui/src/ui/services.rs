@@ -70,6 +70,23 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let env = app.env();
     let [title, table_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    if let Some((e, at)) = &env.services.error {
+        frame.render_widget(Paragraph::new(error_line(theme, app.now, e, *at)), title);
+    } else if env.services.data.is_none() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(" loading services…", theme.muted)),
+            title,
+        );
+    } else {
+        frame.render_widget(Paragraph::new(title_line(app, theme)), title);
+    }
+    render_table(frame, app, theme, table_area);
+}
+
+/// The line above the table: each cluster with its counts, and a warning
+/// when there are no services at all.
+fn title_line(app: &App, theme: &Theme) -> Line<'static> {
+    let env = app.env();
     let mut spans = vec![];
     for c in env.clusters.data.iter().flatten() {
         spans.push(Span::styled(
@@ -98,89 +115,23 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.warn,
         ));
     }
-    if let Some((e, at)) = &env.services.error {
-        frame.render_widget(Paragraph::new(error_line(theme, app.now, e, *at)), title);
-    } else if env.services.data.is_none() {
-        frame.render_widget(
-            Paragraph::new(Span::styled(" loading services…", theme.muted)),
-            title,
-        );
-    } else {
-        frame.render_widget(Paragraph::new(Line::from(spans)), title);
-    }
+    Line::from(spans)
+}
+
+/// The table of services, the rows that fit around the selected one.
+fn render_table(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let services = app.service_rows();
-    // Names, task definitions and clusters take what they need; the
-    // service's name takes the rest (`▶ ` takes two cells).
-    let mut wanted = [0u16; 8];
-    wanted[0] = widest("SERVICE", services.iter().map(|s| s.name.as_str()));
-    // `family:revision`, counted without making the text of every row.
-    let digits = |n: u32| n.checked_ilog10().map_or(1, |d| d as usize + 1);
-    wanted[5] = services
-        .iter()
-        .map(|s| s.task_definition.family.chars().count() + 1 + digits(s.task_definition.revision))
-        .max()
-        .map_or(0, |w| u16::try_from(w).unwrap_or(u16::MAX))
-        .max(widest("TASK DEF", []));
-    wanted[6] = widest("CLUSTER", services.iter().map(|s| s.cluster.as_str()));
-    let (keep, widths) = size_columns(&COLUMNS, &wanted, table_area.width.saturating_sub(2));
-    let width_of = |column: usize| super::widgets::width_of(&keep, &widths, column);
+    let (keep, widths) = size_columns(
+        &COLUMNS,
+        &wanted_widths(&services),
+        area.width.saturating_sub(2),
+    );
     let selected = app.selected(Pane::Services);
-    let shown = visible_rows(services.len(), selected, table_area, false);
+    let shown = visible_rows(services.len(), selected, area, false);
     let first = shown.start;
     let rows: Vec<Row> = services[shown]
         .iter()
-        .map(|s| {
-            let counts_style = if s.running < s.desired || s.pending > 0 {
-                theme.warn
-            } else {
-                theme.text
-            };
-            let cells: Vec<Cell> = keep
-                .iter()
-                .map(|&i| match i {
-                    0 => Cell::from(Span::styled(
-                        flightdeck_model::text::ellipsize(&sanitize(&s.name), width_of(0)),
-                        theme.text,
-                    )),
-                    1 => Cell::from(Span::styled(
-                        format!("{}/{}/{}", s.desired, s.running, s.pending),
-                        counts_style,
-                    )),
-                    2 => Cell::from(Span::styled(
-                        s.rollout_state().map_or("-".into(), |r| r.to_string()),
-                        rollout_style(theme, s.rollout_state()),
-                    )),
-                    3 => utilisation(
-                        app,
-                        theme,
-                        s,
-                        MetricName::CpuUtilization,
-                        usize::from(COLUMNS[3].width),
-                    ),
-                    4 => utilisation(
-                        app,
-                        theme,
-                        s,
-                        MetricName::MemoryUtilization,
-                        usize::from(COLUMNS[4].width),
-                    ),
-                    // The revision is never cut: the family gives way.
-                    5 => Cell::from(Span::styled(
-                        flightdeck_model::text::ellipsize_keeping_revision(
-                            &sanitize(&s.task_definition.to_string()),
-                            width_of(5),
-                        ),
-                        theme.muted,
-                    )),
-                    6 => Cell::from(Span::styled(
-                        flightdeck_model::text::ellipsize(&sanitize(&s.cluster), width_of(6)),
-                        theme.muted,
-                    )),
-                    _ => Cell::from(Span::styled(s.launch_type.to_string(), theme.muted)),
-                })
-                .collect();
-            Row::new(cells)
-        })
+        .map(|s| service_row(app, theme, s, &keep, &widths))
         .collect();
     let (sort, reversed) = app.service_sort;
     Listing {
@@ -196,7 +147,85 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         clicks: Some((&app.hits, crate::app::Pane::Services)),
         when_empty: super::widgets::nothing_matches(app, crate::app::Pane::Services),
     }
-    .render(frame, table_area, theme);
+    .render(frame, area, theme);
+}
+
+/// The widths the columns want: names, task definitions and clusters take
+/// what they need; the service's name takes the rest (`▶ ` takes two cells).
+fn wanted_widths(services: &[&Service]) -> [u16; 8] {
+    let mut wanted = [0u16; 8];
+    wanted[0] = widest("SERVICE", services.iter().map(|s| s.name.as_str()));
+    // `family:revision`, counted without making the text of every row.
+    let digits = |n: u32| n.checked_ilog10().map_or(1, |d| d as usize + 1);
+    wanted[5] = services
+        .iter()
+        .map(|s| s.task_definition.family.chars().count() + 1 + digits(s.task_definition.revision))
+        .max()
+        .map_or(0, |w| u16::try_from(w).unwrap_or(u16::MAX))
+        .max(widest("TASK DEF", []));
+    wanted[6] = widest("CLUSTER", services.iter().map(|s| s.cluster.as_str()));
+    wanted
+}
+
+/// One service's row, the columns in `keep` at their `widths`.
+fn service_row(
+    app: &App,
+    theme: &Theme,
+    s: &Service,
+    keep: &[usize],
+    widths: &[u16],
+) -> Row<'static> {
+    let width_of = |column: usize| super::widgets::width_of(keep, widths, column);
+    let counts_style = if s.running < s.desired || s.pending > 0 {
+        theme.warn
+    } else {
+        theme.text
+    };
+    let cells: Vec<Cell> = keep
+        .iter()
+        .map(|&i| match i {
+            0 => Cell::from(Span::styled(
+                flightdeck_model::text::ellipsize(&sanitize(&s.name), width_of(0)),
+                theme.text,
+            )),
+            1 => Cell::from(Span::styled(
+                format!("{}/{}/{}", s.desired, s.running, s.pending),
+                counts_style,
+            )),
+            2 => Cell::from(Span::styled(
+                s.rollout_state().map_or("-".into(), |r| r.to_string()),
+                rollout_style(theme, s.rollout_state()),
+            )),
+            3 => utilisation(
+                app,
+                theme,
+                s,
+                MetricName::CpuUtilization,
+                usize::from(COLUMNS[3].width),
+            ),
+            4 => utilisation(
+                app,
+                theme,
+                s,
+                MetricName::MemoryUtilization,
+                usize::from(COLUMNS[4].width),
+            ),
+            // The revision is never cut: the family gives way.
+            5 => Cell::from(Span::styled(
+                flightdeck_model::text::ellipsize_keeping_revision(
+                    &sanitize(&s.task_definition.to_string()),
+                    width_of(5),
+                ),
+                theme.muted,
+            )),
+            6 => Cell::from(Span::styled(
+                flightdeck_model::text::ellipsize(&sanitize(&s.cluster), width_of(6)),
+                theme.muted,
+            )),
+            _ => Cell::from(Span::styled(s.launch_type.to_string(), theme.muted)),
+        })
+        .collect();
+    Row::new(cells)
 }
 
 fn section<'a>(theme: &Theme, title: &str) -> Line<'a> {
