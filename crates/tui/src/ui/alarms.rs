@@ -4,7 +4,7 @@
 use super::widgets::{
     Column, Listing, age, alarm_style, error_line, size_columns, visible_rows, widest,
 };
-use crate::app::{App, Pane};
+use crate::app::{AlarmDetail, App, Pane};
 use crate::theme::Theme;
 use flightdeck_model::text::sanitize;
 use flightdeck_model::{Alarm, Severity, trim_float};
@@ -111,31 +111,8 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
     };
     let slot = app.env().alarm_details.get(&alarm.name);
     let detail = slot.and_then(|s| s.data.as_ref());
-    // The full name here when the list shows a shorter one.
-    let full_name = if alarm.display_name() == alarm.name {
-        String::new()
-    } else {
-        format!("{} · ", sanitize(&alarm.name))
-    };
-    let title = format!(
-        " {full_name}{} {} · {} ",
-        sanitize(alarm.namespace.as_str()),
-        sanitize(alarm.metric.as_str()),
-        sanitize(&alarm.condition())
-    );
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .border_style(theme.border)
-        .title(Span::styled(title, theme.muted));
-    let points: Vec<(f64, f64)> = detail
-        .map(|d| {
-            d.series
-                .points
-                .iter()
-                .map(|p| ((p.at - app.now).num_seconds() as f64 / 60.0, p.value))
-                .collect()
-        })
-        .unwrap_or_default();
+    let block = chart_block(theme, alarm);
+    let points = chart_points(app, detail);
     if let Some((e, at)) = slot.and_then(|s| s.error.as_ref()) {
         frame.render_widget(
             Paragraph::new(error_line(theme, app.now, e, *at)).block(block),
@@ -152,46 +129,105 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
             chart_area,
         );
     } else {
-        let x_min = points.first().map_or(-180.0, |p| p.0).min(-1.0);
-        let y_max = points.iter().map(|p| p.1).fold(alarm.threshold, f64::max) * 1.15;
-        let threshold = [(x_min, alarm.threshold), (0.0, alarm.threshold)];
-        let datasets = vec![
-            Dataset::default()
-                .name(alarm.metric.to_string())
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.info)
-                .data(&points),
-            Dataset::default()
-                .name(format!("threshold {}", trim_float(alarm.threshold)))
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.crit)
-                .data(&threshold),
-        ];
-        let y_label = |v: f64| {
-            if y_max >= 10.0 {
-                format!("{v:.0}")
-            } else {
-                format!("{v:.2}")
-            }
-        };
-        let chart = Chart::new(datasets)
-            .block(block)
-            .x_axis(
-                Axis::default()
-                    .bounds([x_min, 0.0])
-                    .labels([format!("{:.0}m", x_min), "now".to_string()])
-                    .style(theme.muted),
-            )
-            .y_axis(
-                Axis::default()
-                    .bounds([0.0, y_max])
-                    .labels([y_label(0.0), y_label(y_max)])
-                    .style(theme.muted),
-            );
-        frame.render_widget(chart, chart_area);
+        render_chart(frame, theme, alarm, block, &points, chart_area);
     }
+    let wrap = ratatui::widgets::Wrap { trim: true };
+    frame.render_widget(
+        Paragraph::new(history_lines(app, theme, alarm, detail)).wrap(wrap),
+        history_area,
+    );
+}
+
+/// The chart's frame, titled with the alarm's metric and condition.
+fn chart_block(theme: &Theme, alarm: &Alarm) -> Block<'static> {
+    // The full name here when the list shows a shorter one.
+    let full_name = if alarm.display_name() == alarm.name {
+        String::new()
+    } else {
+        format!("{} · ", sanitize(&alarm.name))
+    };
+    let title = format!(
+        " {full_name}{} {} · {} ",
+        sanitize(alarm.namespace.as_str()),
+        sanitize(alarm.metric.as_str()),
+        sanitize(&alarm.condition())
+    );
+    Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.border)
+        .title(Span::styled(title, theme.muted))
+}
+
+/// The metric's datapoints as (minutes before now, value).
+fn chart_points(app: &App, detail: Option<&AlarmDetail>) -> Vec<(f64, f64)> {
+    detail
+        .map(|d| {
+            d.series
+                .points
+                .iter()
+                .map(|p| ((p.at - app.now).num_seconds() as f64 / 60.0, p.value))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The metric charted up to now, with the alarm's threshold as a line.
+fn render_chart(
+    frame: &mut Frame,
+    theme: &Theme,
+    alarm: &Alarm,
+    block: Block,
+    points: &[(f64, f64)],
+    area: Rect,
+) {
+    let x_min = points.first().map_or(-180.0, |p| p.0).min(-1.0);
+    let y_max = points.iter().map(|p| p.1).fold(alarm.threshold, f64::max) * 1.15;
+    let threshold = [(x_min, alarm.threshold), (0.0, alarm.threshold)];
+    let datasets = vec![
+        Dataset::default()
+            .name(alarm.metric.to_string())
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.info)
+            .data(points),
+        Dataset::default()
+            .name(format!("threshold {}", trim_float(alarm.threshold)))
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.crit)
+            .data(&threshold),
+    ];
+    let y_label = |v: f64| {
+        if y_max >= 10.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    let chart = Chart::new(datasets)
+        .block(block)
+        .x_axis(
+            Axis::default()
+                .bounds([x_min, 0.0])
+                .labels([format!("{:.0}m", x_min), "now".to_string()])
+                .style(theme.muted),
+        )
+        .y_axis(
+            Axis::default()
+                .bounds([0.0, y_max])
+                .labels([y_label(0.0), y_label(y_max)])
+                .style(theme.muted),
+        );
+    frame.render_widget(chart, area);
+}
+
+/// The alarm's state and reason, then its state history, newest first.
+fn history_lines(
+    app: &App,
+    theme: &Theme,
+    alarm: &Alarm,
+    detail: Option<&AlarmDetail>,
+) -> Vec<Line<'static>> {
     let mut lines = vec![Line::from(vec![
         Span::styled(format!("{} ", alarm.state), alarm_style(theme, alarm.state)),
         Span::styled(sanitize(&alarm.state_reason), theme.muted),
@@ -223,6 +259,5 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
             Span::styled(h.to.as_str(), alarm_style(theme, h.to)),
         ]));
     }
-    let wrap = ratatui::widgets::Wrap { trim: true };
-    frame.render_widget(Paragraph::new(lines).wrap(wrap), history_area);
+    lines
 }
