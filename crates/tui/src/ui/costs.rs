@@ -5,6 +5,7 @@ use super::widgets::{age, error_line};
 use crate::app::{App, Pane};
 use crate::theme::Theme;
 use flightdeck_model::text::sanitize;
+use flightdeck_model::{CostReport, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -31,6 +32,22 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Constraint::Min(3),
     ])
     .areas(area);
+    frame.render_widget(
+        Paragraph::new(summary_line(app, theme, report, env.costs.fetched_at)),
+        summary,
+    );
+    render_chart(frame, theme, report, chart_area);
+    render_by_service(frame, app, theme, report, table_area);
+}
+
+/// The first line: month to date, the month's forecast, the days' total
+/// and when the report was fetched.
+fn summary_line(
+    app: &App,
+    theme: &Theme,
+    report: &CostReport,
+    fetched_at: Option<Timestamp>,
+) -> Line<'static> {
     let c = &report.currency;
     let mut spans = vec![
         Span::styled(
@@ -51,16 +68,19 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.text,
         ),
     ];
-    if let Some(at) = env.costs.fetched_at {
+    if let Some(at) = fetched_at {
         spans.push(Span::styled(
             format!(" · fetched {} ago", age(app.now, at)),
             theme.muted,
         ));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), summary);
+    Line::from(spans)
+}
 
+/// Daily costs as a bar chart, a bar per day.
+fn render_chart(frame: &mut Frame, theme: &Theme, report: &CostReport, area: Rect) {
     let days = report.days.len().max(1) as u16;
-    let inner = chart_area.width.saturating_sub(2);
+    let inner = area.width.saturating_sub(2);
     let bar_width = (inner / days).saturating_sub(1).max(1);
     let bars: Vec<Bar> = report
         .days
@@ -83,7 +103,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         (Some(a), Some(b)) => format!(" {} → {}", a.date, b.date),
         _ => String::new(),
     };
-    let title = format!(" daily cost, {c}, max {max:.2}/day{span} ");
+    let title = format!(" daily cost, {}, max {max:.2}/day{span} ", report.currency);
     let chart = BarChart::default()
         .block(
             Block::default()
@@ -95,8 +115,11 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .bar_width(bar_width)
         .bar_gap(1)
         .label_style(theme.muted);
-    frame.render_widget(chart, chart_area);
+    frame.render_widget(chart, area);
+}
 
+/// The split by service: each service's amount and share of the total.
+fn render_by_service(frame: &mut Frame, app: &App, theme: &Theme, report: &CostReport, area: Rect) {
     let total = report.total.max(0.01);
     let rows: Vec<Row> = report
         .by_service
@@ -122,7 +145,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     .header(
         Row::new(vec![
             format!("BY SERVICE (last {} days)", report.days.len()),
-            format!("{:>10}", c),
+            format!("{:>10}", report.currency),
             "SHARE".to_string(),
         ])
         .style(theme.muted),
@@ -130,5 +153,5 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     .row_highlight_style(theme.cursor);
     let mut state =
         TableState::default().with_selected((!empty).then_some(app.selected(Pane::Costs)));
-    frame.render_stateful_widget(table, table_area, &mut state);
+    frame.render_stateful_widget(table, area, &mut state);
 }
