@@ -30,17 +30,30 @@ fn service_cell(f: &Finding) -> String {
 }
 
 pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme, area: Rect) {
-    let read = app
-        .envs
-        .iter()
-        .filter(|e| e.services.fetched_at.is_some() || e.alarms.fetched_at.is_some())
-        .count();
     let [summary, list, detail] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(1),
         Constraint::Length(if findings.is_empty() { 0 } else { 5 }),
     ])
     .areas(area);
+    frame.render_widget(Paragraph::new(summary_line(app, findings, theme)), summary);
+    if findings.is_empty() {
+        return;
+    }
+    render_list(frame, app, findings, theme, list);
+    if let Some(f) = findings.get(app.selected(Pane::Triage)) {
+        render_detail(frame, theme, f, detail);
+    }
+}
+
+/// The first line: how many findings need a human, how many page, and
+/// how much was checked and when.
+fn summary_line(app: &App, findings: &[Finding], theme: &Theme) -> Line<'static> {
+    let read = app
+        .envs
+        .iter()
+        .filter(|e| e.services.fetched_at.is_some() || e.alarms.fetched_at.is_some())
+        .count();
     // When: the oldest of what was looked at.
     let when = app
         .data_fetched_at()
@@ -50,33 +63,32 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
         "checked {read} of {} environments{when} (services, rollouts, tasks, alarms, costs)",
         app.envs.len()
     );
-    let line = if findings.is_empty() {
-        Line::from(vec![
+    if findings.is_empty() {
+        return Line::from(vec![
             Span::styled(" Nothing needs a human: ", theme.ok),
             Span::styled(checked, theme.muted),
-        ])
-    } else {
-        let pages = findings
-            .iter()
-            .filter(|f| f.urgency == Urgency::Page)
-            .count();
-        Line::from(vec![
-            Span::styled(
-                format!(
-                    " {} need{} a human ({pages} page{}) ",
-                    findings.len(),
-                    if findings.len() == 1 { "s" } else { "" },
-                    if pages == 1 { "" } else { "s" }
-                ),
-                if pages > 0 { theme.crit } else { theme.warn },
-            ),
-            Span::styled(format!("· {checked} · Enter: the evidence"), theme.muted),
-        ])
-    };
-    frame.render_widget(Paragraph::new(line), summary);
-    if findings.is_empty() {
-        return;
+        ]);
     }
+    let pages = findings
+        .iter()
+        .filter(|f| f.urgency == Urgency::Page)
+        .count();
+    Line::from(vec![
+        Span::styled(
+            format!(
+                " {} need{} a human ({pages} page{}) ",
+                findings.len(),
+                if findings.len() == 1 { "s" } else { "" },
+                if pages == 1 { "" } else { "s" }
+            ),
+            if pages > 0 { theme.crit } else { theme.warn },
+        ),
+        Span::styled(format!("· {checked} · Enter: the evidence"), theme.muted),
+    ])
+}
+
+/// The table of findings, in `area`.
+fn render_list(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme, area: Rect) {
     // Environment and service take what their names need; the rest is WHY's.
     let services: Vec<String> = findings.iter().map(service_cell).collect();
     let wanted = [
@@ -87,38 +99,10 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
         ),
         widest("SERVICE", services.iter().map(String::as_str)),
     ];
-    let (keep, widths) = size_columns(&COLUMNS, &wanted, list.width.saturating_sub(2));
-    let width_of = |column: usize| super::widgets::width_of(&keep, &widths, column);
+    let (keep, widths) = size_columns(&COLUMNS, &wanted, area.width.saturating_sub(2));
     let rows: Vec<Row> = findings
         .iter()
-        .map(|f| {
-            let cells: Vec<Cell> = keep
-                .iter()
-                .map(|&i| match i {
-                    0 => Cell::from(Span::styled(
-                        match f.urgency {
-                            Urgency::Page => "PAGE",
-                            Urgency::Warn => "WARN",
-                        },
-                        match f.urgency {
-                            Urgency::Page => theme.crit,
-                            Urgency::Warn => theme.warn,
-                        },
-                    )),
-                    1 => Cell::from(flightdeck_model::text::ellipsize(
-                        &sanitize(&f.environment),
-                        width_of(1),
-                    )),
-                    2 => Cell::from(flightdeck_model::text::ellipsize(
-                        &sanitize(&service_cell(f)),
-                        width_of(2),
-                    )),
-                    3 => Cell::from(Span::styled(age(app.now, f.since), theme.muted)),
-                    _ => Cell::from(sanitize(&f.why)),
-                })
-                .collect();
-            Row::new(cells)
-        })
+        .map(|f| finding_row(app, theme, f, &keep, &widths))
         .collect();
     Listing {
         first: 0,
@@ -132,10 +116,44 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
         clicks: Some((&app.hits, crate::app::Pane::Triage)),
         when_empty: super::widgets::nothing_matches(app, crate::app::Pane::Triage),
     }
-    .render(frame, list, theme);
-    if let Some(f) = findings.get(app.selected(Pane::Triage)) {
-        render_detail(frame, theme, f, detail);
-    }
+    .render(frame, area, theme);
+}
+
+/// One finding's row: urgency, environment, service, since when, and why.
+fn finding_row(
+    app: &App,
+    theme: &Theme,
+    f: &Finding,
+    keep: &[usize],
+    widths: &[u16],
+) -> Row<'static> {
+    let width_of = |column: usize| super::widgets::width_of(keep, widths, column);
+    let cells: Vec<Cell> = keep
+        .iter()
+        .map(|&i| match i {
+            0 => Cell::from(Span::styled(
+                match f.urgency {
+                    Urgency::Page => "PAGE",
+                    Urgency::Warn => "WARN",
+                },
+                match f.urgency {
+                    Urgency::Page => theme.crit,
+                    Urgency::Warn => theme.warn,
+                },
+            )),
+            1 => Cell::from(flightdeck_model::text::ellipsize(
+                &sanitize(&f.environment),
+                width_of(1),
+            )),
+            2 => Cell::from(flightdeck_model::text::ellipsize(
+                &sanitize(&service_cell(f)),
+                width_of(2),
+            )),
+            3 => Cell::from(Span::styled(age(app.now, f.since), theme.muted)),
+            _ => Cell::from(sanitize(&f.why)),
+        })
+        .collect();
+    Row::new(cells)
 }
 
 /// The selected finding whole, wrapped: the table cuts it on 80 columns.
