@@ -12,8 +12,8 @@ use super::{App, Effect, Pane};
 use crate::app::keymap::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use flightdeck_core::ops::{
-    ExecError, Executed, MAX_TASKS, Operation, Plan, PlanError, RolloutStatus, Watch,
-    describe_calls,
+    ExecError, Executed, MAX_TASKS, Operation, Plan, PlanError, RevisionChoice, RolloutStatus,
+    Watch, describe_calls,
 };
 use flightdeck_model::Service;
 
@@ -1045,88 +1045,102 @@ pub fn planned(
     }
     let replan = app.replan.take().filter(|r| r.request == request);
     app.dialog = Some(match result {
-        Ok(mut plan) => {
-            // A stale plan planned again: what changed is said, and when
-            // the new plan makes the same calls the operator confirmed,
-            // the name typed then stands (Enter confirms once more).
-            let mut typed = String::new();
-            if let Some(r) = replan {
-                let same = r.confirmed.steps == plan.steps;
-                plan.notes.insert(
-                    0,
-                    if same {
-                        format!(
-                            "planned again: the plan was stale ({}); the same calls as the one you confirmed: Enter confirms",
-                            r.changed
-                        )
-                    } else {
-                        format!(
-                            "planned again: the plan was stale ({}); the calls changed: read them and confirm anew",
-                            r.changed
-                        )
-                    },
-                );
-                if same && plan.confirmation().is_typed() {
-                    typed = plan.confirmation_word().to_string();
-                }
-            }
-            Dialog::Confirm(Confirm {
-                env,
-                plan: Box::new(plan),
-                typed,
-                on_confirm: false,
-                error: None,
-                scroll: 0,
-            })
-        }
-        // Nothing names the rollback's target: the earlier revisions, and
-        // the newest of them offered (Tab), instead of a flag the cockpit
-        // does not have.
+        Ok(plan) => confirm_dialog(env, plan, replan),
         Err(PlanError::NoRollbackTarget { reason, choices }) => {
-            let mut lines = vec![format!("{reason}.")];
-            if choices.is_empty() {
-                lines.push("No earlier revision of its family is registered.".into());
-            } else {
-                lines.push(String::new());
-                lines.push("Earlier revisions, newest first:".into());
-                lines.extend(choices.iter().map(|c| format!("  {}", c.describe())));
-            }
-            let mut m = Message::new("Cannot rollback", lines);
-            if let (
-                Some(newest),
-                Operation::Rollback {
-                    cluster, service, ..
-                },
-            ) = (choices.first(), &op)
-            {
-                m.lines.push(String::new());
-                m.lines.push(format!(
-                    "Tab: plan the rollback to :{} (read its diff before confirming).",
-                    newest.revision.revision
-                ));
-                m.offer = Some((
-                    env,
-                    Operation::Rollback {
-                        cluster: cluster.clone(),
-                        service: service.clone(),
-                        to: Some(newest.revision.revision),
-                    },
-                ));
-            }
-            Dialog::Message(m)
+            no_rollback_target(env, &op, &reason, &choices)
         }
-        Err(e) => {
-            let mut m = Message::new(format!("Cannot {}", op.verb()), vec![e.to_string()]);
-            m.offer = range_offer(app, &op).map(|o| (env, o));
-            if m.offer.is_some() {
-                m.lines.push(String::new());
-                m.lines
-                    .push("Tab: plan the auto scaling range change instead.".into());
-            }
-            Dialog::Message(m)
-        }
+        Err(e) => cannot_plan(app, env, &op, &e),
     });
     vec![]
+}
+
+/// The confirmation of a plan. A stale plan planned again says what
+/// changed, and when the new plan makes the same calls the operator
+/// confirmed, the name typed then stands (Enter confirms once more).
+fn confirm_dialog(env: String, mut plan: Plan, replan: Option<Replan>) -> Dialog {
+    let mut typed = String::new();
+    if let Some(r) = replan {
+        let same = r.confirmed.steps == plan.steps;
+        plan.notes.insert(
+            0,
+            if same {
+                format!(
+                    "planned again: the plan was stale ({}); the same calls as the one you confirmed: Enter confirms",
+                    r.changed
+                )
+            } else {
+                format!(
+                    "planned again: the plan was stale ({}); the calls changed: read them and confirm anew",
+                    r.changed
+                )
+            },
+        );
+        if same && plan.confirmation().is_typed() {
+            typed = plan.confirmation_word().to_string();
+        }
+    }
+    Dialog::Confirm(Confirm {
+        env,
+        plan: Box::new(plan),
+        typed,
+        on_confirm: false,
+        error: None,
+        scroll: 0,
+    })
+}
+
+/// Nothing names the rollback's target: the earlier revisions, and the
+/// newest of them offered (Tab), instead of a flag the cockpit does not have.
+fn no_rollback_target(
+    env: String,
+    op: &Operation,
+    reason: &str,
+    choices: &[RevisionChoice],
+) -> Dialog {
+    let mut lines = vec![format!("{reason}.")];
+    if choices.is_empty() {
+        lines.push("No earlier revision of its family is registered.".into());
+    } else {
+        lines.push(String::new());
+        lines.push("Earlier revisions, newest first:".into());
+        lines.extend(choices.iter().map(|c| format!("  {}", c.describe())));
+    }
+    let mut m = Message::new("Cannot rollback", lines);
+    if let (
+        Some(newest),
+        Operation::Rollback {
+            cluster, service, ..
+        },
+    ) = (choices.first(), op)
+    {
+        m.lines.push(String::new());
+        m.lines.push(format!(
+            "Tab: plan the rollback to :{} (read its diff before confirming).",
+            newest.revision.revision
+        ));
+        m.offer = Some((
+            env,
+            Operation::Rollback {
+                cluster: cluster.clone(),
+                service: service.clone(),
+                to: Some(newest.revision.revision),
+            },
+        ));
+    }
+    Dialog::Message(m)
+}
+
+/// Why `op` cannot be planned, with the auto scaling range change offered
+/// when that is what stands in the way.
+fn cannot_plan(app: &App, env: String, op: &Operation, e: &PlanError) -> Dialog {
+    let mut m = Message::new(format!("Cannot {}", op.verb()), vec![e.to_string()]);
+    m.offer = range_offer(app, op).map(|o| (env, o));
+    if m.offer.is_some() {
+        m.lines.push(String::new());
+        m.lines
+            .push("Tab: plan the auto scaling range change instead.".into());
+    }
+    Dialog::Message(m)
 }
 
 /// For a desired count outside the auto scaling range, the range change
