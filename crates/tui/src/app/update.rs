@@ -611,7 +611,6 @@ fn cycle_log_source(app: &mut App, forward: bool) {
 }
 
 fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
-    let page = app.page as isize;
     // Moving to a pane leaves the rollout view (W brings it back).
     if matches!(
         action,
@@ -620,31 +619,117 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     {
         r.visible = false;
     }
-    // The rollout view on screen scrolls with the keys that move a list.
-    if let Some(scroll) = app.rollout.as_ref().filter(|r| r.visible).map(|r| r.scroll) {
-        use write::Scroll;
-        let step = match action {
-            Action::Down => Some(Scroll::Down),
-            Action::Up => Some(Scroll::Up),
-            Action::PageDown => Some(Scroll::PageDown),
-            Action::PageUp => Some(Scroll::PageUp),
-            Action::Top => Some(Scroll::Top),
-            Action::Bottom => Some(Scroll::Bottom),
-            _ => None,
-        };
-        if let Some(step) = step {
-            let next = write::scroll_by(app, scroll, step);
-            if let Some(r) = app.rollout.as_mut() {
-                r.scroll = next;
-            }
-            return vec![];
-        }
+    if scroll_rollout(app, action) {
+        return vec![];
+    }
+    if let Some(request) = write_request(action) {
+        return write::start(app, request);
     }
     match action {
         Action::Quit => {
             app.quit = true;
-            return vec![Effect::Quit];
+            vec![Effect::Quit]
         }
+        Action::DrillPause
+        | Action::DrillFaster
+        | Action::DrillSlower
+        | Action::DrillRestart
+        | Action::DrillAcknowledge => drill_key(app, action),
+        Action::Copy => super::copy::copy_selection(app),
+        _ => {
+            if !on_pane_action(app, action) {
+                on_view_action(app, action);
+            }
+            vec![]
+        }
+    }
+}
+
+/// The rollout view on screen scrolls with the keys that move a list;
+/// true when `action` scrolled it.
+fn scroll_rollout(app: &mut App, action: Action) -> bool {
+    use write::Scroll;
+    let Some(scroll) = app.rollout.as_ref().filter(|r| r.visible).map(|r| r.scroll) else {
+        return false;
+    };
+    let step = match action {
+        Action::Down => Scroll::Down,
+        Action::Up => Scroll::Up,
+        Action::PageDown => Scroll::PageDown,
+        Action::PageUp => Scroll::PageUp,
+        Action::Top => Scroll::Top,
+        Action::Bottom => Scroll::Bottom,
+        _ => return false,
+    };
+    let next = write::scroll_by(app, scroll, step);
+    if let Some(r) = app.rollout.as_mut() {
+        r.scroll = next;
+    }
+    true
+}
+
+/// The write an action starts, if it starts one.
+fn write_request(action: Action) -> Option<Request> {
+    Some(match action {
+        Action::Deploy => Request::Deploy,
+        Action::ForceDeploy => Request::ForceDeploy,
+        Action::Rollback => Request::Rollback,
+        Action::Scale => Request::Scale,
+        Action::Strategy => Request::Strategy,
+        Action::Continue => Request::Continue,
+        Action::StopTask => Request::StopTask,
+        Action::Exec => Request::Exec,
+        Action::PortForward => Request::PortForward,
+        _ => return None,
+    })
+}
+
+/// A key that means something in the pane on screen only: the logs' keys,
+/// a service's tasks, the changes' kind and window. False when `action`
+/// is none of these there.
+fn on_pane_action(app: &mut App, action: Action) -> bool {
+    match (app.pane, action) {
+        (Pane::Logs, _) => return on_logs_action(app, action),
+        (Pane::Services, Action::Previous | Action::Next) if app.detail.is_some() => {
+            pick_task(app, action == Action::Next)
+        }
+        (Pane::Changes, Action::NextKind) => changes::next_kind(app),
+        (Pane::Changes, Action::WiderWindow) => changes::widen(app, true),
+        (Pane::Changes, Action::NarrowerWindow) => changes::widen(app, false),
+        _ => return false,
+    }
+    true
+}
+
+/// The logs pane's keys: follow, wrap, timestamps, search and its matches,
+/// and the service whose logs are shown. False for any other key.
+fn on_logs_action(app: &mut App, action: Action) -> bool {
+    match action {
+        Action::ToggleFollow => {
+            app.logs.follow = !app.logs.follow;
+            if app.logs.follow {
+                app.logs.scroll = 0;
+                app.logs.current_match = None;
+            }
+        }
+        Action::ToggleWrap => app.logs.wrap = !app.logs.wrap,
+        Action::ToggleTimestamps => app.logs.timestamps = !app.logs.timestamps,
+        Action::Search => app.input = Some(InputTarget::LogSearch),
+        Action::NextMatch => jump_to_match(app, false),
+        Action::PrevMatch => jump_to_match(app, true),
+        Action::Previous => cycle_log_source(app, false),
+        Action::Next => cycle_log_source(app, true),
+        _ => return false,
+    }
+    true
+}
+
+/// The keys that change what is shown wherever the cockpit is: panes,
+/// moving in a list, opening and going back, overlays, refresh, sorting
+/// and the rollout view.
+fn on_view_action(app: &mut App, action: Action) {
+    let page = app.page as isize;
+    match action {
         Action::GoPane(i) => app.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)],
         Action::NextPane => app.pane = Pane::ALL[(app.pane.index() + 1) % Pane::ALL.len()],
         Action::PrevPane => {
@@ -674,54 +759,14 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Refresh => app.refresh += 1,
         Action::Sort | Action::SortReverse => sort_services(app, action == Action::Sort),
-        Action::DrillPause
-        | Action::DrillFaster
-        | Action::DrillSlower
-        | Action::DrillRestart
-        | Action::DrillAcknowledge => {
-            return drill_key(app, action);
-        }
-        Action::Deploy => return write::start(app, Request::Deploy),
-        Action::ForceDeploy => return write::start(app, Request::ForceDeploy),
-        Action::Rollback => return write::start(app, Request::Rollback),
-        Action::Scale => return write::start(app, Request::Scale),
-        Action::Strategy => return write::start(app, Request::Strategy),
-        Action::Continue => return write::start(app, Request::Continue),
         Action::RolloutView => {
             if let Some(r) = app.rollout.as_mut() {
                 r.visible = !r.visible;
             }
         }
-        Action::ToggleFollow if app.pane == Pane::Logs => {
-            app.logs.follow = !app.logs.follow;
-            if app.logs.follow {
-                app.logs.scroll = 0;
-                app.logs.current_match = None;
-            }
-        }
-        Action::ToggleWrap if app.pane == Pane::Logs => app.logs.wrap = !app.logs.wrap,
-        Action::ToggleTimestamps if app.pane == Pane::Logs => {
-            app.logs.timestamps = !app.logs.timestamps
-        }
-        Action::Search if app.pane == Pane::Logs => app.input = Some(InputTarget::LogSearch),
-        Action::NextMatch if app.pane == Pane::Logs => jump_to_match(app, false),
-        Action::PrevMatch if app.pane == Pane::Logs => jump_to_match(app, true),
-        Action::Previous if app.pane == Pane::Logs => cycle_log_source(app, false),
-        Action::Next if app.pane == Pane::Logs => cycle_log_source(app, true),
-        Action::Previous | Action::Next if app.pane == Pane::Services && app.detail.is_some() => {
-            pick_task(app, action == Action::Next)
-        }
-        Action::StopTask => return write::start(app, Request::StopTask),
-        Action::Exec => return write::start(app, Request::Exec),
-        Action::PortForward => return write::start(app, Request::PortForward),
-        Action::Copy => return super::copy::copy_selection(app),
         Action::Changes => changes::open(app),
-        Action::NextKind if app.pane == Pane::Changes => changes::next_kind(app),
-        Action::WiderWindow if app.pane == Pane::Changes => changes::widen(app, true),
-        Action::NarrowerWindow if app.pane == Pane::Changes => changes::widen(app, false),
         _ => {}
     }
-    vec![]
 }
 
 /// Enter on a triage finding: where its evidence is. An alarm, a crash
