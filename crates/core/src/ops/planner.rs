@@ -294,7 +294,8 @@ async fn plan_deploy(
     Ok(())
 }
 
-/// The tag of an image reference (`repo:tag`), if it has one.
+/// A rollback to `to`, else to the last deployment that completed; one
+/// in progress is stopped by ECS's own rollback when no target is named.
 async fn plan_rollback(
     p: &dyn ReadProvider,
     plan: &mut Plan,
@@ -302,73 +303,12 @@ async fn plan_rollback(
     to: Option<u32>,
     audit: Option<&AuditLog>,
 ) -> Result<(), PlanError> {
-    let family = svc.task_definition.family.clone();
-    // ECS's history may know a traffic-shifting deployment is still going
-    // (a bake, a pause) when the service's own deployments look settled.
-    let mut history_in_progress = false;
-    let target = match to {
-        Some(revision) => TaskDefRef::new(family.clone(), revision),
-        None => {
-            // ECS keeps 90 days of deployment history; where it cannot be
-            // read (an older API, a missing permission) the audit log speaks.
-            let history = match p
-                .service_deployments(&svc.reference(), svc.created_at)
-                .await
-            {
-                Ok(history) => history,
-                Err(e) => {
-                    plan.notes.push(format!(
-                        "ECS's deployment history could not be read ({e}): the target comes from the audit log"
-                    ));
-                    vec![]
-                }
-            };
-            history_in_progress = history.first().is_some_and(|d| {
-                matches!(
-                    d.status,
-                    flightdeck_model::ServiceDeploymentStatus::Pending
-                        | flightdeck_model::ServiceDeploymentStatus::InProgress
-                )
-            });
-            // ECS already rolled the last deployment back (its circuit
-            // breaker, an alarm): the service is where a rollback would
-            // take it. Going further back is a choice to name (`--to`),
-            // never one to offer a tired operator.
-            if let Some(rolled) = rolled_back_by_ecs(svc, &history) {
-                return Err(PlanError::Refused(format!(
-                    "nothing to roll back: ECS already rolled {}/{} back from {} to {} at {}{}; to go further back, name the revision (rollback --to REVISION)",
-                    svc.cluster,
-                    svc.name,
-                    rolled
-                        .target
-                        .as_ref()
-                        .map_or("the failed revision".to_string(), ToString::to_string),
-                    svc.task_definition,
-                    rolled
-                        .finished_at
-                        .unwrap_or(rolled.created_at)
-                        .format("%H:%M:%S"),
-                    rolled
-                        .rollback_reason
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                )));
-            }
-            let Some((target, source)) = rollback_target(svc, &history, audit) else {
-                return Err(PlanError::NoRollbackTarget {
-                    reason: format!(
-                        "no completed deployment to roll back to is known for {}/{}: neither ECS's deployment history nor the audit log has one before {}",
-                        svc.cluster, svc.name, svc.task_definition
-                    ),
-                    choices: earlier_revisions(p, &svc.task_definition).await,
-                });
-            };
-            plan.notes.push(format!(
-                "{target} is the last deployment that completed, by {source}"
-            ));
-            target
-        }
+    let (target, history_in_progress) = match to {
+        Some(revision) => (
+            TaskDefRef::new(svc.task_definition.family.clone(), revision),
+            false,
+        ),
+        None => last_completed(p, plan, svc, audit).await?,
     };
     let in_progress = svc.rollout_state() == Some(flightdeck_model::RolloutState::InProgress)
         || history_in_progress;
@@ -378,17 +318,7 @@ async fn plan_rollback(
             svc.cluster, svc.name
         )));
     }
-    let from = p.task_definition(&svc.task_definition).await?;
-    let to_td = match p.task_definition(&target).await {
-        Ok(td) => td,
-        Err(ProviderError::NotFound(_)) | Err(ProviderError::Invalid(_)) => {
-            return Err(PlanError::Invalid(format!(
-                "task definition {target} does not exist"
-            )));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    plan.diff = revision_diff(&from, &to_td);
+    plan.diff = rollback_diff(p, svc, &target).await?;
     let native = in_progress && to.is_none();
     plan.steps.push(if native {
         Step::StopServiceDeployment { fallback: target }
@@ -402,6 +332,111 @@ async fn plan_rollback(
     });
     plan.starts_deployment = true;
     Ok(())
+}
+
+/// The rollback's target when none is named: the last deployment that
+/// completed, and whether ECS's history says a deployment is still going
+/// (a bake, a pause) when the service's own deployments look settled.
+async fn last_completed(
+    p: &dyn ReadProvider,
+    plan: &mut Plan,
+    svc: &Service,
+    audit: Option<&AuditLog>,
+) -> Result<(TaskDefRef, bool), PlanError> {
+    let history = deployment_history(p, plan, svc).await;
+    let in_progress = history.first().is_some_and(|d| {
+        matches!(
+            d.status,
+            flightdeck_model::ServiceDeploymentStatus::Pending
+                | flightdeck_model::ServiceDeploymentStatus::InProgress
+        )
+    });
+    // ECS already rolled the last deployment back (its circuit
+    // breaker, an alarm): the service is where a rollback would
+    // take it. Going further back is a choice to name (`--to`),
+    // never one to offer a tired operator.
+    if let Some(rolled) = rolled_back_by_ecs(svc, &history) {
+        return Err(already_rolled_back(svc, rolled));
+    }
+    let Some((target, source)) = rollback_target(svc, &history, audit) else {
+        return Err(PlanError::NoRollbackTarget {
+            reason: format!(
+                "no completed deployment to roll back to is known for {}/{}: neither ECS's deployment history nor the audit log has one before {}",
+                svc.cluster, svc.name, svc.task_definition
+            ),
+            choices: earlier_revisions(p, &svc.task_definition).await,
+        });
+    };
+    plan.notes.push(format!(
+        "{target} is the last deployment that completed, by {source}"
+    ));
+    Ok((target, in_progress))
+}
+
+/// ECS's deployment history of the service, newest first. ECS keeps 90
+/// days of it; where it cannot be read (an older API, a missing
+/// permission) it is empty and a note says the audit log speaks.
+async fn deployment_history(
+    p: &dyn ReadProvider,
+    plan: &mut Plan,
+    svc: &Service,
+) -> Vec<flightdeck_model::ServiceDeployment> {
+    match p
+        .service_deployments(&svc.reference(), svc.created_at)
+        .await
+    {
+        Ok(history) => history,
+        Err(e) => {
+            plan.notes.push(format!(
+                "ECS's deployment history could not be read ({e}): the target comes from the audit log"
+            ));
+            vec![]
+        }
+    }
+}
+
+/// The refusal of a rollback ECS already made: from which revision, to
+/// which, when and why.
+fn already_rolled_back(svc: &Service, rolled: &flightdeck_model::ServiceDeployment) -> PlanError {
+    PlanError::Refused(format!(
+        "nothing to roll back: ECS already rolled {}/{} back from {} to {} at {}{}; to go further back, name the revision (rollback --to REVISION)",
+        svc.cluster,
+        svc.name,
+        rolled
+            .target
+            .as_ref()
+            .map_or("the failed revision".to_string(), ToString::to_string),
+        svc.task_definition,
+        rolled
+            .finished_at
+            .unwrap_or(rolled.created_at)
+            .format("%H:%M:%S"),
+        rolled
+            .rollback_reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    ))
+}
+
+/// The diff from the revision the service runs to `target`, which must
+/// exist.
+async fn rollback_diff(
+    p: &dyn ReadProvider,
+    svc: &Service,
+    target: &TaskDefRef,
+) -> Result<Vec<Change>, PlanError> {
+    let from = p.task_definition(&svc.task_definition).await?;
+    let to_td = match p.task_definition(target).await {
+        Ok(td) => td,
+        Err(ProviderError::NotFound(_)) | Err(ProviderError::Invalid(_)) => {
+            return Err(PlanError::Invalid(format!(
+                "task definition {target} does not exist"
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok(revision_diff(&from, &to_td))
 }
 
 /// The task definition of the last deployment that completed before the
