@@ -368,6 +368,67 @@ fn a_hung_endpoint_never_holds_up_the_keys_or_the_clock() {
     );
 }
 
+/// Instant start: a run keeps each environment's last known state, and the
+/// next one draws its services at once, dimmed and marked "cached … ago",
+/// even while every DescribeServices is held for a minute; the file is
+/// the operator's alone (0600) and holds no task definition.
+#[cfg(feature = "aws")]
+#[test]
+fn the_next_start_draws_the_last_known_services_before_any_answer() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(f) = common::cli::fixture("pty_last_known", "muejam-staging") else {
+        return;
+    };
+    let home = f.home.path();
+    let env = common::cli::aws_env(&f);
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let service = f.env.services[0].name.clone();
+    // The first run reads the services and keeps them when it quits.
+    let mut s = Session::start_with(home, &[], &vars);
+    s.send(b"1");
+    assert!(
+        wait_for_screen(&s.screen, &service, Duration::from_secs(30)),
+        "{}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    s.quit();
+    let cache = home.join("state/flightdeck/cache");
+    let kept: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("state-")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    let mode = std::fs::metadata(&kept[0]).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let text = std::fs::read_to_string(&kept[0]).unwrap();
+    assert!(text.contains(&service), "{text}");
+    assert!(
+        !text.contains("\"environment\""),
+        "no task definition kept: {text}"
+    );
+    // The next run: the services held a minute, yet they show at once.
+    let held = Duration::from_secs(60);
+    f.moto.delay("DescribeServices", held.as_millis() as u64);
+    let started = Instant::now();
+    let s = Session::start_with(home, &[], &vars);
+    assert!(
+        wait_for_screen(&s.screen, &service, Duration::from_secs(20)),
+        "{}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    let screen = s.screen.lock().unwrap().screen().contents();
+    let header = screen.lines().next().unwrap_or_default();
+    assert!(header.contains("cached"), "{screen}");
+    assert!(started.elapsed() < held);
+    s.quit();
+}
+
 #[test]
 fn y_puts_the_selection_on_the_clipboard_with_osc_52() {
     use base64::Engine;

@@ -10,6 +10,7 @@ pub mod config;
 pub mod forwards;
 pub mod frames;
 pub mod input;
+pub mod last_known;
 pub mod options;
 pub mod output;
 pub mod runtime;

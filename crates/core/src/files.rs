@@ -141,6 +141,35 @@ pub fn open(path: &Path, mode: Mode) -> io::Result<File> {
     Ok(file)
 }
 
+/// Reads `path` whole when it is a regular file of at most `max` bytes,
+/// never through a link; `None` when there is no file.
+pub fn read_bounded(path: &Path, max: u64) -> io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path);
+    let file = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(planted(path)),
+        Err(e) => return Err(e),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.len() > max {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "{} is not a regular file of at most {max} bytes",
+                path.display()
+            ),
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(max).read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
 /// Writes `bytes` to `path` whole or not at all: a private temporary file
 /// beside it, synced, then renamed over it (a link at `path` is replaced,
 /// never followed).

@@ -41,6 +41,9 @@ pub struct Config {
     /// Mouse clicks and the wheel in the cockpit (default on); off leaves
     /// the mouse to the terminal, to select text.
     pub mouse: Option<bool>,
+    /// Keep each environment's last known state on disk and draw it at
+    /// once on the next start (default on).
+    pub remember_state: Option<bool>,
     /// Actions to keys: `deploy = "D"`, `down = ["j", "Down"]`, `exec = []`.
     #[serde(default)]
     pub keys: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>,
@@ -166,6 +169,12 @@ impl Config {
         self.stuck_after_minutes
             .as_ref()
             .map(|m| chrono::Duration::minutes(i64::from(*m.get_ref())))
+    }
+
+    /// Whether each environment's last known state is kept and drawn on
+    /// the next start.
+    pub fn remember_state(&self) -> bool {
+        self.remember_state.unwrap_or(true)
     }
 
     /// Whether the cockpit takes the mouse.

@@ -70,7 +70,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
             WorldBuild::Background,
         ))
         .map_err(CockpitError::Session)?;
-    let recorder = open_recorder(
+    let mut recorder = open_recorder(
         options,
         &session.infos,
         session.demo,
@@ -93,6 +93,20 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
             .position(|e| e.info.name == *scenario.environment.get_ref())
         {
             app.current = i;
+        }
+    }
+    // The last known state of each environment, drawn at once (never in
+    // the simulation: its world is made anew each run).
+    let remember =
+        (!session.demo && options.config.remember_state()).then(|| options.paths.cache_dir());
+    if let Some(dir) = &remember {
+        for last in crate::last_known::load(
+            dir,
+            &app.envs.iter().map(|e| e.info.clone()).collect::<Vec<_>>(),
+        ) {
+            let msg = Msg::Remembered(Box::new(last));
+            record(&mut recorder, &mut app, &msg, clock.now());
+            update(&mut app, msg);
         }
     }
     app.stuck_after = options.stuck_after;
@@ -128,6 +142,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         crash,
         log_file: options.paths.log_file.clone(),
         mouse: options.config.mouse(),
+        remember,
     }
     .run(runtime)
     .map_err(CockpitError::Run)
@@ -158,6 +173,8 @@ struct Cockpit {
     log_file: PathBuf,
     /// Whether the cockpit takes the mouse (config `mouse`).
     mouse: bool,
+    /// Where each environment's last known state is kept, when it is.
+    remember: Option<PathBuf>,
 }
 
 impl Cockpit {
@@ -176,6 +193,7 @@ impl Cockpit {
             crash,
             log_file,
             mouse,
+            remember,
         } = self;
         let mut terminal = ratatui::init();
         if mouse {
@@ -197,6 +215,7 @@ impl Cockpit {
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
             let mut pacer = crate::frames::Pacer::new();
             let mut forwards = crate::forwards::Forwards::default();
+            let mut kept = std::time::Instant::now();
             'run: loop {
                 let now = std::time::Instant::now();
                 if app.dirty && pacer.may_draw(now) {
@@ -258,6 +277,16 @@ impl Cockpit {
                     update(&mut app, Msg::Forwards(open));
                 }
                 engine.sync(&mut app);
+                if let Some(dir) = &remember
+                    && kept.elapsed() >= crate::last_known::SAVE_EVERY
+                {
+                    let (dir, states) = (dir.clone(), crate::last_known::take(&app));
+                    tokio::task::spawn_blocking(move || crate::last_known::save(&dir, &states));
+                    kept = std::time::Instant::now();
+                }
+            }
+            if let Some(dir) = &remember {
+                crate::last_known::save(dir, &crate::last_known::take(&app));
             }
             forwards.close_all(&writes.providers).await;
             anyhow::Ok(())

@@ -21,6 +21,9 @@ pub struct Slot<T> {
     pub generation: u64,
     /// The last failure, kept beside the last good data.
     pub error: Option<(ProviderError, Timestamp)>,
+    /// The data is the last known state a previous run left on disk, not
+    /// an answer of this run (drawn dimmed, its age in the header).
+    pub cached: bool,
 }
 
 impl<T> Default for Slot<T> {
@@ -30,6 +33,7 @@ impl<T> Default for Slot<T> {
             fetched_at: None,
             generation: 0,
             error: None,
+            cached: false,
         }
     }
 }
@@ -39,6 +43,24 @@ impl<T> Slot<T> {
     /// second of a session).
     pub fn unanswered(&self) -> bool {
         self.data.is_none() && self.error.is_none()
+    }
+
+    /// Data a previous run knew, fetched at `at`: taken only while this
+    /// run has nothing of its own here.
+    pub(super) fn remember(&mut self, at: Timestamp, data: T) -> bool {
+        if !self.unanswered() {
+            return false;
+        }
+        self.data = Some(data);
+        self.fetched_at = Some(at);
+        self.cached = true;
+        true
+    }
+
+    /// The data with the instant it was fetched (by this run or, while
+    /// it is cached, by a previous one).
+    pub(super) fn known(&self) -> Option<(Timestamp, &T)> {
+        Some((self.fetched_at?, self.data.as_ref()?))
     }
 
     /// Stores a result unless a newer one is already held.
@@ -52,6 +74,7 @@ impl<T> Slot<T> {
                 self.data = Some(v);
                 self.fetched_at = Some(at);
                 self.error = None;
+                self.cached = false;
             }
             Err(e) => self.error = Some((e, at)),
         }

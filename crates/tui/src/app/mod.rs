@@ -8,6 +8,7 @@ pub mod copy;
 mod data;
 pub mod drill;
 pub mod keymap;
+pub mod last_known;
 pub mod mouse;
 mod palette;
 mod update;
@@ -268,6 +269,9 @@ impl ChangesView {
 pub enum Msg {
     Key(KeyEvent),
     Data(Box<DataEvent>),
+    /// What a previous run knew of an environment, read from disk at the
+    /// start: drawn, marked with its age, until this run's answers come.
+    Remembered(Box<last_known::LastKnown>),
     Tick(Timestamp),
     Resize(u16, u16),
     Planned {
@@ -912,6 +916,22 @@ impl App {
                 .and_then(|b| b.fetched_at),
             Pane::Costs => env.costs.fetched_at,
             Pane::Changes => self.timeline().and_then(|t| t.fetched_at),
+        }
+    }
+
+    /// Whether what the current pane shows is a previous run's last known
+    /// state (no answer of this run yet).
+    pub fn data_cached(&self) -> bool {
+        let env = self.env();
+        match self.pane {
+            Pane::Triage => self
+                .envs
+                .iter()
+                .any(|e| e.services.cached || e.alarms.cached),
+            Pane::Services => env.services.cached,
+            Pane::Scaling => env.scaling.cached,
+            Pane::Alarms => env.alarms.cached,
+            Pane::Logs | Pane::Costs | Pane::Changes => false,
         }
     }
 

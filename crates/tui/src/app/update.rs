@@ -81,6 +81,16 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
+        Msg::Remembered(last) => {
+            if let Some(env) = app.envs.iter_mut().find(|e| e.info.name == last.env)
+                && env.remember(*last)
+            {
+                app.triage_inputs += 1;
+                clamp_selections(app);
+                app.dirty = true;
+            }
+            vec![]
+        }
         Msg::Planned {
             request,
             env,

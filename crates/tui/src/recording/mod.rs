@@ -103,6 +103,11 @@ pub enum Entry {
         at: Timestamp,
         event: Box<DataEvent>,
     },
+    /// What a previous run knew of an environment, drawn at the start.
+    Remembered {
+        at: Timestamp,
+        last: Box<crate::app::last_known::LastKnown>,
+    },
     /// The same data as the last `Data` of `key`, fetched again.
     Unchanged {
         at: Timestamp,
@@ -147,6 +152,7 @@ impl Entry {
     pub fn at(&self) -> Timestamp {
         match self {
             Entry::Data { at, .. }
+            | Entry::Remembered { at, .. }
             | Entry::Unchanged { at, .. }
             | Entry::Key { at, .. }
             | Entry::Mouse { at, .. }
@@ -171,6 +177,10 @@ impl Entry {
                 redact(&mut event);
                 Entry::Data { at, event }
             }
+            Msg::Remembered(last) => Entry::Remembered {
+                at,
+                last: last.clone(),
+            },
             Msg::Tick(at) => Entry::Tick { at: *at },
             Msg::Resize(width, height) => Entry::Resize {
                 at,
@@ -210,6 +220,7 @@ impl Entry {
         use crate::app::write::RequestId;
         Some(match self {
             Entry::Data { event, .. } => Msg::Data(event),
+            Entry::Remembered { last, .. } => Msg::Remembered(last),
             Entry::Unchanged { .. } => return None,
             Entry::Key { key, .. } => Msg::Key(key),
             Entry::Mouse { input, .. } => Msg::Mouse(input),

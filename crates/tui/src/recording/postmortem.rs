@@ -265,7 +265,9 @@ impl Postmortem {
                         .and_then(|done| done.deployment_id.clone()),
                 ));
             }
-            Entry::Unchanged { .. }
+            // A previous run's state is no event of this session.
+            Entry::Remembered { .. }
+            | Entry::Unchanged { .. }
             | Entry::Key { .. }
             | Entry::Mouse { .. }
             | Entry::Tick { .. }

@@ -78,7 +78,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                     _ => Cell::from(Span::styled(age(app.now, a.state_updated_at), theme.muted)),
                 })
                 .collect();
-            Row::new(cells)
+            super::widgets::remembered(Row::new(cells), app.env().alarms.cached)
         })
         .collect();
     Listing {

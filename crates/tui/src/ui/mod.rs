@@ -101,6 +101,8 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         "[RW]"
     };
     let data = match app.data_fetched_at() {
+        // A previous run's state, until this run's answers come.
+        Some(t) if app.data_cached() => format!("cached {} ago", age(app.now, t)),
         Some(t) => format!("data {}", age(app.now, t)),
         None => "data loading…".to_string(),
     };

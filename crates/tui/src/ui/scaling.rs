@@ -136,7 +136,7 @@ fn target_row(
             _ => Cell::from(policies.to_string()),
         })
         .collect();
-    Row::new(cells)
+    super::widgets::remembered(Row::new(cells), app.env().scaling.cached)
 }
 
 /// The POLICIES section: each policy of the target, with the state of the

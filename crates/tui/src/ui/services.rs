@@ -225,7 +225,7 @@ fn service_row(
             _ => Cell::from(Span::styled(s.launch_type.to_string(), theme.muted)),
         })
         .collect();
-    Row::new(cells)
+    super::widgets::remembered(Row::new(cells), app.env().services.cached)
 }
 
 fn section<'a>(theme: &Theme, title: &str) -> Line<'a> {

@@ -153,7 +153,12 @@ fn finding_row(
             _ => Cell::from(sanitize(&f.why)),
         })
         .collect();
-    Row::new(cells)
+    let cached = app
+        .envs
+        .iter()
+        .find(|e| e.info.name == f.environment)
+        .is_some_and(|e| e.services.cached || e.alarms.cached);
+    super::widgets::remembered(Row::new(cells), cached)
 }
 
 /// The selected finding whole, wrapped: the table cuts it on 80 columns.

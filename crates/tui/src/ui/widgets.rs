@@ -8,6 +8,19 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
 /// `42s`, `5m`, `3h`, `2d`.
+/// A row of a previous run's last known state: dimmed, so nobody takes
+/// it for this run's answer (the header says how old it is).
+pub fn remembered(
+    row: ratatui::widgets::Row<'static>,
+    cached: bool,
+) -> ratatui::widgets::Row<'static> {
+    if cached {
+        row.style(ratatui::style::Style::default().add_modifier(ratatui::style::Modifier::DIM))
+    } else {
+        row
+    }
+}
+
 pub fn age(now: Timestamp, then: Timestamp) -> String {
     let secs = (now - then).num_seconds().max(0);
     match secs {
