@@ -46,6 +46,8 @@ struct Session {
     /// What the terminal shows.
     screen: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
+    /// Set, the reader lets go of the terminal after its next read.
+    let_go: Arc<std::sync::atomic::AtomicBool>,
     _pty: portable_pty::PtyPair,
 }
 
@@ -79,10 +81,12 @@ impl Session {
         let parser = screen.clone();
         let mut reader = pty.master.try_clone_reader().unwrap();
         let sink = output.clone();
+        let let_go = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let letting_go = let_go.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
+                if n == 0 || letting_go.load(std::sync::atomic::Ordering::Relaxed) {
                     break;
                 }
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
@@ -95,6 +99,7 @@ impl Session {
             output,
             screen,
             writer,
+            let_go,
             _pty: pty,
         }
     }
@@ -183,6 +188,42 @@ fn demo_runs_switches_panes_quits_and_restores_the_terminal() {
     assert!(text.contains("\x1b[?1049l"), "alternate screen not left");
     assert!(text.contains("\x1b[?25h"), "cursor not shown again");
     assert!(text.contains("\x1b[?1000l"), "the mouse not given back");
+}
+
+/// A terminal that goes away (a dropped SSH connection, a killed tmux
+/// session) ends the cockpit quietly: no panic in the log file for a
+/// terminal that cannot be restored or a stderr that is gone.
+#[test]
+fn a_terminal_that_goes_away_ends_the_cockpit_without_a_panic() {
+    let home = tempfile::tempdir().unwrap();
+    let s = Session::start(home.path(), &["demo"]);
+    assert!(
+        wait_for(&s.output, "Triage", Duration::from_secs(60)),
+        "the cockpit never showed"
+    );
+    // Every handle on the terminal's side closed: the writer, the pair,
+    // and the reader's (after its next read: the clock redraws each second).
+    let Session {
+        mut child,
+        writer,
+        let_go,
+        _pty,
+        ..
+    } = s;
+    let_go.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(writer);
+    drop(_pty);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "flightdeck outlived its terminal"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = std::fs::read_to_string(home.path().join("state/flightdeck/flightdeck.log"))
+        .unwrap_or_default();
+    assert!(!log.contains("panic"), "{log}");
 }
 
 #[test]

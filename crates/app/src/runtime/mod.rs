@@ -294,7 +294,7 @@ impl Cockpit {
         if mouse {
             capture_mouse(false);
         }
-        ratatui::restore();
+        terminal::release(terminal);
         runtime.shutdown_timeout(Duration::from_millis(100));
         result
     }

@@ -108,7 +108,7 @@ pub fn replay(options: &Options, mut replay: recording::Replay) -> anyhow::Resul
             }
         }
     })();
-    ratatui::restore();
+    super::terminal::release(terminal);
     result
 }
 

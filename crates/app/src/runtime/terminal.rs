@@ -48,7 +48,7 @@ pub(super) fn install_panic_hook(log_file: PathBuf) {
             });
         if thread.id() == ui_thread {
             capture_mouse(false);
-            ratatui::restore();
+            restore();
             // The report through the one way out: a panic's message may
             // hold text from AWS.
             crate::output::errln(format!("{info}"));
@@ -91,6 +91,26 @@ pub(super) enum Input {
 
 /// Turns the terminal's mouse reporting on or off; a failure leaves the
 /// mouse to the terminal, which is no reason to stop.
+/// Gives the terminal back (raw mode off, the main screen again); a
+/// terminal that has gone away (a dropped SSH connection) is logged, never
+/// reported on a stderr that may be gone with it.
+pub(super) fn restore() {
+    if let Err(e) = ratatui::try_restore() {
+        tracing::warn!("the terminal could not be restored: {e}");
+    }
+}
+
+/// Gives the terminal back and lets go of ratatui's: its cursor shown, or,
+/// when the terminal has gone away, dropped without a word (ratatui's drop
+/// would print to a stderr gone with it, and panic).
+pub(super) fn release(mut terminal: ratatui::DefaultTerminal) {
+    restore();
+    if let Err(e) = terminal.show_cursor() {
+        tracing::warn!("the terminal has gone: {e}");
+        std::mem::forget(terminal);
+    }
+}
+
 pub(super) fn capture_mouse(on: bool) {
     use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
     let mut out = crate::output::terminal();
@@ -143,7 +163,7 @@ pub(super) async fn hand_over(
     if mouse {
         capture_mouse(false);
     }
-    ratatui::restore();
+    restore();
     crate::output::out(format!(
         "flightdeck: ECS Exec session {} ({}); leave the shell (exit) to return to the cockpit\n",
         session.session_id, session.target
