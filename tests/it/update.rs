@@ -1144,3 +1144,80 @@ fn enter_on_an_alarm_before_its_services_are_read_goes_there_once_they_are() {
     assert_eq!(h.app.pane, Pane::Logs);
     assert_eq!(h.app.log_source_service().as_ref(), top.service.as_ref());
 }
+
+/// Issue 23, item 10: Enter in the first second, on the services pane
+/// before triage has every environment's answers, is held, says so, and
+/// goes where the same key goes a second later (the top finding's
+/// evidence), not into a service about to move away.
+#[test]
+fn enter_before_the_cockpit_chose_its_pane_goes_where_it_goes_a_second_later() {
+    use flightdeck::engine::{DataEvent, Fetched, JobKey, JobKind, Payload};
+    let h = Harness::new();
+    // Each environment's services and alarms, as the first round answers.
+    let mut answers = vec![];
+    for e in &h.app.envs {
+        answers.push(DataEvent {
+            key: JobKey {
+                env: e.info.name.clone(),
+                kind: JobKind::Services,
+            },
+            data: Fetched {
+                fetched_at: h.app.now,
+                generation: 1,
+                result: Ok(Payload::Services {
+                    clusters: e.clusters.data.clone().unwrap(),
+                    services: e.services.data.clone().unwrap(),
+                }),
+            },
+        });
+        answers.push(DataEvent {
+            key: JobKey {
+                env: e.info.name.clone(),
+                kind: JobKind::Alarms,
+            },
+            data: Fetched {
+                fetched_at: h.app.now,
+                generation: 1,
+                result: Ok(Payload::Alarms(e.alarms.data.clone().unwrap())),
+            },
+        });
+    }
+    let fresh = || {
+        let infos = h.app.envs.iter().map(|e| e.info.clone()).collect();
+        flightdeck::app::App::new(infos, h.app.now, false)
+    };
+    let enter = || Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    // A second later: everything read, then Enter.
+    let mut later = fresh();
+    for a in &answers {
+        update(&mut later, Msg::Data(Box::new(a.clone())));
+    }
+    update(&mut later, enter());
+    // The first second: Enter before anything is read.
+    let mut early = fresh();
+    assert_eq!(early.pane, Pane::Services);
+    assert!(update(&mut early, enter()).is_empty());
+    assert_eq!(early.pane, Pane::Services);
+    assert!(
+        early.notice.as_deref().unwrap().contains("waiting"),
+        "{:?}",
+        early.notice
+    );
+    for a in &answers {
+        update(&mut early, Msg::Data(Box::new(a.clone())));
+    }
+    assert_ne!(later.pane, Pane::Services, "the demo opens on a finding");
+    assert_eq!(early.pane, later.pane);
+    assert_eq!(early.focus(), later.focus());
+    // Any other key first cancels the held Enter.
+    let mut cancelled = fresh();
+    update(&mut cancelled, enter());
+    update(
+        &mut cancelled,
+        Msg::Key(KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)),
+    );
+    for a in &answers {
+        update(&mut cancelled, Msg::Data(Box::new(a.clone())));
+    }
+    assert_eq!(cancelled.pane, Pane::Services);
+}

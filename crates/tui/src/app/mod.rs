@@ -433,6 +433,10 @@ pub struct App {
     /// read: `(environment, alarm)`, followed where Enter goes once they
     /// are (its service's logs), unless a key came first.
     pub pending_evidence: Option<(String, String)>,
+    /// Enter pressed before the cockpit chose the pane it opens on: it
+    /// goes where it goes once triage has every environment's services
+    /// and alarms, unless a key came first.
+    pub pending_open: bool,
     /// The keys in force: the defaults and the config's `[keys]`.
     pub keymap: std::sync::Arc<keymap::Keymap>,
     /// Where the last frame drew what a click can act on.
@@ -504,6 +508,7 @@ impl App {
             stuck_after: flightdeck_core::ops::STUCK_AFTER,
             replan: None,
             pending_evidence: None,
+            pending_open: false,
             next_request: 1,
             touched: false,
             notice: None,
@@ -917,6 +922,19 @@ impl App {
             Pane::Costs => env.costs.fetched_at,
             Pane::Changes => self.timeline().and_then(|t| t.fetched_at),
         }
+    }
+
+    /// Whether triage has had its first full round: every environment's
+    /// services and alarms are this run's answers (or failures). Until
+    /// then a finding on top may yet move down.
+    pub fn opening_decided(&self) -> bool {
+        let answered = |e: &EnvData| {
+            !e.services.unanswered()
+                && !e.services.cached
+                && !e.alarms.unanswered()
+                && !e.alarms.cached
+        };
+        self.envs.iter().all(answered)
     }
 
     /// Whether what the current pane shows is a previous run's last known

@@ -77,6 +77,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     app.pane = Pane::Triage;
                 }
                 follow_pending_evidence(app);
+                follow_pending_open(app);
                 drill_sees_ecs_roll_back(app);
             }
             vec![]
@@ -147,9 +148,18 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             app.dirty = true;
             app.notice = None;
+            if holds_early_enter(app, &key) {
+                app.pending_open = true;
+                app.notice = Some(
+                    "Enter: waiting for triage's first verdict to go there (any key cancels)…"
+                        .into(),
+                );
+                return vec![];
+            }
             app.touched = true;
             // A key of the operator's own wins over a pending Enter.
             app.pending_evidence = None;
+            app.pending_open = false;
             let drill_key = matches!(
                 app.keymap.action(&key),
                 Some(
@@ -873,6 +883,32 @@ fn apply_log_anchor(app: &mut App) {
 /// Enter on an alarm finding whose service is not known because its
 /// environment's services are not read yet (the first second): it waits
 /// for them, says so, and goes where Enter would go a second later.
+/// Enter in the first second on the services pane, before triage's first
+/// full round (the pane the cockpit opens on not chosen yet), is held (see
+/// [`follow_pending_open`]): the row under it is about to move away. On
+/// triage a finding goes where it says (see `open`).
+fn holds_early_enter(app: &App, key: &KeyEvent) -> bool {
+    !app.touched
+        && app.pane == Pane::Services
+        && app.overlay.is_none()
+        && app.dialog.is_none()
+        && app.input.is_none()
+        && app.keymap.action(key) == Some(Action::Open)
+        && !app.opening_decided()
+}
+
+/// A held Enter goes where it goes now that the cockpit has chosen its
+/// pane: the top finding's evidence, or the selected service.
+fn follow_pending_open(app: &mut App) {
+    if !app.pending_open || !app.opening_decided() {
+        return;
+    }
+    app.pending_open = false;
+    app.notice = None;
+    app.touched = true;
+    open(app);
+}
+
 fn follow_pending_evidence(app: &mut App) {
     let Some((env, alarm)) = app.pending_evidence.clone() else {
         return;
