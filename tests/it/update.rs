@@ -1221,3 +1221,29 @@ fn enter_before_the_cockpit_chose_its_pane_goes_where_it_goes_a_second_later() {
     }
     assert_eq!(cancelled.pane, Pane::Services);
 }
+
+/// Issue 23, item 2: Esc leaves the Changes pane like every other: back
+/// to the service's detail `c` was pressed on (a filter is cleared first);
+/// Changes chosen by its own key stays.
+#[test]
+fn esc_leaves_the_changes_pane_for_where_c_was_pressed() {
+    let mut h = Harness::new();
+    h.keys("1");
+    h.key(KeyCode::Enter);
+    let detail = h.app.detail.clone();
+    assert!(detail.is_some());
+    h.keys("c");
+    assert_eq!(h.app.pane, Pane::Changes);
+    h.keys("/zz");
+    h.key(KeyCode::Enter);
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.pane, Pane::Changes, "the filter goes first");
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.pane, Pane::Services);
+    assert_eq!(h.app.detail, detail, "the detail is still open");
+    // Chosen by its key, Changes has nowhere to go back to.
+    let changes = Pane::ALL.iter().position(|p| *p == Pane::Changes).unwrap();
+    h.keys(&changes.to_string());
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.pane, Pane::Changes);
+}

@@ -39,6 +39,9 @@ pub fn open(app: &mut App) {
         Pane::Costs => None,
     };
     app.changes.service = service;
+    if app.pane != Pane::Changes {
+        app.changes.came_from = Some(app.pane);
+    }
     app.pane = Pane::Changes;
     app.selected[Pane::Changes.index()] = 0;
 }

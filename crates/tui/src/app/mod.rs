@@ -241,6 +241,8 @@ pub struct ChangesView {
     pub window: usize,
     /// Only this kind; every kind when `None`.
     pub kind: Option<Kind>,
+    /// The pane `c` came from: `Esc` goes back there.
+    pub came_from: Option<Pane>,
 }
 
 impl Default for ChangesView {
@@ -249,6 +251,7 @@ impl Default for ChangesView {
             service: None,
             window: 2,
             kind: None,
+            came_from: None,
         }
     }
 }

@@ -749,6 +749,13 @@ fn on_logs_action(app: &mut App, action: Action) -> bool {
 /// and the rollout view.
 fn on_view_action(app: &mut App, action: Action) {
     let page = app.page as isize;
+    if matches!(
+        action,
+        Action::GoPane(_) | Action::NextPane | Action::PrevPane
+    ) {
+        // A pane chosen by its key: Esc in Changes goes nowhere else.
+        app.changes.came_from = None;
+    }
     match action {
         Action::GoPane(i) => app.pane = Pane::ALL[i.min(Pane::ALL.len() - 1)],
         Action::NextPane => app.pane = Pane::ALL[(app.pane.index() + 1) % Pane::ALL.len()],
@@ -996,5 +1003,10 @@ fn back(app: &mut App) {
         app.logs.current_match = None;
     } else if !app.filters[app.pane.index()].is_empty() {
         app.filters[app.pane.index()].clear();
+    } else if app.pane == Pane::Changes
+        && let Some(pane) = app.changes.came_from.take()
+    {
+        // Back where `c` was pressed (a service's detail stays open).
+        app.pane = pane;
     }
 }

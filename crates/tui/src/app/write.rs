@@ -1115,7 +1115,7 @@ fn no_rollback_target(
     {
         m.lines.push(String::new());
         m.lines.push(format!(
-            "Tab: plan the rollback to :{} (read its diff before confirming).",
+            "Tab then Enter: plan the rollback to :{} (read its diff before confirming).",
             newest.revision.revision
         ));
         m.offer = Some((
@@ -1138,7 +1138,7 @@ fn cannot_plan(app: &App, env: String, op: &Operation, e: &PlanError) -> Dialog 
     if m.offer.is_some() {
         m.lines.push(String::new());
         m.lines
-            .push("Tab: plan the auto scaling range change instead.".into());
+            .push("Tab then Enter: plan the auto scaling range change instead.".into());
     }
     Dialog::Message(m)
 }

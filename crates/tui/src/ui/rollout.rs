@@ -201,7 +201,10 @@ fn log_errors_line(app: &App, theme: &Theme) -> Line<'static> {
     Line::from(vec![
         Span::styled("LOG ERRORS ", theme.accent),
         Span::styled(
-            format!("{errors} error lines in the last minute (of {total})"),
+            format!(
+                "{errors} error {} in the last minute (of {total})",
+                if errors == 1 { "line" } else { "lines" }
+            ),
             if errors > 0 { theme.warn } else { theme.ok },
         ),
     ])
