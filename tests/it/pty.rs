@@ -190,6 +190,30 @@ fn demo_runs_switches_panes_quits_and_restores_the_terminal() {
     assert!(text.contains("\x1b[?1000l"), "the mouse not given back");
 }
 
+/// Issue 23, item 16: a recording keeps the terminal's size from the
+/// first frame, so its replay and its export draw at the recorded size
+/// (80x24 here), not a default one.
+#[test]
+fn a_recording_keeps_the_terminals_size_from_its_first_frame() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("session.jsonl");
+    let s = Session::start(home.path(), &["demo", "--record", file.to_str().unwrap()]);
+    assert!(
+        wait_for(&s.output, "Triage", Duration::from_secs(60)),
+        "the cockpit never showed"
+    );
+    s.quit();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let first_resize = text
+        .lines()
+        .find(|l| l.contains("\"resize\""))
+        .unwrap_or_default();
+    assert!(
+        first_resize.contains("\"width\":80") && first_resize.contains("\"height\":24"),
+        "{first_resize}"
+    );
+}
+
 /// A terminal that goes away (a dropped SSH connection, a killed tmux
 /// session) ends the cockpit quietly: no panic in the log file for a
 /// terminal that cannot be restored or a stderr that is gone.

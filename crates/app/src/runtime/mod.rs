@@ -202,7 +202,10 @@ impl Cockpit {
         install_panic_hook(log_file);
         let result = runtime.block_on(async {
             let size = terminal.size()?;
-            update(&mut app, Msg::Resize(size.width, size.height));
+            // Recorded: a replay and an export draw at the session's size.
+            let first = Msg::Resize(size.width, size.height);
+            record(&mut recorder, &mut app, &first, clock.now());
+            update(&mut app, first);
             let (mut engine, mut data_rx) =
                 EngineLink::start(providers, clock.clone(), &writes, &app);
             let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();

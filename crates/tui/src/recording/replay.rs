@@ -487,8 +487,8 @@ pub struct Cast {
 
 /// The replay written to `out` as an asciicast v2 file (asciinema's
 /// format) as it plays: a frame each second the screen changed, drawn at
-/// `size` with `theme` (bold and reverse kept, colours left to the
-/// player's theme). Seconds in which nothing was recorded are not drawn
+/// `size` with `theme` (its colours, bold and reverse kept; a monochrome
+/// theme draws none). Seconds in which nothing was recorded are not drawn
 /// (nothing changes then), so a long pause costs nothing; at most
 /// [`MAX_FRAMES`] frames and [`MAX_CAST_BYTES`] bytes are written. A
 /// recorded drill's header and debrief come from [`Replay::set_drill`].
@@ -582,34 +582,142 @@ fn next_frame(t: Timestamp, started: Timestamp, next: Option<Timestamp>) -> Time
     }
 }
 
-/// A whole screen as terminal output: home, then each row, with bold and
-/// reverse where the cells have them.
+/// A whole screen as terminal output: home, then each row, with the
+/// cells' colours, bold and reverse.
 fn ansi(buffer: &ratatui::buffer::Buffer) -> String {
-    use ratatui::style::Modifier;
     let mut out = String::from("\u{1b}[H");
     let width = usize::from(buffer.area.width.max(1));
     for (row, cells) in buffer.content.chunks(width).enumerate() {
         if row > 0 {
             out.push_str("\r\n");
         }
-        let mut current = Modifier::empty();
+        let mut current = Look::default();
         for cell in cells {
-            let wanted = cell.modifier & (Modifier::BOLD | Modifier::REVERSED);
+            let wanted = Look::of(cell);
             if wanted != current {
-                out.push_str("\u{1b}[0m");
-                if wanted.contains(Modifier::BOLD) {
-                    out.push_str("\u{1b}[1m");
-                }
-                if wanted.contains(Modifier::REVERSED) {
-                    out.push_str("\u{1b}[7m");
-                }
+                out.push_str(&wanted.sgr());
                 current = wanted;
             }
             out.push_str(cell.symbol());
         }
-        if !current.is_empty() {
+        if current != Look::default() {
             out.push_str("\u{1b}[0m");
         }
     }
     out
+}
+
+/// What a cell looks like, as far as a cast keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct Look {
+    fg: Option<ratatui::style::Color>,
+    bg: Option<ratatui::style::Color>,
+    bold: bool,
+    reversed: bool,
+}
+
+impl Look {
+    fn of(cell: &ratatui::buffer::Cell) -> Look {
+        use ratatui::style::{Color, Modifier};
+        let colour = |c: Color| (c != Color::Reset).then_some(c);
+        Look {
+            fg: colour(cell.fg),
+            bg: colour(cell.bg),
+            bold: cell.modifier.contains(Modifier::BOLD),
+            reversed: cell.modifier.contains(Modifier::REVERSED),
+        }
+    }
+
+    /// The SGR sequence that sets this look from any other.
+    fn sgr(&self) -> String {
+        let mut codes = vec!["0".to_string()];
+        if self.bold {
+            codes.push("1".into());
+        }
+        if self.reversed {
+            codes.push("7".into());
+        }
+        if let Some(c) = self.fg.and_then(|c| colour_code(c, false)) {
+            codes.push(c);
+        }
+        if let Some(c) = self.bg.and_then(|c| colour_code(c, true)) {
+            codes.push(c);
+        }
+        format!("\u{1b}[{}m", codes.join(";"))
+    }
+}
+
+/// The SGR parameters of a colour, foreground or background.
+fn colour_code(colour: ratatui::style::Color, background: bool) -> Option<String> {
+    use ratatui::style::Color;
+    let (base, bright, extended) = if background {
+        (40, 100, 48)
+    } else {
+        (30, 90, 38)
+    };
+    let named = |i: u8| {
+        Some(if i < 8 {
+            (base + i).to_string()
+        } else {
+            (bright + i - 8).to_string()
+        })
+    };
+    match colour {
+        Color::Reset => None,
+        Color::Black => named(0),
+        Color::Red => named(1),
+        Color::Green => named(2),
+        Color::Yellow => named(3),
+        Color::Blue => named(4),
+        Color::Magenta => named(5),
+        Color::Cyan => named(6),
+        Color::Gray => named(7),
+        Color::DarkGray => named(8),
+        Color::LightRed => named(9),
+        Color::LightGreen => named(10),
+        Color::LightYellow => named(11),
+        Color::LightBlue => named(12),
+        Color::LightMagenta => named(13),
+        Color::LightCyan => named(14),
+        Color::White => named(15),
+        Color::Indexed(i) => Some(format!("{extended};5;{i}")),
+        Color::Rgb(r, g, b) => Some(format!("{extended};2;{r};{g};{b}")),
+    }
+}
+
+#[cfg(test)]
+mod cast_tests {
+    use super::ansi;
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use ratatui::style::{Color, Modifier, Style};
+
+    /// A cast keeps the colours the theme drew (named, indexed and
+    /// true colour), with bold and reverse; plain cells reset them.
+    #[test]
+    fn a_cast_keeps_the_themes_colours() {
+        let mut b = Buffer::empty(Rect::new(0, 0, 6, 1));
+        b.set_string(
+            0,
+            0,
+            "AB",
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        );
+        b.set_string(2, 0, "C", Style::default().bg(Color::Rgb(1, 2, 3)));
+        b.set_string(
+            3,
+            0,
+            "D",
+            Style::default()
+                .fg(Color::Indexed(208))
+                .add_modifier(Modifier::REVERSED),
+        );
+        b.set_string(4, 0, "EF", Style::default());
+        assert_eq!(
+            ansi(&b),
+            "\u{1b}[H\u{1b}[0;1;31mAB\u{1b}[0;48;2;1;2;3mC\u{1b}[0;7;38;5;208mD\u{1b}[0mEF"
+        );
+        let plain = Buffer::with_lines(["plain"]);
+        assert_eq!(ansi(&plain), "\u{1b}[Hplain");
+    }
 }
