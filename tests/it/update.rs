@@ -943,7 +943,8 @@ fn rollback_starts_from_every_view_that_names_one_service() {
 }
 
 /// Issue 23, item 2: where nothing names the rollback's target, the
-/// cockpit lists the earlier revisions and Tab, Enter plans the newest.
+/// cockpit lists the earlier revisions and Tab, Enter plans the newest;
+/// Up and Down on the button choose another, marked in the list.
 #[test]
 fn a_rollback_without_a_known_target_offers_the_newest_earlier_revision() {
     use flightdeck::app::write::Dialog;
@@ -981,6 +982,11 @@ fn a_rollback_without_a_known_target_offers_the_newest_earlier_revision() {
         }
     }
     let (name, op) = offered.expect("a seed service without a known target");
+    let revision = |op: &flightdeck::ops::Operation| match op {
+        flightdeck::ops::Operation::Rollback { to, .. } => to.unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let snapshot = h.app.clone();
     h.key(KeyCode::Tab);
     h.key(KeyCode::Enter);
     let Some(Dialog::Confirm(c)) = &h.app.dialog else {
@@ -988,6 +994,37 @@ fn a_rollback_without_a_known_target_offers_the_newest_earlier_revision() {
     };
     assert_eq!(c.plan.operation, op);
     assert_eq!(c.plan.operation.service(), name);
+    // Again, choosing the one before the newest.
+    h.app = snapshot;
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Down);
+    let Some(Dialog::Message(m)) = &h.app.dialog else {
+        panic!("{:?}", h.app.dialog);
+    };
+    let chosen = revision(&m.offer.as_ref().unwrap().1);
+    assert!(chosen < revision(&op), "{chosen}");
+    let marked: Vec<&String> = m.lines.iter().filter(|l| l.starts_with("▶ ")).collect();
+    assert_eq!(marked.len(), 1);
+    let listed = |m: &flightdeck::app::write::Message| {
+        m.lines
+            .iter()
+            .filter(|l| l.trim_start_matches(['▶', ' ']).starts_with(':'))
+            .count()
+    };
+    assert_eq!(
+        listed(m),
+        m.choices.len(),
+        "every revision still listed: {m:?}"
+    );
+    assert!(
+        marked[0].starts_with(&format!("▶ :{chosen} ")),
+        "{marked:?}"
+    );
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("not planned: {:?}", h.app.dialog);
+    };
+    assert_eq!(revision(&c.plan.operation), chosen);
 }
 
 /// Issue 23, item 3: a plan longer than the screen scrolls with the arrow

@@ -229,6 +229,10 @@ pub struct Message {
     pub on_offer: bool,
     /// Rows scrolled past.
     pub scroll: u16,
+    /// Offers to choose from (an earlier revision to roll back to): the
+    /// line of `lines` each is listed on, and the offer. Up and Down on
+    /// the offer's button choose; `offer` is the chosen one.
+    pub choices: Vec<(usize, Operation)>,
 }
 
 impl Message {
@@ -239,6 +243,34 @@ impl Message {
             offer: None,
             on_offer: false,
             scroll: 0,
+            choices: vec![],
+        }
+    }
+
+    /// Chooses the offer `by` rows from the chosen one (within the list),
+    /// marking its line.
+    fn choose(&mut self, by: isize) {
+        let Some((env, current)) = &self.offer else {
+            return;
+        };
+        let Some(at) = self.choices.iter().position(|(_, op)| op == current) else {
+            return;
+        };
+        let last = self.choices.len().saturating_sub(1);
+        let next = at.saturating_add_signed(by).min(last);
+        let env = env.clone();
+        for (i, (line, _)) in self.choices.iter().enumerate() {
+            if let Some(text) = self.lines.get_mut(*line) {
+                let rest = text
+                    .strip_prefix("▶ ")
+                    .or_else(|| text.strip_prefix("  "))
+                    .unwrap_or(text)
+                    .to_string();
+                *text = format!("{}{rest}", if i == next { "▶ " } else { "  " });
+            }
+        }
+        if let Some((_, op)) = self.choices.get(next) {
+            self.offer = Some((env, op.clone()));
         }
     }
 }
@@ -686,6 +718,19 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
 }
 
 fn on_message_key(app: &mut App, mut m: Message, key: KeyEvent) -> Vec<Effect> {
+    // On the offer's button, Up and Down choose among the offers.
+    if m.on_offer && !m.choices.is_empty() {
+        let by = match key.code {
+            KeyCode::Up | KeyCode::Char('k') => Some(-1),
+            KeyCode::Down | KeyCode::Char('j') => Some(1),
+            _ => None,
+        };
+        if let Some(by) = by {
+            m.choose(by);
+            app.dialog = Some(Dialog::Message(m));
+            return vec![];
+        }
+    }
     if let Some(scroll) = scrolled(app, m.scroll, &key, true) {
         m.scroll = scroll;
         app.dialog = Some(Dialog::Message(m));
@@ -1103,8 +1148,14 @@ fn no_rollback_target(
     } else {
         lines.push(String::new());
         lines.push("Earlier revisions, newest first:".into());
-        lines.extend(choices.iter().map(|c| format!("  {}", c.describe())));
     }
+    let first = lines.len();
+    lines.extend(
+        choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{}{}", if i == 0 { "▶ " } else { "  " }, c.describe())),
+    );
     let mut m = Message::new("Cannot rollback", lines);
     if let (
         Some(newest),
@@ -1114,18 +1165,21 @@ fn no_rollback_target(
     ) = (choices.first(), op)
     {
         m.lines.push(String::new());
-        m.lines.push(format!(
-            "Tab then Enter: plan the rollback to :{} (read its diff before confirming).",
-            newest.revision.revision
-        ));
-        m.offer = Some((
-            env,
-            Operation::Rollback {
-                cluster: cluster.clone(),
-                service: service.clone(),
-                to: Some(newest.revision.revision),
-            },
-        ));
+        m.lines.push(
+            "Tab, then Up/Down to choose a revision, Enter: plan the rollback to it (read its diff before confirming)."
+                .into(),
+        );
+        let rollback_to = |revision| Operation::Rollback {
+            cluster: cluster.clone(),
+            service: service.clone(),
+            to: Some(revision),
+        };
+        m.choices = choices
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (first + i, rollback_to(c.revision.revision)))
+            .collect();
+        m.offer = Some((env, rollback_to(newest.revision.revision)));
     }
     Dialog::Message(m)
 }
