@@ -412,6 +412,22 @@ fn a_stale_plan_is_refused_and_recorded() {
         assert_eq!(s.service().await.task_definition, revision);
         let last = s.audit.records().pop().unwrap();
         assert_eq!(last.phase, Phase::Refused);
+        // The change timeline says it once: "refused: stale plan".
+        let facts = flightdeck::timeline::Facts {
+            audit: vec![last],
+            ..Default::default()
+        };
+        let entries = flightdeck::timeline::assemble(
+            &flightdeck::timeline::Scope::Environment,
+            s.clock.now() - chrono::Duration::hours(1),
+            &facts,
+        );
+        let said: Vec<&str> = entries.iter().map(|e| e.summary.as_str()).collect();
+        assert!(
+            said.iter().any(|s| s.contains("refused: stale plan"))
+                && !said.iter().any(|s| s.contains("refused: refused")),
+            "{said:?}"
+        );
     });
 }
 

@@ -288,7 +288,11 @@ fn audit(r: &Record) -> Option<Entry> {
     let outcome = match (r.phase, r.result) {
         (Phase::After, Some(Outcome::Ok)) => "done".to_string(),
         (Phase::After, _) => format!("failed: {}", r.error.as_deref().unwrap_or("error")),
-        (Phase::Refused, _) => format!("refused: {}", r.error.as_deref().unwrap_or("")),
+        (Phase::Refused, _) => {
+            // The recorded error may say "refused: …" itself.
+            let why = r.error.as_deref().unwrap_or("");
+            format!("refused: {}", why.strip_prefix("refused: ").unwrap_or(why))
+        }
         (Phase::Before, _) => return None,
     };
     // A deploy or rollback names its revision; any other write its change.

@@ -412,7 +412,12 @@ fn planned(op: &Operation, result: &Result<Plan, PlanError>) -> String {
                 .collect::<Vec<_>>()
                 .join("; ")
         ),
-        Err(e) => format!("{} refused: {e}", subject(op)),
+        Err(e) => {
+            // The error says "refused: …" itself.
+            let why = e.to_string();
+            let why = why.strip_prefix("refused: ").unwrap_or(&why);
+            format!("{} refused: {why}", subject(op))
+        }
     }
 }
 
@@ -570,5 +575,25 @@ mod tests {
                 ("unhealthy", at + chrono::Duration::seconds(5))
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod wording_tests {
+    use super::planned;
+    use flightdeck_core::ops::{Operation, PlanError};
+
+    /// A refused plan's line says "refused" once, though the error says
+    /// it too.
+    #[test]
+    fn a_refused_plan_says_refused_once() {
+        let op = Operation::Rollback {
+            cluster: "c".into(),
+            service: "api".into(),
+            to: None,
+        };
+        let line = planned(&op, &Err(PlanError::Refused("read-only session".into())));
+        assert!(line.ends_with("refused: read-only session"), "{line}");
+        assert!(!line.contains("refused: refused"), "{line}");
     }
 }
