@@ -367,18 +367,29 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             }
         }
         hints.push((vec![A::Quit], "quit"));
-        let hints = hints
+        let mut hints: Vec<(Span, Span)> = hints
             .into_iter()
-            .filter_map(|(actions, text)| Some((hint_keys(app, &actions)?, text)));
-        let mut spans = vec![];
-        for (k, v) in hints {
-            spans.push(Span::styled(format!(" {k}"), theme.accent));
-            spans.push(Span::styled(format!(" {v} "), theme.muted));
-        }
+            .filter_map(|(actions, text)| Some((hint_keys(app, &actions)?, text)))
+            .map(|(k, v)| {
+                (
+                    Span::styled(format!(" {k}"), theme.accent),
+                    Span::styled(format!(" {v} "), theme.muted),
+                )
+            })
+            .collect();
         let filter = app.filter(app.pane);
-        if !filter.is_empty() {
-            spans.push(Span::styled(format!(" filter: {filter} "), theme.info));
+        let filter = (!filter.is_empty())
+            .then(|| Span::styled(format!(" filter: {filter} "), theme.info));
+        // Whole hints or none: the last but quit give way first.
+        let cells = |hints: &[(Span, Span)]| {
+            hints.iter().map(|(k, v)| k.width() + v.width()).sum::<usize>()
+                + filter.as_ref().map_or(0, Span::width)
+        };
+        while cells(&hints) > usize::from(area.width) && hints.len() > 1 {
+            hints.remove(hints.len() - 2);
         }
+        let mut spans: Vec<Span> = hints.into_iter().flat_map(|(k, v)| [k, v]).collect();
+        spans.extend(filter);
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
