@@ -298,3 +298,37 @@ mod update {
         });
     }
 }
+
+mod warm_start {
+    use super::*;
+
+    /// Instant start, in process: an environment of `n` services kept on
+    /// disk by a previous run, read back, taken in and drawn, from the
+    /// file to the first frame with rows (what a warm start adds before
+    /// its first useful screen; the process's own start is measured by
+    /// scripts/bench_process.py).
+    #[divan::bench(args = [40, 2_000, 10_000], sample_count = 20)]
+    fn file_to_first_useful_frame_200x60(bencher: Bencher, n: usize) {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = cockpit(n).envs[0].last_known().unwrap();
+        flightdeck::last_known::save(dir.path(), &[kept]);
+        let infos = vec![EnvironmentInfo {
+            name: "estate".into(),
+            region: "us-east-1".into(),
+            production: false,
+            read_only: false,
+        }];
+        let theme = theme();
+        bencher.bench_local(|| {
+            let mut app = App::new(infos.clone(), start(), false);
+            update(&mut app, Msg::Resize(200, 60));
+            for last in flightdeck::last_known::load(dir.path(), &infos) {
+                update(&mut app, Msg::Remembered(Box::new(last)));
+            }
+            let mut terminal = Terminal::new(TestBackend::new(200, 60)).unwrap();
+            draw(&mut terminal, &app, &theme);
+            assert!(app.envs[0].services_cached());
+            terminal
+        });
+    }
+}

@@ -10,7 +10,8 @@
 pub mod cli;
 
 pub use flightdeck_app::{
-    attach, commands, config, forwards, frames, input, options, output, runtime, session,
+    attach, commands, config, forwards, frames, input, last_known, options, output, runtime,
+    session,
 };
 #[cfg(feature = "aws")]
 pub use flightdeck_aws as aws;

@@ -378,11 +378,14 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             })
             .collect();
         let filter = app.filter(app.pane);
-        let filter = (!filter.is_empty())
-            .then(|| Span::styled(format!(" filter: {filter} "), theme.info));
+        let filter =
+            (!filter.is_empty()).then(|| Span::styled(format!(" filter: {filter} "), theme.info));
         // Whole hints or none: the last but quit give way first.
         let cells = |hints: &[(Span, Span)]| {
-            hints.iter().map(|(k, v)| k.width() + v.width()).sum::<usize>()
+            hints
+                .iter()
+                .map(|(k, v)| k.width() + v.width())
+                .sum::<usize>()
                 + filter.as_ref().map_or(0, Span::width)
         };
         while cells(&hints) > usize::from(area.width) && hints.len() > 1 {
