@@ -404,3 +404,28 @@ fn outside_a_drill_its_keys_only_say_so() {
             .contains("no drill is running")
     );
 }
+
+/// Issue 23 item 14: acknowledging is the key and only the key. A rollback
+/// made without it is the mitigation, never an acknowledgement.
+#[test]
+fn a_rollback_without_the_acknowledge_key_does_not_acknowledge() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::seconds(150));
+    h.keys("1");
+    h.key(KeyCode::Enter);
+    h.keys("R");
+    assert!(
+        matches!(h.app.dialog, Some(Dialog::Confirm(_))),
+        "{:?}",
+        h.app.dialog
+    );
+    h.keys("backend");
+    h.key(KeyCode::Enter);
+    let drill = h.app.drill.as_ref().unwrap();
+    assert!(drill.mitigated.is_some(), "{:?}", drill.actions);
+    assert_eq!(drill.acknowledged, None, "{:?}", drill.actions);
+    let text = flightdeck::app::drill::debrief_text(&drill.debrief("a"));
+    assert!(!text.contains("acknowledged the page"), "{text}");
+    let acknowledge = text.lines().find(|l| l.contains("acknowledge  ")).unwrap();
+    assert!(acknowledge.ends_with("not done"), "{acknowledge}");
+}

@@ -275,12 +275,12 @@ impl Drill {
         }
     }
 
-    /// A write the operator made in `env` (`done`: it went through).
+    /// A write the operator made in `env` (`done`: it went through). It is
+    /// not an acknowledgement: that is the acknowledge key's alone.
     pub fn acted(&mut self, now: Timestamp, env: &str, what: String, done: bool) {
         if env != self.environment {
             return;
         }
-        self.acknowledged.get_or_insert(now);
         if done && self.mitigated.is_none() {
             self.mitigated = Some(now);
         }
