@@ -429,3 +429,43 @@ fn a_rollback_without_the_acknowledge_key_does_not_acknowledge() {
     let acknowledge = text.lines().find(|l| l.contains("acknowledge  ")).unwrap();
     assert!(acknowledge.ends_with("not done"), "{acknowledge}");
 }
+
+/// A rollback confirmed after the circuit breaker got there first has
+/// nothing to do: the debrief says so, never that it failed.
+#[test]
+fn a_rollback_ecs_already_made_is_nothing_to_do_in_the_debrief_not_a_failure() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::seconds(80));
+    h.keys("1");
+    let backend = h
+        .app
+        .service_rows()
+        .iter()
+        .position(|s| s.name == "backend")
+        .unwrap();
+    h.app.selected[flightdeck::app::Pane::Services.index()] = backend;
+    h.keys("R");
+    assert!(
+        matches!(h.app.dialog, Some(Dialog::Confirm(_))),
+        "{:?}",
+        h.app.dialog
+    );
+    for _ in 0..15 {
+        h.advance(chrono::Duration::minutes(1));
+    }
+    h.keys("backend");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Message(m)) = &h.app.dialog else {
+        panic!("{:?}", h.app.dialog);
+    };
+    assert_eq!(m.title, "Nothing to do", "{m:?}");
+    let drill = h.app.drill.as_ref().unwrap();
+    let text = flightdeck::app::drill::debrief_text(&drill.debrief("a"));
+    assert!(!text.contains("(failed)"), "{text}");
+    assert!(
+        text.contains(
+            "rollback of muejam-production/backend: nothing to do, ECS had already rolled back"
+        ),
+        "{text}"
+    );
+}

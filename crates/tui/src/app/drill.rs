@@ -91,6 +91,17 @@ fn clock_text(d: Option<Duration>) -> String {
     format!("{text:>5}")
 }
 
+/// How a write the operator made in a drill ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acted {
+    /// It went through: a mitigation.
+    Done,
+    /// ECS had reached its end first (a rollback the circuit breaker
+    /// made): nothing was called, nothing failed.
+    NothingToDo,
+    Failed,
+}
+
 /// What a drill is, before anyone responds to it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DrillSpec {
@@ -275,19 +286,21 @@ impl Drill {
         }
     }
 
-    /// A write the operator made in `env` (`done`: it went through). It is
-    /// not an acknowledgement: that is the acknowledge key's alone.
-    pub fn acted(&mut self, now: Timestamp, env: &str, what: String, done: bool) {
+    /// A write the operator made in `env`, and how it ended. It is not an
+    /// acknowledgement: that is the acknowledge key's alone.
+    pub fn acted(&mut self, now: Timestamp, env: &str, what: String, ended: Acted) {
         if env != self.environment {
             return;
         }
-        if done && self.mitigated.is_none() {
+        if ended == Acted::Done && self.mitigated.is_none() {
             self.mitigated = Some(now);
         }
-        self.actions.push((
-            now,
-            format!("{what}{}", if done { "" } else { " (failed)" }),
-        ));
+        let how = match ended {
+            Acted::Done => "",
+            Acted::NothingToDo => ": nothing to do, ECS had already rolled back",
+            Acted::Failed => " (failed)",
+        };
+        self.actions.push((now, format!("{what}{how}")));
     }
 
     /// The debrief: what happened, what the operator did and when, against
@@ -479,7 +492,7 @@ mod tests {
             t(600),
             "muejam-production",
             "rollback of backend".into(),
-            true,
+            Acted::Done,
         );
         let text = debrief_text(&d.debrief("a"));
         assert!(

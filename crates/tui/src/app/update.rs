@@ -96,7 +96,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if let Some(d) = app.drill.as_mut() {
                 let op = &plan.operation;
                 let what = format!("{} of {}/{}", op.verb(), op.cluster(), op.service());
-                d.acted(app.now, &env, what, result.is_ok());
+                let ended = match &result {
+                    Ok(_) => super::drill::Acted::Done,
+                    Err(flightdeck_core::ops::ExecError::NothingToDo(_)) => {
+                        super::drill::Acted::NothingToDo
+                    }
+                    Err(_) => super::drill::Acted::Failed,
+                };
+                d.acted(app.now, &env, what, ended);
             }
             write::executed(app, request, env, *plan, result)
         }
