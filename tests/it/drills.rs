@@ -469,3 +469,30 @@ fn a_rollback_ecs_already_made_is_nothing_to_do_in_the_debrief_not_a_failure() {
         "{text}"
     );
 }
+
+/// An answer to a write asked before a restart is of a world that is gone:
+/// the restarted drill neither shows it nor credits it.
+#[test]
+fn a_late_answer_from_before_a_restart_is_not_the_new_runs() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::seconds(150));
+    h.keys("1");
+    h.key(KeyCode::Enter);
+    h.keys("R");
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    let plan = c.plan.clone();
+    let asked = flightdeck::app::write::RequestId(h.app.next_request - 1);
+    h.key(KeyCode::Esc);
+    h.keys("XX");
+    assert_eq!(h.app.dialog, None);
+    h.feed(Msg::Executed {
+        request: asked,
+        env: "muejam-production".into(),
+        plan,
+        result: Err(flightdeck::ops::ExecError::NothingToDo("done".into())),
+    });
+    assert_eq!(h.app.dialog, None);
+    assert_eq!(h.app.drill.as_ref().unwrap().actions, vec![]);
+}

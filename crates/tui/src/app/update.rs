@@ -81,6 +81,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
+        // Asked of the world a drill's restart replaced: nothing of it is
+        // this run's (its plan, its result, the debrief's credit).
+        Msg::Planned { request, .. } | Msg::Executed { request, .. }
+            if request.0 < app.first_request =>
+        {
+            vec![]
+        }
         Msg::Planned {
             request,
             env,
