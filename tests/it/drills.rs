@@ -496,3 +496,29 @@ fn a_late_answer_from_before_a_restart_is_not_the_new_runs() {
     assert_eq!(h.app.dialog, None);
     assert_eq!(h.app.drill.as_ref().unwrap().actions, vec![]);
 }
+
+/// cost-runaway's scale-out, "three days ago", is inside the Changes pane's
+/// 3d for the whole drill, not pushed out by its first seconds.
+#[test]
+fn the_changes_at_3d_reach_the_scale_out_for_the_whole_drill() {
+    let mut h = Harness::drill("cost-runaway");
+    h.keys("6");
+    while h.app.changes.window() < chrono::Duration::days(3) {
+        h.keys(">");
+    }
+    assert_eq!(h.app.changes.window(), chrono::Duration::days(3));
+    h.keys("/UpdateService");
+    h.key(KeyCode::Enter);
+    let mono = common::theme("monochrome");
+    for minutes in [0, 1, 10, 8] {
+        h.advance(chrono::Duration::minutes(minutes));
+        h.keys("r");
+        let screen = h.screen(160, 50, &mono);
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains("UpdateService") && l.contains("desiredCount=40")),
+            "at {minutes} min: {screen}"
+        );
+    }
+}

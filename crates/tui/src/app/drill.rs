@@ -79,7 +79,8 @@ fn clock_text(d: Option<Duration>) -> String {
         Some(d) if d < Duration::zero() => {
             let back = -d;
             if back >= Duration::days(1) {
-                format!("{}d before", back.num_days())
+                // To the nearest day: 71 hours before is "3d before".
+                format!("{}d before", (back + Duration::hours(12)).num_days())
             } else if back >= Duration::hours(1) {
                 format!("{}h before", back.num_hours())
             } else {
@@ -516,6 +517,13 @@ mod tests {
             d.header(t(192))
                 .starts_with("DRILL bad-deploy ▶ 1x 3:12/20:00")
         );
+    }
+
+    #[test]
+    fn what_happened_days_before_is_said_to_the_nearest_day() {
+        assert_eq!(clock_text(Some(-Duration::hours(71))), "3d before");
+        assert_eq!(clock_text(Some(-Duration::days(3))), "3d before");
+        assert_eq!(clock_text(Some(-Duration::hours(5))), "5h before");
     }
 
     #[test]
