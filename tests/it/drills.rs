@@ -347,6 +347,23 @@ fn an_az_outage_is_one_zone_finding_and_qdrant_cannot_be_placed() {
         "{:#?}",
         qdrant.events
     );
+    // Short of a task it cannot place: a finding of its own, with ECS's
+    // reason, while ECS keeps repeating it.
+    for _ in 0..2 {
+        let triage = h.app.triage();
+        let short = triage
+            .iter()
+            .find(|f| {
+                f.kind == Kind::Capacity && f.service.as_ref().is_some_and(|s| s.name == "qdrant")
+            })
+            .unwrap_or_else(|| panic!("no finding for qdrant: {triage:#?}"));
+        assert!(
+            short.why.contains("unable to place a task"),
+            "{}",
+            short.why
+        );
+        h.advance(chrono::Duration::minutes(4));
+    }
     // It never announces tasks it could not place.
     let outage = h.app.drill.as_ref().unwrap().started + chrono::Duration::minutes(2);
     assert!(
