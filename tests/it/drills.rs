@@ -347,6 +347,23 @@ fn an_az_outage_is_one_zone_finding_and_qdrant_cannot_be_placed() {
         "{:#?}",
         qdrant.events
     );
+    // Short of a task it cannot place: a finding of its own, with ECS's
+    // reason, while ECS keeps repeating it.
+    for _ in 0..2 {
+        let triage = h.app.triage();
+        let short = triage
+            .iter()
+            .find(|f| {
+                f.kind == Kind::Capacity && f.service.as_ref().is_some_and(|s| s.name == "qdrant")
+            })
+            .unwrap_or_else(|| panic!("no finding for qdrant: {triage:#?}"));
+        assert!(
+            short.why.contains("unable to place a task"),
+            "{}",
+            short.why
+        );
+        h.advance(chrono::Duration::minutes(4));
+    }
     // It never announces tasks it could not place.
     let outage = h.app.drill.as_ref().unwrap().started + chrono::Duration::minutes(2);
     assert!(
@@ -403,4 +420,122 @@ fn outside_a_drill_its_keys_only_say_so() {
             .unwrap()
             .contains("no drill is running")
     );
+}
+
+/// Issue 23 item 14: acknowledging is the key and only the key. A rollback
+/// made without it is the mitigation, never an acknowledgement.
+#[test]
+fn a_rollback_without_the_acknowledge_key_does_not_acknowledge() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::seconds(150));
+    h.keys("1");
+    h.key(KeyCode::Enter);
+    h.keys("R");
+    assert!(
+        matches!(h.app.dialog, Some(Dialog::Confirm(_))),
+        "{:?}",
+        h.app.dialog
+    );
+    h.keys("backend");
+    h.key(KeyCode::Enter);
+    let drill = h.app.drill.as_ref().unwrap();
+    assert!(drill.mitigated.is_some(), "{:?}", drill.actions);
+    assert_eq!(drill.acknowledged, None, "{:?}", drill.actions);
+    let text = flightdeck::app::drill::debrief_text(&drill.debrief("a"));
+    assert!(!text.contains("acknowledged the page"), "{text}");
+    let acknowledge = text.lines().find(|l| l.contains("acknowledge  ")).unwrap();
+    assert!(acknowledge.ends_with("not done"), "{acknowledge}");
+}
+
+/// A rollback confirmed after the circuit breaker got there first has
+/// nothing to do: the debrief says so, never that it failed.
+#[test]
+fn a_rollback_ecs_already_made_is_nothing_to_do_in_the_debrief_not_a_failure() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::seconds(80));
+    h.keys("1");
+    let backend = h
+        .app
+        .service_rows()
+        .iter()
+        .position(|s| s.name == "backend")
+        .unwrap();
+    h.app.selected[flightdeck::app::Pane::Services.index()] = backend;
+    h.keys("R");
+    assert!(
+        matches!(h.app.dialog, Some(Dialog::Confirm(_))),
+        "{:?}",
+        h.app.dialog
+    );
+    for _ in 0..15 {
+        h.advance(chrono::Duration::minutes(1));
+    }
+    h.keys("backend");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Message(m)) = &h.app.dialog else {
+        panic!("{:?}", h.app.dialog);
+    };
+    assert_eq!(m.title, "Nothing to do", "{m:?}");
+    let drill = h.app.drill.as_ref().unwrap();
+    let text = flightdeck::app::drill::debrief_text(&drill.debrief("a"));
+    assert!(!text.contains("(failed)"), "{text}");
+    assert!(
+        text.contains(
+            "rollback of muejam-production/backend: nothing to do, ECS had already rolled back"
+        ),
+        "{text}"
+    );
+}
+
+/// An answer to a write asked before a restart is of a world that is gone:
+/// the restarted drill neither shows it nor credits it.
+#[test]
+fn a_late_answer_from_before_a_restart_is_not_the_new_runs() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::seconds(150));
+    h.keys("1");
+    h.key(KeyCode::Enter);
+    h.keys("R");
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    let plan = c.plan.clone();
+    let asked = flightdeck::app::write::RequestId(h.app.next_request - 1);
+    h.key(KeyCode::Esc);
+    h.keys("XX");
+    assert_eq!(h.app.dialog, None);
+    h.feed(Msg::Executed {
+        request: asked,
+        env: "muejam-production".into(),
+        plan,
+        result: Err(flightdeck::ops::ExecError::NothingToDo("done".into())),
+    });
+    assert_eq!(h.app.dialog, None);
+    assert_eq!(h.app.drill.as_ref().unwrap().actions, vec![]);
+}
+
+/// cost-runaway's scale-out, "three days ago", is inside the Changes pane's
+/// 3d for the whole drill, not pushed out by its first seconds.
+#[test]
+fn the_changes_at_3d_reach_the_scale_out_for_the_whole_drill() {
+    let mut h = Harness::drill("cost-runaway");
+    h.keys("6");
+    while h.app.changes.window() < chrono::Duration::days(3) {
+        h.keys(">");
+    }
+    assert_eq!(h.app.changes.window(), chrono::Duration::days(3));
+    h.keys("/UpdateService");
+    h.key(KeyCode::Enter);
+    let mono = common::theme("monochrome");
+    for minutes in [0, 1, 10, 8] {
+        h.advance(chrono::Duration::minutes(minutes));
+        h.keys("r");
+        let screen = h.screen(160, 50, &mono);
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains("UpdateService") && l.contains("desiredCount=40")),
+            "at {minutes} min: {screen}"
+        );
+    }
 }

@@ -98,6 +98,20 @@ pub struct Options {
     pub recording: crate::config::RecordingConfig,
 }
 
+/// This process's run of the simulation, for its audit records: the
+/// process and the instant it first asked, so no two runs share it.
+fn demo_run() -> &'static str {
+    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    RUN.get_or_init(|| {
+        let now = flightdeck_model::clock::Clock::now(&flightdeck_model::clock::SystemClock);
+        format!(
+            "{}-{}",
+            std::process::id(),
+            now.timestamp_nanos_opt().unwrap_or_default()
+        )
+    })
+}
+
 /// The seed of the simulation when neither `--seed` nor the config names one.
 pub const DEFAULT_SEED: u64 = 42;
 
@@ -120,14 +134,13 @@ impl Options {
     }
 
     /// The audit log of this run's writes: the operator's for AWS; for the
-    /// simulation a file of its own, read back only from this run's start
-    /// (each run makes a new world, which shows only its own writes).
+    /// simulation a file of its own, its records stamped with this run and
+    /// only they read back (each run makes a new world, which shows only
+    /// its own writes; a drill's restart begins another, `AuditLog::restart`).
     pub fn audit_log(&self) -> flightdeck_core::ops::AuditLog {
         use flightdeck_core::ops::AuditLog;
         if self.demo {
-            AuditLog::new(self.paths.demo_audit_log()).since(flightdeck_model::clock::Clock::now(
-                &flightdeck_model::clock::SystemClock,
-            ))
+            AuditLog::new(self.paths.demo_audit_log()).for_run(demo_run())
         } else {
             AuditLog::new(&self.paths.audit_log)
         }

@@ -6,6 +6,8 @@ use flightdeck_model::{TaskDefRef, Timestamp};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,24 +64,71 @@ pub struct Record {
 #[derive(Debug, Clone)]
 pub struct AuditLog {
     path: PathBuf,
-    /// Only records from this instant on are read back: a simulated world
-    /// made at that instant shows its own writes, never an earlier one's.
-    since: Option<Timestamp>,
+    /// A simulated world's run, shared by every clone of this log: records
+    /// are stamped with it and only its own are read back, so a world
+    /// shows only its own writes, never an earlier run's (the file may
+    /// hold them, even stamped later than this world's clock).
+    run: Option<Arc<Run>>,
+}
+
+/// A run of a simulated world: this run's id and how many times its world
+/// was made again (a drill restarted from its start).
+#[derive(Debug)]
+struct Run {
+    id: String,
+    restarts: AtomicU64,
+}
+
+/// A line of the file: the record and, for a simulated world's, its run.
+#[derive(Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    record: &'a Record,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<String>,
+}
+
+/// A line as read back.
+#[derive(Deserialize)]
+struct Stored {
+    #[serde(flatten)]
+    record: Record,
+    #[serde(default)]
+    run: Option<String>,
 }
 
 impl AuditLog {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         AuditLog {
             path: path.into(),
-            since: None,
+            run: None,
         }
     }
 
-    /// The same file, read back only from `start` on (a simulated world's
-    /// writes; the file may hold an earlier world's).
-    pub fn since(mut self, start: Timestamp) -> Self {
-        self.since = Some(start);
+    /// The same file, for a simulated world's writes: stamped with `run`
+    /// (unique to the run), and only they are read back.
+    pub fn for_run(mut self, run: impl Into<String>) -> Self {
+        self.run = Some(Arc::new(Run {
+            id: run.into(),
+            restarts: AtomicU64::new(0),
+        }));
         self
+    }
+
+    /// The simulated world was made again (a drill restarted): from now
+    /// on, every clone of this log stamps and reads back the new world's
+    /// records only.
+    pub fn restart(&self) {
+        if let Some(run) = &self.run {
+            run.restarts.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// The stamp of this world's records, for a simulated one.
+    fn stamp(&self) -> Option<String> {
+        self.run
+            .as_ref()
+            .map(|r| format!("{}.{}", r.id, r.restarts.load(Ordering::SeqCst)))
     }
 
     pub fn path(&self) -> &Path {
@@ -88,20 +137,27 @@ impl AuditLog {
 
     /// Appends one record and syncs it to disk (0600, never through a link).
     pub fn append(&self, record: &Record) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+        let stamped = Line {
+            record,
+            run: self.stamp(),
+        };
+        let mut line = serde_json::to_vec(&stamped).map_err(std::io::Error::other)?;
         line.push(b'\n');
         let mut file = crate::files::open(&self.path, crate::files::Mode::Append)?;
         file.write_all(&line)?;
         file.sync_data()
     }
 
-    /// Every record, oldest first; unreadable lines are skipped.
+    /// Every record (a simulated world's: of its run), oldest first;
+    /// unreadable lines are skipped.
     pub fn records(&self) -> Vec<Record> {
+        let stamp = self.stamp();
         std::fs::read_to_string(&self.path)
             .map(|text| {
                 text.lines()
-                    .filter_map(|l| serde_json::from_str::<Record>(l).ok())
-                    .filter(|r| self.since.is_none_or(|since| r.time >= since))
+                    .filter_map(|l| serde_json::from_str::<Stored>(l).ok())
+                    .filter(|r| stamp.is_none() || r.run == stamp)
+                    .map(|r| r.record)
                     .collect()
             })
             .unwrap_or_default()

@@ -612,18 +612,36 @@ fn short_of_tasks(
     }
     // ECS at work: a deployment, or tasks it just started or stopped (a new
     // desired count, a replaced task) announced in the service's events.
+    // ECS repeating that it cannot place a task is not at work: it is why
+    // the service is short.
     let last_action = svc
         .events
-        .first()
+        .iter()
+        .find(|e| e.kind != EventKind::UnableToPlace)
         .map_or(primary.created_at, |e| e.created_at.max(primary.created_at));
     let settling = now - last_action < rules.capacity_grace;
     if svc.running < svc.desired && !settling && primary.failed_tasks == 0 {
+        let unplaced = svc
+            .events
+            .iter()
+            .find(|e| e.kind == EventKind::UnableToPlace && e.created_at >= last_action)
+            .map(|e| {
+                let reason = e
+                    .message
+                    .split_once(" because ")
+                    .map_or(e.message.as_str(), |(_, why)| why);
+                format!(
+                    "; ECS was unable to place a task {} ago: {reason}",
+                    age(now - e.created_at)
+                )
+            })
+            .unwrap_or_default();
         out.push((
             Urgency::Warn,
             Kind::Capacity,
             "tasks".into(),
             format!(
-                "{} of {} tasks running ({} pending)",
+                "{} of {} tasks running ({} pending){unplaced}",
                 svc.running, svc.desired, svc.pending
             ),
             primary.updated_at,
@@ -856,6 +874,46 @@ mod tests {
         )];
         let found = triage(&[view(&info, &[starting], &[])], &Rules::default(), t0());
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    /// ECS saying every few minutes that it cannot place a task is not ECS
+    /// at work: the shortfall is a finding, with ECS's reason.
+    #[test]
+    fn a_service_whose_tasks_cannot_be_placed_is_short_of_tasks() {
+        let info = env("shop-prod", true);
+        let mut qdrant = service("qdrant", 1, 2, RolloutState::Completed, 0);
+        let unplaced = |minutes: i64| {
+            flightdeck_model::ServiceEvent::read(
+                format!("e{minutes}"),
+                t0() - Duration::minutes(minutes),
+                "(service qdrant) was unable to place a task because no container instance met all of its requirements. The closest matching (container-instance abc) has insufficient memory available.".into(),
+            )
+        };
+        qdrant.events = vec![
+            unplaced(1),
+            unplaced(6),
+            unplaced(11),
+            flightdeck_model::ServiceEvent::read(
+                "s".into(),
+                t0() - Duration::minutes(12),
+                "(service qdrant) has stopped 1 running tasks: (task a).".into(),
+            ),
+        ];
+        let found = triage(&[view(&info, &[qdrant], &[])], &Rules::default(), t0());
+        let short = found
+            .iter()
+            .find(|f| f.kind == Kind::Capacity)
+            .unwrap_or_else(|| panic!("{found:?}"));
+        assert!(
+            short.why.starts_with("1 of 2 tasks running"),
+            "{}",
+            short.why
+        );
+        assert!(
+            short.why.contains("insufficient memory available"),
+            "{}",
+            short.why
+        );
     }
 
     #[test]

@@ -122,6 +122,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     // A restart plays the same drill again: same seed, same start.
     let restart = match (&session.scenario, &session.world, &app.drill) {
         (Some(scenario), Some(world), Some(drill)) => Some(Restart {
+            audit: writes.audit.clone(),
             world: world.clone(),
             scenario: scenario.clone(),
             seed: options.seed,

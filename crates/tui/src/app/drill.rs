@@ -79,7 +79,8 @@ fn clock_text(d: Option<Duration>) -> String {
         Some(d) if d < Duration::zero() => {
             let back = -d;
             if back >= Duration::days(1) {
-                format!("{}d before", back.num_days())
+                // To the nearest day: 71 hours before is "3d before".
+                format!("{}d before", (back + Duration::hours(12)).num_days())
             } else if back >= Duration::hours(1) {
                 format!("{}h before", back.num_hours())
             } else {
@@ -89,6 +90,17 @@ fn clock_text(d: Option<Duration>) -> String {
         Some(d) => format!("{}:{:02}", d.num_minutes(), d.num_seconds().rem_euclid(60)),
     };
     format!("{text:>5}")
+}
+
+/// How a write the operator made in a drill ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acted {
+    /// It went through: a mitigation.
+    Done,
+    /// ECS had reached its end first (a rollback the circuit breaker
+    /// made): nothing was called, nothing failed.
+    NothingToDo,
+    Failed,
 }
 
 /// What a drill is, before anyone responds to it.
@@ -275,19 +287,21 @@ impl Drill {
         }
     }
 
-    /// A write the operator made in `env` (`done`: it went through).
-    pub fn acted(&mut self, now: Timestamp, env: &str, what: String, done: bool) {
+    /// A write the operator made in `env`, and how it ended. It is not an
+    /// acknowledgement: that is the acknowledge key's alone.
+    pub fn acted(&mut self, now: Timestamp, env: &str, what: String, ended: Acted) {
         if env != self.environment {
             return;
         }
-        self.acknowledged.get_or_insert(now);
-        if done && self.mitigated.is_none() {
+        if ended == Acted::Done && self.mitigated.is_none() {
             self.mitigated = Some(now);
         }
-        self.actions.push((
-            now,
-            format!("{what}{}", if done { "" } else { " (failed)" }),
-        ));
+        let how = match ended {
+            Acted::Done => "",
+            Acted::NothingToDo => ": nothing to do, ECS had already rolled back",
+            Acted::Failed => " (failed)",
+        };
+        self.actions.push((now, format!("{what}{how}")));
     }
 
     /// The debrief: what happened, what the operator did and when, against
@@ -479,7 +493,7 @@ mod tests {
             t(600),
             "muejam-production",
             "rollback of backend".into(),
-            true,
+            Acted::Done,
         );
         let text = debrief_text(&d.debrief("a"));
         assert!(
@@ -503,6 +517,13 @@ mod tests {
             d.header(t(192))
                 .starts_with("DRILL bad-deploy ▶ 1x 3:12/20:00")
         );
+    }
+
+    #[test]
+    fn what_happened_days_before_is_said_to_the_nearest_day() {
+        assert_eq!(clock_text(Some(-Duration::hours(71))), "3d before");
+        assert_eq!(clock_text(Some(-Duration::days(3))), "3d before");
+        assert_eq!(clock_text(Some(-Duration::hours(5))), "5h before");
     }
 
     #[test]

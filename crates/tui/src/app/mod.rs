@@ -430,6 +430,9 @@ pub struct App {
     pub touched: bool,
     /// The id of the next write request (plan or execution).
     pub next_request: u64,
+    /// The first request of this world: the answers to earlier ones (asked
+    /// before a drill's restart) are of a world that is gone.
+    pub first_request: u64,
     /// A one-line message in the footer until the next key.
     pub notice: Option<String>,
     /// Enter on an alarm finding before its environment's services were
@@ -474,6 +477,7 @@ impl App {
         fresh.page = self.page;
         fresh.refresh = self.refresh + 1;
         fresh.next_request = self.next_request;
+        fresh.first_request = self.next_request;
         fresh.touched = true;
         fresh.drill = Some(drill);
         *self = fresh;
@@ -513,6 +517,7 @@ impl App {
             pending_evidence: None,
             pending_open: false,
             next_request: 1,
+            first_request: 1,
             touched: false,
             notice: None,
             keymap: Default::default(),

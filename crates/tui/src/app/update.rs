@@ -92,6 +92,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             vec![]
         }
+        // Asked of the world a drill's restart replaced: nothing of it is
+        // this run's (its plan, its result, the debrief's credit).
+        Msg::Planned { request, .. } | Msg::Executed { request, .. }
+            if request.0 < app.first_request =>
+        {
+            vec![]
+        }
         Msg::Planned {
             request,
             env,
@@ -107,7 +114,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             if let Some(d) = app.drill.as_mut() {
                 let op = &plan.operation;
                 let what = format!("{} of {}/{}", op.verb(), op.cluster(), op.service());
-                d.acted(app.now, &env, what, result.is_ok());
+                let ended = match &result {
+                    Ok(_) => super::drill::Acted::Done,
+                    Err(flightdeck_core::ops::ExecError::NothingToDo(_)) => {
+                        super::drill::Acted::NothingToDo
+                    }
+                    Err(_) => super::drill::Acted::Failed,
+                };
+                d.acted(app.now, &env, what, ended);
             }
             write::executed(app, request, env, *plan, result)
         }
