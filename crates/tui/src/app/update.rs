@@ -92,13 +92,14 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             env,
             plan,
             result,
+            at,
         } => {
             if let Some(d) = app.drill.as_mut() {
                 let op = &plan.operation;
                 let what = format!("{} of {}/{}", op.verb(), op.cluster(), op.service());
                 d.acted(app.now, &env, what, result.is_ok());
             }
-            write::executed(app, request, env, *plan, result)
+            write::executed(app, request, env, *plan, result, at)
         }
         Msg::Api(report) => {
             if matches!(app.overlay, Some(Overlay::Api { .. })) && app.api.as_ref() != Some(&report)
