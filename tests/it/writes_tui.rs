@@ -916,3 +916,32 @@ fn a_blue_green_rollback_during_the_bake_is_watched_to_its_end() {
         .unwrap();
     assert_eq!(watch.deployment_id, primary.id);
 }
+
+/// Issue 23 (acceptance): after the operator rolls a blue/green release
+/// back during its bake, green (no longer taking traffic) reads "no
+/// requests" from blue's next minute on, never a rate that goes on rising
+/// as its quieter minutes leave the window.
+#[test]
+fn after_a_rollback_during_the_bake_green_takes_no_requests() {
+    let mut h = Harness::new();
+    radiox_release_in_its_bake(&mut h);
+    let green = format!(
+        "green :{}",
+        h.app.rollout_service().unwrap().deployments[0]
+            .task_definition
+            .revision
+    );
+    h.keys("R");
+    h.keys("backend-api");
+    h.key(KeyCode::Enter);
+    let mono = common::theme("monochrome");
+    for step in 1..=10 {
+        h.advance(chrono::Duration::seconds(30));
+        if step < 3 {
+            continue;
+        }
+        let screen = h.screen(200, 60, &mono);
+        let line = revision_line(&screen, &green);
+        assert!(line.contains("no requests"), "{}s: {line}", 30 * step);
+    }
+}
