@@ -509,6 +509,7 @@ fn a_late_answer_from_before_a_restart_is_not_the_new_runs() {
         env: "muejam-production".into(),
         plan,
         result: Err(flightdeck::ops::ExecError::NothingToDo("done".into())),
+        at: h.app.now,
     });
     assert_eq!(h.app.dialog, None);
     assert_eq!(h.app.drill.as_ref().unwrap().actions, vec![]);

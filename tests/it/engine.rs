@@ -92,3 +92,44 @@ async fn a_fetch_that_panics_is_reported_and_polled_again() {
     assert_eq!(cloudwatch.deferred, 0);
     engine.abort();
 }
+
+/// A clock that moves on a second each time it is read: reads that take
+/// time.
+struct Running(Mutex<flightdeck::model::Timestamp>);
+
+impl Clock for Running {
+    fn now(&self) -> flightdeck::model::Timestamp {
+        let mut t = self.0.lock().expect("the clock's lock");
+        let now = *t;
+        *t += chrono::Duration::seconds(1);
+        now
+    }
+}
+
+/// A fetch is stamped with the instant it began: what it read is at least
+/// that recent, never more, so a read that began before a write is never
+/// taken for one made after it (the rollout watch's guard).
+#[tokio::test]
+async fn a_fetch_is_stamped_with_the_instant_it_began() {
+    let t0 = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+        .unwrap();
+    let shared: Arc<dyn Clock> = Arc::new(ManualClock::new(t0));
+    let world = Arc::new(Mutex::new(World::new(42, t0)));
+    let sim = SimProvider::all(world, shared)
+        .into_iter()
+        .find(|p| p.environment().name == "muejam-staging")
+        .expect("muejam-staging");
+    let job = engine::Job {
+        key: engine::JobKey {
+            env: "muejam-staging".into(),
+            kind: JobKind::Services,
+        },
+        logs_since: None,
+        known_services: 0,
+    };
+    let clock = Running(Mutex::new(t0));
+    let event = engine::fetch(&Provider::new(sim), &job, 1, &clock, None).await;
+    assert!(event.data.result.is_ok());
+    assert_eq!(event.data.fetched_at, t0);
+}

@@ -498,3 +498,90 @@ fn a_replay_says_so_and_its_recorded_confirmation_takes_no_keys() {
             .contains("nothing runs")
     );
 }
+
+/// Issue 23, item 7 (acceptance): the postmortem of RadioX's blue/green
+/// release deployed, continued at its pause and rolled back during its
+/// bake, each write's answer received a second after the write (as in the
+/// cockpit). Its time column never runs backwards, and what ECS did
+/// follows the write that made it do it: the deployment's start its
+/// deploy (not the continue that also names it), the rollback's event the
+/// rollback; what was seen before a write stays before it.
+#[test]
+fn the_postmortem_of_a_rollback_during_a_bake_tells_causes_first_in_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("session.jsonl");
+    {
+        let mut h = Harness::recorded(&path);
+        h.go_to_env("radiox-prod");
+        let api = h
+            .app
+            .service_rows()
+            .iter()
+            .position(|s| s.name == "backend-api")
+            .unwrap();
+        h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+        h.advance(chrono::Duration::seconds(7));
+        h.keys("D");
+        h.clear_field();
+        h.keys("acme/backend-api:v2.14.9");
+        h.key(KeyCode::Enter);
+        h.keys("backend-api");
+        h.key(KeyCode::Enter);
+        for _ in 0..30 {
+            h.advance(chrono::Duration::seconds(10));
+        }
+        h.advance(chrono::Duration::seconds(3));
+        h.keys("C");
+        h.keys("backend-api");
+        h.key(KeyCode::Enter);
+        for _ in 0..3 {
+            h.advance(chrono::Duration::seconds(10));
+        }
+        h.advance(chrono::Duration::seconds(4));
+        h.keys("R");
+        h.keys("backend-api");
+        h.key(KeyCode::Enter);
+        for _ in 0..6 {
+            h.advance(chrono::Duration::seconds(10));
+        }
+    }
+    let mut reader = recording::Reader::open(&path).unwrap();
+    let entries: Vec<recording::Entry> = reader.by_ref().collect::<Result<_, _>>().unwrap();
+    let mut late = recording::Postmortem::new(reader.header());
+    for mut entry in entries {
+        if let recording::Entry::Executed { at, .. } = &mut entry {
+            *at += chrono::Duration::seconds(1);
+        }
+        let at = entry.at();
+        late.take(&entry, at);
+    }
+    let lines = late.finish();
+    for pair in lines.windows(2) {
+        assert!(pair[0].at <= pair[1].at, "{:#?}", pair);
+    }
+    let order: Vec<String> = lines
+        .iter()
+        .filter(|h| h.service.as_deref() == Some("backend-api"))
+        .map(|h| format!("{} {}: {}", h.at.format("%H:%M:%S"), h.kind, h.what))
+        .collect();
+    let find = |text: &str| {
+        order
+            .iter()
+            .position(|line| line.contains(text))
+            .unwrap_or_else(|| panic!("no {text:?} in {order:#?}"))
+    };
+    assert!(
+        find("deploy of radiox-prod/backend-api confirmed and done")
+            < find(":43: PRIMARY IN_PROGRESS")
+            && find(":43: PRIMARY IN_PROGRESS") < find("continue of radiox-prod/backend-api"),
+        "{order:#?}"
+    );
+    assert!(
+        find(":42: ACTIVE COMPLETED") < find("rollback of radiox-prod/backend-api confirmed"),
+        "{order:#?}"
+    );
+    assert!(
+        find("rollback of radiox-prod/backend-api confirmed") < find("rolled back: Stopped"),
+        "{order:#?}"
+    );
+}

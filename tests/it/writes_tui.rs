@@ -268,6 +268,7 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
                     EXECUTIONS.fetch_add(1, Ordering::Relaxed);
                     // Not carried out: the world stays as it was for the next case.
                     let result = Err(ExecError::Stale("not executed in this test".into()));
+                    let at = app.now;
                     pending.extend(update(
                         &mut app,
                         Msg::Executed {
@@ -275,6 +276,7 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
                             env,
                             plan,
                             result,
+                            at,
                         },
                     ));
                 }
@@ -845,4 +847,101 @@ fn a_finished_canary_watch_shows_its_end_and_counts_the_rollback_alarm() {
         screen.contains(&format!("{firing} in ALARM of {}", alarms.len())),
         "{screen}"
     );
+}
+
+/// RadioX's `backend-api` (blue/green, a pause, a bake) deployed from the
+/// cockpit and continued at its pause: the watch of the continued
+/// deployment, at the start of its bake.
+fn radiox_release_in_its_bake(h: &mut Harness) {
+    go_to_env(h, "radiox-prod");
+    let api = h
+        .app
+        .service_rows()
+        .iter()
+        .position(|s| s.name == "backend-api")
+        .unwrap();
+    h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+    plan_deploy(h, "acme/backend-api:v2.14.9");
+    h.keys("backend-api");
+    h.key(KeyCode::Enter);
+    for _ in 0..30 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    h.keys("C");
+    h.keys("backend-api");
+    h.key(KeyCode::Enter);
+    for _ in 0..3 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    let mono = common::theme("monochrome");
+    let screen = h.screen(200, 60, &mono);
+    assert!(screen.contains("BAKE_TIME"), "{screen}");
+}
+
+/// Issue 23 (acceptance): a blue/green release rolled back by the operator
+/// during its bake, while a read of the services that began before the
+/// rollback answers after it (the clock runs on between the cockpit's
+/// ticks). The watch follows the rollback's deployment (blue's, PRIMARY
+/// again) to its end, and never judges it by that older read, where blue
+/// was still ACTIVE beside green.
+#[test]
+fn a_blue_green_rollback_during_the_bake_is_watched_to_its_end() {
+    let mut h = Harness::new();
+    radiox_release_in_its_bake(&mut h);
+    let old = h.app.rollout_service().unwrap().deployments[1]
+        .task_definition
+        .clone();
+    h.keys("R");
+    let Some(Dialog::Confirm(_)) = &h.app.dialog else {
+        panic!("no rollback plan: {:?}", h.app.dialog);
+    };
+    h.keys("backend-api");
+    h.clock.advance(chrono::Duration::seconds(1));
+    let before = h.read("radiox-prod", flightdeck::engine::JobKind::Services);
+    h.clock.advance(chrono::Duration::seconds(1));
+    let effects = h.feed(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    h.carry_out(effects);
+    h.feed(Msg::Data(Box::new(before)));
+    for _ in 0..24 {
+        h.advance(chrono::Duration::seconds(10));
+    }
+    let watch = &h.app.rollout.as_ref().unwrap().watch;
+    assert_eq!(watch.task_definition, old);
+    assert_eq!(watch.status, RolloutStatus::Succeeded, "{}", watch.reason);
+    let primary = h
+        .app
+        .rollout_service()
+        .unwrap()
+        .primary_deployment()
+        .unwrap();
+    assert_eq!(watch.deployment_id, primary.id);
+}
+
+/// Issue 23 (acceptance): after the operator rolls a blue/green release
+/// back during its bake, green (no longer taking traffic) reads "no
+/// requests" from blue's next minute on, never a rate that goes on rising
+/// as its quieter minutes leave the window.
+#[test]
+fn after_a_rollback_during_the_bake_green_takes_no_requests() {
+    let mut h = Harness::new();
+    radiox_release_in_its_bake(&mut h);
+    let green = format!(
+        "green :{}",
+        h.app.rollout_service().unwrap().deployments[0]
+            .task_definition
+            .revision
+    );
+    h.keys("R");
+    h.keys("backend-api");
+    h.key(KeyCode::Enter);
+    let mono = common::theme("monochrome");
+    for step in 1..=10 {
+        h.advance(chrono::Duration::seconds(30));
+        if step < 3 {
+            continue;
+        }
+        let screen = h.screen(200, 60, &mono);
+        let line = revision_line(&screen, &green);
+        assert!(line.contains("no requests"), "{}s: {line}", 30 * step);
+    }
 }

@@ -90,7 +90,8 @@ impl SimProvider {
 
     /// Runs `f` on one service of this environment, mutably, after bringing
     /// the world up to the clock; `f` also gets the cluster's launch type,
-    /// the world's generator (for ids) and the current instant.
+    /// the world's generator (for ids) and the instant of the call (the
+    /// clock's, between the world's ticks).
     fn change_service<R>(
         &self,
         cluster: &str,
@@ -98,10 +99,14 @@ impl SimProvider {
         f: impl FnOnce(&mut ServiceState, &Place, &mut ChaCha8Rng, Timestamp) -> Result<R>,
     ) -> Result<R> {
         let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
-        world.advance_to(self.clock.now());
-        let (env, rng, now) = world
+        let at = self.clock.now();
+        world.advance_to(at);
+        let (env, rng, tick) = world
             .env_and_rng(&self.info.name)
             .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
+        // What a write makes is stamped with the instant of the call, as ECS
+        // stamps it, not with the world's last tick.
+        let now = at.max(tick);
         Self::check_cluster(env, cluster)?;
         let place = Place::of(env);
         let svc = env
@@ -698,10 +703,14 @@ impl SimProvider {
         images: &[(String, String)],
     ) -> Result<Written<TaskDefinition>> {
         let mut world = self.world.lock().unwrap_or_else(PoisonError::into_inner);
-        world.advance_to(self.clock.now());
-        let (env, rng, now) = world
+        let at = self.clock.now();
+        world.advance_to(at);
+        let (env, rng, tick) = world
             .env_and_rng(&self.info.name)
             .ok_or_else(|| ProviderError::NotFound(format!("environment {}", self.info.name)))?;
+        // What a write makes is stamped with the instant of the call, as ECS
+        // stamps it, not with the world's last tick.
+        let now = at.max(tick);
         let svc = env
             .services
             .iter_mut()
@@ -1100,6 +1109,37 @@ mod write_tests {
         let after = p.services("muejam-staging").await.unwrap().remove(0);
         assert_eq!(after.desired, before.desired);
         assert_eq!(after.deployments, before.deployments);
+    }
+
+    /// A deployment is created at the instant of the UpdateService that
+    /// made it, as ECS stamps createdAt: between the world's 10-second
+    /// ticks, never floored to the last one (before the write).
+    #[tokio::test]
+    async fn a_write_between_ticks_is_stamped_with_its_own_instant() {
+        use chrono::TimeZone;
+        let t = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 22, 14, 0, 0)
+            .unwrap();
+        let clock = flightdeck_model::clock::ManualClock::new(t);
+        let world = Arc::new(Mutex::new(World::new(1, t)));
+        let p = SimProvider::all(world, Arc::new(clock.clone()))
+            .into_iter()
+            .find(|p| p.environment().name == "muejam-staging")
+            .unwrap();
+        clock.advance(chrono::Duration::milliseconds(18_900));
+        let at = t + chrono::Duration::milliseconds(18_900);
+        let backend = ServiceRef::new("muejam-staging", "backend");
+        let update = ServiceUpdate {
+            force_new_deployment: true,
+            ..ServiceUpdate::default()
+        };
+        let svc = p.update_service(&backend, &update).await.unwrap();
+        assert_eq!(svc.primary_deployment().unwrap().created_at, at);
+        let history = p.service_deployments(&backend, t).await.unwrap();
+        assert_eq!(history[0].created_at, at);
+        let trail = p.write_events(t).await.unwrap();
+        let write = trail.iter().find(|e| e.call == "UpdateService").unwrap();
+        assert_eq!(write.at, at);
     }
 
     #[tokio::test]

@@ -177,6 +177,36 @@ impl Harness {
         self.feed(Msg::Tick(now));
     }
 
+    /// One read of `kind` in `env` at the clock's instant, not handed to
+    /// the app: what arrives late is fed when the test says.
+    pub fn read(
+        &mut self,
+        env: &str,
+        kind: flightdeck::engine::JobKind,
+    ) -> flightdeck::engine::DataEvent {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let job = flightdeck::engine::Job {
+            key: flightdeck::engine::JobKey {
+                env: env.into(),
+                kind,
+            },
+            logs_since: None,
+            known_services: 0,
+        };
+        self.generation += 1;
+        let provider = self.provider(env);
+        rt.block_on(fetch(
+            provider.as_ref(),
+            &job,
+            self.generation,
+            &self.clock,
+            Some(&self.audit),
+        ))
+    }
+
     pub fn advance(&mut self, by: chrono::Duration) {
         self.clock.advance(by);
         self.settle();

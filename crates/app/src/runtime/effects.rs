@@ -91,6 +91,7 @@ pub async fn carry_out(
                 env,
                 plan,
                 result,
+                at: clock.now(),
             })
         }
     }

@@ -61,6 +61,9 @@ pub enum Payload {
 /// drops results older than what it already shows.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Fetched<T> {
+    /// When the read began: what it says is at least this recent, never
+    /// more (a read that began before a write may not show it, however
+    /// late it ends).
     pub fetched_at: Timestamp,
     pub generation: u64,
     pub result: Result<T, ProviderError>,
@@ -81,11 +84,12 @@ pub async fn fetch(
     clock: &dyn Clock,
     audit: Option<&AuditLog>,
 ) -> DataEvent {
-    let result = run(provider, job, clock.now(), audit).await;
+    let began = clock.now();
+    let result = run(provider, job, began, audit).await;
     DataEvent {
         key: job.key.clone(),
         data: Fetched {
-            fetched_at: clock.now(),
+            fetched_at: began,
             generation,
             result,
         },

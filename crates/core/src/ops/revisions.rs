@@ -91,7 +91,10 @@ pub struct RevisionMetrics {
     pub side: Option<Side>,
     /// The revision registered in the group, when its side is known.
     pub revision: Option<u32>,
-    /// Mean requests a minute; `None` without any request.
+    /// Mean requests a minute over the window's minutes with requests;
+    /// `None` when it takes none now: no request in the window, or none
+    /// in the newest minute another group had requests in (a revision
+    /// rolled back, or replaced, no longer takes traffic).
     pub requests_per_minute: Option<f64>,
     /// 5xx answers of the targets, in percent of the requests.
     pub error_percent: Option<f64>,
@@ -160,17 +163,31 @@ pub fn summarise(
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i);
     let from = now - WINDOW;
+    let in_window = |points: &[MetricPoint]| -> Vec<MetricPoint> {
+        points
+            .iter()
+            .filter(|p| p.at > from && p.at <= now)
+            .copied()
+            .collect()
+    };
+    // The newest minute any group had requests in: a group without a
+    // request in it takes no traffic now, whatever it took before.
+    let newest = groups
+        .iter()
+        .flat_map(|g| in_window(&g.requests))
+        .map(|p| p.at)
+        .max();
     groups
         .iter()
         .enumerate()
         .map(|(i, g)| {
-            let minutes = g
-                .requests
-                .iter()
-                .filter(|p| p.at > from && p.at <= now)
-                .count();
-            let requests = sum(&g.requests, from, now);
-            let errors = sum(&g.errors, from, now);
+            let own = in_window(&g.requests);
+            let live = own.iter().map(|p| p.at).max() == newest;
+            let (minutes, requests, errors) = if live {
+                (own.len(), sum(&own, from, now), sum(&g.errors, from, now))
+            } else {
+                (0, 0.0, 0.0)
+            };
             let side = match (blue, sides.green) {
                 (Some(b), _) if b == i => Some(Side::Blue),
                 (Some(_), Some(_)) => Some(Side::Green),
@@ -191,6 +208,7 @@ pub fn summarise(
                     .p95_secs
                     .iter()
                     .rfind(|p| p.at > from && p.at <= now)
+                    .filter(|_| live)
                     .map(|p| p.value * 1000.0),
             }
         })
@@ -339,6 +357,13 @@ mod tests {
             (out[1].label(), out[1].figures()),
             ("green :58".into(), "no requests".into())
         );
+        // From the first minute blue had requests and green none, green
+        // takes no traffic: never the mean of its minutes before.
+        for minute in 8..12 {
+            let out = summarise(&[blue.clone(), green.clone()], sides, t(minute));
+            assert_eq!(out[1].figures(), "no requests", "at minute {minute}");
+            assert_eq!(out[1].p95_ms, None);
+        }
         // Once ECS forgets the failed deployment: the live group is :57's
         // (the watch followed blue's old deployment, with no history).
         let sides = Sides::of(std::slice::from_ref(&old), None).unwrap();

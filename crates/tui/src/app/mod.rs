@@ -289,6 +289,9 @@ pub enum Msg {
         env: String,
         plan: Box<flightdeck_core::ops::Plan>,
         result: Result<flightdeck_core::ops::Executed, flightdeck_core::ops::ExecError>,
+        /// When the answer came back: a read that began before it may not
+        /// show the write.
+        at: Timestamp,
     },
     /// The debug overlay's figures, sent while it is open.
     Api(Box<api::ApiReport>),

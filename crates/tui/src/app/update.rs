@@ -110,6 +110,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             env,
             plan,
             result,
+            at,
         } => {
             if let Some(d) = app.drill.as_mut() {
                 let op = &plan.operation;
@@ -123,7 +124,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 };
                 d.acted(app.now, &env, what, ended);
             }
-            write::executed(app, request, env, *plan, result)
+            write::executed(app, request, env, *plan, result, at)
         }
         Msg::Api(report) => {
             if matches!(app.overlay, Some(Overlay::Api { .. })) && app.api.as_ref() != Some(&report)

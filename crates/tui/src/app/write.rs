@@ -15,7 +15,7 @@ use flightdeck_core::ops::{
     ExecError, Executed, MAX_TASKS, Operation, Plan, PlanError, RevisionChoice, RolloutStatus,
     Watch, describe_calls,
 };
-use flightdeck_model::Service;
+use flightdeck_model::{Service, Timestamp};
 
 /// Which plan or execution request an answer belongs to. Answers carry it
 /// back; one that is not the request the dialog waits for is stale and
@@ -1243,6 +1243,7 @@ pub fn executed(
     env: String,
     plan: Plan,
     result: Result<Executed, ExecError>,
+    at: Timestamp,
 ) -> Vec<Effect> {
     app.dirty = true;
     let current = awaited(app, request);
@@ -1258,7 +1259,7 @@ pub fn executed(
         plan.operation.service()
     );
     let message = match result {
-        Ok(done) => match done_message(app, current, &env, &plan, &what, &done) {
+        Ok(done) => match done_message(app, current, &env, &plan, &what, &done, at) {
             Some(message) => message,
             None => return vec![],
         },
@@ -1339,8 +1340,9 @@ fn open_session(
 }
 
 /// A write that went through: it opens the watch of the deployment it
-/// started, and says what it did (none when the watch says it all). A
-/// change the audit log missed is always told.
+/// started, from `at`, when its answer came back (a read that began
+/// earlier may not show it), and says what it did (none when the watch
+/// says it all). A change the audit log missed is always told.
 fn done_message(
     app: &mut App,
     current: bool,
@@ -1348,6 +1350,7 @@ fn done_message(
     plan: &Plan,
     what: &str,
     done: &Executed,
+    at: Timestamp,
 ) -> Option<Message> {
     let mut lines = vec![];
     if let Some(why) = &done.unrecorded {
@@ -1371,7 +1374,7 @@ fn done_message(
         }
         return Some(Message::new("Done", lines));
     };
-    let watch = Watch::new(env, &done.service, id, app.now, app.stuck_after);
+    let watch = Watch::new(env, &done.service, id, at, app.stuck_after);
     app.rollout = Some(RolloutView {
         watch,
         visible: current && lines.is_empty(),

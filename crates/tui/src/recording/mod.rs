@@ -204,6 +204,7 @@ impl Entry {
                 env,
                 plan,
                 result,
+                ..
             } => Entry::Executed {
                 at,
                 request: request.0,
@@ -239,16 +240,17 @@ impl Entry {
                 result,
             },
             Entry::Executed {
+                at,
                 request,
                 env,
                 plan,
                 result,
-                ..
             } => Msg::Executed {
                 request: RequestId(request),
                 env,
                 plan,
                 result,
+                at,
             },
         })
     }

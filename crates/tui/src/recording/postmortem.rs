@@ -26,9 +26,9 @@ pub struct Happening {
     /// (an alarm's change is older than the poll that saw it).
     #[serde(skip)]
     pub seen: Timestamp,
-    /// The ECS deployment this line is about: the one a deploy line
-    /// follows, or the one an operator's write started. It puts an effect
-    /// after its cause (see [`Postmortem::finish`]).
+    /// The ECS deployment this line is about: the one a deploy line tells
+    /// the start of, or the one an operator's write started. It puts an
+    /// effect after its cause (see [`Postmortem::finish`]).
     #[serde(skip)]
     pub deployment: Option<String>,
 }
@@ -140,6 +140,10 @@ pub struct Postmortem {
     alarms: HashMap<(String, String), AlarmState>,
     rollouts: HashMap<(String, String), String>,
     seen: HashSet<String>,
+    /// The last key or click, and the last plan that came back: an
+    /// operator's write was made after both.
+    last_input: Option<Timestamp>,
+    last_planned: Option<Timestamp>,
     /// Lines past [`MAX_HAPPENINGS`], and things past [`MAX_TRACKED`].
     left_out: u64,
     untracked: u64,
@@ -156,6 +160,8 @@ impl Postmortem {
             alarms: HashMap::new(),
             rollouts: HashMap::new(),
             seen: HashSet::new(),
+            last_input: None,
+            last_planned: None,
             left_out: 0,
             untracked: 0,
             max_happenings: MAX_HAPPENINGS,
@@ -189,30 +195,31 @@ impl Postmortem {
         })
     }
 
-    /// The timeline, oldest first, each thing said once. An effect never
-    /// comes before its cause: a deployment an operator's write started is
-    /// placed after that write, even when ECS's clock stamped it a moment
-    /// before the session heard the write was done. Each line keeps its
-    /// own time.
+    /// The timeline, oldest first, each thing said once; its times never
+    /// run backwards. An operator's write is timed when it was made (see
+    /// [`Postmortem::take`]), so what ECS stamped after it follows it. An
+    /// effect never comes before its cause: the start of a deployment an
+    /// operator's write started (the first write that names it; a later
+    /// one, a continue or a rollback to it, did not start it) is no
+    /// earlier than that write, even where ECS's clock stamped it a moment
+    /// before.
     pub fn finish(self) -> Vec<Happening> {
         let mut out = self.out;
-        let started_by: HashMap<String, Timestamp> = out
-            .iter()
-            .filter(|h| h.kind == HappeningKind::Action)
-            .filter_map(|h| Some((h.deployment.clone()?, h.at)))
-            .collect();
-        let place = |h: &Happening| {
-            let cause = (h.kind == HappeningKind::Deploy)
-                .then(|| started_by.get(h.deployment.as_deref()?))
-                .flatten();
-            // Among lines of one instant, the operator's come first: they
-            // are what the others answer.
-            (
-                cause.map_or(h.at, |c| h.at.max(*c)),
-                h.kind != HappeningKind::Action,
-            )
-        };
-        out.sort_by_cached_key(place);
+        let mut started_by: HashMap<String, Timestamp> = HashMap::new();
+        for h in out.iter().filter(|h| h.kind == HappeningKind::Action) {
+            if let Some(id) = &h.deployment {
+                let first = started_by.entry(id.clone()).or_insert(h.at);
+                *first = (*first).min(h.at);
+            }
+        }
+        for h in out.iter_mut().filter(|h| h.kind == HappeningKind::Deploy) {
+            if let Some(cause) = h.deployment.as_ref().and_then(|d| started_by.get(d)) {
+                h.at = h.at.max(*cause);
+            }
+        }
+        // Among lines of one instant, the operator's come first: they are
+        // what the others answer.
+        out.sort_by_key(|h| (h.at, h.kind != HappeningKind::Action));
         drop_repeats(&mut out);
         out
     }
@@ -244,7 +251,10 @@ impl Postmortem {
                 op,
                 result,
                 ..
-            } => self.push(action(*at, played, env, op, planned(op, result), None)),
+            } => {
+                self.last_planned = Some(*at);
+                self.push(action(*at, played, env, op, planned(op, result), None));
+            }
             Entry::Executed {
                 at,
                 env,
@@ -252,9 +262,16 @@ impl Postmortem {
                 result,
                 ..
             } => {
+                // The write was made once confirmed (the last key after
+                // its plan came back), before its answer was received.
+                let made = self
+                    .last_input
+                    .max(self.last_planned)
+                    .filter(|made| made <= at)
+                    .unwrap_or(*at);
                 let op = &plan.operation;
                 self.push(action(
-                    *at,
+                    made,
                     played,
                     env,
                     op,
@@ -265,11 +282,10 @@ impl Postmortem {
                         .and_then(|done| done.deployment_id.clone()),
                 ));
             }
+            Entry::Key { at, .. } | Entry::Mouse { at, .. } => self.last_input = Some(*at),
             // A previous run's state is no event of this session.
             Entry::Remembered { .. }
             | Entry::Unchanged { .. }
-            | Entry::Key { .. }
-            | Entry::Mouse { .. }
             | Entry::Tick { .. }
             | Entry::Resize { .. } => {}
         }
@@ -332,7 +348,7 @@ impl Postmortem {
                     environment: env.to_string(),
                     kind: HappeningKind::Deploy,
                     seen: played,
-                    deployment: Some(d.id.clone()),
+                    deployment: new.then(|| d.id.clone()),
                     service: Some(svc.name.clone()),
                     what: format!(
                         "deployment to {}: {state}{}",
