@@ -96,20 +96,24 @@ pub struct RevisionMetrics {
     /// in the newest minute another group had requests in (a revision
     /// rolled back, or replaced, no longer takes traffic).
     pub requests_per_minute: Option<f64>,
-    /// 5xx answers of the targets, in percent of the requests.
+    /// 5xx answers of the targets, in percent of the requests over the
+    /// window (also of a group that no longer takes traffic).
     pub error_percent: Option<f64>,
     /// The last minute's p95 response time.
     pub p95_ms: Option<f64>,
 }
 
 impl RevisionMetrics {
-    /// "111 req/min · 5xx 60.1 % · p95 1746 ms", or "no requests".
+    /// "111 req/min · 5xx 60.1 % · p95 1746 ms", "no requests now (5xx
+    /// 60.1 % before)" for a group that took some in the window, or "no
+    /// requests".
     pub fn figures(&self) -> String {
         match (self.requests_per_minute, self.error_percent) {
             (Some(requests), Some(errors)) => format!(
                 "{requests:.0} req/min · 5xx {errors:.1} % · p95 {}",
                 self.p95_ms.map_or("–".into(), |ms| format!("{ms:.0} ms"))
             ),
+            (None, Some(errors)) => format!("no requests now (5xx {errors:.1} % before)"),
             _ => "no requests".into(),
         }
     }
@@ -183,11 +187,11 @@ pub fn summarise(
         .map(|(i, g)| {
             let own = in_window(&g.requests);
             let live = own.iter().map(|p| p.at).max() == newest;
-            let (minutes, requests, errors) = if live {
-                (own.len(), sum(&own, from, now), sum(&g.errors, from, now))
-            } else {
-                (0, 0.0, 0.0)
-            };
+            // A group that no longer takes traffic keeps its 5xx share
+            // over the window (the evidence beside the other's), but no
+            // rate: its mean of earlier minutes would read as traffic.
+            let (requests, errors) = (sum(&own, from, now), sum(&g.errors, from, now));
+            let minutes = if live { own.len() } else { 0 };
             let side = match (blue, sides.green) {
                 (Some(b), _) if b == i => Some(Side::Blue),
                 (Some(_), Some(_)) => Some(Side::Green),
@@ -361,7 +365,12 @@ mod tests {
         // takes no traffic: never the mean of its minutes before.
         for minute in 8..12 {
             let out = summarise(&[blue.clone(), green.clone()], sides, t(minute));
-            assert_eq!(out[1].figures(), "no requests", "at minute {minute}");
+            assert!(
+                out[1].figures().starts_with("no requests"),
+                "at minute {minute}: {}",
+                out[1].figures()
+            );
+            assert_eq!(out[1].requests_per_minute, None);
             assert_eq!(out[1].p95_ms, None);
         }
         // Once ECS forgets the failed deployment: the live group is :57's
