@@ -243,13 +243,7 @@ fn watching_the_circuit_breaker_roll_back_is_a_mitigation() {
     );
     assert_eq!(drill.mitigated, None, "not seen yet");
     h.keys("1");
-    let backend = h
-        .app
-        .service_rows()
-        .iter()
-        .position(|s| s.name == "backend")
-        .unwrap();
-    h.app.selected[flightdeck::app::Pane::Services.index()] = backend;
+    h.select_service("backend");
     h.key(KeyCode::Enter);
     let drill = h.app.drill.as_ref().unwrap();
     assert!(drill.mitigated.is_some(), "{:?}", drill.actions);
@@ -454,13 +448,7 @@ fn a_rollback_ecs_already_made_is_nothing_to_do_in_the_debrief_not_a_failure() {
     let mut h = Harness::drill("bad-deploy");
     h.advance(chrono::Duration::seconds(80));
     h.keys("1");
-    let backend = h
-        .app
-        .service_rows()
-        .iter()
-        .position(|s| s.name == "backend")
-        .unwrap();
-    h.app.selected[flightdeck::app::Pane::Services.index()] = backend;
+    h.select_service("backend");
     h.keys("R");
     assert!(
         matches!(h.app.dialog, Some(Dialog::Confirm(_))),

@@ -513,13 +513,7 @@ fn the_postmortem_of_a_rollback_during_a_bake_tells_causes_first_in_time_order()
     {
         let mut h = Harness::recorded(&path);
         h.go_to_env("radiox-prod");
-        let api = h
-            .app
-            .service_rows()
-            .iter()
-            .position(|s| s.name == "backend-api")
-            .unwrap();
-        h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+        h.select_service("backend-api");
         h.advance(chrono::Duration::seconds(7));
         h.keys("D");
         h.clear_field();

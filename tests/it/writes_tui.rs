@@ -393,13 +393,7 @@ fn a_late_execution_result_is_told_without_replacing_the_open_dialog() {
 /// Tell Me More's `api` (a 10 % canary) selected in the services pane.
 fn select_canary_api(h: &mut Harness) {
     go_to_env(h, "tellmemore-prod");
-    let api = h
-        .app
-        .service_rows()
-        .iter()
-        .position(|s| s.name == "api")
-        .unwrap();
-    h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+    h.select_service("api");
 }
 
 /// The watch's "each revision" line of `side` (`blue  :57`, `green :58`).
@@ -576,13 +570,7 @@ fn after_a_rollback_to_blue_the_watch_gives_blue_its_traffic() {
 fn a_paused_blue_green_release_is_continued_and_the_strategy_changed() {
     let mut h = Harness::new();
     go_to_env(&mut h, "radiox-prod");
-    let api = h
-        .app
-        .service_rows()
-        .iter()
-        .position(|s| s.name == "backend-api")
-        .unwrap();
-    h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+    h.select_service("backend-api");
     plan_deploy(&mut h, "acme/backend-api:v2.15.0");
     h.keys("backend-api");
     h.key(KeyCode::Enter);
@@ -684,13 +672,7 @@ fn a_rollback_planned_during_a_failing_rollout_goes_through_or_says_it_is_done()
         // The deploy fires at 1m; its tasks start failing.
         h.advance(chrono::Duration::seconds(80));
         h.keys("1");
-        let backend = h
-            .app
-            .service_rows()
-            .iter()
-            .position(|s| s.name == "backend")
-            .unwrap();
-        h.app.selected[flightdeck::app::Pane::Services.index()] = backend;
+        h.select_service("backend");
         h.keys("R");
         let Some(Dialog::Confirm(c)) = &h.app.dialog else {
             panic!("no plan: {:?}", h.app.dialog);
@@ -854,13 +836,7 @@ fn a_finished_canary_watch_shows_its_end_and_counts_the_rollback_alarm() {
 /// deployment, at the start of its bake.
 fn radiox_release_in_its_bake(h: &mut Harness) {
     go_to_env(h, "radiox-prod");
-    let api = h
-        .app
-        .service_rows()
-        .iter()
-        .position(|s| s.name == "backend-api")
-        .unwrap();
-    h.app.selected[flightdeck::app::Pane::Services.index()] = api;
+    h.select_service("backend-api");
     plan_deploy(h, "acme/backend-api:v2.14.9");
     h.keys("backend-api");
     h.key(KeyCode::Enter);

@@ -252,6 +252,17 @@ impl Harness {
 
     /// Switches to an environment by its place in the switcher, on its
     /// services pane.
+    /// Selects service `name` in the services pane's rows.
+    pub fn select_service(&mut self, name: &str) {
+        let at = self
+            .app
+            .service_rows()
+            .iter()
+            .position(|s| s.name == name)
+            .unwrap();
+        self.app.selected[flightdeck::app::Pane::Services.index()] = at;
+    }
+
     pub fn go_to_env(&mut self, name: &str) {
         let index = self
             .app
