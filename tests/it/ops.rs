@@ -200,8 +200,9 @@ fn a_broken_image_trips_the_circuit_breaker_and_is_rolled_back_not_succeeded() {
                 .is_some_and(|r| r.contains("CannotPullContainerError"))
         }));
         // Rolling back now would go one revision further than the breaker
-        // did: the plan says there is nothing to roll back, and offers no
-        // older revision to pick.
+        // did: the plan says there is nothing to roll back, and lists the
+        // older revisions for an operator who means to go further back
+        // (none chosen for them).
         let op = Operation::Rollback {
             cluster: CLUSTER.into(),
             service: SERVICE.into(),
@@ -210,7 +211,15 @@ fn a_broken_image_trips_the_circuit_breaker_and_is_rolled_back_not_succeeded() {
         let e = plan(s.p.reads(), "678901234567", op, Some(&s.audit))
             .await
             .unwrap_err();
-        assert!(matches!(e, PlanError::Refused(_)), "{e:?}");
+        let PlanError::NoRollbackTarget { choices, .. } = &e else {
+            panic!("{e:?}");
+        };
+        assert!(
+            choices
+                .iter()
+                .all(|c| c.revision.revision < before.revision),
+            "{choices:?}"
+        );
         let words = e.to_string();
         assert!(
             words.contains(&format!(
@@ -1022,8 +1031,9 @@ fn a_task_stop_is_refused_read_only_by_the_provider_itself() {
 }
 
 /// Issue 23, item 2: a rollback whose target nothing names offers the
-/// family's earlier revisions, newest first, each with its images and when
-/// it was registered, instead of only a flag to name one.
+/// family's earlier revisions, newest first, each with its images, when
+/// it was registered and until when it ran by ECS's history, instead of
+/// only a flag to name one.
 #[test]
 fn a_rollback_without_a_known_target_offers_the_earlier_revisions() {
     let s = sim(ENV, false);
@@ -1055,6 +1065,25 @@ fn a_rollback_without_a_known_target_offers_the_earlier_revisions() {
                     .iter()
                     .all(|c| c.revision.revision < current && !c.images.is_empty())
             );
+            // ECS's history names the revision the running one replaced:
+            // the operator sees until when it ran, and that the older ones
+            // did not run within the history.
+            let previous = &choices[0];
+            if previous.revision.revision + 1 == current {
+                assert!(previous.last_ran.is_some(), "{previous:?}");
+                assert!(
+                    previous.describe().contains(", ran until "),
+                    "{}",
+                    previous.describe()
+                );
+            }
+            if let Some(older) = choices.get(1) {
+                assert!(
+                    older.describe().ends_with("not run in ECS's history"),
+                    "{}",
+                    older.describe()
+                );
+            }
             let text = PlanError::NoRollbackTarget {
                 reason,
                 choices: choices.clone(),

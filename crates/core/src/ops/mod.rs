@@ -7,6 +7,7 @@
 //! again below, by the provider's guard.
 
 mod confirm;
+mod earlier;
 mod execute;
 #[cfg(test)]
 mod no_secrets;

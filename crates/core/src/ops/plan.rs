@@ -461,22 +461,40 @@ pub struct RevisionChoice {
     /// Each container's image.
     pub images: Vec<String>,
     pub registered_at: Timestamp,
+    /// How long the service ran it settled, by ECS's deployment history;
+    /// `None` when the history does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ran_seconds: Option<i64>,
+    /// When it last stopped being the service's settled revision: the
+    /// last time ECS saw it run steady.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_ran: Option<Timestamp>,
 }
 
 impl RevisionChoice {
-    /// One line: `:113  api:v1.4 (registered 2026-11-20 14:02)`; an image
-    /// by its repository's last name and tag, so it fits 80 columns.
+    /// One line: `:113  api:v1.4  registered 2026-11-20, ran 3d until
+    /// 12-03 14:02`; an image by its repository's last name and tag, so it
+    /// fits 80 columns.
     pub fn describe(&self) -> String {
         let images: Vec<&str> = self
             .images
             .iter()
             .map(|i| i.rsplit('/').next().unwrap_or(i))
             .collect();
+        let ran = match (self.ran_seconds, self.last_ran) {
+            (Some(s), Some(until)) => format!(
+                ", ran {} until {}",
+                crate::triage::age(chrono::Duration::seconds(s)),
+                until.format("%m-%d %H:%M")
+            ),
+            (None, Some(until)) => format!(", ran until {}", until.format("%m-%d %H:%M")),
+            _ => ", not run in ECS's history".into(),
+        };
         format!(
-            ":{}  {} (registered {})",
+            ":{}  {}  registered {}{ran}",
             self.revision.revision,
             images.join(", "),
-            self.registered_at.format("%Y-%m-%d %H:%M")
+            self.registered_at.format("%Y-%m-%d"),
         )
     }
 }

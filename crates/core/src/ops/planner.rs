@@ -3,37 +3,12 @@
 //! rollback and scale are planned here; strategies and tasks in their own
 //! modules, all building the [`Plan`] of [`super::plan`].
 
-use super::plan::{Fingerprint, Operation, Plan, PlanError, RevisionChoice, Step};
+use super::earlier::earlier_revisions;
+use super::plan::{Fingerprint, Operation, Plan, PlanError, Step};
 use crate::audit::AuditLog;
 use crate::diff::{Change, image_change, revision_diff, tag};
 use crate::provider::{ProviderError, ReadProvider, find_service};
 use flightdeck_model::{ScalableTarget, Service, TaskDefRef};
-
-/// How many earlier revisions a rollback without a target offers.
-const REVISION_CHOICES: usize = 5;
-
-/// The revisions of `current`'s family before it, newest first, each
-/// described (its images, when it was registered); one that cannot be
-/// read is left out.
-async fn earlier_revisions(p: &dyn ReadProvider, current: &TaskDefRef) -> Vec<RevisionChoice> {
-    let mut revisions = p
-        .task_definition_revisions(&current.family)
-        .await
-        .unwrap_or_default();
-    revisions.retain(|r| r.revision < current.revision);
-    revisions.sort_by_key(|r| std::cmp::Reverse(r.revision));
-    let mut out = vec![];
-    for r in revisions.into_iter().take(REVISION_CHOICES) {
-        if let Ok(td) = p.task_definition(&r).await {
-            out.push(RevisionChoice {
-                images: td.containers.iter().map(|c| c.image.clone()).collect(),
-                registered_at: td.registered_at,
-                revision: r,
-            });
-        }
-    }
-    out
-}
 
 /// What a plan needs to read about a service.
 pub struct Current {
@@ -353,10 +328,13 @@ async fn last_completed(
     });
     // ECS already rolled the last deployment back (its circuit
     // breaker, an alarm): the service is where a rollback would
-    // take it. Going further back is a choice to name (`--to`),
-    // never one to offer a tired operator.
+    // take it. Going further back is the operator's choice among the
+    // earlier revisions, never a default.
     if let Some(rolled) = rolled_back_by_ecs(svc, &history) {
-        return Err(already_rolled_back(svc, rolled));
+        return Err(PlanError::NoRollbackTarget {
+            reason: already_rolled_back(svc, rolled),
+            choices: earlier_revisions(p, &svc.task_definition, &history).await,
+        });
     }
     let Some((target, source)) = rollback_target(svc, &history, audit) else {
         return Err(PlanError::NoRollbackTarget {
@@ -364,7 +342,7 @@ async fn last_completed(
                 "no completed deployment to roll back to is known for {}/{}: neither ECS's deployment history nor the audit log has one before {}",
                 svc.cluster, svc.name, svc.task_definition
             ),
-            choices: earlier_revisions(p, &svc.task_definition).await,
+            choices: earlier_revisions(p, &svc.task_definition, &history).await,
         });
     };
     plan.notes.push(format!(
@@ -395,11 +373,11 @@ async fn deployment_history(
     }
 }
 
-/// The refusal of a rollback ECS already made: from which revision, to
+/// Why a rollback ECS already made is refused: from which revision, to
 /// which, when and why.
-fn already_rolled_back(svc: &Service, rolled: &flightdeck_model::ServiceDeployment) -> PlanError {
-    PlanError::Refused(format!(
-        "nothing to roll back: ECS already rolled {}/{} back from {} to {} at {}{}; to go further back, name the revision (rollback --to REVISION)",
+fn already_rolled_back(svc: &Service, rolled: &flightdeck_model::ServiceDeployment) -> String {
+    format!(
+        "nothing to roll back: ECS already rolled {}/{} back from {} to {} at {}{}",
         svc.cluster,
         svc.name,
         rolled
@@ -416,7 +394,7 @@ fn already_rolled_back(svc: &Service, rolled: &flightdeck_model::ServiceDeployme
             .as_deref()
             .map(|r| format!(" ({r})"))
             .unwrap_or_default()
-    ))
+    )
 }
 
 /// The diff from the revision the service runs to `target`, which must

@@ -270,6 +270,13 @@ pub(super) fn build_service(
         svc.tasks.push(task);
     }
     record_start(&mut svc, &deployment.id, &td, deployment.created_at);
+    // The deployment replaced the revision before it, which ran until then
+    // (ECS's history names it as the deployment's source).
+    if let Some(entry) = svc.history.front_mut()
+        && revision > 1
+    {
+        entry.sources = vec![TaskDefRef::new(svc.spec.family.clone(), revision - 1)];
+    }
     record_success(&mut svc, &deployment.id, deployment.updated_at);
     svc.deployments.push(deployment);
     svc

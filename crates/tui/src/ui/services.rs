@@ -2,7 +2,7 @@
 //! (deployments, tasks with stop reasons, events, task definition).
 
 use super::widgets::{
-    Column, Listing, age, error_line, level_style, rollout_style, size_columns, sparkline,
+    Column, Listing, age, error_line, hanging, level_style, rollout_style, size_columns, sparkline,
     visible_rows, widest,
 };
 use crate::app::keymap::Action;
@@ -251,9 +251,9 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     super::changes::detail_lines(app, theme, app.detail_timeline(), &mut lines);
     lines.push(Line::default());
     forward_lines(app, theme, &mut lines);
-    task_lines(app, theme, svc, &mut lines);
+    task_lines(app, theme, svc, area.width, &mut lines);
     lines.push(Line::default());
-    event_lines(theme, svc, &mut lines);
+    event_lines(theme, svc, area.width, &mut lines);
     lines.push(Line::default());
     match app
         .env()
@@ -343,10 +343,12 @@ fn summary_lines(theme: &Theme, svc: &Service, width: u16, lines: &mut Vec<Line<
             theme.text,
         )));
     }
-    lines.push(Line::from(vec![
-        Span::styled("deploys as ", theme.muted),
-        Span::styled(sanitize(&svc.deployment_config.describe()), theme.text),
-    ]));
+    lines.extend(hanging(
+        vec![Span::styled("deploys as ", theme.muted)],
+        &sanitize(&svc.deployment_config.describe()),
+        theme.text,
+        width,
+    ));
 }
 
 /// The DEPLOYMENTS section: one line per deployment of the service.
@@ -396,7 +398,7 @@ fn forward_lines(app: &App, theme: &Theme, lines: &mut Vec<Line<'static>>) {
 
 /// The TASKS section: its keys, then one line per task of the service (or
 /// the error loading them, or that they are loading).
-fn task_lines(app: &App, theme: &Theme, svc: &Service, lines: &mut Vec<Line<'static>>) {
+fn task_lines(app: &App, theme: &Theme, svc: &Service, width: u16, lines: &mut Vec<Line<'static>>) {
     lines.push(Line::from(vec![
         Span::styled("TASKS", theme.accent),
         Span::styled(
@@ -415,7 +417,14 @@ fn task_lines(app: &App, theme: &Theme, svc: &Service, lines: &mut Vec<Line<'sta
     match app.env().tasks.get(&svc.reference()) {
         Some(slot) if slot.data.is_some() => {
             for t in slot.data.iter().flatten() {
-                lines.push(task_line(app, theme, t, picked == Some(t.id.as_str())));
+                lines.extend(task_line(
+                    app,
+                    theme,
+                    t,
+                    &svc.task_definition.family,
+                    picked == Some(t.id.as_str()),
+                    width,
+                ));
             }
         }
         Some(slot) if slot.error.is_some() => {
@@ -428,8 +437,16 @@ fn task_lines(app: &App, theme: &Theme, svc: &Service, lines: &mut Vec<Line<'sta
 }
 
 /// One task: its id (marked when picked), status, health, zone and task
-/// definition, and when it started or why it stopped.
-fn task_line(app: &App, theme: &Theme, t: &Task, picked: bool) -> Line<'static> {
+/// definition (`:22` of the service's own family), and when it started or
+/// why it stopped (wrapped to `width`).
+fn task_line(
+    app: &App,
+    theme: &Theme,
+    t: &Task,
+    family: &str,
+    picked: bool,
+    width: u16,
+) -> Vec<Line<'static>> {
     let now = app.now;
     let mark = if picked { ">" } else { " " };
     let status_style = match t.last_status {
@@ -446,19 +463,21 @@ fn task_line(app: &App, theme: &Theme, t: &Task, picked: bool) -> Line<'static> 
         Span::styled(
             sanitize(&format!(
                 " {:<9} {} {}",
-                t.health, t.availability_zone, t.task_definition
+                t.health,
+                t.availability_zone,
+                if t.task_definition.family == family {
+                    format!(":{}", t.task_definition.revision)
+                } else {
+                    t.task_definition.to_string()
+                }
             )),
             theme.muted,
         ),
     ];
     if let Some(stopped) = t.stopped_at {
         spans.push(Span::styled(
-            format!("  stopped {} ago: ", age(now, stopped)),
+            format!("  stopped {} ago", age(now, stopped)),
             theme.muted,
-        ));
-        spans.push(Span::styled(
-            sanitize(t.stopped_reason.as_deref().unwrap_or("")),
-            theme.warn,
         ));
         if let Some(code) = t
             .containers
@@ -468,26 +487,37 @@ fn task_line(app: &App, theme: &Theme, t: &Task, picked: bool) -> Line<'static> 
         {
             spans.push(Span::styled(format!(" (exit {code})"), theme.crit));
         }
+        spans.push(Span::styled(": ", theme.muted));
+        return hanging(
+            spans,
+            &sanitize(t.stopped_reason.as_deref().unwrap_or("")),
+            theme.warn,
+            width,
+        );
     } else if let Some(started) = t.started_at {
         spans.push(Span::styled(
             format!("  started {} ago", age(now, started)),
             theme.muted,
         ));
     }
-    Line::from(spans)
+    vec![Line::from(spans)]
 }
 
-/// The EVENTS section: the service's newest 15 events.
-fn event_lines(theme: &Theme, svc: &Service, lines: &mut Vec<Line<'static>>) {
+/// The EVENTS section: the service's newest 15 events, each wrapped
+/// under its message.
+fn event_lines(theme: &Theme, svc: &Service, width: u16, lines: &mut Vec<Line<'static>>) {
     lines.push(section(theme, "EVENTS (newest first)"));
     for e in svc.events.iter().take(15) {
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!("  {} ", e.created_at.format("%m-%d %H:%M:%S")),
-                theme.muted,
-            ),
-            Span::styled(sanitize(&e.message), theme.text),
-        ]));
+        let stamp = Span::styled(
+            format!("  {} ", e.created_at.format("%m-%d %H:%M:%S")),
+            theme.muted,
+        );
+        lines.extend(hanging(
+            vec![stamp],
+            &sanitize(&e.message),
+            theme.text,
+            width,
+        ));
     }
 }
 

@@ -36,7 +36,10 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
         Constraint::Length(if findings.is_empty() { 0 } else { 5 }),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(summary_line(app, findings, theme)), summary);
+    frame.render_widget(
+        Paragraph::new(summary_line(app, findings, theme, summary.width)),
+        summary,
+    );
     if findings.is_empty() {
         return;
     }
@@ -47,8 +50,8 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
 }
 
 /// The first line: how many findings need a human, how many page, and
-/// how much was checked and when.
-fn summary_line(app: &App, findings: &[Finding], theme: &Theme) -> Line<'static> {
+/// how much was checked and when, in the most words that fit `width`.
+fn summary_line(app: &App, findings: &[Finding], theme: &Theme, width: u16) -> Line<'static> {
     let read = app
         .envs
         .iter()
@@ -59,31 +62,41 @@ fn summary_line(app: &App, findings: &[Finding], theme: &Theme) -> Line<'static>
         .data_fetched_at()
         .map(|t| format!(" {} ago", age(app.now, t)))
         .unwrap_or_default();
-    let checked = format!(
-        "checked {read} of {} environments{when} (services, rollouts, tasks, alarms, costs)",
-        app.envs.len()
-    );
-    if findings.is_empty() {
-        return Line::from(vec![
-            Span::styled(" Nothing needs a human: ", theme.ok),
-            Span::styled(checked, theme.muted),
-        ]);
-    }
-    let pages = findings
-        .iter()
-        .filter(|f| f.urgency == Urgency::Page)
-        .count();
-    Line::from(vec![
-        Span::styled(
+    let total = app.envs.len();
+    let checked = [
+        format!(
+            "checked {read} of {total} environments{when} (services, rollouts, tasks, alarms, costs)"
+        ),
+        format!("checked {read} of {total} environments{when}"),
+        format!("checked {read}/{total} envs{when}"),
+    ];
+    let (head, head_style, tail) = if findings.is_empty() {
+        (" Nothing needs a human: ".to_string(), theme.ok, "")
+    } else {
+        let pages = findings
+            .iter()
+            .filter(|f| f.urgency == Urgency::Page)
+            .count();
+        (
             format!(
-                " {} need{} a human ({pages} page{}) ",
+                " {} need{} a human ({pages} page{}) · ",
                 findings.len(),
                 if findings.len() == 1 { "s" } else { "" },
                 if pages == 1 { "" } else { "s" }
             ),
             if pages > 0 { theme.crit } else { theme.warn },
-        ),
-        Span::styled(format!("· {checked} · Enter: the evidence"), theme.muted),
+            " · Enter: the evidence",
+        )
+    };
+    let room = usize::from(width).saturating_sub(head.chars().count());
+    let fits = |c: &String| c.chars().count() + tail.chars().count() <= room;
+    let body = match checked.iter().find(|c| fits(c)) {
+        Some(c) => format!("{c}{tail}"),
+        None => checked[2].clone(),
+    };
+    Line::from(vec![
+        Span::styled(head, head_style),
+        Span::styled(body, theme.muted),
     ])
 }
 

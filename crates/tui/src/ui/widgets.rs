@@ -7,7 +7,6 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 
-/// `42s`, `5m`, `3h`, `2d`.
 /// A row of a previous run's last known state: dimmed, so nobody takes
 /// it for this run's answer (the header says how old it is).
 pub fn remembered(
@@ -21,6 +20,7 @@ pub fn remembered(
     }
 }
 
+/// `42s`, `5m`, `3h`, `2d`.
 pub fn age(now: Timestamp, then: Timestamp) -> String {
     let secs = (now - then).num_seconds().max(0);
     match secs {
@@ -29,6 +29,41 @@ pub fn age(now: Timestamp, then: Timestamp) -> String {
         s if s < 86_400 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86_400),
     }
+}
+
+/// `head`, then `text` wrapped at its words to `width` columns: what is
+/// too long for one row goes on the next ones, indented under where the
+/// text began (four columns in when `head` takes more than half the row),
+/// never cut at the screen's edge. `text` must be sanitised.
+pub fn hanging(
+    head: Vec<Span<'static>>,
+    text: &str,
+    style: Style,
+    width: u16,
+) -> Vec<Line<'static>> {
+    let width = usize::from(width).max(20);
+    let head_width: usize = head.iter().map(Span::width).sum();
+    if head_width + Span::raw(text).width() <= width {
+        let mut line = Line::from(head);
+        line.spans.push(Span::styled(text.to_string(), style));
+        return vec![line];
+    }
+    let beside = head_width <= width / 2;
+    let indent = if beside { head_width } else { 4 };
+    let mut parts = textwrap::wrap(text, width - indent).into_iter();
+    let mut first = Line::from(head);
+    let mut out = vec![];
+    if beside && let Some(part) = parts.next() {
+        first.spans.push(Span::styled(part.into_owned(), style));
+    }
+    out.push(first);
+    out.extend(parts.map(|part| {
+        Line::from(vec![
+            Span::raw(" ".repeat(indent)),
+            Span::styled(part.into_owned(), style),
+        ])
+    }));
+    out
 }
 
 /// A resource's own time as a clock shows it: `14:02:31` today, with its
