@@ -28,6 +28,7 @@ pub fn data(env: &str, kind: JobKind, payload: Payload) -> Msg {
         data: Fetched {
             fetched_at: start(),
             generation: 1,
+            run: None,
             result: Ok(payload),
         },
     }))

@@ -28,9 +28,36 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
-/// The global flags a replay does not use: it reads only its file (and
-/// the theme and config for its drawing).
-const NOT_FOR_REPLAY: [&str; 10] = [
+/// The global flags each subcommand (and those below it) does not use,
+/// left out of its help: a replay reads only its file (and the theme and
+/// config for its drawing), the demo never reaches AWS, and the drills,
+/// config, themes, completions and manual read no environment.
+const NOT_USED_BY: [(&str, &[&str]); 7] = [
+    (
+        "replay",
+        &[
+            "env",
+            "stats",
+            "profile",
+            "region",
+            "endpoint_url",
+            "demo",
+            "read_only",
+            "record",
+            "scale",
+            "log_storm",
+        ],
+    ),
+    ("demo", &["profile", "region", "endpoint_url", "demo"]),
+    ("scenario", NO_ENVIRONMENT),
+    ("config", NO_ENVIRONMENT),
+    ("theme", NO_ENVIRONMENT),
+    ("completions", NO_ENVIRONMENT),
+    ("man", NO_ENVIRONMENT),
+];
+
+/// Every global flag but `--config`.
+const NO_ENVIRONMENT: &[&str] = &[
     "env",
     "stats",
     "profile",
@@ -41,6 +68,7 @@ const NOT_FOR_REPLAY: [&str; 10] = [
     "record",
     "scale",
     "log_storm",
+    "theme",
 ];
 
 impl Cli {
@@ -50,15 +78,17 @@ impl Cli {
     pub fn command_line() -> clap::Command {
         use clap::CommandFactory;
         let mut command = Cli::command();
-        // The subcommand's own hidden copy of a global flag: clap then does
-        // not add the global one to it, and still hands its value up.
-        let hidden: Vec<clap::Arg> = command
-            .get_arguments()
-            .filter(|a| NOT_FOR_REPLAY.contains(&a.get_id().as_str()))
-            .map(|a| a.clone().global(false).hide(true))
-            .collect();
-        if let Some(replay) = command.find_subcommand_mut("replay") {
-            *replay = std::mem::take(replay).args(hidden);
+        for (name, unused) in NOT_USED_BY {
+            // The subcommand's own hidden copy of a global flag: clap then
+            // does not add the global one to it, and still hands its value up.
+            let hidden: Vec<clap::Arg> = command
+                .get_arguments()
+                .filter(|a| unused.contains(&a.get_id().as_str()))
+                .map(|a| a.clone().global(false).hide(true))
+                .collect();
+            if let Some(sub) = command.find_subcommand_mut(name) {
+                hide_below(sub, &hidden);
+            }
         }
         command
     }
@@ -72,6 +102,14 @@ impl Cli {
         use clap::FromArgMatches;
         let matches = Cli::command_line().try_get_matches_from(args)?;
         Cli::from_arg_matches(&matches)
+    }
+}
+
+/// Gives `sub` and every subcommand below it the hidden copies.
+fn hide_below(sub: &mut clap::Command, hidden: &[clap::Arg]) {
+    *sub = std::mem::take(sub).args(hidden.iter().cloned());
+    for child in sub.get_subcommands_mut() {
+        hide_below(child, hidden);
     }
 }
 
@@ -425,6 +463,41 @@ mod tests {
         assert_eq!(cli.global.profile.as_deref(), Some("x"));
         let cli = Cli::parse_args(["flightdeck", "--demo", "services"]).unwrap();
         assert!(cli.global.demo);
+    }
+
+    /// Issue 23, item 16: `demo --help` lists no AWS flag, and the drills'
+    /// help (and `scenario list`'s) none that reads an environment; given
+    /// anyway, they still parse.
+    #[test]
+    fn the_demo_and_the_drills_help_list_only_their_own_flags() {
+        let mut command = Cli::command_line();
+        command.build();
+        let help = |command: &mut clap::Command, path: &[&str]| {
+            let mut sub = command.find_subcommand_mut(path[0]).unwrap();
+            for name in &path[1..] {
+                sub = sub.find_subcommand_mut(name).unwrap();
+            }
+            sub.render_help().to_string()
+        };
+        let demo = help(&mut command, &["demo"]);
+        for hidden in ["--profile", "--region", "--endpoint-url", "--demo "] {
+            assert!(!demo.contains(hidden), "{hidden} in {demo}");
+        }
+        assert!(
+            demo.contains("--scenario") && demo.contains("--record"),
+            "{demo}"
+        );
+        for path in [&["scenario"][..], &["scenario", "list"], &["theme", "list"]] {
+            let text = help(&mut command, path);
+            for hidden in ["--profile", "--region", "--env ", "--scale", "--read-only"] {
+                assert!(!text.contains(hidden), "{hidden} in {path:?}: {text}");
+            }
+            assert!(text.contains("--config"), "{text}");
+        }
+        let cli = Cli::parse_args(["flightdeck", "demo", "--region", "eu-west-1"]).unwrap();
+        assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
+        let cli = Cli::parse_args(["flightdeck", "scenario", "list", "--env", "x"]).unwrap();
+        assert_eq!(cli.global.env.as_deref(), Some("x"));
     }
 
     #[test]

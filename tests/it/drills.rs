@@ -503,6 +503,30 @@ fn a_late_answer_from_before_a_restart_is_not_the_new_runs() {
     assert_eq!(h.app.drill.as_ref().unwrap().actions, vec![]);
 }
 
+/// A read of the world a restart replaced, landing after the restart, is
+/// dropped: the restarted drill shows only what its own world answers (the
+/// drill's clock counts the runs; every read says which run it read).
+#[test]
+fn a_read_from_before_a_restart_does_not_land_in_the_new_run() {
+    use flightdeck::engine::JobKind;
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::minutes(3));
+    let late = h.read("muejam-production", JobKind::Services);
+    assert_eq!(late.data.run, Some(0));
+    h.keys("XX");
+    assert!(h.app.env().services.data.is_none());
+    h.feed(Msg::Data(Box::new(late.clone())));
+    assert!(
+        h.app.env().services.data.is_none(),
+        "the earlier world's services"
+    );
+    // The same answer read in the new run (the drill's clock says 1) lands.
+    let mut fresh = late;
+    fresh.data.run = Some(1);
+    h.feed(Msg::Data(Box::new(fresh)));
+    assert!(h.app.env().services.data.is_some());
+}
+
 /// cost-runaway's scale-out, "three days ago", is inside the Changes pane's
 /// 3d for the whole drill, not pushed out by its first seconds.
 #[test]

@@ -1171,6 +1171,7 @@ fn enter_on_an_alarm_before_its_services_are_read_goes_there_once_they_are() {
         data: Fetched {
             fetched_at: h.app.now,
             generation: services.generation + 1,
+            run: None,
             result: Ok(Payload::Services {
                 clusters: clusters.data.unwrap(),
                 services: services.data.unwrap(),
@@ -1201,6 +1202,7 @@ fn enter_before_the_cockpit_chose_its_pane_goes_where_it_goes_a_second_later() {
             data: Fetched {
                 fetched_at: h.app.now,
                 generation: 1,
+                run: None,
                 result: Ok(Payload::Services {
                     clusters: e.clusters.data.clone().unwrap(),
                     services: e.services.data.clone().unwrap(),
@@ -1215,6 +1217,7 @@ fn enter_before_the_cockpit_chose_its_pane_goes_where_it_goes_a_second_later() {
             data: Fetched {
                 fetched_at: h.app.now,
                 generation: 1,
+                run: None,
                 result: Ok(Payload::Alarms(e.alarms.data.clone().unwrap())),
             },
         });

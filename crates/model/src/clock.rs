@@ -6,6 +6,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
+    /// Which run of the world this clock times: 0, one more at each of a
+    /// drill's restarts (what an earlier run answered is not this one's).
+    fn run(&self) -> u64 {
+        0
+    }
 }
 
 /// The wall clock.
@@ -81,6 +86,8 @@ struct DrillState {
     speed: u32,
     paused: bool,
     hold: Option<Hold>,
+    /// Restarts so far.
+    run: u64,
 }
 
 /// The speeds a drill can run at.
@@ -98,6 +105,7 @@ impl DrillClock {
                 speed: 1,
                 paused: false,
                 hold: None,
+                run: 0,
             }),
         }
     }
@@ -130,6 +138,7 @@ impl DrillClock {
         self.change(|s| {
             s.drill_anchor = at;
             s.paused = false;
+            s.run += 1;
         });
     }
 
@@ -182,6 +191,13 @@ impl Clock for DrillClock {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .at(wall)
+    }
+
+    fn run(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .run
     }
 }
 
@@ -257,5 +273,16 @@ mod tests {
         drill.set_paused(false);
         wall.advance(Duration::seconds(30));
         assert_eq!(drill.now(), t0 + Duration::minutes(4));
+    }
+
+    #[test]
+    fn a_restart_begins_another_run() {
+        let wall = ManualClock::new(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap());
+        let drill = DrillClock::new(Arc::new(wall.clone()));
+        assert_eq!(drill.run(), 0);
+        wall.advance(Duration::minutes(5));
+        drill.restart(chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap());
+        assert_eq!(drill.run(), 1);
+        assert_eq!(wall.run(), 0, "a clock without restarts has one run");
     }
 }

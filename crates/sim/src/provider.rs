@@ -1055,7 +1055,9 @@ mod tests {
     #[test]
     fn older_images_count_down_the_last_number() {
         assert_eq!(older_image("repo/a:v2.14.3", 2), "repo/a:v2.14.1");
-        assert_eq!(older_image("repo/a:v2.14.3", 5), "repo/a:v2.14.3-prev5");
+        assert_eq!(older_image("repo/a:v2.14.3", 5), "repo/a:v2.13.8");
+        assert_eq!(older_image("repo/a:0.7.2", 13), "repo/a:0.5.9");
+        assert_eq!(older_image("repo/a:v3", 5), "repo/a:v3-prev5");
         assert_eq!(older_image("repo/a:latest", 1), "repo/a:latest-prev1");
         assert_eq!(older_image("repo/a:v5.3.0-rc.2", 1), "repo/a:v5.3.0-rc.1");
     }

@@ -41,6 +41,7 @@ fn data(kind: JobKind, at: Timestamp, generation: u64, payload: Payload) -> Msg 
         data: Fetched {
             fetched_at: at,
             generation,
+            run: None,
             result: Ok(payload),
         },
     }))

@@ -66,6 +66,11 @@ pub struct Fetched<T> {
     /// late it ends).
     pub fetched_at: Timestamp,
     pub generation: u64,
+    /// The run of the world it was read from: a drill's restart begins
+    /// another, and what the earlier world answered is not this one's.
+    /// `None` in recordings made before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<u64>,
     pub result: Result<T, ProviderError>,
 }
 
@@ -91,6 +96,7 @@ pub async fn fetch(
         data: Fetched {
             fetched_at: began,
             generation,
+            run: Some(clock.run()),
             result,
         },
     }

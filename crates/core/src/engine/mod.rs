@@ -93,7 +93,7 @@ pub async fn run(
                         let Some((key, generation)) = in_flight.remove(&e.id()) else {
                             continue;
                         };
-                        failed_fetch(key, generation, &e, clock.now())
+                        failed_fetch(key, generation, &e, clock.as_ref())
                     }
                 };
                 let _ = events.send(event);
@@ -158,8 +158,9 @@ fn failed_fetch(
     key: JobKey,
     generation: u64,
     error: &tokio::task::JoinError,
-    now: flightdeck_model::Timestamp,
+    clock: &dyn Clock,
 ) -> DataEvent {
+    let (now, run) = (clock.now(), clock.run());
     let what = if error.is_panic() {
         "panicked"
     } else {
@@ -170,6 +171,7 @@ fn failed_fetch(
         data: Fetched {
             fetched_at: now,
             generation,
+            run: Some(run),
             result: Err(ProviderError::Other(format!(
                 "internal error: reading this {what}; it is read again at the next refresh (details in the log file)"
             ))),

@@ -201,7 +201,7 @@ pub(super) fn build_service(
     } else {
         vec![]
     };
-    let config = deployment_config(spec.deployment.as_ref());
+    let config = deployment_config(env, spec.deployment.as_ref());
     let alternate_target_groups = match target_groups.first() {
         Some(production) if config.strategy.shifts_traffic() => {
             vec![alternate_target_group_arn(production)]
@@ -284,7 +284,10 @@ pub(super) fn build_service(
 
 /// The deployment configuration of a seed service: its document's
 /// strategy, else a rolling update with the circuit breaker rolling back.
-fn deployment_config(spec: Option<&crate::catalog::DeploymentSpec>) -> DeploymentConfig {
+fn deployment_config(
+    env: &EnvSpec,
+    spec: Option<&crate::catalog::DeploymentSpec>,
+) -> DeploymentConfig {
     use crate::catalog::DeploymentSpec as S;
     let base = DeploymentConfig {
         circuit_breaker: Some(true),
@@ -343,7 +346,7 @@ fn deployment_config(spec: Option<&crate::catalog::DeploymentSpec>) -> Deploymen
         hooks: hook
             .map(|f| LifecycleHook {
                 kind: HookKind::Lambda,
-                target: format!("arn:aws:lambda:us-east-1:000000000000:function:{f}"),
+                target: format!("arn:aws:lambda:{}:{}:function:{f}", env.region, env.account),
                 stages: vec!["POST_TEST_TRAFFIC_SHIFT".into()],
                 timeout_minutes: None,
             })

@@ -13,7 +13,8 @@ pub(super) enum ImageFault {
 }
 
 /// The image tag `back` revisions before the current one: the last number in
-/// the tag counts down (`v2.14.3` -> `v2.14.1`), or `-prevN` is appended.
+/// the tag counts down (`v2.14.3` -> `v2.14.1`, `v2.13.8` five back), or
+/// `-prevN` is appended where no number can.
 pub fn older_image(image: &str, back: u32) -> String {
     if back == 0 {
         return image.to_string();
@@ -26,10 +27,32 @@ pub fn older_image(image: &str, back: u32) -> String {
         let start = tag[..end]
             .rfind(|c: char| !c.is_ascii_digit())
             .map_or(0, |i| i + 1);
-        if let Ok(n) = tag[start..end].parse::<u32>()
-            && n >= back
-        {
-            return format!("{repo}:{}{}{}", &tag[..start], n - back, &tag[end..]);
+        if let Ok(n) = tag[start..end].parse::<u32>() {
+            if n >= back {
+                return format!("{repo}:{}{}{}", &tag[..start], n - back, &tag[end..]);
+            }
+            // Borrow from the number before it, ten patches a minor:
+            // `0.7.2` five back is `0.6.7`, never a `-prev5` that reads
+            // newer than `0.7.0`.
+            let borrow = (back - n).div_ceil(10);
+            let head = &tag[..start];
+            if let Some(prev_end) = head.rfind(|c: char| c.is_ascii_digit()).map(|i| i + 1) {
+                let prev_start = head[..prev_end]
+                    .rfind(|c: char| !c.is_ascii_digit())
+                    .map_or(0, |i| i + 1);
+                if let Ok(prev) = head[prev_start..prev_end].parse::<u32>()
+                    && prev >= borrow
+                {
+                    return format!(
+                        "{repo}:{}{}{}{}{}",
+                        &head[..prev_start],
+                        prev - borrow,
+                        &head[prev_end..],
+                        n + borrow * 10 - back,
+                        &tag[end..]
+                    );
+                }
+            }
         }
     }
     format!("{repo}:{tag}-prev{back}")

@@ -160,9 +160,12 @@ fn fail_health_checks(
             && t.started_at.is_some_and(|s| now - s >= after)
     };
     let name = svc.spec.name.clone();
-    let group = svc.target_groups.first().cloned().unwrap_or_else(|| {
-        "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0f1e2d3c".into()
-    });
+    // A service behind no load balancer fails its container health check.
+    let group = svc.target_groups.first().cloned();
+    let check = group.as_ref().map_or_else(
+        || "container health checks".to_string(),
+        |g| format!("ELB health checks in (target-group {g})"),
+    );
     // First the load balancer marks them unhealthy (the task shows it, ECS
     // says so once): the failure is visible before the circuit breaker acts.
     let marked: Vec<usize> = (0..svc.tasks.len())
@@ -171,18 +174,21 @@ fn fail_health_checks(
     for i in marked {
         svc.tasks[i].unhealthy = true;
         let id = svc.tasks[i].id.clone();
-        svc.push_event(
-            hex(rng, 8),
-            now, EventKind::Unhealthy,
-            format!(
+        let message = match &group {
+            Some(group) => format!(
                 "(service {name}) (port 80) (task {id}) is unhealthy in (target-group {group}) due to (reason Health checks failed)."
-            ));
+            ),
+            None => format!(
+                "(service {name}) (task {id}) is unhealthy: its container health check failed."
+            ),
+        };
+        svc.push_event(hex(rng, 8), now, EventKind::Unhealthy, message);
     }
     let failing: Vec<usize> = (0..svc.tasks.len())
         .filter(|&i| ran(&svc.tasks[i], HEALTH_CHECKS_FAIL_AFTER))
         .collect();
     for i in failing.into_iter().rev() {
-        let reason = format!("Task failed ELB health checks in (target-group {group})");
+        let reason = format!("Task failed {check}");
         let task = fail_task(svc, i, now, &reason);
         svc.push_event(
             hex(rng, 8),
@@ -214,10 +220,13 @@ pub(super) fn maybe_fail_task(svc: &mut ServiceState, now: Timestamp, rng: &mut 
         .collect();
     for &i in running.iter().rev() {
         if rng.random_bool(p) {
-            let (reason, code) = if rng.random_bool(0.5) {
-                (out_of_memory(svc), Some(137))
-            } else {
-                ("Task failed ELB health checks in (target-group arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/tg/0f1e2d3c)".to_string(), None)
+            let out_of_memory_now = rng.random_bool(0.5);
+            let (reason, code) = match svc.target_groups.first() {
+                Some(group) if !out_of_memory_now => (
+                    format!("Task failed ELB health checks in (target-group {group})"),
+                    None,
+                ),
+                _ => (out_of_memory(svc), Some(137)),
             };
             let task = stop_task(svc, i, now, &reason, code);
             let name = svc.spec.name.clone();

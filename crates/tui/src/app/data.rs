@@ -453,6 +453,7 @@ mod tests {
             data: Fetched {
                 fetched_at: at,
                 generation,
+                run: None,
                 result,
             },
         };

@@ -166,6 +166,7 @@ mod tests {
             data: Fetched {
                 fetched_at: at(3600),
                 generation,
+                run: None,
                 result: Ok(Payload::Identity(identity(account))),
             },
         }

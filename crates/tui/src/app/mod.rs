@@ -436,6 +436,10 @@ pub struct App {
     /// The first request of this world: the answers to earlier ones (asked
     /// before a drill's restart) are of a world that is gone.
     pub first_request: u64,
+    /// The run of the world this App shows: one more at each of a drill's
+    /// restarts, as the drill's clock counts them; what an earlier run
+    /// answered is dropped (`Fetched::run`).
+    pub run: u64,
     /// A one-line message in the footer until the next key.
     pub notice: Option<String>,
     /// Enter on an alarm finding before its environment's services were
@@ -481,6 +485,7 @@ impl App {
         fresh.refresh = self.refresh + 1;
         fresh.next_request = self.next_request;
         fresh.first_request = self.next_request;
+        fresh.run = self.run + 1;
         fresh.touched = true;
         fresh.drill = Some(drill);
         *self = fresh;
@@ -521,6 +526,7 @@ impl App {
             pending_open: false,
             next_request: 1,
             first_request: 1,
+            run: 0,
             touched: false,
             notice: None,
             keymap: Default::default(),

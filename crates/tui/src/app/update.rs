@@ -56,6 +56,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.dirty = true;
             vec![]
         }
+        // Read from the world a drill's restart replaced.
+        Msg::Data(event) if event.data.run.is_some_and(|run| run < app.run) => vec![],
         Msg::Data(event) => {
             let triaged = matches!(
                 event.key.kind,

@@ -434,6 +434,7 @@ impl Jobs {
                     data: Fetched {
                         fetched_at,
                         generation,
+                        run: before.data.run,
                         result: before.data.result.clone(),
                     },
                 };

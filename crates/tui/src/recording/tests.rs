@@ -84,6 +84,7 @@ fn alarms(state: AlarmState, at: i64) -> Msg {
         data: Fetched {
             fetched_at: t(at),
             generation: 1,
+            run: None,
             result: Ok(Payload::Alarms(vec![alarm(state, at)])),
         },
     }))
@@ -241,6 +242,7 @@ fn secret_environment_values_are_not_written() {
         data: Fetched {
             fetched_at: t(1),
             generation: 1,
+            run: None,
             result: Ok(Payload::TaskDefinition(Box::new(td))),
         },
     }));
@@ -635,6 +637,7 @@ fn a_line_longer_than_the_cap_is_refused_naming_it() {
             data: Fetched {
                 fetched_at: t(1),
                 generation: 1,
+                run: None,
                 result: Err(flightdeck_core::provider::ProviderError::Other(
                     "x".repeat(5 * 1024 * 1024),
                 )),
@@ -669,6 +672,7 @@ fn the_recorder_stops_before_a_line_no_replay_would_read() {
         data: Fetched {
             fetched_at: t(2),
             generation: 1,
+            run: None,
             result: Err(flightdeck_core::provider::ProviderError::Other(
                 "x".repeat(MAX_LINE_BYTES),
             )),
@@ -755,6 +759,7 @@ fn the_timeline_is_bounded_and_says_what_it_left_out() {
         data: Fetched {
             fetched_at: t(1),
             generation: 1,
+            run: None,
             result: Ok(Payload::Alarms(many)),
         },
     });
@@ -966,6 +971,7 @@ mod hostile {
                             data: Fetched {
                                 fetched_at: t(0),
                                 generation,
+                                run: None,
                                 result: Ok(Payload::Alarms(list)),
                             },
                         }),
