@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A proxy in front of moto for flightdeck's integration tests.
 
-It does six things moto does not:
+It does seven things moto does not:
 
 1. CloudWatch: the current aws-sdk-cloudwatch speaks Smithy RPC v2 CBOR,
    moto speaks JSON 1.0. Requests to /service/<svc>/operation/<Op> are
@@ -27,6 +27,8 @@ It does six things moto does not:
 6. ECS Exec and port forwarding: RunTask's enableExecuteCommand, what
    DescribeTasks then says of such a task, ExecuteCommand, and SSM's
    StartSession and TerminateSession; see aws_exec.py.
+7. The IAM Identity Center portal (discovery of accounts and roles, role
+   credentials): POST /__flightdeck/sso sets its directory; see aws_sso.py.
 
 Every socket has TCP_NODELAY: without it each call costs ~50 ms.
 """
@@ -50,6 +52,7 @@ import cbor2
 
 import aws_exec
 import aws_history
+import aws_sso
 
 CLOUDWATCH_TARGET = "GraniteServiceVersion20100801"
 ACCESS_KEY = re.compile(r"Credential=FDT(\d{12})")
@@ -64,6 +67,7 @@ page_sizes = {}
 skews = {}
 history = aws_history.History()
 exec_tasks = aws_exec.ExecTasks()
+portal = aws_sso.Portal()
 REGION = re.compile(r"Credential=[^/]+/\d+/([^/]+)/")
 lock = threading.Lock()
 
@@ -139,6 +143,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.read_body()
         if self.path.startswith("/__flightdeck/"):
             return self.control(body)
+        if portal.handles(self.path):
+            with lock:
+                status, answer = portal.answer(self.path, self.headers)
+            extra = {"x-amzn-RequestId": str(uuid.uuid4())}
+            if status >= 400:
+                extra["x-amzn-ErrorType"] = answer["__type"]
+            return self.reply(status, json.dumps(answer).encode(), "application/json", extra)
         account = None
         match = ACCESS_KEY.search(self.headers.get("Authorization", ""))
         if match:
@@ -359,6 +370,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 for key in [k for k in faults if k[0] == account]:
                     del faults[key]
             return self.reply(200, b"{}", "application/json")
+        if parsed.path == "/__flightdeck/sso" and self.command == "POST":
+            with lock:
+                portal.configure(body)
+            return self.reply(204, b"", "text/plain")
         if parsed.path == "/__flightdeck/skew" and self.command == "POST":
             skew = json.loads(body)
             with lock:

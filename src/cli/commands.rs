@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Completions { shell }) => completions(shell),
         Some(Command::Man) => man(),
         Some(Command::Doctor { json }) => commands::doctor::run(&flags, json),
+        Some(Command::Envs { refresh, json }) => commands::envs(&options(None)?, refresh, json),
         Some(Command::Tui) | None => commands::cockpit(&options(None)?),
         Some(Command::Read(read)) => commands::read::run(&options(None)?, &read.into()),
         Some(Command::Write(write)) => commands::write::run(&options(None)?, &write.into()),

@@ -253,6 +253,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Every environment, configured and discovered ([[discover]]), with
+    /// its account, region, source and whether it is production.
+    Envs {
+        /// Ask the organisation again instead of the kept discovery.
+        #[arg(long)]
+        refresh: bool,
+        /// One JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
     #[command(flatten)]
     Read(ReadSubcommand),
     #[command(flatten)]
@@ -296,6 +306,7 @@ mod tests {
         &["demo"],
         &["demo", "--scenario", "bad-deploy"],
         &["scenario", "list"],
+        &["envs", "--refresh"],
         &["replay", "r.jsonl", "--timeline"],
         &["tui"],
         &["config", "check"],

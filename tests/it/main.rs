@@ -8,6 +8,7 @@ mod aws;
 mod bad_input;
 mod cli;
 mod commands;
+mod discovery;
 mod drills;
 mod engine;
 mod ops;

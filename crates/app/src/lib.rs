@@ -7,6 +7,7 @@
 pub mod attach;
 pub mod commands;
 pub mod config;
+pub mod discover;
 pub mod forwards;
 pub mod frames;
 pub mod input;

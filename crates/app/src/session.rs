@@ -195,7 +195,8 @@ impl Session {
             scenario: None,
             world: None,
         };
-        for settings in aws_settings(options)? {
+        let discovered = crate::discover::environments(options, clock.now(), false).await?;
+        for settings in aws_settings(options, &discovered)? {
             let provider = AwsProvider::connect(settings, clock.clone()).await?;
             let info = provider.environment().clone();
             session.infos.push(info.clone());
@@ -217,7 +218,10 @@ impl Session {
 /// flags. Without any `[[environment]]`, one environment on the default
 /// credential chain, named after `--env`, the profile or `default`.
 #[cfg(feature = "aws")]
-pub fn aws_settings(options: &Options) -> anyhow::Result<Vec<flightdeck_aws::Settings>> {
+pub fn aws_settings(
+    options: &Options,
+    discovered: &[crate::discover::Discovered],
+) -> anyhow::Result<Vec<flightdeck_aws::Settings>> {
     use flightdeck_aws::Settings;
     let config = &options.config;
     let global_ro = options.read_only;
@@ -237,9 +241,27 @@ pub fn aws_settings(options: &Options) -> anyhow::Result<Vec<flightdeck_aws::Set
             production: e.is_production(),
             read_only: global_ro || e.read_only,
             cache_dir: cache_dir.clone(),
+            sso: None,
         })
         .collect();
-    if config.environments.is_empty() {
+    // A discovered environment a section already names is the section's.
+    settings.extend(
+        discovered
+            .iter()
+            .filter(|d| options.env.as_ref().is_none_or(|n| *n == d.name))
+            .filter(|d| {
+                !config
+                    .environments
+                    .iter()
+                    .any(|e| *e.name.get_ref() == d.name)
+            })
+            .map(|d| {
+                let mut s = crate::discover::settings(d, &options.paths.cache_dir());
+                s.read_only |= global_ro;
+                s
+            }),
+    );
+    if config.environments.is_empty() && config.discover.is_empty() {
         let profile = options.aws.profile.clone().or(env_profile);
         let name = options
             .env
@@ -260,10 +282,15 @@ pub fn aws_settings(options: &Options) -> anyhow::Result<Vec<flightdeck_aws::Set
             .environments
             .iter()
             .map(|e| e.name.get_ref().as_str())
+            .chain(discovered.iter().map(|d| d.name.as_str()))
             .collect();
+        let Some(wanted) = &options.env else {
+            return Err(anyhow!(
+                "no environment: the config has no [[environment]] and its [[discover]] sections found none (`flightdeck envs --refresh` asks again)"
+            ));
+        };
         return Err(anyhow!(
-            "no configured environment is called `{}`; there are: {}",
-            options.env.clone().unwrap_or_default(),
+            "no environment is called `{wanted}`; there are: {}",
             names.join(", ")
         ));
     }

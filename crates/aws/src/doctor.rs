@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use flightdeck_core::provider::Result;
 use flightdeck_model::Timestamp;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Keeps the `Date` header of the response it sees.
@@ -107,10 +107,7 @@ pub async fn sso_login(profile: Option<&str>) -> SsoLogin {
     let Some(start_url) = start_url else {
         return SsoLogin::NotSso;
     };
-    let cache = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .map(|home| home.join(".aws/sso/cache"));
-    match cache.and_then(|dir| cached_expiry(&dir, &start_url)) {
+    match crate::sso::token_cache_dir().and_then(|dir| cached_expiry(&dir, &start_url)) {
         Some(at) => SsoLogin::Expires { start_url, at },
         None => SsoLogin::NoToken { start_url },
     }
@@ -118,19 +115,7 @@ pub async fn sso_login(profile: Option<&str>) -> SsoLogin {
 
 /// The latest expiry of a cached token for `start_url` in `dir`.
 fn cached_expiry(dir: &Path, start_url: &str) -> Option<Timestamp> {
-    std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|entry| std::fs::read_to_string(entry.ok()?.path()).ok())
-        .filter_map(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
-        .filter(|token| {
-            token["startUrl"].as_str() == Some(start_url) && token["accessToken"].is_string()
-        })
-        .filter_map(|token| {
-            chrono::DateTime::parse_from_rfc3339(token["expiresAt"].as_str()?)
-                .ok()
-                .map(|t| t.to_utc())
-        })
-        .max()
+    crate::sso::cached_token(dir, start_url).map(|t| t.expires)
 }
 
 #[cfg(test)]

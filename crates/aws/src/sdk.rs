@@ -39,6 +39,9 @@ pub struct Settings {
     pub read_only: bool,
     /// Where Cost Explorer answers are cached between runs; no cache when `None`.
     pub cache_dir: Option<PathBuf>,
+    /// A role that IAM Identity Center discovery found: its credentials
+    /// come from the cached login, not from a profile.
+    pub sso: Option<crate::sso::SsoRole>,
 }
 
 impl Default for Settings {
@@ -53,6 +56,7 @@ impl Default for Settings {
             production: true,
             read_only: false,
             cache_dir: None,
+            sso: None,
         }
     }
 }
@@ -66,7 +70,7 @@ pub async fn load(settings: &Settings) -> SdkConfig {
 /// (tests give static credentials for an isolated moto account).
 pub fn loader(settings: &Settings) -> aws_config::ConfigLoader {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client())
+        .http_client(crate::http::https_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .operation_timeout(OPERATION_TIMEOUT)
@@ -82,6 +86,9 @@ pub fn loader(settings: &Settings) -> aws_config::ConfigLoader {
     if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);
     }
+    if let Some(role) = &settings.sso {
+        loader = loader.credentials_provider(role.clone());
+    }
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }
@@ -89,27 +96,6 @@ pub fn loader(settings: &Settings) -> aws_config::ConfigLoader {
         loader = loader.endpoint_url(url);
     }
     loader
-}
-
-/// The HTTPS client of every AWS call: the SDK's own hyper and rustls
-/// client, as its default builds it (proxy from `HTTPS_PROXY`/`NO_PROXY`,
-/// the connector settings and sleep of each client), with rustls's *ring*
-/// cryptography instead of aws-lc, whose C build alone is most of a cold
-/// build's critical path on two cores.
-fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::proxy::ProxyConfig;
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    use aws_smithy_http_client::{Builder, ConnectorBuilder};
-    Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector =
-            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
-    })
 }
 
 use crate::stats::CallCounter;

@@ -196,15 +196,34 @@ async fn environments(options: &Options, report: &mut Report) {
 #[cfg(feature = "aws")]
 async fn aws_environments(options: &Options, report: &mut Report) {
     use flightdeck_aws::AwsProvider;
-    let settings = match crate::session::aws_settings(options) {
+    let clock: std::sync::Arc<dyn flightdeck_model::clock::Clock> =
+        std::sync::Arc::new(flightdeck_model::clock::SystemClock);
+    // Discovery fails as a check of its own; the configured environments
+    // are still checked.
+    let discovered = match crate::discover::environments(options, clock.now(), false).await {
+        Ok(found) => {
+            if !options.config.discover.is_empty() {
+                report.add(
+                    "config",
+                    "discovery",
+                    Status::Ok,
+                    format!("{} environments discovered", found.len()),
+                );
+            }
+            found
+        }
+        Err(e) => {
+            report.add("config", "discovery", Status::Fail, format!("{e:#}"));
+            vec![]
+        }
+    };
+    let settings = match crate::session::aws_settings(options, &discovered) {
         Ok(settings) => settings,
         Err(e) => {
             report.add("config", "environments", Status::Fail, format!("{e:#}"));
             return;
         }
     };
-    let clock: std::sync::Arc<dyn flightdeck_model::clock::Clock> =
-        std::sync::Arc::new(flightdeck_model::clock::SystemClock);
     for s in settings {
         let name = s.name.clone();
         let profile = s.profile.clone();

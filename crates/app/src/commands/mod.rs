@@ -190,3 +190,106 @@ pub fn theme_list(paths: &Paths) -> Result<()> {
     }
     Ok(())
 }
+
+/// `envs` needs the AWS provider to discover.
+#[cfg(not(feature = "aws"))]
+pub fn envs(_options: &Options, _refresh: bool, _json: bool) -> Result<()> {
+    Err(Failure::usage(anyhow!(
+        "this flightdeck was built without the `aws` feature: it discovers no environment"
+    )))
+}
+
+/// One row of `envs`: an environment, configured or discovered.
+#[cfg(feature = "aws")]
+#[derive(Debug, serde::Serialize)]
+struct EnvRow {
+    name: String,
+    /// `config` or `sso`.
+    source: &'static str,
+    account: Option<String>,
+    region: Option<String>,
+    /// The profile or the IAM Identity Center role it is reached with.
+    access: Option<String>,
+    production: bool,
+    read_only: bool,
+}
+
+/// `envs`: every environment, configured and discovered (from the
+/// discovery cache unless `refresh`), with its account, region, source and
+/// whether it is production.
+#[cfg(feature = "aws")]
+pub fn envs(options: &Options, refresh: bool, json: bool) -> Result<()> {
+    let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
+    let now = flightdeck_model::clock::Clock::now(&flightdeck_model::clock::SystemClock);
+    let discovered = runtime
+        .block_on(crate::discover::environments(options, now, refresh))
+        .map_err(Failure::failed)?;
+    let config = &options.config;
+    let ro = options.read_only;
+    let mut rows: Vec<EnvRow> = config
+        .environments
+        .iter()
+        .map(|e| EnvRow {
+            name: e.name.get_ref().clone(),
+            source: "config",
+            account: None,
+            region: e.region.clone(),
+            access: e.profile.as_ref().map(|p| format!("profile {p}")),
+            production: e.is_production(),
+            read_only: ro || e.read_only,
+        })
+        .collect();
+    rows.extend(
+        discovered
+            .iter()
+            .filter(|d| {
+                !config
+                    .environments
+                    .iter()
+                    .any(|e| *e.name.get_ref() == d.name)
+            })
+            .map(|d| EnvRow {
+                name: d.name.clone(),
+                source: "sso",
+                account: Some(format!("{} ({})", d.account_id, d.account_name)),
+                region: Some(d.region.clone()),
+                access: Some(format!("role {}", d.role)),
+                production: d.production,
+                read_only: ro || d.read_only,
+            }),
+    );
+    if json {
+        let text = table::json(&rows, true).map_err(Failure::failed)?;
+        table::emit(&format!("{text}\n"));
+        return Ok(());
+    }
+    let dash = || "-".to_string();
+    let lines: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                r.source.to_string(),
+                r.account.clone().unwrap_or_else(dash),
+                r.region.clone().unwrap_or_else(dash),
+                r.access.clone().unwrap_or_else(dash),
+                if r.production { "yes" } else { "no" }.to_string(),
+                if r.read_only { "yes" } else { "no" }.to_string(),
+            ]
+        })
+        .collect();
+    let text = table::render(
+        &[
+            "ENVIRONMENT",
+            "SOURCE",
+            "ACCOUNT",
+            "REGION",
+            "ACCESS",
+            "PRODUCTION",
+            "RO",
+        ],
+        &lines,
+    );
+    table::emit(&flightdeck_model::text::sanitize_with(&text, true));
+    Ok(())
+}

@@ -49,6 +49,66 @@ pub struct Config {
     pub keys: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     #[serde(default, rename = "environment")]
     pub environments: Vec<EnvironmentConfig>,
+    /// Environments found in the organisation (`[[discover]]`).
+    #[serde(default)]
+    pub discover: Vec<DiscoverConfig>,
+}
+
+/// Where a `[[discover]]` section finds accounts.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DiscoverFrom {
+    /// IAM Identity Center, with the login `aws sso login` cached.
+    Sso,
+}
+
+/// A `[[discover]]` section: the accounts of an IAM Identity Center login,
+/// each in each of `regions`, as environments.
+#[derive(Debug, Clone, Deserialize, PartialEq, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoverConfig {
+    pub from: DiscoverFrom,
+    /// The AWS access portal's URL (`sso_start_url` of the AWS CLI).
+    pub start_url: String,
+    /// The region of the IAM Identity Center instance.
+    pub sso_region: String,
+    /// The roles to take in each account, the first the login has wins;
+    /// an account with none of them is left out.
+    pub roles: Vec<String>,
+    /// The regions to open each account in.
+    pub regions: Vec<String>,
+    /// Only accounts whose name matches one of these globs (all when empty).
+    #[serde(default)]
+    pub include: Vec<toml::Spanned<String>>,
+    /// No account whose name matches one of these globs.
+    #[serde(default)]
+    pub exclude: Vec<toml::Spanned<String>>,
+    /// The environment's name: `{account}` (the account's name),
+    /// `{account_id}`, `{region}`, `{role}`. Default `{account}` with one
+    /// region, `{account}-{region}` with more.
+    pub name: Option<String>,
+    /// Accounts whose name matches one of these globs are not production;
+    /// every other discovered account is, as everywhere.
+    #[serde(default)]
+    pub not_production: Vec<toml::Spanned<String>>,
+    /// Refuse writes in every discovered environment.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Another endpoint for the portal and every AWS service (tests, a VPC
+    /// endpoint).
+    pub endpoint_url: Option<String>,
+    /// How long a discovery is kept before it is made again (default 12).
+    pub cache_hours: Option<u32>,
+}
+
+impl DiscoverConfig {
+    /// The globs of the section, each with where it is written.
+    fn globs(&self) -> impl Iterator<Item = &toml::Spanned<String>> {
+        self.include
+            .iter()
+            .chain(&self.exclude)
+            .chain(&self.not_production)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -262,6 +322,16 @@ impl Config {
 
     fn validate(&self, path: &Path, source: &str) -> Result<(), FileError> {
         self.check_keys(path, source)?;
+        for glob in self.discover.iter().flat_map(DiscoverConfig::globs) {
+            if let Err(e) = glob::Pattern::new(glob.get_ref()) {
+                return Err(FileError::at(
+                    path,
+                    source,
+                    glob.span().start,
+                    format!("`{}` is not a glob: {e}", glob.get_ref()),
+                ));
+            }
+        }
         if let Some(minutes) = &self.stuck_after_minutes
             && !STUCK_AFTER_MINUTES.contains(minutes.get_ref())
         {
