@@ -132,7 +132,13 @@ fn env_switcher_switches_and_resets_the_view() {
     h.keys("/x");
     h.key(KeyCode::Enter);
     h.keys("e");
-    assert_eq!(h.app.overlay, Some(Overlay::EnvSwitcher { selected: 0 }));
+    assert_eq!(
+        h.app.overlay,
+        Some(Overlay::EnvSwitcher {
+            selected: 0,
+            filter: None
+        })
+    );
     h.keys("jjj");
     h.key(KeyCode::Enter);
     assert_eq!(h.app.env().info.name, "tellmemore-prod");
@@ -294,9 +300,81 @@ fn help_scrolls_to_its_end_and_no_further_and_the_switcher_takes_g() {
     h.keys("e");
     h.keys("G");
     let last = h.app.envs.len() - 1;
-    assert_eq!(h.app.overlay, Some(Overlay::EnvSwitcher { selected: last }));
+    assert_eq!(
+        h.app.overlay,
+        Some(Overlay::EnvSwitcher {
+            selected: last,
+            filter: None
+        })
+    );
     h.keys("g");
-    assert_eq!(h.app.overlay, Some(Overlay::EnvSwitcher { selected: 0 }));
+    assert_eq!(
+        h.app.overlay,
+        Some(Overlay::EnvSwitcher {
+            selected: 0,
+            filter: None
+        })
+    );
+}
+
+/// Issue 25: the switcher filters as one types (after `/`), for hundreds
+/// of environments: name, region or account; the arrows move among the
+/// matches, Enter switches to the one marked, Esc clears the filter first.
+#[test]
+fn the_environment_switcher_filters_as_one_types() {
+    let mut h = Harness::new();
+    let mono = common::theme("monochrome");
+    h.keys("e");
+    h.keys("/");
+    h.keys("staging");
+    let Some(Overlay::EnvSwitcher { selected, filter }) = h.app.overlay.clone() else {
+        panic!("{:?}", h.app.overlay);
+    };
+    assert_eq!(filter.as_deref(), Some("staging"));
+    let rows = h.app.switcher_rows(Some("staging"));
+    assert!(!rows.is_empty() && rows.len() < h.app.envs.len());
+    assert_eq!(selected, rows[0], "the first match");
+    let screen = h.screen(80, 24, &mono);
+    assert!(
+        screen.contains(&format!("/staging▏ {} of {}", rows.len(), h.app.envs.len())),
+        "{screen}"
+    );
+    let listed: Vec<&str> = screen
+        .lines()
+        .filter(|l| l.trim_start_matches([' ', '"']).starts_with('│'))
+        .collect();
+    for env in &h.app.envs {
+        assert_eq!(
+            listed
+                .iter()
+                .any(|l| l.contains(&format!(" {} ", env.info.name))),
+            env.info.name.contains("staging"),
+            "{}: {screen}",
+            env.info.name
+        );
+    }
+    // `j` and `e` are letters of the filter now, not keys.
+    h.keys("je");
+    assert!(h.app.overlay.is_some());
+    assert!(h.screen(80, 24, &mono).contains("no environment matches"));
+    h.key(KeyCode::Backspace);
+    h.key(KeyCode::Backspace);
+    if rows.len() > 1 {
+        h.key(KeyCode::Down);
+    }
+    let want = rows[rows.len().min(2) - 1];
+    h.key(KeyCode::Enter);
+    assert_eq!(h.app.overlay, None);
+    assert_eq!(h.app.current, want);
+    // Esc clears the filter, a second closes.
+    h.keys("e/zz");
+    h.key(KeyCode::Esc);
+    assert!(matches!(
+        h.app.overlay,
+        Some(Overlay::EnvSwitcher { filter: None, .. })
+    ));
+    h.key(KeyCode::Esc);
+    assert_eq!(h.app.overlay, None);
 }
 
 /// One loaded app (every environment's services and alarms) shared by the cases.

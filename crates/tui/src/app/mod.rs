@@ -111,8 +111,11 @@ pub enum Overlay {
         input: String,
         selected: usize,
     },
+    /// The environment switcher: `selected` indexes `App::envs`; while
+    /// `filter` is typed (after `/`) only the environments it matches show.
     EnvSwitcher {
         selected: usize,
+        filter: Option<String>,
     },
     /// The debug overlay: API calls, throttles and the request budget.
     Api {
@@ -471,6 +474,27 @@ impl App {
         self.keymap
             .short(action)
             .unwrap_or_else(|| format!("<{}>", keymap::name(action)))
+    }
+
+    /// The environments the switcher shows for `filter` (their indexes in
+    /// `envs`): those whose name, region or account contains it, in any
+    /// case; all without one.
+    pub fn switcher_rows(&self, filter: Option<&str>) -> Vec<usize> {
+        let wanted = filter.unwrap_or("").to_lowercase();
+        self.envs
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                wanted.is_empty()
+                    || e.info.name.to_lowercase().contains(&wanted)
+                    || e.info.region.to_lowercase().contains(&wanted)
+                    || e.identity
+                        .data
+                        .as_ref()
+                        .is_some_and(|i| i.account.contains(&wanted))
+            })
+            .map(|(i, _)| i)
+            .collect()
     }
 
     /// A drill restarted: everything read so far is from a world that is

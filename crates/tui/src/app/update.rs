@@ -386,45 +386,8 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             on_palette_key(app, input, selected, key);
             return vec![];
         }
-        Some(Overlay::EnvSwitcher { selected }) => {
-            let last = app.envs.len().saturating_sub(1);
-            match app.keymap.action(&key) {
-                Some(Action::Down) => {
-                    app.overlay = Some(Overlay::EnvSwitcher {
-                        selected: (selected + 1).min(last),
-                    })
-                }
-                Some(Action::Up) => {
-                    app.overlay = Some(Overlay::EnvSwitcher {
-                        selected: selected.saturating_sub(1),
-                    })
-                }
-                Some(Action::Top) => app.overlay = Some(Overlay::EnvSwitcher { selected: 0 }),
-                Some(Action::Bottom) => app.overlay = Some(Overlay::EnvSwitcher { selected: last }),
-                Some(Action::PageDown) => {
-                    app.overlay = Some(Overlay::EnvSwitcher {
-                        selected: (selected + app.page).min(last),
-                    })
-                }
-                Some(Action::PageUp) => {
-                    app.overlay = Some(Overlay::EnvSwitcher {
-                        selected: selected.saturating_sub(app.page),
-                    })
-                }
-                Some(Action::Open) => {
-                    app.switch_env(selected);
-                    app.overlay = None;
-                }
-                Some(Action::Quit) => {
-                    app.quit = true;
-                    return vec![Effect::Quit];
-                }
-                _ if key.code == KeyCode::Esc || key.code == KeyCode::Char('e') => {
-                    app.overlay = None
-                }
-                _ => {}
-            }
-            return vec![];
+        Some(Overlay::EnvSwitcher { selected, filter }) => {
+            return on_switcher_key(app, selected, filter, key);
         }
         None => {}
     }
@@ -432,6 +395,89 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Some(action) => on_action(app, action),
         None => vec![],
     }
+}
+
+/// A key in the environment switcher. `/` starts a filter: what is typed
+/// then narrows the list (name, region, account) and Esc clears it; the
+/// arrows, PgUp/PgDn and Enter work in both.
+fn on_switcher_key(
+    app: &mut App,
+    selected: usize,
+    mut filter: Option<String>,
+    key: KeyEvent,
+) -> Vec<Effect> {
+    use crossterm::event::KeyModifiers;
+    let typing = filter.is_some();
+    let typed = match key.code {
+        KeyCode::Char(c)
+            if typing
+                && !key
+                    .modifiers
+                    .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
+        _ => None,
+    };
+    if let (Some(c), Some(f)) = (typed, filter.as_mut()) {
+        f.push(c);
+    } else if typing && key.code == KeyCode::Backspace {
+        if let Some(f) = filter.as_mut() {
+            f.pop();
+        }
+    } else if typing && key.code == KeyCode::Esc {
+        filter = None;
+    } else if !typing && key.code == KeyCode::Char('/') {
+        filter = Some(String::new());
+    } else {
+        let rows = app.switcher_rows(filter.as_deref());
+        let at = rows.iter().position(|&i| i == selected).unwrap_or(0);
+        let last = rows.len().saturating_sub(1);
+        let arrow = match key.code {
+            KeyCode::Down => Some(Action::Down),
+            KeyCode::Up => Some(Action::Up),
+            KeyCode::Enter => Some(Action::Open),
+            _ if typing => None,
+            _ => app.keymap.action(&key),
+        };
+        let moved = match arrow {
+            Some(Action::Down) => (at + 1).min(last),
+            Some(Action::Up) => at.saturating_sub(1),
+            Some(Action::Top) => 0,
+            Some(Action::Bottom) => last,
+            Some(Action::PageDown) => (at + app.page).min(last),
+            Some(Action::PageUp) => at.saturating_sub(app.page),
+            Some(Action::Open) => {
+                if let Some(&env) = rows.get(at) {
+                    app.switch_env(env);
+                    app.overlay = None;
+                }
+                return vec![];
+            }
+            Some(Action::Quit) => {
+                app.quit = true;
+                return vec![Effect::Quit];
+            }
+            _ if !typing && (key.code == KeyCode::Esc || key.code == KeyCode::Char('e')) => {
+                app.overlay = None;
+                return vec![];
+            }
+            _ => at,
+        };
+        let selected = rows.get(moved).copied().unwrap_or(selected);
+        app.overlay = Some(Overlay::EnvSwitcher { selected, filter });
+        return vec![];
+    }
+    // The filter changed: the selection stays if it still matches, else
+    // the first match.
+    let rows = app.switcher_rows(filter.as_deref());
+    let selected = if rows.contains(&selected) {
+        selected
+    } else {
+        rows.first().copied().unwrap_or(selected)
+    };
+    app.overlay = Some(Overlay::EnvSwitcher { selected, filter });
+    vec![]
 }
 
 fn on_input_key(app: &mut App, target: InputTarget, key: KeyEvent) {
@@ -799,6 +845,7 @@ fn on_view_action(app: &mut App, action: Action) {
         Action::SwitchEnv => {
             app.overlay = Some(Overlay::EnvSwitcher {
                 selected: app.current,
+                filter: None,
             })
         }
         Action::Refresh => app.refresh += 1,

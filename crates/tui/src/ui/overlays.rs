@@ -20,7 +20,9 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Some(Overlay::Palette { input, selected }) => {
             palette(frame, app, theme, area, input, *selected)
         }
-        Some(Overlay::EnvSwitcher { selected }) => switcher(frame, app, theme, area, *selected),
+        Some(Overlay::EnvSwitcher { selected, filter }) => {
+            switcher(frame, app, theme, area, *selected, filter.as_deref())
+        }
         Some(Overlay::Debrief { scroll }) => debrief(frame, app, theme, area, *scroll),
         Some(Overlay::Api { scroll }) => api(frame, app, theme, area, *scroll),
     }
@@ -273,13 +275,26 @@ fn palette(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, input: &str,
     frame.render_stateful_widget(list, list_area, &mut state);
 }
 
-fn switcher(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, selected: usize) {
-    let items: Vec<ListItem> = app
-        .envs
+/// The environment switcher: the environments `filter` matches, the
+/// selected one marked; its title says how to filter and how many match.
+fn switcher(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    selected: usize,
+    filter: Option<&str>,
+) {
+    let rows = app.switcher_rows(filter);
+    let items: Vec<ListItem> = rows
         .iter()
+        .filter_map(|&i| app.envs.get(i))
         .map(|e| {
             let firing = e.alarms_firing();
-            let mut spans = vec![Span::styled(format!("{:<24}", e.info.name), theme.text)];
+            let mut spans = vec![Span::styled(
+                format!("{:<24}", sanitize(&e.info.name)),
+                theme.text,
+            )];
             spans.push(Span::styled(format!("{:<11}", e.info.region), theme.muted));
             spans.push(if e.info.production {
                 Span::styled("PROD ", theme.warn)
@@ -299,12 +314,33 @@ fn switcher(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, selected: u
             ListItem::new(Line::from(spans))
         })
         .collect();
-    let rect = centered(area, 62, app.envs.len() as u16 + 2);
+    let title = match filter {
+        None => " environment · / filter · Enter switch · Esc close ".to_string(),
+        Some(f) => format!(
+            " /{}▏ {} of {} · Enter switch · Esc clear ",
+            sanitize(f),
+            rows.len(),
+            app.envs.len()
+        ),
+    };
+    let height = u16::try_from(rows.len().max(1))
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let rect = centered(area, 62, height);
     frame.render_widget(Clear, rect);
+    if rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(" no environment matches", theme.muted))
+                .block(block(theme, &title)),
+            rect,
+        );
+        return;
+    }
     let list = List::new(items)
-        .block(block(theme, " environment · Enter switch · Esc close "))
+        .block(block(theme, &title))
         .highlight_style(theme.cursor)
         .highlight_symbol("▶ ");
-    let mut state = ListState::default().with_selected(Some(selected));
+    let at = rows.iter().position(|&i| i == selected);
+    let mut state = ListState::default().with_selected(at);
     frame.render_stateful_widget(list, rect, &mut state);
 }
