@@ -17,6 +17,7 @@ mod recording;
 mod scenarios;
 mod snapshots;
 mod strategies;
+mod team;
 mod terminal_safety;
 mod tidy;
 mod tidy_circles;

@@ -23,6 +23,7 @@ mod ssm;
 pub mod sso;
 mod stats;
 mod target_groups;
+pub mod team;
 mod time;
 mod trail;
 

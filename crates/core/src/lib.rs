@@ -8,6 +8,7 @@ pub mod diff;
 pub mod engine;
 pub mod files;
 pub mod ops;
+pub mod outbox;
 pub mod provider;
 pub mod timeline;
 pub mod triage;

@@ -187,6 +187,10 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
         if options.stats {
             crate::output::err(session.api_stats());
         }
+        // Whatever the outcome, what the audit log now holds goes to the
+        // team's trail when one is configured.
+        #[cfg(feature = "aws")]
+        crate::team_audit::catch_up_or_warn(options).await;
         result
     })
 }

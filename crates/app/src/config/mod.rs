@@ -52,6 +52,23 @@ pub struct Config {
     /// Environments found in the organisation (`[[discover]]`).
     #[serde(default)]
     pub discover: Vec<DiscoverConfig>,
+    /// What the team shares (`[team]`).
+    #[serde(default)]
+    pub team: TeamConfig,
+}
+
+/// `[team]`: the shared audit trail.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TeamConfig {
+    /// A CloudWatch Logs group every audit record also goes to, one stream
+    /// per operator.
+    pub audit_log_group: Option<String>,
+    /// The environment (configured or discovered) whose account and
+    /// credentials hold the group.
+    pub audit_environment: Option<String>,
+    /// The operator's name in the trail (default: the OS user and host).
+    pub operator: Option<String>,
 }
 
 /// Where a `[[discover]]` section finds accounts.

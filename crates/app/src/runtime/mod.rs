@@ -144,6 +144,8 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         log_file: options.paths.log_file.clone(),
         mouse: options.config.mouse(),
         remember,
+        team: (!session.demo && options.config.team.audit_log_group.is_some())
+            .then(|| Arc::new(options.clone())),
     }
     .run(runtime)
     .map_err(CockpitError::Run)
@@ -176,6 +178,8 @@ struct Cockpit {
     mouse: bool,
     /// Where each environment's last known state is kept, when it is.
     remember: Option<PathBuf>,
+    /// The options of the shared audit trail, when the team has one.
+    team: Option<Arc<crate::options::Options>>,
 }
 
 impl Cockpit {
@@ -195,6 +199,7 @@ impl Cockpit {
             log_file,
             mouse,
             remember,
+            team,
         } = self;
         let mut terminal = ratatui::init();
         if mouse {
@@ -220,6 +225,15 @@ impl Cockpit {
             let mut pacer = crate::frames::Pacer::new();
             let mut forwards = crate::forwards::Forwards::default();
             let mut kept = std::time::Instant::now();
+            // The shared audit trail is caught up at once, then every half
+            // minute, one catch-up at a time.
+            #[cfg(feature = "aws")]
+            let (mut shared, sending) = (
+                std::time::Instant::now()
+                    .checked_sub(crate::team_audit::EVERY)
+                    .unwrap_or_else(std::time::Instant::now),
+                Arc::new(tokio::sync::Mutex::new(())),
+            );
             'run: loop {
                 let now = std::time::Instant::now();
                 if app.dirty && pacer.may_draw(now) {
@@ -281,6 +295,20 @@ impl Cockpit {
                     update(&mut app, Msg::Forwards(open));
                 }
                 engine.sync(&mut app);
+                #[cfg(feature = "aws")]
+                if let Some(options) = &team
+                    && shared.elapsed() >= crate::team_audit::EVERY
+                    && let Ok(sending) = sending.clone().try_lock_owned()
+                {
+                    let options = options.clone();
+                    tokio::spawn(async move {
+                        let _sending = sending;
+                        if let Err(e) = crate::team_audit::catch_up(&options).await {
+                            tracing::warn!("shared audit trail: {e:#}; the records wait in the local audit log");
+                        }
+                    });
+                    shared = std::time::Instant::now();
+                }
                 if let Some(dir) = &remember
                     && kept.elapsed() >= crate::last_known::SAVE_EVERY
                 {

@@ -1,0 +1,168 @@
+//! The team's shared audit trail in CloudWatch Logs: every operator's
+//! audit records, one log stream per operator, sent from the local audit
+//! file's [`Outbox`] (the file stays the source of truth; what could not
+//! be sent waits there for the next try).
+
+use crate::sdk::Settings;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use flightdeck_core::outbox::{Outbox, Pending};
+use flightdeck_core::provider::ProviderError;
+
+/// PutLogEvents takes at most this many events a call...
+const MAX_EVENTS: usize = 10_000;
+/// ...of at most this many bytes, each message counting 26 more...
+const MAX_BYTES: usize = 1_048_576;
+const EVENT_OVERHEAD: usize = 26;
+/// ...spanning at most a day.
+const MAX_SPAN_MS: i64 = 24 * 3600 * 1000;
+
+/// What one catch-up sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shipped {
+    /// Records the trail took.
+    pub sent: usize,
+    /// Records CloudWatch Logs refused as too old or too new (kept only in
+    /// the local file).
+    pub refused: usize,
+}
+
+/// Where the shared trail is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trail {
+    pub log_group: String,
+    /// The operator's stream.
+    pub stream: String,
+}
+
+fn failed<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    e: aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+    action: &'static str,
+) -> ProviderError {
+    crate::errors::classify(e, crate::errors::Action(action), None)
+}
+
+/// The pending records in batches PutLogEvents takes: in time order (a
+/// record earlier than the one before it starts another batch), within the
+/// count, size and one-day limits.
+fn batches(pending: &[Pending]) -> Vec<&[Pending]> {
+    let mut out = vec![];
+    let mut start = 0;
+    let mut bytes = 0;
+    for (i, p) in pending.iter().enumerate() {
+        let size = p.line.len() + EVENT_OVERHEAD;
+        let first = &pending[start];
+        let breaks = i > start
+            && (i - start >= MAX_EVENTS
+                || bytes + size > MAX_BYTES
+                || p.time < pending[i - 1].time
+                || (p.time - first.time).num_milliseconds() > MAX_SPAN_MS);
+        if breaks {
+            out.push(&pending[start..i]);
+            start = i;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < pending.len() {
+        out.push(&pending[start..]);
+    }
+    out
+}
+
+/// Sends what the outbox holds to the trail, batch by batch, marking each
+/// batch sent once CloudWatch Logs took it. The stream is made on first use.
+pub async fn catch_up(
+    settings: &Settings,
+    trail: &Trail,
+    outbox: &Outbox,
+) -> Result<Shipped, ProviderError> {
+    let pending = outbox
+        .pending()
+        .map_err(|e| ProviderError::Other(format!("the audit file: {e}")))?;
+    if pending.is_empty() {
+        return Ok(Shipped::default());
+    }
+    let config = crate::sdk::load(settings).await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    match logs
+        .create_log_stream()
+        .log_group_name(&trail.log_group)
+        .log_stream_name(&trail.stream)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e) if e.code() == Some("ResourceAlreadyExistsException") => {}
+        Err(e) => return Err(failed(e, "logs:CreateLogStream")),
+    }
+    let mut shipped = Shipped::default();
+    for batch in batches(&pending) {
+        let events: Vec<_> = batch
+            .iter()
+            .map(|p| {
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(p.time.timestamp_millis())
+                    .message(&p.line)
+                    .build()
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| ProviderError::Other(e.to_string()))?;
+        let answer = logs
+            .put_log_events()
+            .log_group_name(&trail.log_group)
+            .log_stream_name(&trail.stream)
+            .set_log_events(Some(events))
+            .send()
+            .await
+            .map_err(|e| failed(e, "logs:PutLogEvents"))?;
+        let refused = answer.rejected_log_events_info.map_or(0, |r| {
+            let too_old = r
+                .too_old_log_event_end_index
+                .map_or(0, |i| i.max(0) as usize);
+            let too_new = r
+                .too_new_log_event_start_index
+                .map_or(0, |i| batch.len().saturating_sub(i.max(0) as usize));
+            too_old + too_new
+        });
+        shipped.refused += refused;
+        shipped.sent += batch.len() - refused.min(batch.len());
+        if let Some(last) = batch.last() {
+            outbox
+                .sent(last.end)
+                .map_err(|e| ProviderError::Other(format!("the audit outbox: {e}")))?;
+        }
+    }
+    Ok(shipped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pending(minutes: &[i64]) -> Vec<Pending> {
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        minutes
+            .iter()
+            .enumerate()
+            .map(|(i, m)| Pending {
+                time: t0 + chrono::Duration::minutes(*m),
+                line: "x".repeat(100),
+                end: i as u64,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn batches_keep_time_order_and_a_day_each() {
+        let sizes = |p: &[Pending]| batches(p).iter().map(|b| b.len()).collect::<Vec<_>>();
+        assert_eq!(sizes(&pending(&[0, 1, 2])), [3]);
+        assert_eq!(sizes(&pending(&[0, 5, 3, 4])), [2, 2], "out of order");
+        assert_eq!(sizes(&pending(&[0, 60, 24 * 60 + 1])), [2, 1], "a day");
+        assert!(batches(&[]).is_empty());
+    }
+}
