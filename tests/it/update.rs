@@ -377,6 +377,42 @@ fn the_environment_switcher_filters_as_one_types() {
     assert_eq!(h.app.overlay, None);
 }
 
+/// Issue 23, item 3 (QA): the service detail scrolls no further than its
+/// last row, says which rows show, and `k` after `G` moves at once.
+#[test]
+fn the_service_detail_scrolls_to_its_end_and_says_where_it_is() {
+    let mut h = Harness::new();
+    let mono = common::theme("monochrome");
+    h.keys("1");
+    h.key(KeyCode::Enter);
+    let top = h.screen(80, 24, &mono);
+    let rows = |screen: &str| -> (u32, u32, u32) {
+        let at = screen.find("rows ").unwrap_or_else(|| panic!("{screen}"));
+        let words: Vec<u32> = screen[at + 5..]
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|w| !w.is_empty())
+            .take(3)
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        (words[0], words[1], words[2])
+    };
+    let (first, _, total) = rows(&top);
+    assert_eq!(first, 1);
+    h.keys("G");
+    let end = h.screen(80, 24, &mono);
+    let (_, last, same) = rows(&end);
+    assert_eq!((last, same), (total, total), "{end}");
+    assert!(end.contains("TASK DEFINITION"), "the last section shows: {end}");
+    h.keys("G");
+    h.keys("k");
+    let up = h.screen(80, 24, &mono);
+    assert_eq!(rows(&up).1, total - 1, "{up}");
+    for _ in 0..40 {
+        h.key(KeyCode::PageDown);
+    }
+    assert_eq!(h.screen(80, 24, &mono), end, "PgDn stops at the end");
+}
+
 /// One loaded app (every environment's services and alarms) shared by the cases.
 fn loaded_app() -> &'static flightdeck::app::App {
     static APP: std::sync::OnceLock<flightdeck::app::App> = std::sync::OnceLock::new();

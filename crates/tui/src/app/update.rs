@@ -595,12 +595,13 @@ fn clamp_selections(app: &mut App) {
 /// rows; `None` means to the end in that direction.
 fn move_by(app: &mut App, delta: Option<isize>, down: bool) {
     if app.pane == Pane::Services && app.detail.is_some() {
+        // As far as the last frame could show (its last row at the bottom).
+        let max = app.hits.scroll_limit().unwrap_or(u16::MAX / 2);
         app.detail_scroll = match delta {
-            None if down => u16::MAX / 2,
+            None if down => max,
             None => 0,
-            Some(d) => {
-                (i64::from(app.detail_scroll) + d as i64).clamp(0, i64::from(u16::MAX / 2)) as u16
-            }
+            Some(d) => (i64::from(app.detail_scroll.min(max)) + d as i64)
+                .clamp(0, i64::from(max)) as u16,
         };
         return;
     }

@@ -267,19 +267,40 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             theme.muted,
         ))),
     }
+    // Scrolled no further than its last row, and saying where it is.
+    let total = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+    let shown = area.height.saturating_sub(1);
+    let max = total.saturating_sub(shown);
+    let offset = app.detail_scroll.min(max);
+    app.hits.set_scroll_limit(max);
+    let position = (max > 0).then(|| {
+        format!(
+            "rows {}-{} of {total} ",
+            offset + 1,
+            (offset + shown).min(total)
+        )
+    });
     frame.render_widget(
         Paragraph::new(lines)
-            .block(detail_block(app, theme))
-            .scroll((app.detail_scroll.min(500), 0)),
+            .block(detail_block(app, theme, position))
+            .scroll((offset, 0)),
         area,
     );
 }
 
-/// The detail's frame: a top border titled with its keys.
-fn detail_block(app: &App, theme: &Theme) -> Block<'static> {
-    Block::default()
+/// The detail's frame: a top border titled with its keys, and where the
+/// scroll is when it does not all fit.
+fn detail_block(app: &App, theme: &Theme, position: Option<String>) -> Block<'static> {
+    let block = Block::default()
         .borders(Borders::TOP)
-        .border_style(theme.border)
+        .border_style(theme.border);
+    let block = match position {
+        Some(p) => block.title(
+            ratatui::text::Line::from(Span::styled(p, theme.warn)).right_aligned(),
+        ),
+        None => block,
+    };
+    block
         .title(Span::styled(
             format!(
                 " {} back · {} logs · {} changes · {}/{} scroll ",
