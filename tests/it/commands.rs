@@ -1794,3 +1794,33 @@ fn every_environment_is_production_unless_its_config_says_otherwise() {
     assert!(detail.contains("production by default"), "{detail}");
     assert!(detail.contains("production = false"), "{detail}");
 }
+
+/// A rollback whose target nothing names: the command lists the earlier
+/// revisions, until when each ran, and names its flag (the cockpit offers a
+/// pick instead, and never the flag); exit 3, nothing written.
+#[test]
+fn a_rollback_without_a_target_names_the_revisions_and_the_flag() {
+    let home = tempfile::tempdir().unwrap();
+    let out = flightdeck(
+        home.path(),
+        &[
+            "--demo",
+            "--env",
+            "prod-infra-production",
+            "rollback",
+            "--service",
+            "ai-service",
+            "--confirm",
+            "ai-service",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the revisions before it: :11")
+            && stderr.contains(", ran until ")
+            && stderr.ends_with("name one with --to REVISION\n"),
+        "{stderr}"
+    );
+}

@@ -402,7 +402,10 @@ fn the_service_detail_scrolls_to_its_end_and_says_where_it_is() {
     let end = h.screen(80, 24, &mono);
     let (_, last, same) = rows(&end);
     assert_eq!((last, same), (total, total), "{end}");
-    assert!(end.contains("TASK DEFINITION"), "the last section shows: {end}");
+    assert!(
+        end.contains("TASK DEFINITION"),
+        "the last section shows: {end}"
+    );
     h.keys("G");
     h.keys("k");
     let up = h.screen(80, 24, &mono);

@@ -342,7 +342,12 @@ impl Write<'_> {
         let plan = ops::plan(p.reads(), &who.account, op, Some(self.audit))
             .await
             .map_err(|e| match e {
-                PlanError::Refused(_) | PlanError::NoRollbackTarget { .. } => refused(e),
+                // The command names a revision with a flag (the cockpit
+                // lets the operator pick one from the list instead).
+                PlanError::NoRollbackTarget { .. } => {
+                    refused(anyhow!("{e}; name one with --to REVISION"))
+                }
+                PlanError::Refused(_) => refused(e),
                 PlanError::Invalid(_) => Failure::usage(e),
                 PlanError::Provider(_) => Failure::failed(e),
             })?;

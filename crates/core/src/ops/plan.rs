@@ -504,7 +504,7 @@ fn describe_choices(choices: &[RevisionChoice]) -> String {
         return "no earlier revision of the family is registered".into();
     }
     format!(
-        "the revisions before it: {}; name one with --to REVISION",
+        "the revisions before it: {}",
         choices
             .iter()
             .map(RevisionChoice::describe)

@@ -377,7 +377,7 @@ async fn deployment_history(
 /// which, when and why.
 fn already_rolled_back(svc: &Service, rolled: &flightdeck_model::ServiceDeployment) -> String {
     format!(
-        "nothing to roll back: ECS already rolled {}/{} back from {} to {} at {}{}",
+        "nothing to roll back: {}/{} was already rolled back from {} to {} at {}{}",
         svc.cluster,
         svc.name,
         rolled
@@ -392,7 +392,7 @@ fn already_rolled_back(svc: &Service, rolled: &flightdeck_model::ServiceDeployme
         rolled
             .rollback_reason
             .as_deref()
-            .map(|r| format!(" ({r})"))
+            .map(|r| format!(" ({})", r.trim_end_matches('.')))
             .unwrap_or_default()
     )
 }

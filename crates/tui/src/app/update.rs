@@ -600,8 +600,9 @@ fn move_by(app: &mut App, delta: Option<isize>, down: bool) {
         app.detail_scroll = match delta {
             None if down => max,
             None => 0,
-            Some(d) => (i64::from(app.detail_scroll.min(max)) + d as i64)
-                .clamp(0, i64::from(max)) as u16,
+            Some(d) => {
+                (i64::from(app.detail_scroll.min(max)) + d as i64).clamp(0, i64::from(max)) as u16
+            }
         };
         return;
     }

@@ -295,23 +295,22 @@ fn detail_block(app: &App, theme: &Theme, position: Option<String>) -> Block<'st
         .borders(Borders::TOP)
         .border_style(theme.border);
     let block = match position {
-        Some(p) => block.title(
-            ratatui::text::Line::from(Span::styled(p, theme.warn)).right_aligned(),
-        ),
+        Some(p) => {
+            block.title(ratatui::text::Line::from(Span::styled(p, theme.warn)).right_aligned())
+        }
         None => block,
     };
-    block
-        .title(Span::styled(
-            format!(
-                " {} back · {} logs · {} changes · {}/{} scroll ",
-                app.key(Action::Back),
-                app.key(Action::Open),
-                app.key(Action::Changes),
-                app.key(Action::Down),
-                app.key(Action::Up)
-            ),
-            theme.muted,
-        ))
+    block.title(Span::styled(
+        format!(
+            " {} back · {} logs · {} changes · {}/{} scroll ",
+            app.key(Action::Back),
+            app.key(Action::Open),
+            app.key(Action::Changes),
+            app.key(Action::Down),
+            app.key(Action::Up)
+        ),
+        theme.muted,
+    ))
 }
 
 /// The service's name and cluster, its task counts, rollout and task
