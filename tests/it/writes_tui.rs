@@ -765,6 +765,13 @@ fn a_stale_plan_is_planned_again_and_confirmed_once_more_without_retyping() {
         c.typed, service.name,
         "the name typed for the same calls stands"
     );
+    // QA: at 80x24 what changed shows beside the prompt, not only among
+    // the notes below the fold, and the title says it was planned again.
+    let screen = h.screen(80, 24, &common::theme("monochrome"));
+    assert!(
+        screen.contains("Planned again: ") && screen.contains("planned again: the plan was stale"),
+        "{screen}"
+    );
     assert_eq!(
         h.audit.records().len(),
         records + 1,

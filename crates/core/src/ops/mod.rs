@@ -25,3 +25,7 @@ pub use execute::{Call, ExecError, Executed, describe_calls, execute};
 pub use plan::{Fingerprint, Operation, Plan, PlanError, RevisionChoice, Step};
 pub use planner::{MAX_TASKS, plan, rollback_target};
 pub use watch::{RolloutStatus, STUCK_AFTER, Watch, classify};
+
+/// How the note of a stale plan planned again begins (the cockpit shows
+/// it beside the confirmation, not only among the notes).
+pub const REPLANNED: &str = "planned again:";

@@ -51,17 +51,22 @@ pub struct Sides {
 
 impl Sides {
     /// From the service's deployments: green is the newest, blue the
-    /// newest of the others. One deployment left: it is green when it is
+    /// newest of the others that completed (else the newest of the
+    /// others). One deployment left: it is green when it is
     /// the one whose traffic shift the watch `followed` through ECS's
     /// history (it completed, blue is gone; blue is the group that had the
     /// traffic before it began), else it is blue (a rollback to blue, a
     /// service at rest).
     pub fn of(deployments: &[Deployment], followed: Option<&str>) -> Option<Sides> {
         let newest = deployments.iter().max_by_key(|d| d.created_at)?;
-        let before = deployments
-            .iter()
-            .filter(|d| d.id != newest.id)
-            .max_by_key(|d| d.created_at);
+        // Blue is what served: a completed deployment before a newer one
+        // that failed (a canary after an earlier failed one keeps its
+        // traffic on the revision ECS rolled back to).
+        let others = || deployments.iter().filter(|d| d.id != newest.id);
+        let before = others()
+            .filter(|d| d.rollout_state == flightdeck_model::RolloutState::Completed)
+            .max_by_key(|d| d.created_at)
+            .or_else(|| others().max_by_key(|d| d.created_at));
         Some(match before {
             Some(blue) => Sides {
                 began: newest.created_at,
@@ -279,6 +284,19 @@ mod tests {
             created_at: t(minute),
             updated_at: t(minute),
         }
+    }
+
+    /// QA: :57 served, :58 failed and was rolled back (still listed), :59
+    /// shifts traffic now: blue is :57, never the failed :58.
+    #[test]
+    fn blue_is_the_revision_that_served_not_a_newer_one_that_failed() {
+        let served = deployment("a", 57, 0);
+        let mut failed = deployment("b", 58, 5);
+        failed.rollout_state = flightdeck_model::RolloutState::Failed;
+        let mut green = deployment("c", 59, 10);
+        green.rollout_state = flightdeck_model::RolloutState::InProgress;
+        let sides = Sides::of(&[served, failed, green], None).unwrap();
+        assert_eq!((sides.blue, sides.green), (Some(57), Some(59)));
     }
 
     #[test]

@@ -1110,12 +1110,14 @@ fn confirm_dialog(env: String, mut plan: Plan, replan: Option<Replan>) -> Dialog
             0,
             if same {
                 format!(
-                    "planned again: the plan was stale ({}); the same calls as the one you confirmed: Enter confirms",
+                    "{} the plan was stale ({}); the same calls as the one you confirmed: Enter confirms",
+                    flightdeck_core::ops::REPLANNED,
                     r.changed
                 )
             } else {
                 format!(
-                    "planned again: the plan was stale ({}); the calls changed: read them and confirm anew",
+                    "{} the plan was stale ({}); the calls changed: read them and confirm anew",
+                    flightdeck_core::ops::REPLANNED,
                     r.changed
                 )
             },

@@ -270,11 +270,28 @@ fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm,
     if let Some(e) = &c.error {
         controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
     }
+    // A stale plan planned again says so where it is always seen, not only
+    // among the notes below the fold.
+    let replanned = plan
+        .notes
+        .first()
+        .filter(|n| n.starts_with(flightdeck_core::ops::REPLANNED));
+    if let Some(note) = replanned {
+        controls.push(Line::from(Span::styled(sanitize(note), theme.warn)));
+    }
     let (controls_area, max) = boxed(
         frame,
         theme,
         area,
-        &format!("Plan: {} (nothing has changed yet)", plan.operation.verb()),
+        &format!(
+            "{}: {} (nothing has changed yet)",
+            if replanned.is_some() {
+                "Planned again"
+            } else {
+                "Plan"
+            },
+            plan.operation.verb()
+        ),
         Body::scrolled(lines, c.scroll),
         controls,
         width,
