@@ -33,21 +33,7 @@ pub struct Cli {
 /// config for its drawing), the demo never reaches AWS, and the drills,
 /// config, themes, completions and manual read no environment.
 const NOT_USED_BY: [(&str, &[&str]); 7] = [
-    (
-        "replay",
-        &[
-            "env",
-            "stats",
-            "profile",
-            "region",
-            "endpoint_url",
-            "demo",
-            "read_only",
-            "record",
-            "scale",
-            "log_storm",
-        ],
-    ),
+    ("replay", NOT_FOR_REPLAY),
     ("demo", &["profile", "region", "endpoint_url", "demo"]),
     ("scenario", NO_ENVIRONMENT),
     ("config", NO_ENVIRONMENT),
@@ -56,7 +42,7 @@ const NOT_USED_BY: [(&str, &[&str]); 7] = [
     ("man", NO_ENVIRONMENT),
 ];
 
-/// Every global flag but `--config`.
+/// Every global flag but `--config` (`--theme` last: a replay uses it).
 const NO_ENVIRONMENT: &[&str] = &[
     "env",
     "stats",
@@ -70,6 +56,12 @@ const NO_ENVIRONMENT: &[&str] = &[
     "log_storm",
     "theme",
 ];
+
+/// Every global flag but `--config` and `--theme`.
+const NOT_FOR_REPLAY: &[&str] = match NO_ENVIRONMENT.split_last() {
+    Some((_theme, rest)) => rest,
+    None => &[],
+};
 
 impl Cli {
     /// The command line, with the global flags that do not apply to a

@@ -96,42 +96,29 @@ fn served(history: &[ServiceDeployment]) -> HashMap<TaskDefRef, Served> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::fixtures::{service_deployment, t0};
 
-    fn at(hour: u32) -> Timestamp {
-        chrono::Utc
-            .with_ymd_and_hms(2026, 12, 1, hour, 0, 0)
-            .single()
-            .unwrap()
+    fn at(hour: i64) -> Timestamp {
+        t0() + Duration::hours(hour)
     }
 
     fn rev(n: u32) -> TaskDefRef {
         TaskDefRef::new("api", n)
     }
 
+    /// `from` to `to`, begun at `created` and ended at `finished` (hours).
     fn deployment(
         status: ServiceDeploymentStatus,
         from: u32,
         to: u32,
-        created: u32,
-        finished: u32,
+        created: i64,
+        finished: i64,
     ) -> ServiceDeployment {
-        ServiceDeployment {
-            arn: format!("arn:{to}"),
-            status,
-            status_reason: None,
-            target: Some(rev(to)),
-            sources: vec![rev(from)],
-            created_at: at(created),
-            started_at: Some(at(created)),
-            finished_at: Some(at(finished)),
-            rollback_reason: None,
-            circuit_breaker_failures: None,
-            triggered_alarms: vec![],
-            stage: None,
-            traffic_on_target: None,
-            hooks: vec![],
-        }
+        let mut d = service_deployment(to, status);
+        d.sources = vec![rev(from)];
+        d.created_at = at(created);
+        d.finished_at = Some(at(finished));
+        d
     }
 
     #[test]
