@@ -26,6 +26,10 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Flags given on the command line that the subcommand does not use
+    /// (`demo --profile x`), for a warning: they change nothing.
+    #[arg(skip)]
+    pub ignored: Vec<String>,
 }
 
 /// The global flags each subcommand (and those below it) does not use,
@@ -92,9 +96,53 @@ impl Cli {
         T: Into<std::ffi::OsString> + Clone,
     {
         use clap::FromArgMatches;
-        let matches = Cli::command_line().try_get_matches_from(args)?;
-        Cli::from_arg_matches(&matches)
+        let command = Cli::command_line();
+        let matches = command.clone().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        cli.ignored = ignored_flags(&command, &matches);
+        Ok(cli)
     }
+
+    /// What to tell the operator about flags that were given but change
+    /// nothing for the subcommand: `demo does not use --profile (ignored)`.
+    pub fn ignored_warnings(&self) -> impl Iterator<Item = String> + '_ {
+        self.ignored
+            .iter()
+            .map(String::as_str)
+            .map(|w| format!("flightdeck: {w}"))
+    }
+}
+
+/// The flags of [`NOT_USED_BY`] given on the command line (before or after
+/// the subcommand) to a subcommand that does not use them.
+fn ignored_flags(command: &clap::Command, matches: &clap::ArgMatches) -> Vec<String> {
+    use clap::parser::ValueSource;
+    let Some((name, mut sub)) = matches.subcommand() else {
+        return vec![];
+    };
+    let Some((_, unused)) = NOT_USED_BY.iter().find(|(n, _)| *n == name) else {
+        return vec![];
+    };
+    // The flag's own matches: the deepest subcommand holds the hidden copy.
+    let mut levels = vec![matches, sub];
+    while let Some((_, child)) = sub.subcommand() {
+        levels.push(child);
+        sub = child;
+    }
+    let given = |id: &str| {
+        levels.iter().any(|m| {
+            m.try_get_raw(id).is_ok_and(|v| v.is_some())
+                && m.value_source(id) == Some(ValueSource::CommandLine)
+        })
+    };
+    command
+        .get_arguments()
+        .filter(|a| unused.contains(&a.get_id().as_str()) && given(a.get_id().as_str()))
+        .map(|a| {
+            let flag = a.get_long().unwrap_or(a.get_id().as_str());
+            format!("{name} does not use --{flag} (ignored)")
+        })
+        .collect()
 }
 
 /// Gives `sub` and every subcommand below it the hidden copies.
@@ -501,6 +549,13 @@ mod tests {
         assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
         let cli = Cli::parse_args(["flightdeck", "scenario", "list", "--env", "x"]).unwrap();
         assert_eq!(cli.global.env.as_deref(), Some("x"));
+        assert_eq!(cli.ignored, ["scenario does not use --env (ignored)"]);
+        let cli = Cli::parse_args(["flightdeck", "--profile", "p", "demo", "--read-only"]).unwrap();
+        assert_eq!(cli.ignored, ["demo does not use --profile (ignored)"]);
+        let cli = Cli::parse_args(["flightdeck", "--read-only", "services"]).unwrap();
+        assert!(cli.ignored.is_empty(), "{:?}", cli.ignored);
+        let cli = Cli::parse_args(["flightdeck", "replay", "f.jsonl", "--theme", "x"]).unwrap();
+        assert!(cli.ignored.is_empty(), "{:?}", cli.ignored);
     }
 
     #[test]

@@ -132,6 +132,19 @@ fn a_drill_restarts_from_its_start_after_a_second_x() {
         "read again from the start"
     );
     assert_eq!(h.app.detail, None);
+    // Like a start, it opens on triage once anything needs a human
+    // (issue 23, QA: it stayed on Services). The harness does not reset
+    // its world: the new run's answers are made up from this one's.
+    for kind in [
+        flightdeck::engine::JobKind::Services,
+        flightdeck::engine::JobKind::Alarms,
+    ] {
+        let mut answer = h.read("muejam-production", kind);
+        answer.data.run = Some(1);
+        h.feed(Msg::Data(Box::new(answer)));
+    }
+    assert!(!h.app.triage().is_empty());
+    assert_eq!(h.app.pane, flightdeck::app::Pane::Triage);
 }
 
 /// At 20x the drill still gives the operator its minutes while the fault
@@ -551,4 +564,40 @@ fn the_changes_at_3d_reach_the_scale_out_for_the_whole_drill() {
             "at {minutes} min: {screen}"
         );
     }
+}
+
+/// Issue 23 (QA): `W` on a service that CI is rolling out follows that
+/// rollout (it said nothing before); again, it hides the watch; on a
+/// service with nothing rolling out it says so.
+#[test]
+fn w_follows_a_rollout_the_cockpit_did_not_start() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::seconds(30));
+    h.keys("1");
+    h.select_service("backend");
+    h.keys("W");
+    assert!(h.app.rollout.is_none());
+    let notice = h.app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.contains("backend has no rollout in progress"),
+        "{notice}"
+    );
+    // CI deploys backend at 1:00.
+    h.advance(chrono::Duration::seconds(60));
+    h.select_service("backend");
+    h.keys("W");
+    let r = h.app.rollout.as_ref().expect("a watch of CI's rollout");
+    assert!(r.visible);
+    assert_eq!(r.watch.service, "backend");
+    assert!(
+        r.summary.contains("not started from this cockpit"),
+        "{}",
+        r.summary
+    );
+    let screen = h.screen(80, 24, &common::theme("monochrome"));
+    assert!(screen.contains("IN_PROGRESS"), "{screen}");
+    h.keys("W");
+    assert!(!h.app.rollout.as_ref().unwrap().visible);
+    h.keys("W");
+    assert!(h.app.rollout.as_ref().unwrap().visible);
 }

@@ -1404,3 +1404,35 @@ fn esc_leaves_the_changes_pane_for_where_c_was_pressed() {
     h.key(KeyCode::Esc);
     assert_eq!(h.app.pane, Pane::Changes);
 }
+
+/// Issue 23 (QA): an empty Changes list says why: a filter that matches
+/// nothing is named (not the window), and while `>` widens the window the
+/// pane says it is reading, in its summary and where the rows would be.
+#[test]
+fn the_changes_pane_says_why_it_is_empty_and_when_it_reads_further() {
+    let mono = common::theme("monochrome");
+    let mut h = Harness::new();
+    let changes = Pane::ALL.iter().position(|p| *p == Pane::Changes).unwrap();
+    h.keys(&changes.to_string());
+    h.keys("/no-such-change");
+    h.key(KeyCode::Enter);
+    let screen = h.screen(80, 24, &mono);
+    assert!(
+        screen.contains("nothing matches \"no-such-change\""),
+        "{screen}"
+    );
+    assert!(!screen.contains("no changes in the last"), "{screen}");
+    h.key(KeyCode::Esc);
+    // `>` without the runtime's answer yet: the data is the narrower read.
+    let window = h.app.changes.window();
+    update(
+        &mut h.app,
+        Msg::Key(KeyEvent::new(KeyCode::Char('>'), KeyModifiers::NONE)),
+    );
+    assert!(h.app.changes.window() > window);
+    let screen = h.screen(80, 24, &mono);
+    assert!(screen.contains("· reading "), "{screen}");
+    h.settle();
+    let screen = h.screen(80, 24, &mono);
+    assert!(!screen.contains("· reading "), "{screen}");
+}

@@ -5,7 +5,6 @@ use super::costs;
 use super::world::{self, EnvState, ServiceState, TaskPhase, World};
 use crate::catalog::Signal;
 use async_trait::async_trait;
-use chrono::Duration;
 use flightdeck_core::provider::{
     ChangeReads, CostReads, EcsReads, LogQuery, LogReads, MonitoringReads, ProviderError,
     ReadProvider, Result, ScalingReads, ServiceUpdate, TargetUpdate, WriteAnswer, WriteCall,
@@ -271,7 +270,7 @@ fn to_task_definition(svc: &ServiceState, revision: u32) -> TaskDefinition {
                 logs_elsewhere: None,
             })
             .collect(),
-        registered_at: svc.created_at + Duration::days(i64::from(revision)),
+        registered_at: svc.registered_at(revision),
         status: TaskDefinitionStatus::Active,
     }
 }
@@ -727,7 +726,7 @@ impl SimProvider {
                 "task definition {base} has no container `{name}`"
             )));
         }
-        let revision = svc.register_revision(base.revision, images);
+        let revision = svc.register_revision(base.revision, images, now);
         let mut event = world::write_event(
             rng,
             now,

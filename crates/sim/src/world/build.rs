@@ -240,6 +240,7 @@ pub(super) fn build_service(
         created_at,
         last_steady_event: origin,
         registered: BTreeMap::new(),
+        seed_registered_at: deployed_at - Duration::minutes(20),
         image_faults: HashMap::new(),
         spec,
     };

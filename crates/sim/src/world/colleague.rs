@@ -85,7 +85,7 @@ pub(super) fn ci_deploys(
             (c, suffix.map_or(next.clone(), |s| format!("{next}-{s}")))
         })
         .collect();
-    let revision = svc.register_revision(base, &images);
+    let revision = svc.register_revision(base, &images, now);
     let td = TaskDefRef::new(svc.spec.family.clone(), revision);
     let mut register = write_event(
         rng,

@@ -197,10 +197,21 @@ pub struct ServiceState {
     pub logs: VecDeque<LogEvent>,
     pub created_at: Timestamp,
     last_steady_event: Timestamp,
-    /// Container images of revisions registered while the world runs.
-    pub registered: BTreeMap<u32, Vec<(String, String)>>,
+    /// Revisions registered while the world runs.
+    pub registered: BTreeMap<u32, Registration>,
+    /// When the seed's own latest revision was registered; older seed
+    /// revisions are dated back from it.
+    pub seed_registered_at: Timestamp,
     /// What goes wrong with each revision's image, once worked out.
     image_faults: HashMap<u32, Option<ImageFault>>,
+}
+
+/// A revision registered while the world runs.
+#[derive(Debug, Clone)]
+pub struct Registration {
+    /// `(container, image)`.
+    pub images: Vec<(String, String)>,
+    pub at: Timestamp,
 }
 
 impl ServiceState {
@@ -225,8 +236,8 @@ impl ServiceState {
     /// `(container, image)` of a revision: as registered, or the catalog's
     /// images with older tags for older revisions.
     pub fn images(&self, revision: u32) -> Vec<(String, String)> {
-        if let Some(images) = self.registered.get(&revision) {
-            return images.clone();
+        if let Some(registration) = self.registered.get(&revision) {
+            return registration.images.clone();
         }
         let back = self.spec.revisions.saturating_sub(revision);
         self.spec
@@ -236,8 +247,23 @@ impl ServiceState {
             .collect()
     }
 
-    /// Registers a new revision from `base` with some images replaced.
-    pub fn register_revision(&mut self, base: u32, images: &[(String, String)]) -> u32 {
+    /// When a revision was registered: as registered while the world ran,
+    /// or, for the seed's revisions, a few days apart before its latest.
+    pub fn registered_at(&self, revision: u32) -> Timestamp {
+        if let Some(registration) = self.registered.get(&revision) {
+            return registration.at;
+        }
+        let back = self.spec.revisions.saturating_sub(revision);
+        (self.seed_registered_at - Duration::days(2 * i64::from(back))).max(self.created_at)
+    }
+
+    /// Registers a new revision from `base` with some images replaced, at `now`.
+    pub fn register_revision(
+        &mut self,
+        base: u32,
+        images: &[(String, String)],
+        now: Timestamp,
+    ) -> u32 {
         let mut containers = self.images(base);
         for (name, image) in images {
             if let Some(c) = containers.iter_mut().find(|(n, _)| n == name) {
@@ -245,7 +271,13 @@ impl ServiceState {
             }
         }
         self.latest_revision += 1;
-        self.registered.insert(self.latest_revision, containers);
+        self.registered.insert(
+            self.latest_revision,
+            Registration {
+                images: containers,
+                at: now,
+            },
+        );
         self.latest_revision
     }
 

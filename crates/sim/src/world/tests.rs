@@ -212,14 +212,36 @@ mod history_and_colleagues {
         assert!(entry.finished_at.is_some());
     }
 
+    /// Issue 23 (QA): a revision registered today says today, and the
+    /// seed's revisions were registered before the deployment that runs
+    /// the latest, older ones further back.
+    #[test]
+    fn revisions_are_registered_when_they_were_made() {
+        let mut w = World::new(3, start());
+        let (env, _, now) = w.env_and_rng("muejam-staging").unwrap();
+        let svc = env.service_mut("backend").unwrap();
+        let base = svc.current_revision;
+        let deployed = svc.deployments[0].created_at;
+        assert!(svc.registered_at(base) <= deployed);
+        let seed = svc.spec.revisions;
+        assert!(svc.registered_at(seed - 1) < svc.registered_at(seed));
+        assert!(svc.registered_at(1) >= svc.created_at);
+        let later = now + Duration::minutes(3);
+        let revision = svc.register_revision(base, &[], later);
+        assert_eq!(svc.registered_at(revision), later);
+    }
+
     #[test]
     fn the_circuit_breaker_rolls_back_and_the_history_says_why() {
         let mut w = World::new(3, start());
         let (env, rng, now) = w.env_and_rng("muejam-staging").unwrap();
         let svc = env.service_mut("backend").unwrap();
         let base = svc.current_revision;
-        let revision =
-            svc.register_revision(base, &[("backend".into(), "acme/backend:v9-broken".into())]);
+        let revision = svc.register_revision(
+            base,
+            &[("backend".into(), "acme/backend:v9-broken".into())],
+            now,
+        );
         let id = start_deployment(svc, TaskDefRef::new("muejam-backend", revision), now, rng);
         let arn = svc.deployment_arn(&id);
         w.advance_to(start() + Duration::minutes(20));
@@ -312,7 +334,8 @@ mod strategies {
         prepare(svc);
         let blue = svc.current_revision;
         let container = svc.spec.containers[0].name.clone();
-        let revision = svc.register_revision(blue, &[(container, format!("acme/{service}:{tag}"))]);
+        let revision =
+            svc.register_revision(blue, &[(container, format!("acme/{service}:{tag}"))], now);
         let td = TaskDefRef::new(svc.spec.family.clone(), revision);
         let id = start_deployment(svc, td, now, rng);
         let arn = svc.deployment_arn(&id);

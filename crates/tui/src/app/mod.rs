@@ -510,7 +510,8 @@ impl App {
         fresh.next_request = self.next_request;
         fresh.first_request = self.next_request;
         fresh.run = self.run + 1;
-        fresh.touched = true;
+        // Like a start: it opens on triage once anything needs a human.
+        fresh.touched = false;
         fresh.drill = Some(drill);
         *self = fresh;
     }

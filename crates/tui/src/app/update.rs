@@ -852,11 +852,7 @@ fn on_view_action(app: &mut App, action: Action) {
         }
         Action::Refresh => app.refresh += 1,
         Action::Sort | Action::SortReverse => sort_services(app, action == Action::Sort),
-        Action::RolloutView => {
-            if let Some(r) = app.rollout.as_mut() {
-                r.visible = !r.visible;
-            }
-        }
+        Action::RolloutView => write::toggle_watch(app),
         Action::Changes => changes::open(app),
         _ => {}
     }

@@ -15,7 +15,7 @@ use flightdeck_core::ops::{
     ExecError, Executed, MAX_TASKS, Operation, Plan, PlanError, RevisionChoice, RolloutStatus,
     Watch, describe_calls,
 };
-use flightdeck_model::{Service, Timestamp};
+use flightdeck_model::{DeploymentStatus, RolloutState, Service, Timestamp};
 
 /// Which plan or execution request an answer belongs to. Answers carry it
 /// back; one that is not the request the dialog waits for is stale and
@@ -1400,6 +1400,64 @@ fn done_message(
         app.key(Action::RolloutView)
     ));
     Some(Message::new("Done, not recorded", lines))
+}
+
+/// `W`: hides the watch; shows it again; or, when the service in view has
+/// a rollout in progress that no watch follows (CI's, a colleague's),
+/// follows that one. Never silent: with nothing to watch it says so.
+pub fn toggle_watch(app: &mut App) {
+    if let Some(r) = app.rollout.as_mut().filter(|r| r.visible) {
+        r.visible = false;
+        return;
+    }
+    go_to_finding(app);
+    let subject = subject(app);
+    let running = subject.as_ref().and_then(|svc| {
+        svc.deployments
+            .iter()
+            .find(|d| {
+                d.status == DeploymentStatus::Primary && d.rollout_state == RolloutState::InProgress
+            })
+            .map(|d| (svc, d))
+    });
+    let watched = |svc: &Service| {
+        app.rollout
+            .as_ref()
+            .is_some_and(|r| r.watch.cluster == svc.cluster && r.watch.service == svc.name)
+    };
+    if let Some((svc, d)) = running.filter(|(svc, _)| !watched(svc)) {
+        let watch = Watch::new(
+            &app.env().info.name,
+            svc,
+            &d.id,
+            d.created_at,
+            app.stuck_after,
+        );
+        let summary = format!(
+            "Watching {}'s rollout to {} (not started from this cockpit)",
+            svc.name, d.task_definition
+        );
+        app.rollout = Some(RolloutView {
+            watch,
+            visible: true,
+            summary,
+            scroll: 0,
+        });
+        observe(app);
+    } else if let Some(r) = app.rollout.as_mut() {
+        r.visible = true;
+    } else {
+        let key = app.key(Action::RolloutView);
+        app.notice = Some(match subject {
+            Some(svc) => format!(
+                "{} has no rollout in progress; {key} follows one while it runs",
+                svc.name
+            ),
+            None => format!(
+                "No rollout to watch: select a service with a rollout in progress, then {key}"
+            ),
+        });
+    }
 }
 
 /// New data: the watch looks at its service again.

@@ -59,10 +59,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
                         &sanitize(&a.display_name()),
                         width_of(1),
                     )),
-                    2 => Cell::from(Span::styled(
-                        flightdeck_model::text::ellipsize(&sanitize(&a.condition()), width_of(2)),
-                        theme.muted,
-                    )),
+                    2 => Cell::from(Span::styled(condition_fitting(a, width_of(2)), theme.muted)),
                     3 => Cell::from(Span::styled(
                         match a.severity {
                             Severity::Critical => "critical",
@@ -109,9 +106,24 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
         let [a, b] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(area);
         (a, b)
     };
+    // The full name, on its own line, when the list shows a shorter one.
+    let chart_area = if alarm.display_name() == alarm.name {
+        chart_area
+    } else {
+        let [name, rest] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart_area);
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                format!(" {}", sanitize(&alarm.name)),
+                theme.text,
+            )),
+            name,
+        );
+        rest
+    };
     let slot = app.env().alarm_details.get(&alarm.name);
     let detail = slot.and_then(|s| s.data.as_ref());
-    let block = chart_block(theme, alarm);
+    let block = chart_block(theme, alarm, chart_area.width);
     let points = chart_points(app, detail);
     if let Some((e, at)) = slot.and_then(|s| s.error.as_ref()) {
         frame.render_widget(
@@ -138,20 +150,40 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
     );
 }
 
-/// The chart's frame, titled with the alarm's metric and condition.
-fn chart_block(theme: &Theme, alarm: &Alarm) -> Block<'static> {
-    // The full name here when the list shows a shorter one.
-    let full_name = if alarm.display_name() == alarm.name {
-        String::new()
-    } else {
-        format!("{} · ", sanitize(&alarm.name))
-    };
-    let title = format!(
-        " {full_name}{} {} · {} ",
-        sanitize(alarm.namespace.as_str()),
-        sanitize(alarm.metric.as_str()),
-        sanitize(&alarm.condition())
+/// The alarm's condition in `width` columns: whole when it fits, else the
+/// metric's name gives way so that the comparison, the threshold and the
+/// periods always show (`CPUUtili… > 70 2x300s`).
+pub fn condition_fitting(alarm: &Alarm, width: usize) -> String {
+    let whole = sanitize(&alarm.condition());
+    if whole.chars().count() <= width {
+        return whole;
+    }
+    let tail = format!(
+        " {} {} {}x{}s",
+        alarm.comparison.symbol(),
+        trim_float(alarm.threshold),
+        alarm.evaluation_periods,
+        alarm.period_secs
     );
+    let room = width.saturating_sub(tail.chars().count());
+    if room < 4 {
+        return flightdeck_model::text::ellipsize(tail.trim_start(), width);
+    }
+    format!(
+        "{}{tail}",
+        flightdeck_model::text::ellipsize(&sanitize(alarm.metric.as_str()), room)
+    )
+}
+
+/// The chart's frame, titled with the alarm's condition first (its metric,
+/// threshold and periods must survive a narrow screen), then its namespace.
+fn chart_block(theme: &Theme, alarm: &Alarm, width: u16) -> Block<'static> {
+    let title = format!(
+        " {} · {} ",
+        sanitize(&alarm.condition()),
+        sanitize(alarm.namespace.as_str()),
+    );
+    let title = flightdeck_model::text::ellipsize(&title, usize::from(width.saturating_sub(1)));
     Block::default()
         .borders(Borders::TOP)
         .border_style(theme.border)
@@ -260,4 +292,45 @@ fn history_lines(
         ]));
     }
     lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flightdeck_model::{AlarmState, Comparison, MetricName, MetricNamespace, Statistic};
+
+    fn alarm() -> Alarm {
+        Alarm {
+            name: "backend-5xx".into(),
+            description: String::new(),
+            state: AlarmState::Alarm,
+            state_reason: String::new(),
+            state_updated_at: chrono::DateTime::UNIX_EPOCH,
+            metric: MetricName::HttpCodeTarget5xxCount,
+            namespace: MetricNamespace::ApplicationElb,
+            dimensions: vec![],
+            statistic: Statistic::Sum,
+            threshold: 12.5,
+            comparison: Comparison::GreaterThanThreshold,
+            period_secs: 60,
+            evaluation_periods: 3,
+            unit: String::new(),
+            severity: Severity::Critical,
+            actions: vec![],
+        }
+    }
+
+    #[test]
+    fn a_narrow_condition_keeps_its_threshold_and_periods() {
+        let a = alarm();
+        let whole = a.condition();
+        assert_eq!(condition_fitting(&a, 80), whole);
+        for width in 8..whole.chars().count() {
+            let fitted = condition_fitting(&a, width);
+            assert!(fitted.chars().count() <= width, "{fitted:?} in {width}");
+            if width >= 18 {
+                assert!(fitted.ends_with("> 12.5 3x60s"), "{fitted:?} in {width}");
+            }
+        }
+    }
 }

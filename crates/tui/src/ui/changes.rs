@@ -19,9 +19,10 @@ const COLUMNS: [Column; 5] = [
     // `14:02:10`, or `11-29 01:48` for another day: never cut.
     Column::sized("TIME", 8, 11, 0),
     Column::new("KIND", 7, 0),
-    Column::new("SERVICE", 16, 1),
-    Column::sized("WHO", 14, 24, 2),
-    Column::fill("WHAT", 30, 0),
+    Column::sized("SERVICE", 16, 40, 1),
+    Column::sized("WHO", 14, 48, 2),
+    // At 80 columns WHAT keeps 40 of them; wider, WHO gets its whole.
+    Column::fill("WHAT", 40, 0),
 ];
 
 /// Lines a service's detail shows of its timeline.
@@ -75,10 +76,12 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         return;
     }
     if rows.is_empty() {
-        frame.render_widget(
-            Paragraph::new(Span::styled(no_changes(app), theme.muted)),
-            list,
-        );
+        let text = if widening(app, slot) {
+            format!(" reading the last {}…", window(app.changes.window()))
+        } else {
+            super::widgets::nothing_matches(app, Pane::Changes).unwrap_or_else(|| no_changes(app))
+        };
+        frame.render_widget(Paragraph::new(Span::styled(text, theme.muted)), list);
         return;
     }
     render_list(frame, app, theme, &rows, list);
@@ -112,6 +115,12 @@ fn summary_line(
             theme.muted,
         ),
     ];
+    if widening(app, slot) {
+        spans.push(Span::styled(
+            format!(" · reading {}…", window(app.changes.window())),
+            theme.info,
+        ));
+    }
     if let Some((e, at)) = slot.and_then(|s| s.error.as_ref()) {
         spans.push(Span::styled(
             format!(
@@ -123,6 +132,13 @@ fn summary_line(
         ));
     }
     Line::from(spans)
+}
+
+/// Whether the timeline shown covers less than the window asked for: `>`
+/// widened it and the wider read has not come back yet.
+fn widening(app: &App, slot: Option<&Slot<Timeline>>) -> bool {
+    slot.and_then(|s| s.data.as_ref())
+        .is_some_and(|t| app.now - t.since + chrono::Duration::minutes(1) < app.changes.window())
 }
 
 /// What an empty list says: no changes in the window, and the keys that
@@ -169,7 +185,11 @@ fn render_list(frame: &mut Frame, app: &App, theme: &Theme, rows: &[&Entry], are
     let wanted = [
         widest("TIME", times.iter().map(String::as_str)),
         0,
-        0,
+        widest(
+            "SERVICE",
+            rows.iter()
+                .map(|e| e.service.as_ref().map_or("-", |s| s.name.as_str())),
+        ),
         widest(
             "WHO",
             rows.iter()
@@ -218,8 +238,9 @@ fn change_row(app: &App, theme: &Theme, e: &Entry, keep: &[usize], widths: &[u16
                 theme.muted,
             )),
             1 => Cell::from(Span::styled(e.kind.label(), kind_style(theme, e.kind))),
-            2 => Cell::from(sanitize(
-                &e.service.as_ref().map_or("-".into(), |s| s.name.clone()),
+            2 => Cell::from(flightdeck_model::text::ellipsize(
+                &sanitize(e.service.as_ref().map_or("-", |s| s.name.as_str())),
+                super::widgets::width_of(keep, widths, 2),
             )),
             3 => Cell::from(flightdeck_model::text::ellipsize(
                 &sanitize(e.who.as_ref().map_or("-", |w| w.as_str())),

@@ -83,8 +83,6 @@ fn defuse(buffer: &mut ratatui::buffer::Buffer) {
     }
 }
 
-/// Pieces of the header, most important first; the rest is dropped when
-/// the terminal is narrow.
 /// The header: what an 80-column terminal must keep (the environment,
 /// PRODUCTION, RO/RW, a drill's clock, the data's age, SIMULATED) in ever
 /// shorter words until it fits; then the clock, account and region where
@@ -106,36 +104,40 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Some(t) => format!("data {}", age(app.now, t)),
         None => "data loading…".to_string(),
     };
-    // Each level says the same in fewer cells.
+    // Each level says the same in fewer cells: the drill's clock gives way
+    // first, then the gaps between the parts, and only then the words
+    // PRODUCTION and SIMULATED.
     let essentials = |level: usize| -> Vec<Span<'static>> {
         let mut parts = vec![Span::styled(format!(" {} ", env.info.name), theme.header)];
         if env.info.production {
-            let words = if level >= 2 { " PROD " } else { " PRODUCTION " };
+            let words = if level >= 4 { " PROD " } else { " PRODUCTION " };
             parts.push(Span::styled(words, theme.production));
         }
         parts.push(Span::styled(badge, theme.header));
         if let Some(drill) = &app.drill {
             let text = match level {
                 0 => drill.header(app.now),
-                1 | 2 => drill.header_short(app.now),
+                1 => drill.header_short(app.now),
                 _ => drill.header_least(app.now),
             };
             parts.push(Span::styled(text, theme.cursor));
         }
         parts.push(Span::styled(data.clone(), theme.header));
         if app.demo {
-            let words = if level >= 3 { "SIM" } else { "SIMULATED" };
+            let words = if level >= 5 { "SIM" } else { "SIMULATED" };
             parts.push(Span::styled(words, theme.header));
         }
         parts
     };
-    let cells = |parts: &[Span]| -> usize {
-        parts.iter().map(Span::width).sum::<usize>() + 3 * parts.len().saturating_sub(1)
+    let separator = |level: usize| if level >= 3 { "│" } else { " │ " };
+    let cells = |parts: &[Span], separator: &str| -> usize {
+        parts.iter().map(Span::width).sum::<usize>()
+            + separator.chars().count() * parts.len().saturating_sub(1)
     };
-    let mut parts = (0..4)
-        .map(essentials)
-        .find(|p| cells(p) <= width)
-        .unwrap_or_else(|| essentials(3));
+    let level = (0..6)
+        .find(|&l| cells(&essentials(l), separator(l)) <= width)
+        .unwrap_or(5);
+    let (mut parts, separator) = (essentials(level), separator(level));
     for extra in [
         Some(app.now.format("%H:%M:%SZ").to_string()),
         env.identity
@@ -149,7 +151,7 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     .flatten()
     {
         let part = Span::styled(extra, theme.header);
-        if cells(&parts) + 3 + part.width() > width {
+        if cells(&parts, separator) + separator.chars().count() + part.width() > width {
             break;
         }
         parts.push(part);
@@ -157,7 +159,7 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut spans: Vec<Span> = vec![];
     for (i, part) in parts.into_iter().enumerate() {
         if i > 0 {
-            spans.push(Span::styled(" │ ", theme.header));
+            spans.push(Span::styled(separator, theme.header));
         }
         spans.push(part);
     }

@@ -7,6 +7,7 @@ use crate::app::drill::DebriefKind;
 use crate::app::keymap::{BINDINGS, Context};
 use crate::app::{App, Overlay};
 use crate::theme::Theme;
+use flightdeck_core::triage::Urgency;
 use flightdeck_model::text::sanitize;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -286,11 +287,17 @@ fn switcher(
     filter: Option<&str>,
 ) {
     let rows = app.switcher_rows(filter);
+    let findings = app.triage();
     let items: Vec<ListItem> = rows
         .iter()
         .filter_map(|&i| app.envs.get(i))
         .map(|e| {
-            let firing = e.alarms_firing();
+            let count = |urgency: Urgency| {
+                findings
+                    .iter()
+                    .filter(|f| f.environment == e.info.name && f.urgency == urgency)
+                    .count()
+            };
             let mut spans = vec![Span::styled(
                 format!("{:<24}", sanitize(&e.info.name)),
                 theme.text,
@@ -306,11 +313,21 @@ fn switcher(
             } else {
                 Span::styled("[RW] ", theme.muted)
             });
-            spans.push(match (e.alarms.data.is_some(), firing) {
-                (false, _) => Span::styled("…", theme.muted),
-                (true, 0) => Span::styled("OK", theme.ok),
-                (true, n) => Span::styled(format!("{n} ALARM"), theme.crit),
-            });
+            // Triage's verdict on it, as the triage pane would give it.
+            let (page, warn) = (count(Urgency::Page), count(Urgency::Warn));
+            if page > 0 {
+                spans.push(Span::styled(format!("{page} PAGE "), theme.crit));
+            }
+            if warn > 0 {
+                spans.push(Span::styled(format!("{warn} WARN"), theme.warn));
+            }
+            if page + warn == 0 {
+                spans.push(if e.services.data.is_some() && e.alarms.data.is_some() {
+                    Span::styled("OK", theme.ok)
+                } else {
+                    Span::styled("…", theme.muted)
+                });
+            }
             ListItem::new(Line::from(spans))
         })
         .collect();
@@ -326,7 +343,7 @@ fn switcher(
     let height = u16::try_from(rows.len().max(1))
         .unwrap_or(u16::MAX)
         .saturating_add(2);
-    let rect = centered(area, 62, height);
+    let rect = centered(area, 64, height);
     frame.render_widget(Clear, rect);
     if rows.is_empty() {
         frame.render_widget(

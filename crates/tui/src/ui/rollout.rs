@@ -31,6 +31,15 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     };
     let w = &r.watch;
     let mut lines = header_lines(app, theme, w);
+    if !r.summary.is_empty() {
+        lines.insert(
+            1,
+            Line::from(Span::styled(
+                format!(" {}", sanitize(&r.summary)),
+                theme.text,
+            )),
+        );
+    }
     let env = app.rollout_env();
     let svc = app.rollout_service();
     if let Some(svc) = svc {
@@ -121,25 +130,30 @@ fn deployment_lines(
     }
 }
 
-/// The TASKS section: the service's six newest tasks with their stop
-/// reasons.
+/// Tasks the watch lists; the rest are counted in the section's title.
+const TASKS_SHOWN: usize = 10;
+
+/// The TASKS section: the service's newest tasks with their stop reasons,
+/// and how many there are when not all are listed.
 fn task_lines(
     theme: &Theme,
     env: &crate::app::EnvData,
     svc: &flightdeck_model::Service,
     lines: &mut Vec<Line<'static>>,
 ) {
-    lines.push(Line::from(Span::styled(
-        "TASKS (newest first)",
-        theme.accent,
-    )));
     let tasks = env
         .tasks
         .get(&svc.reference())
         .and_then(|s| s.data.as_ref());
     let mut tasks: Vec<_> = tasks.map(|t| t.iter().collect()).unwrap_or_default();
     tasks.sort_by_key(|t| std::cmp::Reverse(t.stopped_at.or(t.started_at)));
-    for t in tasks.iter().take(6) {
+    let title = if tasks.len() > TASKS_SHOWN {
+        format!("TASKS (newest {TASKS_SHOWN} of {})", tasks.len())
+    } else {
+        "TASKS (newest first)".to_string()
+    };
+    lines.push(Line::from(Span::styled(title, theme.accent)));
+    for t in tasks.iter().take(TASKS_SHOWN) {
         let id: String = t.id.chars().take(8).collect();
         let reason = t
             .stopped_reason
@@ -190,6 +204,15 @@ fn alarm_lines(
     for a in firing.iter().take(3) {
         lines.push(Line::from(Span::styled(
             format!("  ALARM {}", sanitize(&a.name)),
+            theme.crit,
+        )));
+    }
+    if firing.len() > 3 {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  and {} more in ALARM (the alarms pane lists them)",
+                firing.len() - 3
+            ),
             theme.crit,
         )));
     }

@@ -2,8 +2,8 @@
 //! (deployments, tasks with stop reasons, events, task definition).
 
 use super::widgets::{
-    Column, Listing, age, error_line, hanging, level_style, rollout_style, size_columns, sparkline,
-    visible_rows, widest,
+    Column, Listing, age, clock_time, error_line, hanging, level_style, rollout_style,
+    size_columns, sparkline, visible_rows, widest,
 };
 use crate::app::keymap::Action;
 use crate::app::{App, Pane};
@@ -11,7 +11,7 @@ use crate::theme::Theme;
 use flightdeck_model::TaskStatus;
 use flightdeck_model::secrets::display_env_value;
 use flightdeck_model::text::{ellipsize, sanitize};
-use flightdeck_model::{MetricName, MetricQuery, Service, Task, TaskDefinition};
+use flightdeck_model::{MetricName, MetricQuery, Service, Task, TaskDefinition, Timestamp};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -253,7 +253,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     forward_lines(app, theme, &mut lines);
     task_lines(app, theme, svc, area.width, &mut lines);
     lines.push(Line::default());
-    event_lines(theme, svc, area.width, &mut lines);
+    event_lines(theme, svc, app.now, area.width, &mut lines);
     lines.push(Line::default());
     match app
         .env()
@@ -525,11 +525,17 @@ fn task_line(
 
 /// The EVENTS section: the service's newest 15 events, each wrapped
 /// under its message.
-fn event_lines(theme: &Theme, svc: &Service, width: u16, lines: &mut Vec<Line<'static>>) {
+fn event_lines(
+    theme: &Theme,
+    svc: &Service,
+    now: Timestamp,
+    width: u16,
+    lines: &mut Vec<Line<'static>>,
+) {
     lines.push(section(theme, "EVENTS (newest first)"));
     for e in svc.events.iter().take(15) {
         let stamp = Span::styled(
-            format!("  {} ", e.created_at.format("%m-%d %H:%M:%S")),
+            format!("  {:<11} ", clock_time(now, e.created_at)),
             theme.muted,
         );
         lines.extend(hanging(
