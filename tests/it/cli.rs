@@ -442,3 +442,20 @@ fn doctor_without_a_config_names_the_region_and_the_demo() {
         "{fix}"
     );
 }
+
+/// Issue 23 (QA): the cockpit without a terminal (a pipe, a cron job, CI)
+/// says what it needs and exits 2 instead of panicking; a flag the command
+/// does not use is named, not silently dropped.
+#[test]
+fn the_cockpit_without_a_terminal_says_so_and_unused_flags_are_named() {
+    let home = tempfile::tempdir().unwrap();
+    let o = flightdeck(home.path(), &["demo", "--profile", "x"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("demo does not use --profile (ignored)"),
+        "{err}"
+    );
+    assert!(err.contains("the cockpit needs a terminal"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -499,7 +499,8 @@ fn y_puts_the_selection_on_the_clipboard_with_osc_52() {
     use base64::Engine;
     let home = tempfile::tempdir().unwrap();
     let mut s = Session::on_services(home.path(), "muejam-staging", "backend");
-    s.expect_after(b"\r", "TASKS");
+    // A task's row, not only the section's title: `y` copies the task.
+    s.expect_after(b"\r", "… RUNNING");
     s.output.lock().unwrap().clear();
     s.expect_after(b"y", "copied task ARN");
     let bytes = s.output.lock().unwrap().clone();

@@ -20,6 +20,9 @@ pub fn play(
     let mut replay = Replay::open(file).map_err(Failure::usage)?;
     warn(file, replay.warnings());
     let Some(out) = cast else {
+        if let Some(why) = crate::runtime::no_terminal() {
+            return Err(Failure::usage(anyhow::anyhow!(why)));
+        }
         return crate::runtime::replay(options, replay).map_err(Failure::failed);
     };
     let theme = options

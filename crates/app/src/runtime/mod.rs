@@ -10,6 +10,7 @@ mod palette;
 mod recorder;
 mod replay;
 mod terminal;
+pub use terminal::no_terminal;
 
 pub use drill::drill_of;
 pub use effects::{carry_out, local_port_taken};
@@ -62,6 +63,10 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         Some(d) => d.clone(),
         None => Arc::new(SystemClock),
     };
+    // Without a terminal nothing can be drawn: said once the config and the
+    // drill are known good (and a recording the operator named), before
+    // anything starts.
+    let no_terminal = || no_terminal().map(|why| CockpitError::Session(anyhow::anyhow!(why)));
     let runtime = async_runtime().map_err(CockpitError::Run)?;
     let session = runtime
         .block_on(Session::start(
@@ -70,6 +75,11 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
             WorldBuild::Background,
         ))
         .map_err(CockpitError::Session)?;
+    if options.record.is_none()
+        && let Some(e) = no_terminal()
+    {
+        return Err(e);
+    }
     let mut recorder = open_recorder(
         options,
         &session.infos,
@@ -82,6 +92,9 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         clock.now(),
     )
     .map_err(CockpitError::Session)?;
+    if let Some(e) = no_terminal().filter(|_| options.record.is_some()) {
+        return Err(e);
+    }
     let mut app = App::new(session.infos, clock.now(), session.read_only);
     app.demo = session.demo;
     if let Some(scenario) = &session.scenario {
@@ -201,7 +214,7 @@ impl Cockpit {
             remember,
             team,
         } = self;
-        let mut terminal = ratatui::init();
+        let mut terminal = terminal::open()?;
         if mouse {
             capture_mouse(true);
         }

@@ -27,7 +27,7 @@ pub fn replay(options: &Options, mut replay: recording::Replay) -> anyhow::Resul
         Some(&options.paths.scenarios_dir),
         replay.header(),
     ));
-    let mut terminal = ratatui::init();
+    let mut terminal = super::terminal::open()?;
     let result = (|| -> anyhow::Result<()> {
         let size = terminal.size()?;
         update(&mut replay.app, Msg::Resize(size.width, size.height));

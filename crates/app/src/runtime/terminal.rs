@@ -8,6 +8,36 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
+/// Why the cockpit cannot draw here, if it cannot: it needs a terminal on
+/// both stdin and stdout (not a pipe, a file or `/dev/null`).
+pub fn no_terminal() -> Option<String> {
+    use std::io::IsTerminal;
+    let missing = match (
+        std::io::stdin().is_terminal(),
+        crate::output::terminal().is_terminal(),
+    ) {
+        (true, true) => return None,
+        (false, true) => "stdin",
+        (true, false) => "stdout",
+        (false, false) => "stdin and stdout",
+    };
+    Some(format!(
+        "the cockpit needs a terminal, and {missing} is not one; \
+         for scripts every read and write is a command with --json \
+         (flightdeck --help lists them)"
+    ))
+}
+
+/// The terminal, in raw mode on the alternate screen; an error, never a
+/// panic, when it cannot be set up.
+pub(super) fn open() -> anyhow::Result<ratatui::DefaultTerminal> {
+    use anyhow::Context;
+    if let Some(why) = no_terminal() {
+        anyhow::bail!(why);
+    }
+    ratatui::try_init().context("cannot set up the terminal")
+}
+
 pub(super) fn init_logging(options: &crate::options::Options) {
     let paths = &options.paths;
     let Ok(file) =

@@ -31,6 +31,11 @@ pub struct Happening {
     /// effect after its cause (see [`Postmortem::finish`]).
     #[serde(skip)]
     pub deployment: Option<String>,
+    /// The drill's run it belongs to (0 until `X X` restarts the drill):
+    /// a restart sets the clock back, and the runs are told apart, never
+    /// interleaved.
+    #[serde(skip)]
+    pub run: u64,
 }
 
 /// What a line of the postmortem is about; written `alarm`, `deploy`,
@@ -48,6 +53,8 @@ pub enum HappeningKind {
     Event,
     /// The operator did something.
     Action,
+    /// The drill restarted from its start: what follows is its next run.
+    Restart,
 }
 
 impl HappeningKind {
@@ -59,6 +66,7 @@ impl HappeningKind {
             HappeningKind::Scaling => "scaling",
             HappeningKind::Event => "event",
             HappeningKind::Action => "action",
+            HappeningKind::Restart => "restart",
         }
     }
 }
@@ -147,6 +155,8 @@ pub struct Postmortem {
     /// Lines past [`MAX_HAPPENINGS`], and things past [`MAX_TRACKED`].
     left_out: u64,
     untracked: u64,
+    /// The drill's run of the latest data (see [`Happening::run`]).
+    run: u64,
     /// The bounds: [`MAX_HAPPENINGS`] and [`MAX_TRACKED`], lower in tests.
     max_happenings: usize,
     max_tracked: usize,
@@ -164,6 +174,7 @@ impl Postmortem {
             last_planned: None,
             left_out: 0,
             untracked: 0,
+            run: 0,
             max_happenings: MAX_HAPPENINGS,
             max_tracked: MAX_TRACKED,
         }
@@ -177,7 +188,8 @@ impl Postmortem {
         self
     }
 
-    fn push(&mut self, happening: Happening) {
+    fn push(&mut self, mut happening: Happening) {
+        happening.run = self.run;
         if self.out.len() < self.max_happenings {
             self.out.push(happening);
         } else {
@@ -205,21 +217,35 @@ impl Postmortem {
     /// before.
     pub fn finish(self) -> Vec<Happening> {
         let mut out = self.out;
-        let mut started_by: HashMap<String, Timestamp> = HashMap::new();
+        // A drill played again under its seed names its deployments alike:
+        // a cause is of its own run.
+        let mut started_by: HashMap<(u64, String), Timestamp> = HashMap::new();
         for h in out.iter().filter(|h| h.kind == HappeningKind::Action) {
             if let Some(id) = &h.deployment {
-                let first = started_by.entry(id.clone()).or_insert(h.at);
+                let first = started_by.entry((h.run, id.clone())).or_insert(h.at);
                 *first = (*first).min(h.at);
             }
         }
         for h in out.iter_mut().filter(|h| h.kind == HappeningKind::Deploy) {
-            if let Some(cause) = h.deployment.as_ref().and_then(|d| started_by.get(d)) {
+            if let Some(cause) = h
+                .deployment
+                .as_ref()
+                .and_then(|d| started_by.get(&(h.run, d.clone())))
+            {
                 h.at = h.at.max(*cause);
             }
         }
-        // Among lines of one instant, the operator's come first: they are
-        // what the others answer.
-        out.sort_by_key(|h| (h.at, h.kind != HappeningKind::Action));
+        // Run after run, each opened by its restart; among lines of one
+        // instant, the operator's come first: they are what the others
+        // answer.
+        out.sort_by_key(|h| {
+            (
+                h.run,
+                h.kind != HappeningKind::Restart,
+                h.at,
+                h.kind != HappeningKind::Action,
+            )
+        });
         drop_repeats(&mut out);
         out
     }
@@ -230,6 +256,9 @@ impl Postmortem {
         match entry {
             Entry::Data { at, event } => {
                 let env = &event.key.env;
+                if let Some(run) = event.data.run.filter(|run| *run > self.run) {
+                    self.restarted(run, env, *at, played);
+                }
                 let Ok(payload) = &event.data.result else {
                     return;
                 };
@@ -291,6 +320,28 @@ impl Postmortem {
         }
     }
 
+    /// The first data of a drill's next run: the world was made anew, so
+    /// what was followed of the last run starts over, and a line says so.
+    fn restarted(&mut self, run: u64, env: &str, at: Timestamp, played: Timestamp) {
+        self.run = run;
+        self.alarms.clear();
+        self.rollouts.clear();
+        self.seen.clear();
+        self.push(Happening {
+            at,
+            environment: env.to_string(),
+            kind: HappeningKind::Restart,
+            service: None,
+            what: format!(
+                "the drill restarted from its start (run {}); the lines below are of that run",
+                run + 1
+            ),
+            seen: played,
+            deployment: None,
+            run,
+        });
+    }
+
     /// Takes in a poll of alarms, received at `at`: the alarms that changed
     /// state, and those already in ALARM when first seen.
     fn take_alarms(&mut self, env: &str, list: &[Alarm], at: Timestamp, played: Timestamp) {
@@ -324,6 +375,7 @@ impl Postmortem {
                 deployment: None,
                 service: a.dimension("ServiceName").map(str::to_string),
                 what,
+                run: 0,
             });
         }
     }
@@ -359,6 +411,7 @@ impl Postmortem {
                             format!(" ({})", d.rollout_reason)
                         }
                     ),
+                    run: 0,
                 });
             }
         }
@@ -386,6 +439,7 @@ impl Postmortem {
                 deployment: None,
                 service: Some(svc.name.clone()),
                 what: e.message.clone(),
+                run: 0,
             });
         }
     }
@@ -411,6 +465,7 @@ impl Postmortem {
                 deployment: None,
                 service: a.resource_id.rsplit('/').next().map(str::to_string),
                 what: format!("{} ({})", a.description, a.status),
+                run: 0,
             });
         }
     }
@@ -466,6 +521,7 @@ fn action(
         what,
         seen: played,
         deployment,
+        run: 0,
     }
 }
 
@@ -478,7 +534,8 @@ fn subject(op: &flightdeck_core::ops::Operation) -> String {
 /// tells of each unhealthy target in the same words).
 fn drop_repeats(happenings: &mut Vec<Happening>) {
     let mut said = HashSet::new();
-    happenings.retain(|h| said.insert((h.at, h.environment.clone(), h.kind, h.what.clone())));
+    happenings
+        .retain(|h| said.insert((h.run, h.at, h.environment.clone(), h.kind, h.what.clone())));
 }
 
 /// The timeline as a Markdown table, ready for a postmortem document.
@@ -573,6 +630,7 @@ mod tests {
             what: what.into(),
             seen: at,
             deployment: None,
+            run: 0,
         };
         let mut h = vec![
             line("unhealthy", 0),

@@ -1140,3 +1140,38 @@ fn the_corpus_of_hostile_recordings_is_read_within_the_bounds() {
     }
     assert_eq!(seen, expected.len(), "a corpus file is missing");
 }
+
+/// Issue 23 (QA): `X X` sets a drill's clock back, and the postmortem told
+/// the two runs' lines interleaved by time. Each run comes whole, in
+/// order, after a line that says the drill restarted; what the first run
+/// followed (an alarm already in ALARM) is news again in the second.
+#[test]
+fn a_restarted_drill_is_told_run_after_run() {
+    let mut timeline = Postmortem::new(&header());
+    let take = |timeline: &mut Postmortem, state, at, run| {
+        let Msg::Data(mut event) = alarms(state, at) else {
+            unreachable!()
+        };
+        event.data.run = Some(run);
+        timeline.take(&Entry::Data { at: t(at), event }, t(at));
+    };
+    take(&mut timeline, AlarmState::Ok, 0, 0);
+    take(&mut timeline, AlarmState::Alarm, 60, 0);
+    take(&mut timeline, AlarmState::Alarm, 120, 0);
+    // The restart: the clock goes back to the drill's start.
+    take(&mut timeline, AlarmState::Ok, 5, 1);
+    take(&mut timeline, AlarmState::Alarm, 30, 1);
+    let lines: Vec<(HappeningKind, i64)> = timeline
+        .finish()
+        .iter()
+        .map(|h| (h.kind, (h.at - t(0)).num_seconds()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (HappeningKind::Alarm, 60),
+            (HappeningKind::Restart, 5),
+            (HappeningKind::Alarm, 30),
+        ]
+    );
+}

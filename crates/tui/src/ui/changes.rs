@@ -298,6 +298,7 @@ pub fn detail_lines(
     app: &App,
     theme: &Theme,
     timeline: Option<&Timeline>,
+    width: u16,
     lines: &mut Vec<Line<'static>>,
 ) {
     lines.push(Line::from(Span::styled(
@@ -328,21 +329,23 @@ pub fn detail_lines(
         )));
     }
     for e in changes {
-        lines.push(Line::from(vec![
+        let head = vec![
             Span::styled(
                 format!("  {} ", super::widgets::clock_time(app.now, e.at)),
                 theme.muted,
             ),
             Span::styled(format!("{:<8}", e.kind.label()), kind_style(theme, e.kind)),
-            Span::styled(
-                sanitize(&match &e.who {
-                    Some(Actor::Caller(w)) => format!("{w}: "),
-                    _ => String::new(),
-                }),
-                theme.info,
-            ),
-            Span::styled(sanitize(&e.summary), theme.text),
-        ]));
+        ];
+        let who = match &e.who {
+            Some(Actor::Caller(w)) => format!("{w}: "),
+            _ => String::new(),
+        };
+        lines.extend(super::widgets::hanging(
+            head,
+            &sanitize(&format!("{who}{}", e.summary)),
+            theme.text,
+            width,
+        ));
     }
     for g in &t.gaps {
         lines.push(Line::from(Span::styled(

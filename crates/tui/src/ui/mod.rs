@@ -283,11 +283,38 @@ fn hint_keys(app: &App, actions: &[crate::app::keymap::Action]) -> Option<String
     (!keys.is_empty()).then(|| keys.join(if alternatives { "/" } else { " " }))
 }
 
+/// A bar of ` · `-separated parts in `width` columns: its first part (where
+/// the replay is) and its last (how to quit) always, the parts between as
+/// many as fit, in their order.
+fn fit_bar(bar: &str, width: usize) -> String {
+    let parts: Vec<&str> = bar.split(" · ").collect();
+    let Some((first, rest)) = parts.split_first() else {
+        return String::new();
+    };
+    let Some((last, middle)) = rest.split_last() else {
+        return flightdeck_model::text::ellipsize(first, width);
+    };
+    let cells = |s: &str| s.chars().count();
+    let mut kept = vec![*first];
+    let mut used = cells(first) + 3 + cells(last);
+    for part in middle {
+        if used + 3 + cells(part) <= width {
+            used += 3 + cells(part);
+            kept.push(part);
+        }
+    }
+    kept.push(last);
+    flightdeck_model::text::ellipsize(&kept.join(" · "), width)
+}
+
 fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let line = if let Some(bar) = &app.replay_bar {
         // A replay: its timeline bar instead of the operator's footer.
         Line::from(Span::styled(
-            flightdeck_model::text::sanitize(bar),
+            fit_bar(
+                &flightdeck_model::text::sanitize(bar),
+                usize::from(area.width),
+            ),
             theme.cursor,
         ))
     } else if let Some(target) = app.input {
@@ -398,4 +425,22 @@ fn render_footer(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+#[cfg(test)]
+mod tests {
+    /// Issue 23 (QA): the replay's bar at 80 columns keeps where it is and
+    /// how to quit, and as many keys between as fit.
+    #[test]
+    fn the_replay_bar_keeps_its_position_and_quit_key_at_80_columns() {
+        let bar = "REPLAY || 2x 14:32:10 3:10/20:00 · space play/pause · + - speed · [ ] 10 s · N n action or alarm · q quit";
+        let fitted = super::fit_bar(bar, 80);
+        assert!(fitted.chars().count() <= 80, "{fitted}");
+        assert!(
+            fitted.starts_with("REPLAY || 2x 14:32:10 3:10/20:00 · space play/pause"),
+            "{fitted}"
+        );
+        assert!(fitted.ends_with(" · q quit"), "{fitted}");
+        assert_eq!(super::fit_bar(bar, 200), bar);
+    }
 }

@@ -78,36 +78,71 @@ fn render_services(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
             title,
         );
     } else {
-        frame.render_widget(Paragraph::new(title_line(app, theme)), title);
+        frame.render_widget(Paragraph::new(title_line(app, theme, title.width)), title);
     }
     render_table(frame, app, theme, table_area);
 }
 
-/// The line above the table: each cluster with its counts, and a warning
-/// when there are no services at all.
-fn title_line(app: &App, theme: &Theme) -> Line<'static> {
+/// The line above the table: each cluster with its counts, in as many
+/// words as `width` holds (every cluster keeps its name and counts), and
+/// a warning when there are no services at all.
+fn title_line(app: &App, theme: &Theme, width: u16) -> Line<'static> {
     let env = app.env();
+    let clusters = env.clusters.data.as_deref().unwrap_or_default();
+    let cluster = |c: &flightdeck_model::Cluster, level: usize| -> [String; 2] {
+        let name = sanitize(&c.name);
+        match level {
+            0 => [
+                format!(" cluster {name} "),
+                format!(
+                    "{} · {} · {} running · {} pending{} ",
+                    c.launch_type,
+                    flightdeck_model::text::count(c.active_services, "service", "services"),
+                    c.running_tasks,
+                    c.pending_tasks,
+                    if c.container_insights {
+                        " · insights"
+                    } else {
+                        ""
+                    }
+                ),
+            ],
+            1 => [
+                format!(" cluster {name} "),
+                format!(
+                    "{} · {} running · {} pending ",
+                    flightdeck_model::text::count(c.active_services, "service", "services"),
+                    c.running_tasks,
+                    c.pending_tasks,
+                ),
+            ],
+            _ => [
+                format!(" {name} "),
+                format!(
+                    "{} svc {} run {} pend ",
+                    c.active_services, c.running_tasks, c.pending_tasks
+                ),
+            ],
+        }
+    };
+    let fits = |level: usize| {
+        clusters
+            .iter()
+            .map(|c| {
+                cluster(c, level)
+                    .iter()
+                    .map(|s| s.chars().count())
+                    .sum::<usize>()
+            })
+            .sum::<usize>()
+            <= usize::from(width)
+    };
+    let level = (0..3).find(|&l| fits(l)).unwrap_or(2);
     let mut spans = vec![];
-    for c in env.clusters.data.iter().flatten() {
-        spans.push(Span::styled(
-            format!(" cluster {} ", sanitize(&c.name)),
-            theme.accent,
-        ));
-        spans.push(Span::styled(
-            format!(
-                "{} · {} · {} running · {} pending{} ",
-                c.launch_type,
-                flightdeck_model::text::count(c.active_services, "service", "services"),
-                c.running_tasks,
-                c.pending_tasks,
-                if c.container_insights {
-                    " · insights"
-                } else {
-                    ""
-                }
-            ),
-            theme.muted,
-        ));
+    for c in clusters {
+        let [name, counts] = cluster(c, level);
+        spans.push(Span::styled(name, theme.accent));
+        spans.push(Span::styled(counts, theme.muted));
     }
     if env.services.data.as_ref().is_some_and(Vec::is_empty) {
         spans.push(Span::styled(
@@ -246,9 +281,9 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut lines: Vec<Line> = vec![];
     summary_lines(theme, svc, area.width, &mut lines);
     lines.push(Line::default());
-    deployment_lines(app, theme, svc, &mut lines);
+    deployment_lines(app, theme, svc, area.width, &mut lines);
     lines.push(Line::default());
-    super::changes::detail_lines(app, theme, app.detail_timeline(), &mut lines);
+    super::changes::detail_lines(app, theme, app.detail_timeline(), area.width, &mut lines);
     lines.push(Line::default());
     forward_lines(app, theme, &mut lines);
     task_lines(app, theme, svc, area.width, &mut lines);
@@ -261,7 +296,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .get(&svc.task_definition)
         .and_then(|s| s.data.as_ref())
     {
-        Some(td) => task_definition_lines(theme, td, &mut lines),
+        Some(td) => task_definition_lines(theme, td, area.width, &mut lines),
         None => lines.push(Line::from(Span::styled(
             format!("TASK DEFINITION {} loading…", svc.task_definition),
             theme.muted,
@@ -372,29 +407,33 @@ fn summary_lines(theme: &Theme, svc: &Service, width: u16, lines: &mut Vec<Line<
 }
 
 /// The DEPLOYMENTS section: one line per deployment of the service.
-fn deployment_lines(app: &App, theme: &Theme, svc: &Service, lines: &mut Vec<Line<'static>>) {
+fn deployment_lines(
+    app: &App,
+    theme: &Theme,
+    svc: &Service,
+    width: u16,
+    lines: &mut Vec<Line<'static>>,
+) {
     lines.push(section(theme, "DEPLOYMENTS"));
     for d in &svc.deployments {
-        lines.push(Line::from(vec![
+        let head = vec![
             Span::styled(format!("  {:<8} ", d.status.to_string()), theme.text),
             Span::styled(
                 format!("{:<12} ", d.rollout_state),
                 rollout_style(theme, Some(d.rollout_state)),
             ),
-            Span::styled(
-                format!(
-                    "{}  {}/{}/{} (des/run/pend)  failed {}  created {} ago  {}",
-                    d.task_definition,
-                    d.desired,
-                    d.running,
-                    d.pending,
-                    d.failed_tasks,
-                    age(app.now, d.created_at),
-                    sanitize(&d.id)
-                ),
-                theme.muted,
-            ),
-        ]));
+        ];
+        let text = format!(
+            "{}  {}/{}/{} (des/run/pend)  failed {}  created {} ago  {}",
+            d.task_definition,
+            d.desired,
+            d.running,
+            d.pending,
+            d.failed_tasks,
+            age(app.now, d.created_at),
+            sanitize(&d.id)
+        );
+        lines.extend(hanging(head, &text, theme.muted, width));
     }
 }
 
@@ -547,53 +586,69 @@ fn event_lines(
     }
 }
 
-fn task_definition_lines(theme: &Theme, td: &TaskDefinition, lines: &mut Vec<Line<'static>>) {
-    lines.push(Line::from(vec![
-        Span::styled(format!("TASK DEFINITION {}", td.reference), theme.accent),
-        Span::styled(
-            format!(
-                "  cpu {}  memory {}  registered {}",
-                td.cpu,
-                td.memory,
-                td.registered_at.format("%Y-%m-%d")
-            ),
-            theme.muted,
+fn task_definition_lines(
+    theme: &Theme,
+    td: &TaskDefinition,
+    width: u16,
+    lines: &mut Vec<Line<'static>>,
+) {
+    lines.extend(hanging(
+        vec![Span::styled(
+            format!("TASK DEFINITION {}  ", td.reference),
+            theme.accent,
+        )],
+        &format!(
+            "cpu {}  memory {}  registered {}",
+            td.cpu,
+            td.memory,
+            td.registered_at.format("%Y-%m-%d")
         ),
-    ]));
+        theme.muted,
+        width,
+    ));
+    // Every value whole, wrapped under its name: an image's tag and a
+    // secret's name are at the end, where a cut would fall.
+    let item = |head: String, text: String, style, lines: &mut Vec<Line<'static>>| {
+        lines.extend(hanging(
+            vec![Span::styled(head, theme.muted)],
+            &text,
+            style,
+            width,
+        ));
+    };
     for c in &td.containers {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  container {} ", sanitize(&c.name)), theme.text),
-            Span::styled(format!("image {}", sanitize(&c.image)), theme.info),
-            Span::styled(
-                c.port.map_or(String::new(), |p| format!("  port {p}")),
-                theme.muted,
+        item(
+            format!("  container {} ", sanitize(&c.name)),
+            format!(
+                "image {}{}",
+                sanitize(&c.image),
+                c.port.map_or(String::new(), |p| format!("  port {p}"))
             ),
-        ]));
+            theme.info,
+            lines,
+        );
         if let Some(group) = &c.log_group {
-            lines.push(Line::from(Span::styled(
-                format!("    logs {}", sanitize(group)),
-                theme.muted,
-            )));
+            item("    logs ".into(), sanitize(group), theme.muted, lines);
         }
         for e in &c.environment {
-            lines.push(Line::from(Span::styled(
+            item(
+                "    env ".into(),
                 format!(
-                    "    env {}={}",
+                    "{}={}",
                     sanitize(&e.name),
                     display_env_value(&e.name, &e.value)
                 ),
                 theme.muted,
-            )));
+                lines,
+            );
         }
         for s in &c.secrets {
-            lines.push(Line::from(Span::styled(
-                format!(
-                    "    secret {} from {} (value not shown)",
-                    sanitize(&s.name),
-                    sanitize(&s.value_from)
-                ),
+            item(
+                format!("    secret {} from ", sanitize(&s.name)),
+                format!("{} (value not shown)", sanitize(&s.value_from)),
                 theme.muted,
-            )));
+                lines,
+            );
         }
     }
 }

@@ -31,6 +31,34 @@ pub fn age(now: Timestamp, then: Timestamp) -> String {
     }
 }
 
+/// Words this long are paths or ARNs, broken between their parts.
+const LONG_WORD: usize = 32;
+
+/// The words of `line` for wrapping: split after each run of spaces, and a
+/// long word (an image, an ARN) also after each `/` or `:`, so that it
+/// breaks between its parts rather than inside a name. A short one
+/// (`ecs-svc/4014…`) stays whole.
+fn words_and_paths(line: &str) -> Box<dyn Iterator<Item = textwrap::core::Word<'_>> + '_> {
+    let mut words = vec![];
+    let mut rest = line;
+    while !rest.is_empty() {
+        // A word with the run of spaces after it.
+        let end = rest.find(' ').unwrap_or(rest.len());
+        let spaces = rest[end..].len() - rest[end..].trim_start_matches(' ').len();
+        let (word, after) = rest.split_at(end + spaces);
+        if end <= LONG_WORD {
+            words.push(textwrap::core::Word::from(word));
+        } else {
+            words.extend(
+                word.split_inclusive(['/', ':'])
+                    .map(textwrap::core::Word::from),
+            );
+        }
+        rest = after;
+    }
+    Box::new(words.into_iter())
+}
+
 /// `head`, then `text` wrapped at its words to `width` columns: what is
 /// too long for one row goes on the next ones, indented under where the
 /// text began (four columns in when `head` takes more than half the row),
@@ -50,7 +78,13 @@ pub fn hanging(
     }
     let beside = head_width <= width / 2;
     let indent = if beside { head_width } else { 4 };
-    let mut parts = textwrap::wrap(text, width - indent).into_iter();
+    // Dates, regions and ARNs keep their hyphens: spaces break a line, and
+    // in a path or an ARN a `/` or `:` (a word longer than the row, where
+    // it must).
+    let options = textwrap::Options::new(width - indent)
+        .word_separator(textwrap::WordSeparator::Custom(words_and_paths))
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
+    let mut parts = textwrap::wrap(text, options).into_iter();
     let mut first = Line::from(head);
     let mut out = vec![];
     if beside && let Some(part) = parts.next() {
@@ -437,6 +471,32 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 23 (QA): an image, an ARN or a date wrapped in the detail at
+    /// 80 columns keeps every character, breaks between its parts (after a
+    /// `/` or `:`), never at a hyphen, and no row is wider than the screen.
+    #[test]
+    fn hanging_text_breaks_between_the_parts_of_a_path_not_at_hyphens() {
+        let text = "image 210987654321.dkr.ecr.us-east-1.amazonaws.com/radiox/backend-api:v2.14.4  port 3000";
+        let head = vec![Span::raw("  container backend-api ")];
+        let lines = hanging(head, text, Style::default(), 80);
+        let rows: Vec<String> = lines.iter().map(ToString::to_string).collect();
+        assert!(rows.iter().all(|r| r.chars().count() <= 80), "{rows:#?}");
+        assert_eq!(rows.len(), 2, "{rows:#?}");
+        assert!(rows[0].ends_with("amazonaws.com/"), "{rows:#?}");
+        assert_eq!(
+            rows[1].trim_start(),
+            "radiox/backend-api:v2.14.4  port 3000"
+        );
+        let dated = hanging(
+            vec![Span::raw("TASK DEFINITION radiox-backend-api:42  ")],
+            "cpu 2048  memory 4096  registered 2026-12-05",
+            Style::default(),
+            80,
+        );
+        let rows: Vec<String> = dated.iter().map(ToString::to_string).collect();
+        assert_eq!(rows[1].trim(), "2026-12-05", "{rows:#?}");
+    }
 
     #[test]
     fn only_the_rows_that_show_are_built_with_the_selection_in_view() {
