@@ -18,6 +18,13 @@ fn a_drill_is_timed_from_the_first_look_to_the_mitigation_and_debriefed() {
         screen.contains("DRILL bad-deploy ▶ 1x 0:00/20:00"),
         "{screen}"
     );
+    // At 80 columns the drill's clock and the gaps give way, never the
+    // words PRODUCTION and SIMULATED (issue 23, QA: PROD and SIM).
+    let screen = h.screen(80, 24, &mono);
+    let header = screen.lines().next().unwrap();
+    for word in ["muejam-production", "PRODUCTION", "[RW]", "DRILL ▶ 1x 0:00", "SIMULATED"] {
+        assert!(header.contains(word), "{word}: {header}");
+    }
 
     // The deploy goes out at 1m; its tasks start failing their checks.
     h.advance(chrono::Duration::seconds(150));
