@@ -67,6 +67,19 @@ const NOT_FOR_REPLAY: &[&str] = match NO_ENVIRONMENT.split_last() {
     None => &[],
 };
 
+/// Every command but the cockpit's draws nothing and records nothing.
+const NOT_DRAWN: &[&str] = &["record", "theme"];
+
+/// The global flags `name` does not use: [`NOT_USED_BY`], else, for every
+/// command but the cockpit's (`tui`), `--record` and `--theme`.
+fn unused_by(name: &str) -> &'static [&'static str] {
+    match NOT_USED_BY.iter().find(|(n, _)| *n == name) {
+        Some((_, unused)) => unused,
+        None if name == "tui" => &[],
+        None => NOT_DRAWN,
+    }
+}
+
 impl Cli {
     /// The command line, with the global flags that do not apply to a
     /// subcommand left out of its help (`replay --help` lists only what a
@@ -74,7 +87,12 @@ impl Cli {
     pub fn command_line() -> clap::Command {
         use clap::CommandFactory;
         let mut command = Cli::command();
-        for (name, unused) in NOT_USED_BY {
+        let names: Vec<String> = command
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        for name in &names {
+            let unused = unused_by(name);
             // The subcommand's own hidden copy of a global flag: clap then
             // does not add the global one to it, and still hands its value up.
             let hidden: Vec<clap::Arg> = command
@@ -82,7 +100,7 @@ impl Cli {
                 .filter(|a| unused.contains(&a.get_id().as_str()))
                 .map(|a| a.clone().global(false).hide(true))
                 .collect();
-            if let Some(sub) = command.find_subcommand_mut(name) {
+            if let Some(sub) = command.find_subcommand_mut(name.as_str()) {
                 hide_below(sub, &hidden);
             }
         }
@@ -99,7 +117,11 @@ impl Cli {
         let command = Cli::command_line();
         let matches = command.clone().try_get_matches_from(args)?;
         let mut cli = Cli::from_arg_matches(&matches)?;
-        cli.ignored = ignored_flags(&command, &matches);
+        for (id, warning) in ignored_flags(&command, &matches) {
+            // Ignored means ignored: not checked either (`--theme nope`).
+            cli.global.forget(&id);
+            cli.ignored.push(warning);
+        }
         Ok(cli)
     }
 
@@ -115,14 +137,12 @@ impl Cli {
 
 /// The flags of [`NOT_USED_BY`] given on the command line (before or after
 /// the subcommand) to a subcommand that does not use them.
-fn ignored_flags(command: &clap::Command, matches: &clap::ArgMatches) -> Vec<String> {
+fn ignored_flags(command: &clap::Command, matches: &clap::ArgMatches) -> Vec<(String, String)> {
     use clap::parser::ValueSource;
     let Some((name, mut sub)) = matches.subcommand() else {
         return vec![];
     };
-    let Some((_, unused)) = NOT_USED_BY.iter().find(|(n, _)| *n == name) else {
-        return vec![];
-    };
+    let unused = unused_by(name);
     // The flag's own matches: the deepest subcommand holds the hidden copy.
     let mut levels = vec![matches, sub];
     while let Some((_, child)) = sub.subcommand() {
@@ -140,7 +160,10 @@ fn ignored_flags(command: &clap::Command, matches: &clap::ArgMatches) -> Vec<Str
         .filter(|a| unused.contains(&a.get_id().as_str()) && given(a.get_id().as_str()))
         .map(|a| {
             let flag = a.get_long().unwrap_or(a.get_id().as_str());
-            format!("{name} does not use --{flag} (ignored)")
+            (
+                a.get_id().to_string(),
+                format!("{name} does not use --{flag} (ignored)"),
+            )
         })
         .collect()
 }
@@ -212,6 +235,24 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
+    /// Drops the flag `id` (clap's id), as if it had not been given.
+    fn forget(&mut self, id: &str) {
+        match id {
+            "env" => self.env = None,
+            "profile" => self.profile = None,
+            "region" => self.region = None,
+            "endpoint_url" => self.endpoint_url = None,
+            "demo" => self.demo = false,
+            "read_only" => self.read_only = None,
+            "theme" => self.theme = None,
+            "record" => self.record = None,
+            "scale" => self.scale = None,
+            "stats" => self.stats = false,
+            "log_storm" => self.log_storm = None,
+            _ => {}
+        }
+    }
+
     /// The flags as the options resolver takes them.
     pub fn flags(&self) -> Flags {
         Flags {
@@ -511,7 +552,10 @@ mod tests {
             .to_string();
         assert!(services.contains("--profile"), "{services}");
         let cli = Cli::parse_args(["flightdeck", "replay", "f.jsonl", "--profile", "x"]).unwrap();
-        assert_eq!(cli.global.profile.as_deref(), Some("x"));
+        assert_eq!(cli.global.profile, None);
+        assert_eq!(cli.ignored, ["replay does not use --profile (ignored)"]);
+        let cli = Cli::parse_args(["flightdeck", "services", "--theme", "nope"]).unwrap();
+        assert_eq!(cli.global.theme, None);
         let cli = Cli::parse_args(["flightdeck", "--demo", "services"]).unwrap();
         assert!(cli.global.demo);
     }
@@ -546,9 +590,9 @@ mod tests {
             assert!(text.contains("--config"), "{text}");
         }
         let cli = Cli::parse_args(["flightdeck", "demo", "--region", "eu-west-1"]).unwrap();
-        assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(cli.global.region, None, "ignored");
         let cli = Cli::parse_args(["flightdeck", "scenario", "list", "--env", "x"]).unwrap();
-        assert_eq!(cli.global.env.as_deref(), Some("x"));
+        assert_eq!(cli.global.env, None, "ignored");
         assert_eq!(cli.ignored, ["scenario does not use --env (ignored)"]);
         let cli = Cli::parse_args(["flightdeck", "--profile", "p", "demo", "--read-only"]).unwrap();
         assert_eq!(cli.ignored, ["demo does not use --profile (ignored)"]);

@@ -11,6 +11,7 @@ pub struct Target {
     /// The service's cluster; found by the service's name when left out.
     #[arg(long)]
     pub cluster: Option<String>,
+    /// The service to act on.
     #[arg(long)]
     pub service: String,
 }
@@ -77,6 +78,8 @@ pub enum WriteSubcommand {
     Rollback {
         #[command(flatten)]
         target: Target,
+        /// The revision of the service's family to roll back to (default:
+        /// the one its last completed deployment replaced).
         #[arg(long, value_name = "REVISION")]
         to: Option<u32>,
         #[command(flatten)]
@@ -88,10 +91,13 @@ pub enum WriteSubcommand {
     Scale {
         #[command(flatten)]
         target: Target,
+        /// The desired count of tasks.
         #[arg(long)]
         desired: Option<u32>,
+        /// The auto scaling range's minimum.
         #[arg(long)]
         min: Option<u32>,
+        /// The auto scaling range's maximum.
         #[arg(long)]
         max: Option<u32>,
         /// Suspend dynamic scaling (target tracking and step policies).

@@ -119,7 +119,7 @@ fn unknown_names_are_refused_with_the_choices() {
     );
     refused(
         h,
-        &["--demo", "--theme", "neon", "services"],
+        &["--demo", "--theme", "neon", "demo"],
         2,
         "unknown theme `neon`",
     );

@@ -22,9 +22,29 @@ fn a_drill_is_timed_from_the_first_look_to_the_mitigation_and_debriefed() {
     // words PRODUCTION and SIMULATED (issue 23, QA: PROD and SIM).
     let screen = h.screen(80, 24, &mono);
     let header = screen.lines().next().unwrap();
-    for word in ["muejam-production", "PRODUCTION", "[RW]", "DRILL ▶ 1x 0:00", "SIMULATED"] {
+    for word in [
+        "muejam-production",
+        "PRODUCTION",
+        "[RW]",
+        "DRILL ▶ 1x 0:00",
+        "SIMULATED",
+    ] {
         assert!(header.contains(word), "{word}: {header}");
     }
+    // A replay of it too, with its longer badge (QA: PROD and SIM).
+    h.app.replay_bar = Some(String::new());
+    let screen = h.screen(80, 24, &mono);
+    let header = screen.lines().next().unwrap();
+    for word in [
+        "muejam-production",
+        "PRODUCTION",
+        "REPLAY [RO]",
+        "▶ 1x 0:00",
+        "SIMULATED",
+    ] {
+        assert!(header.contains(word), "{word}: {header}");
+    }
+    h.app.replay_bar = None;
 
     // The deploy goes out at 1m; its tasks start failing their checks.
     h.advance(chrono::Duration::seconds(150));
@@ -233,13 +253,25 @@ fn while_the_fault_unfolds_the_drill_runs_at_1x_until_the_fix() {
 #[test]
 fn watching_the_circuit_breaker_roll_back_is_a_mitigation() {
     let mut h = Harness::drill("bad-deploy");
-    h.advance(chrono::Duration::seconds(100));
+    // The deploy goes out at 1:00; the page comes with the first finding
+    // of the drill's environment that pages, as a real page comes from an
+    // alarm (QA: it came a minute before any evidence).
+    h.advance(chrono::Duration::seconds(70));
+    assert!(!h.app.drill.as_ref().unwrap().paged);
+    for _ in 0..30 {
+        if h.app.drill.as_ref().unwrap().paged {
+            break;
+        }
+        h.advance(chrono::Duration::seconds(10));
+    }
     let page = h.app.notice.clone().unwrap_or_default();
     assert!(
         page.starts_with("PAGE ") && page.ends_with("a acknowledges"),
         "{page}"
     );
     let triage = h.app.triage();
+    assert_eq!(triage[0].environment, "muejam-production", "{triage:#?}");
+    assert_eq!(triage[0].urgency, flightdeck::triage::Urgency::Page);
     let first_other = triage
         .iter()
         .position(|f| f.environment != "muejam-production")

@@ -162,6 +162,29 @@ fn the_replay_jumps_to_the_operators_action_and_exports_an_asciicast() {
     ));
     assert_eq!(replay.app.pane, flightdeck::app::Pane::Alarms);
     assert!(replay.bar(false, 2).contains("looking around"));
+    // Write keys plan nothing, open no form and say why (issue 23, QA:
+    // they opened live-looking forms and a "Working" box forever).
+    for key in ['1', 'R', 'D', 'S'] {
+        replay.look(crossterm::event::KeyEvent::new(
+            KeyCode::Char(key),
+            if key.is_ascii_uppercase() {
+                crossterm::event::KeyModifiers::SHIFT
+            } else {
+                crossterm::event::KeyModifiers::NONE
+            },
+        ));
+        assert_eq!(replay.app.dialog, None, "{key}");
+    }
+    assert!(
+        replay
+            .app
+            .notice
+            .as_deref()
+            .unwrap_or_default()
+            .contains("a replay is read-only"),
+        "{:?}",
+        replay.app.notice
+    );
     replay.advance_to(plan);
     assert_eq!(replay.app.pane, recorded_pane);
     assert!(common::render(&replay.app, 100, 30, &mono).contains("Plan: deploy"));

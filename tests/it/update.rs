@@ -213,9 +213,11 @@ fn services_sort_by_a_key_and_wide_screens_cut_nothing() {
     h.keys("o");
     assert_eq!(h.app.notice.as_deref(), Some("services by tasks short"));
     let rows = h.app.service_rows();
-    let short: Vec<u32> = rows
+    // Short first, then pending, then the most desired: a list at full
+    // strength still moves (QA: it did not).
+    let short: Vec<(u32, u32, u32)> = rows
         .iter()
-        .map(|s| s.desired.saturating_sub(s.running))
+        .map(|s| (s.desired.saturating_sub(s.running), s.pending, s.desired))
         .collect();
     assert!(short.windows(2).all(|w| w[0] >= w[1]), "{short:?}");
     assert_eq!(h.app.selected_service().unwrap().name, selected, "kept");
@@ -230,7 +232,8 @@ fn services_sort_by_a_key_and_wide_screens_cut_nothing() {
     let mut reversed = by_name.clone();
     reversed.reverse();
     assert_eq!(names(&h), reversed);
-    assert!(h.screen(120, 30, &mono).contains("SERVICE▲"));
+    // Z to A: the arrow points down, as CPU▼ does for the busiest first.
+    assert!(h.screen(120, 30, &mono).contains("SERVICE▼"));
     // Everything whole on a wide screen.
     let wide = h.screen(200, 60, &mono);
     for s in h.app.service_rows() {
@@ -993,7 +996,7 @@ fn a_plans_buttons_answer_clicks_and_a_click_beside_it_does_nothing() {
         h.app.dialog.is_some(),
         "a click beside the dialog is no answer"
     );
-    click(&mut h, spot(&screen, "[ Cancel ]"));
+    click(&mut h, spot(&screen, "▶ Cancel ◀"));
     assert!(h.app.dialog.is_none(), "cancelled");
     assert!(h.audit.records().is_empty());
     h.keys("F");
@@ -1013,7 +1016,7 @@ fn rollback_starts_from_every_view_that_names_one_service() {
         Some(Dialog::Confirm(c)) => assert_eq!(c.plan.operation.service(), service),
         Some(Dialog::Message(m)) => {
             assert_ne!(m.title, "No service", "{m:?}");
-            assert!(m.title.starts_with("Cannot rollback"), "{m:?}");
+            assert_eq!(m.title, "Roll back to which revision?", "{m:?}");
         }
         other => panic!("{other:?}"),
     };
@@ -1031,6 +1034,22 @@ fn rollback_starts_from_every_view_that_names_one_service() {
     assert_eq!(h.app.env().info.name, top.environment);
     planned(&h, &top.service.as_ref().unwrap().name);
     assert_eq!(h.app.pane, Pane::Triage, "triage stays where it was");
+    // Where revisions are offered, Enter plans the rollback to the newest
+    // (QA: it landed on Close, and Tab was one more key).
+    if matches!(h.app.dialog, Some(Dialog::Message(_))) {
+        h.key(KeyCode::Enter);
+        let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+            panic!("{:?}", h.app.dialog);
+        };
+        assert!(
+            matches!(
+                c.plan.operation,
+                flightdeck::ops::Operation::Rollback { to: Some(_), .. }
+            ),
+            "{:?}",
+            c.plan.operation
+        );
+    }
 
     // From an alarm of a service.
     let mut h = Harness::new();
@@ -1104,7 +1123,7 @@ fn a_rollback_without_a_known_target_offers_the_newest_earlier_revision() {
         other => panic!("{other:?}"),
     };
     let snapshot = h.app.clone();
-    h.key(KeyCode::Tab);
+    // Enter lands on the choice: it plans (QA: Tab was needed first).
     h.key(KeyCode::Enter);
     let Some(Dialog::Confirm(c)) = &h.app.dialog else {
         panic!("not planned: {:?}", h.app.dialog);
@@ -1113,7 +1132,6 @@ fn a_rollback_without_a_known_target_offers_the_newest_earlier_revision() {
     assert_eq!(c.plan.operation.service(), name);
     // Again, choosing the one before the newest.
     h.app = snapshot;
-    h.key(KeyCode::Tab);
     h.key(KeyCode::Down);
     let Some(Dialog::Message(m)) = &h.app.dialog else {
         panic!("{:?}", h.app.dialog);
@@ -1432,6 +1450,9 @@ fn the_changes_pane_says_why_it_is_empty_and_when_it_reads_further() {
     assert!(h.app.changes.window() > window);
     let screen = h.screen(80, 24, &mono);
     assert!(screen.contains("· reading "), "{screen}");
+    // The count is of the narrower window read so far.
+    let shown = format!(" in {} ·", flightdeck::model::duration::short(window));
+    assert!(screen.contains(&shown), "{shown}: {screen}");
     h.settle();
     let screen = h.screen(80, 24, &mono);
     assert!(!screen.contains("· reading "), "{screen}");

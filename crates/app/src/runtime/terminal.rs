@@ -17,12 +17,12 @@ pub fn no_terminal() -> Option<String> {
         crate::output::terminal().is_terminal(),
     ) {
         (true, true) => return None,
-        (false, true) => "stdin",
-        (true, false) => "stdout",
-        (false, false) => "stdin and stdout",
+        (false, true) => "stdin is not one",
+        (true, false) => "stdout is not one",
+        (false, false) => "neither stdin nor stdout is one",
     };
     Some(format!(
-        "the cockpit needs a terminal, and {missing} is not one; \
+        "the cockpit needs a terminal, and {missing}; \
          for scripts every read and write is a command with --json \
          (flightdeck --help lists them)"
     ))

@@ -485,9 +485,9 @@ impl RevisionChoice {
             (Some(s), Some(until)) => format!(
                 ", ran {} until {}",
                 crate::triage::age(chrono::Duration::seconds(s)),
-                until.format("%m-%d %H:%M")
+                until.format("%Y-%m-%d %H:%M")
             ),
-            (None, Some(until)) => format!(", ran until {}", until.format("%m-%d %H:%M")),
+            (None, Some(until)) => format!(", ran until {}", until.format("%Y-%m-%d %H:%M")),
             _ => ", not run in ECS's history".into(),
         };
         format!(

@@ -56,7 +56,9 @@ pub struct Drill {
     pub ecs_rolled_back: Option<Timestamp>,
     /// The hold the drill's clock was last told (see [`Drill::hold`]).
     pub hold_sent: Option<Hold>,
-    /// The page (the first fault) has been announced.
+    /// The page has been announced: once, after the first fault, when the
+    /// drill's environment has a finding that pages (an alarm), as a real
+    /// page comes from one.
     pub paged: bool,
 }
 
@@ -243,10 +245,10 @@ impl Drill {
     }
 
     /// The operator acknowledged the page: took the incident. Once; not
-    /// before the first fault (there is nothing to acknowledge yet).
+    /// before the page (there is nothing to acknowledge yet).
     /// `false` when it does not count.
     pub fn acknowledge(&mut self, now: Timestamp) -> bool {
-        if self.over(now) || now < self.incident_at() || self.acknowledged.is_some() {
+        if self.over(now) || !self.paged || self.acknowledged.is_some() {
             return false;
         }
         self.acknowledged = Some(now);
@@ -485,6 +487,9 @@ mod tests {
         assert_eq!(d.found_cause, None, "before the deploy at 1:00");
         d.saw(t(70), "radiox-prod", Some("backend"));
         assert_eq!(d.found_cause, None, "another environment");
+        // The page went off (the cockpit says so once the drill's
+        // environment has a finding that pages).
+        d.paged = true;
         assert!(d.acknowledge(t(150)));
         assert!(!d.acknowledge(t(160)), "once");
         d.saw(t(200), "muejam-production", Some("frontend"));

@@ -170,7 +170,8 @@ impl Default for LogsView {
 pub enum ServiceSort {
     /// By cluster, then name (the order they are kept in).
     Name,
-    /// The most tasks short of the desired count first, then pending.
+    /// The most tasks short of the desired count first, then pending,
+    /// then the most desired.
     Tasks,
     /// FAILED first, then IN_PROGRESS, then COMPLETED.
     Rollout,
@@ -182,6 +183,15 @@ pub enum ServiceSort {
 }
 
 impl ServiceSort {
+    /// Whether its order puts the largest or worst first (`CPU▼`) rather
+    /// than A to Z (`NAME▲`).
+    pub fn descending(self) -> bool {
+        matches!(
+            self,
+            ServiceSort::Tasks | ServiceSort::Rollout | ServiceSort::Cpu | ServiceSort::Memory
+        )
+    }
+
     pub const ALL: [ServiceSort; 7] = [
         ServiceSort::Name,
         ServiceSort::Tasks,
@@ -463,6 +473,9 @@ pub struct App {
     pub drill: Option<drill::Drill>,
     /// A replay's timeline bar, shown in place of the footer.
     pub replay_bar: Option<String>,
+    /// The key being handled is a replay viewer's, not the recorded
+    /// operator's: it may look around, never start a write.
+    pub viewer: bool,
     /// The debug overlay's latest figures.
     pub api: Option<api::ApiReport>,
 }
@@ -559,6 +572,7 @@ impl App {
             forwards: vec![],
             drill: None,
             replay_bar: None,
+            viewer: false,
             api: None,
         }
     }
@@ -621,7 +635,7 @@ impl App {
         match sort {
             ServiceSort::Name => {}
             ServiceSort::Tasks => rows.sort_by_key(|s| {
-                std::cmp::Reverse((s.desired.saturating_sub(s.running), s.pending))
+                std::cmp::Reverse((s.desired.saturating_sub(s.running), s.pending, s.desired))
             }),
             ServiceSort::Rollout => rows.sort_by_key(|s| rollout_rank(s)),
             ServiceSort::Cpu => rows.sort_by_cached_key(|s| load(s, MetricName::CpuUtilization)),

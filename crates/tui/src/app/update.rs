@@ -19,15 +19,30 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             app.now = now;
             let mut effects = vec![];
+            let restart_key = app.key(Action::DrillRestart);
+            // A page comes from an alarm: the drill pages once its own
+            // environment has something that pages (or, for a scenario no
+            // alarm catches, a few minutes after its fault).
+            let paging = app.drill.as_ref().is_some_and(|d| {
+                now >= d.incident_at() + chrono::Duration::minutes(5)
+                    || app.triage().iter().any(|f| {
+                        f.environment == d.environment
+                            && f.urgency == flightdeck_core::triage::Urgency::Page
+                    })
+            });
             if let Some(d) = app.drill.as_mut() {
                 // A drill's end opens its debrief, once.
                 if d.over(now) && !d.debriefed {
                     d.debriefed = true;
                     app.overlay = Some(Overlay::Debrief { scroll: 0 });
+                    // What was said while it ran (a hold, a page) is over too.
+                    app.notice = Some(format!(
+                        "the drill is over: {restart_key} twice restarts it, q quits"
+                    ));
                     app.dirty = true;
                 }
                 // The first fault is the page: say so, and how to take it.
-                if !d.paged && now >= d.incident_at() && !d.over(now) {
+                if !d.paged && now >= d.incident_at() && paging && !d.over(now) {
                     d.paged = true;
                     if d.acknowledged.is_none() {
                         app.notice = Some(format!(
@@ -317,7 +332,7 @@ fn drill_key(app: &mut App, action: Action) -> Vec<Effect> {
                 format!("acknowledged at {}: the incident is yours", d.clock(now))
             } else if d.acknowledged.is_some() {
                 "already acknowledged".into()
-            } else if now < d.incident_at() {
+            } else if !d.paged {
                 "nothing to acknowledge yet: no page has gone off".into()
             } else {
                 "the drill is over".into()

@@ -425,8 +425,17 @@ fn go_to_finding(app: &mut App) {
     }
 }
 
-/// Starts a write: a form, or straight to the plan.
+/// Starts a write: a form, or straight to the plan. Never from a replay's
+/// viewer: a replay looks at a recorded session, and nothing it shows can
+/// be changed (the operator's own recorded keys play as they were).
 pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
+    if app.viewer {
+        app.notice = Some(
+            "a replay is read-only: nothing is planned or run (the recorded session's own writes play as they were)"
+                .into(),
+        );
+        return vec![];
+    }
     go_to_finding(app);
     let Some(svc) = writable_subject(app) else {
         return vec![];
@@ -1168,7 +1177,7 @@ fn no_rollback_target(
     {
         m.lines.push(String::new());
         m.lines.push(
-            "Tab, then Up/Down to choose a revision, Enter: plan the rollback to it (read its diff before confirming)."
+            "Up/Down choose a revision, Enter plans the rollback to it (nothing changes until you confirm its plan); Tab then Enter, or Esc, closes."
                 .into(),
         );
         let rollback_to = |revision| Operation::Rollback {
@@ -1182,6 +1191,9 @@ fn no_rollback_target(
             .map(|(i, c)| (first + i, rollback_to(c.revision.revision)))
             .collect();
         m.offer = Some((env, rollback_to(newest.revision.revision)));
+        // Planning changes nothing: the choice is where Enter lands.
+        m.on_offer = true;
+        m.title = "Roll back to which revision?".into();
     }
     Dialog::Message(m)
 }

@@ -195,7 +195,10 @@ impl<R: BufRead + Seek> Replay<R> {
             self.app.dirty = true;
             return;
         }
+        // The viewer's key, not the operator's: no write starts from it.
+        self.app.viewer = true;
         let _ignored = update(&mut self.app, Msg::Key(key));
+        self.app.viewer = false;
     }
 
     /// Back to the cockpit as the recording has it, where the viewer left it.

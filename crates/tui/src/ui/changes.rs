@@ -108,10 +108,21 @@ fn summary_line(
         .changes
         .kind
         .map_or("every kind".to_string(), |k| format!("only {k}"));
+    // While `>` widens it, the count is of what was read: the narrower
+    // window (QA: "16 in 7d" was the 2h count).
+    let shown = match slot.and_then(|s| s.data.as_ref()) {
+        Some(t) if widening(app, slot) => CHANGE_WINDOWS
+            .iter()
+            .copied()
+            .filter(|w| *w <= app.now - t.since + chrono::Duration::minutes(1))
+            .max()
+            .unwrap_or(app.now - t.since),
+        _ => app.changes.window(),
+    };
     let mut spans = vec![
         Span::styled(format!(" Changes of {} ", sanitize(&scope)), theme.accent),
         Span::styled(
-            format!("· {} in {} · {}", count, window(app.changes.window()), kind,),
+            format!("· {} in {} · {}", count, window(shown), kind,),
             theme.muted,
         ),
     ];

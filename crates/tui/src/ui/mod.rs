@@ -105,26 +105,32 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         None => "data loading…".to_string(),
     };
     // Each level says the same in fewer cells: the drill's clock gives way
-    // first, then the gaps between the parts, and only then the words
-    // PRODUCTION and SIMULATED.
+    // first, then the gaps between the parts, then the word DRILL and the
+    // padding of the blocks, and only then the words PRODUCTION and
+    // SIMULATED.
     let essentials = |level: usize| -> Vec<Span<'static>> {
-        let mut parts = vec![Span::styled(format!(" {} ", env.info.name), theme.header)];
+        let pad = if level >= 4 { "" } else { " " };
+        let mut parts = vec![Span::styled(
+            format!("{pad}{}{pad}", env.info.name),
+            theme.header,
+        )];
         if env.info.production {
-            let words = if level >= 4 { " PROD " } else { " PRODUCTION " };
-            parts.push(Span::styled(words, theme.production));
+            let words = if level >= 5 { "PROD" } else { "PRODUCTION" };
+            parts.push(Span::styled(format!("{pad}{words}{pad}"), theme.production));
         }
         parts.push(Span::styled(badge, theme.header));
         if let Some(drill) = &app.drill {
             let text = match level {
                 0 => drill.header(app.now),
                 1 => drill.header_short(app.now),
-                _ => drill.header_least(app.now),
+                2 | 3 => drill.header_least(app.now),
+                _ => drill.header_least(app.now).replacen("DRILL ", "", 1),
             };
             parts.push(Span::styled(text, theme.cursor));
         }
         parts.push(Span::styled(data.clone(), theme.header));
         if app.demo {
-            let words = if level >= 5 { "SIM" } else { "SIMULATED" };
+            let words = if level >= 6 { "SIM" } else { "SIMULATED" };
             parts.push(Span::styled(words, theme.header));
         }
         parts
@@ -134,9 +140,9 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         parts.iter().map(Span::width).sum::<usize>()
             + separator.chars().count() * parts.len().saturating_sub(1)
     };
-    let level = (0..6)
+    let level = (0..7)
         .find(|&l| cells(&essentials(l), separator(l)) <= width)
-        .unwrap_or(5);
+        .unwrap_or(6);
     let (mut parts, separator) = (essentials(level), separator(level));
     for extra in [
         Some(app.now.format("%H:%M:%SZ").to_string()),

@@ -174,7 +174,7 @@ fn render_table(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         keep: &keep,
         widths: Some(&widths),
         sorted: (sort != crate::app::ServiceSort::Name || reversed)
-            .then_some((sort.column(), reversed)),
+            .then_some((sort.column(), sort.descending() != reversed)),
         rows,
         first,
         selected,

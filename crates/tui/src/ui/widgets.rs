@@ -373,8 +373,8 @@ pub struct Listing<'a> {
     /// The kept columns' widths when sized by their content
     /// ([`size_columns`]); otherwise each column's own.
     pub widths: Option<&'a [u16]>,
-    /// The column the rows are sorted by, and whether in reverse: its
-    /// header says so (`CPU▼`).
+    /// The column the rows are sorted by, and whether the largest (or
+    /// worst) come first: its header says so (`CPU▼`, `NAME▲`).
     pub sorted: Option<(usize, bool)>,
     pub rows: Vec<ratatui::widgets::Row<'a>>,
     pub first: usize,
@@ -405,8 +405,12 @@ impl Listing<'_> {
         let (columns, keep) = (self.columns, self.keep);
         let header = Row::new(keep.iter().map(|&i| {
             Cell::from(match self.sorted {
-                Some((column, reversed)) if column == i => {
-                    format!("{}{}", columns[i].header, if reversed { "▲" } else { "▼" })
+                Some((column, descending)) if column == i => {
+                    format!(
+                        "{}{}",
+                        columns[i].header,
+                        if descending { "▼" } else { "▲" }
+                    )
                 }
                 _ => columns[i].header.to_string(),
             })

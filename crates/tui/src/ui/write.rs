@@ -140,11 +140,14 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     }
 }
 
+/// A button: `[ Close ]`, or `▶ Close ◀` where Enter lands, so that the
+/// focus shows without colour or reverse video too (same width).
 fn button<'a>(theme: &Theme, label: &'a str, focused: bool) -> Span<'a> {
-    Span::styled(
-        format!("[ {label} ]"),
-        if focused { theme.cursor } else { theme.muted },
-    )
+    if focused {
+        Span::styled(format!("▶ {label} ◀"), theme.cursor)
+    } else {
+        Span::styled(format!("[ {label} ]"), theme.muted)
+    }
 }
 
 fn form(
