@@ -14,9 +14,10 @@ use flightdeck::ops::{
     Watch, execute, plan,
 };
 use flightdeck::provider::{Provider, ProviderError, ReadProvider, Writes};
-use flightdeck::sim::{SimProvider, World};
+use flightdeck::sim::SimProvider;
 use std::sync::{Arc, Mutex};
 
+use crate::common;
 use crate::common::faulty;
 use faulty::Faulty;
 
@@ -37,7 +38,8 @@ fn sim(env: &str, read_only: bool) -> Sim {
         .unwrap()
         .to_utc();
     let clock = ManualClock::new(t0);
-    let world = Arc::new(Mutex::new(World::new(42, t0)));
+    assert_eq!(t0, common::start());
+    let world = Arc::new(Mutex::new(common::seed_world()));
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let p = SimProvider::all(world, shared)
         .into_iter()

@@ -16,8 +16,6 @@ use flightdeck::sim::{SimProvider, World};
 use flightdeck::timeline::{Kind, Scope, gather};
 use std::sync::{Arc, Mutex};
 
-const SEED: u64 = 42;
-
 fn start() -> Timestamp {
     chrono::DateTime::parse_from_rfc3339("2026-11-22T14:30:00Z")
         .unwrap()
@@ -42,7 +40,7 @@ fn drill(name: &str) -> Drill {
     let scenario = named(name);
     let env = scenario.environment.get_ref().clone();
     let clock = ManualClock::new(start());
-    let world = Arc::new(Mutex::new(World::with_scenario(SEED, start(), scenario)));
+    let world = Arc::new(Mutex::new(crate::common::scenario_world(&scenario)));
     let shared: Arc<dyn Clock> = Arc::new(clock.clone());
     let p = SimProvider::all(world.clone(), shared)
         .into_iter()

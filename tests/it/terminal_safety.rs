@@ -28,7 +28,7 @@ use flightdeck::provider::{
     ChangeReads, CostReads, EcsReads, LogQuery, LogReads, MonitoringReads, Provider, ReadProvider,
     Result, ScalingReads, WriteAnswer, WriteCall, WriteProvider, Written,
 };
-use flightdeck::sim::{SimProvider, World};
+use flightdeck::sim::SimProvider;
 use ratatui::backend::CrosstermBackend;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -298,7 +298,7 @@ impl WriteProvider for Hostile {
 
 fn hostile_harness(payload: &str) -> Harness {
     let clock = ManualClock::new(common::start());
-    let world = Arc::new(Mutex::new(World::new(common::SEED, common::start())));
+    let world = Arc::new(Mutex::new(common::seed_world()));
     let shared: Arc<dyn flightdeck::clock::Clock> = Arc::new(clock.clone());
     let providers: Vec<Arc<Provider>> = SimProvider::all(world, shared)
         .into_iter()

@@ -25,6 +25,28 @@ use std::sync::{Arc, Mutex};
 
 pub const SEED: u64 = 42;
 
+/// The seed world (SEED at [`start`]), built once per run of the test
+/// binary and cloned for each test: building one (its warm-up writes
+/// hours of history) takes half a second, a clone a few milliseconds, and
+/// a clone goes on exactly as a new one would.
+pub fn seed_world() -> World {
+    static WORLD: std::sync::OnceLock<World> = std::sync::OnceLock::new();
+    WORLD.get_or_init(|| World::new(SEED, start())).clone()
+}
+
+/// [`seed_world`] for a drill: one world per scenario, cloned.
+pub fn scenario_world(scenario: &flightdeck::sim::scenario::Scenario) -> World {
+    static WORLDS: Mutex<std::collections::BTreeMap<String, World>> =
+        Mutex::new(std::collections::BTreeMap::new());
+    let mut worlds = WORLDS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    worlds
+        .entry(scenario.name.clone())
+        .or_insert_with(|| World::with_scenario(SEED, start(), scenario.clone()))
+        .clone()
+}
+
 pub fn start() -> Timestamp {
     chrono::Utc
         .with_ymd_and_hms(2026, 11, 22, 14, 30, 0)
@@ -57,7 +79,7 @@ pub struct Harness {
 
 impl Harness {
     pub fn new() -> Self {
-        let (providers, clock) = simulated(World::new(SEED, start()));
+        let (providers, clock) = simulated(seed_world());
         Self::with_providers(providers, clock, true)
     }
 
@@ -68,7 +90,7 @@ impl Harness {
             .into_iter()
             .find(|s| s.name == name)
             .unwrap();
-        let (providers, clock) = simulated(World::with_scenario(SEED, start(), scenario.clone()));
+        let (providers, clock) = simulated(scenario_world(&scenario));
         let mut h = Self::with_providers(providers, clock, true);
         h.app.drill = Some(flightdeck::runtime::drill_of(&scenario, start()));
         let env = scenario.environment.get_ref().clone();
@@ -108,7 +130,7 @@ impl Harness {
     /// The demo's harness, its session recorded to `path` from its very
     /// first message, as the cockpit records one.
     pub fn recorded(path: &std::path::Path) -> Self {
-        let (providers, clock) = simulated(World::new(SEED, start()));
+        let (providers, clock) = simulated(seed_world());
         Self::recorded_over(providers, clock, true, path)
     }
 

@@ -430,6 +430,9 @@ impl EnvState {
     }
 }
 
+/// Cloned, a world goes on exactly as the original would: every generator
+/// and every state is in it (tests build one and clone it).
+#[derive(Clone)]
 pub struct World {
     pub seed: u64,
     rng: ChaCha8Rng,
