@@ -109,7 +109,7 @@ fn a_drill_is_timed_from_the_first_look_to_the_mitigation_and_debriefed() {
         "{screen}"
     );
     assert!(
-        screen.contains("acknowledge     2:30   good: within 3 min   in time"),
+        screen.contains("acknowledge     2:30   good: within 3 min of the page (2:30)   in time"),
         "{screen}"
     );
     assert!(
@@ -639,4 +639,24 @@ fn w_follows_a_rollout_the_cockpit_did_not_start() {
     assert!(!h.app.rollout.as_ref().unwrap().visible);
     h.keys("W");
     assert!(h.app.rollout.as_ref().unwrap().visible);
+}
+
+/// Issue 23 (QA): once the circuit breaker has rolled the service back,
+/// the fault is over and the drill's clock is no longer held at 1x.
+#[test]
+fn the_hold_ends_when_ecs_rolls_the_service_back() {
+    let mut h = Harness::drill("bad-deploy");
+    h.advance(chrono::Duration::seconds(90));
+    assert!(h.app.drill.as_ref().unwrap().hold().is_some());
+    for _ in 0..40 {
+        if h.app.drill.as_ref().unwrap().ecs_rolled_back.is_some() {
+            break;
+        }
+        h.advance(chrono::Duration::seconds(10));
+    }
+    let drill = h.app.drill.as_ref().unwrap();
+    assert!(drill.ecs_rolled_back.is_some(), "the breaker rolled back");
+    assert_eq!(drill.mitigated, None, "nobody looked yet");
+    assert_eq!(drill.hold(), None);
+    assert_eq!(drill.hold_sent, None, "the clock was told");
 }

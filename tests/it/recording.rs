@@ -185,6 +185,9 @@ fn the_replay_jumps_to_the_operators_action_and_exports_an_asciicast() {
         "{:?}",
         replay.app.notice
     );
+    // ...in the bar, the replay's footer (QA: the notice was under it).
+    let bar = replay.bar(false, 2);
+    assert!(bar.contains("a replay is read-only: nothing runs"), "{bar}");
     replay.advance_to(plan);
     assert_eq!(replay.app.pane, recorded_pane);
     assert!(common::render(&replay.app, 100, 30, &mono).contains("Plan: deploy"));

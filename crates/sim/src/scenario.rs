@@ -162,8 +162,9 @@ impl Fault {
                 minutes,
                 ..
             } => format!(
-                "{service} answers {latency_factor}x slower for {minutes} min; {} wait on it",
-                callers.join(", ")
+                "{service} answers {latency_factor}x slower for {minutes} min; {} {} on it",
+                callers.join(", "),
+                if callers.len() == 1 { "waits" } else { "wait" }
             ),
             Fault::Scale {
                 service, desired, ..

@@ -490,8 +490,9 @@ impl RevisionChoice {
             (None, Some(until)) => format!(", ran until {}", until.format("%Y-%m-%d %H:%M")),
             _ => ", not run in ECS's history".into(),
         };
+        // `:9   ` and `:114 ` line up in a list of them.
         format!(
-            ":{}  {}  registered {}{ran}",
+            ":{:<4} {}  registered {}{ran}",
             self.revision.revision,
             images.join(", "),
             self.registered_at.format("%Y-%m-%d"),

@@ -60,6 +60,8 @@ pub struct Drill {
     /// drill's environment has a finding that pages (an alarm), as a real
     /// page comes from one.
     pub paged: bool,
+    /// When the page went off: acknowledging is timed from it.
+    pub paged_at: Option<Timestamp>,
 }
 
 /// What the drill's keys ask the runtime to do with its clock.
@@ -142,6 +144,7 @@ impl Drill {
             ecs_rolled_back: None,
             hold_sent: None,
             paged: false,
+            paged_at: None,
         }
     }
 
@@ -177,7 +180,8 @@ impl Drill {
     /// circuit breaker would otherwise roll back before anyone could read
     /// a plan. `None` once mitigated.
     pub fn hold(&self) -> Option<Hold> {
-        if self.mitigated.is_some() {
+        // Mitigated, or the fault is over: ECS rolled the service back.
+        if self.mitigated.is_some() || self.ecs_rolled_back.is_some() {
             return None;
         }
         let from = self.incident_at();
@@ -356,11 +360,32 @@ impl Drill {
                 ),
             }
         };
-        out.push(row(
+        // Acknowledging is timed from the page, which comes with the first
+        // finding that pages, not from the fault.
+        let mut acknowledge = row(
             "acknowledge",
             self.acknowledged,
             self.good.acknowledge_minutes,
-        ));
+        );
+        if let (Some(ack), Some(page)) = (self.acknowledged, self.paged_at) {
+            let in_time = ack - page <= Duration::minutes(i64::from(self.good.acknowledge_minutes));
+            acknowledge = DebriefLine {
+                kind: if in_time {
+                    DebriefKind::Body
+                } else {
+                    DebriefKind::Missed
+                },
+                text: format!(
+                    "  {:<14} {}   good: within {} min of the page ({})   {}",
+                    "acknowledge",
+                    clock_text(at(Some(ack))),
+                    self.good.acknowledge_minutes,
+                    clock_text(at(Some(page))).trim_start(),
+                    if in_time { "in time" } else { "late" }
+                ),
+            };
+        }
+        out.push(acknowledge);
         out.push(row(
             "find the cause",
             self.found_cause,
@@ -490,6 +515,7 @@ mod tests {
         // The page went off (the cockpit says so once the drill's
         // environment has a finding that pages).
         d.paged = true;
+        d.paged_at = Some(t(140));
         assert!(d.acknowledge(t(150)));
         assert!(!d.acknowledge(t(160)), "once");
         d.saw(t(200), "muejam-production", Some("frontend"));
@@ -507,7 +533,7 @@ mod tests {
         );
         assert!(text.contains(" 2:30  acknowledged the page"), "{text}");
         assert!(
-            text.contains("acknowledge     2:30   good: within 3 min   in time"),
+            text.contains("acknowledge     2:30   good: within 3 min of the page (2:20)   in time"),
             "{text}"
         );
         assert!(

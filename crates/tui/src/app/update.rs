@@ -44,6 +44,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                 // The first fault is the page: say so, and how to take it.
                 if !d.paged && now >= d.incident_at() && paging && !d.over(now) {
                     d.paged = true;
+                    d.paged_at = Some(now);
                     if d.acknowledged.is_none() {
                         app.notice = Some(format!(
                             "PAGE {}: {} · {} acknowledges",

@@ -425,15 +425,15 @@ fn go_to_finding(app: &mut App) {
     }
 }
 
+/// What a replay's viewer is told of a write key.
+pub const REPLAY_READ_ONLY: &str = "a replay is read-only: nothing runs";
+
 /// Starts a write: a form, or straight to the plan. Never from a replay's
 /// viewer: a replay looks at a recorded session, and nothing it shows can
 /// be changed (the operator's own recorded keys play as they were).
 pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
     if app.viewer {
-        app.notice = Some(
-            "a replay is read-only: nothing is planned or run (the recorded session's own writes play as they were)"
-                .into(),
-        );
+        app.notice = Some(REPLAY_READ_ONLY.into());
         return vec![];
     }
     go_to_finding(app);

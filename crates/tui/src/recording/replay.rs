@@ -356,8 +356,14 @@ impl<R: BufRead + Seek> Replay<R> {
     /// `REPLAY ▶ 2x 14:32:10 3:10/20:00 · …`, for the bar.
     pub fn bar(&self, playing: bool, speed: u32) -> String {
         if self.looking.is_some() {
+            // The footer is the bar: what the viewer's last key was told
+            // (a write key: nothing runs) shows in it.
+            let said = match self.app.notice.as_deref() {
+                Some(n) if n == crate::app::write::REPLAY_READ_ONLY => n,
+                _ => "looking around (your keys)",
+            };
             return format!(
-                "REPLAY || {} looking around (your keys) · space goes on as recorded · q quit",
+                "REPLAY || {} {said} · space goes on as recorded · q quit",
                 self.now.format("%H:%M:%S")
             );
         }
