@@ -813,6 +813,7 @@ fn a_finished_canary_watch_shows_its_end_and_counts_the_rollback_alarm() {
     }
     let watch = &h.app.rollout.as_ref().unwrap().watch;
     assert_eq!(watch.status, RolloutStatus::RolledBack, "{}", watch.reason);
+    let canary = watch.task_definition.revision;
     let mono = common::theme("monochrome");
     let screen = h.screen(160, 60, &mono);
     assert!(
@@ -836,6 +837,24 @@ fn a_finished_canary_watch_shows_its_end_and_counts_the_rollback_alarm() {
         screen.contains(&format!("{firing} in ALARM of {}", alarms.len())),
         "{screen}"
     );
+    // The canary's errors stay the canary's: after the rollback the group
+    // it served from is labelled with its revision, not with the revision
+    // rolled back to (QA: "green :57 · 5xx 60 %" beside "blue :57").
+    for _ in 0..4 {
+        let screen = h.screen(160, 60, &mono);
+        let labelled: Vec<&str> = screen
+            .lines()
+            .filter(|l| l.contains("green :") || l.contains("blue :"))
+            .collect();
+        assert!(
+            labelled
+                .iter()
+                .filter(|l| l.contains("green :"))
+                .all(|l| l.contains(&format!("green :{canary} "))),
+            "{labelled:#?}"
+        );
+        h.advance(chrono::Duration::seconds(20));
+    }
 }
 
 /// RadioX's `backend-api` (blue/green, a pause, a bake) deployed from the

@@ -362,9 +362,14 @@ fn revision_lines(
         return;
     };
     let followed = watch.history.as_ref().map(|_| watch.deployment_id.as_str());
-    let Some(sides) = revisions::Sides::of(&svc.deployments, followed) else {
+    let Some(mut sides) = revisions::Sides::of(&svc.deployments, followed) else {
         return;
     };
+    // A rollback's own deployment runs blue's revision again: what the
+    // other group served in the window was the watched revision's.
+    if sides.green.is_some() && sides.green == sides.blue {
+        sides.green = Some(watch.task_definition.revision);
+    }
     lines.push(Line::from(Span::styled(
         "  each revision, last 5 min:",
         theme.muted,
