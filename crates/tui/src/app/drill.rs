@@ -293,19 +293,23 @@ impl Drill {
         }
     }
 
-    /// A write the operator made in `env`, and how it ended. It is not an
-    /// acknowledgement: that is the acknowledge key's alone.
-    pub fn acted(&mut self, now: Timestamp, env: &str, what: String, ended: Acted) {
+    /// A write the operator made on `service` in `env`, and how it ended.
+    /// It is not an acknowledgement: that is the acknowledge key's alone.
+    /// It mitigates only on the service where the cause lies: deploying a
+    /// caller of a slow dependency does not make it fast.
+    pub fn acted(&mut self, now: Timestamp, env: &str, service: &str, what: String, ended: Acted) {
         if env != self.environment {
             return;
         }
-        if ended == Acted::Done && self.mitigated.is_none() {
+        let on_the_cause = service == self.good.service;
+        if ended == Acted::Done && on_the_cause && self.mitigated.is_none() {
             self.mitigated = Some(now);
         }
         let how = match ended {
-            Acted::Done => "",
-            Acted::NothingToDo => ": nothing to do, ECS had already rolled back",
-            Acted::Failed => " (failed)",
+            Acted::Done if on_the_cause => String::new(),
+            Acted::Done => format!(" (not on {}: no mitigation)", self.good.service),
+            Acted::NothingToDo => ": nothing to do, ECS had already rolled back".into(),
+            Acted::Failed => " (failed)".into(),
         };
         self.actions.push((now, format!("{what}{how}")));
     }
@@ -400,7 +404,8 @@ impl Drill {
         )));
         out.push(L::blank());
         out.push(L::heading(format!(
-            "Acknowledge is a key ({acknowledge_key}), as one acknowledges a page: the moment you take the incident. Find the cause is the first look at {} (its detail, logs, changes or rollout). Mitigate is the first write that goes through{}.",
+            "Acknowledge is a key ({acknowledge_key}), as one acknowledges a page: the moment you take the incident. Find the cause is the first look at {} (its detail, logs, changes or rollout). Mitigate is the first write on {} that goes through{}.",
+            self.good.service,
             self.good.service,
             if self.good.ecs_rollback_counts {
                 format!(", or looking at {} once ECS has rolled it back", self.good.service)
@@ -521,8 +526,17 @@ mod tests {
         d.saw(t(200), "muejam-production", Some("frontend"));
         d.saw(t(245), "muejam-production", Some("backend"));
         d.acted(
+            t(400),
+            "muejam-production",
+            "frontend",
+            "deploy of frontend".into(),
+            Acted::Done,
+        );
+        assert_eq!(d.mitigated, None, "not where the cause lies");
+        d.acted(
             t(600),
             "muejam-production",
+            "backend",
             "rollback of backend".into(),
             Acted::Done,
         );

@@ -140,7 +140,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     }
                     Err(_) => super::drill::Acted::Failed,
                 };
-                d.acted(app.now, &env, what, ended);
+                d.acted(app.now, &env, op.service(), what, ended);
             }
             write::executed(app, request, env, *plan, result, at)
         }
