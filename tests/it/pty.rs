@@ -499,13 +499,23 @@ fn y_puts_the_selection_on_the_clipboard_with_osc_52() {
     use base64::Engine;
     let home = tempfile::tempdir().unwrap();
     let mut s = Session::on_services(home.path(), "muejam-staging", "backend");
-    // A task's row, not only the section's title: `y` copies the task.
-    s.expect_after(b"\r", "… RUNNING");
+    // The detail (its TASKS may be below the fold at 80x24, under the
+    // changes): `y` copies the selected task once its tasks are read.
+    s.expect_after(b"\r", "Esc back · Enter logs");
     s.output.lock().unwrap().clear();
-    s.expect_after(b"y", "copied task ARN");
+    let copied = (0..30).any(|_| {
+        s.send(b"y");
+        wait_for_screen(&s.screen, "copied task ARN", Duration::from_secs(1))
+    });
+    assert!(
+        copied,
+        "y never copied a task: {}",
+        s.screen.lock().unwrap().screen().contents()
+    );
     let bytes = s.output.lock().unwrap().clone();
     let text = String::from_utf8_lossy(&bytes);
-    let start = text.find("\x1b]52;c;").expect("no OSC 52 sequence") + 7;
+    // The last one: a `y` before the tasks were read copied something else.
+    let start = text.rfind("\x1b]52;c;").expect("no OSC 52 sequence") + 7;
     let end = start + text[start..].find('\x07').expect("OSC 52 not terminated");
     let copied = base64::engine::general_purpose::STANDARD
         .decode(&text[start..end])
