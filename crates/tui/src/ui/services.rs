@@ -173,8 +173,8 @@ fn render_table(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         columns: &COLUMNS,
         keep: &keep,
         widths: Some(&widths),
-        sorted: (sort != crate::app::ServiceSort::Name || reversed)
-            .then_some((sort.column(), sort.descending() != reversed)),
+        // Always marked, A to Z by name too (`SERVICE▲`), as k9s does.
+        sorted: Some((sort.column(), sort.descending() != reversed)),
         rows,
         first,
         selected,
