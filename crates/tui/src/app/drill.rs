@@ -212,10 +212,15 @@ impl Drill {
         } else {
             format!("▶ {running}x{held}")
         };
+        // Over, the clock stops at the drill's length: the world goes on,
+        // the drill does not.
+        let elapsed = self
+            .elapsed(now)
+            .min(Duration::minutes(i64::from(self.minutes)));
         format!(
             "DRILL {} {state} {}/{}:00",
             self.name,
-            clock_text(Some(self.elapsed(now))).trim_start(),
+            clock_text(Some(elapsed)).trim_start(),
             self.minutes
         )
     }
@@ -562,6 +567,8 @@ mod tests {
             d.header(t(192))
                 .starts_with("DRILL bad-deploy ▶ 1x 3:12/20:00")
         );
+        // Over, its clock stops at its length (QA: "OVER 75:41").
+        assert_eq!(d.header(t(75 * 60)), "DRILL bad-deploy OVER 20:00/20:00");
     }
 
     #[test]
