@@ -35,6 +35,8 @@ pub fn replay(options: &Options, mut replay: recording::Replay) -> anyhow::Resul
         let mut speed = 1u32;
         let mut last = std::time::Instant::now();
         let mut position = replay.started;
+        // When a key the replay does not take came while it played.
+        let mut told: Option<std::time::Instant> = None;
         loop {
             let elapsed = last.elapsed();
             last = std::time::Instant::now();
@@ -46,7 +48,17 @@ pub fn replay(options: &Options, mut replay: recording::Replay) -> anyhow::Resul
                     playing = false;
                 }
             }
-            replay.app.replay_bar = Some(replay.bar(playing, speed));
+            let mut bar = replay.bar(playing, speed);
+            // A cockpit key while it plays: said for a few seconds beside
+            // where the replay is (paused, `look` says it).
+            if playing && told.is_some_and(|at| at.elapsed() < Duration::from_secs(3)) {
+                bar = bar.replacen(
+                    " · ",
+                    &format!(" {} · ", flightdeck_tui::app::write::REPLAY_READ_ONLY),
+                    1,
+                );
+            }
+            replay.app.replay_bar = Some(bar);
             let theme = palette.for_env(&replay.app.env().info.name);
             terminal.draw(|f| flightdeck_tui::ui::render(f, &replay.app, theme))?;
             if !event::poll(Duration::from_millis(100))? {
@@ -99,7 +111,7 @@ pub fn replay(options: &Options, mut replay: recording::Replay) -> anyhow::Resul
                     }
                     // Paused, the viewer looks around with the cockpit's keys.
                     _ if !playing => replay.look(k),
-                    _ => {}
+                    _ => told = Some(std::time::Instant::now()),
                 },
                 Event::Resize(w, h) => {
                     update(&mut replay.app, Msg::Resize(w, h));
