@@ -816,6 +816,14 @@ fn a_finished_canary_watch_shows_its_end_and_counts_the_rollback_alarm() {
     let canary = watch.task_definition.revision;
     let mono = common::theme("monochrome");
     let screen = h.screen(160, 60, &mono);
+    // The headline says where the service is now, not an arrow to the
+    // revision that failed.
+    let now_on = h.app.rollout_service().unwrap().task_definition.revision;
+    assert_ne!(now_on, canary);
+    assert!(
+        screen.contains(&format!(":{canary} rolled back, now on :{now_on}")),
+        "{screen}"
+    );
     assert!(
         !screen.contains("stage PRODUCTION_TRAFFIC_SHIFT"),
         "{screen}"

@@ -66,15 +66,24 @@ fn header_lines(app: &App, theme: &Theme, w: &flightdeck_core::ops::Watch) -> Ve
         .rollout_service()
         .and_then(|s| s.deployments.iter().find(|d| d.id == w.deployment_id))
         .map_or(w.started, |d| d.created_at);
+    // Rolled back, the arrow would read as the way back: say where the
+    // service is now (QA: "ROLLED BACK … → :58" for a service back on :57).
+    let target = match app.rollout_service() {
+        Some(svc) if w.status == RolloutStatus::RolledBack => format!(
+            "{} rolled back, now on :{}",
+            w.task_definition, svc.task_definition.revision
+        ),
+        _ => format!("→ {}", w.task_definition),
+    };
     vec![
         Line::from(vec![
             Span::styled(format!(" {} ", w.status), status_style(theme, w.status)),
             Span::styled(
                 format!(
-                    " {}/{} → {} · deployment {} · started {} ({} ago)",
+                    " {}/{} {} · deployment {} · started {} ({} ago)",
                     sanitize(&w.cluster),
                     sanitize(&w.service),
-                    w.task_definition,
+                    target,
                     sanitize(&w.deployment_id),
                     clock_time(app.now, started),
                     age(app.now, started)
