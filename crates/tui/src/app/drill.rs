@@ -352,55 +352,50 @@ impl Drill {
         }
         out.push(L::blank());
         out.push(L::heading("Against a good response"));
-        let row = |label: &str, t: Option<Timestamp>, good: u32| {
+        // A step's time since the drill began, judged against the good
+        // response's minutes counted from `from` (the page, for
+        // acknowledging; else the start).
+        let row = |label: &str, t: Option<Timestamp>, good: u32, from: Option<Timestamp>| {
             let took = at(t);
-            let (verdict, kind) = match took {
+            let since = t.map(|t| t - from.unwrap_or(self.started));
+            let (verdict, kind) = match since {
                 Some(d) if d <= Duration::minutes(i64::from(good)) => {
                     ("in time", DebriefKind::Body)
                 }
                 Some(_) => ("late", DebriefKind::Missed),
                 None => ("not done", DebriefKind::Missed),
             };
+            let of = from.map_or(String::new(), |page| {
+                format!(" of the page ({})", clock_text(at(Some(page))).trim_start())
+            });
             DebriefLine {
                 kind,
                 text: format!(
-                    "  {label:<14} {}   good: within {good} min   {verdict}",
+                    "  {label:<14} {}   good: within {good} min{of}   {verdict}",
                     clock_text(took)
                 ),
             }
         };
         // Acknowledging is timed from the page, which comes with the first
         // finding that pages, not from the fault.
-        let mut acknowledge = row(
+        out.push(row(
             "acknowledge",
             self.acknowledged,
             self.good.acknowledge_minutes,
-        );
-        if let (Some(ack), Some(page)) = (self.acknowledged, self.paged_at) {
-            let in_time = ack - page <= Duration::minutes(i64::from(self.good.acknowledge_minutes));
-            acknowledge = DebriefLine {
-                kind: if in_time {
-                    DebriefKind::Body
-                } else {
-                    DebriefKind::Missed
-                },
-                text: format!(
-                    "  {:<14} {}   good: within {} min of the page ({})   {}",
-                    "acknowledge",
-                    clock_text(at(Some(ack))),
-                    self.good.acknowledge_minutes,
-                    clock_text(at(Some(page))).trim_start(),
-                    if in_time { "in time" } else { "late" }
-                ),
-            };
-        }
-        out.push(acknowledge);
+            self.paged_at.filter(|_| self.acknowledged.is_some()),
+        ));
         out.push(row(
             "find the cause",
             self.found_cause,
             self.good.cause_minutes,
+            None,
         ));
-        out.push(row("mitigate", self.mitigated, self.good.mitigate_minutes));
+        out.push(row(
+            "mitigate",
+            self.mitigated,
+            self.good.mitigate_minutes,
+            None,
+        ));
         out.push(L::blank());
         out.push(L::heading(format!("The cause: {}", self.good.cause)));
         out.push(L::heading(format!(

@@ -19,16 +19,28 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             app.now = now;
             let mut effects = vec![];
-            let restart_key = app.key(Action::DrillRestart);
+            // Asked of the keymap only when the drill ends.
+            let restart_key = if app
+                .drill
+                .as_ref()
+                .is_some_and(|d| d.over(now) && !d.debriefed)
+            {
+                app.key(Action::DrillRestart)
+            } else {
+                String::new()
+            };
             // A page comes from an alarm: the drill pages once its own
             // environment has something that pages (or, for a scenario no
-            // alarm catches, a few minutes after its fault).
+            // alarm catches, a few minutes after its fault). Once paged,
+            // triage is not asked again.
             let paging = app.drill.as_ref().is_some_and(|d| {
-                now >= d.incident_at() + chrono::Duration::minutes(5)
-                    || app.triage().iter().any(|f| {
-                        f.environment == d.environment
-                            && f.urgency == flightdeck_core::triage::Urgency::Page
-                    })
+                !d.paged
+                    && now >= d.incident_at()
+                    && (now >= d.incident_at() + chrono::Duration::minutes(5)
+                        || app.triage().iter().any(|f| {
+                            f.environment == d.environment
+                                && f.urgency == flightdeck_core::triage::Urgency::Page
+                        }))
             });
             if let Some(d) = app.drill.as_mut() {
                 // A drill's end opens its debrief, once.
@@ -42,7 +54,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     app.dirty = true;
                 }
                 // The first fault is the page: say so, and how to take it.
-                if !d.paged && now >= d.incident_at() && paging && !d.over(now) {
+                if paging && !d.over(now) {
                     d.paged = true;
                     d.paged_at = Some(now);
                     if d.acknowledged.is_none() {

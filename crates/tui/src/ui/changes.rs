@@ -110,14 +110,14 @@ fn summary_line(
         .map_or("every kind".to_string(), |k| format!("only {k}"));
     // While `>` widens it, the count is of what was read: the narrower
     // window (QA: "16 in 7d" was the 2h count).
-    let shown = match slot.and_then(|s| s.data.as_ref()) {
-        Some(t) if widening(app, slot) => CHANGE_WINDOWS
+    let shown = match read_so_far(app, slot) {
+        Some(read) => CHANGE_WINDOWS
             .iter()
             .copied()
-            .filter(|w| *w <= app.now - t.since + chrono::Duration::minutes(1))
+            .filter(|w| *w <= read + chrono::Duration::minutes(1))
             .max()
-            .unwrap_or(app.now - t.since),
-        _ => app.changes.window(),
+            .unwrap_or(read),
+        None => app.changes.window(),
     };
     let mut spans = vec![
         Span::styled(format!(" Changes of {} ", sanitize(&scope)), theme.accent),
@@ -148,8 +148,13 @@ fn summary_line(
 /// Whether the timeline shown covers less than the window asked for: `>`
 /// widened it and the wider read has not come back yet.
 fn widening(app: &App, slot: Option<&Slot<Timeline>>) -> bool {
-    slot.and_then(|s| s.data.as_ref())
-        .is_some_and(|t| app.now - t.since + chrono::Duration::minutes(1) < app.changes.window())
+    read_so_far(app, slot).is_some()
+}
+
+/// While `>` widens the window: how far back the timeline shown reaches.
+fn read_so_far(app: &App, slot: Option<&Slot<Timeline>>) -> Option<chrono::Duration> {
+    let read = app.now - slot?.data.as_ref()?.since;
+    (read + chrono::Duration::minutes(1) < app.changes.window()).then_some(read)
 }
 
 /// What an empty list says: no changes in the window, and the keys that
