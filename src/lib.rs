@@ -11,11 +11,11 @@ pub mod cli;
 
 pub use flightdeck_app::{
     attach, commands, config, forwards, frames, input, last_known, options, output, runtime,
-    session,
+    session, team,
 };
 #[cfg(feature = "aws")]
 pub use flightdeck_aws as aws;
-pub use flightdeck_core::{engine, ops, provider, timeline, triage};
+pub use flightdeck_core::{engine, lease, ops, provider, timeline, triage};
 pub use flightdeck_model as model;
 pub use flightdeck_model::{clock, text};
 pub use flightdeck_sim as sim;

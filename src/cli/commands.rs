@@ -2,7 +2,7 @@
 //! options resolved from the global flags; and the two made from the clap
 //! definition itself, `completions` and `man`.
 
-use super::{Cli, Command, ConfigAction, ScenarioAction, ThemeAction};
+use super::{Cli, Command, ConfigAction, ScenarioAction, TeamAction, ThemeAction};
 use flightdeck_app::commands::{self, Failure, replay};
 use flightdeck_app::config::Paths;
 use flightdeck_app::output;
@@ -48,6 +48,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Man) => man(),
         Some(Command::Doctor { json }) => commands::doctor::run(&flags, json),
         Some(Command::Envs { refresh, json }) => commands::envs(&options(None)?, refresh, json),
+        Some(Command::Team {
+            action: TeamAction::Init,
+        }) => commands::team_init(&options(None)?),
         Some(Command::Tui) | None => commands::cockpit(&options(None)?),
         Some(Command::Read(read)) => commands::read::run(&options(None)?, &read.into()),
         Some(Command::Write(write)) => commands::write::run(&options(None)?, &write.into()),

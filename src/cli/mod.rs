@@ -344,10 +344,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What the team shares ([team]): `init` creates the lease table.
+    Team {
+        #[command(subcommand)]
+        action: TeamAction,
+    },
     #[command(flatten)]
     Read(ReadSubcommand),
     #[command(flatten)]
     Write(WriteSubcommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamAction {
+    /// Create [team] lease_table (DynamoDB, on-demand) with TTL on, in
+    /// the account of [team] environment; nothing when it exists.
+    Init,
 }
 
 #[derive(Debug, Subcommand)]
@@ -388,6 +400,7 @@ mod tests {
         &["demo", "--scenario", "bad-deploy"],
         &["scenario", "list"],
         &["envs", "--refresh"],
+        &["team", "init"],
         &["replay", "r.jsonl", "--timeline"],
         &["tui"],
         &["config", "check"],

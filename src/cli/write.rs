@@ -38,6 +38,11 @@ pub struct Guard {
     /// One JSON object on stdout: the plan, what was executed, the rollout.
     #[arg(long)]
     pub json: bool,
+    /// Take the service's lease over from the operator who holds it
+    /// ([team] lease_table), or write without an unreachable lease table,
+    /// for this reason: audited, and shown to the holder.
+    #[arg(long, value_name = "REASON")]
+    pub take_lease: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -209,6 +214,7 @@ impl From<Guard> for write::Guard {
             dry_run: g.dry_run,
             confirm: g.confirm,
             json: g.json,
+            take_lease: g.take_lease,
         }
     }
 }

@@ -23,7 +23,7 @@ fn every_write_reaches_the_shared_trail_once_even_after_an_outage() {
     let file = h.join("config/flightdeck/config.toml");
     let mut text = std::fs::read_to_string(&file).unwrap();
     text.push_str(&format!(
-        "\n[team]\naudit_log_group = \"{group}\"\naudit_environment = \"{}\"\noperator = \"alice@laptop\"\n",
+        "\n[team]\naudit_log_group = \"{group}\"\nenvironment = \"{}\"\noperator = \"alice@laptop\"\n",
         env.name
     ));
     std::fs::write(&file, text).unwrap();
@@ -102,4 +102,222 @@ fn every_write_reaches_the_shared_trail_once_even_after_an_outage() {
     );
     assert_eq!(trail(), local());
     assert_eq!(trail().len(), 6);
+}
+
+/// A store on the fixture's moto account, as another operator's cockpit
+/// would hold it.
+fn store(
+    fx: &common::cli::Fixture,
+    table: &str,
+) -> std::sync::Arc<dyn flightdeck::lease::LeaseStore> {
+    let config = fx.rt.block_on(fx.moto.sdk_config(&fx.env.region));
+    std::sync::Arc::new(flightdeck::aws::leases::DynamoStore::with_config(
+        &config, table,
+    ))
+}
+
+/// `[team] lease_table` against moto's DynamoDB: `team init` makes the
+/// table with TTL on; a plan shows another operator's lease and executing
+/// is refused (exit 3) naming them, unless taken over with a reason, which
+/// the audit keeps and the holder learns at its next renewal; a killed
+/// holder's lease expires by itself; two operators racing for a service:
+/// one wins, the other is told who.
+#[test]
+fn a_second_write_is_refused_naming_the_first_operator_until_taken_over() {
+    use flightdeck::lease::{LeaseError, Team};
+    let Some(fx) = fixture("team_leases", "muejam-staging") else {
+        return;
+    };
+    let (h, env) = (fx.home.path(), &fx.env);
+    let table = "flightdeck-team";
+    let file = h.join("config/flightdeck/config.toml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(&format!(
+        "\n[team]\nlease_table = \"{table}\"\nenvironment = \"{}\"\noperator = \"bob@laptop\"\n",
+        env.name
+    ));
+    std::fs::write(&file, text).unwrap();
+
+    let init = flightdeck(h, &["team", "init"], Some(&fx.moto));
+    let said = String::from_utf8_lossy(&init.stdout).to_string();
+    assert!(
+        init.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    assert!(said.contains(&format!("created table {table}")), "{said}");
+    assert!(said.contains("TTL on `expires`"), "{said}");
+    let again = flightdeck(h, &["team", "init"], Some(&fx.moto));
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("exists"));
+    let config = fx.rt.block_on(fx.moto.sdk_config(&env.region));
+    let ttl = fx
+        .rt
+        .block_on(
+            aws_sdk_dynamodb::Client::new(&config)
+                .describe_time_to_live()
+                .table_name(table)
+                .send(),
+        )
+        .unwrap();
+    let ttl = ttl.time_to_live_description().unwrap();
+    assert_eq!(ttl.attribute_name(), Some("expires"));
+
+    let service = env.services[0].name.clone();
+    let key = Team::key(&fx.moto.account, &env.region, &env.cluster, &service);
+    let alice = Team::new(store(&fx, table), "alice@desk");
+    let now = chrono::Utc::now();
+    let hers = fx
+        .rt
+        .block_on(alice.take(&key, "arn:alice", "deploy api", now, None))
+        .unwrap();
+    let scale = |desired: &str, more: &[&str]| {
+        let mut args = vec![
+            "scale",
+            "--cluster",
+            &env.cluster,
+            "--service",
+            &service,
+            "--desired",
+            desired,
+        ];
+        args.extend_from_slice(more);
+        flightdeck(h, &args, Some(&fx.moto))
+    };
+    let plan = scale("3", &["--dry-run", "--json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(plan["plan"]["lease"]["holder"], "alice@desk");
+    assert_eq!(plan["plan"]["lease"]["what"], "deploy api");
+    let text = scale("3", &["--dry-run"]);
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        text.contains("LEASE: alice@desk holds the lease (deploy api"),
+        "{text}"
+    );
+
+    let refused = scale("3", &["--confirm", &service]);
+    let stderr = String::from_utf8_lossy(&refused.stderr).to_string();
+    assert_eq!(refused.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("alice@desk holds the lease"), "{stderr}");
+    let audit = h.join("state/flightdeck/audit.jsonl");
+    assert!(!audit.exists(), "refused before any record");
+
+    let taken = scale(
+        "3",
+        &[
+            "--confirm",
+            &service,
+            "--take-lease",
+            "alice is asleep, paged twice",
+        ],
+    );
+    let out = String::from_utf8_lossy(&taken.stdout).to_string();
+    assert!(
+        taken.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&taken.stderr)
+    );
+    assert!(out.contains("took over the lease"), "{out}");
+    let records: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["lease_taken_from"], "alice@desk");
+    assert_eq!(records[0]["lease_reason"], "alice is asleep, paged twice");
+    // Alice's renewal tells her; bob's write gave the lease back.
+    let told = fx.rt.block_on(alice.renew(&hers, chrono::Utc::now()));
+    let Err(LeaseError::Held(by)) = told else {
+        panic!("{told:?}")
+    };
+    assert!(
+        by.told_to("alice@desk")
+            .starts_with("bob@laptop took the lease over from you (scale "),
+        "{}",
+        by.told_to("alice@desk")
+    );
+    assert_eq!(
+        fx.rt
+            .block_on(alice.held_by_other(&key, chrono::Utc::now()))
+            .unwrap(),
+        None
+    );
+
+    // Carol's process died holding it: past its expiry it is free, without
+    // a take-over.
+    let long_ago = chrono::Utc::now() - chrono::Duration::minutes(5);
+    let carols = flightdeck::lease::Lease {
+        service: key.clone(),
+        holder: "carol@ci".into(),
+        identity: "arn:carol".into(),
+        what: "deploy api".into(),
+        since: long_ago,
+        expires: long_ago + flightdeck::lease::LEASE_TTL,
+        taken_from: None,
+        reason: None,
+    };
+    fx.rt
+        .block_on(store(&fx, table).put(&carols, chrono::Utc::now(), None))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        fx.rt
+            .block_on(store(&fx, table).get(&key))
+            .unwrap()
+            .unwrap()
+            .holder,
+        "carol@ci",
+        "still in the table: TTL deletes it only eventually"
+    );
+    let after = scale("2", &["--confirm", &service]);
+    assert!(
+        after.status.success(),
+        "{}",
+        String::from_utf8_lossy(&after.stderr)
+    );
+    let last: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&audit)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(last.get("lease_taken_from").is_none(), "{last}");
+
+    // Two operators racing for another service: one wins, the other is
+    // told who.
+    let other = Team::key(&fx.moto.account, &env.region, &env.cluster, "race");
+    let (dave, erin) = (
+        Team::new(store(&fx, table), "dave"),
+        Team::new(store(&fx, table), "erin"),
+    );
+    let now = chrono::Utc::now();
+    let (d, e) = fx.rt.block_on(async {
+        tokio::join!(
+            dave.take(&other, "arn:dave", "rollback race", now, None),
+            erin.take(&other, "arn:erin", "deploy race", now, None)
+        )
+    });
+    let (won, lost) = match (d, e) {
+        (Ok(w), Err(l)) | (Err(l), Ok(w)) => (w, l),
+        both => panic!("exactly one wins: {both:?}"),
+    };
+    let LeaseError::Held(holder) = lost else {
+        panic!("{lost:?}")
+    };
+    assert_eq!(holder.holder, won.holder);
+
+    // Presence: each sees the other, not themselves.
+    let scope = Team::scope(&fx.moto.account, &env.region);
+    fx.rt.block_on(async {
+        dave.beat(&scope, Some(&key), now).await.unwrap();
+        erin.beat(&scope, None, now).await.unwrap();
+    });
+    let seen = fx.rt.block_on(erin.others(&scope, now)).unwrap();
+    assert_eq!(
+        flightdeck::lease::describe_others(&seen).unwrap(),
+        format!("1 other: dave on {service}")
+    );
 }

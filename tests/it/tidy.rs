@@ -173,6 +173,7 @@ const MODULE_LAYERS: &[(&str, &str, &[&str])] = &[
         "diff",
         &["ops", "engine", "timeline", "provider"],
     ),
+    ("crates/core/src", "lease", &["ops", "engine", "timeline"]),
     ("crates/core/src", "timeline", &["ops", "engine"]),
     ("crates/core/src", "ops", &["engine", "timeline"]),
     ("crates/core/src", "engine", &["ops"]),

@@ -955,3 +955,100 @@ fn after_a_rollback_during_the_bake_green_takes_no_requests() {
         assert!(line.contains("no requests"), "{}s: {line}", 30 * step);
     }
 }
+
+/// `[team] lease_table` in the cockpit, over the in-memory table: another
+/// operator's lease is in the plan, executing waits for a typed reason to
+/// take it over, the audit keeps it and the holder learns of it; who else
+/// is in shows in the header and on the service's detail.
+#[test]
+fn another_operators_lease_is_shown_and_taken_over_only_with_a_typed_reason() {
+    use flightdeck::clock::Clock;
+    use flightdeck::lease::{LeaseError, LeaseStore, MemoryStore, Presence, Team};
+    let mut h = Harness::new();
+    let store: Arc<dyn LeaseStore> = Arc::new(MemoryStore::default());
+    h.team = Some(flightdeck::team::live::Live::new(Team::new(
+        store.clone(),
+        "bob@laptop",
+    )));
+    let alice = Team::new(store, "alice@desk");
+    h.keys("1");
+    let service = h.app.selected_service().unwrap().clone();
+    let env = h.app.env().info.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let account = rt
+        .block_on(h.provider(&env.name).caller_identity())
+        .unwrap()
+        .account;
+    let key = Team::key(&account, &env.region, &service.cluster, &service.name);
+    let hers = rt
+        .block_on(alice.take(&key, "arn:alice", "deploy it/api", h.clock.now(), None))
+        .unwrap();
+
+    h.keys("S");
+    clear_field(&mut h);
+    h.keys(&(service.desired + 1).to_string());
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    assert_eq!(c.plan.lease.as_ref().unwrap().holder, "alice@desk");
+    assert!(c.needs_reason() && c.needs_typing());
+    let screen = h.screen(80, 24, &common::theme("dark"));
+    assert!(screen.contains("LEASED"), "{screen}");
+    assert!(screen.contains("alice@desk"), "{screen}");
+    // No reason, no take-over; the name typed first is only a reason.
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!()
+    };
+    assert!(c.error.as_deref().unwrap().contains("alice@desk"));
+    h.keys("alice is asleep, paged twice");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!()
+    };
+    assert!(!c.needs_reason() && c.typed.is_empty());
+    assert!(h.audit.records().is_empty());
+    h.keys(&service.name);
+    h.key(KeyCode::Enter);
+    let records = h.audit.records();
+    assert_eq!(records.len(), 2, "{:?}", h.app.dialog);
+    assert_eq!(records[0].lease_taken_from.as_deref(), Some("alice@desk"));
+    assert_eq!(
+        records[0].lease_reason.as_deref(),
+        Some("alice is asleep, paged twice")
+    );
+    // Alice's cockpit learns it at its next renewal.
+    let told = rt.block_on(alice.renew(&hers, h.clock.now())).unwrap_err();
+    let LeaseError::Held(by) = told else { panic!() };
+    assert_eq!(
+        by.told_to("alice@desk"),
+        "bob@laptop took the lease over from you (scale it/api): alice is asleep, paged twice"
+            .replace("it/api", &format!("{}/{}", service.cluster, service.name))
+    );
+
+    // Who else is in.
+    h.key(KeyCode::Esc);
+    h.feed(Msg::Presence {
+        env: env.name.clone(),
+        others: vec![Presence {
+            scope: Team::scope(&account, &env.region),
+            operator: "alice@desk".into(),
+            service: Some(key.clone()),
+            seen: h.clock.now(),
+            expires: h.clock.now() + chrono::Duration::minutes(3),
+        }],
+    });
+    let screen = h.screen(120, 30, &common::theme("dark"));
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.contains(&format!("1 other: alice@desk on {}", service.name)),
+        "{header}"
+    );
+    h.key(KeyCode::Enter);
+    let screen = h.screen(120, 40, &common::theme("dark"));
+    assert!(screen.contains("also on it alice@desk"), "{screen}");
+}

@@ -16,4 +16,4 @@ pub mod options;
 pub mod output;
 pub mod runtime;
 pub mod session;
-pub mod team_audit;
+pub mod team;

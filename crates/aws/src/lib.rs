@@ -15,6 +15,7 @@ mod ecs;
 mod errors;
 mod history;
 mod http;
+pub mod leases;
 mod live_tail;
 mod logs;
 mod scaling;

@@ -58,6 +58,12 @@ pub struct Record {
     pub result: Option<Outcome>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The operator whose lease this write took over, and why
+    /// (`[team] lease_table`); a reason alone: written without the table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_taken_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_reason: Option<String>,
 }
 
 /// The audit log file.

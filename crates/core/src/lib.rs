@@ -7,6 +7,7 @@ pub mod audit;
 pub mod diff;
 pub mod engine;
 pub mod files;
+pub mod lease;
 pub mod ops;
 pub mod outbox;
 pub mod provider;

@@ -75,6 +75,8 @@ pub struct Harness {
     _audit_dir: tempfile::TempDir,
     /// The flight recorder, when the session is recorded.
     pub recorder: Option<flightdeck::recording::Recorder>,
+    /// The team's lease table, when the test gives one.
+    pub team: Option<flightdeck::team::live::Live>,
 }
 
 impl Harness {
@@ -122,6 +124,7 @@ impl Harness {
             audit: flightdeck::ops::AuditLog::new(dir.path().join("audit.jsonl")),
             _audit_dir: dir,
             recorder,
+            team: None,
         };
         h.settle();
         h
@@ -264,6 +267,7 @@ impl Harness {
                 &self.providers,
                 &self.audit,
                 &self.clock,
+                self.team.as_ref(),
             ));
             if let Some(msg) = answer {
                 let more = self.feed(msg);

@@ -191,6 +191,27 @@ pub fn theme_list(paths: &Paths) -> Result<()> {
     Ok(())
 }
 
+/// `team init`: the lease table of `[team] lease_table`, with TTL on.
+#[cfg(feature = "aws")]
+pub fn team_init(options: &Options) -> Result<()> {
+    let runtime = crate::runtime::async_runtime().map_err(Failure::failed)?;
+    let said = runtime
+        .block_on(crate::team::leases::init(options))
+        .map_err(Failure::failed)?;
+    for line in said {
+        crate::output::out(format!("{}\n", flightdeck_model::text::sanitize(&line)));
+    }
+    Ok(())
+}
+
+/// `team init` needs the AWS provider.
+#[cfg(not(feature = "aws"))]
+pub fn team_init(_options: &Options) -> Result<()> {
+    Err(Failure::usage(anyhow!(
+        "this flightdeck was built without the `aws` feature: it has no lease table"
+    )))
+}
+
 /// `envs` needs the AWS provider to discover.
 #[cfg(not(feature = "aws"))]
 pub fn envs(_options: &Options, _refresh: bool, _json: bool) -> Result<()> {

@@ -12,6 +12,7 @@ use super::{Exit, Failure};
 use crate::options::Options;
 use crate::session::{Session, WorldBuild};
 use anyhow::anyhow;
+use flightdeck_core::lease::{Lease, LeaseError, RENEW_EVERY, Team};
 use flightdeck_core::ops::{
     self, AuditLog, Call, ExecError, Operation, PlanError, RolloutStatus, Watch,
 };
@@ -46,6 +47,10 @@ pub struct Guard {
     pub confirm: Option<String>,
     /// One JSON object on stdout: the plan, what was executed, the rollout.
     pub json: bool,
+    /// Take the service's lease over from the operator who holds it (or
+    /// write without an unreachable lease table), for this reason; audited
+    /// and shown to the holder.
+    pub take_lease: Option<String>,
 }
 
 /// Whether a write that starts a rollout follows it.
@@ -169,8 +174,12 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
         let cluster = locate_service(p.reads(), target.cluster.as_deref(), &target.service)
             .await
             .map_err(Failure::from)?;
+        let team = crate::team::leases::team(options)
+            .await
+            .map_err(Failure::usage)?;
         let write = Write {
             p: p.as_ref(),
+            team: team.as_ref(),
             audit: &audit,
             clock: clock.as_ref(),
             guard,
@@ -190,7 +199,7 @@ pub fn run(options: &Options, command: &WriteCommand) -> Result<(), Failure> {
         // Whatever the outcome, what the audit log now holds goes to the
         // team's trail when one is configured.
         #[cfg(feature = "aws")]
-        crate::team_audit::catch_up_or_warn(options).await;
+        crate::team::audit::catch_up_or_warn(options).await;
         result
     })
 }
@@ -278,6 +287,8 @@ impl Out {
 /// One write command: where it writes and how it was asked to.
 struct Write<'a> {
     p: &'a Provider,
+    /// The team's lease table, when the config has one.
+    team: Option<&'a Team>,
     audit: &'a AuditLog,
     clock: &'a dyn Clock,
     guard: &'a Guard,
@@ -315,7 +326,10 @@ pub fn exec_failure(e: ExecError) -> Failure {
             unrecorded: Some(_),
             ..
         } if !ran.is_empty() => Exit::Unrecorded,
-        ExecError::Stale(_) | ExecError::Audit { .. } | ExecError::NothingToDo(_) => Exit::Refused,
+        ExecError::Stale(_)
+        | ExecError::Audit { .. }
+        | ExecError::NothingToDo(_)
+        | ExecError::Lease(_) => Exit::Refused,
         ExecError::Plan(PlanError::Invalid(_)) => Exit::Usage,
         ExecError::Plan(PlanError::Refused(_) | PlanError::NoRollbackTarget { .. }) => {
             Exit::Refused
@@ -339,7 +353,7 @@ impl Write<'_> {
             return Err(refused(anyhow!(why)));
         }
         let who = p.caller_identity().await.map_err(Failure::failed)?;
-        let plan = ops::plan(p.reads(), &who.account, op, Some(self.audit))
+        let mut plan = ops::plan(p.reads(), &who.account, op, Some(self.audit))
             .await
             .map_err(|e| match e {
                 // The command names a revision with a flag (the cockpit
@@ -351,6 +365,9 @@ impl Write<'_> {
                 PlanError::Invalid(_) => Failure::usage(e),
                 PlanError::Provider(_) => Failure::failed(e),
             })?;
+        if let Some(team) = self.team {
+            ops::leased::mark(team, &mut plan, self.clock.now()).await;
+        }
         let mut text: String = plan.lines().iter().map(|l| sanitize(l) + "\n").collect();
         text.push('\n');
         out.say(&text);
@@ -362,7 +379,50 @@ impl Write<'_> {
         plan.confirmation()
             .check_word(self.guard.confirm.as_deref())
             .map_err(|e| refused(anyhow!(sanitize(&e.to_string()))))?;
-        let done = match ops::execute(p, &plan, self.audit, &who.arn, self.clock.now()).await {
+        plan.take_lease = self.guard.take_lease.clone();
+        let lease = match self.team {
+            Some(team) => ops::leased::take(team, &plan, &who.arn, self.clock.now())
+                .await
+                .map_err(|e| exec_failure(e.into()))?,
+            None => None,
+        };
+        if let Some(lease) = &lease {
+            if lease.taken_from.is_none() {
+                plan.lease = None;
+            } else {
+                out.say(&format!(
+                    "{}\n",
+                    sanitize(&format!("took over the lease: {}", lease.describe()))
+                ));
+            }
+        } else if self.team.is_some()
+            && plan.take_lease.is_some()
+            && ops::leased::needs_lease(&plan.operation)
+        {
+            out.say("the lease table could not be reached: writing without a lease, for the reason given (audited)\n");
+        }
+        let result = self.execute(&plan, &who.arn, lease.clone(), report).await;
+        if let (Some(team), Some(lease)) = (self.team, &lease)
+            && let Err(e) = team.release(lease, self.clock.now()).await
+        {
+            crate::output::err(format!(
+                "flightdeck: the lease was not released ({e}); it expires by itself\n"
+            ));
+        }
+        result
+    }
+
+    /// Executes the confirmed `plan` holding `lease`, and follows what it
+    /// started.
+    async fn execute(
+        &self,
+        plan: &ops::Plan,
+        who: &str,
+        lease: Option<Lease>,
+        report: &mut Report,
+    ) -> Result<(), Failure> {
+        let (p, out) = (self.p, &self.out);
+        let done = match ops::execute(p, plan, self.audit, who, self.clock.now()).await {
             Ok(done) => done,
             Err(ExecError::NothingToDo(why)) => {
                 // The end the operator asked for is reached: not a failure.
@@ -404,6 +464,7 @@ impl Write<'_> {
             }
             return attached;
         }
+        let plan = plan.clone();
         report.executed = Some(ExecutedReport {
             ok: true,
             task_definition: Some(done.task_definition.to_string()),
@@ -425,7 +486,7 @@ impl Write<'_> {
                 ops::describe_calls(&done.calls)
             ),
         });
-        let followed = self.follow_rollout(&plan, &done, report).await;
+        let followed = self.follow_rollout(&plan, &done, lease, report).await;
         match unrecorded {
             Some(failure) => Err(failure),
             None => followed,
@@ -437,9 +498,11 @@ impl Write<'_> {
         &self,
         plan: &ops::Plan,
         done: &ops::Executed,
+        mut lease: Option<Lease>,
         report: &mut Report,
     ) -> Result<(), Failure> {
         let (p, out, clock) = (self.p, &self.out, self.clock);
+        let mut renewed = tokio::time::Instant::now();
         let (Some(follow), Some(id)) = (self.follow, done.deployment_id.as_ref()) else {
             return Ok(());
         };
@@ -455,6 +518,10 @@ impl Write<'_> {
                 _ = tokio::signal::ctrl_c() => {
                     return Err(Failure::failed(anyhow!("interrupted; the rollout goes on")));
                 }
+            }
+            if renewed.elapsed() >= RENEW_EVERY {
+                lease = self.renew(lease).await;
+                renewed = tokio::time::Instant::now();
             }
             // The service only: the scalable target plays no part in a rollout.
             let (cluster, name) = (&done.service.cluster, &done.service.name);
@@ -518,6 +585,27 @@ impl Write<'_> {
 }
 
 impl Write<'_> {
+    /// Keeps the lease while the rollout is followed; one taken over is
+    /// said (who, why) and no longer renewed; the watch goes on.
+    async fn renew(&self, lease: Option<Lease>) -> Option<Lease> {
+        let (team, lease) = (self.team?, lease?);
+        match team.renew(&lease, self.clock.now()).await {
+            Ok(kept) => Some(kept),
+            Err(LeaseError::Held(by)) => {
+                crate::output::err(sanitize(&format!(
+                    "flightdeck: {}; this watch goes on\n",
+                    by.told_to(&lease.holder)
+                )));
+                None
+            }
+            // Kept as it was: the next renewal tries again.
+            Err(e @ LeaseError::Unavailable(_)) => {
+                tracing::warn!("lease renewal: {e}");
+                Some(lease)
+            }
+        }
+    }
+
     /// Each revision's own requests, 5xx and p95 when the rollout ends, for
     /// a service with two target groups; a failed read only leaves them out.
     async fn report_revisions(

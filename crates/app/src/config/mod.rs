@@ -57,16 +57,20 @@ pub struct Config {
     pub team: TeamConfig,
 }
 
-/// `[team]`: the shared audit trail.
+/// `[team]`: the shared audit trail, leases and presence.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TeamConfig {
     /// A CloudWatch Logs group every audit record also goes to, one stream
     /// per operator.
     pub audit_log_group: Option<String>,
+    /// A DynamoDB table of leases on services and of who is present
+    /// (`flightdeck team init` creates it).
+    pub lease_table: Option<String>,
     /// The environment (configured or discovered) whose account and
-    /// credentials hold the group.
-    pub audit_environment: Option<String>,
+    /// credentials hold the group and the table.
+    #[serde(alias = "audit_environment")]
+    pub environment: Option<String>,
     /// The operator's name in the trail (default: the OS user and host).
     pub operator: Option<String>,
 }

@@ -2,6 +2,7 @@
 //! off the UI thread, the drill's clock, the clipboard, port forwards.
 
 use super::drill::Restart;
+use crate::team::live::Live;
 use flightdeck_core::ops::{self, AuditLog, ExecError, PlanError};
 use flightdeck_core::provider::Provider;
 use flightdeck_model::clock::{Clock, DrillClock};
@@ -17,6 +18,8 @@ pub(super) struct Writes {
     pub(super) audit: AuditLog,
     pub(super) providers: Vec<Arc<Provider>>,
     pub(super) clock: Arc<dyn Clock>,
+    /// The team's lease table, when the config has one.
+    pub(super) team: Option<Live>,
 }
 
 impl Writes {
@@ -24,8 +27,14 @@ impl Writes {
     pub(super) fn spawn(&self, effect: Effect, answers: mpsc::UnboundedSender<Msg>) {
         let this = self.clone();
         tokio::spawn(async move {
-            if let Some(msg) =
-                carry_out(effect, &this.providers, &this.audit, this.clock.as_ref()).await
+            if let Some(msg) = carry_out(
+                effect,
+                &this.providers,
+                &this.audit,
+                this.clock.as_ref(),
+                this.team.as_ref(),
+            )
+            .await
             {
                 let _ = answers.send(msg);
             }
@@ -36,12 +45,15 @@ impl Writes {
 /// Does what a write effect of `update` asks for (plan, or execute a
 /// confirmed plan, as the caller identity) and returns the answer for
 /// `update`; `None` for effects that are not writes. The runtime and the
-/// test harness both carry effects out through here.
+/// test harness both carry effects out through here. With the team's
+/// lease table, a plan shows another operator's lease and executing takes
+/// the lease first (kept while the rollout it starts is watched).
 pub async fn carry_out(
     effect: Effect,
     providers: &[Arc<Provider>],
     audit: &AuditLog,
     clock: &dyn Clock,
+    team: Option<&Live>,
 ) -> Option<Msg> {
     let provider = |env: &str| providers.iter().find(|p| p.environment().name == env);
     match effect {
@@ -65,7 +77,17 @@ pub async fn carry_out(
                 }
                 Some(_) if let Some(why) = local_port_taken(&op) => Err(PlanError::Refused(why)),
                 Some(p) => match p.caller_identity().await {
-                    Ok(id) => ops::plan(p.reads(), &id.account, op.clone(), Some(audit)).await,
+                    Ok(id) => {
+                        let planned =
+                            ops::plan(p.reads(), &id.account, op.clone(), Some(audit)).await;
+                        match (planned, team) {
+                            (Ok(mut plan), Some(t)) => {
+                                ops::leased::mark(&t.team, &mut plan, clock.now()).await;
+                                Ok(plan)
+                            }
+                            (planned, _) => planned,
+                        }
+                    }
                     Err(e) => Err(e.into()),
                 },
             };
@@ -82,7 +104,7 @@ pub async fn carry_out(
                     "no environment {env}"
                 )))),
                 Some(p) => match p.caller_identity().await {
-                    Ok(id) => ops::execute(p.as_ref(), &plan, audit, &id.arn, clock.now()).await,
+                    Ok(id) => execute_leased(p, &plan, audit, &id.arn, clock, team).await,
                     Err(e) => Err(ExecError::Plan(e.into())),
                 },
             };
@@ -95,6 +117,41 @@ pub async fn carry_out(
             })
         }
     }
+}
+
+/// Executes `plan`, holding the service's lease when the team has a table:
+/// refused while another operator holds it (unless the plan carries a
+/// reason to take it over); kept while the rollout it started is watched,
+/// given back at once otherwise.
+async fn execute_leased(
+    p: &Provider,
+    plan: &ops::Plan,
+    audit: &AuditLog,
+    who: &str,
+    clock: &dyn Clock,
+    team: Option<&Live>,
+) -> Result<ops::Executed, ExecError> {
+    let Some(team) = team else {
+        return ops::execute(p, plan, audit, who, clock.now()).await;
+    };
+    let lease = ops::leased::take(&team.team, plan, who, clock.now()).await?;
+    let mut plan = plan.clone();
+    if lease.as_ref().is_some_and(|l| l.taken_from.is_none()) {
+        // Free when it was taken: nobody's lease was taken over.
+        plan.lease = None;
+    }
+    let result = ops::execute(p, &plan, audit, who, clock.now()).await;
+    if let Some(lease) = lease {
+        match &result {
+            Ok(done) if done.deployment_id.is_some() && plan.starts_deployment => team.hold(lease),
+            _ => {
+                if let Err(e) = team.team.release(&lease, clock.now()).await {
+                    tracing::warn!("the lease was not released ({e}); it expires by itself");
+                }
+            }
+        }
+    }
+    result
 }
 
 /// Why a port forward's local port cannot be had, if it cannot.

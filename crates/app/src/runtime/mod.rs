@@ -127,10 +127,20 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     app.keymap = std::sync::Arc::new(options.config.keymap());
     let palette = Palette::new(options).map_err(CockpitError::Session)?;
     let crash = CrashTest::from_env();
+    // The team's lease table; a config that names it wrongly is said once
+    // and the cockpit goes on without it.
+    let live = match runtime.block_on(crate::team::leases::team(options)) {
+        Ok(team) => team.map(crate::team::live::Live::new),
+        Err(e) => {
+            app.notice = Some(format!("the team's lease table is not used: {e:#}"));
+            None
+        }
+    };
     let writes = Writes {
         audit: options.audit_log(),
         providers: session.providers.clone(),
         clock: clock.clone(),
+        team: live,
     };
     // A restart plays the same drill again: same seed, same start.
     let restart = match (&session.scenario, &session.world, &app.drill) {
@@ -238,12 +248,13 @@ impl Cockpit {
             let mut pacer = crate::frames::Pacer::new();
             let mut forwards = crate::forwards::Forwards::default();
             let mut kept = std::time::Instant::now();
+            let mut team_beat = TeamBeat::default();
             // The shared audit trail is caught up at once, then every half
             // minute, one catch-up at a time.
             #[cfg(feature = "aws")]
             let (mut shared, sending) = (
                 std::time::Instant::now()
-                    .checked_sub(crate::team_audit::EVERY)
+                    .checked_sub(crate::team::audit::EVERY)
                     .unwrap_or_else(std::time::Instant::now),
                 Arc::new(tokio::sync::Mutex::new(())),
             );
@@ -308,15 +319,18 @@ impl Cockpit {
                     update(&mut app, Msg::Forwards(open));
                 }
                 engine.sync(&mut app);
+                if let Some(live) = &writes.team {
+                    team_beat.due(&app, live, &writes.providers, clock.now(), &answer_tx);
+                }
                 #[cfg(feature = "aws")]
                 if let Some(options) = &team
-                    && shared.elapsed() >= crate::team_audit::EVERY
+                    && shared.elapsed() >= crate::team::audit::EVERY
                     && let Ok(sending) = sending.clone().try_lock_owned()
                 {
                     let options = options.clone();
                     tokio::spawn(async move {
                         let _sending = sending;
-                        if let Err(e) = crate::team_audit::catch_up(&options).await {
+                        if let Err(e) = crate::team::audit::catch_up(&options).await {
                             tracing::warn!("shared audit trail: {e:#}; the records wait in the local audit log");
                         }
                     });
@@ -334,6 +348,9 @@ impl Cockpit {
                 crate::last_known::save(dir, &crate::last_known::take(&app));
             }
             forwards.close_all(&writes.providers).await;
+            if let Some(live) = &writes.team {
+                live.release_all(clock.now()).await;
+            }
             anyhow::Ok(())
         });
         if mouse {
@@ -469,5 +486,100 @@ fn terminal_msg(input: Input, app: &App) -> Next {
         Input::Terminal(Event::Resize(w, h)) => Next::Msg(Msg::Resize(w, h)),
         Input::Terminal(_) => Next::Skip,
         Input::Closed => Next::Stop,
+    }
+}
+
+/// When the cockpit last beat its presence and renewed its leases in the
+/// team's table, and what it was looking at then.
+struct TeamBeat {
+    beat: Option<(
+        std::time::Instant,
+        String,
+        Option<flightdeck_model::ServiceRef>,
+    )>,
+    renewed: std::time::Instant,
+}
+
+impl Default for TeamBeat {
+    fn default() -> Self {
+        TeamBeat {
+            beat: None,
+            renewed: std::time::Instant::now(),
+        }
+    }
+}
+
+/// A change of environment or service is beaten at once, but no more
+/// often than this.
+const BEAT_AT_MOST_EVERY: Duration = Duration::from_secs(5);
+
+impl TeamBeat {
+    /// Starts what is due, off the loop: the presence beat (a minute
+    /// apart, or soon after the operator moves) with who else is in, and
+    /// the renewal of the leases whose rollouts are still watched. The
+    /// answers come back as messages.
+    fn due(
+        &mut self,
+        app: &App,
+        live: &crate::team::live::Live,
+        providers: &[Arc<Provider>],
+        now: flightdeck_model::Timestamp,
+        answers: &mpsc::UnboundedSender<Msg>,
+    ) {
+        let env = app.env().info.name.clone();
+        let service = app.detail.clone();
+        let moved = self
+            .beat
+            .as_ref()
+            .is_none_or(|(_, e, s)| *e != env || *s != service);
+        let due = self.beat.as_ref().is_none_or(|(at, ..)| {
+            at.elapsed() >= flightdeck_core::lease::BEAT_EVERY
+                || (moved && at.elapsed() >= BEAT_AT_MOST_EVERY)
+        });
+        if due && let Some(p) = providers.iter().find(|p| p.environment().name == env) {
+            self.beat = Some((std::time::Instant::now(), env.clone(), service.clone()));
+            let (p, live, answers) = (p.clone(), live.clone(), answers.clone());
+            tokio::spawn(async move {
+                let Ok(id) = p.caller_identity().await else {
+                    return;
+                };
+                let region = &p.environment().region;
+                let scope = flightdeck_core::lease::Team::scope(&id.account, region);
+                let key = service.map(|s| {
+                    flightdeck_core::lease::Team::key(&id.account, region, &s.cluster, &s.name)
+                });
+                let others = match live.team.beat(&scope, key.as_deref(), now).await {
+                    Ok(()) => live.team.others(&scope, now).await,
+                    Err(e) => Err(e),
+                };
+                match others {
+                    Ok(others) => {
+                        let _ = answers.send(Msg::Presence { env, others });
+                    }
+                    Err(e) => tracing::warn!("presence: {e}"),
+                }
+            });
+        }
+        if self.renewed.elapsed() >= flightdeck_core::lease::RENEW_EVERY
+            && !live.leases().is_empty()
+        {
+            self.renewed = std::time::Instant::now();
+            // The services whose rollouts are still followed.
+            let watched: Vec<String> = app
+                .rollout
+                .iter()
+                .filter(|r| !r.watch.status.is_final())
+                .map(|r| format!("/{}/{}", r.watch.cluster, r.watch.service))
+                .collect();
+            let (live, answers) = (live.clone(), answers.clone());
+            tokio::spawn(async move {
+                let said = live
+                    .keep(|l| watched.iter().any(|w| l.service.ends_with(w)), now)
+                    .await;
+                for notice in said {
+                    let _ = answers.send(Msg::Notice(notice));
+                }
+            });
+        }
     }
 }

@@ -71,12 +71,13 @@ impl Confirmation {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ops::plan::Fingerprint;
     use flightdeck_model::TaskDefRef;
 
-    fn plan(operation: Operation, production: bool) -> Plan {
+    /// A plan of `operation`, for tests.
+    pub(crate) fn plan(operation: Operation, production: bool) -> Plan {
         let td = TaskDefRef::new("api", 3);
         Plan {
             operation,
@@ -95,6 +96,8 @@ mod tests {
             },
             from_task_definition: td,
             starts_deployment: false,
+            lease: None,
+            take_lease: None,
         }
     }
 

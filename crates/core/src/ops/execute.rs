@@ -89,6 +89,10 @@ pub enum ExecError {
     /// The re-read before the calls failed: nothing changed.
     #[error(transparent)]
     Plan(#[from] PlanError),
+    /// Another operator holds the service's lease, or the lease table
+    /// could not be reached: nothing changed (exit 3).
+    #[error(transparent)]
+    Lease(#[from] crate::lease::LeaseError),
     /// A call failed. The calls in `ran` took effect before it.
     #[error("{}", failed_text(.error, .ran, .unrecorded.as_deref()))]
     Failed {
@@ -164,6 +168,12 @@ pub(super) fn record(plan: &Plan, who: &str, phase: Phase, time: Timestamp) -> R
         request_ids: vec![],
         result: None,
         error: None,
+        lease_taken_from: plan
+            .take_lease
+            .as_ref()
+            .and(plan.lease.as_ref())
+            .map(|l| l.holder.clone()),
+        lease_reason: plan.take_lease.clone(),
     }
 }
 

@@ -9,6 +9,7 @@
 mod confirm;
 mod earlier;
 mod execute;
+pub mod leased;
 #[cfg(test)]
 mod no_secrets;
 pub mod plan;

@@ -391,6 +391,14 @@ pub struct Plan {
     pub from_task_definition: TaskDefRef,
     /// Whether the change starts a deployment to watch.
     pub starts_deployment: bool,
+    /// Another operator's lease on the service when the plan was made
+    /// (`[team] lease_table`): executing is refused unless taken over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<crate::lease::Lease>,
+    /// Why the operator takes a lease over (or writes without the lease
+    /// table), given at the confirmation; kept in the audit record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub take_lease: Option<String>,
 }
 
 impl Plan {
@@ -430,6 +438,15 @@ impl Plan {
             for n in &self.notes {
                 out.push(format!("Note: {n}"));
             }
+        }
+        if let Some(lease) = &self.lease {
+            out.push(String::new());
+            out.push(format!(
+                "LEASE: {}, until {}; executing takes it over, with a reason the audit keeps and {} is shown",
+                lease.describe(),
+                lease.expires.format("%H:%M:%S UTC"),
+                lease.holder
+            ));
         }
         out
     }

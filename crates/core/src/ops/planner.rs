@@ -64,6 +64,8 @@ pub async fn plan(
         fingerprint,
         from_task_definition: svc.task_definition.clone(),
         starts_deployment: false,
+        lease: None,
+        take_lease: None,
         operation: op.clone(),
     };
     how_it_deploys(&mut plan, svc, &op)?;

@@ -78,6 +78,8 @@ fn audit_record(who: &str, minutes_ago: i64) -> Record {
         request_ids: vec!["req-1".into()],
         result: Some(Outcome::Ok),
         error: None,
+        lease_taken_from: None,
+        lease_reason: None,
     }
 }
 

@@ -174,6 +174,9 @@ pub struct EnvData {
     pub revision_metrics: HashMap<ServiceRef, Slot<Vec<TargetGroupSeries>>>,
     /// Lines kept per log group.
     pub log_capacity: usize,
+    /// The other operators with this environment open now
+    /// (`[team] lease_table`), by name.
+    pub presence: Vec<flightdeck_core::lease::Presence>,
 }
 
 impl EnvData {
@@ -194,6 +197,7 @@ impl EnvData {
             timelines: HashMap::new(),
             deployments: HashMap::new(),
             revision_metrics: HashMap::new(),
+            presence: vec![],
             log_capacity: LOG_BUFFER,
         }
     }

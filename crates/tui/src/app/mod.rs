@@ -312,6 +312,14 @@ pub enum Msg {
     Mouse(mouse::MouseInput),
     /// The port forwards open now, as the runtime keeps them.
     Forwards(Vec<String>),
+    /// Something the runtime learnt that the operator must read (another
+    /// operator took over a lease this cockpit held).
+    Notice(String),
+    /// Who else has environment `env` open now (`[team] lease_table`).
+    Presence {
+        env: String,
+        others: Vec<flightdeck_core::lease::Presence>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

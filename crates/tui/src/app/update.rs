@@ -164,6 +164,20 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             app.api = Some(*report);
             vec![]
         }
+        Msg::Notice(text) => {
+            app.notice = Some(text);
+            app.dirty = true;
+            vec![]
+        }
+        Msg::Presence { env, others } => {
+            if let Some(e) = app.envs.iter_mut().find(|e| e.info.name == env)
+                && e.presence != others
+            {
+                e.presence = others;
+                app.dirty = true;
+            }
+            vec![]
+        }
         Msg::Forwards(open) => {
             if app.forwards != open {
                 app.dirty = true;

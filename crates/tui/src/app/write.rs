@@ -201,9 +201,17 @@ pub struct Confirm {
     pub error: Option<String>,
     /// Rows of the plan scrolled past (Up, Down, PgUp, PgDn, Home, End).
     pub scroll: u16,
+    /// Another operator holds the service's lease: the reason to take it
+    /// over, typed before the confirmation (`Some` until given).
+    pub take_over: Option<String>,
 }
 
 impl Confirm {
+    /// Whether the reason to take a lease over is still being typed.
+    pub fn needs_reason(&self) -> bool {
+        self.take_over.is_some()
+    }
+
     /// Production writes are confirmed by typing the service's name.
     pub fn needs_typing(&self) -> bool {
         self.plan.confirmation().is_typed()
@@ -1006,7 +1014,34 @@ fn on_confirm_key(app: &mut App, mut c: Confirm, key: KeyEvent) -> Vec<Effect> {
         app.dialog = Some(Dialog::Confirm(c));
         return super::copy::copy(app, "the plan", &plan);
     }
-    if c.needs_typing() {
+    if let Some(reason) = c.take_over.as_mut() {
+        match key.code {
+            KeyCode::Enter if reason.trim().is_empty() => {
+                c.error = Some(format!(
+                    "type why you take the lease over from {} (the audit keeps it, they are shown it), Esc to cancel",
+                    c.plan
+                        .lease
+                        .as_ref()
+                        .map_or("its holder", |l| l.holder.as_str())
+                ));
+            }
+            KeyCode::Enter => {
+                c.plan.take_lease = Some(reason.trim().to_string());
+                c.take_over = None;
+                c.error = None;
+            }
+            KeyCode::Backspace => {
+                reason.pop();
+                c.error = None;
+            }
+            _ => {
+                if let Some(ch) = typed_char(&key) {
+                    reason.push(ch);
+                    c.error = None;
+                }
+            }
+        }
+    } else if c.needs_typing() {
         match key.code {
             KeyCode::Enter => {
                 if c.typed == c.plan.confirmation_word() {
@@ -1086,6 +1121,7 @@ pub fn planned(
     // A session outside production opens at once (`Plan::confirmation`).
     if let Ok(plan) = &result
         && !plan.confirmation().is_needed()
+        && plan.lease.is_none()
     {
         let c = Confirm {
             env,
@@ -1094,6 +1130,7 @@ pub fn planned(
             on_confirm: true,
             error: None,
             scroll: 0,
+            take_over: None,
         };
         return execute(app, c);
     }
@@ -1135,6 +1172,7 @@ fn confirm_dialog(env: String, mut plan: Plan, replan: Option<Replan>) -> Dialog
             typed = plan.confirmation_word().to_string();
         }
     }
+    let take_over = plan.lease.as_ref().map(|_| String::new());
     Dialog::Confirm(Confirm {
         env,
         plan: Box::new(plan),
@@ -1142,6 +1180,7 @@ fn confirm_dialog(env: String, mut plan: Plan, replan: Option<Replan>) -> Dialog
         on_confirm: false,
         error: None,
         scroll: 0,
+        take_over,
     })
 }
 

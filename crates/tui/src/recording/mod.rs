@@ -169,7 +169,7 @@ impl Entry {
         Some(match msg {
             // The debug overlay's figures and the machine's open port
             // forwards are not part of the session's story.
-            Msg::Api(_) | Msg::Forwards(_) => return None,
+            Msg::Api(_) | Msg::Forwards(_) | Msg::Presence { .. } | Msg::Notice(_) => return None,
             Msg::Key(key) => Entry::Key { at, key: *key },
             Msg::Mouse(input) => Entry::Mouse { at, input: *input },
             Msg::Data(event) => {

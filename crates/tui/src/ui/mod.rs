@@ -144,7 +144,21 @@ fn render_header(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         .find(|&l| cells(&essentials(l), separator(l)) <= width)
         .unwrap_or(6);
     let (mut parts, separator) = (essentials(level), separator(level));
+    // Who else is in: in full where it fits, else how many.
+    let others = flightdeck_core::lease::describe_others(&env.presence).map(|full| {
+        let full = flightdeck_model::text::sanitize(&full);
+        let room = width.saturating_sub(cells(&parts, separator) + separator.chars().count());
+        if full.chars().count() <= room {
+            full
+        } else {
+            match env.presence.len() {
+                1 => "1 other in".to_string(),
+                n => format!("{n} others in"),
+            }
+        }
+    });
     for extra in [
+        others,
         Some(app.now.format("%H:%M:%SZ").to_string()),
         env.identity
             .data

@@ -280,6 +280,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     };
     let mut lines: Vec<Line> = vec![];
     summary_lines(theme, svc, area.width, &mut lines);
+    presence_lines(app, theme, svc, area.width, &mut lines);
     lines.push(Line::default());
     deployment_lines(app, theme, svc, area.width, &mut lines);
     lines.push(Line::default());
@@ -402,6 +403,33 @@ fn summary_lines(theme: &Theme, svc: &Service, width: u16, lines: &mut Vec<Line<
         vec![Span::styled("deploys as ", theme.muted)],
         &sanitize(&svc.deployment_config.describe()),
         theme.text,
+        width,
+    ));
+}
+
+/// The other operators on this service now (`[team] lease_table`).
+fn presence_lines(
+    app: &App,
+    theme: &Theme,
+    svc: &Service,
+    width: u16,
+    lines: &mut Vec<Line<'static>>,
+) {
+    let suffix = format!("/{}/{}", svc.cluster, svc.name);
+    let here: Vec<String> = app
+        .env()
+        .presence
+        .iter()
+        .filter(|p| p.service.as_deref().is_some_and(|s| s.ends_with(&suffix)))
+        .map(|p| format!("{} (seen {})", p.operator, p.seen.format("%H:%M")))
+        .collect();
+    if here.is_empty() {
+        return;
+    }
+    lines.extend(hanging(
+        vec![Span::styled("also on it ", theme.warn)],
+        &sanitize(&here.join(", ")),
+        theme.warn,
         width,
     ));
 }

@@ -243,6 +243,25 @@ fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm,
             " REPLAY  the plan as the operator saw it: nothing runs here (Esc hides it, Space plays on)",
             theme.warn,
         )));
+    } else if let Some(reason) = &c.take_over {
+        let holder = plan
+            .lease
+            .as_ref()
+            .map_or("another operator", |l| l.holder.as_str());
+        controls.push(Line::from(vec![
+            Span::styled(" LEASED ", theme.production),
+            Span::styled(
+                sanitize(&format!(
+                    " {holder} is on this service: type why you take it over and Enter (audited, {holder} is shown it), Esc to cancel"
+                )),
+                theme.warn,
+            ),
+        ]));
+        controls.push(Line::from(vec![
+            Span::styled("reason> ", theme.accent),
+            Span::styled(sanitize(reason), theme.text),
+            Span::styled("█", theme.accent),
+        ]));
     } else if c.needs_typing() {
         controls.push(Line::from(vec![
             Span::styled(" PRODUCTION ", theme.production),
@@ -301,7 +320,7 @@ fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm,
     );
     app.hits.set_scroll_limit(max);
     // Production is confirmed by typing only: no button to click.
-    if !c.needs_typing() {
+    if !c.needs_typing() && !c.needs_reason() {
         record_buttons(
             app,
             controls_area,

@@ -1,0 +1,48 @@
+//! What the team shares (`[team]`), each part off until the config turns
+//! it on: the audit trail in CloudWatch Logs (`audit`), and the leases on
+//! services and the operators' presence in a DynamoDB table (`leases`).
+//! Both live in the account of `[team] environment`, and name the
+//! operator the same way.
+
+pub mod audit;
+pub mod leases;
+pub mod live;
+
+use crate::options::Options;
+
+/// The operator as the team sees them: `[team] operator`, else the OS
+/// user at the host; characters a log stream's name cannot hold (`:` `*`)
+/// become `-`.
+pub fn operator(options: &Options) -> String {
+    let name = options.config.team.operator.clone().unwrap_or_else(|| {
+        let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+        let host = std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "host".into());
+        format!("{user}@{host}")
+    });
+    name.replace([':', '*'], "-")
+}
+
+/// How to reach the account of `[team] environment` (configured, or
+/// discovered as last kept).
+#[cfg(feature = "aws")]
+pub async fn settings(options: &Options) -> anyhow::Result<flightdeck_aws::Settings> {
+    let Some(env) = &options.config.team.environment else {
+        anyhow::bail!(
+            "[team] needs `environment`: the environment whose account holds the team's log group and lease table"
+        );
+    };
+    let now = flightdeck_model::clock::Clock::now(&flightdeck_model::clock::SystemClock);
+    let discovered = crate::discover::environments(options, now, false)
+        .await
+        .unwrap_or_default();
+    let mut scoped = options.clone();
+    scoped.env = Some(env.clone());
+    crate::session::aws_settings(&scoped, &discovered)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("[team] environment `{env}` is not an environment"))
+}
