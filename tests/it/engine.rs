@@ -55,7 +55,7 @@ async fn a_fetch_that_panics_is_reported_and_polled_again() {
     let engine = tokio::spawn(engine::run(
         providers,
         shared,
-        None,
+        Default::default(),
         focus_rx,
         events_tx,
         Some(budget_tx),
@@ -129,7 +129,7 @@ async fn a_fetch_is_stamped_with_the_instant_it_began() {
         known_services: 0,
     };
     let clock = Running(Mutex::new(t0));
-    let event = engine::fetch(&Provider::new(sim), &job, 1, &clock, None).await;
+    let event = engine::fetch(&Provider::new(sim), &job, 1, &clock, &Default::default()).await;
     assert!(event.data.result.is_ok());
     assert_eq!(event.data.fetched_at, t0);
 }

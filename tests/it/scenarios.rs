@@ -83,9 +83,14 @@ async fn course(d: &Drill) -> String {
     let since = start() - Duration::minutes(1);
     let mut entries = vec![];
     for svc in flightdeck::provider::all_services(&d.p).await.unwrap() {
-        let t = gather(&d.p, &Scope::Service(svc.reference()), since, None)
-            .await
-            .unwrap();
+        let t = gather(
+            &d.p,
+            &Scope::Service(svc.reference()),
+            since,
+            &Default::default(),
+        )
+        .await
+        .unwrap();
         entries.extend(t.entries);
     }
     entries.sort_by(|a, b| {

@@ -102,6 +102,48 @@ fn every_write_reaches_the_shared_trail_once_even_after_an_outage() {
     );
     assert_eq!(trail(), local());
     assert_eq!(trail().len(), 6);
+
+    // A teammate on another machine (no local record of these writes)
+    // sees them on the change timeline, by operator, with request ids.
+    std::fs::rename(
+        h.join("state/flightdeck/audit.jsonl"),
+        h.join("state/flightdeck/alice-audit.jsonl"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("alice@laptop", "bob@desk");
+    std::fs::write(&file, text).unwrap();
+    let timeline = flightdeck(
+        h,
+        &["timeline", "--service", service, "--since", "1h", "--json"],
+        Some(&fx.moto),
+    );
+    let out: serde_json::Value = common::cli::json(&timeline);
+    let team: Vec<&serde_json::Value> = out["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| {
+            e["summary"]
+                .as_str()
+                .unwrap()
+                .contains("with flightdeck by alice@laptop")
+        })
+        .collect();
+    assert_eq!(team.len(), 3, "{out:#}");
+    assert!(
+        team.iter().all(|e| e["detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d.as_str().unwrap().starts_with("request id "))),
+        "{out:#}"
+    );
+    assert!(
+        !out["gaps"].to_string().contains("team's audit trail"),
+        "{out:#}"
+    );
 }
 
 /// A store on the fixture's moto account, as another operator's cockpit

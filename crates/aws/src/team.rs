@@ -1,12 +1,15 @@
 //! The team's shared audit trail in CloudWatch Logs: every operator's
 //! audit records, one log stream per operator, sent from the local audit
 //! file's [`Outbox`] (the file stays the source of truth; what could not
-//! be sent waits there for the next try).
+//! be sent waits there for the next try), and read back (`SharedTrail`)
+//! for the change timeline.
 
 use crate::sdk::Settings;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use flightdeck_core::audit::Record;
 use flightdeck_core::outbox::{Outbox, Pending};
 use flightdeck_core::provider::ProviderError;
+use flightdeck_core::timeline::{TeamRecord, TeamTrail};
 
 /// PutLogEvents takes at most this many events a call...
 const MAX_EVENTS: usize = 10_000;
@@ -136,6 +139,85 @@ pub async fn catch_up(
         }
     }
     Ok(shipped)
+}
+
+/// FilterLogEvents pages read per timeline, at most (10,000 events each).
+const READ_PAGES: usize = 10;
+
+/// The shared trail read back, for the change timeline: every operator's
+/// records about an account and region.
+#[derive(Debug, Clone)]
+pub struct SharedTrail {
+    logs: aws_sdk_cloudwatchlogs::Client,
+    log_group: String,
+    operator: String,
+}
+
+impl SharedTrail {
+    /// The trail of `log_group` in the account of `settings`; `operator`'s
+    /// own records are the local audit log's.
+    pub async fn new(settings: &Settings, log_group: &str, operator: &str) -> Self {
+        Self::with_config(&crate::sdk::load(settings).await, log_group, operator)
+    }
+
+    /// The tests' hook, as `AwsProvider::with_config`.
+    pub fn with_config(config: &aws_config::SdkConfig, log_group: &str, operator: &str) -> Self {
+        SharedTrail {
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            log_group: log_group.to_string(),
+            operator: operator.to_string(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TeamTrail for SharedTrail {
+    fn operator(&self) -> &str {
+        &self.operator
+    }
+
+    async fn records(
+        &self,
+        account: &str,
+        region: &str,
+        since: flightdeck_model::Timestamp,
+    ) -> Result<Vec<TeamRecord>, ProviderError> {
+        let mut out = vec![];
+        let mut token = None;
+        for _ in 0..READ_PAGES {
+            // A quoted term: the lines that name the account (CloudWatch
+            // Logs and moto both match it); the record's own fields decide.
+            let page = self
+                .logs
+                .filter_log_events()
+                .log_group_name(&self.log_group)
+                .start_time(since.timestamp_millis())
+                .filter_pattern(format!("\"{account}\""))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| failed(e, "logs:FilterLogEvents"))?;
+            for event in page.events() {
+                let (Some(stream), Some(line)) = (event.log_stream_name(), event.message()) else {
+                    continue;
+                };
+                let Ok(record) = serde_json::from_str::<Record>(line) else {
+                    continue;
+                };
+                if record.account == account && record.region == region {
+                    out.push(TeamRecord {
+                        operator: stream.to_string(),
+                        record,
+                    });
+                }
+            }
+            match page.next_token {
+                Some(next) if !next.is_empty() => token = Some(next),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]

@@ -193,7 +193,7 @@ impl Harness {
                     &job,
                     self.generation,
                     &self.clock,
-                    Some(&self.audit),
+                    &flightdeck::timeline::Records::local(self.audit.clone()),
                 ));
                 self.feed(Msg::Data(Box::new(event)));
             }
@@ -228,7 +228,7 @@ impl Harness {
             &job,
             self.generation,
             &self.clock,
-            Some(&self.audit),
+            &flightdeck::timeline::Records::local(self.audit.clone()),
         ))
     }
 

@@ -20,6 +20,8 @@ pub(super) struct Writes {
     pub(super) clock: Arc<dyn Clock>,
     /// The team's lease table, when the config has one.
     pub(super) team: Option<Live>,
+    /// Where the change timeline reads the writes made with flightdeck.
+    pub(super) records: flightdeck_core::timeline::Records,
 }
 
 impl Writes {

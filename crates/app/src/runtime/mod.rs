@@ -141,6 +141,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         providers: session.providers.clone(),
         clock: clock.clone(),
         team: live,
+        records: runtime.block_on(crate::team::audit::records(options, options.audit_log())),
     };
     // A restart plays the same drill again: same seed, same start.
     let restart = match (&session.scenario, &session.world, &app.drill) {
@@ -408,7 +409,7 @@ impl EngineLink {
         tokio::spawn(engine::run(
             providers.clone(),
             clock,
-            Some(writes.audit.clone()),
+            writes.records.clone(),
             focus_rx,
             data_tx,
             Some(budget_tx),

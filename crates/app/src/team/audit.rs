@@ -7,6 +7,7 @@
 
 use crate::options::Options;
 use flightdeck_core::outbox::Outbox;
+use flightdeck_core::timeline::{Records, TeamTrail};
 
 /// How often the cockpit sends what is pending.
 pub const EVERY: std::time::Duration = std::time::Duration::from_secs(30);
@@ -47,5 +48,40 @@ pub async fn catch_up_or_warn(options: &Options) {
         crate::output::errln(format!(
             "the shared audit trail was not reached ({e:#}); the records wait in the local audit log and are sent next time"
         ));
+    }
+}
+
+/// The team's trail read back for the change timeline, when the config
+/// shares one (never for the simulation); `None` also when it cannot be
+/// reached from here, said in the log.
+#[cfg(feature = "aws")]
+pub async fn trail(options: &Options) -> Option<std::sync::Arc<dyn TeamTrail>> {
+    let group = options.config.team.audit_log_group.as_ref()?;
+    if options.demo {
+        return None;
+    }
+    match super::settings(options).await {
+        Ok(settings) => Some(std::sync::Arc::new(
+            flightdeck_aws::team::SharedTrail::new(&settings, group, &super::operator(options))
+                .await,
+        )),
+        Err(e) => {
+            tracing::warn!("the team's audit trail is not read: {e:#}");
+            None
+        }
+    }
+}
+
+#[cfg(not(feature = "aws"))]
+pub async fn trail(_options: &Options) -> Option<std::sync::Arc<dyn TeamTrail>> {
+    None
+}
+
+/// Where a timeline reads the writes made with flightdeck: the local
+/// audit log and the team's trail.
+pub async fn records(options: &Options, local: flightdeck_core::ops::AuditLog) -> Records {
+    Records {
+        local: Some(local),
+        team: trail(options).await,
     }
 }

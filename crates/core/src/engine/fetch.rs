@@ -1,8 +1,8 @@
 //! One job, one round of provider calls, one [`DataEvent`].
 
 use super::schedule::{Job, JobKey, JobKind};
-use crate::audit::AuditLog;
 use crate::provider::{LogQuery, Provider, ProviderError};
+use crate::timeline::Records;
 use crate::timeline::{Timeline, gather};
 use chrono::Duration;
 use flightdeck_model::clock::Clock;
@@ -80,17 +80,18 @@ pub struct DataEvent {
     pub data: Fetched<Payload>,
 }
 
-/// Runs one job against one provider; `audit` is the operator's audit log
-/// (their own writes on the change timeline).
+/// Runs one job against one provider; `records` are where the writes made
+/// with flightdeck are read (the operator's audit log, the team's trail)
+/// for the change timeline.
 pub async fn fetch(
     provider: &Provider,
     job: &Job,
     generation: u64,
     clock: &dyn Clock,
-    audit: Option<&AuditLog>,
+    records: &Records,
 ) -> DataEvent {
     let began = clock.now();
-    let result = run(provider, job, began, audit).await;
+    let result = run(provider, job, began, records).await;
     DataEvent {
         key: job.key.clone(),
         data: Fetched {
@@ -106,7 +107,7 @@ async fn run(
     p: &Provider,
     job: &Job,
     now: Timestamp,
-    audit: Option<&AuditLog>,
+    records: &Records,
 ) -> Result<Payload, ProviderError> {
     Ok(match &job.key.kind {
         JobKind::Identity => Payload::Identity(p.caller_identity().await?),
@@ -173,7 +174,7 @@ async fn run(
                 .await?,
         ),
         JobKind::Timeline(scope, window) => Payload::Timeline(Box::new(
-            gather(p.reads(), scope, now - *window, audit).await?,
+            gather(p.reads(), scope, now - *window, records).await?,
         )),
     })
 }

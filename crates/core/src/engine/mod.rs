@@ -10,8 +10,8 @@ pub use budget::{ApiFamily, BucketReport, BudgetReport, TokenBucket};
 pub use fetch::{DataEvent, Fetched, Payload, ScalingData, fetch};
 pub use schedule::{Focus, Job, JobKey, JobKind, Queries, Schedule, View};
 
-use crate::audit::AuditLog;
 use crate::provider::{Provider, ProviderError};
+use crate::timeline::Records;
 use flightdeck_model::Timestamp;
 use flightdeck_model::clock::Clock;
 use std::collections::{BTreeMap, HashMap};
@@ -63,7 +63,7 @@ fn report(
 pub async fn run(
     providers: Vec<Arc<Provider>>,
     clock: Arc<dyn Clock>,
-    audit: Option<AuditLog>,
+    records: Records,
     mut focus: watch::Receiver<Focus>,
     events: mpsc::UnboundedSender<DataEvent>,
     budget: Option<watch::Sender<BudgetReport>>,
@@ -133,14 +133,14 @@ pub async fn run(
             generation += 1;
             let key = job.key.clone();
             let clock = clock.clone();
-            let audit = audit.clone();
+            let records = records.clone();
             let handle = fetches.spawn(async move {
                 fetch(
                     provider.as_ref(),
                     &job,
                     generation,
                     clock.as_ref(),
-                    audit.as_ref(),
+                    &records,
                 )
                 .await
             });

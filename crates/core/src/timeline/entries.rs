@@ -60,13 +60,27 @@ pub(super) fn all(facts: &Facts) -> Vec<Entry> {
     for (service, tasks) in &facts.tasks {
         out.extend(tasks.iter().filter_map(|t| task_stop(service, t)));
     }
-    out.extend(facts.audit.iter().filter_map(audit));
+    out.extend(facts.audit.iter().filter_map(|r| audit(r, None)));
+    out.extend(
+        facts
+            .team
+            .iter()
+            .filter_map(|t| audit(&t.record, Some(&t.operator))),
+    );
     out.extend(
         facts
             .writes
             .iter()
             .filter(|w| !SHOWN_ELSEWHERE.contains(&w.from))
-            .filter(|w| !recorded_by_audit(w, &facts.audit))
+            .filter(|w| {
+                !recorded_by_audit(
+                    w,
+                    facts
+                        .audit
+                        .iter()
+                        .chain(facts.team.iter().map(|t| &t.record)),
+                )
+            })
             .map(write),
     );
     out
@@ -284,7 +298,9 @@ fn task_stop(service: &ServiceRef, t: &Task) -> Option<Entry> {
     })
 }
 
-fn audit(r: &Record) -> Option<Entry> {
+/// A write made with flightdeck, from the audit log (`operator` `None`:
+/// this operator's) or the team's trail.
+fn audit(r: &Record, operator: Option<&str>) -> Option<Entry> {
     let outcome = match (r.phase, r.result) {
         (Phase::After, Some(Outcome::Ok)) => "done".to_string(),
         (Phase::After, _) => format!("failed: {}", r.error.as_deref().unwrap_or("error")),
@@ -307,19 +323,31 @@ fn audit(r: &Record) -> Option<Entry> {
     let mut detail = r.diff.clone();
     detail.extend(r.calls.iter().map(|c| format!("call: {c}")));
     detail.extend(r.request_ids.iter().map(|id| format!("request id {id}")));
+    match (&r.lease_taken_from, &r.lease_reason) {
+        (Some(from), Some(why)) => detail.push(format!("took the lease over from {from}: {why}")),
+        (None, Some(why)) => detail.push(format!("written without the lease table: {why}")),
+        _ => {}
+    }
+    let by = match operator {
+        Some(name) => {
+            detail.insert(0, format!("operator {name} (the team's audit trail)"));
+            format!(" by {name}")
+        }
+        None => String::new(),
+    };
     Some(Entry {
         at: r.time,
         kind: Kind::Operator,
         service: Some(ServiceRef::new(&r.cluster, &r.service)),
-        summary: format!("{}{to} with flightdeck: {outcome}", r.operation),
+        summary: format!("{}{to} with flightdeck{by}: {outcome}", r.operation),
         subject: r.deployment_id.clone(),
         who: Some(Actor::caller(&r.who)),
         detail,
     })
 }
 
-fn recorded_by_audit(w: &WriteEvent, audit: &[Record]) -> bool {
-    audit.iter().any(|r| {
+fn recorded_by_audit<'a>(w: &WriteEvent, mut audit: impl Iterator<Item = &'a Record>) -> bool {
+    audit.any(|r| {
         r.phase == Phase::After
             && Actor::caller(&r.who) == Actor::caller(&w.who)
             && w.touches(&r.cluster, &r.service)

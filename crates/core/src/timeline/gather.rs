@@ -3,10 +3,9 @@
 //! history, CloudTrail). A source that fails leaves a [`Gap`], never an
 //! empty timeline that looks calm.
 
-use super::{Facts, Gap, Scope, Timeline, assemble};
-use crate::audit::AuditLog;
+use super::{Facts, Gap, Records, Scope, Timeline, assemble};
 use crate::provider::{ProviderError, ReadProvider, all_services};
-use flightdeck_model::{AlarmState, Severity, TaskDefRef, Timestamp};
+use flightdeck_model::{AlarmState, ServiceRef, Severity, TaskDefRef, Timestamp};
 
 /// Alarm histories read per timeline (one DescribeAlarmHistory each): the
 /// alarms of the service, or the environment's most recently changed.
@@ -22,7 +21,7 @@ pub async fn gather(
     p: &dyn ReadProvider,
     scope: &Scope,
     since: Timestamp,
-    audit: Option<&AuditLog>,
+    records: &Records,
 ) -> Result<Timeline, ProviderError> {
     let mut facts = Facts::default();
     let mut gaps = vec![];
@@ -85,13 +84,37 @@ pub async fn gather(
         Ok(w) => facts.writes = w,
         Err(e) => gap("CloudTrail write events", e),
     }
-    if let Some(log) = audit {
+    if let Some(log) = &records.local {
         let env = &p.environment().name;
         facts.audit = log
             .records()
             .into_iter()
             .filter(|r| &r.environment == env)
             .collect();
+    }
+    if let Some(team) = &records.team {
+        // The trail names the account, not the environment: every
+        // operator calls it their own way.
+        let read = match p.caller_identity().await {
+            Ok(id) => {
+                team.records(&id.account, &p.environment().region, since)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(all) => {
+                facts.team = all
+                    .into_iter()
+                    .filter(|t| records.local.is_none() || t.operator != team.operator())
+                    .filter(|t| t.record.time >= since)
+                    .filter(|t| {
+                        scope.covers(Some(&ServiceRef::new(&t.record.cluster, &t.record.service)))
+                    })
+                    .collect()
+            }
+            Err(e) => gap("the team's audit trail", e),
+        }
     }
     for r in revisions_to_diff(&facts, scope) {
         // A revision that cannot be read leaves its diff saying so.

@@ -1,8 +1,9 @@
 //! The change timeline: *what changed* before an alarm, on one time axis.
 //! Deployments (current and ECS's history), task definition changes with
 //! their diff, alarm state changes, scaling activities, task stops, service
-//! events, this operator's writes (audit log) and everybody's writes
-//! (CloudTrail), newest first.
+//! events, this operator's writes (audit log), the team's writes with
+//! flightdeck (its shared trail) and everybody's writes (CloudTrail),
+//! newest first.
 //!
 //! [`assemble`] is pure: it turns [`Facts`] into [`Entry`]s. [`gather`]
 //! reads the facts from a provider and the audit log.
@@ -13,13 +14,55 @@ mod gather;
 pub use entries::assemble;
 pub use gather::{ALARM_HISTORIES_READ, gather};
 
-use crate::audit::Record;
+use crate::audit::{AuditLog, Record};
+use crate::provider::ProviderError;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, ScalingActivity, Service, ServiceDeployment, ServiceRef, Task,
     TaskDefinition, Timestamp, WriteEvent,
 };
 use serde::Serialize;
 use std::fmt;
+use std::sync::Arc;
+
+/// One record of the team's shared audit trail (`[team] audit_log_group`),
+/// with the operator whose stream it is in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TeamRecord {
+    pub operator: String,
+    pub record: Record,
+}
+
+/// The team's shared audit trail, as read back.
+#[async_trait::async_trait]
+pub trait TeamTrail: Send + Sync + std::fmt::Debug {
+    /// This operator, whose own records the local audit log has.
+    fn operator(&self) -> &str;
+    /// Every operator's records about `account` and `region` since `since`.
+    async fn records(
+        &self,
+        account: &str,
+        region: &str,
+        since: Timestamp,
+    ) -> Result<Vec<TeamRecord>, ProviderError>;
+}
+
+/// Where a timeline reads the writes made with flightdeck: this
+/// machine's audit log and the team's shared trail.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    pub local: Option<AuditLog>,
+    pub team: Option<Arc<dyn TeamTrail>>,
+}
+
+impl Records {
+    /// The local audit log only.
+    pub fn local(log: AuditLog) -> Self {
+        Records {
+            local: Some(log),
+            team: None,
+        }
+    }
+}
 
 /// What kind of change an entry is; the timeline filters on it.
 #[derive(
@@ -211,6 +254,8 @@ pub struct Facts {
     pub tasks: Vec<(ServiceRef, Vec<Task>)>,
     /// The audit log's records.
     pub audit: Vec<Record>,
+    /// The team's records (the shared trail), but this operator's.
+    pub team: Vec<TeamRecord>,
     /// CloudTrail write events.
     pub writes: Vec<WriteEvent>,
 }

@@ -208,6 +208,44 @@ fn the_operators_own_write_shows_once_with_its_plan_and_others_by_name() {
 }
 
 #[test]
+fn the_teams_writes_show_by_operator_once_with_the_lease_they_took() {
+    let maria = "arn:aws:sts::1:assumed-role/AWSReservedSSO_PowerUser_9f03b7/maria.k";
+    let mut hers = audit_record(maria, 12);
+    hers.lease_taken_from = Some("alice@desk".into());
+    hers.lease_reason = Some("alice asleep".into());
+    let facts = Facts {
+        services: services(),
+        team: vec![super::TeamRecord {
+            operator: "maria@laptop".into(),
+            record: hers,
+        }],
+        // CloudTrail's record of the same call: shown once, from the trail.
+        writes: vec![write_by(maria, "api", 12)],
+        ..Facts::default()
+    };
+    let entries = assemble(&Scope::Service(api()), ago(120), &facts);
+    let writes: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::Write | Kind::Operator))
+        .collect();
+    assert_eq!(writes.len(), 1, "{writes:#?}");
+    assert_eq!(
+        writes[0].summary,
+        "scale with flightdeck by maria@laptop: done; desired: 2 -> 4"
+    );
+    assert_eq!(
+        writes[0].detail[0],
+        "operator maria@laptop (the team's audit trail)"
+    );
+    assert!(
+        writes[0]
+            .detail
+            .contains(&"took the lease over from alice@desk: alice asleep".to_string())
+    );
+    assert!(writes[0].detail.contains(&"request id req-1".to_string()));
+}
+
+#[test]
 fn auto_scalings_own_alarms_and_calls_are_left_to_its_activities() {
     let tt = alarm(
         "TargetTracking-service/c/api-AlarmHigh-1",

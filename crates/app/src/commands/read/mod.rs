@@ -187,8 +187,8 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
                     kinds: kind,
                     json: *json,
                 };
-                let audit = options.audit_log();
-                timeline(&session, &audit, &request, clock.as_ref()).await
+                let records = crate::team::audit::records(options, options.audit_log()).await;
+                timeline(&session, &records, &request, clock.as_ref()).await
             }
         };
         if options.stats {

@@ -3,7 +3,7 @@
 //! writes and everybody's (CloudTrail), for one service or the environment.
 
 use super::*;
-use flightdeck_core::ops::AuditLog;
+use flightdeck_core::timeline::Records;
 use flightdeck_core::timeline::{Entry, Kind, Scope, Timeline, gather};
 use flightdeck_model::ServiceRef;
 
@@ -28,7 +28,7 @@ struct TimelineJson<'a> {
 
 pub(super) async fn timeline(
     session: &Session,
-    audit: &AuditLog,
+    records: &Records,
     request: &TimelineRequest<'_>,
     clock: &dyn Clock,
 ) -> Result<(), Failure> {
@@ -43,7 +43,7 @@ pub(super) async fn timeline(
         None => Scope::Environment,
     };
     let since = clock.now() - request.since;
-    let timeline = gather(p.reads(), &scope, since, Some(audit))
+    let timeline = gather(p.reads(), &scope, since, records)
         .await
         .map_err(|e| Failure::failed(anyhow!("{}: {e}", p.environment().name)))?;
     let entries: Vec<&Entry> = timeline.filtered(request.kinds).collect();
