@@ -12,6 +12,15 @@ use flightdeck_core::provider::ProviderError;
 #[derive(Debug, Clone, Copy)]
 pub struct Action(pub &'static str);
 
+/// [`classify`] for a call made outside an environment's provider (the
+/// team's trail and table), with no profile to advise on.
+pub(crate) fn failed<E>(err: SdkError<E, HttpResponse>, action: &'static str) -> ProviderError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    classify(err, Action(action), None)
+}
+
 /// Turns an SDK error into a classified provider error. `profile` is named
 /// in the advice for expired or missing credentials.
 pub fn classify<E>(

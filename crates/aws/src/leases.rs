@@ -7,6 +7,7 @@
 //! service cannot both win; TTL deletes expired items only eventually, so
 //! the conditions and the readers compare `expires` themselves.
 
+use crate::errors::failed;
 use crate::sdk::Settings;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -21,16 +22,6 @@ type Item = HashMap<String, AttributeValue>;
 const TTL_ATTRIBUTE: &str = "expires";
 /// How long `team init` waits for a new table to be ACTIVE.
 const ACTIVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
-
-fn failed<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
-    e: aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-    action: &'static str,
-) -> ProviderError {
-    crate::errors::classify(e, crate::errors::Action(action), None)
-}
 
 fn conditional_failed<E: ProvideErrorMetadata>(e: &E) -> bool {
     e.code() == Some("ConditionalCheckFailedException")

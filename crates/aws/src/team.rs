@@ -4,6 +4,7 @@
 //! be sent waits there for the next try), and read back (`SharedTrail`)
 //! for the change timeline.
 
+use crate::errors::failed;
 use crate::sdk::Settings;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use flightdeck_core::audit::Record;
@@ -35,16 +36,6 @@ pub struct Trail {
     pub log_group: String,
     /// The operator's stream.
     pub stream: String,
-}
-
-fn failed<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
-    e: aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-    action: &'static str,
-) -> ProviderError {
-    crate::errors::classify(e, crate::errors::Action(action), None)
 }
 
 /// The pending records in batches PutLogEvents takes: in time order (a
