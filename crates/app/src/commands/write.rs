@@ -381,15 +381,13 @@ impl Write<'_> {
             .map_err(|e| refused(anyhow!(sanitize(&e.to_string()))))?;
         plan.take_lease = self.guard.take_lease.clone();
         let lease = match self.team {
-            Some(team) => ops::leased::take(team, &plan, &who.arn, self.clock.now())
+            Some(team) => ops::leased::take(team, &mut plan, &who.arn, self.clock.now())
                 .await
                 .map_err(|e| exec_failure(e.into()))?,
             None => None,
         };
         if let Some(lease) = &lease {
-            if lease.taken_from.is_none() {
-                plan.lease = None;
-            } else {
+            if lease.taken_from.is_some() {
                 out.say(&format!(
                     "{}\n",
                     sanitize(&format!("took over the lease: {}", lease.describe()))

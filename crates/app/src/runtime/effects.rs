@@ -136,12 +136,8 @@ async fn execute_leased(
     let Some(team) = team else {
         return ops::execute(p, plan, audit, who, clock.now()).await;
     };
-    let lease = ops::leased::take(&team.team, plan, who, clock.now()).await?;
     let mut plan = plan.clone();
-    if lease.as_ref().is_some_and(|l| l.taken_from.is_none()) {
-        // Free when it was taken: nobody's lease was taken over.
-        plan.lease = None;
-    }
+    let lease = ops::leased::take(&team.team, &mut plan, who, clock.now()).await?;
     let result = ops::execute(p, &plan, audit, who, clock.now()).await;
     if let Some(lease) = lease {
         match &result {

@@ -41,10 +41,12 @@ pub async fn mark(team: &Team, plan: &mut Plan, now: Timestamp) {
 
 /// Takes the lease for `plan` before its first call, as `identity`.
 /// `Ok(None)`: no lease needed, or the table unreachable and the operator
-/// gave a reason to write without it (`plan.take_lease`, audited).
+/// gave a reason to write without it (`plan.take_lease`, audited). A lease
+/// found free after all clears `plan.lease`: the audit then names no one
+/// it was taken from.
 pub async fn take(
     team: &Team,
-    plan: &Plan,
+    plan: &mut Plan,
     identity: &str,
     now: Timestamp,
 ) -> Result<Option<Lease>, LeaseError> {
@@ -56,7 +58,12 @@ pub async fn take(
         .take(&service_key(plan), identity, &what(plan), now, reason)
         .await
     {
-        Ok(lease) => Ok(Some(lease)),
+        Ok(lease) => {
+            if lease.taken_from.is_none() {
+                plan.lease = None;
+            }
+            Ok(Some(lease))
+        }
         Err(LeaseError::Unavailable(_)) if reason.is_some() => Ok(None),
         Err(e) => Err(e),
     }
@@ -91,7 +98,7 @@ mod tests {
         let (alice, bob) = (Team::new(store.clone(), "alice"), Team::new(store, "bob"));
         let now = chrono::Utc::now();
         let mut plan = scale_plan();
-        let hers = take(&alice, &plan, "arn:alice", now)
+        let hers = take(&alice, &mut plan, "arn:alice", now)
             .await
             .unwrap()
             .unwrap();
@@ -107,12 +114,15 @@ mod tests {
                 .contains("LEASE: alice holds the lease (scale prod/api")
         );
         assert!(matches!(
-            take(&bob, &plan, "arn:bob", now).await,
+            take(&bob, &mut plan, "arn:bob", now).await,
             Err(LeaseError::Held(_))
         ));
 
         plan.take_lease = Some("she is asleep, paged twice".into());
-        let his = take(&bob, &plan, "arn:bob", now).await.unwrap().unwrap();
+        let his = take(&bob, &mut plan, "arn:bob", now)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(his.taken_from.as_deref(), Some("alice"));
         let record =
             crate::ops::execute::record(&plan, "arn:bob", crate::audit::Phase::Before, now);
@@ -126,7 +136,7 @@ mod tests {
     #[tokio::test]
     async fn an_exec_takes_no_lease() {
         let team = Team::new(Arc::new(MemoryStore::default()), "alice");
-        let plan = crate::ops::confirm::tests::plan(
+        let mut plan = crate::ops::confirm::tests::plan(
             Operation::Exec {
                 cluster: "prod".into(),
                 service: "api".into(),
@@ -137,7 +147,7 @@ mod tests {
             true,
         );
         assert_eq!(
-            take(&team, &plan, "arn", chrono::Utc::now()).await,
+            take(&team, &mut plan, "arn", chrono::Utc::now()).await,
             Ok(None)
         );
     }
