@@ -167,3 +167,193 @@ fn an_sso_login_discovers_the_accounts_and_reads_each_with_its_role() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("aws sso login"), "{stderr}");
 }
+
+/// An organisation as its management account sees it in moto: the
+/// accounts Organizations created (ids of moto's choosing), their tags and
+/// units; the role assumed in each (moto hands out credentials that select
+/// the member account, as AWS does).
+#[test]
+fn an_organisation_is_discovered_and_each_member_account_read_with_the_assumed_role() {
+    use aws_sdk_organizations::types::Tag;
+    let Some(management) = Moto::new("discovery_org_management") else {
+        return;
+    };
+    let env = spec("radiox-prod");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let org = rt.block_on(async {
+        aws_sdk_organizations::Client::new(&management.sdk_config("us-east-1").await)
+    });
+    let create = |name: &str| {
+        rt.block_on(async {
+            org.create_account()
+                .account_name(name)
+                .email(format!("{name}@example.com"))
+                .send()
+                .await
+                .unwrap()
+                .create_account_status
+                .unwrap()
+                .account_id
+                .unwrap()
+        })
+    };
+    rt.block_on(async {
+        org.create_organization()
+            .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+            .send()
+            .await
+            .unwrap()
+    });
+    let shop_prod = create("shop-prod");
+    let shop_staging = create("shop-staging");
+    let lab = create("data-lab");
+    let sandbox = create("sandbox-bob");
+    rt.block_on(async {
+        let tag = Tag::builder()
+            .key("environment")
+            .value("staging")
+            .build()
+            .unwrap();
+        org.tag_resource()
+            .resource_id(&shop_staging)
+            .tags(tag)
+            .send()
+            .await
+            .unwrap();
+        let root = org.list_roots().send().await.unwrap().roots.unwrap()[0]
+            .id
+            .clone()
+            .unwrap();
+        let experiments = org
+            .create_organizational_unit()
+            .parent_id(&root)
+            .name("Experiments")
+            .send()
+            .await
+            .unwrap()
+            .organizational_unit
+            .unwrap()
+            .id
+            .unwrap();
+        let labs = org
+            .create_organizational_unit()
+            .parent_id(&experiments)
+            .name("Labs")
+            .send()
+            .await
+            .unwrap()
+            .organizational_unit
+            .unwrap()
+            .id
+            .unwrap();
+        org.move_account()
+            .account_id(&lab)
+            .source_parent_id(&root)
+            .destination_parent_id(&labs)
+            .send()
+            .await
+            .unwrap();
+    });
+    // The production account's services, in the account moto chose.
+    let member = Moto {
+        endpoint: management.endpoint.clone(),
+        account: shop_prod.clone(),
+    };
+    let seeded = rt.block_on(seed(&member, &env, chrono::Utc::now()));
+
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    std::fs::write(
+        h.join("aws-credentials"),
+        format!(
+            "[org]\naws_access_key_id = {}\naws_secret_access_key = moto-secret\n",
+            management.access_key()
+        ),
+    )
+    .unwrap();
+    let dir = h.join("config/flightdeck");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            r#"[[discover]]
+from = "organizations"
+profile = "org"
+regions = ["{}"]
+include = ["shop-*", "data-*"]
+exclude = ["sandbox-*"]
+not_production_tags = ["environment=staging"]
+not_production_ous = ["Experiments"]
+endpoint_url = "{}"
+"#,
+            env.region, management.endpoint
+        ),
+    )
+    .unwrap();
+
+    let envs = json(&flightdeck(h, &["envs", "--json"], None));
+    let rows = envs.as_array().unwrap();
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {envs}"))
+    };
+    assert_eq!(
+        rows.len(),
+        3,
+        "the sandbox and the management account left out: {envs}"
+    );
+    assert_eq!(row("shop-prod")["source"], "organizations");
+    assert_eq!(
+        row("shop-prod")["access"],
+        "assume OrganizationAccountAccessRole (profile org)"
+    );
+    assert!(
+        row("shop-prod")["account"]
+            .as_str()
+            .unwrap()
+            .starts_with(&shop_prod)
+    );
+    assert_eq!(
+        row("shop-prod")["production"],
+        true,
+        "no tag or unit says otherwise"
+    );
+    assert_eq!(row("shop-staging")["production"], false, "tagged staging");
+    assert_eq!(
+        row("data-lab")["production"],
+        false,
+        "under Experiments/Labs"
+    );
+    assert!(!envs.to_string().contains(&sandbox));
+
+    // The member account is read with the role assumed in it: its own
+    // services, not the management account's (which has none).
+    let services = json(&flightdeck(
+        h,
+        &["services", "--env", "shop-prod", "--json"],
+        None,
+    ));
+    assert_eq!(
+        services.as_array().unwrap().len(),
+        seeded.services.len(),
+        "{services}"
+    );
+
+    // Credentials that Organizations refuses: said so, with the profile.
+    std::fs::write(
+        h.join("aws-credentials"),
+        "[org]\naws_access_key_id = FDT000000000001\naws_secret_access_key = moto-secret\n",
+    )
+    .unwrap();
+    let out = flightdeck(h, &["envs", "--refresh"], None);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("organisation's accounts") && stderr.contains("profile org"),
+        "{stderr}"
+    );
+}

@@ -1,11 +1,15 @@
 //! Environments found in the organisation (`[[discover]]`): the accounts an
-//! IAM Identity Center login reaches, each in each configured region, with
-//! the first of the configured roles it has there. What was found is kept
-//! in the state directory (0600) for `cache_hours`, so a start does not
-//! wait for the portal; `flightdeck envs --refresh` asks again.
+//! IAM Identity Center login reaches, with the first of the configured
+//! roles it has there (`from = "sso"`), or the accounts of an organisation
+//! with a role assumed in each (`from = "organizations"`), each in each
+//! configured region. What was found is kept in the state directory (0600)
+//! for `cache_hours`, so a start does not wait for the portal;
+//! `flightdeck envs --refresh` asks again.
 
 use crate::config::{DiscoverConfig, DiscoverFrom};
 use crate::options::Options;
+#[cfg(feature = "aws")]
+use anyhow::Context as _;
 use flightdeck_model::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -22,12 +26,72 @@ pub struct Discovered {
     pub account_id: String,
     pub account_name: String,
     pub region: String,
-    pub role: String,
     pub production: bool,
     pub read_only: bool,
-    pub start_url: String,
-    pub sso_region: String,
     pub endpoint_url: Option<String>,
+    pub access: Access,
+}
+
+/// How a discovered environment's credentials are had.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "lowercase")]
+pub enum Access {
+    /// The role's credentials from the IAM Identity Center login.
+    Sso {
+        role: String,
+        start_url: String,
+        sso_region: String,
+    },
+    /// The role assumed with the management account's profile.
+    Organizations {
+        role: String,
+        profile: Option<String>,
+    },
+}
+
+impl Access {
+    pub fn role(&self) -> &str {
+        match self {
+            Access::Sso { role, .. } | Access::Organizations { role, .. } => role,
+        }
+    }
+
+    /// `sso` or `organizations`, as `envs` names the source.
+    pub fn source(&self) -> &'static str {
+        match self {
+            Access::Sso { .. } => "sso",
+            Access::Organizations { .. } => "organizations",
+        }
+    }
+
+    /// How `envs` says it is reached: `role ReadOnly`, `assume
+    /// OrganizationAccountAccessRole (profile org)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Access::Sso { role, .. } => format!("role {role}"),
+            Access::Organizations {
+                role,
+                profile: Some(p),
+            } => format!("assume {role} (profile {p})"),
+            Access::Organizations {
+                role,
+                profile: None,
+            } => format!("assume {role}"),
+        }
+    }
+}
+
+/// An account as a source found it.
+#[derive(Debug, Clone, Default)]
+pub struct FoundAccount {
+    pub id: String,
+    pub name: String,
+    /// sso: the roles the login has there.
+    pub roles: Vec<String>,
+    /// organizations: its tags.
+    pub tags: Vec<(String, String)>,
+    /// organizations: the units it sits under.
+    pub units: Vec<String>,
 }
 
 /// The cache file: what the sections found, and when.
@@ -48,22 +112,50 @@ fn matches(globs: &[toml::Spanned<String>], name: &str) -> bool {
     })
 }
 
+/// Whether one of the `key=value-glob` rules matches one of the tags.
+fn tag_matches(rules: &[toml::Spanned<String>], tags: &[(String, String)]) -> bool {
+    rules.iter().any(|rule| {
+        let Some((key, value)) = rule.get_ref().split_once('=') else {
+            return false;
+        };
+        let Ok(value) = glob::Pattern::new(value) else {
+            return false;
+        };
+        tags.iter().any(|(k, v)| k == key && value.matches(v))
+    })
+}
+
 /// The environments of one account under `section`, or none when the
-/// account is filtered out or has none of the roles.
-pub fn environments_of(
-    section: &DiscoverConfig,
-    account_id: &str,
-    account_name: &str,
-    roles: &[String],
-) -> Vec<Discovered> {
-    if (!section.include.is_empty() && !matches(&section.include, account_name))
-        || matches(&section.exclude, account_name)
+/// account is filtered out or (sso) has none of the roles.
+pub fn environments_of(section: &DiscoverConfig, account: &FoundAccount) -> Vec<Discovered> {
+    let name = account.name.as_str();
+    if (!section.include.is_empty() && !matches(&section.include, name))
+        || matches(&section.exclude, name)
     {
         return vec![];
     }
-    let Some(role) = section.roles.iter().find(|r| roles.contains(r)) else {
-        return vec![];
+    let access = match section.from {
+        DiscoverFrom::Sso => {
+            let Some(role) = section.roles.iter().find(|r| account.roles.contains(r)) else {
+                return vec![];
+            };
+            Access::Sso {
+                role: role.clone(),
+                start_url: section.start_url.clone(),
+                sso_region: section.sso_region.clone(),
+            }
+        }
+        DiscoverFrom::Organizations => Access::Organizations {
+            role: section.organization_role().to_string(),
+            profile: section.profile.clone(),
+        },
     };
+    let production = !matches(&section.not_production, name)
+        && !tag_matches(&section.not_production_tags, &account.tags)
+        && !account
+            .units
+            .iter()
+            .any(|unit| matches(&section.not_production_ous, unit));
     let template = section.name.clone().unwrap_or_else(|| {
         if section.regions.len() > 1 {
             "{account}-{region}".into()
@@ -76,19 +168,17 @@ pub fn environments_of(
         .iter()
         .map(|region| Discovered {
             name: template
-                .replace("{account_id}", account_id)
-                .replace("{account}", account_name)
+                .replace("{account_id}", &account.id)
+                .replace("{account}", name)
                 .replace("{region}", region)
-                .replace("{role}", role),
-            account_id: account_id.into(),
-            account_name: account_name.into(),
+                .replace("{role}", access.role()),
+            account_id: account.id.clone(),
+            account_name: name.into(),
             region: region.clone(),
-            role: role.clone(),
-            production: !matches(&section.not_production, account_name),
+            production,
             read_only: section.read_only,
-            start_url: section.start_url.clone(),
-            sso_region: section.sso_region.clone(),
             endpoint_url: section.endpoint_url.clone(),
+            access: access.clone(),
         })
         .collect()
 }
@@ -132,6 +222,7 @@ pub async fn environments(
     for section in sections {
         match section.from {
             DiscoverFrom::Sso => found.extend(from_sso(section, now).await?),
+            DiscoverFrom::Organizations => found.extend(from_organizations(section).await?),
         }
     }
     let kept = Kept {
@@ -162,33 +253,109 @@ async fn from_sso(section: &DiscoverConfig, now: Timestamp) -> anyhow::Result<Ve
     };
     let accounts = sso::accounts(&portal, &token).await?;
     Ok(accounts
-        .iter()
-        .flat_map(|a| environments_of(section, &a.id, &a.name, &a.roles))
+        .into_iter()
+        .map(|a| FoundAccount {
+            id: a.id,
+            name: a.name,
+            roles: a.roles,
+            ..FoundAccount::default()
+        })
+        .flat_map(|a| environments_of(section, &a))
+        .collect())
+}
+
+/// The organisation's accounts, read with the section's profile; tags and
+/// units only when a rule needs them.
+#[cfg(feature = "aws")]
+async fn from_organizations(section: &DiscoverConfig) -> anyhow::Result<Vec<Discovered>> {
+    use flightdeck_aws::organizations;
+    let settings = flightdeck_aws::Settings {
+        name: "organizations".into(),
+        profile: section.profile.clone(),
+        // Organizations answers in us-east-1, whatever the accounts' regions.
+        region: Some("us-east-1".into()),
+        endpoint_url: section.endpoint_url.clone(),
+        ..flightdeck_aws::Settings::default()
+    };
+    let config = flightdeck_aws::loader(&settings).load().await;
+    let extras = organizations::Extras {
+        tags: !section.not_production_tags.is_empty(),
+        units: !section.not_production_ous.is_empty(),
+    };
+    let accounts = organizations::accounts(&config, extras)
+        .await
+        .with_context(|| {
+            let by = section
+                .profile
+                .as_deref()
+                .map_or("the default credentials".to_string(), |p| {
+                    format!("profile {p}")
+                });
+            format!("listing the organisation's accounts with {by}")
+        })?;
+    Ok(accounts
+        .into_iter()
+        .map(|a| FoundAccount {
+            id: a.id,
+            name: a.name,
+            tags: a.tags,
+            units: a.units,
+            ..FoundAccount::default()
+        })
+        .flat_map(|a| environments_of(section, &a))
         .collect())
 }
 
 /// How to reach a discovered environment.
 #[cfg(feature = "aws")]
-pub fn settings(d: &Discovered, cache_dir: &Path) -> flightdeck_aws::Settings {
+pub fn settings(d: &Discovered, options: &Options) -> flightdeck_aws::Settings {
     use flightdeck_aws::sso::{PortalAddress, SsoRole};
-    flightdeck_aws::Settings {
+    let mut settings = flightdeck_aws::Settings {
         name: d.name.clone(),
         region: Some(d.region.clone()),
         endpoint_url: d.endpoint_url.clone(),
         production: d.production,
         read_only: d.read_only,
-        cache_dir: Some(cache_dir.to_path_buf()),
-        sso: Some(SsoRole {
-            portal: PortalAddress {
-                start_url: d.start_url.clone(),
-                region: d.sso_region.clone(),
-                endpoint_url: d.endpoint_url.clone(),
-            },
-            account_id: d.account_id.clone(),
-            role: d.role.clone(),
-        }),
+        cache_dir: Some(options.paths.cache_dir()),
         ..flightdeck_aws::Settings::default()
+    };
+    match &d.access {
+        Access::Sso {
+            role,
+            start_url,
+            sso_region,
+        } => {
+            settings.sso = Some(SsoRole {
+                portal: PortalAddress {
+                    start_url: start_url.clone(),
+                    region: sso_region.clone(),
+                    endpoint_url: d.endpoint_url.clone(),
+                },
+                account_id: d.account_id.clone(),
+                role: role.clone(),
+            });
+        }
+        Access::Organizations { role, profile } => {
+            settings.profile = profile.clone();
+            settings.assume_role = Some(flightdeck_aws::AssumeRole {
+                role_arn: format!("arn:aws:iam::{}:role/{role}", d.account_id),
+                session_name: session_name(&crate::team::operator(options)),
+            });
+        }
     }
+    settings
+}
+
+/// `flightdeck-<operator>` in the characters and length STS takes for a
+/// session name, so CloudTrail names who assumed the role.
+pub fn session_name(operator: &str) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c);
+    let name: String = format!("flightdeck-{operator}")
+        .chars()
+        .map(|c| if allowed(c) { c } else { '-' })
+        .take(64)
+        .collect();
+    name
 }
 
 #[cfg(test)]
@@ -206,26 +373,37 @@ mod tests {
             .remove(0)
     }
 
+    /// An account the login reaches with `roles`.
+    fn sso_account(id: &str, name: &str, roles: &[&str]) -> FoundAccount {
+        FoundAccount {
+            id: id.into(),
+            name: name.into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            ..FoundAccount::default()
+        }
+    }
+
     #[test]
     fn an_account_is_named_filtered_and_production_unless_a_glob_says_otherwise() {
         let s = section(
             "include = [\"shop-*\"]\nexclude = [\"*-sandbox\"]\nnot_production = [\"*-staging\"]\n",
         );
-        let roles = vec!["Operator".to_string(), "Admin".to_string()];
-        let prod = environments_of(&s, "111111111111", "shop-prod", &roles);
+        let roles = ["Operator", "Admin"];
+        let prod = environments_of(&s, &sso_account("111111111111", "shop-prod", &roles));
         assert_eq!(prod.len(), 1);
         assert_eq!(prod[0].name, "shop-prod");
         assert_eq!(
-            prod[0].role, "Operator",
+            prod[0].access.role(),
+            "Operator",
             "the first of the section's roles it has"
         );
         assert!(prod[0].production);
-        let staging = environments_of(&s, "222222222222", "shop-staging", &roles);
+        let staging = environments_of(&s, &sso_account("222222222222", "shop-staging", &roles));
         assert!(!staging[0].production);
-        assert!(environments_of(&s, "3", "shop-sandbox", &roles).is_empty());
-        assert!(environments_of(&s, "4", "data-prod", &roles).is_empty());
+        assert!(environments_of(&s, &sso_account("3", "shop-sandbox", &roles)).is_empty());
+        assert!(environments_of(&s, &sso_account("4", "data-prod", &roles)).is_empty());
         assert!(
-            environments_of(&s, "5", "shop-dev", &["Admin".to_string()]).is_empty(),
+            environments_of(&s, &sso_account("5", "shop-dev", &["Admin"])).is_empty(),
             "none of the roles"
         );
     }
@@ -234,16 +412,99 @@ mod tests {
     fn two_regions_name_each_environment_by_its_region() {
         let mut s = section("");
         s.regions = vec!["eu-west-1".into(), "us-east-1".into()];
-        let names: Vec<String> = environments_of(&s, "1", "shop", &["ReadOnly".into()])
+        let names: Vec<String> = environments_of(&s, &sso_account("1", "shop", &["ReadOnly"]))
             .into_iter()
             .map(|d| d.name)
             .collect();
         assert_eq!(names, ["shop-eu-west-1", "shop-us-east-1"]);
         s.name = Some("{account_id}/{region}".into());
         assert_eq!(
-            environments_of(&s, "1", "shop", &["ReadOnly".into()])[0].name,
+            environments_of(&s, &sso_account("1", "shop", &["ReadOnly"]))[0].name,
             "1/eu-west-1"
         );
+    }
+
+    fn organizations(extra: &str) -> Result<DiscoverConfig, String> {
+        let source = format!(
+            "[[discover]]\nfrom = \"organizations\"\nprofile = \"org\"\nregions = [\"eu-west-1\"]\n{extra}"
+        );
+        Config::parse(Path::new("t.toml"), &source)
+            .map(|mut c| c.discover.remove(0))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn an_organisation_account_is_production_unless_its_tag_or_unit_says_otherwise() {
+        let s = organizations(
+            "not_production_tags = [\"environment=staging\", \"stage=dev*\"]\nnot_production_ous = [\"Sandbox*\"]\n",
+        )
+        .unwrap();
+        let account = |tags: &[(&str, &str)], units: &[&str]| FoundAccount {
+            id: "123456789012".into(),
+            name: "shop".into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            units: units.iter().map(|u| u.to_string()).collect(),
+            ..FoundAccount::default()
+        };
+        let production = |a: &FoundAccount| environments_of(&s, a)[0].production;
+        assert!(production(&account(
+            &[("environment", "production")],
+            &["Workloads"]
+        )));
+        assert!(!production(&account(&[("environment", "staging")], &[])));
+        assert!(!production(&account(&[("stage", "dev-2")], &[])));
+        assert!(
+            production(&account(&[("Environment", "staging")], &[])),
+            "tag keys are case-sensitive, as in AWS"
+        );
+        assert!(
+            !production(&account(&[], &["Team-A", "Sandboxes"])),
+            "a unit at any depth"
+        );
+        let found = environments_of(&s, &account(&[], &[]));
+        assert_eq!(
+            found[0].access,
+            Access::Organizations {
+                role: "OrganizationAccountAccessRole".into(),
+                profile: Some("org".into()),
+            },
+            "the role Organizations creates, by default"
+        );
+        assert_eq!(
+            found[0].access.describe(),
+            "assume OrganizationAccountAccessRole (profile org)"
+        );
+    }
+
+    #[test]
+    fn a_section_with_the_other_sources_keys_is_refused_where_it_starts() {
+        let e = organizations("roles = [\"ReadOnly\"]\n").unwrap_err();
+        assert!(
+            e.contains("t.toml:1:1") && e.contains("from = \"sso\""),
+            "{e}"
+        );
+        let e = organizations("not_production_tags = [\"staging\"]\n").unwrap_err();
+        assert!(
+            e.contains("t.toml:5:24") && e.contains("key=value-glob"),
+            "{e}"
+        );
+        let e = Config::parse(
+            Path::new("t.toml"),
+            "theme = \"dark\"\n\n[[discover]]\nfrom = \"sso\"\nregions = []\nroles = [\"R\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("t.toml:3:1") && e.contains("start_url"), "{e}");
+    }
+
+    #[test]
+    fn a_session_name_is_one_sts_takes() {
+        assert_eq!(session_name("alice@desk"), "flightdeck-alice@desk");
+        assert_eq!(session_name("bob smith/ops"), "flightdeck-bob-smith-ops");
+        assert_eq!(session_name(&"x".repeat(100)).len(), 64);
     }
 
     #[test]
@@ -269,7 +530,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("discovered.json");
         let s = section("cache_hours = 2\n");
-        let found = environments_of(&s, "1", "shop", &["ReadOnly".into()]);
+        let found = environments_of(&s, &sso_account("1", "shop", &["ReadOnly"]));
         let t0 = chrono::DateTime::parse_from_rfc3339("2026-12-01T08:00:00Z")
             .unwrap()
             .to_utc();

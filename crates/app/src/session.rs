@@ -242,6 +242,7 @@ pub fn aws_settings(
             read_only: global_ro || e.read_only,
             cache_dir: cache_dir.clone(),
             sso: None,
+            assume_role: None,
         })
         .collect();
     // A discovered environment a section already names is the section's.
@@ -256,7 +257,7 @@ pub fn aws_settings(
                     .any(|e| *e.name.get_ref() == d.name)
             })
             .map(|d| {
-                let mut s = crate::discover::settings(d, &options.paths.cache_dir());
+                let mut s = crate::discover::settings(d, options);
                 s.read_only |= global_ro;
                 s
             }),

@@ -18,6 +18,7 @@ mod http;
 pub mod leases;
 mod live_tail;
 mod logs;
+pub mod organizations;
 mod scaling;
 mod sdk;
 mod ssm;
@@ -31,7 +32,7 @@ mod trail;
 pub use cloudwatch::METRIC_QUERIES_PER_CALL;
 pub use costs::COST_CACHE_TTL;
 pub use ecs::{DESCRIBE_SERVICES_BATCH, DESCRIBE_TASKS_BATCH};
-pub use sdk::{Settings, loader, strip_loopback_stream_prefix};
+pub use sdk::{AssumeRole, Settings, loader, strip_loopback_stream_prefix};
 pub use trail::{TRAIL_CACHE_TTL, WRITE_CALLS};
 
 use async_trait::async_trait;

@@ -42,6 +42,17 @@ pub struct Settings {
     /// A role that IAM Identity Center discovery found: its credentials
     /// come from the cached login, not from a profile.
     pub sso: Option<crate::sso::SsoRole>,
+    /// A role assumed in a member account that Organizations discovery
+    /// found, with the credentials of `profile` (the management account's).
+    pub assume_role: Option<AssumeRole>,
+}
+
+/// A role to assume (STS AssumeRole) with the environment's own credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    /// Who assumes it, as CloudTrail will name the session.
+    pub session_name: String,
 }
 
 impl Default for Settings {
@@ -57,13 +68,25 @@ impl Default for Settings {
             read_only: false,
             cache_dir: None,
             sso: None,
+            assume_role: None,
         }
     }
 }
 
-/// Loads the SDK configuration with explicit timeouts and retries.
+/// Loads the SDK configuration with explicit timeouts and retries; with
+/// `assume_role`, its credentials are the role's, assumed with the
+/// profile's (and assumed again by the SDK before they expire).
 pub async fn load(settings: &Settings) -> SdkConfig {
-    loader(settings).load().await
+    let Some(role) = &settings.assume_role else {
+        return loader(settings).load().await;
+    };
+    let base = loader(settings).load().await;
+    let assumed = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
+        .session_name(role.session_name.clone())
+        .configure(&base)
+        .build()
+        .await;
+    loader(settings).credentials_provider(assumed).load().await
 }
 
 /// The configuration loader of [`load`], for callers that must add to it

@@ -225,7 +225,7 @@ pub fn envs(_options: &Options, _refresh: bool, _json: bool) -> Result<()> {
 #[derive(Debug, serde::Serialize)]
 struct EnvRow {
     name: String,
-    /// `config` or `sso`.
+    /// `config`, `sso` or `organizations`.
     source: &'static str,
     account: Option<String>,
     region: Option<String>,
@@ -271,10 +271,10 @@ pub fn envs(options: &Options, refresh: bool, json: bool) -> Result<()> {
             })
             .map(|d| EnvRow {
                 name: d.name.clone(),
-                source: "sso",
+                source: d.access.source(),
                 account: Some(format!("{} ({})", d.account_id, d.account_name)),
                 region: Some(d.region.clone()),
-                access: Some(format!("role {}", d.role)),
+                access: Some(d.access.describe()),
                 production: d.production,
                 read_only: ro || d.read_only,
             }),

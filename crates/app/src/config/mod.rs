@@ -81,21 +81,37 @@ pub struct TeamConfig {
 pub enum DiscoverFrom {
     /// IAM Identity Center, with the login `aws sso login` cached.
     Sso,
+    /// AWS Organizations, from the management or a delegated-admin
+    /// account, with a role assumed in each member account.
+    Organizations,
 }
 
-/// A `[[discover]]` section: the accounts of an IAM Identity Center login,
-/// each in each of `regions`, as environments.
+/// The role assumed in each member account when a section names none:
+/// the one Organizations creates in the accounts it creates.
+pub const DEFAULT_ORGANIZATION_ROLE: &str = "OrganizationAccountAccessRole";
+
+/// A `[[discover]]` section: the accounts of an IAM Identity Center login
+/// or of an organisation, each in each of `regions`, as environments.
 #[derive(Debug, Clone, Deserialize, PartialEq, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DiscoverConfig {
     pub from: DiscoverFrom,
-    /// The AWS access portal's URL (`sso_start_url` of the AWS CLI).
+    /// sso: the AWS access portal's URL (`sso_start_url` of the AWS CLI).
+    #[serde(default)]
     pub start_url: String,
-    /// The region of the IAM Identity Center instance.
+    /// sso: the region of the IAM Identity Center instance.
+    #[serde(default)]
     pub sso_region: String,
-    /// The roles to take in each account, the first the login has wins;
-    /// an account with none of them is left out.
+    /// sso: the roles to take in each account, the first the login has
+    /// wins; an account with none of them is left out.
+    #[serde(default)]
     pub roles: Vec<String>,
+    /// organizations: the profile of the management or delegated-admin
+    /// account (default: the default credential chain).
+    pub profile: Option<String>,
+    /// organizations: the role assumed in each member account (default
+    /// `OrganizationAccountAccessRole`).
+    pub role: Option<String>,
     /// The regions to open each account in.
     pub regions: Vec<String>,
     /// Only accounts whose name matches one of these globs (all when empty).
@@ -112,6 +128,14 @@ pub struct DiscoverConfig {
     /// every other discovered account is, as everywhere.
     #[serde(default)]
     pub not_production: Vec<toml::Spanned<String>>,
+    /// organizations: accounts with a tag matching one of these
+    /// `key=value-glob` are not production (`environment=staging`).
+    #[serde(default)]
+    pub not_production_tags: Vec<toml::Spanned<String>>,
+    /// organizations: accounts under an organizational unit (at any depth)
+    /// whose name matches one of these globs are not production.
+    #[serde(default)]
+    pub not_production_ous: Vec<toml::Spanned<String>>,
     /// Refuse writes in every discovered environment.
     #[serde(default)]
     pub read_only: bool,
@@ -129,6 +153,45 @@ impl DiscoverConfig {
             .iter()
             .chain(&self.exclude)
             .chain(&self.not_production)
+            .chain(&self.not_production_ous)
+    }
+
+    /// The role assumed in each member account (organizations).
+    pub fn organization_role(&self) -> &str {
+        self.role.as_deref().unwrap_or(DEFAULT_ORGANIZATION_ROLE)
+    }
+
+    /// What is wrong with the section for its source: a key it needs and
+    /// lacks, or a key of the other source.
+    fn misfit(&self) -> Option<&'static str> {
+        match self.from {
+            DiscoverFrom::Sso if self.start_url.is_empty() || self.sso_region.is_empty() => {
+                Some("from = \"sso\" needs start_url and sso_region")
+            }
+            DiscoverFrom::Sso if self.roles.is_empty() => {
+                Some("from = \"sso\" needs roles: the roles to take in each account")
+            }
+            DiscoverFrom::Sso
+                if self.profile.is_some()
+                    || self.role.is_some()
+                    || !self.not_production_tags.is_empty()
+                    || !self.not_production_ous.is_empty() =>
+            {
+                Some(
+                    "profile, role, not_production_tags and not_production_ous are for from = \"organizations\"",
+                )
+            }
+            DiscoverFrom::Organizations
+                if !self.start_url.is_empty()
+                    || !self.sso_region.is_empty()
+                    || !self.roles.is_empty() =>
+            {
+                Some(
+                    "start_url, sso_region and roles are for from = \"sso\"; from = \"organizations\" assumes `role` in each account",
+                )
+            }
+            _ => None,
+        }
     }
 }
 
@@ -197,6 +260,21 @@ fn keys_type(name: &str) -> String {
 
 /// Where the `index`th string of the array at `span` starts in `source`
 /// (the array's own start when it cannot be told).
+/// Where the `index`-th line that is `header` (`[[discover]]`) starts, or
+/// the file's start when there are fewer.
+fn nth_section_at(source: &str, header: &str, index: usize) -> usize {
+    let mut at = 0;
+    source
+        .split_inclusive('\n')
+        .filter_map(|line| {
+            let start = at;
+            at += line.len();
+            (line.trim() == header).then_some(start)
+        })
+        .nth(index)
+        .unwrap_or(0)
+}
+
 fn nth_string_at(source: &str, span: std::ops::Range<usize>, index: usize) -> usize {
     let text = source.get(span.clone()).unwrap_or_default();
     let mut starts = vec![];
@@ -350,6 +428,32 @@ impl Config {
                     source,
                     glob.span().start,
                     format!("`{}` is not a glob: {e}", glob.get_ref()),
+                ));
+            }
+        }
+        for tag in self.discover.iter().flat_map(|d| &d.not_production_tags) {
+            let problem = match tag.get_ref().split_once('=') {
+                None => Some("is not `key=value-glob`".to_string()),
+                Some((_, value)) => glob::Pattern::new(value)
+                    .err()
+                    .map(|e| format!("has a value that is not a glob: {e}")),
+            };
+            if let Some(problem) = problem {
+                return Err(FileError::at(
+                    path,
+                    source,
+                    tag.span().start,
+                    format!("`{}` {problem}", tag.get_ref()),
+                ));
+            }
+        }
+        for (i, section) in self.discover.iter().enumerate() {
+            if let Some(message) = section.misfit() {
+                return Err(FileError::at(
+                    path,
+                    source,
+                    nth_section_at(source, "[[discover]]", i),
+                    message.to_string(),
                 ));
             }
         }
