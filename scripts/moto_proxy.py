@@ -29,6 +29,8 @@ It does seven things moto does not:
    StartSession and TerminateSession; see aws_exec.py.
 7. The IAM Identity Center portal (discovery of accounts and roles, role
    credentials): POST /__flightdeck/sso sets its directory; see aws_sso.py.
+8. S3 passes through as it is, HEAD (HeadObject) included, with moto's own
+   Content-Length and no body.
 
 Every socket has TCP_NODELAY: without it each call costs ~50 ms.
 """
@@ -124,6 +126,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.handle_request()
 
     def do_DELETE(self):
+        self.handle_request()
+
+    def do_HEAD(self):
+        # S3 HeadObject: moto's headers, its Content-Length included, no body.
         self.handle_request()
 
     def read_body(self):
@@ -224,6 +230,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in headers:
             if k.lower() not in HOP_HEADERS:
                 self.send_header(k, v)
+        if self.command == "HEAD":
+            length = next((v for k, v in headers if k.lower() == "content-length"), "0")
+            self.send_header("Content-Length", length)
+            self.end_headers()
+            return
         self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)

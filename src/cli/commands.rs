@@ -38,7 +38,10 @@ pub fn run(cli: Cli) -> Result<()> {
             export_cast,
         }) => {
             if timeline {
-                replay::timeline(&file, json, markdown)
+                // A local file needs no config; the team's bucket does.
+                let shared = flightdeck_core::s3::Location::is_s3(&file.to_string_lossy());
+                let options = if shared { Some(options(None)?) } else { None };
+                replay::timeline(options.as_ref(), &file, json, markdown)
             } else {
                 let options = options(None)?;
                 replay::play(&options, &file, export_cast.as_deref())
@@ -48,6 +51,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Man) => man(),
         Some(Command::Doctor { json }) => commands::doctor::run(&flags, json),
         Some(Command::Envs { refresh, json }) => commands::envs(&options(None)?, refresh, json),
+        Some(Command::Recordings { json }) => commands::recordings::list(&options(None)?, json),
         Some(Command::Team {
             action: TeamAction::Init,
         }) => commands::team_init(&options(None)?),

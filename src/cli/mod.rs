@@ -286,7 +286,8 @@ pub enum Command {
     /// A recorded session: replayed in the cockpit (read-only), its
     /// postmortem timeline (`--timeline`), or an asciicast (`--export-cast`).
     Replay {
-        /// The recording (`--record FILE`, or the state directory's `recordings/`).
+        /// The recording (`--record FILE`, the state directory's
+        /// `recordings/`, or `s3://bucket/key` from `flightdeck recordings`).
         file: PathBuf,
         /// List what happened and what the operator did, in time order.
         #[arg(long)]
@@ -340,6 +341,13 @@ pub enum Command {
         /// Ask the organisation again instead of the kept discovery.
         #[arg(long)]
         refresh: bool,
+        /// One JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The team's recordings in its bucket ([team] recordings), newest
+    /// first, each with the address `replay` takes.
+    Recordings {
         /// One JSON array on stdout.
         #[arg(long)]
         json: bool,
@@ -400,6 +408,7 @@ mod tests {
         &["demo", "--scenario", "bad-deploy"],
         &["scenario", "list"],
         &["envs", "--refresh"],
+        &["recordings", "--json"],
         &["team", "init"],
         &["replay", "r.jsonl", "--timeline"],
         &["tui"],

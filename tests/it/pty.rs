@@ -664,3 +664,115 @@ fn p_forwards_a_port_lists_it_and_closes_it_on_quit() {
     }
     assert_eq!(f.moto.calls().get("TerminateSession"), Some(&1));
 }
+
+/// `[team] recordings` against moto's S3: a recording a crash left (a
+/// real session's, untouched for long) goes up at the start, the session's
+/// own when the cockpit quits, both in the operator's folder; the team
+/// lists them and replays one straight from the bucket.
+#[cfg(feature = "aws")]
+#[test]
+fn recordings_go_to_the_teams_bucket_and_replay_from_it() {
+    let Some(f) = common::cli::fixture("pty_shared_recordings", "muejam-staging") else {
+        return;
+    };
+    let home = f.home.path();
+    let env = common::cli::aws_env(&f);
+    let vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    // Bucket names are one namespace for all of moto, as for all of S3.
+    let bucket = format!("team-recordings-{}", f.moto.account);
+    f.rt.block_on(async {
+        let config = f.moto.sdk_config(&f.env.region).await;
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .build(),
+        )
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap()
+    });
+    let file = home.join("config/flightdeck/config.toml");
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str(&format!(
+        "\n[team]\nenvironment = \"{}\"\noperator = \"alice@laptop\"\nrecordings = \"s3://{bucket}/flightdeck/\"\n",
+        f.env.name
+    ));
+    std::fs::write(&file, text).unwrap();
+    // What a crash left: a real session's recording, untouched for an hour.
+    let dir = home.join("state/flightdeck/recordings");
+    std::fs::create_dir_all(&dir).unwrap();
+    let fixture = std::fs::read_to_string("tests/fixtures/recording-v1.jsonl").unwrap();
+    let (header, rest) = fixture.split_once('\n').unwrap();
+    let mut header: serde_json::Value = serde_json::from_str(header).unwrap();
+    header["demo"] = serde_json::Value::Bool(false);
+    let leftover = dir.join("session-20261129T224444.895Z-4242.jsonl");
+    std::fs::write(&leftover, format!("{header}\n{rest}")).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&leftover)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(3600))
+        .unwrap();
+
+    let mut s = Session::start_with(home, &[], &vars);
+    s.send(b"1");
+    assert!(
+        wait_for_screen(&s.screen, "earlier session", Duration::from_secs(30)),
+        "{}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    let out = s.quit();
+    assert!(
+        out.contains(&format!(
+            "the recording is in s3://{bucket}/flightdeck/alice@laptop/session-"
+        )),
+        "{out}"
+    );
+
+    let listed = common::cli::json(&common::cli::flightdeck_with(
+        home,
+        &["recordings", "--json"],
+        Some(&f.moto),
+        &vars,
+    ));
+    let urls: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(urls.len(), 2, "{listed}");
+    let uploaded =
+        format!("s3://{bucket}/flightdeck/alice@laptop/session-20261129T224444.895Z-4242.jsonl");
+    assert_eq!(urls[1], uploaded, "the older last: {listed}");
+    let noted = std::fs::read_to_string(dir.join(".uploaded")).unwrap();
+    assert_eq!(noted.lines().count(), 2, "{noted}");
+
+    // Replayed from the bucket, read in ranges: the same timeline as the
+    // file's, every entry read.
+    let timeline = |what: &str| {
+        let out = common::cli::flightdeck_with(
+            home,
+            &["replay", what, "--timeline"],
+            Some(&f.moto),
+            &vars,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let shared = timeline(&uploaded);
+    let entries = fixture.lines().count() - 1;
+    assert!(
+        shared.starts_with(&format!(
+            "recorded 2026-11-29 22:44:44Z · {entries} entries"
+        )),
+        "{shared}"
+    );
+    assert_eq!(shared, timeline(leftover.to_str().unwrap()));
+}

@@ -363,3 +363,124 @@ fn a_second_write_is_refused_naming_the_first_operator_until_taken_over() {
         format!("1 other: dave on {service}")
     );
 }
+
+/// The team's bucket in moto: a recording goes up once (a second put of
+/// the same name is refused by S3 and left as it was), a large one in
+/// checksummed parts, and one is read back in ranges, seeking, exactly.
+#[test]
+fn a_recording_goes_up_once_in_parts_when_large_and_reads_back_in_ranges() {
+    use flightdeck::aws::recordings::{self, Bucket, Location, Uploaded};
+    use std::io::{Read, Seek, SeekFrom};
+    let Some(moto) = common::moto::Moto::new("team_recordings_bucket") else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let config = rt.block_on(moto.sdk_config("us-east-1"));
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    // Bucket names are one namespace for all of moto, as for all of S3.
+    let bucket = format!("team-recordings-{}", moto.account);
+    rt.block_on(s3.create_bucket().bucket(&bucket).send())
+        .unwrap();
+    let team = Bucket::with_config(
+        &config,
+        Location::parse(&format!("s3://{bucket}/flightdeck")).unwrap(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+
+    // Small: one conditional put; the second is refused, the first kept.
+    let small = dir.path().join("session-1.jsonl");
+    std::fs::write(&small, "first\n").unwrap();
+    let key = "flightdeck/alice/session-1.jsonl";
+    let sent = rt.block_on(team.upload(key, &small)).unwrap();
+    assert_eq!(
+        sent,
+        Uploaded::Sent {
+            url: format!("s3://{bucket}/flightdeck/alice/session-1.jsonl"),
+            bytes: 6,
+            parts: 1
+        }
+    );
+    std::fs::write(&small, "second\n").unwrap();
+    let again = rt.block_on(team.upload(key, &small)).unwrap();
+    assert!(matches!(again, Uploaded::AlreadyThere { .. }), "{again:?}");
+    let kept = rt.block_on(async {
+        let got = s3
+            .get_object()
+            .bucket(&bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        got.body.collect().await.unwrap().into_bytes()
+    });
+    assert_eq!(&kept[..], b"first\n", "never overwritten");
+
+    // Large: in parts of 8 MiB, each with its SHA-256, and refused again
+    // at completion.
+    let large = dir.path().join("session-2.jsonl");
+    let text: Vec<u8> = (0..recordings::PART_BYTES + 300_000)
+        .map(|i| {
+            if i % 97 == 96 {
+                b'\n'
+            } else {
+                b'a' + (i % 26) as u8
+            }
+        })
+        .collect();
+    std::fs::write(&large, &text).unwrap();
+    let key = "flightdeck/alice/session-2.jsonl";
+    let sent = rt.block_on(team.upload(key, &large)).unwrap();
+    assert!(
+        matches!(sent, Uploaded::Sent { parts: 2, bytes, .. } if bytes == text.len() as u64),
+        "{sent:?}"
+    );
+    let again = rt.block_on(team.upload(key, &large)).unwrap();
+    assert!(matches!(again, Uploaded::AlreadyThere { .. }), "{again:?}");
+    let uploads = rt.block_on(async {
+        s3.list_multipart_uploads()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap()
+            .uploads
+            .unwrap_or_default()
+            .len()
+    });
+    assert_eq!(uploads, 0, "the refused upload's parts are let go");
+
+    // Read back in ranges: across range boundaries, after seeking back.
+    let mut object = team.open(key).unwrap();
+    assert_eq!(object.len(), text.len() as u64);
+    let mut all = vec![];
+    object.read_to_end(&mut all).unwrap();
+    assert!(all == text, "the object read whole in ranges is the file");
+    let at_byte = recordings::RANGE_BYTES - 10;
+    object.seek(SeekFrom::Start(at_byte)).unwrap();
+    let mut across = [0u8; 20];
+    object.read_exact(&mut across).unwrap();
+    assert_eq!(&across[..], &text[at_byte as usize..at_byte as usize + 20]);
+    object.seek(SeekFrom::End(-5)).unwrap();
+    let mut tail = vec![];
+    object.read_to_end(&mut tail).unwrap();
+    assert_eq!(&tail[..], &text[text.len() - 5..]);
+
+    // Listed under the operator's folder, newest first.
+    let listed = rt.block_on(team.list()).unwrap();
+    let names: Vec<(&str, &str)> = listed
+        .iter()
+        .map(|r| (r.operator.as_str(), r.name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [("alice", "session-2.jsonl"), ("alice", "session-1.jsonl")]
+    );
+    let missing = team.open("flightdeck/nobody.jsonl");
+    assert!(missing.is_err());
+}

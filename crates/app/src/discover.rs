@@ -339,7 +339,7 @@ pub fn settings(d: &Discovered, options: &Options) -> flightdeck_aws::Settings {
             settings.profile = profile.clone();
             settings.assume_role = Some(flightdeck_aws::AssumeRole {
                 role_arn: format!("arn:aws:iam::{}:role/{role}", d.account_id),
-                session_name: session_name(&crate::team::operator(options)),
+                session_name: session_name(&options.operator()),
             });
         }
     }

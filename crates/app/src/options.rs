@@ -116,6 +116,22 @@ fn demo_run() -> &'static str {
 pub const DEFAULT_SEED: u64 = 42;
 
 impl Options {
+    /// The operator as the team sees them: `[team] operator`, else the OS
+    /// user at the host; characters a log stream's name cannot hold (`:` `*`)
+    /// become `-`.
+    pub fn operator(&self) -> String {
+        let name = self.config.team.operator.clone().unwrap_or_else(|| {
+            let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+            let host = std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_string())
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "host".into());
+            format!("{user}@{host}")
+        });
+        name.replace([':', '*'], "-")
+    }
+
     /// Reads the config file and the themes and resolves the options of a
     /// run. `demo_seed` is `Some` for `flightdeck demo` (with its `--seed`).
     pub fn load(flags: &Flags, demo_seed: Option<Option<u64>>) -> anyhow::Result<Options> {

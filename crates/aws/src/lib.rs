@@ -19,6 +19,7 @@ pub mod leases;
 mod live_tail;
 mod logs;
 pub mod organizations;
+pub mod recordings;
 mod scaling;
 mod sdk;
 mod ssm;

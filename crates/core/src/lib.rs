@@ -11,6 +11,7 @@ pub mod lease;
 pub mod ops;
 pub mod outbox;
 pub mod provider;
+pub mod s3;
 pub mod timeline;
 pub mod triage;
 

@@ -6,6 +6,7 @@
 
 pub mod doctor;
 pub mod read;
+pub mod recordings;
 pub mod replay;
 pub mod table;
 pub mod write;

@@ -1,4 +1,4 @@
-//! `flightdeck replay FILE`: a recorded session in the read-only cockpit,
+//! `flightdeck replay FILE|s3://…`: a recorded session in the read-only cockpit,
 //! as an asciicast (`--export-cast`), or its postmortem timeline
 //! (`--timeline`) as text, JSON or a Markdown table. The recording is read
 //! as a stream, in bounded memory whatever its size; what it cannot hold is
@@ -17,7 +17,9 @@ pub fn play(
     file: &Path,
     cast: Option<&Path>,
 ) -> Result<(), Failure> {
-    let mut replay = Replay::open(file).map_err(Failure::usage)?;
+    let source = super::recordings::source(Some(options), file)?;
+    let reader = recording::Reader::new(file, source).map_err(Failure::usage)?;
+    let mut replay = Replay::from_reader(reader).map_err(Failure::usage)?;
     warn(file, replay.warnings());
     let Some(out) = cast else {
         if let Some(why) = crate::runtime::no_terminal() {
@@ -86,9 +88,17 @@ fn warn(file: &Path, warnings: &[String]) {
     }
 }
 
-/// The postmortem timeline.
-pub fn timeline(file: &Path, as_json: bool, markdown: bool) -> Result<(), Failure> {
-    let report = recording::postmortem(file).map_err(Failure::usage)?;
+/// The postmortem timeline; `options` are needed only to read a
+/// recording in the team's bucket.
+pub fn timeline(
+    options: Option<&crate::options::Options>,
+    file: &Path,
+    as_json: bool,
+    markdown: bool,
+) -> Result<(), Failure> {
+    let source = super::recordings::source(options, file)?;
+    let reader = recording::Reader::new(file, source).map_err(Failure::usage)?;
+    let report = recording::postmortem_of(reader).map_err(Failure::usage)?;
     warn(file, &report.warnings);
     let happened = &report.happenings;
     if as_json {

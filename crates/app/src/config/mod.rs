@@ -73,6 +73,9 @@ pub struct TeamConfig {
     pub environment: Option<String>,
     /// The operator's name in the trail (default: the OS user and host).
     pub operator: Option<String>,
+    /// Where finished recordings go: `s3://bucket/prefix/`, one folder per
+    /// operator.
+    pub recordings: Option<Spanned<String>>,
 }
 
 /// Where a `[[discover]]` section finds accounts.
@@ -446,6 +449,16 @@ impl Config {
                     format!("`{}` {problem}", tag.get_ref()),
                 ));
             }
+        }
+        if let Some(url) = &self.team.recordings
+            && let Err(problem) = flightdeck_core::s3::Location::parse(url.get_ref())
+        {
+            return Err(FileError::at(
+                path,
+                source,
+                url.span().start,
+                format!("recordings must be an S3 folder, s3://bucket/prefix/: {problem}"),
+            ));
         }
         for (i, section) in self.discover.iter().enumerate() {
             if let Some(message) = section.misfit() {

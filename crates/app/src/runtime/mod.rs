@@ -136,6 +136,15 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
             None
         }
     };
+    // The team's bucket of recordings; said once when it cannot be used.
+    #[cfg(feature = "aws")]
+    let recordings = match runtime.block_on(crate::team::recordings::Shared::open(options)) {
+        Ok(shared) => shared.map(Arc::new),
+        Err(e) => {
+            app.notice = Some(format!("recordings are not uploaded to the team: {e:#}"));
+            None
+        }
+    };
     let writes = Writes {
         audit: options.audit_log(),
         providers: session.providers.clone(),
@@ -170,6 +179,8 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         remember,
         team: (!session.demo && options.config.team.audit_log_group.is_some())
             .then(|| Arc::new(options.clone())),
+        #[cfg(feature = "aws")]
+        recordings,
     }
     .run(runtime)
     .map_err(CockpitError::Run)
@@ -204,6 +215,9 @@ struct Cockpit {
     remember: Option<PathBuf>,
     /// The options of the shared audit trail, when the team has one.
     team: Option<Arc<crate::options::Options>>,
+    /// The team's bucket of recordings, when the config names one.
+    #[cfg(feature = "aws")]
+    recordings: Option<Arc<crate::team::recordings::Shared>>,
 }
 
 impl Cockpit {
@@ -224,6 +238,8 @@ impl Cockpit {
             mouse,
             remember,
             team,
+            #[cfg(feature = "aws")]
+            recordings,
         } = self;
         let mut terminal = terminal::open()?;
         if mouse {
@@ -239,6 +255,18 @@ impl Cockpit {
             let (mut engine, mut data_rx) =
                 EngineLink::start(providers, clock.clone(), &writes, &app);
             let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
+            // What earlier sessions left is uploaded in the background.
+            #[cfg(feature = "aws")]
+            if let Some(shared) = &recordings {
+                let (shared, tx) = (shared.clone(), answer_tx.clone());
+                let current = recorder.as_ref().map(|r| r.path().to_path_buf());
+                let now = clock.now();
+                tokio::spawn(async move {
+                    for said in shared.upload_leftovers(current.as_deref(), now).await {
+                        let _ = tx.send(Msg::Notice(said));
+                    }
+                });
+            }
             let gate = Arc::new(crate::input::InputGate::default());
             let mut input_rx = read_terminal(gate.clone());
             let mut ticker = tokio::time::interval(Duration::from_millis(250));
@@ -358,6 +386,28 @@ impl Cockpit {
             capture_mouse(false);
         }
         terminal::release(terminal);
+        #[cfg(feature = "aws")]
+        if let (Some(shared), Some(finished)) = (&recordings, recorder.take()) {
+            let path = finished.path().to_path_buf();
+            // Dropped, it is flushed whole to its file.
+            drop(finished);
+            let said = match runtime.block_on(shared.upload(&path)) {
+                Ok(said) => said,
+                Err(e) => format!(
+                    "the recording {} is not uploaded to the team: {e:#}{}",
+                    path.display(),
+                    if shared.keeps(&path) {
+                        " (a later start uploads it)"
+                    } else {
+                        ""
+                    }
+                ),
+            };
+            crate::output::err(format!(
+                "flightdeck: {}\n",
+                flightdeck_model::text::sanitize(&said)
+            ));
+        }
         runtime.shutdown_timeout(Duration::from_millis(100));
         result
     }

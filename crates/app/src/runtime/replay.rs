@@ -20,7 +20,10 @@ const REPLAY_STEP_SECS: i64 = 10;
 /// the viewer sees what the operator saw; paused, the viewer's other keys
 /// look around that instant (space goes back to the recorded view). Nothing
 /// is ever carried out.
-pub fn replay(options: &Options, mut replay: recording::Replay) -> anyhow::Result<()> {
+pub fn replay<R: std::io::BufRead + std::io::Seek>(
+    options: &Options,
+    mut replay: recording::Replay<R>,
+) -> anyhow::Result<()> {
     use flightdeck_model::clock::DRILL_SPEEDS;
     let palette = Palette::new(options)?;
     replay.set_drill(replayed_drill(

@@ -33,7 +33,7 @@ pub async fn catch_up(options: &Options) -> anyhow::Result<Option<flightdeck_aws
     let settings = super::settings(options).await?;
     let trail = flightdeck_aws::team::Trail {
         log_group: group.clone(),
-        stream: super::operator(options),
+        stream: options.operator(),
     };
     let shipped = flightdeck_aws::team::catch_up(&settings, &trail, &outbox(options)).await?;
     Ok(Some(shipped))
@@ -62,8 +62,7 @@ pub async fn trail(options: &Options) -> Option<std::sync::Arc<dyn TeamTrail>> {
     }
     match super::settings(options).await {
         Ok(settings) => Some(std::sync::Arc::new(
-            flightdeck_aws::team::SharedTrail::new(&settings, group, &super::operator(options))
-                .await,
+            flightdeck_aws::team::SharedTrail::new(&settings, group, &options.operator()).await,
         )),
         Err(e) => {
             tracing::warn!("the team's audit trail is not read: {e:#}");

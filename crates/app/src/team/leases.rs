@@ -20,7 +20,7 @@ pub async fn team(options: &Options) -> anyhow::Result<Option<Team>> {
     let store = flightdeck_aws::leases::DynamoStore::new(&settings, table).await;
     Ok(Some(Team::new(
         std::sync::Arc::new(store),
-        super::operator(options),
+        options.operator(),
     )))
 }
 

@@ -2,29 +2,15 @@
 //! it on: the audit trail in CloudWatch Logs (`audit`), and the leases on
 //! services and the operators' presence in a DynamoDB table (`leases`).
 //! Both live in the account of `[team] environment`, and name the
-//! operator the same way.
+//! operator the same way (`Options::operator`). Finished recordings go to
+//! the team's bucket (`recordings`).
 
 pub mod audit;
 pub mod leases;
 pub mod live;
+pub mod recordings;
 
 use crate::options::Options;
-
-/// The operator as the team sees them: `[team] operator`, else the OS
-/// user at the host; characters a log stream's name cannot hold (`:` `*`)
-/// become `-`.
-pub fn operator(options: &Options) -> String {
-    let name = options.config.team.operator.clone().unwrap_or_else(|| {
-        let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
-        let host = std::fs::read_to_string("/etc/hostname")
-            .map(|h| h.trim().to_string())
-            .ok()
-            .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "host".into());
-        format!("{user}@{host}")
-    });
-    name.replace([':', '*'], "-")
-}
 
 /// How to reach the account of `[team] environment` (configured, or
 /// discovered as last kept).

@@ -19,9 +19,28 @@ mod postmortem;
 mod read;
 mod replay;
 
-pub use postmortem::{Happening, HappeningKind, Postmortem, Report, markdown, postmortem};
+pub use postmortem::{
+    Happening, HappeningKind, Postmortem, Report, markdown, postmortem, postmortem_of,
+};
 pub use read::{Ending, Messages, Position, Reader};
 pub use replay::{Cast, Replay, ScreenSize, asciicast};
+
+/// Where a recording is read from when it is not a local file: any
+/// buffered, seekable stream (an object in S3 read in ranges).
+pub trait Input: std::io::BufRead + std::io::Seek + Send {}
+impl<T: std::io::BufRead + std::io::Seek + Send> Input for T {}
+
+/// A recording's source, whatever it is.
+pub type Source = Box<dyn Input>;
+
+/// The recording at `path`, as a [`Source`].
+pub fn file_source(path: &Path) -> Result<Source, RecordingError> {
+    let file = std::fs::File::open(path).map_err(|error| RecordingError::Io {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    Ok(Box::new(std::io::BufReader::with_capacity(64 * 1024, file)))
+}
 
 use crate::app::Msg;
 use crossterm::event::KeyEvent;

@@ -106,7 +106,11 @@ pub struct Report {
 
 /// The postmortem of the recording at `path`, read as a stream.
 pub fn postmortem(path: &Path) -> Result<Report, RecordingError> {
-    let mut reader = Reader::open(path)?;
+    postmortem_of(Reader::open(path)?)
+}
+
+/// The postmortem of a recording from any source (an object in S3).
+pub fn postmortem_of<R: std::io::BufRead>(mut reader: Reader<R>) -> Result<Report, RecordingError> {
     let mut timeline = Postmortem::new(reader.header());
     let mut entries = 0;
     while let Some(entry) = reader.next() {
