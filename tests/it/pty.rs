@@ -719,7 +719,11 @@ fn recordings_go_to_the_teams_bucket_and_replay_from_it() {
     let mut s = Session::start_with(home, &[], &vars);
     s.send(b"1");
     assert!(
-        wait_for_screen(&s.screen, "earlier session", Duration::from_secs(30)),
+        wait_for_screen(
+            &s.screen,
+            "1 earlier recording uploaded to s3://",
+            Duration::from_secs(30)
+        ),
         "{}",
         s.screen.lock().unwrap().screen().contents()
     );

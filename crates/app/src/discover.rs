@@ -27,6 +27,9 @@ pub struct Discovered {
     pub account_name: String,
     pub region: String,
     pub production: bool,
+    /// The rule that made it not production: `tag environment=staging`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_production_by: Option<String>,
     pub read_only: bool,
     pub endpoint_url: Option<String>,
     pub access: Access,
@@ -105,23 +108,47 @@ struct Kept {
 }
 
 fn matches(globs: &[toml::Spanned<String>], name: &str) -> bool {
-    globs.iter().any(|g| {
-        glob::Pattern::new(g.get_ref())
-            .map(|p| p.matches(name))
-            .unwrap_or(false)
-    })
+    matching(globs, name).is_some()
 }
 
-/// Whether one of the `key=value-glob` rules matches one of the tags.
-fn tag_matches(rules: &[toml::Spanned<String>], tags: &[(String, String)]) -> bool {
-    rules.iter().any(|rule| {
-        let Some((key, value)) = rule.get_ref().split_once('=') else {
-            return false;
-        };
-        let Ok(value) = glob::Pattern::new(value) else {
-            return false;
-        };
-        tags.iter().any(|(k, v)| k == key && value.matches(v))
+/// The first glob of `globs` that `name` matches.
+fn matching<'a>(globs: &'a [toml::Spanned<String>], name: &str) -> Option<&'a str> {
+    globs
+        .iter()
+        .find(|g| glob::Pattern::new(g.get_ref()).is_ok_and(|p| p.matches(name)))
+        .map(|g| g.get_ref().as_str())
+}
+
+/// The first `key=value-glob` rule that one of the tags matches.
+fn tag_matching<'a>(
+    rules: &'a [toml::Spanned<String>],
+    tags: &[(String, String)],
+) -> Option<&'a str> {
+    rules
+        .iter()
+        .find(|rule| {
+            let Some((key, value)) = rule.get_ref().split_once('=') else {
+                return false;
+            };
+            let Ok(value) = glob::Pattern::new(value) else {
+                return false;
+            };
+            tags.iter().any(|(k, v)| k == key && value.matches(v))
+        })
+        .map(|rule| rule.get_ref().as_str())
+}
+
+/// Which rule of `section` makes `account` not production, in words.
+fn not_production_by(section: &DiscoverConfig, account: &FoundAccount) -> Option<String> {
+    if let Some(glob) = matching(&section.not_production, &account.name) {
+        return Some(format!("name matches not_production {glob:?}"));
+    }
+    if let Some(rule) = tag_matching(&section.not_production_tags, &account.tags) {
+        return Some(format!("tag matches not_production_tags {rule:?}"));
+    }
+    account.units.iter().find_map(|unit| {
+        matching(&section.not_production_ous, unit)
+            .map(|glob| format!("unit {unit:?} matches not_production_ous {glob:?}"))
     })
 }
 
@@ -150,12 +177,7 @@ pub fn environments_of(section: &DiscoverConfig, account: &FoundAccount) -> Vec<
             profile: section.profile.clone(),
         },
     };
-    let production = !matches(&section.not_production, name)
-        && !tag_matches(&section.not_production_tags, &account.tags)
-        && !account
-            .units
-            .iter()
-            .any(|unit| matches(&section.not_production_ous, unit));
+    let not_production_by = not_production_by(section, account);
     let template = section.name.clone().unwrap_or_else(|| {
         if section.regions.len() > 1 {
             "{account}-{region}".into()
@@ -175,7 +197,8 @@ pub fn environments_of(section: &DiscoverConfig, account: &FoundAccount) -> Vec<
             account_id: account.id.clone(),
             account_name: name.into(),
             region: region.clone(),
-            production,
+            production: not_production_by.is_none(),
+            not_production_by: not_production_by.clone(),
             read_only: section.read_only,
             endpoint_url: section.endpoint_url.clone(),
             access: access.clone(),
@@ -455,6 +478,13 @@ mod tests {
             &["Workloads"]
         )));
         assert!(!production(&account(&[("environment", "staging")], &[])));
+        assert_eq!(
+            environments_of(&s, &account(&[], &["Team-A", "Sandboxes"]))[0]
+                .not_production_by
+                .as_deref(),
+            Some("unit \"Sandboxes\" matches not_production_ous \"Sandbox*\""),
+            "doctor says which rule"
+        );
         assert!(!production(&account(&[("stage", "dev-2")], &[])));
         assert!(
             production(&account(&[("Environment", "staging")], &[])),
@@ -480,10 +510,35 @@ mod tests {
     }
 
     #[test]
-    fn a_section_with_the_other_sources_keys_is_refused_where_it_starts() {
+    fn a_section_with_the_other_sources_keys_or_no_account_values_is_refused_at_its_line() {
         let e = organizations("roles = [\"ReadOnly\"]\n").unwrap_err();
         assert!(
-            e.contains("t.toml:1:1") && e.contains("from = \"sso\""),
+            e.contains("t.toml:5:1") && e.contains("from = \"sso\""),
+            "{e}"
+        );
+        let e = organizations("role = \"  \"\n").unwrap_err();
+        assert!(
+            e.contains("t.toml:5:1") && e.contains("role is empty"),
+            "{e}"
+        );
+        let e = organizations("not_production_tags = [\"=staging\"]\n").unwrap_err();
+        assert!(e.contains("t.toml:5:24") && e.contains("no tag key"), "{e}");
+        let bad_regions = |regions: &str| {
+            Config::parse(
+                Path::new("t.toml"),
+                &format!("[[discover]]\nfrom = \"organizations\"\nregions = {regions}\n"),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let e = bad_regions("[]");
+        assert!(
+            e.contains("t.toml:3:1") && e.contains("regions is empty"),
+            "{e}"
+        );
+        let e = bad_regions("[\"eu west 1\"]");
+        assert!(
+            e.contains("t.toml:3:1") && e.contains("not a region"),
             "{e}"
         );
         let e = organizations("not_production_tags = [\"staging\"]\n").unwrap_err();

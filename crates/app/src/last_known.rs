@@ -21,23 +21,13 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(120);
 /// sparklines are a few MB).
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
 
-/// The file of environment `env` in `dir`: its name with every byte but
-/// letters, digits, `-`, `_` and `.` written `%XX`, so no name reaches
-/// outside `dir`.
+/// The file of environment `env` in `dir` (its name escaped by
+/// `files::file_part`, so no name reaches outside `dir`).
 pub fn file_of(dir: &Path, env: &str) -> PathBuf {
-    let mut name = String::from("state-");
-    for b in env.bytes() {
-        if b.is_ascii_alphanumeric()
-            || matches!(b, b'-' | b'_')
-            || (b == b'.' && !name.ends_with('.'))
-        {
-            name.push(char::from(b));
-        } else {
-            name.push_str(&format!("%{b:02X}"));
-        }
-    }
-    name.push_str(".json");
-    dir.join(name)
+    dir.join(format!(
+        "state-{}.json",
+        flightdeck_core::files::file_part(env)
+    ))
 }
 
 /// What previous runs knew of `envs`, those that could be read.

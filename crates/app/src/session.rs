@@ -196,8 +196,9 @@ impl Session {
             world: None,
         };
         let discovered = crate::discover::environments(options, clock.now(), false).await?;
-        for settings in aws_settings(options, &discovered)? {
-            let provider = AwsProvider::connect(settings, clock.clone()).await?;
+        let settings = aws_settings(options, &discovered)?;
+        for provider in AwsProvider::connect_all(settings, clock.clone()).await {
+            let provider = provider?;
             let info = provider.environment().clone();
             session.infos.push(info.clone());
             session.providers.push(Arc::new(Provider::new(provider)));

@@ -24,7 +24,7 @@ impl AwsProvider {
     pub(super) async fn list_alarms(&self) -> Result<Vec<Alarm>> {
         let pages: Vec<_> = self
             .clients
-            .cloudwatch
+            .cloudwatch()
             .describe_alarms()
             .alarm_types(AlarmType::MetricAlarm)
             .alarm_types(AlarmType::CompositeAlarm)
@@ -59,7 +59,7 @@ impl AwsProvider {
     async fn read_alarm_history(&self, alarm: &str) -> Result<Vec<AlarmHistoryItem>> {
         let out = self
             .clients
-            .cloudwatch
+            .cloudwatch()
             .describe_alarm_history()
             .alarm_name(alarm)
             .history_item_type(HistoryItemType::StateUpdate)
@@ -99,7 +99,7 @@ impl AwsProvider {
                 .collect();
             let pages: Vec<_> = self
                 .clients
-                .cloudwatch
+                .cloudwatch()
                 .get_metric_data()
                 .set_metric_data_queries(Some(requests))
                 .start_time(to_sdk(start))

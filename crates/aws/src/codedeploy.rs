@@ -62,7 +62,7 @@ impl AwsProvider {
     }
 
     async fn read_deployment_groups(&self) -> Result<Groups> {
-        let cd = &self.clients.codedeploy;
+        let cd = self.clients.codedeploy();
         let mut applications = vec![];
         let mut token: Option<String> = None;
         loop {

@@ -27,7 +27,8 @@ struct CacheEntry {
 impl AwsProvider {
     fn cost_cache_file(&self, days: u32) -> Option<PathBuf> {
         let dir = self.settings.cache_dir.as_ref()?;
-        Some(dir.join(format!("costs-{}-{days}d.json", self.settings.name)))
+        let name = flightdeck_core::files::file_part(&self.settings.name);
+        Some(dir.join(format!("costs-{name}-{days}d.json")))
     }
 
     fn cached_costs(&self, days: u32, now: Timestamp) -> Option<CostReport> {
@@ -66,7 +67,7 @@ impl AwsProvider {
         loop {
             let out = self
                 .clients
-                .costs
+                .costs()
                 .get_cost_and_usage()
                 .time_period(interval(start, today)?)
                 .granularity(Granularity::Daily)
@@ -103,7 +104,7 @@ impl AwsProvider {
         }
         let out = self
             .clients
-            .costs
+            .costs()
             .get_cost_forecast()
             .time_period(interval(tomorrow, next_month).ok()?)
             .metric(Metric::UnblendedCost)

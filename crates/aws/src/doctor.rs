@@ -42,7 +42,7 @@ impl AwsProvider {
         let header = DateHeader::default();
         let asked = self.clock.now();
         self.clients
-            .sts
+            .sts()
             .get_caller_identity()
             .customize()
             .interceptor(header.clone())

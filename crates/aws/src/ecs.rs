@@ -49,7 +49,7 @@ pub fn task_def_ref(arn: &str) -> Option<TaskDefRef> {
 
 impl AwsProvider {
     pub(super) async fn list_clusters(&self) -> Result<Vec<Cluster>> {
-        let ecs = &self.clients.ecs;
+        let ecs = self.clients.ecs();
         let arns: Vec<String> = ecs
             .list_clusters()
             .max_results(LIST_PAGE)
@@ -82,7 +82,7 @@ impl AwsProvider {
     }
 
     pub(super) async fn list_services(&self, cluster: &str) -> Result<Vec<Service>> {
-        let ecs = &self.clients.ecs;
+        let ecs = self.clients.ecs();
         let arns: Vec<String> = ecs
             .list_services()
             .cluster(cluster)
@@ -123,7 +123,7 @@ impl AwsProvider {
     }
 
     pub(super) async fn list_tasks(&self, cluster: &str, service: &str) -> Result<Vec<Task>> {
-        let ecs = &self.clients.ecs;
+        let ecs = self.clients.ecs();
         let mut arns = Vec::new();
         for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
             let found: Vec<String> = ecs
@@ -169,7 +169,7 @@ impl AwsProvider {
         }
         let out = self
             .clients
-            .ecs
+            .ecs()
             .describe_task_definition()
             .task_definition(reference.to_string())
             .send()
@@ -187,7 +187,7 @@ impl AwsProvider {
     pub(super) async fn list_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>> {
         let arns: Vec<String> = self
             .clients
-            .ecs
+            .ecs()
             .list_task_definitions()
             .family_prefix(family)
             .sort(SortOrder::Desc)
@@ -217,7 +217,7 @@ impl AwsProvider {
     ) -> Result<Written<TaskDefinition>> {
         let out = self
             .clients
-            .ecs
+            .ecs()
             .describe_task_definition()
             .task_definition(base.to_string())
             .include(ecs::TaskDefinitionField::Tags)
@@ -241,7 +241,7 @@ impl AwsProvider {
         }
         let registered = self
             .clients
-            .ecs
+            .ecs()
             .register_task_definition()
             .family(&base.family)
             .set_task_role_arn(td.task_role_arn().map(str::to_string))
@@ -296,7 +296,7 @@ impl AwsProvider {
             .to_string();
         let stopped = self
             .clients
-            .ecs
+            .ecs()
             .stop_service_deployment()
             .service_deployment_arn(arn)
             .stop_type(ecs::StopServiceDeploymentStopType::Rollback)
@@ -316,7 +316,7 @@ impl AwsProvider {
     /// DescribeServices of one service.
     async fn describe_one(&self, cluster: &str, service_name: &str) -> Result<ecs::Service> {
         self.clients
-            .ecs
+            .ecs()
             .describe_services()
             .cluster(cluster)
             .services(service_name)
@@ -346,7 +346,7 @@ impl AwsProvider {
         };
         let out = self
             .clients
-            .ecs
+            .ecs()
             .update_service()
             .cluster(cluster)
             .service(service_name)
@@ -377,7 +377,7 @@ impl AwsProvider {
     ) -> Result<Written<Service>> {
         let out = self
             .clients
-            .ecs
+            .ecs()
             .continue_service_deployment()
             .service_deployment_arn(deployment)
             .hook_id(hook)
@@ -401,7 +401,7 @@ impl AwsProvider {
         container: &str,
         command: &str,
     ) -> Result<Written<ExecSession>> {
-        let ecs = &self.clients.ecs;
+        let ecs = self.clients.ecs();
         let out = ecs
             .execute_command()
             .cluster(cluster)
@@ -463,7 +463,7 @@ impl AwsProvider {
     ) -> Result<Written<Task>> {
         let out = self
             .clients
-            .ecs
+            .ecs()
             .stop_task()
             .cluster(cluster)
             .task(task_id)

@@ -44,7 +44,9 @@ where
             return ProviderError::Network(format!("{} timed out connecting", action.0));
         }
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) => {
-            if mentions_credentials(&text) {
+            // A credentials provider that could not reach its endpoint
+            // (STS, the SSO portal) is the network's fault, not the login's.
+            if mentions_credentials(&text) && !unreachable(&text) {
                 return credentials(&text, profile);
             }
             return ProviderError::Network(format!("{}: {}", action.0, last_cause(&text)));
@@ -115,6 +117,22 @@ fn mentions_credentials(text: &str) -> bool {
     ["credential", "sso", "token", "profile"]
         .iter()
         .any(|w| lower.contains(w))
+}
+
+/// Whether the error's text says the endpoint could not be reached.
+fn unreachable(text: &str) -> bool {
+    let lower = text.to_lowercase();
+    [
+        "connection refused",
+        "connection reset",
+        "timed out",
+        "dns error",
+        "failed to lookup address",
+        "network is unreachable",
+        "no route to host",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
 }
 
 /// The cause in an SDK error's display text: its first line without the
@@ -258,5 +276,12 @@ mod tests {
             classify(err, A, None),
             ProviderError::Throttled("ecs:ListServices: Rate exceeded".into())
         );
+    }
+
+    #[test]
+    fn credentials_that_could_not_be_fetched_for_want_of_a_network_are_the_networks() {
+        let refused = "dispatch failure: io error: the credential provider was not enabled: error trying to connect: tcp connect error: Connection refused (os error 111)";
+        assert!(mentions_credentials(refused) && unreachable(refused));
+        assert!(!unreachable("the SSO token for profile x expired"));
     }
 }

@@ -28,7 +28,7 @@ impl AwsProvider {
         service: &str,
         since: Timestamp,
     ) -> Result<Vec<ServiceDeployment>> {
-        let ecs = &self.clients.ecs;
+        let ecs = self.clients.ecs();
         let mut arns = vec![];
         let mut token = None;
         loop {
@@ -92,7 +92,7 @@ impl AwsProvider {
         for batch in arns.chunks(DESCRIBE_BATCH) {
             let described = self
                 .clients
-                .ecs
+                .ecs()
                 .describe_service_revisions()
                 .set_service_revision_arns(Some(batch.to_vec()))
                 .send()

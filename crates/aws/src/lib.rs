@@ -89,6 +89,21 @@ impl AwsProvider {
         Self::with_config(settings, &config, clock)
     }
 
+    /// [`AwsProvider::connect`] for every environment of a start, their
+    /// configurations loaded once per profile, region and endpoint.
+    pub async fn connect_all(
+        settings: Vec<Settings>,
+        clock: Arc<dyn Clock>,
+    ) -> Vec<Result<AwsProvider>> {
+        let mut loaded = sdk::Loaded::default();
+        let mut out = Vec::with_capacity(settings.len());
+        for s in settings {
+            let config = loaded.config(&s).await;
+            out.push(Self::with_config(s, &config, clock.clone()));
+        }
+        out
+    }
+
     /// Builds the provider from a ready SDK configuration (tests use static
     /// credentials this way).
     pub fn with_config(
@@ -174,7 +189,7 @@ impl ReadProvider for AwsProvider {
     async fn caller_identity(&self) -> Result<CallerIdentity> {
         let out = self
             .clients
-            .sts
+            .sts()
             .get_caller_identity()
             .send()
             .await

@@ -300,7 +300,7 @@ impl AwsProvider {
         };
         let request = self
             .clients
-            .logs
+            .logs()
             .start_live_tail()
             .log_group_identifiers(arn)
             .set_log_stream_name_prefixes(key.stream_prefix.clone().map(|p| vec![p]))

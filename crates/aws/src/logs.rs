@@ -33,7 +33,7 @@ impl AwsProvider {
         loop {
             let out = self
                 .clients
-                .logs
+                .logs()
                 .filter_log_events()
                 .log_group_name(&query.log_group)
                 .set_log_stream_name_prefix(query.stream_prefix.clone())

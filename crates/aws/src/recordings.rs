@@ -252,19 +252,26 @@ async fn send_parts(
     Ok((parts, bytes))
 }
 
-/// The team's recordings under the prefix, newest first: `prefix/operator/name`.
+/// The team's recordings under the prefix, the newest upload first:
+/// `prefix/operator/name`.
 async fn list(client: &Client, at: &Location) -> Result<Vec<SharedRecording>, ProviderError> {
     let mut out = vec![];
     let mut pages = client
         .list_objects_v2()
         .bucket(&at.bucket)
         .prefix(&at.prefix)
+        // A key may hold characters XML 1.0 cannot carry (control
+        // characters): S3 then sends them URL-encoded.
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| failed(e, "s3:ListObjectsV2"))?;
         for object in page.contents.unwrap_or_default() {
             let Some(key) = object.key else { continue };
+            let key = percent_encoding::percent_decode_str(&key)
+                .decode_utf8_lossy()
+                .to_string();
             let rest = key.strip_prefix(&at.prefix).unwrap_or(&key);
             let Some((operator, name)) = rest.rsplit_once('/') else {
                 continue;
@@ -286,10 +293,11 @@ async fn list(client: &Client, at: &Location) -> Result<Vec<SharedRecording>, Pr
             break;
         }
     }
-    // Session names start with their start: newest first by name.
+    // Newest upload first (a leftover goes up after later sessions did).
     out.sort_by(|a, b| {
-        b.name
-            .cmp(&a.name)
+        b.uploaded
+            .cmp(&a.uploaded)
+            .then_with(|| b.name.cmp(&a.name))
             .then_with(|| a.operator.cmp(&b.operator))
     });
     Ok(out)

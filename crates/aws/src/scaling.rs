@@ -27,7 +27,7 @@ impl AwsProvider {
     pub(super) async fn list_scalable_targets(&self) -> Result<Vec<ScalableTarget>> {
         let targets: Vec<aas::ScalableTarget> = self
             .clients
-            .autoscaling
+            .autoscaling()
             .describe_scalable_targets()
             .service_namespace(ServiceNamespace::Ecs)
             .into_paginator()
@@ -47,7 +47,7 @@ impl AwsProvider {
     pub(super) async fn list_scaling_policies(&self) -> Result<Vec<ScalingPolicy>> {
         let policies: Vec<aas::ScalingPolicy> = self
             .clients
-            .autoscaling
+            .autoscaling()
             .describe_scaling_policies()
             .service_namespace(ServiceNamespace::Ecs)
             .into_paginator()
@@ -68,7 +68,7 @@ impl AwsProvider {
     pub(super) async fn list_scaling_activities(&self) -> Result<Vec<ScalingActivity>> {
         let mut pages = self
             .clients
-            .autoscaling
+            .autoscaling()
             .describe_scaling_activities()
             .service_namespace(ServiceNamespace::Ecs)
             .into_paginator()
@@ -112,7 +112,7 @@ impl AwsProvider {
         });
         let registered = self
             .clients
-            .autoscaling
+            .autoscaling()
             .register_scalable_target()
             .service_namespace(ServiceNamespace::Ecs)
             .resource_id(&resource_id)

@@ -74,19 +74,65 @@ impl Default for Settings {
 }
 
 /// Loads the SDK configuration with explicit timeouts and retries; with
-/// `assume_role`, its credentials are the role's, assumed with the
-/// profile's (and assumed again by the SDK before they expire).
+/// `sso` or `assume_role`, its credentials are the role's (assumed with the
+/// profile's, again by the SDK before they expire).
 pub async fn load(settings: &Settings) -> SdkConfig {
-    let Some(role) = &settings.assume_role else {
-        return loader(settings).load().await;
-    };
-    let base = loader(settings).load().await;
-    let assumed = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
-        .session_name(role.session_name.clone())
-        .configure(&base)
-        .build()
-        .await;
-    loader(settings).credentials_provider(assumed).load().await
+    Loaded::default().config(settings).await
+}
+
+/// What the configurations of one start are made from: `(profile, region,
+/// endpoint)`.
+type Base = (Option<String>, Option<String>, Option<String>);
+
+/// The configurations of one start, made from as few loads as can be: a
+/// hundred environments of one organisation differ only in the role
+/// assumed, and share the management profile's load instead of reading
+/// the profile files two hundred times (most of a warm start's 100 ms).
+#[derive(Default)]
+pub struct Loaded {
+    bases: HashMap<Base, SdkConfig>,
+}
+
+impl Loaded {
+    /// The configuration of `settings` (see [`load`]).
+    pub async fn config(&mut self, settings: &Settings) -> SdkConfig {
+        let key = (
+            settings.profile.clone(),
+            settings.region.clone(),
+            settings.endpoint_url.clone(),
+        );
+        let base = match self.bases.get(&key) {
+            Some(base) => base.clone(),
+            None => {
+                let plain = Settings {
+                    sso: None,
+                    assume_role: None,
+                    ..settings.clone()
+                };
+                let base = loader(&plain).load().await;
+                self.bases.insert(key, base.clone());
+                base
+            }
+        };
+        if let Some(role) = &settings.sso {
+            return base
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(role.clone()))
+                .build();
+        }
+        if let Some(role) = &settings.assume_role {
+            let assumed = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
+                .session_name(role.session_name.clone())
+                .configure(&base)
+                .build()
+                .await;
+            return base
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(assumed))
+                .build();
+        }
+        base
+    }
 }
 
 /// The configuration loader of [`load`], for callers that must add to it
@@ -109,9 +155,6 @@ pub fn loader(settings: &Settings) -> aws_config::ConfigLoader {
     if let Some(profile) = &settings.profile {
         loader = loader.profile_name(profile);
     }
-    if let Some(role) = &settings.sso {
-        loader = loader.credentials_provider(role.clone());
-    }
     if let Some(region) = &settings.region {
         loader = loader.region(Region::new(region.clone()));
     }
@@ -122,52 +165,92 @@ pub fn loader(settings: &Settings) -> aws_config::ConfigLoader {
 }
 
 use crate::stats::CallCounter;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
-/// One client per AWS service, sharing one configuration.
+/// One client per AWS service, sharing one configuration, each made on
+/// its first call: a client costs its share of a start (a hundred
+/// environments of nine clients each were most of a warm start's 200 ms),
+/// and most environments never call most services.
 #[derive(Debug, Clone)]
 pub struct Clients {
-    pub ecs: aws_sdk_ecs::Client,
-    pub cloudwatch: aws_sdk_cloudwatch::Client,
-    pub cloudtrail: aws_sdk_cloudtrail::Client,
-    pub codedeploy: aws_sdk_codedeploy::Client,
-    pub logs: aws_sdk_cloudwatchlogs::Client,
-    pub autoscaling: aws_sdk_applicationautoscaling::Client,
-    pub costs: aws_sdk_costexplorer::Client,
-    pub sts: aws_sdk_sts::Client,
-    pub ssm: aws_sdk_ssm::Client,
+    config: SdkConfig,
+    counter: CallCounter,
+    ecs: OnceLock<aws_sdk_ecs::Client>,
+    cloudwatch: OnceLock<aws_sdk_cloudwatch::Client>,
+    cloudtrail: OnceLock<aws_sdk_cloudtrail::Client>,
+    codedeploy: OnceLock<aws_sdk_codedeploy::Client>,
+    logs: OnceLock<aws_sdk_cloudwatchlogs::Client>,
+    autoscaling: OnceLock<aws_sdk_applicationautoscaling::Client>,
+    costs: OnceLock<aws_sdk_costexplorer::Client>,
+    sts: OnceLock<aws_sdk_sts::Client>,
+    ssm: OnceLock<aws_sdk_ssm::Client>,
+}
+
+/// The accessor of a client made with the shared configuration and the
+/// call counter.
+macro_rules! plain_client {
+    ($name:ident, $sdk:ident) => {
+        pub fn $name(&self) -> &$sdk::Client {
+            self.$name.get_or_init(|| {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&self.config)
+                        .interceptor(self.counter.clone())
+                        .build(),
+                )
+            })
+        }
+    };
 }
 
 impl Clients {
     /// The clients, each counting its calls into `counter`.
     pub fn new(config: &SdkConfig, counter: &CallCounter) -> Self {
-        macro_rules! client {
-            ($sdk:ident) => {
-                $sdk::Client::from_conf(
-                    $sdk::config::Builder::from(config)
-                        .interceptor(counter.clone())
-                        .build(),
-                )
-            };
-        }
-        let logs = aws_sdk_cloudwatchlogs::config::Builder::from(config)
-            .interceptor(LoopbackStreamHost)
-            .interceptor(counter.clone())
-            .build();
-        let costs = aws_sdk_costexplorer::config::Builder::from(config)
-            .region(Region::new(COST_EXPLORER_REGION))
-            .interceptor(counter.clone())
-            .build();
         Clients {
-            ecs: client!(aws_sdk_ecs),
-            cloudwatch: client!(aws_sdk_cloudwatch),
-            cloudtrail: client!(aws_sdk_cloudtrail),
-            codedeploy: client!(aws_sdk_codedeploy),
-            logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
-            autoscaling: client!(aws_sdk_applicationautoscaling),
-            costs: aws_sdk_costexplorer::Client::from_conf(costs),
-            sts: client!(aws_sdk_sts),
-            ssm: client!(aws_sdk_ssm),
+            config: config.clone(),
+            counter: counter.clone(),
+            ecs: OnceLock::new(),
+            cloudwatch: OnceLock::new(),
+            cloudtrail: OnceLock::new(),
+            codedeploy: OnceLock::new(),
+            logs: OnceLock::new(),
+            autoscaling: OnceLock::new(),
+            costs: OnceLock::new(),
+            sts: OnceLock::new(),
+            ssm: OnceLock::new(),
         }
+    }
+
+    plain_client!(ecs, aws_sdk_ecs);
+    plain_client!(cloudwatch, aws_sdk_cloudwatch);
+    plain_client!(cloudtrail, aws_sdk_cloudtrail);
+    plain_client!(codedeploy, aws_sdk_codedeploy);
+    plain_client!(autoscaling, aws_sdk_applicationautoscaling);
+    plain_client!(sts, aws_sdk_sts);
+    plain_client!(ssm, aws_sdk_ssm);
+
+    pub fn logs(&self) -> &aws_sdk_cloudwatchlogs::Client {
+        self.logs.get_or_init(|| {
+            aws_sdk_cloudwatchlogs::Client::from_conf(
+                aws_sdk_cloudwatchlogs::config::Builder::from(&self.config)
+                    .interceptor(LoopbackStreamHost)
+                    .interceptor(self.counter.clone())
+                    .build(),
+            )
+        })
+    }
+
+    /// Cost Explorer answers in one region, whatever the environment's.
+    pub fn costs(&self) -> &aws_sdk_costexplorer::Client {
+        self.costs.get_or_init(|| {
+            aws_sdk_costexplorer::Client::from_conf(
+                aws_sdk_costexplorer::config::Builder::from(&self.config)
+                    .region(Region::new(COST_EXPLORER_REGION))
+                    .interceptor(self.counter.clone())
+                    .build(),
+            )
+        })
     }
 }
 

@@ -14,7 +14,7 @@ impl AwsProvider {
     ) -> Result<Written<ExecSession>> {
         let mut request = self
             .clients
-            .ssm
+            .ssm()
             .start_session()
             .target(forward.target())
             .document_name(forward.document());
@@ -48,7 +48,7 @@ impl AwsProvider {
 
     pub(super) async fn end_session(&self, session_id: &str) -> Result<()> {
         self.clients
-            .ssm
+            .ssm()
             .terminate_session()
             .session_id(session_id)
             .send()

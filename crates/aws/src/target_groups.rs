@@ -58,7 +58,7 @@ impl AwsProvider {
         }
         let answer = self
             .clients
-            .cloudwatch
+            .cloudwatch()
             .list_metrics()
             .namespace(NAMESPACE.as_str())
             .metric_name(MetricName::RequestCount.as_str())

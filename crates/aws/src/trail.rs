@@ -70,7 +70,7 @@ impl AwsProvider {
         for call in WRITE_CALLS {
             let mut pages = self
                 .clients
-                .cloudtrail
+                .cloudtrail()
                 .lookup_events()
                 .lookup_attributes(
                     LookupAttribute::builder()

@@ -189,6 +189,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
 }
 
+/// `name` as a part of one file's name: every byte but letters, digits,
+/// `-`, `_` and a lone `.` written `%XX`, so no name (an environment's,
+/// which discovery takes from AWS: `../x`, control characters) reaches
+/// outside its directory or shares a file with another name.
+pub fn file_part(name: &str) -> String {
+    let mut part = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_')
+            || (b == b'.' && !part.ends_with('.'))
+        {
+            part.push(char::from(b));
+        } else {
+            part.push_str(&format!("%{b:02X}"));
+        }
+    }
+    part
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,5 +295,14 @@ mod tests {
             open(&file, Mode::New).unwrap_err().kind(),
             io::ErrorKind::AlreadyExists
         );
+    }
+
+    #[test]
+    fn a_name_from_aws_stays_one_file_of_its_directory() {
+        assert_eq!(file_part("prod-eu.1"), "prod-eu.1");
+        assert_eq!(file_part("../../x"), ".%2E%2F.%2E%2Fx");
+        assert_eq!(file_part("a\u{1b}]0;b"), "a%1B%5D0%3Bb");
+        assert_ne!(file_part("a b"), file_part("a_b"));
+        assert!(!file_part("..").contains(".."));
     }
 }

@@ -145,8 +145,39 @@ fn print(report: &Report) {
 /// Whether writes to `name` need the typed confirmation, and why: the
 /// config, the simulation's seed, or nothing said (production by default,
 /// with how to mark an environment that is not).
-fn production(options: &Options, production: bool, name: &str, report: &mut Report) {
+fn production(
+    options: &Options,
+    production: bool,
+    name: &str,
+    discovered: Option<&crate::discover::Discovered>,
+    report: &mut Report,
+) {
     let section = options.config.environment(name);
+    if section.is_none()
+        && let Some(found) = discovered
+    {
+        let file = options.paths.config_file.display();
+        match &found.not_production_by {
+            Some(rule) => report.add(
+                name,
+                "production",
+                Status::Ok,
+                format!("not production (discovered: {rule})"),
+            ),
+            None => {
+                report.add(
+                    name,
+                    "production",
+                    Status::Ok,
+                    "production (discovered, no rule of its [[discover]] section says otherwise): writes confirmed by typing the service's name",
+                );
+                report.fix(format!(
+                    "if it is not production, give its [[discover]] section in {file} a rule that matches it: not_production (names), not_production_tags or not_production_ous"
+                ));
+            }
+        }
+        return;
+    }
     let said = section.is_some_and(|s| !s.production_by_default());
     let (detail, by_default) = match (production, said) {
         (true, true) => (
@@ -182,7 +213,7 @@ async fn environments(options: &Options, report: &mut Report) {
                 for p in &session.providers {
                     let name = p.environment().name.clone();
                     report.add(&name, "region", Status::Ok, "simulated production");
-                    production(options, p.environment().production, &name, report);
+                    production(options, p.environment().production, &name, None, report);
                     reads(p.reads(), &name, report).await;
                 }
             }
@@ -251,7 +282,8 @@ async fn aws_environments(options: &Options, report: &mut Report) {
             Status::Ok,
             format!("{region}, {profile_words}"),
         );
-        production(options, p.environment().production, &name, report);
+        let found = discovered.iter().find(|d| d.name == name);
+        production(options, p.environment().production, &name, found, report);
         sso(&name, profile.as_deref(), report).await;
         if !identity(&p, &name, profile.as_deref(), &profile_words, report).await {
             continue;

@@ -164,38 +164,90 @@ impl DiscoverConfig {
         self.role.as_deref().unwrap_or(DEFAULT_ORGANIZATION_ROLE)
     }
 
-    /// What is wrong with the section for its source: a key it needs and
-    /// lacks, or a key of the other source.
-    fn misfit(&self) -> Option<&'static str> {
-        match self.from {
-            DiscoverFrom::Sso if self.start_url.is_empty() || self.sso_region.is_empty() => {
-                Some("from = \"sso\" needs start_url and sso_region")
-            }
-            DiscoverFrom::Sso if self.roles.is_empty() => {
-                Some("from = \"sso\" needs roles: the roles to take in each account")
-            }
-            DiscoverFrom::Sso
-                if self.profile.is_some()
-                    || self.role.is_some()
-                    || !self.not_production_tags.is_empty()
-                    || !self.not_production_ous.is_empty() =>
-            {
-                Some(
-                    "profile, role, not_production_tags and not_production_ous are for from = \"organizations\"",
+    /// What is wrong with the section: a key it needs and lacks, a key of
+    /// the other source, a value no account could have; as the key to
+    /// point at (`None`: the section's header) and the message.
+    fn problem(&self) -> Option<(Option<&'static str>, String)> {
+        let sso = self.from == DiscoverFrom::Sso;
+        let other_source = if sso {
+            [
+                ("profile", self.profile.is_some()),
+                ("role", self.role.is_some()),
+                ("not_production_tags", !self.not_production_tags.is_empty()),
+                ("not_production_ous", !self.not_production_ous.is_empty()),
+            ]
+            .into_iter()
+            .find(|(_, set)| *set)
+            .map(|(key, _)| {
+                (
+                    key,
+                    format!("{key} is for from = \"organizations\", not from = \"sso\""),
                 )
-            }
-            DiscoverFrom::Organizations
-                if !self.start_url.is_empty()
-                    || !self.sso_region.is_empty()
-                    || !self.roles.is_empty() =>
-            {
-                Some(
-                    "start_url, sso_region and roles are for from = \"sso\"; from = \"organizations\" assumes `role` in each account",
+            })
+        } else {
+            [
+                ("start_url", !self.start_url.is_empty()),
+                ("sso_region", !self.sso_region.is_empty()),
+                ("roles", !self.roles.is_empty()),
+            ]
+            .into_iter()
+            .find(|(_, set)| *set)
+            .map(|(key, _)| {
+                (
+                    key,
+                    format!(
+                        "{key} is for from = \"sso\"; from = \"organizations\" assumes `role` in each account"
+                    ),
                 )
-            }
-            _ => None,
+            })
+        };
+        if let Some((key, message)) = other_source {
+            return Some((Some(key), message));
         }
+        if sso && (self.start_url.is_empty() || self.sso_region.is_empty()) {
+            return Some((None, "from = \"sso\" needs start_url and sso_region".into()));
+        }
+        if sso && (self.roles.is_empty() || self.roles.iter().any(|r| r.trim().is_empty())) {
+            return Some((
+                Some("roles").filter(|_| !self.roles.is_empty()),
+                "from = \"sso\" needs roles: the roles to take in each account, none empty".into(),
+            ));
+        }
+        if self.role.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            return Some((
+                Some("role"),
+                "role is empty: name the role to assume".into(),
+            ));
+        }
+        if self.regions.is_empty() {
+            return Some((
+                Some("regions"),
+                "regions is empty: name the regions to open each account in".into(),
+            ));
+        }
+        if let Some(bad) = self.regions.iter().find(|r| !is_region(r)) {
+            return Some((
+                Some("regions"),
+                format!("`{bad}` is not a region's name (like eu-west-1)"),
+            ));
+        }
+        None
     }
+}
+
+/// Whether `name` is shaped like an AWS region's name: `eu-west-1`,
+/// `us-gov-east-1`, `cn-north-1`.
+fn is_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -276,6 +328,26 @@ fn nth_section_at(source: &str, header: &str, index: usize) -> usize {
         })
         .nth(index)
         .unwrap_or(0)
+}
+
+/// Where `key = ...` starts in the section whose header starts at
+/// `header`, if it is written there.
+fn key_in_section(source: &str, header: usize, key: &str) -> Option<usize> {
+    let mut at = header;
+    for (n, line) in source.get(header..)?.split_inclusive('\n').enumerate() {
+        let start = at;
+        at += line.len();
+        let text = line.trim_start();
+        if n > 0 && text.starts_with('[') {
+            return None;
+        }
+        if let Some(rest) = text.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(start + (line.len() - text.len()));
+        }
+    }
+    None
 }
 
 fn nth_string_at(source: &str, span: std::ops::Range<usize>, index: usize) -> usize {
@@ -437,6 +509,9 @@ impl Config {
         for tag in self.discover.iter().flat_map(|d| &d.not_production_tags) {
             let problem = match tag.get_ref().split_once('=') {
                 None => Some("is not `key=value-glob`".to_string()),
+                Some((key, _)) if key.trim().is_empty() => {
+                    Some("has no tag key before `=`".to_string())
+                }
                 Some((_, value)) => glob::Pattern::new(value)
                     .err()
                     .map(|e| format!("has a value that is not a glob: {e}")),
@@ -461,13 +536,10 @@ impl Config {
             ));
         }
         for (i, section) in self.discover.iter().enumerate() {
-            if let Some(message) = section.misfit() {
-                return Err(FileError::at(
-                    path,
-                    source,
-                    nth_section_at(source, "[[discover]]", i),
-                    message.to_string(),
-                ));
+            if let Some((key, message)) = section.problem() {
+                let header = nth_section_at(source, "[[discover]]", i);
+                let at = key.and_then(|k| key_in_section(source, header, k));
+                return Err(FileError::at(path, source, at.unwrap_or(header), message));
             }
         }
         if let Some(minutes) = &self.stuck_after_minutes

@@ -262,7 +262,7 @@ impl Cockpit {
                 let current = recorder.as_ref().map(|r| r.path().to_path_buf());
                 let now = clock.now();
                 tokio::spawn(async move {
-                    for said in shared.upload_leftovers(current.as_deref(), now).await {
+                    if let Some(said) = shared.upload_leftovers(current.as_deref(), now).await {
                         let _ = tx.send(Msg::Notice(said));
                     }
                 });
@@ -391,6 +391,18 @@ impl Cockpit {
             let path = finished.path().to_path_buf();
             // Dropped, it is flushed whole to its file.
             drop(finished);
+            // Said before it starts: an upload can take its time.
+            crate::output::err(format!(
+                "flightdeck: uploading the recording ({} KB) to the team's bucket{}…\n",
+                std::fs::metadata(&path)
+                    .map_or(0, |m| m.len())
+                    .div_ceil(1024),
+                if shared.keeps(&path) {
+                    "; Ctrl-C leaves it for a later start"
+                } else {
+                    ""
+                }
+            ));
             let said = match runtime.block_on(shared.upload(&path)) {
                 Ok(said) => said,
                 Err(e) => format!(

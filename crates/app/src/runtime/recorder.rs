@@ -40,10 +40,18 @@ pub(super) fn open_recorder(
         }
         None if options.recording.enabled && options.recording.keep > 0 => {
             let dir = options.paths.recordings_dir();
+            // With a team bucket, what has not gone up yet is never rotated
+            // away: a later start uploads it.
+            let unsent = if options.config.team.recordings.is_some() {
+                crate::team::recordings::unsent(&dir)
+            } else {
+                std::collections::BTreeSet::new()
+            };
             rotate(
                 &dir,
                 options.recording.keep.saturating_sub(1) as usize,
                 limit,
+                &unsent,
             );
             new_session_recording(&dir, SystemClock.now(), std::process::id(), &header)
         }
@@ -135,8 +143,14 @@ fn session_order(name: &str) -> Option<(String, u64, u64)> {
 /// than `max_bytes` together (the oldest go first). Only the recorder's
 /// own are counted and deleted: a regular file named as it names them
 /// that starts with a recording's header. Anything else there (the
-/// operator's notes, a recording copied in) is left alone.
-pub fn rotate(dir: &std::path::Path, keep: usize, max_bytes: u64) {
+/// operator's notes, a recording copied in) is left alone, and so is
+/// every file of `spared` (recordings not in the team's bucket yet).
+pub fn rotate(
+    dir: &std::path::Path,
+    keep: usize,
+    max_bytes: u64,
+    spared: &std::collections::BTreeSet<PathBuf>,
+) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -146,7 +160,7 @@ pub fn rotate(dir: &std::path::Path, keep: usize, max_bytes: u64) {
         .filter_map(|e| {
             let order = session_order(e.file_name().to_str()?)?;
             let path = e.path();
-            recording::is_recording(&path)
+            (!spared.contains(&path) && recording::is_recording(&path))
                 .then(|| (order, path, e.metadata().map_or(0, |m| m.len())))
         })
         .collect();
@@ -217,7 +231,7 @@ mod tests {
             "my notes, named like a session\n",
         );
         write("incident-42.jsonl", &header_line());
-        rotate(dir.path(), 1, u64::MAX);
+        rotate(dir.path(), 1, u64::MAX, &Default::default());
         assert_eq!(
             names(dir.path()),
             [
@@ -259,7 +273,7 @@ mod tests {
             .unwrap();
         }
         std::fs::write(dir.path().join("notes.txt"), "not a recording").unwrap();
-        rotate(dir.path(), 3, 2 * size + 5);
+        rotate(dir.path(), 3, 2 * size + 5, &Default::default());
         assert_eq!(
             names(dir.path()),
             [
@@ -268,6 +282,18 @@ mod tests {
                 "session-20260105T000000.000Z-7.jsonl"
             ]
         );
+    }
+
+    #[test]
+    fn a_recording_not_in_the_teams_bucket_yet_is_never_rotated_away() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = |i: u32| format!("session-2026010{i}T000000.000Z-7.jsonl");
+        for i in 1..=4 {
+            std::fs::write(dir.path().join(name(i)), header_line()).unwrap();
+        }
+        let unsent = std::collections::BTreeSet::from([dir.path().join(name(1))]);
+        rotate(dir.path(), 1, u64::MAX, &unsent);
+        assert_eq!(names(dir.path()), [name(1), name(4)]);
     }
 
     /// Names sort by their start to the millisecond, then the process and

@@ -43,34 +43,41 @@ pub fn mark_uploaded(dir: &Path, name: &str) -> std::io::Result<()> {
     flightdeck_core::files::write_atomic(&dir.join(UPLOADED), text.as_bytes())
 }
 
-/// The recordings of `dir` that should be in the bucket and are not:
-/// the recorder's own (a recording's header first), not the simulation's,
-/// not noted as uploaded, not `current`, untouched for [`LEFTOVER_AFTER`]
-/// at `now`. Oldest first.
-pub fn leftovers(dir: &Path, current: Option<&Path>, now: SystemTime) -> Vec<PathBuf> {
+/// The recordings of `dir` that should be in the bucket and are not: the
+/// recorder's own (named as it names them, a recording's header first),
+/// not the simulation's, not noted as uploaded. The rotation spares them.
+pub fn unsent(dir: &Path) -> BTreeSet<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        return vec![];
+        return BTreeSet::new();
     };
     let done = uploaded(dir);
-    let mut found: Vec<PathBuf> = entries
+    entries
         .filter_map(Result::ok)
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .filter(|e| {
             let name = e.file_name().to_string_lossy().to_string();
             name.starts_with("session-") && name.ends_with(".jsonl") && !done.contains(&name)
         })
-        .filter(|e| {
-            e.metadata().and_then(|m| m.modified()).is_ok_and(|at| {
-                now.duration_since(at)
-                    .is_ok_and(|age| age >= LEFTOVER_AFTER)
-            })
-        })
         .map(|e| e.path())
-        .filter(|p| current != Some(p.as_path()))
         .filter(|p| flightdeck_tui::recording::Reader::open(p).is_ok_and(|r| !r.header().demo))
-        .collect();
-    found.sort();
-    found
+        .collect()
+}
+
+/// Of [`unsent`], what a crash or a failed upload left: not `current`,
+/// untouched for [`LEFTOVER_AFTER`] at `now`. Oldest first.
+pub fn leftovers(dir: &Path, current: Option<&Path>, now: SystemTime) -> Vec<PathBuf> {
+    unsent(dir)
+        .into_iter()
+        .filter(|p| current != Some(p.as_path()))
+        .filter(|p| {
+            std::fs::metadata(p)
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| {
+                    now.duration_since(at)
+                        .is_ok_and(|age| age >= LEFTOVER_AFTER)
+                })
+        })
+        .collect()
 }
 
 /// The key a recording goes up as: `prefix/<operator>/<file name>`.
@@ -155,23 +162,41 @@ mod shared {
         }
 
         /// Uploads what earlier sessions left (see [`leftovers`]) at
-        /// `now`; what happened to each, in words.
+        /// `now`. Each upload is logged; what the operator is told is one
+        /// short line (the cockpit's notice is one row), or nothing when
+        /// nothing was left.
         pub async fn upload_leftovers(
             &self,
             current: Option<&Path>,
             now: flightdeck_model::Timestamp,
-        ) -> Vec<String> {
-            let mut said = vec![];
+        ) -> Option<String> {
+            let (mut sent, mut failed) = (0, vec![]);
             for path in leftovers(&self.dir, current, SystemTime::from(now)) {
-                said.push(match self.upload(&path).await {
-                    Ok(done) => format!("an earlier session's recording: {done}"),
-                    Err(e) => format!(
-                        "an earlier session's recording, {}, is not uploaded: {e:#}",
-                        path.display()
-                    ),
-                });
+                match self.upload(&path).await {
+                    Ok(done) => {
+                        tracing::info!("an earlier session's recording: {done}");
+                        sent += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!("{} is not uploaded: {e:#}", path.display());
+                        failed.push(format!("{e:#}"));
+                    }
+                }
             }
-            said
+            let at = self.bucket.location();
+            let url = at.url(&key(&at.prefix, &self.operator, Path::new("")));
+            match (sent, failed.first()) {
+                (0, None) => None,
+                (n, None) => Some(format!(
+                    "{n} earlier recording{} uploaded to {url}",
+                    if n == 1 { "" } else { "s" }
+                )),
+                (_, Some(why)) => Some(format!(
+                    "{} earlier recording{} not uploaded ({sent} were): {why}",
+                    failed.len(),
+                    if failed.len() == 1 { "" } else { "s" }
+                )),
+            }
         }
     }
 
@@ -235,6 +260,11 @@ mod tests {
         assert!(
             leftovers(d, Some(&current), SystemTime::now()).is_empty(),
             "a recording written a moment ago may be another running session's"
+        );
+        assert_eq!(
+            unsent(d).into_iter().collect::<Vec<_>>(),
+            vec![crashed.clone(), current.clone()],
+            "what the rotation spares: not the sent one, the demo or the operator's file"
         );
         std::fs::remove_file(&sent).unwrap();
         mark_uploaded(d, "session-20261205T020000.000Z-10.jsonl").unwrap();

@@ -298,10 +298,10 @@ fn switcher(
                     .filter(|f| f.environment == e.info.name && f.urgency == urgency)
                     .count()
             };
-            let mut spans = vec![Span::styled(
-                format!("{:<24}", sanitize(&e.info.name)),
-                theme.text,
-            )];
+            // A long name (an account's, discovered) is cut in its middle,
+            // keeping a gap before the region.
+            let name = flightdeck_model::text::ellipsize_middle(&sanitize(&e.info.name), 23);
+            let mut spans = vec![Span::styled(format!("{name:<23} "), theme.text)];
             spans.push(Span::styled(format!("{:<11}", e.info.region), theme.muted));
             spans.push(if e.info.production {
                 Span::styled("PROD ", theme.warn)
