@@ -7,8 +7,13 @@
 #   4. against moto with 2,000 services: `services --json` against the AWS
 #      CLI, and the cockpit's resident memory:
 #      scripts/bench_api.py, in a virtualenv of scripts/bench-requirements.txt
-#      (made once, like the tests' own).
-# Takes about 30 minutes cold on 2 cores, 15 when warm.
+#      (made once, like the tests' own);
+#   5. against moto with an organisation of 100 accounts of 20 services:
+#      discovery, triage, the cockpit's first verdict, memory, idle CPU and
+#      its first useful screen cold and warm: scripts/bench_accounts.py;
+#   6. the `dist` profile's build (fat LTO), timed, and its binary's size.
+# Takes about 50 minutes cold on 2 cores (the dist build alone is most of
+# 20), 25 when warm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
@@ -38,3 +43,12 @@ if [ ! -x "$venv/bin/aws" ]; then
   (cd scripts && "$venv/bin/pip" install --quiet -r bench-requirements.txt)
 fi
 "$venv/bin/python" scripts/bench_api.py target/release/flightdeck --services 2000 --runs 3
+
+echo "== an organisation of 100 accounts (moto)"
+"$venv/bin/python" scripts/bench_accounts.py target/release/flightdeck --accounts 100 --services 20 --runs 3
+
+echo "== dist build"
+start=$(date +%s)
+cargo build --profile dist
+echo "dist build: $(( $(date +%s) - start )) s"
+ls -l target/dist/flightdeck

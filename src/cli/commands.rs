@@ -52,6 +52,37 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Doctor { json }) => commands::doctor::run(&flags, json),
         Some(Command::Envs { refresh, json }) => commands::envs(&options(None)?, refresh, json),
         Some(Command::Recordings { json }) => commands::recordings::list(&options(None)?, json),
+        Some(Command::Action {
+            name,
+            service,
+            cluster,
+            task,
+            container,
+            alarm,
+            dry_run,
+            confirm,
+            json,
+        }) => {
+            let options = options(None)?;
+            if name == "list" {
+                commands::action::list(&options, json)
+            } else {
+                commands::action::run(
+                    &options,
+                    &commands::action::ActionCommand {
+                        name,
+                        cluster,
+                        service,
+                        task,
+                        container,
+                        alarm,
+                        dry_run,
+                        confirm,
+                        json,
+                    },
+                )
+            }
+        }
         Some(Command::Team {
             action: TeamAction::Init,
         }) => commands::team_init(&options(None)?),

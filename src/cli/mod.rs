@@ -345,6 +345,37 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The team's runbook actions: `action list`, or `action NAME` run
+    /// where the flags point (planned, confirmed and audited when it writes).
+    Action {
+        /// The action's name, or `list`.
+        name: String,
+        /// The service (scope service or task).
+        #[arg(long)]
+        service: Option<String>,
+        /// The service's cluster (default: found by the service's name).
+        #[arg(long)]
+        cluster: Option<String>,
+        /// The task (scope task; default: the service's first running one).
+        #[arg(long)]
+        task: Option<String>,
+        /// The container (scope task; default: the task's first).
+        #[arg(long)]
+        container: Option<String>,
+        /// The alarm (scope alarm).
+        #[arg(long)]
+        alarm: Option<String>,
+        /// Print the plan (the expanded command) and stop.
+        #[arg(long)]
+        dry_run: bool,
+        /// The target's name (service, task, alarm or environment): a
+        /// writing action runs only with it.
+        #[arg(long, value_name = "NAME")]
+        confirm: Option<String>,
+        /// One JSON object on stdout (`action list`: one array).
+        #[arg(long)]
+        json: bool,
+    },
     /// The team's recordings in its bucket ([team] recordings), newest
     /// first, each with the address `replay` takes.
     Recordings {
@@ -409,6 +440,7 @@ mod tests {
         &["scenario", "list"],
         &["envs", "--refresh"],
         &["recordings", "--json"],
+        &["action", "list"],
         &["team", "init"],
         &["replay", "r.jsonl", "--timeline"],
         &["tui"],

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod actions;
 mod aws;
 mod bad_input;
 mod cli;

@@ -96,6 +96,8 @@ pub struct Options {
     pub record: Option<PathBuf>,
     /// The automatic recordings in the state directory.
     pub recording: crate::config::RecordingConfig,
+    /// The team's runbook actions, checked (`[[action]]`, `actions/*.toml`).
+    pub actions: Vec<flightdeck_core::action::Spec>,
 }
 
 /// This process's run of the simulation, for its audit records: the
@@ -139,14 +141,28 @@ impl Options {
         paths.prepare()?;
         let themes = ThemeSet::load(Some(&paths.themes_dir))?;
         let config = load_config(&paths, flags.config.is_some(), &themes)?;
-        Options::resolve(
+        let source = paths
+            .config_file
+            .exists()
+            .then(|| flightdeck_tui::diagnostic::FileError::read(&paths.config_file))
+            .transpose()?;
+        let actions = crate::config::actions::load(
+            &paths.config_file,
+            source.as_deref(),
+            &config.actions,
+            &paths.actions_dir,
+            &config.keymap(),
+        )?;
+        let mut options = Options::resolve(
             flags,
             demo_seed,
             &Vars::from_process(),
             paths,
             config,
             themes,
-        )
+        )?;
+        options.actions = actions;
+        Ok(options)
     }
 
     /// The audit log of this run's writes: the operator's for AWS; for the
@@ -228,6 +244,7 @@ impl Options {
                 .unwrap_or(flightdeck_core::ops::STUCK_AFTER),
             record: flags.record.clone(),
             recording: config.recording.clone(),
+            actions: vec![],
             log_filter: vars
                 .log
                 .clone()

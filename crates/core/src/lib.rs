@@ -3,6 +3,7 @@
 //! triage (what needs a human now).
 //! It knows no SDK and no terminal.
 
+pub mod action;
 pub mod audit;
 pub mod diff;
 pub mod engine;

@@ -4,6 +4,7 @@
 //! `scenario list`, the cockpit itself). Each returns a [`Failure`] that
 //! says how the process exits.
 
+pub mod action;
 pub mod doctor;
 pub mod read;
 pub mod recordings;

@@ -5,6 +5,7 @@
 //! Precedence: defaults < config file < environment section < environment
 //! variables < flags (merged by `crate::options`).
 
+pub mod actions;
 mod paths;
 pub mod scenarios;
 
@@ -55,6 +56,9 @@ pub struct Config {
     /// What the team shares (`[team]`).
     #[serde(default)]
     pub team: TeamConfig,
+    /// The team's runbook actions (`[[action]]`; more in `actions/*.toml`).
+    #[serde(default, rename = "action")]
+    pub actions: Vec<actions::ActionConfig>,
 }
 
 /// `[team]`: the shared audit trail, leases and presence.

@@ -9,6 +9,8 @@ pub struct Paths {
     pub themes_dir: PathBuf,
     /// The operator's own drills (`*.toml`), beside the embedded ones.
     pub scenarios_dir: PathBuf,
+    /// The team's runbook actions (`*.toml` of `[[action]]` sections).
+    pub actions_dir: PathBuf,
     pub state_dir: PathBuf,
     pub audit_log: PathBuf,
     pub log_file: PathBuf,
@@ -35,6 +37,7 @@ impl Paths {
             config_file: config_override.unwrap_or_else(|| config_dir.join("config.toml")),
             themes_dir: config_dir.join("themes"),
             scenarios_dir: config_dir.join("scenarios"),
+            actions_dir: config_dir.join("actions"),
             audit_log: state_dir.join("audit.jsonl"),
             log_file: state_dir.join("flightdeck.log"),
             state_dir,

@@ -717,6 +717,11 @@ impl Keymap {
     }
 
     /// The keys of `action`, in order.
+    /// The action `chord` is bound to, in any context.
+    pub fn bound(&self, chord: &Chord) -> Option<Action> {
+        self.actions.get(chord).copied()
+    }
+
     pub fn keys(&self, action: Action) -> &[Chord] {
         self.keys.get(&action).map_or(&[], Vec::as_slice)
     }
