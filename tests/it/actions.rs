@@ -223,3 +223,75 @@ fn a_teams_file_of_actions_with_a_clashing_key_is_refused_where_it_is_written() 
         "{listed}"
     );
 }
+
+/// Output that is not UTF-8, an endless line, death by a signal, a flag
+/// the scope does not take: each said, nothing lost or hung.
+#[test]
+fn hostile_output_and_misaimed_flags_are_said_not_lost() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let dir = h.join("config/flightdeck");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        r#"[[action]]
+name = "noisy"
+scope = "environment"
+command = ["sh", "-c", 'echo before; printf "ok\377bad\n"; echo after; head -c 200000 /dev/zero | tr "\0" a; echo; printf "x\377\n" >&2; echo errafter >&2; i=0; while [ $i -lt 500 ]; do echo line$i; i=$((i+1)); done']
+writes = false
+
+[[action]]
+name = "killed"
+scope = "environment"
+command = ["sh", "-c", 'kill -9 $$']
+writes = true
+"#,
+    )
+    .unwrap();
+    let demo = |args: &[&str]| {
+        let mut all = vec!["--demo", "--env", "muejam-staging", "action"];
+        all.extend_from_slice(args);
+        flightdeck(h, &all, None)
+    };
+    let noisy = json(&demo(&["noisy", "--json"]));
+    let out: Vec<&str> = noisy["stdout"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert_eq!(out[0], "before");
+    assert!(
+        out[1].starts_with("ok") && out[1].ends_with("bad"),
+        "{:?}",
+        out[1]
+    );
+    assert_eq!(out[2], "after");
+    assert!(
+        out[3].len() < 70_000 && out[3].ends_with("left out)"),
+        "a bounded line"
+    );
+    assert_eq!(out.last().copied(), Some("line499"), "read to the end");
+    assert_eq!(noisy["stderr"][1], "errafter");
+    assert_eq!(noisy["exit_code"], 0);
+
+    let killed = demo(&["killed", "--confirm", "muejam-staging"]);
+    assert_eq!(killed.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&killed.stderr).contains("killed by signal 9"),
+        "{killed:?}"
+    );
+    let audit = std::fs::read_to_string(h.join("state/flightdeck/demo-audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("killed by signal 9") && audit.contains("environment muejam-staging"),
+        "{audit}"
+    );
+
+    let misaimed = demo(&["noisy", "--service", "backend"]);
+    assert_eq!(misaimed.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&misaimed.stderr)
+            .contains("is about an environment: --service does not apply"),
+        "{misaimed:?}"
+    );
+}

@@ -334,7 +334,7 @@ fn broken_binary_and_huge_config_files_are_located_or_read_never_panic() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(String::from_utf8_lossy(&o.stdout).contains("ok (20000 environments)"));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ok (20000 environments, 0 actions)"));
 }
 
 /// A theme file (perhaps from a shared dotfiles repository) cannot send

@@ -70,6 +70,16 @@ impl Scope {
         }
     }
 
+    /// `a service`, `an alarm`.
+    pub fn with_article(self) -> &'static str {
+        match self {
+            Scope::Environment => "an environment",
+            Scope::Service => "a service",
+            Scope::Task => "a task",
+            Scope::Alarm => "an alarm",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Scope::Environment => "environment",
@@ -89,7 +99,10 @@ pub enum TemplateError {
     Unopened,
     #[error("{{{name}}} is not a variable: {}", VARIABLES.join(", "))]
     Unknown { name: String },
-    #[error("{{{name}}} is not known for an action of scope {scope}: it has {}", variables_of(scope))]
+    #[error(
+        "{{{name}}} is not known for an action of scope {scope}: it has {}",
+        variables_of(scope)
+    )]
     OutOfScope { name: String, scope: &'static str },
 }
 
@@ -205,7 +218,9 @@ pub struct Spec {
     pub scope: Scope,
     /// The program, then its arguments; each a template.
     pub command: Vec<String>,
-    /// More of the process's environment; each value a template.
+    /// More of the process's environment; each value a template (shown
+    /// with secrets redacted).
+    #[serde(serialize_with = "redacted_env")]
     pub env: BTreeMap<String, String>,
     /// Whether it changes anything: planned, confirmed and audited if so.
     pub writes: bool,
@@ -231,11 +246,47 @@ pub struct ActionPlan {
     pub target: String,
     pub cluster: String,
     pub service: String,
-    /// The program and its arguments, expanded.
+    /// The task's container (scope task).
+    pub container: String,
+    /// The program and its arguments, expanded (shown with an argument
+    /// shaped like a secret redacted).
+    #[serde(serialize_with = "redacted_args")]
     pub argv: Vec<String>,
     /// The process's environment besides the operator's own: the
-    /// environment's profile and region, then the action's.
+    /// environment's profile and region, then the action's. Shown and
+    /// printed with secrets redacted.
+    #[serde(serialize_with = "redacted_env")]
     pub env: BTreeMap<String, String>,
+}
+
+/// An environment as it may be shown: a secret's value redacted.
+fn redacted_env<S: serde::Serializer>(
+    env: &BTreeMap<String, String>,
+    out: S,
+) -> Result<S::Ok, S::Error> {
+    out.collect_map(env.iter().map(|(k, v)| (k, shown_value(k, v))))
+}
+
+/// Arguments as they may be shown: one shaped like a secret redacted.
+fn redacted_args<S: serde::Serializer>(args: &[String], out: S) -> Result<S::Ok, S::Error> {
+    out.collect_seq(args.iter().map(|a| shown_arg(a)))
+}
+
+fn shown_arg(arg: &str) -> &str {
+    if flightdeck_model::secrets::is_secret("", arg).is_some() {
+        flightdeck_model::secrets::REDACTED
+    } else {
+        arg
+    }
+}
+
+/// A variable's value as it may be shown.
+fn shown_value(name: &str, value: &str) -> String {
+    if flightdeck_model::secrets::is_secret(name, value).is_some() {
+        flightdeck_model::secrets::REDACTED.to_string()
+    } else {
+        value.to_string()
+    }
 }
 
 impl Spec {
@@ -277,6 +328,7 @@ impl Spec {
             target,
             cluster: get("cluster"),
             service: get("service"),
+            container: get("container"),
             argv,
             env,
         })
@@ -296,9 +348,10 @@ impl ActionPlan {
         }
     }
 
-    /// The command as one line a shell would read the same way.
+    /// The command as one line a shell would read the same way, an
+    /// argument shaped like a secret (a token, a key) redacted.
     pub fn command_line(&self) -> String {
-        shell_words::join(&self.argv)
+        shell_words::join(self.argv.iter().map(|a| shown_arg(a)))
     }
 
     /// The plan as text, the same in the cockpit and the command.
@@ -326,7 +379,7 @@ impl ActionPlan {
             let env: Vec<String> = self
                 .env
                 .iter()
-                .map(|(k, v)| format!("{k}={}", shell_words::quote(v)))
+                .map(|(k, v)| format!("{k}={}", shell_words::quote(&shown_value(k, v))))
                 .collect();
             out.push(format!("  environment: {}", env.join(" ")));
         }
@@ -364,7 +417,17 @@ impl ActionPlan {
             cluster: self.cluster.clone(),
             service: self.service.clone(),
             calls: vec![self.command_line()],
-            diff: vec![],
+            // What it acted on, where the record has no field for it.
+            diff: match self.scope {
+                Scope::Service => vec![],
+                Scope::Task if self.container.is_empty() => vec![format!("task {}", self.target)],
+                Scope::Task => vec![format!(
+                    "task {} (container {})",
+                    self.target, self.container
+                )],
+                Scope::Alarm => vec![format!("alarm {}", self.target)],
+                Scope::Environment => vec![format!("environment {}", self.target)],
+            },
             from_task_definition: String::new(),
             to_task_definition: None,
             deployment_id: None,
@@ -457,6 +520,29 @@ mod tests {
         );
         assert_eq!(check("a}b", Scope::Service), Err(TemplateError::Unopened));
         assert_eq!(check("{{ok}}", Scope::Environment), Ok(()));
+    }
+
+    #[test]
+    fn secrets_are_shown_redacted_and_given_to_the_process_whole() {
+        let mut s = spec(
+            &["curl", "-H", "ghp_0123456789abcdefghijklmnopqrstuvwxyz12"],
+            true,
+        );
+        s.env.insert("DB_PASSWORD".into(), "hunter2-{env}".into());
+        let plan = s.plan(&values(), false).unwrap();
+        assert_eq!(
+            plan.env["DB_PASSWORD"], "hunter2-shop-prod",
+            "the process gets it"
+        );
+        let shown = plan.lines().join("\n");
+        let json = serde_json::to_string(&plan).unwrap();
+        for text in [&shown, &json, &plan.command_line()] {
+            assert!(
+                !text.contains("hunter2") && !text.contains("ghp_0123"),
+                "{text}"
+            );
+        }
+        assert!(!serde_json::to_string(&s).unwrap().contains("hunter2"));
     }
 
     #[test]

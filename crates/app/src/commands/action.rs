@@ -86,8 +86,12 @@ fn sanitize_text(text: &str) -> String {
 #[derive(Debug, Default, serde::Serialize)]
 struct Report {
     plan: Option<ActionPlan>,
-    /// The exit status, when it ran.
+    /// The exit status, when it ran and exited.
     exit_code: Option<i32>,
+    /// The signal that killed it, when one did.
+    signal: Option<i32>,
+    /// Whether only the plan was asked for.
+    dry_run: bool,
     /// Its last lines of output, sanitised.
     stdout: Vec<String>,
     stderr: Vec<String>,
@@ -126,7 +130,10 @@ pub fn run(options: &Options, command: &ActionCommand) -> Result<(), Failure> {
             .await
             .map_err(Failure::usage)?;
         let p = session.single("an action").map_err(Failure::usage)?;
-        let mut report = Report::default();
+        let mut report = Report {
+            dry_run: command.dry_run,
+            ..Report::default()
+        };
         let result = carry_out(options, spec, p, command, clock.as_ref(), &mut report).await;
         if let Err(e) = &result {
             report.error = Some(format!("{:#}", e.error));
@@ -167,11 +174,43 @@ async fn values(
         .set("profile", profile);
     let needs = |flag: &str| {
         Failure::usage(anyhow!(
-            "the action `{}` is about a {}: give {flag}",
+            "the action `{}` is about {}: give {flag}",
             spec.name,
-            spec.scope.as_str()
+            spec.scope.with_article()
         ))
     };
+    // A flag the scope does not take would be silently dropped: the
+    // operator would believe they aimed at what they did not.
+    let given = [
+        (
+            "--service",
+            command.service.is_some(),
+            matches!(spec.scope, Scope::Service | Scope::Task),
+        ),
+        (
+            "--cluster",
+            command.cluster.is_some(),
+            matches!(spec.scope, Scope::Service | Scope::Task),
+        ),
+        ("--task", command.task.is_some(), spec.scope == Scope::Task),
+        (
+            "--container",
+            command.container.is_some(),
+            spec.scope == Scope::Task,
+        ),
+        (
+            "--alarm",
+            command.alarm.is_some(),
+            spec.scope == Scope::Alarm,
+        ),
+    ];
+    if let Some((flag, _, _)) = given.iter().find(|(_, set, takes)| *set && !*takes) {
+        return Err(Failure::usage(anyhow!(
+            "the action `{}` is about {}: {flag} does not apply",
+            spec.name,
+            spec.scope.with_article()
+        )));
+    }
     if matches!(spec.scope, Scope::Service | Scope::Task) {
         let service = command
             .service
@@ -202,20 +241,39 @@ async fn values(
                 t.last_status == flightdeck_model::TaskStatus::Running
             };
             let task = match &command.task {
+                // Its id, its ARN, or six characters or more of its id, as
+                // `stop-task` takes it.
+                Some(id) if id.len() < 6 => {
+                    return Err(Failure::usage(anyhow!(
+                        "`{id}`: give the task's id, its ARN or at least 6 characters of its id"
+                    )));
+                }
                 Some(id) => tasks
                     .iter()
-                    .find(|t| t.id == *id || t.id.starts_with(id.as_str()))
+                    .find(|t| t.id == *id || t.arn == *id || t.id.starts_with(id.as_str()))
                     .ok_or_else(|| Failure::usage(anyhow!("no task `{id}` of {service}")))?,
                 None => tasks
                     .iter()
                     .find(running)
                     .ok_or_else(|| Failure::usage(anyhow!("{service} has no running task")))?,
             };
-            let container = command
-                .container
-                .clone()
-                .or_else(|| task.containers.first().map(|c| c.name.clone()))
-                .unwrap_or_default();
+            let container = match &command.container {
+                Some(name) if !task.containers.iter().any(|c| c.name == *name) => {
+                    let names: Vec<&str> =
+                        task.containers.iter().map(|c| c.name.as_str()).collect();
+                    return Err(Failure::usage(anyhow!(
+                        "task {} has no container `{name}`: it has {}",
+                        task.id,
+                        names.join(", ")
+                    )));
+                }
+                Some(name) => name.clone(),
+                None => task
+                    .containers
+                    .first()
+                    .map(|c| c.name.clone())
+                    .unwrap_or_default(),
+            };
             values
                 .set("task", task.id.clone())
                 .set("container", container);
@@ -255,10 +313,17 @@ async fn carry_out(
         }
     };
     say(format!("{}\n", plan.lines().join("\n")));
+    let read_only = spec.writes && (options.read_only || info.read_only || p.is_read_only());
     if command.dry_run {
+        if read_only {
+            say(format!(
+                "  {} is read-only: it would be refused\n",
+                info.name
+            ));
+        }
         return Ok(());
     }
-    if spec.writes && (options.read_only || info.read_only || p.is_read_only()) {
+    if read_only {
         return Err(refused(anyhow!(
             "{} is read-only: the action `{}` writes, so it is not run",
             info.name,
@@ -267,7 +332,13 @@ async fn carry_out(
     }
     plan.confirmation()
         .check_word(command.confirm.as_deref())
-        .map_err(|e| refused(e.into()))?;
+        .map_err(|e| match e {
+            flightdeck_core::ops::Unconfirmed::Wrong { given, word } => refused(anyhow!(
+                "confirmation `{given}` is not the {}'s name `{word}`: nothing ran",
+                spec.scope.as_str()
+            )),
+            missing => refused(missing.into()),
+        })?;
     let audit = options.audit_log();
     let who = p
         .reads()
@@ -285,82 +356,191 @@ async fn carry_out(
             })?;
     }
     let ran = execute(&plan, spec.tty, command.json, report).await;
-    if spec.writes {
-        let outcome = match &ran {
-            Ok(code) => Ok(*code),
-            Err(e) => Err(format!("{e:#}")),
-        };
-        if let Err(e) = audit.append(&plan.record(clock.now(), Phase::After, &who, Some(outcome))) {
-            crate::output::err(format!(
-                "flightdeck: the action ran but its outcome is not in the audit log: {e}\n"
-            ));
-        }
+    let outcome = match &ran {
+        Ok(Ended::Code(code)) => Ok(*code),
+        Ok(ended) => Err(ended.to_string()),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    if spec.writes
+        && let Err(e) =
+            audit.append(&plan.record(clock.now(), Phase::After, &who, Some(outcome.clone())))
+    {
+        crate::output::err(format!(
+            "flightdeck: the action ran but its outcome is not in the audit log: {e}\n"
+        ));
     }
-    match ran {
+    match outcome {
         Ok(0) => Ok(()),
         Ok(code) => Err(Failure::failed(anyhow!(
             "the action `{}` exited with status {code}",
             spec.name
         ))),
-        Err(e) => Err(Failure::failed(e)),
+        Err(why) => Err(Failure::failed(anyhow!(
+            "the action `{}`: {why}",
+            spec.name
+        ))),
+    }
+}
+
+/// How the action's process ended.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ended {
+    Code(i32),
+    Signal(i32),
+}
+
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Code(code) => write!(f, "exit status {code}"),
+            Ended::Signal(signal) => write!(f, "killed by signal {signal}"),
+        }
+    }
+}
+
+impl From<std::process::ExitStatus> for Ended {
+    fn from(status: std::process::ExitStatus) -> Self {
+        use std::os::unix::process::ExitStatusExt;
+        match (status.code(), status.signal()) {
+            (Some(code), _) => Ended::Code(code),
+            (None, Some(signal)) => Ended::Signal(signal),
+            (None, None) => Ended::Code(-1),
+        }
+    }
+}
+
+/// The longest line of an action's output kept; the rest of it is dropped
+/// (said so), so a command printing one endless line costs bounded memory.
+const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// An output stream read a line at a time, bytes that are not UTF-8
+/// replaced, at most [`MAX_LINE_BYTES`] of a line. What a line has so far
+/// is kept here, not in the future reading it: a read given up for the
+/// other stream's line (a `select!`) loses nothing.
+struct Lines<R> {
+    input: R,
+    buf: Vec<u8>,
+    cut: bool,
+}
+
+impl<R: tokio::io::AsyncBufRead + Unpin> Lines<R> {
+    fn new(input: R) -> Self {
+        Lines {
+            input,
+            buf: vec![],
+            cut: false,
+        }
+    }
+
+    /// The next line; `None` at the end.
+    async fn next(&mut self) -> std::io::Result<Option<String>> {
+        use tokio::io::AsyncBufReadExt;
+        loop {
+            let available = self.input.fill_buf().await?;
+            if available.is_empty() {
+                if self.buf.is_empty() && !self.cut {
+                    return Ok(None);
+                }
+                break;
+            }
+            let newline = available.iter().position(|&b| b == b'\n');
+            let part = &available[..newline.unwrap_or(available.len())];
+            let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
+            self.cut |= part.len() > room;
+            self.buf.extend_from_slice(&part[..part.len().min(room)]);
+            let used = newline.map_or(available.len(), |i| i + 1);
+            self.input.consume(used);
+            if newline.is_some() {
+                break;
+            }
+        }
+        let mut line = String::from_utf8_lossy(&self.buf).into_owned();
+        if self.cut {
+            line.push_str(" … (the rest of this line is left out)");
+        }
+        self.buf.clear();
+        self.cut = false;
+        Ok(Some(line))
     }
 }
 
 /// Runs the plan's command: the terminal handed over (`tty`), or its
-/// output streamed a sanitised line at a time (kept for `--json`).
-/// Its exit status (a signal's death is -1).
+/// output streamed a sanitised line at a time (kept for `--json`). Ctrl-C
+/// is the command's to answer (the terminal sends it to both): flightdeck
+/// waits for it, kills it if it is still there 5 s later, and so always
+/// gets to write the record after.
 async fn execute(
     plan: &ActionPlan,
     tty: bool,
     json: bool,
     report: &mut Report,
-) -> anyhow::Result<i32> {
-    use tokio::io::AsyncBufReadExt;
+) -> anyhow::Result<Ended> {
     let (program, args) = plan
         .argv
         .split_first()
         .ok_or_else(|| anyhow!("the action's command is empty"))?;
     let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args)
-        .envs(&plan.env)
-        .stdin(std::process::Stdio::inherit());
-    if tty && !json {
-        let status = cmd
-            .status()
-            .await
-            .map_err(|e| anyhow!("cannot run {program}: {e}"))?;
-        report.exit_code = Some(status.code().unwrap_or(-1));
-        return Ok(status.code().unwrap_or(-1));
+    cmd.args(args).envs(&plan.env).kill_on_drop(true);
+    let piped = !tty || json;
+    if piped {
+        cmd.stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
     }
-    cmd.stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true);
     let mut child = cmd
         .spawn()
         .map_err(|e| anyhow!("cannot run {program}: {e}"))?;
-    let (Some(out), Some(err)) = (child.stdout.take(), child.stderr.take()) else {
-        return Err(anyhow!("{program}: no output streams"));
+    let (mut out, mut err) = match (child.stdout.take(), child.stderr.take()) {
+        (Some(out), Some(err)) if piped => (
+            Some(Lines::new(tokio::io::BufReader::new(out))),
+            Some(Lines::new(tokio::io::BufReader::new(err))),
+        ),
+        _ => (None, None),
     };
-    let mut out = tokio::io::BufReader::new(out).lines();
-    let mut err = tokio::io::BufReader::new(err).lines();
-    let (mut out_open, mut err_open) = (true, true);
-    while out_open || err_open {
+    let (mut out_open, mut err_open) = (out.is_some(), err.is_some());
+    let mut interrupted: Option<tokio::time::Instant> = None;
+    let status = loop {
+        let kill_at = interrupted.map(|at| at + std::time::Duration::from_secs(5));
         tokio::select! {
-            line = out.next_line(), if out_open => match line {
+            line = async {
+                match out.as_mut() {
+                    Some(out) => out.next().await,
+                    None => Ok(None),
+                }
+            }, if out_open => match line {
                 Ok(Some(l)) => keep(&mut report.stdout, sanitize(&l), json, false),
                 _ => out_open = false,
             },
-            line = err.next_line(), if err_open => match line {
+            line = async {
+                match err.as_mut() {
+                    Some(err) => err.next().await,
+                    None => Ok(None),
+                }
+            }, if err_open => match line {
                 Ok(Some(l)) => keep(&mut report.stderr, sanitize(&l), json, true),
                 _ => err_open = false,
             },
+            status = child.wait(), if !out_open && !err_open => break status?,
+            _ = tokio::signal::ctrl_c(), if interrupted.is_none() => {
+                crate::output::err("flightdeck: interrupted: waiting for the action to stop (5 s, then it is killed)\n");
+                interrupted = Some(tokio::time::Instant::now());
+            },
+            _ = tokio::time::sleep_until(kill_at.unwrap_or_else(tokio::time::Instant::now)), if kill_at.is_some() => {
+                let _ = child.start_kill();
+                interrupted = Some(tokio::time::Instant::now() + std::time::Duration::from_secs(3600));
+            },
         }
-    }
-    let status = child.wait().await?;
-    let code = status.code().unwrap_or(-1);
-    report.exit_code = Some(code);
-    Ok(code)
+    };
+    let ended = Ended::from(status);
+    report.exit_code = match ended {
+        Ended::Code(code) => Some(code),
+        Ended::Signal(_) => None,
+    };
+    report.signal = match ended {
+        Ended::Signal(s) => Some(s),
+        Ended::Code(_) => None,
+    };
+    Ok(ended)
 }
 
 /// One line of output: printed, or kept for `--json` (the last

@@ -149,10 +149,22 @@ pub fn config_check(paths: &Paths, file: Option<&Path>) -> Result<()> {
     let path = file.map_or_else(|| paths.config_file.clone(), Path::to_path_buf);
     let themes = load_themes(paths)?;
     let config = Config::load(&path, true, |n| themes.get(n).is_some()).map_err(Failure::usage)?;
+    // The team's actions are part of the config: checked as every command
+    // checks them.
+    let source = flightdeck_tui::diagnostic::FileError::read(&path).map_err(Failure::usage)?;
+    let actions = crate::config::actions::load(
+        &path,
+        Some(&source),
+        &config.actions,
+        &paths.actions_dir,
+        &config.keymap(),
+    )
+    .map_err(Failure::usage)?;
     crate::output::out(format!(
-        "{}: ok ({} environments)\n",
+        "{}: ok ({} environments, {} actions)\n",
         path.display(),
-        config.environments.len()
+        config.environments.len(),
+        actions.len()
     ));
     Ok(())
 }

@@ -10,7 +10,7 @@ use flightdeck_tui::app::keymap::{Chord, Keymap};
 use flightdeck_tui::diagnostic::FileError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use toml::Spanned;
 
 /// One `[[action]]` section.
@@ -103,16 +103,43 @@ fn check(
                 "command is empty: the program, then its arguments".into(),
             ));
         }
+        if let Some(program) = a.command.get_ref().first()
+            && program.get_ref().trim().is_empty()
+        {
+            return Err(at(
+                program.span().start,
+                "the program's name is empty".into(),
+            ));
+        }
         for arg in a.command.get_ref() {
             action::check(arg.get_ref(), a.scope)
                 .map_err(|e| at(arg.span().start, e.to_string()))?;
         }
         for (key, value) in &a.env {
+            let variable_name = key
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !variable_name {
+                return Err(at(
+                    value.span().start,
+                    format!(
+                        "env `{key}` is not a variable's name: letters, digits and `_`, not first a digit"
+                    ),
+                ));
+            }
             action::check(value.get_ref(), a.scope)
                 .map_err(|e| at(value.span().start, format!("env {key}: {e}")))?;
         }
         if let Some(key) = &a.key {
             let chord = Chord::parse(key.get_ref()).map_err(|e| at(key.span().start, e))?;
+            if Chord::parse("C-c").is_ok_and(|quit| quit == chord) {
+                return Err(at(
+                    key.span().start,
+                    "C-c always quits the cockpit: give the action another key".into(),
+                ));
+            }
             if let Some(taken) = keymap.bound(&chord) {
                 return Err(at(
                     key.span().start,
@@ -177,16 +204,7 @@ pub fn load(
         keymap,
         &mut seen,
     )?;
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect(),
-        // No directory: no actions of the team's there.
-        Err(_) => vec![],
-    };
-    files.sort();
-    for path in files {
+    for path in super::toml_files(dir)? {
         let source = FileError::read(&path)?;
         let file: ActionsFile = FileError::parse_toml(&path, &source)?;
         all.extend(check(&path, &source, &file.action, keymap, &mut seen)?);
@@ -255,6 +273,25 @@ writes = true
         );
         let e = load_one(&format!("{FLUSH}{FLUSH}")).unwrap_err();
         assert!(e.contains("already defined at config.toml:3"), "{e}");
+    }
+
+    #[test]
+    fn c_c_an_empty_program_and_a_bad_variable_name_are_refused() {
+        let e = load_one(&FLUSH.replace("key = \"U\"", "key = \"C-c\"")).unwrap_err();
+        assert!(
+            e.contains("config.toml:5:7") && e.contains("C-c always quits"),
+            "{e}"
+        );
+        let e = load_one(&FLUSH.replace("\"scripts/flush.sh\"", "\" \"")).unwrap_err();
+        assert!(
+            e.contains("config.toml:7:") && e.contains("program's name is empty"),
+            "{e}"
+        );
+        let e = load_one(&FLUSH.replace("CACHE =", "\"A=B\" =")).unwrap_err();
+        assert!(
+            e.contains("config.toml:8:") && e.contains("not a variable's name"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -319,6 +319,32 @@ fn keys_type(name: &str) -> String {
 
 /// Where the `index`th string of the array at `span` starts in `source`
 /// (the array's own start when it cannot be told).
+/// The `*.toml` files of `dir` (the operator's drills, the team's actions),
+/// by name; none when there is no such directory. A directory that cannot
+/// be read, or a `*.toml` that is no regular file (a FIFO would block the
+/// read for ever), is refused.
+pub fn toml_files(dir: &Path) -> Result<Vec<std::path::PathBuf>, FileError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
+        Err(e) => return Err(FileError::whole_file(dir, format!("cannot read: {e}"))),
+    };
+    let mut files: Vec<std::path::PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for path in &files {
+        if let Ok(m) = std::fs::metadata(path)
+            && !m.is_file()
+            && !m.is_dir()
+        {
+            return Err(FileError::whole_file(path, "is not a regular file"));
+        }
+    }
+    Ok(files)
+}
+
 /// Where the `index`-th line that is `header` (`[[discover]]`) starts, or
 /// the file's start when there are fewer.
 fn nth_section_at(source: &str, header: &str, index: usize) -> usize {

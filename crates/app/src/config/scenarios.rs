@@ -20,16 +20,7 @@ pub fn load(dir: &Path) -> Result<Vec<(Scenario, Source)>, FileError> {
         .into_iter()
         .map(|s| (s, Source::Embedded))
         .collect();
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect(),
-        // No directory: no scenarios of the operator's.
-        Err(_) => vec![],
-    };
-    files.sort();
-    for path in files {
+    for path in super::toml_files(dir)? {
         let source = FileError::read(&path)?;
         let s = Scenario::parse(&source).map_err(|e| match e.span {
             Some(span) => FileError::at(&path, &source, span.start, e.message),
