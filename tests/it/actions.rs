@@ -170,19 +170,9 @@ fn an_action_is_planned_confirmed_audited_and_its_output_sanitised() {
     assert_eq!(audit(h).len(), before);
 }
 
-/// `sh -c`'s words, as a shell would split the audited line.
+/// The audited line's words, as a shell would split it.
 fn shell_split(line: &str) -> Vec<String> {
-    let out = std::process::Command::new("sh")
-        .arg("-c")
-        .arg(format!("for a in {line}; do printf '%s\\0' \"$a\"; done"))
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .split('\0')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
+    shell_words::split(line).unwrap()
 }
 
 #[test]

@@ -1824,3 +1824,53 @@ fn a_rollback_without_a_target_names_the_revisions_and_the_flag() {
         "{stderr}"
     );
 }
+
+/// Every plan carries the AWS CLI commands that make its calls, in
+/// `plan.aws_cli` and in the text, each read back as its arguments.
+#[test]
+fn every_plan_carries_the_aws_cli_that_makes_its_calls() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let scale = [
+        "--demo",
+        "--env",
+        "muejam-staging",
+        "scale",
+        "--cluster",
+        "muejam-staging",
+        "--service",
+        "backend",
+        "--desired",
+        "2",
+        "--dry-run",
+    ];
+    let mut with_json = scale.to_vec();
+    with_json.push("--json");
+    let out = json(&flightdeck(h, &with_json, None));
+    let lines: Vec<Vec<String>> = out["plan"]["aws_cli"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| shell_words::split(l.as_str().unwrap()).unwrap())
+        .collect();
+    let update = lines
+        .iter()
+        .find(|w| w[..3] == ["aws", "ecs", "update-service"])
+        .unwrap_or_else(|| panic!("no update-service in {out}"));
+    let after = |flag: &str| {
+        update
+            .iter()
+            .position(|w| w == flag)
+            .map(|i| update[i + 1].clone())
+    };
+    assert_eq!(after("--cluster").as_deref(), Some("muejam-staging"));
+    assert_eq!(after("--service").as_deref(), Some("backend"));
+    assert_eq!(after("--desired-count").as_deref(), Some("2"));
+    assert_eq!(after("--region").as_deref(), out["plan"]["region"].as_str());
+    let text = flightdeck(h, &scale, None);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("the same with the AWS CLI:") && text.contains("aws ecs update-service"),
+        "{text}"
+    );
+}

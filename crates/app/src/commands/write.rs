@@ -369,6 +369,12 @@ impl Write<'_> {
             ops::leased::mark(team, &mut plan, self.clock.now()).await;
         }
         let mut text: String = plan.lines().iter().map(|l| sanitize(l) + "\n").collect();
+        if !plan.aws_cli.is_empty() {
+            text.push_str("the same with the AWS CLI:\n");
+            for line in &plan.aws_cli {
+                text.push_str(&format!("  {}\n", sanitize(line)));
+            }
+        }
         text.push('\n');
         out.say(&text);
         report.plan = Some(plan.clone());

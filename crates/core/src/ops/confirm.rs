@@ -96,6 +96,7 @@ pub(crate) mod tests {
             },
             from_task_definition: td,
             starts_deployment: false,
+            aws_cli: vec![],
             lease: None,
             take_lease: None,
         }

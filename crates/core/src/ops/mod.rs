@@ -6,6 +6,7 @@
 //! Invariant: nothing here writes without a [`Plan`]; read-only is refused
 //! again below, by the provider's guard.
 
+pub mod aws_cli;
 mod confirm;
 mod earlier;
 mod execute;

@@ -399,6 +399,10 @@ pub struct Plan {
     /// table), given at the confirmation; kept in the audit record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub take_lease: Option<String>,
+    /// The AWS CLI commands that make the same calls (`aws_cli::commands`),
+    /// for the operator to read, copy or run by hand.
+    #[serde(default)]
+    pub aws_cli: Vec<String>,
 }
 
 impl Plan {

@@ -66,10 +66,12 @@ pub async fn plan(
         starts_deployment: false,
         lease: None,
         take_lease: None,
+        aws_cli: vec![],
         operation: op.clone(),
     };
     how_it_deploys(&mut plan, svc, &op)?;
     plan_operation(p, &mut plan, &current, &op, audit).await?;
+    plan.aws_cli = super::aws_cli::commands(&plan);
     Ok(plan)
 }
 
