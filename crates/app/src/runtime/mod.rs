@@ -112,11 +112,20 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     // the simulation: its world is made anew each run).
     let remember =
         (!session.demo && options.config.remember_state()).then(|| options.paths.cache_dir());
+    // The environment on screen before the first frame; the others
+    // (a hundred accounts' states take tens of ms to read) just after it,
+    // from a thread of their own (`Cockpit::remember_later`).
+    let mut remember_later = vec![];
     if let Some(dir) = &remember {
-        for last in crate::last_known::load(
-            dir,
-            &app.envs.iter().map(|e| e.info.clone()).collect::<Vec<_>>(),
-        ) {
+        let (now, later): (Vec<_>, Vec<_>) = app
+            .envs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i, e.info.clone()))
+            .partition(|(i, _)| *i == app.current);
+        let now: Vec<_> = now.into_iter().map(|(_, info)| info).collect();
+        remember_later = later.into_iter().map(|(_, info)| info).collect();
+        for last in crate::last_known::load(dir, &now) {
             let msg = Msg::Remembered(Box::new(last));
             record(&mut recorder, &mut app, &msg, clock.now());
             update(&mut app, msg);
@@ -177,6 +186,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         log_file: options.paths.log_file.clone(),
         mouse: options.config.mouse(),
         remember,
+        remember_later,
         team: (!session.demo && options.config.team.audit_log_group.is_some())
             .then(|| Arc::new(options.clone())),
         #[cfg(feature = "aws")]
@@ -213,6 +223,9 @@ struct Cockpit {
     mouse: bool,
     /// Where each environment's last known state is kept, when it is.
     remember: Option<PathBuf>,
+    /// The environments whose last known state is read after the first
+    /// frame (all but the one on screen).
+    remember_later: Vec<flightdeck_model::EnvironmentInfo>,
     /// The options of the shared audit trail, when the team has one.
     team: Option<Arc<crate::options::Options>>,
     /// The team's bucket of recordings, when the config names one.
@@ -237,6 +250,7 @@ impl Cockpit {
             log_file,
             mouse,
             remember,
+            remember_later,
             team,
             #[cfg(feature = "aws")]
             recordings,
@@ -255,6 +269,16 @@ impl Cockpit {
             let (mut engine, mut data_rx) =
                 EngineLink::start(providers, clock.clone(), &writes, &app);
             let (answer_tx, mut answer_rx) = mpsc::unbounded_channel();
+            if let Some(dir) = remember.clone()
+                && !remember_later.is_empty()
+            {
+                let tx = answer_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    for last in crate::last_known::load(&dir, &remember_later) {
+                        let _ = tx.send(Msg::Remembered(Box::new(last)));
+                    }
+                });
+            }
             // What earlier sessions left is uploaded in the background.
             #[cfg(feature = "aws")]
             if let Some(shared) = &recordings {
