@@ -20,6 +20,21 @@ fn w(words: &[&str]) -> Vec<String> {
     words.iter().map(|s| s.to_string()).collect()
 }
 
+/// `aws ecs update-service` of the service, then `more`.
+fn update_service(cluster: &str, service: &str, more: &[&str]) -> Vec<String> {
+    let mut words = w(&[
+        "aws",
+        "ecs",
+        "update-service",
+        "--cluster",
+        cluster,
+        "--service",
+        service,
+    ]);
+    words.extend(w(more));
+    words
+}
+
 /// The AWS CLI commands of `plan`'s steps, in order.
 pub fn commands(plan: &Plan) -> Vec<String> {
     let op = &plan.operation;
@@ -66,15 +81,7 @@ pub fn commands(plan: &Plan) -> Vec<String> {
                 desired,
                 force_new_deployment,
             } => {
-                let mut words = w(&[
-                    "aws",
-                    "ecs",
-                    "update-service",
-                    "--cluster",
-                    cluster,
-                    "--service",
-                    service,
-                ]);
+                let mut words = update_service(cluster, service, &[]);
                 if *uses_new_revision {
                     words.extend(w(&["--task-definition", "<the revision registered above>"]));
                 }
@@ -139,17 +146,11 @@ pub fn commands(plan: &Plan) -> Vec<String> {
                     "# where ECS refuses it, the same by hand, back to {fallback}:"
                 ));
                 out.push(line(
-                    w(&[
-                        "aws",
-                        "ecs",
-                        "update-service",
-                        "--cluster",
+                    update_service(
                         cluster,
-                        "--service",
                         service,
-                        "--task-definition",
-                        &fallback.to_string(),
-                    ]),
+                        &["--task-definition", &fallback.to_string()],
+                    ),
                     region,
                 ));
             }
@@ -162,17 +163,7 @@ pub fn commands(plan: &Plan) -> Vec<String> {
                     config.push_str(&format!(",bakeTimeInMinutes={b}"));
                 }
                 out.push(line(
-                    w(&[
-                        "aws",
-                        "ecs",
-                        "update-service",
-                        "--cluster",
-                        cluster,
-                        "--service",
-                        service,
-                        "--deployment-configuration",
-                        &config,
-                    ]),
+                    update_service(cluster, service, &["--deployment-configuration", &config]),
                     region,
                 ));
             }
