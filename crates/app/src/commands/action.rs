@@ -155,10 +155,10 @@ async fn values(
     options: &Options,
     spec: &Spec,
     p: &Provider,
+    identity: &flightdeck_model::CallerIdentity,
     command: &ActionCommand,
 ) -> Result<Values, Failure> {
     let info = p.environment();
-    let identity = p.reads().caller_identity().await.map_err(Failure::failed)?;
     let profile = options
         .config
         .environment(&info.name)
@@ -169,7 +169,7 @@ async fn values(
     let mut values = Values::default();
     values
         .set("env", info.name.clone())
-        .set("account", identity.account)
+        .set("account", identity.account.clone())
         .set("region", info.region.clone())
         .set("profile", profile);
     let needs = |flag: &str| {
@@ -302,7 +302,9 @@ async fn carry_out(
     report: &mut Report,
 ) -> Result<(), Failure> {
     let info = p.environment();
-    let values = values(options, spec, p, command).await?;
+    // Who runs it: the account of its variables and the audit's `who`.
+    let identity = p.reads().caller_identity().await.map_err(Failure::failed)?;
+    let values = values(options, spec, p, &identity, command).await?;
     let plan = spec
         .plan(&values, info.production)
         .map_err(|e| Failure::usage(anyhow!("the action `{}`: {e}", spec.name)))?;
@@ -340,12 +342,7 @@ async fn carry_out(
             missing => refused(missing.into()),
         })?;
     let audit = options.audit_log();
-    let who = p
-        .reads()
-        .caller_identity()
-        .await
-        .map(|i| i.arn)
-        .unwrap_or_default();
+    let who = identity.arn;
     if spec.writes {
         audit
             .append(&plan.record(clock.now(), Phase::Before, &who, None))
