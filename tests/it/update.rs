@@ -826,12 +826,15 @@ fn a_task_is_picked_copied_and_stopped_from_the_service_detail() {
             reason: "Stopped by flightdeck".into()
         }]
     );
-    // C-y copies the plan without typing into the confirmation.
+    // C-y copies the AWS CLI commands of the plan, without typing into
+    // the confirmation.
     let effects = ctrl(&mut h, 'y');
-    let [Effect::Copy(plan)] = effects.as_slice() else {
+    let [Effect::Copy(commands)] = effects.as_slice() else {
         panic!("{effects:?}");
     };
-    assert!(plan.contains("ecs:StopTask"), "{plan}");
+    let words = shell_words::split(commands).unwrap();
+    assert_eq!(words[..3], ["aws", "ecs", "stop-task"], "{commands}");
+    assert!(words.contains(&tasks[1].0), "{commands}");
     h.keys("processing-service");
     h.key(KeyCode::Enter);
     let p = h.provider("radiox-prod");
@@ -1178,8 +1181,9 @@ fn a_long_plan_scrolls_and_says_where_it_is() {
     let Some(Dialog::Confirm(c)) = &h.app.dialog else {
         panic!("{:?}", h.app.dialog);
     };
+    // The body ends with the same calls as AWS CLI commands.
     let lines = c.plan.lines();
-    let last: String = lines.last().unwrap().chars().take(30).collect();
+    let last: String = c.plan.aws_cli.last().unwrap().chars().take(30).collect();
     let first: String = lines[0].chars().take(30).collect();
     let (w, rows) = (60, 16);
     let top = h.screen(w, rows, &mono);

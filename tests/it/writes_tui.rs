@@ -231,6 +231,12 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
                 | Effect::Attach(_)
                 | Effect::Forward { .. }
                 | Effect::CloseForwards => {}
+                // No runbook action is configured here.
+                Effect::PlanAction { .. } | Effect::RunAction { .. } | Effect::CancelAction(_) => {
+                    return Err(TestCaseError::fail(format!(
+                        "an action's effect with none configured: {effect:?}"
+                    )));
+                }
                 Effect::Plan { request, env, op } => {
                     let p = providers
                         .iter()

@@ -4,6 +4,7 @@
 //! and what every command does. The binary parses the command line and
 //! calls in here; nothing here sees clap. See `ARCHITECTURE.md` for the map.
 
+pub mod actions;
 pub mod attach;
 pub mod commands;
 pub mod config;

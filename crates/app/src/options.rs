@@ -114,6 +114,19 @@ fn demo_run() -> &'static str {
     })
 }
 
+/// This machine's name, read once (a hundred discovered environments each
+/// name their session after the operator).
+fn host() -> &'static str {
+    static HOST: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| {
+        std::fs::read_to_string("/etc/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "host".into())
+    })
+}
+
 /// The seed of the simulation when neither `--seed` nor the config names one.
 pub const DEFAULT_SEED: u64 = 42;
 
@@ -124,12 +137,7 @@ impl Options {
     pub fn operator(&self) -> String {
         let name = self.config.team.operator.clone().unwrap_or_else(|| {
             let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
-            let host = std::fs::read_to_string("/etc/hostname")
-                .map(|h| h.trim().to_string())
-                .ok()
-                .filter(|h| !h.is_empty())
-                .unwrap_or_else(|| "host".into());
-            format!("{user}@{host}")
+            format!("{user}@{}", host())
         });
         name.replace([':', '*'], "-")
     }

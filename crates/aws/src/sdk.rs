@@ -121,17 +121,49 @@ impl Loaded {
                 .build();
         }
         if let Some(role) = &settings.assume_role {
-            let assumed = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
-                .session_name(role.session_name.clone())
-                .configure(&base)
-                .build()
-                .await;
+            let assumed = LazyAssumeRole {
+                role: role.clone(),
+                base: base.clone(),
+                provider: tokio::sync::OnceCell::new(),
+            };
             return base
                 .into_builder()
                 .credentials_provider(SharedCredentialsProvider::new(assumed))
                 .build();
         }
         base
+    }
+}
+
+/// A role assumed on its first use: its provider (an STS client of its
+/// own) is made then, not at the start; a hundred accounts' STS clients
+/// were a third of a warm start's first frame.
+#[derive(Debug)]
+struct LazyAssumeRole {
+    role: crate::AssumeRole,
+    base: SdkConfig,
+    provider: tokio::sync::OnceCell<aws_config::sts::AssumeRoleProvider>,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for LazyAssumeRole {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let provider = self
+                .provider
+                .get_or_init(|| {
+                    aws_config::sts::AssumeRoleProvider::builder(self.role.role_arn.clone())
+                        .session_name(self.role.session_name.clone())
+                        .configure(&self.base)
+                        .build()
+                })
+                .await;
+            provider.provide_credentials().await
+        })
     }
 }
 

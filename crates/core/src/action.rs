@@ -233,7 +233,7 @@ pub struct Spec {
 }
 
 /// An action expanded for one place, ready to be confirmed and run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActionPlan {
     pub action: String,
     pub scope: Scope,

@@ -9,11 +9,11 @@
 
 use super::table::{emit, json as to_json};
 use super::{Exit, Failure};
+use crate::actions::{Ended, Interrupt, Io, Stream};
 use crate::options::Options;
 use crate::session::{Session, WorldBuild};
 use anyhow::anyhow;
 use flightdeck_core::action::{ActionPlan, Scope, Spec, Values};
-use flightdeck_core::ops::Phase;
 use flightdeck_core::provider::{Provider, locate_service};
 use flightdeck_model::clock::{Clock, SystemClock};
 use flightdeck_model::text::sanitize;
@@ -159,19 +159,7 @@ async fn values(
     command: &ActionCommand,
 ) -> Result<Values, Failure> {
     let info = p.environment();
-    let profile = options
-        .config
-        .environment(&info.name)
-        .and_then(|e| e.profile.clone())
-        .or_else(|| options.aws.profile.clone())
-        .or_else(|| options.aws_profile_env.clone())
-        .unwrap_or_default();
-    let mut values = Values::default();
-    values
-        .set("env", info.name.clone())
-        .set("account", identity.account.clone())
-        .set("region", info.region.clone())
-        .set("profile", profile);
+    let mut values = crate::actions::base_values(options, info, &identity.account);
     let needs = |flag: &str| {
         Failure::usage(anyhow!(
             "the action `{}` is about {}: give {flag}",
@@ -344,27 +332,14 @@ async fn carry_out(
     let audit = options.audit_log();
     let who = identity.arn;
     if spec.writes {
-        audit
-            .append(&plan.record(clock.now(), Phase::Before, &who, None))
-            .map_err(|e| {
-                refused(anyhow!(
-                    "the audit log cannot be written, so nothing ran: {e}"
-                ))
-            })?;
+        crate::actions::record_before(&audit, &plan, &who, clock.now()).map_err(refused)?;
     }
     let ran = execute(&plan, spec.tty, command.json, report).await;
-    let outcome = match &ran {
-        Ok(Ended::Code(code)) => Ok(*code),
-        Ok(ended) => Err(ended.to_string()),
-        Err(e) => Err(format!("{e:#}")),
-    };
+    let outcome = crate::actions::outcome(&ran);
     if spec.writes
-        && let Err(e) =
-            audit.append(&plan.record(clock.now(), Phase::After, &who, Some(outcome.clone())))
+        && let Err(e) = crate::actions::record_after(&audit, &plan, &who, clock.now(), &outcome)
     {
-        crate::output::err(format!(
-            "flightdeck: the action ran but its outcome is not in the audit log: {e}\n"
-        ));
+        crate::output::err(format!("flightdeck: {e}\n"));
     }
     match outcome {
         Ok(0) => Ok(()),
@@ -379,88 +354,6 @@ async fn carry_out(
     }
 }
 
-/// How the action's process ended.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Ended {
-    Code(i32),
-    Signal(i32),
-}
-
-impl std::fmt::Display for Ended {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Ended::Code(code) => write!(f, "exit status {code}"),
-            Ended::Signal(signal) => write!(f, "killed by signal {signal}"),
-        }
-    }
-}
-
-impl From<std::process::ExitStatus> for Ended {
-    fn from(status: std::process::ExitStatus) -> Self {
-        use std::os::unix::process::ExitStatusExt;
-        match (status.code(), status.signal()) {
-            (Some(code), _) => Ended::Code(code),
-            (None, Some(signal)) => Ended::Signal(signal),
-            (None, None) => Ended::Code(-1),
-        }
-    }
-}
-
-/// The longest line of an action's output kept; the rest of it is dropped
-/// (said so), so a command printing one endless line costs bounded memory.
-const MAX_LINE_BYTES: usize = 64 * 1024;
-
-/// An output stream read a line at a time, bytes that are not UTF-8
-/// replaced, at most [`MAX_LINE_BYTES`] of a line. What a line has so far
-/// is kept here, not in the future reading it: a read given up for the
-/// other stream's line (a `select!`) loses nothing.
-struct Lines<R> {
-    input: R,
-    buf: Vec<u8>,
-    cut: bool,
-}
-
-impl<R: tokio::io::AsyncBufRead + Unpin> Lines<R> {
-    fn new(input: R) -> Self {
-        Lines {
-            input,
-            buf: vec![],
-            cut: false,
-        }
-    }
-
-    /// The next line; `None` at the end.
-    async fn next(&mut self) -> std::io::Result<Option<String>> {
-        use tokio::io::AsyncBufReadExt;
-        loop {
-            let available = self.input.fill_buf().await?;
-            if available.is_empty() {
-                if self.buf.is_empty() && !self.cut {
-                    return Ok(None);
-                }
-                break;
-            }
-            let newline = available.iter().position(|&b| b == b'\n');
-            let part = &available[..newline.unwrap_or(available.len())];
-            let room = MAX_LINE_BYTES.saturating_sub(self.buf.len());
-            self.cut |= part.len() > room;
-            self.buf.extend_from_slice(&part[..part.len().min(room)]);
-            let used = newline.map_or(available.len(), |i| i + 1);
-            self.input.consume(used);
-            if newline.is_some() {
-                break;
-            }
-        }
-        let mut line = String::from_utf8_lossy(&self.buf).into_owned();
-        if self.cut {
-            line.push_str(" … (the rest of this line is left out)");
-        }
-        self.buf.clear();
-        self.cut = false;
-        Ok(Some(line))
-    }
-}
-
 /// Runs the plan's command: the terminal handed over (`tty`), or its
 /// output streamed a sanitised line at a time (kept for `--json`). Ctrl-C
 /// is the command's to answer (the terminal sends it to both): flightdeck
@@ -472,63 +365,23 @@ async fn execute(
     json: bool,
     report: &mut Report,
 ) -> anyhow::Result<Ended> {
-    let (program, args) = plan
-        .argv
-        .split_first()
-        .ok_or_else(|| anyhow!("the action's command is empty"))?;
-    let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args).envs(&plan.env).kill_on_drop(true);
-    let piped = !tty || json;
-    if piped {
-        cmd.stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-    }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| anyhow!("cannot run {program}: {e}"))?;
-    let (mut out, mut err) = match (child.stdout.take(), child.stderr.take()) {
-        (Some(out), Some(err)) if piped => (
-            Some(Lines::new(tokio::io::BufReader::new(out))),
-            Some(Lines::new(tokio::io::BufReader::new(err))),
-        ),
-        _ => (None, None),
+    let io = if tty && !json {
+        Io::Terminal
+    } else {
+        Io::Piped
     };
-    let (mut out_open, mut err_open) = (out.is_some(), err.is_some());
-    let mut interrupted: Option<tokio::time::Instant> = None;
-    let status = loop {
-        let kill_at = interrupted.map(|at| at + std::time::Duration::from_secs(5));
-        tokio::select! {
-            line = async {
-                match out.as_mut() {
-                    Some(out) => out.next().await,
-                    None => Ok(None),
-                }
-            }, if out_open => match line {
-                Ok(Some(l)) => keep(&mut report.stdout, sanitize(&l), json, false),
-                _ => out_open = false,
-            },
-            line = async {
-                match err.as_mut() {
-                    Some(err) => err.next().await,
-                    None => Ok(None),
-                }
-            }, if err_open => match line {
-                Ok(Some(l)) => keep(&mut report.stderr, sanitize(&l), json, true),
-                _ => err_open = false,
-            },
-            status = child.wait(), if !out_open && !err_open => break status?,
-            _ = tokio::signal::ctrl_c(), if interrupted.is_none() => {
-                crate::output::err("flightdeck: interrupted: waiting for the action to stop (5 s, then it is killed)\n");
-                interrupted = Some(tokio::time::Instant::now());
-            },
-            _ = tokio::time::sleep_until(kill_at.unwrap_or_else(tokio::time::Instant::now)), if kill_at.is_some() => {
-                let _ = child.start_kill();
-                interrupted = Some(tokio::time::Instant::now() + std::time::Duration::from_secs(3600));
-            },
+    let interrupted = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let ended = crate::actions::run(plan, io, Interrupt::Sent, interrupted, |stream, l| {
+        let l = sanitize(&l);
+        match stream {
+            Stream::Out => keep(&mut report.stdout, l, json, false),
+            Stream::Err => keep(&mut report.stderr, l, json, true),
+            Stream::Note => crate::output::err(format!("flightdeck: {l}\n")),
         }
-    };
-    let ended = Ended::from(status);
+    })
+    .await?;
     report.exit_code = match ended {
         Ended::Code(code) => Some(code),
         Ended::Signal(_) => None,

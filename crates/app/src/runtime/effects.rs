@@ -22,6 +22,8 @@ pub(super) struct Writes {
     pub(super) team: Option<Live>,
     /// Where the change timeline reads the writes made with flightdeck.
     pub(super) records: flightdeck_core::timeline::Records,
+    /// The team's runbook actions run from the cockpit.
+    pub(super) actions: super::actions::Actions,
 }
 
 impl Writes {
@@ -64,7 +66,10 @@ pub async fn carry_out(
         | Effect::Copy(_)
         | Effect::Attach(_)
         | Effect::Forward { .. }
-        | Effect::CloseForwards => None,
+        | Effect::CloseForwards
+        | Effect::PlanAction { .. }
+        | Effect::RunAction { .. }
+        | Effect::CancelAction(_) => None,
         Effect::Plan { request, env, op } => {
             let result = match provider(&env) {
                 None => Err(PlanError::Invalid(format!("no environment {env}"))),
@@ -175,10 +180,22 @@ fn to_clipboard(text: &str) {
     }
 }
 
+/// What needs the terminal itself, handed over by the loop.
+pub(super) enum HandOver {
+    /// An ECS Exec session.
+    Exec(Box<flightdeck_core::provider::ExecSession>),
+    /// A runbook action with `tty = true`: run `run` of `plan` in `env`.
+    Action {
+        run: u64,
+        env: String,
+        plan: Box<flightdeck_core::action::ActionPlan>,
+    },
+}
+
 /// One message through `update`, and what it asks done: a drill's clock
 /// changed here, the clipboard written, port forwards opened or closed
-/// here, writes carried out off the UI thread. An ECS Exec session to hand
-/// the terminal to is returned: that needs the terminal.
+/// here, writes and runbook actions carried out off the UI thread. What
+/// needs the terminal (an ECS Exec session, a `tty` action) is returned.
 pub(super) async fn handle(
     app: &mut App,
     msg: Msg,
@@ -187,8 +204,15 @@ pub(super) async fn handle(
     writes: &Writes,
     answers: &mpsc::UnboundedSender<Msg>,
     forwards: &mut crate::forwards::Forwards,
-) -> Option<Box<flightdeck_core::provider::ExecSession>> {
+) -> Option<HandOver> {
     let mut attach = None;
+    let provider = |env: &str| {
+        writes
+            .providers
+            .iter()
+            .find(|p| p.environment().name == env)
+            .cloned()
+    };
     for effect in update(app, msg) {
         match effect {
             Effect::Drill(control) => {
@@ -206,7 +230,30 @@ pub(super) async fn handle(
                 }
             }
             Effect::Copy(text) => to_clipboard(&text),
-            Effect::Attach(session) => attach = Some(session),
+            Effect::Attach(session) => attach = Some(HandOver::Exec(session)),
+            Effect::PlanAction {
+                request,
+                env,
+                action,
+                target,
+            } => writes.actions.plan(
+                provider(&env),
+                request,
+                env,
+                action,
+                target,
+                answers.clone(),
+            ),
+            Effect::RunAction {
+                run,
+                env,
+                plan,
+                tty: true,
+            } => attach = Some(HandOver::Action { run, env, plan }),
+            Effect::RunAction { run, env, plan, .. } => {
+                writes.actions.run(provider(&env), run, *plan, answers.clone())
+            }
+            Effect::CancelAction(run) => writes.actions.cancel(run),
             Effect::Forward {
                 env,
                 session,

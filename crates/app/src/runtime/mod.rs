@@ -4,6 +4,7 @@
 //! (`effects`), the flight recorder (`recorder`), a drill's restart
 //! (`drill`), themes (`palette`) and `flightdeck replay` (`replay`).
 
+mod actions;
 mod drill;
 mod effects;
 mod palette;
@@ -134,6 +135,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     app.stuck_after = options.stuck_after;
     app.set_log_buffer(options.config.log_buffer_lines());
     app.keymap = std::sync::Arc::new(options.config.keymap());
+    app.actions = std::sync::Arc::new(options.actions.clone());
     let palette = Palette::new(options).map_err(CockpitError::Session)?;
     let crash = CrashTest::from_env();
     // The team's lease table; a config that names it wrongly is said once
@@ -160,6 +162,12 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
         clock: clock.clone(),
         team: live,
         records: runtime.block_on(crate::team::audit::records(options, options.audit_log())),
+        actions: actions::Actions::new(
+            Arc::new(options.clone()),
+            options.audit_log(),
+            clock.clone(),
+            session.demo,
+        ),
     };
     // A restart plays the same drill again: same seed, same start.
     let restart = match (&session.scenario, &session.world, &app.drill) {
@@ -357,10 +365,41 @@ impl Cockpit {
                         &mut forwards,
                     )
                     .await;
-                    if let Some(session) = attach {
-                        let ended = hand_over(&mut terminal, &gate, mouse, &session).await;
-                        app.notice = Some(ended);
-                        app.dirty = true;
+                    match attach {
+                        Some(effects::HandOver::Exec(session)) => {
+                            let ended = hand_over(&mut terminal, &gate, mouse, &session).await;
+                            app.notice = Some(ended);
+                            app.dirty = true;
+                        }
+                        Some(effects::HandOver::Action { run, env, plan }) => {
+                            let provider = writes
+                                .providers
+                                .iter()
+                                .find(|p| p.environment().name == env)
+                                .cloned();
+                            let intro = format!(
+                                "flightdeck: action {} in {}; the cockpit comes back when it ends\n",
+                                plan.action, env
+                            );
+                            let outcome = terminal::handed_over(
+                                &mut terminal,
+                                &gate,
+                                mouse,
+                                &flightdeck_model::text::sanitize(&intro),
+                                writes.actions.run_here(provider, &plan),
+                            )
+                            .await;
+                            let msg = Msg::ActionEnded {
+                                run,
+                                env,
+                                plan,
+                                outcome,
+                            };
+                            record(&mut recorder, &mut app, &msg, clock.now());
+                            update(&mut app, msg);
+                            app.dirty = true;
+                        }
+                        None => {}
                     }
                     if app.quit {
                         break 'run;

@@ -179,26 +179,24 @@ pub(super) fn read_terminal(gate: Arc<crate::input::InputGate>) -> mpsc::Unbound
     input_rx
 }
 
-/// Gives the terminal to an ECS Exec session and takes it back: the reader
-/// held, the cockpit's screen left, the plugin run in the foreground, then
-/// the screen and the keys restored. Returns what the footer says of it.
-pub(super) async fn hand_over(
+/// Gives the terminal to `work` (a program run in the foreground) and
+/// takes it back: the reader held, the cockpit's screen left, `intro`
+/// printed, then the screen and the keys restored.
+pub(super) async fn handed_over<T>(
     terminal: &mut ratatui::DefaultTerminal,
     gate: &crate::input::InputGate,
     mouse: bool,
-    session: &flightdeck_core::provider::ExecSession,
-) -> String {
+    intro: &str,
+    work: impl std::future::Future<Output = T>,
+) -> T {
     use crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
     gate.close(crate::input::POLL * 5);
     if mouse {
         capture_mouse(false);
     }
     restore();
-    crate::output::out(format!(
-        "flightdeck: ECS Exec session {} ({}); leave the shell (exit) to return to the cockpit\n",
-        session.session_id, session.target
-    ));
-    let outcome = crate::attach::attach(session).await;
+    crate::output::out(intro.to_string());
+    let outcome = work.await;
     // The screen is blank again, and so is what ratatui thinks is on it
     // (a blank frame), so the next frame is drawn whole. Not
     // `Terminal::clear`: it asks the terminal where its cursor is first.
@@ -216,12 +214,35 @@ pub(super) async fn hand_over(
                 .map(|_| ())
         });
     if let Err(e) = restored {
-        tracing::warn!("terminal not restored after ECS Exec: {e}");
+        tracing::warn!("terminal not restored after a program had it: {e}");
     }
     if mouse {
         capture_mouse(true);
     }
     gate.open();
+    outcome
+}
+
+/// Gives the terminal to an ECS Exec session and takes it back (see
+/// [`handed_over`]). Returns what the footer says of it.
+pub(super) async fn hand_over(
+    terminal: &mut ratatui::DefaultTerminal,
+    gate: &crate::input::InputGate,
+    mouse: bool,
+    session: &flightdeck_core::provider::ExecSession,
+) -> String {
+    let intro = format!(
+        "flightdeck: ECS Exec session {} ({}); leave the shell (exit) to return to the cockpit\n",
+        session.session_id, session.target
+    );
+    let outcome = handed_over(
+        terminal,
+        gate,
+        mouse,
+        &intro,
+        crate::attach::attach(session),
+    )
+    .await;
     match outcome {
         Ok(status) if status.success() => {
             format!("ECS Exec session {} ended", session.session_id)

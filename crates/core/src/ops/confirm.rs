@@ -52,6 +52,14 @@ impl Confirmation {
         matches!(self, Confirmation::Typed { .. })
     }
 
+    /// The word that confirms, when one does.
+    pub fn word(&self) -> Option<&str> {
+        match self {
+            Confirmation::None => None,
+            Confirmation::Yes { word } | Confirmation::Typed { word } => Some(word),
+        }
+    }
+
     /// Checks the word given on a command line (`--confirm`); a command has
     /// no dialog, so a yes is the word too. `given` is shown sanitised by
     /// the caller's output path.

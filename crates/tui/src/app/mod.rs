@@ -2,6 +2,7 @@
 //! a [`Msg`]; `update` changes the state and returns [`Effect`]s for the
 //! runtime. No terminal, no clock, no I/O here, so all of it is testable.
 
+pub mod actions;
 pub mod api;
 mod changes;
 pub mod copy;
@@ -120,6 +121,13 @@ pub enum Overlay {
     /// The debug overlay: API calls, throttles and the request budget.
     Api {
         scroll: u16,
+    },
+    /// The output of runbook action `run`: following its end unless
+    /// scrolled (`scroll`); `x` pressed once to cancel it.
+    Actions {
+        run: u64,
+        scroll: Option<u16>,
+        cancel_armed: bool,
     },
 }
 
@@ -320,6 +328,26 @@ pub enum Msg {
         env: String,
         others: Vec<flightdeck_core::lease::Presence>,
     },
+    /// A runbook action's plan came back.
+    ActionPlanned {
+        request: write::RequestId,
+        env: String,
+        result: Result<flightdeck_core::action::ActionPlan, String>,
+    },
+    /// A line of a runbook action's output (not yet sanitised: the UI
+    /// shows it through its one output path).
+    ActionOutput {
+        run: u64,
+        stream: actions::Stream,
+        line: String,
+    },
+    /// A runbook action ended: its exit status, or why there is none.
+    ActionEnded {
+        run: u64,
+        env: String,
+        plan: Box<flightdeck_core::action::ActionPlan>,
+        outcome: Result<i32, String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -353,6 +381,25 @@ pub enum Effect {
     },
     /// Close every open port forward.
     CloseForwards,
+    /// Plan runbook action `action` on `target`; the answer comes back as
+    /// [`Msg::ActionPlanned`].
+    PlanAction {
+        request: write::RequestId,
+        env: String,
+        action: String,
+        target: actions::Target,
+    },
+    /// Run a planned (and confirmed) action: its output comes back as
+    /// [`Msg::ActionOutput`], its end as [`Msg::ActionEnded`]. With `tty`
+    /// the terminal is handed to it.
+    RunAction {
+        run: u64,
+        env: String,
+        plan: Box<flightdeck_core::action::ActionPlan>,
+        tty: bool,
+    },
+    /// Interrupt run `run` (SIGTERM, SIGKILL after a grace period).
+    CancelAction(u64),
 }
 
 /// A value worked out from the app's state, kept until its key changes.
@@ -486,6 +533,10 @@ pub struct App {
     pub viewer: bool,
     /// The debug overlay's latest figures.
     pub api: Option<api::ApiReport>,
+    /// The team's runbook actions (the config's `[[action]]`, `actions/`).
+    pub actions: std::sync::Arc<Vec<flightdeck_core::action::Spec>>,
+    /// The runbook actions run in this session, the newest last.
+    pub runs: Vec<actions::Run>,
 }
 
 impl App {
@@ -531,6 +582,9 @@ impl App {
         fresh.next_request = self.next_request;
         fresh.first_request = self.next_request;
         fresh.run = self.run + 1;
+        fresh.actions = self.actions.clone();
+        fresh.runs = std::mem::take(&mut self.runs);
+        fresh.keymap = self.keymap.clone();
         // Like a start: it opens on triage once anything needs a human.
         fresh.touched = false;
         fresh.drill = Some(drill);
@@ -582,6 +636,8 @@ impl App {
             replay_bar: None,
             viewer: false,
             api: None,
+            actions: Default::default(),
+            runs: vec![],
         }
     }
 

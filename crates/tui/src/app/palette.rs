@@ -10,6 +10,10 @@ pub enum Jump {
     Cluster(usize, String),
     /// Environment index, cluster, service.
     Service(usize, String, String),
+    /// Run the team's action (by name) on what it is aimed at.
+    Action(String, Box<super::actions::Target>),
+    /// The output of the actions run in this session.
+    Runs,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +26,40 @@ impl App {
     /// Every palette entry whose label contains each word of `input`.
     pub fn palette_items(&self, input: &str) -> Vec<PaletteItem> {
         let mut items = Vec::new();
+        // The team's actions with something to act on here, first.
+        for (spec, target) in self.actions_in_scope() {
+            let on = match spec.scope {
+                flightdeck_core::action::Scope::Environment => self.env().info.name.clone(),
+                flightdeck_core::action::Scope::Service => target.service.clone(),
+                flightdeck_core::action::Scope::Task => target.task.clone(),
+                flightdeck_core::action::Scope::Alarm => target.alarm.clone(),
+            };
+            items.push(PaletteItem {
+                label: format!(
+                    "action {} on {on}{}{}",
+                    spec.name,
+                    spec.key
+                        .as_ref()
+                        .map(|k| format!(" [{k}]"))
+                        .unwrap_or_default(),
+                    if spec.description.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", spec.description)
+                    }
+                ),
+                jump: Jump::Action(spec.name.clone(), Box::new(target)),
+            });
+        }
+        if !self.runs.is_empty() {
+            items.push(PaletteItem {
+                label: format!(
+                    "actions: the output of this session's {} run(s)",
+                    self.runs.len()
+                ),
+                jump: Jump::Runs,
+            });
+        }
         for p in Pane::ALL {
             items.push(PaletteItem {
                 label: format!("pane {}", p.title().to_lowercase()),

@@ -156,6 +156,35 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             write::executed(app, request, env, *plan, result, at)
         }
+        Msg::ActionPlanned { request, .. } if request.0 < app.first_request => vec![],
+        Msg::ActionPlanned {
+            request,
+            env,
+            result,
+        } => write::action_planned(app, request, env, result),
+        Msg::ActionOutput { run, stream, line } => {
+            super::actions::output(app, run, stream, line);
+            vec![]
+        }
+        Msg::ActionEnded {
+            run,
+            env,
+            plan,
+            outcome,
+        } => {
+            if let Some(d) = app.drill.as_mut()
+                && plan.writes
+            {
+                let ended = match &outcome {
+                    Ok(0) => super::drill::Acted::Done,
+                    _ => super::drill::Acted::Failed,
+                };
+                let what = format!("action {}", plan.action);
+                d.acted(app.now, &env, &plan.service, what, ended);
+            }
+            super::actions::ended(app, run, outcome);
+            vec![]
+        }
         Msg::Api(report) => {
             if matches!(app.overlay, Some(Overlay::Api { .. })) && app.api.as_ref() != Some(&report)
             {
@@ -425,11 +454,29 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             return vec![];
         }
         Some(Overlay::Palette { input, selected }) => {
-            on_palette_key(app, input, selected, key);
-            return vec![];
+            return on_palette_key(app, input, selected, key);
         }
         Some(Overlay::EnvSwitcher { selected, filter }) => {
             return on_switcher_key(app, selected, filter, key);
+        }
+        Some(Overlay::Actions {
+            run,
+            scroll,
+            cancel_armed,
+        }) => {
+            return super::actions::on_output_key(app, run, scroll, cancel_armed, key);
+        }
+        None => {}
+    }
+    // The team's actions have keys no cockpit binding has (the config
+    // refuses a clash).
+    match super::actions::keyed(app, &key) {
+        Some(super::actions::Keyed::Run(name, target)) => {
+            return write::start_action(app, &name, target);
+        }
+        Some(super::actions::Keyed::NoTarget(said)) => {
+            app.notice = Some(said);
+            return vec![];
         }
         None => {}
     }
@@ -552,18 +599,23 @@ fn on_input_key(app: &mut App, target: InputTarget, key: KeyEvent) {
     }
 }
 
-fn on_palette_key(app: &mut App, mut input: String, mut selected: usize, key: KeyEvent) {
+fn on_palette_key(
+    app: &mut App,
+    mut input: String,
+    mut selected: usize,
+    key: KeyEvent,
+) -> Vec<Effect> {
     match key.code {
         KeyCode::Esc => {
             app.overlay = None;
-            return;
+            return vec![];
         }
         KeyCode::Enter => {
-            if let Some(item) = app.palette_items(&input).get(selected).cloned() {
-                jump(app, item.jump);
-            }
             app.overlay = None;
-            return;
+            if let Some(item) = app.palette_items(&input).get(selected).cloned() {
+                return jump(app, item.jump);
+            }
+            return vec![];
         }
         KeyCode::Down | KeyCode::Tab => selected += 1,
         KeyCode::Up | KeyCode::BackTab => selected = selected.saturating_sub(1),
@@ -582,10 +634,13 @@ fn on_palette_key(app: &mut App, mut input: String, mut selected: usize, key: Ke
         input,
         selected: selected.min(count.saturating_sub(1)),
     });
+    vec![]
 }
 
-fn jump(app: &mut App, target: Jump) {
+fn jump(app: &mut App, target: Jump) -> Vec<Effect> {
     match target {
+        Jump::Action(name, target) => return write::start_action(app, &name, *target),
+        Jump::Runs => super::actions::show_runs(app),
         Jump::Pane(p) => app.pane = p,
         Jump::Env(i) => app.switch_env(i),
         Jump::Cluster(i, cluster) => {
@@ -599,6 +654,7 @@ fn jump(app: &mut App, target: Jump) {
             app.open_service(cluster, service);
         }
     }
+    vec![]
 }
 
 fn row_count(app: &App, pane: Pane) -> usize {

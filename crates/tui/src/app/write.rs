@@ -24,7 +24,7 @@ use flightdeck_model::{DeploymentStatus, RolloutState, Service, Timestamp};
 pub struct RequestId(pub u64);
 
 impl App {
-    fn new_request(&mut self) -> RequestId {
+    pub(crate) fn new_request(&mut self) -> RequestId {
         let id = RequestId(self.next_request);
         self.next_request += 1;
         id
@@ -42,6 +42,8 @@ pub enum Dialog {
     },
     Confirm(Confirm),
     Message(Message),
+    /// A writing runbook action's plan, to confirm.
+    Action(super::actions::ActionConfirm),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -244,7 +246,7 @@ pub struct Message {
 }
 
 impl Message {
-    fn new(title: impl Into<String>, lines: Vec<String>) -> Self {
+    pub(crate) fn new(title: impl Into<String>, lines: Vec<String>) -> Self {
         Message {
             title: title.into(),
             lines,
@@ -731,6 +733,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         Dialog::Message(m) => on_message_key(app, m, key),
         Dialog::Form(f) => on_form_key(app, f, key),
         Dialog::Confirm(c) => on_confirm_key(app, c, key),
+        Dialog::Action(c) => on_action_confirm_key(app, c, key),
     }
 }
 
@@ -1009,10 +1012,16 @@ fn on_confirm_key(app: &mut App, mut c: Confirm, key: KeyEvent) -> Vec<Effect> {
         app.dialog = Some(Dialog::Confirm(c));
         return vec![];
     }
+    // C-y: the AWS CLI commands that make the same calls, for a runbook
+    // or another terminal; the plan itself when it has none.
     if key.code == KeyCode::Char('y') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        let plan = c.plan.lines().join("\n");
+        let (what, text) = if c.plan.aws_cli.is_empty() {
+            ("the plan", c.plan.lines().join("\n"))
+        } else {
+            ("the AWS CLI commands", c.plan.aws_cli.join("\n"))
+        };
         app.dialog = Some(Dialog::Confirm(c));
-        return super::copy::copy(app, "the plan", &plan);
+        return super::copy::copy(app, what, &text);
     }
     if let Some(reason) = c.take_over.as_mut() {
         match key.code {
@@ -1041,40 +1050,75 @@ fn on_confirm_key(app: &mut App, mut c: Confirm, key: KeyEvent) -> Vec<Effect> {
                 }
             }
         }
-    } else if c.needs_typing() {
-        match key.code {
-            KeyCode::Enter => {
-                if c.typed == c.plan.confirmation_word() {
-                    return execute(app, c);
-                }
-                c.error = Some(format!(
-                    "type the service name `{}` exactly to confirm, Esc to cancel",
-                    c.plan.confirmation_word()
-                ));
-            }
-            KeyCode::Backspace => {
-                c.typed.pop();
-                c.error = None;
-            }
-            _ => {
-                if let Some(ch) = typed_char(&key) {
-                    c.typed.push(ch);
-                    c.error = None;
-                }
-            }
-        }
     } else {
-        match key.code {
-            KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
-                c.on_confirm = !c.on_confirm
-            }
-            KeyCode::Enter if c.on_confirm => return execute(app, c),
-            KeyCode::Enter => return vec![],
-            _ => {}
+        let word = c.plan.confirmation_word().to_string();
+        let typed = c.needs_typing().then_some(word.as_str());
+        match confirm_step(
+            &key,
+            typed,
+            &mut c.typed,
+            &mut c.on_confirm,
+            &mut c.error,
+            "service",
+        ) {
+            Step::Confirmed => return execute(app, c),
+            Step::Cancelled => return vec![],
+            Step::Stay => {}
         }
     }
     app.dialog = Some(Dialog::Confirm(c));
     vec![]
+}
+
+/// What a key did to a confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    Stay,
+    Confirmed,
+    Cancelled,
+}
+
+/// A key in a confirmation: in production (`word` to type) it is typed,
+/// Enter confirms only the exact word; otherwise Tab moves between Cancel
+/// and Confirm and Enter chooses. `what` names the word (`service`).
+pub(crate) fn confirm_step(
+    key: &KeyEvent,
+    word: Option<&str>,
+    typed: &mut String,
+    on_confirm: &mut bool,
+    error: &mut Option<String>,
+    what: &str,
+) -> Step {
+    if let Some(word) = word {
+        match key.code {
+            KeyCode::Enter if typed == word => return Step::Confirmed,
+            KeyCode::Enter => {
+                *error = Some(format!(
+                    "type the {what} name `{word}` exactly to confirm, Esc to cancel"
+                ));
+            }
+            KeyCode::Backspace => {
+                typed.pop();
+                *error = None;
+            }
+            _ => {
+                if let Some(ch) = typed_char(key) {
+                    typed.push(ch);
+                    *error = None;
+                }
+            }
+        }
+        return Step::Stay;
+    }
+    match key.code {
+        KeyCode::Tab | KeyCode::BackTab | KeyCode::Left | KeyCode::Right => {
+            *on_confirm = !*on_confirm
+        }
+        KeyCode::Enter if *on_confirm => return Step::Confirmed,
+        KeyCode::Enter => return Step::Cancelled,
+        _ => {}
+    }
+    Step::Stay
 }
 
 fn execute(app: &mut App, c: Confirm) -> Vec<Effect> {
@@ -1092,6 +1136,116 @@ fn execute(app: &mut App, c: Confirm) -> Vec<Effect> {
         env: c.env,
         plan: c.plan,
     }]
+}
+
+/// Asks the runtime to plan action `name` on `target` in the environment
+/// on screen: its variables need the caller's account and the config.
+pub fn start_action(app: &mut App, name: &str, target: super::actions::Target) -> Vec<Effect> {
+    let Some(spec) = app.actions.iter().find(|a| a.name == name).cloned() else {
+        app.notice = Some(format!("no action `{name}`"));
+        return vec![];
+    };
+    if app.viewer {
+        app.notice = Some(REPLAY_READ_ONLY.into());
+        return vec![];
+    }
+    let env = app.env().info.name.clone();
+    if spec.writes && app.is_read_only() {
+        app.notice = Some(format!(
+            "{env} is read-only: the action `{name}` writes, so it is not run"
+        ));
+        return vec![];
+    }
+    let request = app.new_request();
+    app.dialog = Some(Dialog::Waiting {
+        request,
+        text: format!("action {name}: planning…"),
+    });
+    vec![Effect::PlanAction {
+        request,
+        env,
+        action: name.to_string(),
+        target,
+    }]
+}
+
+/// An action's plan came back: run at once when it only reads, else
+/// confirmed first.
+pub fn action_planned(
+    app: &mut App,
+    request: RequestId,
+    env: String,
+    result: Result<flightdeck_core::action::ActionPlan, String>,
+) -> Vec<Effect> {
+    app.dirty = true;
+    if !matches!(&app.dialog, Some(Dialog::Waiting { request: r, .. }) if *r == request) {
+        app.notice = Some("a late action plan was dropped; start it again".into());
+        return vec![];
+    }
+    match result {
+        Err(e) => {
+            app.dialog = Some(Dialog::Message(Message::new(
+                "Cannot run the action",
+                vec![e],
+            )));
+            vec![]
+        }
+        Ok(plan) if !plan.confirmation().is_needed() => {
+            app.dialog = None;
+            super::actions::run(app, env, plan)
+        }
+        Ok(plan) => {
+            app.dialog = Some(Dialog::Action(super::actions::ActionConfirm {
+                env,
+                plan: Box::new(plan),
+                typed: String::new(),
+                on_confirm: false,
+                error: None,
+                scroll: 0,
+            }));
+            vec![]
+        }
+    }
+}
+
+/// A key in an action's confirmation: the production tier is typed, the
+/// other is a button; C-y copies the command.
+fn on_action_confirm_key(
+    app: &mut App,
+    mut c: super::actions::ActionConfirm,
+    key: KeyEvent,
+) -> Vec<Effect> {
+    if key.code == KeyCode::Esc {
+        return vec![];
+    }
+    if let Some(scroll) = scrolled(app, c.scroll, &key, false) {
+        c.scroll = scroll;
+        app.dialog = Some(Dialog::Action(c));
+        return vec![];
+    }
+    if key.code == KeyCode::Char('y') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        let command = c.plan.command_line();
+        app.dialog = Some(Dialog::Action(c));
+        return super::copy::copy(app, "the command", &command);
+    }
+    let word = c.plan.confirmation().word().unwrap_or_default().to_string();
+    match confirm_step(
+        &key,
+        c.needs_typing().then_some(word.as_str()),
+        &mut c.typed,
+        &mut c.on_confirm,
+        &mut c.error,
+        c.plan.scope.as_str(),
+    ) {
+        Step::Confirmed => {
+            app.dialog = None;
+            return super::actions::run(app, c.env, *c.plan);
+        }
+        Step::Cancelled => return vec![],
+        Step::Stay => {}
+    }
+    app.dialog = Some(Dialog::Action(c));
+    vec![]
 }
 
 /// Whether the open dialog waits for `request`.

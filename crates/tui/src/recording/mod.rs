@@ -165,6 +165,27 @@ pub enum Entry {
         plan: Box<Plan>,
         result: Result<Executed, ExecError>,
     },
+    /// A runbook action's plan (its secrets redacted, as shown).
+    ActionPlanned {
+        at: Timestamp,
+        request: u64,
+        env: String,
+        result: Result<flightdeck_core::action::ActionPlan, String>,
+    },
+    /// A line of a runbook action's output.
+    ActionOutput {
+        at: Timestamp,
+        run: u64,
+        stream: crate::app::actions::Stream,
+        line: String,
+    },
+    ActionEnded {
+        at: Timestamp,
+        run: u64,
+        env: String,
+        plan: Box<flightdeck_core::action::ActionPlan>,
+        outcome: Result<i32, String>,
+    },
 }
 
 impl Entry {
@@ -178,7 +199,10 @@ impl Entry {
             | Entry::Tick { at }
             | Entry::Resize { at, .. }
             | Entry::Planned { at, .. }
-            | Entry::Executed { at, .. } => *at,
+            | Entry::Executed { at, .. }
+            | Entry::ActionPlanned { at, .. }
+            | Entry::ActionOutput { at, .. }
+            | Entry::ActionEnded { at, .. } => *at,
         }
     }
 
@@ -231,6 +255,34 @@ impl Entry {
                 plan: plan.clone(),
                 result: result.clone(),
             },
+            Msg::ActionPlanned {
+                request,
+                env,
+                result,
+            } => Entry::ActionPlanned {
+                at,
+                request: request.0,
+                env: env.clone(),
+                result: result.clone(),
+            },
+            Msg::ActionOutput { run, stream, line } => Entry::ActionOutput {
+                at,
+                run: *run,
+                stream: *stream,
+                line: line.clone(),
+            },
+            Msg::ActionEnded {
+                run,
+                env,
+                plan,
+                outcome,
+            } => Entry::ActionEnded {
+                at,
+                run: *run,
+                env: env.clone(),
+                plan: plan.clone(),
+                outcome: outcome.clone(),
+            },
         })
     }
 
@@ -270,6 +322,31 @@ impl Entry {
                 plan,
                 result,
                 at,
+            },
+            Entry::ActionPlanned {
+                request,
+                env,
+                result,
+                ..
+            } => Msg::ActionPlanned {
+                request: RequestId(request),
+                env,
+                result,
+            },
+            Entry::ActionOutput {
+                run, stream, line, ..
+            } => Msg::ActionOutput { run, stream, line },
+            Entry::ActionEnded {
+                run,
+                env,
+                plan,
+                outcome,
+                ..
+            } => Msg::ActionEnded {
+                run,
+                env,
+                plan,
+                outcome,
             },
         })
     }

@@ -315,12 +315,46 @@ impl Postmortem {
                         .and_then(|done| done.deployment_id.clone()),
                 ));
             }
+            Entry::ActionEnded {
+                at,
+                env,
+                plan,
+                outcome,
+                ..
+            } => {
+                let on = match plan.scope {
+                    flightdeck_core::action::Scope::Environment => String::new(),
+                    scope => format!(" on {} {}", scope.as_str(), plan.target),
+                };
+                let ended = match outcome {
+                    Ok(0) => "done".to_string(),
+                    Ok(code) => format!("failed: exit status {code}"),
+                    Err(why) => format!("failed: {why}"),
+                };
+                self.push(Happening {
+                    at: *at,
+                    environment: env.clone(),
+                    kind: HappeningKind::Action,
+                    service: (!plan.service.is_empty()).then(|| plan.service.clone()),
+                    what: format!(
+                        "runbook action {}{on}{}: {ended} ({})",
+                        plan.action,
+                        if plan.writes { ", confirmed" } else { "" },
+                        plan.command_line()
+                    ),
+                    seen: played,
+                    deployment: None,
+                    run: 0,
+                });
+            }
             Entry::Key { at, .. } | Entry::Mouse { at, .. } => self.last_input = Some(*at),
             // A previous run's state is no event of this session.
             Entry::Remembered { .. }
             | Entry::Unchanged { .. }
             | Entry::Tick { .. }
-            | Entry::Resize { .. } => {}
+            | Entry::Resize { .. }
+            | Entry::ActionPlanned { .. }
+            | Entry::ActionOutput { .. } => {}
         }
     }
 

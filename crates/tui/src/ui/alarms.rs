@@ -106,6 +106,22 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
         let [a, b] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(area);
         (a, b)
     };
+    // The team's actions on an alarm, with their keys.
+    let chart_area = match app.actions_line(flightdeck_core::action::Scope::Alarm) {
+        Some(line) => {
+            let [top, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart_area);
+            frame.render_widget(
+                Paragraph::new(Line::from(vec![
+                    Span::styled(" ACTIONS ", theme.accent),
+                    Span::styled(sanitize(&line), theme.muted),
+                ])),
+                top,
+            );
+            rest
+        }
+        None => chart_area,
+    };
     // The full name, on its own line, when the list shows a shorter one.
     let chart_area = if alarm.display_name() == alarm.name {
         chart_area

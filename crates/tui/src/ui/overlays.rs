@@ -26,7 +26,91 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         }
         Some(Overlay::Debrief { scroll }) => debrief(frame, app, theme, area, *scroll),
         Some(Overlay::Api { scroll }) => api(frame, app, theme, area, *scroll),
+        Some(Overlay::Actions {
+            run,
+            scroll,
+            cancel_armed,
+        }) => action_output(frame, app, theme, area, *run, *scroll, *cancel_armed),
     }
+}
+
+/// The output of a runbook action's run: what ran and where, its state,
+/// then its lines (sanitised here, the one way to the terminal), following
+/// the end until scrolled.
+fn action_output(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    run: u64,
+    scroll: Option<u16>,
+    cancel_armed: bool,
+) {
+    use crate::app::actions::Stream;
+    let Some(r) = app.run(run) else {
+        return;
+    };
+    let state_style = match &r.ended {
+        None => theme.info,
+        Some(Ok(0)) => theme.ok,
+        Some(_) => theme.crit,
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!("{} ", r.state()), state_style),
+            Span::styled(sanitize(&r.title()), theme.text),
+        ]),
+        Line::from(Span::styled(
+            sanitize(&format!("$ {}", r.plan.command_line())),
+            theme.muted,
+        )),
+    ];
+    if r.dropped > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("… {} earlier lines not kept", r.dropped),
+            theme.muted,
+        )));
+    }
+    lines.extend(r.lines.iter().map(|(stream, text)| {
+        let style = match stream {
+            Stream::Out => theme.text,
+            Stream::Err => theme.warn,
+            Stream::Note => theme.muted,
+        };
+        Line::from(Span::styled(sanitize(text), style))
+    }));
+    match &r.ended {
+        Some(Ok(code)) => lines.push(Line::from(Span::styled(
+            format!("exit status {code}"),
+            state_style,
+        ))),
+        Some(Err(why)) => lines.push(Line::from(Span::styled(sanitize(why), state_style))),
+        None => {}
+    }
+    let at = app.runs.iter().position(|x| x.id == run).unwrap_or(0) + 1;
+    let cancel = match (&r.ended, cancel_armed) {
+        (None, true) => "x again cancels it · ",
+        (None, false) => "x x cancel · ",
+        _ => "",
+    };
+    let title = format!(
+        " action {at} of {} · {cancel}[ ] runs · Esc closes ",
+        app.runs.len()
+    );
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4),
+        area.height.saturating_sub(2),
+    );
+    scrolled_box(
+        frame,
+        app,
+        theme,
+        rect,
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        &title,
+        scroll.unwrap_or(u16::MAX),
+    );
 }
 
 /// The debug overlay: per environment (the current one first), the AWS
@@ -220,6 +304,30 @@ fn help(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, scroll: u16) {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {label:<width$} "), theme.info),
                 Span::styled(*text, theme.text),
+            ]));
+        }
+    }
+    if !app.actions.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "Team actions (the config's [[action]], actions/*.toml; : lists them too)",
+            theme.accent,
+        )));
+        for a in app.actions.iter() {
+            let key = a.key.clone().unwrap_or_else(|| ":".into());
+            let what = format!(
+                "{} on {}{}{}",
+                a.name,
+                a.scope.with_article(),
+                if a.writes { ", writes" } else { "" },
+                if a.description.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", a.description)
+                }
+            );
+            lines.push(Line::from(vec![
+                Span::styled(sanitize(&format!("  {key:<width$} ")), theme.info),
+                Span::styled(sanitize(&what), theme.text),
             ]));
         }
     }

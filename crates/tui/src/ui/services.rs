@@ -281,6 +281,7 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
     let mut lines: Vec<Line> = vec![];
     summary_lines(theme, svc, area.width, &mut lines);
     presence_lines(app, theme, svc, area.width, &mut lines);
+    action_lines(app, theme, area.width, &mut lines);
     lines.push(Line::default());
     deployment_lines(app, theme, svc, area.width, &mut lines);
     lines.push(Line::default());
@@ -481,6 +482,24 @@ fn forward_lines(app: &App, theme: &Theme, lines: &mut Vec<Line<'static>>) {
         )));
     }
     lines.push(Line::default());
+}
+
+/// The team's actions on this service and on its task marked `>`, with
+/// their keys (the palette lists them too).
+fn action_lines(app: &App, theme: &Theme, width: u16, lines: &mut Vec<Line<'static>>) {
+    use flightdeck_core::action::Scope;
+    for (scope, label) in [(Scope::Service, "ACTIONS"), (Scope::Task, "TASK ACTIONS")] {
+        if let Some(line) = app.actions_line(scope) {
+            let text = flightdeck_model::text::ellipsize(
+                &sanitize(&line),
+                usize::from(width).saturating_sub(label.len() + 2),
+            );
+            lines.push(Line::from(vec![
+                Span::styled(label, theme.accent),
+                Span::styled(format!("  {text}"), theme.muted),
+            ]));
+        }
+    }
 }
 
 /// The TASKS section: its keys, then one line per task of the service (or

@@ -137,6 +137,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
         Some(Dialog::Form(f)) => form(frame, theme, area, f, width, &app.forwards),
         Some(Dialog::Confirm(c)) => confirm(frame, app, theme, area, c, width),
         Some(Dialog::Message(m)) => message(frame, app, theme, area, m, width),
+        Some(Dialog::Action(c)) => action_confirm(frame, app, theme, area, c, width),
     }
 }
 
@@ -231,11 +232,23 @@ fn form(
 
 fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm, width: u16) {
     let plan = &c.plan;
-    let lines: Vec<Line> = plan
+    let mut lines: Vec<Line> = plan
         .lines()
         .into_iter()
         .map(|l| Line::from(Span::styled(sanitize(&l), theme.text)))
         .collect();
+    if !plan.aws_cli.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(
+            "the same with the AWS CLI (C-y copies):",
+            theme.muted,
+        )));
+        lines.extend(
+            plan.aws_cli
+                .iter()
+                .map(|l| Line::from(Span::styled(format!("  {}", sanitize(l)), theme.muted))),
+        );
+    }
     let mut controls = vec![Line::default()];
     if app.replay_bar.is_some() {
         // A recorded plan: what the operator saw; nothing here runs.
@@ -262,32 +275,21 @@ fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm,
             Span::styled(sanitize(reason), theme.text),
             Span::styled("█", theme.accent),
         ]));
-    } else if c.needs_typing() {
-        controls.push(Line::from(vec![
-            Span::styled(" PRODUCTION ", theme.production),
-            Span::styled(
-                format!(
-                    " type the service name `{}` and Enter to confirm, Esc to cancel, C-y copies the plan",
-                    plan.confirmation_word()
-                ),
-                theme.warn,
-            ),
-        ]));
-        controls.push(Line::from(vec![
-            Span::styled("> ", theme.accent),
-            Span::styled(sanitize(&c.typed), theme.text),
-            Span::styled("█", theme.accent),
-        ]));
     } else {
-        controls.push(Line::from(vec![
-            button(theme, "Cancel", !c.on_confirm),
-            Span::raw("  "),
-            button(theme, "Confirm", c.on_confirm),
-            Span::styled(
-                "   Tab switch · Enter choose · Esc cancel · C-y copy the plan",
-                theme.muted,
-            ),
-        ]));
+        let word = c.needs_typing().then(|| plan.confirmation_word());
+        let copies = if plan.aws_cli.is_empty() {
+            "the plan"
+        } else {
+            "the AWS CLI"
+        };
+        controls.extend(confirm_controls(
+            theme,
+            word,
+            &c.typed,
+            c.on_confirm,
+            "service",
+            copies,
+        ));
     }
     if let Some(e) = &c.error {
         controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
@@ -321,6 +323,101 @@ fn confirm(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, c: &Confirm,
     app.hits.set_scroll_limit(max);
     // Production is confirmed by typing only: no button to click.
     if !c.needs_typing() && !c.needs_reason() {
+        record_buttons(
+            app,
+            controls_area,
+            controls_area.y + 1,
+            &[("Cancel", Button::Cancel), ("Confirm", Button::Confirm)],
+        );
+    }
+}
+
+/// The controls of a confirmation: in production the name to type (`word`)
+/// and what is typed so far; otherwise Cancel and Confirm.
+fn confirm_controls<'a>(
+    theme: &Theme,
+    word: Option<&str>,
+    typed: &str,
+    on_confirm: bool,
+    what: &str,
+    copies: &str,
+) -> Vec<Line<'a>> {
+    match word {
+        Some(word) => vec![
+            Line::from(vec![
+                Span::styled(" PRODUCTION ", theme.production),
+                Span::styled(
+                    sanitize(&format!(
+                        " type the {what} name `{word}` and Enter to confirm, Esc to cancel, C-y copies {copies}"
+                    )),
+                    theme.warn,
+                ),
+            ]),
+            Line::from(vec![
+                Span::styled("> ", theme.accent),
+                Span::styled(sanitize(typed), theme.text),
+                Span::styled("█", theme.accent),
+            ]),
+        ],
+        None => vec![Line::from(vec![
+            button(theme, "Cancel", !on_confirm),
+            Span::raw("  "),
+            button(theme, "Confirm", on_confirm),
+            Span::styled(
+                format!("   Tab switch · Enter choose · Esc cancel · C-y copies {copies}"),
+                theme.muted,
+            ),
+        ])],
+    }
+}
+
+/// The confirmation of a writing runbook action: its plan (the command
+/// exactly, its environment) and the same tiers as a write.
+fn action_confirm(
+    frame: &mut Frame,
+    app: &App,
+    theme: &Theme,
+    area: Rect,
+    c: &crate::app::actions::ActionConfirm,
+    width: u16,
+) {
+    let lines: Vec<Line> = c
+        .plan
+        .lines()
+        .into_iter()
+        .map(|l| Line::from(Span::styled(sanitize(&l), theme.text)))
+        .collect();
+    let mut controls = vec![Line::default()];
+    if app.replay_bar.is_some() {
+        controls.push(Line::from(Span::styled(
+            " REPLAY  the plan as the operator saw it: nothing runs here",
+            theme.warn,
+        )));
+    } else {
+        let word = c.plan.confirmation().word().map(str::to_string);
+        controls.extend(confirm_controls(
+            theme,
+            word.as_deref().filter(|_| c.needs_typing()),
+            &c.typed,
+            c.on_confirm,
+            c.plan.scope.as_str(),
+            "the command",
+        ));
+    }
+    if let Some(e) = &c.error {
+        controls.push(Line::from(Span::styled(sanitize(e), theme.crit)));
+    }
+    let (controls_area, max) = boxed(
+        frame,
+        theme,
+        area,
+        &format!("Plan: action {} (nothing has run yet)", c.plan.action),
+        Body::scrolled(lines, c.scroll),
+        controls,
+        width,
+    );
+    app.hits.set_scroll_limit(max);
+    if !c.needs_typing() {
         record_buttons(
             app,
             controls_area,
