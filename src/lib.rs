@@ -10,12 +10,12 @@
 pub mod cli;
 
 pub use flightdeck_app::{
-    attach, commands, config, forwards, frames, input, last_known, options, output, runtime,
-    session, team,
+    actions, attach, commands, config, forwards, frames, input, last_known, options, output,
+    runtime, session, team,
 };
 #[cfg(feature = "aws")]
 pub use flightdeck_aws as aws;
-pub use flightdeck_core::{engine, lease, ops, provider, timeline, triage};
+pub use flightdeck_core::{action, engine, lease, ops, provider, timeline, triage};
 pub use flightdeck_model as model;
 pub use flightdeck_model::{clock, text};
 pub use flightdeck_sim as sim;

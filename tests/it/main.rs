@@ -5,6 +5,7 @@
 mod common;
 
 mod actions;
+mod actions_tui;
 mod aws;
 mod bad_input;
 mod cli;

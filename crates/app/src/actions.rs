@@ -5,8 +5,9 @@
 
 use crate::options::Options;
 use anyhow::anyhow;
-use flightdeck_core::action::{ActionPlan, Values};
+use flightdeck_core::action::{ActionPlan, Scope, Values};
 use flightdeck_core::ops::{AuditLog, Phase};
+use flightdeck_core::provider::Provider;
 use flightdeck_model::EnvironmentInfo;
 use flightdeck_model::Timestamp;
 use std::time::Duration;
@@ -64,17 +65,21 @@ pub fn outcome(ran: &anyhow::Result<Ended>) -> Result<i32, String> {
     }
 }
 
-/// The variables of every scope where `info` is: `{env}`, `{account}`,
-/// `{region}`, `{profile}` (the environment's profile in the config, else
-/// the one flightdeck runs with).
-pub fn base_values(options: &Options, info: &EnvironmentInfo, account: &str) -> Values {
-    let profile = options
+/// The AWS profile of environment `env`: its config section's, else the
+/// one flightdeck runs with; empty without one.
+pub fn profile_of(options: &Options, env: &str) -> String {
+    options
         .config
-        .environment(&info.name)
+        .environment(env)
         .and_then(|e| e.profile.clone())
         .or_else(|| options.aws.profile.clone())
         .or_else(|| options.aws_profile_env.clone())
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The variables of every scope where `info` is: `{env}`, `{account}`,
+/// `{region}`, `{profile}` (see [`profile_of`]).
+pub fn base_values(info: &EnvironmentInfo, account: &str, profile: String) -> Values {
     let mut values = Values::default();
     values
         .set("env", info.name.clone())
@@ -109,6 +114,103 @@ pub fn record_after(
         .append(&plan.record(now, Phase::After, who, Some(outcome.clone())))
         .map_err(|e| anyhow!("the action ran but its outcome is not in the audit log: {e}"))
 }
+
+/// What running an action needs besides its plan.
+#[derive(Clone)]
+pub struct Context {
+    pub audit: AuditLog,
+    pub clock: std::sync::Arc<dyn flightdeck_model::clock::Clock>,
+}
+
+/// The action's plan where `target` points: the variables of its scope,
+/// expanded for the caller's account.
+pub async fn plan_at(
+    spec: &flightdeck_core::action::Spec,
+    profile: String,
+    provider: Option<&Provider>,
+    target: &flightdeck_tui::app::actions::Target,
+    simulated: bool,
+) -> Result<ActionPlan, String> {
+    let name = &spec.name;
+    let p = provider.ok_or_else(|| "no such environment".to_string())?;
+    let info = p.environment();
+    let identity = p
+        .caller_identity()
+        .await
+        .map_err(|e| format!("who runs it is not known: {e}"))?;
+    let mut values: Values = base_values(info, &identity.account, profile);
+    if matches!(spec.scope, Scope::Service | Scope::Task) {
+        values
+            .set("cluster", target.cluster.clone())
+            .set("service", target.service.clone())
+            .set("task_definition", target.task_definition.clone());
+    }
+    if spec.scope == Scope::Task {
+        values
+            .set("task", target.task.clone())
+            .set("container", target.container.clone());
+    }
+    if spec.scope == Scope::Alarm {
+        values.set("alarm", target.alarm.clone());
+    }
+    let mut plan = spec
+        .plan(&values, info.production)
+        .map_err(|e| format!("the action `{name}`: {e}"))?;
+    plan.simulated = simulated;
+    Ok(plan)
+}
+
+/// Runs a plan as the caller, a writing one audited before and after;
+/// in the simulation only said. Its exit status, or why there is none.
+pub async fn audited(
+    context: &Context,
+    plan: &ActionPlan,
+    provider: Option<&Provider>,
+    io: Io,
+    interrupted: impl std::future::Future<Output = ()>,
+    mut line: impl FnMut(Stream, String),
+) -> Result<i32, String> {
+    let who = match provider {
+        Some(p) => p
+            .caller_identity()
+            .await
+            .map(|id| id.arn)
+            .map_err(|e| format!("who runs it is not known, so nothing ran: {e}"))?,
+        None => return Err("no such environment: nothing ran".into()),
+    };
+    let Context { audit, clock } = context;
+    if plan.writes {
+        record_before(audit, plan, &who, clock.now()).map_err(|e| format!("{e:#}"))?;
+    }
+    let interrupt = match io {
+        Io::Piped => Interrupt::Terminate,
+        Io::Terminal => Interrupt::Sent,
+    };
+    let ran = run(plan, io, interrupt, interrupted, &mut line).await;
+    let outcome = outcome(&ran);
+    if plan.writes
+        && let Err(e) = record_after(audit, plan, &who, clock.now(), &outcome)
+    {
+        line(Stream::Note, format!("{e:#}"));
+    }
+    outcome
+}
+
+/// The variables that give the AWS CLI and SDKs credentials or a profile,
+/// removed from a simulated environment's action.
+const NO_CREDENTIALS: [&str; 11] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+];
 
 /// What an interruption of a running action does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +250,16 @@ pub async fn run(
         .ok_or_else(|| anyhow!("the action's command is empty"))?;
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args).envs(&plan.env).kill_on_drop(true);
+    if plan.simulated {
+        // The simulation's environments are no account: nothing the
+        // operator's shell holds may reach a real one.
+        for name in NO_CREDENTIALS {
+            cmd.env_remove(name);
+        }
+        cmd.env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+    }
     if interrupt == Interrupt::Terminate {
         // A group of its own: a cancel reaches what it started (`sh -c`'s
         // children), and the cockpit's terminal sends it nothing.

@@ -257,6 +257,10 @@ pub struct ActionPlan {
     /// printed with secrets redacted.
     #[serde(serialize_with = "redacted_env")]
     pub env: BTreeMap<String, String>,
+    /// The environment is the simulated production: the command runs with
+    /// no AWS credentials, so it cannot reach a real account.
+    #[serde(default)]
+    pub simulated: bool,
 }
 
 /// An environment as it may be shown: a secret's value redacted.
@@ -331,6 +335,7 @@ impl Spec {
             container: get("container"),
             argv,
             env,
+            simulated: false,
         })
     }
 }
@@ -382,6 +387,12 @@ impl ActionPlan {
                 .map(|(k, v)| format!("{k}={}", shell_words::quote(&shown_value(k, v))))
                 .collect();
             out.push(format!("  environment: {}", env.join(" ")));
+        }
+        if self.simulated {
+            out.push(
+                "  simulated production: it runs with no AWS credentials (AWS_* credentials unset, the AWS config files /dev/null)"
+                    .into(),
+            );
         }
         out.push(if self.writes {
             "  it writes: confirmed, audited before and after with its exit status".into()

@@ -262,6 +262,13 @@ impl Harness {
             .build()
             .unwrap();
         for effect in effects {
+            if let Some(answers) = self.carry_out_action(&rt, &effect) {
+                for msg in answers {
+                    let more = self.feed(msg);
+                    self.carry_out(more);
+                }
+                continue;
+            }
             let answer = rt.block_on(flightdeck::runtime::carry_out(
                 effect,
                 &self.providers,
@@ -273,6 +280,81 @@ impl Harness {
                 let more = self.feed(msg);
                 self.carry_out(more);
             }
+        }
+    }
+
+    /// A runbook action's effect carried out as the runtime does (planned
+    /// with the caller's account; run to its end, each line of output a
+    /// message, in the simulation without AWS credentials); `None` for
+    /// other effects. A cancel interrupts nothing here: runs end first.
+    fn carry_out_action(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        effect: &flightdeck::app::Effect,
+    ) -> Option<Vec<Msg>> {
+        use flightdeck::app::Effect;
+        let provider = |env: &str| self.providers.iter().find(|p| p.environment().name == env);
+        match effect {
+            Effect::PlanAction {
+                request,
+                env,
+                action,
+                target,
+            } => {
+                let spec = self.app.actions.iter().find(|a| a.name == *action).unwrap();
+                let result = rt.block_on(flightdeck::actions::plan_at(
+                    spec,
+                    String::new(),
+                    provider(env).map(|p| p.as_ref()),
+                    target,
+                    true,
+                ));
+                Some(vec![Msg::ActionPlanned {
+                    request: *request,
+                    env: env.clone(),
+                    result,
+                }])
+            }
+            Effect::RunAction { run, env, plan, .. } => {
+                let context = flightdeck::actions::Context {
+                    audit: self.audit.clone(),
+                    clock: std::sync::Arc::new(self.clock.clone()),
+                };
+                let mut out = vec![];
+                let outcome = rt.block_on(flightdeck::actions::audited(
+                    &context,
+                    plan,
+                    provider(env).map(|p| p.as_ref()),
+                    flightdeck::actions::Io::Piped,
+                    std::future::pending(),
+                    |stream, line| {
+                        out.push(Msg::ActionOutput {
+                            run: *run,
+                            stream: match stream {
+                                flightdeck::actions::Stream::Out => {
+                                    flightdeck::app::actions::Stream::Out
+                                }
+                                flightdeck::actions::Stream::Err => {
+                                    flightdeck::app::actions::Stream::Err
+                                }
+                                flightdeck::actions::Stream::Note => {
+                                    flightdeck::app::actions::Stream::Note
+                                }
+                            },
+                            line,
+                        })
+                    },
+                ));
+                out.push(Msg::ActionEnded {
+                    run: *run,
+                    env: env.clone(),
+                    plan: plan.clone(),
+                    outcome,
+                });
+                Some(out)
+            }
+            Effect::CancelAction(_) => Some(vec![]),
+            _ => None,
         }
     }
 

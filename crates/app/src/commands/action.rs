@@ -134,7 +134,16 @@ pub fn run(options: &Options, command: &ActionCommand) -> Result<(), Failure> {
             dry_run: command.dry_run,
             ..Report::default()
         };
-        let result = carry_out(options, spec, p, command, clock.as_ref(), &mut report).await;
+        let simulated = session.demo;
+        let result = carry_out(
+            options,
+            spec,
+            (p, simulated),
+            command,
+            clock.as_ref(),
+            &mut report,
+        )
+        .await;
         if let Err(e) = &result {
             report.error = Some(format!("{:#}", e.error));
         }
@@ -159,7 +168,11 @@ async fn values(
     command: &ActionCommand,
 ) -> Result<Values, Failure> {
     let info = p.environment();
-    let mut values = crate::actions::base_values(options, info, &identity.account);
+    let mut values = crate::actions::base_values(
+        info,
+        &identity.account,
+        crate::actions::profile_of(options, &info.name),
+    );
     let needs = |flag: &str| {
         Failure::usage(anyhow!(
             "the action `{}` is about {}: give {flag}",
@@ -284,7 +297,7 @@ async fn values(
 async fn carry_out(
     options: &Options,
     spec: &Spec,
-    p: &Provider,
+    (p, simulated): (&Provider, bool),
     command: &ActionCommand,
     clock: &dyn Clock,
     report: &mut Report,
@@ -293,9 +306,11 @@ async fn carry_out(
     // Who runs it: the account of its variables and the audit's `who`.
     let identity = p.reads().caller_identity().await.map_err(Failure::failed)?;
     let values = values(options, spec, p, &identity, command).await?;
-    let plan = spec
+    let mut plan = spec
         .plan(&values, info.production)
         .map_err(|e| Failure::usage(anyhow!("the action `{}`: {e}", spec.name)))?;
+    // The simulation is no account: its actions get no AWS credentials.
+    plan.simulated = simulated;
     report.plan = Some(plan.clone());
     let say = |text: String| {
         if !command.json {

@@ -2,11 +2,11 @@
 //! caller's account and the config's profile, run in the background (each
 //! line of output to the app) or with the terminal handed over (`tty`),
 //! cancelled on request, audited before and after when they write. In the
-//! simulated production nothing is run: the plan is said, the audit kept.
+//! simulated production an action runs with no AWS credentials.
 
-use crate::actions::{Interrupt, Io, Stream};
+use crate::actions::{Context, Io, Stream};
 use crate::options::Options;
-use flightdeck_core::action::{ActionPlan, Scope, Values};
+use flightdeck_core::action::ActionPlan;
 use flightdeck_core::ops::AuditLog;
 use flightdeck_core::provider::Provider;
 use flightdeck_model::clock::Clock;
@@ -21,17 +21,10 @@ use tokio::sync::{mpsc, oneshot};
 pub(super) struct Actions {
     options: Arc<Options>,
     context: Context,
+    /// The simulated production: an action runs without AWS credentials.
+    demo: bool,
     /// How to interrupt each run still going.
     running: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>>,
-}
-
-/// What running an action needs besides its plan.
-#[derive(Clone)]
-struct Context {
-    audit: AuditLog,
-    clock: Arc<dyn Clock>,
-    /// The simulated production: nothing is run.
-    demo: bool,
 }
 
 impl Actions {
@@ -43,7 +36,8 @@ impl Actions {
     ) -> Self {
         Actions {
             options,
-            context: Context { audit, clock, demo },
+            context: Context { audit, clock },
+            demo,
             running: Arc::default(),
         }
     }
@@ -58,9 +52,15 @@ impl Actions {
         target: Target,
         answers: mpsc::UnboundedSender<Msg>,
     ) {
-        let options = self.options.clone();
+        let (options, demo) = (self.options.clone(), self.demo);
         tokio::spawn(async move {
-            let result = plan(&options, provider.as_deref(), &name, &target).await;
+            let result = match options.actions.iter().find(|a| a.name == name) {
+                None => Err(format!("no action `{name}`")),
+                Some(spec) => {
+                    let profile = crate::actions::profile_of(&options, &env);
+                    crate::actions::plan_at(spec, profile, provider.as_deref(), &target, demo).await
+                }
+            };
             let _ = answers.send(Msg::ActionPlanned {
                 request,
                 env,
@@ -97,7 +97,7 @@ impl Actions {
             let interrupted = async {
                 let _ = cancelled.await;
             };
-            let outcome = audited(
+            let outcome = crate::actions::audited(
                 &context,
                 &plan,
                 provider.as_deref(),
@@ -135,7 +135,7 @@ impl Actions {
         provider: Option<Arc<Provider>>,
         plan: &ActionPlan,
     ) -> Result<i32, String> {
-        audited(
+        crate::actions::audited(
             &self.context,
             plan,
             provider.as_deref(),
@@ -153,88 +153,4 @@ fn shown(stream: Stream) -> Shown {
         Stream::Err => Shown::Err,
         Stream::Note => Shown::Note,
     }
-}
-
-/// The action's plan where `target` points: the variables of its scope,
-/// expanded for the caller's account.
-async fn plan(
-    options: &Options,
-    provider: Option<&Provider>,
-    name: &str,
-    target: &Target,
-) -> Result<ActionPlan, String> {
-    let spec = options
-        .actions
-        .iter()
-        .find(|a| a.name == name)
-        .ok_or_else(|| format!("no action `{name}`"))?;
-    let p = provider.ok_or_else(|| "no such environment".to_string())?;
-    let info = p.environment();
-    let identity = p
-        .caller_identity()
-        .await
-        .map_err(|e| format!("who runs it is not known: {e}"))?;
-    let mut values: Values = crate::actions::base_values(options, info, &identity.account);
-    if matches!(spec.scope, Scope::Service | Scope::Task) {
-        values
-            .set("cluster", target.cluster.clone())
-            .set("service", target.service.clone())
-            .set("task_definition", target.task_definition.clone());
-    }
-    if spec.scope == Scope::Task {
-        values
-            .set("task", target.task.clone())
-            .set("container", target.container.clone());
-    }
-    if spec.scope == Scope::Alarm {
-        values.set("alarm", target.alarm.clone());
-    }
-    spec.plan(&values, info.production)
-        .map_err(|e| format!("the action `{name}`: {e}"))
-}
-
-/// Runs a plan as the caller, a writing one audited before and after;
-/// in the simulation only said. Its exit status, or why there is none.
-async fn audited(
-    context: &Context,
-    plan: &ActionPlan,
-    provider: Option<&Provider>,
-    io: Io,
-    interrupted: impl std::future::Future<Output = ()>,
-    mut line: impl FnMut(Stream, String),
-) -> Result<i32, String> {
-    let who = match provider {
-        Some(p) => p
-            .caller_identity()
-            .await
-            .map(|id| id.arn)
-            .map_err(|e| format!("who runs it is not known, so nothing ran: {e}"))?,
-        None => return Err("no such environment: nothing ran".into()),
-    };
-    let Context { audit, clock, demo } = context;
-    if plan.writes {
-        crate::actions::record_before(audit, plan, &who, clock.now())
-            .map_err(|e| format!("{e:#}"))?;
-    }
-    let outcome = if *demo {
-        line(
-            Stream::Note,
-            "the simulated production runs no command: this is what would run".into(),
-        );
-        line(Stream::Note, format!("$ {}", plan.command_line()));
-        Ok(0)
-    } else {
-        let interrupt = match io {
-            Io::Piped => Interrupt::Terminate,
-            Io::Terminal => Interrupt::Sent,
-        };
-        let ran = crate::actions::run(plan, io, interrupt, interrupted, &mut line).await;
-        crate::actions::outcome(&ran)
-    };
-    if plan.writes
-        && let Err(e) = crate::actions::record_after(audit, plan, &who, clock.now(), &outcome)
-    {
-        line(Stream::Note, format!("{e:#}"));
-    }
-    outcome
 }

@@ -251,7 +251,9 @@ pub(super) async fn handle(
                 tty: true,
             } => attach = Some(HandOver::Action { run, env, plan }),
             Effect::RunAction { run, env, plan, .. } => {
-                writes.actions.run(provider(&env), run, *plan, answers.clone())
+                writes
+                    .actions
+                    .run(provider(&env), run, *plan, answers.clone())
             }
             Effect::CancelAction(run) => writes.actions.cancel(run),
             Effect::Forward {
