@@ -228,6 +228,7 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
                 Effect::Quit
                 | Effect::Drill(_)
                 | Effect::Copy(_)
+                | Effect::Open(_)
                 | Effect::Attach(_)
                 | Effect::Forward { .. }
                 | Effect::CloseForwards => {}

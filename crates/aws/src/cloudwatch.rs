@@ -19,6 +19,9 @@ use std::collections::HashMap;
 pub const METRIC_QUERIES_PER_CALL: usize = 500;
 /// History items kept per alarm, newest first.
 const HISTORY: i32 = 50;
+/// Alarms whose tags are read in one poll (a storm's first poll reads
+/// the rest at the next ones).
+const TAGS_PER_POLL: usize = 10;
 
 impl AwsProvider {
     pub(super) async fn list_alarms(&self) -> Result<Vec<Alarm>> {
@@ -35,13 +38,76 @@ impl AwsProvider {
             .await
             .map_err(self.fail(Action("cloudwatch:DescribeAlarms")))?;
         let mut alarms = Vec::new();
+        let mut arns = HashMap::new();
         for page in &pages {
             alarms.extend(page.metric_alarms().iter().filter_map(metric_alarm));
             alarms.extend(page.composite_alarms().iter().filter_map(composite_alarm));
+            let metric = page
+                .metric_alarms()
+                .iter()
+                .map(|a| (a.alarm_name(), a.alarm_arn()));
+            let composite = page
+                .composite_alarms()
+                .iter()
+                .map(|a| (a.alarm_name(), a.alarm_arn()));
+            for (name, arn) in metric.chain(composite) {
+                if let (Some(name), Some(arn)) = (name, arn) {
+                    arns.insert(name.to_string(), arn.to_string());
+                }
+            }
         }
         alarms.sort_by(|a, b| a.name.cmp(&b.name));
         self.alarm_histories().seen(&alarms);
+        self.tag_alarms(&mut alarms, &arns).await;
         Ok(alarms)
+    }
+
+    /// The tags of the alarms in ALARM (where a runbook may be named),
+    /// read once per state change and at most [`TAGS_PER_POLL`] alarms a
+    /// poll; a refusal leaves them untagged, the alarms still listed.
+    async fn tag_alarms(&self, alarms: &mut [Alarm], arns: &HashMap<String, String>) {
+        let mut asked = 0;
+        for alarm in alarms.iter_mut().filter(|a| a.state == AlarmState::Alarm) {
+            if let Some(tags) = self.alarm_histories().tags(&alarm.name) {
+                alarm.tags = tags;
+                continue;
+            }
+            let Some(arn) = arns.get(&alarm.name) else {
+                continue;
+            };
+            if asked == TAGS_PER_POLL {
+                break;
+            }
+            asked += 1;
+            match self
+                .clients
+                .cloudwatch()
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    alarm.tags = out
+                        .tags()
+                        .iter()
+                        .map(|t| {
+                            (
+                                t.key().unwrap_or_default().to_string(),
+                                t.value().unwrap_or_default().to_string(),
+                            )
+                        })
+                        .collect();
+                    self.alarm_histories().keep_tags(&alarm.name, &alarm.tags);
+                }
+                Err(e) => {
+                    let e = self.fail(Action("cloudwatch:ListTagsForResource"))(e);
+                    tracing::debug!("the tags of alarm {} are not read: {e}", alarm.name);
+                    // Not asked again until its state changes.
+                    self.alarm_histories().keep_tags(&alarm.name, &[]);
+                }
+            }
+        }
     }
 
     /// An alarm's state changes, newest first. Its history changes only when
@@ -304,6 +370,7 @@ fn metric_alarm(a: &cw::MetricAlarm) -> Option<Alarm> {
             .unwrap_or(1),
         unit: a.unit().map(|u| u.as_str().to_string()).unwrap_or_default(),
         actions,
+        tags: vec![],
     })
 }
 
@@ -330,6 +397,7 @@ fn composite_alarm(a: &cw::CompositeAlarm) -> Option<Alarm> {
         evaluation_periods: 1,
         unit: String::new(),
         actions,
+        tags: vec![],
     })
 }
 
@@ -349,6 +417,8 @@ pub(super) struct AlarmHistories {
     states: HashMap<String, Timestamp>,
     /// History read at a given state change.
     read: HashMap<String, (Timestamp, Vec<AlarmHistoryItem>)>,
+    /// Tags read at a given state change.
+    tags: HashMap<String, (Timestamp, Vec<(String, String)>)>,
 }
 
 impl AlarmHistories {
@@ -363,6 +433,19 @@ impl AlarmHistories {
         let state = self.states.get(alarm)?;
         let (at, items) = self.read.get(alarm)?;
         (at == state).then(|| items.clone())
+    }
+
+    /// The tags read at the alarm's last state change, if they were.
+    fn tags(&self, alarm: &str) -> Option<Vec<(String, String)>> {
+        let state = self.states.get(alarm)?;
+        let (at, tags) = self.tags.get(alarm)?;
+        (at == state).then(|| tags.clone())
+    }
+
+    fn keep_tags(&mut self, alarm: &str, tags: &[(String, String)]) {
+        if let Some(state) = self.states.get(alarm) {
+            self.tags.insert(alarm.to_string(), (*state, tags.to_vec()));
+        }
     }
 
     fn keep(&mut self, alarm: &str, items: &[AlarmHistoryItem]) {

@@ -33,6 +33,7 @@ pub fn alarm(name: &str, severity: Severity, state: AlarmState, minutes_ago: i64
         unit: String::new(),
         severity,
         actions: vec![],
+        tags: vec![],
     }
 }
 

@@ -12,6 +12,7 @@ pub mod lease;
 pub mod ops;
 pub mod outbox;
 pub mod provider;
+pub mod runbook;
 pub mod s3;
 pub mod timeline;
 pub mod triage;

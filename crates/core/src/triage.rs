@@ -117,6 +117,17 @@ pub struct Finding {
     pub why: String,
     /// Since when (the alarm's state change, the deployment's start, ...).
     pub since: Timestamp,
+    /// An alarm's runbook (see [`crate::runbook`]): what the alarm names,
+    /// the team's map filled in by the caller ([`fill_runbooks`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<crate::runbook::Runbook>,
+}
+
+/// The team's map of runbooks added to `findings`' alarms.
+pub fn fill_runbooks(findings: &mut [Finding], team: &crate::runbook::TeamMap) {
+    for f in findings.iter_mut().filter(|f| f.kind == Kind::Alarm) {
+        f.runbook = team.fill(&f.subject, f.runbook.take());
+    }
 }
 
 /// The thresholds of triage.
@@ -180,6 +191,7 @@ fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec
         subject,
         why,
         since,
+        runbook: None,
     };
     let mut out = vec![];
     for (what, fetched_at, error) in [
@@ -217,7 +229,7 @@ fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec
         if alarm.state != AlarmState::Alarm || alarm.severity == Severity::Info {
             continue;
         }
-        out.push(finding(
+        let mut found = finding(
             if alarm.severity == Severity::Critical {
                 Urgency::Page
             } else {
@@ -237,7 +249,9 @@ fn environment_findings(env: &EnvView<'_>, rules: &Rules, now: Timestamp) -> Vec
                 alarm.state_reason
             ),
             alarm.state_updated_at,
-        ));
+        );
+        found.runbook = crate::runbook::of_alarm(alarm);
+        out.push(found);
     }
     for svc in services {
         let tasks = env.tasks.iter().find(|(r, _)| r.is(svc)).map(|(_, t)| *t);

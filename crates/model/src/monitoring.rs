@@ -108,6 +108,10 @@ pub struct Alarm {
     pub severity: Severity,
     /// ARNs of alarm actions (scaling policies, SNS topics).
     pub actions: Vec<String>,
+    /// Its tags, where they were read (an alarm in ALARM): where its
+    /// runbook may be (`runbook`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<(String, String)>,
 }
 
 impl Alarm {
@@ -479,6 +483,7 @@ mod tests {
             unit: String::new(),
             severity: Severity::Critical,
             actions: vec![],
+            tags: vec![],
         };
         assert_eq!(
             alarm.watched_service(&services).map(|s| s.name.as_str()),
@@ -519,6 +524,7 @@ mod tests {
             unit: String::new(),
             severity: Severity::Info,
             actions: vec![],
+            tags: vec![],
         };
         assert_eq!(
             alarm.display_name(),

@@ -197,7 +197,9 @@ fn alarm_specs(
             Signal::ErrorRate,
             5.0,
             Severity::Critical,
-            "Pages on-call: 5xx above 5 %",
+            &format!(
+                "Pages on-call: 5xx above 5 %\nrunbook: https://runbooks.example.com/{env}/{service}/5xx"
+            ),
         ));
     } else if workload == Workload::Worker {
         out.push(alarm(

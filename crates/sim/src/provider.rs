@@ -409,6 +409,7 @@ fn to_alarm(alarm: &world::SimAlarm, env: &EnvState) -> Alarm {
         unit: unit.into(),
         severity: alarm.spec.severity,
         actions: alarm.actions.clone(),
+        tags: vec![],
     }
 }
 

@@ -112,6 +112,7 @@ fn alarm(i: usize, state: AlarmState) -> Alarm {
         unit: String::new(),
         severity: Severity::Critical,
         actions: vec![],
+        tags: vec![],
     }
 }
 

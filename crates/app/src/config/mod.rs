@@ -59,6 +59,19 @@ pub struct Config {
     /// The team's runbook actions (`[[action]]`; more in `actions/*.toml`).
     #[serde(default, rename = "action")]
     pub actions: Vec<actions::ActionConfig>,
+    /// The team's runbooks by alarm-name pattern (`[[runbook]]`), for
+    /// alarms that name none themselves.
+    #[serde(default, rename = "runbook")]
+    pub runbooks: Vec<RunbookConfig>,
+}
+
+/// `[[runbook]]`: the runbook of the alarms whose name matches `alarm`
+/// (a pattern: `*`, `?`, `[...]`); the first section that matches wins.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunbookConfig {
+    pub alarm: Spanned<String>,
+    pub url: Spanned<String>,
 }
 
 /// `[team]`: the shared audit trail, leases and presence.
@@ -420,6 +433,19 @@ const STUCK_AFTER_MINUTES: std::ops::RangeInclusive<u32> = 1..=1440;
 const LOG_BUFFER_LINES: std::ops::RangeInclusive<u32> = 1000..=1_000_000;
 
 impl Config {
+    /// The team's map of runbooks (`[[runbook]]`), checked at load.
+    pub fn runbooks(&self) -> flightdeck_core::runbook::TeamMap {
+        flightdeck_core::runbook::TeamMap(
+            self.runbooks
+                .iter()
+                .filter_map(|r| {
+                    let pattern = glob::Pattern::new(r.alarm.get_ref()).ok()?;
+                    Some((pattern, r.url.get_ref().trim().to_string()))
+                })
+                .collect(),
+        )
+    }
+
     /// Log lines kept per log group.
     pub fn log_buffer_lines(&self) -> usize {
         self.log_buffer_lines
@@ -526,6 +552,24 @@ impl Config {
 
     fn validate(&self, path: &Path, source: &str) -> Result<(), FileError> {
         self.check_keys(path, source)?;
+        for r in &self.runbooks {
+            if let Err(e) = glob::Pattern::new(r.alarm.get_ref()) {
+                return Err(FileError::at(
+                    path,
+                    source,
+                    r.alarm.span().start,
+                    format!("`{}` is not an alarm-name pattern: {e}", r.alarm.get_ref()),
+                ));
+            }
+            if r.url.get_ref().trim().is_empty() {
+                return Err(FileError::at(
+                    path,
+                    source,
+                    r.url.span().start,
+                    "the runbook's `url` is empty",
+                ));
+            }
+        }
         for glob in self.discover.iter().flat_map(DiscoverConfig::globs) {
             if let Err(e) = glob::Pattern::new(glob.get_ref()) {
                 return Err(FileError::at(

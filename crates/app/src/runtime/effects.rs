@@ -64,6 +64,7 @@ pub async fn carry_out(
         Effect::Quit
         | Effect::Drill(_)
         | Effect::Copy(_)
+        | Effect::Open(_)
         | Effect::Attach(_)
         | Effect::Forward { .. }
         | Effect::CloseForwards
@@ -167,6 +168,44 @@ pub fn local_port_taken(op: &ops::Operation) -> Option<String> {
         .map(|e| format!("local port {local_port} cannot be used: {e}"))
 }
 
+/// Opens `url` in a browser where this machine has one: `$BROWSER`, else
+/// `open` on macOS, else `xdg-open` under a display; over SSH without a
+/// display nothing is opened (the link was copied). What opened it, if
+/// anything did.
+fn open_link(url: &str) -> Option<String> {
+    let browser = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty());
+    let display = ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|d| !d.is_empty()));
+    let program = match browser {
+        Some(b) => b,
+        None if cfg!(target_os = "macos") => "open".into(),
+        None if display => "xdg-open".into(),
+        None => return None,
+    };
+    use std::os::unix::process::CommandExt;
+    let spawned = std::process::Command::new(&program)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn();
+    match spawned {
+        // Reaped on a thread of its own: the browser may outlive the cockpit.
+        Ok(mut child) => {
+            std::thread::spawn(move || child.wait());
+            Some(program)
+        }
+        Err(e) => {
+            tracing::warn!("cannot open the runbook with {program}: {e}");
+            None
+        }
+    }
+}
+
 /// Puts `text` on the operator's clipboard: OSC 52 to the terminal, which
 /// reaches the local one over SSH, and tmux's with `set-clipboard on`.
 fn to_clipboard(text: &str) {
@@ -230,6 +269,14 @@ pub(super) async fn handle(
                 }
             }
             Effect::Copy(text) => to_clipboard(&text),
+            Effect::Open(url) => {
+                if let Some(how) = open_link(&url) {
+                    app.notice = Some(format!(
+                        "{} · opened with {how}",
+                        app.notice.take().unwrap_or_default()
+                    ));
+                }
+            }
             Effect::Attach(session) => attach = Some(HandOver::Exec(session)),
             Effect::PlanAction {
                 request,

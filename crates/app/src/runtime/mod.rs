@@ -69,6 +69,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
     // anything starts.
     let no_terminal = || no_terminal().map(|why| CockpitError::Session(anyhow::anyhow!(why)));
     let runtime = async_runtime().map_err(CockpitError::Run)?;
+    tracing::debug!(target: "flightdeck::startup", "options read, the runtime up");
     let session = runtime
         .block_on(Session::start(
             options,
@@ -76,6 +77,7 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
             WorldBuild::Background,
         ))
         .map_err(CockpitError::Session)?;
+    tracing::debug!(target: "flightdeck::startup", "session of {} environments", session.providers.len());
     if options.record.is_none()
         && let Some(e) = no_terminal()
     {
@@ -132,10 +134,12 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
             update(&mut app, msg);
         }
     }
+    tracing::debug!(target: "flightdeck::startup", "the environment on screen's last known state read");
     app.stuck_after = options.stuck_after;
     app.set_log_buffer(options.config.log_buffer_lines());
     app.keymap = std::sync::Arc::new(options.config.keymap());
     app.actions = std::sync::Arc::new(options.actions.clone());
+    app.runbooks = std::sync::Arc::new(options.config.runbooks());
     let palette = Palette::new(options).map_err(CockpitError::Session)?;
     let crash = CrashTest::from_env();
     // The team's lease table; a config that names it wrongly is said once
@@ -263,6 +267,7 @@ impl Cockpit {
             #[cfg(feature = "aws")]
             recordings,
         } = self;
+        tracing::debug!(target: "flightdeck::startup", "team and palette ready");
         let mut terminal = terminal::open()?;
         if mouse {
             capture_mouse(true);
@@ -324,6 +329,7 @@ impl Cockpit {
                 if app.dirty && pacer.may_draw(now) {
                     let theme = palette.for_env(&app.env().info.name);
                     terminal.draw(|f| flightdeck_tui::ui::render(f, &app, theme))?;
+                    tracing::trace!(target: "flightdeck::startup", "frame drawn");
                     app.dirty = false;
                     pacer.drawn(now);
                     crash.after_frame();

@@ -81,6 +81,34 @@ pub fn copy_selection(app: &mut App) -> Vec<Effect> {
     }
 }
 
+/// The runbook of the selected alarm (alarms pane) or alarm finding
+/// (triage), if it has one.
+pub fn selected_runbook(app: &App) -> Option<flightdeck_core::runbook::Runbook> {
+    match app.pane {
+        Pane::Alarms => app.selected_alarm().and_then(|a| app.runbooks.runbook(a)),
+        Pane::Triage => app.selected_finding().and_then(|f| f.runbook),
+        _ => None,
+    }
+}
+
+/// `b`: the selected alarm's runbook copied, and opened where a browser
+/// is (a link only: the runtime decides whether one is here).
+pub fn runbook(app: &mut App) -> Vec<Effect> {
+    let Some(r) = selected_runbook(app) else {
+        app.notice = Some(match app.pane {
+            Pane::Alarms | Pane::Triage => "no runbook: not in the alarm's tags or description, nor in the team's [[runbook]] map".into(),
+            _ => "b: an alarm's runbook, in the alarms or triage pane".into(),
+        });
+        return vec![];
+    };
+    let mut effects = copy(app, "the runbook", &r.url);
+    let clean = sanitize(&r.url);
+    if clean.starts_with("https://") || clean.starts_with("http://") {
+        effects.push(Effect::Open(clean));
+    }
+    effects
+}
+
 /// The OSC 52 sequence that puts `text` on the system clipboard.
 pub fn osc52(text: &str) -> String {
     let encoded = base64::engine::general_purpose::STANDARD.encode(text);

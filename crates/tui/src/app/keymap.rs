@@ -35,6 +35,8 @@ pub enum Action {
     Sort,
     SortReverse,
     Copy,
+    /// An alarm's runbook: its link copied, opened where a browser is.
+    Runbook,
     ToggleFollow,
     ToggleWrap,
     ToggleTimestamps,
@@ -340,7 +342,8 @@ pub static BINDINGS: &[Binding] = &[
         "copy",
         Action::Copy,
         Global,
-        "copy the selection's ARN, name, line or plan (OSC 52)",
+        "copy the selection (OSC 52) / an alarm's runbook",
+        with[Action::Runbook],
         [ch('y')]
     ),
     bind!("help", Action::Help, Global, "this help", [ch('?')]),
@@ -408,6 +411,7 @@ pub static BINDINGS: &[Binding] = &[
         [ch('o')]
     ),
     bind!("sort-reverse", Action::SortReverse, Lists, "", [ch('O')]),
+    bind!("runbook", Action::Runbook, Lists, "", [ch('b')]),
     bind!(
         "open",
         Action::Open,

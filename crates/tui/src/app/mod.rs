@@ -369,6 +369,8 @@ pub enum Effect {
     Drill(drill::DrillControl),
     /// Put this text on the clipboard (OSC 52 to the terminal).
     Copy(String),
+    /// Open this link in a browser, where one is (a runbook).
+    Open(String),
     /// Hand the terminal to `session-manager-plugin` for this ECS Exec
     /// session, and take it back when the session ends.
     Attach(Box<flightdeck_core::provider::ExecSession>),
@@ -537,6 +539,8 @@ pub struct App {
     pub actions: std::sync::Arc<Vec<flightdeck_core::action::Spec>>,
     /// The runbook actions run in this session, the newest last.
     pub runs: Vec<actions::Run>,
+    /// The team's runbooks by alarm-name pattern (config `[[runbook]]`).
+    pub runbooks: std::sync::Arc<flightdeck_core::runbook::TeamMap>,
 }
 
 impl App {
@@ -583,6 +587,7 @@ impl App {
         fresh.first_request = self.next_request;
         fresh.run = self.run + 1;
         fresh.actions = self.actions.clone();
+        fresh.runbooks = self.runbooks.clone();
         fresh.runs = std::mem::take(&mut self.runs);
         fresh.keymap = self.keymap.clone();
         // Like a start: it opens on triage once anything needs a human.
@@ -638,6 +643,7 @@ impl App {
             api: None,
             actions: Default::default(),
             runs: vec![],
+            runbooks: Default::default(),
         }
     }
 
@@ -1008,6 +1014,7 @@ impl App {
         self.triage_memo.get_or(key, || {
             let views: Vec<_> = self.envs.iter().map(EnvData::triage_view).collect();
             let mut findings = triage(&views, &Rules::default(), self.now);
+            flightdeck_core::triage::fill_runbooks(&mut findings, &self.runbooks);
             // In a drill its environment's findings come first: that is
             // the page that went off.
             if let Some(d) = &self.drill {

@@ -819,6 +819,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         | Action::DrillRestart
         | Action::DrillAcknowledge => drill_key(app, action),
         Action::Copy => super::copy::copy_selection(app),
+        Action::Runbook => super::copy::runbook(app),
         _ => {
             if !on_pane_action(app, action) {
                 on_view_action(app, action);

@@ -72,6 +72,7 @@ fn alarm(state: AlarmState, at: i64) -> Alarm {
         unit: String::new(),
         severity: Severity::Critical,
         actions: vec![],
+        tags: vec![],
     }
 }
 

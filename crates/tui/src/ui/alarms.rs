@@ -106,6 +106,30 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
         let [a, b] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(area);
         (a, b)
     };
+    // Its runbook, where it is found.
+    let chart_area = match app.runbooks.runbook(alarm) {
+        Some(r) => {
+            let [top, rest] =
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart_area);
+            frame.render_widget(
+                Paragraph::new(Line::from(vec![
+                    Span::styled(" RUNBOOK ", theme.accent),
+                    Span::styled(sanitize(&r.url), theme.text),
+                    Span::styled(
+                        format!(
+                            "  ({}; {} copies it)",
+                            r.from.as_str(),
+                            app.key(crate::app::keymap::Action::Runbook)
+                        ),
+                        theme.muted,
+                    ),
+                ])),
+                top,
+            );
+            rest
+        }
+        None => chart_area,
+    };
     // The team's actions on an alarm, with their keys.
     let chart_area = match app.actions_line(flightdeck_core::action::Scope::Alarm) {
         Some(line) => {
@@ -333,6 +357,7 @@ mod tests {
             unit: String::new(),
             severity: Severity::Critical,
             actions: vec![],
+            tags: vec![],
         }
     }
 

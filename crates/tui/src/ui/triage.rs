@@ -45,7 +45,7 @@ pub fn render(frame: &mut Frame, app: &App, findings: &[Finding], theme: &Theme,
     }
     render_list(frame, app, findings, theme, list);
     if let Some(f) = findings.get(app.selected(Pane::Triage)) {
-        render_detail(frame, theme, f, detail);
+        render_detail(frame, app, theme, f, detail);
     }
 }
 
@@ -175,7 +175,7 @@ fn finding_row(
 }
 
 /// The selected finding whole, wrapped: the table cuts it on 80 columns.
-fn render_detail(frame: &mut Frame, theme: &Theme, f: &Finding, area: Rect) {
+fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, f: &Finding, area: Rect) {
     let what = match &f.service {
         Some(s) => format!("{} · {s}", f.environment),
         None => format!("{} · {}", f.environment, f.subject),
@@ -192,10 +192,21 @@ fn render_detail(frame: &mut Frame, theme: &Theme, f: &Finding, area: Rect) {
         .borders(Borders::TOP)
         .border_style(theme.border)
         .title(Span::styled(format!(" {} ", sanitize(&what)), theme.accent));
-    let text = vec![
-        Line::from(Span::styled(sanitize(&f.why), theme.text)),
-        Line::from(Span::styled(format!("Enter: {evidence}"), theme.muted)),
-    ];
+    let mut keys = format!("Enter: {evidence}");
+    if f.runbook.is_some() {
+        keys.push_str(&format!(
+            " · {}: the runbook",
+            app.key(crate::app::keymap::Action::Runbook)
+        ));
+    }
+    let mut text = vec![Line::from(Span::styled(sanitize(&f.why), theme.text))];
+    if let Some(r) = &f.runbook {
+        text.push(Line::from(vec![
+            Span::styled("Runbook: ", theme.accent),
+            Span::styled(sanitize(&r.url), theme.text),
+        ]));
+    }
+    text.push(Line::from(Span::styled(keys, theme.muted)));
     frame.render_widget(
         Paragraph::new(text).block(block).wrap(Wrap { trim: true }),
         area,

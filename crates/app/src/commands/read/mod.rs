@@ -172,7 +172,10 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
                 logs(&session, &request, clock.as_ref()).await
             }
             ReadCommand::Costs { days, json } => costs(providers, *days, *json).await,
-            ReadCommand::Triage { json } => triage_command(providers, *json, clock.as_ref()).await,
+            ReadCommand::Triage { json } => {
+                let runbooks = options.config.runbooks();
+                triage_command(providers, &runbooks, *json, clock.as_ref()).await
+            }
             ReadCommand::Timeline {
                 cluster,
                 service,

@@ -43,6 +43,7 @@ async fn gather(p: &Provider, rules: Rules, now: Timestamp) -> Gathered {
 
 pub(super) async fn triage_command(
     providers: &[Arc<Provider>],
+    runbooks: &flightdeck_core::runbook::TeamMap,
     json: bool,
     clock: &dyn Clock,
 ) -> Result<(), Failure> {
@@ -79,7 +80,8 @@ pub(super) async fn triage_command(
             tasks: g.tasks.iter().map(|(r, t)| (r, t.as_slice())).collect(),
         })
         .collect();
-    let findings = triage(&views, &rules, now);
+    let mut findings = triage(&views, &rules, now);
+    flightdeck_core::triage::fill_runbooks(&mut findings, runbooks);
     if json {
         print_json(&findings)?;
     } else if findings.is_empty() {
@@ -113,7 +115,10 @@ fn print_findings(findings: &[Finding], now: Timestamp) {
                     .map(|s| s.name.clone())
                     .unwrap_or_else(|| "-".into()),
                 age(now - f.since),
-                f.why.clone(),
+                match &f.runbook {
+                    Some(r) => format!("{} (runbook: {})", f.why, r.url),
+                    None => f.why.clone(),
+                },
             ]
         })
         .collect();
