@@ -458,6 +458,7 @@ mod tests {
         &["logs", "--cluster", "c", "--service", "s"],
         &["costs"],
         &["triage"],
+        &["diff", "--service", "s", "--from", "3"],
         &[
             "timeline",
             "--service",

@@ -1,10 +1,10 @@
 //! The read commands' clap definitions (`services`, `tasks`, `alarms`,
-//! `scaling`, `logs`, `costs`, `triage`, `timeline`) and the parsers of
+//! `scaling`, `logs`, `costs`, `triage`, `timeline`, `diff`) and the parsers of
 //! their values; `flightdeck_app::commands::read` runs them.
 
 use clap::Subcommand;
 use flightdeck_app::commands::ReadCommand;
-use flightdeck_core::timeline::Kind;
+use flightdeck_app::commands::read::{parse_kind, parse_since, parse_timeline_since};
 use flightdeck_model::AlarmState;
 
 #[derive(Debug, Subcommand)]
@@ -82,7 +82,26 @@ pub enum ReadSubcommand {
         /// Only these kinds, comma-separated: deploy, taskdef, alarm,
         /// scaling, stop, event, audit, write.
         #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
-        kind: Vec<Kind>,
+        kind: Vec<flightdeck_core::timeline::Kind>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Two revisions of a service's task definition side by side, as a
+    /// deploy's plan shows them (images, sizes, environment, secrets;
+    /// secret values redacted): by default the previous revision and the
+    /// running one.
+    Diff {
+        /// The service's cluster; found by the service's name when left out.
+        #[arg(long)]
+        cluster: Option<String>,
+        #[arg(long)]
+        service: String,
+        /// The revision number to compare from (default: the one before --to).
+        #[arg(long)]
+        from: Option<u32>,
+        /// The revision number to compare to (default: the running one).
+        #[arg(long)]
+        to: Option<u32>,
         #[arg(long)]
         json: bool,
     },
@@ -97,38 +116,6 @@ pub enum ReadSubcommand {
 
 fn parse_state(s: &str) -> Result<AlarmState, String> {
     AlarmState::parse(s).ok_or_else(|| format!("`{s}` is not OK, ALARM or INSUFFICIENT_DATA"))
-}
-
-/// How far back the logs' `--since` reaches: a month of log lines.
-pub const SINCE: std::ops::RangeInclusive<chrono::Duration> =
-    chrono::Duration::seconds(1)..=chrono::Duration::days(30);
-
-/// How far back the timeline's `--since` reaches: as far as CloudTrail's
-/// event history (90 days); each source answers what it keeps (alarm
-/// history 14 days, ECS's last 100 service events).
-pub const TIMELINE_SINCE: std::ops::RangeInclusive<chrono::Duration> =
-    chrono::Duration::seconds(1)..=chrono::Duration::days(90);
-
-/// `--since`: `30s`, `15m`, `2h`, `1d`, within [`SINCE`].
-pub fn parse_since(s: &str) -> Result<chrono::Duration, flightdeck_model::duration::DurationError> {
-    flightdeck_model::duration::parse(s, SINCE)
-}
-
-/// The timeline's `--since`, within [`TIMELINE_SINCE`].
-pub fn parse_timeline_since(
-    s: &str,
-) -> Result<chrono::Duration, flightdeck_model::duration::DurationError> {
-    flightdeck_model::duration::parse(s, TIMELINE_SINCE)
-}
-
-/// `deploy` -> the kind, or which labels exist.
-pub fn parse_kind(label: &str) -> Result<Kind, String> {
-    Kind::parse(label.trim()).ok_or_else(|| {
-        format!(
-            "`{label}` is not a kind of change; the kinds are {}",
-            Kind::ALL.map(Kind::label).join(", ")
-        )
-    })
 }
 
 impl From<ReadSubcommand> for ReadCommand {
@@ -176,24 +163,19 @@ impl From<ReadSubcommand> for ReadCommand {
                 json,
             },
             ReadSubcommand::Costs { days, json } => ReadCommand::Costs { days, json },
+            ReadSubcommand::Diff {
+                cluster,
+                service,
+                from,
+                to,
+                json,
+            } => ReadCommand::Diff {
+                cluster,
+                service,
+                from,
+                to,
+                json,
+            },
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_and_nonsense_is_refused() {
-        assert_eq!(parse_since("15m"), Ok(chrono::Duration::minutes(15)));
-        assert_eq!(parse_since("2h"), Ok(chrono::Duration::hours(2)));
-        assert_eq!(parse_since("30s"), Ok(chrono::Duration::seconds(30)));
-        for bad in ["0m", "15", "m", "", "90d", "5é", "9999999999999h"] {
-            assert!(parse_since(bad).is_err(), "{bad}");
-        }
-        // The timeline reaches as far back as CloudTrail does.
-        assert_eq!(parse_timeline_since("90d"), Ok(chrono::Duration::days(90)));
-        assert!(parse_timeline_since("91d").is_err());
     }
 }

@@ -16,6 +16,8 @@ mod engine;
 mod ops;
 mod pty;
 mod recording;
+mod revisions;
+mod runbooks;
 mod scenarios;
 mod snapshots;
 mod strategies;

@@ -894,7 +894,7 @@ fn remapped_keys_act_and_help_and_footer_show_them() {
     let entries = [
         ("down".to_string(), vec!["C-n".to_string()]),
         ("help".to_string(), vec!["F1".to_string()]),
-        ("pane-alarms".to_string(), vec!["v".to_string()]),
+        ("pane-alarms".to_string(), vec!["m".to_string()]),
     ];
     h.app.keymap = std::sync::Arc::new(Keymap::with_overrides(&entries).unwrap());
     h.keys("1");
@@ -905,7 +905,7 @@ fn remapped_keys_act_and_help_and_footer_show_them() {
     assert_eq!(h.app.selected(Pane::Services), before + 1);
     h.keys("3");
     assert_eq!(h.app.pane, Pane::Services, "3 is no pane key now");
-    h.keys("v");
+    h.keys("m");
     assert_eq!(h.app.pane, Pane::Alarms);
     let theme = common::theme("dark");
     let screen = h.screen(100, 40, &theme);
@@ -914,7 +914,7 @@ fn remapped_keys_act_and_help_and_footer_show_them() {
     assert!(matches!(h.app.overlay, Some(Overlay::Help { .. })));
     let help = h.screen(100, 76, &theme);
     assert!(help.contains("C-n k ↑"), "{help}");
-    assert!(help.contains("0 1 2 v 4 5 6"), "{help}");
+    assert!(help.contains("0 1 2 m 4 5 6"), "{help}");
     assert_eq!(h.app.key(Action::Help), "F1");
 }
 

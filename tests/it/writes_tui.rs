@@ -229,6 +229,7 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
                 | Effect::Drill(_)
                 | Effect::Copy(_)
                 | Effect::Open(_)
+                | Effect::Diff { .. }
                 | Effect::Attach(_)
                 | Effect::Forward { .. }
                 | Effect::CloseForwards => {}

@@ -260,3 +260,36 @@ mod tests {
         }
     }
 }
+
+/// Two revisions of a service's family side by side (`flightdeck diff`,
+/// a service's detail): which, and the normalised diff between them.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Revisions {
+    pub cluster: String,
+    pub service: String,
+    /// The revision the service runs now.
+    pub running: flightdeck_model::TaskDefRef,
+    pub from: flightdeck_model::TaskDefRef,
+    pub to: flightdeck_model::TaskDefRef,
+    pub changes: Vec<Change>,
+}
+
+impl Revisions {
+    /// As text: which revisions, then each change on a line.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "{}/{}: {} -> {} (running {})",
+            self.cluster, self.service, self.from, self.to, self.running
+        )];
+        // The first change names the two revisions again.
+        let changes = &self.changes[1.min(self.changes.len())..];
+        if changes.is_empty() {
+            out.push("  no difference in images, sizes, environment or secrets".into());
+        }
+        let width = changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
+        for c in changes {
+            out.push(format!("  {:width$}  {} -> {}", c.field, c.before, c.after));
+        }
+        out
+    }
+}

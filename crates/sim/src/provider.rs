@@ -409,7 +409,19 @@ fn to_alarm(alarm: &world::SimAlarm, env: &EnvState) -> Alarm {
         unit: unit.into(),
         severity: alarm.spec.severity,
         actions: alarm.actions.clone(),
-        tags: vec![],
+        // The simulated teams tag the alarms that page a human with their
+        // runbook (auto scaling's own alarms page nobody).
+        tags: if alarm.spec.severity == flightdeck_model::Severity::Info {
+            vec![]
+        } else {
+            vec![(
+                "runbook".into(),
+                format!(
+                    "https://runbooks.example.com/{}/{}",
+                    env.spec.name, alarm.spec.name
+                ),
+            )]
+        },
     }
 }
 

@@ -71,6 +71,17 @@ pub async fn carry_out(
         | Effect::PlanAction { .. }
         | Effect::RunAction { .. }
         | Effect::CancelAction(_) => None,
+        Effect::Diff {
+            request,
+            env,
+            service,
+        } => {
+            let result = match provider(&env) {
+                None => Err(format!("no environment {env}")),
+                Some(p) => read_revisions(p, &service).await,
+            };
+            Some(Msg::Diffed { request, result })
+        }
         Effect::Plan { request, env, op } => {
             let result = match provider(&env) {
                 None => Err(PlanError::Invalid(format!("no environment {env}"))),
@@ -125,6 +136,24 @@ pub async fn carry_out(
             })
         }
     }
+}
+
+/// The service's running revision and the one before, side by side.
+async fn read_revisions(
+    p: &Provider,
+    service: &flightdeck_model::ServiceRef,
+) -> Result<flightdeck_core::diff::Revisions, String> {
+    let described = p
+        .reads()
+        .services(&service.cluster)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .find(|s| s.name == service.name)
+        .ok_or_else(|| format!("no service {} in {}", service.name, service.cluster))?;
+    flightdeck_core::ops::compare::revisions(p.reads(), &described, None, None)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Executes `plan`, holding the service's lease when the team has a table:

@@ -201,6 +201,8 @@ fn elapsed(last: Timestamp, now: Timestamp) -> Duration {
 pub struct Schedule {
     last_run: HashMap<JobKey, Timestamp>,
     last_refresh: u64,
+    /// When it was first asked what is due.
+    began: Option<Timestamp>,
 }
 
 const NEVER_AGAIN: Duration = Duration::days(3650);
@@ -213,6 +215,13 @@ const TRIAGE_SWEEP: Duration = Duration::seconds(30);
 /// so a hundred accounts at rest cost a cockpit what fifty do, about 1 %
 /// of a core (a hundred at the base pace took 2.7 %).
 const SWEEP_PER_ENVIRONMENT: Duration = Duration::milliseconds(600);
+
+/// Past this many environments, the others' first reads wait
+/// [`OTHERS_WAIT`]: the environment on screen is read, and the operator's
+/// first keys answered, before a hundred accounts' credentials and reads
+/// take both cores.
+const MANY_ENVIRONMENTS: usize = 50;
+const OTHERS_WAIT: Duration = Duration::milliseconds(400);
 
 /// How often the environments not on screen are swept, at `base` or
 /// slower for many of them.
@@ -326,6 +335,7 @@ fn focused_kinds(focus: &Focus) -> Vec<JobKind> {
 impl Schedule {
     /// The jobs that are due at `now` for `focus`.
     pub fn due(&mut self, focus: &Focus, now: Timestamp) -> Vec<Job> {
+        let began = *self.began.get_or_insert(now);
         if focus.refresh != self.last_refresh {
             self.last_refresh = focus.refresh;
             // Everything but the costs and immutable task definitions.
@@ -346,7 +356,9 @@ impl Schedule {
             .filter(|job| self.is_due(&job.key, focus, now))
             .collect();
         self.crash_loop_tasks(focus, now, &mut jobs);
-        self.other_environments(focus, now, &mut jobs);
+        if focus.all_envs.len() <= MANY_ENVIRONMENTS || elapsed(began, now) >= OTHERS_WAIT {
+            self.other_environments(focus, now, &mut jobs);
+        }
         jobs
     }
 
@@ -476,6 +488,18 @@ mod tests {
             f.all_envs = (0..count).map(|i| format!("env-{i}")).collect();
             f.env = f.all_envs[0].clone();
             let mut s = Schedule::default();
+            let first = s.due(&f, t0);
+            // Past 50 environments the others' first reads wait a moment:
+            // the one on screen is read first.
+            assert_eq!(
+                kinds(&first).iter().any(|(e, _)| e == "env-1"),
+                count <= MANY_ENVIRONMENTS,
+                "{count}"
+            );
+            for j in first {
+                s.started(&j.key, t0);
+            }
+            let t0 = t0 + OTHERS_WAIT;
             for j in s.due(&f, t0) {
                 s.started(&j.key, t0);
             }

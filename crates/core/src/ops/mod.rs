@@ -7,6 +7,7 @@
 //! again below, by the provider's guard.
 
 pub mod aws_cli;
+pub mod compare;
 mod confirm;
 mod earlier;
 mod execute;

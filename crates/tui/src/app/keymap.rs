@@ -35,6 +35,8 @@ pub enum Action {
     Sort,
     SortReverse,
     Copy,
+    /// The open service's running revision beside the one before.
+    Revisions,
     /// An alarm's runbook: its link copied, opened where a browser is.
     Runbook,
     ToggleFollow,
@@ -478,6 +480,13 @@ pub static BINDINGS: &[Binding] = &[
         Tasks,
         "forward a local port to the task or through it",
         [ch('P')]
+    ),
+    bind!(
+        "revisions",
+        Action::Revisions,
+        Tasks,
+        "the running task definition beside the one before (diff)",
+        [ch('v')]
     ),
     bind!(
         "stop-task",

@@ -328,6 +328,11 @@ pub enum Msg {
         env: String,
         others: Vec<flightdeck_core::lease::Presence>,
     },
+    /// Two revisions of a service side by side, or why not.
+    Diffed {
+        request: write::RequestId,
+        result: Result<flightdeck_core::diff::Revisions, String>,
+    },
     /// A runbook action's plan came back.
     ActionPlanned {
         request: write::RequestId,
@@ -402,6 +407,14 @@ pub enum Effect {
     },
     /// Interrupt run `run` (SIGTERM, SIGKILL after a grace period).
     CancelAction(u64),
+    /// Read two revisions of a service's task definition (the one before
+    /// the running one, and it) and their diff; the answer comes back as
+    /// [`Msg::Diffed`].
+    Diff {
+        request: write::RequestId,
+        env: String,
+        service: flightdeck_model::ServiceRef,
+    },
 }
 
 /// A value worked out from the app's state, kept until its key changes.

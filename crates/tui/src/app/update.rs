@@ -156,6 +156,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             }
             write::executed(app, request, env, *plan, result, at)
         }
+        Msg::Diffed { request, result } => {
+            write::diffed(app, request, result);
+            vec![]
+        }
         Msg::ActionPlanned { request, .. } if request.0 < app.first_request => vec![],
         Msg::ActionPlanned {
             request,
@@ -820,6 +824,7 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
         | Action::DrillAcknowledge => drill_key(app, action),
         Action::Copy => super::copy::copy_selection(app),
         Action::Runbook => super::copy::runbook(app),
+        Action::Revisions => write::revisions(app),
         _ => {
             if !on_pane_action(app, action) {
                 on_view_action(app, action);

@@ -1248,6 +1248,46 @@ fn on_action_confirm_key(
     vec![]
 }
 
+/// `v` in a service's detail: its running revision beside the one before.
+pub fn revisions(app: &mut App) -> Vec<Effect> {
+    let Some(service) = app.detail_service().map(|s| s.reference()) else {
+        app.notice = Some("v: a service's revisions, from its detail (Enter on a service)".into());
+        return vec![];
+    };
+    let request = app.new_request();
+    app.dialog = Some(Dialog::Waiting {
+        request,
+        text: format!("reading the revisions of {}…", service.name),
+    });
+    vec![Effect::Diff {
+        request,
+        env: app.env().info.name.clone(),
+        service,
+    }]
+}
+
+/// The two revisions came back: shown, scrollable, closed with Esc.
+pub fn diffed(
+    app: &mut App,
+    request: RequestId,
+    result: Result<flightdeck_core::diff::Revisions, String>,
+) {
+    if !awaited(app, request) {
+        return;
+    }
+    app.dirty = true;
+    app.dialog = Some(Dialog::Message(match result {
+        Ok(r) => Message::new(
+            format!(
+                "Revisions of {}: {} -> {}",
+                r.service, r.from.revision, r.to.revision
+            ),
+            r.lines(),
+        ),
+        Err(e) => Message::new("Cannot compare revisions", vec![e]),
+    }));
+}
+
 /// Whether the open dialog waits for `request`.
 fn awaited(app: &App, request: RequestId) -> bool {
     matches!(&app.dialog, Some(Dialog::Waiting { request: r, .. }) if *r == request)

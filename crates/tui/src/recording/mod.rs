@@ -165,6 +165,12 @@ pub enum Entry {
         plan: Box<Plan>,
         result: Result<Executed, ExecError>,
     },
+    /// Two revisions side by side, as shown.
+    Diffed {
+        at: Timestamp,
+        request: u64,
+        result: Result<flightdeck_core::diff::Revisions, String>,
+    },
     /// A runbook action's plan (its secrets redacted, as shown).
     ActionPlanned {
         at: Timestamp,
@@ -200,6 +206,7 @@ impl Entry {
             | Entry::Resize { at, .. }
             | Entry::Planned { at, .. }
             | Entry::Executed { at, .. }
+            | Entry::Diffed { at, .. }
             | Entry::ActionPlanned { at, .. }
             | Entry::ActionOutput { at, .. }
             | Entry::ActionEnded { at, .. } => *at,
@@ -253,6 +260,11 @@ impl Entry {
                 request: request.0,
                 env: env.clone(),
                 plan: plan.clone(),
+                result: result.clone(),
+            },
+            Msg::Diffed { request, result } => Entry::Diffed {
+                at,
+                request: request.0,
                 result: result.clone(),
             },
             Msg::ActionPlanned {
@@ -322,6 +334,12 @@ impl Entry {
                 plan,
                 result,
                 at,
+            },
+            Entry::Diffed {
+                request, result, ..
+            } => Msg::Diffed {
+                request: RequestId(request),
+                result,
             },
             Entry::ActionPlanned {
                 request,

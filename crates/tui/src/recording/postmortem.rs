@@ -353,6 +353,7 @@ impl Postmortem {
             | Entry::Unchanged { .. }
             | Entry::Tick { .. }
             | Entry::Resize { .. }
+            | Entry::Diffed { .. }
             | Entry::ActionPlanned { .. }
             | Entry::ActionOutput { .. } => {}
         }

@@ -97,44 +97,45 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme, area: Rect) {
 }
 
 fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, area: Rect) {
-    let wide = area.width >= 120;
-    let (chart_area, history_area) = if wide {
-        let [a, b] = Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)])
-            .areas(area);
-        (a, b)
-    } else {
-        let [a, b] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(area);
-        (a, b)
-    };
     // Its runbook, where it is found.
-    let chart_area = match app.runbooks.runbook(alarm) {
+    let area = match app.runbooks.runbook(alarm) {
         Some(r) => {
             let [top, rest] =
-                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart_area);
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+            // The link whole when it fits, where it came from when that
+            // fits too; else the link cut in its middle.
+            let url = sanitize(&r.url);
+            let hint = format!(
+                "  ({}; {} copies it)",
+                r.from.as_str(),
+                app.key(crate::app::keymap::Action::Runbook)
+            );
+            let room = usize::from(top.width).saturating_sub(" RUNBOOK ".len());
+            let (url, hint) = if url.chars().count() + hint.chars().count() <= room {
+                (url, hint)
+            } else {
+                (
+                    flightdeck_model::text::ellipsize_middle(&url, room),
+                    String::new(),
+                )
+            };
             frame.render_widget(
                 Paragraph::new(Line::from(vec![
                     Span::styled(" RUNBOOK ", theme.accent),
-                    Span::styled(sanitize(&r.url), theme.text),
-                    Span::styled(
-                        format!(
-                            "  ({}; {} copies it)",
-                            r.from.as_str(),
-                            app.key(crate::app::keymap::Action::Runbook)
-                        ),
-                        theme.muted,
-                    ),
+                    Span::styled(url, theme.text),
+                    Span::styled(hint, theme.muted),
                 ])),
                 top,
             );
             rest
         }
-        None => chart_area,
+        None => area,
     };
     // The team's actions on an alarm, with their keys.
-    let chart_area = match app.actions_line(flightdeck_core::action::Scope::Alarm) {
+    let area = match app.actions_line(flightdeck_core::action::Scope::Alarm) {
         Some(line) => {
             let [top, rest] =
-                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(chart_area);
+                Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
             frame.render_widget(
                 Paragraph::new(Line::from(vec![
                     Span::styled(" ACTIONS ", theme.accent),
@@ -144,7 +145,16 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, alarm: &Alarm, are
             );
             rest
         }
-        None => chart_area,
+        None => area,
+    };
+    let wide = area.width >= 120;
+    let (chart_area, history_area) = if wide {
+        let [a, b] = Layout::horizontal([Constraint::Percentage(65), Constraint::Percentage(35)])
+            .areas(area);
+        (a, b)
+    } else {
+        let [a, b] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(area);
+        (a, b)
     };
     // The full name, on its own line, when the list shows a shorter one.
     let chart_area = if alarm.display_name() == alarm.name {

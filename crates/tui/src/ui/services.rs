@@ -339,10 +339,11 @@ fn detail_block(app: &App, theme: &Theme, position: Option<String>) -> Block<'st
     };
     block.title(Span::styled(
         format!(
-            " {} back · {} logs · {} changes · {}/{} scroll ",
+            " {} back · {} logs · {} changes · {} revisions · {}/{} scroll ",
             app.key(Action::Back),
             app.key(Action::Open),
             app.key(Action::Changes),
+            app.key(Action::Revisions),
             app.key(Action::Down),
             app.key(Action::Up)
         ),

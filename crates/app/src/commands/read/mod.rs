@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 mod alarms;
 mod costs;
+mod diff;
 mod logs;
 mod scaling;
 mod services;
@@ -27,6 +28,7 @@ mod timeline;
 mod triage;
 use alarms::*;
 use costs::*;
+use diff::*;
 use logs::*;
 use scaling::*;
 use services::*;
@@ -76,6 +78,15 @@ pub enum ReadCommand {
     },
     /// Daily costs by service over the last `days`.
     Costs { days: u32, json: bool },
+    /// Two revisions of a service's task definition side by side: `from`
+    /// (default the one before `to`) and `to` (default the running one).
+    Diff {
+        cluster: Option<String>,
+        service: String,
+        from: Option<u32>,
+        to: Option<u32>,
+        json: bool,
+    },
 }
 
 /// Per-environment failures are printed as they happen and turn the exit
@@ -147,6 +158,19 @@ pub fn run(options: &Options, command: &ReadCommand) -> Result<(), Failure> {
                     .map_err(Failure::from)?;
                 tasks(p.as_ref(), &cluster, service, *json).await
             }
+            ReadCommand::Diff {
+                cluster,
+                service,
+                from,
+                to,
+                json,
+            } => {
+                let p = session.single("diff").map_err(Failure::usage)?;
+                let cluster = locate_service(p.reads(), cluster.as_deref(), service)
+                    .await
+                    .map_err(Failure::from)?;
+                diff(p.as_ref(), &cluster, service, (*from, *to), *json).await
+            }
             ReadCommand::Alarms { state, json } => alarms(providers, *state, *json).await,
             ReadCommand::Scaling { json } => scaling(providers, *json).await,
             ReadCommand::Logs {
@@ -208,4 +232,55 @@ fn print_json<T: Serialize>(value: &T) -> Result<(), Failure> {
 "
     ));
     Ok(())
+}
+
+/// How far back the logs' `--since` reaches: a month of log lines.
+pub const SINCE: std::ops::RangeInclusive<chrono::Duration> =
+    chrono::Duration::seconds(1)..=chrono::Duration::days(30);
+
+/// How far back the timeline's `--since` reaches: as far as CloudTrail's
+/// event history (90 days); each source answers what it keeps (alarm
+/// history 14 days, ECS's last 100 service events).
+pub const TIMELINE_SINCE: std::ops::RangeInclusive<chrono::Duration> =
+    chrono::Duration::seconds(1)..=chrono::Duration::days(90);
+
+/// `--since`: `30s`, `15m`, `2h`, `1d`, within [`SINCE`].
+pub fn parse_since(s: &str) -> Result<chrono::Duration, flightdeck_model::duration::DurationError> {
+    flightdeck_model::duration::parse(s, SINCE)
+}
+
+/// The timeline's `--since`, within [`TIMELINE_SINCE`].
+pub fn parse_timeline_since(
+    s: &str,
+) -> Result<chrono::Duration, flightdeck_model::duration::DurationError> {
+    flightdeck_model::duration::parse(s, TIMELINE_SINCE)
+}
+
+/// `deploy` -> the kind, or which labels exist.
+pub fn parse_kind(label: &str) -> Result<flightdeck_core::timeline::Kind, String> {
+    use flightdeck_core::timeline::Kind;
+    Kind::parse(label.trim()).ok_or_else(|| {
+        format!(
+            "`{label}` is not a kind of change; the kinds are {}",
+            Kind::ALL.map(Kind::label).join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_nonsense_is_refused() {
+        assert_eq!(parse_since("15m"), Ok(chrono::Duration::minutes(15)));
+        assert_eq!(parse_since("2h"), Ok(chrono::Duration::hours(2)));
+        assert_eq!(parse_since("30s"), Ok(chrono::Duration::seconds(30)));
+        for bad in ["0m", "15", "m", "", "90d", "5é", "9999999999999h"] {
+            assert!(parse_since(bad).is_err(), "{bad}");
+        }
+        // The timeline reaches as far back as CloudTrail does.
+        assert_eq!(parse_timeline_since("90d"), Ok(chrono::Duration::days(90)));
+        assert!(parse_timeline_since("91d").is_err());
+    }
 }
