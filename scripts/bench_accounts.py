@@ -162,7 +162,22 @@ class Screen:
         while time.monotonic() < deadline:
             if needle in self.text():
                 return time.monotonic() - self.cockpit.started
-            self.cockpit.read_for(0.01)
+            # Back as soon as anything is written: no poll interval in
+            # the figure.
+            self.cockpit.read_some(deadline - time.monotonic())
+        return None
+
+
+    def wait_raw(self, needle, timeout, since=0):
+        """Seconds from exec until `needle` is among the bytes written after
+        offset `since`, or None: no terminal emulator in the figure (pyte
+        takes tens of ms over a whole 200x60 frame)."""
+        needle = needle.encode()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if needle in self.cockpit.output[since:]:
+                return time.monotonic() - self.cockpit.started
+            self.cockpit.read_some(deadline - time.monotonic())
         return None
 
 
@@ -191,10 +206,12 @@ def first_rows(binary, env, service="svc-00"):
     until the first frame; then the header. The key that opens the pane is
     sent as soon as the first frame shows."""
     s = Screen(binary, env)
-    frame = s.wait_for("Tri", 30)
+    frame = s.wait_raw("Triage", 30)
     if frame is None:
         raise SystemExit("no first frame")
     s.cockpit.send(b"1")
+    # A row is drawn over what was on screen (only changed cells are
+    # written): read with the terminal emulator.
     seconds = s.wait_for(service, 90)
     header = s.text().splitlines()[0] if seconds else ""
     s.cockpit.send(b"q")

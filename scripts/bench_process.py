@@ -68,6 +68,19 @@ class Cockpit:
         self.output += got
         return bytes(got)
 
+    def read_some(self, timeout):
+        """Waits up to `timeout` for what the cockpit writes and returns as
+        soon as a chunk came (a poll that never waits longer than needed)."""
+        ready, _, _ = select.select([self.fd], [], [], max(timeout, 0))
+        if not ready:
+            return b""
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:
+            return b""
+        self.output += chunk
+        return chunk
+
     def wait_for(self, needle, timeout):
         """Seconds from start until `needle` was written, or None."""
         deadline = time.monotonic() + timeout

@@ -169,7 +169,13 @@ impl Options {
             config,
             themes,
         )?;
-        options.actions = actions;
+        // The demo offers the simulation's sample actions to a config
+        // that has none of its own.
+        options.actions = if actions.is_empty() && options.demo {
+            crate::config::actions::samples(&options.config.keymap())
+        } else {
+            actions
+        };
         Ok(options)
     }
 

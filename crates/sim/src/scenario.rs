@@ -47,6 +47,11 @@ pub struct GoodResponse {
     /// service once ECS has rolled it back.
     #[serde(default)]
     pub ecs_rollback_counts: bool,
+    /// The team's runbook actions (by name) that mitigate, as a write on
+    /// the service does: the team's own fix, run on that service or on
+    /// the environment.
+    #[serde(default)]
+    pub actions: Vec<String>,
 }
 
 /// One fault at an offset from the start (`2m`, `90s`; negative for what

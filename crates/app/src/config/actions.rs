@@ -212,9 +212,38 @@ pub fn load(
     Ok(all)
 }
 
+/// The simulated production's sample actions (`sample_actions.toml`),
+/// for a demo whose config has none; none when the config's `[keys]` take
+/// their keys.
+pub fn samples(keymap: &Keymap) -> Vec<Spec> {
+    const SOURCE: &str = include_str!("sample_actions.toml");
+    let path = Path::new("the demo's sample actions");
+    let loaded = toml::from_str::<ActionsFile>(SOURCE)
+        .map_err(|e| e.to_string())
+        .and_then(|file| {
+            check(path, SOURCE, &file.action, keymap, &mut Seen::default())
+                .map_err(|e| e.to_string())
+        });
+    loaded.unwrap_or_else(|e| {
+        tracing::info!("the demo's sample actions are left out: {e}");
+        vec![]
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_demos_sample_actions_are_good() {
+        let samples = samples(&Keymap::default());
+        assert_eq!(samples.len(), 4);
+        assert!(
+            samples
+                .iter()
+                .any(|a| a.name == "search-failover" && a.writes)
+        );
+    }
 
     fn load_one(text: &str) -> Result<Vec<Spec>, String> {
         let dir = tempfile::tempdir().unwrap();

@@ -54,6 +54,7 @@ pub fn drill_of(s: &flightdeck_sim::scenario::Scenario, now: flightdeck_model::T
             mitigation: s.good.mitigation.clone(),
             service: s.good.service.clone(),
             ecs_rollback_counts: s.good.ecs_rollback_counts,
+            actions: s.good.actions.clone(),
         },
     };
     Drill::new(spec, now)

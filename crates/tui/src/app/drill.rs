@@ -22,6 +22,8 @@ pub struct GoodResponse {
     pub service: String,
     /// Looking at the service once ECS rolled it back counts as mitigating.
     pub ecs_rollback_counts: bool,
+    /// The team's runbook actions that mitigate, by name.
+    pub actions: Vec<String>,
 }
 
 /// The drill and the operator's response to it so far.
@@ -319,6 +321,43 @@ impl Drill {
         self.actions.push((now, format!("{what}{how}")));
     }
 
+    /// A writing runbook action the operator ran (`name`, on `service`, or
+    /// on the environment when empty), and how it ended: one the scenario
+    /// names in its good response mitigates as a write on the cause does.
+    pub fn ran_action(
+        &mut self,
+        now: Timestamp,
+        env: &str,
+        (name, service): (&str, &str),
+        ended: Acted,
+    ) {
+        if env != self.environment {
+            return;
+        }
+        let named = self.good.actions.iter().any(|a| a == name);
+        let on_the_cause = service.is_empty() || service == self.good.service;
+        let what = if service.is_empty() {
+            format!("action {name}")
+        } else {
+            format!("action {name} on {service}")
+        };
+        if !named {
+            return self.acted(now, env, service, what, ended);
+        }
+        if ended == Acted::Done && on_the_cause && self.mitigated.is_none() {
+            self.mitigated = Some(now);
+        }
+        let how = match ended {
+            Acted::Done if on_the_cause => " (the team's fix)".to_string(),
+            Acted::Done => format!(
+                " (the team's fix, but not on {}: no mitigation)",
+                self.good.service
+            ),
+            Acted::NothingToDo | Acted::Failed => " (failed)".into(),
+        };
+        self.actions.push((now, format!("{what}{how}")));
+    }
+
     /// The debrief: what happened, what the operator did and when, against
     /// what a good response looked like; `acknowledge_key` is the key the
     /// operator acknowledges with.
@@ -404,13 +443,18 @@ impl Drill {
         )));
         out.push(L::blank());
         out.push(L::heading(format!(
-            "Acknowledge is a key ({acknowledge_key}), as one acknowledges a page: the moment you take the incident. Find the cause is the first look at {} (its detail, logs, changes or rollout). Mitigate is the first write on {} that goes through{}.",
+            "Acknowledge is a key ({acknowledge_key}), as one acknowledges a page: the moment you take the incident. Find the cause is the first look at {} (its detail, logs, changes or rollout). Mitigate is the first write on {} that goes through{}{}.",
             self.good.service,
             self.good.service,
             if self.good.ecs_rollback_counts {
                 format!(", or looking at {} once ECS has rolled it back", self.good.service)
             } else {
                 String::new()
+            },
+            if self.good.actions.is_empty() {
+                String::new()
+            } else {
+                format!(", or the team's action {} on it", self.good.actions.join(" or "))
             }
         )));
         out
@@ -503,6 +547,7 @@ mod tests {
                     mitigation: "roll back backend".into(),
                     service: "backend".into(),
                     ecs_rollback_counts: true,
+                    actions: vec!["restart-backend".into()],
                 },
             },
             t(0),
@@ -564,6 +609,57 @@ mod tests {
         );
         // Over, its clock stops at its length (QA: "OVER 75:41").
         assert_eq!(d.header(t(75 * 60)), "DRILL bad-deploy OVER 20:00/20:00");
+    }
+
+    /// A runbook action the scenario names mitigates on the cause (or on
+    /// the environment); another writing action is told, no mitigation.
+    #[test]
+    fn the_teams_own_fix_counts_in_the_debrief() {
+        let mut d = drill();
+        d.ran_action(
+            t(200),
+            "muejam-production",
+            ("flush-cdn", "frontend"),
+            Acted::Done,
+        );
+        d.ran_action(
+            t(250),
+            "muejam-production",
+            ("restart-backend", "frontend"),
+            Acted::Done,
+        );
+        assert_eq!(d.mitigated, None);
+        d.ran_action(
+            t(280),
+            "muejam-production",
+            ("restart-backend", "backend"),
+            Acted::Failed,
+        );
+        assert_eq!(d.mitigated, None, "a failed run mitigates nothing");
+        d.ran_action(
+            t(300),
+            "muejam-production",
+            ("restart-backend", "backend"),
+            Acted::Done,
+        );
+        assert_eq!(d.mitigated, Some(t(300)));
+        let text = debrief_text(&d.debrief("a"));
+        assert!(
+            text.contains("action flush-cdn on frontend (not on backend: no mitigation)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("action restart-backend on backend (the team's fix)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("or the team's action restart-backend on it"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mitigate        5:00   good: within 8 min   in time"),
+            "{text}"
+        );
     }
 
     #[test]

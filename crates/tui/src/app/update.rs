@@ -183,8 +183,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
                     Ok(0) => super::drill::Acted::Done,
                     _ => super::drill::Acted::Failed,
                 };
-                let what = format!("action {}", plan.action);
-                d.acted(app.now, &env, &plan.service, what, ended);
+                d.ran_action(app.now, &env, (&plan.action, &plan.service), ended);
             }
             super::actions::ended(app, run, outcome);
             vec![]
