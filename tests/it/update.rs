@@ -1461,3 +1461,46 @@ fn the_changes_pane_says_why_it_is_empty_and_when_it_reads_further() {
     let screen = h.screen(80, 24, &mono);
     assert!(!screen.contains("· reading "), "{screen}");
 }
+
+/// Issue 25, instant start at any size: a large last known state is kept
+/// with its first screen beside it, read before the first frame; drawn, a
+/// first screen is not kept again until the whole state replaced it; a
+/// state that became small leaves no first screen behind.
+#[test]
+fn a_large_state_is_kept_with_its_first_screen_read_first_and_never_kept_alone() {
+    use flightdeck::last_known::{HEAD_SERVICES, load, load_heads, save};
+    let dir = tempfile::tempdir().unwrap();
+    let h = Harness::new();
+    let mut big = h.app.env().last_known().unwrap();
+    let base = big.services.as_ref().unwrap().data[0].clone();
+    big.services.as_mut().unwrap().data = (0..HEAD_SERVICES + 50)
+        .rev()
+        .map(|i| {
+            let mut s = base.clone();
+            s.name = format!("svc-{i:04}");
+            s
+        })
+        .collect();
+    let prod = h.app.env().info.clone();
+    save(dir.path(), &[big.clone()]);
+    let heads = load_heads(dir.path(), std::slice::from_ref(&prod));
+    assert_eq!(heads.len(), 1);
+    let head = &heads[0];
+    assert_eq!(head.head_of, Some(HEAD_SERVICES + 50));
+    let first = &head.services.as_ref().unwrap().data;
+    assert_eq!(first.len(), HEAD_SERVICES);
+    assert_eq!(first[0].name, "svc-0000", "the first by name");
+    let mut env = flightdeck::app::EnvData::new(prod.clone());
+    env.remember(head.clone());
+    assert_eq!(env.last_known(), None, "a first screen is never kept");
+    env.remember(load(dir.path(), std::slice::from_ref(&prod)).remove(0));
+    assert_eq!(
+        env.last_known().unwrap().services.unwrap().data.len(),
+        HEAD_SERVICES + 50,
+        "the whole state replaced it"
+    );
+    let mut small = big.clone();
+    small.services.as_mut().unwrap().data.truncate(3);
+    save(dir.path(), &[small]);
+    assert!(load_heads(dir.path(), &[prod]).is_empty());
+}

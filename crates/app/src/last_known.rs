@@ -30,11 +30,33 @@ pub fn file_of(dir: &Path, env: &str) -> PathBuf {
     ))
 }
 
+/// Services in a first screen's file: a state of more is also kept as its
+/// first screen (`LastKnown::head`), read before the first frame.
+pub const HEAD_SERVICES: usize = 300;
+
+/// The first screen's file of environment `env` in `dir`.
+pub fn head_file_of(dir: &Path, env: &str) -> PathBuf {
+    dir.join(format!(
+        "state-{}.head.json",
+        flightdeck_core::files::file_part(env)
+    ))
+}
+
 /// What previous runs knew of `envs`, those that could be read.
 pub fn load(dir: &Path, envs: &[EnvironmentInfo]) -> Vec<LastKnown> {
+    load_from(envs, |env| file_of(dir, env))
+}
+
+/// The first screens of `envs` that have one (a large state's): drawn
+/// before the first frame, the whole state read just after.
+pub fn load_heads(dir: &Path, envs: &[EnvironmentInfo]) -> Vec<LastKnown> {
+    load_from(envs, |env| head_file_of(dir, env))
+}
+
+fn load_from(envs: &[EnvironmentInfo], file_of: impl Fn(&str) -> PathBuf) -> Vec<LastKnown> {
     envs.iter()
         .filter_map(|env| {
-            let file = file_of(dir, &env.name);
+            let file = file_of(&env.name);
             match read(&file) {
                 Ok(Some(last)) if last.version == LAST_KNOWN_VERSION && last.env == env.name => {
                     Some(last)
@@ -77,6 +99,22 @@ pub fn save(dir: &Path, states: &[LastKnown]) {
             .and_then(|json| flightdeck_core::files::write_atomic(&file, &json));
         if let Err(e) = written {
             tracing::warn!(file = %file.display(), "cannot keep the last known state: {e}");
+            continue;
+        }
+        // Its first screen beside it when it is large; none when not (an
+        // older one would draw what is gone).
+        let head = head_file_of(dir, &state.env);
+        let kept = match state.head(HEAD_SERVICES) {
+            Some(first) => serde_json::to_vec(&first)
+                .map_err(std::io::Error::other)
+                .and_then(|json| flightdeck_core::files::write_atomic(&head, &json)),
+            None => match std::fs::remove_file(&head) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        };
+        if let Err(e) = kept {
+            tracing::warn!(file = %head.display(), "the last known state's first screen: {e}");
         }
     }
 }
@@ -108,6 +146,7 @@ mod tests {
             metrics: None,
             scaling: None,
             alarms: None,
+            head_of: None,
         }
     }
 

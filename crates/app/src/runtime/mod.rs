@@ -128,7 +128,20 @@ pub fn cockpit(options: &Options) -> Result<(), CockpitError> {
             .partition(|(i, _)| *i == app.current);
         let now: Vec<_> = now.into_iter().map(|(_, info)| info).collect();
         remember_later = later.into_iter().map(|(_, info)| info).collect();
-        for last in crate::last_known::load(dir, &now) {
+        // A large state's first screen, when it has one: the whole of it
+        // is read with the others.
+        let heads = crate::last_known::load_heads(dir, &now);
+        let now: Vec<_> = now
+            .into_iter()
+            .filter(|info| {
+                let has_head = heads.iter().any(|h| h.env == info.name);
+                if has_head {
+                    remember_later.insert(0, info.clone());
+                }
+                !has_head
+            })
+            .collect();
+        for last in heads.into_iter().chain(crate::last_known::load(dir, &now)) {
             let msg = Msg::Remembered(Box::new(last));
             record(&mut recorder, &mut app, &msg, clock.now());
             update(&mut app, msg);

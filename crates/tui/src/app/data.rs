@@ -46,9 +46,10 @@ impl<T> Slot<T> {
     }
 
     /// Data a previous run knew, fetched at `at`: taken only while this
-    /// run has nothing of its own here.
+    /// run has nothing of its own here (a previous run's first screen
+    /// gives way to its whole state).
     pub(super) fn remember(&mut self, at: Timestamp, data: T) -> bool {
-        if !self.unanswered() {
+        if !self.unanswered() && !self.cached {
             return false;
         }
         self.data = Some(data);
@@ -177,6 +178,9 @@ pub struct EnvData {
     /// The other operators with this environment open now
     /// (`[team] lease_table`), by name.
     pub presence: Vec<flightdeck_core::lease::Presence>,
+    /// The services drawn are a first screen of a previous run's (see
+    /// `LastKnown::head`): not to be kept as they are.
+    pub head_drawn: bool,
 }
 
 impl EnvData {
@@ -199,6 +203,7 @@ impl EnvData {
             revision_metrics: HashMap::new(),
             presence: vec![],
             log_capacity: LOG_BUFFER,
+            head_drawn: false,
         }
     }
 

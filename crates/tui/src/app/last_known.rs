@@ -35,9 +35,42 @@ pub struct LastKnown {
     pub metrics: Option<Known<HashMap<String, MetricSeries>>>,
     pub scaling: Option<Known<ScalingData>>,
     pub alarms: Option<Known<Vec<Alarm>>>,
+    /// A first screen of a larger state: its services cut to the first
+    /// ones by name, of this many (the whole state is read just after).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_of: Option<usize>,
 }
 
 impl LastKnown {
+    /// The first screen of a state of more than `services` services: the
+    /// first ones by cluster and name (the services pane's order), the
+    /// alarms and the caller, no sparklines or scaling; `None` for a
+    /// state that small. Read before the first frame, it keeps a start of
+    /// ten thousand services as quick as one of forty.
+    pub fn head(&self, services: usize) -> Option<LastKnown> {
+        let all = self.services.as_ref()?;
+        if all.data.len() <= services {
+            return None;
+        }
+        let mut first: Vec<&Service> = all.data.iter().collect();
+        first.sort_by(|a, b| (&a.cluster, &a.name).cmp(&(&b.cluster, &b.name)));
+        first.truncate(services);
+        Some(LastKnown {
+            version: self.version,
+            env: self.env.clone(),
+            identity: self.identity.clone(),
+            clusters: self.clusters.clone(),
+            services: Some(Known {
+                fetched_at: all.fetched_at,
+                data: first.into_iter().cloned().collect(),
+            }),
+            metrics: None,
+            scaling: None,
+            alarms: self.alarms.clone(),
+            head_of: Some(all.data.len()),
+        })
+    }
+
     /// The newest instant of what it holds.
     pub fn newest(&self) -> Option<Timestamp> {
         [
@@ -71,6 +104,11 @@ impl EnvData {
     /// this run has not replaced keeps its own); `None` without services
     /// (a state without them would draw nothing useful).
     pub fn last_known(&self) -> Option<LastKnown> {
+        // Only a first screen of the previous run's services: keeping it
+        // would lose the rest.
+        if self.head_drawn && self.services.cached {
+            return None;
+        }
         let services = known(&self.services)?;
         Some(LastKnown {
             version: LAST_KNOWN_VERSION,
@@ -81,6 +119,7 @@ impl EnvData {
             metrics: known(&self.metrics),
             scaling: known(&self.scaling),
             alarms: known(&self.alarms),
+            head_of: None,
         })
     }
 
@@ -94,8 +133,12 @@ impl EnvData {
             metrics,
             scaling,
             alarms,
+            head_of,
             ..
         } = last;
+        if services.is_some() && (self.services.unanswered() || self.services.cached) {
+            self.head_drawn = head_of.is_some();
+        }
         // Each one is tried: `|`, not `||`.
         remember(&mut self.identity, identity)
             | remember(&mut self.clusters, clusters)
@@ -154,6 +197,7 @@ mod tests {
             metrics: None,
             scaling: None,
             alarms: None,
+            head_of: None,
         }
     }
 
