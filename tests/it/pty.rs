@@ -780,3 +780,84 @@ fn recordings_go_to_the_teams_bucket_and_replay_from_it() {
     );
     assert_eq!(shared, timeline(leftover.to_str().unwrap()));
 }
+
+/// Issue 25, presence: two operators' cockpits on one environment, each
+/// on its own machine (its own home), with the team's lease table in
+/// moto's DynamoDB. The runtime beats at its start; the other's header
+/// names who else is in.
+#[test]
+fn each_cockpit_shows_who_else_has_the_environment_open() {
+    let Some(f) = common::cli::fixture("pty_presence", "muejam-staging") else {
+        return;
+    };
+    let alice = f.home.path();
+    let bob = tempfile::tempdir().unwrap();
+    common::cli::write_profile(bob.path(), &f.moto, &f.env.name, &f.env.region);
+    for (home, who) in [(alice, "alice@laptop"), (bob.path(), "bob@desk")] {
+        let file = home.join("config/flightdeck/config.toml");
+        let mut text = std::fs::read_to_string(&file).unwrap();
+        text.push_str(&format!(
+            "\n[team]\nlease_table = \"flightdeck-team\"\nenvironment = \"{}\"\noperator = \"{who}\"\n",
+            f.env.name
+        ));
+        std::fs::write(&file, text).unwrap();
+    }
+    let init = common::cli::flightdeck(alice, &["team", "init"], Some(&f.moto));
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let vars_of = |home: &std::path::Path| -> Vec<(&'static str, String)> {
+        vec![
+            (
+                "AWS_CONFIG_FILE",
+                home.join("aws-config").display().to_string(),
+            ),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                home.join("aws-credentials").display().to_string(),
+            ),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
+            ("AWS_ENDPOINT_URL", f.moto.endpoint.clone()),
+        ]
+    };
+    let (alice_vars, bob_vars) = (vars_of(alice), vars_of(bob.path()));
+    let a: Vec<(&str, &str)> = alice_vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let b: Vec<(&str, &str)> = bob_vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let first = Session::start_with(alice, &[], &a);
+    assert!(
+        wait_for_screen(&first.screen, "muejam-staging", Duration::from_secs(30)),
+        "{}",
+        first.screen.lock().unwrap().screen().contents()
+    );
+    let second = Session::start_with(bob.path(), &[], &b);
+    // Bob's first beat reads who else is in: alice, who beat at her start.
+    let log = |home: &std::path::Path| {
+        std::fs::read_to_string(home.join("state/flightdeck/flightdeck.log")).unwrap_or_default()
+    };
+    assert!(
+        wait_for_screen(&second.screen, "alice@laptop", Duration::from_secs(30)),
+        "{}\nalice's log:\n{}\nbob's log:\n{}",
+        second.screen.lock().unwrap().screen().contents(),
+        log(alice),
+        log(bob.path())
+    );
+    // Alice learns of bob at her next beat: a minute apart, or 5 s after
+    // she moves to another environment or service; she opens a service.
+    let mut first = first;
+    first.send(b"1");
+    assert!(wait_for_screen(
+        &first.screen,
+        "backend",
+        Duration::from_secs(30)
+    ));
+    first.send(b"\r");
+    assert!(
+        wait_for_screen(&first.screen, "bob@desk", Duration::from_secs(30)),
+        "{}",
+        first.screen.lock().unwrap().screen().contents()
+    );
+    second.quit();
+    first.quit();
+}
