@@ -255,3 +255,49 @@ async fn a_cancelled_action_is_asked_to_stop_then_killed() {
     assert_eq!(ended, Ended::Signal(9));
     assert!(started.elapsed() >= flightdeck::actions::GRACE);
 }
+
+/// Read-only holds below the cockpit: the runner itself refuses a writing
+/// action in a read-only environment, runs nothing and audits nothing.
+#[test]
+fn the_runner_refuses_a_writing_action_in_a_read_only_environment() {
+    use flightdeck::model::clock::Clock;
+    use flightdeck::provider::ReadProvider;
+    let clock = flightdeck::clock::ManualClock::new(common::start());
+    let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+    let world = Arc::new(std::sync::Mutex::new(common::seed_world()));
+    let sim = flightdeck::sim::SimProvider::all(world, shared.clone())
+        .into_iter()
+        .find(|p| p.environment().name == "radiox-prod")
+        .unwrap();
+    let info = flightdeck::model::EnvironmentInfo {
+        read_only: true,
+        ..sim.environment().clone()
+    };
+    let provider = flightdeck::provider::Provider::new(sim.with_environment(info));
+    let dir = tempfile::tempdir().unwrap();
+    let audit = flightdeck::ops::AuditLog::new(dir.path().join("audit.jsonl"));
+    let mut plan = actions()[0]
+        .plan(&flightdeck::action::Values::default(), true)
+        .unwrap();
+    plan.environment = "radiox-prod".into();
+    let ran = dir.path().join("ran");
+    plan.argv = vec!["touch".into(), ran.display().to_string()];
+    let context = flightdeck::actions::Context {
+        audit: audit.clone(),
+        clock: shared,
+    };
+    let outcome = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(flightdeck::actions::audited(
+            &context,
+            &plan,
+            Some(&provider),
+            flightdeck::actions::Io::Piped,
+            std::future::pending(),
+            |_, _| {},
+        ));
+    let why = outcome.unwrap_err();
+    assert!(why.contains("read-only"), "{why}");
+    assert!(audit.records().is_empty());
+    assert!(!ran.exists());
+}

@@ -808,21 +808,10 @@ fn each_cockpit_shows_who_else_has_the_environment_open() {
         "{}",
         String::from_utf8_lossy(&init.stderr)
     );
-    let vars_of = |home: &std::path::Path| -> Vec<(&'static str, String)> {
-        vec![
-            (
-                "AWS_CONFIG_FILE",
-                home.join("aws-config").display().to_string(),
-            ),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                home.join("aws-credentials").display().to_string(),
-            ),
-            ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
-            ("AWS_ENDPOINT_URL", f.moto.endpoint.clone()),
-        ]
-    };
-    let (alice_vars, bob_vars) = (vars_of(alice), vars_of(bob.path()));
+    let (alice_vars, bob_vars) = (
+        common::cli::aws_env_at(alice, &f.moto),
+        common::cli::aws_env_at(bob.path(), &f.moto),
+    );
     let a: Vec<(&str, &str)> = alice_vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let b: Vec<(&str, &str)> = bob_vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let first = Session::start_with(alice, &[], &a);

@@ -170,6 +170,13 @@ pub async fn audited(
     interrupted: impl std::future::Future<Output = ()>,
     mut line: impl FnMut(Stream, String),
 ) -> Result<i32, String> {
+    // Read-only holds here too, below the cockpit's own check.
+    if plan.writes && provider.is_some_and(Provider::is_read_only) {
+        return Err(format!(
+            "{} is read-only: the action `{}` writes, so it is not run",
+            plan.environment, plan.action
+        ));
+    }
     let who = match provider {
         Some(p) => p
             .caller_identity()

@@ -214,7 +214,11 @@ pub fn service_family(fx: &Fixture, name: &str) -> (String, String) {
 /// What a binary started by a test needs to reach the fixture's moto with
 /// the profile of [`write_profile`], as an operator's shell would have it.
 pub fn aws_env(fx: &Fixture) -> Vec<(&'static str, String)> {
-    let home = fx.home.path();
+    aws_env_at(fx.home.path(), &fx.moto)
+}
+
+/// The same for the AWS files of `home` (an operator beside the fixture's).
+pub fn aws_env_at(home: &Path, moto: &Moto) -> Vec<(&'static str, String)> {
     vec![
         (
             "AWS_CONFIG_FILE",
@@ -225,6 +229,6 @@ pub fn aws_env(fx: &Fixture) -> Vec<(&'static str, String)> {
             home.join("aws-credentials").display().to_string(),
         ),
         ("AWS_EC2_METADATA_DISABLED", "true".to_string()),
-        ("AWS_ENDPOINT_URL", fx.moto.endpoint.clone()),
+        ("AWS_ENDPOINT_URL", moto.endpoint.clone()),
     ]
 }
