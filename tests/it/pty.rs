@@ -850,3 +850,72 @@ fn each_cockpit_shows_who_else_has_the_environment_open() {
     second.quit();
     first.quit();
 }
+
+/// Issue 26: quitting while a writing runbook action runs stops it as
+/// `x x` does (SIGTERM to its group) and writes its record after before
+/// the cockpit goes: no action outlives the cockpit unrecorded.
+#[test]
+fn quitting_stops_a_running_action_and_records_its_end() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/flightdeck");
+    std::fs::create_dir_all(&dir).unwrap();
+    let marker = home.path().join("stopped");
+    std::fs::write(
+        dir.join("config.toml"),
+        format!(
+            r#"[[action]]
+name = "long-job"
+key = "Z"
+scope = "environment"
+command = ["sh", "-c", 'trap "echo stopped > $0; exit 0" TERM; echo started; while :; do sleep 0.1; done', "{}"]
+writes = true
+"#,
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let mut s = Session::start(home.path(), &["demo", "--env", "radiox-prod"]);
+    assert!(wait_for_screen(
+        &s.screen,
+        "radiox-prod",
+        Duration::from_secs(30)
+    ));
+    s.send(b"Z");
+    assert!(
+        wait_for_screen(
+            &s.screen,
+            "type the environment name",
+            Duration::from_secs(10)
+        ),
+        "{}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    s.send(b"radiox-prod\r");
+    assert!(
+        wait_for_screen(&s.screen, "started", Duration::from_secs(10)),
+        "{}",
+        s.screen.lock().unwrap().screen().contents()
+    );
+    s.send(b"\x1b");
+    assert!(wait_for_screen(&s.screen, "run 1", Duration::from_secs(5)));
+    s.quit();
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap_or_default().trim(),
+        "stopped",
+        "the action was asked to stop"
+    );
+    let audit =
+        std::fs::read_to_string(home.path().join("state/flightdeck/demo-audit.jsonl")).unwrap();
+    let phases: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.contains("action long-job"))
+        .map(|l| {
+            if l.contains("\"before\"") {
+                "before"
+            } else {
+                "after"
+            }
+        })
+        .collect();
+    assert_eq!(phases, ["before", "after"], "{audit}");
+}

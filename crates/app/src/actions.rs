@@ -156,7 +156,7 @@ pub async fn plan_at(
     let mut plan = spec
         .plan(&values, info.production)
         .map_err(|e| format!("the action `{name}`: {e}"))?;
-    plan.simulated = simulated;
+    simulate(&mut plan, simulated);
     Ok(plan)
 }
 
@@ -203,9 +203,20 @@ pub async fn audited(
     outcome
 }
 
-/// The variables that give the AWS CLI and SDKs credentials or a profile,
-/// removed from a simulated environment's action.
-const NO_CREDENTIALS: [&str; 11] = [
+/// Marks a plan of the simulated production's: it runs without AWS
+/// credentials, and its plan shows no variable the process will not get.
+pub fn simulate(plan: &mut ActionPlan, simulated: bool) {
+    plan.simulated = simulated;
+    if simulated {
+        for name in NO_CREDENTIALS {
+            plan.env.remove(name);
+        }
+    }
+}
+
+/// The variables that give the AWS CLI and SDKs credentials, a profile or
+/// somewhere else to call, removed from a simulated environment's action.
+const NO_CREDENTIALS: [&str; 14] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -217,6 +228,9 @@ const NO_CREDENTIALS: [&str; 11] = [
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_SSO_SESSION",
+    "AWS_CA_BUNDLE",
 ];
 
 /// What an interruption of a running action does.

@@ -310,7 +310,7 @@ async fn carry_out(
         .plan(&values, info.production)
         .map_err(|e| Failure::usage(anyhow!("the action `{}`: {e}", spec.name)))?;
     // The simulation is no account: its actions get no AWS credentials.
-    plan.simulated = simulated;
+    crate::actions::simulate(&mut plan, simulated);
     report.plan = Some(plan.clone());
     let say = |text: String| {
         if !command.json {

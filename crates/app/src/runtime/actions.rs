@@ -23,8 +23,14 @@ pub(super) struct Actions {
     context: Context,
     /// The simulated production: an action runs without AWS credentials.
     demo: bool,
-    /// How to interrupt each run still going.
-    running: Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>>,
+    /// How to interrupt each run still going, and its task.
+    running: Arc<Mutex<HashMap<u64, Running>>>,
+}
+
+/// A run going on in the background.
+struct Running {
+    cancel: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl Actions {
@@ -79,13 +85,8 @@ impl Actions {
         answers: mpsc::UnboundedSender<Msg>,
     ) {
         let (cancel, cancelled) = oneshot::channel();
-        {
-            let mut running = self.running();
-            running.retain(|_, c| !c.is_closed());
-            running.insert(id, cancel);
-        }
         let context = self.context.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let tx = answers.clone();
             let line = move |stream: Stream, line: String| {
                 let _ = tx.send(Msg::ActionOutput {
@@ -113,16 +114,41 @@ impl Actions {
                 outcome,
             });
         });
+        let mut running = self.running();
+        running.retain(|_, r| !r.task.is_finished());
+        running.insert(id, Running { cancel, task });
+    }
+
+    /// How many runs are still going.
+    pub(super) fn going(&self) -> usize {
+        self.running()
+            .values()
+            .filter(|r| !r.task.is_finished())
+            .count()
+    }
+
+    /// Interrupts every run still going and waits for each to end (its
+    /// record after written): what quitting does, so no action outlives
+    /// the cockpit unrecorded.
+    pub(super) async fn stop_all(&self) {
+        let runs: Vec<Running> = self.running().drain().map(|(_, r)| r).collect();
+        for r in runs {
+            let _ = r.cancel.send(());
+            let wait = crate::actions::GRACE + std::time::Duration::from_secs(2);
+            if tokio::time::timeout(wait, r.task).await.is_err() {
+                tracing::warn!("a runbook action did not end after its kill");
+            }
+        }
     }
 
     /// Interrupts run `id`: SIGTERM, SIGKILL after the grace period.
     pub(super) fn cancel(&self, id: u64) {
-        if let Some(cancel) = self.running().remove(&id) {
-            let _ = cancel.send(());
+        if let Some(r) = self.running().remove(&id) {
+            let _ = r.cancel.send(());
         }
     }
 
-    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<u64, oneshot::Sender<()>>> {
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Running>> {
         self.running
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

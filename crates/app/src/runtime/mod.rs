@@ -404,7 +404,7 @@ impl Cockpit {
                                 &mut terminal,
                                 &gate,
                                 mouse,
-                                &flightdeck_model::text::sanitize(&intro),
+                                &flightdeck_model::text::sanitize_with(&intro, true),
                                 writes.actions.run_here(provider, &plan),
                             )
                             .await;
@@ -454,6 +454,19 @@ impl Cockpit {
                     tokio::task::spawn_blocking(move || crate::last_known::save(&dir, &states));
                     kept = std::time::Instant::now();
                 }
+            }
+            // A runbook action still running is stopped as `x x` stops
+            // it, and its record after written, before the cockpit goes.
+            let going = writes.actions.going();
+            if going > 0 {
+                app.notice = Some(format!(
+                    "stopping {going} running action{} (SIGTERM, SIGKILL after {} s)…",
+                    if going == 1 { "" } else { "s" },
+                    crate::actions::GRACE.as_secs()
+                ));
+                let theme = palette.for_env(&app.env().info.name);
+                terminal.draw(|f| flightdeck_tui::ui::render(f, &app, theme))?;
+                writes.actions.stop_all().await;
             }
             if let Some(dir) = &remember {
                 crate::last_known::save(dir, &crate::last_known::take(&app));

@@ -62,6 +62,7 @@ impl Run {
             None if self.cancelling => "CANCELLING".into(),
             None => "RUNNING".into(),
             Some(Ok(0)) => "OK".into(),
+            Some(_) if self.cancelling => "CANCELLED".into(),
             Some(Ok(code)) => format!("EXIT {code}"),
             Some(Err(_)) => "FAILED".into(),
         }

@@ -58,7 +58,8 @@ fn service(s: &flightdeck_model::Service) -> (&'static str, String) {
 pub fn copy(app: &mut App, what: &str, text: &str) -> Vec<Effect> {
     // What reaches the clipboard is pasted into shells later: no control
     // characters, whatever AWS sent.
-    let mut clean = sanitize(text);
+    // Lines stay lines (a plan's commands are pasted one a line).
+    let mut clean = flightdeck_model::text::sanitize_with(text, true);
     if clean.len() > MAX_COPY {
         let mut end = MAX_COPY;
         while !clean.is_char_boundary(end) {

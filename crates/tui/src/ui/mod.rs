@@ -241,9 +241,16 @@ fn render_tabs(frame: &mut Frame, app: &App, theme: &Theme, area: Rect, findings
             })
             .collect()
     };
-    // Open port forwards, counted where every pane shows them.
-    let forwards = (!app.forwards.is_empty())
-        .then(|| Span::styled(format!(" fwd {} ", app.forwards.len()), theme.info));
+    // Open port forwards and running actions, counted where every pane
+    // shows them.
+    let running = app.running();
+    let forwards = match (app.forwards.len(), running) {
+        (0, 0) => None,
+        (f, 0) => Some(format!(" fwd {f} ")),
+        (0, r) => Some(format!(" run {r} ")),
+        (f, r) => Some(format!(" fwd {f} run {r} ")),
+    }
+    .map(|text| Span::styled(text, theme.info));
     let fits = |fit: TabFit, long: bool| {
         let room = usize::from(area.width)
             .saturating_sub(rollout(long).as_ref().map_or(0, Span::width))

@@ -71,13 +71,15 @@ fn action_output(
             theme.muted,
         )));
     }
-    lines.extend(r.lines.iter().map(|(stream, text)| {
-        let style = match stream {
-            Stream::Out => theme.text,
-            Stream::Err => theme.warn,
-            Stream::Note => theme.muted,
-        };
-        Line::from(Span::styled(sanitize(text), style))
+    // stderr and flightdeck's own word are marked in the text too: no
+    // colour is needed to tell them apart.
+    lines.extend(r.lines.iter().map(|(stream, text)| match stream {
+        Stream::Out => Line::from(Span::styled(sanitize(text), theme.text)),
+        Stream::Err => Line::from(vec![
+            Span::styled("! ", theme.warn),
+            Span::styled(sanitize(text), theme.warn),
+        ]),
+        Stream::Note => Line::from(Span::styled(format!("-- {}", sanitize(text)), theme.muted)),
     }));
     match &r.ended {
         Some(Ok(code)) => lines.push(Line::from(Span::styled(

@@ -201,9 +201,14 @@ fn render_detail(frame: &mut Frame, app: &App, theme: &Theme, f: &Finding, area:
     }
     let mut text = vec![Line::from(Span::styled(sanitize(&f.why), theme.text))];
     if let Some(r) = &f.runbook {
+        // A link is one word: cut in its middle to fit, never at its end.
+        let room = usize::from(area.width).saturating_sub("Runbook: ".len());
         text.push(Line::from(vec![
             Span::styled("Runbook: ", theme.accent),
-            Span::styled(sanitize(&r.url), theme.text),
+            Span::styled(
+                flightdeck_model::text::ellipsize_middle(&sanitize(&r.url), room),
+                theme.text,
+            ),
         ]));
     }
     text.push(Line::from(Span::styled(keys, theme.muted)));

@@ -29,7 +29,10 @@ pub(super) async fn diff(
     if json {
         print_json(&revisions)
     } else {
-        table::emit(&sanitize(&format!("{}\n", revisions.lines().join("\n"))));
+        table::emit(&flightdeck_model::text::sanitize_with(
+            &format!("{}\n", revisions.lines().join("\n")),
+            true,
+        ));
         Ok(())
     }
 }
