@@ -140,6 +140,25 @@ fn check(
                     "C-c always quits the cockpit: give the action another key".into(),
                 ));
             }
+            // A terminal sends these as Enter, Tab, Esc and Backspace: the
+            // action would never fire.
+            let unsendable = [
+                ("C-m", "Enter"),
+                ("C-i", "Tab"),
+                ("C-[", "Esc"),
+                ("C-h", "Backspace"),
+            ]
+            .into_iter()
+            .find(|(k, _)| Chord::parse(k).is_ok_and(|c| c == chord));
+            if let Some((_, sent)) = unsendable {
+                return Err(at(
+                    key.span().start,
+                    format!(
+                        "`{}` reaches the cockpit as {sent} from a terminal: give the action another key",
+                        key.get_ref()
+                    ),
+                ));
+            }
             if let Some(taken) = keymap.bound(&chord) {
                 return Err(at(
                     key.span().start,
@@ -233,6 +252,18 @@ pub fn samples(keymap: &Keymap) -> Vec<Spec> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_no_terminal_can_send_is_refused_where_it_is_written() {
+        for key in ["C-m", "C-i", "C-[", "C-h"] {
+            let e =
+                load_one(&FLUSH.replace("key = \"U\"", &format!("key = \"{key}\""))).unwrap_err();
+            assert!(
+                e.contains("config.toml:5:") && e.contains("from a terminal"),
+                "{key}: {e}"
+            );
+        }
+    }
 
     #[test]
     fn the_demos_sample_actions_are_good() {
