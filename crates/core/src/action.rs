@@ -345,11 +345,25 @@ impl ActionPlan {
     /// changes nothing; the same tiers as flightdeck's own writes for one
     /// that does (the target's name typed in production).
     pub fn confirmation(&self) -> Confirmation {
-        let word = self.target.clone();
+        // A task's action is confirmed by its service's name, as stopping
+        // the task is: nobody types a 32-character task id at 3 a.m.
+        let word = match self.scope {
+            Scope::Task => self.service.clone(),
+            _ => self.target.clone(),
+        };
         match (self.writes, self.production) {
             (false, _) => Confirmation::None,
             (true, true) => Confirmation::Typed { word },
             (true, false) => Confirmation::Yes { word },
+        }
+    }
+
+    /// What the confirmation's word names: `service` for a task's action,
+    /// else its scope.
+    pub fn confirmed_by(&self) -> &'static str {
+        match self.scope {
+            Scope::Task => Scope::Service.as_str(),
+            scope => scope.as_str(),
         }
     }
 
@@ -572,6 +586,20 @@ mod tests {
             spec(&["x"], false).plan(&v, true).unwrap().confirmation(),
             Confirmation::None
         );
+        // A task's action: its service's name, as stopping the task.
+        let mut task = spec(&["x"], true);
+        task.scope = Scope::Task;
+        let mut v = v;
+        v.set("task", "0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+            .set("container", "app");
+        let plan = task.plan(&v, true).unwrap();
+        assert_eq!(
+            plan.confirmation(),
+            Confirmation::Typed {
+                word: "checkout api".into()
+            }
+        );
+        assert_eq!(plan.confirmed_by(), "service");
     }
 
     #[test]

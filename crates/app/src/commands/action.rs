@@ -340,7 +340,7 @@ async fn carry_out(
         .map_err(|e| match e {
             flightdeck_core::ops::Unconfirmed::Wrong { given, word } => refused(anyhow!(
                 "confirmation `{given}` is not the {}'s name `{word}`: nothing ran",
-                spec.scope.as_str()
+                plan.confirmed_by()
             )),
             missing => refused(missing.into()),
         })?;

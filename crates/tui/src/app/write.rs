@@ -1235,7 +1235,7 @@ fn on_action_confirm_key(
         &mut c.typed,
         &mut c.on_confirm,
         &mut c.error,
-        c.plan.scope.as_str(),
+        c.plan.confirmed_by(),
     ) {
         Step::Confirmed => {
             app.dialog = None;

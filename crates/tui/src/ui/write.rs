@@ -400,7 +400,7 @@ fn action_confirm(
             word.as_deref().filter(|_| c.needs_typing()),
             &c.typed,
             c.on_confirm,
-            c.plan.scope.as_str(),
+            c.plan.confirmed_by(),
             "the command",
         ));
     }
