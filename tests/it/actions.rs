@@ -285,3 +285,31 @@ writes = true
         "{misaimed:?}"
     );
 }
+
+/// `config check` checks a team's `actions/` also where no config file is
+/// (the defaults, and the team's actions alone).
+#[test]
+fn config_check_reads_the_actions_without_a_config_file() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("config/flightdeck/actions");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("team.toml"),
+        "[[action]]\nname = \"hello\"\nscope = \"environment\"\ncommand = [\"echo\", \"{env}\"]\nwrites = false\n",
+    )
+    .unwrap();
+    let o = flightdeck(home.path(), &["config", "check"], None);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{said}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(said.contains("ok (0 environments, 1 actions)"), "{said}");
+    // A broken one there is still located.
+    std::fs::write(dir.join("team.toml"), "[[action]]\nname = 3\n").unwrap();
+    let o = flightdeck(home.path(), &["config", "check"], None);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("team.toml:2:"));
+}

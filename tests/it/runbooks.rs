@@ -135,6 +135,16 @@ fn a_bad_pattern_in_the_teams_map_is_refused_where_it_is_written() {
         said.contains("config.toml:3:7") && said.contains("`url` is empty"),
         "{said}"
     );
+    std::fs::write(
+        dir.join("config.toml"),
+        "[[runbook]]\nalarm = \"\"\nurl = \"https://wiki.example/x\"\n",
+    )
+    .unwrap();
+    let said = stderr(&flightdeck(home.path(), &["config", "check"], None));
+    assert!(
+        said.contains("config.toml:2:9") && said.contains("pattern is empty"),
+        "{said}"
+    );
 }
 
 #[test]

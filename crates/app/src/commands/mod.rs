@@ -148,13 +148,19 @@ pub fn config_path(paths: &Paths) -> Result<()> {
 pub fn config_check(paths: &Paths, file: Option<&Path>) -> Result<()> {
     let path = file.map_or_else(|| paths.config_file.clone(), Path::to_path_buf);
     let themes = load_themes(paths)?;
-    let config = Config::load(&path, true, |n| themes.get(n).is_some()).map_err(Failure::usage)?;
+    // The default file may be absent (the defaults, and `actions/` alone);
+    // a file named on the command line must be there.
+    let config =
+        Config::load(&path, file.is_some(), |n| themes.get(n).is_some()).map_err(Failure::usage)?;
     // The team's actions are part of the config: checked as every command
     // checks them.
-    let source = flightdeck_tui::diagnostic::FileError::read(&path).map_err(Failure::usage)?;
+    let source = (file.is_some() || path.exists())
+        .then(|| flightdeck_tui::diagnostic::FileError::read(&path))
+        .transpose()
+        .map_err(Failure::usage)?;
     let actions = crate::config::actions::load(
         &path,
-        Some(&source),
+        source.as_deref(),
         &config.actions,
         &paths.actions_dir,
         &config.keymap(),

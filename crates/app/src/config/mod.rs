@@ -553,6 +553,14 @@ impl Config {
     fn validate(&self, path: &Path, source: &str) -> Result<(), FileError> {
         self.check_keys(path, source)?;
         for r in &self.runbooks {
+            if r.alarm.get_ref().trim().is_empty() {
+                return Err(FileError::at(
+                    path,
+                    source,
+                    r.alarm.span().start,
+                    "the runbook's `alarm` pattern is empty: `*` for every alarm",
+                ));
+            }
             if let Err(e) = glob::Pattern::new(r.alarm.get_ref()) {
                 return Err(FileError::at(
                     path,

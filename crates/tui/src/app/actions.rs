@@ -183,9 +183,9 @@ pub fn keyed(app: &App, key: &KeyEvent) -> Option<Keyed> {
             spec.name,
             spec.scope.with_article(),
             match spec.scope {
-                Scope::Task => " (a service's detail, its task marked >)",
-                Scope::Alarm => " (the alarms pane)",
-                _ => " (the services pane)",
+                Scope::Task => " (its service's detail)",
+                Scope::Alarm => " (pane 3)",
+                _ => " (pane 1)",
             }
         )),
     })
