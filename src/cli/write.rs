@@ -1,5 +1,5 @@
 //! The write commands' clap definitions (`deploy`, `rollback`, `scale`,
-//! `strategy`, `continue`, `stop-task`, `exec`, `port-forward`) and the
+//! `strategy`, `continue`, `stop-task`, `run-task`, `exec`, `port-forward`) and the
 //! parsers of their values; `flightdeck_app::commands::write` plans and
 //! runs them.
 
@@ -168,6 +168,31 @@ pub enum WriteSubcommand {
         #[command(flatten)]
         guard: Guard,
     },
+    /// A one-off task (a migration, a script): the service's task definition
+    /// with a command override, started in the service's network and capacity.
+    RunTask {
+        #[command(flatten)]
+        target: Target,
+        /// What to run, as a shell would split it (no shell runs it: name
+        /// `sh -c "..."` for one).
+        #[arg(long)]
+        command: String,
+        /// The container whose command it is (default: the first essential one).
+        #[arg(long)]
+        container: Option<String>,
+        /// The task's CPU units instead of the task definition's (1024 = 1 vCPU).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        cpu: Option<u32>,
+        /// The task's memory in MiB instead of the task definition's.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+        memory: Option<u32>,
+        /// Follow the task to its exit code, its log lines streamed; exit 0
+        /// only when its command exited 0.
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        guard: Guard,
+    },
     /// Stop one task (a wedged or crash-looping one); the service starts a replacement.
     StopTask {
         #[command(flatten)]
@@ -323,6 +348,27 @@ impl From<WriteSubcommand> for WriteCommand {
                 reason,
                 guard,
             } => (target, guard, None, WriteAction::StopTask { task, reason }),
+            WriteSubcommand::RunTask {
+                target,
+                command,
+                container,
+                cpu,
+                memory,
+                wait,
+                guard,
+            } => {
+                let follow = Follow {
+                    wait,
+                    stuck_after: None,
+                };
+                let action = WriteAction::RunTask {
+                    command,
+                    container,
+                    cpu,
+                    memory,
+                };
+                (target, guard, Some(follow), action)
+            }
         };
         WriteCommand {
             target: target.into(),

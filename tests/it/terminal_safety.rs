@@ -123,6 +123,11 @@ impl EcsReads for Hostile {
         }
         Ok(services)
     }
+    async fn task(&self, cluster: &str, id: &str) -> Result<Task> {
+        let mut task = self.inner.task(&self.clean(cluster), id).await?;
+        task.stopped_reason = Some(format!("exited{}", self.payload));
+        Ok(task)
+    }
     async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>> {
         let clean = ServiceRef::new(self.clean(&service.cluster), self.clean(&service.name));
         let mut tasks = self.inner.tasks(&clean).await?;

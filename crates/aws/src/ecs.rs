@@ -10,13 +10,14 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use flightdeck_core::provider::{
-    ExecSession, ProviderError, Result, ServiceUpdate, StrategyUpdate, Written,
+    ExecSession, OneOffTask, ProviderError, Result, STARTED_BY, ServiceUpdate, StrategyUpdate,
+    Written,
 };
 use flightdeck_model::{
-    Cluster, ClusterStatus, ContainerDefinition, ContainerState, Controller, Deployment,
-    DeploymentConfig, DeploymentStatus, EnvVar, HealthStatus, HookKind, LaunchType, LifecycleHook,
-    ManagedAgentStatus, RolloutState, SecretRef, Service, ServiceEvent, ServiceStatus, Strategy,
-    Task, TaskDefRef, TaskDefinition, TaskDefinitionStatus, TaskStatus,
+    CapacityProviderItem, Cluster, ClusterStatus, ContainerDefinition, ContainerState, Controller,
+    Deployment, DeploymentConfig, DeploymentStatus, EnvVar, HealthStatus, HookKind, LaunchType,
+    LifecycleHook, ManagedAgentStatus, Placement, RolloutState, SecretRef, Service, ServiceEvent,
+    ServiceStatus, Strategy, Task, TaskDefRef, TaskDefinition, TaskDefinitionStatus, TaskStatus,
 };
 use std::sync::Arc;
 use tokio::sync::Semaphore;
@@ -455,6 +456,117 @@ impl AwsProvider {
         Ok(Written::new(opened, out.request_id().map(str::to_string)))
     }
 
+    /// One task by its id (DescribeTasks).
+    pub(super) async fn describe_one_task(&self, cluster: &str, id: &str) -> Result<Task> {
+        let out = self
+            .clients
+            .ecs()
+            .describe_tasks()
+            .cluster(cluster)
+            .tasks(id)
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:DescribeTasks")))?;
+        out.tasks()
+            .first()
+            .map(task)
+            .ok_or_else(|| ProviderError::NotFound(format!("task {id} in cluster {cluster}")))
+    }
+
+    /// Starts a one-off task (RunTask); a task ECS could not place is
+    /// refused with ECS's reasons.
+    pub(super) async fn run_one_off(&self, run: &OneOffTask) -> Result<Written<Task>> {
+        let invalid = |e: aws_sdk_ecs::error::BuildError| ProviderError::Invalid(e.to_string());
+        let p = &run.placement;
+        let mut call = self
+            .clients
+            .ecs()
+            .run_task()
+            .cluster(&run.cluster)
+            .task_definition(run.task_definition.to_string())
+            .started_by(STARTED_BY)
+            .count(1);
+        if p.capacity_providers.is_empty() {
+            call = call.launch_type(match run.launch_type {
+                LaunchType::Fargate => ecs::LaunchType::Fargate,
+                LaunchType::Ec2 => ecs::LaunchType::Ec2,
+            });
+        } else {
+            for c in &p.capacity_providers {
+                call = call.capacity_provider_strategy(
+                    ecs::CapacityProviderStrategyItem::builder()
+                        .capacity_provider(&c.name)
+                        .weight(i32::try_from(c.weight).unwrap_or(i32::MAX))
+                        .base(i32::try_from(c.base).unwrap_or(i32::MAX))
+                        .build()
+                        .map_err(invalid)?,
+                );
+            }
+        }
+        if let Some(v) = &p.platform_version {
+            call = call.platform_version(v);
+        }
+        if p.has_network() {
+            let vpc = ecs::AwsVpcConfiguration::builder()
+                .set_subnets(Some(p.subnets.clone()))
+                .set_security_groups(non_empty(&p.security_groups))
+                .assign_public_ip(if p.assign_public_ip == Some(true) {
+                    ecs::AssignPublicIp::Enabled
+                } else {
+                    ecs::AssignPublicIp::Disabled
+                })
+                .build()
+                .map_err(invalid)?;
+            call = call.network_configuration(
+                ecs::NetworkConfiguration::builder()
+                    .awsvpc_configuration(vpc)
+                    .build(),
+            );
+        }
+        let mut overrides = ecs::TaskOverride::builder().container_overrides(
+            ecs::ContainerOverride::builder()
+                .name(&run.container)
+                .set_command(Some(run.command.clone()))
+                .build(),
+        );
+        if let Some(cpu) = run.cpu {
+            overrides = overrides.cpu(cpu.to_string());
+        }
+        if let Some(memory) = run.memory {
+            overrides = overrides.memory(memory.to_string());
+        }
+        let out = call
+            .overrides(overrides.build())
+            .send()
+            .await
+            .map_err(self.fail(Action("ecs:RunTask")))?;
+        let request_id = out.request_id().map(str::to_string);
+        match out.tasks().first() {
+            Some(t) => Ok(Written::new(task(t), request_id)),
+            None => {
+                let reasons: Vec<String> = out
+                    .failures()
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{}{}",
+                            f.reason().unwrap_or("no reason"),
+                            f.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                Err(ProviderError::Invalid(format!(
+                    "ECS started no task: {}",
+                    if reasons.is_empty() {
+                        "it gave no reason".to_string()
+                    } else {
+                        reasons.join("; ")
+                    }
+                )))
+            }
+        }
+    }
+
     pub(super) async fn stop_one_task(
         &self,
         cluster: &str,
@@ -645,6 +757,32 @@ pub(super) fn service(cluster: &str, s: &ecs::Service) -> Service {
         created_at: from_sdk_opt(s.created_at()).unwrap_or_default(),
         deployment_config: deployment_config(s),
         exec_enabled: s.enable_execute_command(),
+        placement: placement(s),
+    }
+}
+
+/// How the service starts its tasks: its awsvpc network, capacity
+/// providers and platform version.
+fn placement(s: &ecs::Service) -> Placement {
+    let vpc = s
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration());
+    Placement {
+        subnets: vpc.map(|v| v.subnets().to_vec()).unwrap_or_default(),
+        security_groups: vpc
+            .map(|v| v.security_groups().to_vec())
+            .unwrap_or_default(),
+        assign_public_ip: vpc.map(|v| v.assign_public_ip() == Some(&ecs::AssignPublicIp::Enabled)),
+        capacity_providers: s
+            .capacity_provider_strategy()
+            .iter()
+            .map(|c| CapacityProviderItem {
+                name: c.capacity_provider().to_string(),
+                weight: count(c.weight()),
+                base: count(c.base()),
+            })
+            .collect(),
+        platform_version: s.platform_version().map(str::to_string),
     }
 }
 

@@ -217,6 +217,9 @@ impl EcsReads for AwsProvider {
     async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>> {
         self.list_tasks(&service.cluster, &service.name).await
     }
+    async fn task(&self, cluster: &str, id: &str) -> Result<Task> {
+        self.describe_one_task(cluster, id).await
+    }
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
         self.describe_task_definition(reference).await
     }
@@ -339,6 +342,7 @@ impl WriteProvider for AwsProvider {
                 self.stop_one_task(&service.cluster, task, reason).await?,
                 WriteAnswer::Task,
             ),
+            WriteCall::RunTask(run) => answer(self.run_one_off(run).await?, WriteAnswer::Task),
             WriteCall::ExecuteCommand {
                 cluster,
                 task,

@@ -73,6 +73,7 @@ pub fn service(
         created_at: t0() - Duration::days(30),
         deployment_config: flightdeck_model::DeploymentConfig::default(),
         exec_enabled: false,
+        placement: Default::default(),
     }
 }
 

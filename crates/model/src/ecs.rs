@@ -239,6 +239,40 @@ pub struct Service {
     /// Whether the service starts its tasks with ECS Exec enabled.
     #[serde(default)]
     pub exec_enabled: bool,
+    /// Where and how it starts its tasks: a one-off task (RunTask) starts
+    /// the same way.
+    #[serde(default)]
+    pub placement: Placement,
+}
+
+/// How a service starts its tasks, as DescribeServices says: its awsvpc
+/// network, its capacity providers (else its launch type), its platform
+/// version.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Placement {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
+    /// `assignPublicIp`; `None` when the service has no awsvpc network.
+    pub assign_public_ip: Option<bool>,
+    /// The capacity provider strategy; empty when the launch type says.
+    pub capacity_providers: Vec<CapacityProviderItem>,
+    /// Fargate's platform version (`LATEST`, `1.4.0`).
+    pub platform_version: Option<String>,
+}
+
+impl Placement {
+    /// Whether it has an awsvpc network configuration to start tasks in.
+    pub fn has_network(&self) -> bool {
+        !self.subnets.is_empty()
+    }
+}
+
+/// One capacity provider of a strategy: `base` tasks first, then by `weight`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct CapacityProviderItem {
+    pub name: String,
+    pub weight: u32,
+    pub base: u32,
 }
 
 /// A service by its cluster and name: how everything above the providers

@@ -16,9 +16,9 @@ pub mod text;
 
 pub use cost::{CostReport, DailyCost, ServiceCost};
 pub use ecs::{
-    Cluster, ContainerDefinition, ContainerState, Deployment, DeploymentStatus, EnvVar, EventKind,
-    LaunchType, LogSource, RolloutState, SecretRef, Service, ServiceEvent, ServiceRef, StopCause,
-    Task, TaskDefRef, TaskDefinition,
+    CapacityProviderItem, Cluster, ContainerDefinition, ContainerState, Deployment,
+    DeploymentStatus, EnvVar, EventKind, LaunchType, LogSource, Placement, RolloutState, SecretRef,
+    Service, ServiceEvent, ServiceRef, StopCause, Task, TaskDefRef, TaskDefinition,
 };
 pub use history::{HookRun, HookTarget, ServiceDeployment, WriteEvent};
 pub use monitoring::{

@@ -452,6 +452,7 @@ mod tests {
             created_at: chrono::DateTime::UNIX_EPOCH,
             deployment_config: crate::DeploymentConfig::default(),
             exec_enabled: false,
+            placement: Default::default(),
         };
         let services = [
             service("worker", vec![]),

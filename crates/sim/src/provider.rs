@@ -6,18 +6,18 @@ use super::world::{self, EnvState, ServiceState, TaskPhase, World};
 use crate::catalog::Signal;
 use async_trait::async_trait;
 use flightdeck_core::provider::{
-    ChangeReads, CostReads, EcsReads, LogQuery, LogReads, MonitoringReads, ProviderError,
-    ReadProvider, Result, ScalingReads, ServiceUpdate, TargetUpdate, WriteAnswer, WriteCall,
-    WriteProvider, Written,
+    ChangeReads, CostReads, EcsReads, LogQuery, LogReads, MonitoringReads, OneOffTask,
+    ProviderError, ReadProvider, Result, ScalingReads, ServiceUpdate, TargetUpdate, WriteAnswer,
+    WriteCall, WriteProvider, Written,
 };
 use flightdeck_model::clock::Clock;
 use flightdeck_model::{
     Alarm, AlarmHistoryItem, CallerIdentity, Cluster, ClusterStatus, ContainerDefinition,
     ContainerState, CostReport, EnvVar, EnvironmentInfo, HealthStatus, LaunchType, LogEvent,
     ManagedAgentStatus, MetricName, MetricNamespace, MetricPoint, MetricQuery, MetricSeries,
-    ScalableTarget, ScalingActivity, ScalingPolicy, SecretRef, Service, ServiceDeployment,
-    ServiceRef, ServiceStatus, Statistic, TargetGroupSeries, Task, TaskDefRef, TaskDefinition,
-    TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent,
+    Placement, ScalableTarget, ScalingActivity, ScalingPolicy, SecretRef, Service,
+    ServiceDeployment, ServiceRef, ServiceStatus, Statistic, TargetGroupSeries, Task, TaskDefRef,
+    TaskDefinition, TaskDefinitionStatus, TaskStatus, Timestamp, WriteEvent,
 };
 use rand_chacha::ChaCha8Rng;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -138,6 +138,7 @@ pub(crate) struct Place {
     launch_type: LaunchType,
     /// `arn:aws:ecs:REGION:ACCOUNT`
     ecs_arn: String,
+    region: String,
 }
 
 impl Place {
@@ -145,6 +146,7 @@ impl Place {
         Place {
             launch_type: env.spec.launch_type,
             ecs_arn: format!("arn:aws:ecs:{}:{}", env.spec.region, env.spec.account),
+            region: env.spec.region.clone(),
         }
     }
 }
@@ -170,6 +172,56 @@ fn to_service(svc: &ServiceState, place: &Place) -> Service {
         created_at: svc.created_at,
         deployment_config: svc.config.clone(),
         exec_enabled: true,
+        placement: placement(svc, place),
+    }
+}
+
+/// The simulated network: private subnets of the cluster in three zones,
+/// the service's own security group, no public IP (Fargate only).
+fn placement(svc: &ServiceState, place: &Place) -> Placement {
+    if place.launch_type != LaunchType::Fargate {
+        return Placement::default();
+    }
+    Placement {
+        subnets: ["a", "b", "c"]
+            .iter()
+            .map(|z| format!("subnet-{}-private-{z}", svc.cluster))
+            .collect(),
+        security_groups: vec![format!("sg-{}", svc.spec.name)],
+        assign_public_ip: Some(false),
+        capacity_providers: vec![],
+        platform_version: Some("LATEST".into()),
+    }
+}
+
+/// A one-off task as DescribeTasks shows it at `now`.
+fn to_one_off(run: &world::one_off::OneOff, place: &Place, cluster: &str, now: Timestamp) -> Task {
+    let status = run.status(now);
+    let stopped = status == TaskStatus::Stopped;
+    Task {
+        id: run.id.clone(),
+        arn: format!("{}:task/{cluster}/{}", place.ecs_arn, run.id),
+        task_definition: run.task_definition.clone(),
+        last_status: status.clone(),
+        desired_status: if stopped {
+            TaskStatus::Stopped
+        } else {
+            TaskStatus::Running
+        },
+        health: HealthStatus::Unknown,
+        availability_zone: run.availability_zone.clone(),
+        started_at: (now >= run.started_at()).then(|| run.started_at()),
+        stopped_at: stopped.then(|| run.stopped_at()),
+        stopped_reason: stopped.then(|| world::one_off::EXITED.to_string()),
+        containers: vec![ContainerState {
+            name: run.container.clone(),
+            last_status: status,
+            exit_code: run.exit_code(now),
+            reason: None,
+            runtime_id: None,
+            exec_agent: None,
+        }],
+        exec_enabled: false,
     }
 }
 
@@ -487,6 +539,28 @@ impl EcsReads for SimProvider {
                 .collect())
         })
     }
+    async fn task(&self, cluster: &str, id: &str) -> Result<Task> {
+        self.read(|env, now| {
+            Self::check_cluster(env, cluster)?;
+            let place = Place::of(env);
+            for svc in &env.services {
+                if let Some(run) = svc.one_offs.iter().find(|r| r.id == id) {
+                    return Ok(to_one_off(run, &place, cluster, now));
+                }
+                if let Some(t) = svc
+                    .tasks
+                    .iter()
+                    .chain(svc.stopped.iter())
+                    .find(|t| t.id == id)
+                {
+                    return Ok(to_task(t, &place, cluster));
+                }
+            }
+            Err(ProviderError::NotFound(format!(
+                "task {id} in cluster {cluster}"
+            )))
+        })
+    }
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
         self.read(|env, _| {
             let svc = env
@@ -669,6 +743,19 @@ impl LogReads for SimProvider {
                 .cloned()
                 .collect();
             events.reverse();
+            // The one-off tasks' streams in the same group.
+            let one_offs: Vec<LogEvent> = svc
+                .one_offs
+                .iter()
+                .flat_map(|r| r.lines(now))
+                .filter(|e| matches(&e))
+                .collect();
+            if !one_offs.is_empty() {
+                events.extend(one_offs);
+                events.sort_by_key(|e| e.timestamp);
+                let over = events.len().saturating_sub(query.limit);
+                events.drain(..over);
+            }
             Ok(events)
         })
     }
@@ -878,6 +965,57 @@ impl SimProvider {
         })
     }
 
+    /// A one-off task of the service: its command plays as
+    /// [`world::one_off`] says.
+    async fn write_run_task(&self, run: &OneOffTask) -> Result<Written<Task>> {
+        self.change_service(&run.cluster, &run.service, |svc, place, rng, now| {
+            let td = svc.task_definition();
+            if run.task_definition.family != td.family
+                || run.task_definition.revision > svc.latest_revision
+            {
+                return Err(ProviderError::Invalid(format!(
+                    "task definition {} is not registered",
+                    run.task_definition
+                )));
+            }
+            if !svc.spec.containers.iter().any(|c| c.name == run.container) {
+                return Err(ProviderError::Invalid(format!(
+                    "container {} is not in {}",
+                    run.container, run.task_definition
+                )));
+            }
+            let zones = ["a", "b", "c"];
+            let zone = zones[rand::Rng::random_range(rng, 0..zones.len())];
+            let one_off = world::one_off::OneOff {
+                id: world::hex(rng, 32),
+                task_definition: run.task_definition.clone(),
+                container: run.container.clone(),
+                command: run.command.clone(),
+                created: now,
+                availability_zone: format!("{}{zone}", place.region),
+                stream_prefix: "ecs".into(),
+            };
+            let event = world::write_event(
+                rng,
+                now,
+                "RunTask",
+                OPERATOR,
+                svc,
+                vec![
+                    format!("taskDefinition={}", run.task_definition),
+                    format!("startedBy={}", flightdeck_core::provider::STARTED_BY),
+                ],
+            );
+            svc.record_write(event);
+            let task = to_one_off(&one_off, place, &run.cluster, now);
+            if svc.one_offs.len() >= world::one_off::KEPT {
+                svc.one_offs.pop_front();
+            }
+            svc.one_offs.push_back(one_off);
+            Ok(Written::new(task, Some(request_id(rng))))
+        })
+    }
+
     /// The simulation runs no containers: there is nothing to open a
     /// shell in, and it says so rather than pretend.
     async fn write_execute_command(
@@ -1038,6 +1176,7 @@ impl WriteProvider for SimProvider {
                     .await?,
                 WriteAnswer::Task,
             ),
+            WriteCall::RunTask(run) => answer(self.write_run_task(run).await?, WriteAnswer::Task),
             WriteCall::ExecuteCommand {
                 cluster,
                 task,

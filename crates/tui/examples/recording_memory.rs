@@ -91,6 +91,7 @@ fn service(i: usize, second: i64) -> Service {
         created_at: t0() - chrono::Duration::days(30),
         deployment_config: flightdeck_model::DeploymentConfig::default(),
         exec_enabled: false,
+        placement: Default::default(),
     }
 }
 

@@ -81,6 +81,9 @@ impl EcsReads for Faulty {
     async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>> {
         self.inner.tasks(service).await
     }
+    async fn task(&self, cluster: &str, id: &str) -> Result<Task> {
+        self.inner.task(cluster, id).await
+    }
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
         self.inner.task_definition(reference).await
     }

@@ -1,5 +1,5 @@
 //! The write commands: `deploy`, `rollback`, `scale`, `strategy`,
-//! `continue`, `stop-task`, and the sessions `exec` (ECS Exec) and
+//! `continue`, `stop-task`, `run-task` (a one-off task), and the sessions `exec` (ECS Exec) and
 //! `port-forward` (SSM): their plan checks every precondition; production
 //! needs `--confirm` like a write; then the terminal goes to
 //! `session-manager-plugin`. Each prints its plan;
@@ -115,6 +115,13 @@ pub enum WriteAction {
         task: String,
         reason: Option<String>,
     },
+    /// A one-off task running `command` (a shell line, split into words).
+    RunTask {
+        command: String,
+        container: Option<String>,
+        cpu: Option<u32>,
+        memory: Option<u32>,
+    },
 }
 
 /// What `--json` prints, whatever the outcome (the exit code says it).
@@ -123,7 +130,27 @@ struct Report {
     plan: Option<ops::Plan>,
     executed: Option<ExecutedReport>,
     rollout: Option<RolloutReport>,
+    /// The one-off task a run-task started (followed with `--wait`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    task: Option<TaskReport>,
 }
+
+#[derive(Debug, Default, serde::Serialize)]
+struct TaskReport {
+    id: String,
+    arn: String,
+    /// Its last status seen.
+    status: String,
+    /// How it ended, when followed to its end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ended: Option<ops::run_task::Ending>,
+    /// Its log lines, as followed (at most [`KEPT_TASK_LINES`], the last).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    lines: Vec<String>,
+}
+
+/// Log lines of a followed task kept for `--json`.
+const KEPT_TASK_LINES: usize = 5000;
 
 #[derive(Debug, Default, serde::Serialize)]
 struct ExecutedReport {
@@ -267,6 +294,19 @@ fn operation(command: &WriteCommand, cluster: String) -> Operation {
             service,
             task: task.clone(),
             reason: reason.clone(),
+        },
+        WriteAction::RunTask {
+            command,
+            container,
+            cpu,
+            memory,
+        } => Operation::RunTask {
+            cluster,
+            service,
+            command: command.clone(),
+            container: container.clone(),
+            cpu: *cpu,
+            memory: *memory,
         },
     }
 }
@@ -481,6 +521,14 @@ impl Write<'_> {
             nothing_to_do: None,
         });
         out.say(&format!("done: {}\n", sanitize(&done.describe(&plan))));
+        if let Some(task) = &done.task {
+            report.task = Some(TaskReport {
+                id: task.id.clone(),
+                arn: task.arn.clone(),
+                status: task.last_status.to_string(),
+                ..TaskReport::default()
+            });
+        }
         // The change is real; the operator learns it is unrecorded both
         // now and by the exit code, whatever the rollout does.
         let unrecorded = done.unrecorded.as_ref().map(|why| Failure {
@@ -490,7 +538,10 @@ impl Write<'_> {
                 ops::describe_calls(&done.calls)
             ),
         });
-        let followed = self.follow_rollout(&plan, &done, lease, report).await;
+        let followed = match &done.task {
+            Some(task) => self.follow_task(&plan, task, report).await,
+            None => self.follow_rollout(&plan, &done, lease, report).await,
+        };
         match unrecorded {
             Some(failure) => Err(failure),
             None => followed,
@@ -589,6 +640,81 @@ impl Write<'_> {
 }
 
 impl Write<'_> {
+    /// With `--wait`, follows the one-off task `started` to its exit code,
+    /// its log lines printed as they come.
+    async fn follow_task(
+        &self,
+        plan: &ops::Plan,
+        started: &flightdeck_model::Task,
+        report: &mut Report,
+    ) -> Result<(), Failure> {
+        let (p, out) = (self.p, &self.out);
+        let Some(run) = plan.steps.iter().find_map(|s| match s {
+            ops::Step::RunTask { task } => Some(task),
+            _ => None,
+        }) else {
+            return Ok(());
+        };
+        if !self.follow.is_some_and(|f| f.wait) {
+            out.say(&format!(
+                "it runs on its own; `--wait` follows a one-off task to its exit code (task {})\n",
+                started.id
+            ));
+            return Ok(());
+        }
+        let mut follower =
+            ops::run_task::Follower::start(p.reads(), run, started, self.clock.now())
+                .await
+                .map_err(Failure::failed)?;
+        out.say(&format!("following it: {}\n", sanitize(&follower.source())));
+        loop {
+            let progress = follower.look(p.reads()).await.map_err(Failure::failed)?;
+            let kept = report.task.get_or_insert_with(TaskReport::default);
+            if let Some(status) = &progress.status {
+                kept.status = status.to_string();
+                out.say(&format!(
+                    "{} task {} is {status}\n",
+                    self.clock.now().format("%H:%M:%S"),
+                    follower.task()
+                ));
+            }
+            for line in &progress.lines {
+                out.say(&format!("{}\n", sanitize(&line.message)));
+                if kept.lines.len() >= KEPT_TASK_LINES {
+                    kept.lines.remove(0);
+                }
+                kept.lines.push(sanitize(&line.message));
+            }
+            if let Some(ending) = progress.ended {
+                let said = ending.describe();
+                kept.ended = Some(ending.clone());
+                out.say(&format!(
+                    "task {} stopped: {}\n",
+                    follower.task(),
+                    sanitize(&said)
+                ));
+                return if ending.succeeded() {
+                    Ok(())
+                } else {
+                    Err(Failure::failed(anyhow!(
+                        "the one-off task {} ended with {}",
+                        follower.task(),
+                        sanitize(&said)
+                    )))
+                };
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(TASK_POLL) => {}
+                _ = tokio::signal::ctrl_c() => {
+                    return Err(Failure::failed(anyhow!(
+                        "interrupted; task {} runs on",
+                        follower.task()
+                    )));
+                }
+            }
+        }
+    }
+
     /// Keeps the lease while the rollout is followed; one taken over is
     /// said (who, why) and no longer renewed; the watch goes on.
     async fn renew(&self, lease: Option<Lease>) -> Option<Lease> {
@@ -643,6 +769,9 @@ impl Write<'_> {
         }
     }
 }
+
+/// How often `--wait` looks at a one-off task and its log stream.
+const TASK_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// How often `--wait` looks at the service.
 const WAIT_POLL: std::time::Duration = std::time::Duration::from_secs(5);

@@ -199,6 +199,7 @@ pub fn commands(plan: &Plan) -> Vec<String> {
                     region,
                 ));
             }
+            Step::RunTask { task } => out.push(line(run_task(task), region)),
             Step::ExecuteCommand {
                 task,
                 container,
@@ -276,6 +277,70 @@ pub fn commands(plan: &Plan) -> Vec<String> {
         ));
     }
     out
+}
+
+/// `aws ecs run-task` of a one-off task: its placement as the service's,
+/// its command override (a secret-shaped argument redacted) as JSON.
+fn run_task(task: &crate::provider::OneOffTask) -> Vec<String> {
+    let mut words = w(&[
+        "aws",
+        "ecs",
+        "run-task",
+        "--cluster",
+        &task.cluster,
+        "--task-definition",
+        &task.task_definition.to_string(),
+    ]);
+    let p = &task.placement;
+    if p.capacity_providers.is_empty() {
+        words.extend(w(&["--launch-type", &task.launch_type.to_string()]));
+    } else {
+        words.push("--capacity-provider-strategy".into());
+        words.extend(p.capacity_providers.iter().map(|c| {
+            format!(
+                "capacityProvider={},weight={},base={}",
+                c.name, c.weight, c.base
+            )
+        }));
+    }
+    if let Some(v) = &p.platform_version {
+        words.extend(w(&["--platform-version", v]));
+    }
+    if p.has_network() {
+        let mut vpc = format!("awsvpcConfiguration={{subnets=[{}]", p.subnets.join(","));
+        if !p.security_groups.is_empty() {
+            vpc.push_str(&format!(
+                ",securityGroups=[{}]",
+                p.security_groups.join(",")
+            ));
+        }
+        vpc.push_str(&format!(
+            ",assignPublicIp={}}}",
+            if p.assign_public_ip == Some(true) {
+                "ENABLED"
+            } else {
+                "DISABLED"
+            }
+        ));
+        words.extend(w(&["--network-configuration", &vpc]));
+    }
+    let command = crate::action::shown_args(&task.command);
+    let mut overrides = serde_json::json!({
+        "containerOverrides": [{"name": task.container, "command": command}]
+    });
+    if let Some(cpu) = task.cpu {
+        overrides["cpu"] = cpu.to_string().into();
+    }
+    if let Some(memory) = task.memory {
+        overrides["memory"] = memory.to_string().into();
+    }
+    words.extend(w(&[
+        "--overrides",
+        &overrides.to_string(),
+        "--started-by",
+        crate::provider::STARTED_BY,
+    ]));
+    words
 }
 
 /// A strategy in the AWS CLI's shorthand of `--deployment-configuration`.
@@ -377,6 +442,76 @@ mod tests {
                 "eu-west-1"
             ]
         );
+    }
+
+    #[test]
+    fn a_one_off_task_reads_back_as_the_service_s_placement_and_the_override() {
+        use crate::provider::OneOffTask;
+        use flightdeck_model::{CapacityProviderItem, LaunchType, Placement};
+        let mut p = plan(
+            Operation::RunTask {
+                cluster: "main".into(),
+                service: "api".into(),
+                command: "bin/migrate --url postgres://app:hunter2@db/app".into(),
+                container: None,
+                cpu: Some(512),
+                memory: None,
+            },
+            true,
+        );
+        p.region = "eu-west-1".into();
+        p.steps = vec![Step::RunTask {
+            task: OneOffTask {
+                cluster: "main".into(),
+                service: "api".into(),
+                task_definition: TaskDefRef::new("api", 42),
+                launch_type: LaunchType::Fargate,
+                placement: Placement {
+                    subnets: vec!["subnet-a".into(), "subnet-b".into()],
+                    security_groups: vec!["sg-1".into()],
+                    assign_public_ip: Some(false),
+                    capacity_providers: vec![CapacityProviderItem {
+                        name: "FARGATE_SPOT".into(),
+                        weight: 1,
+                        base: 0,
+                    }],
+                    platform_version: Some("LATEST".into()),
+                },
+                container: "app".into(),
+                command: vec![
+                    "bin/migrate".into(),
+                    "--url".into(),
+                    "postgres://app:hunter2@db/app".into(),
+                ],
+                cpu: Some(512),
+                memory: None,
+            },
+        }];
+        let cli = commands(&p);
+        assert_eq!(cli.len(), 1, "{cli:?}");
+        let words = words(&cli[0]);
+        let after = |flag: &str| {
+            let at = words.iter().position(|w| w == flag).unwrap();
+            words[at + 1].clone()
+        };
+        assert_eq!(words[..3], ["aws", "ecs", "run-task"]);
+        assert_eq!(after("--task-definition"), "api:42");
+        assert_eq!(
+            after("--capacity-provider-strategy"),
+            "capacityProvider=FARGATE_SPOT,weight=1,base=0"
+        );
+        assert!(!words.contains(&"--launch-type".to_string()));
+        assert_eq!(
+            after("--network-configuration"),
+            "awsvpcConfiguration={subnets=[subnet-a,subnet-b],securityGroups=[sg-1],assignPublicIp=DISABLED}"
+        );
+        let overrides: serde_json::Value = serde_json::from_str(&after("--overrides")).unwrap();
+        assert_eq!(overrides["containerOverrides"][0]["name"], "app");
+        assert_eq!(overrides["cpu"], "512");
+        let command = &overrides["containerOverrides"][0]["command"];
+        assert_eq!(command[0], "bin/migrate");
+        assert!(!cli[0].contains("hunter2"), "{cli:?}");
+        assert_eq!(after("--started-by"), "flightdeck");
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub struct Executed {
     /// The calls ran but the audit record after them could not be written:
     /// why. The change is real; the audit log does not show its outcome.
     pub unrecorded: Option<String>,
+    /// The one-off task a run-task started, to follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<flightdeck_model::Task>,
     /// The ECS Exec session an exec opened, to attach the terminal to.
     /// Never recorded: its token is a credential.
     #[serde(skip)]
@@ -59,6 +62,15 @@ impl Executed {
             Operation::StopTask { task, .. } => format!(
                 "task {task} of {name} is stopping; ECS starts a replacement (desired {desired}, {running} running)"
             ),
+            Operation::RunTask { .. } => match &self.task {
+                Some(t) => format!(
+                    "one-off task {} of {} started for {name} ({})",
+                    t.id,
+                    t.task_definition,
+                    t.last_status.as_str()
+                ),
+                None => format!("a one-off task of {name} was started"),
+            },
             _ => match &self.deployment_id {
                 Some(d) => format!(
                     "{name} runs {} (desired {desired}); deployment {d}",
@@ -350,6 +362,7 @@ async fn run_steps(
         service,
         calls: ran.clone(),
         unrecorded: None,
+        task: progress.started,
         session: progress.session,
     })
 }
@@ -366,6 +379,8 @@ struct Progress {
     expected: Option<TaskDefRef>,
     /// The session an exec or a port forward opened.
     session: Option<ExecSession>,
+    /// The task a RunTask started.
+    started: Option<flightdeck_model::Task>,
 }
 
 impl Progress {
@@ -439,6 +454,7 @@ impl Progress {
                 command: command.clone(),
             },
             Step::StartPortForward { forward } => WriteCall::StartPortForward(forward.clone()),
+            Step::RunTask { task } => WriteCall::RunTask(task.clone()),
             Step::RegisterScalableTarget {
                 min,
                 max,
@@ -463,7 +479,8 @@ impl Progress {
             }
             WriteAnswer::Service(s) => self.updated = Some(s),
             WriteAnswer::Session(s) => self.session = Some(s),
-            WriteAnswer::ScalableTarget(_) | WriteAnswer::Task(_) | WriteAnswer::Done => {}
+            WriteAnswer::Task(t) => self.started = Some(t),
+            WriteAnswer::ScalableTarget(_) | WriteAnswer::Done => {}
         }
     }
 }

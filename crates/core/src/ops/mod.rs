@@ -17,6 +17,7 @@ mod no_secrets;
 pub mod plan;
 mod planner;
 pub mod revisions;
+pub mod run_task;
 mod strategy;
 pub mod task;
 pub mod watch;

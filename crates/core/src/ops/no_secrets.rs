@@ -73,7 +73,8 @@ impl EcsReads for Stub {
         not_here()
     }
     async fn services(&self, cluster: &str) -> Result<Vec<Service>> {
-        let svc = service("api", 2, 2, RolloutState::Completed, 0);
+        let mut svc = service("api", 2, 2, RolloutState::Completed, 0);
+        svc.placement.subnets = vec!["subnet-a".into()];
         Ok(if svc.cluster == cluster {
             vec![svc]
         } else {
@@ -81,6 +82,9 @@ impl EcsReads for Stub {
         })
     }
     async fn tasks(&self, _: &flightdeck_model::ServiceRef) -> Result<Vec<Task>> {
+        not_here()
+    }
+    async fn task(&self, _: &str, _: &str) -> Result<Task> {
         not_here()
     }
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition> {
@@ -233,4 +237,32 @@ async fn a_rollback_plan_says_which_secrets_change_and_holds_none() {
     // The secret reference stays: an ARN names a secret, it is not one.
     let json = serde_json::to_string(&plan).unwrap();
     assert!(!json.contains("secret DB_PASSWORD"), "unchanged: {json}");
+}
+
+/// A one-off task's command carries secrets in each shape an operator
+/// types them: none is in the plan, its AWS CLI line, its JSON or the
+/// audit record.
+#[tokio::test]
+async fn a_run_task_plan_holds_no_secret_of_its_command() {
+    let stub = Stub::new();
+    let mut command = vec!["bin/report".to_string()];
+    for (name, value, _) in leaked() {
+        // `--name value` and `NAME=value`, quoted for the shell line.
+        command.push(format!("--{}", name.to_lowercase().replace('_', "-")));
+        command.push(value.clone());
+        command.push(format!("{name}={value}"));
+    }
+    let op = Operation::RunTask {
+        cluster: "c".into(),
+        service: "api".into(),
+        command: shell_words::join(&command),
+        container: None,
+        cpu: None,
+        memory: None,
+    };
+    let plan = plan(&stub, "123456789012", op, None).await.unwrap();
+    let mut text = every_form(&plan);
+    text.push_str(&plan.aws_cli.join("\n"));
+    assert!(text.contains("bin/report"), "{text}");
+    assert_no_secret(&text);
 }

@@ -3,7 +3,7 @@
 //! planners that build one are in [`super::planner`].
 
 use crate::diff::Change;
-use crate::provider::{PortForward, ProviderError};
+use crate::provider::{OneOffTask, PortForward, ProviderError};
 use flightdeck_model::{ScalableTarget, Service, Strategy, TaskDefRef, Timestamp};
 use serde::Serialize;
 use std::fmt;
@@ -53,6 +53,19 @@ pub enum Operation {
         task: String,
         reason: Option<String>,
     },
+    /// A one-off task of the service's task definition running `command`
+    /// (a shell line, split into words as a shell would) in `container`
+    /// (default: the first essential one), started in the service's
+    /// network and capacity; `cpu` and `memory` override the task's.
+    RunTask {
+        cluster: String,
+        service: String,
+        #[serde(serialize_with = "redacted_line")]
+        command: String,
+        container: Option<String>,
+        cpu: Option<u32>,
+        memory: Option<u32>,
+    },
     /// An interactive shell (or `command`) in a container of one of the
     /// service's tasks, through ECS Exec. The first running task and its
     /// first essential container when not named.
@@ -85,6 +98,7 @@ impl Operation {
             | Operation::SetStrategy { cluster, .. }
             | Operation::Continue { cluster, .. }
             | Operation::StopTask { cluster, .. }
+            | Operation::RunTask { cluster, .. }
             | Operation::Exec { cluster, .. }
             | Operation::PortForward { cluster, .. } => cluster,
         }
@@ -98,6 +112,7 @@ impl Operation {
             | Operation::SetStrategy { service, .. }
             | Operation::Continue { service, .. }
             | Operation::StopTask { service, .. }
+            | Operation::RunTask { service, .. }
             | Operation::Exec { service, .. }
             | Operation::PortForward { service, .. } => service,
         }
@@ -111,9 +126,24 @@ impl Operation {
             Operation::SetStrategy { .. } => "strategy",
             Operation::Continue { .. } => "continue",
             Operation::StopTask { .. } => "stop-task",
+            Operation::RunTask { .. } => "run-task",
             Operation::Exec { .. } => "exec",
             Operation::PortForward { .. } => "port-forward",
         }
+    }
+}
+
+/// A shell line as it may be shown: a word shaped like a secret redacted.
+fn redacted_line<S: serde::Serializer>(line: &str, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(&shown_line(line))
+}
+
+/// `line` with each word shaped like a secret redacted (as typed when it
+/// does not split into words).
+pub fn shown_line(line: &str) -> String {
+    match shell_words::split(line) {
+        Ok(words) => shell_words::join(crate::action::shown_args(&words)),
+        Err(_) => crate::action::shown_args(&[line]).concat(),
     }
 }
 
@@ -149,6 +179,8 @@ pub enum Step {
     ContinueServiceDeployment { deployment: String, hook: String },
     /// StopTask of one task; the stop reason is what ECS shows.
     StopTask { task: String, reason: String },
+    /// RunTask: a one-off task with a command override.
+    RunTask { task: OneOffTask },
     /// ExecuteCommand, interactive: the session the operator's terminal
     /// is attached to.
     ExecuteCommand {
@@ -232,6 +264,27 @@ impl fmt::Display for Step {
             ),
             Step::StopTask { task, reason } => {
                 write!(f, "ecs:StopTask task={task} reason={reason:?}")
+            }
+            Step::RunTask { task } => {
+                write!(
+                    f,
+                    "ecs:RunTask taskDefinition={} container={} command={:?}",
+                    task.task_definition,
+                    task.container,
+                    task.command_line()
+                )?;
+                if let Some(cpu) = task.cpu {
+                    write!(f, " cpu={cpu}")?;
+                }
+                if let Some(memory) = task.memory {
+                    write!(f, " memory={memory}")?;
+                }
+                write!(
+                    f,
+                    " ({}) startedBy={}",
+                    task.describe_placement(),
+                    crate::provider::STARTED_BY
+                )
             }
             Step::StartPortForward { forward } => write!(
                 f,
@@ -360,6 +413,13 @@ impl Decides {
         match op {
             Operation::Deploy { .. } | Operation::Rollback { .. } => Decides {
                 desired: false,
+                target: false,
+                ..all
+            },
+            // A one-off task starts from the revision the plan showed.
+            Operation::RunTask { .. } => Decides {
+                desired: false,
+                deployment: false,
                 target: false,
                 ..all
             },

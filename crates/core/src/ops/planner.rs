@@ -90,6 +90,7 @@ fn how_it_deploys(plan: &mut Plan, svc: &Service, op: &Operation) -> Result<(), 
         op,
         Operation::Scale { .. }
             | Operation::StopTask { .. }
+            | Operation::RunTask { .. }
             | Operation::Exec { .. }
             | Operation::PortForward { .. }
     ) {
@@ -147,6 +148,21 @@ async fn plan_operation(
         Operation::Continue { .. } => super::strategy::plan_continue(p, plan, svc).await?,
         Operation::StopTask { task, reason, .. } => {
             super::task::plan_stop_task(p, plan, svc, task, reason.as_deref()).await?
+        }
+        Operation::RunTask {
+            command,
+            container,
+            cpu,
+            memory,
+            ..
+        } => {
+            let wanted = super::run_task::Wanted {
+                command,
+                container: container.as_deref(),
+                cpu: *cpu,
+                memory: *memory,
+            };
+            super::run_task::plan_run_task(p, plan, svc, &wanted).await?
         }
         Operation::Exec {
             task,

@@ -407,6 +407,7 @@ mod tests {
             created_at: t(0),
             deployment_config: flightdeck_model::DeploymentConfig::default(),
             exec_enabled: false,
+            placement: Default::default(),
         }
     }
 

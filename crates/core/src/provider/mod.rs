@@ -11,12 +11,14 @@ mod environment;
 mod error;
 mod exec;
 mod locate;
+mod one_off;
 mod write;
 
 pub use environment::Provider;
 pub use error::ProviderError;
 pub use exec::{ExecSession, PortForward};
 pub use locate::{LocateError, locate_service};
+pub use one_off::{OneOffTask, STARTED_BY};
 pub use write::{
     ServiceUpdate, StrategyUpdate, TargetUpdate, WriteAnswer, WriteCall, WriteProvider, Writes,
     Written,
@@ -66,6 +68,9 @@ pub trait EcsReads: Send + Sync {
     async fn services(&self, cluster: &str) -> Result<Vec<Service>>;
     /// Running tasks and recently stopped ones (with stop reasons) of a service.
     async fn tasks(&self, service: &ServiceRef) -> Result<Vec<Task>>;
+    /// One task of a cluster by its id, whoever started it (a one-off
+    /// task followed to its end).
+    async fn task(&self, cluster: &str, id: &str) -> Result<Task>;
     async fn task_definition(&self, reference: &TaskDefRef) -> Result<TaskDefinition>;
     /// Every revision of a family, newest first.
     async fn task_definition_revisions(&self, family: &str) -> Result<Vec<TaskDefRef>>;

@@ -3,7 +3,7 @@
 //! A wrapper (the read-only guard, a test's fault injector) handles every
 //! write in one place; [`Writes`] gives callers the typed answers.
 
-use super::{ExecSession, PortForward, ProviderError, Result};
+use super::{ExecSession, OneOffTask, PortForward, ProviderError, Result};
 use async_trait::async_trait;
 use flightdeck_model::{ScalableTarget, Service, ServiceRef, Task, TaskDefRef, TaskDefinition};
 
@@ -91,6 +91,8 @@ pub enum WriteCall {
         task: String,
         reason: String,
     },
+    /// Starts a one-off task (RunTask) with a command override.
+    RunTask(OneOffTask),
     /// Opens an interactive ECS Exec session running `command` in
     /// `container` of `task` (ExecuteCommand); the caller attaches the
     /// operator's terminal with `session-manager-plugin`.
@@ -119,6 +121,7 @@ impl WriteCall {
             WriteCall::StopDeploymentWithRollback { .. } => "ecs:StopServiceDeployment",
             WriteCall::ContinueDeployment { .. } => "ecs:ContinueServiceDeployment",
             WriteCall::StopTask { .. } => "ecs:StopTask",
+            WriteCall::RunTask(_) => "ecs:RunTask",
             WriteCall::ExecuteCommand { .. } => "ecs:ExecuteCommand",
             WriteCall::StartPortForward(_) => "ssm:StartSession",
             WriteCall::TerminateSession { .. } => "ssm:TerminateSession",
@@ -227,6 +230,14 @@ pub trait Writes: WriteProvider {
             task: task.to_string(),
             reason: reason.to_string(),
         };
+        answer(self.write(&call).await?, &call, |a| match a {
+            WriteAnswer::Task(t) => Some(t),
+            _ => None,
+        })
+    }
+
+    async fn run_task(&self, task: &OneOffTask) -> Result<Written<Task>> {
+        let call = WriteCall::RunTask(task.clone());
         answer(self.write(&call).await?, &call, |a| match a {
             WriteAnswer::Task(t) => Some(t),
             _ => None,

@@ -223,6 +223,7 @@ pub(super) fn build_service(
         latest_revision: revision,
         tasks: vec![],
         stopped: VecDeque::new(),
+        one_offs: VecDeque::new(),
         deployments: vec![],
         history: VecDeque::new(),
         trail: VecDeque::new(),

@@ -25,6 +25,7 @@ mod demand;
 mod faults;
 mod groups;
 mod history;
+pub mod one_off;
 mod rollout;
 mod scaling;
 mod series;
@@ -204,6 +205,8 @@ pub struct ServiceState {
     pub seed_registered_at: Timestamp,
     /// What goes wrong with each revision's image, once worked out.
     image_faults: HashMap<u32, Option<ImageFault>>,
+    /// One-off tasks started for it (RunTask), newest last.
+    pub one_offs: VecDeque<one_off::OneOff>,
 }
 
 /// A revision registered while the world runs.
@@ -450,7 +453,7 @@ pub struct World {
 }
 
 /// Lowercase hex of `len` random digits.
-fn hex(rng: &mut impl Rng, len: usize) -> String {
+pub(crate) fn hex(rng: &mut impl Rng, len: usize) -> String {
     (0..len)
         .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
         .collect()
