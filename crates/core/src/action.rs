@@ -288,12 +288,12 @@ pub fn shown_args<S: AsRef<str>>(args: &[S]) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(args.len());
     let mut previous: Option<&str> = None;
     for arg in args.iter().map(AsRef::as_ref) {
-        let shown = if is_secret("", arg).is_some() {
-            REDACTED.to_string()
-        } else if let Some((name, value)) = arg.split_once('=')
+        let shown = if let Some((name, value)) = arg.split_once('=')
             && named(name, value)
         {
             format!("{name}={REDACTED}")
+        } else if is_secret("", arg).is_some() {
+            REDACTED.to_string()
         } else if let Some(option) = previous.filter(|p| p.starts_with('-') && !p.contains('='))
             && named(option, arg)
         {

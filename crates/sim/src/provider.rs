@@ -540,9 +540,12 @@ impl EcsReads for SimProvider {
         })
     }
     async fn task(&self, cluster: &str, id: &str) -> Result<Task> {
-        self.read(|env, now| {
+        // A one-off task plays by the clock, not by the world's ticks.
+        let at = self.clock.now();
+        self.read(|env, tick| {
             Self::check_cluster(env, cluster)?;
             let place = Place::of(env);
+            let now = at.max(tick);
             for svc in &env.services {
                 if let Some(run) = svc.one_offs.iter().find(|r| r.id == id) {
                     return Ok(to_one_off(run, &place, cluster, now));
@@ -717,6 +720,7 @@ impl MonitoringReads for SimProvider {
 #[async_trait]
 impl LogReads for SimProvider {
     async fn log_events(&self, query: &LogQuery) -> Result<Vec<LogEvent>> {
+        let at = self.clock.now();
         self.read(|env, now| {
             let svc = env
                 .services
@@ -743,11 +747,11 @@ impl LogReads for SimProvider {
                 .cloned()
                 .collect();
             events.reverse();
-            // The one-off tasks' streams in the same group.
+            // The one-off tasks' streams in the same group, by the clock.
             let one_offs: Vec<LogEvent> = svc
                 .one_offs
                 .iter()
-                .flat_map(|r| r.lines(now))
+                .flat_map(|r| r.lines(at.max(now)))
                 .filter(|e| matches(&e))
                 .collect();
             if !one_offs.is_empty() {

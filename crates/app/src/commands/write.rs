@@ -670,13 +670,19 @@ impl Write<'_> {
         loop {
             let progress = follower.look(p.reads()).await.map_err(Failure::failed)?;
             let kept = report.task.get_or_insert_with(TaskReport::default);
-            if let Some(status) = &progress.status {
+            let status = progress.status.as_ref().map(|status| {
                 kept.status = status.to_string();
-                out.say(&format!(
+                format!(
                     "{} task {} is {status}\n",
                     self.clock.now().format("%H:%M:%S"),
                     follower.task()
-                ));
+                )
+            });
+            // A status before the lines that came with it, but STOPPED after.
+            if progress.ended.is_none()
+                && let Some(status) = &status
+            {
+                out.say(status);
             }
             for line in &progress.lines {
                 out.say(&format!("{}\n", sanitize(&line.message)));

@@ -168,10 +168,6 @@ pub(super) async fn plan_run_task(
             format!("{memory} MiB"),
         ));
     }
-    plan.notes.push(format!(
-        "it starts as the service's tasks do: {}",
-        task.describe_placement()
-    ));
     plan.notes.push(
         "it runs beside the service, not in it: the desired count and deployments stay; ECS stops it when its essential container exits".into(),
     );
