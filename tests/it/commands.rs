@@ -1874,3 +1874,45 @@ fn every_plan_carries_the_aws_cli_that_makes_its_calls() {
         "{text}"
     );
 }
+
+/// The simulation plays a one-off task's command by its words: `exit 3`
+/// ends it with exit code 3, which `--wait` follows and exits 1 on.
+#[test]
+fn run_task_on_the_simulation_follows_a_failing_command_to_its_exit_code() {
+    let home = tempfile::tempdir().unwrap();
+    let h = home.path();
+    let out = flightdeck(
+        h,
+        &[
+            "--demo",
+            "--env",
+            "muejam-staging",
+            "run-task",
+            "--service",
+            "backend",
+            "--command",
+            "sh -c 'echo migrating; exit 3'",
+            "--wait",
+            "--confirm",
+            "backend",
+        ],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stdout.contains("is RUNNING"), "{stdout}");
+    assert!(stdout.contains("\nmigrating\n"), "{stdout}");
+    assert!(
+        stdout.contains("stopped: exit code 3 (Essential container in task exited)"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("ended with exit code 3"), "{stderr}");
+    let records = demo_audit_lines(h);
+    assert!(
+        records
+            .iter()
+            .any(|r| r["operation"] == "run-task" && r["phase"] == "after"),
+        "{records:?}"
+    );
+}

@@ -13,6 +13,7 @@ mod commands;
 mod discovery;
 mod drills;
 mod engine;
+mod one_off;
 mod ops;
 mod pty;
 mod recording;

@@ -22,10 +22,16 @@ pub fn flightdeck_with(
     moto: Option<&Moto>,
     vars: &[(&str, &str)],
 ) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flightdeck"));
+    let mut cmd = flightdeck_command(home, moto);
     cmd.envs(vars.iter().copied());
-    cmd.args(args)
-        .env("HOME", home)
+    cmd.args(args);
+    cmd.output().unwrap()
+}
+
+/// The binary with the test's home and moto's endpoint, to spawn.
+pub fn flightdeck_command(home: &Path, moto: Option<&Moto>) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_flightdeck"));
+    cmd.env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_STATE_HOME", home.join("state"))
         .env("AWS_CONFIG_FILE", home.join("aws-config"))
@@ -41,7 +47,7 @@ pub fn flightdeck_with(
     if let Some(m) = moto {
         cmd.env("AWS_ENDPOINT_URL", &m.endpoint);
     }
-    cmd.output().unwrap()
+    cmd
 }
 
 pub fn json(o: &Output) -> Value {

@@ -62,9 +62,14 @@ impl OneOff {
         let first = inner.first().map(String::as_str).unwrap_or_default();
         if let Some(at) = inner.iter().position(|w| w == "exit") {
             let code = inner.get(at + 1).and_then(|c| c.parse().ok()).unwrap_or(0);
+            // What an `echo` before it says (`echo migrating; exit 3`).
+            let said = match first {
+                "echo" => vec![inner[1..at].join(" ").trim_end_matches(';').to_string()],
+                _ => vec![],
+            };
             return Script {
                 exit_code: code,
-                ..plain(vec![])
+                ..plain(said)
             };
         }
         match first {
