@@ -16,6 +16,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 
+/// How often a followed one-off task and its log stream are read.
+const TASK_POLL: std::time::Duration = std::time::Duration::from_secs(2);
+/// Failed looks in a row after which a one-off task is no longer followed.
+const LOST_AFTER: u32 = 5;
+
 /// The cockpit's runs of actions, and what they need.
 #[derive(Clone)]
 pub(super) struct Actions {
@@ -117,6 +122,78 @@ impl Actions {
         let mut running = self.running();
         running.retain(|_, r| !r.task.is_finished());
         running.insert(id, Running { cancel, task });
+    }
+
+    /// Follows the one-off task `started` (of `run`) as run `id`: its
+    /// status and log lines, then its end, to `answers`. It ends with the
+    /// task, or after [`LOST_AFTER`] failed looks in a row; the task itself
+    /// runs on in ECS whatever happens here.
+    pub(super) fn follow_task(
+        &self,
+        provider: Option<Arc<Provider>>,
+        id: u64,
+        run: flightdeck_core::provider::OneOffTask,
+        started: flightdeck_model::Task,
+        answers: mpsc::UnboundedSender<Msg>,
+    ) {
+        let clock = self.context.clock.clone();
+        tokio::spawn(async move {
+            let say = |stream: Shown, line: String| {
+                let _ = answers.send(Msg::ActionOutput {
+                    run: id,
+                    stream,
+                    line,
+                });
+            };
+            let end = |outcome: Result<i32, String>| {
+                let _ = answers.send(Msg::TaskEnded { run: id, outcome });
+            };
+            let Some(p) = provider else {
+                return end(Err("its environment is gone".into()));
+            };
+            let mut follower = match flightdeck_core::ops::run_task::Follower::start(
+                p.reads(),
+                &run,
+                &started,
+                clock.now(),
+            )
+            .await
+            {
+                Ok(f) => f,
+                Err(e) => return end(Err(format!("cannot follow it: {e}"))),
+            };
+            say(Shown::Note, follower.source());
+            let mut failed = 0;
+            loop {
+                match follower.look(p.reads()).await {
+                    Ok(progress) => {
+                        failed = 0;
+                        if let Some(status) = &progress.status
+                            && progress.ended.is_none()
+                        {
+                            say(Shown::Note, format!("task is {status}"));
+                        }
+                        for line in progress.lines {
+                            say(Shown::Out, line.message);
+                        }
+                        if let Some(ending) = progress.ended {
+                            say(Shown::Note, format!("stopped: {}", ending.describe()));
+                            return end(ending.exit_code.ok_or(ending.reason));
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        say(Shown::Err, format!("{e}; looking again"));
+                        if failed >= LOST_AFTER {
+                            return end(Err(format!(
+                                "lost it after {LOST_AFTER} failed looks; the task runs on in ECS"
+                            )));
+                        }
+                    }
+                }
+                tokio::time::sleep(TASK_POLL).await;
+            }
+        });
     }
 
     /// How many runs are still going.

@@ -70,6 +70,7 @@ pub async fn carry_out(
         | Effect::CloseForwards
         | Effect::PlanAction { .. }
         | Effect::RunAction { .. }
+        | Effect::FollowTask { .. }
         | Effect::CancelAction(_) => None,
         Effect::Diff {
             request,
@@ -332,6 +333,14 @@ pub(super) async fn handle(
                     .run(provider(&env), run, *plan, answers.clone())
             }
             Effect::CancelAction(run) => writes.actions.cancel(run),
+            Effect::FollowTask {
+                run,
+                env,
+                task,
+                started,
+            } => writes
+                .actions
+                .follow_task(provider(&env), run, *task, *started, answers.clone()),
             Effect::Forward {
                 env,
                 session,

@@ -66,6 +66,18 @@ fn on_fargate(svc: &Service) -> bool {
     }
 }
 
+/// A one-off task's command line as its words, as a shell splits them,
+/// or why it cannot be run.
+pub fn split_command(line: &str) -> Result<Vec<String>, String> {
+    let words = shell_words::split(line).map_err(|e| {
+        format!("the command does not split into words ({e}): close its quotes")
+    })?;
+    if words.is_empty() {
+        return Err("give the command to run, such as `bin/migrate --check`".into());
+    }
+    Ok(words)
+}
+
 /// A one-off task of `svc`'s running revision.
 pub(super) async fn plan_run_task(
     p: &dyn ReadProvider,
@@ -73,16 +85,7 @@ pub(super) async fn plan_run_task(
     svc: &Service,
     wanted: &Wanted<'_>,
 ) -> Result<(), PlanError> {
-    let command = shell_words::split(wanted.command).map_err(|e| {
-        PlanError::Invalid(format!(
-            "the command does not split into words ({e}): close its quotes"
-        ))
-    })?;
-    if command.is_empty() {
-        return Err(PlanError::Invalid(
-            "give the command to run, such as `bin/migrate --check`".into(),
-        ));
-    }
+    let command = split_command(wanted.command).map_err(PlanError::Invalid)?;
     let td = p.task_definition(&svc.task_definition).await?;
     let container = match wanted.container.map(str::trim).filter(|c| !c.is_empty()) {
         Some(name) => td

@@ -38,12 +38,25 @@ pub enum Stream {
     Note,
 }
 
-/// One run of an action in this session.
+/// What a run is of: a runbook action, or a one-off task followed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunOf {
+    Action(ActionPlan),
+    /// A one-off task (run-task) started for `cluster/service`.
+    Task {
+        service: String,
+        task: String,
+        /// The command, a secret-shaped argument redacted.
+        command: String,
+    },
+}
+
+/// One run of an action, or one one-off task followed, in this session.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
     pub id: u64,
     pub env: String,
-    pub plan: ActionPlan,
+    pub of: RunOf,
     pub started: Timestamp,
     /// Its output, the newest last (at most [`KEPT_LINES`]).
     pub lines: VecDeque<(Stream, String)>,
@@ -68,13 +81,43 @@ impl Run {
         }
     }
 
-    /// What it is: `flush-cache on service checkout-api in prod`.
+    /// What it is: `flush-cache on service checkout-api in prod`, `task
+    /// 0a1b… of main/orders in prod`.
     pub fn title(&self) -> String {
-        let on = match self.plan.scope {
-            Scope::Environment => String::new(),
-            scope => format!(" on {} {}", scope.as_str(), self.plan.target),
-        };
-        format!("{}{on} in {}", self.plan.action, self.env)
+        match &self.of {
+            RunOf::Action(plan) => {
+                let on = match plan.scope {
+                    Scope::Environment => String::new(),
+                    scope => format!(" on {} {}", scope.as_str(), plan.target),
+                };
+                format!("{}{on} in {}", plan.action, self.env)
+            }
+            RunOf::Task { service, task, .. } => {
+                format!("task {task} of {service} in {}", self.env)
+            }
+        }
+    }
+
+    /// Its command as one line (secrets redacted).
+    pub fn command_line(&self) -> String {
+        match &self.of {
+            RunOf::Action(plan) => plan.command_line(),
+            RunOf::Task { command, .. } => command.clone(),
+        }
+    }
+
+    /// What it is in a word: `action`, `one-off task`.
+    pub fn kind(&self) -> &'static str {
+        match self.of {
+            RunOf::Action(_) => "action",
+            RunOf::Task { .. } => "one-off task",
+        }
+    }
+
+    /// Whether `x x` can end it (an action's process; a one-off task runs
+    /// on in ECS until its command exits).
+    pub fn cancellable(&self) -> bool {
+        self.ended.is_none() && matches!(self.of, RunOf::Action(_))
     }
 }
 
@@ -219,6 +262,18 @@ pub(crate) fn run(app: &mut App, env: String, plan: ActionPlan) -> Vec<Effect> {
         .iter()
         .find(|a| a.name == plan.action)
         .is_some_and(|a| a.tty);
+    open_run(app, id, env.clone(), RunOf::Action(plan.clone()));
+    vec![Effect::RunAction {
+        run: id,
+        env,
+        plan: Box::new(plan),
+        tty,
+    }]
+}
+
+/// Keeps a new run (the oldest ended one goes past [`KEPT_RUNS`]) and
+/// opens its output.
+fn open_run(app: &mut App, id: u64, env: String, of: RunOf) {
     while app.runs.len() >= KEPT_RUNS {
         match app.runs.iter().position(|r| r.ended.is_some()) {
             Some(i) => {
@@ -229,8 +284,8 @@ pub(crate) fn run(app: &mut App, env: String, plan: ActionPlan) -> Vec<Effect> {
     }
     app.runs.push(Run {
         id,
-        env: env.clone(),
-        plan: plan.clone(),
+        env,
+        of,
         started: app.now,
         lines: VecDeque::new(),
         dropped: 0,
@@ -242,11 +297,28 @@ pub(crate) fn run(app: &mut App, env: String, plan: ActionPlan) -> Vec<Effect> {
         scroll: None,
         cancel_armed: false,
     });
-    vec![Effect::RunAction {
+}
+
+/// Follows the one-off task a confirmed run-task started: its status and
+/// log lines open at once in the runs' output, as an action's do.
+pub(crate) fn follow_task(
+    app: &mut App,
+    env: String,
+    run: flightdeck_core::provider::OneOffTask,
+    started: flightdeck_model::Task,
+) -> Vec<Effect> {
+    let id = app.new_request().0;
+    let of = RunOf::Task {
+        service: format!("{}/{}", run.cluster, run.service),
+        task: started.id.clone(),
+        command: run.command_line(),
+    };
+    open_run(app, id, env.clone(), of);
+    vec![Effect::FollowTask {
         run: id,
         env,
-        plan: Box::new(plan),
-        tty,
+        task: Box::new(run),
+        started: Box::new(started),
     }]
 }
 
@@ -270,7 +342,8 @@ pub fn ended(app: &mut App, run: u64, outcome: Result<i32, String>) {
         r.ended = Some(outcome);
         if !showing {
             app.notice = Some(format!(
-                "action {}: {} (: then `actions` shows its output)",
+                "{} {}: {} (: then `actions` shows its output)",
+                r.kind(),
                 r.title(),
                 r.state()
             ));
@@ -306,7 +379,7 @@ pub fn on_output_key(
     };
     match (key.code, app.keymap.action(&key)) {
         (KeyCode::Esc | KeyCode::Char('q'), _) => app.overlay = None,
-        (KeyCode::Char('x'), _) if app.runs[at].ended.is_none() && !app.viewer => {
+        (KeyCode::Char('x'), _) if app.runs[at].cancellable() && !app.viewer => {
             if cancel_armed {
                 app.runs[at].cancelling = true;
                 keep(app, run, scroll);

@@ -52,6 +52,7 @@ pub enum Action {
     Exec,
     PortForward,
     StopTask,
+    RunTask,
     Deploy,
     ForceDeploy,
     Rollback,
@@ -582,6 +583,13 @@ pub static BINDINGS: &[Binding] = &[
         Writes,
         "continue a deployment waiting at a pause hook",
         [ch('C')]
+    ),
+    bind!(
+        "run-task",
+        Action::RunTask,
+        Writes,
+        "launch a one-off task of the service (a migration)",
+        [ch('L')]
     ),
     bind!(
         "rollout-watch",

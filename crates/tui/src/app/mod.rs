@@ -346,6 +346,12 @@ pub enum Msg {
         stream: actions::Stream,
         line: String,
     },
+    /// A followed one-off task stopped: its command's exit code, or why
+    /// there is none.
+    TaskEnded {
+        run: u64,
+        outcome: Result<i32, String>,
+    },
     /// A runbook action ended: its exit status, or why there is none.
     ActionEnded {
         run: u64,
@@ -407,6 +413,15 @@ pub enum Effect {
     },
     /// Interrupt run `run` (SIGTERM, SIGKILL after a grace period).
     CancelAction(u64),
+    /// Follow the one-off task `started` that `task` started: its status
+    /// and log lines come back as [`Msg::ActionOutput`] of run `run`, its
+    /// end as [`Msg::TaskEnded`].
+    FollowTask {
+        run: u64,
+        env: String,
+        task: Box<flightdeck_core::provider::OneOffTask>,
+        started: Box<flightdeck_model::Task>,
+    },
     /// Read two revisions of a service's task definition (the one before
     /// the running one, and it) and their diff; the answer comes back as
     /// [`Msg::Diffed`].

@@ -170,6 +170,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Effect> {
             super::actions::output(app, run, stream, line);
             vec![]
         }
+        Msg::TaskEnded { run, outcome } => {
+            super::actions::ended(app, run, outcome);
+            vec![]
+        }
         Msg::ActionEnded {
             run,
             env,
@@ -866,6 +870,7 @@ fn write_request(action: Action) -> Option<Request> {
         Action::Strategy => Request::Strategy,
         Action::Continue => Request::Continue,
         Action::StopTask => Request::StopTask,
+        Action::RunTask => Request::RunTask,
         Action::Exec => Request::Exec,
         Action::PortForward => Request::PortForward,
         _ => return None,

@@ -52,6 +52,7 @@ pub enum FormKind {
     Scale,
     Strategy,
     PortForward,
+    RunTask,
 }
 
 /// What a form field sets.
@@ -71,6 +72,19 @@ pub enum FieldKind {
     Port(PortField),
     /// A host to forward to through the task; empty for the container.
     RemoteHost,
+    /// A one-off task's command, a shell line.
+    Command,
+    /// The container a one-off task's command runs in.
+    Container,
+    /// A one-off task's CPU units or memory (MiB): digits only, empty for
+    /// the task definition's.
+    TaskSize(TaskSize),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TaskSize {
+    Cpu,
+    Memory,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,7 +159,10 @@ impl Field {
     fn digits_only(&self) -> bool {
         matches!(
             self.kind,
-            FieldKind::Count(_) | FieldKind::BakeMinutes | FieldKind::Port(_)
+            FieldKind::Count(_)
+                | FieldKind::BakeMinutes
+                | FieldKind::Port(_)
+                | FieldKind::TaskSize(_)
         )
     }
 
@@ -358,6 +375,8 @@ pub enum Request {
     Exec,
     /// A local port forwarded to the picked task, or through it.
     PortForward,
+    /// A one-off task of the service's task definition (RunTask).
+    RunTask,
 }
 
 /// Why the demo opens no sessions.
@@ -478,6 +497,7 @@ pub fn start(app: &mut App, request: Request) -> Vec<Effect> {
         Request::Exec => start_exec(app, env, &svc),
         Request::PortForward => start_port_forward(app, env, &svc),
         Request::StopTask => start_stop_task(app, env, &svc),
+        Request::RunTask => start_run_task(app, env, &svc),
         Request::Strategy => start_strategy(app, env, &svc),
     }
 }
@@ -679,6 +699,85 @@ fn start_stop_task(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
     )
 }
 
+/// Opens the one-off task form: the command, the container (the task
+/// definition's first essential one when loaded), CPU and memory (empty:
+/// the task definition's).
+fn start_run_task(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
+    let container = app
+        .env()
+        .task_definitions
+        .get(&svc.task_definition)
+        .and_then(|s| s.data.as_ref())
+        .and_then(|td| {
+            td.containers
+                .iter()
+                .find(|c| c.essential)
+                .or_else(|| td.containers.first())
+        })
+        .map(|c| c.name.clone())
+        .unwrap_or_default();
+    let fields = vec![
+        Field::text("command", FieldKind::Command, String::new()),
+        Field::text(
+            "container (empty: first essential)",
+            FieldKind::Container,
+            container,
+        ),
+        Field::text(
+            "cpu units",
+            FieldKind::TaskSize(TaskSize::Cpu),
+            String::new(),
+        ),
+        Field::text(
+            "memory MiB",
+            FieldKind::TaskSize(TaskSize::Memory),
+            String::new(),
+        ),
+    ];
+    app.dialog = Some(Dialog::Form(Form::new(
+        FormKind::RunTask,
+        env,
+        svc.cluster.clone(),
+        svc.name.clone(),
+        fields,
+    )));
+    vec![]
+}
+
+/// The one-off task a form asks for: a command that splits into words,
+/// sizes in whole numbers.
+fn run_task_operation(f: &Form) -> Result<Operation, String> {
+    let text = |kind: FieldKind| {
+        f.fields
+            .iter()
+            .find(|x| x.kind == kind)
+            .map(|x| x.text_value().trim().to_string())
+            .unwrap_or_default()
+    };
+    let command = text(FieldKind::Command);
+    flightdeck_core::ops::run_task::split_command(&command)?;
+    let size = |which: TaskSize, label: &str| -> Result<Option<u32>, String> {
+        match text(FieldKind::TaskSize(which)).as_str() {
+            "" => Ok(None),
+            v => v
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(Some)
+                .ok_or_else(|| format!("{label}: `{v}` is not a whole number above 0")),
+        }
+    };
+    let container = Some(text(FieldKind::Container)).filter(|c| !c.is_empty());
+    Ok(Operation::RunTask {
+        cluster: f.cluster.clone(),
+        service: f.service.clone(),
+        command,
+        container,
+        cpu: size(TaskSize::Cpu, "cpu units")?,
+        memory: size(TaskSize::Memory, "memory MiB")?,
+    })
+}
+
 /// Opens the deployment strategy form, filled with the service's strategy
 /// and bake time.
 fn start_strategy(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
@@ -842,6 +941,7 @@ fn form_operation(f: &Form, force_key: &str) -> Result<Operation, String> {
         FormKind::Strategy => strategy_operation(f),
         FormKind::Deploy => deploy_operation(f, force_key),
         FormKind::Scale => scale_operation(f),
+        FormKind::RunTask => run_task_operation(f),
     }
 }
 
@@ -976,7 +1076,10 @@ fn scale_operation(f: &Form) -> Result<Operation, String> {
             | FieldKind::Strategy
             | FieldKind::BakeMinutes
             | FieldKind::Port(_)
-            | FieldKind::RemoteHost => {}
+            | FieldKind::RemoteHost
+            | FieldKind::Command
+            | FieldKind::Container
+            | FieldKind::TaskSize(_) => {}
         }
     }
     let value = |c: Count| counts.get(&c).map(|(n, _)| *n);
@@ -1498,6 +1601,25 @@ pub fn executed(
         && let Some(session) = done.session.clone()
     {
         return open_session(app, current, env, &plan, session);
+    }
+    // A one-off task started: its output is followed in the runs' pane.
+    if let Ok(done) = &result
+        && let Some(started) = done.task.clone()
+        && let Some(run) = plan.steps.iter().find_map(|s| match s {
+            flightdeck_core::ops::Step::RunTask { task } => Some(task.clone()),
+            _ => None,
+        })
+    {
+        if current {
+            app.dialog = None;
+        }
+        if let Some(why) = &done.unrecorded {
+            app.notice = Some(format!(
+                "task {} started, but NOT RECORDED in the audit log ({why})",
+                started.id
+            ));
+        }
+        return super::actions::follow_task(app, env, run, started);
     }
     let what = format!(
         "{} of {}/{}",

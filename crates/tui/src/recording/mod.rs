@@ -192,6 +192,12 @@ pub enum Entry {
         plan: Box<flightdeck_core::action::ActionPlan>,
         outcome: Result<i32, String>,
     },
+    /// A followed one-off task stopped.
+    TaskEnded {
+        at: Timestamp,
+        run: u64,
+        outcome: Result<i32, String>,
+    },
 }
 
 impl Entry {
@@ -209,7 +215,8 @@ impl Entry {
             | Entry::Diffed { at, .. }
             | Entry::ActionPlanned { at, .. }
             | Entry::ActionOutput { at, .. }
-            | Entry::ActionEnded { at, .. } => *at,
+            | Entry::ActionEnded { at, .. }
+            | Entry::TaskEnded { at, .. } => *at,
         }
     }
 
@@ -283,6 +290,11 @@ impl Entry {
                 stream: *stream,
                 line: line.clone(),
             },
+            Msg::TaskEnded { run, outcome } => Entry::TaskEnded {
+                at,
+                run: *run,
+                outcome: outcome.clone(),
+            },
             Msg::ActionEnded {
                 run,
                 env,
@@ -354,6 +366,7 @@ impl Entry {
             Entry::ActionOutput {
                 run, stream, line, ..
             } => Msg::ActionOutput { run, stream, line },
+            Entry::TaskEnded { run, outcome, .. } => Msg::TaskEnded { run, outcome },
             Entry::ActionEnded {
                 run,
                 env,

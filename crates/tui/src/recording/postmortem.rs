@@ -355,7 +355,9 @@ impl Postmortem {
             | Entry::Resize { .. }
             | Entry::Diffed { .. }
             | Entry::ActionPlanned { .. }
-            | Entry::ActionOutput { .. } => {}
+            | Entry::ActionOutput { .. }
+            // The run-task itself is the executed write's line.
+            | Entry::TaskEnded { .. } => {}
         }
     }
 

@@ -61,7 +61,7 @@ fn action_output(
             Span::styled(sanitize(&r.title()), theme.text),
         ]),
         Line::from(Span::styled(
-            sanitize(&format!("$ {}", r.plan.command_line())),
+            sanitize(&format!("$ {}", r.command_line())),
             theme.muted,
         )),
     ];
@@ -90,13 +90,13 @@ fn action_output(
         None => {}
     }
     let at = app.runs.iter().position(|x| x.id == run).unwrap_or(0) + 1;
-    let cancel = match (&r.ended, cancel_armed) {
-        (None, true) => "x again cancels it · ",
-        (None, false) => "x x cancel · ",
+    let cancel = match (r.cancellable(), cancel_armed) {
+        (true, true) => "x again cancels it · ",
+        (true, false) => "x x cancel · ",
         _ => "",
     };
     let title = format!(
-        " action {at} of {} · {cancel}[ ] runs · Esc closes ",
+        " run {at} of {} · {cancel}[ ] runs · Esc closes ",
         app.runs.len()
     );
     let rect = centered(

@@ -164,6 +164,7 @@ fn form(
         FormKind::Scale => "Scale",
         FormKind::Strategy => "Deployment strategy",
         FormKind::PortForward => "Port forward",
+        FormKind::RunTask => "One-off task",
     };
     let label_width = f.fields.iter().map(|x| x.label.len()).max().unwrap_or(0);
     let mut lines = vec![Line::from(Span::styled(
@@ -212,6 +213,12 @@ fn form(
                 theme.info,
             )));
         }
+    }
+    if f.kind == FormKind::RunTask {
+        controls.push(Line::from(Span::styled(
+            "split as a shell would, no shell runs it (sh -c \"...\" for one); empty sizes: the task definition's",
+            theme.muted,
+        )));
     }
     if f.kind == FormKind::Strategy {
         controls.push(Line::from(Span::styled(
