@@ -205,7 +205,11 @@ fn an_alarms_action_is_aimed_at_the_selected_alarm() {
     let alarm = h.app.selected_alarm().unwrap().name.clone();
     h.keys("V");
     let r = h.app.runs.last().unwrap();
-    assert_eq!(r.plan.target, alarm);
+    let target = match &r.of {
+        flightdeck::app::actions::RunOf::Action(plan) => plan.target.clone(),
+        other => format!("{other:?}"),
+    };
+    assert_eq!(target, alarm);
     let out: Vec<&str> = r.lines.iter().map(|(_, l)| l.as_str()).collect();
     assert_eq!(out, [format!("paging about {alarm}")]);
 }

@@ -71,6 +71,86 @@ fn deploy_from_the_cockpit_plans_confirms_and_is_watched_to_success() {
     assert_eq!(phases, [Phase::Before, Phase::After]);
 }
 
+/// L on a service: the one-off task's form refuses what cannot run
+/// inline, its plan shows the RunTask and its AWS CLI, production takes the
+/// service's name, and the task is followed in the runs' output to its
+/// exit code (the simulation plays `exit 3`), audited before and after.
+#[test]
+fn a_one_off_task_is_planned_confirmed_by_name_and_followed_to_its_exit_code() {
+    let mut h = Harness::new();
+    assert!(h.app.env().info.production);
+    h.keys("1");
+    let service = h.app.selected_service().unwrap().name.clone();
+    h.keys("L");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Form(f)) = &h.app.dialog else {
+        panic!("no form: {:?}", h.app.dialog);
+    };
+    assert!(
+        f.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("give the command"),
+        "{f:?}"
+    );
+    h.keys("sh -c 'echo migrating; exit 3");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Form(f)) = &h.app.dialog else {
+        panic!("an open quote is refused inline: {:?}", h.app.dialog);
+    };
+    assert!(
+        f.error.as_deref().unwrap_or_default().contains("quotes"),
+        "{f:?}"
+    );
+    h.keys("'");
+    // The cpu field takes digits only.
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Tab);
+    h.keys("x");
+    let Some(Dialog::Form(f)) = &h.app.dialog else {
+        panic!()
+    };
+    assert!(
+        f.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("digits only")
+    );
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan: {:?}", h.app.dialog);
+    };
+    assert!(c.needs_typing());
+    assert!(
+        c.plan.aws_cli[0].starts_with("aws ecs run-task"),
+        "{:?}",
+        c.plan.aws_cli
+    );
+    let screen = h.screen(80, 24, &common::theme("monochrome"));
+    assert!(screen.contains("ecs:RunTask"), "{screen}");
+    h.keys("wrong");
+    h.key(KeyCode::Enter);
+    assert!(h.audit.records().is_empty());
+    for _ in 0.."wrong".len() {
+        h.key(KeyCode::Backspace);
+    }
+    h.keys(&service);
+    h.key(KeyCode::Enter);
+    let run = h.app.runs.last().expect("the task followed in a run");
+    assert_eq!(run.ended, Some(Ok(3)), "{run:?}");
+    assert_eq!(run.state(), "EXIT 3");
+    let lines: Vec<&str> = run.lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(lines.contains(&"migrating"), "{lines:?}");
+    assert!(lines.contains(&"task is RUNNING"), "{lines:?}");
+    let screen = h.screen(80, 24, &common::theme("monochrome"));
+    assert!(screen.contains("EXIT 3 task"), "{screen}");
+    assert!(screen.contains("stopped: exit code 3"), "{screen}");
+    let records = h.audit.records();
+    let phases: Vec<Phase> = records.iter().map(|r| r.phase).collect();
+    assert_eq!(phases, [Phase::Before, Phase::After]);
+    assert_eq!(records[0].operation, "run-task");
+}
+
 #[test]
 fn a_production_write_needs_the_service_name_typed() {
     let mut h = Harness::new();
@@ -237,6 +317,12 @@ fn session(tokens: Vec<Vec<KeyEvent>>) -> Result<(), TestCaseError> {
                 Effect::PlanAction { .. } | Effect::RunAction { .. } | Effect::CancelAction(_) => {
                     return Err(TestCaseError::fail(format!(
                         "an action's effect with none configured: {effect:?}"
+                    )));
+                }
+                // Executions here are never carried out: nothing started.
+                Effect::FollowTask { .. } => {
+                    return Err(TestCaseError::fail(format!(
+                        "a one-off task followed with none started: {effect:?}"
                     )));
                 }
                 Effect::Plan { request, env, op } => {

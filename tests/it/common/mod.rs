@@ -354,6 +354,29 @@ impl Harness {
                 Some(out)
             }
             Effect::CancelAction(_) => Some(vec![]),
+            // Followed as the runtime does, the clock moved 2 s a look.
+            Effect::FollowTask {
+                run,
+                env,
+                task,
+                started,
+            } => {
+                let mut out = vec![];
+                let clock = self.clock.clone();
+                rt.block_on(flightdeck::runtime::follow_one_off(
+                    provider(env).map(|p| p.as_ref()),
+                    *run,
+                    task,
+                    started,
+                    flightdeck_model::clock::Clock::now(&self.clock),
+                    || {
+                        clock.advance(chrono::Duration::seconds(2));
+                        std::future::ready(())
+                    },
+                    |msg| out.push(msg),
+                ));
+                Some(out)
+            }
             _ => None,
         }
     }

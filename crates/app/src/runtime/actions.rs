@@ -138,61 +138,19 @@ impl Actions {
     ) {
         let clock = self.context.clock.clone();
         tokio::spawn(async move {
-            let say = |stream: Shown, line: String| {
-                let _ = answers.send(Msg::ActionOutput {
-                    run: id,
-                    stream,
-                    line,
-                });
-            };
-            let end = |outcome: Result<i32, String>| {
-                let _ = answers.send(Msg::TaskEnded { run: id, outcome });
-            };
-            let Some(p) = provider else {
-                return end(Err("its environment is gone".into()));
-            };
-            let mut follower = match flightdeck_core::ops::run_task::Follower::start(
-                p.reads(),
+            let now = clock.now();
+            follow_one_off(
+                provider.as_deref(),
+                id,
                 &run,
                 &started,
-                clock.now(),
+                now,
+                || tokio::time::sleep(TASK_POLL),
+                |msg| {
+                    let _ = answers.send(msg);
+                },
             )
-            .await
-            {
-                Ok(f) => f,
-                Err(e) => return end(Err(format!("cannot follow it: {e}"))),
-            };
-            say(Shown::Note, follower.source());
-            let mut failed = 0;
-            loop {
-                match follower.look(p.reads()).await {
-                    Ok(progress) => {
-                        failed = 0;
-                        if let Some(status) = &progress.status
-                            && progress.ended.is_none()
-                        {
-                            say(Shown::Note, format!("task is {status}"));
-                        }
-                        for line in progress.lines {
-                            say(Shown::Out, line.message);
-                        }
-                        if let Some(ending) = progress.ended {
-                            say(Shown::Note, format!("stopped: {}", ending.describe()));
-                            return end(ending.exit_code.ok_or(ending.reason));
-                        }
-                    }
-                    Err(e) => {
-                        failed += 1;
-                        say(Shown::Err, format!("{e}; looking again"));
-                        if failed >= LOST_AFTER {
-                            return end(Err(format!(
-                                "lost it after {LOST_AFTER} failed looks; the task runs on in ECS"
-                            )));
-                        }
-                    }
-                }
-                tokio::time::sleep(TASK_POLL).await;
-            }
+            .await;
         });
     }
 
@@ -256,4 +214,77 @@ fn shown(stream: Stream) -> Shown {
         Stream::Err => Shown::Err,
         Stream::Note => Shown::Note,
     }
+}
+
+/// Follows the one-off task `started` (of `run`) as run `id` of the
+/// cockpit: its status and log lines as [`Msg::ActionOutput`], then
+/// [`Msg::TaskEnded`], each given to `send`; `pause` waits between looks.
+/// It ends with the task, or after [`LOST_AFTER`] failed looks in a row.
+pub async fn follow_one_off<F: std::future::Future<Output = ()>>(
+    provider: Option<&Provider>,
+    id: u64,
+    run: &flightdeck_core::provider::OneOffTask,
+    started: &flightdeck_model::Task,
+    now: flightdeck_model::Timestamp,
+    mut pause: impl FnMut() -> F,
+    mut send: impl FnMut(Msg),
+) {
+    let mut say = |stream: Shown, line: String| {
+        send(Msg::ActionOutput {
+            run: id,
+            stream,
+            line,
+        })
+    };
+    let started = match provider {
+        None => Err("its environment is gone".to_string()),
+        Some(p) => flightdeck_core::ops::run_task::Follower::start(p.reads(), run, started, now)
+            .await
+            .map(|f| (p, f))
+            .map_err(|e| format!("cannot follow it: {e}")),
+    };
+    let (p, mut follower) = match started {
+        Ok(going) => going,
+        Err(why) => {
+            drop(say);
+            send(Msg::TaskEnded {
+                run: id,
+                outcome: Err(why),
+            });
+            return;
+        }
+    };
+    say(Shown::Note, follower.source());
+    let mut failed = 0;
+    let outcome = loop {
+        match follower.look(p.reads()).await {
+            Ok(progress) => {
+                failed = 0;
+                if let Some(status) = &progress.status
+                    && progress.ended.is_none()
+                {
+                    say(Shown::Note, format!("task is {status}"));
+                }
+                for line in progress.lines {
+                    say(Shown::Out, line.message);
+                }
+                if let Some(ending) = progress.ended {
+                    say(Shown::Note, format!("stopped: {}", ending.describe()));
+                    break ending.exit_code.ok_or(ending.reason);
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                say(Shown::Err, format!("{e}; looking again"));
+                if failed >= LOST_AFTER {
+                    break Err(format!(
+                        "lost it after {LOST_AFTER} failed looks; the task runs on in ECS"
+                    ));
+                }
+            }
+        }
+        pause().await;
+    };
+    drop(say);
+    send(Msg::TaskEnded { run: id, outcome });
 }

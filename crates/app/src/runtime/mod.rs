@@ -13,6 +13,7 @@ mod replay;
 mod terminal;
 pub use terminal::no_terminal;
 
+pub use actions::follow_one_off;
 pub use drill::drill_of;
 pub use effects::{carry_out, local_port_taken};
 pub use recorder::rotate;

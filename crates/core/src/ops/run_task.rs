@@ -69,9 +69,8 @@ fn on_fargate(svc: &Service) -> bool {
 /// A one-off task's command line as its words, as a shell splits them,
 /// or why it cannot be run.
 pub fn split_command(line: &str) -> Result<Vec<String>, String> {
-    let words = shell_words::split(line).map_err(|e| {
-        format!("the command does not split into words ({e}): close its quotes")
-    })?;
+    let words = shell_words::split(line)
+        .map_err(|e| format!("the command does not split into words ({e}): close its quotes"))?;
     if words.is_empty() {
         return Err("give the command to run, such as `bin/migrate --check`".into());
     }

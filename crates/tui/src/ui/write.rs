@@ -216,7 +216,7 @@ fn form(
     }
     if f.kind == FormKind::RunTask {
         controls.push(Line::from(Span::styled(
-            "split as a shell would, no shell runs it (sh -c \"...\" for one); empty sizes: the task definition's",
+            "no shell runs it (name sh -c for one) · empty sizes: the task definition's",
             theme.muted,
         )));
     }
