@@ -11,7 +11,6 @@
 //! run_task_on_the_simulation_follows_a_failing_command_to_its_exit_code`.
 #![cfg(feature = "aws")]
 #![expect(
-    clippy::panic,
     clippy::unwrap_used,
     reason = "test code: a failed unwrap is the test's report"
 )]

@@ -246,7 +246,6 @@ pub async fn follow_one_off<F: std::future::Future<Output = ()>>(
     let (p, mut follower) = match started {
         Ok(going) => going,
         Err(why) => {
-            drop(say);
             send(Msg::TaskEnded {
                 run: id,
                 outcome: Err(why),
@@ -285,6 +284,5 @@ pub async fn follow_one_off<F: std::future::Future<Output = ()>>(
         }
         pause().await;
     };
-    drop(say);
     send(Msg::TaskEnded { run: id, outcome });
 }

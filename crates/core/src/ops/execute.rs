@@ -33,7 +33,7 @@ pub struct Executed {
     pub unrecorded: Option<String>,
     /// The one-off task a run-task started, to follow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task: Option<flightdeck_model::Task>,
+    pub task: Option<Box<flightdeck_model::Task>>,
     /// The ECS Exec session an exec opened, to attach the terminal to.
     /// Never recorded: its token is a credential.
     #[serde(skip)]
@@ -380,7 +380,7 @@ struct Progress {
     /// The session an exec or a port forward opened.
     session: Option<ExecSession>,
     /// The task a RunTask started.
-    started: Option<flightdeck_model::Task>,
+    started: Option<Box<flightdeck_model::Task>>,
 }
 
 impl Progress {
@@ -479,7 +479,7 @@ impl Progress {
             }
             WriteAnswer::Service(s) => self.updated = Some(s),
             WriteAnswer::Session(s) => self.session = Some(s),
-            WriteAnswer::Task(t) => self.started = Some(t),
+            WriteAnswer::Task(t) => self.started = Some(Box::new(t)),
             WriteAnswer::ScalableTarget(_) | WriteAnswer::Done => {}
         }
     }

@@ -43,7 +43,7 @@ fn fargate_refusal(cpu: u32, memory: u32) -> Option<String> {
     let fits = if cpu == 256 {
         [512, 1024, 2048].contains(&memory)
     } else {
-        (from..=to).contains(&memory) && (memory - from) % step == 0
+        (from..=to).contains(&memory) && (memory - from).is_multiple_of(step)
     };
     (!fits).then(|| {
         format!(

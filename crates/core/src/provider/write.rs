@@ -131,6 +131,10 @@ impl WriteCall {
 
 /// What a write made or changed.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one answer a write call, handed on at once: never kept in bulk"
+)]
 pub enum WriteAnswer {
     TaskDefinition(TaskDefinition),
     Service(Service),

@@ -1619,7 +1619,7 @@ pub fn executed(
                 started.id
             ));
         }
-        return super::actions::follow_task(app, env, run, started);
+        return super::actions::follow_task(app, env, run, *started);
     }
     let what = format!(
         "{} of {}/{}",
