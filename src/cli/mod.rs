@@ -490,6 +490,7 @@ mod tests {
         ],
         &["continue", "--cluster", "c", "--service", "s"],
         &["stop-task", "--service", "s", "--task", "0f1e2d3c"],
+        &["run-task", "--service", "s", "--command", "bin/migrate"],
         &["exec", "--service", "s", "--command", "ls /"],
         &["port-forward", "--service", "s", "--remote-port", "5432"],
     ];

@@ -1,7 +1,5 @@
-//! The write commands' clap definitions (`deploy`, `rollback`, `scale`,
-//! `strategy`, `continue`, `stop-task`, `run-task`, `exec`, `port-forward`) and the
-//! parsers of their values; `flightdeck_app::commands::write` plans and
-//! runs them.
+//! The write commands' clap definitions and the parsers of their values;
+//! `flightdeck_app::commands::write` plans and runs them.
 
 use clap::{Args, Subcommand};
 use flightdeck_app::commands::write::{self, WriteAction, WriteCommand};
@@ -168,13 +166,11 @@ pub enum WriteSubcommand {
         #[command(flatten)]
         guard: Guard,
     },
-    /// A one-off task (a migration, a script): the service's task definition
-    /// with a command override, started in the service's network and capacity.
+    /// A one-off task (a migration): the service's revision with a command override.
     RunTask {
         #[command(flatten)]
         target: Target,
-        /// What to run, as a shell would split it (no shell runs it: name
-        /// `sh -c "..."` for one).
+        /// What to run, split as a shell would (no shell runs it: `sh -c "..."` for one).
         #[arg(long)]
         command: String,
         /// The container whose command it is (default: the first essential one).
@@ -186,8 +182,7 @@ pub enum WriteSubcommand {
         /// The task's memory in MiB instead of the task definition's.
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         memory: Option<u32>,
-        /// Follow the task to its exit code, its log lines streamed; exit 0
-        /// only when its command exited 0.
+        /// Follow the task and its log lines to its end; exit 0 only on exit code 0.
         #[arg(long)]
         wait: bool,
         #[command(flatten)]

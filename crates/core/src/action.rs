@@ -273,38 +273,7 @@ fn redacted_env<S: serde::Serializer>(
 
 /// Arguments as they may be shown: one shaped like a secret redacted.
 fn redacted_args<S: serde::Serializer>(args: &[String], out: S) -> Result<S::Ok, S::Error> {
-    out.collect_seq(shown_args(args))
-}
-
-/// Arguments as they may be shown: one shaped like a secret redacted, and
-/// the value of a secret-named option (`--password=x`, `--password x`,
-/// `DB_PASS=x`) too.
-pub fn shown_args<S: AsRef<str>>(args: &[S]) -> Vec<String> {
-    use flightdeck_model::secrets::{REDACTED, is_secret};
-    let named = |name: &str, value: &str| {
-        let name = name.trim_start_matches('-');
-        !name.is_empty() && is_secret(name, value).is_some()
-    };
-    let mut out: Vec<String> = Vec::with_capacity(args.len());
-    let mut previous: Option<&str> = None;
-    for arg in args.iter().map(AsRef::as_ref) {
-        let shown = if let Some((name, value)) = arg.split_once('=')
-            && named(name, value)
-        {
-            format!("{name}={REDACTED}")
-        } else if is_secret("", arg).is_some() {
-            REDACTED.to_string()
-        } else if let Some(option) = previous.filter(|p| p.starts_with('-') && !p.contains('='))
-            && named(option, arg)
-        {
-            REDACTED.to_string()
-        } else {
-            arg.to_string()
-        };
-        out.push(shown);
-        previous = Some(arg);
-    }
-    out
+    out.collect_seq(flightdeck_model::secrets::shown_args(args))
 }
 
 /// A variable's value as it may be shown.
@@ -393,7 +362,7 @@ impl ActionPlan {
     /// The command as one line a shell would read the same way, an
     /// argument shaped like a secret (a token, a key) redacted.
     pub fn command_line(&self) -> String {
-        shell_words::join(shown_args(&self.argv))
+        shell_words::join(flightdeck_model::secrets::shown_args(&self.argv))
     }
 
     /// The plan as text, the same in the cockpit and the command.

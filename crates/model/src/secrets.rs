@@ -93,6 +93,36 @@ impl SecretKind {
     }
 }
 
+/// Arguments as they may be shown: one shaped like a secret redacted, and
+/// the value of a secret-named option (`--password=x`, `--password x`,
+/// `DB_PASS=x`) too.
+pub fn shown_args<S: AsRef<str>>(args: &[S]) -> Vec<String> {
+    let named = |name: &str, value: &str| {
+        let name = name.trim_start_matches('-');
+        !name.is_empty() && is_secret(name, value).is_some()
+    };
+    let mut out: Vec<String> = Vec::with_capacity(args.len());
+    let mut previous: Option<&str> = None;
+    for arg in args.iter().map(AsRef::as_ref) {
+        let shown = if let Some((name, value)) = arg.split_once('=')
+            && named(name, value)
+        {
+            format!("{name}={REDACTED}")
+        } else if is_secret("", arg).is_some() {
+            REDACTED.to_string()
+        } else if let Some(option) = previous.filter(|p| p.starts_with('-') && !p.contains('='))
+            && named(option, arg)
+        {
+            REDACTED.to_string()
+        } else {
+            arg.to_string()
+        };
+        out.push(shown);
+        previous = Some(arg);
+    }
+    out
+}
+
 /// What a secret value shows as.
 pub const REDACTED: &str = "****** (redacted)";
 /// The new side of a secret that changed.

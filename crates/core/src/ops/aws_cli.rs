@@ -324,7 +324,7 @@ fn run_task(task: &crate::provider::OneOffTask) -> Vec<String> {
         ));
         words.extend(w(&["--network-configuration", &vpc]));
     }
-    let command = crate::action::shown_args(&task.command);
+    let command = flightdeck_model::secrets::shown_args(&task.command);
     let mut overrides = serde_json::json!({
         "containerOverrides": [{"name": task.container, "command": command}]
     });

@@ -142,8 +142,8 @@ fn redacted_line<S: serde::Serializer>(line: &str, out: S) -> Result<S::Ok, S::E
 /// does not split into words).
 pub fn shown_line(line: &str) -> String {
     match shell_words::split(line) {
-        Ok(words) => shell_words::join(crate::action::shown_args(&words)),
-        Err(_) => crate::action::shown_args(&[line]).concat(),
+        Ok(words) => shell_words::join(flightdeck_model::secrets::shown_args(&words)),
+        Err(_) => flightdeck_model::secrets::shown_args(&[line]).concat(),
     }
 }
 

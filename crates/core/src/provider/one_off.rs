@@ -32,13 +32,13 @@ pub struct OneOffTask {
 }
 
 fn redacted<S: serde::Serializer>(args: &[String], out: S) -> Result<S::Ok, S::Error> {
-    out.collect_seq(crate::action::shown_args(args))
+    out.collect_seq(flightdeck_model::secrets::shown_args(args))
 }
 
 impl OneOffTask {
     /// The command as one shell line, a secret-shaped argument redacted.
     pub fn command_line(&self) -> String {
-        shell_words::join(crate::action::shown_args(&self.command))
+        shell_words::join(flightdeck_model::secrets::shown_args(&self.command))
     }
 
     /// How it is placed, in words: `capacity FARGATE_SPOT (weight 1)` or
