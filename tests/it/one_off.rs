@@ -266,6 +266,11 @@ fn run_task_against_moto_sends_the_services_network_and_the_override_and_follows
         "{audit}"
     );
     assert!(!audit.contains("hunter2"), "{audit}");
+    assert_eq!(
+        records[1]["task"],
+        id.as_str(),
+        "the after record names the task"
+    );
 
     // --wait: the lines the container writes, then its end.
     let mut waiting = flightdeck_command(h, Some(&fx.moto))

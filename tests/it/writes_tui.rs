@@ -116,6 +116,23 @@ fn a_one_off_task_is_planned_confirmed_by_name_and_followed_to_its_exit_code() {
             .unwrap_or_default()
             .contains("digits only")
     );
+    // A container the revision lacks: the form again, as typed, with why.
+    h.key(KeyCode::BackTab);
+    clear_field(&mut h);
+    h.keys("nope");
+    h.key(KeyCode::Enter);
+    let Some(Dialog::Form(f)) = &h.app.dialog else {
+        panic!("the form is kept: {:?}", h.app.dialog);
+    };
+    assert!(
+        f.error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("no container `nope`"),
+        "{f:?}"
+    );
+    assert_eq!(f.fields[0].text_value(), "sh -c 'echo migrating; exit 3'");
+    clear_field(&mut h);
     h.key(KeyCode::Enter);
     let Some(Dialog::Confirm(c)) = &h.app.dialog else {
         panic!("no plan: {:?}", h.app.dialog);
@@ -149,6 +166,22 @@ fn a_one_off_task_is_planned_confirmed_by_name_and_followed_to_its_exit_code() {
     let phases: Vec<Phase> = records.iter().map(|r| r.phase).collect();
     assert_eq!(phases, [Phase::Before, Phase::After]);
     assert_eq!(records[0].operation, "run-task");
+
+    // Quitting while a one-off task still runs says so first.
+    let mut running = h.app.runs.last().unwrap().clone();
+    running.id += 1;
+    running.ended = None;
+    h.app.runs.push(running);
+    h.key(KeyCode::Esc);
+    h.keys("q");
+    assert!(!h.app.quit);
+    let notice = h.app.notice.clone().unwrap_or_default();
+    assert!(
+        notice.starts_with("quit again to quit; 1 one-off task runs on"),
+        "{notice}"
+    );
+    h.keys("q");
+    assert!(h.app.quit);
 }
 
 #[test]

@@ -453,6 +453,7 @@ impl ActionPlan {
             error,
             lease_taken_from: None,
             lease_reason: None,
+            task: None,
         }
     }
 }

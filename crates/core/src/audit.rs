@@ -51,6 +51,9 @@ pub struct Record {
     pub to_task_definition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment_id: Option<String>,
+    /// The task a run-task started (its after record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
     /// AWS request ids of the calls made, for support cases and CloudTrail.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub request_ids: Vec<String>,

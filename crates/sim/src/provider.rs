@@ -991,7 +991,12 @@ impl SimProvider {
             let zones = ["a", "b", "c"];
             let zone = zones[rand::Rng::random_range(rng, 0..zones.len())];
             let one_off = world::one_off::OneOff {
-                id: world::hex(rng, 32),
+                // Unique across runs of the same seed (a command's each run).
+                id: format!(
+                    "{:012x}{}",
+                    now.timestamp_micros() & 0xffff_ffff_ffff,
+                    world::hex(rng, 20)
+                ),
                 task_definition: run.task_definition.clone(),
                 container: run.container.clone(),
                 command: run.command.clone(),

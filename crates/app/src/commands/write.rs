@@ -713,8 +713,9 @@ impl Write<'_> {
                 _ = tokio::time::sleep(TASK_POLL) => {}
                 _ = tokio::signal::ctrl_c() => {
                     return Err(Failure::failed(anyhow!(
-                        "interrupted; task {} runs on",
-                        follower.task()
+                        "interrupted; task {} runs on (to stop it: {})",
+                        follower.task(),
+                        ops::run_task::stop_command(run, follower.task(), &plan.region)
                     )));
                 }
             }

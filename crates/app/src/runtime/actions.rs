@@ -254,6 +254,17 @@ pub async fn follow_one_off<F: std::future::Future<Output = ()>>(
         }
     };
     say(Shown::Note, follower.source());
+    say(
+        Shown::Note,
+        format!(
+            "it runs on in ECS until its command exits; to stop it: {}",
+            flightdeck_core::ops::run_task::stop_command(
+                run,
+                follower.task(),
+                &p.environment().region
+            )
+        ),
+    );
     let mut failed = 0;
     let outcome = loop {
         match follower.look(p.reads()).await {

@@ -199,7 +199,15 @@ pub fn commands(plan: &Plan) -> Vec<String> {
                     region,
                 ));
             }
-            Step::RunTask { task } => out.push(line(run_task(task), region)),
+            Step::RunTask { task } => {
+                if flightdeck_model::secrets::shown_args(&task.command) != task.command {
+                    out.push(
+                        "# a secret in the command is shown as ******: put it back before running this"
+                            .into(),
+                    );
+                }
+                out.push(line(run_task(task), region))
+            }
             Step::ExecuteCommand {
                 task,
                 container,
@@ -488,8 +496,9 @@ mod tests {
             },
         }];
         let cli = commands(&p);
-        assert_eq!(cli.len(), 1, "{cli:?}");
-        let words = words(&cli[0]);
+        assert_eq!(cli.len(), 2, "{cli:?}");
+        assert!(cli[0].starts_with("# a secret"), "{cli:?}");
+        let words = words(&cli[1]);
         let after = |flag: &str| {
             let at = words.iter().position(|w| w == flag).unwrap();
             words[at + 1].clone()
@@ -510,7 +519,7 @@ mod tests {
         assert_eq!(overrides["cpu"], "512");
         let command = &overrides["containerOverrides"][0]["command"];
         assert_eq!(command[0], "bin/migrate");
-        assert!(!cli[0].contains("hunter2"), "{cli:?}");
+        assert!(!cli[1].contains("hunter2"), "{cli:?}");
         assert_eq!(after("--started-by"), "flightdeck");
     }
 

@@ -186,6 +186,7 @@ pub(super) fn record(plan: &Plan, who: &str, phase: Phase, time: Timestamp) -> R
             .and(plan.lease.as_ref())
             .map(|l| l.holder.clone()),
         lease_reason: plan.take_lease.clone(),
+        task: None,
     }
 }
 
@@ -283,6 +284,7 @@ pub async fn execute(
             after.result = Some(Outcome::Ok);
             after.to_task_definition = Some(done.task_definition.to_string());
             after.deployment_id = done.deployment_id.clone();
+            after.task = done.task.as_ref().map(|t| t.id.clone());
             done.unrecorded = audit.append(&after).err().map(audit_error);
             Ok(done)
         }

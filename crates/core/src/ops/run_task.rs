@@ -194,6 +194,22 @@ pub(super) async fn plan_run_task(
     Ok(())
 }
 
+/// The AWS CLI command that stops one-off task `id` of `run`: flightdeck's
+/// `stop-task` acts on a service's own tasks only.
+pub fn stop_command(run: &OneOffTask, id: &str, region: &str) -> String {
+    shell_words::join([
+        "aws",
+        "ecs",
+        "stop-task",
+        "--cluster",
+        &run.cluster,
+        "--task",
+        id,
+        "--region",
+        region,
+    ])
+}
+
 /// The awslogs stream of a task's container: `prefix/container/task`.
 fn stream_name(prefix: Option<&str>, container: &str, task: &str) -> Option<String> {
     prefix.map(|p| format!("{p}/{container}/{task}"))

@@ -80,6 +80,7 @@ fn audit_record(who: &str, minutes_ago: i64) -> Record {
         error: None,
         lease_taken_from: None,
         lease_reason: None,
+        task: None,
     }
 }
 

@@ -97,7 +97,10 @@ impl OneOff {
                 "2 migrations applied; the schema is up to date".into(),
             ]),
             _ => plain(vec![
-                format!("starting {}", shell_words::join(&inner)),
+                format!(
+                    "starting {}",
+                    shell_words::join(flightdeck_model::secrets::shown_args(&inner))
+                ),
                 "done".into(),
             ]),
         }

@@ -110,7 +110,7 @@ impl Run {
     pub fn kind(&self) -> &'static str {
         match self.of {
             RunOf::Action(_) => "action",
-            RunOf::Task { .. } => "one-off task",
+            RunOf::Task { .. } => "one-off",
         }
     }
 
@@ -341,11 +341,12 @@ pub fn ended(app: &mut App, run: u64, outcome: Result<i32, String>) {
     if let Some(r) = app.runs.iter_mut().find(|r| r.id == run) {
         r.ended = Some(outcome);
         if !showing {
+            // The outcome first: a narrow footer cuts the end.
             app.notice = Some(format!(
-                "{} {}: {} (: then `actions` shows its output)",
+                "{}: {} {} (: then `actions` shows its output)",
+                r.state(),
                 r.kind(),
                 r.title(),
-                r.state()
             ));
         }
         app.dirty = true;

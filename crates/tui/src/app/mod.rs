@@ -525,6 +525,11 @@ pub struct App {
     /// A plan found stale at execution, planned again: the request of the
     /// new plan, what changed, and the plan the operator confirmed.
     pub replan: Option<write::Replan>,
+    /// The form whose plan is awaited: a plan refused as invalid opens it
+    /// again, as typed, with the reason.
+    pub planned_form: Option<(write::RequestId, write::Form)>,
+    /// Quitting was asked once while a one-off task still runs.
+    pub quit_warned: bool,
     /// No progress for this long is STUCK.
     pub stuck_after: chrono::Duration,
     /// The operator has pressed a key: the cockpit no longer picks the pane.
@@ -655,6 +660,8 @@ impl App {
             rollout: None,
             stuck_after: flightdeck_core::ops::STUCK_AFTER,
             replan: None,
+            planned_form: None,
+            quit_warned: false,
             pending_evidence: None,
             pending_open: false,
             next_request: 1,

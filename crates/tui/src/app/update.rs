@@ -817,6 +817,27 @@ fn on_action(app: &mut App, action: Action) -> Vec<Effect> {
     }
     match action {
         Action::Quit => {
+            // A one-off task goes on in ECS after the cockpit: said once,
+            // with how to stop it, before the second quit key quits.
+            let tasks: Vec<String> = app
+                .runs
+                .iter()
+                .filter(|r| r.ended.is_none())
+                .filter_map(|r| match &r.of {
+                    super::actions::RunOf::Task { task, .. } => Some(task.clone()),
+                    super::actions::RunOf::Action(_) => None,
+                })
+                .collect();
+            if !tasks.is_empty() && !app.quit_warned {
+                app.quit_warned = true;
+                app.notice = Some(format!(
+                    "quit again to quit; {} one-off task{} run{} on in ECS (: actions: how to stop)",
+                    tasks.len(),
+                    if tasks.len() == 1 { "" } else { "s" },
+                    if tasks.len() == 1 { "s" } else { "" },
+                ));
+                return vec![];
+            }
             app.quit = true;
             vec![Effect::Quit]
         }

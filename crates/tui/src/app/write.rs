@@ -900,7 +900,13 @@ fn on_form_key(app: &mut App, mut f: Form, key: KeyEvent) -> Vec<Effect> {
         KeyCode::Tab | KeyCode::Down => f.focus = (f.focus + 1) % n,
         KeyCode::BackTab | KeyCode::Up => f.focus = (f.focus + n - 1) % n,
         KeyCode::Enter => match form_operation(&f, &app.key(Action::ForceDeploy)) {
-            Ok(op) => return plan(app, f.env.clone(), op),
+            Ok(op) => {
+                let effects = plan(app, f.env.clone(), op);
+                if let Some(Effect::Plan { request, .. }) = effects.first() {
+                    app.planned_form = Some((*request, f));
+                }
+                return effects;
+            }
             Err(e) => f.error = Some(e),
         },
         KeyCode::Backspace => {
@@ -1432,6 +1438,14 @@ pub fn planned(
         return execute(app, c);
     }
     let replan = app.replan.take().filter(|r| r.request == request);
+    let form = app.planned_form.take().filter(|(r, _)| *r == request);
+    // What the form asked for is wrong (a container it lacks, a size
+    // Fargate refuses): the form again, as typed, with the reason.
+    if let (Err(PlanError::Invalid(why)), Some((_, mut form))) = (&result, form) {
+        form.error = Some(why.clone());
+        app.dialog = Some(Dialog::Form(form));
+        return vec![];
+    }
     app.dialog = Some(match result {
         Ok(plan) => confirm_dialog(env, plan, replan),
         Err(PlanError::NoRollbackTarget { reason, choices }) => {
