@@ -87,21 +87,7 @@ pub(super) async fn plan_run_task(
     let command = split_command(wanted.command).map_err(PlanError::Invalid)?;
     let td = p.task_definition(&svc.task_definition).await?;
     let container = match wanted.container.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(name) => td
-            .containers
-            .iter()
-            .find(|c| c.name == name)
-            .ok_or_else(|| {
-                PlanError::Invalid(format!(
-                    "{} has no container `{name}`; it has: {}",
-                    td.reference,
-                    td.containers
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            })?,
+        Some(name) => super::planner::named_container(&td, name)?,
         None => td
             .containers
             .iter()
