@@ -141,6 +141,24 @@ mod tests {
     use flightdeck_model::{TaskDefRef, Timestamp};
 
     #[test]
+    fn a_diff_from_a_newer_revision_to_an_older_says_it_reads_backwards() {
+        let revisions = |from, to| Revisions {
+            cluster: "main".into(),
+            service: "api".into(),
+            running: TaskDefRef::new("api", 42),
+            from: TaskDefRef::new("api", from),
+            to: TaskDefRef::new("api", to),
+            changes: vec![],
+        };
+        let backwards = revisions(42, 40).lines();
+        assert!(
+            backwards[1].contains("backwards: from the newer :42"),
+            "{backwards:?}"
+        );
+        assert!(!revisions(40, 42).lines().join("\n").contains("backwards"));
+    }
+
+    #[test]
     fn image_changes_show_tags_within_a_repository() {
         let c = image_change(
             "api",
@@ -281,6 +299,12 @@ impl Revisions {
             "{}/{}: {} -> {} (running {})",
             self.cluster, self.service, self.from, self.to, self.running
         )];
+        if self.from.family == self.to.family && self.from.revision > self.to.revision {
+            out.push(format!(
+                "  backwards: from the newer :{} to the older :{} (what a rollback to :{} changes)",
+                self.from.revision, self.to.revision, self.to.revision
+            ));
+        }
         // The first change names the two revisions again.
         let changes = &self.changes[1.min(self.changes.len())..];
         if changes.is_empty() {

@@ -109,7 +109,12 @@ pub fn shown_args<S: AsRef<str>>(args: &[S]) -> Vec<String> {
         {
             format!("{name}={REDACTED}")
         } else if is_secret("", arg).is_some() {
-            REDACTED.to_string()
+            // A URL's password alone, when that is all that was secret:
+            // which host and database it reaches stays in sight.
+            match without_url_password(arg) {
+                Some((shown, bare)) if is_secret("", &bare).is_none() => shown,
+                _ => REDACTED.to_string(),
+            }
         } else if let Some(option) = previous.filter(|p| p.starts_with('-') && !p.contains('='))
             && named(option, arg)
         {
@@ -121,6 +126,20 @@ pub fn shown_args<S: AsRef<str>>(args: &[S]) -> Vec<String> {
         previous = Some(arg);
     }
     out
+}
+
+/// A URL with a password in it as `scheme://user:******@host/...`, and
+/// without the password at all (to check nothing else in it is secret).
+fn without_url_password(arg: &str) -> Option<(String, String)> {
+    let (scheme, rest) = arg.split_once("://")?;
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let at = rest[..authority_end].rfind('@')?;
+    let (user, _) = rest[..at].split_once(':')?;
+    let after = &rest[at..];
+    Some((
+        format!("{scheme}://{user}:******{after}"),
+        format!("{scheme}://{user}{after}"),
+    ))
 }
 
 /// What a secret value shows as.

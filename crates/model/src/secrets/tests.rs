@@ -404,3 +404,30 @@ fn secrets_are_recognised_by_name_and_by_value() {
     assert!(is_secret("API_URL", "http://backend:8080").is_none());
     assert_eq!(display_env_value("JWT_SECRET", "abc"), REDACTED);
 }
+
+#[test]
+fn a_command_shows_its_arguments_but_their_secrets() {
+    let shown = super::shown_args(&[
+        "psql",
+        "postgres://app:s3cret-Pa55@db.internal:5432/orders",
+        "--db-password=hunter2-hunter2",
+        "--password",
+        "hunter2-hunter2",
+        "DB_PASS=s3cr3t-Pa55-one",
+        "--to",
+        "42",
+    ]);
+    assert_eq!(
+        shown,
+        [
+            "psql",
+            "postgres://app:******@db.internal:5432/orders",
+            "--db-password=****** (redacted)",
+            "--password",
+            "****** (redacted)",
+            "DB_PASS=****** (redacted)",
+            "--to",
+            "42",
+        ]
+    );
+}
