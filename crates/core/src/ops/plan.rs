@@ -535,6 +535,27 @@ pub enum PlanError {
     },
 }
 
+/// The container `name` of `td`, or an error naming those it has.
+pub(super) fn named_container<'a>(
+    td: &'a flightdeck_model::TaskDefinition,
+    name: &str,
+) -> Result<&'a flightdeck_model::ContainerDefinition, PlanError> {
+    td.containers
+        .iter()
+        .find(|c| c.name == name)
+        .ok_or_else(|| {
+            PlanError::Invalid(format!(
+                "{} has no container `{name}`; it has: {}",
+                td.reference,
+                td.containers
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}
+
 /// A revision of a service's family that a rollback could go to.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct RevisionChoice {

@@ -198,27 +198,6 @@ async fn plan_operation(
     Ok(())
 }
 
-/// The container `name` of `td`, or an error naming those it has.
-pub(super) fn named_container<'a>(
-    td: &'a flightdeck_model::TaskDefinition,
-    name: &str,
-) -> Result<&'a flightdeck_model::ContainerDefinition, PlanError> {
-    td.containers
-        .iter()
-        .find(|c| c.name == name)
-        .ok_or_else(|| {
-            PlanError::Invalid(format!(
-                "{} has no container `{name}`; it has: {}",
-                td.reference,
-                td.containers
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        })
-}
-
 async fn plan_deploy(
     p: &dyn ReadProvider,
     plan: &mut Plan,
@@ -254,7 +233,7 @@ async fn plan_deploy(
     let td = p.task_definition(&svc.task_definition).await?;
     let mut changed = vec![];
     for (container, image) in images {
-        let c = named_container(&td, container)?;
+        let c = super::plan::named_container(&td, container)?;
         if image.trim().is_empty() {
             return Err(PlanError::Invalid(format!("empty image for `{container}`")));
         }

@@ -87,7 +87,7 @@ pub(super) async fn plan_run_task(
     let command = split_command(wanted.command).map_err(PlanError::Invalid)?;
     let td = p.task_definition(&svc.task_definition).await?;
     let container = match wanted.container.map(str::trim).filter(|c| !c.is_empty()) {
-        Some(name) => super::planner::named_container(&td, name)?,
+        Some(name) => super::plan::named_container(&td, name)?,
         None => td
             .containers
             .iter()
