@@ -1179,3 +1179,75 @@ fn another_operators_lease_is_shown_and_taken_over_only_with_a_typed_reason() {
     let screen = h.screen(120, 40, &common::theme("dark"));
     assert!(screen.contains("also on it alice@desk"), "{screen}");
 }
+
+/// `x x` on a one-off task still running plans its stop (StopTask of a
+/// task beside the service), confirmed by the service's name in
+/// production; the simulation stops it with SIGTERM's exit code.
+#[test]
+fn a_running_one_off_task_is_stopped_from_its_pane_behind_a_plan() {
+    use flightdeck::app::actions::{Run, RunOf};
+    let mut h = Harness::new();
+    h.keys("1");
+    let svc = h.app.selected_service().unwrap().clone();
+    let env = h.app.env().info.name.clone();
+    let p = h.provider(&env);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let op = flightdeck::ops::Operation::RunTask {
+        cluster: svc.cluster.clone(),
+        service: svc.name.clone(),
+        command: "sleep 600".into(),
+        container: None,
+        cpu: None,
+        memory: None,
+    };
+    let plan = rt
+        .block_on(flightdeck::ops::plan(p.reads(), "1", op, None))
+        .unwrap();
+    let now = flightdeck_model::clock::Clock::now(&h.clock);
+    let done = rt
+        .block_on(flightdeck::ops::execute(&p, &plan, &h.audit, "me", now))
+        .unwrap();
+    let id = done.task.unwrap().id;
+    h.app.runs.push(Run {
+        id: 9000,
+        env: env.clone(),
+        of: RunOf::Task {
+            service: format!("{}/{}", svc.cluster, svc.name),
+            task: id.clone(),
+            command: "sleep 600".into(),
+        },
+        started: now,
+        lines: Default::default(),
+        dropped: 0,
+        ended: None,
+        cancelling: false,
+    });
+    h.keys(":");
+    h.keys("actions");
+    h.key(KeyCode::Enter);
+    let screen = h.screen(80, 24, &common::theme("monochrome"));
+    assert!(screen.contains("x x stop (planned)"), "{screen}");
+    h.keys("x");
+    h.keys("x");
+    let Some(Dialog::Confirm(c)) = &h.app.dialog else {
+        panic!("no plan of the stop: {:?}", h.app.dialog);
+    };
+    assert!(c.needs_typing());
+    assert!(
+        c.plan.notes.iter().any(|n| n.starts_with("a one-off task")),
+        "{:?}",
+        c.plan.notes
+    );
+    h.keys(&svc.name);
+    h.key(KeyCode::Enter);
+    let stopped = rt.block_on(p.reads().task(&svc.cluster, &id)).unwrap();
+    assert_eq!(stopped.last_status.as_str(), "STOPPED");
+    assert_eq!(stopped.containers[0].exit_code, Some(143));
+    let Some(Dialog::Message(m)) = &h.app.dialog else {
+        panic!("no word of the stop: {:?}", h.app.dialog);
+    };
+    assert!(m.lines.join(" ").contains("is stopping"), "{m:?}");
+}

@@ -212,7 +212,7 @@ fn to_one_off(run: &world::one_off::OneOff, place: &Place, cluster: &str, now: T
         availability_zone: run.availability_zone.clone(),
         started_at: (now >= run.started_at()).then(|| run.started_at()),
         stopped_at: stopped.then(|| run.stopped_at()),
-        stopped_reason: stopped.then(|| world::one_off::EXITED.to_string()),
+        stopped_reason: stopped.then(|| run.stopped_reason()),
         containers: vec![ContainerState {
             name: run.container.clone(),
             last_status: status,
@@ -947,6 +947,23 @@ impl SimProvider {
         reason: &str,
     ) -> Result<Written<Task>> {
         self.change_service(cluster, service, |svc, place, rng, now| {
+            // A one-off task started for the service stops as it is.
+            if let Some(run) = svc.one_offs.iter_mut().find(|r| r.id == task) {
+                if run.status(now) != TaskStatus::Stopped {
+                    run.stopped = Some((now, reason.to_string()));
+                }
+                let stopped = to_one_off(run, place, cluster, now);
+                let event = world::write_event(
+                    rng,
+                    now,
+                    "StopTask",
+                    OPERATOR,
+                    svc,
+                    vec![format!("task={task}"), format!("reason={reason}")],
+                );
+                svc.record_write(event);
+                return Ok(Written::new(stopped, Some(request_id(rng))));
+            }
             let index = svc.tasks.iter().position(|t| t.id == task).ok_or_else(|| {
                 ProviderError::Invalid(format!(
                     "task {task} is not a running task of {cluster}/{service}"
@@ -1003,6 +1020,7 @@ impl SimProvider {
                 created: now,
                 availability_zone: format!("{}{zone}", place.region),
                 stream_prefix: "ecs".into(),
+                stopped: None,
             };
             let event = world::write_event(
                 rng,

@@ -59,6 +59,11 @@ impl Executed {
             Operation::SetStrategy { .. } => {
                 format!("{name} deploys as: {}", svc.deployment_config.describe())
             }
+            Operation::StopTask { task, .. }
+                if plan.notes.iter().any(|n| n == super::task::ONE_OFF_STOP) =>
+            {
+                format!("one-off task {task} of {name} is stopping")
+            }
             Operation::StopTask { task, .. } => format!(
                 "task {task} of {name} is stopping; ECS starts a replacement (desired {desired}, {running} running)"
             ),

@@ -10,6 +10,10 @@ use flightdeck_model::{ContainerState, ManagedAgentStatus, Service, Task, TaskSt
 /// The shortest prefix of a task id an operator may type.
 pub const MIN_TASK_PREFIX: usize = 6;
 
+/// The note of a stop of a one-off task (run-task), not a service's own.
+pub const ONE_OFF_STOP: &str =
+    "a one-off task: nothing replaces it, and its command does not finish";
+
 /// The stop reason ECS records when the operator gives none.
 pub const DEFAULT_STOP_REASON: &str = "Stopped by flightdeck";
 
@@ -59,7 +63,11 @@ pub(super) async fn plan_stop_task(
     task: &str,
     reason: Option<&str>,
 ) -> Result<(), PlanError> {
-    let tasks = p.tasks(&svc.reference()).await?;
+    let mut tasks = p.tasks(&svc.reference()).await?;
+    // A one-off task started for the service (run-task) is not among its
+    // tasks: found by its whole id, of the service's family.
+    let one_off =
+        !tasks.iter().any(|t| t.id == task) && let_one_off(p, svc, task, &mut tasks).await?;
     let found = find_task(&tasks, task)?;
     if found.desired_status == TaskStatus::Stopped {
         return Err(PlanError::Refused(format!(
@@ -92,6 +100,14 @@ pub(super) async fn plan_stop_task(
         ),
         "STOPPED",
     ));
+    if one_off {
+        plan.notes.push(ONE_OFF_STOP.into());
+        plan.steps.push(Step::StopTask {
+            task: found.id.clone(),
+            reason: reason.to_string(),
+        });
+        return Ok(());
+    }
     let others = tasks
         .iter()
         .filter(|t| t.id != found.id && t.desired_status != TaskStatus::Stopped)
@@ -117,6 +133,24 @@ pub(super) async fn plan_stop_task(
         reason: reason.to_string(),
     });
     Ok(())
+}
+
+/// Adds to `tasks` the one-off task `id` of the cluster when it runs a
+/// revision of `svc`'s family (a run-task's); whether it did.
+async fn let_one_off(
+    p: &dyn ReadProvider,
+    svc: &Service,
+    id: &str,
+    tasks: &mut Vec<Task>,
+) -> Result<bool, PlanError> {
+    match p.task(&svc.cluster, id).await {
+        Ok(t) if t.task_definition.family == svc.task_definition.family => {
+            tasks.push(t);
+            Ok(true)
+        }
+        Ok(_) | Err(ProviderError::NotFound(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// What the operator asked ECS Exec for.
@@ -320,7 +354,15 @@ pub(super) async fn task_gone(
     svc: &Service,
     task: &str,
 ) -> Result<Option<String>, ProviderError> {
-    let tasks = p.tasks(&svc.reference()).await?;
+    let mut tasks = p.tasks(&svc.reference()).await?;
+    if !tasks.iter().any(|t| t.id == task) {
+        let_one_off(p, svc, task, &mut tasks)
+            .await
+            .map_err(|e| match e {
+                PlanError::Provider(e) => e,
+                other => ProviderError::Other(other.to_string()),
+            })?;
+    }
     Ok(match tasks.iter().find(|t| t.id == task) {
         Some(t) if t.desired_status != TaskStatus::Stopped => None,
         Some(t) => Some(format!(

@@ -33,7 +33,12 @@ pub struct OneOff {
     pub availability_zone: String,
     /// The log stream prefix of its container (`ecs`).
     pub stream_prefix: String,
+    /// Stopped before its command ended (StopTask): when, and why.
+    pub stopped: Option<(Timestamp, String)>,
 }
+
+/// The exit code of a container stopped by StopTask (SIGTERM).
+pub const STOPPED_EXIT: i32 = 143;
 
 /// What its command does: its lines and its exit code.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,27 +115,52 @@ impl OneOff {
         self.created + PROVISIONING + PENDING
     }
 
-    /// When its command exits.
-    pub fn stopped_at(&self) -> Timestamp {
+    /// When its command exits by itself.
+    fn exits_at(&self) -> Timestamp {
         let script = self.script();
         self.started_at() + LINE_EVERY * (script.lines.len() as i32 + 1) + script.extra
     }
 
+    /// The stop before its command exited (StopTask), if any.
+    fn stopped_early(&self) -> Option<&(Timestamp, String)> {
+        self.stopped
+            .as_ref()
+            .filter(|(at, _)| *at < self.exits_at())
+    }
+
+    /// When its command exits, or it was stopped.
+    pub fn stopped_at(&self) -> Timestamp {
+        self.stopped_early()
+            .map_or_else(|| self.exits_at(), |(at, _)| *at)
+    }
+
+    /// Why it stopped, once stopped.
+    pub fn stopped_reason(&self) -> String {
+        self.stopped_early()
+            .map_or_else(|| EXITED.to_string(), |(_, why)| why.clone())
+    }
+
     pub fn status(&self, now: Timestamp) -> TaskStatus {
-        if now < self.created + PROVISIONING {
+        if now >= self.stopped_at() {
+            TaskStatus::Stopped
+        } else if now < self.created + PROVISIONING {
             TaskStatus::Provisioning
         } else if now < self.started_at() {
             TaskStatus::Pending
-        } else if now < self.stopped_at() {
-            TaskStatus::Running
         } else {
-            TaskStatus::Stopped
+            TaskStatus::Running
         }
     }
 
     /// Its exit code, once stopped.
     pub fn exit_code(&self, now: Timestamp) -> Option<i32> {
-        (self.status(now) == TaskStatus::Stopped).then(|| self.script().exit_code)
+        if self.status(now) != TaskStatus::Stopped {
+            return None;
+        }
+        Some(match self.stopped_early() {
+            Some(_) => STOPPED_EXIT,
+            None => self.script().exit_code,
+        })
     }
 
     pub fn stream(&self) -> String {
@@ -150,7 +180,7 @@ impl OneOff {
                 stream: stream.clone(),
                 message,
             })
-            .filter(|e| e.timestamp <= now)
+            .filter(|e| e.timestamp <= now && e.timestamp < self.stopped_at())
             .collect()
     }
 }
@@ -168,6 +198,7 @@ mod tests {
             created: chrono::DateTime::UNIX_EPOCH,
             availability_zone: "us-east-1a".into(),
             stream_prefix: "ecs".into(),
+            stopped: None,
         }
     }
 

@@ -114,10 +114,14 @@ impl Run {
         }
     }
 
-    /// Whether `x x` can end it (an action's process; a one-off task runs
-    /// on in ECS until its command exits).
-    pub fn cancellable(&self) -> bool {
-        self.ended.is_none() && matches!(self.of, RunOf::Action(_))
+    /// What `x x` does to it while it runs: cancel an action's process,
+    /// plan stopping a one-off task.
+    pub fn on_x(&self) -> Option<&'static str> {
+        match (&self.ended, &self.of) {
+            (Some(_), _) => None,
+            (None, RunOf::Action(_)) => Some("cancel"),
+            (None, RunOf::Task { .. }) => Some("stop (planned)"),
+        }
     }
 }
 
@@ -380,12 +384,26 @@ pub fn on_output_key(
     };
     match (key.code, app.keymap.action(&key)) {
         (KeyCode::Esc | KeyCode::Char('q'), _) => app.overlay = None,
-        (KeyCode::Char('x'), _) if app.runs[at].cancellable() && !app.viewer => {
-            if cancel_armed {
-                app.runs[at].cancelling = true;
+        // A one-off task is stopped by a write: planned, confirmed.
+        (KeyCode::Char('x'), _) if cancel_armed && !app.viewer && app.runs[at].ended.is_none() => {
+            if let RunOf::Task { service, task, .. } = &app.runs[at].of
+                && let Some((cluster, service)) = service.split_once('/')
+            {
+                let op = flightdeck_core::ops::Operation::StopTask {
+                    cluster: cluster.to_string(),
+                    service: service.to_string(),
+                    task: task.clone(),
+                    reason: None,
+                };
+                let env = app.runs[at].env.clone();
                 keep(app, run, scroll);
-                return vec![Effect::CancelAction(run)];
+                return super::write::plan_write(app, env, op);
             }
+            app.runs[at].cancelling = true;
+            keep(app, run, scroll);
+            return vec![Effect::CancelAction(run)];
+        }
+        (KeyCode::Char('x'), _) if app.runs[at].ended.is_none() && !app.viewer => {
             app.overlay = Some(Overlay::Actions {
                 run,
                 scroll,

@@ -801,6 +801,16 @@ fn start_strategy(app: &mut App, env: String, svc: &Service) -> Vec<Effect> {
     vec![]
 }
 
+/// Plans `op` in `env` for the caller's confirmation (a one-off task's
+/// stop from the runs' pane).
+pub(crate) fn plan_write(app: &mut App, env: String, op: Operation) -> Vec<Effect> {
+    if app.is_read_only() {
+        app.notice = Some(format!("{env} is read-only [RO]: writes are refused"));
+        return vec![];
+    }
+    plan(app, env, op)
+}
+
 fn plan(app: &mut App, env: String, op: Operation) -> Vec<Effect> {
     let request = app.new_request();
     app.dialog = Some(Dialog::Waiting {

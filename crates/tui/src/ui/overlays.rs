@@ -90,10 +90,10 @@ fn action_output(
         None => {}
     }
     let at = app.runs.iter().position(|x| x.id == run).unwrap_or(0) + 1;
-    let cancel = match (r.cancellable(), cancel_armed) {
-        (true, true) => "x again cancels it · ",
-        (true, false) => "x x cancel · ",
-        _ => "",
+    let cancel = match (r.on_x(), cancel_armed) {
+        (Some(what), true) => format!("x again: {what} · "),
+        (Some(what), false) => format!("x x {what} · "),
+        _ => String::new(),
     };
     let title = format!(
         " run {at} of {} · {cancel}[ ] runs · Esc closes ",
