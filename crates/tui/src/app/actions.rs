@@ -384,21 +384,8 @@ pub fn on_output_key(
     };
     match (key.code, app.keymap.action(&key)) {
         (KeyCode::Esc | KeyCode::Char('q'), _) => app.overlay = None,
-        // A one-off task is stopped by a write: planned, confirmed.
+        // A one-off task's stop is a write, planned by the caller (`task_stop`).
         (KeyCode::Char('x'), _) if cancel_armed && !app.viewer && app.runs[at].ended.is_none() => {
-            if let RunOf::Task { service, task, .. } = &app.runs[at].of
-                && let Some((cluster, service)) = service.split_once('/')
-            {
-                let op = flightdeck_core::ops::Operation::StopTask {
-                    cluster: cluster.to_string(),
-                    service: service.to_string(),
-                    task: task.clone(),
-                    reason: None,
-                };
-                let env = app.runs[at].env.clone();
-                keep(app, run, scroll);
-                return super::write::plan_write(app, env, op);
-            }
             app.runs[at].cancelling = true;
             keep(app, run, scroll);
             return vec![Effect::CancelAction(run)];
@@ -434,6 +421,23 @@ pub fn on_output_key(
         _ => keep(app, run, scroll),
     }
     vec![]
+}
+
+/// The stop of run `run` when it is a one-off task still running: the
+/// environment and the StopTask to plan (`x x` in its pane).
+pub fn task_stop(app: &App, run: u64) -> Option<(String, flightdeck_core::ops::Operation)> {
+    let r = app.run(run).filter(|r| r.ended.is_none() && !app.viewer)?;
+    let RunOf::Task { service, task, .. } = &r.of else {
+        return None;
+    };
+    let (cluster, service) = service.split_once('/')?;
+    let op = flightdeck_core::ops::Operation::StopTask {
+        cluster: cluster.to_string(),
+        service: service.to_string(),
+        task: task.clone(),
+        reason: None,
+    };
+    Some((r.env.clone(), op))
 }
 
 /// Opens the output of the newest run, or says there is none.

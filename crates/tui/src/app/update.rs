@@ -471,6 +471,12 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             scroll,
             cancel_armed,
         }) => {
+            if cancel_armed
+                && key.code == KeyCode::Char('x')
+                && let Some((env, op)) = super::actions::task_stop(app, run)
+            {
+                return write::plan_write(app, env, op);
+            }
             return super::actions::on_output_key(app, run, scroll, cancel_armed, key);
         }
         None => {}
