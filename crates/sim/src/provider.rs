@@ -948,28 +948,23 @@ impl SimProvider {
     ) -> Result<Written<Task>> {
         self.change_service(cluster, service, |svc, place, rng, now| {
             // A one-off task started for the service stops as it is.
-            if let Some(run) = svc.one_offs.iter_mut().find(|r| r.id == task) {
+            let stopped = if let Some(run) = svc.one_offs.iter_mut().find(|r| r.id == task) {
                 if run.status(now) != TaskStatus::Stopped {
                     run.stopped = Some((now, reason.to_string()));
                 }
-                let stopped = to_one_off(run, place, cluster, now);
-                let event = world::write_event(
-                    rng,
-                    now,
-                    "StopTask",
-                    OPERATOR,
-                    svc,
-                    vec![format!("task={task}"), format!("reason={reason}")],
-                );
-                svc.record_write(event);
-                return Ok(Written::new(stopped, Some(request_id(rng))));
-            }
-            let index = svc.tasks.iter().position(|t| t.id == task).ok_or_else(|| {
-                ProviderError::Invalid(format!(
-                    "task {task} is not a running task of {cluster}/{service}"
-                ))
-            })?;
-            let stopped = world::stop_task(svc, index, now, reason, None);
+                to_one_off(run, place, cluster, now)
+            } else {
+                let index = svc.tasks.iter().position(|t| t.id == task).ok_or_else(|| {
+                    ProviderError::Invalid(format!(
+                        "task {task} is not a running task of {cluster}/{service}"
+                    ))
+                })?;
+                to_task(
+                    &world::stop_task(svc, index, now, reason, None),
+                    place,
+                    cluster,
+                )
+            };
             let event = world::write_event(
                 rng,
                 now,
@@ -979,10 +974,7 @@ impl SimProvider {
                 vec![format!("task={task}"), format!("reason={reason}")],
             );
             svc.record_write(event);
-            Ok(Written::new(
-                to_task(&stopped, place, cluster),
-                Some(request_id(rng)),
-            ))
+            Ok(Written::new(stopped, Some(request_id(rng))))
         })
     }
 
