@@ -130,7 +130,8 @@ struct Report {
     plan: Option<ops::Plan>,
     executed: Option<ExecutedReport>,
     rollout: Option<RolloutReport>,
-    /// The one-off task a run-task started (followed with `--wait`).
+    /// The task the write started (a run-task's, followed with `--wait`)
+    /// or stopped (a stop-task's).
     #[serde(skip_serializing_if = "Option::is_none")]
     task: Option<TaskReport>,
 }

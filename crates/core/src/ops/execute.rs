@@ -31,7 +31,7 @@ pub struct Executed {
     /// The calls ran but the audit record after them could not be written:
     /// why. The change is real; the audit log does not show its outcome.
     pub unrecorded: Option<String>,
-    /// The one-off task a run-task started, to follow.
+    /// The task the write started (a run-task's, to follow) or stopped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task: Option<Box<flightdeck_model::Task>>,
     /// The ECS Exec session an exec opened, to attach the terminal to.

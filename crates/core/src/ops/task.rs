@@ -67,7 +67,7 @@ pub(super) async fn plan_stop_task(
     // A one-off task started for the service (run-task) is not among its
     // tasks: found by its whole id, of the service's family.
     let one_off =
-        !tasks.iter().any(|t| t.id == task) && let_one_off(p, svc, task, &mut tasks).await?;
+        !tasks.iter().any(|t| t.id == task) && add_one_off(p, svc, task, &mut tasks).await?;
     let found = find_task(&tasks, task)?;
     if found.desired_status == TaskStatus::Stopped {
         return Err(PlanError::Refused(format!(
@@ -137,19 +137,19 @@ pub(super) async fn plan_stop_task(
 
 /// Adds to `tasks` the one-off task `id` of the cluster when it runs a
 /// revision of `svc`'s family (a run-task's); whether it did.
-async fn let_one_off(
+async fn add_one_off(
     p: &dyn ReadProvider,
     svc: &Service,
     id: &str,
     tasks: &mut Vec<Task>,
-) -> Result<bool, PlanError> {
+) -> Result<bool, ProviderError> {
     match p.task(&svc.cluster, id).await {
         Ok(t) if t.task_definition.family == svc.task_definition.family => {
             tasks.push(t);
             Ok(true)
         }
         Ok(_) | Err(ProviderError::NotFound(_)) => Ok(false),
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -356,12 +356,7 @@ pub(super) async fn task_gone(
 ) -> Result<Option<String>, ProviderError> {
     let mut tasks = p.tasks(&svc.reference()).await?;
     if !tasks.iter().any(|t| t.id == task) {
-        let_one_off(p, svc, task, &mut tasks)
-            .await
-            .map_err(|e| match e {
-                PlanError::Provider(e) => e,
-                other => ProviderError::Other(other.to_string()),
-            })?;
+        add_one_off(p, svc, task, &mut tasks).await?;
     }
     Ok(match tasks.iter().find(|t| t.id == task) {
         Some(t) if t.desired_status != TaskStatus::Stopped => None,
