@@ -1831,6 +1831,21 @@ fn a_rollback_without_a_target_names_the_revisions_and_the_flag() {
 fn every_plan_carries_the_aws_cli_that_makes_its_calls() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
+    // The demo follows the wall clock and its auto scaling moves the
+    // desired count: a count it does not have now (within its 1..4).
+    let services = json(&flightdeck(
+        h,
+        &["--demo", "--env", "muejam-staging", "services", "--json"],
+        None,
+    ));
+    let now = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "backend")
+        .and_then(|s| s["desired"].as_u64())
+        .unwrap();
+    let desired = if now == 4 { "3" } else { "4" };
     let scale = [
         "--demo",
         "--env",
@@ -1841,7 +1856,7 @@ fn every_plan_carries_the_aws_cli_that_makes_its_calls() {
         "--service",
         "backend",
         "--desired",
-        "2",
+        desired,
         "--dry-run",
     ];
     let mut with_json = scale.to_vec();
@@ -1865,7 +1880,7 @@ fn every_plan_carries_the_aws_cli_that_makes_its_calls() {
     };
     assert_eq!(after("--cluster").as_deref(), Some("muejam-staging"));
     assert_eq!(after("--service").as_deref(), Some("backend"));
-    assert_eq!(after("--desired-count").as_deref(), Some("2"));
+    assert_eq!(after("--desired-count").as_deref(), Some(desired));
     assert_eq!(after("--region").as_deref(), out["plan"]["region"].as_str());
     let text = flightdeck(h, &scale, None);
     let text = String::from_utf8_lossy(&text.stdout);
